@@ -1,0 +1,10 @@
+/** shared/crypto: secp256k1 behind one interface, hashes, AEAD, byte helpers. */
+export type { Secp256k1 } from './secp256k1.js';
+export { nobleSecp256k1 } from './secp256k1-noble.js';
+export { wasmSecp256k1 } from './secp256k1-wasm.js';
+export { CryptoError, CryptoErrorCode } from './errors.js';
+export { sha256, ripemd160, hash160, hmacSha256, hkdfSha256 } from './hash.js';
+export { aeadEncrypt, aeadDecrypt, AEAD_TAG_LENGTH } from './aead.js';
+export { isLowS, normalizeS, signatureToDer, signatureFromDer } from './signature.js';
+export { equalConstantTime, concatBytes, toHex, fromHex } from './bytes.js';
+export { CURVE_ORDER } from './scalar.js';

@@ -1,0 +1,42 @@
+/** Scalar arithmetic modulo the secp256k1 group order, shared by both backends. */
+import { CryptoError, CryptoErrorCode } from './errors.js';
+
+/** The order n of the secp256k1 group. */
+export const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+export const HALF_CURVE_ORDER = CURVE_ORDER >> 1n;
+
+export function bytesToBigint(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+export function bigintTo32Bytes(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  let v = n;
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+/** A 32-byte scalar in [0, n) (tweaks may be zero), or a typed error. */
+export function scalarFrom(bytes: Uint8Array, code: CryptoErrorCode = CryptoErrorCode.InvalidTweak): bigint {
+  if (bytes.length !== 32) throw new CryptoError(code, 'scalar must be 32 bytes');
+  const n = bytesToBigint(bytes);
+  if (n >= CURVE_ORDER) throw new CryptoError(code, 'scalar not below the curve order');
+  return n;
+}
+
+/** A 32-byte secret key in [1, n), or a typed error. */
+export function secretFrom(bytes: Uint8Array): bigint {
+  const n = scalarFrom(bytes, CryptoErrorCode.InvalidSecretKey);
+  if (n === 0n) throw new CryptoError(CryptoErrorCode.InvalidSecretKey, 'secret key is zero');
+  return n;
+}
+
+export function nonZeroScalarBytes(n: bigint): Uint8Array {
+  if (n === 0n) throw new CryptoError(CryptoErrorCode.PointAtInfinity, 'tweak result is zero');
+  return bigintTo32Bytes(n);
+}

@@ -1,0 +1,57 @@
+/** The WASM secp256k1 backend (tiny-secp256k1, libsecp256k1): the hot path. */
+import * as tiny from 'tiny-secp256k1';
+import { CryptoError, CryptoErrorCode } from './errors.js';
+import { sha256 } from './hash.js';
+import { scalarFrom, secretFrom } from './scalar.js';
+import { secretKeyTweakAdd, secretKeyTweakMul } from './secret-key-tweak.js';
+import type { Secp256k1 } from './secp256k1.js';
+
+function checkPoint(publicKey: Uint8Array): Uint8Array {
+  if (publicKey.length !== 33 || !tiny.isPoint(publicKey)) {
+    throw new CryptoError(CryptoErrorCode.InvalidPublicKey, 'not a 33-byte point on secp256k1');
+  }
+  return publicKey;
+}
+
+function nonInfinity(point: Uint8Array | null): Uint8Array {
+  if (point === null) throw new CryptoError(CryptoErrorCode.PointAtInfinity, 'result is the point at infinity');
+  return point;
+}
+
+export const wasmSecp256k1: Secp256k1 = {
+  name: 'wasm',
+  isValidSecretKey: (secret) => secret.length === 32 && tiny.isPrivate(secret),
+  isValidPublicKey: (publicKey) => publicKey.length === 33 && tiny.isPoint(publicKey),
+  publicKeyFromSecret: (secret) => {
+    secretFrom(secret);
+    return nonInfinity(tiny.pointFromScalar(secret, true));
+  },
+  ecdh: (secret, publicKey) => {
+    secretFrom(secret);
+    return sha256(nonInfinity(tiny.pointMultiply(checkPoint(publicKey), secret, true)));
+  },
+  sign: (digest, secret) => {
+    if (digest.length !== 32) throw new CryptoError(CryptoErrorCode.InvalidLength, 'digest must be 32 bytes');
+    secretFrom(secret);
+    return tiny.sign(digest, secret);
+  },
+  verify: (signature, digest, publicKey) => {
+    if (signature.length !== 64 || digest.length !== 32 || publicKey.length !== 33) return false;
+    try {
+      return tiny.verify(digest, publicKey, signature, true);
+    } catch {
+      return false;
+    }
+  },
+  publicKeyAdd: (a, b) => nonInfinity(tiny.pointAdd(checkPoint(a), checkPoint(b), true)),
+  publicKeyTweakAdd: (publicKey, tweak) => {
+    scalarFrom(tweak);
+    return nonInfinity(tiny.pointAddScalar(checkPoint(publicKey), tweak, true));
+  },
+  publicKeyTweakMul: (publicKey, tweak) => {
+    if (scalarFrom(tweak) === 0n) throw new CryptoError(CryptoErrorCode.PointAtInfinity, 'result is the point at infinity');
+    return nonInfinity(tiny.pointMultiply(checkPoint(publicKey), tweak, true));
+  },
+  secretKeyTweakAdd,
+  secretKeyTweakMul,
+};
