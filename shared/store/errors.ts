@@ -1,0 +1,22 @@
+/** Store errors with stable codes: SDK errors are translated at this boundary. */
+export const StoreErrorCode = {
+  /** Another invocation holds an unexpired lease on the node. */
+  LeaseHeld: 'lease-held',
+  /** Our lease was taken over (the fencing token moved): nothing was committed. */
+  LeaseLost: 'lease-lost',
+  /** The input was already applied by an earlier invocation: nothing was committed. */
+  DuplicateInput: 'duplicate-input',
+  /** The transaction was refused for another reason (conflict, throttling). */
+  CommitFailed: 'commit-failed',
+} as const;
+export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The DynamoDB item layout: one partition per node, one item per piece of
+ * state, so that one input reads and writes only what it touches.
+ *
+ * | sk                      | item                                             |
+ * |-------------------------|--------------------------------------------------|
+ * | `LEASE`                 | the node's lease: owner, expiry, fencing token   |
+ * | `HEADER`                | the manager header (versioned bytes)             |
+ * | `CHANNEL#<id hex>`      | one channel (issue 5)                            |
+ * | `MONITOR#<id>#<seq>`    | a monitor snapshot or update (issue 5)           |
+ * | `PEER#<node id hex>`    | a connected peer and its init features           |
+ * | `OUTBOX#<message id>`   | an outbound message waiting for the relay        |
+ * | `INPUT#<input id>`      | an input already applied (replays are no-ops)    |
+ */
+
+/** Attribute names, in one place. */
+export const Attr = {
+  pk: 'pk',
+  sk: 'sk',
+  data: 'data',
+  owner: 'owner',
+  expiresAtMs: 'expiresAtMs',
+  fence: 'fence',
+  destination: 'destination',
+  group: 'group',
+  ttl: 'ttl',
+} as const;
+
+export function nodePartition(nodeKey: string): string {
+  return `NODE#${nodeKey}`;
+}
+
+export const SortKey = {
+  lease: 'LEASE',
+  header: 'HEADER',
+  channel: (channelIdHex: string) => `CHANNEL#${channelIdHex}`,
+  monitor: (channelIdHex: string, sequence: bigint) => `MONITOR#${channelIdHex}#${sequence.toString().padStart(20, '0')}`,
+  peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,
+  outbox: (messageId: string) => `OUTBOX#${messageId}`,
+  outboxPrefix: 'OUTBOX#',
+  input: (inputId: string) => `INPUT#${inputId}`,
+} as const;
+
+/** How long an applied input's id is remembered for replay protection (seconds). */
+export const INPUT_RETENTION_SEC = 7 * 24 * 3600;

@@ -1,0 +1,285 @@
+/**
+ * The node's state in DynamoDB under a lease with a fencing token. See
+ * docs/commit-protocol.md for the protocol and the crash points it survives.
+ */
+import {
+  BatchGetItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+  ConditionalCheckFailedException,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import { Attr, INPUT_RETENTION_SEC, SortKey, nodePartition } from './layout.js';
+import { StoreError, StoreErrorCode } from './errors.js';
+
+/** A lease on one node: valid while nobody else has taken it (the fence has not moved). */
+export interface Lease {
+  readonly nodeKey: string;
+  readonly owner: string;
+  /** Grows by one at every acquisition; a commit is fenced by it. */
+  readonly fence: bigint;
+  readonly expiresAtMs: number;
+}
+
+/** An outbound message kept in the node's partition until the relay has sent it. */
+export interface OutboxMessage {
+  /** Idempotency id: the SQS deduplication id. */
+  readonly id: string;
+  /** Logical destination, e.g. `outbound`. */
+  readonly destination: string;
+  /** Ordering group (FIFO MessageGroupId), e.g. the peer's node id. */
+  readonly group: string;
+  readonly body: Uint8Array;
+}
+
+/** The writes of one invocation, committed all or nothing. */
+export interface Commit {
+  /** The input's id: a replayed input fails the commit with `duplicate-input`. */
+  readonly inputId?: string;
+  readonly puts?: readonly { readonly sk: string; readonly data: Uint8Array }[];
+  readonly deletes?: readonly string[];
+  readonly outbox?: readonly OutboxMessage[];
+}
+
+export interface NodeStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Wall clock in ms (injected for tests). */
+  readonly now?: () => number;
+}
+
+const key = (nodeKey: string, sk: string): Record<string, AttributeValue> => ({
+  [Attr.pk]: { S: nodePartition(nodeKey) },
+  [Attr.sk]: { S: sk },
+});
+
+function isConditionFailure(reason: { Code?: string | undefined } | undefined): boolean {
+  return reason?.Code === 'ConditionalCheckFailed';
+}
+
+export class NodeStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly now: () => number;
+
+  constructor(options: NodeStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /**
+   * Takes the node's lease with one conditional write: it succeeds when the
+   * lease is free, expired, or already ours, and always increments the fence.
+   */
+  async acquireLease(nodeKey: string, owner: string, ttlMs: number): Promise<Lease> {
+    const now = this.now();
+    const expiresAtMs = now + ttlMs;
+    try {
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(nodeKey, SortKey.lease),
+          UpdateExpression: 'SET #owner = :owner, #exp = :exp, #fence = if_not_exists(#fence, :zero) + :one',
+          ConditionExpression: 'attribute_not_exists(#pk) OR #exp < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': Attr.owner, '#exp': Attr.expiresAtMs, '#fence': Attr.fence, '#pk': Attr.pk },
+          ExpressionAttributeValues: {
+            ':owner': { S: owner },
+            ':exp': { N: String(expiresAtMs) },
+            ':now': { N: String(now) },
+            ':zero': { N: '0' },
+            ':one': { N: '1' },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const fence = result.Attributes?.[Attr.fence]?.N;
+      if (fence === undefined) throw new StoreError(StoreErrorCode.CommitFailed, 'lease update returned no fence');
+      return { nodeKey, owner, fence: BigInt(fence), expiresAtMs };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey} is leased by another invocation`);
+      }
+      throw error;
+    }
+  }
+
+  /** Gives the lease up early (only if still ours); losing it meanwhile is not an error. */
+  async releaseLease(lease: Lease): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(lease.nodeKey, SortKey.lease),
+          UpdateExpression: 'SET #exp = :zero',
+          ConditionExpression: '#fence = :fence',
+          ExpressionAttributeNames: { '#exp': Attr.expiresAtMs, '#fence': Attr.fence },
+          ExpressionAttributeValues: { ':zero': { N: '0' }, ':fence': { N: lease.fence.toString() } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Reads one state item (strongly consistent). */
+  async get(nodeKey: string, sk: string): Promise<Uint8Array | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, sk), ConsistentRead: true }),
+    );
+    return result.Item?.[Attr.data]?.B;
+  }
+
+  /** Reads several state items in one round trip; missing ones are absent from the map. */
+  async getMany(nodeKey: string, sks: readonly string[]): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    let pending: Record<string, AttributeValue>[] = sks.map((sk) => key(nodeKey, sk));
+    while (pending.length > 0) {
+      const batch = pending.slice(0, 100);
+      pending = pending.slice(100);
+      const result = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: batch, ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[this.tableName] ?? []) {
+        const sk = item[Attr.sk]?.S;
+        const data = item[Attr.data]?.B;
+        if (sk !== undefined && data !== undefined) out.set(sk, data);
+      }
+      const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      pending = pending.concat(unprocessed);
+    }
+    return out;
+  }
+
+  /** Every state item whose sort key starts with `prefix`, in sort-key order. */
+  async query(nodeKey: string, prefix: string): Promise<{ sk: string; data: Uint8Array }[]> {
+    const out: { sk: string; data: Uint8Array }[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
+          ExpressionAttributeValues: { ':pk': { S: nodePartition(nodeKey) }, ':prefix': { S: prefix } },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const sk = item[Attr.sk]?.S;
+        const data = item[Attr.data]?.B;
+        if (sk !== undefined && data !== undefined) out.push({ sk, data });
+      }
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /**
+   * Commits one invocation in a single TransactWriteItems: the lease must
+   * still carry our fence (checked inside the transaction), the input must
+   * be new, then every state write and outbox message. All or nothing.
+   */
+  async commit(lease: Lease, commit: Commit): Promise<void> {
+    const table = this.tableName;
+    const items: TransactWriteItem[] = [
+      {
+        ConditionCheck: {
+          TableName: table,
+          Key: key(lease.nodeKey, SortKey.lease),
+          ConditionExpression: '#fence = :fence AND #owner = :owner',
+          ExpressionAttributeNames: { '#fence': Attr.fence, '#owner': Attr.owner },
+          ExpressionAttributeValues: { ':fence': { N: lease.fence.toString() }, ':owner': { S: lease.owner } },
+        },
+      },
+    ];
+    if (commit.inputId !== undefined) {
+      items.push({
+        Put: {
+          TableName: table,
+          Item: {
+            ...key(lease.nodeKey, SortKey.input(commit.inputId)),
+            [Attr.ttl]: { N: String(Math.floor(this.now() / 1000) + INPUT_RETENTION_SEC) },
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': Attr.pk },
+        },
+      });
+    }
+    for (const put of commit.puts ?? []) {
+      items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, put.sk), [Attr.data]: { B: put.data } } } });
+    }
+    for (const sk of commit.deletes ?? []) {
+      items.push({ Delete: { TableName: table, Key: key(lease.nodeKey, sk) } });
+    }
+    for (const message of commit.outbox ?? []) {
+      items.push({
+        Put: {
+          TableName: table,
+          Item: {
+            ...key(lease.nodeKey, SortKey.outbox(message.id)),
+            [Attr.data]: { B: message.body },
+            [Attr.destination]: { S: message.destination },
+            [Attr.group]: { S: message.group },
+          },
+        },
+      });
+    }
+    try {
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        if (isConditionFailure(reasons[0])) {
+          throw new StoreError(StoreErrorCode.LeaseLost, `lease on ${lease.nodeKey} lost (fence ${lease.fence})`);
+        }
+        if (commit.inputId !== undefined && isConditionFailure(reasons[1])) {
+          throw new StoreError(StoreErrorCode.DuplicateInput, `input ${commit.inputId} was already applied`);
+        }
+        throw new StoreError(StoreErrorCode.CommitFailed, `commit cancelled: ${reasons.map((r) => r.Code).join(',')}`);
+      }
+      throw error;
+    }
+  }
+
+  /** Outbox messages left by earlier commits, oldest id first. */
+  async pendingOutbox(nodeKey: string): Promise<OutboxMessage[]> {
+    const out: OutboxMessage[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
+          ExpressionAttributeValues: { ':pk': { S: nodePartition(nodeKey) }, ':prefix': { S: SortKey.outboxPrefix } },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const sk = item[Attr.sk]?.S ?? '';
+        out.push({
+          id: sk.slice(SortKey.outboxPrefix.length),
+          destination: item[Attr.destination]?.S ?? '',
+          group: item[Attr.group]?.S ?? '',
+          body: item[Attr.data]?.B ?? new Uint8Array(0),
+        });
+      }
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Removes an outbox message once it has been handed to the queue. */
+  async deleteOutbox(nodeKey: string, id: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.outbox(id)) }));
+  }
+}

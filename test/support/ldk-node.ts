@@ -1,0 +1,176 @@
+/**
+ * A real LDK node (npm `lightningdevkit`, LDK 0.1 in WASM) with its own BOLT 8
+ * PeerManager on real TCP sockets: the counterparty of our interop tests.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import * as ldk from 'lightningdevkit';
+
+let wasmReady: Promise<void> | undefined;
+
+/** Loads LDK's WASM once per process. */
+export function loadLdk(): Promise<void> {
+  if (!wasmReady) {
+    const require = createRequire(import.meta.url);
+    const wasm = readFileSync(require.resolve('lightningdevkit/liblightningjs.wasm'));
+    wasmReady = ldk.initializeWasmFromBinary(wasm);
+  }
+  return wasmReady;
+}
+
+export interface LdkPeer {
+  readonly nodeId: Uint8Array;
+  readonly features: Uint8Array;
+}
+
+export interface LdkNode {
+  readonly nodeId: Uint8Array;
+  /** LDK's log lines (module: message), newest last. */
+  readonly log: string[];
+  /** Listens on 127.0.0.1 (port 0 = any free port); resolves to the port. */
+  listen(port?: number): Promise<number>;
+  /** Dials a node over TCP and starts the BOLT 8 handshake as initiator. */
+  connect(remoteNodeId: Uint8Array, host: string, port: number): Promise<void>;
+  /** Peers that completed the handshake and `init`. */
+  peers(): LdkPeer[];
+  /** LDK's peer timer: sends pings, disconnects peers that did not answer the last one. */
+  timerTick(): void;
+  /** Resolves when `predicate` holds, polling LDK's event processing meanwhile. */
+  waitFor(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let descriptorIds = 0n;
+
+/** Starts an LDK ChannelManager + PeerManager on regtest. */
+export async function startLdkNode(seed: Uint8Array): Promise<LdkNode> {
+  await loadLdk();
+  const network = ldk.Network.LDKNetwork_Regtest;
+  const log: string[] = [];
+  const logger = ldk.Logger.new_impl({
+    log(record: ldk.Record) {
+      log.push(`${record.get_module_path()}: ${record.get_args()}`);
+    },
+  });
+  const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => 253 });
+  const broadcaster = ldk.BroadcasterInterface.new_impl({ broadcast_transactions: () => undefined });
+  const persister = ldk.Persist.new_impl({
+    persist_new_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+    update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+    archive_persisted_channel: () => undefined,
+  });
+  const chainMonitor = ldk.ChainMonitor.constructor_new(ldk.Option_FilterZ.constructor_none(), broadcaster, logger, feeEstimator, persister);
+  const keys = ldk.KeysManager.constructor_new(seed, 1n, 1);
+  const graph = ldk.NetworkGraph.constructor_new(network, logger);
+  const scorer = ldk.ProbabilisticScorer.constructor_new(ldk.ProbabilisticScoringDecayParameters.constructor_default(), graph, logger);
+  const score = ldk.MultiThreadedLockableScore.constructor_new(scorer.as_Score());
+  const router = ldk.DefaultRouter.constructor_new(graph, logger, keys.as_EntropySource(), score.as_LockableScore(), ldk.ProbabilisticScoringFeeParameters.constructor_default());
+  const messageRouter = ldk.DefaultMessageRouter.constructor_new(graph, keys.as_EntropySource());
+  const params = ldk.ChainParameters.constructor_new(network, ldk.BestBlock.constructor_from_network(network));
+  const channelManager = ldk.ChannelManager.constructor_new(
+    feeEstimator, chainMonitor.as_Watch(), broadcaster, router.as_Router(), messageRouter.as_MessageRouter(), logger,
+    keys.as_EntropySource(), keys.as_NodeSigner(), keys.as_SignerProvider(), ldk.UserConfig.constructor_default(), params, 1,
+  );
+  const ignorer = ldk.IgnoringMessageHandler.constructor_new();
+  const peerManager = ldk.PeerManager.constructor_new(
+    channelManager.as_ChannelMessageHandler(), ignorer.as_RoutingMessageHandler(), ignorer.as_OnionMessageHandler(),
+    ignorer.as_CustomMessageHandler(), 1, keys.as_EntropySource().get_secure_random_bytes(), logger, keys.as_NodeSigner(),
+  );
+
+  const sockets = new Set<Socket>();
+  const servers: Server[] = [];
+
+  function attach(socket: Socket): ldk.SocketDescriptor {
+    const id = ++descriptorIds;
+    sockets.add(socket);
+    const descriptor = ldk.SocketDescriptor.new_impl({
+      send_data(data: Uint8Array) {
+        if (!socket.destroyed) socket.write(data);
+        return data.length;
+      },
+      disconnect_socket() {
+        socket.destroy();
+      },
+      eq: (other: ldk.SocketDescriptor) => other.hash() === id,
+      hash: () => id,
+    });
+    let closedByLdk = false;
+    socket.on('data', (chunk: Uint8Array) => {
+      const result = peerManager.read_event(descriptor, new Uint8Array(chunk));
+      if (!(result instanceof ldk.Result_boolPeerHandleErrorZ_OK)) {
+        closedByLdk = true;
+        socket.destroy();
+      }
+      peerManager.process_events();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (!closedByLdk) peerManager.socket_disconnected(descriptor);
+    });
+    return descriptor;
+  }
+
+  const pump = setInterval(() => peerManager.process_events(), 5);
+
+  return {
+    nodeId: channelManager.get_our_node_id(),
+    log,
+    listen(port = 0) {
+      return new Promise((resolve, reject) => {
+        const server = createServer((socket) => {
+          const descriptor = attach(socket);
+          const result = peerManager.new_inbound_connection(descriptor, ldk.Option_SocketAddressZ.constructor_none());
+          if (!(result instanceof ldk.Result_NonePeerHandleErrorZ_OK)) socket.destroy();
+        });
+        servers.push(server);
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          const address = server.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      });
+    },
+    connect(remoteNodeId, host, port) {
+      return new Promise((resolve, reject) => {
+        const socket = connect(port, host, () => {
+          const descriptor = attach(socket);
+          const result = peerManager.new_outbound_connection(remoteNodeId, descriptor, ldk.Option_SocketAddressZ.constructor_none());
+          if (result instanceof ldk.Result_CVec_u8ZPeerHandleErrorZ_OK) {
+            socket.write(result.res);
+            resolve();
+          } else {
+            socket.destroy();
+            reject(new Error('LDK refused to start the outbound connection'));
+          }
+        });
+        socket.once('error', reject);
+      });
+    },
+    peers() {
+      return peerManager.list_peers().map((p) => ({
+        nodeId: p.get_counterparty_node_id(),
+        features: p.get_init_features().write(),
+      }));
+    },
+    timerTick() {
+      peerManager.timer_tick_occurred();
+      peerManager.process_events();
+    },
+    async waitFor(predicate, what, timeoutMs = 10_000) {
+      const deadline = performance.now() + timeoutMs;
+      while (!predicate()) {
+        if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        peerManager.process_events();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async stop() {
+      clearInterval(pump);
+      peerManager.disconnect_all_peers();
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
