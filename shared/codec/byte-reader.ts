@@ -1,0 +1,151 @@
+/**
+ * A bounds-checked, big-endian reader over a `Uint8Array` (BOLT 1,
+ * "Fundamental Types"). Every read that would pass the end of the input
+ * throws {@link DecodeError} `short-read`; public decoders catch it with
+ * {@link catchDecodeError}.
+ */
+import { DecodeError } from './decode-error.js';
+
+/** Reads BOLT 1 fundamental types from a byte array, front to back. */
+export class ByteReader {
+  readonly #bytes: Uint8Array;
+  #pos = 0;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+
+  /** Bytes consumed so far. */
+  get offset(): number {
+    return this.#pos;
+  }
+
+  /** Bytes left to read. */
+  get remaining(): number {
+    return this.#bytes.length - this.#pos;
+  }
+
+  /** True when every byte has been read. */
+  isAtEnd(): boolean {
+    return this.#pos === this.#bytes.length;
+  }
+
+  /** Fails with `invalid-value` if any byte is left (`what` names the thing read). */
+  expectEnd(what: string): void {
+    if (!this.isAtEnd()) {
+      throw new DecodeError('invalid-value', `${this.remaining} trailing byte(s) after ${what}`);
+    }
+  }
+
+  #take(n: number, what: string): Uint8Array {
+    if (n > this.remaining) {
+      throw new DecodeError(
+        'short-read',
+        `${what}: needs ${n} byte(s) at offset ${this.#pos}, ${this.remaining} left`,
+      );
+    }
+    const view = this.#bytes.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return view;
+  }
+
+  /** `byte` / `u8`. */
+  u8(): number {
+    return this.#take(1, 'u8')[0]!;
+  }
+
+  /** `u16`, big-endian. */
+  u16(): number {
+    const b = this.#take(2, 'u16');
+    return (b[0]! << 8) | b[1]!;
+  }
+
+  /** `u32`, big-endian. */
+  u32(): number {
+    const b = this.#take(4, 'u32');
+    return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  }
+
+  /** `u64`, big-endian, as a bigint. */
+  u64(): bigint {
+    const b = this.#take(8, 'u64');
+    let v = 0n;
+    for (const byte of b) v = (v << 8n) | BigInt(byte);
+    return v;
+  }
+
+  /** Exactly `n` bytes, copied (the result never aliases the input). */
+  bytes(n: number): Uint8Array {
+    return this.#take(n, `${n} bytes`).slice();
+  }
+
+  /** Every byte left, copied. */
+  rest(): Uint8Array {
+    return this.#take(this.remaining, 'rest').slice();
+  }
+
+  /**
+   * A reader over the next `n` bytes, which this reader skips. Used for a TLV
+   * record's value and for any length-prefixed sub-structure.
+   */
+  subReader(n: number): ByteReader {
+    return new ByteReader(this.#take(n, `${n}-byte value`));
+  }
+
+  /**
+   * `bigsize` (BOLT 1, "BigSize"): 1, 3, 5 or 9 bytes; a value that would fit
+   * a shorter form is `non-minimal-encoding`.
+   */
+  bigSize(): bigint {
+    const first = this.u8();
+    if (first < 0xfd) return BigInt(first);
+    if (first === 0xfd) {
+      const v = this.#uintN(2, 'bigsize');
+      if (v < 0xfdn) throw new DecodeError('non-minimal-encoding', `bigsize 0x${v.toString(16)} in 3 bytes`);
+      return v;
+    }
+    if (first === 0xfe) {
+      const v = this.#uintN(4, 'bigsize');
+      if (v < 0x1_0000n) throw new DecodeError('non-minimal-encoding', `bigsize 0x${v.toString(16)} in 5 bytes`);
+      return v;
+    }
+    const v = this.#uintN(8, 'bigsize');
+    if (v < 0x1_0000_0000n) throw new DecodeError('non-minimal-encoding', `bigsize 0x${v.toString(16)} in 9 bytes`);
+    return v;
+  }
+
+  /** `tu16` over every byte left (at most 2, no leading zero). */
+  tu16(): number {
+    return Number(this.#truncated(2, 'tu16'));
+  }
+
+  /** `tu32` over every byte left (at most 4, no leading zero). */
+  tu32(): number {
+    return Number(this.#truncated(4, 'tu32'));
+  }
+
+  /** `tu64` over every byte left (at most 8, no leading zero), as a bigint. */
+  tu64(): bigint {
+    return this.#truncated(8, 'tu64');
+  }
+
+  #uintN(n: number, what: string): bigint {
+    let v = 0n;
+    for (const byte of this.#take(n, what)) v = (v << 8n) | BigInt(byte);
+    return v;
+  }
+
+  /**
+   * A truncated integer takes the rest of its (sub)reader: BOLT 1 allows it
+   * only as the final value of a TLV record.
+   */
+  #truncated(maxBytes: number, what: string): bigint {
+    const n = this.remaining;
+    if (n > maxBytes) throw new DecodeError('invalid-value', `${what} of ${n} bytes (at most ${maxBytes})`);
+    const b = this.#take(n, what);
+    if (n > 0 && b[0] === 0) throw new DecodeError('non-minimal-encoding', `${what} with a leading zero byte`);
+    let v = 0n;
+    for (const byte of b) v = (v << 8n) | BigInt(byte);
+    return v;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * A growable big-endian writer of BOLT 1 fundamental types. Values outside a
+ * type's range throw {@link EncodeError} (our own values only: a bug, not
+ * peer input).
+ */
+import { EncodeError } from './encode-error.js';
+
+const U64_MAX = (1n << 64n) - 1n;
+
+function checkUint(value: number, bits: 8 | 16 | 32, what: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > 2 ** bits - 1) {
+    throw new EncodeError('value-out-of-range', `${what} out of range: ${value}`);
+  }
+}
+
+function checkU64(value: bigint, what: string): void {
+  if (value < 0n || value > U64_MAX) {
+    throw new EncodeError('value-out-of-range', `${what} out of range: ${value}`);
+  }
+}
+
+/** Number of bytes of the minimal big-endian form of `value` (0 for 0). */
+function minimalLength(value: bigint): number {
+  let n = 0;
+  for (let v = value; v > 0n; v >>= 8n) n++;
+  return n;
+}
+
+/** Appends BOLT 1 fundamental types to a byte buffer. */
+export class ByteWriter {
+  #buf = new Uint8Array(64);
+  #len = 0;
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#len;
+  }
+
+  #reserve(n: number): number {
+    const start = this.#len;
+    const need = start + n;
+    if (need > this.#buf.length) {
+      const grown = new Uint8Array(Math.max(need, this.#buf.length * 2));
+      grown.set(this.#buf.subarray(0, start));
+      this.#buf = grown;
+    }
+    this.#len = need;
+    return start;
+  }
+
+  #uintN(value: bigint, n: number): this {
+    const at = this.#reserve(n);
+    let v = value;
+    for (let i = n - 1; i >= 0; i--) {
+      this.#buf[at + i] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+    return this;
+  }
+
+  /** `byte` / `u8`. */
+  u8(value: number): this {
+    checkUint(value, 8, 'u8');
+    const at = this.#reserve(1);
+    this.#buf[at] = value;
+    return this;
+  }
+
+  /** `u16`, big-endian. */
+  u16(value: number): this {
+    checkUint(value, 16, 'u16');
+    return this.#uintN(BigInt(value), 2);
+  }
+
+  /** `u32`, big-endian. */
+  u32(value: number): this {
+    checkUint(value, 32, 'u32');
+    return this.#uintN(BigInt(value), 4);
+  }
+
+  /** `u64`, big-endian. */
+  u64(value: bigint): this {
+    checkU64(value, 'u64');
+    return this.#uintN(value, 8);
+  }
+
+  /** Raw bytes. */
+  bytes(bytes: Uint8Array): this {
+    const at = this.#reserve(bytes.length);
+    this.#buf.set(bytes, at);
+    return this;
+  }
+
+  /** `bigsize` (BOLT 1, "BigSize"), always in its minimal form. */
+  bigSize(value: bigint): this {
+    checkU64(value, 'bigsize');
+    if (value < 0xfdn) return this.u8(Number(value));
+    if (value <= 0xffffn) return this.u8(0xfd).#uintN(value, 2);
+    if (value <= 0xffff_ffffn) return this.u8(0xfe).#uintN(value, 4);
+    return this.u8(0xff).#uintN(value, 8);
+  }
+
+  /** `tu16`: the minimal big-endian bytes of `value` (none for 0). */
+  tu16(value: number): this {
+    checkUint(value, 16, 'tu16');
+    return this.#uintN(BigInt(value), minimalLength(BigInt(value)));
+  }
+
+  /** `tu32`: the minimal big-endian bytes of `value` (none for 0). */
+  tu32(value: number): this {
+    checkUint(value, 32, 'tu32');
+    return this.#uintN(BigInt(value), minimalLength(BigInt(value)));
+  }
+
+  /** `tu64`: the minimal big-endian bytes of `value` (none for 0). */
+  tu64(value: bigint): this {
+    checkU64(value, 'tu64');
+    return this.#uintN(value, minimalLength(value));
+  }
+
+  /** A copy of the bytes written. */
+  finish(): Uint8Array {
+    return this.#buf.slice(0, this.#len);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Hex conversion for constants, logs and tests. Not a peer-input decoder:
+ * {@link hexToBytes} throws a `TypeError` on malformed hex.
+ */
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** Lower-case hex of `bytes`. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 0x0f]!;
+  return out;
+}
+
+/** Bytes of an even-length hex string (either case, no `0x` prefix). */
+export function hexToBytes(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new TypeError(`not a hex string of whole bytes: ${hex.slice(0, 16)}`);
+  }
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
