@@ -12,3 +12,11 @@ export {
   INITIAL_COMMITMENT_INDEX,
   COMMITMENT_INDEX_BITS,
 } from './per-commitment-secret.js';
+export {
+  CounterpartyCommitmentSecrets,
+  CommitmentSecretsError,
+  CommitmentSecretsDecodeError,
+  COMMITMENT_SECRETS_VERSION,
+  type ProvideResult,
+  type DeserializeResult,
+} from './commitment-secrets.js';
