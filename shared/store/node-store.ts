@@ -42,6 +42,8 @@ export interface OutboxMessage {
 export interface Commit {
   /** The input's id: a replayed input fails the commit with `duplicate-input`. */
   readonly inputId?: string;
+  /** Release the lease in the same transaction (the invocation's last write). */
+  readonly release?: boolean;
   readonly puts?: readonly { readonly sk: string; readonly data: Uint8Array }[];
   readonly deletes?: readonly string[];
   readonly outbox?: readonly OutboxMessage[];
@@ -184,21 +186,35 @@ export class NodeStore {
 
   /**
    * Commits one invocation in a single TransactWriteItems: the lease must
-   * still carry our fence (checked inside the transaction), the input must
-   * be new, then every state write and outbox message. All or nothing.
+   * still carry our fence (checked inside the transaction, and released
+   * there when `release` is set), the input must be new, then every state
+   * write and outbox message. All or nothing.
    */
   async commit(lease: Lease, commit: Commit): Promise<void> {
     const table = this.tableName;
+    const fenced = {
+      TableName: table,
+      Key: key(lease.nodeKey, SortKey.lease),
+      ConditionExpression: '#fence = :fence AND #owner = :owner',
+    };
+    const fenceValues = { ':fence': { N: lease.fence.toString() }, ':owner': { S: lease.owner } };
     const items: TransactWriteItem[] = [
-      {
-        ConditionCheck: {
-          TableName: table,
-          Key: key(lease.nodeKey, SortKey.lease),
-          ConditionExpression: '#fence = :fence AND #owner = :owner',
-          ExpressionAttributeNames: { '#fence': Attr.fence, '#owner': Attr.owner },
-          ExpressionAttributeValues: { ':fence': { N: lease.fence.toString() }, ':owner': { S: lease.owner } },
-        },
-      },
+      commit.release
+        ? {
+            Update: {
+              ...fenced,
+              UpdateExpression: 'SET #exp = :zero',
+              ExpressionAttributeNames: { '#fence': Attr.fence, '#owner': Attr.owner, '#exp': Attr.expiresAtMs },
+              ExpressionAttributeValues: { ...fenceValues, ':zero': { N: '0' } },
+            },
+          }
+        : {
+            ConditionCheck: {
+              ...fenced,
+              ExpressionAttributeNames: { '#fence': Attr.fence, '#owner': Attr.owner },
+              ExpressionAttributeValues: fenceValues,
+            },
+          },
     ];
     if (commit.inputId !== undefined) {
       items.push({

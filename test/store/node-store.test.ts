@@ -115,6 +115,20 @@ describe('fenced commit', () => {
   });
 });
 
+describe('commit and release in one transaction', () => {
+  it('frees the lease for the next taker only when the commit succeeds', async () => {
+    const node = randomUUID();
+    const a = await store().acquireLease(node, 'a', 30_000);
+    await store().commit(a, { inputId: 'x', puts: [{ sk: SortKey.header, data: bytes('v1') }], release: true });
+    const b = await store().acquireLease(node, 'b', 30_000);
+    expect(b.fence).toBe(a.fence + 1n);
+    await expectStoreError(store().commit(a, { puts: [{ sk: SortKey.header, data: bytes('late') }], release: true }), StoreErrorCode.LeaseLost);
+    await expectStoreError(store().commit(b, { inputId: 'x', release: true }), StoreErrorCode.DuplicateInput);
+    await expectStoreError(store().acquireLease(node, 'c', 30_000), StoreErrorCode.LeaseHeld);
+    expect(text(await store().get(node, SortKey.header))).toBe('v1');
+  });
+});
+
 describe('outbox relay', () => {
   it('sends each message after the commit, deletes it, and re-sends the same id after a crash', async () => {
     const node = randomUUID();
