@@ -1,0 +1,93 @@
+/**
+ * What travels on the two FIFO queues between the peer gateway and the
+ * handlers, as versioned JSON (SQS bodies are text). Bytes are hex.
+ *
+ * Inbound (gateway → peer-message handler), group = node + peer:
+ *   connected | message | disconnected, each naming the connection.
+ * Outbound (handlers → gateway), group = peer:
+ *   send a message | disconnect | dial a peer.
+ */
+import { fromHex, toHex } from '../crypto/bytes.js';
+
+export type InboundEnvelope =
+  | { readonly kind: 'connected'; readonly peer: string; readonly connectionId: string; readonly inbound: boolean; readonly address: string }
+  | { readonly kind: 'message'; readonly peer: string; readonly connectionId: string; readonly seq: number; readonly message: Uint8Array }
+  | { readonly kind: 'disconnected'; readonly peer: string; readonly connectionId: string };
+
+export type OutboundEnvelope =
+  | { readonly kind: 'send'; readonly peer: string; readonly message: Uint8Array }
+  | { readonly kind: 'disconnect'; readonly peer: string; readonly reason: string }
+  | { readonly kind: 'connect'; readonly peer: string; readonly host: string; readonly port: number };
+
+const VERSION = 1;
+const HEX_33 = /^(02|03)[0-9a-f]{64}$/;
+
+export class EnvelopeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvelopeError';
+  }
+}
+
+function field<T>(value: unknown, check: (v: unknown) => v is T, name: string): T {
+  if (!check(value)) throw new EnvelopeError(`envelope field '${name}' is missing or invalid`);
+  return value;
+}
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 512;
+const isPeer = (v: unknown): v is string => typeof v === 'string' && HEX_33.test(v);
+const isHex = (v: unknown): v is string => typeof v === 'string' && v.length % 2 === 0 && /^[0-9a-f]*$/.test(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536;
+
+function parseObject(body: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new EnvelopeError('envelope is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new EnvelopeError('envelope is not an object');
+  const o = parsed as Record<string, unknown>;
+  if (o['v'] !== VERSION) throw new EnvelopeError(`unsupported envelope version ${String(o['v'])}`);
+  return o;
+}
+
+export function encodeInbound(e: InboundEnvelope): string {
+  return JSON.stringify(e.kind === 'message' ? { v: VERSION, ...e, message: toHex(e.message) } : { v: VERSION, ...e });
+}
+
+export function decodeInbound(body: string): InboundEnvelope {
+  const o = parseObject(body);
+  const peer = field(o['peer'], isPeer, 'peer');
+  const connectionId = field(o['connectionId'], isString, 'connectionId');
+  switch (o['kind']) {
+    case 'connected':
+      return { kind: 'connected', peer, connectionId, inbound: field(o['inbound'], isBool, 'inbound'), address: field(o['address'], isString, 'address') };
+    case 'message':
+      return { kind: 'message', peer, connectionId, seq: field(o['seq'], isCount, 'seq'), message: fromHex(field(o['message'], isHex, 'message')) };
+    case 'disconnected':
+      return { kind: 'disconnected', peer, connectionId };
+    default:
+      throw new EnvelopeError(`unknown inbound kind ${String(o['kind'])}`);
+  }
+}
+
+export function encodeOutbound(e: OutboundEnvelope): string {
+  return JSON.stringify(e.kind === 'send' ? { v: VERSION, ...e, message: toHex(e.message) } : { v: VERSION, ...e });
+}
+
+export function decodeOutbound(body: string): OutboundEnvelope {
+  const o = parseObject(body);
+  const peer = field(o['peer'], isPeer, 'peer');
+  switch (o['kind']) {
+    case 'send':
+      return { kind: 'send', peer, message: fromHex(field(o['message'], isHex, 'message')) };
+    case 'disconnect':
+      return { kind: 'disconnect', peer, reason: typeof o['reason'] === 'string' ? o['reason'] : '' };
+    case 'connect':
+      return { kind: 'connect', peer, host: field(o['host'], isString, 'host'), port: field(o['port'], isPort, 'port') };
+    default:
+      throw new EnvelopeError(`unknown outbound kind ${String(o['kind'])}`);
+  }
+}

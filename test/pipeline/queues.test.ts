@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../infra/local/free-port.js';
+import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
+import { decodeInbound, decodeOutbound, encodeInbound, encodeOutbound, EnvelopeError } from '../../shared/pipeline/envelopes.js';
+
+const PEER = '02' + 'ab'.repeat(32);
+let sqs: SqsLocal;
+beforeAll(async () => {
+  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
+});
+afterAll(() => sqs.stop());
+
+describe('pipeline queues (fauxqs)', () => {
+  it('keeps FIFO order per group and drops a resend with the same deduplication id', async () => {
+    for (const [i, id] of [[1, 'a'], [2, 'b'], [2, 'b'], [3, 'c']] as const) {
+      await sqs.inbound.send({ group: PEER, dedupId: id, body: String(i) });
+    }
+    const got: string[] = [];
+    for (let round = 0; round < 5 && got.length < 3; round++) {
+      for (const m of await sqs.inbound.receive(10, 0)) {
+        got.push(m.body);
+        await sqs.inbound.delete(m.receiptHandle);
+      }
+    }
+    expect(got).toEqual(['1', '2', '3']);
+  });
+
+  it('redelivers a message that was not deleted', async () => {
+    await sqs.outbound.send({ group: PEER, dedupId: 'redeliver', body: 'again' });
+    const [first] = await sqs.outbound.receive(1, 0);
+    expect(first?.body).toBe('again');
+    await new Promise((r) => setTimeout(r, 1200));
+    const [second] = await sqs.outbound.receive(1, 1);
+    expect(second?.body).toBe('again');
+    expect(second?.receiveCount).toBe(2);
+    await sqs.outbound.delete(second!.receiptHandle);
+  });
+});
+
+describe('envelopes', () => {
+  it('round-trip every kind', () => {
+    const inbound = [
+      { kind: 'connected', peer: PEER, connectionId: 'c1', inbound: true, address: '127.0.0.1:5000' },
+      { kind: 'message', peer: PEER, connectionId: 'c1', seq: 7, message: new Uint8Array([0, 18, 0, 1, 0, 0]) },
+      { kind: 'disconnected', peer: PEER, connectionId: 'c1' },
+    ] as const;
+    for (const e of inbound) expect(decodeInbound(encodeInbound(e))).toEqual(e);
+    const outbound = [
+      { kind: 'send', peer: PEER, message: new Uint8Array([0, 19, 0, 0]) },
+      { kind: 'disconnect', peer: PEER, reason: 'bye' },
+      { kind: 'connect', peer: PEER, host: '127.0.0.1', port: 9735 },
+    ] as const;
+    for (const e of outbound) expect(decodeOutbound(encodeOutbound(e))).toEqual(e);
+  });
+
+  it('refuse malformed bodies with EnvelopeError', () => {
+    for (const body of ['', 'null', '{}', '{"v":2}', `{"v":1,"kind":"message","peer":"${PEER}","connectionId":"c","seq":-1,"message":""}`,
+      `{"v":1,"kind":"message","peer":"zz","connectionId":"c","seq":1,"message":""}`,
+      `{"v":1,"kind":"message","peer":"${PEER}","connectionId":"c","seq":1,"message":"abc"}`,
+      `{"v":1,"kind":"other","peer":"${PEER}","connectionId":"c"}`]) {
+      expect(() => decodeInbound(body)).toThrow(EnvelopeError);
+    }
+    expect(() => decodeOutbound(`{"v":1,"kind":"connect","peer":"${PEER}","host":"h","port":70000}`)).toThrow(EnvelopeError);
+  });
+});
