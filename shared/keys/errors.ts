@@ -6,10 +6,14 @@ export const KeysErrorCode = {
   InvalidIndex: 'invalid-index',
   /** A 33-byte input that is not a point on the curve. */
   InvalidPublicKey: 'invalid-public-key',
-  /** Persisted bytes that cannot be read (unknown version, short or garbled body). */
-  InvalidEncoding: 'invalid-encoding',
-  /** A per-commitment secret that has not been released or received. */
-  UnknownSecret: 'unknown-secret',
+  /** A 32-byte input that is not a valid secret key (zero or not below the curve order). */
+  InvalidSecretKey: 'invalid-secret-key',
+  /** No candidate of a seed derivation was a valid secret key (probability about 2^-32768). */
+  NoValidSecret: 'no-valid-secret',
+  /** A number out of its range (a negative amount). */
+  InvalidValue: 'invalid-value',
+  /** A signature that recovers to its public key with neither recovery id 0 nor 1. */
+  Unrecoverable: 'unrecoverable-signature',
 } as const;
 export type KeysErrorCode = (typeof KeysErrorCode)[keyof typeof KeysErrorCode];
 

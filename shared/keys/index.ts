@@ -1,4 +1,4 @@
-/** shared/keys: BOLT 3 key derivation, per-commitment secrets, node and channel keys. */
+/** shared/keys: BOLT 3 key derivation, per-commitment secrets, node and channel keys (docs/keys.md). */
 export { KeysError, KeysErrorCode } from './errors.js';
 export {
   derivePublicKey,
@@ -20,3 +20,16 @@ export {
   type ProvideResult,
   type DeserializeResult,
 } from './commitment-secrets.js';
+export {
+  KEY_DERIVATION_VERSION,
+  KeyLabel,
+  deriveNodeSecret,
+  deriveWalletSeed,
+  deriveChannelSeed,
+} from './seed-derivation.js';
+export { deriveChannelKeys, channelKeysFromSecrets, type ChannelKeys, type ChannelPublicKeys } from './channel-keys.js';
+export type { EntropySource } from './entropy-source.js';
+export { InMemoryNodeSigner, type NodeSigner, type RecoverableSignature } from './node-keys.js';
+export { recoveryId } from './recoverable-signature.js';
+export { InMemoryChannelSigner, type ChannelSigner } from './signer.js';
+export { KeysManager, type SignerProvider } from './keys-manager.js';

@@ -1,0 +1,77 @@
+/**
+ * The key manager of a node (LDK's `KeysManager`): one 32-byte seed gives the
+ * node identity (`NodeSigner`) and, per channel keys id, the channel signers
+ * (`SignerProvider`), following docs/keys.md.
+ */
+import type { Secp256k1 } from '../crypto/index.js';
+import { deriveChannelKeys } from './channel-keys.js';
+import type { EntropySource } from './entropy-source.js';
+import { KeysError, KeysErrorCode, assertLength } from './errors.js';
+import { InMemoryNodeSigner, type NodeSigner, type RecoverableSignature } from './node-keys.js';
+import { deriveChannelSeed, deriveWalletSeed } from './seed-derivation.js';
+import { InMemoryChannelSigner, type ChannelSigner } from './signer.js';
+
+/** Creates channel signers (LDK's `SignerProvider` role). */
+export interface SignerProvider {
+  /**
+   * A fresh 32-byte channel keys id for a new channel, persisted with it so
+   * `deriveChannelSigner` can rebuild the same signer later.
+   */
+  generateChannelKeysId(inbound: boolean, channelValueSatoshis: bigint, userChannelId: bigint): Uint8Array;
+  /** The signer of the channel whose keys id is `channelKeysId`: the same id always gives the same keys. */
+  deriveChannelSigner(channelValueSatoshis: bigint, channelKeysId: Uint8Array): ChannelSigner;
+}
+
+/** Node and channel keys from one seed, in memory. */
+export class KeysManager implements NodeSigner, SignerProvider {
+  readonly #secp: Secp256k1;
+  readonly #seed: Uint8Array;
+  readonly #entropy: EntropySource;
+  readonly #node: InMemoryNodeSigner;
+
+  constructor(secp: Secp256k1, seed: Uint8Array, entropy: EntropySource) {
+    assertLength(seed, 32, 'seed');
+    this.#secp = secp;
+    this.#seed = seed.slice();
+    this.#entropy = entropy;
+    this.#node = InMemoryNodeSigner.fromSeed(secp, seed);
+  }
+
+  getNodeId(): Uint8Array {
+    return this.#node.getNodeId();
+  }
+
+  ecdh(otherPublicKey: Uint8Array, tweak?: Uint8Array): Uint8Array {
+    return this.#node.ecdh(otherPublicKey, tweak);
+  }
+
+  signGossipMessage(digest: Uint8Array): Uint8Array {
+    return this.#node.signGossipMessage(digest);
+  }
+
+  signInvoice(digest: Uint8Array): RecoverableSignature {
+    return this.#node.signInvoice(digest);
+  }
+
+  /**
+   * 32 random bytes from the entropy source. The channel's parameters do not
+   * enter the id: a random id never repeats, so two channels never share keys.
+   */
+  generateChannelKeysId(_inbound: boolean, _channelValueSatoshis: bigint, _userChannelId: bigint): Uint8Array {
+    const id = this.#entropy.getSecureRandomBytes();
+    assertLength(id, 32, 'entropy');
+    return id.slice();
+  }
+
+  deriveChannelSigner(channelValueSatoshis: bigint, channelKeysId: Uint8Array): ChannelSigner {
+    assertLength(channelKeysId, 32, 'channel keys id');
+    if (channelValueSatoshis < 0n) throw new KeysError(KeysErrorCode.InvalidValue, 'negative channel value');
+    const keys = deriveChannelKeys(this.#secp, deriveChannelSeed(this.#seed, channelKeysId));
+    return new InMemoryChannelSigner(this.#secp, keys, channelKeysId, channelValueSatoshis);
+  }
+
+  /** The BIP32 seed of the node's on-chain wallet (BIP84), separate from every channel key. */
+  walletSeed(): Uint8Array {
+    return deriveWalletSeed(this.#seed);
+  }
+}

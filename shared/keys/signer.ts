@@ -1,0 +1,113 @@
+/**
+ * The channel signer (LDK's `ChannelSigner` role): everything a channel needs
+ * from its private keys, behind an interface that never hands out a key, so a
+ * remote or KMS-backed signer can replace the in-memory one.
+ */
+import type { Secp256k1 } from '../crypto/index.js';
+import type { ChannelKeys, ChannelPublicKeys } from './channel-keys.js';
+import { derivePrivateKey, deriveRevocationPrivateKey } from './derivation.js';
+import { KeysError, KeysErrorCode, assertLength } from './errors.js';
+import { perCommitmentPoint, perCommitmentSecret } from './per-commitment-secret.js';
+
+/**
+ * Signs for one channel side. Signatures are 64-byte compact (r || s), low-S,
+ * over a 32-byte digest (a BIP 143 sighash); the transaction layer encodes them.
+ */
+export interface ChannelSigner {
+  /** The id the signer was derived from (persisted with the channel). */
+  readonly channelKeysId: Uint8Array;
+  readonly channelValueSatoshis: bigint;
+  /** funding_pubkey and the four basepoints (BOLT 2 `open_channel`). */
+  readonly publicKeys: ChannelPublicKeys;
+  /** Our per_commitment_point for commitment `index` (BOLT 3, counts down from 2^48 - 1). */
+  perCommitmentPoint(index: bigint): Uint8Array;
+  /**
+   * Our per_commitment_secret for `index`, released in `revoke_and_ack` once
+   * that commitment is revoked (BOLT 2). The caller must only ask for revoked
+   * commitments; a policy-enforcing signer may refuse others.
+   */
+  releaseCommitmentSecret(index: bigint): Uint8Array;
+  /** Signs with the funding key (the 2-of-2 funding output, BOLT 3 "Funding Transaction Output"). */
+  signWithFundingKey(digest: Uint8Array): Uint8Array;
+  /** Signs with our htlc key derived for `perCommitmentPoint` (BOLT 3 local_htlcpubkey / remote_htlcpubkey). */
+  signWithHtlcKey(digest: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array;
+  /** Signs with our delayed payment key derived for `perCommitmentPoint` (BOLT 3 local_delayedpubkey). */
+  signWithDelayedPaymentKey(digest: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array;
+  /** Signs with the payment basepoint secret itself (option_static_remotekey: to_remote pays the basepoint). */
+  signWithPaymentKey(digest: Uint8Array): Uint8Array;
+  /**
+   * Signs a justice transaction with the revocation private key of the
+   * counterparty commitment whose per_commitment_secret they released
+   * (BOLT 3 "revocationpubkey Derivation", our revocation basepoint).
+   */
+  signWithRevocationKey(digest: Uint8Array, theirPerCommitmentSecret: Uint8Array): Uint8Array;
+}
+
+/** A `ChannelSigner` holding the channel's keys in memory. */
+export class InMemoryChannelSigner implements ChannelSigner {
+  readonly #secp: Secp256k1;
+  readonly #keys: ChannelKeys;
+  readonly channelKeysId: Uint8Array;
+  readonly channelValueSatoshis: bigint;
+  readonly publicKeys: ChannelPublicKeys;
+
+  constructor(secp: Secp256k1, keys: ChannelKeys, channelKeysId: Uint8Array, channelValueSatoshis: bigint) {
+    assertLength(channelKeysId, 32, 'channel keys id');
+    this.#secp = secp;
+    this.#keys = keys;
+    this.channelKeysId = channelKeysId.slice();
+    this.channelValueSatoshis = channelValueSatoshis;
+    this.publicKeys = keys.publicKeys;
+  }
+
+  perCommitmentPoint(index: bigint): Uint8Array {
+    return perCommitmentPoint(this.#secp, perCommitmentSecret(this.#keys.commitmentSeed, index));
+  }
+
+  releaseCommitmentSecret(index: bigint): Uint8Array {
+    return perCommitmentSecret(this.#keys.commitmentSeed, index);
+  }
+
+  signWithFundingKey(digest: Uint8Array): Uint8Array {
+    return this.#sign(digest, this.#keys.fundingSecret);
+  }
+
+  signWithHtlcKey(digest: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
+    this.#checkPoint(perCommitmentPoint);
+    return this.#sign(digest, derivePrivateKey(this.#secp, this.#keys.htlcBaseSecret, perCommitmentPoint));
+  }
+
+  signWithDelayedPaymentKey(digest: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
+    this.#checkPoint(perCommitmentPoint);
+    return this.#sign(digest, derivePrivateKey(this.#secp, this.#keys.delayedPaymentBaseSecret, perCommitmentPoint));
+  }
+
+  signWithPaymentKey(digest: Uint8Array): Uint8Array {
+    return this.#sign(digest, this.#keys.paymentBaseSecret);
+  }
+
+  signWithRevocationKey(digest: Uint8Array, theirPerCommitmentSecret: Uint8Array): Uint8Array {
+    assertLength(theirPerCommitmentSecret, 32, 'per-commitment secret');
+    if (!this.#secp.isValidSecretKey(theirPerCommitmentSecret)) {
+      throw new KeysError(KeysErrorCode.InvalidSecretKey, 'per-commitment secret is not a valid secret key');
+    }
+    const revocationSecret = deriveRevocationPrivateKey(
+      this.#secp,
+      this.#keys.revocationBaseSecret,
+      theirPerCommitmentSecret,
+    );
+    return this.#sign(digest, revocationSecret);
+  }
+
+  #sign(digest: Uint8Array, secret: Uint8Array): Uint8Array {
+    assertLength(digest, 32, 'digest');
+    return this.#secp.sign(digest, secret);
+  }
+
+  #checkPoint(point: Uint8Array): void {
+    assertLength(point, 33, 'per-commitment point');
+    if (!this.#secp.isValidPublicKey(point)) {
+      throw new KeysError(KeysErrorCode.InvalidPublicKey, 'per-commitment point is not on the curve');
+    }
+  }
+}
