@@ -1,0 +1,80 @@
+/**
+ * BOLT 3 "Key Derivation": the per-commitment keys of a commitment
+ * transaction, derived from a basepoint and the commitment's
+ * per_commitment_point (or, for the revocation key, from both sides' secrets).
+ */
+import { concatBytes, sha256, type Secp256k1 } from '../crypto/index.js';
+import { assertLength } from './errors.js';
+
+export { perCommitmentSecret, perCommitmentPoint, INITIAL_COMMITMENT_INDEX } from './per-commitment-secret.js';
+
+/**
+ * BOLT 3 "localpubkey, remotepubkey, local_htlcpubkey, remote_htlcpubkey,
+ * local_delayedpubkey, and remote_delayedpubkey Derivation":
+ * `pubkey = basepoint + SHA256(per_commitment_point || basepoint)·G`.
+ */
+export function derivePublicKey(secp: Secp256k1, basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
+  assertLength(basepoint, 33, 'basepoint');
+  assertLength(perCommitmentPoint, 33, 'per-commitment point');
+  return secp.publicKeyTweakAdd(basepoint, sha256(concatBytes(perCommitmentPoint, basepoint)));
+}
+
+/**
+ * The secret matching `derivePublicKey` (BOLT 3 "Key Derivation"):
+ * `privkey = basepoint_secret + SHA256(per_commitment_point || basepoint)`.
+ */
+export function derivePrivateKey(secp: Secp256k1, baseSecret: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
+  assertLength(baseSecret, 32, 'basepoint secret');
+  assertLength(perCommitmentPoint, 33, 'per-commitment point');
+  const basepoint = secp.publicKeyFromSecret(baseSecret);
+  return secp.secretKeyTweakAdd(baseSecret, sha256(concatBytes(perCommitmentPoint, basepoint)));
+}
+
+/**
+ * BOLT 3 "revocationpubkey Derivation":
+ * `revocationpubkey = revocation_basepoint·SHA256(revocation_basepoint || per_commitment_point)
+ *  + per_commitment_point·SHA256(per_commitment_point || revocation_basepoint)`.
+ */
+export function deriveRevocationPublicKey(
+  secp: Secp256k1,
+  revocationBasepoint: Uint8Array,
+  perCommitmentPoint: Uint8Array,
+): Uint8Array {
+  assertLength(revocationBasepoint, 33, 'revocation basepoint');
+  assertLength(perCommitmentPoint, 33, 'per-commitment point');
+  const basepointTerm = secp.publicKeyTweakMul(
+    revocationBasepoint,
+    sha256(concatBytes(revocationBasepoint, perCommitmentPoint)),
+  );
+  const commitmentTerm = secp.publicKeyTweakMul(
+    perCommitmentPoint,
+    sha256(concatBytes(perCommitmentPoint, revocationBasepoint)),
+  );
+  return secp.publicKeyAdd(basepointTerm, commitmentTerm);
+}
+
+/**
+ * The secret matching `deriveRevocationPublicKey` (BOLT 3 "revocationpubkey
+ * Derivation"), computable only once the per-commitment secret is revealed:
+ * `revocationprivkey = revocation_basepoint_secret·SHA256(revocation_basepoint || per_commitment_point)
+ *  + per_commitment_secret·SHA256(per_commitment_point || revocation_basepoint)`.
+ */
+export function deriveRevocationPrivateKey(
+  secp: Secp256k1,
+  revocationBasepointSecret: Uint8Array,
+  perCommitmentSecret: Uint8Array,
+): Uint8Array {
+  assertLength(revocationBasepointSecret, 32, 'revocation basepoint secret');
+  assertLength(perCommitmentSecret, 32, 'per-commitment secret');
+  const revocationBasepoint = secp.publicKeyFromSecret(revocationBasepointSecret);
+  const perCommitmentPoint = secp.publicKeyFromSecret(perCommitmentSecret);
+  const basepointTerm = secp.secretKeyTweakMul(
+    revocationBasepointSecret,
+    sha256(concatBytes(revocationBasepoint, perCommitmentPoint)),
+  );
+  const commitmentTerm = secp.secretKeyTweakMul(
+    perCommitmentSecret,
+    sha256(concatBytes(perCommitmentPoint, revocationBasepoint)),
+  );
+  return secp.secretKeyTweakAdd(basepointTerm, commitmentTerm);
+}
