@@ -26,3 +26,47 @@ export function aeadDecrypt(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, 
     return null;
   }
 }
+
+/**
+ * Encrypts `plaintext` into `output` (exactly plaintext.length + 16 bytes:
+ * ciphertext || tag), allocating nothing for the result: for framing layers
+ * that seal several parts into one preallocated buffer (BOLT 8 messages).
+ */
+export function aeadEncryptInto(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  plaintext: Uint8Array,
+  output: Uint8Array,
+): void {
+  checkKeyNonce(key, nonce);
+  if (output.length !== plaintext.length + AEAD_TAG_LENGTH) {
+    throw new CryptoError(CryptoErrorCode.InvalidLength, 'AEAD output must be plaintext length + 16 bytes');
+  }
+  chacha20poly1305(key, nonce, ad).encrypt(plaintext, output);
+}
+
+/**
+ * Decrypts ciphertext || tag into `output` (exactly sealed.length - 16
+ * bytes); returns false, leaving `output` unspecified, when the tag does not
+ * authenticate.
+ */
+export function aeadDecryptInto(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ad: Uint8Array,
+  sealed: Uint8Array,
+  output: Uint8Array,
+): boolean {
+  checkKeyNonce(key, nonce);
+  if (sealed.length < AEAD_TAG_LENGTH) return false;
+  if (output.length !== sealed.length - AEAD_TAG_LENGTH) {
+    throw new CryptoError(CryptoErrorCode.InvalidLength, 'AEAD output must be sealed length - 16 bytes');
+  }
+  try {
+    chacha20poly1305(key, nonce, ad).decrypt(sealed, output);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   aeadDecrypt,
+  aeadDecryptInto,
   aeadEncrypt,
+  aeadEncryptInto,
   equalConstantTime,
   fromHex,
   hash160,
@@ -58,6 +61,25 @@ describe('chacha20-poly1305', () => {
     }
     expect(aeadDecrypt(key, nonce, new Uint8Array(0), sealed)).toBeNull();
     expect(aeadDecrypt(key, nonce, ad, sealed.subarray(0, 10))).toBeNull();
+  });
+
+  it('the *Into variants write the same bytes into a caller buffer (a view inside a larger one)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 20 }), (plaintext, at) => {
+        const frame = new Uint8Array(at + plaintext.length + 16 + 3);
+        const view = frame.subarray(at, at + plaintext.length + 16);
+        aeadEncryptInto(key, nonce, ad, plaintext, view);
+        expect(toHex(view)).toBe(toHex(aeadEncrypt(key, nonce, ad, plaintext)));
+        const opened = new Uint8Array(plaintext.length);
+        expect(aeadDecryptInto(key, nonce, ad, view, opened)).toBe(true);
+        expect(toHex(opened)).toBe(toHex(plaintext));
+        view[0] = view[0]! ^ 0x80;
+        expect(aeadDecryptInto(key, nonce, ad, view, opened)).toBe(false);
+      }),
+      { numRuns: 50 },
+    );
+    expect(() => aeadEncryptInto(key, nonce, ad, utf8('hi'), new Uint8Array(17))).toThrow(/output/);
+    expect(aeadDecryptInto(key, nonce, ad, new Uint8Array(15), new Uint8Array(0))).toBe(false);
   });
 });
 
