@@ -1,0 +1,36 @@
+/**
+ * `shared/wire` (layer 2): Lightning messages as typed records with
+ * field-table codecs (BOLT 1), and feature bits (BOLT 9). Imports codec only.
+ */
+export { defineMessage } from './message-codec.js';
+export type { MessageCodec, MessageOf, MessageSpec } from './message-codec.js';
+export { MAX_MESSAGE_SIZE, chainHash, channelId } from './wire-types.js';
+export { initCodec, initFeatures } from './init.js';
+export type { InitMessage } from './init.js';
+export { errorCodec, printableData, warningCodec } from './error-and-warning.js';
+export type { ErrorMessage, WarningMessage } from './error-and-warning.js';
+export { NO_PONG_THRESHOLD, pingCodec, pongCodec, pongFor } from './ping-pong.js';
+export type { PingMessage, PongMessage } from './ping-pong.js';
+export { MESSAGE_TYPE, decodeMessage, encodeMessage, isKnownMessageType } from './wire-message.js';
+export type { MessageDecodeResult, WireMessage } from './wire-message.js';
+export {
+  KNOWN_FEATURES,
+  OUR_INIT_FEATURES,
+  OUR_INIT_FEATURE_BITS,
+  checkPeerFeatures,
+  featureBit,
+  featureBitsOf,
+  featuresCompatible,
+  featuresFromBits,
+  hasFeatureBit,
+  isFeatureRequired,
+  isFeatureSupported,
+  minimalFeatures,
+  missingDependencies,
+  orFeatures,
+  setFeatureBits,
+  unsupportedRequiredBits,
+} from './features.js';
+export type { FeatureName, KnownFeature, MissingDependency, PeerFeatureCheck } from './features.js';
+export { decodeAddressDescriptor, encodeAddressDescriptor } from './address-descriptor.js';
+export type { AddressDescriptor } from './address-descriptor.js';
