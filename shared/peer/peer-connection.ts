@@ -1,0 +1,201 @@
+/**
+ * One Lightning peer connection over TCP: a node:net socket driven through
+ * the pure BOLT 8 state machine of shared/transport. Used by the peer
+ * gateway and by the interop tests. Delivers decrypted message bytes; knows
+ * nothing of their meaning.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Secp256k1 } from '../crypto/index.js';
+import {
+  initiatorHandshake,
+  responderHandshake,
+  TransportErrorCode,
+  type Handshake,
+  type NoiseTransport,
+  type TransportFailure,
+} from '../transport/index.js';
+
+/** Why a connection ended. */
+export type CloseReason =
+  | { readonly kind: 'transport'; readonly failure: TransportFailure }
+  | { readonly kind: 'handshake-timeout' }
+  | { readonly kind: 'remote-closed' }
+  | { readonly kind: 'local'; readonly reason: string }
+  | { readonly kind: 'socket-error'; readonly message: string };
+
+export interface PeerConnectionOptions {
+  readonly secp: Secp256k1;
+  /** Our node's static secret key. */
+  readonly localSecret: Uint8Array;
+  /** The longest incoming message accepted (BOLT 8 allows 65535). */
+  readonly maxMessageLength?: number;
+  /** A handshake not complete by then closes the socket (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+}
+
+export interface PeerConnectionEvents {
+  /** The handshake completed: `remoteNodeId` is authenticated. */
+  onReady?(connection: PeerConnection): void;
+  /** One decrypted Lightning message (type + payload). */
+  onMessage?(connection: PeerConnection, message: Uint8Array): void;
+  /** The connection ended (once). */
+  onClose?(connection: PeerConnection, reason: CloseReason): void;
+}
+
+function freshEphemeral(secp: Secp256k1): Uint8Array {
+  for (;;) {
+    const candidate = new Uint8Array(randomBytes(32));
+    if (secp.isValidSecretKey(candidate)) return candidate;
+  }
+}
+
+let connectionCounter = 0;
+
+export class PeerConnection {
+  /** Unique per process and connection (for dedup ids and logs). */
+  readonly id: string;
+  readonly inbound: boolean;
+  readonly remoteAddress: string;
+  private handshake: Handshake | null;
+  private transport: NoiseTransport | null = null;
+  private remote: Uint8Array | null;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly socket: Socket,
+    handshake: Handshake,
+    inbound: boolean,
+    remote: Uint8Array | null,
+    options: PeerConnectionOptions,
+    private readonly events: PeerConnectionEvents,
+  ) {
+    this.id = `${process.pid}-${Date.now().toString(36)}-${(connectionCounter++).toString(36)}`;
+    this.inbound = inbound;
+    this.remote = remote;
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.handshake = handshake;
+    socket.setNoDelay(true);
+    this.timer = setTimeout(() => this.close({ kind: 'handshake-timeout' }), options.handshakeTimeoutMs ?? 10_000);
+    socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    socket.on('error', (error) => this.close({ kind: 'socket-error', message: error.message }));
+    socket.on('close', () => this.onRemoteClose());
+  }
+
+  /** Wraps an accepted socket: we are the BOLT 8 responder. */
+  static accept(socket: Socket, options: PeerConnectionOptions, events: PeerConnectionEvents): PeerConnection {
+    const hs = responderHandshake({
+      secp: options.secp,
+      localSecret: options.localSecret,
+      ephemeralSecret: freshEphemeral(options.secp),
+      ...(options.maxMessageLength !== undefined ? { maxMessageLength: options.maxMessageLength } : {}),
+    });
+    return new PeerConnection(socket, hs, true, null, options, events);
+  }
+
+  /** Dials `host:port` and starts the handshake as initiator towards `remoteNodeId`. */
+  static dial(
+    host: string,
+    port: number,
+    remoteNodeId: Uint8Array,
+    options: PeerConnectionOptions,
+    events: PeerConnectionEvents,
+  ): PeerConnection {
+    const hs = initiatorHandshake({
+      secp: options.secp,
+      localSecret: options.localSecret,
+      ephemeralSecret: freshEphemeral(options.secp),
+      remoteStatic: remoteNodeId,
+      ...(options.maxMessageLength !== undefined ? { maxMessageLength: options.maxMessageLength } : {}),
+    });
+    const socket = tcpConnect({ host, port });
+    const connection = new PeerConnection(socket, hs, false, remoteNodeId, options, events);
+    socket.once('connect', () => {
+      if (!connection.closed) socket.write(hs.start().send);
+    });
+    return connection;
+  }
+
+  /** The peer's node id, known from the start when dialling and after act 3 when accepting. */
+  get remoteNodeId(): Uint8Array | null {
+    return this.transport ? this.remote : this.inbound ? null : this.remote;
+  }
+
+  get ready(): boolean {
+    return this.transport !== null && !this.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Encrypts and writes one message. Returns false when the socket's buffer
+   * is full (the caller should wait for `drained()`), and throws when the
+   * connection is not ready.
+   */
+  send(message: Uint8Array): boolean {
+    if (!this.transport || this.closed) throw new Error('peer connection is not ready');
+    return this.socket.write(this.transport.encryptMessage(message));
+  }
+
+  /** Resolves when the socket's write buffer has drained. */
+  drained(): Promise<void> {
+    return this.socket.writableNeedDrain ? new Promise((r) => this.socket.once('drain', () => r())) : Promise.resolve();
+  }
+
+  /** Stops reading (backpressure); `resume()` continues. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(reason: CloseReason = { kind: 'local', reason: 'closed' }): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.socket.destroy();
+    this.events.onClose?.(this, reason);
+  }
+
+  private onRemoteClose(): void {
+    // Mid-handshake, the end of input is a short read of the act being read.
+    const step = this.handshake?.end();
+    this.close(step?.error ? { kind: 'transport', failure: step.error } : { kind: 'remote-closed' });
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    if (this.handshake) {
+      const step = this.handshake.receive(chunk);
+      if (step.error) return this.close({ kind: 'transport', failure: step.error });
+      if (step.send) this.socket.write(step.send);
+      if (!step.done) return;
+      this.handshake = null;
+      this.transport = step.done.transport;
+      this.remote = step.done.remoteStatic;
+      clearTimeout(this.timer);
+      this.events.onReady?.(this);
+      if (step.done.leftover.length > 0) this.deliver(step.done.leftover);
+      return;
+    }
+    this.deliver(chunk);
+  }
+
+  private deliver(chunk: Uint8Array): void {
+    const transport = this.transport;
+    if (!transport) return;
+    const { messages, error } = transport.receive(chunk);
+    for (const message of messages) {
+      if (this.closed) return;
+      this.events.onMessage?.(this, message);
+    }
+    if (error) this.close({ kind: 'transport', failure: error });
+  }
+}
+
+export { TransportErrorCode };
