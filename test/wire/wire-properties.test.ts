@@ -118,8 +118,9 @@ describe('garbage and truncated input', () => {
       .map(([msg, edits, cut, tail]) => {
         const input = encodeMessage(msg);
         for (const [at, value] of edits) input[2 + (at % (input.length - 2))] = value;
-        const end = 2 + (cut % (input.length - 1));
-        return Uint8Array.of(...input.subarray(0, end), ...(cut % 3 === 0 ? tail : []));
+        // One in four inputs is cut short, one in four gets random bytes appended.
+        const end = cut % 4 === 0 ? 2 + (cut % (input.length - 1)) : input.length;
+        return Uint8Array.of(...input.subarray(0, end), ...(cut % 4 === 1 ? tail : []));
       });
     let decoded = 0;
     let failed = 0;
@@ -137,8 +138,9 @@ describe('garbage and truncated input', () => {
       }),
       { numRuns: 2000 },
     );
-    expect(decoded).toBeGreaterThan(50);
-    expect(failed).toBeGreaterThan(50);
+    // Both outcomes are well exercised (typically several hundred each).
+    expect(decoded).toBeGreaterThan(100);
+    expect(failed).toBeGreaterThan(100);
   });
 
   it('every strict prefix of the fixed fields is a short-read (property)', () => {
