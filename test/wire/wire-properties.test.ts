@@ -136,7 +136,7 @@ describe('garbage and truncated input', () => {
           failed++;
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, seed: 20261125 },
     );
     // Both outcomes are well exercised (typically several hundred each).
     expect(decoded).toBeGreaterThan(100);
