@@ -39,3 +39,29 @@ export function printTable(title: string, rows: readonly (readonly string[])[]):
     if (i === 0) console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   });
 }
+
+/**
+ * Like `measure`, for several functions whose costs are to be compared: their
+ * batches alternate run by run, so a change in machine load affects all of
+ * them alike and the ratio of medians stays meaningful.
+ */
+export function measureInterleaved(
+  entries: readonly (readonly [string, () => unknown])[],
+  options: { runs?: number; batch?: number; warmup?: number } = {},
+): Measurement[] {
+  const runs = options.runs ?? 41;
+  const batch = options.batch ?? 1;
+  for (const [, fn] of entries) for (let i = 0; i < (options.warmup ?? 5) * batch; i++) fn();
+  const samples: number[][] = entries.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    entries.forEach(([, fn], e) => {
+      const start = performance.now();
+      for (let i = 0; i < batch; i++) fn();
+      samples[e]!.push((performance.now() - start) / batch);
+    });
+  }
+  return entries.map(([name], e) => {
+    const sorted = samples[e]!.sort((a, b) => a - b);
+    return { name, medianMs: sorted[Math.floor(sorted.length / 2)]!, runs: runs * batch };
+  });
+}

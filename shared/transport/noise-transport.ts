@@ -48,6 +48,9 @@ export interface ReceiveResult {
   readonly error?: TransportFailure;
 }
 
+/** Leading bytes before a frame in its buffer, to align the body (see `encryptMessage`). */
+const FRAME_ALIGNMENT_PAD = 2;
+
 /** Checks an incoming-length limit: an integer from 0 to 65535. */
 export function checkMaxMessageLength(value: number): number {
   if (!Number.isInteger(value) || value < 0 || value > MAX_MESSAGE_LENGTH) {
@@ -100,7 +103,8 @@ export class NoiseTransport {
    * Encrypts one Lightning message (BOLT 8 "Encrypting and Sending
    * Messages"): the returned frame is `lc` (2-byte big-endian length
    * encrypted, 16-byte MAC) then `c` (body encrypted, 16-byte MAC), 34 bytes
-   * longer than `plaintext`.
+   * longer than `plaintext`. The frame is a view 2 bytes into its own buffer
+   * (write the view, not `frame.buffer`).
    *
    * @throws TransportError `message-too-long` when `plaintext` exceeds 65535
    *   bytes (nothing is consumed: the session stays usable).
@@ -110,7 +114,10 @@ export class NoiseTransport {
     if (length > MAX_MESSAGE_LENGTH) {
       throw new TransportError(TransportErrorCode.MessageTooLong, `message of ${length} bytes exceeds ${MAX_MESSAGE_LENGTH}`);
     }
-    const frame = new Uint8Array(length + MESSAGE_OVERHEAD);
+    // The frame is a view starting 2 bytes into its buffer so that the body
+    // (18 bytes into the frame) is 4-byte aligned: the cipher's fast path
+    // needs aligned output; an unaligned body costs ~25% at 65 KB.
+    const frame = new Uint8Array(length + MESSAGE_OVERHEAD + FRAME_ALIGNMENT_PAD).subarray(FRAME_ALIGNMENT_PAD);
     this.lengthPlain[0] = length >>> 8;
     this.lengthPlain[1] = length & 0xff;
     this.sender.sealInto(this.lengthPlain, frame.subarray(0, LENGTH_HEADER_SIZE));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
 import {
   aeadDecrypt,
@@ -80,6 +81,65 @@ describe('chacha20-poly1305', () => {
     );
     expect(() => aeadEncryptInto(key, nonce, ad, utf8('hi'), new Uint8Array(17))).toThrow(/output/);
     expect(aeadDecryptInto(key, nonce, ad, new Uint8Array(15), new Uint8Array(0))).toBe(false);
+  });
+});
+
+describe('chacha20-poly1305 small-input path', () => {
+  const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+
+  it('gives the bytes of the general AEAD for every AD and plaintext length across the 64-byte threshold', () => {
+    fc.assert(
+      fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 80 }), (k, n, ad, plaintext) => {
+        const reference = chacha20poly1305(k, n, ad).encrypt(plaintext);
+        expect(toHex(aeadEncrypt(k, n, ad, plaintext))).toBe(toHex(reference));
+        const into = new Uint8Array(plaintext.length + 16);
+        aeadEncryptInto(k, n, ad, plaintext, into);
+        expect(toHex(into)).toBe(toHex(reference));
+        expect(toHex(aeadDecrypt(k, n, ad, reference)!)).toBe(toHex(plaintext));
+        const opened = new Uint8Array(plaintext.length);
+        expect(aeadDecryptInto(k, n, ad, reference, opened)).toBe(true);
+        expect(toHex(opened)).toBe(toHex(plaintext));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses any flipped bit of ciphertext, tag, AD or nonce', () => {
+    fc.assert(
+      fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), fc.nat(), (k, n, ad, plaintext, at) => {
+        const sealed = aeadEncrypt(k, n, ad, plaintext);
+        const bad = sealed.slice();
+        bad[at % bad.length] = bad[at % bad.length]! ^ (1 << at % 8);
+        expect(aeadDecrypt(k, n, ad, bad)).toBeNull();
+        const opened = new Uint8Array(plaintext.length);
+        expect(aeadDecryptInto(k, n, ad, bad, opened)).toBe(false);
+        const otherNonce = n.slice();
+        otherNonce[at % 12] = otherNonce[at % 12]! ^ 1;
+        expect(aeadDecrypt(k, otherNonce, ad, sealed)).toBeNull();
+        if (ad.length > 0) {
+          const otherAd = ad.slice();
+          otherAd[at % ad.length] = otherAd[at % ad.length]! ^ 1;
+          expect(aeadDecrypt(k, n, otherAd, sealed)).toBeNull();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('matches RFC 8439 §2.8.2 (114-byte plaintext, general path) and its first 64 bytes (small path)', () => {
+    const k = fromHex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+    const n = fromHex('070000004041424344454647');
+    const ad = fromHex('50515253c0c1c2c3c4c5c6c7');
+    const plaintext = utf8(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    );
+    const sealed = aeadEncrypt(k, n, ad, plaintext);
+    expect(toHex(sealed)).toBe(
+      'd31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116' +
+        '1ae10b594f09e26a7e902ecbd0600691',
+    );
+    // The keystream part is the same for a prefix; the small path must agree on it.
+    expect(toHex(aeadEncrypt(k, n, ad, plaintext.subarray(0, 64)).subarray(0, 64))).toBe(toHex(sealed.subarray(0, 64)));
   });
 });
 

@@ -4,7 +4,7 @@
  * keys, and the message encryption outputs across two key rotations.
  */
 import { describe, expect, it } from 'vitest';
-import { fromHex, nobleSecp256k1, toHex, wasmSecp256k1, type Secp256k1 } from '../../shared/crypto/index.js';
+import { concatBytes, fromHex, nobleSecp256k1, toHex, wasmSecp256k1, type Secp256k1 } from '../../shared/crypto/index.js';
 import {
   NoiseTransport,
   TransportErrorCode,
@@ -170,5 +170,60 @@ describe.each([nobleSecp256k1, wasmSecp256k1])('BOLT 8 handshake vectors, backen
       expect(responderDone.transport.receive(fromInitiator)).toEqual({ messages: [hello] });
       expect(initiatorDone!.transport.receive(fromResponder)).toEqual({ messages: [hello] });
     }
+  });
+});
+
+describe.each([nobleSecp256k1, wasmSecp256k1])('BOLT 8 message encryption vectors, backend $name', (secp: Secp256k1) => {
+  const init = initiatorCases[0]!;
+  const resp = responderCases[0]!;
+
+  /** The initiator's and responder's transports after the vector handshake. */
+  function handshake(): { initiator: NoiseTransport; responder: NoiseTransport } {
+    const initiator = initiatorHandshake({
+      secp,
+      localSecret: fromHex(init['ls.priv']),
+      ephemeralSecret: fromHex(init['e.priv']),
+      remoteStatic: fromHex(init['rs.pub']!),
+    });
+    const responder = responderHandshake({ secp, localSecret: fromHex(resp['ls.priv']), ephemeralSecret: fromHex(resp['e.priv']) });
+    const act2 = responder.receive(initiator.start().send).send!;
+    const { send: act3, done } = initiator.receive(act2);
+    return { initiator: done!.transport, responder: responder.receive(act3!).done!.transport };
+  }
+
+  const fromVectorKeys = (): NoiseTransport =>
+    new NoiseTransport({ sendingKey: fromHex(messages.sk), receivingKey: fromHex(messages.rk), chainingKey: fromHex(messages.ck) });
+
+  it.each([
+    ['the handshake', () => handshake().initiator],
+    ['the vector ck, sk, rk', fromVectorKeys],
+  ])('encrypting "hello" 1002 times from %s gives outputs 0, 1, 500, 501, 1000, 1001 byte for byte', (_, make) => {
+    const transport = make();
+    const frames = Array.from({ length: messages.messages_sent + 1 }, () => transport.encryptMessage(hello));
+    for (const { index, output } of messages.outputs) expect(toHex(frames[index]!)).toBe(output);
+  });
+
+  it('the responder decrypts all 1002 frames, whole, one byte at a time, or coalesced', () => {
+    const { initiator, responder } = handshake();
+    const frames = Array.from({ length: 1002 }, () => initiator.encryptMessage(hello));
+    for (const { index, output } of messages.outputs) expect(toHex(frames[index]!)).toBe(output);
+    let received = 0;
+    for (let i = 0; i < 300; i++) {
+      expect(responder.receive(frames[i]!)).toEqual({ messages: [hello] });
+      received++;
+    }
+    for (let i = 300; i < 600; i++) {
+      for (const byte of frames[i]!) {
+        const { messages: got, error } = responder.receive(Uint8Array.of(byte));
+        expect(error).toBeUndefined();
+        received += got.length;
+        for (const m of got) expect(m).toEqual(hello);
+      }
+    }
+    const rest = responder.receive(concatBytes(...frames.slice(600)));
+    expect(rest.error).toBeUndefined();
+    expect(rest.messages).toHaveLength(402);
+    received += rest.messages.length;
+    expect(received).toBe(1002);
   });
 });
