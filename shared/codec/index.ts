@@ -32,3 +32,4 @@ export {
 export type { Codec, CodecValue, Field, FieldTable, FieldsOf } from './value-codec.js';
 export { UNKNOWN_TLVS, tlvRecord, tlvStream } from './tlv-stream.js';
 export type { TlvRecordSchema, TlvSchema, TlvStreamValue, TlvValues, UnknownTlvRecord } from './tlv-stream.js';
+export { versionedRecord, type VersionedRecordCodec } from './versioned-record.js';

@@ -1,0 +1,158 @@
+/**
+ * The node's connection-level protocol (BOLT 1): `init` exchange and feature
+ * negotiation, ping/pong liveness, warnings and errors, the unknown-message
+ * rules. Pure: each call takes the peer's state and one input, and returns
+ * the new state and the effects to carry out. Channel messages come later
+ * (issue 5) through the ChannelManager.
+ */
+import { printableData } from '../wire/error-and-warning.js';
+import { checkPeerFeatures, unsupportedRequiredBits } from '../wire/features.js';
+import { initFeatures, type InitMessage } from '../wire/init.js';
+import { encodeAddressDescriptor } from '../wire/address-descriptor.js';
+import { pongFor } from '../wire/ping-pong.js';
+import { decodeMessage, type WireMessage } from '../wire/wire-message.js';
+import type { PeerState } from './peer-state.js';
+
+/** What the node needs to know to speak BOLT 1. */
+export interface NodeConfig {
+  /** The chain we are on (BOLT 0 chain hash, as in `init`'s `networks`). */
+  readonly chainHash: Uint8Array;
+  /** The features we advertise in `init`. */
+  readonly features: Uint8Array;
+}
+
+/** Something the handler must do after a step. */
+export type PeerEffect =
+  | { readonly kind: 'send'; readonly peer: Uint8Array; readonly message: WireMessage }
+  | { readonly kind: 'disconnect'; readonly peer: Uint8Array; readonly reason: string };
+
+/**
+ * The result of one step: `state` is the peer's new state, `null` when it
+ * must be forgotten, `undefined` when it did not change (nothing to write).
+ */
+export interface PeerStep {
+  readonly state: PeerState | null | undefined;
+  readonly effects: readonly PeerEffect[];
+}
+
+const NO_CHANGE: PeerStep = { state: undefined, effects: [] };
+const ALL_CHANNELS = new Uint8Array(32);
+
+function disconnect(peer: Uint8Array, reason: string, state: PeerState | null | undefined = undefined): PeerStep {
+  return { state, effects: [{ kind: 'disconnect', peer, reason }] };
+}
+
+function remoteAddrOf(address: string): Uint8Array | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/.exec(address);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const port = Number(m[5]);
+  if (octets.some((o) => o > 255) || port < 1 || port > 65535) return undefined;
+  return encodeAddressDescriptor({ kind: 'ipv4', addr: Uint8Array.from(octets), port });
+}
+
+/** Our `init` for a new connection: our features, our chain, and the address we see the peer at. */
+export function ourInit(config: NodeConfig, peerAddress: string): InitMessage {
+  const remoteAddr = remoteAddrOf(peerAddress);
+  return {
+    type: 16,
+    globalfeatures: new Uint8Array(0),
+    features: config.features,
+    networks: [config.chainHash],
+    ...(remoteAddr ? { remoteAddr } : {}),
+  };
+}
+
+/** A connection completed BOLT 8: remember it (replacing an older one) and send our `init`. */
+export function peerConnected(
+  config: NodeConfig,
+  event: { readonly nodeId: Uint8Array; readonly connectionId: string; readonly inbound: boolean; readonly address: string },
+): PeerStep {
+  const state: PeerState = {
+    nodeId: event.nodeId,
+    connectionId: event.connectionId,
+    inbound: event.inbound,
+    address: event.address,
+    awaitingPong: false,
+  };
+  return { state, effects: [{ kind: 'send', peer: event.nodeId, message: ourInit(config, event.address) }] };
+}
+
+/** The connection ended: forget the peer, unless the event is about an older connection. */
+export function peerDisconnected(current: PeerState | undefined, connectionId: string): PeerStep {
+  if (!current || current.connectionId !== connectionId) return NO_CHANGE;
+  return { state: null, effects: [] };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function onInit(config: NodeConfig, current: PeerState, init: InitMessage): PeerStep {
+  if (current.features) return NO_CHANGE; // BOLT 1: init is sent once; a repeat carries nothing new
+  const theirs = initFeatures(init);
+  const check = checkPeerFeatures(theirs, config.features);
+  if (check.unsupportedRequiredBits.length > 0) {
+    return disconnect(current.nodeId, `peer requires unknown feature bits ${check.unsupportedRequiredBits.join(',')}`);
+  }
+  if (check.missingDependencies.length > 0) {
+    const m = check.missingDependencies[0]!;
+    return disconnect(current.nodeId, `peer sets ${m.feature} without ${m.dependency}`);
+  }
+  const weRequire = unsupportedRequiredBits(config.features, theirs);
+  if (weRequire.length > 0) {
+    return disconnect(current.nodeId, `peer lacks features we require: bits ${weRequire.join(',')}`);
+  }
+  if (init.networks !== undefined && !init.networks.some((n) => equalBytes(n, config.chainHash))) {
+    return disconnect(current.nodeId, 'peer is on another chain (no common network in init)');
+  }
+  return { state: { ...current, features: theirs }, effects: [] };
+}
+
+/** One decrypted message from the peer (BOLT 1 receiver rules). */
+export function peerMessage(config: NodeConfig, current: PeerState | undefined, connectionId: string, bytes: Uint8Array): PeerStep {
+  if (!current || current.connectionId !== connectionId) return NO_CHANGE; // from a connection already replaced or gone
+  const peer = current.nodeId;
+  const decoded = decodeMessage(bytes);
+  switch (decoded.kind) {
+    case 'unknown-odd':
+      return NO_CHANGE;
+    case 'unknown-even':
+      return disconnect(peer, `unknown even message type ${decoded.type}`);
+    case 'decode-error': {
+      const reason = `malformed message (type ${decoded.type ?? 'none'}): ${decoded.error.reason}`;
+      const warning: WireMessage = { type: 1, channelId: ALL_CHANNELS, data: new TextEncoder().encode(reason) };
+      return { state: undefined, effects: [{ kind: 'send', peer, message: warning }, { kind: 'disconnect', peer, reason }] };
+    }
+  }
+  const message = decoded.message;
+  if (!current.features && message.type !== 16) return disconnect(peer, `first message was type ${message.type}, not init`);
+  switch (message.type) {
+    case 16:
+      return onInit(config, current, message);
+    case 18: {
+      const pong = pongFor(message);
+      return { state: undefined, effects: pong ? [{ kind: 'send', peer, message: pong }] : [] };
+    }
+    case 19:
+      return current.awaitingPong ? { state: { ...current, awaitingPong: false }, effects: [] } : NO_CHANGE;
+    case 1:
+    case 17: {
+      const text = printableData(message.data) ?? `<${message.data.length} bytes, not printable>`;
+      const label = message.type === 1 ? 'warning' : 'error';
+      return { state: { ...current, lastMessageFromPeer: `${label}: ${text}` }, effects: [] };
+    }
+  }
+}
+
+/**
+ * The node's periodic timer (LDK's `timer_tick_occurred` for peers): ping
+ * every peer that finished `init`; disconnect one that did not answer the
+ * previous tick's ping.
+ */
+export function peerTimerTick(current: PeerState): PeerStep {
+  if (!current.features) return NO_CHANGE;
+  if (current.awaitingPong) return disconnect(current.nodeId, 'no pong since the last ping');
+  const ping: WireMessage = { type: 18, numPongBytes: 0, ignored: new Uint8Array(0) };
+  return { state: { ...current, awaitingPong: true }, effects: [{ kind: 'send', peer: current.nodeId, message: ping }] };
+}

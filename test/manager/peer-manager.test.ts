@@ -1,0 +1,170 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fromHex } from '../../shared/crypto/index.js';
+import {
+  decodePeerState,
+  encodePeerState,
+  peerConnected,
+  peerDisconnected,
+  peerMessage,
+  peerTimerTick,
+  type NodeConfig,
+  type PeerState,
+} from '../../shared/manager/index.js';
+import { OUR_INIT_FEATURES, decodeAddressDescriptor, encodeMessage, featuresFromBits, type WireMessage } from '../../shared/wire/index.js';
+
+const REGTEST = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
+const MAINNET = fromHex('6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000');
+const config: NodeConfig = { chainHash: REGTEST, features: OUR_INIT_FEATURES };
+const PEER = fromHex('02' + '11'.repeat(32));
+const LDK_FEATURES = fromHex('08a0000a0a5121');
+
+const init = (features: Uint8Array, networks?: Uint8Array[]): WireMessage => ({
+  type: 16,
+  globalfeatures: new Uint8Array(0),
+  features,
+  ...(networks ? { networks } : {}),
+});
+
+function connected(): PeerState {
+  const step = peerConnected(config, { nodeId: PEER, connectionId: 'c1', inbound: true, address: '127.0.0.1:40000' });
+  return step.state!;
+}
+
+function ready(): PeerState {
+  return peerMessage(config, connected(), 'c1', encodeMessage(init(LDK_FEATURES, [REGTEST]))).state!;
+}
+
+describe('connection and init (BOLT 1)', () => {
+  it('sends our init with our features, our chain and the address we see', () => {
+    const step = peerConnected(config, { nodeId: PEER, connectionId: 'c1', inbound: true, address: '127.0.0.1:40000' });
+    expect(step.state).toMatchObject({ connectionId: 'c1', inbound: true, awaitingPong: false });
+    expect(step.effects).toHaveLength(1);
+    const [effect] = step.effects;
+    expect(effect?.kind).toBe('send');
+    const sent = effect?.kind === 'send' ? effect.message : undefined;
+    expect(sent?.type).toBe(16);
+    if (sent?.type !== 16) return;
+    expect(sent.features).toEqual(OUR_INIT_FEATURES);
+    expect(sent.networks).toEqual([REGTEST]);
+    expect(decodeAddressDescriptor(sent.remoteAddr!)).toMatchObject({ ok: true, value: { kind: 'ipv4', port: 40000 } });
+  });
+
+  it('accepts LDK 0.1 init features and remembers them', () => {
+    const state = ready();
+    expect(state.features).toEqual(LDK_FEATURES);
+  });
+
+  it('accepts an init without networks', () => {
+    expect(peerMessage(config, connected(), 'c1', encodeMessage(init(LDK_FEATURES))).state?.features).toEqual(LDK_FEATURES);
+  });
+
+  it('disconnects on an unknown even (required) feature bit', () => {
+    const features = featuresFromBits([0, 8, 12, 14, 100]);
+    const step = peerMessage(config, connected(), 'c1', encodeMessage(init(features)));
+    expect(step.effects).toEqual([{ kind: 'disconnect', peer: PEER, reason: expect.stringContaining('100') }]);
+    expect(step.state).toBeUndefined();
+  });
+
+  it('disconnects a peer lacking a feature we require (static_remotekey)', () => {
+    const features = featuresFromBits([0, 8, 14]);
+    const step = peerMessage(config, connected(), 'c1', encodeMessage(init(features)));
+    expect(step.effects[0]).toMatchObject({ kind: 'disconnect', reason: expect.stringContaining('12') });
+  });
+
+  it('disconnects a peer on another chain', () => {
+    const step = peerMessage(config, connected(), 'c1', encodeMessage(init(LDK_FEATURES, [MAINNET])));
+    expect(step.effects[0]).toMatchObject({ kind: 'disconnect', reason: expect.stringContaining('chain') });
+  });
+
+  it('disconnects when the first message is not init', () => {
+    const step = peerMessage(config, connected(), 'c1', encodeMessage({ type: 18, numPongBytes: 1, ignored: new Uint8Array(0) }));
+    expect(step.effects[0]).toMatchObject({ kind: 'disconnect', reason: expect.stringContaining('not init') });
+  });
+});
+
+describe('messages after init', () => {
+  it('answers ping with num_pong_bytes zero bytes, and changes no state', () => {
+    const step = peerMessage(config, ready(), 'c1', encodeMessage({ type: 18, numPongBytes: 7, ignored: new Uint8Array(3) }));
+    expect(step.state).toBeUndefined();
+    expect(step.effects).toEqual([{ kind: 'send', peer: PEER, message: { type: 19, ignored: new Uint8Array(7) } }]);
+  });
+
+  it('does not answer a ping asking for 65532 or more bytes', () => {
+    const step = peerMessage(config, ready(), 'c1', encodeMessage({ type: 18, numPongBytes: 65532, ignored: new Uint8Array(0) }));
+    expect(step.effects).toEqual([]);
+  });
+
+  it('records warnings and errors', () => {
+    const step = peerMessage(config, ready(), 'c1', encodeMessage({ type: 1, channelId: new Uint8Array(32), data: new TextEncoder().encode('careful') }));
+    expect(step.state?.lastMessageFromPeer).toBe('warning: careful');
+    const err = peerMessage(config, ready(), 'c1', encodeMessage({ type: 17, channelId: new Uint8Array(32), data: new TextEncoder().encode('bad') }));
+    expect(err.state?.lastMessageFromPeer).toBe('error: bad');
+  });
+
+  it('ignores an unknown odd message and disconnects on an unknown even one', () => {
+    expect(peerMessage(config, ready(), 'c1', fromHex('ff0f0102'))).toEqual({ state: undefined, effects: [] });
+    expect(peerMessage(config, ready(), 'c1', fromHex('ff0e0102')).effects[0]).toMatchObject({ kind: 'disconnect' });
+  });
+
+  it('answers a malformed known message with a warning, then disconnects', () => {
+    const step = peerMessage(config, ready(), 'c1', fromHex('0012'));
+    expect(step.effects.map((e) => e.kind)).toEqual(['send', 'disconnect']);
+    expect(step.effects[0]).toMatchObject({ message: { type: 1 } });
+  });
+
+  it('ignores events of an older connection', () => {
+    const ping = encodeMessage({ type: 18, numPongBytes: 1, ignored: new Uint8Array(0) });
+    expect(peerMessage(config, ready(), 'old', ping)).toEqual({ state: undefined, effects: [] });
+    expect(peerDisconnected(ready(), 'old')).toEqual({ state: undefined, effects: [] });
+    expect(peerDisconnected(ready(), 'c1')).toEqual({ state: null, effects: [] });
+  });
+
+  it('never throws on garbage (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const step = peerMessage(config, ready(), 'c1', bytes);
+        expect(Array.isArray(step.effects)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('timer tick', () => {
+  it('pings a ready peer, then disconnects it if no pong came before the next tick', () => {
+    const first = peerTimerTick(ready());
+    expect(first.effects).toEqual([{ kind: 'send', peer: PEER, message: { type: 18, numPongBytes: 0, ignored: new Uint8Array(0) } }]);
+    expect(first.state?.awaitingPong).toBe(true);
+    const second = peerTimerTick(first.state!);
+    expect(second.effects[0]).toMatchObject({ kind: 'disconnect', reason: expect.stringContaining('pong') });
+  });
+
+  it('keeps a peer that answered', () => {
+    const pinged = peerTimerTick(ready()).state!;
+    const answered = peerMessage(config, pinged, 'c1', encodeMessage({ type: 19, ignored: new Uint8Array(0) })).state!;
+    expect(answered.awaitingPong).toBe(false);
+    expect(peerTimerTick(answered).effects[0]?.kind).toBe('send');
+  });
+
+  it('leaves a peer alone until its init arrived', () => {
+    expect(peerTimerTick(connected())).toEqual({ state: undefined, effects: [] });
+  });
+});
+
+describe('persisted peer state', () => {
+  it('round-trips', () => {
+    const state = { ...ready(), awaitingPong: true, lastMessageFromPeer: 'warning: x' };
+    expect(decodePeerState(encodePeerState(state))).toEqual({ ok: true, value: state });
+    expect(decodePeerState(encodePeerState(connected()))).toEqual({ ok: true, value: connected() });
+  });
+
+  it('refuses a newer version, unknown even records and garbage with typed errors', () => {
+    const bytes = encodePeerState(ready());
+    const newer = bytes.slice();
+    newer[0] = 2;
+    expect(decodePeerState(newer)).toMatchObject({ ok: false, error: { reason: 'invalid-value' } });
+    expect(decodePeerState(Uint8Array.of(...bytes, 0x0a, 0x00))).toMatchObject({ ok: false, error: { reason: 'unknown-even-type' } });
+    expect(decodePeerState(Uint8Array.of(...bytes, 0x0b, 0x00)).ok).toBe(true);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (b) => void decodePeerState(b)));
+  });
+});
