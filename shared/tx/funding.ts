@@ -8,6 +8,7 @@ import type { Outpoint } from './amounts.js';
 import { checkInteger, checkOutpoint, checkSat } from './amounts.js';
 import { TxError, TxErrorCode } from './errors.js';
 import { compareBytes, fundingScript, p2wsh } from './scripts.js';
+import { witnessSignature } from './sign.js';
 
 /** The funding output's scriptPubKey: P2WSH of the 2-of-2 funding script. */
 export function fundingOutputScript(localFundingPubkey: Uint8Array, remoteFundingPubkey: Uint8Array): Uint8Array {
@@ -69,4 +70,21 @@ export function buildFundingTransaction(p: FundingTransactionParams): FundingTra
   }
   for (const o of outputs) tx.addOutput(o.scriptPubKey, o.amountSat);
   return { tx, fundingOutputIndex: outputs.indexOf(funding), fundingScript: script };
+}
+
+/**
+ * Witness spending the funding output: `0 <sig1> <sig2> <funding script>`,
+ * signatures (SIGHASH_ALL) in the order of their funding keys (BOLT 3
+ * Funding Transaction Output).
+ */
+export function fundingWitness(
+  localFundingPubkey: Uint8Array,
+  remoteFundingPubkey: Uint8Array,
+  localSignature: Uint8Array,
+  remoteSignature: Uint8Array,
+): Uint8Array[] {
+  const local = witnessSignature(localSignature);
+  const remote = witnessSignature(remoteSignature);
+  const localFirst = compareBytes(localFundingPubkey, remoteFundingPubkey) <= 0;
+  return [new Uint8Array(0), localFirst ? local : remote, localFirst ? remote : local, fundingScript(localFundingPubkey, remoteFundingPubkey)];
 }
