@@ -20,6 +20,8 @@ export interface FixtureOptions {
   readonly localIsOpener: boolean;
   readonly seed: number;
   readonly fundingSat?: bigint;
+  /** Smallest HTLC amount (default 200 sat, dust at every feerate); amounts spread over the next 20 000 sat. */
+  readonly minHtlcMsat?: bigint;
 }
 
 /** Secrets of the commitment's keys, for signing every spend path. */
@@ -71,7 +73,7 @@ export function makeFixture(secp: Secp256k1, o: FixtureOptions): Fixture {
   for (let i = 0; i < o.offered + o.received; i++) {
     const preimage = bytes(o.seed, 'preimage', i);
     // From 200 sat (dust at every feerate) to about 20 200 sat, with a msat remainder.
-    const amountMsat = 200_000n + (u32(o.seed, 'amount', i) % 20_000_000n);
+    const amountMsat = (o.minHtlcMsat ?? 200_000n) + (u32(o.seed, 'amount', i) % 20_000_000n);
     htlcs.push({ offered: i < o.offered, amountMsat, paymentHash: sha256(preimage), cltvExpiry: 800_000 + Number(u32(o.seed, 'cltv', i) % 2000n) });
     preimages.push(preimage);
     htlcTotal += amountMsat;
