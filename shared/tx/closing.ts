@@ -17,6 +17,7 @@ import { INPUT_BYTES, TX_FIXED_BYTES, WITNESS_HEADER_WEIGHT, varIntLength } from
 /** BOLT 3 Appendix A: the 2-of-2 funding witness, 222 bytes. */
 export const FUNDING_WITNESS_BYTES = 222;
 
+/** What a mutual close pays (BOLT 2 `closing_signed` / `closing_complete`, BOLT 3 Closing Transaction). */
 export interface ClosingParams {
   readonly fundingOutpoint: Outpoint;
   readonly fundingSat: bigint;
@@ -37,6 +38,7 @@ export interface ClosingParams {
   readonly sequence?: number;
 }
 
+/** An unsigned closing transaction and the indexes of each side's output (null when dropped as dust). */
 export interface ClosingTransaction {
   readonly params: ClosingParams;
   readonly tx: Transaction;

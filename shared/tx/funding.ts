@@ -15,16 +15,19 @@ export function fundingOutputScript(localFundingPubkey: Uint8Array, remoteFundin
   return p2wsh(fundingScript(localFundingPubkey, remoteFundingPubkey));
 }
 
+/** A wallet input of the funding transaction (its signature is the wallet's business). */
 export interface FundingInput {
   readonly outpoint: Outpoint;
   readonly sequence?: number;
 }
 
+/** A non-funding output (change) of the funding transaction. */
 export interface FundingOutput {
   readonly scriptPubKey: Uint8Array;
   readonly amountSat: bigint;
 }
 
+/** What a single-funded funding transaction pays (BOLT 2 `funding_created`; BOLT 3 Appendix B). */
 export interface FundingTransactionParams {
   readonly inputs: readonly FundingInput[];
   readonly localFundingPubkey: Uint8Array;
@@ -35,6 +38,7 @@ export interface FundingTransactionParams {
   readonly locktime?: number;
 }
 
+/** An unsigned funding transaction and where its 2-of-2 output landed after BIP 69 sorting. */
 export interface FundingTransaction {
   readonly tx: Transaction;
   readonly fundingOutputIndex: number;

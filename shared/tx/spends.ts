@@ -83,6 +83,7 @@ export type SpendInput =
   | (SpendBase & { readonly kind: typeof SpendKind.Anchor; readonly secretKey: Uint8Array })
   | (SpendBase & { readonly kind: typeof SpendKind.AnchorAfterDelay; readonly fundingPubkey: Uint8Array });
 
+/** A sweep: inputs to spend, one destination, a feerate applied to the expected weight. */
 export interface SpendParams {
   readonly inputs: readonly SpendInput[];
   readonly destinationScript: Uint8Array;

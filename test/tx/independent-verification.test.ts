@@ -94,6 +94,7 @@ function checkHtlcTransactions(secp: Secp256k1, f: Fixture, commitment: Commitme
   expect(htlcTxs).toHaveLength(commitment.outputs.filter((o) => o.kind === CommitmentOutputKind.OfferedHtlc || o.kind === CommitmentOutputKind.ReceivedHtlc).length);
   let negativeTimeout = false;
   let negativeSuccess = false;
+  let feeBumped = false;
   for (const h of htlcTxs) {
     const prevout = p2wsh(h.witnessScript);
     const remoteSig = signHtlcTransactionAsRemote(secp, h, f.secrets.remoteHtlc);
@@ -105,6 +106,18 @@ function checkHtlcTransactions(secp: Secp256k1, f: Fixture, commitment: Commitme
     expect(BigInt(signed.weight())).toBeLessThanOrEqual(h.expectedWeight);
     checkSecondStage(secp, f, h, signed);
 
+    if (!feeBumped) {
+      feeBumped = true;
+      // Add a fee input and a change output, as the owner does to pay for a zero-fee anchors HTLC tx:
+      // the remote's SIGHASH_SINGLE|ANYONECANPAY signature stays valid; a SIGHASH_ALL one (no anchors) does not.
+      const bumped: HtlcTransaction = { ...h, tx: h.tx.clone() };
+      bumped.tx.addInput(sha256(Uint8Array.of(1)), 0, 0xfffffffd);
+      bumped.tx.addOutput(DEST, 10_000n);
+      const final = finalizeHtlcTransaction(bumped, remoteSig, signHtlcTransactionAsLocal(secp, bumped, f.secrets.localHtlc), h.kind === 'htlc-success' ? preimage : undefined);
+      const result = verifyInput(final, 0, { scriptPubKey: prevout, amountSat: h.amountSat });
+      if (f.params.channelType === ChannelType.Anchors) expect(result, 'anchors HTLC tx with an added fee input').toBe('');
+      else expect(result, 'non-anchors HTLC tx with an added input').not.toBe('');
+    }
     if (h.kind === 'htlc-success' && !negativeSuccess) {
       negativeSuccess = true;
       const wrong = finalizeHtlcTransaction(h, remoteSig, localSig, sha256(preimage));
