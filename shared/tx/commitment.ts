@@ -23,7 +23,8 @@ import {
   toLocalScript,
   toRemoteAnchorsScript,
 } from './scripts.js';
-import { SighashType, signWitnessInput, verifyWitnessInput, witnessSignature } from './sign.js';
+import { SighashType, signWitnessInput, verifyWitnessInput } from './sign.js';
+import { fundingWitness } from './funding.js';
 import { ANCHOR_OUTPUT_SAT } from './weights.js';
 
 /** BOLT 2 `max_accepted_htlcs` upper bound: at most 483 HTLCs each way. */
@@ -317,10 +318,7 @@ export function verifyCommitmentSignature(secp: Secp256k1, commitment: Commitmen
  */
 export function finalizeCommitment(commitment: CommitmentTransaction, localSignature: Uint8Array, remoteSignature: Uint8Array): Transaction {
   const k = commitment.params.keys;
-  const local = witnessSignature(localSignature);
-  const remote = witnessSignature(remoteSignature);
-  const localFirst = compareBytes(k.localFundingPubkey, k.remoteFundingPubkey) <= 0;
   const tx = commitment.tx.clone();
-  tx.setWitness(0, [new Uint8Array(0), localFirst ? local : remote, localFirst ? remote : local, commitment.fundingScript]);
+  tx.setWitness(0, fundingWitness(k.localFundingPubkey, k.remoteFundingPubkey, localSignature, remoteSignature));
   return tx;
 }

@@ -8,22 +8,26 @@ import type { Outpoint } from './amounts.js';
 import { checkInteger, checkOutpoint, checkSat } from './amounts.js';
 import { TxError, TxErrorCode } from './errors.js';
 import { compareBytes, fundingScript, p2wsh } from './scripts.js';
+import { witnessSignature } from './sign.js';
 
 /** The funding output's scriptPubKey: P2WSH of the 2-of-2 funding script. */
 export function fundingOutputScript(localFundingPubkey: Uint8Array, remoteFundingPubkey: Uint8Array): Uint8Array {
   return p2wsh(fundingScript(localFundingPubkey, remoteFundingPubkey));
 }
 
+/** A wallet input of the funding transaction (its signature is the wallet's business). */
 export interface FundingInput {
   readonly outpoint: Outpoint;
   readonly sequence?: number;
 }
 
+/** A non-funding output (change) of the funding transaction. */
 export interface FundingOutput {
   readonly scriptPubKey: Uint8Array;
   readonly amountSat: bigint;
 }
 
+/** What a single-funded funding transaction pays (BOLT 2 `funding_created`; BOLT 3 Appendix B). */
 export interface FundingTransactionParams {
   readonly inputs: readonly FundingInput[];
   readonly localFundingPubkey: Uint8Array;
@@ -34,6 +38,7 @@ export interface FundingTransactionParams {
   readonly locktime?: number;
 }
 
+/** An unsigned funding transaction and where its 2-of-2 output landed after BIP 69 sorting. */
 export interface FundingTransaction {
   readonly tx: Transaction;
   readonly fundingOutputIndex: number;
@@ -69,4 +74,21 @@ export function buildFundingTransaction(p: FundingTransactionParams): FundingTra
   }
   for (const o of outputs) tx.addOutput(o.scriptPubKey, o.amountSat);
   return { tx, fundingOutputIndex: outputs.indexOf(funding), fundingScript: script };
+}
+
+/**
+ * Witness spending the funding output: `0 <sig1> <sig2> <funding script>`,
+ * signatures (SIGHASH_ALL) in the order of their funding keys (BOLT 3
+ * Funding Transaction Output).
+ */
+export function fundingWitness(
+  localFundingPubkey: Uint8Array,
+  remoteFundingPubkey: Uint8Array,
+  localSignature: Uint8Array,
+  remoteSignature: Uint8Array,
+): Uint8Array[] {
+  const local = witnessSignature(localSignature);
+  const remote = witnessSignature(remoteSignature);
+  const localFirst = compareBytes(localFundingPubkey, remoteFundingPubkey) <= 0;
+  return [new Uint8Array(0), localFirst ? local : remote, localFirst ? remote : local, fundingScript(localFundingPubkey, remoteFundingPubkey)];
 }

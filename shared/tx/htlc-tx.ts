@@ -13,6 +13,7 @@ import { ChannelType, htlcSuccessFeeSat, htlcTimeoutFeeSat, htlcTransactionWeigh
 import { p2wsh, toLocalScript } from './scripts.js';
 import { SighashType, signWitnessInput, verifyWitnessInput, witnessSignature } from './sign.js';
 
+/** BOLT 3 second-stage transactions: HTLC-timeout spends an offered HTLC output, HTLC-success a received one. */
 export const HtlcTransactionKind = {
   Timeout: 'htlc-timeout',
   Success: 'htlc-success',

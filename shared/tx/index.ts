@@ -35,6 +35,7 @@ export {
 export { SighashType, witnessDigest, signWitnessInput, verifyWitnessInput, witnessSignature, compactFromDer } from './sign.js';
 export {
   fundingOutputScript,
+  fundingWitness,
   buildFundingTransaction,
   type FundingInput,
   type FundingOutput,
@@ -66,3 +67,22 @@ export {
   finalizeHtlcTransaction,
   type HtlcTransaction,
 } from './htlc-tx.js';
+export {
+  FUNDING_WITNESS_BYTES,
+  closingWeight,
+  closingFeeSat,
+  buildClosingTransaction,
+  signClosing,
+  verifyClosingSignature,
+  finalizeClosing,
+  type ClosingParams,
+  type ClosingTransaction,
+} from './closing.js';
+export {
+  SpendKind,
+  buildSpendTransaction,
+  signSpendTransaction,
+  type SpendInput,
+  type SpendParams,
+  type SpendTransaction,
+} from './spends.js';

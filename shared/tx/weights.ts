@@ -35,9 +35,11 @@ export const ACCEPTED_HTLC_PENALTY_WITNESS = 249;
 
 /**
  * `to_local` delayed spend `<local_delayedsig> <> <to_local_script>`: the
- * BOLT 5 penalty witness less one byte (an empty element instead of `1`).
+ * same count as BOLT 5's penalty witness (1 + 1 + 73 + 1 + 1 + 83; the spec
+ * counts the `1` element as one byte and the script as 83 bytes, while the
+ * real script is at most 78 bytes, so both bounds hold).
  */
-export const TO_LOCAL_DELAYED_WITNESS = TO_LOCAL_PENALTY_WITNESS - 1;
+export const TO_LOCAL_DELAYED_WITNESS = TO_LOCAL_PENALTY_WITNESS;
 /**
  * Claim of an HTLC offered to us, on the counterparty's commitment,
  * `<sig> <preimage> <offered_htlc_script>`: 1 + (1 + 73) + (1 + 32) + (1 + 136)

@@ -30,6 +30,10 @@ describe('BOLT 3 Appendix F: base parameters are Appendix C', () => {
   });
 });
 
+it('holds every test case of the appendix (9)', () => {
+  expect(vectors.test_cases).toHaveLength(9);
+});
+
 describe.each([nobleSecp256k1, wasmSecp256k1])('BOLT 3 Appendix F anchors test cases ($name)', (secp) => {
   it.each(vectors.test_cases.map((t) => [t.Name, t] as const))('%s', (_name, t) => {
     const caseHtlcs = htlcsFor(t.Name, t.UseTestHtlcs);

@@ -40,6 +40,10 @@ describe('BOLT 3 Appendix C: base parameters', () => {
   });
 });
 
+it('holds every test case of the appendix (16)', () => {
+  expect(vectors.test_cases).toHaveLength(16);
+});
+
 describe.each([nobleSecp256k1, wasmSecp256k1])('BOLT 3 Appendix C commitment test cases ($name)', (secp) => {
   it.each(vectors.test_cases.map((t) => [t.name, t] as const))('%s', (_name, t) => {
     const caseHtlcs = htlcsFor(t.name, t.name !== 'simple commitment tx with no HTLCs');

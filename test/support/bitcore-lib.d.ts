@@ -1,0 +1,27 @@
+// Minimal types for the parts of bitcore-lib (a devDependency, tests only) used by test/support/interpreter.ts.
+declare module 'bitcore-lib' {
+  interface BitcoreScript {
+    toBuffer(): Buffer;
+  }
+  interface BitcoreInput {
+    getWitnesses(): Buffer[];
+    sequenceNumber: number;
+  }
+  interface BitcoreTransaction {
+    inputs: BitcoreInput[];
+  }
+  interface BitcoreInterpreter {
+    verify(scriptSig: BitcoreScript, scriptPubkey: BitcoreScript, tx: BitcoreTransaction, nin: number, flags: number, witness: Buffer[], satoshis: number): boolean;
+    errstr: string;
+  }
+  interface InterpreterConstructor {
+    new (): BitcoreInterpreter;
+    readonly [flag: `SCRIPT_${string}`]: number;
+  }
+  interface Bitcore {
+    Script: { new (source?: Buffer | string): BitcoreScript; Interpreter: InterpreterConstructor };
+    Transaction: new (hex: string) => BitcoreTransaction;
+  }
+  const bitcore: Bitcore;
+  export default bitcore;
+}
