@@ -1,0 +1,96 @@
+/**
+ * One invocation = one input applied under the node's lease
+ * (docs/commit-protocol.md): take the lease, relay what a predecessor left in
+ * the outbox, let the core compute the step, then either send its replies
+ * directly (no state changed) or commit state + outbox and release the lease
+ * in one transaction, and relay.
+ */
+import { randomUUID } from 'node:crypto';
+import { toHex } from '../../shared/crypto/index.js';
+import type { PeerEffect } from '../../shared/manager/index.js';
+import { encodeOutbound, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { relayOutbox, StoreError, StoreErrorCode, type Lease, type NodeStore, type OutboxMessage } from '../../shared/store/index.js';
+import { encodeMessage } from '../../shared/wire/index.js';
+import type { NodeContext } from './node-context.js';
+
+/** The writes and messages one input produced. */
+export interface InvocationResult {
+  readonly puts: readonly { readonly sk: string; readonly data: Uint8Array }[];
+  readonly deletes: readonly string[];
+  readonly effects: readonly PeerEffect[];
+}
+
+export type Outcome = 'applied' | 'no-change' | 'duplicate';
+
+/** Tries the lease a few times with jittered backoff: two inputs of one node rarely collide for long. */
+async function acquire(store: NodeStore, nodeKey: string, owner: string, ttlMs: number): Promise<Lease> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.acquireLease(nodeKey, owner, ttlMs);
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.code !== StoreErrorCode.LeaseHeld || attempt >= 40) throw error;
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * Math.min(attempt + 1, 5)));
+    }
+  }
+}
+
+/** Effects as outbound envelopes; each id is derived from the input id, so a replay sends the same ids. */
+export function outboxMessages(inputId: string, effects: readonly PeerEffect[]): OutboxMessage[] {
+  return effects.map((effect, index) => {
+    const envelope: OutboundEnvelope =
+      effect.kind === 'send'
+        ? { kind: 'send', peer: toHex(effect.peer), message: encodeMessage(effect.message) }
+        : { kind: 'disconnect', peer: toHex(effect.peer), reason: effect.reason };
+    return {
+      id: `${inputId}#${index.toString().padStart(3, '0')}`,
+      destination: 'outbound',
+      group: envelope.peer,
+      body: new TextEncoder().encode(encodeOutbound(envelope)),
+    };
+  });
+}
+
+export function sendOutbound(ctx: NodeContext): (message: OutboxMessage) => Promise<void> {
+  return (message) =>
+    ctx.outbound.send({ group: message.group, dedupId: message.id, body: new TextDecoder().decode(message.body) });
+}
+
+/**
+ * Applies one input: `step` reads what it needs through the store and
+ * returns the writes and effects. Returns what happened; throws (for the
+ * queue to retry) when the lease could not be had or was lost.
+ */
+export async function applyInput(
+  ctx: NodeContext,
+  inputId: string,
+  step: (store: NodeStore) => Promise<InvocationResult>,
+): Promise<Outcome> {
+  const { store, nodeKey } = ctx;
+  const send = sendOutbound(ctx);
+  const lease = await acquire(store, nodeKey, randomUUID(), ctx.leaseTtlMs);
+  let released = false;
+  try {
+    await relayOutbox(store, nodeKey, send);
+    const result = await step(store);
+    const outbox = outboxMessages(inputId, result.effects);
+    if (result.puts.length === 0 && result.deletes.length === 0) {
+      for (const message of outbox) await send(message);
+      return 'no-change';
+    }
+    try {
+      await store.commit(lease, { inputId, puts: result.puts, deletes: result.deletes, outbox, release: true });
+      released = true;
+    } catch (error) {
+      if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) return 'duplicate';
+      throw error;
+    }
+    // The messages just committed are known: send them, then clear them (no read needed).
+    for (const message of outbox) {
+      await send(message);
+      await store.deleteOutbox(nodeKey, message.id);
+    }
+    return 'applied';
+  } finally {
+    if (!released) await store.releaseLease(lease).catch(() => undefined);
+  }
+}

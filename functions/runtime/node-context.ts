@@ -1,0 +1,66 @@
+/**
+ * What every handler of one node shares, built once per process (a Lambda
+ * container, or the embedded deployment): the node's identity and chain, its
+ * store, its outbound queue, a logger. Adapters are injected so the same
+ * handlers run on AWS and locally.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { deriveNodeSecret } from '../../shared/keys/index.js';
+import type { NodeConfig } from '../../shared/manager/index.js';
+import type { FifoQueue } from '../../shared/pipeline/queues.js';
+import type { NodeStore } from '../../shared/store/index.js';
+import { OUR_INIT_FEATURES } from '../../shared/wire/index.js';
+
+/** BOLT 0 chain hashes (the genesis block hash, as it appears on the wire). */
+export const CHAIN_HASH = {
+  regtest: '06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f',
+  testnet: '43497fd7f826957108f4a30fd9cec3aeba79972084e90ead01ea330900000000',
+  signet: 'f61eee3b63a380a477a063af32b2bbc97c9ff9f01f2c4225e973988108000000',
+  bitcoin: '6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000',
+} as const;
+export type Network = keyof typeof CHAIN_HASH;
+
+export interface NodeContext {
+  /** Our node id, hex: also the node's partition in the store. */
+  readonly nodeKey: string;
+  readonly nodeId: Uint8Array;
+  readonly network: Network;
+  readonly config: NodeConfig;
+  readonly store: NodeStore;
+  readonly outbound: FifoQueue;
+  readonly logger: Logger;
+  /** How long a lease is held before another invocation may take it over. */
+  readonly leaseTtlMs: number;
+}
+
+export function isNetwork(value: string): value is Network {
+  return Object.hasOwn(CHAIN_HASH, value);
+}
+
+/** The node identity derived from its seed (docs/keys.md); the seed itself stays with the caller. */
+export function nodeIdFromSeed(seed: Uint8Array): Uint8Array {
+  return wasmSecp256k1.publicKeyFromSecret(deriveNodeSecret(wasmSecp256k1, seed));
+}
+
+export function createNodeContext(options: {
+  readonly seed: Uint8Array;
+  readonly network: Network;
+  readonly store: NodeStore;
+  readonly outbound: FifoQueue;
+  readonly logger?: Logger;
+  readonly leaseTtlMs?: number;
+}): NodeContext {
+  const nodeId = nodeIdFromSeed(options.seed);
+  const chainHash = Uint8Array.from(Buffer.from(CHAIN_HASH[options.network], 'hex'));
+  return {
+    nodeKey: toHex(nodeId),
+    nodeId,
+    network: options.network,
+    config: { chainHash, features: OUR_INIT_FEATURES },
+    store: options.store,
+    outbound: options.outbound,
+    logger: options.logger ?? new Logger({ serviceName: 'stormcell' }),
+    leaseTtlMs: options.leaseTtlMs ?? 15_000,
+  };
+}
