@@ -3,7 +3,8 @@
  * configured SHA-256 of the key in constant time. Only the hash is ever
  * configured or stored; the key itself is never logged.
  */
-import { equalConstantTime, sha256 } from '../../shared/crypto/index.js';
+import { equalConstantTime } from '../../shared/crypto/bytes.js';
+import { sha256 } from '../../shared/crypto/hash.js';
 
 /** Length of the configured key hash. */
 export const API_KEY_SHA256_LENGTH = 32;
