@@ -1,0 +1,56 @@
+/**
+ * The HTTP API's errors: a closed set of stable codes, each with its status.
+ * Every error response body is `{ "code", "message" }`.
+ */
+
+/** Stable error codes of the HTTP API (docs/http-api.md). */
+export const HttpErrorCode = {
+  unauthorized: 'unauthorized',
+  notFound: 'not-found',
+  methodNotAllowed: 'method-not-allowed',
+  invalidJson: 'invalid-json',
+  invalidRequest: 'invalid-request',
+  payloadTooLarge: 'payload-too-large',
+  internal: 'internal',
+} as const;
+export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+
+/** The status each code is answered with. */
+export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
+  unauthorized: 401,
+  'not-found': 404,
+  'method-not-allowed': 405,
+  'invalid-json': 400,
+  'invalid-request': 400,
+  'payload-too-large': 413,
+  internal: 500,
+};
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  readonly code: HttpErrorCode;
+  readonly message: string;
+}
+
+/**
+ * An error the API answers as it is: its message is meant for the client.
+ * Anything else thrown while handling a request is answered as `internal`
+ * with a fixed message, and logged.
+ */
+export class HttpError extends Error {
+  readonly code: HttpErrorCode;
+  readonly status: number;
+  /** Extra response headers (`allow` on 405, `www-authenticate` on 401). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: HttpErrorCode, message: string, headers: Readonly<Record<string, string>> = {}) {
+    super(message);
+    this.name = 'HttpError';
+    this.code = code;
+    this.status = HTTP_ERROR_STATUS[code];
+    this.headers = headers;
+  }
+}
+
+/** The message of every `internal` response: nothing of the cause leaks. */
+export const INTERNAL_MESSAGE = 'internal error; see the server logs for this request id';

@@ -1,0 +1,46 @@
+/**
+ * The port the HTTP API is built with: what the API needs from the node,
+ * and nothing about how the node does it (state, queues, the gateway).
+ * The handler parses, validates, calls this port and shapes the response.
+ */
+
+/** What `GET /v1/node` reports. `features` is the BOLT 9 feature bitfield of our `init`, as hex. */
+export interface NodeInfo {
+  /** Our node id: the 33-byte compressed secp256k1 public key (BOLT 8 static key), as hex. */
+  readonly nodeId: string;
+  /** The chain the node runs on (`regtest`, `testnet`, `signet`, `bitcoin`). */
+  readonly network: string;
+  /** Number of connected peers. */
+  readonly peers: number;
+  /** BOLT 9 feature bits we advertise, as hex. */
+  readonly features: string;
+  /** The node software's version, when the node reports it. */
+  readonly version?: string;
+}
+
+/** One connected peer, as `GET /v1/peers` lists it. */
+export interface PeerInfo {
+  /** The peer's node id (33-byte compressed public key), as hex. */
+  readonly nodeId: string;
+  /** The peer's network address as `host:port`. */
+  readonly address: string;
+  /** Whether the peer dialled us. */
+  readonly inbound: boolean;
+  /** BOLT 9 feature bits from the peer's `init`, as hex. */
+  readonly features: string;
+}
+
+/** A request to dial a peer (BOLT 8 handshake as initiator, then BOLT 1 `init`). */
+export interface ConnectPeerRequest {
+  readonly nodeId: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The node, as the HTTP API sees it. Every method may reject; the API answers 500 `internal`. */
+export interface NodeApi {
+  nodeInfo(): Promise<NodeInfo>;
+  listPeers(): Promise<readonly PeerInfo[]>;
+  /** Starts dialling the peer; resolves once the request is accepted, not once connected. */
+  connectPeer(request: ConnectPeerRequest): Promise<void>;
+}

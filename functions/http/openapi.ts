@@ -1,0 +1,183 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, built from the route table
+ * (routes.ts) so that a route cannot exist without its documentation.
+ * Only the subset of OpenAPI and JSON Schema 2020-12 the API uses is typed.
+ */
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses it), the subset we need. */
+export interface SchemaObject {
+  readonly $ref?: string;
+  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  readonly description?: string;
+  readonly properties?: Readonly<Record<string, SchemaObject>>;
+  readonly required?: readonly string[];
+  readonly additionalProperties?: boolean;
+  readonly items?: SchemaObject;
+  readonly pattern?: string;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly enum?: readonly string[];
+  readonly examples?: readonly unknown[];
+}
+
+export interface MediaTypeObject {
+  readonly schema: SchemaObject;
+}
+
+export interface ResponseObject {
+  readonly description: string;
+  readonly content?: Readonly<Record<string, MediaTypeObject>>;
+}
+
+export interface RequestBodyObject {
+  readonly description?: string;
+  readonly required: boolean;
+  readonly content: Readonly<Record<string, MediaTypeObject>>;
+}
+
+/** A reference to a reusable component (`#/components/...`). */
+export interface ReferenceObject {
+  readonly $ref: string;
+}
+
+export interface OperationObject {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly requestBody?: RequestBodyObject;
+  readonly responses: Readonly<Record<string, ResponseObject | ReferenceObject>>;
+}
+
+export type PathItemObject = Readonly<Partial<Record<'get' | 'post' | 'put' | 'delete' | 'patch', OperationObject>>>;
+
+export interface SecuritySchemeObject {
+  readonly type: 'http';
+  readonly scheme: 'bearer';
+  readonly description?: string;
+}
+
+export interface OpenApiDocument {
+  readonly openapi: '3.1.0';
+  readonly info: { readonly title: string; readonly version: string; readonly description?: string };
+  readonly security: readonly Readonly<Record<string, readonly string[]>>[];
+  readonly paths: Readonly<Record<string, PathItemObject>>;
+  readonly components: {
+    readonly schemas: Readonly<Record<string, SchemaObject>>;
+    readonly securitySchemes: Readonly<Record<string, SecuritySchemeObject>>;
+    readonly responses: Readonly<Record<string, ResponseObject>>;
+  };
+}
+
+/** What openapi.ts needs to know of a route (routes.ts has the rest). */
+export interface DocumentedRoute {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly success: { readonly status: number; readonly description: string; readonly schema: SchemaObject };
+  readonly requestBody?: { readonly description: string; readonly schema: SchemaObject };
+}
+
+const JSON_MEDIA = 'application/json';
+
+/** A `$ref` to a component schema. */
+export function schemaRef(name: string): SchemaObject {
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+const ERROR_SCHEMA: SchemaObject = {
+  type: 'object',
+  description: 'Every error response. `code` is stable; `message` is for humans and may change.',
+  properties: {
+    code: {
+      type: 'string',
+      enum: ['unauthorized', 'not-found', 'method-not-allowed', 'invalid-json', 'invalid-request', 'payload-too-large', 'internal'],
+    },
+    message: { type: 'string' },
+  },
+  required: ['code', 'message'],
+  additionalProperties: false,
+};
+
+function errorResponse(description: string): ResponseObject {
+  return { description, content: { [JSON_MEDIA]: { schema: schemaRef('Error') } } };
+}
+
+const ERROR_RESPONSES = {
+  InvalidRequest: errorResponse('`invalid-json`: the body is not JSON; `invalid-request`: a field fails the schema (the message names it).'),
+  Unauthorized: errorResponse('`unauthorized`: the `authorization: Bearer <key>` header is missing or the key is wrong.'),
+  PayloadTooLarge: errorResponse('`payload-too-large`: the body is larger than the limit (64 KiB).'),
+  Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
+} as const satisfies Readonly<Record<string, ResponseObject>>;
+
+const responseRef = (name: keyof typeof ERROR_RESPONSES): ReferenceObject => ({ $ref: `#/components/responses/${name}` });
+
+function operation(route: DocumentedRoute): OperationObject {
+  const responses: Record<string, ResponseObject | ReferenceObject> = {
+    [String(route.success.status)]: {
+      description: route.success.description,
+      content: { [JSON_MEDIA]: { schema: route.success.schema } },
+    },
+    '401': responseRef('Unauthorized'),
+    '500': responseRef('Internal'),
+  };
+  if (route.requestBody) {
+    responses['400'] = responseRef('InvalidRequest');
+    responses['413'] = responseRef('PayloadTooLarge');
+  }
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description === undefined ? {} : { description: route.description }),
+    ...(route.requestBody === undefined
+      ? {}
+      : {
+          requestBody: {
+            description: route.requestBody.description,
+            required: true,
+            content: { [JSON_MEDIA]: { schema: route.requestBody.schema } },
+          },
+        }),
+    responses,
+  };
+}
+
+/**
+ * Builds the OpenAPI 3.1 document: one operation per route of `routes`, the
+ * component `schemas` they refer to, the bearer-key security scheme (required
+ * by every operation, `/v1/openapi.json` included) and the error responses.
+ */
+export function buildOpenApiDocument(
+  routes: readonly DocumentedRoute[],
+  schemas: Readonly<Record<string, SchemaObject>>,
+  version: string,
+): OpenApiDocument {
+  const paths: Record<string, Partial<Record<'get' | 'post', OperationObject>>> = {};
+  for (const route of routes) {
+    const item = (paths[route.path] ??= {});
+    item[route.method === 'GET' ? 'get' : 'post'] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'stormcell node API',
+      version,
+      description:
+        'The HTTP API of a stormcell Lightning node. Every route requires `authorization: Bearer <key>`. ' +
+        'Unknown paths answer 404 `not-found`; a known path with another method answers 405 `method-not-allowed` ' +
+        'with an `allow` header. Every response carries `x-request-id`.',
+    },
+    security: [{ bearerAuth: [] }],
+    paths,
+    components: {
+      schemas: { ...schemas, Error: ERROR_SCHEMA },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'The node API key, sent as `authorization: Bearer <key>`.' },
+      },
+      responses: ERROR_RESPONSES,
+    },
+  };
+}

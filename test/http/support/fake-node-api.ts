@@ -1,0 +1,30 @@
+/** An in-memory NodeApi for unit tests of the HTTP handler (a single module under test). */
+import type { ConnectPeerRequest, NodeApi, NodeInfo, PeerInfo } from '../../../functions/http/node-api.js';
+
+export class FakeNodeApi implements NodeApi {
+  info: NodeInfo;
+  peers: PeerInfo[];
+  readonly connectRequests: ConnectPeerRequest[] = [];
+  /** When set, every method rejects with this error. */
+  failure: Error | undefined;
+
+  constructor(info: NodeInfo, peers: PeerInfo[] = []) {
+    this.info = info;
+    this.peers = peers;
+  }
+
+  async nodeInfo(): Promise<NodeInfo> {
+    if (this.failure) throw this.failure;
+    return { ...this.info, peers: this.peers.length };
+  }
+
+  async listPeers(): Promise<readonly PeerInfo[]> {
+    if (this.failure) throw this.failure;
+    return this.peers;
+  }
+
+  async connectPeer(request: ConnectPeerRequest): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.connectRequests.push(request);
+  }
+}
