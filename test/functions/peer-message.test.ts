@@ -208,3 +208,14 @@ describe('timer handler', () => {
     expect(sentTypes(await drain())).toEqual([18]);
   });
 });
+
+describe('gateway start', () => {
+  it('forgets every peer of the previous run', async () => {
+    const handler = createPeerMessageHandler(ctx);
+    await handler(event(record(connected()), record(message(ldkInit))), {} as never);
+    expect(await storeNodeApi(ctx).listPeers()).toHaveLength(1);
+    const { resetPeers } = await import('../../functions/peer-message/reset.js');
+    expect(await resetPeers(ctx, 'start-1')).toBe('applied');
+    expect(await storeNodeApi(ctx).listPeers()).toEqual([]);
+  });
+});
