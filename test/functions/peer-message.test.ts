@@ -173,6 +173,35 @@ describe('peer-message handler', () => {
     expect(await ctx.store.pendingOutbox(ctx.nodeKey)).toEqual([]);
   });
 
+  it('recovers from a crash right after taking the lease: the next invocation takes it over once it expires', async () => {
+    const short = { ...ctx, leaseTtlMs: 300 };
+    await ctx.store.acquireLease(ctx.nodeKey, 'crashed-invocation', 300); // taken, never released
+    const started = Date.now();
+    expect(await createPeerMessageHandler(short)(event(record(connected())), {} as never)).toEqual({ batchItemFailures: [] });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(sentTypes(await drain())).toEqual([16]);
+  });
+
+  it('sends nothing twice under different ids when it crashes between the send and the outbox delete', async () => {
+    let crash = true;
+    const store = Object.create(ctx.store) as typeof ctx.store;
+    store.deleteOutbox = async (nodeKey: string, id: string) => {
+      if (crash) {
+        crash = false;
+        throw new Error('crash: sent, not yet deleted');
+      }
+      return ctx.store.deleteOutbox(nodeKey, id);
+    };
+    const rec = record(connected());
+    expect((await createPeerMessageHandler({ ...ctx, store })(event(rec), {} as never)).batchItemFailures).toHaveLength(1);
+    const pending = await ctx.store.pendingOutbox(ctx.nodeKey);
+    expect(pending).toHaveLength(1);
+    // Redelivery: the leftover is re-sent under its original id (the queue drops the copy), then cleared.
+    await createPeerMessageHandler(ctx)(event({ ...rec, messageId: randomUUID() }), {} as never);
+    expect(sentTypes(await drain())).toEqual([16]);
+    expect(await ctx.store.pendingOutbox(ctx.nodeKey)).toEqual([]);
+  });
+
   it('fails the rest of a FIFO group after a failure, so a peer\'s messages keep their order', async () => {
     const down = { ...outbound, send: async () => { throw new Error('queue down'); } } as unknown as FifoQueue;
     const handler = createPeerMessageHandler({ ...ctx, outbound: down });
