@@ -1,7 +1,8 @@
 // fast-check arbitraries for the BOLT 2 channel establishment and close
 // messages, one per message, covering every field. Points and channel types
-// are parameters: the codec-level properties use any 02/03-prefixed bytes,
-// the LDK cross-check needs points on the curve.
+// signatures and channel types are parameters: the codec-level properties use
+// any 02/03-prefixed bytes and any 64 bytes, the LDK cross-check needs points
+// on the curve and signatures whose r and s are below the curve order.
 import fc from 'fast-check';
 import type { UnknownTlvRecord } from '../../shared/codec/index.js';
 import type {
@@ -49,13 +50,15 @@ function withUnknown<T extends object>(msg: T, unknown: UnknownTlvRecord[]): T {
 export interface Bolt02ArbOptions {
   /** Every point field. */
   readonly point: fc.Arbitrary<Uint8Array>;
+  /** Every signature field. */
+  readonly signature: fc.Arbitrary<Uint8Array>;
   /** The `channel_type` TLV value. */
   readonly channelType: fc.Arbitrary<Uint8Array>;
   /** Whether to add unknown odd extension records. */
   readonly unknownTlvs: boolean;
 }
 
-const CODEC_LEVEL: Bolt02ArbOptions = { point: prefixedPointArb, channelType: bytesArb(8), unknownTlvs: true };
+const CODEC_LEVEL: Bolt02ArbOptions = { point: prefixedPointArb, signature: signatureArb, channelType: bytesArb(8), unknownTlvs: true };
 
 function extension(known: readonly bigint[], options: Bolt02ArbOptions): fc.Arbitrary<UnknownTlvRecord[]> {
   return options.unknownTlvs ? unknownTlvsArb(known) : fc.constant([]);
@@ -137,7 +140,7 @@ export function acceptChannelArb(options: Bolt02ArbOptions = CODEC_LEVEL): fc.Ar
 export function fundingCreatedArb(options: Bolt02ArbOptions = CODEC_LEVEL): fc.Arbitrary<FundingCreatedMessage> {
   return fc
     .tuple(
-      fc.record({ temporaryChannelId: bytes32Arb, fundingTxid: bytes32Arb, fundingOutputIndex: u16Arb, signature: signatureArb }),
+      fc.record({ temporaryChannelId: bytes32Arb, fundingTxid: bytes32Arb, fundingOutputIndex: u16Arb, signature: options.signature }),
       extension([], options),
     )
     .map(([m, u]) => withUnknown({ type: 34 as const, ...m }, u));
@@ -145,7 +148,7 @@ export function fundingCreatedArb(options: Bolt02ArbOptions = CODEC_LEVEL): fc.A
 
 export function fundingSignedArb(options: Bolt02ArbOptions = CODEC_LEVEL): fc.Arbitrary<FundingSignedMessage> {
   return fc
-    .tuple(fc.record({ channelId: bytes32Arb, signature: signatureArb }), extension([], options))
+    .tuple(fc.record({ channelId: bytes32Arb, signature: options.signature }), extension([], options))
     .map(([m, u]) => withUnknown({ type: 35 as const, ...m }, u));
 }
 
@@ -174,7 +177,7 @@ export function closingSignedArb(options: Bolt02ArbOptions = CODEC_LEVEL): fc.Ar
         {
           channelId: bytes32Arb,
           feeSatoshis: u64Arb,
-          signature: signatureArb,
+          signature: options.signature,
           feeRange: fc.record({ minFeeSatoshis: u64Arb, maxFeeSatoshis: u64Arb }),
         },
         { requiredKeys: ['channelId', 'feeSatoshis', 'signature'] },
