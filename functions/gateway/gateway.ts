@@ -245,6 +245,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     let conn = current.get(peer);
     if (conn?.needsDrain) {
       const waited = conn;
+      logger.debug('outbound backpressure: waiting for the peer to drain', { peer, connectionId: waited.connection.id });
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         waited.connection.drained().then(() => false),

@@ -38,6 +38,7 @@ export interface RetryPolicy {
   readonly baseDelayMs: number;
 }
 
+/** Five tries over about 1.5 s: rides out an SQS throttle or a brief network error. */
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100 };
 
 interface LaneItem {
@@ -51,6 +52,7 @@ interface Lane {
   running: boolean;
 }
 
+/** Fresh bookkeeping for a connection that has produced nothing yet. */
 export function newLaneSource(connection: LaneConnection): LaneSource {
   return { connection, pending: 0, paused: false, failed: false };
 }
@@ -65,6 +67,11 @@ export function inboundDedupId(envelope: InboundEnvelope): string {
   return envelope.kind === 'message' ? `${envelope.connectionId}:${envelope.seq}` : `${envelope.connectionId}:${envelope.kind}`;
 }
 
+/**
+ * The per-peer lanes in front of the inbound queue: `enqueue` never blocks;
+ * each lane sends its envelopes one at a time, retrying a failed send, and
+ * closes a connection whose envelope could not be sent at all.
+ */
 export class InboundLanes {
   private readonly lanes = new Map<string, Lane>();
   private idleWaiters: (() => void)[] = [];

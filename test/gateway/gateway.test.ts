@@ -320,6 +320,35 @@ describe('ordering and backpressure', () => {
     await waitInbound((e) => e.kind === 'disconnected' && e.peer === peer.nodeId, 'disconnected');
   });
 
+  it('outbound messages beyond what the socket buffers hold reach a slow reader whole and in order (writes wait for drain)', async () => {
+    const peer = await rawPeer(randomSecret());
+    await waitInbound((e) => e.kind === 'connected' && e.peer === peer.nodeId, 'connected');
+    // The peer does not read at first: the gateway's writes fill the socket and wait for it to drain.
+    peer.socket.pause();
+    // 65535-byte messages: about 60 of them fill the loopback socket buffers of a reader that does not read.
+    const count = 120;
+    const ignored = 65535 - 6;
+    for (let i = 0; i < count; i++) {
+      await putOutbound({ kind: 'send', peer: peer.nodeId, message: encodeMessage({ type: 18, numPongBytes: i, ignored: new Uint8Array(ignored).fill(i % 256) }) });
+    }
+    await until(() => logs.some((l) => l.message === 'outbound backpressure: waiting for the peer to drain' && l.attributes['peer'] === peer.nodeId), 'a drain wait');
+    const received: WireMessage[] = [];
+    peer.socket.on('data', (chunk: Uint8Array) => {
+      const { messages, error } = peer.transport.receive(new Uint8Array(chunk));
+      expect(error).toBeUndefined();
+      for (const m of messages) {
+        const d = decodeMessage(m);
+        if (d.kind === 'message') received.push(d.message);
+      }
+    });
+    peer.socket.resume();
+    await until(() => received.length >= count, `${count} messages at the peer`, 60_000);
+    expect(received.map((m) => (m.type === 18 ? [m.numPongBytes, m.ignored.length, m.ignored[0]] : []))).toEqual(
+      [...Array(count).keys()].map((i) => [i, ignored, i % 256]),
+    );
+    peer.socket.destroy();
+  });
+
   it('a second connection from the same peer replaces the first; the first one\'s disconnected comes before the new connected', async () => {
     const secret = randomSecret();
     const first = await rawPeer(secret);
@@ -364,6 +393,38 @@ describe('failures', () => {
     }
     expect(lines.some((l) => l.message === 'outbound queue receive failed')).toBe(true);
     expect(lines.at(-1)!.message).toBe('gateway stopped');
+  });
+
+  it('disconnects a peer that leaves its socket buffer full for longer than drainTimeoutMs', async () => {
+    // A second gateway on queues of its own (the fixture's dead-letter queues, unused otherwise).
+    const lines: LogLine[] = [];
+    const strict = await startGateway({
+      nodeSecret, secp, nodeKey, host: '127.0.0.1', port: 0,
+      inbound: sqs.inboundDlq, outbound: sqs.outboundDlq,
+      logger: collectingLogger(lines),
+      outboundWaitSeconds: 1,
+      drainTimeoutMs: 300,
+    });
+    try {
+      const peer = await rawPeer(randomSecret(), strict.port);
+      peer.socket.pause(); // and never reads
+      await until(() => strict.peers().length === 1, 'handshake');
+      const big = encodeMessage({ type: 18, numPongBytes: 0, ignored: new Uint8Array(65535 - 6) });
+      for (let i = 0; i < 120; i++) {
+        await sqs.outboundDlq.send({ group: peer.nodeId, dedupId: `test-${outboundIds++}`, body: encodeOutbound({ kind: 'send', peer: peer.nodeId, message: big }) });
+      }
+      // (The paused test socket would not notice the close: watch the gateway instead.)
+      await until(() => lines.some((l) => l.message === 'peer disconnected'), 'the gateway to drop the peer');
+      peer.socket.destroy();
+      expect(lines.find((l) => l.message === 'peer disconnected')?.attributes).toMatchObject({
+        peer: peer.nodeId,
+        reason: 'local',
+        detail: 'peer is not reading (write buffer full)',
+      });
+      expect(strict.peers()).toEqual([]);
+    } finally {
+      await strict.stop();
+    }
   });
 
   it('a port in use is a one-line error naming the variable to change', async () => {
