@@ -1,10 +1,11 @@
-// Minimal types for the parts of bitcore-lib (a devDependency, tests only) used by test/support/interpreter.ts.
+// Minimal types for the parts of bitcore-lib (a devDependency: infra/local and tests only) used by script-verifier.ts.
 declare module 'bitcore-lib' {
   interface BitcoreScript {
     toBuffer(): Buffer;
   }
   interface BitcoreInput {
     getWitnesses(): Buffer[];
+    readonly script: BitcoreScript;
     sequenceNumber: number;
   }
   interface BitcoreTransaction {
@@ -19,7 +20,7 @@ declare module 'bitcore-lib' {
     readonly [flag: `SCRIPT_${string}`]: number;
   }
   interface Bitcore {
-    Script: { new (source?: Buffer | string): BitcoreScript; Interpreter: InterpreterConstructor };
+    Script: { new (source?: Buffer | string | BitcoreScript): BitcoreScript; Interpreter: InterpreterConstructor };
     Transaction: new (hex: string) => BitcoreTransaction;
   }
   const bitcore: Bitcore;
