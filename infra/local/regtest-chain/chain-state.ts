@@ -6,7 +6,7 @@
  * log at start; transactions enter through `accept`, which applies every rule
  * of validation.ts.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Block, type Transaction } from 'bitcoinjs-lib';
 import { COINBASE_MATURITY, buildBlock, headerBytes } from './block.js';
 import { BlockLogRecord, type BlockLog, type BlockLogEntry } from './block-log.js';
@@ -45,6 +45,7 @@ export interface TxLocation {
 }
 
 export interface ReorgResult {
+  /** Lowest first. */
   readonly disconnected: readonly string[];
   readonly connected: readonly string[];
 }
@@ -90,6 +91,7 @@ export class RegtestChain {
   private readonly confirmedSpends = new Map<string, { readonly txid: string; readonly vin: number }>();
   private readonly confirmed = new Map<string, { readonly block: ChainBlock; readonly position: number }>();
   private readonly seen = new Map<string, Transaction>();
+  private readonly scriptsByHash = new Map<string, Uint8Array>();
   private readonly pool = new Map<string, MempoolEntry>();
   private readonly poolSpends = new Map<string, { readonly txid: string; readonly vin: number }>();
   private readonly log: BlockLog | undefined;
@@ -201,6 +203,17 @@ export class RegtestChain {
     return out;
   }
 
+  /** The output script whose SHA-256 (hex, as Esplora's `/scripthash/` routes take it) is `scripthash`, if any output used it. */
+  scriptByHash(scripthash: string): Uint8Array | undefined {
+    return this.scriptsByHash.get(scripthash);
+  }
+
+  private remember(txid: string, tx: Transaction): void {
+    if (this.seen.has(txid)) return;
+    this.seen.set(txid, tx);
+    for (const out of tx.outs) this.scriptsByHash.set(createHash('sha256').update(out.script).digest('hex'), out.script);
+  }
+
   // ---- transactions ----
 
   private readonly lookup: CoinLookup = {
@@ -230,7 +243,7 @@ export class RegtestChain {
     if (!result.ok) return { ...result, txid };
     this.pool.set(txid, { tx, txid, feeSat: result.feeSat });
     tx.ins.forEach((input, vin) => this.poolSpends.set(outpointKey(displayHex(input.hash), input.index), { txid, vin }));
-    this.seen.set(txid, tx);
+    this.remember(txid, tx);
     return { ...result, txid };
   }
 
@@ -283,7 +296,7 @@ export class RegtestChain {
         });
       }
       this.confirmed.set(txid, { block: chainBlock, position });
-      this.seen.set(txid, tx);
+      this.remember(txid, tx);
       if (this.pool.has(txid)) {
         this.pool.delete(txid);
         tx.ins.forEach((input) => {
@@ -363,13 +376,14 @@ export class RegtestChain {
     if (depth >= this.best.length) throw new RegtestChainError(`depth ${depth} would disconnect the genesis block (tip height ${this.tip().height})`);
     const gone: ChainBlock[] = [];
     for (let i = 0; i < depth; i++) gone.push(this.disconnectTip(true));
-    const returning = gone.reverse().flatMap((b) => b.transactions.filter((tx) => !tx.isCoinbase()));
+    const ascending = [...gone].reverse();
+    const returning = ascending.flatMap((b) => b.transactions.filter((tx) => !tx.isCoinbase()));
     const pooled = [...this.pool.values()].map((e) => e.tx);
     this.pool.clear();
     this.poolSpends.clear();
     for (const tx of [...returning, ...pooled]) this.accept(tx);
     const connected = this.mine(blocks, FAUCET_SCRIPT, exclude);
-    return { disconnected: gone.map((b) => b.hash).reverse(), connected };
+    return { disconnected: ascending.map((b) => b.hash), connected };
   }
 
   // ---- faucet ----
