@@ -17,6 +17,7 @@ import { BlockLog } from '../../infra/local/regtest-chain/block-log.js';
 import { RegtestChain } from '../../infra/local/regtest-chain/chain-state.js';
 import { FAUCET_SCRIPT } from '../../infra/local/regtest-chain/faucet.js';
 import { REGTEST_GENESIS_HASH } from '../../infra/local/regtest-chain/genesis.js';
+import { verifyScripts } from '../../infra/local/regtest-chain/script-verifier.js';
 import { cltvScript, csvScript, outputTo, p2wsh, spend, testKey } from '../support/regtest-wallet.js';
 
 const alice = testKey('alice');
@@ -129,6 +130,20 @@ describe('regtest mempool rules', () => {
     expect(refused(chain, wrongScript)).toMatch(/script verification failed/);
     accepted(chain, spend({ inputs: [{ ...coin, key: alice }], outputs: out }));
     accepted(chain, spend({ inputs: [{ ...wsh, key: alice, witnessScript: committed, sequence: 1 }], outputs: [{ script: bob.script, valueSat: 24_000n }] }));
+  });
+
+  it("gives the same verdicts with libsecp256k1's curve arithmetic as with bitcore's own", () => {
+    const coins = [fund(chain, alice.script, 11_000n), fund(chain, alice.script, 12_000n)];
+    const prevouts = coins.map((c) => ({ scriptPubKey: alice.script, amountSat: c.valueSat }));
+    const outputs = [{ script: bob.script, valueSat: 20_000n }];
+    const good = spend({ inputs: coins.map((c) => ({ ...c, key: alice })), outputs });
+    const bad = spend({ inputs: coins.map((c) => ({ ...c, key: alice })), outputs, wrongKey: bob });
+    const wrongAmount = prevouts.map((p) => ({ ...p, amountSat: p.amountSat + 1n }));
+    for (const ecdsa of ['libsecp256k1', 'bitcore'] as const) {
+      expect(verifyScripts(good, prevouts, { ecdsa })).toBeUndefined();
+      expect(verifyScripts(bad, prevouts, { ecdsa })?.index).toBe(0);
+      expect(verifyScripts(good, wrongAmount, { ecdsa })?.index).toBe(0);
+    }
   });
 
   it('refuses a CSV spend too early, accepts it once the coin is old enough', () => {

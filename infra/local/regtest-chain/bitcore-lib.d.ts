@@ -19,7 +19,10 @@ declare module 'bitcore-lib' {
     new (): BitcoreInterpreter;
     readonly [flag: `SCRIPT_${string}`]: number;
   }
+  type EcdsaVerify = (hashbuf: Buffer, sig: never, pubkey: unknown, opts?: { endian?: string }) => boolean;
   interface Bitcore {
+    crypto: { ECDSA: { verify: EcdsaVerify } };
+    PublicKey: new (source: unknown) => { toBuffer(): Buffer };
     Script: { new (source?: Buffer | string | BitcoreScript): BitcoreScript; Interpreter: InterpreterConstructor };
     Transaction: new (hex: string) => BitcoreTransaction;
   }

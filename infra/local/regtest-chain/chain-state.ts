@@ -233,6 +233,11 @@ export class RegtestChain {
     medianTimePast: (height) => this.medianTimePast(height),
   };
 
+  /** Checks `tx` against every rule for the next block without adding it anywhere. */
+  check(tx: Transaction): Acceptance {
+    return checkTransaction(tx, this.lookup, this.nextBlock());
+  }
+
   /** Checks `tx` against every rule and adds it to the mempool; a transaction already in the mempool is accepted again as is. */
   accept(tx: Transaction): Acceptance & { readonly txid: string } {
     const txid = tx.getId();

@@ -9,6 +9,7 @@
  */
 import bitcore from 'bitcore-lib';
 import type { Transaction } from 'bitcoinjs-lib';
+import * as secp from 'tiny-secp256k1';
 
 const I = bitcore.Script.Interpreter;
 
@@ -39,11 +40,56 @@ export interface Prevout {
 }
 
 /**
+ * bitcore-lib's ECDSA check with the curve arithmetic done by libsecp256k1
+ * (tiny-secp256k1) instead of bitcore's pure-JS bignums: the same verdict
+ * (the signature's r and s in range, any S accepted — LOW_S is the
+ * interpreter's own flag check — and the point equation). Script execution, sighashes (legacy and BIP 143), DER and
+ * encoding rules all stay bitcore's. (The signature check itself becomes
+ * about 50 times cheaper; a whole input about a quarter cheaper, since
+ * bitcore still decodes and validates each public key in pure JS.)
+ */
+function libsecp256k1Verify(hashbuf: Buffer, sig: EcdsaSignature, pubkey: unknown, opts?: { endian?: string }): boolean {
+  try {
+    const digest = opts?.endian === 'little' ? Buffer.from(hashbuf).reverse() : hashbuf;
+    if (digest.length !== 32) return false;
+    const signature = Buffer.concat([sig.r.toBuffer({ size: 32 }), sig.s.toBuffer({ size: 32 })]);
+    const point = new bitcore.PublicKey(pubkey).toBuffer();
+    return secp.verify(digest, point, signature, false);
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `fn` with bitcore's ECDSA verification done by libsecp256k1 (synchronously; restored after). */
+function withLibsecp256k1<T>(fn: () => T): T {
+  const ecdsa = bitcore.crypto.ECDSA;
+  const original = ecdsa.verify;
+  ecdsa.verify = libsecp256k1Verify;
+  try {
+    return fn();
+  } finally {
+    ecdsa.verify = original;
+  }
+}
+
+export interface VerifyOptions {
+  /**
+   * `'libsecp256k1'` (default) checks signatures with libsecp256k1's curve
+   * arithmetic inside bitcore's interpreter; `'bitcore'` keeps bitcore's own.
+   */
+  readonly ecdsa?: 'libsecp256k1' | 'bitcore';
+}
+
+/**
  * Verifies every input of `tx` (raw bytes or a bitcoinjs transaction)
  * against `prevouts` (one per input, in order). Returns `undefined` when all
  * pass, else the first failing input and the interpreter's reason.
  */
-export function verifyScripts(tx: Transaction | Uint8Array, prevouts: readonly Prevout[]): { readonly index: number; readonly reason: string } | undefined {
+export function verifyScripts(tx: Transaction | Uint8Array, prevouts: readonly Prevout[], options: VerifyOptions = {}): { readonly index: number; readonly reason: string } | undefined {
+  return (options.ecdsa ?? 'libsecp256k1') === 'libsecp256k1' ? withLibsecp256k1(() => verifyAll(tx, prevouts)) : verifyAll(tx, prevouts);
+}
+
+function verifyAll(tx: Transaction | Uint8Array, prevouts: readonly Prevout[]): { readonly index: number; readonly reason: string } | undefined {
   const hex = tx instanceof Uint8Array ? Buffer.from(tx).toString('hex') : tx.toHex();
   const btx = new bitcore.Transaction(hex);
   if (btx.inputs.length !== prevouts.length) return { index: 0, reason: `${prevouts.length} prevouts for ${btx.inputs.length} inputs` };
@@ -54,9 +100,14 @@ export function verifyScripts(tx: Transaction | Uint8Array, prevouts: readonly P
   return undefined;
 }
 
-/** Verifies input `index` of `tx`; returns '' when valid, else the interpreter's error string. */
+/** Verifies input `index` of `tx` with bitcore-lib alone (its own ECDSA); returns '' when valid, else the interpreter's error string. */
 export function verifyInput(tx: Transaction, index: number, prevout: Prevout): string {
   return verifyParsed(new bitcore.Transaction(tx.toHex()), index, prevout);
+}
+
+interface EcdsaSignature {
+  readonly r: { toBuffer(options: { size: number }): Buffer };
+  readonly s: { toBuffer(options: { size: number }): Buffer };
 }
 
 function verifyParsed(btx: InstanceType<typeof bitcore.Transaction>, index: number, prevout: Prevout): string {
