@@ -1,10 +1,11 @@
-// Minimal types for the parts of bitcore-lib (a devDependency, tests only) used by test/support/interpreter.ts.
+// Minimal types for the parts of bitcore-lib (a devDependency: infra/local and tests only) used by script-verifier.ts.
 declare module 'bitcore-lib' {
   interface BitcoreScript {
     toBuffer(): Buffer;
   }
   interface BitcoreInput {
     getWitnesses(): Buffer[];
+    readonly script: BitcoreScript;
     sequenceNumber: number;
   }
   interface BitcoreTransaction {
@@ -18,8 +19,11 @@ declare module 'bitcore-lib' {
     new (): BitcoreInterpreter;
     readonly [flag: `SCRIPT_${string}`]: number;
   }
+  type EcdsaVerify = (hashbuf: Buffer, sig: never, pubkey: unknown, opts?: { endian?: string }) => boolean;
   interface Bitcore {
-    Script: { new (source?: Buffer | string): BitcoreScript; Interpreter: InterpreterConstructor };
+    crypto: { ECDSA: { verify: EcdsaVerify } };
+    PublicKey: new (source: unknown) => { toBuffer(): Buffer };
+    Script: { new (source?: Buffer | string | BitcoreScript): BitcoreScript; Interpreter: InterpreterConstructor };
     Transaction: new (hex: string) => BitcoreTransaction;
   }
   const bitcore: Bitcore;

@@ -1,0 +1,67 @@
+/**
+ * The embedded regtest chain of `npm start`: a local Bitcoin chain that
+ * validates like a real one and serves the Esplora REST API at
+ * `http://127.0.0.1:$CHAIN_PORT` (default 3002). Its blocks are kept in
+ * `<dataDir>/regtest-chain/blocks.log`, so a restart keeps the chain. At the
+ * first start it mines 101 blocks to its faucet so the faucet can pay at once.
+ */
+import { join } from 'node:path';
+import { BlockLog } from './block-log.js';
+import { RegtestChain } from './chain-state.js';
+import { startEsploraServer } from './esplora-server.js';
+
+export { RegtestChain, RegtestChainError } from './chain-state.js';
+export { DEFAULT_FEE_ESTIMATES } from './esplora-server.js';
+
+/** The environment variable naming the chain's port, and its default. */
+export const CHAIN_PORT_VARIABLE = 'CHAIN_PORT';
+export const DEFAULT_CHAIN_PORT = 3002;
+/** Height mined at first start: the faucet's first coinbases are then mature for the next block. */
+export const INITIAL_HEIGHT = 101;
+
+export interface RegtestChainOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** The deployment's data dir; the chain keeps its files in `regtest-chain/` inside it. Undefined: memory only. */
+  readonly dataDir: string | undefined;
+  readonly host?: string;
+  /** `GET /fee-estimates`'s table (target → sat/vB). */
+  readonly feeEstimates?: Readonly<Record<string, number>>;
+}
+
+export interface RunningRegtestChain {
+  /** Esplora base URL, without a trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  /** The chain itself, for in-process tests and benchmarks. */
+  readonly chain: RegtestChain;
+  stop(): Promise<void>;
+}
+
+export async function startRegtestChain(options: RegtestChainOptions): Promise<RunningRegtestChain> {
+  const opened = options.dataDir === undefined ? undefined : BlockLog.open(join(options.dataDir, 'regtest-chain'));
+  const chain = new RegtestChain({ ...(opened ? { log: opened.log, entries: opened.entries } : {}) });
+  if (chain.tip().height < INITIAL_HEIGHT) chain.mine(INITIAL_HEIGHT - chain.tip().height);
+  let server;
+  try {
+    server = await startEsploraServer(chain, {
+      port: options.port,
+      portVariable: CHAIN_PORT_VARIABLE,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.feeEstimates === undefined ? {} : { feeEstimates: options.feeEstimates }),
+    });
+  } catch (error) {
+    opened?.log.close();
+    throw error;
+  }
+  const running = server;
+  return {
+    url: running.url,
+    port: running.port,
+    chain,
+    stop: async () => {
+      await running.stop();
+      opened?.log.close();
+    },
+  };
+}
