@@ -1,0 +1,111 @@
+/**
+ * Cold-start wiring shared by the Lambda entry points (`functions/<name>/lambda.ts`):
+ * read the environment the CDK stack sets, fetch the node seed from Secrets
+ * Manager once per container, and build the {@link NodeContext} over real
+ * DynamoDB and SQS clients. Nothing here runs at module load: the first
+ * invocation starts the work and later ones reuse its result, so loading a
+ * bundle never calls AWS (and a failed fetch is retried by the next invocation).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { FifoQueue } from '../../shared/pipeline/queues.js';
+import { NodeStore } from '../../shared/store/index.js';
+import { createNodeContext, isNetwork, type Network, type NodeContext } from './node-context.js';
+
+/** The environment variables the CDK stack gives the functions (infra/constructs/node-function.ts). */
+export const EnvVar = {
+  tableName: 'TABLE_NAME',
+  outboundQueueUrl: 'OUTBOUND_QUEUE_URL',
+  network: 'NETWORK',
+  seedSecretArn: 'NODE_SEED_SECRET_ARN',
+  apiKeySecretArn: 'API_KEY_SECRET_ARN',
+  esploraUrl: 'ESPLORA_URL',
+} as const;
+export type EnvVar = (typeof EnvVar)[keyof typeof EnvVar];
+
+/** A deployment mistake found at cold start: a variable missing or malformed, a seed of the wrong shape. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The value of `name`, or a {@link ConfigError} naming it. */
+export function requireEnv(env: Env, name: EnvVar): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') throw new ConfigError(`environment variable ${name} is not set`);
+  return value.trim();
+}
+
+export interface NodeEnvironment {
+  readonly tableName: string;
+  readonly outboundQueueUrl: string;
+  readonly network: Network;
+  readonly seedSecretArn: string;
+}
+
+/** Reads what a node-bound function needs from its environment. */
+export function readNodeEnvironment(env: Env = process.env): NodeEnvironment {
+  const network = requireEnv(env, EnvVar.network);
+  if (!isNetwork(network)) throw new ConfigError(`${EnvVar.network} must be regtest, testnet, signet or bitcoin, not '${network.slice(0, 32)}'`);
+  return {
+    tableName: requireEnv(env, EnvVar.tableName),
+    outboundQueueUrl: requireEnv(env, EnvVar.outboundQueueUrl),
+    network,
+    seedSecretArn: requireEnv(env, EnvVar.seedSecretArn),
+  };
+}
+
+const SEED_HEX = /^[0-9a-fA-F]{64}$/;
+
+/** The node seed as stored in its secret: 64 hex characters (32 bytes), surrounding whitespace ignored. */
+export function parseSeedHex(text: string): Uint8Array {
+  const hex = text.trim();
+  if (!SEED_HEX.test(hex)) throw new ConfigError('the node seed secret must hold 64 hex characters (32 bytes)');
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+/** The string value of a secret (the seed, the API key). */
+export async function fetchSecretString(client: SecretsManagerClient, secretArn: string): Promise<string> {
+  const result = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  if (typeof result.SecretString !== 'string') throw new ConfigError('the secret has no string value');
+  return result.SecretString;
+}
+
+/** Builds the node context over AWS: seed from Secrets Manager, store on DynamoDB, outbound queue on SQS. */
+export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeContext> {
+  const secrets = new SecretsManagerClient({});
+  try {
+    const seed = parseSeedHex(await fetchSecretString(secrets, env.seedSecretArn));
+    return createNodeContext({
+      seed,
+      network: env.network,
+      store: new NodeStore({ client: new DynamoDBClient({}), tableName: env.tableName }),
+      outbound: new FifoQueue(new SQSClient({}), env.outboundQueueUrl),
+    });
+  } finally {
+    secrets.destroy();
+  }
+}
+
+/**
+ * `make()` once per container: the first call starts it, later calls share
+ * its promise. A rejection is not kept, so the next invocation tries again.
+ */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= make().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+/** The node context of this container, built at the first invocation from `process.env`. */
+export const awsNodeContext: () => Promise<NodeContext> = once(() => createAwsNodeContext(readNodeEnvironment()));
