@@ -18,7 +18,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../functions/http/routes.js';
-import { EnvVar } from '../functions/runtime/aws-context.js';
+import { EnvVar } from '../functions/runtime/aws-env.js';
 import { QueueName } from '../shared/pipeline/queues.js';
 import { Attr } from '../shared/store/layout.js';
 import { isRetainedStage, type StackConfig } from './config.js';

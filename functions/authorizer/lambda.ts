@@ -8,7 +8,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
-import { EnvVar, fetchSecretString, once, requireEnv } from '../runtime/aws-context.js';
+import { EnvVar, fetchSecretString, once, requireEnv } from '../runtime/aws-env.js';
 import { apiKeySha256, isAuthorized } from '../http/api-key.js';
 
 const expectedSha256 = once(async () => {

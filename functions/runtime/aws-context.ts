@@ -7,39 +7,14 @@
  * bundle never calls AWS (and a failed fetch is retried by the next invocation).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore } from '../../shared/store/index.js';
+import { ConfigError, EnvVar, fetchSecretString, once, requireEnv, type Env } from './aws-env.js';
 import { createNodeContext, isNetwork, type Network, type NodeContext } from './node-context.js';
 
-/** The environment variables the CDK stack gives the functions (infra/constructs/node-function.ts). */
-export const EnvVar = {
-  tableName: 'TABLE_NAME',
-  outboundQueueUrl: 'OUTBOUND_QUEUE_URL',
-  network: 'NETWORK',
-  seedSecretArn: 'NODE_SEED_SECRET_ARN',
-  apiKeySecretArn: 'API_KEY_SECRET_ARN',
-  esploraUrl: 'ESPLORA_URL',
-} as const;
-export type EnvVar = (typeof EnvVar)[keyof typeof EnvVar];
-
-/** A deployment mistake found at cold start: a variable missing or malformed, a seed of the wrong shape. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** The value of `name`, or a {@link ConfigError} naming it. */
-export function requireEnv(env: Env, name: EnvVar): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') throw new ConfigError(`environment variable ${name} is not set`);
-  return value.trim();
-}
+export { ConfigError, EnvVar, fetchSecretString, once, requireEnv } from './aws-env.js';
 
 export interface NodeEnvironment {
   readonly tableName: string;
@@ -69,13 +44,6 @@ export function parseSeedHex(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
-/** The string value of a secret (the seed, the API key). */
-export async function fetchSecretString(client: SecretsManagerClient, secretArn: string): Promise<string> {
-  const result = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  if (typeof result.SecretString !== 'string') throw new ConfigError('the secret has no string value');
-  return result.SecretString;
-}
-
 /** Builds the node context over AWS: seed from Secrets Manager, store on DynamoDB, outbound queue on SQS. */
 export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeContext> {
   const secrets = new SecretsManagerClient({});
@@ -90,21 +58,6 @@ export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeCo
   } finally {
     secrets.destroy();
   }
-}
-
-/**
- * `make()` once per container: the first call starts it, later calls share
- * its promise. A rejection is not kept, so the next invocation tries again.
- */
-export function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= make().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
 }
 
 /** The node context of this container, built at the first invocation from `process.env`. */
