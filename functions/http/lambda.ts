@@ -10,13 +10,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { awsNodeContext, EnvVar, fetchSecretString, once, requireEnv } from '../runtime/aws-context.js';
 import { apiKeySha256 } from './api-key.js';
 import { createHttpHandler } from './handler.js';
-import { createStoreNodeApi } from './store-node-api.js';
+import { storeNodeApi } from './store-node-api.js';
 
 const httpHandler = once(async () => {
   const secrets = new SecretsManagerClient({});
   try {
     const [ctx, apiKey] = await Promise.all([awsNodeContext(), fetchSecretString(secrets, requireEnv(process.env, EnvVar.apiKeySecretArn))]);
-    return createHttpHandler({ api: createStoreNodeApi(ctx), apiKeySha256: apiKeySha256(apiKey.trim()), logger: ctx.logger });
+    return createHttpHandler({ api: storeNodeApi(ctx), apiKeySha256: apiKeySha256(apiKey.trim()), logger: ctx.logger });
   } finally {
     secrets.destroy();
   }

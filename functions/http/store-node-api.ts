@@ -1,46 +1,49 @@
 /**
- * The {@link NodeApi} port over the node's store and outbound queue: what the
- * deployed HTTP function answers with. Reads are plain queries of the node's
- * partition (no lease: they change nothing); dialling a peer is an outbound
- * `connect` envelope for the peer gateway.
+ * The HTTP API's view of the node, read from the store and acting through
+ * the outbound queue: no lease needed (reads are consistent; dialling is a
+ * command for the gateway, not a state change).
  */
 import { randomUUID } from 'node:crypto';
-import { toHex } from '../../shared/crypto/index.js';
+import { toHex } from '../../shared/crypto/bytes.js';
 import { decodePeerState, type PeerState } from '../../shared/manager/index.js';
 import { encodeOutbound } from '../../shared/pipeline/envelopes.js';
 import { SortKey } from '../../shared/store/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
-import type { ConnectPeerRequest, NodeApi, NodeInfo, PeerInfo } from './node-api.js';
+import type { NodeApi, PeerInfo } from './node-api.js';
 
-async function peerStates(ctx: NodeContext): Promise<PeerState[]> {
-  const items = await ctx.store.query(ctx.nodeKey, SortKey.peer(''));
-  const peers: PeerState[] = [];
-  for (const item of items) {
-    const decoded = decodePeerState(item.data);
-    if (decoded.ok) peers.push(decoded.value);
-    else ctx.logger.error('peer item does not decode; left out of the API', { sk: item.sk, reason: decoded.error.reason });
+export const STORMCELL_VERSION = '0.1.0';
+
+export function storeNodeApi(ctx: NodeContext): NodeApi {
+  async function readyPeers(): Promise<PeerState[]> {
+    const items = await ctx.store.query(ctx.nodeKey, SortKey.peer(''));
+    const peers: PeerState[] = [];
+    for (const item of items) {
+      const decoded = decodePeerState(item.data);
+      if (decoded.ok && decoded.value.features) peers.push(decoded.value);
+    }
+    return peers;
   }
-  return peers;
-}
-
-/** The node as the HTTP API sees it, backed by `ctx`'s store and outbound queue. */
-export function createStoreNodeApi(ctx: NodeContext): NodeApi {
   return {
-    async nodeInfo(): Promise<NodeInfo> {
-      const peers = await peerStates(ctx);
-      return { nodeId: ctx.nodeKey, network: ctx.network, peers: peers.length, features: toHex(ctx.config.features) };
+    async nodeInfo() {
+      return {
+        nodeId: ctx.nodeKey,
+        network: ctx.network,
+        peers: (await readyPeers()).length,
+        features: toHex(ctx.config.features),
+        version: STORMCELL_VERSION,
+      };
     },
-    async listPeers(): Promise<readonly PeerInfo[]> {
-      return (await peerStates(ctx)).map((peer) => ({
-        nodeId: toHex(peer.nodeId),
-        address: peer.address,
-        inbound: peer.inbound,
-        features: peer.features === undefined ? '' : toHex(peer.features),
+    async listPeers(): Promise<PeerInfo[]> {
+      return (await readyPeers()).map((p) => ({
+        nodeId: toHex(p.nodeId),
+        address: p.address,
+        inbound: p.inbound,
+        features: toHex(p.features ?? new Uint8Array(0)),
       }));
     },
-    async connectPeer(request: ConnectPeerRequest): Promise<void> {
+    async connectPeer(request) {
       const body = encodeOutbound({ kind: 'connect', peer: request.nodeId, host: request.host, port: request.port });
-      await ctx.outbound.send({ group: request.nodeId, dedupId: `connect#${randomUUID()}`, body });
+      await ctx.outbound.send({ group: request.nodeId, dedupId: `connect-${randomUUID()}`, body });
     },
   };
 }

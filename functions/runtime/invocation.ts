@@ -71,6 +71,7 @@ export async function applyInput(
   let released = false;
   try {
     await relayOutbox(store, nodeKey, send);
+    if (await store.hasInput(nodeKey, inputId)) return 'duplicate';
     const result = await step(store);
     const outbox = outboxMessages(inputId, result.effects);
     if (result.puts.length === 0 && result.deletes.length === 0) {

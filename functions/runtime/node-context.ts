@@ -52,6 +52,8 @@ export function createNodeContext(options: {
   readonly leaseTtlMs?: number;
 }): NodeContext {
   const nodeId = nodeIdFromSeed(options.seed);
+  const logger = options.logger ?? new Logger({ serviceName: 'stormcell' });
+  logger.appendKeys?.({ node: toHex(nodeId) });
   const chainHash = Uint8Array.from(Buffer.from(CHAIN_HASH[options.network], 'hex'));
   return {
     nodeKey: toHex(nodeId),
@@ -60,7 +62,7 @@ export function createNodeContext(options: {
     config: { chainHash, features: OUR_INIT_FEATURES },
     store: options.store,
     outbound: options.outbound,
-    logger: options.logger ?? new Logger({ serviceName: 'stormcell' }),
+    logger,
     leaseTtlMs: options.leaseTtlMs ?? 15_000,
   };
 }

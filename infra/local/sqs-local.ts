@@ -14,6 +14,7 @@ export interface SqsLocal {
   readonly outbound: FifoQueue;
   readonly inboundDlq: FifoQueue;
   readonly outboundDlq: FifoQueue;
+  readonly inboundArn: string;
   stop(): Promise<void>;
 }
 
@@ -42,6 +43,7 @@ export async function startSqsLocal(options: { port: number; visibilityTimeoutSe
     outbound: new FifoQueue(client, outbound.queueUrl),
     inboundDlq: new FifoQueue(client, inboundDlq.queueUrl),
     outboundDlq: new FifoQueue(client, outboundDlq.queueUrl),
+    inboundArn: inbound.queueArn,
     async stop() {
       client.destroy();
       await server.stop();

@@ -26,6 +26,8 @@ export interface ReceivedMessage {
   readonly receiptHandle: string;
   readonly body: string;
   readonly group: string;
+  /** The sender's deduplication id: the input id of a gateway record. */
+  readonly dedupId: string;
   readonly receiveCount: number;
 }
 
@@ -58,7 +60,7 @@ export class FifoQueue {
         QueueUrl: this.url,
         MaxNumberOfMessages: max,
         WaitTimeSeconds: waitSeconds,
-        MessageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount'],
+        MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId', 'ApproximateReceiveCount'],
       }),
     );
     return (result.Messages ?? []).map((m) => ({
@@ -66,6 +68,7 @@ export class FifoQueue {
       receiptHandle: m.ReceiptHandle ?? '',
       body: m.Body ?? '',
       group: m.Attributes?.MessageGroupId ?? '',
+      dedupId: m.Attributes?.MessageDeduplicationId ?? '',
       receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
     }));
   }

@@ -138,6 +138,20 @@ export class NodeStore {
     return result.Item?.[Attr.data]?.B;
   }
 
+  /** True when an input with this id was already committed (replay protection before any effect). */
+  async hasInput(nodeKey: string, inputId: string): Promise<boolean> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: key(nodeKey, SortKey.input(inputId)),
+        ConsistentRead: true,
+        ProjectionExpression: '#pk',
+        ExpressionAttributeNames: { '#pk': Attr.pk },
+      }),
+    );
+    return result.Item !== undefined;
+  }
+
   /** Reads several state items in one round trip; missing ones are absent from the map. */
   async getMany(nodeKey: string, sks: readonly string[]): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();

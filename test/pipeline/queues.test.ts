@@ -23,6 +23,10 @@ describe('pipeline queues (fauxqs)', () => {
       }
     }
     expect(got).toEqual(['1', '2', '3']);
+    await sqs.inbound.send({ group: PEER, dedupId: 'conn-1:7', body: 'x' });
+    const [withId] = await sqs.inbound.receive(1, 1);
+    expect(withId?.dedupId).toBe('conn-1:7');
+    await sqs.inbound.delete(withId!.receiptHandle);
   });
 
   it('redelivers a message that was not deleted', async () => {

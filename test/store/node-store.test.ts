@@ -99,6 +99,8 @@ describe('fenced commit', () => {
     );
     expect(text(await store().get(node, SortKey.header))).toBe('after 42');
     expect(await store().pendingOutbox(node)).toEqual([]);
+    expect(await store().hasInput(node, 'sqs-42')).toBe(true);
+    expect(await store().hasInput(node, 'sqs-43')).toBe(false);
   });
 
   it('reads items by prefix in order', async () => {
