@@ -142,6 +142,16 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
       const label = message.type === 1 ? 'warning' : 'error';
       return { state: { ...current, lastMessageFromPeer: `${label}: ${text}` }, effects: [] };
     }
+    case 32:
+    case 33:
+    case 34:
+    case 35:
+    case 36:
+    case 38:
+    case 39:
+      // BOLT 2 channel messages decode now, but no channel layer handles them
+      // yet: keep the behaviour they had as unknown even types.
+      return disconnect(peer, `channel message type ${message.type} is not handled yet`);
   }
 }
 

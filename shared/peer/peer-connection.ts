@@ -70,11 +70,13 @@ export class PeerConnection {
     remote: Uint8Array | null,
     options: PeerConnectionOptions,
     private readonly events: PeerConnectionEvents,
+    dialledAddress?: string,
   ) {
     this.id = `${process.pid}-${Date.now().toString(36)}-${(connectionCounter++).toString(36)}`;
     this.inbound = inbound;
     this.remote = remote;
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    // A dialled socket has no remote address until it connects: name the one we dialled.
+    this.remoteAddress = dialledAddress ?? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.handshake = handshake;
     socket.setNoDelay(true);
     this.timer = setTimeout(() => this.close({ kind: 'handshake-timeout' }), options.handshakeTimeoutMs ?? 10_000);
@@ -110,7 +112,7 @@ export class PeerConnection {
       ...(options.maxMessageLength !== undefined ? { maxMessageLength: options.maxMessageLength } : {}),
     });
     const socket = tcpConnect({ host, port });
-    const connection = new PeerConnection(socket, hs, false, remoteNodeId, options, events);
+    const connection = new PeerConnection(socket, hs, false, remoteNodeId, options, events, `${host}:${port}`);
     socket.once('connect', () => {
       if (!connection.closed) socket.write(hs.start().send);
     });

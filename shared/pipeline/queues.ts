@@ -54,7 +54,8 @@ export class FifoQueue {
     );
   }
 
-  async receive(max: number, waitSeconds: number): Promise<ReceivedMessage[]> {
+  /** Long-polls for up to `max` messages; `signal` aborts the poll (the promise then rejects). */
+  async receive(max: number, waitSeconds: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
     const result = await this.client.send(
       new ReceiveMessageCommand({
         QueueUrl: this.url,
@@ -62,6 +63,7 @@ export class FifoQueue {
         WaitTimeSeconds: waitSeconds,
         MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId', 'ApproximateReceiveCount'],
       }),
+      signal ? { abortSignal: signal } : {},
     );
     return (result.Messages ?? []).map((m) => ({
       messageId: m.MessageId ?? '',

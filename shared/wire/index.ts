@@ -1,16 +1,31 @@
 /**
  * `shared/wire` (layer 2): Lightning messages as typed records with
- * field-table codecs (BOLT 1), and feature bits (BOLT 9). Imports codec only.
+ * field-table codecs (BOLT 1 connection messages, BOLT 2 channel
+ * establishment and close), and feature bits (BOLT 9). Imports codec only.
  */
 export { defineMessage } from './message-codec.js';
 export type { MessageCodec, MessageOf, MessageSpec } from './message-codec.js';
-export { MAX_MESSAGE_SIZE, chainHash, channelId } from './wire-types.js';
+export { MAX_MESSAGE_SIZE, chainHash, channelId, sha256, signature } from './wire-types.js';
 export { initCodec, initFeatures } from './init.js';
 export type { InitMessage } from './init.js';
 export { errorCodec, printableData, warningCodec } from './error-and-warning.js';
 export type { ErrorMessage, WarningMessage } from './error-and-warning.js';
 export { NO_PONG_THRESHOLD, pingCodec, pongCodec, pongFor } from './ping-pong.js';
 export type { PingMessage, PongMessage } from './ping-pong.js';
+export { ANNOUNCE_CHANNEL_FLAG, openChannelCodec } from './open-channel.js';
+export type { OpenChannelMessage } from './open-channel.js';
+export { acceptChannelCodec } from './accept-channel.js';
+export type { AcceptChannelMessage } from './accept-channel.js';
+export { fundingCreatedCodec } from './funding-created.js';
+export type { FundingCreatedMessage } from './funding-created.js';
+export { fundingSignedCodec } from './funding-signed.js';
+export type { FundingSignedMessage } from './funding-signed.js';
+export { channelReadyCodec } from './channel-ready.js';
+export type { ChannelReadyMessage } from './channel-ready.js';
+export { shutdownCodec } from './shutdown.js';
+export type { ShutdownMessage } from './shutdown.js';
+export { closingSignedCodec } from './closing-signed.js';
+export type { ClosingFeeRange, ClosingSignedMessage } from './closing-signed.js';
 export { MESSAGE_TYPE, decodeMessage, encodeMessage, isKnownMessageType } from './wire-message.js';
 export type { MessageDecodeResult, WireMessage } from './wire-message.js';
 export {

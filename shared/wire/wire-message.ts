@@ -4,17 +4,43 @@
  * type this module knows, and the "it's ok to be odd" rule for the others.
  */
 import { ByteWriter, DecodeError, EncodeError } from '../codec/index.js';
+import { acceptChannelCodec } from './accept-channel.js';
+import type { AcceptChannelMessage } from './accept-channel.js';
+import { channelReadyCodec } from './channel-ready.js';
+import type { ChannelReadyMessage } from './channel-ready.js';
+import { closingSignedCodec } from './closing-signed.js';
+import type { ClosingSignedMessage } from './closing-signed.js';
 import { errorCodec, warningCodec } from './error-and-warning.js';
 import type { ErrorMessage, WarningMessage } from './error-and-warning.js';
+import { fundingCreatedCodec } from './funding-created.js';
+import type { FundingCreatedMessage } from './funding-created.js';
+import { fundingSignedCodec } from './funding-signed.js';
+import type { FundingSignedMessage } from './funding-signed.js';
 import { initCodec } from './init.js';
 import type { InitMessage } from './init.js';
 import type { MessageCodec } from './message-codec.js';
+import { openChannelCodec } from './open-channel.js';
+import type { OpenChannelMessage } from './open-channel.js';
 import { pingCodec, pongCodec } from './ping-pong.js';
 import type { PingMessage, PongMessage } from './ping-pong.js';
+import { shutdownCodec } from './shutdown.js';
+import type { ShutdownMessage } from './shutdown.js';
 import { MAX_MESSAGE_SIZE } from './wire-types.js';
 
 /** Every message this module decodes, discriminated by its numeric BOLT `type`. */
-export type WireMessage = WarningMessage | InitMessage | ErrorMessage | PingMessage | PongMessage;
+export type WireMessage =
+  | WarningMessage
+  | InitMessage
+  | ErrorMessage
+  | PingMessage
+  | PongMessage
+  | OpenChannelMessage
+  | AcceptChannelMessage
+  | FundingCreatedMessage
+  | FundingSignedMessage
+  | ChannelReadyMessage
+  | ShutdownMessage
+  | ClosingSignedMessage;
 
 /** BOLT message type numbers of {@link WireMessage}. */
 export const MESSAGE_TYPE = {
@@ -23,6 +49,13 @@ export const MESSAGE_TYPE = {
   error: 17,
   ping: 18,
   pong: 19,
+  openChannel: 32,
+  acceptChannel: 33,
+  fundingCreated: 34,
+  fundingSigned: 35,
+  channelReady: 36,
+  shutdown: 38,
+  closingSigned: 39,
 } as const satisfies Record<string, WireMessage['type']>;
 
 /** What to do with a received message (BOLT 1 receiver rules). */
@@ -51,7 +84,20 @@ function erase<M extends WireMessage>(codec: MessageCodec<M>): ErasedCodec {
 }
 
 const CODECS: ReadonlyMap<number, ErasedCodec> = new Map(
-  [erase(warningCodec), erase(initCodec), erase(errorCodec), erase(pingCodec), erase(pongCodec)].map((c) => [c.type, c]),
+  [
+    erase(warningCodec),
+    erase(initCodec),
+    erase(errorCodec),
+    erase(pingCodec),
+    erase(pongCodec),
+    erase(openChannelCodec),
+    erase(acceptChannelCodec),
+    erase(fundingCreatedCodec),
+    erase(fundingSignedCodec),
+    erase(channelReadyCodec),
+    erase(shutdownCodec),
+    erase(closingSignedCodec),
+  ].map((c) => [c.type, c]),
 );
 
 /** True if `type` is a message type this module decodes. */

@@ -107,6 +107,12 @@ describe('messages after init', () => {
     expect(peerMessage(config, ready(), 'c1', fromHex('ff0e0102')).effects[0]).toMatchObject({ kind: 'disconnect' });
   });
 
+  it('disconnects on a BOLT 2 channel message, as while it was an unknown even type (no channel layer yet)', () => {
+    const shutdown = encodeMessage({ type: 38, channelId: new Uint8Array(32), scriptpubkey: new Uint8Array(0) });
+    const step = peerMessage(config, ready(), 'c1', shutdown);
+    expect(step.effects).toEqual([expect.objectContaining({ kind: 'disconnect' })]);
+  });
+
   it('answers a malformed known message with a warning, then disconnects', () => {
     const step = peerMessage(config, ready(), 'c1', fromHex('0012'));
     expect(step.effects.map((e) => e.kind)).toEqual(['send', 'disconnect']);

@@ -1,0 +1,366 @@
+/**
+ * The peer gateway: the one long-lived process of a node (Fargate on AWS, a
+ * local process in the embedded deployment). It terminates BOLT 8 on TCP and
+ * bridges sockets to the two FIFO queues; it holds no channel state and
+ * speaks no protocol beyond BOLT 8 (init, ping/pong and the rest are the
+ * peer-message handler's, through the queues). See docs/gateway.md.
+ *
+ * Inbound: per connection, `connected`, then each decrypted message with a
+ * sequence number, then `disconnected`, in order (see inbound-lanes.ts).
+ * Outbound: `send` writes to the peer's current connection, `disconnect`
+ * closes it, `connect` dials.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { fromHex, toHex, type Secp256k1 } from '../../shared/crypto/index.js';
+import { decodeOutbound, EnvelopeError, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import type { FifoQueue, ReceivedMessage } from '../../shared/pipeline/queues.js';
+import { PeerConnection, type CloseReason, type PeerConnectionOptions } from '../../shared/peer/peer-connection.js';
+import type { GatewayLogger } from './gateway-logger.js';
+import { DEFAULT_RETRY, InboundLanes, newLaneSource, type LaneSource, type RetryPolicy } from './inbound-lanes.js';
+
+export type { GatewayLogger } from './gateway-logger.js';
+export type { RetryPolicy } from './inbound-lanes.js';
+
+export interface GatewayOptions {
+  /** Our node's static secret (BOLT 8 `ls`). Never logged. */
+  readonly nodeSecret: Uint8Array;
+  readonly secp: Secp256k1;
+  /** Our node id, hex: the first half of every inbound message group. */
+  readonly nodeKey: string;
+  /** '127.0.0.1' locally, '0.0.0.0' on Fargate. */
+  readonly host: string;
+  /** The TCP port to listen on (0 = any free port; see `Gateway.port`). */
+  readonly port: number;
+  readonly inbound: FifoQueue;
+  readonly outbound: FifoQueue;
+  readonly logger?: GatewayLogger;
+  /** The longest incoming message accepted (default 65535, the BOLT 8 maximum). */
+  readonly maxMessageLength?: number;
+  /** A connection whose handshake is not done by then is closed (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Unsent inbound envelopes of one connection above which its socket is paused (default 64). */
+  readonly maxPendingInbound?: number;
+  /** Retries of a failed inbound queue send before the connection is closed. */
+  readonly inboundRetry?: RetryPolicy;
+  /** Long-poll wait of the outbound consumer, 0 to 20 s (default 20). */
+  readonly outboundWaitSeconds?: number;
+  /** How long a peer may leave its socket buffer full before it is dropped (default 30 s). */
+  readonly drainTimeoutMs?: number;
+  /** The environment variable that sets `port`, named in the port-in-use error (default PEER_PORT). */
+  readonly portVariable?: string;
+}
+
+/** A connected peer, as `Gateway.peers()` lists it. */
+export interface GatewayPeer {
+  readonly nodeId: string;
+  readonly address: string;
+  readonly inbound: boolean;
+  readonly connectionId: string;
+}
+
+export interface Gateway {
+  /** The port actually listened on. */
+  readonly port: number;
+  /** Peers with a completed handshake (one connection each). */
+  peers(): GatewayPeer[];
+  /** Dials a peer as BOLT 8 initiator; does nothing when it is connected or being dialled. */
+  connect(nodeId: string, host: string, port: number): void;
+  /** Closes the listener, the outbound consumer and every connection; resolves when their envelopes are sent. */
+  stop(): Promise<void>;
+}
+
+/** A connection and the gateway's bookkeeping for it. */
+interface Conn extends LaneSource {
+  readonly connection: PeerConnection;
+  /** Known at once when dialling, after act 3 when accepting. */
+  peer: string | null;
+  /** Set when `connected` was enqueued: from then on `disconnected` follows the close. */
+  announced: boolean;
+  seq: number;
+  /** The last write returned false: wait for the socket to drain before the next one. */
+  needsDrain: boolean;
+  /** Resolves when the connection closes. */
+  readonly closed: Promise<void>;
+  markClosed(): void;
+}
+
+const NODE_ID_HEX = /^(02|03)[0-9a-f]{64}$/;
+
+function describeClose(reason: CloseReason): Record<string, unknown> {
+  switch (reason.kind) {
+    case 'transport':
+      return { reason: 'transport', code: reason.failure.code };
+    case 'local':
+      return { reason: 'local', detail: reason.reason };
+    case 'socket-error':
+      return { reason: 'socket-error', detail: reason.message };
+    default:
+      return { reason: reason.kind };
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function listen(server: Server, host: string, port: number, portVariable: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const what =
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is in use`
+          : `cannot listen on ${host}:${port} (${error.code ?? error.message})`;
+      reject(new Error(`${what}: set ${portVariable} to a free port`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** Starts the gateway: listens, and consumes the outbound queue until `stop()`. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const logger: GatewayLogger = options.logger ?? new Logger({ serviceName: 'stormcell-gateway' });
+  const connectionOptions: PeerConnectionOptions = {
+    secp: options.secp,
+    localSecret: options.nodeSecret,
+    maxMessageLength: options.maxMessageLength ?? 65535,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+  };
+  const lanes = new InboundLanes(
+    options.inbound,
+    options.nodeKey,
+    options.maxPendingInbound ?? 64,
+    options.inboundRetry ?? DEFAULT_RETRY,
+    logger,
+  );
+  const waitSeconds = options.outboundWaitSeconds ?? 20;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+
+  /** Every open connection, handshaking or not. */
+  const conns = new Map<PeerConnection, Conn>();
+  /** The current (handshake done) connection of each peer. */
+  const current = new Map<string, Conn>();
+  /** Outgoing connections still in their handshake, by peer. */
+  const dialing = new Map<string, Conn>();
+  let stopping = false;
+
+  function track(connection: PeerConnection, peer: string | null): Conn {
+    let markClosed = () => undefined as void;
+    const closed = new Promise<void>((r) => (markClosed = r));
+    const conn: Conn = { ...newLaneSource(connection), connection, peer, announced: false, seq: 0, needsDrain: false, closed, markClosed };
+    conns.set(connection, conn);
+    return conn;
+  }
+
+  const events = {
+    onReady(connection: PeerConnection) {
+      const conn = conns.get(connection);
+      if (!conn || !connection.remoteNodeId) return;
+      const peer = toHex(connection.remoteNodeId);
+      conn.peer = peer;
+      if (dialing.get(peer) === conn) dialing.delete(peer);
+      const previous = current.get(peer);
+      // One connection per peer: the newer one wins; the older one's `disconnected` still goes out first.
+      if (previous && previous !== conn) previous.connection.close({ kind: 'local', reason: 'replaced by a newer connection' });
+      current.set(peer, conn);
+      conn.announced = true;
+      logger.info('peer connected', { peer, connectionId: connection.id, inbound: connection.inbound, address: connection.remoteAddress });
+      lanes.enqueue(conn, { kind: 'connected', peer, connectionId: connection.id, inbound: connection.inbound, address: connection.remoteAddress });
+    },
+    onMessage(connection: PeerConnection, message: Uint8Array) {
+      const conn = conns.get(connection);
+      if (!conn?.peer) return;
+      lanes.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq: conn.seq++, message });
+    },
+    onClose(connection: PeerConnection, reason: CloseReason) {
+      const conn = conns.get(connection);
+      if (!conn) return;
+      conns.delete(connection);
+      conn.markClosed();
+      const peer = conn.peer;
+      if (peer !== null && dialing.get(peer) === conn) dialing.delete(peer);
+      if (peer !== null && current.get(peer) === conn) current.delete(peer);
+      if (conn.announced && peer !== null) {
+        logger.info('peer disconnected', { peer, connectionId: connection.id, messages: conn.seq, ...describeClose(reason) });
+        lanes.enqueue(conn, { kind: 'disconnected', peer, connectionId: connection.id });
+      } else {
+        logger.info('connection closed before the handshake completed', {
+          ...(peer !== null ? { peer } : {}),
+          connectionId: connection.id,
+          inbound: connection.inbound,
+          address: connection.remoteAddress,
+          ...describeClose(reason),
+        });
+      }
+    },
+  };
+
+  const server = createServer((socket: Socket) => {
+    if (stopping) {
+      socket.destroy();
+      return;
+    }
+    track(PeerConnection.accept(socket, connectionOptions, events), null);
+  });
+  const port = await listen(server, options.host, options.port, options.portVariable ?? 'PEER_PORT');
+  server.on('error', (error) => logger.error('listener error', { error: error.message }));
+  logger.info('gateway listening', { host: options.host, port, nodeId: options.nodeKey });
+
+  function connect(nodeId: string, host: string, peerPort: number): void {
+    if (stopping) return;
+    if (!NODE_ID_HEX.test(nodeId)) {
+      logger.warn('connect: not a node id', { host, port: peerPort });
+      return;
+    }
+    if (current.has(nodeId) || dialing.has(nodeId)) {
+      logger.debug('connect: already connected or dialling', { peer: nodeId });
+      return;
+    }
+    let connection: PeerConnection;
+    try {
+      connection = PeerConnection.dial(host, peerPort, fromHex(nodeId), connectionOptions, events);
+    } catch (error) {
+      logger.warn('connect: cannot dial', { peer: nodeId, host, port: peerPort, error: (error as Error).message });
+      return;
+    }
+    dialing.set(nodeId, track(connection, nodeId));
+    logger.info('dialling peer', { peer: nodeId, connectionId: connection.id, address: `${host}:${peerPort}` });
+  }
+
+  /** Writes one message to a peer's current connection, after the previous write drained. */
+  async function sendToPeer(peer: string, message: Uint8Array): Promise<void> {
+    let conn = current.get(peer);
+    if (conn?.needsDrain) {
+      const waited = conn;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        waited.connection.drained().then(() => false),
+        waited.closed.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), drainTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      waited.needsDrain = false;
+      if (timedOut) waited.connection.close({ kind: 'local', reason: 'peer is not reading (write buffer full)' });
+      conn = current.get(peer);
+    }
+    if (!conn || !conn.connection.ready) {
+      // The message was for a connection that is gone; a new connection starts over with init.
+      logger.info('dropping an outbound message: peer not connected', { peer, type: message.length >= 2 ? (message[0]! << 8) | message[1]! : -1 });
+      return;
+    }
+    if (!conn.connection.send(message)) conn.needsDrain = true;
+  }
+
+  async function handle(envelope: OutboundEnvelope): Promise<void> {
+    switch (envelope.kind) {
+      case 'send':
+        return sendToPeer(envelope.peer, envelope.message);
+      case 'disconnect': {
+        const conn = current.get(envelope.peer) ?? dialing.get(envelope.peer);
+        if (conn) conn.connection.close({ kind: 'local', reason: envelope.reason || 'disconnect requested' });
+        else logger.debug('disconnect: peer not connected', { peer: envelope.peer });
+        return;
+      }
+      case 'connect':
+        return connect(envelope.peer, envelope.host, envelope.port);
+    }
+  }
+
+  const abort = new AbortController();
+
+  /** Handles one received batch: records of one peer in order, peers side by side. */
+  async function handleBatch(records: readonly ReceivedMessage[]): Promise<void> {
+    const byPeer = new Map<string, { record: ReceivedMessage; envelope: OutboundEnvelope }[]>();
+    for (const record of records) {
+      let envelope: OutboundEnvelope;
+      try {
+        envelope = decodeOutbound(record.body);
+      } catch (error) {
+        logger.error('dropping a malformed outbound record', {
+          messageId: record.messageId,
+          error: error instanceof EnvelopeError ? error.message : 'undecodable',
+        });
+        await deleteRecord(record);
+        continue;
+      }
+      const list = byPeer.get(envelope.peer) ?? [];
+      list.push({ record, envelope });
+      byPeer.set(envelope.peer, list);
+    }
+    await Promise.all(
+      [...byPeer.values()].map(async (list) => {
+        for (const { record, envelope } of list) {
+          // Once stopping, what is left stays on the queue and comes back after its visibility timeout.
+          if (abort.signal.aborted) return;
+          await handle(envelope);
+          await deleteRecord(record);
+        }
+      }),
+    );
+  }
+
+  async function deleteRecord(record: ReceivedMessage): Promise<void> {
+    try {
+      await options.outbound.delete(record.receiptHandle);
+    } catch (error) {
+      logger.warn('outbound record not deleted; it may be handled twice', { messageId: record.messageId, error: (error as Error).name });
+    }
+  }
+
+  async function consume(): Promise<void> {
+    let failures = 0;
+    while (!abort.signal.aborted) {
+      let records: ReceivedMessage[];
+      try {
+        records = await options.outbound.receive(10, waitSeconds, abort.signal);
+        failures = 0;
+      } catch (error) {
+        if (abort.signal.aborted) break;
+        failures++;
+        logger.warn('outbound queue receive failed', { error: (error as Error).name, failures });
+        await abortableSleep(Math.min(200 * 2 ** Math.min(failures, 5), 5000), abort.signal);
+        continue;
+      }
+      await handleBatch(records);
+    }
+  }
+
+  const consumer = consume();
+
+  return {
+    port,
+    peers() {
+      return [...current.entries()].map(([nodeId, conn]) => ({
+        nodeId,
+        address: conn.connection.remoteAddress,
+        inbound: conn.connection.inbound,
+        connectionId: conn.connection.id,
+      }));
+    },
+    connect,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const serverClosed = new Promise<void>((r) => server.close(() => r()));
+      abort.abort();
+      for (const conn of [...conns.values()]) conn.connection.close({ kind: 'local', reason: 'gateway stopping' });
+      await consumer;
+      await lanes.idle();
+      await serverClosed;
+      logger.info('gateway stopped', { port });
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The gateway's inbound side: one ordered lane per peer in front of the
+ * inbound FIFO queue. SQS sends are async; a lane sends one envelope at a
+ * time, so a peer's envelopes (across its successive connections) reach the
+ * queue in the order the gateway produced them. Each connection counts its
+ * unsent envelopes: above a threshold its socket stops being read, and reads
+ * resume once the lane has caught up to half of it.
+ */
+import type { FifoQueue } from '../../shared/pipeline/queues.js';
+import { encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import type { GatewayLogger } from './gateway-logger.js';
+
+/** What a lane needs to know of a connection (a `PeerConnection` fits). */
+export interface LaneConnection {
+  readonly id: string;
+  readonly isClosed: boolean;
+  pause(): void;
+  resume(): void;
+  /** Called when the inbound queue keeps refusing this connection's envelopes. */
+  close(reason: { kind: 'local'; reason: string }): void;
+}
+
+/** Per-connection bookkeeping of the inbound side. */
+export interface LaneSource {
+  readonly connection: LaneConnection;
+  /** Envelopes produced but not yet accepted by the queue. */
+  pending: number;
+  /** True while its socket is paused for backpressure. */
+  paused: boolean;
+  /** Set once a send failed for good: later messages of this connection are not sent. */
+  failed: boolean;
+}
+
+export interface RetryPolicy {
+  /** Tries per envelope, the first included (default 5). */
+  readonly attempts: number;
+  /** Delay before the second try; doubles after each failure, capped at 2 s (default 100 ms). */
+  readonly baseDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100 };
+
+interface LaneItem {
+  readonly source: LaneSource;
+  readonly envelope: InboundEnvelope;
+  readonly dedupId: string;
+}
+
+interface Lane {
+  readonly items: LaneItem[];
+  running: boolean;
+}
+
+export function newLaneSource(connection: LaneConnection): LaneSource {
+  return { connection, pending: 0, paused: false, failed: false };
+}
+
+/** The message group of a peer's inbound envelopes: node + peer, so one node's peers are applied in parallel. */
+export function inboundGroup(nodeKey: string, peerHex: string): string {
+  return `${nodeKey}:${peerHex}`;
+}
+
+/** The deduplication id of an inbound envelope: the connection and the sequence number (or the event). */
+export function inboundDedupId(envelope: InboundEnvelope): string {
+  return envelope.kind === 'message' ? `${envelope.connectionId}:${envelope.seq}` : `${envelope.connectionId}:${envelope.kind}`;
+}
+
+export class InboundLanes {
+  private readonly lanes = new Map<string, Lane>();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly queue: FifoQueue,
+    private readonly nodeKey: string,
+    private readonly maxPending: number,
+    private readonly retry: RetryPolicy,
+    private readonly logger: GatewayLogger,
+  ) {}
+
+  /** Appends an envelope to its peer's lane; pauses the connection's reads when too much is pending. */
+  enqueue(source: LaneSource, envelope: InboundEnvelope): void {
+    let lane = this.lanes.get(envelope.peer);
+    if (!lane) {
+      lane = { items: [], running: false };
+      this.lanes.set(envelope.peer, lane);
+    }
+    lane.items.push({ source, envelope, dedupId: inboundDedupId(envelope) });
+    source.pending++;
+    if (!source.paused && source.pending > this.maxPending && !source.connection.isClosed) {
+      source.paused = true;
+      source.connection.pause();
+      this.logger.debug('inbound backpressure: paused reading', { peer: envelope.peer, connectionId: envelope.connectionId, pending: source.pending });
+    }
+    if (!lane.running) void this.run(envelope.peer, lane);
+  }
+
+  /** Resolves once every lane has sent (or given up on) everything enqueued so far. */
+  idle(): Promise<void> {
+    if (this.lanes.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async run(peer: string, lane: Lane): Promise<void> {
+    lane.running = true;
+    let dropped = 0;
+    for (let item = lane.items.shift(); item; item = lane.items.shift()) {
+      const { source, envelope } = item;
+      if (source.failed && envelope.kind === 'message') {
+        // The connection is already closed for this; its peer will see the disconnect.
+        dropped++;
+        this.settle(source, peer);
+        continue;
+      }
+      const sent = await this.sendWithRetry(item);
+      this.settle(source, peer);
+      if (!sent && !source.failed) {
+        source.failed = true;
+        this.logger.error('inbound queue refused an envelope; closing the connection', {
+          peer,
+          connectionId: envelope.connectionId,
+          kind: envelope.kind,
+          attempts: this.retry.attempts,
+        });
+        source.connection.close({ kind: 'local', reason: 'inbound queue unavailable' });
+      }
+    }
+    if (dropped > 0) this.logger.warn('messages of a failed connection were not forwarded', { peer, dropped });
+    lane.running = false;
+    this.lanes.delete(peer);
+    if (this.lanes.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private settle(source: LaneSource, peer: string): void {
+    source.pending--;
+    if (source.paused && source.pending <= Math.floor(this.maxPending / 2)) {
+      source.paused = false;
+      if (source.connection.isClosed) return;
+      source.connection.resume();
+      this.logger.debug('inbound backpressure: resumed reading', { peer, connectionId: source.connection.id, pending: source.pending });
+    }
+  }
+
+  private async sendWithRetry(item: LaneItem): Promise<boolean> {
+    const message = {
+      group: inboundGroup(this.nodeKey, item.envelope.peer),
+      dedupId: item.dedupId,
+      body: encodeInbound(item.envelope),
+    };
+    let delay = this.retry.baseDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A retry carries the same deduplication id: SQS keeps one copy if an earlier try did land.
+        await this.queue.send(message);
+        return true;
+      } catch (error) {
+        this.logger.warn('inbound queue send failed', {
+          peer: item.envelope.peer,
+          connectionId: item.envelope.connectionId,
+          kind: item.envelope.kind,
+          attempt,
+          error: (error as Error).name,
+        });
+        if (attempt >= this.retry.attempts) return false;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * `npm start`: the embedded deployment. Prints the node id, the HTTP API,
+ * the peer address and the API key; Ctrl-C stops everything.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { isNetwork } from '../../functions/runtime/node-context.js';
+import { startEmbedded } from './embedded.js';
+import { portFromEnv } from './ports.js';
+
+const env = process.env;
+const started = performance.now();
+try {
+  const network = env['NETWORK'] ?? 'regtest';
+  if (!isNetwork(network)) throw new Error(`NETWORK=${network} is not one of regtest, testnet, signet, bitcoin`);
+  const node = await startEmbedded({
+    dataDir: env['STORMCELL_DATA_DIR'] ?? '.stormcell',
+    ...(env['STORMCELL_API_KEY'] ? { apiKey: env['STORMCELL_API_KEY'] } : {}),
+    network,
+    port: portFromEnv(env, 'PORT', 8080),
+    peerPort: portFromEnv(env, 'PEER_PORT', 9735),
+    dynamoPort: portFromEnv(env, 'DYNAMODB_PORT', 8000),
+    sqsPort: portFromEnv(env, 'SQS_PORT', 4566),
+    timerIntervalMs: 1000 * Number(env['TIMER_INTERVAL_SEC'] ?? 60),
+    logger: new Logger({ serviceName: 'stormcell', logLevel: (env['LOG_LEVEL'] ?? 'WARN') as 'WARN' }),
+  });
+  const readyMs = Math.round(performance.now() - started);
+  console.log(
+    [
+      `stormcell is running (ready in ${readyMs} ms)`,
+      `  node id       ${node.nodeId}`,
+      `  network       ${network}`,
+      `  HTTP API      ${node.apiUrl}`,
+      `  peer address  ${node.nodeId}@${node.peerAddress}`,
+      `  API key       ${node.apiKey}`,
+      `  data dir      ${node.dataDir}`,
+      '',
+      `  curl -H "authorization: Bearer ${node.apiKey}" ${node.apiUrl}/v1/node`,
+      '',
+      'Ctrl-C stops everything.',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('stopping...');
+    await node.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+} catch (error) {
+  console.error(`stormcell: ${(error as Error).message}`);
+  process.exit(1);
+}

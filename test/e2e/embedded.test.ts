@@ -1,0 +1,174 @@
+/**
+ * End to end against the embedded deployment (the code behind `npm start`):
+ * DynamoDB Local, fauxqs, the peer gateway, the handlers, the HTTP API, and a
+ * real LDK node over TCP on 127.0.0.1.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbedded, type Embedded, type EmbeddedOptions } from '../../infra/local/embedded.js';
+import { freePort } from '../../infra/local/free-port.js';
+import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { initiatorHandshake } from '../../shared/transport/index.js';
+import { decodePeerState } from '../../shared/manager/index.js';
+import { SortKey } from '../../shared/store/index.js';
+import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
+
+let options: EmbeddedOptions;
+let node: Embedded;
+let ldk: LdkNode;
+const dataDir = mkdtempSync(join(tmpdir(), 'stormcell-e2e-'));
+
+async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function api(path: string, init: RequestInit & { key?: string | null } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers = new Headers(init.headers);
+  const key = init.key === undefined ? node.apiKey : init.key;
+  if (key !== null) headers.set('authorization', `Bearer ${key}`);
+  const response = await fetch(`${node.apiUrl}${path}`, { ...init, headers });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const peerIds = async () => ((await api('/v1/peers')).body['peers'] as { nodeId: string }[]).map((p) => p.nodeId);
+const ldkListsUs = (l: LdkNode) => l.peers().some((p) => toHex(p.nodeId) === node.nodeId);
+const pongsFromUs = (l: LdkNode) => l.log.filter((line) => line.includes('Received message Pong') && line.includes(node.nodeId)).length;
+const peerPort = () => Number(node.peerAddress.split(':')[1]);
+
+beforeAll(async () => {
+  options = {
+    dataDir,
+    port: await freePort(),
+    peerPort: await freePort(),
+    dynamoPort: await freePort(),
+    sqsPort: await freePort(),
+    timerIntervalMs: 3_600_000,
+  };
+  node = await startEmbedded(options);
+  ldk = await startLdkNode(new Uint8Array(32).fill(42));
+});
+
+afterAll(async () => {
+  await ldk?.stop();
+  await node?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the embedded node', () => {
+  it('reports itself over the HTTP API', async () => {
+    const { status, body } = await api('/v1/node');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ nodeId: node.nodeId, network: 'regtest', peers: 0 });
+    expect(node.nodeId).toMatch(/^0[23][0-9a-f]{64}$/);
+  });
+
+  it('accepts an LDK connection: both sides list each other after init', async () => {
+    await ldk.connect(fromHex(node.nodeId), '127.0.0.1', peerPort());
+    await until(async () => (await peerIds()).includes(toHex(ldk.nodeId)), 'our node to list LDK');
+    await ldk.waitFor(() => ldkListsUs(ldk), 'LDK to list us');
+    const peers = (await api('/v1/peers')).body['peers'] as { nodeId: string; features: string; inbound: boolean }[];
+    expect(peers).toEqual([expect.objectContaining({ nodeId: toHex(ldk.nodeId), features: '08a0000a0a5121', inbound: true })]);
+    expect((await api('/v1/node')).body['peers']).toBe(1);
+  });
+
+  it("answers LDK's pings across two of its timer ticks", async () => {
+    const before = pongsFromUs(ldk);
+    for (let tick = 1; tick <= 2; tick++) {
+      ldk.timerTick();
+      await ldk.waitFor(() => pongsFromUs(ldk) >= before + tick, `our pong ${tick}`);
+    }
+    ldk.timerTick();
+    expect(ldkListsUs(ldk)).toBe(true);
+  });
+
+  it('pings LDK on our timer tick and keeps it when it answers', async () => {
+    const awaitingPong = async () => {
+      const bytes = await node.context.store.get(node.nodeId, SortKey.peer(toHex(ldk.nodeId)));
+      const state = bytes ? decodePeerState(bytes) : undefined;
+      return state?.ok ? state.value.awaitingPong : undefined;
+    };
+    for (let tick = 1; tick <= 2; tick++) {
+      await node.tick();
+      expect(await awaitingPong()).toBe(true);
+      await until(async () => (await awaitingPong()) === false, `LDK's pong to tick ${tick}`);
+    }
+    expect(await peerIds()).toContain(toHex(ldk.nodeId));
+    expect(ldkListsUs(ldk)).toBe(true);
+  });
+
+  it('dials LDK through POST /v1/peers', async () => {
+    const other = await startLdkNode(new Uint8Array(32).fill(43));
+    try {
+      const port = await other.listen();
+      const res = await api('/v1/peers', { method: 'POST', body: JSON.stringify({ nodeId: toHex(other.nodeId), host: '127.0.0.1', port }) });
+      expect(res.status).toBe(202);
+      await other.waitFor(() => ldkListsUs(other), 'the dialled LDK to list us');
+      await until(async () => (await peerIds()).includes(toHex(other.nodeId)), 'our node to list the dialled LDK');
+      const listed = (await api('/v1/peers')).body['peers'] as { nodeId: string; inbound: boolean }[];
+      expect(listed.find((p) => p.nodeId === toHex(other.nodeId))?.inbound).toBe(false);
+    } finally {
+      await other.stop();
+    }
+    await until(async () => !(await peerIds()).includes(toHex(other.nodeId)), 'the stopped LDK to leave the peer list');
+  });
+
+  it('closes only the bad connection on garbage, a truncated act or a bad MAC, while LDK keeps working', async () => {
+    const open = (): Promise<Socket> =>
+      new Promise((resolve) => {
+        const s = connect(peerPort(), '127.0.0.1', () => resolve(s));
+        s.on('error', () => undefined);
+      });
+    const closed = (s: Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
+
+    const garbage = await open();
+    garbage.write(Uint8Array.from({ length: 200 }, (_, i) => (i * 7 + 1) & 0xff));
+    await closed(garbage);
+
+    const truncated = await open();
+    truncated.write(new Uint8Array(20));
+    truncated.end();
+    await closed(truncated);
+
+    const badMac = await open();
+    const hs = initiatorHandshake({ secp: wasmSecp256k1, localSecret: fromHex('51'.repeat(32)), ephemeralSecret: fromHex('52'.repeat(32)), remoteStatic: fromHex(node.nodeId) });
+    badMac.write(hs.start().send);
+    const act2 = await new Promise<Uint8Array>((r) => badMac.once('data', (d: Uint8Array) => r(d)));
+    const act3 = hs.receive(act2).send!.slice();
+    act3[60] = act3[60]! ^ 1;
+    badMac.write(act3);
+    await closed(badMac);
+
+    const before = pongsFromUs(ldk);
+    ldk.timerTick();
+    await ldk.waitFor(() => pongsFromUs(ldk) > before, 'LDK still answered');
+    expect(await peerIds()).toEqual([toHex(ldk.nodeId)]);
+  });
+
+  it('answers bad HTTP requests with the JSON error shape', async () => {
+    expect(await api('/v1/node', { key: null })).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
+    expect(await api('/v1/node', { key: 'wrong' })).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
+    expect(await api('/v1/nope')).toMatchObject({ status: 404, body: { code: 'not-found' } });
+    expect(await api('/v1/peers', { method: 'POST', body: '{"nodeId":' })).toMatchObject({ status: 400, body: { code: 'invalid-json' } });
+    expect(await api('/v1/peers', { method: 'POST', body: '{"nodeId":"02","host":"h","port":1}' })).toMatchObject({ status: 400, body: { code: 'invalid-request' } });
+  });
+
+  it('keeps its node id and state across a restart, and LDK reconnects', async () => {
+    const nodeId = node.nodeId;
+    const apiKey = node.apiKey;
+    await node.stop();
+    await ldk.waitFor(() => !ldkListsUs(ldk), 'LDK to notice the stop');
+    node = await startEmbedded(options);
+    expect(node.nodeId).toBe(nodeId);
+    expect(node.apiKey).toBe(apiKey);
+    await ldk.connect(fromHex(node.nodeId), '127.0.0.1', peerPort());
+    await ldk.waitFor(() => ldkListsUs(ldk), 'LDK to list us again');
+    await until(async () => (await peerIds()).includes(toHex(ldk.nodeId)), 'our node to list LDK again');
+  });
+});

@@ -1,0 +1,395 @@
+/**
+ * The peer gateway over real components: fauxqs for the two FIFO queues, real
+ * TCP on 127.0.0.1, a real LDK node (lightningdevkit 0.1) as the peer, and
+ * our own BOLT 8 initiator on raw sockets for the adversarial cases.
+ */
+import { randomBytes } from 'node:crypto';
+import { connect as tcpConnect, createServer, type Socket } from 'node:net';
+import * as ldkjs from 'lightningdevkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../infra/local/free-port.js';
+import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
+import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { decodeInbound, encodeOutbound, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { FifoQueue } from '../../shared/pipeline/queues.js';
+import { ACT_ONE_SIZE, initiatorHandshake, type NoiseTransport } from '../../shared/transport/index.js';
+import { OUR_INIT_FEATURES, decodeMessage, encodeMessage, pongFor, type WireMessage } from '../../shared/wire/index.js';
+import { startGateway, type Gateway, type GatewayLogger } from '../../functions/gateway/gateway.js';
+import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
+
+const secp = wasmSecp256k1;
+const REGTEST = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
+const nodeSecret = fromHex('5a'.repeat(32));
+const nodeKey = toHex(secp.publicKeyFromSecret(nodeSecret));
+const MAX_MESSAGE_LENGTH = 32_768;
+
+interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly attributes: Record<string, unknown>;
+}
+
+function collectingLogger(lines: LogLine[]): GatewayLogger {
+  const at = (level: string) => (message: string, ...attributes: Record<string, unknown>[]) =>
+    void lines.push({ level, message, attributes: Object.assign({}, ...attributes) as Record<string, unknown> });
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let sqs: SqsLocal;
+let ldk: LdkNode;
+let gateway: Gateway;
+const logs: LogLine[] = [];
+
+/** Everything read off the inbound queue so far (received, then deleted), in queue order. */
+const seen: { group: string; envelope: InboundEnvelope }[] = [];
+async function pumpInbound(): Promise<void> {
+  for (const m of await sqs.inbound.receive(10, 0)) {
+    seen.push({ group: m.group, envelope: decodeInbound(m.body) });
+    await sqs.inbound.delete(m.receiptHandle);
+  }
+}
+async function waitInbound(predicate: (e: InboundEnvelope) => boolean, what: string): Promise<InboundEnvelope> {
+  let found: InboundEnvelope | undefined;
+  await until(async () => {
+    found = seen.find((s) => predicate(s.envelope))?.envelope;
+    if (!found) await pumpInbound();
+    return found !== undefined;
+  }, what);
+  return found!;
+}
+const envelopesOf = (peer: string) => seen.filter((s) => s.envelope.peer === peer).map((s) => s.envelope);
+const messagesOf = (peer: string, connectionId?: string) =>
+  envelopesOf(peer).filter((e): e is Extract<InboundEnvelope, { kind: 'message' }> => e.kind === 'message' && (connectionId === undefined || e.connectionId === connectionId));
+function decoded(e: InboundEnvelope): WireMessage {
+  if (e.kind !== 'message') throw new Error('not a message envelope');
+  const d = decodeMessage(e.message);
+  if (d.kind !== 'message') throw new Error(`message does not decode: ${d.kind}`);
+  return d.message;
+}
+
+let outboundIds = 0;
+function putOutbound(envelope: OutboundEnvelope): Promise<void> {
+  return sqs.outbound.send({ group: envelope.peer, dedupId: `test-${outboundIds++}`, body: encodeOutbound(envelope) });
+}
+const ourInit = () => encodeMessage({ type: 16, globalfeatures: new Uint8Array(0), features: OUR_INIT_FEATURES, networks: [REGTEST] });
+
+const ldkSawPongFromUs = (node: LdkNode) => node.log.filter((l) => l.includes('Received message Pong') && l.includes(nodeKey)).length;
+
+/** One LDK ping through the gateway: the ping arrives on the inbound queue, our pong goes out on the outbound queue. */
+async function pingRound(): Promise<void> {
+  const ldkHex = toHex(ldk.nodeId);
+  const pings = messagesOf(ldkHex).filter((e) => decoded(e).type === 18).length;
+  const pongs = ldkSawPongFromUs(ldk);
+  ldk.timerTick();
+  await until(async () => {
+    await pumpInbound();
+    return messagesOf(ldkHex).filter((e) => decoded(e).type === 18).length > pings;
+  }, 'LDK ping on the inbound queue');
+  const ping = decoded(messagesOf(ldkHex).filter((e) => decoded(e).type === 18).at(-1)!);
+  const pong = ping.type === 18 ? pongFor(ping) : undefined;
+  expect(pong).toBeDefined();
+  await putOutbound({ kind: 'send', peer: ldkHex, message: encodeMessage(pong!) });
+  await ldk.waitFor(() => ldkSawPongFromUs(ldk) > pongs, 'LDK to receive our pong');
+  expect(ldk.peers().map((p) => toHex(p.nodeId))).toContain(nodeKey);
+}
+
+/** Our own BOLT 8 initiator on a raw socket. */
+interface RawPeer {
+  readonly socket: Socket;
+  readonly nodeId: string;
+  readonly transport: NoiseTransport;
+  readonly closed: Promise<void>;
+}
+function rawSocket(port = gateway.port): Promise<{ socket: Socket; closed: Promise<void> }> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, '127.0.0.1', () => resolve({ socket, closed }));
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.on('error', () => undefined);
+  });
+}
+function readOnce(socket: Socket): Promise<Uint8Array> {
+  return new Promise((r) => socket.once('data', (d: Uint8Array) => r(new Uint8Array(d))));
+}
+async function rawPeer(secret: Uint8Array, port = gateway.port): Promise<RawPeer> {
+  const { socket, closed } = await rawSocket(port);
+  const hs = initiatorHandshake({ secp, localSecret: secret, ephemeralSecret: randomSecret(), remoteStatic: fromHex(nodeKey) });
+  socket.write(hs.start().send);
+  const step = hs.receive(await readOnce(socket));
+  if (!step.done || !step.send) throw new Error(`handshake failed: ${step.error?.code ?? 'incomplete'}`);
+  socket.write(step.send);
+  return { socket, nodeId: toHex(secp.publicKeyFromSecret(secret)), transport: step.done.transport, closed };
+}
+function randomSecret(): Uint8Array {
+  for (;;) {
+    const s = new Uint8Array(randomBytes(32));
+    if (secp.isValidSecretKey(s)) return s;
+  }
+}
+
+const closeLog = (code: string) => logs.find((l) => l.attributes['code'] === code);
+
+beforeAll(async () => {
+  sqs = await startSqsLocal({ port: await freePort() });
+  ldk = await startLdkNode(new Uint8Array(32).fill(7));
+  gateway = await startGateway({
+    nodeSecret,
+    secp,
+    nodeKey,
+    host: '127.0.0.1',
+    port: 0,
+    inbound: sqs.inbound,
+    outbound: sqs.outbound,
+    logger: collectingLogger(logs),
+    maxMessageLength: MAX_MESSAGE_LENGTH,
+    handshakeTimeoutMs: 5000,
+    maxPendingInbound: 8,
+    outboundWaitSeconds: 1,
+  });
+});
+
+afterAll(async () => {
+  await gateway?.stop();
+  await ldk?.stop();
+  await sqs?.stop();
+});
+
+describe('LDK dials the gateway', () => {
+  it('forwards the handshake as connected, LDK init as message 0, and carries init and ping/pong both ways through the queues', async () => {
+    const ldkHex = toHex(ldk.nodeId);
+    await ldk.connect(fromHex(nodeKey), '127.0.0.1', gateway.port);
+    const connected = await waitInbound((e) => e.kind === 'connected' && e.peer === ldkHex, 'connected');
+    expect(connected).toMatchObject({ kind: 'connected', peer: ldkHex, inbound: true });
+    expect(connected.kind === 'connected' && connected.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(seen.find((s) => s.envelope === connected)!.group).toBe(`${nodeKey}:${ldkHex}`);
+    expect(gateway.peers()).toEqual([{ nodeId: ldkHex, address: connected.kind === 'connected' ? connected.address : '', inbound: true, connectionId: connected.connectionId }]);
+
+    const first = await waitInbound((e) => e.kind === 'message' && e.peer === ldkHex, 'LDK init');
+    expect(first).toMatchObject({ connectionId: connected.connectionId, seq: 0 });
+    expect(seen.find((s) => s.envelope === first)!.group).toBe(`${nodeKey}:${ldkHex}`);
+    const init = decoded(first);
+    expect(init.type).toBe(16);
+    const ldkFeatures = ldkjs.UtilMethods.constructor_provided_init_features(ldkjs.UserConfig.constructor_default()).write();
+    // `write()` puts a u16 length before the feature bytes.
+    expect(init.type === 16 && toHex(init.features)).toBe(toHex(ldkFeatures.subarray(2)));
+    expect(init.type === 16 && init.networks?.map(toHex)).toEqual([toHex(REGTEST)]);
+
+    await putOutbound({ kind: 'send', peer: ldkHex, message: ourInit() });
+    await ldk.waitFor(() => ldk.peers().some((p) => toHex(p.nodeId) === nodeKey), 'LDK to list the gateway');
+    expect(toHex(ldk.peers().find((p) => toHex(p.nodeId) === nodeKey)!.features.subarray(2))).toBe(toHex(OUR_INIT_FEATURES));
+
+    // LDK pings on each timer tick and drops a peer that did not answer by the next one.
+    for (let round = 0; round < 2; round++) await pingRound();
+    const seqs = messagesOf(ldkHex, connected.connectionId).map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    // Logs name peers and close reasons, never keys or message bytes.
+    const logged = JSON.stringify(logs);
+    expect(logged).not.toContain(toHex(nodeSecret));
+    expect(logged).not.toContain(toHex(first.kind === 'message' ? first.message : new Uint8Array(1)));
+  });
+});
+
+describe('the gateway dials', () => {
+  it('dials LDK on an outbound connect, ignores a second connect, and closes on an outbound disconnect', async () => {
+    const other = await startLdkNode(new Uint8Array(32).fill(8));
+    try {
+      const otherHex = toHex(other.nodeId);
+      const port = await other.listen();
+      await putOutbound({ kind: 'connect', peer: otherHex, host: '127.0.0.1', port });
+      const connected = await waitInbound((e) => e.kind === 'connected' && e.peer === otherHex, 'connected (outbound)');
+      expect(connected).toMatchObject({ inbound: false, address: `127.0.0.1:${port}` });
+      expect(seen.find((s) => s.envelope === connected)!.group).toBe(`${nodeKey}:${otherHex}`);
+      const init = await waitInbound((e) => e.kind === 'message' && e.peer === otherHex, 'LDK init (outbound)');
+      expect(init).toMatchObject({ connectionId: connected.connectionId, seq: 0 });
+      expect(decoded(init).type).toBe(16);
+      await putOutbound({ kind: 'send', peer: otherHex, message: ourInit() });
+      await other.waitFor(() => other.peers().some((p) => toHex(p.nodeId) === nodeKey), 'LDK to list the gateway');
+      expect(gateway.peers().find((p) => p.nodeId === otherHex)).toMatchObject({ inbound: false, connectionId: connected.connectionId });
+
+      // Same group, so handled in order: the connect is a no-op, then the disconnect closes the one connection.
+      await putOutbound({ kind: 'connect', peer: otherHex, host: '127.0.0.1', port });
+      await putOutbound({ kind: 'disconnect', peer: otherHex, reason: 'test' });
+      await waitInbound((e) => e.kind === 'disconnected' && e.connectionId === connected.connectionId, 'disconnected');
+      expect(envelopesOf(otherHex).filter((e) => e.kind === 'connected')).toHaveLength(1);
+      await other.waitFor(() => other.peers().length === 0, 'LDK to drop the connection');
+      expect(gateway.peers().map((p) => p.nodeId)).not.toContain(otherHex);
+      expect(logs.find((l) => l.message === 'peer disconnected' && l.attributes['connectionId'] === connected.connectionId)?.attributes)
+        .toMatchObject({ peer: otherHex, reason: 'local', detail: 'test' });
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('logs and deletes outbound records it cannot use: malformed, or for a peer with no connection', async () => {
+    const nobody = '03' + 'cd'.repeat(32);
+    await sqs.outbound.send({ group: 'junk', dedupId: `test-${outboundIds++}`, body: 'not an envelope' });
+    await putOutbound({ kind: 'send', peer: nobody, message: ourInit() });
+    await until(() => logs.some((l) => l.message === 'dropping a malformed outbound record'), 'malformed record log');
+    await until(() => logs.some((l) => l.message === 'dropping an outbound message: peer not connected' && l.attributes['peer'] === nobody), 'drop log');
+    // Both were deleted: the queue is empty once the gateway's consumer has gone past them.
+    await pingRound();
+  });
+});
+
+describe('bad input closes only that connection', () => {
+  /** Every envelope since `mark` came from the LDK connection: the refused connection produced none. */
+  const onlyLdkSince = (mark: number) => seen.slice(mark).map((s) => s.envelope.peer).filter((p) => p !== toHex(ldk.nodeId));
+
+  it('200 bytes of garbage', async () => {
+    const mark = seen.length;
+    const { socket, closed } = await rawSocket();
+    const garbage = new Uint8Array(randomBytes(200));
+    garbage[0] = 1; // a version byte other than 0 is refused at once
+    socket.write(garbage);
+    await closed;
+    await until(() => closeLog('act1-bad-version') !== undefined, 'close log');
+    expect(closeLog('act1-bad-version')!.message).toBe('connection closed before the handshake completed');
+    await pingRound();
+    expect(onlyLdkSince(mark)).toEqual([]);
+  });
+
+  it('a truncated act 1, then close', async () => {
+    const mark = seen.length;
+    const { socket, closed } = await rawSocket();
+    socket.write(new Uint8Array(ACT_ONE_SIZE - 1));
+    socket.end();
+    await closed;
+    await until(() => closeLog('act1-short-read') !== undefined, 'close log');
+    await pingRound();
+    expect(onlyLdkSince(mark)).toEqual([]);
+  });
+
+  it('act 3 with a bad MAC', async () => {
+    const mark = seen.length;
+    const secret = randomSecret();
+    const { socket, closed } = await rawSocket();
+    const hs = initiatorHandshake({ secp, localSecret: secret, ephemeralSecret: randomSecret(), remoteStatic: fromHex(nodeKey) });
+    socket.write(hs.start().send);
+    const act3 = hs.receive(await readOnce(socket)).send!.slice();
+    act3[10] = act3[10]! ^ 0xff; // the encrypted static key no longer authenticates
+    socket.write(act3);
+    await closed;
+    await until(() => closeLog('act3-bad-static-key-mac') !== undefined, 'close log');
+    await pingRound();
+    expect(onlyLdkSince(mark)).toEqual([]);
+    expect(envelopesOf(toHex(secp.publicKeyFromSecret(secret)))).toEqual([]);
+  });
+
+  it('a message longer than maxMessageLength after the handshake', async () => {
+    const peer = await rawPeer(randomSecret());
+    const connected = await waitInbound((e) => e.kind === 'connected' && e.peer === peer.nodeId, 'connected');
+    peer.socket.write(peer.transport.encryptMessage(new Uint8Array(MAX_MESSAGE_LENGTH + 1)));
+    await peer.closed;
+    await waitInbound((e) => e.kind === 'disconnected' && e.peer === peer.nodeId, 'disconnected');
+    await pingRound();
+    expect(envelopesOf(peer.nodeId).map((e) => e.kind)).toEqual(['connected', 'disconnected']);
+    expect(logs.find((l) => l.message === 'peer disconnected' && l.attributes['connectionId'] === connected.connectionId)?.attributes)
+      .toMatchObject({ peer: peer.nodeId, reason: 'transport', code: 'message-too-long' });
+  });
+});
+
+describe('ordering and backpressure', () => {
+  it('200 messages sent quickly arrive in order with seq 0..199 (reads paused and resumed on the way)', async () => {
+    const peer = await rawPeer(randomSecret());
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 200; i++) frames.push(peer.transport.encryptMessage(encodeMessage({ type: 18, numPongBytes: i, ignored: new Uint8Array(0) })));
+    const paused = () => logs.some((l) => l.message === 'inbound backpressure: paused reading' && l.attributes['peer'] === peer.nodeId);
+    // The first half in one write: far more than maxPendingInbound (8) at once, so the gateway stops reading.
+    peer.socket.write(Buffer.concat(frames.slice(0, 100)));
+    await until(paused, 'the gateway to pause reading');
+    // The second half is only read once the gateway resumed.
+    for (const frame of frames.slice(100)) peer.socket.write(frame);
+    await until(async () => {
+      await pumpInbound();
+      return messagesOf(peer.nodeId).length >= 200;
+    }, '200 messages', 60_000);
+    const messages = messagesOf(peer.nodeId);
+    expect(messages.map((m) => m.seq)).toEqual([...Array(200).keys()]);
+    expect(messages.map((m) => { const d = decoded(m); return d.type === 18 ? d.numPongBytes : -1; })).toEqual([...Array(200).keys()]);
+    expect(new Set(messages.map((m) => m.connectionId)).size).toBe(1);
+    expect(envelopesOf(peer.nodeId)[0]!.kind).toBe('connected');
+    expect(logs.some((l) => l.message === 'inbound backpressure: resumed reading' && l.attributes['peer'] === peer.nodeId)).toBe(true);
+    peer.socket.destroy();
+    await waitInbound((e) => e.kind === 'disconnected' && e.peer === peer.nodeId, 'disconnected');
+  });
+
+  it('a second connection from the same peer replaces the first; the first one\'s disconnected comes before the new connected', async () => {
+    const secret = randomSecret();
+    const first = await rawPeer(secret);
+    const c1 = await waitInbound((e) => e.kind === 'connected' && e.peer === first.nodeId, 'first connected');
+    const second = await rawPeer(secret);
+    await first.closed;
+    const c2 = await waitInbound((e) => e.kind === 'connected' && e.peer === second.nodeId && e.connectionId !== c1.connectionId, 'second connected');
+    await waitInbound((e) => e.kind === 'disconnected' && e.connectionId === c1.connectionId, 'first disconnected');
+    expect(envelopesOf(first.nodeId).map((e) => `${e.kind}:${e.connectionId}`)).toEqual([
+      `connected:${c1.connectionId}`,
+      `disconnected:${c1.connectionId}`,
+      `connected:${c2.connectionId}`,
+    ]);
+    expect(gateway.peers().filter((p) => p.nodeId === first.nodeId)).toEqual([expect.objectContaining({ connectionId: c2.connectionId, inbound: true })]);
+    second.socket.write(second.transport.encryptMessage(encodeMessage({ type: 18, numPongBytes: 3, ignored: new Uint8Array(0) })));
+    const m = await waitInbound((e) => e.kind === 'message' && e.connectionId === c2.connectionId, 'message on the new connection');
+    expect(m).toMatchObject({ seq: 0 });
+    second.socket.destroy();
+  });
+});
+
+describe('failures', () => {
+  it('closes a connection whose envelopes the inbound queue keeps refusing, after retries', async () => {
+    const missing = new FifoQueue(sqs.client, `${sqs.endpoint}/000000000000/no-such-queue.fifo`);
+    const lines: LogLine[] = [];
+    const broken = await startGateway({
+      nodeSecret, secp, nodeKey, host: '127.0.0.1', port: 0,
+      inbound: missing, outbound: missing,
+      logger: collectingLogger(lines),
+      inboundRetry: { attempts: 3, baseDelayMs: 10 },
+      outboundWaitSeconds: 1,
+    });
+    try {
+      const peer = await rawPeer(randomSecret(), broken.port);
+      await peer.closed;
+      expect(lines.filter((l) => l.message === 'inbound queue send failed' && l.attributes['kind'] === 'connected')).toHaveLength(3);
+      expect(lines.find((l) => l.message === 'inbound queue refused an envelope; closing the connection')?.attributes)
+        .toMatchObject({ peer: peer.nodeId, kind: 'connected' });
+      expect(broken.peers()).toEqual([]);
+    } finally {
+      await broken.stop();
+    }
+    expect(lines.some((l) => l.message === 'outbound queue receive failed')).toBe(true);
+    expect(lines.at(-1)!.message).toBe('gateway stopped');
+  });
+
+  it('a port in use is a one-line error naming the variable to change', async () => {
+    const port = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    try {
+      const attempt = startGateway({ nodeSecret, secp, nodeKey, host: '127.0.0.1', port, inbound: sqs.inbound, outbound: sqs.outbound, logger: collectingLogger([]), portVariable: 'PEER_PORT' });
+      await expect(attempt).rejects.toThrow(new Error(`port ${port} is in use: set PEER_PORT to a free port`));
+      const message = await attempt.then(() => '', (e: Error) => e.message);
+      expect(message).not.toContain('\n');
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+});
+
+describe('stop', () => {
+  it('closes every connection and sends their disconnected envelopes before it resolves', async () => {
+    const ldkHex = toHex(ldk.nodeId);
+    const current = gateway.peers().find((p) => p.nodeId === ldkHex)!;
+    expect(current).toBeDefined();
+    await gateway.stop();
+    expect(gateway.peers()).toEqual([]);
+    await waitInbound((e) => e.kind === 'disconnected' && e.connectionId === current.connectionId, 'disconnected on stop');
+    await ldk.waitFor(() => ldk.peers().length === 0, 'LDK to see the disconnect');
+    expect(logs.at(-1)!.message).toBe('gateway stopped');
+  });
+});
