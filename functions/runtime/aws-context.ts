@@ -11,10 +11,10 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore } from '../../shared/store/index.js';
-import { ConfigError, EnvVar, fetchSecretString, once, requireEnv, type Env } from './aws-env.js';
+import { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv, type Env } from './aws-env.js';
 import { createNodeContext, isNetwork, type Network, type NodeContext } from './node-context.js';
 
-export { ConfigError, EnvVar, fetchSecretString, once, requireEnv } from './aws-env.js';
+export { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv } from './aws-env.js';
 
 export interface NodeEnvironment {
   readonly tableName: string;
@@ -33,15 +33,6 @@ export function readNodeEnvironment(env: Env = process.env): NodeEnvironment {
     network,
     seedSecretArn: requireEnv(env, EnvVar.seedSecretArn),
   };
-}
-
-const SEED_HEX = /^[0-9a-fA-F]{64}$/;
-
-/** The node seed as stored in its secret: 64 hex characters (32 bytes), surrounding whitespace ignored. */
-export function parseSeedHex(text: string): Uint8Array {
-  const hex = text.trim();
-  if (!SEED_HEX.test(hex)) throw new ConfigError('the node seed secret must hold 64 hex characters (32 bytes)');
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
 /** Builds the node context over AWS: seed from Secrets Manager, store on DynamoDB, outbound queue on SQS. */

@@ -55,3 +55,12 @@ export function once<T>(make: () => Promise<T>): () => Promise<T> {
     return pending;
   };
 }
+
+const SEED_HEX = /^[0-9a-fA-F]{64}$/;
+
+/** The node seed as stored in its secret: 64 hex characters (32 bytes), surrounding whitespace ignored. */
+export function parseSeedHex(text: string): Uint8Array {
+  const hex = text.trim();
+  if (!SEED_HEX.test(hex)) throw new ConfigError('the node seed secret must hold 64 hex characters (32 bytes)');
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
