@@ -7,13 +7,17 @@
  *   INBOUND_QUEUE_URL   the inbound FIFO queue (gateway → peer-message handler)
  *   OUTBOUND_QUEUE_URL  the outbound FIFO queue (handlers → gateway)
  *   AWS_REGION          the queues' region
- *   NODE_SEED_HEX       the node seed, 32 bytes hex (to move to Secrets Manager)
+ *   NODE_SEED_SECRET_ARN the Secrets Manager secret holding the node seed (64 hex
+ *                       characters): what the CDK stack sets on AWS
+ *   NODE_SEED_HEX       or the seed itself, 32 bytes hex (a manual run); exactly one of the two
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { deriveNodeSecret } from '../../shared/keys/index.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
+import { EnvVar, fetchSecretString, parseSeedHex } from '../runtime/aws-env.js';
 import { startGateway } from './gateway.js';
 
 function required(name: string): string {
@@ -22,13 +26,30 @@ function required(name: string): string {
   return value;
 }
 
+/** The seed from Secrets Manager (NODE_SEED_SECRET_ARN, on AWS) or from NODE_SEED_HEX (a manual run). */
+async function readSeed(region: string): Promise<Uint8Array> {
+  const secretArn = process.env[EnvVar.seedSecretArn];
+  const seedHex = process.env['NODE_SEED_HEX'];
+  if (secretArn && seedHex) throw new Error(`set ${EnvVar.seedSecretArn} or NODE_SEED_HEX, not both`);
+  if (seedHex) {
+    if (!/^[0-9a-fA-F]{64}$/.test(seedHex)) throw new Error('NODE_SEED_HEX must be 32 bytes of hex');
+    return parseSeedHex(seedHex);
+  }
+  if (!secretArn) throw new Error(`${EnvVar.seedSecretArn} (or NODE_SEED_HEX) is not set`);
+  const secrets = new SecretsManagerClient({ region });
+  try {
+    return parseSeedHex(await fetchSecretString(secrets, secretArn));
+  } finally {
+    secrets.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const logger = new Logger({ serviceName: 'stormcell-gateway' });
-  const seedHex = required('NODE_SEED_HEX');
-  if (!/^[0-9a-fA-F]{64}$/.test(seedHex)) throw new Error('NODE_SEED_HEX must be 32 bytes of hex');
+  const seed = await readSeed(required('AWS_REGION'));
   const port = Number(process.env['PEER_PORT'] ?? '9735');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PEER_PORT must be a TCP port number');
-  const nodeSecret = deriveNodeSecret(wasmSecp256k1, fromHex(seedHex.toLowerCase()));
+  const nodeSecret = deriveNodeSecret(wasmSecp256k1, seed);
   const client = new SQSClient({ region: required('AWS_REGION') });
   const gateway = await startGateway({
     nodeSecret,

@@ -1,0 +1,55 @@
+/**
+ * Cold-start wiring shared by the Lambda entry points (`functions/<name>/lambda.ts`):
+ * read the environment the CDK stack sets, fetch the node seed from Secrets
+ * Manager once per container, and build the {@link NodeContext} over real
+ * DynamoDB and SQS clients. Nothing here runs at module load: the first
+ * invocation starts the work and later ones reuse its result, so loading a
+ * bundle never calls AWS (and a failed fetch is retried by the next invocation).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { FifoQueue } from '../../shared/pipeline/queues.js';
+import { NodeStore } from '../../shared/store/index.js';
+import { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv, type Env } from './aws-env.js';
+import { createNodeContext, isNetwork, type Network, type NodeContext } from './node-context.js';
+
+export { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv } from './aws-env.js';
+
+export interface NodeEnvironment {
+  readonly tableName: string;
+  readonly outboundQueueUrl: string;
+  readonly network: Network;
+  readonly seedSecretArn: string;
+}
+
+/** Reads what a node-bound function needs from its environment. */
+export function readNodeEnvironment(env: Env = process.env): NodeEnvironment {
+  const network = requireEnv(env, EnvVar.network);
+  if (!isNetwork(network)) throw new ConfigError(`${EnvVar.network} must be regtest, testnet, signet or bitcoin, not '${network.slice(0, 32)}'`);
+  return {
+    tableName: requireEnv(env, EnvVar.tableName),
+    outboundQueueUrl: requireEnv(env, EnvVar.outboundQueueUrl),
+    network,
+    seedSecretArn: requireEnv(env, EnvVar.seedSecretArn),
+  };
+}
+
+/** Builds the node context over AWS: seed from Secrets Manager, store on DynamoDB, outbound queue on SQS. */
+export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeContext> {
+  const secrets = new SecretsManagerClient({});
+  try {
+    const seed = parseSeedHex(await fetchSecretString(secrets, env.seedSecretArn));
+    return createNodeContext({
+      seed,
+      network: env.network,
+      store: new NodeStore({ client: new DynamoDBClient({}), tableName: env.tableName }),
+      outbound: new FifoQueue(new SQSClient({}), env.outboundQueueUrl),
+    });
+  } finally {
+    secrets.destroy();
+  }
+}
+
+/** The node context of this container, built at the first invocation from `process.env`. */
+export const awsNodeContext: () => Promise<NodeContext> = once(() => createAwsNodeContext(readNodeEnvironment()));

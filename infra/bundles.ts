@@ -1,0 +1,85 @@
+/**
+ * How every deployable entry point is bundled, in one place: the CDK
+ * `NodejsFunction`s (infra/constructs/node-function.ts), the gateway image
+ * (infra/gateway/Dockerfile), the bundle-size test and the bundle bench all
+ * use these settings, so what is measured is what is deployed.
+ *
+ * One minified ESM file per entry with every dependency inside it, the AWS
+ * SDK included (the versions in our lockfile, not whatever the runtime
+ * ships). tiny-secp256k1 reads `secp256k1.wasm` from beside its module at
+ * load time, so that file is copied next to each bundle.
+ */
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the directory holding package.json). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The Lambda entry points, by function name; paths relative to {@link REPO_ROOT}. */
+export const LAMBDA_ENTRIES = {
+  'peer-message': 'functions/peer-message/lambda.ts',
+  timer: 'functions/timer/lambda.ts',
+  http: 'functions/http/lambda.ts',
+  authorizer: 'functions/authorizer/lambda.ts',
+} as const;
+export type LambdaName = keyof typeof LAMBDA_ENTRIES;
+
+/** The peer gateway's entry point (ECS Fargate), bundled the same way inside its image. */
+export const GATEWAY_ENTRY = 'functions/gateway/main.ts';
+
+/** Node.js of the Lambda runtime (nodejs22.x) and of the gateway image. */
+export const BUNDLE_TARGET = 'node22';
+
+/** Lets bundled CommonJS dependencies call `require` inside an ESM bundle. */
+export const ESM_REQUIRE_BANNER = "import { createRequire as __stormcellCreateRequire } from 'node:module'; const require = __stormcellCreateRequire(import.meta.url);";
+
+/** Prefer packages' ESM builds (tree-shaken better) and fall back to CommonJS. */
+export const MAIN_FIELDS = ['module', 'main'] as const;
+
+/** Files that must sit beside every bundle, relative to {@link REPO_ROOT}. */
+export const FILES_BESIDE_BUNDLE = ['node_modules/tiny-secp256k1/lib/secp256k1.wasm'] as const;
+
+/** The bundle file name inside its directory (what `NodejsFunction` writes for ESM). */
+export const BUNDLE_FILE = 'index.mjs';
+
+/** The largest allowed minified bundle: 1 MB. */
+export const MAX_BUNDLE_BYTES = 1_000_000;
+
+/** Shell commands copying {@link FILES_BESIDE_BUNDLE} from `inputDir` (the repo) to `outputDir`. */
+export function copyBesideCommands(inputDir: string, outputDir: string): string[] {
+  return FILES_BESIDE_BUNDLE.map((file) => `cp "${join(inputDir, file)}" "${outputDir}/"`);
+}
+
+export interface BundleResult {
+  /** Absolute path of the bundle. */
+  readonly file: string;
+  /** Its size in bytes. */
+  readonly bytes: number;
+}
+
+/**
+ * Bundles `entry` (relative to the repo) into `outDir/index.mjs` with the
+ * deployed settings and copies the files it needs beside it.
+ */
+export async function bundleEntry(entry: string, outDir: string): Promise<BundleResult> {
+  const { build } = await import('esbuild');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, BUNDLE_FILE);
+  await build({
+    entryPoints: [join(REPO_ROOT, entry)],
+    outfile: file,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'esm',
+    target: BUNDLE_TARGET,
+    mainFields: [...MAIN_FIELDS],
+    banner: { js: ESM_REQUIRE_BANNER },
+    logLevel: 'warning',
+  });
+  for (const extra of FILES_BESIDE_BUNDLE) {
+    copyFileSync(join(REPO_ROOT, extra), join(outDir, extra.split('/').pop()!));
+  }
+  return { file, bytes: statSync(file).size };
+}

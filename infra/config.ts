@@ -1,0 +1,78 @@
+/**
+ * The deployment's parameters, read from CDK context (`-c key=value` or
+ * cdk.json): stage, network, Esplora URL, alarm e-mail. See the README's
+ * "Deploy to AWS" section.
+ */
+import { isNetwork, type Network } from '../functions/runtime/node-context.js';
+
+export interface StackConfig {
+  /** Names the deployment; `dev` is disposable (no deletion protection, everything destroyed with the stack). */
+  readonly stage: string;
+  readonly network: Network;
+  /** The Esplora REST API the node reads the chain from. */
+  readonly esploraUrl: string;
+  /** Where DLQ alarms are e-mailed, if anywhere. */
+  readonly alarmEmail?: string;
+}
+
+/** The disposable stage. */
+export const DEV_STAGE = 'dev';
+export const DEFAULT_STAGE = DEV_STAGE;
+/** On AWS the node runs on signet unless told otherwise: a public test chain with no real money. */
+export const DEFAULT_NETWORK: Network = 'signet';
+
+/** Public Esplora instances used when `esploraUrl` is not given; regtest has none and needs one. */
+export const DEFAULT_ESPLORA_URL: Readonly<Partial<Record<Network, string>>> = {
+  signet: 'https://mempool.space/signet/api',
+  testnet: 'https://mempool.space/testnet/api',
+  bitcoin: 'https://mempool.space/api',
+};
+
+/** Context keys. */
+export const ContextKey = {
+  stage: 'stage',
+  network: 'network',
+  esploraUrl: 'esploraUrl',
+  alarmEmail: 'alarmEmail',
+} as const;
+
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+const STAGE = /^[a-z][a-z0-9-]{0,15}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function text(value: unknown, key: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConfigurationError(`context '${key}' must be a string`);
+  return value.trim();
+}
+
+/** Validates the context values (`get(key)` is `node.tryGetContext`). */
+export function readStackConfig(get: (key: string) => unknown): StackConfig {
+  const stage = text(get(ContextKey.stage), ContextKey.stage) ?? DEFAULT_STAGE;
+  if (!STAGE.test(stage)) throw new ConfigurationError(`stage '${stage}' must be 1-16 of a-z, 0-9, '-', starting with a letter`);
+  const network = text(get(ContextKey.network), ContextKey.network) ?? DEFAULT_NETWORK;
+  if (!isNetwork(network)) throw new ConfigurationError(`network '${network}' must be regtest, testnet, signet or bitcoin`);
+  const esploraUrl = text(get(ContextKey.esploraUrl), ContextKey.esploraUrl) ?? DEFAULT_ESPLORA_URL[network];
+  if (esploraUrl === undefined) throw new ConfigurationError(`network '${network}' has no public Esplora: pass -c esploraUrl=https://...`);
+  let parsed: URL;
+  try {
+    parsed = new URL(esploraUrl);
+  } catch {
+    throw new ConfigurationError(`esploraUrl '${esploraUrl}' is not a URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigurationError('esploraUrl must be http(s)');
+  const alarmEmail = text(get(ContextKey.alarmEmail), ContextKey.alarmEmail);
+  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) throw new ConfigurationError(`alarmEmail '${alarmEmail}' is not an e-mail address`);
+  return { stage, network, esploraUrl: esploraUrl.replace(/\/+$/, ''), ...(alarmEmail === undefined ? {} : { alarmEmail }) };
+}
+
+/** Whether the stage keeps its data when the stack goes (deletion protection, retained table, key and secrets). */
+export function isRetainedStage(stage: string): boolean {
+  return stage !== DEV_STAGE;
+}
