@@ -7,6 +7,7 @@ import { join, relative, resolve, dirname, sep } from 'node:path';
 
 /** Core folders and their layer: a folder may import only folders of a lower or equal layer. */
 export const CORE_LAYERS = Object.freeze({
+  ports: 0,
   codec: 0,
   crypto: 1,
   wire: 2,

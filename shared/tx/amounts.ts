@@ -4,6 +4,9 @@
  */
 import { fromHex, toHex } from '../crypto/index.js';
 import { TxError, TxErrorCode } from './errors.js';
+import type { Outpoint } from '../ports/outpoint.js';
+
+export type { Outpoint };
 
 /** 21 million BTC in satoshi: no amount may exceed it. */
 export const MAX_MONEY_SAT = 2_100_000_000_000_000n;
@@ -40,14 +43,6 @@ export function checkFeerate(feeratePerKw: bigint): bigint {
   return feeratePerKw;
 }
 
-/**
- * A transaction output reference. `txid` is in internal byte order (as
- * hashed, as BOLT 2 `funding_txid` carries it), not the reversed display hex.
- */
-export interface Outpoint {
-  readonly txid: Uint8Array;
-  readonly index: number;
-}
 
 /** Parses a display-order txid (as block explorers print it) into internal byte order. */
 export function txidFromDisplayHex(hex: string): Uint8Array {
