@@ -5,7 +5,7 @@
  */
 import type { Transaction } from 'bitcoinjs-lib';
 import { concatBytes, fromHex, sha256, wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { KeysManager, type EntropySource } from '../../shared/keys/index.js';
+import { KeysManager, deriveNodeSecret, type EntropySource } from '../../shared/keys/index.js';
 import {
   DEFAULT_CHANNEL_CONFIG,
   type ChannelConfig,
@@ -29,15 +29,19 @@ export interface TestNode {
   readonly ctx: ChannelContext;
   readonly nodeId: Uint8Array;
   readonly keys: KeysManager;
+  /** The node's static secret (BOLT 8). */
+  readonly nodeSecret: Uint8Array;
 }
 
 /** One of our nodes: its keys from `label`, feerate `feerate` sat/kW at every target. */
 export function testNode(label: string, config: Partial<{ handshake: Partial<ChannelConfig['handshake']>; limits: Partial<ChannelConfig['limits']> }> = {}, feerate = 253n): TestNode {
   const secp = wasmSecp256k1;
   const entropy = counterEntropy(`${label}/entropy`);
-  const keys = new KeysManager(secp, sha256(new TextEncoder().encode(`${label}/seed`)), counterEntropy(`${label}/keys`));
+  const seed = sha256(new TextEncoder().encode(`${label}/seed`));
+  const keys = new KeysManager(secp, seed, counterEntropy(`${label}/keys`));
   return {
     keys,
+    nodeSecret: deriveNodeSecret(secp, seed),
     nodeId: keys.getNodeId(),
     ctx: {
       secp,
