@@ -49,7 +49,7 @@ export class Bip84Account {
   readonly bitcoinNetwork: BitcoinNetwork;
 
   private constructor(
-    private readonly secp: Secp256k1,
+    readonly secp: Secp256k1,
     readonly network: WalletNetwork,
     account: ExtendedKey,
   ) {

@@ -37,6 +37,7 @@ export {
 export { RBF_SEQUENCE, buildSend, spendableCoins, txidOf, type SendRequest, type SignedSend } from './wallet-spend.js';
 export {
   applyWalletScan,
+  dropPending,
   markUsed,
   scanTargets,
   txidsToLookUp,

@@ -169,3 +169,18 @@ export function applyWalletScan(account: Bip84Account, state: WalletState, scan:
     syncedHeight: scan.tipHeight,
   };
 }
+
+/**
+ * The state without our pending transaction `txid` (the chain source refused
+ * it for good): its coins are spendable again, its change and its
+ * unconfirmed history entry are gone.
+ */
+export function dropPending(state: WalletState, txid: string): WalletState {
+  if (!state.pending.some((p) => p.txid === txid)) return state;
+  return {
+    ...state,
+    pending: state.pending.filter((p) => p.txid !== txid),
+    utxos: state.utxos.filter((u) => u.txid !== txid).map((u) => (u.spentBy === txid ? withoutMark(u) : u)),
+    history: state.history.filter((h) => !(h.txid === txid && h.height === 0)),
+  };
+}

@@ -78,17 +78,23 @@ export function buildSend(secp: Secp256k1, account: Bip84Account, state: WalletS
   const changeIndex = state.nextIndex[Keychain.change];
   const changeScript = account.key(Keychain.change, changeIndex).script;
 
+  // The selector priced 72-byte signatures; the signed transaction is usually a little lighter. Give the change
+  // what the signed size leaves over, re-sign, and stop once the fee paid covers the signed size (change only
+  // shrinks from round to round, so this ends; a signature one byte longer than the last can cost a sat or two).
   let changeSat = selection.changeSat;
+  if (changeSat !== undefined) {
+    const first = sign(secp, account, inputs, bip69Outputs([{ script, valueSat: amountSat }, { script: changeScript, valueSat: changeSat }]));
+    changeSat = inputSat - amountSat - feeForWeight(first.weight(), feeratePerKvb);
+  }
   let tx: Transaction;
-  for (let round = 0; ; round++) {
+  for (;;) {
+    if (changeSat !== undefined && changeSat < P2WPKH_DUST_SAT) changeSat = undefined; // cannot happen with upper-bound weights; kept total
     const outputs = bip69Outputs([{ script, valueSat: amountSat }, ...(changeSat === undefined ? [] : [{ script: changeScript, valueSat: changeSat }])]);
     tx = sign(secp, account, inputs, outputs);
     if (changeSat === undefined) break;
-    const exactFee = feeForWeight(tx.weight(), feeratePerKvb);
-    const exactChange = inputSat - amountSat - exactFee;
-    if (exactChange === changeSat || round >= 3) break;
-    // Below dust after all (cannot happen with the selector's upper-bound weights, kept total): drop the change.
-    changeSat = exactChange >= P2WPKH_DUST_SAT ? exactChange : undefined;
+    const required = feeForWeight(tx.weight(), feeratePerKvb);
+    if (inputSat - amountSat - changeSat >= required) break;
+    changeSat = inputSat - amountSat - required;
   }
   const outputSat = tx.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
   const feeSat = inputSat - outputSat;
