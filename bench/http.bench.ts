@@ -14,6 +14,9 @@ const api: NodeApi = {
   nodeInfo: async () => ({ nodeId: NODE_ID, network: 'regtest', peers: 0, features: '0a8a' }),
   listPeers: async () => [],
   connectPeer: async () => undefined,
+  wallet: async () => ({ confirmedSat: 0n, unconfirmedSat: 0n }),
+  newAddress: async () => ({ address: 'bcrt1q' }),
+  send: async () => ({ txid: '00'.repeat(32), feeSat: 0n }),
 };
 const handler = createHttpHandler({ api, apiKeySha256: apiKeySha256(KEY), logger: new Logger({ logLevel: 'SILENT' }) });
 const postBody = JSON.stringify({ nodeId: NODE_ID, host: '127.0.0.1', port: 9735 });

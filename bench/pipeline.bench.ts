@@ -28,6 +28,7 @@ const node = await startEmbedded({
   port: await freePort(),
   peerPort: await freePort(),
   dynamoPort: await freePort(),
+  chainPort: await freePort(),
   sqsPort: await freePort(),
   timerIntervalMs: 3_600_000,
 });

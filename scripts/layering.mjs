@@ -17,6 +17,7 @@ export const CORE_LAYERS = Object.freeze({
   onion: 3,
   invoice: 3,
   channel: 4,
+  wallet: 4,
   gossip: 4,
   monitor: 5,
   manager: 6,

@@ -11,6 +11,7 @@ export const HttpErrorCode = {
   invalidJson: 'invalid-json',
   invalidRequest: 'invalid-request',
   payloadTooLarge: 'payload-too-large',
+  insufficientFunds: 'insufficient-funds',
   internal: 'internal',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
@@ -23,6 +24,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'invalid-json': 400,
   'invalid-request': 400,
   'payload-too-large': 413,
+  'insufficient-funds': 422,
   internal: 500,
 };
 

@@ -37,10 +37,39 @@ export interface ConnectPeerRequest {
   readonly port: number;
 }
 
-/** The node, as the HTTP API sees it. Every method may reject; the API answers 500 `internal`. */
+/** The on-chain wallet's balance, as `GET /v1/wallet` reports it. */
+export interface WalletInfo {
+  /** Confirmed coins not spent by one of our payments. */
+  readonly confirmedSat: bigint;
+  /** Unconfirmed coins (incoming, or change of our payments). */
+  readonly unconfirmedSat: bigint;
+}
+
+/** A payment from the on-chain wallet. */
+export interface SendRequest {
+  readonly address: string;
+  readonly sats: bigint;
+  /** Fee rate in sat/vB; the chain source's estimate when absent. */
+  readonly feerateSatPerVb?: number;
+}
+
+export interface SendResponse {
+  readonly txid: string;
+  readonly feeSat: bigint;
+}
+
+/**
+ * The node, as the HTTP API sees it. Every method may reject; the API
+ * answers an `HttpError` as it is and anything else as 500 `internal`.
+ */
 export interface NodeApi {
   nodeInfo(): Promise<NodeInfo>;
   listPeers(): Promise<readonly PeerInfo[]>;
   /** Starts dialling the peer; resolves once the request is accepted, not once connected. */
   connectPeer(request: ConnectPeerRequest): Promise<void>;
+  wallet(): Promise<WalletInfo>;
+  /** A fresh receive address (BIP 84, bech32). */
+  newAddress(): Promise<{ readonly address: string }>;
+  /** Signs a payment and hands it to the broadcast path. */
+  send(request: SendRequest): Promise<SendResponse>;
 }

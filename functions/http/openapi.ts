@@ -79,6 +79,8 @@ export interface DocumentedRoute {
   readonly description?: string;
   readonly success: { readonly status: number; readonly description: string; readonly schema: SchemaObject };
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject };
+  /** Error responses besides the ones every route has. */
+  readonly errors?: readonly 'InsufficientFunds'[];
 }
 
 const JSON_MEDIA = 'application/json';
@@ -94,7 +96,7 @@ const ERROR_SCHEMA: SchemaObject = {
   properties: {
     code: {
       type: 'string',
-      enum: ['unauthorized', 'not-found', 'method-not-allowed', 'invalid-json', 'invalid-request', 'payload-too-large', 'internal'],
+      enum: ['unauthorized', 'not-found', 'method-not-allowed', 'invalid-json', 'invalid-request', 'payload-too-large', 'insufficient-funds', 'internal'],
     },
     message: { type: 'string' },
   },
@@ -110,6 +112,7 @@ const ERROR_RESPONSES = {
   InvalidRequest: errorResponse('`invalid-json`: the body is not JSON; `invalid-request`: a field fails the schema (the message names it).'),
   Unauthorized: errorResponse('`unauthorized`: the `authorization: Bearer <key>` header is missing or the key is wrong.'),
   PayloadTooLarge: errorResponse('`payload-too-large`: the body is larger than the limit (64 KiB).'),
+  InsufficientFunds: errorResponse('`insufficient-funds`: the wallet\'s spendable coins do not cover the amount plus the fee; nothing was signed or broadcast.'),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 
@@ -128,6 +131,7 @@ function operation(route: DocumentedRoute): OperationObject {
     responses['400'] = responseRef('InvalidRequest');
     responses['413'] = responseRef('PayloadTooLarge');
   }
+  if (route.errors?.includes('InsufficientFunds')) responses['422'] = responseRef('InsufficientFunds');
   return {
     operationId: route.operationId,
     summary: route.summary,

@@ -19,11 +19,23 @@ export const HOST_MAX_LENGTH = 253;
 export const HOST_PATTERN = '^[\\x21-\\x7e]+$';
 export const PORT_MIN = 1;
 export const PORT_MAX = 65535;
+/** Bitcoin's 21 million coins in sat: no payment is larger. */
+export const MAX_SEND_SATS = 2_100_000_000_000_000;
+/** P2WPKH's dust limit: no payment is smaller. */
+export const MIN_SEND_SATS = 294;
+export const FEERATE_MIN_SAT_PER_VB = 1;
+export const FEERATE_MAX_SAT_PER_VB = 10_000;
+/** Longest address accepted (bech32 addresses are at most 90 characters). */
+export const ADDRESS_MAX_LENGTH = 90;
+export const ADDRESS_PATTERN = '^[A-Za-z0-9]+$';
 
 const MESSAGES = {
   nodeId: 'must be a 33-byte compressed public key in hex (02 or 03 prefix)',
   host: `must be a host name or IP address of 1 to ${HOST_MAX_LENGTH} visible ASCII characters`,
   port: `must be an integer from ${PORT_MIN} to ${PORT_MAX}`,
+  address: `must be an address of the node's network (1 to ${ADDRESS_MAX_LENGTH} letters and digits)`,
+  sats: `must be an integer from ${MIN_SEND_SATS} to ${MAX_SEND_SATS}`,
+  feerate: `must be a number from ${FEERATE_MIN_SAT_PER_VB} to ${FEERATE_MAX_SAT_PER_VB}`,
 } as const;
 
 /** The body of `POST /v1/peers`, validated (unknown fields are rejected). */
@@ -40,6 +52,20 @@ export const ConnectPeerBody = v.strictObject({
     v.integer(MESSAGES.port),
     v.minValue(PORT_MIN, MESSAGES.port),
     v.maxValue(PORT_MAX, MESSAGES.port),
+  ),
+});
+
+/** The body of `POST /v1/wallet/send`, validated (unknown fields are rejected). */
+export const SendBody = v.strictObject({
+  address: v.pipe(
+    v.string(MESSAGES.address),
+    v.minLength(1, MESSAGES.address),
+    v.maxLength(ADDRESS_MAX_LENGTH, MESSAGES.address),
+    v.regex(new RegExp(ADDRESS_PATTERN), MESSAGES.address),
+  ),
+  sats: v.pipe(v.number(MESSAGES.sats), v.integer(MESSAGES.sats), v.minValue(MIN_SEND_SATS, MESSAGES.sats), v.maxValue(MAX_SEND_SATS, MESSAGES.sats)),
+  feerateSatPerVb: v.optional(
+    v.pipe(v.number(MESSAGES.feerate), v.minValue(FEERATE_MIN_SAT_PER_VB, MESSAGES.feerate), v.maxValue(FEERATE_MAX_SAT_PER_VB, MESSAGES.feerate)),
   ),
 });
 
@@ -91,6 +117,45 @@ export const SCHEMAS = {
       nodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
     },
     required: ['status', 'nodeId'],
+    additionalProperties: false,
+  },
+  Wallet: {
+    type: 'object',
+    properties: {
+      confirmedSat: { type: 'integer', minimum: 0, description: 'Confirmed coins not spent by one of our payments (sat).' },
+      unconfirmedSat: { type: 'integer', minimum: 0, description: 'Unconfirmed coins: incoming, or the change of our payments (sat).' },
+    },
+    required: ['confirmedSat', 'unconfirmedSat'],
+    additionalProperties: false,
+  },
+  WalletAddress: {
+    type: 'object',
+    properties: { address: { type: 'string', description: 'A fresh BIP 84 receive address (bech32 P2WPKH).', examples: ['bcrt1q...'] } },
+    required: ['address'],
+    additionalProperties: false,
+  },
+  SendRequest: {
+    type: 'object',
+    properties: {
+      address: { type: 'string', minLength: 1, maxLength: ADDRESS_MAX_LENGTH, pattern: ADDRESS_PATTERN, description: "Where to pay: an address of the node's network." },
+      sats: { type: 'integer', minimum: MIN_SEND_SATS, maximum: MAX_SEND_SATS, description: 'The amount in sat.' },
+      feerateSatPerVb: {
+        type: 'number',
+        minimum: FEERATE_MIN_SAT_PER_VB,
+        maximum: FEERATE_MAX_SAT_PER_VB,
+        description: "Fee rate in sat/vB; the chain source's 6-block estimate when absent.",
+      },
+    },
+    required: ['address', 'sats'],
+    additionalProperties: false,
+  },
+  SendResult: {
+    type: 'object',
+    properties: {
+      txid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The payment transaction id (signals RBF).' },
+      feeSat: { type: 'integer', minimum: 0, description: 'The fee it pays (sat).' },
+    },
+    required: ['txid', 'feeSat'],
     additionalProperties: false,
   },
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
@@ -197,6 +262,49 @@ export const ROUTES: readonly Route[] = [
     async run(api, request) {
       await api.connectPeer({ nodeId: request.nodeId, host: request.host, port: request.port });
       return { status: 'connecting', nodeId: request.nodeId };
+    },
+  }),
+  bodiless({
+    method: 'GET',
+    path: '/v1/wallet',
+    operationId: 'getWallet',
+    summary: "The on-chain wallet's balance.",
+    description: 'As of the last chain sync (every few seconds locally, every minute on AWS).',
+    success: { status: 200, description: 'The balance.', schema: schemaRef('Wallet') },
+    async run(api) {
+      const w = await api.wallet();
+      return { confirmedSat: Number(w.confirmedSat), unconfirmedSat: Number(w.unconfirmedSat) };
+    },
+  }),
+  bodiless({
+    method: 'POST',
+    path: '/v1/wallet/address',
+    operationId: 'newWalletAddress',
+    summary: 'A fresh receive address.',
+    success: { status: 200, description: 'The address.', schema: schemaRef('WalletAddress') },
+    async run(api) {
+      return { address: (await api.newAddress()).address };
+    },
+  }),
+  withBody(SendBody, {
+    method: 'POST',
+    path: '/v1/wallet/send',
+    operationId: 'sendFromWallet',
+    summary: 'Pay an address from the on-chain wallet.',
+    description:
+      'Selects coins (change back to the wallet), signs a transaction that signals replace-by-fee, records it and ' +
+      'hands it to the broadcast path, which retries until the chain source has it. Answers 422 `insufficient-funds` ' +
+      'when the spendable coins do not cover the amount plus the fee; nothing is broadcast then.',
+    requestBody: { description: 'The payment.', schema: schemaRef('SendRequest') },
+    errors: ['InsufficientFunds'],
+    success: { status: 200, description: 'The payment is signed and queued for broadcast.', schema: schemaRef('SendResult') },
+    async run(api, request) {
+      const sent = await api.send({
+        address: request.address,
+        sats: BigInt(request.sats),
+        ...(request.feerateSatPerVb === undefined ? {} : { feerateSatPerVb: request.feerateSatPerVb }),
+      });
+      return { txid: sent.txid, feeSat: Number(sent.feeSat) };
     },
   }),
   bodiless({

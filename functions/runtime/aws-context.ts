@@ -21,6 +21,10 @@ export interface NodeEnvironment {
   readonly outboundQueueUrl: string;
   readonly network: Network;
   readonly seedSecretArn: string;
+  /** The chain source; the embedded chain's URL when unset. */
+  readonly esploraUrl?: string;
+  /** The broadcast queue, for the functions that broadcast. */
+  readonly broadcastQueueUrl?: string;
 }
 
 /** Reads what a node-bound function needs from its environment. */
@@ -32,7 +36,14 @@ export function readNodeEnvironment(env: Env = process.env): NodeEnvironment {
     outboundQueueUrl: requireEnv(env, EnvVar.outboundQueueUrl),
     network,
     seedSecretArn: requireEnv(env, EnvVar.seedSecretArn),
+    ...optional(env, EnvVar.esploraUrl, 'esploraUrl'),
+    ...optional(env, EnvVar.broadcastQueueUrl, 'broadcastQueueUrl'),
   };
+}
+
+function optional<K extends string>(env: Env, name: EnvVar, key: K): { [P in K]?: string } {
+  const value = env[name]?.trim();
+  return (value === undefined || value === '' ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
 /** Builds the node context over AWS: seed from Secrets Manager, store on DynamoDB, outbound queue on SQS. */
@@ -40,11 +51,14 @@ export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeCo
   const secrets = new SecretsManagerClient({});
   try {
     const seed = parseSeedHex(await fetchSecretString(secrets, env.seedSecretArn));
+    const sqs = new SQSClient({});
     return createNodeContext({
       seed,
       network: env.network,
       store: new NodeStore({ client: new DynamoDBClient({}), tableName: env.tableName }),
-      outbound: new FifoQueue(new SQSClient({}), env.outboundQueueUrl),
+      outbound: new FifoQueue(sqs, env.outboundQueueUrl),
+      ...(env.esploraUrl === undefined ? {} : { esploraUrl: env.esploraUrl }),
+      ...(env.broadcastQueueUrl === undefined ? {} : { broadcast: new FifoQueue(sqs, env.broadcastQueueUrl) }),
     });
   } finally {
     secrets.destroy();

@@ -14,6 +14,7 @@ export const EnvVar = {
   seedSecretArn: 'NODE_SEED_SECRET_ARN',
   apiKeySecretArn: 'API_KEY_SECRET_ARN',
   esploraUrl: 'ESPLORA_URL',
+  broadcastQueueUrl: 'BROADCAST_QUEUE_URL',
 } as const;
 export type EnvVar = (typeof EnvVar)[keyof typeof EnvVar];
 

@@ -6,11 +6,16 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { deriveNodeSecret } from '../../shared/keys/index.js';
+import { EsploraClient } from '../../shared/chain/index.js';
+import { deriveNodeSecret, deriveWalletSeed } from '../../shared/keys/index.js';
 import type { NodeConfig } from '../../shared/manager/index.js';
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
 import type { NodeStore } from '../../shared/store/index.js';
+import { Bip84Account } from '../../shared/wallet/index.js';
 import { OUR_INIT_FEATURES } from '../../shared/wire/index.js';
+
+/** The embedded regtest chain's Esplora URL (`npm start`, CHAIN_PORT 3002), the chain source when none is configured. */
+export const DEFAULT_ESPLORA_URL = 'http://127.0.0.1:3002';
 
 /** BOLT 0 chain hashes (the genesis block hash, as it appears on the wire). */
 export const CHAIN_HASH = {
@@ -32,6 +37,12 @@ export interface NodeContext {
   readonly logger: Logger;
   /** How long a lease is held before another invocation may take it over. */
   readonly leaseTtlMs: number;
+  /** The on-chain wallet's BIP 84 account (keys from the wallet seed, docs/keys.md). */
+  readonly wallet: Bip84Account;
+  /** The chain source (Esplora REST). */
+  readonly esplora: EsploraClient;
+  /** Where transactions to broadcast go; absent in processes that never broadcast. */
+  readonly broadcast: FifoQueue | undefined;
 }
 
 export function isNetwork(value: string): value is Network {
@@ -50,6 +61,9 @@ export function createNodeContext(options: {
   readonly outbound: FifoQueue;
   readonly logger?: Logger;
   readonly leaseTtlMs?: number;
+  /** Esplora base URL; defaults to {@link DEFAULT_ESPLORA_URL}. */
+  readonly esploraUrl?: string;
+  readonly broadcast?: FifoQueue;
 }): NodeContext {
   const nodeId = nodeIdFromSeed(options.seed);
   const logger = options.logger ?? new Logger({ serviceName: 'stormcell' });
@@ -64,5 +78,8 @@ export function createNodeContext(options: {
     outbound: options.outbound,
     logger,
     leaseTtlMs: options.leaseTtlMs ?? 15_000,
+    wallet: Bip84Account.fromSeed(wasmSecp256k1, deriveWalletSeed(options.seed), options.network),
+    esplora: new EsploraClient(options.esploraUrl ?? DEFAULT_ESPLORA_URL),
+    broadcast: options.broadcast,
   };
 }

@@ -2,8 +2,9 @@
  * The embedded deployment behind `npm start`: the same handlers as on AWS,
  * wired to local stand-ins: Amazon's DynamoDB Local (on disk in the data
  * dir), fauxqs for SQS, a local HTTP server producing API Gateway v2 events,
- * SQS pollers producing SQS events, a scheduler producing timer events, and
- * the peer gateway on TCP. No Docker, no cloud account.
+ * SQS pollers producing SQS events, schedulers producing timer and chain
+ * events, the peer gateway on TCP, and (unless `esploraUrl` names a real
+ * Esplora) the embedded regtest chain. No Docker, no cloud account.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -14,11 +15,14 @@ import { startGateway, type Gateway } from '../../functions/gateway/gateway.js';
 import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
 import { resetPeers } from '../../functions/peer-message/reset.js';
 import { createTimerHandler } from '../../functions/timer/handler.js';
+import { createBroadcastHandler } from '../../functions/broadcast/handler.js';
+import { createChainHandler, type ChainResult } from '../../functions/chain/handler.js';
 import { createNodeContext, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { deriveNodeSecret } from '../../shared/keys/index.js';
 import { NodeStore, ensureNodeTable } from '../../shared/store/index.js';
 import { openDataDir } from './data-dir.js';
+import { CHAIN_PORT_VARIABLE, startRegtestChain, type RunningRegtestChain } from './regtest-chain/index.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { startHttpServer, type LocalHttpServer } from './http-server.js';
 import { ensurePortFree } from './ports.js';
@@ -39,6 +43,12 @@ export interface EmbeddedOptions {
   readonly sqsPort: number;
   /** Timer tick interval (TIMER_INTERVAL_SEC; 60 s as on AWS). */
   readonly timerIntervalMs?: number;
+  /** The embedded regtest chain's port (CHAIN_PORT); unused when `esploraUrl` is set. */
+  readonly chainPort: number;
+  /** A real Esplora to use as the chain source (ESPLORA_URL); then no embedded chain starts. */
+  readonly esploraUrl?: string;
+  /** How often the chain handler runs (CHAIN_POLL_SEC; default 5 s). */
+  readonly chainPollMs?: number;
   readonly logger?: Logger;
 }
 
@@ -49,8 +59,14 @@ export interface Embedded {
   readonly apiKey: string;
   readonly dataDir: string;
   readonly context: NodeContext;
+  /** The chain source's Esplora URL (the embedded chain's, unless ESPLORA_URL was given). */
+  readonly chainUrl: string;
+  /** The embedded chain, when it runs. */
+  readonly chain: RunningRegtestChain | undefined;
   /** Runs one timer tick now (tests; the scheduler calls the same). */
   tick(): Promise<void>;
+  /** Runs the chain handler now, on demand (tests; the scheduler runs it with an event id). */
+  syncChain(): Promise<ChainResult>;
   stop(): Promise<void>;
 }
 
@@ -71,6 +87,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   await ensurePortFree(options.peerPort, 'PEER_PORT');
   await ensurePortFree(options.dynamoPort, 'DYNAMODB_PORT');
   await ensurePortFree(options.sqsPort, 'SQS_PORT');
+  if (options.esploraUrl === undefined) await ensurePortFree(options.chainPort, CHAIN_PORT_VARIABLE);
   const data = openDataDir(options.dataDir, options.apiKey);
 
   const stops: (() => Promise<void>)[] = [];
@@ -93,11 +110,21 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     stops.push(async () => client.destroy());
     await ensureNodeTable(client, TABLE_NAME);
 
+    let chain: RunningRegtestChain | undefined;
+    if (options.esploraUrl === undefined) {
+      chain = await startRegtestChain({ port: options.chainPort, dataDir: data.path });
+      const running = chain;
+      stops.push(() => running.stop());
+    }
+    const chainUrl = options.esploraUrl ?? chain!.url;
+
     const ctx = createNodeContext({
       seed: data.seed,
       network: options.network ?? 'regtest',
       store: new NodeStore({ client, tableName: TABLE_NAME }),
       outbound: sqs.outbound,
+      broadcast: sqs.broadcast,
+      esploraUrl: chainUrl,
       logger,
     });
 
@@ -132,6 +159,32 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     const interval = setInterval(() => void tick().catch((e: unknown) => logger.error('timer tick', { error: String(e) })), options.timerIntervalMs ?? 60_000);
     stops.push(async () => clearInterval(interval));
 
+    const broadcastHandler = createBroadcastHandler(ctx);
+    const broadcastPoller: SqsPoller = startSqsPoller({
+      queue: sqs.broadcast,
+      queueArn: sqs.broadcastArn,
+      handler: (event) => broadcastHandler(event, {} as never),
+      onError: (error) => logger.error('broadcast poller', { error: String(error) }),
+    });
+    stops.push(() => broadcastPoller.stop());
+
+    const chainHandler = createChainHandler(ctx);
+    let chainRunning: Promise<unknown> = Promise.resolve();
+    const runChain = (event: { id?: string }): Promise<ChainResult> => {
+      // One run at a time in this process (the lease would serialise them anyway).
+      const run = chainRunning.then(() => chainHandler(event, {} as never));
+      chainRunning = run.catch(() => undefined);
+      return run;
+    };
+    const chainInterval = setInterval(
+      () => void runChain({ id: randomUUID() }).catch((e: unknown) => logger.error('chain sync', { error: String(e) })),
+      options.chainPollMs ?? 5_000,
+    );
+    stops.push(async () => {
+      clearInterval(chainInterval);
+      await chainRunning;
+    });
+
     const http: LocalHttpServer = await startHttpServer({
       port: options.port,
       host: '127.0.0.1',
@@ -151,7 +204,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       apiKey: data.apiKey,
       dataDir: data.path,
       context: ctx,
+      chainUrl,
+      chain,
       tick,
+      syncChain: () => runChain({}),
       stop: stopAll,
     };
   } catch (error) {

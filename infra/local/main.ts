@@ -21,6 +21,9 @@ try {
     dynamoPort: portFromEnv(env, 'DYNAMODB_PORT', 8000),
     sqsPort: portFromEnv(env, 'SQS_PORT', 4566),
     timerIntervalMs: 1000 * Number(env['TIMER_INTERVAL_SEC'] ?? 60),
+    chainPort: portFromEnv(env, 'CHAIN_PORT', 3002),
+    ...(env['ESPLORA_URL'] ? { esploraUrl: env['ESPLORA_URL'] } : {}),
+    chainPollMs: 1000 * Number(env['CHAIN_POLL_SEC'] ?? 5),
     logger: new Logger({ serviceName: 'stormcell', logLevel: (env['LOG_LEVEL'] ?? 'WARN') as 'WARN' }),
   });
   const readyMs = Math.round(performance.now() - started);
@@ -31,6 +34,7 @@ try {
       `  network       ${network}`,
       `  HTTP API      ${node.apiUrl}`,
       `  peer address  ${node.nodeId}@${node.peerAddress}`,
+      `  chain         ${node.chainUrl}${node.chain ? ' (embedded regtest: POST /regtest/mine, /regtest/faucet)' : ''}`,
       `  API key       ${node.apiKey}`,
       `  data dir      ${node.dataDir}`,
       '',

@@ -14,7 +14,10 @@ export interface SqsLocal {
   readonly outbound: FifoQueue;
   readonly inboundDlq: FifoQueue;
   readonly outboundDlq: FifoQueue;
+  readonly broadcast: FifoQueue;
+  readonly broadcastDlq: FifoQueue;
   readonly inboundArn: string;
+  readonly broadcastArn: string;
   stop(): Promise<void>;
 }
 
@@ -34,6 +37,10 @@ export async function startSqsLocal(options: { port: number; visibilityTimeoutSe
   const outbound = server.createQueue(QueueName.outbound, {
     attributes: { ...fifo, VisibilityTimeout: visibility, RedrivePolicy: redrive(outboundDlq.queueArn) },
   });
+  const broadcastDlq = server.createQueue(QueueName.broadcastDlq, { attributes: fifo });
+  const broadcast = server.createQueue(QueueName.broadcast, {
+    attributes: { ...fifo, VisibilityTimeout: visibility, RedrivePolicy: redrive(broadcastDlq.queueArn) },
+  });
   const endpoint = `http://127.0.0.1:${server.port}`;
   const client = new SQSClient({ ...LOCAL_AWS, endpoint });
   return {
@@ -43,7 +50,10 @@ export async function startSqsLocal(options: { port: number; visibilityTimeoutSe
     outbound: new FifoQueue(client, outbound.queueUrl),
     inboundDlq: new FifoQueue(client, inboundDlq.queueUrl),
     outboundDlq: new FifoQueue(client, outboundDlq.queueUrl),
+    broadcast: new FifoQueue(client, broadcast.queueUrl),
+    broadcastDlq: new FifoQueue(client, broadcastDlq.queueUrl),
     inboundArn: inbound.queueArn,
+    broadcastArn: broadcast.queueArn,
     async stop() {
       client.destroy();
       await server.stop();

@@ -21,3 +21,4 @@ export {
   type SyncView,
 } from './sync-plan.js';
 export { applyCall, syncChain, type ChainSyncOptions, type ChainSyncResult } from './sync.js';
+export { syncWallet, type WalletSyncOptions } from './wallet-sync.js';

@@ -1,5 +1,5 @@
 /** Hash functions and HKDF used across the BOLTs, from @noble/hashes. */
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { ripemd160 as nobleRipemd160 } from '@noble/hashes/legacy.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { extract, expand } from '@noble/hashes/hkdf.js';
@@ -19,6 +19,11 @@ export function hash160(data: Uint8Array): Uint8Array {
 
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   return hmac(nobleSha256, key, data);
+}
+
+/** HMAC-SHA512: BIP 32's key and child derivation function. */
+export function hmacSha512(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return hmac(nobleSha512, key, data);
 }
 
 /**

@@ -6,6 +6,8 @@
  *   connected | message | disconnected, each naming the connection.
  * Outbound (handlers → gateway), group = peer:
  *   send a message | disconnect | dial a peer.
+ * Broadcast (handlers → broadcast handler), group = node:
+ *   a serialized transaction to hand to the chain source.
  */
 import { fromHex, toHex } from '../crypto/bytes.js';
 
@@ -90,4 +92,23 @@ export function decodeOutbound(body: string): OutboundEnvelope {
     default:
       throw new EnvelopeError(`unknown outbound kind ${String(o['kind'])}`);
   }
+}
+
+/** A transaction the node must broadcast; `hex` is the serialized transaction, `txid` its display-order id. */
+export interface BroadcastEnvelope {
+  readonly txid: string;
+  readonly hex: string;
+}
+
+const isTxid = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+const isTxHex = (v: unknown): v is string => isHex(v) && (v as string).length >= 120;
+
+export function encodeBroadcast(e: BroadcastEnvelope): string {
+  return JSON.stringify({ v: VERSION, kind: 'broadcast', txid: e.txid, hex: e.hex });
+}
+
+export function decodeBroadcast(body: string): BroadcastEnvelope {
+  const o = parseObject(body);
+  if (o['kind'] !== 'broadcast') throw new EnvelopeError(`unknown broadcast kind ${String(o['kind'])}`);
+  return { txid: field(o['txid'], isTxid, 'txid'), hex: field(o['hex'], isTxHex, 'hex') };
 }

@@ -12,6 +12,8 @@ export const QueueName = {
   inboundDlq: 'stormcell-inbound-dlq.fifo',
   outbound: 'stormcell-outbound.fifo',
   outboundDlq: 'stormcell-outbound-dlq.fifo',
+  broadcast: 'stormcell-broadcast.fifo',
+  broadcastDlq: 'stormcell-broadcast-dlq.fifo',
 } as const;
 
 export interface QueueMessage {

@@ -11,6 +11,9 @@
  * | `PEER#<node id hex>`    | a connected peer and its init features           |
  * | `OUTBOX#<message id>`   | an outbound message waiting for the relay        |
  * | `INPUT#<input id>`      | an input already applied (replays are no-ops)    |
+ * | `WALLET`                | the on-chain wallet (shared/wallet, versioned)   |
+ * | `CHAIN`                 | the chain sync's view: best block, recent hashes |
+ * | `BROADCAST#<txid>`      | a transaction the chain source refused for good  |
  */
 
 /** Attribute names, in one place. */
@@ -39,6 +42,9 @@ export const SortKey = {
   outbox: (messageId: string) => `OUTBOX#${messageId}`,
   outboxPrefix: 'OUTBOX#',
   input: (inputId: string) => `INPUT#${inputId}`,
+  wallet: 'WALLET',
+  chain: 'CHAIN',
+  broadcast: (txid: string) => `BROADCAST#${txid}`,
 } as const;
 
 /** How long an applied input's id is remembered for replay protection (seconds). */

@@ -49,6 +49,8 @@ beforeAll(async () => {
     peerPort: await freePort(),
     dynamoPort: await freePort(),
     sqsPort: await freePort(),
+    chainPort: await freePort(),
+    chainPollMs: 3_600_000,
     timerIntervalMs: 3_600_000,
   };
   node = await startEmbedded(options);

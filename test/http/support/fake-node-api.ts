@@ -1,5 +1,5 @@
 /** An in-memory NodeApi for unit tests of the HTTP handler (a single module under test). */
-import type { ConnectPeerRequest, NodeApi, NodeInfo, PeerInfo } from '../../../functions/http/node-api.js';
+import type { ConnectPeerRequest, NodeApi, NodeInfo, PeerInfo, SendRequest, SendResponse, WalletInfo } from '../../../functions/http/node-api.js';
 
 export class FakeNodeApi implements NodeApi {
   info: NodeInfo;
@@ -26,5 +26,25 @@ export class FakeNodeApi implements NodeApi {
   async connectPeer(request: ConnectPeerRequest): Promise<void> {
     if (this.failure) throw this.failure;
     this.connectRequests.push(request);
+  }
+
+  walletInfo: WalletInfo = { confirmedSat: 0n, unconfirmedSat: 0n };
+  readonly sendRequests: SendRequest[] = [];
+  addresses = 0;
+
+  async wallet(): Promise<WalletInfo> {
+    if (this.failure) throw this.failure;
+    return this.walletInfo;
+  }
+
+  async newAddress(): Promise<{ address: string }> {
+    if (this.failure) throw this.failure;
+    return { address: `bcrt1qfake${this.addresses++}` };
+  }
+
+  async send(request: SendRequest): Promise<SendResponse> {
+    if (this.failure) throw this.failure;
+    this.sendRequests.push(request);
+    return { txid: 'ab'.repeat(32), feeSat: 141n };
   }
 }

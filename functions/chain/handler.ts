@@ -1,0 +1,100 @@
+/**
+ * The chain handler (EventBridge schedule, or on demand): one input under
+ * the node's lease that brings the node up to the chain source's tip. It
+ * runs the chain sync (shared/chain/sync.ts) for the `Confirm` implementers
+ * of the node, keeping its view in the `CHAIN` item, then the wallet's sync
+ * (`WALLET`), and commits what changed. A second invocation for a block
+ * already applied finds nothing to do and writes nothing; the same event
+ * delivered twice is a duplicate input. After the commit, our payments the
+ * chain has not seen yet are handed to the broadcast queue again, once per
+ * block.
+ *
+ * Extension point: `consumers` loads the chain consumers of this input (the
+ * ChannelManager and the ChannelMonitors, from issue 5 on): each is a
+ * `Confirm` with the outputs and txids it watches and the writes its calls
+ * produced.
+ */
+import middy from '@middy/core';
+import type { Confirm, WatchSet } from '../../shared/chain/index.js';
+import { syncChain, syncWallet, type ConfirmCall } from '../../shared/chain/index.js';
+import { SortKey, type NodeStore } from '../../shared/store/index.js';
+import { encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
+import { applyInput, type InvocationResult, type Outcome } from '../runtime/invocation.js';
+import type { NodeContext } from '../runtime/node-context.js';
+import { decodeWallet, enqueueBroadcast } from '../wallet/wallet-service.js';
+import { decodeChainView, encodeChainView } from './chain-record.js';
+
+/** Something that follows the chain: notified through `Confirm`, watching `watch()`, persisting `writes()` after the sync. */
+export interface ChainConsumer {
+  readonly confirm: Confirm;
+  watch(): WatchSet;
+  writes(): Pick<InvocationResult, 'puts' | 'deletes'>;
+}
+
+export interface ChainHandlerOptions {
+  /** Loads the consumers for one input, inside the lease. None yet: channels add theirs. */
+  readonly consumers?: (store: NodeStore) => Promise<readonly ChainConsumer[]>;
+}
+
+export interface ChainEvent {
+  /** The schedule event's id; absent for an on-demand run (the input is then the tip's hash). */
+  readonly id?: string;
+}
+
+export interface ChainResult {
+  readonly outcome: Outcome;
+  readonly inputId: string;
+  readonly tipHeight: number | undefined;
+  readonly calls: number;
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function mergeWatch(consumers: readonly ChainConsumer[]): WatchSet {
+  const sets = consumers.map((c) => c.watch());
+  return { txids: sets.flatMap((s) => s.txids), outputs: sets.flatMap((s) => s.outputs) };
+}
+
+export function createChainHandler(ctx: NodeContext, options: ChainHandlerOptions = {}) {
+  const loadConsumers = options.consumers ?? (async () => []);
+
+  async function handle(event: ChainEvent): Promise<ChainResult> {
+    const inputId = event.id !== undefined && event.id !== '' ? `chain-${event.id}` : `chain-${await ctx.esplora.tipHash()}`;
+    let calls: readonly ConfirmCall[] = [];
+    let tipHeight: number | undefined;
+    let wallet: WalletState | undefined;
+    const outcome = await applyInput(ctx, inputId, async (store): Promise<InvocationResult> => {
+      const items = await store.getMany(ctx.nodeKey, [SortKey.chain, SortKey.wallet]);
+      const chainBytes = items.get(SortKey.chain);
+      const walletBytes = items.get(SortKey.wallet);
+      const view = decodeChainView(chainBytes);
+      if (!view.ok) throw new Error(`the CHAIN item does not decode: ${view.error.message}`);
+      const consumers = await loadConsumers(store);
+      const synced = await syncChain(ctx.esplora, consumers.map((c) => c.confirm), () => mergeWatch(consumers), view.value);
+      calls = synced.calls;
+      tipHeight = synced.view.tip?.height;
+      wallet = await syncWallet(ctx.esplora, ctx.wallet, decodeWallet(walletBytes), tipHeight ?? 0);
+
+      const puts: { sk: string; data: Uint8Array }[] = [];
+      const deletes: string[] = [];
+      const chainData = encodeChainView(synced.view);
+      if (!sameBytes(chainBytes, chainData)) puts.push({ sk: SortKey.chain, data: chainData });
+      const walletData = encodeWalletState(wallet);
+      if (!sameBytes(walletBytes, walletData)) puts.push({ sk: SortKey.wallet, data: walletData });
+      for (const c of consumers) {
+        const w = c.writes();
+        puts.push(...w.puts);
+        deletes.push(...w.deletes);
+      }
+      return { puts, deletes, effects: [] };
+    });
+    if (outcome !== 'duplicate' && wallet !== undefined && tipHeight !== undefined) {
+      for (const p of wallet.pending) await enqueueBroadcast(ctx, p.txid, p.raw, `${p.txid}-${tipHeight}`);
+    }
+    if (outcome === 'applied') ctx.logger.info('chain sync applied', { inputId, tipHeight, calls: calls.length });
+    return { outcome, inputId, tipHeight, calls: calls.length };
+  }
+  return middy(handle);
+}

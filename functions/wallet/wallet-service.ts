@@ -1,0 +1,98 @@
+/**
+ * The wallet's operations as the node runs them: reading the `WALLET` item,
+ * handing out a receive address and building a payment under the node's
+ * lease (one input each, committed with the fenced commit), and handing
+ * signed transactions to the broadcast queue after the commit.
+ */
+import { randomUUID } from 'node:crypto';
+import { EsploraFeeEstimator } from '../../shared/chain/index.js';
+import { bytesToHex } from '../../shared/codec/index.js';
+import { encodeBroadcast } from '../../shared/pipeline/envelopes.js';
+import { SortKey, type NodeStore } from '../../shared/store/index.js';
+import {
+  EMPTY_WALLET_STATE,
+  Keychain,
+  WalletError,
+  WalletErrorCode,
+  buildSend,
+  decodeWalletState,
+  encodeWalletState,
+  walletBalance,
+  type WalletBalance,
+  type WalletState,
+} from '../../shared/wallet/index.js';
+import { applyInput } from '../runtime/invocation.js';
+import type { NodeContext } from '../runtime/node-context.js';
+
+/** The confirmation target of wallet payments without an explicit fee rate (blocks). */
+export const WALLET_CONFIRMATION_TARGET = 6;
+/** Fee rate when the chain source has no estimate (sat/kw; 2 sat/vB). */
+export const FALLBACK_FEERATE_SAT_PER_KW = 500n;
+
+/** The wallet state in the store (empty before the first address or sync). */
+export async function loadWallet(store: NodeStore, nodeKey: string): Promise<WalletState> {
+  const bytes = await store.get(nodeKey, SortKey.wallet);
+  return decodeWallet(bytes);
+}
+
+export function decodeWallet(bytes: Uint8Array | undefined): WalletState {
+  if (bytes === undefined) return EMPTY_WALLET_STATE;
+  const decoded = decodeWalletState(bytes);
+  if (!decoded.ok) throw new WalletError(WalletErrorCode.InvalidState, `the WALLET item does not decode: ${decoded.error.message}`);
+  return decoded.value;
+}
+
+/** Hands a signed transaction to the broadcast queue (deduplicated by `dedupId`, by default its txid). */
+export async function enqueueBroadcast(ctx: NodeContext, txid: string, raw: Uint8Array, dedupId = txid): Promise<void> {
+  if (ctx.broadcast === undefined) throw new Error('this process has no broadcast queue (BROADCAST_QUEUE_URL)');
+  await ctx.broadcast.send({ group: ctx.nodeKey, dedupId: `tx-${dedupId}`, body: encodeBroadcast({ txid, hex: bytesToHex(raw) }) });
+}
+
+export async function walletBalanceOf(ctx: NodeContext): Promise<WalletBalance> {
+  return walletBalance(await loadWallet(ctx.store, ctx.nodeKey));
+}
+
+/** A fresh receive address: the next unused receive index, recorded as handed out. */
+export async function newReceiveAddress(ctx: NodeContext): Promise<{ address: string; index: number }> {
+  let index = -1;
+  await applyInput(ctx, `wallet-address-${randomUUID()}`, async (store) => {
+    const state = await loadWallet(store, ctx.nodeKey);
+    index = state.nextIndex[Keychain.receive];
+    const next: WalletState = { ...state, nextIndex: [index + 1, state.nextIndex[Keychain.change]] };
+    return { puts: [{ sk: SortKey.wallet, data: encodeWalletState(next) }], deletes: [], effects: [] };
+  });
+  return { address: ctx.wallet.address(Keychain.receive, index), index };
+}
+
+export interface SendResult {
+  readonly txid: string;
+  readonly feeSat: bigint;
+  readonly vsize: number;
+}
+
+/**
+ * Pays `amountSat` to `address`: builds and signs under the lease (the coins
+ * it spends are marked, so a concurrent payment cannot take them), commits,
+ * then enqueues the transaction for broadcast. `feerateSatPerVb` defaults to
+ * the chain source's estimate for {@link WALLET_CONFIRMATION_TARGET} blocks.
+ * Throws `WalletError` (`insufficient-funds`, `invalid-address`, `invalid-amount`)
+ * with nothing committed or broadcast.
+ */
+export async function sendToAddress(ctx: NodeContext, request: { address: string; amountSat: bigint; feerateSatPerVb?: number }): Promise<SendResult> {
+  const script = ctx.wallet.scriptOfAddress(request.address);
+  const feeratePerKvb =
+    request.feerateSatPerVb !== undefined
+      ? BigInt(Math.ceil(request.feerateSatPerVb * 1000))
+      : (await EsploraFeeEstimator.load(ctx.esplora, { fallbackSatPerKw: FALLBACK_FEERATE_SAT_PER_KW })).feeRatePerKw(WALLET_CONFIRMATION_TARGET) * 4n;
+  const tipHeight = await ctx.esplora.tipHeight().catch(() => undefined);
+  let sent: ReturnType<typeof buildSend> | undefined;
+  await applyInput(ctx, `wallet-send-${randomUUID()}`, async (store) => {
+    const state = await loadWallet(store, ctx.nodeKey);
+    sent = buildSend(ctx.wallet.secp, ctx.wallet, state, { script, amountSat: request.amountSat, feeratePerKvb, tipHeight: tipHeight ?? state.syncedHeight });
+    return { puts: [{ sk: SortKey.wallet, data: encodeWalletState(sent.state) }], deletes: [], effects: [] };
+  });
+  if (sent === undefined) throw new Error('wallet: the payment was not built');
+  ctx.logger.info('wallet payment committed', { txid: sent.txid, feeSat: sent.feeSat.toString(), vsize: sent.vsize });
+  await enqueueBroadcast(ctx, sent.txid, sent.raw);
+  return { txid: sent.txid, feeSat: sent.feeSat, vsize: sent.vsize };
+}

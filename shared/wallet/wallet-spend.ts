@@ -1,0 +1,129 @@
+/**
+ * Building and signing a payment from the wallet: coin selection, a change
+ * output to the next change address, version 2, every input signalling
+ * replace-by-fee (nSequence 0xfffffffd, BIP 125), outputs in BIP 69 order,
+ * BIP 143 signatures through the injected secp256k1 backend. The fee is
+ * feerate × the signed transaction's vsize, recomputed after signing (a
+ * signature's DER length varies) until the change absorbs the difference.
+ * Returns the transaction and the wallet state that records it: the coins
+ * marked spent by it, the change as an unconfirmed coin, a history entry and
+ * a pending entry for the broadcast path.
+ */
+import { Transaction } from 'bitcoinjs-lib';
+import { hexToBytes } from '../codec/index.js';
+import type { Secp256k1 } from '../crypto/index.js';
+import { compareBytes, p2wpkhScriptCode, signWitnessInput, witnessSignature } from '../tx/index.js';
+import { Keychain, type Bip84Account } from './bip84-account.js';
+import { P2WPKH_DUST_SAT, feeForWeight, outputWeight, selectCoins } from './coin-selection.js';
+import { WalletError, WalletErrorCode } from './errors.js';
+import { sortHistory, type WalletState, type WalletUtxo } from './wallet-state.js';
+
+/** BIP 125: any nSequence below 0xfffffffe signals replaceability; this one also allows nLockTime. */
+export const RBF_SEQUENCE = 0xfffffffd;
+
+export interface SendRequest {
+  /** The recipient's output script. */
+  readonly script: Uint8Array;
+  readonly amountSat: bigint;
+  /** sat per 1000 vbytes. */
+  readonly feeratePerKvb: bigint;
+  /** The chain tip now (recorded with the pending transaction). */
+  readonly tipHeight: number;
+}
+
+export interface SignedSend {
+  readonly txid: string;
+  readonly raw: Uint8Array;
+  readonly feeSat: bigint;
+  readonly vsize: number;
+  readonly changeSat: bigint | undefined;
+  readonly state: WalletState;
+}
+
+/** Coins a payment may spend: not already spent by us; confirmed, or our own unconfirmed change. */
+export function spendableCoins(state: WalletState): WalletUtxo[] {
+  return state.utxos.filter((u) => u.spentBy === undefined && (u.height > 0 || u.keychain === Keychain.change));
+}
+
+function sign(secp: Secp256k1, account: Bip84Account, inputs: readonly WalletUtxo[], outputs: readonly { script: Uint8Array; valueSat: bigint }[]): Transaction {
+  const tx = new Transaction();
+  tx.version = 2;
+  tx.locktime = 0;
+  for (const coin of inputs) tx.addInput(hexToBytes(coin.txid).reverse(), coin.vout, RBF_SEQUENCE);
+  for (const output of outputs) tx.addOutput(output.script, output.valueSat);
+  inputs.forEach((coin, i) => {
+    const key = account.key(coin.keychain, coin.index);
+    const signature = signWitnessInput(secp, tx, i, p2wpkhScriptCode(key.publicKey), coin.valueSat, key.secret);
+    tx.setWitness(i, [witnessSignature(signature), key.publicKey]);
+  });
+  return tx;
+}
+
+/** BIP 69: inputs by txid (display order) then index; outputs by amount then script. */
+function bip69Inputs(coins: readonly WalletUtxo[]): WalletUtxo[] {
+  return [...coins].sort((a, b) => (a.txid < b.txid ? -1 : a.txid > b.txid ? 1 : a.vout - b.vout));
+}
+
+function bip69Outputs<O extends { script: Uint8Array; valueSat: bigint }>(outputs: readonly O[]): O[] {
+  return [...outputs].sort((a, b) => (a.valueSat < b.valueSat ? -1 : a.valueSat > b.valueSat ? 1 : compareBytes(a.script, b.script)));
+}
+
+/** Builds, signs and records a payment of `amountSat` to `script`. Throws `insufficient-funds` or `invalid-amount`. */
+export function buildSend(secp: Secp256k1, account: Bip84Account, state: WalletState, request: SendRequest): SignedSend {
+  const { script, amountSat, feeratePerKvb } = request;
+  if (amountSat < P2WPKH_DUST_SAT) throw new WalletError(WalletErrorCode.InvalidAmount, `the amount must be at least ${P2WPKH_DUST_SAT} sat`);
+  const selection = selectCoins({ coins: spendableCoins(state), targetSat: amountSat, outputWeights: outputWeight(script.length), outputs: 1, feeratePerKvb });
+  const inputs = bip69Inputs(selection.selected);
+  const inputSat = inputs.reduce((sum, c) => sum + c.valueSat, 0n);
+  const changeIndex = state.nextIndex[Keychain.change];
+  const changeScript = account.key(Keychain.change, changeIndex).script;
+
+  // The selector priced 72-byte signatures; the signed transaction is usually a little lighter. Give the change
+  // what the signed size leaves over, re-sign, and stop once the fee paid covers the signed size (change only
+  // shrinks from round to round, so this ends; a signature one byte longer than the last can cost a sat or two).
+  let changeSat = selection.changeSat;
+  if (changeSat !== undefined) {
+    const first = sign(secp, account, inputs, bip69Outputs([{ script, valueSat: amountSat }, { script: changeScript, valueSat: changeSat }]));
+    changeSat = inputSat - amountSat - feeForWeight(first.weight(), feeratePerKvb);
+  }
+  let tx: Transaction;
+  for (;;) {
+    if (changeSat !== undefined && changeSat < P2WPKH_DUST_SAT) changeSat = undefined; // cannot happen with upper-bound weights; kept total
+    const outputs = bip69Outputs([{ script, valueSat: amountSat }, ...(changeSat === undefined ? [] : [{ script: changeScript, valueSat: changeSat }])]);
+    tx = sign(secp, account, inputs, outputs);
+    if (changeSat === undefined) break;
+    const required = feeForWeight(tx.weight(), feeratePerKvb);
+    if (inputSat - amountSat - changeSat >= required) break;
+    changeSat = inputSat - amountSat - required;
+  }
+  const outputSat = tx.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
+  const feeSat = inputSat - outputSat;
+  if (feeSat < feeForWeight(tx.weight(), feeratePerKvb)) throw new Error('wallet: the built transaction pays less than its fee rate');
+
+  const txid = tx.getId();
+  const raw = Uint8Array.from(tx.toBuffer());
+  const spent = new Set(inputs.map((c) => `${c.txid}:${c.vout}`));
+  const changeVout = changeSat === undefined ? -1 : tx.outs.findIndex((o) => compareBytes(o.script, changeScript) === 0 && BigInt(o.value) === changeSat);
+  const utxos: WalletUtxo[] = state.utxos.map((u) => (spent.has(`${u.txid}:${u.vout}`) ? { ...u, spentBy: txid } : u));
+  if (changeSat !== undefined) utxos.push({ txid, vout: changeVout, valueSat: changeSat, keychain: Keychain.change, index: changeIndex, height: 0 });
+  return {
+    txid,
+    raw,
+    feeSat,
+    vsize: tx.virtualSize(),
+    changeSat,
+    state: {
+      ...state,
+      nextIndex: changeSat === undefined ? state.nextIndex : [state.nextIndex[0], changeIndex + 1],
+      utxos,
+      history: sortHistory([{ txid, height: 0, receivedSat: changeSat ?? 0n, sentSat: inputSat }, ...state.history]),
+      pending: [...state.pending, { txid, raw, createdAtHeight: request.tipHeight }],
+    },
+  };
+}
+
+/** The txid of a serialized transaction, display order. */
+export function txidOf(raw: Uint8Array): string {
+  return Transaction.fromBuffer(raw).getId();
+}
+

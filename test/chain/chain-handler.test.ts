@@ -1,0 +1,78 @@
+/**
+ * The chain handler against DynamoDB Local and the embedded regtest chain
+ * over HTTP: a block is processed exactly once when two invocations for the
+ * same node run concurrently, whether they carry the same event id
+ * (duplicate input) or different ones (the second finds the tip applied and
+ * writes nothing); a new block is then processed once more.
+ */
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createChainHandler, type ChainConsumer } from '../../functions/chain/handler.js';
+import { decodeChainView } from '../../functions/chain/chain-record.js';
+import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
+import { freePort } from '../../infra/local/free-port.js';
+import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
+import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
+import { SortKey } from '../../shared/store/index.js';
+import { RecordingConfirm } from './recording-confirm.js';
+import { testNode } from '../support/wallet-node.js';
+
+let dynamo: DynamoDBClient;
+let sqs: SqsLocal;
+let chain: RunningRegtestChain;
+
+beforeAll(async () => {
+  dynamo = localDynamoClient(inject('dynamoEndpoint'));
+  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
+  chain = await startRegtestChain({ port: 0, dataDir: undefined });
+});
+afterAll(async () => {
+  dynamo.destroy();
+  await sqs.stop();
+  await chain.stop();
+});
+
+/** A handler whose one consumer records every Confirm call (shared across invocations, as the calls would be persisted). */
+function recorded(ctx: Parameters<typeof createChainHandler>[0]) {
+  const recorder = new RecordingConfirm();
+  const consumer: ChainConsumer = { confirm: recorder, watch: () => ({ txids: [], outputs: [] }), writes: () => ({ puts: [], deletes: [] }) };
+  return { recorder, handler: createChainHandler(ctx, { consumers: async () => [consumer] }) };
+}
+
+const bestCalls = (r: RecordingConfirm) => r.calls.filter((c) => c.kind === 'best');
+
+describe('the chain handler', () => {
+  it('processes a block once when the same event is delivered twice concurrently', async () => {
+    const { ctx } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { recorder, handler } = recorded(ctx);
+    const results = await Promise.all([handler({ id: 'evt-1' }, {} as never), handler({ id: 'evt-1' }, {} as never)]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['applied', 'duplicate']);
+    expect(bestCalls(recorder)).toEqual([{ kind: 'best', height: chain.chain.tip().height, blockHash: chain.chain.tip().hash }]);
+    const view = decodeChainView(await ctx.store.get(ctx.nodeKey, SortKey.chain));
+    expect(view.ok && view.value.tip).toEqual({ height: chain.chain.tip().height, hash: chain.chain.tip().hash });
+  });
+
+  it('processes a block once when two schedule events run concurrently, and the next block once more', async () => {
+    const { ctx } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { recorder, handler } = recorded(ctx);
+    const results = await Promise.all([handler({ id: 'a' }, {} as never), handler({ id: 'b' }, {} as never)]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['applied', 'no-change']);
+    expect(bestCalls(recorder)).toHaveLength(1);
+    const before = await ctx.store.get(ctx.nodeKey, SortKey.chain);
+
+    chain.chain.mine(1);
+    const again = await Promise.all([handler({ id: 'c' }, {} as never), handler({ id: 'd' }, {} as never), handler({}, {} as never)]);
+    expect(again.map((r) => r.outcome).sort()).toEqual(['applied', 'no-change', 'no-change']);
+    expect(bestCalls(recorder).map((c) => c.kind === 'best' && c.height)).toEqual([chain.chain.tip().height - 1, chain.chain.tip().height]);
+    expect(await ctx.store.get(ctx.nodeKey, SortKey.chain)).not.toEqual(before);
+  });
+
+  it('uses the tip hash as the input id on demand: two concurrent runs are one input', async () => {
+    const { ctx } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { recorder, handler } = recorded(ctx);
+    const results = await Promise.all([handler({}, {} as never), handler({}, {} as never)]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['applied', 'duplicate']);
+    expect(results[0]!.inputId).toBe(`chain-${chain.chain.tip().hash}`);
+    expect(bestCalls(recorder)).toHaveLength(1);
+  });
+});

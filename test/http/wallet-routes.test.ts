@@ -1,0 +1,62 @@
+/**
+ * The wallet routes of the HTTP handler over a fake node: balance, new
+ * address, send (validated body, optional fee rate, insufficient funds as
+ * 422), each response checked against the OpenAPI document.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HttpError, HttpErrorCode } from '../../functions/http/errors.js';
+import { createHttpHandler, type HttpHandler } from '../../functions/http/handler.js';
+import { openApi } from '../../functions/http/routes.js';
+import { API_KEY_SHA256, AUTH, apiEvent, jsonOf } from './support/events.js';
+import { FakeNodeApi } from './support/fake-node-api.js';
+import { validate } from './support/json-schema.js';
+
+let api: FakeNodeApi;
+let handler: HttpHandler;
+
+beforeEach(() => {
+  api = new FakeNodeApi({ nodeId: '02' + '1f'.repeat(32), network: 'regtest', peers: 0, features: '' });
+  handler = createHttpHandler({ api, apiKeySha256: API_KEY_SHA256, logger: new Logger({ logLevel: 'SILENT' }) });
+});
+
+async function call(method: string, path: string, body?: unknown) {
+  const result = await handler(apiEvent({ method, path, headers: AUTH, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
+  const json = jsonOf(result);
+  const doc = openApi();
+  const response = doc.paths[path]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
+  expect(response, `${method} ${path} ${result.statusCode} documented`).toBeDefined();
+  const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
+  expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
+  return { status: result.statusCode, body: json };
+}
+
+describe('wallet routes', () => {
+  it('GET /v1/wallet reports confirmed and unconfirmed sat', async () => {
+    api.walletInfo = { confirmedSat: 150_000n, unconfirmedSat: 2_500n };
+    expect(await call('GET', '/v1/wallet')).toEqual({ status: 200, body: { confirmedSat: 150_000, unconfirmedSat: 2_500 } });
+  });
+
+  it('POST /v1/wallet/address hands out a fresh address each time', async () => {
+    expect(await call('POST', '/v1/wallet/address')).toEqual({ status: 200, body: { address: 'bcrt1qfake0' } });
+    expect((await call('POST', '/v1/wallet/address')).body).toEqual({ address: 'bcrt1qfake1' });
+  });
+
+  it('POST /v1/wallet/send validates the body and passes sats as bigint', async () => {
+    expect(await call('POST', '/v1/wallet/send', { address: 'bcrt1qabc', sats: 50_000 })).toEqual({ status: 200, body: { txid: 'ab'.repeat(32), feeSat: 141 } });
+    expect(await call('POST', '/v1/wallet/send', { address: 'bcrt1qabc', sats: 50_000, feerateSatPerVb: 2.5 })).toMatchObject({ status: 200 });
+    expect(api.sendRequests).toEqual([{ address: 'bcrt1qabc', sats: 50_000n }, { address: 'bcrt1qabc', sats: 50_000n, feerateSatPerVb: 2.5 }]);
+    for (const bad of [{ address: 'bcrt1qabc' }, { address: 'bcrt1qabc', sats: 293 }, { address: 'bcrt1qabc', sats: 1.5 }, { address: 'a b', sats: 1000 }, { address: 'x', sats: 1000, feerateSatPerVb: 0 }, { address: 'x', sats: 1000, extra: 1 }]) {
+      expect(await call('POST', '/v1/wallet/send', bad)).toMatchObject({ status: 400, body: { code: 'invalid-request' } });
+    }
+    expect(api.sendRequests).toHaveLength(2);
+  });
+
+  it('answers insufficient funds as 422 insufficient-funds', async () => {
+    api.failure = new HttpError(HttpErrorCode.insufficientFunds, 'insufficient funds: 50000 sat plus fee needed, 1000 sat spendable');
+    expect(await call('POST', '/v1/wallet/send', { address: 'bcrt1qabc', sats: 50_000 })).toEqual({
+      status: 422,
+      body: { code: 'insufficient-funds', message: 'insufficient funds: 50000 sat plus fee needed, 1000 sat spendable' },
+    });
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * The wallet against the embedded regtest chain over HTTP, with its state in
+ * DynamoDB Local: faucet → balance; a payment with change that the chain's
+ * own script validation accepts; many small coins selected together; not
+ * enough funds → a clear error and nothing broadcast; a restart (a new
+ * process over the same table) keeps balance and history; a refused
+ * broadcast releases the coins.
+ */
+import { Transaction } from 'bitcoinjs-lib';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createChainHandler } from '../../functions/chain/handler.js';
+import { loadWallet, newReceiveAddress, sendToAddress, walletBalanceOf, enqueueBroadcast } from '../../functions/wallet/wallet-service.js';
+import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
+import { freePort } from '../../infra/local/free-port.js';
+import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
+import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
+import { EsploraClient } from '../../shared/chain/index.js';
+import { SortKey } from '../../shared/store/index.js';
+import { RBF_SEQUENCE, WalletError } from '../../shared/wallet/index.js';
+import { drainBroadcasts, testNode, type TestNode } from '../support/wallet-node.js';
+import { testKey } from '../support/regtest-wallet.js';
+import { address as baddress, networks } from 'bitcoinjs-lib';
+
+let dynamo: DynamoDBClient;
+let sqs: SqsLocal;
+let chain: RunningRegtestChain;
+let esplora: EsploraClient;
+
+beforeAll(async () => {
+  dynamo = localDynamoClient(inject('dynamoEndpoint'));
+  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
+  chain = await startRegtestChain({ port: 0, dataDir: undefined });
+  esplora = new EsploraClient(chain.url);
+});
+afterAll(async () => {
+  dynamo.destroy();
+  await sqs.stop();
+  await chain.stop();
+});
+
+const sync = (node: TestNode) => createChainHandler(node.ctx)({ id: `t-${Math.random()}` }, {} as never);
+async function faucet(address: string, sats: number): Promise<string> {
+  const response = await fetch(`${chain.url}/regtest/faucet`, { method: 'POST', body: JSON.stringify({ address, sats }) });
+  expect(response.status).toBe(200);
+  return (await response.text()).trim();
+}
+async function mine(blocks = 1): Promise<void> {
+  expect((await fetch(`${chain.url}/regtest/mine`, { method: 'POST', body: JSON.stringify({ blocks }) })).status).toBe(200);
+}
+const outsider = baddress.fromOutputScript(testKey('outsider').script, networks.regtest);
+
+describe('the wallet on the regtest chain', () => {
+  it('sees a faucet payment unconfirmed, then confirmed', async () => {
+    const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { address, index } = await newReceiveAddress(node.ctx);
+    expect(index).toBe(0);
+    expect(address).toMatch(/^bcrt1q/);
+    expect((await newReceiveAddress(node.ctx)).index).toBe(1);
+    await faucet(address, 150_000);
+    await sync(node);
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: 0n, unconfirmedSat: 150_000n });
+    await mine();
+    await sync(node);
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: 150_000n, unconfirmedSat: 0n });
+  });
+
+  it('pays with change: the chain validates and confirms it; the restart keeps balance and history', async () => {
+    const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    await faucet((await newReceiveAddress(node.ctx)).address, 200_000);
+    await mine();
+    await sync(node);
+
+    const sent = await sendToAddress(node.ctx, { address: outsider, amountSat: 50_000n, feerateSatPerVb: 3 });
+    expect(await drainBroadcasts(node)).toHaveLength(1);
+    // In the chain's mempool: it passed the chain's script validation.
+    const raw = await esplora.txRaw(sent.txid);
+    const tx = Transaction.fromBuffer(raw);
+    expect(tx.ins.every((i) => i.sequence === RBF_SEQUENCE)).toBe(true);
+    expect(tx.outs).toHaveLength(2);
+    const required = BigInt(tx.virtualSize() * 3);
+    expect(sent.feeSat).toBeGreaterThanOrEqual(required);
+    expect(sent.feeSat).toBeLessThanOrEqual(required + 3n);
+    const change = 200_000n - 50_000n - sent.feeSat;
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: 0n, unconfirmedSat: change });
+
+    await mine();
+    await sync(node);
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: change, unconfirmedSat: 0n });
+    expect((await esplora.txStatus(sent.txid)).confirmed).toBe(true);
+    const before = await loadWallet(node.ctx.store, node.ctx.nodeKey);
+    expect(before.history.find((h) => h.txid === sent.txid)).toMatchObject({ sentSat: 200_000n, receivedSat: change });
+    expect(before.pending).toEqual([]);
+
+    // A new process over the same table and seed: same balance and history, before and after a sync.
+    const restarted = await testNode({ dynamo, sqs, esploraUrl: chain.url, seed: node.seed, tableName: node.tableName });
+    expect(await walletBalanceOf(restarted.ctx)).toEqual({ confirmedSat: change, unconfirmedSat: 0n });
+    await sync(restarted);
+    const after = await loadWallet(restarted.ctx.store, restarted.ctx.nodeKey);
+    expect(after.history).toEqual(before.history);
+    expect(await walletBalanceOf(restarted.ctx)).toEqual({ confirmedSat: change, unconfirmedSat: 0n });
+  });
+
+  it('selects many small coins together', async () => {
+    const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    for (let i = 0; i < 30; i++) await faucet((await newReceiveAddress(node.ctx)).address, 3_000);
+    await mine();
+    await sync(node);
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: 90_000n, unconfirmedSat: 0n });
+    const sent = await sendToAddress(node.ctx, { address: outsider, amountSat: 70_000n, feerateSatPerVb: 1 });
+    await drainBroadcasts(node);
+    const tx = Transaction.fromBuffer(await esplora.txRaw(sent.txid));
+    expect(tx.ins.length).toBeGreaterThanOrEqual(24);
+    await mine();
+    await sync(node);
+    const balance = await walletBalanceOf(node.ctx);
+    expect(balance.unconfirmedSat).toBe(0n);
+    expect(balance.confirmedSat).toBe(90_000n - 70_000n - sent.feeSat);
+  });
+
+  it('refuses a payment it cannot fund, with nothing committed or broadcast', async () => {
+    const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    await faucet((await newReceiveAddress(node.ctx)).address, 10_000);
+    await mine();
+    await sync(node);
+    const stored = await node.ctx.store.get(node.ctx.nodeKey, SortKey.wallet);
+    const error = await sendToAddress(node.ctx, { address: outsider, amountSat: 10_000n, feerateSatPerVb: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WalletError);
+    expect(error).toMatchObject({ code: 'insufficient-funds' });
+    expect(await drainBroadcasts(node)).toEqual([]);
+    expect(await node.ctx.store.get(node.ctx.nodeKey, SortKey.wallet)).toEqual(stored);
+    await expect(sendToAddress(node.ctx, { address: 'bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu', amountSat: 1_000n })).rejects.toMatchObject({ code: 'invalid-address' });
+  });
+
+  it('treats an already-known transaction as broadcast, and releases the coins of a refused one', async () => {
+    const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    await faucet((await newReceiveAddress(node.ctx)).address, 100_000);
+    await mine();
+    await sync(node);
+    const sent = await sendToAddress(node.ctx, { address: outsider, amountSat: 20_000n, feerateSatPerVb: 2 });
+    await drainBroadcasts(node);
+    // Again: the chain knows it already.
+    const pending = (await loadWallet(node.ctx.store, node.ctx.nodeKey)).pending;
+    expect(pending.map((p) => p.txid)).toEqual([sent.txid]);
+    await enqueueBroadcast(node.ctx, sent.txid, pending[0]!.raw, `${sent.txid}-again`);
+    expect(await drainBroadcasts(node)).toHaveLength(1);
+
+    // A conflicting payment built from a stale state (same coin) is refused for good: recorded, coins released.
+    const other = await testNode({ dynamo, sqs, esploraUrl: chain.url, seed: node.seed, broadcast: node.broadcast });
+    const before = await loadWallet(node.ctx.store, node.ctx.nodeKey);
+    const stale = { ...before, utxos: before.utxos.map(({ spentBy: _s, ...u }) => u).filter((u) => u.txid !== sent.txid), pending: [], history: [] };
+    await other.ctx.store.commit(await other.ctx.store.acquireLease(other.ctx.nodeKey, 'seed', 5000), {
+      release: true,
+      puts: [{ sk: SortKey.wallet, data: (await import('../../shared/wallet/index.js')).encodeWalletState(stale) }],
+    });
+    const conflicting = await sendToAddress(other.ctx, { address: outsider, amountSat: 30_000n, feerateSatPerVb: 2 });
+    await drainBroadcasts(other);
+    const record = await other.ctx.store.get(other.ctx.nodeKey, SortKey.broadcast(conflicting.txid));
+    expect(JSON.parse(new TextDecoder().decode(record))).toMatchObject({ txid: conflicting.txid, reason: expect.stringContaining(`already spent by ${sent.txid}`) });
+    const released = await loadWallet(other.ctx.store, other.ctx.nodeKey);
+    expect(released.pending).toEqual([]);
+    expect(released.utxos.every((u) => u.spentBy === undefined)).toBe(true);
+  });
+});
