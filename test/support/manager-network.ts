@@ -192,6 +192,7 @@ export class ManagerNetwork {
       if (!features) throw new Error('init not exchanged');
       this.step(x, { kind: 'peer-connected', peer: y.nodeId }, (m) => m.peerConnected(y.nodeId, features));
     }
+    this.run();
   }
 
   /** The connection drops: queued messages between them are lost; both managers get `peerDisconnected`. */
