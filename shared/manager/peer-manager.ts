@@ -39,6 +39,8 @@ export interface PeerStep {
 }
 
 const NO_CHANGE: PeerStep = { state: undefined, effects: [] };
+/** BOLT 7: announcement_signatures, channel_announcement, node_announcement, channel_update, and the gossip queries. */
+const GOSSIP_MESSAGE_TYPES: ReadonlySet<number> = new Set([259, 256, 257, 258, 261, 262, 263, 264, 265]);
 const ALL_CHANNELS = new Uint8Array(32);
 
 function disconnect(peer: Uint8Array, reason: string, state: PeerState | null | undefined = undefined): PeerStep {
@@ -121,6 +123,9 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
     case 'unknown-odd':
       return NO_CHANGE;
     case 'unknown-even':
+      // BOLT 7 messages are known to the protocol but not handled until the gossip layer exists: ignored, not fatal
+      // (LDK sends a private channel's `channel_update` right after `channel_ready`).
+      if (GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
       return disconnect(peer, `unknown even message type ${decoded.type}`);
     case 'decode-error': {
       const reason = `malformed message (type ${decoded.type ?? 'none'}): ${decoded.error.reason}`;

@@ -106,6 +106,11 @@ describe('messages after init', () => {
     expect(step.effects).toEqual([]);
   });
 
+  it('ignores BOLT 7 gossip (channel_update 258, announcement_signatures 259) until the gossip layer exists', () => {
+    expect(peerMessage(config, ready(), 'c1', fromHex('0102' + '00'.repeat(10)))).toEqual({ state: undefined, effects: [] });
+    expect(peerMessage(config, ready(), 'c1', fromHex('0103' + '00'.repeat(10)))).toEqual({ state: undefined, effects: [] });
+  });
+
   it('ignores an unknown odd message and disconnects on an unknown even one', () => {
     expect(peerMessage(config, ready(), 'c1', fromHex('ff0f0102'))).toEqual({ state: undefined, effects: [] });
     expect(peerMessage(config, ready(), 'c1', fromHex('ff0e0102')).effects[0]).toMatchObject({ kind: 'disconnect' });

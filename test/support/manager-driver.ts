@@ -1,0 +1,127 @@
+/**
+ * Test-side driver (not product code): one of our nodes as a handler would
+ * run it, over a real TCP PeerConnection (BOLT 8) to one peer. Inbound
+ * bytes go through the BOLT 1 peer layer; channel messages to a
+ * ChannelManager loaded from an InMemoryManagerStore (header + the items
+ * the input needs) and committed back; messages out, broadcasts to a
+ * callback, events recorded.
+ */
+import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import {
+  ChannelManager,
+  DEFAULT_MANAGER_CONFIG,
+  peerConnected,
+  peerMessage,
+  type ChannelDetails,
+  type EventRecord,
+  type ManagerConfig,
+  type ManagerInput,
+  type ManagerPorts,
+  type NodeConfig,
+  type PeerState,
+} from '../../shared/manager/index.js';
+import { committedWatch } from '../../shared/monitor/index.js';
+import { PeerConnection } from '../../shared/peer/peer-connection.js';
+import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
+import { OUR_INIT_FEATURES, encodeMessage, type WireMessage } from '../../shared/wire/index.js';
+import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
+
+export class ManagerDriver {
+  readonly store = new InMemoryManagerStore();
+  readonly ports: ManagerPorts;
+  readonly events: EventRecord[] = [];
+  readonly disconnects: string[] = [];
+  readonly received: WireMessage[] = [];
+  peer: PeerState | undefined;
+  connection: PeerConnection | null = null;
+  onBroadcast: (tx: Uint8Array) => void = () => undefined;
+  #inputs = 0;
+  readonly #nodeConfig: NodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: OUR_INIT_FEATURES };
+
+  constructor(
+    readonly node: TestNode,
+    bestBlock: { height: number; hash: Uint8Array },
+    handshake: Partial<ManagerConfig['channel']['handshake']> = {},
+  ) {
+    this.ports = {
+      secp: wasmSecp256k1,
+      nodeSigner: node.keys,
+      signerProvider: node.keys,
+      entropy: node.ctx.entropy,
+      feeEstimator: node.ctx.feeEstimator,
+      watch: committedWatch,
+    };
+    const config: ManagerConfig = { ...DEFAULT_MANAGER_CONFIG, channel: { ...DEFAULT_MANAGER_CONFIG.channel, handshake: { ...DEFAULT_MANAGER_CONFIG.channel.handshake, ...handshake } } };
+    const manager = ChannelManager.create({ ports: this.ports, chainHash: REGTEST_CHAIN_HASH, bestBlock, config });
+    this.store.commit('create', manager.takeChanges());
+  }
+
+  /** Dials `host:port` (the peer's node id known); our `init` goes out through the peer layer. */
+  dial(host: string, port: number, remoteNodeId: Uint8Array): void {
+    this.connection = PeerConnection.dial(host, port, remoteNodeId, { secp: wasmSecp256k1, localSecret: this.node.nodeSecret }, {
+      onReady: () => {
+        const step = peerConnected(this.#nodeConfig, { nodeId: remoteNodeId, connectionId: 'c', inbound: false, address: `${host}:${port}` });
+        this.peer = step.state ?? undefined;
+        for (const e of step.effects) if (e.kind === 'send') this.send(e.message);
+      },
+      onMessage: (_c, bytes) => this.#onMessage(bytes),
+    });
+  }
+
+  get peerNodeId(): Uint8Array {
+    const id = this.connection?.remoteNodeId;
+    if (!id) throw new Error('not connected');
+    return id;
+  }
+
+  /** True once the peer's `init` arrived and the manager was told. */
+  get ready(): boolean {
+    return this.peer?.features !== undefined;
+  }
+
+  #onMessage(bytes: Uint8Array): void {
+    const hadFeatures = this.peer?.features !== undefined;
+    const step = peerMessage(this.#nodeConfig, this.peer, 'c', bytes);
+    if (step.state === null) this.peer = undefined;
+    else if (step.state !== undefined) this.peer = step.state;
+    for (const effect of step.effects) {
+      if (effect.kind === 'send') this.send(effect.message);
+      else if (effect.kind === 'disconnect') this.disconnects.push(effect.reason);
+      else {
+        this.received.push(effect.message);
+        this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message));
+      }
+    }
+    const features = this.peer?.features;
+    if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: this.peerNodeId }, (m) => m.peerConnected(this.peerNodeId, features));
+  }
+
+  /** One input: load, run `fn`, commit, then send, broadcast, record. */
+  step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
+    const connected = new Map<string, Uint8Array>();
+    if (this.peer?.features) connected.set(toHex(this.peer.nodeId), this.peer.features);
+    const manager = this.store.load(this.ports, input, connected);
+    const result = fn(manager);
+    const changes = manager.takeChanges();
+    this.store.commit(`input-${++this.#inputs}`, changes);
+    this.events.push(...changes.events);
+    for (const { message } of changes.messages) this.send(message);
+    for (const tx of changes.broadcasts) this.onBroadcast(tx);
+    return result;
+  }
+
+  /** Every channel (an HTTP read). */
+  channels(): ChannelDetails[] {
+    const connected = new Map<string, Uint8Array>();
+    if (this.peer?.features) connected.set(toHex(this.peer.nodeId), this.peer.features);
+    return this.store.load(this.ports, { kind: 'list-channels' }, connected).listChannels();
+  }
+
+  send(m: WireMessage): void {
+    this.connection?.send(encodeMessage(m));
+  }
+
+  close(): void {
+    this.connection?.close();
+  }
+}
