@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { toHex } from '../../shared/crypto/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
 import { encodeOutbound, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
-import { relayOutbox, StoreError, StoreErrorCode, type Lease, type NodeStore, type OutboxMessage } from '../../shared/store/index.js';
+import { StoreError, StoreErrorCode, type Lease, type NodeStore, type OutboxMessage } from '../../shared/store/index.js';
 import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
 
@@ -57,7 +57,8 @@ export function sendOutbound(ctx: NodeContext): (message: OutboxMessage) => Prom
 
 /**
  * Applies one input: `step` reads what it needs through the store and
- * returns the writes and effects. Returns what happened; throws (for the
+ * returns the writes and effects; it must not write (it runs alongside the
+ * replay check, and its result is dropped for a replayed input). Returns what happened; throws (for the
  * queue to retry) when the lease could not be had or was lost.
  */
 export async function applyInput(
@@ -70,9 +71,15 @@ export async function applyInput(
   const lease = await acquire(store, nodeKey, randomUUID(), ctx.leaseTtlMs);
   let released = false;
   try {
-    await relayOutbox(store, nodeKey, send);
-    if (await store.hasInput(nodeKey, inputId)) return 'duplicate';
-    const result = await step(store);
+    // Three independent reads in one round trip: leftovers of a crashed
+    // predecessor, whether this input was already applied, and the step's own
+    // loads (a step only reads before it computes, so running it early is safe).
+    const [leftovers, seen, result] = await Promise.all([store.pendingOutbox(nodeKey), store.hasInput(nodeKey, inputId), step(store)]);
+    for (const message of leftovers) {
+      await send(message);
+      await store.deleteOutbox(nodeKey, message.id);
+    }
+    if (seen) return 'duplicate';
     const outbox = outboxMessages(inputId, result.effects);
     if (result.puts.length === 0 && result.deletes.length === 0) {
       for (const message of outbox) await send(message);

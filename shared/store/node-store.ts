@@ -176,6 +176,17 @@ export class NodeStore {
   /** Every state item whose sort key starts with `prefix`, in sort-key order. */
   async query(nodeKey: string, prefix: string): Promise<{ sk: string; data: Uint8Array }[]> {
     const out: { sk: string; data: Uint8Array }[] = [];
+    for (const item of await this.queryItems(nodeKey, prefix)) {
+      const sk = item[Attr.sk]?.S;
+      const data = item[Attr.data]?.B;
+      if (sk !== undefined && data !== undefined) out.push({ sk, data });
+    }
+    return out;
+  }
+
+  /** The raw items of the node's partition under a sort-key prefix, all pages. */
+  private async queryItems(nodeKey: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const result = await this.client.send(
@@ -188,14 +199,10 @@ export class NodeStore {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const item of result.Items ?? []) {
-        const sk = item[Attr.sk]?.S;
-        const data = item[Attr.data]?.B;
-        if (sk !== undefined && data !== undefined) out.push({ sk, data });
-      }
+      items.push(...(result.Items ?? []));
       start = result.LastEvaluatedKey;
     } while (start);
-    return out;
+    return items;
   }
 
   /**
@@ -281,31 +288,12 @@ export class NodeStore {
 
   /** Outbox messages left by earlier commits, oldest id first. */
   async pendingOutbox(nodeKey: string): Promise<OutboxMessage[]> {
-    const out: OutboxMessage[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
-          ExpressionAttributeValues: { ':pk': { S: nodePartition(nodeKey) }, ':prefix': { S: SortKey.outboxPrefix } },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of result.Items ?? []) {
-        const sk = item[Attr.sk]?.S ?? '';
-        out.push({
-          id: sk.slice(SortKey.outboxPrefix.length),
-          destination: item[Attr.destination]?.S ?? '',
-          group: item[Attr.group]?.S ?? '',
-          body: item[Attr.data]?.B ?? new Uint8Array(0),
-        });
-      }
-      start = result.LastEvaluatedKey;
-    } while (start);
-    return out;
+    return (await this.queryItems(nodeKey, SortKey.outboxPrefix)).map((item) => ({
+      id: (item[Attr.sk]?.S ?? '').slice(SortKey.outboxPrefix.length),
+      destination: item[Attr.destination]?.S ?? '',
+      group: item[Attr.group]?.S ?? '',
+      body: item[Attr.data]?.B ?? new Uint8Array(0),
+    }));
   }
 
   /** Removes an outbox message once it has been handed to the queue. */

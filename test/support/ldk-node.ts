@@ -24,8 +24,30 @@ export interface LdkPeer {
   readonly features: Uint8Array;
 }
 
+/** Channel settings of a test LDK node (everything else is LDK's default). */
+export interface LdkNodeOptions {
+  /** `ChannelHandshakeConfig::minimum_depth` (LDK default 6). */
+  readonly minimumDepth?: number;
+  /** `negotiate_anchors_zero_fee_htlc_tx`; LDK then needs manual acceptance of inbound channels (done by the node). */
+  readonly anchors?: boolean;
+}
+
 export interface LdkNode {
   readonly nodeId: Uint8Array;
+  readonly channelManager: ldk.ChannelManager;
+  readonly chainMonitor: ldk.ChainMonitor;
+  /** Events from the ChannelManager and the ChainMonitor, oldest first (inbound channel requests are accepted as they come). */
+  readonly events: ldk.Event[];
+  /** Transactions LDK handed its BroadcasterInterface. */
+  readonly broadcasts: Uint8Array[];
+  /** Called for each transaction LDK broadcasts. */
+  onBroadcast: ((tx: Uint8Array) => void) | undefined;
+  /** `transactions_confirmed` on both the ChannelManager and the ChainMonitor (`txs`: position in block, serialized tx). */
+  transactionsConfirmed(header: Uint8Array, txs: readonly (readonly [number, Uint8Array])[], height: number): void;
+  /** `best_block_updated` on both the ChannelManager and the ChainMonitor. */
+  bestBlockUpdated(header: Uint8Array, height: number): void;
+  /** Runs LDK's message and event processing once. */
+  processEvents(): void;
   /** LDK's log lines (module: message), newest last. */
   readonly log: string[];
   /** Listens on 127.0.0.1 (port 0 = any free port); resolves to the port. */
@@ -44,7 +66,7 @@ export interface LdkNode {
 let descriptorIds = 0n;
 
 /** Starts an LDK ChannelManager + PeerManager on regtest. */
-export async function startLdkNode(seed: Uint8Array): Promise<LdkNode> {
+export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {}): Promise<LdkNode> {
   await loadLdk();
   const network = ldk.Network.LDKNetwork_Regtest;
   const log: string[] = [];
@@ -54,7 +76,16 @@ export async function startLdkNode(seed: Uint8Array): Promise<LdkNode> {
     },
   });
   const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => 253 });
-  const broadcaster = ldk.BroadcasterInterface.new_impl({ broadcast_transactions: () => undefined });
+  const broadcasts: Uint8Array[] = [];
+  const node: { onBroadcast: ((tx: Uint8Array) => void) | undefined } = { onBroadcast: undefined };
+  const broadcaster = ldk.BroadcasterInterface.new_impl({
+    broadcast_transactions(txs: Uint8Array[]) {
+      for (const tx of txs) {
+        broadcasts.push(tx);
+        node.onBroadcast?.(tx);
+      }
+    },
+  });
   const persister = ldk.Persist.new_impl({
     persist_new_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
     update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
@@ -68,9 +99,17 @@ export async function startLdkNode(seed: Uint8Array): Promise<LdkNode> {
   const router = ldk.DefaultRouter.constructor_new(graph, logger, keys.as_EntropySource(), score.as_LockableScore(), ldk.ProbabilisticScoringFeeParameters.constructor_default());
   const messageRouter = ldk.DefaultMessageRouter.constructor_new(graph, keys.as_EntropySource());
   const params = ldk.ChainParameters.constructor_new(network, ldk.BestBlock.constructor_from_network(network));
+  const config = ldk.UserConfig.constructor_default();
+  const handshake = config.get_channel_handshake_config();
+  if (options.minimumDepth !== undefined) handshake.set_minimum_depth(options.minimumDepth);
+  if (options.anchors === true) {
+    handshake.set_negotiate_anchors_zero_fee_htlc_tx(true);
+    config.set_manually_accept_inbound_channels(true);
+  }
+  config.set_channel_handshake_config(handshake);
   const channelManager = ldk.ChannelManager.constructor_new(
     feeEstimator, chainMonitor.as_Watch(), broadcaster, router.as_Router(), messageRouter.as_MessageRouter(), logger,
-    keys.as_EntropySource(), keys.as_NodeSigner(), keys.as_SignerProvider(), ldk.UserConfig.constructor_default(), params, 1,
+    keys.as_EntropySource(), keys.as_NodeSigner(), keys.as_SignerProvider(), config, params, 1,
   );
   const ignorer = ldk.IgnoringMessageHandler.constructor_new();
   const peerManager = ldk.PeerManager.constructor_new(
@@ -112,10 +151,48 @@ export async function startLdkNode(seed: Uint8Array): Promise<LdkNode> {
     return descriptor;
   }
 
-  const pump = setInterval(() => peerManager.process_events(), 5);
+  const events: ldk.Event[] = [];
+  let acceptedChannels = 0n;
+  const eventHandler = ldk.EventHandler.new_impl({
+    handle_event(event: ldk.Event) {
+      events.push(event);
+      if (event instanceof ldk.Event_OpenChannelRequest) {
+        channelManager.accept_inbound_channel(event.temporary_channel_id, event.counterparty_node_id, ++acceptedChannels);
+      }
+      return ldk.Result_NoneReplayEventZ.constructor_ok();
+    },
+  });
+  function processEvents(): void {
+    channelManager.as_EventsProvider().process_pending_events(eventHandler);
+    chainMonitor.as_EventsProvider().process_pending_events(eventHandler);
+    peerManager.process_events();
+  }
+
+  const pump = setInterval(processEvents, 5);
 
   return {
     nodeId: channelManager.get_our_node_id(),
+    channelManager,
+    chainMonitor,
+    events,
+    broadcasts,
+    get onBroadcast() {
+      return node.onBroadcast;
+    },
+    set onBroadcast(f) {
+      node.onBroadcast = f;
+    },
+    transactionsConfirmed(header, txs, height) {
+      for (const confirm of [channelManager.as_Confirm(), chainMonitor.as_Confirm()]) {
+        confirm.transactions_confirmed(header, txs.map(([i, tx]) => ldk.TwoTuple_usizeTransactionZ.constructor_new(i, tx)), height);
+      }
+      processEvents();
+    },
+    bestBlockUpdated(header, height) {
+      for (const confirm of [channelManager.as_Confirm(), chainMonitor.as_Confirm()]) confirm.best_block_updated(header, height);
+      processEvents();
+    },
+    processEvents,
     log,
     listen(port = 0) {
       return new Promise((resolve, reject) => {

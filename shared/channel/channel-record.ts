@@ -1,0 +1,215 @@
+/**
+ * The persisted form of a channel (one store item per channel): a versioned
+ * record (shared/codec `versionedRecord`), version byte then a TLV stream.
+ * Newer fields are new TLV types; an older reader fails on a newer version.
+ */
+import {
+  DecodeError,
+  fixedBytes,
+  point,
+  restBytes,
+  struct,
+  tlvRecord,
+  u16,
+  u32,
+  u64,
+  u8,
+  versionedRecord,
+  type Codec,
+  type DecodeResult,
+} from '../codec/index.js';
+import { ChannelState, type Channel, type ChannelParameters, type CounterpartyParameters } from './channel-state.js';
+import { channelIdFromOutpoint } from './channel-id.js';
+import { ChannelFailureReason } from './errors.js';
+
+const STATES = Object.values(ChannelState);
+const REASONS: readonly string[] = Object.values(ChannelFailureReason);
+
+const FLAG_OUTBOUND = 1;
+const FLAG_ANNOUNCE = 2;
+const FLAG_ANCHORS = 4;
+const FLAG_SCID_ALIAS = 8;
+
+const utf8: Codec<string> = {
+  read: (r) => new TextDecoder().decode(restBytes.read(r)),
+  write: (w, v) => restBytes.write(w, new TextEncoder().encode(v)),
+};
+
+const parameterFields = [
+  ['dustLimitSatoshis', u64],
+  ['maxHtlcValueInFlightMsat', u64],
+  ['channelReserveSatoshis', u64],
+  ['htlcMinimumMsat', u64],
+  ['toSelfDelay', u16],
+  ['maxAcceptedHtlcs', u16],
+] as const;
+
+const parameters = struct(parameterFields);
+const counterparty = struct([
+  ...parameterFields,
+  ['fundingPubkey', point],
+  ['revocationBasepoint', point],
+  ['paymentBasepoint', point],
+  ['delayedPaymentBasepoint', point],
+  ['htlcBasepoint', point],
+  ['firstPerCommitmentPoint', point],
+] as const);
+
+/**
+ * Version 1: 0 state, 2 flags, 4 counterparty node id, 6 temporary channel
+ * id, 8 channel keys id, 10 user channel id, 12 funding sat, 14 push msat,
+ * 16 feerate, 18 minimum depth, 20 holder alias, 22 best height, 24 our
+ * parameters, 26 the counterparty's parameters and keys, 27 their upfront
+ * shutdown script, 28 funding outpoint, 30 funding tx, 32 their signature
+ * on our commitment 0, 34 confirmation, 36 their channel_ready point, 37
+ * their alias, 38 funding-signed height, 40 closure reason, 41 closure message.
+ */
+const channelRecord = versionedRecord('channel', 1, {
+  state: tlvRecord(0, u8),
+  flags: tlvRecord(2, u8),
+  counterpartyNodeId: tlvRecord(4, point),
+  temporaryChannelId: tlvRecord(6, fixedBytes(32)),
+  channelKeysId: tlvRecord(8, fixedBytes(32)),
+  userChannelId: tlvRecord(10, u64),
+  fundingSatoshis: tlvRecord(12, u64),
+  pushMsat: tlvRecord(14, u64),
+  feeratePerKw: tlvRecord(16, u32),
+  minimumDepth: tlvRecord(18, u32),
+  holderAlias: tlvRecord(20, u64),
+  bestHeight: tlvRecord(22, u32),
+  holder: tlvRecord(24, parameters),
+  counterparty: tlvRecord(26, counterparty),
+  upfrontShutdownScript: tlvRecord(27, restBytes),
+  fundingOutpoint: tlvRecord(28, struct([['txid', fixedBytes(32)], ['index', u16]] as const)),
+  fundingTx: tlvRecord(30, restBytes),
+  counterpartySignature: tlvRecord(32, fixedBytes(64)),
+  confirmation: tlvRecord(34, struct([['height', u32], ['txIndex', u32], ['blockHash', fixedBytes(32)]] as const)),
+  theirReadyPoint: tlvRecord(36, point),
+  theirAlias: tlvRecord(37, u64),
+  fundingSignedAtHeight: tlvRecord(38, u32),
+  closureReason: tlvRecord(40, utf8),
+  closureMessage: tlvRecord(41, utf8),
+});
+
+/** The channel's persisted bytes. */
+export function encodeChannel(c: Channel): Uint8Array {
+  const flags =
+    (c.isOutbound ? FLAG_OUTBOUND : 0) |
+    (c.announceChannel ? FLAG_ANNOUNCE : 0) |
+    (c.channelType.anchors ? FLAG_ANCHORS : 0) |
+    (c.channelType.scidAlias ? FLAG_SCID_ALIAS : 0);
+  const cp = c.counterparty;
+  return channelRecord.encode({
+    state: STATES.indexOf(c.state),
+    flags,
+    counterpartyNodeId: c.counterpartyNodeId,
+    temporaryChannelId: c.temporaryChannelId,
+    channelKeysId: c.channelKeysId,
+    userChannelId: c.userChannelId,
+    fundingSatoshis: c.fundingSatoshis,
+    pushMsat: c.pushMsat,
+    feeratePerKw: c.feeratePerKw,
+    minimumDepth: c.minimumDepth,
+    holderAlias: c.holderAlias,
+    bestHeight: c.bestHeight,
+    holder: c.holder,
+    ...(cp ? { counterparty: { ...cp, ...cp.pubkeys } } : {}),
+    ...(cp?.upfrontShutdownScript ? { upfrontShutdownScript: cp.upfrontShutdownScript } : {}),
+    ...(c.funding ? { fundingOutpoint: c.funding.outpoint } : {}),
+    ...(c.fundingTx ? { fundingTx: c.fundingTx } : {}),
+    ...(c.counterpartySignature ? { counterpartySignature: c.counterpartySignature } : {}),
+    ...(c.confirmation ? { confirmation: c.confirmation } : {}),
+    ...(c.theirChannelReady ? { theirReadyPoint: c.theirChannelReady.secondPerCommitmentPoint } : {}),
+    ...(c.theirChannelReady?.alias !== undefined ? { theirAlias: c.theirChannelReady.alias } : {}),
+    ...(c.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: c.fundingSignedAtHeight } : {}),
+    ...(c.closure ? { closureReason: c.closure.reason, closureMessage: c.closure.message } : {}),
+  });
+}
+
+function invalid(what: string): { ok: false; error: DecodeError } {
+  return { ok: false, error: new DecodeError('invalid-value', `channel: ${what}`) };
+}
+
+/** What each state requires (beyond the base fields). */
+const REQUIRED: Record<ChannelState, readonly string[]> = {
+  [ChannelState.OutboundAwaitingAccept]: [],
+  [ChannelState.InboundAwaitingFundingCreated]: ['counterparty'],
+  [ChannelState.AwaitingFundingTx]: ['counterparty'],
+  [ChannelState.AwaitingFundingSigned]: ['counterparty', 'funding', 'fundingTx'],
+  [ChannelState.AwaitingConfirmation]: ['counterparty', 'funding', 'counterpartySignature', 'fundingSignedAtHeight'],
+  [ChannelState.AwaitingChannelReady]: ['counterparty', 'funding', 'counterpartySignature', 'fundingSignedAtHeight', 'confirmation'],
+  [ChannelState.Ready]: ['counterparty', 'funding', 'counterpartySignature', 'fundingSignedAtHeight', 'confirmation', 'theirChannelReady'],
+  [ChannelState.Closed]: ['closure'],
+};
+
+/** Reads a channel written by {@link encodeChannel}. Never throws: a typed DecodeError for bad or newer bytes. */
+export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
+  const result = channelRecord.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value;
+  const state = v.state === undefined ? undefined : STATES[v.state];
+  if (state === undefined) return invalid('unknown or missing state');
+  if (
+    v.flags === undefined || v.counterpartyNodeId === undefined || v.temporaryChannelId === undefined || v.channelKeysId === undefined ||
+    v.userChannelId === undefined || v.fundingSatoshis === undefined || v.pushMsat === undefined || v.feeratePerKw === undefined ||
+    v.minimumDepth === undefined || v.holderAlias === undefined || v.bestHeight === undefined || v.holder === undefined
+  ) {
+    return invalid('a required record is missing');
+  }
+  let cp: CounterpartyParameters | undefined;
+  if (v.counterparty !== undefined) {
+    const x = v.counterparty;
+    const params: ChannelParameters = {
+      dustLimitSatoshis: x.dustLimitSatoshis,
+      maxHtlcValueInFlightMsat: x.maxHtlcValueInFlightMsat,
+      channelReserveSatoshis: x.channelReserveSatoshis,
+      htlcMinimumMsat: x.htlcMinimumMsat,
+      toSelfDelay: x.toSelfDelay,
+      maxAcceptedHtlcs: x.maxAcceptedHtlcs,
+    };
+    cp = {
+      ...params,
+      pubkeys: {
+        fundingPubkey: x.fundingPubkey,
+        revocationBasepoint: x.revocationBasepoint,
+        paymentBasepoint: x.paymentBasepoint,
+        delayedPaymentBasepoint: x.delayedPaymentBasepoint,
+        htlcBasepoint: x.htlcBasepoint,
+      },
+      firstPerCommitmentPoint: x.firstPerCommitmentPoint,
+      ...(v.upfrontShutdownScript !== undefined ? { upfrontShutdownScript: v.upfrontShutdownScript } : {}),
+    };
+  }
+  if (v.closureReason !== undefined && !REASONS.includes(v.closureReason)) return invalid('unknown closure reason');
+  const outpoint = v.fundingOutpoint;
+  const channel = {
+    state,
+    isOutbound: (v.flags & FLAG_OUTBOUND) !== 0,
+    counterpartyNodeId: v.counterpartyNodeId,
+    temporaryChannelId: v.temporaryChannelId,
+    channelKeysId: v.channelKeysId,
+    userChannelId: v.userChannelId,
+    fundingSatoshis: v.fundingSatoshis,
+    pushMsat: v.pushMsat,
+    feeratePerKw: v.feeratePerKw,
+    channelType: { anchors: (v.flags & FLAG_ANCHORS) !== 0, scidAlias: (v.flags & FLAG_SCID_ALIAS) !== 0 },
+    announceChannel: (v.flags & FLAG_ANNOUNCE) !== 0,
+    holder: v.holder,
+    minimumDepth: v.minimumDepth,
+    holderAlias: v.holderAlias,
+    bestHeight: v.bestHeight,
+    ...(cp ? { counterparty: cp } : {}),
+    ...(outpoint ? { funding: { outpoint: { txid: outpoint.txid, index: outpoint.index }, channelId: channelIdFromOutpoint(outpoint) } } : {}),
+    ...(v.fundingTx !== undefined ? { fundingTx: v.fundingTx } : {}),
+    ...(v.counterpartySignature !== undefined ? { counterpartySignature: v.counterpartySignature } : {}),
+    ...(v.confirmation !== undefined ? { confirmation: v.confirmation } : {}),
+    ...(v.theirReadyPoint !== undefined
+      ? { theirChannelReady: { secondPerCommitmentPoint: v.theirReadyPoint, ...(v.theirAlias !== undefined ? { alias: v.theirAlias } : {}) } }
+      : {}),
+    ...(v.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: v.fundingSignedAtHeight } : {}),
+    ...(v.closureReason !== undefined ? { closure: { reason: v.closureReason as ChannelFailureReason, message: v.closureMessage ?? '' } } : {}),
+  };
+  const missing = REQUIRED[state].find((k) => (channel as Record<string, unknown>)[k] === undefined);
+  if (missing !== undefined) return invalid(`state ${state} without ${missing}`);
+  return { ok: true, value: channel as Channel };
+}

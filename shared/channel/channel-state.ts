@@ -1,0 +1,192 @@
+/**
+ * One channel as data (BOLT 2, "Channel Establishment v1"): a readonly
+ * record per state. Transitions (establishment.ts, funding-confirmation.ts)
+ * take a record and return a new one with the effects to perform.
+ */
+import type { ChannelPublicKeys } from '../keys/index.js';
+import type { Outpoint } from '../ports/index.js';
+import type { NegotiatedChannelType } from './channel-type.js';
+import type { ChannelFailureReason } from './errors.js';
+
+/** The states of a channel's establishment. */
+export const ChannelState = {
+  /** We sent `open_channel`. */
+  OutboundAwaitingAccept: 'outbound-awaiting-accept',
+  /** We sent `accept_channel`. */
+  InboundAwaitingFundingCreated: 'inbound-awaiting-funding-created',
+  /** We got `accept_channel`; `FundingGenerationReady` was emitted: waiting for `fundingTransactionGenerated`. */
+  AwaitingFundingTx: 'awaiting-funding-tx',
+  /** We sent `funding_created`. */
+  AwaitingFundingSigned: 'awaiting-funding-signed',
+  /** Both first commitments are signed; waiting for `minimum_depth` (their `channel_ready` may already be here). */
+  AwaitingConfirmation: 'awaiting-confirmation',
+  /** We sent `channel_ready`; waiting for theirs. */
+  AwaitingChannelReady: 'awaiting-channel-ready',
+  /** Both sent `channel_ready`: normal operation. */
+  Ready: 'ready',
+  Closed: 'closed',
+} as const;
+export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
+
+/**
+ * One side's channel parameters as BOLT 2 sends them.
+ * `channelReserveSatoshis` is the reserve this side requires the OTHER
+ * side to keep; `toSelfDelay` is the delay it imposes on the other side.
+ */
+export interface ChannelParameters {
+  readonly dustLimitSatoshis: bigint;
+  readonly maxHtlcValueInFlightMsat: bigint;
+  readonly channelReserveSatoshis: bigint;
+  readonly htlcMinimumMsat: bigint;
+  readonly toSelfDelay: number;
+  readonly maxAcceptedHtlcs: number;
+}
+
+/** The counterparty's parameters and keys, from `open_channel` or `accept_channel`. */
+export interface CounterpartyParameters extends ChannelParameters {
+  readonly pubkeys: ChannelPublicKeys;
+  /** Their per-commitment point of commitment number 0. */
+  readonly firstPerCommitmentPoint: Uint8Array;
+  /** Their committed `upfront_shutdown_script`, when non-empty. */
+  readonly upfrontShutdownScript?: Uint8Array;
+}
+
+/** The funding output once known. */
+export interface FundingInfo {
+  readonly outpoint: Outpoint;
+  /** BOLT 2 `channel_id` (txid XOR output index). */
+  readonly channelId: Uint8Array;
+}
+
+/** Where the funding transaction confirmed. */
+export interface FundingConfirmation {
+  readonly height: number;
+  /** Index of the transaction in its block (coinbase 0). */
+  readonly txIndex: number;
+  /** Internal byte order. */
+  readonly blockHash: Uint8Array;
+}
+
+/** The counterparty's `channel_ready`. */
+export interface CounterpartyChannelReady {
+  /** Their per-commitment point of commitment number 1. */
+  readonly secondPerCommitmentPoint: Uint8Array;
+  /** The `short_channel_id` alias they asked us to use, if any. */
+  readonly alias?: bigint;
+}
+
+/** Why a channel closed. */
+export interface ChannelClosure {
+  readonly reason: ChannelFailureReason;
+  readonly message: string;
+}
+
+/** Fields every channel has from its creation. */
+export interface ChannelBase {
+  readonly isOutbound: boolean;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly temporaryChannelId: Uint8Array;
+  /** For `SignerProvider.deriveChannelSigner` (docs/keys.md). */
+  readonly channelKeysId: Uint8Array;
+  /** The user's id of the channel (LDK's `user_channel_id`), 0 for inbound unless set. */
+  readonly userChannelId: bigint;
+  readonly fundingSatoshis: bigint;
+  readonly pushMsat: bigint;
+  /** Feerate of the first commitment transactions (sat per 1000 weight). */
+  readonly feeratePerKw: number;
+  readonly channelType: NegotiatedChannelType;
+  readonly announceChannel: boolean;
+  /** Our parameters, as sent. */
+  readonly holder: ChannelParameters;
+  /** Confirmations before `channel_ready`: ours as fundee, the counterparty's `minimum_depth` as funder. */
+  readonly minimumDepth: number;
+  /** The `short_channel_id` alias we send in `channel_ready`. */
+  readonly holderAlias: bigint;
+  /** The best block height we were told of. */
+  readonly bestHeight: number;
+}
+
+interface ChannelExtras {
+  readonly counterparty: CounterpartyParameters;
+  readonly funding: FundingInfo;
+  /** The signed funding transaction (outbound), kept until it is broadcast. */
+  readonly fundingTx: Uint8Array;
+  /** The counterparty's signature on our commitment number 0. */
+  readonly counterpartySignature: Uint8Array;
+  readonly confirmation: FundingConfirmation;
+  readonly theirChannelReady: CounterpartyChannelReady;
+  /** Height at which the first commitments were signed (the funding deadline counts from it). */
+  readonly fundingSignedAtHeight: number;
+  readonly closure: ChannelClosure;
+}
+
+type With<S extends ChannelState, K extends keyof ChannelExtras> = ChannelBase &
+  Partial<ChannelExtras> & { readonly state: S } & Pick<ChannelExtras, K>;
+
+export type OutboundAwaitingAccept = With<'outbound-awaiting-accept', never>;
+export type InboundAwaitingFundingCreated = With<'inbound-awaiting-funding-created', 'counterparty'>;
+export type AwaitingFundingTx = With<'awaiting-funding-tx', 'counterparty'>;
+export type AwaitingFundingSigned = With<'awaiting-funding-signed', 'counterparty' | 'funding' | 'fundingTx'>;
+export type AwaitingConfirmation = With<'awaiting-confirmation', 'counterparty' | 'funding' | 'counterpartySignature' | 'fundingSignedAtHeight'>;
+export type AwaitingChannelReady = With<
+  'awaiting-channel-ready',
+  'counterparty' | 'funding' | 'counterpartySignature' | 'fundingSignedAtHeight' | 'confirmation'
+>;
+export type ReadyChannel = With<
+  'ready',
+  'counterparty' | 'funding' | 'counterpartySignature' | 'fundingSignedAtHeight' | 'confirmation' | 'theirChannelReady'
+>;
+export type ClosedChannel = With<'closed', 'closure'>;
+
+/** A channel in any state. */
+export type Channel =
+  | OutboundAwaitingAccept
+  | InboundAwaitingFundingCreated
+  | AwaitingFundingTx
+  | AwaitingFundingSigned
+  | AwaitingConfirmation
+  | AwaitingChannelReady
+  | ReadyChannel
+  | ClosedChannel;
+
+/** The channel's current id: `channel_id` once the funding outpoint is known, else the temporary one. */
+export function currentChannelId(channel: Channel): Uint8Array {
+  return channel.funding?.channelId ?? channel.temporaryChannelId;
+}
+
+/** What a user sees of a channel (LDK's `ChannelDetails`, the part establishment knows). */
+export interface ChannelDetails {
+  readonly channelId: Uint8Array;
+  readonly state: ChannelState;
+  readonly isOutbound: boolean;
+  readonly channelValueSatoshis: bigint;
+  /** Our balance on the commitments, before fees and reserves. */
+  readonly toSelfMsat: bigint;
+  readonly toRemoteMsat: bigint;
+  readonly shortChannelId: bigint | null;
+  readonly confirmations: number;
+  readonly isChannelReady: boolean;
+  readonly isUsable: boolean;
+  readonly fundingOutpoint: Outpoint | null;
+}
+
+/** The details of `channel`. */
+export function channelDetails(channel: Channel): ChannelDetails {
+  const funderMsat = channel.fundingSatoshis * 1000n - channel.pushMsat;
+  const toSelfMsat = channel.isOutbound ? funderMsat : channel.pushMsat;
+  const conf = channel.confirmation;
+  const ready = channel.state === ChannelState.Ready;
+  return {
+    channelId: currentChannelId(channel),
+    state: channel.state,
+    isOutbound: channel.isOutbound,
+    channelValueSatoshis: channel.fundingSatoshis,
+    toSelfMsat,
+    toRemoteMsat: channel.fundingSatoshis * 1000n - toSelfMsat,
+    shortChannelId: conf && channel.funding ? (BigInt(conf.height) << 40n) | (BigInt(conf.txIndex) << 16n) | BigInt(channel.funding.outpoint.index) : null,
+    confirmations: conf ? Math.max(0, channel.bestHeight - conf.height + 1) : 0,
+    isChannelReady: ready,
+    isUsable: ready,
+    fundingOutpoint: channel.funding?.outpoint ?? null,
+  };
+}

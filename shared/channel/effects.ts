@@ -1,0 +1,103 @@
+/**
+ * What a channel transition asks its caller to do (BOLT 2 establishment).
+ * The manager performs them in the safe order: `persist-monitor` durable
+ * first, then `broadcast` and `send-message`, then `event`.
+ */
+import type { Outpoint } from '../ports/index.js';
+import type { WireMessage } from '../wire/index.js';
+import type { Channel, ChannelParameters, CounterpartyParameters } from './channel-state.js';
+import type { NegotiatedChannelType } from './channel-type.js';
+import type { ChannelFailureReason } from './errors.js';
+
+/** LDK's `Event::FundingGenerationReady`: build a transaction paying `outputScript` exactly `channelValueSatoshis`. */
+export interface FundingGenerationReady {
+  readonly kind: 'funding-generation-ready';
+  readonly temporaryChannelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly channelValueSatoshis: bigint;
+  readonly outputScript: Uint8Array;
+  readonly userChannelId: bigint;
+}
+
+/** LDK's `Event::ChannelPending`: the first commitments are signed, the funding transaction is (or will be) out. */
+export interface ChannelPending {
+  readonly kind: 'channel-pending';
+  readonly channelId: Uint8Array;
+  readonly formerTemporaryChannelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly fundingOutpoint: Outpoint;
+  readonly userChannelId: bigint;
+}
+
+/** LDK's `Event::ChannelReady`: both sides sent `channel_ready`. */
+export interface ChannelReady {
+  readonly kind: 'channel-ready';
+  readonly channelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly userChannelId: bigint;
+  readonly shortChannelId: bigint;
+}
+
+/** LDK's `Event::ChannelClosed`. */
+export interface ChannelClosed {
+  readonly kind: 'channel-closed';
+  readonly channelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly userChannelId: bigint;
+  readonly reason: ChannelFailureReason;
+  readonly message: string;
+}
+
+export type ChannelEvent = FundingGenerationReady | ChannelPending | ChannelReady | ChannelClosed;
+
+/**
+ * What a new ChannelMonitor needs (LDK's `watch_channel`): the funding
+ * output, the keys, both sides' parameters and commitment number 0, with the
+ * counterparty's signature, finalized into our broadcastable commitment.
+ */
+export interface InitialMonitor {
+  readonly channelId: Uint8Array;
+  readonly fundingOutpoint: Outpoint;
+  /** The funding output's scriptPubKey (P2WSH of the 2-of-2). */
+  readonly fundingScriptPubKey: Uint8Array;
+  readonly channelValueSatoshis: bigint;
+  readonly channelKeysId: Uint8Array;
+  readonly channelType: NegotiatedChannelType;
+  readonly isOutbound: boolean;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly holder: ChannelParameters;
+  readonly counterparty: CounterpartyParameters;
+  /** Lower 48 bits of SHA256(opener payment basepoint || accepter payment basepoint) (BOLT 3). */
+  readonly obscuringFactor: bigint;
+  readonly commitmentNumber: 0n;
+  /** The counterparty's signature on our commitment number 0. */
+  readonly counterpartySignature: Uint8Array;
+  /** Our commitment number 0 with both signatures: what a force close broadcasts. */
+  readonly holderCommitmentTx: Uint8Array;
+  /** The txid (internal order) of the counterparty's commitment number 0, which we signed. */
+  readonly counterpartyCommitmentTxid: Uint8Array;
+}
+
+/** One thing to do after a transition. */
+export type ChannelEffect =
+  | { readonly kind: 'send-message'; readonly message: WireMessage }
+  | { readonly kind: 'broadcast'; readonly tx: Uint8Array }
+  | { readonly kind: 'event'; readonly event: ChannelEvent }
+  | { readonly kind: 'persist-monitor'; readonly monitor: InitialMonitor };
+
+/** The failure that closed the channel in this step. */
+export interface ChannelFailure {
+  readonly reason: ChannelFailureReason;
+  readonly message: string;
+}
+
+/**
+ * The result of a transition: the channel's new record and the effects.
+ * With `failure`, the channel is closed (its other fields unchanged) and the
+ * effects send the `error` to the peer and emit `ChannelClosed`.
+ */
+export interface ChannelStep {
+  readonly channel: Channel;
+  readonly effects: readonly ChannelEffect[];
+  readonly failure?: ChannelFailure;
+}

@@ -1,0 +1,61 @@
+/**
+ * Why a channel is refused or closed (BOLT 2 receiver requirements, one code
+ * per check), and the typed errors of the user-facing calls (LDK's
+ * `APIError::APIMisuseError`).
+ */
+
+/** Stable reason codes; each names one BOLT 2 "MUST fail the channel if" check (or a local decision). */
+export const ChannelFailureReason = {
+  UnknownChain: 'unknown-chain',
+  FundingTooSmall: 'funding-too-small',
+  FundingTooLarge: 'funding-too-large',
+  PushExceedsFunding: 'push-exceeds-funding',
+  ToSelfDelayTooLarge: 'to-self-delay-too-large',
+  MaxAcceptedHtlcsTooLarge: 'max-accepted-htlcs-too-large',
+  MaxAcceptedHtlcsTooSmall: 'max-accepted-htlcs-too-small',
+  FeerateTooLow: 'feerate-too-low',
+  FeerateTooHigh: 'feerate-too-high',
+  InvalidPoint: 'invalid-point',
+  DustLimitTooSmall: 'dust-limit-too-small',
+  DustLimitTooLarge: 'dust-limit-too-large',
+  DustLimitAboveReserve: 'dust-limit-above-reserve',
+  ReserveAboveChannelValue: 'reserve-above-channel-value',
+  ReserveTooLarge: 'reserve-too-large',
+  ReserveBelowOurDustLimit: 'reserve-below-our-dust-limit',
+  OurReserveBelowTheirDustLimit: 'our-reserve-below-their-dust-limit',
+  HtlcMinimumTooLarge: 'htlc-minimum-too-large',
+  MaxInFlightTooSmall: 'max-in-flight-too-small',
+  FunderCannotPayFee: 'funder-cannot-pay-fee',
+  BalancesBelowReserve: 'balances-below-reserve',
+  UnsupportedChannelType: 'unsupported-channel-type',
+  MissingChannelType: 'missing-channel-type',
+  ChannelTypeMismatch: 'channel-type-mismatch',
+  AnnouncementPreference: 'announcement-preference',
+  MinimumDepthTooLarge: 'minimum-depth-too-large',
+  BadCommitmentSignature: 'bad-commitment-signature',
+  UnexpectedMessage: 'unexpected-message',
+  WrongChannelId: 'wrong-channel-id',
+  FundingOutputIndexTooLarge: 'funding-output-index-too-large',
+  FundingTimedOut: 'funding-timed-out',
+  FundingReorgedOut: 'funding-reorged-out',
+  CounterpartyError: 'counterparty-error',
+} as const;
+export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
+
+/** Codes of a refused user call. */
+export const ChannelApiErrorCode = {
+  /** The call's arguments are wrong (LDK's `APIMisuseError`). */
+  ApiMisuse: 'api-misuse',
+  /** The channel is not in a state where the call is allowed (e.g. funding provided twice). */
+  WrongState: 'wrong-state',
+} as const;
+export type ChannelApiErrorCode = (typeof ChannelApiErrorCode)[keyof typeof ChannelApiErrorCode];
+
+/** A refused user call: nothing changed. */
+export interface ChannelApiError {
+  readonly code: ChannelApiErrorCode;
+  readonly message: string;
+}
+
+/** A call that either worked (`value`) or was refused (`error`). */
+export type ApiResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ChannelApiError };

@@ -1,0 +1,150 @@
+/**
+ * From signed first commitments to a usable channel (BOLT 2, "The
+ * `channel_ready` Message"): the funding transaction's confirmations,
+ * `channel_ready` both ways, a reorg before `channel_ready`, and the
+ * deadline after which an unfunded inbound channel is forgotten.
+ */
+import { INITIAL_COMMITMENT_INDEX } from '../keys/index.js';
+import type { ChannelReadyMessage } from '../wire/index.js';
+import { closeChannel } from './channel-close.js';
+import type { ChannelContext } from './channel-context.js';
+import { shortChannelIdOf } from './channel-id.js';
+import {
+  ChannelState,
+  type AwaitingChannelReady,
+  type AwaitingConfirmation,
+  type Channel,
+  type FundingConfirmation,
+  type ReadyChannel,
+} from './channel-state.js';
+import { FUNDING_CONF_DEADLINE_BLOCKS } from './config.js';
+import type { ChannelEffect, ChannelStep } from './effects.js';
+import { ChannelFailureReason as R } from './errors.js';
+
+function unchanged(channel: Channel): ChannelStep {
+  return { channel, effects: [] };
+}
+
+/** Confirmations of the funding transaction at the channel's best height (0 when unconfirmed). */
+export function fundingDepth(channel: Channel): number {
+  const conf = channel.confirmation;
+  return conf === undefined ? 0 : Math.max(0, channel.bestHeight - conf.height + 1);
+}
+
+/** The channel's real `short_channel_id`, once its funding transaction confirmed. */
+export function shortChannelIdOfChannel(channel: Channel): bigint | null {
+  if (channel.confirmation === undefined || channel.funding === undefined) return null;
+  return shortChannelIdOf(channel.confirmation.height, channel.confirmation.txIndex, channel.funding.outpoint.index);
+}
+
+function readyEvent(channel: ReadyChannel): ChannelEffect {
+  return {
+    kind: 'event',
+    event: {
+      kind: 'channel-ready',
+      channelId: channel.funding.channelId,
+      counterpartyNodeId: channel.counterpartyNodeId,
+      userChannelId: channel.userChannelId,
+      shortChannelId: shortChannelIdOf(channel.confirmation.height, channel.confirmation.txIndex, channel.funding.outpoint.index),
+    },
+  };
+}
+
+/**
+ * Sends our `channel_ready` once the funding transaction is `minimumDepth`
+ * deep; the channel is ready if theirs already came. Includes our
+ * `short_channel_id` alias unless the channel is announced (BOLT 2: MUST
+ * with `option_scid_alias`; LDK always sends one).
+ */
+function maybeSendChannelReady(ctx: ChannelContext, channel: AwaitingConfirmation): ChannelStep {
+  const confirmation = channel.confirmation;
+  if (confirmation === undefined || fundingDepth(channel) < channel.minimumDepth) return unchanged(channel);
+  const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  const ready: ChannelReadyMessage = {
+    type: 36,
+    channelId: channel.funding.channelId,
+    secondPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX - 1n),
+    ...(channel.channelType.scidAlias || !channel.announceChannel ? { shortChannelId: channel.holderAlias } : {}),
+  };
+  const send: ChannelEffect = { kind: 'send-message', message: ready };
+  if (channel.theirChannelReady !== undefined) {
+    const next: ReadyChannel = { ...channel, state: ChannelState.Ready, confirmation, theirChannelReady: channel.theirChannelReady };
+    return { channel: next, effects: [send, readyEvent(next)] };
+  }
+  const next: AwaitingChannelReady = { ...channel, state: ChannelState.AwaitingChannelReady, confirmation };
+  return { channel: next, effects: [send] };
+}
+
+/** The funding transaction confirmed (LDK `transactions_confirmed`): at `height`, index `txIndex`, in block `blockHash`. */
+export function fundingTransactionConfirmed(ctx: ChannelContext, channel: Channel, confirmation: FundingConfirmation): ChannelStep {
+  if (channel.state !== ChannelState.AwaitingConfirmation) return unchanged(channel);
+  const next: AwaitingConfirmation = { ...channel, confirmation, bestHeight: Math.max(channel.bestHeight, confirmation.height) };
+  const step = maybeSendChannelReady(ctx, next);
+  return step.channel === next && channel.confirmation !== undefined && sameConfirmation(channel.confirmation, confirmation) ? unchanged(channel) : step;
+}
+
+function sameConfirmation(a: FundingConfirmation, b: FundingConfirmation): boolean {
+  return a.height === b.height && a.txIndex === b.txIndex && a.blockHash.every((x, i) => x === b.blockHash[i]);
+}
+
+/**
+ * The funding transaction left the best chain (LDK `transaction_unconfirmed`).
+ * Before our `channel_ready` the channel goes back to waiting; after it the
+ * channel is failed (LDK force-closes such a channel: the manager broadcasts
+ * the monitor's commitment).
+ */
+export function fundingTransactionUnconfirmed(_ctx: ChannelContext, channel: Channel): ChannelStep {
+  switch (channel.state) {
+    case ChannelState.AwaitingConfirmation: {
+      if (channel.confirmation === undefined) return unchanged(channel);
+      const next: AwaitingConfirmation = { ...channel };
+      delete (next as { confirmation?: FundingConfirmation }).confirmation;
+      return { channel: next, effects: [] };
+    }
+    case ChannelState.AwaitingChannelReady:
+    case ChannelState.Ready:
+      return closeChannel(channel, R.FundingReorgedOut, 'the funding transaction was reorganized out after channel_ready');
+    default:
+      return unchanged(channel);
+  }
+}
+
+/**
+ * A new best block (LDK `best_block_updated`): sends `channel_ready` at the
+ * minimum depth; forgets an inbound channel whose funding transaction did not
+ * confirm within 2,016 blocks of `funding_signed`.
+ */
+export function bestBlockUpdated(ctx: ChannelContext, channel: Channel, height: number): ChannelStep {
+  if (channel.state === ChannelState.Closed || height === channel.bestHeight) return unchanged(channel);
+  const moved = { ...channel, bestHeight: height } as Channel;
+  if (moved.state !== ChannelState.AwaitingConfirmation) return { channel: moved, effects: [] };
+  if (moved.confirmation === undefined) {
+    if (!moved.isOutbound && height >= moved.fundingSignedAtHeight + FUNDING_CONF_DEADLINE_BLOCKS) {
+      return closeChannel(moved, R.FundingTimedOut, `the funding transaction did not confirm within ${FUNDING_CONF_DEADLINE_BLOCKS} blocks`);
+    }
+    return { channel: moved, effects: [] };
+  }
+  return maybeSendChannelReady(ctx, moved);
+}
+
+/**
+ * The counterparty's `channel_ready`. Before our own it is kept; after it
+ * the channel is ready. A repeat in `ready` is ignored (a retransmission).
+ */
+export function handleChannelReady(ctx: ChannelContext, channel: Channel, m: ChannelReadyMessage): ChannelStep {
+  const theirs = { secondPerCommitmentPoint: m.secondPerCommitmentPoint, ...(m.shortChannelId !== undefined ? { alias: m.shortChannelId } : {}) };
+  switch (channel.state) {
+    case ChannelState.AwaitingConfirmation:
+    case ChannelState.AwaitingChannelReady: {
+      if (!m.channelId.every((b, i) => b === channel.funding.channelId[i])) return closeChannel(channel, R.WrongChannelId, 'channel_ready for another channel_id');
+      if (!ctx.secp.isValidPublicKey(m.secondPerCommitmentPoint)) return closeChannel(channel, R.InvalidPoint, 'second_per_commitment_point is not a valid point');
+      if (channel.state === ChannelState.AwaitingConfirmation) return { channel: { ...channel, theirChannelReady: theirs }, effects: [] };
+      const next: ReadyChannel = { ...channel, state: ChannelState.Ready, theirChannelReady: theirs };
+      return { channel: next, effects: [readyEvent(next)] };
+    }
+    case ChannelState.Ready:
+      return unchanged(channel);
+    default:
+      return closeChannel(channel, R.UnexpectedMessage, `channel_ready in state ${channel.state}`);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * shared/channel (layer 4): one channel's BOLT 2 establishment state machine
+ * for both roles, as data plus pure transitions returning effects
+ * (docs/channel.md).
+ */
+export * from './config.js';
+export * from './errors.js';
+export type * from './effects.js';
+export type { ChannelContext } from './channel-context.js';
+export {
+  ChannelState,
+  channelDetails,
+  currentChannelId,
+  type AwaitingChannelReady,
+  type AwaitingConfirmation,
+  type AwaitingFundingSigned,
+  type AwaitingFundingTx,
+  type Channel,
+  type ChannelBase,
+  type ChannelClosure,
+  type ChannelDetails,
+  type ChannelParameters,
+  type ClosedChannel,
+  type CounterpartyChannelReady,
+  type CounterpartyParameters,
+  type FundingConfirmation,
+  type FundingInfo,
+  type InboundAwaitingFundingCreated,
+  type OutboundAwaitingAccept,
+  type ReadyChannel,
+} from './channel-state.js';
+export {
+  ANCHORS_ZERO_FEE_HTLC_TX_BIT,
+  SCID_ALIAS_BIT,
+  STATIC_REMOTEKEY_BIT,
+  ZEROCONF_BIT,
+  channelTypeBytes,
+  commitmentFormat,
+  parseChannelType,
+  proposedChannelType,
+  sameChannelType,
+  type NegotiatedChannelType,
+} from './channel-type.js';
+export { channelIdFromOutpoint, shortChannelIdOf, shortChannelIdParts } from './channel-id.js';
+export { closeChannel, errorMessage } from './channel-close.js';
+export {
+  createChannel,
+  fundingTransactionGenerated,
+  handleAcceptChannel,
+  handleChannelMessage,
+  handleErrorMessage,
+  handleFundingCreated,
+  handleFundingSigned,
+  handleOpenChannel,
+  type CreateChannelRequest,
+  type InboundOpenResult,
+  type PeerInfo,
+} from './establishment.js';
+export {
+  bestBlockUpdated,
+  fundingDepth,
+  fundingTransactionConfirmed,
+  fundingTransactionUnconfirmed,
+  handleChannelReady,
+  shortChannelIdOfChannel,
+} from './funding-confirmation.js';
+export { initialCommitment } from './initial-commitment.js';
+export { encodeChannel, decodeChannel } from './channel-record.js';
