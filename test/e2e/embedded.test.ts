@@ -96,9 +96,11 @@ describe('the embedded node', () => {
       const state = bytes ? decodePeerState(bytes) : undefined;
       return state?.ok ? state.value.awaitingPong : undefined;
     };
+    const pingsFromUs = () => ldk.log.filter((line) => line.includes('Received message Ping') && line.includes(node.nodeId)).length;
+    const before = pingsFromUs();
     for (let tick = 1; tick <= 2; tick++) {
       await node.tick();
-      expect(await awaitingPong()).toBe(true);
+      await ldk.waitFor(() => pingsFromUs() >= before + tick, `LDK to receive our ping ${tick}`);
       await until(async () => (await awaitingPong()) === false, `LDK's pong to tick ${tick}`);
     }
     expect(await peerIds()).toContain(toHex(ldk.nodeId));
