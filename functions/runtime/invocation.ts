@@ -36,11 +36,16 @@ async function acquire(store: NodeStore, nodeKey: string, owner: string, ttlMs: 
 
 /** Effects as outbound envelopes; each id is derived from the input id, so a replay sends the same ids. */
 export function outboxMessages(inputId: string, effects: readonly PeerEffect[]): OutboxMessage[] {
-  return effects.map((effect, index) => {
+  // Until the handlers load the ChannelManager (issue 5 wiring), a peer's `error` is only recorded (as before).
+  const outbound = effects.filter((e) => e.kind !== 'channel-message' || e.message.type !== 17);
+  return outbound.map((effect, index) => {
     const envelope: OutboundEnvelope =
       effect.kind === 'send'
         ? { kind: 'send', peer: toHex(effect.peer), message: encodeMessage(effect.message) }
-        : { kind: 'disconnect', peer: toHex(effect.peer), reason: effect.reason };
+        : effect.kind === 'disconnect'
+          ? { kind: 'disconnect', peer: toHex(effect.peer), reason: effect.reason }
+          : // ...and any other channel message ends the connection, as before.
+            { kind: 'disconnect', peer: toHex(effect.peer), reason: `channel message type ${effect.message.type} is not handled yet` };
     return {
       id: `${inputId}#${index.toString().padStart(3, '0')}`,
       destination: 'outbound',

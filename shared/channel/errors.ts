@@ -39,6 +39,8 @@ export const ChannelFailureReason = {
   FundingTimedOut: 'funding-timed-out',
   FundingReorgedOut: 'funding-reorged-out',
   CounterpartyError: 'counterparty-error',
+  /** The peer disconnected before the channel was funded (LDK's `ClosureReason::DisconnectedPeer`). */
+  PeerDisconnected: 'peer-disconnected',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

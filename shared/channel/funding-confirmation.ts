@@ -15,6 +15,7 @@ import {
   type AwaitingConfirmation,
   type Channel,
   type FundingConfirmation,
+  type FundingInfo,
   type ReadyChannel,
 } from './channel-state.js';
 import { FUNDING_CONF_DEADLINE_BLOCKS } from './config.js';
@@ -51,6 +52,21 @@ function readyEvent(channel: ReadyChannel): ChannelEffect {
 }
 
 /**
+ * Our `channel_ready` for a funded channel: our second per-commitment point,
+ * with our `short_channel_id` alias unless the channel is announced. The
+ * manager also re-sends it after a reconnection (BOLT 2 retransmission).
+ */
+export function ourChannelReady(ctx: ChannelContext, channel: Channel & { readonly funding: FundingInfo }): ChannelReadyMessage {
+  const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  return {
+    type: 36,
+    channelId: channel.funding.channelId,
+    secondPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX - 1n),
+    ...(channel.channelType.scidAlias || !channel.announceChannel ? { shortChannelId: channel.holderAlias } : {}),
+  };
+}
+
+/**
  * Sends our `channel_ready` once the funding transaction is `minimumDepth`
  * deep; the channel is ready if theirs already came. Includes our
  * `short_channel_id` alias unless the channel is announced (BOLT 2: MUST
@@ -59,14 +75,7 @@ function readyEvent(channel: ReadyChannel): ChannelEffect {
 function maybeSendChannelReady(ctx: ChannelContext, channel: AwaitingConfirmation): ChannelStep {
   const confirmation = channel.confirmation;
   if (confirmation === undefined || fundingDepth(channel) < channel.minimumDepth) return unchanged(channel);
-  const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
-  const ready: ChannelReadyMessage = {
-    type: 36,
-    channelId: channel.funding.channelId,
-    secondPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX - 1n),
-    ...(channel.channelType.scidAlias || !channel.announceChannel ? { shortChannelId: channel.holderAlias } : {}),
-  };
-  const send: ChannelEffect = { kind: 'send-message', message: ready };
+  const send: ChannelEffect = { kind: 'send-message', message: ourChannelReady(ctx, channel) };
   if (channel.theirChannelReady !== undefined) {
     const next: ReadyChannel = { ...channel, state: ChannelState.Ready, confirmation, theirChannelReady: channel.theirChannelReady };
     return { channel: next, effects: [send, readyEvent(next)] };

@@ -62,7 +62,8 @@ export {
   fundingTransactionConfirmed,
   fundingTransactionUnconfirmed,
   handleChannelReady,
+  ourChannelReady,
   shortChannelIdOfChannel,
 } from './funding-confirmation.js';
-export { initialCommitment } from './initial-commitment.js';
+export { holderCommitmentTransaction, initialCommitment } from './initial-commitment.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';

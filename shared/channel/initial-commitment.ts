@@ -86,3 +86,20 @@ export function verifyCounterpartySignature(secp: Secp256k1, channel: FundedChan
 export function finalizedHolderCommitment(signer: ChannelSigner, commitment: CommitmentTransaction, counterpartySignature: Uint8Array): Uint8Array {
   return finalizeCommitment(commitment, signCommitmentWith(signer, commitment), counterpartySignature).toBuffer();
 }
+
+/**
+ * Our commitment number 0 of a funded channel, with both signatures (what a
+ * force close broadcasts until payments move it on), or null before the
+ * counterparty's signature is known.
+ */
+export function holderCommitmentTransaction(
+  secp: Secp256k1,
+  signerProvider: { deriveChannelSigner(value: bigint, keysId: Uint8Array): ChannelSigner },
+  channel: ChannelBase & { readonly counterparty?: CounterpartyParameters; readonly funding?: FundingInfo; readonly counterpartySignature?: Uint8Array },
+): Uint8Array | null {
+  const { counterparty, funding, counterpartySignature } = channel;
+  if (counterparty === undefined || funding === undefined || counterpartySignature === undefined) return null;
+  const funded: FundedChannel = { ...channel, counterparty, funding };
+  const signer = signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  return finalizedHolderCommitment(signer, initialCommitment(secp, funded, signer, 'holder'), counterpartySignature);
+}

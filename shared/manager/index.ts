@@ -1,3 +1,33 @@
-/** shared/manager: the node's core. So far the connection-level protocol of BOLT 1. */
+/**
+ * shared/manager (layer 6): the node's core. The connection-level protocol
+ * of BOLT 1 (peer-manager) and the ChannelManager over the channel machines
+ * of shared/channel (docs/manager.md).
+ */
 export { peerConnected, peerDisconnected, peerMessage, peerTimerTick, ourInit, type NodeConfig, type PeerEffect, type PeerStep } from './peer-manager.js';
 export { encodePeerState, decodePeerState, type PeerState } from './peer-state.js';
+export {
+  ChannelManager,
+  type ChannelMessage,
+  type CreateManagerOptions,
+  type LoadManagerOptions,
+  type LoadPlan,
+  type ManagerChanges,
+  type ManagerInput,
+  type ManagerPorts,
+  type MonitorWrite,
+  type OutboundMessage,
+} from './channel-manager.js';
+export { channelDetailsOf, type ChannelDetails } from './channel-details.js';
+export { channelKey, decodeChannelEntry, encodeChannelEntry, type ChannelEntry, type ChannelItem, type ChannelKey, type HeldEffects, type OpenChannelRequestItem } from './channel-entry.js';
+export {
+  DEFAULT_MANAGER_CONFIG,
+  InboundChannelPolicy,
+  MAX_UNFUNDED_CHANNELS_PER_PEER,
+  MAX_UNFUNDED_INBOUND_CHANNELS,
+  REORG_SAFE_DEPTH,
+  type HandshakeOverride,
+  type ManagerConfig,
+} from './manager-config.js';
+export { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiError, type ApiResult } from './manager-errors.js';
+export { decodeEventRecord, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest } from './manager-event.js';
+export { decodeManagerHeader, encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';

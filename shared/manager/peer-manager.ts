@@ -2,8 +2,8 @@
  * The node's connection-level protocol (BOLT 1): `init` exchange and feature
  * negotiation, ping/pong liveness, warnings and errors, the unknown-message
  * rules. Pure: each call takes the peer's state and one input, and returns
- * the new state and the effects to carry out. Channel messages come later
- * (issue 5) through the ChannelManager.
+ * the new state and the effects to carry out. BOLT 2 channel messages and
+ * `error` go on to the ChannelManager as a `channel-message` effect.
  */
 import { printableData } from '../wire/error-and-warning.js';
 import { checkPeerFeatures, unsupportedRequiredBits } from '../wire/features.js';
@@ -11,6 +11,7 @@ import { initFeatures, type InitMessage } from '../wire/init.js';
 import { encodeAddressDescriptor } from '../wire/address-descriptor.js';
 import { pongFor } from '../wire/ping-pong.js';
 import { decodeMessage, type WireMessage } from '../wire/wire-message.js';
+import type { ChannelMessage } from './channel-manager.js';
 import type { PeerState } from './peer-state.js';
 
 /** What the node needs to know to speak BOLT 1. */
@@ -24,7 +25,9 @@ export interface NodeConfig {
 /** Something the handler must do after a step. */
 export type PeerEffect =
   | { readonly kind: 'send'; readonly peer: Uint8Array; readonly message: WireMessage }
-  | { readonly kind: 'disconnect'; readonly peer: Uint8Array; readonly reason: string };
+  | { readonly kind: 'disconnect'; readonly peer: Uint8Array; readonly reason: string }
+  /** Hand `message` to the ChannelManager (`handleChannelMessage(peer, message)`), with the peer's `init` features. */
+  | { readonly kind: 'channel-message'; readonly peer: Uint8Array; readonly message: ChannelMessage };
 
 /**
  * The result of one step: `state` is the peer's new state, `null` when it
@@ -140,7 +143,9 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
     case 17: {
       const text = printableData(message.data) ?? `<${message.data.length} bytes, not printable>`;
       const label = message.type === 1 ? 'warning' : 'error';
-      return { state: { ...current, lastMessageFromPeer: `${label}: ${text}` }, effects: [] };
+      // BOLT 1: an error fails the channel it names (all of the peer's channels when the id is zero).
+      const effects: PeerEffect[] = message.type === 17 ? [{ kind: 'channel-message', peer, message }] : [];
+      return { state: { ...current, lastMessageFromPeer: `${label}: ${text}` }, effects };
     }
     case 32:
     case 33:
@@ -149,9 +154,7 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
     case 36:
     case 38:
     case 39:
-      // BOLT 2 channel messages decode now, but no channel layer handles them
-      // yet: keep the behaviour they had as unknown even types.
-      return disconnect(peer, `channel message type ${message.type} is not handled yet`);
+      return { state: undefined, effects: [{ kind: 'channel-message', peer, message }] };
   }
 }
 

@@ -4,3 +4,4 @@ export { relayOutbox, type OutboxSender } from './outbox.js';
 export { ensureNodeTable } from './table.js';
 export { StoreError, StoreErrorCode } from './errors.js';
 export { Attr, SortKey, nodePartition, INPUT_RETENTION_SEC } from './layout.js';
+export { InMemoryManagerStore, managerItemWrites, type StepCost } from './manager-items.js';

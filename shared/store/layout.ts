@@ -6,8 +6,9 @@
  * |-------------------------|--------------------------------------------------|
  * | `LEASE`                 | the node's lease: owner, expiry, fencing token   |
  * | `HEADER`                | the manager header (versioned bytes)             |
- * | `CHANNEL#<id hex>`      | one channel (issue 5)                            |
- * | `MONITOR#<id>#<seq>`    | a monitor snapshot or update (issue 5)           |
+ * | `CHANNEL#<peer>#<id>`   | one channel, or an inbound request (hex ids)     |
+ * | `MONITOR#<id>#<seq>`    | a monitor snapshot (seq 0) or update (seq 1..)   |
+ * | `EVENT#<event id>`      | an event not yet acknowledged by the user        |
  * | `PEER#<node id hex>`    | a connected peer and its init features           |
  * | `OUTBOX#<message id>`   | an outbound message waiting for the relay        |
  * | `INPUT#<input id>`      | an input already applied (replays are no-ops)    |
@@ -36,8 +37,14 @@ export function nodePartition(nodeKey: string): string {
 export const SortKey = {
   lease: 'LEASE',
   header: 'HEADER',
-  channel: (channelIdHex: string) => `CHANNEL#${channelIdHex}`,
+  /** A channel item; `key` is the manager's ChannelKey, `<peer hex>#<channel id hex>`. */
+  channel: (key: string) => `CHANNEL#${key}`,
+  /** Prefix of every channel item, or of one peer's. */
+  channelPrefix: (peerHex?: string) => (peerHex === undefined ? 'CHANNEL#' : `CHANNEL#${peerHex}#`),
+  event: (id: bigint) => `EVENT#${id.toString().padStart(20, '0')}`,
+  eventPrefix: 'EVENT#',
   monitor: (channelIdHex: string, sequence: bigint) => `MONITOR#${channelIdHex}#${sequence.toString().padStart(20, '0')}`,
+  monitorPrefix: (channelIdHex: string) => `MONITOR#${channelIdHex}#`,
   peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,
   outbox: (messageId: string) => `OUTBOX#${messageId}`,
   outboxPrefix: 'OUTBOX#',

@@ -98,8 +98,12 @@ describe('messages after init', () => {
   it('records warnings and errors', () => {
     const step = peerMessage(config, ready(), 'c1', encodeMessage({ type: 1, channelId: new Uint8Array(32), data: new TextEncoder().encode('careful') }));
     expect(step.state?.lastMessageFromPeer).toBe('warning: careful');
-    const err = peerMessage(config, ready(), 'c1', encodeMessage({ type: 17, channelId: new Uint8Array(32), data: new TextEncoder().encode('bad') }));
+    const error: WireMessage = { type: 17, channelId: new Uint8Array(32), data: new TextEncoder().encode('bad') };
+    const err = peerMessage(config, ready(), 'c1', encodeMessage(error));
     expect(err.state?.lastMessageFromPeer).toBe('error: bad');
+    // BOLT 1: the error also fails the channel(s) it names: the ChannelManager gets it.
+    expect(err.effects).toEqual([{ kind: 'channel-message', peer: PEER, message: error }]);
+    expect(step.effects).toEqual([]);
   });
 
   it('ignores an unknown odd message and disconnects on an unknown even one', () => {
@@ -107,10 +111,17 @@ describe('messages after init', () => {
     expect(peerMessage(config, ready(), 'c1', fromHex('ff0e0102')).effects[0]).toMatchObject({ kind: 'disconnect' });
   });
 
-  it('disconnects on a BOLT 2 channel message, as while it was an unknown even type (no channel layer yet)', () => {
+  it('routes BOLT 2 channel messages (types 32-39) to the ChannelManager, changing no peer state', () => {
+    const shutdown: WireMessage = { type: 38, channelId: new Uint8Array(32).fill(3), scriptpubkey: new Uint8Array(0) };
+    const step = peerMessage(config, ready(), 'c1', encodeMessage(shutdown));
+    expect(step).toEqual({ state: undefined, effects: [{ kind: 'channel-message', peer: PEER, message: shutdown }] });
+    const channelReady: WireMessage = { type: 36, channelId: new Uint8Array(32).fill(4), secondPerCommitmentPoint: fromHex('02' + '22'.repeat(32)) };
+    expect(peerMessage(config, ready(), 'c1', encodeMessage(channelReady)).effects).toEqual([{ kind: 'channel-message', peer: PEER, message: channelReady }]);
+  });
+
+  it('does not route a channel message that arrives before init', () => {
     const shutdown = encodeMessage({ type: 38, channelId: new Uint8Array(32), scriptpubkey: new Uint8Array(0) });
-    const step = peerMessage(config, ready(), 'c1', shutdown);
-    expect(step.effects).toEqual([expect.objectContaining({ kind: 'disconnect' })]);
+    expect(peerMessage(config, connected(), 'c1', shutdown).effects[0]).toMatchObject({ kind: 'disconnect' });
   });
 
   it('answers a malformed known message with a warning, then disconnects', () => {

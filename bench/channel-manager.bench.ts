@@ -1,0 +1,111 @@
+/**
+ * The ChannelManager's stored items (issue 5): the size of a channel item,
+ * a monitor snapshot and the manager header at open; and the cost of one
+ * message on one channel (funding_created: loads the header and one channel
+ * item, writes the re-keyed channel, the monitor, an event, the header) and
+ * of one block, for a node holding 1, 100 and 1,000 ready channels. Each run
+ * starts from the same stored items (an in-memory store standing in for
+ * DynamoDB, counting the items and bytes read and written per step).
+ */
+import { performance } from 'node:perf_hooks';
+import { ManagerNetwork, type ManagerNode } from '../test/support/manager-network.js';
+import { populate } from '../test/support/manager-population.js';
+import { fundingTransaction } from '../test/support/channel-harness.js';
+import { InMemoryManagerStore } from '../shared/store/manager-items.js';
+import { decodeMessage, type FundingCreatedMessage } from '../shared/wire/index.js';
+import { ms, printTable } from './measure.js';
+
+const RUNS = 41;
+
+function copyOf(store: InMemoryManagerStore): InMemoryManagerStore {
+  const copy = new InMemoryManagerStore();
+  for (const [k, v] of store.items) copy.items.set(k, v);
+  return copy;
+}
+
+function median(samples: number[]): number {
+  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
+interface Row {
+  readonly count: number;
+  readonly messageMs: number;
+  readonly messageRead: string;
+  readonly messageWritten: string;
+  readonly blockMs: number;
+  readonly blockRead: string;
+}
+
+function setup(count: number): { net: ManagerNetwork; alice: ManagerNode; bob: ManagerNode; created: FundingCreatedMessage } {
+  const net = new ManagerNetwork();
+  const alice = net.addNode('alice', { config: { minimumDepth: 3 } });
+  const bob = net.addNode('bob', { config: { minimumDepth: 3 } });
+  net.connect(alice, bob);
+  populate(net, alice, bob, count);
+  const made = net.step(alice, { kind: 'create-channel' }, (m) => m.createChannel(bob.nodeId, 500_000n, 0n, 2n));
+  if (!made.ok) throw new Error(made.error.message);
+  net.run();
+  const ready = alice.events.map((e) => e.event).filter((e) => e.kind === 'funding-generation-ready').at(-1);
+  if (ready?.kind !== 'funding-generation-ready') throw new Error('no FundingGenerationReady');
+  const tx = fundingTransaction(ready.outputScript, ready.channelValueSatoshis).toBuffer();
+  net.step(alice, { kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx));
+  const decoded = decodeMessage(net.queue.shift()!.bytes);
+  if (decoded.kind !== 'message' || decoded.message.type !== 34) throw new Error('no funding_created');
+  return { net, alice, bob, created: decoded.message };
+}
+
+const rows: Row[] = [];
+let sizes: string[][] = [];
+for (const count of [1, 100, 1000]) {
+  const { net, alice, bob, created } = setup(count);
+  const base = bob.store;
+  const message: { ms: number[]; read: number; bytesRead: number; written: number; bytesWritten: number } = { ms: [], read: 0, bytesRead: 0, written: 0, bytesWritten: 0 };
+  const block: { ms: number[]; read: number; bytesRead: number } = { ms: [], read: 0, bytesRead: 0 };
+  for (let run = 0; run < RUNS + 5; run++) {
+    bob.store = copyOf(base);
+    const start = performance.now();
+    net.step(bob, { kind: 'peer-message', peer: alice.nodeId, message: created }, (m) => m.handleChannelMessage(alice.nodeId, created), `m${run}`);
+    const elapsed = performance.now() - start;
+    if (run >= 5) message.ms.push(elapsed);
+    Object.assign(message, { read: bob.store.last.itemsRead, bytesRead: bob.store.last.bytesRead, written: bob.store.last.itemsWritten, bytesWritten: bob.store.last.bytesWritten });
+    net.queue.length = 0;
+    // One block on the same state: loads the header and the channels waiting for confirmations only.
+    const tip = net.blocks[net.height]!;
+    const start2 = performance.now();
+    net.step(bob, { kind: 'chain' }, (m) => m.bestBlockUpdated(tip.header, net.height), `b${run}`);
+    const elapsed2 = performance.now() - start2;
+    if (run >= 5) block.ms.push(elapsed2);
+    Object.assign(block, { read: bob.store.last.itemsRead, bytesRead: bob.store.last.bytesRead });
+  }
+  rows.push({
+    count,
+    messageMs: median(message.ms),
+    messageRead: `${message.read} items, ${message.bytesRead} B`,
+    messageWritten: `${message.written} items, ${message.bytesWritten} B`,
+    blockMs: median(block.ms),
+    blockRead: `${block.read} items, ${block.bytesRead} B`,
+  });
+  if (count === 1) {
+    const size = (prefix: string) => [...bob.store.items].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v.length);
+    sizes = [
+      ['item', 'bytes'],
+      ['channel (ready)', String(size('CHANNEL#')[0])],
+      ['channel (awaiting confirmation)', String(size('CHANNEL#')[1] ?? '')],
+      ['monitor snapshot at open', String(size('MONITOR#')[0])],
+      ['manager header (one channel confirming)', String(size('HEADER')[0])],
+      ['manager header (nothing confirming)', String(base.items.get('HEADER')!.length)],
+      ['event (ChannelPending)', String(Math.max(...size('EVENT#')))],
+    ];
+  }
+}
+printTable('ChannelManager items (bytes)', sizes);
+printTable(
+  `One input for a node with N ready channels stored (median of ${RUNS}; load + apply + commit, in-memory store)`,
+  [
+    ['N channels', 'funding_created ms', 'read', 'written', 'one block ms', 'block read'],
+    ...rows.map((r) => [String(r.count), ms(r.messageMs), r.messageRead, r.messageWritten, ms(r.blockMs), r.blockRead]),
+  ],
+);
+const first = rows[0]!;
+const last = rows.at(-1)!;
+console.log(`\nfunding_created at 1,000 vs 1 channel: time x${(last.messageMs / first.messageMs).toFixed(2)}; bytes read ${last.messageRead} vs ${first.messageRead}`);

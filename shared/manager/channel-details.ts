@@ -1,0 +1,71 @@
+/**
+ * LDK's `ChannelDetails`: what `listChannels` tells a user about one channel.
+ */
+import { ChannelState, shortChannelIdOfChannel, type Channel, type NegotiatedChannelType } from '../channel/index.js';
+import type { Outpoint } from '../ports/index.js';
+
+export interface ChannelDetails {
+  /** The channel's id: the real one once funded, else the temporary one. */
+  readonly channelId: Uint8Array;
+  readonly temporaryChannelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly state: ChannelState;
+  readonly fundingOutpoint: Outpoint | null;
+  readonly channelType: NegotiatedChannelType;
+  readonly shortChannelId: bigint | null;
+  /** Our alias for the channel (sent in `channel_ready`). */
+  readonly inboundScidAlias: bigint;
+  readonly channelValueSatoshis: bigint;
+  readonly userChannelId: bigint;
+  /** Our balance on the commitments, before fees and reserves. */
+  readonly balanceMsat: bigint;
+  /** What we could send: our balance less the reserve the counterparty requires of us. */
+  readonly outboundCapacityMsat: bigint;
+  /** What we could receive: their balance less the reserve we require of them. */
+  readonly inboundCapacityMsat: bigint;
+  /** The reserve we must keep (the counterparty's `channel_reserve_satoshis`), once known. */
+  readonly unspendablePunishmentReserveSatoshis: bigint | null;
+  readonly confirmationsRequired: number;
+  readonly confirmations: number;
+  readonly isOutbound: boolean;
+  readonly isChannelReady: boolean;
+  /** Ready and the peer is connected. */
+  readonly isUsable: boolean;
+  readonly isPublic: boolean;
+}
+
+function nonNegative(v: bigint): bigint {
+  return v > 0n ? v : 0n;
+}
+
+/** The details of `channel` at best height `bestHeight`, `connected` telling whether its peer is. */
+export function channelDetailsOf(channel: Channel, bestHeight: number, connected: boolean): ChannelDetails {
+  const valueMsat = channel.fundingSatoshis * 1000n;
+  const funderMsat = valueMsat - channel.pushMsat;
+  const balanceMsat = channel.isOutbound ? funderMsat : channel.pushMsat;
+  const theirReserve = channel.counterparty?.channelReserveSatoshis;
+  const ready = channel.state === ChannelState.Ready;
+  const conf = channel.confirmation;
+  return {
+    channelId: channel.funding?.channelId ?? channel.temporaryChannelId,
+    temporaryChannelId: channel.temporaryChannelId,
+    counterpartyNodeId: channel.counterpartyNodeId,
+    state: channel.state,
+    fundingOutpoint: channel.funding?.outpoint ?? null,
+    channelType: channel.channelType,
+    shortChannelId: shortChannelIdOfChannel(channel),
+    inboundScidAlias: channel.holderAlias,
+    channelValueSatoshis: channel.fundingSatoshis,
+    userChannelId: channel.userChannelId,
+    balanceMsat,
+    outboundCapacityMsat: nonNegative(balanceMsat - (theirReserve ?? 0n) * 1000n),
+    inboundCapacityMsat: nonNegative(valueMsat - balanceMsat - channel.holder.channelReserveSatoshis * 1000n),
+    unspendablePunishmentReserveSatoshis: theirReserve ?? null,
+    confirmationsRequired: channel.minimumDepth,
+    confirmations: conf ? Math.max(0, Math.max(bestHeight, channel.bestHeight) - conf.height + 1) : 0,
+    isOutbound: channel.isOutbound,
+    isChannelReady: ready,
+    isUsable: ready && connected,
+    isPublic: channel.announceChannel,
+  };
+}

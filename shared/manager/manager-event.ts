@@ -1,0 +1,159 @@
+/**
+ * The manager's events (LDK's `Event`): the channel machine's
+ * `FundingGenerationReady`, `ChannelPending`, `ChannelReady`,
+ * `ChannelClosed`, plus `OpenChannelRequest` (manual acceptance). Each gets
+ * an id from the header's counter; the handler stores each as its own item
+ * (`EVENT#<id>`) in the same commit as the step that emitted it, so an
+ * event exists exactly when its step happened, and a consumer dedups
+ * deliveries by id.
+ */
+import { DecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { ChannelFailureReason, type ChannelEvent, type NegotiatedChannelType } from '../channel/index.js';
+
+/** LDK's `Event::OpenChannelRequest`: an inbound channel waiting for `acceptInboundChannel` or `rejectInboundChannel`. */
+export interface OpenChannelRequest {
+  readonly kind: 'open-channel-request';
+  readonly temporaryChannelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly fundingSatoshis: bigint;
+  readonly pushMsat: bigint;
+  readonly channelType: NegotiatedChannelType;
+}
+
+export type ManagerEvent = ChannelEvent | OpenChannelRequest;
+
+/** An event with its id (ids grow by one per event, per node). */
+export interface EventRecord {
+  readonly id: bigint;
+  readonly event: ManagerEvent;
+}
+
+const KINDS = ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request'] as const;
+const REASONS: readonly string[] = Object.values(ChannelFailureReason);
+
+const utf8: Codec<string> = {
+  read: (r) => new TextDecoder().decode(restBytes.read(r)),
+  write: (w, v) => restBytes.write(w, new TextEncoder().encode(v)),
+};
+
+/**
+ * Version 1: 0 id, 2 kind, 4 counterparty node id, 6 temporary channel id,
+ * 8 channel id, 10 value (sat), 12 push msat, 14 user channel id, 16 output
+ * script, 18 funding outpoint, 20 short channel id, 22 channel type flags,
+ * 24 closure reason, 25 closure message.
+ */
+const eventRecord = versionedRecord('event', 1, {
+  id: tlvRecord(0, u64),
+  kind: tlvRecord(2, u8),
+  counterpartyNodeId: tlvRecord(4, point),
+  temporaryChannelId: tlvRecord(6, fixedBytes(32)),
+  channelId: tlvRecord(8, fixedBytes(32)),
+  valueSatoshis: tlvRecord(10, u64),
+  pushMsat: tlvRecord(12, u64),
+  userChannelId: tlvRecord(14, u64),
+  outputScript: tlvRecord(16, restBytes),
+  fundingOutpoint: tlvRecord(18, struct([['txid', fixedBytes(32)], ['index', u16]] as const)),
+  shortChannelId: tlvRecord(20, u64),
+  channelType: tlvRecord(22, u8),
+  reason: tlvRecord(24, utf8),
+  message: tlvRecord(25, utf8),
+});
+
+/** The event item's persisted bytes. */
+export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
+  const common = { id, kind: KINDS.indexOf(e.kind), counterpartyNodeId: e.counterpartyNodeId };
+  switch (e.kind) {
+    case 'funding-generation-ready':
+      return eventRecord.encode({ ...common, temporaryChannelId: e.temporaryChannelId, valueSatoshis: e.channelValueSatoshis, outputScript: e.outputScript, userChannelId: e.userChannelId });
+    case 'channel-pending':
+      return eventRecord.encode({ ...common, channelId: e.channelId, temporaryChannelId: e.formerTemporaryChannelId, fundingOutpoint: e.fundingOutpoint, userChannelId: e.userChannelId });
+    case 'channel-ready':
+      return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, shortChannelId: e.shortChannelId });
+    case 'channel-closed':
+      return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, reason: e.reason, message: e.message });
+    case 'open-channel-request':
+      return eventRecord.encode({
+        ...common,
+        temporaryChannelId: e.temporaryChannelId,
+        valueSatoshis: e.fundingSatoshis,
+        pushMsat: e.pushMsat,
+        channelType: (e.channelType.anchors ? 1 : 0) | (e.channelType.scidAlias ? 2 : 0),
+      });
+  }
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new DecodeError('invalid-value', `event: missing ${what}`);
+  return value;
+}
+
+/** Reads an event item written by {@link encodeEventRecord}; never throws. */
+export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> {
+  const result = eventRecord.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value;
+  try {
+    const id = need(v.id, 'id');
+    const kind = KINDS[need(v.kind, 'kind')];
+    const counterpartyNodeId = need(v.counterpartyNodeId, 'counterparty');
+    let event: ManagerEvent;
+    switch (kind) {
+      case 'funding-generation-ready':
+        event = {
+          kind,
+          counterpartyNodeId,
+          temporaryChannelId: need(v.temporaryChannelId, 'temporary id'),
+          channelValueSatoshis: need(v.valueSatoshis, 'value'),
+          outputScript: need(v.outputScript, 'script'),
+          userChannelId: need(v.userChannelId, 'user id'),
+        };
+        break;
+      case 'channel-pending': {
+        const o = need(v.fundingOutpoint, 'outpoint');
+        event = {
+          kind,
+          counterpartyNodeId,
+          channelId: need(v.channelId, 'channel id'),
+          formerTemporaryChannelId: need(v.temporaryChannelId, 'temporary id'),
+          fundingOutpoint: { txid: o.txid, index: o.index },
+          userChannelId: need(v.userChannelId, 'user id'),
+        };
+        break;
+      }
+      case 'channel-ready':
+        event = { kind, counterpartyNodeId, channelId: need(v.channelId, 'channel id'), userChannelId: need(v.userChannelId, 'user id'), shortChannelId: need(v.shortChannelId, 'scid') };
+        break;
+      case 'channel-closed': {
+        const reason = need(v.reason, 'reason');
+        if (!REASONS.includes(reason)) throw new DecodeError('invalid-value', `event: unknown reason ${reason}`);
+        event = {
+          kind,
+          counterpartyNodeId,
+          channelId: need(v.channelId, 'channel id'),
+          userChannelId: need(v.userChannelId, 'user id'),
+          reason: reason as ChannelFailureReason,
+          message: v.message ?? '',
+        };
+        break;
+      }
+      case 'open-channel-request': {
+        const flags = need(v.channelType, 'channel type');
+        event = {
+          kind,
+          counterpartyNodeId,
+          temporaryChannelId: need(v.temporaryChannelId, 'temporary id'),
+          fundingSatoshis: need(v.valueSatoshis, 'value'),
+          pushMsat: need(v.pushMsat, 'push'),
+          channelType: { anchors: (flags & 1) !== 0, scidAlias: (flags & 2) !== 0 },
+        };
+        break;
+      }
+      default:
+        throw new DecodeError('invalid-value', 'event: unknown kind');
+    }
+    return { ok: true, value: { id, event } };
+  } catch (error) {
+    if (error instanceof DecodeError) return { ok: false, error };
+    throw error;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The manager header: the one item every invocation loads (besides the
+ * channels its input touches). A versioned record holding the chain, the
+ * configuration, the best block, the next event id, and two small indexes
+ * that tell which channel items an input needs (docs/manager.md).
+ */
+import {
+  DecodeError,
+  fixedBytes,
+  point,
+  repeated,
+  struct,
+  tlvRecord,
+  u16,
+  u32,
+  u64,
+  u8,
+  versionedRecord,
+  type Codec,
+  type DecodeResult,
+} from '../codec/index.js';
+import type { ChannelHandshakeConfig, ChannelHandshakeLimits } from '../channel/index.js';
+import { InboundChannelPolicy, type ManagerConfig } from './manager-config.js';
+
+/** The last block the manager was told of (LDK's `BestBlock`). */
+export interface BestBlock {
+  readonly height: number;
+  /** Internal byte order. */
+  readonly hash: Uint8Array;
+}
+
+/**
+ * A channel not funded yet (or an inbound request waiting for the user):
+ * the temporary id a peer message or `fundingTransactionGenerated` names,
+ * and the id its item is stored under now (the real id once the funding
+ * outpoint is known).
+ */
+export interface UnfundedEntry {
+  readonly counterpartyNodeId: Uint8Array;
+  readonly temporaryChannelId: Uint8Array;
+  readonly channelId: Uint8Array;
+  readonly isOutbound: boolean;
+}
+
+/** A funded channel whose funding transaction is not final yet: blocks and confirmations load it. */
+export interface ConfirmingEntry {
+  readonly counterpartyNodeId: Uint8Array;
+  readonly channelId: Uint8Array;
+  /** Internal order. */
+  readonly fundingTxid: Uint8Array;
+  /** Where it confirmed, when it did. */
+  readonly confirmation?: { readonly height: number; readonly blockHash: Uint8Array };
+}
+
+/** The header's content. */
+export interface ManagerHeader {
+  readonly chainHash: Uint8Array;
+  readonly config: ManagerConfig;
+  readonly bestBlock: BestBlock;
+  /** The id the next event gets (ids only grow: a consumer dedups by id). */
+  readonly nextEventId: bigint;
+  readonly unfunded: readonly UnfundedEntry[];
+  readonly confirming: readonly ConfirmingEntry[];
+}
+
+const bool: Codec<boolean> = {
+  read: (r) => {
+    const v = r.u8();
+    if (v > 1) throw new DecodeError('invalid-value', 'boolean must be 0 or 1');
+    return v === 1;
+  },
+  write: (w, v) => void w.u8(v ? 1 : 0),
+};
+
+const handshakeCodec: Codec<ChannelHandshakeConfig> = struct([
+  ['minimumDepth', u32],
+  ['ourToSelfDelay', u16],
+  ['ourMaxAcceptedHtlcs', u16],
+  ['ourHtlcMinimumMsat', u64],
+  ['ourDustLimitSatoshis', u64],
+  ['maxInboundHtlcValueInFlightPercent', u8],
+  ['theirChannelReserveProportionalMillionths', u32],
+  ['minTheirChannelReserveSatoshis', u64],
+  ['announceChannel', bool],
+  ['negotiateAnchorsZeroFeeHtlcTx', bool],
+] as const);
+
+const limitsCodec: Codec<ChannelHandshakeLimits> = struct([
+  ['minFundingSatoshis', u64],
+  ['theirToSelfDelayMax', u16],
+  ['maxMinimumDepth', u32],
+  ['maxChannelReserveSatoshis', u64],
+  ['maxHtlcMinimumMsat', u64],
+  ['minMaxHtlcValueInFlightMsat', u64],
+  ['minMaxAcceptedHtlcs', u16],
+  ['maxDustLimitSatoshis', u64],
+  ['forceAnnouncedChannelPreference', bool],
+  ['maxFeerateMultiplier', u32],
+] as const);
+
+const unfundedCodec: Codec<UnfundedEntry> = struct([
+  ['counterpartyNodeId', point],
+  ['temporaryChannelId', fixedBytes(32)],
+  ['channelId', fixedBytes(32)],
+  ['isOutbound', bool],
+] as const);
+
+/** Height 0 with a zero hash stands for "not confirmed" (no block at height 0 holds a funding tx). */
+const confirmingCodec: Codec<ConfirmingEntry> = {
+  read: (r) => {
+    const v = struct([
+      ['counterpartyNodeId', point],
+      ['channelId', fixedBytes(32)],
+      ['fundingTxid', fixedBytes(32)],
+      ['height', u32],
+      ['blockHash', fixedBytes(32)],
+    ] as const).read(r);
+    return {
+      counterpartyNodeId: v.counterpartyNodeId,
+      channelId: v.channelId,
+      fundingTxid: v.fundingTxid,
+      ...(v.height > 0 ? { confirmation: { height: v.height, blockHash: v.blockHash } } : {}),
+    };
+  },
+  write: (w, v) => {
+    w.bytes(v.counterpartyNodeId).bytes(v.channelId).bytes(v.fundingTxid);
+    w.u32(v.confirmation?.height ?? 0).bytes(v.confirmation?.blockHash ?? new Uint8Array(32));
+  },
+};
+
+const POLICIES: readonly InboundChannelPolicy[] = [InboundChannelPolicy.AcceptAll, InboundChannelPolicy.Manual];
+
+/**
+ * Version 1: 0 chain hash, 2 handshake config, 4 handshake limits, 6
+ * inbound policy, 8 best block, 10 next event id, 12 unfunded channels,
+ * 14 confirming channels.
+ */
+const headerRecord = versionedRecord('manager-header', 1, {
+  chainHash: tlvRecord(0, fixedBytes(32)),
+  handshake: tlvRecord(2, handshakeCodec),
+  limits: tlvRecord(4, limitsCodec),
+  policy: tlvRecord(6, u8),
+  bestBlock: tlvRecord(8, struct([['height', u32], ['hash', fixedBytes(32)]] as const)),
+  nextEventId: tlvRecord(10, u64),
+  unfunded: tlvRecord(12, repeated(unfundedCodec)),
+  confirming: tlvRecord(14, repeated(confirmingCodec)),
+});
+
+/** The header's persisted bytes. */
+export function encodeManagerHeader(h: ManagerHeader): Uint8Array {
+  return headerRecord.encode({
+    chainHash: h.chainHash,
+    handshake: h.config.channel.handshake,
+    limits: h.config.channel.limits,
+    policy: POLICIES.indexOf(h.config.acceptInboundChannels),
+    bestBlock: h.bestBlock,
+    nextEventId: h.nextEventId,
+    unfunded: h.unfunded,
+    confirming: h.confirming,
+  });
+}
+
+/** Reads a header written by {@link encodeManagerHeader}; never throws. */
+export function decodeManagerHeader(bytes: Uint8Array): DecodeResult<ManagerHeader> {
+  const result = headerRecord.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value;
+  if (v.chainHash === undefined || v.handshake === undefined || v.limits === undefined || v.policy === undefined || v.bestBlock === undefined || v.nextEventId === undefined) {
+    return { ok: false, error: new DecodeError('invalid-value', 'manager-header: a required record is missing') };
+  }
+  const policy = POLICIES[v.policy];
+  if (policy === undefined) return { ok: false, error: new DecodeError('invalid-value', `manager-header: unknown inbound policy ${v.policy}`) };
+  return {
+    ok: true,
+    value: {
+      chainHash: v.chainHash,
+      config: { channel: { handshake: v.handshake, limits: v.limits }, acceptInboundChannels: policy },
+      bestBlock: v.bestBlock,
+      nextEventId: v.nextEventId,
+      unfunded: v.unfunded ?? [],
+      confirming: v.confirming ?? [],
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The ChannelMonitor (LDK's `ChannelMonitor`, BOLT 5 "On-chain Transaction
+ * Handling"): what a node must keep to enforce a channel on chain, separate
+ * from the off-chain channel record. So far the establishment part: the
+ * funding output, the keys id, both sides' parameters, commitment number 0
+ * with the counterparty's signature (our broadcastable commitment) and the
+ * counterparty's commitment txid, and the id of the last update applied.
+ * Watching the chain and sweeping come with the on-chain issue.
+ */
+import type { ChannelParameters, CounterpartyParameters, InitialMonitor, NegotiatedChannelType } from '../channel/index.js';
+import type { Outpoint } from '../ports/index.js';
+
+/** One channel's monitor: the snapshot `MONITOR#<channel id>#0` plus the updates applied since. */
+export interface ChannelMonitor {
+  readonly channelId: Uint8Array;
+  readonly fundingOutpoint: Outpoint;
+  readonly fundingScriptPubKey: Uint8Array;
+  readonly channelValueSatoshis: bigint;
+  readonly channelKeysId: Uint8Array;
+  readonly channelType: NegotiatedChannelType;
+  readonly isOutbound: boolean;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly holder: ChannelParameters;
+  readonly counterparty: CounterpartyParameters;
+  readonly obscuringFactor: bigint;
+  /** Number of our latest commitment (0 until payments exist). */
+  readonly holderCommitmentNumber: bigint;
+  /** The counterparty's signature on that commitment. */
+  readonly counterpartySignature: Uint8Array;
+  /** That commitment with both signatures: what a force close broadcasts. */
+  readonly holderCommitmentTx: Uint8Array;
+  /** Txid (internal order) of the counterparty's latest commitment, which we signed. */
+  readonly counterpartyCommitmentTxid: Uint8Array;
+  /** The id of the last update applied: 0 for the snapshot made at `watchChannel`. */
+  readonly latestUpdateId: bigint;
+  /** Set once a `channel-force-closed` update is applied: the channel takes no more off-chain updates. */
+  readonly forceClosed?: { readonly shouldBroadcast: boolean };
+}
+
+/** One change to a monitor (LDK's `ChannelMonitorUpdateStep`); more kinds come with payments. */
+export type MonitorUpdateStep =
+  /** The manager failed the channel: stop accepting updates; broadcast our commitment when `shouldBroadcast`. */
+  { readonly kind: 'channel-force-closed'; readonly shouldBroadcast: boolean };
+
+/** LDK's `ChannelMonitorUpdate`: numbered from 1 per channel, applied in order. */
+export interface ChannelMonitorUpdate {
+  readonly channelId: Uint8Array;
+  readonly updateId: bigint;
+  readonly steps: readonly MonitorUpdateStep[];
+}
+
+/** The monitor `watchChannel` is given when the first commitments are signed (update id 0). */
+export function channelMonitorFrom(initial: InitialMonitor): ChannelMonitor {
+  return {
+    channelId: initial.channelId,
+    fundingOutpoint: initial.fundingOutpoint,
+    fundingScriptPubKey: initial.fundingScriptPubKey,
+    channelValueSatoshis: initial.channelValueSatoshis,
+    channelKeysId: initial.channelKeysId,
+    channelType: initial.channelType,
+    isOutbound: initial.isOutbound,
+    counterpartyNodeId: initial.counterpartyNodeId,
+    holder: initial.holder,
+    counterparty: initial.counterparty,
+    obscuringFactor: initial.obscuringFactor,
+    holderCommitmentNumber: initial.commitmentNumber,
+    counterpartySignature: initial.counterpartySignature,
+    holderCommitmentTx: initial.holderCommitmentTx,
+    counterpartyCommitmentTxid: initial.counterpartyCommitmentTxid,
+    latestUpdateId: 0n,
+  };
+}
+
+/** Why an update cannot be applied. */
+export type MonitorUpdateError = 'out-of-order' | 'wrong-channel';
+
+/**
+ * Applies `update` (its id must be the next one): the new monitor, and the
+ * transactions to broadcast now (our commitment on a force close that asks
+ * for it).
+ */
+export function applyMonitorUpdate(
+  monitor: ChannelMonitor,
+  update: ChannelMonitorUpdate,
+): { readonly ok: true; readonly monitor: ChannelMonitor; readonly broadcasts: readonly Uint8Array[] } | { readonly ok: false; readonly error: MonitorUpdateError } {
+  if (update.updateId !== monitor.latestUpdateId + 1n) return { ok: false, error: 'out-of-order' };
+  if (!update.channelId.every((b, i) => b === monitor.channelId[i])) return { ok: false, error: 'wrong-channel' };
+  let next: ChannelMonitor = { ...monitor, latestUpdateId: update.updateId };
+  const broadcasts: Uint8Array[] = [];
+  for (const step of update.steps) {
+    if (step.kind === 'channel-force-closed') {
+      next = { ...next, forceClosed: { shouldBroadcast: step.shouldBroadcast } };
+      if (step.shouldBroadcast) broadcasts.push(next.holderCommitmentTx);
+    }
+  }
+  return { ok: true, monitor: next, broadcasts };
+}

@@ -1,0 +1,15 @@
+/**
+ * shared/monitor (layer 5): the ChannelMonitor record and its updates (BOLT
+ * 5 state), the `chain::Watch` port the manager hands them to, and their
+ * versioned serialization. On-chain enforcement comes in a later issue.
+ */
+export {
+  applyMonitorUpdate,
+  channelMonitorFrom,
+  type ChannelMonitor,
+  type ChannelMonitorUpdate,
+  type MonitorUpdateError,
+  type MonitorUpdateStep,
+} from './channel-monitor.js';
+export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
+export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';

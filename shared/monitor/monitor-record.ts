@@ -1,0 +1,191 @@
+/**
+ * The persisted form of a ChannelMonitor and of a monitor update: versioned
+ * records (a version byte, then a TLV stream), one store item each
+ * (`MONITOR#<channel id>#<update id>`: 0 is the snapshot, 1.. the updates).
+ */
+import {
+  DecodeError,
+  fixedBytes,
+  point,
+  restBytes,
+  struct,
+  tlvRecord,
+  u16,
+  u64,
+  u8,
+  versionedRecord,
+  type DecodeResult,
+} from '../codec/index.js';
+import type { ChannelMonitor, ChannelMonitorUpdate, MonitorUpdateStep } from './channel-monitor.js';
+
+const FLAG_OUTBOUND = 1;
+const FLAG_ANCHORS = 2;
+const FLAG_SCID_ALIAS = 4;
+const FLAG_FORCE_CLOSED = 8;
+const FLAG_SHOULD_BROADCAST = 16;
+
+const parameterFields = [
+  ['dustLimitSatoshis', u64],
+  ['maxHtlcValueInFlightMsat', u64],
+  ['channelReserveSatoshis', u64],
+  ['htlcMinimumMsat', u64],
+  ['toSelfDelay', u16],
+  ['maxAcceptedHtlcs', u16],
+] as const;
+
+const counterpartyCodec = struct([
+  ...parameterFields,
+  ['fundingPubkey', point],
+  ['revocationBasepoint', point],
+  ['paymentBasepoint', point],
+  ['delayedPaymentBasepoint', point],
+  ['htlcBasepoint', point],
+  ['firstPerCommitmentPoint', point],
+] as const);
+
+/**
+ * Version 1: 0 channel id, 2 funding outpoint, 4 funding scriptPubKey,
+ * 6 value, 8 keys id, 10 flags, 12 counterparty node id, 14 our parameters,
+ * 16 theirs with keys, 17 their upfront shutdown script, 18 obscuring
+ * factor, 20 holder commitment number, 22 their signature, 24 our
+ * commitment tx, 26 their commitment txid, 28 latest update id.
+ */
+const monitorRecord = versionedRecord('monitor', 1, {
+  channelId: tlvRecord(0, fixedBytes(32)),
+  fundingOutpoint: tlvRecord(2, struct([['txid', fixedBytes(32)], ['index', u16]] as const)),
+  fundingScriptPubKey: tlvRecord(4, restBytes),
+  channelValueSatoshis: tlvRecord(6, u64),
+  channelKeysId: tlvRecord(8, fixedBytes(32)),
+  flags: tlvRecord(10, u8),
+  counterpartyNodeId: tlvRecord(12, point),
+  holder: tlvRecord(14, struct(parameterFields)),
+  counterparty: tlvRecord(16, counterpartyCodec),
+  upfrontShutdownScript: tlvRecord(17, restBytes),
+  obscuringFactor: tlvRecord(18, u64),
+  holderCommitmentNumber: tlvRecord(20, u64),
+  counterpartySignature: tlvRecord(22, fixedBytes(64)),
+  holderCommitmentTx: tlvRecord(24, restBytes),
+  counterpartyCommitmentTxid: tlvRecord(26, fixedBytes(32)),
+  latestUpdateId: tlvRecord(28, u64),
+});
+
+/** The monitor's persisted bytes. */
+export function encodeMonitor(m: ChannelMonitor): Uint8Array {
+  const flags =
+    (m.isOutbound ? FLAG_OUTBOUND : 0) |
+    (m.channelType.anchors ? FLAG_ANCHORS : 0) |
+    (m.channelType.scidAlias ? FLAG_SCID_ALIAS : 0) |
+    (m.forceClosed ? FLAG_FORCE_CLOSED : 0) |
+    (m.forceClosed?.shouldBroadcast ? FLAG_SHOULD_BROADCAST : 0);
+  const cp = m.counterparty;
+  return monitorRecord.encode({
+    channelId: m.channelId,
+    fundingOutpoint: m.fundingOutpoint,
+    fundingScriptPubKey: m.fundingScriptPubKey,
+    channelValueSatoshis: m.channelValueSatoshis,
+    channelKeysId: m.channelKeysId,
+    flags,
+    counterpartyNodeId: m.counterpartyNodeId,
+    holder: m.holder,
+    counterparty: { ...cp, ...cp.pubkeys },
+    ...(cp.upfrontShutdownScript ? { upfrontShutdownScript: cp.upfrontShutdownScript } : {}),
+    obscuringFactor: m.obscuringFactor,
+    holderCommitmentNumber: m.holderCommitmentNumber,
+    counterpartySignature: m.counterpartySignature,
+    holderCommitmentTx: m.holderCommitmentTx,
+    counterpartyCommitmentTxid: m.counterpartyCommitmentTxid,
+    latestUpdateId: m.latestUpdateId,
+  });
+}
+
+function missing(what: string): { ok: false; error: DecodeError } {
+  return { ok: false, error: new DecodeError('invalid-value', `${what}: a required record is missing`) };
+}
+
+/** Reads a monitor written by {@link encodeMonitor}; never throws. */
+export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
+  const result = monitorRecord.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value;
+  if (
+    v.channelId === undefined || v.fundingOutpoint === undefined || v.fundingScriptPubKey === undefined || v.channelValueSatoshis === undefined ||
+    v.channelKeysId === undefined || v.flags === undefined || v.counterpartyNodeId === undefined || v.holder === undefined ||
+    v.counterparty === undefined || v.obscuringFactor === undefined || v.holderCommitmentNumber === undefined ||
+    v.counterpartySignature === undefined || v.holderCommitmentTx === undefined || v.counterpartyCommitmentTxid === undefined ||
+    v.latestUpdateId === undefined
+  ) {
+    return missing('monitor');
+  }
+  const x = v.counterparty;
+  return {
+    ok: true,
+    value: {
+      channelId: v.channelId,
+      fundingOutpoint: { txid: v.fundingOutpoint.txid, index: v.fundingOutpoint.index },
+      fundingScriptPubKey: v.fundingScriptPubKey,
+      channelValueSatoshis: v.channelValueSatoshis,
+      channelKeysId: v.channelKeysId,
+      channelType: { anchors: (v.flags & FLAG_ANCHORS) !== 0, scidAlias: (v.flags & FLAG_SCID_ALIAS) !== 0 },
+      isOutbound: (v.flags & FLAG_OUTBOUND) !== 0,
+      counterpartyNodeId: v.counterpartyNodeId,
+      holder: v.holder,
+      counterparty: {
+        dustLimitSatoshis: x.dustLimitSatoshis,
+        maxHtlcValueInFlightMsat: x.maxHtlcValueInFlightMsat,
+        channelReserveSatoshis: x.channelReserveSatoshis,
+        htlcMinimumMsat: x.htlcMinimumMsat,
+        toSelfDelay: x.toSelfDelay,
+        maxAcceptedHtlcs: x.maxAcceptedHtlcs,
+        pubkeys: {
+          fundingPubkey: x.fundingPubkey,
+          revocationBasepoint: x.revocationBasepoint,
+          paymentBasepoint: x.paymentBasepoint,
+          delayedPaymentBasepoint: x.delayedPaymentBasepoint,
+          htlcBasepoint: x.htlcBasepoint,
+        },
+        firstPerCommitmentPoint: x.firstPerCommitmentPoint,
+        ...(v.upfrontShutdownScript !== undefined ? { upfrontShutdownScript: v.upfrontShutdownScript } : {}),
+      },
+      obscuringFactor: v.obscuringFactor,
+      holderCommitmentNumber: v.holderCommitmentNumber,
+      counterpartySignature: v.counterpartySignature,
+      holderCommitmentTx: v.holderCommitmentTx,
+      counterpartyCommitmentTxid: v.counterpartyCommitmentTxid,
+      latestUpdateId: v.latestUpdateId,
+      ...((v.flags & FLAG_FORCE_CLOSED) !== 0 ? { forceClosed: { shouldBroadcast: (v.flags & FLAG_SHOULD_BROADCAST) !== 0 } } : {}),
+    },
+  };
+}
+
+const STEP_FORCE_CLOSED = 0;
+
+/** Version 1: 0 channel id, 2 update id, 4 steps (each: kind u8, then its fields). */
+const updateRecord = versionedRecord('monitor-update', 1, {
+  channelId: tlvRecord(0, fixedBytes(32)),
+  updateId: tlvRecord(2, u64),
+  steps: tlvRecord(4, restBytes),
+});
+
+/** A monitor update's persisted bytes. */
+export function encodeMonitorUpdate(update: ChannelMonitorUpdate): Uint8Array {
+  const steps = update.steps.flatMap((s) => [STEP_FORCE_CLOSED, s.shouldBroadcast ? 1 : 0]);
+  return updateRecord.encode({ channelId: update.channelId, updateId: update.updateId, steps: Uint8Array.from(steps) });
+}
+
+/** Reads an update written by {@link encodeMonitorUpdate}; never throws. */
+export function decodeMonitorUpdate(bytes: Uint8Array): DecodeResult<ChannelMonitorUpdate> {
+  const result = updateRecord.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value;
+  if (v.channelId === undefined || v.updateId === undefined || v.steps === undefined) return missing('monitor-update');
+  const steps: MonitorUpdateStep[] = [];
+  for (let i = 0; i < v.steps.length; i += 2) {
+    const kind = v.steps[i];
+    const flag = v.steps[i + 1];
+    if (kind !== STEP_FORCE_CLOSED || flag === undefined || flag > 1) {
+      return { ok: false, error: new DecodeError('invalid-value', `monitor-update: unknown step ${kind}`) };
+    }
+    steps.push({ kind: 'channel-force-closed', shouldBroadcast: flag === 1 });
+  }
+  return { ok: true, value: { channelId: v.channelId, updateId: v.updateId, steps } };
+}

@@ -1,0 +1,119 @@
+/**
+ * The ChannelManager's items in the node's partition (layout.ts), and an
+ * in-memory store with the same items and the same load-then-commit steps
+ * as a handler over DynamoDB, for functional tests and benches. It counts
+ * the items and bytes each step reads and writes.
+ */
+import { toHex } from '../crypto/index.js';
+import {
+  ChannelManager,
+  encodeEventRecord,
+  type ChannelKey,
+  type LoadPlan,
+  type ManagerChanges,
+  type ManagerInput,
+  type ManagerPorts,
+} from '../manager/index.js';
+import { SortKey } from './layout.js';
+
+/** The item writes of a commit: the header, channels, monitors and events of `changes` (messages go to the outbox). */
+export function managerItemWrites(changes: ManagerChanges): { puts: { sk: string; data: Uint8Array }[]; deletes: string[] } {
+  const puts: { sk: string; data: Uint8Array }[] = [];
+  if (changes.header) puts.push({ sk: SortKey.header, data: changes.header });
+  for (const [key, data] of changes.channels.put) puts.push({ sk: SortKey.channel(key), data });
+  for (const m of changes.monitors.put) puts.push({ sk: SortKey.monitor(m.channelIdHex, m.updateId), data: m.bytes });
+  for (const e of changes.events) puts.push({ sk: SortKey.event(e.id), data: encodeEventRecord(e) });
+  return { puts, deletes: changes.channels.delete.map((key) => SortKey.channel(key)) };
+}
+
+/** Item and byte counts of one step. */
+export interface StepCost {
+  itemsRead: number;
+  bytesRead: number;
+  itemsWritten: number;
+  bytesWritten: number;
+}
+
+/** One node's items in memory. */
+export class InMemoryManagerStore {
+  readonly items = new Map<string, Uint8Array>();
+  readonly appliedInputs = new Set<string>();
+  /** The cost of the last `load` + `commit`. */
+  last: StepCost = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
+
+  #read(sk: string): Uint8Array | undefined {
+    const data = this.items.get(sk);
+    if (data !== undefined) {
+      this.last.itemsRead++;
+      this.last.bytesRead += data.length;
+    }
+    return data;
+  }
+
+  /** Every item under `prefix` (a Query), counted. */
+  query(prefix: string): { sk: string; data: Uint8Array }[] {
+    const out: { sk: string; data: Uint8Array }[] = [];
+    for (const [sk, data] of this.items) {
+      if (!sk.startsWith(prefix)) continue;
+      this.last.itemsRead++;
+      this.last.bytesRead += data.length;
+      out.push({ sk, data });
+    }
+    return out;
+  }
+
+  /**
+   * What a handler does before the core runs: read the header, ask the
+   * manager which channel items `input` needs, read exactly those, and
+   * load them. `create` makes the manager of a node with no header yet.
+   */
+  load(ports: ManagerPorts, input: ManagerInput, connectedPeers: ReadonlyMap<string, Uint8Array>): ChannelManager {
+    this.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
+    const header = this.#read(SortKey.header);
+    if (header === undefined) throw new Error('no manager header: create the node first');
+    const manager = ChannelManager.load({ ports, header, connectedPeers });
+    const plan: LoadPlan = manager.channelKeysFor(input);
+    const channels = new Map<ChannelKey, Uint8Array>();
+    const prefix = SortKey.channelPrefix();
+    for (const key of plan.keys) {
+      const data = this.#read(SortKey.channel(key));
+      if (data !== undefined) channels.set(key, data);
+    }
+    const queried = plan.all ? this.query(prefix) : plan.peers.flatMap((peer) => this.query(SortKey.channelPrefix(peer)));
+    for (const { sk, data } of queried) channels.set(sk.slice(prefix.length), data);
+    manager.loadChannels(plan, channels);
+    return manager;
+  }
+
+  /**
+   * Commits `changes` as one transaction would, unless `inputId` was
+   * already applied (then nothing is written: `duplicate`).
+   */
+  commit(inputId: string, changes: ManagerChanges): 'applied' | 'duplicate' {
+    if (this.appliedInputs.has(inputId)) return 'duplicate';
+    this.appliedInputs.add(inputId);
+    const { puts, deletes } = managerItemWrites(changes);
+    for (const { sk, data } of puts) {
+      this.items.set(sk, Uint8Array.from(data));
+      this.last.itemsWritten++;
+      this.last.bytesWritten += data.length;
+    }
+    for (const sk of deletes) {
+      if (this.items.delete(sk)) this.last.itemsWritten++;
+    }
+    return 'applied';
+  }
+
+  /** The monitor items of a channel, snapshot first. */
+  monitorItems(channelId: Uint8Array): Uint8Array[] {
+    return [...this.items].filter(([sk]) => sk.startsWith(SortKey.monitorPrefix(toHex(channelId)))).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
+  }
+
+  /** A copy holding the same bytes (a restart reads them back). */
+  clone(): InMemoryManagerStore {
+    const copy = new InMemoryManagerStore();
+    for (const [sk, data] of this.items) copy.items.set(sk, Uint8Array.from(data));
+    for (const id of this.appliedInputs) copy.appliedInputs.add(id);
+    return copy;
+  }
+}

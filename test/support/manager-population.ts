@@ -1,0 +1,39 @@
+/**
+ * Many stored channels for one node (test and bench support): one real
+ * channel is established and buried, then its channel item and monitor are
+ * copied under new peers and channel ids, as a node with N ready channels
+ * would hold them. The header does not list ready, buried channels, so it
+ * is the same whatever N is.
+ */
+import { sha256, toHex } from '../../shared/crypto/index.js';
+import { channelKey, decodeChannelEntry, encodeChannelEntry } from '../../shared/manager/index.js';
+import { channelIdFromOutpoint } from '../../shared/channel/index.js';
+import { SortKey } from '../../shared/store/layout.js';
+import { fundingTransaction } from './channel-harness.js';
+import type { ManagerNetwork, ManagerNode } from './manager-network.js';
+
+/** Gives `bob` `count` ready channels in total (the first one real, with `alice`). */
+export function populate(net: ManagerNetwork, alice: ManagerNode, bob: ManagerNode, count: number): void {
+  const created = net.step(alice, { kind: 'create-channel' }, (m) => m.createChannel(bob.nodeId, 1_000_000n, 0n, 1n));
+  if (!created.ok) throw new Error(created.error.message);
+  net.run();
+  const ready = alice.events.map((e) => e.event).find((e) => e.kind === 'funding-generation-ready');
+  if (ready?.kind !== 'funding-generation-ready') throw new Error('no FundingGenerationReady');
+  const tx = fundingTransaction(ready.outputScript, ready.channelValueSatoshis).toBuffer();
+  net.step(alice, { kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx));
+  net.run();
+  net.mine([tx], 8);
+  const [, bytes] = [...bob.store.items].find(([k]) => k.startsWith('CHANNEL#'))!;
+  const entry = decodeChannelEntry(bytes);
+  if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
+  const template = entry.value;
+  const monitor = bob.store.monitorItems(template.channel.funding!.channelId)[0]!;
+  for (let i = 1; i < count; i++) {
+    const peer = Uint8Array.of(2, ...sha256(new TextEncoder().encode(`peer ${i}`)));
+    const outpoint = { txid: sha256(new TextEncoder().encode(`funding ${i}`)), index: 0 };
+    const channelId = channelIdFromOutpoint(outpoint);
+    const channel = { ...template.channel, counterpartyNodeId: peer, funding: { outpoint, channelId } };
+    bob.store.items.set(SortKey.channel(channelKey(peer, channelId)), encodeChannelEntry({ ...template, channel }));
+    bob.store.items.set(SortKey.monitor(toHex(channelId), 0n), monitor);
+  }
+}
