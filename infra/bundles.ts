@@ -22,6 +22,8 @@ export const LAMBDA_ENTRIES = {
   timer: 'functions/timer/lambda.ts',
   http: 'functions/http/lambda.ts',
   authorizer: 'functions/authorizer/lambda.ts',
+  chain: 'functions/chain/lambda.ts',
+  broadcast: 'functions/broadcast/lambda.ts',
 } as const;
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;
 

@@ -1,8 +1,9 @@
 /**
  * The AWS deployment of one stormcell node (docs/architecture.md, "Two
  * deployments of the same handlers"): the node table, the inbound/outbound
- * FIFO queues with their DLQs and alarms, one Lambda per handler, the HTTP
- * API behind a Lambda authorizer, the one-minute timer, the peer gateway on
+ * FIFO queues with their DLQs and alarms, the broadcast FIFO queue (DLQ,
+ * alarm) and its function, one Lambda per handler, the HTTP API behind a
+ * Lambda authorizer, the one-minute timer and chain sync, the peer gateway on
  * Fargate behind an NLB on 9735, and the seed and API key in Secrets Manager
  * under a customer-managed KMS key. Every grant is stated as intent.
  */
@@ -33,6 +34,12 @@ export interface StormcellStackProps extends StackProps {
 
 /** How often the timer ticks (the node's `timer_tick_occurred`). */
 export const TIMER_RATE = Duration.minutes(1);
+/** How often the chain handler syncs the node with the chain source. */
+export const CHAIN_RATE = Duration.minutes(1);
+/** The chain function's timeout: a sync reads blocks and the wallet's scripts from Esplora. */
+export const CHAIN_TIMEOUT = Duration.seconds(60);
+/** The broadcast function's timeout; its queue hides a message six times as long. */
+export const BROADCAST_TIMEOUT = Duration.seconds(30);
 /** The peer-message function's timeout; its queue hides a message six times as long (AWS's advice for SQS sources). */
 export const PEER_MESSAGE_TIMEOUT = Duration.seconds(30);
 /** Records per peer-message invocation. */
@@ -57,8 +64,9 @@ export class StormcellStack extends Stack {
   readonly table: Table;
   readonly inbound: FifoQueueWithDlq;
   readonly outbound: FifoQueueWithDlq;
+  readonly broadcast: FifoQueueWithDlq;
   readonly secrets: NodeSecrets;
-  readonly functions: Readonly<Record<'peerMessage' | 'timer' | 'http' | 'authorizer', NodeFunction>>;
+  readonly functions: Readonly<Record<'peerMessage' | 'timer' | 'http' | 'authorizer' | 'chain' | 'broadcast', NodeFunction>>;
   readonly api: HttpApi;
   readonly gateway: PeerGateway;
 
@@ -97,6 +105,14 @@ export class StormcellStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    this.broadcast = new FifoQueueWithDlq(this, 'Broadcast', {
+      queueName: stageQueueName(QueueName.broadcast, config.stage),
+      dlqName: stageQueueName(QueueName.broadcastDlq, config.stage),
+      visibilityTimeout: Duration.seconds(BROADCAST_TIMEOUT.toSeconds() * 6),
+      alarmTopic,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     this.secrets = new NodeSecrets(this, 'Secrets', { stage: config.stage, removalPolicy });
 
     const nodeEnvironment = {
@@ -106,6 +122,7 @@ export class StormcellStack extends Stack {
       [EnvVar.seedSecretArn]: this.secrets.seed.secretArn,
       [EnvVar.esploraUrl]: config.esploraUrl,
     };
+    const broadcastingEnvironment = { ...nodeEnvironment, [EnvVar.broadcastQueueUrl]: this.broadcast.queue.queueUrl };
     const logRemovalPolicy = removalPolicy;
 
     const peerMessage = new NodeFunction(this, 'PeerMessageFn', {
@@ -139,7 +156,7 @@ export class StormcellStack extends Stack {
     const http = new NodeFunction(this, 'HttpFn', {
       name: 'http',
       description: 'The HTTP API (/v1/...)',
-      environment: { ...nodeEnvironment, [EnvVar.apiKeySecretArn]: this.secrets.apiKey.secretArn },
+      environment: { ...broadcastingEnvironment, [EnvVar.apiKeySecretArn]: this.secrets.apiKey.secretArn },
       timeout: Duration.seconds(10),
       logRemovalPolicy,
     });
@@ -152,18 +169,39 @@ export class StormcellStack extends Stack {
       logRemovalPolicy,
     });
 
-    // Grants, as intent. The timer and peer-message functions change state; the API only reads it.
-    for (const fn of [peerMessage, timer]) {
+    const chain = new NodeFunction(this, 'ChainFn', {
+      name: 'chain',
+      description: 'Syncs the node (chain consumers, wallet) with the chain source under its lease',
+      environment: broadcastingEnvironment,
+      timeout: CHAIN_TIMEOUT,
+      logRemovalPolicy,
+    });
+    new Rule(this, 'ChainSync', {
+      description: 'Syncs the node with the chain once a minute',
+      schedule: Schedule.rate(CHAIN_RATE),
+      targets: [new LambdaFunction(chain, { retryAttempts: 2, maxEventAge: Duration.minutes(2) })],
+    });
+
+    const broadcastFn = new NodeFunction(this, 'BroadcastFn', {
+      name: 'broadcast',
+      description: 'Hands transactions from the broadcast queue to the chain source until it has them',
+      environment: broadcastingEnvironment,
+      timeout: BROADCAST_TIMEOUT,
+      logRemovalPolicy,
+    });
+    broadcastFn.addEventSource(new SqsEventSource(this.broadcast.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }));
+
+    // Grants, as intent. Every node-bound function but the authorizer changes state under the lease
+    // (the API hands out wallet addresses and signs payments) and may relay the outbox.
+    for (const fn of [peerMessage, timer, http, chain, broadcastFn]) {
       this.table.grantReadWriteData(fn);
       this.outbound.queue.grantSendMessages(fn);
       this.secrets.seed.grantRead(fn);
     }
-    this.table.grantReadData(http);
-    this.outbound.queue.grantSendMessages(http);
-    this.secrets.seed.grantRead(http);
+    for (const fn of [http, chain]) this.broadcast.queue.grantSendMessages(fn);
     this.secrets.apiKey.grantRead(http);
     this.secrets.apiKey.grantRead(authorizerFn);
-    this.functions = { peerMessage, timer, http, authorizer: authorizerFn };
+    this.functions = { peerMessage, timer, http, authorizer: authorizerFn, chain, broadcast: broadcastFn };
 
     const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', authorizerFn, {
       authorizerName: 'api-key',

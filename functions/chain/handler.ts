@@ -94,6 +94,8 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
       for (const p of wallet.pending) await enqueueBroadcast(ctx, p.txid, p.raw, `${p.txid}-${tipHeight}`);
     }
     if (outcome === 'applied') ctx.logger.info('chain sync applied', { inputId, tipHeight, calls: calls.length });
+    // A replayed input's step result is dropped (functions/runtime/invocation.ts): report nothing of it.
+    if (outcome === 'duplicate') return { outcome, inputId, tipHeight: undefined, calls: 0 };
     return { outcome, inputId, tipHeight, calls: calls.length };
   }
   return middy(handle);

@@ -1,7 +1,7 @@
 /**
  * End to end against the embedded deployment (the code behind `npm start`):
- * DynamoDB Local, fauxqs, the peer gateway, the handlers, the HTTP API, and a
- * real LDK node over TCP on 127.0.0.1.
+ * DynamoDB Local, fauxqs, the peer gateway, the handlers, the HTTP API, the
+ * embedded regtest chain, and a real LDK node over TCP on 127.0.0.1.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -96,9 +96,11 @@ describe('the embedded node', () => {
       const state = bytes ? decodePeerState(bytes) : undefined;
       return state?.ok ? state.value.awaitingPong : undefined;
     };
+    const pingsFromUs = () => ldk.log.filter((line) => line.includes('Received message Ping') && line.includes(node.nodeId)).length;
+    const before = pingsFromUs();
     for (let tick = 1; tick <= 2; tick++) {
       await node.tick();
-      expect(await awaitingPong()).toBe(true);
+      await ldk.waitFor(() => pingsFromUs() >= before + tick, `LDK to receive our ping ${tick}`);
       await until(async () => (await awaitingPong()) === false, `LDK's pong to tick ${tick}`);
     }
     expect(await peerIds()).toContain(toHex(ldk.nodeId));
@@ -161,6 +163,50 @@ describe('the embedded node', () => {
     expect(await api('/v1/peers', { method: 'POST', body: '{"nodeId":"02","host":"h","port":1}' })).toMatchObject({ status: 400, body: { code: 'invalid-request' } });
   });
 
+  let walletBalance: Record<string, unknown> | undefined;
+
+  it('runs the on-chain wallet over the HTTP API: faucet, payment with change, insufficient funds', async () => {
+    const chain = async (path: string, body: unknown) => {
+      const response = await fetch(`${node.chainUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      expect(response.status).toBe(200);
+      return (await response.text()).trim();
+    };
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: 0 });
+    const first = (await api('/v1/wallet/address', { method: 'POST' })).body['address'] as string;
+    const second = (await api('/v1/wallet/address', { method: 'POST' })).body['address'] as string;
+    expect(first).toMatch(/^bcrt1q/);
+    expect(second).not.toBe(first);
+
+    await chain('/regtest/faucet', { address: first, sats: 300_000 });
+    await node.syncChain();
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: 300_000 });
+    await chain('/regtest/mine', { blocks: 1 });
+    await node.syncChain();
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 300_000, unconfirmedSat: 0 });
+
+    // Pay an address that is not ours (the chain's own faucet would do; any regtest address works).
+    const payee = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+    const sent = await api('/v1/wallet/send', { method: 'POST', body: JSON.stringify({ address: payee, sats: 100_000, feerateSatPerVb: 2 }) });
+    expect(sent.status).toBe(200);
+    const { txid, feeSat } = sent.body as { txid: string; feeSat: number };
+    // The broadcast poller hands it to the chain, whose validation accepts it into the mempool.
+    await until(async () => (await fetch(`${node.chainUrl}/tx/${txid}`)).status === 200, 'the payment in the chain');
+    const change = 300_000 - 100_000 - feeSat;
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: change });
+    await chain('/regtest/mine', { blocks: 1 });
+    await node.syncChain();
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: change, unconfirmedSat: 0 });
+
+    const tooMuch = await api('/v1/wallet/send', { method: 'POST', body: JSON.stringify({ address: payee, sats: change }) });
+    expect(tooMuch).toMatchObject({ status: 422, body: { code: 'insufficient-funds' } });
+    expect(await api('/v1/wallet/send', { method: 'POST', body: JSON.stringify({ address: 'bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu', sats: 1000 }) })).toMatchObject({
+      status: 400,
+      body: { code: 'invalid-request' },
+    });
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: change, unconfirmedSat: 0 });
+    walletBalance = (await api('/v1/wallet')).body;
+  });
+
   it('keeps its node id and state across a restart, and LDK reconnects', async () => {
     const nodeId = node.nodeId;
     const apiKey = node.apiKey;
@@ -172,5 +218,9 @@ describe('the embedded node', () => {
     await ldk.connect(fromHex(node.nodeId), '127.0.0.1', peerPort());
     await ldk.waitFor(() => ldkListsUs(ldk), 'LDK to list us again');
     await until(async () => (await peerIds()).includes(toHex(ldk.nodeId)), 'our node to list LDK again');
+    // The wallet's balance survives, before and after a sync with the restarted chain.
+    expect((await api('/v1/wallet')).body).toEqual(walletBalance);
+    await node.syncChain();
+    expect((await api('/v1/wallet')).body).toEqual(walletBalance);
   });
 });

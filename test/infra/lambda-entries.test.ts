@@ -19,6 +19,7 @@ import { bundleEntry, LAMBDA_ENTRIES, type LambdaName } from '../../infra/bundle
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
 import { freePort } from '../../infra/local/free-port.js';
 import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
+import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import { decodeOutbound, encodeInbound } from '../../shared/pipeline/envelopes.js';
 import { ensureNodeTable } from '../../shared/store/index.js';
@@ -37,6 +38,7 @@ const files = new Map<LambdaName, string>();
 let sqs: SqsLocal;
 let secrets: SecretsStub;
 let env: Record<string, string>;
+let chain: RunningRegtestChain;
 
 beforeAll(async () => {
   outRoot = mkdtempSync(join(tmpdir(), 'stormcell-lambdas-'));
@@ -49,6 +51,7 @@ beforeAll(async () => {
   await ensureNodeTable(dynamo, tableName);
   dynamo.destroy();
   sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
+  chain = await startRegtestChain({ port: 0, dataDir: undefined });
   // A trailing newline, as a secret pasted by hand might carry: both values are trimmed.
   secrets = await startSecretsStub(new Map([[SEED_ARN, `${seed.toString('hex')}\n`], [API_KEY_ARN, `${apiKey}\n`]]));
   env = {
@@ -70,6 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sqs?.stop();
+  await chain?.stop();
   await secrets?.stop();
   rmSync(outRoot, { recursive: true, force: true });
 });
@@ -175,6 +179,23 @@ describe('deployed bundles against local AWS stand-ins', () => {
     expect(sent[0]).toMatchObject({ kind: 'send', peer });
     expect(sent[0]!.kind === 'send' && toHex(sent[0]!.message.subarray(0, 2))).toBe('0012');
     expect(sent[1]).toEqual({ kind: 'disconnect', peer, reason: 'no pong since the last ping' });
+  });
+
+  it('chain: syncs with the chain source under the lease; the same event again is a duplicate', async () => {
+    const chainEnv = { ...env, ESPLORA_URL: chain.url, BROADCAST_QUEUE_URL: sqs.broadcast.url };
+    const tip = chain.chain.tip();
+    const run = await runBundle(files.get('chain')!, chainEnv, [{ id: 'sync-a' }, { id: 'sync-a' }, { id: 'sync-b' }]);
+    expect(run.results).toEqual([
+      { outcome: 'applied', inputId: 'chain-sync-a', tipHeight: tip.height, calls: 1 },
+      { outcome: 'duplicate', inputId: 'chain-sync-a', tipHeight: undefined, calls: 0 },
+      { outcome: 'no-change', inputId: 'chain-sync-b', tipHeight: tip.height, calls: 0 },
+    ].map((r) => JSON.parse(JSON.stringify(r)) as unknown));
+  });
+
+  it('broadcast: a record that is no broadcast envelope is dropped, not retried', async () => {
+    const record = { messageId: 'm1', receiptHandle: 'r', body: '{"v":1,"kind":"nope"}', attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' };
+    const run = await runBundle(files.get('broadcast')!, { ...env, ESPLORA_URL: chain.url }, [{ Records: [record] }]);
+    expect(run.results).toEqual([{ batchItemFailures: [] }]);
   });
 
   it('authorizer: allows the API key only', async () => {

@@ -60,7 +60,7 @@ describe('node table', () => {
 
   it('is what every node-bound function gets as TABLE_NAME', () => {
     const table = dev.logicalId(dev.stack.table);
-    for (const fn of [dev.stack.functions.peerMessage, dev.stack.functions.timer, dev.stack.functions.http]) {
+    for (const fn of [dev.stack.functions.peerMessage, dev.stack.functions.timer, dev.stack.functions.http, dev.stack.functions.chain, dev.stack.functions.broadcast]) {
       expect(dev.template.toJSON().Resources[dev.logicalId(fn)].Properties.Environment.Variables.TABLE_NAME).toEqual(refOf(table));
     }
   });
@@ -70,11 +70,13 @@ describe('FIFO queues', () => {
   const pairs = [
     { name: 'inbound', queue: QueueName.inbound, dlq: QueueName.inboundDlq },
     { name: 'outbound', queue: QueueName.outbound, dlq: QueueName.outboundDlq },
+    { name: 'broadcast', queue: QueueName.broadcast, dlq: QueueName.broadcastDlq },
   ] as const;
+  const constructOf = (name: (typeof pairs)[number]['name']) => (name === 'inbound' ? dev.stack.inbound : name === 'outbound' ? dev.stack.outbound : dev.stack.broadcast);
 
   for (const pair of pairs) {
     it(`${pair.name}: FIFO, redriven to its FIFO DLQ after ${MAX_RECEIVE_COUNT} receives`, () => {
-      const construct = pair.name === 'inbound' ? dev.stack.inbound : dev.stack.outbound;
+      const construct = constructOf(pair.name);
       const dlqId = dev.logicalId(construct.dlq);
       dev.template.hasResourceProperties(
         'AWS::SQS::Queue',
@@ -90,7 +92,7 @@ describe('FIFO queues', () => {
     });
 
     it(`${pair.name}: an alarm on its DLQ's depth notifies the alarm topic`, () => {
-      const construct = pair.name === 'inbound' ? dev.stack.inbound : dev.stack.outbound;
+      const construct = constructOf(pair.name);
       dev.template.hasResourceProperties(
         'AWS::CloudWatch::Alarm',
         Match.objectLike({
@@ -124,6 +126,26 @@ describe('FIFO queues', () => {
     expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
   });
 
+  it('broadcast feeds the broadcast function with partial batch failures; the API and the chain function send to it', () => {
+    dev.template.hasResourceProperties(
+      'AWS::Lambda::EventSourceMapping',
+      Match.objectLike({
+        EventSourceArn: arnOf(dev.logicalId(dev.stack.broadcast.queue)),
+        FunctionName: refOf(dev.logicalId(dev.stack.functions.broadcast)),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      }),
+    );
+    const resources = dev.template.toJSON().Resources;
+    const visibility = resources[dev.logicalId(dev.stack.broadcast.queue)].Properties.VisibilityTimeout as number;
+    expect(visibility).toBeGreaterThanOrEqual(6 * (resources[dev.logicalId(dev.stack.functions.broadcast)].Properties.Timeout as number));
+    for (const fn of [dev.stack.functions.http, dev.stack.functions.chain, dev.stack.functions.broadcast]) {
+      expect(resources[dev.logicalId(fn)].Properties.Environment.Variables).toMatchObject({
+        BROADCAST_QUEUE_URL: refOf(dev.logicalId(dev.stack.broadcast.queue)),
+        ESPLORA_URL: 'https://mempool.space/signet/api',
+      });
+    }
+  });
+
   it('the alarm e-mail, when given, subscribes to the alarm topic', () => {
     prod.template.hasResourceProperties('AWS::SNS::Subscription', Match.objectLike({ Protocol: 'email', Endpoint: 'ops@example.com' }));
     expect(Object.keys(dev.template.findResources('AWS::SNS::Subscription'))).toEqual([]);
@@ -149,7 +171,7 @@ describe('functions', () => {
 
   it('node-bound functions get the seed secret ARN, the network and the outbound queue', () => {
     const seed = refOf(dev.logicalId(dev.stack.secrets.seed));
-    for (const fn of [dev.stack.functions.peerMessage, dev.stack.functions.timer, dev.stack.functions.http]) {
+    for (const fn of [dev.stack.functions.peerMessage, dev.stack.functions.timer, dev.stack.functions.http, dev.stack.functions.chain, dev.stack.functions.broadcast]) {
       const vars = dev.template.toJSON().Resources[dev.logicalId(fn)].Properties.Environment.Variables;
       expect(vars).toMatchObject({ NODE_SEED_SECRET_ARN: seed, NETWORK: 'signet', OUTBOUND_QUEUE_URL: refOf(dev.logicalId(dev.stack.outbound.queue)) });
     }
@@ -172,6 +194,23 @@ describe('timer schedule', () => {
     dev.template.hasResourceProperties(
       'AWS::Lambda::Permission',
       Match.objectLike({ Principal: 'events.amazonaws.com', FunctionName: arnOf(dev.logicalId(dev.stack.functions.timer)) }),
+    );
+  });
+});
+
+describe('chain schedule', () => {
+  it('runs the chain function once a minute', () => {
+    dev.template.hasResourceProperties(
+      'AWS::Events::Rule',
+      Match.objectLike({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: arnOf(dev.logicalId(dev.stack.functions.chain)) })],
+      }),
+    );
+    dev.template.hasResourceProperties(
+      'AWS::Lambda::Permission',
+      Match.objectLike({ Principal: 'events.amazonaws.com', FunctionName: arnOf(dev.logicalId(dev.stack.functions.chain)) }),
     );
   });
 });
@@ -258,7 +297,7 @@ describe('secrets', () => {
     const roleArn = (role: IRole) => JSON.stringify(arnOf(dev.logicalId(role)));
     const f = dev.stack.functions;
     expect(decrypters.sort()).toEqual(
-      [f.peerMessage.role!, f.timer.role!, f.http.role!, f.authorizer.role!, dev.stack.gateway.taskRole].map(roleArn).sort(),
+      [f.peerMessage.role!, f.timer.role!, f.http.role!, f.authorizer.role!, f.chain.role!, f.broadcast.role!, dev.stack.gateway.taskRole].map(roleArn).sort(),
     );
   });
 
@@ -388,16 +427,42 @@ describe('IAM: each role touches only its own resources, with no wildcard action
     );
   });
 
-  it('http: reads the table, sends to the outbound queue, reads the seed and the API key', () => {
+  it('http: the table (wallet addresses and payments commit under the lease), the outbound and broadcast queues, the seed and the API key', () => {
     check(
       () => dev.stack.functions.http.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.broadcast.queue)]: 'sqs',
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
         [dev.logicalId(dev.stack.secrets.apiKey)]: 'secretsmanager',
       }),
-      true,
+    );
+  });
+
+  it('chain: the table, the outbound and broadcast queues (send only), the seed', () => {
+    check(
+      () => dev.stack.functions.chain.role!,
+      () => ({
+        [dev.logicalId(dev.stack.table)]: 'dynamodb',
+        [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.broadcast.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
+      }),
+    );
+    const onBroadcast = statementsOf(dev, dev.stack.functions.chain.role!).filter((st) => referencedIds(st.Resource).includes(dev.logicalId(dev.stack.broadcast.queue)));
+    expect(onBroadcast.flatMap((st) => [st.Action].flat()).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+  });
+
+  it('broadcast: the table, consumes the broadcast queue, sends to outbound, the seed', () => {
+    check(
+      () => dev.stack.functions.broadcast.role!,
+      () => ({
+        [dev.logicalId(dev.stack.table)]: 'dynamodb',
+        [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.broadcast.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
+      }),
     );
   });
 
