@@ -15,10 +15,11 @@ import {
   u64,
   u8,
   versionedRecord,
-  type Codec,
   type DecodeResult,
+  utf8Rest,
 } from '../codec/index.js';
-import { ChannelState, type Channel, type ChannelParameters, type CounterpartyParameters } from './channel-state.js';
+import { ChannelState, type Channel } from './channel-state.js';
+import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersCodec, counterpartyToRecord } from './parameters-record.js';
 import { channelIdFromOutpoint } from './channel-id.js';
 import { ChannelFailureReason } from './errors.js';
 
@@ -29,31 +30,6 @@ const FLAG_OUTBOUND = 1;
 const FLAG_ANNOUNCE = 2;
 const FLAG_ANCHORS = 4;
 const FLAG_SCID_ALIAS = 8;
-
-const utf8: Codec<string> = {
-  read: (r) => new TextDecoder().decode(restBytes.read(r)),
-  write: (w, v) => restBytes.write(w, new TextEncoder().encode(v)),
-};
-
-const parameterFields = [
-  ['dustLimitSatoshis', u64],
-  ['maxHtlcValueInFlightMsat', u64],
-  ['channelReserveSatoshis', u64],
-  ['htlcMinimumMsat', u64],
-  ['toSelfDelay', u16],
-  ['maxAcceptedHtlcs', u16],
-] as const;
-
-const parameters = struct(parameterFields);
-const counterparty = struct([
-  ...parameterFields,
-  ['fundingPubkey', point],
-  ['revocationBasepoint', point],
-  ['paymentBasepoint', point],
-  ['delayedPaymentBasepoint', point],
-  ['htlcBasepoint', point],
-  ['firstPerCommitmentPoint', point],
-] as const);
 
 /**
  * Version 1: 0 state, 2 flags, 4 counterparty node id, 6 temporary channel
@@ -77,8 +53,8 @@ const channelRecord = versionedRecord('channel', 1, {
   minimumDepth: tlvRecord(18, u32),
   holderAlias: tlvRecord(20, u64),
   bestHeight: tlvRecord(22, u32),
-  holder: tlvRecord(24, parameters),
-  counterparty: tlvRecord(26, counterparty),
+  holder: tlvRecord(24, channelParametersCodec),
+  counterparty: tlvRecord(26, counterpartyParametersCodec),
   upfrontShutdownScript: tlvRecord(27, restBytes),
   fundingOutpoint: tlvRecord(28, struct([['txid', fixedBytes(32)], ['index', u16]] as const)),
   fundingTx: tlvRecord(30, restBytes),
@@ -87,8 +63,8 @@ const channelRecord = versionedRecord('channel', 1, {
   theirReadyPoint: tlvRecord(36, point),
   theirAlias: tlvRecord(37, u64),
   fundingSignedAtHeight: tlvRecord(38, u32),
-  closureReason: tlvRecord(40, utf8),
-  closureMessage: tlvRecord(41, utf8),
+  closureReason: tlvRecord(40, utf8Rest),
+  closureMessage: tlvRecord(41, utf8Rest),
 });
 
 /** The channel's persisted bytes. */
@@ -113,7 +89,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     holderAlias: c.holderAlias,
     bestHeight: c.bestHeight,
     holder: c.holder,
-    ...(cp ? { counterparty: { ...cp, ...cp.pubkeys } } : {}),
+    ...(cp ? { counterparty: counterpartyToRecord(cp) } : {}),
     ...(cp?.upfrontShutdownScript ? { upfrontShutdownScript: cp.upfrontShutdownScript } : {}),
     ...(c.funding ? { fundingOutpoint: c.funding.outpoint } : {}),
     ...(c.fundingTx ? { fundingTx: c.fundingTx } : {}),
@@ -156,30 +132,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
   ) {
     return invalid('a required record is missing');
   }
-  let cp: CounterpartyParameters | undefined;
-  if (v.counterparty !== undefined) {
-    const x = v.counterparty;
-    const params: ChannelParameters = {
-      dustLimitSatoshis: x.dustLimitSatoshis,
-      maxHtlcValueInFlightMsat: x.maxHtlcValueInFlightMsat,
-      channelReserveSatoshis: x.channelReserveSatoshis,
-      htlcMinimumMsat: x.htlcMinimumMsat,
-      toSelfDelay: x.toSelfDelay,
-      maxAcceptedHtlcs: x.maxAcceptedHtlcs,
-    };
-    cp = {
-      ...params,
-      pubkeys: {
-        fundingPubkey: x.fundingPubkey,
-        revocationBasepoint: x.revocationBasepoint,
-        paymentBasepoint: x.paymentBasepoint,
-        delayedPaymentBasepoint: x.delayedPaymentBasepoint,
-        htlcBasepoint: x.htlcBasepoint,
-      },
-      firstPerCommitmentPoint: x.firstPerCommitmentPoint,
-      ...(v.upfrontShutdownScript !== undefined ? { upfrontShutdownScript: v.upfrontShutdownScript } : {}),
-    };
-  }
+  const cp = v.counterparty !== undefined ? counterpartyFromRecord(v.counterparty, v.upfrontShutdownScript) : undefined;
   if (v.closureReason !== undefined && !REASONS.includes(v.closureReason)) return invalid('unknown closure reason');
   const outpoint = v.fundingOutpoint;
   const channel = {

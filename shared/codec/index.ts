@@ -18,6 +18,7 @@ export {
   point,
   repeated,
   restBytes,
+  utf8Rest,
   shortChannelId,
   struct,
   tu16,

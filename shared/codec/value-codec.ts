@@ -54,6 +54,12 @@ export function fixedBytes(length: number): Codec<Uint8Array> {
 /** Every byte left (`...*byte`). */
 export const restBytes: Codec<Uint8Array> = { read: (r) => r.rest(), write: (w, v) => void w.bytes(v) };
 
+/** The rest of the input as UTF-8 text (for persisted records, not the wire). */
+export const utf8Rest: Codec<string> = {
+  read: (r) => new TextDecoder().decode(r.rest()),
+  write: (w, v) => void w.bytes(new TextEncoder().encode(v)),
+};
+
 /** A `u16` length then that many bytes (`[u16:len] [len*byte:data]`); the length is implicit in the value. */
 export const u16PrefixedBytes: Codec<Uint8Array> = {
   read: (r) => r.bytes(r.u16()),

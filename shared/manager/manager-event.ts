@@ -7,7 +7,7 @@
  * event exists exactly when its step happened, and a consumer dedups
  * deliveries by id.
  */
-import { DecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { DecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u64, u8, versionedRecord, type DecodeResult, utf8Rest } from '../codec/index.js';
 import { ChannelFailureReason, type ChannelEvent, type NegotiatedChannelType } from '../channel/index.js';
 
 /** LDK's `Event::OpenChannelRequest`: an inbound channel waiting for `acceptInboundChannel` or `rejectInboundChannel`. */
@@ -31,11 +31,6 @@ export interface EventRecord {
 const KINDS = ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request'] as const;
 const REASONS: readonly string[] = Object.values(ChannelFailureReason);
 
-const utf8: Codec<string> = {
-  read: (r) => new TextDecoder().decode(restBytes.read(r)),
-  write: (w, v) => restBytes.write(w, new TextEncoder().encode(v)),
-};
-
 /**
  * Version 1: 0 id, 2 kind, 4 counterparty node id, 6 temporary channel id,
  * 8 channel id, 10 value (sat), 12 push msat, 14 user channel id, 16 output
@@ -55,8 +50,8 @@ const eventRecord = versionedRecord('event', 1, {
   fundingOutpoint: tlvRecord(18, struct([['txid', fixedBytes(32)], ['index', u16]] as const)),
   shortChannelId: tlvRecord(20, u64),
   channelType: tlvRecord(22, u8),
-  reason: tlvRecord(24, utf8),
-  message: tlvRecord(25, utf8),
+  reason: tlvRecord(24, utf8Rest),
+  message: tlvRecord(25, utf8Rest),
 });
 
 /** The event item's persisted bytes. */

@@ -2,7 +2,7 @@
  * What the node remembers about one connected peer between invocations, and
  * its persisted form (a versioned record, one store item per peer).
  */
-import { DecodeError, restBytes, tlvRecord, u8, versionedRecord, type DecodeResult } from '../codec/index.js';
+import { DecodeError, restBytes, tlvRecord, u8, versionedRecord, type DecodeResult, utf8Rest } from '../codec/index.js';
 
 /** One peer's connection as the node sees it. */
 export interface PeerState {
@@ -21,22 +21,17 @@ export interface PeerState {
   readonly lastMessageFromPeer?: string;
 }
 
-const utf8 = {
-  read: (r: Parameters<typeof restBytes.read>[0]) => new TextDecoder().decode(restBytes.read(r)),
-  write: (w: Parameters<typeof restBytes.write>[0], v: string) => restBytes.write(w, new TextEncoder().encode(v)),
-};
-
 const FLAG_INBOUND = 1;
 const FLAG_AWAITING_PONG = 2;
 
 /** Version 1 of a peer item: TLV 0 node id, 2 connection id, 4 flags, 6 address, 7 features, 9 last message. */
 const peerRecord = versionedRecord('peer', 1, {
   nodeId: tlvRecord(0, restBytes),
-  connectionId: tlvRecord(2, utf8),
+  connectionId: tlvRecord(2, utf8Rest),
   flags: tlvRecord(4, u8),
-  address: tlvRecord(6, utf8),
+  address: tlvRecord(6, utf8Rest),
   features: tlvRecord(7, restBytes),
-  lastMessageFromPeer: tlvRecord(9, utf8),
+  lastMessageFromPeer: tlvRecord(9, utf8Rest),
 });
 
 export function encodePeerState(peer: PeerState): Uint8Array {

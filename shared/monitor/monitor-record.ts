@@ -17,31 +17,13 @@ import {
   type DecodeResult,
 } from '../codec/index.js';
 import type { ChannelMonitor, ChannelMonitorUpdate, MonitorUpdateStep } from './channel-monitor.js';
+import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersCodec, counterpartyToRecord } from '../channel/parameters-record.js';
 
 const FLAG_OUTBOUND = 1;
 const FLAG_ANCHORS = 2;
 const FLAG_SCID_ALIAS = 4;
 const FLAG_FORCE_CLOSED = 8;
 const FLAG_SHOULD_BROADCAST = 16;
-
-const parameterFields = [
-  ['dustLimitSatoshis', u64],
-  ['maxHtlcValueInFlightMsat', u64],
-  ['channelReserveSatoshis', u64],
-  ['htlcMinimumMsat', u64],
-  ['toSelfDelay', u16],
-  ['maxAcceptedHtlcs', u16],
-] as const;
-
-const counterpartyCodec = struct([
-  ...parameterFields,
-  ['fundingPubkey', point],
-  ['revocationBasepoint', point],
-  ['paymentBasepoint', point],
-  ['delayedPaymentBasepoint', point],
-  ['htlcBasepoint', point],
-  ['firstPerCommitmentPoint', point],
-] as const);
 
 /**
  * Version 1: 0 channel id, 2 funding outpoint, 4 funding scriptPubKey,
@@ -58,8 +40,8 @@ const monitorRecord = versionedRecord('monitor', 1, {
   channelKeysId: tlvRecord(8, fixedBytes(32)),
   flags: tlvRecord(10, u8),
   counterpartyNodeId: tlvRecord(12, point),
-  holder: tlvRecord(14, struct(parameterFields)),
-  counterparty: tlvRecord(16, counterpartyCodec),
+  holder: tlvRecord(14, channelParametersCodec),
+  counterparty: tlvRecord(16, counterpartyParametersCodec),
   upfrontShutdownScript: tlvRecord(17, restBytes),
   obscuringFactor: tlvRecord(18, u64),
   holderCommitmentNumber: tlvRecord(20, u64),
@@ -87,7 +69,7 @@ export function encodeMonitor(m: ChannelMonitor): Uint8Array {
     flags,
     counterpartyNodeId: m.counterpartyNodeId,
     holder: m.holder,
-    counterparty: { ...cp, ...cp.pubkeys },
+    counterparty: counterpartyToRecord(cp),
     ...(cp.upfrontShutdownScript ? { upfrontShutdownScript: cp.upfrontShutdownScript } : {}),
     obscuringFactor: m.obscuringFactor,
     holderCommitmentNumber: m.holderCommitmentNumber,
@@ -129,23 +111,7 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
       isOutbound: (v.flags & FLAG_OUTBOUND) !== 0,
       counterpartyNodeId: v.counterpartyNodeId,
       holder: v.holder,
-      counterparty: {
-        dustLimitSatoshis: x.dustLimitSatoshis,
-        maxHtlcValueInFlightMsat: x.maxHtlcValueInFlightMsat,
-        channelReserveSatoshis: x.channelReserveSatoshis,
-        htlcMinimumMsat: x.htlcMinimumMsat,
-        toSelfDelay: x.toSelfDelay,
-        maxAcceptedHtlcs: x.maxAcceptedHtlcs,
-        pubkeys: {
-          fundingPubkey: x.fundingPubkey,
-          revocationBasepoint: x.revocationBasepoint,
-          paymentBasepoint: x.paymentBasepoint,
-          delayedPaymentBasepoint: x.delayedPaymentBasepoint,
-          htlcBasepoint: x.htlcBasepoint,
-        },
-        firstPerCommitmentPoint: x.firstPerCommitmentPoint,
-        ...(v.upfrontShutdownScript !== undefined ? { upfrontShutdownScript: v.upfrontShutdownScript } : {}),
-      },
+      counterparty: counterpartyFromRecord(x, v.upfrontShutdownScript),
       obscuringFactor: v.obscuringFactor,
       holderCommitmentNumber: v.holderCommitmentNumber,
       counterpartySignature: v.counterpartySignature,
