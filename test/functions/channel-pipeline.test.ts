@@ -1,0 +1,212 @@
+/**
+ * The channel pipeline through the real handlers (docs/channels-pipeline.md):
+ * two of our nodes, each with its own DynamoDB Local table and outbound
+ * fauxqs queue, exchange BOLT 1 and BOLT 2 messages through their
+ * peer-message handlers; the test plays the gateways (outbound `send` of one
+ * node → inbound `message` of the other).
+ */
+import { randomUUID } from 'node:crypto';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
+import { freePort } from '../../infra/local/free-port.js';
+import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
+import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
+import { applyInput } from '../../functions/runtime/invocation.js';
+import { loadManager, managerResult } from '../../functions/runtime/manager-step.js';
+import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
+import { sha256 } from '../../shared/crypto/index.js';
+import { decodeEventRecord } from '../../shared/manager/index.js';
+import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { FifoQueue } from '../../shared/pipeline/queues.js';
+import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
+import { EMPTY_WALLET_STATE, Keychain, decodeWalletState, encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
+import { Transaction } from 'bitcoinjs-lib';
+import { OUR_INIT_FEATURES, decodeMessage } from '../../shared/wire/index.js';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} } as unknown as NodeContext['logger'];
+
+let dynamo: DynamoDBClient;
+let sqs: SqsLocal;
+beforeAll(async () => {
+  dynamo = localDynamoClient(inject('dynamoEndpoint'));
+  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
+});
+afterAll(async () => {
+  dynamo.destroy();
+  await sqs.stop();
+});
+
+interface TestNode {
+  readonly ctx: NodeContext;
+  readonly handler: ReturnType<typeof createPeerMessageHandler>;
+  /** Message types this node sent, in order. */
+  readonly sent: (number | string)[];
+}
+
+/** Gives `n`'s wallet one confirmed coin of `valueSat` (as a wallet sync would record it). */
+async function fund(n: TestNode, valueSat: bigint): Promise<void> {
+  const state: WalletState = {
+    ...EMPTY_WALLET_STATE,
+    nextIndex: [1, 0],
+    usedCount: [1, 0],
+    utxos: [{ txid: 'ab'.repeat(32), vout: 0, valueSat, keychain: Keychain.receive, index: 0, height: 5 }],
+    syncedHeight: 10,
+  };
+  await applyInput(n.ctx, `fund-${randomUUID()}`, async () => ({ puts: [{ sk: SortKey.wallet, data: encodeWalletState(state) }], deletes: [], effects: [] }));
+}
+
+async function openChannel(from: TestNode, to: TestNode, valueSat: bigint): Promise<void> {
+  const outcome = await applyInput(from.ctx, `open-${randomUUID()}`, async (store) => {
+    const manager = await loadManager(from.ctx, store, { kind: 'create-channel' }, new Map([[to.ctx.nodeKey, OUR_INIT_FEATURES]]));
+    const created = manager.createChannel(to.ctx.nodeId, valueSat, 0n, 7n);
+    expect(created.ok).toBe(true);
+    return managerResult(manager.takeChanges());
+  });
+  expect(outcome).toBe('applied');
+}
+
+async function broadcasts(n: TestNode): Promise<string[]> {
+  const out: string[] = [];
+  for (let batch = await n.ctx.broadcast!.receive(10, 0); batch.length > 0; batch = await n.ctx.broadcast!.receive(10, 0)) {
+    for (const m of batch) {
+      out.push(decodeBroadcast(m.body).hex);
+      await n.ctx.broadcast!.delete(m.receiptHandle);
+    }
+  }
+  return out;
+}
+
+async function fifo(): Promise<FifoQueue> {
+  const created = await sqs.client.send(new CreateQueueCommand({ QueueName: `q-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } }));
+  return new FifoQueue(sqs.client, created.QueueUrl!);
+}
+
+async function node(label: string): Promise<TestNode> {
+  const tableName = `cp-${randomUUID()}`;
+  await ensureNodeTable(dynamo, tableName);
+  const ctx = createNodeContext({
+    seed: sha256(new TextEncoder().encode(`${label}/${randomUUID()}`)),
+    network: 'regtest',
+    store: new NodeStore({ client: dynamo, tableName }),
+    outbound: await fifo(),
+    broadcast: await fifo(),
+    // Nothing listens here: the funding fee rate falls back to the wallet's.
+    esploraUrl: 'http://127.0.0.1:9',
+    logger: quiet,
+  });
+  return { ctx, handler: createPeerMessageHandler(ctx), sent: [] };
+}
+
+let seq = 0;
+function event(to: TestNode, envelope: InboundEnvelope): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: randomUUID(),
+        receiptHandle: 'rh',
+        body: encodeInbound(envelope),
+        attributes: { MessageGroupId: `${to.ctx.nodeKey}:${envelope.peer}`, MessageDeduplicationId: `g:${seq++}` },
+        messageAttributes: {},
+      },
+    ],
+  } as unknown as SQSEvent;
+}
+
+/** Plays both gateways until neither node has anything queued: each `send` becomes the other's inbound `message`. */
+async function relay(a: TestNode, b: TestNode): Promise<void> {
+  for (let idle = 0; idle < 2; ) {
+    let moved = 0;
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      const batch = await from.ctx.outbound.receive(10, 0);
+      for (const m of batch) {
+        await from.ctx.outbound.delete(m.receiptHandle);
+        const out = decodeOutbound(m.body);
+        if (out.kind !== 'send') {
+          from.sent.push(out.kind);
+          continue;
+        }
+        const decoded = decodeMessage(out.message);
+        from.sent.push(decoded.kind === 'message' ? decoded.message.type : 'unknown');
+        const result = await to.handler(event(to, { kind: 'message', peer: from.ctx.nodeKey, connectionId: 'c', seq: seq++, message: out.message }), {} as never);
+        expect(result.batchItemFailures).toEqual([]);
+        moved++;
+      }
+    }
+    idle = moved === 0 ? idle + 1 : 0;
+  }
+}
+
+async function connect(a: TestNode, b: TestNode): Promise<void> {
+  await a.handler(event(a, { kind: 'connected', peer: b.ctx.nodeKey, connectionId: 'c', inbound: false, address: '127.0.0.1:9735' }), {} as never);
+  await b.handler(event(b, { kind: 'connected', peer: a.ctx.nodeKey, connectionId: 'c', inbound: true, address: '127.0.0.1:5555' }), {} as never);
+  await relay(a, b);
+}
+
+async function events(n: TestNode) {
+  const items = await n.ctx.store.query(n.ctx.nodeKey, SortKey.eventPrefix);
+  return items.map(({ data }) => {
+    const decoded = decodeEventRecord(data);
+    if (!decoded.ok) throw new Error(decoded.error.reason);
+    return decoded.value.event;
+  });
+}
+
+describe('channel pipeline through the peer-message handler', () => {
+  it('creates each manager when the peer init arrives and routes open_channel / accept_channel between two nodes', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    await connect(a, b);
+    expect(await a.ctx.store.get(a.ctx.nodeKey, SortKey.header)).toBeDefined();
+    expect(await b.ctx.store.get(b.ctx.nodeKey, SortKey.header)).toBeDefined();
+
+    await openChannel(a, b, 100_000n);
+    await relay(a, b);
+
+    expect(a.sent).toContain(32); // open_channel
+    expect(b.sent).toContain(33); // accept_channel
+    const ready = (await events(a)).find((e) => e.kind === 'funding-generation-ready');
+    expect(ready).toMatchObject({ kind: 'funding-generation-ready', channelValueSatoshis: 100_000n, userChannelId: 7n });
+    // An empty wallet cannot fund it: the channel is closed with the wallet's reason, and the peer told.
+    const closed = (await events(a)).find((e) => e.kind === 'channel-closed');
+    expect(closed).toMatchObject({ kind: 'channel-closed', reason: 'funding-not-provided', userChannelId: 7n });
+    expect(closed?.kind === 'channel-closed' && closed.message).toMatch(/wallet cannot fund the channel/);
+    expect(a.sent).toEqual([16, 32, 17]);
+    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix())).toEqual([]);
+    expect(await broadcasts(a)).toEqual([]);
+  });
+
+  it('funds the channel from the wallet in the invocation of accept_channel and broadcasts only after funding_signed', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    await fund(a, 1_000_000n);
+    await connect(a, b);
+    await openChannel(a, b, 200_000n);
+    await relay(a, b);
+    expect(a.sent).toEqual([16, 32, 34]); // init, open_channel, funding_created
+    expect(b.sent).toEqual([16, 33, 35]); // init, accept_channel, funding_signed
+    expect((await events(a)).map((e) => e.kind)).toEqual(['funding-generation-ready', 'channel-pending']);
+    expect((await events(b)).map((e) => e.kind)).toEqual(['channel-pending']);
+    // The wallet's coin is now spent by the funding transaction (pending), committed with funding_created.
+    const wallet = decodeWalletState((await a.ctx.store.get(a.ctx.nodeKey, SortKey.wallet))!);
+    expect(wallet.ok && wallet.value.utxos.find((u) => u.txid === 'ab'.repeat(32))?.spentBy).toBeDefined();
+    const txs = await broadcasts(a);
+    expect(txs).toHaveLength(1);
+    const funding = Transaction.fromHex(txs[0]!);
+    expect(funding.outs.some((o) => o.value === 200_000n || Number(o.value) === 200_000)).toBe(true);
+    expect(await broadcasts(b)).toEqual([]);
+    // Both sides hold the channel under its real id, with a monitor.
+    const [item] = await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix(b.ctx.nodeKey));
+    expect(await a.ctx.store.query(a.ctx.nodeKey, 'MONITOR#')).toHaveLength(1);
+    expect(await b.ctx.store.query(b.ctx.nodeKey, SortKey.channelPrefix(a.ctx.nodeKey))).toEqual([expect.objectContaining({ sk: item!.sk.replace(b.ctx.nodeKey, a.ctx.nodeKey) })]);
+  });
+
+  it('hands a disconnect to the manager', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    await connect(a, b);
+    // A disconnect reaches the manager: the unfunded channel is dropped with ChannelClosed.
+    await openChannel(a, b, 50_000n);
+    await a.handler(event(a, { kind: 'disconnected', peer: b.ctx.nodeKey, connectionId: 'c' }), {} as never);
+    expect((await events(a)).map((e) => e.kind)).toEqual(['channel-closed']);
+  });
+});
