@@ -17,7 +17,12 @@ import { createPeerMessageHandler } from '../../functions/peer-message/handler.j
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, managerResult } from '../../functions/runtime/manager-step.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
-import { sha256 } from '../../shared/crypto/index.js';
+import { createChainHandler } from '../../functions/chain/handler.js';
+import { listChannels } from '../../functions/channels/channel-service.js';
+import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
+import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
+import { EsploraClient } from '../../shared/chain/index.js';
+import { sha256, toHex } from '../../shared/crypto/index.js';
 import { decodeEventRecord } from '../../shared/manager/index.js';
 import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
@@ -30,14 +35,21 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Nod
 
 let dynamo: DynamoDBClient;
 let sqs: SqsLocal;
+let chain: RunningRegtestChain;
 beforeAll(async () => {
   dynamo = localDynamoClient(inject('dynamoEndpoint'));
   sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
+  chain = await startRegtestChain({ port: 0, dataDir: undefined });
 });
 afterAll(async () => {
   dynamo.destroy();
   await sqs.stop();
+  await chain.stop();
 });
+
+async function mine(blocks: number): Promise<void> {
+  expect((await fetch(`${chain.url}/regtest/mine`, { method: 'POST', body: JSON.stringify({ blocks }) })).status).toBe(200);
+}
 
 interface TestNode {
   readonly ctx: NodeContext;
@@ -84,7 +96,7 @@ async function fifo(): Promise<FifoQueue> {
   return new FifoQueue(sqs.client, created.QueueUrl!);
 }
 
-async function node(label: string): Promise<TestNode> {
+async function node(label: string, esploraUrl = 'http://127.0.0.1:9'): Promise<TestNode> {
   const tableName = `cp-${randomUUID()}`;
   await ensureNodeTable(dynamo, tableName);
   const ctx = createNodeContext({
@@ -93,8 +105,8 @@ async function node(label: string): Promise<TestNode> {
     store: new NodeStore({ client: dynamo, tableName }),
     outbound: await fifo(),
     broadcast: await fifo(),
-    // Nothing listens here: the funding fee rate falls back to the wallet's.
-    esploraUrl: 'http://127.0.0.1:9',
+    // By default nothing listens there: the funding fee rate falls back to the wallet's.
+    esploraUrl,
     logger: quiet,
   });
   return { ctx, handler: createPeerMessageHandler(ctx), sent: [] };
@@ -115,8 +127,12 @@ function event(to: TestNode, envelope: InboundEnvelope): SQSEvent {
   } as unknown as SQSEvent;
 }
 
-/** Plays both gateways until neither node has anything queued: each `send` becomes the other's inbound `message`. */
-async function relay(a: TestNode, b: TestNode): Promise<void> {
+/**
+ * Plays both gateways until neither node has anything queued: each `send` becomes the other's inbound `message`.
+ * Messages for which `hold(type)` is true are not delivered but returned (to deliver later with `deliver`).
+ */
+async function relay(a: TestNode, b: TestNode, hold: (type: number) => boolean = () => false): Promise<{ to: TestNode; envelope: InboundEnvelope }[]> {
+  const held: { to: TestNode; envelope: InboundEnvelope }[] = [];
   for (let idle = 0; idle < 2; ) {
     let moved = 0;
     for (const [from, to] of [[a, b], [b, a]] as const) {
@@ -129,14 +145,24 @@ async function relay(a: TestNode, b: TestNode): Promise<void> {
           continue;
         }
         const decoded = decodeMessage(out.message);
-        from.sent.push(decoded.kind === 'message' ? decoded.message.type : 'unknown');
-        const result = await to.handler(event(to, { kind: 'message', peer: from.ctx.nodeKey, connectionId: 'c', seq: seq++, message: out.message }), {} as never);
-        expect(result.batchItemFailures).toEqual([]);
+        const type = decoded.kind === 'message' ? decoded.message.type : -1;
+        from.sent.push(type);
+        const envelope: InboundEnvelope = { kind: 'message', peer: from.ctx.nodeKey, connectionId: 'c', seq: seq++, message: out.message };
+        if (hold(type)) {
+          held.push({ to, envelope });
+          continue;
+        }
+        await deliver(to, envelope);
         moved++;
       }
     }
     idle = moved === 0 ? idle + 1 : 0;
   }
+  return held;
+}
+
+async function deliver(to: TestNode, envelope: InboundEnvelope): Promise<void> {
+  expect((await to.handler(event(to, envelope), {} as never)).batchItemFailures).toEqual([]);
 }
 
 async function connect(a: TestNode, b: TestNode): Promise<void> {
@@ -199,6 +225,49 @@ describe('channel pipeline through the peer-message handler', () => {
     const [item] = await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix(b.ctx.nodeKey));
     expect(await a.ctx.store.query(a.ctx.nodeKey, 'MONITOR#')).toHaveLength(1);
     expect(await b.ctx.store.query(b.ctx.nodeKey, SortKey.channelPrefix(a.ctx.nodeKey))).toEqual([expect.objectContaining({ sk: item!.sk.replace(b.ctx.nodeKey, a.ctx.nodeKey) })]);
+  });
+
+  it('moves the channel to ready on both sides when the chain handler sees the funding transaction deep enough', async () => {
+    const [a, b] = await Promise.all([node('a', chain.url), node('b', chain.url)]);
+    const sync = (n: TestNode) => createChainHandler(n.ctx)({ id: randomUUID() }, {} as never);
+    const { address } = await newReceiveAddress(a.ctx);
+    const faucet = await fetch(`${chain.url}/regtest/faucet`, { method: 'POST', body: JSON.stringify({ address, sats: 500_000 }) });
+    expect(faucet.status).toBe(200);
+    await mine(1);
+    await Promise.all([sync(a), sync(b)]);
+    await connect(a, b);
+    await openChannel(a, b, 200_000n);
+    const held = await relay(a, b, (type) => type === 34);
+    expect(held).toHaveLength(1);
+    // A block while funding_created is in flight: the wallet's re-broadcast of its pending transactions
+    // skips the funding transaction (no funding_signed yet: out now, it could lock the funds).
+    await mine(1);
+    expect((await sync(a)).outcome).toBe('applied');
+    expect(await broadcasts(a)).toEqual([]);
+    await deliver(held[0]!.to, held[0]!.envelope);
+    await relay(a, b);
+    const [funding] = await broadcasts(a);
+    expect(funding).toBeDefined();
+    const txid = await new EsploraClient(chain.url).broadcast(Transaction.fromHex(funding!).toBuffer());
+    await mine(5);
+    for (const n of [a, b]) expect((await sync(n)).outcome).toBe('applied');
+    // After funding_signed the wallet re-broadcasts it each block like any pending payment, until it confirms.
+    await broadcasts(a);
+    await relay(a, b);
+    expect((await listChannels(a.ctx)).map((c) => c.isChannelReady)).toEqual([false]);
+    await mine(1);
+    for (const n of [a, b]) await sync(n);
+    await relay(a, b);
+    expect(a.sent.filter((t) => t === 36)).toHaveLength(1); // channel_ready
+    expect(b.sent.filter((t) => t === 36)).toHaveLength(1);
+    for (const [n, peer] of [[a, b], [b, a]] as const) {
+      const [details] = await listChannels(n.ctx);
+      expect(details).toMatchObject({ isChannelReady: true, isUsable: true, channelValueSatoshis: 200_000n, confirmations: 6 });
+      expect(details!.fundingOutpoint && toHex(Uint8Array.from(details!.fundingOutpoint.txid).reverse())).toBe(txid);
+      expect(toHex(details!.counterpartyNodeId)).toBe(peer.ctx.nodeKey);
+      expect(details!.shortChannelId).not.toBeNull();
+    }
+    expect((await events(a)).map((e) => e.kind)).toEqual(['funding-generation-ready', 'channel-pending', 'channel-ready']);
   });
 
   it('hands a disconnect to the manager', async () => {
