@@ -19,6 +19,7 @@ import { loadManager, managerResult } from '../../functions/runtime/manager-step
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { createChainHandler } from '../../functions/chain/handler.js';
 import { listChannels } from '../../functions/channels/channel-service.js';
+import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { EsploraClient } from '../../shared/chain/index.js';
@@ -187,18 +188,25 @@ describe('channel pipeline through the peer-message handler', () => {
     expect(await a.ctx.store.get(a.ctx.nodeKey, SortKey.header)).toBeDefined();
     expect(await b.ctx.store.get(b.ctx.nodeKey, SortKey.header)).toBeDefined();
 
-    await openChannel(a, b, 100_000n);
+    // Through the HTTP API's port: a peer that is not connected is refused, then the open goes out.
+    await expect(storeNodeApi(a.ctx).openChannel({ nodeId: '02' + '55'.repeat(32), amountSat: 100_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'peer-not-connected' });
+    const { channelId } = await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 100_000n, pushMsat: 0n, public: false });
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'outbound-awaiting-accept', capacitySat: 100_000n, isOutbound: true });
     await relay(a, b);
 
     expect(a.sent).toContain(32); // open_channel
     expect(b.sent).toContain(33); // accept_channel
     const ready = (await events(a)).find((e) => e.kind === 'funding-generation-ready');
-    expect(ready).toMatchObject({ kind: 'funding-generation-ready', channelValueSatoshis: 100_000n, userChannelId: 7n });
+    expect(ready).toMatchObject({ kind: 'funding-generation-ready', channelValueSatoshis: 100_000n });
     // An empty wallet cannot fund it: the channel is closed with the wallet's reason, and the peer told.
     const closed = (await events(a)).find((e) => e.kind === 'channel-closed');
-    expect(closed).toMatchObject({ kind: 'channel-closed', reason: 'funding-not-provided', userChannelId: 7n });
+    expect(closed).toMatchObject({ kind: 'channel-closed', reason: 'funding-not-provided' });
     expect(closed?.kind === 'channel-closed' && closed.message).toMatch(/wallet cannot fund the channel/);
     expect(a.sent).toEqual([16, 32, 17]);
+    // The HTTP caller sees why in GET /v1/channels/{id}; the list no longer has it.
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'funding-not-provided' } });
+    expect(await storeNodeApi(a.ctx).listChannels()).toEqual([]);
+    expect((await storeNodeApi(b.ctx).listChannels()).map((c) => c.state)).toEqual([]);
     expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix())).toEqual([]);
     expect(await broadcasts(a)).toEqual([]);
   });
