@@ -17,6 +17,12 @@ const api: NodeApi = {
   wallet: async () => ({ confirmedSat: 0n, unconfirmedSat: 0n }),
   newAddress: async () => ({ address: 'bcrt1q' }),
   send: async () => ({ txid: '00'.repeat(32), feeSat: 0n }),
+  openChannel: async () => ({ channelId: '00'.repeat(32) }),
+  listChannels: async () => [],
+  getChannel: async () => {
+    throw new Error('no channels in this bench');
+  },
+  acceptChannel: async () => undefined,
 };
 const handler = createHttpHandler({ api, apiKeySha256: apiKeySha256(KEY), logger: new Logger({ logLevel: 'SILENT' }) });
 const postBody = JSON.stringify({ nodeId: NODE_ID, host: '127.0.0.1', port: 9735 });

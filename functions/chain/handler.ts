@@ -17,22 +17,29 @@
 import middy from '@middy/core';
 import type { Confirm, WatchSet } from '../../shared/chain/index.js';
 import { syncChain, syncWallet, type ConfirmCall } from '../../shared/chain/index.js';
+import { Transaction } from 'bitcoinjs-lib';
+import { hexToBytes } from '../../shared/codec/index.js';
+import type { PeerEffect } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
 import { applyInput, type InvocationResult, type Outcome } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { decodeWallet, enqueueBroadcast } from '../wallet/wallet-service.js';
 import { decodeChainView, encodeChainView } from './chain-record.js';
+import { channelChainConsumers } from './channel-consumer.js';
 
 /** Something that follows the chain: notified through `Confirm`, watching `watch()`, persisting `writes()` after the sync. */
 export interface ChainConsumer {
   readonly confirm: Confirm;
   watch(): WatchSet;
-  writes(): Pick<InvocationResult, 'puts' | 'deletes'>;
+  /** The consumer's writes, and the messages and broadcasts its calls produced (committed with the sync, sent after it). */
+  writes(): Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts'>>;
+  /** Whether the wallet transaction `txid` (internal byte order) with `outputs` outputs must not be re-broadcast yet (a funding transaction before `funding_signed`). */
+  holdsBroadcast?(txid: Uint8Array, outputs: number): boolean;
 }
 
 export interface ChainHandlerOptions {
-  /** Loads the consumers for one input, inside the lease. None yet: channels add theirs. */
+  /** Loads the consumers for one input, inside the lease; by default the node's ChannelManager (functions/chain/channel-consumer.ts). */
   readonly consumers?: (store: NodeStore) => Promise<readonly ChainConsumer[]>;
 }
 
@@ -58,13 +65,14 @@ function mergeWatch(consumers: readonly ChainConsumer[]): WatchSet {
 }
 
 export function createChainHandler(ctx: NodeContext, options: ChainHandlerOptions = {}) {
-  const loadConsumers = options.consumers ?? (async () => []);
+  const loadConsumers = options.consumers ?? channelChainConsumers(ctx);
 
   async function handle(event: ChainEvent): Promise<ChainResult> {
     const inputId = event.id !== undefined && event.id !== '' ? `chain-${event.id}` : `chain-${await ctx.esplora.tipHash()}`;
     let calls: readonly ConfirmCall[] = [];
     let tipHeight: number | undefined;
     let wallet: WalletState | undefined;
+    let held: (txid: string, raw: Uint8Array) => boolean = () => false;
     const outcome = await applyInput(ctx, inputId, async (store): Promise<InvocationResult> => {
       const items = await store.getMany(ctx.nodeKey, [SortKey.chain, SortKey.wallet]);
       const chainBytes = items.get(SortKey.chain);
@@ -79,6 +87,12 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
 
       const puts: { sk: string; data: Uint8Array }[] = [];
       const deletes: string[] = [];
+      const effects: PeerEffect[] = [];
+      const broadcasts: Uint8Array[] = [];
+      held = (txid, raw) => {
+        const outputs = Transaction.fromBuffer(raw).outs.length;
+        return consumers.some((c) => c.holdsBroadcast?.(hexToBytes(txid).reverse(), outputs) === true);
+      };
       const chainData = encodeChainView(synced.view);
       if (!sameBytes(chainBytes, chainData)) puts.push({ sk: SortKey.chain, data: chainData });
       const walletData = encodeWalletState(wallet);
@@ -87,11 +101,13 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
         const w = c.writes();
         puts.push(...w.puts);
         deletes.push(...w.deletes);
+        effects.push(...(w.effects ?? []));
+        broadcasts.push(...(w.broadcasts ?? []));
       }
-      return { puts, deletes, effects: [] };
+      return { puts, deletes, effects, broadcasts };
     });
     if (outcome !== 'duplicate' && wallet !== undefined && tipHeight !== undefined) {
-      for (const p of wallet.pending) await enqueueBroadcast(ctx, p.txid, p.raw, `${p.txid}-${tipHeight}`);
+      for (const p of wallet.pending) if (!held(p.txid, p.raw)) await enqueueBroadcast(ctx, p.txid, p.raw, `${p.txid}-${tipHeight}`);
     }
     if (outcome === 'applied') ctx.logger.info('chain sync applied', { inputId, tipHeight, calls: calls.length });
     // A replayed input's step result is dropped (functions/runtime/invocation.ts): report nothing of it.

@@ -12,6 +12,7 @@ export const HttpErrorCode = {
   invalidRequest: 'invalid-request',
   payloadTooLarge: 'payload-too-large',
   insufficientFunds: 'insufficient-funds',
+  peerNotConnected: 'peer-not-connected',
   internal: 'internal',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
@@ -25,6 +26,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'invalid-request': 400,
   'payload-too-large': 413,
   'insufficient-funds': 422,
+  'peer-not-connected': 409,
   internal: 500,
 };
 

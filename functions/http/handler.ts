@@ -127,7 +127,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       throw new HttpError(HttpErrorCode.methodNotAllowed, `${method.slice(0, 16)} is not allowed on ${path}; use ${allow}`, { allow });
     }
     const json = match.route.requestBody === undefined ? undefined : parseJsonBody(event, maxBodyBytes);
-    const body = await match.route.handle(api, json);
+    const body = await match.route.handle(api, json, match.params);
     return jsonResponse(event, match.route.success.status, body);
   };
 

@@ -58,6 +58,44 @@ export interface SendResponse {
   readonly feeSat: bigint;
 }
 
+/** A request to open a channel (BOLT 2 `open_channel`, funded by the node's wallet). */
+export interface OpenChannelRequest {
+  /** The peer's node id (connected), hex. */
+  readonly nodeId: string;
+  readonly amountSat: bigint;
+  /** Given to the peer at open (msat). */
+  readonly pushMsat: bigint;
+  /** Announce the channel (BOLT 7) once ready. */
+  readonly public: boolean;
+}
+
+/** One channel, as `GET /v1/channels` reports it. Ids and keys are hex; txids display order. */
+export interface ChannelInfo {
+  /** The real channel id once funded, else the temporary one. */
+  readonly channelId: string;
+  readonly temporaryChannelId: string;
+  readonly counterpartyNodeId: string;
+  /** The channel machine's state (`outbound-awaiting-accept` … `ready`), or `closed`. */
+  readonly state: string;
+  readonly fundingTxid: string | null;
+  readonly fundingOutputIndex: number | null;
+  /** `block x tx x output` (BOLT 7), once confirmed. */
+  readonly shortChannelId: string | null;
+  readonly capacitySat: bigint;
+  readonly balanceMsat: bigint;
+  readonly outboundCapacityMsat: bigint;
+  readonly inboundCapacityMsat: bigint;
+  readonly confirmations: number;
+  readonly confirmationsRequired: number;
+  readonly isOutbound: boolean;
+  readonly isChannelReady: boolean;
+  /** Ready, and the peer is connected. */
+  readonly isUsable: boolean;
+  readonly isPublic: boolean;
+  /** Why it closed (`closed` only). */
+  readonly closure?: { readonly reason: string; readonly message: string };
+}
+
 /**
  * The node, as the HTTP API sees it. Every method may reject; the API
  * answers an `HttpError` as it is and anything else as 500 `internal`.
@@ -72,4 +110,11 @@ export interface NodeApi {
   newAddress(): Promise<{ readonly address: string }>;
   /** Signs a payment and hands it to the broadcast path. */
   send(request: SendRequest): Promise<SendResponse>;
+  /** Opens a channel to a connected peer; resolves with its (temporary) id once `open_channel` is committed. */
+  openChannel(request: OpenChannelRequest): Promise<{ readonly channelId: string }>;
+  listChannels(): Promise<readonly ChannelInfo[]>;
+  /** A channel by id (real or temporary); rejects `not-found` when there is none. */
+  getChannel(channelId: string): Promise<ChannelInfo>;
+  /** Accepts a held inbound channel request (manual acceptance); rejects `not-found` when there is none. */
+  acceptChannel(temporaryChannelId: string): Promise<void>;
 }

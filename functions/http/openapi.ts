@@ -46,8 +46,18 @@ export interface OperationObject {
   readonly operationId: string;
   readonly summary: string;
   readonly description?: string;
+  readonly parameters?: readonly ParameterObject[];
   readonly requestBody?: RequestBodyObject;
   readonly responses: Readonly<Record<string, ResponseObject | ReferenceObject>>;
+}
+
+/** A path parameter. */
+export interface ParameterObject {
+  readonly name: string;
+  readonly in: 'path';
+  readonly required: true;
+  readonly description: string;
+  readonly schema: SchemaObject;
 }
 
 export type PathItemObject = Readonly<Partial<Record<'get' | 'post' | 'put' | 'delete' | 'patch', OperationObject>>>;
@@ -80,7 +90,9 @@ export interface DocumentedRoute {
   readonly success: { readonly status: number; readonly description: string; readonly schema: SchemaObject };
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly 'InsufficientFunds'[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected')[];
+  /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
+  readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
 }
 
 const JSON_MEDIA = 'application/json';
@@ -96,7 +108,7 @@ const ERROR_SCHEMA: SchemaObject = {
   properties: {
     code: {
       type: 'string',
-      enum: ['unauthorized', 'not-found', 'method-not-allowed', 'invalid-json', 'invalid-request', 'payload-too-large', 'insufficient-funds', 'internal'],
+      enum: ['unauthorized', 'not-found', 'method-not-allowed', 'invalid-json', 'invalid-request', 'payload-too-large', 'insufficient-funds', 'peer-not-connected', 'internal'],
     },
     message: { type: 'string' },
   },
@@ -113,6 +125,8 @@ const ERROR_RESPONSES = {
   Unauthorized: errorResponse('`unauthorized`: the `authorization: Bearer <key>` header is missing or the key is wrong.'),
   PayloadTooLarge: errorResponse('`payload-too-large`: the body is larger than the limit (64 KiB).'),
   InsufficientFunds: errorResponse('`insufficient-funds`: the wallet\'s spendable coins do not cover the amount plus the fee; nothing was signed or broadcast.'),
+  NotFound: errorResponse('`not-found`: nothing has this id.'),
+  PeerNotConnected: errorResponse('`peer-not-connected`: the peer is not connected (connect it with `POST /v1/peers` first).'),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 
@@ -132,9 +146,22 @@ function operation(route: DocumentedRoute): OperationObject {
     responses['413'] = responseRef('PayloadTooLarge');
   }
   if (route.errors?.includes('InsufficientFunds')) responses['422'] = responseRef('InsufficientFunds');
+  if (route.errors?.includes('NotFound')) responses['404'] = responseRef('NotFound');
+  if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');
   return {
     operationId: route.operationId,
     summary: route.summary,
+    ...(route.pathParameters === undefined
+      ? {}
+      : {
+          parameters: route.pathParameters.map((p) => ({
+            name: p.name,
+            in: 'path' as const,
+            required: true as const,
+            description: p.description,
+            schema: { type: 'string', pattern: p.pattern },
+          })),
+        }),
     ...(route.description === undefined ? {} : { description: route.description }),
     ...(route.requestBody === undefined
       ? {}

@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { HttpError, HttpErrorCode } from './errors.js';
-import type { NodeApi } from './node-api.js';
+import type { ChannelInfo, NodeApi } from './node-api.js';
 import { buildOpenApiDocument, schemaRef, type DocumentedRoute, type OpenApiDocument, type SchemaObject } from './openapi.js';
 
 /** The API's version, reported in the OpenAPI document. */
@@ -29,6 +29,13 @@ export const FEERATE_MAX_SAT_PER_VB = 10_000;
 export const ADDRESS_MAX_LENGTH = 90;
 export const ADDRESS_PATTERN = '^[A-Za-z0-9]+$';
 
+/** The smallest channel the ChannelManager opens (sat). */
+export const MIN_CHANNEL_SATS = 1000;
+/** 2^24 - 1 sat: larger channels need `option_support_large_channel` (BOLT 2), not offered by this route. */
+export const MAX_CHANNEL_SATS = 16_777_215;
+/** A channel id (32 bytes, hex). */
+export const CHANNEL_ID_PATTERN = '^[0-9a-fA-F]{64}$';
+
 const MESSAGES = {
   nodeId: 'must be a 33-byte compressed public key in hex (02 or 03 prefix)',
   host: `must be a host name or IP address of 1 to ${HOST_MAX_LENGTH} visible ASCII characters`,
@@ -36,6 +43,9 @@ const MESSAGES = {
   address: `must be an address of the node's network (1 to ${ADDRESS_MAX_LENGTH} letters and digits)`,
   sats: `must be an integer from ${MIN_SEND_SATS} to ${MAX_SEND_SATS}`,
   feerate: `must be a number from ${FEERATE_MIN_SAT_PER_VB} to ${FEERATE_MAX_SAT_PER_VB}`,
+  amountSat: `must be an integer from ${MIN_CHANNEL_SATS} to ${MAX_CHANNEL_SATS}`,
+  pushMsat: `must be an integer from 0 to ${MAX_CHANNEL_SATS * 1000}`,
+  public: 'must be a boolean',
 } as const;
 
 /** The body of `POST /v1/peers`, validated (unknown fields are rejected). */
@@ -67,6 +77,14 @@ export const SendBody = v.strictObject({
   feerateSatPerVb: v.optional(
     v.pipe(v.number(MESSAGES.feerate), v.minValue(FEERATE_MIN_SAT_PER_VB, MESSAGES.feerate), v.maxValue(FEERATE_MAX_SAT_PER_VB, MESSAGES.feerate)),
   ),
+});
+
+/** The body of `POST /v1/channels`, validated (unknown fields are rejected). */
+export const OpenChannelBody = v.strictObject({
+  nodeId: v.pipe(v.string(MESSAGES.nodeId), v.regex(new RegExp(NODE_ID_PATTERN), MESSAGES.nodeId), v.toLowerCase()),
+  amountSat: v.pipe(v.number(MESSAGES.amountSat), v.integer(MESSAGES.amountSat), v.minValue(MIN_CHANNEL_SATS, MESSAGES.amountSat), v.maxValue(MAX_CHANNEL_SATS, MESSAGES.amountSat)),
+  pushMsat: v.optional(v.pipe(v.number(MESSAGES.pushMsat), v.integer(MESSAGES.pushMsat), v.minValue(0, MESSAGES.pushMsat), v.maxValue(MAX_CHANNEL_SATS * 1000, MESSAGES.pushMsat))),
+  public: v.optional(v.boolean(MESSAGES.public)),
 });
 
 /** JSON Schemas of the bodies, for the OpenAPI document (`components.schemas`). */
@@ -158,6 +176,68 @@ export const SCHEMAS = {
     required: ['txid', 'feeSat'],
     additionalProperties: false,
   },
+  OpenChannelRequest: {
+    type: 'object',
+    properties: {
+      nodeId: { type: 'string', pattern: NODE_ID_PATTERN, description: 'The peer (connected) to open to (hex, either case).' },
+      amountSat: { type: 'integer', minimum: MIN_CHANNEL_SATS, maximum: MAX_CHANNEL_SATS, description: "The channel's value (sat), funded by the node's wallet." },
+      pushMsat: { type: 'integer', minimum: 0, maximum: MAX_CHANNEL_SATS * 1000, description: 'Given to the peer at open (msat); 0 when absent.' },
+      public: { type: 'boolean', description: 'Announce the channel (BOLT 7); false when absent.' },
+    },
+    required: ['nodeId', 'amountSat'],
+    additionalProperties: false,
+  },
+  ChannelOpened: {
+    type: 'object',
+    properties: { channelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The temporary channel id; `GET /v1/channels/{id}` finds the channel by it, also once funded.' } },
+    required: ['channelId'],
+    additionalProperties: false,
+  },
+  Channel: {
+    type: 'object',
+    properties: {
+      channelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The real channel id once funded, else the temporary one.' },
+      temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
+      state: { type: 'string', description: '`outbound-awaiting-accept`, `awaiting-funding-signed`, `awaiting-confirmation`, `awaiting-channel-ready`, `ready`, … or `closed`.' },
+      fundingTxid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Once the funding transaction is known.' },
+      fundingOutputIndex: { type: 'integer', minimum: 0 },
+      shortChannelId: { type: 'string', pattern: '^[0-9]+x[0-9]+x[0-9]+$', description: '`block`x`tx`x`output`, once confirmed.' },
+      capacitySat: { type: 'integer', minimum: 0 },
+      balanceMsat: { type: 'integer', minimum: 0 },
+      outboundCapacityMsat: { type: 'integer', minimum: 0 },
+      inboundCapacityMsat: { type: 'integer', minimum: 0 },
+      confirmations: { type: 'integer', minimum: 0 },
+      confirmationsRequired: { type: 'integer', minimum: 0 },
+      isOutbound: { type: 'boolean' },
+      isChannelReady: { type: 'boolean' },
+      isUsable: { type: 'boolean', description: 'Ready and the peer connected.' },
+      isPublic: { type: 'boolean' },
+      closure: {
+        type: 'object',
+        properties: { reason: { type: 'string', examples: ['funding-not-provided', 'counterparty-error'] }, message: { type: 'string' } },
+        required: ['reason', 'message'],
+        additionalProperties: false,
+      },
+    },
+    required: [
+      'channelId', 'temporaryChannelId', 'counterpartyNodeId', 'state', 'capacitySat', 'balanceMsat',
+      'outboundCapacityMsat', 'inboundCapacityMsat', 'confirmations', 'confirmationsRequired', 'isOutbound', 'isChannelReady', 'isUsable', 'isPublic',
+    ],
+    additionalProperties: false,
+  },
+  ChannelList: {
+    type: 'object',
+    properties: { channels: { type: 'array', items: schemaRef('Channel') } },
+    required: ['channels'],
+    additionalProperties: false,
+  },
+  ChannelAccepted: {
+    type: 'object',
+    properties: { status: { type: 'string', enum: ['accepted'] }, channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+    required: ['status', 'channelId'],
+    additionalProperties: false,
+  },
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
 } as const satisfies Readonly<Record<string, SchemaObject>>;
 
@@ -169,7 +249,7 @@ export interface Route extends DocumentedRoute {
    * one), calls the node and returns the success body. Throws `HttpError`
    * `invalid-request` when the body fails the schema.
    */
-  readonly handle: (api: NodeApi, json: unknown) => Promise<unknown>;
+  readonly handle: (api: NodeApi, json: unknown, params: Readonly<Record<string, string>>) => Promise<unknown>;
 }
 
 /** Turns valibot issues into one message naming each offending field. */
@@ -204,11 +284,39 @@ function withBody<T>(
   };
 }
 
-/** A route without a request body (any body sent is ignored). */
-function bodiless(spec: Omit<Route, 'handle' | 'requestBody'> & { readonly run: (api: NodeApi) => Promise<unknown> }): Route {
+/** A route without a request body (any body sent is ignored); `params` are its path parameters, already matched. */
+function bodiless(
+  spec: Omit<Route, 'handle' | 'requestBody'> & { readonly run: (api: NodeApi, params: Readonly<Record<string, string>>) => Promise<unknown> },
+): Route {
   const { run, ...documented } = spec;
-  return { ...documented, handle: (api) => run(api) };
+  return { ...documented, handle: (api, _json, params) => run(api, params) };
 }
+
+/** A channel as JSON (amounts as numbers: every one is below 2^53; unknown funding fields left out). */
+function channelJson(c: ChannelInfo): Record<string, unknown> {
+  return {
+    channelId: c.channelId,
+    temporaryChannelId: c.temporaryChannelId,
+    counterpartyNodeId: c.counterpartyNodeId,
+    state: c.state,
+    ...(c.fundingTxid === null ? {} : { fundingTxid: c.fundingTxid }),
+    ...(c.fundingOutputIndex === null ? {} : { fundingOutputIndex: c.fundingOutputIndex }),
+    ...(c.shortChannelId === null ? {} : { shortChannelId: c.shortChannelId }),
+    capacitySat: Number(c.capacitySat),
+    balanceMsat: Number(c.balanceMsat),
+    outboundCapacityMsat: Number(c.outboundCapacityMsat),
+    inboundCapacityMsat: Number(c.inboundCapacityMsat),
+    confirmations: c.confirmations,
+    confirmationsRequired: c.confirmationsRequired,
+    isOutbound: c.isOutbound,
+    isChannelReady: c.isChannelReady,
+    isUsable: c.isUsable,
+    isPublic: c.isPublic,
+    ...(c.closure === undefined ? {} : { closure: { reason: c.closure.reason, message: c.closure.message } }),
+  };
+}
+
+const CHANNEL_ID_PARAMETER = { name: 'id', description: 'The channel id (real or temporary), hex.', pattern: CHANNEL_ID_PATTERN } as const;
 
 let openApiDocument: OpenApiDocument | undefined;
 
@@ -217,7 +325,7 @@ export function openApi(): OpenApiDocument {
   return (openApiDocument ??= buildOpenApiDocument(ROUTES, SCHEMAS, API_VERSION));
 }
 
-/** Every route of the API. Paths are matched exactly (no trailing slash, no parameters). */
+/** Every route of the API. Paths are matched exactly (no trailing slash); a `{name}` segment matches one segment of its parameter's pattern. */
 export const ROUTES: readonly Route[] = [
   bodiless({
     method: 'GET',
@@ -307,6 +415,64 @@ export const ROUTES: readonly Route[] = [
       return { txid: sent.txid, feeSat: Number(sent.feeSat) };
     },
   }),
+  withBody(OpenChannelBody, {
+    method: 'POST',
+    path: '/v1/channels',
+    operationId: 'openChannel',
+    summary: 'Open a channel to a connected peer, funded by the wallet.',
+    description:
+      'Sends `open_channel` (BOLT 2). When the peer accepts, the wallet selects coins and signs the funding transaction in ' +
+      'the same step (`funding_created`); it is broadcast after the peer\'s `funding_signed`, and the channel becomes ready ' +
+      'once confirmed. Answers with the temporary channel id at once: follow it with `GET /v1/channels/{id}` (a wallet ' +
+      'that cannot pay shows as `closed` with reason `funding-not-provided`).',
+    requestBody: { description: 'The channel.', schema: schemaRef('OpenChannelRequest') },
+    errors: ['PeerNotConnected'],
+    success: { status: 202, description: '`open_channel` is on its way.', schema: schemaRef('ChannelOpened') },
+    async run(api, request) {
+      return api.openChannel({
+        nodeId: request.nodeId,
+        amountSat: BigInt(request.amountSat),
+        pushMsat: BigInt(request.pushMsat ?? 0),
+        public: request.public ?? false,
+      });
+    },
+  }),
+  bodiless({
+    method: 'GET',
+    path: '/v1/channels',
+    operationId: 'listChannels',
+    summary: 'The channels (not yet closed).',
+    success: { status: 200, description: 'The channels.', schema: schemaRef('ChannelList') },
+    async run(api) {
+      return { channels: (await api.listChannels()).map(channelJson) };
+    },
+  }),
+  bodiless({
+    method: 'GET',
+    path: '/v1/channels/{id}',
+    operationId: 'getChannel',
+    summary: 'One channel, by its real or temporary id (also once closed).',
+    pathParameters: [CHANNEL_ID_PARAMETER],
+    errors: ['NotFound'],
+    success: { status: 200, description: 'The channel.', schema: schemaRef('Channel') },
+    async run(api, params) {
+      return channelJson(await api.getChannel(params['id']!.toLowerCase()));
+    },
+  }),
+  bodiless({
+    method: 'POST',
+    path: '/v1/channels/{id}/accept',
+    operationId: 'acceptChannel',
+    summary: 'Accept a held inbound channel request (manual acceptance).',
+    pathParameters: [CHANNEL_ID_PARAMETER],
+    errors: ['NotFound'],
+    success: { status: 200, description: 'Accepted: `accept_channel` is on its way.', schema: schemaRef('ChannelAccepted') },
+    async run(api, params) {
+      const id = params['id']!.toLowerCase();
+      await api.acceptChannel(id);
+      return { status: 'accepted', channelId: id };
+    },
+  }),
   bodiless({
     method: 'GET',
     path: '/v1/openapi.json',
@@ -321,14 +487,36 @@ export const ROUTES: readonly Route[] = [
 
 /** The outcome of matching a request line against {@link ROUTES}. */
 export type RouteMatch =
-  | { readonly kind: 'found'; readonly route: Route }
+  | { readonly kind: 'found'; readonly route: Route; readonly params: Readonly<Record<string, string>> }
   | { readonly kind: 'method-not-allowed'; readonly allow: readonly string[] }
   | { readonly kind: 'not-found' };
 
-/** Finds the route for `method` and `path` (exact match). */
+/** The path parameters of `path` under `route`'s template, or undefined when it does not match. */
+function matchPath(route: Route, path: string): Record<string, string> | undefined {
+  const template = route.path.split('/');
+  const actual = path.split('/');
+  if (template.length !== actual.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, part] of template.entries()) {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (name === undefined) {
+      if (part !== actual[i]) return undefined;
+      continue;
+    }
+    const pattern = route.pathParameters?.find((p) => p.name === name)?.pattern;
+    if (pattern === undefined || !new RegExp(pattern).test(actual[i]!)) return undefined;
+    params[name] = actual[i]!;
+  }
+  return params;
+}
+
+/** Finds the route for `method` and `path` (literal segments exactly, parameters by their pattern). */
 export function matchRoute(method: string, path: string): RouteMatch {
-  const onPath = ROUTES.filter((r) => r.path === path);
+  const onPath = ROUTES.flatMap((route) => {
+    const params = matchPath(route, path);
+    return params === undefined ? [] : [{ route, params }];
+  });
   if (onPath.length === 0) return { kind: 'not-found' };
-  const route = onPath.find((r) => r.method === method.toUpperCase());
-  return route ? { kind: 'found', route } : { kind: 'method-not-allowed', allow: onPath.map((r) => r.method) };
+  const found = onPath.find((r) => r.route.method === method.toUpperCase());
+  return found ? { kind: 'found', route: found.route, params: found.params } : { kind: 'method-not-allowed', allow: onPath.map((r) => r.route.method) };
 }

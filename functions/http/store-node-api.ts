@@ -13,7 +13,8 @@ import { WalletError, WalletErrorCode } from '../../shared/wallet/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress, sendToAddress, walletBalanceOf } from '../wallet/wallet-service.js';
 import { HttpError, HttpErrorCode } from './errors.js';
-import type { NodeApi, PeerInfo } from './node-api.js';
+import type { ChannelInfo, NodeApi, PeerInfo } from './node-api.js';
+import { ChannelServiceError, ChannelServiceErrorCode, acceptChannel, getChannel, listChannels, openChannel, type ChannelView } from '../channels/channel-service.js';
 
 /** Wallet refusals the client can act on, as API errors; anything else stays internal. */
 function asHttpError(error: unknown): unknown {
@@ -25,6 +26,66 @@ function asHttpError(error: unknown): unknown {
 }
 
 export const STORMCELL_VERSION = '0.1.0';
+
+/** BOLT 7 short channel id as `block x tx x output`. */
+export function formatShortChannelId(scid: bigint): string {
+  return `${scid >> 40n}x${(scid >> 16n) & 0xffffffn}x${scid & 0xffffn}`;
+}
+
+/** What the API reports of a channel (open: the manager's details; closed: its `ChannelClosed` event). */
+export function channelInfoOf(view: ChannelView): ChannelInfo {
+  if (view.kind === 'closed') {
+    const id = toHex(view.channelId);
+    return {
+      channelId: id,
+      temporaryChannelId: id,
+      counterpartyNodeId: toHex(view.counterpartyNodeId),
+      state: 'closed',
+      fundingTxid: null,
+      fundingOutputIndex: null,
+      shortChannelId: null,
+      capacitySat: 0n,
+      balanceMsat: 0n,
+      outboundCapacityMsat: 0n,
+      inboundCapacityMsat: 0n,
+      confirmations: 0,
+      confirmationsRequired: 0,
+      isOutbound: false,
+      isChannelReady: false,
+      isUsable: false,
+      isPublic: false,
+      closure: { reason: view.reason, message: view.message },
+    };
+  }
+  const d = view.details;
+  return {
+    channelId: toHex(d.channelId),
+    temporaryChannelId: toHex(d.temporaryChannelId),
+    counterpartyNodeId: toHex(d.counterpartyNodeId),
+    state: d.state,
+    fundingTxid: d.fundingOutpoint === null ? null : toHex(Uint8Array.from(d.fundingOutpoint.txid).reverse()),
+    fundingOutputIndex: d.fundingOutpoint === null ? null : d.fundingOutpoint.index,
+    shortChannelId: d.shortChannelId === null ? null : formatShortChannelId(d.shortChannelId),
+    capacitySat: d.channelValueSatoshis,
+    balanceMsat: d.balanceMsat,
+    outboundCapacityMsat: d.outboundCapacityMsat,
+    inboundCapacityMsat: d.inboundCapacityMsat,
+    confirmations: d.confirmations,
+    confirmationsRequired: d.confirmationsRequired,
+    isOutbound: d.isOutbound,
+    isChannelReady: d.isChannelReady,
+    isUsable: d.isUsable,
+    isPublic: d.isPublic,
+  };
+}
+
+/** Channel refusals the client can act on, as API errors. */
+function channelHttpError(error: unknown): unknown {
+  if (!(error instanceof ChannelServiceError)) return error;
+  if (error.code === ChannelServiceErrorCode.peerNotConnected) return new HttpError(HttpErrorCode.peerNotConnected, error.message);
+  if (error.code === ChannelServiceErrorCode.unknownChannel) return new HttpError(HttpErrorCode.notFound, error.message);
+  return new HttpError(HttpErrorCode.invalidRequest, error.message);
+}
 
 export function storeNodeApi(ctx: NodeContext): NodeApi {
   async function readyPeers(): Promise<PeerState[]> {
@@ -74,6 +135,28 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
         return { txid: sent.txid, feeSat: sent.feeSat };
       } catch (error) {
         throw asHttpError(error);
+      }
+    },
+    async openChannel(request) {
+      try {
+        return { channelId: await openChannel(ctx, { nodeId: request.nodeId, amountSat: request.amountSat, pushMsat: request.pushMsat, announce: request.public }) };
+      } catch (error) {
+        throw channelHttpError(error);
+      }
+    },
+    async listChannels() {
+      return (await listChannels(ctx)).map((details) => channelInfoOf({ kind: 'open', details }));
+    },
+    async getChannel(channelId) {
+      const view = await getChannel(ctx, channelId);
+      if (view === undefined) throw new HttpError(HttpErrorCode.notFound, `no channel ${channelId}`);
+      return channelInfoOf(view);
+    },
+    async acceptChannel(temporaryChannelId) {
+      try {
+        await acceptChannel(ctx, temporaryChannelId);
+      } catch (error) {
+        throw channelHttpError(error);
       }
     },
   };

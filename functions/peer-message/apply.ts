@@ -1,9 +1,10 @@
 /** Applies one inbound envelope (from the peer gateway) to the node's BOLT 1 core. */
-import { fromHex } from '../../shared/crypto/index.js';
-import { decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type PeerState, type PeerStep } from '../../shared/manager/index.js';
+import { fromHex, toHex } from '../../shared/crypto/index.js';
+import { decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
 import type { InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
+import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
 
 export async function loadPeer(ctx: NodeContext, store: NodeStore, peerHex: string): Promise<PeerState | undefined> {
@@ -25,22 +26,55 @@ export function peerWrites(peerHex: string, step: PeerStep): InvocationResult {
   return { puts: [{ sk, data: encodePeerState(step.state) }], deletes: [], effects: step.effects };
 }
 
+/**
+ * Hands what the BOLT 1 layer decided to the ChannelManager, in the same
+ * invocation: a peer whose `init` just arrived is `peerConnected`, a peer whose
+ * connection ended is `peerDisconnected`, and each BOLT 2 message (and
+ * `error`) the peer layer returned as a `channel-message` effect is handled.
+ * Inputs that touch no channel never load the manager (a ping costs nothing more).
+ */
+async function withManager(ctx: NodeContext, store: NodeStore, before: PeerState | undefined, step: PeerStep, base: InvocationResult): Promise<InvocationResult> {
+  const channelMessages = step.effects.flatMap((e) => (e.kind === 'channel-message' ? [e] : []));
+  const after = step.state === undefined ? before : step.state === null ? undefined : step.state;
+  const initArrived = before?.features === undefined && after?.features !== undefined;
+  const disconnected = step.state === null && before?.features !== undefined;
+  if (channelMessages.length === 0 && !initArrived && !disconnected) return base;
+  const peer = (after ?? before)!.nodeId;
+  const connected = new Map<string, Uint8Array>();
+  if (after?.features !== undefined) connected.set(toHex(peer), after.features);
+  const input: ManagerInput =
+    channelMessages.length > 0
+      ? { kind: 'peer-message', peer, message: channelMessages[0]!.message }
+      : { kind: initArrived ? 'peer-connected' : 'peer-disconnected', peer };
+  if (channelMessages.length > 1) throw new Error('the peer layer returned more than one channel message for one input');
+  const manager = await loadManager(ctx, store, input, connected);
+  if (initArrived) manager.peerConnected(peer, after!.features!);
+  if (disconnected) manager.peerDisconnected(peer);
+  for (const { message } of channelMessages) manager.handleChannelMessage(peer, message);
+  const result = await takeChangesFunded(ctx, store, manager);
+  return { ...result, puts: [...base.puts, ...result.puts], deletes: [...base.deletes, ...result.deletes], effects: [...base.effects, ...result.effects] };
+}
+
 export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundEnvelope): Promise<InvocationResult> {
   const current = await loadPeer(ctx, store, envelope.peer);
+  let step: PeerStep;
   switch (envelope.kind) {
     case 'connected':
-      return peerWrites(
-        envelope.peer,
-        peerConnected(ctx.config, {
-          nodeId: fromHex(envelope.peer),
-          connectionId: envelope.connectionId,
-          inbound: envelope.inbound,
-          address: envelope.address,
-        }),
-      );
+      step = peerConnected(ctx.config, {
+        nodeId: fromHex(envelope.peer),
+        connectionId: envelope.connectionId,
+        inbound: envelope.inbound,
+        address: envelope.address,
+      });
+      // A new connection replaces the old one: the manager sees the old one end.
+      return withManager(ctx, store, current, current?.features === undefined ? step : { state: null, effects: [] }, peerWrites(envelope.peer, step));
     case 'message':
-      return peerWrites(envelope.peer, peerMessage(ctx.config, current, envelope.connectionId, envelope.message));
+      step = peerMessage(ctx.config, current, envelope.connectionId, envelope.message);
+      break;
     case 'disconnected':
-      return peerWrites(envelope.peer, peerDisconnected(current, envelope.connectionId));
+      step = peerDisconnected(current, envelope.connectionId);
+      break;
   }
+  const base = peerWrites(envelope.peer, { ...step, effects: step.effects.filter((e) => e.kind !== 'channel-message') });
+  return withManager(ctx, store, current, step, base);
 }

@@ -6,9 +6,9 @@
  * in one transaction, and relay.
  */
 import { randomUUID } from 'node:crypto';
-import { toHex } from '../../shared/crypto/index.js';
+import { sha256, toHex } from '../../shared/crypto/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
-import { encodeOutbound, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { encodeBroadcast, encodeOutbound, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { StoreError, StoreErrorCode, type Lease, type NodeStore, type OutboxMessage } from '../../shared/store/index.js';
 import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
@@ -18,6 +18,8 @@ export interface InvocationResult {
   readonly puts: readonly { readonly sk: string; readonly data: Uint8Array }[];
   readonly deletes: readonly string[];
   readonly effects: readonly PeerEffect[];
+  /** Transactions for the broadcast queue, sent only AFTER the commit (a funding transaction before its channel is durable could lock funds). */
+  readonly broadcasts?: readonly Uint8Array[];
 }
 
 export type Outcome = 'applied' | 'no-change' | 'duplicate';
@@ -53,6 +55,16 @@ export function outboxMessages(inputId: string, effects: readonly PeerEffect[]):
       body: new TextEncoder().encode(encodeOutbound(envelope)),
     };
   });
+}
+
+/** Hands committed transactions to the broadcast queue (dedup id from the input id: a replay sends the same ids). */
+async function broadcastAfterCommit(ctx: NodeContext, inputId: string, txs: readonly Uint8Array[]): Promise<void> {
+  if (txs.length === 0) return;
+  if (ctx.broadcast === undefined) throw new Error('this process has no broadcast queue but committed a transaction to broadcast');
+  for (const [index, raw] of txs.entries()) {
+    const txid = toHex(sha256(sha256(raw)).reverse());
+    await ctx.broadcast.send({ group: ctx.nodeKey, dedupId: `tx-${inputId}#${index}`, body: encodeBroadcast({ txid, hex: toHex(raw) }) });
+  }
 }
 
 export function sendOutbound(ctx: NodeContext): (message: OutboxMessage) => Promise<void> {
@@ -102,6 +114,7 @@ export async function applyInput(
       await send(message);
       await store.deleteOutbox(nodeKey, message.id);
     }
+    await broadcastAfterCommit(ctx, inputId, result.broadcasts ?? []);
     return 'applied';
   } finally {
     if (!released) await store.releaseLease(lease).catch(() => undefined);

@@ -8,7 +8,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { deriveNodeSecret, deriveWalletSeed } from '../../shared/keys/index.js';
-import type { NodeConfig } from '../../shared/manager/index.js';
+import type { ManagerPorts, NodeConfig } from '../../shared/manager/index.js';
+import { managerPortsFromSeed } from './manager-step.js';
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
 import type { NodeStore } from '../../shared/store/index.js';
 import { Bip84Account } from '../../shared/wallet/index.js';
@@ -43,6 +44,8 @@ export interface NodeContext {
   readonly esplora: EsploraClient;
   /** Where transactions to broadcast go; absent in processes that never broadcast. */
   readonly broadcast: FifoQueue | undefined;
+  /** The ChannelManager's ports (keys from the node seed, docs/channels-pipeline.md). */
+  readonly managerPorts: ManagerPorts;
 }
 
 export function isNetwork(value: string): value is Network {
@@ -81,5 +84,6 @@ export function createNodeContext(options: {
     wallet: Bip84Account.fromSeed(wasmSecp256k1, deriveWalletSeed(options.seed), options.network),
     esplora: new EsploraClient(options.esploraUrl ?? DEFAULT_ESPLORA_URL),
     broadcast: options.broadcast,
+    managerPorts: managerPortsFromSeed(options.seed),
   };
 }

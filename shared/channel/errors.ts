@@ -41,6 +41,8 @@ export const ChannelFailureReason = {
   CounterpartyError: 'counterparty-error',
   /** The peer disconnected before the channel was funded (LDK's `ClosureReason::DisconnectedPeer`). */
   PeerDisconnected: 'peer-disconnected',
+  /** We did not provide the funding transaction (e.g. the wallet could not pay for it): LDK's `ClosureReason::HolderForceClosed` on an unfunded channel. */
+  FundingNotProvided: 'funding-not-provided',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

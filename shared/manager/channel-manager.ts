@@ -365,6 +365,23 @@ export class ChannelManager {
     return { ok: true, value: undefined };
   }
 
+  /**
+   * Closes an outbound channel still waiting for its funding transaction
+   * (LDK's `force_close_*` before `funding_transaction_generated`): the peer
+   * gets an `error`, a `ChannelClosed` (`funding-not-provided`, `message`)
+   * is emitted, the item is deleted. `channel-unavailable` when no such channel waits.
+   */
+  abandonUnfundedChannel(temporaryChannelId: Uint8Array, counterpartyNodeId: Uint8Array, message: string): ApiResult<void> {
+    const [entry] = this.#unfundedByTemporaryId(temporaryChannelId, counterpartyNodeId);
+    const key = entry === undefined ? undefined : channelKey(entry.counterpartyNodeId, entry.channelId);
+    const item = key === undefined ? undefined : this.#entry(key);
+    if (key === undefined || item?.kind !== 'channel' || item.channel.funding !== undefined) {
+      return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message: 'no outbound channel waiting for its funding transaction with this id' } };
+    }
+    this.#applyStep(key, item, closeChannel(item.channel, ChannelFailureReason.FundingNotProvided, message));
+    return { ok: true, value: undefined };
+  }
+
   /** LDK's `accept_inbound_channel` (manual policy): answers the held `open_channel` with `accept_channel`. */
   acceptInboundChannel(temporaryChannelId: Uint8Array, counterpartyNodeId: Uint8Array, userChannelId: bigint): ApiResult<void> {
     const key = channelKey(counterpartyNodeId, temporaryChannelId);

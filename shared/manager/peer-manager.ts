@@ -39,8 +39,6 @@ export interface PeerStep {
 }
 
 const NO_CHANGE: PeerStep = { state: undefined, effects: [] };
-/** BOLT 7: announcement_signatures, channel_announcement, node_announcement, channel_update, and the gossip queries. */
-const GOSSIP_MESSAGE_TYPES: ReadonlySet<number> = new Set([259, 256, 257, 258, 261, 262, 263, 264, 265]);
 const ALL_CHANNELS = new Uint8Array(32);
 
 function disconnect(peer: Uint8Array, reason: string, state: PeerState | null | undefined = undefined): PeerStep {
@@ -114,6 +112,13 @@ function onInit(config: NodeConfig, current: PeerState, init: InitMessage): Peer
   return { state: { ...current, features: theirs }, effects: [] };
 }
 
+/**
+ * BOLT 7 gossip message types (`channel_announcement` 256 … `gossip_timestamp_filter` 265).
+ * They are part of the protocol we speak, not "unknown even" messages: until gossip is
+ * handled they are ignored (LDK sends a private `channel_update` right after `channel_ready`).
+ */
+export const GOSSIP_MESSAGE_TYPES: ReadonlySet<number> = new Set([256, 257, 258, 259, 261, 262, 263, 264, 265]);
+
 /** One decrypted message from the peer (BOLT 1 receiver rules). */
 export function peerMessage(config: NodeConfig, current: PeerState | undefined, connectionId: string, bytes: Uint8Array): PeerStep {
   if (!current || current.connectionId !== connectionId) return NO_CHANGE; // from a connection already replaced or gone
@@ -123,8 +128,6 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
     case 'unknown-odd':
       return NO_CHANGE;
     case 'unknown-even':
-      // BOLT 7 messages are known to the protocol but not handled until the gossip layer exists: ignored, not fatal
-      // (LDK sends a private channel's `channel_update` right after `channel_ready`).
       if (GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
       return disconnect(peer, `unknown even message type ${decoded.type}`);
     case 'decode-error': {

@@ -116,6 +116,15 @@ describe('messages after init', () => {
     expect(peerMessage(config, ready(), 'c1', fromHex('ff0e0102')).effects[0]).toMatchObject({ kind: 'disconnect' });
   });
 
+  it('ignores BOLT 7 gossip (a private channel_update, type 258, follows LDK channel_ready) without disconnecting', () => {
+    // channel_update: signature, chain hash, scid, timestamp, flags, ... (the payload is not decoded).
+    const update = fromHex('0102' + '00'.repeat(64) + '06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f' + '00'.repeat(40));
+    expect(peerMessage(config, ready(), 'c1', update)).toEqual({ state: undefined, effects: [] });
+    expect(peerMessage(config, ready(), 'c1', fromHex('0100' + '00'.repeat(10)))).toEqual({ state: undefined, effects: [] });
+    // Another even type outside gossip still ends the connection.
+    expect(peerMessage(config, ready(), 'c1', fromHex('010c00')).effects[0]).toMatchObject({ kind: 'disconnect' });
+  });
+
   it('routes BOLT 2 channel messages (types 32-39) to the ChannelManager, changing no peer state', () => {
     const shutdown: WireMessage = { type: 38, channelId: new Uint8Array(32).fill(3), scriptpubkey: new Uint8Array(0) };
     const step = peerMessage(config, ready(), 'c1', encodeMessage(shutdown));

@@ -1,5 +1,7 @@
 /** An in-memory NodeApi for unit tests of the HTTP handler (a single module under test). */
-import type { ConnectPeerRequest, NodeApi, NodeInfo, PeerInfo, SendRequest, SendResponse, WalletInfo } from '../../../functions/http/node-api.js';
+import type { ChannelInfo, ConnectPeerRequest, NodeApi, OpenChannelRequest, NodeInfo, PeerInfo, SendRequest, SendResponse, WalletInfo } from '../../../functions/http/node-api.js';
+
+import { HttpError, HttpErrorCode } from '../../../functions/http/errors.js';
 
 export class FakeNodeApi implements NodeApi {
   info: NodeInfo;
@@ -46,5 +48,32 @@ export class FakeNodeApi implements NodeApi {
     if (this.failure) throw this.failure;
     this.sendRequests.push(request);
     return { txid: 'ab'.repeat(32), feeSat: 141n };
+  }
+
+  channels: ChannelInfo[] = [];
+  readonly openRequests: OpenChannelRequest[] = [];
+  readonly accepted: string[] = [];
+
+  async openChannel(request: OpenChannelRequest): Promise<{ channelId: string }> {
+    if (this.failure) throw this.failure;
+    this.openRequests.push(request);
+    return { channelId: '11'.repeat(32) };
+  }
+
+  async listChannels(): Promise<readonly ChannelInfo[]> {
+    if (this.failure) throw this.failure;
+    return this.channels;
+  }
+
+  async getChannel(channelId: string): Promise<ChannelInfo> {
+    if (this.failure) throw this.failure;
+    const found = this.channels.find((c) => c.channelId === channelId || c.temporaryChannelId === channelId);
+    if (found === undefined) throw new HttpError(HttpErrorCode.notFound, `no channel ${channelId}`);
+    return found;
+  }
+
+  async acceptChannel(temporaryChannelId: string): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.accepted.push(temporaryChannelId);
   }
 }

@@ -1,0 +1,123 @@
+/**
+ * The channel operations of the HTTP API (docs/channels-pipeline.md):
+ * opening and accepting run the ChannelManager under the node's lease (one
+ * input each, committed with the fenced commit, messages through the
+ * outbox); reads load every channel item with one Query and commit nothing.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fromHex, toHex } from '../../shared/crypto/index.js';
+import {
+  decodeEventRecord,
+  decodeManagerHeader,
+  type ApiError,
+  type ChannelDetails,
+  type ChannelManager,
+  type ManagerInput,
+} from '../../shared/manager/index.js';
+import { SortKey, type NodeStore } from '../../shared/store/index.js';
+import { connectedPeers } from '../chain/channel-consumer.js';
+import { applyInput } from '../runtime/invocation.js';
+import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
+import type { NodeContext } from '../runtime/node-context.js';
+
+/** A channel as the API reports it: the manager's details, or what its `ChannelClosed` event said once it is gone. */
+export type ChannelView =
+  | { readonly kind: 'open'; readonly details: ChannelDetails }
+  | {
+      readonly kind: 'closed';
+      readonly channelId: Uint8Array;
+      readonly counterpartyNodeId: Uint8Array;
+      readonly userChannelId: bigint;
+      readonly reason: string;
+      readonly message: string;
+    };
+
+export const ChannelServiceErrorCode = {
+  /** The manager refused the call's arguments (LDK's `APIMisuseError`). */
+  apiMisuse: 'api-misuse',
+  /** The peer is not connected (with its `init`). */
+  peerNotConnected: 'peer-not-connected',
+  /** No such channel (or held request). */
+  unknownChannel: 'unknown-channel',
+} as const;
+export type ChannelServiceErrorCode = (typeof ChannelServiceErrorCode)[keyof typeof ChannelServiceErrorCode];
+
+export class ChannelServiceError extends Error {
+  constructor(
+    readonly code: ChannelServiceErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChannelServiceError';
+  }
+}
+
+function refused(error: ApiError): ChannelServiceError {
+  return new ChannelServiceError(error.code === 'api-misuse' ? ChannelServiceErrorCode.apiMisuse : ChannelServiceErrorCode.unknownChannel, error.message);
+}
+
+/** Runs `fn` on the manager loaded for `input` under the lease, and commits its changes (a FundingGenerationReady answered by the wallet). */
+async function underLease<T>(ctx: NodeContext, input: ManagerInput, fn: (m: ChannelManager) => T): Promise<T> {
+  let out: { value: T } | undefined;
+  await applyInput(ctx, `channels-${randomUUID()}`, async (store) => {
+    const manager = await loadManager(ctx, store, input, await connectedPeers(ctx, store));
+    out = { value: fn(manager) };
+    return takeChangesFunded(ctx, store, manager);
+  });
+  if (out === undefined) throw new Error('the channel input was not applied');
+  return out.value;
+}
+
+export interface OpenChannelRequest {
+  readonly nodeId: string;
+  readonly amountSat: bigint;
+  readonly pushMsat: bigint;
+  readonly announce: boolean;
+}
+
+/** `create_channel` to a connected peer; returns the channel's (temporary) id, hex. */
+export async function openChannel(ctx: NodeContext, request: OpenChannelRequest): Promise<string> {
+  const peers = await connectedPeers(ctx, ctx.store);
+  if (!peers.has(request.nodeId)) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, `peer ${request.nodeId} is not connected`);
+  const userChannelId = BigInt(`0x${randomBytes(8).toString('hex')}`);
+  const result = await underLease(ctx, { kind: 'create-channel' }, (m) =>
+    m.createChannel(fromHex(request.nodeId), request.amountSat, request.pushMsat, userChannelId, { announceChannel: request.announce }),
+  );
+  if (!result.ok) throw refused(result.error);
+  return toHex(result.value);
+}
+
+/** Accepts a held inbound request (manual policy) by its temporary id. */
+export async function acceptChannel(ctx: NodeContext, temporaryChannelIdHex: string): Promise<void> {
+  const headerBytes = await ctx.store.get(ctx.nodeKey, SortKey.header);
+  const header = headerBytes === undefined ? undefined : decodeManagerHeader(headerBytes);
+  const entry = header?.ok ? header.value.unfunded.find((u) => !u.isOutbound && toHex(u.temporaryChannelId) === temporaryChannelIdHex) : undefined;
+  if (entry === undefined) throw new ChannelServiceError(ChannelServiceErrorCode.unknownChannel, `no held inbound channel request ${temporaryChannelIdHex}`);
+  const userChannelId = BigInt(`0x${randomBytes(8).toString('hex')}`);
+  const input: ManagerInput = { kind: 'accept-inbound-channel', temporaryChannelId: entry.temporaryChannelId, counterpartyNodeId: entry.counterpartyNodeId };
+  const result = await underLease(ctx, input, (m) => m.acceptInboundChannel(entry.temporaryChannelId, entry.counterpartyNodeId, userChannelId));
+  if (!result.ok) throw refused(result.error);
+}
+
+/** Every channel of the node (a Query of CHANNEL#, nothing committed). */
+export async function listChannels(ctx: NodeContext, store: NodeStore = ctx.store): Promise<ChannelDetails[]> {
+  if ((await store.get(ctx.nodeKey, SortKey.header)) === undefined) return [];
+  const manager = await loadManager(ctx, store, { kind: 'list-channels' }, await connectedPeers(ctx, store));
+  return manager.listChannels();
+}
+
+/** One channel by its id (real or temporary): its details, else its `ChannelClosed` event, else undefined. */
+export async function getChannel(ctx: NodeContext, idHex: string): Promise<ChannelView | undefined> {
+  const open = (await listChannels(ctx)).find((c) => toHex(c.channelId) === idHex || toHex(c.temporaryChannelId) === idHex);
+  if (open !== undefined) return { kind: 'open', details: open };
+  const events = await ctx.store.query(ctx.nodeKey, SortKey.eventPrefix);
+  for (const { data } of events.reverse()) {
+    const decoded = decodeEventRecord(data);
+    if (!decoded.ok) continue;
+    const e = decoded.value.event;
+    if (e.kind === 'channel-closed' && toHex(e.channelId) === idHex) {
+      return { kind: 'closed', channelId: e.channelId, counterpartyNodeId: e.counterpartyNodeId, userChannelId: e.userChannelId, reason: e.reason, message: e.message };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,161 @@
+/**
+ * The ChannelManager inside one invocation (docs/manager.md, "The
+ * partial-load model"; docs/channels-pipeline.md): read HEADER (a node
+ * without one gets a new manager), ask the manager which channel items the
+ * input needs, read exactly those, run the input, and turn `takeChanges()`
+ * into the invocation's writes: header/channel/monitor/event items, the
+ * messages as outbox items, and the broadcasts for after the commit.
+ */
+import { randomBytes } from 'node:crypto';
+import { EsploraFeeEstimator } from '../../shared/chain/index.js';
+import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { KeysManager } from '../../shared/keys/index.js';
+import {
+  ChannelManager,
+  type BestBlock,
+  type ChannelKey,
+  type ManagerChanges,
+  type ManagerInput,
+  type ManagerPorts,
+  type PeerEffect,
+} from '../../shared/manager/index.js';
+import { committedWatch } from '../../shared/monitor/index.js';
+import { SortKey, type NodeStore } from '../../shared/store/index.js';
+import { managerItemWrites } from '../../shared/store/manager-items.js';
+import { WalletError, buildSend, encodeWalletState } from '../../shared/wallet/index.js';
+import { decodeChainView } from '../chain/chain-record.js';
+import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, loadWallet } from '../wallet/wallet-service.js';
+import type { InvocationResult } from './invocation.js';
+import type { NodeContext } from './node-context.js';
+
+/** A fixed fee rate until a fee estimator port is wired to the chain source (BOLT 2 floor: 253 sat/kw). */
+const FEE_RATE_PER_KW = 253n;
+
+/** The manager's ports for a node seed: keys from the seed, entropy from the OS, the commit as the Watch. */
+export function managerPortsFromSeed(seed: Uint8Array): ManagerPorts {
+  const entropy = { getSecureRandomBytes: () => Uint8Array.from(randomBytes(32)) };
+  const keys = new KeysManager(wasmSecp256k1, seed, entropy);
+  return {
+    secp: wasmSecp256k1,
+    nodeSigner: keys,
+    signerProvider: keys,
+    entropy,
+    feeEstimator: { feeRatePerKw: () => FEE_RATE_PER_KW },
+    watch: committedWatch,
+  };
+}
+
+/** The node's best block as the chain handler last saw it (CHAIN), else the genesis block at height 0. */
+async function bestBlockOf(ctx: NodeContext, store: NodeStore): Promise<BestBlock> {
+  const view = decodeChainView(await store.get(ctx.nodeKey, SortKey.chain));
+  if (view.ok && view.value.tip !== undefined) return { height: view.value.tip.height, hash: fromHex(view.value.tip.hash).reverse() };
+  return { height: 0, hash: Uint8Array.from(ctx.config.chainHash) };
+}
+
+/**
+ * Loads the manager for `input`: HEADER (or `ChannelManager.create` on a
+ * node's first use; its header is then among the changes), then the plan's
+ * channel items (GetItem for keys, a Query per peer or for all).
+ */
+export async function loadManager(
+  ctx: NodeContext,
+  store: NodeStore,
+  input: ManagerInput,
+  connectedPeers: ReadonlyMap<string, Uint8Array>,
+): Promise<ChannelManager> {
+  const header = await store.get(ctx.nodeKey, SortKey.header);
+  if (header === undefined) {
+    const manager = ChannelManager.create({ ports: ctx.managerPorts, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store) });
+    for (const [peer, features] of connectedPeers) manager.peerConnected(fromHex(peer), features);
+    return manager;
+  }
+  const manager = ChannelManager.load({ ports: ctx.managerPorts, header, connectedPeers });
+  const plan = manager.channelKeysFor(input);
+  const prefix = SortKey.channelPrefix();
+  const channels = new Map<ChannelKey, Uint8Array>();
+  const [byKey, ...queried] = await Promise.all([
+    plan.keys.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, plan.keys.map((k) => SortKey.channel(k))),
+    ...(plan.all ? [store.query(ctx.nodeKey, prefix)] : plan.peers.map((peer) => store.query(ctx.nodeKey, SortKey.channelPrefix(peer)))),
+  ]);
+  for (const [sk, data] of byKey) channels.set(sk.slice(prefix.length), data);
+  for (const items of queried) for (const { sk, data } of items) channels.set(sk.slice(prefix.length), data);
+  manager.loadChannels(plan, channels);
+  return manager;
+}
+
+/** The manager's changes as the invocation's writes, messages (outbox) and broadcasts (after the commit), after `base`. */
+export function managerResult(changes: ManagerChanges, base: InvocationResult = { puts: [], deletes: [], effects: [] }): InvocationResult {
+  const { puts, deletes } = managerItemWrites(changes);
+  const effects: PeerEffect[] = changes.messages.map(({ peer, message }) => ({ kind: 'send', peer, message }));
+  return {
+    puts: [...base.puts, ...puts],
+    deletes: [...base.deletes, ...deletes],
+    effects: [...base.effects, ...effects],
+    broadcasts: [...(base.broadcasts ?? []), ...changes.broadcasts],
+  };
+}
+
+/** Two successive `takeChanges()` of one manager as one change set (the later wins per item; a later delete drops an earlier put). */
+export function mergeChanges(a: ManagerChanges, b: ManagerChanges): ManagerChanges {
+  const put = new Map(a.channels.put);
+  for (const key of b.channels.delete) put.delete(key);
+  for (const [key, data] of b.channels.put) put.set(key, data);
+  const deleted = new Set([...a.channels.delete.filter((k) => !b.channels.put.has(k)), ...b.channels.delete]);
+  const header = b.header ?? a.header;
+  return {
+    ...(header === undefined ? {} : { header }),
+    channels: { put, delete: [...deleted] },
+    monitors: { put: [...a.monitors.put, ...b.monitors.put] },
+    events: [...a.events, ...b.events],
+    messages: [...a.messages, ...b.messages],
+    broadcasts: [...a.broadcasts, ...b.broadcasts],
+  };
+}
+
+/** Fee rate of funding transactions (sat per 1000 vbytes): the chain source's estimate, else the wallet's fallback. */
+async function fundingFeeratePerKvb(ctx: NodeContext): Promise<bigint> {
+  try {
+    const estimator = await EsploraFeeEstimator.load(ctx.esplora, { fallbackSatPerKw: FALLBACK_FEERATE_SAT_PER_KW });
+    return estimator.feeRatePerKw(WALLET_CONFIRMATION_TARGET) * 4n;
+  } catch {
+    return FALLBACK_FEERATE_SAT_PER_KW * 4n;
+  }
+}
+
+/**
+ * Takes the manager's changes and answers each `FundingGenerationReady`
+ * among them with the node's wallet, in the same invocation (so
+ * `funding_created` leaves in the same commit): coin selection and signing of
+ * a transaction paying the event's script its value (the coins it spends
+ * become pending in WALLET, written in the same commit), then
+ * `fundingTransactionGenerated`. When the wallet cannot pay, the channel is
+ * abandoned: `ChannelClosed` (`funding-not-provided`) with the wallet's
+ * reason, and an `error` to the peer.
+ */
+export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, manager: ChannelManager): Promise<InvocationResult> {
+  let changes = manager.takeChanges();
+  const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
+  if (requests.length === 0) return managerResult(changes);
+  let wallet = await loadWallet(store, ctx.nodeKey);
+  let walletChanged = false;
+  const feeratePerKvb = await fundingFeeratePerKvb(ctx);
+  for (const request of requests) {
+    let funding: ReturnType<typeof buildSend> | undefined;
+    try {
+      funding = buildSend(ctx.wallet.secp, ctx.wallet, wallet, { script: request.outputScript, amountSat: request.channelValueSatoshis, feeratePerKvb, tipHeight: wallet.syncedHeight });
+    } catch (error) {
+      if (!(error instanceof WalletError)) throw error;
+      const reason = `the wallet cannot fund the channel: ${error.message}`;
+      ctx.logger.warn('abandoning an unfunded channel', { reason, peer: toHex(request.counterpartyNodeId) });
+      manager.abandonUnfundedChannel(request.temporaryChannelId, request.counterpartyNodeId, reason);
+      continue;
+    }
+    const given = manager.fundingTransactionGenerated(request.temporaryChannelId, funding.raw, request.counterpartyNodeId);
+    if (!given.ok) throw new Error(`the manager refused our funding transaction: ${given.error.message}`);
+    wallet = funding.state;
+    walletChanged = true;
+    ctx.logger.info('funding transaction generated', { txid: funding.txid, feeSat: funding.feeSat.toString() });
+  }
+  changes = mergeChanges(changes, manager.takeChanges());
+  return managerResult(changes, { puts: walletChanged ? [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }] : [], deletes: [], effects: [] });
+}

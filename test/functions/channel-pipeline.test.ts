@@ -1,0 +1,289 @@
+/**
+ * The channel pipeline through the real handlers (docs/channels-pipeline.md):
+ * two of our nodes, each with its own DynamoDB Local table and outbound
+ * fauxqs queue, exchange BOLT 1 and BOLT 2 messages through their
+ * peer-message handlers; the test plays the gateways (outbound `send` of one
+ * node → inbound `message` of the other).
+ */
+import { randomUUID } from 'node:crypto';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
+import { freePort } from '../../infra/local/free-port.js';
+import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
+import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
+import { applyInput } from '../../functions/runtime/invocation.js';
+import { loadManager, managerResult } from '../../functions/runtime/manager-step.js';
+import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
+import { createChainHandler } from '../../functions/chain/handler.js';
+import { listChannels } from '../../functions/channels/channel-service.js';
+import { storeNodeApi } from '../../functions/http/store-node-api.js';
+import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
+import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
+import { EsploraClient } from '../../shared/chain/index.js';
+import { sha256, toHex } from '../../shared/crypto/index.js';
+import { decodeEventRecord } from '../../shared/manager/index.js';
+import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { FifoQueue } from '../../shared/pipeline/queues.js';
+import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
+import { EMPTY_WALLET_STATE, Keychain, decodeWalletState, encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
+import { Transaction } from 'bitcoinjs-lib';
+import { OUR_INIT_FEATURES, decodeMessage } from '../../shared/wire/index.js';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} } as unknown as NodeContext['logger'];
+
+let dynamo: DynamoDBClient;
+let sqs: SqsLocal;
+let chain: RunningRegtestChain;
+beforeAll(async () => {
+  dynamo = localDynamoClient(inject('dynamoEndpoint'));
+  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
+  chain = await startRegtestChain({ port: 0, dataDir: undefined });
+});
+afterAll(async () => {
+  dynamo.destroy();
+  await sqs.stop();
+  await chain.stop();
+});
+
+async function mine(blocks: number): Promise<void> {
+  expect((await fetch(`${chain.url}/regtest/mine`, { method: 'POST', body: JSON.stringify({ blocks }) })).status).toBe(200);
+}
+
+interface TestNode {
+  readonly ctx: NodeContext;
+  readonly handler: ReturnType<typeof createPeerMessageHandler>;
+  /** Message types this node sent, in order. */
+  readonly sent: (number | string)[];
+}
+
+/** Gives `n`'s wallet one confirmed coin of `valueSat` (as a wallet sync would record it). */
+async function fund(n: TestNode, valueSat: bigint): Promise<void> {
+  const state: WalletState = {
+    ...EMPTY_WALLET_STATE,
+    nextIndex: [1, 0],
+    usedCount: [1, 0],
+    utxos: [{ txid: 'ab'.repeat(32), vout: 0, valueSat, keychain: Keychain.receive, index: 0, height: 5 }],
+    syncedHeight: 10,
+  };
+  await applyInput(n.ctx, `fund-${randomUUID()}`, async () => ({ puts: [{ sk: SortKey.wallet, data: encodeWalletState(state) }], deletes: [], effects: [] }));
+}
+
+async function openChannel(from: TestNode, to: TestNode, valueSat: bigint): Promise<void> {
+  const outcome = await applyInput(from.ctx, `open-${randomUUID()}`, async (store) => {
+    const manager = await loadManager(from.ctx, store, { kind: 'create-channel' }, new Map([[to.ctx.nodeKey, OUR_INIT_FEATURES]]));
+    const created = manager.createChannel(to.ctx.nodeId, valueSat, 0n, 7n);
+    expect(created.ok).toBe(true);
+    return managerResult(manager.takeChanges());
+  });
+  expect(outcome).toBe('applied');
+}
+
+async function broadcasts(n: TestNode): Promise<string[]> {
+  const out: string[] = [];
+  for (let batch = await n.ctx.broadcast!.receive(10, 0); batch.length > 0; batch = await n.ctx.broadcast!.receive(10, 0)) {
+    for (const m of batch) {
+      out.push(decodeBroadcast(m.body).hex);
+      await n.ctx.broadcast!.delete(m.receiptHandle);
+    }
+  }
+  return out;
+}
+
+async function fifo(): Promise<FifoQueue> {
+  const created = await sqs.client.send(new CreateQueueCommand({ QueueName: `q-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } }));
+  return new FifoQueue(sqs.client, created.QueueUrl!);
+}
+
+async function node(label: string, esploraUrl = 'http://127.0.0.1:9'): Promise<TestNode> {
+  const tableName = `cp-${randomUUID()}`;
+  await ensureNodeTable(dynamo, tableName);
+  const ctx = createNodeContext({
+    seed: sha256(new TextEncoder().encode(`${label}/${randomUUID()}`)),
+    network: 'regtest',
+    store: new NodeStore({ client: dynamo, tableName }),
+    outbound: await fifo(),
+    broadcast: await fifo(),
+    // By default nothing listens there: the funding fee rate falls back to the wallet's.
+    esploraUrl,
+    logger: quiet,
+  });
+  return { ctx, handler: createPeerMessageHandler(ctx), sent: [] };
+}
+
+let seq = 0;
+function event(to: TestNode, envelope: InboundEnvelope): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: randomUUID(),
+        receiptHandle: 'rh',
+        body: encodeInbound(envelope),
+        attributes: { MessageGroupId: `${to.ctx.nodeKey}:${envelope.peer}`, MessageDeduplicationId: `g:${seq++}` },
+        messageAttributes: {},
+      },
+    ],
+  } as unknown as SQSEvent;
+}
+
+/**
+ * Plays both gateways until neither node has anything queued: each `send` becomes the other's inbound `message`.
+ * Messages for which `hold(type)` is true are not delivered but returned (to deliver later with `deliver`).
+ */
+async function relay(a: TestNode, b: TestNode, hold: (type: number) => boolean = () => false): Promise<{ to: TestNode; envelope: InboundEnvelope }[]> {
+  const held: { to: TestNode; envelope: InboundEnvelope }[] = [];
+  for (let idle = 0; idle < 2; ) {
+    let moved = 0;
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      const batch = await from.ctx.outbound.receive(10, 0);
+      for (const m of batch) {
+        await from.ctx.outbound.delete(m.receiptHandle);
+        const out = decodeOutbound(m.body);
+        if (out.kind !== 'send') {
+          from.sent.push(out.kind);
+          continue;
+        }
+        const decoded = decodeMessage(out.message);
+        const type = decoded.kind === 'message' ? decoded.message.type : -1;
+        from.sent.push(type);
+        const envelope: InboundEnvelope = { kind: 'message', peer: from.ctx.nodeKey, connectionId: 'c', seq: seq++, message: out.message };
+        if (hold(type)) {
+          held.push({ to, envelope });
+          continue;
+        }
+        await deliver(to, envelope);
+        moved++;
+      }
+    }
+    idle = moved === 0 ? idle + 1 : 0;
+  }
+  return held;
+}
+
+async function deliver(to: TestNode, envelope: InboundEnvelope): Promise<void> {
+  expect((await to.handler(event(to, envelope), {} as never)).batchItemFailures).toEqual([]);
+}
+
+async function connect(a: TestNode, b: TestNode): Promise<void> {
+  await a.handler(event(a, { kind: 'connected', peer: b.ctx.nodeKey, connectionId: 'c', inbound: false, address: '127.0.0.1:9735' }), {} as never);
+  await b.handler(event(b, { kind: 'connected', peer: a.ctx.nodeKey, connectionId: 'c', inbound: true, address: '127.0.0.1:5555' }), {} as never);
+  await relay(a, b);
+}
+
+async function events(n: TestNode) {
+  const items = await n.ctx.store.query(n.ctx.nodeKey, SortKey.eventPrefix);
+  return items.map(({ data }) => {
+    const decoded = decodeEventRecord(data);
+    if (!decoded.ok) throw new Error(decoded.error.reason);
+    return decoded.value.event;
+  });
+}
+
+describe('channel pipeline through the peer-message handler', () => {
+  it('creates each manager when the peer init arrives and routes open_channel / accept_channel between two nodes', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    await connect(a, b);
+    expect(await a.ctx.store.get(a.ctx.nodeKey, SortKey.header)).toBeDefined();
+    expect(await b.ctx.store.get(b.ctx.nodeKey, SortKey.header)).toBeDefined();
+
+    // Through the HTTP API's port: a peer that is not connected is refused, then the open goes out.
+    await expect(storeNodeApi(a.ctx).openChannel({ nodeId: '02' + '55'.repeat(32), amountSat: 100_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'peer-not-connected' });
+    const { channelId } = await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 100_000n, pushMsat: 0n, public: false });
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'outbound-awaiting-accept', capacitySat: 100_000n, isOutbound: true });
+    await relay(a, b);
+
+    expect(a.sent).toContain(32); // open_channel
+    expect(b.sent).toContain(33); // accept_channel
+    const ready = (await events(a)).find((e) => e.kind === 'funding-generation-ready');
+    expect(ready).toMatchObject({ kind: 'funding-generation-ready', channelValueSatoshis: 100_000n });
+    // An empty wallet cannot fund it: the channel is closed with the wallet's reason, and the peer told.
+    const closed = (await events(a)).find((e) => e.kind === 'channel-closed');
+    expect(closed).toMatchObject({ kind: 'channel-closed', reason: 'funding-not-provided' });
+    expect(closed?.kind === 'channel-closed' && closed.message).toMatch(/wallet cannot fund the channel/);
+    expect(a.sent).toEqual([16, 32, 17]);
+    // The HTTP caller sees why in GET /v1/channels/{id}; the list no longer has it.
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'funding-not-provided' } });
+    expect(await storeNodeApi(a.ctx).listChannels()).toEqual([]);
+    expect((await storeNodeApi(b.ctx).listChannels()).map((c) => c.state)).toEqual([]);
+    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix())).toEqual([]);
+    expect(await broadcasts(a)).toEqual([]);
+  });
+
+  it('funds the channel from the wallet in the invocation of accept_channel and broadcasts only after funding_signed', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    await fund(a, 1_000_000n);
+    await connect(a, b);
+    await openChannel(a, b, 200_000n);
+    await relay(a, b);
+    expect(a.sent).toEqual([16, 32, 34]); // init, open_channel, funding_created
+    expect(b.sent).toEqual([16, 33, 35]); // init, accept_channel, funding_signed
+    expect((await events(a)).map((e) => e.kind)).toEqual(['funding-generation-ready', 'channel-pending']);
+    expect((await events(b)).map((e) => e.kind)).toEqual(['channel-pending']);
+    // The wallet's coin is now spent by the funding transaction (pending), committed with funding_created.
+    const wallet = decodeWalletState((await a.ctx.store.get(a.ctx.nodeKey, SortKey.wallet))!);
+    expect(wallet.ok && wallet.value.utxos.find((u) => u.txid === 'ab'.repeat(32))?.spentBy).toBeDefined();
+    const txs = await broadcasts(a);
+    expect(txs).toHaveLength(1);
+    const funding = Transaction.fromHex(txs[0]!);
+    expect(funding.outs.some((o) => o.value === 200_000n || Number(o.value) === 200_000)).toBe(true);
+    expect(await broadcasts(b)).toEqual([]);
+    // Both sides hold the channel under its real id, with a monitor.
+    const [item] = await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix(b.ctx.nodeKey));
+    expect(await a.ctx.store.query(a.ctx.nodeKey, 'MONITOR#')).toHaveLength(1);
+    expect(await b.ctx.store.query(b.ctx.nodeKey, SortKey.channelPrefix(a.ctx.nodeKey))).toEqual([expect.objectContaining({ sk: item!.sk.replace(b.ctx.nodeKey, a.ctx.nodeKey) })]);
+  });
+
+  it('moves the channel to ready on both sides when the chain handler sees the funding transaction deep enough', async () => {
+    const [a, b] = await Promise.all([node('a', chain.url), node('b', chain.url)]);
+    const sync = (n: TestNode) => createChainHandler(n.ctx)({ id: randomUUID() }, {} as never);
+    const { address } = await newReceiveAddress(a.ctx);
+    const faucet = await fetch(`${chain.url}/regtest/faucet`, { method: 'POST', body: JSON.stringify({ address, sats: 500_000 }) });
+    expect(faucet.status).toBe(200);
+    await mine(1);
+    await Promise.all([sync(a), sync(b)]);
+    await connect(a, b);
+    await openChannel(a, b, 200_000n);
+    const held = await relay(a, b, (type) => type === 34);
+    expect(held).toHaveLength(1);
+    // A block while funding_created is in flight: the wallet's re-broadcast of its pending transactions
+    // skips the funding transaction (no funding_signed yet: out now, it could lock the funds).
+    await mine(1);
+    expect((await sync(a)).outcome).toBe('applied');
+    expect(await broadcasts(a)).toEqual([]);
+    await deliver(held[0]!.to, held[0]!.envelope);
+    await relay(a, b);
+    const [funding] = await broadcasts(a);
+    expect(funding).toBeDefined();
+    const txid = await new EsploraClient(chain.url).broadcast(Transaction.fromHex(funding!).toBuffer());
+    await mine(5);
+    for (const n of [a, b]) expect((await sync(n)).outcome).toBe('applied');
+    // After funding_signed the wallet re-broadcasts it each block like any pending payment, until it confirms.
+    await broadcasts(a);
+    await relay(a, b);
+    expect((await listChannels(a.ctx)).map((c) => c.isChannelReady)).toEqual([false]);
+    await mine(1);
+    for (const n of [a, b]) await sync(n);
+    await relay(a, b);
+    expect(a.sent.filter((t) => t === 36)).toHaveLength(1); // channel_ready
+    expect(b.sent.filter((t) => t === 36)).toHaveLength(1);
+    for (const [n, peer] of [[a, b], [b, a]] as const) {
+      const [details] = await listChannels(n.ctx);
+      expect(details).toMatchObject({ isChannelReady: true, isUsable: true, channelValueSatoshis: 200_000n, confirmations: 6 });
+      expect(details!.fundingOutpoint && toHex(Uint8Array.from(details!.fundingOutpoint.txid).reverse())).toBe(txid);
+      expect(toHex(details!.counterpartyNodeId)).toBe(peer.ctx.nodeKey);
+      expect(details!.shortChannelId).not.toBeNull();
+    }
+    expect((await events(a)).map((e) => e.kind)).toEqual(['funding-generation-ready', 'channel-pending', 'channel-ready']);
+  });
+
+  it('hands a disconnect to the manager', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    await connect(a, b);
+    // A disconnect reaches the manager: the unfunded channel is dropped with ChannelClosed.
+    await openChannel(a, b, 50_000n);
+    await a.handler(event(a, { kind: 'disconnected', peer: b.ctx.nodeKey, connectionId: 'c' }), {} as never);
+    expect((await events(a)).map((e) => e.kind)).toEqual(['channel-closed']);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The channel routes of the HTTP handler over a fake node: open (validated
+ * body, defaults, peer not connected as 409), list, get by id (path
+ * parameter, 404), accept; each response checked against the OpenAPI document.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HttpError, HttpErrorCode } from '../../functions/http/errors.js';
+import { createHttpHandler, type HttpHandler } from '../../functions/http/handler.js';
+import type { ChannelInfo } from '../../functions/http/node-api.js';
+import { matchRoute, openApi } from '../../functions/http/routes.js';
+import { API_KEY_SHA256, AUTH, apiEvent, jsonOf } from './support/events.js';
+import { FakeNodeApi } from './support/fake-node-api.js';
+import { validate } from './support/json-schema.js';
+
+let api: FakeNodeApi;
+let handler: HttpHandler;
+const PEER = '02' + '3c'.repeat(32);
+
+beforeEach(() => {
+  api = new FakeNodeApi({ nodeId: '02' + '1f'.repeat(32), network: 'regtest', peers: 0, features: '' });
+  handler = createHttpHandler({ api, apiKeySha256: API_KEY_SHA256, logger: new Logger({ logLevel: 'SILENT' }) });
+});
+
+/** Calls the handler and checks the response against the document's entry for `template` (the route's path). */
+async function call(method: string, path: string, body?: unknown, template = path) {
+  const result = await handler(apiEvent({ method, path, headers: AUTH, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
+  const json = jsonOf(result);
+  const doc = openApi();
+  const response = doc.paths[template]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
+  expect(response, `${method} ${template} ${result.statusCode} documented`).toBeDefined();
+  const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
+  expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
+  return { status: result.statusCode, body: json };
+}
+
+const READY: ChannelInfo = {
+  channelId: 'ab'.repeat(32),
+  temporaryChannelId: 'cd'.repeat(32),
+  counterpartyNodeId: PEER,
+  state: 'ready',
+  fundingTxid: 'ef'.repeat(32),
+  fundingOutputIndex: 1,
+  shortChannelId: '110x1x1',
+  capacitySat: 200_000n,
+  balanceMsat: 200_000_000n,
+  outboundCapacityMsat: 198_000_000n,
+  inboundCapacityMsat: 0n,
+  confirmations: 6,
+  confirmationsRequired: 6,
+  isOutbound: true,
+  isChannelReady: true,
+  isUsable: true,
+  isPublic: false,
+};
+
+describe('channel routes', () => {
+  it('POST /v1/channels validates the body, defaults pushMsat and public, and answers 202 with the id', async () => {
+    expect(await call('POST', '/v1/channels', { nodeId: PEER.toUpperCase().replace('0X', ''), amountSat: 100_000 })).toEqual({ status: 202, body: { channelId: '11'.repeat(32) } });
+    expect(api.openRequests).toEqual([{ nodeId: PEER, amountSat: 100_000n, pushMsat: 0n, public: false }]);
+    await call('POST', '/v1/channels', { nodeId: PEER, amountSat: 50_000, pushMsat: 1_000, public: true });
+    expect(api.openRequests[1]).toEqual({ nodeId: PEER, amountSat: 50_000n, pushMsat: 1_000n, public: true });
+  });
+
+  it.each([
+    [{ nodeId: PEER, amountSat: 999 }, 'amountSat: must be an integer from 1000 to 16777215'],
+    [{ nodeId: PEER, amountSat: 16_777_216 }, 'amountSat: must be an integer from 1000 to 16777215'],
+    [{ nodeId: PEER, amountSat: 1.5e4 + 0.5 }, 'amountSat: must be an integer from 1000 to 16777215'],
+    [{ nodeId: 'nope', amountSat: 10_000 }, 'nodeId: must be a 33-byte compressed public key in hex (02 or 03 prefix)'],
+    [{ nodeId: PEER, amountSat: 10_000, pushMsat: -1 }, 'pushMsat: must be an integer from 0 to 16777215000'],
+    [{ nodeId: PEER, amountSat: 10_000, public: 'yes' }, 'public: must be a boolean'],
+    [{ nodeId: PEER, amountSat: 10_000, extra: 1 }, 'extra: unknown field'],
+    [{ amountSat: 10_000 }, 'nodeId: is required'],
+  ])('POST /v1/channels refuses %j', async (body, message) => {
+    expect(await call('POST', '/v1/channels', body)).toEqual({ status: 400, body: { code: 'invalid-request', message } });
+    expect(api.openRequests).toEqual([]);
+  });
+
+  it('POST /v1/channels to a peer that is not connected answers 409 peer-not-connected', async () => {
+    api.openChannel = async () => {
+      throw new HttpError(HttpErrorCode.peerNotConnected, `peer ${PEER} is not connected`);
+    };
+    expect(await call('POST', '/v1/channels', { nodeId: PEER, amountSat: 10_000 })).toEqual({
+      status: 409,
+      body: { code: 'peer-not-connected', message: `peer ${PEER} is not connected` },
+    });
+  });
+
+  it('GET /v1/channels lists channels; funding fields are left out until known', async () => {
+    const pending: ChannelInfo = { ...READY, channelId: '12'.repeat(32), state: 'outbound-awaiting-accept', fundingTxid: null, fundingOutputIndex: null, shortChannelId: null, isChannelReady: false, isUsable: false };
+    api.channels = [READY, pending];
+    const { status, body } = await call('GET', '/v1/channels');
+    expect(status).toBe(200);
+    const channels = (body as { channels: Record<string, unknown>[] }).channels;
+    expect(channels[0]).toMatchObject({ channelId: READY.channelId, shortChannelId: '110x1x1', capacitySat: 200_000, outboundCapacityMsat: 198_000_000, isUsable: true });
+    expect(channels[1]).not.toHaveProperty('fundingTxid');
+    expect(channels[1]).not.toHaveProperty('shortChannelId');
+  });
+
+  it('GET /v1/channels/{id} finds a channel by either id, in either case; 404 otherwise', async () => {
+    api.channels = [READY];
+    expect((await call('GET', `/v1/channels/${READY.channelId.toUpperCase()}`, undefined, '/v1/channels/{id}')).body).toMatchObject({ channelId: READY.channelId });
+    expect((await call('GET', `/v1/channels/${READY.temporaryChannelId}`, undefined, '/v1/channels/{id}')).status).toBe(200);
+    expect(await call('GET', `/v1/channels/${'00'.repeat(32)}`, undefined, '/v1/channels/{id}')).toEqual({
+      status: 404,
+      body: { code: 'not-found', message: `no channel ${'00'.repeat(32)}` },
+    });
+  });
+
+  it('a closed channel shows its closure', async () => {
+    api.channels = [{ ...READY, state: 'closed', closure: { reason: 'funding-not-provided', message: 'the wallet cannot fund the channel: insufficient funds' } }];
+    expect((await call('GET', `/v1/channels/${READY.channelId}`, undefined, '/v1/channels/{id}')).body).toMatchObject({
+      state: 'closed',
+      closure: { reason: 'funding-not-provided' },
+    });
+  });
+
+  it('POST /v1/channels/{id}/accept accepts a held request', async () => {
+    const id = '7a'.repeat(32);
+    expect(await call('POST', `/v1/channels/${id}/accept`, undefined, '/v1/channels/{id}/accept')).toEqual({ status: 200, body: { status: 'accepted', channelId: id } });
+    expect(api.accepted).toEqual([id]);
+  });
+
+  it('matches path parameters by their pattern only', () => {
+    expect(matchRoute('GET', `/v1/channels/${'ab'.repeat(32)}`)).toMatchObject({ kind: 'found', params: { id: 'ab'.repeat(32) } });
+    expect(matchRoute('GET', '/v1/channels/xyz')).toEqual({ kind: 'not-found' });
+    expect(matchRoute('GET', `/v1/channels/${'ab'.repeat(32)}/extra`)).toEqual({ kind: 'not-found' });
+    expect(matchRoute('DELETE', `/v1/channels/${'ab'.repeat(32)}`)).toEqual({ kind: 'method-not-allowed', allow: ['GET'] });
+    expect(matchRoute('GET', `/v1/channels/${'ab'.repeat(32)}/accept`)).toEqual({ kind: 'method-not-allowed', allow: ['POST'] });
+  });
+
+  it('documents the path parameter of each channel route', () => {
+    const doc = openApi();
+    const get = doc.paths['/v1/channels/{id}']?.get;
+    expect(get?.parameters).toEqual([{ name: 'id', in: 'path', required: true, description: 'The channel id (real or temporary), hex.', schema: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } }]);
+    expect(doc.paths['/v1/channels/{id}/accept']?.post?.parameters).toHaveLength(1);
+  });
+});
