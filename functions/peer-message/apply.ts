@@ -33,7 +33,14 @@ export function peerWrites(peerHex: string, step: PeerStep): InvocationResult {
  * `error`) the peer layer returned as a `channel-message` effect is handled.
  * Inputs that touch no channel never load the manager (a ping costs nothing more).
  */
-async function withManager(ctx: NodeContext, store: NodeStore, before: PeerState | undefined, step: PeerStep, base: InvocationResult): Promise<InvocationResult> {
+async function withManager(
+  ctx: NodeContext,
+  store: NodeStore,
+  before: PeerState | undefined,
+  step: PeerStep,
+  base: InvocationResult,
+  headerRead?: Promise<Uint8Array | undefined>,
+): Promise<InvocationResult> {
   const channelMessages = step.effects.flatMap((e) => (e.kind === 'channel-message' ? [e] : []));
   const after = step.state === undefined ? before : step.state === null ? undefined : step.state;
   const initArrived = before?.features === undefined && after?.features !== undefined;
@@ -47,7 +54,7 @@ async function withManager(ctx: NodeContext, store: NodeStore, before: PeerState
       ? { kind: 'peer-message', peer, message: channelMessages[0]!.message }
       : { kind: initArrived ? 'peer-connected' : 'peer-disconnected', peer };
   if (channelMessages.length > 1) throw new Error('the peer layer returned more than one channel message for one input');
-  const manager = await loadManager(ctx, store, input, connected);
+  const manager = await loadManager(ctx, store, input, connected, headerRead);
   if (initArrived) manager.peerConnected(peer, after!.features!);
   if (disconnected) manager.peerDisconnected(peer);
   for (const { message } of channelMessages) manager.handleChannelMessage(peer, message);
@@ -55,7 +62,18 @@ async function withManager(ctx: NodeContext, store: NodeStore, before: PeerState
   return { ...result, puts: [...base.puts, ...result.puts], deletes: [...base.deletes, ...result.deletes], effects: [...base.effects, ...result.effects] };
 }
 
+/** Whether the message's type (its first two bytes) is one the ChannelManager handles: BOLT 2 (32-39) or `error` (17). */
+function isChannelMessage(bytes: Uint8Array): boolean {
+  if (bytes.length < 2) return false;
+  const type = (bytes[0]! << 8) | bytes[1]!;
+  return type === 17 || (type >= 32 && type <= 39);
+}
+
 export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundEnvelope): Promise<InvocationResult> {
+  // A channel message will need HEADER: read it alongside the PEER item (one round trip instead of two).
+  const headerRead = envelope.kind === 'message' && isChannelMessage(envelope.message) ? store.get(ctx.nodeKey, SortKey.header) : undefined;
+  // If the peer layer ends up not routing it, the read's result is unused (and its failure must not go unhandled).
+  headerRead?.catch(() => undefined);
   const current = await loadPeer(ctx, store, envelope.peer);
   let step: PeerStep;
   switch (envelope.kind) {
@@ -76,5 +94,5 @@ export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope:
       break;
   }
   const base = peerWrites(envelope.peer, { ...step, effects: step.effects.filter((e) => e.kind !== 'channel-message') });
-  return withManager(ctx, store, current, step, base);
+  return withManager(ctx, store, current, step, base, headerRead);
 }

@@ -38,7 +38,8 @@ async function acquire(store: NodeStore, nodeKey: string, owner: string, ttlMs: 
 
 /** Effects as outbound envelopes; each id is derived from the input id, so a replay sends the same ids. */
 export function outboxMessages(inputId: string, effects: readonly PeerEffect[]): OutboxMessage[] {
-  // Until the handlers load the ChannelManager (issue 5 wiring), a peer's `error` is only recorded (as before).
+  // Channel messages are handed to the ChannelManager before this point (functions/peer-message/apply.ts);
+  // one that still arrives here (a handler without the manager) is an `error` to drop or ends the connection.
   const outbound = effects.filter((e) => e.kind !== 'channel-message' || e.message.type !== 17);
   return outbound.map((effect, index) => {
     const envelope: OutboundEnvelope =

@@ -62,8 +62,10 @@ export async function loadManager(
   store: NodeStore,
   input: ManagerInput,
   connectedPeers: ReadonlyMap<string, Uint8Array>,
+  /** The HEADER read already started alongside other reads (saves a round trip). */
+  headerRead?: Promise<Uint8Array | undefined>,
 ): Promise<ChannelManager> {
-  const header = await store.get(ctx.nodeKey, SortKey.header);
+  const header = await (headerRead ?? store.get(ctx.nodeKey, SortKey.header));
   if (header === undefined) {
     const manager = ChannelManager.create({ ports: ctx.managerPorts, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store) });
     for (const [peer, features] of connectedPeers) manager.peerConnected(fromHex(peer), features);
@@ -136,9 +138,9 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   let changes = manager.takeChanges();
   const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
   if (requests.length === 0) return managerResult(changes);
-  let wallet = await loadWallet(store, ctx.nodeKey);
+  const [loaded, feeratePerKvb] = await Promise.all([loadWallet(store, ctx.nodeKey), fundingFeeratePerKvb(ctx)]);
+  let wallet = loaded;
   let walletChanged = false;
-  const feeratePerKvb = await fundingFeeratePerKvb(ctx);
   for (const request of requests) {
     let funding: ReturnType<typeof buildSend> | undefined;
     try {

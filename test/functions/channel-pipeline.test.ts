@@ -24,7 +24,7 @@ import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { sha256, toHex } from '../../shared/crypto/index.js';
-import { decodeEventRecord } from '../../shared/manager/index.js';
+import { ChannelManager, DEFAULT_MANAGER_CONFIG, decodeEventRecord } from '../../shared/manager/index.js';
 import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
@@ -276,6 +276,32 @@ describe('channel pipeline through the peer-message handler', () => {
       expect(details!.shortChannelId).not.toBeNull();
     }
     expect((await events(a)).map((e) => e.kind)).toEqual(['funding-generation-ready', 'channel-pending', 'channel-ready']);
+  });
+
+  it('holds an inbound open_channel under the manual policy until POST /v1/channels/{id}/accept', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    await fund(a, 1_000_000n);
+    // B's manager created with the manual inbound policy (before any peer connects).
+    await applyInput(b.ctx, 'create-manual', async () => {
+      const manager = ChannelManager.create({
+        ports: b.ctx.managerPorts,
+        chainHash: b.ctx.config.chainHash,
+        bestBlock: { height: 0, hash: b.ctx.config.chainHash },
+        config: { ...DEFAULT_MANAGER_CONFIG, acceptInboundChannels: 'manual' },
+      });
+      return managerResult(manager.takeChanges());
+    });
+    await connect(a, b);
+    const { channelId } = await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 120_000n, pushMsat: 0n, public: false });
+    await relay(a, b);
+    expect(b.sent).toEqual([16]); // nothing answered yet
+    expect((await events(b)).map((e) => e.kind)).toEqual(['open-channel-request']);
+    await expect(storeNodeApi(b.ctx).acceptChannel('00'.repeat(32))).rejects.toMatchObject({ code: 'not-found' });
+    await storeNodeApi(b.ctx).acceptChannel(channelId);
+    await relay(a, b);
+    expect(b.sent).toEqual([16, 33, 35]);
+    expect((await storeNodeApi(b.ctx).listChannels()).map((c) => [c.state, c.isOutbound, c.capacitySat])).toEqual([['awaiting-confirmation', false, 120_000n]]);
+    expect((await storeNodeApi(a.ctx).getChannel(channelId)).state).toBe('awaiting-confirmation');
   });
 
   it('hands a disconnect to the manager', async () => {
