@@ -7,30 +7,16 @@
  * counterparty's commitment txid, and the id of the last update applied.
  * Watching the chain and sweeping come with the on-chain issue.
  */
-import type { ChannelParameters, CounterpartyParameters, InitialMonitor, NegotiatedChannelType } from '../channel/index.js';
-import type { Outpoint } from '../ports/index.js';
+import type { InitialMonitor } from '../channel/index.js';
 
-/** One channel's monitor: the snapshot `MONITOR#<channel id>#0` plus the updates applied since. */
-export interface ChannelMonitor {
-  readonly channelId: Uint8Array;
-  readonly fundingOutpoint: Outpoint;
-  readonly fundingScriptPubKey: Uint8Array;
-  readonly channelValueSatoshis: bigint;
-  readonly channelKeysId: Uint8Array;
-  readonly channelType: NegotiatedChannelType;
-  readonly isOutbound: boolean;
-  readonly counterpartyNodeId: Uint8Array;
-  readonly holder: ChannelParameters;
-  readonly counterparty: CounterpartyParameters;
-  readonly obscuringFactor: bigint;
-  /** Number of our latest commitment (0 until payments exist). */
+/**
+ * One channel's monitor: the snapshot `MONITOR#<channel id>#0` plus the
+ * updates applied since. It starts as the channel's {@link InitialMonitor}
+ * (the same fields), with the commitment number free to grow.
+ */
+export interface ChannelMonitor extends Omit<InitialMonitor, 'commitmentNumber'> {
+  /** Number of our latest commitment (0 until payments exist); the signature and transactions above are of that commitment. */
   readonly holderCommitmentNumber: bigint;
-  /** The counterparty's signature on that commitment. */
-  readonly counterpartySignature: Uint8Array;
-  /** That commitment with both signatures: what a force close broadcasts. */
-  readonly holderCommitmentTx: Uint8Array;
-  /** Txid (internal order) of the counterparty's latest commitment, which we signed. */
-  readonly counterpartyCommitmentTxid: Uint8Array;
   /** The id of the last update applied: 0 for the snapshot made at `watchChannel`. */
   readonly latestUpdateId: bigint;
   /** Set once a `channel-force-closed` update is applied: the channel takes no more off-chain updates. */

@@ -26,7 +26,7 @@ import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/r
 import { ChannelDriver } from '../support/channel-driver.js';
 import { testNode } from '../support/channel-harness.js';
 import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
-import { outputTo, spend, testKey } from '../support/regtest-wallet.js';
+import { fundingFromFaucet as fundingFromChainFaucet, postToChain, until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
 const FUNDING = 250_000n;
@@ -39,35 +39,8 @@ afterAll(async () => {
   await chain.stop();
 });
 
-async function until(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function post(path: string, body: string): Promise<string> {
-  const response = await fetch(`${chain.url}${path}`, { method: 'POST', body });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${text}`);
-  return text;
-}
-
-/** A signed segwit funding transaction paying `script` exactly `valueSat`, from a faucet coin. */
-function fundingFromFaucet(script: Uint8Array, valueSat: bigint): Uint8Array {
-  const key = testKey('channel funder');
-  const faucetTxid = chain.chain.faucet(key.script, valueSat + 20_000n);
-  const coin = outputTo(chain.chain.transaction(faucetTxid)!.tx, key.script);
-  const tx = spend({
-    inputs: [{ txid: coin.txid, vout: coin.vout, valueSat: coin.valueSat, key }],
-    outputs: [
-      { script, valueSat },
-      { script: key.script, valueSat: coin.valueSat - valueSat - 1_000n },
-    ],
-  });
-  return tx.toBuffer();
-}
+const post = (path: string, body: string) => postToChain(chain, path, body);
+const fundingFromFaucet = (script: Uint8Array, valueSat: bigint) => fundingFromChainFaucet(chain, 'channel funder', script, valueSat);
 
 interface Peers {
   readonly ldk: LdkNode;

@@ -18,7 +18,7 @@ import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/r
 import { testNode } from '../support/channel-harness.js';
 import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
 import { ManagerDriver } from '../support/manager-driver.js';
-import { outputTo, spend, testKey } from '../support/regtest-wallet.js';
+import { fundingFromFaucet as fundingFromChainFaucet, postToChain, until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
 const FUNDING = 250_000n;
@@ -31,32 +31,8 @@ afterAll(async () => {
   await chain.stop();
 });
 
-async function until(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function post(path: string, body: string): Promise<string> {
-  const response = await fetch(`${chain.url}${path}`, { method: 'POST', body });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${text}`);
-  return text;
-}
-
-function fundingFromFaucet(script: Uint8Array, valueSat: bigint): Uint8Array {
-  const key = testKey('manager channel funder');
-  const coin = outputTo(chain.chain.transaction(chain.chain.faucet(key.script, valueSat + 20_000n))!.tx, key.script);
-  return spend({
-    inputs: [{ txid: coin.txid, vout: coin.vout, valueSat: coin.valueSat, key }],
-    outputs: [
-      { script, valueSat },
-      { script: key.script, valueSat: coin.valueSat - valueSat - 1_000n },
-    ],
-  }).toBuffer();
-}
+const post = (path: string, body: string) => postToChain(chain, path, body);
+const fundingFromFaucet = (script: Uint8Array, valueSat: bigint) => fundingFromChainFaucet(chain, 'manager channel funder', script, valueSat);
 
 interface Peers {
   readonly ldk: LdkNode;
