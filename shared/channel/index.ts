@@ -65,5 +65,6 @@ export {
   ourChannelReady,
   shortChannelIdOfChannel,
 } from './funding-confirmation.js';
+export { handleChannelReestablish, isFundedChannel, ourChannelReestablish, type FundedChannel } from './channel-reestablish.js';
 export { holderCommitmentTransaction, initialCommitment } from './initial-commitment.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
