@@ -288,7 +288,11 @@ describe('channel pipeline through the peer-message handler', () => {
     await relay(a, b);
     expect(b.sent).toEqual([16]); // nothing answered yet
     expect((await events(b)).map((e) => e.kind)).toEqual(['open-channel-request']);
+    const held = await storeNodeApi(b.ctx).listChannels();
+    expect(held).toMatchObject([{ channelId, temporaryChannelId: channelId, state: 'awaiting-acceptance', channelType: 'static_remotekey', capacitySat: 120_000n, isOutbound: false }]);
+    expect(await storeNodeApi(b.ctx).getChannel(channelId)).toMatchObject({ state: 'awaiting-acceptance' });
     await expect(storeNodeApi(b.ctx).acceptChannel('00'.repeat(32))).rejects.toMatchObject({ code: 'not-found' });
+    await expect(storeNodeApi(b.ctx).rejectChannel('00'.repeat(32))).rejects.toMatchObject({ code: 'not-found' });
     await storeNodeApi(b.ctx).acceptChannel(channelId);
     await relay(a, b);
     expect(b.sent).toEqual([16, 33, 35]);

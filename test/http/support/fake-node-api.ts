@@ -53,6 +53,7 @@ export class FakeNodeApi implements NodeApi {
   channels: ChannelInfo[] = [];
   readonly openRequests: OpenChannelRequest[] = [];
   readonly accepted: string[] = [];
+  readonly rejected: string[] = [];
 
   async openChannel(request: OpenChannelRequest): Promise<{ channelId: string }> {
     if (this.failure) throw this.failure;
@@ -75,5 +76,10 @@ export class FakeNodeApi implements NodeApi {
   async acceptChannel(temporaryChannelId: string): Promise<void> {
     if (this.failure) throw this.failure;
     this.accepted.push(temporaryChannelId);
+  }
+
+  async rejectChannel(temporaryChannelId: string): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.rejected.push(temporaryChannelId);
   }
 }
