@@ -55,7 +55,8 @@ async function bestBlockOf(ctx: NodeContext, store: NodeStore): Promise<BestBloc
 /**
  * Loads the manager for `input`: HEADER (or `ChannelManager.create` on a
  * node's first use; its header is then among the changes), then the plan's
- * channel items (GetItem for keys, a Query per peer or for all).
+ * channel items (GetItem for keys, a Query per peer or for all). The node's
+ * configuration (`ctx.managerConfig`) applies at every load.
  */
 export async function loadManager(
   ctx: NodeContext,
@@ -67,11 +68,12 @@ export async function loadManager(
 ): Promise<ChannelManager> {
   const header = await (headerRead ?? store.get(ctx.nodeKey, SortKey.header));
   if (header === undefined) {
-    const manager = ChannelManager.create({ ports: ctx.managerPorts, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store) });
+    const manager = ChannelManager.create({ ports: ctx.managerPorts, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig });
     for (const [peer, features] of connectedPeers) manager.peerConnected(fromHex(peer), features);
     return manager;
   }
-  const manager = ChannelManager.load({ ports: ctx.managerPorts, header, connectedPeers });
+  // The deployment's settings win over the header's (rewritten in this commit when they differ).
+  const manager = ChannelManager.load({ ports: ctx.managerPorts, header, connectedPeers, config: ctx.managerConfig });
   const plan = manager.channelKeysFor(input);
   const prefix = SortKey.channelPrefix();
   const channels = new Map<ChannelKey, Uint8Array>();
