@@ -50,18 +50,44 @@ export class EmbeddedWithLdk {
   readonly ldkNodes: LdkNode[] = [];
   #fedHeight = 0;
 
+  #node: Embedded;
+  #chain: RegtestChain;
+
   private constructor(
-    readonly node: Embedded,
-    readonly chain: RegtestChain,
+    node: Embedded,
     readonly dataDir: string,
+    readonly options: EmbeddedOptions,
   ) {
-    this.#fedHeight = chain.tip().height;
+    this.#node = node;
+    this.#chain = node.chain!.chain;
+    this.#fedHeight = this.#chain.tip().height;
+  }
+
+  /** The running deployment (a new one after {@link restart}). */
+  get node(): Embedded {
+    return this.#node;
+  }
+
+  /** Its embedded regtest chain. */
+  get chain(): RegtestChain {
+    return this.#chain;
+  }
+
+  /**
+   * Stops the whole deployment (gateway, handlers, DynamoDB Local, queues,
+   * chain), runs `whileStopped`, and starts it again on the same data and ports.
+   */
+  async restart(whileStopped: () => Promise<void> = async () => {}): Promise<void> {
+    await this.#node.stop();
+    await whileStopped();
+    this.#node = await startEmbedded(this.options);
+    this.#chain = this.#node.chain!.chain;
   }
 
   /** Starts a deployment on a fresh data dir and free ports; the schedulers are left idle (tests run the chain handler themselves). */
   static async start(label: string, options: Partial<EmbeddedOptions> = {}): Promise<EmbeddedWithLdk> {
     const dataDir = mkdtempSync(join(tmpdir(), `stormcell-e2e-${label}-`));
-    const node = await startEmbedded({
+    const all: EmbeddedOptions = {
       dataDir,
       port: await freePort(),
       peerPort: await freePort(),
@@ -71,8 +97,8 @@ export class EmbeddedWithLdk {
       chainPollMs: 3_600_000,
       timerIntervalMs: 3_600_000,
       ...options,
-    });
-    return new EmbeddedWithLdk(node, node.chain!.chain, dataDir);
+    };
+    return new EmbeddedWithLdk(await startEmbedded(all), dataDir, all);
   }
 
   /** Starts an LDK node at our chain's tip; its broadcasts go to our chain. */
