@@ -6,6 +6,8 @@ export const StoreErrorCode = {
   LeaseLost: 'lease-lost',
   /** The input was already applied by an earlier invocation: nothing was committed. */
   DuplicateInput: 'duplicate-input',
+  /** The commit has more writes than one DynamoDB transaction takes (100): nothing was committed. */
+  CommitTooLarge: 'commit-too-large',
   /** The transaction was refused for another reason (conflict, throttling). */
   CommitFailed: 'commit-failed',
 } as const;

@@ -1,5 +1,5 @@
 /** shared/store: the node's state in DynamoDB, its lease, the fenced commit and the outbox. */
-export { NodeStore, type Lease, type Commit, type OutboxMessage, type NodeStoreOptions } from './node-store.js';
+export { MAX_TRANSACTION_ITEMS, NodeStore, type Lease, type Commit, type OutboxMessage, type NodeStoreOptions } from './node-store.js';
 export { relayOutbox, type OutboxSender } from './outbox.js';
 export { ensureNodeTable } from './table.js';
 export { StoreError, StoreErrorCode } from './errors.js';

@@ -19,6 +19,9 @@ import {
 import { Attr, INPUT_RETENTION_SEC, SortKey, nodePartition } from './layout.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 
+/** DynamoDB's limit of actions in one TransactWriteItems. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
 /** A lease on one node: valid while nobody else has taken it (the fence has not moved). */
 export interface Lease {
   readonly nodeKey: string;
@@ -271,6 +274,13 @@ export class NodeStore {
           },
         },
       });
+    }
+    if (items.length > MAX_TRANSACTION_ITEMS) {
+      // DynamoDB would refuse it with a ValidationException; say what happened instead (docs/commit-protocol.md, "Limits").
+      throw new StoreError(
+        StoreErrorCode.CommitTooLarge,
+        `a commit of ${items.length} writes (${commit.puts?.length ?? 0} puts, ${commit.deletes?.length ?? 0} deletes, ${commit.outbox?.length ?? 0} outbox messages) exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`,
+      );
     }
     try {
       await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
-import { NodeStore, SortKey, StoreErrorCode, ensureNodeTable, relayOutbox, type OutboxMessage } from '../../shared/store/index.js';
+import { MAX_TRANSACTION_ITEMS, NodeStore, SortKey, StoreErrorCode, ensureNodeTable, relayOutbox, type OutboxMessage } from '../../shared/store/index.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -114,6 +114,29 @@ describe('fenced commit', () => {
       ],
     });
     expect((await store().query(node, 'MONITOR#ab#')).map((i) => text(i.data))).toEqual(['u1', 'u2', 'u10']);
+    // A limit stops at the first items; deleteItems removes exactly the named ones (more than one batch of 25).
+    expect((await store().query(node, 'MONITOR#ab#', 2)).map((i) => text(i.data))).toEqual(['u1', 'u2']);
+  });
+
+  it('deletes items in batches outside the lease', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    const sks = Array.from({ length: 60 }, (_, i) => SortKey.event(BigInt(i + 1)));
+    for (let i = 0; i < sks.length; i += 30) await store().commit(lease, { puts: sks.slice(i, i + 30).map((sk) => ({ sk, data: bytes(sk) })) });
+    await store().deleteItems(node, sks.slice(0, 55));
+    expect((await store().query(node, SortKey.eventPrefix)).map((i) => i.sk)).toEqual(sks.slice(55));
+  });
+
+  it('refuses a commit larger than one DynamoDB transaction with a clear error, writing nothing', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    const puts = Array.from({ length: MAX_TRANSACTION_ITEMS - 1 }, (_, i) => ({ sk: SortKey.event(BigInt(i)), data: bytes('e') }));
+    await expectStoreError(store().commit(lease, { inputId: 'big', puts }), StoreErrorCode.CommitTooLarge);
+    expect(await store().query(node, SortKey.eventPrefix)).toEqual([]);
+    expect(await store().hasInput(node, 'big')).toBe(false);
+    // One write fewer fits: lease + input + 98 puts = 100.
+    await store().commit(lease, { inputId: 'big', puts: puts.slice(1) });
+    expect(await store().query(node, SortKey.eventPrefix)).toHaveLength(MAX_TRANSACTION_ITEMS - 2);
   });
 });
 
