@@ -38,6 +38,10 @@ export const ChannelFailureReason = {
   FundingOutputIndexTooLarge: 'funding-output-index-too-large',
   FundingTimedOut: 'funding-timed-out',
   FundingReorgedOut: 'funding-reorged-out',
+  /** The confirmed funding transaction's output at the funding index is missing, or not the 2-of-2 P2WSH paying `funding_satoshis` (LDK: `ClosureReason::ProcessingError`). */
+  FundingTxMismatch: 'funding-tx-mismatch',
+  /** The funding transaction confirmed as a block's coinbase (position 0): refused (LDK instead waits 100 blocks). */
+  FundingTxCoinbase: 'funding-tx-coinbase',
   CounterpartyError: 'counterparty-error',
   /** The peer disconnected before the channel was funded (LDK's `ClosureReason::DisconnectedPeer`). */
   PeerDisconnected: 'peer-disconnected',

@@ -58,6 +58,7 @@ export {
 } from './establishment.js';
 export {
   bestBlockUpdated,
+  checkFundingOutput,
   fundingDepth,
   fundingTransactionConfirmed,
   fundingTransactionUnconfirmed,

@@ -158,6 +158,12 @@ export interface LoadManagerOptions {
 }
 
 const ZERO_ID = new Uint8Array(32);
+/** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
+const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
+  ChannelFailureReason.FundingTimedOut,
+  ChannelFailureReason.FundingTxMismatch,
+  ChannelFailureReason.FundingTxCoinbase,
+]);
 const NO_FEATURES = new Uint8Array(0);
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -567,7 +573,7 @@ export class ChannelManager {
         const key = channelKey(e.counterpartyNodeId, e.channelId);
         const item = this.#entry(key);
         if (item?.kind !== 'channel') continue;
-        this.#applyStep(key, item, fundingTransactionConfirmed(this.#context(), item.channel, { height, txIndex: tx.position, blockHash }));
+        this.#applyStep(key, item, fundingTransactionConfirmed(this.#context(), item.channel, { height, txIndex: tx.position, blockHash }, tx.tx));
       }
     }
   }
@@ -824,7 +830,8 @@ export class ChannelManager {
    */
   #forceCloseMonitor(channel: Channel, previousUpdateId: bigint, reason: ChannelFailureReason): bigint {
     const funding = channel.funding!;
-    const shouldBroadcast = reason !== ChannelFailureReason.FundingTimedOut;
+    // No funding output to spend (never confirmed, or not the agreed 2-of-2): our commitment would be invalid.
+    const shouldBroadcast = !NO_COMMITMENT_BROADCAST.has(reason);
     const update: ChannelMonitorUpdate = { channelId: funding.channelId, updateId: previousUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast }] };
     this.#monitorWrites.push({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update) });
     this.#ports.watch.updateChannel(funding.outpoint, update);

@@ -77,7 +77,7 @@ async function mineAndFeed(peers: Peers, blocks: number, fundingTxid: string): P
       const tx = block.transactions[position]!.toBuffer();
       peers.ldk.transactionsConfirmed(block.header, [[position, tx]], h);
       const confirmation = { height: h, txIndex: position, blockHash: fromHex(block.hash).reverse() };
-      peers.ours.update((c) => fundingTransactionConfirmed(ctx, c, confirmation));
+      peers.ours.update((c) => fundingTransactionConfirmed(ctx, c, confirmation, tx));
     }
     peers.ldk.bestBlockUpdated(block.header, h);
     peers.ours.update((c) => bestBlockUpdated(ctx, c, h));
