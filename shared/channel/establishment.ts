@@ -34,7 +34,14 @@ import {
 } from './channel-state.js';
 import { channelTypeBytes, parseChannelType, proposedChannelType, sameChannelType, type NegotiatedChannelType } from './channel-type.js';
 import { checkCounterpartyParameters, checkFeerate, checkInitialBalances, checkPoints, parametersOf } from './checks.js';
-import { MAX_FUNDING_SATOSHIS_NO_LARGE_CHANNELS, MIN_CHANNEL_VALUE_SATOSHIS, maxInFlightMsat, selectedReserveSatoshis } from './config.js';
+import {
+  ConfirmationTarget,
+  FEERATE_FLOOR_PER_KW,
+  MAX_FUNDING_SATOSHIS_NO_LARGE_CHANNELS,
+  MIN_CHANNEL_VALUE_SATOSHIS,
+  maxInFlightMsat,
+  selectedReserveSatoshis,
+} from './config.js';
 import type { ChannelEffect, ChannelFailure, ChannelStep, InitialMonitor } from './effects.js';
 import { ChannelApiErrorCode, ChannelFailureReason as R, type ApiResult, type ChannelFailureReason } from './errors.js';
 import {
@@ -121,9 +128,14 @@ function signerOf(ctx: ChannelContext, channel: Channel): ChannelSigner {
   return ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
 }
 
-/** The feerate we propose for a new channel's first commitments. */
+/**
+ * The feerate we propose for a new channel's first commitments (LDK 0.1's
+ * `new_for_outbound_channel`): the estimate for `AnchorChannelFee` with
+ * anchors, else `NonAnchorChannelFee`, never below 253 sat/kw.
+ */
 function ourFeerate(ctx: ChannelContext, type: NegotiatedChannelType): number {
-  return Math.max(253, Number(ctx.feeEstimator.feeRatePerKw(type.anchors ? 144 : 6)));
+  const target = type.anchors ? ConfirmationTarget.AnchorChannelFee : ConfirmationTarget.NonAnchorChannelFee;
+  return Math.max(FEERATE_FLOOR_PER_KW, Number(ctx.feeEstimator.feeRatePerKw(target)));
 }
 
 /**
