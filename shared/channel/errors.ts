@@ -43,6 +43,8 @@ export const ChannelFailureReason = {
   /** The funding transaction confirmed as a block's coinbase (position 0): refused (LDK instead waits 100 blocks). */
   FundingTxCoinbase: 'funding-tx-coinbase',
   CounterpartyError: 'counterparty-error',
+  /** A non-empty `upfront_shutdown_script` that is not a BOLT 2 shutdown form (or ours is not one the peer accepts). */
+  InvalidShutdownScript: 'invalid-shutdown-script',
   /** The peer disconnected before the channel was funded (LDK's `ClosureReason::DisconnectedPeer`). */
   PeerDisconnected: 'peer-disconnected',
   /** We did not provide the funding transaction (e.g. the wallet could not pay for it): LDK's `ClosureReason::HolderForceClosed` on an unfunded channel. */

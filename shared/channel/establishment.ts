@@ -54,6 +54,7 @@ import {
 } from './initial-commitment.js';
 import { handleChannelReady } from './funding-confirmation.js';
 import { closeChannel, errorMessage } from './channel-close.js';
+import { anysegwitNegotiated, checkCounterpartyShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';
 
 const MAX_MONEY_SAT = 2_100_000_000_000_000n;
 
@@ -128,6 +129,11 @@ function signerOf(ctx: ChannelContext, channel: Channel): ChannelSigner {
   return ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
 }
 
+/** The record fields of our shutdown commitment and the peer's anysegwit support. */
+function shutdownFields(script: Uint8Array, theirInitFeatures: Uint8Array): { holderShutdownScript?: Uint8Array; anysegwit?: true } {
+  return { ...(script.length > 0 ? { holderShutdownScript: script } : {}), ...(anysegwitNegotiated(theirInitFeatures) ? { anysegwit: true as const } : {}) };
+}
+
 /**
  * The feerate we propose for a new channel's first commitments (LDK 0.1's
  * `new_for_outbound_channel`): the estimate for `AnchorChannelFee` with
@@ -155,6 +161,8 @@ export function createChannel(ctx: ChannelContext, request: CreateChannelRequest
   const holder = holderParameters(ctx, fundingSatoshis);
   const balances = checkInitialBalances(channelType, fundingSatoshis, pushMsat, feeratePerKw, holder.channelReserveSatoshis);
   if (balances) return misuse(balances.message);
+  const shutdownScript = ourUpfrontShutdownScript(ctx, request.theirInitFeatures);
+  if (shutdownScript === null) return misuse('our shutdown script is not a form the peer accepts');
 
   const channelKeysId = ctx.signerProvider.generateChannelKeysId(false, fundingSatoshis, request.userChannelId);
   const signer = ctx.signerProvider.deriveChannelSigner(fundingSatoshis, channelKeysId);
@@ -176,6 +184,7 @@ export function createChannel(ctx: ChannelContext, request: CreateChannelRequest
     minimumDepth: ctx.config.handshake.minimumDepth,
     holderAlias: randomAlias(ctx),
     bestHeight: request.bestHeight,
+    ...shutdownFields(shutdownScript, request.theirInitFeatures),
   };
   const keys = signer.publicKeys;
   const open: OpenChannelMessage = {
@@ -193,7 +202,7 @@ export function createChannel(ctx: ChannelContext, request: CreateChannelRequest
     htlcBasepoint: keys.htlcBasepoint,
     firstPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX),
     channelFlags: announceChannel ? ANNOUNCE_CHANNEL_FLAG : 0,
-    upfrontShutdownScript: new Uint8Array(0),
+    upfrontShutdownScript: shutdownScript,
     channelType: channelTypeBytes(channelType),
   };
   return { ok: true, value: { channel, effects: [{ kind: 'send-message', message: open }] } };
@@ -231,6 +240,8 @@ function checkOpenChannel(ctx: ChannelContext, peer: PeerInfo, m: OpenChannelMes
   if (params) return { failure: params };
   const balances = checkInitialBalances(channelType, m.fundingSatoshis, m.pushMsat, m.feeratePerKw, m.channelReserveSatoshis);
   if (balances) return { failure: balances };
+  const shutdown = checkCounterpartyShutdownScript(m.upfrontShutdownScript, anysegwitNegotiated(peer.theirInitFeatures));
+  if (shutdown) return { failure: shutdown };
   return { channelType };
 }
 
@@ -244,6 +255,11 @@ export function handleOpenChannel(ctx: ChannelContext, peer: PeerInfo, m: OpenCh
   if ('failure' in checked) {
     const { reason, message } = checked.failure;
     return { ok: false, failure: checked.failure, effects: [{ kind: 'send-message', message: errorMessage(m.temporaryChannelId, reason, message) }] };
+  }
+  const shutdownScript = ourUpfrontShutdownScript(ctx, peer.theirInitFeatures);
+  if (shutdownScript === null) {
+    const failure = { reason: R.InvalidShutdownScript, message: 'our shutdown script is not a form the peer accepts' };
+    return { ok: false, failure, effects: [{ kind: 'send-message', message: errorMessage(m.temporaryChannelId, failure.reason, failure.message) }] };
   }
   const holder = holderParameters(ctx, m.fundingSatoshis);
   const channelKeysId = ctx.signerProvider.generateChannelKeysId(true, m.fundingSatoshis, userChannelId);
@@ -264,6 +280,7 @@ export function handleOpenChannel(ctx: ChannelContext, peer: PeerInfo, m: OpenCh
     minimumDepth: ctx.config.handshake.minimumDepth,
     holderAlias: randomAlias(ctx),
     bestHeight: peer.bestHeight,
+    ...shutdownFields(shutdownScript, peer.theirInitFeatures),
     counterparty: counterpartyOf(m),
   };
   const keys = signer.publicKeys;
@@ -278,7 +295,7 @@ export function handleOpenChannel(ctx: ChannelContext, peer: PeerInfo, m: OpenCh
     delayedPaymentBasepoint: keys.delayedPaymentBasepoint,
     htlcBasepoint: keys.htlcBasepoint,
     firstPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX),
-    upfrontShutdownScript: new Uint8Array(0),
+    upfrontShutdownScript: shutdownScript,
     channelType: channelTypeBytes(checked.channelType),
   };
   return { ok: true, channel, effects: [{ kind: 'send-message', message: accept }] };
@@ -304,6 +321,8 @@ export function handleAcceptChannel(ctx: ChannelContext, channel: Channel, m: Ac
   if (params) return closeChannel(channel, params.reason, params.message);
   const balances = checkInitialBalances(channel.channelType, channel.fundingSatoshis, channel.pushMsat, channel.feeratePerKw, m.channelReserveSatoshis);
   if (balances) return closeChannel(channel, balances.reason, balances.message);
+  const shutdown = checkCounterpartyShutdownScript(m.upfrontShutdownScript, channel.anysegwit === true);
+  if (shutdown) return closeChannel(channel, shutdown.reason, shutdown.message);
 
   const counterparty = counterpartyOf(m);
   const next: AwaitingFundingTx = {
