@@ -49,6 +49,14 @@ export const ChannelFailureReason = {
   PeerDisconnected: 'peer-disconnected',
   /** We did not provide the funding transaction (e.g. the wallet could not pay for it): LDK's `ClosureReason::HolderForceClosed` on an unfunded channel. */
   FundingNotProvided: 'funding-not-provided',
+  /**
+   * `channel_reestablish` proves the peer holds a newer state than ours (we
+   * lost data): our commitment may be revoked, so it is NOT broadcast; the
+   * peer is asked to close (BOLT 2 "Message Retransmission").
+   */
+  PeerHasNewerState: 'peer-has-newer-state',
+  /** `channel_reestablish` numbers or secret that match no state of ours (BOLT 2: "SHOULD send an error and fail the channel"). */
+  ReestablishMismatch: 'reestablish-mismatch',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

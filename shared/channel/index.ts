@@ -66,6 +66,7 @@ export {
   ourChannelReady,
   shortChannelIdOfChannel,
 } from './funding-confirmation.js';
+export { handleChannelReestablish, isFundedChannel, ourChannelReestablish, type FundedChannel } from './channel-reestablish.js';
 export { holderCommitmentTransaction, initialCommitment } from './initial-commitment.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
 export { anysegwitNegotiated, checkCounterpartyShutdownScript, isValidShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';

@@ -34,6 +34,11 @@ export interface ChannelItem {
   /** Id of the last monitor write (0: `watchChannel`); absent before the channel is funded. */
   readonly latestMonitorUpdateId?: bigint;
   readonly held?: HeldEffects;
+  /**
+   * We sent `channel_reestablish` after a reconnection and wait for the
+   * peer's: until it comes, nothing else is sent on this channel (BOLT 2).
+   */
+  readonly awaitingReestablish?: true;
 }
 
 /** An `open_channel` that passed the checks, waiting for `acceptInboundChannel` (manual policy). */
@@ -58,7 +63,8 @@ const KIND_OPEN_REQUEST = 1;
 /**
  * Version 1: 0 kind, 2 channel record, 4 latest monitor update id, 6 held
  * until update id, 8 held messages, 10 held broadcasts, 12 the peer's
- * open_channel, 14 its node id, 16 its init features, 18 height received.
+ * open_channel, 14 its node id, 16 its init features, 18 height received,
+ * 20 awaiting the peer's channel_reestablish (1).
  */
 const entryRecord = versionedRecord('channel-entry', 1, {
   kind: tlvRecord(0, u8),
@@ -71,6 +77,7 @@ const entryRecord = versionedRecord('channel-entry', 1, {
   counterpartyNodeId: tlvRecord(14, point),
   theirInitFeatures: tlvRecord(16, restBytes),
   receivedAtHeight: tlvRecord(18, u32),
+  awaitingReestablish: tlvRecord(20, u8),
 });
 
 /** The item's persisted bytes. */
@@ -91,6 +98,7 @@ export function encodeChannelEntry(e: ChannelEntry): Uint8Array {
     ...(e.held
       ? { heldUntil: e.held.untilUpdateId, heldMessages: e.held.messages.map((m) => encodeMessage(m)), heldBroadcasts: e.held.broadcasts }
       : {}),
+    ...(e.awaitingReestablish ? { awaitingReestablish: 1 } : {}),
   });
 }
 
@@ -134,6 +142,7 @@ export function decodeChannelEntry(bytes: Uint8Array): DecodeResult<ChannelEntry
       channel: channel.value,
       ...(v.latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId: v.latestMonitorUpdateId } : {}),
       ...(held ? { held } : {}),
+      ...(v.awaitingReestablish === 1 ? { awaitingReestablish: true as const } : {}),
     },
   };
 }

@@ -23,9 +23,11 @@ import {
   fundingTransactionGenerated as channelFundingTransactionGenerated,
   fundingTransactionUnconfirmed,
   handleChannelMessage as channelHandleMessage,
+  handleChannelReestablish,
+  isFundedChannel,
+  ourChannelReestablish,
   handleOpenChannel as channelHandleOpen,
   holderCommitmentTransaction,
-  ourChannelReady,
   type Channel,
   type ChannelContext,
   type ChannelStep,
@@ -37,6 +39,7 @@ import type { ConfirmedTransaction, FeeEstimator, Logger, RelevantTxid } from '.
 import type {
   AcceptChannelMessage,
   ChannelReadyMessage,
+  ChannelReestablishMessage,
   ClosingSignedMessage,
   ErrorMessage,
   FundingCreatedMessage,
@@ -85,6 +88,7 @@ export type ChannelMessage =
   | FundingCreatedMessage
   | FundingSignedMessage
   | ChannelReadyMessage
+  | ChannelReestablishMessage
   | ShutdownMessage
   | ClosingSignedMessage
   | ErrorMessage;
@@ -163,6 +167,7 @@ const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
   ChannelFailureReason.FundingTimedOut,
   ChannelFailureReason.FundingTxMismatch,
   ChannelFailureReason.FundingTxCoinbase,
+  ChannelFailureReason.PeerHasNewerState,
 ]);
 const NO_FEATURES = new Uint8Array(0);
 
@@ -265,7 +270,7 @@ export class ChannelManager {
       case 'chain':
         return plan(h.confirming.map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
       case 'peer-connected':
-        return plan(h.confirming.filter((e) => same(e.counterpartyNodeId, input.peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+        return plan([], [toHex(input.peer)]);
       case 'peer-disconnected':
         return plan(h.unfunded.filter((e) => same(e.counterpartyNodeId, input.peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
       case 'funding-transaction-generated':
@@ -306,7 +311,7 @@ export class ChannelManager {
     const out: ChannelDetails[] = [];
     for (const entry of this.#entries.values()) {
       if (entry.kind !== 'channel' || entry.channel.state === ChannelState.Closed) continue;
-      const connected = this.#connected.has(toHex(entry.channel.counterpartyNodeId));
+      const connected = this.#connected.has(toHex(entry.channel.counterpartyNodeId)) && entry.awaitingReestablish !== true;
       out.push(channelDetailsOf(entry.channel, this.#header.bestBlock.height, connected));
     }
     return out;
@@ -428,26 +433,28 @@ export class ChannelManager {
     if (item?.kind !== 'channel' || item.held === undefined || updateId < item.held.untilUpdateId) return;
     for (const message of item.held.messages) this.#messages.push({ peer: counterpartyNodeId, message });
     this.#broadcasts.push(...item.held.broadcasts);
-    this.#putEntry(key, { kind: 'channel', channel: item.channel, ...(item.latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId: item.latestMonitorUpdateId } : {}) });
+    const { held: held, ...rest } = item;
+    this.#putEntry(key, rest);
   }
 
   // ---------------------------------------------------------------- peers
 
   /**
-   * LDK's `peer_connected`: remembers the peer's `init` features; re-sends
-   * our `channel_ready` on its channels that are past it (BOLT 2
-   * retransmission; stands in for `channel_reestablish` until it exists).
+   * LDK's `peer_connected` (load with `{ kind: 'peer-connected' }`: every
+   * channel of the peer): remembers the peer's `init` features; channels
+   * not funded yet are dropped as on a disconnection (the previous
+   * connection may have ended unseen); every funded channel sends
+   * `channel_reestablish` and sends nothing else until the peer's arrives
+   * (BOLT 2, "Message Retransmission").
    */
   peerConnected(counterpartyNodeId: Uint8Array, theirInitFeatures: Uint8Array): void {
+    this.#dropUnfunded(counterpartyNodeId);
     this.#connected.set(toHex(counterpartyNodeId), theirInitFeatures);
-    for (const e of this.#header.confirming) {
-      if (!same(e.counterpartyNodeId, counterpartyNodeId)) continue;
-      const item = this.#entry(channelKey(e.counterpartyNodeId, e.channelId));
-      if (item?.kind !== 'channel') continue;
-      const c = item.channel;
-      if ((c.state === ChannelState.AwaitingChannelReady || c.state === ChannelState.Ready) && c.funding !== undefined) {
-        this.#send(counterpartyNodeId, ourChannelReady(this.#context(), { ...c, funding: c.funding }));
-      }
+    const prefix = `${toHex(counterpartyNodeId)}#`;
+    for (const [key, entry] of [...this.#entries]) {
+      if (!key.startsWith(prefix) || entry.kind !== 'channel' || !isFundedChannel(entry.channel)) continue;
+      this.#send(counterpartyNodeId, ourChannelReestablish(this.#context(), entry.channel));
+      if (!entry.awaitingReestablish) this.#putEntry(key, { ...entry, awaitingReestablish: true });
     }
   }
 
@@ -459,6 +466,11 @@ export class ChannelManager {
    */
   peerDisconnected(counterpartyNodeId: Uint8Array): void {
     this.#connected.delete(toHex(counterpartyNodeId));
+    this.#dropUnfunded(counterpartyNodeId);
+  }
+
+  /** Drops the peer's channels not funded yet and its held inbound requests (BOLT 2: not remembered across a disconnection). */
+  #dropUnfunded(counterpartyNodeId: Uint8Array): void {
     for (const e of this.#header.unfunded.filter((u) => same(u.counterpartyNodeId, counterpartyNodeId))) {
       const key = channelKey(e.counterpartyNodeId, e.channelId);
       const entry = this.#entry(key);
@@ -757,6 +769,18 @@ export class ChannelManager {
       if (m.type !== 17) this.#send(peer, { type: 17, channelId: id, data: text(`message type ${m.type} before the channel was accepted`) });
       return;
     }
+    if (m.type === 136) {
+      // The peer's channel_reestablish: other messages may flow again.
+      const { awaitingReestablish, ...resumed } = entry;
+      if (awaitingReestablish) this.#putEntry(key, resumed);
+      this.#applyStep(key, resumed, handleChannelReestablish(this.#context(), entry.channel, m));
+      return;
+    }
+    if (entry.awaitingReestablish && m.type !== 17) {
+      // BOLT 2: after a reconnection channel_reestablish comes first; this one is ignored.
+      this.#send(peer, { type: 1, channelId: id, data: text(`message type ${m.type} before channel_reestablish`) });
+      return;
+    }
     if (m.type === 38 || m.type === 39) {
       // Cooperative close is a later issue: say so, change nothing.
       this.#send(peer, { type: 1, channelId: id, data: text(`${m.type === 38 ? 'shutdown' : 'closing_signed'} is not supported yet`) });
@@ -776,6 +800,7 @@ export class ChannelManager {
     const channel = step.channel;
     const peer = channel.counterpartyNodeId;
     let latestMonitorUpdateId = before?.latestMonitorUpdateId;
+    const awaitingReestablish = before?.awaitingReestablish === true;
     let held: MutableHeld | undefined = before?.held ? { ...before.held, messages: [...before.held.messages], broadcasts: [...before.held.broadcasts] } : undefined;
     for (const effect of step.effects) {
       switch (effect.kind) {
@@ -789,6 +814,8 @@ export class ChannelManager {
           break;
         }
         case 'send-message':
+          // Until the peer's channel_reestablish, only an error goes out (the reestablish retransmits the rest).
+          if (awaitingReestablish && effect.message.type !== 17) break;
           if (held && step.failure === undefined) held.messages.push(effect.message);
           else this.#send(peer, effect.message);
           break;
@@ -817,6 +844,7 @@ export class ChannelManager {
       channel,
       ...(latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId } : {}),
       ...(held ? { held: held satisfies HeldEffects } : {}),
+      ...(awaitingReestablish ? { awaitingReestablish: true as const } : {}),
     };
     this.#putEntry(newKey, item);
     this.#reindex(peer, ids, item);
@@ -825,12 +853,13 @@ export class ChannelManager {
   /**
    * A funded channel failed: the monitor gets a `channel-force-closed`
    * update, and our latest commitment is broadcast (not for a funding that
-   * never confirmed). Until shared/monitor enforces on chain, the manager
+   * never confirmed, nor after the peer proved it holds a newer state). Until shared/monitor enforces on chain, the manager
    * broadcasts it itself. Returns the update's id.
    */
   #forceCloseMonitor(channel: Channel, previousUpdateId: bigint, reason: ChannelFailureReason): bigint {
     const funding = channel.funding!;
-    // No funding output to spend (never confirmed, or not the agreed 2-of-2): our commitment would be invalid.
+    // Not for a funding that never confirmed or is not the agreed 2-of-2 (no output to spend),
+    // nor when the peer proved we lost data (our commitment may be revoked).
     const shouldBroadcast = !NO_COMMITMENT_BROADCAST.has(reason);
     const update: ChannelMonitorUpdate = { channelId: funding.channelId, updateId: previousUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast }] };
     this.#monitorWrites.push({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update) });

@@ -162,6 +162,7 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
     case 36:
     case 38:
     case 39:
+    case 136:
       return { state: undefined, effects: [{ kind: 'channel-message', peer, message }] };
   }
 }

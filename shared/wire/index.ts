@@ -22,6 +22,8 @@ export { fundingSignedCodec } from './funding-signed.js';
 export type { FundingSignedMessage } from './funding-signed.js';
 export { channelReadyCodec } from './channel-ready.js';
 export type { ChannelReadyMessage } from './channel-ready.js';
+export { channelReestablishCodec } from './channel-reestablish.js';
+export type { ChannelReestablishMessage, ReestablishFunding } from './channel-reestablish.js';
 export { shutdownCodec } from './shutdown.js';
 export type { ShutdownMessage } from './shutdown.js';
 export { closingSignedCodec } from './closing-signed.js';

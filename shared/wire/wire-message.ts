@@ -7,6 +7,8 @@ import { ByteWriter, DecodeError, EncodeError } from '../codec/index.js';
 import { acceptChannelCodec } from './accept-channel.js';
 import type { AcceptChannelMessage } from './accept-channel.js';
 import { channelReadyCodec } from './channel-ready.js';
+import { channelReestablishCodec } from './channel-reestablish.js';
+import type { ChannelReestablishMessage } from './channel-reestablish.js';
 import type { ChannelReadyMessage } from './channel-ready.js';
 import { closingSignedCodec } from './closing-signed.js';
 import type { ClosingSignedMessage } from './closing-signed.js';
@@ -40,7 +42,8 @@ export type WireMessage =
   | FundingSignedMessage
   | ChannelReadyMessage
   | ShutdownMessage
-  | ClosingSignedMessage;
+  | ClosingSignedMessage
+  | ChannelReestablishMessage;
 
 /** BOLT message type numbers of {@link WireMessage}. */
 export const MESSAGE_TYPE = {
@@ -56,6 +59,7 @@ export const MESSAGE_TYPE = {
   channelReady: 36,
   shutdown: 38,
   closingSigned: 39,
+  channelReestablish: 136,
 } as const satisfies Record<string, WireMessage['type']>;
 
 /** What to do with a received message (BOLT 1 receiver rules). */
@@ -97,6 +101,7 @@ const CODECS: ReadonlyMap<number, ErasedCodec> = new Map(
     erase(channelReadyCodec),
     erase(shutdownCodec),
     erase(closingSignedCodec),
+    erase(channelReestablishCodec),
   ].map((c) => [c.type, c]),
 );
 

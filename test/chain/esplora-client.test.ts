@@ -193,4 +193,23 @@ describe('embedded chain start', () => {
       await second.stop();
     }
   });
+
+  it('keeps its mempool across a restart (like bitcoind), re-validating each transaction', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regtest-mempool-'));
+    dirs.push(dir);
+    const first = await startRegtestChain({ port: 0, dataDir: dir });
+    const one = await (await post(first.url, '/regtest/faucet', { address: aliceAddress, sats: '7000' })).text();
+    const two = await (await post(first.url, '/regtest/faucet', { address: aliceAddress, sats: '8000' })).text();
+    const pooled = first.chain.mempool().map((e) => e.txid);
+    expect(pooled).toEqual([one, two]);
+    await first.stop();
+    const second = await startRegtestChain({ port: 0, dataDir: dir });
+    try {
+      expect(second.chain.mempool().map((e) => e.txid)).toEqual(pooled);
+      await post(second.url, '/regtest/mine', { blocks: 1 });
+      expect((await new EsploraClient(second.url).txStatus(two)).blockHeight).toBe(102);
+    } finally {
+      await second.stop();
+    }
+  });
 });

@@ -23,6 +23,7 @@ const LDK_DEPTH = 3;
 const OUR_DEPTH = 6;
 
 let node: Embedded;
+let embeddedOptions: Parameters<typeof startEmbedded>[0];
 let ldkNode: LdkNode;
 let chain: RegtestChain;
 let fedHeight = 0;
@@ -78,7 +79,7 @@ function formatScid(scid: bigint): string {
 }
 
 beforeAll(async () => {
-  node = await startEmbedded({
+  embeddedOptions = {
     dataDir,
     port: await freePort(),
     peerPort: await freePort(),
@@ -87,7 +88,8 @@ beforeAll(async () => {
     chainPort: await freePort(),
     chainPollMs: 3_600_000,
     timerIntervalMs: 3_600_000,
-  });
+  };
+  node = await startEmbedded(embeddedOptions);
   chain = node.chain!.chain;
   ldkNode = await startLdkNode(new Uint8Array(32).fill(77), { minimumDepth: LDK_DEPTH });
   const tip = chain.tip();
@@ -165,4 +167,34 @@ describe('channels through the embedded deployment', () => {
     const scid = theirs.get_short_channel_id();
     expect(inbound.shortChannelId).toBe(scid instanceof ldk.Option_u64Z_Some ? formatScid(scid.some) : 'none');
   }, 90_000);
+
+  it('completes a channel across a restart of the deployment mid-establishment (channel_reestablish with LDK)', async () => {
+    const opened = await post('/v1/channels', { nodeId: toHex(ldkNode.nodeId), amountSat: 120_000 });
+    expect(opened.status).toBe(202);
+    const channelId = opened.body['channelId'] as string;
+    const pending = async () => (await channels()).find((c) => c.temporaryChannelId === channelId);
+    await until(async () => (await pending())?.state === 'awaiting-confirmation', 'the new channel funded and broadcast');
+    const fundingTxid = (await pending())!.fundingTxid!;
+    await until(() => chain.mempool().some((e) => e.txid === fundingTxid), 'the funding transaction in the mempool');
+
+    // Stop everything (gateway, handlers, DynamoDB Local, queues, chain) and start again on the same data.
+    await node.stop();
+    await until(() => ldkNode.channelManager.list_usable_channels().length === 0, 'LDK to see the channels offline');
+    node = await startEmbedded(embeddedOptions);
+    chain = node.chain!.chain;
+    expect(chain.mempool().map((e) => e.txid)).toContain(fundingTxid);
+    await ldkNode.connect(fromHex(node.nodeId), '127.0.0.1', Number(node.peerAddress.split(':')[1]));
+    // channel_reestablish both ways: the two ready channels are usable again on both sides before any new block.
+    await until(() => ldkNode.channelManager.list_usable_channels().length === 2, 'LDK: the ready channels usable again');
+    await until(async () => (await channels()).filter((c) => c.isUsable).length === 2, 'ours: the ready channels usable again');
+    expect(await pending()).toMatchObject({ state: 'awaiting-confirmation', isUsable: false });
+
+    await mineAndFeed(LDK_DEPTH, fundingTxid);
+    await until(async () => (await pending())?.isUsable === true, 'the restarted channel usable');
+    await until(() => ldkNode.channelManager.list_usable_channels().length === 3, 'LDK: three usable channels');
+    const resumed = (await pending())!;
+    const theirs = ldkNode.channelManager.list_usable_channels().find((c) => toHex(c.get_channel_id().get_a()) === resumed.channelId);
+    expect(theirs?.get_channel_value_satoshis()).toBe(120_000n);
+    expect(ldkNode.events.filter((e) => e instanceof ldk.Event_ChannelClosed)).toEqual([]);
+  }, 120_000);
 });

@@ -8,6 +8,7 @@ import type { UnknownTlvRecord } from '../../shared/codec/index.js';
 import type {
   AcceptChannelMessage,
   ChannelReadyMessage,
+  ChannelReestablishMessage,
   ClosingSignedMessage,
   FundingCreatedMessage,
   FundingSignedMessage,
@@ -56,6 +57,8 @@ export interface Bolt02ArbOptions {
   readonly channelType: fc.Arbitrary<Uint8Array>;
   /** Whether to add unknown odd extension records. */
   readonly unknownTlvs: boolean;
+  /** Whether `channel_reestablish` may carry the interactive-funding/splice TLVs (1, 5), which LDK 0.1 does not know. */
+  readonly spliceTlvs?: boolean;
 }
 
 const CODEC_LEVEL: Bolt02ArbOptions = { point: prefixedPointArb, signature: signatureArb, channelType: bytesArb(8), unknownTlvs: true };
@@ -187,6 +190,27 @@ export function closingSignedArb(options: Bolt02ArbOptions = CODEC_LEVEL): fc.Ar
     .map(([m, u]) => withUnknown({ type: 39 as const, ...m }, u));
 }
 
+export function channelReestablishArb(options: Bolt02ArbOptions = CODEC_LEVEL): fc.Arbitrary<ChannelReestablishMessage> {
+  const funding = fc.record({ txid: bytes32Arb, retransmitFlags: u8Arb });
+  const splice = options.spliceTlvs ?? true;
+  return fc
+    .tuple(
+      fc.record(
+        {
+          channelId: bytes32Arb,
+          nextCommitmentNumber: u64Arb,
+          nextRevocationNumber: u64Arb,
+          yourLastPerCommitmentSecret: bytes32Arb,
+          myCurrentPerCommitmentPoint: options.point,
+          ...(splice ? { nextFunding: funding, myCurrentFundingLocked: funding } : {}),
+        },
+        { requiredKeys: ['channelId', 'nextCommitmentNumber', 'nextRevocationNumber', 'yourLastPerCommitmentSecret', 'myCurrentPerCommitmentPoint'] },
+      ),
+      extension([1n, 5n], options),
+    )
+    .map(([m, u]) => withUnknown({ type: 136 as const, ...m } as ChannelReestablishMessage, u));
+}
+
 /** Every BOLT 2 establishment/close message arbitrary, by BOLT name. */
 export function bolt02Arbs(options: Bolt02ArbOptions = CODEC_LEVEL): readonly (readonly [string, fc.Arbitrary<WireMessage>])[] {
   return [
@@ -197,8 +221,9 @@ export function bolt02Arbs(options: Bolt02ArbOptions = CODEC_LEVEL): readonly (r
     ['channel_ready', channelReadyArb(options)],
     ['shutdown', shutdownArb(options)],
     ['closing_signed', closingSignedArb(options)],
+    ['channel_reestablish', channelReestablishArb(options)],
   ];
 }
 
 /** The names of each message's known TLV records (to strip them and keep the fixed fields). */
-export const KNOWN_TLV_NAMES = ['upfrontShutdownScript', 'channelType', 'shortChannelId', 'feeRange', 'unknownTlvs'] as const;
+export const KNOWN_TLV_NAMES = ['upfrontShutdownScript', 'channelType', 'shortChannelId', 'feeRange', 'nextFunding', 'myCurrentFundingLocked', 'unknownTlvs'] as const;

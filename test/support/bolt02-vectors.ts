@@ -275,5 +275,28 @@ export const closingSigned: Vector = {
   },
 };
 
-export const VECTORS: readonly Vector[] = [openChannel, acceptChannel, fundingCreated, fundingSigned, channelReady, shutdown, closingSigned];
+export const channelReestablish: Vector = {
+  name: 'channel_reestablish',
+  ...build(
+    [
+      '0088', //                       type 136
+      CHANNEL_ID, //                   channel_id
+      '0000000000000001', //           next_commitment_number 1
+      '0000000000000000', //           next_revocation_number 0
+      '00'.repeat(32), //              your_last_per_commitment_secret (zeros while next_revocation_number is 0)
+      E_PER_COMMITMENT_POINT, //       my_current_per_commitment_point
+    ],
+    [],
+  ),
+  message: {
+    type: 136,
+    channelId: h(CHANNEL_ID),
+    nextCommitmentNumber: 1n,
+    nextRevocationNumber: 0n,
+    yourLastPerCommitmentSecret: new Uint8Array(32),
+    myCurrentPerCommitmentPoint: h(E_PER_COMMITMENT_POINT),
+  },
+};
+
+export const VECTORS: readonly Vector[] = [openChannel, acceptChannel, fundingCreated, fundingSigned, channelReady, shutdown, closingSigned, channelReestablish];
 

@@ -179,8 +179,12 @@ export class ManagerNetwork {
     this.queue.push({ from, to, bytes: encodeMessage(message) });
   }
 
-  /** BOLT 8 done: both peer layers send `init`; once both have it, both managers get `peerConnected`. */
-  connect(a: ManagerNode, b: ManagerNode): void {
+  /**
+   * BOLT 8 done: both peer layers send `init`; once both have it, both
+   * managers get `peerConnected`; what they send then is delivered unless
+   * `deliver` is false (it stays in `queue`).
+   */
+  connect(a: ManagerNode, b: ManagerNode, deliver = true): void {
     for (const [x, y] of [[a, b], [b, a]] as const) {
       const step = peerLayerConnected(this.#nodeConfig(x), { nodeId: y.nodeId, connectionId: 'c', inbound: x === b, address: '127.0.0.1:9735' });
       x.peers.set(toHex(y.nodeId), step.state!);
@@ -192,7 +196,7 @@ export class ManagerNetwork {
       if (!features) throw new Error('init not exchanged');
       this.step(x, { kind: 'peer-connected', peer: y.nodeId }, (m) => m.peerConnected(y.nodeId, features));
     }
-    this.run();
+    if (deliver) this.run();
   }
 
   /** The connection drops: queued messages between them are lost; both managers get `peerDisconnected`. */

@@ -10,6 +10,7 @@ import {
   ANCHORS_TYPE,
   CHANNEL_ID,
   channelReady,
+  channelReestablish,
   closingSigned,
   E_BASE_POINT,
   E_LOCALPUBKEY,
@@ -103,6 +104,7 @@ describe('BOLT 2 establishment messages: hand-built vectors', () => {
       MESSAGE_TYPE.channelReady,
       MESSAGE_TYPE.shutdown,
       MESSAGE_TYPE.closingSigned,
+      MESSAGE_TYPE.channelReestablish,
     ]);
     expect(VECTORS.map((v) => v.hex.slice(0, 4))).toEqual(VECTORS.map((v) => typeHex(v.message.type)));
   });
@@ -118,6 +120,7 @@ describe('BOLT 2 establishment messages: hand-built vectors', () => {
     expect(channelReady.fixedLength).toBe(2 + 32 + 33);
     expect(shutdown.fixedLength).toBe(2 + 32 + 2 + 22);
     expect(closingSigned.fixedLength).toBe(2 + 32 + 8 + 64);
+    expect(channelReestablish.fixedLength).toBe(2 + 32 + 8 + 8 + 32 + 33);
   });
 
   for (const v of VECTORS) {
@@ -186,8 +189,8 @@ describe('extension TLV stream', () => {
     });
 
     it(`${v.name}: records out of order or repeated fail the message`, () => {
-      expect(errorReason(decodeMessage(h(v.hex + '05' + '00' + '03' + '00')))).toBe('tlv-out-of-order');
-      expect(errorReason(decodeMessage(h(v.hex + '05' + '00' + '05' + '00')))).toBe('tlv-out-of-order');
+      expect(errorReason(decodeMessage(h(v.hex + '07' + '00' + '03' + '00')))).toBe('tlv-out-of-order');
+      expect(errorReason(decodeMessage(h(v.hex + '07' + '00' + '07' + '00')))).toBe('tlv-out-of-order');
     });
   }
 
@@ -203,6 +206,19 @@ describe('extension TLV stream', () => {
     expect(errorReason(decodeMessage(h(withExtension(closingSigned, '01' + '11' + '00'.repeat(17)))))).toBe('invalid-value');
     expect(errorReason(decodeMessage(h(withExtension(channelReady, '01' + '07' + '00'.repeat(7)))))).toBe('invalid-value');
     expect(errorReason(decodeMessage(h(withExtension(channelReady, '01' + '09' + '00'.repeat(9)))))).toBe('invalid-value');
+    // next_funding and my_current_funding_locked are 33 bytes (txid, flags).
+    expect(errorReason(decodeMessage(h(withExtension(channelReestablish, '01' + '20' + '00'.repeat(32)))))).toBe('invalid-value');
+    expect(errorReason(decodeMessage(h(withExtension(channelReestablish, '05' + '22' + '00'.repeat(34)))))).toBe('invalid-value');
+  });
+
+  it('channel_reestablish: next_funding (1) and my_current_funding_locked (5) decode and re-encode', () => {
+    const ext = '01' + '21' + FUNDING_TXID_WIRE + '01' + '05' + '21' + 'aa'.repeat(32) + '00';
+    const msg = decoded(withExtension(channelReestablish, ext));
+    expect(msg).toMatchObject({
+      nextFunding: { txid: h(FUNDING_TXID_WIRE), retransmitFlags: 1 },
+      myCurrentFundingLocked: { txid: new Uint8Array(32).fill(0xaa), retransmitFlags: 0 },
+    });
+    expect(bytesToHex(encodeMessage(msg))).toBe(withExtension(channelReestablish, ext));
   });
 
   it('a TLV length past the end of the message is a short-read', () => {
@@ -216,6 +232,7 @@ describe('bad values', () => {
       [openChannel, [0, 1, 2, 3, 4, 5].map((i) => 2 + 32 + 32 + 48 + 4 + 4 + 33 * i)],
       [acceptChannel, [0, 1, 2, 3, 4, 5].map((i) => 2 + 32 + 32 + 4 + 4 + 33 * i)],
       [channelReady, [2 + 32]],
+      [channelReestablish, [2 + 32 + 8 + 8 + 32]],
     ];
     for (const [v, offsets] of pointOffsets) {
       for (const at of offsets) {

@@ -2,10 +2,14 @@
  * The embedded regtest chain of `npm start`: a local Bitcoin chain that
  * validates like a real one and serves the Esplora REST API at
  * `http://127.0.0.1:$CHAIN_PORT` (default 3002). Its blocks are kept in
- * `<dataDir>/regtest-chain/blocks.log`, so a restart keeps the chain. At the
- * first start it mines 101 blocks to its faucet so the faucet can pay at once.
+ * `<dataDir>/regtest-chain/blocks.log`, so a restart keeps the chain; like
+ * bitcoind's `mempool.dat`, the mempool is written to `mempool.hex` at stop
+ * and accepted again (each transaction re-validated) at the next start. At
+ * the first start it mines 101 blocks to its faucet so the faucet can pay at once.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Transaction } from 'bitcoinjs-lib';
 import { BlockLog } from './block-log.js';
 import { RegtestChain } from './chain-state.js';
 import { startEsploraServer } from './esplora-server.js';
@@ -38,10 +42,26 @@ export interface RunningRegtestChain {
   stop(): Promise<void>;
 }
 
+/** Accepts the transactions saved by {@link saveMempool} (in their order: parents first); invalid ones are dropped, as bitcoind does. */
+function loadMempool(chain: RegtestChain, path: string): void {
+  if (!existsSync(path)) return;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() !== '') chain.accept(Transaction.fromHex(line.trim()));
+  }
+}
+
+function saveMempool(chain: RegtestChain, path: string): void {
+  writeFileSync(`${path}.tmp`, chain.mempool().map((e) => `${e.tx.toHex()}\n`).join(''));
+  renameSync(`${path}.tmp`, path);
+}
+
 export async function startRegtestChain(options: RegtestChainOptions): Promise<RunningRegtestChain> {
-  const opened = options.dataDir === undefined ? undefined : BlockLog.open(join(options.dataDir, 'regtest-chain'));
+  const dir = options.dataDir === undefined ? undefined : join(options.dataDir, 'regtest-chain');
+  const opened = dir === undefined ? undefined : BlockLog.open(dir);
   const chain = new RegtestChain({ ...(opened ? { log: opened.log, entries: opened.entries } : {}) });
   if (chain.tip().height < INITIAL_HEIGHT) chain.mine(INITIAL_HEIGHT - chain.tip().height);
+  const mempoolPath = dir === undefined ? undefined : join(dir, 'mempool.hex');
+  if (mempoolPath !== undefined) loadMempool(chain, mempoolPath);
   let server;
   try {
     server = await startEsploraServer(chain, {
@@ -61,6 +81,7 @@ export async function startRegtestChain(options: RegtestChainOptions): Promise<R
     chain,
     stop: async () => {
       await running.stop();
+      if (mempoolPath !== undefined) saveMempool(chain, mempoolPath);
       opened?.log.close();
     },
   };
