@@ -23,6 +23,8 @@ const api: NodeApi = {
     throw new Error('no channels in this bench');
   },
   acceptChannel: async () => undefined,
+  listEvents: async () => [],
+  acknowledgeEvents: async () => 0,
 };
 const handler = createHttpHandler({ api, apiKeySha256: apiKeySha256(KEY), logger: new Logger({ logLevel: 'SILENT' }) });
 const postBody = JSON.stringify({ nodeId: NODE_ID, host: '127.0.0.1', port: 9735 });

@@ -96,6 +96,25 @@ export interface ChannelInfo {
   readonly closure?: { readonly reason: string; readonly message: string };
 }
 
+/** One event as the API reports it: ids and keys hex, txids in display order, u64 values as decimal strings. */
+export interface EventInfo {
+  /** The event id (decimal): acknowledge up to it. */
+  readonly id: string;
+  readonly kind: string;
+  readonly counterpartyNodeId: string;
+  readonly channelId?: string;
+  readonly temporaryChannelId?: string;
+  readonly userChannelId?: string;
+  readonly channelValueSat?: string;
+  readonly pushMsat?: string;
+  readonly fundingTxid?: string;
+  readonly fundingOutputIndex?: number;
+  readonly shortChannelId?: string;
+  readonly channelType?: 'static_remotekey' | 'anchors_zero_fee_htlc_tx';
+  readonly reason?: string;
+  readonly message?: string;
+}
+
 /**
  * The node, as the HTTP API sees it. Every method may reject; the API
  * answers an `HttpError` as it is and anything else as 500 `internal`.
@@ -117,4 +136,8 @@ export interface NodeApi {
   getChannel(channelId: string): Promise<ChannelInfo>;
   /** Accepts a held inbound channel request (manual acceptance); rejects `not-found` when there is none. */
   acceptChannel(temporaryChannelId: string): Promise<void>;
+  /** The oldest events not acknowledged yet (at most 100), oldest first. */
+  listEvents(): Promise<readonly EventInfo[]>;
+  /** Acknowledges (deletes) the pending events with ids up to `upTo`; resolves with how many. Idempotent. */
+  acknowledgeEvents(upTo: bigint): Promise<number>;
 }

@@ -87,6 +87,21 @@ export const OpenChannelBody = v.strictObject({
   public: v.optional(v.boolean(MESSAGES.public)),
 });
 
+/** An event id: a u64 as a decimal string (no leading sign, at most 20 digits). */
+export const EVENT_ID_PATTERN = '^[0-9]{1,20}$';
+const MAX_EVENT_ID = (1n << 64n) - 1n;
+const EVENT_ID_MESSAGE = 'must be an event id: a decimal string of 1 to 20 digits, at most 2^64 - 1';
+
+/** The body of `POST /v1/events/ack`, validated (unknown fields are rejected). */
+export const AcknowledgeEventsBody = v.strictObject({
+  upTo: v.pipe(
+    v.string(EVENT_ID_MESSAGE),
+    v.regex(new RegExp(EVENT_ID_PATTERN), EVENT_ID_MESSAGE),
+    // valibot runs every action of the pipe: only a string the pattern accepted reaches BigInt.
+    v.check((s) => new RegExp(EVENT_ID_PATTERN).test(s) && BigInt(s) <= MAX_EVENT_ID, EVENT_ID_MESSAGE),
+  ),
+});
+
 /** JSON Schemas of the bodies, for the OpenAPI document (`components.schemas`). */
 export const SCHEMAS = {
   NodeInfo: {
@@ -236,6 +251,46 @@ export const SCHEMAS = {
     type: 'object',
     properties: { status: { type: 'string', enum: ['accepted'] }, channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
     required: ['status', 'channelId'],
+    additionalProperties: false,
+  },
+  Event: {
+    type: 'object',
+    description: 'One event (LDK `Event`). Fields beyond `id`, `kind` and `counterpartyNodeId` depend on the kind.',
+    properties: {
+      id: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'Grows by one per event: acknowledge up to it; skip ids already handled.' },
+      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request'] },
+      counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
+      channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The temporary id (the former one for `channel-pending`).' },
+      userChannelId: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'u64, decimal.' },
+      channelValueSat: { type: 'string', pattern: EVENT_ID_PATTERN },
+      pushMsat: { type: 'string', pattern: EVENT_ID_PATTERN },
+      fundingTxid: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      fundingOutputIndex: { type: 'integer', minimum: 0 },
+      shortChannelId: { type: 'string', pattern: '^[0-9]+x[0-9]+x[0-9]+$' },
+      channelType: { type: 'string', enum: ['static_remotekey', 'anchors_zero_fee_htlc_tx'] },
+      reason: { type: 'string', examples: ['counterparty-error', 'peer-disconnected'] },
+      message: { type: 'string' },
+    },
+    required: ['id', 'kind', 'counterpartyNodeId'],
+    additionalProperties: false,
+  },
+  EventList: {
+    type: 'object',
+    properties: { events: { type: 'array', items: schemaRef('Event'), description: 'At most 100, oldest first.' } },
+    required: ['events'],
+    additionalProperties: false,
+  },
+  AcknowledgeEventsRequest: {
+    type: 'object',
+    properties: { upTo: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'The last event id handled (decimal).' } },
+    required: ['upTo'],
+    additionalProperties: false,
+  },
+  EventsAcknowledged: {
+    type: 'object',
+    properties: { acknowledged: { type: 'integer', minimum: 0, description: 'How many pending events were deleted (0 on a repeat).' } },
+    required: ['acknowledged'],
     additionalProperties: false,
   },
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
@@ -471,6 +526,32 @@ export const ROUTES: readonly Route[] = [
       const id = params['id']!.toLowerCase();
       await api.acceptChannel(id);
       return { status: 'accepted', channelId: id };
+    },
+  }),
+  bodiless({
+    method: 'GET',
+    path: '/v1/events',
+    operationId: 'listEvents',
+    summary: 'The oldest events not acknowledged yet (at most 100), oldest first.',
+    description:
+      'Channel lifecycle events (`channel-pending`, `channel-ready`, `channel-closed`, `open-channel-request`, ' +
+      '`funding-generation-ready`), each stored in the same commit as the step that caused it. The same events are ' +
+      'returned until acknowledged with `POST /v1/events/ack`; ids grow by one, so a consumer skips ids it already handled.',
+    success: { status: 200, description: 'The pending events.', schema: schemaRef('EventList') },
+    async run(api) {
+      return { events: await api.listEvents() };
+    },
+  }),
+  withBody(AcknowledgeEventsBody, {
+    method: 'POST',
+    path: '/v1/events/ack',
+    operationId: 'acknowledgeEvents',
+    summary: 'Acknowledge (delete) the pending events up to an id.',
+    description: 'Idempotent. Once acknowledged, a closed channel is no longer found by `GET /v1/channels/{id}`.',
+    requestBody: { description: 'The last event handled.', schema: schemaRef('AcknowledgeEventsRequest') },
+    success: { status: 200, description: 'Acknowledged.', schema: schemaRef('EventsAcknowledged') },
+    async run(api, request) {
+      return { acknowledged: await api.acknowledgeEvents(BigInt(request.upTo)) };
     },
   }),
   bodiless({

@@ -6,14 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { toHex } from '../../shared/crypto/bytes.js';
-import { decodePeerState, type PeerState } from '../../shared/manager/index.js';
+import { decodePeerState, type EventRecord, type PeerState } from '../../shared/manager/index.js';
+import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { encodeOutbound } from '../../shared/pipeline/envelopes.js';
 import { SortKey } from '../../shared/store/index.js';
 import { WalletError, WalletErrorCode } from '../../shared/wallet/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress, sendToAddress, walletBalanceOf } from '../wallet/wallet-service.js';
 import { HttpError, HttpErrorCode } from './errors.js';
-import type { ChannelInfo, NodeApi, PeerInfo } from './node-api.js';
+import type { ChannelInfo, EventInfo, NodeApi, PeerInfo } from './node-api.js';
+import { acknowledgeEvents, pendingEvents } from '../events/event-service.js';
 import { ChannelServiceError, ChannelServiceErrorCode, acceptChannel, getChannel, listChannels, openChannel, type ChannelView } from '../channels/channel-service.js';
 
 /** Wallet refusals the client can act on, as API errors; anything else stays internal. */
@@ -26,6 +28,36 @@ function asHttpError(error: unknown): unknown {
 }
 
 export const STORMCELL_VERSION = '0.1.0';
+
+/** The API's view of one stored event. */
+export function eventInfoOf({ id, event: e }: EventRecord): EventInfo {
+  const common = { id: id.toString(), kind: e.kind, counterpartyNodeId: toHex(e.counterpartyNodeId) };
+  switch (e.kind) {
+    case 'funding-generation-ready':
+      return { ...common, temporaryChannelId: toHex(e.temporaryChannelId), channelValueSat: e.channelValueSatoshis.toString(), userChannelId: e.userChannelId.toString() };
+    case 'channel-pending':
+      return {
+        ...common,
+        channelId: toHex(e.channelId),
+        temporaryChannelId: toHex(e.formerTemporaryChannelId),
+        fundingTxid: txidToDisplayHex(e.fundingOutpoint.txid),
+        fundingOutputIndex: e.fundingOutpoint.index,
+        userChannelId: e.userChannelId.toString(),
+      };
+    case 'channel-ready':
+      return { ...common, channelId: toHex(e.channelId), userChannelId: e.userChannelId.toString(), shortChannelId: formatShortChannelId(e.shortChannelId) };
+    case 'channel-closed':
+      return { ...common, channelId: toHex(e.channelId), userChannelId: e.userChannelId.toString(), reason: e.reason, message: e.message };
+    case 'open-channel-request':
+      return {
+        ...common,
+        temporaryChannelId: toHex(e.temporaryChannelId),
+        channelValueSat: e.fundingSatoshis.toString(),
+        pushMsat: e.pushMsat.toString(),
+        channelType: e.channelType.anchors ? 'anchors_zero_fee_htlc_tx' : 'static_remotekey',
+      };
+  }
+}
 
 /** BOLT 7 short channel id as `block x tx x output`. */
 export function formatShortChannelId(scid: bigint): string {
@@ -158,6 +190,12 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       } catch (error) {
         throw channelHttpError(error);
       }
+    },
+    async listEvents() {
+      return (await pendingEvents(ctx)).map(eventInfoOf);
+    },
+    async acknowledgeEvents(upTo) {
+      return acknowledgeEvents(ctx, upTo);
     },
   };
 }

@@ -62,11 +62,11 @@ async function withManager(
   return { ...result, puts: [...base.puts, ...result.puts], deletes: [...base.deletes, ...result.deletes], effects: [...base.effects, ...result.effects] };
 }
 
-/** Whether the message's type (its first two bytes) is one the ChannelManager handles: BOLT 2 (32-39) or `error` (17). */
+/** Whether the message's type (its first two bytes) is one the ChannelManager handles: BOLT 2 (32-39, 136) or `error` (17). */
 function isChannelMessage(bytes: Uint8Array): boolean {
   if (bytes.length < 2) return false;
   const type = (bytes[0]! << 8) | bytes[1]!;
-  return type === 17 || (type >= 32 && type <= 39);
+  return type === 17 || (type >= 32 && type <= 39) || type === 136;
 }
 
 export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundEnvelope): Promise<InvocationResult> {

@@ -4,6 +4,7 @@
  */
 import {
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   DeleteItemCommand,
   GetItemCommand,
   QueryCommand,
@@ -173,10 +174,10 @@ export class NodeStore {
     return out;
   }
 
-  /** Every state item whose sort key starts with `prefix`, in sort-key order. */
-  async query(nodeKey: string, prefix: string): Promise<{ sk: string; data: Uint8Array }[]> {
+  /** Every state item whose sort key starts with `prefix`, in sort-key order (the first `limit` only, when given). */
+  async query(nodeKey: string, prefix: string, limit?: number): Promise<{ sk: string; data: Uint8Array }[]> {
     const out: { sk: string; data: Uint8Array }[] = [];
-    for (const item of await this.queryItems(nodeKey, prefix)) {
+    for (const item of await this.queryItems(nodeKey, prefix, limit)) {
       const sk = item[Attr.sk]?.S;
       const data = item[Attr.data]?.B;
       if (sk !== undefined && data !== undefined) out.push({ sk, data });
@@ -185,10 +186,11 @@ export class NodeStore {
   }
 
   /** The raw items of the node's partition under a sort-key prefix, all pages. */
-  private async queryItems(nodeKey: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
+  private async queryItems(nodeKey: string, prefix: string, limit?: number): Promise<Record<string, AttributeValue>[]> {
     const items: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
+      const left = limit === undefined ? undefined : limit - items.length;
       const result = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -196,12 +198,13 @@ export class NodeStore {
           ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
           ExpressionAttributeValues: { ':pk': { S: nodePartition(nodeKey) }, ':prefix': { S: prefix } },
           ConsistentRead: true,
+          ...(left === undefined ? {} : { Limit: left }),
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
       items.push(...(result.Items ?? []));
       start = result.LastEvaluatedKey;
-    } while (start);
+    } while (start && (limit === undefined || items.length < limit));
     return items;
   }
 
@@ -294,6 +297,21 @@ export class NodeStore {
       group: item[Attr.group]?.S ?? '',
       body: item[Attr.data]?.B ?? new Uint8Array(0),
     }));
+  }
+
+  /**
+   * Deletes items outside any lease: only for items no commit writes again
+   * (acknowledged events). BatchWriteItem, 25 keys per call, unprocessed
+   * keys retried.
+   */
+  async deleteItems(nodeKey: string, sks: readonly string[]): Promise<void> {
+    for (let i = 0; i < sks.length; i += 25) {
+      let requests = sks.slice(i, i + 25).map((sk) => ({ DeleteRequest: { Key: key(nodeKey, sk) } }));
+      while (requests.length > 0) {
+        const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (result.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
+      }
+    }
   }
 
   /** Removes an outbox message once it has been handed to the queue. */

@@ -21,11 +21,12 @@ import { createChainHandler } from '../../functions/chain/handler.js';
 import { encodeFeeRates } from '../../functions/chain/fee-record.js';
 import { listChannels } from '../../functions/channels/channel-service.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
+import { pendingEvents } from '../../functions/events/event-service.js';
 import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { sha256, toHex } from '../../shared/crypto/index.js';
-import { ChannelManager, DEFAULT_MANAGER_CONFIG, decodeEventRecord } from '../../shared/manager/index.js';
+import { ChannelManager, DEFAULT_MANAGER_CONFIG } from '../../shared/manager/index.js';
 import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
@@ -174,12 +175,7 @@ async function connect(a: TestNode, b: TestNode): Promise<void> {
 }
 
 async function events(n: TestNode) {
-  const items = await n.ctx.store.query(n.ctx.nodeKey, SortKey.eventPrefix);
-  return items.map(({ data }) => {
-    const decoded = decodeEventRecord(data);
-    if (!decoded.ok) throw new Error(decoded.error.reason);
-    return decoded.value.event;
-  });
+  return (await pendingEvents(n.ctx)).map((r) => r.event);
 }
 
 /** `feerate_per_kw` of the `open_channel` an envelope carries. */
@@ -305,6 +301,23 @@ describe('channel pipeline through the peer-message handler', () => {
       expect(details!.shortChannelId).not.toBeNull();
     }
     expect((await events(a)).map((e) => e.kind)).toEqual(['funding-generation-ready', 'channel-pending', 'channel-ready']);
+
+    // The user's view: GET /v1/events, then an acknowledgement deletes what was handled, idempotently.
+    const api = storeNodeApi(a.ctx);
+    const listed = await api.listEvents();
+    expect(listed.map((e) => [e.kind, e.channelId])).toEqual([
+      ['funding-generation-ready', undefined],
+      ['channel-pending', expect.stringMatching(/^[0-9a-f]{64}$/)],
+      ['channel-ready', listed[1]!.channelId],
+    ]);
+    expect(listed[1]).toMatchObject({ fundingTxid: txid, counterpartyNodeId: b.ctx.nodeKey });
+    expect(listed[2]!.shortChannelId).toMatch(/^\d+x\d+x\d+$/);
+    const ids = listed.map((e) => BigInt(e.id));
+    expect(ids).toEqual([ids[0]!, ids[0]! + 1n, ids[0]! + 2n]);
+    expect(await api.acknowledgeEvents(ids[1]!)).toBe(2);
+    expect(await api.acknowledgeEvents(ids[1]!)).toBe(0);
+    expect((await api.listEvents()).map((e) => e.kind)).toEqual(['channel-ready']);
+    expect((await a.ctx.store.query(a.ctx.nodeKey, SortKey.eventPrefix)).length).toBe(1);
   });
 
   it('holds an inbound open_channel under the manual policy until POST /v1/channels/{id}/accept', async () => {

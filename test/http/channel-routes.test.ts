@@ -9,9 +9,9 @@ import { HttpError, HttpErrorCode } from '../../functions/http/errors.js';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/handler.js';
 import type { ChannelInfo } from '../../functions/http/node-api.js';
 import { matchRoute, openApi } from '../../functions/http/routes.js';
-import { API_KEY_SHA256, AUTH, apiEvent, jsonOf } from './support/events.js';
+import { API_KEY_SHA256 } from './support/events.js';
+import { documentedCall } from './support/documented-call.js';
 import { FakeNodeApi } from './support/fake-node-api.js';
-import { validate } from './support/json-schema.js';
 
 let api: FakeNodeApi;
 let handler: HttpHandler;
@@ -22,16 +22,8 @@ beforeEach(() => {
   handler = createHttpHandler({ api, apiKeySha256: API_KEY_SHA256, logger: new Logger({ logLevel: 'SILENT' }) });
 });
 
-/** Calls the handler and checks the response against the document's entry for `template` (the route's path). */
-async function call(method: string, path: string, body?: unknown, template = path) {
-  const result = await handler(apiEvent({ method, path, headers: AUTH, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
-  const json = jsonOf(result);
-  const doc = openApi();
-  const response = doc.paths[template]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
-  expect(response, `${method} ${template} ${result.statusCode} documented`).toBeDefined();
-  const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
-  expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
-  return { status: result.statusCode, body: json };
+function call(method: string, path: string, body?: unknown, template = path) {
+  return documentedCall(handler, method, path, body, template);
 }
 
 const READY: ChannelInfo = {

@@ -7,10 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HttpError, HttpErrorCode } from '../../functions/http/errors.js';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/handler.js';
-import { openApi } from '../../functions/http/routes.js';
-import { API_KEY_SHA256, AUTH, apiEvent, jsonOf } from './support/events.js';
+import { API_KEY_SHA256 } from './support/events.js';
+import { documentedCall } from './support/documented-call.js';
 import { FakeNodeApi } from './support/fake-node-api.js';
-import { validate } from './support/json-schema.js';
 
 let api: FakeNodeApi;
 let handler: HttpHandler;
@@ -20,15 +19,8 @@ beforeEach(() => {
   handler = createHttpHandler({ api, apiKeySha256: API_KEY_SHA256, logger: new Logger({ logLevel: 'SILENT' }) });
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const result = await handler(apiEvent({ method, path, headers: AUTH, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
-  const json = jsonOf(result);
-  const doc = openApi();
-  const response = doc.paths[path]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
-  expect(response, `${method} ${path} ${result.statusCode} documented`).toBeDefined();
-  const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
-  expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
-  return { status: result.statusCode, body: json };
+function call(method: string, path: string, body?: unknown) {
+  return documentedCall(handler, method, path, body);
 }
 
 describe('wallet routes', () => {

@@ -1,5 +1,5 @@
 /** An in-memory NodeApi for unit tests of the HTTP handler (a single module under test). */
-import type { ChannelInfo, ConnectPeerRequest, NodeApi, OpenChannelRequest, NodeInfo, PeerInfo, SendRequest, SendResponse, WalletInfo } from '../../../functions/http/node-api.js';
+import type { ChannelInfo, ConnectPeerRequest, EventInfo, NodeApi, OpenChannelRequest, NodeInfo, PeerInfo, SendRequest, SendResponse, WalletInfo } from '../../../functions/http/node-api.js';
 
 import { HttpError, HttpErrorCode } from '../../../functions/http/errors.js';
 
@@ -75,5 +75,21 @@ export class FakeNodeApi implements NodeApi {
   async acceptChannel(temporaryChannelId: string): Promise<void> {
     if (this.failure) throw this.failure;
     this.accepted.push(temporaryChannelId);
+  }
+
+  events: EventInfo[] = [];
+  readonly acknowledgements: bigint[] = [];
+
+  async listEvents(): Promise<readonly EventInfo[]> {
+    if (this.failure) throw this.failure;
+    return this.events;
+  }
+
+  async acknowledgeEvents(upTo: bigint): Promise<number> {
+    if (this.failure) throw this.failure;
+    this.acknowledgements.push(upTo);
+    const before = this.events.length;
+    this.events = this.events.filter((e) => BigInt(e.id) > upTo);
+    return before - this.events.length;
   }
 }

@@ -1,0 +1,22 @@
+/** Calls the HTTP handler and checks the response against the OpenAPI document's entry for the route. */
+import { expect } from 'vitest';
+import type { HttpHandler } from '../../../functions/http/handler.js';
+import { openApi } from '../../../functions/http/routes.js';
+import { AUTH, apiEvent, jsonOf } from './events.js';
+import { validate } from './json-schema.js';
+
+/**
+ * `method path` with the API key and `body` as JSON; the status must be
+ * documented for the route `template` (its path, `{id}` segments included)
+ * and the body must match its schema.
+ */
+export async function documentedCall(handler: HttpHandler, method: string, path: string, body?: unknown, template = path) {
+  const result = await handler(apiEvent({ method, path, headers: AUTH, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
+  const json = jsonOf(result);
+  const doc = openApi();
+  const response = doc.paths[template]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
+  expect(response, `${method} ${template} ${result.statusCode} documented`).toBeDefined();
+  const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
+  expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
+  return { status: result.statusCode, body: json };
+}
