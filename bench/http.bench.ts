@@ -25,6 +25,7 @@ const api: NodeApi = {
   acceptChannel: async () => undefined,
   listEvents: async () => [],
   acknowledgeEvents: async () => 0,
+  rejectChannel: async () => undefined,
 };
 const handler = createHttpHandler({ api, apiKeySha256: apiKeySha256(KEY), logger: new Logger({ logLevel: 'SILENT' }) });
 const postBody = JSON.stringify({ nodeId: NODE_ID, host: '127.0.0.1', port: 9735 });

@@ -1,9 +1,10 @@
 /**
  * The deployment's parameters, read from CDK context (`-c key=value` or
- * cdk.json): stage, network, Esplora URL, alarm e-mail. See the README's
- * "Deploy to AWS" section.
+ * cdk.json): stage, network, Esplora URL, alarm e-mail, the node's channel
+ * settings. See the README's "Deploy to AWS" section and docs/deploy-aws.md.
  */
 import { isNetwork, type Network } from '../functions/runtime/node-context.js';
+import { DEFAULT_NODE_CHANNEL_SETTINGS, InboundChannelPolicy, type NodeChannelSettings } from '../shared/manager/index.js';
 
 export interface StackConfig {
   /** Names the deployment; `dev` is disposable (no deletion protection, everything destroyed with the stack). */
@@ -13,6 +14,8 @@ export interface StackConfig {
   readonly esploraUrl: string;
   /** Where DLQ alarms are e-mailed, if anywhere. */
   readonly alarmEmail?: string;
+  /** Anchors and the inbound channel policy, given to the functions as `ANCHOR_CHANNELS` and `INBOUND_CHANNELS`. */
+  readonly channelSettings: NodeChannelSettings;
 }
 
 /** The disposable stage. */
@@ -34,6 +37,10 @@ export const ContextKey = {
   network: 'network',
   esploraUrl: 'esploraUrl',
   alarmEmail: 'alarmEmail',
+  /** `true` or `false` (default). */
+  anchorChannels: 'anchorChannels',
+  /** `all` (default) or `manual`. */
+  inboundChannels: 'inboundChannels',
 } as const;
 
 export class ConfigurationError extends Error {
@@ -50,6 +57,23 @@ function text(value: unknown, key: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw new ConfigurationError(`context '${key}' must be a string`);
   return value.trim();
+}
+
+/** A context flag: a boolean (cdk.json) or `true` / `false` (`-c key=...`). */
+function flag(value: unknown, key: string): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  const given = text(value, key)?.toLowerCase();
+  if (given === undefined) return undefined;
+  if (given !== 'true' && given !== 'false') throw new ConfigurationError(`context '${key}' must be true or false, not '${given.slice(0, 32)}'`);
+  return given === 'true';
+}
+
+function channelSettingsOf(get: (key: string) => unknown): NodeChannelSettings {
+  const anchors = flag(get(ContextKey.anchorChannels), ContextKey.anchorChannels) ?? DEFAULT_NODE_CHANNEL_SETTINGS.anchors;
+  const policy = text(get(ContextKey.inboundChannels), ContextKey.inboundChannels)?.toLowerCase() ?? DEFAULT_NODE_CHANNEL_SETTINGS.acceptInboundChannels;
+  const policies: readonly string[] = Object.values(InboundChannelPolicy);
+  if (!policies.includes(policy)) throw new ConfigurationError(`context '${ContextKey.inboundChannels}' must be ${policies.join(' or ')}, not '${policy.slice(0, 32)}'`);
+  return { anchors, acceptInboundChannels: policy as InboundChannelPolicy };
 }
 
 /** Validates the context values (`get(key)` is `node.tryGetContext`). */
@@ -69,7 +93,8 @@ export function readStackConfig(get: (key: string) => unknown): StackConfig {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigurationError('esploraUrl must be http(s)');
   const alarmEmail = text(get(ContextKey.alarmEmail), ContextKey.alarmEmail);
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) throw new ConfigurationError(`alarmEmail '${alarmEmail}' is not an e-mail address`);
-  return { stage, network, esploraUrl: esploraUrl.replace(/\/+$/, ''), ...(alarmEmail === undefined ? {} : { alarmEmail }) };
+  const channelSettings = channelSettingsOf(get);
+  return { stage, network, esploraUrl: esploraUrl.replace(/\/+$/, ''), ...(alarmEmail === undefined ? {} : { alarmEmail }), channelSettings };
 }
 
 /** Whether the stage keeps its data when the stack goes (deletion protection, retained table, key and secrets). */

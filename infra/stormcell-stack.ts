@@ -121,6 +121,9 @@ export class StormcellStack extends Stack {
       [EnvVar.network]: config.network,
       [EnvVar.seedSecretArn]: this.secrets.seed.secretArn,
       [EnvVar.esploraUrl]: config.esploraUrl,
+      // The node's channel settings, applied at every load of the ChannelManager (docs/manager.md).
+      [EnvVar.anchorChannels]: String(config.channelSettings.anchors),
+      [EnvVar.inboundChannels]: config.channelSettings.acceptInboundChannels,
     };
     const broadcastingEnvironment = { ...nodeEnvironment, [EnvVar.broadcastQueueUrl]: this.broadcast.queue.queueUrl };
     const logRemovalPolicy = removalPolicy;

@@ -12,6 +12,7 @@ import {
   type ApiError,
   type ChannelDetails,
   type ChannelManager,
+  type InboundChannelRequestDetails,
   type ManagerInput,
 } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
@@ -23,6 +24,8 @@ import type { NodeContext } from '../runtime/node-context.js';
 /** A channel as the API reports it: the manager's details, or what its `ChannelClosed` event said once it is gone. */
 export type ChannelView =
   | { readonly kind: 'open'; readonly details: ChannelDetails }
+  /** An inbound `open_channel` held for accept/reject (manual policy). */
+  | { readonly kind: 'request'; readonly request: InboundChannelRequestDetails }
   | {
       readonly kind: 'closed';
       readonly channelId: Uint8Array;
@@ -87,29 +90,54 @@ export async function openChannel(ctx: NodeContext, request: OpenChannelRequest)
   return toHex(result.value);
 }
 
-/** Accepts a held inbound request (manual policy) by its temporary id. */
-export async function acceptChannel(ctx: NodeContext, temporaryChannelIdHex: string): Promise<void> {
+/** The header's entry of a held inbound request (or inbound unfunded channel) with this temporary id. */
+async function inboundEntry(ctx: NodeContext, temporaryChannelIdHex: string) {
   const headerBytes = await ctx.store.get(ctx.nodeKey, SortKey.header);
   const header = headerBytes === undefined ? undefined : decodeManagerHeader(headerBytes);
   const entry = header?.ok ? header.value.unfunded.find((u) => !u.isOutbound && toHex(u.temporaryChannelId) === temporaryChannelIdHex) : undefined;
   if (entry === undefined) throw new ChannelServiceError(ChannelServiceErrorCode.unknownChannel, `no held inbound channel request ${temporaryChannelIdHex}`);
+  return entry;
+}
+
+/** Accepts a held inbound request (manual policy) by its temporary id. */
+export async function acceptChannel(ctx: NodeContext, temporaryChannelIdHex: string): Promise<void> {
+  const entry = await inboundEntry(ctx, temporaryChannelIdHex);
   const userChannelId = BigInt(`0x${randomBytes(8).toString('hex')}`);
   const input: ManagerInput = { kind: 'accept-inbound-channel', temporaryChannelId: entry.temporaryChannelId, counterpartyNodeId: entry.counterpartyNodeId };
   const result = await underLease(ctx, input, (m) => m.acceptInboundChannel(entry.temporaryChannelId, entry.counterpartyNodeId, userChannelId));
   if (!result.ok) throw refused(result.error);
 }
 
-/** Every channel of the node (a Query of CHANNEL#, nothing committed). */
-export async function listChannels(ctx: NodeContext, store: NodeStore = ctx.store): Promise<ChannelDetails[]> {
-  if ((await store.get(ctx.nodeKey, SortKey.header)) === undefined) return [];
-  const manager = await loadManager(ctx, store, { kind: 'list-channels' }, await connectedPeers(ctx, store));
-  return manager.listChannels();
+/** Refuses a held inbound request (manual policy) by its temporary id: the peer gets an `error` and closes its side. */
+export async function rejectChannel(ctx: NodeContext, temporaryChannelIdHex: string): Promise<void> {
+  const entry = await inboundEntry(ctx, temporaryChannelIdHex);
+  const input: ManagerInput = { kind: 'reject-inbound-channel', temporaryChannelId: entry.temporaryChannelId, counterpartyNodeId: entry.counterpartyNodeId };
+  const result = await underLease(ctx, input, (m) => m.rejectInboundChannel(entry.temporaryChannelId, entry.counterpartyNodeId));
+  if (!result.ok) throw refused(result.error);
 }
 
-/** One channel by its id (real or temporary): its details, else its `ChannelClosed` event, else undefined. */
+/** Every channel of the node (a Query of CHANNEL#, nothing committed). */
+export async function listChannels(ctx: NodeContext, store: NodeStore = ctx.store): Promise<ChannelDetails[]> {
+  return (await listChannelViews(ctx, store)).flatMap((v) => (v.kind === 'open' ? [v.details] : []));
+}
+
+/** Every channel and every held inbound request of the node (one Query of CHANNEL#, nothing committed). */
+export async function listChannelViews(ctx: NodeContext, store: NodeStore = ctx.store): Promise<ChannelView[]> {
+  if ((await store.get(ctx.nodeKey, SortKey.header)) === undefined) return [];
+  const manager = await loadManager(ctx, store, { kind: 'list-channels' }, await connectedPeers(ctx, store));
+  return [
+    ...manager.listChannels().map((details): ChannelView => ({ kind: 'open', details })),
+    ...manager.listInboundChannelRequests().map((request): ChannelView => ({ kind: 'request', request })),
+  ];
+}
+
+/** One channel by its id (real or temporary): its details or held request, else its `ChannelClosed` event, else undefined. */
 export async function getChannel(ctx: NodeContext, idHex: string): Promise<ChannelView | undefined> {
-  const open = (await listChannels(ctx)).find((c) => toHex(c.channelId) === idHex || toHex(c.temporaryChannelId) === idHex);
-  if (open !== undefined) return { kind: 'open', details: open };
+  const found = (await listChannelViews(ctx)).find((v) => {
+    if (v.kind === 'open') return toHex(v.details.channelId) === idHex || toHex(v.details.temporaryChannelId) === idHex;
+    return v.kind === 'request' && toHex(v.request.temporaryChannelId) === idHex;
+  });
+  if (found !== undefined) return found;
   const events = await ctx.store.query(ctx.nodeKey, SortKey.eventPrefix);
   for (const { data } of events.reverse()) {
     const decoded = decodeEventRecord(data);

@@ -69,14 +69,19 @@ export interface OpenChannelRequest {
   readonly public: boolean;
 }
 
+/** A channel's commitment format (BOLT 2 `channel_type`, BOLT 3): static_remotekey, or anchors with zero-fee HTLC transactions. */
+export type ChannelTypeName = 'static_remotekey' | 'anchors_zero_fee_htlc_tx';
+
 /** One channel, as `GET /v1/channels` reports it. Ids and keys are hex; txids display order. */
 export interface ChannelInfo {
   /** The real channel id once funded, else the temporary one. */
   readonly channelId: string;
   readonly temporaryChannelId: string;
   readonly counterpartyNodeId: string;
-  /** The channel machine's state (`outbound-awaiting-accept` … `ready`), or `closed`. */
+  /** The channel machine's state (`outbound-awaiting-accept` … `ready`), `awaiting-acceptance` (a held inbound request), or `closed`. */
   readonly state: string;
+  /** The negotiated channel type; null once closed (not kept). */
+  readonly channelType: ChannelTypeName | null;
   readonly fundingTxid: string | null;
   readonly fundingOutputIndex: number | null;
   /** `block x tx x output` (BOLT 7), once confirmed. */
@@ -140,4 +145,6 @@ export interface NodeApi {
   listEvents(): Promise<readonly EventInfo[]>;
   /** Acknowledges (deletes) the pending events with ids up to `upTo`; resolves with how many. Idempotent. */
   acknowledgeEvents(upTo: bigint): Promise<number>;
+  /** Refuses a held inbound channel request (the peer gets an `error`); rejects `not-found` when there is none. */
+  rejectChannel(temporaryChannelId: string): Promise<void>;
 }

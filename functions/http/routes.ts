@@ -214,7 +214,17 @@ export const SCHEMAS = {
       channelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The real channel id once funded, else the temporary one.' },
       temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
-      state: { type: 'string', description: '`outbound-awaiting-accept`, `awaiting-funding-signed`, `awaiting-confirmation`, `awaiting-channel-ready`, `ready`, … or `closed`.' },
+      state: {
+        type: 'string',
+        description:
+          '`outbound-awaiting-accept`, `awaiting-funding-signed`, `awaiting-confirmation`, `awaiting-channel-ready`, `ready`, …, ' +
+          '`awaiting-acceptance` (an inbound request held for `POST /v1/channels/{id}/accept` or `/reject`: the node runs with `INBOUND_CHANNELS=manual`), or `closed`.',
+      },
+      channelType: {
+        type: 'string',
+        enum: ['static_remotekey', 'anchors_zero_fee_htlc_tx'],
+        description: 'The negotiated channel type (BOLT 2 `channel_type`): `anchors_zero_fee_htlc_tx` needs the node to run with `ANCHOR_CHANNELS=true`. Absent once closed.',
+      },
       fundingTxid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Once the funding transaction is known.' },
       fundingOutputIndex: { type: 'integer', minimum: 0 },
       shortChannelId: { type: 'string', pattern: '^[0-9]+x[0-9]+x[0-9]+$', description: '`block`x`tx`x`output`, once confirmed.' },
@@ -293,6 +303,12 @@ export const SCHEMAS = {
     required: ['acknowledged'],
     additionalProperties: false,
   },
+  ChannelRejected: {
+    type: 'object',
+    properties: { status: { type: 'string', enum: ['rejected'] }, channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+    required: ['status', 'channelId'],
+    additionalProperties: false,
+  },
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
 } as const satisfies Readonly<Record<string, SchemaObject>>;
 
@@ -354,6 +370,7 @@ function channelJson(c: ChannelInfo): Record<string, unknown> {
     temporaryChannelId: c.temporaryChannelId,
     counterpartyNodeId: c.counterpartyNodeId,
     state: c.state,
+    ...(c.channelType === null ? {} : { channelType: c.channelType }),
     ...(c.fundingTxid === null ? {} : { fundingTxid: c.fundingTxid }),
     ...(c.fundingOutputIndex === null ? {} : { fundingOutputIndex: c.fundingOutputIndex }),
     ...(c.shortChannelId === null ? {} : { shortChannelId: c.shortChannelId }),
@@ -526,6 +543,21 @@ export const ROUTES: readonly Route[] = [
       const id = params['id']!.toLowerCase();
       await api.acceptChannel(id);
       return { status: 'accepted', channelId: id };
+    },
+  }),
+  bodiless({
+    method: 'POST',
+    path: '/v1/channels/{id}/reject',
+    operationId: 'rejectChannel',
+    summary: 'Reject a held inbound channel request (manual acceptance).',
+    description: 'The peer gets an `error` for the channel and closes its side; the request is gone (404 afterwards).',
+    pathParameters: [CHANNEL_ID_PARAMETER],
+    errors: ['NotFound'],
+    success: { status: 200, description: 'Rejected: the `error` is on its way.', schema: schemaRef('ChannelRejected') },
+    async run(api, params) {
+      const id = params['id']!.toLowerCase();
+      await api.rejectChannel(id);
+      return { status: 'rejected', channelId: id };
     },
   }),
   bodiless({

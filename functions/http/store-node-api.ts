@@ -14,9 +14,19 @@ import { WalletError, WalletErrorCode } from '../../shared/wallet/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress, sendToAddress, walletBalanceOf } from '../wallet/wallet-service.js';
 import { HttpError, HttpErrorCode } from './errors.js';
-import type { ChannelInfo, EventInfo, NodeApi, PeerInfo } from './node-api.js';
+import type { ChannelInfo, ChannelTypeName, EventInfo, NodeApi, PeerInfo } from './node-api.js';
 import { acknowledgeEvents, pendingEvents } from '../events/event-service.js';
-import { ChannelServiceError, ChannelServiceErrorCode, acceptChannel, getChannel, listChannels, openChannel, type ChannelView } from '../channels/channel-service.js';
+import {
+  ChannelServiceError,
+  ChannelServiceErrorCode,
+  acceptChannel,
+  getChannel,
+  listChannelViews,
+  openChannel,
+  rejectChannel,
+  type ChannelView,
+} from '../channels/channel-service.js';
+import type { NegotiatedChannelType } from '../../shared/channel/index.js';
 
 /** Wallet refusals the client can act on, as API errors; anything else stays internal. */
 function asHttpError(error: unknown): unknown {
@@ -64,8 +74,40 @@ export function formatShortChannelId(scid: bigint): string {
   return `${scid >> 40n}x${(scid >> 16n) & 0xffffffn}x${scid & 0xffffn}`;
 }
 
-/** What the API reports of a channel (open: the manager's details; closed: its `ChannelClosed` event). */
+/** The API's name of a channel type (by its commitment format). */
+export function channelTypeName(type: NegotiatedChannelType): ChannelTypeName {
+  return type.anchors ? 'anchors_zero_fee_htlc_tx' : 'static_remotekey';
+}
+
+/** The state of a held inbound request (manual policy) in the API. */
+export const AWAITING_ACCEPTANCE = 'awaiting-acceptance';
+
+/** What the API reports of a channel (open: the manager's details; held: the request; closed: its `ChannelClosed` event). */
 export function channelInfoOf(view: ChannelView): ChannelInfo {
+  if (view.kind === 'request') {
+    const r = view.request;
+    const id = toHex(r.temporaryChannelId);
+    return {
+      channelId: id,
+      temporaryChannelId: id,
+      counterpartyNodeId: toHex(r.counterpartyNodeId),
+      state: AWAITING_ACCEPTANCE,
+      channelType: channelTypeName(r.channelType),
+      fundingTxid: null,
+      fundingOutputIndex: null,
+      shortChannelId: null,
+      capacitySat: r.fundingSatoshis,
+      balanceMsat: r.pushMsat,
+      outboundCapacityMsat: 0n,
+      inboundCapacityMsat: 0n,
+      confirmations: 0,
+      confirmationsRequired: 0,
+      isOutbound: false,
+      isChannelReady: false,
+      isUsable: false,
+      isPublic: r.isPublic,
+    };
+  }
   if (view.kind === 'closed') {
     const id = toHex(view.channelId);
     return {
@@ -73,6 +115,7 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
       temporaryChannelId: id,
       counterpartyNodeId: toHex(view.counterpartyNodeId),
       state: 'closed',
+      channelType: null,
       fundingTxid: null,
       fundingOutputIndex: null,
       shortChannelId: null,
@@ -95,6 +138,7 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
     temporaryChannelId: toHex(d.temporaryChannelId),
     counterpartyNodeId: toHex(d.counterpartyNodeId),
     state: d.state,
+    channelType: channelTypeName(d.channelType),
     fundingTxid: d.fundingOutpoint === null ? null : toHex(Uint8Array.from(d.fundingOutpoint.txid).reverse()),
     fundingOutputIndex: d.fundingOutpoint === null ? null : d.fundingOutpoint.index,
     shortChannelId: d.shortChannelId === null ? null : formatShortChannelId(d.shortChannelId),
@@ -177,7 +221,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       }
     },
     async listChannels() {
-      return (await listChannels(ctx)).map((details) => channelInfoOf({ kind: 'open', details }));
+      return (await listChannelViews(ctx)).map(channelInfoOf);
     },
     async getChannel(channelId) {
       const view = await getChannel(ctx, channelId);
@@ -196,6 +240,13 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     },
     async acknowledgeEvents(upTo) {
       return acknowledgeEvents(ctx, upTo);
+    },
+    async rejectChannel(temporaryChannelId) {
+      try {
+        await rejectChannel(ctx, temporaryChannelId);
+      } catch (error) {
+        throw channelHttpError(error);
+      }
     },
   };
 }

@@ -13,6 +13,8 @@ import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore } from '../../shared/store/index.js';
 import { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv, type Env } from './aws-env.js';
 import { createNodeContext, isNetwork, type Network, type NodeContext } from './node-context.js';
+import { readNodeChannelSettings } from './node-settings.js';
+import type { NodeChannelSettings } from '../../shared/manager/index.js';
 
 export { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv } from './aws-env.js';
 
@@ -25,6 +27,8 @@ export interface NodeEnvironment {
   readonly esploraUrl?: string;
   /** The broadcast queue, for the functions that broadcast. */
   readonly broadcastQueueUrl?: string;
+  /** `ANCHOR_CHANNELS` and `INBOUND_CHANNELS`, defaults when unset. */
+  readonly channelSettings: NodeChannelSettings;
 }
 
 /** Reads what a node-bound function needs from its environment. */
@@ -36,6 +40,7 @@ export function readNodeEnvironment(env: Env = process.env): NodeEnvironment {
     outboundQueueUrl: requireEnv(env, EnvVar.outboundQueueUrl),
     network,
     seedSecretArn: requireEnv(env, EnvVar.seedSecretArn),
+    channelSettings: readNodeChannelSettings(env),
     ...optional(env, EnvVar.esploraUrl, 'esploraUrl'),
     ...optional(env, EnvVar.broadcastQueueUrl, 'broadcastQueueUrl'),
   };
@@ -57,6 +62,7 @@ export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeCo
       network: env.network,
       store: new NodeStore({ client: new DynamoDBClient({}), tableName: env.tableName }),
       outbound: new FifoQueue(sqs, env.outboundQueueUrl),
+      channelSettings: env.channelSettings,
       ...(env.esploraUrl === undefined ? {} : { esploraUrl: env.esploraUrl }),
       ...(env.broadcastQueueUrl === undefined ? {} : { broadcast: new FifoQueue(sqs, env.broadcastQueueUrl) }),
     });

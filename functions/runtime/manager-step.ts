@@ -70,7 +70,8 @@ async function bestBlockOf(ctx: NodeContext, store: NodeStore): Promise<BestBloc
  * Loads the manager for `input`: HEADER and FEES in parallel (or
  * `ChannelManager.create` on a node's first use; its header is then among
  * the changes), then the plan's channel items (GetItem for keys, a Query per
- * peer or for all). The manager's FeeEstimator serves the stored estimates.
+ * peer or for all). The node's configuration (`ctx.managerConfig`) applies
+ * at every load; the manager's FeeEstimator serves the stored estimates.
  */
 export async function loadManager(
   ctx: NodeContext,
@@ -84,11 +85,12 @@ export async function loadManager(
   const [header, fees] = await Promise.all([headerRead ?? store.get(ctx.nodeKey, SortKey.header), store.get(ctx.nodeKey, SortKey.fees)]);
   const ports = withStoredFees(ctx.managerPorts, fees);
   if (header === undefined) {
-    const manager = ChannelManager.create({ ports, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store) });
+    const manager = ChannelManager.create({ ports, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig });
     for (const [peer, features] of connectedPeers) manager.peerConnected(fromHex(peer), features);
     return manager;
   }
-  const manager = ChannelManager.load({ ports, header, connectedPeers });
+  // The deployment's settings win over the header's (rewritten in this commit when they differ).
+  const manager = ChannelManager.load({ ports, header, connectedPeers, config: ctx.managerConfig });
   const plan = manager.channelKeysFor(input);
   const prefix = SortKey.channelPrefix();
   const channels = new Map<ChannelKey, Uint8Array>();

@@ -8,12 +8,19 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { deriveNodeSecret, deriveWalletSeed } from '../../shared/keys/index.js';
-import type { ManagerPorts, NodeConfig } from '../../shared/manager/index.js';
+import {
+  DEFAULT_NODE_CHANNEL_SETTINGS,
+  initFeaturesFor,
+  managerConfigWith,
+  type ManagerConfig,
+  type ManagerPorts,
+  type NodeChannelSettings,
+  type NodeConfig,
+} from '../../shared/manager/index.js';
 import { managerPortsFromSeed } from './manager-step.js';
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
 import type { NodeStore } from '../../shared/store/index.js';
 import { Bip84Account } from '../../shared/wallet/index.js';
-import { OUR_INIT_FEATURES } from '../../shared/wire/index.js';
 
 /** The embedded regtest chain's Esplora URL (`npm start`, CHAIN_PORT 3002), the chain source when none is configured. */
 export const DEFAULT_ESPLORA_URL = 'http://127.0.0.1:3002';
@@ -46,6 +53,8 @@ export interface NodeContext {
   readonly broadcast: FifoQueue | undefined;
   /** The ChannelManager's ports (keys from the node seed, docs/channels-pipeline.md). */
   readonly managerPorts: ManagerPorts;
+  /** The node's settings (anchors, inbound policy) as the ChannelManager's configuration, given at every load (docs/manager.md). */
+  readonly managerConfig: ManagerConfig;
 }
 
 export function isNetwork(value: string): value is Network {
@@ -67,16 +76,19 @@ export function createNodeContext(options: {
   /** Esplora base URL; defaults to {@link DEFAULT_ESPLORA_URL}. */
   readonly esploraUrl?: string;
   readonly broadcast?: FifoQueue;
+  /** Anchors and the inbound policy (`ANCHOR_CHANNELS`, `INBOUND_CHANNELS`); LDK's defaults when absent. */
+  readonly channelSettings?: NodeChannelSettings;
 }): NodeContext {
   const nodeId = nodeIdFromSeed(options.seed);
   const logger = options.logger ?? new Logger({ serviceName: 'stormcell' });
   logger.appendKeys?.({ node: toHex(nodeId) });
   const chainHash = Uint8Array.from(Buffer.from(CHAIN_HASH[options.network], 'hex'));
+  const managerConfig = managerConfigWith(options.channelSettings ?? DEFAULT_NODE_CHANNEL_SETTINGS);
   return {
     nodeKey: toHex(nodeId),
     nodeId,
     network: options.network,
-    config: { chainHash, features: OUR_INIT_FEATURES },
+    config: { chainHash, features: initFeaturesFor(managerConfig) },
     store: options.store,
     outbound: options.outbound,
     logger,
@@ -85,5 +97,6 @@ export function createNodeContext(options: {
     esplora: new EsploraClient(options.esploraUrl ?? DEFAULT_ESPLORA_URL),
     broadcast: options.broadcast,
     managerPorts: managerPortsFromSeed(options.seed),
+    managerConfig,
   };
 }

@@ -20,6 +20,7 @@ import { createChainHandler, type ChainResult } from '../../functions/chain/hand
 import { createNodeContext, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { deriveNodeSecret } from '../../shared/keys/index.js';
+import type { NodeChannelSettings } from '../../shared/manager/index.js';
 import { NodeStore, ensureNodeTable } from '../../shared/store/index.js';
 import { openDataDir } from './data-dir.js';
 import { CHAIN_PORT_VARIABLE, startRegtestChain, type RunningRegtestChain } from './regtest-chain/index.js';
@@ -49,6 +50,8 @@ export interface EmbeddedOptions {
   readonly esploraUrl?: string;
   /** How often the chain handler runs (CHAIN_POLL_SEC; default 5 s). */
   readonly chainPollMs?: number;
+  /** Anchors and the inbound channel policy (ANCHOR_CHANNELS, INBOUND_CHANNELS; LDK's defaults when absent). */
+  readonly channelSettings?: NodeChannelSettings;
   readonly logger?: Logger;
 }
 
@@ -126,6 +129,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       broadcast: sqs.broadcast,
       esploraUrl: chainUrl,
       logger,
+      ...(options.channelSettings === undefined ? {} : { channelSettings: options.channelSettings }),
     });
 
     // No connection survives a restart of the gateway: forget the peers of the last run.

@@ -4,6 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { isNetwork } from '../../functions/runtime/node-context.js';
+import { readNodeChannelSettings } from '../../functions/runtime/node-settings.js';
 import { startEmbedded } from './embedded.js';
 import { portFromEnv } from './ports.js';
 
@@ -12,6 +13,7 @@ const started = performance.now();
 try {
   const network = env['NETWORK'] ?? 'regtest';
   if (!isNetwork(network)) throw new Error(`NETWORK=${network} is not one of regtest, testnet, signet, bitcoin`);
+  const channelSettings = readNodeChannelSettings(env);
   const node = await startEmbedded({
     dataDir: env['STORMCELL_DATA_DIR'] ?? '.stormcell',
     ...(env['STORMCELL_API_KEY'] ? { apiKey: env['STORMCELL_API_KEY'] } : {}),
@@ -24,6 +26,7 @@ try {
     chainPort: portFromEnv(env, 'CHAIN_PORT', 3002),
     ...(env['ESPLORA_URL'] ? { esploraUrl: env['ESPLORA_URL'] } : {}),
     chainPollMs: 1000 * Number(env['CHAIN_POLL_SEC'] ?? 5),
+    channelSettings,
     logger: new Logger({ serviceName: 'stormcell', logLevel: (env['LOG_LEVEL'] ?? 'WARN') as 'WARN' }),
   });
   const readyMs = Math.round(performance.now() - started);
@@ -32,6 +35,7 @@ try {
       `stormcell is running (ready in ${readyMs} ms)`,
       `  node id       ${node.nodeId}`,
       `  network       ${network}`,
+      `  channels      anchors ${channelSettings.anchors ? 'on' : 'off'}, inbound ${channelSettings.acceptInboundChannels}`,
       `  HTTP API      ${node.apiUrl}`,
       `  peer address  ${node.nodeId}@${node.peerAddress}`,
       `  chain         ${node.chainUrl}${node.chain ? ' (embedded regtest: POST /regtest/mine, /regtest/faucet)' : ''}`,

@@ -28,9 +28,11 @@ import {
   ourChannelReestablish,
   handleOpenChannel as channelHandleOpen,
   holderCommitmentTransaction,
+  parseChannelType,
   type Channel,
   type ChannelContext,
   type ChannelStep,
+  type NegotiatedChannelType,
 } from '../channel/index.js';
 import { equalConstantTime, sha256, toHex, type Secp256k1 } from '../crypto/index.js';
 import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
@@ -56,6 +58,7 @@ import {
   MAX_UNFUNDED_CHANNELS_PER_PEER,
   MAX_UNFUNDED_INBOUND_CHANNELS,
   REORG_SAFE_DEPTH,
+  sameManagerConfig,
   type HandshakeOverride,
   type ManagerConfig,
 } from './manager-config.js';
@@ -159,6 +162,23 @@ export interface LoadManagerOptions {
   readonly plan?: LoadPlan;
   /** Connected peers and their `init` features (from the peer items), by node id hex. */
   readonly connectedPeers?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The node's configuration now (LDK's `ChannelManagerReadArgs::default_config`):
+   * it wins over the header's, and the header is rewritten when they differ.
+   * Without it, the header's configuration stays in force.
+   */
+  readonly config?: ManagerConfig;
+}
+
+/** An inbound `open_channel` held for the user's decision (manual policy), as `listInboundChannelRequests` reports it. */
+export interface InboundChannelRequestDetails {
+  readonly temporaryChannelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly fundingSatoshis: bigint;
+  readonly pushMsat: bigint;
+  readonly channelType: NegotiatedChannelType;
+  readonly isPublic: boolean;
+  readonly receivedAtHeight: number;
 }
 
 const ZERO_ID = new Uint8Array(32);
@@ -216,10 +236,10 @@ export class ChannelManager {
   #messages: OutboundMessage[] = [];
   #broadcasts: Uint8Array[] = [];
 
-  private constructor(ports: ManagerPorts, header: ManagerHeader, fresh: boolean, connected: ReadonlyMap<string, Uint8Array>) {
+  private constructor(ports: ManagerPorts, header: ManagerHeader, fresh: boolean, connected: ReadonlyMap<string, Uint8Array>, headerDirty = fresh) {
     this.#ports = ports;
     this.#header = header;
-    this.#headerDirty = fresh;
+    this.#headerDirty = headerDirty;
     this.#allLoaded = fresh;
     this.#connected = new Map(connected);
   }
@@ -241,7 +261,9 @@ export class ChannelManager {
   static load(options: LoadManagerOptions): ChannelManager {
     const header = decodeManagerHeader(options.header);
     if (!header.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `manager header does not decode: ${header.error.message}`);
-    const manager = new ChannelManager(options.ports, header.value, false, options.connectedPeers ?? new Map());
+    const configChanged = options.config !== undefined && !sameManagerConfig(options.config, header.value.config);
+    const value = configChanged ? { ...header.value, config: options.config! } : header.value;
+    const manager = new ChannelManager(options.ports, value, false, options.connectedPeers ?? new Map(), configChanged);
     if (options.plan) manager.loadChannels(options.plan, options.channels ?? new Map());
     return manager;
   }
@@ -313,6 +335,29 @@ export class ChannelManager {
       if (entry.kind !== 'channel' || entry.channel.state === ChannelState.Closed) continue;
       const connected = this.#connected.has(toHex(entry.channel.counterpartyNodeId)) && entry.awaitingReestablish !== true;
       out.push(channelDetailsOf(entry.channel, this.#header.bestBlock.height, connected));
+    }
+    return out;
+  }
+
+  /**
+   * The inbound `open_channel`s held for `acceptInboundChannel` /
+   * `rejectInboundChannel` (manual policy; load with `{ kind: 'list-channels' }`).
+   * LDK keeps these out of `list_channels` too.
+   */
+  listInboundChannelRequests(): InboundChannelRequestDetails[] {
+    const out: InboundChannelRequestDetails[] = [];
+    for (const entry of this.#entries.values()) {
+      if (entry.kind !== 'open-request') continue;
+      const parsed = entry.open.channelType === undefined ? null : parseChannelType(entry.open.channelType);
+      out.push({
+        temporaryChannelId: entry.open.temporaryChannelId,
+        counterpartyNodeId: entry.counterpartyNodeId,
+        fundingSatoshis: entry.open.fundingSatoshis,
+        pushMsat: entry.open.pushMsat,
+        channelType: parsed ?? { anchors: false, scidAlias: false },
+        isPublic: (entry.open.channelFlags & 1) === 1,
+        receivedAtHeight: entry.receivedAtHeight,
+      });
     }
     return out;
   }

@@ -13,6 +13,7 @@ export {
   type LoadPlan,
   type ManagerChanges,
   type ManagerInput,
+  type InboundChannelRequestDetails,
   type ManagerPorts,
   type MonitorWrite,
   type OutboundMessage,
@@ -21,12 +22,17 @@ export { channelDetailsOf, type ChannelDetails } from './channel-details.js';
 export { channelKey, decodeChannelEntry, encodeChannelEntry, type ChannelEntry, type ChannelItem, type ChannelKey, type HeldEffects, type OpenChannelRequestItem } from './channel-entry.js';
 export {
   DEFAULT_MANAGER_CONFIG,
+  DEFAULT_NODE_CHANNEL_SETTINGS,
   InboundChannelPolicy,
   MAX_UNFUNDED_CHANNELS_PER_PEER,
   MAX_UNFUNDED_INBOUND_CHANNELS,
   REORG_SAFE_DEPTH,
+  initFeaturesFor,
+  managerConfigWith,
+  sameManagerConfig,
   type HandshakeOverride,
   type ManagerConfig,
+  type NodeChannelSettings,
 } from './manager-config.js';
 export { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiError, type ApiResult } from './manager-errors.js';
 export { decodeEventRecord, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest } from './manager-event.js';

@@ -5,6 +5,7 @@
  * `manually_accept_inbound_channels`).
  */
 import { DEFAULT_CHANNEL_CONFIG, type ChannelConfig, type ChannelHandshakeConfig } from '../channel/index.js';
+import { OUR_INIT_FEATURE_BITS, featureBit, featuresFromBits } from '../wire/index.js';
 
 /** What happens to a peer's `open_channel` that passes every BOLT 2 check. */
 export const InboundChannelPolicy = {
@@ -26,6 +27,50 @@ export const DEFAULT_MANAGER_CONFIG: ManagerConfig = {
   channel: DEFAULT_CHANNEL_CONFIG,
   acceptInboundChannels: InboundChannelPolicy.AcceptAll,
 };
+
+/**
+ * The channel settings a deployment chooses for its node (docs/manager.md,
+ * "Node settings"): applied at every load, like LDK's
+ * `ChannelManagerReadArgs::default_config`.
+ */
+export interface NodeChannelSettings {
+  /** Propose and accept `option_anchors_zero_fee_htlc_tx` (BOLT 2 "Channel Type"; LDK's `negotiate_anchors_zero_fee_htlc_tx`). */
+  readonly anchors: boolean;
+  /** What happens to an inbound `open_channel` (LDK's `manually_accept_inbound_channels`). */
+  readonly acceptInboundChannels: InboundChannelPolicy;
+}
+
+/** The settings of a node that sets none: LDK 0.1's defaults (no anchors, accept all). */
+export const DEFAULT_NODE_CHANNEL_SETTINGS: NodeChannelSettings = { anchors: false, acceptInboundChannels: InboundChannelPolicy.AcceptAll };
+
+/** `base` with the node's settings applied. */
+export function managerConfigWith(settings: NodeChannelSettings, base: ManagerConfig = DEFAULT_MANAGER_CONFIG): ManagerConfig {
+  return {
+    channel: { ...base.channel, handshake: { ...base.channel.handshake, negotiateAnchorsZeroFeeHtlcTx: settings.anchors } },
+    acceptInboundChannels: settings.acceptInboundChannels,
+  };
+}
+
+function sameFields<T extends object>(a: T, b: T): boolean {
+  const keys = Object.keys(a) as (keyof T)[];
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+/** True when `a` and `b` configure the manager the same way (every handshake setting, limit and the policy). */
+export function sameManagerConfig(a: ManagerConfig, b: ManagerConfig): boolean {
+  return a.acceptInboundChannels === b.acceptInboundChannels && sameFields(a.channel.handshake, b.channel.handshake) && sameFields(a.channel.limits, b.channel.limits);
+}
+
+/**
+ * Our `init` features under `config` (BOLT 9; LDK's `provided_init_features`):
+ * `option_anchors_zero_fee_htlc_tx` is offered only when anchors are
+ * negotiated, so a peer never proposes a channel type we would refuse.
+ */
+export function initFeaturesFor(config: ManagerConfig): Uint8Array {
+  const anchors = featureBit('option_anchors_zero_fee_htlc_tx', 'optional');
+  const bits = config.channel.handshake.negotiateAnchorsZeroFeeHtlcTx ? OUR_INIT_FEATURE_BITS : OUR_INIT_FEATURE_BITS.filter((b) => b !== anchors);
+  return featuresFromBits(bits);
+}
 
 /** Per-call changes to the handshake settings (LDK's `override_config` of `create_channel`). */
 export type HandshakeOverride = Partial<ChannelHandshakeConfig>;

@@ -11,6 +11,7 @@ import {
   type ChannelKey,
   type LoadPlan,
   type ManagerChanges,
+  type ManagerConfig,
   type ManagerInput,
   type ManagerPorts,
 } from '../manager/index.js';
@@ -66,12 +67,13 @@ export class InMemoryManagerStore {
    * What a handler does before the core runs: read the header, ask the
    * manager which channel items `input` needs, read exactly those, and
    * load them. `create` makes the manager of a node with no header yet.
+   * `config` is the node's configuration now (it wins over the header's).
    */
-  load(ports: ManagerPorts, input: ManagerInput, connectedPeers: ReadonlyMap<string, Uint8Array>): ChannelManager {
+  load(ports: ManagerPorts, input: ManagerInput, connectedPeers: ReadonlyMap<string, Uint8Array>, config?: ManagerConfig): ChannelManager {
     this.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
     const header = this.#read(SortKey.header);
     if (header === undefined) throw new Error('no manager header: create the node first');
-    const manager = ChannelManager.load({ ports, header, connectedPeers });
+    const manager = ChannelManager.load({ ports, header, connectedPeers, ...(config === undefined ? {} : { config }) });
     const plan: LoadPlan = manager.channelKeysFor(input);
     const channels = new Map<ChannelKey, Uint8Array>();
     const prefix = SortKey.channelPrefix();

@@ -1,6 +1,7 @@
 /** The Lambda cold-start helpers: environment, seed parsing, once-per-container memoisation. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, once, parseSeedHex, readNodeEnvironment, requireEnv } from '../../functions/runtime/aws-context.js';
+import { readNodeChannelSettings } from '../../functions/runtime/node-settings.js';
 
 const ENV = {
   TABLE_NAME: 'node',
@@ -11,7 +12,18 @@ const ENV = {
 
 describe('readNodeEnvironment', () => {
   it('reads the four variables the stack sets', () => {
-    expect(readNodeEnvironment(ENV)).toEqual({ tableName: 'node', outboundQueueUrl: 'https://sqs/outbound.fifo', network: 'signet', seedSecretArn: 'arn:seed' });
+    expect(readNodeEnvironment(ENV)).toEqual({
+      tableName: 'node',
+      outboundQueueUrl: 'https://sqs/outbound.fifo',
+      network: 'signet',
+      seedSecretArn: 'arn:seed',
+      channelSettings: { anchors: false, acceptInboundChannels: 'all' },
+    });
+  });
+
+  it('reads the channel settings', () => {
+    expect(readNodeEnvironment({ ...ENV, ANCHOR_CHANNELS: 'true', INBOUND_CHANNELS: 'manual' }).channelSettings).toEqual({ anchors: true, acceptInboundChannels: 'manual' });
+    expect(() => readNodeEnvironment({ ...ENV, INBOUND_CHANNELS: 'some' })).toThrow(ConfigError);
   });
 
   it.each(['TABLE_NAME', 'OUTBOUND_QUEUE_URL', 'NETWORK', 'NODE_SEED_SECRET_ARN'] as const)('names %s when it is missing or blank', (name) => {
@@ -25,6 +37,25 @@ describe('readNodeEnvironment', () => {
 
   it('requireEnv trims', () => {
     expect(requireEnv({ API_KEY_SECRET_ARN: ' arn \n' }, 'API_KEY_SECRET_ARN')).toBe('arn');
+  });
+});
+
+describe('readNodeChannelSettings', () => {
+  it('defaults to no anchors and accepting every inbound channel (LDK 0.1)', () => {
+    expect(readNodeChannelSettings({})).toEqual({ anchors: false, acceptInboundChannels: 'all' });
+    expect(readNodeChannelSettings({ ANCHOR_CHANNELS: ' ', INBOUND_CHANNELS: '' })).toEqual({ anchors: false, acceptInboundChannels: 'all' });
+  });
+
+  it('reads true/false and all/manual, trimmed, either case', () => {
+    expect(readNodeChannelSettings({ ANCHOR_CHANNELS: 'true', INBOUND_CHANNELS: 'manual' })).toEqual({ anchors: true, acceptInboundChannels: 'manual' });
+    expect(readNodeChannelSettings({ ANCHOR_CHANNELS: ' TRUE\n', INBOUND_CHANNELS: 'Manual' })).toEqual({ anchors: true, acceptInboundChannels: 'manual' });
+    expect(readNodeChannelSettings({ ANCHOR_CHANNELS: 'false', INBOUND_CHANNELS: 'all' })).toEqual({ anchors: false, acceptInboundChannels: 'all' });
+  });
+
+  it('names the variable and the allowed values in one line', () => {
+    expect(() => readNodeChannelSettings({ ANCHOR_CHANNELS: 'yes' })).toThrow(new ConfigError("ANCHOR_CHANNELS must be true or false, not 'yes'"));
+    expect(() => readNodeChannelSettings({ ANCHOR_CHANNELS: '1' })).toThrow(new ConfigError("ANCHOR_CHANNELS must be true or false, not '1'"));
+    expect(() => readNodeChannelSettings({ INBOUND_CHANNELS: 'none' })).toThrow(new ConfigError("INBOUND_CHANNELS must be all or manual, not 'none'"));
   });
 });
 

@@ -26,7 +26,7 @@ import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { sha256, toHex } from '../../shared/crypto/index.js';
-import { ChannelManager, DEFAULT_MANAGER_CONFIG } from '../../shared/manager/index.js';
+import { type NodeChannelSettings } from '../../shared/manager/index.js';
 import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
@@ -99,7 +99,7 @@ async function fifo(): Promise<FifoQueue> {
   return new FifoQueue(sqs.client, created.QueueUrl!);
 }
 
-async function node(label: string, esploraUrl = 'http://127.0.0.1:9'): Promise<TestNode> {
+async function node(label: string, esploraUrl = 'http://127.0.0.1:9', channelSettings?: NodeChannelSettings): Promise<TestNode> {
   const tableName = `cp-${randomUUID()}`;
   await ensureNodeTable(dynamo, tableName);
   const ctx = createNodeContext({
@@ -111,6 +111,7 @@ async function node(label: string, esploraUrl = 'http://127.0.0.1:9'): Promise<T
     // By default nothing listens there: the funding fee rate falls back to the wallet's.
     esploraUrl,
     logger: quiet,
+    ...(channelSettings === undefined ? {} : { channelSettings }),
   });
   return { ctx, handler: createPeerMessageHandler(ctx), sent: [] };
 }
@@ -321,24 +322,19 @@ describe('channel pipeline through the peer-message handler', () => {
   });
 
   it('holds an inbound open_channel under the manual policy until POST /v1/channels/{id}/accept', async () => {
-    const [a, b] = await Promise.all([node('a'), node('b')]);
+    // B deployed with the manual inbound policy (INBOUND_CHANNELS=manual).
+    const [a, b] = await Promise.all([node('a'), node('b', undefined, { anchors: false, acceptInboundChannels: 'manual' })]);
     await fund(a, 1_000_000n);
-    // B's manager created with the manual inbound policy (before any peer connects).
-    await applyInput(b.ctx, 'create-manual', async () => {
-      const manager = ChannelManager.create({
-        ports: b.ctx.managerPorts,
-        chainHash: b.ctx.config.chainHash,
-        bestBlock: { height: 0, hash: b.ctx.config.chainHash },
-        config: { ...DEFAULT_MANAGER_CONFIG, acceptInboundChannels: 'manual' },
-      });
-      return managerResult(manager.takeChanges());
-    });
     await connect(a, b);
     const { channelId } = await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 120_000n, pushMsat: 0n, public: false });
     await relay(a, b);
     expect(b.sent).toEqual([16]); // nothing answered yet
     expect((await events(b)).map((e) => e.kind)).toEqual(['open-channel-request']);
+    const held = await storeNodeApi(b.ctx).listChannels();
+    expect(held).toMatchObject([{ channelId, temporaryChannelId: channelId, state: 'awaiting-acceptance', channelType: 'static_remotekey', capacitySat: 120_000n, isOutbound: false }]);
+    expect(await storeNodeApi(b.ctx).getChannel(channelId)).toMatchObject({ state: 'awaiting-acceptance' });
     await expect(storeNodeApi(b.ctx).acceptChannel('00'.repeat(32))).rejects.toMatchObject({ code: 'not-found' });
+    await expect(storeNodeApi(b.ctx).rejectChannel('00'.repeat(32))).rejects.toMatchObject({ code: 'not-found' });
     await storeNodeApi(b.ctx).acceptChannel(channelId);
     await relay(a, b);
     expect(b.sent).toEqual([16, 33, 35]);

@@ -1,7 +1,7 @@
 /**
  * The channel routes of the HTTP handler over a fake node: open (validated
  * body, defaults, peer not connected as 409), list, get by id (path
- * parameter, 404), accept; each response checked against the OpenAPI document.
+ * parameter, 404), accept, reject; each response checked against the OpenAPI document.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,7 @@ const READY: ChannelInfo = {
   temporaryChannelId: 'cd'.repeat(32),
   counterpartyNodeId: PEER,
   state: 'ready',
+  channelType: 'anchors_zero_fee_htlc_tx',
   fundingTxid: 'ef'.repeat(32),
   fundingOutputIndex: 1,
   shortChannelId: '110x1x1',
@@ -84,7 +85,7 @@ describe('channel routes', () => {
     const { status, body } = await call('GET', '/v1/channels');
     expect(status).toBe(200);
     const channels = (body as { channels: Record<string, unknown>[] }).channels;
-    expect(channels[0]).toMatchObject({ channelId: READY.channelId, shortChannelId: '110x1x1', capacitySat: 200_000, outboundCapacityMsat: 198_000_000, isUsable: true });
+    expect(channels[0]).toMatchObject({ channelId: READY.channelId, channelType: 'anchors_zero_fee_htlc_tx', shortChannelId: '110x1x1', capacitySat: 200_000, outboundCapacityMsat: 198_000_000, isUsable: true });
     expect(channels[1]).not.toHaveProperty('fundingTxid');
     expect(channels[1]).not.toHaveProperty('shortChannelId');
   });
@@ -99,18 +100,36 @@ describe('channel routes', () => {
     });
   });
 
+  it('a held inbound request shows as awaiting-acceptance with its channel type', async () => {
+    const held: ChannelInfo = { ...READY, channelId: '7a'.repeat(32), temporaryChannelId: '7a'.repeat(32), state: 'awaiting-acceptance', channelType: 'static_remotekey', fundingTxid: null, fundingOutputIndex: null, shortChannelId: null, isOutbound: false, isChannelReady: false, isUsable: false };
+    api.channels = [held];
+    const { body } = await call('GET', '/v1/channels');
+    expect((body as { channels: unknown[] }).channels).toEqual([expect.objectContaining({ state: 'awaiting-acceptance', channelType: 'static_remotekey', isOutbound: false })]);
+  });
+
   it('a closed channel shows its closure', async () => {
-    api.channels = [{ ...READY, state: 'closed', closure: { reason: 'funding-not-provided', message: 'the wallet cannot fund the channel: insufficient funds' } }];
+    api.channels = [{ ...READY, state: 'closed', channelType: null, closure: { reason: 'funding-not-provided', message: 'the wallet cannot fund the channel: insufficient funds' } }];
     expect((await call('GET', `/v1/channels/${READY.channelId}`, undefined, '/v1/channels/{id}')).body).toMatchObject({
       state: 'closed',
       closure: { reason: 'funding-not-provided' },
     });
+    expect((await call('GET', `/v1/channels/${READY.channelId}`, undefined, '/v1/channels/{id}')).body).not.toHaveProperty('channelType');
   });
 
   it('POST /v1/channels/{id}/accept accepts a held request', async () => {
     const id = '7a'.repeat(32);
     expect(await call('POST', `/v1/channels/${id}/accept`, undefined, '/v1/channels/{id}/accept')).toEqual({ status: 200, body: { status: 'accepted', channelId: id } });
     expect(api.accepted).toEqual([id]);
+  });
+
+  it('POST /v1/channels/{id}/reject rejects a held request; 404 when there is none', async () => {
+    const id = '7b'.repeat(32);
+    expect(await call('POST', `/v1/channels/${id.toUpperCase()}/reject`, undefined, '/v1/channels/{id}/reject')).toEqual({ status: 200, body: { status: 'rejected', channelId: id } });
+    expect(api.rejected).toEqual([id]);
+    api.rejectChannel = async () => {
+      throw new HttpError(HttpErrorCode.notFound, `no held inbound channel request ${id}`);
+    };
+    expect(await call('POST', `/v1/channels/${id}/reject`, undefined, '/v1/channels/{id}/reject')).toEqual({ status: 404, body: { code: 'not-found', message: `no held inbound channel request ${id}` } });
   });
 
   it('matches path parameters by their pattern only', () => {

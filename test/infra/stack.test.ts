@@ -7,6 +7,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/http/routes.js';
 import { MAX_RECEIVE_COUNT as LOCAL_MAX_RECEIVE_COUNT } from '../../infra/local/sqs-local.js';
@@ -506,11 +507,34 @@ describe('outputs', () => {
   });
 });
 
+describe('node channel settings', () => {
+  const nodeBound = (s: Synthesized) => [s.stack.functions.peerMessage, s.stack.functions.timer, s.stack.functions.http, s.stack.functions.chain, s.stack.functions.broadcast];
+  const variablesOf = (s: Synthesized, fn: IConstruct) => s.template.toJSON().Resources[s.logicalId(fn)].Properties.Environment.Variables as Record<string, unknown>;
+
+  it('every node-bound function gets the defaults: no anchors, every inbound channel accepted', () => {
+    for (const fn of nodeBound(dev)) expect(variablesOf(dev, fn)).toMatchObject({ ANCHOR_CHANNELS: 'false', INBOUND_CHANNELS: 'all' });
+  });
+
+  it('context anchorChannels / inboundChannels reach every node-bound function as ANCHOR_CHANNELS / INBOUND_CHANNELS', () => {
+    const configured = synth({ anchorChannels: 'true', inboundChannels: 'manual' });
+    configured.template.hasResourceProperties(
+      'AWS::Lambda::Function',
+      Match.objectLike({ Environment: { Variables: Match.objectLike({ ANCHOR_CHANNELS: 'true', INBOUND_CHANNELS: 'manual' }) } }),
+    );
+    for (const fn of nodeBound(configured)) expect(variablesOf(configured, fn)).toMatchObject({ ANCHOR_CHANNELS: 'true', INBOUND_CHANNELS: 'manual' });
+  });
+});
+
 describe('parameters', () => {
   const get = (values: Record<string, unknown>) => (key: string) => values[key];
 
   it('default to a dev stage on signet with a public Esplora', () => {
-    expect(readStackConfig(get({}))).toEqual({ stage: 'dev', network: 'signet', esploraUrl: 'https://mempool.space/signet/api' });
+    expect(readStackConfig(get({}))).toEqual({
+      stage: 'dev',
+      network: 'signet',
+      esploraUrl: 'https://mempool.space/signet/api',
+      channelSettings: { anchors: false, acceptInboundChannels: 'all' },
+    });
   });
 
   it('take the Esplora URL and alarm e-mail as given', () => {
@@ -519,7 +543,14 @@ describe('parameters', () => {
       network: 'regtest',
       esploraUrl: 'http://10.0.0.1:3002',
       alarmEmail: 'a@b.co',
+      channelSettings: { anchors: false, acceptInboundChannels: 'all' },
     });
+  });
+
+  it('take the channel settings from -c strings or cdk.json values', () => {
+    expect(readStackConfig(get({ anchorChannels: 'true', inboundChannels: 'manual' })).channelSettings).toEqual({ anchors: true, acceptInboundChannels: 'manual' });
+    expect(readStackConfig(get({ anchorChannels: true, inboundChannels: 'ALL' })).channelSettings).toEqual({ anchors: true, acceptInboundChannels: 'all' });
+    expect(readStackConfig(get({ anchorChannels: 'false' })).channelSettings).toEqual({ anchors: false, acceptInboundChannels: 'all' });
   });
 
   it.each([
@@ -531,6 +562,8 @@ describe('parameters', () => {
     [{ esploraUrl: 'ftp://x/' }, /http/],
     [{ alarmEmail: 'nobody' }, /e-mail/],
     [{ stage: 3 }, /string/],
+    [{ anchorChannels: 'yes' }, /anchorChannels' must be true or false/],
+    [{ inboundChannels: 'none' }, /inboundChannels' must be all or manual/],
   ])('reject %j', (values, message) => {
     expect(() => readStackConfig(get(values))).toThrow(ConfigurationError);
     expect(() => readStackConfig(get(values))).toThrow(message);

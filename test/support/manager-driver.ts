@@ -10,6 +10,7 @@ import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
   ChannelManager,
   DEFAULT_MANAGER_CONFIG,
+  initFeaturesFor,
   peerConnected,
   peerMessage,
   type ChannelDetails,
@@ -23,7 +24,7 @@ import {
 import { committedWatch } from '../../shared/monitor/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
 import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
-import { OUR_INIT_FEATURES, encodeMessage, type WireMessage } from '../../shared/wire/index.js';
+import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
 
 export class ManagerDriver {
@@ -36,13 +37,15 @@ export class ManagerDriver {
   connection: PeerConnection | null = null;
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   #inputs = 0;
-  readonly #nodeConfig: NodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: OUR_INIT_FEATURES };
+  readonly #nodeConfig: NodeConfig;
 
+  /** `config` is the node's configuration (the deployment's): given at every load, our `init` features follow it. */
   constructor(
     readonly node: TestNode,
     bestBlock: { height: number; hash: Uint8Array },
-    handshake: Partial<ManagerConfig['channel']['handshake']> = {},
+    readonly config: ManagerConfig = DEFAULT_MANAGER_CONFIG,
   ) {
+    this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(config) };
     this.ports = {
       secp: wasmSecp256k1,
       nodeSigner: node.keys,
@@ -51,7 +54,6 @@ export class ManagerDriver {
       feeEstimator: node.ctx.feeEstimator,
       watch: committedWatch,
     };
-    const config: ManagerConfig = { ...DEFAULT_MANAGER_CONFIG, channel: { ...DEFAULT_MANAGER_CONFIG.channel, handshake: { ...DEFAULT_MANAGER_CONFIG.channel.handshake, ...handshake } } };
     const manager = ChannelManager.create({ ports: this.ports, chainHash: REGTEST_CHAIN_HASH, bestBlock, config });
     this.store.commit('create', manager.takeChanges());
   }
@@ -100,7 +102,7 @@ export class ManagerDriver {
   step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
     const connected = new Map<string, Uint8Array>();
     if (this.peer?.features) connected.set(toHex(this.peer.nodeId), this.peer.features);
-    const manager = this.store.load(this.ports, input, connected);
+    const manager = this.store.load(this.ports, input, connected, this.config);
     const result = fn(manager);
     const changes = manager.takeChanges();
     this.store.commit(`input-${++this.#inputs}`, changes);
@@ -114,7 +116,7 @@ export class ManagerDriver {
   channels(): ChannelDetails[] {
     const connected = new Map<string, Uint8Array>();
     if (this.peer?.features) connected.set(toHex(this.peer.nodeId), this.peer.features);
-    return this.store.load(this.ports, { kind: 'list-channels' }, connected).listChannels();
+    return this.store.load(this.ports, { kind: 'list-channels' }, connected, this.config).listChannels();
   }
 
   send(m: WireMessage): void {

@@ -42,6 +42,8 @@ export interface ManagerNode {
   readonly disconnects: string[];
   readonly costs: StepCost[];
   inputs: number;
+  /** The deployment's configuration, given at every load (wins over the header's); unset: the header's stays. */
+  config?: ManagerConfig;
 }
 
 export interface NodeOptions {
@@ -151,7 +153,7 @@ export class ManagerNetwork {
    * Returns `fn`'s result and whether the commit was a duplicate.
    */
   step<T>(node: ManagerNode, input: ManagerInput, fn: (m: ChannelManager) => T, inputId = `${node.label}-${++node.inputs}`): T {
-    const manager = node.store.load(node.ports, input, this.#connectedPeers(node));
+    const manager = node.store.load(node.ports, input, this.#connectedPeers(node), node.config);
     const result = fn(manager);
     const changes = manager.takeChanges();
     if (node.store.commit(inputId, changes) === 'duplicate') return result;
@@ -164,7 +166,7 @@ export class ManagerNetwork {
 
   /** Runs `fn` on a manager loaded with every channel (an HTTP read; nothing is committed). */
   read<T>(node: ManagerNode, fn: (m: ChannelManager) => T): T {
-    return fn(node.store.load(node.ports, { kind: 'list-channels' }, this.#connectedPeers(node)));
+    return fn(node.store.load(node.ports, { kind: 'list-channels' }, this.#connectedPeers(node), node.config));
   }
 
   node(nodeId: Uint8Array): ManagerNode {

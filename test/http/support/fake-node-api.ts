@@ -53,6 +53,7 @@ export class FakeNodeApi implements NodeApi {
   channels: ChannelInfo[] = [];
   readonly openRequests: OpenChannelRequest[] = [];
   readonly accepted: string[] = [];
+  readonly rejected: string[] = [];
 
   async openChannel(request: OpenChannelRequest): Promise<{ channelId: string }> {
     if (this.failure) throw this.failure;
@@ -91,5 +92,10 @@ export class FakeNodeApi implements NodeApi {
     const before = this.events.length;
     this.events = this.events.filter((e) => BigInt(e.id) > upTo);
     return before - this.events.length;
+  }
+
+  async rejectChannel(temporaryChannelId: string): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.rejected.push(temporaryChannelId);
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * Test support: one of our ChannelManagers (a {@link ManagerDriver}: peer
+ * layer, manager loaded from the stored items for every input) connected
+ * over TCP to a real LDK 0.1 node, both on the embedded regtest chain, with
+ * the steps the interop tests share: connect, feed blocks to both sides,
+ * confirm a funding transaction and compare what both sides report.
+ * Parametrized by the channel type both sides are set up for.
+ */
+import * as ldk from 'lightningdevkit';
+import { expect } from 'vitest';
+import { channelTypeBytes } from '../../shared/channel/index.js';
+import { fromHex, toHex } from '../../shared/crypto/index.js';
+import { managerConfigWith, type ChannelDetails, type ManagerConfig } from '../../shared/manager/index.js';
+import type { RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
+import { testNode } from './channel-harness.js';
+import { startLdkNode, type LdkNode } from './ldk-node.js';
+import { ManagerDriver } from './manager-driver.js';
+import { fundingFromFaucet, postToChain, until } from './regtest-harness.js';
+
+/** The commitment formats of BOLT 3 both sides can agree on, as the HTTP API names them. */
+export const InteropChannelType = {
+  StaticRemoteKey: 'static_remotekey',
+  Anchors: 'anchors_zero_fee_htlc_tx',
+} as const;
+export type InteropChannelType = (typeof InteropChannelType)[keyof typeof InteropChannelType];
+
+export interface ManagerLdkOptions {
+  /** Both sides are configured for it: our `negotiateAnchorsZeroFeeHtlcTx`, LDK's `negotiate_anchors_zero_fee_htlc_tx`. */
+  readonly channelType: InteropChannelType;
+  /** `minimum_depth` both sides ask of the other's funding transaction. */
+  readonly depth: number;
+  /** LDK's seed byte (distinct LDK node ids per test). */
+  readonly ldkSeed: number;
+}
+
+/** One of our nodes and one LDK node, connected, fed the same blocks. */
+export interface ManagerLdkPeers {
+  readonly chain: RunningRegtestChain;
+  readonly ldk: LdkNode;
+  readonly ours: ManagerDriver;
+  readonly options: ManagerLdkOptions;
+  /** The highest block both sides were fed. */
+  fedHeight: number;
+  /** Our and LDK's broadcasts, posted to the chain's `POST /tx`. */
+  readonly broadcasts: Promise<string>[];
+}
+
+/** Our configuration for `channelType` (only anchors differ from the defaults), with `depth` as our `minimum_depth`. */
+export function ourConfigFor(channelType: InteropChannelType, depth: number): ManagerConfig {
+  const config = managerConfigWith({ anchors: channelType === InteropChannelType.Anchors, acceptInboundChannels: 'all' });
+  return { ...config, channel: { ...config.channel, handshake: { ...config.channel.handshake, minimumDepth: depth } } };
+}
+
+/** Starts LDK, starts our node `label`, dials LDK and waits until both sides list each other. */
+export async function connectToLdk(chain: RunningRegtestChain, label: string, options: ManagerLdkOptions): Promise<ManagerLdkPeers> {
+  const ldkNode = await startLdkNode(new Uint8Array(32).fill(options.ldkSeed), { minimumDepth: options.depth, anchors: options.channelType === InteropChannelType.Anchors });
+  const port = await ldkNode.listen();
+  const tip = chain.chain.tip();
+  ldkNode.bestBlockUpdated(tip.header, tip.height);
+  const node = testNode(label);
+  const ours = new ManagerDriver(node, { height: tip.height, hash: fromHex(chain.chain.blockAt(tip.height)!.hash).reverse() }, ourConfigFor(options.channelType, options.depth));
+  const peers: ManagerLdkPeers = { chain, ldk: ldkNode, ours, options, fedHeight: tip.height, broadcasts: [] };
+  const broadcast = (tx: Uint8Array) => peers.broadcasts.push(postToChain(chain, '/tx', toHex(tx)));
+  ours.onBroadcast = broadcast;
+  ldkNode.onBroadcast = broadcast;
+  ours.dial('127.0.0.1', port, ldkNode.nodeId);
+  await until(() => ours.ready, 'LDK init');
+  await ldkNode.waitFor(() => ldkNode.peers().some((p) => toHex(p.nodeId) === toHex(node.keys.getNodeId())), 'LDK to list us');
+  return peers;
+}
+
+/** Closes our connection and stops LDK. */
+export async function disconnectFromLdk(peers: ManagerLdkPeers): Promise<void> {
+  peers.ours.close();
+  await peers.ldk.stop();
+}
+
+/** A funding transaction paying `script` `valueSat` from a faucet coin of the key `label`. */
+export function faucetFunding(peers: ManagerLdkPeers, label: string, script: Uint8Array, valueSat: bigint): Uint8Array {
+  return fundingFromFaucet(peers.chain, label, script, valueSat);
+}
+
+/** A serialized block: header, tx count (compact size < 253), transactions. */
+export function concatBlock(header: Uint8Array, txs: readonly Uint8Array[]): Uint8Array {
+  if (txs.length >= 253) throw new Error('too many transactions for this helper');
+  const total = 80 + 1 + txs.reduce((s, t) => s + t.length, 0);
+  const out = new Uint8Array(total);
+  out.set(header.subarray(0, 80), 0);
+  out[80] = txs.length;
+  let at = 81;
+  for (const t of txs) {
+    out.set(t, at);
+    at += t.length;
+  }
+  return out;
+}
+
+/** Mines `blocks`; feeds each to LDK (`transactionsConfirmed` for `fundingTxid`, display hex) and to our manager (Listen: the whole block). */
+export async function mineAndFeed(peers: ManagerLdkPeers, blocks: number, fundingTxid: string): Promise<void> {
+  const { chain } = peers;
+  await postToChain(chain, '/regtest/mine', JSON.stringify({ blocks }));
+  for (let h = peers.fedHeight + 1; h <= chain.chain.tip().height; h++) {
+    const block = chain.chain.blockAt(h)!;
+    const position = block.txids.indexOf(fundingTxid);
+    if (position >= 0) peers.ldk.transactionsConfirmed(block.header, [[position, block.transactions[position]!.toBuffer()]], h);
+    peers.ldk.bestBlockUpdated(block.header, h);
+    const raw = concatBlock(block.header, block.transactions.map((t) => t.toBuffer()));
+    peers.ours.step({ kind: 'chain' }, (m) => m.blockConnected(raw, h));
+    peers.fedHeight = h;
+  }
+}
+
+/** Our only channel (throws unless there is exactly one). */
+export function only(ours: ManagerDriver): ChannelDetails {
+  const all = ours.channels();
+  if (all.length !== 1) throw new Error(`${all.length} channels`);
+  return all[0]!;
+}
+
+/** The channel type LDK reports for `channel`, as the feature bytes of BOLT 2's `channel_type`. */
+export function ldkChannelTypeHex(channel: ldk.ChannelDetails): string {
+  // Big-endian, minimal, no length prefix (as in `channel_type`).
+  return toHex(channel.get_channel_type().write());
+}
+
+/**
+ * The funding transaction `fundingTxid` (display hex) reaches the mempool,
+ * is mined one block short of the depth (nothing usable), then to the
+ * depth: both sides must report one usable channel of the expected type
+ * with the same id, value, short channel id, and mirrored capacities.
+ */
+export async function confirmAndCompare(peers: ManagerLdkPeers, fundingTxid: string): Promise<void> {
+  const { ldk: ldkNode, ours, chain, options } = peers;
+  await until(() => peers.broadcasts.length > 0, 'the funding transaction broadcast');
+  await Promise.all(peers.broadcasts);
+  expect(chain.chain.mempool().map((e) => e.txid)).toContain(fundingTxid);
+  await mineAndFeed(peers, options.depth - 1, fundingTxid);
+  expect(only(ours).state).toBe('awaiting-confirmation');
+  expect(ldkNode.channelManager.list_usable_channels()).toHaveLength(0);
+  await mineAndFeed(peers, 1, fundingTxid);
+  await until(() => only(ours).isUsable, 'our channel usable');
+  await ldkNode.waitFor(() => ldkNode.channelManager.list_usable_channels().length === 1, 'LDK usable channel');
+  expect(ours.disconnects).toEqual([]);
+  expect(ours.events.filter((e) => e.event.kind === 'channel-closed')).toEqual([]);
+
+  const theirs = ldkNode.channelManager.list_usable_channels()[0]!;
+  const mine = only(ours);
+  const anchors = options.channelType === InteropChannelType.Anchors;
+  expect(mine.channelType).toEqual({ anchors, scidAlias: false });
+  // The WASM bindings answer booleans as 0 or 1.
+  expect(Boolean(theirs.get_channel_type().requires_anchors_zero_fee_htlc_tx())).toBe(anchors);
+  expect(ldkChannelTypeHex(theirs)).toBe(toHex(channelTypeBytes(mine.channelType)));
+  expect(toHex(theirs.get_channel_id().get_a())).toBe(toHex(mine.channelId));
+  expect(theirs.get_channel_value_satoshis()).toBe(mine.channelValueSatoshis);
+  const scid = theirs.get_short_channel_id();
+  expect(scid instanceof ldk.Option_u64Z_Some ? scid.some : null).toBe(mine.shortChannelId);
+  // LDK's outbound capacity is our inbound one and the other way round.
+  expect(theirs.get_outbound_capacity_msat()).toBe(mine.inboundCapacityMsat);
+  expect(theirs.get_inbound_capacity_msat()).toBe(mine.outboundCapacityMsat);
+  expect(ours.events.filter((e) => e.event.kind === 'channel-ready')).toHaveLength(1);
+}
