@@ -3,7 +3,8 @@
  * the node's lease that brings the node up to the chain source's tip. It
  * runs the chain sync (shared/chain/sync.ts) for the `Confirm` implementers
  * of the node, keeping its view in the `CHAIN` item, then the wallet's sync
- * (`WALLET`), and commits what changed. A second invocation for a block
+ * (`WALLET`), fetches the chain source's fee estimates (`FEES`, read by the
+ * ChannelManager's fee estimator), and commits what changed. A second invocation for a block
  * already applied finds nothing to do and writes nothing; the same event
  * delivered twice is a duplicate input. After the commit, our payments the
  * chain has not seen yet are handed to the broadcast queue again, once per
@@ -16,7 +17,7 @@
  */
 import middy from '@middy/core';
 import type { Confirm, WatchSet } from '../../shared/chain/index.js';
-import { syncChain, syncWallet, type ConfirmCall } from '../../shared/chain/index.js';
+import { feeRatesPerKw, syncChain, syncWallet, type ConfirmCall } from '../../shared/chain/index.js';
 import { Transaction } from 'bitcoinjs-lib';
 import { hexToBytes } from '../../shared/codec/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
@@ -26,6 +27,7 @@ import { applyInput, type InvocationResult, type Outcome } from '../runtime/invo
 import type { NodeContext } from '../runtime/node-context.js';
 import { decodeWallet, enqueueBroadcast } from '../wallet/wallet-service.js';
 import { decodeChainView, encodeChainView } from './chain-record.js';
+import { encodeFeeRates } from './fee-record.js';
 import { channelChainConsumers } from './channel-consumer.js';
 
 /** Something that follows the chain: notified through `Confirm`, watching `watch()`, persisting `writes()` after the sync. */
@@ -67,6 +69,17 @@ function mergeWatch(consumers: readonly ChainConsumer[]): WatchSet {
 export function createChainHandler(ctx: NodeContext, options: ChainHandlerOptions = {}) {
   const loadConsumers = options.consumers ?? channelChainConsumers(ctx);
 
+  /** The chain source's estimates as the FEES item's bytes; undefined (the item is kept) when it cannot answer or has none. */
+  async function fetchFeeRates(): Promise<Uint8Array | undefined> {
+    try {
+      const table = feeRatesPerKw(await ctx.esplora.feeEstimates());
+      return table.size === 0 ? undefined : encodeFeeRates(table);
+    } catch (error) {
+      ctx.logger.warn('fee estimates unavailable; keeping the stored ones', { error: (error as Error).message });
+      return undefined;
+    }
+  }
+
   async function handle(event: ChainEvent): Promise<ChainResult> {
     const inputId = event.id !== undefined && event.id !== '' ? `chain-${event.id}` : `chain-${await ctx.esplora.tipHash()}`;
     let calls: readonly ConfirmCall[] = [];
@@ -74,13 +87,16 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
     let wallet: WalletState | undefined;
     let held: (txid: string, raw: Uint8Array) => boolean = () => false;
     const outcome = await applyInput(ctx, inputId, async (store): Promise<InvocationResult> => {
-      const items = await store.getMany(ctx.nodeKey, [SortKey.chain, SortKey.wallet]);
+      const items = await store.getMany(ctx.nodeKey, [SortKey.chain, SortKey.wallet, SortKey.fees]);
       const chainBytes = items.get(SortKey.chain);
       const walletBytes = items.get(SortKey.wallet);
       const view = decodeChainView(chainBytes);
       if (!view.ok) throw new Error(`the CHAIN item does not decode: ${view.error.message}`);
+      // The fee estimates are fetched alongside the sync (one more request, no added latency).
+      const feesRead = fetchFeeRates();
       const consumers = await loadConsumers(store);
       const synced = await syncChain(ctx.esplora, consumers.map((c) => c.confirm), () => mergeWatch(consumers), view.value);
+      const feesData = await feesRead;
       calls = synced.calls;
       tipHeight = synced.view.tip?.height;
       wallet = await syncWallet(ctx.esplora, ctx.wallet, decodeWallet(walletBytes), tipHeight ?? 0);
@@ -97,6 +113,7 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
       if (!sameBytes(chainBytes, chainData)) puts.push({ sk: SortKey.chain, data: chainData });
       const walletData = encodeWalletState(wallet);
       if (!sameBytes(walletBytes, walletData)) puts.push({ sk: SortKey.wallet, data: walletData });
+      if (feesData !== undefined && !sameBytes(items.get(SortKey.fees), feesData)) puts.push({ sk: SortKey.fees, data: feesData });
       for (const c of consumers) {
         const w = c.writes();
         puts.push(...w.puts);

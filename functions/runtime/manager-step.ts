@@ -7,7 +7,7 @@
  * messages as outbox items, and the broadcasts for after the commit.
  */
 import { randomBytes } from 'node:crypto';
-import { EsploraFeeEstimator } from '../../shared/chain/index.js';
+import { EsploraFeeEstimator, StoredFeeEstimator } from '../../shared/chain/index.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { KeysManager } from '../../shared/keys/index.js';
 import {
@@ -24,14 +24,16 @@ import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { managerItemWrites } from '../../shared/store/manager-items.js';
 import { WalletError, buildSend, encodeWalletState } from '../../shared/wallet/index.js';
 import { decodeChainView } from '../chain/chain-record.js';
+import { decodeFeeRates } from '../chain/fee-record.js';
 import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, loadWallet } from '../wallet/wallet-service.js';
 import type { InvocationResult } from './invocation.js';
 import type { NodeContext } from './node-context.js';
 
-/** A fixed fee rate until a fee estimator port is wired to the chain source (BOLT 2 floor: 253 sat/kw). */
-const FEE_RATE_PER_KW = 253n;
-
-/** The manager's ports for a node seed: keys from the seed, entropy from the OS, the commit as the Watch. */
+/**
+ * The manager's ports for a node seed: keys from the seed, entropy from the
+ * OS, the commit as the Watch, and the 253 sat/kw floor as the fee estimator
+ * (each invocation replaces it with the stored estimates: {@link withStoredFees}).
+ */
 export function managerPortsFromSeed(seed: Uint8Array): ManagerPorts {
   const entropy = { getSecureRandomBytes: () => Uint8Array.from(randomBytes(32)) };
   const keys = new KeysManager(wasmSecp256k1, seed, entropy);
@@ -40,9 +42,21 @@ export function managerPortsFromSeed(seed: Uint8Array): ManagerPorts {
     nodeSigner: keys,
     signerProvider: keys,
     entropy,
-    feeEstimator: { feeRatePerKw: () => FEE_RATE_PER_KW },
+    feeEstimator: new StoredFeeEstimator(new Map()),
     watch: committedWatch,
   };
+}
+
+/**
+ * `ports` with the node's fee estimates (the FEES item the chain handler
+ * keeps, docs/channel.md "Feerates") as the FeeEstimator; the 253 sat/kw
+ * floor for every target when the item is absent. An item this code cannot
+ * read (a newer version) fails the invocation, as any unreadable state does.
+ */
+export function withStoredFees(ports: ManagerPorts, fees: Uint8Array | undefined): ManagerPorts {
+  const table = decodeFeeRates(fees);
+  if (!table.ok) throw new Error(`the FEES item does not decode: ${table.error.message}`);
+  return { ...ports, feeEstimator: new StoredFeeEstimator(table.value) };
 }
 
 /** The node's best block as the chain handler last saw it (CHAIN), else the genesis block at height 0. */
@@ -53,10 +67,11 @@ async function bestBlockOf(ctx: NodeContext, store: NodeStore): Promise<BestBloc
 }
 
 /**
- * Loads the manager for `input`: HEADER (or `ChannelManager.create` on a
- * node's first use; its header is then among the changes), then the plan's
- * channel items (GetItem for keys, a Query per peer or for all). The node's
- * configuration (`ctx.managerConfig`) applies at every load.
+ * Loads the manager for `input`: HEADER and FEES in parallel (or
+ * `ChannelManager.create` on a node's first use; its header is then among
+ * the changes), then the plan's channel items (GetItem for keys, a Query per
+ * peer or for all). The node's configuration (`ctx.managerConfig`) applies
+ * at every load; the manager's FeeEstimator serves the stored estimates.
  */
 export async function loadManager(
   ctx: NodeContext,
@@ -66,14 +81,16 @@ export async function loadManager(
   /** The HEADER read already started alongside other reads (saves a round trip). */
   headerRead?: Promise<Uint8Array | undefined>,
 ): Promise<ChannelManager> {
-  const header = await (headerRead ?? store.get(ctx.nodeKey, SortKey.header));
+  // FEES is read alongside HEADER (one more GetItem, no added round trip).
+  const [header, fees] = await Promise.all([headerRead ?? store.get(ctx.nodeKey, SortKey.header), store.get(ctx.nodeKey, SortKey.fees)]);
+  const ports = withStoredFees(ctx.managerPorts, fees);
   if (header === undefined) {
-    const manager = ChannelManager.create({ ports: ctx.managerPorts, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig });
+    const manager = ChannelManager.create({ ports, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig });
     for (const [peer, features] of connectedPeers) manager.peerConnected(fromHex(peer), features);
     return manager;
   }
   // The deployment's settings win over the header's (rewritten in this commit when they differ).
-  const manager = ChannelManager.load({ ports: ctx.managerPorts, header, connectedPeers, config: ctx.managerConfig });
+  const manager = ChannelManager.load({ ports, header, connectedPeers, config: ctx.managerConfig });
   const plan = manager.channelKeysFor(input);
   const prefix = SortKey.channelPrefix();
   const channels = new Map<ChannelKey, Uint8Array>();

@@ -12,29 +12,60 @@ import type { FeeEstimator } from './interfaces.js';
 export const FEERATE_FLOOR_SAT_PER_KW = 253n;
 
 /**
- * The fee rate for `targetBlocks` from an estimates table: the estimate of
- * the largest target not above it (a faster target pays more, so this never
- * under-pays), else the smallest target the table has; the fallback when the
- * table is empty. Never below the floor.
+ * An Esplora estimates table (target in blocks → sat/vB) in sat per 1000
+ * weight units: sat/vB × 250, rounded up (no floor: that is applied when a
+ * rate is served).
  */
-export function feeRateFromEstimates(estimates: ReadonlyMap<number, number>, targetBlocks: number, fallbackSatPerKw: bigint): bigint {
-  let chosen: number | undefined;
+export function feeRatesPerKw(estimates: ReadonlyMap<number, number>): Map<number, bigint> {
+  const out = new Map<number, bigint>();
+  for (const [target, satPerVb] of estimates) out.set(target, BigInt(Math.ceil(satPerVb * 250)));
+  return out;
+}
+
+/**
+ * The fee rate for `targetBlocks` from a table of sat/kw by target: the rate
+ * of the largest target not above it (a faster target pays more, so this
+ * never under-pays), else the smallest target the table has; the fallback
+ * when the table is empty. Never below the floor.
+ */
+export function feeRateFromTable(table: ReadonlyMap<number, bigint>, targetBlocks: number, fallbackSatPerKw: bigint): bigint {
+  let chosen: bigint | undefined;
   let chosenTarget = -1;
   let smallestTarget = Infinity;
-  let smallest: number | undefined;
-  for (const [target, satPerVb] of estimates) {
+  let smallest: bigint | undefined;
+  for (const [target, perKw] of table) {
     if (target <= targetBlocks && target > chosenTarget) {
       chosenTarget = target;
-      chosen = satPerVb;
+      chosen = perKw;
     }
     if (target < smallestTarget) {
       smallestTarget = target;
-      smallest = satPerVb;
+      smallest = perKw;
     }
   }
-  const satPerVb = chosen ?? smallest;
-  const perKw = satPerVb === undefined ? fallbackSatPerKw : BigInt(Math.ceil(satPerVb * 250));
+  const perKw = chosen ?? smallest ?? fallbackSatPerKw;
   return perKw < FEERATE_FLOOR_SAT_PER_KW ? FEERATE_FLOOR_SAT_PER_KW : perKw;
+}
+
+/** {@link feeRateFromTable} over an Esplora table in sat/vB. */
+export function feeRateFromEstimates(estimates: ReadonlyMap<number, number>, targetBlocks: number, fallbackSatPerKw: bigint): bigint {
+  return feeRateFromTable(feeRatesPerKw(estimates), targetBlocks, fallbackSatPerKw);
+}
+
+/**
+ * A `FeeEstimator` over a table of sat/kw by target fetched earlier (the
+ * node's stored estimates, written by the chain handler): no I/O. An empty
+ * table serves the fallback (by default the 253 sat/kw floor) for every target.
+ */
+export class StoredFeeEstimator implements FeeEstimator {
+  constructor(
+    private readonly table: ReadonlyMap<number, bigint>,
+    private readonly fallbackSatPerKw: bigint = FEERATE_FLOOR_SAT_PER_KW,
+  ) {}
+
+  feeRatePerKw(targetBlocks: number): bigint {
+    return feeRateFromTable(this.table, targetBlocks, this.fallbackSatPerKw);
+  }
 }
 
 export class EsploraFeeEstimator implements FeeEstimator {

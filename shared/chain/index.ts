@@ -3,7 +3,7 @@ export type { Confirm, ConfirmedTransaction, FeeEstimator, Filter, Listen, Relev
 export { ChainSyncError, EsploraError, EsploraErrorCode } from './errors.js';
 export { EsploraClient, scriptHash } from './esplora-client.js';
 export type { BlockStatus, BlockSummary, EsploraClientOptions, EsploraTx, EsploraTxInput, EsploraTxOutput, MerkleProof, Outspend, TxStatus, Utxo } from './esplora-client.js';
-export { EsploraFeeEstimator, FEERATE_FLOOR_SAT_PER_KW, feeRateFromEstimates } from './fee-estimator.js';
+export { EsploraFeeEstimator, FEERATE_FLOOR_SAT_PER_KW, StoredFeeEstimator, feeRateFromEstimates, feeRateFromTable, feeRatesPerKw } from './fee-estimator.js';
 export { blockHashOfHeader, headerMerkleRoot, headerPrevHash, merkleRoot, merkleRootFromBranch } from './merkle-proof.js';
 export {
   EMPTY_SYNC_VIEW,

@@ -30,13 +30,15 @@ const FLAG_OUTBOUND = 1;
 const FLAG_ANNOUNCE = 2;
 const FLAG_ANCHORS = 4;
 const FLAG_SCID_ALIAS = 8;
+const FLAG_ANYSEGWIT = 16;
 
 /**
  * Version 1: 0 state, 2 flags, 4 counterparty node id, 6 temporary channel
  * id, 8 channel keys id, 10 user channel id, 12 funding sat, 14 push msat,
  * 16 feerate, 18 minimum depth, 20 holder alias, 22 best height, 24 our
- * parameters, 26 the counterparty's parameters and keys, 27 their upfront
- * shutdown script, 28 funding outpoint, 30 funding tx, 32 their signature
+ * parameters, 25 our upfront shutdown script (added later: odd, so a reader
+ * without it skips it; items without it read as "not committed"), 26 the
+ * counterparty's parameters and keys, 27 their upfront shutdown script, 28 funding outpoint, 30 funding tx, 32 their signature
  * on our commitment 0, 34 confirmation, 36 their channel_ready point, 37
  * their alias, 38 funding-signed height, 40 closure reason, 41 closure message.
  */
@@ -54,6 +56,7 @@ const channelRecord = versionedRecord('channel', 1, {
   holderAlias: tlvRecord(20, u64),
   bestHeight: tlvRecord(22, u32),
   holder: tlvRecord(24, channelParametersCodec),
+  holderShutdownScript: tlvRecord(25, restBytes),
   counterparty: tlvRecord(26, counterpartyParametersCodec),
   upfrontShutdownScript: tlvRecord(27, restBytes),
   fundingOutpoint: tlvRecord(28, struct([['txid', fixedBytes(32)], ['index', u16]] as const)),
@@ -73,7 +76,8 @@ export function encodeChannel(c: Channel): Uint8Array {
     (c.isOutbound ? FLAG_OUTBOUND : 0) |
     (c.announceChannel ? FLAG_ANNOUNCE : 0) |
     (c.channelType.anchors ? FLAG_ANCHORS : 0) |
-    (c.channelType.scidAlias ? FLAG_SCID_ALIAS : 0);
+    (c.channelType.scidAlias ? FLAG_SCID_ALIAS : 0) |
+    (c.anysegwit === true ? FLAG_ANYSEGWIT : 0);
   const cp = c.counterparty;
   return channelRecord.encode({
     state: STATES.indexOf(c.state),
@@ -89,6 +93,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     holderAlias: c.holderAlias,
     bestHeight: c.bestHeight,
     holder: c.holder,
+    ...(c.holderShutdownScript !== undefined ? { holderShutdownScript: c.holderShutdownScript } : {}),
     ...(cp ? { counterparty: counterpartyToRecord(cp) } : {}),
     ...(cp?.upfrontShutdownScript ? { upfrontShutdownScript: cp.upfrontShutdownScript } : {}),
     ...(c.funding ? { fundingOutpoint: c.funding.outpoint } : {}),
@@ -151,6 +156,8 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     minimumDepth: v.minimumDepth,
     holderAlias: v.holderAlias,
     bestHeight: v.bestHeight,
+    ...(v.holderShutdownScript !== undefined ? { holderShutdownScript: v.holderShutdownScript } : {}),
+    ...((v.flags & FLAG_ANYSEGWIT) !== 0 ? { anysegwit: true } : {}),
     ...(cp ? { counterparty: cp } : {}),
     ...(outpoint ? { funding: { outpoint: { txid: outpoint.txid, index: outpoint.index }, channelId: channelIdFromOutpoint(outpoint) } } : {}),
     ...(v.fundingTx !== undefined ? { fundingTx: v.fundingTx } : {}),

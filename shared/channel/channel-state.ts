@@ -104,6 +104,10 @@ export interface ChannelBase {
   readonly holderAlias: bigint;
   /** The best block height we were told of. */
   readonly bestHeight: number;
+  /** The `upfront_shutdown_script` we committed to (sent non-empty), when we did (docs/channel.md "Upfront shutdown script"). */
+  readonly holderShutdownScript?: Uint8Array;
+  /** option_shutdown_anysegwit was negotiated: the peer's `init` had it when the channel was created. */
+  readonly anysegwit?: boolean;
 }
 
 interface ChannelExtras {

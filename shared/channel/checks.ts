@@ -10,7 +10,7 @@ import type { AcceptChannelMessage, OpenChannelMessage } from '../wire/index.js'
 import type { ChannelParameters } from './channel-state.js';
 import { commitmentFormat, type NegotiatedChannelType } from './channel-type.js';
 import type { ChannelConfig } from './config.js';
-import { FEERATE_FLOOR_PER_KW, MAX_ACCEPTED_HTLCS_LIMIT, MIN_DUST_LIMIT_SATOSHIS } from './config.js';
+import { ConfirmationTarget, FEERATE_FLOOR_PER_KW, MAX_ACCEPTED_HTLCS_LIMIT, MIN_DUST_LIMIT_SATOSHIS } from './config.js';
 import type { ChannelFailure } from './effects.js';
 import { ChannelFailureReason as R, type ChannelFailureReason } from './errors.js';
 
@@ -90,11 +90,11 @@ export function checkCounterpartyParameters(
  * for confirmation at close time, so only the floor applies to them.
  */
 export function checkFeerate(estimator: FeeEstimator, config: ChannelConfig, type: NegotiatedChannelType, feeratePerKw: number): ChannelFailure | null {
-  const slow = Number(estimator.feeRatePerKw(1008));
+  const slow = Number(estimator.feeRatePerKw(ConfirmationTarget.MinAllowedRemoteFee));
   const floor = Math.max(FEERATE_FLOOR_PER_KW, Math.floor(slow / 2));
   if (feeratePerKw < floor) return fail(R.FeerateTooLow, `feerate_per_kw ${feeratePerKw} is below ${floor}`);
   if (!type.anchors) {
-    const fast = Math.max(FEERATE_FLOOR_PER_KW, Number(estimator.feeRatePerKw(1)));
+    const fast = Math.max(FEERATE_FLOOR_PER_KW, Number(estimator.feeRatePerKw(ConfirmationTarget.MaximumFeeEstimate)));
     const ceiling = fast * config.limits.maxFeerateMultiplier;
     if (feeratePerKw > ceiling) return fail(R.FeerateTooHigh, `feerate_per_kw ${feeratePerKw} is above ${ceiling}`);
   }

@@ -67,6 +67,25 @@ export const MAX_ACCEPTED_HTLCS_LIMIT = 483;
 export const MIN_CHANNEL_VALUE_SATOSHIS = 1_000n;
 /** BOLT 2: without `option_support_large_channel`, `funding_satoshis` < 2^24. */
 export const MAX_FUNDING_SATOSHIS_NO_LARGE_CHANNELS = (1n << 24n) - 1n;
+/**
+ * LDK's `ConfirmationTarget`s that channel establishment asks the fee
+ * estimator for, as confirmation targets in blocks (our `FeeEstimator` port
+ * takes blocks; LDK leaves the mapping to the estimator, these are
+ * ldk-node's defaults). Every estimate is used at no less than
+ * {@link FEERATE_FLOOR_PER_KW}.
+ */
+export const ConfirmationTarget = {
+  /** `NonAnchorChannelFee`: the commitment feerate of a new channel without anchors, which must confirm without fee bumping whenever it is broadcast. */
+  NonAnchorChannelFee: 12,
+  /** `AnchorChannelFee`: an anchor channel's commitment only needs to enter the mempool (it is bumped through its anchor at close), so a low, slow estimate. */
+  AnchorChannelFee: 1008,
+  /** The slow estimate under half of which a counterparty's feerate is refused (BOLT 2 "too small for timely processing"). */
+  MinAllowedRemoteFee: 1008,
+  /** `MaximumFeeEstimate`: the fastest estimate, whose multiple bounds a non-anchor counterparty's feerate. */
+  MaximumFeeEstimate: 1,
+} as const;
+export type ConfirmationTarget = (typeof ConfirmationTarget)[keyof typeof ConfirmationTarget];
+
 /** Bitcoin Core's minimum relay feerate in sat per 1000 weight. */
 export const FEERATE_FLOOR_PER_KW = 253;
 /** BOLT 2 / LDK: an inbound channel whose funding never confirms is forgotten after this many blocks. */

@@ -38,7 +38,13 @@ export const ChannelFailureReason = {
   FundingOutputIndexTooLarge: 'funding-output-index-too-large',
   FundingTimedOut: 'funding-timed-out',
   FundingReorgedOut: 'funding-reorged-out',
+  /** The confirmed funding transaction's output at the funding index is missing, or not the 2-of-2 P2WSH paying `funding_satoshis` (LDK: `ClosureReason::ProcessingError`). */
+  FundingTxMismatch: 'funding-tx-mismatch',
+  /** The funding transaction confirmed as a block's coinbase (position 0): refused (LDK instead waits 100 blocks). */
+  FundingTxCoinbase: 'funding-tx-coinbase',
   CounterpartyError: 'counterparty-error',
+  /** A non-empty `upfront_shutdown_script` that is not a BOLT 2 shutdown form (or ours is not one the peer accepts). */
+  InvalidShutdownScript: 'invalid-shutdown-script',
   /** The peer disconnected before the channel was funded (LDK's `ClosureReason::DisconnectedPeer`). */
   PeerDisconnected: 'peer-disconnected',
   /** We did not provide the funding transaction (e.g. the wallet could not pay for it): LDK's `ClosureReason::HolderForceClosed` on an unfunded channel. */

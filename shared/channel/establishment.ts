@@ -34,7 +34,14 @@ import {
 } from './channel-state.js';
 import { channelTypeBytes, parseChannelType, proposedChannelType, sameChannelType, type NegotiatedChannelType } from './channel-type.js';
 import { checkCounterpartyParameters, checkFeerate, checkInitialBalances, checkPoints, parametersOf } from './checks.js';
-import { MAX_FUNDING_SATOSHIS_NO_LARGE_CHANNELS, MIN_CHANNEL_VALUE_SATOSHIS, maxInFlightMsat, selectedReserveSatoshis } from './config.js';
+import {
+  ConfirmationTarget,
+  FEERATE_FLOOR_PER_KW,
+  MAX_FUNDING_SATOSHIS_NO_LARGE_CHANNELS,
+  MIN_CHANNEL_VALUE_SATOSHIS,
+  maxInFlightMsat,
+  selectedReserveSatoshis,
+} from './config.js';
 import type { ChannelEffect, ChannelFailure, ChannelStep, InitialMonitor } from './effects.js';
 import { ChannelApiErrorCode, ChannelFailureReason as R, type ApiResult, type ChannelFailureReason } from './errors.js';
 import {
@@ -47,6 +54,7 @@ import {
 } from './initial-commitment.js';
 import { handleChannelReady } from './funding-confirmation.js';
 import { closeChannel, errorMessage } from './channel-close.js';
+import { anysegwitNegotiated, checkCounterpartyShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';
 
 const MAX_MONEY_SAT = 2_100_000_000_000_000n;
 
@@ -121,9 +129,19 @@ function signerOf(ctx: ChannelContext, channel: Channel): ChannelSigner {
   return ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
 }
 
-/** The feerate we propose for a new channel's first commitments. */
+/** The record fields of our shutdown commitment and the peer's anysegwit support. */
+function shutdownFields(script: Uint8Array, theirInitFeatures: Uint8Array): { holderShutdownScript?: Uint8Array; anysegwit?: true } {
+  return { ...(script.length > 0 ? { holderShutdownScript: script } : {}), ...(anysegwitNegotiated(theirInitFeatures) ? { anysegwit: true as const } : {}) };
+}
+
+/**
+ * The feerate we propose for a new channel's first commitments (LDK 0.1's
+ * `new_for_outbound_channel`): the estimate for `AnchorChannelFee` with
+ * anchors, else `NonAnchorChannelFee`, never below 253 sat/kw.
+ */
 function ourFeerate(ctx: ChannelContext, type: NegotiatedChannelType): number {
-  return Math.max(253, Number(ctx.feeEstimator.feeRatePerKw(type.anchors ? 144 : 6)));
+  const target = type.anchors ? ConfirmationTarget.AnchorChannelFee : ConfirmationTarget.NonAnchorChannelFee;
+  return Math.max(FEERATE_FLOOR_PER_KW, Number(ctx.feeEstimator.feeRatePerKw(target)));
 }
 
 /**
@@ -143,6 +161,8 @@ export function createChannel(ctx: ChannelContext, request: CreateChannelRequest
   const holder = holderParameters(ctx, fundingSatoshis);
   const balances = checkInitialBalances(channelType, fundingSatoshis, pushMsat, feeratePerKw, holder.channelReserveSatoshis);
   if (balances) return misuse(balances.message);
+  const shutdownScript = ourUpfrontShutdownScript(ctx, request.theirInitFeatures);
+  if (shutdownScript === null) return misuse('our shutdown script is not a form the peer accepts');
 
   const channelKeysId = ctx.signerProvider.generateChannelKeysId(false, fundingSatoshis, request.userChannelId);
   const signer = ctx.signerProvider.deriveChannelSigner(fundingSatoshis, channelKeysId);
@@ -164,6 +184,7 @@ export function createChannel(ctx: ChannelContext, request: CreateChannelRequest
     minimumDepth: ctx.config.handshake.minimumDepth,
     holderAlias: randomAlias(ctx),
     bestHeight: request.bestHeight,
+    ...shutdownFields(shutdownScript, request.theirInitFeatures),
   };
   const keys = signer.publicKeys;
   const open: OpenChannelMessage = {
@@ -181,7 +202,7 @@ export function createChannel(ctx: ChannelContext, request: CreateChannelRequest
     htlcBasepoint: keys.htlcBasepoint,
     firstPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX),
     channelFlags: announceChannel ? ANNOUNCE_CHANNEL_FLAG : 0,
-    upfrontShutdownScript: new Uint8Array(0),
+    upfrontShutdownScript: shutdownScript,
     channelType: channelTypeBytes(channelType),
   };
   return { ok: true, value: { channel, effects: [{ kind: 'send-message', message: open }] } };
@@ -219,6 +240,8 @@ function checkOpenChannel(ctx: ChannelContext, peer: PeerInfo, m: OpenChannelMes
   if (params) return { failure: params };
   const balances = checkInitialBalances(channelType, m.fundingSatoshis, m.pushMsat, m.feeratePerKw, m.channelReserveSatoshis);
   if (balances) return { failure: balances };
+  const shutdown = checkCounterpartyShutdownScript(m.upfrontShutdownScript, anysegwitNegotiated(peer.theirInitFeatures));
+  if (shutdown) return { failure: shutdown };
   return { channelType };
 }
 
@@ -232,6 +255,11 @@ export function handleOpenChannel(ctx: ChannelContext, peer: PeerInfo, m: OpenCh
   if ('failure' in checked) {
     const { reason, message } = checked.failure;
     return { ok: false, failure: checked.failure, effects: [{ kind: 'send-message', message: errorMessage(m.temporaryChannelId, reason, message) }] };
+  }
+  const shutdownScript = ourUpfrontShutdownScript(ctx, peer.theirInitFeatures);
+  if (shutdownScript === null) {
+    const failure = { reason: R.InvalidShutdownScript, message: 'our shutdown script is not a form the peer accepts' };
+    return { ok: false, failure, effects: [{ kind: 'send-message', message: errorMessage(m.temporaryChannelId, failure.reason, failure.message) }] };
   }
   const holder = holderParameters(ctx, m.fundingSatoshis);
   const channelKeysId = ctx.signerProvider.generateChannelKeysId(true, m.fundingSatoshis, userChannelId);
@@ -252,6 +280,7 @@ export function handleOpenChannel(ctx: ChannelContext, peer: PeerInfo, m: OpenCh
     minimumDepth: ctx.config.handshake.minimumDepth,
     holderAlias: randomAlias(ctx),
     bestHeight: peer.bestHeight,
+    ...shutdownFields(shutdownScript, peer.theirInitFeatures),
     counterparty: counterpartyOf(m),
   };
   const keys = signer.publicKeys;
@@ -266,7 +295,7 @@ export function handleOpenChannel(ctx: ChannelContext, peer: PeerInfo, m: OpenCh
     delayedPaymentBasepoint: keys.delayedPaymentBasepoint,
     htlcBasepoint: keys.htlcBasepoint,
     firstPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX),
-    upfrontShutdownScript: new Uint8Array(0),
+    upfrontShutdownScript: shutdownScript,
     channelType: channelTypeBytes(checked.channelType),
   };
   return { ok: true, channel, effects: [{ kind: 'send-message', message: accept }] };
@@ -292,6 +321,8 @@ export function handleAcceptChannel(ctx: ChannelContext, channel: Channel, m: Ac
   if (params) return closeChannel(channel, params.reason, params.message);
   const balances = checkInitialBalances(channel.channelType, channel.fundingSatoshis, channel.pushMsat, channel.feeratePerKw, m.channelReserveSatoshis);
   if (balances) return closeChannel(channel, balances.reason, balances.message);
+  const shutdown = checkCounterpartyShutdownScript(m.upfrontShutdownScript, channel.anysegwit === true);
+  if (shutdown) return closeChannel(channel, shutdown.reason, shutdown.message);
 
   const counterparty = counterpartyOf(m);
   const next: AwaitingFundingTx = {

@@ -4,7 +4,10 @@
  * `channel_ready` both ways, a reorg before `channel_ready`, and the
  * deadline after which an unfunded inbound channel is forgotten.
  */
+import { Transaction } from 'bitcoinjs-lib';
+import { equalConstantTime } from '../crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../keys/index.js';
+import { fundingOutputScript } from '../tx/index.js';
 import type { ChannelReadyMessage } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
@@ -19,7 +22,7 @@ import {
   type ReadyChannel,
 } from './channel-state.js';
 import { FUNDING_CONF_DEADLINE_BLOCKS } from './config.js';
-import type { ChannelEffect, ChannelStep } from './effects.js';
+import type { ChannelEffect, ChannelFailure, ChannelStep } from './effects.js';
 import { ChannelFailureReason as R } from './errors.js';
 
 function unchanged(channel: Channel): ChannelStep {
@@ -84,9 +87,58 @@ function maybeSendChannelReady(ctx: ChannelContext, channel: AwaitingConfirmatio
   return { channel: next, effects: [send] };
 }
 
-/** The funding transaction confirmed (LDK `transactions_confirmed`): at `height`, index `txIndex`, in block `blockHash`. */
-export function fundingTransactionConfirmed(ctx: ChannelContext, channel: Channel, confirmation: FundingConfirmation): ChannelStep {
+function parseTransaction(bytes: Uint8Array): Transaction | null {
+  try {
+    return Transaction.fromBuffer(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the confirmed transaction `tx` (its bytes hash to the funding
+ * txid) can fund `channel`: not a coinbase (position 0 in its block), and
+ * its output at the funding index is the P2WSH of the 2-of-2 funding script
+ * paying exactly `funding_satoshis` (BOLT 3 "Funding Transaction Output";
+ * LDK checks the same in `transactions_confirmed`). The fundee learns the
+ * outpoint from `funding_created` only, so this is the first time it sees
+ * what the funder really built. Null when it can.
+ */
+export function checkFundingOutput(ctx: ChannelContext, channel: AwaitingConfirmation, tx: Transaction, position: number): ChannelFailure | null {
+  if (position === 0 || tx.isCoinbase()) {
+    return { reason: R.FundingTxCoinbase, message: 'the funding transaction is a coinbase transaction' };
+  }
+  const { index } = channel.funding.outpoint;
+  const output = tx.outs[index];
+  if (output === undefined) {
+    return { reason: R.FundingTxMismatch, message: `the funding transaction has no output ${index} (it has ${tx.outs.length})` };
+  }
+  const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  const script = fundingOutputScript(signer.publicKeys.fundingPubkey, channel.counterparty.pubkeys.fundingPubkey);
+  if (!equalConstantTime(output.script, script)) {
+    return { reason: R.FundingTxMismatch, message: `output ${index} of the funding transaction does not pay the channel's 2-of-2 funding script` };
+  }
+  if (output.value !== channel.fundingSatoshis) {
+    return { reason: R.FundingTxMismatch, message: `output ${index} of the funding transaction pays ${output.value} sat, not funding_satoshis ${channel.fundingSatoshis}` };
+  }
+  return null;
+}
+
+/**
+ * The funding transaction confirmed (LDK `transactions_confirmed`): `fundingTx`
+ * (serialized) at `height`, index `txIndex`, in block `blockHash`. Bytes that
+ * do not hash to the funding txid are not this channel's funding and change
+ * nothing. A funding output that is not what was agreed (wrong script, wrong
+ * value, missing index) or a coinbase funding closes the channel
+ * (`funding-tx-mismatch`, `funding-tx-coinbase`): `error` to the peer,
+ * `ChannelClosed`; the manager broadcasts no commitment for them.
+ */
+export function fundingTransactionConfirmed(ctx: ChannelContext, channel: Channel, confirmation: FundingConfirmation, fundingTx: Uint8Array): ChannelStep {
   if (channel.state !== ChannelState.AwaitingConfirmation) return unchanged(channel);
+  const tx = parseTransaction(fundingTx);
+  if (tx === null || !equalConstantTime(tx.getHash(), channel.funding.outpoint.txid)) return unchanged(channel);
+  const mismatch = checkFundingOutput(ctx, channel, tx, confirmation.txIndex);
+  if (mismatch !== null) return closeChannel(channel, mismatch.reason, mismatch.message);
   const next: AwaitingConfirmation = { ...channel, confirmation, bestHeight: Math.max(channel.bestHeight, confirmation.height) };
   const step = maybeSendChannelReady(ctx, next);
   return step.channel === next && channel.confirmation !== undefined && sameConfirmation(channel.confirmation, confirmation) ? unchanged(channel) : step;

@@ -58,6 +58,7 @@ export {
 } from './establishment.js';
 export {
   bestBlockUpdated,
+  checkFundingOutput,
   fundingDepth,
   fundingTransactionConfirmed,
   fundingTransactionUnconfirmed,
@@ -68,3 +69,4 @@ export {
 export { handleChannelReestablish, isFundedChannel, ourChannelReestablish, type FundedChannel } from './channel-reestablish.js';
 export { holderCommitmentTransaction, initialCommitment } from './initial-commitment.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
+export { anysegwitNegotiated, checkCounterpartyShutdownScript, isValidShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';

@@ -26,6 +26,7 @@ export {
   deriveNodeSecret,
   deriveWalletSeed,
   deriveChannelSeed,
+  deriveShutdownSecret,
 } from './seed-derivation.js';
 export { deriveChannelKeys, channelKeysFromSecrets, type ChannelKeys, type ChannelPublicKeys } from './channel-keys.js';
 export type { EntropySource } from './entropy-source.js';

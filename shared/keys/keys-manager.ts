@@ -3,12 +3,12 @@
  * node identity (`NodeSigner`) and, per channel keys id, the channel signers
  * (`SignerProvider`), following docs/keys.md.
  */
-import type { Secp256k1 } from '../crypto/index.js';
+import { concatBytes, hash160, type Secp256k1 } from '../crypto/index.js';
 import { deriveChannelKeys } from './channel-keys.js';
 import type { EntropySource } from './entropy-source.js';
 import { KeysError, KeysErrorCode, assertLength } from './errors.js';
 import { InMemoryNodeSigner, type NodeSigner, type RecoverableSignature } from './node-keys.js';
-import { deriveChannelSeed, deriveWalletSeed } from './seed-derivation.js';
+import { deriveChannelSeed, deriveShutdownSecret, deriveWalletSeed } from './seed-derivation.js';
 import { InMemoryChannelSigner, type ChannelSigner } from './signer.js';
 
 /** Creates channel signers (LDK's `SignerProvider` role). */
@@ -20,6 +20,13 @@ export interface SignerProvider {
   generateChannelKeysId(inbound: boolean, channelValueSatoshis: bigint, userChannelId: bigint): Uint8Array;
   /** The signer of the channel whose keys id is `channelKeysId`: the same id always gives the same keys. */
   deriveChannelSigner(channelValueSatoshis: bigint, channelKeysId: Uint8Array): ChannelSigner;
+  /**
+   * The script cooperative closes pay our balance to (LDK's
+   * `get_shutdown_scriptpubkey`), committed upfront in `open_channel` /
+   * `accept_channel` (BOLT 2 option_upfront_shutdown_script). One of the
+   * BOLT 2 `shutdown` forms (P2WPKH for a `KeysManager`).
+   */
+  getShutdownScriptpubkey(): Uint8Array;
 }
 
 /** Node and channel keys from one seed, in memory. */
@@ -68,6 +75,12 @@ export class KeysManager implements NodeSigner, SignerProvider {
     if (channelValueSatoshis < 0n) throw new KeysError(KeysErrorCode.InvalidValue, 'negative channel value');
     const keys = deriveChannelKeys(this.#secp, deriveChannelSeed(this.#seed, channelKeysId));
     return new InMemoryChannelSigner(this.#secp, keys, channelKeysId, channelValueSatoshis);
+  }
+
+  /** P2WPKH (`OP_0 <20-byte HASH160>`) of the node's shutdown key (docs/keys.md, label `stormcell/v1/shutdown`). */
+  getShutdownScriptpubkey(): Uint8Array {
+    const pubkey = this.#secp.publicKeyFromSecret(deriveShutdownSecret(this.#secp, this.#seed));
+    return concatBytes(Uint8Array.of(0x00, 0x14), hash160(pubkey));
   }
 
   /** The BIP32 seed of the node's on-chain wallet (BIP84), separate from every channel key. */

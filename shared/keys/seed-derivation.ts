@@ -13,6 +13,7 @@ export const KEY_DERIVATION_VERSION = 1;
 export const KeyLabel = {
   Node: 'stormcell/v1/node',
   Wallet: 'stormcell/v1/wallet',
+  Shutdown: 'stormcell/v1/shutdown',
   Channel: 'stormcell/v1/channel',
   Funding: 'stormcell/v1/channel/funding',
   RevocationBase: 'stormcell/v1/channel/revocation',
@@ -68,6 +69,17 @@ export function deriveNodeSecret(secp: Secp256k1, seed: Uint8Array): Uint8Array 
 export function deriveWalletSeed(seed: Uint8Array): Uint8Array {
   assertLength(seed, 32, 'seed');
   return expandKey(seed, KeyLabel.Wallet, new Uint8Array(0), 0);
+}
+
+/**
+ * The secret of the node's shutdown key: its P2WPKH is the
+ * `shutdown_scriptpubkey` we commit to in `open_channel`/`accept_channel`
+ * (BOLT 2 option_upfront_shutdown_script), one for all channels, as LDK's
+ * `KeysManager` does.
+ */
+export function deriveShutdownSecret(secp: Secp256k1, seed: Uint8Array): Uint8Array {
+  assertLength(seed, 32, 'seed');
+  return deriveSecret(secp, seed, KeyLabel.Shutdown);
 }
 
 /** The per-channel seed every key of the channel `channelKeysId` derives from. */

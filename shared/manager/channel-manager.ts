@@ -182,6 +182,13 @@ export interface InboundChannelRequestDetails {
 }
 
 const ZERO_ID = new Uint8Array(32);
+/** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
+const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
+  ChannelFailureReason.FundingTimedOut,
+  ChannelFailureReason.FundingTxMismatch,
+  ChannelFailureReason.FundingTxCoinbase,
+  ChannelFailureReason.PeerHasNewerState,
+]);
 const NO_FEATURES = new Uint8Array(0);
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -623,7 +630,7 @@ export class ChannelManager {
         const key = channelKey(e.counterpartyNodeId, e.channelId);
         const item = this.#entry(key);
         if (item?.kind !== 'channel') continue;
-        this.#applyStep(key, item, fundingTransactionConfirmed(this.#context(), item.channel, { height, txIndex: tx.position, blockHash }));
+        this.#applyStep(key, item, fundingTransactionConfirmed(this.#context(), item.channel, { height, txIndex: tx.position, blockHash }, tx.tx));
       }
     }
   }
@@ -896,8 +903,9 @@ export class ChannelManager {
    */
   #forceCloseMonitor(channel: Channel, previousUpdateId: bigint, reason: ChannelFailureReason): bigint {
     const funding = channel.funding!;
-    // Not for a funding that never confirmed, nor when the peer proved we lost data (our commitment may be revoked).
-    const shouldBroadcast = reason !== ChannelFailureReason.FundingTimedOut && reason !== ChannelFailureReason.PeerHasNewerState;
+    // Not for a funding that never confirmed or is not the agreed 2-of-2 (no output to spend),
+    // nor when the peer proved we lost data (our commitment may be revoked).
+    const shouldBroadcast = !NO_COMMITMENT_BROADCAST.has(reason);
     const update: ChannelMonitorUpdate = { channelId: funding.channelId, updateId: previousUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast }] };
     this.#monitorWrites.push({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update) });
     this.#ports.watch.updateChannel(funding.outpoint, update);

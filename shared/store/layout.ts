@@ -14,6 +14,7 @@
  * | `INPUT#<input id>`      | an input already applied (replays are no-ops)    |
  * | `WALLET`                | the on-chain wallet (shared/wallet, versioned)   |
  * | `CHAIN`                 | the chain sync's view: best block, recent hashes |
+ * | `FEES`                  | the chain source's fee estimates (sat/kw by target) |
  * | `BROADCAST#<txid>`      | a transaction the chain source refused for good  |
  */
 
@@ -51,6 +52,8 @@ export const SortKey = {
   input: (inputId: string) => `INPUT#${inputId}`,
   wallet: 'WALLET',
   chain: 'CHAIN',
+  /** The fee estimates the chain handler last fetched (functions/chain/fee-record.ts). */
+  fees: 'FEES',
   broadcast: (txid: string) => `BROADCAST#${txid}`,
 } as const;
 

@@ -192,11 +192,12 @@ export function featureBit(name: FeatureName, form: 'required' | 'optional'): nu
 /**
  * What our node advertises in `init` (see docs/features.md): required
  * data_loss_protect, var_onion_optin, static_remotekey, payment_secret;
- * optional basic_mpp, large channels, anchors (zero-fee HTLC),
- * shutdown_anysegwit, channel_type, scid_alias.
+ * optional upfront_shutdown_script, basic_mpp, large channels, anchors
+ * (zero-fee HTLC), shutdown_anysegwit, channel_type, scid_alias.
  */
 export const OUR_INIT_FEATURE_BITS: readonly number[] = [
   featureBit('option_data_loss_protect', 'required'),
+  featureBit('option_upfront_shutdown_script', 'optional'),
   featureBit('var_onion_optin', 'required'),
   featureBit('option_static_remotekey', 'required'),
   featureBit('payment_secret', 'required'),
@@ -209,7 +210,7 @@ export const OUR_INIT_FEATURE_BITS: readonly number[] = [
 ];
 
 /**
- * Our `init` feature vector, minimal length (`a000088a5101`). Shared: copy it
+ * Our `init` feature vector, minimal length (`a000088a5121`). Shared: copy it
  * before changing it.
  */
 export const OUR_INIT_FEATURES: Uint8Array = featuresFromBits(OUR_INIT_FEATURE_BITS);

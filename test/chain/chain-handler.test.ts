@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createChainHandler, type ChainConsumer } from '../../functions/chain/handler.js';
 import { decodeChainView } from '../../functions/chain/chain-record.js';
+import { decodeFeeRates } from '../../functions/chain/fee-record.js';
+import { DEFAULT_FEE_ESTIMATES } from '../../infra/local/regtest-chain/esplora-server.js';
+import { StoredFeeEstimator } from '../../shared/chain/index.js';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
 import { freePort } from '../../infra/local/free-port.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
@@ -74,5 +77,20 @@ describe('the chain handler', () => {
     expect(results.map((r) => r.outcome).sort()).toEqual(['applied', 'duplicate']);
     expect(results[0]!.inputId).toBe(`chain-${chain.chain.tip().hash}`);
     expect(bestCalls(recorder)).toHaveLength(1);
+  });
+
+  it('stores the chain source\'s fee estimates in FEES (sat/kw by target), rewriting them only when they change', async () => {
+    const { ctx } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { handler } = recorded(ctx);
+    expect((await handler({ id: 'fees-1' }, {} as never)).outcome).toBe('applied');
+    const stored = decodeFeeRates(await ctx.store.get(ctx.nodeKey, SortKey.fees));
+    // The embedded chain's table in sat/vB, x 250.
+    const expected = new Map(Object.entries(DEFAULT_FEE_ESTIMATES).map(([target, satPerVb]) => [Number(target), BigInt(satPerVb * 250)]));
+    expect(stored).toEqual({ ok: true, value: expected });
+    expect(new StoredFeeEstimator(stored.ok ? stored.value : new Map()).feeRatePerKw(12)).toBe(1_250n); // 10 blocks: 5 sat/vB
+    chain.chain.mine(1);
+    const before = await ctx.store.get(ctx.nodeKey, SortKey.fees);
+    expect((await handler({ id: 'fees-2' }, {} as never)).outcome).toBe('applied');
+    expect(await ctx.store.get(ctx.nodeKey, SortKey.fees)).toEqual(before);
   });
 });

@@ -111,8 +111,8 @@ function confirmAndReady(f: Established, minimumDepth = 3): { a: Channel; b: Cha
   const conf = { height: 200, txIndex: 5, blockHash: new Uint8Array(32).fill(9) };
   const aliceStates = [...f.aliceStates];
   const bobStates = [...f.bobStates];
-  let a = okStep(fundingTransactionConfirmed(f.alice.ctx, f.a, conf)).channel;
-  let b = okStep(fundingTransactionConfirmed(f.bob.ctx, f.b, conf)).channel;
+  let a = okStep(fundingTransactionConfirmed(f.alice.ctx, f.a, conf, f.fundingTx.toBuffer())).channel;
+  let b = okStep(fundingTransactionConfirmed(f.bob.ctx, f.b, conf, f.fundingTx.toBuffer())).channel;
   aliceStates.push(a);
   bobStates.push(b);
   // One block short of the depth: nothing sent.
@@ -293,7 +293,7 @@ describe('chain events', () => {
   it('a reorg of the funding transaction before channel_ready goes back to waiting', () => {
     const f = fund(false, 3);
     const conf = { height: 200, txIndex: 1, blockHash: new Uint8Array(32).fill(1) };
-    let b = fundingTransactionConfirmed(f.bob.ctx, f.b, conf).channel;
+    let b = fundingTransactionConfirmed(f.bob.ctx, f.b, conf, f.fundingTx.toBuffer()).channel;
     b = bestBlockUpdated(f.bob.ctx, b, 201).channel;
     const back = fundingTransactionUnconfirmed(f.bob.ctx, b);
     expect(back.channel.confirmation).toBeUndefined();
@@ -301,7 +301,7 @@ describe('chain events', () => {
     // Deeper blocks without a confirmation send nothing.
     expect(bestBlockUpdated(f.bob.ctx, back.channel, 210).effects).toEqual([]);
     // Re-confirmed in another block: channel_ready at the depth counted from there.
-    const again = fundingTransactionConfirmed(f.bob.ctx, bestBlockUpdated(f.bob.ctx, back.channel, 211).channel, { ...conf, height: 211 });
+    const again = fundingTransactionConfirmed(f.bob.ctx, bestBlockUpdated(f.bob.ctx, back.channel, 211).channel, { ...conf, height: 211 }, f.fundingTx.toBuffer());
     expect(again.effects).toEqual([]);
     const ready = bestBlockUpdated(f.bob.ctx, again.channel, 213);
     const msg = onlyMessage(ready.effects, 36);
@@ -313,7 +313,7 @@ describe('chain events', () => {
   it('after channel_ready a reorg of the funding transaction fails the channel', () => {
     const f = fund(false, 1);
     const conf = { height: 200, txIndex: 1, blockHash: new Uint8Array(32).fill(1) };
-    const sent = fundingTransactionConfirmed(f.bob.ctx, f.b, conf);
+    const sent = fundingTransactionConfirmed(f.bob.ctx, f.b, conf, f.fundingTx.toBuffer());
     expect(sent.channel.state).toBe(ChannelState.AwaitingChannelReady);
     const step = fundingTransactionUnconfirmed(f.bob.ctx, sent.channel);
     expect(step.failure?.reason).toBe('funding-reorged-out');

@@ -77,7 +77,7 @@ async function mineAndFeed(peers: Peers, blocks: number, fundingTxid: string): P
       const tx = block.transactions[position]!.toBuffer();
       peers.ldk.transactionsConfirmed(block.header, [[position, tx]], h);
       const confirmation = { height: h, txIndex: position, blockHash: fromHex(block.hash).reverse() };
-      peers.ours.update((c) => fundingTransactionConfirmed(ctx, c, confirmation));
+      peers.ours.update((c) => fundingTransactionConfirmed(ctx, c, confirmation, tx));
     }
     peers.ldk.bestBlockUpdated(block.header, h);
     peers.ours.update((c) => bestBlockUpdated(ctx, c, h));
@@ -118,6 +118,10 @@ async function confirmAndCompare(peers: Peers, anchors: boolean, fundingTxid: st
   expect(usable.get_counterparty().get_unspendable_punishment_reserve()).toBe(ours.channel.counterparty!.channelReserveSatoshis);
   expect(Boolean(usable.get_channel_type().supports_anchors_zero_fee_htlc_tx())).toBe(anchors);
   expect(ours.channel.channelType.anchors).toBe(anchors);
+  // option_upfront_shutdown_script both ways: LDK accepted our committed P2WPKH (the channel got here), and its own is kept.
+  expect(ours.channel.holderShutdownScript).toEqual(ours.node.keys.getShutdownScriptpubkey());
+  const theirs = ours.channel.counterparty!.upfrontShutdownScript!;
+  expect([theirs.length, theirs[0], theirs[1]]).toEqual([22, 0x00, 0x14]);
   console.log(
     `${anchors ? 'anchors' : 'static_remotekey'} ${mine.isOutbound ? 'we opened' : 'LDK opened'}: scid ${mine.shortChannelId}, capacity ${mine.channelValueSatoshis} sat, to_self ${mine.toSelfMsat} msat, to_remote ${mine.toRemoteMsat} msat`,
   );

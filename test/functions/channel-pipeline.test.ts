@@ -18,6 +18,7 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, managerResult } from '../../functions/runtime/manager-step.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { createChainHandler } from '../../functions/chain/handler.js';
+import { encodeFeeRates } from '../../functions/chain/fee-record.js';
 import { listChannels } from '../../functions/channels/channel-service.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { pendingEvents } from '../../functions/events/event-service.js';
@@ -178,6 +179,13 @@ async function events(n: TestNode) {
   return (await pendingEvents(n.ctx)).map((r) => r.event);
 }
 
+/** `feerate_per_kw` of the `open_channel` an envelope carries. */
+function feerateOf(envelope: InboundEnvelope): number {
+  const decoded = envelope.kind === 'message' ? decodeMessage(envelope.message) : undefined;
+  if (decoded?.kind !== 'message' || decoded.message.type !== 32) throw new Error('not an open_channel');
+  return decoded.message.feeratePerKw;
+}
+
 describe('channel pipeline through the peer-message handler', () => {
   it('creates each manager when the peer init arrives and routes open_channel / accept_channel between two nodes', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
@@ -206,6 +214,27 @@ describe('channel pipeline through the peer-message handler', () => {
     expect((await storeNodeApi(b.ctx).listChannels()).map((c) => c.state)).toEqual([]);
     expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix())).toEqual([]);
     expect(await broadcasts(a)).toEqual([]);
+  });
+
+  it('proposes the stored fee estimate: with FEES at 5,000 sat/kw for the non-anchor target, open_channel carries 5,000 (253 without the item)', async () => {
+    const [a, b, c] = await Promise.all([node('a'), node('b'), node('c')]);
+    // What the chain handler would have stored (sat/kw by target): 12 blocks is LDK's NonAnchorChannelFee target.
+    const fees = encodeFeeRates(new Map([[1, 9_000n], [12, 5_000n], [144, 2_000n], [1008, 1_000n]]));
+    for (const n of [a, b]) await applyInput(n.ctx, `fees-${randomUUID()}`, async () => ({ puts: [{ sk: SortKey.fees, data: fees }], deletes: [], effects: [] }));
+    await connect(a, b);
+    await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 100_000n, pushMsat: 0n, public: false });
+    const [held] = await relay(a, b, (type) => type === 32);
+    expect(feerateOf(held!.envelope)).toBe(5_000);
+    // The fundee checks it against its own stored estimates (>= half the 1008-block one, <= 10x the 1-block one).
+    await deliver(held!.to, held!.envelope);
+    await relay(a, b);
+    expect(b.sent).toContain(33);
+
+    // A node without the item proposes the floor.
+    await connect(c, b);
+    await storeNodeApi(c.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 100_000n, pushMsat: 0n, public: false });
+    const [floor] = await relay(c, b, (type) => type === 32);
+    expect(feerateOf(floor!.envelope)).toBe(253);
   });
 
   it('funds the channel from the wallet in the invocation of accept_channel and broadcasts only after funding_signed', async () => {

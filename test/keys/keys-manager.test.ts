@@ -21,6 +21,7 @@ import {
   deriveChannelSeed,
   deriveNodeSecret,
   deriveWalletSeed,
+  deriveShutdownSecret,
   perCommitmentSecret,
   type EntropySource,
 } from '../../shared/keys/index.js';
@@ -47,6 +48,9 @@ describe.each([nobleSecp256k1, wasmSecp256k1])('node and channel keys from a see
     expect(toHex(manager.getNodeId())).toBe(ours.node_id);
     expect(toHex(manager.walletSeed())).toBe(ours.wallet_seed);
     expect(toHex(deriveWalletSeed(seed))).toBe(ours.wallet_seed);
+    expect(toHex(deriveShutdownSecret(secp, seed))).toBe(ours.shutdown_secret);
+    expect(toHex(secp.publicKeyFromSecret(deriveShutdownSecret(secp, seed)))).toBe(ours.shutdown_pubkey);
+    expect(toHex(manager.getShutdownScriptpubkey())).toBe(ours.shutdown_scriptpubkey);
 
     const channel = ours.channel;
     const id = fromHex(channel.channel_keys_id);
@@ -66,6 +70,7 @@ describe.each([nobleSecp256k1, wasmSecp256k1])('node and channel keys from a see
 
   it('the node secret is the HMAC the documentation spells out byte by byte', () => {
     expect(toHex(hmac(nobleSha256, seed, fromHex(ours.node_hmac_input)))).toBe(ours.node_secret);
+    expect(toHex(hmac(nobleSha256, seed, fromHex(ours.shutdown_hmac_input)))).toBe(ours.shutdown_secret);
   });
 
   it('the same seed always gives the same node id; another seed another one', () => {
@@ -129,7 +134,7 @@ describe.each([nobleSecp256k1, wasmSecp256k1])('node and channel keys from a see
       keys.htlcBaseSecret,
       keys.commitmentSeed,
     ].map(toHex);
-    const all = [...channelSecrets, toHex(deriveWalletSeed(seed)), toHex(deriveNodeSecret(secp, seed))];
+    const all = [...channelSecrets, toHex(deriveWalletSeed(seed)), toHex(deriveNodeSecret(secp, seed)), toHex(deriveShutdownSecret(secp, seed))];
     expect(new Set(all).size).toBe(all.length);
   });
 

@@ -94,7 +94,7 @@ describe('hand-derived encodings (BOLT 1 field tables)', () => {
     {
       name: 'init: our features, networks = [regtest]',
       msg: { type: 16, globalfeatures: new Uint8Array(0), features: OUR_INIT_FEATURES, networks: [hexToBytes(REGTEST)] },
-      hex: '0010' + '0000' + '0006' + 'a000088a5101' + '01' + '20' + REGTEST,
+      hex: '0010' + '0000' + '0006' + 'a000088a5121' + '01' + '20' + REGTEST,
     },
     {
       name: 'init: remote_addr 127.0.0.1:9735 after networks (types increasing)',

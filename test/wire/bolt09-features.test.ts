@@ -170,10 +170,10 @@ describe('the peer check (BOLT 1 init receiver rules)', () => {
 });
 
 describe('our init features and LDK 0.1', () => {
-  it('OUR_INIT_FEATURES is a000088a5101 (hand-derived)', () => {
-    // bit 0 -> 01; bits 8,12,14 -> 51; bits 17,19,23 -> 8a; bit 27 -> 08; bits 32..39 -> 00; bits 45,47 -> a0.
-    expect(bytesToHex(OUR_INIT_FEATURES)).toBe('a000088a5101');
-    expect(featureBitsOf(OUR_INIT_FEATURES)).toEqual([0, 8, 12, 14, 17, 19, 23, 27, 45, 47]);
+  it('OUR_INIT_FEATURES is a000088a5121 (hand-derived)', () => {
+    // bits 0,5 -> 21; bits 8,12,14 -> 51; bits 17,19,23 -> 8a; bit 27 -> 08; bits 32..39 -> 00; bits 45,47 -> a0.
+    expect(bytesToHex(OUR_INIT_FEATURES)).toBe('a000088a5121');
+    expect(featureBitsOf(OUR_INIT_FEATURES)).toEqual([0, 5, 8, 12, 14, 17, 19, 23, 27, 45, 47]);
     expect(missingDependencies(OUR_INIT_FEATURES)).toEqual([]);
   });
 

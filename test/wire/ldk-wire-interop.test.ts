@@ -57,7 +57,8 @@ describe('LDK 0.1 wire interop', () => {
     expect(Boolean(features.requires_unknown_bits())).toBe(false);
     expect(Boolean(features.supports_static_remote_key())).toBe(true);
     expect(Boolean(features.supports_anchors_zero_fee_htlc_tx())).toBe(true);
-    expect(bytesToHex(features.write())).toBe('0006a000088a5101');
+    expect(Boolean(features.supports_upfront_shutdown_script())).toBe(true);
+    expect(bytesToHex(features.write())).toBe('0006a000088a5121');
   });
 
   it('ping and pong agree byte for byte', () => {
