@@ -24,7 +24,8 @@ import { decodeMessage } from '../shared/wire/index.js';
 import { storeNodeApi } from '../functions/http/store-node-api.js';
 import { ms, printTable } from './measure.js';
 
-const CHANNELS = 20;
+/** Channels opened, one after another (`BENCH_CHANNELS` overrides): 60 gives medians past the JIT warm-up of DynamoDB Local. */
+const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 60);
 const NAMES: Readonly<Record<number, string>> = { 16: 'init', 32: 'open_channel', 33: 'accept_channel (+ wallet funding)', 34: 'funding_created', 35: 'funding_signed' };
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, appendKeys() {} } as unknown as NodeContext['logger'];
 

@@ -11,6 +11,7 @@ import { decodeManagerHeader, decodePeerState, type ChannelManager } from '../..
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { loadManager, managerResult } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
+import { StepReads } from '../runtime/step-reads.js';
 import type { ChainConsumer } from './handler.js';
 
 /** The connected peers (PEER# items with their `init` features), the manager's `connectedPeers`. */
@@ -41,14 +42,16 @@ function channelIdOf(txid: Uint8Array, index: number): string {
  */
 export function channelChainConsumers(ctx: NodeContext) {
   return async (store: NodeStore): Promise<readonly ChannelConsumer[]> => {
-    const headerBytes = await store.get(ctx.nodeKey, SortKey.header);
+    const reads = new StepReads(ctx, store);
+    void reads.fees();
+    const headerBytes = await reads.header();
     if (headerBytes === undefined) return [];
     const header = decodeManagerHeader(headerBytes);
     if (!header.ok) throw new Error(`the manager header does not decode: ${header.error.message}`);
     const awaitingSignature = new Set(header.value.unfunded.filter((u) => u.isOutbound).map((u) => toHex(u.channelId)));
     // The manager follows every block (its best block is in the header, one write per block); only the channels still confirming are loaded.
     const peers = header.value.confirming.length === 0 ? new Map<string, Uint8Array>() : await connectedPeers(ctx, store);
-    const manager = await loadManager(ctx, store, { kind: 'chain' }, peers);
+    const manager = await loadManager(ctx, store, { kind: 'chain' }, peers, reads);
     return [consumerOf(manager, header.value.confirming.map((c) => c.fundingTxid), awaitingSignature)];
   };
 }

@@ -20,6 +20,7 @@ import { connectedPeers } from '../chain/channel-consumer.js';
 import { applyInput } from '../runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
+import { StepReads } from '../runtime/step-reads.js';
 
 /** A channel as the API reports it: the manager's details, or what its `ChannelClosed` event said once it is gone. */
 export type ChannelView =
@@ -63,9 +64,12 @@ function refused(error: ApiError): ChannelServiceError {
 async function underLease<T>(ctx: NodeContext, input: ManagerInput, fn: (m: ChannelManager) => T): Promise<T> {
   let out: { value: T } | undefined;
   await applyInput(ctx, `channels-${randomUUID()}`, async (store) => {
-    const manager = await loadManager(ctx, store, input, await connectedPeers(ctx, store));
+    const reads = new StepReads(ctx, store);
+    void reads.header();
+    void reads.fees();
+    const manager = await loadManager(ctx, store, input, await connectedPeers(ctx, store), reads);
     out = { value: fn(manager) };
-    return takeChangesFunded(ctx, store, manager);
+    return takeChangesFunded(ctx, store, manager, reads);
   });
   if (out === undefined) throw new Error('the channel input was not applied');
   return out.value;

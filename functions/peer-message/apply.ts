@@ -6,6 +6,7 @@ import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
+import { StepReads } from '../runtime/step-reads.js';
 
 export async function loadPeer(ctx: NodeContext, store: NodeStore, peerHex: string): Promise<PeerState | undefined> {
   const bytes = await store.get(ctx.nodeKey, SortKey.peer(peerHex));
@@ -39,7 +40,7 @@ async function withManager(
   before: PeerState | undefined,
   step: PeerStep,
   base: InvocationResult,
-  headerRead?: Promise<Uint8Array | undefined>,
+  reads: StepReads = new StepReads(ctx, store),
 ): Promise<InvocationResult> {
   const channelMessages = step.effects.flatMap((e) => (e.kind === 'channel-message' ? [e] : []));
   const after = step.state === undefined ? before : step.state === null ? undefined : step.state;
@@ -54,26 +55,34 @@ async function withManager(
       ? { kind: 'peer-message', peer, message: channelMessages[0]!.message }
       : { kind: initArrived ? 'peer-connected' : 'peer-disconnected', peer };
   if (channelMessages.length > 1) throw new Error('the peer layer returned more than one channel message for one input');
-  const manager = await loadManager(ctx, store, input, connected, headerRead);
+  const manager = await loadManager(ctx, store, input, connected, reads);
   if (initArrived) manager.peerConnected(peer, after!.features!);
   if (disconnected) manager.peerDisconnected(peer);
   for (const { message } of channelMessages) manager.handleChannelMessage(peer, message);
-  const result = await takeChangesFunded(ctx, store, manager);
+  const result = await takeChangesFunded(ctx, store, manager, reads);
   return { ...result, puts: [...base.puts, ...result.puts], deletes: [...base.deletes, ...result.deletes], effects: [...base.effects, ...result.effects] };
 }
 
-/** Whether the message's type (its first two bytes) is one the ChannelManager handles: BOLT 2 (32-39, 136) or `error` (17). */
-function isChannelMessage(bytes: Uint8Array): boolean {
-  if (bytes.length < 2) return false;
-  const type = (bytes[0]! << 8) | bytes[1]!;
-  return type === 17 || (type >= 32 && type <= 39) || type === 136;
+/** The message type (its first two bytes), or null when there are fewer. */
+function messageType(bytes: Uint8Array): number | null {
+  return bytes.length < 2 ? null : (bytes[0]! << 8) | bytes[1]!;
+}
+
+/** Whether `type` is one the ChannelManager handles: BOLT 2 (32-39, 136) or `error` (17). */
+function isChannelMessage(type: number | null): boolean {
+  return type === 17 || (type !== null && type >= 32 && type <= 39) || type === 136;
 }
 
 export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundEnvelope): Promise<InvocationResult> {
-  // A channel message will need HEADER: read it alongside the PEER item (one round trip instead of two).
-  const headerRead = envelope.kind === 'message' && isChannelMessage(envelope.message) ? store.get(ctx.nodeKey, SortKey.header) : undefined;
-  // If the peer layer ends up not routing it, the read's result is unused (and its failure must not go unhandled).
-  headerRead?.catch(() => undefined);
+  const reads = new StepReads(ctx, store);
+  const type = envelope.kind === 'message' ? messageType(envelope.message) : null;
+  if (isChannelMessage(type)) {
+    // A channel message will need HEADER and FEES: read them alongside the PEER item (one round trip instead of two),
+    // and WALLET too for accept_channel (the wallet funds the channel in this invocation).
+    void reads.header();
+    void reads.fees();
+    if (type === 33) void reads.wallet();
+  }
   const current = await loadPeer(ctx, store, envelope.peer);
   let step: PeerStep;
   switch (envelope.kind) {
@@ -94,5 +103,5 @@ export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope:
       break;
   }
   const base = peerWrites(envelope.peer, { ...step, effects: step.effects.filter((e) => e.kind !== 'channel-message') });
-  return withManager(ctx, store, current, step, base, headerRead);
+  return withManager(ctx, store, current, step, base, reads);
 }

@@ -7,7 +7,7 @@
  * messages as outbox items, and the broadcasts for after the commit.
  */
 import { randomBytes } from 'node:crypto';
-import { EsploraFeeEstimator, StoredFeeEstimator } from '../../shared/chain/index.js';
+import { StoredFeeEstimator } from '../../shared/chain/index.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { KeysManager } from '../../shared/keys/index.js';
 import {
@@ -25,9 +25,10 @@ import { managerItemWrites } from '../../shared/store/manager-items.js';
 import { WalletError, buildSend, encodeWalletState } from '../../shared/wallet/index.js';
 import { decodeChainView } from '../chain/chain-record.js';
 import { decodeFeeRates } from '../chain/fee-record.js';
-import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, loadWallet } from '../wallet/wallet-service.js';
+import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, decodeWallet } from '../wallet/wallet-service.js';
 import type { InvocationResult } from './invocation.js';
 import type { NodeContext } from './node-context.js';
+import { StepReads } from './step-reads.js';
 
 /**
  * The manager's ports for a node seed: keys from the seed, entropy from the
@@ -78,11 +79,11 @@ export async function loadManager(
   store: NodeStore,
   input: ManagerInput,
   connectedPeers: ReadonlyMap<string, Uint8Array>,
-  /** The HEADER read already started alongside other reads (saves a round trip). */
-  headerRead?: Promise<Uint8Array | undefined>,
+  /** The invocation's reads, maybe started already alongside others (saves round trips). */
+  reads: StepReads = new StepReads(ctx, store),
 ): Promise<ChannelManager> {
   // FEES is read alongside HEADER (one more GetItem, no added round trip).
-  const [header, fees] = await Promise.all([headerRead ?? store.get(ctx.nodeKey, SortKey.header), store.get(ctx.nodeKey, SortKey.fees)]);
+  const [header, fees] = await Promise.all([reads.header(), reads.fees()]);
   const ports = withStoredFees(ctx.managerPorts, fees);
   if (header === undefined) {
     const manager = ChannelManager.create({ ports, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig });
@@ -133,14 +134,16 @@ export function mergeChanges(a: ManagerChanges, b: ManagerChanges): ManagerChang
   };
 }
 
-/** Fee rate of funding transactions (sat per 1000 vbytes): the chain source's estimate, else the wallet's fallback. */
-async function fundingFeeratePerKvb(ctx: NodeContext): Promise<bigint> {
-  try {
-    const estimator = await EsploraFeeEstimator.load(ctx.esplora, { fallbackSatPerKw: FALLBACK_FEERATE_SAT_PER_KW });
-    return estimator.feeRatePerKw(WALLET_CONFIRMATION_TARGET) * 4n;
-  } catch {
-    return FALLBACK_FEERATE_SAT_PER_KW * 4n;
-  }
+/**
+ * Fee rate of funding transactions (sat per 1000 vbytes): the stored
+ * estimate for {@link WALLET_CONFIRMATION_TARGET} blocks (FEES, kept by the
+ * chain handler: no call to the chain source on the message path), else the
+ * wallet's fallback.
+ */
+function fundingFeeratePerKvb(fees: Uint8Array | undefined): bigint {
+  const table = decodeFeeRates(fees);
+  if (!table.ok) throw new Error(`the FEES item does not decode: ${table.error.message}`);
+  return new StoredFeeEstimator(table.value, FALLBACK_FEERATE_SAT_PER_KW).feeRatePerKw(WALLET_CONFIRMATION_TARGET) * 4n;
 }
 
 /**
@@ -153,12 +156,13 @@ async function fundingFeeratePerKvb(ctx: NodeContext): Promise<bigint> {
  * abandoned: `ChannelClosed` (`funding-not-provided`) with the wallet's
  * reason, and an `error` to the peer.
  */
-export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, manager: ChannelManager): Promise<InvocationResult> {
+export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, manager: ChannelManager, reads: StepReads = new StepReads(ctx, store)): Promise<InvocationResult> {
   let changes = manager.takeChanges();
   const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
   if (requests.length === 0) return managerResult(changes);
-  const [loaded, feeratePerKvb] = await Promise.all([loadWallet(store, ctx.nodeKey), fundingFeeratePerKvb(ctx)]);
-  let wallet = loaded;
+  const [walletBytes, fees] = await Promise.all([reads.wallet(), reads.fees()]);
+  const feeratePerKvb = fundingFeeratePerKvb(fees);
+  let wallet = decodeWallet(walletBytes);
   let walletChanged = false;
   for (const request of requests) {
     let funding: ReturnType<typeof buildSend> | undefined;
