@@ -55,6 +55,8 @@ export const ChannelFailureReason = {
    * peer is asked to close (BOLT 2 "Message Retransmission").
    */
   PeerHasNewerState: 'peer-has-newer-state',
+  /** Still not funded (or never accepted) six blocks after its creation: LDK's unfunded-channel age limit. */
+  UnfundedTimedOut: 'unfunded-timed-out',
   /** `channel_reestablish` numbers or secret that match no state of ours (BOLT 2: "SHOULD send an error and fail the channel"). */
   ReestablishMismatch: 'reestablish-mismatch',
 } as const;

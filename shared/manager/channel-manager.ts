@@ -17,6 +17,7 @@ import {
   ChannelState,
   bestBlockUpdated as channelBestBlockUpdated,
   closeChannel,
+  errorMessage,
   createChannel as createChannelRecord,
   currentChannelId,
   fundingTransactionConfirmed,
@@ -58,6 +59,7 @@ import {
   MAX_UNFUNDED_CHANNELS_PER_PEER,
   MAX_UNFUNDED_INBOUND_CHANNELS,
   REORG_SAFE_DEPTH,
+  UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS,
   sameManagerConfig,
   type HandshakeOverride,
   type ManagerConfig,
@@ -290,7 +292,8 @@ export class ChannelManager {
       case 'list-channels':
         return plan([], [], true);
       case 'chain':
-        return plan(h.confirming.map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+        // The channels still confirming, and the unfunded ones (a block may age them out; at most a few dozen).
+        return plan([...h.confirming, ...h.unfunded].map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
       case 'peer-connected':
         return plan([], [toHex(input.peer)]);
       case 'peer-disconnected':
@@ -514,6 +517,28 @@ export class ChannelManager {
     this.#dropUnfunded(counterpartyNodeId);
   }
 
+  /**
+   * LDK's unfunded-channel age limit (60 timer ticks, about an hour), in
+   * blocks: a channel still unfunded {@link UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS}
+   * after its creation, or an inbound request never accepted, is closed
+   * (`unfunded-timed-out`) with an `error` to the peer. Frees the per-peer
+   * and node-wide unfunded slots a silent peer would otherwise hold forever.
+   */
+  #expireUnfunded(height: number): void {
+    for (const e of this.#header.unfunded.filter((u) => u.sinceHeight + UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS <= height)) {
+      const key = channelKey(e.counterpartyNodeId, e.channelId);
+      const entry = this.#entry(key);
+      if (entry === undefined) continue;
+      const message = `not funded within ${UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS} blocks of its creation`;
+      if (entry.kind === 'open-request') {
+        this.#removeEntry(key, entry);
+        this.#send(e.counterpartyNodeId, errorMessage(e.temporaryChannelId, ChannelFailureReason.UnfundedTimedOut, message));
+        continue;
+      }
+      this.#applyStep(key, entry, closeChannel(entry.channel, ChannelFailureReason.UnfundedTimedOut, message));
+    }
+  }
+
   /** Drops the peer's channels not funded yet and its held inbound requests (BOLT 2: not remembered across a disconnection). */
   #dropUnfunded(counterpartyNodeId: Uint8Array): void {
     for (const e of this.#header.unfunded.filter((u) => same(u.counterpartyNodeId, counterpartyNodeId))) {
@@ -649,9 +674,14 @@ export class ChannelManager {
     }
   }
 
-  /** `chain::Confirm::best_block_updated`: the new tip; channels waiting for depth may send `channel_ready`. */
+  /**
+   * `chain::Confirm::best_block_updated`: the new tip; channels waiting for
+   * depth may send `channel_ready`; channels not funded within
+   * {@link UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS} of their creation are forgotten.
+   */
   bestBlockUpdated(header: Uint8Array, height: number): void {
     this.#setBestBlock({ height, hash: blockHashOf(header) });
+    this.#expireUnfunded(height);
     for (const e of [...this.#header.confirming]) {
       const key = channelKey(e.counterpartyNodeId, e.channelId);
       const item = this.#entry(key);
@@ -920,14 +950,17 @@ export class ChannelManager {
   #reindex(peer: Uint8Array, ids: readonly Uint8Array[], entry: ChannelEntry | null): void {
     const known = (id: Uint8Array) => ids.some((x) => same(x, id));
     const h = this.#header;
-    const unfunded = h.unfunded.filter((e) => !(same(e.counterpartyNodeId, peer) && (known(e.temporaryChannelId) || known(e.channelId))));
+    const isThis = (e: UnfundedEntry) => same(e.counterpartyNodeId, peer) && (known(e.temporaryChannelId) || known(e.channelId));
+    // A channel keeps its age across re-keying and acceptance.
+    const sinceHeight = h.unfunded.find(isThis)?.sinceHeight ?? h.bestBlock.height;
+    const unfunded = h.unfunded.filter((e) => !isThis(e));
     const confirming = h.confirming.filter((e) => !(same(e.counterpartyNodeId, peer) && known(e.channelId)));
     if (entry?.kind === 'open-request') {
-      unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: entry.open.temporaryChannelId, channelId: entry.open.temporaryChannelId, isOutbound: false });
+      unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: entry.open.temporaryChannelId, channelId: entry.open.temporaryChannelId, isOutbound: false, sinceHeight });
     } else if (entry?.kind === 'channel') {
       const c = entry.channel;
       if (isUnfunded(c)) {
-        unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: c.temporaryChannelId, channelId: currentChannelId(c), isOutbound: c.isOutbound });
+        unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: c.temporaryChannelId, channelId: currentChannelId(c), isOutbound: c.isOutbound, sinceHeight });
       } else if (c.funding !== undefined && this.#stillConfirming(c)) {
         confirming.push({
           counterpartyNodeId: peer,

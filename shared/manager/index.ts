@@ -27,6 +27,7 @@ export {
   MAX_UNFUNDED_CHANNELS_PER_PEER,
   MAX_UNFUNDED_INBOUND_CHANNELS,
   REORG_SAFE_DEPTH,
+  UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS,
   initFeaturesFor,
   managerConfigWith,
   sameManagerConfig,

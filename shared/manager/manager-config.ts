@@ -80,6 +80,13 @@ export const MAX_UNFUNDED_CHANNELS_PER_PEER = 4;
 /** Inbound channels not yet funded, all peers together: keeps the manager header small. */
 export const MAX_UNFUNDED_INBOUND_CHANNELS = 50;
 /**
+ * Blocks after which a channel still not funded (`open_channel` sent or
+ * received, no `funding_signed` yet), or an inbound request never accepted,
+ * is forgotten: LDK's 60 timer ticks (about an hour), counted in blocks so
+ * that no timer input has to write the header.
+ */
+export const UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS = 6;
+/**
  * Depth after which a funding transaction is treated as final (LDK's
  * `ANTI_REORG_DELAY`): a ready channel leaves the header's chain index then,
  * and blocks stop loading it.

@@ -40,6 +40,8 @@ export interface UnfundedEntry {
   readonly temporaryChannelId: Uint8Array;
   readonly channelId: Uint8Array;
   readonly isOutbound: boolean;
+  /** Best height when the channel (or held request) was created: it is forgotten {@link UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS} later. */
+  readonly sinceHeight: number;
 }
 
 /** A funded channel whose funding transaction is not final yet: blocks and confirmations load it. */
@@ -98,7 +100,7 @@ const limitsCodec: Codec<ChannelHandshakeLimits> = struct([
   ['maxFeerateMultiplier', u32],
 ] as const);
 
-const unfundedCodec: Codec<UnfundedEntry> = struct([
+const unfundedCodec: Codec<Omit<UnfundedEntry, 'sinceHeight'>> = struct([
   ['counterpartyNodeId', point],
   ['temporaryChannelId', fixedBytes(32)],
   ['channelId', fixedBytes(32)],
@@ -133,7 +135,8 @@ const POLICIES: readonly InboundChannelPolicy[] = [InboundChannelPolicy.AcceptAl
 /**
  * Version 1: 0 chain hash, 2 handshake config, 4 handshake limits, 6
  * inbound policy, 8 best block, 10 next event id, 12 unfunded channels,
- * 14 confirming channels.
+ * 13 their creation heights (same order; odd, so older readers skip it; a
+ * header written before it counts from its best block), 14 confirming channels.
  */
 const headerRecord = versionedRecord('manager-header', 1, {
   chainHash: tlvRecord(0, fixedBytes(32)),
@@ -143,6 +146,7 @@ const headerRecord = versionedRecord('manager-header', 1, {
   bestBlock: tlvRecord(8, struct([['height', u32], ['hash', fixedBytes(32)]] as const)),
   nextEventId: tlvRecord(10, u64),
   unfunded: tlvRecord(12, repeated(unfundedCodec)),
+  unfundedSince: tlvRecord(13, repeated(u32)),
   confirming: tlvRecord(14, repeated(confirmingCodec)),
 });
 
@@ -155,7 +159,8 @@ export function encodeManagerHeader(h: ManagerHeader): Uint8Array {
     policy: POLICIES.indexOf(h.config.acceptInboundChannels),
     bestBlock: h.bestBlock,
     nextEventId: h.nextEventId,
-    unfunded: h.unfunded,
+    unfunded: h.unfunded.map(({ sinceHeight: _since, ...entry }) => entry),
+    unfundedSince: h.unfunded.map((e) => e.sinceHeight),
     confirming: h.confirming,
   });
 }
@@ -177,7 +182,7 @@ export function decodeManagerHeader(bytes: Uint8Array): DecodeResult<ManagerHead
       config: { channel: { handshake: v.handshake, limits: v.limits }, acceptInboundChannels: policy },
       bestBlock: v.bestBlock,
       nextEventId: v.nextEventId,
-      unfunded: v.unfunded ?? [],
+      unfunded: (v.unfunded ?? []).map((e, i) => ({ ...e, sinceHeight: v.unfundedSince?.[i] ?? v.bestBlock!.height })),
       confirming: v.confirming ?? [],
     },
   };
