@@ -15,7 +15,7 @@ import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
 import type { ChannelReestablishMessage, WireMessage } from '../../shared/wire/index.js';
 import { decodeMessage } from '../../shared/wire/index.js';
 import { ManagerNetwork, type ManagerNode } from '../support/manager-network.js';
-import { eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
+import { channelsOf, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
 const DEPTH = 2;
 
@@ -118,6 +118,19 @@ describe('channel_reestablish between our nodes', () => {
     net.restart(alice);
     net.restart(bob);
     net.connect(alice, bob);
+    net.mine([tx], DEPTH);
+    expect(onlyChannel(net, alice).isUsable).toBe(true);
+    expect(onlyChannel(net, bob).isUsable).toBe(true);
+  });
+
+  it('a new connection without a seen disconnection (gateway crash): unfunded channels dropped, funded ones reestablished', () => {
+    const { net, alice, bob, tx } = fundedPair();
+    openChannel(net, alice, bob, 9n); // a second channel, still waiting for its funding transaction
+    expect(channelsOf(net, alice)).toHaveLength(2);
+    net.connect(alice, bob); // init again on a new connection; no peer-disconnected input before it
+    expect(channelsOf(net, alice).map((c) => c.state)).toEqual(['awaiting-confirmation']);
+    expect(eventsOf(alice, 'channel-closed')).toMatchObject([{ reason: 'peer-disconnected', userChannelId: 9n }]);
+    expect(received(bob, 136)).toHaveLength(1);
     net.mine([tx], DEPTH);
     expect(onlyChannel(net, alice).isUsable).toBe(true);
     expect(onlyChannel(net, bob).isUsable).toBe(true);
