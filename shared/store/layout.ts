@@ -27,6 +27,10 @@ export const Attr = {
   expiresAtMs: 'expiresAtMs',
   fence: 'fence',
   ttl: 'ttl',
+  /** Of an outbox item written before one item per input (one message, `OUTBOX#<message id>`): read, never written. */
+  legacyDestination: 'destination',
+  /** Of an outbox item written before one item per input: its message's group. Read, never written. */
+  legacyGroup: 'group',
 } as const;
 
 export function nodePartition(nodeKey: string): string {

@@ -299,12 +299,20 @@ export class NodeStore {
   /**
    * Outbox items left by earlier commits (one per input, its messages in
    * order), in sort-key order. An item that does not decode is a broken
-   * invariant (`corrupt-item`): we wrote it.
+   * invariant (`corrupt-item`): we wrote it. An item of the layout before
+   * (one message per item, with `group` and `destination` attributes, keyed
+   * by the message id) reads as an item of that one message, keyed so that
+   * `deleteOutbox` removes it.
    */
   async pendingOutbox(nodeKey: string): Promise<OutboxItem[]> {
     return (await this.queryItems(nodeKey, SortKey.outboxPrefix)).map((item) => {
       const inputId = (item[Attr.sk]?.S ?? '').slice(SortKey.outboxPrefix.length);
-      const decoded = decodeOutboxRecord(item[Attr.data]?.B ?? new Uint8Array(0));
+      const body = item[Attr.data]?.B ?? new Uint8Array(0);
+      const legacyGroup = item[Attr.legacyGroup]?.S;
+      if (legacyGroup !== undefined) {
+        return { inputId, messages: [{ id: inputId, destination: item[Attr.legacyDestination]?.S ?? '', group: legacyGroup, body }] };
+      }
+      const decoded = decodeOutboxRecord(body);
       if (!decoded.ok) throw new StoreError(StoreErrorCode.CorruptItem, `outbox item of input ${inputId}: ${decoded.error.message}`);
       return { inputId, messages: decoded.value };
     });

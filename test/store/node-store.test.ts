@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
 import {
   MAX_OUTBOX_ITEM_BYTES,
@@ -9,6 +9,7 @@ import {
   SortKey,
   StoreErrorCode,
   ensureNodeTable,
+  nodePartition,
   relayOutbox,
   type OutboxMessage,
 } from '../../shared/store/index.js';
@@ -215,6 +216,26 @@ describe('outbox items (one per input)', () => {
     const node = randomUUID();
     const lease = await store().acquireLease(node, 'a', 30_000);
     await expect(store().commit(lease, { outbox: messagesOf('x', 1) })).rejects.toThrow(TypeError);
+  });
+
+  it('relays an outbox item of the layout before (one message per item) under its message id, then deletes it', async () => {
+    const node = randomUUID();
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: nodePartition(node) },
+          sk: { S: SortKey.outbox('old-input#000') },
+          data: { B: bytes('{"v":1}') },
+          destination: { S: 'outbound' },
+          group: { S: '02aa' },
+        },
+      }),
+    );
+    const sent: OutboxMessage[] = [];
+    expect(await relayOutbox(store(), node, async (messages) => void sent.push(...messages))).toBe(1);
+    expect(sent).toEqual([{ id: 'old-input#000', destination: 'outbound', group: '02aa', body: bytes('{"v":1}') }]);
+    expect(await store().pendingOutbox(node)).toEqual([]);
   });
 
   it('reports an outbox item that does not decode as corrupt-item', async () => {
