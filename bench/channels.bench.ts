@@ -18,7 +18,7 @@ import { createNodeContext, type NodeContext } from '../functions/runtime/node-c
 import { sha256 } from '../shared/crypto/index.js';
 import { decodeOutbound, encodeInbound, type InboundEnvelope } from '../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../shared/pipeline/queues.js';
-import { NodeStore, SortKey, ensureNodeTable } from '../shared/store/index.js';
+import { NodeStore, SortKey, encodeOutboxRecord, ensureNodeTable } from '../shared/store/index.js';
 import { EMPTY_WALLET_STATE, Keychain, encodeWalletState } from '../shared/wallet/index.js';
 import { decodeMessage } from '../shared/wire/index.js';
 import { storeNodeApi } from '../functions/http/store-node-api.js';
@@ -54,7 +54,8 @@ function counted(store: NodeStore): NodeStore {
     return items;
   };
   wrapped.commit = async (lease, commit) => {
-    io.written += sum((commit.puts ?? []).map((p) => p.data)) + sum((commit.outbox ?? []).map((o) => o.body));
+    // The outbox is one item per input: its bytes are the encoded record (ids, groups and bodies of every message).
+    io.written += sum((commit.puts ?? []).map((p) => p.data)) + (commit.outbox?.length ? encodeOutboxRecord(commit.outbox).length : 0);
     return store.commit(lease, commit);
   };
   return wrapped;

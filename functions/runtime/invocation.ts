@@ -2,14 +2,15 @@
  * One invocation = one input applied under the node's lease
  * (docs/commit-protocol.md): take the lease, relay what a predecessor left in
  * the outbox, let the core compute the step, then either send its replies
- * directly (no state changed) or commit state + outbox and release the lease
- * in one transaction, and relay.
+ * directly (no state changed) or commit state + the input's outbox item (all
+ * its messages in one item) and release the lease in one transaction, and
+ * relay.
  */
 import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
 import { encodeBroadcast, encodeOutbound, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
-import { StoreError, StoreErrorCode, type Lease, type NodeStore, type OutboxMessage } from '../../shared/store/index.js';
+import { StoreError, StoreErrorCode, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
 import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
 
@@ -68,9 +69,11 @@ async function broadcastAfterCommit(ctx: NodeContext, inputId: string, txs: read
   }
 }
 
-export function sendOutbound(ctx: NodeContext): (message: OutboxMessage) => Promise<void> {
-  return (message) =>
-    ctx.outbound.send({ group: message.group, dedupId: message.id, body: new TextDecoder().decode(message.body) });
+/** Sends one input's messages to the outbound queue in order (SendMessageBatch, 10 per call), each under its own id. */
+export function sendOutbound(ctx: NodeContext): OutboxSender {
+  const text = new TextDecoder();
+  return (messages) =>
+    ctx.outbound.sendBatch(messages.map((message) => ({ group: message.group, dedupId: message.id, body: text.decode(message.body) })));
 }
 
 /**
@@ -93,14 +96,14 @@ export async function applyInput(
     // predecessor, whether this input was already applied, and the step's own
     // loads (a step only reads before it computes, so running it early is safe).
     const [leftovers, seen, result] = await Promise.all([store.pendingOutbox(nodeKey), store.hasInput(nodeKey, inputId), step(store)]);
-    for (const message of leftovers) {
-      await send(message);
-      await store.deleteOutbox(nodeKey, message.id);
+    for (const item of leftovers) {
+      await send(item.messages);
+      await store.deleteOutbox(nodeKey, item.inputId);
     }
     if (seen) return 'duplicate';
     const outbox = outboxMessages(inputId, result.effects);
     if (result.puts.length === 0 && result.deletes.length === 0) {
-      for (const message of outbox) await send(message);
+      await send(outbox);
       return 'no-change';
     }
     try {
@@ -110,10 +113,10 @@ export async function applyInput(
       if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) return 'duplicate';
       throw error;
     }
-    // The messages just committed are known: send them, then clear them (no read needed).
-    for (const message of outbox) {
-      await send(message);
-      await store.deleteOutbox(nodeKey, message.id);
+    // The messages just committed are known: send them, then clear their one item (no read needed).
+    if (outbox.length > 0) {
+      await send(outbox);
+      await store.deleteOutbox(nodeKey, inputId);
     }
     await broadcastAfterCommit(ctx, inputId, result.broadcasts ?? []);
     return 'applied';

@@ -2,6 +2,7 @@
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -39,6 +40,41 @@ export function dedupId(raw: string): string {
   return cleaned.length <= 128 ? cleaned : cleaned.slice(0, 128);
 }
 
+/** SendMessageBatch takes at most 10 entries per call... */
+export const MAX_BATCH_ENTRIES = 10;
+/** ...and at most 256 KiB of bodies together (the classic single-message limit, kept as the safe bound). */
+export const MAX_BATCH_BYTES = 256 * 1024;
+
+/** Some entries of a SendMessageBatch call were refused (others of the same call may have been accepted). */
+export class QueueBatchError extends Error {
+  constructor(
+    /** Deduplication ids of the refused messages, with SQS's code. */
+    readonly failed: readonly { readonly dedupId: string; readonly code: string }[],
+  ) {
+    super(`SendMessageBatch refused ${failed.length} message(s): ${failed.map((f) => `${f.dedupId} (${f.code})`).join(', ')}`);
+    this.name = 'QueueBatchError';
+  }
+}
+
+/** Splits messages, in order, into batches of at most 10 entries and 256 KiB of bodies (a larger single body travels alone). */
+export function batchesOf(messages: readonly QueueMessage[]): QueueMessage[][] {
+  const batches: QueueMessage[][] = [];
+  let current: QueueMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = new TextEncoder().encode(message.body).length;
+    if (current.length > 0 && (current.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
 export class FifoQueue {
   constructor(
     private readonly client: SQSClient,
@@ -54,6 +90,33 @@ export class FifoQueue {
         MessageDeduplicationId: dedupId(message.dedupId),
       }),
     );
+  }
+
+  /**
+   * Sends `messages` in order with SendMessageBatch, up to 10 per call, one
+   * call after the other: a FIFO queue enqueues the entries of a batch in
+   * the order they are listed, so order within each group is kept. Any
+   * refused entry rejects with {@link QueueBatchError} (the caller re-sends
+   * everything under the same deduplication ids).
+   */
+  async sendBatch(messages: readonly QueueMessage[]): Promise<void> {
+    for (const batch of batchesOf(messages)) {
+      const result = await this.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.url,
+          Entries: batch.map((message, index) => ({
+            Id: String(index),
+            MessageBody: message.body,
+            MessageGroupId: message.group,
+            MessageDeduplicationId: dedupId(message.dedupId),
+          })),
+        }),
+      );
+      const failed = result.Failed ?? [];
+      if (failed.length > 0) {
+        throw new QueueBatchError(failed.map((f) => ({ dedupId: batch[Number(f.Id)]?.dedupId ?? `entry ${f.Id}`, code: f.Code ?? 'unknown' })));
+      }
+    }
   }
 
   /** Long-polls for up to `max` messages; `signal` aborts the poll (the promise then rejects). */

@@ -6,8 +6,10 @@ export const StoreErrorCode = {
   LeaseLost: 'lease-lost',
   /** The input was already applied by an earlier invocation: nothing was committed. */
   DuplicateInput: 'duplicate-input',
-  /** The commit has more writes than one DynamoDB transaction takes (100): nothing was committed. */
+  /** The commit has more writes than one DynamoDB transaction takes (100), or an outbox item over its size limit: nothing was committed. */
   CommitTooLarge: 'commit-too-large',
+  /** A stored item we wrote does not decode (a broken invariant, not bad input). */
+  CorruptItem: 'corrupt-item',
   /** The transaction was refused for another reason (conflict, throttling). */
   CommitFailed: 'commit-failed',
 } as const;

@@ -1,5 +1,6 @@
 /** shared/store: the node's state in DynamoDB, its lease, the fenced commit and the outbox. */
-export { MAX_TRANSACTION_ITEMS, NodeStore, type Lease, type Commit, type OutboxMessage, type NodeStoreOptions } from './node-store.js';
+export { MAX_TRANSACTION_ITEMS, NodeStore, type Lease, type Commit, type NodeStoreOptions } from './node-store.js';
+export { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, type OutboxItem, type OutboxMessage } from './outbox-record.js';
 export { relayOutbox, type OutboxSender } from './outbox.js';
 export { ensureNodeTable } from './table.js';
 export { StoreError, StoreErrorCode } from './errors.js';

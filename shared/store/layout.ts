@@ -10,7 +10,7 @@
  * | `MONITOR#<id>#<seq>`    | a monitor snapshot (seq 0) or update (seq 1..)   |
  * | `EVENT#<event id>`      | an event not yet acknowledged by the user        |
  * | `PEER#<node id hex>`    | a connected peer and its init features           |
- * | `OUTBOX#<message id>`   | an outbound message waiting for the relay        |
+ * | `OUTBOX#<input id>`     | an input's outbound messages, waiting for the relay |
  * | `INPUT#<input id>`      | an input already applied (replays are no-ops)    |
  * | `WALLET`                | the on-chain wallet (shared/wallet, versioned)   |
  * | `CHAIN`                 | the chain sync's view: best block, recent hashes |
@@ -26,9 +26,11 @@ export const Attr = {
   owner: 'owner',
   expiresAtMs: 'expiresAtMs',
   fence: 'fence',
-  destination: 'destination',
-  group: 'group',
   ttl: 'ttl',
+  /** Of an outbox item written before one item per input (one message, `OUTBOX#<message id>`): read, never written. */
+  legacyDestination: 'destination',
+  /** Of an outbox item written before one item per input: its message's group. Read, never written. */
+  legacyGroup: 'group',
 } as const;
 
 export function nodePartition(nodeKey: string): string {
@@ -47,7 +49,8 @@ export const SortKey = {
   monitor: (channelIdHex: string, sequence: bigint) => `MONITOR#${channelIdHex}#${sequence.toString().padStart(20, '0')}`,
   monitorPrefix: (channelIdHex: string) => `MONITOR#${channelIdHex}#`,
   peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,
-  outbox: (messageId: string) => `OUTBOX#${messageId}`,
+  /** One input's outbox item (all its messages, shared/store/outbox-record.ts). */
+  outbox: (inputId: string) => `OUTBOX#${inputId}`,
   outboxPrefix: 'OUTBOX#',
   input: (inputId: string) => `INPUT#${inputId}`,
   wallet: 'WALLET',

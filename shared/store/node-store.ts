@@ -18,6 +18,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { Attr, INPUT_RETENTION_SEC, SortKey, nodePartition } from './layout.js';
 import { StoreError, StoreErrorCode } from './errors.js';
+import { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, type OutboxItem, type OutboxMessage } from './outbox-record.js';
+
+export type { OutboxItem, OutboxMessage } from './outbox-record.js';
 
 /** DynamoDB's limit of actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -31,17 +34,6 @@ export interface Lease {
   readonly expiresAtMs: number;
 }
 
-/** An outbound message kept in the node's partition until the relay has sent it. */
-export interface OutboxMessage {
-  /** Idempotency id: the SQS deduplication id. */
-  readonly id: string;
-  /** Logical destination, e.g. `outbound`. */
-  readonly destination: string;
-  /** Ordering group (FIFO MessageGroupId), e.g. the peer's node id. */
-  readonly group: string;
-  readonly body: Uint8Array;
-}
-
 /** The writes of one invocation, committed all or nothing. */
 export interface Commit {
   /** The input's id: a replayed input fails the commit with `duplicate-input`. */
@@ -50,6 +42,10 @@ export interface Commit {
   readonly release?: boolean;
   readonly puts?: readonly { readonly sk: string; readonly data: Uint8Array }[];
   readonly deletes?: readonly string[];
+  /**
+   * The input's outbound messages, in sending order: written as ONE item,
+   * `OUTBOX#<inputId>` (shared/store/outbox-record.ts), so they need `inputId`.
+   */
   readonly outbox?: readonly OutboxMessage[];
 }
 
@@ -215,7 +211,8 @@ export class NodeStore {
    * Commits one invocation in a single TransactWriteItems: the lease must
    * still carry our fence (checked inside the transaction, and released
    * there when `release` is set), the input must be new, then every state
-   * write and outbox message. All or nothing.
+   * write, and the input's outbox item (all its messages in one item). All
+   * or nothing.
    */
   async commit(lease: Lease, commit: Commit): Promise<void> {
     const table = this.tableName;
@@ -262,24 +259,24 @@ export class NodeStore {
     for (const sk of commit.deletes ?? []) {
       items.push({ Delete: { TableName: table, Key: key(lease.nodeKey, sk) } });
     }
-    for (const message of commit.outbox ?? []) {
-      items.push({
-        Put: {
-          TableName: table,
-          Item: {
-            ...key(lease.nodeKey, SortKey.outbox(message.id)),
-            [Attr.data]: { B: message.body },
-            [Attr.destination]: { S: message.destination },
-            [Attr.group]: { S: message.group },
-          },
-        },
-      });
+    const outbox = commit.outbox ?? [];
+    if (outbox.length > 0) {
+      if (commit.inputId === undefined) throw new TypeError('a commit with outbox messages needs the input id that keys its outbox item');
+      const data = encodeOutboxRecord(outbox);
+      if (data.length > MAX_OUTBOX_ITEM_BYTES) {
+        // DynamoDB would refuse the item (400 KB); say what happened instead (docs/commit-protocol.md, "Limits").
+        throw new StoreError(
+          StoreErrorCode.CommitTooLarge,
+          `the outbox item of input ${commit.inputId} (${outbox.length} messages) is ${data.length} bytes, over the ${MAX_OUTBOX_ITEM_BYTES} an item may hold`,
+        );
+      }
+      items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, SortKey.outbox(commit.inputId)), [Attr.data]: { B: data } } } });
     }
     if (items.length > MAX_TRANSACTION_ITEMS) {
       // DynamoDB would refuse it with a ValidationException; say what happened instead (docs/commit-protocol.md, "Limits").
       throw new StoreError(
         StoreErrorCode.CommitTooLarge,
-        `a commit of ${items.length} writes (${commit.puts?.length ?? 0} puts, ${commit.deletes?.length ?? 0} deletes, ${commit.outbox?.length ?? 0} outbox messages) exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`,
+        `a commit of ${items.length} writes (${commit.puts?.length ?? 0} puts, ${commit.deletes?.length ?? 0} deletes, ${outbox.length > 0 ? 1 : 0} outbox item) exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`,
       );
     }
     try {
@@ -299,14 +296,26 @@ export class NodeStore {
     }
   }
 
-  /** Outbox messages left by earlier commits, oldest id first. */
-  async pendingOutbox(nodeKey: string): Promise<OutboxMessage[]> {
-    return (await this.queryItems(nodeKey, SortKey.outboxPrefix)).map((item) => ({
-      id: (item[Attr.sk]?.S ?? '').slice(SortKey.outboxPrefix.length),
-      destination: item[Attr.destination]?.S ?? '',
-      group: item[Attr.group]?.S ?? '',
-      body: item[Attr.data]?.B ?? new Uint8Array(0),
-    }));
+  /**
+   * Outbox items left by earlier commits (one per input, its messages in
+   * order), in sort-key order. An item that does not decode is a broken
+   * invariant (`corrupt-item`): we wrote it. An item of the layout before
+   * (one message per item, with `group` and `destination` attributes, keyed
+   * by the message id) reads as an item of that one message, keyed so that
+   * `deleteOutbox` removes it.
+   */
+  async pendingOutbox(nodeKey: string): Promise<OutboxItem[]> {
+    return (await this.queryItems(nodeKey, SortKey.outboxPrefix)).map((item) => {
+      const inputId = (item[Attr.sk]?.S ?? '').slice(SortKey.outboxPrefix.length);
+      const body = item[Attr.data]?.B ?? new Uint8Array(0);
+      const legacyGroup = item[Attr.legacyGroup]?.S;
+      if (legacyGroup !== undefined) {
+        return { inputId, messages: [{ id: inputId, destination: item[Attr.legacyDestination]?.S ?? '', group: legacyGroup, body }] };
+      }
+      const decoded = decodeOutboxRecord(body);
+      if (!decoded.ok) throw new StoreError(StoreErrorCode.CorruptItem, `outbox item of input ${inputId}: ${decoded.error.message}`);
+      return { inputId, messages: decoded.value };
+    });
   }
 
   /**
@@ -324,8 +333,8 @@ export class NodeStore {
     }
   }
 
-  /** Removes an outbox message once it has been handed to the queue. */
-  async deleteOutbox(nodeKey: string, id: string): Promise<void> {
-    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.outbox(id)) }));
+  /** Removes an input's outbox item once every one of its messages has been handed to the queue. */
+  async deleteOutbox(nodeKey: string, inputId: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.outbox(inputId)) }));
   }
 }

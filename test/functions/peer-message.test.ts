@@ -154,12 +154,12 @@ describe('peer-message handler', () => {
 
   it('loses no message and sends none twice under different ids when it crashes between commit and send', async () => {
     let crash = true;
-    const flakyOutbound = { ...outbound, url: outbound.url, send: async (m: Parameters<FifoQueue['send']>[0]) => {
+    const flakyOutbound = { ...outbound, url: outbound.url, sendBatch: async (m: Parameters<FifoQueue['sendBatch']>[0]) => {
       if (crash) {
         crash = false;
         throw new Error('crash: the process died after the commit, before the send');
       }
-      return outbound.send(m);
+      return outbound.sendBatch(m);
     } } as unknown as FifoQueue;
     const crashing = createPeerMessageHandler({ ...ctx, outbound: flakyOutbound });
     const rec = record(connected());
@@ -185,12 +185,12 @@ describe('peer-message handler', () => {
   it('sends nothing twice under different ids when it crashes between the send and the outbox delete', async () => {
     let crash = true;
     const store = Object.create(ctx.store) as typeof ctx.store;
-    store.deleteOutbox = async (nodeKey: string, id: string) => {
+    store.deleteOutbox = async (nodeKey: string, inputId: string) => {
       if (crash) {
         crash = false;
         throw new Error('crash: sent, not yet deleted');
       }
-      return ctx.store.deleteOutbox(nodeKey, id);
+      return ctx.store.deleteOutbox(nodeKey, inputId);
     };
     const rec = record(connected());
     expect((await createPeerMessageHandler({ ...ctx, store })(event(rec), {} as never)).batchItemFailures).toHaveLength(1);
@@ -203,7 +203,7 @@ describe('peer-message handler', () => {
   });
 
   it('fails the rest of a FIFO group after a failure, so a peer\'s messages keep their order', async () => {
-    const down = { ...outbound, send: async () => { throw new Error('queue down'); } } as unknown as FifoQueue;
+    const down = { ...outbound, sendBatch: async () => { throw new Error('queue down'); } } as unknown as FifoQueue;
     const handler = createPeerMessageHandler({ ...ctx, outbound: down });
     const r1 = record(connected());
     const r2 = record(message(ldkInit));

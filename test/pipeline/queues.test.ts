@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.js';
 import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { decodeInbound, decodeOutbound, encodeInbound, encodeOutbound, EnvelopeError } from '../../shared/pipeline/envelopes.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, batchesOf, type QueueMessage } from '../../shared/pipeline/queues.js';
 
 const PEER = '02' + 'ab'.repeat(32);
 let sqs: SqsLocal;
@@ -27,6 +28,34 @@ describe('pipeline queues (fauxqs)', () => {
     const [withId] = await sqs.inbound.receive(1, 1);
     expect(withId?.dedupId).toBe('conn-1:7');
     await sqs.inbound.delete(withId!.receiptHandle);
+  });
+
+  it('sends a batch of many messages in order per group (10 per call), and drops a resend of the same ids', async () => {
+    const OTHER = '03' + 'cd'.repeat(32);
+    const messages: QueueMessage[] = Array.from({ length: 25 }, (_, i) => ({ group: i % 3 === 0 ? OTHER : PEER, dedupId: `batch#${i}`, body: String(i) }));
+    await sqs.inbound.sendBatch(messages);
+    await sqs.inbound.sendBatch(messages.slice(5, 15)); // a relay after a crash: same ids
+    const got = new Map<string, string[]>();
+    for (let empty = 0; empty < 2; ) {
+      const batch = await sqs.inbound.receive(10, 0);
+      if (batch.length === 0) empty++;
+      for (const m of batch) {
+        got.set(m.group, [...(got.get(m.group) ?? []), m.body]);
+        await sqs.inbound.delete(m.receiptHandle);
+      }
+    }
+    const expected = (group: string) => messages.filter((m) => m.group === group).map((m) => m.body);
+    expect(got.get(PEER)).toEqual(expected(PEER));
+    expect(got.get(OTHER)).toEqual(expected(OTHER));
+  });
+
+  it('splits batches at 10 entries and at 256 KiB of bodies, in order', () => {
+    const small = (i: number): QueueMessage => ({ group: PEER, dedupId: `s${i}`, body: 'x' });
+    expect(batchesOf([]).length).toBe(0);
+    expect(batchesOf(Array.from({ length: 25 }, (_, i) => small(i))).map((b) => b.length)).toEqual([MAX_BATCH_ENTRIES, MAX_BATCH_ENTRIES, 5]);
+    const big = (i: number): QueueMessage => ({ group: PEER, dedupId: `b${i}`, body: 'y'.repeat(100 * 1024) });
+    const split = batchesOf([big(0), big(1), big(2), small(3), { ...big(4), body: 'z'.repeat(MAX_BATCH_BYTES + 1) }, small(5)]);
+    expect(split.map((b) => b.map((m) => m.dedupId))).toEqual([['b0', 'b1'], ['b2', 's3'], ['b4'], ['s5']]);
   });
 
   it('redelivers a message that was not deleted', async () => {

@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
-import { MAX_TRANSACTION_ITEMS, NodeStore, SortKey, StoreErrorCode, ensureNodeTable, relayOutbox, type OutboxMessage } from '../../shared/store/index.js';
+import {
+  MAX_OUTBOX_ITEM_BYTES,
+  MAX_TRANSACTION_ITEMS,
+  NodeStore,
+  SortKey,
+  StoreErrorCode,
+  ensureNodeTable,
+  nodePartition,
+  relayOutbox,
+  type OutboxMessage,
+} from '../../shared/store/index.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -61,7 +71,9 @@ describe('fenced commit', () => {
     expect(text(await store().get(node, SortKey.header))).toBe('header v1');
     const many = await store().getMany(node, [SortKey.header, SortKey.peer('02aa'), SortKey.peer('03bb')]);
     expect([...many.keys()].sort()).toEqual([SortKey.header, SortKey.peer('02aa')].sort());
-    expect((await store().pendingOutbox(node)).map((m) => m.id)).toEqual(['m-1']);
+    expect(await store().pendingOutbox(node)).toEqual([
+      { inputId: 'in-1', messages: [{ id: 'm-1', destination: 'outbound', group: '02aa', body: bytes('pong') }] },
+    ]);
     await store().commit(lease, { deletes: [SortKey.peer('02aa')] });
     expect(await store().get(node, SortKey.peer('02aa'))).toBeUndefined();
   });
@@ -74,6 +86,7 @@ describe('fenced commit', () => {
     const fresh = await store().acquireLease(node, 'new', 30_000); // ...and another invocation takes over
     await expectStoreError(
       store().commit(old, {
+        inputId: 'stale-input',
         puts: [{ sk: SortKey.header, data: bytes('stale write') }],
         outbox: [{ id: 'stale', destination: 'outbound', group: 'p', body: bytes('x') }],
       }),
@@ -154,30 +167,105 @@ describe('commit and release in one transaction', () => {
   });
 });
 
-describe('outbox relay', () => {
-  it('sends each message after the commit, deletes it, and re-sends the same id after a crash', async () => {
+/** `count` messages of input `inputId` for one peer, ids as functions/runtime/invocation.ts makes them. */
+function messagesOf(inputId: string, count: number, bodyBytes = 8): OutboxMessage[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${inputId}#${i.toString().padStart(3, '0')}`,
+    destination: 'outbound',
+    group: '02' + 'ab'.repeat(32),
+    body: bytes(`${i}:`.padEnd(bodyBytes, 'x')),
+  }));
+}
+
+describe('outbox items (one per input)', () => {
+  it('commits 150 messages of one input as ONE item, in order, next to 97 state writes (100 actions)', async () => {
     const node = randomUUID();
     const lease = await store().acquireLease(node, 'a', 30_000);
-    await store().commit(lease, {
-      outbox: [
-        { id: '0001', destination: 'outbound', group: 'p', body: bytes('first') },
-        { id: '0002', destination: 'outbound', group: 'p', body: bytes('second') },
-      ],
-    });
+    const messages = messagesOf('in-150', 150, 300);
+    const puts = Array.from({ length: MAX_TRANSACTION_ITEMS - 3 }, (_, i) => ({ sk: SortKey.event(BigInt(i)), data: bytes('e') }));
+    await store().commit(lease, { inputId: 'in-150', puts, outbox: messages });
+    expect(await store().query(node, SortKey.outboxPrefix)).toHaveLength(1);
+    const [item, ...rest] = await store().pendingOutbox(node);
+    expect(rest).toEqual([]);
+    expect(item?.inputId).toBe('in-150');
+    expect(item?.messages).toEqual(messages);
+    expect(item?.messages.map((m) => m.id).slice(0, 3)).toEqual(['in-150#000', 'in-150#001', 'in-150#002']);
+    expect(item?.messages.at(-1)?.id).toBe('in-150#149');
+  });
+
+  it('refuses a commit whose outbox item is over the item size limit, writing nothing', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    // 500 messages of 1 KB: about 530 KB, over DynamoDB's 400 KB item limit.
+    const big = messagesOf('too-big', 500, 1024);
+    await expectStoreError(
+      store().commit(lease, { inputId: 'too-big', puts: [{ sk: SortKey.header, data: bytes('v1') }], outbox: big }),
+      StoreErrorCode.CommitTooLarge,
+    );
+    expect(await store().get(node, SortKey.header)).toBeUndefined();
+    expect(await store().hasInput(node, 'too-big')).toBe(false);
+    expect(await store().pendingOutbox(node)).toEqual([]);
+    // Just under the limit fits (and DynamoDB takes it).
+    const fits = messagesOf('fits', 300, 1024);
+    await store().commit(lease, { inputId: 'fits', outbox: fits });
+    expect((await store().pendingOutbox(node))[0]?.messages).toHaveLength(300);
+    expect(MAX_OUTBOX_ITEM_BYTES).toBeLessThan(400_000);
+  });
+
+  it('needs the input id its outbox item is keyed by', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    await expect(store().commit(lease, { outbox: messagesOf('x', 1) })).rejects.toThrow(TypeError);
+  });
+
+  it('relays an outbox item of the layout before (one message per item) under its message id, then deletes it', async () => {
+    const node = randomUUID();
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: nodePartition(node) },
+          sk: { S: SortKey.outbox('old-input#000') },
+          data: { B: bytes('{"v":1}') },
+          destination: { S: 'outbound' },
+          group: { S: '02aa' },
+        },
+      }),
+    );
+    const sent: OutboxMessage[] = [];
+    expect(await relayOutbox(store(), node, async (messages) => void sent.push(...messages))).toBe(1);
+    expect(sent).toEqual([{ id: 'old-input#000', destination: 'outbound', group: '02aa', body: bytes('{"v":1}') }]);
+    expect(await store().pendingOutbox(node)).toEqual([]);
+  });
+
+  it('reports an outbox item that does not decode as corrupt-item', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    await store().commit(lease, { puts: [{ sk: SortKey.outbox('garbage'), data: bytes('not a record') }] });
+    await expectStoreError(store().pendingOutbox(node), StoreErrorCode.CorruptItem);
+  });
+});
+
+describe('outbox relay', () => {
+  it('sends a whole item after the commit, deletes it, and re-sends all of it under the same ids after a crash', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    await store().commit(lease, { inputId: 'in-a', outbox: messagesOf('in-a', 2) });
+    await store().commit(lease, { inputId: 'in-b', outbox: messagesOf('in-b', 3) });
     const sent: OutboxMessage[] = [];
     let crash = true;
-    const flaky = async (m: OutboxMessage) => {
-      sent.push(m);
-      if (m.id === '0002' && crash) {
+    const flaky = async (messages: readonly OutboxMessage[]) => {
+      sent.push(...messages);
+      if (messages[0]?.id.startsWith('in-b') && crash) {
         crash = false;
         throw new Error('crash after send, before delete');
       }
     };
     await expect(relayOutbox(store(), node, flaky)).rejects.toThrow('crash');
-    expect((await store().pendingOutbox(node)).map((m) => m.id)).toEqual(['0002']);
-    expect(await relayOutbox(store(), node, flaky)).toBe(1);
-    expect(sent.map((m) => m.id)).toEqual(['0001', '0002', '0002']);
-    expect(text(sent[2]!.body)).toBe('second');
+    expect((await store().pendingOutbox(node)).map((i) => i.inputId)).toEqual(['in-b']);
+    expect(await relayOutbox(store(), node, flaky)).toBe(3);
+    expect(sent.map((m) => m.id)).toEqual(['in-a#000', 'in-a#001', 'in-b#000', 'in-b#001', 'in-b#002', 'in-b#000', 'in-b#001', 'in-b#002']);
+    expect(text(sent[7]!.body)).toBe('2:xxxxxx');
     expect(await store().pendingOutbox(node)).toEqual([]);
   });
 });

@@ -1,0 +1,148 @@
+/**
+ * One outbox item per input (docs/commit-protocol.md) through `applyInput`,
+ * against Amazon's DynamoDB Local and fauxqs: an input with 150 outbound
+ * messages commits them as one item and relays them in order under their
+ * ids; crashes before and during the relay lose nothing and send nothing
+ * under another id.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
+import { freePort } from '../../infra/local/free-port.js';
+import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
+import { applyInput, type InvocationResult } from '../../functions/runtime/invocation.js';
+import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
+import { fromHex } from '../../shared/crypto/index.js';
+import type { PeerEffect } from '../../shared/manager/index.js';
+import { decodeOutbound } from '../../shared/pipeline/envelopes.js';
+import { FifoQueue } from '../../shared/pipeline/queues.js';
+import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
+import { decodeMessage } from '../../shared/wire/index.js';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, appendKeys() {} } as unknown as NodeContext['logger'];
+const PEER = '02' + '33'.repeat(32);
+
+let dynamo: DynamoDBClient;
+let sqs: SqsLocal;
+let ctx: NodeContext;
+let outbound: FifoQueue;
+/** SQS commands sent to the outbound queue, by name. */
+let sqsCalls: string[];
+
+beforeAll(async () => {
+  dynamo = localDynamoClient(inject('dynamoEndpoint'));
+  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
+});
+afterAll(async () => {
+  dynamo.destroy();
+  await sqs.stop();
+});
+
+beforeEach(async () => {
+  const tableName = `outbox-${randomUUID()}`;
+  await ensureNodeTable(dynamo, tableName);
+  const created = await sqs.client.send(new CreateQueueCommand({ QueueName: `out-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } }));
+  sqsCalls = [];
+  const counting = {
+    send: (command: { constructor: { name: string } }) => {
+      sqsCalls.push(command.constructor.name);
+      return sqs.client.send(command as never);
+    },
+  } as unknown as SQSClient;
+  outbound = new FifoQueue(counting, created.QueueUrl!);
+  ctx = createNodeContext({
+    seed: fromHex(randomUUID().replace(/-/g, '').repeat(2)),
+    network: 'regtest',
+    store: new NodeStore({ client: dynamo, tableName }),
+    outbound,
+    logger: quiet,
+  });
+});
+
+/** An input whose step writes one state item and sends `count` pings to the peer, ping i asking for i pong bytes. */
+function manyPings(count: number, marker: string) {
+  return async (): Promise<InvocationResult> => {
+    const effects: PeerEffect[] = Array.from({ length: count }, (_, i) => ({
+      kind: 'send',
+      peer: fromHex(PEER),
+      message: { type: 18, numPongBytes: i, ignored: new Uint8Array(0) },
+    }));
+    return { puts: [{ sk: SortKey.peer(PEER), data: new TextEncoder().encode(marker) }], deletes: [], effects };
+  };
+}
+
+/** Everything on the outbound queue, in order: dedup id and the ping's numPongBytes. */
+async function drain(): Promise<{ dedupId: string; n: number }[]> {
+  const out: { dedupId: string; n: number }[] = [];
+  for (let empty = 0; empty < 2; ) {
+    const batch = await outbound.receive(10, 0);
+    if (batch.length === 0) empty++;
+    for (const m of batch) {
+      const envelope = decodeOutbound(m.body);
+      if (envelope.kind !== 'send') throw new Error(`unexpected ${envelope.kind}`);
+      const decoded = decodeMessage(envelope.message) as { message: { type: number; numPongBytes: number } };
+      expect(decoded.message.type).toBe(18);
+      out.push({ dedupId: m.dedupId, n: decoded.message.numPongBytes });
+      await outbound.delete(m.receiptHandle);
+    }
+  }
+  return out;
+}
+
+const expected = (inputId: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ dedupId: `${inputId}#${i.toString().padStart(3, '0')}`, n: i }));
+
+describe('one outbox item per input', () => {
+  it('commits an input with 150 outbound messages and relays all 150 in order under their ids (15 batches, 1 delete)', async () => {
+    const inputId = `in-${randomUUID()}`;
+    const dynamoCalls: string[] = [];
+    const store = Object.create(ctx.store) as NodeStore;
+    store.commit = async (lease, commit) => {
+      dynamoCalls.push(`commit ${commit.outbox?.length ?? 0} messages`);
+      return ctx.store.commit(lease, commit);
+    };
+    store.deleteOutbox = async (nodeKey, id) => {
+      dynamoCalls.push(`delete ${id}`);
+      return ctx.store.deleteOutbox(nodeKey, id);
+    };
+    expect(await applyInput({ ...ctx, store }, inputId, manyPings(150, 'v1'))).toBe('applied');
+    expect(await drain()).toEqual(expected(inputId, 150));
+    expect(dynamoCalls).toEqual(['commit 150 messages', `delete ${inputId}`]);
+    expect(sqsCalls.filter((c) => c === 'SendMessageBatchCommand')).toHaveLength(15);
+    expect(await ctx.store.pendingOutbox(ctx.nodeKey)).toEqual([]);
+  });
+
+  it('leaves ONE item when it crashes after the commit, before the relay; the next invocation relays all of it first', async () => {
+    const crashed = `in-${randomUUID()}`;
+    const down = Object.create(outbound) as FifoQueue;
+    down.sendBatch = async () => {
+      throw new Error('crash: committed, nothing sent');
+    };
+    await expect(applyInput({ ...ctx, outbound: down }, crashed, manyPings(150, 'v1'))).rejects.toThrow('crash');
+    const pending = await ctx.store.pendingOutbox(ctx.nodeKey);
+    expect(pending.map((i) => [i.inputId, i.messages.length])).toEqual([[crashed, 150]]);
+    expect(await ctx.store.query(ctx.nodeKey, SortKey.outboxPrefix)).toHaveLength(1);
+    expect(await drain()).toEqual([]);
+    // The next input of the node (any input) relays the leftover item before its own messages.
+    const next = `in-${randomUUID()}`;
+    expect(await applyInput(ctx, next, manyPings(2, 'v2'))).toBe('applied');
+    expect(await drain()).toEqual([...expected(crashed, 150), ...expected(next, 2)]);
+    expect(await ctx.store.pendingOutbox(ctx.nodeKey)).toEqual([]);
+  });
+
+  it('re-sends a partly relayed item under the same ids: the queue keeps one copy of each, in order', async () => {
+    const inputId = `in-${randomUUID()}`;
+    const halfway = Object.create(outbound) as FifoQueue;
+    halfway.sendBatch = async (messages) => {
+      await outbound.sendBatch(messages.slice(0, 73));
+      throw new Error('crash: 73 of 150 sent');
+    };
+    await expect(applyInput({ ...ctx, outbound: halfway }, inputId, manyPings(150, 'v1'))).rejects.toThrow('crash');
+    // A redelivery of the same input: a duplicate, but the leftover item is relayed whole.
+    expect(await applyInput(ctx, inputId, manyPings(150, 'v1'))).toBe('duplicate');
+    expect(await drain()).toEqual(expected(inputId, 150));
+    expect(await ctx.store.pendingOutbox(ctx.nodeKey)).toEqual([]);
+  });
+});
