@@ -56,14 +56,23 @@ export class QueueBatchError extends Error {
   }
 }
 
-/** Splits messages, in order, into batches of at most 10 entries and 256 KiB of bodies (a larger single body travels alone). */
+/**
+ * Splits messages, in order, into batches of at most 10 entries and 256 KiB
+ * of bodies (a larger single body travels alone), with at most ONE message
+ * per group in a batch: SendMessageBatch reports failures per entry, and a
+ * refused entry followed by an accepted one of the same group would put that
+ * peer's messages out of order when the refused one is sent again. With one
+ * per group, a batch with a failure stops the relay before any later message
+ * of that group leaves (messages to several peers still share a call).
+ */
 export function batchesOf(messages: readonly QueueMessage[]): QueueMessage[][] {
   const batches: QueueMessage[][] = [];
   let current: QueueMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = new TextEncoder().encode(message.body).length;
-    if (current.length > 0 && (current.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
+    const full = current.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES || current.some((m) => m.group === message.group);
+    if (current.length > 0 && full) {
       batches.push(current);
       current = [];
       bytes = 0;

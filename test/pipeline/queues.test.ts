@@ -49,11 +49,15 @@ describe('pipeline queues (fauxqs)', () => {
     expect(got.get(OTHER)).toEqual(expected(OTHER));
   });
 
-  it('splits batches at 10 entries and at 256 KiB of bodies, in order', () => {
-    const small = (i: number): QueueMessage => ({ group: PEER, dedupId: `s${i}`, body: 'x' });
+  it('splits batches at 10 entries, at 256 KiB of bodies and at a repeated group, in order', () => {
+    const group = (i: number) => `02${i.toString(16).padStart(64, '0')}`;
+    const small = (i: number): QueueMessage => ({ group: group(i), dedupId: `s${i}`, body: 'x' });
     expect(batchesOf([]).length).toBe(0);
     expect(batchesOf(Array.from({ length: 25 }, (_, i) => small(i))).map((b) => b.length)).toEqual([MAX_BATCH_ENTRIES, MAX_BATCH_ENTRIES, 5]);
-    const big = (i: number): QueueMessage => ({ group: PEER, dedupId: `b${i}`, body: 'y'.repeat(100 * 1024) });
+    // One message per group per batch: a second message of a group starts the next batch.
+    const samePeer = (i: number): QueueMessage => ({ group: PEER, dedupId: `p${i}`, body: 'x' });
+    expect(batchesOf([small(1), samePeer(0), small(2), samePeer(1), samePeer(2)]).map((b) => b.map((m) => m.dedupId))).toEqual([['s1', 'p0', 's2'], ['p1'], ['p2']]);
+    const big = (i: number): QueueMessage => ({ group: group(100 + i), dedupId: `b${i}`, body: 'y'.repeat(100 * 1024) });
     const split = batchesOf([big(0), big(1), big(2), small(3), { ...big(4), body: 'z'.repeat(MAX_BATCH_BYTES + 1) }, small(5)]);
     expect(split.map((b) => b.map((m) => m.dedupId))).toEqual([['b0', 'b1'], ['b2', 's3'], ['b4'], ['s5']]);
   });
