@@ -3,7 +3,9 @@
  * a monitor snapshot and the manager header at open; and the cost of one
  * message on one channel (funding_created: loads the header and one channel
  * item, writes the re-keyed channel, the monitor, an event, the header) and
- * of one block, for a node holding 1, 100 and 1,000 ready channels. Each run
+ * of one block, and of a reconnection of the peer (its init: its channels
+ * loaded, a `channel_reestablish` each), for a node holding 1, 100 and
+ * 1,000 ready channels (all but one with other peers). Each run
  * starts from the same stored items (an in-memory store standing in for
  * DynamoDB, counting the items and bytes read and written per step).
  */
@@ -13,6 +15,7 @@ import { populate } from '../test/support/manager-population.js';
 import { fundingTransaction } from '../test/support/channel-harness.js';
 import { InMemoryManagerStore } from '../shared/store/manager-items.js';
 import { decodeMessage, type FundingCreatedMessage } from '../shared/wire/index.js';
+import { toHex } from '../shared/crypto/index.js';
 import { ms, printTable } from './measure.js';
 
 const RUNS = 41;
@@ -34,6 +37,8 @@ interface Row {
   readonly messageWritten: string;
   readonly blockMs: number;
   readonly blockRead: string;
+  readonly reconnectMs: number;
+  readonly reconnect: string;
 }
 
 function setup(count: number): { net: ManagerNetwork; alice: ManagerNode; bob: ManagerNode; created: FundingCreatedMessage } {
@@ -61,6 +66,8 @@ for (const count of [1, 100, 1000]) {
   const base = bob.store;
   const message: { ms: number[]; read: number; bytesRead: number; written: number; bytesWritten: number } = { ms: [], read: 0, bytesRead: 0, written: 0, bytesWritten: 0 };
   const block: { ms: number[]; read: number; bytesRead: number } = { ms: [], read: 0, bytesRead: 0 };
+  const reconnect: { ms: number[]; read: number; written: number; messages: number } = { ms: [], read: 0, written: 0, messages: 0 };
+  const aliceFeatures = bob.peers.get(toHex(alice.nodeId))!.features!;
   for (let run = 0; run < RUNS + 5; run++) {
     bob.store = copyOf(base);
     const start = performance.now();
@@ -76,6 +83,14 @@ for (const count of [1, 100, 1000]) {
     const elapsed2 = performance.now() - start2;
     if (run >= 5) block.ms.push(elapsed2);
     Object.assign(block, { read: bob.store.last.itemsRead, bytesRead: bob.store.last.bytesRead });
+    // alice's init again (a reconnection): loads alice's channels only, sends channel_reestablish for each funded one.
+    bob.store = copyOf(base);
+    const start3 = performance.now();
+    net.step(bob, { kind: 'peer-connected', peer: alice.nodeId }, (m) => m.peerConnected(alice.nodeId, aliceFeatures), `c${run}`);
+    const elapsed3 = performance.now() - start3;
+    if (run >= 5) reconnect.ms.push(elapsed3);
+    Object.assign(reconnect, { read: bob.store.last.itemsRead, written: bob.store.last.itemsWritten, messages: net.queue.length });
+    net.queue.length = 0;
   }
   rows.push({
     count,
@@ -84,6 +99,8 @@ for (const count of [1, 100, 1000]) {
     messageWritten: `${message.written} items, ${message.bytesWritten} B`,
     blockMs: median(block.ms),
     blockRead: `${block.read} items, ${block.bytesRead} B`,
+    reconnectMs: median(reconnect.ms),
+    reconnect: `${reconnect.read} read, ${reconnect.written} written, ${reconnect.messages} sent`,
   });
   if (count === 1) {
     const size = (prefix: string) => [...bob.store.items].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v.length);
@@ -102,8 +119,8 @@ printTable('ChannelManager items (bytes)', sizes);
 printTable(
   `One input for a node with N ready channels stored (median of ${RUNS}; load + apply + commit, in-memory store)`,
   [
-    ['N channels', 'funding_created ms', 'read', 'written', 'one block ms', 'block read'],
-    ...rows.map((r) => [String(r.count), ms(r.messageMs), r.messageRead, r.messageWritten, ms(r.blockMs), r.blockRead]),
+    ['N channels', 'funding_created ms', 'read', 'written', 'one block ms', 'block read', 'reconnect ms', 'reconnect items'],
+    ...rows.map((r) => [String(r.count), ms(r.messageMs), r.messageRead, r.messageWritten, ms(r.blockMs), r.blockRead, ms(r.reconnectMs), r.reconnect]),
   ],
 );
 const first = rows[0]!;
