@@ -52,13 +52,13 @@ import type {
   WireMessage,
 } from '../wire/index.js';
 import { channelDetailsOf, type ChannelDetails } from './channel-details.js';
+import { reindexChannel } from './header-index.js';
 import { channelKey, decodeChannelEntry, encodeChannelEntry, type ChannelEntry, type ChannelItem, type ChannelKey, type HeldEffects } from './channel-entry.js';
 import {
   DEFAULT_MANAGER_CONFIG,
   InboundChannelPolicy,
   MAX_UNFUNDED_CHANNELS_PER_PEER,
   MAX_UNFUNDED_INBOUND_CHANNELS,
-  REORG_SAFE_DEPTH,
   UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS,
   sameManagerConfig,
   type HandshakeOverride,
@@ -70,7 +70,6 @@ import {
   decodeManagerHeader,
   encodeManagerHeader,
   type BestBlock,
-  type ConfirmingEntry,
   type ManagerHeader,
   type UnfundedEntry,
 } from './manager-header.js';
@@ -199,15 +198,6 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
 
 function text(s: string): Uint8Array {
   return new TextEncoder().encode(s);
-}
-
-function isUnfunded(channel: Channel): boolean {
-  return (
-    channel.state === ChannelState.OutboundAwaitingAccept ||
-    channel.state === ChannelState.InboundAwaitingFundingCreated ||
-    channel.state === ChannelState.AwaitingFundingTx ||
-    channel.state === ChannelState.AwaitingFundingSigned
-  );
 }
 
 /** Double SHA256 of an 80-byte block header: the block hash, internal order. */
@@ -946,42 +936,11 @@ export class ChannelManager {
     return update.updateId;
   }
 
-  /** Replaces the header index entries of the channel known by `ids` with `peer` by those of `entry`. */
+  /** Replaces the header index entries of the channel known by `ids` with `peer` by those of `entry` (header-index.ts). */
   #reindex(peer: Uint8Array, ids: readonly Uint8Array[], entry: ChannelEntry | null): void {
-    const known = (id: Uint8Array) => ids.some((x) => same(x, id));
-    const h = this.#header;
-    const isThis = (e: UnfundedEntry) => same(e.counterpartyNodeId, peer) && (known(e.temporaryChannelId) || known(e.channelId));
-    // A channel keeps its age across re-keying and acceptance.
-    const sinceHeight = h.unfunded.find(isThis)?.sinceHeight ?? h.bestBlock.height;
-    const unfunded = h.unfunded.filter((e) => !isThis(e));
-    const confirming = h.confirming.filter((e) => !(same(e.counterpartyNodeId, peer) && known(e.channelId)));
-    if (entry?.kind === 'open-request') {
-      unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: entry.open.temporaryChannelId, channelId: entry.open.temporaryChannelId, isOutbound: false, sinceHeight });
-    } else if (entry?.kind === 'channel') {
-      const c = entry.channel;
-      if (isUnfunded(c)) {
-        unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: c.temporaryChannelId, channelId: currentChannelId(c), isOutbound: c.isOutbound, sinceHeight });
-      } else if (c.funding !== undefined && this.#stillConfirming(c)) {
-        confirming.push({
-          counterpartyNodeId: peer,
-          channelId: c.funding.channelId,
-          fundingTxid: c.funding.outpoint.txid,
-          ...(c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {}),
-        });
-      }
-    }
-    const sig = (list: readonly (UnfundedEntry | ConfirmingEntry)[]) =>
-      list.map((e) => Object.values(e).map((v) => (v instanceof Uint8Array ? toHex(v) : JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? toHex(x) : x)))).join(',')).join(';');
-    if (sig(unfunded) === sig(h.unfunded) && sig(confirming) === sig(h.confirming)) return;
-    this.#header = { ...h, unfunded, confirming };
+    const next = reindexChannel(this.#header, peer, ids, entry);
+    if (next === this.#header) return;
+    this.#header = next;
     this.#headerDirty = true;
-  }
-
-  /** A funded channel stays in the chain index until it is ready and its funding is {@link REORG_SAFE_DEPTH} deep. */
-  #stillConfirming(c: Channel): boolean {
-    if (c.state === ChannelState.AwaitingConfirmation || c.state === ChannelState.AwaitingChannelReady) return true;
-    if (c.state !== ChannelState.Ready || c.confirmation === undefined) return false;
-    const depth = Math.max(this.#header.bestBlock.height, c.bestHeight) - c.confirmation.height + 1;
-    return depth < Math.max(REORG_SAFE_DEPTH, c.minimumDepth);
   }
 }

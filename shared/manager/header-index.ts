@@ -1,0 +1,72 @@
+/**
+ * The manager header's two indexes (docs/manager.md, "The header"): the
+ * channels not funded yet (`unfunded`, by temporary and current id, with
+ * their creation height) and the funded channels whose funding transaction
+ * the chain must still report (`confirming`). Pure: a channel's new entry in,
+ * the header's new indexes out; every load plan is computed from them.
+ */
+import { ChannelState, currentChannelId, type Channel } from '../channel/index.js';
+import { equalConstantTime, toHex } from '../crypto/index.js';
+import type { ChannelEntry } from './channel-entry.js';
+import { REORG_SAFE_DEPTH } from './manager-config.js';
+import type { ConfirmingEntry, ManagerHeader, UnfundedEntry } from './manager-header.js';
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && equalConstantTime(a, b);
+}
+
+/** Before the first commitments are signed: forgotten on a disconnection (BOLT 2). */
+export function isUnfunded(channel: Channel): boolean {
+  return (
+    channel.state === ChannelState.OutboundAwaitingAccept ||
+    channel.state === ChannelState.InboundAwaitingFundingCreated ||
+    channel.state === ChannelState.AwaitingFundingTx ||
+    channel.state === ChannelState.AwaitingFundingSigned
+  );
+}
+
+/** A funded channel stays in the chain index until it is ready and its funding is {@link REORG_SAFE_DEPTH} deep. */
+export function isStillConfirming(channel: Channel, bestHeight: number): boolean {
+  if (channel.state === ChannelState.AwaitingConfirmation || channel.state === ChannelState.AwaitingChannelReady) return true;
+  if (channel.state !== ChannelState.Ready || channel.confirmation === undefined) return false;
+  const depth = Math.max(bestHeight, channel.bestHeight) - channel.confirmation.height + 1;
+  return depth < Math.max(REORG_SAFE_DEPTH, channel.minimumDepth);
+}
+
+/** A stable text form of index entries, to tell whether an index changed. */
+function signature(list: readonly (UnfundedEntry | ConfirmingEntry)[]): string {
+  const field = (v: unknown) => (v instanceof Uint8Array ? toHex(v) : JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? toHex(x) : x)));
+  return list.map((e) => Object.values(e).map(field).join(',')).join(';');
+}
+
+/**
+ * `header` with the index entries of the channel known by `ids` (temporary
+ * or real) with `peer` replaced by those of `entry` (none when it is null: the
+ * channel is gone). A channel keeps its creation height across re-keying and
+ * acceptance. Returns `header` itself when nothing changed.
+ */
+export function reindexChannel(header: ManagerHeader, peer: Uint8Array, ids: readonly Uint8Array[], entry: ChannelEntry | null): ManagerHeader {
+  const known = (id: Uint8Array) => ids.some((x) => same(x, id));
+  const isThis = (e: UnfundedEntry) => same(e.counterpartyNodeId, peer) && (known(e.temporaryChannelId) || known(e.channelId));
+  const sinceHeight = header.unfunded.find(isThis)?.sinceHeight ?? header.bestBlock.height;
+  const unfunded = header.unfunded.filter((e) => !isThis(e));
+  const confirming = header.confirming.filter((e) => !(same(e.counterpartyNodeId, peer) && known(e.channelId)));
+  if (entry?.kind === 'open-request') {
+    const id = entry.open.temporaryChannelId;
+    unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: id, channelId: id, isOutbound: false, sinceHeight });
+  } else if (entry?.kind === 'channel') {
+    const c = entry.channel;
+    if (isUnfunded(c)) {
+      unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: c.temporaryChannelId, channelId: currentChannelId(c), isOutbound: c.isOutbound, sinceHeight });
+    } else if (c.funding !== undefined && isStillConfirming(c, header.bestBlock.height)) {
+      confirming.push({
+        counterpartyNodeId: peer,
+        channelId: c.funding.channelId,
+        fundingTxid: c.funding.outpoint.txid,
+        ...(c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {}),
+      });
+    }
+  }
+  if (signature(unfunded) === signature(header.unfunded) && signature(confirming) === signature(header.confirming)) return header;
+  return { ...header, unfunded, confirming };
+}
