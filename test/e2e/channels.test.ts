@@ -54,6 +54,14 @@ describe('channels through the embedded deployment', () => {
     expect(usable!.shortChannelId).toBe(ldkScid(theirs));
     expect(BigInt(usable!.capacitySat)).toBe(theirs.get_channel_value_satoshis());
     expect((await env.api(`/v1/channels/${channelId}`)).body).toMatchObject({ channelId: usable!.channelId, state: 'ready', isUsable: true });
+
+    // The merchant's view of what happened: events by id, then acknowledged.
+    const events = (await env.api('/v1/events')).body['events'] as { id: string; kind: string; channelId?: string; shortChannelId?: string }[];
+    expect(events.map((e) => e.kind)).toEqual(['funding-generation-ready', 'channel-pending', 'channel-ready']);
+    expect(events[2]).toMatchObject({ channelId: usable!.channelId, shortChannelId: usable!.shortChannelId });
+    const acked = await env.post('/v1/events/ack', { upTo: events[2]!.id });
+    expect(acked).toEqual({ status: 200, body: { acknowledged: 3 } });
+    expect((await env.api('/v1/events')).body).toEqual({ events: [] });
   }, 90_000);
 
   it('accepts a channel LDK opens to us, usable once mined', async () => {
