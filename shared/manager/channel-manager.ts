@@ -58,6 +58,7 @@ import {
   DEFAULT_MANAGER_CONFIG,
   InboundChannelPolicy,
   MAX_UNFUNDED_CHANNELS_PER_PEER,
+  MAX_CHANNELS_IN_FLIGHT,
   MAX_UNFUNDED_INBOUND_CHANNELS,
   UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS,
   sameManagerConfig,
@@ -366,8 +367,10 @@ export class ChannelManager {
    * LDK's `create_channel`: a new outbound channel and its `open_channel`.
    * `api-misuse` when the value is below 1,000 sat, above 2^24 - 1 sat
    * without the peer's `option_support_large_channel`, or `pushMsat` above
-   * the value. Does not check the peer is connected (its `init` features,
-   * when known, decide large channels and anchors). Returns the temporary id.
+   * the value, or when {@link MAX_CHANNELS_IN_FLIGHT} channels are already
+   * between `open_channel` and a buried funding transaction. Does not check
+   * the peer is connected (its `init` features, when known, decide large
+   * channels and anchors). Returns the temporary id.
    */
   createChannel(
     theirNetworkKey: Uint8Array,
@@ -376,6 +379,10 @@ export class ChannelManager {
     userChannelId: bigint,
     overrideConfig?: HandshakeOverride,
   ): ApiResult<Uint8Array> {
+    if (this.#channelsInFlight() >= MAX_CHANNELS_IN_FLIGHT) {
+      const message = `${MAX_CHANNELS_IN_FLIGHT} channels are already being opened or confirmed; open more once some are confirmed`;
+      return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message } };
+    }
     const created = createChannelRecord(this.#context(overrideConfig), {
       counterpartyNodeId: theirNetworkKey,
       theirInitFeatures: this.#connected.get(toHex(theirNetworkKey)) ?? NO_FEATURES,
@@ -574,6 +581,10 @@ export class ChannelManager {
       this.#send(peer, { type: 17, channelId: m.temporaryChannelId, data: text('too many unfunded channels') });
       return;
     }
+    if (this.#channelsInFlight() >= MAX_CHANNELS_IN_FLIGHT) {
+      this.#send(peer, { type: 17, channelId: m.temporaryChannelId, data: text('too many channels being opened or confirmed; try again later') });
+      return;
+    }
     const features = this.#connected.get(toHex(peer)) ?? NO_FEATURES;
     const info = { counterpartyNodeId: peer, theirInitFeatures: features, bestHeight: this.#header.bestBlock.height };
     const result = channelHandleOpen(this.#context(), info, m);
@@ -760,6 +771,11 @@ export class ChannelManager {
 
   #log(level: 'debug' | 'info' | 'warn', message: string): void {
     this.#ports.logger?.log(level, message);
+  }
+
+  /** Channels in the header's indexes: not funded yet, or funded and not yet buried (each one a write per block). */
+  #channelsInFlight(): number {
+    return this.#header.unfunded.length + this.#header.confirming.length;
   }
 
   #unfundedByTemporaryId(temporaryChannelId: Uint8Array, peer?: Uint8Array): UnfundedEntry[] {
