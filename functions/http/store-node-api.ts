@@ -64,7 +64,7 @@ export function eventInfoOf({ id, event: e }: EventRecord): EventInfo {
         temporaryChannelId: toHex(e.temporaryChannelId),
         channelValueSat: e.fundingSatoshis.toString(),
         pushMsat: e.pushMsat.toString(),
-        channelType: e.channelType.anchors ? 'anchors_zero_fee_htlc_tx' : 'static_remotekey',
+        channelType: channelTypeName(e.channelType),
       };
   }
 }
@@ -82,52 +82,48 @@ export function channelTypeName(type: NegotiatedChannelType): ChannelTypeName {
 /** The state of a held inbound request (manual policy) in the API. */
 export const AWAITING_ACCEPTANCE = 'awaiting-acceptance';
 
+/** The fields of a channel that has no funding (a held request, a closed channel): nothing on chain, nothing to send or receive. */
+const NOT_FUNDED = {
+  fundingTxid: null,
+  fundingOutputIndex: null,
+  shortChannelId: null,
+  outboundCapacityMsat: 0n,
+  inboundCapacityMsat: 0n,
+  confirmations: 0,
+  confirmationsRequired: 0,
+  isOutbound: false,
+  isChannelReady: false,
+  isUsable: false,
+} as const;
+
 /** What the API reports of a channel (open: the manager's details; held: the request; closed: its `ChannelClosed` event). */
 export function channelInfoOf(view: ChannelView): ChannelInfo {
   if (view.kind === 'request') {
     const r = view.request;
     const id = toHex(r.temporaryChannelId);
     return {
+      ...NOT_FUNDED,
       channelId: id,
       temporaryChannelId: id,
       counterpartyNodeId: toHex(r.counterpartyNodeId),
       state: AWAITING_ACCEPTANCE,
       channelType: channelTypeName(r.channelType),
-      fundingTxid: null,
-      fundingOutputIndex: null,
-      shortChannelId: null,
       capacitySat: r.fundingSatoshis,
       balanceMsat: r.pushMsat,
-      outboundCapacityMsat: 0n,
-      inboundCapacityMsat: 0n,
-      confirmations: 0,
-      confirmationsRequired: 0,
-      isOutbound: false,
-      isChannelReady: false,
-      isUsable: false,
       isPublic: r.isPublic,
     };
   }
   if (view.kind === 'closed') {
     const id = toHex(view.channelId);
     return {
+      ...NOT_FUNDED,
       channelId: id,
       temporaryChannelId: id,
       counterpartyNodeId: toHex(view.counterpartyNodeId),
       state: 'closed',
       channelType: null,
-      fundingTxid: null,
-      fundingOutputIndex: null,
-      shortChannelId: null,
       capacitySat: 0n,
       balanceMsat: 0n,
-      outboundCapacityMsat: 0n,
-      inboundCapacityMsat: 0n,
-      confirmations: 0,
-      confirmationsRequired: 0,
-      isOutbound: false,
-      isChannelReady: false,
-      isUsable: false,
       isPublic: false,
       closure: { reason: view.reason, message: view.message },
     };
@@ -139,7 +135,7 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
     counterpartyNodeId: toHex(d.counterpartyNodeId),
     state: d.state,
     channelType: channelTypeName(d.channelType),
-    fundingTxid: d.fundingOutpoint === null ? null : toHex(Uint8Array.from(d.fundingOutpoint.txid).reverse()),
+    fundingTxid: d.fundingOutpoint === null ? null : txidToDisplayHex(d.fundingOutpoint.txid),
     fundingOutputIndex: d.fundingOutpoint === null ? null : d.fundingOutpoint.index,
     shortChannelId: d.shortChannelId === null ? null : formatShortChannelId(d.shortChannelId),
     capacitySat: d.channelValueSatoshis,
@@ -161,6 +157,15 @@ function channelHttpError(error: unknown): unknown {
   if (error.code === ChannelServiceErrorCode.peerNotConnected) return new HttpError(HttpErrorCode.peerNotConnected, error.message);
   if (error.code === ChannelServiceErrorCode.unknownChannel) return new HttpError(HttpErrorCode.notFound, error.message);
   return new HttpError(HttpErrorCode.invalidRequest, error.message);
+}
+
+/** `operation`'s result, its channel refusals turned into API errors. */
+async function asChannelHttp<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    throw channelHttpError(error);
+  }
 }
 
 export function storeNodeApi(ctx: NodeContext): NodeApi {
@@ -214,11 +219,8 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       }
     },
     async openChannel(request) {
-      try {
-        return { channelId: await openChannel(ctx, { nodeId: request.nodeId, amountSat: request.amountSat, pushMsat: request.pushMsat, announce: request.public }) };
-      } catch (error) {
-        throw channelHttpError(error);
-      }
+      const channelId = await asChannelHttp(openChannel(ctx, { nodeId: request.nodeId, amountSat: request.amountSat, pushMsat: request.pushMsat, announce: request.public }));
+      return { channelId };
     },
     async listChannels() {
       return (await listChannelViews(ctx)).map(channelInfoOf);
@@ -229,11 +231,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       return channelInfoOf(view);
     },
     async acceptChannel(temporaryChannelId) {
-      try {
-        await acceptChannel(ctx, temporaryChannelId);
-      } catch (error) {
-        throw channelHttpError(error);
-      }
+      await asChannelHttp(acceptChannel(ctx, temporaryChannelId));
     },
     async listEvents() {
       return (await pendingEvents(ctx)).map(eventInfoOf);
@@ -242,11 +240,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       return acknowledgeEvents(ctx, upTo);
     },
     async rejectChannel(temporaryChannelId) {
-      try {
-        await rejectChannel(ctx, temporaryChannelId);
-      } catch (error) {
-        throw channelHttpError(error);
-      }
+      await asChannelHttp(rejectChannel(ctx, temporaryChannelId));
     },
   };
 }
