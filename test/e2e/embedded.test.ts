@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbedded, type Embedded, type EmbeddedOptions } from '../../infra/local/embedded.js';
-import { freePort } from '../../infra/local/free-port.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { initiatorHandshake } from '../../shared/transport/index.js';
 import { decodePeerState } from '../../shared/manager/index.js';
 import { SortKey } from '../../shared/store/index.js';
+import { embeddedTestOptions } from '../support/embedded-ldk.js';
 import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
 
 let options: EmbeddedOptions;
@@ -43,16 +43,7 @@ const pongsFromUs = (l: LdkNode) => l.log.filter((line) => line.includes('Receiv
 const peerPort = () => Number(node.peerAddress.split(':')[1]);
 
 beforeAll(async () => {
-  options = {
-    dataDir,
-    port: await freePort(),
-    peerPort: await freePort(),
-    dynamoPort: await freePort(),
-    sqsPort: await freePort(),
-    chainPort: await freePort(),
-    chainPollMs: 3_600_000,
-    timerIntervalMs: 3_600_000,
-  };
+  options = await embeddedTestOptions(dataDir);
   node = await startEmbedded(options);
   ldk = await startLdkNode(new Uint8Array(32).fill(42));
 });

@@ -45,6 +45,21 @@ export function ldkScid(channel: ldk.ChannelDetails): string {
   return scid instanceof ldk.Option_u64Z_Some ? formatScid(scid.some) : 'none';
 }
 
+/** Options for a test deployment on `dataDir`: free ports, schedulers idle (tests run the chain handler and ticks themselves). */
+export async function embeddedTestOptions(dataDir: string, overrides: Partial<EmbeddedOptions> = {}): Promise<EmbeddedOptions> {
+  return {
+    dataDir,
+    port: await freePort(),
+    peerPort: await freePort(),
+    dynamoPort: await freePort(),
+    sqsPort: await freePort(),
+    chainPort: await freePort(),
+    chainPollMs: 3_600_000,
+    timerIntervalMs: 3_600_000,
+    ...overrides,
+  };
+}
+
 /** One embedded deployment and the LDK nodes the test starts next to it. */
 export class EmbeddedWithLdk {
   readonly ldkNodes: LdkNode[] = [];
@@ -87,17 +102,7 @@ export class EmbeddedWithLdk {
   /** Starts a deployment on a fresh data dir and free ports; the schedulers are left idle (tests run the chain handler themselves). */
   static async start(label: string, options: Partial<EmbeddedOptions> = {}): Promise<EmbeddedWithLdk> {
     const dataDir = mkdtempSync(join(tmpdir(), `stormcell-e2e-${label}-`));
-    const all: EmbeddedOptions = {
-      dataDir,
-      port: await freePort(),
-      peerPort: await freePort(),
-      dynamoPort: await freePort(),
-      sqsPort: await freePort(),
-      chainPort: await freePort(),
-      chainPollMs: 3_600_000,
-      timerIntervalMs: 3_600_000,
-      ...options,
-    };
+    const all = await embeddedTestOptions(dataDir, options);
     return new EmbeddedWithLdk(await startEmbedded(all), dataDir, all);
   }
 
