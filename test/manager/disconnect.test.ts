@@ -4,16 +4,9 @@
  * (`peer-disconnected`); funded ones stay and complete after reconnection.
  */
 import { expect, it } from 'vitest';
-import { ManagerNetwork } from '../support/manager-network.js';
-import { channelsOf, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
+import { channelsOf, connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
-function pair() {
-  const net = new ManagerNetwork();
-  const alice = net.addNode('alice', { config: { minimumDepth: 2 } });
-  const bob = net.addNode('bob', { config: { minimumDepth: 2 } });
-  net.connect(alice, bob);
-  return { net, alice, bob };
-}
+const pair = () => connectedPair(2);
 
 it('drops unfunded channels on both sides with ChannelClosed (peer-disconnected)', () => {
   const { net, alice, bob } = pair();

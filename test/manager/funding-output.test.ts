@@ -14,16 +14,10 @@ import { decodeMonitorUpdate } from '../../shared/monitor/index.js';
 import { SortKey } from '../../shared/store/index.js';
 import type { FundingCreatedMessage } from '../../shared/wire/index.js';
 import { fundingTransaction } from '../support/channel-harness.js';
-import { ManagerNetwork, type ManagerNode } from '../support/manager-network.js';
-import { FUNDING, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
+import type { ManagerNode } from '../support/manager-network.js';
+import { connectedPair, eventsOf, fund, FUNDING, onlyChannel, openChannel } from './manager-fixture.js';
 
-function network() {
-  const net = new ManagerNetwork();
-  const alice = net.addNode('alice', { config: { minimumDepth: 1 } });
-  const bob = net.addNode('bob', { config: { minimumDepth: 1 } });
-  net.connect(alice, bob);
-  return { net, alice, bob };
-}
+const network = () => connectedPair(1);
 
 function expectForceClosedWithoutBroadcast(node: ManagerNode, channelId: Uint8Array, reason: string): void {
   expect(eventsOf(node, 'channel-closed')).toMatchObject([{ reason, channelId }]);

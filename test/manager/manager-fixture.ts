@@ -4,7 +4,7 @@ import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import { toHex } from '../../shared/crypto/index.js';
 import type { ChannelDetails, ManagerEvent } from '../../shared/manager/index.js';
 import { fundingTransaction } from '../support/channel-harness.js';
-import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
+import { ManagerNetwork, type ManagerNode, type NodeOptions } from '../support/manager-network.js';
 
 export const FUNDING = 1_000_000n;
 export const PUSH = 10_000_000n;
@@ -45,4 +45,16 @@ export function onlyChannel(net: ManagerNetwork, node: ManagerNode): ChannelDeta
   const all = channelsOf(net, node);
   if (all.length !== 1) throw new Error(`${node.label} has ${all.length} channels`);
   return all[0]!;
+}
+
+/**
+ * Two connected nodes, alice and bob, both waiting `minimumDepth`
+ * confirmations as fundee; `bob` adds to bob's options (policy, watch, ...).
+ */
+export function connectedPair(minimumDepth = 1, bob: NodeOptions = {}): { net: ManagerNetwork; alice: ManagerNode; bob: ManagerNode } {
+  const net = new ManagerNetwork();
+  const alice = net.addNode('alice', { config: { minimumDepth } });
+  const b = net.addNode('bob', { ...bob, config: { minimumDepth, ...bob.config } });
+  net.connect(alice, b);
+  return { net, alice, bob: b };
 }

@@ -14,16 +14,14 @@ import { toHex } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
 import type { ChannelReestablishMessage, WireMessage } from '../../shared/wire/index.js';
 import { decodeMessage } from '../../shared/wire/index.js';
-import { ManagerNetwork, type ManagerNode } from '../support/manager-network.js';
-import { channelsOf, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
+import type { ManagerNetwork} from '../support/manager-network.js';
+import { type ManagerNode } from '../support/manager-network.js';
+import { channelsOf, connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
 const DEPTH = 2;
 
 function fundedPair() {
-  const net = new ManagerNetwork();
-  const alice = net.addNode('alice', { config: { minimumDepth: DEPTH } });
-  const bob = net.addNode('bob', { config: { minimumDepth: DEPTH } });
-  net.connect(alice, bob);
+  const { net, alice, bob } = connectedPair(DEPTH);
   const tx = fund(net, alice, openChannel(net, alice, bob));
   return { net, alice, bob, tx };
 }

@@ -5,16 +5,9 @@
 import { expect, it } from 'vitest';
 import { decodeMonitor } from '../../shared/monitor/index.js';
 import { decodeMessage, type FundingCreatedMessage } from '../../shared/wire/index.js';
-import { ManagerNetwork } from '../support/manager-network.js';
-import { eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
+import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
-function pair() {
-  const net = new ManagerNetwork();
-  const alice = net.addNode('alice', { config: { minimumDepth: 2 } });
-  const bob = net.addNode('bob', { config: { minimumDepth: 2 } });
-  net.connect(alice, bob);
-  return { net, alice, bob };
-}
+const pair = () => connectedPair(2);
 
 it('a restart mid-establishment (funding_created in flight): rehydrated from the items, the channel completes', () => {
   const { net, alice, bob } = pair();

@@ -6,16 +6,9 @@
 import { expect, it } from 'vitest';
 import { toHex } from '../../shared/crypto/index.js';
 import { MonitorUpdateStatus, type Watch } from '../../shared/monitor/index.js';
-import { ManagerNetwork } from '../support/manager-network.js';
-import { channelsOf, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
+import { channelsOf, connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
-function pair(watch?: Watch) {
-  const net = new ManagerNetwork();
-  const alice = net.addNode('alice', { config: { minimumDepth: 1 } });
-  const bob = net.addNode('bob', { config: { minimumDepth: 1 }, ...(watch ? { watch } : {}) });
-  net.connect(alice, bob);
-  return { net, alice, bob };
-}
+const pair = (watch?: Watch) => connectedPair(1, watch ? { watch } : {});
 
 it('a message for an unknown channel gets an error for that channel id; an error for one is ignored', () => {
   const { net, alice, bob } = pair();

@@ -13,16 +13,9 @@ import {
   encodeManagerHeader,
 } from '../../shared/manager/index.js';
 import { SortKey } from '../../shared/store/index.js';
-import { ManagerNetwork } from '../support/manager-network.js';
-import { FUNDING, PUSH, channelsOf, eventsOf, fund, openChannel, onlyChannel } from './manager-fixture.js';
+import { channelsOf, connectedPair, eventsOf, fund, FUNDING, onlyChannel, openChannel, PUSH } from './manager-fixture.js';
 
-function pair(bobPolicy: 'all' | 'manual' = 'all') {
-  const net = new ManagerNetwork();
-  const alice = net.addNode('alice', { config: { minimumDepth: 1 } });
-  const bob = net.addNode('bob', { config: { minimumDepth: 1 }, policy: bobPolicy });
-  net.connect(alice, bob);
-  return { net, alice, bob };
-}
+const pair = (bobPolicy: 'all' | 'manual' = 'all') => connectedPair(1, { policy: bobPolicy });
 
 describe('unfunded channels age out after UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS', () => {
   it('a channel whose funding transaction never comes is closed on both sides at the limit, not before', () => {
