@@ -1,6 +1,6 @@
 /** Applies one inbound envelope (from the peer gateway) to the node's BOLT 1 core. */
 import { fromHex, toHex } from '../../shared/crypto/index.js';
-import { decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
+import { CHANNEL_MESSAGE_TYPES, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
 import type { InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
@@ -68,15 +68,11 @@ function messageType(bytes: Uint8Array): number | null {
   return bytes.length < 2 ? null : (bytes[0]! << 8) | bytes[1]!;
 }
 
-/** Whether `type` is one the ChannelManager handles: BOLT 2 (32-39, 136) or `error` (17). */
-function isChannelMessage(type: number | null): boolean {
-  return type === 17 || (type !== null && type >= 32 && type <= 39) || type === 136;
-}
 
 export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundEnvelope): Promise<InvocationResult> {
   const reads = new StepReads(ctx, store);
   const type = envelope.kind === 'message' ? messageType(envelope.message) : null;
-  if (isChannelMessage(type)) {
+  if (type !== null && CHANNEL_MESSAGE_TYPES.has(type)) {
     // A channel message will need HEADER and FEES: read them alongside the PEER item (one round trip instead of two),
     // and WALLET too for accept_channel (the wallet funds the channel in this invocation).
     void reads.header();

@@ -119,6 +119,9 @@ function onInit(config: NodeConfig, current: PeerState, init: InitMessage): Peer
  */
 export const GOSSIP_MESSAGE_TYPES: ReadonlySet<number> = new Set([256, 257, 258, 259, 261, 262, 263, 264, 265]);
 
+/** Message types the peer layer hands to the ChannelManager: `error` and the BOLT 2 channel messages (establishment, close, `channel_reestablish`). */
+export const CHANNEL_MESSAGE_TYPES: ReadonlySet<number> = new Set([17, 32, 33, 34, 35, 36, 38, 39, 136]);
+
 /** One decrypted message from the peer (BOLT 1 receiver rules). */
 export function peerMessage(config: NodeConfig, current: PeerState | undefined, connectionId: string, bytes: Uint8Array): PeerStep {
   if (!current || current.connectionId !== connectionId) return NO_CHANGE; // from a connection already replaced or gone

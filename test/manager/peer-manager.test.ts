@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../shared/crypto/index.js';
 import {
+  CHANNEL_MESSAGE_TYPES,
   decodePeerState,
   encodePeerState,
   peerConnected,
@@ -11,6 +12,7 @@ import {
   type NodeConfig,
   type PeerState,
 } from '../../shared/manager/index.js';
+import { VECTORS } from '../support/bolt02-vectors.js';
 import { OUR_INIT_FEATURES, decodeAddressDescriptor, encodeMessage, featuresFromBits, type WireMessage } from '../../shared/wire/index.js';
 
 const REGTEST = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
@@ -197,5 +199,18 @@ describe('persisted peer state', () => {
     expect(decodePeerState(Uint8Array.of(...bytes, 0x0a, 0x00))).toMatchObject({ ok: false, error: { reason: 'unknown-even-type' } });
     expect(decodePeerState(Uint8Array.of(...bytes, 0x0b, 0x00)).ok).toBe(true);
     fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (b) => void decodePeerState(b)));
+  });
+});
+
+describe('routing to the ChannelManager', () => {
+  it('hands exactly the CHANNEL_MESSAGE_TYPES to the manager (the handler prefetches by the same set)', () => {
+    const error: WireMessage = { type: 17, channelId: new Uint8Array(32), data: new Uint8Array(0) };
+    const ping: WireMessage = { type: 18, numPongBytes: 0, ignored: new Uint8Array(0) };
+    for (const message of [error, ping, ...VECTORS.map((v) => v.message)]) {
+      const step = peerMessage(config, ready(), 'c1', encodeMessage(message));
+      const routed = step.effects.some((e) => e.kind === 'channel-message');
+      expect(routed, `type ${message.type}`).toBe(CHANNEL_MESSAGE_TYPES.has(message.type));
+    }
+    expect([...CHANNEL_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([17, ...VECTORS.map((v) => v.message.type)].sort((a, b) => a - b));
   });
 });
