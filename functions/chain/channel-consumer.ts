@@ -7,9 +7,9 @@
  * outbox in the same commit.
  */
 import { toHex } from '../../shared/crypto/index.js';
-import { decodeManagerHeader, decodePeerState, type ChannelManager } from '../../shared/manager/index.js';
+import { decodeManagerHeader, decodePeerState, type ChannelManager, type ManagerChanges } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
-import { loadManager, managerResult } from '../runtime/manager-step.js';
+import { loadManager, managerResult, settleChannelFunding } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { StepReads } from '../runtime/step-reads.js';
 import type { ChainConsumer } from './handler.js';
@@ -24,47 +24,35 @@ export async function connectedPeers(ctx: NodeContext, store: NodeStore): Promis
   return out;
 }
 
-/** The BOLT 2 channel id of output `index` of the transaction `txid` (internal byte order). */
-function channelIdOf(txid: Uint8Array, index: number): string {
-  const id = Uint8Array.from(txid);
-  id[30] = id[30]! ^ (index >> 8);
-  id[31] = id[31]! ^ (index & 0xff);
-  return toHex(id);
-}
-
 /**
  * The node's channels as chain consumers: none before the node has a manager
  * header or while no channel is confirming (a block then reads one item).
- * `holdsBroadcast(txid, outputs)` says whether a wallet transaction is the
- * funding of an outbound channel still waiting for the peer's
- * `funding_signed`: it must not be broadcast yet (the wallet's
- * re-broadcast of its pending transactions skips it).
+ * Its changes also settle the wallet's held fundings (a channel that aged
+ * out before `funding_signed` gives its coins back in the same commit).
  */
 export function channelChainConsumers(ctx: NodeContext) {
-  return async (store: NodeStore): Promise<readonly ChannelConsumer[]> => {
+  return async (store: NodeStore): Promise<readonly ChainConsumer[]> => {
     const reads = new StepReads(ctx, store);
     void reads.fees();
     const headerBytes = await reads.header();
     if (headerBytes === undefined) return [];
     const header = decodeManagerHeader(headerBytes);
     if (!header.ok) throw new Error(`the manager header does not decode: ${header.error.message}`);
-    const awaitingSignature = new Set(header.value.unfunded.filter((u) => u.isOutbound).map((u) => toHex(u.channelId)));
     // The manager follows every block (its best block is in the header, one write per block); only the channels still confirming are loaded.
     const peers = header.value.confirming.length === 0 ? new Map<string, Uint8Array>() : await connectedPeers(ctx, store);
     const manager = await loadManager(ctx, store, { kind: 'chain' }, peers, reads);
-    return [consumerOf(manager, header.value.confirming.map((c) => c.fundingTxid), awaitingSignature)];
+    return [consumerOf(manager, header.value.confirming.map((c) => c.fundingTxid))];
   };
 }
 
-export interface ChannelConsumer extends ChainConsumer {
-  holdsBroadcast(txid: Uint8Array, outputs: number): boolean;
-}
-
-function consumerOf(manager: ChannelManager, watched: readonly Uint8Array[], awaitingSignature: ReadonlySet<string>): ChannelConsumer {
+function consumerOf(manager: ChannelManager, watched: readonly Uint8Array[]): ChainConsumer {
+  let changes: ManagerChanges | undefined;
+  // Taken once, after the sync: the writes and the wallet settlement see the same changes.
+  const taken = () => (changes ??= manager.takeChanges());
   return {
     confirm: manager,
     watch: () => ({ txids: watched, outputs: [] }),
-    writes: () => managerResult(manager.takeChanges()),
-    holdsBroadcast: (txid, outputs) => Array.from({ length: outputs }, (_, i) => channelIdOf(txid, i)).some((id) => awaitingSignature.has(id)),
+    writes: () => managerResult(taken()),
+    settleWallet: (wallet) => settleChannelFunding(wallet, taken()),
   };
 }

@@ -18,11 +18,9 @@
 import middy from '@middy/core';
 import type { Confirm, WatchSet } from '../../shared/chain/index.js';
 import { feeRatesPerKw, syncChain, syncWallet, type ConfirmCall } from '../../shared/chain/index.js';
-import { Transaction } from 'bitcoinjs-lib';
-import { hexToBytes } from '../../shared/codec/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
-import { encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
+import { broadcastablePending, encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
 import { applyInput, type InvocationResult, type Outcome } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { decodeWallet, enqueueBroadcast } from '../wallet/wallet-service.js';
@@ -36,8 +34,8 @@ export interface ChainConsumer {
   watch(): WatchSet;
   /** The consumer's writes, and the messages and broadcasts its calls produced (committed with the sync, sent after it). */
   writes(): Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts'>>;
-  /** Whether the wallet transaction `txid` (internal byte order) with `outputs` outputs must not be re-broadcast yet (a funding transaction before `funding_signed`). */
-  holdsBroadcast?(txid: Uint8Array, outputs: number): boolean;
+  /** The wallet after this consumer's changes (a channel's held funding released or discarded), committed with them. */
+  settleWallet?(wallet: WalletState): WalletState;
 }
 
 export interface ChainHandlerOptions {
@@ -85,7 +83,6 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
     let calls: readonly ConfirmCall[] = [];
     let tipHeight: number | undefined;
     let wallet: WalletState | undefined;
-    let held: (txid: string, raw: Uint8Array) => boolean = () => false;
     const outcome = await applyInput(ctx, inputId, async (store): Promise<InvocationResult> => {
       const items = await store.getMany(ctx.nodeKey, [SortKey.chain, SortKey.wallet, SortKey.fees]);
       const chainBytes = items.get(SortKey.chain);
@@ -99,32 +96,31 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
       const feesData = await feesRead;
       calls = synced.calls;
       tipHeight = synced.view.tip?.height;
-      wallet = await syncWallet(ctx.esplora, ctx.wallet, decodeWallet(walletBytes), tipHeight ?? 0);
+      let walletNow = await syncWallet(ctx.esplora, ctx.wallet, decodeWallet(walletBytes), tipHeight ?? 0);
 
       const puts: { sk: string; data: Uint8Array }[] = [];
       const deletes: string[] = [];
       const effects: PeerEffect[] = [];
       const broadcasts: Uint8Array[] = [];
-      held = (txid, raw) => {
-        const outputs = Transaction.fromBuffer(raw).outs.length;
-        return consumers.some((c) => c.holdsBroadcast?.(hexToBytes(txid).reverse(), outputs) === true);
-      };
-      const chainData = encodeChainView(synced.view);
-      if (!sameBytes(chainBytes, chainData)) puts.push({ sk: SortKey.chain, data: chainData });
-      const walletData = encodeWalletState(wallet);
-      if (!sameBytes(walletBytes, walletData)) puts.push({ sk: SortKey.wallet, data: walletData });
-      if (feesData !== undefined && !sameBytes(items.get(SortKey.fees), feesData)) puts.push({ sk: SortKey.fees, data: feesData });
       for (const c of consumers) {
         const w = c.writes();
         puts.push(...w.puts);
         deletes.push(...w.deletes);
         effects.push(...(w.effects ?? []));
         broadcasts.push(...(w.broadcasts ?? []));
+        walletNow = c.settleWallet?.(walletNow) ?? walletNow;
       }
+      wallet = walletNow;
+      const chainData = encodeChainView(synced.view);
+      if (!sameBytes(chainBytes, chainData)) puts.push({ sk: SortKey.chain, data: chainData });
+      const walletData = encodeWalletState(walletNow);
+      if (!sameBytes(walletBytes, walletData)) puts.push({ sk: SortKey.wallet, data: walletData });
+      if (feesData !== undefined && !sameBytes(items.get(SortKey.fees), feesData)) puts.push({ sk: SortKey.fees, data: feesData });
       return { puts, deletes, effects, broadcasts };
     });
     if (outcome !== 'duplicate' && wallet !== undefined && tipHeight !== undefined) {
-      for (const p of wallet.pending) if (!held(p.txid, p.raw)) await enqueueBroadcast(ctx, p.txid, p.raw, `${p.txid}-${tipHeight}`);
+      // Held channel fundings never leave from here: only their channel's `funding_signed` releases them (docs/wallet.md).
+      for (const p of broadcastablePending(wallet)) await enqueueBroadcast(ctx, p.txid, p.raw, `${p.txid}-${tipHeight}`);
     }
     if (outcome === 'applied') ctx.logger.info('chain sync applied', { inputId, tipHeight, calls: calls.length });
     // A replayed input's step result is dropped (functions/runtime/invocation.ts): report nothing of it.

@@ -15,6 +15,7 @@ import {
   type InboundChannelRequestDetails,
   type ManagerInput,
 } from '../../shared/manager/index.js';
+import type { ChannelClosed } from '../../shared/channel/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { connectedPeers } from '../chain/channel-consumer.js';
 import { applyInput } from '../runtime/invocation.js';
@@ -27,14 +28,7 @@ export type ChannelView =
   | { readonly kind: 'open'; readonly details: ChannelDetails }
   /** An inbound `open_channel` held for accept/reject (manual policy). */
   | { readonly kind: 'request'; readonly request: InboundChannelRequestDetails }
-  | {
-      readonly kind: 'closed';
-      readonly channelId: Uint8Array;
-      readonly counterpartyNodeId: Uint8Array;
-      readonly userChannelId: bigint;
-      readonly reason: string;
-      readonly message: string;
-    };
+  | { readonly kind: 'closed'; readonly closed: ChannelClosed };
 
 export const ChannelServiceErrorCode = {
   /** The manager refused the call's arguments (LDK's `APIMisuseError`). */
@@ -147,9 +141,7 @@ export async function getChannel(ctx: NodeContext, idHex: string): Promise<Chann
     const decoded = decodeEventRecord(data);
     if (!decoded.ok) continue;
     const e = decoded.value.event;
-    if (e.kind === 'channel-closed' && toHex(e.channelId) === idHex) {
-      return { kind: 'closed', channelId: e.channelId, counterpartyNodeId: e.counterpartyNodeId, userChannelId: e.userChannelId, reason: e.reason, message: e.message };
-    }
+    if (e.kind === 'channel-closed' && (toHex(e.channelId) === idHex || toHex(e.temporaryChannelId) === idHex)) return { kind: 'closed', closed: e };
   }
   return undefined;
 }

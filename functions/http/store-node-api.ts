@@ -58,6 +58,14 @@ export function eventInfoOf({ id, event: e }: EventRecord): EventInfo {
       return { ...common, channelId: toHex(e.channelId), userChannelId: e.userChannelId.toString(), shortChannelId: formatShortChannelId(e.shortChannelId) };
     case 'channel-closed':
       return { ...common, channelId: toHex(e.channelId), userChannelId: e.userChannelId.toString(), reason: e.reason, message: e.message };
+    case 'discard-funding':
+      return {
+        ...common,
+        channelId: toHex(e.channelId),
+        userChannelId: e.userChannelId.toString(),
+        fundingTxid: txidToDisplayHex(e.fundingOutpoint.txid),
+        fundingOutputIndex: e.fundingOutpoint.index,
+      };
     case 'open-channel-request':
       return {
         ...common,
@@ -114,18 +122,19 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
     };
   }
   if (view.kind === 'closed') {
-    const id = toHex(view.channelId);
+    const c = view.closed;
     return {
       ...NOT_FUNDED,
-      channelId: id,
-      temporaryChannelId: id,
-      counterpartyNodeId: toHex(view.counterpartyNodeId),
+      channelId: toHex(c.channelId),
+      temporaryChannelId: toHex(c.temporaryChannelId),
+      counterpartyNodeId: toHex(c.counterpartyNodeId),
       state: 'closed',
       channelType: null,
-      capacitySat: 0n,
+      capacitySat: c.channelCapacitySats,
+      isOutbound: c.isOutbound,
       balanceMsat: 0n,
       isPublic: false,
-      closure: { reason: view.reason, message: view.message },
+      closure: { reason: c.reason, message: c.message },
     };
   }
   const d = view.details;

@@ -74,10 +74,10 @@ export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope:
   const type = envelope.kind === 'message' ? messageType(envelope.message) : null;
   if (type !== null && CHANNEL_MESSAGE_TYPES.has(type)) {
     // A channel message will need HEADER and FEES: read them alongside the PEER item (one round trip instead of two),
-    // and WALLET too for accept_channel (the wallet funds the channel in this invocation).
+    // and WALLET too for accept_channel (the wallet funds the channel in this invocation) and funding_signed (it releases the funding).
     void reads.header();
     void reads.fees();
-    if (type === 33) void reads.wallet();
+    if (type === 33 || type === 35) void reads.wallet();
   }
   const current = await loadPeer(ctx, store, envelope.peer);
   let step: PeerStep;

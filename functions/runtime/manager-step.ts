@@ -22,7 +22,18 @@ import {
 import { committedWatch } from '../../shared/monitor/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { managerItemWrites } from '../../shared/store/manager-items.js';
-import { WalletError, buildSend, encodeWalletState } from '../../shared/wallet/index.js';
+import { txidToDisplayHex } from '../../shared/tx/index.js';
+import {
+  WalletError,
+  buildSend,
+  discardFunding,
+  encodeWalletState,
+  holdFunding,
+  isHeldFunding,
+  releaseFunding,
+  txidOf,
+  type WalletState,
+} from '../../shared/wallet/index.js';
 import { decodeChainView } from '../chain/chain-record.js';
 import { decodeFeeRates } from '../chain/fee-record.js';
 import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, decodeWallet } from '../wallet/wallet-service.js';
@@ -146,41 +157,73 @@ function fundingFeeratePerKvb(fees: Uint8Array | undefined): bigint {
   return new StoredFeeEstimator(table.value, FALLBACK_FEERATE_SAT_PER_KW).feeRatePerKw(WALLET_CONFIRMATION_TARGET) * 4n;
 }
 
+/** Whether the changes move a funding transaction of the wallet on (a broadcast that may release one, or a `DiscardFunding`). */
+function touchesWalletFunding(changes: ManagerChanges): boolean {
+  return changes.broadcasts.length > 0 || changes.events.some((r) => r.event.kind === 'discard-funding');
+}
+
+/**
+ * The wallet after the manager's changes (docs/wallet.md, "Channel
+ * funding"): a held funding transaction the manager broadcasts (its
+ * channel's `funding_signed` is in this commit) is released; one whose
+ * channel closed before it (`DiscardFunding`) is dropped and its coins are
+ * spendable again. Committed with the changes, so the wallet and the
+ * channels never disagree.
+ */
+export function settleChannelFunding(wallet: WalletState, changes: ManagerChanges): WalletState {
+  let out = wallet;
+  for (const tx of changes.broadcasts) {
+    const txid = txidOf(tx);
+    if (isHeldFunding(out, txid)) out = releaseFunding(out, txid, out.syncedHeight);
+  }
+  for (const { event } of changes.events) {
+    if (event.kind === 'discard-funding') out = discardFunding(out, txidToDisplayHex(event.fundingOutpoint.txid));
+  }
+  return out;
+}
+
 /**
  * Takes the manager's changes and answers each `FundingGenerationReady`
  * among them with the node's wallet, in the same invocation (so
  * `funding_created` leaves in the same commit): coin selection and signing of
  * a transaction paying the event's script its value (the coins it spends
- * become pending in WALLET, written in the same commit), then
- * `fundingTransactionGenerated`. When the wallet cannot pay, the channel is
- * abandoned: `ChannelClosed` (`funding-not-provided`) with the wallet's
- * reason, and an `error` to the peer.
+ * become pending in WALLET, held for the channel, written in the same
+ * commit), then `fundingTransactionGenerated`. When the wallet cannot pay,
+ * the channel is abandoned: `ChannelClosed` (`funding-not-provided`) with
+ * the wallet's reason, and an `error` to the peer. Then the wallet follows
+ * the changes ({@link settleChannelFunding}): a funding released by
+ * `funding_signed`, or discarded with its channel.
  */
 export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, manager: ChannelManager, reads: StepReads = new StepReads(ctx, store)): Promise<InvocationResult> {
   let changes = manager.takeChanges();
   const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
-  if (requests.length === 0) return managerResult(changes);
-  const [walletBytes, fees] = await Promise.all([reads.wallet(), reads.fees()]);
-  const feeratePerKvb = fundingFeeratePerKvb(fees);
-  let wallet = decodeWallet(walletBytes);
-  let walletChanged = false;
-  for (const request of requests) {
-    let funding: ReturnType<typeof buildSend> | undefined;
-    try {
-      funding = buildSend(ctx.wallet.secp, ctx.wallet, wallet, { script: request.outputScript, amountSat: request.channelValueSatoshis, feeratePerKvb, tipHeight: wallet.syncedHeight });
-    } catch (error) {
-      if (!(error instanceof WalletError)) throw error;
-      const reason = `the wallet cannot fund the channel: ${error.message}`;
-      ctx.logger.warn('abandoning an unfunded channel', { reason, peer: toHex(request.counterpartyNodeId) });
-      manager.abandonUnfundedChannel(request.temporaryChannelId, request.counterpartyNodeId, reason);
-      continue;
+  if (requests.length === 0 && !touchesWalletFunding(changes)) return managerResult(changes);
+  const walletBytes = await reads.wallet();
+  const before = decodeWallet(walletBytes);
+  let wallet = before;
+  if (requests.length > 0) {
+    const feeratePerKvb = fundingFeeratePerKvb(await reads.fees());
+    for (const request of requests) {
+      let funding: ReturnType<typeof buildSend> | undefined;
+      try {
+        funding = buildSend(ctx.wallet.secp, ctx.wallet, wallet, { script: request.outputScript, amountSat: request.channelValueSatoshis, feeratePerKvb, tipHeight: wallet.syncedHeight });
+      } catch (error) {
+        if (!(error instanceof WalletError)) throw error;
+        const reason = `the wallet cannot fund the channel: ${error.message}`;
+        ctx.logger.warn('abandoning an unfunded channel', { reason, peer: toHex(request.counterpartyNodeId) });
+        manager.abandonUnfundedChannel(request.temporaryChannelId, request.counterpartyNodeId, reason);
+        continue;
+      }
+      const given = manager.fundingTransactionGenerated(request.temporaryChannelId, funding.raw, request.counterpartyNodeId);
+      if (!given.ok) throw new Error(`the manager refused our funding transaction: ${given.error.message}`);
+      wallet = holdFunding(funding.state, funding.txid);
+      ctx.logger.info('funding transaction generated', { txid: funding.txid, feeSat: funding.feeSat.toString() });
     }
-    const given = manager.fundingTransactionGenerated(request.temporaryChannelId, funding.raw, request.counterpartyNodeId);
-    if (!given.ok) throw new Error(`the manager refused our funding transaction: ${given.error.message}`);
-    wallet = funding.state;
-    walletChanged = true;
-    ctx.logger.info('funding transaction generated', { txid: funding.txid, feeSat: funding.feeSat.toString() });
+    changes = mergeChanges(changes, manager.takeChanges());
   }
-  changes = mergeChanges(changes, manager.takeChanges());
-  return managerResult(changes, { puts: walletChanged ? [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }] : [], deletes: [], effects: [] });
+  wallet = settleChannelFunding(wallet, changes);
+  for (const { event } of changes.events) {
+    if (event.kind === 'discard-funding') ctx.logger.info('funding transaction discarded', { txid: txidToDisplayHex(event.fundingOutpoint.txid), channelId: toHex(event.channelId) });
+  }
+  return managerResult(changes, { puts: wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }], deletes: [], effects: [] });
 }

@@ -15,7 +15,8 @@ export function errorMessage(channelId: Uint8Array, reason: ChannelFailureReason
 /**
  * Fails the channel: it becomes `closed` with the reason, every other field
  * unchanged; the effects send the `error` (unless the peer sent one) and
- * emit `ChannelClosed`.
+ * emit `ChannelClosed`, then `DiscardFunding` when our signed funding
+ * transaction was waiting for the peer's `funding_signed`.
  */
 export function closeChannel(channel: Channel, reason: ChannelFailureReason, message: string, sendError = true): ChannelStep {
   const closed: ClosedChannel = { ...channel, state: ChannelState.Closed, closure: { reason, message } };
@@ -24,8 +25,23 @@ export function closeChannel(channel: Channel, reason: ChannelFailureReason, mes
   if (sendError) effects.push({ kind: 'send-message', message: errorMessage(id, reason, message) });
   effects.push({
     kind: 'event',
-    event: { kind: 'channel-closed', channelId: id, counterpartyNodeId: channel.counterpartyNodeId, userChannelId: channel.userChannelId, reason, message },
+    event: {
+      kind: 'channel-closed',
+      channelId: id,
+      temporaryChannelId: channel.temporaryChannelId,
+      counterpartyNodeId: channel.counterpartyNodeId,
+      userChannelId: channel.userChannelId,
+      channelCapacitySats: channel.fundingSatoshis,
+      isOutbound: channel.isOutbound,
+      reason,
+      message,
+    },
   });
+  if (channel.state === ChannelState.AwaitingFundingSigned) {
+    // Our signed funding transaction was never broadcast (that waits for `funding_signed`): it is discarded with the channel.
+    const { counterpartyNodeId, userChannelId, funding } = channel;
+    effects.push({ kind: 'event', event: { kind: 'discard-funding', channelId: id, counterpartyNodeId, userChannelId, fundingOutpoint: funding.outpoint } });
+  }
   return { channel: closed, effects, failure: { reason, message } };
 }
 

@@ -38,17 +38,37 @@ export interface ChannelReady {
   readonly shortChannelId: bigint;
 }
 
-/** LDK's `Event::ChannelClosed`. */
+/** LDK's `Event::ChannelClosed` (with the temporary id and the direction, so a closed channel is found and described by either id). */
 export interface ChannelClosed {
   readonly kind: 'channel-closed';
   readonly channelId: Uint8Array;
+  /** The id before the funding outpoint was known (the id itself when it never was). */
+  readonly temporaryChannelId: Uint8Array;
   readonly counterpartyNodeId: Uint8Array;
   readonly userChannelId: bigint;
+  /** LDK's `channel_capacity_sats`. */
+  readonly channelCapacitySats: bigint;
+  readonly isOutbound: boolean;
   readonly reason: ChannelFailureReason;
   readonly message: string;
 }
 
-export type ChannelEvent = FundingGenerationReady | ChannelPending | ChannelReady | ChannelClosed;
+/**
+ * LDK's `Event::DiscardFunding`: an outbound channel closed after we gave
+ * it a signed funding transaction and before the peer's `funding_signed`.
+ * That transaction was never broadcast and never will be: the wallet takes
+ * its inputs back (in the same commit as the close).
+ */
+export interface DiscardFunding {
+  readonly kind: 'discard-funding';
+  readonly channelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly userChannelId: bigint;
+  /** The funding output the transaction would have created (txid in internal byte order). */
+  readonly fundingOutpoint: Outpoint;
+}
+
+export type ChannelEvent = FundingGenerationReady | ChannelPending | ChannelReady | ChannelClosed | DiscardFunding;
 
 /**
  * What a new ChannelMonitor needs (LDK's `watch_channel`): the funding

@@ -1,7 +1,7 @@
 /**
  * The manager's events (LDK's `Event`): the channel machine's
  * `FundingGenerationReady`, `ChannelPending`, `ChannelReady`,
- * `ChannelClosed`, plus `OpenChannelRequest` (manual acceptance). Each gets
+ * `ChannelClosed`, `DiscardFunding`, plus `OpenChannelRequest` (manual acceptance). Each gets
  * an id from the header's counter; the handler stores each as its own item
  * (`EVENT#<id>`) in the same commit as the step that emitted it, so an
  * event exists exactly when its step happened, and a consumer dedups
@@ -28,14 +28,14 @@ export interface EventRecord {
   readonly event: ManagerEvent;
 }
 
-const KINDS = ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request'] as const;
+const KINDS = ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding'] as const;
 const REASONS: readonly string[] = Object.values(ChannelFailureReason);
 
 /**
  * Version 1: 0 id, 2 kind, 4 counterparty node id, 6 temporary channel id,
  * 8 channel id, 10 value (sat), 12 push msat, 14 user channel id, 16 output
  * script, 18 funding outpoint, 20 short channel id, 22 channel type flags,
- * 24 closure reason, 25 closure message.
+ * 24 closure reason, 25 closure message, 27 outbound (1) or inbound (0).
  */
 const eventRecord = versionedRecord('event', 1, {
   id: tlvRecord(0, u64),
@@ -52,6 +52,7 @@ const eventRecord = versionedRecord('event', 1, {
   channelType: tlvRecord(22, u8),
   reason: tlvRecord(24, utf8Rest),
   message: tlvRecord(25, utf8Rest),
+  isOutbound: tlvRecord(27, u8),
 });
 
 /** The event item's persisted bytes. */
@@ -65,7 +66,18 @@ export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
     case 'channel-ready':
       return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, shortChannelId: e.shortChannelId });
     case 'channel-closed':
-      return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, reason: e.reason, message: e.message });
+      return eventRecord.encode({
+        ...common,
+        channelId: e.channelId,
+        temporaryChannelId: e.temporaryChannelId,
+        userChannelId: e.userChannelId,
+        valueSatoshis: e.channelCapacitySats,
+        isOutbound: e.isOutbound ? 1 : 0,
+        reason: e.reason,
+        message: e.message,
+      });
+    case 'discard-funding':
+      return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, fundingOutpoint: e.fundingOutpoint });
     case 'open-channel-request':
       return eventRecord.encode({
         ...common,
@@ -121,14 +133,24 @@ export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> 
       case 'channel-closed': {
         const reason = need(v.reason, 'reason');
         if (!REASONS.includes(reason)) throw new DecodeError('invalid-value', `event: unknown reason ${reason}`);
+        const channelId = need(v.channelId, 'channel id');
         event = {
           kind,
           counterpartyNodeId,
-          channelId: need(v.channelId, 'channel id'),
+          channelId,
+          // Records written before these fields existed: the id, no capacity, inbound (what the API said of them then).
+          temporaryChannelId: v.temporaryChannelId ?? channelId,
           userChannelId: need(v.userChannelId, 'user id'),
+          channelCapacitySats: v.valueSatoshis ?? 0n,
+          isOutbound: v.isOutbound === 1,
           reason: reason as ChannelFailureReason,
           message: v.message ?? '',
         };
+        break;
+      }
+      case 'discard-funding': {
+        const o = need(v.fundingOutpoint, 'outpoint');
+        event = { kind, counterpartyNodeId, channelId: need(v.channelId, 'channel id'), userChannelId: need(v.userChannelId, 'user id'), fundingOutpoint: { txid: o.txid, index: o.index } };
         break;
       }
       case 'open-channel-request': {

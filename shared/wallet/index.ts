@@ -47,3 +47,4 @@ export {
   type ScriptScan,
   type WalletScanResult,
 } from './wallet-scan.js';
+export { broadcastablePending, discardFunding, holdFunding, isHeldFunding, releaseFunding } from './channel-funding.js';

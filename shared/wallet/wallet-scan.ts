@@ -109,7 +109,7 @@ export function walletAmounts(account: Bip84Account, tx: ScannedTx): { receivedS
  * transactions stays until the chain sees them), used counts moved on,
  * history upserted with heights, pending transactions dropped once the chain
  * knows them, and abandoned (coins released) when it has not seen them
- * {@link PENDING_EXPIRY_BLOCKS} blocks after they were built.
+ * {@link PENDING_EXPIRY_BLOCKS} blocks after they were built (held channel fundings excepted: their channel decides).
  */
 export function applyWalletScan(account: Bip84Account, state: WalletState, scan: WalletScanResult): WalletState {
   // Every key handed out so far, so that spends from older scripts are recognised as ours.
@@ -125,7 +125,8 @@ export function applyWalletScan(account: Bip84Account, state: WalletState, scan:
   const abandoned = new Set<string>();
   const pending = state.pending.filter((p) => {
     if (known(p.txid)) return false;
-    if (scan.tipHeight >= p.createdAtHeight + PENDING_EXPIRY_BLOCKS) {
+    // A held channel funding is never abandoned here: its channel releases or discards it (channel-funding.ts).
+    if (p.held !== true && scan.tipHeight >= p.createdAtHeight + PENDING_EXPIRY_BLOCKS) {
       abandoned.add(p.txid);
       return false;
     }

@@ -51,8 +51,14 @@ export interface PendingTx {
   readonly txid: string;
   /** Serialized, with witnesses: what the broadcast path sends. */
   readonly raw: Uint8Array;
-  /** The tip when it was built; unseen for {@link PENDING_EXPIRY_BLOCKS} more blocks, it is abandoned. */
+  /** The tip when it was built (or released); unseen for {@link PENDING_EXPIRY_BLOCKS} more blocks, it is abandoned. */
   readonly createdAtHeight: number;
+  /**
+   * A channel's funding transaction waiting for the peer's `funding_signed`:
+   * never broadcast, never abandoned by the wallet itself. Its channel
+   * releases it (docs/wallet.md, "Channel funding").
+   */
+  readonly held?: true;
 }
 
 export interface WalletState {
@@ -112,13 +118,14 @@ const indexesCodec = struct([
   ['usedChange', u32],
 ] as const);
 
-/** Version 1: TLV 0 indexes, 2 sync height, 4 UTXOs, 6 history, 8 pending transactions. */
+/** Version 1: TLV 0 indexes, 2 sync height, 4 UTXOs, 6 history, 8 pending transactions, 10 txids of the held ones. */
 const walletRecord = versionedRecord('wallet', 1, {
   indexes: tlvRecord(0, indexesCodec),
   syncedHeight: tlvRecord(2, u32),
   utxos: tlvRecord(4, repeated(utxoCodec)),
   history: tlvRecord(6, repeated(txCodec)),
   pending: tlvRecord(8, repeated(pendingCodec)),
+  held: tlvRecord(10, repeated(txid32)),
 });
 
 function keychainOf(n: number): Keychain {
@@ -127,12 +134,15 @@ function keychainOf(n: number): Keychain {
 }
 
 export function encodeWalletState(state: WalletState): Uint8Array {
+  const held = state.pending.filter((p) => p.held === true).map((p) => p.txid);
   return walletRecord.encode({
     indexes: { nextReceive: state.nextIndex[0], nextChange: state.nextIndex[1], usedReceive: state.usedCount[0], usedChange: state.usedCount[1] },
     syncedHeight: state.syncedHeight,
     utxos: state.utxos.map((u) => ({ ...u, spentBy: u.spentBy ?? NO_SPEND })),
     history: state.history,
-    pending: state.pending,
+    pending: state.pending.map(({ txid, raw, createdAtHeight }) => ({ txid, raw, createdAtHeight })),
+    // Absent when nothing is held: such a record reads the same as before TLV 10 existed.
+    ...(held.length === 0 ? {} : { held }),
   });
 }
 
@@ -150,7 +160,7 @@ export function decodeWalletState(bytes: Uint8Array): DecodeResult<WalletState> 
         syncedHeight: v.syncedHeight ?? 0,
         utxos: (v.utxos ?? []).map(({ spentBy, keychain, ...u }) => ({ ...u, keychain: keychainOf(keychain), ...(spentBy === NO_SPEND ? {} : { spentBy }) })),
         history: v.history ?? [],
-        pending: v.pending ?? [],
+        pending: (v.pending ?? []).map((p) => (v.held?.includes(p.txid) === true ? { ...p, held: true as const } : p)),
       },
     };
   } catch (error) {

@@ -87,11 +87,16 @@ describe('open_channel with one field out of range is refused with an error, no 
   });
 });
 
-/** A step that failed the channel: closed with `reason`, the error sent, ChannelClosed emitted, nothing else changed. */
-function expectRefused(before: Channel, step: ChannelStep, reason: string): void {
+/**
+ * A step that failed the channel: closed with `reason`, the error sent,
+ * ChannelClosed emitted (then DiscardFunding when `discards`: our signed
+ * funding transaction was waiting for `funding_signed`), nothing else changed.
+ */
+function expectRefused(before: Channel, step: ChannelStep, reason: string, discards = false): void {
   expect(step.failure?.reason).toBe(reason);
   expect(step.channel).toEqual({ ...before, state: 'closed', closure: { reason, message: step.failure!.message } });
-  expect(step.effects.map((e) => e.kind)).toEqual(['send-message', 'event']);
+  expect(step.effects.map((e) => e.kind)).toEqual(discards ? ['send-message', 'event', 'event'] : ['send-message', 'event']);
+  expect(eventsOf(step.effects).map((e) => e.kind)).toEqual(discards ? ['channel-closed', 'discard-funding'] : ['channel-closed']);
   const error = onlyMessage(step.effects, 17);
   expect(printableData(error.data)).toMatch(new RegExp(`^${reason}: `));
   expect(eventsOf(step.effects)[0]).toMatchObject({ kind: 'channel-closed', reason });
@@ -160,7 +165,7 @@ describe('funding_created / funding_signed with a bad signature fail the channel
     const sig = Uint8Array.from(signed.signature);
     sig[40]! ^= 0x80;
     const refused = handleFundingSigned(aliceStatic.ctx, a, { ...signed, signature: sig });
-    expectRefused(a, refused, 'bad-commitment-signature');
+    expectRefused(a, refused, 'bad-commitment-signature', true);
     expect(refused.effects.some((e) => e.kind === 'broadcast' || e.kind === 'persist-monitor')).toBe(false);
     // The good signature still works on the unchanged record.
     expect(handleFundingSigned(aliceStatic.ctx, a, signed).effects.map((e) => e.kind)).toEqual(['persist-monitor', 'broadcast', 'event']);

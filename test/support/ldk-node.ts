@@ -30,6 +30,13 @@ export interface LdkNodeOptions {
   readonly minimumDepth?: number;
   /** `negotiate_anchors_zero_fee_htlc_tx`; LDK then needs manual acceptance of inbound channels (done by the node). */
   readonly anchors?: boolean;
+  /**
+   * Loses LDK's `funding_signed` on the wire: once LDK persists a new channel
+   * monitor (as fundee it took our `funding_created`), nothing more it writes
+   * on the connections open then reaches the peer (a network that went dark).
+   * New connections are not affected. Counts in `heldMonitors`.
+   */
+  readonly loseFundingSigned?: boolean;
 }
 
 export interface LdkNode {
@@ -40,6 +47,10 @@ export interface LdkNode {
   readonly events: ldk.Event[];
   /** Transactions LDK handed its BroadcasterInterface. */
   readonly broadcasts: Uint8Array[];
+  /** New channel monitors after which the connections went dark ({@link LdkNodeOptions.loseFundingSigned}): `funding_created` arrived, `funding_signed` never leaves. */
+  readonly heldMonitors: number;
+  /** Closes every TCP connection of the node, as a peer dropping off the network would. */
+  dropConnections(): void;
   /** Called for each transaction LDK broadcasts. */
   onBroadcast: ((tx: Uint8Array) => void) | undefined;
   /** `transactions_confirmed` on both the ChannelManager and the ChainMonitor (`txs`: position in block, serialized tx). */
@@ -86,8 +97,17 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
       }
     },
   });
+  let heldMonitors = 0;
+  const sockets = new Set<Socket>();
+  const dark = new Set<Socket>();
   const persister = ldk.Persist.new_impl({
-    persist_new_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+    persist_new_channel: () => {
+      if (options.loseFundingSigned === true) {
+        heldMonitors++;
+        for (const socket of sockets) dark.add(socket);
+      }
+      return ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
+    },
     update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
     archive_persisted_channel: () => undefined,
   });
@@ -117,7 +137,6 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     ignorer.as_CustomMessageHandler(), 1, keys.as_EntropySource().get_secure_random_bytes(), logger, keys.as_NodeSigner(),
   );
 
-  const sockets = new Set<Socket>();
   const servers: Server[] = [];
 
   function attach(socket: Socket): ldk.SocketDescriptor {
@@ -125,7 +144,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     sockets.add(socket);
     const descriptor = ldk.SocketDescriptor.new_impl({
       send_data(data: Uint8Array) {
-        if (!socket.destroyed) socket.write(data);
+        if (!socket.destroyed && !dark.has(socket)) socket.write(data);
         return data.length;
       },
       disconnect_socket() {
@@ -146,6 +165,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     socket.on('error', () => undefined);
     socket.on('close', () => {
       sockets.delete(socket);
+      dark.delete(socket);
       if (!closedByLdk) peerManager.socket_disconnected(descriptor);
     });
     return descriptor;
@@ -176,6 +196,12 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     chainMonitor,
     events,
     broadcasts,
+    get heldMonitors() {
+      return heldMonitors;
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
+    },
     get onBroadcast() {
       return node.onBroadcast;
     },
