@@ -19,7 +19,7 @@ import type { ChannelClosed } from '../../shared/channel/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { connectedPeers } from '../chain/channel-consumer.js';
 import { applyInput } from '../runtime/invocation.js';
-import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
+import { checkFundable, loadManager, takeChangesFunded } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { StepReads } from '../runtime/step-reads.js';
 
@@ -37,6 +37,8 @@ export const ChannelServiceErrorCode = {
   peerNotConnected: 'peer-not-connected',
   /** No such channel (or held request). */
   unknownChannel: 'unknown-channel',
+  /** The node id is this node's own. */
+  ownNode: 'own-node',
 } as const;
 export type ChannelServiceErrorCode = (typeof ChannelServiceErrorCode)[keyof typeof ChannelServiceErrorCode];
 
@@ -78,8 +80,11 @@ export interface OpenChannelRequest {
 
 /** `create_channel` to a connected peer; returns the channel's (temporary) id, hex. */
 export async function openChannel(ctx: NodeContext, request: OpenChannelRequest): Promise<string> {
-  const peers = await connectedPeers(ctx, ctx.store);
+  if (request.nodeId === toHex(ctx.nodeId)) throw new ChannelServiceError(ChannelServiceErrorCode.ownNode, 'a channel cannot be opened to this node itself');
+  const [peers, wallet] = await Promise.all([connectedPeers(ctx, ctx.store), ctx.store.getMany(ctx.nodeKey, [SortKey.wallet, SortKey.fees])]);
   if (!peers.has(request.nodeId)) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, `peer ${request.nodeId} is not connected`);
+  // The wallet must cover the channel and its funding fee now (a WalletError otherwise: 422 insufficient-funds).
+  checkFundable(ctx, wallet.get(SortKey.wallet), wallet.get(SortKey.fees), request.amountSat);
   const userChannelId = BigInt(`0x${randomBytes(8).toString('hex')}`);
   const result = await underLease(ctx, { kind: 'create-channel' }, (m) =>
     m.createChannel(fromHex(request.nodeId), request.amountSat, request.pushMsat, userChannelId, { announceChannel: request.announce }),

@@ -495,10 +495,12 @@ export const ROUTES: readonly Route[] = [
     description:
       'Sends `open_channel` (BOLT 2). When the peer accepts, the wallet selects coins and signs the funding transaction in ' +
       'the same step (`funding_created`); it is broadcast after the peer\'s `funding_signed`, and the channel becomes ready ' +
-      'once confirmed. Answers with the temporary channel id at once: follow it with `GET /v1/channels/{id}` (a wallet ' +
-      'that cannot pay shows as `closed` with reason `funding-not-provided`).',
+      'once confirmed. Answers with the temporary channel id at once: follow it with `GET /v1/channels/{id}`. A wallet ' +
+      'that cannot pay the amount and the funding fee now is refused up front (422 `insufficient-funds`); one emptied ' +
+      'by a payment before the peer accepts shows the channel as `closed` with reason `funding-not-provided`. ' +
+      'Our own node id is refused (400).',
     requestBody: { description: 'The channel.', schema: schemaRef('OpenChannelRequest') },
-    errors: ['PeerNotConnected'],
+    errors: ['PeerNotConnected', 'InsufficientFunds'],
     success: { status: 202, description: '`open_channel` is on its way.', schema: schemaRef('ChannelOpened') },
     async run(api, request) {
       return api.openChannel({

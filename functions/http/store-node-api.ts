@@ -160,11 +160,13 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
   };
 }
 
-/** Channel refusals the client can act on, as API errors. */
+/** Channel (and wallet) refusals the client can act on, as API errors. */
 function channelHttpError(error: unknown): unknown {
-  if (!(error instanceof ChannelServiceError)) return error;
+  // The wallet's refusals too: opening a channel the wallet cannot fund is 422 insufficient-funds.
+  if (!(error instanceof ChannelServiceError)) return asHttpError(error);
   if (error.code === ChannelServiceErrorCode.peerNotConnected) return new HttpError(HttpErrorCode.peerNotConnected, error.message);
   if (error.code === ChannelServiceErrorCode.unknownChannel) return new HttpError(HttpErrorCode.notFound, error.message);
+  if (error.code === ChannelServiceErrorCode.ownNode) return new HttpError(HttpErrorCode.invalidRequest, `nodeId: ${error.message}`);
   return new HttpError(HttpErrorCode.invalidRequest, error.message);
 }
 

@@ -157,6 +157,22 @@ function fundingFeeratePerKvb(fees: Uint8Array | undefined): bigint {
   return new StoredFeeEstimator(table.value, FALLBACK_FEERATE_SAT_PER_KW).feeRatePerKw(WALLET_CONFIRMATION_TARGET) * 4n;
 }
 
+/** A P2WSH output script: what a funding output looks like to coin selection (the 2-of-2 is not known before `accept_channel`). */
+const P2WSH_PLACEHOLDER = Uint8Array.of(0x00, 0x20, ...new Uint8Array(32));
+
+/**
+ * Throws the wallet's `WalletError` (`insufficient-funds`, ...) when the
+ * wallet, as stored now, could not fund a channel of `amountSat` at the
+ * funding fee rate: checked before `open_channel` is sent, so a user learns
+ * it at once instead of from a channel closed later. The coins are not
+ * reserved: a payment in between can still take them (the channel is then
+ * abandoned with `funding-not-provided`, as before).
+ */
+export function checkFundable(ctx: NodeContext, walletBytes: Uint8Array | undefined, fees: Uint8Array | undefined, amountSat: bigint): void {
+  const wallet = decodeWallet(walletBytes);
+  buildSend(ctx.wallet.secp, ctx.wallet, wallet, { script: P2WSH_PLACEHOLDER, amountSat, feeratePerKvb: fundingFeeratePerKvb(fees), tipHeight: wallet.syncedHeight });
+}
+
 /** Whether the changes move a funding transaction of the wallet on (a broadcast that may release one, or a `DiscardFunding`). */
 function touchesWalletFunding(changes: ManagerChanges): boolean {
   return changes.broadcasts.length > 0 || changes.events.some((r) => r.event.kind === 'discard-funding');

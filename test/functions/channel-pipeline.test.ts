@@ -189,6 +189,7 @@ function feerateOf(envelope: InboundEnvelope): number {
 describe('channel pipeline through the peer-message handler', () => {
   it('creates each manager when the peer init arrives and routes open_channel / accept_channel between two nodes', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
+    await fund(a, 150_000n);
     await connect(a, b);
     expect(await a.ctx.store.get(a.ctx.nodeKey, SortKey.header)).toBeDefined();
     expect(await b.ctx.store.get(b.ctx.nodeKey, SortKey.header)).toBeDefined();
@@ -197,13 +198,15 @@ describe('channel pipeline through the peer-message handler', () => {
     await expect(storeNodeApi(a.ctx).openChannel({ nodeId: '02' + '55'.repeat(32), amountSat: 100_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'peer-not-connected' });
     const { channelId } = await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 100_000n, pushMsat: 0n, public: false });
     expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'outbound-awaiting-accept', capacitySat: 100_000n, isOutbound: true });
+    // The coins go elsewhere before accept_channel arrives (a payment in between: the open only checked them).
+    await applyInput(a.ctx, `spend-${randomUUID()}`, async () => ({ puts: [{ sk: SortKey.wallet, data: encodeWalletState(EMPTY_WALLET_STATE) }], deletes: [], effects: [] }));
     await relay(a, b);
 
     expect(a.sent).toContain(32); // open_channel
     expect(b.sent).toContain(33); // accept_channel
     const ready = (await events(a)).find((e) => e.kind === 'funding-generation-ready');
     expect(ready).toMatchObject({ kind: 'funding-generation-ready', channelValueSatoshis: 100_000n });
-    // An empty wallet cannot fund it: the channel is closed with the wallet's reason, and the peer told.
+    // The emptied wallet cannot fund it: the channel is closed with the wallet's reason, and the peer told.
     const closed = (await events(a)).find((e) => e.kind === 'channel-closed');
     expect(closed).toMatchObject({ kind: 'channel-closed', reason: 'funding-not-provided' });
     expect(closed?.kind === 'channel-closed' && closed.message).toMatch(/wallet cannot fund the channel/);
@@ -221,6 +224,7 @@ describe('channel pipeline through the peer-message handler', () => {
     // What the chain handler would have stored (sat/kw by target): 12 blocks is LDK's NonAnchorChannelFee target.
     const fees = encodeFeeRates(new Map([[1, 9_000n], [12, 5_000n], [144, 2_000n], [1008, 1_000n]]));
     for (const n of [a, b]) await applyInput(n.ctx, `fees-${randomUUID()}`, async () => ({ puts: [{ sk: SortKey.fees, data: fees }], deletes: [], effects: [] }));
+    await Promise.all([fund(a, 1_000_000n), fund(c, 1_000_000n)]);
     await connect(a, b);
     await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 100_000n, pushMsat: 0n, public: false });
     const [held] = await relay(a, b, (type) => type === 32);
@@ -342,12 +346,38 @@ describe('channel pipeline through the peer-message handler', () => {
     expect((await storeNodeApi(a.ctx).getChannel(channelId)).state).toBe('awaiting-confirmation');
   });
 
-  it('hands a disconnect to the manager', async () => {
+  it('hands a disconnect to the manager; the closed channel keeps its capacity, direction and reason, by either id', async () => {
     const [a, b] = await Promise.all([node('a'), node('b')]);
+    await fund(a, 1_000_000n);
     await connect(a, b);
     // A disconnect reaches the manager: the unfunded channel is dropped with ChannelClosed.
-    await openChannel(a, b, 50_000n);
+    const { channelId } = await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 50_000n, pushMsat: 0n, public: false });
     await a.handler(event(a, { kind: 'disconnected', peer: b.ctx.nodeKey, connectionId: 'c' }), {} as never);
     expect((await events(a)).map((e) => e.kind)).toEqual(['channel-closed']);
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({
+      state: 'closed',
+      temporaryChannelId: channelId,
+      capacitySat: 50_000n,
+      isOutbound: true,
+      closure: { reason: 'peer-disconnected' },
+    });
+  });
+
+  it('refuses up front a channel the wallet cannot fund (422 insufficient-funds), and one to our own node (400): nothing created', async () => {
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    await fund(a, 78_590n);
+    await connect(a, b);
+    const api = storeNodeApi(a.ctx);
+    await expect(api.openChannel({ nodeId: b.ctx.nodeKey, amountSat: 5_000_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'insufficient-funds', status: 422 });
+    // The whole coin cannot pay the channel and its fee either.
+    await expect(api.openChannel({ nodeId: b.ctx.nodeKey, amountSat: 78_590n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'insufficient-funds' });
+    await expect(api.openChannel({ nodeId: a.ctx.nodeKey, amountSat: 20_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'invalid-request', status: 400 });
+    expect(await api.listChannels()).toEqual([]);
+    expect(await events(a)).toEqual([]);
+    expect(a.sent).toEqual([16]);
+    // What the wallet can fund still opens.
+    await api.openChannel({ nodeId: b.ctx.nodeKey, amountSat: 70_000n, pushMsat: 0n, public: false });
+    await relay(a, b);
+    expect(a.sent).toEqual([16, 32, 34]);
   });
 });
