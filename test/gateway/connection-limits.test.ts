@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.js';
 import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { FifoQueue, type QueueMessage } from '../../shared/pipeline/queues.js';
 import { ACT_ONE_SIZE } from '../../shared/transport/index.js';
 import { OUR_INIT_FEATURES, encodeMessage } from '../../shared/wire/index.js';
 import { startGateway, type Gateway, type GatewayOptions } from '../../functions/gateway/gateway.js';
@@ -26,6 +27,8 @@ let sqs: SqsLocal;
 /** Sockets and gateways of the running test, closed after it. */
 let sockets: RawSocket[] = [];
 let gateways: Gateway[] = [];
+/** Queues held shut by the running test, opened after it (a gateway stops once its envelopes are sent). */
+let gates: GatedQueue[] = [];
 
 beforeAll(async () => {
   sqs = await startSqsLocal({ port: await freePort() });
@@ -33,6 +36,8 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const s of sockets) s.socket.destroy();
   sockets = [];
+  for (const q of gates) q.open();
+  gates = [];
   for (const g of gateways) await g.stop();
   gateways = [];
 });
@@ -116,6 +121,44 @@ describe('read timeout', () => {
     await closedBy(act, 'the stalled act 1');
     expect(closeOf(lines, header.nodeId)?.attributes).toMatchObject({ reason: 'read-timeout', messages: 0 });
     expect(lines.filter((l) => l.message === 'connection closed before the handshake completed').map((l) => l.attributes['reason'])).toEqual(['read-timeout']);
+  });
+});
+
+/** A queue whose sends all wait until `open()`: the gateway's envelopes pile up and it pauses reading. */
+class GatedQueue extends FifoQueue {
+  open: () => void = () => undefined;
+  private readonly gate = new Promise<void>((r) => (this.open = r));
+
+  override async send(message: QueueMessage): Promise<void> {
+    await this.gate;
+    return super.send(message);
+  }
+}
+
+describe('read timeout and backpressure', () => {
+  it('does not count time the gateway itself stopped reading (paused) against a frame in progress', async () => {
+    const lines: LogLine[] = [];
+    const gated = new GatedQueue(sqs.client, sqs.inbound.url);
+    gates.push(gated);
+    const gateway = await gatewayWith(lines, { readTimeoutMs: 300, maxPendingInbound: 4, inbound: gated });
+    const slow = await peerOf(gateway);
+    const frames = [init(), ...Array.from({ length: 20 }, ping)].map((m) => slow.transport.encryptMessage(m));
+    const last = slow.transport.encryptMessage(ping());
+    // One write: 21 messages, far past maxPendingInbound, then the start of a 22nd, left partial while paused.
+    slow.socket.write(Buffer.concat([...frames, last.subarray(0, 10)]));
+    await until(() => lines.some((l) => l.message === 'inbound backpressure: paused reading' && l.attributes['peer'] === slow.nodeId), 'the gateway to pause');
+    // A peer that stalls mid-frame while the gateway is paused: its read timeout runs its course.
+    const control = await peerOf(gateway);
+    control.socket.write(control.transport.encryptMessage(init()).subarray(0, 5));
+    await closedBy(control, 'the stalled control peer');
+    expect(closeOf(lines, control.nodeId)?.attributes).toMatchObject({ reason: 'read-timeout' });
+    // The paused one, mid-frame since before, is still up: the gateway was not reading it.
+    expect(slow.isClosed()).toBe(false);
+    gated.open();
+    await until(() => lines.some((l) => l.message === 'inbound backpressure: resumed reading' && l.attributes['peer'] === slow.nodeId), 'the gateway to resume');
+    slow.socket.end(last.subarray(10));
+    await until(() => closeOf(lines, slow.nodeId) !== undefined, 'the slow peer to leave');
+    expect(closeOf(lines, slow.nodeId)?.attributes).toMatchObject({ reason: 'remote-closed', messages: 22 });
   });
 });
 
