@@ -199,8 +199,20 @@ function listen(server: Server, host: string, port: number, portVariable: string
   });
 }
 
-/** Starts the gateway: listens, and consumes the outbound queue until `stop()`. */
+/** Each limit, when given, is a whole number from 1 (a programming error otherwise). */
+function checkLimits(options: GatewayOptions): void {
+  for (const name of ['initTimeoutMs', 'readTimeoutMs', 'maxConnectionsPerIp', 'maxConnections'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new RangeError(`${name} must be a whole number from 1, not ${value}`);
+  }
+}
+
+/**
+ * Starts the gateway: listens, and consumes the outbound queue until `stop()`.
+ * @throws RangeError when a limit (`initTimeoutMs`, `readTimeoutMs`, `maxConnectionsPerIp`, `maxConnections`) is not a whole number from 1.
+ */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  checkLimits(options);
   const logger: GatewayLogger = options.logger ?? new Logger({ serviceName: 'stormcell-gateway' });
   const connectionOptions: PeerConnectionOptions = {
     secp: options.secp,

@@ -209,3 +209,12 @@ describe('connection caps', () => {
     expect(lines.filter((l) => l.level === 'warn')).toHaveLength(2);
   });
 });
+
+describe('limit options', () => {
+  it.each([['initTimeoutMs', 0], ['readTimeoutMs', 1.5], ['maxConnectionsPerIp', -1], ['maxConnections', Number.NaN]] as const)(
+    '%s = %s is refused at start (RangeError)',
+    async (name, value) => {
+      await expect(gatewayWith([], { [name]: value })).rejects.toThrow(RangeError);
+    },
+  );
+});
