@@ -39,6 +39,14 @@ export interface GatewayOptions {
   readonly maxMessageLength?: number;
   /** A connection whose handshake is not done by then is closed (default 10 s). */
   readonly handshakeTimeoutMs?: number;
+  /** A connection whose peer has not sent `init` (BOLT 1, type 16) by then after the handshake is closed (default 30 s). */
+  readonly initTimeoutMs?: number;
+  /** An act or frame whose first bytes arrived must be whole by then, else the connection is closed (default 30 s). */
+  readonly readTimeoutMs?: number;
+  /** Inbound connections held at once from one IP address, loopback included; one more is refused (default 8). */
+  readonly maxConnectionsPerIp?: number;
+  /** Inbound connections held at once in total; one more is refused (default 1000). */
+  readonly maxConnections?: number;
   /** Unsent inbound envelopes of one connection above which its socket is paused (default 64). */
   readonly maxPendingInbound?: number;
   /** Retries of a failed inbound queue send before the connection is closed. */
@@ -73,6 +81,8 @@ export interface Gateway {
 /** A connection and the gateway's bookkeeping for it. */
 interface Conn extends LaneSource {
   readonly connection: PeerConnection;
+  /** The remote IP of an accepted connection (what the caps count); null when we dialled. */
+  readonly ip: string | null;
   /** Known at once when dialling, after act 3 when accepting. */
   peer: string | null;
   /** Set when `connected` was enqueued: from then on `disconnected` follows the close. */
@@ -97,6 +107,65 @@ function describeClose(reason: CloseReason): Record<string, unknown> {
       return { reason: 'socket-error', detail: reason.message };
     default:
       return { reason: reason.kind };
+  }
+}
+
+/** The IP a socket came from, IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as plain IPv4: one address, one count. */
+function remoteIp(socket: Socket): string | undefined {
+  const address = socket.remoteAddress;
+  return address?.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}
+
+/**
+ * The inbound connection caps (per IP and in total). A refused connection is
+ * closed at once; refusals are logged at WARN once per episode (per IP, or
+ * for the total cap) with the IP, and the count refused is logged when the
+ * episode ends (the count is back under the cap), so a flood does not flood
+ * the logs either.
+ */
+class ConnectionCaps {
+  private readonly perIp = new Map<string, number>();
+  private total = 0;
+  /** Refusals since the episode's WARN line, by IP (per-IP cap) or under '' (total cap). */
+  private readonly refusing = new Map<string, number>();
+
+  constructor(
+    private readonly maxPerIp: number,
+    private readonly maxTotal: number,
+    private readonly logger: GatewayLogger,
+  ) {}
+
+  /** Counts the connection in, or returns false (and logs) when a cap is reached. */
+  admit(ip: string): boolean {
+    const held = this.perIp.get(ip) ?? 0;
+    if (held >= this.maxPerIp) return this.refuse(ip, ip, 'too many connections from one IP', { held, maxConnectionsPerIp: this.maxPerIp });
+    if (this.total >= this.maxTotal) return this.refuse('', ip, 'too many connections in total', { held: this.total, maxConnections: this.maxTotal });
+    this.perIp.set(ip, held + 1);
+    this.total++;
+    return true;
+  }
+
+  release(ip: string): void {
+    const held = (this.perIp.get(ip) ?? 1) - 1;
+    if (held > 0) this.perIp.set(ip, held);
+    else this.perIp.delete(ip);
+    this.total--;
+    this.endEpisode(ip, held < this.maxPerIp);
+    this.endEpisode('', this.total < this.maxTotal);
+  }
+
+  private refuse(key: string, ip: string, message: string, attributes: Record<string, unknown>): false {
+    const refused = this.refusing.get(key);
+    if (refused === undefined) this.logger.warn(`refusing connections: ${message}`, { ip, ...attributes });
+    this.refusing.set(key, (refused ?? 0) + 1);
+    return false;
+  }
+
+  private endEpisode(key: string, underCap: boolean): void {
+    const refused = this.refusing.get(key);
+    if (refused === undefined || !underCap) return;
+    this.refusing.delete(key);
+    this.logger.info('accepting connections again', { ...(key === '' ? { cap: 'total' } : { cap: 'per-ip', ip: key }), refused });
   }
 }
 
@@ -130,15 +199,30 @@ function listen(server: Server, host: string, port: number, portVariable: string
   });
 }
 
-/** Starts the gateway: listens, and consumes the outbound queue until `stop()`. */
+/** Each limit, when given, is a whole number from 1 (a programming error otherwise). */
+function checkLimits(options: GatewayOptions): void {
+  for (const name of ['initTimeoutMs', 'readTimeoutMs', 'maxConnectionsPerIp', 'maxConnections'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new RangeError(`${name} must be a whole number from 1, not ${value}`);
+  }
+}
+
+/**
+ * Starts the gateway: listens, and consumes the outbound queue until `stop()`.
+ * @throws RangeError when a limit (`initTimeoutMs`, `readTimeoutMs`, `maxConnectionsPerIp`, `maxConnections`) is not a whole number from 1.
+ */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  checkLimits(options);
   const logger: GatewayLogger = options.logger ?? new Logger({ serviceName: 'stormcell-gateway' });
   const connectionOptions: PeerConnectionOptions = {
     secp: options.secp,
     localSecret: options.nodeSecret,
     maxMessageLength: options.maxMessageLength ?? 65535,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    initTimeoutMs: options.initTimeoutMs ?? 30_000,
+    readTimeoutMs: options.readTimeoutMs ?? 30_000,
   };
+  const caps = new ConnectionCaps(options.maxConnectionsPerIp ?? 8, options.maxConnections ?? 1000, logger);
   const lanes = new InboundLanes(
     options.inbound,
     options.nodeKey,
@@ -157,10 +241,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const dialing = new Map<string, Conn>();
   let stopping = false;
 
-  function track(connection: PeerConnection, peer: string | null): Conn {
+  function track(connection: PeerConnection, peer: string | null, ip: string | null): Conn {
     let markClosed = () => undefined as void;
     const closed = new Promise<void>((r) => (markClosed = r));
-    const conn: Conn = { ...newLaneSource(connection), connection, peer, announced: false, seq: 0, needsDrain: false, closed, markClosed };
+    const conn: Conn = { ...newLaneSource(connection), connection, ip, peer, announced: false, seq: 0, needsDrain: false, closed, markClosed };
     conns.set(connection, conn);
     return conn;
   }
@@ -189,6 +273,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const conn = conns.get(connection);
       if (!conn) return;
       conns.delete(connection);
+      if (conn.ip !== null) caps.release(conn.ip);
       conn.markClosed();
       const peer = conn.peer;
       if (peer !== null && dialing.get(peer) === conn) dialing.delete(peer);
@@ -209,11 +294,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const server = createServer((socket: Socket) => {
-    if (stopping) {
+    const ip = remoteIp(socket);
+    if (stopping || ip === undefined || !caps.admit(ip)) {
+      // Refused (or already gone): closed before any handshake work, at the cost of one accept.
+      socket.on('error', () => undefined);
       socket.destroy();
       return;
     }
-    track(PeerConnection.accept(socket, connectionOptions, events), null);
+    track(PeerConnection.accept(socket, connectionOptions, events), null, ip);
   });
   const port = await listen(server, options.host, options.port, options.portVariable ?? 'PEER_PORT');
   server.on('error', (error) => logger.error('listener error', { error: error.message }));
@@ -236,7 +324,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.warn('connect: cannot dial', { peer: nodeId, host, port: peerPort, error: (error as Error).message });
       return;
     }
-    dialing.set(nodeId, track(connection, nodeId));
+    dialing.set(nodeId, track(connection, nodeId, null));
     logger.info('dialling peer', { peer: nodeId, connectionId: connection.id, address: `${host}:${peerPort}` });
   }
 

@@ -10,6 +10,8 @@
  *   NODE_SEED_SECRET_ARN the Secrets Manager secret holding the node seed (64 hex
  *                       characters): what the CDK stack sets on AWS
  *   NODE_SEED_HEX       or the seed itself, 32 bytes hex (a manual run); exactly one of the two
+ *   PEER_INIT_TIMEOUT_SEC, PEER_READ_TIMEOUT_SEC, PEER_MAX_CONNECTIONS_PER_IP,
+ *   PEER_MAX_CONNECTIONS  what a connection may cost (peer-limits.ts; unset: the defaults)
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -19,6 +21,7 @@ import { deriveNodeSecret } from '../../shared/keys/index.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { EnvVar, fetchSecretString, parseSeedHex } from '../runtime/aws-env.js';
 import { startGateway } from './gateway.js';
+import { readPeerLimits } from './peer-limits.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -46,6 +49,7 @@ async function readSeed(region: string): Promise<Uint8Array> {
 
 async function main(): Promise<void> {
   const logger = new Logger({ serviceName: 'stormcell-gateway' });
+  const limits = readPeerLimits(process.env);
   const seed = await readSeed(required('AWS_REGION'));
   const port = Number(process.env['PEER_PORT'] ?? '9735');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PEER_PORT must be a TCP port number');
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
     outbound: new FifoQueue(client, required('OUTBOUND_QUEUE_URL')),
     logger,
     portVariable: 'PEER_PORT',
+    ...limits,
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -114,6 +114,9 @@ export class PeerGateway extends Construct {
       protocol: Protocol.TCP,
       targets: [this.service],
       deregistrationDelay: Duration.seconds(15),
+      // The gateway sees each peer's own IP (not the NLB's), so its per-IP connection cap means something.
+      // The service's ingress rule names the NLB's security group, which still admits the traffic (docs/deploy-aws.md).
+      preserveClientIp: true,
       healthCheck: { protocol: Protocol.TCP, interval: Duration.seconds(30) },
     });
   }

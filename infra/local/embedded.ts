@@ -12,6 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpHandler } from '../../functions/http/handler.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { startGateway, type Gateway } from '../../functions/gateway/gateway.js';
+import type { PeerLimits } from '../../functions/gateway/peer-limits.js';
 import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
 import { resetPeers } from '../../functions/peer-message/reset.js';
 import { createTimerHandler } from '../../functions/timer/handler.js';
@@ -52,6 +53,8 @@ export interface EmbeddedOptions {
   readonly chainPollMs?: number;
   /** Anchors and the inbound channel policy (ANCHOR_CHANNELS, INBOUND_CHANNELS; LDK's defaults when absent). */
   readonly channelSettings?: NodeChannelSettings;
+  /** What a peer connection may cost the gateway (PEER_INIT_TIMEOUT_SEC, ...; the gateway's defaults when absent). */
+  readonly peerLimits?: PeerLimits;
   readonly logger?: Logger;
 }
 
@@ -144,6 +147,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       outbound: sqs.outbound,
       logger,
       portVariable: 'PEER_PORT',
+      ...options.peerLimits,
     });
     stops.push(() => gateway.stop());
 

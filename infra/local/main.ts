@@ -4,6 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { isNetwork } from '../../functions/runtime/node-context.js';
+import { readPeerLimits } from '../../functions/gateway/peer-limits.js';
 import { readNodeChannelSettings } from '../../functions/runtime/node-settings.js';
 import { startEmbedded } from './embedded.js';
 import { portFromEnv } from './ports.js';
@@ -14,6 +15,7 @@ try {
   const network = env['NETWORK'] ?? 'regtest';
   if (!isNetwork(network)) throw new Error(`NETWORK=${network} is not one of regtest, testnet, signet, bitcoin`);
   const channelSettings = readNodeChannelSettings(env);
+  const peerLimits = readPeerLimits(env);
   const node = await startEmbedded({
     dataDir: env['STORMCELL_DATA_DIR'] ?? '.stormcell',
     ...(env['STORMCELL_API_KEY'] ? { apiKey: env['STORMCELL_API_KEY'] } : {}),
@@ -27,6 +29,7 @@ try {
     ...(env['ESPLORA_URL'] ? { esploraUrl: env['ESPLORA_URL'] } : {}),
     chainPollMs: 1000 * Number(env['CHAIN_POLL_SEC'] ?? 5),
     channelSettings,
+    peerLimits,
     logger: new Logger({ serviceName: 'stormcell', logLevel: (env['LOG_LEVEL'] ?? 'WARN') as 'WARN' }),
   });
   const readyMs = Math.round(performance.now() - started);

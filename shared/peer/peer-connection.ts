@@ -2,7 +2,15 @@
  * One Lightning peer connection over TCP: a node:net socket driven through
  * the pure BOLT 8 state machine of shared/transport. Used by the peer
  * gateway and by the interop tests. Delivers decrypted message bytes; knows
- * nothing of their meaning.
+ * nothing of their meaning beyond the type of the first one (BOLT 1: it must
+ * be `init`, type 16), which it can be asked to await within a time limit.
+ *
+ * Holding a connection costs the peer something: the handshake must finish
+ * within `handshakeTimeoutMs`, `init` must follow within `initTimeoutMs`,
+ * and an act or frame whose first bytes arrived must be whole within
+ * `readTimeoutMs` (a length header announcing 65535 bytes that never come is
+ * closed). Time spent paused by the reader (backpressure) is not held
+ * against the peer.
  */
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
@@ -20,6 +28,8 @@ import {
 export type CloseReason =
   | { readonly kind: 'transport'; readonly failure: TransportFailure }
   | { readonly kind: 'handshake-timeout' }
+  | { readonly kind: 'init-timeout' }
+  | { readonly kind: 'read-timeout' }
   | { readonly kind: 'remote-closed' }
   | { readonly kind: 'local'; readonly reason: string }
   | { readonly kind: 'socket-error'; readonly message: string };
@@ -32,7 +42,23 @@ export interface PeerConnectionOptions {
   readonly maxMessageLength?: number;
   /** A handshake not complete by then closes the socket (default 10 s). */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * After the handshake, the peer's `init` (BOLT 1: the first message, type
+   * 16) must arrive within this, else the socket is closed (`init-timeout`).
+   * Absent: no limit. Messages before `init` are delivered as they come
+   * (the receiver refuses them); they do not stop the clock.
+   */
+  readonly initTimeoutMs?: number;
+  /**
+   * Once part of a handshake act or of a frame (length header, or body after
+   * its header) has arrived, the rest must arrive within this, else the
+   * socket is closed (`read-timeout`). Default 30 s.
+   */
+  readonly readTimeoutMs?: number;
 }
+
+/** BOLT 1 `init`. */
+const INIT_TYPE = 16;
 
 export interface PeerConnectionEvents {
   /** The handshake completed: `remoteNodeId` is authenticated. */
@@ -62,6 +88,13 @@ export class PeerConnection {
   private remote: Uint8Array | null;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
+  private readonly initTimeoutMs: number | undefined;
+  private initTimer: NodeJS.Timeout | null = null;
+  private readonly readTimeoutMs: number;
+  /** Runs while an act or frame is partly read (and we are not paused). */
+  private readTimer: NodeJS.Timeout | null = null;
+  /** Paused by `pause()`: the peer is not blamed for bytes we do not read. */
+  private paused = false;
 
   private constructor(
     private readonly socket: Socket,
@@ -80,6 +113,8 @@ export class PeerConnection {
     this.handshake = handshake;
     socket.setNoDelay(true);
     this.timer = setTimeout(() => this.close({ kind: 'handshake-timeout' }), options.handshakeTimeoutMs ?? 10_000);
+    this.initTimeoutMs = options.initTimeoutMs;
+    this.readTimeoutMs = options.readTimeoutMs ?? 30_000;
     socket.on('data', (chunk: Uint8Array) => this.onData(chunk));
     socket.on('error', (error) => this.close({ kind: 'socket-error', message: error.message }));
     socket.on('close', () => this.onRemoteClose());
@@ -149,17 +184,24 @@ export class PeerConnection {
 
   /** Stops reading (backpressure); `resume()` continues. */
   pause(): void {
+    this.paused = true;
     this.socket.pause();
+    this.stopReadTimer();
   }
 
   resume(): void {
+    this.paused = false;
     this.socket.resume();
+    // A frame left partly read when we paused gets a fresh read timeout.
+    this.armReadTimer();
   }
 
   close(reason: CloseReason = { kind: 'local', reason: 'closed' }): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    this.stopInitTimer();
+    this.stopReadTimer();
     this.socket.destroy();
     this.events.onClose?.(this, reason);
   }
@@ -173,16 +215,27 @@ export class PeerConnection {
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
     if (this.handshake) {
+      const phase = this.handshake.phase;
       const step = this.handshake.receive(chunk);
       if (step.error) return this.close({ kind: 'transport', failure: step.error });
       if (step.send) this.socket.write(step.send);
-      if (!step.done) return;
+      if (!step.done) {
+        // An act completed: the next one gets its own read timeout.
+        if (this.handshake.phase !== phase) this.stopReadTimer();
+        this.armReadTimer();
+        return;
+      }
       this.handshake = null;
       this.transport = step.done.transport;
       this.remote = step.done.remoteStatic;
       clearTimeout(this.timer);
+      this.stopReadTimer();
+      if (this.initTimeoutMs !== undefined) {
+        this.initTimer = setTimeout(() => this.close({ kind: 'init-timeout' }), this.initTimeoutMs);
+      }
       this.events.onReady?.(this);
       if (step.done.leftover.length > 0) this.deliver(step.done.leftover);
+      else this.armReadTimer();
       return;
     }
     this.deliver(chunk);
@@ -192,11 +245,35 @@ export class PeerConnection {
     const transport = this.transport;
     if (!transport) return;
     const { messages, error } = transport.receive(chunk);
+    // A frame completed: the next one gets its own read timeout.
+    if (messages.length > 0) this.stopReadTimer();
     for (const message of messages) {
       if (this.closed) return;
+      if (this.initTimer !== null && message.length >= 2 && ((message[0]! << 8) | message[1]!) === INIT_TYPE) this.stopInitTimer();
       this.events.onMessage?.(this, message);
     }
-    if (error) this.close({ kind: 'transport', failure: error });
+    if (error) return this.close({ kind: 'transport', failure: error });
+    this.armReadTimer();
+  }
+
+  /** Starts the read timeout when an act or frame is partly read and none runs; stops it when nothing is partial. */
+  private armReadTimer(): void {
+    const partial = this.handshake ? this.handshake.midAct : (this.transport?.midFrame ?? false);
+    if (!partial) return this.stopReadTimer();
+    if (this.readTimer !== null || this.paused || this.closed) return;
+    this.readTimer = setTimeout(() => this.close({ kind: 'read-timeout' }), this.readTimeoutMs);
+  }
+
+  private stopReadTimer(): void {
+    if (this.readTimer === null) return;
+    clearTimeout(this.readTimer);
+    this.readTimer = null;
+  }
+
+  private stopInitTimer(): void {
+    if (this.initTimer === null) return;
+    clearTimeout(this.initTimer);
+    this.initTimer = null;
   }
 }
 

@@ -98,6 +98,11 @@ export interface Handshake {
    */
   receive(chunk: Uint8Array): HandshakeStep;
   /**
+   * True while part of an awaited act has arrived and the rest has not: a
+   * caller bounds how long it waits for the rest (a read timeout).
+   */
+  readonly midAct: boolean;
+  /**
    * The peer closed the connection: mid-handshake this is the failure
    * `actN-short-read` (BOLT 8: a short read of an act aborts the handshake).
    */
@@ -144,6 +149,10 @@ class ActBuffer {
   get complete(): boolean {
     return this.filled === this.bytes.length;
   }
+
+  get partial(): boolean {
+    return this.filled > 0 && this.filled < this.bytes.length;
+  }
 }
 
 /** What processing one act yields. */
@@ -180,6 +189,10 @@ abstract class HandshakeMachine {
     this.state = new HandshakeState(responderStatic ?? this.localPublic);
     this.phase = phase;
     this.act = firstAct === null ? null : new ActBuffer(firstAct);
+  }
+
+  get midAct(): boolean {
+    return this.act?.partial ?? false;
   }
 
   /** Processes one complete act; `act` is only valid during the call. */

@@ -100,6 +100,16 @@ export class NoiseTransport {
   }
 
   /**
+   * True while part of an incoming frame has arrived and the rest has not: a
+   * length header cut short, or a body (with its MAC) still owed after its
+   * length header. A caller bounds how long it waits for the rest (a read
+   * timeout). False once the stream failed.
+   */
+  get midFrame(): boolean {
+    return this.failure === null && (!this.readingLength || this.partial !== null);
+  }
+
+  /**
    * Encrypts one Lightning message (BOLT 8 "Encrypting and Sending
    * Messages"): the returned frame is `lc` (2-byte big-endian length
    * encrypted, 16-byte MAC) then `c` (body encrypted, 16-byte MAC), 34 bytes

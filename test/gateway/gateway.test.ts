@@ -4,7 +4,7 @@
  * our own BOLT 8 initiator on raw sockets for the adversarial cases.
  */
 import { randomBytes } from 'node:crypto';
-import { connect as tcpConnect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import * as ldkjs from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.js';
@@ -12,36 +12,17 @@ import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInbound, encodeOutbound, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
-import { ACT_ONE_SIZE, initiatorHandshake, type NoiseTransport } from '../../shared/transport/index.js';
+import { ACT_ONE_SIZE, initiatorHandshake } from '../../shared/transport/index.js';
 import { OUR_INIT_FEATURES, decodeMessage, encodeMessage, pongFor, type WireMessage } from '../../shared/wire/index.js';
-import { startGateway, type Gateway, type GatewayLogger } from '../../functions/gateway/gateway.js';
+import { startGateway, type Gateway } from '../../functions/gateway/gateway.js';
 import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
+import { collectingLogger, randomSecret, rawPeer as rawPeerOn, rawSocket as rawSocketOn, readOnce, until, type LogLine, type RawPeer } from '../support/raw-peer.js';
 
 const secp = wasmSecp256k1;
 const REGTEST = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
 const nodeSecret = fromHex('5a'.repeat(32));
 const nodeKey = toHex(secp.publicKeyFromSecret(nodeSecret));
 const MAX_MESSAGE_LENGTH = 32_768;
-
-interface LogLine {
-  readonly level: string;
-  readonly message: string;
-  readonly attributes: Record<string, unknown>;
-}
-
-function collectingLogger(lines: LogLine[]): GatewayLogger {
-  const at = (level: string) => (message: string, ...attributes: Record<string, unknown>[]) =>
-    void lines.push({ level, message, attributes: Object.assign({}, ...attributes) as Record<string, unknown> });
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 let sqs: SqsLocal;
 let ldk: LdkNode;
@@ -101,38 +82,9 @@ async function pingRound(): Promise<void> {
   expect(ldk.peers().map((p) => toHex(p.nodeId))).toContain(nodeKey);
 }
 
-/** Our own BOLT 8 initiator on a raw socket. */
-interface RawPeer {
-  readonly socket: Socket;
-  readonly nodeId: string;
-  readonly transport: NoiseTransport;
-  readonly closed: Promise<void>;
-}
-function rawSocket(port = gateway.port): Promise<{ socket: Socket; closed: Promise<void> }> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1', () => resolve({ socket, closed }));
-    const closed = new Promise<void>((r) => socket.once('close', () => r()));
-    socket.on('error', () => undefined);
-  });
-}
-function readOnce(socket: Socket): Promise<Uint8Array> {
-  return new Promise((r) => socket.once('data', (d: Uint8Array) => r(new Uint8Array(d))));
-}
-async function rawPeer(secret: Uint8Array, port = gateway.port): Promise<RawPeer> {
-  const { socket, closed } = await rawSocket(port);
-  const hs = initiatorHandshake({ secp, localSecret: secret, ephemeralSecret: randomSecret(), remoteStatic: fromHex(nodeKey) });
-  socket.write(hs.start().send);
-  const step = hs.receive(await readOnce(socket));
-  if (!step.done || !step.send) throw new Error(`handshake failed: ${step.error?.code ?? 'incomplete'}`);
-  socket.write(step.send);
-  return { socket, nodeId: toHex(secp.publicKeyFromSecret(secret)), transport: step.done.transport, closed };
-}
-function randomSecret(): Uint8Array {
-  for (;;) {
-    const s = new Uint8Array(randomBytes(32));
-    if (secp.isValidSecretKey(s)) return s;
-  }
-}
+/** Our own BOLT 8 initiator on a raw socket (test/support/raw-peer.ts), towards the fixture's gateway by default. */
+const rawSocket = (port = gateway.port) => rawSocketOn(port);
+const rawPeer = (secret: Uint8Array, port = gateway.port): Promise<RawPeer> => rawPeerOn(port, nodeKey, secret);
 
 const closeLog = (code: string) => logs.find((l) => l.attributes['code'] === code);
 
@@ -150,6 +102,8 @@ beforeAll(async () => {
     logger: collectingLogger(logs),
     maxMessageLength: MAX_MESSAGE_LENGTH,
     handshakeTimeoutMs: 5000,
+    // The raw peers here speak BOLT 8 only (no init); init and read timeouts have their own tests (connection-limits.test.ts).
+    initTimeoutMs: 600_000,
     maxPendingInbound: 8,
     outboundWaitSeconds: 1,
   });

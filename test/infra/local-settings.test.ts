@@ -11,10 +11,11 @@ function start(env: Record<string, string>): { status: number | null; stderr: st
   return { status: run.status, stderr: run.stderr, stdout: run.stdout };
 }
 
-describe('npm start: node channel settings', () => {
+describe('npm start: node channel settings and peer limits', () => {
   it.each([
     [{ ANCHOR_CHANNELS: 'yes' }, "stormcell: ANCHOR_CHANNELS must be true or false, not 'yes'"],
     [{ INBOUND_CHANNELS: 'some' }, "stormcell: INBOUND_CHANNELS must be all or manual, not 'some'"],
+    [{ PEER_MAX_CONNECTIONS_PER_IP: 'many' }, "stormcell: PEER_MAX_CONNECTIONS_PER_IP must be a positive whole number, not 'many'"],
   ])('%j: exits 1 with one line naming the variable, before starting anything', (env, line) => {
     const run = start(env);
     expect(run.status).toBe(1);

@@ -320,6 +320,22 @@ describe('peer gateway', () => {
       'AWS::ElasticLoadBalancingV2::TargetGroup',
       Match.objectLike({ Port: 9735, Protocol: 'TCP', TargetType: 'ip' }),
     );
+  });
+
+  it('the target group preserves client IPs: the gateway caps connections per peer IP, not per NLB address', () => {
+    dev.template.hasResourceProperties(
+      'AWS::ElasticLoadBalancingV2::TargetGroup',
+      Match.objectLike({
+        Port: 9735,
+        TargetGroupAttributes: Match.arrayWith([{ Key: 'preserve_client_ip.enabled', Value: 'true' }]),
+      }),
+    );
+    // With client IPs preserved, the service still admits peers through the rule naming the NLB's security group.
+    const nlbGroup = dev.logicalId(dev.stack.gateway.loadBalancer.connections.securityGroups[0]!);
+    dev.template.hasResourceProperties(
+      'AWS::EC2::SecurityGroupIngress',
+      Match.objectLike({ FromPort: 9735, ToPort: 9735, SourceSecurityGroupId: { 'Fn::GetAtt': [nlbGroup, 'GroupId'] } }),
+    );
     dev.template.hasResourceProperties(
       'AWS::EC2::SecurityGroup',
       Match.objectLike({ SecurityGroupIngress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 9735, ToPort: 9735, IpProtocol: 'tcp' })] }),

@@ -219,6 +219,26 @@ describe('handshake misuse', () => {
     expect(() => responderHandshake({ secp, localSecret: new Uint8Array(32), ephemeralSecret: fixedSecret('re') })).toThrow(CryptoError);
   });
 
+  it('midAct is true while an awaited act has only partly arrived', () => {
+    const initiator = make();
+    const responder = responderHandshake({ secp, localSecret: fixedSecret('r'), ephemeralSecret: fixedSecret('re') });
+    const act1 = initiator.start().send;
+    expect(responder.midAct).toBe(false);
+    responder.receive(act1.subarray(0, 1));
+    expect(responder.midAct).toBe(true);
+    const act2 = responder.receive(act1.subarray(1)).send!;
+    expect(responder.midAct).toBe(false); // act 1 done, nothing of act 3 yet
+    expect(initiator.midAct).toBe(false);
+    initiator.receive(act2.subarray(0, 49));
+    expect(initiator.midAct).toBe(true);
+    const act3 = initiator.receive(act2.subarray(49)).send!;
+    expect(initiator.midAct).toBe(false);
+    responder.receive(act3.subarray(0, 65));
+    expect(responder.midAct).toBe(true);
+    expect(responder.receive(act3.subarray(65)).done).toBeDefined();
+    expect(responder.midAct).toBe(false);
+  });
+
   it('maxMessageLength passes through to the transport', () => {
     const initiator = make();
     const responder = responderHandshake({ secp, localSecret: fixedSecret('r'), ephemeralSecret: fixedSecret('re'), maxMessageLength: 10 });

@@ -160,4 +160,25 @@ describe('NoiseTransport', () => {
       { numRuns: 200 },
     );
   });
+
+  it('midFrame is true from the first byte of a frame until its body and MAC have arrived, false after a failure', () => {
+    const { a, b } = pair();
+    const frame = a.encryptMessage(utf8('hello'));
+    expect(b.midFrame).toBe(false);
+    // Every cut inside the frame leaves the receiver mid-frame: in the length header, right after it, in the body.
+    for (const cut of [1, 17, 18, 19, frame.length - 1]) {
+      const { a: sa, b: sb } = pair();
+      const f = sa.encryptMessage(utf8('hello'));
+      expect(sb.receive(f.subarray(0, cut)).messages).toEqual([]);
+      expect(sb.midFrame).toBe(true);
+      expect(sb.receive(f.subarray(cut)).messages).toEqual([utf8('hello')]);
+      expect(sb.midFrame).toBe(false);
+    }
+    // A whole frame and part of the next: mid-frame again.
+    const next = a.encryptMessage(utf8('next'));
+    expect(b.receive(concatBytes(frame, next.subarray(0, 3))).messages).toEqual([utf8('hello')]);
+    expect(b.midFrame).toBe(true);
+    expect(b.receive(new Uint8Array(40)).error?.code).toBe(TransportErrorCode.BadLengthMac);
+    expect(b.midFrame).toBe(false);
+  });
 });
