@@ -88,7 +88,8 @@ export interface DocumentedRoute {
   readonly summary: string;
   readonly description?: string;
   readonly success: { readonly status: number; readonly description: string; readonly schema: SchemaObject };
-  readonly requestBody?: { readonly description: string; readonly schema: SchemaObject };
+  /** The request body; `required: false` for one that may be left out (default: required). */
+  readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
   readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
@@ -168,7 +169,7 @@ function operation(route: DocumentedRoute): OperationObject {
       : {
           requestBody: {
             description: route.requestBody.description,
-            required: true,
+            required: route.requestBody.required ?? true,
             content: { [JSON_MEDIA]: { schema: route.requestBody.schema } },
           },
         }),
