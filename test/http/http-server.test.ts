@@ -70,6 +70,8 @@ describe('local HTTP server with the real handler', () => {
     const cases: [string, RequestInit, number, string][] = [
       ['/v1/node', {}, 401, 'unauthorized'],
       ['/v1/node', { headers: { authorization: 'Bearer nope' } }, 401, 'unauthorized'],
+      ['/v1/node', { headers: { authorization: `Bearer\t${API_KEY}` } }, 401, 'unauthorized'],
+      ['/v1/node', { headers: { authorization: `Bearer  ${API_KEY}` } }, 401, 'unauthorized'],
       ['/v1/nothing', { headers: AUTH }, 404, 'not-found'],
       ['/v1/node', { method: 'PUT', headers: AUTH, body: '{}' }, 405, 'method-not-allowed'],
       ['/v1/peers', { method: 'POST', headers: AUTH, body: '{"nodeId":' }, 400, 'invalid-json'],
