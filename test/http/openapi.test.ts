@@ -105,6 +105,10 @@ describe('EmptyRequest: the JSON Schema agrees with isEmptyBody', () => {
     expect(validate(doc, SCHEMAS.EmptyRequest, {})).toEqual([]);
     expect(isEmptyBody({})).toBe(true);
     expect(isEmptyBody(undefined)).toBe(true);
+    for (const inherited of ['{"valueOf":{}}', '{"constructor":1}', '{"toString":"x"}']) {
+      expect(isEmptyBody(JSON.parse(inherited))).toBe(false);
+      expect(validate(doc, SCHEMAS.EmptyRequest, JSON.parse(inherited))).not.toEqual([]);
+    }
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 2 })), (value) => {
         const json = JSON.parse(JSON.stringify(value)) as unknown;
