@@ -3,6 +3,7 @@
  * (routes.ts) so that a route cannot exist without its documentation.
  * Only the subset of OpenAPI and JSON Schema 2020-12 the API uses is typed.
  */
+import { HttpErrorCode } from './errors.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it), the subset we need. */
 export interface SchemaObject {
@@ -109,7 +110,7 @@ const ERROR_SCHEMA: SchemaObject = {
   properties: {
     code: {
       type: 'string',
-      enum: ['unauthorized', 'not-found', 'method-not-allowed', 'invalid-json', 'invalid-request', 'payload-too-large', 'insufficient-funds', 'peer-not-connected', 'internal'],
+      enum: Object.values(HttpErrorCode),
     },
     message: { type: 'string' },
   },
