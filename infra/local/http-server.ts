@@ -271,7 +271,8 @@ export function startHttpServer(options: HttpServerOptions): Promise<LocalHttpSe
         body = await readBody(req, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyTooLarge) {
-          writeJson(res, 413, { code: 'payload-too-large', message: `request body is larger than ${maxBodyBytes} bytes` }, { connection: 'close' });
+          const answer = serverError(HttpErrorCode.payloadTooLarge, `request body is larger than ${maxBodyBytes} bytes`);
+          writeJson(res, answer.status, answer.body, { connection: 'close' });
         } else {
           res.destroy();
         }
