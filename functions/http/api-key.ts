@@ -1,7 +1,8 @@
 /**
  * The API key check: `authorization: Bearer <key>`, compared with the
  * configured SHA-256 of the key in constant time. Only the hash is ever
- * configured or stored; the key itself is never logged.
+ * configured or stored; the key itself is never logged. The one check both
+ * the HTTP handler and the Lambda authorizer (functions/authorizer) run.
  */
 import { equalConstantTime } from '../../shared/crypto/bytes.js';
 import { sha256 } from '../../shared/crypto/hash.js';
@@ -10,7 +11,12 @@ import { sha256 } from '../../shared/crypto/hash.js';
 export const API_KEY_SHA256_LENGTH = 32;
 
 const UTF8 = new TextEncoder();
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+/**
+ * `Bearer`, exactly one space, the key (RFC 6750 section 2.1's form; the
+ * scheme in any case, RFC 9110 section 11.1). A tab, two spaces or trailing
+ * whitespace is refused: the header must read the same to every hop.
+ */
+const BEARER = /^Bearer ([^\s]+)$/i;
 
 /** SHA-256 of an API key, the form in which it is configured (for provisioning and tests). */
 export function apiKeySha256(key: string): Uint8Array {

@@ -14,6 +14,12 @@ export const HttpErrorCode = {
   insufficientFunds: 'insufficient-funds',
   peerNotConnected: 'peer-not-connected',
   internal: 'internal',
+  /** The request is not valid HTTP/1.1 (answered by the local server before any handler; on AWS, API Gateway answers these). */
+  badRequest: 'bad-request',
+  /** The request line and headers are larger than the server reads (local server). */
+  headersTooLarge: 'headers-too-large',
+  /** The request did not arrive in time (local server). */
+  requestTimeout: 'request-timeout',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -28,6 +34,9 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'insufficient-funds': 422,
   'peer-not-connected': 409,
   internal: 500,
+  'bad-request': 400,
+  'headers-too-large': 431,
+  'request-timeout': 408,
 };
 
 /** The JSON body of every error response. */

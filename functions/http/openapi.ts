@@ -3,6 +3,7 @@
  * (routes.ts) so that a route cannot exist without its documentation.
  * Only the subset of OpenAPI and JSON Schema 2020-12 the API uses is typed.
  */
+import { HttpErrorCode } from './errors.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it), the subset we need. */
 export interface SchemaObject {
@@ -88,7 +89,8 @@ export interface DocumentedRoute {
   readonly summary: string;
   readonly description?: string;
   readonly success: { readonly status: number; readonly description: string; readonly schema: SchemaObject };
-  readonly requestBody?: { readonly description: string; readonly schema: SchemaObject };
+  /** The request body; `required: false` for one that may be left out (default: required). */
+  readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
   readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
@@ -108,7 +110,7 @@ const ERROR_SCHEMA: SchemaObject = {
   properties: {
     code: {
       type: 'string',
-      enum: ['unauthorized', 'not-found', 'method-not-allowed', 'invalid-json', 'invalid-request', 'payload-too-large', 'insufficient-funds', 'peer-not-connected', 'internal'],
+      enum: Object.values(HttpErrorCode),
     },
     message: { type: 'string' },
   },
@@ -168,7 +170,7 @@ function operation(route: DocumentedRoute): OperationObject {
       : {
           requestBody: {
             description: route.requestBody.description,
-            required: true,
+            required: route.requestBody.required ?? true,
             content: { [JSON_MEDIA]: { schema: route.requestBody.schema } },
           },
         }),

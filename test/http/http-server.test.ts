@@ -70,6 +70,8 @@ describe('local HTTP server with the real handler', () => {
     const cases: [string, RequestInit, number, string][] = [
       ['/v1/node', {}, 401, 'unauthorized'],
       ['/v1/node', { headers: { authorization: 'Bearer nope' } }, 401, 'unauthorized'],
+      ['/v1/node', { headers: { authorization: `Bearer\t${API_KEY}` } }, 401, 'unauthorized'],
+      ['/v1/node', { headers: { authorization: `Bearer  ${API_KEY}` } }, 401, 'unauthorized'],
       ['/v1/nothing', { headers: AUTH }, 404, 'not-found'],
       ['/v1/node', { method: 'PUT', headers: AUTH, body: '{}' }, 405, 'method-not-allowed'],
       ['/v1/peers', { method: 'POST', headers: AUTH, body: '{"nodeId":' }, 400, 'invalid-json'],
@@ -199,6 +201,10 @@ describe('local HTTP server event and response mapping', () => {
       expect(JSON.parse(text)).toEqual({ message: 'Internal Server Error' });
       expect(text).not.toContain('secret');
       expect(spy).toHaveBeenCalled();
+      // The id the failure was logged under.
+      const id = res.headers.get('x-request-id');
+      expect(id).toMatch(UUID);
+      expect(String(spy.mock.calls[0]?.[0])).toContain(id!);
     } finally {
       spy.mockRestore();
     }
@@ -210,6 +216,7 @@ describe('local HTTP server event and response mapping', () => {
     const res = await fetch(`${server.url}/v1/peers`, { method: 'POST', body: 'x'.repeat(4096) });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ code: 'payload-too-large', message: 'request body is larger than 1024 bytes' });
+    expect(res.headers.get('x-request-id')).toMatch(UUID);
     expect(seen).toEqual([]);
     const ok = await fetch(`${server.url}/v1/peers`, { method: 'POST', body: 'x'.repeat(1024) });
     expect(ok.status).toBe(200);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { ConnectPeerBody, HOST_MAX_LENGTH, openApi, ROUTES, SCHEMAS } from '../../functions/http/routes.js';
+import { ConnectPeerBody, HOST_MAX_LENGTH, isEmptyBody, openApi, ROUTES, SCHEMAS } from '../../functions/http/routes.js';
 import { validate } from './support/json-schema.js';
 
 function refsIn(value: unknown): string[] {
@@ -95,5 +95,26 @@ describe('ConnectPeerRequest: the JSON Schema agrees with the valibot schema', (
       { numRuns: 2000 },
     );
     expect(accepted).toBeGreaterThan(0);
+  });
+});
+
+describe('EmptyRequest: the JSON Schema agrees with isEmptyBody', () => {
+  const doc = openApi();
+
+  it('accepts {} and nothing else that is JSON', () => {
+    expect(validate(doc, SCHEMAS.EmptyRequest, {})).toEqual([]);
+    expect(isEmptyBody({})).toBe(true);
+    expect(isEmptyBody(undefined)).toBe(true);
+    for (const inherited of ['{"valueOf":{}}', '{"constructor":1}', '{"toString":"x"}']) {
+      expect(isEmptyBody(JSON.parse(inherited))).toBe(false);
+      expect(validate(doc, SCHEMAS.EmptyRequest, JSON.parse(inherited))).not.toEqual([]);
+    }
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 2 })), (value) => {
+        const json = JSON.parse(JSON.stringify(value)) as unknown;
+        return isEmptyBody(json) === (validate(doc, SCHEMAS.EmptyRequest, json).length === 0);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

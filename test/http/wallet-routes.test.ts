@@ -7,8 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HttpError, HttpErrorCode } from '../../functions/http/errors.js';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/handler.js';
+import { openApi } from '../../functions/http/routes.js';
 import { API_KEY_SHA256 } from './support/events.js';
-import { documentedCall } from './support/documented-call.js';
+import { documentedCall, documentedRawCall } from './support/documented-call.js';
 import { FakeNodeApi } from './support/fake-node-api.js';
 
 let api: FakeNodeApi;
@@ -32,6 +33,40 @@ describe('wallet routes', () => {
   it('POST /v1/wallet/address hands out a fresh address each time', async () => {
     expect(await call('POST', '/v1/wallet/address')).toEqual({ status: 200, body: { address: 'bcrt1qfake0' } });
     expect((await call('POST', '/v1/wallet/address')).body).toEqual({ address: 'bcrt1qfake1' });
+  });
+
+  it('POST /v1/wallet/address takes no body, or {}', async () => {
+    expect(await documentedRawCall(handler, 'POST', '/v1/wallet/address', { body: '' })).toMatchObject({ status: 200, body: { address: 'bcrt1qfake0' } });
+    expect(await documentedRawCall(handler, 'POST', '/v1/wallet/address', { body: '{}' })).toMatchObject({ status: 200, body: { address: 'bcrt1qfake1' } });
+    expect(await documentedRawCall(handler, 'POST', '/v1/wallet/address', { body: ' { } \n' })).toMatchObject({ status: 200, body: { address: 'bcrt1qfake2' } });
+    expect(await documentedRawCall(handler, 'POST', '/v1/wallet/address', { body: 'e30=', isBase64Encoded: true })).toMatchObject({ status: 200 });
+  });
+
+  it('POST /v1/wallet/address refuses any other body with 400 and hands out no address', async () => {
+    const notJson = ['{', 'x', ' ', '\n', '{}{}', '{} x', "{'a':1}", '{"a":1', 'undefined', 'NaN', '\u0000', '{}\u0000'];
+    const notEmpty = ['[]', '[{}]', 'null', '0', '1e999', '"x"', '"{}"', 'true', 'false', '{"a":1}', '{"address":"bcrt1qabc"}', '{"":null}', '{"__proto__":{}}'];
+    for (const body of notJson) {
+      const res = await documentedRawCall(handler, 'POST', '/v1/wallet/address', { body });
+      expect(res, JSON.stringify(body)).toMatchObject({ status: 400, body: { code: 'invalid-json' } });
+      expect(res.headers['x-request-id']).toMatch(/^req-\d+$/);
+    }
+    for (const body of notEmpty) {
+      expect(await documentedRawCall(handler, 'POST', '/v1/wallet/address', { body }), body).toEqual({
+        status: 400,
+        body: { code: 'invalid-request', message: 'POST /v1/wallet/address takes no request body: send none, or {}' },
+        headers: expect.objectContaining({ 'x-request-id': expect.stringMatching(/^req-\d+$/) }),
+      });
+    }
+    // Bytes that are not UTF-8 (passed base64-encoded, as API Gateway does).
+    expect(await documentedRawCall(handler, 'POST', '/v1/wallet/address', { body: '/yg=', isBase64Encoded: true })).toMatchObject({ status: 400, body: { code: 'invalid-json' } });
+    expect(api.addresses).toBe(0);
+  });
+
+  it('documents the optional empty body of POST /v1/wallet/address', () => {
+    const operation = openApi().paths['/v1/wallet/address']?.post;
+    expect(operation?.requestBody).toEqual({ description: 'None, or `{}`.', required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/EmptyRequest' } } } });
+    expect(openApi().components.schemas['EmptyRequest']).toMatchObject({ type: 'object', properties: {}, additionalProperties: false });
+    expect(operation?.responses['400']).toEqual({ $ref: '#/components/responses/InvalidRequest' });
   });
 
   it('POST /v1/wallet/send validates the body and passes sats as bigint', async () => {

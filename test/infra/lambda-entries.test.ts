@@ -212,8 +212,21 @@ describe('deployed bundles against local AWS stand-ins', () => {
       event('Bearer wrong'),
       event(`Bearer ${apiKey}x`),
       event(),
+      // Exactly one space, as the HTTP handler requires (the same isAuthorized).
+      event(`Bearer\t${apiKey}`),
+      event(`Bearer  ${apiKey}`),
+      event(`Bearer ${apiKey} `),
     ]);
-    expect(run.results).toEqual([{ isAuthorized: true }, { isAuthorized: true }, { isAuthorized: false }, { isAuthorized: false }, { isAuthorized: false }]);
+    expect(run.results).toEqual([
+      { isAuthorized: true },
+      { isAuthorized: true },
+      { isAuthorized: false },
+      { isAuthorized: false },
+      { isAuthorized: false },
+      { isAuthorized: false },
+      { isAuthorized: false },
+      { isAuthorized: false },
+    ]);
     expect(secrets.requests.get(SEED_ARN) ?? 0).toBe(before);
   });
 

@@ -7,9 +7,10 @@
  * and accepted again (each transaction re-validated) at the next start. At
  * the first start it mines 101 blocks to its faucet so the faucet can pay at once.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transaction } from 'bitcoinjs-lib';
+import { makeTreePrivate, PRIVATE_FILE_MODE } from '../data-dir.js';
 import { BlockLog } from './block-log.js';
 import { RegtestChain } from './chain-state.js';
 import { startEsploraServer } from './esplora-server.js';
@@ -50,13 +51,19 @@ function loadMempool(chain: RegtestChain, path: string): void {
   }
 }
 
+/** Writes the mempool (0600, like every file of the data dir), replacing the file in one rename. */
 function saveMempool(chain: RegtestChain, path: string): void {
-  writeFileSync(`${path}.tmp`, chain.mempool().map((e) => `${e.tx.toHex()}\n`).join(''));
-  renameSync(`${path}.tmp`, path);
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, chain.mempool().map((e) => `${e.tx.toHex()}\n`).join(''), { mode: PRIVATE_FILE_MODE });
+  // `mode` applies only to a file created now, not to a `.tmp` a crash left behind.
+  chmodSync(tmp, PRIVATE_FILE_MODE);
+  renameSync(tmp, path);
 }
 
 export async function startRegtestChain(options: RegtestChainOptions): Promise<RunningRegtestChain> {
   const dir = options.dataDir === undefined ? undefined : join(options.dataDir, 'regtest-chain');
+  // Private like the rest of the data dir (0700 / 0600), also when an earlier version left mempool.hex 0644.
+  if (dir !== undefined) makeTreePrivate(dir);
   const opened = dir === undefined ? undefined : BlockLog.open(dir);
   const chain = new RegtestChain({ ...(opened ? { log: opened.log, entries: opened.entries } : {}) });
   if (chain.tip().height < INITIAL_HEIGHT) chain.mine(INITIAL_HEIGHT - chain.tip().height);

@@ -11,12 +11,24 @@ import { validate } from './json-schema.js';
  * and the body must match its schema.
  */
 export async function documentedCall(handler: HttpHandler, method: string, path: string, body?: unknown, template = path) {
-  const result = await handler(apiEvent({ method, path, headers: AUTH, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
+  const { status, body: json } = await documentedRawCall(handler, method, path, body === undefined ? undefined : { body: JSON.stringify(body) }, template);
+  return { status, body: json };
+}
+
+/** {@link documentedCall} with the body as sent: any text, or base64 bytes. */
+export async function documentedRawCall(
+  handler: HttpHandler,
+  method: string,
+  path: string,
+  raw: { readonly body: string; readonly isBase64Encoded?: boolean } | undefined,
+  template = path,
+) {
+  const result = await handler(apiEvent({ method, path, headers: AUTH, ...raw }));
   const json = jsonOf(result);
   const doc = openApi();
   const response = doc.paths[template]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
   expect(response, `${method} ${template} ${result.statusCode} documented`).toBeDefined();
   const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
   expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
-  return { status: result.statusCode, body: json };
+  return { status: result.statusCode, body: json, headers: result.headers ?? {} };
 }

@@ -49,7 +49,8 @@ export function validate(doc: OpenApiDocument, schemaOrRef: SchemaObject, value:
     const record = value as Record<string, unknown>;
     for (const name of schema.required ?? []) if (!(name in record)) errors.push(`${at}.${name}: required`);
     for (const [name, item] of Object.entries(record)) {
-      const property = schema.properties?.[name];
+      // Own properties only: `valueOf` or `constructor` is not a declared property.
+      const property = schema.properties !== undefined && Object.hasOwn(schema.properties, name) ? schema.properties[name] : undefined;
       if (property) errors.push(...validate(doc, property, item, `${at}.${name}`));
       else if (schema.additionalProperties === false) errors.push(`${at}.${name}: not allowed`);
     }
