@@ -118,6 +118,8 @@ export interface EventInfo {
   readonly channelType?: 'static_remotekey' | 'anchors_zero_fee_htlc_tx';
   readonly reason?: string;
   readonly message?: string;
+  /** The BOLT message type a peer sent that the node cannot handle yet (`unsupported-message`). */
+  readonly messageType?: number;
 }
 
 /**

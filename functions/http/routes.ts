@@ -285,7 +285,7 @@ export const SCHEMAS = {
     description: 'One event (LDK `Event`). Fields beyond `id`, `kind` and `counterpartyNodeId` depend on the kind.',
     properties: {
       id: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'Grows by one per event: acknowledge up to it; skip ids already handled.' },
-      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding'] },
+      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message'] },
       counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
       channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The temporary id (the former one for `channel-pending`).' },
@@ -298,6 +298,7 @@ export const SCHEMAS = {
       channelType: { type: 'string', enum: ['static_remotekey', 'anchors_zero_fee_htlc_tx'] },
       reason: { type: 'string', examples: ['counterparty-error', 'peer-disconnected'] },
       message: { type: 'string' },
+      messageType: { type: 'integer', minimum: 0, maximum: 65535, description: 'A BOLT message type a peer sent that the node cannot handle yet (`unsupported-message`, e.g. 128 `update_add_htlc`).' },
     },
     required: ['id', 'kind', 'counterpartyNodeId'],
     additionalProperties: false,
@@ -606,7 +607,8 @@ export const ROUTES: readonly Route[] = [
     summary: 'The oldest events not acknowledged yet (at most 100), oldest first.',
     description:
       'Channel lifecycle events (`channel-pending`, `channel-ready`, `channel-closed`, `open-channel-request`, ' +
-      '`funding-generation-ready`, `discard-funding`: a funding transaction never broadcast, its coins back in the wallet), each stored in the same commit as the step that caused it. The same events are ' +
+      '`funding-generation-ready`, `discard-funding`: a funding transaction never broadcast, its coins back in the wallet; `unsupported-message`: ' +
+      'a peer sent what the node cannot handle yet, e.g. a payment, once per message type), each stored in the same commit as the step that caused it. The same events are ' +
       'returned until acknowledged with `POST /v1/events/ack`; ids grow by one, so a consumer skips ids it already handled.',
     success: { status: 200, description: 'The pending events.', schema: schemaRef('EventList') },
     async run(api) {

@@ -58,6 +58,8 @@ export function eventInfoOf({ id, event: e }: EventRecord): EventInfo {
       return { ...common, channelId: toHex(e.channelId), userChannelId: e.userChannelId.toString(), shortChannelId: formatShortChannelId(e.shortChannelId) };
     case 'channel-closed':
       return { ...common, channelId: toHex(e.channelId), userChannelId: e.userChannelId.toString(), reason: e.reason, message: e.message };
+    case 'unsupported-message':
+      return { ...common, messageType: e.messageType, message: e.message };
     case 'discard-funding':
       return {
         ...common,

@@ -30,8 +30,9 @@ export function peerWrites(peerHex: string, step: PeerStep): InvocationResult {
 /**
  * Hands what the BOLT 1 layer decided to the ChannelManager, in the same
  * invocation: a peer whose `init` just arrived is `peerConnected`, a peer whose
- * connection ended is `peerDisconnected`, and each BOLT 2 message (and
- * `error`) the peer layer returned as a `channel-message` effect is handled.
+ * connection ended is `peerDisconnected`, each BOLT 2 message (and
+ * `error`) the peer layer returned as a `channel-message` effect is handled,
+ * and a message we cannot handle yet is reported (`reportUnsupportedMessage`).
  * Inputs that touch no channel never load the manager (a ping costs nothing more).
  */
 async function withManager(
@@ -43,22 +44,30 @@ async function withManager(
   reads: StepReads = new StepReads(ctx, store),
 ): Promise<InvocationResult> {
   const channelMessages = step.effects.flatMap((e) => (e.kind === 'channel-message' ? [e] : []));
+  const unsupported = step.effects.flatMap((e) => (e.kind === 'unsupported-message' ? [e] : []));
   const after = step.state === undefined ? before : step.state === null ? undefined : step.state;
   const initArrived = before?.features === undefined && after?.features !== undefined;
   const disconnected = step.state === null && before?.features !== undefined;
-  if (channelMessages.length === 0 && !initArrived && !disconnected) return base;
+  if (channelMessages.length === 0 && !initArrived && !disconnected && unsupported.length === 0) return base;
   const peer = (after ?? before)!.nodeId;
   const connected = new Map<string, Uint8Array>();
   if (after?.features !== undefined) connected.set(toHex(peer), after.features);
   const input: ManagerInput =
     channelMessages.length > 0
       ? { kind: 'peer-message', peer, message: channelMessages[0]!.message }
-      : { kind: initArrived ? 'peer-connected' : 'peer-disconnected', peer };
+      : unsupported.length > 0
+        ? { kind: 'unsupported-message' }
+        : { kind: initArrived ? 'peer-connected' : 'peer-disconnected', peer };
   if (channelMessages.length > 1) throw new Error('the peer layer returned more than one channel message for one input');
   const manager = await loadManager(ctx, store, input, connected, reads);
   if (initArrived) manager.peerConnected(peer, after!.features!);
   if (disconnected) manager.peerDisconnected(peer);
   for (const { message } of channelMessages) manager.handleChannelMessage(peer, message);
+  for (const u of unsupported) {
+    // Loud the first time per message type (with an event for the user), quiet after: a peer retrying on every reconnection is no news.
+    const first = manager.reportUnsupportedMessage(peer, u.messageType, u.message);
+    ctx.logger[first ? 'warn' : 'info']('unsupported message from a peer', { peer: toHex(peer), messageType: u.messageType, message: u.message });
+  }
   const result = await takeChangesFunded(ctx, store, manager, reads);
   return { ...result, puts: [...base.puts, ...result.puts], deletes: [...base.deletes, ...result.deletes], effects: [...base.effects, ...result.effects] };
 }

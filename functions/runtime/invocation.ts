@@ -41,7 +41,8 @@ async function acquire(store: NodeStore, nodeKey: string, owner: string, ttlMs: 
 export function outboxMessages(inputId: string, effects: readonly PeerEffect[]): OutboxMessage[] {
   // Channel messages are handed to the ChannelManager before this point (functions/peer-message/apply.ts);
   // one that still arrives here (a handler without the manager) is an `error` to drop or ends the connection.
-  const outbound = effects.filter((e) => e.kind !== 'channel-message' || e.message.type !== 17);
+  // An unsupported message is reported to the user there too; only its disconnect travels.
+  const outbound = effects.flatMap((e) => (e.kind === 'unsupported-message' || (e.kind === 'channel-message' && e.message.type === 17) ? [] : [e]));
   return outbound.map((effect, index) => {
     const envelope: OutboundEnvelope =
       effect.kind === 'send'

@@ -134,7 +134,8 @@ export type ManagerInput =
   | { readonly kind: 'accept-inbound-channel' | 'reject-inbound-channel'; readonly temporaryChannelId: Uint8Array; readonly counterpartyNodeId: Uint8Array }
   | { readonly kind: 'channel-monitor-updated'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'chain' }
-  | { readonly kind: 'list-channels' };
+  | { readonly kind: 'list-channels' }
+  | { readonly kind: 'unsupported-message' };
 
 /**
  * Which channel items an input needs: `keys` one by one (GetItem; a key
@@ -279,6 +280,7 @@ export class ChannelManager {
     const plan = (keys: ChannelKey[], peers: string[] = [], all = false): LoadPlan => ({ keys: [...new Set(keys)], peers, all });
     switch (input.kind) {
       case 'create-channel':
+      case 'unsupported-message':
         return plan([]);
       case 'list-channels':
         return plan([], [], true);
@@ -548,6 +550,21 @@ export class ChannelManager {
       }
       this.#applyStep(key, entry, closeChannel(entry.channel, ChannelFailureReason.PeerDisconnected, 'the peer disconnected before the channel was funded', false));
     }
+  }
+
+  /**
+   * The peer layer disconnected `peer` for a BOLT 2 message this node cannot
+   * handle yet (`messageType`, e.g. 128 `update_add_htlc`: payments come
+   * later). The first time per type, an `UnsupportedMessage` event tells the
+   * user; returns whether this was the first time. Channels are untouched
+   * (`isUsable` keeps LDK's meaning: ready and the peer connected).
+   */
+  reportUnsupportedMessage(peer: Uint8Array, messageType: number, message: string): boolean {
+    const reported = this.#header.reportedUnsupported ?? [];
+    if (reported.includes(messageType)) return false;
+    this.#header = { ...this.#header, reportedUnsupported: [...reported, messageType] };
+    this.#emit({ kind: 'unsupported-message', counterpartyNodeId: peer, messageType, message });
+    return true;
   }
 
   /** One BOLT 2 message (or an `error`) from `peer`; dispatches to the `handle*` methods. */

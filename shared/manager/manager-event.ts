@@ -20,7 +20,20 @@ export interface OpenChannelRequest {
   readonly channelType: NegotiatedChannelType;
 }
 
-export type ManagerEvent = ChannelEvent | OpenChannelRequest;
+/**
+ * A peer sent a BOLT 2 message this node cannot handle yet (an HTLC update:
+ * a payment to or through us, before payments exist); the peer was
+ * disconnected. Emitted the first time per message type, so the user learns
+ * it once rather than never.
+ */
+export interface UnsupportedMessage {
+  readonly kind: 'unsupported-message';
+  readonly counterpartyNodeId: Uint8Array;
+  readonly messageType: number;
+  readonly message: string;
+}
+
+export type ManagerEvent = ChannelEvent | OpenChannelRequest | UnsupportedMessage;
 
 /** An event with its id (ids grow by one per event, per node). */
 export interface EventRecord {
@@ -28,14 +41,15 @@ export interface EventRecord {
   readonly event: ManagerEvent;
 }
 
-const KINDS = ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding'] as const;
+const KINDS = ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message'] as const;
 const REASONS: readonly string[] = Object.values(ChannelFailureReason);
 
 /**
  * Version 1: 0 id, 2 kind, 4 counterparty node id, 6 temporary channel id,
  * 8 channel id, 10 value (sat), 12 push msat, 14 user channel id, 16 output
  * script, 18 funding outpoint, 20 short channel id, 22 channel type flags,
- * 24 closure reason, 25 closure message, 27 outbound (1) or inbound (0).
+ * 24 closure reason, 25 closure message, 27 outbound (1) or inbound (0),
+ * 29 message type.
  */
 const eventRecord = versionedRecord('event', 1, {
   id: tlvRecord(0, u64),
@@ -53,6 +67,7 @@ const eventRecord = versionedRecord('event', 1, {
   reason: tlvRecord(24, utf8Rest),
   message: tlvRecord(25, utf8Rest),
   isOutbound: tlvRecord(27, u8),
+  messageType: tlvRecord(29, u16),
 });
 
 /** The event item's persisted bytes. */
@@ -78,6 +93,8 @@ export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
       });
     case 'discard-funding':
       return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, fundingOutpoint: e.fundingOutpoint });
+    case 'unsupported-message':
+      return eventRecord.encode({ ...common, messageType: e.messageType, message: e.message });
     case 'open-channel-request':
       return eventRecord.encode({
         ...common,
@@ -153,6 +170,9 @@ export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> 
         event = { kind, counterpartyNodeId, channelId: need(v.channelId, 'channel id'), userChannelId: need(v.userChannelId, 'user id'), fundingOutpoint: { txid: o.txid, index: o.index } };
         break;
       }
+      case 'unsupported-message':
+        event = { kind, counterpartyNodeId, messageType: need(v.messageType, 'message type'), message: v.message ?? '' };
+        break;
       case 'open-channel-request': {
         const flags = need(v.channelType, 'channel type');
         event = {

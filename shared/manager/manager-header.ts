@@ -63,6 +63,8 @@ export interface ManagerHeader {
   readonly nextEventId: bigint;
   readonly unfunded: readonly UnfundedEntry[];
   readonly confirming: readonly ConfirmingEntry[];
+  /** Message types a peer sent that this node cannot handle yet, already reported to the user (`UnsupportedMessage`, once per type). */
+  readonly reportedUnsupported?: readonly number[];
 }
 
 const bool: Codec<boolean> = {
@@ -136,7 +138,8 @@ const POLICIES: readonly InboundChannelPolicy[] = [InboundChannelPolicy.AcceptAl
  * Version 1: 0 chain hash, 2 handshake config, 4 handshake limits, 6
  * inbound policy, 8 best block, 10 next event id, 12 unfunded channels,
  * 13 their creation heights (same order; odd, so older readers skip it; a
- * header written before it counts from its best block), 14 confirming channels.
+ * header written before it counts from its best block), 14 confirming channels,
+ * 15 message types already reported unsupported (odd: older readers skip it).
  */
 const headerRecord = versionedRecord('manager-header', 1, {
   chainHash: tlvRecord(0, fixedBytes(32)),
@@ -148,6 +151,7 @@ const headerRecord = versionedRecord('manager-header', 1, {
   unfunded: tlvRecord(12, repeated(unfundedCodec)),
   unfundedSince: tlvRecord(13, repeated(u32)),
   confirming: tlvRecord(14, repeated(confirmingCodec)),
+  reportedUnsupported: tlvRecord(15, repeated(u16)),
 });
 
 /** The header's persisted bytes. */
@@ -162,6 +166,7 @@ export function encodeManagerHeader(h: ManagerHeader): Uint8Array {
     unfunded: h.unfunded.map(({ sinceHeight: _since, ...entry }) => entry),
     unfundedSince: h.unfunded.map((e) => e.sinceHeight),
     confirming: h.confirming,
+    ...(h.reportedUnsupported === undefined || h.reportedUnsupported.length === 0 ? {} : { reportedUnsupported: h.reportedUnsupported }),
   });
 }
 
@@ -184,6 +189,7 @@ export function decodeManagerHeader(bytes: Uint8Array): DecodeResult<ManagerHead
       nextEventId: v.nextEventId,
       unfunded: (v.unfunded ?? []).map((e, i) => ({ ...e, sinceHeight: v.unfundedSince?.[i] ?? v.bestBlock!.height })),
       confirming: v.confirming ?? [],
+      ...(v.reportedUnsupported === undefined ? {} : { reportedUnsupported: v.reportedUnsupported }),
     },
   };
 }

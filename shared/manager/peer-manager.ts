@@ -27,7 +27,9 @@ export type PeerEffect =
   | { readonly kind: 'send'; readonly peer: Uint8Array; readonly message: WireMessage }
   | { readonly kind: 'disconnect'; readonly peer: Uint8Array; readonly reason: string }
   /** Hand `message` to the ChannelManager (`handleChannelMessage(peer, message)`), with the peer's `init` features. */
-  | { readonly kind: 'channel-message'; readonly peer: Uint8Array; readonly message: ChannelMessage };
+  | { readonly kind: 'channel-message'; readonly peer: Uint8Array; readonly message: ChannelMessage }
+  /** The peer sent a BOLT 2 message we cannot handle yet (and is disconnected): tell the user (`reportUnsupportedMessage`). */
+  | { readonly kind: 'unsupported-message'; readonly peer: Uint8Array; readonly messageType: number; readonly message: string };
 
 /**
  * The result of one step: `state` is the peer's new state, `null` when it
@@ -119,6 +121,21 @@ function onInit(config: NodeConfig, current: PeerState, init: InitMessage): Peer
  */
 export const GOSSIP_MESSAGE_TYPES: ReadonlySet<number> = new Set([256, 257, 258, 259, 261, 262, 263, 264, 265]);
 
+/**
+ * BOLT 2 normal-operation messages (HTLC updates, commitments, `update_fee`)
+ * this node cannot handle yet: payments come later. A peer sending one is
+ * disconnected (they are even: BOLT 1) and the user is told once per type.
+ */
+export const UNSUPPORTED_CHANNEL_MESSAGES: ReadonlyMap<number, string> = new Map([
+  [128, 'update_add_htlc'],
+  [130, 'update_fulfill_htlc'],
+  [131, 'update_fail_htlc'],
+  [132, 'commitment_signed'],
+  [133, 'revoke_and_ack'],
+  [134, 'update_fee'],
+  [135, 'update_fail_malformed_htlc'],
+]);
+
 /** Message types the peer layer hands to the ChannelManager: `error` and the BOLT 2 channel messages (establishment, close, `channel_reestablish`). */
 export const CHANNEL_MESSAGE_TYPES: ReadonlySet<number> = new Set([17, 32, 33, 34, 35, 36, 38, 39, 136]);
 
@@ -132,6 +149,10 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
       return NO_CHANGE;
     case 'unknown-even':
       if (GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
+      if (UNSUPPORTED_CHANNEL_MESSAGES.has(decoded.type)) {
+        const message = `the peer sent ${UNSUPPORTED_CHANNEL_MESSAGES.get(decoded.type)} (type ${decoded.type}): payments are not supported by this node yet; it was disconnected`;
+        return { state: undefined, effects: [{ kind: 'unsupported-message', peer, messageType: decoded.type, message }, { kind: 'disconnect', peer, reason: message }] };
+      }
       return disconnect(peer, `unknown even message type ${decoded.type}`);
     case 'decode-error': {
       const reason = `malformed message (type ${decoded.type ?? 'none'}): ${decoded.error.reason}`;

@@ -107,4 +107,33 @@ describe('channels through the embedded deployment', () => {
     expect(theirs?.get_channel_value_satoshis()).toBe(120_000n);
     expect(ldkNode.events.filter((e) => e instanceof ldk.Event_ChannelClosed)).toEqual([]);
   }, 120_000);
+
+  it('a payment LDK sends (keysend) is refused with a disconnection, and the user is told once (issue 13, defect 10)', async () => {
+    const inbound = (await env.channels()).find((c) => !c.isOutbound && c.isUsable)!;
+    const payment = ldkNode.channelManager.send_spontaneous_payment(
+      ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+      ldk.RecipientOnionFields.constructor_spontaneous_empty(),
+      new Uint8Array(32).fill(7),
+      ldk.RouteParameters.constructor_from_payment_params_and_value(ldk.PaymentParameters.constructor_for_keysend(fromHex(env.node.nodeId), 40, false), 10_000n),
+      ldk.Retry.constructor_attempts(0),
+    );
+    expect(payment.is_ok()).toBeTruthy();
+    type EventJson = { kind: string; messageType?: number; counterpartyNodeId: string; message?: string };
+    const unsupported = async () => ((await env.api('/v1/events')).body['events'] as EventJson[]).filter((e) => e.kind === 'unsupported-message');
+    await env.until(async () => (await unsupported()).length > 0, 'an unsupported-message event');
+    const [event] = await unsupported();
+    expect(event).toMatchObject({ messageType: 128, counterpartyNodeId: toHex(ldkNode.nodeId) });
+    expect(event!.message).toMatch(/update_add_htlc.*payments are not supported/);
+    // Its commitment_signed (132) may have been read before the disconnection took effect: at most one event per type.
+    await env.until(async () => ldkNode.peers().length === 0 && (await env.peerCount()) === 0, 'the first disconnection');
+    const reported = (await unsupported()).map((e) => e.messageType);
+    expect(new Set(reported).size).toBe(reported.length);
+    // LDK reconnects and sends the update again (after channel_reestablish): disconnected again, no new event.
+    const closed = ldkNode.closedConnections;
+    await ldkNode.connect(fromHex(env.node.nodeId), '127.0.0.1', Number(env.node.peerAddress.split(':')[1]));
+    await env.until(async () => ldkNode.closedConnections > closed && (await env.peerCount()) === 0, 'the second disconnection');
+    expect((await unsupported()).map((e) => e.messageType)).toEqual(reported);
+    // The channel is still ours, ready (not usable while LDK is away: LDK's meaning of usable).
+    expect((await env.channels()).find((c) => c.channelId === inbound.channelId)).toMatchObject({ state: 'ready' });
+  }, 90_000);
 });

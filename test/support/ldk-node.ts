@@ -51,6 +51,8 @@ export interface LdkNode {
   readonly heldMonitors: number;
   /** Closes every TCP connection of the node, as a peer dropping off the network would. */
   dropConnections(): void;
+  /** TCP connections of the node that have closed so far (either side). */
+  readonly closedConnections: number;
   /** Called for each transaction LDK broadcasts. */
   onBroadcast: ((tx: Uint8Array) => void) | undefined;
   /** `transactions_confirmed` on both the ChannelManager and the ChainMonitor (`txs`: position in block, serialized tx). */
@@ -100,6 +102,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
   let heldMonitors = 0;
   const sockets = new Set<Socket>();
   const dark = new Set<Socket>();
+  let closedConnections = 0;
   const persister = ldk.Persist.new_impl({
     persist_new_channel: () => {
       if (options.loseFundingSigned === true) {
@@ -164,6 +167,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      closedConnections++;
       sockets.delete(socket);
       dark.delete(socket);
       if (!closedByLdk) peerManager.socket_disconnected(descriptor);
@@ -201,6 +205,9 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     },
     dropConnections() {
       for (const socket of sockets) socket.destroy();
+    },
+    get closedConnections() {
+      return closedConnections;
     },
     get onBroadcast() {
       return node.onBroadcast;

@@ -89,6 +89,7 @@ export class ManagerDriver {
     for (const effect of step.effects) {
       if (effect.kind === 'send') this.send(effect.message);
       else if (effect.kind === 'disconnect') this.disconnects.push(effect.reason);
+      else if (effect.kind === 'unsupported-message') this.step({ kind: 'unsupported-message' }, (m) => m.reportUnsupportedMessage(effect.peer, effect.messageType, effect.message));
       else {
         this.received.push(effect.message);
         this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message));

@@ -224,6 +224,7 @@ export class ManagerNetwork {
     for (const effect of step.effects) {
       if (effect.kind === 'send') this.queue.push({ from: to, to: from, bytes: encodeMessage(effect.message) });
       else if (effect.kind === 'disconnect') to.disconnects.push(effect.reason);
+      else if (effect.kind === 'unsupported-message') this.step(to, { kind: 'unsupported-message' }, (m) => m.reportUnsupportedMessage(from.nodeId, effect.messageType, effect.message));
       else {
         to.received.push(effect.message);
         this.step(to, { kind: 'peer-message', peer: from.nodeId, message: effect.message }, (m) => m.handleChannelMessage(from.nodeId, effect.message));
