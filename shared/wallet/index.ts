@@ -40,6 +40,7 @@ export {
   dropPending,
   markUsed,
   scanTargets,
+  scriptUnchanged,
   txidsToLookUp,
   walletAmounts,
   type ScanTarget,

@@ -101,6 +101,40 @@ describe('the wallet on the regtest chain', () => {
     expect(await walletBalanceOf(restarted.ctx)).toEqual({ confirmedSat: change, unconfirmedSat: 0n });
   });
 
+  it('counts payments to an address it already emptied, also after a restart', async () => {
+    const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { address } = await newReceiveAddress(node.ctx);
+    await faucet(address, 100_000);
+    await mine();
+    await sync(node);
+    // Spend it all: 300 sat left over is less than a change output worth keeping, so it all goes to the fee.
+    await sendToAddress(node.ctx, { address: outsider, amountSat: 99_700n, feerateSatPerVb: 1 });
+    await drainBroadcasts(node);
+    await mine();
+    await sync(node);
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: 0n, unconfirmedSat: 0n });
+    expect((await loadWallet(node.ctx.store, node.ctx.nodeKey)).utxos).toEqual([]);
+
+    // The same address again: the coin is counted once a block arrives.
+    const again = await faucet(address, 50_000);
+    await mine();
+    await sync(node);
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: 50_000n, unconfirmedSat: 0n });
+    expect((await loadWallet(node.ctx.store, node.ctx.nodeKey)).utxos.map((u) => u.txid)).toEqual([again]);
+
+    // And again after a restart, once that coin is spent too.
+    const restarted = await testNode({ dynamo, sqs, esploraUrl: chain.url, seed: node.seed, tableName: node.tableName, broadcast: node.broadcast });
+    await sendToAddress(restarted.ctx, { address: outsider, amountSat: 49_700n, feerateSatPerVb: 1 });
+    await drainBroadcasts(restarted);
+    await mine();
+    await sync(restarted);
+    expect(await walletBalanceOf(restarted.ctx)).toEqual({ confirmedSat: 0n, unconfirmedSat: 0n });
+    await faucet(address, 20_000);
+    await mine();
+    await sync(restarted);
+    expect(await walletBalanceOf(restarted.ctx)).toEqual({ confirmedSat: 20_000n, unconfirmedSat: 0n });
+  });
+
   it('selects many small coins together', async () => {
     const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
     for (let i = 0; i < 30; i++) await faucet((await newReceiveAddress(node.ctx)).address, 3_000);
