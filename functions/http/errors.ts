@@ -12,6 +12,7 @@ export const HttpErrorCode = {
   invalidRequest: 'invalid-request',
   payloadTooLarge: 'payload-too-large',
   insufficientFunds: 'insufficient-funds',
+  tooManyUnconfirmed: 'too-many-unconfirmed',
   peerNotConnected: 'peer-not-connected',
   internal: 'internal',
 } as const;
@@ -26,6 +27,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'invalid-request': 400,
   'payload-too-large': 413,
   'insufficient-funds': 422,
+  'too-many-unconfirmed': 422,
   'peer-not-connected': 409,
   internal: 500,
 };

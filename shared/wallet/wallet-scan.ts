@@ -13,6 +13,7 @@
  * arrives (docs/wallet.md, "Sync").
  */
 import { GAP_LIMIT, Keychain, type Bip84Account } from './bip84-account.js';
+import { liveOwnUnconfirmed } from './unconfirmed-chain.js';
 import { PENDING_EXPIRY_BLOCKS, sortHistory, type WalletState, type WalletTx, type WalletUtxo } from './wallet-state.js';
 
 /** A script to scan. */
@@ -187,7 +188,13 @@ export function applyWalletScan(account: Bip84Account, state: WalletState, scan:
     history: sortHistory([...history.values()]),
     pending,
     syncedHeight: scan.tipHeight,
+    ...withOwnUnconfirmed(liveOwnUnconfirmed(state.ownUnconfirmed, [...history.values()])),
   };
+}
+
+/** The `ownUnconfirmed` field, left out when empty. */
+function withOwnUnconfirmed(entries: WalletState['ownUnconfirmed']): Pick<WalletState, 'ownUnconfirmed'> {
+  return entries === undefined || entries.length === 0 ? {} : { ownUnconfirmed: entries };
 }
 
 /**

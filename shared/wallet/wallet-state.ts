@@ -55,6 +55,19 @@ export interface PendingTx {
   readonly createdAtHeight: number;
 }
 
+/**
+ * One of our own transactions the chain has not confirmed, as mempool
+ * ancestor limits count it: its virtual size and those of our unconfirmed
+ * transactions it spends (their change). Coin selection keeps a payment
+ * within Bitcoin Core's ancestor limits with it (`unconfirmed-chain.ts`).
+ */
+export interface OwnUnconfirmedTx {
+  readonly txid: string;
+  readonly vsize: number;
+  /** Our unconfirmed transactions whose outputs it spends (its parents in the mempool). */
+  readonly parents: readonly string[];
+}
+
 export interface WalletState {
   /** Next index to hand out, per keychain (receive, change). */
   readonly nextIndex: readonly [number, number];
@@ -66,6 +79,8 @@ export interface WalletState {
   readonly pending: readonly PendingTx[];
   /** The tip height at the last sync. */
   readonly syncedHeight: number;
+  /** Our transactions not confirmed yet, for the mempool ancestor limits (absent: none). */
+  readonly ownUnconfirmed?: readonly OwnUnconfirmedTx[];
 }
 
 export const EMPTY_WALLET_STATE: WalletState = { nextIndex: [0, 0], usedCount: [0, 0], utxos: [], history: [], pending: [], syncedHeight: 0 };
@@ -105,6 +120,18 @@ const pendingCodec = struct([
   ['createdAtHeight', u32],
   ['raw', u32PrefixedBytes],
 ] as const);
+const u16CountedTxids: Codec<readonly string[]> = {
+  read: (r) => Array.from({ length: r.u16() }, () => txid32.read(r)),
+  write: (w, v) => {
+    w.u16(v.length);
+    for (const t of v) txid32.write(w, t);
+  },
+};
+const ownUnconfirmedCodec = struct([
+  ['txid', txid32],
+  ['vsize', u32],
+  ['parents', u16CountedTxids],
+] as const);
 const indexesCodec = struct([
   ['nextReceive', u32],
   ['nextChange', u32],
@@ -112,13 +139,14 @@ const indexesCodec = struct([
   ['usedChange', u32],
 ] as const);
 
-/** Version 1: TLV 0 indexes, 2 sync height, 4 UTXOs, 6 history, 8 pending transactions. */
+/** Version 1: TLV 0 indexes, 2 sync height, 4 UTXOs, 6 history, 8 pending transactions, 12 our unconfirmed transactions. */
 const walletRecord = versionedRecord('wallet', 1, {
   indexes: tlvRecord(0, indexesCodec),
   syncedHeight: tlvRecord(2, u32),
   utxos: tlvRecord(4, repeated(utxoCodec)),
   history: tlvRecord(6, repeated(txCodec)),
   pending: tlvRecord(8, repeated(pendingCodec)),
+  ownUnconfirmed: tlvRecord(12, repeated(ownUnconfirmedCodec)),
 });
 
 function keychainOf(n: number): Keychain {
@@ -133,6 +161,7 @@ export function encodeWalletState(state: WalletState): Uint8Array {
     utxos: state.utxos.map((u) => ({ ...u, spentBy: u.spentBy ?? NO_SPEND })),
     history: state.history,
     pending: state.pending,
+    ...(state.ownUnconfirmed === undefined || state.ownUnconfirmed.length === 0 ? {} : { ownUnconfirmed: state.ownUnconfirmed }),
   });
 }
 
@@ -151,6 +180,7 @@ export function decodeWalletState(bytes: Uint8Array): DecodeResult<WalletState> 
         utxos: (v.utxos ?? []).map(({ spentBy, keychain, ...u }) => ({ ...u, keychain: keychainOf(keychain), ...(spentBy === NO_SPEND ? {} : { spentBy }) })),
         history: v.history ?? [],
         pending: v.pending ?? [],
+        ...(v.ownUnconfirmed === undefined ? {} : { ownUnconfirmed: v.ownUnconfirmed }),
       },
     };
   } catch (error) {
