@@ -35,7 +35,7 @@ export {
   type Selection,
   type SelectionRequest,
 } from './coin-selection.js';
-export { RBF_SEQUENCE, buildSend, spendableCoins, txidOf, type SendRequest, type SignedSend } from './wallet-spend.js';
+export { Bip143Sighasher, RBF_SEQUENCE, buildSend, spendableCoins, txidOf, type SendRequest, type SignedSend } from './wallet-spend.js';
 export { MAX_ANCESTOR_VSIZE, MAX_UNCONFIRMED_ANCESTORS, UnconfirmedChains, liveOwnUnconfirmed, withinChainLimits, type Ancestors } from './unconfirmed-chain.js';
 export {
   applyWalletScan,
