@@ -122,9 +122,10 @@ async function relay(a: Node, b: Node): Promise<void> {
 }
 
 const [a, b] = [await node('a'), await node('b')];
-const coin = { txid: 'ab'.repeat(32), vout: 0, valueSat: 10_000_000_000n, keychain: Keychain.receive, index: 0, height: 5 };
+// Two confirmed coins: each funding spends the change of the one before, and the wallet keeps such a chain within 25 unconfirmed transactions.
+const coins = [0, 1].map((vout) => ({ txid: 'ab'.repeat(32), vout, valueSat: 5_000_000_000n, keychain: Keychain.receive, index: 0, height: 5 }));
 await applyInput(a.ctx, 'fund', async () => ({
-  puts: [{ sk: SortKey.wallet, data: encodeWalletState({ ...EMPTY_WALLET_STATE, nextIndex: [1, 0], usedCount: [1, 0], utxos: [coin], syncedHeight: 10 }) }],
+  puts: [{ sk: SortKey.wallet, data: encodeWalletState({ ...EMPTY_WALLET_STATE, nextIndex: [1, 0], usedCount: [1, 0], utxos: coins, syncedHeight: 10 }) }],
   deletes: [],
   effects: [],
 }));

@@ -96,7 +96,10 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
       const feesData = await feesRead;
       calls = synced.calls;
       tipHeight = synced.view.tip?.height;
-      let walletNow = await syncWallet(ctx.esplora, ctx.wallet, decodeWallet(walletBytes), tipHeight ?? 0);
+      // Addresses below the gap window are asked only when the tip moved (a new block, or a reorg at the same height).
+      const state = decodeWallet(walletBytes);
+      const tipMoved = synced.view.tip?.hash !== view.value.tip?.hash || (tipHeight ?? 0) !== state.syncedHeight;
+      let walletNow = await syncWallet(ctx.esplora, ctx.wallet, state, tipHeight ?? 0, { everyIndex: tipMoved });
 
       const puts: { sk: string; data: Uint8Array }[] = [];
       const deletes: string[] = [];

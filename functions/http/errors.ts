@@ -12,6 +12,7 @@ export const HttpErrorCode = {
   invalidRequest: 'invalid-request',
   payloadTooLarge: 'payload-too-large',
   insufficientFunds: 'insufficient-funds',
+  tooManyUnconfirmed: 'too-many-unconfirmed',
   peerNotConnected: 'peer-not-connected',
   internal: 'internal',
   /** The request is not valid HTTP/1.1 (answered by the local server before any handler; on AWS, API Gateway answers these). */
@@ -32,6 +33,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'invalid-request': 400,
   'payload-too-large': 413,
   'insufficient-funds': 422,
+  'too-many-unconfirmed': 422,
   'peer-not-connected': 409,
   internal: 500,
   'bad-request': 400,

@@ -126,7 +126,11 @@ const ERROR_RESPONSES = {
   InvalidRequest: errorResponse('`invalid-json`: the body is not JSON; `invalid-request`: a field fails the schema (the message names it).'),
   Unauthorized: errorResponse('`unauthorized`: the `authorization: Bearer <key>` header is missing or the key is wrong.'),
   PayloadTooLarge: errorResponse('`payload-too-large`: the body is larger than the limit (64 KiB).'),
-  InsufficientFunds: errorResponse('`insufficient-funds`: the wallet\'s spendable coins do not cover the amount plus the fee; nothing was signed or broadcast.'),
+  InsufficientFunds: errorResponse(
+    '`insufficient-funds`: the wallet\'s spendable coins do not cover the amount plus the fee; `too-many-unconfirmed`: only the change of ' +
+      'unconfirmed payments would, and spending it would make a chain of unconfirmed transactions longer than Bitcoin Core relays (wait for a ' +
+      'confirmation). Nothing was signed or broadcast.',
+  ),
   NotFound: errorResponse('`not-found`: nothing has this id.'),
   PeerNotConnected: errorResponse('`peer-not-connected`: the peer is not connected (connect it with `POST /v1/peers` first).'),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),

@@ -512,7 +512,9 @@ export const ROUTES: readonly Route[] = [
     description:
       'Selects coins (change back to the wallet), signs a transaction that signals replace-by-fee, records it and ' +
       'hands it to the broadcast path, which retries until the chain source has it. Answers 422 `insufficient-funds` ' +
-      'when the spendable coins do not cover the amount plus the fee; nothing is broadcast then.',
+      'when the spendable coins do not cover the amount plus the fee, and 422 `too-many-unconfirmed` when only the change of ' +
+      'unconfirmed payments would and the payment would exceed Bitcoin Core\'s 25 unconfirmed ancestors (wait for a confirmation); ' +
+      'nothing is broadcast then.',
     requestBody: { description: 'The payment.', schema: schemaRef('SendRequest') },
     errors: ['InsufficientFunds'],
     success: { status: 200, description: 'The payment is signed and queued for broadcast.', schema: schemaRef('SendResult') },

@@ -32,6 +32,7 @@ import type { NegotiatedChannelType } from '../../shared/channel/index.js';
 function asHttpError(error: unknown): unknown {
   if (!(error instanceof WalletError)) return error;
   if (error.code === WalletErrorCode.InsufficientFunds) return new HttpError(HttpErrorCode.insufficientFunds, error.message);
+  if (error.code === WalletErrorCode.TooManyUnconfirmed) return new HttpError(HttpErrorCode.tooManyUnconfirmed, error.message);
   if (error.code === WalletErrorCode.InvalidAddress) return new HttpError(HttpErrorCode.invalidRequest, `address: ${error.message}`);
   if (error.code === WalletErrorCode.InvalidAmount) return new HttpError(HttpErrorCode.invalidRequest, `sats: ${error.message}`);
   return error;

@@ -75,7 +75,7 @@ export interface SendResult {
  * it spends are marked, so a concurrent payment cannot take them), commits,
  * then enqueues the transaction for broadcast. `feerateSatPerVb` defaults to
  * the chain source's estimate for {@link WALLET_CONFIRMATION_TARGET} blocks.
- * Throws `WalletError` (`insufficient-funds`, `invalid-address`, `invalid-amount`)
+ * Throws `WalletError` (`insufficient-funds`, `too-many-unconfirmed`, `invalid-address`, `invalid-amount`)
  * with nothing committed or broadcast.
  */
 export async function sendToAddress(ctx: NodeContext, request: { address: string; amountSat: bigint; feerateSatPerVb?: number }): Promise<SendResult> {

@@ -3,15 +3,23 @@
  * names (`/scripthash/:hash/txs`, and `/scripthash/:hash/utxo` for the used
  * ones), looks up our transactions the histories did not show, and applies
  * the answers with `applyWalletScan`. Repeats while the scan found used
- * scripts that move the gap window on.
+ * scripts that move the gap window on. Indexes below the gap window are
+ * asked only when the tip moved, and their UTXOs only when their
+ * transactions tell something new (`scriptUnchanged`).
  */
-import { applyWalletScan, markUsed, scanTargets, txidsToLookUp, type Bip84Account, type ScannedTx, type ScriptScan, type WalletState } from '../wallet/index.js';
+import { applyWalletScan, markUsed, scanTargets, scriptUnchanged, txidsToLookUp, type Bip84Account, type ScannedTx, type ScriptScan, type WalletState } from '../wallet/index.js';
 import { EsploraError, EsploraErrorCode } from './errors.js';
 import type { EsploraClient, EsploraTx } from './esplora-client.js';
 
 export interface WalletSyncOptions {
   /** Requests in flight at once. Default 8. */
   readonly concurrency?: number;
+  /**
+   * Also ask every index below the gap window (used and emptied, or
+   * skipped), so that a payment to a reused address is counted. Default:
+   * when `tipHeight` differs from the state's last sync.
+   */
+  readonly everyIndex?: boolean;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -39,23 +47,25 @@ function scannedTx(tx: EsploraTx): ScannedTx {
 /** Brings `state` up to the chain source's view at `tipHeight`. */
 export async function syncWallet(client: EsploraClient, account: Bip84Account, state: WalletState, tipHeight: number, options: WalletSyncOptions = {}): Promise<WalletState> {
   const concurrency = options.concurrency ?? 8;
+  const everyIndex = options.everyIndex ?? tipHeight !== state.syncedHeight;
   const done = new Set<string>();
   const scripts: ScriptScan[] = [];
   let current = state;
   for (;;) {
-    const targets = scanTargets(current, done);
+    const targets = scanTargets(current, done, { everyIndex });
     if (targets.length === 0) break;
     const scans = await mapLimit(targets, concurrency, async (t): Promise<ScriptScan> => {
       done.add(`${t.keychain}/${t.index}`);
       const script = account.key(t.keychain, t.index).script;
-      const txs = await client.scriptTxs(script);
+      const txs = (await client.scriptTxs(script)).map(scannedTx);
       const used = txs.length > 0;
-      const utxos = used ? await client.scriptUtxos(script) : [];
+      const belowWindow = t.index < state.usedCount[t.keychain];
+      const utxos = used && !(belowWindow && scriptUnchanged(state, t.keychain, t.index, txs)) ? await client.scriptUtxos(script) : [];
       return {
         keychain: t.keychain,
         index: t.index,
         used,
-        txs: txs.map(scannedTx),
+        txs,
         utxos: utxos.map((u) => ({ txid: u.txid, vout: u.vout, valueSat: u.valueSat, height: u.status.confirmed ? u.status.blockHeight! : 0 })),
       };
     });

@@ -8,6 +8,12 @@ export const WalletErrorCode = {
   InvalidAmount: 'invalid-amount',
   /** BIP 32: the derived child is not a key (probability below 2^-127); use the next index. */
   InvalidChild: 'invalid-child',
+  /**
+   * The coins that would pay are change of a chain of our unconfirmed
+   * payments already at Bitcoin Core's relay limit (25 unconfirmed
+   * ancestors, 101 kvB): wait for a confirmation.
+   */
+  TooManyUnconfirmed: 'too-many-unconfirmed',
   /** The persisted wallet state does not decode. */
   InvalidState: 'invalid-state',
 } as const;

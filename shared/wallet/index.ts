@@ -15,6 +15,7 @@ export {
   encodeWalletState,
   sortHistory,
   walletBalance,
+  type OwnUnconfirmedTx,
   type PendingTx,
   type WalletBalance,
   type WalletState,
@@ -34,12 +35,14 @@ export {
   type Selection,
   type SelectionRequest,
 } from './coin-selection.js';
-export { RBF_SEQUENCE, buildSend, spendableCoins, txidOf, type SendRequest, type SignedSend } from './wallet-spend.js';
+export { Bip143Sighasher, RBF_SEQUENCE, buildSend, spendableCoins, txidOf, type SendRequest, type SignedSend } from './wallet-spend.js';
+export { MAX_ANCESTOR_VSIZE, MAX_UNCONFIRMED_ANCESTORS, UnconfirmedChains, liveOwnUnconfirmed, withinChainLimits, type Ancestors } from './unconfirmed-chain.js';
 export {
   applyWalletScan,
   dropPending,
   markUsed,
   scanTargets,
+  scriptUnchanged,
   txidsToLookUp,
   walletAmounts,
   type ScanTarget,

@@ -7,11 +7,13 @@
  * first unused one up to the gap limit beyond it (or up to the next index
  * to hand out, if that is further), and every index holding a known coin.
  * A used script found in the window moves the window on, and the sync asks
- * again. Indexes used and emptied earlier are not scanned again (an address
- * reused after being emptied is missed; BIP 44 wallets never hand one out
- * twice).
+ * again. Every index below the window (used and emptied, or skipped) stays
+ * watched too, but is asked only when the tip moved (`everyIndex`): users
+ * reuse addresses, and a payment to an emptied one is counted once a block
+ * arrives (docs/wallet.md, "Sync").
  */
 import { GAP_LIMIT, Keychain, type Bip84Account } from './bip84-account.js';
+import { liveOwnUnconfirmed } from './unconfirmed-chain.js';
 import { PENDING_EXPIRY_BLOCKS, sortHistory, type WalletState, type WalletTx, type WalletUtxo } from './wallet-state.js';
 
 /** A script to scan. */
@@ -59,24 +61,43 @@ function withoutMark(u: WalletUtxo): WalletUtxo {
 
 const id = (k: number, i: number) => `${k}/${i}`;
 
-/** The scripts to scan next, leaving out those in `done` (`keychain/index`). */
-export function scanTargets(state: WalletState, done: ReadonlySet<string> = new Set()): ScanTarget[] {
+/**
+ * The scripts to scan next, leaving out those in `done` (`keychain/index`):
+ * the gap window and the indexes holding a coin, and with `everyIndex` also
+ * every index below the window (asked as fresh: their UTXOs are fetched only
+ * when they have transactions).
+ */
+export function scanTargets(state: WalletState, done: ReadonlySet<string> = new Set(), options: { readonly everyIndex?: boolean } = {}): ScanTarget[] {
   const out: ScanTarget[] = [];
   const seen = new Set(done);
+  const add = (keychain: Keychain, index: number, fresh: boolean) => {
+    if (seen.has(id(keychain, index))) return;
+    seen.add(id(keychain, index));
+    out.push({ keychain, index, fresh });
+  };
   for (const keychain of [Keychain.receive, Keychain.change] as const) {
     const end = Math.max(state.usedCount[keychain] + GAP_LIMIT, state.nextIndex[keychain]);
-    for (let index = state.usedCount[keychain]; index < end; index++) {
-      if (seen.has(id(keychain, index))) continue;
-      seen.add(id(keychain, index));
-      out.push({ keychain, index, fresh: true });
+    for (let index = state.usedCount[keychain]; index < end; index++) add(keychain, index, true);
+  }
+  for (const u of state.utxos) add(u.keychain, u.index, false);
+  if (options.everyIndex === true) {
+    for (const keychain of [Keychain.receive, Keychain.change] as const) {
+      for (let index = 0; index < state.usedCount[keychain]; index++) add(keychain, index, true);
     }
   }
-  for (const u of state.utxos) {
-    if (seen.has(id(u.keychain, u.index))) continue;
-    seen.add(id(u.keychain, u.index));
-    out.push({ keychain: u.keychain, index: u.index, fresh: false });
-  }
   return out;
+}
+
+/**
+ * Whether a script's transactions (`txs`, as the chain source lists them)
+ * tell nothing new: the state holds no coin of it, and every one of them is
+ * confirmed and in the history at that height (a scan that fetched the
+ * script's UTXOs put it there). Its UTXOs then need not be asked: there are none.
+ */
+export function scriptUnchanged(state: WalletState, keychain: Keychain, index: number, txs: readonly { readonly txid: string; readonly height: number }[]): boolean {
+  if (state.utxos.some((u) => u.keychain === keychain && u.index === index)) return false;
+  const heights = new Map(state.history.map((h) => [h.txid, h.height]));
+  return txs.every((t) => t.height > 0 && heights.get(t.txid) === t.height);
 }
 
 /** The state with the scripts of `used` counted as used (the gap window moves on). */
@@ -168,7 +189,13 @@ export function applyWalletScan(account: Bip84Account, state: WalletState, scan:
     history: sortHistory([...history.values()]),
     pending,
     syncedHeight: scan.tipHeight,
+    ...withOwnUnconfirmed(liveOwnUnconfirmed(state.ownUnconfirmed, [...history.values()])),
   };
+}
+
+/** The `ownUnconfirmed` field, left out when empty. */
+function withOwnUnconfirmed(entries: WalletState['ownUnconfirmed']): Pick<WalletState, 'ownUnconfirmed'> {
+  return entries === undefined || entries.length === 0 ? {} : { ownUnconfirmed: entries };
 }
 
 /**
@@ -183,5 +210,6 @@ export function dropPending(state: WalletState, txid: string): WalletState {
     pending: state.pending.filter((p) => p.txid !== txid),
     utxos: state.utxos.filter((u) => u.txid !== txid).map((u) => (u.spentBy === txid ? withoutMark(u) : u)),
     history: state.history.filter((h) => !(h.txid === txid && h.height === 0)),
+    ...(state.ownUnconfirmed === undefined ? {} : { ownUnconfirmed: state.ownUnconfirmed.filter((t) => t.txid !== txid) }),
   };
 }

@@ -61,6 +61,19 @@ export interface PendingTx {
   readonly held?: true;
 }
 
+/**
+ * One of our own transactions the chain has not confirmed, as mempool
+ * ancestor limits count it: its virtual size and those of our unconfirmed
+ * transactions it spends (their change). Coin selection keeps a payment
+ * within Bitcoin Core's ancestor limits with it (`unconfirmed-chain.ts`).
+ */
+export interface OwnUnconfirmedTx {
+  readonly txid: string;
+  readonly vsize: number;
+  /** Our unconfirmed transactions whose outputs it spends (its parents in the mempool). */
+  readonly parents: readonly string[];
+}
+
 export interface WalletState {
   /** Next index to hand out, per keychain (receive, change). */
   readonly nextIndex: readonly [number, number];
@@ -72,6 +85,8 @@ export interface WalletState {
   readonly pending: readonly PendingTx[];
   /** The tip height at the last sync. */
   readonly syncedHeight: number;
+  /** Our transactions not confirmed yet, for the mempool ancestor limits (absent: none). */
+  readonly ownUnconfirmed?: readonly OwnUnconfirmedTx[];
 }
 
 export const EMPTY_WALLET_STATE: WalletState = { nextIndex: [0, 0], usedCount: [0, 0], utxos: [], history: [], pending: [], syncedHeight: 0 };
@@ -111,6 +126,18 @@ const pendingCodec = struct([
   ['createdAtHeight', u32],
   ['raw', u32PrefixedBytes],
 ] as const);
+const u16CountedTxids: Codec<readonly string[]> = {
+  read: (r) => Array.from({ length: r.u16() }, () => txid32.read(r)),
+  write: (w, v) => {
+    w.u16(v.length);
+    for (const t of v) txid32.write(w, t);
+  },
+};
+const ownUnconfirmedCodec = struct([
+  ['txid', txid32],
+  ['vsize', u32],
+  ['parents', u16CountedTxids],
+] as const);
 const indexesCodec = struct([
   ['nextReceive', u32],
   ['nextChange', u32],
@@ -118,7 +145,7 @@ const indexesCodec = struct([
   ['usedChange', u32],
 ] as const);
 
-/** Version 1: TLV 0 indexes, 2 sync height, 4 UTXOs, 6 history, 8 pending transactions, 10 txids of the held ones. */
+/** Version 1: TLV 0 indexes, 2 sync height, 4 UTXOs, 6 history, 8 pending transactions, 10 txids of the held ones, 12 our unconfirmed transactions. */
 const walletRecord = versionedRecord('wallet', 1, {
   indexes: tlvRecord(0, indexesCodec),
   syncedHeight: tlvRecord(2, u32),
@@ -126,6 +153,7 @@ const walletRecord = versionedRecord('wallet', 1, {
   history: tlvRecord(6, repeated(txCodec)),
   pending: tlvRecord(8, repeated(pendingCodec)),
   held: tlvRecord(10, repeated(txid32)),
+  ownUnconfirmed: tlvRecord(12, repeated(ownUnconfirmedCodec)),
 });
 
 function keychainOf(n: number): Keychain {
@@ -143,6 +171,7 @@ export function encodeWalletState(state: WalletState): Uint8Array {
     pending: state.pending.map(({ txid, raw, createdAtHeight }) => ({ txid, raw, createdAtHeight })),
     // Absent when nothing is held: such a record reads the same as before TLV 10 existed.
     ...(held.length === 0 ? {} : { held }),
+    ...(state.ownUnconfirmed === undefined || state.ownUnconfirmed.length === 0 ? {} : { ownUnconfirmed: state.ownUnconfirmed }),
   });
 }
 
@@ -161,6 +190,7 @@ export function decodeWalletState(bytes: Uint8Array): DecodeResult<WalletState> 
         utxos: (v.utxos ?? []).map(({ spentBy, keychain, ...u }) => ({ ...u, keychain: keychainOf(keychain), ...(spentBy === NO_SPEND ? {} : { spentBy }) })),
         history: v.history ?? [],
         pending: (v.pending ?? []).map((p) => (v.held?.includes(p.txid) === true ? { ...p, held: true as const } : p)),
+        ...(v.ownUnconfirmed === undefined ? {} : { ownUnconfirmed: v.ownUnconfirmed }),
       },
     };
   } catch (error) {

@@ -200,6 +200,70 @@ describe('regtest mempool rules', () => {
   });
 });
 
+describe("regtest mempool chain limits (Bitcoin Core's 25 ancestors / 25 descendants / 101 kvB)", () => {
+  /** A chain of `length` transactions, each spending output 0 of the one before, from `coin` (alice's). */
+  function chainFrom(coin: { txid: string; vout: number; valueSat: bigint }, length: number, extraOutputs: (i: number) => { script: Uint8Array; valueSat: bigint }[] = () => []): Transaction[] {
+    const txs: Transaction[] = [];
+    let prev = coin;
+    for (let i = 0; i < length; i++) {
+      const extra = extraOutputs(i);
+      const rest = extra.reduce((sum, o) => sum + o.valueSat, 0n);
+      const tx = spend({ inputs: [{ ...prev, key: alice }], outputs: [{ script: alice.script, valueSat: prev.valueSat - 1_000n - rest }, ...extra] });
+      txs.push(tx);
+      prev = { txid: tx.getId(), vout: 0, valueSat: tx.outs[0]!.value };
+    }
+    return txs;
+  }
+
+  it('accepts a chain of 25 unconfirmed transactions and refuses the 26th, as Bitcoin Core does; after a block it fits', () => {
+    const chain = new RegtestChain();
+    chain.mine(101);
+    const coin = fund(chain, alice.script, 1_000_000n); // the faucet payment is the first of the chain
+    const txs = chainFrom(coin, 25);
+    for (const tx of txs.slice(0, 24)) accepted(chain, tx);
+    expect(refused(chain, txs[24]!)).toBe('too-long-mempool-chain, too many unconfirmed ancestors [limit: 25]');
+    expect(chain.mempool()).toHaveLength(25);
+    expect(chain.transaction(txs[24]!.getId())).toBeUndefined();
+    chain.mine(1);
+    accepted(chain, txs[24]!);
+  });
+
+  it('refuses a 26th descendant of one transaction, naming it', () => {
+    const chain = new RegtestChain();
+    chain.mine(101);
+    const coin = fund(chain, alice.script, 1_000_000n);
+    chain.mine(1);
+    // The root has a second output; 24 descendants through its first output make 25 with it.
+    const [root, ...rest] = chainFrom(coin, 25, (i) => (i === 0 ? [{ script: bob.script, valueSat: 10_000n }] : []));
+    accepted(chain, root!);
+    for (const tx of rest) accepted(chain, tx);
+    const sibling = spend({ inputs: [{ txid: root!.getId(), vout: 1, valueSat: 10_000n, key: bob }], outputs: [{ script: bob.script, valueSat: 9_000n }] });
+    expect(refused(chain, sibling)).toBe(`too-long-mempool-chain, too many descendants for tx ${root!.getId()} [limit: 25]`);
+  });
+
+  it('refuses a chain past 101 kvB', () => {
+    const chain = new RegtestChain();
+    chain.mine(101);
+    const coin = fund(chain, alice.script, 10_000_000n);
+    chain.mine(1);
+    // Three transactions of about 40 kvB (1,300 outputs each): the third would make 120 kvB.
+    const [a, b, c] = chainFrom(coin, 3, () => Array.from({ length: 1_300 }, () => ({ script: bob.script, valueSat: 600n })));
+    expect(a!.virtualSize()).toBeGreaterThan(40_000);
+    accepted(chain, a!);
+    accepted(chain, b!);
+    expect(refused(chain, c!)).toBe(`too-long-mempool-chain, exceeds descendant size limit for tx ${a!.getId()} [limit: 101000]`);
+  });
+
+  it('keeps the faucet paying past 25 payments before a block (other coins), and says when it cannot', () => {
+    const chain = new RegtestChain();
+    chain.mine(101); // two mature coinbase coins: two chains of 25
+    for (let i = 0; i < 50; i++) chain.faucet(alice.script, 1_000n + BigInt(i));
+    expect(() => chain.faucet(alice.script, 1_000n)).toThrow(/cannot pay 1000 sat.*mine/);
+    chain.mine(1);
+    chain.faucet(alice.script, 1_000n);
+  });
+});
+
 describe('regtest reorgs and restarts', () => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -21,6 +21,11 @@ import { RBF_SEQUENCE, WalletError } from '../../shared/wallet/index.js';
 import { drainBroadcasts, testNode, type TestNode } from '../support/wallet-node.js';
 import { testKey } from '../support/regtest-wallet.js';
 import { address as baddress, networks } from 'bitcoinjs-lib';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createHttpHandler } from '../../functions/http/handler.js';
+import { storeNodeApi } from '../../functions/http/store-node-api.js';
+import { API_KEY_SHA256 } from '../http/support/events.js';
+import { documentedCall } from '../http/support/documented-call.js';
 
 let dynamo: DynamoDBClient;
 let sqs: SqsLocal;
@@ -99,6 +104,76 @@ describe('the wallet on the regtest chain', () => {
     const after = await loadWallet(restarted.ctx.store, restarted.ctx.nodeKey);
     expect(after.history).toEqual(before.history);
     expect(await walletBalanceOf(restarted.ctx)).toEqual({ confirmedSat: change, unconfirmedSat: 0n });
+  });
+
+  it('counts payments to an address it already emptied, also after a restart', async () => {
+    const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { address } = await newReceiveAddress(node.ctx);
+    await faucet(address, 100_000);
+    await mine();
+    await sync(node);
+    // Spend it all: 300 sat left over is less than a change output worth keeping, so it all goes to the fee.
+    await sendToAddress(node.ctx, { address: outsider, amountSat: 99_700n, feerateSatPerVb: 1 });
+    await drainBroadcasts(node);
+    await mine();
+    await sync(node);
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: 0n, unconfirmedSat: 0n });
+    expect((await loadWallet(node.ctx.store, node.ctx.nodeKey)).utxos).toEqual([]);
+
+    // The same address again: the coin is counted once a block arrives.
+    const again = await faucet(address, 50_000);
+    await mine();
+    await sync(node);
+    expect(await walletBalanceOf(node.ctx)).toEqual({ confirmedSat: 50_000n, unconfirmedSat: 0n });
+    expect((await loadWallet(node.ctx.store, node.ctx.nodeKey)).utxos.map((u) => u.txid)).toEqual([again]);
+
+    // And again after a restart, once that coin is spent too.
+    const restarted = await testNode({ dynamo, sqs, esploraUrl: chain.url, seed: node.seed, tableName: node.tableName, broadcast: node.broadcast });
+    await sendToAddress(restarted.ctx, { address: outsider, amountSat: 49_700n, feerateSatPerVb: 1 });
+    await drainBroadcasts(restarted);
+    await mine();
+    await sync(restarted);
+    expect(await walletBalanceOf(restarted.ctx)).toEqual({ confirmedSat: 0n, unconfirmedSat: 0n });
+    await faucet(address, 20_000);
+    await mine();
+    await sync(restarted);
+    expect(await walletBalanceOf(restarted.ctx)).toEqual({ confirmedSat: 20_000n, unconfirmedSat: 0n });
+  });
+
+  it("stays within Bitcoin Core's 25 unconfirmed ancestors: the 26th payment in a row is refused with 422, nothing past it broadcast", async () => {
+    const node = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    await faucet((await newReceiveAddress(node.ctx)).address, 1_000_000);
+    await mine();
+    await sync(node);
+    const http = createHttpHandler({ api: storeNodeApi(node.ctx), apiKeySha256: API_KEY_SHA256, logger: new Logger({ logLevel: 'SILENT' }) });
+    const answers: { status: number | undefined; body: unknown }[] = [];
+    let broadcasts = 0;
+    for (let i = 0; i < 30; i++) {
+      answers.push(await documentedCall(http, 'POST', '/v1/wallet/send', { address: outsider, sats: 10_000, feerateSatPerVb: 1 }));
+      broadcasts += (await drainBroadcasts(node)).length;
+      if (i === 10) await sync(node); // the chain of unconfirmed payments outlives a sync
+    }
+    expect(answers.slice(0, 25).map((a) => a.status)).toEqual(Array.from({ length: 25 }, () => 200));
+    for (const refusal of answers.slice(25)) {
+      expect(refusal).toMatchObject({ status: 422, body: { code: 'too-many-unconfirmed', message: expect.stringMatching(/25 unconfirmed ancestors.*[Ww]ait for a confirmation/) } });
+    }
+    expect(broadcasts).toBe(25);
+    // Each payment spends the change of the one before: one chain of 25, all of it in the chain's mempool.
+    const txids = answers.slice(0, 25).map((a) => (a.body as { txid: string }).txid);
+    const mempool = new Set(chain.chain.mempool().map((e) => e.txid));
+    expect(txids.every((t) => mempool.has(t))).toBe(true);
+    const parentsOf = (t: string) => chain.chain.transaction(t)!.tx.ins.map((input) => Buffer.from(input.hash).reverse().toString('hex'));
+    txids.slice(1).forEach((t, i) => expect(parentsOf(t)).toEqual([txids[i]]));
+    const state = await loadWallet(node.ctx.store, node.ctx.nodeKey);
+    expect(state.history.filter((h) => h.height === 0).map((h) => h.txid).sort()).toEqual([...txids].sort());
+    expect(state.ownUnconfirmed?.map((t) => t.txid).sort()).toEqual([...txids].sort());
+
+    // A block confirms them: payments go out again.
+    await mine();
+    await sync(node);
+    expect((await loadWallet(node.ctx.store, node.ctx.nodeKey)).ownUnconfirmed).toBeUndefined();
+    expect(await documentedCall(http, 'POST', '/v1/wallet/send', { address: outsider, sats: 10_000, feerateSatPerVb: 1 })).toMatchObject({ status: 200 });
+    expect(await drainBroadcasts(node)).toHaveLength(1);
   });
 
   it('selects many small coins together', async () => {

@@ -32,7 +32,7 @@ const state = (utxos: WalletUtxo[]): WalletState => ({ ...EMPTY_WALLET_STATE, ne
 const dest = fromHex('0014' + '77'.repeat(20));
 
 describe('wallet state record', () => {
-  it('round-trips, with marks, history and pending transactions', () => {
+  it('round-trips, with marks, history, pending and our unconfirmed transactions', () => {
     const s: WalletState = {
       nextIndex: [7, 3],
       usedCount: [6, 2],
@@ -40,6 +40,10 @@ describe('wallet state record', () => {
       history: [{ txid: txid(9), height: 0, receivedSat: 10n, sentSat: 7000n }],
       pending: [{ txid: txid(9), raw: fromHex('0200000000'), createdAtHeight: 120 }],
       syncedHeight: 121,
+      ownUnconfirmed: [
+        { txid: txid(8), vsize: 141, parents: [] },
+        { txid: txid(9), vsize: 110, parents: [txid(8), txid(7)] },
+      ],
     };
     const decoded = decodeWalletState(encodeWalletState(s));
     expect(decoded).toEqual({ ok: true, value: s });
@@ -100,6 +104,48 @@ describe('buildSend', () => {
     expect(() => buildSend(wasmSecp256k1, account, state([coin(1, 60_000n)]), { script: dest, amountSat: 293n, feeratePerKvb: 1_000n, tipHeight: 101 })).toThrow(
       expect.objectContaining({ code: 'invalid-amount' }),
     );
+  });
+});
+
+describe('buildSend within the mempool chain limits', () => {
+  const change = (n: number, valueSat: bigint): WalletUtxo => ({ txid: txid(n), vout: 0, valueSat, keychain: 1, index: n, height: 0 });
+  /** A chain of `length` of our unconfirmed transactions ending at txid(n0 + length - 1). */
+  const chainOf = (n0: number, length: number, vsize = 141) => Array.from({ length }, (_, i) => ({ txid: txid(n0 + i), vsize, parents: i === 0 ? [] : [txid(n0 + i - 1)] }));
+  const send = (s: WalletState, amountSat: bigint) => buildSend(wasmSecp256k1, account, s, { script: dest, amountSat, feeratePerKvb: 1_000n, tipHeight: 101 });
+  const inputsOf = (raw: Uint8Array) => Transaction.fromBuffer(raw).ins.map((i) => toHex(Uint8Array.from(i.hash).reverse()));
+
+  it('prefers confirmed coins to the change of unconfirmed payments', () => {
+    const s = { ...state([coin(1, 20_000n), change(50, 90_000n)]), ownUnconfirmed: chainOf(50, 1) };
+    expect(inputsOf(send(s, 10_000n).raw)).toEqual([txid(1)]);
+  });
+
+  it('spends unconfirmed change up to 25 ancestors, and records the payment with its parents', () => {
+    const s = { ...state([change(73, 90_000n)]), ownUnconfirmed: chainOf(50, 24) };
+    const sent = send(s, 10_000n);
+    expect(inputsOf(sent.raw)).toEqual([txid(73)]);
+    expect(sent.state.ownUnconfirmed?.at(-1)).toEqual({ txid: sent.txid, vsize: Transaction.fromBuffer(sent.raw).virtualSize(), parents: [txid(73)] });
+    // The next one would be the 26th.
+    expect(() => send(sent.state, 10_000n)).toThrow(expect.objectContaining({ code: 'too-many-unconfirmed', message: expect.stringMatching(/Wait for a confirmation/) }));
+  });
+
+  it('counts the union of several unconfirmed parents, and takes the shorter chains first', () => {
+    // Two chains of 12 and one of 20: 12 + 12 + the payment fits, adding the 20 would not.
+    const s = { ...state([change(61, 30_000n), change(81, 30_000n), change(119, 40_000n)]), ownUnconfirmed: [...chainOf(50, 12), ...chainOf(70, 12), ...chainOf(100, 20)] };
+    expect(inputsOf(send(s, 50_000n).raw).sort()).toEqual([txid(61), txid(81)]);
+    expect(() => send(s, 80_000n)).toThrow(expect.objectContaining({ code: 'too-many-unconfirmed' }));
+    expect(() => send(s, 200_000n)).toThrow(expect.objectContaining({ code: 'insufficient-funds' }));
+  });
+
+  it('keeps the ancestors within 101 kvB', () => {
+    const s = { ...state([change(52, 90_000n)]), ownUnconfirmed: chainOf(50, 3, 33_650) };
+    expect(() => send(s, 10_000n)).toThrow(expect.objectContaining({ code: 'too-many-unconfirmed', message: expect.stringMatching(/4 unconfirmed ancestors of 10\d{4} vbytes/) }));
+  });
+
+  it('does not spend unconfirmed change whose ancestors it does not know, and forgets confirmed transactions at the next scan', () => {
+    expect(() => send(state([change(50, 90_000n)]), 10_000n)).toThrow(expect.objectContaining({ code: 'insufficient-funds' }));
+    const s = { ...state([change(51, 90_000n)]), ownUnconfirmed: chainOf(50, 2), history: [{ txid: txid(50), height: 0, receivedSat: 0n, sentSat: 1n }, { txid: txid(51), height: 0, receivedSat: 0n, sentSat: 1n }] };
+    const scanned = applyWalletScan(account, s, { tipHeight: 102, scripts: [], lookedUp: new Map([[txid(50), 102], [txid(51), 0]]) });
+    expect(scanned.ownUnconfirmed).toEqual([{ txid: txid(51), vsize: 141, parents: [txid(50)] }]);
   });
 });
 

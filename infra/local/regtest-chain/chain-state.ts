@@ -4,7 +4,7 @@
  * undo data per block, the mempool, and every transaction ever seen. Blocks
  * come only from `mine` (this chain is the only miner) and from the on-disk
  * log at start; transactions enter through `accept`, which applies every rule
- * of validation.ts.
+ * of validation.ts and Bitcoin Core's mempool chain limits ({@link MEMPOOL_LIMITS}).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Block, type Transaction } from 'bitcoinjs-lib';
@@ -33,7 +33,22 @@ export interface MempoolEntry {
   readonly tx: Transaction;
   readonly txid: string;
   readonly feeSat: bigint;
+  readonly vsize: number;
 }
+
+/**
+ * Bitcoin Core's default mempool chain limits before cluster mempool
+ * (`-limitancestorcount`, `-limitancestorsize`, `-limitdescendantcount`,
+ * `-limitdescendantsize`; v0.12 to v28): a transaction enters the mempool
+ * only with at most 25 unconfirmed ancestors, itself included, of at most
+ * 101 kvB together, and while each of them keeps at most 25 descendants,
+ * itself included, of at most 101 kvB. The CPFP carve-out (one more
+ * descendant for a small child of a transaction with no other unconfirmed
+ * ancestor) is not copied.
+ */
+export const MEMPOOL_LIMITS = { ancestorCount: 25, ancestorSizeVbytes: 101_000, descendantCount: 25, descendantSizeVbytes: 101_000 } as const;
+/** Bitcoin Core's reject reason for a transaction past {@link MEMPOOL_LIMITS}. */
+export const TOO_LONG_MEMPOOL_CHAIN = 'too-long-mempool-chain';
 
 /** Where a transaction is. */
 export interface TxLocation {
@@ -73,6 +88,9 @@ function isUnspendable(script: Uint8Array): boolean {
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
+
+/** More than a one-input faucet payment weighs (vbytes): what the faucet leaves room for under the chain limits. */
+const FAUCET_TX_VSIZE_BOUND = 200;
 
 export interface RegtestChainOptions {
   /** Where connected and disconnected blocks are appended; none keeps the chain in memory only. */
@@ -238,15 +256,85 @@ export class RegtestChain {
     return checkTransaction(tx, this.lookup, this.nextBlock());
   }
 
-  /** Checks `tx` against every rule and adds it to the mempool; a transaction already in the mempool is accepted again as is. */
-  accept(tx: Transaction): Acceptance & { readonly txid: string } {
+  /** The mempool transactions spending outputs of `txid`. */
+  private children(txid: string): string[] {
+    const entry = this.pool.get(txid);
+    if (entry === undefined) return [];
+    const out = new Set<string>();
+    entry.tx.outs.forEach((_, vout) => {
+      const child = this.poolSpends.get(outpointKey(txid, vout));
+      if (child !== undefined) out.add(child.txid);
+    });
+    return [...out];
+  }
+
+  /** `txid` and its descendants in the mempool: count and total vsize. */
+  private withDescendants(txid: string): { count: number; vsize: number } {
+    const seen = new Set<string>();
+    const stack = [txid];
+    let vsize = 0;
+    while (stack.length > 0) {
+      const t = stack.pop()!;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      vsize += this.pool.get(t)!.vsize;
+      stack.push(...this.children(t));
+    }
+    return { count: seen.size, vsize };
+  }
+
+  /**
+   * Why a transaction of `vsize` vbytes spending outputs of the mempool
+   * transactions `parents` would break {@link MEMPOOL_LIMITS}, in Bitcoin
+   * Core's words (`CalculateAncestorsAndCheckLimits`: the same walk, checks
+   * and messages), or undefined if it would not.
+   */
+  chainLimitError(parents: readonly string[], vsize: number): string | undefined {
+    const limits = MEMPOOL_LIMITS;
+    if (vsize > limits.ancestorSizeVbytes) return `exceeds ancestor size limit [limit: ${limits.ancestorSizeVbytes}]`;
+    if (vsize > limits.descendantSizeVbytes) return `exceeds descendant size limit [limit: ${limits.descendantSizeVbytes}]`;
+    const staged = new Set(parents.filter((p) => this.pool.has(p)));
+    const ancestors = new Set<string>();
+    let ancestorsVsize = vsize;
+    while (staged.size > 0) {
+      const stage = staged.values().next().value!;
+      staged.delete(stage);
+      ancestors.add(stage);
+      const entry = this.pool.get(stage)!;
+      ancestorsVsize += entry.vsize;
+      const descendants = this.withDescendants(stage);
+      if (descendants.vsize + vsize > limits.descendantSizeVbytes) return `exceeds descendant size limit for tx ${stage} [limit: ${limits.descendantSizeVbytes}]`;
+      if (descendants.count + 1 > limits.descendantCount) return `too many descendants for tx ${stage} [limit: ${limits.descendantCount}]`;
+      if (ancestorsVsize > limits.ancestorSizeVbytes) return `exceeds ancestor size limit [limit: ${limits.ancestorSizeVbytes}]`;
+      for (const input of entry.tx.ins) {
+        const parent = displayHex(input.hash);
+        if (!this.pool.has(parent)) continue;
+        if (!ancestors.has(parent)) staged.add(parent);
+        if (staged.size + ancestors.size + 1 > limits.ancestorCount) return `too many unconfirmed ancestors [limit: ${limits.ancestorCount}]`;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Checks `tx` against every rule and adds it to the mempool; a transaction
+   * already in the mempool is accepted again as is. `bypassLimits` skips the
+   * chain limits, as Bitcoin Core does for transactions returning from
+   * disconnected blocks.
+   */
+  accept(tx: Transaction, options: { readonly bypassLimits?: boolean } = {}): Acceptance & { readonly txid: string } {
     const txid = tx.getId();
     const pooled = this.pool.get(txid);
     if (pooled !== undefined) return { ok: true, feeSat: pooled.feeSat, prevouts: [], txid };
     if (this.confirmed.has(txid)) return { ok: false, reason: 'transaction already in block chain', txid };
     const result = checkTransaction(tx, this.lookup, this.nextBlock());
     if (!result.ok) return { ...result, txid };
-    this.pool.set(txid, { tx, txid, feeSat: result.feeSat });
+    const vsize = tx.virtualSize();
+    if (options.bypassLimits !== true) {
+      const tooLong = this.chainLimitError(tx.ins.map((i) => displayHex(i.hash)), vsize);
+      if (tooLong !== undefined) return { ok: false, reason: `${TOO_LONG_MEMPOOL_CHAIN}, ${tooLong}`, txid };
+    }
+    this.pool.set(txid, { tx, txid, feeSat: result.feeSat, vsize });
     tx.ins.forEach((input, vin) => this.poolSpends.set(outpointKey(displayHex(input.hash), input.index), { txid, vin }));
     this.remember(txid, tx);
     return { ...result, txid };
@@ -386,18 +474,23 @@ export class RegtestChain {
     const pooled = [...this.pool.values()].map((e) => e.tx);
     this.pool.clear();
     this.poolSpends.clear();
-    for (const tx of [...returning, ...pooled]) this.accept(tx);
+    for (const tx of [...returning, ...pooled]) this.accept(tx, { bypassLimits: true });
     const connected = this.mine(blocks, FAUCET_SCRIPT, exclude);
     return { disconnected: ascending.map((b) => b.hash), connected };
   }
 
   // ---- faucet ----
 
-  /** Spendable faucet coins: mature confirmed ones not spent in the mempool, then unspent faucet change in the mempool. */
+  /**
+   * Spendable faucet coins: mature confirmed ones not spent in the mempool,
+   * then unspent faucet change in the mempool whose chain leaves room for a
+   * child ({@link MEMPOOL_LIMITS}).
+   */
   private faucetCoins(): FaucetCoin[] {
     const nextHeight = this.tip().height + 1;
     return this.scriptUtxos(FAUCET_SCRIPT)
       .filter(({ coin }) => !coin.coinbase || (coin.height !== undefined && nextHeight - coin.height >= COINBASE_MATURITY))
+      .filter(({ txid, coin }) => coin.height !== undefined || this.chainLimitError([txid], FAUCET_TX_VSIZE_BOUND) === undefined)
       .map(({ txid, vout, coin }) => ({ txid, vout, valueSat: coin.valueSat }));
   }
 
@@ -407,6 +500,7 @@ export class RegtestChain {
     const tx = buildFaucetTransaction(this.faucetCoins(), script, sats);
     if (tx === undefined) throw new RegtestChainError(`the faucet cannot pay ${sats} sat: mine more blocks`);
     const result = this.accept(tx);
+    if (!result.ok && result.reason.startsWith(TOO_LONG_MEMPOOL_CHAIN)) throw new RegtestChainError(`the faucet cannot pay ${sats} sat before a block: ${result.reason}; mine a block`);
     if (!result.ok) throw new RegtestChainError(`the faucet's own transaction was refused: ${result.reason}`);
     return result.txid;
   }
