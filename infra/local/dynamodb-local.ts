@@ -30,7 +30,8 @@ export async function startDynamoDbLocal(options: { port: number; path?: string;
   let stderr = '';
   child.stderr?.on('data', (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
   child.stdout?.resume();
-  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  // 'close' (not 'exit'): the child's pipes are closed too, so nothing of it is left holding the event loop.
+  const exitedPromise = new Promise<void>((resolve) => child.once('close', () => { exited = true; resolve(); }));
   const endpoint = `http://127.0.0.1:${options.port}`;
   const client = localDynamoClient(endpoint);
   const deadline = performance.now() + (options.timeoutMs ?? 30_000);
@@ -55,8 +56,14 @@ export async function startDynamoDbLocal(options: { port: number; path?: string;
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
-      await Promise.race([exitedPromise, new Promise((r) => setTimeout(r, 5000))]);
-      if (!exited) child.kill('SIGKILL');
+      // The grace timer is cleared once the JVM is gone: a pending 5 s timer would keep the caller's process alive.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([exitedPromise, new Promise((r) => (grace = setTimeout(r, 5000)))]);
+      clearTimeout(grace);
+      if (!exited) {
+        child.kill('SIGKILL');
+        await exitedPromise;
+      }
     },
   };
 }
