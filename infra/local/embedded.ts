@@ -29,6 +29,10 @@ import { startHttpServer, type LocalHttpServer } from './http-server.js';
 import { ensurePortFree } from './ports.js';
 import { startSqsLocal, type SqsLocal } from './sqs-local.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
+import { InFlight } from './in-flight.js';
+import { removeDynamoPid, stopLeftoverDynamoDb, writeDynamoPid } from './leftover-dynamodb.js';
+import { afterPreviousLease } from './previous-lease.js';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 export interface EmbeddedOptions {
   readonly dataDir: string;
@@ -53,6 +57,8 @@ export interface EmbeddedOptions {
   /** Anchors and the inbound channel policy (ANCHOR_CHANNELS, INBOUND_CHANNELS; LDK's defaults when absent). */
   readonly channelSettings?: NodeChannelSettings;
   readonly logger?: Logger;
+  /** One-line notices for the operator (a wait for a previous run's lease, a stop waiting for in-flight work); `npm start` prints them. Logged as warnings when absent. */
+  readonly onNotice?: (line: string) => void;
 }
 
 export interface Embedded {
@@ -70,7 +76,18 @@ export interface Embedded {
   tick(): Promise<void>;
   /** Runs the chain handler now, on demand (tests; the scheduler runs it with an event id). */
   syncChain(): Promise<ChainResult>;
+  /**
+   * Stops gracefully: nothing new starts (the schedulers and pollers stop,
+   * the HTTP API answers 503), the invocations in flight complete and
+   * release the lease, then every component stops.
+   */
   stop(): Promise<void>;
+  /**
+   * Gives up at once (a second Ctrl-C): stops DynamoDB Local so it is not
+   * left running, abandoning the invocations in flight; the lease one of
+   * them holds expires by itself and the next start waits for it.
+   */
+  abandon(): void;
 }
 
 export const TABLE_NAME = 'stormcell';
@@ -83,28 +100,54 @@ export function checkJava(): void {
   }
 }
 
+/** The HTTP API's answer while it cannot serve a route: 503 with Retry-After, in the API's error shape. */
+export function unavailableResponse(message: string, retryAfterSec: number): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: 503,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(retryAfterSec) },
+    body: JSON.stringify({ code: 'unavailable', message }),
+    isBase64Encoded: false,
+  };
+}
+
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const logger = options.logger ?? new Logger({ serviceName: 'stormcell', logLevel: 'WARN' });
+  const notice = options.onNotice ?? ((line: string) => logger.warn(line));
   checkJava();
+  const data = openDataDir(options.dataDir, options.apiKey);
+  // A killed run's DynamoDB Local still holds the port and the database: stop it first.
+  await stopLeftoverDynamoDb(data.path, data.dynamoPath, notice);
   await ensurePortFree(options.port, 'PORT');
   await ensurePortFree(options.peerPort, 'PEER_PORT');
   await ensurePortFree(options.dynamoPort, 'DYNAMODB_PORT');
   await ensurePortFree(options.sqsPort, 'SQS_PORT');
   if (options.esploraUrl === undefined) await ensurePortFree(options.chainPort, CHAIN_PORT_VARIABLE);
-  const data = openDataDir(options.dataDir, options.apiKey);
+  const inFlight = new InFlight();
+  let dynamoForAbandon: DynamoDbLocal | undefined;
 
   const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.error('stop failed', { error: String(e) }));
-  };
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopped ??= (async () => {
+      for (const stop of [...stops].reverse()) await stop().catch((e: unknown) => logger.error('stop failed', { error: String(e) }));
+    })());
   try {
     // DynamoDB Local (a JVM) is the slow one: start the queues meanwhile.
     const [dynamoResult, sqsResult] = await Promise.allSettled([
-      startDynamoDbLocal({ port: options.dynamoPort, path: data.dynamoPath }),
+      // Its own process group: a terminal's Ctrl-C reaches only us, and we stop it once the invocations in flight are done.
+      startDynamoDbLocal({ port: options.dynamoPort, path: data.dynamoPath, detached: true }),
       startSqsLocal({ port: options.sqsPort, visibilityTimeoutSec: 5 }),
     ]);
     if (sqsResult.status === 'fulfilled') stops.push(() => sqsResult.value.stop());
-    if (dynamoResult.status === 'fulfilled') stops.push(() => dynamoResult.value.stop());
+    if (dynamoResult.status === 'fulfilled') {
+      const started = dynamoResult.value;
+      writeDynamoPid(data.path, started.pid);
+      dynamoForAbandon = started;
+      stops.push(async () => {
+        await started.stop();
+        removeDynamoPid(data.path);
+      });
+    }
     if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
     if (sqsResult.status === 'rejected') throw sqsResult.reason;
     const dynamo: DynamoDbLocal = dynamoResult.value;
@@ -132,8 +175,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       ...(options.channelSettings === undefined ? {} : { channelSettings: options.channelSettings }),
     });
 
-    // No connection survives a restart of the gateway: forget the peers of the last run.
-    await resetPeers(ctx, `gateway-start-${randomUUID()}`);
+    // No connection survives a restart of the gateway: forget the peers of the last run
+    // (after the lease a killed run may have left has expired).
+    await afterPreviousLease(ctx, () => resetPeers(ctx, `gateway-start-${randomUUID()}`), notice);
     const gateway: Gateway = await startGateway({
       nodeSecret: deriveNodeSecret(wasmSecp256k1, data.seed),
       secp: wasmSecp256k1,
@@ -151,55 +195,74 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     const poller: SqsPoller = startSqsPoller({
       queue: sqs.inbound,
       queueArn: sqs.inboundArn,
-      handler: (event) => peerMessage(event, {} as never),
+      handler: (event) => inFlight.run('peer messages', () => peerMessage(event, {} as never)),
       onError: (error) => logger.error('inbound poller', { error: String(error) }),
     });
     stops.push(() => poller.stop());
 
     const timer = createTimerHandler(ctx);
-    const tick = async () => {
-      await timer({ id: randomUUID() }, {} as never);
-    };
-    const interval = setInterval(() => void tick().catch((e: unknown) => logger.error('timer tick', { error: String(e) })), options.timerIntervalMs ?? 60_000);
+    const tick = () =>
+      inFlight.run('timer tick', async () => {
+        await timer({ id: randomUUID() }, {} as never);
+      });
+    const interval = setInterval(() => {
+      if (inFlight.accepting) void tick().catch((e: unknown) => logger.error('timer tick', { error: String(e) }));
+    }, options.timerIntervalMs ?? 60_000);
     stops.push(async () => clearInterval(interval));
 
     const broadcastHandler = createBroadcastHandler(ctx);
     const broadcastPoller: SqsPoller = startSqsPoller({
       queue: sqs.broadcast,
       queueArn: sqs.broadcastArn,
-      handler: (event) => broadcastHandler(event, {} as never),
+      handler: (event) => inFlight.run('broadcasts', () => broadcastHandler(event, {} as never)),
       onError: (error) => logger.error('broadcast poller', { error: String(error) }),
     });
     stops.push(() => broadcastPoller.stop());
 
     const chainHandler = createChainHandler(ctx);
     let chainRunning: Promise<unknown> = Promise.resolve();
-    const runChain = (event: { id?: string }): Promise<ChainResult> => {
-      // One run at a time in this process (the lease would serialise them anyway).
-      const run = chainRunning.then(() => chainHandler(event, {} as never));
-      chainRunning = run.catch(() => undefined);
-      return run;
-    };
-    const chainInterval = setInterval(
-      () => void runChain({ id: randomUUID() }).catch((e: unknown) => logger.error('chain sync', { error: String(e) })),
-      options.chainPollMs ?? 5_000,
-    );
+    const runChain = (event: { id?: string }): Promise<ChainResult> =>
+      inFlight.run('chain sync', () => {
+        // One run at a time in this process (the lease would serialise them anyway).
+        const run = chainRunning.then(() => chainHandler(event, {} as never));
+        chainRunning = run.catch(() => undefined);
+        return run;
+      });
+    const chainInterval = setInterval(() => {
+      if (inFlight.accepting) void runChain({ id: randomUUID() }).catch((e: unknown) => logger.error('chain sync', { error: String(e) }));
+    }, options.chainPollMs ?? 5_000);
     stops.push(async () => {
       clearInterval(chainInterval);
       await chainRunning;
     });
 
+    const api = createHttpHandler({
+      api: storeNodeApi(ctx),
+      apiKeySha256: new Uint8Array(createHash('sha256').update(data.apiKey).digest()),
+      logger,
+    });
     const http: LocalHttpServer = await startHttpServer({
       port: options.port,
       host: '127.0.0.1',
       portVariable: 'PORT',
-      handler: createHttpHandler({
-        api: storeNodeApi(ctx),
-        apiKeySha256: new Uint8Array(createHash('sha256').update(data.apiKey).digest()),
-        logger,
-      }),
+      handler: (event) =>
+        inFlight.accepting
+          ? inFlight.run(`HTTP ${event.requestContext.http.method} ${event.rawPath}`, () => api(event))
+          : Promise.resolve(unavailableResponse('the node is stopping', 5)),
     });
     stops.push(() => http.stop());
+
+    // Stopping starts here (stops run last-pushed first): nothing new starts, what runs completes.
+    stops.push(async () => {
+      inFlight.close();
+      clearInterval(interval);
+      clearInterval(chainInterval);
+      const pollers = Promise.all([poller.stop(), broadcastPoller.stop()]);
+      const running = inFlight.running();
+      if (running.length > 0) notice(`stopping: waiting for ${running.length} invocation(s) in flight to finish (${running.join(', ')})`);
+      await pollers;
+      await inFlight.drained();
+    });
 
     return {
       nodeId: ctx.nodeKey,
@@ -213,6 +276,15 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       tick,
       syncChain: () => runChain({}),
       stop: stopAll,
+      abandon: () => {
+        // Synchronous: the process exits right after. SIGTERM lets the JVM close its database cleanly.
+        try {
+          if (dynamoForAbandon?.pid !== undefined) process.kill(dynamoForAbandon.pid, 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+        removeDynamoPid(data.path);
+      },
     };
   } catch (error) {
     await stopAll();

@@ -28,6 +28,7 @@ try {
     chainPollMs: 1000 * Number(env['CHAIN_POLL_SEC'] ?? 5),
     channelSettings,
     logger: new Logger({ serviceName: 'stormcell', logLevel: (env['LOG_LEVEL'] ?? 'WARN') as 'WARN' }),
+    onNotice: (line) => console.log(line),
   });
   const readyMs = Math.round(performance.now() - started);
   console.log(
@@ -49,9 +50,14 @@ try {
   );
   let stopping = false;
   const stop = async () => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: give up on the invocations in flight (the next start waits for the lease they hold).
+      console.log('abandoning the invocations in flight');
+      node.abandon();
+      process.exit(130);
+    }
     stopping = true;
-    console.log('stopping...');
+    console.log('stopping... (Ctrl-C again to abandon the invocations in flight)');
     await node.stop();
     process.exit(0);
   };

@@ -1,0 +1,57 @@
+/**
+ * DynamoDB Local's JVM outlives a kill -9 (or a crash) of the process that
+ * started it, holding DYNAMODB_PORT and the data dir's database. The
+ * embedded deployment records the JVM's pid in the data dir while it runs;
+ * the next start stops such a leftover (saying so in one line) before it
+ * starts its own.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const DYNAMODB_PID_FILE = 'dynamodb.pid';
+
+export function writeDynamoPid(dataDir: string, pid: number | undefined): void {
+  if (pid !== undefined) writeFileSync(join(dataDir, DYNAMODB_PID_FILE), `${pid}\n`);
+}
+
+export function removeDynamoPid(dataDir: string): void {
+  rmSync(join(dataDir, DYNAMODB_PID_FILE), { force: true });
+}
+
+/** The command line of a live (not zombie) process, or undefined. */
+function liveCommand(pid: number): string | undefined {
+  const ps = spawnSync('ps', ['-o', 'stat=,command=', '-p', String(pid)], { encoding: 'utf8' });
+  const line = ps.status === 0 ? ps.stdout.trim() : '';
+  if (line === '' || line.startsWith('Z')) return undefined;
+  return line;
+}
+
+async function gone(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (liveCommand(pid) !== undefined) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+/**
+ * Stops the DynamoDB Local a previous run on `dataDir` left running (one on
+ * `dynamoPath`, by the recorded pid); anything else under that pid is left alone.
+ */
+export async function stopLeftoverDynamoDb(dataDir: string, dynamoPath: string, notice: (line: string) => void): Promise<void> {
+  const file = join(dataDir, DYNAMODB_PID_FILE);
+  if (!existsSync(file)) return;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  const command = Number.isSafeInteger(pid) && pid > 0 ? liveCommand(pid) : undefined;
+  if (command !== undefined && command.includes('DynamoDBLocal.jar') && command.includes(dynamoPath)) {
+    notice(`stopping the DynamoDB Local a previous run left running (pid ${pid})`);
+    process.kill(pid, 'SIGTERM');
+    if (!(await gone(pid, 10_000))) {
+      process.kill(pid, 'SIGKILL');
+      await gone(pid, 5_000);
+    }
+  }
+  removeDynamoPid(dataDir);
+}
