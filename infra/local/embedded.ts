@@ -24,15 +24,15 @@ import type { NodeChannelSettings } from '../../shared/manager/index.js';
 import { NodeStore, ensureNodeTable } from '../../shared/store/index.js';
 import { openDataDir } from './data-dir.js';
 import { CHAIN_PORT_VARIABLE, startRegtestChain, type RunningRegtestChain } from './regtest-chain/index.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { superviseDynamoDb, type SupervisedDynamoDb } from './dynamodb-supervisor.js';
+import { embeddedHttpHandler } from './embedded-http.js';
 import { startHttpServer, type LocalHttpServer } from './http-server.js';
 import { ensurePortFree } from './ports.js';
 import { startSqsLocal, type SqsLocal } from './sqs-local.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
 import { InFlight } from './in-flight.js';
-import { removeDynamoPid, stopLeftoverDynamoDb, writeDynamoPid } from './leftover-dynamodb.js';
+import { stopLeftoverDynamoDb } from './leftover-dynamodb.js';
 import { afterPreviousLease } from './previous-lease.js';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 export interface EmbeddedOptions {
   readonly dataDir: string;
@@ -88,6 +88,11 @@ export interface Embedded {
    * them holds expires by itself and the next start waits for it.
    */
   abandon(): void;
+  /**
+   * Resolves, with a one-line reason, if the deployment stopped itself
+   * (DynamoDB Local exited and could not be restarted); never otherwise.
+   */
+  readonly stoppedItself: Promise<string>;
 }
 
 export const TABLE_NAME = 'stormcell';
@@ -98,16 +103,6 @@ export function checkJava(): void {
   if (probe.error || probe.status !== 0) {
     throw new Error('Java 17 is required for the embedded DynamoDB: install it (e.g. `sudo apt-get install -y openjdk-17-jre-headless`) and run `npm start` again');
   }
-}
-
-/** The HTTP API's answer while it cannot serve a route: 503 with Retry-After, in the API's error shape. */
-export function unavailableResponse(message: string, retryAfterSec: number): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode: 503,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(retryAfterSec) },
-    body: JSON.stringify({ code: 'unavailable', message }),
-    isBase64Encoded: false,
-  };
 }
 
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
@@ -123,7 +118,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   await ensurePortFree(options.sqsPort, 'SQS_PORT');
   if (options.esploraUrl === undefined) await ensurePortFree(options.chainPort, CHAIN_PORT_VARIABLE);
   const inFlight = new InFlight();
-  let dynamoForAbandon: DynamoDbLocal | undefined;
+  let dynamoForAbandon: SupervisedDynamoDb | undefined;
+  let stoppedItself: (reason: string) => void = () => undefined;
+  const stoppedItselfPromise = new Promise<string>((resolve) => (stoppedItself = resolve));
 
   const stops: (() => Promise<void>)[] = [];
   let stopped: Promise<void> | undefined;
@@ -134,23 +131,27 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   try {
     // DynamoDB Local (a JVM) is the slow one: start the queues meanwhile.
     const [dynamoResult, sqsResult] = await Promise.allSettled([
-      // Its own process group: a terminal's Ctrl-C reaches only us, and we stop it once the invocations in flight are done.
-      startDynamoDbLocal({ port: options.dynamoPort, path: data.dynamoPath, detached: true }),
+      superviseDynamoDb({
+        port: options.dynamoPort,
+        path: data.dynamoPath,
+        dataDir: data.path,
+        notice,
+        onGiveUp: (reason) => {
+          notice(reason);
+          void stopAll().then(() => stoppedItself(reason));
+        },
+      }),
       startSqsLocal({ port: options.sqsPort, visibilityTimeoutSec: 5 }),
     ]);
     if (sqsResult.status === 'fulfilled') stops.push(() => sqsResult.value.stop());
     if (dynamoResult.status === 'fulfilled') {
       const started = dynamoResult.value;
-      writeDynamoPid(data.path, started.pid);
       dynamoForAbandon = started;
-      stops.push(async () => {
-        await started.stop();
-        removeDynamoPid(data.path);
-      });
+      stops.push(() => started.stop());
     }
     if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
     if (sqsResult.status === 'rejected') throw sqsResult.reason;
-    const dynamo: DynamoDbLocal = dynamoResult.value;
+    const dynamo: SupervisedDynamoDb = dynamoResult.value;
     const sqs: SqsLocal = sqsResult.value;
     const client = dynamo.client();
     stops.push(async () => client.destroy());
@@ -236,8 +237,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       await chainRunning;
     });
 
+    const nodeApi = storeNodeApi(ctx);
     const api = createHttpHandler({
-      api: storeNodeApi(ctx),
+      api: {
+        ...nodeApi,
+        // While the supervisor restarts DynamoDB Local, say so without waiting on the store.
+        health: async () => (dynamo.down ? { status: 'degraded', down: ['dynamodb'] } : nodeApi.health()),
+      },
       apiKeySha256: new Uint8Array(createHash('sha256').update(data.apiKey).digest()),
       logger,
     });
@@ -245,10 +251,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       port: options.port,
       host: '127.0.0.1',
       portVariable: 'PORT',
-      handler: (event) =>
-        inFlight.accepting
-          ? inFlight.run(`HTTP ${event.requestContext.http.method} ${event.rawPath}`, () => api(event))
-          : Promise.resolve(unavailableResponse('the node is stopping', 5)),
+      handler: embeddedHttpHandler({ api, inFlight, dynamoDown: () => dynamo.down }),
     });
     stops.push(() => http.stop());
 
@@ -276,15 +279,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       tick,
       syncChain: () => runChain({}),
       stop: stopAll,
-      abandon: () => {
-        // Synchronous: the process exits right after. SIGTERM lets the JVM close its database cleanly.
-        try {
-          if (dynamoForAbandon?.pid !== undefined) process.kill(dynamoForAbandon.pid, 'SIGTERM');
-        } catch {
-          // Already gone.
-        }
-        removeDynamoPid(data.path);
-      },
+      // Synchronous: the process exits right after. SIGTERM lets the JVM close its database cleanly.
+      abandon: () => dynamoForAbandon?.abandon(),
+      stoppedItself: stoppedItselfPromise,
     };
   } catch (error) {
     await stopAll();

@@ -21,7 +21,7 @@ export function removeDynamoPid(dataDir: string): void {
 
 /** The command line of a live (not zombie) process, or undefined. */
 function liveCommand(pid: number): string | undefined {
-  const ps = spawnSync('ps', ['-o', 'stat=,command=', '-p', String(pid)], { encoding: 'utf8' });
+  const ps = spawnSync('ps', ['-ww', '-o', 'stat=,command=', '-p', String(pid)], { encoding: 'utf8' });
   const line = ps.status === 0 ? ps.stdout.trim() : '';
   if (line === '' || line.startsWith('Z')) return undefined;
   return line;

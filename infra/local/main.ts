@@ -61,6 +61,10 @@ try {
     await node.stop();
     process.exit(0);
   };
+  void node.stoppedItself.then((reason) => {
+    console.error(`stormcell: stopped: ${reason}`);
+    process.exit(1);
+  });
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 } catch (error) {
