@@ -105,16 +105,30 @@ export function checkJava(): void {
   }
 }
 
+/** Like {@link ensurePortFree}, trying again for up to `withinMs`. */
+async function portFreeWithin(port: number, variable: string, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await ensurePortFree(port, variable);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const logger = options.logger ?? new Logger({ serviceName: 'stormcell', logLevel: 'WARN' });
   const notice = options.onNotice ?? ((line: string) => logger.warn(line));
   checkJava();
   const data = openDataDir(options.dataDir, options.apiKey);
   // A killed run's DynamoDB Local still holds the port and the database: stop it first.
-  await stopLeftoverDynamoDb(data.path, data.dynamoPath, notice);
+  const leftover = await stopLeftoverDynamoDb(data.path, data.dynamoPath, notice);
   await ensurePortFree(options.port, 'PORT');
   await ensurePortFree(options.peerPort, 'PEER_PORT');
-  await ensurePortFree(options.dynamoPort, 'DYNAMODB_PORT');
+  // The leftover's port is released once the kernel has torn all of its threads down: give that a moment.
+  await (leftover ? portFreeWithin(options.dynamoPort, 'DYNAMODB_PORT', 10_000) : ensurePortFree(options.dynamoPort, 'DYNAMODB_PORT'));
   await ensurePortFree(options.sqsPort, 'SQS_PORT');
   if (options.esploraUrl === undefined) await ensurePortFree(options.chainPort, CHAIN_PORT_VARIABLE);
   const inFlight = new InFlight();

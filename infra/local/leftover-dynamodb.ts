@@ -19,11 +19,17 @@ export function removeDynamoPid(dataDir: string): void {
   rmSync(join(dataDir, DYNAMODB_PID_FILE), { force: true });
 }
 
-/** The command line of a live (not zombie) process, or undefined. */
+/**
+ * The command line of a live process, or undefined once it is gone (a zombie
+ * waiting for its parent counts as gone). `-ww`: the full line, whatever
+ * COLUMNS says. A JVM whose main thread has exited shows `Zl` while its other
+ * threads still shut down and hold its sockets: that one is still alive.
+ */
 function liveCommand(pid: number): string | undefined {
   const ps = spawnSync('ps', ['-ww', '-o', 'stat=,command=', '-p', String(pid)], { encoding: 'utf8' });
   const line = ps.status === 0 ? ps.stdout.trim() : '';
-  if (line === '' || line.startsWith('Z')) return undefined;
+  const stat = line.split(/\s/, 1)[0] ?? '';
+  if (line === '' || (stat.startsWith('Z') && !stat.includes('l'))) return undefined;
   return line;
 }
 
@@ -38,11 +44,12 @@ async function gone(pid: number, withinMs: number): Promise<boolean> {
 
 /**
  * Stops the DynamoDB Local a previous run on `dataDir` left running (one on
- * `dynamoPath`, by the recorded pid); anything else under that pid is left alone.
+ * `dynamoPath`, by the recorded pid); anything else under that pid is left
+ * alone. Resolves whether it stopped one.
  */
-export async function stopLeftoverDynamoDb(dataDir: string, dynamoPath: string, notice: (line: string) => void): Promise<void> {
+export async function stopLeftoverDynamoDb(dataDir: string, dynamoPath: string, notice: (line: string) => void): Promise<boolean> {
   const file = join(dataDir, DYNAMODB_PID_FILE);
-  if (!existsSync(file)) return;
+  if (!existsSync(file)) return false;
   const pid = Number(readFileSync(file, 'utf8').trim());
   const command = Number.isSafeInteger(pid) && pid > 0 ? liveCommand(pid) : undefined;
   if (command !== undefined && command.includes('DynamoDBLocal.jar') && command.includes(dynamoPath)) {
@@ -52,6 +59,9 @@ export async function stopLeftoverDynamoDb(dataDir: string, dynamoPath: string, 
       process.kill(pid, 'SIGKILL');
       await gone(pid, 5_000);
     }
+    removeDynamoPid(dataDir);
+    return true;
   }
   removeDynamoPid(dataDir);
+  return false;
 }

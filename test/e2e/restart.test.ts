@@ -84,7 +84,9 @@ describe('a restart after kill -9', () => {
     expect(await dynamoAnswers(ports.dynamoPort)).toBe(true);
 
     const notices: string[] = [];
-    const node = await startInProcess(dataDir, ports, notices);
+    const node = await startInProcess(dataDir, ports, notices).catch((error: unknown) => {
+      throw new Error(`the restart failed after the notices ${JSON.stringify(notices)}: ${String(error)}`);
+    });
     expect(node.nodeId).toBe(first.nodeId);
     expect(notices).toEqual([
       expect.stringMatching(/^stopping the DynamoDB Local a previous run left running \(pid \d+\)$/),
