@@ -1,18 +1,17 @@
 /**
  * `npm run bench`: runs every bench/*.bench.ts in turn (or those named on the
- * command line), each printing its own table of medians.
+ * command line), each printing its own table of medians. A bench that fails
+ * is reported and the others still run; the exit status is non-zero if any failed.
  */
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchFiles, runBenches } from './run-benches.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const wanted = process.argv.slice(2);
-const files = readdirSync(here)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
-  .sort();
+const files = benchFiles(here, process.argv.slice(2));
 console.log(`stormcell benchmarks (node ${process.version}, ${new Date().toISOString()})`);
-for (const file of files) {
-  await import(pathToFileURL(join(here, file)).href);
+const failures = await runBenches(here, files);
+if (failures.length > 0) {
+  console.error(`\n${failures.length} of ${files.length} benches failed: ${failures.map((f) => f.name).join(', ')}`);
+  process.exitCode = 1;
 }

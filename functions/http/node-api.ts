@@ -18,6 +18,16 @@ export interface NodeInfo {
   readonly version?: string;
 }
 
+/** The parts of the deployment `GET /v1/health` can report as down. */
+export const HEALTH_COMPONENTS = ['dynamodb'] as const;
+export type HealthComponent = (typeof HEALTH_COMPONENTS)[number];
+
+/** What `GET /v1/health` reports: `ok`, or `degraded` with what is down (routes that need it answer 503 meanwhile). */
+export interface HealthInfo {
+  readonly status: 'ok' | 'degraded';
+  readonly down: readonly HealthComponent[];
+}
+
 /** One connected peer, as `GET /v1/peers` lists it. */
 export interface PeerInfo {
   /** The peer's node id (33-byte compressed public key), as hex. */
@@ -128,6 +138,8 @@ export interface EventInfo {
  */
 export interface NodeApi {
   nodeInfo(): Promise<NodeInfo>;
+  /** Whether the node can serve: its store answers (and, in the embedded deployment, its supervised processes run). */
+  health(): Promise<HealthInfo>;
   listPeers(): Promise<readonly PeerInfo[]>;
   /** Starts dialling the peer; resolves once the request is accepted, not once connected. */
   connectPeer(request: ConnectPeerRequest): Promise<void>;

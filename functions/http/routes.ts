@@ -5,7 +5,7 @@
  */
 import * as v from 'valibot';
 import { HttpError, HttpErrorCode } from './errors.js';
-import type { ChannelInfo, NodeApi } from './node-api.js';
+import { HEALTH_COMPONENTS, type ChannelInfo, type NodeApi } from './node-api.js';
 import { buildOpenApiDocument, schemaRef, type DocumentedRoute, type OpenApiDocument, type SchemaObject } from './openapi.js';
 
 /** The API's version, reported in the OpenAPI document. */
@@ -131,6 +131,19 @@ export const SCHEMAS = {
       version: { type: 'string', description: 'Node software version, when the node reports it.' },
     },
     required: ['nodeId', 'network', 'peers', 'features'],
+    additionalProperties: false,
+  },
+  Health: {
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['ok', 'degraded'], description: '`degraded` while something the node needs is down.' },
+      down: {
+        type: 'array',
+        items: { type: 'string', enum: [...HEALTH_COMPONENTS] },
+        description: 'What is down: `dynamodb` (the store; routes that need it answer 503 with Retry-After meanwhile).',
+      },
+    },
+    required: ['status', 'down'],
     additionalProperties: false,
   },
   Peer: {
@@ -452,6 +465,17 @@ export const ROUTES: readonly Route[] = [
         features: info.features,
         ...(info.version === undefined ? {} : { version: info.version }),
       };
+    },
+  }),
+  bodiless({
+    method: 'GET',
+    path: '/v1/health',
+    operationId: 'getHealth',
+    summary: 'Whether the node can serve, and what is down when it cannot (answered even while the store is down).',
+    success: { status: 200, description: 'The health report.', schema: schemaRef('Health') },
+    async run(api) {
+      const health = await api.health();
+      return { status: health.status, down: [...health.down] };
     },
   }),
   bodiless({

@@ -193,6 +193,16 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     return peers;
   }
   return {
+    async health() {
+      // One strongly consistent read of a small item: the store answers or it does not.
+      try {
+        await ctx.store.readLease(ctx.nodeKey);
+        return { status: 'ok', down: [] };
+      } catch (error) {
+        ctx.logger.warn('health: the store does not answer', { error: String(error) });
+        return { status: 'degraded', down: ['dynamodb'] };
+      }
+    },
     async nodeInfo() {
       return {
         nodeId: ctx.nodeKey,

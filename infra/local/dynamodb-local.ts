@@ -10,6 +10,10 @@ import { makeTreePrivate, PRIVATE_UMASK } from './data-dir.js';
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The JVM's process id. */
+  readonly pid: number | undefined;
+  /** Resolves when the JVM has ended, stopped or not (its exit code or the signal that ended it). */
+  readonly ended: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
   client(): DynamoDBClient;
   stop(): Promise<void>;
 }
@@ -41,10 +45,12 @@ function spawnWithUmask(umask: number, options: Parameters<typeof spawn>[0]): Ch
  * Starts DynamoDB Local on 127.0.0.1:`port`, in memory, or on disk when
  * `path` is given, and resolves once it answers. On disk, its directory and
  * files are private (0700 / 0600): made so at start, and created so by the
- * JVM, which runs under umask 077.
+ * JVM, which runs under umask 077. `detached` puts the JVM in its own
+ * process group, so a terminal's Ctrl-C reaches only our process, which
+ * stops it after the in-flight invocations are done.
  */
-export async function startDynamoDbLocal(options: { port: number; path?: string; timeoutMs?: number }): Promise<DynamoDbLocal> {
-  const spawnOptions = { port: options.port, path: options.path ?? null, stdio: 'pipe' } as const;
+export async function startDynamoDbLocal(options: { port: number; path?: string; timeoutMs?: number; detached?: boolean }): Promise<DynamoDbLocal> {
+  const spawnOptions = { port: options.port, path: options.path ?? null, stdio: 'pipe', detached: options.detached ?? false } as const;
   let child: ChildProcess;
   if (options.path === undefined) {
     child = spawn(spawnOptions);
@@ -56,7 +62,14 @@ export async function startDynamoDbLocal(options: { port: number; path?: string;
   let stderr = '';
   child.stderr?.on('data', (chunk: Uint8Array) => (stderr += new TextDecoder().decode(chunk)));
   child.stdout?.resume();
-  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  // 'close' (not 'exit'): the child's pipes are closed too, so nothing of it is left holding the event loop.
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
+  const exitedPromise = ended.then(() => undefined);
   const endpoint = `http://127.0.0.1:${options.port}`;
   const client = localDynamoClient(endpoint);
   const deadline = performance.now() + (options.timeoutMs ?? 30_000);
@@ -77,12 +90,20 @@ export async function startDynamoDbLocal(options: { port: number; path?: string;
   return {
     endpoint,
     port: options.port,
+    pid: child.pid,
+    ended,
     client: () => localDynamoClient(endpoint),
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
-      await Promise.race([exitedPromise, new Promise((r) => setTimeout(r, 5000))]);
-      if (!exited) child.kill('SIGKILL');
+      // The grace timer is cleared once the JVM is gone: a pending 5 s timer would keep the caller's process alive.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([exitedPromise, new Promise((r) => (grace = setTimeout(r, 5000)))]);
+      clearTimeout(grace);
+      if (!exited) {
+        child.kill('SIGKILL');
+        await exitedPromise;
+      }
     },
   };
 }

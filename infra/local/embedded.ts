@@ -25,11 +25,15 @@ import type { NodeChannelSettings } from '../../shared/manager/index.js';
 import { NodeStore, ensureNodeTable } from '../../shared/store/index.js';
 import { openDataDir } from './data-dir.js';
 import { CHAIN_PORT_VARIABLE, startRegtestChain, type RunningRegtestChain } from './regtest-chain/index.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { superviseDynamoDb, type SupervisedDynamoDb } from './dynamodb-supervisor.js';
+import { embeddedHttpHandler } from './embedded-http.js';
 import { startHttpServer, type LocalHttpServer } from './http-server.js';
 import { ensurePortFree } from './ports.js';
 import { startSqsLocal, type SqsLocal } from './sqs-local.js';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.js';
+import { InFlight } from './in-flight.js';
+import { stopLeftoverDynamoDb } from './leftover-dynamodb.js';
+import { afterPreviousLease } from './previous-lease.js';
 
 export interface EmbeddedOptions {
   readonly dataDir: string;
@@ -56,6 +60,8 @@ export interface EmbeddedOptions {
   /** What a peer connection may cost the gateway (PEER_INIT_TIMEOUT_SEC, ...; the gateway's defaults when absent). */
   readonly peerLimits?: PeerLimits;
   readonly logger?: Logger;
+  /** One-line notices for the operator (a wait for a previous run's lease, a stop waiting for in-flight work); `npm start` prints them. Logged as warnings when absent. */
+  readonly onNotice?: (line: string) => void;
 }
 
 export interface Embedded {
@@ -73,7 +79,23 @@ export interface Embedded {
   tick(): Promise<void>;
   /** Runs the chain handler now, on demand (tests; the scheduler runs it with an event id). */
   syncChain(): Promise<ChainResult>;
+  /**
+   * Stops gracefully: nothing new starts (the schedulers and pollers stop,
+   * the HTTP API answers 503), the invocations in flight complete and
+   * release the lease, then every component stops.
+   */
   stop(): Promise<void>;
+  /**
+   * Gives up at once (a second Ctrl-C): stops DynamoDB Local so it is not
+   * left running, abandoning the invocations in flight; the lease one of
+   * them holds expires by itself and the next start waits for it.
+   */
+  abandon(): void;
+  /**
+   * Resolves, with a one-line reason, if the deployment stopped itself
+   * (DynamoDB Local exited and could not be restarted); never otherwise.
+   */
+  readonly stoppedItself: Promise<string>;
 }
 
 export const TABLE_NAME = 'stormcell';
@@ -86,31 +108,67 @@ export function checkJava(): void {
   }
 }
 
+/** Like {@link ensurePortFree}, trying again for up to `withinMs`. */
+async function portFreeWithin(port: number, variable: string, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await ensurePortFree(port, variable);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const logger = options.logger ?? new Logger({ serviceName: 'stormcell', logLevel: 'WARN' });
+  const notice = options.onNotice ?? ((line: string) => logger.warn(line));
   checkJava();
+  const data = openDataDir(options.dataDir, options.apiKey);
+  // A killed run's DynamoDB Local still holds the port and the database: stop it first.
+  const leftover = await stopLeftoverDynamoDb(data.path, data.dynamoPath, notice);
   await ensurePortFree(options.port, 'PORT');
   await ensurePortFree(options.peerPort, 'PEER_PORT');
-  await ensurePortFree(options.dynamoPort, 'DYNAMODB_PORT');
+  // The leftover's port is released once the kernel has torn all of its threads down: give that a moment.
+  await (leftover ? portFreeWithin(options.dynamoPort, 'DYNAMODB_PORT', 10_000) : ensurePortFree(options.dynamoPort, 'DYNAMODB_PORT'));
   await ensurePortFree(options.sqsPort, 'SQS_PORT');
   if (options.esploraUrl === undefined) await ensurePortFree(options.chainPort, CHAIN_PORT_VARIABLE);
-  const data = openDataDir(options.dataDir, options.apiKey);
+  const inFlight = new InFlight();
+  let dynamoForAbandon: SupervisedDynamoDb | undefined;
+  let stoppedItself: (reason: string) => void = () => undefined;
+  const stoppedItselfPromise = new Promise<string>((resolve) => (stoppedItself = resolve));
 
   const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((e: unknown) => logger.error('stop failed', { error: String(e) }));
-  };
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopped ??= (async () => {
+      for (const stop of [...stops].reverse()) await stop().catch((e: unknown) => logger.error('stop failed', { error: String(e) }));
+    })());
   try {
     // DynamoDB Local (a JVM) is the slow one: start the queues meanwhile.
     const [dynamoResult, sqsResult] = await Promise.allSettled([
-      startDynamoDbLocal({ port: options.dynamoPort, path: data.dynamoPath }),
+      superviseDynamoDb({
+        port: options.dynamoPort,
+        path: data.dynamoPath,
+        dataDir: data.path,
+        notice,
+        onGiveUp: (reason) => {
+          notice(reason);
+          void stopAll().then(() => stoppedItself(reason));
+        },
+      }),
       startSqsLocal({ port: options.sqsPort, visibilityTimeoutSec: 5 }),
     ]);
     if (sqsResult.status === 'fulfilled') stops.push(() => sqsResult.value.stop());
-    if (dynamoResult.status === 'fulfilled') stops.push(() => dynamoResult.value.stop());
+    if (dynamoResult.status === 'fulfilled') {
+      const started = dynamoResult.value;
+      dynamoForAbandon = started;
+      stops.push(() => started.stop());
+    }
     if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
     if (sqsResult.status === 'rejected') throw sqsResult.reason;
-    const dynamo: DynamoDbLocal = dynamoResult.value;
+    const dynamo: SupervisedDynamoDb = dynamoResult.value;
     const sqs: SqsLocal = sqsResult.value;
     const client = dynamo.client();
     stops.push(async () => client.destroy());
@@ -135,8 +193,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       ...(options.channelSettings === undefined ? {} : { channelSettings: options.channelSettings }),
     });
 
-    // No connection survives a restart of the gateway: forget the peers of the last run.
-    await resetPeers(ctx, `gateway-start-${randomUUID()}`);
+    // No connection survives a restart of the gateway: forget the peers of the last run
+    // (after the lease a killed run may have left has expired).
+    await afterPreviousLease(ctx, () => resetPeers(ctx, `gateway-start-${randomUUID()}`), notice);
     const gateway: Gateway = await startGateway({
       nodeSecret: deriveNodeSecret(wasmSecp256k1, data.seed),
       secp: wasmSecp256k1,
@@ -155,55 +214,76 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     const poller: SqsPoller = startSqsPoller({
       queue: sqs.inbound,
       queueArn: sqs.inboundArn,
-      handler: (event) => peerMessage(event, {} as never),
+      handler: (event) => inFlight.run('peer messages', () => peerMessage(event, {} as never)),
       onError: (error) => logger.error('inbound poller', { error: String(error) }),
     });
     stops.push(() => poller.stop());
 
     const timer = createTimerHandler(ctx);
-    const tick = async () => {
-      await timer({ id: randomUUID() }, {} as never);
-    };
-    const interval = setInterval(() => void tick().catch((e: unknown) => logger.error('timer tick', { error: String(e) })), options.timerIntervalMs ?? 60_000);
+    const tick = () =>
+      inFlight.run('timer tick', async () => {
+        await timer({ id: randomUUID() }, {} as never);
+      });
+    const interval = setInterval(() => {
+      if (inFlight.accepting) void tick().catch((e: unknown) => logger.error('timer tick', { error: String(e) }));
+    }, options.timerIntervalMs ?? 60_000);
     stops.push(async () => clearInterval(interval));
 
     const broadcastHandler = createBroadcastHandler(ctx);
     const broadcastPoller: SqsPoller = startSqsPoller({
       queue: sqs.broadcast,
       queueArn: sqs.broadcastArn,
-      handler: (event) => broadcastHandler(event, {} as never),
+      handler: (event) => inFlight.run('broadcasts', () => broadcastHandler(event, {} as never)),
       onError: (error) => logger.error('broadcast poller', { error: String(error) }),
     });
     stops.push(() => broadcastPoller.stop());
 
     const chainHandler = createChainHandler(ctx);
     let chainRunning: Promise<unknown> = Promise.resolve();
-    const runChain = (event: { id?: string }): Promise<ChainResult> => {
-      // One run at a time in this process (the lease would serialise them anyway).
-      const run = chainRunning.then(() => chainHandler(event, {} as never));
-      chainRunning = run.catch(() => undefined);
-      return run;
-    };
-    const chainInterval = setInterval(
-      () => void runChain({ id: randomUUID() }).catch((e: unknown) => logger.error('chain sync', { error: String(e) })),
-      options.chainPollMs ?? 5_000,
-    );
+    const runChain = (event: { id?: string }): Promise<ChainResult> =>
+      inFlight.run('chain sync', () => {
+        // One run at a time in this process (the lease would serialise them anyway).
+        const run = chainRunning.then(() => chainHandler(event, {} as never));
+        chainRunning = run.catch(() => undefined);
+        return run;
+      });
+    const chainInterval = setInterval(() => {
+      if (inFlight.accepting) void runChain({ id: randomUUID() }).catch((e: unknown) => logger.error('chain sync', { error: String(e) }));
+    }, options.chainPollMs ?? 5_000);
     stops.push(async () => {
       clearInterval(chainInterval);
       await chainRunning;
     });
 
+    const nodeApi = storeNodeApi(ctx);
+    const api = createHttpHandler({
+      api: {
+        ...nodeApi,
+        // While the supervisor restarts DynamoDB Local, say so without waiting on the store.
+        health: async () => (dynamo.down ? { status: 'degraded', down: ['dynamodb'] } : nodeApi.health()),
+      },
+      apiKeySha256: new Uint8Array(createHash('sha256').update(data.apiKey).digest()),
+      logger,
+    });
     const http: LocalHttpServer = await startHttpServer({
       port: options.port,
       host: '127.0.0.1',
       portVariable: 'PORT',
-      handler: createHttpHandler({
-        api: storeNodeApi(ctx),
-        apiKeySha256: new Uint8Array(createHash('sha256').update(data.apiKey).digest()),
-        logger,
-      }),
+      handler: embeddedHttpHandler({ api, inFlight, dynamoDown: () => dynamo.down }),
     });
     stops.push(() => http.stop());
+
+    // Stopping starts here (stops run last-pushed first): nothing new starts, what runs completes.
+    stops.push(async () => {
+      inFlight.close();
+      clearInterval(interval);
+      clearInterval(chainInterval);
+      const pollers = Promise.all([poller.stop(), broadcastPoller.stop()]);
+      const running = inFlight.running();
+      if (running.length > 0) notice(`stopping: waiting for ${running.length} invocation(s) in flight to finish (${running.join(', ')})`);
+      await pollers;
+      await inFlight.drained();
+    });
 
     return {
       nodeId: ctx.nodeKey,
@@ -217,6 +297,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       tick,
       syncChain: () => runChain({}),
       stop: stopAll,
+      // Synchronous: the process exits right after. SIGTERM lets the JVM close its database cleanly.
+      abandon: () => dynamoForAbandon?.abandon(),
+      stoppedItself: stoppedItselfPromise,
     };
   } catch (error) {
     await stopAll();

@@ -31,6 +31,7 @@ try {
     channelSettings,
     peerLimits,
     logger: new Logger({ serviceName: 'stormcell', logLevel: (env['LOG_LEVEL'] ?? 'WARN') as 'WARN' }),
+    onNotice: (line) => console.log(line),
   });
   const readyMs = Math.round(performance.now() - started);
   console.log(
@@ -52,12 +53,21 @@ try {
   );
   let stopping = false;
   const stop = async () => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: give up on the invocations in flight (the next start waits for the lease they hold).
+      console.log('abandoning the invocations in flight');
+      node.abandon();
+      process.exit(130);
+    }
     stopping = true;
-    console.log('stopping...');
+    console.log('stopping... (Ctrl-C again to abandon the invocations in flight)');
     await node.stop();
     process.exit(0);
   };
+  void node.stoppedItself.then((reason) => {
+    console.error(`stormcell: stopped: ${reason}`);
+    process.exit(1);
+  });
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 } catch (error) {

@@ -112,6 +112,20 @@ export class NodeStore {
     }
   }
 
+  /** The lease item as stored (owner and expiry), or undefined when the node was never leased. */
+  async readLease(nodeKey: string): Promise<{ readonly owner: string; readonly fence: bigint; readonly expiresAtMs: number } | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.lease), ConsistentRead: true }),
+    );
+    const item = result.Item;
+    if (item === undefined) return undefined;
+    return {
+      owner: item[Attr.owner]?.S ?? '',
+      fence: BigInt(item[Attr.fence]?.N ?? '0'),
+      expiresAtMs: Number(item[Attr.expiresAtMs]?.N ?? '0'),
+    };
+  }
+
   /** Gives the lease up early (only if still ours); losing it meanwhile is not an error. */
   async releaseLease(lease: Lease): Promise<void> {
     try {

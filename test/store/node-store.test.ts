@@ -57,6 +57,15 @@ describe('lease', () => {
     const b = await store().acquireLease(node, 'b', 30_000);
     expect(b.fence).toBe(a.fence + 1n);
   });
+
+  it('reads back as stored: absent, held until its expiry, expired once released', async () => {
+    const node = randomUUID();
+    expect(await store().readLease(node)).toBeUndefined();
+    const a = await store().acquireLease(node, 'a', 15_000);
+    expect(await store().readLease(node)).toEqual({ owner: 'a', fence: a.fence, expiresAtMs: clock + 15_000 });
+    await store().releaseLease(a);
+    expect(await store().readLease(node)).toEqual({ owner: 'a', fence: a.fence, expiresAtMs: 0 });
+  });
 });
 
 describe('fenced commit', () => {

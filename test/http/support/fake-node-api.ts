@@ -1,5 +1,17 @@
 /** An in-memory NodeApi for unit tests of the HTTP handler (a single module under test). */
-import type { ChannelInfo, ConnectPeerRequest, EventInfo, NodeApi, OpenChannelRequest, NodeInfo, PeerInfo, SendRequest, SendResponse, WalletInfo } from '../../../functions/http/node-api.js';
+import type {
+  ChannelInfo,
+  ConnectPeerRequest,
+  EventInfo,
+  HealthInfo,
+  NodeApi,
+  OpenChannelRequest,
+  NodeInfo,
+  PeerInfo,
+  SendRequest,
+  SendResponse,
+  WalletInfo,
+} from '../../../functions/http/node-api.js';
 
 import { HttpError, HttpErrorCode } from '../../../functions/http/errors.js';
 
@@ -18,6 +30,13 @@ export class FakeNodeApi implements NodeApi {
   async nodeInfo(): Promise<NodeInfo> {
     if (this.failure) throw this.failure;
     return { ...this.info, peers: this.peers.length };
+  }
+
+  healthInfo: HealthInfo = { status: 'ok', down: [] };
+
+  async health(): Promise<HealthInfo> {
+    if (this.failure) throw this.failure;
+    return this.healthInfo;
   }
 
   async listPeers(): Promise<readonly PeerInfo[]> {
