@@ -69,6 +69,9 @@ export interface Embedded {
   readonly apiUrl: string;
   readonly peerAddress: string;
   readonly apiKey: string;
+  /** Where the API key came from (docs: the start banner shows a generated key once, then where it is kept). */
+  readonly apiKeySource: 'created' | 'file' | 'given';
+  readonly apiKeyFile: string;
   readonly dataDir: string;
   readonly context: NodeContext;
   /** The chain source's Esplora URL (the embedded chain's, unless ESPLORA_URL was given). */
@@ -290,6 +293,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       apiUrl: http.url,
       peerAddress: `127.0.0.1:${gateway.port}`,
       apiKey: data.apiKey,
+      apiKeySource: data.apiKeySource,
+      apiKeyFile: data.apiKeyFile,
       dataDir: data.path,
       context: ctx,
       chainUrl,

@@ -2,6 +2,8 @@
  * `npm start`: the embedded deployment. Prints the node id, the HTTP API,
  * the peer address and the API key; Ctrl-C stops everything.
  */
+// The AWS SDK warns once per process that its 2027 releases will need Node 22; this project supports Node 20 (README).
+if (!process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']) process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { isNetwork } from '../../functions/runtime/node-context.js';
 import { readPeerLimits } from '../../functions/gateway/peer-limits.js';
@@ -10,6 +12,13 @@ import { startEmbedded } from './embedded.js';
 import { portFromEnv } from './ports.js';
 
 const env = process.env;
+
+/** The key itself only when this start generated it (shown once); after that, where it is kept. */
+function apiKeyLine(node: { apiKey: string; apiKeySource: 'created' | 'file' | 'given'; apiKeyFile: string }): string {
+  if (node.apiKeySource === 'created') return `  API key       ${node.apiKey} (new; kept in ${node.apiKeyFile}, not shown again)`;
+  if (node.apiKeySource === 'file') return `  API key       in ${node.apiKeyFile}`;
+  return '  API key       from STORMCELL_API_KEY';
+}
 const started = performance.now();
 try {
   const network = env['NETWORK'] ?? 'regtest';
@@ -43,10 +52,10 @@ try {
       `  HTTP API      ${node.apiUrl}`,
       `  peer address  ${node.nodeId}@${node.peerAddress}`,
       `  chain         ${node.chainUrl}${node.chain ? ' (embedded regtest: POST /regtest/mine, /regtest/faucet)' : ''}`,
-      `  API key       ${node.apiKey}`,
+      apiKeyLine(node),
       `  data dir      ${node.dataDir}`,
       '',
-      `  curl -H "authorization: Bearer ${node.apiKey}" ${node.apiUrl}/v1/node`,
+      `  curl -H "authorization: Bearer ${node.apiKeySource === 'given' ? '$STORMCELL_API_KEY' : `$(cat ${node.apiKeyFile})`}" ${node.apiUrl}/v1/node`,
       '',
       'Ctrl-C stops everything.',
     ].join('\n'),
