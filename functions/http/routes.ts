@@ -513,7 +513,7 @@ export const ROUTES: readonly Route[] = [
       'hands it to the broadcast path, which retries until the chain source has it. Answers 422 `insufficient-funds` ' +
       'when the spendable coins do not cover the amount plus the fee; nothing is broadcast then.',
     requestBody: { description: 'The payment.', schema: schemaRef('SendRequest') },
-    errors: ['InsufficientFunds'],
+    errors: ['InsufficientFunds', 'Busy'],
     success: { status: 200, description: 'The payment is signed and queued for broadcast.', schema: schemaRef('SendResult') },
     async run(api, request) {
       const sent = await api.send({
@@ -537,7 +537,7 @@ export const ROUTES: readonly Route[] = [
       'by a payment before the peer accepts shows the channel as `closed` with reason `funding-not-provided`. ' +
       'Our own node id is refused (400).',
     requestBody: { description: 'The channel.', schema: schemaRef('OpenChannelRequest') },
-    errors: ['PeerNotConnected', 'InsufficientFunds'],
+    errors: ['PeerNotConnected', 'InsufficientFunds', 'Busy'],
     success: { status: 202, description: '`open_channel` is on its way.', schema: schemaRef('ChannelOpened') },
     async run(api, request) {
       return api.openChannel({
@@ -576,7 +576,7 @@ export const ROUTES: readonly Route[] = [
     operationId: 'acceptChannel',
     summary: 'Accept a held inbound channel request (manual acceptance).',
     pathParameters: [CHANNEL_ID_PARAMETER],
-    errors: ['NotFound'],
+    errors: ['NotFound', 'Busy'],
     success: { status: 200, description: 'Accepted: `accept_channel` is on its way.', schema: schemaRef('ChannelAccepted') },
     async run(api, params) {
       const id = params['id']!.toLowerCase();
@@ -591,7 +591,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'Reject a held inbound channel request (manual acceptance).',
     description: 'The peer gets an `error` for the channel and closes its side; the request is gone (404 afterwards).',
     pathParameters: [CHANNEL_ID_PARAMETER],
-    errors: ['NotFound'],
+    errors: ['NotFound', 'Busy'],
     success: { status: 200, description: 'Rejected: the `error` is on its way.', schema: schemaRef('ChannelRejected') },
     async run(api, params) {
       const id = params['id']!.toLowerCase();

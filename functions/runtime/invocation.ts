@@ -25,16 +25,33 @@ export interface InvocationResult {
 
 export type Outcome = 'applied' | 'no-change' | 'duplicate';
 
-/** Tries the lease a few times with jittered backoff: two inputs of one node rarely collide for long. */
-async function acquire(store: NodeStore, nodeKey: string, owner: string, ttlMs: number): Promise<Lease> {
+/** The longest pause between two tries of the lease (ms): the jittered backoff grows up to it. */
+export const MAX_LEASE_BACKOFF_MS = 250;
+
+/**
+ * Takes the node's lease, trying again with full-jitter exponential backoff
+ * (`random(0, min(250, 10 * 2^attempt))` ms) while another invocation holds
+ * it, for at most `waitMs`; then throws the `lease-held` StoreError (the
+ * caller answers 503 or leaves the input to its next delivery).
+ */
+export async function acquireLease(store: NodeStore, nodeKey: string, owner: string, ttlMs: number, waitMs: number): Promise<Lease> {
+  const deadline = Date.now() + waitMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await store.acquireLease(nodeKey, owner, ttlMs);
     } catch (error) {
-      if (!(error instanceof StoreError) || error.code !== StoreErrorCode.LeaseHeld || attempt >= 40) throw error;
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * Math.min(attempt + 1, 5)));
+      if (!isLeaseHeld(error)) throw error;
+      const left = deadline - Date.now();
+      if (left <= 0) throw error;
+      const pause = Math.random() * Math.min(MAX_LEASE_BACKOFF_MS, 10 * 2 ** Math.min(attempt, 10));
+      await new Promise((r) => setTimeout(r, Math.min(left, pause)));
     }
   }
+}
+
+/** True for the store's `lease-held`: another invocation holds the node's lease (contention, not a failure). */
+export function isLeaseHeld(error: unknown): error is StoreError {
+  return error instanceof StoreError && error.code === StoreErrorCode.LeaseHeld;
 }
 
 /** Effects as outbound envelopes; each id is derived from the input id, so a replay sends the same ids. */
@@ -76,20 +93,27 @@ export function sendOutbound(ctx: NodeContext): OutboxSender {
     ctx.outbound.sendBatch(messages.map((message) => ({ group: message.group, dedupId: message.id, body: text.decode(message.body) })));
 }
 
+export interface ApplyOptions {
+  /** How long to wait for the lease while another invocation holds it (ms); the context's `leaseWaitMs` by default. */
+  readonly leaseWaitMs?: number;
+}
+
 /**
  * Applies one input: `step` reads what it needs through the store and
  * returns the writes and effects; it must not write (it runs alongside the
  * replay check, and its result is dropped for a replayed input). Returns what happened; throws (for the
- * queue to retry) when the lease could not be had or was lost.
+ * queue to retry, or the API to answer 503) when the lease could not be had
+ * within `leaseWaitMs` (`lease-held`) or was lost (`lease-lost`).
  */
 export async function applyInput(
   ctx: NodeContext,
   inputId: string,
   step: (store: NodeStore) => Promise<InvocationResult>,
+  options: ApplyOptions = {},
 ): Promise<Outcome> {
   const { store, nodeKey } = ctx;
   const send = sendOutbound(ctx);
-  const lease = await acquire(store, nodeKey, randomUUID(), ctx.leaseTtlMs);
+  const lease = await acquireLease(store, nodeKey, randomUUID(), ctx.leaseTtlMs, options.leaseWaitMs ?? ctx.leaseWaitMs);
   let released = false;
   try {
     // Three independent reads in one round trip: leftovers of a crashed
