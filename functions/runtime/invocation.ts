@@ -49,6 +49,55 @@ export async function acquireLease(store: NodeStore, nodeKey: string, owner: str
   }
 }
 
+/**
+ * The inputs of this process waiting for one node's lease, first come first
+ * served: only the one at the head asks DynamoDB (the others would only add
+ * refused conditional writes to the table the holder is using). One process
+ * may run many inputs at once (the embedded deployment, a Lambda container's
+ * concurrent awaits); across processes the lease itself decides.
+ */
+export class LeaseQueue {
+  #busy = false;
+  readonly #waiting: (() => void)[] = [];
+
+  /** Resolves true when it is the caller's turn, false at `deadlineMs` (then it no longer waits). Every true must be followed by one `leave()`. */
+  enter(deadlineMs: number): Promise<boolean> {
+    if (!this.#busy) {
+      this.#busy = true;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const at = this.#waiting.indexOf(wake);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        resolve(false);
+      }, Math.max(0, deadlineMs - Date.now()));
+      this.#waiting.push(wake);
+    });
+  }
+
+  /** Hands the turn to the next waiter, if any. */
+  leave(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#busy = false;
+    else next();
+  }
+}
+
+const leaseQueues = new WeakMap<NodeStore, Map<string, LeaseQueue>>();
+
+function leaseQueueOf(store: NodeStore, nodeKey: string): LeaseQueue {
+  let byNode = leaseQueues.get(store);
+  if (byNode === undefined) leaseQueues.set(store, (byNode = new Map()));
+  let queue = byNode.get(nodeKey);
+  if (queue === undefined) byNode.set(nodeKey, (queue = new LeaseQueue()));
+  return queue;
+}
+
 /** True for the store's `lease-held`: another invocation holds the node's lease (contention, not a failure). */
 export function isLeaseHeld(error: unknown): error is StoreError {
   return error instanceof StoreError && error.code === StoreErrorCode.LeaseHeld;
@@ -113,8 +162,24 @@ export async function applyInput(
 ): Promise<Outcome> {
   const { store, nodeKey } = ctx;
   const send = sendOutbound(ctx);
-  const lease = await acquireLease(store, nodeKey, randomUUID(), ctx.leaseTtlMs, options.leaseWaitMs ?? ctx.leaseWaitMs);
+  const waitMs = options.leaseWaitMs ?? ctx.leaseWaitMs;
+  const deadline = Date.now() + waitMs;
+  // Inputs of this process queue here first, so only the first of them asks DynamoDB for the lease.
+  const queue = leaseQueueOf(store, nodeKey);
+  if (!(await queue.enter(deadline))) throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey}: other inputs of this process held or awaited the lease for ${waitMs} ms`);
+  let lease: Lease;
+  try {
+    lease = await acquireLease(store, nodeKey, randomUUID(), ctx.leaseTtlMs, deadline - Date.now());
+  } catch (error) {
+    queue.leave();
+    throw error;
+  }
   let released = false;
+  let left = false;
+  const leave = () => {
+    if (!left) queue.leave();
+    left = true;
+  };
   try {
     // Three independent reads in one round trip: leftovers of a crashed
     // predecessor, whether this input was already applied, and the step's own
@@ -133,6 +198,8 @@ export async function applyInput(
     try {
       await store.commit(lease, { inputId, puts: result.puts, deletes: result.deletes, outbox, release: true });
       released = true;
+      // The lease went with the commit: the next input may start (it relays this outbox item first if it finds it).
+      leave();
     } catch (error) {
       if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) return 'duplicate';
       throw error;
@@ -146,5 +213,6 @@ export async function applyInput(
     return 'applied';
   } finally {
     if (!released) await store.releaseLease(lease).catch(() => undefined);
+    leave();
   }
 }

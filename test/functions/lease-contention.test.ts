@@ -103,6 +103,9 @@ describe('contention for the node lease', () => {
     expect(JSON.parse(String(busy.body))).toMatchObject({ code: 'busy' });
     // The same answers, checked against the OpenAPI document (503 documented for the route, the error schema).
     expect(await documentedCall(handler, 'POST', '/v1/wallet/send', send)).toMatchObject({ status: 503, body: { code: 'busy' } });
+    // Twenty at once: each waits its budget (queued in this process behind the first), each answers 503; none is left queued.
+    const many = await Promise.all(Array.from({ length: 20 }, () => documentedCall(handler, 'POST', '/v1/wallet/send', send)));
+    expect(many.map((a) => a.status)).toEqual(Array<number>(20).fill(503));
     await ctx.store.releaseLease(held);
     // Free again: the request runs (an empty wallet cannot pay: 422, decided under the lease).
     expect(await documentedCall(handler, 'POST', '/v1/wallet/send', send)).toMatchObject({ status: 422, body: { code: 'insufficient-funds' } });
