@@ -8,7 +8,8 @@
  * that finds the lease taken is deferred quietly and applied on the next
  * run; the chain handler asks the chain source before it takes the lease,
  * so another input can take and release it meanwhile, and what that input
- * committed is kept.
+ * committed (a wallet change, addresses handed out) is read and applied
+ * under the lease.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -60,6 +61,22 @@ function capturingLogger(): { logger: NodeContext['logger']; lines: { level: str
   const at = (level: string) => (message: string) => void lines.push({ level, message });
   const logger = { debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR'), appendKeys() {} } as unknown as NodeContext['logger'];
   return { logger, lines };
+}
+
+/** A chain source whose script-hash answers wait at a gate: a chain handler is "fetching" until `open()`. */
+function scriptHashGate(): { gated: typeof fetch; reached: Promise<void>; open: () => void } {
+  let blocked!: () => void;
+  const reached = new Promise<void>((resolve) => (blocked = resolve));
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const gated: typeof fetch = async (input, init) => {
+    if (String(input instanceof Request ? input.url : input).includes('/scripthash/')) {
+      blocked();
+      await gate;
+    }
+    return fetch(input, init);
+  };
+  return { gated, reached, open };
 }
 
 describe('contention for the node lease', () => {
@@ -135,18 +152,7 @@ describe('contention for the node lease', () => {
   });
 
   it('asks the chain source before taking the lease: another input takes and releases it meanwhile, and its commit is kept', async () => {
-    // A chain source whose script-hash answers wait at a gate: the handler is "fetching" until the gate opens.
-    let blocked!: () => void;
-    const reached = new Promise<void>((resolve) => (blocked = resolve));
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const gated: typeof fetch = async (input, init) => {
-      if (String(input instanceof Request ? input.url : input).includes('/scripthash/')) {
-        blocked();
-        await gate;
-      }
-      return fetch(input, init);
-    };
+    const { gated, reached, open } = scriptHashGate();
     const { ctx: base } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
     const ctx: NodeContext = { ...base, esplora: new EsploraClient(chain.url, { fetch: gated }) };
     const paid = ctx.wallet.address(Keychain.receive, 0);
@@ -167,5 +173,24 @@ describe('contention for the node lease', () => {
     const wallet = await loadWallet(ctx.store, ctx.nodeKey);
     expect(wallet.nextIndex[Keychain.change]).toBe(7); // the other input's commit, read again under the lease
     expect(await walletBalanceOf(ctx)).toEqual({ confirmedSat: 0n, unconfirmedSat: 25_000n });
+  });
+
+  it('applies under the lease what changed while it fetched: addresses handed out meanwhile are scanned then (requests under the lease)', async () => {
+    const { gated, reached, open } = scriptHashGate();
+    const { ctx: base } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const ctx: NodeContext = { ...base, esplora: new EsploraClient(chain.url, { fetch: gated }) };
+    // Index 29 is past the window the sync would scan now (0..19); it is paid before anyone asked for it.
+    await faucet(ctx.wallet.address(Keychain.receive, 29), 30_000);
+    const running = createChainHandler(ctx)({ id: 'slow-sync-2' }, {} as never);
+    await reached;
+    const handler = httpHandler(ctx);
+    for (let i = 0; i < 30; i++) expect((await documentedCall(handler, 'POST', '/v1/wallet/address')).status).toBe(200);
+    open();
+    const result = await running;
+    expect(result.outcome).toBe('applied');
+    // The prefetch did not know indexes 20..29: they were asked under the lease, and the payment to 29 was found.
+    expect(result.requestsUnderLease).toBeGreaterThanOrEqual(10);
+    expect(await walletBalanceOf(ctx)).toEqual({ confirmedSat: 0n, unconfirmedSat: 30_000n });
+    expect((await loadWallet(ctx.store, ctx.nodeKey)).nextIndex[Keychain.receive]).toBe(30);
   });
 });
