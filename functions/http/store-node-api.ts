@@ -1,8 +1,10 @@
 /**
  * The HTTP API's view of the node, read from the store and acting through
  * the outbound queue: no lease needed for reads (they are consistent) or
- * dialling (a command for the gateway, not a state change). The wallet's
- * address and payment operations take the lease (functions/wallet).
+ * dialling (a command for the gateway, not a state change), nor for a
+ * receive address (an atomic counter). Payments and channel operations take
+ * the lease (functions/wallet, functions/channels); when other inputs hold
+ * it for the whole wait budget they answer 503 `busy` with `Retry-After`.
  */
 import { randomUUID } from 'node:crypto';
 import { toHex } from '../../shared/crypto/bytes.js';
