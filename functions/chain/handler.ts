@@ -1,7 +1,12 @@
 /**
- * The chain handler (EventBridge schedule, or on demand): one input under
- * the node's lease that brings the node up to the chain source's tip. It
- * runs the chain sync (shared/chain/sync.ts) for the `Confirm` implementers
+ * The chain handler (EventBridge schedule, or on demand): one input that
+ * brings the node up to the chain source's tip. Its chain source requests
+ * are made first, without the node's lease (a dry run of the step over the
+ * current items, its answers kept: functions/chain/esplora-prefetch.ts); the
+ * lease is held only to read the items again, apply the kept answers (a
+ * request the prefetch did not foresee goes to the chain source) and commit.
+ * A lease that stays taken for the whole wait is contention, not a failure:
+ * logged at INFO, outcome `busy`, and the next run syncs. It runs the chain sync (shared/chain/sync.ts) for the `Confirm` implementers
  * of the node, keeping its view in the `CHAIN` item, then the wallet's sync
  * (`WALLET`), fetches the chain source's fee estimates (`FEES`, read by the
  * ChannelManager's fee estimator), and commits what changed. A second invocation for a block
@@ -16,14 +21,15 @@
  * produced.
  */
 import middy from '@middy/core';
-import type { Confirm, WatchSet } from '../../shared/chain/index.js';
-import { feeRatesPerKw, syncChain, syncWallet, type ConfirmCall } from '../../shared/chain/index.js';
+import type { Confirm, EsploraClient, WatchSet } from '../../shared/chain/index.js';
+import { feeRatesPerKw, syncChain, syncWallet, type ConfirmCall, type SyncView } from '../../shared/chain/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { broadcastablePending, encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
-import { applyInput, type InvocationResult, type Outcome } from '../runtime/invocation.js';
+import { applyInput, isLeaseHeld, type InvocationResult, type Outcome } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
-import { decodeWallet, enqueueBroadcast } from '../wallet/wallet-service.js';
+import { decodeWallet, enqueueBroadcast, withReceiveCounter } from '../wallet/wallet-service.js';
+import { EsploraPrefetch } from './esplora-prefetch.js';
 import { decodeChainView, encodeChainView } from './chain-record.js';
 import { encodeFeeRates } from './fee-record.js';
 import { channelChainConsumers } from './channel-consumer.js';
@@ -49,14 +55,32 @@ export interface ChainEvent {
 }
 
 export interface ChainResult {
-  readonly outcome: Outcome;
+  /** `busy`: another input held the node's lease for the whole wait; nothing was written, the next run syncs. */
+  readonly outcome: Outcome | 'busy';
   readonly inputId: string;
   readonly tipHeight: number | undefined;
   readonly calls: number;
+  /** Chain source requests made while holding the lease (answers the prefetch had not kept): 0 when nothing changed in between. */
+  readonly requestsUnderLease: number;
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A consumer's Confirm for the prefetch: its confirmed txids, none of its notifications (those happen under the lease). */
+function dryRun(confirm: Confirm): Confirm {
+  return {
+    transactionsConfirmed: () => undefined,
+    transactionUnconfirmed: () => undefined,
+    bestBlockUpdated: () => undefined,
+    getRelevantTxids: () => confirm.getRelevantTxids(),
+  };
+}
+
+/** Addresses below the gap window are asked only when the tip moved: a new block, or a reorg at the same height (docs/wallet.md "Sync"). */
+function tipMoved(before: SyncView, after: SyncView, wallet: WalletState): boolean {
+  return after.tip?.hash !== before.tip?.hash || (after.tip?.height ?? 0) !== wallet.syncedHeight;
 }
 
 function mergeWatch(consumers: readonly ChainConsumer[]): WatchSet {
@@ -68,9 +92,9 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
   const loadConsumers = options.consumers ?? channelChainConsumers(ctx);
 
   /** The chain source's estimates as the FEES item's bytes; undefined (the item is kept) when it cannot answer or has none. */
-  async function fetchFeeRates(): Promise<Uint8Array | undefined> {
+  async function fetchFeeRates(esplora: EsploraClient): Promise<Uint8Array | undefined> {
     try {
-      const table = feeRatesPerKw(await ctx.esplora.feeEstimates());
+      const table = feeRatesPerKw(await esplora.feeEstimates());
       return table.size === 0 ? undefined : encodeFeeRates(table);
     } catch (error) {
       ctx.logger.warn('fee estimates unavailable; keeping the stored ones', { error: (error as Error).message });
@@ -78,57 +102,97 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
     }
   }
 
+  /**
+   * Before the lease: what the step will ask the chain source, asked now and
+   * kept. A dry run of the sync over the current items: the consumers are
+   * loaded for their watch sets and confirmed txids only (their
+   * notifications are dropped: the real calls happen under the lease), then
+   * the wallet scan from the chain's new tip, and the fee estimates.
+   */
+  async function prefetch(prefetched: EsploraPrefetch): Promise<void> {
+    const esplora = prefetched.recording();
+    const [items, counter] = await Promise.all([
+      ctx.store.getMany(ctx.nodeKey, [SortKey.chain, SortKey.wallet]),
+      ctx.store.readCounter(ctx.nodeKey, SortKey.receiveIndex),
+    ]);
+    const view = decodeChainView(items.get(SortKey.chain));
+    if (!view.ok) throw new Error(`the CHAIN item does not decode: ${view.error.message}`);
+    const feesRead = fetchFeeRates(esplora);
+    const consumers = await loadConsumers(ctx.store);
+    const synced = await syncChain(esplora, consumers.map((c) => dryRun(c.confirm)), () => mergeWatch(consumers), view.value);
+    const wallet = withReceiveCounter(decodeWallet(items.get(SortKey.wallet)), counter);
+    await syncWallet(esplora, ctx.wallet, wallet, synced.view.tip?.height ?? 0, { everyIndex: tipMoved(view.value, synced.view, wallet) });
+    await feesRead;
+  }
+
   async function handle(event: ChainEvent): Promise<ChainResult> {
     const inputId = event.id !== undefined && event.id !== '' ? `chain-${event.id}` : `chain-${await ctx.esplora.tipHash()}`;
+    // An input already applied is acknowledged before any chain request (the lease-held check repeats it).
+    if (await ctx.store.hasInput(ctx.nodeKey, inputId)) return { outcome: 'duplicate', inputId, tipHeight: undefined, calls: 0, requestsUnderLease: 0 };
+    const prefetched = new EsploraPrefetch(ctx.esplora);
+    await prefetch(prefetched);
+    const esplora = prefetched.replaying();
     let calls: readonly ConfirmCall[] = [];
     let tipHeight: number | undefined;
     let wallet: WalletState | undefined;
-    const outcome = await applyInput(ctx, inputId, async (store): Promise<InvocationResult> => {
-      const items = await store.getMany(ctx.nodeKey, [SortKey.chain, SortKey.wallet, SortKey.fees]);
-      const chainBytes = items.get(SortKey.chain);
-      const walletBytes = items.get(SortKey.wallet);
-      const view = decodeChainView(chainBytes);
-      if (!view.ok) throw new Error(`the CHAIN item does not decode: ${view.error.message}`);
-      // The fee estimates are fetched alongside the sync (one more request, no added latency).
-      const feesRead = fetchFeeRates();
-      const consumers = await loadConsumers(store);
-      const synced = await syncChain(ctx.esplora, consumers.map((c) => c.confirm), () => mergeWatch(consumers), view.value);
-      const feesData = await feesRead;
-      calls = synced.calls;
-      tipHeight = synced.view.tip?.height;
-      // Addresses below the gap window are asked only when the tip moved (a new block, or a reorg at the same height).
-      const state = decodeWallet(walletBytes);
-      const tipMoved = synced.view.tip?.hash !== view.value.tip?.hash || (tipHeight ?? 0) !== state.syncedHeight;
-      let walletNow = await syncWallet(ctx.esplora, ctx.wallet, state, tipHeight ?? 0, { everyIndex: tipMoved });
+    let outcome: Outcome;
+    try {
+      // Under the lease: the items read again (whatever changed since the prefetch is seen), the kept answers applied, the result committed.
+      outcome = await applyInput(ctx, inputId, async (store): Promise<InvocationResult> => {
+        const [items, counter] = await Promise.all([
+          store.getMany(ctx.nodeKey, [SortKey.chain, SortKey.wallet, SortKey.fees]),
+          store.readCounter(ctx.nodeKey, SortKey.receiveIndex),
+        ]);
+        const chainBytes = items.get(SortKey.chain);
+        const walletBytes = items.get(SortKey.wallet);
+        const view = decodeChainView(chainBytes);
+        if (!view.ok) throw new Error(`the CHAIN item does not decode: ${view.error.message}`);
+        // The fee estimates are fetched alongside the sync (one more request, no added latency).
+        const feesRead = fetchFeeRates(esplora);
+        const consumers = await loadConsumers(store);
+        const synced = await syncChain(esplora, consumers.map((c) => c.confirm), () => mergeWatch(consumers), view.value);
+        const feesData = await feesRead;
+        calls = synced.calls;
+        tipHeight = synced.view.tip?.height;
+        // Every receive index the counter handed out is watched (functions/wallet/wallet-service.ts).
+        const state = withReceiveCounter(decodeWallet(walletBytes), counter);
+        let walletNow = await syncWallet(esplora, ctx.wallet, state, tipHeight ?? 0, { everyIndex: tipMoved(view.value, synced.view, state) });
 
-      const puts: { sk: string; data: Uint8Array }[] = [];
-      const deletes: string[] = [];
-      const effects: PeerEffect[] = [];
-      const broadcasts: Uint8Array[] = [];
-      for (const c of consumers) {
-        const w = c.writes();
-        puts.push(...w.puts);
-        deletes.push(...w.deletes);
-        effects.push(...(w.effects ?? []));
-        broadcasts.push(...(w.broadcasts ?? []));
-        walletNow = c.settleWallet?.(walletNow) ?? walletNow;
-      }
-      wallet = walletNow;
-      const chainData = encodeChainView(synced.view);
-      if (!sameBytes(chainBytes, chainData)) puts.push({ sk: SortKey.chain, data: chainData });
-      const walletData = encodeWalletState(walletNow);
-      if (!sameBytes(walletBytes, walletData)) puts.push({ sk: SortKey.wallet, data: walletData });
-      if (feesData !== undefined && !sameBytes(items.get(SortKey.fees), feesData)) puts.push({ sk: SortKey.fees, data: feesData });
-      return { puts, deletes, effects, broadcasts };
-    });
+        const puts: { sk: string; data: Uint8Array }[] = [];
+        const deletes: string[] = [];
+        const effects: PeerEffect[] = [];
+        const broadcasts: Uint8Array[] = [];
+        for (const c of consumers) {
+          const w = c.writes();
+          puts.push(...w.puts);
+          deletes.push(...w.deletes);
+          effects.push(...(w.effects ?? []));
+          broadcasts.push(...(w.broadcasts ?? []));
+          walletNow = c.settleWallet?.(walletNow) ?? walletNow;
+        }
+        wallet = walletNow;
+        const chainData = encodeChainView(synced.view);
+        if (!sameBytes(chainBytes, chainData)) puts.push({ sk: SortKey.chain, data: chainData });
+        const walletData = encodeWalletState(walletNow);
+        if (!sameBytes(walletBytes, walletData)) puts.push({ sk: SortKey.wallet, data: walletData });
+        if (feesData !== undefined && !sameBytes(items.get(SortKey.fees), feesData)) puts.push({ sk: SortKey.fees, data: feesData });
+        return { puts, deletes, effects, broadcasts };
+      });
+    } catch (error) {
+      if (!isLeaseHeld(error)) throw error;
+      // Contention, not a failure: the next schedule (or an on-demand run) syncs; nothing was written.
+      ctx.logger.info('chain sync deferred: the node lease is held by another input', { inputId, waitedMs: ctx.leaseWaitMs });
+      return { outcome: 'busy', inputId, tipHeight: undefined, calls: 0, requestsUnderLease: 0 };
+    }
     if (outcome !== 'duplicate' && wallet !== undefined && tipHeight !== undefined) {
       // Held channel fundings never leave from here: only their channel's `funding_signed` releases them (docs/wallet.md).
       for (const p of broadcastablePending(wallet)) await enqueueBroadcast(ctx, p.txid, p.raw, `${p.txid}-${tipHeight}`);
     }
-    if (outcome === 'applied') ctx.logger.info('chain sync applied', { inputId, tipHeight, calls: calls.length });
+    const requestsUnderLease = prefetched.misses;
+    if (outcome === 'applied') ctx.logger.info('chain sync applied', { inputId, tipHeight, calls: calls.length, prefetched: prefetched.kept, requestsUnderLease });
     // A replayed input's step result is dropped (functions/runtime/invocation.ts): report nothing of it.
-    if (outcome === 'duplicate') return { outcome, inputId, tipHeight: undefined, calls: 0 };
-    return { outcome, inputId, tipHeight, calls: calls.length };
+    if (outcome === 'duplicate') return { outcome, inputId, tipHeight: undefined, calls: 0, requestsUnderLease };
+    return { outcome, inputId, tipHeight, calls: calls.length, requestsUnderLease };
   }
   return middy(handle);
 }

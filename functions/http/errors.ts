@@ -15,12 +15,16 @@ export const HttpErrorCode = {
   tooManyUnconfirmed: 'too-many-unconfirmed',
   peerNotConnected: 'peer-not-connected',
   internal: 'internal',
+  /** The node is busy with other inputs (its lease stayed taken for the request's wait budget): retry after `Retry-After` seconds. */
+  busy: 'busy',
   /** The request is not valid HTTP/1.1 (answered by the local server before any handler; on AWS, API Gateway answers these). */
   badRequest: 'bad-request',
   /** The request line and headers are larger than the server reads (local server). */
   headersTooLarge: 'headers-too-large',
   /** The request did not arrive in time (local server). */
   requestTimeout: 'request-timeout',
+  /** The node cannot serve now: the embedded deployment is stopping, or its DynamoDB Local is down and being restarted (`Retry-After`). */
+  unavailable: 'unavailable',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -36,9 +40,11 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'too-many-unconfirmed': 422,
   'peer-not-connected': 409,
   internal: 500,
+  busy: 503,
   'bad-request': 400,
   'headers-too-large': 431,
   'request-timeout': 408,
+  unavailable: 503,
 };
 
 /** The JSON body of every error response. */
@@ -55,7 +61,7 @@ export interface ErrorBody {
 export class HttpError extends Error {
   readonly code: HttpErrorCode;
   readonly status: number;
-  /** Extra response headers (`allow` on 405, `www-authenticate` on 401). */
+  /** Extra response headers (`allow` on 405, `www-authenticate` on 401, `retry-after` on 503). */
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(code: HttpErrorCode, message: string, headers: Readonly<Record<string, string>> = {}) {
@@ -69,3 +75,13 @@ export class HttpError extends Error {
 
 /** The message of every `internal` response: nothing of the cause leaks. */
 export const INTERNAL_MESSAGE = 'internal error; see the server logs for this request id';
+
+/** Seconds a `busy` (503) answer asks the client to wait before trying again (`Retry-After`). */
+export const BUSY_RETRY_AFTER_SEC = 1;
+
+/** 503 `busy` with `Retry-After`: the node's lease stayed taken by other inputs for the whole wait budget; nothing was done. */
+export function busyError(waitedMs: number): HttpError {
+  return new HttpError(HttpErrorCode.busy, `the node is busy with other requests (waited ${waitedMs} ms); nothing was done, retry after ${BUSY_RETRY_AFTER_SEC} s`, {
+    'retry-after': String(BUSY_RETRY_AFTER_SEC),
+  });
+}

@@ -27,8 +27,14 @@ export interface MediaTypeObject {
   readonly schema: SchemaObject;
 }
 
+export interface HeaderObject {
+  readonly description: string;
+  readonly schema: SchemaObject;
+}
+
 export interface ResponseObject {
   readonly description: string;
+  readonly headers?: Readonly<Record<string, HeaderObject>>;
   readonly content?: Readonly<Record<string, MediaTypeObject>>;
 }
 
@@ -92,7 +98,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'Busy')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
 }
@@ -133,6 +139,13 @@ const ERROR_RESPONSES = {
   ),
   NotFound: errorResponse('`not-found`: nothing has this id.'),
   PeerNotConnected: errorResponse('`peer-not-connected`: the peer is not connected (connect it with `POST /v1/peers` first).'),
+  Busy: {
+    ...errorResponse(
+      '`busy`: the step needs the node\'s lease and other inputs held it for the whole wait (a few seconds); nothing was done. ' +
+        'Retry after `Retry-After` seconds.',
+    ),
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
+  },
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 
@@ -154,6 +167,7 @@ function operation(route: DocumentedRoute): OperationObject {
   if (route.errors?.includes('InsufficientFunds')) responses['422'] = responseRef('InsufficientFunds');
   if (route.errors?.includes('NotFound')) responses['404'] = responseRef('NotFound');
   if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');
+  if (route.errors?.includes('Busy')) responses['503'] = responseRef('Busy');
   return {
     operationId: route.operationId,
     summary: route.summary,

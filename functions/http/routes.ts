@@ -540,7 +540,7 @@ export const ROUTES: readonly Route[] = [
       'unconfirmed payments would and the payment would exceed Bitcoin Core\'s 25 unconfirmed ancestors (wait for a confirmation); ' +
       'nothing is broadcast then.',
     requestBody: { description: 'The payment.', schema: schemaRef('SendRequest') },
-    errors: ['InsufficientFunds'],
+    errors: ['InsufficientFunds', 'Busy'],
     success: { status: 200, description: 'The payment is signed and queued for broadcast.', schema: schemaRef('SendResult') },
     async run(api, request) {
       const sent = await api.send({
@@ -564,7 +564,7 @@ export const ROUTES: readonly Route[] = [
       'by a payment before the peer accepts shows the channel as `closed` with reason `funding-not-provided`. ' +
       'Our own node id is refused (400).',
     requestBody: { description: 'The channel.', schema: schemaRef('OpenChannelRequest') },
-    errors: ['PeerNotConnected', 'InsufficientFunds'],
+    errors: ['PeerNotConnected', 'InsufficientFunds', 'Busy'],
     success: { status: 202, description: '`open_channel` is on its way.', schema: schemaRef('ChannelOpened') },
     async run(api, request) {
       return api.openChannel({
@@ -603,7 +603,7 @@ export const ROUTES: readonly Route[] = [
     operationId: 'acceptChannel',
     summary: 'Accept a held inbound channel request (manual acceptance).',
     pathParameters: [CHANNEL_ID_PARAMETER],
-    errors: ['NotFound'],
+    errors: ['NotFound', 'Busy'],
     success: { status: 200, description: 'Accepted: `accept_channel` is on its way.', schema: schemaRef('ChannelAccepted') },
     async run(api, params) {
       const id = params['id']!.toLowerCase();
@@ -618,7 +618,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'Reject a held inbound channel request (manual acceptance).',
     description: 'The peer gets an `error` for the channel and closes its side; the request is gone (404 afterwards).',
     pathParameters: [CHANNEL_ID_PARAMETER],
-    errors: ['NotFound'],
+    errors: ['NotFound', 'Busy'],
     success: { status: 200, description: 'Rejected: the `error` is on its way.', schema: schemaRef('ChannelRejected') },
     async run(api, params) {
       const id = params['id']!.toLowerCase();

@@ -1,19 +1,21 @@
 /**
  * The HTTP API's view of the node, read from the store and acting through
  * the outbound queue: no lease needed for reads (they are consistent) or
- * dialling (a command for the gateway, not a state change). The wallet's
- * address and payment operations take the lease (functions/wallet).
+ * dialling (a command for the gateway, not a state change), nor for a
+ * receive address (an atomic counter). Payments and channel operations take
+ * the lease (functions/wallet, functions/channels); when other inputs hold
+ * it for the whole wait budget they answer 503 `busy` with `Retry-After`.
  */
 import { randomUUID } from 'node:crypto';
 import { toHex } from '../../shared/crypto/bytes.js';
 import { decodePeerState, type EventRecord, type PeerState } from '../../shared/manager/index.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { encodeOutbound } from '../../shared/pipeline/envelopes.js';
-import { SortKey } from '../../shared/store/index.js';
+import { SortKey, StoreError, StoreErrorCode } from '../../shared/store/index.js';
 import { WalletError, WalletErrorCode } from '../../shared/wallet/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress, sendToAddress, walletBalanceOf } from '../wallet/wallet-service.js';
-import { HttpError, HttpErrorCode } from './errors.js';
+import { HttpError, HttpErrorCode, busyError } from './errors.js';
 import type { ChannelInfo, ChannelTypeName, EventInfo, NodeApi, PeerInfo } from './node-api.js';
 import { acknowledgeEvents, pendingEvents } from '../events/event-service.js';
 import {
@@ -28,8 +30,10 @@ import {
 } from '../channels/channel-service.js';
 import type { NegotiatedChannelType } from '../../shared/channel/index.js';
 
-/** Wallet refusals the client can act on, as API errors; anything else stays internal. */
-function asHttpError(error: unknown): unknown {
+/** Wallet refusals the client can act on, and contention for the lease (503 `busy`), as API errors; anything else stays internal. */
+function asHttpError(error: unknown, waitedMs: number): unknown {
+  // Another input held the lease for the whole wait, or took it over before our commit: nothing was committed, the client may retry.
+  if (error instanceof StoreError && (error.code === StoreErrorCode.LeaseHeld || error.code === StoreErrorCode.LeaseLost)) return busyError(waitedMs);
   if (!(error instanceof WalletError)) return error;
   if (error.code === WalletErrorCode.InsufficientFunds) return new HttpError(HttpErrorCode.insufficientFunds, error.message);
   if (error.code === WalletErrorCode.TooManyUnconfirmed) return new HttpError(HttpErrorCode.tooManyUnconfirmed, error.message);
@@ -164,9 +168,9 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
 }
 
 /** Channel (and wallet) refusals the client can act on, as API errors. */
-function channelHttpError(error: unknown): unknown {
+function channelHttpError(error: unknown, waitedMs: number): unknown {
   // The wallet's refusals too: opening a channel the wallet cannot fund is 422 insufficient-funds.
-  if (!(error instanceof ChannelServiceError)) return asHttpError(error);
+  if (!(error instanceof ChannelServiceError)) return asHttpError(error, waitedMs);
   if (error.code === ChannelServiceErrorCode.peerNotConnected) return new HttpError(HttpErrorCode.peerNotConnected, error.message);
   if (error.code === ChannelServiceErrorCode.unknownChannel) return new HttpError(HttpErrorCode.notFound, error.message);
   if (error.code === ChannelServiceErrorCode.ownNode) return new HttpError(HttpErrorCode.invalidRequest, `nodeId: ${error.message}`);
@@ -174,11 +178,11 @@ function channelHttpError(error: unknown): unknown {
 }
 
 /** `operation`'s result, its channel refusals turned into API errors. */
-async function asChannelHttp<T>(operation: Promise<T>): Promise<T> {
+async function asChannelHttp<T>(ctx: NodeContext, operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
-    throw channelHttpError(error);
+    throw channelHttpError(error, ctx.leaseWaitMs);
   }
 }
 
@@ -239,11 +243,11 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
         });
         return { txid: sent.txid, feeSat: sent.feeSat };
       } catch (error) {
-        throw asHttpError(error);
+        throw asHttpError(error, ctx.leaseWaitMs);
       }
     },
     async openChannel(request) {
-      const channelId = await asChannelHttp(openChannel(ctx, { nodeId: request.nodeId, amountSat: request.amountSat, pushMsat: request.pushMsat, announce: request.public }));
+      const channelId = await asChannelHttp(ctx, openChannel(ctx, { nodeId: request.nodeId, amountSat: request.amountSat, pushMsat: request.pushMsat, announce: request.public }));
       return { channelId };
     },
     async listChannels() {
@@ -255,7 +259,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       return channelInfoOf(view);
     },
     async acceptChannel(temporaryChannelId) {
-      await asChannelHttp(acceptChannel(ctx, temporaryChannelId));
+      await asChannelHttp(ctx, acceptChannel(ctx, temporaryChannelId));
     },
     async listEvents() {
       return (await pendingEvents(ctx)).map(eventInfoOf);
@@ -264,7 +268,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       return acknowledgeEvents(ctx, upTo);
     },
     async rejectChannel(temporaryChannelId) {
-      await asChannelHttp(rejectChannel(ctx, temporaryChannelId));
+      await asChannelHttp(ctx, rejectChannel(ctx, temporaryChannelId));
     },
   };
 }

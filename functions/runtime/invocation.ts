@@ -25,16 +25,82 @@ export interface InvocationResult {
 
 export type Outcome = 'applied' | 'no-change' | 'duplicate';
 
-/** Tries the lease a few times with jittered backoff: two inputs of one node rarely collide for long. */
-async function acquire(store: NodeStore, nodeKey: string, owner: string, ttlMs: number): Promise<Lease> {
+/** The longest pause between two tries of the lease (ms): the jittered backoff grows up to it. */
+export const MAX_LEASE_BACKOFF_MS = 250;
+
+/**
+ * Takes the node's lease, trying again with full-jitter exponential backoff
+ * (`random(0, min(250, 10 * 2^attempt))` ms) while another invocation holds
+ * it, for at most `waitMs`; then throws the `lease-held` StoreError (the
+ * caller answers 503 or leaves the input to its next delivery).
+ */
+export async function acquireLease(store: NodeStore, nodeKey: string, owner: string, ttlMs: number, waitMs: number): Promise<Lease> {
+  const deadline = Date.now() + waitMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await store.acquireLease(nodeKey, owner, ttlMs);
     } catch (error) {
-      if (!(error instanceof StoreError) || error.code !== StoreErrorCode.LeaseHeld || attempt >= 40) throw error;
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * Math.min(attempt + 1, 5)));
+      if (!isLeaseHeld(error)) throw error;
+      const left = deadline - Date.now();
+      if (left <= 0) throw error;
+      const pause = Math.random() * Math.min(MAX_LEASE_BACKOFF_MS, 10 * 2 ** Math.min(attempt, 10));
+      await new Promise((r) => setTimeout(r, Math.min(left, pause)));
     }
   }
+}
+
+/**
+ * The inputs of this process waiting for one node's lease, first come first
+ * served: only the one at the head asks DynamoDB (the others would only add
+ * refused conditional writes to the table the holder is using). One process
+ * may run many inputs at once (the embedded deployment, a Lambda container's
+ * concurrent awaits); across processes the lease itself decides.
+ */
+export class LeaseQueue {
+  #busy = false;
+  readonly #waiting: (() => void)[] = [];
+
+  /** Resolves true when it is the caller's turn, false at `deadlineMs` (then it no longer waits). Every true must be followed by one `leave()`. */
+  enter(deadlineMs: number): Promise<boolean> {
+    if (!this.#busy) {
+      this.#busy = true;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const at = this.#waiting.indexOf(wake);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        resolve(false);
+      }, Math.max(0, deadlineMs - Date.now()));
+      this.#waiting.push(wake);
+    });
+  }
+
+  /** Hands the turn to the next waiter, if any. */
+  leave(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#busy = false;
+    else next();
+  }
+}
+
+const leaseQueues = new WeakMap<NodeStore, Map<string, LeaseQueue>>();
+
+function leaseQueueOf(store: NodeStore, nodeKey: string): LeaseQueue {
+  let byNode = leaseQueues.get(store);
+  if (byNode === undefined) leaseQueues.set(store, (byNode = new Map()));
+  let queue = byNode.get(nodeKey);
+  if (queue === undefined) byNode.set(nodeKey, (queue = new LeaseQueue()));
+  return queue;
+}
+
+/** True for the store's `lease-held`: another invocation holds the node's lease (contention, not a failure). */
+export function isLeaseHeld(error: unknown): error is StoreError {
+  return error instanceof StoreError && error.code === StoreErrorCode.LeaseHeld;
 }
 
 /** Effects as outbound envelopes; each id is derived from the input id, so a replay sends the same ids. */
@@ -77,21 +143,44 @@ export function sendOutbound(ctx: NodeContext): OutboxSender {
     ctx.outbound.sendBatch(messages.map((message) => ({ group: message.group, dedupId: message.id, body: text.decode(message.body) })));
 }
 
+export interface ApplyOptions {
+  /** How long to wait for the lease while another invocation holds it (ms); the context's `leaseWaitMs` by default. */
+  readonly leaseWaitMs?: number;
+}
+
 /**
  * Applies one input: `step` reads what it needs through the store and
  * returns the writes and effects; it must not write (it runs alongside the
  * replay check, and its result is dropped for a replayed input). Returns what happened; throws (for the
- * queue to retry) when the lease could not be had or was lost.
+ * queue to retry, or the API to answer 503) when the lease could not be had
+ * within `leaseWaitMs` (`lease-held`) or was lost (`lease-lost`).
  */
 export async function applyInput(
   ctx: NodeContext,
   inputId: string,
   step: (store: NodeStore) => Promise<InvocationResult>,
+  options: ApplyOptions = {},
 ): Promise<Outcome> {
   const { store, nodeKey } = ctx;
   const send = sendOutbound(ctx);
-  const lease = await acquire(store, nodeKey, randomUUID(), ctx.leaseTtlMs);
+  const waitMs = options.leaseWaitMs ?? ctx.leaseWaitMs;
+  const deadline = Date.now() + waitMs;
+  // Inputs of this process queue here first, so only the first of them asks DynamoDB for the lease.
+  const queue = leaseQueueOf(store, nodeKey);
+  if (!(await queue.enter(deadline))) throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey}: other inputs of this process held or awaited the lease for ${waitMs} ms`);
+  let lease: Lease;
+  try {
+    lease = await acquireLease(store, nodeKey, randomUUID(), ctx.leaseTtlMs, deadline - Date.now());
+  } catch (error) {
+    queue.leave();
+    throw error;
+  }
   let released = false;
+  let left = false;
+  const leave = () => {
+    if (!left) queue.leave();
+    left = true;
+  };
   try {
     // Three independent reads in one round trip: leftovers of a crashed
     // predecessor, whether this input was already applied, and the step's own
@@ -110,6 +199,8 @@ export async function applyInput(
     try {
       await store.commit(lease, { inputId, puts: result.puts, deletes: result.deletes, outbox, release: true });
       released = true;
+      // The lease went with the commit: the next input may start (it relays this outbox item first if it finds it).
+      leave();
     } catch (error) {
       if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) return 'duplicate';
       throw error;
@@ -123,5 +214,6 @@ export async function applyInput(
     return 'applied';
   } finally {
     if (!released) await store.releaseLease(lease).catch(() => undefined);
+    leave();
   }
 }

@@ -34,6 +34,9 @@ export const CHAIN_HASH = {
 } as const;
 export type Network = keyof typeof CHAIN_HASH;
 
+/** How long an input waits for a held lease by default (ms): well inside API Gateway's 30 s, long enough for a queue of quick inputs. */
+export const DEFAULT_LEASE_WAIT_MS = 3_000;
+
 export interface NodeContext {
   /** Our node id, hex: also the node's partition in the store. */
   readonly nodeKey: string;
@@ -45,6 +48,12 @@ export interface NodeContext {
   readonly logger: Logger;
   /** How long a lease is held before another invocation may take it over. */
   readonly leaseTtlMs: number;
+  /**
+   * How long an input waits for the lease while another holds it (ms), with
+   * jittered backoff (functions/runtime/invocation.ts); then an API request
+   * answers 503 `busy` and a scheduled input is left to its next run.
+   */
+  readonly leaseWaitMs: number;
   /** The on-chain wallet's BIP 84 account (keys from the wallet seed, docs/keys.md). */
   readonly wallet: Bip84Account;
   /** The chain source (Esplora REST). */
@@ -73,6 +82,7 @@ export function createNodeContext(options: {
   readonly outbound: FifoQueue;
   readonly logger?: Logger;
   readonly leaseTtlMs?: number;
+  readonly leaseWaitMs?: number;
   /** Esplora base URL; defaults to {@link DEFAULT_ESPLORA_URL}. */
   readonly esploraUrl?: string;
   readonly broadcast?: FifoQueue;
@@ -93,6 +103,7 @@ export function createNodeContext(options: {
     outbound: options.outbound,
     logger,
     leaseTtlMs: options.leaseTtlMs ?? 15_000,
+    leaseWaitMs: options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS,
     wallet: Bip84Account.fromSeed(wasmSecp256k1, deriveWalletSeed(options.seed), options.network),
     esplora: new EsploraClient(options.esploraUrl ?? DEFAULT_ESPLORA_URL),
     broadcast: options.broadcast,

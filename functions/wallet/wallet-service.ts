@@ -1,7 +1,8 @@
 /**
  * The wallet's operations as the node runs them: reading the `WALLET` item,
- * handing out a receive address and building a payment under the node's
- * lease (one input each, committed with the fenced commit), and handing
+ * handing out a receive address (an atomic counter, outside the lease),
+ * building a payment under the node's lease (one input, committed with the
+ * fenced commit), and handing
  * signed transactions to the broadcast queue after the commit.
  */
 import { randomUUID } from 'node:crypto';
@@ -52,16 +53,24 @@ export async function walletBalanceOf(ctx: NodeContext): Promise<WalletBalance> 
   return walletBalance(await loadWallet(ctx.store, ctx.nodeKey));
 }
 
-/** A fresh receive address: the next unused receive index, recorded as handed out. */
+/**
+ * A fresh receive address, without the node's lease: the index comes from
+ * the `RECEIVE_INDEX` counter (one atomic `UpdateItem ADD`), never below the
+ * wallet's own next receive index (an address the chain already saw used, or
+ * handed out before the counter existed). The chain handler's wallet scan
+ * watches every index below the counter ({@link withReceiveCounter}).
+ */
 export async function newReceiveAddress(ctx: NodeContext): Promise<{ address: string; index: number }> {
-  let index = -1;
-  await applyInput(ctx, `wallet-address-${randomUUID()}`, async (store) => {
-    const state = await loadWallet(store, ctx.nodeKey);
-    index = state.nextIndex[Keychain.receive];
-    const next: WalletState = { ...state, nextIndex: [index + 1, state.nextIndex[Keychain.change]] };
-    return { puts: [{ sk: SortKey.wallet, data: encodeWalletState(next) }], deletes: [], effects: [] };
-  });
+  const state = await loadWallet(ctx.store, ctx.nodeKey);
+  const index = await ctx.store.takeCounter(ctx.nodeKey, SortKey.receiveIndex, state.nextIndex[Keychain.receive]);
   return { address: ctx.wallet.address(Keychain.receive, index), index };
+}
+
+/** The wallet's view with every receive index the counter handed out (`next` = the counter's value) counted as handed out. */
+export function withReceiveCounter(state: WalletState, counterNext: number): WalletState {
+  const receive = state.nextIndex[Keychain.receive];
+  if (counterNext <= receive) return state;
+  return { ...state, nextIndex: [counterNext, state.nextIndex[Keychain.change]] };
 }
 
 export interface SendResult {

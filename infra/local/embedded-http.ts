@@ -8,6 +8,7 @@
  * `GET /v1/openapi.json` are still served.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { HttpErrorCode } from '../../functions/http/errors.js';
 import type { InFlight } from './in-flight.js';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -23,7 +24,7 @@ export function unavailableResponse(message: string, retryAfterSec = RETRY_AFTER
   return {
     statusCode: 503,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'retry-after': String(retryAfterSec) },
-    body: JSON.stringify({ code: 'unavailable', message }),
+    body: JSON.stringify({ code: HttpErrorCode.unavailable, message }),
     isBase64Encoded: false,
   };
 }

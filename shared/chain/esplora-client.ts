@@ -198,6 +198,11 @@ export class EsploraClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
+  /** This client with its fetch wrapped by `wrap` (same base URL and timeout): e.g. a cache of answers (functions/chain/esplora-prefetch.ts). */
+  withFetch(wrap: (inner: typeof fetch) => typeof fetch): EsploraClient {
+    return new EsploraClient(this.baseUrl, { fetch: wrap(this.fetchFn), timeoutMs: this.timeoutMs });
+  }
+
   private async request(method: 'GET' | 'POST', path: string, body?: string): Promise<Response> {
     let response: Response;
     try {

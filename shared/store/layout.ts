@@ -16,6 +16,7 @@
  * | `CHAIN`                 | the chain sync's view: best block, recent hashes |
  * | `FEES`                  | the chain source's fee estimates (sat/kw by target) |
  * | `BROADCAST#<txid>`      | a transaction the chain source refused for good  |
+ * | `RECEIVE_INDEX`         | counter `next`: receive indexes handed out, outside the lease |
  */
 
 /** Attribute names, in one place. */
@@ -27,6 +28,8 @@ export const Attr = {
   expiresAtMs: 'expiresAtMs',
   fence: 'fence',
   ttl: 'ttl',
+  /** A counter item's number (`RECEIVE_INDEX`): changed with `UpdateItem ADD`, outside the lease. */
+  counter: 'next',
   /** Of an outbox item written before one item per input (one message, `OUTBOX#<message id>`): read, never written. */
   legacyDestination: 'destination',
   /** Of an outbox item written before one item per input: its message's group. Read, never written. */
@@ -58,6 +61,8 @@ export const SortKey = {
   /** The fee estimates the chain handler last fetched (functions/chain/fee-record.ts). */
   fees: 'FEES',
   broadcast: (txid: string) => `BROADCAST#${txid}`,
+  /** The wallet's receive-address counter: the next receive index to hand out (docs/commit-protocol.md, "Outside the lease"). */
+  receiveIndex: 'RECEIVE_INDEX',
 } as const;
 
 /** How long an applied input's id is remembered for replay protection (seconds). */

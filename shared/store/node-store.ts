@@ -144,6 +144,60 @@ export class NodeStore {
     }
   }
 
+  /**
+   * Hands out the next value of a counter item (`sk`, attribute `next`)
+   * without the lease: one atomic `UpdateItem`, so concurrent callers get
+   * distinct consecutive values. The value is never below `floor`: a counter
+   * absent or behind it jumps to `floor` (a conditional `SET`), and a race
+   * between the two writes is retried. Returns the value handed out; the item
+   * then holds it + 1.
+   */
+  async takeCounter(nodeKey: string, sk: string, floor: number): Promise<number> {
+    const names = { '#n': Attr.counter };
+    for (;;) {
+      try {
+        const result = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: key(nodeKey, sk),
+            UpdateExpression: 'ADD #n :one',
+            ConditionExpression: '#n >= :floor',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':one': { N: '1' }, ':floor': { N: String(floor) } },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        const next = result.Attributes?.[Attr.counter]?.N;
+        if (next === undefined) throw new StoreError(StoreErrorCode.CommitFailed, `counter ${sk} update returned no value`);
+        return Number(next) - 1;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: key(nodeKey, sk),
+            UpdateExpression: 'SET #n = :next',
+            ConditionExpression: 'attribute_not_exists(#n) OR #n < :floor',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':next': { N: String(floor + 1) }, ':floor': { N: String(floor) } },
+          }),
+        );
+        return floor;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+
+  /** A counter item's value (strongly consistent): the next value {@link takeCounter} hands out, 0 when absent. */
+  async readCounter(nodeKey: string, sk: string): Promise<number> {
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, sk), ConsistentRead: true }));
+    const n = result.Item?.[Attr.counter]?.N;
+    return n === undefined ? 0 : Number(n);
+  }
+
   /** Reads one state item (strongly consistent). */
   async get(nodeKey: string, sk: string): Promise<Uint8Array | undefined> {
     const result = await this.client.send(
