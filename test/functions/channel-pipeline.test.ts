@@ -7,12 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
-import { freePort } from '../../infra/local/free-port.js';
-import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, managerResult } from '../../functions/runtime/manager-step.js';
@@ -23,7 +19,6 @@ import { listChannels } from '../../functions/channels/channel-service.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { pendingEvents } from '../../functions/events/event-service.js';
 import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
-import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import { type NodeChannelSettings } from '../../shared/manager/index.js';
@@ -33,25 +28,14 @@ import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js
 import { EMPTY_WALLET_STATE, Keychain, decodeWalletState, encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
 import { Transaction } from 'bitcoinjs-lib';
 import { OUR_INIT_FEATURES, decodeMessage } from '../../shared/wire/index.js';
+import { useLocalServices } from '../support/local-services.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} } as unknown as NodeContext['logger'];
 
-let dynamo: DynamoDBClient;
-let sqs: SqsLocal;
-let chain: RunningRegtestChain;
-beforeAll(async () => {
-  dynamo = localDynamoClient(inject('dynamoEndpoint'));
-  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
-  chain = await startRegtestChain({ port: 0, dataDir: undefined });
-});
-afterAll(async () => {
-  dynamo.destroy();
-  await sqs.stop();
-  await chain.stop();
-});
+const local = useLocalServices();
 
 async function mine(blocks: number): Promise<void> {
-  expect((await fetch(`${chain.url}/regtest/mine`, { method: 'POST', body: JSON.stringify({ blocks }) })).status).toBe(200);
+  expect((await fetch(`${local.chain.url}/regtest/mine`, { method: 'POST', body: JSON.stringify({ blocks }) })).status).toBe(200);
 }
 
 interface TestNode {
@@ -95,17 +79,17 @@ async function broadcasts(n: TestNode): Promise<string[]> {
 }
 
 async function fifo(): Promise<FifoQueue> {
-  const created = await sqs.client.send(new CreateQueueCommand({ QueueName: `q-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } }));
-  return new FifoQueue(sqs.client, created.QueueUrl!);
+  const created = await local.sqs.client.send(new CreateQueueCommand({ QueueName: `q-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } }));
+  return new FifoQueue(local.sqs.client, created.QueueUrl!);
 }
 
 async function node(label: string, esploraUrl = 'http://127.0.0.1:9', channelSettings?: NodeChannelSettings): Promise<TestNode> {
   const tableName = `cp-${randomUUID()}`;
-  await ensureNodeTable(dynamo, tableName);
+  await ensureNodeTable(local.dynamo, tableName);
   const ctx = createNodeContext({
     seed: sha256(new TextEncoder().encode(`${label}/${randomUUID()}`)),
     network: 'regtest',
-    store: new NodeStore({ client: dynamo, tableName }),
+    store: new NodeStore({ client: local.dynamo, tableName }),
     outbound: await fifo(),
     broadcast: await fifo(),
     // By default nothing listens there: the funding fee rate falls back to the wallet's.
@@ -266,10 +250,10 @@ describe('channel pipeline through the peer-message handler', () => {
   });
 
   it('moves the channel to ready on both sides when the chain handler sees the funding transaction deep enough', async () => {
-    const [a, b] = await Promise.all([node('a', chain.url), node('b', chain.url)]);
+    const [a, b] = await Promise.all([node('a', local.chain.url), node('b', local.chain.url)]);
     const sync = (n: TestNode) => createChainHandler(n.ctx)({ id: randomUUID() }, {} as never);
     const { address } = await newReceiveAddress(a.ctx);
-    const faucet = await fetch(`${chain.url}/regtest/faucet`, { method: 'POST', body: JSON.stringify({ address, sats: 500_000 }) });
+    const faucet = await fetch(`${local.chain.url}/regtest/faucet`, { method: 'POST', body: JSON.stringify({ address, sats: 500_000 }) });
     expect(faucet.status).toBe(200);
     await mine(1);
     await Promise.all([sync(a), sync(b)]);
@@ -286,7 +270,7 @@ describe('channel pipeline through the peer-message handler', () => {
     await relay(a, b);
     const [funding] = await broadcasts(a);
     expect(funding).toBeDefined();
-    const txid = await new EsploraClient(chain.url).broadcast(Transaction.fromHex(funding!).toBuffer());
+    const txid = await new EsploraClient(local.chain.url).broadcast(Transaction.fromHex(funding!).toBuffer());
     await mine(5);
     for (const n of [a, b]) expect((await sync(n)).outcome).toBe('applied');
     // After funding_signed the wallet re-broadcasts it each block like any pending payment, until it confirms.

@@ -12,45 +12,28 @@
  * under the lease.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createChainHandler } from '../../functions/chain/handler.js';
 import { createHttpHandler } from '../../functions/http/handler.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import type { NodeContext } from '../../functions/runtime/node-context.js';
 import { createTimerHandler } from '../../functions/timer/handler.js';
 import { loadWallet, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
-import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
-import { freePort } from '../../infra/local/free-port.js';
-import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
-import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { SortKey } from '../../shared/store/index.js';
 import { EMPTY_WALLET_STATE, Keychain, encodeWalletState } from '../../shared/wallet/index.js';
 import { API_KEY_SHA256, AUTH, apiEvent } from '../http/support/events.js';
 import { documentedCall } from '../http/support/documented-call.js';
 import { testNode } from '../support/wallet-node.js';
+import { useLocalServices } from '../support/local-services.js';
 
-let dynamo: DynamoDBClient;
-let sqs: SqsLocal;
-let chain: RunningRegtestChain;
-
-beforeAll(async () => {
-  dynamo = localDynamoClient(inject('dynamoEndpoint'));
-  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
-  chain = await startRegtestChain({ port: 0, dataDir: undefined });
-});
-afterAll(async () => {
-  dynamo.destroy();
-  await sqs.stop();
-  await chain.stop();
-});
+const local = useLocalServices();
 
 async function faucet(address: string, sats: number): Promise<void> {
-  expect((await fetch(`${chain.url}/regtest/faucet`, { method: 'POST', body: JSON.stringify({ address, sats }) })).status).toBe(200);
+  expect((await fetch(`${local.chain.url}/regtest/faucet`, { method: 'POST', body: JSON.stringify({ address, sats }) })).status).toBe(200);
 }
 async function mine(blocks = 1): Promise<void> {
-  expect((await fetch(`${chain.url}/regtest/mine`, { method: 'POST', body: JSON.stringify({ blocks }) })).status).toBe(200);
+  expect((await fetch(`${local.chain.url}/regtest/mine`, { method: 'POST', body: JSON.stringify({ blocks }) })).status).toBe(200);
 }
 
 const httpHandler = (ctx: NodeContext) => createHttpHandler({ api: storeNodeApi(ctx), apiKeySha256: API_KEY_SHA256, logger: new Logger({ logLevel: 'SILENT' }) });
@@ -81,7 +64,7 @@ function scriptHashGate(): { gated: typeof fetch; reached: Promise<void>; open: 
 
 describe('contention for the node lease', () => {
   it('hands out receive addresses while another input holds the lease: all 200, distinct, consecutive, and every one watched', async () => {
-    const { ctx } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { ctx } = await testNode({ dynamo: local.dynamo, sqs: local.sqs, esploraUrl: local.chain.url });
     // A wallet that handed out 3 addresses before the counter existed: the counter starts after them.
     const legacy = encodeWalletState({ ...EMPTY_WALLET_STATE, nextIndex: [3, 0] });
     const seed = await ctx.store.acquireLease(ctx.nodeKey, 'seed', 5_000);
@@ -109,7 +92,7 @@ describe('contention for the node lease', () => {
   });
 
   it('answers 503 busy with Retry-After when the lease stays taken past the wait budget, and serves the request once it is free', async () => {
-    const { ctx: base } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { ctx: base } = await testNode({ dynamo: local.dynamo, sqs: local.sqs, esploraUrl: local.chain.url });
     const ctx: NodeContext = { ...base, leaseWaitMs: 300 };
     const handler = httpHandler(ctx);
     const send = { address: ctx.wallet.address(Keychain.receive, 0), sats: 10_000, feerateSatPerVb: 2 };
@@ -129,7 +112,7 @@ describe('contention for the node lease', () => {
   });
 
   it('defers a chain sync and a timer tick that find the lease taken, without an ERROR, and applies them on the next run', async () => {
-    const { ctx: base } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
+    const { ctx: base } = await testNode({ dynamo: local.dynamo, sqs: local.sqs, esploraUrl: local.chain.url });
     const { logger, lines } = capturingLogger();
     const ctx: NodeContext = { ...base, leaseWaitMs: 200, logger };
     const sync = createChainHandler(ctx);
@@ -145,7 +128,7 @@ describe('contention for the node lease', () => {
     expect(await ctx.store.get(ctx.nodeKey, SortKey.chain)).toBeUndefined();
 
     await ctx.store.releaseLease(held);
-    expect(await sync({ id: 'sched-2' }, {} as never)).toMatchObject({ outcome: 'applied', tipHeight: chain.chain.tip().height });
+    expect(await sync({ id: 'sched-2' }, {} as never)).toMatchObject({ outcome: 'applied', tipHeight: local.chain.chain.tip().height });
     expect(await ctx.store.get(ctx.nodeKey, SortKey.chain)).toBeDefined();
     expect((await tick({ id: 'tick-2' }, {} as never)).outcome).toBe('no-change');
     expect(lines.filter((l) => l.level === 'ERROR')).toEqual([]);
@@ -153,8 +136,8 @@ describe('contention for the node lease', () => {
 
   it('asks the chain source before taking the lease: another input takes and releases it meanwhile, and its commit is kept', async () => {
     const { gated, reached, open } = scriptHashGate();
-    const { ctx: base } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
-    const ctx: NodeContext = { ...base, esplora: new EsploraClient(chain.url, { fetch: gated }) };
+    const { ctx: base } = await testNode({ dynamo: local.dynamo, sqs: local.sqs, esploraUrl: local.chain.url });
+    const ctx: NodeContext = { ...base, esplora: new EsploraClient(local.chain.url, { fetch: gated }) };
     const paid = ctx.wallet.address(Keychain.receive, 0);
     await faucet(paid, 25_000);
 
@@ -167,7 +150,7 @@ describe('contention for the node lease', () => {
     open();
 
     const result = await running;
-    expect(result).toMatchObject({ outcome: 'applied', tipHeight: chain.chain.tip().height });
+    expect(result).toMatchObject({ outcome: 'applied', tipHeight: local.chain.chain.tip().height });
     // Nothing changed that the prefetch had not foreseen: no chain source request under the lease.
     expect(result.requestsUnderLease).toBe(0);
     const wallet = await loadWallet(ctx.store, ctx.nodeKey);
@@ -177,8 +160,8 @@ describe('contention for the node lease', () => {
 
   it('applies under the lease what changed while it fetched: addresses handed out meanwhile are scanned then (requests under the lease)', async () => {
     const { gated, reached, open } = scriptHashGate();
-    const { ctx: base } = await testNode({ dynamo, sqs, esploraUrl: chain.url });
-    const ctx: NodeContext = { ...base, esplora: new EsploraClient(chain.url, { fetch: gated }) };
+    const { ctx: base } = await testNode({ dynamo: local.dynamo, sqs: local.sqs, esploraUrl: local.chain.url });
+    const ctx: NodeContext = { ...base, esplora: new EsploraClient(local.chain.url, { fetch: gated }) };
     // Index 29 is past the window the sync would scan now (0..19); it is paid before anyone asked for it.
     await faucet(ctx.wallet.address(Keychain.receive, 29), 30_000);
     const running = createChainHandler(ctx)({ id: 'slow-sync-2' }, {} as never);
