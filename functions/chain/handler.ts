@@ -24,6 +24,7 @@ import middy from '@middy/core';
 import type { Confirm, EsploraClient, WatchSet } from '../../shared/chain/index.js';
 import { feeRatesPerKw, syncChain, syncWallet, type ConfirmCall, type SyncView } from '../../shared/chain/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
+import { equalBytes } from '../../shared/codec/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { broadcastablePending, encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
 import { applyInput, isLeaseHeld, type InvocationResult, type Outcome } from '../runtime/invocation.js';
@@ -65,7 +66,7 @@ export interface ChainResult {
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+  return a !== undefined && equalBytes(a, b);
 }
 
 /** A consumer's Confirm for the prefetch: its confirmed txids, none of its notifications (those happen under the lease). */

@@ -6,6 +6,7 @@
  * items were registered by the calls themselves (a monitor that saw its
  * funding confirm registers the funding output).
  */
+import { equalBytes } from '../codec/index.js';
 import { Block } from 'bitcoinjs-lib';
 import { bytesToHex, hexToBytes } from '../codec/hex.js';
 import { ChainSyncError, EsploraError, EsploraErrorCode } from './errors.js';
@@ -54,10 +55,6 @@ function internalOf(display: string): Uint8Array {
   return hexToBytes(display).reverse();
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
@@ -103,7 +100,7 @@ class Round {
     const [header, proof, tx] = await Promise.all([this.header(blockHash), this.client.merkleProof(txid), this.client.txRaw(txid)]);
     if (proof.blockHeight !== height) throw new ChainMoved();
     const root = merkleRootFromBranch(internalOf(txid), proof.merkle.map(internalOf), proof.pos);
-    if (!sameBytes(root, headerMerkleRoot(header))) throw new EsploraError(EsploraErrorCode.InvalidResponse, `merkle proof of ${txid} does not match block ${blockHash}`);
+    if (!equalBytes(root, headerMerkleRoot(header))) throw new EsploraError(EsploraErrorCode.InvalidResponse, `merkle proof of ${txid} does not match block ${blockHash}`);
     return { txid, tx, block: { height, hash: blockHash }, header, position: proof.pos, spends };
   }
 

@@ -9,7 +9,6 @@ export type * from './effects.js';
 export type { ChannelContext } from './channel-context.js';
 export {
   ChannelState,
-  channelDetails,
   currentChannelId,
   type AwaitingChannelReady,
   type AwaitingConfirmation,
@@ -18,7 +17,6 @@ export {
   type Channel,
   type ChannelBase,
   type ChannelClosure,
-  type ChannelDetails,
   type ChannelParameters,
   type ClosedChannel,
   type CounterpartyChannelReady,

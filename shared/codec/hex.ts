@@ -1,5 +1,5 @@
 /**
- * Hex conversion for constants, logs and tests. Not a peer-input decoder:
+ * Hex conversion for constants, logs and tests, and byte equality. Not a peer-input decoder:
  * {@link hexToBytes} throws a `TypeError` on malformed hex.
  */
 
@@ -20,4 +20,11 @@ export function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
+}
+
+/** Whether two byte strings are equal (not constant-time: for ids and stored bytes; secrets use crypto's `equalConstantTime`). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

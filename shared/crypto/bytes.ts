@@ -1,4 +1,4 @@
-/** Byte helpers shared by the core: hex, concatenation, constant-time comparison. */
+/** Byte helpers shared by the core: hex (the codec's), concatenation, constant-time comparison. */
 
 /**
  * Compares two byte arrays in time that depends only on their lengths, for
@@ -23,18 +23,5 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-const HEX = '0123456789abcdef';
-
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += HEX[b >> 4]! + HEX[b & 15]!;
-  return s;
-}
-
-/** Parses even-length hex (either case); throws RangeError on anything else. */
-export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw new RangeError('invalid hex string');
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+/** The one hex codec (shared/codec/hex.ts), under the names the core uses for keys and ids. */
+export { bytesToHex as toHex, hexToBytes as fromHex } from '../codec/hex.js';

@@ -11,6 +11,7 @@
  * broadcasts, for the handler to commit in one transaction. Pure: no I/O,
  * no clock; randomness through the injected `EntropySource`.
  */
+import { equalBytes } from '../codec/index.js';
 import { Block } from 'bitcoinjs-lib';
 import {
   ChannelFailureReason,
@@ -35,7 +36,7 @@ import {
   type ChannelStep,
   type NegotiatedChannelType,
 } from '../channel/index.js';
-import { equalConstantTime, sha256, toHex, type Secp256k1 } from '../crypto/index.js';
+import { sha256, toHex, type Secp256k1 } from '../crypto/index.js';
 import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
 import { channelMonitorFrom, encodeMonitor, encodeMonitorUpdate, MonitorUpdateStatus, type ChannelMonitorUpdate, type Watch } from '../monitor/index.js';
 import type { ConfirmedTransaction, FeeEstimator, Logger, RelevantTxid } from '../ports/index.js';
@@ -194,10 +195,6 @@ const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
 ]);
 const NO_FEATURES = new Uint8Array(0);
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && equalConstantTime(a, b);
-}
-
 function text(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
@@ -290,7 +287,7 @@ export class ChannelManager {
       case 'peer-connected':
         return plan([], [toHex(input.peer)]);
       case 'peer-disconnected':
-        return plan(h.unfunded.filter((e) => same(e.counterpartyNodeId, input.peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+        return plan(h.unfunded.filter((e) => equalBytes(e.counterpartyNodeId, input.peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
       case 'funding-transaction-generated':
         return plan(this.#unfundedByTemporaryId(input.temporaryChannelId, input.counterpartyNodeId).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
       case 'accept-inbound-channel':
@@ -301,7 +298,7 @@ export class ChannelManager {
       case 'peer-message': {
         const m = input.message;
         if (m.type === 32) return plan([]);
-        if (m.type === 17 && same(m.channelId, ZERO_ID)) return plan([], [toHex(input.peer)]);
+        if (m.type === 17 && equalBytes(m.channelId, ZERO_ID)) return plan([], [toHex(input.peer)]);
         return plan([this.#keyFor(input.peer, m.type === 33 || m.type === 34 ? m.temporaryChannelId : m.channelId)]);
       }
     }
@@ -540,7 +537,7 @@ export class ChannelManager {
 
   /** Drops the peer's channels not funded yet and its held inbound requests (BOLT 2: not remembered across a disconnection). */
   #dropUnfunded(counterpartyNodeId: Uint8Array): void {
-    for (const e of this.#header.unfunded.filter((u) => same(u.counterpartyNodeId, counterpartyNodeId))) {
+    for (const e of this.#header.unfunded.filter((u) => equalBytes(u.counterpartyNodeId, counterpartyNodeId))) {
       const key = channelKey(e.counterpartyNodeId, e.channelId);
       const entry = this.#entry(key);
       if (entry === undefined) continue;
@@ -589,12 +586,12 @@ export class ChannelManager {
    * channels, is refused without creating anything.
    */
   handleOpenChannel(peer: Uint8Array, m: OpenChannelMessage): void {
-    if (this.#header.unfunded.some((e) => same(e.counterpartyNodeId, peer) && same(e.temporaryChannelId, m.temporaryChannelId))) {
+    if (this.#header.unfunded.some((e) => equalBytes(e.counterpartyNodeId, peer) && equalBytes(e.temporaryChannelId, m.temporaryChannelId))) {
       this.#send(peer, { type: 1, channelId: m.temporaryChannelId, data: text('temporary_channel_id already in use') });
       return;
     }
     const inbound = this.#header.unfunded.filter((e) => !e.isOutbound);
-    if (inbound.filter((e) => same(e.counterpartyNodeId, peer)).length >= MAX_UNFUNDED_CHANNELS_PER_PEER || inbound.length >= MAX_UNFUNDED_INBOUND_CHANNELS) {
+    if (inbound.filter((e) => equalBytes(e.counterpartyNodeId, peer)).length >= MAX_UNFUNDED_CHANNELS_PER_PEER || inbound.length >= MAX_UNFUNDED_INBOUND_CHANNELS) {
       this.#send(peer, { type: 17, channelId: m.temporaryChannelId, data: text('too many unfunded channels') });
       return;
     }
@@ -653,7 +650,7 @@ export class ChannelManager {
    * channel with the peer; an unknown channel's error is ignored.
    */
   handleError(peer: Uint8Array, m: ErrorMessage): void {
-    if (!same(m.channelId, ZERO_ID)) return this.#route(peer, m.channelId, m);
+    if (!equalBytes(m.channelId, ZERO_ID)) return this.#route(peer, m.channelId, m);
     const peerHex = toHex(peer);
     if (!this.#allLoaded && !this.#loadedPeers.has(peerHex)) throw new ManagerError(ManagerErrorCode.NotLoaded, `the channels of peer ${peerHex} are not loaded`);
     for (const [key, entry] of [...this.#entries]) {
@@ -669,7 +666,7 @@ export class ChannelManager {
   transactionsConfirmed(header: Uint8Array, txdata: readonly ConfirmedTransaction[], height: number): void {
     const blockHash = blockHashOf(header);
     for (const tx of txdata) {
-      for (const e of this.#header.confirming.filter((c) => same(c.fundingTxid, tx.txid))) {
+      for (const e of this.#header.confirming.filter((c) => equalBytes(c.fundingTxid, tx.txid))) {
         const key = channelKey(e.counterpartyNodeId, e.channelId);
         const item = this.#entry(key);
         if (item?.kind !== 'channel') continue;
@@ -684,7 +681,7 @@ export class ChannelManager {
    * after it, the channel is closed (`funding-reorged-out`).
    */
   transactionUnconfirmed(txid: Uint8Array): void {
-    for (const e of this.#header.confirming.filter((c) => same(c.fundingTxid, txid))) {
+    for (const e of this.#header.confirming.filter((c) => equalBytes(c.fundingTxid, txid))) {
       const key = channelKey(e.counterpartyNodeId, e.channelId);
       const item = this.#entry(key);
       if (item?.kind !== 'channel') continue;
@@ -722,7 +719,7 @@ export class ChannelManager {
     const txdata: ConfirmedTransaction[] = [];
     (parsed.transactions ?? []).forEach((tx, position) => {
       const txid = tx.getHash();
-      if (this.#header.confirming.some((e) => same(e.fundingTxid, txid))) txdata.push({ position, txid, tx: tx.toBuffer() });
+      if (this.#header.confirming.some((e) => equalBytes(e.fundingTxid, txid))) txdata.push({ position, txid, tx: tx.toBuffer() });
     });
     if (txdata.length > 0) this.transactionsConfirmed(header, txdata, height);
     this.bestBlockUpdated(header, height);
@@ -796,12 +793,12 @@ export class ChannelManager {
   }
 
   #unfundedByTemporaryId(temporaryChannelId: Uint8Array, peer?: Uint8Array): UnfundedEntry[] {
-    return this.#header.unfunded.filter((e) => same(e.temporaryChannelId, temporaryChannelId) && (peer === undefined || same(e.counterpartyNodeId, peer)));
+    return this.#header.unfunded.filter((e) => equalBytes(e.temporaryChannelId, temporaryChannelId) && (peer === undefined || equalBytes(e.counterpartyNodeId, peer)));
   }
 
   /** The item key of the channel `id` (temporary or real) with `peer`. */
   #keyFor(peer: Uint8Array, id: Uint8Array): ChannelKey {
-    const unfunded = this.#header.unfunded.find((e) => same(e.counterpartyNodeId, peer) && (same(e.temporaryChannelId, id) || same(e.channelId, id)));
+    const unfunded = this.#header.unfunded.find((e) => equalBytes(e.counterpartyNodeId, peer) && (equalBytes(e.temporaryChannelId, id) || equalBytes(e.channelId, id)));
     return channelKey(peer, unfunded?.channelId ?? id);
   }
 
@@ -848,7 +845,7 @@ export class ChannelManager {
 
   #setBestBlock(best: BestBlock): void {
     const now = this.#header.bestBlock;
-    if (now.height === best.height && same(now.hash, best.hash)) return;
+    if (now.height === best.height && equalBytes(now.hash, best.hash)) return;
     this.#header = { ...this.#header, bestBlock: best };
     this.#headerDirty = true;
   }

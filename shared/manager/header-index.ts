@@ -5,15 +5,12 @@
  * the chain must still report (`confirming`). Pure: a channel's new entry in,
  * the header's new indexes out; every load plan is computed from them.
  */
+import { equalBytes } from '../codec/index.js';
 import { ChannelState, currentChannelId, type Channel } from '../channel/index.js';
-import { equalConstantTime, toHex } from '../crypto/index.js';
+import { toHex } from '../crypto/index.js';
 import type { ChannelEntry } from './channel-entry.js';
 import { REORG_SAFE_DEPTH } from './manager-config.js';
 import type { ConfirmingEntry, ManagerHeader, UnfundedEntry } from './manager-header.js';
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && equalConstantTime(a, b);
-}
 
 /** Before the first commitments are signed: forgotten on a disconnection (BOLT 2). */
 export function isUnfunded(channel: Channel): boolean {
@@ -46,11 +43,11 @@ function signature(list: readonly (UnfundedEntry | ConfirmingEntry)[]): string {
  * acceptance. Returns `header` itself when nothing changed.
  */
 export function reindexChannel(header: ManagerHeader, peer: Uint8Array, ids: readonly Uint8Array[], entry: ChannelEntry | null): ManagerHeader {
-  const known = (id: Uint8Array) => ids.some((x) => same(x, id));
-  const isThis = (e: UnfundedEntry) => same(e.counterpartyNodeId, peer) && (known(e.temporaryChannelId) || known(e.channelId));
+  const known = (id: Uint8Array) => ids.some((x) => equalBytes(x, id));
+  const isThis = (e: UnfundedEntry) => equalBytes(e.counterpartyNodeId, peer) && (known(e.temporaryChannelId) || known(e.channelId));
   const sinceHeight = header.unfunded.find(isThis)?.sinceHeight ?? header.bestBlock.height;
   const unfunded = header.unfunded.filter((e) => !isThis(e));
-  const confirming = header.confirming.filter((e) => !(same(e.counterpartyNodeId, peer) && known(e.channelId)));
+  const confirming = header.confirming.filter((e) => !(equalBytes(e.counterpartyNodeId, peer) && known(e.channelId)));
   if (entry?.kind === 'open-request') {
     const id = entry.open.temporaryChannelId;
     unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: id, channelId: id, isOutbound: false, sinceHeight });

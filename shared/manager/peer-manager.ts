@@ -5,6 +5,7 @@
  * the new state and the effects to carry out. BOLT 2 channel messages and
  * `error` go on to the ChannelManager as a `channel-message` effect.
  */
+import { equalBytes } from '../codec/index.js';
 import { printableData } from '../wire/error-and-warning.js';
 import { checkPeerFeatures, unsupportedRequiredBits } from '../wire/features.js';
 import { initFeatures, type InitMessage } from '../wire/init.js';
@@ -87,10 +88,6 @@ export function peerConnected(
 export function peerDisconnected(current: PeerState | undefined, connectionId: string): PeerStep {
   if (!current || current.connectionId !== connectionId) return NO_CHANGE;
   return { state: null, effects: [] };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function onInit(config: NodeConfig, current: PeerState, init: InitMessage): PeerStep {

@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import {
   ChannelState,
   bestBlockUpdated,
-  channelDetails,
   createChannel,
   decodeChannel,
   encodeChannel,
@@ -30,6 +29,10 @@ import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
 import { fundingOutputScript, verifyWitnessInput, fundingScript, SighashType } from '../../shared/tx/index.js';
 import { eventsOf, fundingTransaction, onlyMessage, PEER_FEATURES, testNode, type TestNode } from '../support/channel-harness.js';
+import { channelDetailsOf } from '../../shared/manager/index.js';
+
+/** The channel as `listChannels` reports it (LDK's `ChannelDetails`), its peer connected. */
+const details = (channel: Channel) => channelDetailsOf(channel, channel.bestHeight, true);
 
 const FUNDING = 1_000_000n;
 const PUSH = 123_456_789n;
@@ -157,15 +160,15 @@ describe.each([
     expect(f.broadcasts).toHaveLength(1);
     expect(Transaction.fromBuffer(f.broadcasts[0]!).getId()).toBe(f.fundingTx.getId());
     const { a, b } = confirmAndReady(f);
-    const da = channelDetails(a);
-    const db = channelDetails(b);
+    const da = details(a);
+    const db = details(b);
     expect(da.isUsable && db.isUsable).toBe(true);
     expect(da.channelId).toEqual(db.channelId);
     expect(da.channelValueSatoshis).toBe(FUNDING);
     expect(db.channelValueSatoshis).toBe(FUNDING);
-    expect(da.toSelfMsat).toBe(FUNDING * 1000n - PUSH);
-    expect(db.toSelfMsat).toBe(PUSH);
-    expect(da.toRemoteMsat).toBe(db.toSelfMsat);
+    expect(da.balanceMsat).toBe(FUNDING * 1000n - PUSH);
+    expect(db.balanceMsat).toBe(PUSH);
+    expect((da.channelValueSatoshis * 1000n - da.balanceMsat)).toBe(db.balanceMsat);
     expect(da.shortChannelId).toBe((200n << 40n) | (5n << 16n) | 1n);
     expect(db.shortChannelId).toBe(da.shortChannelId);
     // channel_id = funding txid XOR output index 1.

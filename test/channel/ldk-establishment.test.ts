@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ChannelState,
   bestBlockUpdated,
-  channelDetails,
   createChannel,
   fundingTransactionConfirmed,
   fundingTransactionGenerated,
+  type Channel,
   type FundingGenerationReady,
 } from '../../shared/channel/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
@@ -27,6 +27,10 @@ import { ChannelDriver } from '../support/channel-driver.js';
 import { testNode } from '../support/channel-harness.js';
 import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
 import { fundingFromFaucet as fundingFromChainFaucet, postToChain, until } from '../support/regtest-harness.js';
+import { channelDetailsOf } from '../../shared/manager/index.js';
+
+/** The channel as `listChannels` reports it (LDK's `ChannelDetails`), its peer connected. */
+const details = (channel: Channel) => channelDetailsOf(channel, channel.bestHeight, true);
 
 const DEPTH = 3;
 const FUNDING = 250_000n;
@@ -100,7 +104,7 @@ async function confirmAndCompare(peers: Peers, anchors: boolean, fundingTxid: st
   expect(ours.failures).toEqual([]);
 
   const usable = ldkNode.channelManager.list_usable_channels()[0]!;
-  const mine = channelDetails(ours.channel);
+  const mine = details(ours.channel);
   expect(mine.isUsable).toBe(true);
   expect(toHex(usable.get_channel_id().get_a())).toBe(toHex(mine.channelId));
   expect(usable.get_channel_value_satoshis()).toBe(mine.channelValueSatoshis);
@@ -112,8 +116,8 @@ async function confirmAndCompare(peers: Peers, anchors: boolean, fundingTxid: st
   const ldkReserveSat = reserve instanceof ldk.Option_u64Z_Some ? reserve.some : 0n;
   const ldkToSelf = usable.get_outbound_capacity_msat() + ldkReserveSat * 1000n;
   const ldkToRemote = usable.get_inbound_capacity_msat() + usable.get_counterparty().get_unspendable_punishment_reserve() * 1000n;
-  expect(ldkToSelf).toBe(mine.toRemoteMsat);
-  expect(ldkToRemote).toBe(mine.toSelfMsat);
+  expect(ldkToSelf).toBe((mine.channelValueSatoshis * 1000n - mine.balanceMsat));
+  expect(ldkToRemote).toBe(mine.balanceMsat);
   expect(ldkReserveSat).toBe(ours.channel.holder.channelReserveSatoshis);
   expect(usable.get_counterparty().get_unspendable_punishment_reserve()).toBe(ours.channel.counterparty!.channelReserveSatoshis);
   expect(Boolean(usable.get_channel_type().supports_anchors_zero_fee_htlc_tx())).toBe(anchors);
@@ -123,7 +127,7 @@ async function confirmAndCompare(peers: Peers, anchors: boolean, fundingTxid: st
   const theirs = ours.channel.counterparty!.upfrontShutdownScript!;
   expect([theirs.length, theirs[0], theirs[1]]).toEqual([22, 0x00, 0x14]);
   console.log(
-    `${anchors ? 'anchors' : 'static_remotekey'} ${mine.isOutbound ? 'we opened' : 'LDK opened'}: scid ${mine.shortChannelId}, capacity ${mine.channelValueSatoshis} sat, to_self ${mine.toSelfMsat} msat, to_remote ${mine.toRemoteMsat} msat`,
+    `${anchors ? 'anchors' : 'static_remotekey'} ${mine.isOutbound ? 'we opened' : 'LDK opened'}: scid ${mine.shortChannelId}, capacity ${mine.channelValueSatoshis} sat, to_self ${mine.balanceMsat} msat, to_remote ${(mine.channelValueSatoshis * 1000n - mine.balanceMsat)} msat`,
   );
 }
 

@@ -6,6 +6,7 @@
  * log at start; transactions enter through `accept`, which applies every rule
  * of validation.ts and Bitcoin Core's mempool chain limits ({@link MEMPOOL_LIMITS}).
  */
+import { equalBytes } from '../../../shared/codec/index.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { Block, type Transaction } from 'bitcoinjs-lib';
 import { COINBASE_MATURITY, buildBlock, headerBytes } from './block.js';
@@ -83,10 +84,6 @@ function outpointKey(txid: string, vout: number): string {
 
 function isUnspendable(script: Uint8Array): boolean {
   return script.length > 0 && script[0] === 0x6a;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** More than a one-input faucet payment weighs (vbytes): what the faucet leaves room for under the chain limits. */
@@ -190,10 +187,10 @@ export class RegtestChain {
   /** Best-chain and mempool transactions that pay to or spend from `script`, mempool first, then newest block first. */
   scriptHistory(script: Uint8Array): Transaction[] {
     const touches = (tx: Transaction) =>
-      tx.outs.some((o) => sameBytes(o.script, script)) ||
+      tx.outs.some((o) => equalBytes(o.script, script)) ||
       (!tx.isCoinbase() && tx.ins.some((i) => {
         const prev = this.output(displayHex(i.hash), i.index);
-        return prev !== undefined && sameBytes(prev.script, script);
+        return prev !== undefined && equalBytes(prev.script, script);
       }));
     const out: Transaction[] = [...this.pool.values()].map((e) => e.tx).filter(touches).reverse();
     for (let h = this.best.length - 1; h >= 0; h--) {
@@ -207,13 +204,13 @@ export class RegtestChain {
   scriptUtxos(script: Uint8Array): { readonly txid: string; readonly vout: number; readonly coin: Coin }[] {
     const out: { txid: string; vout: number; coin: Coin }[] = [];
     for (const [key, coin] of this.utxos) {
-      if (!sameBytes(coin.script, script) || this.poolSpends.has(key)) continue;
+      if (!equalBytes(coin.script, script) || this.poolSpends.has(key)) continue;
       const sep = key.indexOf(':');
       out.push({ txid: key.slice(0, sep), vout: Number(key.slice(sep + 1)), coin });
     }
     for (const entry of this.pool.values()) {
       entry.tx.outs.forEach((o, vout) => {
-        if (sameBytes(o.script, script) && !this.poolSpends.has(outpointKey(entry.txid, vout))) {
+        if (equalBytes(o.script, script) && !this.poolSpends.has(outpointKey(entry.txid, vout))) {
           out.push({ txid: entry.txid, vout, coin: { valueSat: o.value, script: o.script, height: undefined, coinbase: false } });
         }
       });
