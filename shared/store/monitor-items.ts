@@ -99,14 +99,18 @@ export function monitorItemWrites(
   before: ReadonlyMap<string, ChannelMonitor> = new Map(),
   every: bigint = MONITOR_UPDATES_PER_SNAPSHOT,
 ): MonitorItemWrites[] {
-  const current = new Map(before);
+  // Only the channels with a snapshot point in these writes are followed (decoding costs nothing otherwise).
+  const followed = new Set(writes.filter((w) => w.updateId !== 0n && isSnapshotPoint(w.updateId, every)).map((w) => w.channelIdHex));
+  const current = new Map([...before].filter(([id]) => followed.has(id)));
   const out: MonitorItemWrites[] = [];
   for (const w of writes) {
     const id = w.channelIdHex;
     if (w.updateId === 0n) {
-      const monitor = decodeMonitor(w.bytes);
-      if (!monitor.ok) corrupt(monitorSnapshotKey(id, 0n), monitor.error);
-      current.set(id, monitor.value);
+      if (followed.has(id)) {
+        const monitor = decodeMonitor(w.bytes);
+        if (!monitor.ok) corrupt(monitorSnapshotKey(id, 0n), monitor.error);
+        current.set(id, monitor.value);
+      }
       out.push({ put: { sk: monitorSnapshotKey(id, 0n), data: w.bytes }, deletes: [] });
       continue;
     }
