@@ -11,7 +11,7 @@ import type { InitialMonitor } from '../channel/index.js';
 import type { MonitorUpdateStep } from './monitor-update-step.js';
 
 /**
- * One channel's monitor: the snapshot `MONITOR#<channel id>#0` plus the
+ * One channel's monitor: its newest snapshot (`MONITOR#<channel id>#0`, or a later one, docs/monitor.md) plus the
  * updates applied since. It starts as the channel's {@link InitialMonitor}
  * (the same fields), with the commitment number free to grow.
  */

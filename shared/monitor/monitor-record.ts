@@ -1,7 +1,9 @@
 /**
  * The persisted form of a ChannelMonitor and of a monitor update: versioned
  * records (a version byte, then a TLV stream), one store item each
- * (`MONITOR#<channel id>#<update id>`: 0 is the snapshot, 1.. the updates).
+ * (`MONITOR#<channel id>#<update id>`: 0 is the first snapshot, 1.. the
+ * updates, and every 100th update a snapshot: shared/store/monitor-items.ts,
+ * docs/monitor.md).
  */
 import {
   DecodeError,
