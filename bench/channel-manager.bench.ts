@@ -152,11 +152,11 @@ for (const count of [1, 100, 1000]) {
     monitorRead = monitorReadAfter(snapshot[1], 250n);
   }
 }
+printTable('ChannelManager items (bytes)', sizes);
 printTable('A monitor after 250 updates (snapshot every 100)', [
   ['items read', 'bytes read', 'MONITOR items stored'],
   [String(monitorRead.itemsRead), String(monitorRead.bytesRead), String(monitorRead.stored)],
 ]);
-printTable('ChannelManager items (bytes)', sizes);
 printTable(
   `One input for a node with N ready channels stored (median of ${RUNS}; load + apply + commit, in-memory store)`,
   [
