@@ -5,7 +5,8 @@
  * item, writes the re-keyed channel, the monitor, an event, the header) and
  * of one block, and of a reconnection of the peer (its init: its channels
  * loaded, a `channel_reestablish` each), for a node holding 1, 100 and
- * 1,000 ready channels (all but one with other peers). Each run
+ * 1,000 ready channels (all but one with other peers); and what reading a
+ * monitor costs after 250 updates (consolidated every 100). Each run
  * starts from the same stored items (an in-memory store standing in for
  * DynamoDB, counting the items and bytes read and written per step).
  */
@@ -14,6 +15,8 @@ import { ManagerNetwork, type ManagerNode } from '../test/support/manager-networ
 import { populate } from '../test/support/manager-population.js';
 import { fundingTransaction } from '../test/support/channel-harness.js';
 import { InMemoryManagerStore } from '../shared/store/manager-items.js';
+import { decodeMonitor, encodeMonitorUpdate, type ChannelMonitorUpdate } from '../shared/monitor/index.js';
+import { SortKey } from '../shared/store/layout.js';
 import { decodeMessage, type FundingCreatedMessage } from '../shared/wire/index.js';
 import { toHex } from '../shared/crypto/index.js';
 import { ms, printTable } from './measure.js';
@@ -61,6 +64,26 @@ function setup(count: number): { net: ManagerNetwork; alice: ManagerNode; bob: M
 
 const rows: Row[] = [];
 let sizes: string[][] = [];
+let monitorRead = { itemsRead: 0, bytesRead: 0, stored: 0 };
+
+function forceClose(channelId: Uint8Array, updateId: bigint): ChannelMonitorUpdate {
+  return { channelId, updateId, steps: [{ kind: 'channel-force-closed', shouldBroadcast: updateId % 2n === 0n }] };
+}
+
+/** A store holding `snapshotBytes` then `updates` updates, each committed alone; the cost of one read of the monitor after. */
+function monitorReadAfter(snapshotBytes: Uint8Array, updates: bigint): { itemsRead: number; bytesRead: number; stored: number } {
+  const decoded = decodeMonitor(snapshotBytes);
+  if (!decoded.ok) throw decoded.error;
+  const id = toHex(decoded.value.channelId);
+  const store = new InMemoryManagerStore();
+  const commit = (updateId: bigint, bytes: Uint8Array) =>
+    store.commit(`u${updateId}`, { channels: { put: new Map(), delete: [] }, monitors: { put: [{ channelIdHex: id, updateId, bytes }] }, events: [], messages: [], broadcasts: [] });
+  commit(0n, snapshotBytes);
+  for (let u = 1n; u <= updates; u++) commit(u, encodeMonitorUpdate(forceClose(decoded.value.channelId, u)));
+  store.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
+  if (store.readMonitor(id)?.latestUpdateId !== updates) throw new Error('the monitor did not read back');
+  return { itemsRead: store.last.itemsRead, bytesRead: store.last.bytesRead, stored: [...store.items.keys()].filter((k) => k.startsWith(SortKey.monitorPrefix(id))).length };
+}
 for (const count of [1, 100, 1000]) {
   const { net, alice, bob, created } = setup(count);
   const base = bob.store;
@@ -123,10 +146,17 @@ for (const count of [1, 100, 1000]) {
       ['manager header (one channel confirming)', String(after.items.get('HEADER')!.length)],
       ['manager header (nothing confirming)', String(base.items.get('HEADER')!.length)],
       ['event (ChannelPending)', String(only(after, 'EVENT#', (k) => !base.items.has(k)))],
+      ['monitor update (channel-force-closed)', String(encodeMonitorUpdate(forceClose(new Uint8Array(32), 1n)).length)],
     ];
+    const snapshot = [...after.items].find(([k]) => k.startsWith('MONITOR#') && !base.items.has(k))!;
+    monitorRead = monitorReadAfter(snapshot[1], 250n);
   }
 }
 printTable('ChannelManager items (bytes)', sizes);
+printTable('A monitor after 250 updates (snapshot every 100)', [
+  ['items read', 'bytes read', 'MONITOR items stored'],
+  [String(monitorRead.itemsRead), String(monitorRead.bytesRead), String(monitorRead.stored)],
+]);
 printTable(
   `One input for a node with N ready channels stored (median of ${RUNS}; load + apply + commit, in-memory store)`,
   [

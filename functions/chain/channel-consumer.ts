@@ -9,7 +9,7 @@
 import { toHex } from '../../shared/crypto/index.js';
 import { decodeManagerHeader, decodePeerState, type ChannelManager, type ManagerChanges } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
-import { loadManager, managerResult, settleChannelFunding } from '../runtime/manager-step.js';
+import { loadManager, managerResult, monitorsBefore, settleChannelFunding } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { StepReads } from '../runtime/step-reads.js';
 import type { ChainConsumer } from './handler.js';
@@ -41,18 +41,18 @@ export function channelChainConsumers(ctx: NodeContext) {
     // The manager follows every block (its best block is in the header, one write per block); only the channels still confirming are loaded.
     const peers = header.value.confirming.length === 0 ? new Map<string, Uint8Array>() : await connectedPeers(ctx, store);
     const manager = await loadManager(ctx, store, { kind: 'chain' }, peers, reads);
-    return [consumerOf(manager, header.value.confirming.map((c) => c.fundingTxid))];
+    return [consumerOf(ctx, store, manager, header.value.confirming.map((c) => c.fundingTxid))];
   };
 }
 
-function consumerOf(manager: ChannelManager, watched: readonly Uint8Array[]): ChainConsumer {
+function consumerOf(ctx: NodeContext, store: NodeStore, manager: ChannelManager, watched: readonly Uint8Array[]): ChainConsumer {
   let changes: ManagerChanges | undefined;
   // Taken once, after the sync: the writes and the wallet settlement see the same changes.
   const taken = () => (changes ??= manager.takeChanges());
   return {
     confirm: manager,
     watch: () => ({ txids: watched, outputs: [] }),
-    writes: () => managerResult(taken()),
+    writes: async () => managerResult(taken(), undefined, await monitorsBefore(ctx, store, taken())),
     settleWallet: (wallet) => settleChannelFunding(wallet, taken()),
   };
 }

@@ -35,12 +35,15 @@ import { decodeChainView, encodeChainView } from './chain-record.js';
 import { encodeFeeRates } from './fee-record.js';
 import { channelChainConsumers } from './channel-consumer.js';
 
+/** What a chain consumer commits with the sync. */
+export type ConsumerWrites = Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts'>>;
+
 /** Something that follows the chain: notified through `Confirm`, watching `watch()`, persisting `writes()` after the sync. */
 export interface ChainConsumer {
   readonly confirm: Confirm;
   watch(): WatchSet;
-  /** The consumer's writes, and the messages and broadcasts its calls produced (committed with the sync, sent after it). */
-  writes(): Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts'>>;
+  /** The consumer's writes, and the messages and broadcasts its calls produced (committed with the sync, sent after it); may read first (a monitor to consolidate). */
+  writes(): ConsumerWrites | Promise<ConsumerWrites>;
   /** The wallet after this consumer's changes (a channel's held funding released or discarded), committed with them. */
   settleWallet?(wallet: WalletState): WalletState;
 }
@@ -164,7 +167,7 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
         const effects: PeerEffect[] = [];
         const broadcasts: Uint8Array[] = [];
         for (const c of consumers) {
-          const w = c.writes();
+          const w = await c.writes();
           puts.push(...w.puts);
           deletes.push(...w.deletes);
           effects.push(...(w.effects ?? []));

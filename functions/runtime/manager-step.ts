@@ -19,8 +19,8 @@ import {
   type ManagerPorts,
   type PeerEffect,
 } from '../../shared/manager/index.js';
-import { committedWatch } from '../../shared/monitor/index.js';
-import { SortKey, type NodeStore } from '../../shared/store/index.js';
+import { committedWatch, type ChannelMonitor } from '../../shared/monitor/index.js';
+import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, monitorFromItems, monitorsToRead, type NodeStore } from '../../shared/store/index.js';
 import { managerItemWrites } from '../../shared/store/manager-items.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import {
@@ -116,9 +116,33 @@ export async function loadManager(
   return manager;
 }
 
-/** The manager's changes as the invocation's writes, messages (outbox) and broadcasts (after the commit), after `base`. */
-export function managerResult(changes: ManagerChanges, base: InvocationResult = { puts: [], deletes: [], effects: [] }): InvocationResult {
-  const { puts, deletes } = managerItemWrites(changes);
+/**
+ * The monitors the commit of `changes` needs first: those with an update at
+ * a snapshot point (shared/store/monitor-items.ts), each read newest first
+ * down to its newest snapshot (one Query of at most N + 1 items). Usually
+ * none, and no read.
+ */
+export async function monitorsBefore(ctx: Pick<NodeContext, 'nodeKey'>, store: NodeStore, changes: ManagerChanges): Promise<Map<string, ChannelMonitor>> {
+  const out = new Map<string, ChannelMonitor>();
+  for (const id of monitorsToRead(changes.monitors.put)) {
+    const items = await store.query(ctx.nodeKey, SortKey.monitorPrefix(id), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
+    const read = monitorFromItems(id, items);
+    if (read !== undefined) out.set(id, read.monitor);
+  }
+  return out;
+}
+
+/**
+ * The manager's changes as the invocation's writes, messages (outbox) and
+ * broadcasts (after the commit), after `base`. `monitors`: what
+ * {@link monitorsBefore} read for these changes.
+ */
+export function managerResult(
+  changes: ManagerChanges,
+  base: InvocationResult = { puts: [], deletes: [], effects: [] },
+  monitors: ReadonlyMap<string, ChannelMonitor> = new Map(),
+): InvocationResult {
+  const { puts, deletes } = managerItemWrites(changes, monitors);
   const effects: PeerEffect[] = changes.messages.map(({ peer, message }) => ({ kind: 'send', peer, message }));
   return {
     puts: [...base.puts, ...puts],
@@ -213,7 +237,7 @@ export function settleChannelFunding(wallet: WalletState, changes: ManagerChange
 export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, manager: ChannelManager, reads: StepReads = new StepReads(ctx, store)): Promise<InvocationResult> {
   let changes = manager.takeChanges();
   const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
-  if (requests.length === 0 && !touchesWalletFunding(changes)) return managerResult(changes);
+  if (requests.length === 0 && !touchesWalletFunding(changes)) return managerResult(changes, undefined, await monitorsBefore(ctx, store, changes));
   const walletBytes = await reads.wallet();
   const before = decodeWallet(walletBytes);
   let wallet = before;
@@ -241,5 +265,6 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   for (const { event } of changes.events) {
     if (event.kind === 'discard-funding') ctx.logger.info('funding transaction discarded', { txid: txidToDisplayHex(event.fundingOutpoint.txid), channelId: toHex(event.channelId) });
   }
-  return managerResult(changes, { puts: wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }], deletes: [], effects: [] });
+  const base: InvocationResult = { puts: wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }], deletes: [], effects: [] };
+  return managerResult(changes, base, await monitorsBefore(ctx, store, changes));
 }

@@ -8,9 +8,10 @@
  * Watching the chain and sweeping come with the on-chain issue.
  */
 import type { InitialMonitor } from '../channel/index.js';
+import type { MonitorUpdateStep } from './monitor-update-step.js';
 
 /**
- * One channel's monitor: the snapshot `MONITOR#<channel id>#0` plus the
+ * One channel's monitor: its newest snapshot (`MONITOR#<channel id>#0`, or a later one, docs/monitor.md) plus the
  * updates applied since. It starts as the channel's {@link InitialMonitor}
  * (the same fields), with the commitment number free to grow.
  */
@@ -22,11 +23,6 @@ export interface ChannelMonitor extends Omit<InitialMonitor, 'commitmentNumber'>
   /** Set once a `channel-force-closed` update is applied: the channel takes no more off-chain updates. */
   readonly forceClosed?: { readonly shouldBroadcast: boolean };
 }
-
-/** One change to a monitor (LDK's `ChannelMonitorUpdateStep`); more kinds come with payments. */
-export type MonitorUpdateStep =
-  /** The manager failed the channel: stop accepting updates; broadcast our commitment when `shouldBroadcast`. */
-  { readonly kind: 'channel-force-closed'; readonly shouldBroadcast: boolean };
 
 /** LDK's `ChannelMonitorUpdate`: numbered from 1 per channel, applied in order. */
 export interface ChannelMonitorUpdate {
@@ -57,13 +53,21 @@ export function channelMonitorFrom(initial: InitialMonitor): ChannelMonitor {
   };
 }
 
-/** Why an update cannot be applied. */
-export type MonitorUpdateError = 'out-of-order' | 'wrong-channel';
+/**
+ * Why an update cannot be applied. `unsupported-step`: a payment step
+ * (`latest-holder-commitment`, `latest-counterparty-commitment`,
+ * `commitment-secret`, `payment-preimage`) whose state the monitor does not
+ * hold yet (it comes with payments, docs/monitor.md). Refused rather than
+ * ignored: a monitor that skipped a preimage or a revocation secret would
+ * lose it for good at the next consolidation into a snapshot.
+ */
+export type MonitorUpdateError = 'out-of-order' | 'wrong-channel' | 'unsupported-step';
 
 /**
  * Applies `update` (its id must be the next one): the new monitor, and the
  * transactions to broadcast now (our commitment on a force close that asks
- * for it).
+ * for it). Steps of an unknown odd kind are ignored (BOLT 1's rule: odd is
+ * safe to skip); the monitor is unchanged when any step cannot be applied.
  */
 export function applyMonitorUpdate(
   monitor: ChannelMonitor,
@@ -74,9 +78,18 @@ export function applyMonitorUpdate(
   let next: ChannelMonitor = { ...monitor, latestUpdateId: update.updateId };
   const broadcasts: Uint8Array[] = [];
   for (const step of update.steps) {
-    if (step.kind === 'channel-force-closed') {
-      next = { ...next, forceClosed: { shouldBroadcast: step.shouldBroadcast } };
-      if (step.shouldBroadcast) broadcasts.push(next.holderCommitmentTx);
+    switch (step.kind) {
+      case 'channel-force-closed':
+        next = { ...next, forceClosed: { shouldBroadcast: step.shouldBroadcast } };
+        if (step.shouldBroadcast) broadcasts.push(next.holderCommitmentTx);
+        break;
+      case 'unknown-odd':
+        break;
+      case 'latest-holder-commitment':
+      case 'latest-counterparty-commitment':
+      case 'commitment-secret':
+      case 'payment-preimage':
+        return { ok: false, error: 'unsupported-step' };
     }
   }
   return { ok: true, monitor: next, broadcasts };

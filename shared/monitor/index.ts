@@ -9,7 +9,13 @@ export {
   type ChannelMonitor,
   type ChannelMonitorUpdate,
   type MonitorUpdateError,
-  type MonitorUpdateStep,
 } from './channel-monitor.js';
+export {
+  MonitorStepType,
+  monitorUpdateSteps,
+  type KnownMonitorUpdateStep,
+  type MonitorHtlc,
+  type MonitorUpdateStep,
+} from './monitor-update-step.js';
 export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';

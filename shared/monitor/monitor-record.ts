@@ -1,7 +1,9 @@
 /**
  * The persisted form of a ChannelMonitor and of a monitor update: versioned
  * records (a version byte, then a TLV stream), one store item each
- * (`MONITOR#<channel id>#<update id>`: 0 is the snapshot, 1.. the updates).
+ * (`MONITOR#<channel id>#<update id>`: 0 is the first snapshot, 1.. the
+ * updates, and every 100th update a snapshot: shared/store/monitor-items.ts,
+ * docs/monitor.md).
  */
 import {
   DecodeError,
@@ -16,7 +18,8 @@ import {
   versionedRecord,
   type DecodeResult,
 } from '../codec/index.js';
-import type { ChannelMonitor, ChannelMonitorUpdate, MonitorUpdateStep } from './channel-monitor.js';
+import type { ChannelMonitor, ChannelMonitorUpdate } from './channel-monitor.js';
+import { monitorUpdateSteps, type MonitorUpdateStep } from './monitor-update-step.js';
 import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersCodec, counterpartyToRecord } from '../channel/parameters-record.js';
 
 const FLAG_OUTBOUND = 1;
@@ -123,35 +126,55 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
   };
 }
 
-const STEP_FORCE_CLOSED = 0;
+/** The step kind of a version 1 update (the only one it had). */
+const LEGACY_STEP_FORCE_CLOSED = 0;
 
-/** Version 1: 0 channel id, 2 update id, 4 steps (each: kind u8, then its fields). */
-const updateRecord = versionedRecord('monitor-update', 1, {
+/**
+ * Version 2: 0 channel id, 2 update id, 6 steps (a list of TLV-framed
+ * steps, monitor-update-step.ts). Version 1 (read, never written) had 4
+ * instead: steps as fixed pairs, kind u8 (0 = `channel-force-closed`) then
+ * its flag u8.
+ */
+const UPDATE_VERSION = 2;
+const updateRecord = versionedRecord('monitor-update', UPDATE_VERSION, {
   channelId: tlvRecord(0, fixedBytes(32)),
   updateId: tlvRecord(2, u64),
-  steps: tlvRecord(4, restBytes),
+  legacySteps: tlvRecord(4, restBytes),
+  steps: tlvRecord(6, monitorUpdateSteps),
 });
 
-/** A monitor update's persisted bytes. */
+/** A monitor update's persisted bytes (version 2). */
 export function encodeMonitorUpdate(update: ChannelMonitorUpdate): Uint8Array {
-  const steps = update.steps.flatMap((s) => [STEP_FORCE_CLOSED, s.shouldBroadcast ? 1 : 0]);
-  return updateRecord.encode({ channelId: update.channelId, updateId: update.updateId, steps: Uint8Array.from(steps) });
+  return updateRecord.encode({ channelId: update.channelId, updateId: update.updateId, steps: update.steps });
 }
 
-/** Reads an update written by {@link encodeMonitorUpdate}; never throws. */
+function legacySteps(pairs: Uint8Array): DecodeResult<MonitorUpdateStep[]> {
+  const steps: MonitorUpdateStep[] = [];
+  for (let i = 0; i < pairs.length; i += 2) {
+    const kind = pairs[i];
+    const flag = pairs[i + 1];
+    if (kind !== LEGACY_STEP_FORCE_CLOSED || flag === undefined || flag > 1) {
+      return { ok: false, error: new DecodeError('invalid-value', `monitor-update v1: unknown step ${kind}`) };
+    }
+    steps.push({ kind: 'channel-force-closed', shouldBroadcast: flag === 1 });
+  }
+  return { ok: true, value: steps };
+}
+
+/** Reads an update written by {@link encodeMonitorUpdate}, or by version 1 of it; never throws. */
 export function decodeMonitorUpdate(bytes: Uint8Array): DecodeResult<ChannelMonitorUpdate> {
   const result = updateRecord.decode(bytes);
   if (!result.ok) return result;
   const v = result.value;
-  if (v.channelId === undefined || v.updateId === undefined || v.steps === undefined) return missing('monitor-update');
-  const steps: MonitorUpdateStep[] = [];
-  for (let i = 0; i < v.steps.length; i += 2) {
-    const kind = v.steps[i];
-    const flag = v.steps[i + 1];
-    if (kind !== STEP_FORCE_CLOSED || flag === undefined || flag > 1) {
-      return { ok: false, error: new DecodeError('invalid-value', `monitor-update: unknown step ${kind}`) };
-    }
-    steps.push({ kind: 'channel-force-closed', shouldBroadcast: flag === 1 });
+  if (v.channelId === undefined || v.updateId === undefined) return missing('monitor-update');
+  // Each version has exactly its own steps record.
+  const version = bytes[0];
+  if (version === 1) {
+    if (v.steps !== undefined || v.legacySteps === undefined) return missing('monitor-update v1 steps');
+    const steps = legacySteps(v.legacySteps);
+    if (!steps.ok) return steps;
+    return { ok: true, value: { channelId: v.channelId, updateId: v.updateId, steps: steps.value } };
   }
-  return { ok: true, value: { channelId: v.channelId, updateId: v.updateId, steps } };
+  if (v.legacySteps !== undefined || v.steps === undefined) return missing('monitor-update steps');
+  return { ok: true, value: { channelId: v.channelId, updateId: v.updateId, steps: v.steps } };
 }

@@ -6,3 +6,14 @@ export { ensureNodeTable } from './table.js';
 export { StoreError, StoreErrorCode } from './errors.js';
 export { Attr, SortKey, nodePartition, INPUT_RETENTION_SEC } from './layout.js';
 export { InMemoryManagerStore, managerItemWrites, type StepCost } from './manager-items.js';
+export {
+  MONITOR_UPDATES_PER_SNAPSHOT,
+  isMonitorSnapshotKey,
+  isSnapshotPoint,
+  monitorFromItems,
+  monitorItemWrites,
+  monitorSnapshotKey,
+  monitorsToRead,
+  supersededBy,
+  type MonitorItemWrites,
+} from './monitor-items.js';

@@ -8,6 +8,7 @@
  * | `HEADER`                | the manager header (versioned bytes)             |
  * | `CHANNEL#<peer>#<id>`   | one channel, or an inbound request (hex ids)     |
  * | `MONITOR#<id>#<seq>`    | a monitor snapshot (seq 0) or update (seq 1..)   |
+ * | `MONITOR#<id>#<seq>#SNAPSHOT` | the monitor at update seq (every 100th, monitor-items.ts) |
  * | `EVENT#<event id>`      | an event not yet acknowledged by the user        |
  * | `PEER#<node id hex>`    | a connected peer and its init features           |
  * | `OUTBOX#<input id>`     | an input's outbound messages, waiting for the relay |

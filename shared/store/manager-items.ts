@@ -15,16 +15,33 @@ import {
   type ManagerInput,
   type ManagerPorts,
 } from '../manager/index.js';
+import type { ChannelMonitor } from '../monitor/index.js';
 import { SortKey } from './layout.js';
+import { MONITOR_UPDATES_PER_SNAPSHOT, monitorFromItems, monitorItemWrites, monitorsToRead } from './monitor-items.js';
 
-/** The item writes of a commit: the header, channels, monitors and events of `changes` (messages go to the outbox). */
-export function managerItemWrites(changes: ManagerChanges): { puts: { sk: string; data: Uint8Array }[]; deletes: string[] } {
+/**
+ * The item writes of a commit: the header, channels, monitors and events of
+ * `changes` (messages go to the outbox). Monitor writes follow
+ * monitor-items.ts: every N-th update is a snapshot, built from the monitor
+ * in `monitorsBefore` (read first for the channels
+ * `monitorsToRead(changes.monitors.put)` names), and plain updates delete
+ * items the last snapshot superseded.
+ */
+export function managerItemWrites(
+  changes: ManagerChanges,
+  monitorsBefore: ReadonlyMap<string, ChannelMonitor> = new Map(),
+  updatesPerSnapshot: bigint = MONITOR_UPDATES_PER_SNAPSHOT,
+): { puts: { sk: string; data: Uint8Array }[]; deletes: string[] } {
   const puts: { sk: string; data: Uint8Array }[] = [];
+  const deletes = changes.channels.delete.map((key) => SortKey.channel(key));
   if (changes.header) puts.push({ sk: SortKey.header, data: changes.header });
   for (const [key, data] of changes.channels.put) puts.push({ sk: SortKey.channel(key), data });
-  for (const m of changes.monitors.put) puts.push({ sk: SortKey.monitor(m.channelIdHex, m.updateId), data: m.bytes });
+  for (const m of monitorItemWrites(changes.monitors.put, monitorsBefore, updatesPerSnapshot)) {
+    puts.push(m.put);
+    deletes.push(...m.deletes);
+  }
   for (const e of changes.events) puts.push({ sk: SortKey.event(e.id), data: encodeEventRecord(e) });
-  return { puts, deletes: changes.channels.delete.map((key) => SortKey.channel(key)) };
+  return { puts, deletes };
 }
 
 /** Item and byte counts of one step. */
@@ -38,6 +55,12 @@ export interface StepCost {
 /** One node's items in memory. */
 export class InMemoryManagerStore {
   readonly items = new Map<string, Uint8Array>();
+  /** Updates between two monitor snapshots (monitor-items.ts); smaller in tests. */
+  readonly updatesPerSnapshot: bigint;
+
+  constructor(updatesPerSnapshot: bigint = MONITOR_UPDATES_PER_SNAPSHOT) {
+    this.updatesPerSnapshot = updatesPerSnapshot;
+  }
   readonly appliedInputs = new Set<string>();
   /** The cost of the last `load` + `commit`. */
   last: StepCost = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
@@ -94,7 +117,12 @@ export class InMemoryManagerStore {
   commit(inputId: string, changes: ManagerChanges): 'applied' | 'duplicate' {
     if (this.appliedInputs.has(inputId)) return 'duplicate';
     this.appliedInputs.add(inputId);
-    const { puts, deletes } = managerItemWrites(changes);
+    const before = new Map<string, ChannelMonitor>();
+    for (const id of monitorsToRead(changes.monitors.put, this.updatesPerSnapshot)) {
+      const read = this.readMonitor(id);
+      if (read !== undefined) before.set(id, read);
+    }
+    const { puts, deletes } = managerItemWrites(changes, before, this.updatesPerSnapshot);
     for (const { sk, data } of puts) {
       this.items.set(sk, Uint8Array.from(data));
       this.last.itemsWritten++;
@@ -106,14 +134,33 @@ export class InMemoryManagerStore {
     return 'applied';
   }
 
-  /** The monitor items of a channel, snapshot first. */
+  /**
+   * A channel's current monitor as a handler reads it: its items newest
+   * first (a descending Query), up to and including the newest snapshot,
+   * counted in `last`. `channelIdHex` or the channel id bytes.
+   */
+  readMonitor(channelId: string | Uint8Array): ChannelMonitor | undefined {
+    const id = typeof channelId === 'string' ? channelId : toHex(channelId);
+    const prefix = SortKey.monitorPrefix(id);
+    const keys = [...this.items.keys()].filter((sk) => sk.startsWith(prefix)).sort((a, b) => (a < b ? 1 : -1));
+    const read = (sk: string): Uint8Array | undefined => this.#read(sk);
+    function* newestFirst(): Generator<{ sk: string; data: Uint8Array }> {
+      for (const sk of keys) {
+        const data = read(sk);
+        if (data !== undefined) yield { sk, data };
+      }
+    }
+    return monitorFromItems(id, newestFirst())?.monitor;
+  }
+
+  /** The monitor items of a channel, oldest first (a snapshot first). */
   monitorItems(channelId: Uint8Array): Uint8Array[] {
     return [...this.items].filter(([sk]) => sk.startsWith(SortKey.monitorPrefix(toHex(channelId)))).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
   }
 
   /** A copy holding the same bytes (a restart reads them back). */
   clone(): InMemoryManagerStore {
-    const copy = new InMemoryManagerStore();
+    const copy = new InMemoryManagerStore(this.updatesPerSnapshot);
     for (const [sk, data] of this.items) copy.items.set(sk, Uint8Array.from(data));
     for (const id of this.appliedInputs) copy.appliedInputs.add(id);
     return copy;

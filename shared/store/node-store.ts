@@ -241,10 +241,13 @@ export class NodeStore {
     return out;
   }
 
-  /** Every state item whose sort key starts with `prefix`, in sort-key order (the first `limit` only, when given). */
-  async query(nodeKey: string, prefix: string, limit?: number): Promise<{ sk: string; data: Uint8Array }[]> {
+  /**
+   * Every state item whose sort key starts with `prefix`, in sort-key order
+   * (`newest-first`: descending), the first `limit` only when given.
+   */
+  async query(nodeKey: string, prefix: string, limit?: number, order: 'oldest-first' | 'newest-first' = 'oldest-first'): Promise<{ sk: string; data: Uint8Array }[]> {
     const out: { sk: string; data: Uint8Array }[] = [];
-    for (const item of await this.queryItems(nodeKey, prefix, limit)) {
+    for (const item of await this.queryItems(nodeKey, prefix, limit, order === 'newest-first')) {
       const sk = item[Attr.sk]?.S;
       const data = item[Attr.data]?.B;
       if (sk !== undefined && data !== undefined) out.push({ sk, data });
@@ -253,7 +256,7 @@ export class NodeStore {
   }
 
   /** The raw items of the node's partition under a sort-key prefix, all pages. */
-  private async queryItems(nodeKey: string, prefix: string, limit?: number): Promise<Record<string, AttributeValue>[]> {
+  private async queryItems(nodeKey: string, prefix: string, limit?: number, descending = false): Promise<Record<string, AttributeValue>[]> {
     const items: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -265,6 +268,7 @@ export class NodeStore {
           ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
           ExpressionAttributeValues: { ':pk': { S: nodePartition(nodeKey) }, ':prefix': { S: prefix } },
           ConsistentRead: true,
+          ...(descending ? { ScanIndexForward: false } : {}),
           ...(left === undefined ? {} : { Limit: left }),
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { DecodeError } from '../../shared/codec/index.js';
 import { toHex } from '../../shared/crypto/index.js';
-import { applyMonitorUpdate, decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from '../../shared/monitor/index.js';
+import { applyMonitorUpdate, decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate, type MonitorUpdateStep } from '../../shared/monitor/index.js';
 import { ManagerNetwork } from '../support/manager-network.js';
 import { fund, onlyChannel, openChannel } from '../manager/manager-fixture.js';
 
@@ -53,4 +53,23 @@ it('truncated, newer-version and garbage bytes give a DecodeError', () => {
       for (const r of [decodeMonitor(b), decodeMonitorUpdate(b)]) if (!r.ok) expect(r.error).toBeInstanceOf(DecodeError);
     }),
   );
+});
+
+it('applies an unknown odd step as nothing, and refuses a payment step it cannot apply yet (the monitor unchanged)', () => {
+  const decoded = decodeMonitor(bytes);
+  if (!decoded.ok) throw decoded.error;
+  const monitor = decoded.value;
+  const odd = applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: 1n, steps: [{ kind: 'unknown-odd', type: 9n, value: Uint8Array.of(1) }] });
+  expect(odd).toEqual({ ok: true, monitor: { ...monitor, latestUpdateId: 1n }, broadcasts: [] });
+  const payment: MonitorUpdateStep[] = [
+    { kind: 'payment-preimage', paymentPreimage: new Uint8Array(32) },
+    { kind: 'commitment-secret', index: 5n, secret: new Uint8Array(32) },
+    { kind: 'latest-holder-commitment', commitmentNumber: 1n, counterpartySignature: new Uint8Array(64), commitmentTx: Uint8Array.of(1), htlcSignatures: [] },
+    { kind: 'latest-counterparty-commitment', commitmentNumber: 1n, commitmentTxid: new Uint8Array(32), perCommitmentPoint: Uint8Array.of(2, ...new Uint8Array(32)), htlcs: [] },
+  ];
+  for (const step of payment) {
+    // Even behind a force close in the same update: nothing of it applies.
+    const steps = [{ kind: 'channel-force-closed', shouldBroadcast: true } as const, step];
+    expect(applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: 1n, steps })).toEqual({ ok: false, error: 'unsupported-step' });
+  }
 });

@@ -138,6 +138,8 @@ describe('fenced commit', () => {
     expect((await store().query(node, 'MONITOR#ab#')).map((i) => text(i.data))).toEqual(['u1', 'u2', 'u10']);
     // A limit stops at the first items; deleteItems removes exactly the named ones (more than one batch of 25).
     expect((await store().query(node, 'MONITOR#ab#', 2)).map((i) => text(i.data))).toEqual(['u1', 'u2']);
+    // Newest first (how a monitor is read: down to its newest snapshot, shared/store/monitor-items.ts).
+    expect((await store().query(node, 'MONITOR#ab#', 2, 'newest-first')).map((i) => text(i.data))).toEqual(['u10', 'u2']);
   });
 
   it('deletes items in batches outside the lease', async () => {

@@ -1,0 +1,204 @@
+/**
+ * Monitor items: a snapshot plus numbered updates, consolidated every N
+ * updates (shared/store/monitor-items.ts), through the pure functions and
+ * the in-memory store the functional tests use.
+ */
+import { describe, expect, it } from 'vitest';
+import { hexToBytes } from '../../shared/codec/index.js';
+import { toHex } from '../../shared/crypto/index.js';
+import type { ManagerChanges, MonitorWrite } from '../../shared/manager/index.js';
+import {
+  applyMonitorUpdate,
+  decodeMonitor,
+  encodeMonitor,
+  encodeMonitorUpdate,
+  type ChannelMonitor,
+  type ChannelMonitorUpdate,
+  type MonitorUpdateStep,
+} from '../../shared/monitor/index.js';
+import {
+  InMemoryManagerStore,
+  MONITOR_UPDATES_PER_SNAPSHOT,
+  SortKey,
+  StoreError,
+  isMonitorSnapshotKey,
+  managerItemWrites,
+  monitorFromItems,
+  monitorItemWrites,
+  monitorSnapshotKey,
+  monitorsToRead,
+  supersededBy,
+} from '../../shared/store/index.js';
+import { fund, onlyChannel, openChannel } from '../manager/manager-fixture.js';
+import { ManagerNetwork } from '../support/manager-network.js';
+
+/** A real monitor at open (update 0), as the manager wrote it. */
+function openedMonitor(): ChannelMonitor {
+  const net = new ManagerNetwork();
+  const alice = net.addNode('alice');
+  const bob = net.addNode('bob');
+  net.connect(alice, bob);
+  fund(net, alice, openChannel(net, alice, bob));
+  const decoded = decodeMonitor(alice.store.monitorItems(onlyChannel(net, alice).channelId)[0]!);
+  if (!decoded.ok) throw decoded.error;
+  return decoded.value;
+}
+
+const initial = openedMonitor();
+const ID = toHex(initial.channelId);
+
+/** Update `u`: a force close (broadcast on every 7th) and, on odd ids, an unknown odd step carrying `u`. */
+function updateOf(u: bigint): ChannelMonitorUpdate {
+  const steps: MonitorUpdateStep[] = [{ kind: 'channel-force-closed', shouldBroadcast: u % 7n === 0n }];
+  if (u % 2n === 1n) steps.push({ kind: 'unknown-odd', type: 2n * u + 1n, value: Uint8Array.of(Number(u % 256n)) });
+  return { channelId: initial.channelId, updateId: u, steps };
+}
+
+function changesOf(monitors: readonly MonitorWrite[]): ManagerChanges {
+  return { channels: { put: new Map(), delete: [] }, monitors: { put: monitors }, events: [], messages: [], broadcasts: [] };
+}
+
+const snapshotWrite = (m: ChannelMonitor): MonitorWrite => ({ channelIdHex: toHex(m.channelId), updateId: 0n, bytes: encodeMonitor(m) });
+const updateWrite = (u: bigint): MonitorWrite => ({ channelIdHex: ID, updateId: u, bytes: encodeMonitorUpdate(updateOf(u)) });
+
+/** `initial` with updates 1..n applied one by one. */
+function applied(n: bigint, from: ChannelMonitor = initial): ChannelMonitor {
+  let m = from;
+  for (let u = m.latestUpdateId + 1n; u <= n; u++) {
+    const r = applyMonitorUpdate(m, updateOf(u));
+    if (!r.ok) throw new Error(r.error);
+    m = r.monitor;
+  }
+  return m;
+}
+
+function monitorKeys(store: InMemoryManagerStore): string[] {
+  return [...store.items.keys()].filter((sk) => sk.startsWith(SortKey.monitorPrefix(ID))).sort();
+}
+
+/** Reads the monitor as a handler would, counting the items read. */
+function read(store: InMemoryManagerStore): { monitor: ChannelMonitor | undefined; itemsRead: number } {
+  store.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
+  const monitor = store.readMonitor(ID);
+  return { monitor, itemsRead: store.last.itemsRead };
+}
+
+describe('keys and plans', () => {
+  it('keys a consolidation snapshot after the updates before it and before the next one', () => {
+    expect(monitorSnapshotKey(ID, 0n)).toBe(SortKey.monitor(ID, 0n));
+    const at200 = monitorSnapshotKey(ID, 200n);
+    expect(at200).toBe(`MONITOR#${ID}#00000000000000000200#SNAPSHOT`);
+    expect([SortKey.monitor(ID, 201n), at200, SortKey.monitor(ID, 199n), SortKey.monitor(ID, 200n)].sort()).toEqual([
+      SortKey.monitor(ID, 199n),
+      SortKey.monitor(ID, 200n),
+      at200,
+      SortKey.monitor(ID, 201n),
+    ]);
+    expect([SortKey.monitor(ID, 0n), at200].map(isMonitorSnapshotKey)).toEqual([true, true]);
+    expect([1n, 10n, 100n, 201n].map((u) => isMonitorSnapshotKey(SortKey.monitor(ID, u)))).toEqual([false, false, false, false]);
+  });
+
+  it('spreads the deletes of superseded items over the next N − 1 updates, at most two each', () => {
+    expect(MONITOR_UPDATES_PER_SNAPSHOT).toBe(100n);
+    for (const u of [1n, 50n, 99n, 100n, 200n]) expect(supersededBy(ID, u)).toEqual([]);
+    expect(supersededBy(ID, 101n)).toEqual([SortKey.monitor(ID, 1n), SortKey.monitor(ID, 0n)]);
+    expect(supersededBy(ID, 150n)).toEqual([SortKey.monitor(ID, 50n)]);
+    expect(supersededBy(ID, 199n)).toEqual([SortKey.monitor(ID, 99n)]);
+    expect(supersededBy(ID, 201n)).toEqual([SortKey.monitor(ID, 101n), monitorSnapshotKey(ID, 100n)]);
+    // Between two snapshots, every item the earlier one superseded is deleted exactly once.
+    const deleted = Array.from({ length: 99 }, (_, j) => supersededBy(ID, 201n + BigInt(j))).flat();
+    expect(new Set(deleted).size).toBe(deleted.length);
+    expect(deleted.sort()).toEqual([monitorSnapshotKey(ID, 100n), ...Array.from({ length: 99 }, (_, i) => SortKey.monitor(ID, 101n + BigInt(i)))].sort());
+  });
+
+  it('reads a monitor first only for an update at a snapshot point with no snapshot before it in the same writes', () => {
+    expect(monitorsToRead([updateWrite(99n), updateWrite(100n)])).toEqual([ID]);
+    expect(monitorsToRead([updateWrite(101n)])).toEqual([]);
+    expect(monitorsToRead([snapshotWrite(applied(0n)), updateWrite(1n)], 1n)).toEqual([]);
+  });
+
+  it('writes the monitor with the update applied at a snapshot point, the update itself otherwise', () => {
+    const writes = monitorItemWrites([updateWrite(99n), updateWrite(100n), updateWrite(101n)], new Map([[ID, applied(98n)]]));
+    expect(writes.map((w) => w.put.sk)).toEqual([SortKey.monitor(ID, 99n), monitorSnapshotKey(ID, 100n), SortKey.monitor(ID, 101n)]);
+    expect(decodeMonitor(writes[1]!.put.data)).toEqual({ ok: true, value: applied(100n) });
+    expect(writes[2]!.deletes).toEqual(supersededBy(ID, 101n));
+  });
+
+  it('refuses a snapshot point without the monitor, an update that does not apply, updates without a snapshot', () => {
+    expect(() => monitorItemWrites([updateWrite(100n)])).toThrow(StoreError);
+    expect(() => managerItemWrites(changesOf([updateWrite(100n)]))).toThrow(/not read first/);
+    expect(() => monitorItemWrites([updateWrite(100n)], new Map([[ID, applied(98n)]]))).toThrow(/does not apply: out-of-order/);
+    const preimage: ChannelMonitorUpdate = { channelId: initial.channelId, updateId: 100n, steps: [{ kind: 'payment-preimage', paymentPreimage: new Uint8Array(32) }] };
+    expect(() => monitorItemWrites([{ channelIdHex: ID, updateId: 100n, bytes: encodeMonitorUpdate(preimage) }], new Map([[ID, applied(99n)]]))).toThrow(/unsupported-step/);
+    expect(() => monitorFromItems(ID, [{ sk: SortKey.monitor(ID, 3n), data: encodeMonitorUpdate(updateOf(3n)) }])).toThrow(StoreError);
+    expect(monitorFromItems(ID, [])).toBeUndefined();
+  });
+});
+
+describe('the in-memory store', () => {
+  it('a monitor past 250 updates reads back whole, equal to applying every update, never reading more than N + 1 items', () => {
+    const store = new InMemoryManagerStore();
+    const n = MONITOR_UPDATES_PER_SNAPSHOT;
+    store.commit('open', changesOf([snapshotWrite(initial)]));
+    for (let u = 1n; u <= 250n; u++) {
+      store.commit(`update-${u}`, changesOf([updateWrite(u)]));
+      const { monitor, itemsRead } = read(store);
+      expect(monitor).toEqual(applied(u));
+      expect(itemsRead).toBeLessThanOrEqual(Number(n) + 1);
+      // Superseded items go with the following updates: at most the current N items plus N − 1 left over.
+      expect(monitorKeys(store).length).toBeLessThanOrEqual(2 * Number(n));
+    }
+    const { monitor, itemsRead } = read(store);
+    expect(monitor?.latestUpdateId).toBe(250n);
+    expect(monitor?.forceClosed).toEqual({ shouldBroadcast: false });
+    expect(itemsRead).toBe(51); // updates 201..250 and the snapshot at 200
+    // The snapshots at 100 and 0 and updates 1..150 are gone; 151..199 go with updates 251..299.
+    const keys = monitorKeys(store);
+    expect(keys).toContain(monitorSnapshotKey(ID, 200n));
+    expect(keys).not.toContain(monitorSnapshotKey(ID, 100n));
+    expect(keys).not.toContain(monitorSnapshotKey(ID, 0n));
+    expect(keys.filter((sk) => !isMonitorSnapshotKey(sk))).toEqual(Array.from({ length: 100 }, (_, i) => SortKey.monitor(ID, 151n + BigInt(i))).filter((sk) => sk !== SortKey.monitor(ID, 200n)));
+    expect(decodeMonitor(store.items.get(monitorSnapshotKey(ID, 200n))!)).toEqual({ ok: true, value: applied(200n) });
+  });
+
+  it('a commit with several updates crossing a snapshot point, and a restart (clone) in between', () => {
+    let store = new InMemoryManagerStore(5n);
+    store.commit('open', changesOf([snapshotWrite(initial)]));
+    store.commit('1-3', changesOf([updateWrite(1n), updateWrite(2n), updateWrite(3n)]));
+    store.commit('4-6', changesOf([updateWrite(4n), updateWrite(5n), updateWrite(6n)]));
+    expect(store.items.has(SortKey.monitor(ID, 5n))).toBe(false);
+    expect(store.items.has(monitorSnapshotKey(ID, 5n))).toBe(true);
+    store = store.clone();
+    for (let u = 7n; u <= 23n; u++) store.commit(`u${u}`, changesOf([updateWrite(u)]));
+    const { monitor, itemsRead } = read(store);
+    expect(monitor).toEqual(applied(23n));
+    expect(itemsRead).toBe(4); // 21, 22, 23 and the snapshot at 20
+  });
+
+  it('reads the layout of before (snapshot at 0, version 1 updates) and consolidates it', () => {
+    // Version 1 bytes, as the encoder before version 2 wrote them (this builder gives test/monitor's fixture for its channel id).
+    const v1 = (channelIdHex: string, u: bigint, shouldBroadcast: boolean) =>
+      hexToBytes(`010020${channelIdHex}0208${u.toString(16).padStart(16, '0')}0402000${shouldBroadcast ? 1 : 0}`);
+    const fixtureId = Array.from({ length: 32 }, (_, i) => (i + 1).toString(16).padStart(2, '0')).join('');
+    expect(toHex(v1(fixtureId, 1n, true))).toBe('0100200102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f200208000000000000000104020001');
+
+    const store = new InMemoryManagerStore(3n);
+    store.items.set(SortKey.monitor(ID, 0n), encodeMonitor(initial));
+    store.items.set(SortKey.monitor(ID, 1n), v1(ID, 1n, false));
+    store.items.set(SortKey.monitor(ID, 2n), v1(ID, 2n, true));
+    const expected = (() => {
+      const a = applyMonitorUpdate(initial, { channelId: initial.channelId, updateId: 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: false }] });
+      if (!a.ok) throw new Error(a.error);
+      const b = applyMonitorUpdate(a.monitor, { channelId: initial.channelId, updateId: 2n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: true }] });
+      if (!b.ok) throw new Error(b.error);
+      return b.monitor;
+    })();
+    expect(read(store)).toEqual({ monitor: expected, itemsRead: 3 });
+    store.commit('u3', changesOf([updateWrite(3n)]));
+    const consolidated = store.items.get(monitorSnapshotKey(ID, 3n));
+    expect(consolidated && decodeMonitor(consolidated)).toEqual({ ok: true, value: applied(3n, expected) });
+    store.commit('u4', changesOf([updateWrite(4n)]));
+    expect(read(store)).toEqual({ monitor: applied(4n, expected), itemsRead: 2 });
+    expect(monitorKeys(store)).toEqual([SortKey.monitor(ID, 2n), monitorSnapshotKey(ID, 3n), SortKey.monitor(ID, 4n)]);
+  });
+});
