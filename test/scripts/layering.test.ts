@@ -25,6 +25,15 @@ describe('layering check', () => {
     expect(checkLayering(resolve(import.meta.dirname, '../..'))).toEqual([]);
   });
 
+  it('refuses a shared/ folder it knows neither as a core layer nor as an adapter', () => {
+    const root = repo({
+      'shared/codec/reader.ts': 'export const x = 1;',
+      'shared/store/table.ts': "import { x } from '../codec/reader.js';\nexport const t = x;",
+      'shared/htlcs/index.ts': "import { connect } from 'node:net';\nexport const c = connect;",
+    });
+    expect(checkLayering(root)).toEqual([expect.stringContaining('shared/htlcs: a folder the layering rule does not know')]);
+  });
+
   it('accepts a lower layer imported by a higher one', () => {
     const root = repo({
       'shared/codec/reader.ts': 'export const x = 1;',
