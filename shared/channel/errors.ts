@@ -62,20 +62,20 @@ export const ChannelFailureReason = {
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 
-/** Codes of a refused user call. */
-export const ChannelApiErrorCode = {
-  /** The call's arguments are wrong (LDK's `APIMisuseError`). */
+/** Codes of a refused user call (LDK's `APIError` variants): the one set, for the channel machine and the manager. */
+export const ApiErrorCode = {
+  /** The arguments are wrong (LDK's `APIMisuseError`). */
   ApiMisuse: 'api-misuse',
-  /** The channel is not in a state where the call is allowed (e.g. funding provided twice). */
-  WrongState: 'wrong-state',
+  /** No such channel, or not in a state that allows the call (LDK's `ChannelUnavailable`; e.g. funding provided twice). */
+  ChannelUnavailable: 'channel-unavailable',
 } as const;
-export type ChannelApiErrorCode = (typeof ChannelApiErrorCode)[keyof typeof ChannelApiErrorCode];
+export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
 /** A refused user call: nothing changed. */
-export interface ChannelApiError {
-  readonly code: ChannelApiErrorCode;
+export interface ApiError {
+  readonly code: ApiErrorCode;
   readonly message: string;
 }
 
 /** A call that either worked (`value`) or was refused (`error`). */
-export type ApiResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ChannelApiError };
+export type ApiResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiError };

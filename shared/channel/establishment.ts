@@ -43,7 +43,7 @@ import {
   selectedReserveSatoshis,
 } from './config.js';
 import type { ChannelEffect, ChannelFailure, ChannelStep, InitialMonitor } from './effects.js';
-import { ChannelApiErrorCode, ChannelFailureReason as R, type ApiResult, type ChannelFailureReason } from './errors.js';
+import { ApiErrorCode, ChannelFailureReason as R, type ApiResult, type ChannelFailureReason } from './errors.js';
 import {
   finalizedHolderCommitment,
   initialCommitment,
@@ -84,7 +84,7 @@ function unexpected(channel: Channel, what: string): ChannelStep {
 }
 
 function misuse<T>(message: string): ApiResult<T> {
-  return { ok: false, error: { code: ChannelApiErrorCode.ApiMisuse, message } };
+  return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message } };
 }
 
 function largeChannels(theirInitFeatures: Uint8Array): boolean {
@@ -370,7 +370,7 @@ function parseTransaction(bytes: Uint8Array): Transaction | null {
 export function fundingTransactionGenerated(ctx: ChannelContext, channel: Channel, txBytes: Uint8Array): ApiResult<ChannelStep> {
   if (channel.state !== ChannelState.AwaitingFundingTx) {
     const message = channel.fundingTx !== undefined || channel.funding !== undefined ? 'a funding transaction was already provided for this channel' : `no funding transaction is expected in state ${channel.state}`;
-    return { ok: false, error: { code: ChannelApiErrorCode.WrongState, message } };
+    return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message } };
   }
   const tx = parseTransaction(txBytes);
   if (tx === null) return misuse('the funding transaction does not parse');

@@ -412,10 +412,7 @@ export class ChannelManager {
       throw new ManagerError(ManagerErrorCode.FundingAlreadyProvided, 'a funding transaction was already provided for this channel');
     }
     const result = channelFundingTransactionGenerated(this.#context(), item.channel, fundingTransaction);
-    if (!result.ok) {
-      const code = result.error.code === 'api-misuse' ? ApiErrorCode.ApiMisuse : ApiErrorCode.ChannelUnavailable;
-      return { ok: false, error: { code, message: result.error.message } };
-    }
+    if (!result.ok) return result;
     this.#applyStep(key, item, result.value);
     return { ok: true, value: undefined };
   }

@@ -4,22 +4,8 @@
  * stable code.
  */
 
-/** Codes of a refused user call (LDK's `APIError` variants). */
-export const ApiErrorCode = {
-  /** The arguments are wrong (LDK's `APIMisuseError`). */
-  ApiMisuse: 'api-misuse',
-  /** No such channel, or not in a state that allows the call (LDK's `ChannelUnavailable`). */
-  ChannelUnavailable: 'channel-unavailable',
-} as const;
-export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
-
-/** A refused call: nothing changed. */
-export interface ApiError {
-  readonly code: ApiErrorCode;
-  readonly message: string;
-}
-
-export type ApiResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiError };
+/** A refused user call: the channel machine's one `ApiResult` (LDK's `APIError`). */
+export { ApiErrorCode, type ApiError, type ApiResult } from '../channel/errors.js';
 
 /** Codes of a broken invariant. */
 export const ManagerErrorCode = {

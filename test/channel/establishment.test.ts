@@ -270,7 +270,7 @@ describe('fundingTransactionGenerated errors', () => {
     const first = fundingTransactionGenerated(alice.ctx, channel, tx.toBuffer());
     if (!first.ok) throw new Error(first.error.message);
     const second = fundingTransactionGenerated(alice.ctx, first.value.channel, tx.toBuffer());
-    expect(second).toEqual({ ok: false, error: { code: 'wrong-state', message: expect.stringContaining('already provided') } });
+    expect(second).toEqual({ ok: false, error: { code: 'channel-unavailable', message: expect.stringContaining('already provided') } });
   });
 });
 
