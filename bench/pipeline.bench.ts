@@ -17,7 +17,7 @@ import { createPeerMessageHandler } from '../functions/peer-message/handler.js';
 import { fromHex, wasmSecp256k1 } from '../shared/crypto/index.js';
 import { PeerConnection } from '../shared/peer/peer-connection.js';
 import { encodeInbound } from '../shared/pipeline/envelopes.js';
-import { OUR_INIT_FEATURES, decodeMessage, encodeMessage } from '../shared/wire/index.js';
+import { OUR_INIT_FEATURES, decodeMessage, encodeMessage, pongFor } from '../shared/wire/index.js';
 import { ms, printTable } from './measure.js';
 
 const REGTEST = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
@@ -59,6 +59,9 @@ const ready = new Promise<PeerConnection>((resolve) => {
       const d = decodeMessage(bytes);
       if (d.kind === 'message' && d.message.type === 16) resolve(conn);
       if (d.kind === 'message' && d.message.type === 19 && waiting) waiting(bytes);
+      // The gateway pings us every PEER_PING_INTERVAL_SEC and drops us without an answer.
+      const pong = d.kind === 'message' && d.message.type === 18 ? pongFor(d.message) : null;
+      if (pong) conn.send(encodeMessage(pong));
     },
   });
   void c;
