@@ -531,6 +531,37 @@ describe('keepalive (ping/pong are the gateway\'s)', () => {
   });
 });
 
+describe('keepalive under a peer that does not read', () => {
+  it('holds at most one pong while the socket buffer is full: 300 pings asking for 65531 bytes each do not make 300 pongs', async () => {
+    const peer = await rawPeer(randomSecret());
+    const received = readMessages(peer);
+    const send = (bytes: Uint8Array) => peer.socket.write(peer.transport.encryptMessage(bytes));
+    const connected = await waitInbound((e) => e.kind === 'connected' && e.peer === peer.nodeId, 'connected');
+    send(ourInit());
+    await putOutbound({ kind: 'send', peer: peer.nodeId, message: ourInit() });
+    await until(() => received.length === 1, 'our init');
+    peer.socket.pause(); // from now on the peer does not read: the gateway's writes fill the socket buffers
+    const PINGS = 300;
+    for (let i = 0; i < PINGS; i++) send(ping(65531));
+    // A forwarded message after the pings: once it is on the queue, the gateway has handled every ping.
+    const marker = Uint8Array.of(0xff, 0x0f, 0x01);
+    send(marker);
+    await waitInbound((e) => e.kind === 'message' && e.connectionId === connected.connectionId && toHex(e.message) === toHex(marker), 'the marker after the pings');
+    // The peer reads again; a message through the outbound queue comes after whatever the gateway buffered.
+    peer.socket.resume();
+    await putOutbound({ kind: 'send', peer: peer.nodeId, message: encodeMessage({ type: 1, channelId: new Uint8Array(32), data: new Uint8Array(0) }) });
+    await until(() => received.some((m) => m.type === 1), 'a warning through the outbound queue', 30_000);
+    const pongs = received.filter((m) => m.type === 19);
+    expect(pongs.length).toBeGreaterThan(0);
+    expect(pongs.length).toBeLessThan(PINGS);
+    expect(pongs.every((m) => m.type === 19 && m.ignored.length === 65531)).toBe(true);
+    expect(peer.isClosed()).toBe(false);
+    // None of it reached the queue: only the marker (seq 1, after init).
+    expect(messagesOf(peer.nodeId, connected.connectionId).map((e) => e.seq)).toEqual([0, 1]);
+    peer.socket.destroy();
+  });
+});
+
 describe('stop', () => {
   it('closes every connection and sends their disconnected envelopes before it resolves', async () => {
     const ldkHex = toHex(ldk.nodeId);
