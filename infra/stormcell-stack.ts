@@ -146,7 +146,7 @@ export class StormcellStack extends Stack {
 
     const timer = new NodeFunction(this, 'TimerFn', {
       name: 'timer',
-      description: "The node's timer tick: pings peers, drops those that stopped answering",
+      description: "The node's timer tick (nothing to do yet: the peer gateway pings peers)",
       environment: nodeEnvironment,
       logRemovalPolicy,
     });

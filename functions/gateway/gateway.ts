@@ -1,12 +1,15 @@
 /**
  * The peer gateway: the one long-lived process of a node (Fargate on AWS, a
  * local process in the embedded deployment). It terminates BOLT 8 on TCP and
- * bridges sockets to the two FIFO queues; it holds no channel state and
- * speaks no protocol beyond BOLT 8 (init, ping/pong and the rest are the
- * peer-message handler's, through the queues). See docs/gateway.md.
+ * bridges sockets to the two FIFO queues; it holds no channel state. Past
+ * BOLT 8 it speaks only BOLT 1's `ping`/`pong`, which are connection state
+ * (keepalive.ts): it answers the peer's pings and pings the peer itself, so
+ * upkeep never reaches the queues. `init` and the rest are the peer-message
+ * handler's, through the queues. See docs/gateway.md.
  *
- * Inbound: per connection, `connected`, then each decrypted message with a
- * sequence number, then `disconnected`, in order (see inbound-lanes.ts).
+ * Inbound: per connection, `connected`, then each decrypted message it does
+ * not keep (a ping or pong after `init`) with a sequence number, then
+ * `disconnected`, in order (see inbound-lanes.ts).
  * Outbound: `send` writes to the peer's current connection, `disconnect`
  * closes it, `connect` dials.
  */
@@ -17,6 +20,7 @@ import { decodeOutbound, EnvelopeError, type OutboundEnvelope } from '../../shar
 import type { FifoQueue, ReceivedMessage } from '../../shared/pipeline/queues.js';
 import { PeerConnection, type CloseReason, type PeerConnectionOptions } from '../../shared/peer/peer-connection.js';
 import type { GatewayLogger } from './gateway-logger.js';
+import { keepaliveInitSent, keepaliveReceived, keepaliveTick, mayAnswer, messageType, NEW_KEEPALIVE, OUR_PING, type KeepaliveState } from './keepalive.js';
 import { DEFAULT_RETRY, InboundLanes, newLaneSource, type LaneSource, type RetryPolicy } from './inbound-lanes.js';
 
 export type { GatewayLogger } from './gateway-logger.js';
@@ -47,6 +51,12 @@ export interface GatewayOptions {
   readonly maxConnectionsPerIp?: number;
   /** Inbound connections held at once in total; one more is refused (default 1000). */
   readonly maxConnections?: number;
+  /**
+   * How often the gateway pings each peer past `init` (default 30 s, as LDK's
+   * timer); a peer that has not answered the previous ping by the next one is
+   * closed (`pong-timeout`).
+   */
+  readonly pingIntervalMs?: number;
   /** Unsent inbound envelopes of one connection above which its socket is paused (default 64). */
   readonly maxPendingInbound?: number;
   /** Retries of a failed inbound queue send before the connection is closed. */
@@ -90,6 +100,12 @@ interface Conn extends LaneSource {
   seq: number;
   /** The last write returned false: wait for the socket to drain before the next one. */
   needsDrain: boolean;
+  /** Ping/pong state of the connection (keepalive.ts). */
+  keepalive: KeepaliveState;
+  /** A pong owed to the peer, held until our `init` is written or the socket drains (at most one: a later ping's replaces it). */
+  heldPong: Uint8Array | null;
+  /** A drain wait for `heldPong` is under way. */
+  pongAwaitsDrain: boolean;
   /** Resolves when the connection closes. */
   readonly closed: Promise<void>;
   markClosed(): void;
@@ -97,7 +113,8 @@ interface Conn extends LaneSource {
 
 const NODE_ID_HEX = /^(02|03)[0-9a-f]{64}$/;
 
-function describeClose(reason: CloseReason): Record<string, unknown> {
+/** A close reason for the logs; `reason` also goes in the `disconnected` envelope. */
+function describeClose(reason: CloseReason): { readonly reason: string } & Record<string, unknown> {
   switch (reason.kind) {
     case 'transport':
       return { reason: 'transport', code: reason.failure.code };
@@ -201,7 +218,7 @@ function listen(server: Server, host: string, port: number, portVariable: string
 
 /** Each limit, when given, is a whole number from 1 (a programming error otherwise). */
 function checkLimits(options: GatewayOptions): void {
-  for (const name of ['initTimeoutMs', 'readTimeoutMs', 'maxConnectionsPerIp', 'maxConnections'] as const) {
+  for (const name of ['initTimeoutMs', 'readTimeoutMs', 'maxConnectionsPerIp', 'maxConnections', 'pingIntervalMs'] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new RangeError(`${name} must be a whole number from 1, not ${value}`);
   }
@@ -209,7 +226,7 @@ function checkLimits(options: GatewayOptions): void {
 
 /**
  * Starts the gateway: listens, and consumes the outbound queue until `stop()`.
- * @throws RangeError when a limit (`initTimeoutMs`, `readTimeoutMs`, `maxConnectionsPerIp`, `maxConnections`) is not a whole number from 1.
+ * @throws RangeError when a limit (`initTimeoutMs`, `readTimeoutMs`, `maxConnectionsPerIp`, `maxConnections`, `pingIntervalMs`) is not a whole number from 1.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   checkLimits(options);
@@ -232,6 +249,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const waitSeconds = options.outboundWaitSeconds ?? 20;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+  const pingIntervalMs = options.pingIntervalMs ?? 30_000;
 
   /** Every open connection, handshaking or not. */
   const conns = new Map<PeerConnection, Conn>();
@@ -244,9 +262,51 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   function track(connection: PeerConnection, peer: string | null, ip: string | null): Conn {
     let markClosed = () => undefined as void;
     const closed = new Promise<void>((r) => (markClosed = r));
-    const conn: Conn = { ...newLaneSource(connection), connection, ip, peer, announced: false, seq: 0, needsDrain: false, closed, markClosed };
+    const conn: Conn = {
+      ...newLaneSource(connection),
+      connection, ip, peer, announced: false, seq: 0, needsDrain: false,
+      keepalive: NEW_KEEPALIVE, heldPong: null, pongAwaitsDrain: false,
+      closed, markClosed,
+    };
     conns.set(connection, conn);
     return conn;
+  }
+
+  /** Writes one message; a full socket buffer makes the next outbound message wait for drain. */
+  function write(conn: Conn, message: Uint8Array): void {
+    if (!conn.connection.send(message)) conn.needsDrain = true;
+  }
+
+  /**
+   * Writes the held pong once it may go: after our `init`, and not into a full
+   * socket buffer (a peer that does not read cannot make us buffer pongs:
+   * one waits for drain, a later ping's replaces it).
+   */
+  function flushPong(conn: Conn): void {
+    const pong = conn.heldPong;
+    if (pong === null || !mayAnswer(conn.keepalive) || !conn.connection.ready) return;
+    if (conn.connection.writeBlocked) {
+      if (conn.pongAwaitsDrain) return;
+      conn.pongAwaitsDrain = true;
+      void Promise.race([conn.connection.drained(), conn.closed]).then(() => {
+        conn.pongAwaitsDrain = false;
+        flushPong(conn);
+      });
+      return;
+    }
+    conn.heldPong = null;
+    write(conn, pong);
+  }
+
+  /** The keepalive tick (LDK's `timer_tick_occurred` for peers): ping each peer past `init`, close one that did not answer the last ping. */
+  function pingPeers(): void {
+    for (const conn of [...current.values()]) {
+      if (!conn.connection.ready) continue;
+      const step = keepaliveTick(conn.keepalive);
+      conn.keepalive = step.state;
+      if (step.action === 'timeout') conn.connection.close({ kind: 'pong-timeout' });
+      else if (step.action === 'ping') write(conn, OUR_PING);
+    }
   }
 
   const events = {
@@ -267,7 +327,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onMessage(connection: PeerConnection, message: Uint8Array) {
       const conn = conns.get(connection);
       if (!conn?.peer) return;
-      lanes.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq: conn.seq++, message });
+      const step = keepaliveReceived(conn.keepalive, message);
+      conn.keepalive = step.state;
+      if (step.kind === 'forward') {
+        lanes.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq: conn.seq++, message });
+      } else if (step.kind === 'answer' && step.pong !== null) {
+        conn.heldPong = step.pong;
+        flushPong(conn);
+      }
     },
     onClose(connection: PeerConnection, reason: CloseReason) {
       const conn = conns.get(connection);
@@ -279,8 +346,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (peer !== null && dialing.get(peer) === conn) dialing.delete(peer);
       if (peer !== null && current.get(peer) === conn) current.delete(peer);
       if (conn.announced && peer !== null) {
-        logger.info('peer disconnected', { peer, connectionId: connection.id, messages: conn.seq, ...describeClose(reason) });
-        lanes.enqueue(conn, { kind: 'disconnected', peer, connectionId: connection.id });
+        const described = describeClose(reason);
+        logger.info('peer disconnected', { peer, connectionId: connection.id, messages: conn.seq, ...described });
+        lanes.enqueue(conn, { kind: 'disconnected', peer, connectionId: connection.id, reason: described.reason });
       } else {
         logger.info('connection closed before the handshake completed', {
           ...(peer !== null ? { peer } : {}),
@@ -347,10 +415,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (!conn || !conn.connection.ready) {
       // The message was for a connection that is gone; a new connection starts over with init.
-      logger.info('dropping an outbound message: peer not connected', { peer, type: message.length >= 2 ? (message[0]! << 8) | message[1]! : -1 });
+      logger.info('dropping an outbound message: peer not connected', { peer, type: messageType(message) ?? -1 });
       return;
     }
-    if (!conn.connection.send(message)) conn.needsDrain = true;
+    write(conn, message);
+    if (messageType(message) === 16) {
+      // Our init went out: from now on the connection may carry pings and pongs (one held for it goes next).
+      conn.keepalive = keepaliveInitSent(conn.keepalive);
+      flushPong(conn);
+    }
   }
 
   async function handle(envelope: OutboundEnvelope): Promise<void> {
@@ -428,6 +501,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const consumer = consume();
+  const pingTimer = setInterval(pingPeers, pingIntervalMs);
 
   return {
     port,
@@ -443,6 +517,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async stop() {
       if (stopping) return;
       stopping = true;
+      clearInterval(pingTimer);
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       abort.abort();
       for (const conn of [...conns.values()]) conn.connection.close({ kind: 'local', reason: 'gateway stopping' });

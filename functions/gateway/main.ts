@@ -12,6 +12,7 @@
  *   NODE_SEED_HEX       or the seed itself, 32 bytes hex (a manual run); exactly one of the two
  *   PEER_INIT_TIMEOUT_SEC, PEER_READ_TIMEOUT_SEC, PEER_MAX_CONNECTIONS_PER_IP,
  *   PEER_MAX_CONNECTIONS  what a connection may cost (peer-limits.ts; unset: the defaults)
+ *   PEER_PING_INTERVAL_SEC how often the gateway pings each peer (default 30)
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';

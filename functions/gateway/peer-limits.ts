@@ -8,8 +8,8 @@
 import { ConfigError, type Env } from '../runtime/aws-env.js';
 import type { GatewayOptions } from './gateway.js';
 
-/** The four limits, each absent when its variable is unset. */
-export type PeerLimits = Pick<GatewayOptions, 'initTimeoutMs' | 'readTimeoutMs' | 'maxConnectionsPerIp' | 'maxConnections'>;
+/** The limits, each absent when its variable is unset. */
+export type PeerLimits = Pick<GatewayOptions, 'initTimeoutMs' | 'readTimeoutMs' | 'maxConnectionsPerIp' | 'maxConnections' | 'pingIntervalMs'>;
 
 export const PeerLimitVar = {
   /** Seconds a peer has to send `init` after the handshake (default 30). */
@@ -20,6 +20,8 @@ export const PeerLimitVar = {
   maxConnectionsPerIp: 'PEER_MAX_CONNECTIONS_PER_IP',
   /** Inbound connections held at once in total (default 1000). */
   maxConnections: 'PEER_MAX_CONNECTIONS',
+  /** Seconds between the gateway's pings to each peer; no pong by the next one closes the connection (default 30). */
+  pingIntervalSec: 'PEER_PING_INTERVAL_SEC',
 } as const;
 
 /** A whole number from 1, or undefined when unset or blank. */
@@ -47,10 +49,12 @@ export function readPeerLimits(env: Env): PeerLimits {
   const readTimeoutMs = seconds(env, PeerLimitVar.readTimeoutSec);
   const maxConnectionsPerIp = positiveInteger(env, PeerLimitVar.maxConnectionsPerIp);
   const maxConnections = positiveInteger(env, PeerLimitVar.maxConnections);
+  const pingIntervalMs = seconds(env, PeerLimitVar.pingIntervalSec);
   return {
     ...(initTimeoutMs !== undefined ? { initTimeoutMs } : {}),
     ...(readTimeoutMs !== undefined ? { readTimeoutMs } : {}),
     ...(maxConnectionsPerIp !== undefined ? { maxConnectionsPerIp } : {}),
     ...(maxConnections !== undefined ? { maxConnections } : {}),
+    ...(pingIntervalMs !== undefined ? { pingIntervalMs } : {}),
   };
 }

@@ -9,6 +9,6 @@ import { createTimerHandler } from './handler.js';
 
 const timerHandler = once(async () => createTimerHandler(await awsNodeContext()));
 
-export async function handler(event: ScheduledEvent, context: Context): Promise<{ outcome: string; peers: number }> {
+export async function handler(event: ScheduledEvent, context: Context): Promise<{ outcome: string }> {
   return (await timerHandler())(event, context);
 }

@@ -1,7 +1,9 @@
 /**
  * The node's connection-level protocol (BOLT 1): `init` exchange and feature
- * negotiation, ping/pong liveness, warnings and errors, the unknown-message
- * rules. Pure: each call takes the peer's state and one input, and returns
+ * negotiation, warnings and errors, the unknown-message rules. Ping/pong
+ * liveness is the peer gateway's (docs/gateway.md, "Keepalive"): a ping or
+ * pong reaches this layer only before `init` or malformed, and is answered
+ * here all the same. Pure: each call takes the peer's state and one input, and returns
  * the new state and the effects to carry out. BOLT 2 channel messages and
  * `error` go on to the ChannelManager as a `channel-message` effect.
  */
@@ -79,7 +81,6 @@ export function peerConnected(
     connectionId: event.connectionId,
     inbound: event.inbound,
     address: event.address,
-    awaitingPong: false,
   };
   return { state, effects: [{ kind: 'send', peer: event.nodeId, message: ourInit(config, event.address) }] };
 }
@@ -167,7 +168,7 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
       return { state: undefined, effects: pong ? [{ kind: 'send', peer, message: pong }] : [] };
     }
     case 19:
-      return current.awaitingPong ? { state: { ...current, awaitingPong: false }, effects: [] } : NO_CHANGE;
+      return NO_CHANGE;
     case 1:
     case 17: {
       const text = printableData(message.data) ?? `<${message.data.length} bytes, not printable>`;
@@ -186,16 +187,4 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
     case 136:
       return { state: undefined, effects: [{ kind: 'channel-message', peer, message }] };
   }
-}
-
-/**
- * The node's periodic timer (LDK's `timer_tick_occurred` for peers): ping
- * every peer that finished `init`; disconnect one that did not answer the
- * previous tick's ping.
- */
-export function peerTimerTick(current: PeerState): PeerStep {
-  if (!current.features) return NO_CHANGE;
-  if (current.awaitingPong) return disconnect(current.nodeId, 'no pong since the last ping');
-  const ping: WireMessage = { type: 18, numPongBytes: 0, ignored: new Uint8Array(0) };
-  return { state: { ...current, awaitingPong: true }, effects: [{ kind: 'send', peer: current.nodeId, message: ping }] };
 }

@@ -15,14 +15,12 @@ export interface PeerState {
   readonly address: string;
   /** The peer's combined `init` features, once its `init` arrived. */
   readonly features?: Uint8Array;
-  /** A `ping` was sent by the last timer tick and no `pong` has come back yet. */
-  readonly awaitingPong: boolean;
   /** The last `warning` or `error` the peer sent, as printable text. */
   readonly lastMessageFromPeer?: string;
 }
 
 const FLAG_INBOUND = 1;
-const FLAG_AWAITING_PONG = 2;
+// Flag 2 was "awaiting pong" while the timer pinged peers; ping/pong are the gateway's now (docs/gateway.md, "Keepalive"): never written, ignored when read.
 
 /** Version 1 of a peer item: TLV 0 node id, 2 connection id, 4 flags, 6 address, 7 features, 9 last message. */
 const peerRecord = versionedRecord('peer', 1, {
@@ -38,7 +36,7 @@ export function encodePeerState(peer: PeerState): Uint8Array {
   return peerRecord.encode({
     nodeId: peer.nodeId,
     connectionId: peer.connectionId,
-    flags: (peer.inbound ? FLAG_INBOUND : 0) | (peer.awaitingPong ? FLAG_AWAITING_PONG : 0),
+    flags: peer.inbound ? FLAG_INBOUND : 0,
     address: peer.address,
     ...(peer.features ? { features: peer.features } : {}),
     ...(peer.lastMessageFromPeer !== undefined ? { lastMessageFromPeer: peer.lastMessageFromPeer } : {}),
@@ -58,7 +56,6 @@ export function decodePeerState(bytes: Uint8Array): DecodeResult<PeerState> {
       nodeId: v.nodeId,
       connectionId: v.connectionId,
       inbound: (v.flags & FLAG_INBOUND) !== 0,
-      awaitingPong: (v.flags & FLAG_AWAITING_PONG) !== 0,
       address: v.address,
       ...(v.features !== undefined ? { features: v.features } : {}),
       ...(v.lastMessageFromPeer !== undefined ? { lastMessageFromPeer: v.lastMessageFromPeer } : {}),

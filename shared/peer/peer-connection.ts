@@ -30,6 +30,8 @@ export type CloseReason =
   | { readonly kind: 'handshake-timeout' }
   | { readonly kind: 'init-timeout' }
   | { readonly kind: 'read-timeout' }
+  /** The peer let a whole ping interval pass without answering our ping (the gateway's keepalive). */
+  | { readonly kind: 'pong-timeout' }
   | { readonly kind: 'remote-closed' }
   | { readonly kind: 'local'; readonly reason: string }
   | { readonly kind: 'socket-error'; readonly message: string };
@@ -175,6 +177,11 @@ export class PeerConnection {
   send(message: Uint8Array): boolean {
     if (!this.transport || this.closed) throw new Error('peer connection is not ready');
     return this.socket.write(this.transport.encryptMessage(message));
+  }
+
+  /** The socket's write buffer is full: a further write should wait for `drained()`. */
+  get writeBlocked(): boolean {
+    return this.socket.writableNeedDrain;
   }
 
   /** Resolves when the socket's write buffer has drained. */

@@ -14,7 +14,8 @@ import { fromHex, toHex } from '../crypto/bytes.js';
 export type InboundEnvelope =
   | { readonly kind: 'connected'; readonly peer: string; readonly connectionId: string; readonly inbound: boolean; readonly address: string }
   | { readonly kind: 'message'; readonly peer: string; readonly connectionId: string; readonly seq: number; readonly message: Uint8Array }
-  | { readonly kind: 'disconnected'; readonly peer: string; readonly connectionId: string };
+  /** `reason`: why the gateway saw the connection end (`remote-closed`, `pong-timeout`, ...), for the logs; absent from older gateways. */
+  | { readonly kind: 'disconnected'; readonly peer: string; readonly connectionId: string; readonly reason?: string };
 
 export type OutboundEnvelope =
   | { readonly kind: 'send'; readonly peer: string; readonly message: Uint8Array }
@@ -69,7 +70,7 @@ export function decodeInbound(body: string): InboundEnvelope {
     case 'message':
       return { kind: 'message', peer, connectionId, seq: field(o['seq'], isCount, 'seq'), message: fromHex(field(o['message'], isHex, 'message')) };
     case 'disconnected':
-      return { kind: 'disconnected', peer, connectionId };
+      return { kind: 'disconnected', peer, connectionId, ...(isString(o['reason']) ? { reason: o['reason'] } : {}) };
     default:
       throw new EnvelopeError(`unknown inbound kind ${String(o['kind'])}`);
   }

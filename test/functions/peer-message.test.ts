@@ -27,6 +27,7 @@ let dynamo: DynamoDBClient;
 let sqs: SqsLocal;
 let ctx: NodeContext;
 let outbound: FifoQueue;
+let tableName: string;
 
 beforeAll(async () => {
   dynamo = localDynamoClient(inject('dynamoEndpoint'));
@@ -39,7 +40,7 @@ afterAll(async () => {
 
 /** A fresh node (own table, own seed) and a fresh outbound queue per test. */
 beforeEach(async () => {
-  const tableName = `pm-${randomUUID()}`;
+  tableName = `pm-${randomUUID()}`;
   await ensureNodeTable(dynamo, tableName);
   const created = await sqs.client.send(
     new (await import('@aws-sdk/client-sqs')).CreateQueueCommand({ QueueName: `out-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } }),
@@ -213,28 +214,30 @@ describe('peer-message handler', () => {
 });
 
 describe('timer handler', () => {
-  it('pings each ready peer, then disconnects one that did not answer; a redelivered tick is a no-op', async () => {
+  it('does nothing on a tick, with a connected peer: no lease, no DynamoDB request, nothing sent (pings are the gateway\'s)', async () => {
     const handler = createPeerMessageHandler(ctx);
     await handler(event(record(connected()), record(message(ldkInit))), {} as never);
     await drain();
-    const timer = createTimerHandler(ctx);
-    expect(await timer({ id: 'tick-1' }, {} as never)).toEqual({ outcome: 'applied', peers: 1 });
-    expect(sentTypes(await drain())).toEqual([18]);
-    expect(await timer({ id: 'tick-1' }, {} as never)).toMatchObject({ outcome: 'duplicate' });
+    // The timer's store on a client of its own that counts every request it sends.
+    const requests: string[] = [];
+    const client = localDynamoClient(inject('dynamoEndpoint'));
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        requests.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+    try {
+      const timer = createTimerHandler({ ...ctx, store: new NodeStore({ client, tableName }) });
+      expect(await timer({ id: 'tick-1' }, {} as never)).toEqual({ outcome: 'nothing-to-do' });
+      expect(await timer({ id: 'tick-2' }, {} as never)).toEqual({ outcome: 'nothing-to-do' });
+    } finally {
+      client.destroy();
+    }
+    expect(requests).toEqual([]);
     expect(await drain()).toEqual([]);
-    await timer({ id: 'tick-2' }, {} as never);
-    expect(sentTypes(await drain())).toEqual(['disconnect']);
-  });
-
-  it('keeps a peer that answered the ping', async () => {
-    const handler = createPeerMessageHandler(ctx);
-    await handler(event(record(connected()), record(message(ldkInit))), {} as never);
-    const timer = createTimerHandler(ctx);
-    await timer({ id: 't1' }, {} as never);
-    await handler(event(record(message({ type: 19, ignored: new Uint8Array(0) }))), {} as never);
-    await drain();
-    await timer({ id: 't2' }, {} as never);
-    expect(sentTypes(await drain())).toEqual([18]);
+    expect(await storeNodeApi(ctx).listPeers()).toHaveLength(1);
   });
 });
 

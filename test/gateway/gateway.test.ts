@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import * as ldkjs from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.js';
@@ -13,7 +14,7 @@ import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInbound, encodeOutbound, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { ACT_ONE_SIZE, initiatorHandshake } from '../../shared/transport/index.js';
-import { OUR_INIT_FEATURES, decodeMessage, encodeMessage, pongFor, type WireMessage } from '../../shared/wire/index.js';
+import { OUR_INIT_FEATURES, decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { startGateway, type Gateway } from '../../functions/gateway/gateway.js';
 import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
 import { collectingLogger, randomSecret, rawPeer as rawPeerOn, rawSocket as rawSocketOn, readOnce, until, type LogLine, type RawPeer } from '../support/raw-peer.js';
@@ -64,23 +65,57 @@ const ourInit = () => encodeMessage({ type: 16, globalfeatures: new Uint8Array(0
 
 const ldkSawPongFromUs = (node: LdkNode) => node.log.filter((l) => l.includes('Received message Pong') && l.includes(nodeKey)).length;
 
-/** One LDK ping through the gateway: the ping arrives on the inbound queue, our pong goes out on the outbound queue. */
+const ldkSawPingFromUs = (node: LdkNode) => node.log.filter((l) => l.includes('Received message Ping') && l.includes(nodeKey)).length;
+/** Ping or pong messages of `peer` that reached the inbound queue (the gateway keeps those after init). */
+const upkeepOnQueue = (peer: string) => messagesOf(peer).filter((e) => [18, 19].includes(decoded(e).type));
+
+/** One LDK ping: the gateway answers it itself (docs/gateway.md, "Keepalive"); LDK gets the pong and keeps the connection. */
 async function pingRound(): Promise<void> {
-  const ldkHex = toHex(ldk.nodeId);
-  const pings = messagesOf(ldkHex).filter((e) => decoded(e).type === 18).length;
   const pongs = ldkSawPongFromUs(ldk);
   ldk.timerTick();
-  await until(async () => {
-    await pumpInbound();
-    return messagesOf(ldkHex).filter((e) => decoded(e).type === 18).length > pings;
-  }, 'LDK ping on the inbound queue');
-  const ping = decoded(messagesOf(ldkHex).filter((e) => decoded(e).type === 18).at(-1)!);
-  const pong = ping.type === 18 ? pongFor(ping) : undefined;
-  expect(pong).toBeDefined();
-  await putOutbound({ kind: 'send', peer: ldkHex, message: encodeMessage(pong!) });
   await ldk.waitFor(() => ldkSawPongFromUs(ldk) > pongs, 'LDK to receive our pong');
   expect(ldk.peers().map((p) => toHex(p.nodeId))).toContain(nodeKey);
 }
+
+/** One message through the outbound queue to LDK (a ping, whose pong the gateway keeps): the consumer has gone past everything put before. */
+async function outboundRound(): Promise<void> {
+  const pings = ldkSawPingFromUs(ldk);
+  await putOutbound({ kind: 'send', peer: toHex(ldk.nodeId), message: encodeMessage({ type: 18, numPongBytes: 2, ignored: new Uint8Array(0) }) });
+  await ldk.waitFor(() => ldkSawPingFromUs(ldk) > pings, 'LDK to receive a ping from the outbound queue');
+}
+
+/** Two fresh FIFO queues (inbound, outbound) for a gateway of a test's own. */
+async function freshQueues(): Promise<{ inbound: FifoQueue; outbound: FifoQueue }> {
+  const create = async (name: string) => {
+    const created = await sqs.client.send(new CreateQueueCommand({ QueueName: `${name}-${randomBytes(4).toString('hex')}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '5' } }));
+    return new FifoQueue(sqs.client, created.QueueUrl!);
+  };
+  return { inbound: await create('in'), outbound: await create('out') };
+}
+
+/** Everything on `queue`, received and deleted. */
+async function takeAll(queue: FifoQueue): Promise<InboundEnvelope[]> {
+  const out: InboundEnvelope[] = [];
+  for (const m of await queue.receive(10, 0)) {
+    out.push(decodeInbound(m.body));
+    await queue.delete(m.receiptHandle);
+  }
+  return out;
+}
+
+/** Decrypts what the gateway writes to a raw peer, from now on. */
+function readMessages(peer: RawPeer): WireMessage[] {
+  const received: WireMessage[] = [];
+  peer.socket.on('data', (chunk: Uint8Array) => {
+    const { messages } = peer.transport.receive(new Uint8Array(chunk));
+    for (const m of messages) {
+      const d = decodeMessage(m);
+      if (d.kind === 'message') received.push(d.message);
+    }
+  });
+  return received;
+}
+const ping = (numPongBytes: number) => encodeMessage({ type: 18, numPongBytes, ignored: new Uint8Array(0) });
 
 /** Our own BOLT 8 initiator on a raw socket (test/support/raw-peer.ts), towards the fixture's gateway by default. */
 const rawSocket = (port = gateway.port) => rawSocketOn(port);
@@ -104,6 +139,8 @@ beforeAll(async () => {
     handshakeTimeoutMs: 5000,
     // The raw peers here speak BOLT 8 only (no init); init and read timeouts have their own tests (connection-limits.test.ts).
     initTimeoutMs: 600_000,
+    // The gateway's own pings have their own tests (keepalive, below, on gateways of their own).
+    pingIntervalMs: 600_000,
     maxPendingInbound: 8,
     outboundWaitSeconds: 1,
   });
@@ -116,7 +153,7 @@ afterAll(async () => {
 });
 
 describe('LDK dials the gateway', () => {
-  it('forwards the handshake as connected, LDK init as message 0, and carries init and ping/pong both ways through the queues', async () => {
+  it('forwards the handshake as connected, LDK init as message 0, carries init both ways through the queues, and answers LDK pings itself', async () => {
     const ldkHex = toHex(ldk.nodeId);
     await ldk.connect(fromHex(nodeKey), '127.0.0.1', gateway.port);
     const connected = await waitInbound((e) => e.kind === 'connected' && e.peer === ldkHex, 'connected');
@@ -139,8 +176,10 @@ describe('LDK dials the gateway', () => {
     await ldk.waitFor(() => ldk.peers().some((p) => toHex(p.nodeId) === nodeKey), 'LDK to list the gateway');
     expect(toHex(ldk.peers().find((p) => toHex(p.nodeId) === nodeKey)!.features.subarray(2))).toBe(toHex(OUR_INIT_FEATURES));
 
-    // LDK pings on each timer tick and drops a peer that did not answer by the next one.
+    // LDK pings on each timer tick and drops a peer that did not answer by the next one: the gateway answers, the queue sees none of it.
     for (let round = 0; round < 2; round++) await pingRound();
+    await pumpInbound();
+    expect(upkeepOnQueue(ldkHex)).toEqual([]);
     const seqs = messagesOf(ldkHex, connected.connectionId).map((e) => e.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i));
     // Logs name peers and close reasons, never keys or message bytes.
@@ -188,7 +227,7 @@ describe('the gateway dials', () => {
     await until(() => logs.some((l) => l.message === 'dropping a malformed outbound record'), 'malformed record log');
     await until(() => logs.some((l) => l.message === 'dropping an outbound message: peer not connected' && l.attributes['peer'] === nobody), 'drop log');
     // Both were deleted: the queue is empty once the gateway's consumer has gone past them.
-    await pingRound();
+    await outboundRound();
   });
 });
 
@@ -393,6 +432,133 @@ describe('failures', () => {
     } finally {
       await new Promise((r) => blocker.close(r));
     }
+  });
+});
+
+describe('keepalive (ping/pong are the gateway\'s)', () => {
+  it('answers LDK\'s pings and pings LDK on its interval: LDK stays connected, and no ping or pong reaches the inbound queue', async () => {
+    const queues = await freshQueues();
+    const lines: LogLine[] = [];
+    const own = await startGateway({
+      nodeSecret, secp, nodeKey, host: '127.0.0.1', port: 0, ...queues,
+      logger: collectingLogger(lines), outboundWaitSeconds: 1, pingIntervalMs: 1000,
+    });
+    const other = await startLdkNode(new Uint8Array(32).fill(9));
+    try {
+      const otherHex = toHex(other.nodeId);
+      const envelopes: InboundEnvelope[] = [];
+      const waitFor = (predicate: (e: InboundEnvelope) => boolean, what: string) =>
+        until(async () => envelopes.some(predicate) || (envelopes.push(...(await takeAll(queues.inbound))), envelopes.some(predicate)), what);
+      await other.connect(fromHex(nodeKey), '127.0.0.1', own.port);
+      await waitFor((e) => e.kind === 'message', 'LDK init');
+      await queues.outbound.send({ group: otherHex, dedupId: 'init', body: encodeOutbound({ kind: 'send', peer: otherHex, message: ourInit() }) });
+      await other.waitFor(() => other.peers().some((p) => toHex(p.nodeId) === nodeKey), 'LDK to list the gateway');
+
+      // LDK's pings, one per timer tick: each answered by the gateway (LDK drops a peer that did not answer by its next tick).
+      for (let tick = 1; tick <= 3; tick++) {
+        other.timerTick();
+        await other.waitFor(() => ldkSawPongFromUs(other) >= tick, `LDK to receive the gateway's pong ${tick}`);
+      }
+      // The gateway's pings: it sends the next one only if the previous one was answered (else it closes the connection).
+      await other.waitFor(() => ldkSawPingFromUs(other) >= 3, 'three pings from the gateway', 20_000);
+      expect(other.peers().map((p) => toHex(p.nodeId))).toEqual([nodeKey]);
+      expect(own.peers().map((p) => p.nodeId)).toEqual([otherHex]);
+
+      // The queue saw the connection, LDK's init, and its end: nothing of the upkeep.
+      other.dropConnections();
+      await waitFor((e) => e.kind === 'disconnected', 'disconnected');
+      expect(envelopes.map((e) => (e.kind === 'message' ? `message:${decoded(e).type}` : e.kind))).toEqual(['connected', 'message:16', 'disconnected']);
+      expect(lines.some((l) => l.attributes['reason'] === 'pong-timeout')).toBe(false);
+    } finally {
+      await other.stop();
+      await own.stop();
+    }
+  });
+
+  it('closes a peer that does not answer its ping by the next interval (pong-timeout), after its init and ours', async () => {
+    const queues = await freshQueues();
+    const lines: LogLine[] = [];
+    const own = await startGateway({
+      nodeSecret, secp, nodeKey, host: '127.0.0.1', port: 0, ...queues,
+      logger: collectingLogger(lines), outboundWaitSeconds: 1, pingIntervalMs: 100,
+    });
+    try {
+      const peer = await rawPeerOn(own.port, nodeKey, randomSecret());
+      const received = readMessages(peer);
+      peer.socket.write(peer.transport.encryptMessage(ourInit()));
+      await queues.outbound.send({ group: peer.nodeId, dedupId: 'init', body: encodeOutbound({ kind: 'send', peer: peer.nodeId, message: ourInit() }) });
+      await until(() => peer.isClosed(), 'the gateway to close the peer that never answers');
+      expect(received.map((m) => m.type)).toEqual([16, 18]);
+      expect(received[1]).toEqual({ type: 18, numPongBytes: 0, ignored: new Uint8Array(0) });
+      expect(lines.find((l) => l.message === 'peer disconnected')?.attributes).toMatchObject({ peer: peer.nodeId, reason: 'pong-timeout' });
+      const envelopes: InboundEnvelope[] = [];
+      await until(async () => (envelopes.push(...(await takeAll(queues.inbound))), envelopes.some((e) => e.kind === 'disconnected')), 'disconnected');
+      expect(envelopes.map((e) => e.kind)).toEqual(['connected', 'message', 'disconnected']);
+      expect(envelopes[2]).toMatchObject({ kind: 'disconnected', peer: peer.nodeId, reason: 'pong-timeout' });
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('forwards a ping before init and a malformed one; holds a pong until our init; no pong from num_pong_bytes 65532; keeps pongs', async () => {
+    const peer = await rawPeer(randomSecret());
+    const received = readMessages(peer);
+    const send = (bytes: Uint8Array) => peer.socket.write(peer.transport.encryptMessage(bytes));
+    const connected = await waitInbound((e) => e.kind === 'connected' && e.peer === peer.nodeId, 'connected');
+    send(ping(5)); // before init: the handler's (first message must be init)
+    send(ourInit());
+    send(ping(7)); // our init has not gone out yet: the pong waits for it
+    await waitInbound((e) => e.kind === 'message' && e.peer === peer.nodeId && e.seq === 1, 'the peer init');
+    expect(received).toEqual([]);
+    await putOutbound({ kind: 'send', peer: peer.nodeId, message: ourInit() });
+    await until(() => received.length >= 2, 'our init, then the held pong');
+    expect(received.map((m) => m.type)).toEqual([16, 19]);
+    expect(received[1]).toEqual({ type: 19, ignored: new Uint8Array(7) });
+    send(ping(65532)); // BOLT 1: no reply
+    send(ping(3));
+    await until(() => received.length >= 3, 'the pong to ping(3)');
+    send(Uint8Array.of(0x00, 0x12, 0x00, 0x01)); // a ping cut short: malformed, the handler's (warning, disconnection)
+    send(encodeMessage({ type: 19, ignored: new Uint8Array(4) })); // an unsolicited pong: kept, ignored
+    peer.socket.destroy();
+    await waitInbound((e) => e.kind === 'disconnected' && e.connectionId === connected.connectionId, 'disconnected');
+    expect(received.slice(2)).toEqual([{ type: 19, ignored: new Uint8Array(3) }]);
+    const forwarded = messagesOf(peer.nodeId, connected.connectionId);
+    expect(forwarded.map((e) => [e.seq, toHex(e.message)])).toEqual([
+      [0, toHex(ping(5))],
+      [1, toHex(ourInit())],
+      [2, '00120001'],
+    ]);
+  });
+});
+
+describe('keepalive under a peer that does not read', () => {
+  it('holds at most one pong while the socket buffer is full: 300 pings asking for 65531 bytes each do not make 300 pongs', async () => {
+    const peer = await rawPeer(randomSecret());
+    const received = readMessages(peer);
+    const send = (bytes: Uint8Array) => peer.socket.write(peer.transport.encryptMessage(bytes));
+    const connected = await waitInbound((e) => e.kind === 'connected' && e.peer === peer.nodeId, 'connected');
+    send(ourInit());
+    await putOutbound({ kind: 'send', peer: peer.nodeId, message: ourInit() });
+    await until(() => received.length === 1, 'our init');
+    peer.socket.pause(); // from now on the peer does not read: the gateway's writes fill the socket buffers
+    const PINGS = 300;
+    for (let i = 0; i < PINGS; i++) send(ping(65531));
+    // A forwarded message after the pings: once it is on the queue, the gateway has handled every ping.
+    const marker = Uint8Array.of(0xff, 0x0f, 0x01);
+    send(marker);
+    await waitInbound((e) => e.kind === 'message' && e.connectionId === connected.connectionId && toHex(e.message) === toHex(marker), 'the marker after the pings');
+    // The peer reads again; a message through the outbound queue comes after whatever the gateway buffered.
+    peer.socket.resume();
+    await putOutbound({ kind: 'send', peer: peer.nodeId, message: encodeMessage({ type: 1, channelId: new Uint8Array(32), data: new Uint8Array(0) }) });
+    await until(() => received.some((m) => m.type === 1), 'a warning through the outbound queue', 30_000);
+    const pongs = received.filter((m) => m.type === 19);
+    expect(pongs.length).toBeGreaterThan(0);
+    expect(pongs.length).toBeLessThan(PINGS);
+    expect(pongs.every((m) => m.type === 19 && m.ignored.length === 65531)).toBe(true);
+    expect(peer.isClosed()).toBe(false);
+    // None of it reached the queue: only the marker (seq 1, after init).
+    expect(messagesOf(peer.nodeId, connected.connectionId).map((e) => e.seq)).toEqual([0, 1]);
+    peer.socket.destroy();
   });
 });
 

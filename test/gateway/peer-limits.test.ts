@@ -9,10 +9,10 @@ describe('readPeerLimits', () => {
     expect(readPeerLimits({ PEER_INIT_TIMEOUT_SEC: '', PEER_MAX_CONNECTIONS: ' ' })).toEqual({});
   });
 
-  it('reads all four, seconds as milliseconds', () => {
+  it('reads all five, seconds as milliseconds', () => {
     expect(
-      readPeerLimits({ PEER_INIT_TIMEOUT_SEC: '45', PEER_READ_TIMEOUT_SEC: ' 20 ', PEER_MAX_CONNECTIONS_PER_IP: '16', PEER_MAX_CONNECTIONS: '5000' }),
-    ).toEqual({ initTimeoutMs: 45_000, readTimeoutMs: 20_000, maxConnectionsPerIp: 16, maxConnections: 5000 });
+      readPeerLimits({ PEER_INIT_TIMEOUT_SEC: '45', PEER_READ_TIMEOUT_SEC: ' 20 ', PEER_MAX_CONNECTIONS_PER_IP: '16', PEER_MAX_CONNECTIONS: '5000', PEER_PING_INTERVAL_SEC: '10' }),
+    ).toEqual({ initTimeoutMs: 45_000, readTimeoutMs: 20_000, maxConnectionsPerIp: 16, maxConnections: 5000, pingIntervalMs: 10_000 });
   });
 
   it.each([
@@ -21,6 +21,7 @@ describe('readPeerLimits', () => {
     [{ PEER_INIT_TIMEOUT_SEC: '1.5' }, "PEER_INIT_TIMEOUT_SEC must be a positive whole number, not '1.5'"],
     [{ PEER_READ_TIMEOUT_SEC: '-3' }, "PEER_READ_TIMEOUT_SEC must be a positive whole number, not '-3'"],
     [{ PEER_READ_TIMEOUT_SEC: '3000000' }, 'PEER_READ_TIMEOUT_SEC must be at most 2147483 seconds'],
+    [{ PEER_PING_INTERVAL_SEC: '0' }, "PEER_PING_INTERVAL_SEC must be a positive whole number, not '0'"],
   ])('%j is a ConfigError naming the variable', (env, message) => {
     expect(() => readPeerLimits(env)).toThrow(new ConfigError(message));
   });

@@ -8,7 +8,6 @@ import {
   peerConnected,
   peerDisconnected,
   peerMessage,
-  peerTimerTick,
   type NodeConfig,
   type PeerState,
 } from '../../shared/manager/index.js';
@@ -40,7 +39,7 @@ function ready(): PeerState {
 describe('connection and init (BOLT 1)', () => {
   it('sends our init with our features, our chain and the address we see', () => {
     const step = peerConnected(config, { nodeId: PEER, connectionId: 'c1', inbound: true, address: '127.0.0.1:40000' });
-    expect(step.state).toMatchObject({ connectionId: 'c1', inbound: true, awaitingPong: false });
+    expect(step.state).toMatchObject({ connectionId: 'c1', inbound: true });
     expect(step.effects).toHaveLength(1);
     const [effect] = step.effects;
     expect(effect?.kind).toBe('send');
@@ -163,31 +162,23 @@ describe('messages after init', () => {
   });
 });
 
-describe('timer tick', () => {
-  it('pings a ready peer, then disconnects it if no pong came before the next tick', () => {
-    const first = peerTimerTick(ready());
-    expect(first.effects).toEqual([{ kind: 'send', peer: PEER, message: { type: 18, numPongBytes: 0, ignored: new Uint8Array(0) } }]);
-    expect(first.state?.awaitingPong).toBe(true);
-    const second = peerTimerTick(first.state!);
-    expect(second.effects[0]).toMatchObject({ kind: 'disconnect', reason: expect.stringContaining('pong') });
-  });
-
-  it('keeps a peer that answered', () => {
-    const pinged = peerTimerTick(ready()).state!;
-    const answered = peerMessage(config, pinged, 'c1', encodeMessage({ type: 19, ignored: new Uint8Array(0) })).state!;
-    expect(answered.awaitingPong).toBe(false);
-    expect(peerTimerTick(answered).effects[0]?.kind).toBe('send');
-  });
-
-  it('leaves a peer alone until its init arrived', () => {
-    expect(peerTimerTick(connected())).toEqual({ state: undefined, effects: [] });
+describe('pong', () => {
+  it('changes nothing (liveness is the gateway\'s: docs/gateway.md, "Keepalive")', () => {
+    expect(peerMessage(config, ready(), 'c1', encodeMessage({ type: 19, ignored: new Uint8Array(3) }))).toEqual({ state: undefined, effects: [] });
   });
 });
 
 describe('persisted peer state', () => {
   it('round-trips', () => {
-    const state = { ...ready(), awaitingPong: true, lastMessageFromPeer: 'warning: x' };
+    const state = { ...ready(), lastMessageFromPeer: 'warning: x' };
     expect(decodePeerState(encodePeerState(state))).toEqual({ ok: true, value: state });
+    // An item written while the timer pinged peers may carry flag 2 (awaiting pong): it still reads, the flag ignored.
+    const withOldFlag = encodePeerState(state).slice();
+    // Version byte, TLV 0 (node id), TLV 2 (connection id 'c1'), then TLV 4's type and length: the flags byte.
+    const flagsAt = 1 + (2 + 33) + (2 + 'c1'.length) + 2;
+    expect([withOldFlag[flagsAt - 2], withOldFlag[flagsAt - 1], withOldFlag[flagsAt]]).toEqual([4, 1, 1]);
+    withOldFlag[flagsAt] = withOldFlag[flagsAt]! | 2;
+    expect(decodePeerState(withOldFlag)).toEqual({ ok: true, value: state });
     expect(decodePeerState(encodePeerState(connected()))).toEqual({ ok: true, value: connected() });
   });
 

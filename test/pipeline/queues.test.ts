@@ -80,6 +80,7 @@ describe('envelopes', () => {
       { kind: 'connected', peer: PEER, connectionId: 'c1', inbound: true, address: '127.0.0.1:5000' },
       { kind: 'message', peer: PEER, connectionId: 'c1', seq: 7, message: new Uint8Array([0, 18, 0, 1, 0, 0]) },
       { kind: 'disconnected', peer: PEER, connectionId: 'c1' },
+      { kind: 'disconnected', peer: PEER, connectionId: 'c1', reason: 'pong-timeout' },
     ] as const;
     for (const e of inbound) expect(decodeInbound(encodeInbound(e))).toEqual(e);
     const outbound = [
