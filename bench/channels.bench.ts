@@ -22,7 +22,7 @@ import { NodeStore, SortKey, encodeOutboxRecord, ensureNodeTable } from '../shar
 import { EMPTY_WALLET_STATE, Keychain, encodeWalletState } from '../shared/wallet/index.js';
 import { decodeMessage } from '../shared/wire/index.js';
 import { storeNodeApi } from '../functions/http/store-node-api.js';
-import { ms, printTable } from './measure.js';
+import { ms, percentile, printTable } from './measure.js';
 
 /** Channels opened, one after another (`BENCH_CHANNELS` overrides, at most MAX_CHANNELS_IN_FLIGHT: nothing is mined): 40 gives medians past most of the JIT warm-up of DynamoDB Local. */
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 40);
@@ -140,10 +140,9 @@ for (let i = 0; i < CHANNELS; i++) {
 const open = await storeNodeApi(a.ctx).listChannels();
 if (open.length !== CHANNELS || open.some((c) => c.state !== 'awaiting-confirmation')) throw new Error('the channels did not all reach funding_signed');
 
-const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const rows: string[][] = [['message (handled by)', 'n', 'p50 ms', 'p90 ms', 'item bytes read p50', 'item + outbox bytes written p50']];
 for (const [type, s] of [...samples].sort(([x], [y]) => x - y)) {
-  rows.push([NAMES[type] ?? String(type), String(s.ms.length), ms(pct(s.ms, 0.5)), ms(pct(s.ms, 0.9)), String(pct(s.read, 0.5)), String(pct(s.written, 0.5))]);
+  rows.push([NAMES[type] ?? String(type), String(s.ms.length), ms(percentile(s.ms, 0.5)), ms(percentile(s.ms, 0.9)), String(percentile(s.read, 0.5)), String(percentile(s.written, 0.5))]);
 }
 printTable(`Channel establishment through the peer-message handler (DynamoDB Local + fauxqs, ${CHANNELS} channels, one after another; the ${CHANNELS}th with ${CHANNELS - 1} channels stored)`, rows);
 

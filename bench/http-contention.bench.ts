@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startEmbedded } from '../infra/local/embedded.js';
 import { freePort } from '../infra/local/free-port.js';
-import { ms, printTable } from './measure.js';
+import { ms, percentile, printTable } from './measure.js';
 
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 2_000);
 const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 50);
@@ -43,7 +43,6 @@ class CountingLogger extends Logger {
   }
 }
 
-const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 const logger = new CountingLogger({ serviceName: 'stormcell-bench', logLevel: 'DEBUG' });
 const dataDir = mkdtempSync(join(tmpdir(), 'stormcell-bench-'));
 const node = await startEmbedded({
@@ -118,11 +117,11 @@ try {
     const byStatus = new Map<number, number>();
     for (const x of s) byStatus.set(x.status, (byStatus.get(x.status) ?? 0) + 1);
     const sorted = s.map((x) => x.ms).sort((a, b) => a - b);
-    rows.push([route, String(s.length), [...byStatus].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}: ${v}`).join(', '), ms(pct(sorted, 0.5)), ms(pct(sorted, 0.99))]);
+    rows.push([route, String(s.length), [...byStatus].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}: ${v}`).join(', '), ms(percentile(sorted, 0.5)), ms(percentile(sorted, 0.99))]);
   }
   const sortedAll = all.map((x) => x.ms).sort((a, b) => a - b);
   const count = (status: number) => all.filter((x) => x.status === status).length;
-  rows.push(['all', String(all.length), `500: ${count(500)}, 503: ${count(503)}`, ms(pct(sortedAll, 0.5)), ms(pct(sortedAll, 0.99))]);
+  rows.push(['all', String(all.length), `500: ${count(500)}, 503: ${count(503)}`, ms(percentile(sortedAll, 0.5)), ms(percentile(sortedAll, 0.99))]);
   printTable(`${REQUESTS} requests, ${CLIENTS} concurrent clients, embedded deployment (chain sync every 2 s, timer every 1 s); ${ms(wallMs)} ms in all`, rows);
   printTable('Checks', [
     ['check', 'value'],

@@ -65,3 +65,9 @@ export function measureInterleaved(
     return { name, medianMs: sorted[Math.floor(sorted.length / 2)]!, runs: runs * batch };
   });
 }
+
+/** The `p` quantile (0..1) of `samples`, nearest rank (sorts a copy). */
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}

@@ -18,10 +18,9 @@ import { fromHex, wasmSecp256k1 } from '../shared/crypto/index.js';
 import { PeerConnection } from '../shared/peer/peer-connection.js';
 import { encodeInbound } from '../shared/pipeline/envelopes.js';
 import { OUR_INIT_FEATURES, decodeMessage, encodeMessage, pongFor } from '../shared/wire/index.js';
-import { ms, printTable } from './measure.js';
+import { ms, percentile, printTable } from './measure.js';
 
 const REGTEST = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'stormcell-bench-'));
 const t0 = performance.now();
@@ -110,8 +109,8 @@ handlerTimes.sort((a, b) => a - b);
 
 printTable('Pipeline: ping→pong through the embedded deployment', [
   ['measure', 'p50 (ms)', 'p99 (ms)', 'runs'],
-  ['ping→pong round trip (TCP, BOLT 8, the gateway answers)', ms(pct(roundTrips, 0.5)), ms(pct(roundTrips, 0.99)), String(PINGS)],
-  ['peer-message handler alone, on a ping (lease; outbox, input and peer reads in parallel; send pong; release)', ms(pct(handlerTimes, 0.5)), ms(pct(handlerTimes, 0.99)), String(handlerTimes.length)],
+  ['ping→pong round trip (TCP, BOLT 8, the gateway answers)', ms(percentile(roundTrips, 0.5)), ms(percentile(roundTrips, 0.99)), String(PINGS)],
+  ['peer-message handler alone, on a ping (lease; outbox, input and peer reads in parallel; send pong; release)', ms(percentile(handlerTimes, 0.5)), ms(percentile(handlerTimes, 0.99)), String(handlerTimes.length)],
 ]);
 printTable('DynamoDB requests per ping through the gateway (5.06 before issue 14: lease, outbox query, input and peer reads, release)', [
   ['request', 'per ping'],
