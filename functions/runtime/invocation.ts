@@ -228,7 +228,7 @@ export class LeaseSession {
    * Applies one input under the session's lease: `step` reads what it needs
    * through the store and returns the writes and effects; it must not write
    * (it runs alongside the replay check, and its result is dropped for a
-   * replayed input). With `releaseWithCommit` (the session's only input), a
+   * replayed input). With `releaseWithCommit` (the session's last input), a
    * commit releases the lease in its own transaction. Returns what happened;
    * throws `lease-held` when the lease could not be had within the wait and
    * `lease-lost` when it was taken over (nothing of the input committed).
