@@ -1,13 +1,17 @@
 /**
  * The peer-message Lambda: an SQS FIFO consumer. Each record is one inbound
- * envelope from the peer gateway, applied under the node's lease. Failures
- * are reported per record; in a FIFO batch the records after a failure of
- * the same group are failed too, so a peer's messages are never reordered.
+ * envelope from the peer gateway. The records of one batch share one lease
+ * (taken at the first record, released once at the end, also on failure),
+ * each applied as its own input with its own fenced commit
+ * (docs/commit-protocol.md, "A batch shares the lease"). Failures are
+ * reported per record; in a FIFO batch the records after a failure of the
+ * same group are failed too, so a peer's messages are never reordered; once
+ * the lease is lost (or could not be had), every record left is failed.
  */
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
-import { applyInput } from '../runtime/invocation.js';
+import { LeaseSession } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { applyInbound } from './apply.js';
 
@@ -15,7 +19,17 @@ export function createPeerMessageHandler(ctx: NodeContext) {
   async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     const failures: { itemIdentifier: string }[] = [];
     const failedGroups = new Set<string>();
-    for (const record of event.Records) {
+    const session = new LeaseSession(ctx);
+    try {
+      await applyRecords(event, session, failures, failedGroups);
+    } finally {
+      await session.close();
+    }
+    return { batchItemFailures: failures };
+  }
+
+  async function applyRecords(event: SQSEvent, session: LeaseSession, failures: { itemIdentifier: string }[], failedGroups: Set<string>): Promise<void> {
+    for (const [index, record] of event.Records.entries()) {
       const group = record.attributes.MessageGroupId ?? '';
       if (failedGroups.has(group)) {
         failures.push({ itemIdentifier: record.messageId });
@@ -32,7 +46,9 @@ export function createPeerMessageHandler(ctx: NodeContext) {
       // The gateway's dedup id names the connection and sequence number: the same input id on a replay.
       const inputId = record.attributes.MessageDeduplicationId ?? record.messageId;
       try {
-        const outcome = await applyInput(ctx, inputId, (store) => applyInbound(ctx, store, envelope));
+        // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
+        const last = index === event.Records.length - 1;
+        const outcome = await session.apply(inputId, (store) => applyInbound(ctx, store, envelope), { releaseWithCommit: last });
         ctx.logger.debug('applied', { inputId, kind: envelope.kind, peer: envelope.peer, outcome });
       } catch (error) {
         ctx.logger.warn('inbound record failed; will be retried', { inputId, error: (error as Error).message });
@@ -40,7 +56,6 @@ export function createPeerMessageHandler(ctx: NodeContext) {
         failedGroups.add(group);
       }
     }
-    return { batchItemFailures: failures };
   }
   return middy(handle);
 }

@@ -1,10 +1,11 @@
 /**
- * One invocation = one input applied under the node's lease
- * (docs/commit-protocol.md): take the lease, relay what a predecessor left in
- * the outbox, let the core compute the step, then either send its replies
- * directly (no state changed) or commit state + the input's outbox item (all
- * its messages in one item) and release the lease in one transaction, and
- * relay.
+ * Inputs applied under the node's lease (docs/commit-protocol.md): take the
+ * lease, relay what a predecessor left in the outbox, let the core compute the
+ * step, then either send its replies directly (no state changed) or commit
+ * state + the input's outbox item (all its messages in one item), fenced, and
+ * relay. One input alone releases the lease in its commit (`applyInput`); the
+ * records of one SQS batch share one lease (`LeaseSession`), each with its own
+ * commit, and release it once at the end.
  */
 import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
@@ -148,12 +149,154 @@ export interface ApplyOptions {
   readonly leaseWaitMs?: number;
 }
 
+/** True for the errors after which the session's lease is of no more use: it could not be had, or was taken over. */
+function endsTheLease(error: unknown): error is StoreError {
+  return error instanceof StoreError && (error.code === StoreErrorCode.LeaseHeld || error.code === StoreErrorCode.LeaseLost);
+}
+
 /**
- * Applies one input: `step` reads what it needs through the store and
- * returns the writes and effects; it must not write (it runs alongside the
- * replay check, and its result is dropped for a replayed input). Returns what happened; throws (for the
- * queue to retry, or the API to answer 503) when the lease could not be had
- * within `leaseWaitMs` (`lease-held`) or was lost (`lease-lost`).
+ * The node's lease held over several inputs applied one after another (the
+ * records of one SQS batch; docs/commit-protocol.md, "A batch shares the
+ * lease"). The first `apply` takes the lease (queueing first behind this
+ * process's other inputs); each input then keeps its own fenced,
+ * replay-checked commit, which leaves the lease held; `close` releases it.
+ * Before each later input, a lease with less than half its TTL left is
+ * extended (fenced, the fence unchanged). Once the lease could not be had
+ * (`lease-held`) or was taken over (`lease-lost`), every later `apply`
+ * throws that error without touching the store: nothing is ever committed
+ * under a stale fence, and the inputs left are redelivered.
+ */
+export class LeaseSession {
+  readonly #ctx: NodeContext;
+  readonly #waitMs: number;
+  #lease: Lease | undefined;
+  #queue: LeaseQueue | undefined;
+  #ended: StoreError | undefined;
+  #released = false;
+  #closed = false;
+  /**
+   * True when no outbox item can be waiting: the leftovers of a predecessor
+   * were relayed and every input since sent and cleared its own item. Only
+   * commits under our fence write outbox items, so while we hold the lease
+   * nobody else adds one; after an input that failed midway, the next one
+   * looks again.
+   */
+  #outboxClear = false;
+
+  constructor(ctx: NodeContext, options: ApplyOptions = {}) {
+    this.#ctx = ctx;
+    this.#waitMs = options.leaseWaitMs ?? ctx.leaseWaitMs;
+  }
+
+  /** The lease, taken on first use and extended when under half its TTL is left. */
+  async #held(): Promise<Lease> {
+    if (this.#ended !== undefined) throw this.#ended;
+    if (this.#closed || this.#released) throw new Error('the lease session is closed');
+    const { store, nodeKey, leaseTtlMs } = this.#ctx;
+    try {
+      if (this.#lease === undefined) {
+        const deadline = Date.now() + this.#waitMs;
+        // Inputs of this process queue here first, so only the first of them asks DynamoDB for the lease.
+        const queue = leaseQueueOf(store, nodeKey);
+        if (!(await queue.enter(deadline))) {
+          throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey}: other inputs of this process held or awaited the lease for ${this.#waitMs} ms`);
+        }
+        try {
+          this.#lease = await acquireLease(store, nodeKey, randomUUID(), leaseTtlMs, deadline - Date.now());
+        } catch (error) {
+          queue.leave();
+          throw error;
+        }
+        this.#queue = queue;
+      } else if (this.#lease.expiresAtMs - store.nowMs() < leaseTtlMs / 2) {
+        this.#lease = await store.extendLease(this.#lease, leaseTtlMs);
+      }
+      return this.#lease;
+    } catch (error) {
+      if (endsTheLease(error)) this.#ended = error;
+      throw error;
+    }
+  }
+
+  /** Lets this process's next input ask for the lease (once). */
+  #leave(): void {
+    this.#queue?.leave();
+    this.#queue = undefined;
+  }
+
+  /**
+   * Applies one input under the session's lease: `step` reads what it needs
+   * through the store and returns the writes and effects; it must not write
+   * (it runs alongside the replay check, and its result is dropped for a
+   * replayed input). With `releaseWithCommit` (the session's last input), a
+   * commit releases the lease in its own transaction. Returns what happened;
+   * throws `lease-held` when the lease could not be had within the wait and
+   * `lease-lost` when it was taken over (nothing of the input committed).
+   */
+  async apply(inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: { readonly releaseWithCommit?: boolean } = {}): Promise<Outcome> {
+    const lease = await this.#held();
+    const { store, nodeKey } = this.#ctx;
+    const send = sendOutbound(this.#ctx);
+    const clear = this.#outboxClear;
+    this.#outboxClear = false;
+    // Independent reads in one round trip: leftovers of a crashed predecessor (only
+    // until they are known to be gone), whether this input was already applied, and
+    // the step's own loads (a step only reads before it computes, so running it early is safe).
+    const [leftovers, seen, result] = await Promise.all([clear ? [] : store.pendingOutbox(nodeKey), store.hasInput(nodeKey, inputId), step(store)]);
+    for (const item of leftovers) {
+      await send(item.messages);
+      await store.deleteOutbox(nodeKey, item.inputId);
+    }
+    if (seen) {
+      this.#outboxClear = true;
+      return 'duplicate';
+    }
+    const outbox = outboxMessages(inputId, result.effects);
+    if (result.puts.length === 0 && result.deletes.length === 0) {
+      await send(outbox);
+      this.#outboxClear = true;
+      return 'no-change';
+    }
+    const release = options.releaseWithCommit === true;
+    try {
+      await store.commit(lease, { inputId, puts: result.puts, deletes: result.deletes, outbox, release });
+    } catch (error) {
+      if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) {
+        this.#outboxClear = true;
+        return 'duplicate';
+      }
+      if (endsTheLease(error)) this.#ended = error;
+      throw error;
+    }
+    if (release) {
+      // The lease went with the commit: the next input may start (it relays this outbox item first if it finds it).
+      this.#released = true;
+      this.#leave();
+    }
+    // The messages just committed are known: send them, then clear their one item (no read needed).
+    if (outbox.length > 0) {
+      await send(outbox);
+      await store.deleteOutbox(nodeKey, inputId);
+    }
+    this.#outboxClear = true;
+    await broadcastAfterCommit(this.#ctx, inputId, result.broadcasts ?? []);
+    return 'applied';
+  }
+
+  /** Releases the lease if it is still held (a lease lost is left to its new holder) and lets this process's next input go. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#lease !== undefined && !this.#released && this.#ended === undefined) {
+      await this.#ctx.store.releaseLease(this.#lease).catch(() => undefined);
+    }
+    this.#leave();
+  }
+}
+
+/**
+ * Applies one input under a lease of its own (a session of one input, whose
+ * commit releases the lease): see {@link LeaseSession.apply}.
  */
 export async function applyInput(
   ctx: NodeContext,
@@ -161,59 +304,10 @@ export async function applyInput(
   step: (store: NodeStore) => Promise<InvocationResult>,
   options: ApplyOptions = {},
 ): Promise<Outcome> {
-  const { store, nodeKey } = ctx;
-  const send = sendOutbound(ctx);
-  const waitMs = options.leaseWaitMs ?? ctx.leaseWaitMs;
-  const deadline = Date.now() + waitMs;
-  // Inputs of this process queue here first, so only the first of them asks DynamoDB for the lease.
-  const queue = leaseQueueOf(store, nodeKey);
-  if (!(await queue.enter(deadline))) throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey}: other inputs of this process held or awaited the lease for ${waitMs} ms`);
-  let lease: Lease;
+  const session = new LeaseSession(ctx, options);
   try {
-    lease = await acquireLease(store, nodeKey, randomUUID(), ctx.leaseTtlMs, deadline - Date.now());
-  } catch (error) {
-    queue.leave();
-    throw error;
-  }
-  let released = false;
-  let left = false;
-  const leave = () => {
-    if (!left) queue.leave();
-    left = true;
-  };
-  try {
-    // Three independent reads in one round trip: leftovers of a crashed
-    // predecessor, whether this input was already applied, and the step's own
-    // loads (a step only reads before it computes, so running it early is safe).
-    const [leftovers, seen, result] = await Promise.all([store.pendingOutbox(nodeKey), store.hasInput(nodeKey, inputId), step(store)]);
-    for (const item of leftovers) {
-      await send(item.messages);
-      await store.deleteOutbox(nodeKey, item.inputId);
-    }
-    if (seen) return 'duplicate';
-    const outbox = outboxMessages(inputId, result.effects);
-    if (result.puts.length === 0 && result.deletes.length === 0) {
-      await send(outbox);
-      return 'no-change';
-    }
-    try {
-      await store.commit(lease, { inputId, puts: result.puts, deletes: result.deletes, outbox, release: true });
-      released = true;
-      // The lease went with the commit: the next input may start (it relays this outbox item first if it finds it).
-      leave();
-    } catch (error) {
-      if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) return 'duplicate';
-      throw error;
-    }
-    // The messages just committed are known: send them, then clear their one item (no read needed).
-    if (outbox.length > 0) {
-      await send(outbox);
-      await store.deleteOutbox(nodeKey, inputId);
-    }
-    await broadcastAfterCommit(ctx, inputId, result.broadcasts ?? []);
-    return 'applied';
+    return await session.apply(inputId, step, { releaseWithCommit: true });
   } finally {
-    if (!released) await store.releaseLease(lease).catch(() => undefined);
-    leave();
+    await session.close();
   }
 }

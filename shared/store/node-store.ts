@@ -126,6 +126,39 @@ export class NodeStore {
     };
   }
 
+  /** The store's wall clock (ms): the one lease expiries are written and compared with. */
+  nowMs(): number {
+    return this.now();
+  }
+
+  /**
+   * Extends a lease we hold to `ttlMs` from now, without moving the fence
+   * (a batch of inputs renewing it between inputs). Fenced like a commit:
+   * when the fence moved or the owner changed, nothing is written and it
+   * throws `lease-lost`.
+   */
+  async extendLease(lease: Lease, ttlMs: number): Promise<Lease> {
+    const expiresAtMs = this.now() + ttlMs;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(lease.nodeKey, SortKey.lease),
+          UpdateExpression: 'SET #exp = :exp',
+          ConditionExpression: '#fence = :fence AND #owner = :owner',
+          ExpressionAttributeNames: { '#exp': Attr.expiresAtMs, '#fence': Attr.fence, '#owner': Attr.owner },
+          ExpressionAttributeValues: { ':exp': { N: String(expiresAtMs) }, ':fence': { N: lease.fence.toString() }, ':owner': { S: lease.owner } },
+        }),
+      );
+      return { ...lease, expiresAtMs };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new StoreError(StoreErrorCode.LeaseLost, `lease on ${lease.nodeKey} lost (fence ${lease.fence}) before it could be extended`);
+      }
+      throw error;
+    }
+  }
+
   /** Gives the lease up early (only if still ours); losing it meanwhile is not an error. */
   async releaseLease(lease: Lease): Promise<void> {
     try {

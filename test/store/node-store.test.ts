@@ -58,6 +58,24 @@ describe('lease', () => {
     expect(b.fence).toBe(a.fence + 1n);
   });
 
+  it('is extended by its holder without moving the fence, and not at all once taken over', async () => {
+    const node = randomUUID();
+    const a = await store().acquireLease(node, 'a', 30_000);
+    clock += 20_000;
+    const extended = await store().extendLease(a, 30_000);
+    expect(extended).toEqual({ ...a, expiresAtMs: clock + 30_000 });
+    expect(await store().readLease(node)).toEqual({ owner: 'a', fence: a.fence, expiresAtMs: clock + 30_000 });
+    // Past the first expiry, still held: nobody else may take it, and a commit under the unchanged fence succeeds.
+    clock += 20_000;
+    await expectStoreError(store().acquireLease(node, 'b', 30_000), StoreErrorCode.LeaseHeld);
+    await store().commit(extended, { inputId: randomUUID(), puts: [{ sk: 'X', data: bytes('1') }] });
+    // Taken over after it expired: extending fails lease-lost and writes nothing.
+    clock += 31_000;
+    const b = await store().acquireLease(node, 'b', 30_000);
+    await expectStoreError(store().extendLease(extended, 30_000), StoreErrorCode.LeaseLost);
+    expect(await store().readLease(node)).toEqual({ owner: 'b', fence: b.fence, expiresAtMs: b.expiresAtMs });
+  });
+
   it('reads back as stored: absent, held until its expiry, expired once released', async () => {
     const node = randomUUID();
     expect(await store().readLease(node)).toBeUndefined();
