@@ -11,10 +11,9 @@ import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
 import { managerResult, monitorsBefore } from '../../functions/runtime/manager-step.js';
 import { toHex } from '../../shared/crypto/index.js';
 import type { ManagerChanges, MonitorWrite } from '../../shared/manager/index.js';
-import { applyMonitorUpdate, decodeMonitor, encodeMonitor, encodeMonitorUpdate, type ChannelMonitor, type ChannelMonitorUpdate } from '../../shared/monitor/index.js';
+import { applyMonitorUpdate, encodeMonitor, encodeMonitorUpdate, type ChannelMonitorUpdate } from '../../shared/monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, NodeStore, SortKey, ensureNodeTable, monitorFromItems, monitorSnapshotKey } from '../../shared/store/index.js';
-import { fund, onlyChannel, openChannel } from '../manager/manager-fixture.js';
-import { ManagerNetwork } from '../support/manager-network.js';
+import { openedMonitor } from '../manager/manager-fixture.js';
 
 let client: DynamoDBClient;
 const tableName = `monitor-test-${randomUUID()}`;
@@ -24,16 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => client.destroy());
 
-function openedMonitor(): ChannelMonitor {
-  const net = new ManagerNetwork();
-  const alice = net.addNode('alice');
-  const bob = net.addNode('bob');
-  net.connect(alice, bob);
-  fund(net, alice, openChannel(net, alice, bob));
-  const decoded = decodeMonitor(alice.store.monitorItems(onlyChannel(net, alice).channelId)[0]!);
-  if (!decoded.ok) throw decoded.error;
-  return decoded.value;
-}
 
 it('writes the 100th update as a snapshot, deletes what it superseded after, and reads at most N + 1 items', async () => {
   const initial = openedMonitor();

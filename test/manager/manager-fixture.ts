@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import { toHex } from '../../shared/crypto/index.js';
 import type { ChannelDetails, ManagerEvent } from '../../shared/manager/index.js';
+import { decodeMonitor, type ChannelMonitor } from '../../shared/monitor/index.js';
 import { fundingTransaction } from '../support/channel-harness.js';
 import { ManagerNetwork, type ManagerNode, type NodeOptions } from '../support/manager-network.js';
 
@@ -57,4 +58,16 @@ export function connectedPair(minimumDepth = 1, bob: NodeOptions = {}): { net: M
   const b = net.addNode('bob', { ...bob, config: { minimumDepth, ...bob.config } });
   net.connect(alice, b);
   return { net, alice, bob: b };
+}
+
+/** A real monitor at open (update 0), as the manager wrote it: alice's, of a channel she opened to bob and funded. */
+export function openedMonitor(): ChannelMonitor {
+  const net = new ManagerNetwork();
+  const alice = net.addNode('alice');
+  const bob = net.addNode('bob');
+  net.connect(alice, bob);
+  fund(net, alice, openChannel(net, alice, bob));
+  const decoded = decodeMonitor(alice.store.monitorItems(onlyChannel(net, alice).channelId)[0]!);
+  if (!decoded.ok) throw decoded.error;
+  return decoded.value;
 }

@@ -29,20 +29,8 @@ import {
   monitorsToRead,
   supersededBy,
 } from '../../shared/store/index.js';
-import { fund, onlyChannel, openChannel } from '../manager/manager-fixture.js';
-import { ManagerNetwork } from '../support/manager-network.js';
+import { openedMonitor } from '../manager/manager-fixture.js';
 
-/** A real monitor at open (update 0), as the manager wrote it. */
-function openedMonitor(): ChannelMonitor {
-  const net = new ManagerNetwork();
-  const alice = net.addNode('alice');
-  const bob = net.addNode('bob');
-  net.connect(alice, bob);
-  fund(net, alice, openChannel(net, alice, bob));
-  const decoded = decodeMonitor(alice.store.monitorItems(onlyChannel(net, alice).channelId)[0]!);
-  if (!decoded.ok) throw decoded.error;
-  return decoded.value;
-}
 
 const initial = openedMonitor();
 const ID = toHex(initial.channelId);
