@@ -21,6 +21,29 @@ const OUR_DEPTH = 6;
 let env: EmbeddedWithLdk;
 let ldkNode: LdkNode;
 
+/** Our funds when the wallet was funded, and the fees our funding transactions paid (by txid, from the mempool). */
+const WALLET_SAT = 1_000_000;
+const fundingFees = new Map<string, number>();
+
+/**
+ * Every satoshi of ours accounted for: the wallet's total, plus the capacity of
+ * each channel we funded (what we pushed to the peer included: a payment we chose),
+ * plus the fees our funding transactions paid, equals what the wallet got.
+ */
+async function expectEverySatoshi(capacitiesSat: readonly number[]): Promise<void> {
+  const wallet = (await env.api('/v1/wallet')).body as { confirmedSat: number; unconfirmedSat: number };
+  const inChannels = capacitiesSat.reduce((sum, c) => sum + c, 0);
+  const fees = [...fundingFees.values()].reduce((a, b) => a + b, 0);
+  expect(wallet.confirmedSat + wallet.unconfirmedSat + inChannels + fees).toBe(WALLET_SAT);
+}
+
+/** Records the fee of our funding transaction `txid` while it is in the mempool. */
+function recordFundingFee(txid: string): void {
+  const entry = env.chain.mempool().find((e) => e.txid === txid);
+  if (entry === undefined) throw new Error(`funding ${txid} is not in the mempool`);
+  fundingFees.set(txid, Number(entry.feeSat));
+}
+
 beforeAll(async () => {
   env = await EmbeddedWithLdk.start('channels');
   ldkNode = await env.startLdk(77, { minimumDepth: LDK_DEPTH });
@@ -32,8 +55,8 @@ afterAll(async () => {
 
 describe('channels through the embedded deployment', () => {
   it('opens a channel to LDK with POST /v1/channels, funded by our wallet, usable once mined', async () => {
-    await env.fundWallet(1_000_000);
-    expect((await env.api('/v1/wallet')).body['confirmedSat']).toBe(1_000_000);
+    await env.fundWallet(WALLET_SAT);
+    expect((await env.api('/v1/wallet')).body['confirmedSat']).toBe(WALLET_SAT);
     await env.connectLdk(ldkNode);
 
     const opened = await env.post('/v1/channels', { nodeId: toHex(ldkNode.nodeId), amountSat: 250_000, pushMsat: 10_000_000 });
@@ -44,6 +67,12 @@ describe('channels through the embedded deployment', () => {
     const [ours] = await env.channels();
     expect(ours).toMatchObject({ temporaryChannelId: channelId, state: 'awaiting-confirmation', capacitySat: 250_000, isOutbound: true, isUsable: false });
     expect(env.chain.mempool().map((e) => e.txid)).toContain(ours!.fundingTxid);
+    recordFundingFee(ours!.fundingTxid!);
+    await env.until(async () => {
+      const w = (await env.api('/v1/wallet')).body as { confirmedSat: number; unconfirmedSat: number };
+      return w.unconfirmedSat > 0;
+    }, 'the change counted');
+    await expectEverySatoshi([250_000]);
 
     await env.mineAndFeed(LDK_DEPTH, ours!.fundingTxid!);
     await env.until(async () => (await env.channels())[0]?.isUsable === true, 'our channel usable');
@@ -89,6 +118,7 @@ describe('channels through the embedded deployment', () => {
     await env.until(async () => (await pending())?.state === 'awaiting-confirmation', 'the new channel funded and broadcast');
     const fundingTxid = (await pending())!.fundingTxid!;
     await env.until(() => env.chain.mempool().some((e) => e.txid === fundingTxid), 'the funding transaction in the mempool');
+    recordFundingFee(fundingTxid);
 
     // Stop everything (gateway, handlers, DynamoDB Local, queues, chain) and start again on the same data.
     await env.restart(() => env.until(() => ldkNode.channelManager.list_usable_channels().length === 0, 'LDK to see the channels offline'));
@@ -106,6 +136,8 @@ describe('channels through the embedded deployment', () => {
     const theirs = ldkNode.channelManager.list_usable_channels().find((c) => toHex(c.get_channel_id().get_a()) === resumed.channelId);
     expect(theirs?.get_channel_value_satoshis()).toBe(120_000n);
     expect(ldkNode.events.filter((e) => e instanceof ldk.Event_ChannelClosed)).toEqual([]);
+    // Across the restart: the wallet, our two channels and their funding fees still add up to what the wallet got.
+    await expectEverySatoshi([250_000, 120_000]);
   }, 120_000);
 
   it('a payment LDK sends (keysend) is refused with a disconnection, and the user is told once (issue 13, defect 10)', async () => {
