@@ -4,7 +4,9 @@
  * from the off-chain channel record. So far the establishment part: the
  * funding output, the keys id, both sides' parameters, commitment number 0
  * with the counterparty's signature (our broadcastable commitment) and the
- * counterparty's commitment txid, and the id of the last update applied.
+ * counterparty's commitment txid, and the id of the last update applied;
+ * then the counterparty's latest two commitments given by updates (their
+ * HTLC sets are in justice records, one store item each: justice-record.ts).
  * Watching the chain and sweeping come with the on-chain issue.
  */
 import type { InitialMonitor } from '../channel/index.js';
