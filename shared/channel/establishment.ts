@@ -13,7 +13,6 @@ import {
   ANNOUNCE_CHANNEL_FLAG,
   isFeatureSupported,
   type AcceptChannelMessage,
-  type ChannelReadyMessage,
   type ErrorMessage,
   type FundingCreatedMessage,
   type FundingSignedMessage,
@@ -52,7 +51,6 @@ import {
   verifyCounterpartySignature,
   type FundedChannel,
 } from './initial-commitment.js';
-import { handleChannelReady } from './funding-confirmation.js';
 import { closeChannel, errorMessage } from './channel-close.js';
 import { anysegwitNegotiated, checkCounterpartyShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';
 
@@ -500,24 +498,4 @@ export function handleErrorMessage(channel: Channel, m: ErrorMessage): ChannelSt
   if (channel.state === ChannelState.Closed) return { channel, effects: [] };
   const text = Array.from(m.data, (b) => (b >= 32 && b <= 126 ? String.fromCharCode(b) : '?')).join('');
   return closeChannel(channel, R.CounterpartyError, `the peer sent an error: ${text}`, false);
-}
-
-/** Dispatches one BOLT 2 establishment message for an existing channel. */
-export function handleChannelMessage(
-  ctx: ChannelContext,
-  channel: Channel,
-  m: AcceptChannelMessage | FundingCreatedMessage | FundingSignedMessage | ChannelReadyMessage | ErrorMessage,
-): ChannelStep {
-  switch (m.type) {
-    case 33:
-      return handleAcceptChannel(ctx, channel, m);
-    case 34:
-      return handleFundingCreated(ctx, channel, m);
-    case 35:
-      return handleFundingSigned(ctx, channel, m);
-    case 36:
-      return handleChannelReady(ctx, channel, m);
-    case 17:
-      return handleErrorMessage(channel, m);
-  }
 }

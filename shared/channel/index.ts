@@ -45,7 +45,6 @@ export {
   createChannel,
   fundingTransactionGenerated,
   handleAcceptChannel,
-  handleChannelMessage,
   handleErrorMessage,
   handleFundingCreated,
   handleFundingSigned,
@@ -65,6 +64,17 @@ export {
   shortChannelIdOfChannel,
 } from './funding-confirmation.js';
 export { handleChannelReestablish, isFundedChannel, ourChannelReestablish, type FundedChannel } from './channel-reestablish.js';
+export {
+  CHANNEL_MESSAGE_ROWS,
+  channelMessageRow,
+  handleChannelMessage,
+  phaseVerdict,
+  wrongPhaseWarning,
+  type ChannelLevelMessage,
+  type ChannelMessageRow,
+  type PhaseVerdict,
+  type WrongPhase,
+} from './channel-messages.js';
 export { holderCommitmentTransaction, initialCommitment } from './initial-commitment.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
 export { anysegwitNegotiated, checkCounterpartyShutdownScript, isValidShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';

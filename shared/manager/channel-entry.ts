@@ -34,11 +34,36 @@ export interface ChannelItem {
   /** Id of the last monitor write (0: `watchChannel`); absent before the channel is funded. */
   readonly latestMonitorUpdateId?: bigint;
   readonly held?: HeldEffects;
+  /** Beside the phase (`channel.state`): present only when a flag is set. */
+  readonly flags?: ChannelFlags;
+}
+
+/**
+ * The per-channel flags beside the channel's phase (docs/manager.md,
+ * "Message routing"). A flag is set when true and absent otherwise.
+ */
+export interface ChannelFlags {
   /**
    * We sent `channel_reestablish` after a reconnection and wait for the
-   * peer's: until it comes, nothing else is sent on this channel (BOLT 2).
+   * peer's: until it comes, nothing else is sent on this channel (BOLT 2). TLV 20.
    */
   readonly awaitingReestablish?: true;
+  /**
+   * The peer is not connected. Never persisted: derived from the connected
+   * peers at load (`ChangeSet.flagsOf`); writing it on every disconnection
+   * would load and rewrite each funded channel of the peer.
+   */
+  readonly peerDisconnected?: true;
+  /** We sent `commitment_signed` and wait for the peer's `revoke_and_ack` (payments; never set yet). TLV 22. */
+  readonly awaitingRemoteRevoke?: true;
+}
+
+/** `item` with `patch` applied to its flags (false clears one; no `flags` when none is set). */
+export function withFlags(item: ChannelItem, patch: { readonly [K in keyof ChannelFlags]?: boolean }): ChannelItem {
+  const merged: Record<string, true> = {};
+  for (const [k, v] of Object.entries({ ...item.flags, ...patch })) if (v === true) merged[k] = true;
+  const { flags: _old, ...rest } = item;
+  return Object.keys(merged).length > 0 ? { ...rest, flags: merged as ChannelFlags } : rest;
 }
 
 /** An `open_channel` that passed the checks, waiting for `acceptInboundChannel` (manual policy). */
@@ -64,7 +89,9 @@ const KIND_OPEN_REQUEST = 1;
  * Version 1: 0 kind, 2 channel record, 4 latest monitor update id, 6 held
  * until update id, 8 held messages, 10 held broadcasts, 12 the peer's
  * open_channel, 14 its node id, 16 its init features, 18 height received,
- * 20 awaiting the peer's channel_reestablish (1).
+ * 20 flag awaiting the peer's channel_reestablish (1), 22 flag awaiting the
+ * peer's revoke_and_ack (1; even: a reader that does not know it must not
+ * drop it). `peerDisconnected` is derived, never written.
  */
 const entryRecord = versionedRecord('channel-entry', 1, {
   kind: tlvRecord(0, u8),
@@ -78,6 +105,7 @@ const entryRecord = versionedRecord('channel-entry', 1, {
   theirInitFeatures: tlvRecord(16, restBytes),
   receivedAtHeight: tlvRecord(18, u32),
   awaitingReestablish: tlvRecord(20, u8),
+  awaitingRemoteRevoke: tlvRecord(22, u8),
 });
 
 /** The item's persisted bytes. */
@@ -98,7 +126,8 @@ export function encodeChannelEntry(e: ChannelEntry): Uint8Array {
     ...(e.held
       ? { heldUntil: e.held.untilUpdateId, heldMessages: e.held.messages.map((m) => encodeMessage(m)), heldBroadcasts: e.held.broadcasts }
       : {}),
-    ...(e.awaitingReestablish ? { awaitingReestablish: 1 } : {}),
+    ...(e.flags?.awaitingReestablish ? { awaitingReestablish: 1 } : {}),
+    ...(e.flags?.awaitingRemoteRevoke ? { awaitingRemoteRevoke: 1 } : {}),
   });
 }
 
@@ -135,15 +164,12 @@ export function decodeChannelEntry(bytes: Uint8Array): DecodeResult<ChannelEntry
     }
     held = { untilUpdateId: v.heldUntil, messages, broadcasts: v.heldBroadcasts ?? [] };
   }
-  return {
-    ok: true,
-    value: {
-      kind: 'channel',
-      channel: channel.value,
-      ...(v.latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId: v.latestMonitorUpdateId } : {}),
-      ...(held ? { held } : {}),
-      ...(v.awaitingReestablish === 1 ? { awaitingReestablish: true as const } : {}),
-    },
+  const item: ChannelItem = {
+    kind: 'channel',
+    channel: channel.value,
+    ...(v.latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId: v.latestMonitorUpdateId } : {}),
+    ...(held ? { held } : {}),
   };
+  return { ok: true, value: withFlags(item, { awaitingReestablish: v.awaitingReestablish === 1, awaitingRemoteRevoke: v.awaitingRemoteRevoke === 1 }) };
 }
 

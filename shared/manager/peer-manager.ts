@@ -5,7 +5,8 @@
  * pong reaches this layer only before `init` or malformed, and is answered
  * here all the same. Pure: each call takes the peer's state and one input, and returns
  * the new state and the effects to carry out. BOLT 2 channel messages and
- * `error` go on to the ChannelManager as a `channel-message` effect.
+ * `error` go on to the ChannelManager as a `channel-message` effect, by
+ * their rows in the routing table (message-routes.ts).
  */
 import { equalBytes } from '../codec/index.js';
 import { printableData } from '../wire/error-and-warning.js';
@@ -14,7 +15,8 @@ import { initFeatures, type InitMessage } from '../wire/init.js';
 import { encodeAddressDescriptor } from '../wire/address-descriptor.js';
 import { pongFor } from '../wire/ping-pong.js';
 import { decodeMessage, type WireMessage } from '../wire/wire-message.js';
-import type { ChannelMessage } from './channel-manager.js';
+import type { ChannelMessage } from './manager-types.js';
+import { MANAGER_MESSAGE_TYPES, UNSUPPORTED_MESSAGE_NAMES, routeOf, unsupportedMessageText } from './message-routes.js';
 import type { PeerState } from './peer-state.js';
 
 /** What the node needs to know to speak BOLT 1. */
@@ -121,21 +123,18 @@ export const GOSSIP_MESSAGE_TYPES: ReadonlySet<number> = new Set([256, 257, 258,
 
 /**
  * BOLT 2 normal-operation messages (HTLC updates, commitments, `update_fee`)
- * this node cannot handle yet: payments come later. A peer sending one is
- * disconnected (they are even: BOLT 1) and the user is told once per type.
+ * this node cannot handle yet: the `unsupported` rows of the routing table
+ * (message-routes.ts). A peer sending one is disconnected (they are even:
+ * BOLT 1) and the user is told once per type.
  */
-export const UNSUPPORTED_CHANNEL_MESSAGES: ReadonlyMap<number, string> = new Map([
-  [128, 'update_add_htlc'],
-  [130, 'update_fulfill_htlc'],
-  [131, 'update_fail_htlc'],
-  [132, 'commitment_signed'],
-  [133, 'revoke_and_ack'],
-  [134, 'update_fee'],
-  [135, 'update_fail_malformed_htlc'],
-]);
+export const UNSUPPORTED_CHANNEL_MESSAGES: ReadonlyMap<number, string> = UNSUPPORTED_MESSAGE_NAMES;
 
-/** Message types the peer layer hands to the ChannelManager: `error` and the BOLT 2 channel messages (establishment, close, `channel_reestablish`). */
-export const CHANNEL_MESSAGE_TYPES: ReadonlySet<number> = new Set([17, 32, 33, 34, 35, 36, 38, 39, 136]);
+/**
+ * Message types the peer layer hands to the ChannelManager: the rows of the
+ * routing table the manager handles (`error` and the BOLT 2 channel
+ * messages: establishment, close, `channel_reestablish`).
+ */
+export const CHANNEL_MESSAGE_TYPES: ReadonlySet<number> = MANAGER_MESSAGE_TYPES;
 
 /** One decrypted message from the peer (BOLT 1 receiver rules). */
 export function peerMessage(config: NodeConfig, current: PeerState | undefined, connectionId: string, bytes: Uint8Array): PeerStep {
@@ -147,8 +146,8 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
       return NO_CHANGE;
     case 'unknown-even':
       if (GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
-      if (UNSUPPORTED_CHANNEL_MESSAGES.has(decoded.type)) {
-        const message = `the peer sent ${UNSUPPORTED_CHANNEL_MESSAGES.get(decoded.type)} (type ${decoded.type}): payments are not supported by this node yet; it was disconnected`;
+      if (routeOf(decoded.type)?.kind === 'unsupported') {
+        const message = unsupportedMessageText(decoded.type);
         return { state: undefined, effects: [{ kind: 'unsupported-message', peer, messageType: decoded.type, message }, { kind: 'disconnect', peer, reason: message }] };
       }
       return disconnect(peer, `unknown even message type ${decoded.type}`);
@@ -174,17 +173,16 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
       const text = printableData(message.data) ?? `<${message.data.length} bytes, not printable>`;
       const label = message.type === 1 ? 'warning' : 'error';
       // BOLT 1: an error fails the channel it names (all of the peer's channels when the id is zero).
-      const effects: PeerEffect[] = message.type === 17 ? [{ kind: 'channel-message', peer, message }] : [];
+      const effects: PeerEffect[] = message.type === 17 ? toManager(peer, message) : [];
       return { state: { ...current, lastMessageFromPeer: `${label}: ${text}` }, effects };
     }
-    case 32:
-    case 33:
-    case 34:
-    case 35:
-    case 36:
-    case 38:
-    case 39:
-    case 136:
-      return { state: undefined, effects: [{ kind: 'channel-message', peer, message }] };
+    default:
+      // Every other message is BOLT 2: its row in the routing table sends it on.
+      return { state: undefined, effects: toManager(peer, message) };
   }
+}
+
+/** The `channel-message` effect for a message with a routing-table row the manager handles (none without one). */
+function toManager(peer: Uint8Array, message: ChannelMessage): PeerEffect[] {
+  return MANAGER_MESSAGE_TYPES.has(message.type) ? [{ kind: 'channel-message', peer, message }] : [];
 }

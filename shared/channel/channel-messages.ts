@@ -1,0 +1,133 @@
+/**
+ * The channel-level half of the message routing table (docs/manager.md,
+ * "Message routing"): for each BOLT 2 message a channel receives (and
+ * `error`), the phases (`ChannelState`) that accept it, what a message in
+ * any other phase gets, and the step function. The manager's table
+ * (shared/manager/message-routes.ts) finds the channel; this one says what
+ * the channel does with the message. Adding a message: one row here, one
+ * step function.
+ */
+import type {
+  AcceptChannelMessage,
+  ChannelReadyMessage,
+  ChannelReestablishMessage,
+  ClosingSignedMessage,
+  ErrorMessage,
+  FundingCreatedMessage,
+  FundingSignedMessage,
+  ShutdownMessage,
+} from '../wire/index.js';
+import { closeChannel } from './channel-close.js';
+import type { ChannelContext } from './channel-context.js';
+import { handleChannelReestablish } from './channel-reestablish.js';
+import { ChannelState, type Channel } from './channel-state.js';
+import type { ChannelStep } from './effects.js';
+import { ChannelFailureReason } from './errors.js';
+import { handleAcceptChannel, handleErrorMessage, handleFundingCreated, handleFundingSigned } from './establishment.js';
+import { handleChannelReady } from './funding-confirmation.js';
+
+/** A message one existing channel receives. */
+export type ChannelLevelMessage =
+  | AcceptChannelMessage
+  | FundingCreatedMessage
+  | FundingSignedMessage
+  | ChannelReadyMessage
+  | ChannelReestablishMessage
+  | ShutdownMessage
+  | ClosingSignedMessage
+  | ErrorMessage;
+
+/**
+ * What a message gets in a phase that does not accept it: `ignore` (no
+ * change, nothing sent), `warn` (a `warning` to the peer, no change),
+ * `close` (the channel fails: `unexpected-message`, "<name> in state <phase>").
+ */
+export type WrongPhase = 'ignore' | 'warn' | 'close';
+
+/** What the channel does with a message in its current phase. */
+export type PhaseVerdict = 'handle' | WrongPhase;
+
+/** One row: a message type's phases and its step. */
+export interface ChannelMessageRow<M extends ChannelLevelMessage = ChannelLevelMessage> {
+  /** The BOLT name (`accept_channel`), for texts. */
+  readonly name: string;
+  /** The phases in which `step` runs. */
+  readonly accepts: readonly ChannelState[];
+  /** What the message gets in any other phase ... */
+  readonly otherwise: WrongPhase;
+  /** ... except these phases. */
+  readonly inPhase?: Partial<Record<ChannelState, WrongPhase>>;
+  /** The `warning`'s text for `warn` (default: "<name> in state <phase>"). */
+  readonly warning?: string;
+  readonly step: (ctx: ChannelContext, channel: Channel, m: M) => ChannelStep;
+}
+
+const ALL_PHASES: readonly ChannelState[] = Object.values(ChannelState);
+const FUNDED: readonly ChannelState[] = [ChannelState.AwaitingConfirmation, ChannelState.AwaitingChannelReady, ChannelState.Ready];
+const notSupported = (name: string): ChannelMessageRow<ShutdownMessage | ClosingSignedMessage> => ({
+  name,
+  accepts: [],
+  otherwise: 'warn',
+  warning: `${name} is not supported yet`,
+  step: (_ctx, channel) => ({ channel, effects: [] }),
+});
+
+type Rows = { readonly [T in ChannelLevelMessage['type']]: ChannelMessageRow<Extract<ChannelLevelMessage, { type: T }>> };
+
+/** The channel-level routing table, by message type. */
+export const CHANNEL_MESSAGE_ROWS: Rows = {
+  17: { name: 'error', accepts: ALL_PHASES.filter((s) => s !== ChannelState.Closed), otherwise: 'ignore', step: (_ctx, channel, m) => handleErrorMessage(channel, m) },
+  33: { name: 'accept_channel', accepts: [ChannelState.OutboundAwaitingAccept], otherwise: 'close', step: handleAcceptChannel },
+  34: { name: 'funding_created', accepts: [ChannelState.InboundAwaitingFundingCreated], otherwise: 'close', step: handleFundingCreated },
+  35: { name: 'funding_signed', accepts: [ChannelState.AwaitingFundingSigned], otherwise: 'close', step: handleFundingSigned },
+  // A repeat in `ready` is a retransmission.
+  36: {
+    name: 'channel_ready',
+    accepts: [ChannelState.AwaitingConfirmation, ChannelState.AwaitingChannelReady],
+    otherwise: 'close',
+    inPhase: { [ChannelState.Ready]: 'ignore' },
+    step: handleChannelReady,
+  },
+  // Cooperative close is a later issue: say so, change nothing.
+  38: notSupported('shutdown'),
+  39: notSupported('closing_signed'),
+  136: { name: 'channel_reestablish', accepts: FUNDED, otherwise: 'close', step: handleChannelReestablish },
+};
+
+/** The row of `type`, if a channel receives it. */
+export function channelMessageRow(type: number): ChannelMessageRow | undefined {
+  return (CHANNEL_MESSAGE_ROWS as unknown as Partial<Record<number, ChannelMessageRow>>)[type];
+}
+
+/** What a channel in `channel`'s phase does with `m`. */
+export function phaseVerdict(channel: Channel, m: ChannelLevelMessage): PhaseVerdict {
+  const row = CHANNEL_MESSAGE_ROWS[m.type];
+  if (row.accepts.includes(channel.state)) return 'handle';
+  return row.inPhase?.[channel.state] ?? row.otherwise;
+}
+
+/** The `warning` text `m` gets when its verdict is `warn`. */
+export function wrongPhaseWarning(channel: Channel, m: ChannelLevelMessage): string {
+  const row = CHANNEL_MESSAGE_ROWS[m.type];
+  return row.warning ?? `${row.name} in state ${channel.state}`;
+}
+
+/**
+ * One message for an existing channel, through the table: the step in a
+ * phase that accepts it; otherwise no change (`ignore`, and `warn`: the
+ * caller sends the warning, see {@link wrongPhaseWarning}) or the channel
+ * fails (`close`).
+ */
+export function handleChannelMessage(ctx: ChannelContext, channel: Channel, m: ChannelLevelMessage): ChannelStep {
+  const verdict = phaseVerdict(channel, m);
+  const row = CHANNEL_MESSAGE_ROWS[m.type] as ChannelMessageRow;
+  switch (verdict) {
+    case 'handle':
+      return row.step(ctx, channel, m);
+    case 'ignore':
+    case 'warn':
+      return { channel, effects: [] };
+    case 'close':
+      return closeChannel(channel, ChannelFailureReason.UnexpectedMessage, `${row.name} in state ${channel.state}`);
+  }
+}

@@ -1,0 +1,40 @@
+/** Reading the loaded channels: LDK's `list_channels`, `list_usable_channels`, and the held inbound requests. */
+import { ChannelState, parseChannelType } from '../channel/index.js';
+import type { ChangeSet } from './change-set.js';
+import { channelDetailsOf, type ChannelDetails } from './channel-details.js';
+import type { InboundChannelRequestDetails } from './manager-types.js';
+
+/** Every channel not closed; connected means the peer is and the channel is not waiting for its `channel_reestablish`. */
+export function listChannels(cs: ChangeSet): ChannelDetails[] {
+  const out: ChannelDetails[] = [];
+  for (const [, entry] of cs.loadedEntries()) {
+    if (entry.kind !== 'channel' || entry.channel.state === ChannelState.Closed) continue;
+    const flags = cs.flagsOf(entry);
+    out.push(channelDetailsOf(entry.channel, cs.header.bestBlock.height, !flags.peerDisconnected && !flags.awaitingReestablish));
+  }
+  return out;
+}
+
+/** The inbound `open_channel`s held for the user's decision (LDK keeps these out of `list_channels` too). */
+export function listInboundChannelRequests(cs: ChangeSet): InboundChannelRequestDetails[] {
+  const out: InboundChannelRequestDetails[] = [];
+  for (const [, entry] of cs.loadedEntries()) {
+    if (entry.kind !== 'open-request') continue;
+    const parsed = entry.open.channelType === undefined ? null : parseChannelType(entry.open.channelType);
+    out.push({
+      temporaryChannelId: entry.open.temporaryChannelId,
+      counterpartyNodeId: entry.counterpartyNodeId,
+      fundingSatoshis: entry.open.fundingSatoshis,
+      pushMsat: entry.open.pushMsat,
+      channelType: parsed ?? { anchors: false, scidAlias: false },
+      isPublic: (entry.open.channelFlags & 1) === 1,
+      receivedAtHeight: entry.receivedAtHeight,
+    });
+  }
+  return out;
+}
+
+/** Ready, with the peer connected. */
+export function listUsableChannels(cs: ChangeSet): ChannelDetails[] {
+  return listChannels(cs).filter((d) => d.isUsable);
+}

@@ -1,0 +1,129 @@
+/**
+ * Recording a channel step in the change set: the item under the channel's
+ * current key, the monitor writes (and the force-close update when a funded
+ * channel fails), messages and broadcasts (held while a monitor write is in
+ * progress, released by `channelMonitorUpdated`), events, and the header's
+ * indexes.
+ */
+import { ChannelFailureReason, ChannelState, currentChannelId, holderCommitmentTransaction, type Channel, type ChannelStep } from '../channel/index.js';
+import { toHex } from '../crypto/index.js';
+import { channelMonitorFrom, encodeMonitor, encodeMonitorUpdate, MonitorUpdateStatus, type ChannelMonitorUpdate } from '../monitor/index.js';
+import type { WireMessage } from '../wire/index.js';
+import { channelKey, type ChannelItem, type ChannelKey, type HeldEffects } from './channel-entry.js';
+import type { ManagerCore } from './manager-core.js';
+
+/** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
+const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
+  ChannelFailureReason.FundingTimedOut,
+  ChannelFailureReason.FundingTxMismatch,
+  ChannelFailureReason.FundingTxCoinbase,
+  ChannelFailureReason.PeerHasNewerState,
+]);
+
+interface MutableHeld {
+  untilUpdateId: bigint;
+  messages: WireMessage[];
+  broadcasts: Uint8Array[];
+}
+
+/**
+ * Records a channel step: the item under the channel's current key
+ * (re-keyed from the temporary id when funded; deleted when closed), the
+ * monitor writes first, then messages and broadcasts (held while a
+ * monitor write is in progress), events, and the header's indexes.
+ * The item keeps its flags.
+ */
+export function applyStep(core: ManagerCore, key: ChannelKey | null, before: ChannelItem | null, step: ChannelStep): void {
+  if (before !== null && step.channel === before.channel && step.effects.length === 0) return;
+  const { cs, ports } = core;
+  const channel = step.channel;
+  const peer = channel.counterpartyNodeId;
+  let latestMonitorUpdateId = before?.latestMonitorUpdateId;
+  const flags = before?.flags;
+  const awaitingReestablish = flags?.awaitingReestablish === true;
+  let held: MutableHeld | undefined = before?.held ? { ...before.held, messages: [...before.held.messages], broadcasts: [...before.held.broadcasts] } : undefined;
+  for (const effect of step.effects) {
+    switch (effect.kind) {
+      case 'persist-monitor': {
+        const monitor = channelMonitorFrom(effect.monitor);
+        cs.writeMonitor({ channelIdHex: toHex(monitor.channelId), updateId: 0n, bytes: encodeMonitor(monitor) });
+        latestMonitorUpdateId = 0n;
+        if (ports.watch.watchChannel(monitor.fundingOutpoint, monitor) === MonitorUpdateStatus.InProgress) {
+          held = held ?? { untilUpdateId: 0n, messages: [], broadcasts: [] };
+        }
+        break;
+      }
+      case 'send-message':
+        // Until the peer's channel_reestablish, only an error goes out (the reestablish retransmits the rest).
+        if (awaitingReestablish && effect.message.type !== 17) break;
+        if (held && step.failure === undefined) held.messages.push(effect.message);
+        else cs.send(peer, effect.message);
+        break;
+      case 'broadcast':
+        if (held) held.broadcasts.push(effect.tx);
+        else cs.broadcast(effect.tx);
+        break;
+      case 'event':
+        cs.emit(effect.event);
+        break;
+    }
+  }
+  if (step.failure !== undefined && before?.channel.counterpartySignature !== undefined) {
+    latestMonitorUpdateId = forceCloseMonitor(core, before.channel, latestMonitorUpdateId ?? 0n, step.failure.reason);
+  }
+  const newKey = channelKey(peer, currentChannelId(channel));
+  const ids = [channel.temporaryChannelId, currentChannelId(channel), ...(before ? [currentChannelId(before.channel)] : [])];
+  if (key !== null && key !== newKey) cs.deleteKey(key);
+  if (channel.state === ChannelState.Closed) {
+    cs.deleteKey(newKey);
+    cs.reindex(peer, ids, null);
+    return;
+  }
+  const item: ChannelItem = {
+    kind: 'channel',
+    channel,
+    ...(latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId } : {}),
+    ...(held ? { held: held satisfies HeldEffects } : {}),
+    ...(flags !== undefined ? { flags } : {}),
+  };
+  cs.putEntry(newKey, item);
+  cs.reindex(peer, ids, item);
+}
+
+/**
+ * A funded channel failed: the monitor gets a `channel-force-closed`
+ * update, and our latest commitment is broadcast (not for a funding that
+ * never confirmed, nor after the peer proved it holds a newer state). Until
+ * shared/monitor enforces on chain, the manager broadcasts it itself.
+ * Returns the update's id.
+ */
+function forceCloseMonitor(core: ManagerCore, channel: Channel, previousUpdateId: bigint, reason: ChannelFailureReason): bigint {
+  const { cs, ports } = core;
+  const funding = channel.funding!;
+  // Not for a funding that never confirmed or is not the agreed 2-of-2 (no output to spend),
+  // nor when the peer proved we lost data (our commitment may be revoked).
+  const shouldBroadcast = !NO_COMMITMENT_BROADCAST.has(reason);
+  const update: ChannelMonitorUpdate = { channelId: funding.channelId, updateId: previousUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast }] };
+  cs.writeMonitor({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update) });
+  ports.watch.updateChannel(funding.outpoint, update);
+  if (shouldBroadcast) {
+    const tx = holderCommitmentTransaction(ports.secp, ports.signerProvider, channel);
+    if (tx !== null) cs.broadcast(tx);
+  }
+  return update.updateId;
+}
+
+/**
+ * LDK's `channel_monitor_updated`: the monitor write `updateId` of the
+ * channel is durable; the messages and broadcasts held since are released.
+ */
+export function channelMonitorUpdated(core: ManagerCore, counterpartyNodeId: Uint8Array, channelId: Uint8Array, updateId: bigint): void {
+  const { cs } = core;
+  const key = channelKey(counterpartyNodeId, channelId);
+  const item = cs.entry(key);
+  if (item?.kind !== 'channel' || item.held === undefined || updateId < item.held.untilUpdateId) return;
+  for (const message of item.held.messages) cs.send(counterpartyNodeId, message);
+  for (const tx of item.held.broadcasts) cs.broadcast(tx);
+  const { held: _held, ...rest } = item;
+  cs.putEntry(key, rest);
+}

@@ -1,0 +1,47 @@
+/**
+ * The load plan (docs/manager.md, "The partial-load model"): which channel
+ * items an input needs, from the header's indexes alone. A peer message's
+ * channel comes from its row in the routing table.
+ */
+import { equalBytes } from '../codec/index.js';
+import { toHex } from '../crypto/index.js';
+import type { ChangeSet } from './change-set.js';
+import { channelKey, type ChannelKey } from './channel-entry.js';
+import type { LoadPlan, ManagerInput } from './manager-types.js';
+import { channelIdOf } from './message-routes.js';
+
+function plan(keys: ChannelKey[], peers: string[] = [], all = false): LoadPlan {
+  return { keys: [...new Set(keys)], peers, all };
+}
+
+/** The channel items `input` needs. */
+export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
+  const h = cs.header;
+  switch (input.kind) {
+    case 'create-channel':
+    case 'unsupported-message':
+      return plan([]);
+    case 'list-channels':
+      return plan([], [], true);
+    case 'chain':
+      // The channels still confirming, and the unfunded ones (a block may age them out; at most a few dozen).
+      return plan([...h.confirming, ...h.unfunded].map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+    case 'peer-connected':
+      return plan([], [toHex(input.peer)]);
+    case 'peer-disconnected':
+      return plan(h.unfunded.filter((e) => equalBytes(e.counterpartyNodeId, input.peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+    case 'funding-transaction-generated':
+      return plan(cs.unfundedByTemporaryId(input.temporaryChannelId, input.counterpartyNodeId).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+    case 'accept-inbound-channel':
+    case 'reject-inbound-channel':
+      return plan([channelKey(input.counterpartyNodeId, input.temporaryChannelId)]);
+    case 'channel-monitor-updated':
+      return plan([channelKey(input.counterpartyNodeId, input.channelId)]);
+    case 'peer-message': {
+      const id = channelIdOf(input.message);
+      if (id === null) return plan([]);
+      if (id === 'all') return plan([], [toHex(input.peer)]);
+      return plan([cs.keyFor(input.peer, id)]);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The ChannelManager's public types: its ports, the inputs and load plans,
+ * the messages it routes, and the changes it reports (docs/manager.md).
+ */
+import type { NegotiatedChannelType } from '../channel/index.js';
+import type { Secp256k1 } from '../crypto/index.js';
+import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
+import type { Watch } from '../monitor/index.js';
+import type { FeeEstimator, Logger } from '../ports/index.js';
+import type {
+  AcceptChannelMessage,
+  ChannelReadyMessage,
+  ChannelReestablishMessage,
+  ClosingSignedMessage,
+  ErrorMessage,
+  FundingCreatedMessage,
+  FundingSignedMessage,
+  OpenChannelMessage,
+  ShutdownMessage,
+  WireMessage,
+} from '../wire/index.js';
+import type { ChannelKey } from './channel-entry.js';
+import type { ManagerConfig } from './manager-config.js';
+import type { BestBlock } from './manager-header.js';
+import type { EventRecord } from './manager-event.js';
+
+/** The injected ports (LDK's trait objects). Broadcasting is the handler's, after the commit: see `takeChanges`. */
+export interface ManagerPorts {
+  readonly secp: Secp256k1;
+  readonly nodeSigner: NodeSigner;
+  readonly signerProvider: SignerProvider;
+  readonly entropy: EntropySource;
+  readonly feeEstimator: FeeEstimator;
+  readonly watch: Watch;
+  readonly logger?: Logger;
+}
+
+/** The BOLT 2 messages (and `error`) the peer layer routes to the manager. */
+export type ChannelMessage =
+  | OpenChannelMessage
+  | AcceptChannelMessage
+  | FundingCreatedMessage
+  | FundingSignedMessage
+  | ChannelReadyMessage
+  | ChannelReestablishMessage
+  | ShutdownMessage
+  | ClosingSignedMessage
+  | ErrorMessage;
+
+/** A message for a peer. */
+export interface OutboundMessage {
+  readonly peer: Uint8Array;
+  readonly message: WireMessage;
+}
+
+/** A monitor item to write: the snapshot (update id 0) or one update. */
+export interface MonitorWrite {
+  readonly channelIdHex: string;
+  readonly updateId: bigint;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Everything one input changed, for one transaction: the header (only if it
+ * changed), channel items to put and delete, monitor items, events, then
+ * (after the commit) messages and broadcasts.
+ */
+export interface ManagerChanges {
+  readonly header?: Uint8Array;
+  readonly channels: { readonly put: ReadonlyMap<ChannelKey, Uint8Array>; readonly delete: readonly ChannelKey[] };
+  readonly monitors: { readonly put: readonly MonitorWrite[] };
+  readonly events: readonly EventRecord[];
+  readonly messages: readonly OutboundMessage[];
+  readonly broadcasts: readonly Uint8Array[];
+}
+
+/** One input, as far as loading is concerned (the named methods carry the rest). */
+export type ManagerInput =
+  | { readonly kind: 'peer-connected' | 'peer-disconnected'; readonly peer: Uint8Array }
+  | { readonly kind: 'peer-message'; readonly peer: Uint8Array; readonly message: ChannelMessage }
+  | { readonly kind: 'create-channel' }
+  | { readonly kind: 'funding-transaction-generated'; readonly temporaryChannelId: Uint8Array; readonly counterpartyNodeId?: Uint8Array }
+  | { readonly kind: 'accept-inbound-channel' | 'reject-inbound-channel'; readonly temporaryChannelId: Uint8Array; readonly counterpartyNodeId: Uint8Array }
+  | { readonly kind: 'channel-monitor-updated'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
+  | { readonly kind: 'chain' }
+  | { readonly kind: 'list-channels' }
+  | { readonly kind: 'unsupported-message' };
+
+/**
+ * Which channel items an input needs: `keys` one by one (GetItem; a key
+ * may be absent), `peers` every channel of these peers (a Query on
+ * `CHANNEL#<peer hex>#`), `all` every channel (a Query on `CHANNEL#`).
+ */
+export interface LoadPlan {
+  readonly keys: readonly ChannelKey[];
+  readonly peers: readonly string[];
+  readonly all: boolean;
+}
+
+export interface CreateManagerOptions {
+  readonly ports: ManagerPorts;
+  readonly chainHash: Uint8Array;
+  /** LDK's `ChainParameters.best_block`: blocks after it are notified. */
+  readonly bestBlock: BestBlock;
+  readonly config?: ManagerConfig;
+}
+
+export interface LoadManagerOptions {
+  readonly ports: ManagerPorts;
+  readonly header: Uint8Array;
+  /** The items of `plan` that exist (decoded here). */
+  readonly channels?: ReadonlyMap<ChannelKey, Uint8Array>;
+  /** What was loaded: without it, nothing but the header is. */
+  readonly plan?: LoadPlan;
+  /** Connected peers and their `init` features (from the peer items), by node id hex. */
+  readonly connectedPeers?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * The node's configuration now (LDK's `ChannelManagerReadArgs::default_config`):
+   * it wins over the header's, and the header is rewritten when they differ.
+   * Without it, the header's configuration stays in force.
+   */
+  readonly config?: ManagerConfig;
+}
+
+/** An inbound `open_channel` held for the user's decision (manual policy), as `listInboundChannelRequests` reports it. */
+export interface InboundChannelRequestDetails {
+  readonly temporaryChannelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  readonly fundingSatoshis: bigint;
+  readonly pushMsat: bigint;
+  readonly channelType: NegotiatedChannelType;
+  readonly isPublic: boolean;
+  readonly receivedAtHeight: number;
+}

@@ -1,0 +1,207 @@
+/**
+ * The message routing table (docs/manager.md, "Message routing"): ONE row
+ * per message type the peer layer hands on, saying how the manager finds
+ * the channel (none, the temporary id, the channel id), what a message for
+ * an unknown channel gets, whether it may come before the peer's
+ * `channel_reestablish`, and the handler. What a channel does with a
+ * message in each phase is the channel-level table of shared/channel
+ * (`CHANNEL_MESSAGE_ROWS`). The peer layer (peer-manager.ts), the load plan
+ * (load-plan.ts) and the dispatch below all read this table.
+ *
+ * Adding a BOLT message: its wire codec, one row here (and one in
+ * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
+ */
+import { equalBytes } from '../codec/index.js';
+import { currentChannelId, handleChannelMessage, phaseVerdict, wrongPhaseWarning, type ChannelLevelMessage } from '../channel/index.js';
+import type { OpenChannelMessage } from '../wire/index.js';
+import { withFlags, type ChannelEntry, type ChannelItem, type ChannelKey } from './channel-entry.js';
+import { applyStep } from './channel-step.js';
+import { channelContext, text, type ManagerCore } from './manager-core.js';
+import type { ChannelMessage } from './manager-types.js';
+import { handleOpenChannel } from './open-calls.js';
+import { reportUnsupported } from './peer-lifecycle.js';
+
+/** Where a channel message names its channel. */
+export type ChannelIdField = 'temporaryChannelId' | 'channelId';
+
+/** The channel a message reached. */
+export interface ChannelTarget {
+  readonly peer: Uint8Array;
+  /** The id as the message named it (temporary or real). */
+  readonly id: Uint8Array;
+  readonly key: ChannelKey;
+  readonly item: ChannelItem;
+}
+
+/** A message handled without a channel (`open_channel` creates one). */
+export interface PeerRoute<M extends ChannelMessage = ChannelMessage> {
+  readonly kind: 'peer';
+  readonly name: string;
+  readonly handle: (core: ManagerCore, peer: Uint8Array, m: M) => void;
+}
+
+/** A message for one existing channel. */
+export interface ChannelRoute<M extends ChannelLevelMessage & ChannelMessage = ChannelLevelMessage & ChannelMessage> {
+  readonly kind: 'channel';
+  readonly name: string;
+  readonly channelId: ChannelIdField;
+  /** The all-zero id names every channel with the peer (BOLT 1 `error`). */
+  readonly zeroIdMeansAll?: true;
+  /** For an unknown channel (or a held request): an `error` back, or nothing (an `error` is never answered). */
+  readonly unknownChannel: 'error' | 'ignore';
+  /** While the channel is flagged `awaitingReestablish`: handled, or a `warning` and ignored (BOLT 2). */
+  readonly beforeReestablish: 'handle' | 'warn';
+  readonly handle: (core: ManagerCore, target: ChannelTarget, m: M) => void;
+}
+
+/** A message this node cannot handle yet: the peer layer disconnects the peer, the manager reports it once per type. */
+export interface UnsupportedRoute {
+  readonly kind: 'unsupported';
+  readonly name: string;
+  readonly report: (core: ManagerCore, peer: Uint8Array, messageType: number, message: string) => boolean;
+}
+
+export type MessageRoute = PeerRoute | ChannelRoute | UnsupportedRoute;
+
+type Msg<T extends ChannelMessage['type']> = Extract<ChannelMessage, { type: T }>;
+type UnsupportedType = 128 | 130 | 131 | 132 | 133 | 134 | 135;
+type RouteTable = { readonly [T in ChannelMessage['type']]: Msg<T> extends ChannelLevelMessage ? ChannelRoute<Msg<T>> : PeerRoute<Msg<T>> } & {
+  readonly [T in UnsupportedType]: UnsupportedRoute;
+};
+
+const ZERO_ID = new Uint8Array(32);
+
+/**
+ * The step of the channel-level table in the channel's phase: a `warn`
+ * verdict sends a `warning` and changes nothing, `ignore` changes nothing,
+ * `close` fails the channel, `handle` runs the step.
+ */
+export function stepChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): void {
+  const { channel } = target.item;
+  if (phaseVerdict(channel, m) === 'warn') {
+    core.cs.send(target.peer, { type: 1, channelId: target.id, data: text(wrongPhaseWarning(channel, m)) });
+    return;
+  }
+  applyStep(core, target.key, target.item, handleChannelMessage(channelContext(core), channel, m));
+}
+
+/** The peer's `channel_reestablish`: the `awaitingReestablish` flag is cleared, then the channel steps. */
+function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): void {
+  const resumed = withFlags(target.item, { awaitingReestablish: false });
+  if (target.item.flags?.awaitingReestablish) core.cs.putEntry(target.key, resumed);
+  stepChannel(core, { ...target, item: resumed }, m);
+}
+
+function channelRoute(name: string, channelId: ChannelIdField, more: Partial<Pick<ChannelRoute, 'zeroIdMeansAll' | 'unknownChannel' | 'beforeReestablish' | 'handle'>> = {}): ChannelRoute {
+  return { kind: 'channel', name, channelId, unknownChannel: 'error', beforeReestablish: 'warn', handle: stepChannel, ...more };
+}
+
+function unsupported(name: string): UnsupportedRoute {
+  return { kind: 'unsupported', name, report: reportUnsupported };
+}
+
+/** The routing table, by message type. */
+export const MESSAGE_ROUTES: RouteTable = {
+  17: channelRoute('error', 'channelId', { zeroIdMeansAll: true, unknownChannel: 'ignore', beforeReestablish: 'handle' }),
+  32: { kind: 'peer', name: 'open_channel', handle: (core, peer, m: OpenChannelMessage) => handleOpenChannel(core, peer, m) },
+  33: channelRoute('accept_channel', 'temporaryChannelId'),
+  34: channelRoute('funding_created', 'temporaryChannelId'),
+  35: channelRoute('funding_signed', 'channelId'),
+  36: channelRoute('channel_ready', 'channelId'),
+  38: channelRoute('shutdown', 'channelId'),
+  39: channelRoute('closing_signed', 'channelId'),
+  136: channelRoute('channel_reestablish', 'channelId', { beforeReestablish: 'handle', handle: resumeChannel }),
+  // BOLT 2 normal operation: payments come later.
+  128: unsupported('update_add_htlc'),
+  130: unsupported('update_fulfill_htlc'),
+  131: unsupported('update_fail_htlc'),
+  132: unsupported('commitment_signed'),
+  133: unsupported('revoke_and_ack'),
+  134: unsupported('update_fee'),
+  135: unsupported('update_fail_malformed_htlc'),
+};
+
+const ROWS: ReadonlyMap<number, MessageRoute> = new Map(
+  Object.entries(MESSAGE_ROUTES as Record<string, MessageRoute>)
+    .map(([type, route]) => [Number(type), route] as const)
+    .sort(([a], [b]) => a - b),
+);
+
+/** The row of `type`, if it has one. */
+export function routeOf(type: number): MessageRoute | undefined {
+  return ROWS.get(type);
+}
+
+/** Message types the peer layer hands to the manager as messages (`channel-message` effects). */
+export const MANAGER_MESSAGE_TYPES: ReadonlySet<number> = new Set([...ROWS].filter(([, r]) => r.kind !== 'unsupported').map(([t]) => t));
+
+/** Message types the node cannot handle yet, with their BOLT names (in type order). */
+export const UNSUPPORTED_MESSAGE_NAMES: ReadonlyMap<number, string> = new Map([...ROWS].filter(([, r]) => r.kind === 'unsupported').map(([t, r]) => [t, r.name]));
+
+/** What the user and the peer layer are told about an unsupported message. */
+export function unsupportedMessageText(type: number): string {
+  return `the peer sent ${UNSUPPORTED_MESSAGE_NAMES.get(type)} (type ${type}): payments are not supported by this node yet; it was disconnected`;
+}
+
+/** The row of a message the manager handles. */
+function handledRoute(m: ChannelMessage): PeerRoute | ChannelRoute {
+  const route = routeOf(m.type);
+  // Unreachable: `RouteTable` has a handled row for every `ChannelMessage` type.
+  if (route === undefined || route.kind === 'unsupported') throw new Error(`no route for message type ${m.type}`);
+  return route;
+}
+
+/** The id naming `m`'s channel, or null for a message without one, or `all` for every channel with the peer. */
+export function channelIdOf(m: ChannelMessage): Uint8Array | 'all' | null {
+  const route = handledRoute(m);
+  if (route.kind === 'peer') return null;
+  const id = (m as unknown as Record<ChannelIdField, Uint8Array>)[route.channelId];
+  return route.zeroIdMeansAll && equalBytes(id, ZERO_ID) ? 'all' : id;
+}
+
+/** One message from `peer`, through its row. */
+export function routeMessage(core: ManagerCore, peer: Uint8Array, m: ChannelMessage): void {
+  const route = handledRoute(m);
+  if (route.kind === 'peer') return route.handle(core, peer, m);
+  const id = channelIdOf(m);
+  if (id === 'all') {
+    for (const [key, entry] of core.cs.entriesOfPeer(peer)) toChannel(core, route, peer, currentIdOf(entry), key, entry, m as ChannelLevelMessage & ChannelMessage);
+    return;
+  }
+  const key = core.cs.keyFor(peer, id!);
+  toChannel(core, route, peer, id!, key, core.cs.entry(key), m as ChannelLevelMessage & ChannelMessage);
+}
+
+function currentIdOf(entry: ChannelEntry): Uint8Array {
+  return entry.kind === 'channel' ? currentChannelId(entry.channel) : entry.open.temporaryChannelId;
+}
+
+/** A message for the channel `key` (absent, a held request, or a channel), by its row. */
+function toChannel(
+  core: ManagerCore,
+  route: ChannelRoute,
+  peer: Uint8Array,
+  id: Uint8Array,
+  key: ChannelKey,
+  entry: ChannelEntry | undefined,
+  m: ChannelLevelMessage & ChannelMessage,
+): void {
+  const { cs } = core;
+  if (entry === undefined) {
+    if (route.unknownChannel === 'error') cs.send(peer, { type: 17, channelId: id, data: text('unknown channel') });
+    return;
+  }
+  if (entry.kind === 'open-request') {
+    // The peer moved on before the user accepted: the request is void.
+    cs.removeEntry(key, entry);
+    if (route.unknownChannel === 'error') cs.send(peer, { type: 17, channelId: id, data: text(`message type ${m.type} before the channel was accepted`) });
+    return;
+  }
+  if (entry.flags?.awaitingReestablish && route.beforeReestablish === 'warn') {
+    // BOLT 2: after a reconnection channel_reestablish comes first; this one is ignored.
+    cs.send(peer, { type: 1, channelId: id, data: text(`message type ${m.type} before channel_reestablish`) });
+    return;
+  }
+  route.handle(core, { peer, id, key, item: entry }, m);
+}
+
