@@ -3,7 +3,7 @@
  * lease, relay what a predecessor left in the outbox, let the core compute the
  * step, then either send its replies directly (no state changed) or commit
  * state + the input's outbox item (all its messages in one item), fenced, and
- * relay, then carry out its deferred deletes (`CLEANUP#`, docs/items.md). One
+ * relay, then carry out its deferred deletes (cleanup, docs/items.md). One
  * input alone releases the lease in its commit (`applyInput`); the
  * records of one SQS batch share one lease (`LeaseSession`), each with its own
  * commit, and release it once at the end.
@@ -23,7 +23,7 @@ export interface InvocationResult {
   readonly effects: readonly PeerEffect[];
   /** Transactions for the broadcast queue, sent only AFTER the commit (a funding transaction before its channel is durable could lock funds). */
   readonly broadcasts?: readonly Uint8Array[];
-  /** Sort keys made obsolete, deleted after the commit (one `CLEANUP#` item in it: `Commit.cleanup`, docs/items.md). */
+  /** Sort keys made obsolete, deleted after the commit (one cleanup item in it: `Commit.cleanup`, docs/items.md). */
   readonly cleanup?: readonly string[];
 }
 
@@ -245,18 +245,17 @@ export class LeaseSession {
     // Independent reads in one round trip: leftovers of a crashed predecessor (only
     // until they are known to be gone), whether this input was already applied, and
     // the step's own loads (a step only reads before it computes, so running it early is safe).
-    const [leftovers, unfinished, seen, result] = await Promise.all([
-      clear ? [] : store.pendingOutbox(nodeKey),
-      clear ? [] : store.pendingCleanup(nodeKey),
+    const [left, seen, result] = await Promise.all([
+      clear ? { outbox: [], cleanup: [] } : store.leftovers(nodeKey),
       store.hasInput(nodeKey, inputId),
       step(store),
     ]);
-    for (const item of leftovers) {
+    for (const item of left.outbox) {
       await send(item.messages);
       await store.deleteOutbox(nodeKey, item.inputId);
     }
     // A predecessor's deferred deletes, finished as its outbox is relayed (the keys name items no commit writes again).
-    for (const item of unfinished) await store.finishCleanup(nodeKey, item);
+    for (const item of left.cleanup) await store.finishCleanup(nodeKey, item);
     if (seen) {
       this.#outboxClear = true;
       return 'duplicate';

@@ -1,5 +1,5 @@
 /**
- * The `CLEANUP#<input id>` item: sort keys one commit made obsolete but did
+ * The `OUTBOX#<input id>#CLEANUP` item: sort keys one commit made obsolete but did
  * not delete itself (docs/items.md, "Deferred deletes"). Settling hundreds of
  * HTLCs would otherwise cost hundreds of deletes in a transaction of at most
  * 100 writes; instead the commit writes this ONE item, and after the commit

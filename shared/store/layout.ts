@@ -14,7 +14,7 @@
  * | `HTLCSIGS#<channel id>#<commitment number>` | the counterparty's HTLC signatures on one of our commitments: one item per commitment, the previous deleted in the same commit |
  * | `ONION#<channel id>#<htlc id>` | a received HTLC's onion (1,366 bytes), written once by its `update_add_htlc` commit |
  * | `FAILURE#<channel id>#<o or r><htlc id>` | an HTLC's failure reason (`update_fail_htlc`), written once |
- * | `CLEANUP#<input id>`    | sort keys a commit made obsolete (resolved HTLCs' side items), deleted after it, like the outbox |
+ * | `OUTBOX#<input id>#CLEANUP` | (attribute `kind` = `cleanup`) sort keys a commit made obsolete (resolved HTLCs' side items), deleted after it; under the outbox prefix so one Query finds both kinds of leftovers |
  * | `PEER#<node id hex>`    | a connected peer and its init features           |
  * | `OUTBOX#<input id>`     | an input's outbound messages, waiting for the relay |
  * | `INPUT#<input id>`      | an input already applied (replays are no-ops)    |
@@ -36,6 +36,8 @@ export const Attr = {
   ttl: 'ttl',
   /** A counter item's number (`RECEIVE_INDEX`): changed with `UpdateItem ADD`, outside the lease. */
   counter: 'next',
+  /** What an item under a shared prefix is: `cleanup` for a commit's deferred deletes under `OUTBOX#`. */
+  kind: 'kind',
   /** Of `EVENTS_ACKED`: the highest event id acknowledged (a number), only ever raised. */
   ackedUpTo: 'upTo',
   /** Of an outbox item written before one item per input (one message, `OUTBOX#<message id>`): read, never written. */
@@ -72,9 +74,12 @@ export const SortKey = {
   onionPrefix: (channelIdHex: string) => `ONION#${channelIdHex}#`,
   /** An HTLC's failure reason; `offered` (ours, failed by them) and `received` (theirs, failed by us) ids are distinct spaces. */
   failureReason: (channelIdHex: string, direction: 'offered' | 'received', htlcId: bigint) => `FAILURE#${channelIdHex}#${direction === 'offered' ? 'o' : 'r'}${pad(htlcId)}`,
-  /** One commit's deferred deletes (shared/store/cleanup-record.ts). */
-  cleanup: (inputId: string) => `CLEANUP#${inputId}`,
-  cleanupPrefix: 'CLEANUP#',
+  /**
+   * One commit's deferred deletes (shared/store/cleanup-record.ts): under the
+   * outbox prefix, so the one Query for leftover outbox items finds them too
+   * (marked by the `kind` attribute, not by the key).
+   */
+  cleanup: (inputId: string) => `OUTBOX#${inputId}#CLEANUP`,
   monitor: (channelIdHex: string, sequence: bigint) => `MONITOR#${channelIdHex}#${sequence.toString().padStart(20, '0')}`,
   monitorPrefix: (channelIdHex: string) => `MONITOR#${channelIdHex}#`,
   peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,

@@ -23,6 +23,10 @@ import { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, type Out
 
 export type { OutboxItem, OutboxMessage } from './outbox-record.js';
 
+/** The `kind` of a cleanup item (it shares the outbox prefix). */
+const CLEANUP_KIND = 'cleanup';
+const CLEANUP_SUFFIX = SortKey.cleanup('').slice(SortKey.outboxPrefix.length);
+
 /** DynamoDB's limit of actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
@@ -51,7 +55,7 @@ export interface Commit {
   /**
    * Sort keys this commit makes obsolete but leaves to be deleted after it
    * (a revoke_and_ack settling hundreds of HTLCs: their onion items): written
-   * as ONE item, `CLEANUP#<inputId>` (shared/store/cleanup-record.ts), one
+   * as ONE item, `OUTBOX#<inputId>#CLEANUP` (shared/store/cleanup-record.ts), one
    * write whatever their number; the invocation deletes them after the
    * commit, a leftover item is finished by the next invocation. Needs `inputId`.
    */
@@ -60,7 +64,7 @@ export interface Commit {
 
 /** A commit's deferred deletes, as found in the store. */
 export interface CleanupItem {
-  /** The input whose commit wrote it (the item is `CLEANUP#<inputId>`). */
+  /** The input whose commit wrote it (the item is `OUTBOX#<inputId>#CLEANUP`). */
   readonly inputId: string;
   readonly keys: readonly string[];
 }
@@ -403,7 +407,9 @@ export class NodeStore {
           `the cleanup item of input ${commit.inputId} (${cleanup.length} keys) is ${data.length} bytes, over the ${MAX_CLEANUP_ITEM_BYTES} an item may hold`,
         );
       }
-      items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, SortKey.cleanup(commit.inputId)), [Attr.data]: { B: data } } } });
+      items.push({
+        Put: { TableName: table, Item: { ...key(lease.nodeKey, SortKey.cleanup(commit.inputId)), [Attr.kind]: { S: CLEANUP_KIND }, [Attr.data]: { B: data } } },
+      });
     }
     if (items.length > MAX_TRANSACTION_ITEMS) {
       // DynamoDB would refuse it with a ValidationException; say what happened instead (docs/commit-protocol.md, "Limits").
@@ -438,7 +444,29 @@ export class NodeStore {
    * `deleteOutbox` removes it.
    */
   async pendingOutbox(nodeKey: string): Promise<OutboxItem[]> {
-    return (await this.queryItems(nodeKey, SortKey.outboxPrefix)).map((item) => {
+    return (await this.leftovers(nodeKey)).outbox;
+  }
+
+  /** Cleanup items left by earlier commits (one per input), in sort-key order; one that does not decode is `corrupt-item`. */
+  async pendingCleanup(nodeKey: string): Promise<CleanupItem[]> {
+    return (await this.leftovers(nodeKey)).cleanup;
+  }
+
+  /**
+   * What earlier commits left for after them, in ONE Query (the cleanup
+   * items live under the outbox prefix): outbox items to relay and cleanup
+   * items to finish, each in sort-key order.
+   */
+  async leftovers(nodeKey: string): Promise<{ outbox: OutboxItem[]; cleanup: CleanupItem[] }> {
+    const items = await this.queryItems(nodeKey, SortKey.outboxPrefix);
+    const cleanup = items.filter((item) => item[Attr.kind]?.S === CLEANUP_KIND).map((item) => {
+      const sk = item[Attr.sk]?.S ?? '';
+      const inputId = sk.slice(SortKey.outboxPrefix.length, sk.length - CLEANUP_SUFFIX.length);
+      const decoded = decodeCleanupRecord(item[Attr.data]?.B ?? new Uint8Array(0));
+      if (!decoded.ok) throw new StoreError(StoreErrorCode.CorruptItem, `cleanup item of input ${inputId}: ${decoded.error.message}`);
+      return { inputId, keys: decoded.value };
+    });
+    const outbox = items.filter((item) => item[Attr.kind]?.S !== CLEANUP_KIND).map((item) => {
       const inputId = (item[Attr.sk]?.S ?? '').slice(SortKey.outboxPrefix.length);
       const body = item[Attr.data]?.B ?? new Uint8Array(0);
       const legacyGroup = item[Attr.legacyGroup]?.S;
@@ -449,6 +477,7 @@ export class NodeStore {
       if (!decoded.ok) throw new StoreError(StoreErrorCode.CorruptItem, `outbox item of input ${inputId}: ${decoded.error.message}`);
       return { inputId, messages: decoded.value };
     });
+    return { outbox, cleanup };
   }
 
   /**
@@ -466,19 +495,9 @@ export class NodeStore {
     }
   }
 
-  /** Cleanup items left by earlier commits (one per input), in sort-key order; one that does not decode is `corrupt-item`. */
-  async pendingCleanup(nodeKey: string): Promise<CleanupItem[]> {
-    return (await this.query(nodeKey, SortKey.cleanupPrefix)).map(({ sk, data }) => {
-      const inputId = sk.slice(SortKey.cleanupPrefix.length);
-      const decoded = decodeCleanupRecord(data);
-      if (!decoded.ok) throw new StoreError(StoreErrorCode.CorruptItem, `cleanup item of input ${inputId}: ${decoded.error.message}`);
-      return { inputId, keys: decoded.value };
-    });
-  }
-
   /**
    * Carries out a commit's deferred deletes: its keys (BatchWriteItem, 25
-   * per call), then its `CLEANUP#` item. A crash midway leaves the item, and
+   * per call), then its cleanup item. A crash midway leaves the item, and
    * doing it again is harmless (the keys name items no commit writes again).
    */
   async finishCleanup(nodeKey: string, item: CleanupItem): Promise<void> {

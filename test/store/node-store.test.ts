@@ -322,7 +322,7 @@ describe('cleanup items (deferred deletes, docs/items.md)', () => {
 
   it('a cleanup item that does not decode is corrupt-item', async () => {
     const node = randomUUID();
-    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: nodePartition(node) }, sk: { S: SortKey.cleanup('x') }, data: { B: Uint8Array.of(9) } } }));
+    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: nodePartition(node) }, sk: { S: SortKey.cleanup('x') }, kind: { S: 'cleanup' }, data: { B: Uint8Array.of(9) } } }));
     await expectStoreError(store().pendingCleanup(node), StoreErrorCode.CorruptItem);
   });
 });
