@@ -149,6 +149,7 @@ export function managerResult(
     deletes: [...base.deletes, ...deletes],
     effects: [...base.effects, ...effects],
     broadcasts: [...(base.broadcasts ?? []), ...changes.broadcasts],
+    ...(base.cleanup === undefined ? {} : { cleanup: base.cleanup }),
   };
 }
 

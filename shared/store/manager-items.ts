@@ -7,7 +7,6 @@
 import { toHex } from '../crypto/index.js';
 import {
   ChannelManager,
-  encodeEventRecord,
   type ChannelKey,
   type LoadPlan,
   type ManagerChanges,
@@ -16,13 +15,15 @@ import {
   type ManagerPorts,
 } from '../manager/index.js';
 import type { ChannelMonitor } from '../monitor/index.js';
+import { eventItemWrites } from './event-items.js';
 import { SortKey } from './layout.js';
 import type { JusticeRecord } from '../monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, justiceRecordFromItem, monitorFromItems, monitorItemWrites, monitorsToRead } from './monitor-items.js';
 
 /**
  * The item writes of a commit: the header, channels, monitors and events of
- * `changes` (messages go to the outbox). Monitor writes follow
+ * `changes` (messages go to the outbox; the input's events in one item,
+ * event-items.ts). Monitor writes follow
  * monitor-items.ts: every N-th update is a snapshot, built from the monitor
  * in `monitorsBefore` (read first for the channels
  * `monitorsToRead(changes.monitors.put)` names), plain updates delete
@@ -42,7 +43,7 @@ export function managerItemWrites(
     puts.push(m.put, ...m.justice);
     deletes.push(...m.deletes);
   }
-  for (const e of changes.events) puts.push({ sk: SortKey.event(e.id), data: encodeEventRecord(e) });
+  puts.push(...eventItemWrites(changes.events));
   return { puts, deletes };
 }
 
