@@ -39,15 +39,13 @@ interface Sample {
   readonly fundeeMs: number;
 }
 
-function totalOps(): number {
-  let n = 0;
-  for (const c of counted.counts.values()) n += c;
-  return n;
-}
+/** Our secp256k1 calls during the timed part of the opens (not the connections). */
+const opsByKind = new Map<string, number>();
 
-async function openOurs(ours: InProcessOurs, userChannelId: number): Promise<Sample> {
+async function openOurs(ours: InProcessOurs, userChannelId: number, count = false): Promise<Sample> {
   const fundee = await freshLdk('ldk-fundee');
   ours.connectTo(fundee);
+  const before = new Map(counted.counts);
   const broadcasts = ours.broadcasts.length;
   const [opener0, fundee0] = [meter.get(ours.account), meter.get('ldk-fundee')];
   const { wallMs, cpuMs } = timed(() => {
@@ -55,6 +53,7 @@ async function openOurs(ours: InProcessOurs, userChannelId: number): Promise<Sam
     if (!created.ok) throw new Error(created.error.message);
     wire.pump([ours, fundee]);
   });
+  if (count) for (const [k, v] of counted.counts) opsByKind.set(k, (opsByKind.get(k) ?? 0) + v - (before.get(k) ?? 0));
   if (ours.broadcasts.length !== broadcasts + 1 || fundee.newMonitors !== 1 || fundee.fundedChannels() !== 1) throw new Error(`our open did not complete:\n${fundee.log.slice(-10).join('\n')}`);
   return { wallMs, cpuMs, openerMs: meter.get(ours.account) - opener0, fundeeMs: meter.get('ldk-fundee') - fundee0 };
 }
@@ -79,19 +78,11 @@ const ours = new InProcessOurs('bench open ours', counted.backend, 'ours', wire)
 const ldkOpener = await freshLdk('ldk-opener');
 const oursSamples: Sample[] = [];
 const ldkSamples: Sample[] = [];
-let oursOps = 0;
-const opsByKind = new Map<string, number>();
 for (let i = 0; i < WARMUP + OPENS; i++) {
   const measured = i >= WARMUP;
   const runOurs = async () => {
-    const before = new Map(counted.counts);
-    const ops0 = totalOps();
-    const s = await openOurs(ours, i + 1);
-    if (measured) {
-      oursSamples.push(s);
-      oursOps += totalOps() - ops0;
-      for (const [k, v] of counted.counts) opsByKind.set(k, (opsByKind.get(k) ?? 0) + v - (before.get(k) ?? 0));
-    }
+    const s = await openOurs(ours, i + 1, measured);
+    if (measured) oursSamples.push(s);
   };
   const runLdk = async () => {
     const s = await openLdk(ldkOpener, i + 1);
@@ -129,7 +120,8 @@ printTable(`channel open, ours → LDK vs LDK → LDK (${OPENS} opens each after
   ['ours / LDK', '', ratio('wallMs', p50), ratio('wallMs', p90), ratio('cpuMs', p50), ratio('cpuMs', p90), ratio('openerMs', p50), ratio('fundeeMs', p50)],
 ]);
 console.log('\n(CPU = the whole process during the open: both nodes and the test wallet; opener / fundee CPU = the calls into that node only.)');
-printTable(`our secp256k1 calls per open (${ms(oursOps / oursSamples.length)} in all; transport included)`, [
+const oursOps = [...opsByKind.values()].reduce((a, b) => a + b, 0);
+printTable(`our secp256k1 calls per open (${(oursOps / oursSamples.length).toFixed(1)} in all)`, [
   ['operation', 'calls per open'],
   ...[...opsByKind.entries()].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, (v / oursSamples.length).toFixed(1)]),
 ]);
@@ -137,12 +129,13 @@ printTable(`our secp256k1 calls per open (${ms(oursOps / oursSamples.length)} in
 // ---- where our time goes: a CPU profile of our opens (a fresh node, same warm-up) ----
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
 const profiled = new InProcessOurs('bench open profiled', wasmSecp256k1, 'ours-profiled', wire);
 for (let i = 0; i < WARMUP; i++) await openOurs(profiled, 1000 + i);
 const fundees = await Promise.all(Array.from({ length: OPENS }, () => freshLdk('ldk-fundee')));
+for (const fundee of fundees) profiled.connectTo(fundee);
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
@@ -150,7 +143,6 @@ await session.post('Profiler.setSamplingInterval', { interval: 50 });
 await session.post('Profiler.start');
 const profiledCpu0 = meter.get(profiled.account);
 for (const [i, fundee] of fundees.entries()) {
-  profiled.connectTo(fundee);
   profiled.step({ kind: 'create-channel' }, (m) => m.createChannel(fundee.nodeId, FUNDING, 0n, BigInt(2000 + i)));
   wire.pump([profiled, fundee]);
 }
@@ -174,6 +166,8 @@ const SUBSYSTEM = new Map([
 ]);
 const byPhase = new Map<string, number>();
 const byFunction = new Map<string, number>();
+const byEntry = new Map<string, number>();
+const label = (f: { n: ProfileNode; m: RegExpExecArray | null }) => `${f.m![1]}/${f.m![2]}.ts ${f.n.callFrame.functionName || `(line ${f.n.callFrame.lineNumber + 1})`}`;
 let ourMs = 0;
 let gcMs = 0;
 const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
@@ -188,14 +182,20 @@ profile.samples.forEach((id, i) => {
   ourMs += dt;
   const phase = ourFrames.find((f) => SUBSYSTEM.has(f.m![1]!));
   add(byPhase, phase ? SUBSYSTEM.get(phase.m![1]!)! : 'manager, channel, peer logic (own code)', dt);
+  add(byEntry, phase ? label(phase) : 'manager, channel, peer logic (own code)', dt);
   const inner = ourFrames[ourFrames.length - 1]!;
-  add(byFunction, `${inner.m![1]}/${inner.m![2]}.ts ${inner.n.callFrame.functionName || '(anonymous)'}`, dt);
+  const below = stack[stack.indexOf(inner.n) + 1]?.callFrame.functionName;
+  add(byFunction, inner.n.callFrame.functionName === '' && below ? `${inner.m![1]}/${inner.m![2]}.ts → ${below}` : label(inner), dt);
 });
 const perOpen = (v: number) => ms(v / OPENS);
 const share = (v: number) => `${((100 * v) / ourMs).toFixed(0)}%`;
 printTable(`where our side's CPU goes, by phase (CPU profile of ${OPENS} opens; ${perOpen(ourMs)} ms per open sampled in our code, ${perOpen(profiledCpu)} ms metered)`, [
   ['phase (first subsystem frame on the stack)', 'ms per open', 'share'],
   ...[...byPhase.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, perOpen(v), share(v)]),
+]);
+printTable('our top entry points into a subsystem (the first subsystem frame: its time and everything it calls)', [
+  ['function', 'ms per open', 'share'],
+  ...[...byEntry.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => [k, perOpen(v), share(v)]),
 ]);
 printTable('our top functions (innermost frame of our code: its own time and the WASM/library calls below it)', [
   ['function', 'ms per open', 'share'],

@@ -3,7 +3,7 @@
  * from its private keys, behind an interface that never hands out a key, so a
  * remote or KMS-backed signer can replace the in-memory one.
  */
-import type { Secp256k1 } from '../crypto/index.js';
+import { BoundedCache, type Secp256k1 } from '../crypto/index.js';
 import type { ChannelKeys, ChannelPublicKeys } from './channel-keys.js';
 import { derivePrivateKey, deriveRevocationPrivateKey } from './derivation.js';
 import { KeysError, KeysErrorCode, assertLength } from './errors.js';
@@ -43,10 +43,14 @@ export interface ChannelSigner {
   signWithRevocationKey(digest: Uint8Array, theirPerCommitmentSecret: Uint8Array): Uint8Array;
 }
 
+/** Per-commitment points a signer keeps (a channel asks for its current and next ones again and again). */
+const POINT_CAPACITY = 8;
+
 /** A `ChannelSigner` holding the channel's keys in memory. */
 export class InMemoryChannelSigner implements ChannelSigner {
   readonly #secp: Secp256k1;
   readonly #keys: ChannelKeys;
+  readonly #points = new BoundedCache<Uint8Array>(POINT_CAPACITY);
   readonly channelKeysId: Uint8Array;
   readonly channelValueSatoshis: bigint;
   readonly publicKeys: ChannelPublicKeys;
@@ -61,7 +65,9 @@ export class InMemoryChannelSigner implements ChannelSigner {
   }
 
   perCommitmentPoint(index: bigint): Uint8Array {
-    return perCommitmentPoint(this.#secp, perCommitmentSecret(this.#keys.commitmentSeed, index));
+    const secret = () => perCommitmentSecret(this.#keys.commitmentSeed, index);
+    if (typeof index !== 'bigint') return perCommitmentPoint(this.#secp, secret()); // rejected there, as before
+    return this.#points.getOrSet(index.toString(), () => perCommitmentPoint(this.#secp, secret())).slice();
   }
 
   releaseCommitmentSecret(index: bigint): Uint8Array {
