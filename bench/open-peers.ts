@@ -288,6 +288,8 @@ export class InProcessOurs {
   readonly #nodeConfig: NodeConfig;
   readonly #peers = new Map<string, OurPeer>();
   #inputs = 0;
+  /** CPU (ms) of each kind of input (load, run, commit, encrypt the messages it sends), by input kind or message type. */
+  readonly stepCpu = new Map<string, number>();
 
   constructor(
     label: string,
@@ -368,16 +370,23 @@ export class InProcessOurs {
 
   /** One input: load, run `fn`, commit, then send, broadcast, record (charged to this node). */
   step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
-    return this.wire.meter.run(this.account, () => {
-      const manager = this.store.load(this.ports, input, this.#connected(), this.config);
-      const result = fn(manager);
-      const changes = manager.takeChanges();
-      this.store.commit(`input-${++this.#inputs}`, changes);
-      this.events.push(...changes.events);
-      this.broadcasts.push(...changes.broadcasts);
-      for (const { peer, message } of changes.messages) this.send(peer, message);
-      return result;
-    });
+    const name = input.kind === 'peer-message' ? String(input.message.type) : input.kind;
+    const start = process.cpuUsage();
+    try {
+      return this.wire.meter.run(this.account, () => {
+        const manager = this.store.load(this.ports, input, this.#connected(), this.config);
+        const result = fn(manager);
+        const changes = manager.takeChanges();
+        this.store.commit(`input-${++this.#inputs}`, changes);
+        this.events.push(...changes.events);
+        this.broadcasts.push(...changes.broadcasts);
+        for (const { peer, message } of changes.messages) this.send(peer, message);
+        return result;
+      });
+    } finally {
+      const used = process.cpuUsage(start);
+      this.stepCpu.set(name, (this.stepCpu.get(name) ?? 0) + (used.user + used.system) / 1000);
+    }
   }
 
   send(peerId: Uint8Array, message: WireMessage): void {

@@ -42,10 +42,14 @@ interface Sample {
 /** Our secp256k1 calls during the timed part of the opens (not the connections). */
 const opsByKind = new Map<string, number>();
 
+/** Our CPU per kind of input during the timed part of the opens. */
+const stepCpu = new Map<string, number>();
+
 async function openOurs(ours: InProcessOurs, userChannelId: number, count = false): Promise<Sample> {
   const fundee = await freshLdk('ldk-fundee');
   ours.connectTo(fundee);
   const before = new Map(counted.counts);
+  const stepsBefore = new Map(ours.stepCpu);
   const broadcasts = ours.broadcasts.length;
   const [opener0, fundee0] = [meter.get(ours.account), meter.get('ldk-fundee')];
   const { wallMs, cpuMs } = timed(() => {
@@ -54,6 +58,7 @@ async function openOurs(ours: InProcessOurs, userChannelId: number, count = fals
     wire.pump([ours, fundee]);
   });
   if (count) for (const [k, v] of counted.counts) opsByKind.set(k, (opsByKind.get(k) ?? 0) + v - (before.get(k) ?? 0));
+  if (count) for (const [k, v] of ours.stepCpu) stepCpu.set(k, (stepCpu.get(k) ?? 0) + v - (stepsBefore.get(k) ?? 0));
   if (ours.broadcasts.length !== broadcasts + 1 || fundee.newMonitors !== 1 || fundee.fundedChannels() !== 1) throw new Error(`our open did not complete:\n${fundee.log.slice(-10).join('\n')}`);
   return { wallMs, cpuMs, openerMs: meter.get(ours.account) - opener0, fundeeMs: meter.get('ldk-fundee') - fundee0 };
 }
@@ -120,6 +125,15 @@ printTable(`channel open, ours → LDK vs LDK → LDK (${OPENS} opens each after
   ['ours / LDK', '', ratio('wallMs', p50), ratio('wallMs', p90), ratio('cpuMs', p50), ratio('cpuMs', p90), ratio('openerMs', p50), ratio('fundeeMs', p50)],
 ]);
 console.log('\n(CPU = the whole process during the open: both nodes and the test wallet; opener / fundee CPU = the calls into that node only.)');
+const MESSAGE_NAMES: Record<string, string> = { '33': 'accept_channel (peer message)', '35': 'funding_signed (peer message)' };
+const stepTotal = [...stepCpu.values()].reduce((a, b) => a + b, 0);
+const oursTotal = oursSamples.reduce((a, s) => a + s.openerMs, 0);
+printTable('our side CPU per open by input (each: load the items, run, commit, encrypt what it sends; means)', [
+  ['input', 'ms per open'],
+  ...[...stepCpu.entries()].filter(([, v]) => v > 0).map(([k, v]) => [MESSAGE_NAMES[k] ?? k, ms(v / oursSamples.length)]),
+  ['all inputs', ms(stepTotal / oursSamples.length)],
+  ['opener CPU (with BOLT 8 decryption and the peer layer)', ms(oursTotal / oursSamples.length)],
+]);
 const oursOps = [...opsByKind.values()].reduce((a, b) => a + b, 0);
 printTable(`our secp256k1 calls per open (${(oursOps / oursSamples.length).toFixed(1)} in all)`, [
   ['operation', 'calls per open'],
