@@ -104,6 +104,43 @@ describe('the KeysManager keeps channel signers', () => {
   });
 });
 
+describe("the signer's derivations with our secrets", () => {
+  const seed = sha256(new TextEncoder().encode('signer derivations'));
+  const entropy = { getSecureRandomBytes: () => new Uint8Array(32).fill(9) };
+
+  it('give the keys the public derivations give (reference: the other backend, its own cache)', () => {
+    for (let i = 0; i < 4; i++) {
+      const signer = new KeysManager(wasmSecp256k1, seed, entropy).deriveChannelSigner(100_000n, sha256(Uint8Array.of(i)));
+      const theirPoint = nobleSecp256k1.publicKeyFromSecret(sha256(Uint8Array.of(100 + i)));
+      const theirRevocationBasepoint = nobleSecp256k1.publicKeyFromSecret(sha256(Uint8Array.of(200 + i)));
+      const keys = signer.publicKeys;
+      expect(toHex(signer.htlcPublicKey(theirPoint))).toBe(toHex(derivePublicKey(nobleSecp256k1, keys.htlcBasepoint, theirPoint)));
+      expect(toHex(signer.delayedPaymentPublicKey(theirPoint))).toBe(toHex(derivePublicKey(nobleSecp256k1, keys.delayedPaymentBasepoint, theirPoint)));
+      expect(toHex(signer.counterpartyRevocationPublicKey(theirPoint))).toBe(toHex(deriveRevocationPublicKey(nobleSecp256k1, keys.revocationBasepoint, theirPoint)));
+      for (const index of [INITIAL_COMMITMENT_INDEX, INITIAL_COMMITMENT_INDEX - 7n]) {
+        const ours = signer.perCommitmentPoint(index);
+        expect(toHex(signer.holderRevocationPublicKey(theirRevocationBasepoint, index))).toBe(toHex(deriveRevocationPublicKey(nobleSecp256k1, theirRevocationBasepoint, ours)));
+        // Now cached for the wasm backend: the public derivation answers the same.
+        expect(toHex(deriveRevocationPublicKey(wasmSecp256k1, theirRevocationBasepoint, ours))).toBe(toHex(deriveRevocationPublicKey(nobleSecp256k1, theirRevocationBasepoint, ours)));
+      }
+      expect(toHex(derivePublicKey(wasmSecp256k1, keys.htlcBasepoint, theirPoint))).toBe(toHex(derivePublicKey(nobleSecp256k1, keys.htlcBasepoint, theirPoint)));
+    }
+  });
+
+  it('refuse a point off the curve, and leave nothing in the cache for it', () => {
+    const signer = new KeysManager(wasmSecp256k1, seed, entropy).deriveChannelSigner(100_000n, sha256(Uint8Array.of(42)));
+    const bad = new Uint8Array(33).fill(0xff);
+    bad[0] = 3;
+    expect(() => signer.htlcPublicKey(bad)).toThrow();
+    expect(() => signer.counterpartyRevocationPublicKey(bad)).toThrow();
+    expect(() => signer.holderRevocationPublicKey(bad, INITIAL_COMMITMENT_INDEX)).toThrow();
+    expect(() => signer.holderRevocationPublicKey(signer.publicKeys.revocationBasepoint, 1n << 48n)).toThrow();
+    // The public derivation only hashes the per-commitment point: it answers as before, from no cached entry.
+    expect(toHex(derivePublicKey(wasmSecp256k1, signer.publicKeys.htlcBasepoint, bad))).toBe(toHex(derivePublicKey(nobleSecp256k1, signer.publicKeys.htlcBasepoint, bad)));
+    expect(() => deriveRevocationPublicKey(wasmSecp256k1, signer.publicKeys.revocationBasepoint, bad)).toThrow(expect.objectContaining({ code: CryptoErrorCode.InvalidPublicKey }));
+  });
+});
+
 describe('BoundedCache', () => {
   it('keeps at most its capacity, dropping the least recently used', () => {
     const cache = new BoundedCache<number>(2);
