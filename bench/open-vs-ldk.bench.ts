@@ -153,7 +153,7 @@ for (const fundee of fundees) profiled.connectTo(fundee);
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
-await session.post('Profiler.setSamplingInterval', { interval: 50 });
+await session.post('Profiler.setSamplingInterval', { interval: 100 });
 await session.post('Profiler.start');
 const profiledCpu0 = meter.get(profiled.account);
 for (const [i, fundee] of fundees.entries()) {
