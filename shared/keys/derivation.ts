@@ -3,7 +3,7 @@
  * transaction, derived from a basepoint and the commitment's
  * per_commitment_point (or, for the revocation key, from both sides' secrets).
  */
-import { BoundedCache, CryptoError, CryptoErrorCode, concatBytes, sha256, toHex, type Secp256k1 } from '../crypto/index.js';
+import { BoundedCache, concatBytes, sha256, toHex, type Secp256k1 } from '../crypto/index.js';
 import { assertLength } from './errors.js';
 
 export { perCommitmentSecret, perCommitmentPoint, INITIAL_COMMITMENT_INDEX } from './per-commitment-secret.js';
@@ -44,16 +44,15 @@ export function derivePublicKey(secp: Secp256k1, basepoint: Uint8Array, perCommi
  * secret we hold: `(basepoint_secret + SHA256(per_commitment_point ||
  * basepoint))·G`, one fixed-base multiplication instead of a variable-base
  * tweak, the same key (and cache entry). For the signer only: `basepoint`
- * must be `baseSecret`'s public key. Unlike `derivePublicKey`, which only
- * hashes it, `perCommitmentPoint` is checked (before anything is cached).
+ * must be `baseSecret`'s public key. Like `derivePublicKey`, it only hashes
+ * `perCommitmentPoint` (both give the same bytes for any 33 bytes).
  */
 export function derivePublicKeyWithSecret(secp: Secp256k1, baseSecret: Uint8Array, basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
   assertLength(basepoint, 33, 'basepoint');
   assertLength(perCommitmentPoint, 33, 'per-commitment point');
-  return memoized(secp, `p${toHex(basepoint)}${toHex(perCommitmentPoint)}`, () => {
-    if (!secp.isValidPublicKey(perCommitmentPoint)) throw new CryptoError(CryptoErrorCode.InvalidPublicKey, 'per-commitment point is not on the curve');
-    return secp.publicKeyFromSecret(secp.secretKeyTweakAdd(baseSecret, sha256(concatBytes(perCommitmentPoint, basepoint))));
-  });
+  return memoized(secp, `p${toHex(basepoint)}${toHex(perCommitmentPoint)}`, () =>
+    secp.publicKeyFromSecret(secp.secretKeyTweakAdd(baseSecret, sha256(concatBytes(perCommitmentPoint, basepoint)))),
+  );
 }
 
 /**

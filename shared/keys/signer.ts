@@ -105,7 +105,7 @@ export class InMemoryChannelSigner implements ChannelSigner {
 
   // The public derivations below use our secrets: a fixed-base multiplication
   // instead of a variable-base one, the same keys as shared/keys/derivation.ts.
-  // A point off the curve is refused before anything is cached.
+  // Their per-commitment point is hashed (as derivePublicKey does) or multiplied (which validates it).
   htlcPublicKey(perCommitmentPoint: Uint8Array): Uint8Array {
     return derivePublicKeyWithSecret(this.#secp, this.#keys.htlcBaseSecret, this.publicKeys.htlcBasepoint, perCommitmentPoint);
   }
