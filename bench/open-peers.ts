@@ -6,7 +6,7 @@
  * delivers, without sockets or timers, so wall time is the nodes' own work.
  * A {@link CpuMeter} charges the CPU of each call into a node to that node.
  */
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import * as ldk from 'lightningdevkit';
 import { Transaction } from 'bitcoinjs-lib';
 import { concatBytes, sha256, toHex, type Secp256k1 } from '../shared/crypto/index.js';
@@ -418,12 +418,33 @@ export class InProcessOurs {
   }
 }
 
-/** Milliseconds of wall time and process CPU of `fn`. */
-export function timed(fn: () => void): { wallMs: number; cpuMs: number } {
+/** Milliseconds of wall time and process CPU of `fn`, and when it ran (`performance.now()`). */
+export function timed(fn: () => void): { wallMs: number; cpuMs: number; start: number; end: number } {
   const cpu = process.cpuUsage();
   const start = performance.now();
   fn();
-  const wallMs = performance.now() - start;
+  const end = performance.now();
   const used = process.cpuUsage(cpu);
-  return { wallMs, cpuMs: (used.user + used.system) / 1000 };
+  return { wallMs: end - start, cpuMs: (used.user + used.system) / 1000, start, end };
+}
+
+/** Garbage-collector pauses (V8's `gc` performance entries), to be charged to the time windows they fall in. */
+export class GcLog {
+  readonly #pauses: { start: number; duration: number }[] = [];
+  readonly #observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) this.#pauses.push({ start: e.startTime, duration: e.duration });
+  });
+
+  constructor() {
+    this.#observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Total pause (ms) that started within [start, end]. Entries arrive asynchronously: ask after an `await`. */
+  within(start: number, end: number): number {
+    return this.#pauses.filter((p) => p.start >= start && p.start <= end).reduce((sum, p) => sum + p.duration, 0);
+  }
+
+  stop(): void {
+    this.#observer.disconnect();
+  }
 }

@@ -13,7 +13,7 @@
  */
 import { Session } from 'node:inspector/promises';
 import { sha256, wasmSecp256k1 } from '../shared/crypto/index.js';
-import { CpuMeter, InProcessLdk, InProcessOurs, Wire, countingSecp, timed } from './open-peers.js';
+import { CpuMeter, GcLog, InProcessLdk, InProcessOurs, Wire, countingSecp, timed } from './open-peers.js';
 import { ms, percentile, printTable } from './measure.js';
 
 const OPENS = Math.min(36, Math.max(1, Number(process.env['BENCH_OPENS'] ?? 20)));
@@ -37,7 +37,11 @@ interface Sample {
   readonly cpuMs: number;
   readonly openerMs: number;
   readonly fundeeMs: number;
+  /** When the open ran (performance.now()), to find the GC pauses within it. */
+  readonly start: number;
+  readonly end: number;
 }
+const gc = new GcLog();
 
 /** Our secp256k1 calls during the timed part of the opens (not the connections). */
 const opsByKind = new Map<string, number>();
@@ -52,7 +56,7 @@ async function openOurs(ours: InProcessOurs, userChannelId: number, count = fals
   const stepsBefore = new Map(ours.stepCpu);
   const broadcasts = ours.broadcasts.length;
   const [opener0, fundee0] = [meter.get(ours.account), meter.get('ldk-fundee')];
-  const { wallMs, cpuMs } = timed(() => {
+  const { wallMs, cpuMs, start, end } = timed(() => {
     const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(fundee.nodeId, FUNDING, 0n, BigInt(userChannelId)));
     if (!created.ok) throw new Error(created.error.message);
     wire.pump([ours, fundee]);
@@ -60,7 +64,7 @@ async function openOurs(ours: InProcessOurs, userChannelId: number, count = fals
   if (count) for (const [k, v] of counted.counts) opsByKind.set(k, (opsByKind.get(k) ?? 0) + v - (before.get(k) ?? 0));
   if (count) for (const [k, v] of ours.stepCpu) stepCpu.set(k, (stepCpu.get(k) ?? 0) + v - (stepsBefore.get(k) ?? 0));
   if (ours.broadcasts.length !== broadcasts + 1 || fundee.newMonitors !== 1 || fundee.fundedChannels() !== 1) throw new Error(`our open did not complete:\n${fundee.log.slice(-10).join('\n')}`);
-  return { wallMs, cpuMs, openerMs: meter.get(ours.account) - opener0, fundeeMs: meter.get('ldk-fundee') - fundee0 };
+  return { wallMs, cpuMs, openerMs: meter.get(ours.account) - opener0, fundeeMs: meter.get('ldk-fundee') - fundee0, start, end };
 }
 
 async function openLdk(opener: InProcessLdk, userChannelId: number): Promise<Sample> {
@@ -68,14 +72,14 @@ async function openLdk(opener: InProcessLdk, userChannelId: number): Promise<Sam
   opener.connectTo(fundee);
   const broadcasts = opener.broadcasts.length;
   const [opener0, fundee0] = [meter.get(opener.account), meter.get('ldk-fundee')];
-  const { wallMs, cpuMs } = timed(() => {
+  const { wallMs, cpuMs, start, end } = timed(() => {
     meter.run(opener.account, () => {
       if (!opener.channelManager.create_channel(fundee.nodeId, FUNDING, 0n, BigInt(userChannelId), null, null).is_ok()) throw new Error('LDK create_channel failed');
     });
     wire.pump([opener, fundee]);
   });
   if (opener.broadcasts.length !== broadcasts + 1 || fundee.newMonitors !== 1 || fundee.fundedChannels() !== 1) throw new Error(`LDK's open did not complete:\n${fundee.log.slice(-10).join('\n')}`);
-  return { wallMs, cpuMs, openerMs: meter.get(opener.account) - opener0, fundeeMs: meter.get('ldk-fundee') - fundee0 };
+  return { wallMs, cpuMs, openerMs: meter.get(opener.account) - opener0, fundeeMs: meter.get('ldk-fundee') - fundee0, start, end };
 }
 
 // ---- the timed rows, interleaved ----
@@ -103,6 +107,8 @@ for (let i = 0; i < WARMUP + OPENS; i++) {
 }
 if (ours.channels().filter((c) => c.state === 'awaiting-confirmation').length !== WARMUP + OPENS) throw new Error('our channels are not all awaiting confirmation');
 
+await new Promise((r) => setTimeout(r, 10)); // the last GC entries
+const gcPerOpen = (samples: readonly Sample[]) => samples.reduce((sum, s) => sum + gc.within(s.start, s.end), 0) / samples.length;
 const p50 = (xs: readonly number[]) => percentile(xs, 0.5);
 const p90 = (xs: readonly number[]) => percentile(xs, 0.9);
 const column = (samples: readonly Sample[], key: keyof Sample) => samples.map((s) => s[key]);
@@ -119,12 +125,17 @@ const rowOf = (name: string, samples: readonly Sample[]): string[] => [
 const ratio = (key: keyof Sample, q: (xs: readonly number[]) => number) => `${(q(column(oursSamples, key)) / q(column(ldkSamples, key))).toFixed(2)}×`;
 console.log(`\n${DEFINITION}`);
 printTable(`channel open, ours → LDK vs LDK → LDK (${OPENS} opens each after ${WARMUP} warm-up, interleaved; ms per open)`, [
-  ['opener → fundee', 'opens', 'wall p50', 'wall p90', 'CPU p50', 'CPU p90', 'opener CPU p50', 'fundee CPU p50'],
-  rowOf('ours → LDK', oursSamples),
-  rowOf('LDK → LDK', ldkSamples),
-  ['ours / LDK', '', ratio('wallMs', p50), ratio('wallMs', p90), ratio('cpuMs', p50), ratio('cpuMs', p90), ratio('openerMs', p50), ratio('fundeeMs', p50)],
+  ['opener → fundee', 'opens', 'wall p50', 'wall p90', 'CPU p50', 'CPU p90', 'opener CPU p50', 'fundee CPU p50', 'GC pause (mean)'],
+  [...rowOf('ours → LDK', oursSamples), ms(gcPerOpen(oursSamples))],
+  [...rowOf('LDK → LDK', ldkSamples), ms(gcPerOpen(ldkSamples))],
+  ['ours / LDK', '', ratio('wallMs', p50), ratio('wallMs', p90), ratio('cpuMs', p50), ratio('cpuMs', p90), ratio('openerMs', p50), ratio('fundeeMs', p50), ''],
 ]);
-console.log('\n(CPU = the whole process during the open: both nodes and the test wallet; opener / fundee CPU = the calls into that node only.)');
+console.log(
+  '\n(Everything runs on the main thread without waiting, so wall time is its CPU time (plus preemption by other processes).' +
+    ' CPU = process.cpuUsage over the open: both nodes, the test wallet, and the CPU of V8\'s background threads (concurrent GC, compilers) meanwhile;' +
+    ' opener / fundee CPU = the same, over the calls into that node only (so the LDK fundee also pays for garbage the opener left).' +
+    ' GC pause = V8 pauses that started within the open.)',
+);
 const MESSAGE_NAMES: Record<string, string> = { '33': 'accept_channel (peer message)', '35': 'funding_signed (peer message)' };
 const stepTotal = [...stepCpu.values()].reduce((a, b) => a + b, 0);
 const oursTotal = oursSamples.reduce((a, s) => a + s.openerMs, 0);
@@ -216,3 +227,4 @@ printTable('our top functions (innermost frame of our code: its own time and the
   ...[...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => [k, perOpen(v), share(v)]),
 ]);
 console.log(`\n(garbage collector, either side, not in the tables: ${perOpen(gcMs)} ms per open)`);
+gc.stop();
