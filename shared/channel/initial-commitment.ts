@@ -5,7 +5,7 @@
  * per-commitment point, signed with our funding key through the signer.
  */
 import type { Secp256k1 } from '../crypto/index.js';
-import { INITIAL_COMMITMENT_INDEX, derivePublicKey, deriveRevocationPublicKey, type ChannelSigner } from '../keys/index.js';
+import { INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
 import {
   SighashType,
   buildCommitmentTransaction,
@@ -58,15 +58,26 @@ export function initialCommitment(
     feeratePerKw: BigInt(channel.feeratePerKw),
     dustLimitSat: holderOwns ? channel.holder.dustLimitSatoshis : channel.counterparty.dustLimitSatoshis,
     toSelfDelay: holderOwns ? channel.counterparty.toSelfDelay : channel.holder.toSelfDelay,
-    keys: {
-      localFundingPubkey: local.fundingPubkey,
-      remoteFundingPubkey: remote.fundingPubkey,
-      revocationPubkey: deriveRevocationPublicKey(secp, remote.revocationBasepoint, point),
-      localDelayedPubkey: derivePublicKey(secp, local.delayedPaymentBasepoint, point),
-      localHtlcPubkey: derivePublicKey(secp, local.htlcBasepoint, point),
-      remoteHtlcPubkey: derivePublicKey(secp, remote.htlcBasepoint, point),
-      remotePaymentPubkey: remote.paymentBasepoint,
-    },
+    // Keys on our side come from the signer (it holds their secrets: cheaper EC work), the others from their basepoints.
+    keys: holderOwns
+      ? {
+          localFundingPubkey: local.fundingPubkey,
+          remoteFundingPubkey: remote.fundingPubkey,
+          revocationPubkey: signer.holderRevocationPublicKey(remote.revocationBasepoint, INITIAL_COMMITMENT_INDEX),
+          localDelayedPubkey: signer.delayedPaymentPublicKey(point),
+          localHtlcPubkey: signer.htlcPublicKey(point),
+          remoteHtlcPubkey: derivePublicKey(secp, remote.htlcBasepoint, point),
+          remotePaymentPubkey: remote.paymentBasepoint,
+        }
+      : {
+          localFundingPubkey: local.fundingPubkey,
+          remoteFundingPubkey: remote.fundingPubkey,
+          revocationPubkey: signer.counterpartyRevocationPublicKey(point),
+          localDelayedPubkey: derivePublicKey(secp, local.delayedPaymentBasepoint, point),
+          localHtlcPubkey: derivePublicKey(secp, local.htlcBasepoint, point),
+          remoteHtlcPubkey: signer.htlcPublicKey(point),
+          remotePaymentPubkey: remote.paymentBasepoint,
+        },
     htlcs: [],
   });
 }

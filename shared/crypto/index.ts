@@ -8,3 +8,4 @@ export { aeadEncrypt, aeadDecrypt, aeadEncryptInto, aeadDecryptInto, AEAD_TAG_LE
 export { isLowS, normalizeS, signatureToDer, signatureFromDer } from './signature.js';
 export { equalConstantTime, concatBytes, toHex, fromHex } from './bytes.js';
 export { CURVE_ORDER } from './scalar.js';
+export { BoundedCache } from './bounded-cache.js';

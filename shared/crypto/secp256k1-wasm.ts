@@ -7,10 +7,28 @@ import { secretKeyTweakAdd, secretKeyTweakMul } from './secret-key-tweak.js';
 import type { Secp256k1 } from './secp256k1.js';
 
 function checkPoint(publicKey: Uint8Array): Uint8Array {
-  if (publicKey.length !== 33 || !tiny.isPoint(publicKey)) {
-    throw new CryptoError(CryptoErrorCode.InvalidPublicKey, 'not a 33-byte point on secp256k1');
-  }
+  if (publicKey.length !== 33 || !tiny.isPoint(publicKey)) throw notAPoint();
   return publicKey;
+}
+
+function notAPoint(): CryptoError {
+  return new CryptoError(CryptoErrorCode.InvalidPublicKey, 'not a 33-byte point on secp256k1');
+}
+
+/**
+ * Runs a tiny-secp256k1 operation on 33-byte points without parsing them
+ * twice: libsecp256k1 parses (and so validates) each point as it uses it and
+ * tiny throws `TypeError('Expected Point')` for one off the curve, which
+ * becomes the same `invalid-public-key` error `checkPoint` gives.
+ */
+function onPoints<T>(points: readonly Uint8Array[], operation: () => T): T {
+  for (const p of points) if (p.length !== 33) throw notAPoint();
+  try {
+    return operation();
+  } catch (error) {
+    if (error instanceof TypeError && error.message === 'Expected Point') throw notAPoint();
+    throw error;
+  }
 }
 
 function nonInfinity(point: Uint8Array | null): Uint8Array {
@@ -43,14 +61,16 @@ export const wasmSecp256k1: Secp256k1 = {
       return false;
     }
   },
-  publicKeyAdd: (a, b) => nonInfinity(tiny.pointAdd(checkPoint(a), checkPoint(b), true)),
+  publicKeyAdd: (a, b) => nonInfinity(onPoints([a, b], () => tiny.pointAdd(a, b, true))),
   publicKeyTweakAdd: (publicKey, tweak) => {
+    if (publicKey.length !== 33) throw notAPoint();
     scalarFrom(tweak);
-    return nonInfinity(tiny.pointAddScalar(checkPoint(publicKey), tweak, true));
+    return nonInfinity(onPoints([publicKey], () => tiny.pointAddScalar(publicKey, tweak, true)));
   },
   publicKeyTweakMul: (publicKey, tweak) => {
+    if (publicKey.length !== 33) throw notAPoint();
     if (scalarFrom(tweak) === 0n) throw new CryptoError(CryptoErrorCode.PointAtInfinity, 'result is the point at infinity');
-    return nonInfinity(tiny.pointMultiply(checkPoint(publicKey), tweak, true));
+    return nonInfinity(onPoints([publicKey], () => tiny.pointMultiply(publicKey, tweak, true)));
   },
   secretKeyTweakAdd,
   secretKeyTweakMul,

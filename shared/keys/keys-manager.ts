@@ -3,7 +3,7 @@
  * node identity (`NodeSigner`) and, per channel keys id, the channel signers
  * (`SignerProvider`), following docs/keys.md.
  */
-import { concatBytes, hash160, type Secp256k1 } from '../crypto/index.js';
+import { BoundedCache, concatBytes, hash160, toHex, type Secp256k1 } from '../crypto/index.js';
 import { deriveChannelKeys } from './channel-keys.js';
 import type { EntropySource } from './entropy-source.js';
 import { KeysError, KeysErrorCode, assertLength } from './errors.js';
@@ -29,12 +29,22 @@ export interface SignerProvider {
   getShutdownScriptpubkey(): Uint8Array;
 }
 
-/** Node and channel keys from one seed, in memory. */
+/** Channel signers a {@link KeysManager} keeps derived (by keys id and channel value). */
+const SIGNER_CAPACITY = 256;
+
+/**
+ * Node and channel keys from one seed, in memory. Channel signers are
+ * derived once and kept (the least recently used of {@link SIGNER_CAPACITY}
+ * dropped): every input re-derives the signer of the channels it loads, and
+ * the same id always gives the same keys.
+ */
 export class KeysManager implements NodeSigner, SignerProvider {
   readonly #secp: Secp256k1;
   readonly #seed: Uint8Array;
   readonly #entropy: EntropySource;
   readonly #node: InMemoryNodeSigner;
+  readonly #signers = new BoundedCache<ChannelSigner>(SIGNER_CAPACITY);
+  #shutdownScript: Uint8Array | undefined;
 
   constructor(secp: Secp256k1, seed: Uint8Array, entropy: EntropySource) {
     assertLength(seed, 32, 'seed');
@@ -73,14 +83,16 @@ export class KeysManager implements NodeSigner, SignerProvider {
   deriveChannelSigner(channelValueSatoshis: bigint, channelKeysId: Uint8Array): ChannelSigner {
     assertLength(channelKeysId, 32, 'channel keys id');
     if (channelValueSatoshis < 0n) throw new KeysError(KeysErrorCode.InvalidValue, 'negative channel value');
-    const keys = deriveChannelKeys(this.#secp, deriveChannelSeed(this.#seed, channelKeysId));
-    return new InMemoryChannelSigner(this.#secp, keys, channelKeysId, channelValueSatoshis);
+    return this.#signers.getOrSet(`${toHex(channelKeysId)}:${channelValueSatoshis}`, () => {
+      const keys = deriveChannelKeys(this.#secp, deriveChannelSeed(this.#seed, channelKeysId));
+      return new InMemoryChannelSigner(this.#secp, keys, channelKeysId, channelValueSatoshis);
+    });
   }
 
   /** P2WPKH (`OP_0 <20-byte HASH160>`) of the node's shutdown key (docs/keys.md, label `stormcell/v1/shutdown`). */
   getShutdownScriptpubkey(): Uint8Array {
-    const pubkey = this.#secp.publicKeyFromSecret(deriveShutdownSecret(this.#secp, this.#seed));
-    return concatBytes(Uint8Array.of(0x00, 0x14), hash160(pubkey));
+    this.#shutdownScript ??= concatBytes(Uint8Array.of(0x00, 0x14), hash160(this.#secp.publicKeyFromSecret(deriveShutdownSecret(this.#secp, this.#seed))));
+    return this.#shutdownScript.slice();
   }
 
   /** The BIP32 seed of the node's on-chain wallet (BIP84), separate from every channel key. */

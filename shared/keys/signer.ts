@@ -3,11 +3,11 @@
  * from its private keys, behind an interface that never hands out a key, so a
  * remote or KMS-backed signer can replace the in-memory one.
  */
-import type { Secp256k1 } from '../crypto/index.js';
+import { BoundedCache, type Secp256k1 } from '../crypto/index.js';
 import type { ChannelKeys, ChannelPublicKeys } from './channel-keys.js';
-import { derivePrivateKey, deriveRevocationPrivateKey } from './derivation.js';
+import { derivePrivateKey, derivePublicKeyWithSecret, deriveRevocationPrivateKey, deriveRevocationPublicKeyWithSecret } from './derivation.js';
 import { KeysError, KeysErrorCode, assertLength } from './errors.js';
-import { perCommitmentPoint, perCommitmentSecret } from './per-commitment-secret.js';
+import { assertCommitmentIndex, perCommitmentPoint, perCommitmentSecret } from './per-commitment-secret.js';
 
 /**
  * Signs for one channel side. Signatures are 64-byte compact (r || s), low-S,
@@ -27,6 +27,25 @@ export interface ChannelSigner {
    * commitments; a policy-enforcing signer may refuse others.
    */
   releaseCommitmentSecret(index: bigint): Uint8Array;
+  /**
+   * Our htlc pubkey for `perCommitmentPoint` (BOLT 3 local_htlcpubkey on our
+   * commitments, remote_htlcpubkey on theirs): `derivePublicKey(htlcBasepoint, point)`.
+   */
+  htlcPublicKey(perCommitmentPoint: Uint8Array): Uint8Array;
+  /** Our delayed payment pubkey for `perCommitmentPoint` (BOLT 3 local_delayedpubkey): `derivePublicKey(delayedPaymentBasepoint, point)`. */
+  delayedPaymentPublicKey(perCommitmentPoint: Uint8Array): Uint8Array;
+  /**
+   * The revocation pubkey of a counterparty commitment (BOLT 3, our
+   * revocation basepoint, their per-commitment point):
+   * `deriveRevocationPublicKey(revocationBasepoint, theirPerCommitmentPoint)`.
+   */
+  counterpartyRevocationPublicKey(theirPerCommitmentPoint: Uint8Array): Uint8Array;
+  /**
+   * The revocation pubkey of our commitment `index` (BOLT 3, their
+   * revocation basepoint, our per-commitment point):
+   * `deriveRevocationPublicKey(theirRevocationBasepoint, perCommitmentPoint(index))`.
+   */
+  holderRevocationPublicKey(theirRevocationBasepoint: Uint8Array, index: bigint): Uint8Array;
   /** Signs with the funding key (the 2-of-2 funding output, BOLT 3 "Funding Transaction Output"). */
   signWithFundingKey(digest: Uint8Array): Uint8Array;
   /** Signs with our htlc key derived for `perCommitmentPoint` (BOLT 3 local_htlcpubkey / remote_htlcpubkey). */
@@ -43,10 +62,15 @@ export interface ChannelSigner {
   signWithRevocationKey(digest: Uint8Array, theirPerCommitmentSecret: Uint8Array): Uint8Array;
 }
 
+/** Per-commitment points a signer keeps (a channel asks for its current and next ones again and again). */
+const POINT_CAPACITY = 8;
+
 /** A `ChannelSigner` holding the channel's keys in memory. */
 export class InMemoryChannelSigner implements ChannelSigner {
   readonly #secp: Secp256k1;
   readonly #keys: ChannelKeys;
+  readonly #points = new BoundedCache<Uint8Array>(POINT_CAPACITY);
+  readonly #secrets = new BoundedCache<Uint8Array>(POINT_CAPACITY);
   readonly channelKeysId: Uint8Array;
   readonly channelValueSatoshis: bigint;
   readonly publicKeys: ChannelPublicKeys;
@@ -61,11 +85,48 @@ export class InMemoryChannelSigner implements ChannelSigner {
   }
 
   perCommitmentPoint(index: bigint): Uint8Array {
-    return perCommitmentPoint(this.#secp, perCommitmentSecret(this.#keys.commitmentSeed, index));
+    return this.#points.getOrSet(this.#indexKey(index), () => perCommitmentPoint(this.#secp, this.#secret(index))).slice();
+  }
+
+  /** Commitment `index`'s per-commitment secret (48 hashes for the first ones), kept for the next call. */
+  #secret(index: bigint): Uint8Array {
+    return this.#secrets.getOrSet(this.#indexKey(index), () => perCommitmentSecret(this.#keys.commitmentSeed, index));
+  }
+
+  /** The cache key of `index`, after checking it as `perCommitmentSecret` does (so a bad index is never served from the cache). */
+  #indexKey(index: bigint): string {
+    assertCommitmentIndex(index);
+    return index.toString();
   }
 
   releaseCommitmentSecret(index: bigint): Uint8Array {
     return perCommitmentSecret(this.#keys.commitmentSeed, index);
+  }
+
+  // The public derivations below use our secrets: a fixed-base multiplication
+  // instead of a variable-base one, the same keys as shared/keys/derivation.ts.
+  // Their per-commitment point is hashed (as derivePublicKey does) or multiplied (which validates it).
+  htlcPublicKey(perCommitmentPoint: Uint8Array): Uint8Array {
+    return derivePublicKeyWithSecret(this.#secp, this.#keys.htlcBaseSecret, this.publicKeys.htlcBasepoint, perCommitmentPoint);
+  }
+
+  delayedPaymentPublicKey(perCommitmentPoint: Uint8Array): Uint8Array {
+    return derivePublicKeyWithSecret(this.#secp, this.#keys.delayedPaymentBaseSecret, this.publicKeys.delayedPaymentBasepoint, perCommitmentPoint);
+  }
+
+  counterpartyRevocationPublicKey(theirPerCommitmentPoint: Uint8Array): Uint8Array {
+    // Their point is multiplied as a point, which validates it.
+    return deriveRevocationPublicKeyWithSecret(this.#secp, this.publicKeys.revocationBasepoint, theirPerCommitmentPoint, {
+      revocationBaseSecret: this.#keys.revocationBaseSecret,
+    });
+  }
+
+  holderRevocationPublicKey(theirRevocationBasepoint: Uint8Array, index: bigint): Uint8Array {
+    assertLength(theirRevocationBasepoint, 33, 'revocation basepoint');
+    // Their basepoint is multiplied as a point, which validates it.
+    return deriveRevocationPublicKeyWithSecret(this.#secp, theirRevocationBasepoint, this.perCommitmentPoint(index), {
+      perCommitmentSecret: this.#secret(index),
+    });
   }
 
   signWithFundingKey(digest: Uint8Array): Uint8Array {
