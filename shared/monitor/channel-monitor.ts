@@ -4,11 +4,13 @@
  * from the off-chain channel record. So far the establishment part: the
  * funding output, the keys id, both sides' parameters, commitment number 0
  * with the counterparty's signature (our broadcastable commitment) and the
- * counterparty's commitment txid, and the id of the last update applied.
+ * counterparty's commitment txid, and the id of the last update applied;
+ * then the counterparty's latest two commitments given by updates (their
+ * HTLC sets are in justice records, one store item each: justice-record.ts).
  * Watching the chain and sweeping come with the on-chain issue.
  */
 import type { InitialMonitor } from '../channel/index.js';
-import type { MonitorUpdateStep } from './monitor-update-step.js';
+import type { CounterpartyCommitmentRef, MonitorUpdateStep } from './monitor-update-step.js';
 
 /**
  * One channel's monitor: its newest snapshot (`MONITOR#<channel id>#0`, or a later one, docs/monitor.md) plus the
@@ -22,6 +24,16 @@ export interface ChannelMonitor extends Omit<InitialMonitor, 'commitmentNumber'>
   readonly latestUpdateId: bigint;
   /** Set once a `channel-force-closed` update is applied: the channel takes no more off-chain updates. */
   readonly forceClosed?: { readonly shouldBroadcast: boolean };
+  /**
+   * The counterparty's latest commitment given by an update (absent: only
+   * its first, commitment 0, `counterpartyCommitmentTxid`), and the one
+   * before it (still valid until revoked). Only these two: the HTLC sets of
+   * every counterparty commitment are in their justice records, one item
+   * each (docs/monitor.md "Justice records"), so the monitor stays the
+   * same size however many commitments there were.
+   */
+  readonly latestCounterpartyCommitment?: CounterpartyCommitmentRef;
+  readonly previousCounterpartyCommitment?: CounterpartyCommitmentRef;
 }
 
 /** LDK's `ChannelMonitorUpdate`: numbered from 1 per channel, applied in order. */
@@ -55,13 +67,14 @@ export function channelMonitorFrom(initial: InitialMonitor): ChannelMonitor {
 
 /**
  * Why an update cannot be applied. `unsupported-step`: a payment step
- * (`latest-holder-commitment`, `latest-counterparty-commitment`,
- * `commitment-secret`, `payment-preimage`) whose state the monitor does not
- * hold yet (it comes with payments, docs/monitor.md). Refused rather than
- * ignored: a monitor that skipped a preimage or a revocation secret would
- * lose it for good at the next consolidation into a snapshot.
+ * (`latest-holder-commitment`, `commitment-secret`, `payment-preimage`)
+ * whose state the monitor does not hold yet (it comes with payments,
+ * docs/monitor.md). Refused rather than ignored: a monitor that skipped a
+ * preimage or a revocation secret would lose it for good at the next
+ * consolidation into a snapshot. `stale-commitment`: a counterparty
+ * commitment whose number is not above the latest one the monitor has.
  */
-export type MonitorUpdateError = 'out-of-order' | 'wrong-channel' | 'unsupported-step';
+export type MonitorUpdateError = 'out-of-order' | 'wrong-channel' | 'unsupported-step' | 'stale-commitment';
 
 /**
  * Applies `update` (its id must be the next one): the new monitor, and the
@@ -85,8 +98,16 @@ export function applyMonitorUpdate(
         break;
       case 'unknown-odd':
         break;
-      case 'latest-holder-commitment':
       case 'latest-counterparty-commitment':
+      case 'latest-counterparty-commitment-summary': {
+        // The same for both: the HTLC set is the justice record's, never the monitor's.
+        const latest = next.latestCounterpartyCommitment;
+        if (step.commitmentNumber <= (latest?.commitmentNumber ?? 0n)) return { ok: false, error: 'stale-commitment' };
+        const ref = { commitmentNumber: step.commitmentNumber, commitmentTxid: step.commitmentTxid, perCommitmentPoint: step.perCommitmentPoint };
+        next = { ...next, latestCounterpartyCommitment: ref, ...(latest === undefined ? {} : { previousCounterpartyCommitment: latest }) };
+        break;
+      }
+      case 'latest-holder-commitment':
       case 'commitment-secret':
       case 'payment-preimage':
         return { ok: false, error: 'unsupported-step' };

@@ -12,10 +12,15 @@ export {
 } from './channel-monitor.js';
 export {
   MonitorStepType,
+  monitorHtlcList,
   monitorUpdateSteps,
+  type CounterpartyCommitmentDetail,
+  type CounterpartyCommitmentRef,
+  type CounterpartyCommitmentStep,
   type KnownMonitorUpdateStep,
   type MonitorHtlc,
   type MonitorUpdateStep,
 } from './monitor-update-step.js';
+export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
 export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';

@@ -19,7 +19,7 @@ import {
   type DecodeResult,
 } from '../codec/index.js';
 import type { ChannelMonitor, ChannelMonitorUpdate } from './channel-monitor.js';
-import { monitorUpdateSteps, type MonitorUpdateStep } from './monitor-update-step.js';
+import { monitorUpdateSteps, type CounterpartyCommitmentRef, type MonitorUpdateStep } from './monitor-update-step.js';
 import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersCodec, counterpartyToRecord } from '../channel/parameters-record.js';
 
 const FLAG_OUTBOUND = 1;
@@ -33,8 +33,18 @@ const FLAG_SHOULD_BROADCAST = 16;
  * 6 value, 8 keys id, 10 flags, 12 counterparty node id, 14 our parameters,
  * 16 theirs with keys, 17 their upfront shutdown script, 18 obscuring
  * factor, 20 holder commitment number, 22 their signature, 24 our
- * commitment tx, 26 their commitment txid, 28 latest update id.
+ * commitment tx, 26 their commitment txid, 28 latest update id, 30 their
+ * latest commitment given by an update and 32 the one before it (each
+ * number u64, txid, per-commitment point: constant size; absent until a
+ * `latest-counterparty-commitment` update, so snapshots written before
+ * them read unchanged).
  */
+const counterpartyCommitmentRef = struct([
+  ['commitmentNumber', u64],
+  ['commitmentTxid', fixedBytes(32)],
+  ['perCommitmentPoint', point],
+] as const);
+
 const monitorRecord = versionedRecord('monitor', 1, {
   channelId: tlvRecord(0, fixedBytes(32)),
   fundingOutpoint: tlvRecord(2, struct([['txid', fixedBytes(32)], ['index', u16]] as const)),
@@ -52,7 +62,13 @@ const monitorRecord = versionedRecord('monitor', 1, {
   holderCommitmentTx: tlvRecord(24, restBytes),
   counterpartyCommitmentTxid: tlvRecord(26, fixedBytes(32)),
   latestUpdateId: tlvRecord(28, u64),
+  latestCounterpartyCommitment: tlvRecord(30, counterpartyCommitmentRef),
+  previousCounterpartyCommitment: tlvRecord(32, counterpartyCommitmentRef),
 });
+
+function ref(r: CounterpartyCommitmentRef): CounterpartyCommitmentRef {
+  return { commitmentNumber: r.commitmentNumber, commitmentTxid: r.commitmentTxid, perCommitmentPoint: r.perCommitmentPoint };
+}
 
 /** The monitor's persisted bytes. */
 export function encodeMonitor(m: ChannelMonitor): Uint8Array {
@@ -80,6 +96,8 @@ export function encodeMonitor(m: ChannelMonitor): Uint8Array {
     holderCommitmentTx: m.holderCommitmentTx,
     counterpartyCommitmentTxid: m.counterpartyCommitmentTxid,
     latestUpdateId: m.latestUpdateId,
+    ...(m.latestCounterpartyCommitment ? { latestCounterpartyCommitment: m.latestCounterpartyCommitment } : {}),
+    ...(m.previousCounterpartyCommitment ? { previousCounterpartyCommitment: m.previousCounterpartyCommitment } : {}),
   });
 }
 
@@ -122,6 +140,8 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
       counterpartyCommitmentTxid: v.counterpartyCommitmentTxid,
       latestUpdateId: v.latestUpdateId,
       ...((v.flags & FLAG_FORCE_CLOSED) !== 0 ? { forceClosed: { shouldBroadcast: (v.flags & FLAG_SHOULD_BROADCAST) !== 0 } } : {}),
+      ...(v.latestCounterpartyCommitment ? { latestCounterpartyCommitment: ref(v.latestCounterpartyCommitment) } : {}),
+      ...(v.previousCounterpartyCommitment ? { previousCounterpartyCommitment: ref(v.previousCounterpartyCommitment) } : {}),
     },
   };
 }

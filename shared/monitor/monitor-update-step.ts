@@ -13,9 +13,15 @@
  * |---|---|---|
  * | 0 | `channel-force-closed` | 0 shouldBroadcast |
  * | 2 | `latest-holder-commitment` | 0 commitment number, 2 counterparty signature, 4 commitment tx, 6 HTLC signatures |
- * | 4 | `latest-counterparty-commitment` | 0 commitment number, 2 txid, 4 per-commitment point, 6 HTLCs |
+ * | 4 | `latest-counterparty-commitment` | 0 commitment number, 2 txid, 4 per-commitment point, 6 HTLCs, 9 feerate, 11 to_broadcaster sat, 13 to_countersignatory sat |
  * | 6 | `commitment-secret` | 0 index, 2 secret |
  * | 8 | `payment-preimage` | 0 preimage |
+ * | 10 | `latest-counterparty-commitment-summary` | 0 commitment number, 2 txid, 4 per-commitment point |
+ *
+ * Type 10 is what the store keeps of a type 4 step in the update item: the
+ * rest (the HTLC set, feerate and amounts) goes to the commitment's justice
+ * record, an item of its own (shared/store/monitor-items.ts, docs/monitor.md
+ * "Justice records"), so that no update or snapshot grows with history.
  *
  * Every kind so far is even: each changes what the monitor would claim or
  * punish on chain, so a reader that does not know it must not go on. Odd
@@ -41,13 +47,42 @@ import {
 
 /** An HTLC of a commitment transaction (LDK's `HTLCOutputInCommitment`), as the monitor keeps it. */
 export interface MonitorHtlc {
-  /** Offered by the commitment's owner. */
+  /** Offered by the commitment's owner (of a counterparty commitment: offered by the counterparty, so received by us). */
   readonly offered: boolean;
   readonly amountMsat: bigint;
   readonly cltvExpiry: number;
   readonly paymentHash: Uint8Array;
   /** Its output in the commitment transaction; absent for an HTLC trimmed as dust. */
   readonly transactionOutputIndex?: number;
+}
+
+/** A counterparty commitment as the monitor names it: its number (BOLT 3, 48 bits), txid and per-commitment point. */
+export interface CounterpartyCommitmentRef {
+  readonly commitmentNumber: bigint;
+  readonly commitmentTxid: Uint8Array;
+  readonly perCommitmentPoint: Uint8Array;
+}
+
+/**
+ * The part of a counterparty commitment that justice reads and nothing else
+ * does: its HTLC set (each HTLC's `offered` from the counterparty's point of
+ * view) and, to rebuild the transaction without seeing it on chain (LDK's
+ * `counterparty_commitment_txs_from_update`), its feerate and the two
+ * main outputs. Those three are optional, as in LDK: whoever punishes a
+ * revoked commitment has it on chain and reads the amounts from it.
+ */
+export interface CounterpartyCommitmentDetail {
+  readonly htlcs: readonly MonitorHtlc[];
+  readonly feeratePerKw?: number;
+  /** The counterparty's own output (to_local in its commitment), satoshis. */
+  readonly toBroadcasterValueSat?: bigint;
+  /** Our output in it (to_remote), satoshis. */
+  readonly toCountersignatoryValueSat?: bigint;
+}
+
+/** The step of a new counterparty commitment (type 4). */
+export interface CounterpartyCommitmentStep extends CounterpartyCommitmentRef, CounterpartyCommitmentDetail {
+  readonly kind: 'latest-counterparty-commitment';
 }
 
 /** One change to a monitor (LDK's `ChannelMonitorUpdateStep`). */
@@ -62,14 +97,10 @@ export type MonitorUpdateStep =
       readonly commitmentTx: Uint8Array;
       readonly htlcSignatures: readonly Uint8Array[];
     }
-  /** The counterparty's new commitment (BOLT 2 `commitment_signed` sent): what to watch for and claim from. */
-  | {
-      readonly kind: 'latest-counterparty-commitment';
-      readonly commitmentNumber: bigint;
-      readonly commitmentTxid: Uint8Array;
-      readonly perCommitmentPoint: Uint8Array;
-      readonly htlcs: readonly MonitorHtlc[];
-    }
+  /** The counterparty's new commitment (BOLT 2 `commitment_signed` sent; LDK's `LatestCounterpartyCommitmentTXInfo`): what to watch for and claim from. */
+  | CounterpartyCommitmentStep
+  /** What the store keeps of a `latest-counterparty-commitment` step in the update item: the rest is in the commitment's justice record. */
+  | ({ readonly kind: 'latest-counterparty-commitment-summary' } & CounterpartyCommitmentRef)
   /** A per-commitment secret the counterparty revealed (BOLT 2 `revoke_and_ack`; BOLT 3 index, 48 bits). */
   | { readonly kind: 'commitment-secret'; readonly index: bigint; readonly secret: Uint8Array }
   /** A payment preimage learnt (BOLT 2 `update_fulfill_htlc`, or ours): claim the HTLCs of its hash on chain. */
@@ -87,6 +118,7 @@ export const MonitorStepType = {
   'latest-counterparty-commitment': 4n,
   'commitment-secret': 6n,
   'payment-preimage': 8n,
+  'latest-counterparty-commitment-summary': 10n,
 } as const satisfies Record<KnownMonitorUpdateStep['kind'], bigint>;
 
 /** The largest BOLT 3 commitment number / secret index (48 bits). */
@@ -159,6 +191,9 @@ const htlcCodec: Codec<MonitorHtlc> = {
     }),
 };
 
+/** A list of HTLCs, each behind its BigSize length (the step's field 6, and a justice record's). */
+export const monitorHtlcList: Codec<readonly MonitorHtlc[]> = repeated(lengthPrefixed(htlcCodec));
+
 const forceClosedFields = tlvStream({ shouldBroadcast: tlvRecord(0, u8) });
 const holderCommitmentFields = tlvStream({
   commitmentNumber: tlvRecord(0, u64),
@@ -170,10 +205,27 @@ const counterpartyCommitmentFields = tlvStream({
   commitmentNumber: tlvRecord(0, u64),
   commitmentTxid: tlvRecord(2, fixedBytes(32)),
   perCommitmentPoint: tlvRecord(4, point),
-  htlcs: tlvRecord(6, repeated(lengthPrefixed(htlcCodec))),
+  htlcs: tlvRecord(6, monitorHtlcList),
+  feeratePerKw: tlvRecord(9, u32),
+  toBroadcasterValueSat: tlvRecord(11, u64),
+  toCountersignatoryValueSat: tlvRecord(13, u64),
+});
+const counterpartySummaryFields = tlvStream({
+  commitmentNumber: tlvRecord(0, u64),
+  commitmentTxid: tlvRecord(2, fixedBytes(32)),
+  perCommitmentPoint: tlvRecord(4, point),
 });
 const commitmentSecretFields = tlvStream({ index: tlvRecord(0, u64), secret: tlvRecord(2, fixedBytes(32)) });
 const paymentPreimageFields = tlvStream({ paymentPreimage: tlvRecord(0, fixedBytes(32)) });
+
+/** The optional detail fields present in `d` (absent ones stay absent, so a round trip is exact). */
+export function optionalDetail(d: Omit<CounterpartyCommitmentDetail, 'htlcs'>): Omit<CounterpartyCommitmentDetail, 'htlcs'> {
+  return {
+    ...(d.feeratePerKw === undefined ? {} : { feeratePerKw: d.feeratePerKw }),
+    ...(d.toBroadcasterValueSat === undefined ? {} : { toBroadcasterValueSat: d.toBroadcasterValueSat }),
+    ...(d.toCountersignatoryValueSat === undefined ? {} : { toCountersignatoryValueSat: d.toCountersignatoryValueSat }),
+  };
+}
 
 /** Writes one known step's value (its TLV stream). */
 function writeStepValue(w: ByteWriter, step: KnownMonitorUpdateStep): void {
@@ -193,6 +245,13 @@ function writeStepValue(w: ByteWriter, step: KnownMonitorUpdateStep): void {
         commitmentTxid: step.commitmentTxid,
         perCommitmentPoint: step.perCommitmentPoint,
         htlcs: step.htlcs,
+        ...optionalDetail(step),
+      });
+    case 'latest-counterparty-commitment-summary':
+      return counterpartySummaryFields.write(w, {
+        commitmentNumber: step.commitmentNumber,
+        commitmentTxid: step.commitmentTxid,
+        perCommitmentPoint: step.perCommitmentPoint,
       });
     case 'commitment-secret':
       return commitmentSecretFields.write(w, { index: step.index, secret: step.secret });
@@ -226,6 +285,16 @@ function readStepValue(type: bigint, r: ByteReader): KnownMonitorUpdateStep | un
         commitmentTxid: required(v.commitmentTxid, 'commitment txid'),
         perCommitmentPoint: required(v.perCommitmentPoint, 'per-commitment point'),
         htlcs: v.htlcs ?? [],
+        ...optionalDetail(v),
+      };
+    }
+    case MonitorStepType['latest-counterparty-commitment-summary']: {
+      const v = counterpartySummaryFields.read(r);
+      return {
+        kind: 'latest-counterparty-commitment-summary',
+        commitmentNumber: index48(v.commitmentNumber, 'commitment number'),
+        commitmentTxid: required(v.commitmentTxid, 'commitment txid'),
+        perCommitmentPoint: required(v.perCommitmentPoint, 'per-commitment point'),
       };
     }
     case MonitorStepType['commitment-secret']: {

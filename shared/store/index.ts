@@ -10,6 +10,7 @@ export {
   MONITOR_UPDATES_PER_SNAPSHOT,
   isMonitorSnapshotKey,
   isSnapshotPoint,
+  justiceRecordFromItem,
   monitorFromItems,
   monitorItemWrites,
   monitorSnapshotKey,

@@ -9,6 +9,7 @@
  * | `CHANNEL#<peer>#<id>`   | one channel, or an inbound request (hex ids)     |
  * | `MONITOR#<id>#<seq>`    | a monitor snapshot (seq 0) or update (seq 1..)   |
  * | `MONITOR#<id>#<seq>#SNAPSHOT` | the monitor at update seq (every 100th, monitor-items.ts) |
+ * | `MONITOR_HTLCS#<id>#<n>` | justice record: counterparty commitment n's HTLC set (n 20 digits, never in a `MONITOR#` query) |
  * | `EVENT#<event id>`      | an event not yet acknowledged by the user        |
  * | `PEER#<node id hex>`    | a connected peer and its init features           |
  * | `OUTBOX#<input id>`     | an input's outbound messages, waiting for the relay |
@@ -53,6 +54,13 @@ export const SortKey = {
   eventPrefix: 'EVENT#',
   monitor: (channelIdHex: string, sequence: bigint) => `MONITOR#${channelIdHex}#${sequence.toString().padStart(20, '0')}`,
   monitorPrefix: (channelIdHex: string) => `MONITOR#${channelIdHex}#`,
+  /**
+   * The justice record of counterparty commitment `commitmentNumber`
+   * (docs/monitor.md "Justice records"). `_` is not `#`: no `MONITOR#` prefix
+   * matches it, so a monitor's newest-first Query never reads one.
+   */
+  monitorHtlcs: (channelIdHex: string, commitmentNumber: bigint) => `MONITOR_HTLCS#${channelIdHex}#${commitmentNumber.toString().padStart(20, '0')}`,
+  monitorHtlcsPrefix: (channelIdHex: string) => `MONITOR_HTLCS#${channelIdHex}#`,
   peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,
   /** One input's outbox item (all its messages, shared/store/outbox-record.ts). */
   outbox: (inputId: string) => `OUTBOX#${inputId}`,

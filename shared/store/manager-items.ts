@@ -17,15 +17,17 @@ import {
 } from '../manager/index.js';
 import type { ChannelMonitor } from '../monitor/index.js';
 import { SortKey } from './layout.js';
-import { MONITOR_UPDATES_PER_SNAPSHOT, monitorFromItems, monitorItemWrites, monitorsToRead } from './monitor-items.js';
+import type { JusticeRecord } from '../monitor/index.js';
+import { MONITOR_UPDATES_PER_SNAPSHOT, justiceRecordFromItem, monitorFromItems, monitorItemWrites, monitorsToRead } from './monitor-items.js';
 
 /**
  * The item writes of a commit: the header, channels, monitors and events of
  * `changes` (messages go to the outbox). Monitor writes follow
  * monitor-items.ts: every N-th update is a snapshot, built from the monitor
  * in `monitorsBefore` (read first for the channels
- * `monitorsToRead(changes.monitors.put)` names), and plain updates delete
- * items the last snapshot superseded.
+ * `monitorsToRead(changes.monitors.put)` names), plain updates delete
+ * items the last snapshot superseded, and each counterparty commitment adds
+ * its justice record (`MONITOR_HTLCS#…`).
  */
 export function managerItemWrites(
   changes: ManagerChanges,
@@ -37,7 +39,7 @@ export function managerItemWrites(
   if (changes.header) puts.push({ sk: SortKey.header, data: changes.header });
   for (const [key, data] of changes.channels.put) puts.push({ sk: SortKey.channel(key), data });
   for (const m of monitorItemWrites(changes.monitors.put, monitorsBefore, updatesPerSnapshot)) {
-    puts.push(m.put);
+    puts.push(m.put, ...m.justice);
     deletes.push(...m.deletes);
   }
   for (const e of changes.events) puts.push({ sk: SortKey.event(e.id), data: encodeEventRecord(e) });
@@ -151,6 +153,11 @@ export class InMemoryManagerStore {
       }
     }
     return monitorFromItems(id, newestFirst())?.monitor;
+  }
+
+  /** The justice record of a counterparty commitment (docs/monitor.md), as a handler reads it: one item, counted in `last`. */
+  counterpartyHtlcs(channelIdHex: string, commitmentNumber: bigint): JusticeRecord | undefined {
+    return justiceRecordFromItem(channelIdHex, commitmentNumber, this.#read(SortKey.monitorHtlcs(channelIdHex, commitmentNumber)));
   }
 
   /** The monitor items of a channel, oldest first (a snapshot first). */

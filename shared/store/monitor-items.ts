@@ -17,12 +17,33 @@
  * deleted by the N − 1 writes that follow, one each (update k + j deletes
  * update k − N + j; update k + 1 also the snapshot at k − N): no commit
  * grows by more than two deletes, and no delete needs a read.
+ *
+ * Justice records (docs/monitor.md): a `latest-counterparty-commitment`
+ * step's HTLC set (and feerate, amounts) goes to an item of its own,
+ * `MONITOR_HTLCS#<id>#<commitment number>`, in the same commit; the update
+ * item keeps a `latest-counterparty-commitment-summary` step (number, txid,
+ * point) instead. Justice records are never superseded: they are the part
+ * of a monitor that grows with history (as in LDK), read one at a time by
+ * commitment number ({@link justiceRecordFromItem}), never by a monitor read.
  * Pure: no I/O.
  */
 import type { DecodeError } from '../codec/index.js';
 import { toHex } from '../crypto/index.js';
 import type { MonitorWrite } from '../manager/index.js';
-import { applyMonitorUpdate, decodeMonitor, decodeMonitorUpdate, encodeMonitor, type ChannelMonitor } from '../monitor/index.js';
+import {
+  applyMonitorUpdate,
+  decodeJusticeRecord,
+  decodeMonitor,
+  decodeMonitorUpdate,
+  encodeJusticeRecord,
+  encodeMonitor,
+  encodeMonitorUpdate,
+  splitCounterpartyCommitment,
+  type ChannelMonitor,
+  type ChannelMonitorUpdate,
+  type JusticeRecord,
+  type MonitorUpdateStep,
+} from '../monitor/index.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { SortKey } from './layout.js';
 
@@ -47,10 +68,36 @@ export function isMonitorSnapshotKey(sk: string): boolean {
   return sk.endsWith(SNAPSHOT_SUFFIX) || sk.endsWith(ZERO_SEQUENCE);
 }
 
-/** What the store does for one monitor write: the item to put, and the superseded items to delete. */
+/**
+ * What the store does for one monitor write: the item to put, the justice
+ * records its counterparty commitments add (usually none, one per
+ * `latest-counterparty-commitment` step), and the superseded items to delete.
+ */
 export interface MonitorItemWrites {
   readonly put: { readonly sk: string; readonly data: Uint8Array };
+  readonly justice: readonly { readonly sk: string; readonly data: Uint8Array }[];
   readonly deletes: readonly string[];
+}
+
+/**
+ * An update as the store keeps it: each `latest-counterparty-commitment`
+ * step replaced by its summary, the rest as justice records. `bytes` (the
+ * update as the manager wrote it) is kept unchanged when there is none.
+ */
+function keptUpdate(
+  channelIdHex: string,
+  update: ChannelMonitorUpdate,
+  bytes: Uint8Array,
+): { readonly data: Uint8Array; readonly justice: { readonly sk: string; readonly data: Uint8Array }[] } {
+  if (!update.steps.some((s) => s.kind === 'latest-counterparty-commitment')) return { data: bytes, justice: [] };
+  const justice: { sk: string; data: Uint8Array }[] = [];
+  const steps: MonitorUpdateStep[] = update.steps.map((step) => {
+    if (step.kind !== 'latest-counterparty-commitment') return step;
+    const { summary, record } = splitCounterpartyCommitment(update.channelId, step);
+    justice.push({ sk: SortKey.monitorHtlcs(channelIdHex, step.commitmentNumber), data: encodeJusticeRecord(record) });
+    return summary;
+  });
+  return { data: encodeMonitorUpdate({ ...update, steps }), justice };
 }
 
 /**
@@ -103,6 +150,7 @@ export function monitorItemWrites(
   const followed = new Set(writes.filter((w) => w.updateId !== 0n && isSnapshotPoint(w.updateId, every)).map((w) => w.channelIdHex));
   const current = new Map([...before].filter(([id]) => followed.has(id)));
   const out: MonitorItemWrites[] = [];
+  const justiceKeys = new Set<string>();
   for (const w of writes) {
     const id = w.channelIdHex;
     if (w.updateId === 0n) {
@@ -111,25 +159,31 @@ export function monitorItemWrites(
         if (!monitor.ok) corrupt(monitorSnapshotKey(id, 0n), monitor.error);
         current.set(id, monitor.value);
       }
-      out.push({ put: { sk: monitorSnapshotKey(id, 0n), data: w.bytes }, deletes: [] });
+      out.push({ put: { sk: monitorSnapshotKey(id, 0n), data: w.bytes }, justice: [], deletes: [] });
       continue;
     }
     const sk = SortKey.monitor(id, w.updateId);
+    const update = decodeMonitorUpdate(w.bytes);
+    if (!update.ok) corrupt(sk, update.error);
+    const kept = keptUpdate(id, update.value, w.bytes);
+    for (const j of kept.justice) {
+      // Two records of one commitment in a commit: DynamoDB would refuse the transaction, and the monitor the second one.
+      if (justiceKeys.has(j.sk)) corrupt(j.sk, 'a counterparty commitment given twice in one commit');
+      justiceKeys.add(j.sk);
+    }
     const monitor = current.get(id);
     if (monitor !== undefined) {
-      const update = decodeMonitorUpdate(w.bytes);
-      if (!update.ok) corrupt(sk, update.error);
       const applied = applyMonitorUpdate(monitor, update.value);
       if (!applied.ok) corrupt(sk, `update ${w.updateId} does not apply: ${applied.error}`);
       current.set(id, applied.monitor);
     }
     if (!isSnapshotPoint(w.updateId, every)) {
-      out.push({ put: { sk, data: w.bytes }, deletes: supersededBy(id, w.updateId, every) });
+      out.push({ put: { sk, data: kept.data }, justice: kept.justice, deletes: supersededBy(id, w.updateId, every) });
       continue;
     }
     const snapshot = current.get(id);
     if (snapshot === undefined) corrupt(sk, 'a snapshot point, but the monitor was not read first');
-    out.push({ put: { sk: monitorSnapshotKey(id, w.updateId), data: encodeMonitor(snapshot) }, deletes: [] });
+    out.push({ put: { sk: monitorSnapshotKey(id, w.updateId), data: encodeMonitor(snapshot) }, justice: kept.justice, deletes: [] });
   }
   return out;
 }
@@ -166,4 +220,22 @@ export function monitorFromItems(
   }
   if (updates.length > 0) corrupt(updates[updates.length - 1]!.sk, 'updates without a snapshot before them');
   return undefined;
+}
+
+/**
+ * The justice record of counterparty commitment `commitmentNumber` from its
+ * item (`SortKey.monitorHtlcs`, one GetItem); undefined when there is none
+ * (commitment 0, whose transaction is the monitor's
+ * `counterpartyCommitmentTxid` and holds no HTLC, or a commitment never
+ * given). Throws `corrupt-item` when it does not decode or is not the
+ * record of that channel and number.
+ */
+export function justiceRecordFromItem(channelIdHex: string, commitmentNumber: bigint, data: Uint8Array | undefined): JusticeRecord | undefined {
+  if (data === undefined) return undefined;
+  const sk = SortKey.monitorHtlcs(channelIdHex, commitmentNumber);
+  const record = decodeJusticeRecord(data);
+  if (!record.ok) corrupt(sk, record.error);
+  if (toHex(record.value.channelId) !== channelIdHex) corrupt(sk, 'the record is of another channel');
+  if (record.value.commitmentNumber !== commitmentNumber) corrupt(sk, `the record is of commitment ${record.value.commitmentNumber}`);
+  return record.value;
 }

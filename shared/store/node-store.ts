@@ -18,6 +18,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { Attr, INPUT_RETENTION_SEC, SortKey, nodePartition } from './layout.js';
 import { StoreError, StoreErrorCode } from './errors.js';
+import type { JusticeRecord } from '../monitor/index.js';
+import { justiceRecordFromItem } from './monitor-items.js';
 import { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, type OutboxItem, type OutboxMessage } from './outbox-record.js';
 
 export type { OutboxItem, OutboxMessage } from './outbox-record.js';
@@ -237,6 +239,15 @@ export class NodeStore {
       new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, sk), ConsistentRead: true }),
     );
     return result.Item?.[Attr.data]?.B;
+  }
+
+  /**
+   * The justice record of a channel's counterparty commitment
+   * `commitmentNumber` (docs/monitor.md "Justice records"): its HTLC set,
+   * however old the commitment. One GetItem; undefined when there is none.
+   */
+  async counterpartyHtlcs(nodeKey: string, channelIdHex: string, commitmentNumber: bigint): Promise<JusticeRecord | undefined> {
+    return justiceRecordFromItem(channelIdHex, commitmentNumber, await this.get(nodeKey, SortKey.monitorHtlcs(channelIdHex, commitmentNumber)));
   }
 
   /** True when an input with this id was already committed (replay protection before any effect). */

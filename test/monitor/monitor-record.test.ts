@@ -65,11 +65,40 @@ it('applies an unknown odd step as nothing, and refuses a payment step it cannot
     { kind: 'payment-preimage', paymentPreimage: new Uint8Array(32) },
     { kind: 'commitment-secret', index: 5n, secret: new Uint8Array(32) },
     { kind: 'latest-holder-commitment', commitmentNumber: 1n, counterpartySignature: new Uint8Array(64), commitmentTx: Uint8Array.of(1), htlcSignatures: [] },
-    { kind: 'latest-counterparty-commitment', commitmentNumber: 1n, commitmentTxid: new Uint8Array(32), perCommitmentPoint: Uint8Array.of(2, ...new Uint8Array(32)), htlcs: [] },
   ];
   for (const step of payment) {
     // Even behind a force close in the same update: nothing of it applies.
     const steps = [{ kind: 'channel-force-closed', shouldBroadcast: true } as const, step];
     expect(applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: 1n, steps })).toEqual({ ok: false, error: 'unsupported-step' });
   }
+});
+
+it('applies counterparty commitments (full or summary alike), keeping only the latest two, and refuses a stale one', () => {
+  const decoded = decodeMonitor(bytes);
+  if (!decoded.ok) throw decoded.error;
+  const monitor = decoded.value;
+  const ref = (n: bigint) => ({ commitmentNumber: n, commitmentTxid: new Uint8Array(32).fill(Number(n)), perCommitmentPoint: Uint8Array.of(2, ...new Uint8Array(32).fill(Number(n))) });
+  const htlcs = Array.from({ length: 30 }, (_, i) => ({ offered: i % 2 === 0, amountMsat: 1000n * BigInt(i + 1), cltvExpiry: 500 + i, paymentHash: new Uint8Array(32).fill(i), transactionOutputIndex: i }));
+  const full = (n: bigint): MonitorUpdateStep => ({ kind: 'latest-counterparty-commitment', ...ref(n), htlcs, feeratePerKw: 253 });
+  const summary = (n: bigint): MonitorUpdateStep => ({ kind: 'latest-counterparty-commitment-summary', ...ref(n) });
+  const apply = (m: typeof monitor, u: bigint, step: MonitorUpdateStep) => {
+    const r = applyMonitorUpdate(m, { channelId: m.channelId, updateId: u, steps: [step] });
+    if (!r.ok) throw new Error(r.error);
+    return r.monitor;
+  };
+  const one = apply(monitor, 1n, full(1n));
+  expect(one).toEqual({ ...monitor, latestUpdateId: 1n, latestCounterpartyCommitment: ref(1n) });
+  expect(apply(monitor, 1n, summary(1n))).toEqual(one);
+  const two = apply(one, 2n, full(2n));
+  expect(two).toMatchObject({ latestCounterpartyCommitment: ref(2n), previousCounterpartyCommitment: ref(1n) });
+  expect(apply(one, 2n, summary(2n))).toEqual(two);
+  // The record round-trips, and its size does not depend on the commitments seen nor their HTLCs.
+  expect(decodeMonitor(encodeMonitor(two))).toEqual({ ok: true, value: two });
+  const five = apply(apply(apply(two, 3n, full(3n)), 4n, full(4n)), 5n, full(5n));
+  expect(encodeMonitor(five).length).toBe(encodeMonitor(two).length);
+  expect(encodeMonitor(two).length).toBe(encodeMonitor(monitor).length + 2 * (2 + 8 + 32 + 33));
+  // Not above the latest (or above commitment 0): refused, the monitor unchanged.
+  expect(applyMonitorUpdate(two, { channelId: two.channelId, updateId: 3n, steps: [full(2n)] })).toEqual({ ok: false, error: 'stale-commitment' });
+  expect(applyMonitorUpdate(two, { channelId: two.channelId, updateId: 3n, steps: [full(3n), summary(1n)] })).toEqual({ ok: false, error: 'stale-commitment' });
+  expect(applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: 1n, steps: [summary(0n)] })).toEqual({ ok: false, error: 'stale-commitment' });
 });

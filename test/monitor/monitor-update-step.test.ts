@@ -67,6 +67,26 @@ describe('vectors', () => {
       // htlc: 0 offered, 2 amount, 4 cltv, 6 hash, 8 output index (a 59-byte TLV stream behind its BigSize length)
       hex: `04 8d 00080000000000000004 0220${'55'.repeat(32)} 042102${'66'.repeat(32)} 063c 3b 000101 02080000000000001388 0404000001f4 0620${'aa'.repeat(32)} 080400000002`,
     },
+    {
+      name: 'latest-counterparty-commitment with feerate and amounts (odd fields 9, 11, 13) and a trimmed HTLC',
+      step: {
+        kind: 'latest-counterparty-commitment',
+        commitmentNumber: 0xffffffffffffn,
+        commitmentTxid: bytes(32, 0x55),
+        perCommitmentPoint: Uint8Array.of(3, ...bytes(32, 0x66)),
+        htlcs: [{ offered: false, amountMsat: 1000n, cltvExpiry: 600, paymentHash: bytes(32, 0xbb) }],
+        feeratePerKw: 253,
+        toBroadcasterValueSat: 700_000n,
+        toCountersignatoryValueSat: 299_000n,
+      },
+      // htlc: 0 not offered, 2 amount, 4 cltv, 6 hash, no 8 (trimmed): a 53-byte stream
+      hex: `04 a1 00080000ffffffffffff 0220${'55'.repeat(32)} 042103${'66'.repeat(32)} 0636 35 000100 020800000000000003e8 040400000258 0620${'bb'.repeat(32)} 0904000000fd 0b0800000000000aae60 0d080000000000048ff8`,
+    },
+    {
+      name: 'latest-counterparty-commitment-summary',
+      step: { kind: 'latest-counterparty-commitment-summary', commitmentNumber: 4n, commitmentTxid: bytes(32, 0x55), perCommitmentPoint: Uint8Array.of(2, ...bytes(32, 0x66)) },
+      hex: `0a 4f 00080000000000000004 0220${'55'.repeat(32)} 042102${'66'.repeat(32)}`,
+    },
     { name: 'an unknown odd kind', step: { kind: 'unknown-odd', type: 0xfdn, value: Uint8Array.of(9, 9) }, hex: 'fd00fd 02 0909' },
   ];
 
@@ -118,7 +138,7 @@ describe('version 1 (fixed pairs) is still read', () => {
 
 describe('unknown kinds', () => {
   it('refuses an unknown even kind', () => {
-    const r = decodeMonitorUpdate(hexToBytes(v2('0a0100')));
+    const r = decodeMonitorUpdate(hexToBytes(v2('0c0100')));
     expect(r).toMatchObject({ ok: false, error: { reason: 'unknown-even-type' } });
   });
 
@@ -143,6 +163,9 @@ describe('bad values', () => {
     ['a preimage of 31 bytes', `0821 001f${'11'.repeat(31)}`, 'invalid-value'],
     ['a secret index over 48 bits', `062c 00080001000000000000 0220${'22'.repeat(32)}`, 'invalid-value'],
     ['a per-commitment point without an 02/03 prefix', `042d 00080000000000000001 042104${'66'.repeat(32)}`, 'invalid-value'],
+    ['a counterparty commitment number over 48 bits', `0a4f 00080001000000000000 0220${'55'.repeat(32)} 042102${'66'.repeat(32)}`, 'invalid-value'],
+    ['a summary without its txid', `0a2d 00080000000000000001 042102${'66'.repeat(32)}`, 'invalid-value'],
+    ['a summary with an HTLC set (field 6 is not one of its fields)', '0a0c 00080000000000000001 0600', 'unknown-even-type'],
     ['a step value longer than its fields', '0004 000101ff', 'invalid-value'],
     // The list is the value of record 6: a step running past it makes that record's length wrong (BOLT 1: invalid).
     ['a step length past the end of the list', '0009 000101', 'invalid-value'],
@@ -158,6 +181,7 @@ describe('bad values', () => {
 const byte32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const byte64 = fc.uint8Array({ minLength: 64, maxLength: 64 });
 const index48 = fc.bigInt({ min: 0n, max: (1n << 48n) - 1n });
+const pointArb = fc.tuple(fc.constantFrom(2, 3), byte32).map(([p, x]) => Uint8Array.of(p, ...x));
 const htlcArb: fc.Arbitrary<MonitorHtlc> = fc
   .record({ offered: fc.boolean(), amountMsat: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), cltvExpiry: fc.nat({ max: 0xffffffff }), paymentHash: byte32, index: fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }) })
   .map(({ index, ...h }) => (index === undefined ? h : { ...h, transactionOutputIndex: index }));
@@ -169,8 +193,22 @@ const stepArb: fc.Arbitrary<MonitorUpdateStep> = fc.oneof(
     .record({ commitmentNumber: index48, counterpartySignature: byte64, commitmentTx: fc.uint8Array({ maxLength: 400 }), htlcSignatures: fc.array(byte64, { maxLength: 4 }) })
     .map((s) => ({ kind: 'latest-holder-commitment', ...s }) as const),
   fc
-    .record({ commitmentNumber: index48, commitmentTxid: byte32, perCommitmentPoint: fc.tuple(fc.constantFrom(2, 3), byte32).map(([p, x]) => Uint8Array.of(p, ...x)), htlcs: fc.array(htlcArb, { maxLength: 4 }) })
+    .record(
+      {
+        commitmentNumber: index48,
+        commitmentTxid: byte32,
+        perCommitmentPoint: pointArb,
+        htlcs: fc.array(htlcArb, { maxLength: 4 }),
+        feeratePerKw: fc.nat({ max: 0xffffffff }),
+        toBroadcasterValueSat: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        toCountersignatoryValueSat: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      },
+      { requiredKeys: ['commitmentNumber', 'commitmentTxid', 'perCommitmentPoint', 'htlcs'] },
+    )
     .map((s) => ({ kind: 'latest-counterparty-commitment', ...s }) as const),
+  fc
+    .record({ commitmentNumber: index48, commitmentTxid: byte32, perCommitmentPoint: pointArb })
+    .map((s) => ({ kind: 'latest-counterparty-commitment-summary', ...s }) as const),
   fc.record({ index: index48, secret: byte32 }).map((s) => ({ kind: 'commitment-secret', ...s }) as const),
   byte32.map((paymentPreimage) => ({ kind: 'payment-preimage', paymentPreimage }) as const),
   fc.record({ type: fc.bigInt({ min: 0n, max: 1000n }).map((t) => 2n * t + 1n), value: fc.uint8Array({ maxLength: 50 }) }).map((s) => ({ kind: 'unknown-odd', ...s }) as const),

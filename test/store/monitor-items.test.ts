@@ -9,10 +9,15 @@ import { toHex } from '../../shared/crypto/index.js';
 import type { ManagerChanges, MonitorWrite } from '../../shared/manager/index.js';
 import {
   applyMonitorUpdate,
+  decodeJusticeRecord,
   decodeMonitor,
+  decodeMonitorUpdate,
+  encodeJusticeRecord,
   encodeMonitor,
   encodeMonitorUpdate,
   type ChannelMonitor,
+  type CounterpartyCommitmentStep,
+  type MonitorHtlc,
   type ChannelMonitorUpdate,
   type MonitorUpdateStep,
 } from '../../shared/monitor/index.js';
@@ -22,6 +27,7 @@ import {
   SortKey,
   StoreError,
   isMonitorSnapshotKey,
+  justiceRecordFromItem,
   managerItemWrites,
   monitorFromItems,
   monitorItemWrites,
@@ -188,5 +194,111 @@ describe('the in-memory store', () => {
     store.commit('u4', changesOf([updateWrite(4n)]));
     expect(read(store)).toEqual({ monitor: applied(4n, expected), itemsRead: 2 });
     expect(monitorKeys(store)).toEqual([SortKey.monitor(ID, 2n), monitorSnapshotKey(ID, 3n), SortKey.monitor(ID, 4n)]);
+  });
+});
+
+/** Counterparty commitment `n` of the justice tests: 30 HTLCs, the last 5 trimmed. */
+function commitmentStep(n: bigint, count = 30): CounterpartyCommitmentStep {
+  const htlcs: MonitorHtlc[] = Array.from({ length: count }, (_, i) => ({
+    offered: i % 3 === 0,
+    amountMsat: 1_000n * n + BigInt(i),
+    cltvExpiry: 800_000 + Number(n) + i,
+    paymentHash: Uint8Array.from({ length: 32 }, (_, b) => (Number(n) * 31 + i * 7 + b) % 256),
+    ...(i < count - 5 ? { transactionOutputIndex: i + 2 } : {}),
+  }));
+  return {
+    kind: 'latest-counterparty-commitment',
+    commitmentNumber: n,
+    commitmentTxid: new Uint8Array(32).fill(Number(n % 256n)),
+    perCommitmentPoint: Uint8Array.of(2, ...new Uint8Array(32).fill(Number(n % 255n) + 1)),
+    htlcs,
+    feeratePerKw: 253 + Number(n),
+    toBroadcasterValueSat: 500_000n - n,
+    toCountersignatoryValueSat: 400_000n + n,
+  };
+}
+
+/** Update `u`, carrying counterparty commitment `u`. */
+function justiceUpdate(u: bigint): ChannelMonitorUpdate {
+  return { channelId: initial.channelId, updateId: u, steps: [commitmentStep(u)] };
+}
+const justiceWrite = (u: bigint): MonitorWrite => ({ channelIdHex: ID, updateId: u, bytes: encodeMonitorUpdate(justiceUpdate(u)) });
+
+describe('justice records', () => {
+  it('keys them apart from every MONITOR# query, in commitment order', () => {
+    const sk = SortKey.monitorHtlcs(ID, 3n);
+    expect(sk).toBe(`MONITOR_HTLCS#${ID}#00000000000000000003`);
+    expect(sk.startsWith(SortKey.monitorPrefix(ID))).toBe(false);
+    expect(sk.startsWith('MONITOR#')).toBe(false);
+    expect(sk.startsWith(SortKey.monitorHtlcsPrefix(ID))).toBe(true);
+    expect([SortKey.monitorHtlcs(ID, 10n), SortKey.monitorHtlcs(ID, 9n)].sort()).toEqual([SortKey.monitorHtlcs(ID, 9n), SortKey.monitorHtlcs(ID, 10n)]);
+  });
+
+  it('writes the HTLC set to its own item and a summary in the update, in the same writes', () => {
+    const [w] = monitorItemWrites([justiceWrite(3n)]);
+    expect(w!.put.sk).toBe(SortKey.monitor(ID, 3n));
+    const kept = decodeMonitorUpdate(w!.put.data);
+    const { kind: _kind, htlcs: _htlcs, feeratePerKw: _f, toBroadcasterValueSat: _b, toCountersignatoryValueSat: _c, ...ref } = commitmentStep(3n);
+    expect(kept).toEqual({ ok: true, value: { channelId: initial.channelId, updateId: 3n, steps: [{ kind: 'latest-counterparty-commitment-summary', ...ref }] } });
+    expect(w!.put.data.length).toBeLessThan(200); // 30 HTLCs are about 1,800 bytes: not here
+    expect(w!.justice.map((j) => j.sk)).toEqual([SortKey.monitorHtlcs(ID, 3n)]);
+    const { kind: _k, ...detail } = commitmentStep(3n);
+    expect(decodeJusticeRecord(w!.justice[0]!.data)).toEqual({ ok: true, value: { channelId: initial.channelId, ...detail } });
+    expect(justiceRecordFromItem(ID, 3n, w!.justice[0]!.data)).toEqual({ channelId: initial.channelId, ...detail });
+    // managerItemWrites puts both.
+    expect(managerItemWrites(changesOf([justiceWrite(3n)])).puts.map((p) => p.sk)).toEqual([SortKey.monitor(ID, 3n), SortKey.monitorHtlcs(ID, 3n)]);
+    // An update without a counterparty commitment is stored as it came, with no record.
+    const [plain] = monitorItemWrites([updateWrite(5n)]);
+    expect(plain).toEqual({ put: { sk: SortKey.monitor(ID, 5n), data: encodeMonitorUpdate(updateOf(5n)) }, justice: [], deletes: [] });
+  });
+
+  it('writes the record of an update at a snapshot point too, and the snapshot keeps only the latest two commitments', () => {
+    let before = initial;
+    for (let u = 1n; u <= 99n; u++) {
+      const r = applyMonitorUpdate(before, justiceUpdate(u));
+      if (!r.ok) throw new Error(r.error);
+      before = r.monitor;
+    }
+    const [w] = monitorItemWrites([justiceWrite(100n)], new Map([[ID, before]]));
+    expect(w!.put.sk).toBe(monitorSnapshotKey(ID, 100n));
+    expect(w!.justice.map((j) => j.sk)).toEqual([SortKey.monitorHtlcs(ID, 100n)]);
+    const snapshot = decodeMonitor(w!.put.data);
+    if (!snapshot.ok) throw snapshot.error;
+    expect(snapshot.value.latestCounterpartyCommitment?.commitmentNumber).toBe(100n);
+    expect(snapshot.value.previousCounterpartyCommitment?.commitmentNumber).toBe(99n);
+  });
+
+  it('refuses a commitment given twice in one commit, and a record read under another key', () => {
+    const twice = { channelId: initial.channelId, updateId: 4n, steps: [commitmentStep(4n), commitmentStep(4n)] };
+    expect(() => monitorItemWrites([{ channelIdHex: ID, updateId: 4n, bytes: encodeMonitorUpdate(twice) }])).toThrow(/given twice/);
+    const data = encodeJusticeRecord({ channelId: initial.channelId, ...commitmentStep(4n) });
+    expect(() => justiceRecordFromItem(ID, 5n, data)).toThrow(StoreError);
+    expect(() => justiceRecordFromItem('00'.repeat(32), 4n, data)).toThrow(/another channel/);
+    expect(() => justiceRecordFromItem(ID, 4n, Uint8Array.of(1, 0))).toThrow(StoreError);
+    expect(justiceRecordFromItem(ID, 4n, undefined)).toBeUndefined();
+  });
+
+  it('in the in-memory store: 250 commitments of 30 HTLCs, any one read in one item, the monitor in at most N, snapshots of one size', () => {
+    const store = new InMemoryManagerStore();
+    store.commit('open', changesOf([snapshotWrite(initial)]));
+    const snapshotSizes = new Map<bigint, number>();
+    for (let u = 1n; u <= 250n; u++) {
+      store.commit(`u${u}`, changesOf([justiceWrite(u)]));
+      if (u % 100n === 0n) snapshotSizes.set(u, store.items.get(monitorSnapshotKey(ID, u))!.length);
+    }
+    expect(snapshotSizes.get(200n)).toBe(snapshotSizes.get(100n));
+    expect(snapshotSizes.get(100n)).toBe(encodeMonitor(initial).length + 2 * (2 + 8 + 32 + 33));
+
+    store.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
+    const { kind: _k, ...three } = commitmentStep(3n);
+    expect(store.counterpartyHtlcs(ID, 3n)).toEqual({ channelId: initial.channelId, ...three });
+    expect(store.last.itemsRead).toBe(1);
+    expect(store.counterpartyHtlcs(ID, 251n)).toBeUndefined();
+
+    const { monitor, itemsRead } = read(store);
+    expect(itemsRead).toBeLessThanOrEqual(Number(MONITOR_UPDATES_PER_SNAPSHOT));
+    expect(monitor?.latestCounterpartyCommitment?.commitmentNumber).toBe(250n);
+    expect(monitor?.previousCounterpartyCommitment?.commitmentNumber).toBe(249n);
+    expect([...store.items.keys()].filter((sk) => sk.startsWith(SortKey.monitorHtlcsPrefix(ID)))).toHaveLength(250);
   });
 });
