@@ -10,6 +10,11 @@
  * items to write, the monitor writes, the events, the messages and the
  * broadcasts, for the handler to commit in one transaction. Pure: no I/O,
  * no clock; randomness through the injected `EntropySource`.
+ *
+ * This class only presents the seed's API: the work is in the modules
+ * (load-plan, message-routes, open-calls, channel-step, peer-lifecycle,
+ * chain-confirm, channel-queries) over one ChangeSet (docs/manager.md,
+ * "Message routing").
  */
 import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import type { AcceptChannelMessage, ChannelReadyMessage, ErrorMessage, FundingCreatedMessage, FundingSignedMessage, OpenChannelMessage } from '../wire/index.js';

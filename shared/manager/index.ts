@@ -19,7 +19,19 @@ export {
   type OutboundMessage,
 } from './channel-manager.js';
 export { channelDetailsOf, type ChannelDetails } from './channel-details.js';
-export { channelKey, decodeChannelEntry, encodeChannelEntry, type ChannelEntry, type ChannelItem, type ChannelKey, type HeldEffects, type OpenChannelRequestItem } from './channel-entry.js';
+export {
+  channelKey,
+  decodeChannelEntry,
+  encodeChannelEntry,
+  withFlags,
+  type ChannelEntry,
+  type ChannelFlags,
+  type ChannelItem,
+  type ChannelKey,
+  type HeldEffects,
+  type OpenChannelRequestItem,
+} from './channel-entry.js';
+export { MESSAGE_ROUTES, routeOf, type ChannelRoute, type MessageRoute, type PeerRoute, type UnsupportedRoute } from './message-routes.js';
 export {
   DEFAULT_MANAGER_CONFIG,
   DEFAULT_NODE_CHANNEL_SETTINGS,
