@@ -109,7 +109,7 @@ export function decodeChannelRef(bytes: Uint8Array): DecodeResult<ChannelRef> {
 }
 
 /** The index items `entry` implies, by key (none for an inbound request or a channel not funded yet). */
-export function indexEntriesOf(entry: ChannelEntry | null, bestHeight: number): Map<IndexKey, Uint8Array> {
+export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<IndexKey, Uint8Array> {
   const out = new Map<IndexKey, Uint8Array>();
   if (entry?.kind !== 'channel') return out;
   const c: Channel = entry.channel;
@@ -120,7 +120,7 @@ export function indexEntriesOf(entry: ChannelEntry | null, bestHeight: number): 
   out.set(scidKey(c.holderAlias), refBytes);
   const scid = shortChannelIdOfChannel(c);
   if (scid !== null) out.set(scidKey(scid), refBytes);
-  if (isStillConfirming(c, bestHeight)) {
+  if (isStillConfirming(c)) {
     const confirmation = c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {};
     out.set(confirmingKey(ref), encodeConfirmingIndex({ ...ref, fundingTxid: c.funding.outpoint.txid, ...confirmation }));
   }
