@@ -12,7 +12,7 @@
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
 import { equalBytes } from '../codec/index.js';
-import { handleChannelMessage, isFundedChannel, ourChannelReestablish, phaseVerdict, wrongPhaseWarning, type ChannelLevelMessage } from '../channel/index.js';
+import { currentChannelId, handleChannelMessage, isFundedChannel, ourChannelReestablish, phaseVerdict, wrongPhaseWarning, type ChannelLevelMessage } from '../channel/index.js';
 import type { OpenChannelMessage } from '../wire/index.js';
 import { channelKey, withFlags, type ChannelEntry, type ChannelItem, type ChannelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
@@ -160,6 +160,7 @@ export function unsupportedMessageText(type: number): string {
 /** The row of a message the manager handles. */
 function handledRoute(m: ChannelMessage): PeerRoute | ChannelRoute {
   const route = routeOf(m.type);
+  // Unreachable: `RouteTable` has a handled row for every `ChannelMessage` type.
   if (route === undefined || route.kind === 'unsupported') throw new Error(`no route for message type ${m.type}`);
   return route;
 }
@@ -200,7 +201,7 @@ export function applyPeerError(core: ManagerCore, peer: Uint8Array, channelId: U
 }
 
 function currentIdOf(entry: ChannelEntry): Uint8Array {
-  return entry.kind === 'channel' ? (entry.channel.funding?.channelId ?? entry.channel.temporaryChannelId) : entry.open.temporaryChannelId;
+  return entry.kind === 'channel' ? currentChannelId(entry.channel) : entry.open.temporaryChannelId;
 }
 
 /** A message for the channel `key` (absent, a held request, or a channel), by its row. */
