@@ -48,6 +48,7 @@ import * as peers from './peer-lifecycle.js';
 export type {
   ChannelMessage,
   CreateManagerOptions,
+  FollowUp,
   InboundChannelRequestDetails,
   LoadManagerOptions,
   LoadPlan,

@@ -9,6 +9,7 @@ export {
   ChannelManager,
   type ChannelMessage,
   type CreateManagerOptions,
+  type FollowUp,
   type LoadManagerOptions,
   type LoadPlan,
   type ManagerChanges,
@@ -51,3 +52,17 @@ export {
 export { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiError, type ApiResult } from './manager-errors.js';
 export { decodeEventRecord, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest, type UnsupportedMessage } from './manager-event.js';
 export { decodeManagerHeader, encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';
+export {
+  IndexPrefix,
+  confirmingKey,
+  decodeChannelRef,
+  decodeConfirmingIndex,
+  encodeChannelRef,
+  encodeConfirmingIndex,
+  indexEntriesOf,
+  outpointKey,
+  scidKey,
+  type ChannelRef,
+  type IndexKey,
+} from './channel-indexes.js';
+export { decodeFollowUp, encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';

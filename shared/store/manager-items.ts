@@ -7,6 +7,7 @@
 import { toHex } from '../crypto/index.js';
 import {
   ChannelManager,
+  IndexPrefix,
   encodeEventRecord,
   type ChannelKey,
   type LoadPlan,
@@ -16,7 +17,6 @@ import {
   type ManagerPorts,
 } from '../manager/index.js';
 import type { ChannelMonitor } from '../monitor/index.js';
-import { IndexPrefix } from '../manager/channel-indexes.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { SortKey } from './layout.js';
 import { MAX_TRANSACTION_ITEMS } from './node-store.js';
