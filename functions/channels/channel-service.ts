@@ -7,7 +7,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import {
-  decodeEventRecord,
   decodeManagerHeader,
   type ApiError,
   type ChannelDetails,
@@ -18,6 +17,7 @@ import {
 import type { ChannelClosed } from '../../shared/channel/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { connectedPeers } from '../chain/channel-consumer.js';
+import { unacknowledgedEvents } from '../events/event-service.js';
 import { applyInput } from '../runtime/invocation.js';
 import { checkFundable, loadManager, takeChangesFunded } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
@@ -141,11 +141,8 @@ export async function getChannel(ctx: NodeContext, idHex: string): Promise<Chann
     return v.kind === 'request' && toHex(v.request.temporaryChannelId) === idHex;
   });
   if (found !== undefined) return found;
-  const events = await ctx.store.query(ctx.nodeKey, SortKey.eventPrefix);
-  for (const { data } of events.reverse()) {
-    const decoded = decodeEventRecord(data);
-    if (!decoded.ok) continue;
-    const e = decoded.value.event;
+  const events = await unacknowledgedEvents(ctx.store, ctx.nodeKey);
+  for (const { event: e } of events.reverse()) {
     if (e.kind === 'channel-closed' && (toHex(e.channelId) === idHex || toHex(e.temporaryChannelId) === idHex)) return { kind: 'closed', closed: e };
   }
   return undefined;

@@ -3,7 +3,8 @@
  * lease, relay what a predecessor left in the outbox, let the core compute the
  * step, then either send its replies directly (no state changed) or commit
  * state + the input's outbox item (all its messages in one item), fenced, and
- * relay. One input alone releases the lease in its commit (`applyInput`); the
+ * relay, then carry out its deferred deletes (cleanup, docs/items.md). One
+ * input alone releases the lease in its commit (`applyInput`); the
  * records of one SQS batch share one lease (`LeaseSession`), each with its own
  * commit, and release it once at the end.
  */
@@ -24,6 +25,8 @@ export interface InvocationResult {
   readonly broadcasts?: readonly Uint8Array[];
   /** Follow-up inputs for the inbound queue, in the peer's group (docs/follow-ups.md): committed in the outbox item with the messages. */
   readonly followUps?: readonly FollowUpInput[];
+  /** Sort keys made obsolete, deleted after the commit (one cleanup item in it: `Commit.cleanup`, docs/items.md). */
+  readonly cleanup?: readonly string[];
 }
 
 /** One follow-up input: a channel's share of work that touched many (shared/manager/follow-up.ts). */
@@ -205,11 +208,11 @@ export class LeaseSession {
   #released = false;
   #closed = false;
   /**
-   * True when no outbox item can be waiting: the leftovers of a predecessor
-   * were relayed and every input since sent and cleared its own item. Only
-   * commits under our fence write outbox items, so while we hold the lease
-   * nobody else adds one; after an input that failed midway, the next one
-   * looks again.
+   * True when no outbox or cleanup item can be waiting: the leftovers of a
+   * predecessor were relayed (and finished) and every input since sent and
+   * cleared its own items. Only commits under our fence write them, so while
+   * we hold the lease nobody else adds one; after an input that failed
+   * midway, the next one looks again.
    */
   #outboxClear = false;
 
@@ -272,11 +275,17 @@ export class LeaseSession {
     // Independent reads in one round trip: leftovers of a crashed predecessor (only
     // until they are known to be gone), whether this input was already applied, and
     // the step's own loads (a step only reads before it computes, so running it early is safe).
-    const [leftovers, seen, result] = await Promise.all([clear ? [] : store.pendingOutbox(nodeKey), store.hasInput(nodeKey, inputId), step(store)]);
-    for (const item of leftovers) {
+    const [left, seen, result] = await Promise.all([
+      clear ? { outbox: [], cleanup: [] } : store.leftovers(nodeKey),
+      store.hasInput(nodeKey, inputId),
+      step(store),
+    ]);
+    for (const item of left.outbox) {
       await send(item.messages);
       await store.deleteOutbox(nodeKey, item.inputId);
     }
+    // A predecessor's deferred deletes, finished as its outbox is relayed (the keys name items no commit writes again).
+    for (const item of left.cleanup) await store.finishCleanup(nodeKey, item);
     if (seen) {
       this.#outboxClear = true;
       return 'duplicate';
@@ -288,8 +297,9 @@ export class LeaseSession {
       return 'no-change';
     }
     const release = options.releaseWithCommit === true;
+    const cleanup = result.cleanup ?? [];
     try {
-      await store.commit(lease, { inputId, puts: result.puts, deletes: result.deletes, outbox, release });
+      await store.commit(lease, { inputId, puts: result.puts, deletes: result.deletes, outbox, cleanup, release });
     } catch (error) {
       if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) {
         this.#outboxClear = true;
@@ -308,6 +318,8 @@ export class LeaseSession {
       await send(outbox);
       await store.deleteOutbox(nodeKey, inputId);
     }
+    // Then its deferred deletes, and their one item (known too: no read).
+    if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
     this.#outboxClear = true;
     await broadcastAfterCommit(this.#ctx, inputId, result.broadcasts ?? []);
     return 'applied';

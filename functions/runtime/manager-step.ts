@@ -158,6 +158,7 @@ export function managerResult(
     effects: [...base.effects, ...effects],
     broadcasts: [...(base.broadcasts ?? []), ...changes.broadcasts],
     followUps: [...(base.followUps ?? []), ...changes.followUps],
+    ...(base.cleanup === undefined ? {} : { cleanup: base.cleanup }),
   };
 }
 

@@ -22,6 +22,7 @@ import { ChannelState, type Channel } from './channel-state.js';
 import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersCodec, counterpartyToRecord } from './parameters-record.js';
 import { channelIdFromOutpoint } from './channel-id.js';
 import { ChannelFailureReason } from './errors.js';
+import { htlcListCodec } from './htlc.js';
 
 const STATES = Object.values(ChannelState);
 const REASONS: readonly string[] = Object.values(ChannelFailureReason);
@@ -40,7 +41,11 @@ const FLAG_ANYSEGWIT = 16;
  * without it skips it; items without it read as "not committed"), 26 the
  * counterparty's parameters and keys, 27 their upfront shutdown script, 28 funding outpoint, 30 funding tx, 32 their signature
  * on our commitment 0, 34 confirmation, 36 their channel_ready point, 37
- * their alias, 38 funding-signed height, 40 closure reason, 41 closure message.
+ * their alias, 38 funding-signed height, 40 closure reason, 41 closure message,
+ * 42 the HTLCs in flight (added later, shared/channel/htlc.ts: fixed-size
+ * records back to back; written only when there are some, so items without
+ * it read as "no HTLCs"; even, so a reader without it refuses a channel
+ * with HTLCs rather than dropping them on its next write).
  */
 const channelRecord = versionedRecord('channel', 1, {
   state: tlvRecord(0, u8),
@@ -68,6 +73,7 @@ const channelRecord = versionedRecord('channel', 1, {
   fundingSignedAtHeight: tlvRecord(38, u32),
   closureReason: tlvRecord(40, utf8Rest),
   closureMessage: tlvRecord(41, utf8Rest),
+  htlcs: tlvRecord(42, htlcListCodec),
 });
 
 /** The channel's persisted bytes. */
@@ -104,6 +110,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.theirChannelReady?.alias !== undefined ? { theirAlias: c.theirChannelReady.alias } : {}),
     ...(c.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: c.fundingSignedAtHeight } : {}),
     ...(c.closure ? { closureReason: c.closure.reason, closureMessage: c.closure.message } : {}),
+    ...(c.htlcs !== undefined && c.htlcs.length > 0 ? { htlcs: c.htlcs } : {}),
   });
 }
 
@@ -168,6 +175,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
       : {}),
     ...(v.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: v.fundingSignedAtHeight } : {}),
     ...(v.closureReason !== undefined ? { closure: { reason: v.closureReason as ChannelFailureReason, message: v.closureMessage ?? '' } } : {}),
+    ...(v.htlcs !== undefined && v.htlcs.length > 0 ? { htlcs: v.htlcs } : {}),
   };
   const missing = REQUIRED[state].find((k) => (channel as Record<string, unknown>)[k] === undefined);
   if (missing !== undefined) return invalid(`state ${state} without ${missing}`);

@@ -7,6 +7,7 @@ import type { ChannelPublicKeys } from '../keys/index.js';
 import type { Outpoint } from '../ports/index.js';
 import type { NegotiatedChannelType } from './channel-type.js';
 import type { ChannelFailureReason } from './errors.js';
+import type { HtlcRecord } from './htlc.js';
 
 /** The states of a channel's establishment. */
 export const ChannelState = {
@@ -108,6 +109,8 @@ export interface ChannelBase {
   readonly holderShutdownScript?: Uint8Array;
   /** option_shutdown_anysegwit was negotiated: the peer's `init` had it when the channel was created. */
   readonly anysegwit?: boolean;
+  /** The HTLCs in flight, both ways (compact records, shared/channel/htlc.ts; docs/items.md); absent when none. */
+  readonly htlcs?: readonly HtlcRecord[];
 }
 
 interface ChannelExtras {

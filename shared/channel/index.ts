@@ -77,4 +77,25 @@ export {
 } from './channel-messages.js';
 export { holderCommitmentTransaction, initialCommitment } from './initial-commitment.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
+export {
+  HTLC_RECORD_BYTES,
+  InboundHtlcState,
+  MAX_HTLCS_PER_DIRECTION,
+  OutboundHtlcState,
+  htlcCodec,
+  htlcListCodec,
+  type HtlcDirection,
+  type HtlcRecord,
+  type HtlcResolution,
+} from './htlc.js';
+export {
+  ONION_PACKET_BYTES,
+  decodeFailureReason,
+  decodeHtlcSignatures,
+  decodeOnionRecord,
+  encodeFailureReason,
+  encodeHtlcSignatures,
+  encodeOnionRecord,
+  type HtlcSignatureSet,
+} from './htlc-side-records.js';
 export { anysegwitNegotiated, checkCounterpartyShutdownScript, isValidShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';

@@ -50,7 +50,7 @@ export {
   type NodeChannelSettings,
 } from './manager-config.js';
 export { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiError, type ApiResult } from './manager-errors.js';
-export { decodeEventRecord, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest, type UnsupportedMessage } from './manager-event.js';
+export { decodeEventItem, decodeEventRecord, encodeEventItem, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest, type UnsupportedMessage } from './manager-event.js';
 export { decodeManagerHeader, encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';
 export {
   IndexPrefix,

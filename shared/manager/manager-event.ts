@@ -2,12 +2,12 @@
  * The manager's events (LDK's `Event`): the channel machine's
  * `FundingGenerationReady`, `ChannelPending`, `ChannelReady`,
  * `ChannelClosed`, `DiscardFunding`, plus `OpenChannelRequest` (manual acceptance). Each gets
- * an id from the header's counter; the handler stores each as its own item
- * (`EVENT#<id>`) in the same commit as the step that emitted it, so an
- * event exists exactly when its step happened, and a consumer dedups
- * deliveries by id.
+ * an id from the header's counter; the handler stores one input's events
+ * (consecutive ids) as ONE item (`EVENT#<first id>`, {@link encodeEventItem})
+ * in the same commit as the step that emitted them, so an event exists
+ * exactly when its step happened, and a consumer dedups deliveries by id.
  */
-import { DecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u64, u8, versionedRecord, type DecodeResult, utf8Rest } from '../codec/index.js';
+import { ByteReader, ByteWriter, DecodeError, catchDecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u64, u8, versionedRecord, type DecodeResult, utf8Rest } from '../codec/index.js';
 import { ChannelFailureReason, type ChannelEvent, type NegotiatedChannelType } from '../channel/index.js';
 
 /** LDK's `Event::OpenChannelRequest`: an inbound channel waiting for `acceptInboundChannel` or `rejectInboundChannel`. */
@@ -193,4 +193,72 @@ export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> 
     if (error instanceof DecodeError) return { ok: false, error };
     throw error;
   }
+}
+
+/**
+ * Version 2 of an event item: the events of one input, ids consecutive, as
+ * TLV record 0 holding each event's version-1 record
+ * (`[bigsize:len][len*byte]`). An item of one event is written in version 1
+ * ({@link encodeEventRecord}), the format of every event item before, so
+ * old items and single events read the same; a reader of version 1 only
+ * refuses a version-2 item rather than misreading it.
+ */
+const EVENT_BATCH_VERSION = 2;
+
+/** One item's bytes for `records` (one input's events, ids consecutive): version 1 for one event, version 2 for several. */
+export function encodeEventItem(records: readonly EventRecord[]): Uint8Array {
+  if (records.length === 0) throw new TypeError('an event item holds at least one event');
+  records.forEach((r, i) => {
+    if (i > 0 && r.id !== records[i - 1]!.id + 1n) throw new TypeError('the events of one item have consecutive ids');
+  });
+  if (records.length === 1) return encodeEventRecord(records[0]!);
+  const bodies = records.map(encodeEventRecord);
+  const w = new ByteWriter().u8(EVENT_BATCH_VERSION);
+  const inner = new ByteWriter();
+  for (const b of bodies) inner.bigSize(BigInt(b.length)).bytes(b);
+  const value = inner.finish();
+  w.bigSize(0n).bigSize(BigInt(value.length)).bytes(value);
+  return w.finish();
+}
+
+/** The events of an item written by {@link encodeEventItem} (or of an old one-event item), oldest first; never throws. */
+export function decodeEventItem(bytes: Uint8Array): DecodeResult<EventRecord[]> {
+  if (bytes[0] !== EVENT_BATCH_VERSION) {
+    const one = decodeEventRecord(bytes);
+    return one.ok ? { ok: true, value: [one.value] } : one;
+  }
+  const parsed = catchDecodeError(() => {
+    const r = new ByteReader(bytes);
+    r.u8();
+    const chunks: Uint8Array[] = [];
+    while (!r.isAtEnd()) {
+      const type = r.bigSize();
+      const length = r.bigSize();
+      if (length > BigInt(r.remaining)) throw new DecodeError('short-read', `event item: record of ${length} bytes, ${r.remaining} left`);
+      const value = r.bytes(Number(length));
+      if (type !== 0n) {
+        if (type % 2n === 0n) throw new DecodeError('invalid-value', `event item: unknown even record ${type}`);
+        continue;
+      }
+      const inner = new ByteReader(value);
+      while (!inner.isAtEnd()) {
+        const n = inner.bigSize();
+        if (n > BigInt(inner.remaining)) throw new DecodeError('short-read', `event item: event of ${n} bytes, ${inner.remaining} left`);
+        chunks.push(inner.bytes(Number(n)));
+      }
+    }
+    return chunks;
+  });
+  if (!parsed.ok) return parsed;
+  const out: EventRecord[] = [];
+  for (const chunk of parsed.value) {
+    const one = decodeEventRecord(chunk);
+    if (!one.ok) return one;
+    if (out.length > 0 && one.value.id !== out[out.length - 1]!.id + 1n) {
+      return { ok: false, error: new DecodeError('invalid-value', 'event item: ids not consecutive') };
+    }
+    out.push(one.value);
+  }
+  if (out.length === 0) return { ok: false, error: new DecodeError('invalid-value', 'event item: no events') };
+  return { ok: true, value: out };
 }

@@ -1,5 +1,8 @@
 /** shared/store: the node's state in DynamoDB, its lease, the fenced commit and the outbox. */
-export { MAX_TRANSACTION_ITEMS, NodeStore, type Lease, type Commit, type NodeStoreOptions } from './node-store.js';
+export { MAX_TRANSACTION_ITEMS, NodeStore, type CleanupItem, type Lease, type Commit, type NodeStoreOptions } from './node-store.js';
+export { MAX_CLEANUP_ITEM_BYTES, decodeCleanupRecord, encodeCleanupRecord } from './cleanup-record.js';
+export { planChannelWrites, type ChannelChanges, type PlannedWrites } from './channel-writes.js';
+export { MAX_EVENT_ITEM_BYTES, eventItemWrites } from './event-items.js';
 export { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, type OutboxItem, type OutboxMessage } from './outbox-record.js';
 export { relayOutbox, type OutboxSender } from './outbox.js';
 export { ensureNodeTable } from './table.js';

@@ -10,7 +10,12 @@
  * | `MONITOR#<id>#<seq>`    | a monitor snapshot (seq 0) or update (seq 1..)   |
  * | `MONITOR#<id>#<seq>#SNAPSHOT` | the monitor at update seq (every 100th, monitor-items.ts) |
  * | `MONITOR_HTLCS#<id>#<n>` | justice record: counterparty commitment n's HTLC set (n 20 digits, never in a `MONITOR#` query) |
- * | `EVENT#<event id>`      | an event not yet acknowledged by the user        |
+ * | `EVENT#<first event id>` | one input's events (ids consecutive), until all are acknowledged (manager-event.ts) |
+ * | `EVENTS_ACKED`          | `upTo`: the highest event id acknowledged, outside the lease (conditional max) |
+ * | `HTLCSIGS#<channel id>#<commitment number>` | the counterparty's HTLC signatures on one of our commitments: one item per commitment, the previous deleted in the same commit |
+ * | `ONION#<channel id>#<htlc id>` | a received HTLC's onion (1,366 bytes), written once by its `update_add_htlc` commit |
+ * | `FAILURE#<channel id>#<o or r><htlc id>` | an HTLC's failure reason (`update_fail_htlc`), written once |
+ * | `OUTBOX#<input id>#CLEANUP` | (attribute `kind` = `cleanup`) sort keys a commit made obsolete (resolved HTLCs' side items), deleted after it; under the outbox prefix so one Query finds both kinds of leftovers |
  * | `PEER#<node id hex>`    | a connected peer and its init features           |
  * | `OUTBOX#<input id>`     | an input's outbound messages, waiting for the relay |
  * | `INPUT#<input id>`      | an input already applied (replays are no-ops)    |
@@ -33,6 +38,10 @@ export const Attr = {
   ttl: 'ttl',
   /** A counter item's number (`RECEIVE_INDEX`): changed with `UpdateItem ADD`, outside the lease. */
   counter: 'next',
+  /** What an item under a shared prefix is: `cleanup` for a commit's deferred deletes under `OUTBOX#`. */
+  kind: 'kind',
+  /** Of `EVENTS_ACKED`: the highest event id acknowledged (a number), only ever raised. */
+  ackedUpTo: 'upTo',
   /** Of an outbox item written before one item per input (one message, `OUTBOX#<message id>`): read, never written. */
   legacyDestination: 'destination',
   /** Of an outbox item written before one item per input: its message's group. Read, never written. */
@@ -43,6 +52,11 @@ export function nodePartition(nodeKey: string): string {
   return `NODE#${nodeKey}`;
 }
 
+/** A u64 as 20 decimal digits: sort keys in numeric order. */
+function pad(n: bigint): string {
+  return n.toString().padStart(20, '0');
+}
+
 export const SortKey = {
   lease: 'LEASE',
   header: 'HEADER',
@@ -50,8 +64,24 @@ export const SortKey = {
   channel: (key: string) => `CHANNEL#${key}`,
   /** Prefix of every channel item, or of one peer's. */
   channelPrefix: (peerHex?: string) => (peerHex === undefined ? 'CHANNEL#' : `CHANNEL#${peerHex}#`),
-  event: (id: bigint) => `EVENT#${id.toString().padStart(20, '0')}`,
+  event: (id: bigint) => `EVENT#${pad(id)}`,
   eventPrefix: 'EVENT#',
+  /** The acknowledged-up-to counter of events (docs/events.md): updated outside the lease, only raised. */
+  eventsAcked: 'EVENTS_ACKED',
+  /** The counterparty's HTLC signatures on our commitment `commitmentNumber` (docs/items.md). */
+  htlcSignatures: (channelIdHex: string, commitmentNumber: bigint) => `HTLCSIGS#${channelIdHex}#${pad(commitmentNumber)}`,
+  htlcSignaturesPrefix: (channelIdHex: string) => `HTLCSIGS#${channelIdHex}#`,
+  /** A received HTLC's onion packet, from its `update_add_htlc` until the commit resolving it is cleaned up. */
+  onion: (channelIdHex: string, htlcId: bigint) => `ONION#${channelIdHex}#${pad(htlcId)}`,
+  onionPrefix: (channelIdHex: string) => `ONION#${channelIdHex}#`,
+  /** An HTLC's failure reason; `offered` (ours, failed by them) and `received` (theirs, failed by us) ids are distinct spaces. */
+  failureReason: (channelIdHex: string, direction: 'offered' | 'received', htlcId: bigint) => `FAILURE#${channelIdHex}#${direction === 'offered' ? 'o' : 'r'}${pad(htlcId)}`,
+  /**
+   * One commit's deferred deletes (shared/store/cleanup-record.ts): under the
+   * outbox prefix, so the one Query for leftover outbox items finds them too
+   * (marked by the `kind` attribute, not by the key).
+   */
+  cleanup: (inputId: string) => `OUTBOX#${inputId}#CLEANUP`,
   monitor: (channelIdHex: string, sequence: bigint) => `MONITOR#${channelIdHex}#${sequence.toString().padStart(20, '0')}`,
   monitorPrefix: (channelIdHex: string) => `MONITOR#${channelIdHex}#`,
   /**

@@ -8,7 +8,6 @@ import { toHex } from '../crypto/index.js';
 import {
   ChannelManager,
   IndexPrefix,
-  encodeEventRecord,
   type ChannelKey,
   type LoadPlan,
   type ManagerChanges,
@@ -18,6 +17,7 @@ import {
 } from '../manager/index.js';
 import type { ChannelMonitor } from '../monitor/index.js';
 import { StoreError, StoreErrorCode } from './errors.js';
+import { eventItemWrites } from './event-items.js';
 import { SortKey } from './layout.js';
 import { MAX_TRANSACTION_ITEMS } from './node-store.js';
 import type { JusticeRecord } from '../monitor/index.js';
@@ -25,7 +25,8 @@ import { MONITOR_UPDATES_PER_SNAPSHOT, justiceRecordFromItem, monitorFromItems, 
 
 /**
  * The item writes of a commit: the header, channels, index items, monitors
- * and events of `changes` (messages and follow-ups go to the outbox). Monitor writes follow
+ * and events of `changes` (messages and follow-ups go to the outbox; the
+ * input's events in one item, event-items.ts). Monitor writes follow
  * monitor-items.ts: every N-th update is a snapshot, built from the monitor
  * in `monitorsBefore` (read first for the channels
  * `monitorsToRead(changes.monitors.put)` names), plain updates delete
@@ -47,7 +48,7 @@ export function managerItemWrites(
     puts.push(m.put, ...m.justice);
     deletes.push(...m.deletes);
   }
-  for (const e of changes.events) puts.push({ sk: SortKey.event(e.id), data: encodeEventRecord(e) });
+  puts.push(...eventItemWrites(changes.events));
   return { puts, deletes };
 }
 

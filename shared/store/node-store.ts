@@ -20,9 +20,14 @@ import { Attr, INPUT_RETENTION_SEC, SortKey, nodePartition } from './layout.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import type { JusticeRecord } from '../monitor/index.js';
 import { justiceRecordFromItem } from './monitor-items.js';
+import { MAX_CLEANUP_ITEM_BYTES, decodeCleanupRecord, encodeCleanupRecord } from './cleanup-record.js';
 import { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, type OutboxItem, type OutboxMessage } from './outbox-record.js';
 
 export type { OutboxItem, OutboxMessage } from './outbox-record.js';
+
+/** The `kind` of a cleanup item (it shares the outbox prefix). */
+const CLEANUP_KIND = 'cleanup';
+const CLEANUP_SUFFIX = SortKey.cleanup('').slice(SortKey.outboxPrefix.length);
 
 /** DynamoDB's limit of actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -49,6 +54,21 @@ export interface Commit {
    * `OUTBOX#<inputId>` (shared/store/outbox-record.ts), so they need `inputId`.
    */
   readonly outbox?: readonly OutboxMessage[];
+  /**
+   * Sort keys this commit makes obsolete but leaves to be deleted after it
+   * (a revoke_and_ack settling hundreds of HTLCs: their onion items): written
+   * as ONE item, `OUTBOX#<inputId>#CLEANUP` (shared/store/cleanup-record.ts), one
+   * write whatever their number; the invocation deletes them after the
+   * commit, a leftover item is finished by the next invocation. Needs `inputId`.
+   */
+  readonly cleanup?: readonly string[];
+}
+
+/** A commit's deferred deletes, as found in the store. */
+export interface CleanupItem {
+  /** The input whose commit wrote it (the item is `OUTBOX#<inputId>#CLEANUP`). */
+  readonly inputId: string;
+  readonly keys: readonly string[];
 }
 
 export interface NodeStoreOptions {
@@ -397,11 +417,25 @@ export class NodeStore {
       }
       items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, SortKey.outbox(commit.inputId)), [Attr.data]: { B: data } } } });
     }
+    const cleanup = commit.cleanup ?? [];
+    if (cleanup.length > 0) {
+      if (commit.inputId === undefined) throw new TypeError('a commit with deferred deletes needs the input id that keys its cleanup item');
+      const data = encodeCleanupRecord(cleanup);
+      if (data.length > MAX_CLEANUP_ITEM_BYTES) {
+        throw new StoreError(
+          StoreErrorCode.CommitTooLarge,
+          `the cleanup item of input ${commit.inputId} (${cleanup.length} keys) is ${data.length} bytes, over the ${MAX_CLEANUP_ITEM_BYTES} an item may hold`,
+        );
+      }
+      items.push({
+        Put: { TableName: table, Item: { ...key(lease.nodeKey, SortKey.cleanup(commit.inputId)), [Attr.kind]: { S: CLEANUP_KIND }, [Attr.data]: { B: data } } },
+      });
+    }
     if (items.length > MAX_TRANSACTION_ITEMS) {
       // DynamoDB would refuse it with a ValidationException; say what happened instead (docs/commit-protocol.md, "Limits").
       throw new StoreError(
         StoreErrorCode.CommitTooLarge,
-        `a commit of ${items.length} writes (${commit.puts?.length ?? 0} puts, ${commit.deletes?.length ?? 0} deletes, ${outbox.length > 0 ? 1 : 0} outbox item) exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`,
+        `a commit of ${items.length} writes (${commit.puts?.length ?? 0} puts, ${commit.deletes?.length ?? 0} deletes, ${outbox.length > 0 ? 1 : 0} outbox item, ${cleanup.length > 0 ? 1 : 0} cleanup item) exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`,
       );
     }
     try {
@@ -430,7 +464,29 @@ export class NodeStore {
    * `deleteOutbox` removes it.
    */
   async pendingOutbox(nodeKey: string): Promise<OutboxItem[]> {
-    return (await this.queryItems(nodeKey, SortKey.outboxPrefix)).map((item) => {
+    return (await this.leftovers(nodeKey)).outbox;
+  }
+
+  /** Cleanup items left by earlier commits (one per input), in sort-key order; one that does not decode is `corrupt-item`. */
+  async pendingCleanup(nodeKey: string): Promise<CleanupItem[]> {
+    return (await this.leftovers(nodeKey)).cleanup;
+  }
+
+  /**
+   * What earlier commits left for after them, in ONE Query (the cleanup
+   * items live under the outbox prefix): outbox items to relay and cleanup
+   * items to finish, each in sort-key order.
+   */
+  async leftovers(nodeKey: string): Promise<{ outbox: OutboxItem[]; cleanup: CleanupItem[] }> {
+    const items = await this.queryItems(nodeKey, SortKey.outboxPrefix);
+    const cleanup = items.filter((item) => item[Attr.kind]?.S === CLEANUP_KIND).map((item) => {
+      const sk = item[Attr.sk]?.S ?? '';
+      const inputId = sk.slice(SortKey.outboxPrefix.length, sk.length - CLEANUP_SUFFIX.length);
+      const decoded = decodeCleanupRecord(item[Attr.data]?.B ?? new Uint8Array(0));
+      if (!decoded.ok) throw new StoreError(StoreErrorCode.CorruptItem, `cleanup item of input ${inputId}: ${decoded.error.message}`);
+      return { inputId, keys: decoded.value };
+    });
+    const outbox = items.filter((item) => item[Attr.kind]?.S !== CLEANUP_KIND).map((item) => {
       const inputId = (item[Attr.sk]?.S ?? '').slice(SortKey.outboxPrefix.length);
       const body = item[Attr.data]?.B ?? new Uint8Array(0);
       const legacyGroup = item[Attr.legacyGroup]?.S;
@@ -441,6 +497,7 @@ export class NodeStore {
       if (!decoded.ok) throw new StoreError(StoreErrorCode.CorruptItem, `outbox item of input ${inputId}: ${decoded.error.message}`);
       return { inputId, messages: decoded.value };
     });
+    return { outbox, cleanup };
   }
 
   /**
@@ -455,6 +512,50 @@ export class NodeStore {
         const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }));
         requests = (result.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
       }
+    }
+  }
+
+  /**
+   * Carries out a commit's deferred deletes: its keys (BatchWriteItem, 25
+   * per call), then its cleanup item. A crash midway leaves the item, and
+   * doing it again is harmless (the keys name items no commit writes again).
+   */
+  async finishCleanup(nodeKey: string, item: CleanupItem): Promise<void> {
+    await this.deleteItems(nodeKey, item.keys);
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.cleanup(item.inputId)) }));
+  }
+
+  /** The highest event id acknowledged (`EVENTS_ACKED`), undefined when none ever was (docs/events.md). */
+  async readEventsAcked(nodeKey: string): Promise<bigint | undefined> {
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.eventsAcked), ConsistentRead: true }));
+    const n = result.Item?.[Attr.ackedUpTo]?.N;
+    return n === undefined ? undefined : BigInt(n);
+  }
+
+  /**
+   * Raises `EVENTS_ACKED` to `upTo`, outside the lease (a conditional max:
+   * it never goes down, whatever the order of concurrent calls). Returns the
+   * value before (undefined when absent) when it was raised, `false` when it
+   * was already at or past `upTo`.
+   */
+  async raiseEventsAcked(nodeKey: string, upTo: bigint): Promise<{ readonly previous: bigint | undefined } | false> {
+    try {
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(nodeKey, SortKey.eventsAcked),
+          UpdateExpression: 'SET #u = :u',
+          ConditionExpression: 'attribute_not_exists(#u) OR #u < :u',
+          ExpressionAttributeNames: { '#u': Attr.ackedUpTo },
+          ExpressionAttributeValues: { ':u': { N: upTo.toString() } },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      const before = result.Attributes?.[Attr.ackedUpTo]?.N;
+      return { previous: before === undefined ? undefined : BigInt(before) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 

@@ -298,3 +298,31 @@ describe('outbox relay', () => {
     expect(await store().pendingOutbox(node)).toEqual([]);
   });
 });
+
+describe('cleanup items (deferred deletes, docs/items.md)', () => {
+  it('a commit writes its deferred deletes as ONE item, counted as one write; finishing it deletes the keys, then the item', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    const onions = Array.from({ length: 300 }, (_, i) => SortKey.onion('ab'.repeat(32), BigInt(i)));
+    for (let i = 0; i < onions.length; i += 90) await store().commit(lease, { puts: onions.slice(i, i + 90).map((sk) => ({ sk, data: bytes(sk) })) });
+    // lease + input + 97 puts + the cleanup item = 100 writes, whatever the number of keys.
+    const puts = Array.from({ length: MAX_TRANSACTION_ITEMS - 3 }, (_, i) => ({ sk: SortKey.event(BigInt(i)), data: bytes('e') }));
+    await store().commit(lease, { inputId: 'settle', puts, cleanup: onions });
+    await expectStoreError(store().commit(lease, { inputId: 'settle-2', puts: [...puts, { sk: SortKey.fees, data: bytes('f') }], cleanup: onions }), StoreErrorCode.CommitTooLarge);
+    const [item, ...rest] = await store().pendingCleanup(node);
+    expect(rest).toEqual([]);
+    expect(item).toEqual({ inputId: 'settle', keys: onions });
+    expect(await store().query(node, 'ONION#')).toHaveLength(300);
+    await store().finishCleanup(node, item!);
+    expect(await store().query(node, 'ONION#')).toEqual([]);
+    expect(await store().pendingCleanup(node)).toEqual([]);
+    // Finishing it again (a crash before the item's delete) is harmless.
+    await store().finishCleanup(node, item!);
+  });
+
+  it('a cleanup item that does not decode is corrupt-item', async () => {
+    const node = randomUUID();
+    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: nodePartition(node) }, sk: { S: SortKey.cleanup('x') }, kind: { S: 'cleanup' }, data: { B: Uint8Array.of(9) } } }));
+    await expectStoreError(store().pendingCleanup(node), StoreErrorCode.CorruptItem);
+  });
+});

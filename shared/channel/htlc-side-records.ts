@@ -1,0 +1,72 @@
+/**
+ * The bulky per-HTLC data, each kept in its own item beside the channel item
+ * (docs/items.md; keys in shared/store/layout.ts):
+ *
+ * - `HTLCSIGS#…`: the counterparty's signatures on one of our commitments
+ *   (`commitment_signed`): the commitment signature and one signature per
+ *   HTLC output, in the message's order. One item per commitment number.
+ * - `ONION#…`: a received HTLC's 1,366-byte onion packet.
+ * - `FAILURE#…`: an HTLC's failure reason (`update_fail_htlc`'s `reason`).
+ *
+ * Each a versioned record (shared/codec `versionedRecord`), version 1.
+ */
+import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u64, versionedRecord, type DecodeResult } from '../codec/index.js';
+
+/** BOLT 4: an onion routing packet is 1,366 bytes. */
+export const ONION_PACKET_BYTES = 1366;
+
+/** The counterparty's signatures on our commitment `commitmentNumber`. */
+export interface HtlcSignatureSet {
+  readonly commitmentNumber: bigint;
+  readonly commitmentSignature: Uint8Array;
+  /** One per HTLC output of the commitment, in BOLT 3 output order (as in `commitment_signed`). */
+  readonly htlcSignatures: readonly Uint8Array[];
+}
+
+/** Version 1: 0 commitment number, 2 commitment signature, 4 HTLC signatures (64 bytes each, back to back). */
+const htlcSignaturesRecord = versionedRecord('htlc-signatures', 1, {
+  commitmentNumber: tlvRecord(0, u64),
+  commitmentSignature: tlvRecord(2, fixedBytes(64)),
+  htlcSignatures: tlvRecord(4, repeated(fixedBytes(64))),
+});
+
+export function encodeHtlcSignatures(set: HtlcSignatureSet): Uint8Array {
+  return htlcSignaturesRecord.encode({ commitmentNumber: set.commitmentNumber, commitmentSignature: set.commitmentSignature, htlcSignatures: set.htlcSignatures });
+}
+
+export function decodeHtlcSignatures(bytes: Uint8Array): DecodeResult<HtlcSignatureSet> {
+  const result = htlcSignaturesRecord.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value;
+  if (v.commitmentNumber === undefined || v.commitmentSignature === undefined) {
+    return { ok: false, error: new DecodeError('invalid-value', 'htlc-signatures: a required record is missing') };
+  }
+  return { ok: true, value: { commitmentNumber: v.commitmentNumber, commitmentSignature: v.commitmentSignature, htlcSignatures: [...(v.htlcSignatures ?? [])] } };
+}
+
+/** Version 1: 0 the onion packet (1,366 bytes). */
+const onionRecord = versionedRecord('onion', 1, { onion: tlvRecord(0, fixedBytes(ONION_PACKET_BYTES)) });
+
+export function encodeOnionRecord(onion: Uint8Array): Uint8Array {
+  return onionRecord.encode({ onion });
+}
+
+export function decodeOnionRecord(bytes: Uint8Array): DecodeResult<Uint8Array> {
+  const result = onionRecord.decode(bytes);
+  if (!result.ok) return result;
+  if (result.value.onion === undefined) return { ok: false, error: new DecodeError('invalid-value', 'onion: missing packet') };
+  return { ok: true, value: result.value.onion };
+}
+
+/** Version 1: 0 the failure reason as received or sent (BOLT 4 `reason`, variable). */
+const failureRecord = versionedRecord('failure-reason', 1, { reason: tlvRecord(0, restBytes) });
+
+export function encodeFailureReason(reason: Uint8Array): Uint8Array {
+  return failureRecord.encode({ reason });
+}
+
+export function decodeFailureReason(bytes: Uint8Array): DecodeResult<Uint8Array> {
+  const result = failureRecord.decode(bytes);
+  if (!result.ok) return result;
+  return { ok: true, value: result.value.reason ?? new Uint8Array(0) };
+}
