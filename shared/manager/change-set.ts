@@ -113,8 +113,13 @@ export class ChangeSet {
     this.#confirming = loaded;
   }
 
-  /** The funded channels not yet buried (the confirming index); throws `not-loaded` unless it was loaded. */
+  /** The funded channels not yet buried (the confirming index, or what every loaded channel implies); throws `not-loaded` when neither was loaded. */
   confirming(): ConfirmingEntry[] {
+    if (this.#confirming === undefined && this.#allLoaded) {
+      const derived = new Map<IndexKey, Uint8Array>();
+      for (const entry of this.#entries.values()) for (const [key, value] of indexEntriesOf(entry)) if (key.startsWith(IndexPrefix.confirming)) derived.set(key, value);
+      this.loadConfirming(derived.values());
+    }
     if (this.#confirming === undefined) throw new ManagerError(ManagerErrorCode.NotLoaded, 'the confirming index was not loaded for this input');
     return [...this.#confirming.values()];
   }

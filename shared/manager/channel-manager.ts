@@ -45,6 +45,7 @@ import type { FollowUpWork } from './follow-up.js';
 import * as open from './open-calls.js';
 import * as peers from './peer-lifecycle.js';
 
+export { changesWith } from './manager-types.js';
 export type {
   ChannelMessage,
   CreateManagerOptions,

@@ -7,6 +7,7 @@ export { CHANNEL_MESSAGE_TYPES, peerConnected, peerDisconnected, peerMessage, ou
 export { encodePeerState, decodePeerState, type PeerState } from './peer-state.js';
 export {
   ChannelManager,
+  changesWith,
   type ChannelMessage,
   type CreateManagerOptions,
   type FollowUp,

@@ -153,3 +153,8 @@ export interface InboundChannelRequestDetails {
   readonly isPublic: boolean;
   readonly receivedAtHeight: number;
 }
+
+/** Changes with nothing in them but `some` (tests and benches that commit only monitor writes, say). */
+export function changesWith(some: Partial<ManagerChanges>): ManagerChanges {
+  return { channels: { put: new Map(), delete: [] }, indexes: { put: new Map(), delete: [] }, monitors: { put: [] }, events: [], messages: [], broadcasts: [], followUps: [], ...some };
+}

@@ -100,11 +100,11 @@ export class InMemoryManagerStore {
    * load them. `create` makes the manager of a node with no header yet.
    * `config` is the node's configuration now (it wins over the header's).
    */
-  load(ports: ManagerPorts, input: ManagerInput, connectedPeers: ReadonlyMap<string, Uint8Array>, config?: ManagerConfig): ChannelManager {
+  load(ports: ManagerPorts, input: ManagerInput, connectedPeers: ReadonlyMap<string, Uint8Array>, config?: ManagerConfig, connections?: ReadonlyMap<string, string>): ChannelManager {
     this.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
     const header = this.#read(SortKey.header);
     if (header === undefined) throw new Error('no manager header: create the node first');
-    const manager = ChannelManager.load({ ports, header, connectedPeers, ...(config === undefined ? {} : { config }) });
+    const manager = ChannelManager.load({ ports, header, connectedPeers, ...(config === undefined ? {} : { config }), ...(connections === undefined ? {} : { connections }) });
     const plan: LoadPlan = manager.channelKeysFor(input);
     const channels = new Map<ChannelKey, Uint8Array>();
     const prefix = SortKey.channelPrefix();
