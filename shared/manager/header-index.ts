@@ -1,8 +1,8 @@
 /**
  * The manager header's index (docs/manager.md, "The header"): the channels
  * not funded yet (`unfunded`, by temporary and current id, with their
- * creation height), at most {@link MAX_UNFUNDED_INBOUND_CHANNELS} +
- * {@link MAX_UNFUNDED_OUTBOUND_CHANNELS}. The funded channels the chain must
+ * creation height), at most `MAX_UNFUNDED_INBOUND_CHANNELS` +
+ * `MAX_UNFUNDED_OUTBOUND_CHANNELS` (manager-config.ts). The funded channels the chain must
  * still report are index items (channel-indexes.ts). Pure: a channel's new
  * entry in, the header's new index out.
  */
@@ -10,7 +10,7 @@ import { equalBytes } from '../codec/index.js';
 import { ChannelState, currentChannelId, type Channel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { ChannelEntry } from './channel-entry.js';
-import { REORG_SAFE_DEPTH, type MAX_UNFUNDED_INBOUND_CHANNELS, type MAX_UNFUNDED_OUTBOUND_CHANNELS } from './manager-config.js';
+import { REORG_SAFE_DEPTH } from './manager-config.js';
 import type { ManagerHeader, UnfundedEntry } from './manager-header.js';
 
 /** Before the first commitments are signed: forgotten on a disconnection (BOLT 2). */

@@ -76,6 +76,9 @@ export class ManagerNetwork {
   readonly blocks: Block[] = [];
   /** Follow-up inputs applied so far (docs/follow-ups.md), by kind. */
   readonly followUps: Record<FollowUpWork['kind'], number> = { chain: 0, reestablish: 0, 'peer-error': 0 };
+  /** When set, follow-ups wait in `pendingFollowUps` until `runFollowUps()` (as if the inbound queue were slow). */
+  deferFollowUps = false;
+  readonly pendingFollowUps: (() => void)[] = [];
   #generation = 0;
   #connections = 0;
 
@@ -176,10 +179,19 @@ export class ManagerNetwork {
     changes.followUps.forEach((f, index) => {
       const work = decodeFollowUp(f.work);
       if (!work.ok) throw work.error;
-      this.followUps[work.value.kind]++;
-      this.step(node, { kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId), `${inputId}#f${index}`);
+      const apply = () => {
+        this.followUps[work.value.kind]++;
+        this.step(node, { kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId), `${inputId}#f${index}`);
+      };
+      if (this.deferFollowUps) this.pendingFollowUps.push(apply);
+      else apply();
     });
     return result;
+  }
+
+  /** Applies the deferred follow-ups, oldest first. */
+  runFollowUps(): void {
+    while (this.pendingFollowUps.length > 0) this.pendingFollowUps.shift()!();
   }
 
   /** Runs `fn` on a manager loaded with every channel (an HTTP read; nothing is committed). */
