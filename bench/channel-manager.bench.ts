@@ -15,6 +15,7 @@ import { ManagerNetwork, type ManagerNode } from '../test/support/manager-networ
 import { populate } from '../test/support/manager-population.js';
 import { fundingTransaction } from '../test/support/channel-harness.js';
 import { InMemoryManagerStore } from '../shared/store/manager-items.js';
+import { changesWith } from '../shared/manager/index.js';
 import { decodeMonitor, encodeMonitorUpdate, type ChannelMonitorUpdate } from '../shared/monitor/index.js';
 import { SortKey } from '../shared/store/layout.js';
 import { decodeMessage, type FundingCreatedMessage } from '../shared/wire/index.js';
@@ -77,7 +78,7 @@ function monitorReadAfter(snapshotBytes: Uint8Array, updates: bigint): { itemsRe
   const id = toHex(decoded.value.channelId);
   const store = new InMemoryManagerStore();
   const commit = (updateId: bigint, bytes: Uint8Array) =>
-    store.commit(`u${updateId}`, { channels: { put: new Map(), delete: [] }, monitors: { put: [{ channelIdHex: id, updateId, bytes }] }, events: [], messages: [], broadcasts: [] });
+    store.commit(`u${updateId}`, changesWith({ monitors: { put: [{ channelIdHex: id, updateId, bytes }] } }));
   commit(0n, snapshotBytes);
   for (let u = 1n; u <= updates; u++) commit(u, encodeMonitorUpdate(forceClose(decoded.value.channelId, u)));
   store.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };

@@ -24,7 +24,7 @@ import { decodeMessage } from '../shared/wire/index.js';
 import { storeNodeApi } from '../functions/http/store-node-api.js';
 import { ms, percentile, printTable } from './measure.js';
 
-/** Channels opened, one after another (`BENCH_CHANNELS` overrides, at most MAX_CHANNELS_IN_FLIGHT: nothing is mined): 40 gives medians past most of the JIT warm-up of DynamoDB Local. */
+/** Channels opened, one after another (`BENCH_CHANNELS` overrides; nothing is mined, so the wallet must cover them all): 40 gives medians past most of the JIT warm-up of DynamoDB Local. */
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 40);
 const NAMES: Readonly<Record<number, string>> = { 16: 'init', 32: 'open_channel', 33: 'accept_channel (+ wallet funding)', 34: 'funding_created', 35: 'funding_signed' };
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, appendKeys() {} } as unknown as NodeContext['logger'];

@@ -118,6 +118,8 @@ export class StormcellStack extends Stack {
     const nodeEnvironment = {
       [EnvVar.tableName]: this.table.tableName,
       [EnvVar.outboundQueueUrl]: this.outbound.queue.queueUrl,
+      // Follow-up inputs: a commit that touches many channels enqueues one input per channel here (docs/follow-ups.md).
+      [EnvVar.inboundQueueUrl]: this.inbound.queue.queueUrl,
       [EnvVar.network]: config.network,
       [EnvVar.seedSecretArn]: this.secrets.seed.secretArn,
       [EnvVar.esploraUrl]: config.esploraUrl,
@@ -199,6 +201,7 @@ export class StormcellStack extends Stack {
     for (const fn of [peerMessage, timer, http, chain, broadcastFn]) {
       this.table.grantReadWriteData(fn);
       this.outbound.queue.grantSendMessages(fn);
+      this.inbound.queue.grantSendMessages(fn);
       this.secrets.seed.grantRead(fn);
     }
     for (const fn of [http, chain]) this.broadcast.queue.grantSendMessages(fn);

@@ -1,13 +1,13 @@
 /**
  * The ChannelManager as a chain consumer (docs/channels-pipeline.md): the
- * chain handler loads it for the channels still confirming (the header's
- * `confirming` list), watches their funding txids, feeds it
- * `transactionsConfirmed` / `bestBlockUpdated` through the chain sync, and
- * commits its changes with the sync: `channel_ready` leaves through the
- * outbox in the same commit.
+ * chain handler loads it with the confirming index (docs/follow-ups.md),
+ * watches those funding txids, feeds it `transactionsConfirmed` /
+ * `bestBlockUpdated` through the chain sync, and commits its changes with
+ * the sync: each confirming channel's events leave as its follow-up input
+ * (which sends `channel_ready`), through the outbox of the same commit.
  */
 import { toHex } from '../../shared/crypto/index.js';
-import { decodeManagerHeader, decodePeerState, type ChannelManager, type ManagerChanges } from '../../shared/manager/index.js';
+import { decodePeerState, type ChannelManager, type ManagerChanges } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { loadManager, managerResult, monitorsBefore, settleChannelFunding } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
@@ -26,22 +26,18 @@ export async function connectedPeers(ctx: NodeContext, store: NodeStore): Promis
 
 /**
  * The node's channels as chain consumers: none before the node has a manager
- * header or while no channel is confirming (a block then reads one item).
- * Its changes also settle the wallet's held fundings (a channel that aged
- * out before `funding_signed` gives its coins back in the same commit).
+ * header. The manager follows every block (its best block is in the header,
+ * one write per block); the confirming index items are read, not the
+ * channels. Its changes also settle the wallet's held fundings (a channel
+ * that aged out before `funding_signed` gives its coins back in the same commit).
  */
 export function channelChainConsumers(ctx: NodeContext) {
   return async (store: NodeStore): Promise<readonly ChainConsumer[]> => {
     const reads = new StepReads(ctx, store);
     void reads.fees();
-    const headerBytes = await reads.header();
-    if (headerBytes === undefined) return [];
-    const header = decodeManagerHeader(headerBytes);
-    if (!header.ok) throw new Error(`the manager header does not decode: ${header.error.message}`);
-    // The manager follows every block (its best block is in the header, one write per block); only the channels still confirming are loaded.
-    const peers = header.value.confirming.length === 0 ? new Map<string, Uint8Array>() : await connectedPeers(ctx, store);
-    const manager = await loadManager(ctx, store, { kind: 'chain' }, peers, reads);
-    return [consumerOf(ctx, store, manager, header.value.confirming.map((c) => c.fundingTxid))];
+    if ((await reads.header()) === undefined) return [];
+    const manager = await loadManager(ctx, store, { kind: 'chain' }, new Map(), reads);
+    return [consumerOf(ctx, store, manager, manager.watchedFundingTxids())];
   };
 }
 

@@ -27,7 +27,7 @@ import type { PeerEffect } from '../../shared/manager/index.js';
 import { equalBytes } from '../../shared/codec/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { broadcastablePending, encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
-import { applyInput, isLeaseHeld, type InvocationResult, type Outcome } from '../runtime/invocation.js';
+import { applyInput, isLeaseHeld, type FollowUpInput, type InvocationResult, type Outcome } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { decodeWallet, enqueueBroadcast, withReceiveCounter } from '../wallet/wallet-service.js';
 import { EsploraPrefetch } from './esplora-prefetch.js';
@@ -36,7 +36,7 @@ import { encodeFeeRates } from './fee-record.js';
 import { channelChainConsumers } from './channel-consumer.js';
 
 /** What a chain consumer commits with the sync. */
-export type ConsumerWrites = Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts'>>;
+export type ConsumerWrites = Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts' | 'followUps'>>;
 
 /** Something that follows the chain: notified through `Confirm`, watching `watch()`, persisting `writes()` after the sync. */
 export interface ChainConsumer {
@@ -166,12 +166,14 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
         const deletes: string[] = [];
         const effects: PeerEffect[] = [];
         const broadcasts: Uint8Array[] = [];
+        const followUps: FollowUpInput[] = [];
         for (const c of consumers) {
           const w = await c.writes();
           puts.push(...w.puts);
           deletes.push(...w.deletes);
           effects.push(...(w.effects ?? []));
           broadcasts.push(...(w.broadcasts ?? []));
+          followUps.push(...(w.followUps ?? []));
           walletNow = c.settleWallet?.(walletNow) ?? walletNow;
         }
         wallet = walletNow;
@@ -180,7 +182,7 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
         const walletData = encodeWalletState(walletNow);
         if (!sameBytes(walletBytes, walletData)) puts.push({ sk: SortKey.wallet, data: walletData });
         if (feesData !== undefined && !sameBytes(items.get(SortKey.fees), feesData)) puts.push({ sk: SortKey.fees, data: feesData });
-        return { puts, deletes, effects, broadcasts };
+        return { puts, deletes, effects, broadcasts, followUps };
       });
     } catch (error) {
       if (!isLeaseHeld(error)) throw error;

@@ -7,7 +7,7 @@
  * resume once the lane has caught up to half of it.
  */
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
-import { encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { encodeInbound, inboundGroup, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import type { GatewayLogger } from './gateway-logger.js';
 
 /** What a lane needs to know of a connection (a `PeerConnection` fits). */
@@ -43,7 +43,7 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100 };
 
 interface LaneItem {
   readonly source: LaneSource;
-  readonly envelope: InboundEnvelope;
+  readonly envelope: GatewayEnvelope;
   readonly dedupId: string;
 }
 
@@ -57,13 +57,11 @@ export function newLaneSource(connection: LaneConnection): LaneSource {
   return { connection, pending: 0, paused: false, failed: false };
 }
 
-/** The message group of a peer's inbound envelopes: node + peer, so one node's peers are applied in parallel. */
-export function inboundGroup(nodeKey: string, peerHex: string): string {
-  return `${nodeKey}:${peerHex}`;
-}
+/** What the gateway puts on the inbound queue (follow-ups come from the node's own commits). */
+export type GatewayEnvelope = Exclude<InboundEnvelope, { readonly kind: 'follow-up' }>;
 
 /** The deduplication id of an inbound envelope: the connection and the sequence number (or the event). */
-export function inboundDedupId(envelope: InboundEnvelope): string {
+export function inboundDedupId(envelope: GatewayEnvelope): string {
   return envelope.kind === 'message' ? `${envelope.connectionId}:${envelope.seq}` : `${envelope.connectionId}:${envelope.kind}`;
 }
 
@@ -85,7 +83,7 @@ export class InboundLanes {
   ) {}
 
   /** Appends an envelope to its peer's lane; pauses the connection's reads when too much is pending. */
-  enqueue(source: LaneSource, envelope: InboundEnvelope): void {
+  enqueue(source: LaneSource, envelope: GatewayEnvelope): void {
     let lane = this.lanes.get(envelope.peer);
     if (!lane) {
       lane = { items: [], running: false };

@@ -1,6 +1,6 @@
 /** Applies one inbound envelope (from the peer gateway) to the node's BOLT 1 core. */
 import { fromHex, toHex } from '../../shared/crypto/index.js';
-import { CHANNEL_MESSAGE_TYPES, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
+import { CHANNEL_MESSAGE_TYPES, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
 import type { InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
@@ -51,7 +51,11 @@ async function withManager(
   if (channelMessages.length === 0 && !initArrived && !disconnected && unsupported.length === 0) return base;
   const peer = (after ?? before)!.nodeId;
   const connected = new Map<string, Uint8Array>();
-  if (after?.features !== undefined) connected.set(toHex(peer), after.features);
+  const connections = new Map<string, string>();
+  if (after?.features !== undefined) {
+    connected.set(toHex(peer), after.features);
+    connections.set(toHex(peer), after.connectionId);
+  }
   const input: ManagerInput =
     channelMessages.length > 0
       ? { kind: 'peer-message', peer, message: channelMessages[0]!.message }
@@ -59,8 +63,8 @@ async function withManager(
         ? { kind: 'unsupported-message' }
         : { kind: initArrived ? 'peer-connected' : 'peer-disconnected', peer };
   if (channelMessages.length > 1) throw new Error('the peer layer returned more than one channel message for one input');
-  const manager = await loadManager(ctx, store, input, connected, reads);
-  if (initArrived) manager.peerConnected(peer, after!.features!);
+  const manager = await loadManager(ctx, store, input, connected, reads, connections);
+  if (initArrived) manager.peerConnected(peer, after!.features!, after!.connectionId);
   if (disconnected) manager.peerDisconnected(peer);
   for (const { message } of channelMessages) manager.handleChannelMessage(peer, message);
   for (const u of unsupported) {
@@ -70,6 +74,40 @@ async function withManager(
   }
   const result = await takeChangesFunded(ctx, store, manager, reads);
   return { ...result, puts: [...base.puts, ...result.puts], deletes: [...base.deletes, ...result.deletes], effects: [...base.effects, ...result.effects] };
+}
+
+const NOTHING: InvocationResult = { puts: [], deletes: [], effects: [] };
+
+/**
+ * A follow-up input (docs/follow-ups.md): one channel's share of an input
+ * that touched many, applied like a message of the peer (the peer's current
+ * connection decides whether a `reestablish` is still wanted). A record that
+ * does not decode is dropped with an ERROR line: we wrote it, and retrying
+ * cannot fix it.
+ */
+async function applyFollowUp(
+  ctx: NodeContext,
+  store: NodeStore,
+  current: PeerState | undefined,
+  envelope: Extract<InboundEnvelope, { kind: 'follow-up' }>,
+  reads: StepReads,
+): Promise<InvocationResult> {
+  const work = decodeFollowUp(envelope.work);
+  if (!work.ok) {
+    ctx.logger.error('dropping a follow-up that does not decode', { peer: envelope.peer, error: work.error.message });
+    return NOTHING;
+  }
+  if ((await reads.header()) === undefined) return NOTHING;
+  const peer = fromHex(envelope.peer);
+  const connected = new Map<string, Uint8Array>();
+  const connections = new Map<string, string>();
+  if (current?.features !== undefined) {
+    connected.set(envelope.peer, current.features);
+    connections.set(envelope.peer, current.connectionId);
+  }
+  const manager = await loadManager(ctx, store, { kind: 'follow-up', peer, work: work.value }, connected, reads, connections);
+  manager.applyFollowUp(peer, work.value, envelope.connectionId);
+  return takeChangesFunded(ctx, store, manager, reads);
 }
 
 /** The message type (its first two bytes), or null when there are fewer. */
@@ -106,6 +144,8 @@ export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope:
     case 'disconnected':
       step = peerDisconnected(current, envelope.connectionId);
       break;
+    case 'follow-up':
+      return applyFollowUp(ctx, store, current, envelope, reads);
   }
   const base = peerWrites(envelope.peer, { ...step, effects: step.effects.filter((e) => e.kind !== 'channel-message') });
   return withManager(ctx, store, current, step, base, reads);

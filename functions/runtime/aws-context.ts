@@ -27,6 +27,8 @@ export interface NodeEnvironment {
   readonly esploraUrl?: string;
   /** The broadcast queue, for the functions that broadcast. */
   readonly broadcastQueueUrl?: string;
+  /** The inbound queue, where follow-up inputs go (docs/follow-ups.md). */
+  readonly inboundQueueUrl?: string;
   /** `ANCHOR_CHANNELS` and `INBOUND_CHANNELS`, defaults when unset. */
   readonly channelSettings: NodeChannelSettings;
 }
@@ -43,6 +45,7 @@ export function readNodeEnvironment(env: Env = process.env): NodeEnvironment {
     channelSettings: readNodeChannelSettings(env),
     ...optional(env, EnvVar.esploraUrl, 'esploraUrl'),
     ...optional(env, EnvVar.broadcastQueueUrl, 'broadcastQueueUrl'),
+    ...optional(env, EnvVar.inboundQueueUrl, 'inboundQueueUrl'),
   };
 }
 
@@ -65,6 +68,7 @@ export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeCo
       channelSettings: env.channelSettings,
       ...(env.esploraUrl === undefined ? {} : { esploraUrl: env.esploraUrl }),
       ...(env.broadcastQueueUrl === undefined ? {} : { broadcast: new FifoQueue(sqs, env.broadcastQueueUrl) }),
+      ...(env.inboundQueueUrl === undefined ? {} : { inbound: new FifoQueue(sqs, env.inboundQueueUrl) }),
     });
   } finally {
     secrets.destroy();

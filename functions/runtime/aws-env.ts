@@ -15,6 +15,8 @@ export const EnvVar = {
   apiKeySecretArn: 'API_KEY_SECRET_ARN',
   esploraUrl: 'ESPLORA_URL',
   broadcastQueueUrl: 'BROADCAST_QUEUE_URL',
+  /** The inbound FIFO queue, where a commit enqueues its follow-up inputs (docs/follow-ups.md). */
+  inboundQueueUrl: 'INBOUND_QUEUE_URL',
   /** `true` or `false` (default): propose and accept anchor channels (functions/runtime/node-settings.ts). */
   anchorChannels: 'ANCHOR_CHANNELS',
   /** `all` (default) or `manual`: the inbound channel policy (functions/runtime/node-settings.ts). */

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
-import { encodeBroadcast, encodeOutbound, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { StoreError, StoreErrorCode, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
 import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
@@ -23,9 +23,22 @@ export interface InvocationResult {
   readonly effects: readonly PeerEffect[];
   /** Transactions for the broadcast queue, sent only AFTER the commit (a funding transaction before its channel is durable could lock funds). */
   readonly broadcasts?: readonly Uint8Array[];
+  /** Follow-up inputs for the inbound queue, in the peer's group (docs/follow-ups.md): committed in the outbox item with the messages. */
+  readonly followUps?: readonly FollowUpInput[];
   /** Sort keys made obsolete, deleted after the commit (one cleanup item in it: `Commit.cleanup`, docs/items.md). */
   readonly cleanup?: readonly string[];
 }
+
+/** One follow-up input: a channel's share of work that touched many (shared/manager/follow-up.ts). */
+export interface FollowUpInput {
+  readonly peer: Uint8Array;
+  /** The peer connection the work is for, when it is for one (a follow-up for an older connection is dropped). */
+  readonly connectionId?: string;
+  readonly work: Uint8Array;
+}
+
+/** Where an outbox message goes: the outbound queue (to the gateway) or the inbound queue (a follow-up input). */
+export const OutboxDestination = { outbound: 'outbound', inbound: 'inbound' } as const;
 
 export type Outcome = 'applied' | 'no-change' | 'duplicate';
 
@@ -108,12 +121,12 @@ export function isLeaseHeld(error: unknown): error is StoreError {
 }
 
 /** Effects as outbound envelopes; each id is derived from the input id, so a replay sends the same ids. */
-export function outboxMessages(inputId: string, effects: readonly PeerEffect[]): OutboxMessage[] {
+export function outboxMessages(inputId: string, effects: readonly PeerEffect[], followUps: readonly FollowUpInput[] = [], nodeKey = ''): OutboxMessage[] {
   // Channel messages are handed to the ChannelManager before this point (functions/peer-message/apply.ts);
   // one that still arrives here (a handler without the manager) is an `error` to drop or ends the connection.
   // An unsupported message is reported to the user there too; only its disconnect travels.
   const outbound = effects.flatMap((e) => (e.kind === 'unsupported-message' || (e.kind === 'channel-message' && e.message.type === 17) ? [] : [e]));
-  return outbound.map((effect, index) => {
+  const messages = outbound.map((effect, index): OutboxMessage => {
     const envelope: OutboundEnvelope =
       effect.kind === 'send'
         ? { kind: 'send', peer: toHex(effect.peer), message: encodeMessage(effect.message) }
@@ -123,11 +136,18 @@ export function outboxMessages(inputId: string, effects: readonly PeerEffect[]):
             { kind: 'disconnect', peer: toHex(effect.peer), reason: `channel message type ${effect.message.type} is not handled yet` };
     return {
       id: `${inputId}#${index.toString().padStart(3, '0')}`,
-      destination: 'outbound',
+      destination: OutboxDestination.outbound,
       group: envelope.peer,
       body: new TextEncoder().encode(encodeOutbound(envelope)),
     };
   });
+  const inbound = followUps.map((f, index): OutboxMessage => {
+    const peer = toHex(f.peer);
+    const body = encodeInbound({ kind: 'follow-up', peer, work: f.work, ...(f.connectionId === undefined ? {} : { connectionId: f.connectionId }) });
+    // The id is the follow-up's input id too (its replay is a no-op): derived from this input's id, so a relay after a crash reuses it.
+    return { id: `${inputId}#f${index.toString().padStart(4, '0')}`, destination: OutboxDestination.inbound, group: inboundGroup(nodeKey, peer), body: new TextEncoder().encode(body) };
+  });
+  return [...messages, ...inbound];
 }
 
 /** Hands committed transactions to the broadcast queue (dedup id from the input id: a replay sends the same ids). */
@@ -140,11 +160,21 @@ async function broadcastAfterCommit(ctx: NodeContext, inputId: string, txs: read
   }
 }
 
-/** Sends one input's messages to the outbound queue in order (SendMessageBatch, 10 per call), each under its own id. */
+/**
+ * Sends one input's messages in order (SendMessageBatch, 10 per call), each
+ * under its own id: peer messages to the outbound queue, follow-up inputs to
+ * the inbound queue (docs/follow-ups.md).
+ */
 export function sendOutbound(ctx: NodeContext): OutboxSender {
   const text = new TextDecoder();
-  return (messages) =>
-    ctx.outbound.sendBatch(messages.map((message) => ({ group: message.group, dedupId: message.id, body: text.decode(message.body) })));
+  const entries = (messages: readonly OutboxMessage[]) => messages.map((message) => ({ group: message.group, dedupId: message.id, body: text.decode(message.body) }));
+  return async (messages) => {
+    const followUps = messages.filter((m) => m.destination === OutboxDestination.inbound);
+    await ctx.outbound.sendBatch(entries(messages.filter((m) => m.destination !== OutboxDestination.inbound)));
+    if (followUps.length === 0) return;
+    if (ctx.inbound === undefined) throw new Error('this process has no inbound queue but committed follow-up inputs');
+    await ctx.inbound.sendBatch(entries(followUps));
+  };
 }
 
 export interface ApplyOptions {
@@ -260,7 +290,7 @@ export class LeaseSession {
       this.#outboxClear = true;
       return 'duplicate';
     }
-    const outbox = outboxMessages(inputId, result.effects);
+    const outbox = outboxMessages(inputId, result.effects, result.followUps, nodeKey);
     if (result.puts.length === 0 && result.deletes.length === 0) {
       await send(outbox);
       this.#outboxClear = true;

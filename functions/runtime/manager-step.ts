@@ -12,6 +12,7 @@ import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { KeysManager } from '../../shared/keys/index.js';
 import {
   ChannelManager,
+  IndexPrefix,
   type BestBlock,
   type ChannelKey,
   type ManagerChanges,
@@ -92,6 +93,8 @@ export async function loadManager(
   connectedPeers: ReadonlyMap<string, Uint8Array>,
   /** The invocation's reads, maybe started already alongside others (saves round trips). */
   reads: StepReads = new StepReads(ctx, store),
+  /** The gateway connection of each connected peer this input knows (docs/follow-ups.md). */
+  connections: ReadonlyMap<string, string> = new Map(),
 ): Promise<ChannelManager> {
   // FEES is read alongside HEADER (one more GetItem, no added round trip).
   const [header, fees] = await Promise.all([reads.header(), reads.fees()]);
@@ -102,17 +105,22 @@ export async function loadManager(
     return manager;
   }
   // The deployment's settings win over the header's (rewritten in this commit when they differ).
-  const manager = ChannelManager.load({ ports, header, connectedPeers, config: ctx.managerConfig });
+  const manager = ChannelManager.load({ ports, header, connectedPeers, connections, config: ctx.managerConfig });
   const plan = manager.channelKeysFor(input);
   const prefix = SortKey.channelPrefix();
   const channels = new Map<ChannelKey, Uint8Array>();
-  const [byKey, ...queried] = await Promise.all([
+  // Every read of the plan in one round trip: items by key, Queries per peer (or all), keys-only listings, the confirming index.
+  const [byKey, confirming, keysOfPeers, ...queried] = await Promise.all([
     plan.keys.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, plan.keys.map((k) => SortKey.channel(k))),
+    plan.confirming ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.confirming)) : Promise.resolve([]),
+    Promise.all((plan.keysOfPeers ?? []).map(async (peer) => [peer, await store.queryKeys(ctx.nodeKey, SortKey.channelPrefix(peer))] as const)),
     ...(plan.all ? [store.query(ctx.nodeKey, prefix)] : plan.peers.map((peer) => store.query(ctx.nodeKey, SortKey.channelPrefix(peer)))),
   ]);
   for (const [sk, data] of byKey) channels.set(sk.slice(prefix.length), data);
   for (const items of queried) for (const { sk, data } of items) channels.set(sk.slice(prefix.length), data);
   manager.loadChannels(plan, channels);
+  if (plan.confirming) manager.loadConfirming(confirming.map(({ data }) => data));
+  for (const [peer, sks] of keysOfPeers) manager.loadChannelKeys(peer, sks.map((sk) => sk.slice(prefix.length)));
   return manager;
 }
 
@@ -149,6 +157,7 @@ export function managerResult(
     deletes: [...base.deletes, ...deletes],
     effects: [...base.effects, ...effects],
     broadcasts: [...(base.broadcasts ?? []), ...changes.broadcasts],
+    followUps: [...(base.followUps ?? []), ...changes.followUps],
     ...(base.cleanup === undefined ? {} : { cleanup: base.cleanup }),
   };
 }
@@ -159,14 +168,20 @@ export function mergeChanges(a: ManagerChanges, b: ManagerChanges): ManagerChang
   for (const key of b.channels.delete) put.delete(key);
   for (const [key, data] of b.channels.put) put.set(key, data);
   const deleted = new Set([...a.channels.delete.filter((k) => !b.channels.put.has(k)), ...b.channels.delete]);
+  const indexPut = new Map(a.indexes.put);
+  for (const key of b.indexes.delete) indexPut.delete(key);
+  for (const [key, data] of b.indexes.put) indexPut.set(key, data);
+  const indexDeleted = new Set([...a.indexes.delete.filter((k) => !b.indexes.put.has(k)), ...b.indexes.delete]);
   const header = b.header ?? a.header;
   return {
     ...(header === undefined ? {} : { header }),
     channels: { put, delete: [...deleted] },
+    indexes: { put: indexPut, delete: [...indexDeleted] },
     monitors: { put: [...a.monitors.put, ...b.monitors.put] },
     events: [...a.events, ...b.events],
     messages: [...a.messages, ...b.messages],
     broadcasts: [...a.broadcasts, ...b.broadcasts],
+    followUps: [...a.followUps, ...b.followUps],
   };
 }
 

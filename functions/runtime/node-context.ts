@@ -60,6 +60,8 @@ export interface NodeContext {
   readonly esplora: EsploraClient;
   /** Where transactions to broadcast go; absent in processes that never broadcast. */
   readonly broadcast: FifoQueue | undefined;
+  /** The inbound queue, where a commit's follow-up inputs go (docs/follow-ups.md); absent in processes that never make any. */
+  readonly inbound: FifoQueue | undefined;
   /** The ChannelManager's ports (keys from the node seed, docs/channels-pipeline.md). */
   readonly managerPorts: ManagerPorts;
   /** The node's settings (anchors, inbound policy) as the ChannelManager's configuration, given at every load (docs/manager.md). */
@@ -86,6 +88,8 @@ export function createNodeContext(options: {
   /** Esplora base URL; defaults to {@link DEFAULT_ESPLORA_URL}. */
   readonly esploraUrl?: string;
   readonly broadcast?: FifoQueue;
+  /** The inbound queue, for follow-up inputs. */
+  readonly inbound?: FifoQueue;
   /** Anchors and the inbound policy (`ANCHOR_CHANNELS`, `INBOUND_CHANNELS`); LDK's defaults when absent. */
   readonly channelSettings?: NodeChannelSettings;
 }): NodeContext {
@@ -107,6 +111,7 @@ export function createNodeContext(options: {
     wallet: Bip84Account.fromSeed(wasmSecp256k1, deriveWalletSeed(options.seed), options.network),
     esplora: new EsploraClient(options.esploraUrl ?? DEFAULT_ESPLORA_URL),
     broadcast: options.broadcast,
+    inbound: options.inbound,
     managerPorts: managerPortsFromSeed(options.seed),
     managerConfig,
   };

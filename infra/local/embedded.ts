@@ -191,6 +191,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       store: new NodeStore({ client, tableName: TABLE_NAME }),
       outbound: sqs.outbound,
       broadcast: sqs.broadcast,
+      inbound: sqs.inbound,
       esploraUrl: chainUrl,
       logger,
       ...(options.channelSettings === undefined ? {} : { channelSettings: options.channelSettings }),

@@ -2,14 +2,22 @@
  * The chain (LDK's `chain::Confirm` and `chain::Listen`): funding
  * transactions confirming and leaving the best chain, new tips (depth,
  * unfunded channels aging out), and the txids still to watch.
+ *
+ * The input of a block loads the confirming index, not the channels: each
+ * confirming channel's events go into its `chain` follow-up
+ * (docs/follow-ups.md), applied as an input of its own
+ * ({@link applyChainEvents}), so a block reaching any number of channels
+ * commits a bounded number of items. The unfunded channels (bounded, in the
+ * header) are aged out here.
  */
 import { Block } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
-import { bestBlockUpdated as channelBestBlockUpdated, fundingTransactionConfirmed, fundingTransactionUnconfirmed } from '../channel/index.js';
+import { bestBlockUpdated as channelBestBlockUpdated, fundingTransactionConfirmed, fundingTransactionUnconfirmed, type ChannelStep } from '../channel/index.js';
 import { sha256 } from '../crypto/index.js';
 import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import { channelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
+import type { ChainEvent } from './follow-up.js';
 import { channelContext, type ManagerCore } from './manager-core.js';
 import { expireUnfunded } from './peer-lifecycle.js';
 
@@ -18,16 +26,14 @@ function blockHashOf(header: Uint8Array): Uint8Array {
   return sha256(sha256(header.subarray(0, 80)));
 }
 
-/** `chain::Confirm::transactions_confirmed`: funding transactions among `txdata` confirm their channels. */
+/** `chain::Confirm::transactions_confirmed`: funding transactions among `txdata` confirm their channels (through follow-ups). */
 export function transactionsConfirmed(core: ManagerCore, header: Uint8Array, txdata: readonly ConfirmedTransaction[], height: number): void {
   const { cs } = core;
   const blockHash = blockHashOf(header);
+  const confirming = cs.confirming();
   for (const tx of txdata) {
-    for (const e of cs.header.confirming.filter((c) => equalBytes(c.fundingTxid, tx.txid))) {
-      const key = channelKey(e.counterpartyNodeId, e.channelId);
-      const item = cs.entry(key);
-      if (item?.kind !== 'channel') continue;
-      applyStep(core, key, item, fundingTransactionConfirmed(channelContext(core), item.channel, { height, txIndex: tx.position, blockHash }, tx.tx));
+    for (const e of confirming.filter((c) => equalBytes(c.fundingTxid, tx.txid))) {
+      cs.chainEvent(e, { kind: 'confirmed', height, txIndex: tx.position, blockHash, tx: tx.tx });
     }
   }
 }
@@ -35,42 +41,36 @@ export function transactionsConfirmed(core: ManagerCore, header: Uint8Array, txd
 /** `chain::Confirm::transaction_unconfirmed`: before our `channel_ready` the channel waits again; after it, it closes (`funding-reorged-out`). */
 export function transactionUnconfirmed(core: ManagerCore, txid: Uint8Array): void {
   const { cs } = core;
-  for (const e of cs.header.confirming.filter((c) => equalBytes(c.fundingTxid, txid))) {
-    const key = channelKey(e.counterpartyNodeId, e.channelId);
-    const item = cs.entry(key);
-    if (item?.kind !== 'channel') continue;
-    applyStep(core, key, item, fundingTransactionUnconfirmed(channelContext(core), item.channel));
-  }
+  for (const e of cs.confirming().filter((c) => equalBytes(c.fundingTxid, txid))) cs.chainEvent(e, { kind: 'unconfirmed' });
 }
 
-/** `chain::Confirm::best_block_updated`: the new tip; channels waiting for depth may send `channel_ready`; old unfunded channels are forgotten. */
+/** `chain::Confirm::best_block_updated`: the new tip; every confirming channel hears of it (depth, `channel_ready`); old unfunded channels are forgotten. */
 export function bestBlockUpdated(core: ManagerCore, header: Uint8Array, height: number): void {
   const { cs } = core;
   cs.setBestBlock({ height, hash: blockHashOf(header) });
   expireUnfunded(core, height);
-  for (const e of [...cs.header.confirming]) {
-    const key = channelKey(e.counterpartyNodeId, e.channelId);
-    const item = cs.entry(key);
-    if (item?.kind !== 'channel') continue;
-    applyStep(core, key, item, channelBestBlockUpdated(channelContext(core), item.channel, height));
-  }
+  for (const e of cs.confirming()) cs.chainEvent(e, { kind: 'best-block', height });
 }
 
 /** `chain::Confirm::get_relevant_txids`: confirmed funding transactions not yet final. */
 export function getRelevantTxids(core: ManagerCore): RelevantTxid[] {
-  return core.cs.header.confirming.flatMap((e) =>
-    e.confirmation ? [{ txid: e.fundingTxid, height: e.confirmation.height, blockHash: e.confirmation.blockHash }] : [],
-  );
+  return core.cs.confirming().flatMap((e) => (e.confirmation ? [{ txid: e.fundingTxid, height: e.confirmation.height, blockHash: e.confirmation.blockHash }] : []));
+}
+
+/** The funding txids the chain must report: every confirming channel's. */
+export function watchedFundingTxids(core: ManagerCore): Uint8Array[] {
+  return core.cs.confirming().map((e) => e.fundingTxid);
 }
 
 /** `chain::Listen::block_connected`: the block's funding transactions, then the new tip. */
 export function blockConnected(core: ManagerCore, block: Uint8Array, height: number): void {
   const parsed = Block.fromBuffer(block);
   const header = block.subarray(0, 80);
+  const confirming = core.cs.confirming();
   const txdata: ConfirmedTransaction[] = [];
   (parsed.transactions ?? []).forEach((tx, position) => {
     const txid = tx.getHash();
-    if (core.cs.header.confirming.some((e) => equalBytes(e.fundingTxid, txid))) txdata.push({ position, txid, tx: tx.toBuffer() });
+    if (confirming.some((e) => equalBytes(e.fundingTxid, txid))) txdata.push({ position, txid, tx: tx.toBuffer() });
   });
   if (txdata.length > 0) transactionsConfirmed(core, header, txdata, height);
   bestBlockUpdated(core, header, height);
@@ -78,8 +78,40 @@ export function blockConnected(core: ManagerCore, block: Uint8Array, height: num
 
 /** `chain::Listen::block_disconnected`: funding transactions confirmed at or above `height` are unconfirmed; the tip steps back. */
 export function blockDisconnected(core: ManagerCore, header: Uint8Array, height: number): void {
-  for (const e of [...core.cs.header.confirming]) {
-    if (e.confirmation !== undefined && e.confirmation.height >= height) transactionUnconfirmed(core, e.fundingTxid);
+  for (const e of core.cs.confirming()) {
+    if (e.confirmation !== undefined && e.confirmation.height >= height) core.cs.chainEvent(e, { kind: 'unconfirmed' });
   }
   core.cs.setBestBlock({ height: height - 1, hash: header.slice(4, 36) });
+}
+
+/**
+ * A `chain` follow-up: the channel's events, in order, each through the
+ * channel's own step (`fundingTransactionConfirmed` with the confirmation it
+ * already has, and `bestBlockUpdated` at its own best height, change
+ * nothing: a repeat is harmless). A channel that is gone drops its
+ * confirming index item.
+ */
+export function applyChainEvents(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, events: readonly ChainEvent[]): void {
+  const { cs } = core;
+  const key = channelKey(peer, channelId);
+  for (const event of events) {
+    const item = cs.entry(key);
+    if (item?.kind !== 'channel') {
+      cs.dropConfirming(peer, channelId);
+      return;
+    }
+    applyStep(core, key, item, chainStep(core, item.channel, event));
+  }
+}
+
+function chainStep(core: ManagerCore, channel: Parameters<typeof fundingTransactionUnconfirmed>[1], event: ChainEvent): ChannelStep {
+  const ctx = channelContext(core);
+  switch (event.kind) {
+    case 'confirmed':
+      return fundingTransactionConfirmed(ctx, channel, { height: event.height, txIndex: event.txIndex, blockHash: event.blockHash }, event.tx);
+    case 'unconfirmed':
+      return fundingTransactionUnconfirmed(ctx, channel);
+    case 'best-block':
+      return channelBestBlockUpdated(ctx, channel, event.height);
+  }
 }

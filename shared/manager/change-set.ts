@@ -11,11 +11,13 @@ import { currentChannelId } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { WireMessage } from '../wire/index.js';
 import { channelKey, decodeChannelEntry, encodeChannelEntry, type ChannelEntry, type ChannelFlags, type ChannelItem, type ChannelKey } from './channel-entry.js';
+import { confirmingKey, encodeConfirmingIndex, indexChanges, indexEntriesOf, decodeConfirmingIndex, IndexPrefix, type IndexKey } from './channel-indexes.js';
+import { encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';
 import { reindexChannel } from './header-index.js';
 import { ManagerError, ManagerErrorCode } from './manager-errors.js';
 import type { EventRecord, ManagerEvent } from './manager-event.js';
-import { encodeManagerHeader, type BestBlock, type ManagerHeader, type UnfundedEntry } from './manager-header.js';
-import type { LoadPlan, ManagerChanges, MonitorWrite, OutboundMessage } from './manager-types.js';
+import { encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';
+import type { FollowUp, LoadPlan, ManagerChanges, MonitorWrite, OutboundMessage } from './manager-types.js';
 
 const NO_FEATURES = new Uint8Array(0);
 
@@ -27,8 +29,18 @@ export class ChangeSet {
   readonly #loadedPeers = new Set<string>();
   #allLoaded: boolean;
   readonly #connected: Map<string, Uint8Array>;
+  readonly #connections: Map<string, string>;
+  /** The confirming index as loaded (and as changed by this input), by index key; undefined until loaded. */
+  #confirming: Map<IndexKey, ConfirmingEntry> | undefined;
+  /** Channel keys of peers listed without their items (a keys-only Query), by peer hex. */
+  readonly #keysOfPeers = new Map<string, ChannelKey[]>();
 
   #puts = new Map<ChannelKey, ChannelEntry>();
+  #indexPuts = new Map<IndexKey, Uint8Array>();
+  #indexDeletes = new Set<IndexKey>();
+  /** Chain events per channel (follow-ups made at `take()`), in the order the chain told them. */
+  #chainWork = new Map<IndexKey, { peer: Uint8Array; channelId: Uint8Array; events: ChainEvent[] }>();
+  #followUps: FollowUp[] = [];
   #deletes = new Set<ChannelKey>();
   #monitorWrites: MonitorWrite[] = [];
   #events: EventRecord[] = [];
@@ -36,11 +48,26 @@ export class ChangeSet {
   #broadcasts: Uint8Array[] = [];
 
   /** `fresh`: a new node (every channel is loaded: there is none); `headerDirty`: the header is written at the next `take()`. */
-  constructor(header: ManagerHeader, fresh: boolean, connected: ReadonlyMap<string, Uint8Array>, headerDirty = fresh) {
+  constructor(header: ManagerHeader, fresh: boolean, connected: ReadonlyMap<string, Uint8Array>, headerDirty = fresh, connections: ReadonlyMap<string, string> = new Map()) {
     this.#header = header;
     this.#headerDirty = headerDirty;
     this.#allLoaded = fresh;
     this.#connected = new Map(connected);
+    this.#connections = new Map(connections);
+    if (fresh) this.#confirming = new Map();
+    const legacy = header.legacyConfirming ?? [];
+    if (legacy.length > 0) {
+      // A header written before index items: its confirming list moves to index items in this commit.
+      const { legacyConfirming: _moved, ...rest } = header;
+      this.#header = rest;
+      this.#headerDirty = true;
+      this.#confirming = new Map();
+      for (const e of legacy) {
+        const key = confirmingKey(e);
+        this.#confirming.set(key, e);
+        this.#indexPuts.set(key, encodeConfirmingIndex(e));
+      }
+    }
   }
 
   // ---------------------------------------------------------------- header
@@ -67,9 +94,88 @@ export class ChangeSet {
     this.setHeader(reindexChannel(this.#header, peer, ids, entry));
   }
 
-  /** Channels in the header's indexes: not funded yet, or funded and not yet buried (each one a write per block). */
-  channelsInFlight(): number {
-    return this.#header.unfunded.length + this.#header.confirming.length;
+  /** Outbound channels not funded yet (in the header). */
+  unfundedOutbound(): number {
+    return this.#header.unfunded.filter((e) => e.isOutbound).length;
+  }
+
+  // ---------------------------------------------------------------- index items
+
+  /** Adds the confirming index items read for this input (a header's legacy list, moved at construction, stays). */
+  loadConfirming(items: Iterable<Uint8Array>): void {
+    const loaded = this.#confirming ?? new Map<IndexKey, ConfirmingEntry>();
+    for (const bytes of items) {
+      const decoded = decodeConfirmingIndex(bytes);
+      if (!decoded.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `a confirming index item does not decode: ${decoded.error.message}`);
+      const key = confirmingKey(decoded.value);
+      if (!loaded.has(key)) loaded.set(key, decoded.value);
+    }
+    this.#confirming = loaded;
+  }
+
+  /** The funded channels not yet buried (the confirming index, or what every loaded channel implies); throws `not-loaded` when neither was loaded. */
+  confirming(): ConfirmingEntry[] {
+    if (this.#confirming === undefined && this.#allLoaded) {
+      const derived = new Map<IndexKey, Uint8Array>();
+      for (const entry of this.#entries.values()) for (const [key, value] of indexEntriesOf(entry)) if (key.startsWith(IndexPrefix.confirming)) derived.set(key, value);
+      this.loadConfirming(derived.values());
+    }
+    if (this.#confirming === undefined) throw new ManagerError(ManagerErrorCode.NotLoaded, 'the confirming index was not loaded for this input');
+    return [...this.#confirming.values()];
+  }
+
+  /** Writes the index items that take a channel from what `before` implied to what `after` does (no read needed). */
+  reindexItems(before: ChannelEntry | null | undefined, after: ChannelEntry | null | undefined): void {
+    const changes = indexChanges(indexEntriesOf(before), indexEntriesOf(after));
+    for (const key of changes.delete) this.#deleteIndex(key);
+    for (const [key, value] of changes.put) {
+      this.#indexPuts.set(key, value);
+      this.#indexDeletes.delete(key);
+      if (key.startsWith(IndexPrefix.confirming) && this.#confirming !== undefined) {
+        const decoded = decodeConfirmingIndex(value);
+        if (decoded.ok) this.#confirming.set(key, decoded.value);
+      }
+    }
+  }
+
+  /** Deletes an index item (one that names a channel no longer there is dropped this way). */
+  #deleteIndex(key: IndexKey): void {
+    this.#indexPuts.delete(key);
+    this.#indexDeletes.add(key);
+    this.#confirming?.delete(key);
+  }
+
+  /** Drops the confirming index item of a channel that is gone. */
+  dropConfirming(peer: Uint8Array, channelId: Uint8Array): void {
+    this.#deleteIndex(confirmingKey({ counterpartyNodeId: peer, channelId }));
+  }
+
+  // ---------------------------------------------------------------- follow-ups
+
+  /** A chain event for a confirming channel: it travels in the channel's `chain` follow-up (docs/follow-ups.md). */
+  chainEvent(e: ConfirmingEntry, event: ChainEvent): void {
+    const key = confirmingKey(e);
+    let work = this.#chainWork.get(key);
+    if (work === undefined) this.#chainWork.set(key, (work = { peer: e.counterpartyNodeId, channelId: e.channelId, events: [] }));
+    work.events.push(event);
+  }
+
+  /** One channel's share of work that touches many, as an input of its own. */
+  followUp(peer: Uint8Array, work: FollowUpWork, connectionId?: string): void {
+    this.#followUps.push({ peer, work: encodeFollowUp(work), ...(connectionId === undefined ? {} : { connectionId }) });
+  }
+
+  /** The channel keys of `peer` (from a keys-only listing, or the loaded items); throws `not-loaded` when neither was loaded. */
+  channelKeysOfPeer(peer: Uint8Array): ChannelKey[] {
+    const peerHex = toHex(peer);
+    const listed = this.#keysOfPeers.get(peerHex);
+    if (listed !== undefined) return [...listed];
+    return this.entriesOfPeer(peer).map(([key]) => key);
+  }
+
+  /** Records the keys of a peer's channels, listed without their items. */
+  loadChannelKeys(peerHex: string, keys: readonly ChannelKey[]): void {
+    this.#keysOfPeers.set(peerHex, [...keys]);
   }
 
   unfundedByTemporaryId(temporaryChannelId: Uint8Array, peer?: Uint8Array): UnfundedEntry[] {
@@ -94,9 +200,20 @@ export class ChangeSet {
     return this.featuresOf(peer) ?? NO_FEATURES;
   }
 
-  setConnected(peer: Uint8Array, features: Uint8Array | null): void {
-    if (features === null) this.#connected.delete(toHex(peer));
-    else this.#connected.set(toHex(peer), features);
+  setConnected(peer: Uint8Array, features: Uint8Array | null, connectionId?: string): void {
+    const hex = toHex(peer);
+    if (features === null) {
+      this.#connected.delete(hex);
+      this.#connections.delete(hex);
+      return;
+    }
+    this.#connected.set(hex, features);
+    if (connectionId !== undefined) this.#connections.set(hex, connectionId);
+  }
+
+  /** The gateway connection the peer is on now, when known (docs/follow-ups.md). */
+  connectionOf(peer: Uint8Array): string | undefined {
+    return this.#connections.get(toHex(peer));
   }
 
   /** The item's flags, with the derived `peerDisconnected`. */
@@ -151,9 +268,10 @@ export class ChangeSet {
     this.#loadedKeys.add(key);
   }
 
-  /** Deletes the item and its header index entries. */
+  /** Deletes the item and its header index entries and index items. */
   removeEntry(key: ChannelKey, entry: ChannelEntry): void {
     this.deleteKey(key);
+    this.reindexItems(entry, null);
     const peer = entry.kind === 'channel' ? entry.channel.counterpartyNodeId : entry.counterpartyNodeId;
     const ids = entry.kind === 'channel' ? [entry.channel.temporaryChannelId, currentChannelId(entry.channel)] : [entry.open.temporaryChannelId];
     this.reindex(peer, ids, null);
@@ -196,17 +314,24 @@ export class ChangeSet {
   take(): ManagerChanges {
     const put = new Map<ChannelKey, Uint8Array>();
     for (const [key, entry] of this.#puts) put.set(key, encodeChannelEntry(entry));
+    for (const { peer, channelId, events } of this.#chainWork.values()) this.followUp(peer, { kind: 'chain', channelId, events });
     const changes: ManagerChanges = {
       ...(this.#headerDirty ? { header: encodeManagerHeader(this.#header) } : {}),
       channels: { put, delete: [...this.#deletes] },
+      indexes: { put: this.#indexPuts, delete: [...this.#indexDeletes] },
       monitors: { put: this.#monitorWrites },
       events: this.#events,
       messages: this.#messages,
       broadcasts: this.#broadcasts,
+      followUps: this.#followUps,
     };
     this.#headerDirty = false;
     this.#puts = new Map();
     this.#deletes = new Set();
+    this.#indexPuts = new Map();
+    this.#indexDeletes = new Set();
+    this.#chainWork = new Map();
+    this.#followUps = [];
     this.#monitorWrites = [];
     this.#events = [];
     this.#messages = [];

@@ -6,7 +6,7 @@
  * under the manual acceptance policy. Keyed by peer then channel id: BOLT 2
  * temporary ids are unique per peer only.
  */
-import { DecodeError, point, repeated, restBytes, tlvRecord, u32, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { DecodeError, point, repeated, restBytes, tlvRecord, u32, u64, u8, utf8Rest, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import { decodeChannel, encodeChannel, type Channel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { decodeMessage, encodeMessage, type OpenChannelMessage, type WireMessage } from '../wire/index.js';
@@ -36,6 +36,12 @@ export interface ChannelItem {
   readonly held?: HeldEffects;
   /** Beside the phase (`channel.state`): present only when a flag is set. */
   readonly flags?: ChannelFlags;
+  /**
+   * The peer connection on which our `channel_reestablish` went out (its
+   * gateway connection id; docs/follow-ups.md): a `reestablish` follow-up
+   * for that connection finds it done. TLV 25.
+   */
+  readonly reestablishedOn?: string;
 }
 
 /**
@@ -91,7 +97,9 @@ const KIND_OPEN_REQUEST = 1;
  * open_channel, 14 its node id, 16 its init features, 18 height received,
  * 20 flag awaiting the peer's channel_reestablish (1), 22 flag awaiting the
  * peer's revoke_and_ack (1; even: a reader that does not know it must not
- * drop it). `peerDisconnected` is derived, never written.
+ * drop it), 25 the connection our channel_reestablish went out on (odd:
+ * an older reader resends it, which BOLT 2 allows). `peerDisconnected` is
+ * derived, never written.
  */
 const entryRecord = versionedRecord('channel-entry', 1, {
   kind: tlvRecord(0, u8),
@@ -106,6 +114,7 @@ const entryRecord = versionedRecord('channel-entry', 1, {
   receivedAtHeight: tlvRecord(18, u32),
   awaitingReestablish: tlvRecord(20, u8),
   awaitingRemoteRevoke: tlvRecord(22, u8),
+  reestablishedOn: tlvRecord(25, utf8Rest),
 });
 
 /** The item's persisted bytes. */
@@ -128,6 +137,7 @@ export function encodeChannelEntry(e: ChannelEntry): Uint8Array {
       : {}),
     ...(e.flags?.awaitingReestablish ? { awaitingReestablish: 1 } : {}),
     ...(e.flags?.awaitingRemoteRevoke ? { awaitingRemoteRevoke: 1 } : {}),
+    ...(e.reestablishedOn !== undefined ? { reestablishedOn: e.reestablishedOn } : {}),
   });
 }
 
@@ -169,6 +179,7 @@ export function decodeChannelEntry(bytes: Uint8Array): DecodeResult<ChannelEntry
     channel: channel.value,
     ...(v.latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId: v.latestMonitorUpdateId } : {}),
     ...(held ? { held } : {}),
+    ...(v.reestablishedOn !== undefined ? { reestablishedOn: v.reestablishedOn } : {}),
   };
   return { ok: true, value: withFlags(item, { awaitingReestablish: v.awaitingReestablish === 1, awaitingRemoteRevoke: v.awaitingRemoteRevoke === 1 }) };
 }

@@ -40,13 +40,16 @@ import type {
   ManagerPorts,
   OutboundMessage,
 } from './manager-types.js';
-import { MESSAGE_ROUTES, routeMessage, routeOf } from './message-routes.js';
+import { applyPeerError, MESSAGE_ROUTES, routeMessage, routeOf } from './message-routes.js';
+import type { FollowUpWork } from './follow-up.js';
 import * as open from './open-calls.js';
 import * as peers from './peer-lifecycle.js';
 
+export { changesWith } from './manager-types.js';
 export type {
   ChannelMessage,
   CreateManagerOptions,
+  FollowUp,
   InboundChannelRequestDetails,
   LoadManagerOptions,
   LoadPlan,
@@ -81,7 +84,6 @@ export class ChannelManager {
       bestBlock: options.bestBlock,
       nextEventId: 1n,
       unfunded: [],
-      confirming: [],
     };
     return new ChannelManager(options.ports, new ChangeSet(header, true, new Map()));
   }
@@ -92,7 +94,7 @@ export class ChannelManager {
     if (!header.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `manager header does not decode: ${header.error.message}`);
     const configChanged = options.config !== undefined && !sameManagerConfig(options.config, header.value.config);
     const value = configChanged ? { ...header.value, config: options.config! } : header.value;
-    const manager = new ChannelManager(options.ports, new ChangeSet(value, false, options.connectedPeers ?? new Map(), configChanged));
+    const manager = new ChannelManager(options.ports, new ChangeSet(value, false, options.connectedPeers ?? new Map(), configChanged, options.connections));
     if (options.plan) manager.loadChannels(options.plan, options.channels ?? new Map());
     return manager;
   }
@@ -100,6 +102,16 @@ export class ChannelManager {
   /** Adds the items loaded for `plan` (absent keys are known not to exist). */
   loadChannels(plan: LoadPlan, items: ReadonlyMap<ChannelKey, Uint8Array>): void {
     this.#cs.loadChannels(plan, items);
+  }
+
+  /** Adds the confirming index items read for a plan with `confirming` (channel-indexes.ts). */
+  loadConfirming(items: Iterable<Uint8Array>): void {
+    this.#cs.loadConfirming(items);
+  }
+
+  /** Adds the keys of a peer's channels, listed without their items, for a plan with `keysOfPeers`. */
+  loadChannelKeys(peerHex: string, keys: readonly ChannelKey[]): void {
+    this.#cs.loadChannelKeys(peerHex, keys);
   }
 
   /** The channel items `input` needs, from the header's indexes alone (load-plan.ts). */
@@ -149,8 +161,8 @@ export class ChannelManager {
    * LDK's `create_channel`: a new outbound channel and its `open_channel`.
    * `api-misuse` when the value is below 1,000 sat, above 2^24 - 1 sat
    * without the peer's `option_support_large_channel`, or `pushMsat` above
-   * the value, or when `MAX_CHANNELS_IN_FLIGHT` channels are already
-   * between `open_channel` and a buried funding transaction. Does not check
+   * the value, or when `MAX_UNFUNDED_OUTBOUND_CHANNELS` outbound channels
+   * are already waiting for their funding. Does not check
    * the peer is connected (its `init` features, when known, decide large
    * channels and anchors). Returns the temporary id.
    */
@@ -200,15 +212,33 @@ export class ChannelManager {
   // ---------------------------------------------------------------- peers (peer-lifecycle.ts)
 
   /**
-   * LDK's `peer_connected` (load with `{ kind: 'peer-connected' }`: every
-   * channel of the peer): remembers the peer's `init` features; channels
-   * not funded yet are dropped as on a disconnection (the previous
-   * connection may have ended unseen); every funded channel sends
-   * `channel_reestablish` and sends nothing else until the peer's arrives
-   * (BOLT 2, "Message Retransmission").
+   * LDK's `peer_connected` (load with `{ kind: 'peer-connected' }`: the
+   * keys of the peer's channels): remembers the peer's `init` features and
+   * its gateway connection; channels not funded yet are dropped as on a
+   * disconnection (the previous connection may have ended unseen); every
+   * funded channel gets a `reestablish` follow-up, which sends its
+   * `channel_reestablish` and nothing else until the peer's arrives (BOLT 2,
+   * "Message Retransmission"; docs/follow-ups.md).
    */
-  peerConnected(counterpartyNodeId: Uint8Array, theirInitFeatures: Uint8Array): void {
-    peers.peerConnected(this.#core, counterpartyNodeId, theirInitFeatures);
+  peerConnected(counterpartyNodeId: Uint8Array, theirInitFeatures: Uint8Array, connectionId?: string): void {
+    peers.peerConnected(this.#core, counterpartyNodeId, theirInitFeatures, connectionId);
+  }
+
+  /**
+   * One channel's share of an input that touched many (load with
+   * `{ kind: 'follow-up', peer, work }`; docs/follow-ups.md): chain events,
+   * our `channel_reestablish` for `connectionId`, or the peer's
+   * all-channels `error`. Idempotent.
+   */
+  applyFollowUp(peer: Uint8Array, work: FollowUpWork, connectionId?: string): void {
+    switch (work.kind) {
+      case 'chain':
+        return chain.applyChainEvents(this.#core, peer, work.channelId, work.events);
+      case 'reestablish':
+        return peers.applyReestablish(this.#core, peer, work.channelId, connectionId);
+      case 'peer-error':
+        return applyPeerError(this.#core, peer, work.channelId, work.data);
+    }
   }
 
   /**
@@ -302,6 +332,11 @@ export class ChannelManager {
   /** `chain::Confirm::get_relevant_txids`: confirmed funding transactions not yet final. */
   getRelevantTxids(): RelevantTxid[] {
     return chain.getRelevantTxids(this.#core);
+  }
+
+  /** The funding txids the chain must report (every confirming channel's; load with `{ kind: 'chain' }`). */
+  watchedFundingTxids(): Uint8Array[] {
+    return chain.watchedFundingTxids(this.#core);
   }
 
   /** `chain::Listen::block_connected`: the block's funding transactions, then the new tip. */

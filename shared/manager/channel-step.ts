@@ -2,8 +2,8 @@
  * Recording a channel step in the change set: the item under the channel's
  * current key, the monitor writes (and the force-close update when a funded
  * channel fails), messages and broadcasts (held while a monitor write is in
- * progress, released by `channelMonitorUpdated`), events, and the header's
- * indexes.
+ * progress, released by `channelMonitorUpdated`), events, the header's
+ * index and the index items.
  */
 import { ChannelFailureReason, ChannelState, currentChannelId, holderCommitmentTransaction, type Channel, type ChannelStep } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
@@ -31,7 +31,7 @@ interface MutableHeld {
  * (re-keyed from the temporary id when funded; deleted when closed), the
  * monitor writes first, then messages and broadcasts (held while a
  * monitor write is in progress), events, and the header's indexes.
- * The item keeps its flags.
+ * The item keeps its flags and the connection it was reestablished on.
  */
 export function applyStep(core: ManagerCore, key: ChannelKey | null, before: ChannelItem | null, step: ChannelStep): void {
   if (before !== null && step.channel === before.channel && step.effects.length === 0) return;
@@ -77,6 +77,7 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
   if (channel.state === ChannelState.Closed) {
     cs.deleteKey(newKey);
     cs.reindex(peer, ids, null);
+    cs.reindexItems(before, null);
     return;
   }
   const item: ChannelItem = {
@@ -85,9 +86,11 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
     ...(latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId } : {}),
     ...(held ? { held: held satisfies HeldEffects } : {}),
     ...(flags !== undefined ? { flags } : {}),
+    ...(before?.reestablishedOn !== undefined ? { reestablishedOn: before.reestablishedOn } : {}),
   };
   cs.putEntry(newKey, item);
   cs.reindex(peer, ids, item);
+  cs.reindexItems(before, item);
 }
 
 /**

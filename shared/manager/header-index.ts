@@ -1,16 +1,17 @@
 /**
- * The manager header's two indexes (docs/manager.md, "The header"): the
- * channels not funded yet (`unfunded`, by temporary and current id, with
- * their creation height) and the funded channels whose funding transaction
- * the chain must still report (`confirming`). Pure: a channel's new entry in,
- * the header's new indexes out; every load plan is computed from them.
+ * The manager header's index (docs/manager.md, "The header"): the channels
+ * not funded yet (`unfunded`, by temporary and current id, with their
+ * creation height), at most `MAX_UNFUNDED_INBOUND_CHANNELS` +
+ * `MAX_UNFUNDED_OUTBOUND_CHANNELS` (manager-config.ts). The funded channels the chain must
+ * still report are index items (channel-indexes.ts). Pure: a channel's new
+ * entry in, the header's new index out.
  */
 import { equalBytes } from '../codec/index.js';
 import { ChannelState, currentChannelId, type Channel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { ChannelEntry } from './channel-entry.js';
 import { REORG_SAFE_DEPTH } from './manager-config.js';
-import type { ConfirmingEntry, ManagerHeader, UnfundedEntry } from './manager-header.js';
+import type { ManagerHeader, UnfundedEntry } from './manager-header.js';
 
 /** Before the first commitments are signed: forgotten on a disconnection (BOLT 2). */
 export function isUnfunded(channel: Channel): boolean {
@@ -22,16 +23,20 @@ export function isUnfunded(channel: Channel): boolean {
   );
 }
 
-/** A funded channel stays in the chain index until it is ready and its funding is {@link REORG_SAFE_DEPTH} deep. */
-export function isStillConfirming(channel: Channel, bestHeight: number): boolean {
+/**
+ * A funded channel stays in the chain index until it is ready and its
+ * funding is {@link REORG_SAFE_DEPTH} deep at the channel's own best height
+ * (a function of the channel alone, so its index item is too).
+ */
+export function isStillConfirming(channel: Channel): boolean {
   if (channel.state === ChannelState.AwaitingConfirmation || channel.state === ChannelState.AwaitingChannelReady) return true;
   if (channel.state !== ChannelState.Ready || channel.confirmation === undefined) return false;
-  const depth = Math.max(bestHeight, channel.bestHeight) - channel.confirmation.height + 1;
+  const depth = channel.bestHeight - channel.confirmation.height + 1;
   return depth < Math.max(REORG_SAFE_DEPTH, channel.minimumDepth);
 }
 
 /** A stable text form of index entries, to tell whether an index changed. */
-function signature(list: readonly (UnfundedEntry | ConfirmingEntry)[]): string {
+function signature(list: readonly UnfundedEntry[]): string {
   const field = (v: unknown) => (v instanceof Uint8Array ? toHex(v) : JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? toHex(x) : x)));
   return list.map((e) => Object.values(e).map(field).join(',')).join(';');
 }
@@ -47,23 +52,13 @@ export function reindexChannel(header: ManagerHeader, peer: Uint8Array, ids: rea
   const isThis = (e: UnfundedEntry) => equalBytes(e.counterpartyNodeId, peer) && (known(e.temporaryChannelId) || known(e.channelId));
   const sinceHeight = header.unfunded.find(isThis)?.sinceHeight ?? header.bestBlock.height;
   const unfunded = header.unfunded.filter((e) => !isThis(e));
-  const confirming = header.confirming.filter((e) => !(equalBytes(e.counterpartyNodeId, peer) && known(e.channelId)));
   if (entry?.kind === 'open-request') {
     const id = entry.open.temporaryChannelId;
     unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: id, channelId: id, isOutbound: false, sinceHeight });
-  } else if (entry?.kind === 'channel') {
+  } else if (entry?.kind === 'channel' && isUnfunded(entry.channel)) {
     const c = entry.channel;
-    if (isUnfunded(c)) {
-      unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: c.temporaryChannelId, channelId: currentChannelId(c), isOutbound: c.isOutbound, sinceHeight });
-    } else if (c.funding !== undefined && isStillConfirming(c, header.bestBlock.height)) {
-      confirming.push({
-        counterpartyNodeId: peer,
-        channelId: c.funding.channelId,
-        fundingTxid: c.funding.outpoint.txid,
-        ...(c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {}),
-      });
-    }
+    unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: c.temporaryChannelId, channelId: currentChannelId(c), isOutbound: c.isOutbound, sinceHeight });
   }
-  if (signature(unfunded) === signature(header.unfunded) && signature(confirming) === signature(header.confirming)) return header;
-  return { ...header, unfunded, confirming };
+  if (signature(unfunded) === signature(header.unfunded)) return header;
+  return { ...header, unfunded };
 }

@@ -7,8 +7,10 @@ export { CHANNEL_MESSAGE_TYPES, peerConnected, peerDisconnected, peerMessage, ou
 export { encodePeerState, decodePeerState, type PeerState } from './peer-state.js';
 export {
   ChannelManager,
+  changesWith,
   type ChannelMessage,
   type CreateManagerOptions,
+  type FollowUp,
   type LoadManagerOptions,
   type LoadPlan,
   type ManagerChanges,
@@ -36,7 +38,7 @@ export {
   DEFAULT_MANAGER_CONFIG,
   DEFAULT_NODE_CHANNEL_SETTINGS,
   InboundChannelPolicy,
-  MAX_CHANNELS_IN_FLIGHT,
+  MAX_UNFUNDED_OUTBOUND_CHANNELS,
   MAX_UNFUNDED_CHANNELS_PER_PEER,
   MAX_UNFUNDED_INBOUND_CHANNELS,
   REORG_SAFE_DEPTH,
@@ -51,3 +53,17 @@ export {
 export { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiError, type ApiResult } from './manager-errors.js';
 export { decodeEventItem, decodeEventRecord, encodeEventItem, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest, type UnsupportedMessage } from './manager-event.js';
 export { decodeManagerHeader, encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';
+export {
+  IndexPrefix,
+  confirmingKey,
+  decodeChannelRef,
+  decodeConfirmingIndex,
+  encodeChannelRef,
+  encodeConfirmingIndex,
+  indexEntriesOf,
+  outpointKey,
+  scidKey,
+  type ChannelRef,
+  type IndexKey,
+} from './channel-indexes.js';
+export { decodeFollowUp, encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';

@@ -14,6 +14,12 @@ function plan(keys: ChannelKey[], peers: string[] = [], all = false): LoadPlan {
   return { keys: [...new Set(keys)], peers, all };
 }
 
+/** The peer's unfunded channels (from the header) and the keys of all its channels (a keys-only listing): what work on every channel of a peer needs. */
+function everyChannelOf(cs: ChangeSet, peer: Uint8Array): LoadPlan {
+  const unfunded = cs.header.unfunded.filter((e) => equalBytes(e.counterpartyNodeId, peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId));
+  return { ...plan(unfunded), keysOfPeers: [toHex(peer)] };
+}
+
 /** The channel items `input` needs. */
 export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
   const h = cs.header;
@@ -24,10 +30,12 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'list-channels':
       return plan([], [], true);
     case 'chain':
-      // The channels still confirming, and the unfunded ones (a block may age them out; at most a few dozen).
-      return plan([...h.confirming, ...h.unfunded].map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+      // The unfunded channels (a block may age them out; bounded) and the confirming index (their follow-ups: docs/follow-ups.md).
+      return { ...plan(h.unfunded.map((e) => channelKey(e.counterpartyNodeId, e.channelId))), confirming: true };
     case 'peer-connected':
-      return plan([], [toHex(input.peer)]);
+      return everyChannelOf(cs, input.peer);
+    case 'follow-up':
+      return plan([channelKey(input.peer, input.work.channelId)]);
     case 'peer-disconnected':
       return plan(h.unfunded.filter((e) => equalBytes(e.counterpartyNodeId, input.peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
     case 'funding-transaction-generated':
@@ -40,7 +48,7 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'peer-message': {
       const id = channelIdOf(input.message);
       if (id === null) return plan([]);
-      if (id === 'all') return plan([], [toHex(input.peer)]);
+      if (id === 'all') return everyChannelOf(cs, input.peer);
       return plan([cs.keyFor(input.peer, id)]);
     }
   }

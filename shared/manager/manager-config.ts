@@ -80,15 +80,14 @@ export const MAX_UNFUNDED_CHANNELS_PER_PEER = 4;
 /** Inbound channels not yet funded, all peers together: keeps the manager header small. */
 export const MAX_UNFUNDED_INBOUND_CHANNELS = 50;
 /**
- * Channels between `open_channel` and a buried funding transaction (the
- * header's `unfunded` + `confirming` indexes), both directions together.
- * Each confirming channel is written at every block, and at its depth emits
- * a `channel_ready` and an event, all in the block's one DynamoDB
- * transaction (100 writes): 40 keeps the worst block under it. Past the
- * limit `createChannel` refuses (`api-misuse`) and an inbound `open_channel`
- * gets an `error`; both succeed again as channels confirm.
+ * Outbound channels not funded yet (between `createChannel` and the peer's
+ * `funding_signed`): they sit in the manager header, which must stay small.
+ * Past it `createChannel` refuses (`api-misuse`); it succeeds again as
+ * those channels are funded or closed (seconds, or the age limit below).
+ * Funded channels have no limit: blocks reach them through follow-up inputs
+ * (docs/follow-ups.md).
  */
-export const MAX_CHANNELS_IN_FLIGHT = 40;
+export const MAX_UNFUNDED_OUTBOUND_CHANNELS = 50;
 /**
  * Blocks after which a channel still not funded (`open_channel` sent or
  * received, no `funding_signed` yet), or an inbound request never accepted,

@@ -44,7 +44,7 @@ export interface UnfundedEntry {
   readonly sinceHeight: number;
 }
 
-/** A funded channel whose funding transaction is not final yet: blocks and confirmations load it. */
+/** A funded channel whose funding transaction is not final yet: an index item (channel-indexes.ts); blocks make its follow-ups. */
 export interface ConfirmingEntry {
   readonly counterpartyNodeId: Uint8Array;
   readonly channelId: Uint8Array;
@@ -62,7 +62,12 @@ export interface ManagerHeader {
   /** The id the next event gets (ids only grow: a consumer dedups by id). */
   readonly nextEventId: bigint;
   readonly unfunded: readonly UnfundedEntry[];
-  readonly confirming: readonly ConfirmingEntry[];
+  /**
+   * The confirming channels of a header written before index items (TLV 14):
+   * read, never written; the first commit moves them to `INDEX#CONFIRMING#`
+   * items (docs/follow-ups.md).
+   */
+  readonly legacyConfirming?: readonly ConfirmingEntry[];
   /** Message types a peer sent that this node cannot handle yet, already reported to the user (`UnsupportedMessage`, once per type). */
   readonly reportedUnsupported?: readonly number[];
 }
@@ -138,8 +143,9 @@ const POLICIES: readonly InboundChannelPolicy[] = [InboundChannelPolicy.AcceptAl
  * Version 1: 0 chain hash, 2 handshake config, 4 handshake limits, 6
  * inbound policy, 8 best block, 10 next event id, 12 unfunded channels,
  * 13 their creation heights (same order; odd, so older readers skip it; a
- * header written before it counts from its best block), 14 confirming channels,
- * 15 message types already reported unsupported (odd: older readers skip it).
+ * header written before it counts from its best block), 14 confirming channels
+ * (read only: index items since issue 14), 15 message types already reported
+ * unsupported (odd: older readers skip it).
  */
 const headerRecord = versionedRecord('manager-header', 1, {
   chainHash: tlvRecord(0, fixedBytes(32)),
@@ -165,7 +171,6 @@ export function encodeManagerHeader(h: ManagerHeader): Uint8Array {
     nextEventId: h.nextEventId,
     unfunded: h.unfunded.map(({ sinceHeight: _since, ...entry }) => entry),
     unfundedSince: h.unfunded.map((e) => e.sinceHeight),
-    confirming: h.confirming,
     ...(h.reportedUnsupported === undefined || h.reportedUnsupported.length === 0 ? {} : { reportedUnsupported: h.reportedUnsupported }),
   });
 }
@@ -188,7 +193,7 @@ export function decodeManagerHeader(bytes: Uint8Array): DecodeResult<ManagerHead
       bestBlock: v.bestBlock,
       nextEventId: v.nextEventId,
       unfunded: (v.unfunded ?? []).map((e, i) => ({ ...e, sinceHeight: v.unfundedSince?.[i] ?? v.bestBlock!.height })),
-      confirming: v.confirming ?? [],
+      ...(v.confirming === undefined || v.confirming.length === 0 ? {} : { legacyConfirming: v.confirming }),
       ...(v.reportedUnsupported === undefined ? {} : { reportedUnsupported: v.reportedUnsupported }),
     },
   };

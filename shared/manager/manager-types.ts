@@ -20,6 +20,8 @@ import type {
   WireMessage,
 } from '../wire/index.js';
 import type { ChannelKey } from './channel-entry.js';
+import type { IndexKey } from './channel-indexes.js';
+import type { FollowUpWork } from './follow-up.js';
 import type { ManagerConfig } from './manager-config.js';
 import type { BestBlock } from './manager-header.js';
 import type { EventRecord } from './manager-event.js';
@@ -60,18 +62,30 @@ export interface MonitorWrite {
   readonly bytes: Uint8Array;
 }
 
+/** One channel's share of work that touched many (follow-up.ts), for the inbound queue in the peer's group. */
+export interface FollowUp {
+  readonly peer: Uint8Array;
+  /** The connection the work is for (a `reestablish`); absent when it is for none. */
+  readonly connectionId?: string;
+  /** The encoded follow-up record. */
+  readonly work: Uint8Array;
+}
+
 /**
  * Everything one input changed, for one transaction: the header (only if it
- * changed), channel items to put and delete, monitor items, events, then
- * (after the commit) messages and broadcasts.
+ * changed), channel items to put and delete, index items (channel-indexes.ts),
+ * monitor items, events, then (after the commit) messages, broadcasts and
+ * follow-up inputs (docs/follow-ups.md).
  */
 export interface ManagerChanges {
   readonly header?: Uint8Array;
   readonly channels: { readonly put: ReadonlyMap<ChannelKey, Uint8Array>; readonly delete: readonly ChannelKey[] };
+  readonly indexes: { readonly put: ReadonlyMap<IndexKey, Uint8Array>; readonly delete: readonly IndexKey[] };
   readonly monitors: { readonly put: readonly MonitorWrite[] };
   readonly events: readonly EventRecord[];
   readonly messages: readonly OutboundMessage[];
   readonly broadcasts: readonly Uint8Array[];
+  readonly followUps: readonly FollowUp[];
 }
 
 /** One input, as far as loading is concerned (the named methods carry the rest). */
@@ -84,17 +98,22 @@ export type ManagerInput =
   | { readonly kind: 'channel-monitor-updated'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'chain' }
   | { readonly kind: 'list-channels' }
-  | { readonly kind: 'unsupported-message' };
+  | { readonly kind: 'unsupported-message' }
+  | { readonly kind: 'follow-up'; readonly peer: Uint8Array; readonly work: FollowUpWork };
 
 /**
  * Which channel items an input needs: `keys` one by one (GetItem; a key
  * may be absent), `peers` every channel of these peers (a Query on
- * `CHANNEL#<peer hex>#`), `all` every channel (a Query on `CHANNEL#`).
+ * `CHANNEL#<peer hex>#`), `all` every channel (a Query on `CHANNEL#`);
+ * `keysOfPeers` only the keys of these peers' channels (a keys-only
+ * Query), `confirming` the confirming index items (`INDEX#CONFIRMING#`).
  */
 export interface LoadPlan {
   readonly keys: readonly ChannelKey[];
   readonly peers: readonly string[];
   readonly all: boolean;
+  readonly keysOfPeers?: readonly string[];
+  readonly confirming?: boolean;
 }
 
 export interface CreateManagerOptions {
@@ -114,6 +133,8 @@ export interface LoadManagerOptions {
   readonly plan?: LoadPlan;
   /** Connected peers and their `init` features (from the peer items), by node id hex. */
   readonly connectedPeers?: ReadonlyMap<string, Uint8Array>;
+  /** The gateway connection of each connected peer, by node id hex (docs/follow-ups.md); unknown when absent. */
+  readonly connections?: ReadonlyMap<string, string>;
   /**
    * The node's configuration now (LDK's `ChannelManagerReadArgs::default_config`):
    * it wins over the header's, and the header is rewritten when they differ.
@@ -131,4 +152,9 @@ export interface InboundChannelRequestDetails {
   readonly channelType: NegotiatedChannelType;
   readonly isPublic: boolean;
   readonly receivedAtHeight: number;
+}
+
+/** Changes with nothing in them but `some` (tests and benches that commit only monitor writes, say). */
+export function changesWith(some: Partial<ManagerChanges>): ManagerChanges {
+  return { channels: { put: new Map(), delete: [] }, indexes: { put: new Map(), delete: [] }, monitors: { put: [] }, events: [], messages: [], broadcasts: [], followUps: [], ...some };
 }

@@ -12,14 +12,14 @@
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
 import { equalBytes } from '../codec/index.js';
-import { currentChannelId, handleChannelMessage, phaseVerdict, wrongPhaseWarning, type ChannelLevelMessage } from '../channel/index.js';
+import { currentChannelId, handleChannelMessage, isFundedChannel, ourChannelReestablish, phaseVerdict, wrongPhaseWarning, type ChannelLevelMessage } from '../channel/index.js';
 import type { OpenChannelMessage } from '../wire/index.js';
-import { withFlags, type ChannelEntry, type ChannelItem, type ChannelKey } from './channel-entry.js';
+import { channelKey, withFlags, type ChannelEntry, type ChannelItem, type ChannelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
 import { channelContext, text, type ManagerCore } from './manager-core.js';
 import type { ChannelMessage } from './manager-types.js';
 import { handleOpenChannel } from './open-calls.js';
-import { reportUnsupported } from './peer-lifecycle.js';
+import { channelIdOfKey, reportUnsupported, unfundedKeysOf } from './peer-lifecycle.js';
 
 /** Where a channel message names its channel. */
 export type ChannelIdField = 'temporaryChannelId' | 'channelId';
@@ -85,10 +85,24 @@ export function stepChannel(core: ManagerCore, target: ChannelTarget, m: Channel
   applyStep(core, target.key, target.item, handleChannelMessage(channelContext(core), channel, m));
 }
 
-/** The peer's `channel_reestablish`: the `awaitingReestablish` flag is cleared, then the channel steps. */
+/**
+ * The peer's `channel_reestablish`: when ours has not gone out on this
+ * connection yet (its `reestablish` follow-up is still queued: the peer
+ * sent its own at once), ours goes first and the connection is recorded,
+ * so the follow-up finds it done (docs/follow-ups.md); then the
+ * `awaitingReestablish` flag is cleared and the channel steps.
+ */
 function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): void {
-  const resumed = withFlags(target.item, { awaitingReestablish: false });
-  if (target.item.flags?.awaitingReestablish) core.cs.putEntry(target.key, resumed);
+  const { cs } = core;
+  const connection = cs.connectionOf(target.peer);
+  let item = target.item;
+  if (connection !== undefined && item.reestablishedOn !== connection && isFundedChannel(item.channel)) {
+    cs.send(target.peer, ourChannelReestablish(channelContext(core), item.channel));
+    item = { ...item, reestablishedOn: connection };
+    cs.putEntry(target.key, item);
+  }
+  const resumed = withFlags(item, { awaitingReestablish: false });
+  if (item.flags?.awaitingReestablish) cs.putEntry(target.key, resumed);
   stepChannel(core, { ...target, item: resumed }, m);
 }
 
@@ -165,11 +179,25 @@ export function routeMessage(core: ManagerCore, peer: Uint8Array, m: ChannelMess
   if (route.kind === 'peer') return route.handle(core, peer, m);
   const id = channelIdOf(m);
   if (id === 'all') {
-    for (const [key, entry] of core.cs.entriesOfPeer(peer)) toChannel(core, route, peer, currentIdOf(entry), key, entry, m as ChannelLevelMessage & ChannelMessage);
+    // Every channel of the peer: the unfunded ones here (bounded, loaded), each funded one in a follow-up of its own (docs/follow-ups.md).
+    const unfunded = unfundedKeysOf(core, peer);
+    for (const key of core.cs.channelKeysOfPeer(peer)) {
+      const entry = unfunded.has(key) ? core.cs.entry(key) : undefined;
+      if (entry !== undefined) toChannel(core, route, peer, currentIdOf(entry), key, entry, m as ChannelLevelMessage & ChannelMessage);
+      else if (!unfunded.has(key) && m.type === 17) core.cs.followUp(peer, { kind: 'peer-error', channelId: channelIdOfKey(key), data: m.data });
+    }
     return;
   }
   const key = core.cs.keyFor(peer, id!);
   toChannel(core, route, peer, id!, key, core.cs.entry(key), m as ChannelLevelMessage & ChannelMessage);
+}
+
+/** A `peer-error` follow-up: the peer's all-channels `error` for this one channel (as if it named it). */
+export function applyPeerError(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, data: Uint8Array): void {
+  const key = channelKey(peer, channelId);
+  const entry = core.cs.entry(key);
+  if (entry === undefined) return;
+  toChannel(core, MESSAGE_ROUTES[17] as ChannelRoute, peer, currentIdOf(entry), key, entry, { type: 17, channelId: ZERO_ID, data });
 }
 
 function currentIdOf(entry: ChannelEntry): Uint8Array {

@@ -15,7 +15,7 @@ import {
 import type { OpenChannelMessage } from '../wire/index.js';
 import { channelKey, type ChannelEntry } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
-import { InboundChannelPolicy, MAX_CHANNELS_IN_FLIGHT, MAX_UNFUNDED_CHANNELS_PER_PEER, MAX_UNFUNDED_INBOUND_CHANNELS, type HandshakeOverride } from './manager-config.js';
+import { InboundChannelPolicy, MAX_UNFUNDED_OUTBOUND_CHANNELS, MAX_UNFUNDED_CHANNELS_PER_PEER, MAX_UNFUNDED_INBOUND_CHANNELS, type HandshakeOverride } from './manager-config.js';
 import { channelContext, log, text, type ManagerCore } from './manager-core.js';
 import { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
 
@@ -29,8 +29,8 @@ export function createChannel(
   overrideConfig?: HandshakeOverride,
 ): ApiResult<Uint8Array> {
   const { cs } = core;
-  if (cs.channelsInFlight() >= MAX_CHANNELS_IN_FLIGHT) {
-    const message = `${MAX_CHANNELS_IN_FLIGHT} channels are already being opened or confirmed; open more once some are confirmed`;
+  if (cs.unfundedOutbound() >= MAX_UNFUNDED_OUTBOUND_CHANNELS) {
+    const message = `${MAX_UNFUNDED_OUTBOUND_CHANNELS} channels of ours are already waiting for their funding; open more once some are funded`;
     return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message } };
   }
   const created = createChannelRecord(channelContext(core, overrideConfig), {
@@ -124,10 +124,6 @@ export function handleOpenChannel(core: ManagerCore, peer: Uint8Array, m: OpenCh
   const inbound = h.unfunded.filter((e) => !e.isOutbound);
   if (inbound.filter((e) => equalBytes(e.counterpartyNodeId, peer)).length >= MAX_UNFUNDED_CHANNELS_PER_PEER || inbound.length >= MAX_UNFUNDED_INBOUND_CHANNELS) {
     cs.send(peer, { type: 17, channelId: m.temporaryChannelId, data: text('too many unfunded channels') });
-    return;
-  }
-  if (cs.channelsInFlight() >= MAX_CHANNELS_IN_FLIGHT) {
-    cs.send(peer, { type: 17, channelId: m.temporaryChannelId, data: text('too many channels being opened or confirmed; try again later') });
     return;
   }
   const features = cs.featuresOrNone(peer);

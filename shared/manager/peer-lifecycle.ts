@@ -6,27 +6,57 @@
  */
 import { equalBytes } from '../codec/index.js';
 import { ChannelFailureReason, closeChannel, errorMessage, isFundedChannel, ourChannelReestablish } from '../channel/index.js';
-import { toHex } from '../crypto/index.js';
-import { channelKey, withFlags } from './channel-entry.js';
+import { fromHex } from '../crypto/index.js';
+import { channelKey, withFlags, type ChannelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
 import { UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS } from './manager-config.js';
 import { channelContext, type ManagerCore } from './manager-core.js';
 
+/** The channel id part of a channel key (`<peer hex>#<channel id hex>`). */
+export function channelIdOfKey(key: ChannelKey): Uint8Array {
+  return fromHex(key.slice(key.indexOf('#') + 1));
+}
+
+/** The keys of the peer's channels not funded yet (and held requests), from the header. */
+export function unfundedKeysOf(core: ManagerCore, peer: Uint8Array): Set<ChannelKey> {
+  return new Set(core.cs.header.unfunded.filter((u) => equalBytes(u.counterpartyNodeId, peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+}
+
 /**
- * LDK's `peer_connected`: remembers the peer's `init` features; unfunded
- * channels are dropped as on a disconnection; every funded channel sends
- * `channel_reestablish` and is flagged `awaitingReestablish`.
+ * LDK's `peer_connected`: remembers the peer's `init` features (and its
+ * connection); unfunded channels are dropped as on a disconnection; every
+ * other channel of the peer gets a `reestablish` follow-up for this
+ * connection (docs/follow-ups.md): however many channels the peer has, this
+ * input writes a bounded number of items.
  */
-export function peerConnected(core: ManagerCore, counterpartyNodeId: Uint8Array, theirInitFeatures: Uint8Array): void {
+export function peerConnected(core: ManagerCore, counterpartyNodeId: Uint8Array, theirInitFeatures: Uint8Array, connectionId?: string): void {
   const { cs } = core;
+  const unfunded = unfundedKeysOf(core, counterpartyNodeId);
   dropUnfunded(core, counterpartyNodeId);
-  cs.setConnected(counterpartyNodeId, theirInitFeatures);
-  const prefix = `${toHex(counterpartyNodeId)}#`;
-  for (const [key, entry] of cs.loadedEntries()) {
-    if (!key.startsWith(prefix) || entry.kind !== 'channel' || !isFundedChannel(entry.channel)) continue;
-    cs.send(counterpartyNodeId, ourChannelReestablish(channelContext(core), entry.channel));
-    if (!entry.flags?.awaitingReestablish) cs.putEntry(key, withFlags(entry, { awaitingReestablish: true }));
+  cs.setConnected(counterpartyNodeId, theirInitFeatures, connectionId);
+  for (const key of cs.channelKeysOfPeer(counterpartyNodeId)) {
+    if (!unfunded.has(key)) cs.followUp(counterpartyNodeId, { kind: 'reestablish', channelId: channelIdOfKey(key) }, connectionId);
   }
+}
+
+/**
+ * A `reestablish` follow-up: our `channel_reestablish` for a funded channel,
+ * which then waits for the peer's (flag `awaitingReestablish`). Nothing when
+ * the peer is gone or on another connection now (that connection made its
+ * own follow-ups), or when ours already went out on this connection (the
+ * peer's came first: message-routes.ts).
+ */
+export function applyReestablish(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, connectionId?: string): void {
+  const { cs } = core;
+  const current = cs.connectionOf(peer);
+  if (cs.featuresOf(peer) === undefined || (connectionId !== undefined && current !== undefined && current !== connectionId)) return;
+  const key = channelKey(peer, channelId);
+  const entry = cs.entry(key);
+  if (entry?.kind !== 'channel' || !isFundedChannel(entry.channel)) return;
+  if (connectionId !== undefined && entry.reestablishedOn === connectionId) return;
+  cs.send(peer, ourChannelReestablish(channelContext(core), entry.channel));
+  const flagged = withFlags(entry, { awaitingReestablish: true });
+  cs.putEntry(key, connectionId === undefined ? flagged : { ...flagged, reestablishedOn: connectionId });
 }
 
 /** LDK's `peer_disconnected`: unfunded channels are dropped (`peer-disconnected`), held requests vanish; funded channels stay. */

@@ -3,7 +3,10 @@
  * handlers, as versioned JSON (SQS bodies are text). Bytes are hex.
  *
  * Inbound (gateway → peer-message handler), group = node + peer:
- *   connected | message | disconnected, each naming the connection.
+ *   connected | message | disconnected, each naming the connection; and
+ *   follow-up: one channel's share of an input that touched many channels,
+ *   enqueued by that input's commit (docs/follow-ups.md), in the peer's group
+ *   so it stays ordered with the peer's messages.
  * Outbound (handlers → gateway), group = peer:
  *   send a message | disconnect | dial a peer.
  * Broadcast (handlers → broadcast handler), group = node:
@@ -15,7 +18,14 @@ export type InboundEnvelope =
   | { readonly kind: 'connected'; readonly peer: string; readonly connectionId: string; readonly inbound: boolean; readonly address: string }
   | { readonly kind: 'message'; readonly peer: string; readonly connectionId: string; readonly seq: number; readonly message: Uint8Array }
   /** `reason`: why the gateway saw the connection end (`remote-closed`, `pong-timeout`, ...), for the logs; absent from older gateways. */
-  | { readonly kind: 'disconnected'; readonly peer: string; readonly connectionId: string; readonly reason?: string };
+  | { readonly kind: 'disconnected'; readonly peer: string; readonly connectionId: string; readonly reason?: string }
+  /** `work`: the manager's follow-up record (shared/manager/follow-up.ts); `connectionId`: the connection it was made for, when it is for one. */
+  | { readonly kind: 'follow-up'; readonly peer: string; readonly connectionId?: string; readonly work: Uint8Array };
+
+/** The message group of a peer's inbound envelopes: node + peer, so one node's peers are applied in parallel. */
+export function inboundGroup(nodeKey: string, peerHex: string): string {
+  return `${nodeKey}:${peerHex}`;
+}
 
 export type OutboundEnvelope =
   | { readonly kind: 'send'; readonly peer: string; readonly message: Uint8Array }
@@ -57,12 +67,18 @@ function parseObject(body: string): Record<string, unknown> {
 }
 
 export function encodeInbound(e: InboundEnvelope): string {
-  return JSON.stringify(e.kind === 'message' ? { v: VERSION, ...e, message: toHex(e.message) } : { v: VERSION, ...e });
+  if (e.kind === 'message') return JSON.stringify({ v: VERSION, ...e, message: toHex(e.message) });
+  if (e.kind === 'follow-up') return JSON.stringify({ v: VERSION, ...e, work: toHex(e.work) });
+  return JSON.stringify({ v: VERSION, ...e });
 }
 
 export function decodeInbound(body: string): InboundEnvelope {
   const o = parseObject(body);
   const peer = field(o['peer'], isPeer, 'peer');
+  if (o['kind'] === 'follow-up') {
+    const work = fromHex(field(o['work'], isHex, 'work'));
+    return { kind: 'follow-up', peer, work, ...(isString(o['connectionId']) ? { connectionId: o['connectionId'] } : {}) };
+  }
   const connectionId = field(o['connectionId'], isString, 'connectionId');
   switch (o['kind']) {
     case 'connected':

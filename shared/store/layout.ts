@@ -24,6 +24,7 @@
  * | `FEES`                  | the chain source's fee estimates (sat/kw by target) |
  * | `BROADCAST#<txid>`      | a transaction the chain source refused for good  |
  * | `RECEIVE_INDEX`         | counter `next`: receive indexes handed out, outside the lease |
+ * | `INDEX#<index key>`     | an index item: a lookup naming a channel (shared/manager/channel-indexes.ts) |
  */
 
 /** Attribute names, in one place. */
@@ -100,6 +101,10 @@ export const SortKey = {
   /** The fee estimates the chain handler last fetched (functions/chain/fee-record.ts). */
   fees: 'FEES',
   broadcast: (txid: string) => `BROADCAST#${txid}`,
+  /** An index item (shared/manager/channel-indexes.ts): `key` is the manager's index key, e.g. `CONFIRMING#<peer>#<id>`. */
+  index: (key: string) => `INDEX#${key}`,
+  /** Prefix of the index items of one kind (`CONFIRMING#`, ...). */
+  indexPrefix: (kindPrefix: string) => `INDEX#${kindPrefix}`,
   /** The wallet's receive-address counter: the next receive index to hand out (docs/commit-protocol.md, "Outside the lease"). */
   receiveIndex: 'RECEIVE_INDEX',
 } as const;

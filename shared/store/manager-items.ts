@@ -7,6 +7,7 @@
 import { toHex } from '../crypto/index.js';
 import {
   ChannelManager,
+  IndexPrefix,
   type ChannelKey,
   type LoadPlan,
   type ManagerChanges,
@@ -15,15 +16,17 @@ import {
   type ManagerPorts,
 } from '../manager/index.js';
 import type { ChannelMonitor } from '../monitor/index.js';
+import { StoreError, StoreErrorCode } from './errors.js';
 import { eventItemWrites } from './event-items.js';
 import { SortKey } from './layout.js';
+import { MAX_TRANSACTION_ITEMS } from './node-store.js';
 import type { JusticeRecord } from '../monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, justiceRecordFromItem, monitorFromItems, monitorItemWrites, monitorsToRead } from './monitor-items.js';
 
 /**
- * The item writes of a commit: the header, channels, monitors and events of
- * `changes` (messages go to the outbox; the input's events in one item,
- * event-items.ts). Monitor writes follow
+ * The item writes of a commit: the header, channels, index items, monitors
+ * and events of `changes` (messages and follow-ups go to the outbox; the
+ * input's events in one item, event-items.ts). Monitor writes follow
  * monitor-items.ts: every N-th update is a snapshot, built from the monitor
  * in `monitorsBefore` (read first for the channels
  * `monitorsToRead(changes.monitors.put)` names), plain updates delete
@@ -39,6 +42,8 @@ export function managerItemWrites(
   const deletes = changes.channels.delete.map((key) => SortKey.channel(key));
   if (changes.header) puts.push({ sk: SortKey.header, data: changes.header });
   for (const [key, data] of changes.channels.put) puts.push({ sk: SortKey.channel(key), data });
+  for (const [key, data] of changes.indexes.put) puts.push({ sk: SortKey.index(key), data });
+  deletes.push(...changes.indexes.delete.map((key) => SortKey.index(key)));
   for (const m of monitorItemWrites(changes.monitors.put, monitorsBefore, updatesPerSnapshot)) {
     puts.push(m.put, ...m.justice);
     deletes.push(...m.deletes);
@@ -95,14 +100,20 @@ export class InMemoryManagerStore {
    * load them. `create` makes the manager of a node with no header yet.
    * `config` is the node's configuration now (it wins over the header's).
    */
-  load(ports: ManagerPorts, input: ManagerInput, connectedPeers: ReadonlyMap<string, Uint8Array>, config?: ManagerConfig): ChannelManager {
+  load(ports: ManagerPorts, input: ManagerInput, connectedPeers: ReadonlyMap<string, Uint8Array>, config?: ManagerConfig, connections?: ReadonlyMap<string, string>): ChannelManager {
     this.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
     const header = this.#read(SortKey.header);
     if (header === undefined) throw new Error('no manager header: create the node first');
-    const manager = ChannelManager.load({ ports, header, connectedPeers, ...(config === undefined ? {} : { config }) });
+    const manager = ChannelManager.load({ ports, header, connectedPeers, ...(config === undefined ? {} : { config }), ...(connections === undefined ? {} : { connections }) });
     const plan: LoadPlan = manager.channelKeysFor(input);
     const channels = new Map<ChannelKey, Uint8Array>();
     const prefix = SortKey.channelPrefix();
+    if (plan.confirming) manager.loadConfirming(this.query(SortKey.indexPrefix(IndexPrefix.confirming)).map(({ data }) => data));
+    for (const peer of plan.keysOfPeers ?? []) {
+      const keys = [...this.items.keys()].filter((sk) => sk.startsWith(SortKey.channelPrefix(peer))).sort();
+      this.last.itemsRead += keys.length;
+      manager.loadChannelKeys(peer, keys.map((sk) => sk.slice(prefix.length)));
+    }
     for (const key of plan.keys) {
       const data = this.#read(SortKey.channel(key));
       if (data !== undefined) channels.set(key, data);
@@ -119,13 +130,16 @@ export class InMemoryManagerStore {
    */
   commit(inputId: string, changes: ManagerChanges): 'applied' | 'duplicate' {
     if (this.appliedInputs.has(inputId)) return 'duplicate';
-    this.appliedInputs.add(inputId);
     const before = new Map<string, ChannelMonitor>();
     for (const id of monitorsToRead(changes.monitors.put, this.updatesPerSnapshot)) {
       const read = this.readMonitor(id);
       if (read !== undefined) before.set(id, read);
     }
     const { puts, deletes } = managerItemWrites(changes, before, this.updatesPerSnapshot);
+    // As NodeStore.commit: the lease, the input record, the items and one outbox item (messages and follow-ups) in one transaction.
+    const writes = 2 + puts.length + deletes.length + (changes.messages.length + changes.followUps.length > 0 ? 1 : 0);
+    if (writes > MAX_TRANSACTION_ITEMS) throw new StoreError(StoreErrorCode.CommitTooLarge, `input ${inputId}: a commit of ${writes} writes exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS}`);
+    this.appliedInputs.add(inputId);
     for (const { sk, data } of puts) {
       this.items.set(sk, Uint8Array.from(data));
       this.last.itemsWritten++;

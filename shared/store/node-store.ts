@@ -319,8 +319,16 @@ export class NodeStore {
     return out;
   }
 
-  /** The raw items of the node's partition under a sort-key prefix, all pages. */
-  private async queryItems(nodeKey: string, prefix: string, limit?: number, descending = false): Promise<Record<string, AttributeValue>[]> {
+  /** The sort keys (only) of the items under `prefix`, in sort-key order: a keys-only Query (e.g. the channels of one peer). */
+  async queryKeys(nodeKey: string, prefix: string): Promise<string[]> {
+    return (await this.queryItems(nodeKey, prefix, undefined, false, true)).flatMap((item) => {
+      const sk = item[Attr.sk]?.S;
+      return sk === undefined ? [] : [sk];
+    });
+  }
+
+  /** The raw items of the node's partition under a sort-key prefix, all pages (only their keys with `keysOnly`). */
+  private async queryItems(nodeKey: string, prefix: string, limit?: number, descending = false, keysOnly = false): Promise<Record<string, AttributeValue>[]> {
     const items: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -332,6 +340,7 @@ export class NodeStore {
           ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
           ExpressionAttributeValues: { ':pk': { S: nodePartition(nodeKey) }, ':prefix': { S: prefix } },
           ConsistentRead: true,
+          ...(keysOnly ? { ProjectionExpression: '#pk, #sk' } : {}),
           ...(descending ? { ScanIndexForward: false } : {}),
           ...(left === undefined ? {} : { Limit: left }),
           ...(start ? { ExclusiveStartKey: start } : {}),

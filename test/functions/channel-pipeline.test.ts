@@ -92,6 +92,8 @@ async function node(label: string, esploraUrl = 'http://127.0.0.1:9', channelSet
     store: new NodeStore({ client: local.dynamo, tableName }),
     outbound: await fifo(),
     broadcast: await fifo(),
+    // Follow-up inputs (docs/follow-ups.md): `relay` applies them as the inbound poller would.
+    inbound: await fifo(),
     // By default nothing listens there: the funding fee rate falls back to the wallet's.
     esploraUrl,
     logger: quiet,
@@ -123,6 +125,14 @@ async function relay(a: TestNode, b: TestNode, hold: (type: number) => boolean =
   const held: { to: TestNode; envelope: InboundEnvelope }[] = [];
   for (let idle = 0; idle < 2; ) {
     let moved = 0;
+    for (const n of [a, b]) {
+      for (const m of await n.ctx.inbound!.receive(10, 0)) {
+        await n.ctx.inbound!.delete(m.receiptHandle);
+        const record = { messageId: m.messageId, receiptHandle: m.receiptHandle, body: m.body, attributes: { MessageGroupId: m.group, MessageDeduplicationId: m.dedupId }, messageAttributes: {} };
+        expect((await n.handler({ Records: [record] } as unknown as SQSEvent, {} as never)).batchItemFailures).toEqual([]);
+        moved++;
+      }
+    }
     for (const [from, to] of [[a, b], [b, a]] as const) {
       const batch = await from.ctx.outbound.receive(10, 0);
       for (const m of batch) {

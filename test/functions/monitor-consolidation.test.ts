@@ -12,7 +12,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
 import { managerResult, monitorsBefore } from '../../functions/runtime/manager-step.js';
 import { toHex } from '../../shared/crypto/index.js';
-import type { ManagerChanges, MonitorWrite } from '../../shared/manager/index.js';
+import { changesWith, type ManagerChanges, type MonitorWrite } from '../../shared/manager/index.js';
 import {
   applyMonitorUpdate,
   encodeMonitor,
@@ -39,7 +39,7 @@ it('writes the 100th update as a snapshot, deletes what it superseded after, and
   const id = toHex(initial.channelId);
   const updateOf = (u: bigint): ChannelMonitorUpdate => ({ channelId: initial.channelId, updateId: u, steps: [{ kind: 'channel-force-closed', shouldBroadcast: u % 3n === 0n }] });
   const write = (u: bigint): MonitorWrite => ({ channelIdHex: id, updateId: u, bytes: u === 0n ? encodeMonitor(initial) : encodeMonitorUpdate(updateOf(u)) });
-  const changes = (writes: MonitorWrite[]): ManagerChanges => ({ channels: { put: new Map(), delete: [] }, monitors: { put: writes }, events: [], messages: [], broadcasts: [] });
+  const changes = (writes: MonitorWrite[]): ManagerChanges => changesWith({ monitors: { put: writes } });
   let expected = initial;
   const ctx = { nodeKey: randomUUID() };
   const store = new NodeStore({ client, tableName });
@@ -94,7 +94,7 @@ it('250 counterparty commitments of 30 HTLCs: any one read back in one GetItem, 
   });
   const updateOf = (u: bigint): ChannelMonitorUpdate => ({ channelId: initial.channelId, updateId: u, steps: [commitment(u)] });
   const write = (u: bigint): MonitorWrite => ({ channelIdHex: id, updateId: u, bytes: u === 0n ? encodeMonitor(initial) : encodeMonitorUpdate(updateOf(u)) });
-  const changes = (writes: MonitorWrite[]): ManagerChanges => ({ channels: { put: new Map(), delete: [] }, monitors: { put: writes }, events: [], messages: [], broadcasts: [] });
+  const changes = (writes: MonitorWrite[]): ManagerChanges => changesWith({ monitors: { put: writes } });
   const ctx = { nodeKey: randomUUID() };
   const store = new NodeStore({ client, tableName });
   const lease = await store.acquireLease(ctx.nodeKey, 'test', 60_000);

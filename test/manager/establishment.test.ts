@@ -89,12 +89,14 @@ describe.each([
       const stored = [...node.store.items].filter(([sk]) => sk.startsWith('EVENT#')).map(([, d]) => decodeEventRecord(d));
       expect(stored.map((r) => r.ok && r.value)).toEqual(node.events);
     }
-    // Past the reorg-safe depth the channel leaves the header's chain index: blocks stop loading it.
+    // Past the reorg-safe depth the channel leaves the confirming index: blocks stop reaching it (no follow-up).
     net.mine([], 6);
     const header = decodeManagerHeader(opener.store.items.get(SortKey.header)!);
-    expect(header.ok && header.value.confirming).toEqual([]);
     expect(header.ok && header.value.unfunded).toEqual([]);
+    expect([...opener.store.items.keys()].filter((sk) => sk.startsWith('INDEX#CONFIRMING#'))).toEqual([]);
+    const chainFollowUps = net.followUps.chain;
     net.mine();
+    expect(net.followUps.chain).toBe(chainFollowUps);
     expect(opener.costs.at(-1)).toMatchObject({ itemsRead: 1 });
   });
 });

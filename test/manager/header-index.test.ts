@@ -45,5 +45,6 @@ it('moves a funded channel from unfunded to confirming, and keeps an unfunded ch
   net.run();
   const funded = state(alice);
   expect(funded.header.unfunded).toEqual([]);
-  expect(funded.header.confirming).toHaveLength(1);
+  // Funded: out of the header, into the confirming index item.
+  expect([...alice.store.items.keys()].filter((sk) => sk.startsWith('INDEX#CONFIRMING#'))).toHaveLength(1);
 });

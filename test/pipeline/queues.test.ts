@@ -81,6 +81,8 @@ describe('envelopes', () => {
       { kind: 'message', peer: PEER, connectionId: 'c1', seq: 7, message: new Uint8Array([0, 18, 0, 1, 0, 0]) },
       { kind: 'disconnected', peer: PEER, connectionId: 'c1' },
       { kind: 'disconnected', peer: PEER, connectionId: 'c1', reason: 'pong-timeout' },
+      { kind: 'follow-up', peer: PEER, connectionId: 'c1', work: new Uint8Array([1, 0, 1, 1]) },
+      { kind: 'follow-up', peer: PEER, work: new Uint8Array([1]) },
     ] as const;
     for (const e of inbound) expect(decodeInbound(encodeInbound(e))).toEqual(e);
     const outbound = [
@@ -95,7 +97,8 @@ describe('envelopes', () => {
     for (const body of ['', 'null', '{}', '{"v":2}', `{"v":1,"kind":"message","peer":"${PEER}","connectionId":"c","seq":-1,"message":""}`,
       `{"v":1,"kind":"message","peer":"zz","connectionId":"c","seq":1,"message":""}`,
       `{"v":1,"kind":"message","peer":"${PEER}","connectionId":"c","seq":1,"message":"abc"}`,
-      `{"v":1,"kind":"other","peer":"${PEER}","connectionId":"c"}`]) {
+      `{"v":1,"kind":"other","peer":"${PEER}","connectionId":"c"}`,
+      `{"v":1,"kind":"follow-up","peer":"${PEER}","work":"0g"}`]) {
       expect(() => decodeInbound(body)).toThrow(EnvelopeError);
     }
     expect(() => decodeOutbound(`{"v":1,"kind":"connect","peer":"${PEER}","host":"h","port":70000}`)).toThrow(EnvelopeError);

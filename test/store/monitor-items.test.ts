@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../shared/codec/index.js';
 import { toHex } from '../../shared/crypto/index.js';
-import type { ManagerChanges, MonitorWrite } from '../../shared/manager/index.js';
+import { changesWith, type ManagerChanges, type MonitorWrite } from '../../shared/manager/index.js';
 import {
   applyMonitorUpdate,
   decodeJusticeRecord,
@@ -49,7 +49,7 @@ function updateOf(u: bigint): ChannelMonitorUpdate {
 }
 
 function changesOf(monitors: readonly MonitorWrite[]): ManagerChanges {
-  return { channels: { put: new Map(), delete: [] }, monitors: { put: monitors }, events: [], messages: [], broadcasts: [] };
+  return changesWith({ monitors: { put: monitors } });
 }
 
 const snapshotWrite = (m: ChannelMonitor): MonitorWrite => ({ channelIdHex: toHex(m.channelId), updateId: 0n, bytes: encodeMonitor(m) });

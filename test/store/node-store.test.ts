@@ -158,6 +158,9 @@ describe('fenced commit', () => {
     expect((await store().query(node, 'MONITOR#ab#', 2)).map((i) => text(i.data))).toEqual(['u1', 'u2']);
     // Newest first (how a monitor is read: down to its newest snapshot, shared/store/monitor-items.ts).
     expect((await store().query(node, 'MONITOR#ab#', 2, 'newest-first')).map((i) => text(i.data))).toEqual(['u10', 'u2']);
+    // Keys only (a peer's channel keys for its reconnection follow-ups): the sort keys in order, no data.
+    expect(await store().queryKeys(node, 'MONITOR#ab#')).toEqual([SortKey.monitor('ab', 1n), SortKey.monitor('ab', 2n), SortKey.monitor('ab', 10n)]);
+    expect(await store().queryKeys(node, 'MONITOR#cd#')).toEqual([]);
   });
 
   it('deletes items in batches outside the lease', async () => {

@@ -9,6 +9,7 @@
 import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
   ChannelManager,
+  decodeFollowUp,
   DEFAULT_MANAGER_CONFIG,
   initFeaturesFor,
   peerConnected,
@@ -96,20 +97,31 @@ export class ManagerDriver {
       }
     }
     const features = this.peer?.features;
-    if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: this.peerNodeId }, (m) => m.peerConnected(this.peerNodeId, features));
+    const connectionId = this.peer?.connectionId;
+    if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: this.peerNodeId }, (m) => m.peerConnected(this.peerNodeId, features, connectionId));
   }
 
   /** One input: load, run `fn`, commit, then send, broadcast, record. */
   step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
     const connected = new Map<string, Uint8Array>();
-    if (this.peer?.features) connected.set(toHex(this.peer.nodeId), this.peer.features);
-    const manager = this.store.load(this.ports, input, connected, this.config);
+    const connections = new Map<string, string>();
+    if (this.peer?.features) {
+      connected.set(toHex(this.peer.nodeId), this.peer.features);
+      connections.set(toHex(this.peer.nodeId), this.peer.connectionId);
+    }
+    const manager = this.store.load(this.ports, input, connected, this.config, connections);
     const result = fn(manager);
     const changes = manager.takeChanges();
     this.store.commit(`input-${++this.#inputs}`, changes);
     this.events.push(...changes.events);
     for (const { message } of changes.messages) this.send(message);
     for (const tx of changes.broadcasts) this.onBroadcast(tx);
+    // Follow-up inputs (docs/follow-ups.md), each an input of its own.
+    for (const f of changes.followUps) {
+      const work = decodeFollowUp(f.work);
+      if (!work.ok) throw work.error;
+      this.step({ kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId));
+    }
     return result;
   }
 

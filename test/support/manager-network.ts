@@ -11,6 +11,8 @@ import { KeysManager, deriveNodeSecret } from '../../shared/keys/index.js';
 import {
   ChannelManager,
   DEFAULT_MANAGER_CONFIG,
+  decodeFollowUp,
+  type FollowUpWork,
   peerConnected as peerLayerConnected,
   peerMessage as peerLayerMessage,
   type EventRecord,
@@ -72,7 +74,13 @@ export class ManagerNetwork {
   readonly nodes: ManagerNode[] = [];
   readonly queue: { from: ManagerNode; to: ManagerNode; bytes: Uint8Array }[] = [];
   readonly blocks: Block[] = [];
+  /** Follow-up inputs applied so far (docs/follow-ups.md), by kind. */
+  readonly followUps: Record<FollowUpWork['kind'], number> = { chain: 0, reestablish: 0, 'peer-error': 0 };
+  /** When set, follow-ups wait in `pendingFollowUps` until `runFollowUps()` (as if the inbound queue were slow). */
+  deferFollowUps = false;
+  readonly pendingFollowUps: (() => void)[] = [];
   #generation = 0;
+  #connections = 0;
 
   constructor(readonly startHeight = 100) {
     let prev: Uint8Array = new Uint8Array(32);
@@ -147,13 +155,19 @@ export class ManagerNetwork {
     return out;
   }
 
+  #connectionsOf(node: ManagerNode): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [hex, state] of node.peers) if (state.features) out.set(hex, state.connectionId);
+    return out;
+  }
+
   /**
    * One input to `node`: load (header + what `input` needs), run `fn`,
    * commit, then queue the messages and record events and broadcasts.
    * Returns `fn`'s result and whether the commit was a duplicate.
    */
   step<T>(node: ManagerNode, input: ManagerInput, fn: (m: ChannelManager) => T, inputId = `${node.label}-${++node.inputs}`): T {
-    const manager = node.store.load(node.ports, input, this.#connectedPeers(node), node.config);
+    const manager = node.store.load(node.ports, input, this.#connectedPeers(node), node.config, this.#connectionsOf(node));
     const result = fn(manager);
     const changes = manager.takeChanges();
     if (node.store.commit(inputId, changes) === 'duplicate') return result;
@@ -161,7 +175,23 @@ export class ManagerNetwork {
     node.events.push(...changes.events);
     node.broadcasts.push(...changes.broadcasts);
     for (const { peer, message } of changes.messages) this.#send(node, peer, message);
+    // Follow-up inputs (docs/follow-ups.md): each applied as an input of its own, at once (the inbound queue was empty).
+    changes.followUps.forEach((f, index) => {
+      const work = decodeFollowUp(f.work);
+      if (!work.ok) throw work.error;
+      const apply = () => {
+        this.followUps[work.value.kind]++;
+        this.step(node, { kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId), `${inputId}#f${index}`);
+      };
+      if (this.deferFollowUps) this.pendingFollowUps.push(apply);
+      else apply();
+    });
     return result;
+  }
+
+  /** Applies the deferred follow-ups, oldest first. */
+  runFollowUps(): void {
+    while (this.pendingFollowUps.length > 0) this.pendingFollowUps.shift()!();
   }
 
   /** Runs `fn` on a manager loaded with every channel (an HTTP read; nothing is committed). */
@@ -188,7 +218,7 @@ export class ManagerNetwork {
    */
   connect(a: ManagerNode, b: ManagerNode, deliver = true): void {
     for (const [x, y] of [[a, b], [b, a]] as const) {
-      const step = peerLayerConnected(this.#nodeConfig(x), { nodeId: y.nodeId, connectionId: 'c', inbound: x === b, address: '127.0.0.1:9735' });
+      const step = peerLayerConnected(this.#nodeConfig(x), { nodeId: y.nodeId, connectionId: `c${++this.#connections}`, inbound: x === b, address: '127.0.0.1:9735' });
       x.peers.set(toHex(y.nodeId), step.state!);
       for (const e of step.effects) if (e.kind === 'send') this.queue.push({ from: x, to: y, bytes: encodeMessage(e.message) });
     }
@@ -196,7 +226,8 @@ export class ManagerNetwork {
     for (const [x, y] of [[a, b], [b, a]] as const) {
       const features = x.peers.get(toHex(y.nodeId))?.features;
       if (!features) throw new Error('init not exchanged');
-      this.step(x, { kind: 'peer-connected', peer: y.nodeId }, (m) => m.peerConnected(y.nodeId, features));
+      const connectionId = x.peers.get(toHex(y.nodeId))!.connectionId;
+      this.step(x, { kind: 'peer-connected', peer: y.nodeId }, (m) => m.peerConnected(y.nodeId, features, connectionId));
     }
     if (deliver) this.run();
   }
@@ -218,7 +249,7 @@ export class ManagerNetwork {
     const { from, to, bytes } = next;
     const peerHex = toHex(from.nodeId);
     const state = to.peers.get(peerHex);
-    const step = peerLayerMessage(this.#nodeConfig(to), state, 'c', bytes);
+    const step = peerLayerMessage(this.#nodeConfig(to), state, state?.connectionId ?? 'none', bytes);
     if (step.state === null) to.peers.delete(peerHex);
     else if (step.state !== undefined) to.peers.set(peerHex, step.state);
     for (const effect of step.effects) {
@@ -234,7 +265,7 @@ export class ManagerNetwork {
   }
 
   /** Delivers until nothing is queued. */
-  run(limit = 1000): void {
+  run(limit = 100_000): void {
     for (let i = 0; i < limit && this.deliverOne(); i++);
     if (this.queue.length > 0) throw new Error('messages still queued');
   }

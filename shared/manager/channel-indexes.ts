@@ -1,0 +1,138 @@
+/**
+ * Index items (docs/manager.md, "Index items"): small items, one per lookup,
+ * that name the channel an input needs, so that no input loads every
+ * channel and the manager header stays the same size whatever the number of
+ * channels. Each is maintained in the commit that changes its channel: the
+ * entries a channel implies are computed from the channel alone
+ * ({@link indexEntriesOf}), and the commit writes the difference with what
+ * the channel implied before ({@link indexChanges}); no index write needs a read.
+ *
+ * | key | value | lookup |
+ * |---|---|---|
+ * | `CONFIRMING#<peer>#<channel id>` | funding txid, where it confirmed | blocks: the funded channels not yet {@link REORG_SAFE_DEPTH} deep |
+ * | `SCID#<scid hex>` | peer, channel id | a forward or a payment names a channel by short channel id or alias |
+ * | `OUTPOINT#<txid hex>:<vout>` | peer, channel id | a watched outpoint (the funding output) is spent |
+ *
+ * Payment hash → HTLCs and HTLC expiry height → channels join this table
+ * with the HTLCs (the payments issue): the same keys-from-the-channel rule
+ * keeps them in step. Pure.
+ */
+import { DecodeError, fixedBytes, point, struct, u32, versionedRecord, tlvRecord, type DecodeResult } from '../codec/index.js';
+import { ChannelState, shortChannelIdOfChannel, type Channel } from '../channel/index.js';
+import { toHex } from '../crypto/index.js';
+import { equalBytes } from '../codec/index.js';
+import type { ChannelEntry } from './channel-entry.js';
+import { isStillConfirming } from './header-index.js';
+import type { ConfirmingEntry } from './manager-header.js';
+
+/** An index item's key, below the store's `INDEX#` prefix. */
+export type IndexKey = string;
+
+export const IndexPrefix = {
+  confirming: 'CONFIRMING#',
+  scid: 'SCID#',
+  outpoint: 'OUTPOINT#',
+} as const;
+
+/** Where an index item points: a channel item. */
+export interface ChannelRef {
+  readonly counterpartyNodeId: Uint8Array;
+  readonly channelId: Uint8Array;
+}
+
+export function confirmingKey(e: ChannelRef): IndexKey {
+  return `${IndexPrefix.confirming}${toHex(e.counterpartyNodeId)}#${toHex(e.channelId)}`;
+}
+
+export function scidKey(scid: bigint): IndexKey {
+  return `${IndexPrefix.scid}${scid.toString(16).padStart(16, '0')}`;
+}
+
+/** `txid` in internal byte order (as the channel stores it). */
+export function outpointKey(txid: Uint8Array, vout: number): IndexKey {
+  return `${IndexPrefix.outpoint}${toHex(txid)}:${vout}`;
+}
+
+/** Version 1: 0 the confirming entry (peer, channel id, funding txid, height and block hash, 0 when unconfirmed), 2 a channel reference. */
+const indexRecord = versionedRecord('index-item', 1, {
+  confirming: tlvRecord(
+    0,
+    struct([
+      ['counterpartyNodeId', point],
+      ['channelId', fixedBytes(32)],
+      ['fundingTxid', fixedBytes(32)],
+      ['height', u32],
+      ['blockHash', fixedBytes(32)],
+    ] as const),
+  ),
+  ref: tlvRecord(2, struct([['counterpartyNodeId', point], ['channelId', fixedBytes(32)]] as const)),
+});
+
+export function encodeConfirmingIndex(e: ConfirmingEntry): Uint8Array {
+  return indexRecord.encode({
+    confirming: {
+      counterpartyNodeId: e.counterpartyNodeId,
+      channelId: e.channelId,
+      fundingTxid: e.fundingTxid,
+      height: e.confirmation?.height ?? 0,
+      blockHash: e.confirmation?.blockHash ?? new Uint8Array(32),
+    },
+  });
+}
+
+export function decodeConfirmingIndex(bytes: Uint8Array): DecodeResult<ConfirmingEntry> {
+  const result = indexRecord.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value.confirming;
+  if (v === undefined) return { ok: false, error: new DecodeError('invalid-value', 'index-item: not a confirming entry') };
+  return {
+    ok: true,
+    value: {
+      counterpartyNodeId: v.counterpartyNodeId,
+      channelId: v.channelId,
+      fundingTxid: v.fundingTxid,
+      ...(v.height > 0 ? { confirmation: { height: v.height, blockHash: v.blockHash } } : {}),
+    },
+  };
+}
+
+export function encodeChannelRef(ref: ChannelRef): Uint8Array {
+  return indexRecord.encode({ ref: { counterpartyNodeId: ref.counterpartyNodeId, channelId: ref.channelId } });
+}
+
+export function decodeChannelRef(bytes: Uint8Array): DecodeResult<ChannelRef> {
+  const result = indexRecord.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value.ref;
+  if (v === undefined) return { ok: false, error: new DecodeError('invalid-value', 'index-item: not a channel reference') };
+  return { ok: true, value: v };
+}
+
+/** The index items `entry` implies, by key (none for an inbound request or a channel not funded yet). */
+export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<IndexKey, Uint8Array> {
+  const out = new Map<IndexKey, Uint8Array>();
+  if (entry?.kind !== 'channel') return out;
+  const c: Channel = entry.channel;
+  if (c.state === ChannelState.Closed || c.funding === undefined) return out;
+  const ref: ChannelRef = { counterpartyNodeId: c.counterpartyNodeId, channelId: c.funding.channelId };
+  const refBytes = encodeChannelRef(ref);
+  out.set(outpointKey(c.funding.outpoint.txid, c.funding.outpoint.index), refBytes);
+  out.set(scidKey(c.holderAlias), refBytes);
+  const scid = shortChannelIdOfChannel(c);
+  if (scid !== null) out.set(scidKey(scid), refBytes);
+  if (isStillConfirming(c)) {
+    const confirmation = c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {};
+    out.set(confirmingKey(ref), encodeConfirmingIndex({ ...ref, fundingTxid: c.funding.outpoint.txid, ...confirmation }));
+  }
+  return out;
+}
+
+/** The index writes that take a channel from the entries `before` to `after`: changed or new items put, vanished ones deleted. */
+export function indexChanges(before: ReadonlyMap<IndexKey, Uint8Array>, after: ReadonlyMap<IndexKey, Uint8Array>): { put: Map<IndexKey, Uint8Array>; delete: IndexKey[] } {
+  const put = new Map<IndexKey, Uint8Array>();
+  for (const [key, value] of after) {
+    const old = before.get(key);
+    if (old === undefined || !equalBytes(old, value)) put.set(key, value);
+  }
+  return { put, delete: [...before.keys()].filter((key) => !after.has(key)) };
+}

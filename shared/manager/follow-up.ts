@@ -1,0 +1,98 @@
+/**
+ * Follow-up inputs (docs/follow-ups.md): work that would touch many channels
+ * in one input (a block reaching every confirming channel, a reconnection of
+ * a peer with hundreds of channels, an `error` failing all of a peer's
+ * channels) is split into one input per channel. The input that found the
+ * work commits these records in its outbox item; each is then applied under
+ * the lease as an input of its own, in the peer's inbound group (so it stays
+ * ordered with that peer's messages), and is idempotent: applying it twice,
+ * or after the channel moved on, changes nothing more.
+ *
+ * A versioned record: 0 kind, 2 channel id, 4 chain events (in order), 6 the
+ * data of the peer's `error`.
+ */
+import { DecodeError, fixedBytes, repeated, restBytes, struct, tlvRecord, u32, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+
+/** What the chain told the manager about one channel, in the order it was told. */
+export type ChainEvent =
+  /** The funding transaction confirmed (`transactions_confirmed`). */
+  | { readonly kind: 'confirmed'; readonly height: number; readonly txIndex: number; readonly blockHash: Uint8Array; readonly tx: Uint8Array }
+  /** The funding transaction left the best chain (`transaction_unconfirmed`). */
+  | { readonly kind: 'unconfirmed' }
+  /** A new tip (`best_block_updated`). */
+  | { readonly kind: 'best-block'; readonly height: number };
+
+/** One channel's share of an input that touched many. */
+export type FollowUpWork =
+  /** Chain events for a channel still confirming. */
+  | { readonly kind: 'chain'; readonly channelId: Uint8Array; readonly events: readonly ChainEvent[] }
+  /** Send our `channel_reestablish` on the connection the envelope names (unless already sent on it). */
+  | { readonly kind: 'reestablish'; readonly channelId: Uint8Array }
+  /** The peer's `error` naming all channels (an all-zero channel id): applied to this one, its `data` as received. */
+  | { readonly kind: 'peer-error'; readonly channelId: Uint8Array; readonly data: Uint8Array };
+
+const KINDS = ['chain', 'reestablish', 'peer-error'] as const;
+const EVENT_KINDS = ['confirmed', 'unconfirmed', 'best-block'] as const;
+
+const lengthPrefixed: Codec<Uint8Array> = {
+  read: (r) => r.bytes(r.u32()),
+  write: (w, v) => void w.u32(v.length).bytes(v),
+};
+
+/** Every event has all fields on the wire (zeros where unused): small, fixed, simple. */
+const eventCodec: Codec<ChainEvent> = {
+  read: (r) => {
+    const v = struct([
+      ['kind', u8],
+      ['height', u32],
+      ['txIndex', u32],
+      ['blockHash', fixedBytes(32)],
+      ['tx', lengthPrefixed],
+    ] as const).read(r);
+    const kind = EVENT_KINDS[v.kind];
+    if (kind === undefined) throw new DecodeError('invalid-value', `follow-up: unknown chain event ${v.kind}`);
+    if (kind === 'confirmed') return { kind, height: v.height, txIndex: v.txIndex, blockHash: v.blockHash, tx: v.tx };
+    if (kind === 'best-block') return { kind, height: v.height };
+    return { kind };
+  },
+  write: (w, e) => {
+    w.u8(EVENT_KINDS.indexOf(e.kind));
+    w.u32(e.kind === 'unconfirmed' ? 0 : e.height);
+    w.u32(e.kind === 'confirmed' ? e.txIndex : 0);
+    w.bytes(e.kind === 'confirmed' ? e.blockHash : new Uint8Array(32));
+    lengthPrefixed.write(w, e.kind === 'confirmed' ? e.tx : new Uint8Array(0));
+  },
+};
+
+const record = versionedRecord('follow-up', 1, {
+  kind: tlvRecord(0, u8),
+  channelId: tlvRecord(2, fixedBytes(32)),
+  events: tlvRecord(4, repeated(eventCodec)),
+  data: tlvRecord(6, restBytes),
+});
+
+export function encodeFollowUp(work: FollowUpWork): Uint8Array {
+  return record.encode({
+    kind: KINDS.indexOf(work.kind),
+    channelId: work.channelId,
+    ...(work.kind === 'chain' ? { events: work.events } : {}),
+    ...(work.kind === 'peer-error' ? { data: work.data } : {}),
+  });
+}
+
+/** Reads a record written by {@link encodeFollowUp}; never throws. */
+export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
+  const result = record.decode(bytes);
+  if (!result.ok) return result;
+  const v = result.value;
+  const kind = v.kind === undefined ? undefined : KINDS[v.kind];
+  if (kind === undefined || v.channelId === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: unknown kind or no channel id') };
+  switch (kind) {
+    case 'chain':
+      return { ok: true, value: { kind, channelId: v.channelId, events: v.events ?? [] } };
+    case 'reestablish':
+      return { ok: true, value: { kind, channelId: v.channelId } };
+    case 'peer-error':
+      return { ok: true, value: { kind, channelId: v.channelId, data: v.data ?? new Uint8Array(0) } };
+  }
+}
