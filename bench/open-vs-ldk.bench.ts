@@ -8,15 +8,14 @@
  * CPU per open (medians and p90), the CPU charged to the opener and to the
  * LDK fundee, our secp256k1 calls per open, and where our side's CPU goes
  * (an in-process CPU profile of our opens, by phase and by function).
- * `BENCH_OPENS` (default 20, at most 36: our node has at most 40 channels in
- * flight) sets the opens per row.
+ * `BENCH_OPENS` (default 20) sets the opens per row.
  */
 import { Session } from 'node:inspector/promises';
 import { sha256, wasmSecp256k1 } from '../shared/crypto/index.js';
 import { CpuMeter, GcLog, InProcessLdk, InProcessOurs, Wire, countingSecp, timed } from './open-peers.js';
 import { ms, percentile, printTable } from './measure.js';
 
-const OPENS = Math.min(36, Math.max(1, Number(process.env['BENCH_OPENS'] ?? 20)));
+const OPENS = Math.max(1, Number(process.env['BENCH_OPENS'] ?? 20));
 const WARMUP = Math.min(3, OPENS);
 const FUNDING = 250_000n;
 
