@@ -36,7 +36,7 @@ import { encodeFeeRates } from './fee-record.js';
 import { channelChainConsumers } from './channel-consumer.js';
 
 /** What a chain consumer commits with the sync. */
-export type ConsumerWrites = Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts' | 'followUps'>>;
+export type ConsumerWrites = Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts' | 'followUps' | 'cleanup'>>;
 
 /** Something that follows the chain: notified through `Confirm`, watching `watch()`, persisting `writes()` after the sync. */
 export interface ChainConsumer {
@@ -167,6 +167,7 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
         const effects: PeerEffect[] = [];
         const broadcasts: Uint8Array[] = [];
         const followUps: FollowUpInput[] = [];
+        const cleanup: string[] = [];
         for (const c of consumers) {
           const w = await c.writes();
           puts.push(...w.puts);
@@ -174,6 +175,7 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
           effects.push(...(w.effects ?? []));
           broadcasts.push(...(w.broadcasts ?? []));
           followUps.push(...(w.followUps ?? []));
+          cleanup.push(...(w.cleanup ?? []));
           walletNow = c.settleWallet?.(walletNow) ?? walletNow;
         }
         wallet = walletNow;
@@ -182,7 +184,7 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
         const walletData = encodeWalletState(walletNow);
         if (!sameBytes(walletBytes, walletData)) puts.push({ sk: SortKey.wallet, data: walletData });
         if (feesData !== undefined && !sameBytes(items.get(SortKey.fees), feesData)) puts.push({ sk: SortKey.fees, data: feesData });
-        return { puts, deletes, effects, broadcasts, followUps };
+        return { puts, deletes, effects, broadcasts, followUps, ...(cleanup.length > 0 ? { cleanup } : {}) };
       });
     } catch (error) {
       if (!isLeaseHeld(error)) throw error;

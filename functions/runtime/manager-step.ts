@@ -150,7 +150,7 @@ export function managerResult(
   base: InvocationResult = { puts: [], deletes: [], effects: [] },
   monitors: ReadonlyMap<string, ChannelMonitor> = new Map(),
 ): InvocationResult {
-  const { puts, deletes } = managerItemWrites(changes, monitors);
+  const { puts, deletes, cleanup } = managerItemWrites(changes, monitors);
   const effects: PeerEffect[] = changes.messages.map(({ peer, message }) => ({ kind: 'send', peer, message }));
   return {
     puts: [...base.puts, ...puts],
@@ -158,7 +158,7 @@ export function managerResult(
     effects: [...base.effects, ...effects],
     broadcasts: [...(base.broadcasts ?? []), ...changes.broadcasts],
     followUps: [...(base.followUps ?? []), ...changes.followUps],
-    ...(base.cleanup === undefined ? {} : { cleanup: base.cleanup }),
+    ...(base.cleanup === undefined && cleanup.length === 0 ? {} : { cleanup: [...(base.cleanup ?? []), ...cleanup] }),
   };
 }
 
@@ -176,7 +176,11 @@ export function mergeChanges(a: ManagerChanges, b: ManagerChanges): ManagerChang
   return {
     ...(header === undefined ? {} : { header }),
     channels: { put, delete: [...deleted] },
-    indexes: { put: indexPut, delete: [...indexDeleted] },
+    indexes: {
+      put: indexPut,
+      delete: [...indexDeleted],
+      deferredDelete: [...(a.indexes.deferredDelete ?? []).filter((k) => !b.indexes.put.has(k)), ...(b.indexes.deferredDelete ?? [])],
+    },
     monitors: { put: [...a.monitors.put, ...b.monitors.put] },
     events: [...a.events, ...b.events],
     messages: [...a.messages, ...b.messages],

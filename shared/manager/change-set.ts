@@ -38,6 +38,7 @@ export class ChangeSet {
   #puts = new Map<ChannelKey, ChannelEntry>();
   #indexPuts = new Map<IndexKey, Uint8Array>();
   #indexDeletes = new Set<IndexKey>();
+  #indexDeferred = new Set<IndexKey>();
   /** Chain events per channel (follow-ups made at `take()`), in the order the chain told them. */
   #chainWork = new Map<IndexKey, { peer: Uint8Array; channelId: Uint8Array; events: ChainEvent[] }>();
   #followUps: FollowUp[] = [];
@@ -128,9 +129,14 @@ export class ChangeSet {
   reindexItems(before: ChannelEntry | null | undefined, after: ChannelEntry | null | undefined): void {
     const changes = indexChanges(indexEntriesOf(before), indexEntriesOf(after));
     for (const key of changes.delete) this.#deleteIndex(key);
+    for (const key of changes.deferred) {
+      this.#indexPuts.delete(key);
+      this.#indexDeferred.add(key);
+    }
     for (const [key, value] of changes.put) {
       this.#indexPuts.set(key, value);
       this.#indexDeletes.delete(key);
+      this.#indexDeferred.delete(key);
       if (key.startsWith(IndexPrefix.confirming) && this.#confirming !== undefined) {
         const decoded = decodeConfirmingIndex(value);
         if (decoded.ok) this.#confirming.set(key, decoded.value);
@@ -318,7 +324,7 @@ export class ChangeSet {
     const changes: ManagerChanges = {
       ...(this.#headerDirty ? { header: encodeManagerHeader(this.#header) } : {}),
       channels: { put, delete: [...this.#deletes] },
-      indexes: { put: this.#indexPuts, delete: [...this.#indexDeletes] },
+      indexes: { put: this.#indexPuts, delete: [...this.#indexDeletes], deferredDelete: [...this.#indexDeferred] },
       monitors: { put: this.#monitorWrites },
       events: this.#events,
       messages: this.#messages,
@@ -330,6 +336,7 @@ export class ChangeSet {
     this.#deletes = new Set();
     this.#indexPuts = new Map();
     this.#indexDeletes = new Set();
+    this.#indexDeferred = new Set();
     this.#chainWork = new Map();
     this.#followUps = [];
     this.#monitorWrites = [];

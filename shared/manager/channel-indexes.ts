@@ -12,10 +12,15 @@
  * | `CONFIRMING#<peer>#<channel id>` | funding txid, where it confirmed | blocks: the funded channels not yet {@link REORG_SAFE_DEPTH} deep |
  * | `SCID#<scid hex>` | peer, channel id | a forward or a payment names a channel by short channel id or alias |
  * | `OUTPOINT#<txid hex>:<vout>` | peer, channel id | a watched outpoint (the funding output) is spent |
+ * | `PAYMENT#<payment hash hex>#<peer>#<channel id>` | peer, channel id | a claim or a payment's result: the channels whose HTLCs carry the hash |
+ * | `EXPIRY#<height, 10 digits>#<peer>#<channel id>` | peer, channel id | a block: the channels with an HTLC expiring at that height |
  *
- * Payment hash → HTLCs and HTLC expiry height → channels join this table
- * with the HTLCs (the payments issue): the same keys-from-the-channel rule
- * keeps them in step. Pure.
+ * Per-HTLC index items are put by the commit that adds the HTLC (one per
+ * `update_add_htlc`), but never deleted in the commit that resolves it: one
+ * `revoke_and_ack` may settle 483 HTLCs, and a commit holds at most 100
+ * writes. Their deletes are deferred (`deferred`: deleted after the commit,
+ * as the outbox is; docs/items.md); until then a reader that follows one to
+ * its channel finds no such HTLC there, and moves on. Pure.
  */
 import { DecodeError, fixedBytes, point, struct, u32, versionedRecord, tlvRecord, type DecodeResult } from '../codec/index.js';
 import { ChannelState, shortChannelIdOfChannel, type Channel } from '../channel/index.js';
@@ -32,7 +37,12 @@ export const IndexPrefix = {
   confirming: 'CONFIRMING#',
   scid: 'SCID#',
   outpoint: 'OUTPOINT#',
+  payment: 'PAYMENT#',
+  expiry: 'EXPIRY#',
 } as const;
+
+/** Index kinds with one item per HTLC (or per hash or height): deleted after the commit, never in it. */
+const PER_HTLC: readonly string[] = [IndexPrefix.payment, IndexPrefix.expiry];
 
 /** Where an index item points: a channel item. */
 export interface ChannelRef {
@@ -46,6 +56,20 @@ export function confirmingKey(e: ChannelRef): IndexKey {
 
 export function scidKey(scid: bigint): IndexKey {
   return `${IndexPrefix.scid}${scid.toString(16).padStart(16, '0')}`;
+}
+
+/** The prefix of the index items of one payment hash (a Query lists its channels). */
+export function paymentKeyPrefix(paymentHash: Uint8Array): IndexKey {
+  return `${IndexPrefix.payment}${toHex(paymentHash)}#`;
+}
+
+/** The prefix of the index items of one expiry height (a block lists the channels with HTLCs expiring there). */
+export function expiryKeyPrefix(height: number): IndexKey {
+  return `${IndexPrefix.expiry}${height.toString().padStart(10, '0')}#`;
+}
+
+function channelSuffix(ref: ChannelRef): string {
+  return `${toHex(ref.counterpartyNodeId)}#${toHex(ref.channelId)}`;
 }
 
 /** `txid` in internal byte order (as the channel stores it). */
@@ -124,15 +148,30 @@ export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<Inde
     const confirmation = c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {};
     out.set(confirmingKey(ref), encodeConfirmingIndex({ ...ref, fundingTxid: c.funding.outpoint.txid, ...confirmation }));
   }
+  for (const htlc of c.htlcs ?? []) {
+    // Until it is resolved: a resolved HTLC needs no lookup by hash or expiry any more.
+    if (htlc.resolution !== undefined) continue;
+    out.set(`${paymentKeyPrefix(htlc.paymentHash)}${channelSuffix(ref)}`, refBytes);
+    out.set(`${expiryKeyPrefix(htlc.cltvExpiry)}${channelSuffix(ref)}`, refBytes);
+  }
   return out;
 }
 
-/** The index writes that take a channel from the entries `before` to `after`: changed or new items put, vanished ones deleted. */
-export function indexChanges(before: ReadonlyMap<IndexKey, Uint8Array>, after: ReadonlyMap<IndexKey, Uint8Array>): { put: Map<IndexKey, Uint8Array>; delete: IndexKey[] } {
+/**
+ * The index writes that take a channel from the entries `before` to
+ * `after`: changed or new items put, vanished ones deleted in the commit,
+ * or after it (`deferred`) for the per-HTLC kinds.
+ */
+export function indexChanges(
+  before: ReadonlyMap<IndexKey, Uint8Array>,
+  after: ReadonlyMap<IndexKey, Uint8Array>,
+): { put: Map<IndexKey, Uint8Array>; delete: IndexKey[]; deferred: IndexKey[] } {
   const put = new Map<IndexKey, Uint8Array>();
   for (const [key, value] of after) {
     const old = before.get(key);
     if (old === undefined || !equalBytes(old, value)) put.set(key, value);
   }
-  return { put, delete: [...before.keys()].filter((key) => !after.has(key)) };
+  const vanished = [...before.keys()].filter((key) => !after.has(key));
+  const perHtlc = (key: IndexKey) => PER_HTLC.some((p) => key.startsWith(p));
+  return { put, delete: vanished.filter((k) => !perHtlc(k)), deferred: vanished.filter(perHtlc) };
 }

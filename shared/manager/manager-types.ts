@@ -80,7 +80,8 @@ export interface FollowUp {
 export interface ManagerChanges {
   readonly header?: Uint8Array;
   readonly channels: { readonly put: ReadonlyMap<ChannelKey, Uint8Array>; readonly delete: readonly ChannelKey[] };
-  readonly indexes: { readonly put: ReadonlyMap<IndexKey, Uint8Array>; readonly delete: readonly IndexKey[] };
+  /** `deferredDelete`: per-HTLC index items, deleted after the commit (docs/items.md), never in it. */
+  readonly indexes: { readonly put: ReadonlyMap<IndexKey, Uint8Array>; readonly delete: readonly IndexKey[]; readonly deferredDelete?: readonly IndexKey[] };
   readonly monitors: { readonly put: readonly MonitorWrite[] };
   readonly events: readonly EventRecord[];
   readonly messages: readonly OutboundMessage[];

@@ -37,7 +37,7 @@ export function managerItemWrites(
   changes: ManagerChanges,
   monitorsBefore: ReadonlyMap<string, ChannelMonitor> = new Map(),
   updatesPerSnapshot: bigint = MONITOR_UPDATES_PER_SNAPSHOT,
-): { puts: { sk: string; data: Uint8Array }[]; deletes: string[] } {
+): { puts: { sk: string; data: Uint8Array }[]; deletes: string[]; cleanup: string[] } {
   const puts: { sk: string; data: Uint8Array }[] = [];
   const deletes = changes.channels.delete.map((key) => SortKey.channel(key));
   if (changes.header) puts.push({ sk: SortKey.header, data: changes.header });
@@ -49,7 +49,8 @@ export function managerItemWrites(
     deletes.push(...m.deletes);
   }
   puts.push(...eventItemWrites(changes.events));
-  return { puts, deletes };
+  // Per-HTLC index items go after the commit (one cleanup item in it: docs/items.md).
+  return { puts, deletes, cleanup: (changes.indexes.deferredDelete ?? []).map((key) => SortKey.index(key)) };
 }
 
 /** Item and byte counts of one step. */
@@ -135,9 +136,9 @@ export class InMemoryManagerStore {
       const read = this.readMonitor(id);
       if (read !== undefined) before.set(id, read);
     }
-    const { puts, deletes } = managerItemWrites(changes, before, this.updatesPerSnapshot);
-    // As NodeStore.commit: the lease, the input record, the items and one outbox item (messages and follow-ups) in one transaction.
-    const writes = 2 + puts.length + deletes.length + (changes.messages.length + changes.followUps.length > 0 ? 1 : 0);
+    const { puts, deletes, cleanup } = managerItemWrites(changes, before, this.updatesPerSnapshot);
+    // As NodeStore.commit: the lease, the input record, the items, one outbox item (messages and follow-ups) and one cleanup item in one transaction.
+    const writes = 2 + puts.length + deletes.length + (changes.messages.length + changes.followUps.length > 0 ? 1 : 0) + (cleanup.length > 0 ? 1 : 0);
     if (writes > MAX_TRANSACTION_ITEMS) throw new StoreError(StoreErrorCode.CommitTooLarge, `input ${inputId}: a commit of ${writes} writes exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS}`);
     this.appliedInputs.add(inputId);
     for (const { sk, data } of puts) {
@@ -148,6 +149,8 @@ export class InMemoryManagerStore {
     for (const sk of deletes) {
       if (this.items.delete(sk)) this.last.itemsWritten++;
     }
+    // After the commit, as the invocation does with the cleanup item (not counted: outside the transaction).
+    for (const sk of cleanup) this.items.delete(sk);
     return 'applied';
   }
 
