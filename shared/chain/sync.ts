@@ -28,6 +28,7 @@ import {
   type SyncMode,
   type SyncView,
 } from './sync-plan.js';
+import { mapLimit } from './map-limit.js';
 
 export interface ChainSyncOptions {
   /** At most this many new blocks are scanned; more means lookups instead. Default 24. */
@@ -53,19 +54,6 @@ function displayOf(internal: Uint8Array): string {
 
 function internalOf(display: string): Uint8Array {
   return hexToBytes(display).reverse();
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** Applies one planned call to an implementer. */

@@ -10,6 +10,7 @@
 import { applyWalletScan, markUsed, scanTargets, scriptUnchanged, txidsToLookUp, type Bip84Account, type ScannedTx, type ScriptScan, type WalletState } from '../wallet/index.js';
 import { EsploraError, EsploraErrorCode } from './errors.js';
 import type { EsploraClient, EsploraTx } from './esplora-client.js';
+import { mapLimit } from './map-limit.js';
 
 export interface WalletSyncOptions {
   /** Requests in flight at once. Default 8. */
@@ -20,19 +21,6 @@ export interface WalletSyncOptions {
    * when `tipHeight` differs from the state's last sync.
    */
   readonly everyIndex?: boolean;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function scannedTx(tx: EsploraTx): ScannedTx {
