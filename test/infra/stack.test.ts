@@ -433,23 +433,27 @@ describe('IAM: each role touches only its own resources, with no wildcard action
     expect(onOutbound.flatMap((st) => [st.Action].flat()).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
   });
 
-  it('timer: the table, the outbound queue, the seed secret', () => {
+  // Every function that takes the lease may relay an outbox item a crashed predecessor left, follow-up inputs
+  // included (docs/follow-ups.md): each may send to the inbound queue (send only, checked below).
+  it('timer: the table, the outbound and inbound queues (send only), the seed secret', () => {
     check(
       () => dev.stack.functions.timer.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
       }),
     );
   });
 
-  it('http: the table (wallet addresses and payments commit under the lease), the outbound and broadcast queues, the seed and the API key', () => {
+  it('http: the table (wallet addresses and payments commit under the lease), the outbound, inbound and broadcast queues, the seed and the API key', () => {
     check(
       () => dev.stack.functions.http.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.broadcast.queue)]: 'sqs',
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
         [dev.logicalId(dev.stack.secrets.apiKey)]: 'secretsmanager',
@@ -457,12 +461,13 @@ describe('IAM: each role touches only its own resources, with no wildcard action
     );
   });
 
-  it('chain: the table, the outbound and broadcast queues (send only), the seed', () => {
+  it('chain: the table, the outbound, inbound (follow-ups) and broadcast queues (send only), the seed', () => {
     check(
       () => dev.stack.functions.chain.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.broadcast.queue)]: 'sqs',
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
       }),
@@ -471,16 +476,24 @@ describe('IAM: each role touches only its own resources, with no wildcard action
     expect(onBroadcast.flatMap((st) => [st.Action].flat()).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
   });
 
-  it('broadcast: the table, consumes the broadcast queue, sends to outbound, the seed', () => {
+  it('broadcast: the table, consumes the broadcast queue, sends to outbound and inbound, the seed', () => {
     check(
       () => dev.stack.functions.broadcast.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.broadcast.queue)]: 'sqs',
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
       }),
     );
+  });
+
+  it('only the peer-message function consumes the inbound queue; the others only send to it', () => {
+    for (const fn of [dev.stack.functions.timer, dev.stack.functions.http, dev.stack.functions.chain, dev.stack.functions.broadcast]) {
+      const onInbound = statementsOf(dev, fn.role!).filter((st) => referencedIds(st.Resource).includes(dev.logicalId(dev.stack.inbound.queue)));
+      expect(onInbound.flatMap((st) => [st.Action].flat()).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    }
   });
 
   it('authorizer: the API key secret only', () => {
