@@ -251,8 +251,17 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         chainRunning = run.catch(() => undefined);
         return run;
       });
+    // A poll still queued or running when the next tick comes is enough: a sync covers every block since the last,
+    // so ticks are skipped rather than queued behind it (under load they would pile up, and a stop would wait for them all).
+    let polling = false;
     const chainInterval = setInterval(() => {
-      if (inFlight.accepting) void runChain({ id: randomUUID() }).catch((e: unknown) => logger.error('chain sync', { error: String(e) }));
+      if (!inFlight.accepting || polling) return;
+      polling = true;
+      void runChain({ id: randomUUID() })
+        .catch((e: unknown) => logger.error('chain sync', { error: String(e) }))
+        .finally(() => {
+          polling = false;
+        });
     }, options.chainPollMs ?? 5_000);
     stops.push(async () => {
       clearInterval(chainInterval);
