@@ -201,6 +201,33 @@ describe('failure codes table', () => {
     expect(decodeFailureMessage(withGarbage)).toEqual({ ok: true, value: { name: 'temporaryNodeFailure', failureCode: 0x2002, data: {} } });
   });
 
+  it('round-trips incorrect_or_unknown_payment_details and fee_insufficient with odd TLVs (property)', () => {
+    const tlvs = fc.uniqueArray(fc.bigInt({ min: 0n, max: 1n << 40n }).map((t) => t * 2n + 1n), { maxLength: 3 }).chain((types) =>
+      fc.tuple(...types.sort((a, b) => (a < b ? -1 : 1)).map((type) => fc.uint8Array({ maxLength: 20 }).map((value) => ({ type, value })))),
+    );
+    const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+    fc.assert(
+      fc.property(u64, fc.nat({ max: 0xffffffff }), fc.uint8Array({ maxLength: 40 }), tlvs, (htlcMsat, height, update, unknownTlvs) => {
+        const extra = unknownTlvs.length === 0 ? undefined : { unknownTlvs };
+        for (const m of [
+          failureMessage('incorrectOrUnknownPaymentDetails', { htlcMsat, height }, extra),
+          failureMessage('feeInsufficient', { htlcMsat, channelUpdate: update }, extra),
+        ]) {
+          expect(decodeFailureMessage(encodeFailureMessage(m))).toEqual({ ok: true, value: m });
+        }
+      }),
+    );
+  });
+
+  it('decodeFailure never throws on garbage', () => {
+    const secrets = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+        expect(typeof decodeFailure(secrets, bytes).ok).toBe('boolean');
+      }),
+    );
+  });
+
   it('decodeFailureMessage never throws on garbage', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
