@@ -17,7 +17,7 @@ import {
   type UnsignedInvoice,
 } from '../../shared/invoice/index.js';
 import { featureBitsOf, featuresFromBits } from '../../shared/wire/index.js';
-import { loadLdk } from '../support/ldk-node.js';
+import { loadLdk, startLdkNode } from '../support/ldk-node.js';
 import { invoiceFields } from './invoice-arbitraries.js';
 
 const secp = nobleSecp256k1;
@@ -123,7 +123,35 @@ describe('LDK 0.1 parses the invoices we write', () => {
     expect(Boolean(features.requires_basic_mpp())).toBe(false);
   });
 
-  describe('LDK refuses what docs/invoice.md says it will not pay', () => {
+  it("reads LDK's own invoice: var_onion_optin and payment_secret required, basic_mpp optional, c = 24", async () => {
+    const node = await startLdkNode(new Uint8Array(32).fill(0x42));
+    const description = ldk.Description.constructor_new('from LDK');
+    if (!(description instanceof ldk.Result_DescriptionCreationErrorZ_OK)) throw new Error('LDK description');
+    const created = node.channelManager.create_bolt11_invoice(
+      ldk.Option_u64Z.constructor_some(123_456n),
+      ldk.Bolt11InvoiceDescription.constructor_direct(description.res),
+      ldk.Option_u32Z.constructor_some(900),
+      ldk.Option_u16Z.constructor_none(),
+      ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+    );
+    if (!(created instanceof ldk.Result_Bolt11InvoiceSignOrCreationErrorZ_OK)) throw new Error('LDK could not create an invoice');
+    const text = created.res.to_str();
+    const result = decodeInvoice(secp, text);
+    if (!result.ok) throw new Error(`${result.error.rule}: ${result.error.message}`);
+    const inv = result.value;
+    expect(inv.network).toBe('regtest');
+    expect(inv.amountMsat).toBe(123_456n);
+    expect(inv.description).toBe('from LDK');
+    expect(inv.expirySeconds).toBe(900);
+    expect(inv.minFinalCltvExpiryDelta).toBe(24);
+    expect(featureBitsOf(inv.features)).toEqual([8, 14, 17]);
+    expect(inv.features).toEqual(OUR_INVOICE_FEATURES);
+    expect(toHex(inv.payeeNodeId)).toBe(toHex(node.nodeId));
+    expect(toHex(inv.paymentHash)).toBe(toHex(created.res.payment_hash()));
+    expect(toHex(inv.paymentSecret)).toBe(toHex(created.res.payment_secret()));
+  });
+
+  describe('what LDK accepts, against our decoder (docs/invoice.md)', () => {
     const fields: TaggedField[] = [
       { tag: 'p', paymentHash: new Uint8Array(32).fill(1) },
       { tag: 's', paymentSecret: new Uint8Array(32).fill(2) },
@@ -135,16 +163,20 @@ describe('LDK 0.1 parses the invoices we write', () => {
       timestampSec: 1_765_000_000,
       fields: [...fields, ...extra],
     });
-    const cases: [string, UnsignedInvoice, 'ok' | string][] = [
-      ['our features', invoice({ tag: '9', features: OUR_INVOICE_FEATURES }), 'ok'],
-      ['no 9 field (BOLT 11 allows it; LDK requires payment_secret signalled)', invoice(), 'ok'],
-      ['9 without payment_secret', invoice({ tag: '9', features: featuresFromBits([8]) }), 'ok'],
-      ['an unknown even bit', invoice({ tag: '9', features: featuresFromBits([8, 14, 100]) }), 'unknown-even-feature'],
-      [
-        'no s field',
-        { ...invoice({ tag: '9', features: OUR_INVOICE_FEATURES }), fields: [fields[0]!, fields[2]!, { tag: '9', features: OUR_INVOICE_FEATURES }] },
-        'missing-payment-secret',
-      ],
+    const ours9 = { tag: '9', features: OUR_INVOICE_FEATURES } as const;
+    const bits9 = (...bits: number[]): TaggedField => ({ tag: '9', features: featuresFromBits(bits) });
+    /** [case, invoice, our decoder's verdict, LDK accepts]. */
+    const cases: [string, UnsignedInvoice, 'ok' | string, boolean][] = [
+      ['our features', invoice(ours9), 'ok', true],
+      ['payment_secret alone (LDK does not check var_onion_optin)', invoice(bits9(14)), 'ok', true],
+      ['payment_secret optional, var_onion_optin optional', invoice(bits9(9, 15)), 'ok', true],
+      ['payment_metadata required', invoice(bits9(8, 14, 48)), 'ok', true],
+      ['no 9 field (BOLT 11 allows it)', invoice(), 'ok', false],
+      ['9 without payment_secret', invoice(bits9(8)), 'ok', false],
+      ['route blinding required (known to BOLT 9, not to LDK 0.1 invoices)', invoice(bits9(8, 14, 24)), 'ok', false],
+      ['an unknown even bit', invoice(bits9(8, 14, 100)), 'unknown-even-feature', false],
+      ['two p fields (we use the first)', { ...invoice(ours9), fields: [fields[0]!, ...fields, ours9] }, 'ok', false],
+      ['no s field', { ...invoice(ours9), fields: [fields[0]!, fields[2]!, ours9] }, 'missing-payment-secret', false],
     ];
     it('an invoice longer than 1023 characters (valid BOLT 11; LDK stops at the bech32 code length)', () => {
       const long = (length: number): string =>
@@ -157,11 +189,11 @@ describe('LDK 0.1 parses the invoices we write', () => {
       expect(ldkParse(over)).toBeNull();
     });
 
-    it.each(cases)('%s', (name, unsigned, ourRule) => {
+    it.each(cases)('%s', (_name, unsigned, ourRule, ldkAccepts) => {
       const text = signInvoice(secp, unsigned, signer);
       const ours = decodeInvoice(secp, text);
       expect(ours.ok ? 'ok' : ours.error.rule).toBe(ourRule);
-      expect(ldkParse(text) !== null).toBe(name === 'our features');
+      expect(ldkParse(text) !== null).toBe(ldkAccepts);
     });
   });
 });
