@@ -18,6 +18,7 @@ import {
 } from '../../shared/invoice/index.js';
 import { featureBitsOf, featuresFromBits } from '../../shared/wire/index.js';
 import { loadLdk, startLdkNode } from '../support/ldk-node.js';
+import vectors from '../vectors/bolt11-invoices.json' with { type: 'json' };
 import { invoiceFields } from './invoice-arbitraries.js';
 
 const secp = nobleSecp256k1;
@@ -121,6 +122,20 @@ describe('LDK 0.1 parses the invoices we write', () => {
       true,
     ]);
     expect(Boolean(features.requires_basic_mpp())).toBe(false);
+  });
+
+  it('agrees with us on the spec examples, except the high-S one, which LDK 0.1 refuses', () => {
+    for (const vector of vectors.valid) {
+      const ours = decodeInvoice(secp, vector.invoice);
+      const theirs = ldkParse(vector.invoice);
+      expect(ours.ok).toBe(true);
+      expect(theirs !== null, vector.title).toBe(!vector.decoded.signature_is_high_s);
+      if (ours.ok && theirs !== null) {
+        expect(toHex(theirs.payment_hash())).toBe(toHex(ours.value.paymentHash));
+        expect(toHex(theirs.recover_payee_pub_key())).toBe(toHex(ours.value.payeeNodeId));
+      }
+    }
+    for (const vector of vectors.invalid) expect(ldkParse(vector.invoice), vector.reason).toBeNull();
   });
 
   it("reads LDK's own invoice: var_onion_optin and payment_secret required, basic_mpp optional, c = 24", async () => {
