@@ -96,30 +96,55 @@ function parseTransaction(bytes: Uint8Array): Transaction | null {
 }
 
 /**
- * Whether the confirmed transaction `tx` (its bytes hash to the funding
- * txid) can fund `channel`: not a coinbase (position 0 in its block), and
- * its output at the funding index is the P2WSH of the 2-of-2 funding script
- * paying exactly `funding_satoshis` (BOLT 3 "Funding Transaction Output";
- * LDK checks the same in `transactions_confirmed`). The fundee learns the
- * outpoint from `funding_created` only, so this is the first time it sees
- * what the funder really built. Null when it can.
+ * What the chain showed of a funding transaction: all a channel needs to
+ * judge it (not the whole transaction: a block's follow-ups carry this for
+ * each channel, docs/follow-ups.md). `output` is the one at the channel's
+ * funding index, absent when the transaction has no such output.
  */
-export function checkFundingOutput(ctx: ChannelContext, channel: AwaitingConfirmation, tx: Transaction, position: number): ChannelFailure | null {
-  if (position === 0 || tx.isCoinbase()) {
+export interface FundingSeen {
+  /** Internal byte order. */
+  readonly txid: Uint8Array;
+  readonly coinbase: boolean;
+  readonly outputCount: number;
+  readonly output?: { readonly script: Uint8Array; readonly valueSat: bigint };
+}
+
+/** What `tx` shows of the funding output at `index`. */
+export function fundingSeenIn(tx: Transaction, index: number): FundingSeen {
+  const output = tx.outs[index];
+  return {
+    txid: tx.getHash(),
+    coinbase: tx.isCoinbase(),
+    outputCount: tx.outs.length,
+    ...(output === undefined ? {} : { output: { script: Uint8Array.from(output.script), valueSat: output.value } }),
+  };
+}
+
+/**
+ * Whether the confirmed funding transaction can fund `channel`: not a
+ * coinbase (position 0 in its block), and its output at the funding index
+ * is the P2WSH of the 2-of-2 funding script paying exactly
+ * `funding_satoshis` (BOLT 3 "Funding Transaction Output"; LDK checks the
+ * same in `transactions_confirmed`). The fundee learns the outpoint from
+ * `funding_created` only, so this is the first time it sees what the funder
+ * really built. Null when it can.
+ */
+export function checkFundingOutput(ctx: ChannelContext, channel: AwaitingConfirmation, seen: FundingSeen, position: number): ChannelFailure | null {
+  if (position === 0 || seen.coinbase) {
     return { reason: R.FundingTxCoinbase, message: 'the funding transaction is a coinbase transaction' };
   }
   const { index } = channel.funding.outpoint;
-  const output = tx.outs[index];
+  const output = seen.output;
   if (output === undefined) {
-    return { reason: R.FundingTxMismatch, message: `the funding transaction has no output ${index} (it has ${tx.outs.length})` };
+    return { reason: R.FundingTxMismatch, message: `the funding transaction has no output ${index} (it has ${seen.outputCount})` };
   }
   const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
   const script = fundingOutputScript(signer.publicKeys.fundingPubkey, channel.counterparty.pubkeys.fundingPubkey);
   if (!equalConstantTime(output.script, script)) {
     return { reason: R.FundingTxMismatch, message: `output ${index} of the funding transaction does not pay the channel's 2-of-2 funding script` };
   }
-  if (output.value !== channel.fundingSatoshis) {
-    return { reason: R.FundingTxMismatch, message: `output ${index} of the funding transaction pays ${output.value} sat, not funding_satoshis ${channel.fundingSatoshis}` };
+  if (output.valueSat !== channel.fundingSatoshis) {
+    return { reason: R.FundingTxMismatch, message: `output ${index} of the funding transaction pays ${output.valueSat} sat, not funding_satoshis ${channel.fundingSatoshis}` };
   }
   return null;
 }
@@ -136,8 +161,15 @@ export function checkFundingOutput(ctx: ChannelContext, channel: AwaitingConfirm
 export function fundingTransactionConfirmed(ctx: ChannelContext, channel: Channel, confirmation: FundingConfirmation, fundingTx: Uint8Array): ChannelStep {
   if (channel.state !== ChannelState.AwaitingConfirmation) return unchanged(channel);
   const tx = parseTransaction(fundingTx);
-  if (tx === null || !equalConstantTime(tx.getHash(), channel.funding.outpoint.txid)) return unchanged(channel);
-  const mismatch = checkFundingOutput(ctx, channel, tx, confirmation.txIndex);
+  if (tx === null) return unchanged(channel);
+  return fundingConfirmed(ctx, channel, confirmation, fundingSeenIn(tx, channel.funding.outpoint.index));
+}
+
+/** {@link fundingTransactionConfirmed} from what the chain showed of the transaction ({@link FundingSeen}). */
+export function fundingConfirmed(ctx: ChannelContext, channel: Channel, confirmation: FundingConfirmation, seen: FundingSeen): ChannelStep {
+  if (channel.state !== ChannelState.AwaitingConfirmation) return unchanged(channel);
+  if (!equalConstantTime(seen.txid, channel.funding.outpoint.txid)) return unchanged(channel);
+  const mismatch = checkFundingOutput(ctx, channel, seen, confirmation.txIndex);
   if (mismatch !== null) return closeChannel(channel, mismatch.reason, mismatch.message);
   const next: AwaitingConfirmation = { ...channel, confirmation, bestHeight: Math.max(channel.bestHeight, confirmation.height) };
   const step = maybeSendChannelReady(ctx, next);

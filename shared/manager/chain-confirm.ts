@@ -10,9 +10,16 @@
  * commits a bounded number of items. The unfunded channels (bounded, in the
  * header) are aged out here.
  */
-import { Block } from 'bitcoinjs-lib';
+import { Block, Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
-import { bestBlockUpdated as channelBestBlockUpdated, fundingTransactionConfirmed, fundingTransactionUnconfirmed, type ChannelStep } from '../channel/index.js';
+import {
+  bestBlockUpdated as channelBestBlockUpdated,
+  fundingConfirmed,
+  fundingSeenIn,
+  fundingTransactionConfirmed,
+  fundingTransactionUnconfirmed,
+  type ChannelStep,
+} from '../channel/index.js';
 import { sha256 } from '../crypto/index.js';
 import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import { channelKey } from './channel-entry.js';
@@ -20,6 +27,14 @@ import { applyStep } from './channel-step.js';
 import type { ChainEvent } from './follow-up.js';
 import { channelContext, type ManagerCore } from './manager-core.js';
 import { expireUnfunded } from './peer-lifecycle.js';
+
+function parseTransaction(bytes: Uint8Array): Transaction | null {
+  try {
+    return Transaction.fromBuffer(bytes);
+  } catch {
+    return null;
+  }
+}
 
 /** Double SHA256 of an 80-byte block header: the block hash, internal order. */
 function blockHashOf(header: Uint8Array): Uint8Array {
@@ -32,8 +47,14 @@ export function transactionsConfirmed(core: ManagerCore, header: Uint8Array, txd
   const blockHash = blockHashOf(header);
   const confirming = cs.confirming();
   for (const tx of txdata) {
-    for (const e of confirming.filter((c) => equalBytes(c.fundingTxid, tx.txid))) {
-      cs.chainEvent(e, { kind: 'confirmed', height, txIndex: tx.position, blockHash, tx: tx.tx });
+    const funded = confirming.filter((c) => equalBytes(c.fundingTxid, tx.txid));
+    if (funded.length === 0) continue;
+    const parsed = parseTransaction(tx.tx);
+    for (const e of funded) {
+      const at = { kind: 'confirmed', height, txIndex: tx.position, blockHash } as const;
+      // What the block shows of the channel's funding output travels, not the transaction (one may fund hundreds of channels).
+      if (parsed !== null && e.fundingOutputIndex !== undefined) cs.chainEvent(e, { ...at, seen: fundingSeenIn(parsed, e.fundingOutputIndex) });
+      else cs.chainEvent(e, { ...at, tx: tx.tx });
     }
   }
 }
@@ -107,8 +128,10 @@ export function applyChainEvents(core: ManagerCore, peer: Uint8Array, channelId:
 function chainStep(core: ManagerCore, channel: Parameters<typeof fundingTransactionUnconfirmed>[1], event: ChainEvent): ChannelStep {
   const ctx = channelContext(core);
   switch (event.kind) {
-    case 'confirmed':
-      return fundingTransactionConfirmed(ctx, channel, { height: event.height, txIndex: event.txIndex, blockHash: event.blockHash }, event.tx);
+    case 'confirmed': {
+      const at = { height: event.height, txIndex: event.txIndex, blockHash: event.blockHash };
+      return 'seen' in event ? fundingConfirmed(ctx, channel, at, event.seen) : fundingTransactionConfirmed(ctx, channel, at, event.tx);
+    }
     case 'unconfirmed':
       return fundingTransactionUnconfirmed(ctx, channel);
     case 'best-block':

@@ -77,7 +77,7 @@ export function outpointKey(txid: Uint8Array, vout: number): IndexKey {
   return `${IndexPrefix.outpoint}${toHex(txid)}:${vout}`;
 }
 
-/** Version 1: 0 the confirming entry (peer, channel id, funding txid, height and block hash, 0 when unconfirmed), 2 a channel reference. */
+/** Version 1: 0 the confirming entry (peer, channel id, funding txid, height and block hash, 0 when unconfirmed), 1 its funding output index, 2 a channel reference. */
 const indexRecord = versionedRecord('index-item', 1, {
   confirming: tlvRecord(
     0,
@@ -89,6 +89,7 @@ const indexRecord = versionedRecord('index-item', 1, {
       ['blockHash', fixedBytes(32)],
     ] as const),
   ),
+  fundingOutputIndex: tlvRecord(1, u32),
   ref: tlvRecord(2, struct([['counterpartyNodeId', point], ['channelId', fixedBytes(32)]] as const)),
 });
 
@@ -101,6 +102,7 @@ export function encodeConfirmingIndex(e: ConfirmingEntry): Uint8Array {
       height: e.confirmation?.height ?? 0,
       blockHash: e.confirmation?.blockHash ?? new Uint8Array(32),
     },
+    ...(e.fundingOutputIndex === undefined ? {} : { fundingOutputIndex: e.fundingOutputIndex }),
   });
 }
 
@@ -115,6 +117,7 @@ export function decodeConfirmingIndex(bytes: Uint8Array): DecodeResult<Confirmin
       counterpartyNodeId: v.counterpartyNodeId,
       channelId: v.channelId,
       fundingTxid: v.fundingTxid,
+      ...(result.value.fundingOutputIndex === undefined ? {} : { fundingOutputIndex: result.value.fundingOutputIndex }),
       ...(v.height > 0 ? { confirmation: { height: v.height, blockHash: v.blockHash } } : {}),
     },
   };
@@ -146,7 +149,7 @@ export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<Inde
   if (scid !== null) out.set(scidKey(scid), refBytes);
   if (isStillConfirming(c)) {
     const confirmation = c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {};
-    out.set(confirmingKey(ref), encodeConfirmingIndex({ ...ref, fundingTxid: c.funding.outpoint.txid, ...confirmation }));
+    out.set(confirmingKey(ref), encodeConfirmingIndex({ ...ref, fundingTxid: c.funding.outpoint.txid, fundingOutputIndex: c.funding.outpoint.index, ...confirmation }));
   }
   for (const htlc of c.htlcs ?? []) {
     // Until it is resolved: a resolved HTLC needs no lookup by hash or expiry any more.

@@ -11,11 +11,18 @@
  * A versioned record: 0 kind, 2 channel id, 4 chain events (in order), 6 the
  * data of the peer's `error`.
  */
-import { DecodeError, fixedBytes, repeated, restBytes, struct, tlvRecord, u32, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import type { FundingSeen } from '../channel/index.js';
 
 /** What the chain told the manager about one channel, in the order it was told. */
 export type ChainEvent =
-  /** The funding transaction confirmed (`transactions_confirmed`). */
+  /**
+   * The funding transaction confirmed (`transactions_confirmed`): what the
+   * block showed of its funding output (`seen`), or the whole transaction for
+   * a channel whose funding index the block's input did not know (a
+   * confirming entry moved from a header of before issue 14).
+   */
+  | { readonly kind: 'confirmed'; readonly height: number; readonly txIndex: number; readonly blockHash: Uint8Array; readonly seen: FundingSeen }
   | { readonly kind: 'confirmed'; readonly height: number; readonly txIndex: number; readonly blockHash: Uint8Array; readonly tx: Uint8Array }
   /** The funding transaction left the best chain (`transaction_unconfirmed`). */
   | { readonly kind: 'unconfirmed' }
@@ -39,28 +46,43 @@ const lengthPrefixed: Codec<Uint8Array> = {
   write: (w, v) => void w.u32(v.length).bytes(v),
 };
 
-/** Every event has all fields on the wire (zeros where unused): small, fixed, simple. */
+/**
+ * One event: its kind, then its fields. `best-block`: height. `unconfirmed`:
+ * nothing. `confirmed`: height, position, block hash, then either the
+ * funding output seen (flag 1; 2 coinbase, 4 the output exists: txid, the
+ * output count, then the output's value and script) or the whole
+ * transaction (flag 0).
+ */
 const eventCodec: Codec<ChainEvent> = {
   read: (r) => {
-    const v = struct([
-      ['kind', u8],
-      ['height', u32],
-      ['txIndex', u32],
-      ['blockHash', fixedBytes(32)],
-      ['tx', lengthPrefixed],
-    ] as const).read(r);
-    const kind = EVENT_KINDS[v.kind];
-    if (kind === undefined) throw new DecodeError('invalid-value', `follow-up: unknown chain event ${v.kind}`);
-    if (kind === 'confirmed') return { kind, height: v.height, txIndex: v.txIndex, blockHash: v.blockHash, tx: v.tx };
-    if (kind === 'best-block') return { kind, height: v.height };
-    return { kind };
+    const code = r.u8();
+    const kind = EVENT_KINDS[code];
+    if (kind === undefined) throw new DecodeError('invalid-value', `follow-up: unknown chain event ${code}`);
+    if (kind === 'best-block') return { kind, height: r.u32() };
+    if (kind === 'unconfirmed') return { kind };
+    const at = { kind, height: r.u32(), txIndex: r.u32(), blockHash: r.bytes(32) } as const;
+    const flags = r.u8();
+    if ((flags & 1) === 0) return { ...at, tx: lengthPrefixed.read(r) };
+    const txid = r.bytes(32);
+    const outputCount = r.u32();
+    const output = (flags & 4) !== 0 ? { output: { valueSat: r.u64(), script: lengthPrefixed.read(r) } } : {};
+    return { ...at, seen: { txid, coinbase: (flags & 2) !== 0, outputCount, ...output } };
   },
   write: (w, e) => {
     w.u8(EVENT_KINDS.indexOf(e.kind));
-    w.u32(e.kind === 'unconfirmed' ? 0 : e.height);
-    w.u32(e.kind === 'confirmed' ? e.txIndex : 0);
-    w.bytes(e.kind === 'confirmed' ? e.blockHash : new Uint8Array(32));
-    lengthPrefixed.write(w, e.kind === 'confirmed' ? e.tx : new Uint8Array(0));
+    if (e.kind === 'best-block') return void w.u32(e.height);
+    if (e.kind === 'unconfirmed') return;
+    w.u32(e.height).u32(e.txIndex).bytes(e.blockHash);
+    if ('tx' in e) {
+      w.u8(0);
+      return lengthPrefixed.write(w, e.tx);
+    }
+    const { seen } = e;
+    w.u8(1 | (seen.coinbase ? 2 : 0) | (seen.output !== undefined ? 4 : 0)).bytes(seen.txid).u32(seen.outputCount);
+    if (seen.output !== undefined) {
+      w.u64(seen.output.valueSat);
+      lengthPrefixed.write(w, seen.output.script);
+    }
   },
 };
 

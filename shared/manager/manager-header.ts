@@ -50,6 +50,8 @@ export interface ConfirmingEntry {
   readonly channelId: Uint8Array;
   /** Internal order. */
   readonly fundingTxid: Uint8Array;
+  /** The funding output's index (absent in entries of a header written before index items). */
+  readonly fundingOutputIndex?: number;
   /** Where it confirmed, when it did. */
   readonly confirmation?: { readonly height: number; readonly blockHash: Uint8Array };
 }

@@ -12,6 +12,7 @@
  * Broadcast (handlers → broadcast handler), group = node:
  *   a serialized transaction to hand to the chain source.
  */
+import { base64 } from '@scure/base';
 import { fromHex, toHex } from '../crypto/bytes.js';
 
 export type InboundEnvelope =
@@ -49,6 +50,7 @@ function field<T>(value: unknown, check: (v: unknown) => v is T, name: string): 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length < 512;
 const isPeer = (v: unknown): v is string => typeof v === 'string' && HEX_33.test(v);
 const isHex = (v: unknown): v is string => typeof v === 'string' && v.length % 2 === 0 && /^[0-9a-f]*$/.test(v);
+const isBase64 = (v: unknown): v is string => typeof v === 'string' && v.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536;
@@ -68,7 +70,8 @@ function parseObject(body: string): Record<string, unknown> {
 
 export function encodeInbound(e: InboundEnvelope): string {
   if (e.kind === 'message') return JSON.stringify({ v: VERSION, ...e, message: toHex(e.message) });
-  if (e.kind === 'follow-up') return JSON.stringify({ v: VERSION, ...e, work: toHex(e.work) });
+  // base64, not hex: a block's follow-ups share one outbox item (docs/follow-ups.md), a third smaller each.
+  if (e.kind === 'follow-up') return JSON.stringify({ v: VERSION, ...e, work: base64.encode(e.work) });
   return JSON.stringify({ v: VERSION, ...e });
 }
 
@@ -76,7 +79,7 @@ export function decodeInbound(body: string): InboundEnvelope {
   const o = parseObject(body);
   const peer = field(o['peer'], isPeer, 'peer');
   if (o['kind'] === 'follow-up') {
-    const work = fromHex(field(o['work'], isHex, 'work'));
+    const work = base64.decode(field(o['work'], isBase64, 'work'));
     return { kind: 'follow-up', peer, work, ...(isString(o['connectionId']) ? { connectionId: o['connectionId'] } : {}) };
   }
   const connectionId = field(o['connectionId'], isString, 'connectionId');

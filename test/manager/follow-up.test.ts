@@ -13,6 +13,8 @@ describe('follow-up records', () => {
       events: [
         { kind: 'confirmed', height: 812, txIndex: 3, blockHash: hash, tx: Uint8Array.of(2, 0, 0, 0, 1) },
         { kind: 'best-block', height: 813 },
+        { kind: 'confirmed', height: 814, txIndex: 1, blockHash: hash, seen: { txid: hash, coinbase: false, outputCount: 3, output: { script: Uint8Array.of(0, 32, 1), valueSat: 250_000n } } },
+        { kind: 'confirmed', height: 815, txIndex: 0, blockHash: hash, seen: { txid: id, coinbase: true, outputCount: 1 } },
         { kind: 'unconfirmed' },
         { kind: 'best-block', height: 812 },
       ],

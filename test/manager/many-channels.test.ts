@@ -8,7 +8,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeManagerHeader, MAX_UNFUNDED_OUTBOUND_CHANNELS, REORG_SAFE_DEPTH, UNFUNDED_CHANNEL_AGE_LIMIT_BLOCKS } from '../../shared/manager/index.js';
-import { SortKey } from '../../shared/store/index.js';
+import { MAX_OUTBOX_ITEM_BYTES, SortKey, encodeOutboxRecord } from '../../shared/store/index.js';
+import { outboxMessages } from '../../functions/runtime/invocation.js';
+import { toHex } from '../../shared/crypto/index.js';
 import { ManagerNetwork, type ManagerNode } from '../support/manager-network.js';
 import { FUNDING, PUSH, channelsOf, fund, openChannel } from './manager-fixture.js';
 
@@ -45,6 +47,12 @@ describe(`${CHANNELS} channels between two nodes`, () => {
     expect(blockInput.itemsWritten).toBeLessThanOrEqual(2);
     expect(blockInput.itemsRead).toBe(1 + CHANNELS); // HEADER + the confirming index items (small), no channel item
     expect(net.followUps.chain - chainBefore).toBe(2 * CHANNELS);
+    // The block input's follow-ups fit in its one outbox item, as NodeStore.commit writes it (each carries what the
+    // block showed of its funding output, not the transaction).
+    const blockFollowUps = bob.followUpBatches.at(-1)!;
+    expect(blockFollowUps).toHaveLength(CHANNELS);
+    const outboxBytes = encodeOutboxRecord(outboxMessages(`chain-${'f'.repeat(36)}`, [], blockFollowUps, toHex(bob.nodeId))).length;
+    expect(outboxBytes).toBeLessThan(MAX_OUTBOX_ITEM_BYTES); // 267 KB for 500 (about 530 bytes each): room for about 650
     // Each follow-up commits one channel: its item, its index items, at most an event.
     const followUpWrites = bob.costs.slice(costsBefore + 1).map((c) => c.itemsWritten);
     expect(Math.max(...followUpWrites)).toBeLessThanOrEqual(6);
@@ -74,6 +82,9 @@ describe(`${CHANNELS} channels between two nodes`, () => {
     const connectInput = bob.costs.find((c, i) => i >= costsBefore && c.itemsRead >= CHANNELS)!;
     expect(connectInput.itemsWritten).toBeLessThanOrEqual(1);
     expect(net.followUps.reestablish - reestablishBefore).toBe(2 * CHANNELS);
+    const initFollowUps = bob.followUpBatches.at(-1)!;
+    expect(initFollowUps).toHaveLength(CHANNELS);
+    expect(encodeOutboxRecord(outboxMessages(`c:${'9'.repeat(36)}:connected`, [], initFollowUps, toHex(bob.nodeId))).length).toBeLessThan(MAX_OUTBOX_ITEM_BYTES);
     // Exactly one channel_reestablish per channel each way, and every channel usable again.
     expect(alice.received.slice(receivedBefore).filter((m) => m.type === 136)).toHaveLength(CHANNELS);
     expect(channelsOf(net, bob).filter((c) => c.isUsable)).toHaveLength(CHANNELS);

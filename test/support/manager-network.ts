@@ -12,6 +12,7 @@ import {
   ChannelManager,
   DEFAULT_MANAGER_CONFIG,
   decodeFollowUp,
+  type FollowUp,
   type FollowUpWork,
   peerConnected as peerLayerConnected,
   peerMessage as peerLayerMessage,
@@ -43,6 +44,8 @@ export interface ManagerNode {
   readonly received: WireMessage[];
   readonly disconnects: string[];
   readonly costs: StepCost[];
+  /** The follow-ups of each step that made some (what its outbox item carried to the inbound queue). */
+  readonly followUpBatches: (readonly FollowUp[])[];
   inputs: number;
   /** The deployment's configuration, given at every load (wins over the header's); unset: the header's stays. */
   config?: ManagerConfig;
@@ -136,6 +139,7 @@ export class ManagerNetwork {
       received: [],
       disconnects: [],
       costs: [],
+      followUpBatches: [],
       inputs: 0,
       features: options.features ?? OUR_INIT_FEATURES,
     };
@@ -176,6 +180,7 @@ export class ManagerNetwork {
     node.broadcasts.push(...changes.broadcasts);
     for (const { peer, message } of changes.messages) this.#send(node, peer, message);
     // Follow-up inputs (docs/follow-ups.md): each applied as an input of its own, at once (the inbound queue was empty).
+    if (changes.followUps.length > 0) node.followUpBatches.push(changes.followUps);
     changes.followUps.forEach((f, index) => {
       const work = decodeFollowUp(f.work);
       if (!work.ok) throw work.error;
