@@ -282,11 +282,13 @@ export function buildCommitmentTransaction(params: CommitmentParams): Commitment
   const tx = new Transaction();
   tx.version = 2;
   tx.locktime = locktime;
-  tx.addInput(p.fundingOutpoint.txid, p.fundingOutpoint.index, sequence);
+  // What tx.addInput / tx.addOutput append, without their per-call schema
+  // validation (validate() and checkOutpoint already checked these values).
+  tx.ins.push({ hash: p.fundingOutpoint.txid, index: p.fundingOutpoint.index, script: new Uint8Array(0), sequence, witness: [] });
   const htlcOutputIndex: (number | null)[] = p.htlcs.map(() => null);
   let spent = 0n;
   outputs.forEach((o, index) => {
-    tx.addOutput(o.scriptPubKey, o.amountSat);
+    tx.outs.push({ script: o.scriptPubKey, value: o.amountSat });
     spent += o.amountSat;
     if (o.htlcIndex !== undefined) htlcOutputIndex[o.htlcIndex] = index;
   });
