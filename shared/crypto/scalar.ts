@@ -5,18 +5,26 @@ import { CryptoError, CryptoErrorCode } from './errors.js';
 export const CURVE_ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 export const HALF_CURVE_ORDER = CURVE_ORDER >> 1n;
 
+/** The big-endian unsigned integer of `bytes` (read 8 bytes at a time when the length allows: fewer bigint operations). */
 export function bytesToBigint(bytes: Uint8Array): bigint {
   let n = 0n;
+  if (bytes.length % 8 === 0) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 0; at < bytes.length; at += 8) n = (n << 64n) | view.getBigUint64(at);
+    return n;
+  }
   for (const b of bytes) n = (n << 8n) | BigInt(b);
   return n;
 }
 
+/** The low 256 bits of `n` (non-negative), big-endian. */
 export function bigintTo32Bytes(n: bigint): Uint8Array {
   const out = new Uint8Array(32);
+  const view = new DataView(out.buffer);
   let v = n;
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
+  for (let at = 24; at >= 0; at -= 8) {
+    view.setBigUint64(at, BigInt.asUintN(64, v));
+    v >>= 64n;
   }
   return out;
 }
