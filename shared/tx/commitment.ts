@@ -5,7 +5,7 @@
  */
 import { Transaction } from 'bitcoinjs-lib';
 import type { Secp256k1 } from '../crypto/index.js';
-import { sha256 } from '../crypto/index.js';
+import { concatBytes, sha256 } from '../crypto/index.js';
 import type { Outpoint } from './amounts.js';
 import { checkFeerate, checkInteger, checkMsat, checkOutpoint, checkSat } from './amounts.js';
 import { TxError, TxErrorCode } from './errors.js';
@@ -133,7 +133,7 @@ export interface CommitmentTransaction {
 export function commitmentObscuringFactor(openerPaymentBasepoint: Uint8Array, accepterPaymentBasepoint: Uint8Array): bigint {
   assertPublicKey(openerPaymentBasepoint, 'opener payment basepoint');
   assertPublicKey(accepterPaymentBasepoint, 'accepter payment basepoint');
-  const h = sha256(Uint8Array.from([...openerPaymentBasepoint, ...accepterPaymentBasepoint]));
+  const h = sha256(concatBytes(openerPaymentBasepoint, accepterPaymentBasepoint));
   let v = 0n;
   for (let i = 26; i < 32; i++) v = (v << 8n) | BigInt(h[i]!);
   return v;
