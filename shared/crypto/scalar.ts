@@ -37,6 +37,31 @@ export function scalarFrom(bytes: Uint8Array, code: CryptoErrorCode = CryptoErro
   return n;
 }
 
+const ORDER_BYTES = bigintTo32Bytes(CURVE_ORDER);
+
+/**
+ * The checks of {@link scalarFrom} without building the bigint: throws the
+ * same typed errors, and tells whether the scalar is zero (for a backend
+ * that only needs the bytes checked).
+ */
+export function checkScalarBytes(bytes: Uint8Array, code: CryptoErrorCode = CryptoErrorCode.InvalidTweak): boolean {
+  if (bytes.length !== 32) throw new CryptoError(code, 'scalar must be 32 bytes');
+  let zero = true;
+  let below: boolean | undefined;
+  for (let i = 0; i < 32; i++) {
+    const b = bytes[i]!;
+    if (b !== 0) zero = false;
+    if (below === undefined && b !== ORDER_BYTES[i]) below = b < ORDER_BYTES[i]!;
+  }
+  if (below !== true) throw new CryptoError(code, 'scalar not below the curve order');
+  return zero;
+}
+
+/** The checks of {@link secretFrom} without building the bigint. */
+export function checkSecretBytes(bytes: Uint8Array): void {
+  if (checkScalarBytes(bytes, CryptoErrorCode.InvalidSecretKey)) throw new CryptoError(CryptoErrorCode.InvalidSecretKey, 'secret key is zero');
+}
+
 /** A 32-byte secret key in [1, n), or a typed error. */
 export function secretFrom(bytes: Uint8Array): bigint {
   const n = scalarFrom(bytes, CryptoErrorCode.InvalidSecretKey);

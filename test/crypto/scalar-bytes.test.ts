@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bigintTo32Bytes, bytesToBigint } from '../../shared/crypto/scalar.js';
+import { CURVE_ORDER, bigintTo32Bytes, bytesToBigint, checkScalarBytes, checkSecretBytes, scalarFrom, secretFrom } from '../../shared/crypto/scalar.js';
 
 /** The byte-at-a-time forms the word-at-a-time ones replace. */
 function slowToBigint(bytes: Uint8Array): bigint {
@@ -28,6 +28,30 @@ describe('scalar byte conversions', () => {
       expect(bytesToBigint(bytes)).toBe(slowToBigint(bytes));
       const n = slowToBigint(backing.subarray(0, 40));
       for (const v of [n, n >> 70n, -n, -(n >> 200n), 0n, (1n << 256n) - 1n]) expect(bigintTo32Bytes(v)).toEqual(slowTo32Bytes(v));
+    }
+  });
+
+  it('check scalars and secrets as scalarFrom / secretFrom do (same errors, zero reported)', () => {
+    const outcome = (f: () => unknown) => {
+      try {
+        return { value: f() };
+      } catch (e) {
+        return { error: String(e), code: (e as { code?: string }).code };
+      }
+    };
+    const values = [0n, 1n, 2n, CURVE_ORDER - 1n, CURVE_ORDER, CURVE_ORDER + 1n, (1n << 256n) - 1n, CURVE_ORDER >> 1n, 0xffn << 240n];
+    const cases = values.map(bigintTo32Bytes);
+    cases.push(new Uint8Array(31), new Uint8Array(33));
+    for (const bytes of cases) {
+      const tweak = outcome(() => scalarFrom(bytes));
+      const checked = outcome(() => checkScalarBytes(bytes));
+      expect(checked.error).toBe(tweak.error);
+      expect(checked.code).toBe(tweak.code);
+      if (tweak.error === undefined) expect(checked.value).toBe(tweak.value === 0n);
+      const secret = outcome(() => secretFrom(bytes));
+      const checkedSecret = outcome(() => checkSecretBytes(bytes));
+      expect(checkedSecret.error).toBe(secret.error);
+      expect(checkedSecret.code).toBe(secret.code);
     }
   });
 });
