@@ -8,7 +8,7 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { equalConstantTime } from '../crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX, type ChannelSigner } from '../keys/index.js';
-import { fundingOutputScript } from '../tx/index.js';
+import { fundingOutputScript, type CommitmentTransaction } from '../tx/index.js';
 import {
   ANNOUNCE_CHANNEL_FLAG,
   isFeatureSupported,
@@ -394,9 +394,19 @@ export function fundingTransactionGenerated(ctx: ChannelContext, channel: Channe
   return { ok: true, value: { channel: next, effects: [{ kind: 'send-message', message: created }] } };
 }
 
-function initialMonitor(ctx: ChannelContext, channel: FundedChannel, signer: ChannelSigner, counterpartySignature: Uint8Array): InitialMonitor {
-  const ours = initialCommitment(ctx.secp, channel, signer, 'holder');
-  const theirs = initialCommitment(ctx.secp, channel, signer, 'counterparty');
+/**
+ * The monitor of a channel whose first commitments were just signed: `ours`
+ * and (when this step built it) `theirs` are the commitment transactions the
+ * step already built for this channel, not built again.
+ */
+function initialMonitor(
+  ctx: ChannelContext,
+  channel: FundedChannel,
+  signer: ChannelSigner,
+  counterpartySignature: Uint8Array,
+  ours: CommitmentTransaction,
+  theirs: CommitmentTransaction = initialCommitment(ctx.secp, channel, signer, 'counterparty'),
+): InitialMonitor {
   return {
     channelId: channel.funding.channelId,
     fundingOutpoint: channel.funding.outpoint,
@@ -456,7 +466,7 @@ export function handleFundingCreated(ctx: ChannelContext, channel: Channel, m: F
   return {
     channel: next,
     effects: [
-      { kind: 'persist-monitor', monitor: initialMonitor(ctx, next, signer, m.signature) },
+      { kind: 'persist-monitor', monitor: initialMonitor(ctx, next, signer, m.signature, ours, theirs) },
       { kind: 'send-message', message: signed },
       pendingEvent(next),
     ],
@@ -486,7 +496,7 @@ export function handleFundingSigned(ctx: ChannelContext, channel: Channel, m: Fu
   return {
     channel: next,
     effects: [
-      { kind: 'persist-monitor', monitor: initialMonitor(ctx, next, signer, m.signature) },
+      { kind: 'persist-monitor', monitor: initialMonitor(ctx, next, signer, m.signature, ours) },
       { kind: 'broadcast', tx: fundingTx },
       pendingEvent(next),
     ],

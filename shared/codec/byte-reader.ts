@@ -7,6 +7,10 @@
 import { DecodeError } from './decode-error.js';
 
 /** Reads BOLT 1 fundamental types from a byte array, front to back. */
+/** Labels of reads whose error names their size (`${n} bytes`, `${n}-byte value`): the text is built only for an error. */
+const SIZED_BYTES = '\u0000bytes';
+const SIZED_VALUE = '\u0000value';
+
 export class ByteReader {
   readonly #bytes: Uint8Array;
   #pos = 0;
@@ -39,9 +43,10 @@ export class ByteReader {
 
   #take(n: number, what: string): Uint8Array {
     if (n > this.remaining) {
+      const named = what === SIZED_BYTES ? `${n} bytes` : what === SIZED_VALUE ? `${n}-byte value` : what;
       throw new DecodeError(
         'short-read',
-        `${what}: needs ${n} byte(s) at offset ${this.#pos}, ${this.remaining} left`,
+        `${named}: needs ${n} byte(s) at offset ${this.#pos}, ${this.remaining} left`,
       );
     }
     const view = this.#bytes.subarray(this.#pos, this.#pos + n);
@@ -69,14 +74,14 @@ export class ByteReader {
   /** `u64`, big-endian, as a bigint. */
   u64(): bigint {
     const b = this.#take(8, 'u64');
-    let v = 0n;
-    for (const byte of b) v = (v << 8n) | BigInt(byte);
-    return v;
+    const high = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+    const low = ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0;
+    return high === 0 ? BigInt(low) : (BigInt(high) << 32n) | BigInt(low);
   }
 
   /** Exactly `n` bytes, copied (the result never aliases the input). */
   bytes(n: number): Uint8Array {
-    return this.#take(n, `${n} bytes`).slice();
+    return this.#take(n, SIZED_BYTES).slice();
   }
 
   /** Every byte left, copied. */
@@ -89,7 +94,7 @@ export class ByteReader {
    * record's value and for any length-prefixed sub-structure.
    */
   subReader(n: number): ByteReader {
-    return new ByteReader(this.#take(n, `${n}-byte value`));
+    return new ByteReader(this.#take(n, SIZED_VALUE));
   }
 
   /**

@@ -26,6 +26,11 @@ function minimalLength(value: bigint): number {
   return n;
 }
 
+/** {@link minimalLength} of an integer below 2^32. */
+function minimalNumberLength(value: number): number {
+  return value === 0 ? 0 : value < 0x100 ? 1 : value < 0x10000 ? 2 : value < 0x1000000 ? 3 : 4;
+}
+
 /** Appends BOLT 1 fundamental types to a byte buffer. */
 export class ByteWriter {
   #buf = new Uint8Array(64);
@@ -49,12 +54,20 @@ export class ByteWriter {
   }
 
   #uintN(value: bigint, n: number): this {
+    if (n <= 4) return this.#smallUint(Number(value), n);
+    // Two 32-bit halves: the same big-endian bytes as a byte-by-byte loop, with two bigint operations instead of 2n.
     const at = this.#reserve(n);
-    let v = value;
-    for (let i = n - 1; i >= 0; i--) {
-      this.#buf[at + i] = Number(v & 0xffn);
-      v >>= 8n;
-    }
+    const high = Number(value >> 32n);
+    const low = Number(value & 0xffffffffn);
+    for (let i = n - 1, v = low; i >= n - 4; i--, v >>>= 8) this.#buf[at + i] = v & 0xff;
+    for (let i = n - 5, v = high; i >= 0; i--, v >>>= 8) this.#buf[at + i] = v & 0xff;
+    return this;
+  }
+
+  /** The low `n` ≤ 4 bytes of `value` (an integer below 2^32), big-endian. */
+  #smallUint(value: number, n: number): this {
+    const at = this.#reserve(n);
+    for (let i = n - 1, v = value; i >= 0; i--, v = Math.floor(v / 256)) this.#buf[at + i] = v % 256;
     return this;
   }
 
@@ -69,13 +82,13 @@ export class ByteWriter {
   /** `u16`, big-endian. */
   u16(value: number): this {
     checkUint(value, 16, 'u16');
-    return this.#uintN(BigInt(value), 2);
+    return this.#smallUint(value, 2);
   }
 
   /** `u32`, big-endian. */
   u32(value: number): this {
     checkUint(value, 32, 'u32');
-    return this.#uintN(BigInt(value), 4);
+    return this.#smallUint(value, 4);
   }
 
   /** `u64`, big-endian. */
@@ -103,13 +116,13 @@ export class ByteWriter {
   /** `tu16`: the minimal big-endian bytes of `value` (none for 0). */
   tu16(value: number): this {
     checkUint(value, 16, 'tu16');
-    return this.#uintN(BigInt(value), minimalLength(BigInt(value)));
+    return this.#smallUint(value, minimalNumberLength(value));
   }
 
   /** `tu32`: the minimal big-endian bytes of `value` (none for 0). */
   tu32(value: number): this {
     checkUint(value, 32, 'tu32');
-    return this.#uintN(BigInt(value), minimalLength(BigInt(value)));
+    return this.#smallUint(value, minimalNumberLength(value));
   }
 
   /** `tu64`: the minimal big-endian bytes of `value` (none for 0). */
@@ -121,5 +134,10 @@ export class ByteWriter {
   /** A copy of the bytes written. */
   finish(): Uint8Array {
     return this.#buf.slice(0, this.#len);
+  }
+
+  /** The bytes written from `start` to `end`, not copied: valid until the next write. */
+  view(start: number, end: number): Uint8Array {
+    return this.#buf.subarray(start, end);
   }
 }

@@ -4,11 +4,13 @@
  */
 
 const HEX_DIGITS = '0123456789abcdef';
+/** The two hex digits of each byte value. */
+const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, b) => HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 0x0f]!);
 
 /** Lower-case hex of `bytes`. */
 export function bytesToHex(bytes: Uint8Array): string {
   let out = '';
-  for (const b of bytes) out += HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 0x0f]!;
+  for (let i = 0; i < bytes.length; i++) out += HEX_BYTES[bytes[i]!]!;
   return out;
 }
 

@@ -7,10 +7,9 @@
  * re-emitted, unknown even records fail the stream.
  */
 import type { ByteReader } from './byte-reader.js';
-import type { ByteWriter } from './byte-writer.js';
+import { ByteWriter } from './byte-writer.js';
 import { DecodeError } from './decode-error.js';
 import { EncodeError } from './encode-error.js';
-import { encode } from './value-codec.js';
 import type { Codec, CodecValue } from './value-codec.js';
 
 /** A known TLV record: its `type` and the codec of its value. */
@@ -124,19 +123,36 @@ function readKnownValue(type: bigint, codec: Codec<unknown>, valueReader: ByteRe
   }
 }
 
+/** A record to write: its value's bytes are `bytes`, or `start`..`end` of the stream's scratch writer. */
+interface PendingRecord {
+  readonly type: bigint;
+  readonly bytes?: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
 function writeStream(w: ByteWriter, schema: TlvSchema, value: Readonly<Record<string, unknown>>): void {
-  const records: { type: bigint; bytes: Uint8Array }[] = [];
-  for (const [name, rec] of Object.entries(schema)) {
+  // The known values are written one after the other into one scratch writer
+  // (each value's bytes are what `encode(codec, value)` gives), then copied out in type order.
+  const scratch = new ByteWriter();
+  const records: PendingRecord[] = [];
+  for (const name in schema) {
     const v = value[name];
-    if (v !== undefined) records.push({ type: rec.type, bytes: encode(rec.codec, v) });
+    if (v === undefined) continue;
+    const rec = schema[name]!;
+    const start = scratch.length;
+    rec.codec.write(scratch, v);
+    records.push({ type: rec.type, start, end: scratch.length });
   }
-  const unknown = (value[UNKNOWN_TLVS] ?? []) as readonly UnknownTlvRecord[];
-  const knownTypes = new Set(records.map((x) => x.type));
-  for (const u of unknown) {
-    if (u.type % 2n === 0n || knownTypes.has(u.type)) {
-      throw new EncodeError('invalid-tlv-stream', `kept TLV type ${u.type} is even or a known type`);
+  const unknown = value[UNKNOWN_TLVS] as readonly UnknownTlvRecord[] | undefined;
+  if (unknown !== undefined && unknown.length > 0) {
+    const knownTypes = new Set(records.map((x) => x.type));
+    for (const u of unknown) {
+      if (u.type % 2n === 0n || knownTypes.has(u.type)) {
+        throw new EncodeError('invalid-tlv-stream', `kept TLV type ${u.type} is even or a known type`);
+      }
+      records.push({ type: u.type, bytes: u.value, start: 0, end: u.value.length });
     }
-    records.push({ type: u.type, bytes: u.value });
   }
   records.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   for (let i = 1; i < records.length; i++) {
@@ -144,5 +160,7 @@ function writeStream(w: ByteWriter, schema: TlvSchema, value: Readonly<Record<st
       throw new EncodeError('invalid-tlv-stream', `TLV type ${records[i]!.type} twice`);
     }
   }
-  for (const rec of records) w.bigSize(rec.type).bigSize(BigInt(rec.bytes.length)).bytes(rec.bytes);
+  for (const rec of records) {
+    w.bigSize(rec.type).bigSize(BigInt(rec.end - rec.start)).bytes(rec.bytes ?? scratch.view(rec.start, rec.end));
+  }
 }

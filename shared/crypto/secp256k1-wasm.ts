@@ -2,7 +2,7 @@
 import * as tiny from 'tiny-secp256k1';
 import { CryptoError, CryptoErrorCode } from './errors.js';
 import { sha256 } from './hash.js';
-import { scalarFrom, secretFrom } from './scalar.js';
+import { checkScalarBytes, checkSecretBytes } from './scalar.js';
 import { secretKeyTweakAdd, secretKeyTweakMul } from './secret-key-tweak.js';
 import type { Secp256k1 } from './secp256k1.js';
 
@@ -41,16 +41,16 @@ export const wasmSecp256k1: Secp256k1 = {
   isValidSecretKey: (secret) => secret.length === 32 && tiny.isPrivate(secret),
   isValidPublicKey: (publicKey) => publicKey.length === 33 && tiny.isPoint(publicKey),
   publicKeyFromSecret: (secret) => {
-    secretFrom(secret);
+    checkSecretBytes(secret);
     return nonInfinity(tiny.pointFromScalar(secret, true));
   },
   ecdh: (secret, publicKey) => {
-    secretFrom(secret);
+    checkSecretBytes(secret);
     return sha256(nonInfinity(tiny.pointMultiply(checkPoint(publicKey), secret, true)));
   },
   sign: (digest, secret) => {
     if (digest.length !== 32) throw new CryptoError(CryptoErrorCode.InvalidLength, 'digest must be 32 bytes');
-    secretFrom(secret);
+    checkSecretBytes(secret);
     return tiny.sign(digest, secret);
   },
   verify: (signature, digest, publicKey) => {
@@ -64,12 +64,12 @@ export const wasmSecp256k1: Secp256k1 = {
   publicKeyAdd: (a, b) => nonInfinity(onPoints([a, b], () => tiny.pointAdd(a, b, true))),
   publicKeyTweakAdd: (publicKey, tweak) => {
     if (publicKey.length !== 33) throw notAPoint();
-    scalarFrom(tweak);
+    checkScalarBytes(tweak);
     return nonInfinity(onPoints([publicKey], () => tiny.pointAddScalar(publicKey, tweak, true)));
   },
   publicKeyTweakMul: (publicKey, tweak) => {
     if (publicKey.length !== 33) throw notAPoint();
-    if (scalarFrom(tweak) === 0n) throw new CryptoError(CryptoErrorCode.PointAtInfinity, 'result is the point at infinity');
+    if (checkScalarBytes(tweak)) throw new CryptoError(CryptoErrorCode.PointAtInfinity, 'result is the point at infinity');
     return nonInfinity(onPoints([publicKey], () => tiny.pointMultiply(publicKey, tweak, true)));
   },
   secretKeyTweakAdd,

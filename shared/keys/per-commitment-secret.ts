@@ -26,6 +26,17 @@ export function assertCommitmentIndex(index: bigint): void {
  */
 export function deriveSecretFromBase(base: Uint8Array, bits: number, index: bigint): Uint8Array {
   let value: Uint8Array = base.slice();
+  if (bits <= COMMITMENT_INDEX_BITS) {
+    // The low 48 bits as a number (exact below 2^53): the same bits, tested without a bigint per bit.
+    const low = Number(BigInt.asUintN(COMMITMENT_INDEX_BITS, index));
+    for (let bit = bits - 1; bit >= 0; bit--) {
+      if (Math.floor(low / 2 ** bit) % 2 === 1) {
+        value[bit >> 3]! ^= 1 << (bit & 7);
+        value = sha256(value);
+      }
+    }
+    return value;
+  }
   for (let bit = bits - 1; bit >= 0; bit--) {
     if ((index >> BigInt(bit)) & 1n) {
       value[bit >> 3]! ^= 1 << (bit & 7);

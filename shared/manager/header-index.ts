@@ -8,7 +8,6 @@
  */
 import { equalBytes } from '../codec/index.js';
 import { ChannelState, currentChannelId, type Channel } from '../channel/index.js';
-import { toHex } from '../crypto/index.js';
 import type { ChannelEntry } from './channel-entry.js';
 import { REORG_SAFE_DEPTH } from './manager-config.js';
 import type { ManagerHeader, UnfundedEntry } from './manager-header.js';
@@ -35,10 +34,23 @@ export function isStillConfirming(channel: Channel): boolean {
   return depth < Math.max(REORG_SAFE_DEPTH, channel.minimumDepth);
 }
 
-/** A stable text form of index entries, to tell whether an index changed. */
-function signature(list: readonly UnfundedEntry[]): string {
-  const field = (v: unknown) => (v instanceof Uint8Array ? toHex(v) : JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? toHex(x) : x)));
-  return list.map((e) => Object.values(e).map(field).join(',')).join(';');
+/** Whether two index lists hold the same entries in the same order (field by field, no text form). */
+function sameEntries(a: readonly UnfundedEntry[], b: readonly UnfundedEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.isOutbound !== y.isOutbound ||
+      x.sinceHeight !== y.sinceHeight ||
+      !equalBytes(x.counterpartyNodeId, y.counterpartyNodeId) ||
+      !equalBytes(x.temporaryChannelId, y.temporaryChannelId) ||
+      !equalBytes(x.channelId, y.channelId)
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -59,6 +71,6 @@ export function reindexChannel(header: ManagerHeader, peer: Uint8Array, ids: rea
     const c = entry.channel;
     unfunded.push({ counterpartyNodeId: peer, temporaryChannelId: c.temporaryChannelId, channelId: currentChannelId(c), isOutbound: c.isOutbound, sinceHeight });
   }
-  if (signature(unfunded) === signature(header.unfunded)) return header;
+  if (sameEntries(unfunded, header.unfunded)) return header;
   return { ...header, unfunded };
 }

@@ -5,7 +5,7 @@
  */
 import { Transaction } from 'bitcoinjs-lib';
 import type { Secp256k1 } from '../crypto/index.js';
-import { sha256 } from '../crypto/index.js';
+import { concatBytes, sha256 } from '../crypto/index.js';
 import type { Outpoint } from './amounts.js';
 import { checkFeerate, checkInteger, checkMsat, checkOutpoint, checkSat } from './amounts.js';
 import { TxError, TxErrorCode } from './errors.js';
@@ -133,7 +133,7 @@ export interface CommitmentTransaction {
 export function commitmentObscuringFactor(openerPaymentBasepoint: Uint8Array, accepterPaymentBasepoint: Uint8Array): bigint {
   assertPublicKey(openerPaymentBasepoint, 'opener payment basepoint');
   assertPublicKey(accepterPaymentBasepoint, 'accepter payment basepoint');
-  const h = sha256(Uint8Array.from([...openerPaymentBasepoint, ...accepterPaymentBasepoint]));
+  const h = sha256(concatBytes(openerPaymentBasepoint, accepterPaymentBasepoint));
   let v = 0n;
   for (let i = 26; i < 32; i++) v = (v << 8n) | BigInt(h[i]!);
   return v;
@@ -282,11 +282,13 @@ export function buildCommitmentTransaction(params: CommitmentParams): Commitment
   const tx = new Transaction();
   tx.version = 2;
   tx.locktime = locktime;
-  tx.addInput(p.fundingOutpoint.txid, p.fundingOutpoint.index, sequence);
+  // What tx.addInput / tx.addOutput append, without their per-call schema
+  // validation (validate() and checkOutpoint already checked these values).
+  tx.ins.push({ hash: p.fundingOutpoint.txid, index: p.fundingOutpoint.index, script: new Uint8Array(0), sequence, witness: [] });
   const htlcOutputIndex: (number | null)[] = p.htlcs.map(() => null);
   let spent = 0n;
   outputs.forEach((o, index) => {
-    tx.addOutput(o.scriptPubKey, o.amountSat);
+    tx.outs.push({ script: o.scriptPubKey, value: o.amountSat });
     spent += o.amountSat;
     if (o.htlcIndex !== undefined) htlcOutputIndex[o.htlcIndex] = index;
   });

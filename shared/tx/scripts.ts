@@ -4,7 +4,7 @@
  * `option_anchors`), and the P2WSH / P2WPKH wrappers. Compiled with
  * bitcoinjs-lib's `script` module (minimal pushes).
  */
-import { opcodes, script } from 'bitcoinjs-lib';
+import { opcodes } from 'bitcoinjs-lib';
 import { concatBytes, hash160, ripemd160, sha256 } from '../crypto/index.js';
 import { TxError, TxErrorCode } from './errors.js';
 
@@ -34,8 +34,67 @@ export function scriptNumber(n: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-function compile(chunks: readonly Chunk[]): Uint8Array {
-  return script.compile(chunks as Chunk[]);
+/**
+ * Serializes script chunks exactly as bitcoinjs-lib's `script.compile` does
+ * (BIP 62 minimal pushes: a 1-byte push of 1..16 or 0x81 becomes
+ * OP_1..OP_16 / OP_1NEGATE, an empty push OP_0, else the shortest push
+ * opcode), without its per-call schema validation (test/tx checks equality
+ * with `script.compile`).
+ */
+export function compile(chunks: readonly Chunk[]): Uint8Array {
+  let size = 0;
+  for (const chunk of chunks) {
+    if (typeof chunk === 'number') size += 1;
+    else if (minimalOpcode(chunk) !== -1) size += 1;
+    else size += pushLength(chunk.length) + chunk.length;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    if (typeof chunk === 'number') {
+      if (!Number.isInteger(chunk) || chunk < 0 || chunk > 0xff) throw new TxError(TxErrorCode.InvalidParameter, `opcode ${chunk} out of range`);
+      out[at++] = chunk;
+      continue;
+    }
+    const op = minimalOpcode(chunk);
+    if (op !== -1) {
+      out[at++] = op;
+      continue;
+    }
+    const n = chunk.length;
+    if (n < opcodes.OP_PUSHDATA1) out[at++] = n;
+    else if (n <= 0xff) {
+      out[at++] = opcodes.OP_PUSHDATA1;
+      out[at++] = n;
+    } else if (n <= 0xffff) {
+      out[at++] = opcodes.OP_PUSHDATA2;
+      out[at++] = n & 0xff;
+      out[at++] = n >>> 8;
+    } else {
+      out[at++] = opcodes.OP_PUSHDATA4;
+      out[at++] = n & 0xff;
+      out[at++] = (n >>> 8) & 0xff;
+      out[at++] = (n >>> 16) & 0xff;
+      out[at++] = n >>> 24;
+    }
+    out.set(chunk, at);
+    at += n;
+  }
+  return out;
+}
+
+/** The opcode a minimal push of `chunk` is (OP_0, OP_1..OP_16, OP_1NEGATE), or -1 for a data push. */
+function minimalOpcode(chunk: Uint8Array): number {
+  if (chunk.length === 0) return opcodes.OP_0;
+  if (chunk.length !== 1) return -1;
+  const b = chunk[0]!;
+  if (b >= 1 && b <= 16) return opcodes.OP_1 + b - 1;
+  if (b === 0x81) return opcodes.OP_1NEGATE;
+  return -1;
+}
+
+function pushLength(n: number): number {
+  return n < opcodes.OP_PUSHDATA1 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5;
 }
 
 /** Lexicographic comparison of byte strings (BIP 69, funding key order). */
