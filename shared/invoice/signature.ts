@@ -1,69 +1,27 @@
 /**
  * The invoice signature (BOLT 11 "Data Part"): a compact ECDSA signature
- * (r || s) and a recovery id 0-3 over SHA256(hrp || data), and public-key
- * recovery through the `Secp256k1` point operations (either backend).
+ * (r || s) and a recovery id 0-3 over SHA256(hrp || data); the payee key
+ * recovered from it (shared/keys, either backend).
  */
-import { CURVE_ORDER, concatBytes, sha256, type Secp256k1 } from '../crypto/index.js';
+import { concatBytes, sha256, type Secp256k1 } from '../crypto/index.js';
+import { recoverPublicKey as recoverKey } from '../keys/index.js';
 import { InvoiceError } from './errors.js';
 import { wordsToPaddedBytes } from './words.js';
-
-/** The secp256k1 field prime p (a recovery id of 2 or 3 means R.x = r + n, which must stay below p). */
-const FIELD_PRIME = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
 
 /** The signed digest: SHA256 of the hrp (UTF-8) and the data part before the signature, 0-padded to a byte. */
 export function signingDigest(hrp: string, dataWords: ArrayLike<number>): Uint8Array {
   return sha256(concatBytes(new TextEncoder().encode(hrp), wordsToPaddedBytes(dataWords)));
 }
 
-function toBigint(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return n;
-}
-
-function to32Bytes(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 31, v = n; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
-  return out;
-}
-
-function modInverse(a: bigint, m: bigint): bigint {
-  let result = 1n;
-  let base = a % m;
-  for (let e = m - 2n; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * base) % m;
-    base = (base * base) % m;
-  }
-  return result;
-}
-
 /**
- * The public key that `signature` (64 bytes, high or low S) with
- * `recoveryId` recovers over `digest`: Q = r⁻¹·(s·R − e·G), where R is the
- * point with x = r (+ n for ids 2 and 3) and y of parity `recoveryId & 1`.
- * Throws `unrecoverable-signature` when there is no such key.
+ * The payee key the invoice signature recovers (shared/keys
+ * `recoverPublicKey`, ids 0-3, high or low S); `unrecoverable-signature`
+ * when there is none.
  */
 export function recoverPublicKey(secp: Secp256k1, digest: Uint8Array, signature: Uint8Array, recoveryId: number): Uint8Array {
-  const fail = (why: string): never => {
-    throw new InvoiceError('unrecoverable-signature', `signature is not recoverable: ${why}`);
-  };
-  if (signature.length !== 64 || digest.length !== 32) fail('wrong length');
-  if (!Number.isInteger(recoveryId) || recoveryId < 0 || recoveryId > 3) fail(`recovery id ${recoveryId}`);
-  const r = toBigint(signature.subarray(0, 32));
-  const s = toBigint(signature.subarray(32, 64));
-  if (r === 0n || r >= CURVE_ORDER || s === 0n || s >= CURVE_ORDER) fail('r or s out of range');
-  const x = recoveryId >= 2 ? r + CURVE_ORDER : r;
-  if (x >= FIELD_PRIME) fail('r + n is not a field element');
-  const pointR = Uint8Array.of(0x02 + (recoveryId & 1), ...to32Bytes(x));
-  if (!secp.isValidPublicKey(pointR)) fail('r is not the x of a point');
-  const rInverse = modInverse(r, CURVE_ORDER);
-  const e = toBigint(digest) % CURVE_ORDER;
-  const pointScalar = (s * rInverse) % CURVE_ORDER;
-  const generatorScalar = (CURVE_ORDER - ((e * rInverse) % CURVE_ORDER)) % CURVE_ORDER;
   try {
-    const sR = secp.publicKeyTweakMul(pointR, to32Bytes(pointScalar));
-    return generatorScalar === 0n ? sR : secp.publicKeyTweakAdd(sR, to32Bytes(generatorScalar));
-  } catch {
-    return fail('the recovered point is at infinity');
+    return recoverKey(secp, digest, signature, recoveryId);
+  } catch (error) {
+    throw new InvoiceError('unrecoverable-signature', (error as Error).message);
   }
 }

@@ -31,6 +31,6 @@ export {
 export { deriveChannelKeys, channelKeysFromSecrets, type ChannelKeys, type ChannelPublicKeys } from './channel-keys.js';
 export type { EntropySource } from './entropy-source.js';
 export { InMemoryNodeSigner, type NodeSigner, type RecoverableSignature } from './node-keys.js';
-export { recoveryId } from './recoverable-signature.js';
+export { recoverPublicKey, recoveryId } from './recoverable-signature.js';
 export { InMemoryChannelSigner, type ChannelSigner } from './signer.js';
 export { KeysManager, type SignerProvider } from './keys-manager.js';
