@@ -2,23 +2,12 @@
  * The ChannelManager's public types: its ports, the inputs and load plans,
  * the messages it routes, and the changes it reports (docs/manager.md).
  */
-import type { NegotiatedChannelType } from '../channel/index.js';
+import type { ChannelLevelMessage, NegotiatedChannelType } from '../channel/index.js';
 import type { Secp256k1 } from '../crypto/index.js';
 import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
 import type { Watch } from '../monitor/index.js';
 import type { FeeEstimator, Logger } from '../ports/index.js';
-import type {
-  AcceptChannelMessage,
-  ChannelReadyMessage,
-  ChannelReestablishMessage,
-  ClosingSignedMessage,
-  ErrorMessage,
-  FundingCreatedMessage,
-  FundingSignedMessage,
-  OpenChannelMessage,
-  ShutdownMessage,
-  WireMessage,
-} from '../wire/index.js';
+import type { OpenChannelMessage, WireMessage } from '../wire/index.js';
 import type { ChannelKey } from './channel-entry.js';
 import type { IndexKey } from './channel-indexes.js';
 import type { FollowUpWork } from './follow-up.js';
@@ -37,17 +26,8 @@ export interface ManagerPorts {
   readonly logger?: Logger;
 }
 
-/** The BOLT 2 messages (and `error`) the peer layer routes to the manager. */
-export type ChannelMessage =
-  | OpenChannelMessage
-  | AcceptChannelMessage
-  | FundingCreatedMessage
-  | FundingSignedMessage
-  | ChannelReadyMessage
-  | ChannelReestablishMessage
-  | ShutdownMessage
-  | ClosingSignedMessage
-  | ErrorMessage;
+/** The BOLT 2 messages (and `error`) the peer layer routes to the manager: `open_channel`, and every message one channel receives. */
+export type ChannelMessage = OpenChannelMessage | ChannelLevelMessage;
 
 /** A message for a peer. */
 export interface OutboundMessage {
