@@ -19,6 +19,7 @@ import {
 import type { Fixture } from '../test/support/channel-fixture.js';
 import { makeFixture } from '../test/support/channel-fixture.js';
 import { measure, ms, printTable } from './measure.js';
+import { countingSecp } from './counting-secp.js';
 
 function commitmentSigned(secp: Secp256k1, f: Fixture): void {
   // Sender.
@@ -39,21 +40,6 @@ function buildOnly(f: Fixture): void {
   for (let side = 0; side < 2; side++) buildHtlcTransactions(buildCommitmentTransaction(f.params));
 }
 
-/** Wraps a backend to count its calls by method. */
-function counting(secp: Secp256k1): { backend: Secp256k1; counts: Map<string, number> } {
-  const counts = new Map<string, number>();
-  const backend = new Proxy(secp, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        counts.set(String(prop), (counts.get(String(prop)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { backend, counts };
-}
 
 const digest = sha256(new TextEncoder().encode('bench digest'));
 const secret = sha256(new TextEncoder().encode('bench secret'));
@@ -79,7 +65,7 @@ for (const secp of [nobleSecp256k1, wasmSecp256k1]) {
         fundingSat: 100_000_000n,
         minHtlcMsat: 50_000_000n,
       });
-      const { backend, counts } = counting(secp);
+      const { backend, counts } = countingSecp(secp);
       commitmentSigned(backend, f);
       let raw = 0;
       const ops: string[] = [];

@@ -12,7 +12,8 @@
  */
 import { Session } from 'node:inspector/promises';
 import { sha256, wasmSecp256k1 } from '../shared/crypto/index.js';
-import { CpuMeter, GcLog, InProcessLdk, InProcessOurs, Wire, countingSecp, timed } from './open-peers.js';
+import { CpuMeter, GcLog, InProcessLdk, InProcessOurs, Wire, timed } from './open-peers.js';
+import { countingSecp } from './counting-secp.js';
 import { ms, percentile, printTable } from './measure.js';
 
 const OPENS = Math.max(1, Number(process.env['BENCH_OPENS'] ?? 20));
