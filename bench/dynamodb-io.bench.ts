@@ -11,11 +11,13 @@
  *   `LeaseSession`).
  *
  * Streams: the establishment messages of `BENCH_IO_CHANNELS` channels (default
- * 20) opened by one node to the other at once (`open_channel`,
- * `accept_channel` with the wallet's funding, `funding_created`,
- * `funding_signed`: each direction's messages delivered in order, in events
- * of 1 or 10), and a burst of `BENCH_IO_PINGS` pings (default 100) to one
- * node (no state change: the handler sends the pong without a commit).
+ * 20) opened by one node to the other in waves of 4 (the most unfunded
+ * channels one peer may have with us): `open_channel`, `accept_channel` with
+ * the wallet's funding, `funding_created`, `funding_signed`, each
+ * direction's messages delivered in order, in events of 1 or of all that
+ * were queued (4 here); and a burst of `BENCH_IO_PINGS` pings (default 100)
+ * to one node, in events of 1 or 10 (no state change: the handler sends the
+ * pong without a commit).
  *
  * Counted by an AWS SDK middleware on the DynamoDBClient the stores use,
  * during the handler's calls only: requests by command and by kind (lease =
@@ -42,6 +44,7 @@ import { applyInput } from '../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../functions/runtime/node-context.js';
 import { storeNodeApi } from '../functions/http/store-node-api.js';
 import { sha256 } from '../shared/crypto/index.js';
+import { MAX_UNFUNDED_CHANNELS_PER_PEER } from '../shared/manager/manager-config.js';
 import { decodeOutbound, encodeInbound } from '../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../shared/pipeline/queues.js';
 import { NodeStore, SortKey, ensureNodeTable } from '../shared/store/index.js';
@@ -214,6 +217,7 @@ async function deliver(from: Node, to: Node, messages: readonly Uint8Array[], ba
     const result = await to.handler({ Records: records } as SQSEvent, {} as never);
     const elapsed = performance.now() - t;
     current = undefined;
+    if (process.env.BENCH_IO_TRACE) console.error(`delivered ${records.length} to ${to.ctx.nodeKey.slice(0, 8)} in ${elapsed.toFixed(0)} ms`);
     if (result.batchItemFailures.length > 0) throw new Error(`${result.batchItemFailures.length} records failed`);
     if (run) {
       run.messages += records.length;
@@ -234,8 +238,8 @@ async function sent(n: Node): Promise<Uint8Array[]> {
 /** Two fresh nodes, connected, the opener's wallet funded. */
 async function pair(label: string): Promise<[Node, Node]> {
   const [a, b] = [await node(`${label}-a`), await node(`${label}-b`)];
-  // Two confirmed coins: each funding spends the change of the one before (the wallet keeps such a chain within 25 unconfirmed transactions).
-  const coins = [0, 1].map((vout) => ({ txid: 'ab'.repeat(32), vout, valueSat: 5_000_000_000n, keychain: Keychain.receive, index: 0, height: 5 }));
+  // A confirmed coin per channel opened at once (and a few more).
+  const coins = Array.from({ length: CHANNELS + 4 }, (_, vout) => vout).map((vout) => ({ txid: 'ab'.repeat(32), vout, valueSat: 5_000_000_000n, keychain: Keychain.receive, index: 0, height: 5 }));
   await applyInput(a.ctx, 'fund', async () => ({
     puts: [{ sk: SortKey.wallet, data: encodeWalletState({ ...EMPTY_WALLET_STATE, nextIndex: [1, 0], usedCount: [1, 0], utxos: coins, syncedHeight: 10 }) }],
     deletes: [],
@@ -255,19 +259,28 @@ async function pair(label: string): Promise<[Node, Node]> {
   return [a, b];
 }
 
-/** `channels` opened by `a` to `b` at once; their establishment messages delivered each way in events of `batch`. */
+/**
+ * `channels` opened by `a` to `b`, in waves of {@link MAX_UNFUNDED_CHANNELS_PER_PEER} (4: `b` refuses more
+ * unfunded channels from one peer, as LDK does); each wave's messages delivered each way in events of up to `batch`.
+ */
 async function establishment(a: Node, b: Node, channels: number, batch: number, run: Run | undefined): Promise<void> {
-  for (let i = 0; i < channels; i++) await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 100_000n, pushMsat: 0n, public: false });
-  for (let moved = true; moved; ) {
-    const toB = await sent(a);
-    await deliver(a, b, toB, batch, run);
-    const toA = await sent(b);
-    await deliver(b, a, toA, batch, run);
-    moved = toA.length + toB.length > 0;
+  for (let opened = 0; opened < channels; opened += MAX_UNFUNDED_CHANNELS_PER_PEER) {
+    for (let i = opened; i < Math.min(channels, opened + MAX_UNFUNDED_CHANNELS_PER_PEER); i++) {
+      await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 100_000n, pushMsat: 0n, public: false });
+    }
+    for (let moved = true; moved; ) {
+      const toB = await sent(a);
+      await deliver(a, b, toB, batch, run);
+      const toA = await sent(b);
+      await deliver(b, a, toA, batch, run);
+      moved = toA.length + toB.length > 0;
+    }
   }
   for (const n of [a, b]) await drain(n.ctx.broadcast!);
   const open = await storeNodeApi(a.ctx).listChannels();
-  if (open.filter((c) => c.state === 'awaiting-confirmation').length < channels) throw new Error('the channels did not all reach funding_signed');
+  if (open.filter((c) => c.state === 'awaiting-confirmation').length < channels) {
+    throw new Error(`the channels did not all reach funding_signed: ${JSON.stringify(open.map((c) => c.state))}`);
+  }
 }
 
 const ping = encodeMessage({ type: 18, numPongBytes: 4, ignored: new Uint8Array(0) });
