@@ -56,7 +56,7 @@ const CHANNELS = Number(process.env.BENCH_IO_CHANNELS ?? 20);
 const PINGS = Number(process.env.BENCH_IO_PINGS ?? 100);
 const MODES = [
   { label: 'before: 1 record per event (a lease per message)', batch: 1 },
-  { label: 'after: 10 records per event (a lease per batch)', batch: 10 },
+  { label: 'after: up to 10 records per event (a lease per batch)', batch: 10 },
 ] as const;
 const KINDS = ['lease', 'input check', 'reads', 'commit', 'outbox', 'other'] as const;
 type Kind = (typeof KINDS)[number];
