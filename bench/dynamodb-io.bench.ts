@@ -293,64 +293,67 @@ async function pings(a: Node, b: Node, count: number, batch: number, run: Run | 
   if (pongs.length !== count) throw new Error(`${pongs.length} pongs for ${count} pings`);
 }
 
-// Warm-up (JIT, DynamoDB Local): both modes, a few messages, not counted.
-{
-  const [a, b] = await pair('warm');
-  for (const { batch } of MODES) {
-    await establishment(a, b, 2, batch, undefined);
-    await pings(a, b, 20, batch, undefined);
+// The services are stopped also when the bench fails (they would keep the process alive).
+try {
+  // Warm-up (JIT, DynamoDB Local): both modes, a few messages, not counted.
+  {
+    const [a, b] = await pair('warm');
+    for (const { batch } of MODES) {
+      await establishment(a, b, 2, batch, undefined);
+      await pings(a, b, 20, batch, undefined);
+    }
   }
-}
 
-const STREAMS = [
-  { label: `establishment of ${CHANNELS} channels`, run: (a: Node, b: Node, batch: number, r: Run) => establishment(a, b, CHANNELS, batch, r) },
-  { label: `${PINGS} pings`, run: (a: Node, b: Node, batch: number, r: Run) => pings(a, b, PINGS, batch, r) },
-] as const;
-const results: { stream: string; mode: string; run: Run }[] = [];
-for (const [m, mode] of MODES.entries()) {
-  const [a, b] = await pair(`m${m}`);
+  const STREAMS = [
+    { label: `establishment of ${CHANNELS} channels`, run: (a: Node, b: Node, batch: number, r: Run) => establishment(a, b, CHANNELS, batch, r) },
+    { label: `${PINGS} pings`, run: (a: Node, b: Node, batch: number, r: Run) => pings(a, b, PINGS, batch, r) },
+  ] as const;
+  const results: { stream: string; mode: string; run: Run }[] = [];
+  for (const [m, mode] of MODES.entries()) {
+    const [a, b] = await pair(`m${m}`);
+    for (const stream of STREAMS) {
+      const run: Run = { io: emptyIo(), messages: 0, events: 0, eventMs: [] };
+      await stream.run(a, b, mode.batch, run);
+      results.push({ stream: stream.label, mode: mode.label, run });
+    }
+  }
+
+  const per = (n: number, r: Run) => (n / r.messages).toFixed(2);
+  printTable(`DynamoDB requests per peer message, by kind (DynamoDB Local + fauxqs; the same streams in both modes, one run)`, [
+    ['stream', 'mode', 'messages', 'events', ...KINDS, 'total'],
+    ...results.map(({ stream, mode, run }) => [
+      stream,
+      mode,
+      String(run.messages),
+      String(run.events),
+      ...KINDS.map((k) => per(run.io.byKind.get(k) ?? 0, run)),
+      per([...run.io.byKind.values()].reduce((x, y) => x + y, 0), run),
+    ]),
+  ]);
+  const commands = [...new Set(results.flatMap(({ run }) => [...run.io.byCommand.keys()]))].sort();
+  printTable('DynamoDB requests per peer message, by command', [
+    ['stream', 'mode', ...commands.map((c) => c.replace(/Command$/, ''))],
+    ...results.map(({ stream, mode, run }) => [stream, mode, ...commands.map((c) => per(run.io.byCommand.get(c) ?? 0, run))]),
+  ]);
+  printTable('DynamoDB items and bytes per peer message (item size: attribute names + values), and the handler time', [
+    ['stream', 'mode', 'items read', 'bytes read', 'items written', 'bytes written', 'handler ms per event p50', 'per message (p50 / batch)'],
+    ...results.map(({ stream, mode, run }) => {
+      const p50 = percentile(run.eventMs, 0.5);
+      return [stream, mode, per(run.io.itemsRead, run), (run.io.bytesRead / run.messages).toFixed(0), per(run.io.itemsWritten, run), (run.io.bytesWritten / run.messages).toFixed(0), ms(p50), ms(p50 / (run.messages / run.events))];
+    }),
+  ]);
+  console.log('');
   for (const stream of STREAMS) {
-    const run: Run = { io: emptyIo(), messages: 0, events: 0, eventMs: [] };
-    await stream.run(a, b, mode.batch, run);
-    results.push({ stream: stream.label, mode: mode.label, run });
+    const [before, after] = MODES.map((mode) => results.find((r) => r.stream === stream.label && r.mode === mode.label)!.run);
+    const total = (r: Run) => [...r.io.byKind.values()].reduce((x, y) => x + y, 0) / r.messages;
+    console.log(
+      `${stream.label}: ${total(before!).toFixed(2)} → ${total(after!).toFixed(2)} requests per message (×${(total(after!) / total(before!)).toFixed(2)}); ` +
+        `lease ${per(before!.io.byKind.get('lease') ?? 0, before!)} → ${per(after!.io.byKind.get('lease') ?? 0, after!)}; ` +
+        `bytes written ${per(before!.io.bytesWritten, before!)} → ${per(after!.io.bytesWritten, after!)}`,
+    );
   }
+} finally {
+  await sqs.stop();
+  dynamoClient.destroy();
+  await dynamo.stop();
 }
-
-const per = (n: number, r: Run) => (n / r.messages).toFixed(2);
-printTable(`DynamoDB requests per peer message, by kind (DynamoDB Local + fauxqs; the same streams in both modes, one run)`, [
-  ['stream', 'mode', 'messages', 'events', ...KINDS, 'total'],
-  ...results.map(({ stream, mode, run }) => [
-    stream,
-    mode,
-    String(run.messages),
-    String(run.events),
-    ...KINDS.map((k) => per(run.io.byKind.get(k) ?? 0, run)),
-    per([...run.io.byKind.values()].reduce((x, y) => x + y, 0), run),
-  ]),
-]);
-const commands = [...new Set(results.flatMap(({ run }) => [...run.io.byCommand.keys()]))].sort();
-printTable('DynamoDB requests per peer message, by command', [
-  ['stream', 'mode', ...commands.map((c) => c.replace(/Command$/, ''))],
-  ...results.map(({ stream, mode, run }) => [stream, mode, ...commands.map((c) => per(run.io.byCommand.get(c) ?? 0, run))]),
-]);
-printTable('DynamoDB items and bytes per peer message (item size: attribute names + values), and the handler time', [
-  ['stream', 'mode', 'items read', 'bytes read', 'items written', 'bytes written', 'handler ms per event p50', 'per message (p50 / batch)'],
-  ...results.map(({ stream, mode, run }) => {
-    const p50 = percentile(run.eventMs, 0.5);
-    return [stream, mode, per(run.io.itemsRead, run), (run.io.bytesRead / run.messages).toFixed(0), per(run.io.itemsWritten, run), (run.io.bytesWritten / run.messages).toFixed(0), ms(p50), ms(p50 / (run.messages / run.events))];
-  }),
-]);
-console.log('');
-for (const stream of STREAMS) {
-  const [before, after] = MODES.map((mode) => results.find((r) => r.stream === stream.label && r.mode === mode.label)!.run);
-  const total = (r: Run) => [...r.io.byKind.values()].reduce((x, y) => x + y, 0) / r.messages;
-  console.log(
-    `${stream.label}: ${total(before!).toFixed(2)} → ${total(after!).toFixed(2)} requests per message (×${(total(after!) / total(before!)).toFixed(2)}); ` +
-      `lease ${per(before!.io.byKind.get('lease') ?? 0, before!)} → ${per(after!.io.byKind.get('lease') ?? 0, after!)}; ` +
-      `bytes written ${per(before!.io.bytesWritten, before!)} → ${per(after!.io.bytesWritten, after!)}`,
-  );
-}
-
-await sqs.stop();
-dynamoClient.destroy();
-await dynamo.stop();
