@@ -1,19 +1,30 @@
 /**
  * Many stored channels for one node (test and bench support): one real
- * channel is established and buried, then its channel item and monitor are
- * copied under new peers and channel ids, as a node with N ready channels
- * would hold them. The header does not list ready, buried channels, so it
- * is the same whatever N is.
+ * channel is established (and buried, or left confirming), then its channel
+ * item, its monitor and the index items it implies (`indexEntriesOf`:
+ * outpoint, alias, short channel id and, while confirming, `CONFIRMING#`)
+ * are copied under new peers and channel ids, as a node with N channels
+ * would hold them. The header lists neither ready nor confirming channels
+ * (docs/follow-ups.md, "Index items"), so it is the same whatever N is.
  */
 import { sha256, toHex } from '../../shared/crypto/index.js';
-import { channelKey, decodeChannelEntry, encodeChannelEntry } from '../../shared/manager/index.js';
+import { channelKey, decodeChannelEntry, encodeChannelEntry, indexEntriesOf } from '../../shared/manager/index.js';
 import { channelIdFromOutpoint } from '../../shared/channel/index.js';
 import { SortKey } from '../../shared/store/layout.js';
 import { fundingTransaction } from './channel-harness.js';
 import type { ManagerNetwork, ManagerNode } from './manager-network.js';
 
-/** Gives `bob` `count` ready channels in total (the first one real, with `alice`). */
-export function populate(net: ManagerNetwork, alice: ManagerNode, bob: ManagerNode, count: number): void {
+export interface PopulateOptions {
+  /**
+   * Leave the channels confirming: funded and ready (3 confirmations) but not
+   * yet `REORG_SAFE_DEPTH` deep, so each has its `CONFIRMING#` index item and a
+   * block reaches every one of them. Default: buried (8 confirmations).
+   */
+  readonly confirming?: boolean;
+}
+
+/** Gives `bob` `count` channels in total (the first one real, with `alice`). */
+export function populate(net: ManagerNetwork, alice: ManagerNode, bob: ManagerNode, count: number, options: PopulateOptions = {}): void {
   const created = net.step(alice, { kind: 'create-channel' }, (m) => m.createChannel(bob.nodeId, 1_000_000n, 0n, 1n));
   if (!created.ok) throw new Error(created.error.message);
   net.run();
@@ -22,7 +33,7 @@ export function populate(net: ManagerNetwork, alice: ManagerNode, bob: ManagerNo
   const tx = fundingTransaction(ready.outputScript, ready.channelValueSatoshis).toBuffer();
   net.step(alice, { kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx));
   net.run();
-  net.mine([tx], 8);
+  net.mine([tx], options.confirming === true ? 3 : 8);
   const [, bytes] = [...bob.store.items].find(([k]) => k.startsWith('CHANNEL#'))!;
   const entry = decodeChannelEntry(bytes);
   if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
@@ -32,8 +43,12 @@ export function populate(net: ManagerNetwork, alice: ManagerNode, bob: ManagerNo
     const peer = Uint8Array.of(2, ...sha256(new TextEncoder().encode(`peer ${i}`)));
     const outpoint = { txid: sha256(new TextEncoder().encode(`funding ${i}`)), index: 0 };
     const channelId = channelIdFromOutpoint(outpoint);
-    const channel = { ...template.channel, counterpartyNodeId: peer, funding: { outpoint, channelId } };
-    bob.store.items.set(SortKey.channel(channelKey(peer, channelId)), encodeChannelEntry({ ...template, channel }));
+    // Its own alias and short channel id (another position in the block), so its index items are its own.
+    const base = { ...template.channel, counterpartyNodeId: peer, funding: { outpoint, channelId }, holderAlias: template.channel.holderAlias + BigInt(i) };
+    const channel = 'confirmation' in base && base.confirmation !== undefined ? { ...base, confirmation: { ...base.confirmation, txIndex: base.confirmation.txIndex + i } } : base;
+    const copy = { ...template, channel } as typeof template;
+    bob.store.items.set(SortKey.channel(channelKey(peer, channelId)), encodeChannelEntry(copy));
     bob.store.items.set(SortKey.monitor(toHex(channelId), 0n), monitor);
+    for (const [key, value] of indexEntriesOf(copy)) bob.store.items.set(SortKey.index(key), value);
   }
 }
