@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
 import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
-import { StoreError, StoreErrorCode, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
+import { StoreError, StoreErrorCode, outboxParts, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
 import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
 
@@ -316,7 +316,7 @@ export class LeaseSession {
     // The messages just committed are known: send them, then clear their one item (no read needed).
     if (outbox.length > 0) {
       await send(outbox);
-      await store.deleteOutbox(nodeKey, inputId);
+      await store.deleteOutbox(nodeKey, inputId, outboxParts(outbox).length);
     }
     // Then its deferred deletes, and their one item (known too: no read).
     if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });

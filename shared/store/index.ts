@@ -3,7 +3,7 @@ export { MAX_TRANSACTION_ITEMS, NodeStore, type CleanupItem, type Lease, type Co
 export { MAX_CLEANUP_ITEM_BYTES, decodeCleanupRecord, encodeCleanupRecord } from './cleanup-record.js';
 export { planChannelWrites, type ChannelChanges, type PlannedWrites } from './channel-writes.js';
 export { MAX_EVENT_ITEM_BYTES, eventItemWrites } from './event-items.js';
-export { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, type OutboxItem, type OutboxMessage } from './outbox-record.js';
+export { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, outboxParts, type OutboxItem, type OutboxMessage } from './outbox-record.js';
 export { relayOutbox, type OutboxSender } from './outbox.js';
 export { ensureNodeTable } from './table.js';
 export { StoreError, StoreErrorCode } from './errors.js';

@@ -94,6 +94,8 @@ export const SortKey = {
   peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,
   /** One input's outbox item (all its messages, shared/store/outbox-record.ts). */
   outbox: (inputId: string) => `OUTBOX#${inputId}`,
+  /** Part `n` (2, 3, ...) of an input's outbox when its messages need more than one item (outbox-record.ts `outboxParts`). */
+  outboxPart: (inputId: string, n: number) => `OUTBOX#${inputId}#p${n.toString().padStart(3, '0')}`,
   outboxPrefix: 'OUTBOX#',
   input: (inputId: string) => `INPUT#${inputId}`,
   wallet: 'WALLET',

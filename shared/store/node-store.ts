@@ -21,7 +21,10 @@ import { StoreError, StoreErrorCode } from './errors.js';
 import type { JusticeRecord } from '../monitor/index.js';
 import { justiceRecordFromItem } from './monitor-items.js';
 import { MAX_CLEANUP_ITEM_BYTES, decodeCleanupRecord, encodeCleanupRecord } from './cleanup-record.js';
-import { MAX_OUTBOX_ITEM_BYTES, decodeOutboxRecord, encodeOutboxRecord, type OutboxItem, type OutboxMessage } from './outbox-record.js';
+import { decodeOutboxRecord, encodeOutboxRecord, outboxParts, type OutboxItem, type OutboxMessage } from './outbox-record.js';
+
+/** The outbox bytes one commit may hold: DynamoDB's 4 MB per transaction, less room for the input's other items. */
+export const MAX_OUTBOX_BYTES_PER_COMMIT = 3 * 1024 * 1024;
 
 export type { OutboxItem, OutboxMessage } from './outbox-record.js';
 
@@ -405,17 +408,26 @@ export class NodeStore {
       items.push({ Delete: { TableName: table, Key: key(lease.nodeKey, sk) } });
     }
     const outbox = commit.outbox ?? [];
+    let outboxBytes = 0;
     if (outbox.length > 0) {
       if (commit.inputId === undefined) throw new TypeError('a commit with outbox messages needs the input id that keys its outbox item');
-      const data = encodeOutboxRecord(outbox);
-      if (data.length > MAX_OUTBOX_ITEM_BYTES) {
+      let parts: OutboxMessage[][];
+      try {
+        parts = outboxParts(outbox);
+      } catch (error) {
         // DynamoDB would refuse the item (400 KB); say what happened instead (docs/commit-protocol.md, "Limits").
-        throw new StoreError(
-          StoreErrorCode.CommitTooLarge,
-          `the outbox item of input ${commit.inputId} (${outbox.length} messages) is ${data.length} bytes, over the ${MAX_OUTBOX_ITEM_BYTES} an item may hold`,
-        );
+        throw new StoreError(StoreErrorCode.CommitTooLarge, `the outbox of input ${commit.inputId}: ${(error as Error).message}`);
       }
-      items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, SortKey.outbox(commit.inputId)), [Attr.data]: { B: data } } } });
+      parts.forEach((part, i) => {
+        const data = encodeOutboxRecord(part);
+        outboxBytes += data.length;
+        const sk = i === 0 ? SortKey.outbox(commit.inputId!) : SortKey.outboxPart(commit.inputId!, i + 1);
+        items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, sk), [Attr.data]: { B: data } } } });
+      });
+    }
+    if (outboxBytes > MAX_OUTBOX_BYTES_PER_COMMIT) {
+      // DynamoDB refuses a transaction over 4 MB; say what happened instead (docs/commit-protocol.md, "Limits").
+      throw new StoreError(StoreErrorCode.CommitTooLarge, `the outbox of input ${commit.inputId} (${outbox.length} messages) is ${outboxBytes} bytes, over the ${MAX_OUTBOX_BYTES_PER_COMMIT} a commit may hold`);
     }
     const cleanup = commit.cleanup ?? [];
     if (cleanup.length > 0) {
@@ -559,8 +571,9 @@ export class NodeStore {
     }
   }
 
-  /** Removes an input's outbox item once every one of its messages has been handed to the queue. */
-  async deleteOutbox(nodeKey: string, inputId: string): Promise<void> {
+  /** Removes an input's outbox item (and its parts 2..`parts`) once every one of its messages has been handed to the queue. */
+  async deleteOutbox(nodeKey: string, inputId: string, parts = 1): Promise<void> {
     await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.outbox(inputId)) }));
+    for (let n = 2; n <= parts; n++) await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.outboxPart(inputId, n)) }));
   }
 }

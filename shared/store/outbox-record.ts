@@ -38,6 +38,45 @@ export interface OutboxItem {
  */
 export const MAX_OUTBOX_ITEM_BYTES = 350 * 1024;
 
+/** The bytes of `[bigsize:len]` for a length. */
+function bigSizeBytes(length: number): number {
+  return length < 0xfd ? 1 : length <= 0xffff ? 3 : length <= 0xffffffff ? 5 : 9;
+}
+
+/** The bytes one message takes in an outbox record. */
+function messageBytes(m: OutboxMessage): number {
+  const text = new TextEncoder();
+  return [text.encode(m.id).length, text.encode(m.destination).length, text.encode(m.group).length, m.body.length].reduce((n, len) => n + bigSizeBytes(len) + len, 0);
+}
+
+/** A record's bytes besides its messages: the version byte and record 0's type and length. */
+const RECORD_OVERHEAD = 1 + 1 + 9;
+
+/**
+ * One input's messages as outbox items, in order: as many as they need,
+ * each at most {@link MAX_OUTBOX_ITEM_BYTES} (a block reaching hundreds of
+ * channels makes hundreds of follow-ups, docs/follow-ups.md). Almost always
+ * one. A single message over the limit throws `RangeError`.
+ */
+export function outboxParts(messages: readonly OutboxMessage[]): OutboxMessage[][] {
+  const parts: OutboxMessage[][] = [];
+  let current: OutboxMessage[] = [];
+  let bytes = RECORD_OVERHEAD;
+  for (const m of messages) {
+    const size = messageBytes(m);
+    if (size + RECORD_OVERHEAD > MAX_OUTBOX_ITEM_BYTES) throw new RangeError(`outbox message ${m.id} is ${size} bytes, over what an item may hold`);
+    if (current.length > 0 && bytes + size > MAX_OUTBOX_ITEM_BYTES) {
+      parts.push(current);
+      current = [];
+      bytes = RECORD_OVERHEAD;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
 /** `[bigsize:len][len*byte]`: bodies may exceed a u16 length (a 65,535-byte message is twice that in hex). */
 const bigSizePrefixedBytes: Codec<Uint8Array> = {
   read: (r) => {

@@ -209,7 +209,7 @@ function messagesOf(inputId: string, count: number, bodyBytes = 8): OutboxMessag
   }));
 }
 
-describe('outbox items (one per input)', () => {
+describe('outbox items (one per input, in parts when it needs more)', () => {
   it('commits 150 messages of one input as ONE item, in order, next to 97 state writes (100 actions)', async () => {
     const node = randomUUID();
     const lease = await store().acquireLease(node, 'a', 30_000);
@@ -225,22 +225,34 @@ describe('outbox items (one per input)', () => {
     expect(item?.messages.at(-1)?.id).toBe('in-150#149');
   });
 
-  it('refuses a commit whose outbox item is over the item size limit, writing nothing', async () => {
+  it('spills an outbox over one item into parts (in order, relayed and deleted like the first); refuses one over what a commit may hold, writing nothing', async () => {
     const node = randomUUID();
     const lease = await store().acquireLease(node, 'a', 30_000);
-    // 500 messages of 1 KB: about 530 KB, over DynamoDB's 400 KB item limit.
-    const big = messagesOf('too-big', 500, 1024);
+    // 900 messages of 1 KB (a block reaching 900 channels makes 900 follow-ups): about 950 KB, three items.
+    const many = messagesOf('many', 900, 1024);
+    await store().commit(lease, { inputId: 'many', puts: [{ sk: SortKey.header, data: bytes('v1') }], outbox: many });
+    const keys = (await store().query(node, SortKey.outboxPrefix)).map((i) => i.sk);
+    expect(keys).toEqual([SortKey.outbox('many'), SortKey.outboxPart('many', 2), SortKey.outboxPart('many', 3)]);
+    const parts = await store().pendingOutbox(node);
+    expect(parts.flatMap((p) => p.messages)).toEqual(many);
+    // A crash before the relay: the next invocation relays every part in order and deletes each.
+    const sent: string[] = [];
+    await relayOutbox(store(), node, async (messages) => void sent.push(...messages.map((m) => m.id)));
+    expect(sent).toEqual(many.map((m) => m.id));
+    expect(await store().pendingOutbox(node)).toEqual([]);
+    // The relay after its own commit deletes every part it wrote.
+    await store().commit(lease, { inputId: 'again', outbox: messagesOf('again', 900, 1024) });
+    await store().deleteOutbox(node, 'again', 3);
+    expect(await store().pendingOutbox(node)).toEqual([]);
+
+    // 3,200 messages of 1 KB: over the 3 MB of outbox a commit may hold (DynamoDB: 4 MB per transaction).
+    const tooBig = messagesOf('too-big', 3_200, 1024);
     await expectStoreError(
-      store().commit(lease, { inputId: 'too-big', puts: [{ sk: SortKey.header, data: bytes('v1') }], outbox: big }),
+      store().commit(lease, { inputId: 'too-big', puts: [{ sk: SortKey.header, data: bytes('v2') }], outbox: tooBig }),
       StoreErrorCode.CommitTooLarge,
     );
-    expect(await store().get(node, SortKey.header)).toBeUndefined();
+    expect(text(await store().get(node, SortKey.header))).toBe('v1');
     expect(await store().hasInput(node, 'too-big')).toBe(false);
-    expect(await store().pendingOutbox(node)).toEqual([]);
-    // Just under the limit fits (and DynamoDB takes it).
-    const fits = messagesOf('fits', 300, 1024);
-    await store().commit(lease, { inputId: 'fits', outbox: fits });
-    expect((await store().pendingOutbox(node))[0]?.messages).toHaveLength(300);
     expect(MAX_OUTBOX_ITEM_BYTES).toBeLessThan(400_000);
   });
 
