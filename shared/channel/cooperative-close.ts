@@ -209,6 +209,19 @@ function closingTransaction(signer: ChannelSigner, channel: NegotiatingCloseChan
   return { ...closing, tx, remoteOutputIndex: null, localOutputIndex: tx.outs.length === 1 ? 0 : closing.localOutputIndex };
 }
 
+/**
+ * BOLT 3 "Dust Limits": the smallest output Bitcoin Core relays for
+ * `script`: P2PKH 546, P2SH 540, P2WPKH 294, P2WSH 330, other witness
+ * programs 354 sat.
+ */
+export function scriptDustLimitSat(script: Uint8Array): bigint {
+  if (script.length === 25 && script[0] === 0x76) return 546n;
+  if (script.length === 23 && script[0] === 0xa9) return 540n;
+  if (script.length === 22 && script[0] === 0x00) return 294n;
+  if (script.length === 34 && script[0] === 0x00) return 330n;
+  return 354n;
+}
+
 function signClosingWith(signer: ChannelSigner, closing: ClosingTransaction): Uint8Array {
   return signer.signWithFundingKey(witnessDigest(closing.tx, 0, closing.fundingScript, closing.params.fundingSat, SighashType.All));
 }
@@ -272,7 +285,8 @@ function agreed(channel: NegotiatingCloseChannel, closing: ClosingTransaction, o
  * broadcast. As fundee, first time: we take the highest fee in both ranges
  * (LDK) and either agree (it is theirs) or counter-propose it; a later
  * different fee is `closing-fee-mismatch`. No overlap, or a fee outside
- * ours, is `closing-fee-out-of-range`.
+ * ours, is `closing-fee-out-of-range`; an output below its script's dust
+ * limit (BOLT 3) is `closing-output-below-dust`.
  */
 export function handleClosingSigned(ctx: ChannelContext, channel: Channel, m: ClosingSignedMessage): ChannelStep {
   if (channel.state !== ChannelState.NegotiatingClose) return closeChannel(channel, R.UnexpectedMessage, `closing_signed in state ${channel.state}`);
@@ -284,6 +298,8 @@ export function handleClosingSigned(ctx: ChannelContext, channel: Channel, m: Cl
   const signer = signerOf(ctx, channel);
   const closing = verifiedClosing(ctx, signer, channel, fee, m.signature);
   if (closing === null) return closeChannel(channel, R.BadClosingSignature, `closing_signed signature does not sign the closing transaction paying ${fee} sat`);
+  const dust = closing.tx.outs.find((o) => BigInt(o.value) < scriptDustLimitSat(Uint8Array.from(o.script)));
+  if (dust !== undefined) return closeChannel(channel, R.ClosingOutputBelowDust, `a closing output of ${dust.value} sat is below the dust limit of its script`);
   const sent = channel.shutdown.sent;
   if (sent !== undefined && fee === sent.feeSatoshis) return agreed(channel, closing, signClosingWith(signer, closing), m.signature, sent, null);
   const ours = sent ?? ourFeeRange(ctx, channel);

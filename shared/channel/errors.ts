@@ -71,6 +71,8 @@ export const ChannelFailureReason = {
   ClosingFeeOutOfRange: 'closing-fee-out-of-range',
   /** `closing_signed` with a fee other than the one we must agree on (BOLT 2: the fundee answers once; the funder replies with the same fee). */
   ClosingFeeMismatch: 'closing-fee-mismatch',
+  /** The agreed closing transaction would have an output below the dust limit of its script (BOLT 3 "Dust Limits"). */
+  ClosingOutputBelowDust: 'closing-output-below-dust',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

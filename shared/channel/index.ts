@@ -52,6 +52,7 @@ export {
   handleClosingSigned,
   handleShutdown,
   ourFeeRange,
+  scriptDustLimitSat,
 } from './cooperative-close.js';
 export {
   createChannel,

@@ -351,6 +351,17 @@ describe('cooperative close: receiver checks', () => {
     expectFailure(handleChannelMessage(p.alice.ctx, n.a, signedBy(p.bob, n.b, above, [0n, 100_000n])), 'closing-fee-out-of-range');
   });
 
+  it('an agreed output below the dust limit of its script (a 400-sat P2PKH, BOLT 3: 546): closing-output-below-dust', () => {
+    const p = readyPair({ upfront: false, pushMsat: 400_000n });
+    const p2pkh = Uint8Array.of(0x76, 0xa9, 0x14, ...new Uint8Array(20).fill(3), 0x88, 0xac);
+    const started = unwrap(closeChannelCooperatively(p.bob.ctx, p.b, p2pkh));
+    const aliceStep = handleChannelMessage(p.alice.ctx, p.a, closeMessages(started.effects)[0]!);
+    const [aliceShutdown, proposal] = closeMessages(aliceStep.effects);
+    const bobNegotiating = handleChannelMessage(p.bob.ctx, started.channel, aliceShutdown!).channel;
+    expect(bobNegotiating.state).toBe(ChannelState.NegotiatingClose);
+    expectFailure(handleChannelMessage(p.bob.ctx, bobNegotiating, proposal!), 'closing-output-below-dust');
+  });
+
   it('the fundee refuses a second, different fee after its answer: closing-fee-mismatch', () => {
     const p = readyPair();
     const n = negotiating(p);
