@@ -4,7 +4,7 @@
  */
 import type { ErrorMessage } from '../wire/index.js';
 import { ChannelState, currentChannelId, type Channel, type ClosedChannel } from './channel-state.js';
-import type { ChannelEffect, ChannelStep } from './effects.js';
+import type { ChannelClosed, ChannelEffect, ChannelStep } from './effects.js';
 import type { ChannelFailureReason } from './errors.js';
 
 /** The BOLT 1 `error` failing channel `channelId` with `reason: message` as its data. */
@@ -23,20 +23,7 @@ export function closeChannel(channel: Channel, reason: ChannelFailureReason, mes
   const id = currentChannelId(channel);
   const effects: ChannelEffect[] = [];
   if (sendError) effects.push({ kind: 'send-message', message: errorMessage(id, reason, message) });
-  effects.push({
-    kind: 'event',
-    event: {
-      kind: 'channel-closed',
-      channelId: id,
-      temporaryChannelId: channel.temporaryChannelId,
-      counterpartyNodeId: channel.counterpartyNodeId,
-      userChannelId: channel.userChannelId,
-      channelCapacitySats: channel.fundingSatoshis,
-      isOutbound: channel.isOutbound,
-      reason,
-      message,
-    },
-  });
+  effects.push({ kind: 'event', event: channelClosedEvent(channel, reason, message) });
   if (channel.state === ChannelState.AwaitingFundingSigned) {
     // Our signed funding transaction was never broadcast (that waits for `funding_signed`): it is discarded with the channel.
     const { counterpartyNodeId, userChannelId, funding } = channel;
@@ -45,3 +32,18 @@ export function closeChannel(channel: Channel, reason: ChannelFailureReason, mes
   return { channel: closed, effects, failure: { reason, message } };
 }
 
+
+/** LDK's `Event::ChannelClosed` for `channel`, closed for `reason`. */
+export function channelClosedEvent(channel: Channel, reason: ChannelFailureReason, message: string): ChannelClosed {
+  return {
+    kind: 'channel-closed',
+    channelId: currentChannelId(channel),
+    temporaryChannelId: channel.temporaryChannelId,
+    counterpartyNodeId: channel.counterpartyNodeId,
+    userChannelId: channel.userChannelId,
+    channelCapacitySats: channel.fundingSatoshis,
+    isOutbound: channel.isOutbound,
+    reason,
+    message,
+  };
+}

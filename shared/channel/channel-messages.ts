@@ -20,6 +20,7 @@ import type {
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
 import { handleChannelReestablish } from './channel-reestablish.js';
+import { handleClosingSigned, handleShutdown } from './cooperative-close.js';
 import { ChannelState, type Channel } from './channel-state.js';
 import type { ChannelStep } from './effects.js';
 import { ChannelFailureReason } from './errors.js';
@@ -64,13 +65,6 @@ export interface ChannelMessageRow<M extends ChannelLevelMessage = ChannelLevelM
 
 const ALL_PHASES: readonly ChannelState[] = Object.values(ChannelState);
 const FUNDED: readonly ChannelState[] = [ChannelState.AwaitingConfirmation, ChannelState.AwaitingChannelReady, ChannelState.Ready];
-const notSupported = (name: string): ChannelMessageRow<ShutdownMessage | ClosingSignedMessage> => ({
-  name,
-  accepts: [],
-  otherwise: 'warn',
-  warning: `${name} is not supported yet`,
-  step: (_ctx, channel) => ({ channel, effects: [] }),
-});
 
 type Rows = { readonly [T in ChannelLevelMessage['type']]: ChannelMessageRow<Extract<ChannelLevelMessage, { type: T }>> };
 
@@ -88,9 +82,16 @@ export const CHANNEL_MESSAGE_ROWS: Rows = {
     inPhase: { [ChannelState.Ready]: 'ignore' },
     step: handleChannelReady,
   },
-  // Cooperative close is a later issue: say so, change nothing.
-  38: notSupported('shutdown'),
-  39: notSupported('closing_signed'),
+  // Cooperative close (cooperative-close.ts): before funding BOLT 2 says fail; before channel_ready it is not supported yet; a closed channel ignores late ones.
+  38: {
+    name: 'shutdown',
+    accepts: [ChannelState.Ready, ChannelState.ShutdownSent, ChannelState.NegotiatingClose],
+    otherwise: 'close',
+    inPhase: { [ChannelState.AwaitingConfirmation]: 'warn', [ChannelState.AwaitingChannelReady]: 'warn', [ChannelState.Closed]: 'ignore' },
+    warning: 'shutdown before channel_ready is not supported yet',
+    step: handleShutdown,
+  },
+  39: { name: 'closing_signed', accepts: [ChannelState.NegotiatingClose], otherwise: 'close', inPhase: { [ChannelState.Closed]: 'ignore' }, step: handleClosingSigned },
   136: { name: 'channel_reestablish', accepts: FUNDED, otherwise: 'close', step: handleChannelReestablish },
 };
 

@@ -45,7 +45,10 @@ const FLAG_ANYSEGWIT = 16;
  * 42 the HTLCs in flight (added later, shared/channel/htlc.ts: fixed-size
  * records back to back; written only when there are some, so items without
  * it read as "no HTLCs"; even, so a reader without it refuses a channel
- * with HTLCs rather than dropping them on its next write).
+ * with HTLCs rather than dropping them on its next write); cooperative close
+ * (added later, odd, states `shutdown-sent` and `negotiating-close` appended
+ * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
+ * `closing_signed` (fee, min, max), 67 the closing txid.
  */
 const channelRecord = versionedRecord('channel', 1, {
   state: tlvRecord(0, u8),
@@ -74,6 +77,10 @@ const channelRecord = versionedRecord('channel', 1, {
   closureReason: tlvRecord(40, utf8Rest),
   closureMessage: tlvRecord(41, utf8Rest),
   htlcs: tlvRecord(42, htlcListCodec),
+  shutdownHolderScript: tlvRecord(61, restBytes),
+  shutdownCounterpartyScript: tlvRecord(63, restBytes),
+  closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
+  closingTxid: tlvRecord(67, fixedBytes(32)),
 });
 
 /** The channel's persisted bytes. */
@@ -111,6 +118,10 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: c.fundingSignedAtHeight } : {}),
     ...(c.closure ? { closureReason: c.closure.reason, closureMessage: c.closure.message } : {}),
     ...(c.htlcs !== undefined && c.htlcs.length > 0 ? { htlcs: c.htlcs } : {}),
+    ...(c.shutdown ? { shutdownHolderScript: c.shutdown.holderScript } : {}),
+    ...(c.shutdown?.counterpartyScript ? { shutdownCounterpartyScript: c.shutdown.counterpartyScript } : {}),
+    ...(c.shutdown?.sent ? { closingSent: c.shutdown.sent } : {}),
+    ...(c.closingTxid ? { closingTxid: c.closingTxid } : {}),
   });
 }
 
@@ -128,6 +139,8 @@ const REQUIRED: Record<ChannelState, readonly string[]> = {
   [ChannelState.AwaitingChannelReady]: ['counterparty', 'funding', 'counterpartySignature', 'fundingSignedAtHeight', 'confirmation'],
   [ChannelState.Ready]: ['counterparty', 'funding', 'counterpartySignature', 'fundingSignedAtHeight', 'confirmation', 'theirChannelReady'],
   [ChannelState.Closed]: ['closure'],
+  [ChannelState.ShutdownSent]: ['counterparty', 'funding', 'counterpartySignature', 'fundingSignedAtHeight', 'confirmation', 'theirChannelReady', 'shutdown'],
+  [ChannelState.NegotiatingClose]: ['counterparty', 'funding', 'counterpartySignature', 'fundingSignedAtHeight', 'confirmation', 'theirChannelReady', 'shutdown'],
 };
 
 /** Reads a channel written by {@link encodeChannel}. Never throws: a typed DecodeError for bad or newer bytes. */
@@ -176,6 +189,16 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: v.fundingSignedAtHeight } : {}),
     ...(v.closureReason !== undefined ? { closure: { reason: v.closureReason as ChannelFailureReason, message: v.closureMessage ?? '' } } : {}),
     ...(v.htlcs !== undefined && v.htlcs.length > 0 ? { htlcs: v.htlcs } : {}),
+    ...(v.shutdownHolderScript !== undefined
+      ? {
+          shutdown: {
+            holderScript: v.shutdownHolderScript,
+            ...(v.shutdownCounterpartyScript !== undefined ? { counterpartyScript: v.shutdownCounterpartyScript } : {}),
+            ...(v.closingSent !== undefined ? { sent: { ...v.closingSent } } : {}),
+          },
+        }
+      : {}),
+    ...(v.closingTxid !== undefined ? { closingTxid: v.closingTxid } : {}),
   };
   const missing = REQUIRED[state].find((k) => (channel as Record<string, unknown>)[k] === undefined);
   if (missing !== undefined) return invalid(`state ${state} without ${missing}`);

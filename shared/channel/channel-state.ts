@@ -26,6 +26,10 @@ export const ChannelState = {
   /** Both sent `channel_ready`: normal operation. */
   Ready: 'ready',
   Closed: 'closed',
+  /** Cooperative close (cooperative-close.ts): we sent `shutdown`, theirs has not arrived. (Added after `closed`: persisted states are indexes.) */
+  ShutdownSent: 'shutdown-sent',
+  /** Both `shutdown`s exchanged: `closing_signed` negotiation. */
+  NegotiatingClose: 'negotiating-close',
 } as const;
 export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
 
@@ -74,6 +78,23 @@ export interface CounterpartyChannelReady {
   readonly secondPerCommitmentPoint: Uint8Array;
   /** The `short_channel_id` alias they asked us to use, if any. */
   readonly alias?: bigint;
+}
+
+/** The `closing_signed` we last sent (cooperative-close.ts). */
+export interface ClosingProposal {
+  readonly feeSatoshis: bigint;
+  readonly minFeeSatoshis: bigint;
+  readonly maxFeeSatoshis: bigint;
+}
+
+/** A cooperative close in progress (BOLT 2 "Channel Close"). */
+export interface ShutdownInfo {
+  /** The `scriptpubkey` of our `shutdown`. */
+  readonly holderScript: Uint8Array;
+  /** The `scriptpubkey` of their `shutdown`, once received. */
+  readonly counterpartyScript?: Uint8Array;
+  /** Our last `closing_signed`, once sent. */
+  readonly sent?: ClosingProposal;
 }
 
 /** Why a channel closed. */
@@ -125,6 +146,10 @@ interface ChannelExtras {
   /** Height at which the first commitments were signed (the funding deadline counts from it). */
   readonly fundingSignedAtHeight: number;
   readonly closure: ChannelClosure;
+  /** The cooperative close in progress (kept once closed). */
+  readonly shutdown: ShutdownInfo;
+  /** The txid (internal order) of the cooperative closing transaction we broadcast. */
+  readonly closingTxid: Uint8Array;
 }
 
 type With<S extends ChannelState, K extends keyof ChannelExtras> = ChannelBase &
@@ -144,6 +169,9 @@ export type ReadyChannel = With<
   'counterparty' | 'funding' | 'counterpartySignature' | 'fundingSignedAtHeight' | 'confirmation' | 'theirChannelReady'
 >;
 export type ClosedChannel = With<'closed', 'closure'>;
+type Funded = 'counterparty' | 'funding' | 'counterpartySignature' | 'fundingSignedAtHeight' | 'confirmation' | 'theirChannelReady';
+export type ShutdownSentChannel = With<'shutdown-sent', Funded | 'shutdown'>;
+export type NegotiatingCloseChannel = With<'negotiating-close', Funded | 'shutdown'>;
 
 /** A channel in any state. */
 export type Channel =
@@ -154,6 +182,8 @@ export type Channel =
   | AwaitingConfirmation
   | AwaitingChannelReady
   | ReadyChannel
+  | ShutdownSentChannel
+  | NegotiatingCloseChannel
   | ClosedChannel;
 
 /** The channel's current id: `channel_id` once the funding outpoint is known, else the temporary one. */

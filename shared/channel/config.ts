@@ -83,6 +83,8 @@ export const ConfirmationTarget = {
   MinAllowedRemoteFee: 1008,
   /** `MaximumFeeEstimate`: the fastest estimate, whose multiple bounds a non-anchor counterparty's feerate. */
   MaximumFeeEstimate: 1,
+  /** `ChannelCloseMinimum`: the lowest fee of a cooperative close's `fee_range` (ldk-node: 144 blocks). */
+  ChannelCloseMinimum: 144,
 } as const;
 export type ConfirmationTarget = (typeof ConfirmationTarget)[keyof typeof ConfirmationTarget];
 

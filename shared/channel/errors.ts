@@ -59,6 +59,20 @@ export const ChannelFailureReason = {
   UnfundedTimedOut: 'unfunded-timed-out',
   /** `channel_reestablish` numbers or secret that match no state of ours (BOLT 2: "SHOULD send an error and fail the channel"). */
   ReestablishMismatch: 'reestablish-mismatch',
+  /** Not a failure: both sides signed the closing transaction (BOLT 2 "Channel Close"; LDK's `CooperativeClosure`). */
+  CooperativeClosure: 'cooperative-closure',
+  /** The peer's `shutdown` script differs from its upfront script or from its earlier `shutdown`. */
+  ShutdownScriptMismatch: 'shutdown-script-mismatch',
+  /** `shutdown` while HTLCs are in flight (HTLCs during shutdown are not supported yet). */
+  ShutdownWithHtlcs: 'shutdown-with-htlcs',
+  /** `closing_signed` whose signature signs neither BOLT 3 variant of the closing transaction. */
+  BadClosingSignature: 'bad-closing-signature',
+  /** `closing_signed` with a fee outside its own `fee_range`, ours, or the funder's balance, or no overlap between the ranges. */
+  ClosingFeeOutOfRange: 'closing-fee-out-of-range',
+  /** `closing_signed` with a fee other than the one we must agree on (BOLT 2: the fundee answers once; the funder replies with the same fee). */
+  ClosingFeeMismatch: 'closing-fee-mismatch',
+  /** The agreed closing transaction would have an output below the dust limit of its script (BOLT 3 "Dust Limits"). */
+  ClosingOutputBelowDust: 'closing-output-below-dust',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

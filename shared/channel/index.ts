@@ -19,6 +19,10 @@ export {
   type ChannelClosure,
   type ChannelParameters,
   type ClosedChannel,
+  type ClosingProposal,
+  type NegotiatingCloseChannel,
+  type ShutdownInfo,
+  type ShutdownSentChannel,
   type CounterpartyChannelReady,
   type CounterpartyParameters,
   type FundingConfirmation,
@@ -40,7 +44,16 @@ export {
   type NegotiatedChannelType,
 } from './channel-type.js';
 export { channelIdFromOutpoint, shortChannelIdOf, shortChannelIdParts } from './channel-id.js';
-export { closeChannel, errorMessage } from './channel-close.js';
+export { channelClosedEvent, closeChannel, errorMessage } from './channel-close.js';
+export {
+  FORCE_CLOSE_AVOIDANCE_MAX_FEE_SATOSHIS,
+  closeChannelCooperatively,
+  closingBalancesMsat,
+  handleClosingSigned,
+  handleShutdown,
+  ourFeeRange,
+  scriptDustLimitSat,
+} from './cooperative-close.js';
 export {
   createChannel,
   fundingTransactionGenerated,

@@ -184,15 +184,15 @@ describe('a message in a phase that does not accept it gets its declared treatme
     expect(bob.store.items).toEqual(items);
   });
 
-  it('warn: closing_signed gets a warning naming it, the channel stays usable', () => {
+  it('warn: shutdown before channel_ready gets a warning naming it, the channel stays', () => {
     const { net, alice, bob } = connectedPair();
-    net.mine([fund(net, alice, openChannel(net, alice, bob))]);
+    fund(net, alice, openChannel(net, alice, bob));
     const channelId = onlyChannel(net, bob).channelId;
-    const message = { type: 39, channelId, feeSatoshis: 1000n, signature: new Uint8Array(64) } as const;
+    const message = { type: 38, channelId, scriptpubkey: Uint8Array.of(0, 20, ...new Uint8Array(20)) } as const;
     net.step(bob, { kind: 'peer-message', peer: alice.nodeId, message }, (m) => m.handleChannelMessage(alice.nodeId, message));
     net.run();
-    expect(alice.peers.get(toHex(bob.nodeId))?.lastMessageFromPeer).toBe('warning: closing_signed is not supported yet');
-    expect(onlyChannel(net, bob).isUsable).toBe(true);
+    expect(alice.peers.get(toHex(bob.nodeId))?.lastMessageFromPeer).toBe('warning: shutdown before channel_ready is not supported yet');
+    expect(onlyChannel(net, bob).channelId).toEqual(channelId);
   });
 });
 

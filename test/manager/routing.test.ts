@@ -1,10 +1,11 @@
 /**
  * Messages the manager routes by channel id (BOLT 1, BOLT 2): unknown
- * channels, errors naming one channel or all, messages not supported yet,
+ * channels, errors naming one channel or all, a cooperative close,
  * and monitor writes that are not durable at once (Watch in progress).
  */
 import { expect, it } from 'vitest';
 import { toHex } from '../../shared/crypto/index.js';
+import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { MonitorUpdateStatus, type Watch } from '../../shared/monitor/index.js';
 import { channelsOf, connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
@@ -36,16 +37,30 @@ it('an error with an all-zero channel id fails every channel with that peer, fun
   expect(bob.broadcasts).toHaveLength(1); // the funded one's commitment
 });
 
-it('shutdown is answered with a warning (cooperative close comes later) and changes nothing', () => {
+it('a shutdown to a ready channel runs the cooperative close through both managers: the same closing tx broadcast, ChannelClosed cooperative-closure, no commitment', () => {
   const { net, alice, bob } = pair();
   const tx = fund(net, alice, openChannel(net, alice, bob));
   net.mine([tx]);
   const channelId = onlyChannel(net, bob).channelId;
-  const shutdown = { type: 38, channelId, scriptpubkey: new Uint8Array(22) } as const;
+  // Alice's shutdown as her manager would send it: to her committed upfront script, as Bob's record has it.
+  const [, data] = [...bob.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
+  const entry = decodeChannelEntry(data);
+  if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel');
+  const aliceScript = entry.value.channel.counterparty!.upfrontShutdownScript!;
+  const shutdown = { type: 38, channelId, scriptpubkey: aliceScript } as const;
+  const broadcasts = [alice.broadcasts.length, bob.broadcasts.length];
   net.step(bob, { kind: 'peer-message', peer: alice.nodeId, message: shutdown }, (m) => m.handleChannelMessage(alice.nodeId, shutdown));
   net.run();
-  expect(alice.peers.get(toHex(bob.nodeId))?.lastMessageFromPeer).toBe('warning: shutdown is not supported yet');
-  expect(onlyChannel(net, bob).isUsable).toBe(true);
+  expect(eventsOf(alice, 'channel-closed').map((e) => e.reason)).toEqual(['cooperative-closure']);
+  expect(eventsOf(bob, 'channel-closed').map((e) => e.reason)).toEqual(['cooperative-closure']);
+  expect(channelsOf(net, alice)).toEqual([]);
+  expect(channelsOf(net, bob)).toEqual([]);
+  const aliceTxs = alice.broadcasts.slice(broadcasts[0]);
+  const bobTxs = bob.broadcasts.slice(broadcasts[1]);
+  expect(aliceTxs).toHaveLength(1);
+  expect(bobTxs).toHaveLength(1);
+  expect(toHex(aliceTxs[0]!)).toBe(toHex(bobTxs[0]!));
+  expect(alice.received.some((m) => m.type === 17) || bob.received.some((m) => m.type === 17)).toBe(false);
 });
 
 it('a monitor write in progress holds funding_signed until channelMonitorUpdated', () => {

@@ -80,6 +80,8 @@ export class ChannelDriver {
       case 34:
       case 35:
       case 36:
+      case 38:
+      case 39:
       case 17: {
         const id = toHex(m.type === 33 || m.type === 34 ? m.temporaryChannelId : m.channelId);
         const channel = this.channels.get(id);
