@@ -17,8 +17,6 @@ import {
   fulfillHtlc,
   failHtlc,
   failMalformedHtlc,
-  offerHtlc,
-  sendCommitmentSigned,
   type ChannelMonitorStep,
   type HtlcRecord,
 } from '../../shared/channel/index.js';
@@ -26,27 +24,7 @@ import { sha256 } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
 import { HtlcTransactionKind, SighashType, buildHtlcTransactions, finalizeHtlcTransaction, p2wsh, witnessDigest } from '../../shared/tx/index.js';
 import { verifyInput } from '../support/interpreter.js';
-import { deliverAll, readyPair, type ReadyPair, type Side } from '../support/ready-pair.js';
-
-const ONION = new Uint8Array(1366).fill(7);
-
-function preimage(label: string): Uint8Array {
-  return sha256(new TextEncoder().encode(`preimage ${label}`));
-}
-
-/** `side` offers an HTLC of `amountMsat` and signs: the messages are queued. */
-function offer(side: Side, amountMsat: bigint, label: string, cltvExpiry = 700): bigint {
-  const result = offerHtlc(side.node.ctx, side.channel, { amountMsat, paymentHash: sha256(preimage(label)), cltvExpiry, onionRoutingPacket: ONION });
-  if (!result.ok) throw new Error(result.error.message);
-  side.apply(result.value);
-  return result.value.htlcId!;
-}
-
-function commit(side: Side): void {
-  const result = sendCommitmentSigned(side.node.ctx, side.channel);
-  if (!result.ok) throw new Error(result.error.message);
-  side.apply(result.value);
-}
+import { ONION, commit, deliverAll, offer, preimage, readyPair, type ReadyPair, type Side } from '../support/ready-pair.js';
 
 function lastStep<K extends ChannelMonitorStep['kind']>(side: Side, kind: K): Extract<ChannelMonitorStep, { kind: K }> {
   const found = side.monitorSteps.filter((s) => s.kind === kind);
@@ -224,3 +202,62 @@ describe.each([
     expect(balances(alice).theirs).toBe(balances(bob).ours);
   });
 });
+
+describe('483 HTLCs each way (BOLT 2 maximum), then all settled', () => {
+  it('both sides fill the channel, commit, and settle everything (half fulfilled, half failed); every HTLC signature checks out', () => {
+    const pair = readyPair();
+    const { alice, bob } = pair;
+    const before = { alice: balances(alice), bob: balances(bob) };
+    // Even ids above the dust limit (an output each), odd ones trimmed (they go to the fee).
+    const amountOf = (i: number): bigint => (i % 2 === 0 ? 1_000_000n + BigInt(i) * 1000n : 300_000n);
+    for (let i = 0; i < 483; i++) {
+      offer(alice, amountOf(i), `a${i}`);
+      offer(bob, amountOf(i), `b${i}`, 720);
+    }
+    // A 484th is refused by the sender itself.
+    const extra = offerHtlcRefused(alice);
+    expect(extra).toMatch(/too-many-htlcs/);
+    commit(alice);
+    commit(bob);
+    deliverAll(pair);
+    noFailure(pair);
+    for (const side of [alice, bob]) {
+      expect(side.channel.htlcs).toHaveLength(966);
+      expect(side.channel.htlcs!.every((h) => h.state === 'committed')).toBe(true);
+    }
+    const holder = lastStep(alice, 'latest-holder-commitment');
+    expect(holder.htlcSignatures).toHaveLength(2 * 242);
+    // A sample of the HTLC transactions through the interpreter (all of them were verified by the channel itself).
+    const preimages = new Map(Array.from({ length: 8 }, (_, i) => [Buffer.from(sha256(preimage(`b${2 * i}`))).toString('hex'), preimage(`b${2 * i}`)] as const));
+    expect(checkHolderCommitmentOnChain(alice, preimages)).toEqual({ htlcTxs: 484, verified: 242 + 8 });
+    // Bob fulfills Alice's even HTLCs and fails her odd ones; Alice fails all of Bob's.
+    let paid = 0n;
+    for (let i = 0; i < 483; i++) {
+      const r = i % 2 === 0 ? fulfillHtlc(bob.node.ctx, bob.channel, BigInt(i), preimage(`a${i}`)) : failHtlc(bob.node.ctx, bob.channel, BigInt(i), new Uint8Array(0));
+      if (!r.ok) throw new Error(r.error.message);
+      bob.apply(r.value);
+      if (i % 2 === 0) paid += amountOf(i);
+      const f = failHtlc(alice.node.ctx, alice.channel, BigInt(i), new Uint8Array(1));
+      if (!f.ok) throw new Error(f.error.message);
+      alice.apply(f.value);
+    }
+    commit(bob);
+    commit(alice);
+    deliverAll(pair);
+    noFailure(pair);
+    expect(alice.channel.htlcs).toBeUndefined();
+    expect(bob.channel.htlcs).toBeUndefined();
+    expect(balances(alice)).toEqual({ ours: before.alice.ours - paid, theirs: before.alice.theirs + paid });
+    expect(balances(bob)).toEqual({ ours: before.bob.ours + paid, theirs: before.bob.theirs - paid });
+    expect(checkHolderCommitmentOnChain(bob, new Map())).toEqual({ htlcTxs: 0, verified: 0 });
+  }, 120_000);
+});
+
+function offerHtlcRefused(side: Side): string {
+  try {
+    offer(side, 1_000_000n, 'extra');
+    return 'accepted';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -19,6 +19,8 @@ import {
   handleFundingSigned,
   handleOpenChannel,
   bestBlockUpdated,
+  offerHtlc,
+  sendCommitmentSigned,
   type Channel,
   type ChannelEffect,
   type ChannelLevelMessage,
@@ -31,6 +33,7 @@ import {
 import type { ChannelHandshakeConfig } from '../../shared/channel/index.js';
 import { eventsOf, fundingTransaction, onlyMessage, PEER_FEATURES, sentMessages, testNode, type TestNode } from './channel-harness.js';
 import type { WireMessage } from '../../shared/wire/index.js';
+import { sha256 } from '../../shared/crypto/index.js';
 
 export interface ReadyPairOptions {
   readonly anchors?: boolean;
@@ -146,7 +149,7 @@ export function readyPair(options: ReadyPairOptions = {}): ReadyPair {
 }
 
 /** Delivers queued messages both ways, in order, until both outboxes are empty (or a side failed). */
-export function deliverAll(pair: ReadyPair, limit = 100): void {
+export function deliverAll(pair: ReadyPair, limit = 10_000): void {
   for (let i = 0; i < limit; i++) {
     const fromAlice = pair.alice.outbox.shift();
     if (fromAlice) pair.bob.receive(fromAlice);
@@ -156,4 +159,27 @@ export function deliverAll(pair: ReadyPair, limit = 100): void {
     if (pair.alice.failure || pair.bob.failure) return;
   }
   throw new Error('messages still flowing');
+}
+
+/** A made-up onion (the channel does not read it). */
+export const ONION = new Uint8Array(1366).fill(7);
+
+/** The preimage named `label`. */
+export function preimage(label: string): Uint8Array {
+  return sha256(new TextEncoder().encode(`preimage ${label}`));
+}
+
+/** `side` offers an HTLC of `amountMsat` paying `sha256(preimage(label))`: `update_add_htlc` queued; its id. */
+export function offer(side: Side, amountMsat: bigint, label: string, cltvExpiry = 700): bigint {
+  const result = offerHtlc(side.node.ctx, side.channel, { amountMsat, paymentHash: sha256(preimage(label)), cltvExpiry, onionRoutingPacket: ONION });
+  if (!result.ok) throw new Error(result.error.message);
+  side.apply(result.value);
+  return result.value.htlcId!;
+}
+
+/** `side` signs its pending updates: `commitment_signed` queued. */
+export function commit(side: Side): void {
+  const result = sendCommitmentSigned(side.node.ctx, side.channel);
+  if (!result.ok) throw new Error(result.error.message);
+  side.apply(result.value);
 }
