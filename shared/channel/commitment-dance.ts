@@ -158,8 +158,8 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
 /**
  * Their `revoke_and_ack`: only while we await it; the secret must be the
  * one of the commitment it revokes (its point is the one they gave) and
- * consistent with every secret they released before (BOLT 3 storage), else
- * the channel fails. The monitor stores the secret. Then
+ * consistent with every secret they released before (BOLT 3 storage), and
+ * their next point a valid point, else the channel fails. The monitor stores the secret. Then
  * `local-removed` and `awaiting-removed-remote-revoke` HTLCs leave (their
  * amounts settle), `awaiting-announced-remote-revoke` and `local-announced`
  * ones are committed; their next point is kept, and pending changes (their
@@ -179,6 +179,9 @@ export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: Rev
   }
   if (point === null || !equalConstantTime(point, state.counterpartyCurrentPoint)) {
     return closeChannel(channel, ChannelFailureReason.InvalidRevocation, `revoke_and_ack: the secret is not the one of commitment ${revokedNumber}`);
+  }
+  if (!ctx.secp.isValidPublicKey(m.nextPerCommitmentPoint)) {
+    return closeChannel(channel, ChannelFailureReason.InvalidPoint, 'revoke_and_ack: next_per_commitment_point is not a valid secp256k1 point');
   }
   const loaded = CounterpartyCommitmentSecrets.deserialize(state.counterpartySecrets);
   if (!loaded.ok) throw new Error(`channel record: unreadable counterparty secrets (${loaded.error})`);

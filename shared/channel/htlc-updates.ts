@@ -115,6 +115,16 @@ function checkOffer(
       message: `the sender keeps ${senderMsat} msat, below its reserve ${reserveMsat} msat${fee > 0n ? ` plus the commitment fee ${fee} msat` : ''}`,
     };
   }
+  // One more HTLC output raises the fee of both commitments: the funder must still pay it on each
+  // (else neither commitment could be built; BOLT 3 takes the fee from the funder's output).
+  for (const side of ['holder', 'counterparty'] as const) {
+    const v = side === owner ? view : commitmentView(channel, afterState, side, htlcs);
+    const funderMsat = channel.isOutbound ? v.toHolderMsat : v.toCounterpartyMsat;
+    const cost = funderCostMsat(channel, side, v);
+    if (funderMsat < cost) {
+      return { reason: ChannelFailureReason.FunderCannotPayFee, message: `the funder keeps ${funderMsat} msat on the ${side}'s commitment, below its fee ${cost} msat` };
+    }
+  }
   return null;
 }
 

@@ -113,6 +113,18 @@ describe('update_add_htlc receiver checks', () => {
   });
 });
 
+describe('the funder must still pay the fee of both commitments', () => {
+  it('a non-funder adding HTLC outputs until the funder cannot pay the fee: funder-cannot-pay-fee', () => {
+    // At 50,000 sat/kW a commitment costs (724 + 172 per HTLC output) * 50 sat; Alice (funder) keeps 150,000 sat.
+    const pair = fresh({ feerate: 50_000n, pushMsat: 9_850_000_000n });
+    const { alice } = pair;
+    const amountMsat = 100_000_000n;
+    for (let i = 0; i < 13; i++) expect(reasonOf(alice, add(alice, { id: BigInt(i), amountMsat }))).toBeNull();
+    expect(commitmentFeeSat(ChannelType.StaticRemoteKey, 50_000n, 14)).toBe(156_600n);
+    expect(reasonOf(alice, add(alice, { id: 13n, amountMsat }))).toBe('funder-cannot-pay-fee');
+  });
+});
+
 describe('removal receiver checks', () => {
   const fulfill = (to: Side, id: bigint, paymentPreimage: Uint8Array): WireMessage => ({ type: 130, channelId: to.channel.funding.channelId, id, paymentPreimage });
   const fail = (to: Side, id: bigint): WireMessage => ({ type: 131, channelId: to.channel.funding.channelId, id, reason: new Uint8Array(2) });
@@ -179,6 +191,12 @@ describe('commitment_signed checks', () => {
   it('a bad HTLC signature: bad-htlc-signature', () => {
     expect(tampered((m) => ({ ...m, htlcSignatures: [flip(m.htlcSignatures[0]!)] }))).toBe('bad-htlc-signature');
   });
+  it('signatures that are not even valid encodings (r, s out of range, zero): refused, never thrown', () => {
+    for (const junk of [new Uint8Array(64).fill(0xff), new Uint8Array(64)]) {
+      expect(tampered((m) => ({ ...m, signature: junk }))).toBe('bad-commitment-signature');
+      expect(tampered((m) => ({ ...m, htlcSignatures: [junk] }))).toBe('bad-htlc-signature');
+    }
+  });
   it('a trimmed HTLC has no signature: one is an extra (bad-htlc-signature)', () => {
     expect(tampered((m) => m, 300_000n)).toBeNull();
     expect(tampered((m) => ({ ...m, htlcSignatures: [m.signature] }), 300_000n)).toBe('bad-htlc-signature');
@@ -207,6 +225,17 @@ describe('revoke_and_ack checks', () => {
     offer(again.alice, 1_000_000n, 'x');
     commit(again.alice);
     expect(reasonOf(again.alice, raa(again.alice, new Uint8Array(32), theirs.nextPerCommitmentPoint))).toBe('invalid-revocation');
+  });
+
+  it('a next point that is not a valid point: invalid-point', () => {
+    const pair = fresh();
+    offer(pair.alice, 1_000_000n, 'x');
+    commit(pair.alice);
+    pair.bob.receive(pair.alice.outbox.shift()!);
+    pair.bob.receive(pair.alice.outbox.shift()!);
+    const theirs = pair.bob.outbox.shift() as Extract<WireMessage, { type: 133 }>;
+    const notOnCurve = Uint8Array.of(2, ...new Uint8Array(32).fill(0xff));
+    expect(reasonOf(pair.alice, { ...theirs, nextPerCommitmentPoint: notOnCurve })).toBe('invalid-point');
   });
 
   it('a secret matching a point they gave but inconsistent with their earlier secrets: inconsistent-commitment-secret', () => {
