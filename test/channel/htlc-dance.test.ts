@@ -23,6 +23,7 @@ import {
 import { sha256 } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
 import { HtlcTransactionKind, SighashType, buildHtlcTransactions, finalizeHtlcTransaction, p2wsh, witnessDigest } from '../../shared/tx/index.js';
+import { decodeMonitorUpdate, encodeMonitorUpdate, type MonitorUpdateStep } from '../../shared/monitor/index.js';
 import { verifyInput } from '../support/interpreter.js';
 import { ONION, commit, deliverAll, offer, preimage, readyPair, type ReadyPair, type Side } from '../support/ready-pair.js';
 
@@ -261,3 +262,55 @@ function offerHtlcRefused(side: Side): string {
     return (e as Error).message;
   }
 }
+
+describe('what the dance asks of the monitor', () => {
+  it('every monitor step is a MonitorUpdateStep the monitor store round-trips, in the dance order; the channel record round-trips at every message', () => {
+    const pair = readyPair({ anchors: true });
+    const { alice, bob } = pair;
+    offer(alice, 9_000_000n, 'm1');
+    commit(alice);
+    // Deliver one message at a time, checking both records each time.
+    const roundTrip = (): void => {
+      for (const side of [alice, bob]) expect(decodeChannel(encodeChannel(side.channel))).toEqual({ ok: true, value: side.channel });
+    };
+    const drain = (): void => {
+      for (;;) {
+        roundTrip();
+        const a = alice.outbox.shift();
+        if (a) bob.receive(a);
+        const b = bob.outbox.shift();
+        if (b) alice.receive(b);
+        if (!a && !b) return;
+      }
+    };
+    drain();
+    const f = fulfillHtlc(bob.node.ctx, bob.channel, 0n, preimage('m1'));
+    if (!f.ok) throw new Error(f.error.message);
+    bob.apply(f.value);
+    commit(bob);
+    drain();
+    noFailure(pair);
+    expect(alice.monitorSteps.map((s) => s.kind)).toEqual([
+      'latest-counterparty-commitment', // her commitment_signed (add)
+      'commitment-secret', // Bob's revoke_and_ack
+      'latest-holder-commitment', // Bob's commitment_signed
+      'payment-preimage', // Bob's update_fulfill_htlc
+      'latest-holder-commitment', // Bob's commitment_signed (fulfill)
+      'latest-counterparty-commitment', // her commitment_signed, sent with her revoke_and_ack
+      'commitment-secret', // Bob's revoke_and_ack
+    ]);
+    for (const side of [alice, bob]) {
+      // The channel's steps are the monitor's (same kinds and fields), so the manager hands them on unchanged.
+      const steps: readonly MonitorUpdateStep[] = side.monitorSteps;
+      const channelId = side.channel.funding.channelId;
+      steps.forEach((step, i) => {
+        const update = { channelId, updateId: BigInt(i + 1), steps: [step] };
+        expect(decodeMonitorUpdate(encodeMonitorUpdate(update))).toEqual({ ok: true, value: update });
+      });
+    }
+    const counterparty = lastStep(alice, 'latest-counterparty-commitment');
+    expect(counterparty.commitmentNumber).toBe(2n);
+    expect(counterparty.htlcs).toEqual([]);
+    expect(counterparty.toBroadcasterValueSat + counterparty.toCountersignatoryValueSat).toBeLessThan(10_000_000n);
+  });
+});

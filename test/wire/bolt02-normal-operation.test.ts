@@ -121,6 +121,13 @@ describe('BOLT 2 normal operation: malformed input', () => {
   it('update_fail_htlc whose len runs past the end is a short read', () => {
     expect(reasonOf('0083' + CID + '0000000000000002' + '0004' + 'abcdef')).toBe('short-read');
   });
+  it('commitment_signed with 966 HTLC signatures (483 each way, none trimmed) fits in one message and round-trips', () => {
+    const msg: WireMessage = { type: 132, channelId: h(CID), signature: h(SIG_A), htlcSignatures: Array.from({ length: 966 }, (_, i) => new Uint8Array(64).fill(i & 0xff)) };
+    const bytes = encodeMessage(msg);
+    expect(bytes.length).toBe(2 + 32 + 64 + 2 + 966 * 64);
+    expect(bytes.length).toBeLessThanOrEqual(65535);
+    expect(decodeMessage(bytes)).toEqual({ kind: 'message', message: msg });
+  });
   it('each message cut at every length is a typed decode error, never a throw', () => {
     for (const c of cases) {
       for (let end = 2; end < c.hex.length / 2; end += 7) {
