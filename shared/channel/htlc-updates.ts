@@ -75,9 +75,9 @@ function readyForLocalUpdate(channel: Channel): ApiResult<{ channel: ReadyChanne
 }
 
 /**
- * The checks BOLT 2 makes of an offer, from the receiver's side: `receiver`
- * is whose limits apply, `owner` the commitment (the receiver's) the HTLC
- * goes into first. Returns the failed check, or null.
+ * The checks BOLT 2 makes of an offer by `sender`, against the receiver's
+ * limits, on the receiver's commitment (where the HTLC goes first), and the
+ * funder's fee on both commitments. Returns the failed check, or null.
  */
 function checkOffer(
   channel: ReadyChannel,
