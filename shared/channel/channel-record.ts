@@ -23,6 +23,7 @@ import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersC
 import { channelIdFromOutpoint } from './channel-id.js';
 import { ChannelFailureReason } from './errors.js';
 import { htlcListCodec } from './htlc.js';
+import { commitmentStateCodec } from './commitment-state.js';
 
 const STATES = Object.values(ChannelState);
 const REASONS: readonly string[] = Object.values(ChannelFailureReason);
@@ -45,7 +46,9 @@ const FLAG_ANYSEGWIT = 16;
  * 42 the HTLCs in flight (added later, shared/channel/htlc.ts: fixed-size
  * records back to back; written only when there are some, so items without
  * it read as "no HTLCs"; even, so a reader without it refuses a channel
- * with HTLCs rather than dropping them on its next write); cooperative close
+ * with HTLCs rather than dropping them on its next write), 44 the commitment
+ * dance's state (added later, shared/channel/commitment-state.ts: written once
+ * the first HTLC update happened; even for the same reason); cooperative close
  * (added later, odd, states `shutdown-sent` and `negotiating-close` appended
  * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
  * `closing_signed` (fee, min, max), 67 the closing txid.
@@ -77,6 +80,7 @@ const channelRecord = versionedRecord('channel', 1, {
   closureReason: tlvRecord(40, utf8Rest),
   closureMessage: tlvRecord(41, utf8Rest),
   htlcs: tlvRecord(42, htlcListCodec),
+  commitments: tlvRecord(44, commitmentStateCodec),
   shutdownHolderScript: tlvRecord(61, restBytes),
   shutdownCounterpartyScript: tlvRecord(63, restBytes),
   closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
@@ -118,6 +122,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: c.fundingSignedAtHeight } : {}),
     ...(c.closure ? { closureReason: c.closure.reason, closureMessage: c.closure.message } : {}),
     ...(c.htlcs !== undefined && c.htlcs.length > 0 ? { htlcs: c.htlcs } : {}),
+    ...(c.commitments !== undefined ? { commitments: c.commitments } : {}),
     ...(c.shutdown ? { shutdownHolderScript: c.shutdown.holderScript } : {}),
     ...(c.shutdown?.counterpartyScript ? { shutdownCounterpartyScript: c.shutdown.counterpartyScript } : {}),
     ...(c.shutdown?.sent ? { closingSent: c.shutdown.sent } : {}),
@@ -189,6 +194,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: v.fundingSignedAtHeight } : {}),
     ...(v.closureReason !== undefined ? { closure: { reason: v.closureReason as ChannelFailureReason, message: v.closureMessage ?? '' } } : {}),
     ...(v.htlcs !== undefined && v.htlcs.length > 0 ? { htlcs: v.htlcs } : {}),
+    ...(v.commitments !== undefined ? { commitments: v.commitments } : {}),
     ...(v.shutdownHolderScript !== undefined
       ? {
           shutdown: {

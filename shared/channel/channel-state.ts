@@ -6,6 +6,7 @@
 import type { ChannelPublicKeys } from '../keys/index.js';
 import type { Outpoint } from '../ports/index.js';
 import type { NegotiatedChannelType } from './channel-type.js';
+import type { CommitmentState } from './commitment-state.js';
 import type { ChannelFailureReason } from './errors.js';
 import type { HtlcRecord } from './htlc.js';
 
@@ -132,6 +133,8 @@ export interface ChannelBase {
   readonly anysegwit?: boolean;
   /** The HTLCs in flight, both ways (compact records, shared/channel/htlc.ts; docs/items.md); absent when none. */
   readonly htlcs?: readonly HtlcRecord[];
+  /** The commitment dance's state (shared/channel/commitment-state.ts; docs/htlcs.md); absent until the first HTLC update. */
+  readonly commitments?: CommitmentState;
 }
 
 interface ChannelExtras {

@@ -98,12 +98,57 @@ export interface InitialMonitor {
   readonly counterpartyCommitmentTxid: Uint8Array;
 }
 
+/**
+ * An HTLC of a commitment as the monitor keeps it (mirrors shared/monitor's
+ * `MonitorHtlc`; the channel layer sits below the monitor and cannot import it).
+ */
+export interface CommitmentHtlcInfo {
+  /** Offered by the commitment's owner. */
+  readonly offered: boolean;
+  readonly amountMsat: bigint;
+  readonly cltvExpiry: number;
+  readonly paymentHash: Uint8Array;
+  /** Its output in the commitment transaction; absent when trimmed. */
+  readonly transactionOutputIndex?: number;
+}
+
+/**
+ * The monitor update steps the commitment dance produces (LDK's
+ * `ChannelMonitorUpdateStep`, shared/monitor/monitor-update-step.ts: the same
+ * kinds and fields, so the manager passes them on unchanged, numbered).
+ */
+export type ChannelMonitorStep =
+  | {
+      readonly kind: 'latest-holder-commitment';
+      readonly commitmentNumber: bigint;
+      readonly counterpartySignature: Uint8Array;
+      /** Our new commitment with both signatures (what a force close broadcasts). */
+      readonly commitmentTx: Uint8Array;
+      readonly htlcSignatures: readonly Uint8Array[];
+    }
+  | {
+      readonly kind: 'latest-counterparty-commitment';
+      readonly commitmentNumber: bigint;
+      /** Internal byte order. */
+      readonly commitmentTxid: Uint8Array;
+      readonly perCommitmentPoint: Uint8Array;
+      /** From the counterparty's point of view (`offered`: offered by them). */
+      readonly htlcs: readonly CommitmentHtlcInfo[];
+      readonly feeratePerKw: number;
+      readonly toBroadcasterValueSat: bigint;
+      readonly toCountersignatoryValueSat: bigint;
+    }
+  | { readonly kind: 'commitment-secret'; readonly index: bigint; readonly secret: Uint8Array }
+  | { readonly kind: 'payment-preimage'; readonly paymentPreimage: Uint8Array };
+
 /** One thing to do after a transition. */
 export type ChannelEffect =
   | { readonly kind: 'send-message'; readonly message: WireMessage }
   | { readonly kind: 'broadcast'; readonly tx: Uint8Array }
   | { readonly kind: 'event'; readonly event: ChannelEvent }
-  | { readonly kind: 'persist-monitor'; readonly monitor: InitialMonitor };
+  | { readonly kind: 'persist-monitor'; readonly monitor: InitialMonitor }
+  /** Steps for the channel's existing monitor, durable before the messages that follow it leave (docs/htlcs.md). */
+  | { readonly kind: 'monitor-update'; readonly steps: readonly ChannelMonitorStep[] };
 
 /** The failure that closed the channel in this step. */
 export interface ChannelFailure {

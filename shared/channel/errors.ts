@@ -73,6 +73,33 @@ export const ChannelFailureReason = {
   ClosingFeeMismatch: 'closing-fee-mismatch',
   /** The agreed closing transaction would have an output below the dust limit of its script (BOLT 3 "Dust Limits"). */
   ClosingOutputBelowDust: 'closing-output-below-dust',
+  // BOLT 2 "Normal Operation" receiver checks (shared/channel/htlc-updates.ts, commitment-dance.ts; docs/htlcs.md).
+  /** `update_add_htlc` with `amount_msat` 0 or below our `htlc_minimum_msat`. */
+  HtlcAmountBelowMinimum: 'htlc-amount-below-minimum',
+  /** `update_add_htlc` beyond our `max_accepted_htlcs` offered to us at once. */
+  TooManyHtlcs: 'too-many-htlcs',
+  /** `update_add_htlc` taking the value offered to us above our `max_htlc_value_in_flight_msat`. */
+  HtlcValueInFlightTooLarge: 'htlc-value-in-flight-too-large',
+  /** `update_add_htlc` the sender cannot pay above the reserve we require of it (and the commitment fee, when it is the funder). */
+  HtlcSenderCannotAfford: 'htlc-sender-cannot-afford',
+  /** `update_add_htlc` whose `id` is not the sender's next one. */
+  HtlcIdOutOfOrder: 'htlc-id-out-of-order',
+  /** `update_add_htlc` with `cltv_expiry` of 500,000,000 or more (a time, not a height). */
+  CltvExpiryTooLarge: 'cltv-expiry-too-large',
+  /** A removal (`update_fulfill_htlc`, `update_fail_htlc`, `update_fail_malformed_htlc`) of an id we did not offer, or not yet irrevocably committed, or already removed. */
+  UnknownHtlcId: 'unknown-htlc-id',
+  /** `update_fulfill_htlc` whose preimage does not hash to the HTLC's payment hash. */
+  PreimageMismatch: 'preimage-mismatch',
+  /** `update_fail_malformed_htlc` without the BADONION bit in `failure_code`. */
+  MalformedWithoutBadOnion: 'malformed-without-badonion',
+  /** `commitment_signed` with a wrong number of HTLC signatures, or a bad one. */
+  BadHtlcSignature: 'bad-htlc-signature',
+  /** `revoke_and_ack` whose secret does not match the point of the commitment it revokes. */
+  InvalidRevocation: 'invalid-revocation',
+  /** A released secret inconsistent with the ones the counterparty released before (BOLT 3 secret storage). */
+  InconsistentCommitmentSecret: 'inconsistent-commitment-secret',
+  /** `revoke_and_ack` while no commitment of theirs awaits revocation. */
+  UnexpectedRevocation: 'unexpected-revocation',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

@@ -92,6 +92,35 @@ export {
   type WrongPhase,
 } from './channel-messages.js';
 export { holderCommitmentTransaction, initialCommitment } from './initial-commitment.js';
+export {
+  buildCommitment,
+  commitmentStateCodec,
+  commitmentStateOf,
+  commitmentView,
+  counterpartyBalanceMsat,
+  includedIn,
+  initialCommitmentState,
+  type BuiltCommitment,
+  type CommitmentOwner,
+  type CommitmentState,
+  type CommitmentView,
+} from './commitment-state.js';
+export {
+  BADONION,
+  MAX_CLTV_EXPIRY,
+  failHtlc,
+  failMalformedHtlc,
+  fulfillHtlc,
+  handleUpdateAddHtlc,
+  handleUpdateFailHtlc,
+  handleUpdateFailMalformedHtlc,
+  handleUpdateFulfillHtlc,
+  offerHtlc,
+  type HtlcCallResult,
+  type OfferHtlcRequest,
+} from './htlc-updates.js';
+export { handleCommitmentSigned, handleRevokeAndAck, needsCommitment, sendCommitmentSigned } from './commitment-dance.js';
+export { handleNormalOperationMessage, isNormalOperationMessage, type NormalOperationMessage } from './normal-operation.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
 export {
   HTLC_RECORD_BYTES,

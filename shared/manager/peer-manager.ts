@@ -140,16 +140,18 @@ export const CHANNEL_MESSAGE_TYPES: ReadonlySet<number> = MANAGER_MESSAGE_TYPES;
 export function peerMessage(config: NodeConfig, current: PeerState | undefined, connectionId: string, bytes: Uint8Array): PeerStep {
   if (!current || current.connectionId !== connectionId) return NO_CHANGE; // from a connection already replaced or gone
   const peer = current.nodeId;
+  // Types with an `unsupported` row are met by that row, before decoding, as when the node
+  // could not decode them: an odd one ignored, an even one reported and the peer disconnected.
+  if (bytes.length >= 2) {
+    const type = (bytes[0]! << 8) | bytes[1]!;
+    if (routeOf(type)?.kind === 'unsupported') return type % 2 === 1 ? NO_CHANGE : unsupportedMessage(peer, type);
+  }
   const decoded = decodeMessage(bytes);
   switch (decoded.kind) {
     case 'unknown-odd':
       return NO_CHANGE;
     case 'unknown-even':
       if (GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
-      if (routeOf(decoded.type)?.kind === 'unsupported') {
-        const message = unsupportedMessageText(decoded.type);
-        return { state: undefined, effects: [{ kind: 'unsupported-message', peer, messageType: decoded.type, message }, { kind: 'disconnect', peer, reason: message }] };
-      }
       return disconnect(peer, `unknown even message type ${decoded.type}`);
     case 'decode-error': {
       const reason = `malformed message (type ${decoded.type ?? 'none'}): ${decoded.error.reason}`;
@@ -182,7 +184,14 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
   }
 }
 
+/** A message the node cannot handle yet (an `unsupported` row): the user is told, the peer disconnected. */
+function unsupportedMessage(peer: Uint8Array, messageType: number): PeerStep {
+  const message = unsupportedMessageText(messageType);
+  return { state: undefined, effects: [{ kind: 'unsupported-message', peer, messageType, message }, { kind: 'disconnect', peer, reason: message }] };
+}
+
 /** The `channel-message` effect for a message with a routing-table row the manager handles (none without one). */
-function toManager(peer: Uint8Array, message: ChannelMessage): PeerEffect[] {
-  return MANAGER_MESSAGE_TYPES.has(message.type) ? [{ kind: 'channel-message', peer, message }] : [];
+function toManager(peer: Uint8Array, message: WireMessage): PeerEffect[] {
+  // The routing table has a manager row only for `ChannelMessage` types (message-routes.ts `RouteTable`).
+  return MANAGER_MESSAGE_TYPES.has(message.type) ? [{ kind: 'channel-message', peer, message: message as ChannelMessage }] : [];
 }

@@ -28,6 +28,18 @@ export { shutdownCodec } from './shutdown.js';
 export type { ShutdownMessage } from './shutdown.js';
 export { closingSignedCodec } from './closing-signed.js';
 export type { ClosingFeeRange, ClosingSignedMessage } from './closing-signed.js';
+export { ONION_ROUTING_PACKET_BYTES, updateAddHtlcCodec } from './update-add-htlc.js';
+export type { UpdateAddHtlcMessage } from './update-add-htlc.js';
+export { updateFulfillHtlcCodec } from './update-fulfill-htlc.js';
+export type { UpdateFulfillHtlcMessage } from './update-fulfill-htlc.js';
+export { updateFailHtlcCodec, updateFailMalformedHtlcCodec } from './update-fail-htlc.js';
+export type { UpdateFailHtlcMessage, UpdateFailMalformedHtlcMessage } from './update-fail-htlc.js';
+export { commitmentSignedCodec } from './commitment-signed.js';
+export type { CommitmentSignedMessage } from './commitment-signed.js';
+export { revokeAndAckCodec } from './revoke-and-ack.js';
+export type { RevokeAndAckMessage } from './revoke-and-ack.js';
+export { updateFeeCodec } from './update-fee.js';
+export type { UpdateFeeMessage } from './update-fee.js';
 export { MESSAGE_TYPE, decodeMessage, encodeMessage, isKnownMessageType } from './wire-message.js';
 export type { MessageDecodeResult, WireMessage } from './wire-message.js';
 export {

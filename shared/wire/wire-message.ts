@@ -27,6 +27,18 @@ import { pingCodec, pongCodec } from './ping-pong.js';
 import type { PingMessage, PongMessage } from './ping-pong.js';
 import { shutdownCodec } from './shutdown.js';
 import type { ShutdownMessage } from './shutdown.js';
+import { commitmentSignedCodec } from './commitment-signed.js';
+import type { CommitmentSignedMessage } from './commitment-signed.js';
+import { revokeAndAckCodec } from './revoke-and-ack.js';
+import type { RevokeAndAckMessage } from './revoke-and-ack.js';
+import { updateAddHtlcCodec } from './update-add-htlc.js';
+import type { UpdateAddHtlcMessage } from './update-add-htlc.js';
+import { updateFailHtlcCodec, updateFailMalformedHtlcCodec } from './update-fail-htlc.js';
+import type { UpdateFailHtlcMessage, UpdateFailMalformedHtlcMessage } from './update-fail-htlc.js';
+import { updateFeeCodec } from './update-fee.js';
+import type { UpdateFeeMessage } from './update-fee.js';
+import { updateFulfillHtlcCodec } from './update-fulfill-htlc.js';
+import type { UpdateFulfillHtlcMessage } from './update-fulfill-htlc.js';
 import { MAX_MESSAGE_SIZE } from './wire-types.js';
 
 /** Every message this module decodes, discriminated by its numeric BOLT `type`. */
@@ -43,7 +55,14 @@ export type WireMessage =
   | ChannelReadyMessage
   | ShutdownMessage
   | ClosingSignedMessage
-  | ChannelReestablishMessage;
+  | ChannelReestablishMessage
+  | UpdateAddHtlcMessage
+  | UpdateFulfillHtlcMessage
+  | UpdateFailHtlcMessage
+  | CommitmentSignedMessage
+  | RevokeAndAckMessage
+  | UpdateFeeMessage
+  | UpdateFailMalformedHtlcMessage;
 
 /** BOLT message type numbers of {@link WireMessage}. */
 export const MESSAGE_TYPE = {
@@ -59,6 +78,13 @@ export const MESSAGE_TYPE = {
   channelReady: 36,
   shutdown: 38,
   closingSigned: 39,
+  updateAddHtlc: 128,
+  updateFulfillHtlc: 130,
+  updateFailHtlc: 131,
+  commitmentSigned: 132,
+  revokeAndAck: 133,
+  updateFee: 134,
+  updateFailMalformedHtlc: 135,
   channelReestablish: 136,
 } as const satisfies Record<string, WireMessage['type']>;
 
@@ -101,6 +127,13 @@ const CODECS: ReadonlyMap<number, ErasedCodec> = new Map(
     erase(channelReadyCodec),
     erase(shutdownCodec),
     erase(closingSignedCodec),
+    erase(updateAddHtlcCodec),
+    erase(updateFulfillHtlcCodec),
+    erase(updateFailHtlcCodec),
+    erase(commitmentSignedCodec),
+    erase(revokeAndAckCodec),
+    erase(updateFeeCodec),
+    erase(updateFailMalformedHtlcCodec),
     erase(channelReestablishCodec),
   ].map((c) => [c.type, c]),
 );

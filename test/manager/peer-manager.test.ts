@@ -205,3 +205,42 @@ describe('routing to the ChannelManager', () => {
     expect([...CHANNEL_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([17, ...VECTORS.map((v) => v.message.type)].sort((a, b) => a - b));
   });
 });
+
+describe('BOLT 2 normal-operation messages the manager does not handle yet (issue 15: decoded, treated as before)', () => {
+  const CID = fromHex('11'.repeat(32));
+  const wellFormed: WireMessage[] = [
+    { type: 128, channelId: CID, id: 0n, amountMsat: 1000n, paymentHash: new Uint8Array(32), cltvExpiry: 100, onionRoutingPacket: new Uint8Array(1366) },
+    { type: 130, channelId: CID, id: 0n, paymentPreimage: new Uint8Array(32) },
+    { type: 131, channelId: CID, id: 0n, reason: new Uint8Array(4) },
+    { type: 132, channelId: CID, signature: new Uint8Array(64), htlcSignatures: [] },
+    { type: 133, channelId: CID, perCommitmentSecret: new Uint8Array(32), nextPerCommitmentPoint: PEER },
+    { type: 134, channelId: CID, feeratePerKw: 253 },
+    { type: 135, channelId: CID, id: 0n, sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 },
+  ];
+  const malformed = (type: number): Uint8Array => Uint8Array.of(type >> 8, type & 0xff, ...new Uint8Array(40));
+
+  it('even types (128, 130, 132, 134): reported and disconnected, well-formed or not, before or after init', () => {
+    for (const state of [connected(), ready()]) {
+      for (const bytes of [...wellFormed.filter((m) => m.type % 2 === 0).map(encodeMessage), ...[128, 130, 132, 134].map(malformed)]) {
+        const type = (bytes[0]! << 8) | bytes[1]!;
+        const step = peerMessage(config, state, 'c1', bytes);
+        expect(step.state).toBeUndefined();
+        expect(step.effects.map((e) => e.kind)).toEqual(['unsupported-message', 'disconnect']);
+        expect(step.effects[0]).toMatchObject({ kind: 'unsupported-message', peer: PEER, messageType: type });
+      }
+    }
+  });
+
+  it('odd types (131, 133, 135): ignored, well-formed or not, before or after init', () => {
+    for (const state of [connected(), ready()]) {
+      for (const bytes of [...wellFormed.filter((m) => m.type % 2 === 1).map(encodeMessage), ...[131, 133, 135].map(malformed)]) {
+        const step = peerMessage(config, state, 'c1', bytes);
+        expect(step).toEqual({ state: undefined, effects: [] });
+      }
+    }
+  });
+
+  it('none of them goes to the manager yet', () => {
+    for (const t of [128, 130, 131, 132, 133, 134, 135]) expect(CHANNEL_MESSAGE_TYPES.has(t)).toBe(false);
+  });
+});

@@ -110,7 +110,7 @@ export class ChannelDriver {
       if (e.kind === 'persist-monitor') this.monitors.push(e.monitor);
       else if (e.kind === 'send-message') this.send(e.message);
       else if (e.kind === 'broadcast') this.onBroadcast(e.tx);
-      else this.events.push(e.event);
+      else if (e.kind === 'event') this.events.push(e.event);
     }
   }
 

@@ -1,0 +1,223 @@
+/**
+ * The commitment dance of a ready channel (BOLT 2 "Normal Operation":
+ * "Committing Updates So Far: `commitment_signed`", "Completing the
+ * Transition to the Updated State: `revoke_and_ack`"), with the HTLC state
+ * transitions of LDK's `InboundHTLCState` / `OutboundHTLCState`
+ * (docs/htlcs.md). Each step says what the monitor must make durable
+ * (`monitor-update`) before the messages after it leave.
+ */
+import { equalConstantTime } from '../crypto/index.js';
+import { INITIAL_COMMITMENT_INDEX, CounterpartyCommitmentSecrets, perCommitmentPoint } from '../keys/index.js';
+import { buildHtlcTransactions, finalizeCommitment, verifyRemoteHtlcSignature, witnessDigest } from '../tx/index.js';
+import type { CommitmentSignedMessage, RevokeAndAckMessage } from '../wire/index.js';
+import { closeChannel } from './channel-close.js';
+import type { ChannelContext } from './channel-context.js';
+import { ChannelState, type Channel, type ReadyChannel } from './channel-state.js';
+import {
+  buildCommitment,
+  commitmentStateOf,
+  commitmentView,
+  mainOutputsSat,
+  monitorHtlcsOf,
+  type CommitmentState,
+} from './commitment-state.js';
+import type { ChannelEffect, ChannelStep } from './effects.js';
+import { ApiErrorCode, ChannelFailureReason, type ApiResult } from './errors.js';
+import { InboundHtlcState, OutboundHtlcState, type HtlcRecord } from './htlc.js';
+import { withHtlcs } from './htlc-updates.js';
+import { signCommitmentWith, verifyCounterpartySignature } from './initial-commitment.js';
+
+/**
+ * Whether the counterparty's commitment lacks changes we must sign: our
+ * updates not yet signed (while we do not await their revocation, every
+ * `local-announced` and `local-removed` one is unsigned: our updates wait
+ * during that time) and their updates we acknowledged.
+ */
+export function needsCommitment(channel: ReadyChannel): boolean {
+  return (channel.htlcs ?? []).some((h) =>
+    h.direction === 'received'
+      ? h.state === InboundHtlcState.AwaitingRemoteRevokeToAnnounce || h.state === InboundHtlcState.LocalRemoved
+      : h.state === OutboundHtlcState.AwaitingRemoteRevokeToRemove || h.state === OutboundHtlcState.LocalAnnounced,
+  );
+}
+
+/**
+ * Signs the counterparty's next commitment: acknowledged updates of theirs
+ * move on (`awaiting-remote-revoke-to-announce` -> `awaiting-announced-remote-revoke`,
+ * `awaiting-remote-revoke-to-remove` -> `awaiting-removed-remote-revoke`), the
+ * commitment is built with every HTLC it holds, signed, with one HTLC
+ * signature per untrimmed HTLC output in output order (BIP 69 + CLTV);
+ * the monitor gets the commitment (`latest-counterparty-commitment`)
+ * before `commitment_signed` leaves.
+ */
+function signCounterpartyCommitment(ctx: ChannelContext, channel: ReadyChannel, state: CommitmentState): { channel: ReadyChannel; effects: ChannelEffect[] } {
+  const htlcs = (channel.htlcs ?? []).map((h): HtlcRecord => {
+    if (h.direction === 'received' && h.state === InboundHtlcState.AwaitingRemoteRevokeToAnnounce) return { ...h, state: InboundHtlcState.AwaitingAnnouncedRemoteRevoke };
+    if (h.direction === 'offered' && h.state === OutboundHtlcState.AwaitingRemoteRevokeToRemove) return { ...h, state: OutboundHtlcState.AwaitingRemovedRemoteRevoke };
+    return h;
+  });
+  const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  const number = state.counterpartyCommitmentNumber + 1n;
+  const view = commitmentView(channel, state, 'counterparty', htlcs);
+  const built = buildCommitment(ctx, channel, signer, 'counterparty', number, view, state.counterpartyNextPoint);
+  const signature = signCommitmentWith(signer, built.commitment);
+  const htlcSignatures = buildHtlcTransactions(built.commitment).map((htlcTx) =>
+    signer.signWithHtlcKey(witnessDigest(htlcTx.tx, 0, htlcTx.witnessScript, htlcTx.amountSat, htlcTx.remoteSighashType), built.perCommitmentPoint),
+  );
+  const { toLocalSat, toRemoteSat } = mainOutputsSat(built.commitment);
+  const next: CommitmentState = { ...state, counterpartyCommitmentNumber: number, awaitingRemoteRevoke: true };
+  const message: CommitmentSignedMessage = { type: 132, channelId: channel.funding.channelId, signature, htlcSignatures };
+  return {
+    channel: withHtlcs(channel, htlcs, next),
+    effects: [
+      {
+        kind: 'monitor-update',
+        steps: [
+          {
+            kind: 'latest-counterparty-commitment',
+            commitmentNumber: number,
+            commitmentTxid: built.commitment.tx.getHash(),
+            perCommitmentPoint: built.perCommitmentPoint,
+            htlcs: monitorHtlcsOf(built),
+            feeratePerKw: channel.feeratePerKw,
+            toBroadcasterValueSat: toLocalSat,
+            toCountersignatoryValueSat: toRemoteSat,
+          },
+        ],
+      },
+      { kind: 'send-message', message },
+    ],
+  };
+}
+
+/**
+ * Sends `commitment_signed` for our pending updates (the user's or the
+ * manager's call after `offerHtlc`, `fulfillHtlc`, ...). Refused while we
+ * await their `revoke_and_ack`, or with nothing to sign (BOLT 2: MUST NOT
+ * send a `commitment_signed` that includes no updates).
+ */
+export function sendCommitmentSigned(ctx: ChannelContext, channel: Channel): ApiResult<{ channel: ReadyChannel; effects: readonly ChannelEffect[] }> {
+  if (channel.state !== ChannelState.Ready) return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message: `the channel is ${channel.state}, not ready` } };
+  const state = commitmentStateOf(channel);
+  if (state.awaitingRemoteRevoke) return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message: 'waiting for the peer\'s revoke_and_ack' } };
+  if (!needsCommitment(channel)) return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message: 'no update to commit' } };
+  return { ok: true, value: signCounterpartyCommitment(ctx, channel, state) };
+}
+
+/**
+ * Their `commitment_signed`: our next commitment (their updates and our
+ * acknowledged ones) must carry their valid signature, and exactly one
+ * valid HTLC signature per untrimmed HTLC output, else the channel fails.
+ * Then `remote-announced` -> `awaiting-remote-revoke-to-announce`,
+ * `remote-removed` -> `awaiting-remote-revoke-to-remove`; the monitor gets
+ * the new holder commitment; we revoke the previous one (`revoke_and_ack`:
+ * its secret and the point after the new one) and, when their commitment
+ * lacks changes and we may sign, send our `commitment_signed` too.
+ */
+export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m: CommitmentSignedMessage): ChannelStep {
+  const channel = current as ReadyChannel;
+  const state = commitmentStateOf(channel);
+  const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  const number = state.holderCommitmentNumber + 1n;
+  const built = buildCommitment(ctx, channel, signer, 'holder', number, commitmentView(channel, state, 'holder'));
+  if (!verifyCounterpartySignature(ctx.secp, channel, built.commitment, m.signature)) {
+    return closeChannel(channel, ChannelFailureReason.BadCommitmentSignature, `commitment_signed: bad signature on our commitment ${number}`);
+  }
+  const htlcTxs = buildHtlcTransactions(built.commitment);
+  if (m.htlcSignatures.length !== htlcTxs.length) {
+    return closeChannel(channel, ChannelFailureReason.BadHtlcSignature, `commitment_signed: ${m.htlcSignatures.length} HTLC signatures for ${htlcTxs.length} HTLC outputs`);
+  }
+  const remoteHtlcPubkey = built.commitment.params.keys.remoteHtlcPubkey;
+  const bad = htlcTxs.findIndex((htlcTx, i) => !verifyRemoteHtlcSignature(ctx.secp, htlcTx, m.htlcSignatures[i]!, remoteHtlcPubkey));
+  if (bad >= 0) return closeChannel(channel, ChannelFailureReason.BadHtlcSignature, `commitment_signed: bad signature on HTLC output ${htlcTxs[bad]!.commitmentOutputIndex}`);
+
+  const htlcs = (channel.htlcs ?? []).map((h): HtlcRecord => {
+    if (h.direction === 'received' && h.state === InboundHtlcState.RemoteAnnounced) return { ...h, state: InboundHtlcState.AwaitingRemoteRevokeToAnnounce };
+    if (h.direction === 'offered' && h.state === OutboundHtlcState.RemoteRemoved) return { ...h, state: OutboundHtlcState.AwaitingRemoteRevokeToRemove };
+    return h;
+  });
+  const revokedIndex = INITIAL_COMMITMENT_INDEX - state.holderCommitmentNumber;
+  const revoke: RevokeAndAckMessage = {
+    type: 133,
+    channelId: channel.funding.channelId,
+    perCommitmentSecret: signer.releaseCommitmentSecret(revokedIndex),
+    nextPerCommitmentPoint: signer.perCommitmentPoint(revokedIndex - 2n),
+  };
+  const commitmentTx = finalizeCommitment(built.commitment, signCommitmentWith(signer, built.commitment), m.signature).toBuffer();
+  const next: CommitmentState = { ...state, holderCommitmentNumber: number };
+  const revoked = withHtlcs(channel, htlcs, next);
+  const effects: ChannelEffect[] = [
+    { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures }] },
+    { kind: 'send-message', message: revoke },
+  ];
+  if (next.awaitingRemoteRevoke || !needsCommitment(revoked)) return { channel: revoked, effects };
+  const signed = signCounterpartyCommitment(ctx, revoked, next);
+  return { channel: signed.channel, effects: [...effects, ...signed.effects] };
+}
+
+/**
+ * Their `revoke_and_ack`: only while we await it; the secret must be the
+ * one of the commitment it revokes (its point is the one they gave) and
+ * consistent with every secret they released before (BOLT 3 storage), and
+ * their next point a valid point, else the channel fails. The monitor stores the secret. Then
+ * `local-removed` and `awaiting-removed-remote-revoke` HTLCs leave (their
+ * amounts settle), `awaiting-announced-remote-revoke` and `local-announced`
+ * ones are committed; their next point is kept, and pending changes (their
+ * updates we acknowledged meanwhile) are signed at once.
+ */
+export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: RevokeAndAckMessage): ChannelStep {
+  const channel = current as ReadyChannel;
+  const state = commitmentStateOf(channel);
+  if (!state.awaitingRemoteRevoke) return closeChannel(channel, ChannelFailureReason.UnexpectedRevocation, 'revoke_and_ack without a commitment_signed of ours awaiting it');
+  const revokedNumber = state.counterpartyCommitmentNumber - 1n;
+  const index = INITIAL_COMMITMENT_INDEX - revokedNumber;
+  let point: Uint8Array | null;
+  try {
+    point = perCommitmentPoint(ctx.secp, m.perCommitmentSecret);
+  } catch {
+    point = null;
+  }
+  if (point === null || !equalConstantTime(point, state.counterpartyCurrentPoint)) {
+    return closeChannel(channel, ChannelFailureReason.InvalidRevocation, `revoke_and_ack: the secret is not the one of commitment ${revokedNumber}`);
+  }
+  if (!ctx.secp.isValidPublicKey(m.nextPerCommitmentPoint)) {
+    return closeChannel(channel, ChannelFailureReason.InvalidPoint, 'revoke_and_ack: next_per_commitment_point is not a valid secp256k1 point');
+  }
+  const loaded = CounterpartyCommitmentSecrets.deserialize(state.counterpartySecrets);
+  if (!loaded.ok) throw new Error(`channel record: unreadable counterparty secrets (${loaded.error})`);
+  const store = loaded.value;
+  const provided = store.provide(index, m.perCommitmentSecret);
+  if (!provided.ok) {
+    return closeChannel(channel, ChannelFailureReason.InconsistentCommitmentSecret, `revoke_and_ack: secret of commitment ${revokedNumber} refused by the secret store (${provided.error})`);
+  }
+  let holderBalanceMsat = state.holderBalanceMsat;
+  const htlcs: HtlcRecord[] = [];
+  for (const h of channel.htlcs ?? []) {
+    if (h.direction === 'received') {
+      if (h.state === InboundHtlcState.LocalRemoved) {
+        if (h.resolution?.kind === 'fulfill') holderBalanceMsat += h.amountMsat;
+        continue;
+      }
+      htlcs.push(h.state === InboundHtlcState.AwaitingAnnouncedRemoteRevoke ? { ...h, state: InboundHtlcState.Committed } : h);
+    } else {
+      if (h.state === OutboundHtlcState.AwaitingRemovedRemoteRevoke) {
+        if (h.resolution?.kind !== 'fulfill') holderBalanceMsat += h.amountMsat;
+        continue;
+      }
+      htlcs.push(h.state === OutboundHtlcState.LocalAnnounced ? { ...h, state: OutboundHtlcState.Committed } : h);
+    }
+  }
+  const next: CommitmentState = {
+    ...state,
+    awaitingRemoteRevoke: false,
+    counterpartyCurrentPoint: state.counterpartyNextPoint,
+    counterpartyNextPoint: m.nextPerCommitmentPoint,
+    holderBalanceMsat,
+    counterpartySecrets: store.serialize(),
+  };
+  const revoked = withHtlcs(channel, htlcs, next);
+  const effects: ChannelEffect[] = [{ kind: 'monitor-update', steps: [{ kind: 'commitment-secret', index, secret: m.perCommitmentSecret }] }];
+  if (!needsCommitment(revoked)) return { channel: revoked, effects };
+  const signed = signCounterpartyCommitment(ctx, revoked, next);
+  return { channel: signed.channel, effects: [...effects, ...signed.effects] };
+}
