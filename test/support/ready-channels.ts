@@ -16,7 +16,9 @@ import {
   handleOpenChannel,
   type Channel,
   type ChannelStep,
+  type ChannelHandshakeConfig,
   type FundingGenerationReady,
+  type InitialMonitor,
 } from '../../shared/channel/index.js';
 import { featureBitsOf, featuresFromBits } from '../../shared/wire/index.js';
 import { PEER_FEATURES, eventsOf, fundingTransaction, onlyMessage, testNode, type TestNode } from './channel-harness.js';
@@ -29,6 +31,9 @@ export interface ReadyPair {
   /** Bob's channel (the fundee). */
   readonly b: Channel;
   readonly fundingTx: Transaction;
+  /** The monitors each side persisted at `funding_signed` / `funding_created`. */
+  readonly aliceMonitors: readonly InitialMonitor[];
+  readonly bobMonitors: readonly InitialMonitor[];
 }
 
 export interface ReadyOptions {
@@ -37,6 +42,12 @@ export interface ReadyOptions {
   readonly pushMsat?: bigint;
   /** Whether the peers' `init` has option_upfront_shutdown_script (default true: both commit their P2WPKH). */
   readonly upfront?: boolean;
+  /** More handshake settings for both (anchors and minimum depth 1 are set). */
+  readonly handshake?: Partial<ChannelHandshakeConfig>;
+  /** Both nodes' fee estimate (sat/kw; 253 by default). */
+  readonly feerate?: bigint;
+  /** The funding output's index in the funding transaction (1 by default). */
+  readonly fundingOutputIndex?: number;
 }
 
 function ok(step: ChannelStep): ChannelStep {
@@ -47,9 +58,9 @@ function ok(step: ChannelStep): ChannelStep {
 /** Alice's and Bob's channels, both `ready`. */
 export function readyPair(o: ReadyOptions = {}): ReadyPair {
   const anchors = o.anchors ?? false;
-  const handshake = { negotiateAnchorsZeroFeeHtlcTx: anchors, minimumDepth: 1 };
-  const alice = testNode('alice', { handshake });
-  const bob = testNode('bob', { handshake });
+  const handshake = { negotiateAnchorsZeroFeeHtlcTx: anchors, minimumDepth: 1, ...o.handshake };
+  const alice = testNode('alice', { handshake }, o.feerate ?? 253n);
+  const bob = testNode('bob', { handshake }, o.feerate ?? 253n);
   const features = o.upfront === false ? featuresFromBits(featureBitsOf(PEER_FEATURES).filter((b) => b !== 4 && b !== 5)) : PEER_FEATURES;
   const created = createChannel(alice.ctx, {
     counterpartyNodeId: bob.nodeId,
@@ -64,7 +75,7 @@ export function readyPair(o: ReadyOptions = {}): ReadyPair {
   if (!inbound.ok) throw new Error(inbound.failure.message);
   const accepted = ok(handleAcceptChannel(alice.ctx, created.value.channel, onlyMessage(inbound.effects, 33)));
   const ready = eventsOf(accepted.effects)[0] as FundingGenerationReady;
-  const fundingTx = fundingTransaction(ready.outputScript, ready.channelValueSatoshis, { index: 1 });
+  const fundingTx = fundingTransaction(ready.outputScript, ready.channelValueSatoshis, { index: o.fundingOutputIndex ?? 1 });
   const generated = fundingTransactionGenerated(alice.ctx, accepted.channel, fundingTx.toBuffer());
   if (!generated.ok) throw new Error(generated.error.message);
   const bobFunded = ok(handleFundingCreated(bob.ctx, inbound.channel, onlyMessage(generated.value.effects, 34)));
@@ -77,5 +88,6 @@ export function readyPair(o: ReadyOptions = {}): ReadyPair {
   const a = ok(handleChannelReady(alice.ctx, aSent.channel, onlyMessage([...bConfirmed.effects, ...bSent.effects], 36))).channel;
   const b = ok(handleChannelReady(bob.ctx, bSent.channel, onlyMessage([...aConfirmed.effects, ...aSent.effects], 36))).channel;
   if (a.state !== 'ready' || b.state !== 'ready') throw new Error(`not ready: ${a.state} / ${b.state}`);
-  return { alice, bob, a, b, fundingTx };
+  const monitors = (step: ChannelStep) => step.effects.flatMap((e) => (e.kind === 'persist-monitor' ? [e.monitor] : []));
+  return { alice, bob, a, b, fundingTx, aliceMonitors: monitors(aliceFunded), bobMonitors: monitors(bobFunded) };
 }

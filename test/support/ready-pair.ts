@@ -1,24 +1,12 @@
 /**
  * Two of our channel machines with one ready channel between them (test
- * support): Alice opens to Bob, the funding confirms, both send
- * `channel_ready`; every message goes through the wire codec. Then a tiny
- * network for the commitment dance: each side's effects are performed
+ * support, built by ready-channels.ts), as a tiny network for the commitment dance: each side's effects are performed
  * (messages delivered in order, monitor updates recorded).
  */
 import {
-  ChannelState,
-  createChannel,
-  fundingTransactionConfirmed,
-  fundingTransactionGenerated,
-  handleAcceptChannel,
   handleChannelMessage,
   handleNormalOperationMessage,
   isNormalOperationMessage,
-  handleChannelReady,
-  handleFundingCreated,
-  handleFundingSigned,
-  handleOpenChannel,
-  bestBlockUpdated,
   offerHtlc,
   sendCommitmentSigned,
   type Channel,
@@ -26,12 +14,12 @@ import {
   type ChannelLevelMessage,
   type ChannelMonitorStep,
   type ChannelStep,
-  type FundingGenerationReady,
   type InitialMonitor,
   type ReadyChannel,
 } from '../../shared/channel/index.js';
 import type { ChannelHandshakeConfig } from '../../shared/channel/index.js';
-import { eventsOf, fundingTransaction, onlyMessage, PEER_FEATURES, sentMessages, testNode, type TestNode } from './channel-harness.js';
+import { sentMessages, type TestNode } from './channel-harness.js';
+import { readyPair as readyChannels } from './ready-channels.js';
 import type { WireMessage } from '../../shared/wire/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
 
@@ -41,11 +29,6 @@ export interface ReadyPairOptions {
   readonly pushMsat?: bigint;
   readonly handshake?: Partial<ChannelHandshakeConfig>;
   readonly feerate?: bigint;
-}
-
-function ok(step: ChannelStep): ChannelStep {
-  if (step.failure) throw new Error(`${step.failure.reason}: ${step.failure.message}`);
-  return step;
 }
 
 /** One side of the pair: its node, its channel and what it was asked to do. */
@@ -98,53 +81,20 @@ export interface ReadyPair {
   readonly bob: Side;
 }
 
-/** Alice (funder) and Bob with one ready channel. */
+/** Alice (funder) and Bob with one ready channel (ready-channels.ts), as two sides of the dance. */
 export function readyPair(options: ReadyPairOptions = {}): ReadyPair {
-  const handshake: Partial<ChannelHandshakeConfig> = {
-    negotiateAnchorsZeroFeeHtlcTx: options.anchors ?? false,
-    minimumDepth: 1,
-    ourMaxAcceptedHtlcs: 483,
-    maxInboundHtlcValueInFlightPercent: 100,
-    ...options.handshake,
-  };
-  const alice = testNode('alice', { handshake }, options.feerate ?? 253n);
-  const bob = testNode('bob', { handshake }, options.feerate ?? 253n);
-  const fundingSatoshis = options.fundingSatoshis ?? 10_000_000n;
-  const pushMsat = options.pushMsat ?? 4_000_000_000n;
-  const created = createChannel(alice.ctx, { counterpartyNodeId: bob.nodeId, theirInitFeatures: PEER_FEATURES, bestHeight: 100, fundingSatoshis, pushMsat, userChannelId: 1n });
-  if (!created.ok) throw new Error(created.error.message);
-  let a: Channel = created.value.channel;
-  const inbound = handleOpenChannel(bob.ctx, { counterpartyNodeId: alice.nodeId, theirInitFeatures: PEER_FEATURES, bestHeight: 100 }, onlyMessage(created.value.effects, 32));
-  if (!inbound.ok) throw new Error(inbound.failure.message);
-  let b: Channel = inbound.channel;
-  const accepted = ok(handleAcceptChannel(alice.ctx, a, onlyMessage(inbound.effects, 33)));
-  a = accepted.channel;
-  const ready = eventsOf(accepted.effects)[0] as FundingGenerationReady;
-  const fundingTx = fundingTransaction(ready.outputScript, ready.channelValueSatoshis);
-  const generated = fundingTransactionGenerated(alice.ctx, a, fundingTx.toBuffer());
-  if (!generated.ok) throw new Error(generated.error.message);
-  a = generated.value.channel;
-  const bobFunded = ok(handleFundingCreated(bob.ctx, b, onlyMessage(generated.value.effects, 34)));
-  b = bobFunded.channel;
-  const aliceFunded = ok(handleFundingSigned(alice.ctx, a, onlyMessage(bobFunded.effects, 35)));
-  a = aliceFunded.channel;
-  const conf = { height: 200, txIndex: 5, blockHash: new Uint8Array(32).fill(9) };
-  // With minimum depth 1, `channel_ready` goes out on the confirmation (or on the next block).
-  const aConf = ok(fundingTransactionConfirmed(alice.ctx, a, conf, fundingTx.toBuffer()));
-  const bConf = ok(fundingTransactionConfirmed(bob.ctx, b, conf, fundingTx.toBuffer()));
-  const aBlock = ok(bestBlockUpdated(alice.ctx, aConf.channel, 200));
-  const bBlock = ok(bestBlockUpdated(bob.ctx, bConf.channel, 200));
-  a = aBlock.channel;
-  b = bBlock.channel;
-  const aliceReady = onlyMessage([...aConf.effects, ...aBlock.effects], 36);
-  const bobReady = onlyMessage([...bConf.effects, ...bBlock.effects], 36);
-  b = ok(handleChannelReady(bob.ctx, b, aliceReady)).channel;
-  a = ok(handleChannelReady(alice.ctx, a, bobReady)).channel;
-  if (a.state !== ChannelState.Ready || b.state !== ChannelState.Ready) throw new Error(`not ready: ${a.state} / ${b.state}`);
-  const aliceSide = new Side('alice', alice, a);
-  const bobSide = new Side('bob', bob, b);
-  for (const e of aliceFunded.effects) if (e.kind === 'persist-monitor') aliceSide.initialMonitors.push(e.monitor);
-  for (const e of bobFunded.effects) if (e.kind === 'persist-monitor') bobSide.initialMonitors.push(e.monitor);
+  const ready = readyChannels({
+    anchors: options.anchors ?? false,
+    fundingSatoshis: options.fundingSatoshis ?? 10_000_000n,
+    pushMsat: options.pushMsat ?? 4_000_000_000n,
+    handshake: { ourMaxAcceptedHtlcs: 483, maxInboundHtlcValueInFlightPercent: 100, ...options.handshake },
+    fundingOutputIndex: 0,
+    ...(options.feerate === undefined ? {} : { feerate: options.feerate }),
+  });
+  const aliceSide = new Side('alice', ready.alice, ready.a);
+  const bobSide = new Side('bob', ready.bob, ready.b);
+  aliceSide.initialMonitors.push(...ready.aliceMonitors);
+  bobSide.initialMonitors.push(...ready.bobMonitors);
   return { alice: aliceSide, bob: bobSide };
 }
 

@@ -1,19 +1,8 @@
 import { opcodes, script } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../shared/tx/scripts.js';
+import { rng } from '../support/seeded-random.js';
 
-/** Deterministic pseudo-random bytes (xorshift), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 describe('scripts compile', () => {
   it('is byte-for-byte bitcoinjs-lib script.compile (minimal pushes, every push-length boundary)', () => {

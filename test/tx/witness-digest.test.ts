@@ -1,19 +1,8 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
 import { witnessDigest, type SighashType } from '../../shared/tx/index.js';
+import { rng } from '../support/seeded-random.js';
 
-/** Deterministic pseudo-random numbers (xorshift), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 describe('witnessDigest', () => {
   it('is byte-for-byte bitcoinjs-lib hashForWitnessV0 (every sighash type, varint boundaries)', () => {
