@@ -5,10 +5,9 @@
  * hand-over (LDK's `create_channel` / `funding_transaction_generated`).
  * Pure: each call returns the new channel record and the effects.
  */
-import { Transaction } from 'bitcoinjs-lib';
 import { equalConstantTime } from '../crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX, type ChannelSigner } from '../keys/index.js';
-import { fundingOutputScript, type CommitmentTransaction } from '../tx/index.js';
+import { fundingOutputScript, parseTransaction, type CommitmentTransaction } from '../tx/index.js';
 import {
   ANNOUNCE_CHANNEL_FLAG,
   isFeatureSupported,
@@ -347,14 +346,6 @@ export function handleAcceptChannel(ctx: ChannelContext, channel: Channel, m: Ac
       },
     ],
   };
-}
-
-function parseTransaction(bytes: Uint8Array): Transaction | null {
-  try {
-    return Transaction.fromBuffer(bytes);
-  } catch {
-    return null;
-  }
 }
 
 /**

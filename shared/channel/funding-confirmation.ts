@@ -4,10 +4,10 @@
  * `channel_ready` both ways, a reorg before `channel_ready`, and the
  * deadline after which an unfunded inbound channel is forgotten.
  */
-import { Transaction } from 'bitcoinjs-lib';
+import type { Transaction } from 'bitcoinjs-lib';
 import { equalConstantTime } from '../crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../keys/index.js';
-import { fundingOutputScript } from '../tx/index.js';
+import { fundingOutputScript, parseTransaction } from '../tx/index.js';
 import type { ChannelReadyMessage } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
@@ -85,14 +85,6 @@ function maybeSendChannelReady(ctx: ChannelContext, channel: AwaitingConfirmatio
   }
   const next: AwaitingChannelReady = { ...channel, state: ChannelState.AwaitingChannelReady, confirmation };
   return { channel: next, effects: [send] };
-}
-
-function parseTransaction(bytes: Uint8Array): Transaction | null {
-  try {
-    return Transaction.fromBuffer(bytes);
-  } catch {
-    return null;
-  }
 }
 
 /**

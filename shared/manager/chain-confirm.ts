@@ -10,7 +10,8 @@
  * commits a bounded number of items. The unfunded channels (bounded, in the
  * header) are aged out here.
  */
-import { Block, Transaction } from 'bitcoinjs-lib';
+import { Block } from 'bitcoinjs-lib';
+import { parseTransaction } from '../tx/index.js';
 import { equalBytes } from '../codec/index.js';
 import {
   bestBlockUpdated as channelBestBlockUpdated,
@@ -27,14 +28,6 @@ import { applyStep } from './channel-step.js';
 import type { ChainEvent } from './follow-up.js';
 import { channelContext, type ManagerCore } from './manager-core.js';
 import { expireUnfunded } from './peer-lifecycle.js';
-
-function parseTransaction(bytes: Uint8Array): Transaction | null {
-  try {
-    return Transaction.fromBuffer(bytes);
-  } catch {
-    return null;
-  }
-}
 
 /** Double SHA256 of an 80-byte block header: the block hash, internal order. */
 function blockHashOf(header: Uint8Array): Uint8Array {

@@ -86,3 +86,4 @@ export {
   type SpendParams,
   type SpendTransaction,
 } from './spends.js';
+export { parseTransaction } from './parse.js';
