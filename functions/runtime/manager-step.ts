@@ -110,8 +110,10 @@ export async function loadManager(
   const prefix = SortKey.channelPrefix();
   const channels = new Map<ChannelKey, Uint8Array>();
   // Every read of the plan in one round trip: items by key, Queries per peer (or all), keys-only listings, the confirming index.
-  const [byKey, confirming, keysOfPeers, ...queried] = await Promise.all([
+  const records = plan.records ?? [];
+  const [byKey, recordItems, confirming, keysOfPeers, ...queried] = await Promise.all([
     plan.keys.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, plan.keys.map((k) => SortKey.channel(k))),
+    records.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, [...records]),
     plan.confirming ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.confirming)) : Promise.resolve([]),
     Promise.all((plan.keysOfPeers ?? []).map(async (peer) => [peer, await store.queryKeys(ctx.nodeKey, SortKey.channelPrefix(peer))] as const)),
     ...(plan.all ? [store.query(ctx.nodeKey, prefix)] : plan.peers.map((peer) => store.query(ctx.nodeKey, SortKey.channelPrefix(peer)))),
@@ -119,6 +121,7 @@ export async function loadManager(
   for (const [sk, data] of byKey) channels.set(sk.slice(prefix.length), data);
   for (const items of queried) for (const { sk, data } of items) channels.set(sk.slice(prefix.length), data);
   manager.loadChannels(plan, channels);
+  manager.loadRecords(records, recordItems);
   if (plan.confirming) manager.loadConfirming(confirming.map(({ data }) => data));
   for (const [peer, sks] of keysOfPeers) manager.loadChannelKeys(peer, sks.map((sk) => sk.slice(prefix.length)));
   return manager;
@@ -182,11 +185,28 @@ export function mergeChanges(a: ManagerChanges, b: ManagerChanges): ManagerChang
       deferredDelete: [...(a.indexes.deferredDelete ?? []).filter((k) => !b.indexes.put.has(k)), ...(b.indexes.deferredDelete ?? [])],
     },
     monitors: { put: [...a.monitors.put, ...b.monitors.put] },
+    records: mergeRecords(a.records, b.records),
     events: [...a.events, ...b.events],
     messages: [...a.messages, ...b.messages],
     broadcasts: [...a.broadcasts, ...b.broadcasts],
     followUps: [...a.followUps, ...b.followUps],
   };
+}
+
+/** Two inputs' payment record writes as one (the later wins per key). */
+function mergeRecords(a: ManagerChanges['records'], b: ManagerChanges['records']): NonNullable<ManagerChanges['records']> {
+  const put = new Map(a?.put ?? []);
+  const del = new Set(a?.delete ?? []);
+  const deferred = new Set(a?.deferredDelete ?? []);
+  for (const key of [...(b?.delete ?? []), ...(b?.deferredDelete ?? [])]) put.delete(key);
+  for (const [key, data] of b?.put ?? []) {
+    put.set(key, data);
+    del.delete(key);
+    deferred.delete(key);
+  }
+  for (const key of b?.delete ?? []) del.add(key);
+  for (const key of b?.deferredDelete ?? []) deferred.add(key);
+  return { put, delete: [...del], deferredDelete: [...deferred] };
 }
 
 /**

@@ -12,10 +12,16 @@ import type {
   ChannelReadyMessage,
   ChannelReestablishMessage,
   ClosingSignedMessage,
+  CommitmentSignedMessage,
   ErrorMessage,
   FundingCreatedMessage,
   FundingSignedMessage,
+  RevokeAndAckMessage,
   ShutdownMessage,
+  UpdateAddHtlcMessage,
+  UpdateFailHtlcMessage,
+  UpdateFailMalformedHtlcMessage,
+  UpdateFulfillHtlcMessage,
 } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
@@ -26,6 +32,8 @@ import type { ChannelStep } from './effects.js';
 import { ChannelFailureReason } from './errors.js';
 import { handleAcceptChannel, handleErrorMessage, handleFundingCreated, handleFundingSigned } from './establishment.js';
 import { handleChannelReady } from './funding-confirmation.js';
+import { handleCommitmentSigned, handleRevokeAndAck } from './commitment-dance.js';
+import { handleUpdateAddHtlc, handleUpdateFailHtlc, handleUpdateFailMalformedHtlc, handleUpdateFulfillHtlc } from './htlc-updates.js';
 
 /** A message one existing channel receives. */
 export type ChannelLevelMessage =
@@ -36,7 +44,17 @@ export type ChannelLevelMessage =
   | ChannelReestablishMessage
   | ShutdownMessage
   | ClosingSignedMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | NormalOperationMessage;
+
+/** A BOLT 2 "Normal Operation" message (`update_fee` not yet). */
+export type NormalOperationMessage =
+  | UpdateAddHtlcMessage
+  | UpdateFulfillHtlcMessage
+  | UpdateFailHtlcMessage
+  | CommitmentSignedMessage
+  | RevokeAndAckMessage
+  | UpdateFailMalformedHtlcMessage;
 
 /**
  * What a message gets in a phase that does not accept it: `ignore` (no
@@ -93,6 +111,13 @@ export const CHANNEL_MESSAGE_ROWS: Rows = {
   },
   39: { name: 'closing_signed', accepts: [ChannelState.NegotiatingClose], otherwise: 'close', inPhase: { [ChannelState.Closed]: 'ignore' }, step: handleClosingSigned },
   136: { name: 'channel_reestablish', accepts: FUNDED, otherwise: 'close', step: handleChannelReestablish },
+  // Normal operation (docs/htlcs.md): only after both channel_ready; BOLT 2 fails the channel otherwise.
+  128: { name: 'update_add_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateAddHtlc },
+  130: { name: 'update_fulfill_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFulfillHtlc },
+  131: { name: 'update_fail_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFailHtlc },
+  132: { name: 'commitment_signed', accepts: [ChannelState.Ready], otherwise: 'close', step: handleCommitmentSigned },
+  133: { name: 'revoke_and_ack', accepts: [ChannelState.Ready], otherwise: 'close', step: handleRevokeAndAck },
+  135: { name: 'update_fail_malformed_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFailMalformedHtlc },
 };
 
 /** The row of `type`, if a channel receives it. */

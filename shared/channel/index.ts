@@ -88,6 +88,7 @@ export {
   wrongPhaseWarning,
   type ChannelLevelMessage,
   type ChannelMessageRow,
+  type NormalOperationMessage,
   type PhaseVerdict,
   type WrongPhase,
 } from './channel-messages.js';
@@ -120,7 +121,6 @@ export {
   type OfferHtlcRequest,
 } from './htlc-updates.js';
 export { handleCommitmentSigned, handleRevokeAndAck, needsCommitment, sendCommitmentSigned } from './commitment-dance.js';
-export { handleNormalOperationMessage, isNormalOperationMessage, type NormalOperationMessage } from './normal-operation.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
 export {
   HTLC_RECORD_BYTES,

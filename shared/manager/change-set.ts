@@ -18,6 +18,7 @@ import { ManagerError, ManagerErrorCode } from './manager-errors.js';
 import type { EventRecord, ManagerEvent } from './manager-event.js';
 import { encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';
 import type { FollowUp, LoadPlan, ManagerChanges, MonitorWrite, OutboundMessage } from './manager-types.js';
+import type { RecordKey } from './payment-records.js';
 
 const NO_FEATURES = new Uint8Array(0);
 
@@ -44,6 +45,11 @@ export class ChangeSet {
   #followUps: FollowUp[] = [];
   #deletes = new Set<ChannelKey>();
   #monitorWrites: MonitorWrite[] = [];
+  /** Payment records loaded (null: known absent) and as changed by this input. */
+  readonly #records = new Map<RecordKey, Uint8Array | null>();
+  #recordPuts = new Map<RecordKey, Uint8Array>();
+  #recordDeletes = new Set<RecordKey>();
+  #recordDeferred = new Set<RecordKey>();
   #events: EventRecord[] = [];
   #messages: OutboundMessage[] = [];
   #broadcasts: Uint8Array[] = [];
@@ -283,6 +289,34 @@ export class ChangeSet {
     this.reindex(peer, ids, null);
   }
 
+  // ---------------------------------------------------------------- payment records
+
+  /** Adds the payment records read for this input: `keys` were read, `items` are those that exist. */
+  loadRecords(keys: readonly RecordKey[], items: ReadonlyMap<RecordKey, Uint8Array>): void {
+    for (const key of keys) if (!this.#records.has(key)) this.#records.set(key, items.get(key) ?? null);
+  }
+
+  /** The record under `key`, undefined when it does not exist; throws `not-loaded` when the plan did not load it. */
+  record(key: RecordKey): Uint8Array | undefined {
+    const value = this.#records.get(key);
+    if (value === undefined) throw new ManagerError(ManagerErrorCode.NotLoaded, `payment record ${key} was not loaded for this input`);
+    return value ?? undefined;
+  }
+
+  putRecord(key: RecordKey, data: Uint8Array): void {
+    this.#records.set(key, data);
+    this.#recordPuts.set(key, data);
+    this.#recordDeletes.delete(key);
+    this.#recordDeferred.delete(key);
+  }
+
+  /** Deletes a record in this commit (`later`: after it, in its cleanup item: docs/items.md). */
+  deleteRecord(key: RecordKey, later = false): void {
+    this.#records.set(key, null);
+    if (this.#recordPuts.delete(key) && later) return;
+    (later ? this.#recordDeferred : this.#recordDeletes).add(key);
+  }
+
   // ---------------------------------------------------------------- pending writes
 
   send(peer: Uint8Array, message: WireMessage): void {
@@ -326,6 +360,7 @@ export class ChangeSet {
       channels: { put, delete: [...this.#deletes] },
       indexes: { put: this.#indexPuts, delete: [...this.#indexDeletes], deferredDelete: [...this.#indexDeferred] },
       monitors: { put: this.#monitorWrites },
+      records: { put: this.#recordPuts, delete: [...this.#recordDeletes], deferredDelete: [...this.#recordDeferred] },
       events: this.#events,
       messages: this.#messages,
       broadcasts: this.#broadcasts,
@@ -340,6 +375,9 @@ export class ChangeSet {
     this.#chainWork = new Map();
     this.#followUps = [];
     this.#monitorWrites = [];
+    this.#recordPuts = new Map();
+    this.#recordDeletes = new Set();
+    this.#recordDeferred = new Set();
     this.#events = [];
     this.#messages = [];
     this.#broadcasts = [];

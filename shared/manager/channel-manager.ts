@@ -42,6 +42,7 @@ import type {
 } from './manager-types.js';
 import { applyPeerError, MESSAGE_ROUTES, routeMessage, routeOf } from './message-routes.js';
 import type { FollowUpWork } from './follow-up.js';
+import type { RecordKey } from './payment-records.js';
 import * as open from './open-calls.js';
 import * as peers from './peer-lifecycle.js';
 
@@ -105,6 +106,11 @@ export class ChannelManager {
   }
 
   /** Adds the confirming index items read for a plan with `confirming` (channel-indexes.ts). */
+  /** Adds the payment records the plan named (`items`: those that exist). */
+  loadRecords(keys: readonly RecordKey[], items: ReadonlyMap<RecordKey, Uint8Array>): void {
+    this.#cs.loadRecords(keys, items);
+  }
+
   loadConfirming(items: Iterable<Uint8Array>): void {
     this.#cs.loadConfirming(items);
   }

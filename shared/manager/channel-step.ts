@@ -53,6 +53,18 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
         }
         break;
       }
+      case 'monitor-update': {
+        // One numbered update per effect, durable in this commit before the messages after it leave.
+        const funding = channel.funding!;
+        const update: ChannelMonitorUpdate = { channelId: funding.channelId, updateId: (latestMonitorUpdateId ?? 0n) + 1n, steps: effect.steps };
+        cs.writeMonitor({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update) });
+        latestMonitorUpdateId = update.updateId;
+        if (ports.watch.updateChannel(funding.outpoint, update) === MonitorUpdateStatus.InProgress) {
+          held = held ?? { untilUpdateId: update.updateId, messages: [], broadcasts: [] };
+          held.untilUpdateId = update.updateId;
+        }
+        break;
+      }
       case 'send-message':
         // Until the peer's channel_reestablish, only an error goes out (the reestablish retransmits the rest).
         if (awaitingReestablish && effect.message.type !== 17) break;

@@ -66,4 +66,5 @@ export {
   type ChannelRef,
   type IndexKey,
 } from './channel-indexes.js';
+export { RecordKeys, type RecordKey } from './payment-records.js';
 export { decodeFollowUp, encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';

@@ -14,6 +14,7 @@ import type { FollowUpWork } from './follow-up.js';
 import type { ManagerConfig } from './manager-config.js';
 import type { BestBlock } from './manager-header.js';
 import type { EventRecord } from './manager-event.js';
+import type { RecordKey } from './payment-records.js';
 
 /** The injected ports (LDK's trait objects). Broadcasting is the handler's, after the commit: see `takeChanges`. */
 export interface ManagerPorts {
@@ -63,6 +64,8 @@ export interface ManagerChanges {
   /** `deferredDelete`: per-HTLC index items, deleted after the commit (docs/items.md), never in it. */
   readonly indexes: { readonly put: ReadonlyMap<IndexKey, Uint8Array>; readonly delete: readonly IndexKey[]; readonly deferredDelete?: readonly IndexKey[] };
   readonly monitors: { readonly put: readonly MonitorWrite[] };
+  /** Payment records (payment-records.ts); `deferredDelete`: deleted after the commit, in its cleanup item. */
+  readonly records?: { readonly put: ReadonlyMap<RecordKey, Uint8Array>; readonly delete: readonly RecordKey[]; readonly deferredDelete: readonly RecordKey[] };
   readonly events: readonly EventRecord[];
   readonly messages: readonly OutboundMessage[];
   readonly broadcasts: readonly Uint8Array[];
@@ -95,6 +98,8 @@ export interface LoadPlan {
   readonly all: boolean;
   readonly keysOfPeers?: readonly string[];
   readonly confirming?: boolean;
+  /** Payment records by key (GetItem each; absent ones are known not to exist). */
+  readonly records?: readonly RecordKey[];
 }
 
 export interface CreateManagerOptions {

@@ -64,7 +64,7 @@ export interface UnsupportedRoute {
 export type MessageRoute = PeerRoute | ChannelRoute | UnsupportedRoute;
 
 type Msg<T extends ChannelMessage['type']> = Extract<ChannelMessage, { type: T }>;
-type UnsupportedType = 128 | 130 | 131 | 132 | 133 | 134 | 135;
+type UnsupportedType = 134;
 type RouteTable = { readonly [T in ChannelMessage['type']]: Msg<T> extends ChannelLevelMessage ? ChannelRoute<Msg<T>> : PeerRoute<Msg<T>> } & {
   readonly [T in UnsupportedType]: UnsupportedRoute;
 };
@@ -132,14 +132,14 @@ export const MESSAGE_ROUTES: RouteTable = {
   38: channelRoute('shutdown', 'channelId', { handle: closeNotYet }),
   39: channelRoute('closing_signed', 'channelId', { handle: closeNotYet }),
   136: channelRoute('channel_reestablish', 'channelId', { beforeReestablish: 'handle', handle: resumeChannel }),
-  // BOLT 2 normal operation: payments come later.
-  128: unsupported('update_add_htlc'),
-  130: unsupported('update_fulfill_htlc'),
-  131: unsupported('update_fail_htlc'),
-  132: unsupported('commitment_signed'),
-  133: unsupported('revoke_and_ack'),
+  // BOLT 2 normal operation (docs/htlcs.md).
+  128: channelRoute('update_add_htlc', 'channelId'),
+  130: channelRoute('update_fulfill_htlc', 'channelId'),
+  131: channelRoute('update_fail_htlc', 'channelId'),
+  132: channelRoute('commitment_signed', 'channelId'),
+  133: channelRoute('revoke_and_ack', 'channelId'),
   134: unsupported('update_fee'),
-  135: unsupported('update_fail_malformed_htlc'),
+  135: channelRoute('update_fail_malformed_htlc', 'channelId'),
 };
 
 const ROWS: ReadonlyMap<number, MessageRoute> = new Map(
@@ -161,7 +161,7 @@ export const UNSUPPORTED_MESSAGE_NAMES: ReadonlyMap<number, string> = new Map([.
 
 /** What the user and the peer layer are told about an unsupported message. */
 export function unsupportedMessageText(type: number): string {
-  return `the peer sent ${UNSUPPORTED_MESSAGE_NAMES.get(type)} (type ${type}): payments are not supported by this node yet; it was disconnected`;
+  return `the peer sent ${UNSUPPORTED_MESSAGE_NAMES.get(type)} (type ${type}): this node does not handle it yet; it was disconnected`;
 }
 
 /** The row of a message the manager handles. */

@@ -48,9 +48,12 @@ export function managerItemWrites(
     puts.push(m.put, ...m.justice);
     deletes.push(...m.deletes);
   }
+  // Payment records: their keys are sort keys (shared/manager/payment-records.ts).
+  for (const [sk, data] of changes.records?.put ?? []) puts.push({ sk, data });
+  deletes.push(...(changes.records?.delete ?? []));
   puts.push(...eventItemWrites(changes.events));
-  // Per-HTLC index items go after the commit (one cleanup item in it: docs/items.md).
-  return { puts, deletes, cleanup: (changes.indexes.deferredDelete ?? []).map((key) => SortKey.index(key)) };
+  // Per-HTLC index items and records go after the commit (one cleanup item in it: docs/items.md).
+  return { puts, deletes, cleanup: [...(changes.indexes.deferredDelete ?? []).map((key) => SortKey.index(key)), ...(changes.records?.deferredDelete ?? [])] };
 }
 
 /** Item and byte counts of one step. */
@@ -122,6 +125,12 @@ export class InMemoryManagerStore {
     const queried = plan.all ? this.query(prefix) : plan.peers.flatMap((peer) => this.query(SortKey.channelPrefix(peer)));
     for (const { sk, data } of queried) channels.set(sk.slice(prefix.length), data);
     manager.loadChannels(plan, channels);
+    const records = new Map<string, Uint8Array>();
+    for (const key of plan.records ?? []) {
+      const data = this.#read(key);
+      if (data !== undefined) records.set(key, data);
+    }
+    manager.loadRecords(plan.records ?? [], records);
     return manager;
   }
 

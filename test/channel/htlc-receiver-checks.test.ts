@@ -10,7 +10,7 @@ import {
   ChannelState,
   commitmentStateOf,
   fulfillHtlc,
-  handleNormalOperationMessage,
+  handleChannelMessage,
   offerHtlc,
   sendCommitmentSigned,
   type Channel,
@@ -274,7 +274,7 @@ describe('our calls and phases', () => {
   it('a normal-operation message before the channel is ready fails it: unexpected-message', () => {
     const { bob } = fresh();
     const early = { ...bob.channel, state: ChannelState.AwaitingChannelReady } as Channel;
-    const step = handleNormalOperationMessage(bob.node.ctx, early, add(bob) as UpdateAddHtlcMessage);
+    const step = handleChannelMessage(bob.node.ctx, early, add(bob) as UpdateAddHtlcMessage);
     expect(step.failure).toEqual({ reason: 'unexpected-message', message: 'update_add_htlc in state awaiting-channel-ready' });
   });
 });

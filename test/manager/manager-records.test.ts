@@ -44,7 +44,7 @@ function allItems(): Map<string, Uint8Array[]> {
   snapshot();
   fund(net, alice, openChannel(net, alice, bob, 11n), false); // funding_created lost: DiscardFunding on the disconnection
   net.disconnect(alice, bob);
-  net.queue.push({ from: carol, to: alice, bytes: Uint8Array.of(0, 128, ...new Uint8Array(60)) }); // update_add_htlc: not handled yet
+  net.queue.push({ from: carol, to: alice, bytes: Uint8Array.of(0, 134, ...new Uint8Array(60)) }); // update_fee: not handled yet
   net.run();
   snapshot();
   return seen;

@@ -21,14 +21,17 @@ const ROWS = Object.entries(MESSAGE_ROUTES as Record<string, MessageRoute>).map(
 const REGTEST = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
 const config: NodeConfig = { chainHash: REGTEST, features: OUR_INIT_FEATURES };
 const PEER = fromHex('02' + '11'.repeat(32));
-/**
- * The odd payment messages (update_fail_htlc 131, revoke_and_ack 133,
- * update_fail_malformed_htlc 135): the wire codec does not know them, so
- * BOLT 1's "ignore an unknown odd message" drops them before the table
- * (today's behaviour, kept). They can only follow an even one (128, 132),
- * which disconnects the peer first.
- */
-const ODD_IGNORED: ReadonlySet<number> = new Set([131, 133, 135]);
+/** BOLT 2 normal-operation messages (the establishment vectors do not have them). */
+const CID = new Uint8Array(32).fill(9);
+const NORMAL_OPERATION: readonly WireMessage[] = [
+  { type: 128, channelId: CID, id: 0n, amountMsat: 1000n, paymentHash: new Uint8Array(32), cltvExpiry: 100, onionRoutingPacket: new Uint8Array(1366) },
+  { type: 130, channelId: CID, id: 0n, paymentPreimage: new Uint8Array(32) },
+  { type: 131, channelId: CID, id: 0n, reason: new Uint8Array(0) },
+  { type: 132, channelId: CID, signature: new Uint8Array(64), htlcSignatures: [] },
+  { type: 133, channelId: CID, perCommitmentSecret: new Uint8Array(32), nextPerCommitmentPoint: fromHex('02' + '11'.repeat(32)) },
+  { type: 135, channelId: CID, id: 0n, sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5 },
+];
+const SAMPLES: readonly WireMessage[] = [...VECTORS.map((v) => v.message), ...NORMAL_OPERATION];
 const ERROR: WireMessage = { type: 17, channelId: new Uint8Array(32).fill(5), data: new TextEncoder().encode('bye') };
 
 /** A peer whose init arrived. */
@@ -53,29 +56,29 @@ describe('the routing table covers exactly what the peer layer hands on', () => 
       [17, encodeMessage(ERROR)],
       [18, encodeMessage({ type: 18, numPongBytes: 0, ignored: new Uint8Array(0) })],
       [1, encodeMessage({ type: 1, channelId: new Uint8Array(32), data: new Uint8Array(0) })],
-      ...VECTORS.map((v) => [v.message.type, encodeMessage(v.message)] as [number, Uint8Array]),
-      ...[128, 129, 130, 131, 132, 133, 134, 135, 136 + 64, 256, 1000].map((t) => [t, raw(t)] as [number, Uint8Array]),
+      ...SAMPLES.map((m) => [m.type, encodeMessage(m)] as [number, Uint8Array]),
+      ...[129, 134, 136 + 64, 256, 1000].map((t) => [t, raw(t)] as [number, Uint8Array]),
     ];
     for (const [type, bytes] of inputs) {
       const step = peerMessage(config, readyPeer(), 'c1', bytes);
       const row = routeOf(type);
       const forwarded = step.effects.find((e) => e.kind === 'channel-message' || e.kind === 'unsupported-message');
       if (forwarded) handedOn.set(type, forwarded.kind === 'channel-message' ? 'message' : 'unsupported');
-      const expected = row?.kind === 'unsupported' ? (ODD_IGNORED.has(type) ? undefined : 'unsupported') : row ? 'message' : undefined;
+      const expected = row?.kind === 'unsupported' ? 'unsupported' : row ? 'message' : undefined;
       expect(expected, `type ${type}`).toBe(handedOn.get(type));
     }
-    // Each row is reachable: the peer layer hands on every type of the table but the odd unsupported ones, and nothing else.
-    expect([...handedOn.keys()].sort((a, b) => a - b)).toEqual(ROWS.map(([t]) => t).filter((t) => !ODD_IGNORED.has(t)));
+    // Each row is reachable: the peer layer hands on every type of the table, and nothing else.
+    expect([...handedOn.keys()].sort((a, b) => a - b)).toEqual(ROWS.map(([t]) => t));
     expect([...CHANNEL_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual(ROWS.filter(([, r]) => r.kind !== 'unsupported').map(([t]) => t));
     expect([...UNSUPPORTED_CHANNEL_MESSAGES]).toEqual(ROWS.filter(([, r]) => r.kind === 'unsupported').map(([t, r]) => [t, r.name]));
   });
 
   it('the unsupported rows keep the disconnection text', () => {
-    const step = peerMessage(config, readyPeer(), 'c1', raw(132));
-    const text = 'the peer sent commitment_signed (type 132): payments are not supported by this node yet; it was disconnected';
-    expect(unsupportedMessageText(132)).toBe(text);
+    const step = peerMessage(config, readyPeer(), 'c1', raw(134));
+    const text = 'the peer sent update_fee (type 134): this node does not handle it yet; it was disconnected';
+    expect(unsupportedMessageText(134)).toBe(text);
     expect(step.effects).toEqual([
-      { kind: 'unsupported-message', peer: PEER, messageType: 132, message: text },
+      { kind: 'unsupported-message', peer: PEER, messageType: 134, message: text },
       { kind: 'disconnect', peer: PEER, reason: text },
     ]);
   });
@@ -85,20 +88,16 @@ describe('the routing table covers exactly what the peer layer hands on', () => 
     expect(Object.keys(CHANNEL_MESSAGE_ROWS).map(Number)).toEqual(channelRows);
   });
 
-  it('through a node: each row (but the odd unsupported ones) reached by its message, as its row says (temporary id for 33/34, none for 32, zero id for all)', () => {
+  it('through a node: each row reached by its message, as its row says (temporary id for 33/34, none for 32, zero id for all)', () => {
     const { net, alice, bob } = connectedPair();
     for (const [type, route] of ROWS) {
-      const vector = VECTORS.find((v) => v.message.type === type)?.message;
+      const vector = SAMPLES.find((m) => m.type === type);
       const bytes = type === 17 ? encodeMessage(ERROR) : vector ? encodeMessage(vector) : raw(type);
       const before = alice.received.length;
       const disconnects = bob.disconnects.length;
       net.queue.push({ from: alice, to: bob, bytes });
       net.run();
       const answers = alice.received.slice(before);
-      if (route.kind === 'unsupported' && ODD_IGNORED.has(type)) {
-        expect([bob.disconnects.length, answers], `type ${type}`).toEqual([disconnects, []]);
-        continue;
-      }
       if (route.kind === 'unsupported') {
         expect(bob.disconnects.slice(disconnects), `type ${type}`).toEqual([unsupportedMessageText(type)]);
         expect(eventsOf(bob, 'unsupported-message').at(-1)?.messageType).toBe(type);
@@ -134,7 +133,7 @@ describe('a message in a phase that does not accept it gets its declared treatme
 
   it('the channel-level table, every row in every phase: close fails it (unexpected-message), ignore and warn change nothing', () => {
     const base = readyChannel();
-    const messages = new Map<number, ChannelLevelMessage>(VECTORS.map((v) => [v.message.type, v.message as ChannelLevelMessage]));
+    const messages = new Map<number, ChannelLevelMessage>(SAMPLES.map((m) => [m.type, m as ChannelLevelMessage]));
     messages.set(17, ERROR as ChannelLevelMessage);
     const seen = new Set<string>();
     for (const [type, row] of Object.entries(CHANNEL_MESSAGE_ROWS)) {

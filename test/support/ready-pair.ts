@@ -5,8 +5,6 @@
  */
 import {
   handleChannelMessage,
-  handleNormalOperationMessage,
-  isNormalOperationMessage,
   offerHtlc,
   sendCommitmentSigned,
   type Channel,
@@ -66,11 +64,9 @@ export class Side {
     this.perform(step.effects);
   }
 
-  /** Receives one message (normal operation through its dispatch, the rest through the channel-level routing table). */
+  /** Receives one message through the channel-level routing table. */
   receive(m: WireMessage): ChannelStep {
-    const step = isNormalOperationMessage(m)
-      ? handleNormalOperationMessage(this.node.ctx, this.channel, m)
-      : handleChannelMessage(this.node.ctx, this.channel, m as ChannelLevelMessage);
+    const step = handleChannelMessage(this.node.ctx, this.channel, m as ChannelLevelMessage);
     this.apply(step);
     return step;
   }

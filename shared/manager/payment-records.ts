@@ -1,0 +1,26 @@
+/**
+ * The payment records (docs/payments.md): items beside the channel items
+ * that the payment code reads and writes by key, each loaded only by the
+ * inputs that name it (the load plan's `records`). Their keys are the
+ * store's sort keys as they are (shared/store/layout.ts lists them).
+ *
+ * | key | what |
+ * |---|---|
+ * | `ONION#<channel id>#<htlc id>` | a received HTLC's onion, from its `update_add_htlc` until the HTLC is resolved |
+ * | `CLAIMABLE#<payment hash>` | the parts of a payment we receive, until claimed or failed |
+ * | `HTLCSRC#<channel id>#<htlc id>` | what an HTLC we offered pays: the payment id, route and session key (LDK's `HTLCSource`) |
+ * | `PAYMENT_OUT#<payment id>` | a payment we send, remembered 24 h after it resolves |
+ */
+
+/** A payment record's key (the store's sort key). */
+export type RecordKey = string;
+
+const pad = (n: bigint): string => n.toString().padStart(20, '0');
+
+export const RecordKeys = {
+  onion: (channelIdHex: string, htlcId: bigint): RecordKey => `ONION#${channelIdHex}#${pad(htlcId)}`,
+  onionPrefix: (channelIdHex: string): RecordKey => `ONION#${channelIdHex}#`,
+  claimable: (paymentHashHex: string): RecordKey => `CLAIMABLE#${paymentHashHex}`,
+  htlcSource: (channelIdHex: string, htlcId: bigint): RecordKey => `HTLCSRC#${channelIdHex}#${pad(htlcId)}`,
+  outboundPayment: (paymentIdHex: string): RecordKey => `PAYMENT_OUT#${paymentIdHex}`,
+} as const;
