@@ -24,14 +24,16 @@ import { channelIdFromOutpoint } from './channel-id.js';
 import { ChannelFailureReason } from './errors.js';
 import { htlcListCodec } from './htlc.js';
 import { commitmentStateCodec } from './commitment-state.js';
+import { CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec, type NegotiatedChannelType } from './channel-type.js';
 
 const STATES = Object.values(ChannelState);
 const REASONS: readonly string[] = Object.values(ChannelFailureReason);
 
 const FLAG_OUTBOUND = 1;
 const FLAG_ANNOUNCE = 2;
-const FLAG_ANCHORS = 4;
-const FLAG_SCID_ALIAS = 8;
+/** Read only: the channel type before TLV 46 (never written since). */
+const LEGACY_FLAG_ANCHORS = 4;
+const LEGACY_FLAG_SCID_ALIAS = 8;
 const FLAG_ANYSEGWIT = 16;
 
 /**
@@ -51,7 +53,12 @@ const FLAG_ANYSEGWIT = 16;
  * the first HTLC update happened; even for the same reason); cooperative close
  * (added later, odd, states `shutdown-sent` and `negotiating-close` appended
  * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
- * `closing_signed` (fee, min, max), 67 the closing txid.
+ * `closing_signed` (fee, min, max), 67 the closing txid; 46 the channel
+ * type (added later: shared/channel/channel-type.ts `channelTypeRecordCodec`,
+ * the BOLT 9 feature bytes as in `open_channel`; even, so an older reader
+ * refuses the item rather than reading it as static_remotekey). Before 46 the
+ * type was flag bits 4 (anchors) and 8 (scid_alias): read when 46 is absent,
+ * never written; a record with both is refused.
  */
 const channelRecord = versionedRecord('channel', 1, {
   state: tlvRecord(0, u8),
@@ -81,6 +88,7 @@ const channelRecord = versionedRecord('channel', 1, {
   closureMessage: tlvRecord(41, utf8Rest),
   htlcs: tlvRecord(42, htlcListCodec),
   commitments: tlvRecord(44, commitmentStateCodec),
+  channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
   shutdownHolderScript: tlvRecord(61, restBytes),
   shutdownCounterpartyScript: tlvRecord(63, restBytes),
   closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
@@ -92,8 +100,6 @@ export function encodeChannel(c: Channel): Uint8Array {
   const flags =
     (c.isOutbound ? FLAG_OUTBOUND : 0) |
     (c.announceChannel ? FLAG_ANNOUNCE : 0) |
-    (c.channelType.anchors ? FLAG_ANCHORS : 0) |
-    (c.channelType.scidAlias ? FLAG_SCID_ALIAS : 0) |
     (c.anysegwit === true ? FLAG_ANYSEGWIT : 0);
   const cp = c.counterparty;
   return channelRecord.encode({
@@ -110,6 +116,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     holderAlias: c.holderAlias,
     bestHeight: c.bestHeight,
     holder: c.holder,
+    channelType: c.channelType,
     ...(c.holderShutdownScript !== undefined ? { holderShutdownScript: c.holderShutdownScript } : {}),
     ...(cp ? { counterparty: counterpartyToRecord(cp) } : {}),
     ...(cp?.upfrontShutdownScript ? { upfrontShutdownScript: cp.upfrontShutdownScript } : {}),
@@ -148,6 +155,13 @@ const REQUIRED: Record<ChannelState, readonly string[]> = {
   [ChannelState.NegotiatingClose]: ['counterparty', 'funding', 'counterpartySignature', 'fundingSignedAtHeight', 'confirmation', 'theirChannelReady', 'shutdown'],
 };
 
+/** TLV 46 when present, else the legacy flag bits; `undefined` when both are there. */
+function channelTypeOf(stored: NegotiatedChannelType | undefined, flags: number): NegotiatedChannelType | undefined {
+  const legacy = flags & (LEGACY_FLAG_ANCHORS | LEGACY_FLAG_SCID_ALIAS);
+  if (stored !== undefined) return legacy === 0 ? stored : undefined;
+  return { anchors: (flags & LEGACY_FLAG_ANCHORS) !== 0, scidAlias: (flags & LEGACY_FLAG_SCID_ALIAS) !== 0 };
+}
+
 /** Reads a channel written by {@link encodeChannel}. Never throws: a typed DecodeError for bad or newer bytes. */
 export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
   const result = channelRecord.decode(bytes);
@@ -164,6 +178,8 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
   }
   const cp = v.counterparty !== undefined ? counterpartyFromRecord(v.counterparty, v.upfrontShutdownScript) : undefined;
   if (v.closureReason !== undefined && !REASONS.includes(v.closureReason)) return invalid('unknown closure reason');
+  const channelType = channelTypeOf(v.channelType, v.flags);
+  if (channelType === undefined) return invalid('channel type both in TLV 46 and in the legacy flags');
   const outpoint = v.fundingOutpoint;
   const channel = {
     state,
@@ -175,7 +191,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     fundingSatoshis: v.fundingSatoshis,
     pushMsat: v.pushMsat,
     feeratePerKw: v.feeratePerKw,
-    channelType: { anchors: (v.flags & FLAG_ANCHORS) !== 0, scidAlias: (v.flags & FLAG_SCID_ALIAS) !== 0 },
+    channelType,
     announceChannel: (v.flags & FLAG_ANNOUNCE) !== 0,
     holder: v.holder,
     minimumDepth: v.minimumDepth,

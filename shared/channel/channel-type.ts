@@ -3,6 +3,7 @@
  * commitment format of a channel, named by feature bits in `open_channel`
  * and echoed in `accept_channel`.
  */
+import { DecodeError, decode, type Codec, type DecodeResult } from '../codec/index.js';
 import { ChannelType } from '../tx/index.js';
 import { featureBitsOf, featuresFromBits, isFeatureSupported } from '../wire/index.js';
 
@@ -63,4 +64,37 @@ export function proposedChannelType(theirInitFeatures: Uint8Array, negotiateAnch
 /** True when `a` and `b` name the same channel type. */
 export function sameChannelType(a: NegotiatedChannelType, b: NegotiatedChannelType): boolean {
   return a.anchors === b.anchors && a.scidAlias === b.scidAlias;
+}
+
+/**
+ * The TLV type under which every persisted record (channel, monitor,
+ * manager event) stores its channel type. Even: a reader that predates it
+ * refuses the record rather than reading every channel as static_remotekey.
+ */
+export const CHANNEL_TYPE_RECORD_TLV = 46;
+
+/**
+ * The one stored form of a channel type: its BOLT 9 feature bytes, exactly
+ * as `open_channel`'s `channel_type` TLV carries them ({@link channelTypeBytes}).
+ * Reading accepts only a type we build ({@link parseChannelType}); anything
+ * else is a DecodeError.
+ */
+export const channelTypeRecordCodec: Codec<NegotiatedChannelType> = {
+  read: (r) => {
+    const bytes = r.rest();
+    const type = parseChannelType(bytes);
+    if (type === null) throw new DecodeError('invalid-value', `channel_type: not a type we build (${bytes.length} feature bytes)`);
+    return type;
+  },
+  write: (w, type) => void w.bytes(channelTypeBytes(type)),
+};
+
+/** The stored bytes of `type` (the value of TLV {@link CHANNEL_TYPE_RECORD_TLV}). */
+export function encodeChannelTypeRecord(type: NegotiatedChannelType): Uint8Array {
+  return channelTypeBytes(type);
+}
+
+/** Reads bytes written by {@link encodeChannelTypeRecord}; never throws. */
+export function decodeChannelTypeRecord(bytes: Uint8Array): DecodeResult<NegotiatedChannelType> {
+  return decode(channelTypeRecordCodec, bytes);
 }

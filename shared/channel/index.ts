@@ -33,11 +33,15 @@ export {
 } from './channel-state.js';
 export {
   ANCHORS_ZERO_FEE_HTLC_TX_BIT,
+  CHANNEL_TYPE_RECORD_TLV,
   SCID_ALIAS_BIT,
   STATIC_REMOTEKEY_BIT,
   ZEROCONF_BIT,
   channelTypeBytes,
+  channelTypeRecordCodec,
   commitmentFormat,
+  decodeChannelTypeRecord,
+  encodeChannelTypeRecord,
   parseChannelType,
   proposedChannelType,
   sameChannelType,

@@ -8,7 +8,7 @@
  * exactly when its step happened, and a consumer dedups deliveries by id.
  */
 import { ByteReader, ByteWriter, DecodeError, catchDecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u64, u8, versionedRecord, type DecodeResult, utf8Rest } from '../codec/index.js';
-import { ChannelFailureReason, type ChannelEvent, type NegotiatedChannelType } from '../channel/index.js';
+import { CHANNEL_TYPE_RECORD_TLV, ChannelFailureReason, channelTypeRecordCodec, type ChannelEvent, type NegotiatedChannelType } from '../channel/index.js';
 
 /** LDK's `Event::OpenChannelRequest`: an inbound channel waiting for `acceptInboundChannel` or `rejectInboundChannel`. */
 export interface OpenChannelRequest {
@@ -47,9 +47,14 @@ const REASONS: readonly string[] = Object.values(ChannelFailureReason);
 /**
  * Version 1: 0 id, 2 kind, 4 counterparty node id, 6 temporary channel id,
  * 8 channel id, 10 value (sat), 12 push msat, 14 user channel id, 16 output
- * script, 18 funding outpoint, 20 short channel id, 22 channel type flags,
+ * script, 18 funding outpoint, 20 short channel id, 22 channel type flags
+ * (read only, never written since 46: bit 1 anchors, bit 2 scid_alias),
  * 24 closure reason, 25 closure message, 27 outbound (1) or inbound (0),
- * 29 message type.
+ * 29 message type, 46 channel type (added later: shared/channel/channel-type.ts
+ * `channelTypeRecordCodec`, the BOLT 9 feature bytes as in `open_channel`,
+ * the same TLV as the channel and monitor records'; even, so an older reader
+ * refuses the event rather than reading it as static_remotekey). An
+ * `open-channel-request` has exactly one of 22 and 46.
  */
 const eventRecord = versionedRecord('event', 1, {
   id: tlvRecord(0, u64),
@@ -63,11 +68,12 @@ const eventRecord = versionedRecord('event', 1, {
   outputScript: tlvRecord(16, restBytes),
   fundingOutpoint: tlvRecord(18, struct([['txid', fixedBytes(32)], ['index', u16]] as const)),
   shortChannelId: tlvRecord(20, u64),
-  channelType: tlvRecord(22, u8),
+  legacyChannelType: tlvRecord(22, u8),
   reason: tlvRecord(24, utf8Rest),
   message: tlvRecord(25, utf8Rest),
   isOutbound: tlvRecord(27, u8),
   messageType: tlvRecord(29, u16),
+  channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
 });
 
 /** The event item's persisted bytes. */
@@ -101,7 +107,7 @@ export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
         temporaryChannelId: e.temporaryChannelId,
         valueSatoshis: e.fundingSatoshis,
         pushMsat: e.pushMsat,
-        channelType: (e.channelType.anchors ? 1 : 0) | (e.channelType.scidAlias ? 2 : 0),
+        channelType: e.channelType,
       });
   }
 }
@@ -109,6 +115,15 @@ export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new DecodeError('invalid-value', `event: missing ${what}`);
   return value;
+}
+
+/** TLV 46, or for events written before it the flags of TLV 22; exactly one of them. */
+function openRequestChannelType(stored: NegotiatedChannelType | undefined, legacy: number | undefined): NegotiatedChannelType {
+  if (stored !== undefined && legacy !== undefined) throw new DecodeError('invalid-value', 'event: channel type both in TLV 46 and in TLV 22');
+  if (stored !== undefined) return stored;
+  const flags = need(legacy, 'channel type');
+  if (flags > 3) throw new DecodeError('invalid-value', `event: unknown channel type flags ${flags}`);
+  return { anchors: (flags & 1) !== 0, scidAlias: (flags & 2) !== 0 };
 }
 
 /** Reads an event item written by {@link encodeEventRecord}; never throws. */
@@ -174,14 +189,13 @@ export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> 
         event = { kind, counterpartyNodeId, messageType: need(v.messageType, 'message type'), message: v.message ?? '' };
         break;
       case 'open-channel-request': {
-        const flags = need(v.channelType, 'channel type');
         event = {
           kind,
           counterpartyNodeId,
           temporaryChannelId: need(v.temporaryChannelId, 'temporary id'),
           fundingSatoshis: need(v.valueSatoshis, 'value'),
           pushMsat: need(v.pushMsat, 'push'),
-          channelType: { anchors: (flags & 1) !== 0, scidAlias: (flags & 2) !== 0 },
+          channelType: openRequestChannelType(v.channelType, v.legacyChannelType),
         };
         break;
       }

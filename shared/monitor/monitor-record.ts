@@ -21,10 +21,12 @@ import {
 import type { ChannelMonitor, ChannelMonitorUpdate } from './channel-monitor.js';
 import { monitorUpdateSteps, type CounterpartyCommitmentRef, type MonitorUpdateStep } from './monitor-update-step.js';
 import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersCodec, counterpartyToRecord } from '../channel/parameters-record.js';
+import { CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec, type NegotiatedChannelType } from '../channel/channel-type.js';
 
 const FLAG_OUTBOUND = 1;
-const FLAG_ANCHORS = 2;
-const FLAG_SCID_ALIAS = 4;
+/** Read only: the channel type before TLV 46 (never written since). */
+const LEGACY_FLAG_ANCHORS = 2;
+const LEGACY_FLAG_SCID_ALIAS = 4;
 const FLAG_FORCE_CLOSED = 8;
 const FLAG_SHOULD_BROADCAST = 16;
 
@@ -37,7 +39,13 @@ const FLAG_SHOULD_BROADCAST = 16;
  * latest commitment given by an update and 32 the one before it (each
  * number u64, txid, per-commitment point: constant size; absent until a
  * `latest-counterparty-commitment` update, so snapshots written before
- * them read unchanged).
+ * them read unchanged), 46 the channel type (added later:
+ * shared/channel/channel-type.ts `channelTypeRecordCodec`, the BOLT 9
+ * feature bytes as in `open_channel`, the same TLV as the channel record's;
+ * even, so an older reader refuses the snapshot rather than reading it as
+ * static_remotekey). Before 46 the type was flag bits 2 (anchors) and 4
+ * (scid_alias): read when 46 is absent, never written; a record with both
+ * is refused.
  */
 const counterpartyCommitmentRef = struct([
   ['commitmentNumber', u64],
@@ -64,6 +72,7 @@ const monitorRecord = versionedRecord('monitor', 1, {
   latestUpdateId: tlvRecord(28, u64),
   latestCounterpartyCommitment: tlvRecord(30, counterpartyCommitmentRef),
   previousCounterpartyCommitment: tlvRecord(32, counterpartyCommitmentRef),
+  channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
 });
 
 function ref(r: CounterpartyCommitmentRef): CounterpartyCommitmentRef {
@@ -74,8 +83,6 @@ function ref(r: CounterpartyCommitmentRef): CounterpartyCommitmentRef {
 export function encodeMonitor(m: ChannelMonitor): Uint8Array {
   const flags =
     (m.isOutbound ? FLAG_OUTBOUND : 0) |
-    (m.channelType.anchors ? FLAG_ANCHORS : 0) |
-    (m.channelType.scidAlias ? FLAG_SCID_ALIAS : 0) |
     (m.forceClosed ? FLAG_FORCE_CLOSED : 0) |
     (m.forceClosed?.shouldBroadcast ? FLAG_SHOULD_BROADCAST : 0);
   const cp = m.counterparty;
@@ -98,11 +105,19 @@ export function encodeMonitor(m: ChannelMonitor): Uint8Array {
     latestUpdateId: m.latestUpdateId,
     ...(m.latestCounterpartyCommitment ? { latestCounterpartyCommitment: m.latestCounterpartyCommitment } : {}),
     ...(m.previousCounterpartyCommitment ? { previousCounterpartyCommitment: m.previousCounterpartyCommitment } : {}),
+    channelType: m.channelType,
   });
 }
 
 function missing(what: string): { ok: false; error: DecodeError } {
   return { ok: false, error: new DecodeError('invalid-value', `${what}: a required record is missing`) };
+}
+
+/** TLV 46 when present, else the legacy flag bits; `undefined` when both are there. */
+function channelTypeOf(stored: NegotiatedChannelType | undefined, flags: number): NegotiatedChannelType | undefined {
+  const legacy = flags & (LEGACY_FLAG_ANCHORS | LEGACY_FLAG_SCID_ALIAS);
+  if (stored !== undefined) return legacy === 0 ? stored : undefined;
+  return { anchors: (flags & LEGACY_FLAG_ANCHORS) !== 0, scidAlias: (flags & LEGACY_FLAG_SCID_ALIAS) !== 0 };
 }
 
 /** Reads a monitor written by {@link encodeMonitor}; never throws. */
@@ -119,6 +134,8 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
   ) {
     return missing('monitor');
   }
+  const channelType = channelTypeOf(v.channelType, v.flags);
+  if (channelType === undefined) return { ok: false, error: new DecodeError('invalid-value', 'monitor: channel type both in TLV 46 and in the legacy flags') };
   const x = v.counterparty;
   return {
     ok: true,
@@ -128,7 +145,7 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
       fundingScriptPubKey: v.fundingScriptPubKey,
       channelValueSatoshis: v.channelValueSatoshis,
       channelKeysId: v.channelKeysId,
-      channelType: { anchors: (v.flags & FLAG_ANCHORS) !== 0, scidAlias: (v.flags & FLAG_SCID_ALIAS) !== 0 },
+      channelType,
       isOutbound: (v.flags & FLAG_OUTBOUND) !== 0,
       counterpartyNodeId: v.counterpartyNodeId,
       holder: v.holder,

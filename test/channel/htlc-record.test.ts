@@ -2,7 +2,8 @@
  * The compact HTLC records inside the channel record (shared/channel/htlc.ts,
  * docs/items.md): fixed-size, round-tripping, a channel with 483 HTLCs each
  * way well under DynamoDB's 400 KB item, and channel records written before
- * HTLCs existed still read (and re-encode byte for byte).
+ * HTLCs existed still read (and re-encode byte for byte but for the
+ * channel_type record, TLV 46, every writer adds since).
  */
 import { expect, it } from 'vitest';
 import {
@@ -24,6 +25,7 @@ import { decode, encode } from '../../shared/codec/index.js';
 import { fromHex } from '../../shared/crypto/index.js';
 import { decodeChannelEntry } from '../../shared/manager/index.js';
 import oldChannels from '../vectors/channel-record-v1-before-htlcs.json' with { type: 'json' };
+import { withRecord } from '../support/record-tlvs.js';
 import { channelWith, htlc, htlcsEachWay, onionOf, readyChannel, signatureSet } from '../support/htlc-population.js';
 
 it('encodes every state and resolution in a fixed number of bytes, and reads it back', () => {
@@ -62,16 +64,20 @@ it('keeps a channel with 483 HTLCs each way (966) well under 400 KB, HTLCs inclu
   expect(full.item.length - before.item.length - 966 * HTLC_RECORD_BYTES).toBeLessThanOrEqual(12);
 });
 
-it('reads channel records written before HTLCs existed, and writes them back byte for byte', () => {
+// The vector's channels are static_remotekey (no legacy type flag): since TLV 46 they are written back with
+// the channel_type record `1000` (bit 12) added and every other byte as before.
+const STATIC_REMOTEKEY_TYPE_RECORD = [46n, fromHex('1000')] as const;
+
+it('reads channel records written before HTLCs existed, and writes them back byte for byte but for the channel_type record', () => {
   for (const { hex } of oldChannels.items) {
     const decoded = decodeChannel(fromHex(hex));
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
     expect(decoded.value.htlcs).toBeUndefined();
-    expect(encodeChannel(decoded.value)).toEqual(fromHex(hex));
+    expect(encodeChannel(decoded.value)).toEqual(withRecord(fromHex(hex), ...STATIC_REMOTEKEY_TYPE_RECORD));
   }
   // A channel whose HTLCs are all gone writes the record of before (no TLV 42).
-  expect(encodeChannel({ ...readyChannel(), htlcs: [] })).toEqual(fromHex(oldChannels.items[0]!.hex));
+  expect(encodeChannel({ ...readyChannel(), htlcs: [] })).toEqual(withRecord(fromHex(oldChannels.items[0]!.hex), ...STATIC_REMOTEKEY_TYPE_RECORD));
 });
 
 it('refuses (never misreads) a channel record with HTLCs as a reader that predates them would: TLV 42 is even', () => {

@@ -15,6 +15,7 @@ import { MESSAGE_ROUTES, routeOf, unsupportedMessageText, type MessageRoute } fr
 import { UNSUPPORTED_CHANNEL_MESSAGES } from '../../shared/manager/peer-manager.js';
 import { encodeMessage, OUR_INIT_FEATURES, type WireMessage } from '../../shared/wire/index.js';
 import { VECTORS } from '../support/bolt02-vectors.js';
+import { recordValue, withRecord } from '../support/record-tlvs.js';
 import { channelsOf, connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
 const ROWS = Object.entries(MESSAGE_ROUTES as Record<string, MessageRoute>).map(([t, r]) => [Number(t), r] as const);
@@ -198,14 +199,17 @@ describe('a message in a phase that does not accept it gets its declared treatme
 describe('channel item flags', () => {
   const fixture = fromHex(readFileSync(new URL('./fixtures/channel-item-tlv20.hex', import.meta.url), 'utf8').trim());
 
-  it('an item written before the flags existed (TLV 20) decodes, with its held effects, and re-encodes byte for byte', () => {
+  it('an item written before the flags existed (TLV 20) decodes, with its held effects, and re-encodes byte for byte (but for the channel_type record)', () => {
     const decoded = decodeChannelEntry(fixture);
     if (!decoded.ok || decoded.value.kind !== 'channel') throw new Error('the fixture does not decode');
     expect(decoded.value.flags).toEqual({ awaitingReestablish: true });
     expect(decoded.value.latestMonitorUpdateId).toBe(0n);
     expect(decoded.value.held).toMatchObject({ untilUpdateId: 0n, broadcasts: [Uint8Array.of(1, 2, 3)], messages: [{ type: 1, data: new TextEncoder().encode('held') }] });
     expect(decoded.value.channel.state).toBe('awaiting-confirmation');
-    expect(toHex(encodeChannelEntry(decoded.value))).toBe(toHex(fixture));
+    // Since TLV 46 the channel record inside (entry TLV 2) also holds its channel_type, `1000` (static_remotekey); nothing else changes.
+    const channelRecord = recordValue(fixture, 2n)!;
+    const expected = withRecord(fixture, 2n, withRecord(channelRecord, 46n, fromHex('1000')));
+    expect(toHex(encodeChannelEntry(decoded.value))).toBe(toHex(expected));
   });
 
   it('awaitingRemoteRevoke round-trips (TLV 22); peerDisconnected is derived, never written; no flag, no flags', () => {
