@@ -116,7 +116,8 @@ export interface EventInfo {
   /** The event id (decimal): acknowledge up to it. */
   readonly id: string;
   readonly kind: string;
-  readonly counterpartyNodeId: string;
+  /** Channel events: the peer. */
+  readonly counterpartyNodeId?: string;
   readonly channelId?: string;
   readonly temporaryChannelId?: string;
   readonly userChannelId?: string;
@@ -130,6 +131,14 @@ export interface EventInfo {
   readonly message?: string;
   /** The BOLT message type a peer sent that the node cannot handle yet (`unsupported-message`). */
   readonly messageType?: number;
+  readonly paymentHash?: string;
+  readonly paymentPreimage?: string;
+  readonly paymentId?: string;
+  readonly amountMsat?: string;
+  readonly feePaidMsat?: string;
+  readonly purpose?: string;
+  readonly claimDeadline?: number;
+  readonly paymentFailedPermanently?: boolean;
 }
 
 /**

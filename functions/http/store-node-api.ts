@@ -46,7 +46,32 @@ export const STORMCELL_VERSION = '0.1.0';
 
 /** The API's view of one stored event. */
 export function eventInfoOf({ id, event: e }: EventRecord): EventInfo {
-  const common = { id: id.toString(), kind: e.kind, counterpartyNodeId: toHex(e.counterpartyNodeId) };
+  const base = { id: id.toString(), kind: e.kind };
+  switch (e.kind) {
+    case 'payment-claimable':
+    case 'payment-claimed':
+      return {
+        ...base,
+        paymentHash: toHex(e.paymentHash),
+        amountMsat: e.amountMsat.toString(),
+        purpose: e.purpose,
+        ...(e.kind === 'payment-claimable' ? { claimDeadline: e.claimDeadline, ...(e.paymentPreimage ? { paymentPreimage: toHex(e.paymentPreimage) } : {}) } : {}),
+      };
+    case 'payment-sent':
+      return { ...base, paymentId: toHex(e.paymentId), paymentHash: toHex(e.paymentHash), paymentPreimage: toHex(e.paymentPreimage), feePaidMsat: e.feePaidMsat.toString() };
+    case 'payment-path-failed':
+      return {
+        ...base,
+        paymentId: toHex(e.paymentId),
+        paymentHash: toHex(e.paymentHash),
+        paymentFailedPermanently: e.paymentFailedPermanently,
+        message: e.failure,
+        ...(e.shortChannelId === undefined ? {} : { shortChannelId: formatShortChannelId(e.shortChannelId) }),
+      };
+    case 'payment-failed':
+      return { ...base, paymentId: toHex(e.paymentId), paymentHash: toHex(e.paymentHash), reason: e.reason };
+  }
+  const common = { ...base, counterpartyNodeId: toHex(e.counterpartyNodeId) };
   switch (e.kind) {
     case 'funding-generation-ready':
       return { ...common, temporaryChannelId: toHex(e.temporaryChannelId), channelValueSat: e.channelValueSatoshis.toString(), userChannelId: e.userChannelId.toString() };

@@ -9,9 +9,9 @@
  * or after the channel moved on, changes nothing more.
  *
  * A versioned record: 0 kind, 2 channel id, 4 chain events (in order), 6 the
- * data of the peer's `error`.
+ * data of the peer's `error`, 8 received HTLCs (id, payment hash).
  */
-import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import type { FundingSeen } from '../channel/index.js';
 
 /** What the chain told the manager about one channel, in the order it was told. */
@@ -36,9 +36,25 @@ export type FollowUpWork =
   /** Send our `channel_reestablish` on the connection the envelope names (unless already sent on it). */
   | { readonly kind: 'reestablish'; readonly channelId: Uint8Array }
   /** The peer's `error` naming all channels (an all-zero channel id): applied to this one, its `data` as received. */
-  | { readonly kind: 'peer-error'; readonly channelId: Uint8Array; readonly data: Uint8Array };
+  | { readonly kind: 'peer-error'; readonly channelId: Uint8Array; readonly data: Uint8Array }
+  /**
+   * HTLCs the peer offered that are now irrevocably committed: decide each
+   * (LDK's `process_pending_htlc_forwards`: a payment to us, or failed back).
+   */
+  | { readonly kind: 'received-htlcs'; readonly channelId: Uint8Array; readonly htlcs: readonly ReceivedHtlcRef[] };
 
-const KINDS = ['chain', 'reestablish', 'peer-error'] as const;
+/** A received HTLC a `received-htlcs` follow-up names. */
+export interface ReceivedHtlcRef {
+  readonly htlcId: bigint;
+  readonly paymentHash: Uint8Array;
+}
+
+const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs'] as const;
+
+const htlcRefCodec: Codec<ReceivedHtlcRef> = {
+  read: (r) => ({ htlcId: r.u64(), paymentHash: r.bytes(32) }),
+  write: (w, h) => void w.u64(h.htlcId).bytes(h.paymentHash),
+};
 const EVENT_KINDS = ['confirmed', 'unconfirmed', 'best-block'] as const;
 
 const lengthPrefixed: Codec<Uint8Array> = {
@@ -91,6 +107,7 @@ const record = versionedRecord('follow-up', 1, {
   channelId: tlvRecord(2, fixedBytes(32)),
   events: tlvRecord(4, repeated(eventCodec)),
   data: tlvRecord(6, restBytes),
+  htlcs: tlvRecord(8, repeated(htlcRefCodec)),
 });
 
 export function encodeFollowUp(work: FollowUpWork): Uint8Array {
@@ -99,6 +116,7 @@ export function encodeFollowUp(work: FollowUpWork): Uint8Array {
     channelId: work.channelId,
     ...(work.kind === 'chain' ? { events: work.events } : {}),
     ...(work.kind === 'peer-error' ? { data: work.data } : {}),
+    ...(work.kind === 'received-htlcs' ? { htlcs: work.htlcs } : {}),
   });
 }
 
@@ -116,5 +134,7 @@ export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
       return { ok: true, value: { kind, channelId: v.channelId } };
     case 'peer-error':
       return { ok: true, value: { kind, channelId: v.channelId, data: v.data ?? new Uint8Array(0) } };
+    case 'received-htlcs':
+      return { ok: true, value: { kind, channelId: v.channelId, htlcs: v.htlcs ?? [] } };
   }
 }

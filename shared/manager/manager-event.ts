@@ -7,7 +7,8 @@
  * in the same commit as the step that emitted them, so an event exists
  * exactly when its step happened, and a consumer dedups deliveries by id.
  */
-import { ByteReader, ByteWriter, DecodeError, catchDecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u64, u8, versionedRecord, type DecodeResult, utf8Rest } from '../codec/index.js';
+import { ByteReader, ByteWriter, DecodeError, catchDecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u32, u64, u8, versionedRecord, type DecodeResult, utf8Rest } from '../codec/index.js';
+import { PaymentFailureReason, type PaymentEvent, type PaymentPurpose } from './payment-events.js';
 import { CHANNEL_TYPE_RECORD_TLV, ChannelFailureReason, channelTypeRecordCodec, type ChannelEvent, type NegotiatedChannelType } from '../channel/index.js';
 
 /** LDK's `Event::OpenChannelRequest`: an inbound channel waiting for `acceptInboundChannel` or `rejectInboundChannel`. */
@@ -33,7 +34,7 @@ export interface UnsupportedMessage {
   readonly message: string;
 }
 
-export type ManagerEvent = ChannelEvent | OpenChannelRequest | UnsupportedMessage;
+export type ManagerEvent = ChannelEvent | OpenChannelRequest | UnsupportedMessage | PaymentEvent;
 
 /** An event with its id (ids grow by one per event, per node). */
 export interface EventRecord {
@@ -41,7 +42,22 @@ export interface EventRecord {
   readonly event: ManagerEvent;
 }
 
-const KINDS = ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message'] as const;
+const KINDS = [
+  'funding-generation-ready',
+  'channel-pending',
+  'channel-ready',
+  'channel-closed',
+  'open-channel-request',
+  'discard-funding',
+  'unsupported-message',
+  'payment-claimable',
+  'payment-claimed',
+  'payment-sent',
+  'payment-path-failed',
+  'payment-failed',
+] as const;
+const PURPOSES: readonly PaymentPurpose[] = ['invoice', 'spontaneous', 'for-hash'];
+const PAYMENT_FAILURES: readonly string[] = Object.values(PaymentFailureReason);
 const REASONS: readonly string[] = Object.values(ChannelFailureReason);
 
 /**
@@ -54,7 +70,10 @@ const REASONS: readonly string[] = Object.values(ChannelFailureReason);
  * `channelTypeRecordCodec`, the BOLT 9 feature bytes as in `open_channel`,
  * the same TLV as the channel and monitor records'; even, so an older reader
  * refuses the event rather than reading it as static_remotekey). An
- * `open-channel-request` has exactly one of 22 and 46.
+ * `open-channel-request` has exactly one of 22 and 46. Payment events (no
+ * counterparty): 30 payment hash, 32 preimage, 34 payment secret, 36
+ * payment id, 38 amount msat, 40 fee paid msat, 42 purpose, 44 claim
+ * deadline, 47 failed permanently (1), 24 the failure reason, 25 its text.
  */
 const eventRecord = versionedRecord('event', 1, {
   id: tlvRecord(0, u64),
@@ -73,12 +92,52 @@ const eventRecord = versionedRecord('event', 1, {
   message: tlvRecord(25, utf8Rest),
   isOutbound: tlvRecord(27, u8),
   messageType: tlvRecord(29, u16),
+  paymentHash: tlvRecord(30, fixedBytes(32)),
+  paymentPreimage: tlvRecord(32, fixedBytes(32)),
+  paymentSecret: tlvRecord(34, fixedBytes(32)),
+  paymentId: tlvRecord(36, fixedBytes(32)),
+  amountMsat: tlvRecord(38, u64),
+  feePaidMsat: tlvRecord(40, u64),
+  purpose: tlvRecord(42, u8),
+  claimDeadline: tlvRecord(44, u32),
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
+  failedPermanently: tlvRecord(47, u8),
 });
 
 /** The event item's persisted bytes. */
 export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
-  const common = { id, kind: KINDS.indexOf(e.kind), counterpartyNodeId: e.counterpartyNodeId };
+  const base = { id, kind: KINDS.indexOf(e.kind) };
+  switch (e.kind) {
+    case 'payment-claimable':
+    case 'payment-claimed':
+      return eventRecord.encode({
+        ...base,
+        paymentHash: e.paymentHash,
+        amountMsat: e.amountMsat,
+        purpose: PURPOSES.indexOf(e.purpose),
+        ...(e.kind === 'payment-claimable'
+          ? {
+              claimDeadline: e.claimDeadline,
+              ...(e.paymentPreimage === undefined ? {} : { paymentPreimage: e.paymentPreimage }),
+              ...(e.paymentSecret === undefined ? {} : { paymentSecret: e.paymentSecret }),
+            }
+          : {}),
+      });
+    case 'payment-sent':
+      return eventRecord.encode({ ...base, paymentId: e.paymentId, paymentHash: e.paymentHash, paymentPreimage: e.paymentPreimage, feePaidMsat: e.feePaidMsat });
+    case 'payment-path-failed':
+      return eventRecord.encode({
+        ...base,
+        paymentId: e.paymentId,
+        paymentHash: e.paymentHash,
+        failedPermanently: e.paymentFailedPermanently ? 1 : 0,
+        message: e.failure,
+        ...(e.shortChannelId === undefined ? {} : { shortChannelId: e.shortChannelId }),
+      });
+    case 'payment-failed':
+      return eventRecord.encode({ ...base, paymentId: e.paymentId, paymentHash: e.paymentHash, reason: e.reason });
+  }
+  const common = { ...base, counterpartyNodeId: e.counterpartyNodeId };
   switch (e.kind) {
     case 'funding-generation-ready':
       return eventRecord.encode({ ...common, temporaryChannelId: e.temporaryChannelId, valueSatoshis: e.channelValueSatoshis, outputScript: e.outputScript, userChannelId: e.userChannelId });
@@ -126,6 +185,46 @@ function openRequestChannelType(stored: NegotiatedChannelType | undefined, legac
   return { anchors: (flags & 1) !== 0, scidAlias: (flags & 2) !== 0 };
 }
 
+type EventFields = Extract<ReturnType<typeof eventRecord.decode>, { ok: true }>['value'];
+
+/** A payment event's fields (throws DecodeError when one is missing); undefined for the other kinds. */
+function decodePaymentEvent(kind: (typeof KINDS)[number] | undefined, v: EventFields): PaymentEvent | undefined {
+  switch (kind) {
+    case 'payment-claimable':
+    case 'payment-claimed': {
+      const purpose = PURPOSES[need(v.purpose, 'purpose')];
+      if (purpose === undefined) throw new DecodeError('invalid-value', 'event: unknown payment purpose');
+      const common = { paymentHash: need(v.paymentHash, 'payment hash'), amountMsat: need(v.amountMsat, 'amount'), purpose };
+      if (kind === 'payment-claimed') return { kind, ...common };
+      return {
+        kind,
+        ...common,
+        claimDeadline: need(v.claimDeadline, 'claim deadline'),
+        ...(v.paymentPreimage === undefined ? {} : { paymentPreimage: v.paymentPreimage }),
+        ...(v.paymentSecret === undefined ? {} : { paymentSecret: v.paymentSecret }),
+      };
+    }
+    case 'payment-sent':
+      return { kind, paymentId: need(v.paymentId, 'payment id'), paymentHash: need(v.paymentHash, 'payment hash'), paymentPreimage: need(v.paymentPreimage, 'preimage'), feePaidMsat: need(v.feePaidMsat, 'fee') };
+    case 'payment-path-failed':
+      return {
+        kind,
+        paymentId: need(v.paymentId, 'payment id'),
+        paymentHash: need(v.paymentHash, 'payment hash'),
+        paymentFailedPermanently: v.failedPermanently === 1,
+        failure: v.message ?? '',
+        ...(v.shortChannelId === undefined ? {} : { shortChannelId: v.shortChannelId }),
+      };
+    case 'payment-failed': {
+      const reason = need(v.reason, 'reason');
+      if (!PAYMENT_FAILURES.includes(reason)) throw new DecodeError('invalid-value', `event: unknown payment failure ${reason}`);
+      return { kind, paymentId: need(v.paymentId, 'payment id'), paymentHash: need(v.paymentHash, 'payment hash'), reason: reason as PaymentFailureReason };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** Reads an event item written by {@link encodeEventRecord}; never throws. */
 export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> {
   const result = eventRecord.decode(bytes);
@@ -134,6 +233,8 @@ export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> 
   try {
     const id = need(v.id, 'id');
     const kind = KINDS[need(v.kind, 'kind')];
+    const payment = decodePaymentEvent(kind, v);
+    if (payment !== undefined) return { ok: true, value: { id, event: payment } };
     const counterpartyNodeId = need(v.counterpartyNodeId, 'counterparty');
     let event: ManagerEvent;
     switch (kind) {

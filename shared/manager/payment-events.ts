@@ -1,0 +1,73 @@
+/**
+ * The payment events (LDK's `Event::PaymentClaimable`, `PaymentClaimed`,
+ * `PaymentSent`, `PaymentPathFailed`, `PaymentFailed`), stored with the
+ * other manager events (manager-event.ts) and replay-safe the same way: an
+ * event exists exactly when the commit of its step does.
+ */
+
+/** How a payment to us was made: our invoice (preimage derivable), keysend (preimage in the onion), an invoice for a caller's hash. */
+export type PaymentPurpose = 'invoice' | 'spontaneous' | 'for-hash';
+
+/** Every part of a payment to us arrived: claim it (`claimFunds`) before `claimDeadline`, or fail it (`failHtlcBackwards`). */
+export interface PaymentClaimable {
+  readonly kind: 'payment-claimable';
+  readonly paymentHash: Uint8Array;
+  /** What the parts pay us together. */
+  readonly amountMsat: bigint;
+  readonly purpose: PaymentPurpose;
+  /** Known for `invoice` and `spontaneous`: what `claimFunds` takes. */
+  readonly paymentPreimage?: Uint8Array;
+  readonly paymentSecret?: Uint8Array;
+  /** The height before which it must be claimed (the earliest part's expiry less the fail-back buffer). */
+  readonly claimDeadline: number;
+}
+
+/** The payment's parts were fulfilled (the preimage is committed to the monitors first). */
+export interface PaymentClaimed {
+  readonly kind: 'payment-claimed';
+  readonly paymentHash: Uint8Array;
+  readonly amountMsat: bigint;
+  readonly purpose: PaymentPurpose;
+}
+
+/** A payment we sent succeeded: the payee revealed the preimage. */
+export interface PaymentSent {
+  readonly kind: 'payment-sent';
+  readonly paymentId: Uint8Array;
+  readonly paymentHash: Uint8Array;
+  readonly paymentPreimage: Uint8Array;
+  readonly feePaidMsat: bigint;
+}
+
+/** One path of a payment we sent failed. */
+export interface PaymentPathFailed {
+  readonly kind: 'payment-path-failed';
+  readonly paymentId: Uint8Array;
+  readonly paymentHash: Uint8Array;
+  /** The payee refused it (or the failure says no route can succeed): no retry. */
+  readonly paymentFailedPermanently: boolean;
+  /** The channel the failure names, when the failing hop is known. */
+  readonly shortChannelId?: bigint;
+  /** The failure, as text (BOLT 4 name and fields). */
+  readonly failure: string;
+}
+
+/** LDK's `PaymentFailureReason`. */
+export const PaymentFailureReason = {
+  RecipientRejected: 'recipient-rejected',
+  RetriesExhausted: 'retries-exhausted',
+  PaymentExpired: 'payment-expired',
+  RouteNotFound: 'route-not-found',
+  UnexpectedError: 'unexpected-error',
+} as const;
+export type PaymentFailureReason = (typeof PaymentFailureReason)[keyof typeof PaymentFailureReason];
+
+/** A payment we sent failed for good: no part of it is in flight, nothing was paid. */
+export interface PaymentFailed {
+  readonly kind: 'payment-failed';
+  readonly paymentId: Uint8Array;
+  readonly paymentHash: Uint8Array;
+  readonly reason: PaymentFailureReason;
+}
+
+export type PaymentEvent = PaymentClaimable | PaymentClaimed | PaymentSent | PaymentPathFailed | PaymentFailed;
