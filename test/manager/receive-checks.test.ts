@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ByteWriter } from '../../shared/codec/index.js';
-import { sha256, toHex } from '../../shared/crypto/index.js';
-import { encodeFailureMessage, type FinalPayload } from '../../shared/onion/index.js';
+import { nobleSecp256k1, sha256, toHex } from '../../shared/crypto/index.js';
+import { KeysManager } from '../../shared/keys/index.js';
+import { createOnion, decodeHopPayload, encodeFailureMessage, encodeHopPayload, peelOnion, type FinalPayload } from '../../shared/onion/index.js';
 import {
   CLTV_FAR_FAR_AWAY,
   HTLC_FAIL_BACK_BUFFER,
@@ -166,5 +167,41 @@ describe('checkReceivedHtlc: keysend (bLIP 3 preimage in the onion)', () => {
   it('the cltv and amount checks come first, as for invoices', () => {
     expect(refusal(checkReceivedHtlc(keysend({}, { amountMsat: 6_999n }))).reason).toBe('amount-below-onion');
     expect(refusal(checkReceivedHtlc(keysend({ outgoingCltvValue: H + 10 }, { cltvExpiry: H + 10 }))).reason).toBe('expiry-too-soon');
+  });
+});
+
+describe('from an onion to a claimable part', () => {
+  it('peelOnion, decodeHopPayload (final), checkReceivedHtlc: our node pays itself an invoice and a keysend through one-hop onions', () => {
+    const secp = nobleSecp256k1;
+    const node = new KeysManager(secp, new Uint8Array(32).fill(0x5a), { getSecureRandomBytes: () => new Uint8Array(32).fill(0x11) });
+    const expandedKey = expandInboundPaymentKey(node.inboundPaymentKey());
+    const paid = createInboundPayment(expandedKey, { amountMsat: 25_000n, expirySecs: 600, nowSecs: NOW }, new Uint8Array(32).fill(0x77));
+    const keysendPreimage = new Uint8Array(32).fill(0x66);
+    const cases: { hash: Uint8Array; payload: FinalPayload; purpose: string }[] = [
+      {
+        hash: paid.paymentHash,
+        payload: { kind: 'final', amtToForward: 25_000n, outgoingCltvValue: H + 50, paymentData: { paymentSecret: paid.paymentSecret, totalMsat: 25_000n } },
+        purpose: 'invoice',
+      },
+      { hash: sha256(keysendPreimage), payload: { kind: 'final', amtToForward: 25_000n, outgoingCltvValue: H + 50, keysendPreimage }, purpose: 'spontaneous' },
+    ];
+    for (const { hash, payload, purpose } of cases) {
+      const packet = createOnion(secp, new Uint8Array(32).fill(0x42), [{ pubkey: node.getNodeId(), payload: encodeHopPayload(payload) }], hash);
+      const peeled = peelOnion(secp, (ephemeral) => node.ecdh(ephemeral), packet, hash);
+      expect(peeled.ok && peeled.value.next).toBe(null);
+      if (!peeled.ok) return;
+      const decoded = decodeHopPayload(peeled.value.payload, true);
+      expect(decoded.ok && decoded.value.kind).toBe('final');
+      if (!decoded.ok || decoded.value.kind !== 'final') return;
+      const check = checkReceivedHtlc({
+        htlc: { amountMsat: 25_000n, cltvExpiry: H + 50, paymentHash: hash },
+        payload: decoded.value,
+        bestBlockHeight: H,
+        expandedKey,
+        nowSecs: NOW + 1,
+      });
+      expect(check.ok && check.part.purpose).toBe(purpose);
+      expect(check.ok && toHex(sha256(check.part.preimage!))).toBe(toHex(hash));
+    }
   });
 });
