@@ -25,6 +25,7 @@ export {
   KeyLabel,
   deriveNodeSecret,
   deriveWalletSeed,
+  deriveInboundPaymentKey,
   deriveChannelSeed,
   deriveShutdownSecret,
 } from './seed-derivation.js';

@@ -8,7 +8,7 @@ import { deriveChannelKeys } from './channel-keys.js';
 import type { EntropySource } from './entropy-source.js';
 import { KeysError, KeysErrorCode, assertLength } from './errors.js';
 import { InMemoryNodeSigner, type NodeSigner, type RecoverableSignature } from './node-keys.js';
-import { deriveChannelSeed, deriveShutdownSecret, deriveWalletSeed } from './seed-derivation.js';
+import { deriveChannelSeed, deriveInboundPaymentKey, deriveShutdownSecret, deriveWalletSeed } from './seed-derivation.js';
 import { InMemoryChannelSigner, type ChannelSigner } from './signer.js';
 
 /** Creates channel signers (LDK's `SignerProvider` role). */
@@ -98,5 +98,15 @@ export class KeysManager implements NodeSigner, SignerProvider {
   /** The BIP32 seed of the node's on-chain wallet (BIP84), separate from every channel key. */
   walletSeed(): Uint8Array {
     return deriveWalletSeed(this.#seed);
+  }
+
+  /**
+   * The key material of stateless inbound payments (LDK's
+   * `NodeSigner::get_expanded_key` input, docs/keys.md label
+   * `stormcell/v1/inbound_payment`): 32 bytes, the same for the life of the
+   * seed, so a payment secret made before a restart still verifies after it.
+   */
+  inboundPaymentKey(): Uint8Array {
+    return deriveInboundPaymentKey(this.#seed);
   }
 }

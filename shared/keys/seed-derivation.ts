@@ -14,6 +14,7 @@ export const KeyLabel = {
   Node: 'stormcell/v1/node',
   Wallet: 'stormcell/v1/wallet',
   Shutdown: 'stormcell/v1/shutdown',
+  InboundPayment: 'stormcell/v1/inbound_payment',
   Channel: 'stormcell/v1/channel',
   Funding: 'stormcell/v1/channel/funding',
   RevocationBase: 'stormcell/v1/channel/revocation',
@@ -80,6 +81,16 @@ export function deriveWalletSeed(seed: Uint8Array): Uint8Array {
 export function deriveShutdownSecret(secp: Secp256k1, seed: Uint8Array): Uint8Array {
   assertLength(seed, 32, 'seed');
   return deriveSecret(secp, seed, KeyLabel.Shutdown);
+}
+
+/**
+ * The 32-byte key material of stateless inbound payments (LDK's
+ * `inbound_payment_key`): `shared/manager/inbound-payment` expands it into the
+ * keys that make and check payment secrets, so an invoice stores nothing.
+ */
+export function deriveInboundPaymentKey(seed: Uint8Array): Uint8Array {
+  assertLength(seed, 32, 'seed');
+  return expandKey(seed, KeyLabel.InboundPayment, new Uint8Array(0), 0);
 }
 
 /** The per-channel seed every key of the channel `channelKeysId` derives from. */

@@ -68,3 +68,54 @@ export {
 } from './channel-indexes.js';
 export { RecordKeys, type RecordKey } from './payment-records.js';
 export { decodeFollowUp, encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';
+export {
+  CLTV_CLAIM_BUFFER,
+  CLTV_FAR_FAR_AWAY,
+  HTLC_FAIL_BACK_BUFFER,
+  LATENCY_GRACE_PERIOD_BLOCKS,
+  MAX_BLOCKS_FOR_CONF,
+  MIN_FINAL_CLTV_EXPIRY_DELTA,
+} from './final-cltv.js';
+export {
+  InboundPaymentError,
+  InboundPaymentErrorCode,
+  MAX_INBOUND_EXPIRY_SECS,
+  MAX_VALUE_MSAT,
+  createInboundPayment,
+  createInboundPaymentForHash,
+  expandInboundPaymentKey,
+  inboundPaymentPreimage,
+  verifyInboundPayment,
+  type ExpandedKey,
+  type InboundPayment,
+  type InboundPaymentCheck,
+  type InboundPaymentParams,
+  type InboundPaymentRefusal,
+} from './inbound-payment.js';
+export {
+  checkReceivedHtlc,
+  unknownPaymentDetails,
+  type ClaimablePart,
+  type ReceiveCheck,
+  type ReceiveInput,
+  type ReceivePurpose,
+  type ReceiveRefusal,
+  type ReceivedHtlc,
+} from './receive-checks.js';
+export {
+  MPP_TIMEOUT_TICKS,
+  addPart,
+  decodeClaimablePayment,
+  encodeClaimablePayment,
+  failAllParts,
+  markClaiming,
+  receivedMsat,
+  timerTick,
+  type AddPartResult,
+  type ClaimablePayment,
+  type ClaimableState,
+  type FailBack,
+  type PartRefusal,
+  type ReceivedPart,
+  type TimerTickResult,
+} from './claimable-payments.js';

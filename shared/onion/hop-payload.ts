@@ -22,13 +22,20 @@ import {
 } from '../codec/index.js';
 import { OnionError, OnionErrorCode } from './errors.js';
 
-/** The `payload` TLV records this node understands (types 10, 12, 18 belong to blinded routes: not supported). */
+/** The keysend TLV type (bLIP 3): the payment preimage, chosen by the sender, in the final hop's payload. */
+export const KEYSEND_TLV_TYPE = 5482373484n;
+
+/**
+ * The `payload` TLV records this node understands (types 10, 12, 18 belong to
+ * blinded routes: not supported), plus bLIP 3's keysend preimage.
+ */
 export const PAYLOAD_TLVS = {
   amtToForward: tlvRecord(2, tu64),
   outgoingCltvValue: tlvRecord(4, tu32),
   shortChannelId: tlvRecord(6, shortChannelId),
   paymentData: tlvRecord(8, struct([['paymentSecret', fixedBytes(32)], ['totalMsat', tu64]])),
   paymentMetadata: tlvRecord(16, restBytes),
+  keysendPreimage: tlvRecord(KEYSEND_TLV_TYPE, fixedBytes(32)),
 } as const;
 
 /** The `payload` TLV stream codec (BOLT 1 rules; unknown odd records kept). */
@@ -59,6 +66,8 @@ export interface FinalPayload {
   readonly outgoingCltvValue: number;
   readonly paymentData?: PaymentData;
   readonly paymentMetadata?: Uint8Array;
+  /** bLIP 3 keysend: the preimage of the HTLC's payment hash, chosen by the sender (a spontaneous payment). */
+  readonly keysendPreimage?: Uint8Array;
   readonly unknownTlvs?: readonly UnknownTlvRecord[];
 }
 
@@ -80,6 +89,7 @@ export function encodeHopPayload(payload: HopPayload): Uint8Array {
   } else {
     if (payload.paymentData !== undefined) tlvs.paymentData = payload.paymentData;
     if (payload.paymentMetadata !== undefined) tlvs.paymentMetadata = payload.paymentMetadata;
+    if (payload.keysendPreimage !== undefined) tlvs.keysendPreimage = payload.keysendPreimage;
   }
   if (payload.unknownTlvs !== undefined) tlvs[UNKNOWN_TLVS] = payload.unknownTlvs;
   try {
@@ -123,6 +133,7 @@ export function decodeHopPayload(bytes: Uint8Array, isFinal: boolean): HopPayloa
   if (!isFinal) {
     if (tlvs.shortChannelId === undefined) return refuse('missing-field', 6n, 'a forwarding hop needs short_channel_id');
     if (tlvs.paymentData !== undefined) return refuse('unexpected-field', 8n, 'payment_data in a forwarding hop');
+    if (tlvs.keysendPreimage !== undefined) return refuse('unexpected-field', KEYSEND_TLV_TYPE, 'a keysend preimage in a forwarding hop');
     return {
       ok: true,
       value: {
@@ -143,6 +154,7 @@ export function decodeHopPayload(bytes: Uint8Array, isFinal: boolean): HopPayloa
       outgoingCltvValue: tlvs.outgoingCltvValue,
       ...(tlvs.paymentData === undefined ? {} : { paymentData: tlvs.paymentData }),
       ...(tlvs.paymentMetadata === undefined ? {} : { paymentMetadata: tlvs.paymentMetadata }),
+      ...(tlvs.keysendPreimage === undefined ? {} : { keysendPreimage: tlvs.keysendPreimage }),
       ...unknown,
     },
   };

@@ -29,6 +29,7 @@ export {
   type PeelResult,
 } from './packet.js';
 export {
+  KEYSEND_TLV_TYPE,
   PAYLOAD_TLVS,
   decodeHopPayload,
   encodeHopPayload,

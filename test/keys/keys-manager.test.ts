@@ -19,6 +19,7 @@ import {
   KeysManager,
   deriveChannelKeys,
   deriveChannelSeed,
+  deriveInboundPaymentKey,
   deriveNodeSecret,
   deriveWalletSeed,
   deriveShutdownSecret,
@@ -136,6 +137,26 @@ describe.each([nobleSecp256k1, wasmSecp256k1])('node and channel keys from a see
     ].map(toHex);
     const all = [...channelSecrets, toHex(deriveWalletSeed(seed)), toHex(deriveNodeSecret(secp, seed)), toHex(deriveShutdownSecret(secp, seed))];
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('the inbound payment key is stable across managers, is the documented HMAC, and differs from every other key', () => {
+    const first = new KeysManager(secp, seed, countingEntropy('a'));
+    const again = new KeysManager(secp, seed, countingEntropy('b'));
+    const key = first.inboundPaymentKey();
+    expect(key).toHaveLength(32);
+    expect(toHex(again.inboundPaymentKey())).toBe(toHex(key));
+    expect(toHex(deriveInboundPaymentKey(seed))).toBe(toHex(key));
+    // bytes(seed, "stormcell/v1/inbound_payment", "") of docs/keys.md, spelled out.
+    const label = new TextEncoder().encode('stormcell/v1/inbound_payment');
+    const expected = hmac(nobleSha256, seed, concatBytes(Uint8Array.of(label.length), label, Uint8Array.of(0, 0), Uint8Array.of(0)));
+    expect(toHex(key)).toBe(toHex(expected));
+    const others = [deriveNodeSecret(secp, seed), deriveWalletSeed(seed), deriveShutdownSecret(secp, seed), deriveChannelSeed(seed, fromHex(ours.channel.channel_keys_id))].map(toHex);
+    expect(others).not.toContain(toHex(key));
+    const otherSeed = seed.map((b) => b ^ 0xff);
+    expect(toHex(new KeysManager(secp, otherSeed, countingEntropy('c')).inboundPaymentKey())).not.toBe(toHex(key));
+    // a copy: changing it does not change the next answer
+    key.fill(0);
+    expect(toHex(first.inboundPaymentKey())).toBe(toHex(expected));
   });
 
   it('ECDH matches the peer side, with and without a tweak', () => {

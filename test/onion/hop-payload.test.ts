@@ -28,6 +28,18 @@ describe('hop payload (BOLT 4 payload TLV)', () => {
     expect(decodeHopPayload(bytes, true)).toEqual({ ok: true, value: payload });
   });
 
+  it('reads a keysend preimage (bLIP 3 type 5482373484, even: understood, not refused) in a final hop', () => {
+    const preimage = new Uint8Array(32).fill(0x33);
+    const payload: HopPayload = { kind: 'final', amtToForward: 10000n, outgoingCltvValue: 1000, keysendPreimage: preimage };
+    const bytes = encodeHopPayload(payload);
+    // type 5482373484 is BigSize 0xff then 8 bytes (above 2^32), then length 32
+    expect(toHex(bytes)).toBe('02022710040203e8' + 'ff0000000146c6616c' + '20' + '33'.repeat(32));
+    expect(decodeHopPayload(bytes, true)).toEqual({ ok: true, value: payload });
+    const forward = decodeHopPayload(fromHex('02022710040203e806080000000000000001' + 'ff0000000146c6616c20' + '33'.repeat(32)), false);
+    expect(forward).toMatchObject({ ok: false, error: { reason: 'unexpected-field', type: 5482373484n } });
+    expect(decodeHopPayload(fromHex('02022710040203e8' + 'ff0000000146c6616c1f' + '33'.repeat(31)), true)).toMatchObject({ ok: false, error: { reason: 'invalid-value' } });
+  });
+
   it.each([
     ['no amt_to_forward', '040203e806080000000000000001', false, 'missing-field', 2n],
     ['no outgoing_cltv_value', '02022710', true, 'missing-field', 4n],
@@ -73,6 +85,7 @@ describe('hop payload (BOLT 4 payload TLV)', () => {
         outgoingCltvValue: fc.nat({ max: 0xffffffff }),
         paymentData: fc.record({ paymentSecret: fc.uint8Array({ minLength: 32, maxLength: 32 }), totalMsat: u64 }),
         paymentMetadata: fc.uint8Array({ maxLength: 64 }),
+        keysendPreimage: fc.uint8Array({ minLength: 32, maxLength: 32 }),
       },
       { requiredKeys: ['kind', 'amtToForward', 'outgoingCltvValue'] },
     ),
