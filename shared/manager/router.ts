@@ -197,7 +197,8 @@ function price(c: Candidate, req: RouteRequest, maxDelta: number): { ok: true; r
     hops[i] = { pubkey: leg.pubkey, shortChannelId: leg.shortChannelId, feeMsat: fee, cltvExpiryDelta: delta, amountMsat: amount, cltvExpiry: cltv };
   }
   const first = hops[0]!;
-  if (first.cltvExpiry - req.bestBlockHeight > maxDelta) return { ok: false, code: RouteErrorCode.CltvTooFar };
+  // The limit is on the deltas (the payee's final one included), as LDK's `max_total_cltv_expiry_delta`.
+  if (first.cltvExpiry - startHeight > maxDelta) return { ok: false, code: RouteErrorCode.CltvTooFar };
   if (first.amountMsat > c.firstHop.outboundCapacityMsat) return { ok: false, code: RouteErrorCode.InsufficientCapacity };
   if (first.amountMsat < c.firstHop.nextOutboundHtlcMinimumMsat) return { ok: false, code: RouteErrorCode.BelowHtlcMinimum };
   return {
