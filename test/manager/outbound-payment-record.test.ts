@@ -121,7 +121,7 @@ describe('round trips', () => {
       ),
       abandonReason: opt(reason),
     })
-    .map((p) => clean({ status: 'pending' as const, ...p }));
+    .map((p) => clean({ status: 'pending' as const, ...p }) as OutboundPayment);
   const resolvedArb: fc.Arbitrary<OutboundPayment> = fc.oneof(
     fc.record({ status: fc.constant('fulfilled' as const), paymentId: bytes32, paymentHash: bytes32, paymentPreimage: bytes32, feePaidMsat: u64, resolvedAtSecs: secs }),
     fc.record({ status: fc.constant('failed' as const), paymentId: bytes32, paymentHash: bytes32, reason, resolvedAtSecs: secs }),
