@@ -4,7 +4,9 @@
  * worked by hand here), a hint naming our own node, a multi-hop hint chain,
  * and every typed refusal.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { equalBytes } from '../../shared/codec/index.js';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import type { RouteHintHop } from '../../shared/invoice/index.js';
 import {
@@ -225,5 +227,66 @@ describe('refusals', () => {
     expect(refusal(request({ firstHops: [ch], amountMsat: 0n }))).toBe(RouteErrorCode.InvalidRequest);
     expect(refusal(request({ firstHops: [ch], finalCltvExpiryDelta: -1 }))).toBe(RouteErrorCode.InvalidRequest);
     expect(refusal(request({ firstHops: [ch], bestBlockHeight: 1.5 }))).toBe(RouteErrorCode.InvalidRequest);
+  });
+});
+
+describe('any channels and hints (property)', () => {
+  const nodes = [US, A, B, P, X];
+  const node = fc.constantFrom(...nodes);
+  const scid = fc.bigInt({ min: 1n, max: 40n });
+  const firstHop = fc.record({
+    channelId: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    counterpartyNodeId: fc.constantFrom(A, B, P, X),
+    shortChannelId: scid,
+    shortChannelIdAliases: fc.array(scid, { maxLength: 2 }),
+    outboundCapacityMsat: fc.bigInt({ min: 0n, max: 10n ** 10n }),
+    nextOutboundHtlcMinimumMsat: fc.bigInt({ min: 0n, max: 10n ** 4n }),
+  });
+  const hintHop = fc.record({
+    pubkey: node,
+    shortChannelId: scid,
+    feeBaseMsat: fc.bigInt({ min: 0n, max: 10n ** 6n }),
+    feeProportionalMillionths: fc.integer({ min: 0, max: 1_000_000 }),
+    cltvExpiryDelta: fc.integer({ min: 0, max: 600 }),
+  });
+
+  it('returns a typed error or a route whose amounts, fees and expiries add up and fit the first hop', () => {
+    let routed = 0;
+    let multiHop = 0;
+    fc.assert(
+      fc.property(
+        fc.array(firstHop, { maxLength: 4 }),
+        fc.array(fc.array(hintHop, { minLength: 1, maxLength: 4 }), { maxLength: 3 }),
+        fc.bigInt({ min: 1n, max: 10n ** 9n }),
+        fc.integer({ min: 0, max: 600 }),
+        (firstHops, routeHints, amountMsat, finalCltvExpiryDelta) => {
+          const r = findRoute(request({ firstHops, routeHints, amountMsat, finalCltvExpiryDelta }));
+          if (!r.ok) {
+            expect(Object.values(RouteErrorCode)).toContain(r.error.code);
+            return;
+          }
+          const { hops } = r.route;
+          routed++;
+          if (hops.length > 1) multiHop++;
+          const last = hops[hops.length - 1]!;
+          expect(last.pubkey).toEqual(P);
+          expect([last.amountMsat, last.feeMsat, last.cltvExpiry]).toEqual([amountMsat, 0n, HEIGHT + 1 + finalCltvExpiryDelta]);
+          for (let i = 0; i + 1 < hops.length; i++) {
+            expect(hops[i]!.amountMsat).toBe(hops[i + 1]!.amountMsat + hops[i]!.feeMsat);
+            expect(hops[i]!.cltvExpiry).toBe(hops[i + 1]!.cltvExpiry + hops[i]!.cltvExpiryDelta);
+          }
+          expect(r.route.htlcAmountMsat).toBe(amountMsat + r.route.totalFeeMsat);
+          expect(r.route.htlcCltvExpiry - HEIGHT - 1).toBeLessThanOrEqual(DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA);
+          const used = firstHops.find((fh) => equalBytes(fh.channelId, r.route.firstHopChannelId) && fh.shortChannelId === hops[0]!.shortChannelId)!;
+          expect(used.counterpartyNodeId).toEqual(hops[0]!.pubkey);
+          expect(r.route.htlcAmountMsat).toBeLessThanOrEqual(used.outboundCapacityMsat);
+          expect(r.route.htlcAmountMsat).toBeGreaterThanOrEqual(used.nextOutboundHtlcMinimumMsat);
+        },
+      ),
+      { numRuns: 300, seed: 15 },
+    );
+    // The property saw real routes, through hints too.
+    expect(routed).toBeGreaterThan(20);
+    expect(multiHop).toBeGreaterThan(5);
   });
 });
