@@ -1,0 +1,282 @@
+/**
+ * A route from us to a payee without a gossip graph (LDK's `find_route`
+ * reduced to what we know): our own usable channels (the first hops) and
+ * the invoice's private route hints (BOLT 11 `r`). Fees follow BOLT 7
+ * (`fee_base_msat + amount_to_forward * fee_proportional_millionths /
+ * 1,000,000`, rounded down) and CLTV deltas add up from the payee back to us
+ * (BOLT 4 "Payload for the Last Node", BOLT 7 "Recommendations for Routing").
+ * Pure: no clock, no randomness.
+ */
+import { equalBytes } from '../codec/index.js';
+import type { RouteHint, RouteHintHop } from '../invoice/index.js';
+
+/** LDK's `DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA`: the most blocks our funds may be locked by one HTLC (one week). */
+export const DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA = 1008;
+
+/**
+ * BOLT 4 caps a route at 20 hops of the legacy size; with TLV payloads fewer
+ * fit in 1,300 bytes. A longer hint chain is refused before the onion is built.
+ */
+export const MAX_ROUTE_HOPS = 20;
+
+/** One of our channels that can carry an HTLC now (LDK's `ChannelDetails` as the router reads it). */
+export interface FirstHop {
+  readonly channelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  /**
+   * The scid to put in the onion and to name the channel by: the real one, or
+   * the alias the peer gave us (LDK's `get_outbound_payment_scid`).
+   */
+  readonly shortChannelId: bigint;
+  /**
+   * Other scids that name this same channel (the real scid, our own inbound
+   * alias): how a route hint written by the payee about our channel is
+   * recognised.
+   */
+  readonly shortChannelIdAliases?: readonly bigint[];
+  /** The largest HTLC we can add now (LDK's `next_outbound_htlc_limit_msat`). */
+  readonly outboundCapacityMsat: bigint;
+  /** The smallest HTLC the peer accepts (LDK's `next_outbound_htlc_minimum_msat`). */
+  readonly nextOutboundHtlcMinimumMsat: bigint;
+}
+
+/**
+ * One hop of a route: the node reached over `shortChannelId`, the HTLC that
+ * arrives at it, and what it charges to forward onwards.
+ */
+export interface RouteHop {
+  /** The node at the end of the channel. */
+  readonly pubkey: Uint8Array;
+  /** The channel over which the HTLC reaches `pubkey`. */
+  readonly shortChannelId: bigint;
+  /** Fee `pubkey` keeps for forwarding to the next hop (0 at the payee). */
+  readonly feeMsat: bigint;
+  /** Blocks `pubkey` keeps between its incoming and outgoing HTLC (at the payee: the final delta). */
+  readonly cltvExpiryDelta: number;
+  /** Amount of the HTLC arriving at `pubkey` (the previous hop's `amt_to_forward`). */
+  readonly amountMsat: bigint;
+  /** Absolute expiry of the HTLC arriving at `pubkey` (the previous hop's `outgoing_cltv_value`). */
+  readonly cltvExpiry: number;
+}
+
+/** A route to the payee: the HTLC we add to the first hop's channel carries `htlcAmountMsat` until `htlcCltvExpiry`. */
+export interface Route {
+  readonly hops: readonly RouteHop[];
+  /** What the payee receives. */
+  readonly totalAmountMsat: bigint;
+  /** Sum of the intermediate nodes' fees. */
+  readonly totalFeeMsat: bigint;
+  readonly firstHopChannelId: Uint8Array;
+  readonly htlcAmountMsat: bigint;
+  readonly htlcCltvExpiry: number;
+}
+
+/** What a route is asked for. */
+export interface RouteRequest {
+  readonly ourNodeId: Uint8Array;
+  readonly payeeNodeId: Uint8Array;
+  readonly amountMsat: bigint;
+  /** The invoice's `min_final_cltv_expiry_delta` (`c`). */
+  readonly finalCltvExpiryDelta: number;
+  readonly bestBlockHeight: number;
+  readonly firstHops: readonly FirstHop[];
+  readonly routeHints?: readonly RouteHint[];
+  /** Defaults to {@link DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA}. */
+  readonly maxTotalCltvExpiryDelta?: number;
+  /** Channels (any scid of a first hop, or a hint's scid) not to use: failed in an earlier attempt. */
+  readonly excludedShortChannelIds?: readonly bigint[];
+}
+
+/** Why no route was found. */
+export const RouteErrorCode = {
+  /** The amount is not positive, or a delta or height is not a valid block count. */
+  InvalidRequest: 'invalid-request',
+  /** We are the payee. */
+  PayeeIsSelf: 'payee-is-self',
+  /** No usable channel at all. */
+  NoChannels: 'no-channels',
+  /** Neither a channel with the payee nor a hint whose entry node is our peer (or us). */
+  PayeeNotReachable: 'payee-not-reachable',
+  /** Candidate routes exist but no channel can carry the HTLC (amount plus fees). */
+  InsufficientCapacity: 'insufficient-capacity',
+  /** Candidate routes exist but the HTLC would be below the peer's minimum. */
+  BelowHtlcMinimum: 'below-htlc-minimum',
+  /** Candidate routes exist but lock funds for more blocks than allowed. */
+  CltvTooFar: 'cltv-too-far',
+  /** The only candidate routes are longer than {@link MAX_ROUTE_HOPS}. */
+  RouteTooLong: 'route-too-long',
+} as const;
+export type RouteErrorCode = (typeof RouteErrorCode)[keyof typeof RouteErrorCode];
+
+export interface RouteError {
+  readonly code: RouteErrorCode;
+  readonly message: string;
+}
+
+export type RouteResult = { readonly ok: true; readonly route: Route } | { readonly ok: false; readonly error: RouteError };
+
+/** BOLT 7 fee for forwarding `amountToForwardMsat` under a channel's policy (integer division, rounded down). */
+export function forwardingFeeMsat(policy: Pick<RouteHintHop, 'feeBaseMsat' | 'feeProportionalMillionths'>, amountToForwardMsat: bigint): bigint {
+  return policy.feeBaseMsat + (amountToForwardMsat * BigInt(policy.feeProportionalMillionths)) / 1_000_000n;
+}
+
+/** A path before amounts: the nodes past our first hop, each with the policy of the channel that enters it. */
+interface Leg {
+  /** Channel entering `pubkey`. */
+  readonly shortChannelId: bigint;
+  readonly pubkey: Uint8Array;
+  /** Policy of that channel, set by the node before `pubkey` (undefined for our own first hop: we charge ourselves nothing). */
+  readonly policy?: RouteHintHop;
+}
+
+interface Candidate {
+  readonly firstHop: FirstHop;
+  /** legs[0] is entered over the first hop's channel. */
+  readonly legs: readonly Leg[];
+}
+
+function scidsOf(hop: FirstHop): readonly bigint[] {
+  return [hop.shortChannelId, ...(hop.shortChannelIdAliases ?? [])];
+}
+
+/** Candidate paths from one hint: entered at any hint node that is our peer, or at our own node's channel. */
+function hintCandidates(hint: RouteHint, payee: Uint8Array, ourNodeId: Uint8Array, firstHops: readonly FirstHop[]): Candidate[] {
+  const out: Candidate[] = [];
+  const nodeAfter = (j: number): Uint8Array => (j + 1 < hint.length ? hint[j + 1]!.pubkey : payee);
+  // legs from hint hop j onwards: the channel of hop j enters nodeAfter(j), charged by hop j's policy.
+  const legsFrom = (j: number): Leg[] =>
+    hint.slice(j).map((h, k) => ({ shortChannelId: h.shortChannelId, pubkey: nodeAfter(j + k), policy: h }));
+  for (let j = hint.length - 1; j >= 0; j--) {
+    const source = hint[j]!.pubkey;
+    if (equalBytes(source, ourNodeId)) {
+      // The payee described our own channel (LDK writes the hint this way when we are its source):
+      // hop j is our channel, entered at no fee.
+      const scid = hint[j]!.shortChannelId;
+      const target = nodeAfter(j);
+      for (const fh of firstHops) {
+        if (scidsOf(fh).includes(scid) && equalBytes(fh.counterpartyNodeId, target)) {
+          out.push({ firstHop: fh, legs: [{ shortChannelId: fh.shortChannelId, pubkey: target }, ...legsFrom(j + 1)] });
+        }
+      }
+      // Nothing before our own node in the hint can help us.
+      break;
+    }
+    for (const fh of firstHops) {
+      if (equalBytes(fh.counterpartyNodeId, source)) {
+        out.push({ firstHop: fh, legs: [{ shortChannelId: fh.shortChannelId, pubkey: source }, ...legsFrom(j)] });
+      }
+    }
+  }
+  return out;
+}
+
+/** A priced route, or why this candidate does not fit. */
+function price(c: Candidate, req: RouteRequest, maxDelta: number): { ok: true; route: Route } | { ok: false; code: RouteErrorCode } {
+  if (c.legs.length > MAX_ROUTE_HOPS) return { ok: false, code: RouteErrorCode.RouteTooLong };
+  // The HTLC counts from the next block, the earliest it can be committed (as LDK does).
+  const startHeight = req.bestBlockHeight + 1;
+  const n = c.legs.length;
+  const hops: RouteHop[] = new Array<RouteHop>(n);
+  let amount = req.amountMsat;
+  let cltv = startHeight + req.finalCltvExpiryDelta;
+  let totalFee = 0n;
+  for (let i = n - 1; i >= 0; i--) {
+    const leg = c.legs[i]!;
+    // The node at the end of leg i forwards over leg i+1 under that leg's policy.
+    const next = c.legs[i + 1];
+    let fee = 0n;
+    let delta = req.finalCltvExpiryDelta;
+    if (next !== undefined) {
+      const policy = next.policy!;
+      fee = forwardingFeeMsat(policy, hops[i + 1]!.amountMsat);
+      delta = policy.cltvExpiryDelta;
+      amount = hops[i + 1]!.amountMsat + fee;
+      cltv = hops[i + 1]!.cltvExpiry + delta;
+      totalFee += fee;
+    }
+    hops[i] = { pubkey: leg.pubkey, shortChannelId: leg.shortChannelId, feeMsat: fee, cltvExpiryDelta: delta, amountMsat: amount, cltvExpiry: cltv };
+  }
+  const first = hops[0]!;
+  // The limit is on the deltas (the payee's final one included), as LDK's `max_total_cltv_expiry_delta`.
+  if (first.cltvExpiry - startHeight > maxDelta) return { ok: false, code: RouteErrorCode.CltvTooFar };
+  if (first.amountMsat > c.firstHop.outboundCapacityMsat) return { ok: false, code: RouteErrorCode.InsufficientCapacity };
+  if (first.amountMsat < c.firstHop.nextOutboundHtlcMinimumMsat) return { ok: false, code: RouteErrorCode.BelowHtlcMinimum };
+  return {
+    ok: true,
+    route: {
+      hops,
+      totalAmountMsat: req.amountMsat,
+      totalFeeMsat: totalFee,
+      firstHopChannelId: c.firstHop.channelId,
+      htlcAmountMsat: first.amountMsat,
+      htlcCltvExpiry: first.cltvExpiry,
+    },
+  };
+}
+
+const ERROR_ORDER: readonly RouteErrorCode[] = [
+  RouteErrorCode.InsufficientCapacity,
+  RouteErrorCode.BelowHtlcMinimum,
+  RouteErrorCode.CltvTooFar,
+  RouteErrorCode.RouteTooLong,
+];
+
+const isBlockCount = (x: number): boolean => Number.isSafeInteger(x) && x >= 0 && x <= 0xffffffff;
+
+/**
+ * Finds a route: a channel with the payee (one hop, no fee), else through a
+ * route hint entered at one of our peers (or at our own node, when the payee
+ * described our channel to it). Among routes that fit, the cheapest wins,
+ * then the first hop with the most outbound capacity. Returns a
+ * {@link RouteError} (never throws) when none fits.
+ */
+export function findRoute(req: RouteRequest): RouteResult {
+  const fail = (code: RouteErrorCode, message: string): RouteResult => ({ ok: false, error: { code, message } });
+  const maxDelta = req.maxTotalCltvExpiryDelta ?? DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA;
+  if (req.amountMsat <= 0n) return fail(RouteErrorCode.InvalidRequest, `amount ${req.amountMsat} msat is not positive`);
+  if (!isBlockCount(req.finalCltvExpiryDelta) || !isBlockCount(req.bestBlockHeight) || !isBlockCount(maxDelta)) {
+    return fail(RouteErrorCode.InvalidRequest, 'a CLTV delta or block height is not a block count');
+  }
+  if (equalBytes(req.payeeNodeId, req.ourNodeId)) return fail(RouteErrorCode.PayeeIsSelf, 'we are the payee');
+  const excluded = new Set(req.excludedShortChannelIds ?? []);
+  const firstHops = req.firstHops.filter((fh) => !scidsOf(fh).some((s) => excluded.has(s)));
+  if (firstHops.length === 0) return fail(RouteErrorCode.NoChannels, 'no usable channel');
+
+  const candidates: Candidate[] = firstHops
+    .filter((fh) => equalBytes(fh.counterpartyNodeId, req.payeeNodeId))
+    .map((fh) => ({ firstHop: fh, legs: [{ shortChannelId: fh.shortChannelId, pubkey: req.payeeNodeId }] }));
+  for (const hint of req.routeHints ?? []) {
+    if (hint.length === 0 || hint.some((h) => excluded.has(h.shortChannelId))) continue;
+    candidates.push(...hintCandidates(hint, req.payeeNodeId, req.ourNodeId, firstHops));
+  }
+  if (candidates.length === 0) return fail(RouteErrorCode.PayeeNotReachable, 'no channel with the payee and no route hint starting at one of our peers');
+
+  let best: Route | undefined;
+  let bestCapacity = 0n;
+  const seen = new Set<RouteErrorCode>();
+  for (const c of candidates) {
+    const priced = price(c, req, maxDelta);
+    if (!priced.ok) {
+      seen.add(priced.code);
+      continue;
+    }
+    const r = priced.route;
+    const better =
+      best === undefined ||
+      r.totalFeeMsat < best.totalFeeMsat ||
+      (r.totalFeeMsat === best.totalFeeMsat && c.firstHop.outboundCapacityMsat > bestCapacity);
+    if (better) {
+      best = r;
+      bestCapacity = c.firstHop.outboundCapacityMsat;
+    }
+  }
+  if (best !== undefined) return { ok: true, route: best };
+  const code = ERROR_ORDER.find((e) => seen.has(e))!;
+  const messages: Record<string, string> = {
+    [RouteErrorCode.InsufficientCapacity]: 'no channel can carry the amount plus fees',
+    [RouteErrorCode.BelowHtlcMinimum]: 'the HTLC would be below the channel minimum',
+    [RouteErrorCode.CltvTooFar]: `the route locks funds for more than ${maxDelta} blocks`,
+    [RouteErrorCode.RouteTooLong]: `the route has more than ${MAX_ROUTE_HOPS} hops`,
+  };
+  return fail(code, messages[code]!);
+}
