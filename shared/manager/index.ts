@@ -119,6 +119,7 @@ export {
   type ReceivedPart,
   type TimerTickResult,
 } from './claimable-payments.js';
+export {
   DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA,
   MAX_ROUTE_HOPS,
   RouteErrorCode,
