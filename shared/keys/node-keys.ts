@@ -3,10 +3,10 @@
  * the static key of the BOLT 8 handshake, the ECDH of BOLT 4 onions, and the
  * signatures of gossip (BOLT 7) and invoices (BOLT 11).
  */
-import type { Secp256k1 } from '../crypto/index.js';
+import { hmacSha256, type Secp256k1 } from '../crypto/index.js';
 import { KeysError, KeysErrorCode, assertLength } from './errors.js';
 import { recoveryId } from './recoverable-signature.js';
-import { deriveNodeSecret } from './seed-derivation.js';
+import { KeyLabel, deriveInboundPaymentKey, deriveNodeSecret } from './seed-derivation.js';
 
 /** A BOLT 11 signature: compact r || s and the recovery id (0 or 1). */
 export interface RecoverableSignature {
@@ -28,6 +28,8 @@ export interface NodeSigner {
   signGossipMessage(digest: Uint8Array): Uint8Array;
   /** Signs a BOLT 11 invoice digest (SHA256 of hrp and data): compact signature and recovery id. */
   signInvoice(digest: Uint8Array): RecoverableSignature;
+  /** The key material of stateless payment secrets (LDK's `get_inbound_payment_key`): 32 bytes, stable for the node's life. */
+  inboundPaymentKey(): Uint8Array;
 }
 
 /** A `NodeSigner` holding the node secret in memory. */
@@ -35,18 +37,25 @@ export class InMemoryNodeSigner implements NodeSigner {
   readonly #secp: Secp256k1;
   readonly #secret: Uint8Array;
   readonly #nodeId: Uint8Array;
+  readonly #inboundPaymentKey: Uint8Array;
 
-  constructor(secp: Secp256k1, nodeSecret: Uint8Array) {
+  /** `inboundPaymentKey`: from the seed (`fromSeed`); without one, an HMAC of the node secret under the same label. */
+  constructor(secp: Secp256k1, nodeSecret: Uint8Array, inboundPaymentKey?: Uint8Array) {
     assertLength(nodeSecret, 32, 'node secret');
     if (!secp.isValidSecretKey(nodeSecret)) throw new KeysError(KeysErrorCode.InvalidSecretKey, 'invalid node secret');
     this.#secp = secp;
     this.#secret = nodeSecret.slice();
     this.#nodeId = secp.publicKeyFromSecret(nodeSecret);
+    this.#inboundPaymentKey = inboundPaymentKey?.slice() ?? hmacSha256(nodeSecret, new TextEncoder().encode(KeyLabel.InboundPayment));
+  }
+
+  inboundPaymentKey(): Uint8Array {
+    return this.#inboundPaymentKey.slice();
   }
 
   /** The node signer of a 32-byte seed (docs/keys.md: the same seed always gives the same node id). */
   static fromSeed(secp: Secp256k1, seed: Uint8Array): InMemoryNodeSigner {
-    return new InMemoryNodeSigner(secp, deriveNodeSecret(secp, seed));
+    return new InMemoryNodeSigner(secp, deriveNodeSecret(secp, seed), deriveInboundPaymentKey(seed));
   }
 
   getNodeId(): Uint8Array {

@@ -12,7 +12,7 @@
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
 import { equalBytes } from '../codec/index.js';
-import { currentChannelId, handleChannelMessage, isFundedChannel, ourChannelReestablish, phaseVerdict, wrongPhaseWarning, type ChannelLevelMessage } from '../channel/index.js';
+import { currentChannelId, handleChannelMessage, type Channel, isFundedChannel, ourChannelReestablish, phaseVerdict, wrongPhaseWarning, type ChannelLevelMessage } from '../channel/index.js';
 import type { OpenChannelMessage } from '../wire/index.js';
 import { channelKey, withFlags, type ChannelEntry, type ChannelItem, type ChannelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
@@ -76,13 +76,15 @@ const ZERO_ID = new Uint8Array(32);
  * verdict sends a `warning` and changes nothing, `ignore` changes nothing,
  * `close` fails the channel, `handle` runs the step.
  */
-export function stepChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): void {
+export function stepChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): Channel | undefined {
   const { channel } = target.item;
   if (phaseVerdict(channel, m) === 'warn') {
     core.cs.send(target.peer, { type: 1, channelId: target.id, data: text(wrongPhaseWarning(channel, m)) });
-    return;
+    return undefined;
   }
-  applyStep(core, target.key, target.item, handleChannelMessage(channelContext(core), channel, m));
+  const step = handleChannelMessage(channelContext(core), channel, m);
+  applyStep(core, target.key, target.item, step);
+  return step.failure === undefined ? step.channel : undefined;
 }
 
 /**

@@ -1,0 +1,261 @@
+/**
+ * HTLCs the peer offers us (docs/payments-inbound.md; LDK's
+ * `process_pending_htlc_forwards` for receives, `claim_funds`,
+ * `fail_htlc_backwards`):
+ *
+ * - `update_add_htlc`: the channel takes it; its onion is written once, as
+ *   the `ONION#` record.
+ * - `revoke_and_ack` that makes received HTLCs irrevocably committed: one
+ *   `received-htlcs` follow-up for the channel (the records it needs are
+ *   then named by the follow-up, so the load plan reads exactly them).
+ * - The follow-up peels each onion and decides: a part of a payment to us
+ *   (collected in the `CLAIMABLE#` record until the parts add up:
+ *   `PaymentClaimable`), or failed back with the BOLT 4 failure wrapped
+ *   for the sender (`update_fail_htlc`; a packet we cannot read:
+ *   `update_fail_malformed_htlc`). Forwarding is not offered yet
+ *   (`unknown_next_peer`).
+ * - `claimFunds(preimage)`: every part is fulfilled (the preimage goes to
+ *   each channel's monitor in the same commit) and `PaymentClaimed`;
+ *   `failHtlcBackwards(hash)`: every part gets
+ *   `incorrect_or_unknown_payment_details`.
+ */
+import {
+  ChannelState,
+  InboundHtlcState,
+  encodeOnionRecord,
+  decodeOnionRecord,
+  failHtlc,
+  failMalformedHtlc,
+  fulfillHtlc,
+  sendCommitmentSigned,
+  type Channel,
+  type ChannelEffect,
+  type HtlcRecord,
+  type ReadyChannel,
+} from '../channel/index.js';
+import { equalBytes } from '../codec/index.js';
+import { sha256, toHex } from '../crypto/index.js';
+import {
+  createFailurePacket,
+  decodeHopPayload,
+  failureMessage,
+  failureName,
+  peelOnion,
+  type FailureMessage,
+} from '../onion/index.js';
+import type { UpdateAddHtlcMessage, RevokeAndAckMessage } from '../wire/index.js';
+import { channelKey, type ChannelItem, type ChannelKey } from './channel-entry.js';
+import { applyStep } from './channel-step.js';
+import { addPart, decodeClaimablePayment, encodeClaimablePayment, failAllParts, type ClaimablePayment } from './claimable-payments.js';
+import type { ReceivedHtlcRef } from './follow-up.js';
+import { expandInboundPaymentKey } from './inbound-payment.js';
+import { channelContext, log, type ManagerCore } from './manager-core.js';
+import { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
+import { stepChannel, type ChannelTarget } from './message-routes.js';
+import { RecordKeys } from './payment-records.js';
+import { checkReceivedHtlc } from './receive-checks.js';
+
+/** The route of `update_add_htlc`: the channel's step, then the onion of an HTLC it took, written once. */
+export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: UpdateAddHtlcMessage): void {
+  const after = stepChannel(core, target, m);
+  if (after === undefined || after.state !== ChannelState.Ready) return;
+  const taken = (after.htlcs ?? []).some((h) => h.direction === 'received' && h.id === m.id && h.state === InboundHtlcState.RemoteAnnounced);
+  if (taken) core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), encodeOnionRecord(m.onionRoutingPacket));
+}
+
+/** The route of `revoke_and_ack`: the channel's step, then a `received-htlcs` follow-up for the HTLCs it made irrevocable. */
+export function onRevokeAndAck(core: ManagerCore, target: ChannelTarget, m: RevokeAndAckMessage): void {
+  const before = target.item.channel;
+  const after = stepChannel(core, target, m);
+  if (after === undefined || after.state !== ChannelState.Ready) return;
+  const wasCommitted = new Set((before.htlcs ?? []).filter((h) => h.direction === 'received' && h.state === InboundHtlcState.Committed).map((h) => h.id));
+  const committed: ReceivedHtlcRef[] = (after.htlcs ?? [])
+    .filter((h) => h.direction === 'received' && h.state === InboundHtlcState.Committed && h.resolution === undefined && !wasCommitted.has(h.id))
+    .map((h) => ({ htlcId: h.id, paymentHash: h.paymentHash }));
+  if (committed.length > 0) core.cs.followUp(target.peer, { kind: 'received-htlcs', channelId: m.channelId, htlcs: committed });
+}
+
+/** The records a `received-htlcs` follow-up reads: each HTLC's onion and each payment hash's parts. */
+export function receivedHtlcRecords(channelId: Uint8Array, htlcs: readonly ReceivedHtlcRef[]): string[] {
+  const id = toHex(channelId);
+  return [...new Set(htlcs.flatMap((h) => [RecordKeys.onion(id, h.htlcId), RecordKeys.claimable(toHex(h.paymentHash))]))];
+}
+
+/** The parts of the payment `paymentHash` we collected, if any. */
+function claimableOf(core: ManagerCore, paymentHash: Uint8Array): ClaimablePayment | undefined {
+  const bytes = core.cs.record(RecordKeys.claimable(toHex(paymentHash)));
+  if (bytes === undefined) return undefined;
+  const decoded = decodeClaimablePayment(bytes);
+  if (!decoded.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `claimable payment ${toHex(paymentHash)} does not decode: ${decoded.error.message}`);
+  return decoded.value;
+}
+
+/** What to do with one received HTLC: keep it (a part of a payment), or fail it back. */
+type Decision =
+  | { readonly kind: 'keep' }
+  | { readonly kind: 'fail'; readonly reason: Uint8Array; readonly why: string }
+  | { readonly kind: 'fail-malformed'; readonly sha256OfOnion: Uint8Array; readonly failureCode: number; readonly why: string };
+
+function failWith(sharedSecret: Uint8Array, failure: FailureMessage, why: string): Decision {
+  return { kind: 'fail', reason: createFailurePacket(sharedSecret, failure), why };
+}
+
+/** Peels the HTLC's onion and runs the final node's checks; a part of a payment goes into its `CLAIMABLE#` record. */
+function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onion: Uint8Array): Decision {
+  const { ports, cs } = core;
+  const height = cs.header.bestBlock.height;
+  const peeled = peelOnion(ports.secp, (point) => ports.nodeSigner.ecdh(point), onion, htlc.paymentHash);
+  if (!peeled.ok) {
+    const e = peeled.error;
+    if (e.reason === 'invalid-payload') return failWith(e.sharedSecret, failureMessage('invalidOnionPayload', { type: 0n, offset: 0 }), e.message);
+    return { kind: 'fail-malformed', sha256OfOnion: e.sha256OfOnion, failureCode: e.failureCode, why: `onion: ${e.reason}` };
+  }
+  const { sharedSecret } = peeled.value;
+  if (peeled.value.next !== null) return failWith(sharedSecret, failureMessage('unknownNextPeer', {}), 'forwarding is not offered yet');
+  const payload = decodeHopPayload(peeled.value.payload, true);
+  if (!payload.ok || payload.value.kind !== 'final') {
+    const type = payload.ok ? 0n : (payload.error.type ?? 0n);
+    return failWith(sharedSecret, failureMessage('invalidOnionPayload', { type, offset: 0 }), payload.ok ? 'not a final payload' : payload.error.message);
+  }
+  const key = expandInboundPaymentKey(ports.nodeSigner.inboundPaymentKey());
+  const checked = checkReceivedHtlc({ htlc, payload: payload.value, bestBlockHeight: height, expandedKey: key, nowSecs: nowSecs(core) });
+  if (!checked.ok) return failWith(sharedSecret, checked.failure, checked.reason);
+  const part = { channelId: channel.funding.channelId, htlcId: htlc.id, amountMsat: htlc.amountMsat, cltvExpiry: htlc.cltvExpiry, receivedAtTick: 0 };
+  const added = addPart(claimableOf(core, htlc.paymentHash), checked.part, part, height);
+  const recordKey = RecordKeys.claimable(toHex(htlc.paymentHash));
+  switch (added.kind) {
+    case 'waiting':
+      cs.putRecord(recordKey, encodeClaimablePayment(added.record));
+      return { kind: 'keep' };
+    case 'complete': {
+      cs.putRecord(recordKey, encodeClaimablePayment(added.record));
+      const r = added.record;
+      cs.emit({
+        kind: 'payment-claimable',
+        paymentHash: r.paymentHash,
+        amountMsat: added.amountMsat,
+        purpose: r.purpose,
+        claimDeadline: added.claimDeadline,
+        ...(r.preimage === undefined ? {} : { paymentPreimage: r.preimage }),
+        ...(r.paymentSecret === undefined ? {} : { paymentSecret: r.paymentSecret }),
+      });
+      return { kind: 'keep' };
+    }
+    case 'refused':
+      return failWith(sharedSecret, added.failBack.failure, added.reason);
+  }
+}
+
+/** The clock of invoice expiry (seconds since 1970). */
+function nowSecs(core: ManagerCore): number {
+  return core.ports.clock?.nowSecs() ?? Math.floor(Date.now() / 1000);
+}
+
+/** Applies removals of ours to the channel, then signs them when we may (else they wait for the peer's `revoke_and_ack`). */
+function commitRemovals(core: ManagerCore, key: ChannelKey, item: ChannelItem, channel: Channel, effects: ChannelEffect[]): void {
+  if (effects.length === 0) return;
+  const signed = sendCommitmentSigned(channelContext(core), channel);
+  if (signed.ok) applyStep(core, key, item, { channel: signed.value.channel, effects: [...effects, ...signed.value.effects] });
+  else applyStep(core, key, item, { channel, effects });
+}
+
+/**
+ * A `received-htlcs` follow-up: each named HTLC still committed and
+ * undecided is decided (idempotent: a decided or resolved HTLC is skipped).
+ */
+export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, refs: readonly ReceivedHtlcRef[]): void {
+  const { cs } = core;
+  const key = channelKey(peer, channelId);
+  const item = cs.entry(key);
+  if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
+  const ctx = channelContext(core);
+  let channel: ReadyChannel = item.channel;
+  const effects: ChannelEffect[] = [];
+  for (const ref of refs) {
+    const htlc = (channel.htlcs ?? []).find((h) => h.direction === 'received' && h.id === ref.htlcId);
+    if (htlc === undefined || htlc.state !== InboundHtlcState.Committed || htlc.resolution !== undefined) continue;
+    const parts = claimableOf(core, htlc.paymentHash)?.parts ?? [];
+    if (parts.some((p) => p.htlcId === htlc.id && equalBytes(p.channelId, channelId))) continue;
+    const onionBytes = cs.record(RecordKeys.onion(toHex(channelId), htlc.id));
+    const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
+    const decision: Decision =
+      onion?.ok === true ? decide(core, channel, htlc, onion.value) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
+    if (decision.kind === 'keep') continue;
+    log(core, 'info', `received HTLC ${htlc.id} on ${toHex(channelId)} failed back: ${decision.why}`);
+    const result =
+      decision.kind === 'fail'
+        ? failHtlc(ctx, channel, htlc.id, decision.reason)
+        : failMalformedHtlc(ctx, channel, htlc.id, decision.sha256OfOnion, decision.failureCode);
+    if (!result.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `failing HTLC ${htlc.id} back: ${result.error.message}`);
+    channel = result.value.channel;
+    effects.push(...result.value.effects);
+  }
+  commitRemovals(core, key, item, channel, effects);
+}
+
+/** The channel keys a claim or a fail-back of `paymentHash` touches (its parts' channels). */
+export function partChannelKeys(record: ClaimablePayment, keyOf: (channelId: Uint8Array) => ChannelKey | undefined): ChannelKey[] {
+  return [...new Set(record.parts.map((p) => keyOf(p.channelId)).filter((k): k is ChannelKey => k !== undefined))];
+}
+
+/** The loaded channel item holding `channelId`, by id (a claim loads its parts' channels through the payment index). */
+function itemOfChannel(core: ManagerCore, channelId: Uint8Array): [ChannelKey, ChannelItem] | undefined {
+  for (const [key, entry] of core.cs.loadedEntries()) {
+    if (entry.kind === 'channel' && entry.channel.funding !== undefined && equalBytes(entry.channel.funding.channelId, channelId)) return [key, entry];
+  }
+  return undefined;
+}
+
+/**
+ * LDK's `claim_funds`: fulfills every part of the payment whose hash the
+ * preimage gives (each channel's monitor learns the preimage in this
+ * commit), then `PaymentClaimed`. Nothing happens for a hash with no
+ * claimable payment (refused: `not-found`).
+ */
+export function claimFunds(core: ManagerCore, paymentPreimage: Uint8Array): ApiResult<void> {
+  const { cs } = core;
+  if (paymentPreimage.length !== 32) return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message: 'a payment preimage is 32 bytes' } };
+  const hash = sha256(paymentPreimage);
+  const record = claimableOf(core, hash);
+  if (record === undefined || record.state === 'collecting') {
+    return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message: `no claimable payment for hash ${toHex(hash)}` } };
+  }
+  const ctx = channelContext(core);
+  for (const part of record.parts) {
+    const found = itemOfChannel(core, part.channelId);
+    if (found === undefined) continue;
+    const [key, item] = found;
+    const result = fulfillHtlc(ctx, item.channel, part.htlcId, paymentPreimage);
+    if (!result.ok) {
+      log(core, 'warn', `claim of ${toHex(hash)}: HTLC ${part.htlcId} on ${toHex(part.channelId)}: ${result.error.message}`);
+      continue;
+    }
+    commitRemovals(core, key, item, result.value.channel, [...result.value.effects]);
+  }
+  cs.deleteRecord(RecordKeys.claimable(toHex(hash)));
+  const amountMsat = record.parts.reduce((sum, p) => sum + p.amountMsat, 0n);
+  cs.emit({ kind: 'payment-claimed', paymentHash: hash, amountMsat, purpose: record.purpose });
+  return { ok: true, value: undefined };
+}
+
+/** LDK's `fail_htlc_backwards`: every part of the payment gets `incorrect_or_unknown_payment_details`. */
+export function failHtlcBackwards(core: ManagerCore, paymentHash: Uint8Array): void {
+  const { cs } = core;
+  const record = claimableOf(core, paymentHash);
+  if (record === undefined) return;
+  const ctx = channelContext(core);
+  for (const { part, failure } of failAllParts(record, cs.header.bestBlock.height)) {
+    const found = itemOfChannel(core, part.channelId);
+    if (found === undefined) continue;
+    const [key, item] = found;
+    const onionBytes = cs.record(RecordKeys.onion(toHex(part.channelId), part.htlcId));
+    const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
+    const peeled = onion?.ok ? peelOnion(core.ports.secp, (p) => core.ports.nodeSigner.ecdh(p), onion.value, paymentHash) : undefined;
+    if (peeled?.ok !== true) continue;
+    const result = failHtlc(ctx, item.channel, part.htlcId, createFailurePacket(peeled.value.sharedSecret, failure));
+    if (!result.ok) continue;
+    log(core, 'info', `payment ${toHex(paymentHash)} failed back (${failureName(failure.failureCode) ?? failure.failureCode})`);
+    commitRemovals(core, key, item, result.value.channel, [...result.value.effects]);
+  }
+  cs.deleteRecord(RecordKeys.claimable(toHex(paymentHash)));
+}
