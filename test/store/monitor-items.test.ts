@@ -122,8 +122,13 @@ describe('keys and plans', () => {
     expect(() => monitorItemWrites([updateWrite(100n)])).toThrow(StoreError);
     expect(() => managerItemWrites(changesOf([updateWrite(100n)]))).toThrow(/not read first/);
     expect(() => monitorItemWrites([updateWrite(100n)], new Map([[ID, applied(98n)]]))).toThrow(/does not apply: out-of-order/);
-    const preimage: ChannelMonitorUpdate = { channelId: initial.channelId, updateId: 100n, steps: [{ kind: 'payment-preimage', paymentPreimage: new Uint8Array(32) }] };
-    expect(() => monitorItemWrites([{ channelIdHex: ID, updateId: 100n, bytes: encodeMonitorUpdate(preimage) }], new Map([[ID, applied(99n)]]))).toThrow(/unsupported-step/);
+    // Update 99 force-closed the channel: a commitment of ours after it does not apply.
+    const holder: ChannelMonitorUpdate = {
+      channelId: initial.channelId,
+      updateId: 100n,
+      steps: [{ kind: 'latest-holder-commitment', commitmentNumber: 1n, counterpartySignature: new Uint8Array(64), commitmentTx: Uint8Array.of(1), htlcSignatures: [], htlcs: [] }],
+    };
+    expect(() => monitorItemWrites([{ channelIdHex: ID, updateId: 100n, bytes: encodeMonitorUpdate(holder) }], new Map([[ID, applied(99n)]]))).toThrow(/channel-closed/);
     expect(() => monitorFromItems(ID, [{ sk: SortKey.monitor(ID, 3n), data: encodeMonitorUpdate(updateOf(3n)) }])).toThrow(StoreError);
     expect(monitorFromItems(ID, [])).toBeUndefined();
   });
