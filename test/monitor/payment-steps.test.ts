@@ -171,11 +171,19 @@ describe('latest-holder-commitment', () => {
     expect(toHex(encodeMonitor(m))).toBe(toHex(before));
   });
 
-  it('keeps the HTLC signatures of a full commitment (2 × 483 HTLCs) in the snapshot', () => {
-    const labels = Array.from({ length: MAX_COMMITMENT_HTLCS }, (_, i) => `full${i}`);
-    const m = apply(base, holder(1n, labels));
+  it('keeps the HTLC signatures of a full commitment (2 × 483 HTLCs) in the snapshot; the worst case stays under the 400 KB of an item', () => {
+    const labels = (tag: string): string[] => Array.from({ length: MAX_COMMITMENT_HTLCS }, (_, i) => `${tag}${i}`);
+    const m = apply(base, holder(1n, labels('full')));
     roundTrips(m);
     expect(m.holderHtlcSignatures).toHaveLength(MAX_COMMITMENT_HTLCS);
+    // Two full commitments of distinct HTLCs, every preimage known, 49 secrets.
+    let worst = apply(m, holder(2n, labels('other')));
+    worst = apply(worst, ...[...labels('full'), ...labels('other')].map((l): MonitorUpdateStep => ({ kind: 'payment-preimage', paymentPreimage: preimage(l) })));
+    for (let n = 0n; n < 64n; n++) worst = apply(worst, secretStep(n));
+    expect(worst.paymentPreimages).toHaveLength(MAX_MONITOR_PREIMAGES);
+    const bytes = encodeMonitor(worst);
+    expect(bytes.length).toBeLessThan(400_000);
+    expect(decodeMonitor(bytes)).toEqual({ ok: true, value: worst });
   });
 
   it('an update without the HTLC set (written before field 8) still decodes and applies; the HTLCs are then unknown', () => {
