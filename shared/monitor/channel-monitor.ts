@@ -194,7 +194,7 @@ export function applyMonitorUpdate(
         const paymentHash = sha256(step.paymentPreimage);
         if (next.paymentPreimages.some((p) => equalBytes(p.paymentHash, paymentHash))) break;
         if (next.paymentPreimages.length >= MAX_MONITOR_PREIMAGES) return { ok: false, error: 'too-many-preimages' };
-        next = { ...next, paymentPreimages: [...next.paymentPreimages, { paymentHash, paymentPreimage: step.paymentPreimage }] };
+        next = { ...next, paymentPreimages: [...next.paymentPreimages, { paymentHash, paymentPreimage: step.paymentPreimage.slice() }] };
         break;
       }
     }
