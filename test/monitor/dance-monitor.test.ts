@@ -169,11 +169,16 @@ describe.each([
       expect(f.monitor.latestUpdateId).toBe(BigInt(f.side.monitorSteps.length));
       expect(f.side.channel.htlcs ?? []).toEqual([]);
     }
-    // Each side learnt 14 preimages (8 of Alice's HTLCs, 6 of Bob's: 2 were failed); with no HTLC left, at most those our
-    // previous commitment still held stay (none here: the last dance moved both commitments twice), never the history.
+    // Each side learnt 14 preimages (8 of Alice's HTLCs, 6 of Bob's: 2 were failed). Our latest commitment holds no HTLC;
+    // only the preimages of those our previous one still held stay (the last round's), never the history.
     expect(fb.learnt.size).toBe(14);
     expect(fa.learnt.size).toBe(14);
-    for (const f of fed) expect(f.monitor.paymentPreimages.length, f.side.name).toBeLessThanOrEqual(2);
+    for (const f of fed) {
+      expect(f.monitor.holderHtlcs).toEqual([]);
+      const stillHeld = (f.monitor.previousHolderCommitment?.htlcs ?? []).map((h) => toHex(h.paymentHash)).filter((h) => f.learnt.has(h));
+      expect(stillHeld.length, f.side.name).toBeGreaterThan(0);
+      expect(f.monitor.paymentPreimages.map((p) => toHex(p.paymentHash)).sort(), f.side.name).toEqual(stillHeld.sort());
+    }
     // A force close now broadcasts the latest commitment, the one the peer signed last.
     const closed = applyMonitorUpdate(fa.monitor, { channelId: fa.monitor.channelId, updateId: fa.monitor.latestUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: true }] });
     if (!closed.ok) throw new Error(closed.error);
