@@ -147,7 +147,7 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
   const next: CommitmentState = { ...state, holderCommitmentNumber: number };
   const revoked = withHtlcs(channel, htlcs, next);
   const effects: ChannelEffect[] = [
-    { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures }] },
+    { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures, htlcs: monitorHtlcsOf(built) }] },
     { kind: 'send-message', message: revoke },
   ];
   if (next.awaitingRemoteRevoke || !needsCommitment(revoked)) return { channel: revoked, effects };

@@ -125,6 +125,8 @@ export type ChannelMonitorStep =
       /** Our new commitment with both signatures (what a force close broadcasts). */
       readonly commitmentTx: Uint8Array;
       readonly htlcSignatures: readonly Uint8Array[];
+      /** Its HTLCs (`offered`: offered by us), so the monitor knows which preimages it still needs. */
+      readonly htlcs: readonly CommitmentHtlcInfo[];
     }
   | {
       readonly kind: 'latest-counterparty-commitment';

@@ -4,11 +4,17 @@
  * versioned serialization. On-chain enforcement comes in a later issue.
  */
 export {
+  MAX_COMMITMENT_HTLCS,
+  MAX_MONITOR_PREIMAGES,
   applyMonitorUpdate,
   channelMonitorFrom,
+  counterpartySecretOf,
+  preimageOf,
   type ChannelMonitor,
   type ChannelMonitorUpdate,
+  type KnownPreimage,
   type MonitorUpdateError,
+  type PreviousHolderCommitment,
 } from './channel-monitor.js';
 export {
   MonitorStepType,
@@ -17,6 +23,7 @@ export {
   type CounterpartyCommitmentDetail,
   type CounterpartyCommitmentRef,
   type CounterpartyCommitmentStep,
+  type HolderCommitmentStep,
   type KnownMonitorUpdateStep,
   type MonitorHtlc,
   type MonitorUpdateStep,

@@ -9,6 +9,7 @@ import {
   DecodeError,
   fixedBytes,
   point,
+  repeated,
   restBytes,
   struct,
   tlvRecord,
@@ -19,7 +20,10 @@ import {
   type DecodeResult,
 } from '../codec/index.js';
 import type { ChannelMonitor, ChannelMonitorUpdate } from './channel-monitor.js';
-import { monitorUpdateSteps, type CounterpartyCommitmentRef, type MonitorUpdateStep } from './monitor-update-step.js';
+import { MAX_COMMITMENT_HTLCS, MAX_MONITOR_PREIMAGES } from './channel-monitor.js';
+import { monitorHtlcList, monitorUpdateSteps, type CounterpartyCommitmentRef, type MonitorHtlc, type MonitorUpdateStep } from './monitor-update-step.js';
+import { sha256 } from '../crypto/index.js';
+import { CounterpartyCommitmentSecrets } from '../keys/index.js';
 import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersCodec, counterpartyToRecord } from '../channel/parameters-record.js';
 import { CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec, type NegotiatedChannelType } from '../channel/channel-type.js';
 
@@ -39,7 +43,16 @@ const FLAG_SHOULD_BROADCAST = 16;
  * latest commitment given by an update and 32 the one before it (each
  * number u64, txid, per-commitment point: constant size; absent until a
  * `latest-counterparty-commitment` update, so snapshots written before
- * them read unchanged), 46 the channel type (added later:
+ * them read unchanged); then the payment steps (docs/monitor.md "Payment
+ * steps"), each absent while empty, so a snapshot without them is byte for
+ * byte the one written before they existed, and one with them fails loudly
+ * on an older reader (even types): 34 the HTLC signatures of our latest
+ * commitment, 36 its HTLCs (absent: none at commitment 0, unknown above),
+ * 38 the number of our previous commitment and 40 its HTLCs (the same
+ * rule), 42 the counterparty's secrets (`CounterpartyCommitmentSecrets`
+ * serialized), 44 the payment preimages (32 bytes each; their hashes are
+ * recomputed on reading),
+ * 46 the channel type (added later:
  * shared/channel/channel-type.ts `channelTypeRecordCodec`, the BOLT 9
  * feature bytes as in `open_channel`, the same TLV as the channel record's;
  * even, so an older reader refuses the snapshot rather than reading it as
@@ -72,8 +85,27 @@ const monitorRecord = versionedRecord('monitor', 1, {
   latestUpdateId: tlvRecord(28, u64),
   latestCounterpartyCommitment: tlvRecord(30, counterpartyCommitmentRef),
   previousCounterpartyCommitment: tlvRecord(32, counterpartyCommitmentRef),
+  holderHtlcSignatures: tlvRecord(34, repeated(fixedBytes(64))),
+  holderHtlcs: tlvRecord(36, monitorHtlcList),
+  previousHolderCommitmentNumber: tlvRecord(38, u64),
+  previousHolderHtlcs: tlvRecord(40, monitorHtlcList),
+  counterpartyCommitmentSecrets: tlvRecord(42, restBytes),
+  paymentPreimages: tlvRecord(44, repeated(fixedBytes(32))),
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
 });
+
+const NO_SECRETS = CounterpartyCommitmentSecrets.empty().serialize();
+
+/** An HTLC set as written: absent at commitment 0 (none) or when unknown. */
+function htlcsRecord(commitmentNumber: bigint, htlcs: readonly MonitorHtlc[] | undefined): readonly MonitorHtlc[] | undefined {
+  return commitmentNumber === 0n ? undefined : htlcs;
+}
+
+/** An HTLC set as read: none at commitment 0, unknown above when absent. */
+function htlcsField<K extends string>(key: K, commitmentNumber: bigint, htlcs: readonly MonitorHtlc[] | undefined): { readonly [k in K]?: readonly MonitorHtlc[] } {
+  if (htlcs === undefined && commitmentNumber !== 0n) return {};
+  return { [key]: htlcs ?? [] } as { readonly [k in K]?: readonly MonitorHtlc[] };
+}
 
 function ref(r: CounterpartyCommitmentRef): CounterpartyCommitmentRef {
   return { commitmentNumber: r.commitmentNumber, commitmentTxid: r.commitmentTxid, perCommitmentPoint: r.perCommitmentPoint };
@@ -105,8 +137,22 @@ export function encodeMonitor(m: ChannelMonitor): Uint8Array {
     latestUpdateId: m.latestUpdateId,
     ...(m.latestCounterpartyCommitment ? { latestCounterpartyCommitment: m.latestCounterpartyCommitment } : {}),
     ...(m.previousCounterpartyCommitment ? { previousCounterpartyCommitment: m.previousCounterpartyCommitment } : {}),
+    ...(m.holderHtlcSignatures.length > 0 ? { holderHtlcSignatures: m.holderHtlcSignatures } : {}),
+    ...optional('holderHtlcs', htlcsRecord(m.holderCommitmentNumber, m.holderHtlcs)),
+    ...(m.previousHolderCommitment ? { previousHolderCommitmentNumber: m.previousHolderCommitment.commitmentNumber } : {}),
+    ...(m.previousHolderCommitment ? optional('previousHolderHtlcs', htlcsRecord(m.previousHolderCommitment.commitmentNumber, m.previousHolderCommitment.htlcs)) : {}),
+    ...(equalSecrets(m.counterpartyCommitmentSecrets, NO_SECRETS) ? {} : { counterpartyCommitmentSecrets: m.counterpartyCommitmentSecrets }),
+    ...(m.paymentPreimages.length > 0 ? { paymentPreimages: m.paymentPreimages.map((p) => p.paymentPreimage) } : {}),
     channelType: m.channelType,
   });
+}
+
+function optional<K extends string, T>(key: K, value: T | undefined): { readonly [k in K]?: T } {
+  return (value === undefined ? {} : { [key]: value }) as { readonly [k in K]?: T };
+}
+
+function equalSecrets(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function missing(what: string): { ok: false; error: DecodeError } {
@@ -137,6 +183,16 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
   const channelType = channelTypeOf(v.channelType, v.flags);
   if (channelType === undefined) return { ok: false, error: new DecodeError('invalid-value', 'monitor: channel type both in TLV 46 and in the legacy flags') };
   const x = v.counterparty;
+  const secrets = v.counterpartyCommitmentSecrets ?? NO_SECRETS;
+  if (!CounterpartyCommitmentSecrets.deserialize(secrets).ok) return invalid('monitor: unreadable counterparty secrets');
+  const holderHtlcSignatures = v.holderHtlcSignatures ?? [];
+  const preimages = v.paymentPreimages ?? [];
+  if (holderHtlcSignatures.length > MAX_COMMITMENT_HTLCS || (v.holderHtlcs?.length ?? 0) > MAX_COMMITMENT_HTLCS || (v.previousHolderHtlcs?.length ?? 0) > MAX_COMMITMENT_HTLCS) {
+    return invalid('monitor: more HTLCs than a commitment holds');
+  }
+  if (preimages.length > MAX_MONITOR_PREIMAGES) return invalid('monitor: more preimages than a monitor keeps');
+  if (v.previousHolderHtlcs !== undefined && v.previousHolderCommitmentNumber === undefined) return invalid('monitor: previous holder HTLCs without its commitment');
+  const previous = v.previousHolderCommitmentNumber;
   return {
     ok: true,
     value: {
@@ -159,8 +215,17 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
       ...((v.flags & FLAG_FORCE_CLOSED) !== 0 ? { forceClosed: { shouldBroadcast: (v.flags & FLAG_SHOULD_BROADCAST) !== 0 } } : {}),
       ...(v.latestCounterpartyCommitment ? { latestCounterpartyCommitment: ref(v.latestCounterpartyCommitment) } : {}),
       ...(v.previousCounterpartyCommitment ? { previousCounterpartyCommitment: ref(v.previousCounterpartyCommitment) } : {}),
+      holderHtlcSignatures,
+      ...htlcsField('holderHtlcs', v.holderCommitmentNumber, v.holderHtlcs),
+      ...(previous === undefined ? {} : { previousHolderCommitment: { commitmentNumber: previous, ...htlcsField('htlcs', previous, v.previousHolderHtlcs) } }),
+      counterpartyCommitmentSecrets: secrets,
+      paymentPreimages: preimages.map((paymentPreimage) => ({ paymentHash: sha256(paymentPreimage), paymentPreimage })),
     },
   };
+}
+
+function invalid(message: string): { ok: false; error: DecodeError } {
+  return { ok: false, error: new DecodeError('invalid-value', message) };
 }
 
 /** The step kind of a version 1 update (the only one it had). */

@@ -12,7 +12,7 @@
  * | type | kind | fields (TLV types) |
  * |---|---|---|
  * | 0 | `channel-force-closed` | 0 shouldBroadcast |
- * | 2 | `latest-holder-commitment` | 0 commitment number, 2 counterparty signature, 4 commitment tx, 6 HTLC signatures |
+ * | 2 | `latest-holder-commitment` | 0 commitment number, 2 counterparty signature, 4 commitment tx, 6 HTLC signatures, 8 HTLCs (optional) |
  * | 4 | `latest-counterparty-commitment` | 0 commitment number, 2 txid, 4 per-commitment point, 6 HTLCs, 9 feerate, 11 to_broadcaster sat, 13 to_countersignatory sat |
  * | 6 | `commitment-secret` | 0 index, 2 secret |
  * | 8 | `payment-preimage` | 0 preimage |
@@ -85,18 +85,28 @@ export interface CounterpartyCommitmentStep extends CounterpartyCommitmentRef, C
   readonly kind: 'latest-counterparty-commitment';
 }
 
+/**
+ * Our new commitment (type 2; BOLT 2 `commitment_signed` received): the
+ * counterparty's signatures on it and on its HTLC transactions, in output
+ * order, and its HTLC set (`offered`: offered by us; trimmed ones without an
+ * output index). The set is optional: an update written before field 8
+ * existed has none, and the monitor then keeps every preimage it holds
+ * (docs/monitor.md "Payment steps").
+ */
+export interface HolderCommitmentStep {
+  readonly kind: 'latest-holder-commitment';
+  readonly commitmentNumber: bigint;
+  readonly counterpartySignature: Uint8Array;
+  readonly commitmentTx: Uint8Array;
+  readonly htlcSignatures: readonly Uint8Array[];
+  readonly htlcs?: readonly MonitorHtlc[];
+}
+
 /** One change to a monitor (LDK's `ChannelMonitorUpdateStep`). */
 export type MonitorUpdateStep =
   /** The manager failed the channel: stop accepting updates; broadcast our commitment when `shouldBroadcast`. */
   | { readonly kind: 'channel-force-closed'; readonly shouldBroadcast: boolean }
-  /** Our new commitment (BOLT 2 `commitment_signed` received): the counterparty's signatures on it and on its HTLC transactions, in output order. */
-  | {
-      readonly kind: 'latest-holder-commitment';
-      readonly commitmentNumber: bigint;
-      readonly counterpartySignature: Uint8Array;
-      readonly commitmentTx: Uint8Array;
-      readonly htlcSignatures: readonly Uint8Array[];
-    }
+  | HolderCommitmentStep
   /** The counterparty's new commitment (BOLT 2 `commitment_signed` sent; LDK's `LatestCounterpartyCommitmentTXInfo`): what to watch for and claim from. */
   | CounterpartyCommitmentStep
   /** What the store keeps of a `latest-counterparty-commitment` step in the update item: the rest is in the commitment's justice record. */
@@ -200,6 +210,7 @@ const holderCommitmentFields = tlvStream({
   counterpartySignature: tlvRecord(2, fixedBytes(64)),
   commitmentTx: tlvRecord(4, restBytes),
   htlcSignatures: tlvRecord(6, repeated(fixedBytes(64))),
+  htlcs: tlvRecord(8, monitorHtlcList),
 });
 const counterpartyCommitmentFields = tlvStream({
   commitmentNumber: tlvRecord(0, u64),
@@ -238,6 +249,7 @@ function writeStepValue(w: ByteWriter, step: KnownMonitorUpdateStep): void {
         counterpartySignature: step.counterpartySignature,
         commitmentTx: step.commitmentTx,
         htlcSignatures: step.htlcSignatures,
+        ...(step.htlcs === undefined ? {} : { htlcs: step.htlcs }),
       });
     case 'latest-counterparty-commitment':
       return counterpartyCommitmentFields.write(w, {
@@ -275,6 +287,7 @@ function readStepValue(type: bigint, r: ByteReader): KnownMonitorUpdateStep | un
         counterpartySignature: required(v.counterpartySignature, 'counterparty signature'),
         commitmentTx: required(v.commitmentTx, 'commitment tx'),
         htlcSignatures: v.htlcSignatures ?? [],
+        ...(v.htlcs === undefined ? {} : { htlcs: v.htlcs }),
       };
     }
     case MonitorStepType['latest-counterparty-commitment']: {

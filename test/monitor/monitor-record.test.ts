@@ -55,22 +55,17 @@ it('truncated, newer-version and garbage bytes give a DecodeError', () => {
   );
 });
 
-it('applies an unknown odd step as nothing, and refuses a payment step it cannot apply yet (the monitor unchanged)', () => {
+it('applies an unknown odd step as nothing, and refuses a whole update when one step does not apply', () => {
   const decoded = decodeMonitor(bytes);
   if (!decoded.ok) throw decoded.error;
   const monitor = decoded.value;
   const odd = applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: 1n, steps: [{ kind: 'unknown-odd', type: 9n, value: Uint8Array.of(1) }] });
   expect(odd).toEqual({ ok: true, monitor: { ...monitor, latestUpdateId: 1n }, broadcasts: [] });
-  const payment: MonitorUpdateStep[] = [
-    { kind: 'payment-preimage', paymentPreimage: new Uint8Array(32) },
-    { kind: 'commitment-secret', index: 5n, secret: new Uint8Array(32) },
-    { kind: 'latest-holder-commitment', commitmentNumber: 1n, counterpartySignature: new Uint8Array(64), commitmentTx: Uint8Array.of(1), htlcSignatures: [] },
-  ];
-  for (const step of payment) {
-    // Even behind a force close in the same update: nothing of it applies.
-    const steps = [{ kind: 'channel-force-closed', shouldBroadcast: true } as const, step];
-    expect(applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: 1n, steps })).toEqual({ ok: false, error: 'unsupported-step' });
-  }
+  // The payment steps apply (test/monitor/payment-steps.test.ts); a stale one, even behind a force close, leaves the monitor as it was.
+  const stale: MonitorUpdateStep = { kind: 'latest-holder-commitment', commitmentNumber: 0n, counterpartySignature: new Uint8Array(64), commitmentTx: Uint8Array.of(1), htlcSignatures: [] };
+  const steps = [{ kind: 'channel-force-closed', shouldBroadcast: true } as const, stale];
+  expect(applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: 1n, steps })).toEqual({ ok: false, error: 'channel-closed' });
+  expect(applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: 1n, steps: [stale] })).toEqual({ ok: false, error: 'stale-commitment' });
 });
 
 it('applies counterparty commitments (full or summary alike), keeping only the latest two, and refuses a stale one', () => {

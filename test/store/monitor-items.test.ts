@@ -5,10 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../shared/codec/index.js';
-import { toHex } from '../../shared/crypto/index.js';
+import { sha256, toHex } from '../../shared/crypto/index.js';
+import { INITIAL_COMMITMENT_INDEX, perCommitmentSecret } from '../../shared/keys/index.js';
 import { changesWith, type ManagerChanges, type MonitorWrite } from '../../shared/manager/index.js';
 import {
   applyMonitorUpdate,
+  counterpartySecretOf,
   decodeJusticeRecord,
   decodeMonitor,
   decodeMonitorUpdate,
@@ -122,8 +124,13 @@ describe('keys and plans', () => {
     expect(() => monitorItemWrites([updateWrite(100n)])).toThrow(StoreError);
     expect(() => managerItemWrites(changesOf([updateWrite(100n)]))).toThrow(/not read first/);
     expect(() => monitorItemWrites([updateWrite(100n)], new Map([[ID, applied(98n)]]))).toThrow(/does not apply: out-of-order/);
-    const preimage: ChannelMonitorUpdate = { channelId: initial.channelId, updateId: 100n, steps: [{ kind: 'payment-preimage', paymentPreimage: new Uint8Array(32) }] };
-    expect(() => monitorItemWrites([{ channelIdHex: ID, updateId: 100n, bytes: encodeMonitorUpdate(preimage) }], new Map([[ID, applied(99n)]]))).toThrow(/unsupported-step/);
+    // Update 99 force-closed the channel: a commitment of ours after it does not apply.
+    const holder: ChannelMonitorUpdate = {
+      channelId: initial.channelId,
+      updateId: 100n,
+      steps: [{ kind: 'latest-holder-commitment', commitmentNumber: 1n, counterpartySignature: new Uint8Array(64), commitmentTx: Uint8Array.of(1), htlcSignatures: [], htlcs: [] }],
+    };
+    expect(() => monitorItemWrites([{ channelIdHex: ID, updateId: 100n, bytes: encodeMonitorUpdate(holder) }], new Map([[ID, applied(99n)]]))).toThrow(/channel-closed/);
     expect(() => monitorFromItems(ID, [{ sk: SortKey.monitor(ID, 3n), data: encodeMonitorUpdate(updateOf(3n)) }])).toThrow(StoreError);
     expect(monitorFromItems(ID, [])).toBeUndefined();
   });
@@ -300,5 +307,101 @@ describe('justice records', () => {
     expect(monitor?.latestCounterpartyCommitment?.commitmentNumber).toBe(250n);
     expect(monitor?.previousCounterpartyCommitment?.commitmentNumber).toBe(249n);
     expect([...store.items.keys()].filter((sk) => sk.startsWith(SortKey.monitorHtlcsPrefix(ID)))).toHaveLength(250);
+  });
+});
+
+/**
+ * Update `u` of a channel with payments: our commitments (each holding the
+ * HTLCs of the last 6 payments), the counterparty's, its secrets in order,
+ * the preimages of earlier payments; some updates carry two steps.
+ */
+function paymentUpdate(u: bigint): ChannelMonitorUpdate {
+  const label = (k: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, b) => Number((k * 13n + BigInt(b)) % 256n));
+  const htlcsAt = (k: bigint): MonitorHtlc[] =>
+    Array.from({ length: 6 }, (_, i) => k - BigInt(i)).filter((p) => p > 0n).map((p, i) => ({
+      offered: p % 2n === 0n,
+      amountMsat: 1_000_000n + p,
+      cltvExpiry: 800_000 + Number(p),
+      paymentHash: sha256(label(p)),
+      ...(i < 4 ? { transactionOutputIndex: i } : {}),
+    }));
+  const holder = (k: bigint): MonitorUpdateStep => {
+    const htlcs = htlcsAt(k);
+    return {
+      kind: 'latest-holder-commitment',
+      commitmentNumber: k,
+      counterpartySignature: new Uint8Array(64).fill(Number(k % 256n)),
+      commitmentTx: Uint8Array.of(2, 0, 0, 0, ...new Uint8Array(8).fill(Number(k % 256n))),
+      htlcSignatures: htlcs.filter((h) => h.transactionOutputIndex !== undefined).map((_, i) => new Uint8Array(64).fill(i + 1)),
+      htlcs,
+    };
+  };
+  // Per 5 updates: 2 holder commitments, 2 counterparty commitments, 1 secret, 1 preimage.
+  const round = (u - 1n) / 5n;
+  const steps: MonitorUpdateStep[] = [];
+  switch (u % 5n) {
+    case 1n:
+      steps.push(holder(2n * round + 1n));
+      break;
+    case 2n:
+      steps.push({ ...commitmentStep(2n * round + 1n, 6) });
+      break;
+    case 3n:
+      steps.push({ kind: 'commitment-secret', index: INITIAL_COMMITMENT_INDEX - round, secret: perCommitmentSecret(SECRETS_SEED, INITIAL_COMMITMENT_INDEX - round) });
+      break;
+    case 4n:
+      steps.push({ kind: 'payment-preimage', paymentPreimage: label(2n * round + 1n) });
+      break;
+    default:
+      steps.push(holder(2n * round + 2n), commitmentStep(2n * round + 2n, 6));
+  }
+  return { channelId: initial.channelId, updateId: u, steps };
+}
+const SECRETS_SEED = new Uint8Array(32).fill(9);
+
+describe('payment steps through consolidation', () => {
+  it('250 updates of mixed steps (some commits with several, across snapshot points) read back whole, equal to applying them all in memory', () => {
+    const store = new InMemoryManagerStore();
+    store.commit('open', changesOf([snapshotWrite(initial)]));
+    let expected = initial;
+    const snapshots = new Map<bigint, Uint8Array>();
+    const batches: bigint[][] = [];
+    for (let u = 1n; u <= 250n; ) {
+      // Updates 98..101 and 199..201 in one commit each: the snapshot is made from the monitor read before it.
+      const size = u === 98n ? 4 : u === 199n ? 3 : 1;
+      batches.push(Array.from({ length: size }, (_, i) => u + BigInt(i)));
+      u += BigInt(size);
+    }
+    for (const batch of batches) {
+      const updates = batch.map(paymentUpdate);
+      for (const update of updates) {
+        const r = applyMonitorUpdate(expected, update);
+        if (!r.ok) throw new Error(`update ${update.updateId}: ${r.error}`);
+        expected = r.monitor;
+      }
+      store.commit(`u${batch[0]}`, changesOf(updates.map((update) => ({ channelIdHex: ID, updateId: update.updateId, bytes: encodeMonitorUpdate(update) }))));
+      const { monitor, itemsRead } = read(store);
+      expect(monitor).toEqual(expected);
+      expect(itemsRead).toBeLessThanOrEqual(Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1);
+      for (const k of [100n, 200n]) if (batch.includes(k)) snapshots.set(k, store.items.get(monitorSnapshotKey(ID, k))!);
+    }
+    // The snapshots hold the payment state, and do not grow with it.
+    const at100 = decodeMonitor(snapshots.get(100n)!);
+    const at200 = decodeMonitor(snapshots.get(200n)!);
+    if (!at100.ok || !at200.ok) throw new Error('a snapshot does not decode');
+    expect(at200.value.holderCommitmentNumber).toBe(80n);
+    expect(at200.value.holderHtlcs).toHaveLength(6);
+    expect(at200.value.holderHtlcSignatures).toHaveLength(4);
+    expect(at200.value.previousHolderCommitment?.commitmentNumber).toBe(79n);
+    expect(counterpartySecretOf(at200.value, INITIAL_COMMITMENT_INDEX - 5n)).toEqual(perCommitmentSecret(SECRETS_SEED, INITIAL_COMMITMENT_INDEX - 5n));
+    expect(at200.value.paymentPreimages.length).toBeGreaterThan(0);
+    expect(at200.value.paymentPreimages.length).toBeLessThanOrEqual(7);
+    expect(at100.value.latestUpdateId).toBe(100n);
+    expect(Math.abs(snapshots.get(200n)!.length - snapshots.get(100n)!.length)).toBeLessThanOrEqual(2 * 40 + 32);
+    const { monitor } = read(store);
+    expect(monitor?.latestUpdateId).toBe(250n);
+    expect(monitor?.holderCommitmentNumber).toBe(100n);
+    expect(monitor?.latestCounterpartyCommitment?.commitmentNumber).toBe(100n);
+    expect([...store.items.keys()].filter((sk) => sk.startsWith(SortKey.monitorHtlcsPrefix(ID)))).toHaveLength(100);
   });
 });
