@@ -116,7 +116,8 @@ describe('a snapshot written before the payment steps', () => {
       previousCounterpartyCommitment: { commitmentNumber: 1n },
     });
     expect(base.previousHolderCommitment).toBeUndefined();
-    expect(toHex(encodeMonitor(base))).toBe(toHex(OLD_SNAPSHOT));
+    // Re-encoded as written then, plus the channel type record (TLV 46, `2e021000`: static_remotekey) every writer adds since.
+    expect(toHex(encodeMonitor(base))).toBe(`${toHex(OLD_SNAPSHOT)}2e021000`);
   });
 
   it('takes every payment step, and the result round-trips', () => {
@@ -225,8 +226,8 @@ describe('commitment-secret', () => {
   it('a snapshot whose secrets do not read is a DecodeError, not a crash', () => {
     const m = apply(base, secretStep(0n));
     const bytes = encodeMonitor(m);
-    // The secrets record (type 42) is the last one: its count byte claims 2 entries for the 1 written.
-    const at = bytes.length - 40 - 1;
+    // The secrets record (type 42) comes last but for the channel type (4 bytes): its count byte claims 2 entries for the 1 written.
+    const at = bytes.length - 4 - 40 - 1;
     expect(bytes[at]).toBe(1);
     const bad = Uint8Array.from(bytes);
     bad[at] = 2;
