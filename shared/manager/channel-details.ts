@@ -1,7 +1,7 @@
 /**
  * LDK's `ChannelDetails`: what `listChannels` tells a user about one channel.
  */
-import { ChannelState, shortChannelIdOfChannel, type Channel, type NegotiatedChannelType } from '../channel/index.js';
+import { ChannelState, commitmentStateOf, shortChannelIdOfChannel, type Channel, type NegotiatedChannelType } from '../channel/index.js';
 import type { Outpoint } from '../ports/index.js';
 
 export interface ChannelDetails {
@@ -42,7 +42,8 @@ function nonNegative(v: bigint): bigint {
 export function channelDetailsOf(channel: Channel, bestHeight: number, connected: boolean): ChannelDetails {
   const valueMsat = channel.fundingSatoshis * 1000n;
   const funderMsat = valueMsat - channel.pushMsat;
-  const balanceMsat = channel.isOutbound ? funderMsat : channel.pushMsat;
+  // Ready: our balance in the dance's state (HTLCs we offered out of it, settled ones in); before: the opening split.
+  const balanceMsat = channel.state === ChannelState.Ready ? commitmentStateOf(channel).holderBalanceMsat : channel.isOutbound ? funderMsat : channel.pushMsat;
   const theirReserve = channel.counterparty?.channelReserveSatoshis;
   const ready = channel.state === ChannelState.Ready;
   const conf = channel.confirmation;

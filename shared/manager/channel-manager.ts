@@ -43,7 +43,11 @@ import type {
 import { applyPeerError, MESSAGE_ROUTES, routeMessage, routeOf } from './message-routes.js';
 import type { FollowUpWork } from './follow-up.js';
 import type { RecordKey } from './payment-records.js';
+import * as inbound from './inbound-htlcs.js';
+import type { InboundPayment } from './inbound-payment.js';
+import * as invoices from './invoices.js';
 import * as open from './open-calls.js';
+import * as outbound from './outbound-calls.js';
 import * as peers from './peer-lifecycle.js';
 
 export { changesWith } from './manager-types.js';
@@ -244,7 +248,55 @@ export class ChannelManager {
         return peers.applyReestablish(this.#core, peer, work.channelId, connectionId);
       case 'peer-error':
         return applyPeerError(this.#core, peer, work.channelId, work.data);
+      case 'received-htlcs':
+        return inbound.applyReceivedHtlcs(this.#core, peer, work.channelId, work.htlcs);
+      case 'claim-htlcs':
+        return inbound.applyClaimHtlcs(this.#core, peer, work.channelId, work.htlcs, work.paymentPreimage);
+      case 'fail-htlcs':
+        return inbound.applyFailHtlcs(this.#core, peer, work.channelId, work.htlcs, work.mppTimeout);
+      case 'payment-result':
+        return outbound.applyPaymentResult(this.#core, peer, work);
+      case 'retry-payment':
+        return outbound.applyRetryPayment(this.#core, work.paymentHash);
     }
+  }
+
+  // ---------------------------------------------------------------- payments (invoices.ts, inbound-htlcs.ts, outbound-calls.ts)
+
+  /** LDK's `create_inbound_payment` (load with `{ kind: 'create-invoice' }`): a hash and secret; nothing is stored. */
+  createInboundPayment(request: invoices.InboundPaymentRequest): ApiResult<InboundPayment> {
+    return invoices.createInboundPayment(this.#core, request);
+  }
+
+  /** LDK's `create_inbound_payment_for_hash`: a secret for a hash whose preimage the user holds. */
+  createInboundPaymentForHash(paymentHash: Uint8Array, request: invoices.InboundPaymentRequest): ApiResult<Uint8Array> {
+    return invoices.createInboundPaymentForHash(this.#core, paymentHash, request);
+  }
+
+  /** LDK's `create_bolt11_invoice` (load with `{ kind: 'create-invoice' }`). */
+  createBolt11Invoice(request: invoices.InboundPaymentRequest & { readonly description: string }): ApiResult<invoices.CreatedInvoice> {
+    return invoices.createBolt11Invoice(this.#core, request);
+  }
+
+  /**
+   * LDK's `send_payment` (load with `{ kind: 'send-payment', ... }`): a
+   * repeated `paymentId` is refused; the result comes as `PaymentSent` or
+   * `PaymentFailed` (after `PaymentPathFailed` per failed attempt).
+   */
+  sendPayment(request: outbound.SendPaymentRequest): ApiResult<void> {
+    const refusal = invoices.paymentsRefusal(this.#core);
+    if (refusal !== undefined) return { ok: false, error: { code: 'api-misuse', message: refusal } };
+    return outbound.sendPayment(this.#core, request);
+  }
+
+  /** LDK's `claim_funds` (load with `{ kind: 'claim-funds', paymentHash }`): after `PaymentClaimable`. */
+  claimFunds(paymentPreimage: Uint8Array): ApiResult<void> {
+    return inbound.claimFunds(this.#core, paymentPreimage);
+  }
+
+  /** LDK's `fail_htlc_backwards` (load with `{ kind: 'fail-htlc-backwards', paymentHash }`). */
+  failHtlcBackwards(paymentHash: Uint8Array): void {
+    inbound.failHtlcBackwards(this.#core, paymentHash);
   }
 
   /**

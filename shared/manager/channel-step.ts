@@ -5,12 +5,23 @@
  * progress, released by `channelMonitorUpdated`), events, the header's
  * index and the index items.
  */
-import { ChannelFailureReason, ChannelState, currentChannelId, holderCommitmentTransaction, type Channel, type ChannelStep } from '../channel/index.js';
+import {
+  ChannelFailureReason,
+  ChannelState,
+  currentChannelId,
+  handleChannelMessage,
+  holderCommitmentTransaction,
+  phaseVerdict,
+  wrongPhaseWarning,
+  type Channel,
+  type ChannelLevelMessage,
+  type ChannelStep,
+} from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { channelMonitorFrom, encodeMonitor, encodeMonitorUpdate, MonitorUpdateStatus, type ChannelMonitorUpdate } from '../monitor/index.js';
 import type { WireMessage } from '../wire/index.js';
 import { channelKey, type ChannelItem, type ChannelKey, type HeldEffects } from './channel-entry.js';
-import type { ManagerCore } from './manager-core.js';
+import { channelContext, text, type ManagerCore } from './manager-core.js';
 
 /** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
 const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
@@ -142,3 +153,29 @@ export function channelMonitorUpdated(core: ManagerCore, counterpartyNodeId: Uin
   const { held: _held, ...rest } = item;
   cs.putEntry(key, rest);
 }
+
+/** The channel a message reached. */
+export interface ChannelTarget {
+  readonly peer: Uint8Array;
+  /** The id as the message named it (temporary or real). */
+  readonly id: Uint8Array;
+  readonly key: ChannelKey;
+  readonly item: ChannelItem;
+}
+
+/**
+ * The step of the channel-level table in the channel's phase: a `warn`
+ * verdict sends a `warning` and changes nothing, `ignore` changes nothing,
+ * `close` fails the channel, `handle` runs the step.
+ */
+export function stepChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): Channel | undefined {
+  const { channel } = target.item;
+  if (phaseVerdict(channel, m) === 'warn') {
+    core.cs.send(target.peer, { type: 1, channelId: target.id, data: text(wrongPhaseWarning(channel, m)) });
+    return undefined;
+  }
+  const step = handleChannelMessage(channelContext(core), channel, m);
+  applyStep(core, target.key, target.item, step);
+  return step.failure === undefined ? step.channel : undefined;
+}
+

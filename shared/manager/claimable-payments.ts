@@ -29,6 +29,8 @@ export const MPP_TIMEOUT_TICKS = 3;
 
 /** One HTLC of the payment: where it came from (to settle or fail it), what it pays, when it expires and when it arrived. */
 export interface ReceivedPart {
+  /** The peer the HTLC came from (its channel's key, and the group of the follow-ups that settle it). */
+  readonly counterpartyNodeId: Uint8Array;
   readonly channelId: Uint8Array;
   readonly htlcId: bigint;
   readonly amountMsat: bigint;
@@ -179,6 +181,7 @@ export function failAllParts(record: ClaimablePayment, height: number): readonly
 const PURPOSES: readonly ReceivePurpose[] = ['invoice', 'spontaneous', 'for-hash'];
 const STATES: readonly ClaimableState[] = ['collecting', 'claimable', 'claiming'];
 const partCodec = struct([
+  ['counterpartyNodeId', fixedBytes(33)],
   ['channelId', fixedBytes(32)],
   ['htlcId', u64],
   ['amountMsat', u64],

@@ -9,9 +9,12 @@
  * or after the channel moved on, changes nothing more.
  *
  * A versioned record: 0 kind, 2 channel id, 4 chain events (in order), 6 the
- * data of the peer's `error`, 8 received HTLCs (id, payment hash).
+ * data of the peer's `error`, 8 received HTLCs (id, payment hash), 10 the
+ * preimage of a claim or a payment result, 12 a fail-back for a
+ * multi-part timeout (1), 14 an offered HTLC's id, 16 a payment hash, 18
+ * the failure code of `update_fail_malformed_htlc`, 20 peers (node ids).
  */
-import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u16, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import type { FundingSeen } from '../channel/index.js';
 
 /** What the chain told the manager about one channel, in the order it was told. */
@@ -41,7 +44,26 @@ export type FollowUpWork =
    * HTLCs the peer offered that are now irrevocably committed: decide each
    * (LDK's `process_pending_htlc_forwards`: a payment to us, or failed back).
    */
-  | { readonly kind: 'received-htlcs'; readonly channelId: Uint8Array; readonly htlcs: readonly ReceivedHtlcRef[] };
+  | { readonly kind: 'received-htlcs'; readonly channelId: Uint8Array; readonly htlcs: readonly ReceivedHtlcRef[] }
+  /** Fulfill these parts of a payment the user claimed (the preimage was committed with the claim). */
+  | { readonly kind: 'claim-htlcs'; readonly channelId: Uint8Array; readonly htlcs: readonly ReceivedHtlcRef[]; readonly paymentPreimage: Uint8Array }
+  /** Fail these parts of a payment back (`failHtlcBackwards`, a multi-part timeout): `incorrect_or_unknown_payment_details`, or `mpp_timeout`. */
+  | { readonly kind: 'fail-htlcs'; readonly channelId: Uint8Array; readonly htlcs: readonly ReceivedHtlcRef[]; readonly mppTimeout: boolean }
+  /**
+   * An HTLC we offered resolved: fulfilled (`paymentPreimage`), or removed
+   * for good after `update_fail_htlc` (its reason in the `FAILURE#` record)
+   * or `update_fail_malformed_htlc` (`malformedCode`).
+   */
+  | {
+      readonly kind: 'payment-result';
+      readonly channelId: Uint8Array;
+      readonly htlcId: bigint;
+      readonly paymentHash: Uint8Array;
+      readonly paymentPreimage?: Uint8Array;
+      readonly malformedCode?: number;
+    }
+  /** The next attempt of a payment: routes over the channels of `peers` (the payee and the hints' nodes). */
+  | { readonly kind: 'retry-payment'; readonly channelId: Uint8Array; readonly paymentHash: Uint8Array; readonly peers: readonly Uint8Array[] };
 
 /** A received HTLC a `received-htlcs` follow-up names. */
 export interface ReceivedHtlcRef {
@@ -49,7 +71,7 @@ export interface ReceivedHtlcRef {
   readonly paymentHash: Uint8Array;
 }
 
-const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs'] as const;
+const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment'] as const;
 
 const htlcRefCodec: Codec<ReceivedHtlcRef> = {
   read: (r) => ({ htlcId: r.u64(), paymentHash: r.bytes(32) }),
@@ -108,6 +130,12 @@ const record = versionedRecord('follow-up', 1, {
   events: tlvRecord(4, repeated(eventCodec)),
   data: tlvRecord(6, restBytes),
   htlcs: tlvRecord(8, repeated(htlcRefCodec)),
+  paymentPreimage: tlvRecord(10, fixedBytes(32)),
+  mppTimeout: tlvRecord(12, u8),
+  htlcId: tlvRecord(14, u64),
+  paymentHash: tlvRecord(16, fixedBytes(32)),
+  malformedCode: tlvRecord(18, u16),
+  peers: tlvRecord(20, repeated(fixedBytes(33))),
 });
 
 export function encodeFollowUp(work: FollowUpWork): Uint8Array {
@@ -116,7 +144,18 @@ export function encodeFollowUp(work: FollowUpWork): Uint8Array {
     channelId: work.channelId,
     ...(work.kind === 'chain' ? { events: work.events } : {}),
     ...(work.kind === 'peer-error' ? { data: work.data } : {}),
-    ...(work.kind === 'received-htlcs' ? { htlcs: work.htlcs } : {}),
+    ...(work.kind === 'received-htlcs' || work.kind === 'claim-htlcs' || work.kind === 'fail-htlcs' ? { htlcs: work.htlcs } : {}),
+    ...(work.kind === 'claim-htlcs' ? { paymentPreimage: work.paymentPreimage } : {}),
+    ...(work.kind === 'fail-htlcs' ? { mppTimeout: work.mppTimeout ? 1 : 0 } : {}),
+    ...(work.kind === 'payment-result'
+      ? {
+          htlcId: work.htlcId,
+          paymentHash: work.paymentHash,
+          ...(work.paymentPreimage === undefined ? {} : { paymentPreimage: work.paymentPreimage }),
+          ...(work.malformedCode === undefined ? {} : { malformedCode: work.malformedCode }),
+        }
+      : {}),
+    ...(work.kind === 'retry-payment' ? { paymentHash: work.paymentHash, peers: work.peers } : {}),
   });
 }
 
@@ -136,5 +175,26 @@ export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
       return { ok: true, value: { kind, channelId: v.channelId, data: v.data ?? new Uint8Array(0) } };
     case 'received-htlcs':
       return { ok: true, value: { kind, channelId: v.channelId, htlcs: v.htlcs ?? [] } };
+    case 'claim-htlcs':
+      if (v.paymentPreimage === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a claim without its preimage') };
+      return { ok: true, value: { kind, channelId: v.channelId, htlcs: v.htlcs ?? [], paymentPreimage: v.paymentPreimage } };
+    case 'fail-htlcs':
+      return { ok: true, value: { kind, channelId: v.channelId, htlcs: v.htlcs ?? [], mppTimeout: v.mppTimeout === 1 } };
+    case 'payment-result':
+      if (v.htlcId === undefined || v.paymentHash === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a payment result without its HTLC') };
+      return {
+        ok: true,
+        value: {
+          kind,
+          channelId: v.channelId,
+          htlcId: v.htlcId,
+          paymentHash: v.paymentHash,
+          ...(v.paymentPreimage === undefined ? {} : { paymentPreimage: v.paymentPreimage }),
+          ...(v.malformedCode === undefined ? {} : { malformedCode: v.malformedCode }),
+        },
+      };
+    case 'retry-payment':
+      if (v.paymentHash === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a retry without its payment') };
+      return { ok: true, value: { kind, channelId: v.channelId, paymentHash: v.paymentHash, peers: v.peers ?? [] } };
   }
 }

@@ -39,21 +39,20 @@ import {
   createFailurePacket,
   decodeHopPayload,
   failureMessage,
-  failureName,
   peelOnion,
   type FailureMessage,
 } from '../onion/index.js';
 import type { UpdateAddHtlcMessage, RevokeAndAckMessage } from '../wire/index.js';
 import { channelKey, type ChannelItem, type ChannelKey } from './channel-entry.js';
-import { applyStep } from './channel-step.js';
-import { addPart, decodeClaimablePayment, encodeClaimablePayment, failAllParts, type ClaimablePayment } from './claimable-payments.js';
-import type { ReceivedHtlcRef } from './follow-up.js';
+import { addPart, decodeClaimablePayment, encodeClaimablePayment, receivedMsat, type ClaimablePayment } from './claimable-payments.js';
+import type { FollowUpWork, ReceivedHtlcRef } from './follow-up.js';
 import { expandInboundPaymentKey } from './inbound-payment.js';
 import { channelContext, log, type ManagerCore } from './manager-core.js';
 import { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
-import { stepChannel, type ChannelTarget } from './message-routes.js';
+import { applyStep, stepChannel, type ChannelTarget } from './channel-step.js';
+import { paymentsRefusal } from './invoices.js';
 import { RecordKeys } from './payment-records.js';
-import { checkReceivedHtlc } from './receive-checks.js';
+import { checkReceivedHtlc, unknownPaymentDetails } from './receive-checks.js';
 
 /** The route of `update_add_htlc`: the channel's step, then the onion of an HTLC it took, written once. */
 export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: UpdateAddHtlcMessage): void {
@@ -63,11 +62,8 @@ export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: Upd
   if (taken) core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), encodeOnionRecord(m.onionRoutingPacket));
 }
 
-/** The route of `revoke_and_ack`: the channel's step, then a `received-htlcs` follow-up for the HTLCs it made irrevocable. */
-export function onRevokeAndAck(core: ManagerCore, target: ChannelTarget, m: RevokeAndAckMessage): void {
-  const before = target.item.channel;
-  const after = stepChannel(core, target, m);
-  if (after === undefined || after.state !== ChannelState.Ready) return;
+/** Received HTLCs a `revoke_and_ack` made irrevocable: one `received-htlcs` follow-up for the channel to decide them. */
+export function receivedHtlcsOfRevoke(core: ManagerCore, target: ChannelTarget, before: Channel, after: Channel, m: RevokeAndAckMessage): void {
   const wasCommitted = new Set((before.htlcs ?? []).filter((h) => h.direction === 'received' && h.state === InboundHtlcState.Committed).map((h) => h.id));
   const committed: ReceivedHtlcRef[] = (after.htlcs ?? [])
     .filter((h) => h.direction === 'received' && h.state === InboundHtlcState.Committed && h.resolution === undefined && !wasCommitted.has(h.id))
@@ -111,6 +107,7 @@ function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onio
     return { kind: 'fail-malformed', sha256OfOnion: e.sha256OfOnion, failureCode: e.failureCode, why: `onion: ${e.reason}` };
   }
   const { sharedSecret } = peeled.value;
+  if (paymentsRefusal(core) !== undefined) return failWith(sharedSecret, unknownPaymentDetails(htlc.amountMsat, height), 'payments are disabled on this network');
   if (peeled.value.next !== null) return failWith(sharedSecret, failureMessage('unknownNextPeer', {}), 'forwarding is not offered yet');
   const payload = decodeHopPayload(peeled.value.payload, true);
   if (!payload.ok || payload.value.kind !== 'final') {
@@ -120,7 +117,7 @@ function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onio
   const key = expandInboundPaymentKey(ports.nodeSigner.inboundPaymentKey());
   const checked = checkReceivedHtlc({ htlc, payload: payload.value, bestBlockHeight: height, expandedKey: key, nowSecs: nowSecs(core) });
   if (!checked.ok) return failWith(sharedSecret, checked.failure, checked.reason);
-  const part = { channelId: channel.funding.channelId, htlcId: htlc.id, amountMsat: htlc.amountMsat, cltvExpiry: htlc.cltvExpiry, receivedAtTick: 0 };
+  const part = { counterpartyNodeId: channel.counterpartyNodeId, channelId: channel.funding.channelId, htlcId: htlc.id, amountMsat: htlc.amountMsat, cltvExpiry: htlc.cltvExpiry, receivedAtTick: 0 };
   const added = addPart(claimableOf(core, htlc.paymentHash), checked.part, part, height);
   const recordKey = RecordKeys.claimable(toHex(htlc.paymentHash));
   switch (added.kind) {
@@ -193,24 +190,30 @@ export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelI
   commitRemovals(core, key, item, channel, effects);
 }
 
-/** The channel keys a claim or a fail-back of `paymentHash` touches (its parts' channels). */
-export function partChannelKeys(record: ClaimablePayment, keyOf: (channelId: Uint8Array) => ChannelKey | undefined): ChannelKey[] {
-  return [...new Set(record.parts.map((p) => keyOf(p.channelId)).filter((k): k is ChannelKey => k !== undefined))];
+/** One follow-up per channel for the parts of `record`, in the channel's peer group. */
+function perChannel(core: ManagerCore, record: ClaimablePayment, work: (channelId: Uint8Array, htlcs: ReceivedHtlcRef[]) => FollowUpWork): void {
+  const byChannel = new Map<string, { peer: Uint8Array; channelId: Uint8Array; htlcs: ReceivedHtlcRef[] }>();
+  for (const p of record.parts) {
+    const id = `${toHex(p.counterpartyNodeId)}#${toHex(p.channelId)}`;
+    let group = byChannel.get(id);
+    if (group === undefined) byChannel.set(id, (group = { peer: p.counterpartyNodeId, channelId: p.channelId, htlcs: [] }));
+    group.htlcs.push({ htlcId: p.htlcId, paymentHash: record.paymentHash });
+  }
+  for (const { peer, channelId, htlcs } of byChannel.values()) core.cs.followUp(peer, work(channelId, htlcs));
 }
 
-/** The loaded channel item holding `channelId`, by id (a claim loads its parts' channels through the payment index). */
-function itemOfChannel(core: ManagerCore, channelId: Uint8Array): [ChannelKey, ChannelItem] | undefined {
-  for (const [key, entry] of core.cs.loadedEntries()) {
-    if (entry.kind === 'channel' && entry.channel.funding !== undefined && equalBytes(entry.channel.funding.channelId, channelId)) return [key, entry];
-  }
-  return undefined;
+/** The records a claim or a fail-back reads: the payment's parts. */
+export function claimableRecordKey(paymentHash: Uint8Array): string {
+  return RecordKeys.claimable(toHex(paymentHash));
 }
 
 /**
- * LDK's `claim_funds`: fulfills every part of the payment whose hash the
- * preimage gives (each channel's monitor learns the preimage in this
- * commit), then `PaymentClaimed`. Nothing happens for a hash with no
- * claimable payment (refused: `not-found`).
+ * LDK's `claim_funds`: the payment whose hash the preimage gives must be
+ * claimable. The claim is committed first (the parts and the preimage, in
+ * one `claim-htlcs` follow-up per channel, in this input's commit: a crash
+ * after it still fulfills every part), then each channel fulfills its
+ * parts, its monitor learning the preimage in the same commit.
+ * `PaymentClaimed` is emitted with the claim.
  */
 export function claimFunds(core: ManagerCore, paymentPreimage: Uint8Array): ApiResult<void> {
   const { cs } = core;
@@ -220,42 +223,67 @@ export function claimFunds(core: ManagerCore, paymentPreimage: Uint8Array): ApiR
   if (record === undefined || record.state === 'collecting') {
     return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message: `no claimable payment for hash ${toHex(hash)}` } };
   }
-  const ctx = channelContext(core);
-  for (const part of record.parts) {
-    const found = itemOfChannel(core, part.channelId);
-    if (found === undefined) continue;
-    const [key, item] = found;
-    const result = fulfillHtlc(ctx, item.channel, part.htlcId, paymentPreimage);
-    if (!result.ok) {
-      log(core, 'warn', `claim of ${toHex(hash)}: HTLC ${part.htlcId} on ${toHex(part.channelId)}: ${result.error.message}`);
-      continue;
-    }
-    commitRemovals(core, key, item, result.value.channel, [...result.value.effects]);
-  }
-  cs.deleteRecord(RecordKeys.claimable(toHex(hash)));
-  const amountMsat = record.parts.reduce((sum, p) => sum + p.amountMsat, 0n);
-  cs.emit({ kind: 'payment-claimed', paymentHash: hash, amountMsat, purpose: record.purpose });
+  perChannel(core, record, (channelId, htlcs) => ({ kind: 'claim-htlcs', channelId, htlcs, paymentPreimage }));
+  cs.deleteRecord(claimableRecordKey(hash));
+  cs.emit({ kind: 'payment-claimed', paymentHash: hash, amountMsat: receivedMsat(record), purpose: record.purpose });
   return { ok: true, value: undefined };
 }
 
-/** LDK's `fail_htlc_backwards`: every part of the payment gets `incorrect_or_unknown_payment_details`. */
+/** LDK's `fail_htlc_backwards`: every part of the payment is failed back (`incorrect_or_unknown_payment_details`). */
 export function failHtlcBackwards(core: ManagerCore, paymentHash: Uint8Array): void {
-  const { cs } = core;
   const record = claimableOf(core, paymentHash);
   if (record === undefined) return;
+  perChannel(core, record, (channelId, htlcs) => ({ kind: 'fail-htlcs', channelId, htlcs, mppTimeout: false }));
+  core.cs.deleteRecord(claimableRecordKey(paymentHash));
+}
+
+/** A `claim-htlcs` follow-up: fulfills the named parts still undecided (idempotent). */
+export function applyClaimHtlcs(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, refs: readonly ReceivedHtlcRef[], paymentPreimage: Uint8Array): void {
+  const key = channelKey(peer, channelId);
+  const item = core.cs.entry(key);
+  if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
   const ctx = channelContext(core);
-  for (const { part, failure } of failAllParts(record, cs.header.bestBlock.height)) {
-    const found = itemOfChannel(core, part.channelId);
-    if (found === undefined) continue;
-    const [key, item] = found;
-    const onionBytes = cs.record(RecordKeys.onion(toHex(part.channelId), part.htlcId));
-    const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
-    const peeled = onion?.ok ? peelOnion(core.ports.secp, (p) => core.ports.nodeSigner.ecdh(p), onion.value, paymentHash) : undefined;
-    if (peeled?.ok !== true) continue;
-    const result = failHtlc(ctx, item.channel, part.htlcId, createFailurePacket(peeled.value.sharedSecret, failure));
-    if (!result.ok) continue;
-    log(core, 'info', `payment ${toHex(paymentHash)} failed back (${failureName(failure.failureCode) ?? failure.failureCode})`);
-    commitRemovals(core, key, item, result.value.channel, [...result.value.effects]);
+  let channel: ReadyChannel = item.channel;
+  const effects: ChannelEffect[] = [];
+  for (const ref of refs) {
+    const result = fulfillHtlc(ctx, channel, ref.htlcId, paymentPreimage);
+    if (!result.ok) {
+      log(core, 'info', `claim: HTLC ${ref.htlcId} on ${toHex(channelId)} not fulfilled: ${result.error.message}`);
+      continue;
+    }
+    channel = result.value.channel;
+    effects.push(...result.value.effects);
   }
-  cs.deleteRecord(RecordKeys.claimable(toHex(paymentHash)));
+  commitRemovals(core, key, item, channel, effects);
+}
+
+/** A `fail-htlcs` follow-up: fails the named parts back, each with the failure wrapped for its sender (idempotent). */
+export function applyFailHtlcs(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, refs: readonly ReceivedHtlcRef[], mppTimeout: boolean): void {
+  const { cs } = core;
+  const key = channelKey(peer, channelId);
+  const item = cs.entry(key);
+  if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
+  const ctx = channelContext(core);
+  let channel: ReadyChannel = item.channel;
+  const effects: ChannelEffect[] = [];
+  for (const ref of refs) {
+    const htlc = (channel.htlcs ?? []).find((h) => h.direction === 'received' && h.id === ref.htlcId);
+    if (htlc === undefined || htlc.resolution !== undefined) continue;
+    const onionBytes = cs.record(RecordKeys.onion(toHex(channelId), ref.htlcId));
+    const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
+    const peeled = onion?.ok ? peelOnion(core.ports.secp, (p) => core.ports.nodeSigner.ecdh(p), onion.value, htlc.paymentHash) : undefined;
+    const failure = mppTimeout ? failureMessage('mppTimeout', {}) : unknownPaymentDetails(htlc.amountMsat, cs.header.bestBlock.height);
+    const result = peeled?.ok
+      ? failHtlc(ctx, channel, htlc.id, createFailurePacket(peeled.value.sharedSecret, failure))
+      : failMalformedHtlc(ctx, channel, htlc.id, new Uint8Array(32), 0x8000 | 0x4000 | 5);
+    if (!result.ok) continue;
+    channel = result.value.channel;
+    effects.push(...result.value.effects);
+  }
+  commitRemovals(core, key, item, channel, effects);
+}
+
+/** The records a `claim-htlcs` / `fail-htlcs` follow-up reads: the onions (to wrap a failure). */
+export function onionRecords(channelId: Uint8Array, htlcs: readonly ReceivedHtlcRef[]): string[] {
+  return htlcs.map((h) => RecordKeys.onion(toHex(channelId), h.htlcId));
 }

@@ -8,7 +8,10 @@ import { toHex } from '../crypto/index.js';
 import type { ChangeSet } from './change-set.js';
 import { channelKey, type ChannelKey } from './channel-entry.js';
 import type { LoadPlan, ManagerInput } from './manager-types.js';
+import type { FollowUpWork } from './follow-up.js';
+import { claimableRecordKey, onionRecords, receivedHtlcRecords } from './inbound-htlcs.js';
 import { channelIdOf } from './message-routes.js';
+import { outboundPaymentKey, paymentResultRecords, routingPeers, sendPaymentRecords } from './outbound-calls.js';
 
 function plan(keys: ChannelKey[], peers: string[] = [], all = false): LoadPlan {
   return { keys: [...new Set(keys)], peers, all };
@@ -18,6 +21,23 @@ function plan(keys: ChannelKey[], peers: string[] = [], all = false): LoadPlan {
 function everyChannelOf(cs: ChangeSet, peer: Uint8Array): LoadPlan {
   const unfunded = cs.header.unfunded.filter((e) => equalBytes(e.counterpartyNodeId, peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId));
   return { ...plan(unfunded), keysOfPeers: [toHex(peer)] };
+}
+
+/** What a follow-up reads: its channel, and the payment records its work names. */
+function followUpPlan(peer: Uint8Array, work: FollowUpWork): LoadPlan {
+  const channel = [channelKey(peer, work.channelId)];
+  switch (work.kind) {
+    case 'received-htlcs':
+      return { ...plan(channel), records: receivedHtlcRecords(work.channelId, work.htlcs) };
+    case 'fail-htlcs':
+      return { ...plan(channel), records: onionRecords(work.channelId, work.htlcs) };
+    case 'payment-result':
+      return { ...plan([]), records: paymentResultRecords(work) };
+    case 'retry-payment':
+      return { ...plan([], work.peers.map(toHex)), records: [outboundPaymentKey(work.paymentHash)] };
+    default:
+      return plan(channel);
+  }
 }
 
 /** The channel items `input` needs. */
@@ -35,7 +55,15 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'peer-connected':
       return everyChannelOf(cs, input.peer);
     case 'follow-up':
-      return plan([channelKey(input.peer, input.work.channelId)]);
+      return followUpPlan(input.peer, input.work);
+    case 'create-invoice':
+      return plan([]);
+    case 'send-payment':
+      // The payee's and the hints' nodes' channels: a route starts with one of them (router.ts).
+      return { ...plan([], routingPeers(input.payeeNodeId, input.routeHints)), records: sendPaymentRecords(input) };
+    case 'claim-funds':
+    case 'fail-htlc-backwards':
+      return { ...plan([]), records: [claimableRecordKey(input.paymentHash)] };
     case 'peer-disconnected':
       return plan(h.unfunded.filter((e) => equalBytes(e.counterpartyNodeId, input.peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
     case 'funding-transaction-generated':

@@ -8,7 +8,8 @@
  * exactly when its step happened, and a consumer dedups deliveries by id.
  */
 import { ByteReader, ByteWriter, DecodeError, catchDecodeError, fixedBytes, point, restBytes, struct, tlvRecord, u16, u32, u64, u8, versionedRecord, type DecodeResult, utf8Rest } from '../codec/index.js';
-import { PaymentFailureReason, type PaymentEvent, type PaymentPurpose } from './payment-events.js';
+import { PaymentFailureReason } from './outbound-payment.js';
+import type { PaymentEvent, PaymentPurpose } from './payment-events.js';
 import { CHANNEL_TYPE_RECORD_TLV, ChannelFailureReason, channelTypeRecordCodec, type ChannelEvent, type NegotiatedChannelType } from '../channel/index.js';
 
 /** LDK's `Event::OpenChannelRequest`: an inbound channel waiting for `acceptInboundChannel` or `rejectInboundChannel`. */

@@ -5,6 +5,7 @@
 import type { ChannelLevelMessage, NegotiatedChannelType } from '../channel/index.js';
 import type { Secp256k1 } from '../crypto/index.js';
 import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
+import type { RouteHint } from '../invoice/index.js';
 import type { Watch } from '../monitor/index.js';
 import type { FeeEstimator, Logger } from '../ports/index.js';
 import type { OpenChannelMessage, WireMessage } from '../wire/index.js';
@@ -85,7 +86,10 @@ export type ManagerInput =
   | { readonly kind: 'chain' }
   | { readonly kind: 'list-channels' }
   | { readonly kind: 'unsupported-message' }
-  | { readonly kind: 'follow-up'; readonly peer: Uint8Array; readonly work: FollowUpWork };
+  | { readonly kind: 'follow-up'; readonly peer: Uint8Array; readonly work: FollowUpWork }
+  | { readonly kind: 'create-invoice' }
+  | { readonly kind: 'send-payment'; readonly paymentId: Uint8Array; readonly paymentHash: Uint8Array; readonly payeeNodeId: Uint8Array; readonly routeHints?: readonly RouteHint[] }
+  | { readonly kind: 'claim-funds' | 'fail-htlc-backwards'; readonly paymentHash: Uint8Array };
 
 /**
  * Which channel items an input needs: `keys` one by one (GetItem; a key

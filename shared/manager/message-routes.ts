@@ -12,10 +12,13 @@
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
 import { equalBytes } from '../codec/index.js';
-import { currentChannelId, handleChannelMessage, type Channel, isFundedChannel, ourChannelReestablish, phaseVerdict, wrongPhaseWarning, type ChannelLevelMessage } from '../channel/index.js';
-import type { OpenChannelMessage } from '../wire/index.js';
-import { channelKey, withFlags, type ChannelEntry, type ChannelItem, type ChannelKey } from './channel-entry.js';
-import { applyStep } from './channel-step.js';
+import { ChannelState, currentChannelId, isFundedChannel, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
+import type { OpenChannelMessage, RevokeAndAckMessage } from '../wire/index.js';
+import { onUpdateAddHtlc, receivedHtlcsOfRevoke } from './inbound-htlcs.js';
+import { onUpdateFailHtlc, onUpdateFulfillHtlc, paymentResultsOfRevoke } from './outbound-calls.js';
+import { channelKey, withFlags, type ChannelEntry, type ChannelKey } from './channel-entry.js';
+import { stepChannel, type ChannelTarget } from './channel-step.js';
+export { stepChannel, type ChannelTarget } from './channel-step.js';
 import { channelContext, text, type ManagerCore } from './manager-core.js';
 import type { ChannelMessage } from './manager-types.js';
 import { handleOpenChannel } from './open-calls.js';
@@ -23,15 +26,6 @@ import { channelIdOfKey, reportUnsupported, unfundedKeysOf } from './peer-lifecy
 
 /** Where a channel message names its channel. */
 export type ChannelIdField = 'temporaryChannelId' | 'channelId';
-
-/** The channel a message reached. */
-export interface ChannelTarget {
-  readonly peer: Uint8Array;
-  /** The id as the message named it (temporary or real). */
-  readonly id: Uint8Array;
-  readonly key: ChannelKey;
-  readonly item: ChannelItem;
-}
 
 /** A message handled without a channel (`open_channel` creates one). */
 export interface PeerRoute<M extends ChannelMessage = ChannelMessage> {
@@ -72,22 +66,6 @@ type RouteTable = { readonly [T in ChannelMessage['type']]: Msg<T> extends Chann
 const ZERO_ID = new Uint8Array(32);
 
 /**
- * The step of the channel-level table in the channel's phase: a `warn`
- * verdict sends a `warning` and changes nothing, `ignore` changes nothing,
- * `close` fails the channel, `handle` runs the step.
- */
-export function stepChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): Channel | undefined {
-  const { channel } = target.item;
-  if (phaseVerdict(channel, m) === 'warn') {
-    core.cs.send(target.peer, { type: 1, channelId: target.id, data: text(wrongPhaseWarning(channel, m)) });
-    return undefined;
-  }
-  const step = handleChannelMessage(channelContext(core), channel, m);
-  applyStep(core, target.key, target.item, step);
-  return step.failure === undefined ? step.channel : undefined;
-}
-
-/**
  * The peer's `channel_reestablish`: when ours has not gone out on this
  * connection yet (its `reestablish` follow-up is still queued: the peer
  * sent its own at once), ours goes first and the connection is recorded,
@@ -108,12 +86,25 @@ function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevel
   stepChannel(core, { ...target, item: resumed }, m);
 }
 
+/** `revoke_and_ack`: the channel's step, then what it made irrevocable: received HTLCs to decide, offered ones failed for good. */
+function onRevokeAndAck(core: ManagerCore, target: ChannelTarget, m: RevokeAndAckMessage): void {
+  const before = target.item.channel;
+  const after = stepChannel(core, target, m);
+  if (after === undefined || after.state !== ChannelState.Ready) return;
+  receivedHtlcsOfRevoke(core, target, before, after, m);
+  paymentResultsOfRevoke(core, target, before, after, m);
+}
+
 /** `shutdown` / `closing_signed` until the node offers cooperative close: a warning, nothing changes. */
 function closeNotYet(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): void {
   core.cs.send(target.peer, { type: 1, channelId: target.id, data: text(`${m.type === 38 ? 'shutdown' : 'closing_signed'} is not supported yet`) });
 }
 
-function channelRoute(name: string, channelId: ChannelIdField, more: Partial<Pick<ChannelRoute, 'zeroIdMeansAll' | 'unknownChannel' | 'beforeReestablish' | 'handle'>> = {}): ChannelRoute {
+function channelRoute<M extends ChannelLevelMessage & ChannelMessage = ChannelLevelMessage & ChannelMessage>(
+  name: string,
+  channelId: ChannelIdField,
+  more: Partial<Pick<ChannelRoute<M>, 'zeroIdMeansAll' | 'unknownChannel' | 'beforeReestablish' | 'handle'>> = {},
+): ChannelRoute<M> {
   return { kind: 'channel', name, channelId, unknownChannel: 'error', beforeReestablish: 'warn', handle: stepChannel, ...more };
 }
 
@@ -135,13 +126,13 @@ export const MESSAGE_ROUTES: RouteTable = {
   39: channelRoute('closing_signed', 'channelId', { handle: closeNotYet }),
   136: channelRoute('channel_reestablish', 'channelId', { beforeReestablish: 'handle', handle: resumeChannel }),
   // BOLT 2 normal operation (docs/htlcs.md).
-  128: channelRoute('update_add_htlc', 'channelId'),
-  130: channelRoute('update_fulfill_htlc', 'channelId'),
-  131: channelRoute('update_fail_htlc', 'channelId'),
+  128: channelRoute('update_add_htlc', 'channelId', { handle: onUpdateAddHtlc }),
+  130: channelRoute('update_fulfill_htlc', 'channelId', { handle: onUpdateFulfillHtlc }),
+  131: channelRoute('update_fail_htlc', 'channelId', { handle: onUpdateFailHtlc }),
   132: channelRoute('commitment_signed', 'channelId'),
-  133: channelRoute('revoke_and_ack', 'channelId'),
+  133: channelRoute('revoke_and_ack', 'channelId', { handle: onRevokeAndAck }),
   134: unsupported('update_fee'),
-  135: channelRoute('update_fail_malformed_htlc', 'channelId'),
+  135: channelRoute('update_fail_malformed_htlc', 'channelId', { handle: onUpdateFailHtlc }),
 };
 
 const ROWS: ReadonlyMap<number, MessageRoute> = new Map(

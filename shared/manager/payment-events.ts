@@ -1,3 +1,5 @@
+import type { PaymentFailureReason } from './outbound-payment.js';
+
 /**
  * The payment events (LDK's `Event::PaymentClaimable`, `PaymentClaimed`,
  * `PaymentSent`, `PaymentPathFailed`, `PaymentFailed`), stored with the
@@ -51,16 +53,6 @@ export interface PaymentPathFailed {
   /** The failure, as text (BOLT 4 name and fields). */
   readonly failure: string;
 }
-
-/** LDK's `PaymentFailureReason`. */
-export const PaymentFailureReason = {
-  RecipientRejected: 'recipient-rejected',
-  RetriesExhausted: 'retries-exhausted',
-  PaymentExpired: 'payment-expired',
-  RouteNotFound: 'route-not-found',
-  UnexpectedError: 'unexpected-error',
-} as const;
-export type PaymentFailureReason = (typeof PaymentFailureReason)[keyof typeof PaymentFailureReason];
 
 /** A payment we sent failed for good: no part of it is in flight, nothing was paid. */
 export interface PaymentFailed {

@@ -8,8 +8,9 @@
  * |---|---|
  * | `ONION#<channel id>#<htlc id>` | a received HTLC's onion, from its `update_add_htlc` until the HTLC is resolved |
  * | `CLAIMABLE#<payment hash>` | the parts of a payment we receive, until claimed or failed |
- * | `HTLCSRC#<channel id>#<htlc id>` | what an HTLC we offered pays: the payment id, route and session key (LDK's `HTLCSource`) |
- * | `PAYMENT_OUT#<payment id>` | a payment we send, remembered 24 h after it resolves |
+ * | `PAYMENT_OUT#<payment hash>` | a payment we send, remembered 24 h after it resolves |
+ * | `PAYMENT_ID#<payment id>` | the payment hash a payment id paid (a repeated id is refused) |
+ * | `FAILURE#<channel id>#o<htlc id>` | the reason of an HTLC we offered that the peer failed, until its result is applied |
  */
 
 /** A payment record's key (the store's sort key). */
@@ -21,6 +22,7 @@ export const RecordKeys = {
   onion: (channelIdHex: string, htlcId: bigint): RecordKey => `ONION#${channelIdHex}#${pad(htlcId)}`,
   onionPrefix: (channelIdHex: string): RecordKey => `ONION#${channelIdHex}#`,
   claimable: (paymentHashHex: string): RecordKey => `CLAIMABLE#${paymentHashHex}`,
-  htlcSource: (channelIdHex: string, htlcId: bigint): RecordKey => `HTLCSRC#${channelIdHex}#${pad(htlcId)}`,
-  outboundPayment: (paymentIdHex: string): RecordKey => `PAYMENT_OUT#${paymentIdHex}`,
+  outboundPayment: (paymentHashHex: string): RecordKey => `PAYMENT_OUT#${paymentHashHex}`,
+  paymentId: (paymentIdHex: string): RecordKey => `PAYMENT_ID#${paymentIdHex}`,
+  failureReason: (channelIdHex: string, htlcId: bigint): RecordKey => `FAILURE#${channelIdHex}#o${pad(htlcId)}`,
 } as const;

@@ -36,8 +36,10 @@ function claimable(over: Partial<ClaimablePart> = {}): ClaimablePart {
   return { paymentHash: hash, amountMsat: 30_000n, totalMsat: TOTAL, cltvExpiry: H + 100, paymentSecret: secret, preimage, purpose: 'invoice', ...over };
 }
 
+const PEER = Uint8Array.of(2, ...new Uint8Array(32).fill(7));
+
 function part(htlcId: bigint, amountMsat: bigint, receivedAtTick = 0, cltvExpiry = H + 100, channel = 1): ReceivedPart {
-  return { channelId: new Uint8Array(32).fill(channel), htlcId, amountMsat, cltvExpiry, receivedAtTick };
+  return { counterpartyNodeId: PEER, channelId: new Uint8Array(32).fill(channel), htlcId, amountMsat, cltvExpiry, receivedAtTick };
 }
 
 function add(record: ClaimablePayment | undefined, p: ReceivedPart, over: Partial<ClaimablePart> = {}): AddPartResult {
@@ -153,6 +155,7 @@ describe('timerTick: the multi-part timeout', () => {
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const partArb: fc.Arbitrary<ReceivedPart> = fc.record({
+  counterpartyNodeId: fc.uint8Array({ minLength: 33, maxLength: 33 }),
   channelId: bytes32,
   htlcId: u64,
   amountMsat: u64,
@@ -185,7 +188,7 @@ describe('the claimable payment record codec', () => {
         '04080000000000001b58' +
         '0820' + '21'.repeat(32) +
         '0a0100' +
-        '0c38' + '02'.repeat(32) + '0000000000000003' + '0000000000001b58' + '000c3564' + '00000009',
+        '0c59' + '02' + '07'.repeat(32) + '02'.repeat(32) + '0000000000000003' + '0000000000001b58' + '000c3564' + '00000009',
     );
   });
 

@@ -1,0 +1,319 @@
+/**
+ * Payments we send, in the manager (docs/payments-outbound.md; LDK's
+ * `send_payment` and the outbound half of `process_pending_htlc_forwards`):
+ * the pure steps are outbound-payment.ts (state, attribution, retry),
+ * router.ts and outbound-onion.ts; this module loads and writes their
+ * records and drives the channels.
+ *
+ * Records: `PAYMENT_OUT#<payment hash>` (the payment, remembered 24 h after
+ * it resolves) and `PAYMENT_ID#<payment id>` (the hash it paid: a repeated
+ * id is refused whatever its hash). A payment's result arrives on the
+ * channel as `update_fulfill_htlc` (at once: `PaymentSent`) or as a removal
+ * made irrevocable by the peer's `revoke_and_ack` (then attributed and
+ * maybe retried): each as a `payment-result` follow-up, whose plan reads
+ * the payment record (and the failure reason record).
+ */
+import {
+  ChannelState,
+  OutboundHtlcState,
+  commitmentStateOf,
+  offerHtlc,
+  sendCommitmentSigned,
+  shortChannelIdOfChannel,
+  type Channel,
+  type ReadyChannel,
+} from '../channel/index.js';
+import { fromHex, toHex } from '../crypto/index.js';
+import type { RouteHint } from '../invoice/index.js';
+import type { RevokeAndAckMessage, UpdateFailHtlcMessage, UpdateFulfillHtlcMessage, UpdateFailMalformedHtlcMessage } from '../wire/index.js';
+import type { ChannelKey, ChannelItem } from './channel-entry.js';
+import { applyStep, stepChannel, type ChannelTarget } from './channel-step.js';
+import type { FollowUpWork } from './follow-up.js';
+import { channelContext, log, type ManagerCore } from './manager-core.js';
+import { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
+import { buildOutboundOnion, type RecipientFields } from './outbound-onion.js';
+import {
+  attemptFailed,
+  attemptFulfilled,
+  attemptStarted,
+  attributeFailure,
+  htlcAdded,
+  routeNotFound,
+  startPayment,
+  type HtlcFailure,
+  type OutboundPayment,
+  type PaymentEvent as OutboundEvent,
+  type PendingPayment,
+  type Retry,
+} from './outbound-payment.js';
+import { decodeOutboundPayment, encodeOutboundPayment } from './outbound-payment-record.js';
+import { RecordKeys } from './payment-records.js';
+import { findRoute, type FirstHop } from './router.js';
+
+/** LDK's `send_payment` arguments (`RecipientOnionFields`, `RouteParameters`, `Retry`), with the invoice's hints. */
+export interface SendPaymentRequest {
+  /** Caller-chosen, 32 bytes: a repeated id is refused (a retried request never pays twice). */
+  readonly paymentId: Uint8Array;
+  readonly paymentHash: Uint8Array;
+  readonly payeeNodeId: Uint8Array;
+  readonly amountMsat: bigint;
+  /** The invoice's `c` (min_final_cltv_expiry_delta). */
+  readonly finalCltvExpiryDelta: number;
+  readonly routeHints?: readonly RouteHint[];
+  readonly recipient: RecipientFields;
+  readonly retry: Retry;
+  /** The invoice's expiry (seconds since 1970). */
+  readonly expiresAtSecs?: number;
+}
+
+/** The payment record of `paymentHash` (`PAYMENT_OUT#`). */
+export function outboundPaymentKey(paymentHash: Uint8Array): string {
+  return RecordKeys.outboundPayment(toHex(paymentHash));
+}
+
+/** The records `sendPayment` reads: the payment by hash and the id's record. */
+export function sendPaymentRecords(request: Pick<SendPaymentRequest, 'paymentId' | 'paymentHash'>): string[] {
+  return [outboundPaymentKey(request.paymentHash), RecordKeys.paymentId(toHex(request.paymentId))];
+}
+
+/** The peers whose channels a route may start with: the payee, and every node of the hints (one may be our peer). */
+export function routingPeers(payee: Uint8Array, hints: readonly RouteHint[] = []): string[] {
+  return [...new Set([toHex(payee), ...hints.flatMap((h) => h.map((hop) => toHex(hop.pubkey)))])];
+}
+
+function nowSecs(core: ManagerCore): number {
+  return core.ports.clock?.nowSecs() ?? Math.floor(Date.now() / 1000);
+}
+
+function paymentOf(core: ManagerCore, paymentHash: Uint8Array): OutboundPayment | undefined {
+  const bytes = core.cs.record(outboundPaymentKey(paymentHash));
+  if (bytes === undefined) return undefined;
+  const decoded = decodeOutboundPayment(bytes);
+  if (!decoded.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `payment ${toHex(paymentHash)} does not decode: ${decoded.error.message}`);
+  return decoded.value;
+}
+
+/** Stores the payment and emits its events (flattened into the stored payment events). */
+function record(core: ManagerCore, payment: OutboundPayment, events: readonly OutboundEvent[]): void {
+  core.cs.putRecord(outboundPaymentKey(payment.paymentHash), encodeOutboundPayment(payment));
+  for (const e of events) {
+    switch (e.kind) {
+      case 'payment-sent':
+        core.cs.emit(e);
+        break;
+      case 'payment-failed':
+        core.cs.emit(e);
+        break;
+      case 'payment-path-failed': {
+        const f = e.failure;
+        const failure = f.kind === 'initial-send' ? f.message : `${f.message?.name ?? (f.failureCode === undefined ? 'unreadable failure' : `failure 0x${f.failureCode.toString(16)}`)}${f.failingHopIndex === undefined ? '' : ` from hop ${f.failingHopIndex}`}`;
+        core.cs.emit({
+          kind: 'payment-path-failed',
+          paymentId: e.paymentId,
+          paymentHash: e.paymentHash,
+          paymentFailedPermanently: e.paymentFailedPermanently,
+          failure,
+          ...(e.shortChannelId === undefined ? {} : { shortChannelId: e.shortChannelId }),
+        });
+        break;
+      }
+    }
+  }
+}
+
+/** Our usable channels among those loaded, as the router's first hops. */
+function firstHops(core: ManagerCore): { hop: FirstHop; key: ChannelKey; item: ChannelItem }[] {
+  const out: { hop: FirstHop; key: ChannelKey; item: ChannelItem }[] = [];
+  for (const [key, entry] of core.cs.loadedEntries()) {
+    if (entry.kind !== 'channel' || entry.channel.state !== ChannelState.Ready) continue;
+    const channel = entry.channel as ReadyChannel;
+    if (core.cs.featuresOf(channel.counterpartyNodeId) === undefined || entry.flags?.awaitingReestablish) continue;
+    const state = commitmentStateOf(channel);
+    const theirReserveMsat = (channel.counterparty.channelReserveSatoshis ?? 0n) * 1000n;
+    const real = shortChannelIdOfChannel(channel) ?? undefined;
+    const theirAlias = channel.theirChannelReady.alias;
+    const scid = real ?? theirAlias ?? channel.holderAlias;
+    const aliases = [real, theirAlias, channel.holderAlias].filter((s): s is bigint => s !== undefined && s !== scid);
+    const capacity = state.holderBalanceMsat - theirReserveMsat;
+    out.push({
+      key,
+      item: entry,
+      hop: {
+        channelId: channel.funding.channelId,
+        counterpartyNodeId: channel.counterpartyNodeId,
+        shortChannelId: scid,
+        shortChannelIdAliases: aliases,
+        outboundCapacityMsat: capacity > 0n ? capacity : 0n,
+        nextOutboundHtlcMinimumMsat: channel.counterparty.htlcMinimumMsat,
+      },
+    });
+  }
+  return out;
+}
+
+/** One attempt of `payment`: a route, its onion, the HTLC offered and signed. Returns the payment after it (and its events). */
+function attempt(core: ManagerCore, payment: PendingPayment): { payment: OutboundPayment; events: readonly OutboundEvent[] } {
+  const hops = firstHops(core);
+  const now = nowSecs(core);
+  const route = findRoute({
+    ourNodeId: core.ports.nodeSigner.getNodeId(),
+    payeeNodeId: payment.payeeNodeId,
+    amountMsat: payment.amountMsat,
+    finalCltvExpiryDelta: payment.finalCltvExpiryDelta,
+    bestBlockHeight: core.cs.header.bestBlock.height,
+    firstHops: hops.map((h) => h.hop),
+    routeHints: payment.routeHints,
+    excludedShortChannelIds: payment.excludedShortChannelIds,
+  });
+  const failNow = (why: string) => {
+    log(core, 'info', `payment ${toHex(payment.paymentHash)}: ${why}`);
+    const step = routeNotFound(payment, now);
+    if (!step.ok) throw new ManagerError(ManagerErrorCode.CorruptState, step.error.message);
+    return { payment: step.value.payment, events: step.value.events };
+  };
+  if (!route.ok) return failNow(`no route: ${route.error.message}`);
+  const onion = buildOutboundOnion(core.ports.secp, route.route, payment.paymentHash, payment.recipient, core.ports.entropy.getSecureRandomBytes());
+  if (!onion.ok) return failNow(`no onion: ${onion.error.message}`);
+  const first = hops.find((h) => toHex(h.hop.channelId) === toHex(route.route.firstHopChannelId))!;
+  const started = attemptStarted(payment, { route: route.route, sessionKey: onion.value.sessionKey });
+  if (!started.ok) throw new ManagerError(ManagerErrorCode.CorruptState, started.error.message);
+  const ctx = channelContext(core);
+  const offered = offerHtlc(ctx, first.item.channel, {
+    amountMsat: onion.value.htlcAmountMsat,
+    paymentHash: payment.paymentHash,
+    cltvExpiry: onion.value.htlcCltvExpiry,
+    onionRoutingPacket: onion.value.onion,
+  });
+  if (!offered.ok) {
+    // Our channel refused it (capacity, limits): a path failure of the first hop, maybe retried on another channel.
+    const attributed = attributeFailure(core.ports.secp, started.value.inFlight!, { kind: 'initial-send', message: offered.error.message });
+    const failed = attemptFailed(started.value, attributed, now);
+    if (!failed.ok) throw new ManagerError(ManagerErrorCode.CorruptState, failed.error.message);
+    if (failed.value.retry && failed.value.payment.status === 'pending') {
+      const next = attempt(core, failed.value.payment);
+      return { payment: next.payment, events: [...failed.value.events, ...next.events] };
+    }
+    return { payment: failed.value.payment, events: failed.value.events };
+  }
+  const added = htlcAdded(started.value, offered.value.htlcId!);
+  if (!added.ok) throw new ManagerError(ManagerErrorCode.CorruptState, added.error.message);
+  let channel: Channel = offered.value.channel;
+  const effects = [...offered.value.effects];
+  const signed = sendCommitmentSigned(ctx, channel);
+  if (signed.ok) {
+    channel = signed.value.channel;
+    effects.push(...signed.value.effects);
+  }
+  applyStep(core, first.key, first.item, { channel, effects });
+  return { payment: added.value, events: [] };
+}
+
+/**
+ * LDK's `send_payment`: refused for a repeated `paymentId` (pending or
+ * resolved in the last 24 h), a payment to this hash in flight, bad
+ * parameters or an expired invoice. Otherwise the first attempt starts at
+ * once; a payment with no route fails at once (`PaymentFailed`
+ * `RouteNotFound`), as LDK reports it.
+ */
+export function sendPayment(core: ManagerCore, request: SendPaymentRequest): ApiResult<void> {
+  const { cs } = core;
+  const now = nowSecs(core);
+  const idKey = RecordKeys.paymentId(toHex(request.paymentId));
+  const idRecord = cs.record(idKey);
+  const existing = paymentOf(core, request.paymentHash);
+  if (idRecord !== undefined && toHex(idRecord) !== toHex(request.paymentHash)) {
+    return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message: `PaymentId ${toHex(request.paymentId)} already paid another hash` } };
+  }
+  if (existing?.status === 'pending' && toHex(existing.paymentId) !== toHex(request.paymentId)) {
+    return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message: `a payment to hash ${toHex(request.paymentHash)} is in flight` } };
+  }
+  const started = startPayment(existing, { ...request, routeHints: request.routeHints ?? [] }, now);
+  if (!started.ok) return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message: `${started.error.code}: ${started.error.message}` } };
+  cs.putRecord(idKey, request.paymentHash);
+  const after = attempt(core, started.value);
+  record(core, after.payment, after.events);
+  return { ok: true, value: undefined };
+}
+
+/** What a `payment-result` follow-up reports of an HTLC we offered. */
+export type OfferedHtlcResult =
+  | { readonly kind: 'fulfilled'; readonly paymentPreimage: Uint8Array }
+  | { readonly kind: 'failed'; readonly failure: HtlcFailure };
+
+/** The route of `update_fulfill_htlc`: the channel's step (the monitor learns the preimage), then the payment's result at once. */
+export function onUpdateFulfillHtlc(core: ManagerCore, target: ChannelTarget, m: UpdateFulfillHtlcMessage): void {
+  const htlc = (target.item.channel.htlcs ?? []).find((h) => h.direction === 'offered' && h.id === m.id);
+  const after = stepChannel(core, target, m);
+  if (after === undefined || htlc === undefined) return;
+  core.cs.followUp(target.peer, { kind: 'payment-result', channelId: m.channelId, htlcId: m.id, paymentHash: htlc.paymentHash, paymentPreimage: m.paymentPreimage });
+}
+
+/** The route of `update_fail_htlc`: the channel's step; the reason is kept (`FAILURE#`) until the removal is irrevocable. */
+export function onUpdateFailHtlc(core: ManagerCore, target: ChannelTarget, m: UpdateFailHtlcMessage | UpdateFailMalformedHtlcMessage): void {
+  const after = stepChannel(core, target, m);
+  if (after === undefined || m.type !== 131) return;
+  core.cs.putRecord(RecordKeys.failureReason(toHex(m.channelId), m.id), m.reason);
+}
+
+/** Offered HTLCs a `revoke_and_ack` removed for good after a failure: one `payment-result` follow-up each. */
+export function paymentResultsOfRevoke(core: ManagerCore, target: ChannelTarget, before: Channel, after: Channel, m: RevokeAndAckMessage): void {
+  const remaining = new Set((after.htlcs ?? []).filter((h) => h.direction === 'offered').map((h) => h.id));
+  for (const h of before.htlcs ?? []) {
+    if (h.direction !== 'offered' || remaining.has(h.id) || h.state !== OutboundHtlcState.AwaitingRemovedRemoteRevoke) continue;
+    const r = h.resolution;
+    if (r === undefined || r.kind === 'fulfill') continue;
+    const work: FollowUpWork =
+      r.kind === 'fail-malformed'
+        ? { kind: 'payment-result', channelId: m.channelId, htlcId: h.id, paymentHash: h.paymentHash, malformedCode: r.failureCode }
+        : { kind: 'payment-result', channelId: m.channelId, htlcId: h.id, paymentHash: h.paymentHash };
+    core.cs.followUp(target.peer, work);
+  }
+}
+
+/** The records a `payment-result` follow-up reads. */
+export function paymentResultRecords(work: Extract<FollowUpWork, { kind: 'payment-result' }>): string[] {
+  const keys = [outboundPaymentKey(work.paymentHash)];
+  if (work.paymentPreimage === undefined && work.malformedCode === undefined) keys.push(RecordKeys.failureReason(toHex(work.channelId), work.htlcId));
+  return keys;
+}
+
+/**
+ * A `payment-result` follow-up: `PaymentSent` for a preimage; for a
+ * failure, the path is attributed (`PaymentPathFailed`) and the payment
+ * retried (routes over the channels of the payee and the hints' nodes,
+ * which the plan loaded) or failed (`PaymentFailed`). Idempotent: a
+ * payment whose attempt already resolved is left alone.
+ */
+export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Extract<FollowUpWork, { kind: 'payment-result' }>): void {
+  const { cs } = core;
+  const payment = paymentOf(core, work.paymentHash);
+  if (payment === undefined) return;
+  const now = nowSecs(core);
+  if (work.paymentPreimage !== undefined) {
+    const step = attemptFulfilled(payment, work.paymentPreimage, now);
+    if (step.ok) record(core, step.value.payment, step.value.events);
+    return;
+  }
+  if (payment.status !== 'pending' || payment.inFlight?.htlcId !== work.htlcId) return;
+  const reasonKey = RecordKeys.failureReason(toHex(work.channelId), work.htlcId);
+  const failure: HtlcFailure =
+    work.malformedCode !== undefined ? { kind: 'fail-malformed', failureCode: work.malformedCode } : { kind: 'fail-htlc', reason: cs.record(reasonKey) ?? new Uint8Array(0) };
+  if (work.malformedCode === undefined) cs.deleteRecord(reasonKey);
+  const attributed = attributeFailure(core.ports.secp, payment.inFlight, failure);
+  const failed = attemptFailed(payment, attributed, now);
+  if (!failed.ok) return;
+  record(core, failed.value.payment, failed.value.events);
+  const next = failed.value.payment;
+  if (failed.value.retry && next.status === 'pending') {
+    // The retry routes over the channels of the payee and the hints' nodes: a follow-up whose plan loads them.
+    cs.followUp(peer, { kind: 'retry-payment', channelId: work.channelId, paymentHash: work.paymentHash, peers: routingPeers(next.payeeNodeId, next.routeHints).map(fromHex) });
+  }
+}
+
+/** A `retry-payment` follow-up: the next attempt of a payment still pending with nothing in flight. */
+export function applyRetryPayment(core: ManagerCore, paymentHash: Uint8Array): void {
+  const payment = paymentOf(core, paymentHash);
+  if (payment?.status !== 'pending' || payment.inFlight !== undefined) return;
+  const next = attempt(core, payment);
+  record(core, next.payment, next.events);
+}

@@ -1,0 +1,130 @@
+/**
+ * Issue 15: payments through the ChannelManager between two of our nodes
+ * (the in-memory network: every input loads its items from the store,
+ * follow-ups applied as inputs of their own). An invoice paid and claimed,
+ * keysend-free invoice flows, refusals failed back to the sender with the
+ * right error, a repeated PaymentId refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { decodeInvoice } from '../../shared/invoice/index.js';
+import type { ChannelManager } from '../../shared/manager/index.js';
+import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
+import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
+
+function readyPair(): { net: ManagerNetwork; alice: ManagerNode; bob: ManagerNode } {
+  const { net, alice, bob } = connectedPair();
+  net.mine([fund(net, alice, openChannel(net, alice, bob))]);
+  net.run();
+  expect(onlyChannel(net, alice).isUsable).toBe(true);
+  return { net, alice, bob };
+}
+
+function invoiceOf(net: ManagerNetwork, node: ManagerNode, amountMsat?: bigint) {
+  const created = net.step(node, { kind: 'create-invoice' }, (m: ChannelManager) =>
+    m.createBolt11Invoice({ description: 'coffee', expirySecs: 3600, ...(amountMsat === undefined ? {} : { amountMsat }) }),
+  );
+  if (!created.ok) throw new Error(created.error.message);
+  const decoded = decodeInvoice(wasmSecp256k1, created.value.invoice);
+  if (!decoded.ok) throw decoded.error;
+  return { ...created.value, decoded: decoded.value };
+}
+
+function pay(net: ManagerNetwork, payer: ManagerNode, invoice: ReturnType<typeof invoiceOf>, paymentId: Uint8Array, amountMsat = invoice.decoded.amountMsat!) {
+  const d = invoice.decoded;
+  const input = { kind: 'send-payment', paymentId, paymentHash: d.paymentHash, payeeNodeId: d.payeeNodeId, routeHints: d.routeHints } as const;
+  return net.step(payer, input, (m) =>
+    m.sendPayment({
+      paymentId,
+      paymentHash: d.paymentHash,
+      payeeNodeId: d.payeeNodeId,
+      amountMsat,
+      finalCltvExpiryDelta: d.minFinalCltvExpiryDelta,
+      routeHints: d.routeHints,
+      recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat },
+      retry: { attempts: 0 },
+      expiresAtSecs: d.expiresAtSec,
+    }),
+  );
+}
+
+function claim(net: ManagerNetwork, node: ManagerNode, preimage: Uint8Array) {
+  return net.step(node, { kind: 'claim-funds', paymentHash: sha256(preimage) }, (m) => m.claimFunds(preimage));
+}
+
+describe('payments between two of our nodes, through the manager', () => {
+  it('an invoice paid, claimed, and settled on both sides to the millisatoshi', () => {
+    const { net, alice, bob } = readyPair();
+    const before = { alice: onlyChannel(net, alice).balanceMsat, bob: onlyChannel(net, bob).balanceMsat };
+    const invoice = invoiceOf(net, bob, 25_000_000n);
+    expect(invoice.decoded.payeeNodeId).toEqual(bob.nodeId);
+    expect(invoice.decoded.minFinalCltvExpiryDelta).toBeGreaterThanOrEqual(42);
+
+    const paymentId = new Uint8Array(32).fill(1);
+    expect(pay(net, alice, invoice, paymentId)).toEqual({ ok: true, value: undefined });
+    net.run();
+    const [claimable] = eventsOf(bob, 'payment-claimable');
+    expect(claimable).toMatchObject({ paymentHash: invoice.paymentHash, amountMsat: 25_000_000n, purpose: 'invoice' });
+    expect(sha256(claimable!.paymentPreimage!)).toEqual(invoice.paymentHash);
+
+    expect(claim(net, bob, claimable!.paymentPreimage!)).toEqual({ ok: true, value: undefined });
+    net.run();
+    expect(eventsOf(bob, 'payment-claimed')).toMatchObject([{ paymentHash: invoice.paymentHash, amountMsat: 25_000_000n }]);
+    expect(eventsOf(alice, 'payment-sent')).toMatchObject([{ paymentId, paymentHash: invoice.paymentHash, paymentPreimage: claimable!.paymentPreimage, feePaidMsat: 0n }]);
+    expect(onlyChannel(net, alice).balanceMsat).toBe(before.alice - 25_000_000n);
+    expect(onlyChannel(net, bob).balanceMsat).toBe(before.bob + 25_000_000n);
+    // The same PaymentId again: refused, nothing sent.
+    const again = pay(net, alice, invoice, paymentId);
+    expect(again.ok).toBe(false);
+    net.run();
+    expect(eventsOf(bob, 'payment-claimable')).toHaveLength(1);
+  });
+
+  it('payments both ways, one after the other, settle both balances', () => {
+    const { net, alice, bob } = readyPair();
+    const start = onlyChannel(net, alice).balanceMsat;
+    for (let i = 0; i < 3; i++) {
+      for (const [payer, payee] of [[alice, bob], [bob, alice]] as const) {
+        const invoice = invoiceOf(net, payee, 1_000_000n * BigInt(i + 1));
+        expect(pay(net, payer, invoice, sha256(Uint8Array.of(i, payer === alice ? 1 : 2))).ok).toBe(true);
+        net.run();
+        const claimable = eventsOf(payee, 'payment-claimable').at(-1)!;
+        expect(claim(net, payee, claimable.paymentPreimage!).ok).toBe(true);
+        net.run();
+      }
+    }
+    expect(eventsOf(alice, 'payment-sent')).toHaveLength(3);
+    expect(eventsOf(bob, 'payment-sent')).toHaveLength(3);
+    expect(onlyChannel(net, alice).balanceMsat).toBe(start);
+  });
+
+  it('an amount below the invoice is failed back: the payer sees the recipient rejected it, balances unchanged', () => {
+    const { net, alice, bob } = readyPair();
+    const before = onlyChannel(net, alice).balanceMsat;
+    const invoice = invoiceOf(net, bob, 10_000_000n);
+    expect(pay(net, alice, invoice, new Uint8Array(32).fill(3), 9_000_000n).ok).toBe(true);
+    net.run();
+    expect(eventsOf(bob, 'payment-claimable')).toEqual([]);
+    expect(eventsOf(alice, 'payment-path-failed')).toMatchObject([{ paymentFailedPermanently: true, failure: expect.stringContaining('incorrectOrUnknownPaymentDetails') }]);
+    expect(eventsOf(alice, 'payment-failed')).toMatchObject([{ paymentHash: invoice.paymentHash, reason: 'RecipientRejected' }]);
+    expect(onlyChannel(net, alice).balanceMsat).toBe(before);
+  });
+
+  it('a hash the payee never made is failed back; failHtlcBackwards fails a claimable payment back', () => {
+    const { net, alice, bob } = readyPair();
+    const before = onlyChannel(net, alice).balanceMsat;
+    const invoice = invoiceOf(net, bob, 5_000_000n);
+    const forged = { ...invoice, decoded: { ...invoice.decoded, paymentHash: sha256(Uint8Array.of(9)) } };
+    expect(pay(net, alice, forged, new Uint8Array(32).fill(4)).ok).toBe(true);
+    net.run();
+    expect(eventsOf(alice, 'payment-failed')).toMatchObject([{ reason: 'RecipientRejected' }]);
+
+    expect(pay(net, alice, invoice, new Uint8Array(32).fill(5)).ok).toBe(true);
+    net.run();
+    expect(eventsOf(bob, 'payment-claimable')).toHaveLength(1);
+    net.step(bob, { kind: 'fail-htlc-backwards', paymentHash: invoice.paymentHash }, (m) => m.failHtlcBackwards(invoice.paymentHash));
+    net.run();
+    expect(eventsOf(alice, 'payment-failed').map((e) => toHex(e.paymentHash))).toEqual([toHex(forged.decoded.paymentHash), toHex(invoice.paymentHash)]);
+    expect(onlyChannel(net, alice).balanceMsat).toBe(before);
+  });
+});
