@@ -287,7 +287,7 @@ export class InProcessOurs {
     this.#nodeSecret = deriveNodeSecret(secp, seed);
     this.nodeId = keys.getNodeId();
     this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(this.config) };
-    this.ports = { secp, nodeSigner: keys, signerProvider: keys, entropy: counterEntropy(`${label}/entropy`), feeEstimator: { feeRatePerKw: () => 253n }, watch: committedWatch };
+    this.ports = { secp, nodeSigner: keys, signerProvider: keys, entropy: counterEntropy(`${label}/entropy`), feeEstimator: { feeRatePerKw: () => 253n }, watch: committedWatch, clock: { nowSecs: () => Math.floor(Date.now() / 1000) } };
     const manager = ChannelManager.create({ ports: this.ports, chainHash: REGTEST_CHAIN_HASH, bestBlock: { height: 0, hash: new Uint8Array(32) }, config: this.config });
     this.store.commit('create', manager.takeChanges());
   }

@@ -57,6 +57,7 @@ export function managerPortsFromSeed(seed: Uint8Array): ManagerPorts {
     entropy,
     feeEstimator: new StoredFeeEstimator(new Map()),
     watch: committedWatch,
+    clock: { nowSecs: () => Math.floor(Date.now() / 1000) },
   };
 }
 

@@ -145,7 +145,7 @@ function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onio
 
 /** The clock of invoice expiry (seconds since 1970). */
 function nowSecs(core: ManagerCore): number {
-  return core.ports.clock?.nowSecs() ?? Math.floor(Date.now() / 1000);
+  return core.ports.clock.nowSecs();
 }
 
 /** Applies removals of ours to the channel, then signs them when we may (else they wait for the peer's `revoke_and_ack`). */

@@ -45,7 +45,7 @@ function refused<T>(message: string): ApiResult<T> {
 }
 
 function nowSecs(core: ManagerCore): number {
-  return core.ports.clock?.nowSecs() ?? Math.floor(Date.now() / 1000);
+  return core.ports.clock.nowSecs();
 }
 
 /** What a payment to us is asked with. */

@@ -26,8 +26,8 @@ export interface ManagerPorts {
   readonly feeEstimator: FeeEstimator;
   readonly watch: Watch;
   readonly logger?: Logger;
-  /** The clock of invoice expiry and payment memory (seconds since 1970); the system clock when absent. */
-  readonly clock?: { nowSecs(): number };
+  /** The clock of invoice expiry and payment memory (seconds since 1970): the edge reads the system clock. */
+  readonly clock: { nowSecs(): number };
 }
 
 /** The BOLT 2 messages (and `error`) the peer layer routes to the manager: `open_channel`, and every message one channel receives. */

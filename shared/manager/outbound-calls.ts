@@ -82,7 +82,7 @@ export function routingPeers(payee: Uint8Array, hints: readonly RouteHint[] = []
 }
 
 function nowSecs(core: ManagerCore): number {
-  return core.ports.clock?.nowSecs() ?? Math.floor(Date.now() / 1000);
+  return core.ports.clock.nowSecs();
 }
 
 function paymentOf(core: ManagerCore, paymentHash: Uint8Array): OutboundPayment | undefined {

@@ -54,6 +54,7 @@ export class ManagerDriver {
       entropy: node.ctx.entropy,
       feeEstimator: node.ctx.feeEstimator,
       watch: committedWatch,
+      clock: { nowSecs: () => Math.floor(Date.now() / 1000) },
     };
     const manager = ChannelManager.create({ ports: this.ports, chainHash: REGTEST_CHAIN_HASH, bestBlock, config });
     this.store.commit('create', manager.takeChanges());

@@ -113,6 +113,7 @@ export class ManagerNetwork {
       entropy: counterEntropy(`${label}/entropy/${generation}`),
       feeEstimator: { feeRatePerKw: () => 253n },
       watch,
+      clock: { nowSecs: () => Math.floor(Date.now() / 1000) },
     };
   }
 
