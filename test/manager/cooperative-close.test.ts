@@ -113,6 +113,18 @@ describe('cooperative close across a disconnection', () => {
     expectClosed(net, alice, bob, channelId, fundingTx);
   });
 
+  it('a funding transaction reorganized out while the close is in progress fails the channel (funding-reorged-out), as in ready', () => {
+    const { net, alice, bob, channelId } = readyChannel();
+    expect(close(net, alice, bob, channelId).ok).toBe(true);
+    net.disconnect(alice, bob);
+    expect(onlyChannel(net, alice).state).toBe('shutdown-sent');
+    net.reorg(1);
+    for (const n of [alice, bob]) {
+      expect(channelsOf(net, n)).toEqual([]);
+      expect(eventsOf(n, 'channel-closed').map((e) => e.reason)).toEqual(['funding-reorged-out']);
+    }
+  });
+
   it('a node restarted mid-negotiation resumes from its stored channel', () => {
     const { net, alice, bob, channelId, fundingTx } = readyChannel();
     close(net, bob, alice, channelId);
