@@ -125,8 +125,9 @@ export async function rejectChannel(ctx: NodeContext, temporaryChannelIdHex: str
  * Starts a cooperative close of the channel `idHex` (real or temporary id;
  * docs/close.md): `close_channel` under the lease, its `shutdown` paying a
  * fresh wallet address reserved in the same commit. Returns the channel as
- * it is then (`shutdown-sent`). `unknown-channel` when there is none,
- * `peer-not-connected`, `not-closable` when the manager refuses it.
+ * it is then (`shutdown-sent`, or further when the peer answered already).
+ * `unknown-channel` when there is none, `peer-not-connected`, `not-closable`
+ * when the manager refuses it.
  */
 export async function closeChannel(ctx: NodeContext, idHex: string): Promise<ChannelView> {
   const view = await getChannel(ctx, idHex);

@@ -163,7 +163,7 @@ export interface NodeApi {
   rejectChannel(temporaryChannelId: string): Promise<void>;
   /**
    * Starts a cooperative close (BOLT 2 `shutdown`); resolves with the channel
-   * as it is then (`shutdown-sent`). Rejects `not-found` (no such channel),
+   * as it is then (`shutdown-sent`, or `negotiating-close` if the peer answered already). Rejects `not-found` (no such channel),
    * `peer-not-connected`, `channel-not-closable` (not `ready`).
    */
   closeChannel(channelId: string): Promise<ChannelInfo>;

@@ -638,7 +638,7 @@ export const ROUTES: readonly Route[] = [
       'The peer must be connected; a reconnection mid-close resumes it. Force close is not offered yet.',
     pathParameters: [CHANNEL_ID_PARAMETER],
     errors: ['NotFound', 'NotClosable', 'Busy'],
-    success: { status: 202, description: '`shutdown` is on its way; the channel as it is now.', schema: schemaRef('Channel') },
+    success: { status: 202, description: '`shutdown` is committed and on its way; the channel as it is now: `shutdown-sent`, or `negotiating-close` when the peer answered already.', schema: schemaRef('Channel') },
     async run(api, params) {
       return channelJson(await api.closeChannel(params['id']!.toLowerCase()));
     },
