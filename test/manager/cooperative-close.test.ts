@@ -53,7 +53,7 @@ describe('ChannelManager.closeChannel', () => {
     const result = close(net, from, to, channelId);
     expect(result).toEqual({ ok: true, value: undefined });
     // Until the peer answers, the channel shows shutdown-sent and is no longer usable.
-    expect(onlyChannel(net, from)).toMatchObject({ state: 'shutdown-sent', isUsable: false });
+    expect(onlyChannel(net, from)).toMatchObject({ state: 'shutdown-sent', isChannelReady: true, isUsable: false });
     net.run();
     expectClosed(net, alice, bob, channelId, fundingTx);
     expect(alice.broadcasts.length - before.alice).toBe(1);
