@@ -27,6 +27,9 @@ const api: NodeApi = {
   listEvents: async () => [],
   acknowledgeEvents: async () => 0,
   rejectChannel: async () => undefined,
+  closeChannel: async () => {
+    throw new Error('no channels in this bench');
+  },
 };
 const handler = createHttpHandler({ api, apiKeySha256: apiKeySha256(KEY), logger: new Logger({ logLevel: 'SILENT' }) });
 const postBody = JSON.stringify({ nodeId: NODE_ID, host: '127.0.0.1', port: 9735 });

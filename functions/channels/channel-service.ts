@@ -39,6 +39,8 @@ export const ChannelServiceErrorCode = {
   unknownChannel: 'unknown-channel',
   /** The node id is this node's own. */
   ownNode: 'own-node',
+  /** The channel cannot be closed cooperatively now (not `ready`, HTLCs in flight, a held request, already closed). */
+  notClosable: 'not-closable',
 } as const;
 export type ChannelServiceErrorCode = (typeof ChannelServiceErrorCode)[keyof typeof ChannelServiceErrorCode];
 
@@ -117,6 +119,30 @@ export async function rejectChannel(ctx: NodeContext, temporaryChannelIdHex: str
   const input: ManagerInput = { kind: 'reject-inbound-channel', temporaryChannelId: entry.temporaryChannelId, counterpartyNodeId: entry.counterpartyNodeId };
   const result = await underLease(ctx, input, (m) => m.rejectInboundChannel(entry.temporaryChannelId, entry.counterpartyNodeId));
   if (!result.ok) throw refused(result.error);
+}
+
+/**
+ * Starts a cooperative close of the channel `idHex` (real or temporary id;
+ * docs/close.md): `close_channel` under the lease, its `shutdown` paying a
+ * fresh wallet address reserved in the same commit. Returns the channel as
+ * it is then (`shutdown-sent`, or further when the peer answered already).
+ * `unknown-channel` when there is none, `peer-not-connected`, `not-closable`
+ * when the manager refuses it.
+ */
+export async function closeChannel(ctx: NodeContext, idHex: string): Promise<ChannelView> {
+  const view = await getChannel(ctx, idHex);
+  if (view === undefined) throw new ChannelServiceError(ChannelServiceErrorCode.unknownChannel, `no channel ${idHex}`);
+  if (view.kind === 'request') throw new ChannelServiceError(ChannelServiceErrorCode.notClosable, 'a held inbound request has no channel to close: reject it instead');
+  if (view.kind === 'closed') throw new ChannelServiceError(ChannelServiceErrorCode.notClosable, `the channel is already closed (${view.closed.reason})`);
+  const { channelId, counterpartyNodeId } = view.details;
+  const peers = await connectedPeers(ctx, ctx.store);
+  if (!peers.has(toHex(counterpartyNodeId))) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, `peer ${toHex(counterpartyNodeId)} is not connected: a cooperative close needs it online`);
+  const result = await underLease(ctx, { kind: 'close-channel', counterpartyNodeId, channelId }, (m) => m.closeChannel(channelId, counterpartyNodeId));
+  if (!result.ok) {
+    if (/not connected/.test(result.error.message)) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, result.error.message);
+    throw new ChannelServiceError(ChannelServiceErrorCode.notClosable, result.error.message);
+  }
+  return (await getChannel(ctx, toHex(channelId))) ?? view;
 }
 
 /** Every channel of the node (a Query of CHANNEL#, nothing committed). */

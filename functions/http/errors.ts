@@ -14,6 +14,8 @@ export const HttpErrorCode = {
   insufficientFunds: 'insufficient-funds',
   tooManyUnconfirmed: 'too-many-unconfirmed',
   peerNotConnected: 'peer-not-connected',
+  /** The channel cannot be closed cooperatively now: not `ready` (still opening, already closing or closed), HTLCs in flight, or a held request. */
+  channelNotClosable: 'channel-not-closable',
   internal: 'internal',
   /** The node is busy with other inputs (its lease stayed taken for the request's wait budget): retry after `Retry-After` seconds. */
   busy: 'busy',
@@ -39,6 +41,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'insufficient-funds': 422,
   'too-many-unconfirmed': 422,
   'peer-not-connected': 409,
+  'channel-not-closable': 409,
   internal: 500,
   busy: 503,
   'bad-request': 400,

@@ -170,4 +170,10 @@ export interface NodeApi {
   acknowledgeEvents(upTo: bigint): Promise<number>;
   /** Refuses a held inbound channel request (the peer gets an `error`); rejects `not-found` when there is none. */
   rejectChannel(temporaryChannelId: string): Promise<void>;
+  /**
+   * Starts a cooperative close (BOLT 2 `shutdown`); resolves with the channel
+   * as it is then (`shutdown-sent`, or `negotiating-close` if the peer answered already). Rejects `not-found` (no such channel),
+   * `peer-not-connected`, `channel-not-closable` (not `ready`).
+   */
+  closeChannel(channelId: string): Promise<ChannelInfo>;
 }

@@ -98,7 +98,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'Busy')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
 }
@@ -139,6 +139,10 @@ const ERROR_RESPONSES = {
   ),
   NotFound: errorResponse('`not-found`: nothing has this id.'),
   PeerNotConnected: errorResponse('`peer-not-connected`: the peer is not connected (connect it with `POST /v1/peers` first).'),
+  NotClosable: errorResponse(
+    '`peer-not-connected`: a cooperative close needs the peer online (connect it with `POST /v1/peers`); ' +
+      '`channel-not-closable`: the channel is not `ready` (still opening, already closing, or a held request: reject it instead). Nothing was sent.',
+  ),
   Busy: {
     ...errorResponse(
       '`busy`: the step needs the node\'s lease and other inputs held it for the whole wait (a few seconds); nothing was done. ' +
@@ -167,6 +171,7 @@ function operation(route: DocumentedRoute): OperationObject {
   if (route.errors?.includes('InsufficientFunds')) responses['422'] = responseRef('InsufficientFunds');
   if (route.errors?.includes('NotFound')) responses['404'] = responseRef('NotFound');
   if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');
+  if (route.errors?.includes('NotClosable')) responses['409'] = responseRef('NotClosable');
   if (route.errors?.includes('Busy')) responses['503'] = responseRef('Busy');
   return {
     operationId: route.operationId,

@@ -247,7 +247,7 @@ export const SCHEMAS = {
       state: {
         type: 'string',
         description:
-          '`outbound-awaiting-accept`, `awaiting-funding-signed`, `awaiting-confirmation`, `awaiting-channel-ready`, `ready`, …, ' +
+          '`outbound-awaiting-accept`, `awaiting-funding-signed`, `awaiting-confirmation`, `awaiting-channel-ready`, `ready`, `shutdown-sent`, `negotiating-close` (a cooperative close), …, ' +
           '`awaiting-acceptance` (an inbound request held for `POST /v1/channels/{id}/accept` or `/reject`: the node runs with `INBOUND_CHANNELS=manual`), or `closed`.',
       },
       channelType: {
@@ -270,7 +270,7 @@ export const SCHEMAS = {
       isPublic: { type: 'boolean' },
       closure: {
         type: 'object',
-        properties: { reason: { type: 'string', examples: ['funding-not-provided', 'counterparty-error'] }, message: { type: 'string' } },
+        properties: { reason: { type: 'string', examples: ['funding-not-provided', 'counterparty-error', 'cooperative-closure'] }, message: { type: 'string' } },
         required: ['reason', 'message'],
         additionalProperties: false,
       },
@@ -632,6 +632,23 @@ export const ROUTES: readonly Route[] = [
       const id = params['id']!.toLowerCase();
       await api.rejectChannel(id);
       return { status: 'rejected', channelId: id };
+    },
+  }),
+  emptyBody({
+    method: 'POST',
+    path: '/v1/channels/{id}/close',
+    operationId: 'closeChannel',
+    summary: 'Close a ready channel cooperatively (BOLT 2 `shutdown`, then `closing_signed`).',
+    description:
+      'Sends `shutdown`: the channel shows `shutdown-sent`, then `negotiating-close` while the closing fee is agreed, then `closed` ' +
+      'with reason `cooperative-closure` once both signed the closing transaction, which is broadcast (event `channel-closed`). ' +
+      'Our output pays a fresh address of the node\'s wallet, counted in `GET /v1/wallet` once the closing transaction confirms. ' +
+      'The peer must be connected; a reconnection mid-close resumes it. Force close is not offered yet.',
+    pathParameters: [CHANNEL_ID_PARAMETER],
+    errors: ['NotFound', 'NotClosable', 'Busy'],
+    success: { status: 202, description: '`shutdown` is committed and on its way; the channel as it is now: `shutdown-sent`, or `negotiating-close` when the peer answered already.', schema: schemaRef('Channel') },
+    async run(api, params) {
+      return channelJson(await api.closeChannel(params['id']!.toLowerCase()));
     },
   }),
   bodiless({

@@ -22,6 +22,7 @@ import {
   ChannelServiceError,
   ChannelServiceErrorCode,
   acceptChannel,
+  closeChannel,
   getChannel,
   listChannelViews,
   openChannel,
@@ -199,6 +200,7 @@ function channelHttpError(error: unknown, waitedMs: number): unknown {
   if (error.code === ChannelServiceErrorCode.peerNotConnected) return new HttpError(HttpErrorCode.peerNotConnected, error.message);
   if (error.code === ChannelServiceErrorCode.unknownChannel) return new HttpError(HttpErrorCode.notFound, error.message);
   if (error.code === ChannelServiceErrorCode.ownNode) return new HttpError(HttpErrorCode.invalidRequest, `nodeId: ${error.message}`);
+  if (error.code === ChannelServiceErrorCode.notClosable) return new HttpError(HttpErrorCode.channelNotClosable, error.message);
   return new HttpError(HttpErrorCode.invalidRequest, error.message);
 }
 
@@ -294,6 +296,9 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     },
     async rejectChannel(temporaryChannelId) {
       await asChannelHttp(ctx, rejectChannel(ctx, temporaryChannelId));
+    },
+    async closeChannel(channelId) {
+      return channelInfoOf(await asChannelHttp(ctx, closeChannel(ctx, channelId)));
     },
   };
 }

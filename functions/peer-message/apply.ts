@@ -121,10 +121,11 @@ export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope:
   const type = envelope.kind === 'message' ? messageType(envelope.message) : null;
   if (type !== null && CHANNEL_MESSAGE_TYPES.has(type)) {
     // A channel message will need HEADER and FEES: read them alongside the PEER item (one round trip instead of two),
-    // and WALLET too for accept_channel (the wallet funds the channel in this invocation) and funding_signed (it releases the funding).
+    // and WALLET too for accept_channel (the wallet funds the channel in this invocation), funding_signed (it releases the funding)
+    // and shutdown (our answer pays a fresh wallet address: docs/close.md).
     void reads.header();
     void reads.fees();
-    if (type === 33 || type === 35) void reads.wallet();
+    if (type === 33 || type === 35 || type === 38) void reads.wallet();
   }
   const current = await loadPeer(ctx, store, envelope.peer);
   let step: PeerStep;

@@ -41,6 +41,7 @@ import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, decodeWallet }
 import type { InvocationResult } from './invocation.js';
 import type { NodeContext } from './node-context.js';
 import { StepReads } from './step-reads.js';
+import { WalletShutdownScripts, mayNeedShutdownScript } from './wallet-shutdown-scripts.js';
 
 /**
  * The manager's ports for a node seed: keys from the seed, entropy from the
@@ -98,8 +99,12 @@ export async function loadManager(
   connections: ReadonlyMap<string, string> = new Map(),
 ): Promise<ChannelManager> {
   // FEES is read alongside HEADER (one more GetItem, no added round trip).
-  const [header, fees] = await Promise.all([reads.header(), reads.fees()]);
-  const ports = withStoredFees(ctx.managerPorts, fees);
+  const needsWallet = mayNeedShutdownScript(input);
+  const [header, fees, wallet] = await Promise.all([reads.header(), reads.fees(), needsWallet ? reads.wallet() : Promise.resolve(undefined)]);
+  // Shutdown scripts are fresh wallet addresses (docs/close.md): the wallet is read with HEADER when the input may need one.
+  const shutdownScripts = new WalletShutdownScripts(ctx.managerPorts.signerProvider, ctx.wallet, needsWallet ? decodeWallet(wallet) : undefined);
+  reads.shutdownScripts = shutdownScripts;
+  const ports = { ...withStoredFees(ctx.managerPorts, fees), signerProvider: shutdownScripts };
   if (header === undefined) {
     const manager = ChannelManager.create({ ports, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig });
     for (const [peer, features] of connectedPeers) manager.peerConnected(fromHex(peer), features);
@@ -278,10 +283,12 @@ export function settleChannelFunding(wallet: WalletState, changes: ManagerChange
 export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, manager: ChannelManager, reads: StepReads = new StepReads(ctx, store)): Promise<InvocationResult> {
   let changes = manager.takeChanges();
   const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
-  if (requests.length === 0 && !touchesWalletFunding(changes)) return managerResult(changes, undefined, await monitorsBefore(ctx, store, changes));
+  // A close's script reserved from the wallet (docs/close.md): the wallet is written with the shutdown naming it.
+  const reserved = reads.shutdownScripts?.reservedWallet();
+  if (requests.length === 0 && !touchesWalletFunding(changes) && reserved === undefined) return managerResult(changes, undefined, await monitorsBefore(ctx, store, changes));
   const walletBytes = await reads.wallet();
   const before = decodeWallet(walletBytes);
-  let wallet = before;
+  let wallet = reserved ?? before;
   if (requests.length > 0) {
     const feeratePerKvb = fundingFeeratePerKvb(await reads.fees());
     for (const request of requests) {

@@ -7,9 +7,12 @@
  */
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { NodeContext } from './node-context.js';
+import type { WalletShutdownScripts } from './wallet-shutdown-scripts.js';
 
 export class StepReads {
   readonly #reads = new Map<string, Promise<Uint8Array | undefined>>();
+  /** The manager's SignerProvider of this invocation (set by `loadManager`): the wallet addresses it reserved are written with the changes. */
+  shutdownScripts: WalletShutdownScripts | undefined;
 
   constructor(
     private readonly ctx: NodeContext,

@@ -82,7 +82,14 @@ export interface ChannelMessageRow<M extends ChannelLevelMessage = ChannelLevelM
 }
 
 const ALL_PHASES: readonly ChannelState[] = Object.values(ChannelState);
-const FUNDED: readonly ChannelState[] = [ChannelState.AwaitingConfirmation, ChannelState.AwaitingChannelReady, ChannelState.Ready];
+/** The phases resumed by `channel_reestablish` (channel-reestablish.ts `isFundedChannel`): funded, a cooperative close in progress included. */
+const FUNDED: readonly ChannelState[] = [
+  ChannelState.AwaitingConfirmation,
+  ChannelState.AwaitingChannelReady,
+  ChannelState.Ready,
+  ChannelState.ShutdownSent,
+  ChannelState.NegotiatingClose,
+];
 
 type Rows = { readonly [T in ChannelLevelMessage['type']]: ChannelMessageRow<Extract<ChannelLevelMessage, { type: T }>> };
 
@@ -92,12 +99,12 @@ export const CHANNEL_MESSAGE_ROWS: Rows = {
   33: { name: 'accept_channel', accepts: [ChannelState.OutboundAwaitingAccept], otherwise: 'close', step: handleAcceptChannel },
   34: { name: 'funding_created', accepts: [ChannelState.InboundAwaitingFundingCreated], otherwise: 'close', step: handleFundingCreated },
   35: { name: 'funding_signed', accepts: [ChannelState.AwaitingFundingSigned], otherwise: 'close', step: handleFundingSigned },
-  // A repeat in `ready` is a retransmission.
+  // A repeat in `ready` or in a cooperative close is a retransmission (BOLT 2: after a reconnection with next_commitment_number 1).
   36: {
     name: 'channel_ready',
     accepts: [ChannelState.AwaitingConfirmation, ChannelState.AwaitingChannelReady],
     otherwise: 'close',
-    inPhase: { [ChannelState.Ready]: 'ignore' },
+    inPhase: { [ChannelState.Ready]: 'ignore', [ChannelState.ShutdownSent]: 'ignore', [ChannelState.NegotiatingClose]: 'ignore' },
     step: handleChannelReady,
   },
   // Cooperative close (cooperative-close.ts): before funding BOLT 2 says fail; before channel_ready it is not supported yet; a closed channel ignores late ones.

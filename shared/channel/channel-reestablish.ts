@@ -14,17 +14,34 @@ import { INITIAL_COMMITMENT_INDEX } from '../keys/index.js';
 import type { ChannelReestablishMessage } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
-import { ChannelState, type AwaitingChannelReady, type AwaitingConfirmation, type Channel, type ReadyChannel } from './channel-state.js';
-import type { ChannelStep } from './effects.js';
+import {
+  ChannelState,
+  currentChannelId,
+  type AwaitingChannelReady,
+  type AwaitingConfirmation,
+  type Channel,
+  type NegotiatingCloseChannel,
+  type ReadyChannel,
+  type ShutdownSentChannel,
+} from './channel-state.js';
+import type { ChannelEffect, ChannelStep } from './effects.js';
 import { ChannelFailureReason as R } from './errors.js';
 import { ourChannelReady } from './funding-confirmation.js';
 
-/** A channel that must be remembered across a disconnection: the first commitments are signed. */
-export type FundedChannel = AwaitingConfirmation | AwaitingChannelReady | ReadyChannel;
+/** A channel that must be remembered across a disconnection: the first commitments are signed (a cooperative close in progress included). */
+export type FundedChannel = AwaitingConfirmation | AwaitingChannelReady | ReadyChannel | ShutdownSentChannel | NegotiatingCloseChannel;
+
+const FUNDED_STATES: ReadonlySet<ChannelState> = new Set([
+  ChannelState.AwaitingConfirmation,
+  ChannelState.AwaitingChannelReady,
+  ChannelState.Ready,
+  ChannelState.ShutdownSent,
+  ChannelState.NegotiatingClose,
+]);
 
 /** Whether `channel` is resumed with `channel_reestablish` after a reconnection (BOLT 2: funded, not closed). */
 export function isFundedChannel(channel: Channel): channel is FundedChannel {
-  return channel.state === ChannelState.AwaitingConfirmation || channel.state === ChannelState.AwaitingChannelReady || channel.state === ChannelState.Ready;
+  return FUNDED_STATES.has(channel.state);
 }
 
 /** The commitment number of the next `commitment_signed` we expect (commitment 0 was signed at funding). */
@@ -63,7 +80,12 @@ function isOurSecret(ctx: ChannelContext, channel: FundedChannel, secret: Uint8A
  *   commitment before it, or `next_commitment_number` above 1: the peer is
  *   ahead of us; close WITHOUT broadcasting (`peer-has-newer-state`);
  * - `next_revocation_number` above 0 with a wrong secret: fail the channel;
- * - in sync (1 and 0): re-send our `channel_ready` if we sent one before.
+ * - in sync (1 and 0): re-send our `channel_ready` if we sent one before;
+ *   in a cooperative close, then our `shutdown` again (BOLT 2: a node that
+ *   sent `shutdown` MUST retransmit it), and the `closing_signed`
+ *   negotiation restarts: our last proposal is forgotten, and the funder
+ *   proposes again once the peer's retransmitted `shutdown` arrives
+ *   (cooperative-close.ts).
  * `your_last_per_commitment_secret` is not checked while
  * `next_revocation_number` is 0 (it must then be zeros; like LDK we do not
  * fail a funded channel over it). The interactive-funding and splice TLVs
@@ -84,5 +106,20 @@ export function handleChannelReestablish(ctx: ChannelContext, channel: Channel, 
   }
   // In sync. BOLT 2: next_commitment_number is 1 on both sides, so our channel_ready (if sent) goes again.
   if (channel.state === ChannelState.AwaitingConfirmation) return { channel, effects: [] };
-  return { channel, effects: [{ kind: 'send-message', message: ourChannelReady(ctx, channel) }] };
+  const effects: ChannelEffect[] = [{ kind: 'send-message', message: ourChannelReady(ctx, channel) }];
+  if (channel.state === ChannelState.Ready || channel.state === ChannelState.AwaitingChannelReady) return { channel, effects };
+  return resumeClose(channel, effects);
+}
+
+/**
+ * A cooperative close across a reconnection (BOLT 2 "Closing Initiation"
+ * and "Closing Negotiation"): our `shutdown` is retransmitted with the
+ * same script, and any `closing_signed` we sent is forgotten (the
+ * negotiation starts again over the new connection).
+ */
+function resumeClose(channel: ShutdownSentChannel | NegotiatingCloseChannel, effects: ChannelEffect[]): ChannelStep {
+  const { holderScript, counterpartyScript } = channel.shutdown;
+  effects.push({ kind: 'send-message', message: { type: 38, channelId: currentChannelId(channel), scriptpubkey: holderScript } });
+  const shutdown = counterpartyScript === undefined ? { holderScript } : { holderScript, counterpartyScript };
+  return { channel: { ...channel, shutdown }, effects };
 }

@@ -120,7 +120,10 @@ export function handleShutdown(ctx: ChannelContext, channel: Channel, m: Shutdow
   }
   const previous = channel.state === ChannelState.Ready ? undefined : channel.shutdown.counterpartyScript;
   if (previous !== undefined) {
-    return sameBytes(previous, m.scriptpubkey) ? unchanged(channel) : closeChannel(channel, R.ShutdownScriptMismatch, 'a second shutdown with a different scriptpubkey');
+    if (!sameBytes(previous, m.scriptpubkey)) return closeChannel(channel, R.ShutdownScriptMismatch, 'a second shutdown with a different scriptpubkey');
+    // A retransmission. After a reconnection (channel-reestablish.ts) the funder has forgotten its proposal: it proposes again.
+    if (channel.state === ChannelState.NegotiatingClose && channel.isOutbound && channel.shutdown.sent === undefined) return funderProposes(ctx, channel, []);
+    return unchanged(channel);
   }
   const effects: ChannelEffect[] = [];
   let holderScript: Uint8Array;
@@ -138,11 +141,15 @@ export function handleShutdown(ctx: ChannelContext, channel: Channel, m: Shutdow
     shutdown: { holderScript, counterpartyScript: Uint8Array.from(m.scriptpubkey) },
   };
   if (!channel.isOutbound) return { channel: negotiating, effects };
-  // The funder proposes first, once both shutdowns are exchanged.
+  return funderProposes(ctx, negotiating, effects);
+}
+
+/** The funder's first `closing_signed`, once both shutdowns are exchanged (after `effects`): the fee at its normal target, with its range. */
+function funderProposes(ctx: ChannelContext, negotiating: NegotiatingCloseChannel, effects: ChannelEffect[]): ChannelStep {
   const proposal = ourFeeRange(ctx, negotiating);
   const signer = signerOf(ctx, negotiating);
   const closing = closingTransaction(signer, negotiating, proposal.feeSatoshis, negotiating.holder.dustLimitSatoshis, false);
-  if (closing === null) return closeChannel(channel, R.ClosingFeeOutOfRange, `the channel cannot pay a closing fee of ${proposal.feeSatoshis} sat`);
+  if (closing === null) return closeChannel(negotiating, R.ClosingFeeOutOfRange, `the channel cannot pay a closing fee of ${proposal.feeSatoshis} sat`);
   effects.push({ kind: 'send-message', message: closingSigned(negotiating, proposal, signClosingWith(signer, closing)) });
   return { channel: { ...negotiating, shutdown: { ...negotiating.shutdown, sent: proposal } }, effects };
 }

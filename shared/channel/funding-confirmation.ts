@@ -188,6 +188,8 @@ export function fundingTransactionUnconfirmed(_ctx: ChannelContext, channel: Cha
     }
     case ChannelState.AwaitingChannelReady:
     case ChannelState.Ready:
+    case ChannelState.ShutdownSent:
+    case ChannelState.NegotiatingClose:
       return closeChannel(channel, R.FundingReorgedOut, 'the funding transaction was reorganized out after channel_ready');
     default:
       return unchanged(channel);

@@ -3,7 +3,8 @@
  * option_upfront_shutdown_script, feature bits 4/5): the forms a shutdown
  * `scriptpubkey` may take (BOLT 2 "Closing Initiation: `shutdown`"), the
  * check of the counterparty's, and the one we commit to (LDK's
- * `commit_upfront_shutdown_pubkey`, default true: not configurable here).
+ * `commit_upfront_shutdown_pubkey`, default true; a SignerProvider may say
+ * no with `commitUpfrontShutdownScript`: the node's wallet-backed one does).
  */
 import { isFeatureSupported } from '../wire/index.js';
 import type { ChannelContext } from './channel-context.js';
@@ -55,12 +56,14 @@ export function checkCounterpartyShutdownScript(script: Uint8Array | undefined, 
 /**
  * The script we commit to: the SignerProvider's shutdown script when the
  * peer's `init` has option_upfront_shutdown_script (as LDK does with
- * `commit_upfront_shutdown_pubkey`), else nothing (an empty TLV is sent:
+ * `commit_upfront_shutdown_pubkey`) and the provider commits upfront
+ * (`commitUpfrontShutdownScript`, the node's wallet does not), else nothing (an empty TLV is sent:
  * BOLT 2 requires the TLV whenever `channel_type` is sent). Null when the
  * provider's script is not a form the peer accepts (LDK's
  * `IncompatibleShutdownScript`).
  */
 export function ourUpfrontShutdownScript(ctx: ChannelContext, theirInitFeatures: Uint8Array): Uint8Array | null {
+  if (ctx.signerProvider.commitUpfrontShutdownScript === false) return new Uint8Array(0);
   if (!isFeatureSupported(theirInitFeatures, 'option_upfront_shutdown_script')) return new Uint8Array(0);
   const script = ctx.signerProvider.getShutdownScriptpubkey();
   return isValidShutdownScript(script, anysegwitNegotiated(theirInitFeatures)) ? Uint8Array.from(script) : null;

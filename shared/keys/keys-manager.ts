@@ -27,6 +27,14 @@ export interface SignerProvider {
    * BOLT 2 `shutdown` forms (P2WPKH for a `KeysManager`).
    */
   getShutdownScriptpubkey(): Uint8Array;
+  /**
+   * Whether `getShutdownScriptpubkey` is committed in `open_channel` /
+   * `accept_channel` as the `upfront_shutdown_script` (LDK's
+   * `commit_upfront_shutdown_pubkey`). Absent: true. A provider handing out
+   * a fresh wallet address per close says false: the script is then chosen
+   * when the channel closes (docs/close.md).
+   */
+  readonly commitUpfrontShutdownScript?: boolean;
 }
 
 /** Channel signers a {@link KeysManager} keeps derived (by keys id and channel value). */

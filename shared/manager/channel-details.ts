@@ -28,6 +28,7 @@ export interface ChannelDetails {
   readonly confirmationsRequired: number;
   readonly confirmations: number;
   readonly isOutbound: boolean;
+  /** Both sides sent `channel_ready` (also while closing cooperatively, as LDK reports it). */
   readonly isChannelReady: boolean;
   /** Ready and the peer is connected. */
   readonly isUsable: boolean;
@@ -46,6 +47,8 @@ export function channelDetailsOf(channel: Channel, bestHeight: number, connected
   const balanceMsat = channel.state === ChannelState.Ready ? commitmentStateOf(channel).holderBalanceMsat : channel.isOutbound ? funderMsat : channel.pushMsat;
   const theirReserve = channel.counterparty?.channelReserveSatoshis;
   const ready = channel.state === ChannelState.Ready;
+  // As LDK: a channel closing cooperatively stays channel-ready (both sent channel_ready), but is no longer usable.
+  const closing = channel.state === ChannelState.ShutdownSent || channel.state === ChannelState.NegotiatingClose;
   const conf = channel.confirmation;
   return {
     channelId: channel.funding?.channelId ?? channel.temporaryChannelId,
@@ -65,7 +68,7 @@ export function channelDetailsOf(channel: Channel, bestHeight: number, connected
     confirmationsRequired: channel.minimumDepth,
     confirmations: conf ? Math.max(0, Math.max(bestHeight, channel.bestHeight) - conf.height + 1) : 0,
     isOutbound: channel.isOutbound,
-    isChannelReady: ready,
+    isChannelReady: ready || closing,
     isUsable: ready && connected,
     isPublic: channel.announceChannel,
   };

@@ -19,6 +19,7 @@
 import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import type { AcceptChannelMessage, ChannelReadyMessage, ErrorMessage, FundingCreatedMessage, FundingSignedMessage, OpenChannelMessage } from '../wire/index.js';
 import * as chain from './chain-confirm.js';
+import * as close from './close-calls.js';
 import { ChangeSet } from './change-set.js';
 import type { ChannelDetails } from './channel-details.js';
 import type { ChannelKey } from './channel-entry.js';
@@ -209,6 +210,18 @@ export class ChannelManager {
   /** Refuses a held inbound request (LDK's `force_close_*` on an unaccepted channel): the peer gets an `error`. */
   rejectInboundChannel(temporaryChannelId: Uint8Array, counterpartyNodeId: Uint8Array): ApiResult<void> {
     return open.rejectInboundChannel(this.#core, temporaryChannelId, counterpartyNodeId);
+  }
+
+  /**
+   * LDK's `close_channel` (load with `{ kind: 'close-channel' }`): starts a
+   * cooperative close with our `shutdown` (docs/close.md). The close
+   * completes through the peer's messages: the closing transaction is
+   * broadcast, `ChannelClosed` (`cooperative-closure`) emitted, the channel
+   * removed. `channel-unavailable` for an unknown channel, a peer not
+   * connected (or not reestablished yet), a channel not `ready`, or HTLCs in flight.
+   */
+  closeChannel(channelId: Uint8Array, counterpartyNodeId: Uint8Array): ApiResult<void> {
+    return close.closeChannel(this.#core, channelId, counterpartyNodeId);
   }
 
   /**

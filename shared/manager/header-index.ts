@@ -29,7 +29,9 @@ export function isUnfunded(channel: Channel): boolean {
  */
 export function isStillConfirming(channel: Channel): boolean {
   if (channel.state === ChannelState.AwaitingConfirmation || channel.state === ChannelState.AwaitingChannelReady) return true;
-  if (channel.state !== ChannelState.Ready || channel.confirmation === undefined) return false;
+  // Ready, or closing cooperatively (its funding can still be reorged out until the closing transaction confirms).
+  const funded = channel.state === ChannelState.Ready || channel.state === ChannelState.ShutdownSent || channel.state === ChannelState.NegotiatingClose;
+  if (!funded || channel.confirmation === undefined) return false;
   const depth = channel.bestHeight - channel.confirmation.height + 1;
   return depth < Math.max(REORG_SAFE_DEPTH, channel.minimumDepth);
 }

@@ -73,6 +73,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
       return plan([channelKey(input.counterpartyNodeId, input.temporaryChannelId)]);
     case 'channel-monitor-updated':
       return plan([channelKey(input.counterpartyNodeId, input.channelId)]);
+    case 'close-channel':
+      return plan([cs.keyFor(input.counterpartyNodeId, input.channelId)]);
     case 'peer-message': {
       const id = channelIdOf(input.message);
       if (id === null) return plan([]);

@@ -95,11 +95,6 @@ function onRevokeAndAck(core: ManagerCore, target: ChannelTarget, m: RevokeAndAc
   paymentResultsOfRevoke(core, target, before, after, m);
 }
 
-/** `shutdown` / `closing_signed` until the node offers cooperative close: a warning, nothing changes. */
-function closeNotYet(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): void {
-  core.cs.send(target.peer, { type: 1, channelId: target.id, data: text(`${m.type === 38 ? 'shutdown' : 'closing_signed'} is not supported yet`) });
-}
-
 function channelRoute<M extends ChannelLevelMessage & ChannelMessage = ChannelLevelMessage & ChannelMessage>(
   name: string,
   channelId: ChannelIdField,
@@ -120,10 +115,9 @@ export const MESSAGE_ROUTES: RouteTable = {
   34: channelRoute('funding_created', 'temporaryChannelId'),
   35: channelRoute('funding_signed', 'channelId'),
   36: channelRoute('channel_ready', 'channelId'),
-  // Cooperative close is built at the channel level (shared/channel/cooperative-close.ts) but not offered yet: its
-  // output would pay a script the wallet does not watch, and a reconnection mid-close is not handled (issue 17).
-  38: channelRoute('shutdown', 'channelId', { handle: closeNotYet }),
-  39: channelRoute('closing_signed', 'channelId', { handle: closeNotYet }),
+  // Cooperative close (shared/channel/cooperative-close.ts, docs/close.md); our close starts in close-calls.ts.
+  38: channelRoute('shutdown', 'channelId'),
+  39: channelRoute('closing_signed', 'channelId'),
   136: channelRoute('channel_reestablish', 'channelId', { beforeReestablish: 'handle', handle: resumeChannel }),
   // BOLT 2 normal operation (docs/htlcs.md).
   128: channelRoute('update_add_htlc', 'channelId', { handle: onUpdateAddHtlc }),

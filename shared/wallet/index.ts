@@ -51,3 +51,4 @@ export {
   type WalletScanResult,
 } from './wallet-scan.js';
 export { broadcastablePending, discardFunding, holdFunding, isHeldFunding, releaseFunding } from './channel-funding.js';
+export { reserveCloseScript, type ReservedCloseScript } from './channel-close.js';

@@ -148,6 +148,29 @@ describe('channel routes', () => {
     expect(api.rejected).toEqual([id]);
   });
 
+  it('POST /v1/channels/{id}/close answers 202 with the channel in shutdown-sent; 404 unknown; 409 not closable or peer offline', async () => {
+    api.channels = [READY, { ...READY, channelId: '9a'.repeat(32), temporaryChannelId: '9b'.repeat(32), state: 'awaiting-confirmation', isChannelReady: false, isUsable: false }];
+    const template = '/v1/channels/{id}/close';
+    const closed = await call('POST', `/v1/channels/${READY.channelId.toUpperCase()}/close`, undefined, template);
+    expect(closed.status).toBe(202);
+    expect(closed.body).toMatchObject({ channelId: READY.channelId, state: 'shutdown-sent', isUsable: false });
+    expect(api.closed).toEqual([READY.channelId]);
+    expect(await call('POST', `/v1/channels/${'9a'.repeat(32)}/close`, {}, template)).toEqual({
+      status: 409,
+      body: { code: 'channel-not-closable', message: 'a cooperative close starts from ready, not awaiting-confirmation' },
+    });
+    expect((await call('POST', `/v1/channels/${READY.channelId}/close`, undefined, template)).status).toBe(409); // already closing
+    expect(await call('POST', `/v1/channels/${'00'.repeat(32)}/close`, undefined, template)).toEqual({ status: 404, body: { code: 'not-found', message: `no channel ${'00'.repeat(32)}` } });
+    api.closeChannel = async () => {
+      throw new HttpError(HttpErrorCode.peerNotConnected, 'peer is not connected');
+    };
+    expect(await call('POST', `/v1/channels/${READY.channelId}/close`, undefined, template)).toEqual({ status: 409, body: { code: 'peer-not-connected', message: 'peer is not connected' } });
+    expect((await call('POST', `/v1/channels/${READY.channelId}/close`, { force: true }, template)).status).toBe(400);
+    expect(api.closed).toEqual([READY.channelId]);
+    const doc = openApi() as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
+    expect(Object.keys(doc.paths[template]!.post.responses).sort()).toEqual(['202', '400', '401', '404', '409', '413', '500', '503']);
+  });
+
   it('matches path parameters by their pattern only', () => {
     expect(matchRoute('GET', `/v1/channels/${'ab'.repeat(32)}`)).toMatchObject({ kind: 'found', params: { id: 'ab'.repeat(32) } });
     expect(matchRoute('GET', '/v1/channels/xyz')).toEqual({ kind: 'not-found' });

@@ -184,14 +184,14 @@ describe('a message in a phase that does not accept it gets its declared treatme
     expect(bob.store.items).toEqual(items);
   });
 
-  it('shutdown before channel_ready: the manager answers that cooperative close is not offered yet (its row), the channel stays', () => {
+  it('shutdown before channel_ready: a warning from the channel-level row (BOLT 2 allows it; not supported yet), the channel stays', () => {
     const { net, alice, bob } = connectedPair();
     fund(net, alice, openChannel(net, alice, bob));
     const channelId = onlyChannel(net, bob).channelId;
     const message = { type: 38, channelId, scriptpubkey: Uint8Array.of(0, 20, ...new Uint8Array(20)) } as const;
     net.step(bob, { kind: 'peer-message', peer: alice.nodeId, message }, (m) => m.handleChannelMessage(alice.nodeId, message));
     net.run();
-    expect(alice.peers.get(toHex(bob.nodeId))?.lastMessageFromPeer).toBe('warning: shutdown is not supported yet');
+    expect(alice.peers.get(toHex(bob.nodeId))?.lastMessageFromPeer).toBe('warning: shutdown before channel_ready is not supported yet');
     expect(onlyChannel(net, bob).channelId).toEqual(channelId);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Messages the manager routes by channel id (BOLT 1, BOLT 2): unknown
- * channels, errors naming one channel or all, a cooperative close,
+ * channels, errors naming one channel or all, a cooperative close started by the peer,
  * and monitor writes that are not durable at once (Watch in progress).
  */
 import { expect, it } from 'vitest';
@@ -37,21 +37,24 @@ it('an error with an all-zero channel id fails every channel with that peer, fun
   expect(bob.broadcasts).toHaveLength(1); // the funded one's commitment
 });
 
-it('shutdown is answered with a warning and changes nothing: the node does not offer cooperative close yet (docs/channel.md, "Cooperative close")', () => {
+it('a peer\'s shutdown starts the cooperative close (docs/close.md): the node answers with its own, negotiates, and both broadcast the closing transaction', () => {
   const { net, alice, bob } = pair();
   const tx = fund(net, alice, openChannel(net, alice, bob));
   net.mine([tx]);
   const channelId = onlyChannel(net, bob).channelId;
-  // Even a valid shutdown to Alice's upfront script: the closing output would pay a script the wallet does not watch yet.
+  // Alice's shutdown to the script she committed upfront, as her node would send it.
   const [, data] = [...bob.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
   const entry = decodeChannelEntry(data);
   if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel');
   const shutdown = { type: 38, channelId, scriptpubkey: entry.value.channel.counterparty!.upfrontShutdownScript! } as const;
   net.step(bob, { kind: 'peer-message', peer: alice.nodeId, message: shutdown }, (m) => m.handleChannelMessage(alice.nodeId, shutdown));
   net.run();
-  expect(alice.peers.get(toHex(bob.nodeId))?.lastMessageFromPeer).toBe('warning: shutdown is not supported yet');
-  expect(onlyChannel(net, bob).isUsable).toBe(true);
-  expect(eventsOf(bob, 'channel-closed')).toEqual([]);
+  expect(alice.received.filter((m) => m.type === 1)).toEqual([]);
+  for (const n of [alice, bob]) {
+    expect(eventsOf(n, 'channel-closed').map((e) => e.reason)).toEqual(['cooperative-closure']);
+    expect(channelsOf(net, n)).toEqual([]);
+  }
+  expect(toHex(alice.broadcasts.at(-1)!)).toBe(toHex(bob.broadcasts.at(-1)!));
 });
 
 it('a monitor write in progress holds funding_signed until channelMonitorUpdated', () => {

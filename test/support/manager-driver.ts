@@ -38,6 +38,9 @@ export class ManagerDriver {
   connection: PeerConnection | null = null;
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   #inputs = 0;
+  /** Each dial is a new connection (`c1`, `c2`, …): a channel is reestablished once per connection. */
+  #connections = 0;
+  #connectionId = 'c0';
   readonly #nodeConfig: NodeConfig;
 
   /** `config` is the node's configuration (the deployment's): given at every load, our `init` features follow it. */
@@ -62,9 +65,11 @@ export class ManagerDriver {
 
   /** Dials `host:port` (the peer's node id known); our `init` goes out through the peer layer. */
   dial(host: string, port: number, remoteNodeId: Uint8Array): void {
+    const connectionId = `c${++this.#connections}`;
+    this.#connectionId = connectionId;
     this.connection = PeerConnection.dial(host, port, remoteNodeId, { secp: wasmSecp256k1, localSecret: this.node.nodeSecret }, {
       onReady: () => {
-        const step = peerConnected(this.#nodeConfig, { nodeId: remoteNodeId, connectionId: 'c', inbound: false, address: `${host}:${port}` });
+        const step = peerConnected(this.#nodeConfig, { nodeId: remoteNodeId, connectionId, inbound: false, address: `${host}:${port}` });
         this.peer = step.state ?? undefined;
         for (const e of step.effects) if (e.kind === 'send') this.send(e.message);
       },
@@ -85,7 +90,7 @@ export class ManagerDriver {
 
   #onMessage(bytes: Uint8Array): void {
     const hadFeatures = this.peer?.features !== undefined;
-    const step = peerMessage(this.#nodeConfig, this.peer, 'c', bytes);
+    const step = peerMessage(this.#nodeConfig, this.peer, this.#connectionId, bytes);
     if (step.state === null) this.peer = undefined;
     else if (step.state !== undefined) this.peer = step.state;
     for (const effect of step.effects) {
@@ -139,5 +144,13 @@ export class ManagerDriver {
 
   close(): void {
     this.connection?.close();
+  }
+
+  /** The connection ends (as the gateway reports it): closed, the peer layer forgets the peer, the manager gets `peerDisconnected`. */
+  disconnect(): void {
+    const peer = this.peerNodeId;
+    this.connection?.close();
+    this.peer = undefined;
+    this.step({ kind: 'peer-disconnected', peer }, (m) => m.peerDisconnected(peer));
   }
 }

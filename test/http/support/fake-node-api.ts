@@ -117,4 +117,17 @@ export class FakeNodeApi implements NodeApi {
     if (this.failure) throw this.failure;
     this.rejected.push(temporaryChannelId);
   }
+
+  readonly closed: string[] = [];
+
+  /** Like the node: unknown is `not-found`, a channel not `ready` is `channel-not-closable`; a ready one becomes `shutdown-sent`. */
+  async closeChannel(channelId: string): Promise<ChannelInfo> {
+    if (this.failure) throw this.failure;
+    const found = await this.getChannel(channelId);
+    if (found.state !== 'ready') throw new HttpError(HttpErrorCode.channelNotClosable, `a cooperative close starts from ready, not ${found.state}`);
+    this.closed.push(channelId);
+    const closing: ChannelInfo = { ...found, state: 'shutdown-sent', isUsable: false };
+    this.channels = this.channels.map((c) => (c === found ? closing : c));
+    return closing;
+  }
 }
