@@ -50,7 +50,10 @@ const FLAG_ANYSEGWIT = 16;
  * it read as "no HTLCs"; even, so a reader without it refuses a channel
  * with HTLCs rather than dropping them on its next write), 44 the commitment
  * dance's state (added later, shared/channel/commitment-state.ts: written once
- * the first HTLC update happened; even for the same reason); cooperative close
+ * the first HTLC update happened; even for the same reason), 48 our latest
+ * commitment with both signatures once the dance moved past commitment 0
+ * (what a force close broadcasts; even: a reader without it would broadcast
+ * the revoked commitment 0); cooperative close
  * (added later, odd, states `shutdown-sent` and `negotiating-close` appended
  * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
  * `closing_signed` (fee, min, max), 67 the closing txid; 46 the channel
@@ -89,6 +92,7 @@ const channelRecord = versionedRecord('channel', 1, {
   htlcs: tlvRecord(42, htlcListCodec),
   commitments: tlvRecord(44, commitmentStateCodec),
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
+  latestHolderCommitmentTx: tlvRecord(48, restBytes),
   shutdownHolderScript: tlvRecord(61, restBytes),
   shutdownCounterpartyScript: tlvRecord(63, restBytes),
   closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
@@ -130,6 +134,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.closure ? { closureReason: c.closure.reason, closureMessage: c.closure.message } : {}),
     ...(c.htlcs !== undefined && c.htlcs.length > 0 ? { htlcs: c.htlcs } : {}),
     ...(c.commitments !== undefined ? { commitments: c.commitments } : {}),
+    ...(c.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: c.latestHolderCommitmentTx } : {}),
     ...(c.shutdown ? { shutdownHolderScript: c.shutdown.holderScript } : {}),
     ...(c.shutdown?.counterpartyScript ? { shutdownCounterpartyScript: c.shutdown.counterpartyScript } : {}),
     ...(c.shutdown?.sent ? { closingSent: c.shutdown.sent } : {}),
@@ -211,6 +216,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.closureReason !== undefined ? { closure: { reason: v.closureReason as ChannelFailureReason, message: v.closureMessage ?? '' } } : {}),
     ...(v.htlcs !== undefined && v.htlcs.length > 0 ? { htlcs: v.htlcs } : {}),
     ...(v.commitments !== undefined ? { commitments: v.commitments } : {}),
+    ...(v.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: v.latestHolderCommitmentTx } : {}),
     ...(v.shutdownHolderScript !== undefined
       ? {
           shutdown: {

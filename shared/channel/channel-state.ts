@@ -135,6 +135,8 @@ export interface ChannelBase {
   readonly htlcs?: readonly HtlcRecord[];
   /** The commitment dance's state (shared/channel/commitment-state.ts; docs/htlcs.md); absent until the first HTLC update. */
   readonly commitments?: CommitmentState;
+  /** Our latest commitment with both signatures, once past commitment 0 (what a force close broadcasts; commitment 0 is rebuilt). */
+  readonly latestHolderCommitmentTx?: Uint8Array;
 }
 
 interface ChannelExtras {

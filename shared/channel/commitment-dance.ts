@@ -145,7 +145,7 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
   };
   const commitmentTx = finalizeCommitment(built.commitment, signCommitmentWith(signer, built.commitment), m.signature).toBuffer();
   const next: CommitmentState = { ...state, holderCommitmentNumber: number };
-  const revoked = withHtlcs(channel, htlcs, next);
+  const revoked: ReadyChannel = { ...withHtlcs(channel, htlcs, next), latestHolderCommitmentTx: commitmentTx };
   const effects: ChannelEffect[] = [
     { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures, htlcs: monitorHtlcsOf(built) }] },
     { kind: 'send-message', message: revoke },

@@ -52,15 +52,21 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** Each side's balance (msat). Without HTLC updates yet, the balances are still the opening ones: the funder has the value less `push_msat`. */
+/**
+ * Each side's balance (msat) as the commitment dance left it (no HTLC is in
+ * flight at a close): ours is the dance state's; before any payment, the
+ * opening split (the funder has the value less `push_msat`).
+ */
 export function closingBalancesMsat(channel: Channel): { readonly holderMsat: bigint; readonly counterpartyMsat: bigint } {
   const funderMsat = channel.fundingSatoshis * 1000n - channel.pushMsat;
-  return channel.isOutbound ? { holderMsat: funderMsat, counterpartyMsat: channel.pushMsat } : { holderMsat: channel.pushMsat, counterpartyMsat: funderMsat };
+  const holderMsat = channel.commitments?.holderBalanceMsat ?? (channel.isOutbound ? funderMsat : channel.pushMsat);
+  return { holderMsat, counterpartyMsat: channel.fundingSatoshis * 1000n - holderMsat };
 }
 
 /** The most the funder can pay: its balance in whole satoshis. */
 function funderBalanceSat(channel: Channel): bigint {
-  return (channel.fundingSatoshis * 1000n - channel.pushMsat) / 1000n;
+  const { holderMsat, counterpartyMsat } = closingBalancesMsat(channel);
+  return (channel.isOutbound ? holderMsat : counterpartyMsat) / 1000n;
 }
 
 /** The script our `shutdown` names: the upfront one when we committed one, else `ourScript`, else the SignerProvider's. Null with a reason when refused. */

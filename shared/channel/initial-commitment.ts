@@ -108,6 +108,8 @@ export function holderCommitmentTransaction(
   signerProvider: { deriveChannelSigner(value: bigint, keysId: Uint8Array): ChannelSigner },
   channel: ChannelBase & { readonly counterparty?: CounterpartyParameters; readonly funding?: FundingInfo; readonly counterpartySignature?: Uint8Array },
 ): Uint8Array | null {
+  // After the commitment dance, the latest one (commitment 0 is revoked: broadcasting it would hand the peer our funds).
+  if (channel.latestHolderCommitmentTx !== undefined) return channel.latestHolderCommitmentTx;
   const { counterparty, funding, counterpartySignature } = channel;
   if (counterparty === undefined || funding === undefined || counterpartySignature === undefined) return null;
   const funded: FundedChannel = { ...channel, counterparty, funding };

@@ -133,12 +133,9 @@ export {
   type RouteResult,
 } from './router.js';
 export {
-  KEYSEND_PAYLOAD_TLVS,
-  KEYSEND_PREIMAGE_TLV_TYPE,
   OutboundOnionErrorCode,
   attemptSharedSecrets,
   buildOutboundOnion,
-  keysendPayloadTlvStream,
   routePayloads,
   type OutboundOnion,
   type OutboundOnionResult,

@@ -4,12 +4,10 @@
  * forward, how much, until when; the payee's `payment_data`), the session
  * key, and the packet committed to the payment hash.
  */
-import { encode, fixedBytes, tlvRecord, tlvStream, type TlvStreamValue } from '../codec/index.js';
 import { CryptoError, type Secp256k1 } from '../crypto/index.js';
 import {
   OnionError,
   OnionErrorCode,
-  PAYLOAD_TLVS,
   createOnion,
   encodeHopPayload,
   onionSharedSecrets,
@@ -17,18 +15,6 @@ import {
   type HopPayload,
 } from '../onion/index.js';
 import type { Route } from './router.js';
-
-/** The `keysend_preimage` record (bLIP 3) of a spontaneous payment's final payload: an even type, so only a keysend-aware payee accepts it. */
-export const KEYSEND_PREIMAGE_TLV_TYPE = 5482373484n;
-
-/** The payee's `payload` records when it carries a keysend preimage. */
-export const KEYSEND_PAYLOAD_TLVS = {
-  ...PAYLOAD_TLVS,
-  keysendPreimage: tlvRecord(KEYSEND_PREIMAGE_TLV_TYPE, fixedBytes(32)),
-} as const;
-
-/** The payload TLV stream with `keysend_preimage` known (for the payee's side and for tests). */
-export const keysendPayloadTlvStream = tlvStream(KEYSEND_PAYLOAD_TLVS);
 
 /** What the payee reads in its payload (LDK's `RecipientOnionFields`, plus the keysend preimage). */
 export interface RecipientFields {
@@ -86,21 +72,10 @@ export function routePayloads(route: Route, recipient: RecipientFields): HopPayl
       outgoingCltvValue: hop.cltvExpiry,
       ...(recipient.paymentSecret === undefined ? {} : { paymentData: { paymentSecret: recipient.paymentSecret, totalMsat: recipient.totalMsat ?? hop.amountMsat } }),
       ...(recipient.paymentMetadata === undefined ? {} : { paymentMetadata: recipient.paymentMetadata }),
+      ...(recipient.keysendPreimage === undefined ? {} : { keysendPreimage: recipient.keysendPreimage }),
     };
     return final;
   });
-}
-
-function encodePayload(payload: HopPayload, keysendPreimage: Uint8Array | undefined): Uint8Array {
-  if (payload.kind === 'forward' || keysendPreimage === undefined) return encodeHopPayload(payload);
-  const tlvs: TlvStreamValue<typeof KEYSEND_PAYLOAD_TLVS> = {
-    amtToForward: payload.amtToForward,
-    outgoingCltvValue: payload.outgoingCltvValue,
-    ...(payload.paymentData === undefined ? {} : { paymentData: payload.paymentData }),
-    ...(payload.paymentMetadata === undefined ? {} : { paymentMetadata: payload.paymentMetadata }),
-    keysendPreimage,
-  };
-  return encode(keysendPayloadTlvStream, tlvs);
 }
 
 /**
@@ -130,7 +105,7 @@ export function buildOutboundOnion(
   }
   if (route.hops.some((h) => !secp.isValidPublicKey(h.pubkey))) return fail(OutboundOnionErrorCode.InvalidRoute, 'a hop key is not a point');
   try {
-    const payloads = routePayloads(route, recipient).map((p) => encodePayload(p, recipient.keysendPreimage));
+    const payloads = routePayloads(route, recipient).map(encodeHopPayload);
     const sessionKey = sessionRandomness.slice();
     const onion = createOnion(
       secp,

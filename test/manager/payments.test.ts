@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
 import type { ChannelManager } from '../../shared/manager/index.js';
+import { parseTransaction } from '../../shared/tx/index.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
 import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
@@ -126,5 +127,24 @@ describe('payments between two of our nodes, through the manager', () => {
     net.run();
     expect(eventsOf(alice, 'payment-failed').map((e) => toHex(e.paymentHash))).toEqual([toHex(forged.decoded.paymentHash), toHex(invoice.paymentHash)]);
     expect(onlyChannel(net, alice).balanceMsat).toBe(before);
+  });
+
+  it('a force close after payments broadcasts our latest commitment (commitment 0 is revoked), paying the balances the payments left', () => {
+    const { net, alice, bob } = readyPair();
+    const invoice = invoiceOf(net, bob, 25_000_000n);
+    expect(pay(net, alice, invoice, new Uint8Array(32).fill(6)).ok).toBe(true);
+    net.run();
+    expect(claim(net, bob, eventsOf(bob, 'payment-claimable')[0]!.paymentPreimage!).ok).toBe(true);
+    net.run();
+    const { channelId, balanceMsat } = onlyChannel(net, alice);
+    const theirs = onlyChannel(net, bob).balanceMsat;
+    const message = { type: 17, channelId, data: new TextEncoder().encode('bye') } as const;
+    net.step(alice, { kind: 'peer-message', peer: bob.nodeId, message }, (m) => m.handleChannelMessage(bob.nodeId, message));
+    const tx = parseTransaction(alice.broadcasts.at(-1)!)!;
+    const values = tx.outs.map((o) => BigInt(o.value));
+    // The peer's output pays its balance after the payment, exactly (to_remote); ours is less the commitment fee.
+    expect(values).toContain(theirs / 1000n);
+    expect(values.some((v) => v < balanceMsat / 1000n && v > balanceMsat / 1000n - 10_000n)).toBe(true);
+    expect(eventsOf(alice, 'channel-closed')).toMatchObject([{ reason: 'counterparty-error' }]);
   });
 });
