@@ -2,16 +2,23 @@
  * Resuming a funded channel after a reconnection (BOLT 2, "Message
  * Retransmission"): our `channel_reestablish`, and the checks of theirs.
  *
- * Establishment leaves both sides with commitment number 0 signed and no
- * `revoke_and_ack` either way, so the numbers we send are fixed: the next
- * `commitment_signed` we expect is number 1, the next `revoke_and_ack`
- * number 0. Theirs must say the same. Anything ahead of that means the
- * peer saw states we do not remember: we lost data, and broadcasting our
- * commitment could hand the peer a revoked transaction, so the channel is
- * closed without broadcasting (the monitor is told not to).
+ * The numbers come from the commitment dance's state (commitment-state.ts;
+ * before any payment: commitment 0 signed both ways, no `revoke_and_ack`):
+ * the next `commitment_signed` we expect is our commitment number + 1, the
+ * next `revoke_and_ack` the counterparty commitment it will revoke. What
+ * the peer says it expects decides what we send again: our last
+ * `revoke_and_ack`, our last `commitment_signed` (with the removals it
+ * carried), or nothing. Anything ahead of what we signed or revoked means
+ * the peer saw states we do not remember: we lost data, and broadcasting
+ * our commitment could hand the peer a revoked transaction, so the channel
+ * is closed without broadcasting (the monitor is told not to). Updates the
+ * peer sent that no `commitment_signed` of theirs covered are forgotten
+ * (BOLT 2: the peer sends them again).
  */
-import { INITIAL_COMMITMENT_INDEX } from '../keys/index.js';
-import type { ChannelReestablishMessage } from '../wire/index.js';
+import { CounterpartyCommitmentSecrets, INITIAL_COMMITMENT_INDEX } from '../keys/index.js';
+import type { ChannelReestablishMessage, RevokeAndAckMessage } from '../wire/index.js';
+import { resendCommitmentSigned } from './commitment-dance.js';
+import { InboundHtlcState, OutboundHtlcState, type HtlcRecord } from './htlc.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
 import {
@@ -44,23 +51,33 @@ export function isFundedChannel(channel: Channel): channel is FundedChannel {
   return FUNDED_STATES.has(channel.state);
 }
 
-/** The commitment number of the next `commitment_signed` we expect (commitment 0 was signed at funding). */
-const NEXT_COMMITMENT_NUMBER = 1n;
-/** The commitment number of the next `revoke_and_ack` we expect (none was sent yet). */
-const NEXT_REVOCATION_NUMBER = 0n;
+/** The dance state of a funded channel (the state right after `channel_ready` before any update; zeros before that). */
+function danceOf(channel: FundedChannel): { holder: bigint; counterparty: bigint; awaitingRemoteRevoke: boolean; secrets?: Uint8Array } {
+  const c = channel.commitments;
+  if (c === undefined) return { holder: 0n, counterparty: 0n, awaitingRemoteRevoke: false };
+  return { holder: c.holderCommitmentNumber, counterparty: c.counterpartyCommitmentNumber, awaitingRemoteRevoke: c.awaitingRemoteRevoke, secrets: c.counterpartySecrets };
+}
 
 /** Our `channel_reestablish` for a funded channel, sent first after every reconnection. */
 export function ourChannelReestablish(ctx: ChannelContext, channel: FundedChannel): ChannelReestablishMessage {
   const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  const d = danceOf(channel);
+  // The counterparty commitment their next revoke_and_ack revokes: the one before their latest while we await it.
+  const nextRevocationNumber = d.awaitingRemoteRevoke ? d.counterparty - 1n : d.counterparty;
+  let lastSecret: Uint8Array = new Uint8Array(32);
+  if (nextRevocationNumber > 0n && d.secrets !== undefined) {
+    const loaded = CounterpartyCommitmentSecrets.deserialize(d.secrets);
+    lastSecret = (loaded.ok ? loaded.value.get(INITIAL_COMMITMENT_INDEX - (nextRevocationNumber - 1n)) : undefined) ?? lastSecret;
+  }
   return {
     type: 136,
     channelId: channel.funding.channelId,
-    nextCommitmentNumber: NEXT_COMMITMENT_NUMBER,
-    nextRevocationNumber: NEXT_REVOCATION_NUMBER,
+    nextCommitmentNumber: d.holder + 1n,
+    nextRevocationNumber,
     // BOLT 2: all zeroes while next_revocation_number is 0.
-    yourLastPerCommitmentSecret: new Uint8Array(32),
-    // Our current (number 0) per-commitment point: any valid point would do under option_static_remotekey.
-    myCurrentPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX),
+    yourLastPerCommitmentSecret: lastSecret,
+    // Our current per-commitment point (any valid point would do under option_static_remotekey).
+    myCurrentPerCommitmentPoint: signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX - d.holder),
   };
 }
 
@@ -91,24 +108,72 @@ function isOurSecret(ctx: ChannelContext, channel: FundedChannel, secret: Uint8A
  * fail a funded channel over it). The interactive-funding and splice TLVs
  * name nothing of a v1 channel and are ignored.
  */
-export function handleChannelReestablish(ctx: ChannelContext, channel: Channel, m: ChannelReestablishMessage): ChannelStep {
-  if (!isFundedChannel(channel)) return closeChannel(channel, R.UnexpectedMessage, `channel_reestablish in state ${channel.state}`);
-  if (!m.channelId.every((b, i) => b === channel.funding.channelId[i])) return closeChannel(channel, R.WrongChannelId, 'channel_reestablish for another channel_id');
-  if (m.nextRevocationNumber > NEXT_REVOCATION_NUMBER) {
+export function handleChannelReestablish(ctx: ChannelContext, current: Channel, m: ChannelReestablishMessage): ChannelStep {
+  if (!isFundedChannel(current)) return closeChannel(current, R.UnexpectedMessage, `channel_reestablish in state ${current.state}`);
+  if (!m.channelId.every((b, i) => b === current.funding.channelId[i])) return closeChannel(current, R.WrongChannelId, 'channel_reestablish for another channel_id');
+  const channel = forgetUncommittedUpdates(current);
+  const d = danceOf(channel);
+  // Their next_revocation_number: the commitment of ours our next revoke_and_ack revokes (we revoked 0 .. holder - 1).
+  if (m.nextRevocationNumber > d.holder) {
     if (isOurSecret(ctx, channel, m.yourLastPerCommitmentSecret, m.nextRevocationNumber - 1n)) {
       return closeChannel(channel, R.PeerHasNewerState, `the peer has revoked our commitment ${m.nextRevocationNumber - 1n}, which we do not know: we lost data; please close the channel`);
     }
     return closeChannel(channel, R.ReestablishMismatch, `next_revocation_number ${m.nextRevocationNumber} without our secret for commitment ${m.nextRevocationNumber - 1n}`);
   }
+  if (m.nextRevocationNumber + 1n < d.holder) return closeChannel(channel, R.ReestablishMismatch, `next_revocation_number ${m.nextRevocationNumber}: we revoked up to commitment ${d.holder - 1n}`);
+  if (m.nextRevocationNumber > 0n && !isOurSecret(ctx, channel, m.yourLastPerCommitmentSecret, m.nextRevocationNumber - 1n)) {
+    return closeChannel(channel, R.ReestablishMismatch, `your_last_per_commitment_secret is not ours for commitment ${m.nextRevocationNumber - 1n}`);
+  }
+  // Their next_commitment_number: the next counterparty commitment they expect us to sign.
   if (m.nextCommitmentNumber === 0n) return closeChannel(channel, R.ReestablishMismatch, 'next_commitment_number 0 for a funded channel');
-  if (m.nextCommitmentNumber > NEXT_COMMITMENT_NUMBER) {
+  if (m.nextCommitmentNumber > d.counterparty + 1n) {
     return closeChannel(channel, R.PeerHasNewerState, `the peer expects commitment ${m.nextCommitmentNumber}, beyond any we signed: we lost data; please close the channel`);
   }
-  // In sync. BOLT 2: next_commitment_number is 1 on both sides, so our channel_ready (if sent) goes again.
-  if (channel.state === ChannelState.AwaitingConfirmation) return { channel, effects: [] };
-  const effects: ChannelEffect[] = [{ kind: 'send-message', message: ourChannelReady(ctx, channel) }];
+  const resendCommitment = m.nextCommitmentNumber === d.counterparty && d.awaitingRemoteRevoke;
+  if (m.nextCommitmentNumber < d.counterparty + 1n && !resendCommitment) {
+    return closeChannel(channel, R.ReestablishMismatch, `next_commitment_number ${m.nextCommitmentNumber}: we signed their commitment ${d.counterparty}`);
+  }
+  const effects: ChannelEffect[] = [];
+  // Before any update, next_commitment_number 1 on both sides: our channel_ready (if sent) goes again.
+  if (channel.state === ChannelState.AwaitingConfirmation) return { channel, effects };
+  if (d.holder === 0n && m.nextCommitmentNumber === 1n) effects.push({ kind: 'send-message', message: ourChannelReady(ctx, channel) });
+  if (m.nextRevocationNumber + 1n === d.holder) effects.push({ kind: 'send-message', message: revokeAndAckOf(ctx, channel, d.holder - 1n) });
+  if (resendCommitment) {
+    const resent = resendCommitmentSigned(ctx, channel as ReadyChannel, d.counterparty);
+    if ('failure' in resent) return closeChannel(channel, R.ReestablishMismatch, resent.failure);
+    effects.push(...resent.messages.map((message): ChannelEffect => ({ kind: 'send-message', message })));
+  }
   if (channel.state === ChannelState.Ready || channel.state === ChannelState.AwaitingChannelReady) return { channel, effects };
   return resumeClose(channel, effects);
+}
+
+/** Our `revoke_and_ack` of our commitment `revokedNumber` (its secret, and the point two commitments on). */
+function revokeAndAckOf(ctx: ChannelContext, channel: FundedChannel, revokedNumber: bigint): RevokeAndAckMessage {
+  const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  const index = INITIAL_COMMITMENT_INDEX - revokedNumber;
+  return { type: 133, channelId: channel.funding.channelId, perCommitmentSecret: signer.releaseCommitmentSecret(index), nextPerCommitmentPoint: signer.perCommitmentPoint(index - 2n) };
+}
+
+/**
+ * BOLT 2: updates received but not covered by a `commitment_signed` we
+ * received are forgotten on a reconnection (the peer sends them again):
+ * their `update_add_htlc`s not yet signed leave (and the next id goes back),
+ * their removals of our HTLCs not yet signed are undone.
+ */
+function forgetUncommittedUpdates<C extends FundedChannel>(channel: C): C {
+  const htlcs = channel.htlcs ?? [];
+  const unsigned = htlcs.filter((h) => h.direction === 'received' && h.state === InboundHtlcState.RemoteAnnounced);
+  const removed = htlcs.filter((h) => h.direction === 'offered' && h.state === OutboundHtlcState.RemoteRemoved);
+  if (unsigned.length === 0 && removed.length === 0 || channel.commitments === undefined) return channel;
+  const kept = htlcs
+    .filter((h) => !(h.direction === 'received' && h.state === InboundHtlcState.RemoteAnnounced))
+    .map((h): HtlcRecord => {
+      if (h.direction !== 'offered' || h.state !== OutboundHtlcState.RemoteRemoved) return h;
+      const { resolution: _undone, ...rest } = h;
+      return { ...rest, state: OutboundHtlcState.Committed };
+    });
+  const firstForgotten = unsigned.reduce((min, h) => (h.id < min ? h.id : min), channel.commitments.nextCounterpartyHtlcId);
+  return { ...channel, htlcs: kept, commitments: { ...channel.commitments, nextCounterpartyHtlcId: firstForgotten } };
 }
 
 /**

@@ -9,7 +9,7 @@
 import { equalConstantTime } from '../crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX, CounterpartyCommitmentSecrets, perCommitmentPoint } from '../keys/index.js';
 import { buildHtlcTransactions, finalizeCommitment, verifyRemoteHtlcSignature, witnessDigest } from '../tx/index.js';
-import type { CommitmentSignedMessage, RevokeAndAckMessage } from '../wire/index.js';
+import type { CommitmentSignedMessage, RevokeAndAckMessage, WireMessage } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
 import { ChannelState, type Channel, type ReadyChannel } from './channel-state.js';
@@ -220,4 +220,35 @@ export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: Rev
   if (!needsCommitment(revoked)) return { channel: revoked, effects };
   const signed = signCounterpartyCommitment(ctx, revoked, next);
   return { channel: signed.channel, effects: [...effects, ...signed.effects] };
+}
+
+/**
+ * Our `commitment_signed` for the counterparty's commitment `number` again
+ * (BOLT 2 "Message Retransmission": the peer did not receive it), after the
+ * removals it carried, which the peer lost with it. The commitment is
+ * rebuilt from the state right after we signed it (nothing of theirs can
+ * join it until they revoke), so its signatures are the same. Refused when
+ * it carried an update we cannot send again: an `update_add_htlc` (its
+ * onion is not kept) or an `update_fail_htlc` (its reason is not kept).
+ */
+export function resendCommitmentSigned(ctx: ChannelContext, channel: ReadyChannel, number: bigint): { messages: WireMessage[] } | { failure: string } {
+  const state = commitmentStateOf(channel);
+  const messages: WireMessage[] = [];
+  const channelId = channel.funding.channelId;
+  for (const h of [...(channel.htlcs ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    if (h.direction === 'offered' && h.state === OutboundHtlcState.LocalAnnounced) return { failure: `our update_add_htlc ${h.id} was lost with the connection and cannot be sent again` };
+    if (h.direction !== 'received' || h.state !== InboundHtlcState.LocalRemoved) continue;
+    const r = h.resolution;
+    if (r?.kind === 'fulfill') messages.push({ type: 130, channelId, id: h.id, paymentPreimage: r.preimage });
+    else if (r?.kind === 'fail-malformed') messages.push({ type: 135, channelId, id: h.id, sha256OfOnion: r.sha256OfOnion, failureCode: r.failureCode });
+    else return { failure: `our update_fail_htlc ${h.id} was lost with the connection and cannot be sent again` };
+  }
+  const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+  const built = buildCommitment(ctx, channel, signer, 'counterparty', number, commitmentView(channel, state, 'counterparty'), state.counterpartyNextPoint);
+  const signature = signCommitmentWith(signer, built.commitment);
+  const htlcSignatures = buildHtlcTransactions(built.commitment).map((htlcTx) =>
+    signer.signWithHtlcKey(witnessDigest(htlcTx.tx, 0, htlcTx.witnessScript, htlcTx.amountSat, htlcTx.remoteSighashType), built.perCommitmentPoint),
+  );
+  messages.push({ type: 132, channelId, signature, htlcSignatures });
+  return { messages };
 }
