@@ -128,6 +128,9 @@ export async function loadManager(
   for (const items of queried) for (const { sk, data } of items) channels.set(sk.slice(prefix.length), data);
   manager.loadChannels(plan, channels);
   manager.loadRecords(records, recordItems);
+  // Records only the loaded channels name (a reconnection's retransmission): one more read, usually none.
+  const more = manager.recordsAfterLoad(input);
+  if (more.length > 0) manager.loadRecords(more, await store.getMany(ctx.nodeKey, more));
   if (plan.confirming) manager.loadConfirming(confirming.map(({ data }) => data));
   for (const [peer, sks] of keysOfPeers) manager.loadChannelKeys(peer, sks.map((sk) => sk.slice(prefix.length)));
   return manager;

@@ -117,7 +117,7 @@ export const CHANNEL_MESSAGE_ROWS: Rows = {
     step: handleShutdown,
   },
   39: { name: 'closing_signed', accepts: [ChannelState.NegotiatingClose], otherwise: 'close', inPhase: { [ChannelState.Closed]: 'ignore' }, step: handleClosingSigned },
-  136: { name: 'channel_reestablish', accepts: FUNDED, otherwise: 'close', step: handleChannelReestablish },
+  136: { name: 'channel_reestablish', accepts: FUNDED, otherwise: 'close', step: (ctx, channel, m) => handleChannelReestablish(ctx, channel, m) },
   // Normal operation (docs/htlcs.md): only after both channel_ready; BOLT 2 fails the channel otherwise.
   128: { name: 'update_add_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateAddHtlc },
   130: { name: 'update_fulfill_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFulfillHtlc },

@@ -17,7 +17,7 @@
  */
 import { CounterpartyCommitmentSecrets, INITIAL_COMMITMENT_INDEX } from '../keys/index.js';
 import type { ChannelReestablishMessage, RevokeAndAckMessage } from '../wire/index.js';
-import { resendCommitmentSigned } from './commitment-dance.js';
+import { NO_KEPT_UPDATES, resendCommitmentSigned, type KeptUpdates } from './commitment-dance.js';
 import { InboundHtlcState, OutboundHtlcState, type HtlcRecord } from './htlc.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
@@ -108,7 +108,7 @@ function isOurSecret(ctx: ChannelContext, channel: FundedChannel, secret: Uint8A
  * fail a funded channel over it). The interactive-funding and splice TLVs
  * name nothing of a v1 channel and are ignored.
  */
-export function handleChannelReestablish(ctx: ChannelContext, current: Channel, m: ChannelReestablishMessage): ChannelStep {
+export function handleChannelReestablish(ctx: ChannelContext, current: Channel, m: ChannelReestablishMessage, kept: KeptUpdates = NO_KEPT_UPDATES): ChannelStep {
   if (!isFundedChannel(current)) return closeChannel(current, R.UnexpectedMessage, `channel_reestablish in state ${current.state}`);
   if (!m.channelId.every((b, i) => b === current.funding.channelId[i])) return closeChannel(current, R.WrongChannelId, 'channel_reestablish for another channel_id');
   const channel = forgetUncommittedUpdates(current);
@@ -139,7 +139,7 @@ export function handleChannelReestablish(ctx: ChannelContext, current: Channel, 
   if (d.holder === 0n && m.nextCommitmentNumber === 1n) effects.push({ kind: 'send-message', message: ourChannelReady(ctx, channel) });
   if (m.nextRevocationNumber + 1n === d.holder) effects.push({ kind: 'send-message', message: revokeAndAckOf(ctx, channel, d.holder - 1n) });
   if (resendCommitment) {
-    const resent = resendCommitmentSigned(ctx, channel as ReadyChannel, d.counterparty);
+    const resent = resendCommitmentSigned(ctx, channel as ReadyChannel, d.counterparty, kept);
     if ('failure' in resent) return closeChannel(channel, R.ReestablishMismatch, resent.failure);
     effects.push(...resent.messages.map((message): ChannelEffect => ({ kind: 'send-message', message })));
   }

@@ -222,26 +222,44 @@ export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: Rev
   return { channel: signed.channel, effects: [...effects, ...signed.effects] };
 }
 
+/** What a retransmission needs that the channel record does not hold: our offered HTLCs' onions and our failures' reasons, by HTLC id. */
+export interface KeptUpdates {
+  readonly onions: ReadonlyMap<bigint, Uint8Array>;
+  readonly failureReasons: ReadonlyMap<bigint, Uint8Array>;
+}
+
+export const NO_KEPT_UPDATES: KeptUpdates = { onions: new Map(), failureReasons: new Map() };
+
 /**
  * Our `commitment_signed` for the counterparty's commitment `number` again
  * (BOLT 2 "Message Retransmission": the peer did not receive it), after the
  * removals it carried, which the peer lost with it. The commitment is
  * rebuilt from the state right after we signed it (nothing of theirs can
- * join it until they revoke), so its signatures are the same. Refused when
- * it carried an update we cannot send again: an `update_add_htlc` (its
- * onion is not kept) or an `update_fail_htlc` (its reason is not kept).
+ * join it until they revoke), so its signatures are the same. The onions of
+ * our `update_add_htlc`s and the reasons of our `update_fail_htlc`s are not
+ * in the channel record: the caller passes them (`kept`); refused when one
+ * is missing.
  */
-export function resendCommitmentSigned(ctx: ChannelContext, channel: ReadyChannel, number: bigint): { messages: WireMessage[] } | { failure: string } {
+export function resendCommitmentSigned(ctx: ChannelContext, channel: ReadyChannel, number: bigint, kept: KeptUpdates = NO_KEPT_UPDATES): { messages: WireMessage[] } | { failure: string } {
   const state = commitmentStateOf(channel);
   const messages: WireMessage[] = [];
   const channelId = channel.funding.channelId;
   for (const h of [...(channel.htlcs ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-    if (h.direction === 'offered' && h.state === OutboundHtlcState.LocalAnnounced) return { failure: `our update_add_htlc ${h.id} was lost with the connection and cannot be sent again` };
+    if (h.direction === 'offered' && h.state === OutboundHtlcState.LocalAnnounced) {
+      const onion = kept.onions.get(h.id);
+      if (onion === undefined) return { failure: `our update_add_htlc ${h.id} was lost with the connection and its onion is not kept` };
+      messages.push({ type: 128, channelId, id: h.id, amountMsat: h.amountMsat, paymentHash: h.paymentHash, cltvExpiry: h.cltvExpiry, onionRoutingPacket: onion });
+      continue;
+    }
     if (h.direction !== 'received' || h.state !== InboundHtlcState.LocalRemoved) continue;
     const r = h.resolution;
     if (r?.kind === 'fulfill') messages.push({ type: 130, channelId, id: h.id, paymentPreimage: r.preimage });
     else if (r?.kind === 'fail-malformed') messages.push({ type: 135, channelId, id: h.id, sha256OfOnion: r.sha256OfOnion, failureCode: r.failureCode });
-    else return { failure: `our update_fail_htlc ${h.id} was lost with the connection and cannot be sent again` };
+    else {
+      const reason = kept.failureReasons.get(h.id);
+      if (reason === undefined) return { failure: `our update_fail_htlc ${h.id} was lost with the connection and its reason is not kept` };
+      messages.push({ type: 131, channelId, id: h.id, reason });
+    }
   }
   const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
   const built = buildCommitment(ctx, channel, signer, 'counterparty', number, commitmentView(channel, state, 'counterparty'), state.counterpartyNextPoint);

@@ -124,7 +124,7 @@ export {
   type HtlcCallResult,
   type OfferHtlcRequest,
 } from './htlc-updates.js';
-export { handleCommitmentSigned, handleRevokeAndAck, needsCommitment, sendCommitmentSigned } from './commitment-dance.js';
+export { NO_KEPT_UPDATES, handleCommitmentSigned, handleRevokeAndAck, needsCommitment, resendCommitmentSigned, sendCommitmentSigned, type KeptUpdates } from './commitment-dance.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
 export {
   HTLC_RECORD_BYTES,

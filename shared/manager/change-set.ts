@@ -303,6 +303,11 @@ export class ChangeSet {
     return value ?? undefined;
   }
 
+  /** Whether the record `key` was loaded (or written) in this input. */
+  hasRecord(key: RecordKey): boolean {
+    return this.#records.has(key);
+  }
+
   putRecord(key: RecordKey, data: Uint8Array): void {
     this.#records.set(key, data);
     this.#recordPuts.set(key, data);

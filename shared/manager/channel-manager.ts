@@ -25,7 +25,7 @@ import type { ChannelDetails } from './channel-details.js';
 import type { ChannelKey } from './channel-entry.js';
 import * as queries from './channel-queries.js';
 import { channelMonitorUpdated } from './channel-step.js';
-import { channelKeysFor } from './load-plan.js';
+import { channelKeysFor, recordsAfterLoad } from './load-plan.js';
 import { DEFAULT_MANAGER_CONFIG, sameManagerConfig, type HandshakeOverride, type ManagerConfig } from './manager-config.js';
 import type { ManagerCore } from './manager-core.js';
 import { ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
@@ -123,6 +123,11 @@ export class ChannelManager {
   /** Adds the keys of a peer's channels, listed without their items, for a plan with `keysOfPeers`. */
   loadChannelKeys(peerHex: string, keys: readonly ChannelKey[]): void {
     this.#cs.loadChannelKeys(peerHex, keys);
+  }
+
+  /** The payment records `input` needs that its loaded channels name (read after the plan's items; usually none). */
+  recordsAfterLoad(input: ManagerInput): RecordKey[] {
+    return recordsAfterLoad(this.#cs, input);
   }
 
   /** The channel items `input` needs, from the header's indexes alone (load-plan.ts). */

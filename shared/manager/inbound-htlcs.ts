@@ -148,6 +148,11 @@ function nowSecs(core: ManagerCore): number {
   return core.ports.clock.nowSecs();
 }
 
+/** Our failure's reason, kept until the removal is irrevocable: a reconnection may need the `update_fail_htlc` again. */
+function keepReason(core: ManagerCore, channelId: Uint8Array, htlcId: bigint, reason: Uint8Array): void {
+  core.cs.putRecord(RecordKeys.ourFailureReason(toHex(channelId), htlcId), reason);
+}
+
 /** Applies removals of ours to the channel, then signs them when we may (else they wait for the peer's `revoke_and_ack`). */
 function commitRemovals(core: ManagerCore, key: ChannelKey, item: ChannelItem, channel: Channel, effects: ChannelEffect[]): void {
   if (effects.length === 0) return;
@@ -184,6 +189,7 @@ export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelI
         ? failHtlc(ctx, channel, htlc.id, decision.reason)
         : failMalformedHtlc(ctx, channel, htlc.id, decision.sha256OfOnion, decision.failureCode);
     if (!result.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `failing HTLC ${htlc.id} back: ${result.error.message}`);
+    if (decision.kind === 'fail') keepReason(core, channelId, htlc.id, decision.reason);
     channel = result.value.channel;
     effects.push(...result.value.effects);
   }
@@ -273,10 +279,10 @@ export function applyFailHtlcs(core: ManagerCore, peer: Uint8Array, channelId: U
     const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
     const peeled = onion?.ok ? peelOnion(core.ports.secp, (p) => core.ports.nodeSigner.ecdh(p), onion.value, htlc.paymentHash) : undefined;
     const failure = mppTimeout ? failureMessage('mppTimeout', {}) : unknownPaymentDetails(htlc.amountMsat, cs.header.bestBlock.height);
-    const result = peeled?.ok
-      ? failHtlc(ctx, channel, htlc.id, createFailurePacket(peeled.value.sharedSecret, failure))
-      : failMalformedHtlc(ctx, channel, htlc.id, new Uint8Array(32), 0x8000 | 0x4000 | 5);
+    const reason = peeled?.ok ? createFailurePacket(peeled.value.sharedSecret, failure) : undefined;
+    const result = reason !== undefined ? failHtlc(ctx, channel, htlc.id, reason) : failMalformedHtlc(ctx, channel, htlc.id, new Uint8Array(32), 0x8000 | 0x4000 | 5);
     if (!result.ok) continue;
+    if (reason !== undefined) keepReason(core, channelId, htlc.id, reason);
     channel = result.value.channel;
     effects.push(...result.value.effects);
   }

@@ -197,6 +197,8 @@ function attempt(core: ManagerCore, payment: PendingPayment): { payment: Outboun
   }
   const added = htlcAdded(started.value, offered.value.htlcId!);
   if (!added.ok) throw new ManagerError(ManagerErrorCode.CorruptState, added.error.message);
+  // Kept until the HTLC is removed: a reconnection may need its update_add_htlc again.
+  core.cs.putRecord(RecordKeys.offeredOnion(toHex(route.route.firstHopChannelId), offered.value.htlcId!), onion.value.onion);
   let channel: Channel = offered.value.channel;
   const effects = [...offered.value.effects];
   const signed = sendCommitmentSigned(ctx, channel);

@@ -11,6 +11,8 @@
  * | `PAYMENT_OUT#<payment hash>` | a payment we send, remembered 24 h after it resolves |
  * | `PAYMENT_ID#<payment id>` | the payment hash a payment id paid (a repeated id is refused) |
  * | `FAILURE#<channel id>#o<htlc id>` | the reason of an HTLC we offered that the peer failed, until its result is applied |
+ * | `FAILURE#<channel id>#r<htlc id>` | the reason we failed a received HTLC with, until the removal is irrevocable (sent again after a reconnection) |
+ * | `ONION_OUT#<channel id>#<htlc id>` | the onion of an HTLC we offered, until it is irrevocably committed (sent again after a reconnection) |
  */
 
 /** A payment record's key (the store's sort key). */
@@ -25,4 +27,13 @@ export const RecordKeys = {
   outboundPayment: (paymentHashHex: string): RecordKey => `PAYMENT_OUT#${paymentHashHex}`,
   paymentId: (paymentIdHex: string): RecordKey => `PAYMENT_ID#${paymentIdHex}`,
   failureReason: (channelIdHex: string, htlcId: bigint): RecordKey => `FAILURE#${channelIdHex}#o${pad(htlcId)}`,
+  ourFailureReason: (channelIdHex: string, htlcId: bigint): RecordKey => `FAILURE#${channelIdHex}#r${pad(htlcId)}`,
+  offeredOnion: (channelIdHex: string, htlcId: bigint): RecordKey => `ONION_OUT#${channelIdHex}#${pad(htlcId)}`,
 } as const;
+
+/** The records an HTLC may have while in flight, deleted after the commit that removes it for good, in its cleanup (an offered HTLC's failure reason: by its payment result). */
+export function htlcRecordKeys(channelIdHex: string, htlc: { readonly direction: 'offered' | 'received'; readonly id: bigint }): RecordKey[] {
+  return htlc.direction === 'received'
+    ? [RecordKeys.onion(channelIdHex, htlc.id), RecordKeys.ourFailureReason(channelIdHex, htlc.id)]
+    : [RecordKeys.offeredOnion(channelIdHex, htlc.id)];
+}

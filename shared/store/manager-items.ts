@@ -131,6 +131,13 @@ export class InMemoryManagerStore {
       if (data !== undefined) records.set(key, data);
     }
     manager.loadRecords(plan.records ?? [], records);
+    const more = manager.recordsAfterLoad(input);
+    const moreItems = new Map<string, Uint8Array>();
+    for (const key of more) {
+      const data = this.#read(key);
+      if (data !== undefined) moreItems.set(key, data);
+    }
+    if (more.length > 0) manager.loadRecords(more, moreItems);
     return manager;
   }
 

@@ -147,4 +147,55 @@ describe('payments between two of our nodes, through the manager', () => {
     expect(values.some((v) => v < balanceMsat / 1000n && v > balanceMsat / 1000n - 10_000n)).toBe(true);
     expect(eventsOf(alice, 'channel-closed')).toMatchObject([{ reason: 'counterparty-error' }]);
   });
+
+  it('a disconnect after each message of a payment and its claim: after reconnecting it completes exactly once, both sides agree', () => {
+    // How many messages the whole exchange takes without a disconnect.
+    const count = (() => {
+      const { net, alice, bob } = readyPair();
+      const invoice = invoiceOf(net, bob, 7_000_000n);
+      pay(net, alice, invoice, new Uint8Array(32).fill(7));
+      let n = 0;
+      while (net.deliverOne()) n++;
+      claim(net, bob, eventsOf(bob, 'payment-claimable')[0]!.paymentPreimage!);
+      while (net.deliverOne()) n++;
+      return n;
+    })();
+    expect(count).toBeGreaterThanOrEqual(8);
+    const resent = new Set<number>();
+    for (let cut = 0; cut < count; cut++) {
+      const { net, alice, bob } = readyPair();
+      const start = { alice: onlyChannel(net, alice).balanceMsat, bob: onlyChannel(net, bob).balanceMsat };
+      const invoice = invoiceOf(net, bob, 7_000_000n);
+      expect(pay(net, alice, invoice, new Uint8Array(32).fill(7)).ok).toBe(true);
+      let delivered = 0;
+      let claimed = false;
+      const claimIfClaimable = () => {
+        const claimable = eventsOf(bob, 'payment-claimable')[0];
+        if (claimable !== undefined && !claimed) {
+          claimed = true;
+          expect(claim(net, bob, claimable.paymentPreimage!).ok).toBe(true);
+        }
+      };
+      while (delivered < cut && net.deliverOne()) {
+        delivered++;
+        if (net.queue.length === 0) claimIfClaimable();
+      }
+      net.disconnect(alice, bob);
+      const marks = [alice.received.length, bob.received.length] as const;
+      net.connect(alice, bob);
+      net.run();
+      // The dance's messages sent again over the new connection (before any new work).
+      for (const m of [...alice.received.slice(marks[0]), ...bob.received.slice(marks[1])]) if (m.type >= 128 && m.type <= 135) resent.add(m.type);
+      claimIfClaimable();
+      net.run();
+      expect(eventsOf(alice, 'channel-closed'), `cut after ${cut}`).toEqual([]);
+      expect(eventsOf(bob, 'channel-closed'), `cut after ${cut}`).toEqual([]);
+      expect(eventsOf(alice, 'payment-sent'), `cut after ${cut}`).toHaveLength(1);
+      expect(eventsOf(bob, 'payment-claimed'), `cut after ${cut}`).toHaveLength(1);
+      expect(onlyChannel(net, alice).balanceMsat, `cut after ${cut}`).toBe(start.alice - 7_000_000n);
+      expect(onlyChannel(net, bob).balanceMsat, `cut after ${cut}`).toBe(start.bob + 7_000_000n);
+    }
+    // Some cut lost each kind of message: the add, the fulfill, a commitment_signed and a revoke_and_ack were sent again.
+    expect([...resent].sort()).toEqual(expect.arrayContaining([128, 130, 132, 133]));
+  });
 });
