@@ -32,7 +32,7 @@ import type { ChannelStep } from './effects.js';
 import { ChannelFailureReason } from './errors.js';
 import { handleAcceptChannel, handleErrorMessage, handleFundingCreated, handleFundingSigned } from './establishment.js';
 import { handleChannelReady } from './funding-confirmation.js';
-import { handleCommitmentSigned, handleRevokeAndAck } from './commitment-dance.js';
+import { NO_KEPT_UPDATES, handleCommitmentSigned, handleRevokeAndAck, type KeptUpdates } from './commitment-dance.js';
 import { handleUpdateAddHtlc, handleUpdateFailHtlc, handleUpdateFailMalformedHtlc, handleUpdateFulfillHtlc } from './htlc-updates.js';
 
 /** A message one existing channel receives. */
@@ -78,7 +78,8 @@ export interface ChannelMessageRow<M extends ChannelLevelMessage = ChannelLevelM
   readonly inPhase?: Partial<Record<ChannelState, WrongPhase>>;
   /** The `warning`'s text for `warn` (default: "<name> in state <phase>"). */
   readonly warning?: string;
-  readonly step: (ctx: ChannelContext, channel: Channel, m: M) => ChannelStep;
+  /** `kept`: what the record does not hold but a retransmission or the holding cell sends (our onions and failure reasons). */
+  readonly step: (ctx: ChannelContext, channel: Channel, m: M, kept: KeptUpdates) => ChannelStep;
 }
 
 const ALL_PHASES: readonly ChannelState[] = Object.values(ChannelState);
@@ -117,7 +118,7 @@ export const CHANNEL_MESSAGE_ROWS: Rows = {
     step: handleShutdown,
   },
   39: { name: 'closing_signed', accepts: [ChannelState.NegotiatingClose], otherwise: 'close', inPhase: { [ChannelState.Closed]: 'ignore' }, step: handleClosingSigned },
-  136: { name: 'channel_reestablish', accepts: FUNDED, otherwise: 'close', step: (ctx, channel, m) => handleChannelReestablish(ctx, channel, m) },
+  136: { name: 'channel_reestablish', accepts: FUNDED, otherwise: 'close', step: handleChannelReestablish },
   // Normal operation (docs/htlcs.md): only after both channel_ready; BOLT 2 fails the channel otherwise.
   128: { name: 'update_add_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateAddHtlc },
   130: { name: 'update_fulfill_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFulfillHtlc },
@@ -151,12 +152,12 @@ export function wrongPhaseWarning(channel: Channel, m: ChannelLevelMessage): str
  * caller sends the warning, see {@link wrongPhaseWarning}) or the channel
  * fails (`close`).
  */
-export function handleChannelMessage(ctx: ChannelContext, channel: Channel, m: ChannelLevelMessage): ChannelStep {
+export function handleChannelMessage(ctx: ChannelContext, channel: Channel, m: ChannelLevelMessage, kept: KeptUpdates = NO_KEPT_UPDATES): ChannelStep {
   const verdict = phaseVerdict(channel, m);
   const row = CHANNEL_MESSAGE_ROWS[m.type] as ChannelMessageRow;
   switch (verdict) {
     case 'handle':
-      return row.step(ctx, channel, m);
+      return row.step(ctx, channel, m, kept);
     case 'ignore':
     case 'warn':
       return { channel, effects: [] };

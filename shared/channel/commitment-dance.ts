@@ -24,7 +24,7 @@ import {
 import type { ChannelEffect, ChannelStep } from './effects.js';
 import { ApiErrorCode, ChannelFailureReason, type ApiResult } from './errors.js';
 import { InboundHtlcState, OutboundHtlcState, type HtlcRecord } from './htlc.js';
-import { withHtlcs } from './htlc-updates.js';
+import { removalMessage, withHtlcs } from './htlc-updates.js';
 import { signCommitmentWith, verifyCounterpartySignature } from './initial-commitment.js';
 
 /**
@@ -165,7 +165,7 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
  * ones are committed; their next point is kept, and pending changes (their
  * updates we acknowledged meanwhile) are signed at once.
  */
-export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: RevokeAndAckMessage): ChannelStep {
+export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: RevokeAndAckMessage, kept: KeptUpdates = NO_KEPT_UPDATES): ChannelStep {
   const channel = current as ReadyChannel;
   const state = commitmentStateOf(channel);
   if (!state.awaitingRemoteRevoke) return closeChannel(channel, ChannelFailureReason.UnexpectedRevocation, 'revoke_and_ack without a commitment_signed of ours awaiting it');
@@ -215,8 +215,24 @@ export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: Rev
     holderBalanceMsat,
     counterpartySecrets: store.serialize(),
   };
-  const revoked = withHtlcs(channel, htlcs, next);
   const effects: ChannelEffect[] = [{ kind: 'monitor-update', steps: [{ kind: 'commitment-secret', index, secret: m.perCommitmentSecret }] }];
+  // The holding cell: our updates made while we awaited this revocation go out now, then one commitment_signed for all.
+  const released = htlcs.map((h): HtlcRecord => {
+    if (h.direction === 'offered' && h.state === OutboundHtlcState.Held) {
+      const onion = kept.onions.get(h.id);
+      if (onion === undefined) throw new Error(`held HTLC ${h.id}: its onion was not passed`);
+      effects.push({ kind: 'send-message', message: { type: 128, channelId: channel.funding.channelId, id: h.id, amountMsat: h.amountMsat, paymentHash: h.paymentHash, cltvExpiry: h.cltvExpiry, onionRoutingPacket: onion } });
+      return { ...h, state: OutboundHtlcState.LocalAnnounced };
+    }
+    if (h.direction === 'received' && h.state === InboundHtlcState.RemovalHeld) {
+      const message = removalMessage(channel.funding.channelId, h, kept.failureReasons.get(h.id));
+      if (message === undefined) throw new Error(`held removal of HTLC ${h.id}: its failure reason was not passed`);
+      effects.push({ kind: 'send-message', message });
+      return { ...h, state: InboundHtlcState.LocalRemoved };
+    }
+    return h;
+  });
+  const revoked = withHtlcs(channel, released, next);
   if (!needsCommitment(revoked)) return { channel: revoked, effects };
   const signed = signCounterpartyCommitment(ctx, revoked, next);
   return { channel: signed.channel, effects: [...effects, ...signed.effects] };
@@ -252,14 +268,9 @@ export function resendCommitmentSigned(ctx: ChannelContext, channel: ReadyChanne
       continue;
     }
     if (h.direction !== 'received' || h.state !== InboundHtlcState.LocalRemoved) continue;
-    const r = h.resolution;
-    if (r?.kind === 'fulfill') messages.push({ type: 130, channelId, id: h.id, paymentPreimage: r.preimage });
-    else if (r?.kind === 'fail-malformed') messages.push({ type: 135, channelId, id: h.id, sha256OfOnion: r.sha256OfOnion, failureCode: r.failureCode });
-    else {
-      const reason = kept.failureReasons.get(h.id);
-      if (reason === undefined) return { failure: `our update_fail_htlc ${h.id} was lost with the connection and its reason is not kept` };
-      messages.push({ type: 131, channelId, id: h.id, reason });
-    }
+    const message = removalMessage(channelId, h, kept.failureReasons.get(h.id));
+    if (message === undefined) return { failure: `our update_fail_htlc ${h.id} was lost with the connection and its reason is not kept` };
+    messages.push(message);
   }
   const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
   const built = buildCommitment(ctx, channel, signer, 'counterparty', number, commitmentView(channel, state, 'counterparty'), state.counterpartyNextPoint);

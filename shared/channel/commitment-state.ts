@@ -123,6 +123,7 @@ export function includedIn(owner: CommitmentOwner, h: HtlcRecord): boolean {
         return owner === 'holder';
       case InboundHtlcState.AwaitingAnnouncedRemoteRevoke:
       case InboundHtlcState.Committed:
+      case InboundHtlcState.RemovalHeld:
         return true;
     }
   }
@@ -134,6 +135,7 @@ export function includedIn(owner: CommitmentOwner, h: HtlcRecord): boolean {
     case OutboundHtlcState.Committed:
       return true;
     case OutboundHtlcState.AwaitingRemovedRemoteRevoke:
+    case OutboundHtlcState.Held:
       return false;
   }
 }

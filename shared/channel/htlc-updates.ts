@@ -7,8 +7,11 @@
  * check fails the channel with its `ChannelFailureReason`). Both directions
  * live in `channel.htlcs` (docs/htlcs.md has the state machine).
  *
- * Without a holding cell yet, our own updates wait while we await the
- * counterparty's `revoke_and_ack` (refused with `channel-unavailable`).
+ * While we await the counterparty's `revoke_and_ack`, our own updates go to
+ * the holding cell (LDK's): recorded (`held` / `removal-held`), sent with
+ * the `commitment_signed` that follows their revocation
+ * (commitment-dance.ts), so every update we sent is in the last
+ * `commitment_signed` we sent (what a reconnection relies on).
  */
 import { equalConstantTime, sha256 } from '../crypto/index.js';
 import type {
@@ -16,6 +19,7 @@ import type {
   UpdateFailHtlcMessage,
   UpdateFailMalformedHtlcMessage,
   UpdateFulfillHtlcMessage,
+  WireMessage,
 } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
@@ -66,12 +70,10 @@ export function withHtlcs(channel: ReadyChannel, htlcs: readonly HtlcRecord[], s
   return { ...rest, ...(htlcs.length > 0 ? { htlcs } : {}), commitments: state };
 }
 
-/** Our ready channel, not awaiting their revocation, for one of our updates. */
+/** Our ready channel, for one of our updates. */
 function readyForLocalUpdate(channel: Channel): ApiResult<{ channel: ReadyChannel; state: CommitmentState }> {
   if (channel.state !== ChannelState.Ready) return refuse(ApiErrorCode.ChannelUnavailable, `the channel is ${channel.state}, not ready`);
-  const state = commitmentStateOf(channel);
-  if (state.awaitingRemoteRevoke) return refuse(ApiErrorCode.ChannelUnavailable, 'waiting for the peer\'s revoke_and_ack (no holding cell yet)');
-  return { ok: true, value: { channel, state } };
+  return { ok: true, value: { channel, state: commitmentStateOf(channel) } };
 }
 
 /**
@@ -140,6 +142,11 @@ export function offerHtlc(_ctx: ChannelContext, current: Channel, request: Offer
   const failed = checkOffer(channel, state, 'holder', added);
   if (failed !== null) return refuse(ApiErrorCode.ApiMisuse, `${failed.reason}: ${failed.message}`);
   const next: CommitmentState = { ...state, nextHolderHtlcId: id + 1n, holderBalanceMsat: state.holderBalanceMsat - request.amountMsat };
+  if (state.awaitingRemoteRevoke) {
+    // The holding cell: checked as if sent now, sent with the commitment_signed after their revoke_and_ack.
+    const held: HtlcRecord = { ...added, state: OutboundHtlcState.Held };
+    return { ok: true, value: { channel: withHtlcs(channel, [...(channel.htlcs ?? []), held], next), effects: [], htlcId: id } };
+  }
   const message: UpdateAddHtlcMessage = {
     type: 128,
     channelId: channel.funding.channelId,
@@ -178,8 +185,22 @@ function removeReceived(current: Channel, id: bigint, resolution: HtlcResolution
   if (htlc.state !== InboundHtlcState.Committed) return refuse(ApiErrorCode.ChannelUnavailable, `${htlcName(htlc)} is ${htlc.state}, not committed`);
   const problem = check?.(htlc) ?? null;
   if (problem !== null) return refuse(ApiErrorCode.ApiMisuse, problem);
-  const removed: HtlcRecord = { ...htlc, direction: 'received', state: InboundHtlcState.LocalRemoved, resolution };
+  const removed: HtlcRecord = { ...htlc, direction: 'received', state: state.awaitingRemoteRevoke ? InboundHtlcState.RemovalHeld : InboundHtlcState.LocalRemoved, resolution };
   return { ok: true, value: { channel: withHtlcs(channel, htlcs.map((h, i) => (i === at ? removed : h)), state), htlc: removed } };
+}
+
+/** The message of our removal (its reason passed for a fail: the record keeps only that it has one). */
+export function removalMessage(channelId: Uint8Array, h: HtlcRecord, failReason?: Uint8Array): WireMessage | undefined {
+  const r = h.resolution;
+  if (r?.kind === 'fulfill') return { type: 130, channelId, id: h.id, paymentPreimage: r.preimage };
+  if (r?.kind === 'fail-malformed') return { type: 135, channelId, id: h.id, sha256OfOnion: r.sha256OfOnion, failureCode: r.failureCode };
+  if (r?.kind === 'fail' && (failReason !== undefined || !r.hasReason)) return { type: 131, channelId, id: h.id, reason: failReason ?? new Uint8Array(0) };
+  return undefined;
+}
+
+/** Sends `message` now, or not while it waits in the holding cell. */
+function sentUnlessHeld(htlc: HtlcRecord, message: WireMessage): ChannelEffect[] {
+  return htlc.state === InboundHtlcState.RemovalHeld ? [] : [{ kind: 'send-message', message }];
 }
 
 /** Fulfills a received HTLC with its preimage: `update_fulfill_htlc`, and the preimage to the monitor first. */
@@ -189,11 +210,11 @@ export function fulfillHtlc(_ctx: ChannelContext, current: Channel, id: bigint, 
     equalConstantTime(sha256(paymentPreimage), h.paymentHash) ? null : `the preimage does not hash to the payment hash of HTLC ${id}`,
   );
   if (!removed.ok) return removed;
-  const { channel } = removed.value;
+  const { channel, htlc } = removed.value;
   const message: UpdateFulfillHtlcMessage = { type: 130, channelId: channel.funding.channelId, id, paymentPreimage };
   return {
     ok: true,
-    value: { channel, effects: [{ kind: 'monitor-update', steps: [{ kind: 'payment-preimage', paymentPreimage }] }, { kind: 'send-message', message }] },
+    value: { channel, effects: [{ kind: 'monitor-update', steps: [{ kind: 'payment-preimage', paymentPreimage }] }, ...sentUnlessHeld(htlc, message)] },
   };
 }
 
@@ -202,7 +223,7 @@ export function failHtlc(_ctx: ChannelContext, current: Channel, id: bigint, rea
   const removed = removeReceived(current, id, { kind: 'fail', hasReason: reason.length > 0 });
   if (!removed.ok) return removed;
   const message: UpdateFailHtlcMessage = { type: 131, channelId: removed.value.channel.funding.channelId, id, reason };
-  return { ok: true, value: { channel: removed.value.channel, effects: [{ kind: 'send-message', message }] } };
+  return { ok: true, value: { channel: removed.value.channel, effects: sentUnlessHeld(removed.value.htlc, message) } };
 }
 
 /** Fails a received HTLC whose onion we could not parse: `update_fail_malformed_htlc` (the code must have BADONION). */
@@ -212,7 +233,7 @@ export function failMalformedHtlc(_ctx: ChannelContext, current: Channel, id: bi
   const removed = removeReceived(current, id, { kind: 'fail-malformed', failureCode, sha256OfOnion });
   if (!removed.ok) return removed;
   const message: UpdateFailMalformedHtlcMessage = { type: 135, channelId: removed.value.channel.funding.channelId, id, sha256OfOnion, failureCode };
-  return { ok: true, value: { channel: removed.value.channel, effects: [{ kind: 'send-message', message }] } };
+  return { ok: true, value: { channel: removed.value.channel, effects: sentUnlessHeld(removed.value.htlc, message) } };
 }
 
 /**

@@ -29,6 +29,13 @@ export const InboundHtlcState = {
   Committed: 'committed',
   /** We sent its removal (fulfill or fail), until both sides revoked the commitments with it. */
   LocalRemoved: 'local-removed',
+  /**
+   * We removed it (its `resolution` set) while awaiting their
+   * `revoke_and_ack` (LDK's holding cell): not sent yet, still in both
+   * commitments; the removal goes out with the `commitment_signed` that
+   * follows their revocation.
+   */
+  RemovalHeld: 'removal-held',
 } as const;
 export type InboundHtlcState = (typeof InboundHtlcState)[keyof typeof InboundHtlcState];
 
@@ -44,6 +51,12 @@ export const OutboundHtlcState = {
   AwaitingRemoteRevokeToRemove: 'awaiting-remote-revoke-to-remove',
   /** Removed from both commitments; their revocation of the last one with it is awaited. */
   AwaitingRemovedRemoteRevoke: 'awaiting-removed-remote-revoke',
+  /**
+   * Offered while we awaited their `revoke_and_ack` (LDK's holding cell):
+   * not sent yet, in no commitment; its `update_add_htlc` goes out with
+   * the `commitment_signed` that follows their revocation.
+   */
+  Held: 'held',
 } as const;
 export type OutboundHtlcState = (typeof OutboundHtlcState)[keyof typeof OutboundHtlcState];
 

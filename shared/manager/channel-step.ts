@@ -14,14 +14,18 @@ import {
   phaseVerdict,
   wrongPhaseWarning,
   type Channel,
+  InboundHtlcState,
+  OutboundHtlcState,
   type ChannelLevelMessage,
   type ChannelStep,
+  type KeptUpdates,
 } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { channelMonitorFrom, encodeMonitor, encodeMonitorUpdate, MonitorUpdateStatus, type ChannelMonitorUpdate } from '../monitor/index.js';
 import type { WireMessage } from '../wire/index.js';
 import { channelKey, type ChannelItem, type ChannelKey, type HeldEffects } from './channel-entry.js';
 import { channelContext, text, type ManagerCore } from './manager-core.js';
+import { RecordKeys, type RecordKey } from './payment-records.js';
 
 /** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
 const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
@@ -174,8 +178,39 @@ export function stepChannel(core: ManagerCore, target: ChannelTarget, m: Channel
     core.cs.send(target.peer, { type: 1, channelId: target.id, data: text(wrongPhaseWarning(channel, m)) });
     return undefined;
   }
-  const step = handleChannelMessage(channelContext(core), channel, m);
+  const step = handleChannelMessage(channelContext(core), channel, m, keptUpdates(core, channel));
   applyStep(core, target.key, target.item, step);
   return step.failure === undefined ? step.channel : undefined;
 }
 
+
+/**
+ * The records our updates need to go (again) that the channel record does
+ * not hold: the onion of each HTLC we offered not yet committed (held or
+ * announced) and the reason of each fail of ours not yet irrevocable.
+ * Read after the channel by a `revoke_and_ack` (the holding cell) and a
+ * `channel_reestablish` (a retransmission): load-plan.ts `recordsAfterLoad`.
+ */
+export function keptUpdateRecords(channel: Channel): RecordKey[] {
+  if (channel.funding === undefined) return [];
+  const id = toHex(channel.funding.channelId);
+  return (channel.htlcs ?? []).flatMap((h) => {
+    if (h.direction === 'offered') return h.state === OutboundHtlcState.Held || h.state === OutboundHtlcState.LocalAnnounced ? [RecordKeys.offeredOnion(id, h.id)] : [];
+    const removing = h.state === InboundHtlcState.RemovalHeld || h.state === InboundHtlcState.LocalRemoved;
+    return removing && h.resolution?.kind === 'fail' ? [RecordKeys.ourFailureReason(id, h.id)] : [];
+  });
+}
+
+/** What `keptUpdateRecords` loaded (or this input wrote), as the channel machine takes it. */
+function keptUpdates(core: ManagerCore, channel: Channel): KeptUpdates {
+  const onions = new Map<bigint, Uint8Array>();
+  const failureReasons = new Map<bigint, Uint8Array>();
+  if (channel.funding === undefined) return { onions, failureReasons };
+  const id = toHex(channel.funding.channelId);
+  for (const h of channel.htlcs ?? []) {
+    const key = h.direction === 'offered' ? RecordKeys.offeredOnion(id, h.id) : RecordKeys.ourFailureReason(id, h.id);
+    const bytes = core.cs.hasRecord(key) ? core.cs.record(key) : undefined;
+    if (bytes !== undefined) (h.direction === 'offered' ? onions : failureReasons).set(h.id, bytes);
+  }
+  return { onions, failureReasons };
+}

@@ -10,7 +10,8 @@ import { channelKey, type ChannelKey } from './channel-entry.js';
 import type { LoadPlan, ManagerInput } from './manager-types.js';
 import type { FollowUpWork } from './follow-up.js';
 import { claimableRecordKey, onionRecords, receivedHtlcRecords } from './inbound-htlcs.js';
-import { channelIdOf, reestablishRecords } from './message-routes.js';
+import { keptUpdateRecords } from './channel-step.js';
+import { channelIdOf } from './message-routes.js';
 import type { RecordKey } from './payment-records.js';
 import { outboundPaymentKey, paymentResultRecords, routingPeers, sendPaymentRecords } from './outbound-calls.js';
 
@@ -87,13 +88,14 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
 
 /**
  * The payment records `input` needs that only its loaded channel names (a
- * second read, after the plan's): a `channel_reestablish` may send our
- * updates again, whose onions and failure reasons are records.
+ * second read, after the plan's): a `revoke_and_ack` sends our held updates
+ * and a `channel_reestablish` may send our updates again, whose onions and
+ * failure reasons are records.
  */
 export function recordsAfterLoad(cs: ChangeSet, input: ManagerInput): RecordKey[] {
-  if (input.kind !== 'peer-message' || input.message.type !== 136) return [];
+  if (input.kind !== 'peer-message' || (input.message.type !== 133 && input.message.type !== 136)) return [];
   const id = channelIdOf(input.message);
   if (id === null || id === 'all') return [];
   const entry = cs.entry(cs.keyFor(input.peer, id));
-  return entry?.kind === 'channel' ? reestablishRecords(entry.channel) : [];
+  return entry?.kind === 'channel' ? keptUpdateRecords(entry.channel) : [];
 }

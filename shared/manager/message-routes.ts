@@ -12,26 +12,14 @@
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
 import { equalBytes } from '../codec/index.js';
-import {
-  ChannelState,
-  InboundHtlcState,
-  OutboundHtlcState,
-  currentChannelId,
-  handleChannelReestablish,
-  isFundedChannel,
-  ourChannelReestablish,
-  phaseVerdict,
-  type Channel,
-  type ChannelLevelMessage,
-  type KeptUpdates,
-} from '../channel/index.js';
+import { ChannelState, currentChannelId, isFundedChannel, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { OpenChannelMessage, RevokeAndAckMessage } from '../wire/index.js';
 import { onUpdateAddHtlc, receivedHtlcsOfRevoke } from './inbound-htlcs.js';
 import { onUpdateFailHtlc, onUpdateFulfillHtlc, paymentResultsOfRevoke } from './outbound-calls.js';
 import { channelKey, withFlags, type ChannelEntry, type ChannelKey } from './channel-entry.js';
-import { applyStep, stepChannel, type ChannelTarget } from './channel-step.js';
-import { RecordKeys, htlcRecordKeys, type RecordKey } from './payment-records.js';
+import { stepChannel, type ChannelTarget } from './channel-step.js';
+import { htlcRecordKeys } from './payment-records.js';
 export { stepChannel, type ChannelTarget } from './channel-step.js';
 import { channelContext, text, type ManagerCore } from './manager-core.js';
 import type { ChannelMessage } from './manager-types.js';
@@ -97,10 +85,6 @@ function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevel
   }
   const resumed = withFlags(item, { awaitingReestablish: false });
   if (item.flags?.awaitingReestablish) cs.putEntry(target.key, resumed);
-  if (m.type === 136 && phaseVerdict(resumed.channel, m) === 'handle') {
-    applyStep(core, target.key, resumed, handleChannelReestablish(channelContext(core), resumed.channel, m, keptUpdates(core, resumed.channel)));
-    return;
-  }
   stepChannel(core, { ...target, item: resumed }, m);
 }
 
@@ -115,30 +99,6 @@ function onRevokeAndAck(core: ManagerCore, target: ChannelTarget, m: RevokeAndAc
   const remaining = new Set((after.htlcs ?? []).map((h) => `${h.direction}${h.id}`));
   const id = toHex(m.channelId);
   for (const h of before.htlcs ?? []) if (!remaining.has(`${h.direction}${h.id}`)) for (const key of htlcRecordKeys(id, h)) core.cs.deleteRecord(key, true);
-}
-
-/** The records a reconnection may need to send our updates again (load-plan.ts, after the channel is loaded). */
-export function reestablishRecords(channel: Channel): RecordKey[] {
-  if (channel.funding === undefined) return [];
-  const id = toHex(channel.funding.channelId);
-  return (channel.htlcs ?? []).flatMap((h) => {
-    if (h.direction === 'offered' && h.state === OutboundHtlcState.LocalAnnounced) return [RecordKeys.offeredOnion(id, h.id)];
-    if (h.direction === 'received' && h.state === InboundHtlcState.LocalRemoved && h.resolution?.kind === 'fail') return [RecordKeys.ourFailureReason(id, h.id)];
-    return [];
-  });
-}
-
-/** What `reestablishRecords` loaded, as the channel's retransmission needs it. */
-function keptUpdates(core: ManagerCore, channel: Channel): KeptUpdates {
-  const onions = new Map<bigint, Uint8Array>();
-  const failureReasons = new Map<bigint, Uint8Array>();
-  const id = channel.funding === undefined ? '' : toHex(channel.funding.channelId);
-  for (const h of channel.htlcs ?? []) {
-    const key = h.direction === 'offered' ? RecordKeys.offeredOnion(id, h.id) : RecordKeys.ourFailureReason(id, h.id);
-    const bytes = core.cs.hasRecord(key) ? core.cs.record(key) : undefined;
-    if (bytes !== undefined) (h.direction === 'offered' ? onions : failureReasons).set(h.id, bytes);
-  }
-  return { onions, failureReasons };
 }
 
 function channelRoute<M extends ChannelLevelMessage & ChannelMessage = ChannelLevelMessage & ChannelMessage>(

@@ -261,14 +261,24 @@ describe('revoke_and_ack checks', () => {
 });
 
 describe('our calls and phases', () => {
-  it('while awaiting a revocation our updates wait (no holding cell yet); nothing to sign is refused', () => {
+  it('while awaiting a revocation our updates go to the holding cell: nothing sent, then sent with the commitment after their revoke_and_ack; nothing to sign is refused', () => {
     const pair = fresh();
     expect(sendCommitmentSigned(pair.alice.node.ctx, pair.alice.channel)).toMatchObject({ ok: false, error: { code: 'channel-unavailable', message: 'no update to commit' } });
     offer(pair.alice, 1_000_000n, 'x');
     commit(pair.alice);
-    const refused = offerHtlc(pair.alice.node.ctx, pair.alice.channel, { amountMsat: 1_000_000n, paymentHash: HASH, cltvExpiry: 700, onionRoutingPacket: ONION });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'channel-unavailable' } });
+    const held = offerHtlc(pair.alice.node.ctx, pair.alice.channel, { amountMsat: 1_000_000n, paymentHash: HASH, cltvExpiry: 700, onionRoutingPacket: ONION });
+    if (!held.ok) throw new Error(held.error.message);
+    expect(held.value.effects).toEqual([]);
+    expect(held.value.channel.htlcs!.at(-1)).toMatchObject({ id: 1n, state: 'held' });
+    pair.alice.apply(held.value);
     expect(sendCommitmentSigned(pair.alice.node.ctx, pair.alice.channel)).toMatchObject({ ok: false, error: { code: 'channel-unavailable' } });
+    // Bob revokes (and signs): alice's held add goes out, then her commitment_signed for it.
+    deliverAll(pair);
+    expect(pair.alice.sent.filter((m) => m.type === 132)).toHaveLength(2);
+    expect(pair.alice.sent.filter((m) => m.type === 128).map((m) => (m as UpdateAddHtlcMessage).id)).toEqual([0n, 1n]);
+    expect(pair.bob.channel.htlcs?.map((h) => [h.id, h.state])).toEqual([[0n, 'committed'], [1n, 'committed']]);
+    expect(pair.alice.failure).toBeUndefined();
+    expect(pair.bob.failure).toBeUndefined();
   });
 
   it('a normal-operation message before the channel is ready fails it: unexpected-message', () => {

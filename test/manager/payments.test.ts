@@ -198,4 +198,27 @@ describe('payments between two of our nodes, through the manager', () => {
     // Some cut lost each kind of message: the add, the fulfill, a commitment_signed and a revoke_and_ack were sent again.
     expect([...resent].sort()).toEqual(expect.arrayContaining([128, 130, 132, 133]));
   });
+
+  it('many payments in flight both ways at once (the holding cell): each completes exactly once, balances agree', () => {
+    const { net, alice, bob } = readyPair();
+    // Bob gets something to spend above his reserve first.
+    const first = invoiceOf(net, bob, 100_000_000n);
+    expect(pay(net, alice, first, sha256(Uint8Array.of(39))).ok).toBe(true);
+    net.run();
+    expect(claim(net, bob, eventsOf(bob, 'payment-claimable')[0]!.paymentPreimage!).ok).toBe(true);
+    net.run();
+    const start = onlyChannel(net, alice).balanceMsat;
+    const invoices = [...Array(6).keys()].map((i) => ({ payer: i % 2 === 0 ? alice : bob, payee: i % 2 === 0 ? bob : alice, i }));
+    const made = invoices.map(({ payer, payee, i }) => ({ payer, payee, i, invoice: invoiceOf(net, payee, 1_000_000n + BigInt(i) * 100_000n) }));
+    // Every payment starts before any message is delivered: the later ones wait in the holding cell.
+    for (const { payer, invoice, i } of made) expect(pay(net, payer, invoice, sha256(Uint8Array.of(40, i))).ok).toBe(true);
+    net.run();
+    for (const node of [alice, bob]) for (const c of eventsOf(node, 'payment-claimable').filter((e) => e.amountMsat < 100_000_000n)) expect(claim(net, node, c.paymentPreimage!).ok).toBe(true);
+    net.run();
+    expect(eventsOf(alice, 'payment-sent')).toHaveLength(4);
+    expect(eventsOf(bob, 'payment-sent')).toHaveLength(3);
+    const aliceNet = made.reduce((sum, { payer, invoice }) => sum + (payer === alice ? -1n : 1n) * invoice.decoded.amountMsat!, 0n);
+    expect(onlyChannel(net, alice).balanceMsat).toBe(start + aliceNet);
+    expect(eventsOf(alice, 'channel-closed')).toEqual([]);
+  });
 });

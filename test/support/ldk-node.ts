@@ -187,6 +187,8 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     },
   });
   function processEvents(): void {
+    // As LDK's background processor: received HTLCs become claimable, forwards go out.
+    channelManager.process_pending_htlc_forwards();
     channelManager.as_EventsProvider().process_pending_events(eventHandler);
     chainMonitor.as_EventsProvider().process_pending_events(eventHandler);
     peerManager.process_events();

@@ -15,7 +15,7 @@ import {
   type InitialMonitor,
   type ReadyChannel,
 } from '../../shared/channel/index.js';
-import type { ChannelHandshakeConfig } from '../../shared/channel/index.js';
+import type { ChannelHandshakeConfig, KeptUpdates } from '../../shared/channel/index.js';
 import { sentMessages, type TestNode } from './channel-harness.js';
 import { readyPair as readyChannels } from './ready-channels.js';
 import type { WireMessage } from '../../shared/wire/index.js';
@@ -64,9 +64,15 @@ export class Side {
     this.perform(step.effects);
   }
 
+  /** What the manager keeps in records for the holding cell and retransmissions: here every offered HTLC carries the test onion. */
+  kept(): KeptUpdates {
+    const onions = new Map((this.channel.htlcs ?? []).filter((h) => h.direction === 'offered').map((h) => [h.id, ONION] as const));
+    return { onions, failureReasons: new Map() };
+  }
+
   /** Receives one message through the channel-level routing table. */
   receive(m: WireMessage): ChannelStep {
-    const step = handleChannelMessage(this.node.ctx, this.channel, m as ChannelLevelMessage);
+    const step = handleChannelMessage(this.node.ctx, this.channel, m as ChannelLevelMessage, this.kept());
     this.apply(step);
     return step;
   }

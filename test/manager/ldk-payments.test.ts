@@ -1,0 +1,203 @@
+/**
+ * Issue 15: payments between our ChannelManager and real LDK 0.1 (npm
+ * `lightningdevkit`) over TCP on 127.0.0.1, for option_static_remotekey and
+ * option_anchors_zero_fee_htlc_tx: we pay LDK's invoice, LDK pays ours
+ * (decoded by LDK's own invoice parser), keysend both ways, a payment LDK
+ * fails back (unknown hash), and a reconnection with payments settled. Our
+ * side runs as a handler would (test/support/manager-ldk.ts): every input
+ * loaded from the stored items, follow-ups applied as inputs of their own.
+ * Both sides agree on the balances to the millisatoshi.
+ */
+import * as ldk from 'lightningdevkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FundingGenerationReady } from '../../shared/channel/index.js';
+import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { decodeInvoice } from '../../shared/invoice/index.js';
+import type { ManagerEvent } from '../../shared/manager/index.js';
+import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
+import { txidToDisplayHex } from '../../shared/tx/index.js';
+import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
+import type { LdkNode } from '../support/ldk-node.js';
+import type { ManagerDriver } from '../support/manager-driver.js';
+import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers } from '../support/manager-ldk.js';
+import { until } from '../support/regtest-harness.js';
+
+const DEPTH = 3;
+const FUNDING = 250_000n;
+const PUSH_MSAT = 100_000_000n;
+
+let chain: RunningRegtestChain;
+beforeAll(async () => {
+  chain = await startRegtestChain({ port: 0, dataDir: undefined });
+});
+afterAll(async () => {
+  await chain.stop();
+});
+
+function eventsOf<K extends ManagerEvent['kind']>(ours: ManagerDriver, kind: K): Extract<ManagerEvent, { kind: K }>[] {
+  return ours.events.map((e) => e.event).filter((e): e is Extract<ManagerEvent, { kind: K }> => e.kind === kind);
+}
+
+function ldkEvents<T extends ldk.Event>(node: LdkNode, type: { prototype: T }): T[] {
+  return node.events.filter((e): e is T => Object.prototype.isPrototypeOf.call(type.prototype, e));
+}
+
+/** Opens a channel from us to LDK (pushing LDK some balance) and confirms it on both sides. */
+async function openToLdk(peers: ManagerLdkPeers): Promise<void> {
+  const { ldk: ldkNode, ours } = peers;
+  const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, FUNDING, PUSH_MSAT, 1n));
+  if (!created.ok) throw new Error(created.error.message);
+  await until(() => ours.events.some((e) => e.event.kind === 'funding-generation-ready'), 'FundingGenerationReady');
+  const ready = ours.events.map((e) => e.event).find((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')!;
+  const tx = faucetFunding(peers, 'payments funder', ready.outputScript, ready.channelValueSatoshis);
+  expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx)).ok).toBe(true);
+  await until(() => only(ours).state === 'awaiting-confirmation', 'funding_signed');
+  await confirmAndCompare(peers, txidToDisplayHex(only(ours).fundingOutpoint!.txid));
+  await until(() => only(ours).isUsable && ldkNode.channelManager.list_usable_channels().length === 1, 'usable on both sides');
+}
+
+/** We pay `amountMsat` to LDK's `create_inbound_payment`; LDK claims. */
+async function weSendToLdk(peers: ManagerLdkPeers, amountMsat: bigint, id: number): Promise<void> {
+  const { ldk: ldkNode, ours } = peers;
+  const inbound = ldkNode.channelManager.create_inbound_payment(ldk.Option_u64Z.constructor_some(amountMsat), 3600, ldk.Option_u16Z.constructor_none());
+  if (!(inbound instanceof ldk.Result_C2Tuple_ThirtyTwoBytesThirtyTwoBytesZNoneZ_OK)) throw new Error('LDK create_inbound_payment');
+  const [paymentHash, paymentSecret] = [inbound.res.get_a(), inbound.res.get_b()];
+  const paymentId = new Uint8Array(32).fill(id);
+  const sent = ours.step({ kind: 'send-payment', paymentId, paymentHash, payeeNodeId: ldkNode.nodeId }, (m) =>
+    m.sendPayment({ paymentId, paymentHash, payeeNodeId: ldkNode.nodeId, amountMsat, finalCltvExpiryDelta: 30, recipient: { paymentSecret, totalMsat: amountMsat }, retry: { attempts: 0 } }),
+  );
+  expect(sent).toEqual({ ok: true, value: undefined });
+  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimable).some((e) => toHex(e.payment_hash) === toHex(paymentHash)), 'LDK PaymentClaimable');
+  const claimable = ldkEvents(ldkNode, ldk.Event_PaymentClaimable).find((e) => toHex(e.payment_hash) === toHex(paymentHash))!;
+  expect(claimable.amount_msat).toBe(amountMsat);
+  const preimage = (claimable.purpose.preimage() as ldk.Option_ThirtyTwoBytesZ_Some).some;
+  ldkNode.channelManager.claim_funds(preimage);
+  await until(() => eventsOf(ours, 'payment-sent').some((e) => toHex(e.paymentId) === toHex(paymentId)), 'our PaymentSent');
+  expect(eventsOf(ours, 'payment-sent').find((e) => toHex(e.paymentId) === toHex(paymentId))).toMatchObject({ paymentHash, paymentPreimage: preimage, feePaidMsat: 0n });
+  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimed).some((e) => toHex(e.payment_hash) === toHex(paymentHash)), 'LDK PaymentClaimed');
+}
+
+/** LDK pays our invoice (parsed by LDK); we claim. */
+async function ldkPaysOurInvoice(peers: ManagerLdkPeers, amountMsat: bigint, id: number): Promise<void> {
+  const { ldk: ldkNode, ours } = peers;
+  const created = ours.step({ kind: 'create-invoice' }, (m) => m.createBolt11Invoice({ description: `order ${id}`, amountMsat, expirySecs: 3600 }));
+  if (!created.ok) throw new Error(created.error.message);
+  const decodedByUs = decodeInvoice(wasmSecp256k1, created.value.invoice);
+  expect(decodedByUs.ok).toBe(true);
+  const parsed = ldk.Bolt11Invoice.constructor_from_str(created.value.invoice);
+  if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) throw new Error('LDK could not parse our invoice');
+  const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
+  if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK)) throw new Error('LDK payment parameters');
+  const [hash, onion, route] = [params.res.get_a(), params.res.get_b(), params.res.get_c()];
+  expect(hash).toEqual(created.value.paymentHash);
+  expect(ldkNode.channelManager.send_payment(hash, onion, new Uint8Array(32).fill(id), route, ldk.Retry.constructor_attempts(0)).is_ok()).toBeTruthy();
+  await until(() => eventsOf(ours, 'payment-claimable').some((e) => toHex(e.paymentHash) === toHex(hash)), 'our PaymentClaimable');
+  const claimable = eventsOf(ours, 'payment-claimable').find((e) => toHex(e.paymentHash) === toHex(hash))!;
+  expect(claimable).toMatchObject({ amountMsat, purpose: 'invoice' });
+  expect(ours.step({ kind: 'claim-funds', paymentHash: hash }, (m) => m.claimFunds(claimable.paymentPreimage!)).ok).toBe(true);
+  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentSent).some((e) => toHex(e.payment_hash) === toHex(hash)), 'LDK PaymentSent');
+  expect(eventsOf(ours, 'payment-claimed').some((e) => toHex(e.paymentHash) === toHex(hash))).toBe(true);
+}
+
+/** Whether our channel waits for LDK's `revoke_and_ack` (a new HTLC would be refused: no holding cell yet). */
+function awaitingRevoke(ours: ManagerDriver): boolean {
+  const [, bytes] = [...ours.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
+  const entry = decodeChannelEntry(bytes);
+  return entry.ok && entry.value.kind === 'channel' && entry.value.channel.commitments?.awaitingRemoteRevoke === true;
+}
+
+/** Our balance on the channel and LDK's, which must add up to the channel less nothing in flight; the dance at rest. */
+async function settledBalances(peers: ManagerLdkPeers, expectedOursMsat: bigint): Promise<void> {
+  const { ldk: ldkNode, ours } = peers;
+  await until(() => only(ours).balanceMsat === expectedOursMsat && !awaitingRevoke(ours), `our balance ${expectedOursMsat}`);
+  const theirs = ldkNode.channelManager.list_channels()[0]!;
+  // LDK's outbound capacity is its balance less the reserve we asked of it.
+  await ldkNode.waitFor(() => ldkNode.channelManager.list_channels()[0]!.get_outbound_capacity_msat() === FUNDING * 1000n - expectedOursMsat - (theirs.get_unspendable_punishment_reserve() as ldk.Option_u64Z_Some).some * 1000n, 'LDK agrees');
+}
+
+const CASES = [
+  { channelType: InteropChannelType.StaticRemoteKey, seed: 120 },
+  { channelType: InteropChannelType.Anchors, seed: 122 },
+] as const;
+
+for (const { channelType, seed } of CASES) {
+  describe(`payments with real LDK (${channelType})`, () => {
+    it('we pay LDK, LDK pays our invoice, keysend both ways, an unknown hash failed back; balances agree to the msat', async () => {
+      const peers = await connectToLdk(chain, `pay-${channelType}`, { channelType, depth: DEPTH, ldkSeed: seed });
+      const { ldk: ldkNode, ours } = peers;
+      try {
+        await openToLdk(peers);
+        let expected = only(ours).balanceMsat;
+        expect(expected).toBe(FUNDING * 1000n - PUSH_MSAT);
+
+        await weSendToLdk(peers, 12_345_000n, 1);
+        expected -= 12_345_000n;
+        await settledBalances(peers, expected);
+
+        await ldkPaysOurInvoice(peers, 5_000_000n, 2);
+        expected += 5_000_000n;
+        await settledBalances(peers, expected);
+
+        // LDK keysends to us: the preimage arrives in the onion; we claim it.
+        const sent = ldkNode.channelManager.send_spontaneous_payment(
+          ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+          ldk.RecipientOnionFields.constructor_spontaneous_empty(),
+          new Uint8Array(32).fill(3),
+          ldk.RouteParameters.constructor_from_payment_params_and_value(ldk.PaymentParameters.constructor_for_keysend(ours.node.keys.getNodeId(), 40, false), 2_000_000n),
+          ldk.Retry.constructor_attempts(0),
+        );
+        expect(sent.is_ok()).toBeTruthy();
+        await until(() => eventsOf(ours, 'payment-claimable').some((e) => e.purpose === 'spontaneous'), 'keysend claimable');
+        const keysend = eventsOf(ours, 'payment-claimable').find((e) => e.purpose === 'spontaneous')!;
+        expect(sha256(keysend.paymentPreimage!)).toEqual(keysend.paymentHash);
+        expect(ours.step({ kind: 'claim-funds', paymentHash: keysend.paymentHash }, (m) => m.claimFunds(keysend.paymentPreimage!)).ok).toBe(true);
+        await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentSent).some((e) => toHex(e.payment_hash) === toHex(keysend.paymentHash)), 'LDK keysend sent');
+        expected += 2_000_000n;
+        await settledBalances(peers, expected);
+
+        // We keysend to LDK.
+        const preimage = sha256(Uint8Array.of(4, seed));
+        const paymentId = new Uint8Array(32).fill(4);
+        const hash = sha256(preimage);
+        expect(
+          ours.step({ kind: 'send-payment', paymentId, paymentHash: hash, payeeNodeId: ldkNode.nodeId }, (m) =>
+            m.sendPayment({ paymentId, paymentHash: hash, payeeNodeId: ldkNode.nodeId, amountMsat: 3_000_000n, finalCltvExpiryDelta: 40, recipient: { keysendPreimage: preimage }, retry: { attempts: 0 } }),
+          ).ok,
+        ).toBe(true);
+        await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimable).some((e) => toHex(e.payment_hash) === toHex(hash)), 'LDK keysend claimable');
+        ldkNode.channelManager.claim_funds(preimage);
+        await until(() => eventsOf(ours, 'payment-sent').some((e) => toHex(e.paymentId) === toHex(paymentId)), 'our keysend sent');
+        expected -= 3_000_000n;
+        await settledBalances(peers, expected);
+
+        // A hash LDK never made: LDK fails it back; we report the recipient rejected it, nothing paid.
+        const unknownId = new Uint8Array(32).fill(5);
+        const unknownHash = sha256(Uint8Array.of(5));
+        expect(
+          ours.step({ kind: 'send-payment', paymentId: unknownId, paymentHash: unknownHash, payeeNodeId: ldkNode.nodeId }, (m) =>
+            m.sendPayment({ paymentId: unknownId, paymentHash: unknownHash, payeeNodeId: ldkNode.nodeId, amountMsat: 1_000_000n, finalCltvExpiryDelta: 30, recipient: { paymentSecret: new Uint8Array(32).fill(9), totalMsat: 1_000_000n }, retry: { attempts: 0 } }),
+          ).ok,
+        ).toBe(true);
+        await until(() => eventsOf(ours, 'payment-failed').some((e) => toHex(e.paymentId) === toHex(unknownId)), 'our PaymentFailed');
+        expect(eventsOf(ours, 'payment-failed').find((e) => toHex(e.paymentId) === toHex(unknownId))).toMatchObject({ reason: 'RecipientRejected' });
+        expect(eventsOf(ours, 'payment-path-failed').find((e) => toHex(e.paymentId) === toHex(unknownId))).toMatchObject({ paymentFailedPermanently: true, failure: expect.stringContaining('incorrectOrUnknownPaymentDetails') });
+        await settledBalances(peers, expected);
+
+        // Reconnect: the channel resumes at its commitment numbers and pays again.
+        ours.disconnect();
+        await ldkNode.waitFor(() => ldkNode.peers().length === 0, 'LDK sees us gone');
+        const port = await ldkNode.listen(0);
+        ours.dial('127.0.0.1', port, ldkNode.nodeId);
+        await until(() => ours.ready, 'LDK init again');
+        await until(() => only(ours).isUsable && ldkNode.channelManager.list_usable_channels().length === 1, 'usable again');
+        await weSendToLdk(peers, 1_000_000n, 6);
+        expected -= 1_000_000n;
+        await settledBalances(peers, expected);
+        expect(ldkEvents(ldkNode, ldk.Event_ChannelClosed)).toEqual([]);
+        expect(eventsOf(ours, 'channel-closed')).toEqual([]);
+      } finally {
+        await disconnectFromLdk(peers);
+      }
+    }, 120_000);
+  });
+}
