@@ -30,6 +30,7 @@ import {
   sendCommitmentSigned,
   type Channel,
   type ChannelEffect,
+  type HtlcCallResult,
   type HtlcRecord,
   type ReadyChannel,
 } from '../channel/index.js';
@@ -162,38 +163,57 @@ function commitRemovals(core: ManagerCore, key: ChannelKey, item: ChannelItem, c
 }
 
 /**
- * A `received-htlcs` follow-up: each named HTLC still committed and
- * undecided is decided (idempotent: a decided or resolved HTLC is skipped).
+ * Our removals of received HTLCs on one ready channel: `remove` gives each
+ * named HTLC's removal (or nothing), applied in order, then signed when we
+ * may (the holding cell otherwise). A refused removal is logged and skipped.
  */
-export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, refs: readonly ReceivedHtlcRef[]): void {
-  const { cs } = core;
+function removeOnChannel(
+  core: ManagerCore,
+  peer: Uint8Array,
+  channelId: Uint8Array,
+  refs: readonly ReceivedHtlcRef[],
+  remove: (channel: ReadyChannel, htlc: HtlcRecord) => ApiResult<HtlcCallResult> | undefined,
+): void {
   const key = channelKey(peer, channelId);
-  const item = cs.entry(key);
+  const item = core.cs.entry(key);
   if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
-  const ctx = channelContext(core);
   let channel: ReadyChannel = item.channel;
   const effects: ChannelEffect[] = [];
   for (const ref of refs) {
     const htlc = (channel.htlcs ?? []).find((h) => h.direction === 'received' && h.id === ref.htlcId);
-    if (htlc === undefined || htlc.state !== InboundHtlcState.Committed || htlc.resolution !== undefined) continue;
-    const parts = claimableOf(core, htlc.paymentHash)?.parts ?? [];
-    if (parts.some((p) => p.htlcId === htlc.id && equalBytes(p.channelId, channelId))) continue;
-    const onionBytes = cs.record(RecordKeys.onion(toHex(channelId), htlc.id));
-    const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
-    const decision: Decision =
-      onion?.ok === true ? decide(core, channel, htlc, onion.value) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
-    if (decision.kind === 'keep') continue;
-    log(core, 'info', `received HTLC ${htlc.id} on ${toHex(channelId)} failed back: ${decision.why}`);
-    const result =
-      decision.kind === 'fail'
-        ? failHtlc(ctx, channel, htlc.id, decision.reason)
-        : failMalformedHtlc(ctx, channel, htlc.id, decision.sha256OfOnion, decision.failureCode);
-    if (!result.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `failing HTLC ${htlc.id} back: ${result.error.message}`);
-    if (decision.kind === 'fail') keepReason(core, channelId, htlc.id, decision.reason);
+    if (htlc === undefined || htlc.resolution !== undefined) continue;
+    const result = remove(channel, htlc);
+    if (result === undefined) continue;
+    if (!result.ok) {
+      log(core, 'warn', `HTLC ${htlc.id} on ${toHex(channelId)}: ${result.error.message}`);
+      continue;
+    }
     channel = result.value.channel;
     effects.push(...result.value.effects);
   }
   commitRemovals(core, key, item, channel, effects);
+}
+
+/**
+ * A `received-htlcs` follow-up: each named HTLC still committed and
+ * undecided is decided (idempotent: a decided or resolved HTLC is skipped).
+ */
+export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, refs: readonly ReceivedHtlcRef[]): void {
+  const ctx = channelContext(core);
+  removeOnChannel(core, peer, channelId, refs, (channel, htlc) => {
+    if (htlc.state !== InboundHtlcState.Committed) return undefined;
+    const parts = claimableOf(core, htlc.paymentHash)?.parts ?? [];
+    if (parts.some((p) => p.htlcId === htlc.id && equalBytes(p.channelId, channelId))) return undefined;
+    const onionBytes = core.cs.record(RecordKeys.onion(toHex(channelId), htlc.id));
+    const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
+    const decision: Decision =
+      onion?.ok === true ? decide(core, channel, htlc, onion.value) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
+    if (decision.kind === 'keep') return undefined;
+    log(core, 'info', `received HTLC ${htlc.id} on ${toHex(channelId)} failed back: ${decision.why}`);
+    if (decision.kind === 'fail-malformed') return failMalformedHtlc(ctx, channel, htlc.id, decision.sha256OfOnion, decision.failureCode);
+    keepReason(core, channelId, htlc.id, decision.reason);
+    return failHtlc(ctx, channel, htlc.id, decision.reason);
+  });
 }
 
 /** One follow-up per channel for the parts of `record`, in the channel's peer group. */
@@ -245,48 +265,23 @@ export function failHtlcBackwards(core: ManagerCore, paymentHash: Uint8Array): v
 
 /** A `claim-htlcs` follow-up: fulfills the named parts still undecided (idempotent). */
 export function applyClaimHtlcs(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, refs: readonly ReceivedHtlcRef[], paymentPreimage: Uint8Array): void {
-  const key = channelKey(peer, channelId);
-  const item = core.cs.entry(key);
-  if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
   const ctx = channelContext(core);
-  let channel: ReadyChannel = item.channel;
-  const effects: ChannelEffect[] = [];
-  for (const ref of refs) {
-    const result = fulfillHtlc(ctx, channel, ref.htlcId, paymentPreimage);
-    if (!result.ok) {
-      log(core, 'info', `claim: HTLC ${ref.htlcId} on ${toHex(channelId)} not fulfilled: ${result.error.message}`);
-      continue;
-    }
-    channel = result.value.channel;
-    effects.push(...result.value.effects);
-  }
-  commitRemovals(core, key, item, channel, effects);
+  removeOnChannel(core, peer, channelId, refs, (channel, htlc) => fulfillHtlc(ctx, channel, htlc.id, paymentPreimage));
 }
 
 /** A `fail-htlcs` follow-up: fails the named parts back, each with the failure wrapped for its sender (idempotent). */
 export function applyFailHtlcs(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, refs: readonly ReceivedHtlcRef[], mppTimeout: boolean): void {
-  const { cs } = core;
-  const key = channelKey(peer, channelId);
-  const item = cs.entry(key);
-  if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
   const ctx = channelContext(core);
-  let channel: ReadyChannel = item.channel;
-  const effects: ChannelEffect[] = [];
-  for (const ref of refs) {
-    const htlc = (channel.htlcs ?? []).find((h) => h.direction === 'received' && h.id === ref.htlcId);
-    if (htlc === undefined || htlc.resolution !== undefined) continue;
-    const onionBytes = cs.record(RecordKeys.onion(toHex(channelId), ref.htlcId));
+  removeOnChannel(core, peer, channelId, refs, (channel, htlc) => {
+    const onionBytes = core.cs.record(RecordKeys.onion(toHex(channelId), htlc.id));
     const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
     const peeled = onion?.ok ? peelOnion(core.ports.secp, (p) => core.ports.nodeSigner.ecdh(p), onion.value, htlc.paymentHash) : undefined;
-    const failure = mppTimeout ? failureMessage('mppTimeout', {}) : unknownPaymentDetails(htlc.amountMsat, cs.header.bestBlock.height);
-    const reason = peeled?.ok ? createFailurePacket(peeled.value.sharedSecret, failure) : undefined;
-    const result = reason !== undefined ? failHtlc(ctx, channel, htlc.id, reason) : failMalformedHtlc(ctx, channel, htlc.id, new Uint8Array(32), 0x8000 | 0x4000 | 5);
-    if (!result.ok) continue;
-    if (reason !== undefined) keepReason(core, channelId, htlc.id, reason);
-    channel = result.value.channel;
-    effects.push(...result.value.effects);
-  }
-  commitRemovals(core, key, item, channel, effects);
+    if (peeled?.ok !== true) return failMalformedHtlc(ctx, channel, htlc.id, new Uint8Array(32), 0x8000 | 0x4000 | 5);
+    const failure = mppTimeout ? failureMessage('mppTimeout', {}) : unknownPaymentDetails(htlc.amountMsat, core.cs.header.bestBlock.height);
+    const reason = createFailurePacket(peeled.value.sharedSecret, failure);
+    keepReason(core, channelId, htlc.id, reason);
+    return failHtlc(ctx, channel, htlc.id, reason);
+  });
 }
 
 /** The records a `claim-htlcs` / `fail-htlcs` follow-up reads: the onions (to wrap a failure). */

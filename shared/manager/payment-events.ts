@@ -1,4 +1,6 @@
-import type { PaymentFailureReason } from './outbound-payment.js';
+import type { PaymentFailed, PaymentSent } from './outbound-payment.js';
+
+export type { PaymentFailed, PaymentSent } from './outbound-payment.js';
 
 /**
  * The payment events (LDK's `Event::PaymentClaimable`, `PaymentClaimed`,
@@ -32,15 +34,6 @@ export interface PaymentClaimed {
   readonly purpose: PaymentPurpose;
 }
 
-/** A payment we sent succeeded: the payee revealed the preimage. */
-export interface PaymentSent {
-  readonly kind: 'payment-sent';
-  readonly paymentId: Uint8Array;
-  readonly paymentHash: Uint8Array;
-  readonly paymentPreimage: Uint8Array;
-  readonly feePaidMsat: bigint;
-}
-
 /** One path of a payment we sent failed. */
 export interface PaymentPathFailed {
   readonly kind: 'payment-path-failed';
@@ -52,14 +45,6 @@ export interface PaymentPathFailed {
   readonly shortChannelId?: bigint;
   /** The failure, as text (BOLT 4 name and fields). */
   readonly failure: string;
-}
-
-/** A payment we sent failed for good: no part of it is in flight, nothing was paid. */
-export interface PaymentFailed {
-  readonly kind: 'payment-failed';
-  readonly paymentId: Uint8Array;
-  readonly paymentHash: Uint8Array;
-  readonly reason: PaymentFailureReason;
 }
 
 export type PaymentEvent = PaymentClaimable | PaymentClaimed | PaymentSent | PaymentPathFailed | PaymentFailed;
