@@ -43,9 +43,9 @@ function ldkEvents<T extends ldk.Event>(node: LdkNode, type: { prototype: T }): 
 }
 
 /** Opens a channel from us to LDK (pushing LDK some balance) and confirms it on both sides. */
-async function openToLdk(peers: ManagerLdkPeers): Promise<void> {
+async function openToLdk(peers: ManagerLdkPeers, funding = FUNDING, pushMsat = PUSH_MSAT): Promise<void> {
   const { ldk: ldkNode, ours } = peers;
-  const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, FUNDING, PUSH_MSAT, 1n));
+  const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, funding, pushMsat, 1n));
   if (!created.ok) throw new Error(created.error.message);
   await until(() => ours.events.some((e) => e.event.kind === 'funding-generation-ready'), 'FundingGenerationReady');
   const ready = ours.events.map((e) => e.event).find((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')!;
@@ -107,12 +107,12 @@ function awaitingRevoke(ours: ManagerDriver): boolean {
 }
 
 /** Our balance on the channel and LDK's, which must add up to the channel less nothing in flight; the dance at rest. */
-async function settledBalances(peers: ManagerLdkPeers, expectedOursMsat: bigint): Promise<void> {
+async function settledBalances(peers: ManagerLdkPeers, expectedOursMsat: bigint, funding = FUNDING): Promise<void> {
   const { ldk: ldkNode, ours } = peers;
   await until(() => only(ours).balanceMsat === expectedOursMsat && !awaitingRevoke(ours), `our balance ${expectedOursMsat}`);
   const theirs = ldkNode.channelManager.list_channels()[0]!;
   // LDK's outbound capacity is its balance less the reserve we asked of it.
-  await ldkNode.waitFor(() => ldkNode.channelManager.list_channels()[0]!.get_outbound_capacity_msat() === FUNDING * 1000n - expectedOursMsat - (theirs.get_unspendable_punishment_reserve() as ldk.Option_u64Z_Some).some * 1000n, 'LDK agrees');
+  await ldkNode.waitFor(() => ldkNode.channelManager.list_channels()[0]!.get_outbound_capacity_msat() === funding * 1000n - expectedOursMsat - (theirs.get_unspendable_punishment_reserve() as ldk.Option_u64Z_Some).some * 1000n, 'LDK agrees');
 }
 
 const CASES = [
@@ -195,6 +195,66 @@ for (const { channelType, seed } of CASES) {
         await settledBalances(peers, expected);
         expect(ldkEvents(ldkNode, ldk.Event_ChannelClosed)).toEqual([]);
         expect(eventsOf(ours, 'channel-closed')).toEqual([]);
+      } finally {
+        await disconnectFromLdk(peers);
+      }
+    }, 120_000);
+
+    it('20 payments in flight each way at once: each completes exactly once, balances agree', async () => {
+      const peers = await connectToLdk(chain, `pay20-${channelType}`, { channelType, depth: DEPTH, ldkSeed: seed + 40 });
+      const { ldk: ldkNode, ours } = peers;
+      try {
+        // Large enough that 20 HTLCs each way stay within LDK's limits: 10% of the channel in flight, and above its dust threshold.
+        const funding = 2_000_000n;
+        await openToLdk(peers, funding, 1_000_000_000n);
+        const start = only(ours).balanceMsat;
+        const N = 20;
+        // LDK pays 20 of our invoices and we pay 20 of LDK's, all started before any settles.
+        const ours20 = [...Array(N).keys()].map((i) => {
+          const created = ours.step({ kind: 'create-invoice' }, (m) => m.createBolt11Invoice({ description: `in ${i}`, amountMsat: 3_000_000n + BigInt(i), expirySecs: 3600 }));
+          if (!created.ok) throw new Error(created.error.message);
+          return created.value;
+        });
+        const theirs20 = [...Array(N).keys()].map((i) => {
+          const inbound = ldkNode.channelManager.create_inbound_payment(ldk.Option_u64Z.constructor_some(4_000_000n + BigInt(i)), 3600, ldk.Option_u16Z.constructor_none());
+          if (!(inbound instanceof ldk.Result_C2Tuple_ThirtyTwoBytesThirtyTwoBytesZNoneZ_OK)) throw new Error('LDK create_inbound_payment');
+          return { hash: inbound.res.get_a(), secret: inbound.res.get_b(), amountMsat: 4_000_000n + BigInt(i) };
+        });
+        for (const [i, invoice] of ours20.entries()) {
+          const parsed = ldk.Bolt11Invoice.constructor_from_str(invoice.invoice) as ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK;
+          const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res) as ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK;
+          expect(ldkNode.channelManager.send_payment(params.res.get_a(), params.res.get_b(), new Uint8Array(32).fill(100 + i), params.res.get_c(), ldk.Retry.constructor_attempts(0)).is_ok()).toBeTruthy();
+        }
+        for (const [i, p] of theirs20.entries()) {
+          const paymentId = new Uint8Array(32).fill(i + 1);
+          const sent = ours.step({ kind: 'send-payment', paymentId, paymentHash: p.hash, payeeNodeId: ldkNode.nodeId }, (m) =>
+            m.sendPayment({ paymentId, paymentHash: p.hash, payeeNodeId: ldkNode.nodeId, amountMsat: p.amountMsat, finalCltvExpiryDelta: 30, recipient: { paymentSecret: p.secret, totalMsat: p.amountMsat }, retry: { attempts: 0 } }),
+          );
+          expect(sent.ok).toBe(true);
+        }
+        // Claim on both sides as they become claimable.
+        const claimed = new Set<string>();
+        await until(() => {
+          for (const e of eventsOf(ours, 'payment-claimable')) {
+            const key = toHex(e.paymentHash);
+            if (claimed.has(key)) continue;
+            claimed.add(key);
+            expect(ours.step({ kind: 'claim-funds', paymentHash: e.paymentHash }, (m) => m.claimFunds(e.paymentPreimage!)).ok).toBe(true);
+          }
+          for (const e of ldkEvents(ldkNode, ldk.Event_PaymentClaimable)) {
+            const key = toHex(e.payment_hash);
+            if (claimed.has(key)) continue;
+            claimed.add(key);
+            ldkNode.channelManager.claim_funds((e.purpose.preimage() as ldk.Option_ThirtyTwoBytesZ_Some).some);
+          }
+          return eventsOf(ours, 'payment-sent').length === N && ldkEvents(ldkNode, ldk.Event_PaymentSent).length === N;
+        }, 'all 40 payments settled');
+        expect(eventsOf(ours, 'payment-claimed')).toHaveLength(N);
+        const received = ours20.reduce((sum, _inv, i) => sum + 3_000_000n + BigInt(i), 0n);
+        const paid = theirs20.reduce((sum, p) => sum + p.amountMsat, 0n);
+        await settledBalances(peers, start + received - paid, funding);
+        expect(eventsOf(ours, 'channel-closed')).toEqual([]);
+        expect(ldkEvents(ldkNode, ldk.Event_ChannelClosed)).toEqual([]);
       } finally {
         await disconnectFromLdk(peers);
       }
