@@ -19,7 +19,7 @@ import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import type { LdkNode } from '../support/ldk-node.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
-import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers } from '../support/manager-ldk.js';
+import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, mineAndFeed, only, type ManagerLdkPeers } from '../support/manager-ldk.js';
 import { until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -255,6 +255,48 @@ for (const { channelType, seed } of CASES) {
         await settledBalances(peers, start + received - paid, funding);
         expect(eventsOf(ours, 'channel-closed')).toEqual([]);
         expect(ldkEvents(ldkNode, ldk.Event_ChannelClosed)).toEqual([]);
+      } finally {
+        await disconnectFromLdk(peers);
+      }
+    }, 120_000);
+
+    it('LDK pays our invoice over two channels (multi-part): collected until the total, claimed on both', async () => {
+      const peers = await connectToLdk(chain, `mpp-${channelType}`, { channelType, depth: DEPTH, ldkSeed: seed + 60 });
+      const { ldk: ldkNode, ours } = peers;
+      try {
+        await openToLdk(peers);
+        // A second channel, LDK given 100,000 sat on it too.
+        const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, FUNDING, PUSH_MSAT, 2n));
+        if (!created.ok) throw new Error(created.error.message);
+        await until(() => ours.events.filter((e) => e.event.kind === 'funding-generation-ready').length === 2, 'second FundingGenerationReady');
+        const ready = ours.events.map((e) => e.event).filter((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')[1]!;
+        const before = peers.broadcasts.length;
+        const tx = faucetFunding(peers, 'mpp second funder', ready.outputScript, ready.channelValueSatoshis);
+        expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx)).ok).toBe(true);
+        await until(() => peers.broadcasts.length > before, 'second funding broadcast');
+        await Promise.all(peers.broadcasts);
+        const second = ours.channels().find((c) => c.userChannelId === 2n)!;
+        await mineAndFeed(peers, DEPTH, txidToDisplayHex(second.fundingOutpoint!.txid));
+        await until(() => ours.channels().every((c) => c.isUsable) && ldkNode.channelManager.list_usable_channels().length === 2, 'two usable channels');
+
+        // 40,000 sat: more than one channel takes in flight (10% of 250,000 sat), so LDK splits it.
+        const amountMsat = 40_000_000n;
+        const invoice = ours.step({ kind: 'create-invoice' }, (m) => m.createBolt11Invoice({ description: 'mpp', amountMsat, expirySecs: 3600 }));
+        if (!invoice.ok) throw new Error(invoice.error.message);
+        const parsed = ldk.Bolt11Invoice.constructor_from_str(invoice.value.invoice) as ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK;
+        const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res) as ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK;
+        expect(ldkNode.channelManager.send_payment(params.res.get_a(), params.res.get_b(), new Uint8Array(32).fill(77), params.res.get_c(), ldk.Retry.constructor_attempts(3)).is_ok()).toBeTruthy();
+        await until(() => eventsOf(ours, 'payment-claimable').length === 1, 'our PaymentClaimable for all parts');
+        const [claimable] = eventsOf(ours, 'payment-claimable');
+        expect(claimable).toMatchObject({ paymentHash: invoice.value.paymentHash, amountMsat, purpose: 'invoice' });
+        const balances = () => ours.channels().map((c) => c.balanceMsat).reduce((a, b) => a + b, 0n);
+        const start = balances();
+        expect(ours.step({ kind: 'claim-funds', paymentHash: claimable!.paymentHash }, (m) => m.claimFunds(claimable!.paymentPreimage!)).ok).toBe(true);
+        await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentSent).length === 1, 'LDK PaymentSent');
+        await until(() => balances() === start + amountMsat, 'both parts settled on our side');
+        // Both channels carried a part.
+        expect(ours.channels().every((c) => c.balanceMsat > FUNDING * 1000n - PUSH_MSAT)).toBe(true);
+        expect(eventsOf(ours, 'payment-claimed')).toMatchObject([{ amountMsat }]);
       } finally {
         await disconnectFromLdk(peers);
       }
