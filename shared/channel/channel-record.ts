@@ -56,7 +56,9 @@ const FLAG_ANYSEGWIT = 16;
  * the revoked commitment 0); cooperative close
  * (added later, odd, states `shutdown-sent` and `negotiating-close` appended
  * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
- * `closing_signed` (fee, min, max), 67 the closing txid; 46 the channel
+ * `closing_signed` (fee, min, max), 67 the closing txid, 69 the
+ * counterparty's forwarding policy toward us (its `channel_update`: fee
+ * base, ppm, CLTV delta, HTLC min and max, timestamp; odd: optional); 46 the channel
  * type (added later: shared/channel/channel-type.ts `channelTypeRecordCodec`,
  * the BOLT 9 feature bytes as in `open_channel`; even, so an older reader
  * refuses the item rather than reading it as static_remotekey). Before 46 the
@@ -97,6 +99,17 @@ const channelRecord = versionedRecord('channel', 1, {
   shutdownCounterpartyScript: tlvRecord(63, restBytes),
   closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
   closingTxid: tlvRecord(67, fixedBytes(32)),
+  counterpartyForwarding: tlvRecord(
+    69,
+    struct([
+      ['feeBaseMsat', u32],
+      ['feeProportionalMillionths', u32],
+      ['cltvExpiryDelta', u16],
+      ['htlcMinimumMsat', u64],
+      ['htlcMaximumMsat', u64],
+      ['timestamp', u32],
+    ] as const),
+  ),
 });
 
 /** The channel's persisted bytes. */
@@ -135,6 +148,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.htlcs !== undefined && c.htlcs.length > 0 ? { htlcs: c.htlcs } : {}),
     ...(c.commitments !== undefined ? { commitments: c.commitments } : {}),
     ...(c.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: c.latestHolderCommitmentTx } : {}),
+    ...(c.counterpartyForwarding !== undefined ? { counterpartyForwarding: c.counterpartyForwarding } : {}),
     ...(c.shutdown ? { shutdownHolderScript: c.shutdown.holderScript } : {}),
     ...(c.shutdown?.counterpartyScript ? { shutdownCounterpartyScript: c.shutdown.counterpartyScript } : {}),
     ...(c.shutdown?.sent ? { closingSent: c.shutdown.sent } : {}),
@@ -217,6 +231,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.htlcs !== undefined && v.htlcs.length > 0 ? { htlcs: v.htlcs } : {}),
     ...(v.commitments !== undefined ? { commitments: v.commitments } : {}),
     ...(v.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: v.latestHolderCommitmentTx } : {}),
+    ...(v.counterpartyForwarding !== undefined ? { counterpartyForwarding: v.counterpartyForwarding } : {}),
     ...(v.shutdownHolderScript !== undefined
       ? {
           shutdown: {

@@ -137,6 +137,19 @@ export interface ChannelBase {
   readonly commitments?: CommitmentState;
   /** Our latest commitment with both signatures, once past commitment 0 (what a force close broadcasts; commitment 0 is rebuilt). */
   readonly latestHolderCommitmentTx?: Uint8Array;
+  /** The counterparty's policy for forwarding to us over this channel (its latest valid `channel_update`): what our invoices' route hints carry. */
+  readonly counterpartyForwarding?: ForwardingPolicy;
+}
+
+/** One direction's forwarding policy (BOLT 7 `channel_update`). */
+export interface ForwardingPolicy {
+  readonly feeBaseMsat: number;
+  readonly feeProportionalMillionths: number;
+  readonly cltvExpiryDelta: number;
+  readonly htlcMinimumMsat: bigint;
+  readonly htlcMaximumMsat: bigint;
+  /** The update's timestamp: an older or equal one is ignored. */
+  readonly timestamp: number;
 }
 
 interface ChannelExtras {

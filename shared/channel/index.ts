@@ -15,6 +15,7 @@ export {
   type AwaitingFundingSigned,
   type AwaitingFundingTx,
   type Channel,
+  type ForwardingPolicy,
   type ChannelBase,
   type ChannelClosure,
   type ChannelParameters,

@@ -8,7 +8,7 @@ export { DECODE_ERROR_REASONS, DecodeError, catchDecodeError } from './decode-er
 export type { DecodeErrorReason, DecodeResult } from './decode-error.js';
 export { ENCODE_ERROR_CODES, EncodeError } from './encode-error.js';
 export type { EncodeErrorCode } from './encode-error.js';
-export { bytesToHex, equalBytes, hexToBytes } from './hex.js';
+export { bytesToHex, compareBytes, equalBytes, hexToBytes } from './hex.js';
 export { decodeBigSize, encodeBigSize } from './bigsize.js';
 export {
   bigSize,

@@ -14,6 +14,8 @@ import {
   expandInboundPaymentKey,
   type InboundPayment,
 } from './inbound-payment.js';
+import { channelDetailsOf } from './channel-details.js';
+import { routeHints } from './channel-updates.js';
 import type { ManagerCore } from './manager-core.js';
 import { ApiErrorCode, type ApiResult } from './manager-errors.js';
 
@@ -104,9 +106,10 @@ export interface CreatedInvoice {
 /**
  * LDK's `create_bolt11_invoice`: a new inbound payment in an invoice with
  * `d` (the description), `x`, `c` (the delta the payment needs) and the
- * features payment_secret, var_onion_optin and basic_mpp; payers that are
- * our peers route to us directly (route hints come with private channels'
- * `channel_update`s).
+ * features payment_secret, var_onion_optin and basic_mpp, and route hints
+ * for up to three private channels whose peer sent its `channel_update`
+ * (channel-updates.ts), so a payer that is not our peer reaches us through
+ * one of them.
  */
 export function createBolt11Invoice(core: ManagerCore, request: InboundPaymentRequest & { readonly description: string }): ApiResult<CreatedInvoice> {
   const network = networkOf(core);
@@ -125,6 +128,7 @@ export function createBolt11Invoice(core: ManagerCore, request: InboundPaymentRe
         description: request.description,
         expirySeconds: request.expirySecs,
         minFinalCltvExpiryDelta,
+        routeHints: routeHints(core, request.amountMsat, (channel) => channelDetailsOf(channel, core.cs.header.bestBlock.height, true).inboundCapacityMsat),
         ...(request.amountMsat === undefined ? {} : { amountMsat: request.amountMsat }),
       },
       core.ports.nodeSigner,

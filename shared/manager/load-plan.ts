@@ -59,7 +59,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'follow-up':
       return followUpPlan(input.peer, input.work);
     case 'create-invoice':
-      return plan([]);
+      // Route hints: every channel's peer policy and inbound capacity.
+      return plan([], [], true);
     case 'send-payment':
       // The payee's and the hints' nodes' channels: a route starts with one of them (router.ts).
       return { ...plan([], routingPeers(input.payeeNodeId, input.routeHints)), records: sendPaymentRecords(input) };
@@ -78,6 +79,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'close-channel':
       return plan([cs.keyFor(input.counterpartyNodeId, input.channelId)]);
     case 'peer-message': {
+      // A channel_update names its channel by short channel id: the peer's channels are read.
+      if (input.message.type === 258) return plan([], [toHex(input.peer)]);
       const id = channelIdOf(input.message);
       if (id === null) return plan([]);
       if (id === 'all') return everyChannelOf(cs, input.peer);

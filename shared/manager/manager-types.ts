@@ -8,7 +8,7 @@ import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js
 import type { RouteHint } from '../invoice/index.js';
 import type { Watch } from '../monitor/index.js';
 import type { FeeEstimator, Logger } from '../ports/index.js';
-import type { OpenChannelMessage, WireMessage } from '../wire/index.js';
+import type { ChannelUpdateMessage, OpenChannelMessage, WireMessage } from '../wire/index.js';
 import type { ChannelKey } from './channel-entry.js';
 import type { IndexKey } from './channel-indexes.js';
 import type { FollowUpWork } from './follow-up.js';
@@ -31,7 +31,7 @@ export interface ManagerPorts {
 }
 
 /** The BOLT 2 messages (and `error`) the peer layer routes to the manager: `open_channel`, and every message one channel receives. */
-export type ChannelMessage = OpenChannelMessage | ChannelLevelMessage;
+export type ChannelMessage = OpenChannelMessage | ChannelUpdateMessage | ChannelLevelMessage;
 
 /** A message for a peer. */
 export interface OutboundMessage {

@@ -14,7 +14,8 @@
 import { equalBytes } from '../codec/index.js';
 import { ChannelState, currentChannelId, isFundedChannel, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
-import type { OpenChannelMessage, RevokeAndAckMessage } from '../wire/index.js';
+import type { ChannelUpdateMessage, OpenChannelMessage, RevokeAndAckMessage } from '../wire/index.js';
+import { onChannelUpdate } from './channel-updates.js';
 import { onUpdateAddHtlc, receivedHtlcsOfRevoke } from './inbound-htlcs.js';
 import { onUpdateFailHtlc, onUpdateFulfillHtlc, paymentResultsOfRevoke } from './outbound-calls.js';
 import { channelKey, withFlags, type ChannelEntry, type ChannelKey } from './channel-entry.js';
@@ -117,6 +118,8 @@ function unsupported(name: string): UnsupportedRoute {
 export const MESSAGE_ROUTES: RouteTable = {
   17: channelRoute('error', 'channelId', { zeroIdMeansAll: true, unknownChannel: 'ignore', beforeReestablish: 'handle' }),
   32: { kind: 'peer', name: 'open_channel', handle: (core, peer, m: OpenChannelMessage) => handleOpenChannel(core, peer, m) },
+  // BOLT 7: the peer's policy for a private channel (route hints); other gossip is ignored by the peer layer.
+  258: { kind: 'peer', name: 'channel_update', handle: (core, peer, m: ChannelUpdateMessage) => onChannelUpdate(core, peer, m) },
   33: channelRoute('accept_channel', 'temporaryChannelId'),
   34: channelRoute('funding_created', 'temporaryChannelId'),
   35: channelRoute('funding_signed', 'channelId'),

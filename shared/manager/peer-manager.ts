@@ -117,7 +117,9 @@ function onInit(config: NodeConfig, current: PeerState, init: InitMessage): Peer
 /**
  * BOLT 7 gossip message types (`channel_announcement` 256 … `gossip_timestamp_filter` 265).
  * They are part of the protocol we speak, not "unknown even" messages: until gossip is
- * handled they are ignored (LDK sends a private `channel_update` right after `channel_ready`).
+ * handled they are ignored, as is one we cannot decode; but `channel_update` (258),
+ * which the manager reads for a private channel's route hints (LDK sends it right
+ * after `channel_ready`).
  */
 export const GOSSIP_MESSAGE_TYPES: ReadonlySet<number> = new Set([256, 257, 258, 259, 261, 262, 263, 264, 265]);
 
@@ -154,6 +156,8 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
       if (GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
       return disconnect(peer, `unknown even message type ${decoded.type}`);
     case 'decode-error': {
+      // Gossip we cannot read is ignored as gossip we do not handle is (BOLT 7 messages come from anywhere).
+      if (decoded.type !== null && GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
       const reason = `malformed message (type ${decoded.type ?? 'none'}): ${decoded.error.reason}`;
       const warning: WireMessage = { type: 1, channelId: ALL_CHANNELS, data: new TextEncoder().encode(reason) };
       return { state: undefined, effects: [{ kind: 'send', peer, message: warning }, { kind: 'disconnect', peer, reason }] };

@@ -39,6 +39,8 @@ export type { CommitmentSignedMessage } from './commitment-signed.js';
 export { revokeAndAckCodec } from './revoke-and-ack.js';
 export type { RevokeAndAckMessage } from './revoke-and-ack.js';
 export { updateFeeCodec } from './update-fee.js';
+export { channelUpdateCodec, channelUpdateSignedBytes } from './channel-update.js';
+export type { ChannelUpdateMessage } from './channel-update.js';
 export type { UpdateFeeMessage } from './update-fee.js';
 export { MESSAGE_TYPE, decodeMessage, encodeMessage, isKnownMessageType } from './wire-message.js';
 export type { MessageDecodeResult, WireMessage } from './wire-message.js';

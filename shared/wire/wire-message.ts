@@ -35,6 +35,8 @@ import { updateAddHtlcCodec } from './update-add-htlc.js';
 import type { UpdateAddHtlcMessage } from './update-add-htlc.js';
 import { updateFailHtlcCodec, updateFailMalformedHtlcCodec } from './update-fail-htlc.js';
 import type { UpdateFailHtlcMessage, UpdateFailMalformedHtlcMessage } from './update-fail-htlc.js';
+import { channelUpdateCodec } from './channel-update.js';
+import type { ChannelUpdateMessage } from './channel-update.js';
 import { updateFeeCodec } from './update-fee.js';
 import type { UpdateFeeMessage } from './update-fee.js';
 import { updateFulfillHtlcCodec } from './update-fulfill-htlc.js';
@@ -62,7 +64,8 @@ export type WireMessage =
   | CommitmentSignedMessage
   | RevokeAndAckMessage
   | UpdateFeeMessage
-  | UpdateFailMalformedHtlcMessage;
+  | UpdateFailMalformedHtlcMessage
+  | ChannelUpdateMessage;
 
 /** BOLT message type numbers of {@link WireMessage}. */
 export const MESSAGE_TYPE = {
@@ -86,6 +89,7 @@ export const MESSAGE_TYPE = {
   updateFee: 134,
   updateFailMalformedHtlc: 135,
   channelReestablish: 136,
+  channelUpdate: 258,
 } as const satisfies Record<string, WireMessage['type']>;
 
 /** What to do with a received message (BOLT 1 receiver rules). */
@@ -135,6 +139,7 @@ const CODECS: ReadonlyMap<number, ErasedCodec> = new Map(
     erase(updateFeeCodec),
     erase(updateFailMalformedHtlcCodec),
     erase(channelReestablishCodec),
+    erase(channelUpdateCodec),
   ].map((c) => [c.type, c]),
 );
 

@@ -127,6 +127,18 @@ for (const { channelType, seed } of CASES) {
       const { ldk: ldkNode, ours } = peers;
       try {
         await openToLdk(peers);
+        // LDK sent its channel_update for the private channel: our invoices carry a route hint through LDK
+        // (LDK's policy, and the alias LDK sent in channel_ready: its outbound_scid_alias), so a payer behind LDK reaches us.
+        await until(() => {
+          const inv = ours.step({ kind: 'create-invoice' }, (m) => m.createBolt11Invoice({ description: 'hint', amountMsat: 1_000n, expirySecs: 60 }));
+          return inv.ok && (decodeInvoice(wasmSecp256k1, inv.value.invoice) as { ok: true; value: { routeHints: readonly unknown[] } }).value.routeHints.length === 1;
+        }, 'a route hint in our invoice');
+        const hinted = ours.step({ kind: 'create-invoice' }, (m) => m.createBolt11Invoice({ description: 'hint', amountMsat: 1_000n, expirySecs: 60 }));
+        const decodedHint = hinted.ok ? decodeInvoice(wasmSecp256k1, hinted.value.invoice) : undefined;
+        const ldkChannel = ldkNode.channelManager.list_channels()[0]!;
+        expect(decodedHint?.ok && decodedHint.value.routeHints).toEqual([
+          [{ pubkey: ldkNode.nodeId, shortChannelId: (ldkChannel.get_outbound_scid_alias() as ldk.Option_u64Z_Some).some, feeBaseMsat: 1000n, feeProportionalMillionths: 0, cltvExpiryDelta: 72 }],
+        ]);
         let expected = only(ours).balanceMsat;
         expect(expected).toBe(FUNDING * 1000n - PUSH_MSAT);
 

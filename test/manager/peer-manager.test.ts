@@ -107,7 +107,7 @@ describe('messages after init', () => {
     expect(step.effects).toEqual([]);
   });
 
-  it('ignores BOLT 7 gossip (channel_update 258, announcement_signatures 259) until the gossip layer exists', () => {
+  it('ignores BOLT 7 gossip it cannot read (a truncated channel_update 258, announcement_signatures 259) until the gossip layer exists', () => {
     expect(peerMessage(config, ready(), 'c1', fromHex('0102' + '00'.repeat(10)))).toEqual({ state: undefined, effects: [] });
     expect(peerMessage(config, ready(), 'c1', fromHex('0103' + '00'.repeat(10)))).toEqual({ state: undefined, effects: [] });
   });
@@ -117,10 +117,10 @@ describe('messages after init', () => {
     expect(peerMessage(config, ready(), 'c1', fromHex('ff0e0102')).effects[0]).toMatchObject({ kind: 'disconnect' });
   });
 
-  it('ignores BOLT 7 gossip (a private channel_update, type 258, follows LDK channel_ready) without disconnecting', () => {
-    // channel_update: signature, chain hash, scid, timestamp, flags, ... (the payload is not decoded).
+  it('hands a private channel_update (type 258, after LDK channel_ready) to the manager, ignores other gossip, without disconnecting', () => {
+    // channel_update: signature, chain hash, scid, timestamp, flags, CLTV delta, HTLC minimum, fees, HTLC maximum.
     const update = fromHex('0102' + '00'.repeat(64) + '06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f' + '00'.repeat(40));
-    expect(peerMessage(config, ready(), 'c1', update)).toEqual({ state: undefined, effects: [] });
+    expect(peerMessage(config, ready(), 'c1', update).effects).toMatchObject([{ kind: 'channel-message', peer: PEER, message: { type: 258, shortChannelId: 0n } }]);
     expect(peerMessage(config, ready(), 'c1', fromHex('0100' + '00'.repeat(10)))).toEqual({ state: undefined, effects: [] });
     // Another even type outside gossip still ends the connection.
     expect(peerMessage(config, ready(), 'c1', fromHex('010c00')).effects[0]).toMatchObject({ kind: 'disconnect' });
@@ -202,7 +202,7 @@ describe('routing to the ChannelManager', () => {
       const routed = step.effects.some((e) => e.kind === 'channel-message');
       expect(routed, `type ${message.type}`).toBe(CHANNEL_MESSAGE_TYPES.has(message.type));
     }
-    expect([...CHANNEL_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([17, ...VECTORS.map((v) => v.message.type), 128, 130, 131, 132, 133, 135].sort((a, b) => a - b));
+    expect([...CHANNEL_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([17, ...VECTORS.map((v) => v.message.type), 128, 130, 131, 132, 133, 135, 258].sort((a, b) => a - b));
   });
 });
 
