@@ -37,6 +37,8 @@ export interface LdkNodeOptions {
    * New connections are not affected. Counts in `heldMonitors`.
    */
   readonly loseFundingSigned?: boolean;
+  /** `accept_forwards_to_priv_channels` (off by default): forwards to a private channel's peer (a route hint through this node). */
+  readonly acceptForwardsToPrivateChannels?: boolean;
 }
 
 export interface LdkNode {
@@ -130,6 +132,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     config.set_manually_accept_inbound_channels(true);
   }
   config.set_channel_handshake_config(handshake);
+  if (options.acceptForwardsToPrivateChannels === true) config.set_accept_forwards_to_priv_channels(true);
   const channelManager = ldk.ChannelManager.constructor_new(
     feeEstimator, chainMonitor.as_Watch(), broadcaster, router.as_Router(), messageRouter.as_MessageRouter(), logger,
     keys.as_EntropySource(), keys.as_NodeSigner(), keys.as_SignerProvider(), config, params, 1,

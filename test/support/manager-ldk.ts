@@ -31,6 +31,8 @@ export interface ManagerLdkOptions {
   readonly depth: number;
   /** LDK's seed byte (distinct LDK node ids per test). */
   readonly ldkSeed: number;
+  /** LDK forwards payments to private channels (`accept_forwards_to_priv_channels`, off by default). */
+  readonly ldkForwardsToPrivateChannels?: boolean;
 }
 
 /** One of our nodes and one LDK node, connected, fed the same blocks. */
@@ -53,7 +55,11 @@ export function ourConfigFor(channelType: InteropChannelType, depth: number): Ma
 
 /** Starts LDK, starts our node `label`, dials LDK and waits until both sides list each other. */
 export async function connectToLdk(chain: RunningRegtestChain, label: string, options: ManagerLdkOptions): Promise<ManagerLdkPeers> {
-  const ldkNode = await startLdkNode(new Uint8Array(32).fill(options.ldkSeed), { minimumDepth: options.depth, anchors: options.channelType === InteropChannelType.Anchors });
+  const ldkNode = await startLdkNode(new Uint8Array(32).fill(options.ldkSeed), {
+    minimumDepth: options.depth,
+    anchors: options.channelType === InteropChannelType.Anchors,
+    ...(options.ldkForwardsToPrivateChannels ? { acceptForwardsToPrivateChannels: true } : {}),
+  });
   const port = await ldkNode.listen();
   const tip = chain.chain.tip();
   ldkNode.bestBlockUpdated(tip.header, tip.height);
