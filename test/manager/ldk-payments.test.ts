@@ -195,6 +195,18 @@ for (const { channelType, seed } of CASES) {
         expect(eventsOf(ours, 'payment-path-failed').find((e) => toHex(e.paymentId) === toHex(unknownId))).toMatchObject({ paymentFailedPermanently: true, failure: expect.stringContaining('incorrectOrUnknownPaymentDetails') });
         await settledBalances(peers, expected);
 
+        // Less than LDK's invoice asks: LDK fails it back, we report the recipient rejected it, nothing paid.
+        const low = ldkNode.channelManager.create_inbound_payment(ldk.Option_u64Z.constructor_some(5_000_000n), 3600, ldk.Option_u16Z.constructor_none()) as ldk.Result_C2Tuple_ThirtyTwoBytesThirtyTwoBytesZNoneZ_OK;
+        const lowId = new Uint8Array(32).fill(8);
+        expect(
+          ours.step({ kind: 'send-payment', paymentId: lowId, paymentHash: low.res.get_a(), payeeNodeId: ldkNode.nodeId }, (m) =>
+            m.sendPayment({ paymentId: lowId, paymentHash: low.res.get_a(), payeeNodeId: ldkNode.nodeId, amountMsat: 4_000_000n, finalCltvExpiryDelta: 30, recipient: { paymentSecret: low.res.get_b(), totalMsat: 4_000_000n }, retry: { attempts: 2 } }),
+          ).ok,
+        ).toBe(true);
+        await until(() => eventsOf(ours, 'payment-failed').some((e) => toHex(e.paymentId) === toHex(lowId)), 'our PaymentFailed (amount too low)');
+        expect(eventsOf(ours, 'payment-failed').find((e) => toHex(e.paymentId) === toHex(lowId))).toMatchObject({ reason: 'RecipientRejected' });
+        await settledBalances(peers, expected);
+
         // Reconnect: the channel resumes at its commitment numbers and pays again.
         ours.disconnect();
         await ldkNode.waitFor(() => ldkNode.peers().length === 0, 'LDK sees us gone');
