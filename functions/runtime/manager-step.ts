@@ -117,10 +117,11 @@ export async function loadManager(
   const channels = new Map<ChannelKey, Uint8Array>();
   // Every read of the plan in one round trip: items by key, Queries per peer (or all), keys-only listings, the confirming index.
   const records = plan.records ?? [];
-  const [byKey, recordItems, confirming, keysOfPeers, ...queried] = await Promise.all([
+  const [byKey, recordItems, confirming, expiring, keysOfPeers, ...queried] = await Promise.all([
     plan.keys.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, plan.keys.map((k) => SortKey.channel(k))),
     records.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, [...records]),
     plan.confirming ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.confirming)) : Promise.resolve([]),
+    plan.expiring ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.expiry)) : Promise.resolve([]),
     Promise.all((plan.keysOfPeers ?? []).map(async (peer) => [peer, await store.queryKeys(ctx.nodeKey, SortKey.channelPrefix(peer))] as const)),
     ...(plan.all ? [store.query(ctx.nodeKey, prefix)] : plan.peers.map((peer) => store.query(ctx.nodeKey, SortKey.channelPrefix(peer)))),
   ]);
@@ -132,6 +133,7 @@ export async function loadManager(
   const more = manager.recordsAfterLoad(input);
   if (more.length > 0) manager.loadRecords(more, await store.getMany(ctx.nodeKey, more));
   if (plan.confirming) manager.loadConfirming(confirming.map(({ data }) => data));
+  if (plan.expiring) manager.loadExpiring(expiring.map(({ sk, data }) => ({ key: sk.slice(SortKey.index('').length), data })));
   for (const [peer, sks] of keysOfPeers) manager.loadChannelKeys(peer, sks.map((sk) => sk.slice(prefix.length)));
   return manager;
 }

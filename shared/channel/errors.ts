@@ -84,6 +84,8 @@ export const ChannelFailureReason = {
   HtlcSenderCannotAfford: 'htlc-sender-cannot-afford',
   /** `update_add_htlc` whose `id` is not the sender's next one. */
   HtlcIdOutOfOrder: 'htlc-id-out-of-order',
+  /** An HTLC we offered is past its expiry (plus a grace period) and the peer has not removed it: our commitment goes on chain (LDK's `HTLCsTimedOut`). */
+  HtlcsTimedOut: 'htlcs-timed-out',
   /** `update_add_htlc` with `cltv_expiry` of 500,000,000 or more (a time, not a height). */
   CltvExpiryTooLarge: 'cltv-expiry-too-large',
   /** A removal (`update_fulfill_htlc`, `update_fail_htlc`, `update_fail_malformed_htlc`) of an id we did not offer, or not yet irrevocably committed, or already removed. */

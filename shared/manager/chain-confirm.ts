@@ -21,13 +21,14 @@ import {
   fundingTransactionUnconfirmed,
   type ChannelStep,
 } from '../channel/index.js';
-import { sha256 } from '../crypto/index.js';
+import { sha256, toHex } from '../crypto/index.js';
 import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import { channelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
 import type { ChainEvent } from './follow-up.js';
 import { channelContext, type ManagerCore } from './manager-core.js';
 import { expireUnfunded } from './peer-lifecycle.js';
+import { HTLC_FAIL_BACK_BUFFER } from './final-cltv.js';
 
 /** Double SHA256 of an 80-byte block header: the block hash, internal order. */
 function blockHashOf(header: Uint8Array): Uint8Array {
@@ -64,6 +65,14 @@ export function bestBlockUpdated(core: ManagerCore, header: Uint8Array, height: 
   cs.setBestBlock({ height, hash: blockHashOf(header) });
   expireUnfunded(core, height);
   for (const e of cs.confirming()) cs.chainEvent(e, { kind: 'best-block', height });
+  // Channels with HTLCs near (or past) expiry: one follow-up each (htlc-expiry.ts).
+  const seen = new Set<string>();
+  for (const ref of cs.expiringBy(height + HTLC_FAIL_BACK_BUFFER + 1)) {
+    const id = `${toHex(ref.counterpartyNodeId)}#${toHex(ref.channelId)}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    cs.followUp(ref.counterpartyNodeId, { kind: 'htlc-expiry', channelId: ref.channelId, height });
+  }
 }
 
 /** `chain::Confirm::get_relevant_txids`: confirmed funding transactions not yet final. */

@@ -11,7 +11,7 @@ import { currentChannelId } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { WireMessage } from '../wire/index.js';
 import { channelKey, decodeChannelEntry, encodeChannelEntry, type ChannelEntry, type ChannelFlags, type ChannelItem, type ChannelKey } from './channel-entry.js';
-import { confirmingKey, encodeConfirmingIndex, indexChanges, indexEntriesOf, decodeConfirmingIndex, IndexPrefix, type IndexKey } from './channel-indexes.js';
+import { confirmingKey, decodeChannelRef, encodeConfirmingIndex, indexChanges, indexEntriesOf, decodeConfirmingIndex, IndexPrefix, type ChannelRef, type IndexKey } from './channel-indexes.js';
 import { encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';
 import { reindexChannel } from './header-index.js';
 import { ManagerError, ManagerErrorCode } from './manager-errors.js';
@@ -33,6 +33,8 @@ export class ChangeSet {
   readonly #connections: Map<string, string>;
   /** The confirming index as loaded (and as changed by this input), by index key; undefined until loaded. */
   #confirming: Map<IndexKey, ConfirmingEntry> | undefined;
+  /** The expiry index as loaded (chain inputs), undefined until loaded. */
+  #expiring: { height: number; ref: ChannelRef }[] | undefined;
   /** Channel keys of peers listed without their items (a keys-only Query), by peer hex. */
   readonly #keysOfPeers = new Map<string, ChannelKey[]>();
 
@@ -155,6 +157,23 @@ export class ChangeSet {
     this.#indexPuts.delete(key);
     this.#indexDeletes.add(key);
     this.#confirming?.delete(key);
+  }
+
+  /** Adds the expiry index items read for a plan with `expiring` (`EXPIRY#<height>#…`: a channel with an HTLC expiring at that height). */
+  loadExpiring(items: readonly { readonly key: IndexKey; readonly data: Uint8Array }[]): void {
+    const out: { height: number; ref: ChannelRef }[] = [];
+    for (const { key, data } of items) {
+      const height = Number(key.slice(IndexPrefix.expiry.length).split('#')[0]);
+      const ref = decodeChannelRef(data);
+      if (!ref.ok || !Number.isSafeInteger(height)) throw new ManagerError(ManagerErrorCode.CorruptState, `an expiry index item does not decode: ${key}`);
+      out.push({ height, ref: ref.value });
+    }
+    this.#expiring = out;
+  }
+
+  /** The channels with an HTLC expiring at or below `height` (the expiry index, loaded by a `chain` input); none when not loaded. */
+  expiringBy(height: number): ChannelRef[] {
+    return (this.#expiring ?? []).filter((e) => e.height <= height).map((e) => e.ref);
   }
 
   /** Drops the confirming index item of a channel that is gone. */

@@ -42,8 +42,10 @@ import type {
   OutboundMessage,
 } from './manager-types.js';
 import { applyPeerError, MESSAGE_ROUTES, routeMessage, routeOf } from './message-routes.js';
+import type { IndexKey } from './channel-indexes.js';
 import type { FollowUpWork } from './follow-up.js';
 import type { RecordKey } from './payment-records.js';
+import { applyHtlcExpiry } from './htlc-expiry.js';
 import * as inbound from './inbound-htlcs.js';
 import type { InboundPayment } from './inbound-payment.js';
 import * as invoices from './invoices.js';
@@ -114,6 +116,11 @@ export class ChannelManager {
   /** Adds the payment records the plan named (`items`: those that exist). */
   loadRecords(keys: readonly RecordKey[], items: ReadonlyMap<RecordKey, Uint8Array>): void {
     this.#cs.loadRecords(keys, items);
+  }
+
+  /** Adds the expiry index items read for a plan with `expiring` (key below `INDEX#`, bytes). */
+  loadExpiring(items: readonly { readonly key: IndexKey; readonly data: Uint8Array }[]): void {
+    this.#cs.loadExpiring(items);
   }
 
   loadConfirming(items: Iterable<Uint8Array>): void {
@@ -276,6 +283,8 @@ export class ChannelManager {
         return outbound.applyPaymentResult(this.#core, peer, work);
       case 'retry-payment':
         return outbound.applyRetryPayment(this.#core, work.paymentHash);
+      case 'htlc-expiry':
+        return applyHtlcExpiry(this.#core, peer, work.channelId, work.height);
     }
   }
 

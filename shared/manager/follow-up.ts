@@ -12,9 +12,10 @@
  * data of the peer's `error`, 8 received HTLCs (id, payment hash), 10 the
  * preimage of a claim or a payment result, 12 a fail-back for a
  * multi-part timeout (1), 14 an offered HTLC's id, 16 a payment hash, 18
- * the failure code of `update_fail_malformed_htlc`, 20 peers (node ids).
+ * the failure code of `update_fail_malformed_htlc`, 20 peers (node ids),
+ * 22 a block height.
  */
-import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u16, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u16, u32, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import type { FundingSeen } from '../channel/index.js';
 
 /** What the chain told the manager about one channel, in the order it was told. */
@@ -62,6 +63,8 @@ export type FollowUpWork =
       readonly paymentPreimage?: Uint8Array;
       readonly malformedCode?: number;
     }
+  /** A block reached HTLCs of this channel close to (or past) their expiry: received ones unclaimed are failed back, offered ones expired close the channel. */
+  | { readonly kind: 'htlc-expiry'; readonly channelId: Uint8Array; readonly height: number }
   /** The next attempt of a payment: routes over the channels of `peers` (the payee and the hints' nodes). */
   | { readonly kind: 'retry-payment'; readonly channelId: Uint8Array; readonly paymentHash: Uint8Array; readonly peers: readonly Uint8Array[] };
 
@@ -71,7 +74,7 @@ export interface ReceivedHtlcRef {
   readonly paymentHash: Uint8Array;
 }
 
-const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment'] as const;
+const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry'] as const;
 
 const htlcRefCodec: Codec<ReceivedHtlcRef> = {
   read: (r) => ({ htlcId: r.u64(), paymentHash: r.bytes(32) }),
@@ -136,6 +139,7 @@ const record = versionedRecord('follow-up', 1, {
   paymentHash: tlvRecord(16, fixedBytes(32)),
   malformedCode: tlvRecord(18, u16),
   peers: tlvRecord(20, repeated(fixedBytes(33))),
+  height: tlvRecord(22, u32),
 });
 
 export function encodeFollowUp(work: FollowUpWork): Uint8Array {
@@ -156,6 +160,7 @@ export function encodeFollowUp(work: FollowUpWork): Uint8Array {
         }
       : {}),
     ...(work.kind === 'retry-payment' ? { paymentHash: work.paymentHash, peers: work.peers } : {}),
+    ...(work.kind === 'htlc-expiry' ? { height: work.height } : {}),
   });
 }
 
@@ -193,6 +198,9 @@ export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
           ...(v.malformedCode === undefined ? {} : { malformedCode: v.malformedCode }),
         },
       };
+    case 'htlc-expiry':
+      if (v.height === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: an expiry without its height') };
+      return { ok: true, value: { kind, channelId: v.channelId, height: v.height } };
     case 'retry-payment':
       if (v.paymentHash === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a retry without its payment') };
       return { ok: true, value: { kind, channelId: v.channelId, paymentHash: v.paymentHash, peers: v.peers ?? [] } };

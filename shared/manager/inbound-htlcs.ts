@@ -155,7 +155,7 @@ function keepReason(core: ManagerCore, channelId: Uint8Array, htlcId: bigint, re
 }
 
 /** Applies removals of ours to the channel, then signs them when we may (else they wait for the peer's `revoke_and_ack`). */
-function commitRemovals(core: ManagerCore, key: ChannelKey, item: ChannelItem, channel: Channel, effects: ChannelEffect[]): void {
+export function commitRemovals(core: ManagerCore, key: ChannelKey, item: ChannelItem, channel: Channel, effects: ChannelEffect[]): void {
   if (effects.length === 0) return;
   const signed = sendCommitmentSigned(channelContext(core), channel);
   if (signed.ok) applyStep(core, key, item, { channel: signed.value.channel, effects: [...effects, ...signed.value.effects] });

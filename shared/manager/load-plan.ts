@@ -11,6 +11,7 @@ import type { LoadPlan, ManagerInput } from './manager-types.js';
 import type { FollowUpWork } from './follow-up.js';
 import { claimableRecordKey, onionRecords, receivedHtlcRecords } from './inbound-htlcs.js';
 import { keptUpdateRecords } from './channel-step.js';
+import { expiringHtlcRecords } from './htlc-expiry.js';
 import { channelIdOf } from './message-routes.js';
 import type { RecordKey } from './payment-records.js';
 import { outboundPaymentKey, paymentResultRecords, routingPeers, sendPaymentRecords } from './outbound-calls.js';
@@ -53,7 +54,7 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
       return plan([], [], true);
     case 'chain':
       // The unfunded channels (a block may age them out; bounded) and the confirming index (their follow-ups: docs/follow-ups.md).
-      return { ...plan(h.unfunded.map((e) => channelKey(e.counterpartyNodeId, e.channelId))), confirming: true };
+      return { ...plan(h.unfunded.map((e) => channelKey(e.counterpartyNodeId, e.channelId))), confirming: true, expiring: true };
     case 'peer-connected':
       return everyChannelOf(cs, input.peer);
     case 'follow-up':
@@ -96,6 +97,10 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
  * failure reasons are records.
  */
 export function recordsAfterLoad(cs: ChangeSet, input: ManagerInput): RecordKey[] {
+  if (input.kind === 'follow-up' && input.work.kind === 'htlc-expiry') {
+    const entry = cs.entry(channelKey(input.peer, input.work.channelId));
+    return entry?.kind === 'channel' ? expiringHtlcRecords(entry.channel, input.work.height) : [];
+  }
   if (input.kind !== 'peer-message' || (input.message.type !== 133 && input.message.type !== 136)) return [];
   const id = channelIdOf(input.message);
   if (id === null || id === 'all') return [];

@@ -105,6 +105,8 @@ export interface LoadPlan {
   readonly all: boolean;
   readonly keysOfPeers?: readonly string[];
   readonly confirming?: boolean;
+  /** The expiry index items (`INDEX#EXPIRY#`: HTLC expiries; a block fails back or closes what nears them). */
+  readonly expiring?: boolean;
   /** Payment records by key (GetItem each; absent ones are known not to exist). */
   readonly records?: readonly RecordKey[];
 }

@@ -113,6 +113,7 @@ export class InMemoryManagerStore {
     const channels = new Map<ChannelKey, Uint8Array>();
     const prefix = SortKey.channelPrefix();
     if (plan.confirming) manager.loadConfirming(this.query(SortKey.indexPrefix(IndexPrefix.confirming)).map(({ data }) => data));
+    if (plan.expiring) manager.loadExpiring(this.query(SortKey.indexPrefix(IndexPrefix.expiry)).map(({ sk, data }) => ({ key: sk.slice(SortKey.index('').length), data })));
     for (const peer of plan.keysOfPeers ?? []) {
       const keys = [...this.items.keys()].filter((sk) => sk.startsWith(SortKey.channelPrefix(peer))).sort();
       this.last.itemsRead += keys.length;

@@ -221,4 +221,35 @@ describe('payments between two of our nodes, through the manager', () => {
     expect(onlyChannel(net, alice).balanceMsat).toBe(start + aliceNet);
     expect(eventsOf(alice, 'channel-closed')).toEqual([]);
   });
+
+  it('an unclaimed payment is failed back before its expiry; an HTLC the peer leaves past its expiry closes the channel', () => {
+    const { net, alice, bob } = readyPair();
+    const before = onlyChannel(net, alice).balanceMsat;
+    const invoice = invoiceOf(net, bob, 2_000_000n);
+    expect(pay(net, alice, invoice, new Uint8Array(32).fill(9)).ok).toBe(true);
+    net.run();
+    expect(eventsOf(bob, 'payment-claimable')).toHaveLength(1);
+    // The HTLC expires at the height it was sent + 1 + the invoice's delta (42); bob fails it back 40 blocks before.
+    net.mine([], 2);
+    net.run();
+    expect(eventsOf(alice, 'payment-failed')).toEqual([]);
+    net.mine([], 2);
+    net.run();
+    expect(eventsOf(alice, 'payment-failed')).toMatchObject([{ paymentHash: invoice.paymentHash, reason: 'RecipientRejected' }]);
+    expect(onlyChannel(net, alice).balanceMsat).toBe(before);
+    // Too late to claim now.
+    expect(claim(net, bob, eventsOf(bob, 'payment-claimable')[0]!.paymentPreimage!).ok).toBe(false);
+
+    // An HTLC the peer never resolves: once past its expiry + 3 blocks, the channel closes (our latest commitment on chain).
+    const second = invoiceOf(net, bob, 3_000_000n);
+    expect(pay(net, alice, second, new Uint8Array(32).fill(10)).ok).toBe(true);
+    net.run();
+    // Committed on both sides, then bob goes away for good.
+    net.disconnect(alice, bob);
+    const broadcasts = alice.broadcasts.length;
+    net.mine([], 1 + 42 + 3);
+    net.run();
+    expect(eventsOf(alice, 'channel-closed')).toMatchObject([{ reason: 'htlcs-timed-out' }]);
+    expect(alice.broadcasts.length).toBe(broadcasts + 1);
+  });
 });

@@ -1,0 +1,89 @@
+/**
+ * HTLCs near or past their expiry, at each block (LDK's checks in
+ * `best_block_updated`; docs/payments.md): the `chain` input finds the
+ * channels through the expiry index and makes an `htlc-expiry` follow-up
+ * for each, which here:
+ *
+ * - fails back every HTLC offered to us that is still unclaimed once
+ *   `cltv_expiry <= height + HTLC_FAIL_BACK_BUFFER + 1` (no time left to
+ *   claim it on chain), with `incorrect_or_unknown_payment_details`; a
+ *   payment it was part of is no longer claimable (its record goes, the
+ *   other parts follow as their channels' expiries come);
+ * - closes the channel when an HTLC we offered is past `cltv_expiry +
+ *   LATENCY_GRACE_PERIOD_BLOCKS` and the peer has not removed it: our latest
+ *   commitment goes on chain (LDK's `HTLCsTimedOut`; claiming the HTLC
+ *   output back is the on-chain issue's).
+ */
+import {
+  ChannelFailureReason,
+  ChannelState,
+  InboundHtlcState,
+  OutboundHtlcState,
+  closeChannel,
+  decodeOnionRecord,
+  failHtlc,
+  type Channel,
+  type ChannelEffect,
+  type HtlcRecord,
+} from '../channel/index.js';
+import { toHex } from '../crypto/index.js';
+import { createFailurePacket, peelOnion } from '../onion/index.js';
+import { channelKey } from './channel-entry.js';
+import { applyStep } from './channel-step.js';
+import { HTLC_FAIL_BACK_BUFFER, LATENCY_GRACE_PERIOD_BLOCKS } from './final-cltv.js';
+import { commitRemovals } from './inbound-htlcs.js';
+import { channelContext, log, type ManagerCore } from './manager-core.js';
+import { RecordKeys, type RecordKey } from './payment-records.js';
+import { unknownPaymentDetails } from './receive-checks.js';
+
+/** A received HTLC we must fail back now: unclaimed, its expiry too close to claim it on chain. */
+function dueForFailBack(h: HtlcRecord, height: number): boolean {
+  return h.direction === 'received' && h.state === InboundHtlcState.Committed && h.resolution === undefined && h.cltvExpiry <= height + HTLC_FAIL_BACK_BUFFER + 1;
+}
+
+/** An HTLC we offered the peer left past its expiry and the grace period. */
+function timedOut(h: HtlcRecord, height: number): boolean {
+  return h.direction === 'offered' && h.state !== OutboundHtlcState.Held && h.cltvExpiry + LATENCY_GRACE_PERIOD_BLOCKS <= height;
+}
+
+/** The records an `htlc-expiry` follow-up reads after its channel: the onions and payments of the HTLCs to fail back. */
+export function expiringHtlcRecords(channel: Channel, height: number): RecordKey[] {
+  if (channel.funding === undefined) return [];
+  const id = toHex(channel.funding.channelId);
+  return (channel.htlcs ?? []).filter((h) => dueForFailBack(h, height)).flatMap((h) => [RecordKeys.onion(id, h.id), RecordKeys.claimable(toHex(h.paymentHash))]);
+}
+
+/** An `htlc-expiry` follow-up (idempotent: what was failed back or closed is not again). */
+export function applyHtlcExpiry(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, height: number): void {
+  const { cs, ports } = core;
+  const key = channelKey(peer, channelId);
+  const item = cs.entry(key);
+  if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
+  const htlcs = item.channel.htlcs ?? [];
+  const expired = htlcs.find((h) => timedOut(h, height));
+  if (expired !== undefined) {
+    log(core, 'warn', `offered HTLC ${expired.id} on ${toHex(channelId)} expired at ${expired.cltvExpiry}: closing the channel`);
+    applyStep(core, key, item, closeChannel(item.channel, ChannelFailureReason.HtlcsTimedOut, `our HTLC ${expired.id} expired at height ${expired.cltvExpiry} and the peer did not remove it`));
+    return;
+  }
+  const ctx = channelContext(core);
+  let channel = item.channel;
+  const effects: ChannelEffect[] = [];
+  const idHex = toHex(channelId);
+  for (const h of htlcs.filter((x) => dueForFailBack(x, height))) {
+    const bytes = cs.record(RecordKeys.onion(idHex, h.id));
+    const onion = bytes === undefined ? undefined : decodeOnionRecord(bytes);
+    const peeled = onion?.ok ? peelOnion(ports.secp, (p) => ports.nodeSigner.ecdh(p), onion.value, h.paymentHash) : undefined;
+    if (peeled?.ok !== true) continue;
+    const reason = createFailurePacket(peeled.value.sharedSecret, unknownPaymentDetails(h.amountMsat, height));
+    const result = failHtlc(ctx, channel, h.id, reason);
+    if (!result.ok) continue;
+    log(core, 'info', `received HTLC ${h.id} on ${idHex} failed back: expiry ${h.cltvExpiry} too close at height ${height}`);
+    cs.putRecord(RecordKeys.ourFailureReason(idHex, h.id), reason);
+    // The payment it was part of can no longer be claimed whole.
+    if (cs.record(RecordKeys.claimable(toHex(h.paymentHash))) !== undefined) cs.deleteRecord(RecordKeys.claimable(toHex(h.paymentHash)));
+    channel = result.value.channel;
+    effects.push(...result.value.effects);
+  }
+  commitRemovals(core, key, item, channel, effects);
+}
