@@ -23,6 +23,7 @@ import {
 } from '../../shared/channel/index.js';
 import { ChannelType, commitmentFeeSat } from '../../shared/tx/index.js';
 import type { WireMessage } from '../../shared/wire/index.js';
+import { recordTlvs, withRecord } from '../support/record-tlvs.js';
 import { commit, deliverAll, offer, preimage, readyPair, type ReadyPair, type Side } from '../support/ready-pair.js';
 
 function lastStep<K extends ChannelMonitorStep['kind']>(side: Side, kind: K): Extract<ChannelMonitorStep, { kind: K }> {
@@ -161,6 +162,21 @@ describe.each([
     noFailure(pair);
     expect([alice.channel.feeratePerKw, bob.channel.feeratePerKw]).toEqual([1_500, 1_500]);
     expect(decodeChannel(encodeChannel(bob.channel))).toEqual({ ok: true, value: bob.channel });
+  });
+});
+
+describe('the pending fee update in the channel record (TLV 50)', () => {
+  it('absent when none; feerate u32 and state; an unknown state or a short value is a DecodeError, never a throw', () => {
+    const { alice, bob } = readyPair();
+    expect(recordTlvs(encodeChannel(bob.channel)).records.map(([t]) => t)).not.toContain(50n);
+    bob.receive({ type: 134, channelId: alice.channel.funding.channelId, feeratePerKw: 1_000 });
+    const bytes = encodeChannel(bob.channel);
+    const value = recordTlvs(bytes).records.find(([t]) => t === 50n)?.[1];
+    expect(value).toEqual(Uint8Array.of(0, 0, 0x03, 0xe8, 0));
+    for (const bad of [Uint8Array.of(0, 0, 0x03, 0xe8, 9), Uint8Array.of(0, 0, 0x03)]) {
+      const decoded = decodeChannel(withRecord(bytes, 50n, bad));
+      expect(decoded.ok).toBe(false);
+    }
   });
 });
 
