@@ -21,6 +21,7 @@ import type {
   UpdateAddHtlcMessage,
   UpdateFailHtlcMessage,
   UpdateFailMalformedHtlcMessage,
+  UpdateFeeMessage,
   UpdateFulfillHtlcMessage,
 } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
@@ -33,6 +34,7 @@ import { ChannelFailureReason } from './errors.js';
 import { handleAcceptChannel, handleErrorMessage, handleFundingCreated, handleFundingSigned } from './establishment.js';
 import { handleChannelReady } from './funding-confirmation.js';
 import { NO_KEPT_UPDATES, handleCommitmentSigned, handleRevokeAndAck, type KeptUpdates } from './commitment-dance.js';
+import { handleUpdateFee } from './fee-updates.js';
 import { handleUpdateAddHtlc, handleUpdateFailHtlc, handleUpdateFailMalformedHtlc, handleUpdateFulfillHtlc } from './htlc-updates.js';
 
 /** A message one existing channel receives. */
@@ -47,9 +49,10 @@ export type ChannelLevelMessage =
   | ErrorMessage
   | NormalOperationMessage;
 
-/** A BOLT 2 "Normal Operation" message (`update_fee` not yet). */
+/** A BOLT 2 "Normal Operation" message. */
 export type NormalOperationMessage =
   | UpdateAddHtlcMessage
+  | UpdateFeeMessage
   | UpdateFulfillHtlcMessage
   | UpdateFailHtlcMessage
   | CommitmentSignedMessage
@@ -125,6 +128,7 @@ export const CHANNEL_MESSAGE_ROWS: Rows = {
   131: { name: 'update_fail_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFailHtlc },
   132: { name: 'commitment_signed', accepts: [ChannelState.Ready], otherwise: 'close', step: handleCommitmentSigned },
   133: { name: 'revoke_and_ack', accepts: [ChannelState.Ready], otherwise: 'close', step: handleRevokeAndAck },
+  134: { name: 'update_fee', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFee },
   135: { name: 'update_fail_malformed_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFailMalformedHtlc },
 };
 

@@ -24,6 +24,7 @@ import { channelIdFromOutpoint } from './channel-id.js';
 import { ChannelFailureReason } from './errors.js';
 import { htlcListCodec } from './htlc.js';
 import { commitmentStateCodec } from './commitment-state.js';
+import { pendingFeeUpdateCodec } from './fee-update.js';
 import { CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec, type NegotiatedChannelType } from './channel-type.js';
 
 const STATES = Object.values(ChannelState);
@@ -53,7 +54,10 @@ const FLAG_ANYSEGWIT = 16;
  * the first HTLC update happened; even for the same reason), 48 our latest
  * commitment with both signatures once the dance moved past commitment 0
  * (what a force close broadcasts; even: a reader without it would broadcast
- * the revoked commitment 0); cooperative close
+ * the revoked commitment 0), 50 the pending fee update (added later,
+ * shared/channel/fee-update.ts: feerate and state, written only while one
+ * is pending, absent reads as none; even, so a reader without it refuses
+ * rather than signing at the old feerate); cooperative close
  * (added later, odd, states `shutdown-sent` and `negotiating-close` appended
  * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
  * `closing_signed` (fee, min, max), 67 the closing txid, 69 the
@@ -95,6 +99,7 @@ const channelRecord = versionedRecord('channel', 1, {
   commitments: tlvRecord(44, commitmentStateCodec),
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
   latestHolderCommitmentTx: tlvRecord(48, restBytes),
+  pendingFeeUpdate: tlvRecord(50, pendingFeeUpdateCodec),
   shutdownHolderScript: tlvRecord(61, restBytes),
   shutdownCounterpartyScript: tlvRecord(63, restBytes),
   closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
@@ -149,6 +154,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.commitments !== undefined ? { commitments: c.commitments } : {}),
     ...(c.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: c.latestHolderCommitmentTx } : {}),
     ...(c.counterpartyForwarding !== undefined ? { counterpartyForwarding: c.counterpartyForwarding } : {}),
+    ...(c.pendingFeeUpdate !== undefined ? { pendingFeeUpdate: c.pendingFeeUpdate } : {}),
     ...(c.shutdown ? { shutdownHolderScript: c.shutdown.holderScript } : {}),
     ...(c.shutdown?.counterpartyScript ? { shutdownCounterpartyScript: c.shutdown.counterpartyScript } : {}),
     ...(c.shutdown?.sent ? { closingSent: c.shutdown.sent } : {}),
@@ -232,6 +238,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.commitments !== undefined ? { commitments: v.commitments } : {}),
     ...(v.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: v.latestHolderCommitmentTx } : {}),
     ...(v.counterpartyForwarding !== undefined ? { counterpartyForwarding: v.counterpartyForwarding } : {}),
+    ...(v.pendingFeeUpdate !== undefined ? { pendingFeeUpdate: { ...v.pendingFeeUpdate } } : {}),
     ...(v.shutdownHolderScript !== undefined
       ? {
           shutdown: {

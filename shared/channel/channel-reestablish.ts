@@ -18,6 +18,7 @@
 import { CounterpartyCommitmentSecrets, INITIAL_COMMITMENT_INDEX } from '../keys/index.js';
 import type { ChannelReestablishMessage, RevokeAndAckMessage } from '../wire/index.js';
 import { NO_KEPT_UPDATES, resendCommitmentSigned, type KeptUpdates } from './commitment-dance.js';
+import { FeeUpdateState, withPendingFee } from './fee-update.js';
 import { InboundHtlcState, OutboundHtlcState, type HtlcRecord } from './htlc.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
@@ -158,9 +159,12 @@ function revokeAndAckOf(ctx: ChannelContext, channel: FundedChannel, revokedNumb
  * BOLT 2: updates received but not covered by a `commitment_signed` we
  * received are forgotten on a reconnection (the peer sends them again):
  * their `update_add_htlc`s not yet signed leave (and the next id goes back),
- * their removals of our HTLCs not yet signed are undone.
+ * their removals of our HTLCs not yet signed are undone, their `update_fee`
+ * not yet signed is dropped.
  */
-function forgetUncommittedUpdates<C extends FundedChannel>(channel: C): C {
+function forgetUncommittedUpdates<C extends FundedChannel>(current: C): C {
+  // Their update_fee no commitment_signed covered goes too (LDK: a `remote-announced` fee update is dropped).
+  const channel = current.pendingFeeUpdate?.state === FeeUpdateState.RemoteAnnounced ? withPendingFee(current, undefined) : current;
   const htlcs = channel.htlcs ?? [];
   const unsigned = htlcs.filter((h) => h.direction === 'received' && h.state === InboundHtlcState.RemoteAnnounced);
   const removed = htlcs.filter((h) => h.direction === 'offered' && h.state === OutboundHtlcState.RemoteRemoved);

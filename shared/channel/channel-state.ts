@@ -8,6 +8,7 @@ import type { Outpoint } from '../ports/index.js';
 import type { NegotiatedChannelType } from './channel-type.js';
 import type { CommitmentState } from './commitment-state.js';
 import type { ChannelFailureReason } from './errors.js';
+import type { PendingFeeUpdate } from './fee-update.js';
 import type { HtlcRecord } from './htlc.js';
 
 /** The states of a channel's establishment. */
@@ -115,8 +116,10 @@ export interface ChannelBase {
   readonly userChannelId: bigint;
   readonly fundingSatoshis: bigint;
   readonly pushMsat: bigint;
-  /** Feerate of the first commitment transactions (sat per 1000 weight). */
+  /** The committed commitment feerate (sat per 1000 weight): the first commitments', then each irrevocable `update_fee`'s. */
   readonly feeratePerKw: number;
+  /** An `update_fee` not yet irrevocable (shared/channel/fee-update.ts; docs/htlcs.md "Fee updates"); absent when none. */
+  readonly pendingFeeUpdate?: PendingFeeUpdate;
   readonly channelType: NegotiatedChannelType;
   readonly announceChannel: boolean;
   /** Our parameters, as sent. */

@@ -23,6 +23,7 @@ import {
 } from './commitment-state.js';
 import type { ChannelEffect, ChannelStep } from './effects.js';
 import { ApiErrorCode, ChannelFailureReason, type ApiResult } from './errors.js';
+import { FeeUpdateState, withPendingFee, type PendingFeeUpdate } from './fee-update.js';
 import { InboundHtlcState, OutboundHtlcState, type HtlcRecord } from './htlc.js';
 import { removalMessage, withHtlcs } from './htlc-updates.js';
 import { signCommitmentWith, verifyCounterpartySignature } from './initial-commitment.js';
@@ -31,9 +32,12 @@ import { signCommitmentWith, verifyCounterpartySignature } from './initial-commi
  * Whether the counterparty's commitment lacks changes we must sign: our
  * updates not yet signed (while we do not await their revocation, every
  * `local-announced` and `local-removed` one is unsigned: our updates wait
- * during that time) and their updates we acknowledged.
+ * during that time) and their updates we acknowledged; a fee update
+ * counts like an HTLC update of the same side.
  */
 export function needsCommitment(channel: ReadyChannel): boolean {
+  const fee = channel.pendingFeeUpdate?.state;
+  if (fee === FeeUpdateState.AwaitingRemoteRevokeToAnnounce || fee === FeeUpdateState.LocalAnnounced) return true;
   return (channel.htlcs ?? []).some((h) =>
     h.direction === 'received'
       ? h.state === InboundHtlcState.AwaitingRemoteRevokeToAnnounce || h.state === InboundHtlcState.LocalRemoved
@@ -44,8 +48,9 @@ export function needsCommitment(channel: ReadyChannel): boolean {
 /**
  * Signs the counterparty's next commitment: acknowledged updates of theirs
  * move on (`awaiting-remote-revoke-to-announce` -> `awaiting-announced-remote-revoke`,
- * `awaiting-remote-revoke-to-remove` -> `awaiting-removed-remote-revoke`), the
- * commitment is built with every HTLC it holds, signed, with one HTLC
+ * `awaiting-remote-revoke-to-remove` -> `awaiting-removed-remote-revoke`, and
+ * their fee update likewise), the commitment is built with every HTLC it
+ * holds at its feerate, signed, with one HTLC
  * signature per untrimmed HTLC output in output order (BIP 69 + CLTV);
  * the monitor gets the commitment (`latest-counterparty-commitment`)
  * before `commitment_signed` leaves.
@@ -56,10 +61,12 @@ function signCounterpartyCommitment(ctx: ChannelContext, channel: ReadyChannel, 
     if (h.direction === 'offered' && h.state === OutboundHtlcState.AwaitingRemoteRevokeToRemove) return { ...h, state: OutboundHtlcState.AwaitingRemovedRemoteRevoke };
     return h;
   });
+  const fee = channel.pendingFeeUpdate;
+  const advanced = fee?.state === FeeUpdateState.AwaitingRemoteRevokeToAnnounce ? withPendingFee(channel, { ...fee, state: FeeUpdateState.AwaitingAnnouncedRemoteRevoke }) : channel;
   const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
   const number = state.counterpartyCommitmentNumber + 1n;
-  const view = commitmentView(channel, state, 'counterparty', htlcs);
-  const built = buildCommitment(ctx, channel, signer, 'counterparty', number, view, state.counterpartyNextPoint);
+  const view = commitmentView(advanced, state, 'counterparty', htlcs);
+  const built = buildCommitment(ctx, advanced, signer, 'counterparty', number, view, state.counterpartyNextPoint);
   const signature = signCommitmentWith(signer, built.commitment);
   const htlcSignatures = buildHtlcTransactions(built.commitment).map((htlcTx) =>
     signer.signWithHtlcKey(witnessDigest(htlcTx.tx, 0, htlcTx.witnessScript, htlcTx.amountSat, htlcTx.remoteSighashType), built.perCommitmentPoint),
@@ -68,7 +75,7 @@ function signCounterpartyCommitment(ctx: ChannelContext, channel: ReadyChannel, 
   const next: CommitmentState = { ...state, counterpartyCommitmentNumber: number, awaitingRemoteRevoke: true };
   const message: CommitmentSignedMessage = { type: 132, channelId: channel.funding.channelId, signature, htlcSignatures };
   return {
-    channel: withHtlcs(channel, htlcs, next),
+    channel: withHtlcs(advanced, htlcs, next),
     effects: [
       {
         kind: 'monitor-update',
@@ -79,7 +86,7 @@ function signCounterpartyCommitment(ctx: ChannelContext, channel: ReadyChannel, 
             commitmentTxid: built.commitment.tx.getHash(),
             perCommitmentPoint: built.perCommitmentPoint,
             htlcs: monitorHtlcsOf(built),
-            feeratePerKw: channel.feeratePerKw,
+            feeratePerKw: view.feeratePerKw,
             toBroadcasterValueSat: toLocalSat,
             toCountersignatoryValueSat: toRemoteSat,
           },
@@ -109,7 +116,8 @@ export function sendCommitmentSigned(ctx: ChannelContext, channel: Channel): Api
  * acknowledged ones) must carry their valid signature, and exactly one
  * valid HTLC signature per untrimmed HTLC output, else the channel fails.
  * Then `remote-announced` -> `awaiting-remote-revoke-to-announce`,
- * `remote-removed` -> `awaiting-remote-revoke-to-remove`; the monitor gets
+ * `remote-removed` -> `awaiting-remote-revoke-to-remove` (their fee update
+ * likewise: it was in this commitment); the monitor gets
  * the new holder commitment; we revoke the previous one (`revoke_and_ack`:
  * its secret and the point after the new one) and, when their commitment
  * lacks changes and we may sign, send our `commitment_signed` too.
@@ -145,7 +153,9 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
   };
   const commitmentTx = finalizeCommitment(built.commitment, signCommitmentWith(signer, built.commitment), m.signature).toBuffer();
   const next: CommitmentState = { ...state, holderCommitmentNumber: number };
-  const revoked: ReadyChannel = { ...withHtlcs(channel, htlcs, next), latestHolderCommitmentTx: commitmentTx };
+  const fee = channel.pendingFeeUpdate;
+  const feeSigned = fee?.state === FeeUpdateState.RemoteAnnounced ? withPendingFee(channel, { ...fee, state: FeeUpdateState.AwaitingRemoteRevokeToAnnounce }) : channel;
+  const revoked: ReadyChannel = { ...withHtlcs(feeSigned, htlcs, next), latestHolderCommitmentTx: commitmentTx };
   const effects: ChannelEffect[] = [
     { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures, htlcs: monitorHtlcsOf(built) }] },
     { kind: 'send-message', message: revoke },
@@ -162,7 +172,9 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
  * their next point a valid point, else the channel fails. The monitor stores the secret. Then
  * `local-removed` and `awaiting-removed-remote-revoke` HTLCs leave (their
  * amounts settle), `awaiting-announced-remote-revoke` and `local-announced`
- * ones are committed; their next point is kept, and pending changes (their
+ * ones are committed, and so is a fee update in both commitments (theirs)
+ * or in theirs (ours): it becomes the channel's `feeratePerKw`; their next
+ * point is kept, and pending changes (their
  * updates we acknowledged meanwhile) are signed at once.
  */
 export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: RevokeAndAckMessage, kept: KeptUpdates = NO_KEPT_UPDATES): ChannelStep {
@@ -232,10 +244,17 @@ export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: Rev
     }
     return h;
   });
-  const revoked = withHtlcs(channel, released, next);
+  const revoked = withHtlcs(commitFeeUpdate(channel), released, next);
   if (!needsCommitment(revoked)) return { channel: revoked, effects };
   const signed = signCounterpartyCommitment(ctx, revoked, next);
   return { channel: signed.channel, effects: [...effects, ...signed.effects] };
+}
+
+/** The channel with its fee update committed when their revocation made it irrevocable (in both commitments, or ours in theirs). */
+function commitFeeUpdate(channel: ReadyChannel): ReadyChannel {
+  const fee: PendingFeeUpdate | undefined = channel.pendingFeeUpdate;
+  if (fee === undefined || (fee.state !== FeeUpdateState.AwaitingAnnouncedRemoteRevoke && fee.state !== FeeUpdateState.LocalAnnounced)) return channel;
+  return { ...withPendingFee(channel, undefined), feeratePerKw: fee.feeratePerKw };
 }
 
 /** What a retransmission needs that the channel record does not hold: our offered HTLCs' onions and our failures' reasons, by HTLC id. */
@@ -272,6 +291,8 @@ export function resendCommitmentSigned(ctx: ChannelContext, channel: ReadyChanne
     if (message === undefined) return { failure: `our update_fail_htlc ${h.id} was lost with the connection and its reason is not kept` };
     messages.push(message);
   }
+  const fee = channel.pendingFeeUpdate;
+  if (fee?.state === FeeUpdateState.LocalAnnounced) messages.push({ type: 134, channelId, feeratePerKw: fee.feeratePerKw });
   const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
   const built = buildCommitment(ctx, channel, signer, 'counterparty', number, commitmentView(channel, state, 'counterparty'), state.counterpartyNextPoint);
   const signature = signCommitmentWith(signer, built.commitment);

@@ -27,6 +27,7 @@ import type { ChannelContext } from './channel-context.js';
 import type { ReadyChannel } from './channel-state.js';
 import { commitmentFormat } from './channel-type.js';
 import type { CommitmentHtlcInfo } from './effects.js';
+import { commitmentFeerate } from './fee-update.js';
 import { InboundHtlcState, OutboundHtlcState, type HtlcRecord } from './htlc.js';
 import { obscuringFactorOf } from './initial-commitment.js';
 
@@ -145,12 +146,14 @@ function paidToReceiver(h: HtlcRecord): boolean {
   return h.resolution?.kind === 'fulfill';
 }
 
-/** What `owner`'s next commitment holds: both balances before fees, and its HTLCs. */
+/** What `owner`'s next commitment holds: both balances before fees, its HTLCs and its feerate. */
 export interface CommitmentView {
   readonly toHolderMsat: bigint;
   readonly toCounterpartyMsat: bigint;
   /** The HTLCs in outputs (or trimmed), in `channel.htlcs` order. */
   readonly htlcs: readonly HtlcRecord[];
+  /** The channel's feerate, or a pending `update_fee`'s when this commitment holds it (fee-update.ts). */
+  readonly feeratePerKw: number;
 }
 
 export function commitmentView(channel: ReadyChannel, state: CommitmentState, owner: CommitmentOwner, htlcs: readonly HtlcRecord[] = channel.htlcs ?? []): CommitmentView {
@@ -166,14 +169,14 @@ export function commitmentView(channel: ReadyChannel, state: CommitmentState, ow
     if (toHolder) toHolderMsat += h.amountMsat;
     else toCounterpartyMsat += h.amountMsat;
   }
-  return { toHolderMsat, toCounterpartyMsat, htlcs: included };
+  return { toHolderMsat, toCounterpartyMsat, htlcs: included, feeratePerKw: commitmentFeerate(channel, owner) };
 }
 
 /** The commitment fee and anchors the funder pays for `view` on `owner`'s commitment, in msat. */
 export function funderCostMsat(channel: ReadyChannel, owner: CommitmentOwner, view: CommitmentView): bigint {
   const type = commitmentFormat(channel.channelType);
   const dust = owner === 'holder' ? channel.holder.dustLimitSatoshis : channel.counterparty.dustLimitSatoshis;
-  const feerate = BigInt(channel.feeratePerKw);
+  const feerate = BigInt(view.feeratePerKw);
   const untrimmed = view.htlcs.filter((h) => !isHtlcTrimmed(type, offeredByOwner(owner, h), h.amountMsat, dust, feerate)).length;
   return (commitmentFeeSat(type, feerate, untrimmed) + (channel.channelType.anchors ? 660n : 0n)) * 1000n;
 }
@@ -221,7 +224,7 @@ export function buildCommitment(
     localIsOpener,
     toLocalMsat: holderOwns ? view.toHolderMsat : view.toCounterpartyMsat,
     toRemoteMsat: holderOwns ? view.toCounterpartyMsat : view.toHolderMsat,
-    feeratePerKw: BigInt(channel.feeratePerKw),
+    feeratePerKw: BigInt(view.feeratePerKw),
     dustLimitSat: holderOwns ? channel.holder.dustLimitSatoshis : channel.counterparty.dustLimitSatoshis,
     toSelfDelay: holderOwns ? channel.counterparty.toSelfDelay : channel.holder.toSelfDelay,
     keys: holderOwns

@@ -102,6 +102,8 @@ export const ChannelFailureReason = {
   InconsistentCommitmentSecret: 'inconsistent-commitment-secret',
   /** `revoke_and_ack` while no commitment of theirs awaits revocation. */
   UnexpectedRevocation: 'unexpected-revocation',
+  /** `update_fee` from the fundee (BOLT 2: only the funder sets the commitment feerate). Its feerate out of bounds is `feerate-too-low` / `feerate-too-high`, unaffordable `funder-cannot-pay-fee`. */
+  UpdateFeeFromFundee: 'update-fee-from-fundee',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

@@ -127,6 +127,8 @@ export {
 } from './htlc-updates.js';
 export { NO_KEPT_UPDATES, handleCommitmentSigned, handleRevokeAndAck, needsCommitment, resendCommitmentSigned, sendCommitmentSigned, type KeptUpdates } from './commitment-dance.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
+export { FeeUpdateState, commitmentFeerate, feeUpdateIncludedIn, pendingFeeUpdateCodec, type PendingFeeUpdate } from './fee-update.js';
+export { UPDATE_FEE_CEILING_FLOOR_PER_KW, checkUpdateFeerate, handleUpdateFee, sendUpdateFee } from './fee-updates.js';
 export {
   HTLC_RECORD_BYTES,
   InboundHtlcState,

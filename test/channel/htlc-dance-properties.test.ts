@@ -17,6 +17,7 @@ import {
   needsCommitment,
   offerHtlc,
   sendCommitmentSigned,
+  sendUpdateFee,
   type ChannelMonitorStep,
 } from '../../shared/channel/index.js';
 import { bytesToHex } from '../../shared/codec/index.js';
@@ -27,7 +28,8 @@ type Op =
   | { readonly kind: 'offer'; readonly alice: boolean; readonly amountSat: number }
   | { readonly kind: 'settle'; readonly alice: boolean; readonly fulfill: boolean; readonly pick: number }
   | { readonly kind: 'commit'; readonly alice: boolean }
-  | { readonly kind: 'deliver'; readonly toBob: boolean };
+  | { readonly kind: 'deliver'; readonly toBob: boolean }
+  | { readonly kind: 'fee'; readonly feeratePerKw: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('offer' as const), alice: fc.boolean(), amountSat: fc.integer({ min: 1, max: 200_000 }) }),
@@ -37,7 +39,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('deliver' as const), toBob: fc.boolean() }),
 );
 
+/** The same schedules with Alice, the funder, changing the feerate now and then (`update_fee`, docs/htlcs.md "Fee updates"). */
+const withFeeArb: fc.Arbitrary<Op> = fc.oneof(opArb, opArb, opArb, fc.record({ kind: fc.constant('fee' as const), feeratePerKw: fc.integer({ min: 253, max: 1_500 }) }));
+
 let labels = 0;
+const feeStats = { updates: 0, crossed: 0 };
 const stats = { offers: 0, crossed: 0, commitments: 0 };
 
 function run(pair: ReadyPair, op: Op): void {
@@ -74,6 +80,16 @@ function run(pair: ReadyPair, op: Op): void {
       }
       return;
     }
+    case 'fee': {
+      const r = sendUpdateFee(alice.node.ctx, alice.channel, op.feeratePerKw);
+      if (r.ok) {
+        alice.apply(r.value);
+        feeStats.updates++;
+        // Bob's own commitment_signed is on its way while the fee update goes out.
+        if (commitmentStateOf(bob.channel).awaitingRemoteRevoke) feeStats.crossed++;
+      }
+      return;
+    }
     case 'deliver': {
       const [from, to] = op.toBob ? [alice, bob] : [bob, alice];
       const m = from.outbox.shift();
@@ -98,6 +114,31 @@ function conserved(side: Side): void {
 
 function lastOf<K extends ChannelMonitorStep['kind']>(side: Side, kind: K): Extract<ChannelMonitorStep, { kind: K }> | undefined {
   return side.monitorSteps.filter((s) => s.kind === kind).pop() as Extract<ChannelMonitorStep, { kind: K }> | undefined;
+}
+
+/** Both sides agree once settled: balances, commitment numbers, each other's latest commitment, the feerate. */
+function agreeOnceSettled(pair: ReadyPair): void {
+  quiesce(pair);
+  expect(pair.alice.failure ?? pair.bob.failure).toBeUndefined();
+  const a = commitmentStateOf(pair.alice.channel);
+  const b = commitmentStateOf(pair.bob.channel);
+  expect(a.holderBalanceMsat).toBe(counterpartyBalanceMsat(pair.bob.channel));
+  expect(b.holderBalanceMsat).toBe(counterpartyBalanceMsat(pair.alice.channel));
+  expect(a.holderCommitmentNumber).toBe(b.counterpartyCommitmentNumber);
+  expect(b.holderCommitmentNumber).toBe(a.counterpartyCommitmentNumber);
+  // Each side's latest commitment is the very transaction the other signed.
+  for (const [holder, signer] of [[pair.alice, pair.bob], [pair.bob, pair.alice]] as const) {
+    const mine = lastOf(holder, 'latest-holder-commitment');
+    const theirs = lastOf(signer, 'latest-counterparty-commitment');
+    if (mine === undefined || theirs === undefined) continue;
+    expect(mine.commitmentNumber).toBe(theirs.commitmentNumber);
+    expect(bytesToHex(Transaction.fromBuffer(Buffer.from(mine.commitmentTx)).getHash())).toBe(bytesToHex(theirs.commitmentTxid));
+  }
+  // Nothing is left in flight: the two balances are the whole channel, one feerate on both sides.
+  expect(a.holderBalanceMsat + b.holderBalanceMsat).toBe(pair.alice.channel.fundingSatoshis * 1000n);
+  expect(pair.alice.channel.pendingFeeUpdate).toBeUndefined();
+  expect(pair.bob.channel.pendingFeeUpdate).toBeUndefined();
+  expect(pair.alice.channel.feeratePerKw).toBe(pair.bob.channel.feeratePerKw);
 }
 
 /** Delivers, signs and settles until nothing is left in flight. */
@@ -148,25 +189,8 @@ describe('the commitment dance under random schedules', () => {
           conserved(pair.alice);
           conserved(pair.bob);
         }
-        quiesce(pair);
+        agreeOnceSettled(pair);
         stats.commitments += pair.alice.sent.filter((m) => m.type === 132).length + pair.bob.sent.filter((m) => m.type === 132).length;
-        expect(pair.alice.failure ?? pair.bob.failure).toBeUndefined();
-        const a = commitmentStateOf(pair.alice.channel);
-        const b = commitmentStateOf(pair.bob.channel);
-        expect(a.holderBalanceMsat).toBe(counterpartyBalanceMsat(pair.bob.channel));
-        expect(b.holderBalanceMsat).toBe(counterpartyBalanceMsat(pair.alice.channel));
-        expect(a.holderCommitmentNumber).toBe(b.counterpartyCommitmentNumber);
-        expect(b.holderCommitmentNumber).toBe(a.counterpartyCommitmentNumber);
-        // Each side's latest commitment is the very transaction the other signed.
-        for (const [holder, signer] of [[pair.alice, pair.bob], [pair.bob, pair.alice]] as const) {
-          const mine = lastOf(holder, 'latest-holder-commitment');
-          const theirs = lastOf(signer, 'latest-counterparty-commitment');
-          if (mine === undefined || theirs === undefined) continue;
-          expect(mine.commitmentNumber).toBe(theirs.commitmentNumber);
-          expect(bytesToHex(Transaction.fromBuffer(Buffer.from(mine.commitmentTx)).getHash())).toBe(bytesToHex(theirs.commitmentTxid));
-        }
-        // Nothing is left in flight: the two balances are the whole channel.
-        expect(a.holderBalanceMsat + b.holderBalanceMsat).toBe(pair.alice.channel.fundingSatoshis * 1000n);
       }),
       { numRuns: 100, seed: 15 },
     );
@@ -174,5 +198,26 @@ describe('the commitment dance under random schedules', () => {
     expect(stats.offers).toBeGreaterThan(150);
     expect(stats.crossed).toBeGreaterThan(5);
     expect(stats.commitments).toBeGreaterThan(400);
+  }, 300_000);
+
+  it('with update_fee from the funder among the updates: no failure, money conserved, both sides agree on the feerate once settled', () => {
+    remember(10_000);
+    fc.assert(
+      fc.property(fc.array(withFeeArb, { minLength: 5, maxLength: 60 }), fc.boolean(), (ops, anchors) => {
+        const pair = readyPair({ anchors });
+        for (const op of ops) {
+          run(pair, op);
+          expect(pair.alice.failure, JSON.stringify(op)).toBeUndefined();
+          expect(pair.bob.failure, JSON.stringify(op)).toBeUndefined();
+          conserved(pair.alice);
+          conserved(pair.bob);
+        }
+        agreeOnceSettled(pair);
+      }),
+      { numRuns: 60, seed: 134 },
+    );
+    // The schedules did move the feerate, some of the time across Bob's commitment_signed.
+    expect(feeStats.updates).toBeGreaterThan(30);
+    expect(feeStats.crossed).toBeGreaterThan(0);
   }, 300_000);
 });

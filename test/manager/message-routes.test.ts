@@ -30,6 +30,7 @@ const NORMAL_OPERATION: readonly WireMessage[] = [
   { type: 131, channelId: CID, id: 0n, reason: new Uint8Array(0) },
   { type: 132, channelId: CID, signature: new Uint8Array(64), htlcSignatures: [] },
   { type: 133, channelId: CID, perCommitmentSecret: new Uint8Array(32), nextPerCommitmentPoint: fromHex('02' + '11'.repeat(32)) },
+  { type: 134, channelId: CID, feeratePerKw: 253 },
   { type: 135, channelId: CID, id: 0n, sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5 },
 ];
 /** A BOLT 7 `channel_update` (a peer's policy for a private channel). */
@@ -89,14 +90,12 @@ describe('the routing table covers exactly what the peer layer hands on', () => 
     expect([...UNSUPPORTED_CHANNEL_MESSAGES]).toEqual(ROWS.filter(([, r]) => r.kind === 'unsupported').map(([t, r]) => [t, r.name]));
   });
 
-  it('the unsupported rows keep the disconnection text', () => {
-    const step = peerMessage(config, readyPeer(), 'c1', raw(134));
-    const text = 'the peer sent update_fee (type 134): this node does not handle it yet; it was disconnected';
-    expect(unsupportedMessageText(134)).toBe(text);
-    expect(step.effects).toEqual([
-      { kind: 'unsupported-message', peer: PEER, messageType: 134, message: text },
-      { kind: 'disconnect', peer: PEER, reason: text },
-    ]);
+  it('no BOLT 2 message type is unsupported any more (update_fee, the last one, has a channel row)', () => {
+    expect([...UNSUPPORTED_CHANNEL_MESSAGES]).toEqual([]);
+    for (let type = 32; type <= 136; type++) expect(routeOf(type)?.kind, `type ${type}`).not.toBe('unsupported');
+    expect(routeOf(134)).toMatchObject({ kind: 'channel', name: 'update_fee', channelId: 'channelId', unknownChannel: 'error', beforeReestablish: 'warn' });
+    const m: WireMessage = { type: 134, channelId: CID, feeratePerKw: 1000 };
+    expect(peerMessage(config, readyPeer(), 'c1', encodeMessage(m)).effects).toEqual([{ kind: 'channel-message', peer: PEER, message: m }]);
   });
 
   it('every channel row has a channel-level row (phases), and only those', () => {

@@ -1,45 +1,60 @@
 /**
- * Issue 13, defect 10: a peer sending a BOLT 2 message the node cannot
- * handle yet (`update_fee`, since the HTLC messages are handled) is disconnected as before, and the
- * user is told, once per message type (an `unsupported-message` event,
- * remembered in the header across reloads); the channels are untouched.
+ * Issue 13, defect 10, then issue 15: a peer sending a BOLT 2 message the
+ * node cannot handle was disconnected and the user told once per type.
+ * `update_fee` was the last such message; it now reaches the channel: the
+ * funder's is accepted, the fundee's fails the channel. The unsupported
+ * machinery stays for the next one, with an empty table; an unknown even
+ * type is still a plain disconnection.
  */
 import { describe, expect, it } from 'vitest';
+import { encodeMessage } from '../../shared/wire/index.js';
 import { UNSUPPORTED_CHANNEL_MESSAGES } from '../../shared/manager/peer-manager.js';
 import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
 
-/** `from` sends `to` a message of `type` with a 32-byte channel id and some payload (as `update_add_htlc` would start). */
-function sendRaw(net: ManagerNetwork, from: ManagerNode, to: ManagerNode, type: number): void {
-  const bytes = new Uint8Array(2 + 32 + 40);
-  bytes[0] = type >> 8;
-  bytes[1] = type & 0xff;
+/** `from` sends `to` raw bytes. */
+function sendBytes(net: ManagerNetwork, from: ManagerNode, to: ManagerNode, bytes: Uint8Array): void {
   net.queue.push({ from, to, bytes });
   net.run();
 }
 
-describe('a message the node cannot handle yet', () => {
-  it('update_fee: disconnected, one unsupported-message event and only one, channels untouched', () => {
-    const { net, alice, bob } = connectedPair();
-    const tx = fund(net, alice, openChannel(net, alice, bob));
-    net.mine([tx]);
-    expect(onlyChannel(net, bob).isChannelReady).toBe(true);
+/** `from` sends `to` a message of `type` with a 32-byte channel id and some payload. */
+function sendRaw(net: ManagerNetwork, from: ManagerNode, to: ManagerNode, type: number): void {
+  const bytes = new Uint8Array(2 + 32 + 40);
+  bytes[0] = type >> 8;
+  bytes[1] = type & 0xff;
+  sendBytes(net, from, to, bytes);
+}
 
-    sendRaw(net, alice, bob, 134);
-    expect(bob.disconnects).toEqual([expect.stringMatching(/update_fee \(type 134\): this node does not handle it yet/)]);
-    expect(eventsOf(bob, 'unsupported-message')).toMatchObject([{ messageType: 134, counterpartyNodeId: alice.nodeId }]);
+function readyChannel() {
+  const { net, alice, bob } = connectedPair();
+  const tx = fund(net, alice, openChannel(net, alice, bob));
+  net.mine([tx]);
+  expect(onlyChannel(net, bob).isChannelReady).toBe(true);
+  return { net, alice, bob, channelId: onlyChannel(net, bob).channelId };
+}
 
-    // Again, after a reload of bob's node (the header remembers): disconnected again, no second event.
-    net.restart(bob);
-    sendRaw(net, alice, bob, 134);
-    expect(bob.disconnects).toHaveLength(2);
-    expect(eventsOf(bob, 'unsupported-message')).toHaveLength(1);
+describe('update_fee, no longer unsupported', () => {
+  it('from the funder: no disconnection, no unsupported-message event, the channel stays ready', () => {
+    const { net, alice, bob, channelId } = readyChannel();
+    sendBytes(net, alice, bob, encodeMessage({ type: 134, channelId, feeratePerKw: 2_000 }));
+    expect(bob.disconnects).toEqual([]);
+    expect(eventsOf(bob, 'unsupported-message')).toEqual([]);
     expect(onlyChannel(net, bob)).toMatchObject({ isChannelReady: true, state: 'ready' });
     expect(eventsOf(bob, 'channel-closed')).toEqual([]);
   });
 
-  it('covers update_fee only; an unknown even type stays a plain disconnection', () => {
-    expect([...UNSUPPORTED_CHANNEL_MESSAGES.keys()]).toEqual([134]);
+  it('from the fundee: the funder fails the channel (update-fee-from-fundee)', () => {
+    const { net, alice, bob, channelId } = readyChannel();
+    sendBytes(net, bob, alice, encodeMessage({ type: 134, channelId, feeratePerKw: 2_000 }));
+    expect(eventsOf(alice, 'unsupported-message')).toEqual([]);
+    expect(eventsOf(alice, 'channel-closed')).toMatchObject([{ reason: 'update-fee-from-fundee' }]);
+  });
+});
+
+describe('a message the node cannot handle yet', () => {
+  it('there is none left among the BOLT 2 types; an unknown even type stays a plain disconnection', () => {
+    expect([...UNSUPPORTED_CHANNEL_MESSAGES.keys()]).toEqual([]);
     const { net, alice, bob } = connectedPair();
     sendRaw(net, alice, bob, 200);
     expect(bob.disconnects).toEqual(['unknown even message type 200']);

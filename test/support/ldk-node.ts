@@ -63,6 +63,12 @@ export interface LdkNode {
   bestBlockUpdated(header: Uint8Array, height: number): void;
   /** Runs LDK's message and event processing once. */
   processEvents(): void;
+  /**
+   * What LDK's FeeEstimator answers for every confirmation target, sat per
+   * 1000 weight (253 unless set). Raised, then `channelManager.timer_tick_occurred()`:
+   * LDK, as funder, sends `update_fee` on its channels.
+   */
+  feeratePerKw: number;
   /** LDK's log lines (module: message), newest last. */
   readonly log: string[];
   /** Listens on 127.0.0.1 (port 0 = any free port); resolves to the port. */
@@ -90,7 +96,8 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
       log.push(`${record.get_module_path()}: ${record.get_args()}`);
     },
   });
-  const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => 253 });
+  const fees = { feeratePerKw: 253 };
+  const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => fees.feeratePerKw });
   const broadcasts: Uint8Array[] = [];
   const node: { onBroadcast: ((tx: Uint8Array) => void) | undefined } = { onBroadcast: undefined };
   const broadcaster = ldk.BroadcasterInterface.new_impl({
@@ -231,6 +238,12 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
       processEvents();
     },
     processEvents,
+    get feeratePerKw() {
+      return fees.feeratePerKw;
+    },
+    set feeratePerKw(value) {
+      fees.feeratePerKw = value;
+    },
     log,
     listen(port = 0) {
       return new Promise((resolve, reject) => {
