@@ -13,13 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
-import type { ManagerEvent } from '../../shared/manager/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
-import type { LdkNode } from '../support/ldk-node.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
-import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, mineAndFeed, only, type ManagerLdkPeers } from '../support/manager-ldk.js';
+import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, mineAndFeed, only, type ManagerLdkPeers, eventsOf, ldkEvents } from '../support/manager-ldk.js';
 import { until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -33,14 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain.stop();
 });
-
-function eventsOf<K extends ManagerEvent['kind']>(ours: ManagerDriver, kind: K): Extract<ManagerEvent, { kind: K }>[] {
-  return ours.events.map((e) => e.event).filter((e): e is Extract<ManagerEvent, { kind: K }> => e.kind === kind);
-}
-
-function ldkEvents<T extends ldk.Event>(node: LdkNode, type: { prototype: T }): T[] {
-  return node.events.filter((e): e is T => Object.prototype.isPrototypeOf.call(type.prototype, e));
-}
 
 /** Opens a channel from us to LDK (pushing LDK some balance) and confirms it on both sides. */
 async function openToLdk(peers: ManagerLdkPeers, funding = FUNDING, pushMsat = PUSH_MSAT): Promise<void> {

@@ -12,12 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
-import type { ManagerEvent } from '../../shared/manager/index.js';
 import { parseTransaction, txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { startLdkNode, type LdkNode } from '../support/ldk-node.js';
-import type { ManagerDriver } from '../support/manager-driver.js';
-import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, mineAndFeed, only, type ManagerLdkPeers } from '../support/manager-ldk.js';
+import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, mineAndFeed, only, type ManagerLdkPeers, eventsOf, ldkEvents } from '../support/manager-ldk.js';
 import { postToChain, until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -29,14 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain.stop();
 });
-
-function eventsOf<K extends ManagerEvent['kind']>(ours: ManagerDriver, kind: K): Extract<ManagerEvent, { kind: K }>[] {
-  return ours.events.map((e) => e.event).filter((e): e is Extract<ManagerEvent, { kind: K }> => e.kind === kind);
-}
-
-function ldkEvents<T extends ldk.Event>(node: LdkNode, type: { prototype: T }): T[] {
-  return node.events.filter((e): e is T => Object.prototype.isPrototypeOf.call(type.prototype, e));
-}
 
 /** Feeds `node` the chain's blocks from `from` to the tip (the funding transactions among them confirmed). */
 function feed(node: LdkNode, from: number, txids: readonly string[]): void {

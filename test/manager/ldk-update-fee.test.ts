@@ -11,13 +11,12 @@ import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadyChannel } from '../../shared/channel/index.js';
 import { toHex } from '../../shared/crypto/index.js';
-import type { ManagerEvent } from '../../shared/manager/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import type { LdkNode } from '../support/ldk-node.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
-import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers } from '../support/manager-ldk.js';
+import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers, eventsOf, ldkEvents } from '../support/manager-ldk.js';
 import { until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -32,14 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain.stop();
 });
-
-function eventsOf<K extends ManagerEvent['kind']>(ours: ManagerDriver, kind: K): Extract<ManagerEvent, { kind: K }>[] {
-  return ours.events.map((e) => e.event).filter((e): e is Extract<ManagerEvent, { kind: K }> => e.kind === kind);
-}
-
-function ldkEvents<T extends ldk.Event>(node: LdkNode, type: { prototype: T }): T[] {
-  return node.events.filter((e): e is T => Object.prototype.isPrototypeOf.call(type.prototype, e));
-}
 
 /** Our stored channel (what the next handler loads). */
 function storedChannel(ours: ManagerDriver): ReadyChannel {

@@ -10,7 +10,7 @@ import * as ldk from 'lightningdevkit';
 import { expect } from 'vitest';
 import { channelTypeBytes } from '../../shared/channel/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
-import { managerConfigWith, type ChannelDetails, type ManagerConfig } from '../../shared/manager/index.js';
+import { managerConfigWith, type ChannelDetails, type ManagerConfig, type ManagerEvent } from '../../shared/manager/index.js';
 import type { RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { testNode } from './channel-harness.js';
 import { startLdkNode, type LdkNode } from './ldk-node.js';
@@ -164,4 +164,14 @@ export async function confirmAndCompare(peers: ManagerLdkPeers, fundingTxid: str
   expect(theirs.get_outbound_capacity_msat()).toBe(mine.inboundCapacityMsat);
   expect(theirs.get_inbound_capacity_msat()).toBe(mine.outboundCapacityMsat);
   expect(ours.events.filter((e) => e.event.kind === 'channel-ready')).toHaveLength(1);
+}
+
+/** Our events of `kind`, oldest first. */
+export function eventsOf<K extends ManagerEvent['kind']>(ours: ManagerDriver, kind: K): Extract<ManagerEvent, { kind: K }>[] {
+  return ours.events.map((e) => e.event).filter((e): e is Extract<ManagerEvent, { kind: K }> => e.kind === kind);
+}
+
+/** LDK's events of one class (e.g. `ldk.Event_PaymentSent`), oldest first. */
+export function ldkEvents<T extends ldk.Event>(node: LdkNode, type: { prototype: T }): T[] {
+  return node.events.filter((e): e is T => Object.prototype.isPrototypeOf.call(type.prototype, e));
 }
