@@ -27,7 +27,9 @@ import {
 } from '../shared/manager/index.js';
 import { committedWatch } from '../shared/monitor/index.js';
 import { PeerConnection } from '../shared/peer/peer-connection.js';
-import { InMemoryManagerStore } from '../shared/store/manager-items.js';
+import { InMemoryManagerStore, managerItemWrites } from '../shared/store/manager-items.js';
+import { monitorsToRead } from '../shared/store/monitor-items.js';
+import type { ChannelMonitor } from '../shared/monitor/index.js';
 import { encodeMessage, type WireMessage } from '../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, counterEntropy } from '../test/support/channel-harness.js';
 import { startLdkNode, type LdkNode } from '../test/support/ldk-node.js';
@@ -90,6 +92,13 @@ export class OurTcpNode implements PayNode {
   /** secp256k1 calls of this node's inputs, by method (not BOLT 8's handshake). */
   readonly secpCounts: Map<string, number>;
   readonly config: ManagerConfig;
+  /**
+   * When set, each commit's puts are also sorted by item kind (the sort key
+   * up to its first `#`) into `bytesByKind`: the store's own write plan
+   * computed again, so leave it off while timing.
+   */
+  classifyWrites = false;
+  readonly bytesByKind = new Map<string, { items: number; bytes: number }>();
   readonly #nodeSecret: Uint8Array;
   readonly #nodeConfig: NodeConfig;
   #connection: PeerConnection | null = null;
@@ -194,7 +203,9 @@ export class OurTcpNode implements PayNode {
     const manager = this.store.load(this.ports, input, connected, this.config, connections);
     const result = fn(manager);
     const changes = manager.takeChanges();
+    const classified = this.classifyWrites ? this.#classify(changes) : 0;
     this.store.commit(`input-${++this.#inputs}`, changes);
+    if (this.classifyWrites && classified !== this.store.last.bytesWritten) throw new Error(`${this.name}: classified ${classified} bytes, the store wrote ${this.store.last.bytesWritten}`);
     this.totals.inputs++;
     this.totals.itemsWritten += this.store.last.itemsWritten;
     this.totals.bytesWritten += this.store.last.bytesWritten;
@@ -207,6 +218,25 @@ export class OurTcpNode implements PayNode {
       this.step({ kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId));
     }
     return result;
+  }
+
+  /** Adds the puts `changes` will make to {@link bytesByKind}; their bytes. */
+  #classify(changes: ReturnType<ChannelManager['takeChanges']>): number {
+    const before = new Map<string, ChannelMonitor>();
+    for (const id of monitorsToRead(changes.monitors.put, this.store.updatesPerSnapshot)) {
+      const monitor = this.store.readMonitor(id);
+      if (monitor !== undefined) before.set(id, monitor);
+    }
+    let bytes = 0;
+    for (const { sk, data } of managerItemWrites(changes, before, this.store.updatesPerSnapshot).puts) {
+      const kind = sk.split('#')[0]!;
+      const acc = this.bytesByKind.get(kind) ?? { items: 0, bytes: 0 };
+      acc.items++;
+      acc.bytes += data.length;
+      this.bytesByKind.set(kind, acc);
+      bytes += data.length;
+    }
+    return bytes;
   }
 
   #send(message: WireMessage): void {

@@ -215,6 +215,12 @@ for (let r = 0; r < ROUNDS; r++) {
     });
   }
 }
+// Untimed: which items our inputs write, ours → ours, sequential.
+const CLASSIFIED = 5;
+for (const node of [oursA, oursB]) node.classifyWrites = true;
+for (let i = 0; i < CLASSIFIED; i++) await payAll(directions[0]!, 1);
+await settle();
+for (const node of [oursA, oursB]) node.classifyWrites = false;
 for (const n of nodes) await n.stop();
 await chain.stop();
 
@@ -281,6 +287,16 @@ console.log(
     '(deletes count as items, 0 bytes). Not counted: the outbox item of the messages and follow-ups each commit also writes, the lease and the ' +
     'input record (the in-memory store does not size them), and the deferred cleanup deletes after the commit.)',
 );
+
+const kinds = new Set([...oursA.bytesByKind.keys(), ...oursB.bytesByKind.keys()]);
+const kindCell = (node: OurTcpNode, kind: string) => {
+  const k = node.bytesByKind.get(kind);
+  return k === undefined ? '' : `${(k.items / CLASSIFIED).toFixed(1)} / ${(k.bytes / CLASSIFIED).toFixed(0)}`;
+};
+printTable(`what our inputs write per sequential payment, by item kind (ours → ours, ${CLASSIFIED} more payments, untimed; items / bytes; the sort key up to its first #)`, [
+  ['item kind', 'payer', 'payee'],
+  ...[...kinds].sort((a, b) => (oursA.bytesByKind.get(b)?.bytes ?? 0) - (oursA.bytesByKind.get(a)?.bytes ?? 0)).map((k) => [k, kindCell(oursA, k), kindCell(oursB, k)]),
+]);
 
 const ourOurs = directions[0]!;
 const methods = new Set<string>();
