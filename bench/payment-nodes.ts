@@ -1,0 +1,419 @@
+/**
+ * Nodes for bench/payments.bench.ts: one of our nodes and an LDK 0.1 node
+ * (test/support/ldk-node.ts) behind the same small interface, each on real
+ * TCP sockets on 127.0.0.1, so one driver opens a channel between any two and
+ * pays across it. Our node runs as a handler would (every input loaded from
+ * an InMemoryManagerStore, committed, follow-ups applied as inputs of their
+ * own) and keeps the DynamoDB-equivalent cost of its commits and its
+ * secp256k1 calls.
+ */
+import { createServer, type Server } from 'node:net';
+import * as ldk from 'lightningdevkit';
+import { sha256, toHex, wasmSecp256k1, type Secp256k1 } from '../shared/crypto/index.js';
+import { KeysManager, deriveNodeSecret } from '../shared/keys/index.js';
+import {
+  ChannelManager,
+  decodeFollowUp,
+  initFeaturesFor,
+  managerConfigWith,
+  peerConnected,
+  peerMessage,
+  type EventRecord,
+  type ManagerConfig,
+  type ManagerInput,
+  type ManagerPorts,
+  type NodeConfig,
+  type PeerState,
+} from '../shared/manager/index.js';
+import { committedWatch } from '../shared/monitor/index.js';
+import { PeerConnection } from '../shared/peer/peer-connection.js';
+import { InMemoryManagerStore, managerItemWrites } from '../shared/store/manager-items.js';
+import { monitorsToRead } from '../shared/store/monitor-items.js';
+import type { ChannelMonitor } from '../shared/monitor/index.js';
+import { encodeMessage, type WireMessage } from '../shared/wire/index.js';
+import { REGTEST_CHAIN_HASH, counterEntropy } from '../test/support/channel-harness.js';
+import { startLdkNode, type LdkNode } from '../test/support/ldk-node.js';
+import { countingSecp } from './counting-secp.js';
+
+/** What a payer needs to pay (an invoice's fields). */
+export interface PaymentRequest {
+  readonly paymentHash: Uint8Array;
+  readonly paymentSecret: Uint8Array;
+  readonly amountMsat: bigint;
+  readonly payeeNodeId: Uint8Array;
+  readonly minFinalCltvExpiryDelta: number;
+}
+
+/** A funding transaction paying `script` `valueSat` (from the regtest faucet). */
+export type Fund = (script: Uint8Array, valueSat: bigint) => Uint8Array;
+
+/** One node of either implementation, as the bench drives it. */
+export interface PayNode {
+  readonly name: string;
+  readonly nodeId: Uint8Array;
+  /** Transactions the node broadcast. */
+  readonly broadcasts: Uint8Array[];
+  /** Payment hashes (hex) the node paid (PaymentSent) and claimed (PaymentClaimed). */
+  readonly sent: Set<string>;
+  readonly claimed: Set<string>;
+  /** Listens on 127.0.0.1; resolves to the port. */
+  listen(): Promise<number>;
+  dial(remoteNodeId: Uint8Array, port: number): Promise<void>;
+  /** True once the peer's `init` was handled. */
+  connectedTo(remoteNodeId: Uint8Array): boolean;
+  openChannel(remoteNodeId: Uint8Array, fundingSat: bigint, pushMsat: bigint, fund: Fund): void;
+  usableChannels(): number;
+  /** A block of the chain (header, transactions serialized, raw block). */
+  blockConnected(header: Uint8Array, txs: readonly Uint8Array[], raw: Uint8Array, height: number): void;
+  request(amountMsat: bigint): PaymentRequest;
+  pay(request: PaymentRequest, paymentId: Uint8Array): void;
+  /** Handles new events: claims what is claimable, answers funding readiness, records sent and claimed; throws on a failure. */
+  poll(): void;
+  stop(): Promise<void>;
+}
+
+/** Totals our node keeps: the DynamoDB-equivalent writes of its commits and its inputs. */
+export interface StoreTotals {
+  inputs: number;
+  itemsWritten: number;
+  bytesWritten: number;
+}
+
+/** One of our nodes over TCP (one peer at a time, dialled or accepted). */
+export class OurTcpNode implements PayNode {
+  readonly store = new InMemoryManagerStore();
+  readonly ports: ManagerPorts;
+  readonly nodeId: Uint8Array;
+  readonly broadcasts: Uint8Array[] = [];
+  readonly sent = new Set<string>();
+  readonly claimed = new Set<string>();
+  readonly events: EventRecord[] = [];
+  readonly totals: StoreTotals = { inputs: 0, itemsWritten: 0, bytesWritten: 0 };
+  /** secp256k1 calls of this node's inputs, by method (not BOLT 8's handshake). */
+  readonly secpCounts: Map<string, number>;
+  readonly config: ManagerConfig;
+  /**
+   * When set, each commit's puts are also sorted by item kind (the sort key
+   * up to its first `#`) into `bytesByKind`: the store's own write plan
+   * computed again, so leave it off while timing.
+   */
+  classifyWrites = false;
+  readonly bytesByKind = new Map<string, { items: number; bytes: number }>();
+  readonly #nodeSecret: Uint8Array;
+  readonly #nodeConfig: NodeConfig;
+  #connection: PeerConnection | null = null;
+  #peer: PeerState | undefined;
+  #connectionId = 'c0';
+  #connections = 0;
+  #server: Server | null = null;
+  #seenEvents = 0;
+  #fund: Fund | null = null;
+  #inputs = 0;
+
+  constructor(
+    readonly name: string,
+    bestBlock: { height: number; hash: Uint8Array },
+    depth: number,
+  ) {
+    const counted = countingSecp(wasmSecp256k1);
+    this.secpCounts = counted.counts;
+    const secp: Secp256k1 = counted.backend;
+    const seed = sha256(new TextEncoder().encode(`${name}/seed`));
+    const keys = new KeysManager(secp, seed, counterEntropy(`${name}/keys`));
+    this.#nodeSecret = deriveNodeSecret(wasmSecp256k1, seed);
+    this.nodeId = keys.getNodeId();
+    const config = managerConfigWith({ anchors: false, acceptInboundChannels: 'all' });
+    this.config = { ...config, channel: { ...config.channel, handshake: { ...config.channel.handshake, minimumDepth: depth } } };
+    this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(this.config) };
+    this.ports = {
+      secp,
+      nodeSigner: keys,
+      signerProvider: keys,
+      entropy: counterEntropy(`${name}/entropy`),
+      feeEstimator: { feeRatePerKw: () => 253n },
+      watch: committedWatch,
+      clock: { nowSecs: () => Math.floor(Date.now() / 1000) },
+    };
+    const manager = ChannelManager.create({ ports: this.ports, chainHash: REGTEST_CHAIN_HASH, bestBlock, config: this.config });
+    this.store.commit('create', manager.takeChanges());
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => {
+        this.#connectionId = `c${++this.#connections}`;
+        this.#connection = PeerConnection.accept(socket, { secp: wasmSecp256k1, localSecret: this.#nodeSecret }, this.#events(false));
+      });
+      this.#server = server;
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : 0);
+      });
+    });
+  }
+
+  dial(remoteNodeId: Uint8Array, port: number): Promise<void> {
+    this.#connectionId = `c${++this.#connections}`;
+    this.#connection = PeerConnection.dial('127.0.0.1', port, remoteNodeId, { secp: wasmSecp256k1, localSecret: this.#nodeSecret }, this.#events(true));
+    return Promise.resolve();
+  }
+
+  #events(outbound: boolean) {
+    return {
+      onReady: (c: PeerConnection) => {
+        const step = peerConnected(this.#nodeConfig, { nodeId: c.remoteNodeId!, connectionId: this.#connectionId, inbound: !outbound, address: c.remoteAddress });
+        this.#peer = step.state ?? undefined;
+        for (const e of step.effects) if (e.kind === 'send') this.#send(e.message);
+      },
+      onMessage: (_c: PeerConnection, bytes: Uint8Array) => this.#onMessage(bytes),
+    };
+  }
+
+  connectedTo(remoteNodeId: Uint8Array): boolean {
+    return this.#peer?.features !== undefined && toHex(this.#peer.nodeId) === toHex(remoteNodeId);
+  }
+
+  #onMessage(bytes: Uint8Array): void {
+    const hadFeatures = this.#peer?.features !== undefined;
+    const step = peerMessage(this.#nodeConfig, this.#peer, this.#connectionId, bytes);
+    if (step.state === null) this.#peer = undefined;
+    else if (step.state !== undefined) this.#peer = step.state;
+    for (const effect of step.effects) {
+      if (effect.kind === 'send') this.#send(effect.message);
+      else if (effect.kind === 'disconnect') throw new Error(`${this.name} disconnected: ${effect.reason}`);
+      else if (effect.kind === 'unsupported-message') this.step({ kind: 'unsupported-message' }, (m) => m.reportUnsupportedMessage(effect.peer, effect.messageType, effect.message));
+      else this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message));
+    }
+    const peer = this.#peer;
+    if (!hadFeatures && peer?.features) {
+      const features = peer.features;
+      this.step({ kind: 'peer-connected', peer: peer.nodeId }, (m) => m.peerConnected(peer.nodeId, features, peer.connectionId));
+    }
+  }
+
+  /** One input: load, run `fn`, commit (its writes added to {@link totals}), then send, broadcast, record, follow-ups. */
+  step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
+    const connected = new Map<string, Uint8Array>();
+    const connections = new Map<string, string>();
+    if (this.#peer?.features) {
+      connected.set(toHex(this.#peer.nodeId), this.#peer.features);
+      connections.set(toHex(this.#peer.nodeId), this.#peer.connectionId);
+    }
+    const manager = this.store.load(this.ports, input, connected, this.config, connections);
+    const result = fn(manager);
+    const changes = manager.takeChanges();
+    const classified = this.classifyWrites ? this.#classify(changes) : 0;
+    this.store.commit(`input-${++this.#inputs}`, changes);
+    if (this.classifyWrites && classified !== this.store.last.bytesWritten) throw new Error(`${this.name}: classified ${classified} bytes, the store wrote ${this.store.last.bytesWritten}`);
+    this.totals.inputs++;
+    this.totals.itemsWritten += this.store.last.itemsWritten;
+    this.totals.bytesWritten += this.store.last.bytesWritten;
+    this.events.push(...changes.events);
+    for (const { message } of changes.messages) this.#send(message);
+    this.broadcasts.push(...changes.broadcasts);
+    for (const f of changes.followUps) {
+      const work = decodeFollowUp(f.work);
+      if (!work.ok) throw work.error;
+      this.step({ kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId));
+    }
+    return result;
+  }
+
+  /** Adds the puts `changes` will make to {@link bytesByKind}; their bytes. */
+  #classify(changes: ReturnType<ChannelManager['takeChanges']>): number {
+    const before = new Map<string, ChannelMonitor>();
+    for (const id of monitorsToRead(changes.monitors.put, this.store.updatesPerSnapshot)) {
+      const monitor = this.store.readMonitor(id);
+      if (monitor !== undefined) before.set(id, monitor);
+    }
+    let bytes = 0;
+    for (const { sk, data } of managerItemWrites(changes, before, this.store.updatesPerSnapshot).puts) {
+      const kind = sk.split('#')[0]!;
+      const acc = this.bytesByKind.get(kind) ?? { items: 0, bytes: 0 };
+      acc.items++;
+      acc.bytes += data.length;
+      this.bytesByKind.set(kind, acc);
+      bytes += data.length;
+    }
+    return bytes;
+  }
+
+  #send(message: WireMessage): void {
+    this.#connection?.send(encodeMessage(message));
+  }
+
+  #connected(): Map<string, Uint8Array> {
+    const connected = new Map<string, Uint8Array>();
+    if (this.#peer?.features) connected.set(toHex(this.#peer.nodeId), this.#peer.features);
+    return connected;
+  }
+
+  openChannel(remoteNodeId: Uint8Array, fundingSat: bigint, pushMsat: bigint, fund: Fund): void {
+    this.#fund = fund;
+    const created = this.step({ kind: 'create-channel' }, (m) => m.createChannel(remoteNodeId, fundingSat, pushMsat, 1n));
+    if (!created.ok) throw new Error(`${this.name}: ${created.error.message}`);
+  }
+
+  usableChannels(): number {
+    return this.store.load(this.ports, { kind: 'list-channels' }, this.#connected(), this.config).listChannels().filter((c) => c.isUsable).length;
+  }
+
+  blockConnected(_header: Uint8Array, _txs: readonly Uint8Array[], raw: Uint8Array, height: number): void {
+    this.step({ kind: 'chain' }, (m) => m.blockConnected(raw, height));
+  }
+
+  request(amountMsat: bigint): PaymentRequest {
+    const created = this.step({ kind: 'create-invoice' }, (m) => m.createInboundPayment({ amountMsat, expirySecs: 3600 }));
+    if (!created.ok) throw new Error(`${this.name}: ${created.error.message}`);
+    const { paymentHash, paymentSecret, minFinalCltvExpiryDelta } = created.value;
+    return { paymentHash, paymentSecret, amountMsat, payeeNodeId: this.nodeId, minFinalCltvExpiryDelta };
+  }
+
+  pay(r: PaymentRequest, paymentId: Uint8Array): void {
+    const sent = this.step({ kind: 'send-payment', paymentId, paymentHash: r.paymentHash, payeeNodeId: r.payeeNodeId }, (m) =>
+      m.sendPayment({
+        paymentId,
+        paymentHash: r.paymentHash,
+        payeeNodeId: r.payeeNodeId,
+        amountMsat: r.amountMsat,
+        finalCltvExpiryDelta: r.minFinalCltvExpiryDelta,
+        recipient: { paymentSecret: r.paymentSecret, totalMsat: r.amountMsat },
+        retry: { attempts: 0 },
+      }),
+    );
+    if (!sent.ok) throw new Error(`${this.name} send_payment: ${sent.error.message}`);
+  }
+
+  poll(): void {
+    while (this.#seenEvents < this.events.length) {
+      const event = this.events[this.#seenEvents++]!.event;
+      switch (event.kind) {
+        case 'payment-claimable': {
+          const preimage = event.paymentPreimage;
+          if (preimage === undefined) throw new Error(`${this.name}: a claimable payment without its preimage`);
+          const claimed = this.step({ kind: 'claim-funds', paymentHash: event.paymentHash }, (m) => m.claimFunds(preimage));
+          if (!claimed.ok) throw new Error(`${this.name} claim: ${claimed.error.message}`);
+          break;
+        }
+        case 'payment-sent':
+          this.sent.add(toHex(event.paymentHash));
+          break;
+        case 'payment-claimed':
+          this.claimed.add(toHex(event.paymentHash));
+          break;
+        case 'payment-path-failed':
+        case 'payment-failed':
+        case 'channel-closed':
+          throw new Error(`${this.name}: ${JSON.stringify(event, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v))}`);
+        case 'funding-generation-ready': {
+          if (this.#fund === null) throw new Error(`${this.name}: funding ready without a funder`);
+          const tx = this.#fund(event.outputScript, event.channelValueSatoshis);
+          const result = this.step({ kind: 'funding-transaction-generated', temporaryChannelId: event.temporaryChannelId }, (m) => m.fundingTransactionGenerated(event.temporaryChannelId, tx));
+          if (!result.ok) throw new Error(`${this.name}: ${result.error.message}`);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#connection?.close();
+    const server = this.#server;
+    return server ? new Promise((r) => server.close(() => r())) : Promise.resolve();
+  }
+}
+
+/** An LDK 0.1 node (test/support/ldk-node.ts: its own TCP sockets, a 5 ms event pump) behind {@link PayNode}. */
+export class LdkTcpNode implements PayNode {
+  readonly sent = new Set<string>();
+  readonly claimed = new Set<string>();
+  #seenEvents = 0;
+  #fund: Fund | null = null;
+
+  private constructor(
+    readonly name: string,
+    readonly node: LdkNode,
+  ) {}
+
+  static async start(name: string, seed: number, depth: number, tip: { header: Uint8Array; height: number }): Promise<LdkTcpNode> {
+    const node = await startLdkNode(new Uint8Array(32).fill(seed), { minimumDepth: depth });
+    node.bestBlockUpdated(tip.header, tip.height);
+    return new LdkTcpNode(name, node);
+  }
+
+  get nodeId(): Uint8Array {
+    return this.node.nodeId;
+  }
+
+  get broadcasts(): Uint8Array[] {
+    return this.node.broadcasts;
+  }
+
+  listen(): Promise<number> {
+    return this.node.listen(0);
+  }
+
+  dial(remoteNodeId: Uint8Array, port: number): Promise<void> {
+    return this.node.connect(remoteNodeId, '127.0.0.1', port);
+  }
+
+  connectedTo(remoteNodeId: Uint8Array): boolean {
+    return this.node.peers().some((p) => toHex(p.nodeId) === toHex(remoteNodeId));
+  }
+
+  openChannel(remoteNodeId: Uint8Array, fundingSat: bigint, pushMsat: bigint, fund: Fund): void {
+    this.#fund = fund;
+    if (!this.node.channelManager.create_channel(remoteNodeId, fundingSat, pushMsat, 1n, null, null).is_ok()) throw new Error(`${this.name}: create_channel failed`);
+    this.node.processEvents();
+  }
+
+  usableChannels(): number {
+    return this.node.channelManager.list_usable_channels().length;
+  }
+
+  blockConnected(header: Uint8Array, txs: readonly Uint8Array[], _raw: Uint8Array, height: number): void {
+    this.node.transactionsConfirmed(header, txs.map((tx, i) => [i, tx] as const), height);
+    this.node.bestBlockUpdated(header, height);
+  }
+
+  request(amountMsat: bigint): PaymentRequest {
+    const inbound = this.node.channelManager.create_inbound_payment(ldk.Option_u64Z.constructor_some(amountMsat), 3600, ldk.Option_u16Z.constructor_none());
+    if (!(inbound instanceof ldk.Result_C2Tuple_ThirtyTwoBytesThirtyTwoBytesZNoneZ_OK)) throw new Error(`${this.name}: create_inbound_payment failed`);
+    return { paymentHash: inbound.res.get_a(), paymentSecret: inbound.res.get_b(), amountMsat, payeeNodeId: this.nodeId, minFinalCltvExpiryDelta: 42 };
+  }
+
+  pay(r: PaymentRequest, paymentId: Uint8Array): void {
+    const route = ldk.RouteParameters.constructor_from_payment_params_and_value(ldk.PaymentParameters.constructor_from_node_id(r.payeeNodeId, r.minFinalCltvExpiryDelta), r.amountMsat);
+    const sent = this.node.channelManager.send_payment(r.paymentHash, ldk.RecipientOnionFields.constructor_secret_only(r.paymentSecret), paymentId, route, ldk.Retry.constructor_attempts(0));
+    if (!sent.is_ok()) throw new Error(`${this.name}: send_payment refused`);
+    this.node.processEvents();
+  }
+
+  poll(): void {
+    this.node.processEvents();
+    while (this.#seenEvents < this.node.events.length) {
+      const event = this.node.events[this.#seenEvents++]!;
+      if (event instanceof ldk.Event_PaymentClaimable) {
+        const preimage = event.purpose.preimage();
+        if (!(preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some)) throw new Error(`${this.name}: a claimable payment without its preimage`);
+        this.node.channelManager.claim_funds(preimage.some);
+        this.node.processEvents();
+      } else if (event instanceof ldk.Event_PaymentSent) this.sent.add(toHex(event.payment_hash));
+      else if (event instanceof ldk.Event_PaymentClaimed) this.claimed.add(toHex(event.payment_hash));
+      else if (event instanceof ldk.Event_PaymentFailed || event instanceof ldk.Event_ChannelClosed) throw new Error(`${this.name}: ${event.constructor.name}\n${this.node.log.slice(-10).join('\n')}`);
+      else if (event instanceof ldk.Event_FundingGenerationReady) {
+        if (this.#fund === null) throw new Error(`${this.name}: funding ready without a funder`);
+        const tx = this.#fund(event.output_script, event.channel_value_satoshis);
+        if (!this.node.channelManager.funding_transaction_generated(event.temporary_channel_id, event.counterparty_node_id, tx).is_ok()) throw new Error(`${this.name}: funding refused`);
+        this.node.processEvents();
+      }
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.node.stop();
+  }
+}
