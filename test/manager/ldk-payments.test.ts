@@ -17,7 +17,7 @@ import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
-import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, mineAndFeed, only, type ManagerLdkPeers, eventsOf, ldkEvents } from '../support/manager-ldk.js';
+import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, mineAndFeed, only, type ManagerLdkPeers, eventsOf, ldkEvents, ldkPaysOurInvoice, wePayLdk } from '../support/manager-ldk.js';
 import { until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -44,49 +44,6 @@ async function openToLdk(peers: ManagerLdkPeers, funding = FUNDING, pushMsat = P
   await until(() => only(ours).state === 'awaiting-confirmation', 'funding_signed');
   await confirmAndCompare(peers, txidToDisplayHex(only(ours).fundingOutpoint!.txid));
   await until(() => only(ours).isUsable && ldkNode.channelManager.list_usable_channels().length === 1, 'usable on both sides');
-}
-
-/** We pay `amountMsat` to LDK's `create_inbound_payment`; LDK claims. */
-async function weSendToLdk(peers: ManagerLdkPeers, amountMsat: bigint, id: number): Promise<void> {
-  const { ldk: ldkNode, ours } = peers;
-  const inbound = ldkNode.channelManager.create_inbound_payment(ldk.Option_u64Z.constructor_some(amountMsat), 3600, ldk.Option_u16Z.constructor_none());
-  if (!(inbound instanceof ldk.Result_C2Tuple_ThirtyTwoBytesThirtyTwoBytesZNoneZ_OK)) throw new Error('LDK create_inbound_payment');
-  const [paymentHash, paymentSecret] = [inbound.res.get_a(), inbound.res.get_b()];
-  const paymentId = new Uint8Array(32).fill(id);
-  const sent = ours.step({ kind: 'send-payment', paymentId, paymentHash, payeeNodeId: ldkNode.nodeId }, (m) =>
-    m.sendPayment({ paymentId, paymentHash, payeeNodeId: ldkNode.nodeId, amountMsat, finalCltvExpiryDelta: 30, recipient: { paymentSecret, totalMsat: amountMsat }, retry: { attempts: 0 } }),
-  );
-  expect(sent).toEqual({ ok: true, value: undefined });
-  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimable).some((e) => toHex(e.payment_hash) === toHex(paymentHash)), 'LDK PaymentClaimable');
-  const claimable = ldkEvents(ldkNode, ldk.Event_PaymentClaimable).find((e) => toHex(e.payment_hash) === toHex(paymentHash))!;
-  expect(claimable.amount_msat).toBe(amountMsat);
-  const preimage = (claimable.purpose.preimage() as ldk.Option_ThirtyTwoBytesZ_Some).some;
-  ldkNode.channelManager.claim_funds(preimage);
-  await until(() => eventsOf(ours, 'payment-sent').some((e) => toHex(e.paymentId) === toHex(paymentId)), 'our PaymentSent');
-  expect(eventsOf(ours, 'payment-sent').find((e) => toHex(e.paymentId) === toHex(paymentId))).toMatchObject({ paymentHash, paymentPreimage: preimage, feePaidMsat: 0n });
-  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimed).some((e) => toHex(e.payment_hash) === toHex(paymentHash)), 'LDK PaymentClaimed');
-}
-
-/** LDK pays our invoice (parsed by LDK); we claim. */
-async function ldkPaysOurInvoice(peers: ManagerLdkPeers, amountMsat: bigint, id: number): Promise<void> {
-  const { ldk: ldkNode, ours } = peers;
-  const created = ours.step({ kind: 'create-invoice' }, (m) => m.createBolt11Invoice({ description: `order ${id}`, amountMsat, expirySecs: 3600 }));
-  if (!created.ok) throw new Error(created.error.message);
-  const decodedByUs = decodeInvoice(wasmSecp256k1, created.value.invoice);
-  expect(decodedByUs.ok).toBe(true);
-  const parsed = ldk.Bolt11Invoice.constructor_from_str(created.value.invoice);
-  if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) throw new Error('LDK could not parse our invoice');
-  const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
-  if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK)) throw new Error('LDK payment parameters');
-  const [hash, onion, route] = [params.res.get_a(), params.res.get_b(), params.res.get_c()];
-  expect(hash).toEqual(created.value.paymentHash);
-  expect(ldkNode.channelManager.send_payment(hash, onion, new Uint8Array(32).fill(id), route, ldk.Retry.constructor_attempts(0)).is_ok()).toBeTruthy();
-  await until(() => eventsOf(ours, 'payment-claimable').some((e) => toHex(e.paymentHash) === toHex(hash)), 'our PaymentClaimable');
-  const claimable = eventsOf(ours, 'payment-claimable').find((e) => toHex(e.paymentHash) === toHex(hash))!;
-  expect(claimable).toMatchObject({ amountMsat, purpose: 'invoice' });
-  expect(ours.step({ kind: 'claim-funds', paymentHash: hash }, (m) => m.claimFunds(claimable.paymentPreimage!)).ok).toBe(true);
-  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentSent).some((e) => toHex(e.payment_hash) === toHex(hash)), 'LDK PaymentSent');
-  expect(eventsOf(ours, 'payment-claimed').some((e) => toHex(e.paymentHash) === toHex(hash))).toBe(true);
 }
 
 /** Whether our channel waits for LDK's `revoke_and_ack` (a new HTLC would be refused: no holding cell yet). */
@@ -132,7 +89,7 @@ for (const { channelType, seed } of CASES) {
         let expected = only(ours).balanceMsat;
         expect(expected).toBe(FUNDING * 1000n - PUSH_MSAT);
 
-        await weSendToLdk(peers, 12_345_000n, 1);
+        await wePayLdk(peers, 12_345_000n, 1);
         expected -= 12_345_000n;
         await settledBalances(peers, expected);
 
@@ -204,7 +161,7 @@ for (const { channelType, seed } of CASES) {
         ours.dial('127.0.0.1', port, ldkNode.nodeId);
         await until(() => ours.ready, 'LDK init again');
         await until(() => only(ours).isUsable && ldkNode.channelManager.list_usable_channels().length === 1, 'usable again');
-        await weSendToLdk(peers, 1_000_000n, 6);
+        await wePayLdk(peers, 1_000_000n, 6);
         expected -= 1_000_000n;
         await settledBalances(peers, expected);
         expect(ldkEvents(ldkNode, ldk.Event_ChannelClosed)).toEqual([]);

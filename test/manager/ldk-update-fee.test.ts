@@ -10,13 +10,12 @@
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadyChannel } from '../../shared/channel/index.js';
-import { toHex } from '../../shared/crypto/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import type { LdkNode } from '../support/ldk-node.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
-import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers, eventsOf, ldkEvents } from '../support/manager-ldk.js';
+import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers, eventsOf, ldkEvents, ldkPaysOurInvoice, wePayLdk } from '../support/manager-ldk.js';
 import { until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -58,40 +57,6 @@ async function ldkOpensToUs(peers: ManagerLdkPeers): Promise<void> {
   await confirmAndCompare(peers, txidToDisplayHex(only(ours).fundingOutpoint!.txid));
 }
 
-/** LDK pays an invoice of ours; we claim; both sides see it settle. */
-async function ldkPaysUs(peers: ManagerLdkPeers, amountMsat: bigint, id: number): Promise<void> {
-  const { ldk: ldkNode, ours } = peers;
-  const created = ours.step({ kind: 'create-invoice' }, (m) => m.createBolt11Invoice({ description: `fee ${id}`, amountMsat, expirySecs: 3600 }));
-  if (!created.ok) throw new Error(created.error.message);
-  const parsed = ldk.Bolt11Invoice.constructor_from_str(created.value.invoice);
-  if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) throw new Error('LDK could not parse our invoice');
-  const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
-  if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK)) throw new Error('LDK payment parameters');
-  const [hash, onion, route] = [params.res.get_a(), params.res.get_b(), params.res.get_c()];
-  expect(ldkNode.channelManager.send_payment(hash, onion, new Uint8Array(32).fill(id), route, ldk.Retry.constructor_attempts(0)).is_ok()).toBeTruthy();
-  await until(() => eventsOf(ours, 'payment-claimable').some((e) => toHex(e.paymentHash) === toHex(hash)), 'our PaymentClaimable');
-  const claimable = eventsOf(ours, 'payment-claimable').find((e) => toHex(e.paymentHash) === toHex(hash))!;
-  expect(ours.step({ kind: 'claim-funds', paymentHash: hash }, (m) => m.claimFunds(claimable.paymentPreimage!)).ok).toBe(true);
-  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentSent).some((e) => toHex(e.payment_hash) === toHex(hash)), 'LDK PaymentSent');
-}
-
-/** We pay an LDK invoice hash; LDK claims; both sides see it settle. */
-async function wePayLdk(peers: ManagerLdkPeers, amountMsat: bigint, id: number): Promise<void> {
-  const { ldk: ldkNode, ours } = peers;
-  const inbound = ldkNode.channelManager.create_inbound_payment(ldk.Option_u64Z.constructor_some(amountMsat), 3600, ldk.Option_u16Z.constructor_none());
-  if (!(inbound instanceof ldk.Result_C2Tuple_ThirtyTwoBytesThirtyTwoBytesZNoneZ_OK)) throw new Error('LDK create_inbound_payment');
-  const [paymentHash, paymentSecret] = [inbound.res.get_a(), inbound.res.get_b()];
-  const paymentId = new Uint8Array(32).fill(id);
-  const sent = ours.step({ kind: 'send-payment', paymentId, paymentHash, payeeNodeId: ldkNode.nodeId }, (m) =>
-    m.sendPayment({ paymentId, paymentHash, payeeNodeId: ldkNode.nodeId, amountMsat, finalCltvExpiryDelta: 30, recipient: { paymentSecret, totalMsat: amountMsat }, retry: { attempts: 0 } }),
-  );
-  expect(sent).toEqual({ ok: true, value: undefined });
-  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimable).some((e) => toHex(e.payment_hash) === toHex(paymentHash)), 'LDK PaymentClaimable');
-  const claimable = ldkEvents(ldkNode, ldk.Event_PaymentClaimable).find((e) => toHex(e.payment_hash) === toHex(paymentHash))!;
-  ldkNode.channelManager.claim_funds((claimable.purpose.preimage() as ldk.Option_ThirtyTwoBytesZ_Some).some);
-  await until(() => eventsOf(ours, 'payment-sent').some((e) => toHex(e.paymentId) === toHex(paymentId)), 'our PaymentSent');
-}
-
 const CASES = [
   { channelType: InteropChannelType.StaticRemoteKey, seed: 140 },
   { channelType: InteropChannelType.Anchors, seed: 142 },
@@ -121,7 +86,7 @@ for (const { channelType, seed } of CASES) {
         expect(eventsOf(ours, 'unsupported-message')).toEqual([]);
 
         // Payments both ways at the new feerate.
-        await ldkPaysUs(peers, 5_000_000n, 1);
+        await ldkPaysOurInvoice(peers, 5_000_000n, 1);
         await wePayLdk(peers, 2_000_000n, 2);
         await until(() => only(ours).balanceMsat === PUSH_MSAT + 5_000_000n - 2_000_000n && storedChannel(ours).htlcs === undefined, 'our balance settled');
         expect(storedChannel(ours).feeratePerKw).toBe(RAISED_PER_KW);

@@ -9,7 +9,8 @@
 import * as ldk from 'lightningdevkit';
 import { expect } from 'vitest';
 import { channelTypeBytes } from '../../shared/channel/index.js';
-import { fromHex, toHex } from '../../shared/crypto/index.js';
+import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { decodeInvoice } from '../../shared/invoice/index.js';
 import { managerConfigWith, type ChannelDetails, type ManagerConfig, type ManagerEvent } from '../../shared/manager/index.js';
 import type { RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { testNode } from './channel-harness.js';
@@ -174,4 +175,47 @@ export function eventsOf<K extends ManagerEvent['kind']>(ours: ManagerDriver, ki
 /** LDK's events of one class (e.g. `ldk.Event_PaymentSent`), oldest first. */
 export function ldkEvents<T extends ldk.Event>(node: LdkNode, type: { prototype: T }): T[] {
   return node.events.filter((e): e is T => Object.prototype.isPrototypeOf.call(type.prototype, e));
+}
+
+/** We pay `amountMsat` to LDK's `create_inbound_payment`; LDK claims. */
+export async function wePayLdk(peers: ManagerLdkPeers, amountMsat: bigint, id: number): Promise<void> {
+  const { ldk: ldkNode, ours } = peers;
+  const inbound = ldkNode.channelManager.create_inbound_payment(ldk.Option_u64Z.constructor_some(amountMsat), 3600, ldk.Option_u16Z.constructor_none());
+  if (!(inbound instanceof ldk.Result_C2Tuple_ThirtyTwoBytesThirtyTwoBytesZNoneZ_OK)) throw new Error('LDK create_inbound_payment');
+  const [paymentHash, paymentSecret] = [inbound.res.get_a(), inbound.res.get_b()];
+  const paymentId = new Uint8Array(32).fill(id);
+  const sent = ours.step({ kind: 'send-payment', paymentId, paymentHash, payeeNodeId: ldkNode.nodeId }, (m) =>
+    m.sendPayment({ paymentId, paymentHash, payeeNodeId: ldkNode.nodeId, amountMsat, finalCltvExpiryDelta: 30, recipient: { paymentSecret, totalMsat: amountMsat }, retry: { attempts: 0 } }),
+  );
+  expect(sent).toEqual({ ok: true, value: undefined });
+  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimable).some((e) => toHex(e.payment_hash) === toHex(paymentHash)), 'LDK PaymentClaimable');
+  const claimable = ldkEvents(ldkNode, ldk.Event_PaymentClaimable).find((e) => toHex(e.payment_hash) === toHex(paymentHash))!;
+  expect(claimable.amount_msat).toBe(amountMsat);
+  const preimage = (claimable.purpose.preimage() as ldk.Option_ThirtyTwoBytesZ_Some).some;
+  ldkNode.channelManager.claim_funds(preimage);
+  await until(() => eventsOf(ours, 'payment-sent').some((e) => toHex(e.paymentId) === toHex(paymentId)), 'our PaymentSent');
+  expect(eventsOf(ours, 'payment-sent').find((e) => toHex(e.paymentId) === toHex(paymentId))).toMatchObject({ paymentHash, paymentPreimage: preimage, feePaidMsat: 0n });
+  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimed).some((e) => toHex(e.payment_hash) === toHex(paymentHash)), 'LDK PaymentClaimed');
+}
+
+/** LDK pays our invoice (parsed by LDK); we claim. */
+export async function ldkPaysOurInvoice(peers: ManagerLdkPeers, amountMsat: bigint, id: number): Promise<void> {
+  const { ldk: ldkNode, ours } = peers;
+  const created = ours.step({ kind: 'create-invoice' }, (m) => m.createBolt11Invoice({ description: `order ${id}`, amountMsat, expirySecs: 3600 }));
+  if (!created.ok) throw new Error(created.error.message);
+  const decodedByUs = decodeInvoice(wasmSecp256k1, created.value.invoice);
+  expect(decodedByUs.ok).toBe(true);
+  const parsed = ldk.Bolt11Invoice.constructor_from_str(created.value.invoice);
+  if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) throw new Error('LDK could not parse our invoice');
+  const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
+  if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK)) throw new Error('LDK payment parameters');
+  const [hash, onion, route] = [params.res.get_a(), params.res.get_b(), params.res.get_c()];
+  expect(hash).toEqual(created.value.paymentHash);
+  expect(ldkNode.channelManager.send_payment(hash, onion, new Uint8Array(32).fill(id), route, ldk.Retry.constructor_attempts(0)).is_ok()).toBeTruthy();
+  await until(() => eventsOf(ours, 'payment-claimable').some((e) => toHex(e.paymentHash) === toHex(hash)), 'our PaymentClaimable');
+  const claimable = eventsOf(ours, 'payment-claimable').find((e) => toHex(e.paymentHash) === toHex(hash))!;
+  expect(claimable).toMatchObject({ amountMsat, purpose: 'invoice' });
+  expect(ours.step({ kind: 'claim-funds', paymentHash: hash }, (m) => m.claimFunds(claimable.paymentPreimage!)).ok).toBe(true);
+  await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentSent).some((e) => toHex(e.payment_hash) === toHex(hash)), 'LDK PaymentSent');
+  expect(eventsOf(ours, 'payment-claimed').some((e) => toHex(e.paymentHash) === toHex(hash))).toBe(true);
 }
