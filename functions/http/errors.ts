@@ -27,6 +27,10 @@ export const HttpErrorCode = {
   requestTimeout: 'request-timeout',
   /** The node cannot serve now: the embedded deployment is stopping, or its DynamoDB Local is down and being restarted (`Retry-After`). */
   unavailable: 'unavailable',
+  /** A request that must carry an `Idempotency-Key` header (a payment) came without one. */
+  idempotencyKeyRequired: 'idempotency-key-required',
+  /** The `Idempotency-Key` was used before with a different request: nothing was done. */
+  idempotencyKeyReused: 'idempotency-key-reused',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -48,6 +52,8 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'headers-too-large': 431,
   'request-timeout': 408,
   unavailable: 503,
+  'idempotency-key-required': 400,
+  'idempotency-key-reused': 409,
 };
 
 /** The JSON body of every error response. */

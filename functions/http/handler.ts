@@ -127,7 +127,11 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       throw new HttpError(HttpErrorCode.methodNotAllowed, `${method.slice(0, 16)} is not allowed on ${path}; use ${allow}`, { allow });
     }
     const json = match.route.requestBody === undefined ? undefined : parseJsonBody(event, maxBodyBytes);
-    const body = await match.route.handle(api, json, match.params);
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+    const query: Record<string, string> = {};
+    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) query[name] = value;
+    const body = await match.route.handle(api, { json, params: match.params, query, headers });
     return jsonResponse(event, match.route.success.status, body);
   };
 

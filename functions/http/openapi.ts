@@ -5,10 +5,13 @@
  */
 import { HttpErrorCode } from './errors.js';
 
-/** A JSON Schema (2020-12, as OpenAPI 3.1 uses it), the subset we need. */
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses it), the subset we need (generated ones may use more keywords). */
 export interface SchemaObject {
   readonly $ref?: string;
-  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
+  readonly anyOf?: readonly SchemaObject[];
+  readonly const?: unknown;
+  readonly default?: unknown;
   readonly description?: string;
   readonly properties?: Readonly<Record<string, SchemaObject>>;
   readonly required?: readonly string[];
@@ -58,11 +61,11 @@ export interface OperationObject {
   readonly responses: Readonly<Record<string, ResponseObject | ReferenceObject>>;
 }
 
-/** A path parameter. */
+/** A path, query or header parameter. */
 export interface ParameterObject {
   readonly name: string;
-  readonly in: 'path';
-  readonly required: true;
+  readonly in: 'path' | 'query' | 'header';
+  readonly required: boolean;
   readonly description: string;
   readonly schema: SchemaObject;
 }
@@ -89,7 +92,7 @@ export interface OpenApiDocument {
 
 /** What openapi.ts needs to know of a route (routes.ts has the rest). */
 export interface DocumentedRoute {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
@@ -101,6 +104,17 @@ export interface DocumentedRoute {
   readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
+  /** Query string parameters and request headers (e.g. `Idempotency-Key`), each with its schema. */
+  readonly queryParameters?: readonly DocumentedParameter[];
+  readonly headerParameters?: readonly DocumentedParameter[];
+}
+
+/** A query or header parameter of a route. */
+export interface DocumentedParameter {
+  readonly name: string;
+  readonly description: string;
+  readonly schema: SchemaObject;
+  readonly required?: boolean;
 }
 
 const JSON_MEDIA = 'application/json';
@@ -155,6 +169,22 @@ const ERROR_RESPONSES = {
 
 const responseRef = (name: keyof typeof ERROR_RESPONSES): ReferenceObject => ({ $ref: `#/components/responses/${name}` });
 
+/** The route's path, query and header parameters, in that order. */
+function parametersOf(route: DocumentedRoute): ParameterObject[] {
+  const other = (where: 'query' | 'header') => (p: DocumentedParameter): ParameterObject => ({
+    name: p.name,
+    in: where,
+    required: p.required ?? false,
+    description: p.description,
+    schema: p.schema,
+  });
+  return [
+    ...(route.pathParameters ?? []).map((p): ParameterObject => ({ name: p.name, in: 'path', required: true, description: p.description, schema: { type: 'string', pattern: p.pattern } })),
+    ...(route.queryParameters ?? []).map(other('query')),
+    ...(route.headerParameters ?? []).map(other('header')),
+  ];
+}
+
 function operation(route: DocumentedRoute): OperationObject {
   const responses: Record<string, ResponseObject | ReferenceObject> = {
     [String(route.success.status)]: {
@@ -176,17 +206,7 @@ function operation(route: DocumentedRoute): OperationObject {
   return {
     operationId: route.operationId,
     summary: route.summary,
-    ...(route.pathParameters === undefined
-      ? {}
-      : {
-          parameters: route.pathParameters.map((p) => ({
-            name: p.name,
-            in: 'path' as const,
-            required: true as const,
-            description: p.description,
-            schema: { type: 'string', pattern: p.pattern },
-          })),
-        }),
+    ...(parametersOf(route).length === 0 ? {} : { parameters: parametersOf(route) }),
     ...(route.description === undefined ? {} : { description: route.description }),
     ...(route.requestBody === undefined
       ? {}
@@ -211,10 +231,10 @@ export function buildOpenApiDocument(
   schemas: Readonly<Record<string, SchemaObject>>,
   version: string,
 ): OpenApiDocument {
-  const paths: Record<string, Partial<Record<'get' | 'post', OperationObject>>> = {};
+  const paths: Record<string, Partial<Record<'get' | 'post' | 'delete', OperationObject>>> = {};
   for (const route of routes) {
     const item = (paths[route.path] ??= {});
-    item[route.method === 'GET' ? 'get' : 'post'] = operation(route);
+    item[route.method === 'GET' ? 'get' : route.method === 'DELETE' ? 'delete' : 'post'] = operation(route);
   }
   return {
     openapi: '3.1.0',

@@ -4,9 +4,11 @@
  * it asks of the node. The OpenAPI document is built from this table.
  */
 import * as v from 'valibot';
-import { HttpError, HttpErrorCode } from './errors.js';
-import { HEALTH_COMPONENTS, type ChannelInfo, type NodeApi } from './node-api.js';
-import { buildOpenApiDocument, schemaRef, type DocumentedRoute, type OpenApiDocument, type SchemaObject } from './openapi.js';
+import { HEALTH_COMPONENTS, type ChannelInfo } from './node-api.js';
+import { buildOpenApiDocument, schemaRef, type OpenApiDocument, type SchemaObject } from './openapi.js';
+import { bodiless, emptyBody, withBody, type Route } from './route-kit.js';
+
+export { describeIssues, isEmptyBody, type Route } from './route-kit.js';
 
 /** The API's version, reported in the OpenAPI document. */
 export const API_VERSION = '1.0.0';
@@ -101,17 +103,6 @@ export const AcknowledgeEventsBody = v.strictObject({
     v.check((s) => new RegExp(EVENT_ID_PATTERN).test(s) && BigInt(s) <= MAX_EVENT_ID, EVENT_ID_MESSAGE),
   ),
 });
-
-/**
- * Whether `json` (a parsed request body) is what a POST route without input
- * accepts: no body, or the empty object `{}` (what many clients send).
- * Anything else is refused, so a malformed request changes nothing (no
- * address is handed out). valibot's `strictObject({})` would also take `[]`.
- */
-export function isEmptyBody(json: unknown): boolean {
-  if (json === undefined) return true;
-  return typeof json === 'object' && json !== null && !Array.isArray(json) && Object.keys(json).length === 0;
-}
 
 /** JSON Schemas of the bodies, for the OpenAPI document (`components.schemas`). */
 export const SCHEMAS = {
@@ -350,77 +341,6 @@ export const SCHEMAS = {
   },
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
 } as const satisfies Readonly<Record<string, SchemaObject>>;
-
-/** A route as the handler runs it. */
-export interface Route extends DocumentedRoute {
-  readonly success: DocumentedRoute['success'] & { readonly status: 200 | 202 };
-  /**
-   * Validates `json` (the parsed request body; `undefined` for routes without
-   * one), calls the node and returns the success body. Throws `HttpError`
-   * `invalid-request` when the body fails the schema.
-   */
-  readonly handle: (api: NodeApi, json: unknown, params: Readonly<Record<string, string>>) => Promise<unknown>;
-}
-
-/** Turns valibot issues into one message naming each offending field. */
-export function describeIssues(knownFields: readonly string[], issues: readonly v.BaseIssue<unknown>[]): string {
-  const parts = issues.map((issue) => {
-    const field = v.getDotPath(issue);
-    if (field === null) return 'request body must be a JSON object';
-    if (issue.type === 'strict_object' || issue.type === 'object') {
-      return knownFields.includes(field) ? `${field}: is required` : `${field}: unknown field`;
-    }
-    return `${field}: ${issue.message}`;
-  });
-  return [...new Set(parts)].join('; ');
-}
-
-type ObjectBodySchema<T> = v.GenericSchema<unknown, T> & { readonly entries: v.ObjectEntries };
-
-/** A route whose JSON body is validated by `schema` before `run` sees it. */
-function withBody<T>(
-  schema: ObjectBodySchema<T>,
-  spec: Omit<Route, 'handle'> & { readonly run: (api: NodeApi, body: T) => Promise<unknown> },
-): Route {
-  const { run, ...documented } = spec;
-  const fields = Object.keys(schema.entries);
-  return {
-    ...documented,
-    async handle(api, json) {
-      const result = v.safeParse(schema, json);
-      if (!result.success) throw new HttpError(HttpErrorCode.invalidRequest, describeIssues(fields, result.issues));
-      return run(api, result.output);
-    },
-  };
-}
-
-/** A GET route: any body sent is ignored; `params` are its path parameters, already matched. */
-function bodiless(
-  spec: Omit<Route, 'handle' | 'requestBody'> & { readonly run: (api: NodeApi, params: Readonly<Record<string, string>>) => Promise<unknown> },
-): Route {
-  const { run, ...documented } = spec;
-  return { ...documented, handle: (api, _json, params) => run(api, params) };
-}
-
-/**
- * A POST route without input: its body must be absent or `{}` ({@link isEmptyBody}),
- * else `invalid-request` before `run` is called; `params` are its path parameters.
- */
-function emptyBody(
-  spec: Omit<Route, 'handle' | 'requestBody'> & { readonly run: (api: NodeApi, params: Readonly<Record<string, string>>) => Promise<unknown> },
-): Route {
-  const { run, ...documented } = spec;
-  return {
-    ...documented,
-    requestBody: { description: 'None, or `{}`.', schema: schemaRef('EmptyRequest'), required: false },
-    async handle(api, json, params) {
-      if (!isEmptyBody(json)) {
-        throw new HttpError(HttpErrorCode.invalidRequest, `${spec.method} ${spec.path} takes no request body: send none, or {}`);
-      }
-      return run(api, params);
-    },
-  };
-}
 
 /** A channel as JSON (amounts as numbers: every one is below 2^53; unknown funding fields left out). */
 function channelJson(c: ChannelInfo): Record<string, unknown> {

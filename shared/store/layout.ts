@@ -109,6 +109,8 @@ export const SortKey = {
   indexPrefix: (kindPrefix: string) => `INDEX#${kindPrefix}`,
   /** The wallet's receive-address counter: the next receive index to hand out (docs/commit-protocol.md, "Outside the lease"). */
   receiveIndex: 'RECEIVE_INDEX',
+  /** What a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), by the key's SHA-256 (hex). */
+  idempotency: (keySha256Hex: string) => `IDEMPOTENCY#${keySha256Hex}`,
 } as const;
 
 /** How long an applied input's id is remembered for replay protection (seconds). */
