@@ -16,7 +16,7 @@ import { WalletError, WalletErrorCode } from '../../shared/wallet/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress, sendToAddress, walletBalanceOf } from '../wallet/wallet-service.js';
 import { HttpError, HttpErrorCode, busyError } from './errors.js';
-import type { ChannelInfo, ChannelTypeName, EventInfo, NodeApi, PeerInfo } from './node-api.js';
+import type { ChannelInfo, ChannelTypeName, EventInfo, NodeApi, PeerInfo, PendingHtlcInfo } from './node-api.js';
 import { acknowledgeEvents, pendingEvents } from '../events/event-service.js';
 import {
   ChannelServiceError,
@@ -128,6 +128,8 @@ const NOT_FUNDED = {
   fundingTxid: null,
   fundingOutputIndex: null,
   shortChannelId: null,
+  remoteBalanceMsat: 0n,
+  pendingHtlcs: [],
   outboundCapacityMsat: 0n,
   inboundCapacityMsat: 0n,
   confirmations: 0,
@@ -150,7 +152,8 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
       state: AWAITING_ACCEPTANCE,
       channelType: channelTypeName(r.channelType),
       capacitySat: r.fundingSatoshis,
-      balanceMsat: r.pushMsat,
+      // A held request has no commitment yet: what the opener would push us.
+      localBalanceMsat: r.pushMsat,
       isPublic: r.isPublic,
     };
   }
@@ -165,7 +168,7 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
       channelType: null,
       capacitySat: c.channelCapacitySats,
       isOutbound: c.isOutbound,
-      balanceMsat: 0n,
+      localBalanceMsat: 0n,
       isPublic: false,
       closure: { reason: c.reason, message: c.message },
     };
@@ -181,9 +184,13 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
     fundingOutputIndex: d.fundingOutpoint === null ? null : d.fundingOutpoint.index,
     shortChannelId: d.shortChannelId === null ? null : formatShortChannelId(d.shortChannelId),
     capacitySat: d.channelValueSatoshis,
-    balanceMsat: d.balanceMsat,
-    outboundCapacityMsat: d.outboundCapacityMsat,
-    inboundCapacityMsat: d.inboundCapacityMsat,
+    localBalanceMsat: d.localBalanceMsat,
+    remoteBalanceMsat: d.remoteBalanceMsat,
+    pendingHtlcs: d.pendingHtlcs.map(
+      (h): PendingHtlcInfo => ({ direction: h.direction, amountMsat: h.amountMsat, paymentHash: toHex(h.paymentHash), expiryHeight: h.expiryHeight }),
+    ),
+    outboundCapacityMsat: d.nextOutboundHtlcLimitMsat,
+    inboundCapacityMsat: d.nextInboundHtlcLimitMsat,
     confirmations: d.confirmations,
     confirmationsRequired: d.confirmationsRequired,
     isOutbound: d.isOutbound,
@@ -191,6 +198,18 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
     isUsable: d.isUsable,
     isPublic: d.isPublic,
   };
+}
+
+/** The node's totals over its channels (not held requests): local balances, and what the counterparties can send us. */
+export function channelTotalsOf(views: readonly ChannelView[]): { channelBalanceMsat: bigint; inboundCapacityMsat: bigint } {
+  let channelBalanceMsat = 0n;
+  let inboundCapacityMsat = 0n;
+  for (const view of views) {
+    if (view.kind !== 'open') continue;
+    channelBalanceMsat += view.details.localBalanceMsat;
+    inboundCapacityMsat += view.details.nextInboundHtlcLimitMsat;
+  }
+  return { channelBalanceMsat, inboundCapacityMsat };
 }
 
 /** Channel (and wallet) refusals the client can act on, as API errors. */
@@ -235,12 +254,15 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       }
     },
     async nodeInfo() {
+      const [peers, views] = await Promise.all([readyPeers(), listChannelViews(ctx)]);
+      const totals = channelTotalsOf(views);
       return {
         nodeId: ctx.nodeKey,
         network: ctx.network,
-        peers: (await readyPeers()).length,
+        peers: peers.length,
         features: toHex(ctx.config.features),
         version: STORMCELL_VERSION,
+        ...totals,
       };
     },
     async listPeers(): Promise<PeerInfo[]> {
@@ -288,8 +310,8 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     async acceptChannel(temporaryChannelId) {
       await asChannelHttp(ctx, acceptChannel(ctx, temporaryChannelId));
     },
-    async listEvents() {
-      return (await pendingEvents(ctx)).map(eventInfoOf);
+    async listEvents(after) {
+      return (await pendingEvents(ctx, undefined, after)).map(eventInfoOf);
     },
     async acknowledgeEvents(upTo) {
       return acknowledgeEvents(ctx, upTo);
