@@ -16,7 +16,7 @@ export interface NodeInfo {
   readonly features: string;
   /** The node software's version, when the node reports it. */
   readonly version?: string;
-  /** The sum of `localBalanceMsat` over the node's channels (pending, ready or closing; not closed, not held requests). */
+  /** The sum of `localBalanceMsat` over the node's channels with signed commitments (pending confirmation, ready or closing). */
   readonly channelBalanceMsat: bigint;
   /** The sum of `inboundCapacityMsat` over the same channels (only ready ones have any). */
   readonly inboundCapacityMsat: bigint;

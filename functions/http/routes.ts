@@ -166,7 +166,9 @@ export const SCHEMAS = {
       channelBalanceMsat: {
         type: 'integer',
         minimum: 0,
-        description: 'The sum of `localBalanceMsat` over the channels (pending, ready or closing; not closed, not held requests): docs/balances.md.',
+        description:
+          'The sum of `localBalanceMsat` over the channels whose first commitments are signed (awaiting confirmation, ready or closing; ' +
+          'not channels still being negotiated, held requests or closed channels): docs/balances.md.',
       },
       inboundCapacityMsat: { type: 'integer', minimum: 0, description: 'The sum of `inboundCapacityMsat` over the same channels (only ready channels have any).' },
     },

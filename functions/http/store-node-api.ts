@@ -29,7 +29,7 @@ import {
   rejectChannel,
   type ChannelView,
 } from '../channels/channel-service.js';
-import type { NegotiatedChannelType } from '../../shared/channel/index.js';
+import { ChannelState, type NegotiatedChannelType } from '../../shared/channel/index.js';
 
 /** Wallet refusals the client can act on, and contention for the lease (503 `busy`), as API errors; anything else stays internal. */
 function asHttpError(error: unknown, waitedMs: number): unknown {
@@ -200,12 +200,20 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
   };
 }
 
-/** The node's totals over its channels (not held requests): local balances, and what the counterparties can send us. */
+/** The states of a channel whose first commitments are signed: its money is in the channel, no longer in the wallet. */
+const COMMITTED_STATES: ReadonlySet<string> = new Set([ChannelState.AwaitingConfirmation, ChannelState.AwaitingChannelReady, ChannelState.Ready, ChannelState.ShutdownSent, ChannelState.NegotiatingClose]);
+
+/**
+ * The node's totals over its channels with signed commitments (pending
+ * confirmation, ready or closing; not channels still being negotiated, held
+ * requests or closed ones): local balances, and what the counterparties can
+ * send us.
+ */
 export function channelTotalsOf(views: readonly ChannelView[]): { channelBalanceMsat: bigint; inboundCapacityMsat: bigint } {
   let channelBalanceMsat = 0n;
   let inboundCapacityMsat = 0n;
   for (const view of views) {
-    if (view.kind !== 'open') continue;
+    if (view.kind !== 'open' || !COMMITTED_STATES.has(view.details.state)) continue;
     channelBalanceMsat += view.details.localBalanceMsat;
     inboundCapacityMsat += view.details.nextInboundHtlcLimitMsat;
   }

@@ -165,10 +165,12 @@ describe("GET /v1/node: the node's channel totals", () => {
     expect((await get('/v1/node')).body).toMatchObject({ channelBalanceMsat: 237_471_000, inboundCapacityMsat: 97_500_000 });
   });
 
-  it('sums local balances and inbound limits over the channels the node has, not held requests', () => {
-    const details = (local: bigint, inbound: bigint) => ({ kind: 'open', details: { localBalanceMsat: local, nextInboundHtlcLimitMsat: inbound } as ChannelDetails }) as ChannelView;
+  it('sums local balances and inbound limits over the channels with signed commitments, not those still negotiated nor held requests', () => {
+    const details = (state: string, local: bigint, inbound: bigint) =>
+      ({ kind: 'open', details: { state, localBalanceMsat: local, nextInboundHtlcLimitMsat: inbound } as ChannelDetails }) as ChannelView;
     const held = { kind: 'request', request: { pushMsat: 5_000n } } as unknown as ChannelView;
-    expect(channelTotalsOf([details(100n, 7n), details(23n, 0n), held])).toEqual({ channelBalanceMsat: 123n, inboundCapacityMsat: 7n });
+    const views = [details('ready', 100n, 7n), details('awaiting-confirmation', 20n, 0n), details('shutdown-sent', 3n, 0n), details('outbound-awaiting-accept', 1_000n, 0n), details('awaiting-funding-tx', 1_000n, 0n), held];
+    expect(channelTotalsOf(views)).toEqual({ channelBalanceMsat: 123n, inboundCapacityMsat: 7n });
     expect(channelTotalsOf([])).toEqual({ channelBalanceMsat: 0n, inboundCapacityMsat: 0n });
   });
 });
