@@ -11,7 +11,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/handler.js';
 import type { ChannelInfo, EventInfo } from '../../functions/http/node-api.js';
-import { openApi } from '../../functions/http/routes.js';
+import * as v from 'valibot';
+import { ListChannelsQuery, ListEventsQuery, openApi } from '../../functions/http/routes.js';
 import { channelTotalsOf } from '../../functions/http/store-node-api.js';
 import type { ChannelView } from '../../functions/channels/channel-service.js';
 import type { ChannelDetails } from '../../shared/manager/index.js';
@@ -147,6 +148,26 @@ describe('GET /v1/channels pages', () => {
     };
     expect(await get('/v1/channels', query)).toEqual({ status: 400, body: { code: 'invalid-request', message } });
     expect(asked).toBe(false);
+  });
+
+  it('the documented query parameters accept exactly what the validator accepts', () => {
+    const doc = openApi();
+    const documented = (route: string, name: string) => doc.paths[route]!.get!.parameters!.find((p) => p.name === name)!.schema;
+    // A query value as a client following the document would send it: numbers for integer parameters, else the text.
+    const asSent = (schema: { type?: string }, text: string) => (schema.type === 'integer' && /^-?[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : text);
+    const cases: [string, 'limit' | 'after', v.GenericSchema, string[]][] = [
+      ['/v1/channels', 'limit', ListChannelsQuery, ['0', '1', '50', '199', '200', '201', '1.5', '-3', 'x', '']],
+      ['/v1/channels', 'after', ListChannelsQuery, ['ab'.repeat(32), 'AB'.repeat(32), 'ab'.repeat(31), 'zz'.repeat(32), '']],
+      // (The document cannot state the u64 bound of an event id, 2^64 - 1: the validator's only extra refusal, tested above.)
+      ['/v1/events', 'after', ListEventsQuery, ['0', '7', '18446744073709551615', '-1', 'x', '']],
+    ];
+    for (const [route, name, schema, values] of cases) {
+      const published = documented(route, name);
+      for (const text of values) {
+        const validated = v.safeParse(schema, { [name]: text }).success;
+        expect(validate(doc, published, asSent(published, text)).length === 0, `${route} ${name}=${text}`).toBe(validated);
+      }
+    }
   });
 
   it('documents limit and after as query parameters, and the 400', () => {
