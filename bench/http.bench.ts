@@ -11,7 +11,7 @@ import { ms, printTable } from './measure.js';
 const KEY = 'bench-key';
 const NODE_ID = '02' + '11'.repeat(32);
 const api: NodeApi = {
-  nodeInfo: async () => ({ nodeId: NODE_ID, network: 'regtest', peers: 0, features: '0a8a' }),
+  nodeInfo: async () => ({ nodeId: NODE_ID, network: 'regtest', peers: 0, features: '0a8a', channelBalanceMsat: 0n, inboundCapacityMsat: 0n }),
   health: async () => ({ status: 'ok', down: [] }),
   listPeers: async () => [],
   connectPeer: async () => undefined,

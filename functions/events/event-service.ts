@@ -33,11 +33,19 @@ function decodeItems(items: readonly { sk: string; data: Uint8Array }[]): EventI
   });
 }
 
-/** The events not acknowledged yet, oldest first, at most `limit` (all when undefined). */
-export async function unacknowledgedEvents(store: NodeStore, nodeKey: string, limit?: number): Promise<EventRecord[]> {
+/**
+ * The events not acknowledged yet, oldest first, at most `limit` (all when
+ * undefined); with `after`, only those with a higher id (a read that
+ * acknowledges nothing: the pending events before it are read past, so
+ * such a read costs as many item reads as the pending events up to it).
+ */
+export async function unacknowledgedEvents(store: NodeStore, nodeKey: string, limit?: number, after?: bigint): Promise<EventRecord[]> {
   const [acked, first] = await Promise.all([store.readEventsAcked(nodeKey), store.query(nodeKey, SortKey.eventPrefix, limit)]);
   let items = first;
-  const pending = (all: typeof items) => decodeItems(all).flatMap((i) => i.events).filter((e) => acked === undefined || e.id > acked);
+  const pending = (all: typeof items) =>
+    decodeItems(all)
+      .flatMap((i) => i.events)
+      .filter((e) => (acked === undefined || e.id > acked) && (after === undefined || e.id > after));
   let events = pending(items);
   // Items fully acknowledged but not deleted yet (a crash, a racing ack) take room in a limited read: read further.
   if (limit !== undefined) {
@@ -50,9 +58,9 @@ export async function unacknowledgedEvents(store: NodeStore, nodeKey: string, li
   return limit === undefined ? events : events.slice(0, limit);
 }
 
-/** The oldest pending events, at most `limit`, oldest first. */
-export async function pendingEvents(ctx: NodeContext, limit = MAX_EVENTS_PER_READ): Promise<EventRecord[]> {
-  return unacknowledgedEvents(ctx.store, ctx.nodeKey, limit);
+/** The oldest pending events (with an id above `after`, when given), at most `limit`, oldest first. */
+export async function pendingEvents(ctx: NodeContext, limit = MAX_EVENTS_PER_READ, after?: bigint): Promise<EventRecord[]> {
+  return unacknowledgedEvents(ctx.store, ctx.nodeKey, limit, after);
 }
 
 /**

@@ -16,6 +16,10 @@ export interface NodeInfo {
   readonly features: string;
   /** The node software's version, when the node reports it. */
   readonly version?: string;
+  /** The sum of `localBalanceMsat` over the node's channels with signed commitments (pending confirmation, ready or closing). */
+  readonly channelBalanceMsat: bigint;
+  /** The sum of `inboundCapacityMsat` over the same channels (only ready ones have any). */
+  readonly inboundCapacityMsat: bigint;
 }
 
 /** The parts of the deployment `GET /v1/health` can report as down. */
@@ -82,7 +86,17 @@ export interface OpenChannelRequest {
 /** A channel's commitment format (BOLT 2 `channel_type`, BOLT 3): static_remotekey, or anchors with zero-fee HTLC transactions. */
 export type ChannelTypeName = 'static_remotekey' | 'anchors_zero_fee_htlc_tx';
 
-/** One channel, as `GET /v1/channels` reports it. Ids and keys are hex; txids display order. */
+/** One HTLC in flight on a channel (hex payment hash). */
+export interface PendingHtlcInfo {
+  /** `offered`: ours, on its way out; `received`: the counterparty's, offered to us. */
+  readonly direction: 'offered' | 'received';
+  readonly amountMsat: bigint;
+  readonly paymentHash: string;
+  /** Its `cltv_expiry` (a block height). */
+  readonly expiryHeight: number;
+}
+
+/** One channel, as `GET /v1/channels` reports it. Ids and keys are hex; txids display order. Balances: docs/balances.md. */
 export interface ChannelInfo {
   /** The real channel id once funded, else the temporary one. */
   readonly channelId: string;
@@ -97,8 +111,15 @@ export interface ChannelInfo {
   /** `block x tx x output` (BOLT 7), once confirmed. */
   readonly shortChannelId: string | null;
   readonly capacitySat: bigint;
-  readonly balanceMsat: bigint;
+  /** Our commitment output now: HTLCs in flight left out, less the commitment fee and anchors when we are the funder. */
+  readonly localBalanceMsat: bigint;
+  /** The counterparty's, by the same rule. */
+  readonly remoteBalanceMsat: bigint;
+  /** The HTLCs in flight, both ways. */
+  readonly pendingHtlcs: readonly PendingHtlcInfo[];
+  /** The largest single payment the channel can send now (LDK's `next_outbound_htlc_limit_msat`). */
   readonly outboundCapacityMsat: bigint;
+  /** The largest single payment the counterparty can send us now (the same rules from its side). */
   readonly inboundCapacityMsat: bigint;
   readonly confirmations: number;
   readonly confirmationsRequired: number;
@@ -164,8 +185,8 @@ export interface NodeApi {
   getChannel(channelId: string): Promise<ChannelInfo>;
   /** Accepts a held inbound channel request (manual acceptance); rejects `not-found` when there is none. */
   acceptChannel(temporaryChannelId: string): Promise<void>;
-  /** The oldest events not acknowledged yet (at most 100), oldest first. */
-  listEvents(): Promise<readonly EventInfo[]>;
+  /** The oldest events not acknowledged yet (at most 100), oldest first; with `after`, only those with a higher id (nothing is acknowledged). */
+  listEvents(after?: bigint): Promise<readonly EventInfo[]>;
   /** Acknowledges (deletes) the pending events with ids up to `upTo`; resolves with how many. Idempotent. */
   acknowledgeEvents(upTo: bigint): Promise<number>;
   /** Refuses a held inbound channel request (the peer gets an `error`); rejects `not-found` when there is none. */

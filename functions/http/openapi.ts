@@ -198,6 +198,7 @@ function operation(route: DocumentedRoute): OperationObject {
     responses['400'] = responseRef('InvalidRequest');
     responses['413'] = responseRef('PayloadTooLarge');
   }
+  if (route.queryParameters !== undefined && route.queryParameters.length > 0) responses['400'] = responseRef('InvalidRequest');
   if (route.errors?.includes('InsufficientFunds')) responses['422'] = responseRef('InsufficientFunds');
   if (route.errors?.includes('NotFound')) responses['404'] = responseRef('NotFound');
   if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');

@@ -6,7 +6,7 @@
 import * as v from 'valibot';
 import { HEALTH_COMPONENTS, type ChannelInfo } from './node-api.js';
 import { buildOpenApiDocument, schemaRef, type OpenApiDocument, type SchemaObject } from './openapi.js';
-import { bodiless, emptyBody, withBody, type Route } from './route-kit.js';
+import { bodiless, emptyBody, parseWith, withBody, type Route } from './route-kit.js';
 
 export { describeIssues, isEmptyBody, type Route } from './route-kit.js';
 
@@ -104,6 +104,49 @@ export const AcknowledgeEventsBody = v.strictObject({
   ),
 });
 
+/** Channels per page of `GET /v1/channels`: the default and the most. */
+export const CHANNELS_PAGE_DEFAULT = 50;
+export const CHANNELS_PAGE_MAX = 200;
+const LIMIT_MESSAGE = `must be an integer from 1 to ${CHANNELS_PAGE_MAX}`;
+const AFTER_CHANNEL_MESSAGE = 'must be a channel id (64 hex digits): the last channelId of the previous page';
+
+/** The query string of `GET /v1/channels`, validated (other parameters are ignored). */
+export const ListChannelsQuery = v.object({
+  limit: v.optional(
+    v.pipe(
+      v.string(LIMIT_MESSAGE),
+      v.regex(/^[0-9]{1,4}$/, LIMIT_MESSAGE),
+      v.transform(Number),
+      v.minValue(1, LIMIT_MESSAGE),
+      v.maxValue(CHANNELS_PAGE_MAX, LIMIT_MESSAGE),
+    ),
+  ),
+  after: v.optional(v.pipe(v.string(AFTER_CHANNEL_MESSAGE), v.regex(new RegExp(CHANNEL_ID_PATTERN), AFTER_CHANNEL_MESSAGE), v.toLowerCase())),
+});
+
+/** The query string of `GET /v1/events`, validated (other parameters are ignored). */
+export const ListEventsQuery = v.object({
+  after: v.optional(
+    v.pipe(
+      v.string(EVENT_ID_MESSAGE),
+      v.regex(new RegExp(EVENT_ID_PATTERN), EVENT_ID_MESSAGE),
+      v.check((s) => new RegExp(EVENT_ID_PATTERN).test(s) && BigInt(s) <= MAX_EVENT_ID, EVENT_ID_MESSAGE),
+    ),
+  ),
+});
+
+/**
+ * One page of `items` in the order of `keyOf` (ascending): at most `limit`,
+ * those after the key `after`; `nextAfter` is the last key of the page when
+ * more follow.
+ */
+export function pageOf<T>(items: readonly T[], keyOf: (item: T) => string, limit: number, after: string | undefined): { page: T[]; nextAfter?: string } {
+  const sorted = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const rest = after === undefined ? sorted : sorted.filter((item) => keyOf(item) > after);
+  const page = rest.slice(0, limit);
+  return rest.length > limit ? { page, nextAfter: keyOf(page[page.length - 1]!) } : { page };
+}
+
 /** JSON Schemas of the bodies, for the OpenAPI document (`components.schemas`). */
 export const SCHEMAS = {
   EmptyRequest: {
@@ -120,8 +163,16 @@ export const SCHEMAS = {
       peers: { type: 'integer', minimum: 0, description: 'Connected peers.' },
       features: { type: 'string', pattern: '^([0-9a-f]{2})*$', description: 'BOLT 9 feature bits of our `init`, hex.' },
       version: { type: 'string', description: 'Node software version, when the node reports it.' },
+      channelBalanceMsat: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'The sum of `localBalanceMsat` over the channels whose first commitments are signed (awaiting confirmation, ready or closing; ' +
+          'not channels still being negotiated, held requests or closed channels): docs/balances.md.',
+      },
+      inboundCapacityMsat: { type: 'integer', minimum: 0, description: 'The sum of `inboundCapacityMsat` over the same channels (only ready channels have any).' },
     },
-    required: ['nodeId', 'network', 'peers', 'features'],
+    required: ['nodeId', 'network', 'peers', 'features', 'channelBalanceMsat', 'inboundCapacityMsat'],
     additionalProperties: false,
   },
   Health: {
@@ -250,9 +301,42 @@ export const SCHEMAS = {
       fundingOutputIndex: { type: 'integer', minimum: 0 },
       shortChannelId: { type: 'string', pattern: '^[0-9]+x[0-9]+x[0-9]+$', description: '`block`x`tx`x`output`, once confirmed.' },
       capacitySat: { type: 'integer', minimum: 0 },
-      balanceMsat: { type: 'integer', minimum: 0 },
-      outboundCapacityMsat: { type: 'integer', minimum: 0 },
-      inboundCapacityMsat: { type: 'integer', minimum: 0 },
+      localBalanceMsat: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'Our output on our latest commitment, in msat: our balance with every HTLC in flight left out (they are in `pendingHtlcs`), ' +
+          'less the commitment fee and the two anchors when we opened the channel (we pay them). Before the channel is ready: the opening split. docs/balances.md.',
+      },
+      remoteBalanceMsat: { type: 'integer', minimum: 0, description: "The counterparty's output by the same rule (less the fee and anchors when it opened the channel)." },
+      balanceMsat: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Deprecated alias of `localBalanceMsat` (kept for one API version; it used to be our balance before the commitment fee).',
+      },
+      pendingHtlcs: {
+        type: 'array',
+        description: 'The HTLCs in flight, both ways: counted in neither balance until settled (a fulfilled one goes to its payee, a failed one back).',
+        items: {
+          type: 'object',
+          properties: {
+            direction: { type: 'string', enum: ['offered', 'received'], description: '`offered`: ours, on its way out; `received`: offered to us.' },
+            amountMsat: { type: 'integer', minimum: 0 },
+            paymentHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            expiryHeight: { type: 'integer', minimum: 0, description: 'Its `cltv_expiry`: the block height at which the offerer can take it back on chain.' },
+          },
+          required: ['direction', 'amountMsat', 'paymentHash', 'expiryHeight'],
+          additionalProperties: false,
+        },
+      },
+      outboundCapacityMsat: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          "The largest single payment the channel can send now (LDK's `next_outbound_htlc_limit_msat`): our balance less the reserve the peer requires, " +
+          "the peer's in-flight and HTLC-count limits, and, when we pay the fee, the fee of one more HTLC output plus a buffer (twice the fee on static_remotekey channels). 0 unless `ready`.",
+      },
+      inboundCapacityMsat: { type: 'integer', minimum: 0, description: 'The largest single payment the peer can send us now: the same rules from its side. 0 unless `ready`.' },
       confirmations: { type: 'integer', minimum: 0 },
       confirmationsRequired: { type: 'integer', minimum: 0 },
       isOutbound: { type: 'boolean' },
@@ -267,14 +351,17 @@ export const SCHEMAS = {
       },
     },
     required: [
-      'channelId', 'temporaryChannelId', 'counterpartyNodeId', 'state', 'capacitySat', 'balanceMsat',
+      'channelId', 'temporaryChannelId', 'counterpartyNodeId', 'state', 'capacitySat', 'localBalanceMsat', 'remoteBalanceMsat', 'balanceMsat', 'pendingHtlcs',
       'outboundCapacityMsat', 'inboundCapacityMsat', 'confirmations', 'confirmationsRequired', 'isOutbound', 'isChannelReady', 'isUsable', 'isPublic',
     ],
     additionalProperties: false,
   },
   ChannelList: {
     type: 'object',
-    properties: { channels: { type: 'array', items: schemaRef('Channel') } },
+    properties: {
+      channels: { type: 'array', items: schemaRef('Channel'), description: 'One page, in channel id order.' },
+      nextAfter: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Present when more channels follow: pass it as `after` for the next page.' },
+    },
     required: ['channels'],
     additionalProperties: false,
   },
@@ -354,7 +441,10 @@ function channelJson(c: ChannelInfo): Record<string, unknown> {
     ...(c.fundingOutputIndex === null ? {} : { fundingOutputIndex: c.fundingOutputIndex }),
     ...(c.shortChannelId === null ? {} : { shortChannelId: c.shortChannelId }),
     capacitySat: Number(c.capacitySat),
-    balanceMsat: Number(c.balanceMsat),
+    localBalanceMsat: Number(c.localBalanceMsat),
+    remoteBalanceMsat: Number(c.remoteBalanceMsat),
+    balanceMsat: Number(c.localBalanceMsat),
+    pendingHtlcs: c.pendingHtlcs.map((h) => ({ direction: h.direction, amountMsat: Number(h.amountMsat), paymentHash: h.paymentHash, expiryHeight: h.expiryHeight })),
     outboundCapacityMsat: Number(c.outboundCapacityMsat),
     inboundCapacityMsat: Number(c.inboundCapacityMsat),
     confirmations: c.confirmations,
@@ -382,7 +472,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/v1/node',
     operationId: 'getNode',
-    summary: 'Our node: id, network, peer count, features.',
+    summary: 'Our node: id, network, peer count, features, and its totals over its channels.',
     success: { status: 200, description: 'The node.', schema: schemaRef('NodeInfo') },
     async run(api) {
       const info = await api.nodeInfo();
@@ -392,6 +482,8 @@ export const ROUTES: readonly Route[] = [
         peers: info.peers,
         features: info.features,
         ...(info.version === undefined ? {} : { version: info.version }),
+        channelBalanceMsat: Number(info.channelBalanceMsat),
+        inboundCapacityMsat: Number(info.inboundCapacityMsat),
       };
     },
   }),
@@ -507,10 +599,21 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/v1/channels',
     operationId: 'listChannels',
-    summary: 'The channels (not yet closed).',
-    success: { status: 200, description: 'The channels.', schema: schemaRef('ChannelList') },
-    async run(api) {
-      return { channels: (await api.listChannels()).map(channelJson) };
+    summary: 'The channels (not yet closed), a page at a time in channel id order.',
+    description: 'Answers `nextAfter` when more channels follow: ask again with `after=<nextAfter>`. Each page starts after the id given, so channels opening or closing between pages do not shift the others. A bad `limit` or `after` is refused with 400 `invalid-request`.',
+    queryParameters: [
+      {
+        name: 'limit',
+        description: `Channels per page: ${CHANNELS_PAGE_DEFAULT} when absent, at most ${CHANNELS_PAGE_MAX}.`,
+        schema: { type: 'integer', minimum: 1, maximum: CHANNELS_PAGE_MAX, default: CHANNELS_PAGE_DEFAULT },
+      },
+      { name: 'after', description: 'The last `channelId` of the previous page (its `nextAfter`).', schema: { type: 'string', pattern: CHANNEL_ID_PATTERN } },
+    ],
+    success: { status: 200, description: 'One page of channels.', schema: schemaRef('ChannelList') },
+    async run(api, _params, request) {
+      const query = parseWith(ListChannelsQuery, request.query);
+      const { page, nextAfter } = pageOf(await api.listChannels(), (c) => c.channelId, query.limit ?? CHANNELS_PAGE_DEFAULT, query.after);
+      return { channels: page.map(channelJson), ...(nextAfter === undefined ? {} : { nextAfter }) };
     },
   }),
   bodiless({
@@ -581,9 +684,17 @@ export const ROUTES: readonly Route[] = [
       '`funding-generation-ready`, `discard-funding`: a funding transaction never broadcast, its coins back in the wallet; `unsupported-message`: ' +
       'a peer sent what the node cannot handle yet, e.g. a payment, once per message type), each stored in the same commit as the step that caused it. The same events are ' +
       'returned until acknowledged with `POST /v1/events/ack`; ids grow by one, so a consumer skips ids it already handled.',
+    queryParameters: [
+      {
+        name: 'after',
+        description: 'Only events with a higher id (decimal): read past events already handled without acknowledging them.',
+        schema: { type: 'string', pattern: EVENT_ID_PATTERN },
+      },
+    ],
     success: { status: 200, description: 'The pending events.', schema: schemaRef('EventList') },
-    async run(api) {
-      return { events: await api.listEvents() };
+    async run(api, _params, request) {
+      const query = parseWith(ListEventsQuery, request.query);
+      return { events: await api.listEvents(query.after === undefined ? undefined : BigInt(query.after)) };
     },
   }),
   withBody(AcknowledgeEventsBody, {

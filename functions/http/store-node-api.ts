@@ -16,7 +16,7 @@ import { WalletError, WalletErrorCode } from '../../shared/wallet/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress, sendToAddress, walletBalanceOf } from '../wallet/wallet-service.js';
 import { HttpError, HttpErrorCode, busyError } from './errors.js';
-import type { ChannelInfo, ChannelTypeName, EventInfo, NodeApi, PeerInfo } from './node-api.js';
+import type { ChannelInfo, ChannelTypeName, EventInfo, NodeApi, PeerInfo, PendingHtlcInfo } from './node-api.js';
 import { acknowledgeEvents, pendingEvents } from '../events/event-service.js';
 import {
   ChannelServiceError,
@@ -29,7 +29,7 @@ import {
   rejectChannel,
   type ChannelView,
 } from '../channels/channel-service.js';
-import type { NegotiatedChannelType } from '../../shared/channel/index.js';
+import { ChannelState, type NegotiatedChannelType } from '../../shared/channel/index.js';
 
 /** Wallet refusals the client can act on, and contention for the lease (503 `busy`), as API errors; anything else stays internal. */
 function asHttpError(error: unknown, waitedMs: number): unknown {
@@ -128,6 +128,8 @@ const NOT_FUNDED = {
   fundingTxid: null,
   fundingOutputIndex: null,
   shortChannelId: null,
+  remoteBalanceMsat: 0n,
+  pendingHtlcs: [],
   outboundCapacityMsat: 0n,
   inboundCapacityMsat: 0n,
   confirmations: 0,
@@ -150,7 +152,8 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
       state: AWAITING_ACCEPTANCE,
       channelType: channelTypeName(r.channelType),
       capacitySat: r.fundingSatoshis,
-      balanceMsat: r.pushMsat,
+      // A held request has no commitment yet: what the opener would push us.
+      localBalanceMsat: r.pushMsat,
       isPublic: r.isPublic,
     };
   }
@@ -165,7 +168,7 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
       channelType: null,
       capacitySat: c.channelCapacitySats,
       isOutbound: c.isOutbound,
-      balanceMsat: 0n,
+      localBalanceMsat: 0n,
       isPublic: false,
       closure: { reason: c.reason, message: c.message },
     };
@@ -181,9 +184,13 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
     fundingOutputIndex: d.fundingOutpoint === null ? null : d.fundingOutpoint.index,
     shortChannelId: d.shortChannelId === null ? null : formatShortChannelId(d.shortChannelId),
     capacitySat: d.channelValueSatoshis,
-    balanceMsat: d.balanceMsat,
-    outboundCapacityMsat: d.outboundCapacityMsat,
-    inboundCapacityMsat: d.inboundCapacityMsat,
+    localBalanceMsat: d.localBalanceMsat,
+    remoteBalanceMsat: d.remoteBalanceMsat,
+    pendingHtlcs: d.pendingHtlcs.map(
+      (h): PendingHtlcInfo => ({ direction: h.direction, amountMsat: h.amountMsat, paymentHash: toHex(h.paymentHash), expiryHeight: h.expiryHeight }),
+    ),
+    outboundCapacityMsat: d.nextOutboundHtlcLimitMsat,
+    inboundCapacityMsat: d.nextInboundHtlcLimitMsat,
     confirmations: d.confirmations,
     confirmationsRequired: d.confirmationsRequired,
     isOutbound: d.isOutbound,
@@ -191,6 +198,26 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
     isUsable: d.isUsable,
     isPublic: d.isPublic,
   };
+}
+
+/** The states of a channel whose first commitments are signed: its money is in the channel, no longer in the wallet. */
+const COMMITTED_STATES: ReadonlySet<string> = new Set([ChannelState.AwaitingConfirmation, ChannelState.AwaitingChannelReady, ChannelState.Ready, ChannelState.ShutdownSent, ChannelState.NegotiatingClose]);
+
+/**
+ * The node's totals over its channels with signed commitments (pending
+ * confirmation, ready or closing; not channels still being negotiated, held
+ * requests or closed ones): local balances, and what the counterparties can
+ * send us.
+ */
+export function channelTotalsOf(views: readonly ChannelView[]): { channelBalanceMsat: bigint; inboundCapacityMsat: bigint } {
+  let channelBalanceMsat = 0n;
+  let inboundCapacityMsat = 0n;
+  for (const view of views) {
+    if (view.kind !== 'open' || !COMMITTED_STATES.has(view.details.state)) continue;
+    channelBalanceMsat += view.details.localBalanceMsat;
+    inboundCapacityMsat += view.details.nextInboundHtlcLimitMsat;
+  }
+  return { channelBalanceMsat, inboundCapacityMsat };
 }
 
 /** Channel (and wallet) refusals the client can act on, as API errors. */
@@ -235,12 +262,15 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       }
     },
     async nodeInfo() {
+      const [peers, views] = await Promise.all([readyPeers(), listChannelViews(ctx)]);
+      const totals = channelTotalsOf(views);
       return {
         nodeId: ctx.nodeKey,
         network: ctx.network,
-        peers: (await readyPeers()).length,
+        peers: peers.length,
         features: toHex(ctx.config.features),
         version: STORMCELL_VERSION,
+        ...totals,
       };
     },
     async listPeers(): Promise<PeerInfo[]> {
@@ -288,8 +318,8 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     async acceptChannel(temporaryChannelId) {
       await asChannelHttp(ctx, acceptChannel(ctx, temporaryChannelId));
     },
-    async listEvents() {
-      return (await pendingEvents(ctx)).map(eventInfoOf);
+    async listEvents(after) {
+      return (await pendingEvents(ctx, undefined, after)).map(eventInfoOf);
     },
     async acknowledgeEvents(upTo) {
       return acknowledgeEvents(ctx, upTo);

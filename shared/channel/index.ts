@@ -151,3 +151,4 @@ export {
   type HtlcSignatureSet,
 } from './htlc-side-records.js';
 export { anysegwitNegotiated, checkCounterpartyShutdownScript, isValidShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';
+export { FEE_SPIKE_BUFFER_MULTIPLE, channelBalancesOf, nextHtlcLimitMsat, type ChannelBalances, type PendingHtlc } from './channel-balances.js';

@@ -1,7 +1,7 @@
 /**
  * LDK's `ChannelDetails`: what `listChannels` tells a user about one channel.
  */
-import { ChannelState, commitmentStateOf, shortChannelIdOfChannel, type Channel, type NegotiatedChannelType } from '../channel/index.js';
+import { ChannelState, channelBalancesOf, commitmentStateOf, shortChannelIdOfChannel, type Channel, type NegotiatedChannelType, type PendingHtlc } from '../channel/index.js';
 import type { Outpoint } from '../ports/index.js';
 
 export interface ChannelDetails {
@@ -23,6 +23,18 @@ export interface ChannelDetails {
   readonly outboundCapacityMsat: bigint;
   /** What we could receive: their balance less the reserve we require of them. */
   readonly inboundCapacityMsat: bigint;
+  /** Our commitment output now: HTLCs in flight left out, the commitment fee and anchors taken when we fund (docs/balances.md). */
+  readonly localBalanceMsat: bigint;
+  /** The counterparty's commitment output now, by the same rule. */
+  readonly remoteBalanceMsat: bigint;
+  /** The HTLCs in flight, both ways. */
+  readonly pendingHtlcs: readonly PendingHtlc[];
+  /** The largest single HTLC we can offer now (LDK's `next_outbound_htlc_limit_msat`): reserve, in-flight limit, fee spike buffer, dust. */
+  readonly nextOutboundHtlcLimitMsat: bigint;
+  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`). */
+  readonly nextOutboundHtlcMinimumMsat: bigint;
+  /** The largest single HTLC the counterparty can offer us now: the same rules from its side. */
+  readonly nextInboundHtlcLimitMsat: bigint;
   /** The reserve we must keep (the counterparty's `channel_reserve_satoshis`), once known. */
   readonly unspendablePunishmentReserveSatoshis: bigint | null;
   readonly confirmationsRequired: number;
@@ -50,6 +62,7 @@ export function channelDetailsOf(channel: Channel, bestHeight: number, connected
   // As LDK: a channel closing cooperatively stays channel-ready (both sent channel_ready), but is no longer usable.
   const closing = channel.state === ChannelState.ShutdownSent || channel.state === ChannelState.NegotiatingClose;
   const conf = channel.confirmation;
+  const balances = channelBalancesOf(channel);
   return {
     channelId: channel.funding?.channelId ?? channel.temporaryChannelId,
     temporaryChannelId: channel.temporaryChannelId,
@@ -64,6 +77,12 @@ export function channelDetailsOf(channel: Channel, bestHeight: number, connected
     balanceMsat,
     outboundCapacityMsat: nonNegative(balanceMsat - (theirReserve ?? 0n) * 1000n),
     inboundCapacityMsat: nonNegative(valueMsat - balanceMsat - channel.holder.channelReserveSatoshis * 1000n),
+    localBalanceMsat: balances.localBalanceMsat,
+    remoteBalanceMsat: balances.remoteBalanceMsat,
+    pendingHtlcs: balances.pendingHtlcs,
+    nextOutboundHtlcLimitMsat: balances.nextOutboundHtlcLimitMsat,
+    nextOutboundHtlcMinimumMsat: balances.nextOutboundHtlcMinimumMsat,
+    nextInboundHtlcLimitMsat: balances.nextInboundHtlcLimitMsat,
     unspendablePunishmentReserveSatoshis: theirReserve ?? null,
     confirmationsRequired: channel.minimumDepth,
     confirmations: conf ? Math.max(0, Math.max(bestHeight, channel.bestHeight) - conf.height + 1) : 0,

@@ -16,7 +16,7 @@
 import {
   ChannelState,
   OutboundHtlcState,
-  commitmentStateOf,
+  channelBalancesOf,
   offerHtlc,
   sendCommitmentSigned,
   shortChannelIdOfChannel,
@@ -128,13 +128,12 @@ function firstHops(core: ManagerCore): { hop: FirstHop; key: ChannelKey; item: C
     if (entry.kind !== 'channel' || entry.channel.state !== ChannelState.Ready) continue;
     const channel = entry.channel as ReadyChannel;
     if (core.cs.featuresOf(channel.counterpartyNodeId) === undefined || entry.flags?.awaitingReestablish) continue;
-    const state = commitmentStateOf(channel);
-    const theirReserveMsat = (channel.counterparty.channelReserveSatoshis ?? 0n) * 1000n;
     const real = shortChannelIdOfChannel(channel) ?? undefined;
     const theirAlias = channel.theirChannelReady.alias;
     const scid = real ?? theirAlias ?? channel.holderAlias;
     const aliases = [real, theirAlias, channel.holderAlias].filter((s): s is bigint => s !== undefined && s !== scid);
-    const capacity = state.holderBalanceMsat - theirReserveMsat;
+    // LDK's first hops: the largest HTLC the channel can add now (reserve, in-flight limits, fee spike buffer, dust).
+    const limits = channelBalancesOf(channel);
     out.push({
       key,
       item: entry,
@@ -143,8 +142,8 @@ function firstHops(core: ManagerCore): { hop: FirstHop; key: ChannelKey; item: C
         counterpartyNodeId: channel.counterpartyNodeId,
         shortChannelId: scid,
         shortChannelIdAliases: aliases,
-        outboundCapacityMsat: capacity > 0n ? capacity : 0n,
-        nextOutboundHtlcMinimumMsat: channel.counterparty.htlcMinimumMsat,
+        outboundCapacityMsat: limits.nextOutboundHtlcLimitMsat,
+        nextOutboundHtlcMinimumMsat: limits.nextOutboundHtlcMinimumMsat,
       },
     });
   }

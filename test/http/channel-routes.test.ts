@@ -36,7 +36,9 @@ const READY: ChannelInfo = {
   fundingOutputIndex: 1,
   shortChannelId: '110x1x1',
   capacitySat: 200_000n,
-  balanceMsat: 200_000_000n,
+  localBalanceMsat: 200_000_000n,
+  remoteBalanceMsat: 0n,
+  pendingHtlcs: [],
   outboundCapacityMsat: 198_000_000n,
   inboundCapacityMsat: 0n,
   confirmations: 6,
@@ -84,7 +86,7 @@ describe('channel routes', () => {
     api.channels = [READY, pending];
     const { status, body } = await call('GET', '/v1/channels');
     expect(status).toBe(200);
-    const channels = (body as { channels: Record<string, unknown>[] }).channels;
+    const channels = (body as { channels: Record<string, unknown>[] }).channels.sort((a) => (a['channelId'] === READY.channelId ? -1 : 1));
     expect(channels[0]).toMatchObject({ channelId: READY.channelId, channelType: 'anchors_zero_fee_htlc_tx', shortChannelId: '110x1x1', capacitySat: 200_000, outboundCapacityMsat: 198_000_000, isUsable: true });
     expect(channels[1]).not.toHaveProperty('fundingTxid');
     expect(channels[1]).not.toHaveProperty('shortChannelId');

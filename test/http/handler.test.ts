@@ -63,7 +63,7 @@ describe('routes', () => {
   it('GET /v1/node reports id, network, peer count, features and version', async () => {
     const res = await call('GET', '/v1/node');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ nodeId: NODE_ID, network: 'regtest', peers: 2, features: '0a8a59a1', version: '0.1.0' });
+    expect(res.body).toEqual({ nodeId: NODE_ID, network: 'regtest', peers: 2, features: '0a8a59a1', version: '0.1.0', channelBalanceMsat: 0, inboundCapacityMsat: 0 });
     expect(res.headers['cache-control']).toBe('no-store');
     expectDocumented('GET', '/v1/node', 200, res.body);
   });
@@ -71,7 +71,7 @@ describe('routes', () => {
   it('GET /v1/node leaves version out when the node does not give it, and passes no extra field through', async () => {
     api.info = { nodeId: NODE_ID, network: 'regtest', peers: 0, features: '', internalSecret: 'x' } as typeof api.info;
     const res = await call('GET', '/v1/node');
-    expect(res.body).toEqual({ nodeId: NODE_ID, network: 'regtest', peers: 2, features: '' });
+    expect(res.body).toEqual({ nodeId: NODE_ID, network: 'regtest', peers: 2, features: '', channelBalanceMsat: 0, inboundCapacityMsat: 0 });
     expectDocumented('GET', '/v1/node', 200, res.body);
   });
 

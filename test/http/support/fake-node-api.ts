@@ -15,21 +15,24 @@ import type {
 
 import { HttpError, HttpErrorCode } from '../../../functions/http/errors.js';
 
+/** What a test gives of the node: the channel totals default to 0. */
+export type FakeNodeInfo = Omit<NodeInfo, 'channelBalanceMsat' | 'inboundCapacityMsat'> & Partial<Pick<NodeInfo, 'channelBalanceMsat' | 'inboundCapacityMsat'>>;
+
 export class FakeNodeApi implements NodeApi {
-  info: NodeInfo;
+  info: FakeNodeInfo;
   peers: PeerInfo[];
   readonly connectRequests: ConnectPeerRequest[] = [];
   /** When set, every method rejects with this error. */
   failure: Error | undefined;
 
-  constructor(info: NodeInfo, peers: PeerInfo[] = []) {
+  constructor(info: FakeNodeInfo, peers: PeerInfo[] = []) {
     this.info = info;
     this.peers = peers;
   }
 
   async nodeInfo(): Promise<NodeInfo> {
     if (this.failure) throw this.failure;
-    return { ...this.info, peers: this.peers.length };
+    return { channelBalanceMsat: 0n, inboundCapacityMsat: 0n, ...this.info, peers: this.peers.length };
   }
 
   healthInfo: HealthInfo = { status: 'ok', down: [] };
@@ -100,9 +103,12 @@ export class FakeNodeApi implements NodeApi {
   events: EventInfo[] = [];
   readonly acknowledgements: bigint[] = [];
 
-  async listEvents(): Promise<readonly EventInfo[]> {
+  readonly eventReads: (bigint | undefined)[] = [];
+
+  async listEvents(after?: bigint): Promise<readonly EventInfo[]> {
     if (this.failure) throw this.failure;
-    return this.events;
+    this.eventReads.push(after);
+    return this.events.filter((e) => after === undefined || BigInt(e.id) > after);
   }
 
   async acknowledgeEvents(upTo: bigint): Promise<number> {
