@@ -61,6 +61,7 @@ export {
   encodeChannelRef,
   encodeConfirmingIndex,
   decodeFunderEntry,
+  encodeFunderEntry,
   funderKey,
   indexEntriesOf,
   mppKey,
