@@ -11,7 +11,22 @@ import type { ReadyChannel } from '../../shared/channel/index.js';
 import { sha256, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
-import { IndexPrefix, MPP_TIMEOUT_TICKS, MPP_TIMEOUTS_PER_TICK, RecordKeys, shouldUpdateFee, type ChannelManager, type TimerTickReport } from '../../shared/manager/index.js';
+import {
+  IndexPrefix,
+  MPP_TIMEOUT_TICKS,
+  MPP_TIMEOUTS_PER_TICK,
+  RecordKeys,
+  decodeFunderEntry,
+  decodeManagerHeader,
+  encodeChannelRef,
+  encodeFunderEntry,
+  encodeManagerHeader,
+  mppKey,
+  parseMppKey,
+  shouldUpdateFee,
+  type ChannelManager,
+  type TimerTickReport,
+} from '../../shared/manager/index.js';
 import { PAYMENT_MEMORY_SECS } from '../../shared/manager/outbound-payment.js';
 import { SortKey } from '../../shared/store/index.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
@@ -145,6 +160,41 @@ describe('timer tick: multi-part payments that never complete (LDK MPP_TIMEOUT_T
     // Header + alice's one funder index item.
     expect(alice.costs.at(-1)).toMatchObject({ itemsRead: 2, itemsWritten: 1 });
     expect(MPP_TIMEOUTS_PER_TICK * 2 + 2).toBeLessThan(100);
+  });
+});
+
+describe('timer tick: the count and the index items', () => {
+  it('the header keeps the tick count (TLV 17, odd); a header without it reads 0', () => {
+    const { net, bob } = readyPair();
+    const header = () => {
+      const decoded = decodeManagerHeader(bob.store.items.get(SortKey.header)!);
+      if (!decoded.ok) throw decoded.error;
+      return decoded;
+    };
+    expect(header().value.timerTicks ?? 0).toBe(0);
+    tick(net, bob);
+    tick(net, bob);
+    const after = header();
+    expect(after.value.timerTicks).toBe(2);
+    const { timerTicks: _dropped, ...older } = after.value;
+    const reread = decodeManagerHeader(encodeManagerHeader(older));
+    expect(reread).toMatchObject({ ok: true });
+    expect(reread.ok ? (reread.value.timerTicks ?? 0) : -1).toBe(0);
+  });
+
+  it('MPP# keys sort by tick and parse back; other keys are refused', () => {
+    const hash = new Uint8Array(32).fill(0xcd);
+    expect(mppKey(9, hash) < mppKey(10, hash)).toBe(true);
+    expect(parseMppKey(mppKey(12, hash))).toEqual({ tick: 12, paymentHashHex: 'cd'.repeat(32) });
+    expect(parseMppKey('MPP#12#cd')).toBeUndefined();
+    expect(parseMppKey(`EXPIRY#0000000012#${'cd'.repeat(32)}`)).toBeUndefined();
+  });
+
+  it('a funder index item round-trips; a channel reference is not one', () => {
+    const e = { counterpartyNodeId: Uint8Array.from([2, ...new Uint8Array(32).fill(1)]), channelId: new Uint8Array(32).fill(2), feeratePerKw: 1234, anchors: true };
+    expect(decodeFunderEntry(encodeFunderEntry(e))).toEqual({ ok: true, value: e });
+    expect(decodeFunderEntry(encodeChannelRef(e)).ok).toBe(false);
+    expect(decodeFunderEntry(Uint8Array.of(1, 2, 3)).ok).toBe(false);
   });
 });
 
