@@ -18,7 +18,8 @@ import type { NodeContext } from './node-context.js';
 
 /** The writes and messages one input produced. */
 export interface InvocationResult {
-  readonly puts: readonly { readonly sk: string; readonly data: Uint8Array }[];
+  /** `expiresAtSec`: the item's TTL (DynamoDB deletes it some time after). */
+  readonly puts: readonly { readonly sk: string; readonly data: Uint8Array; readonly expiresAtSec?: number }[];
   readonly deletes: readonly string[];
   readonly effects: readonly PeerEffect[];
   /** Transactions for the broadcast queue, sent only AFTER the commit (a funding transaction before its channel is durable could lock funds). */

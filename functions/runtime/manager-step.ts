@@ -117,11 +117,14 @@ export async function loadManager(
   const channels = new Map<ChannelKey, Uint8Array>();
   // Every read of the plan in one round trip: items by key, Queries per peer (or all), keys-only listings, the confirming index.
   const records = plan.records ?? [];
-  const [byKey, recordItems, confirming, expiring, keysOfPeers, ...queried] = await Promise.all([
+  const [byKey, recordItems, confirming, expiring, mppWaiting, funders, keysOfPeers, ...queried] = await Promise.all([
     plan.keys.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, plan.keys.map((k) => SortKey.channel(k))),
     records.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, [...records]),
     plan.confirming ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.confirming)) : Promise.resolve([]),
     plan.expiring ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.expiry)) : Promise.resolve([]),
+    // A timer tick: the oldest payments collecting parts (bounded), and the channels we fund (docs/timer.md).
+    plan.mppWaiting !== undefined ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.mpp), plan.mppWaiting) : Promise.resolve([]),
+    plan.funders ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.funder)) : Promise.resolve([]),
     Promise.all((plan.keysOfPeers ?? []).map(async (peer) => [peer, await store.queryKeys(ctx.nodeKey, SortKey.channelPrefix(peer))] as const)),
     ...(plan.all ? [store.query(ctx.nodeKey, prefix)] : plan.peers.map((peer) => store.query(ctx.nodeKey, SortKey.channelPrefix(peer)))),
   ]);
@@ -129,6 +132,8 @@ export async function loadManager(
   for (const items of queried) for (const { sk, data } of items) channels.set(sk.slice(prefix.length), data);
   manager.loadChannels(plan, channels);
   manager.loadRecords(records, recordItems);
+  if (plan.mppWaiting !== undefined) manager.loadMppWaiting(mppWaiting.map(({ sk }) => sk.slice(SortKey.index('').length)));
+  if (plan.funders) manager.loadFunders(funders.map(({ data }) => data));
   // Records only the loaded channels name (a reconnection's retransmission): one more read, usually none.
   const more = manager.recordsAfterLoad(input);
   if (more.length > 0) manager.loadRecords(more, await store.getMany(ctx.nodeKey, more));
@@ -217,7 +222,11 @@ function mergeRecords(a: ManagerChanges['records'], b: ManagerChanges['records']
   }
   for (const key of b?.delete ?? []) del.add(key);
   for (const key of b?.deferredDelete ?? []) deferred.add(key);
-  return { put, delete: [...del], deferredDelete: [...deferred] };
+  const expiresAt = new Map(a?.expiresAt ?? []);
+  for (const key of [...(b?.delete ?? []), ...(b?.deferredDelete ?? []), ...(b?.put.keys() ?? [])]) expiresAt.delete(key);
+  for (const [key, at] of b?.expiresAt ?? []) expiresAt.set(key, at);
+  for (const key of expiresAt.keys()) if (!put.has(key)) expiresAt.delete(key);
+  return { put, delete: [...del], deferredDelete: [...deferred], ...(expiresAt.size === 0 ? {} : { expiresAt }) };
 }
 
 /**

@@ -5,10 +5,10 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { awsNodeContext, once } from '../runtime/aws-context.js';
-import { createTimerHandler } from './handler.js';
+import { createTimerHandler, type TimerResult } from './handler.js';
 
 const timerHandler = once(async () => createTimerHandler(await awsNodeContext()));
 
-export async function handler(event: ScheduledEvent, context: Context): Promise<{ outcome: string }> {
+export async function handler(event: ScheduledEvent, context: Context): Promise<TimerResult> {
   return (await timerHandler())(event, context);
 }

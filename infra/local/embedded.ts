@@ -15,7 +15,7 @@ import { startGateway, type Gateway } from '../../functions/gateway/gateway.js';
 import type { PeerLimits } from '../../functions/gateway/peer-limits.js';
 import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
 import { resetPeers } from '../../functions/peer-message/reset.js';
-import { createTimerHandler } from '../../functions/timer/handler.js';
+import { createTimerHandler, type TimerResult } from '../../functions/timer/handler.js';
 import { createBroadcastHandler } from '../../functions/broadcast/handler.js';
 import { createChainHandler, type ChainResult } from '../../functions/chain/handler.js';
 import { createNodeContext, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
@@ -78,8 +78,8 @@ export interface Embedded {
   readonly chainUrl: string;
   /** The embedded chain, when it runs. */
   readonly chain: RunningRegtestChain | undefined;
-  /** Runs one timer tick now (tests; the scheduler calls the same). */
-  tick(): Promise<void>;
+  /** Runs one timer tick now (tests; the scheduler calls the same): what it did (docs/timer.md). */
+  tick(): Promise<TimerResult>;
   /** Runs the chain handler now, on demand (tests; the scheduler runs it with an event id). */
   syncChain(): Promise<ChainResult>;
   /**
@@ -224,10 +224,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     stops.push(() => poller.stop());
 
     const timer = createTimerHandler(ctx);
-    const tick = () =>
-      inFlight.run('timer tick', async () => {
-        await timer({ id: randomUUID() }, {} as never);
-      });
+    const tick = () => inFlight.run('timer tick', () => timer({ id: randomUUID() }, {} as never));
     const interval = setInterval(() => {
       if (inFlight.accepting) void tick().catch((e: unknown) => logger.error('timer tick', { error: String(e) }));
     }, options.timerIntervalMs ?? 60_000);

@@ -11,7 +11,19 @@ import { currentChannelId } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { WireMessage } from '../wire/index.js';
 import { channelKey, decodeChannelEntry, encodeChannelEntry, type ChannelEntry, type ChannelFlags, type ChannelItem, type ChannelKey } from './channel-entry.js';
-import { confirmingKey, decodeChannelRef, encodeConfirmingIndex, indexChanges, indexEntriesOf, decodeConfirmingIndex, IndexPrefix, type ChannelRef, type IndexKey } from './channel-indexes.js';
+import {
+  confirmingKey,
+  decodeChannelRef,
+  decodeFunderEntry,
+  encodeConfirmingIndex,
+  indexChanges,
+  indexEntriesOf,
+  decodeConfirmingIndex,
+  IndexPrefix,
+  type ChannelRef,
+  type FunderEntry,
+  type IndexKey,
+} from './channel-indexes.js';
 import { encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';
 import { reindexChannel } from './header-index.js';
 import { ManagerError, ManagerErrorCode } from './manager-errors.js';
@@ -35,6 +47,10 @@ export class ChangeSet {
   #confirming: Map<IndexKey, ConfirmingEntry> | undefined;
   /** The expiry index as loaded (chain inputs), undefined until loaded. */
   #expiring: { height: number; ref: ChannelRef }[] | undefined;
+  /** The oldest `MPP#` index items (timer ticks), by key, as loaded; undefined until loaded. */
+  #mppWaiting: IndexKey[] | undefined;
+  /** The funder index (timer ticks), undefined until loaded. */
+  #funders: FunderEntry[] | undefined;
   /** Channel keys of peers listed without their items (a keys-only Query), by peer hex. */
   readonly #keysOfPeers = new Map<string, ChannelKey[]>();
 
@@ -52,6 +68,8 @@ export class ChangeSet {
   #recordPuts = new Map<RecordKey, Uint8Array>();
   #recordDeletes = new Set<RecordKey>();
   #recordDeferred = new Set<RecordKey>();
+  /** When DynamoDB may delete a record put in this input (its TTL, seconds since 1970), by key. */
+  #recordExpiry = new Map<RecordKey, number>();
   #events: EventRecord[] = [];
   #messages: OutboundMessage[] = [];
   #broadcasts: Uint8Array[] = [];
@@ -101,6 +119,18 @@ export class ChangeSet {
   /** Replaces the header index entries of the channel known by `ids` with `peer` by those of `entry` (header-index.ts). */
   reindex(peer: Uint8Array, ids: readonly Uint8Array[], entry: ChannelEntry | null): void {
     this.setHeader(reindexChannel(this.#header, peer, ids, entry));
+  }
+
+  /** Counts one timer tick (LDK's `timer_tick_occurred`); returns the count after it. */
+  tick(): number {
+    const ticks = (this.#header.timerTicks ?? 0) + 1;
+    this.setHeader({ ...this.#header, timerTicks: ticks });
+    return ticks;
+  }
+
+  /** Timer ticks so far. */
+  get ticks(): number {
+    return this.#header.timerTicks ?? 0;
   }
 
   /** Outbound channels not funded yet (in the header). */
@@ -174,6 +204,46 @@ export class ChangeSet {
   /** The channels with an HTLC expiring at or below `height` (the expiry index, loaded by a `chain` input); none when not loaded. */
   expiringBy(height: number): ChannelRef[] {
     return (this.#expiring ?? []).filter((e) => e.height <= height).map((e) => e.ref);
+  }
+
+  /** Puts an index item no channel implies (an `MPP#` item of a payment collecting parts). */
+  putIndexItem(key: IndexKey, data: Uint8Array): void {
+    this.#indexPuts.set(key, data);
+    this.#indexDeletes.delete(key);
+    this.#indexDeferred.delete(key);
+  }
+
+  /** Deletes an index item no channel implies, in this commit. */
+  deleteIndexItem(key: IndexKey): void {
+    this.#deleteIndex(key);
+  }
+
+  /** Adds the oldest `MPP#` index items read for a timer tick (keys below `INDEX#`). */
+  loadMppWaiting(keys: readonly IndexKey[]): void {
+    this.#mppWaiting = [...keys];
+  }
+
+  /** The `MPP#` items loaded, oldest first; throws `not-loaded` when they were not. */
+  mppWaiting(): IndexKey[] {
+    if (this.#mppWaiting === undefined) throw new ManagerError(ManagerErrorCode.NotLoaded, 'the MPP index was not loaded for this input');
+    return [...this.#mppWaiting];
+  }
+
+  /** Adds the funder index items read for a timer tick. */
+  loadFunders(items: Iterable<Uint8Array>): void {
+    const out: FunderEntry[] = [];
+    for (const bytes of items) {
+      const decoded = decodeFunderEntry(bytes);
+      if (!decoded.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `a funder index item does not decode: ${decoded.error.message}`);
+      out.push(decoded.value);
+    }
+    this.#funders = out;
+  }
+
+  /** The ready channels we fund (the funder index); throws `not-loaded` when it was not loaded. */
+  funders(): FunderEntry[] {
+    if (this.#funders === undefined) throw new ManagerError(ManagerErrorCode.NotLoaded, 'the funder index was not loaded for this input');
+    return [...this.#funders];
   }
 
   /** Drops the confirming index item of a channel that is gone. */
@@ -327,16 +397,20 @@ export class ChangeSet {
     return this.#records.has(key);
   }
 
-  putRecord(key: RecordKey, data: Uint8Array): void {
+  /** Puts a record; `expiresAtSecs`: DynamoDB may delete it from then on (its TTL attribute; docs/timer.md), never before. */
+  putRecord(key: RecordKey, data: Uint8Array, expiresAtSecs?: number): void {
     this.#records.set(key, data);
     this.#recordPuts.set(key, data);
     this.#recordDeletes.delete(key);
     this.#recordDeferred.delete(key);
+    if (expiresAtSecs === undefined) this.#recordExpiry.delete(key);
+    else this.#recordExpiry.set(key, expiresAtSecs);
   }
 
   /** Deletes a record in this commit (`later`: after it, in its cleanup item: docs/items.md). */
   deleteRecord(key: RecordKey, later = false): void {
     this.#records.set(key, null);
+    this.#recordExpiry.delete(key);
     if (this.#recordPuts.delete(key) && later) return;
     (later ? this.#recordDeferred : this.#recordDeletes).add(key);
   }
@@ -384,7 +458,12 @@ export class ChangeSet {
       channels: { put, delete: [...this.#deletes] },
       indexes: { put: this.#indexPuts, delete: [...this.#indexDeletes], deferredDelete: [...this.#indexDeferred] },
       monitors: { put: this.#monitorWrites },
-      records: { put: this.#recordPuts, delete: [...this.#recordDeletes], deferredDelete: [...this.#recordDeferred] },
+      records: {
+        put: this.#recordPuts,
+        delete: [...this.#recordDeletes],
+        deferredDelete: [...this.#recordDeferred],
+        ...(this.#recordExpiry.size === 0 ? {} : { expiresAt: this.#recordExpiry }),
+      },
       events: this.#events,
       messages: this.#messages,
       broadcasts: this.#broadcasts,
@@ -402,6 +481,7 @@ export class ChangeSet {
     this.#recordPuts = new Map();
     this.#recordDeletes = new Set();
     this.#recordDeferred = new Set();
+    this.#recordExpiry = new Map();
     this.#events = [];
     this.#messages = [];
     this.#broadcasts = [];

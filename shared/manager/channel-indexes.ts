@@ -14,6 +14,8 @@
  * | `OUTPOINT#<txid hex>:<vout>` | peer, channel id | a watched outpoint (the funding output) is spent |
  * | `PAYMENT#<payment hash hex>#<peer>#<channel id>` | peer, channel id | a claim or a payment's result: the channels whose HTLCs carry the hash |
  * | `EXPIRY#<height, 10 digits>#<peer>#<channel id>` | peer, channel id | a block: the channels with an HTLC expiring at that height |
+ * | `FUNDER#<peer>#<channel id>` | peer, channel id, feerate, anchors | a timer tick: the ready channels we fund, whose feerate may need an `update_fee` |
+ * | `MPP#<tick, 10 digits>#<payment hash hex>` | payment hash | a timer tick: payments still collecting parts, oldest first (docs/timer.md) |
  *
  * Per-HTLC index items are put by the commit that adds the HTLC (one per
  * `update_add_htlc`), but never deleted in the commit that resolves it: one
@@ -22,7 +24,7 @@
  * as the outbox is; docs/items.md); until then a reader that follows one to
  * its channel finds no such HTLC there, and moves on. Pure.
  */
-import { DecodeError, fixedBytes, point, struct, u32, versionedRecord, tlvRecord, type DecodeResult } from '../codec/index.js';
+import { DecodeError, fixedBytes, point, struct, u32, u8, versionedRecord, tlvRecord, type DecodeResult } from '../codec/index.js';
 import { ChannelState, shortChannelIdOfChannel, type Channel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { equalBytes } from '../codec/index.js';
@@ -39,6 +41,8 @@ export const IndexPrefix = {
   outpoint: 'OUTPOINT#',
   payment: 'PAYMENT#',
   expiry: 'EXPIRY#',
+  funder: 'FUNDER#',
+  mpp: 'MPP#',
 } as const;
 
 /** Index kinds with one item per HTLC (or per hash or height): deleted after the commit, never in it. */
@@ -72,12 +76,37 @@ function channelSuffix(ref: ChannelRef): string {
   return `${toHex(ref.counterpartyNodeId)}#${toHex(ref.channelId)}`;
 }
 
+/** The index item of a payment collecting parts since timer tick `tick` (not derived from a channel: inbound-htlcs.ts writes it). */
+export function mppKey(tick: number, paymentHash: Uint8Array): IndexKey {
+  return `${IndexPrefix.mpp}${tick.toString().padStart(10, '0')}#${toHex(paymentHash)}`;
+}
+
+/** The tick and payment hash an `MPP#` key names; undefined for a key of another shape. */
+export function parseMppKey(key: IndexKey): { tick: number; paymentHashHex: string } | undefined {
+  const m = /^MPP#(\d{10})#([0-9a-f]{64})$/.exec(key);
+  return m === null ? undefined : { tick: Number(m[1]), paymentHashHex: m[2]! };
+}
+
+export function funderKey(ref: ChannelRef): IndexKey {
+  return `${IndexPrefix.funder}${channelSuffix(ref)}`;
+}
+
+/** A ready channel we fund, as the timer tick sees it: its committed (or pending) feerate and whether it has anchors. */
+export interface FunderEntry extends ChannelRef {
+  readonly feeratePerKw: number;
+  readonly anchors: boolean;
+}
+
 /** `txid` in internal byte order (as the channel stores it). */
 export function outpointKey(txid: Uint8Array, vout: number): IndexKey {
   return `${IndexPrefix.outpoint}${toHex(txid)}:${vout}`;
 }
 
-/** Version 1: 0 the confirming entry (peer, channel id, funding txid, height and block hash, 0 when unconfirmed), 1 its funding output index, 2 a channel reference. */
+/**
+ * Version 1: 0 the confirming entry (peer, channel id, funding txid, height
+ * and block hash, 0 when unconfirmed), 1 its funding output index, 2 a
+ * channel reference, 3 a funder entry's feerate and anchors flag (with 2).
+ */
 const indexRecord = versionedRecord('index-item', 1, {
   confirming: tlvRecord(
     0,
@@ -91,6 +120,7 @@ const indexRecord = versionedRecord('index-item', 1, {
   ),
   fundingOutputIndex: tlvRecord(1, u32),
   ref: tlvRecord(2, struct([['counterpartyNodeId', point], ['channelId', fixedBytes(32)]] as const)),
+  fee: tlvRecord(3, struct([['feeratePerKw', u32], ['anchors', u8]] as const)),
 });
 
 export function encodeConfirmingIndex(e: ConfirmingEntry): Uint8Array {
@@ -135,6 +165,18 @@ export function decodeChannelRef(bytes: Uint8Array): DecodeResult<ChannelRef> {
   return { ok: true, value: v };
 }
 
+export function encodeFunderEntry(e: FunderEntry): Uint8Array {
+  return indexRecord.encode({ ref: { counterpartyNodeId: e.counterpartyNodeId, channelId: e.channelId }, fee: { feeratePerKw: e.feeratePerKw, anchors: e.anchors ? 1 : 0 } });
+}
+
+export function decodeFunderEntry(bytes: Uint8Array): DecodeResult<FunderEntry> {
+  const result = indexRecord.decode(bytes);
+  if (!result.ok) return result;
+  const { ref, fee } = result.value;
+  if (ref === undefined || fee === undefined) return { ok: false, error: new DecodeError('invalid-value', 'index-item: not a funder entry') };
+  return { ok: true, value: { ...ref, feeratePerKw: fee.feeratePerKw, anchors: fee.anchors === 1 } };
+}
+
 /** The index items `entry` implies, by key (none for an inbound request or a channel not funded yet). */
 export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<IndexKey, Uint8Array> {
   const out = new Map<IndexKey, Uint8Array>();
@@ -150,6 +192,10 @@ export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<Inde
   if (isStillConfirming(c)) {
     const confirmation = c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {};
     out.set(confirmingKey(ref), encodeConfirmingIndex({ ...ref, fundingTxid: c.funding.outpoint.txid, fundingOutputIndex: c.funding.outpoint.index, ...confirmation }));
+  }
+  if (c.state === ChannelState.Ready && c.isOutbound) {
+    // The feerate the channel is moving to (a pending update of ours), else the committed one: what a tick compares its estimate with.
+    out.set(funderKey(ref), encodeFunderEntry({ ...ref, feeratePerKw: c.pendingFeeUpdate?.feeratePerKw ?? c.feeratePerKw, anchors: c.channelType.anchors }));
   }
   for (const htlc of c.htlcs ?? []) {
     // Until it is resolved: a resolved HTLC needs no lookup by hash or expiry any more.

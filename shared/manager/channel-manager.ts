@@ -52,6 +52,7 @@ import * as invoices from './invoices.js';
 import * as open from './open-calls.js';
 import * as outbound from './outbound-calls.js';
 import * as peers from './peer-lifecycle.js';
+import * as tick from './timer-tick.js';
 
 export { changesWith } from './manager-types.js';
 export type {
@@ -285,7 +286,30 @@ export class ChannelManager {
         return outbound.applyRetryPayment(this.#core, work.paymentHash);
       case 'htlc-expiry':
         return applyHtlcExpiry(this.#core, peer, work.channelId, work.height);
+      case 'update-fee':
+        return tick.applyUpdateFee(this.#core, peer, work.channelId);
     }
+  }
+
+  /**
+   * LDK's `timer_tick_occurred`, about once a minute (load with
+   * `{ kind: 'timer-tick' }`; docs/timer.md): counts the tick, fails back
+   * payments incomplete for `MPP_TIMEOUT_TICKS` ticks with `mpp_timeout`,
+   * and gives each channel we fund whose feerate is off the estimate an
+   * `update-fee` follow-up. Returns what it did.
+   */
+  timerTickOccurred(): tick.TimerTickReport {
+    return tick.timerTickOccurred(this.#core);
+  }
+
+  /** Adds the `MPP#` index keys (below `INDEX#`) read for a plan with `mppWaiting`, oldest first. */
+  loadMppWaiting(keys: readonly IndexKey[]): void {
+    this.#cs.loadMppWaiting(keys);
+  }
+
+  /** Adds the funder index items read for a plan with `funders`. */
+  loadFunders(items: Iterable<Uint8Array>): void {
+    this.#cs.loadFunders(items);
   }
 
   // ---------------------------------------------------------------- payments (invoices.ts, inbound-htlcs.ts, outbound-calls.ts)

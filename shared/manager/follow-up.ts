@@ -66,7 +66,9 @@ export type FollowUpWork =
   /** A block reached HTLCs of this channel close to (or past) their expiry: received ones unclaimed are failed back, offered ones expired close the channel. */
   | { readonly kind: 'htlc-expiry'; readonly channelId: Uint8Array; readonly height: number }
   /** The next attempt of a payment: routes over the channels of `peers` (the payee and the hints' nodes). */
-  | { readonly kind: 'retry-payment'; readonly channelId: Uint8Array; readonly paymentHash: Uint8Array; readonly peers: readonly Uint8Array[] };
+  | { readonly kind: 'retry-payment'; readonly channelId: Uint8Array; readonly paymentHash: Uint8Array; readonly peers: readonly Uint8Array[] }
+  /** A timer tick found the feerate of this channel we fund off the estimate: send `update_fee` if it still is (timer-tick.ts). */
+  | { readonly kind: 'update-fee'; readonly channelId: Uint8Array };
 
 /** A received HTLC a `received-htlcs` follow-up names. */
 export interface ReceivedHtlcRef {
@@ -74,7 +76,7 @@ export interface ReceivedHtlcRef {
   readonly paymentHash: Uint8Array;
 }
 
-const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry'] as const;
+const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry', 'update-fee'] as const;
 
 const htlcRefCodec: Codec<ReceivedHtlcRef> = {
   read: (r) => ({ htlcId: r.u64(), paymentHash: r.bytes(32) }),
@@ -175,6 +177,7 @@ export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
     case 'chain':
       return { ok: true, value: { kind, channelId: v.channelId, events: v.events ?? [] } };
     case 'reestablish':
+    case 'update-fee':
       return { ok: true, value: { kind, channelId: v.channelId } };
     case 'peer-error':
       return { ok: true, value: { kind, channelId: v.channelId, data: v.data ?? new Uint8Array(0) } };

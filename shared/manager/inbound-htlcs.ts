@@ -45,6 +45,7 @@ import {
 } from '../onion/index.js';
 import type { UpdateAddHtlcMessage, RevokeAndAckMessage } from '../wire/index.js';
 import { channelKey, type ChannelItem, type ChannelKey } from './channel-entry.js';
+import { mppKey } from './channel-indexes.js';
 import { addPart, decodeClaimablePayment, encodeClaimablePayment, receivedMsat, type ClaimablePayment } from './claimable-payments.js';
 import type { FollowUpWork, ReceivedHtlcRef } from './follow-up.js';
 import { expandInboundPaymentKey } from './inbound-payment.js';
@@ -118,15 +119,19 @@ function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onio
   const key = expandInboundPaymentKey(ports.nodeSigner.inboundPaymentKey());
   const checked = checkReceivedHtlc({ htlc, payload: payload.value, bestBlockHeight: height, expandedKey: key, nowSecs: nowSecs(core) });
   if (!checked.ok) return failWith(sharedSecret, checked.failure, checked.reason);
-  const part = { counterpartyNodeId: channel.counterpartyNodeId, channelId: channel.funding.channelId, htlcId: htlc.id, amountMsat: htlc.amountMsat, cltvExpiry: htlc.cltvExpiry, receivedAtTick: 0 };
-  const added = addPart(claimableOf(core, htlc.paymentHash), checked.part, part, height);
+  const part = { counterpartyNodeId: channel.counterpartyNodeId, channelId: channel.funding.channelId, htlcId: htlc.id, amountMsat: htlc.amountMsat, cltvExpiry: htlc.cltvExpiry, receivedAtTick: cs.ticks };
+  const before = claimableOf(core, htlc.paymentHash);
+  const added = addPart(before, checked.part, part, height);
   const recordKey = RecordKeys.claimable(toHex(htlc.paymentHash));
   switch (added.kind) {
     case 'waiting':
       cs.putRecord(recordKey, encodeClaimablePayment(added.record));
+      // The first part of an incomplete payment: the timer finds it by its index item (docs/timer.md).
+      if (before === undefined) cs.putIndexItem(mppIndexKeyOf(added.record), htlc.paymentHash);
       return { kind: 'keep' };
     case 'complete': {
       cs.putRecord(recordKey, encodeClaimablePayment(added.record));
+      if (before?.state === 'collecting') cs.deleteIndexItem(mppIndexKeyOf(before));
       const r = added.record;
       cs.emit({
         kind: 'payment-claimable',
@@ -255,12 +260,27 @@ export function claimFunds(core: ManagerCore, paymentPreimage: Uint8Array): ApiR
   return { ok: true, value: undefined };
 }
 
+/** The `MPP#` index item of a payment collecting parts: keyed by the tick its oldest part arrived at. */
+export function mppIndexKeyOf(record: ClaimablePayment): string {
+  return mppKey(Math.min(...record.parts.map((p) => p.receivedAtTick)), record.paymentHash);
+}
+
+/**
+ * Every part of `record` failed back (one `fail-htlcs` follow-up per
+ * channel; `mppTimeout`: BOLT 4 `mpp_timeout`, else
+ * `incorrect_or_unknown_payment_details`); the record and its index item go.
+ */
+export function failPaymentBack(core: ManagerCore, record: ClaimablePayment, mppTimeout: boolean): void {
+  perChannel(core, record, (channelId, htlcs) => ({ kind: 'fail-htlcs', channelId, htlcs, mppTimeout }));
+  core.cs.deleteRecord(claimableRecordKey(record.paymentHash));
+  if (record.state === 'collecting') core.cs.deleteIndexItem(mppIndexKeyOf(record));
+}
+
 /** LDK's `fail_htlc_backwards`: every part of the payment is failed back (`incorrect_or_unknown_payment_details`). */
 export function failHtlcBackwards(core: ManagerCore, paymentHash: Uint8Array): void {
   const record = claimableOf(core, paymentHash);
   if (record === undefined) return;
-  perChannel(core, record, (channelId, htlcs) => ({ kind: 'fail-htlcs', channelId, htlcs, mppTimeout: false }));
-  core.cs.deleteRecord(claimableRecordKey(paymentHash));
+  failPaymentBack(core, record, false);
 }
 
 /** A `claim-htlcs` follow-up: fulfills the named parts still undecided (idempotent). */

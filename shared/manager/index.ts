@@ -60,12 +60,19 @@ export {
   decodeConfirmingIndex,
   encodeChannelRef,
   encodeConfirmingIndex,
+  decodeFunderEntry,
+  encodeFunderEntry,
+  funderKey,
   indexEntriesOf,
+  mppKey,
   outpointKey,
+  parseMppKey,
   scidKey,
   type ChannelRef,
+  type FunderEntry,
   type IndexKey,
 } from './channel-indexes.js';
+export { MPP_TIMEOUTS_PER_TICK, commitmentFeerateTarget, shouldUpdateFee, type TimerTickReport } from './timer-tick.js';
 export { RecordKeys, type RecordKey } from './payment-records.js';
 export { decodeFollowUp, encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';
 export {

@@ -13,6 +13,7 @@ import { claimableRecordKey, onionRecords, receivedHtlcRecords } from './inbound
 import { keptUpdateRecords } from './channel-step.js';
 import { expiringHtlcRecords } from './htlc-expiry.js';
 import { channelIdOf } from './message-routes.js';
+import { MPP_TIMEOUTS_PER_TICK, timerTickRecords } from './timer-tick.js';
 import type { RecordKey } from './payment-records.js';
 import { outboundPaymentKey, paymentResultRecords, routingPeers, sendPaymentRecords } from './outbound-calls.js';
 
@@ -59,6 +60,9 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
       return everyChannelOf(cs, input.peer);
     case 'follow-up':
       return followUpPlan(input.peer, input.work);
+    case 'timer-tick':
+      // No channel: the oldest payments collecting parts and the channels we fund, from their index items (timer-tick.ts).
+      return { ...plan([]), mppWaiting: MPP_TIMEOUTS_PER_TICK, funders: true };
     case 'create-invoice':
       // Route hints: every channel's peer policy and inbound capacity.
       return plan([], [], true);
@@ -97,6 +101,7 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
  * failure reasons are records.
  */
 export function recordsAfterLoad(cs: ChangeSet, input: ManagerInput): RecordKey[] {
+  if (input.kind === 'timer-tick') return timerTickRecords(cs);
   if (input.kind === 'follow-up' && input.work.kind === 'htlc-expiry') {
     const entry = cs.entry(channelKey(input.peer, input.work.channelId));
     return entry?.kind === 'channel' ? expiringHtlcRecords(entry.channel, input.work.height) : [];

@@ -72,6 +72,8 @@ export interface ManagerHeader {
   readonly legacyConfirming?: readonly ConfirmingEntry[];
   /** Message types a peer sent that this node cannot handle yet, already reported to the user (`UnsupportedMessage`, once per type). */
   readonly reportedUnsupported?: readonly number[];
+  /** Timer ticks so far (LDK's `timer_tick_occurred` calls, about one a minute: docs/timer.md); absent = 0. */
+  readonly timerTicks?: number;
 }
 
 const bool: Codec<boolean> = {
@@ -147,7 +149,7 @@ const POLICIES: readonly InboundChannelPolicy[] = [InboundChannelPolicy.AcceptAl
  * 13 their creation heights (same order; odd, so older readers skip it; a
  * header written before it counts from its best block), 14 confirming channels
  * (read only: index items since issue 14), 15 message types already reported
- * unsupported (odd: older readers skip it).
+ * unsupported (odd: older readers skip it), 17 timer ticks so far (odd).
  */
 const headerRecord = versionedRecord('manager-header', 1, {
   chainHash: tlvRecord(0, fixedBytes(32)),
@@ -160,6 +162,7 @@ const headerRecord = versionedRecord('manager-header', 1, {
   unfundedSince: tlvRecord(13, repeated(u32)),
   confirming: tlvRecord(14, repeated(confirmingCodec)),
   reportedUnsupported: tlvRecord(15, repeated(u16)),
+  timerTicks: tlvRecord(17, u32),
 });
 
 /** The header's persisted bytes. */
@@ -174,6 +177,7 @@ export function encodeManagerHeader(h: ManagerHeader): Uint8Array {
     unfunded: h.unfunded.map(({ sinceHeight: _since, ...entry }) => entry),
     unfundedSince: h.unfunded.map((e) => e.sinceHeight),
     ...(h.reportedUnsupported === undefined || h.reportedUnsupported.length === 0 ? {} : { reportedUnsupported: h.reportedUnsupported }),
+    ...(h.timerTicks === undefined || h.timerTicks === 0 ? {} : { timerTicks: h.timerTicks }),
   });
 }
 
@@ -197,6 +201,7 @@ export function decodeManagerHeader(bytes: Uint8Array): DecodeResult<ManagerHead
       unfunded: (v.unfunded ?? []).map((e, i) => ({ ...e, sinceHeight: v.unfundedSince?.[i] ?? v.bestBlock!.height })),
       ...(v.confirming === undefined || v.confirming.length === 0 ? {} : { legacyConfirming: v.confirming }),
       ...(v.reportedUnsupported === undefined ? {} : { reportedUnsupported: v.reportedUnsupported }),
+      ...(v.timerTicks === undefined ? {} : { timerTicks: v.timerTicks }),
     },
   };
 }

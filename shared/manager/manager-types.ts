@@ -68,7 +68,13 @@ export interface ManagerChanges {
   readonly indexes: { readonly put: ReadonlyMap<IndexKey, Uint8Array>; readonly delete: readonly IndexKey[]; readonly deferredDelete?: readonly IndexKey[] };
   readonly monitors: { readonly put: readonly MonitorWrite[] };
   /** Payment records (payment-records.ts); `deferredDelete`: deleted after the commit, in its cleanup item. */
-  readonly records?: { readonly put: ReadonlyMap<RecordKey, Uint8Array>; readonly delete: readonly RecordKey[]; readonly deferredDelete: readonly RecordKey[] };
+  readonly records?: {
+    readonly put: ReadonlyMap<RecordKey, Uint8Array>;
+    readonly delete: readonly RecordKey[];
+    readonly deferredDelete: readonly RecordKey[];
+    /** The TTL of records put here (seconds since 1970): DynamoDB deletes them some time after (docs/timer.md). */
+    readonly expiresAt?: ReadonlyMap<RecordKey, number>;
+  };
   readonly events: readonly EventRecord[];
   readonly messages: readonly OutboundMessage[];
   readonly broadcasts: readonly Uint8Array[];
@@ -90,7 +96,9 @@ export type ManagerInput =
   | { readonly kind: 'follow-up'; readonly peer: Uint8Array; readonly work: FollowUpWork }
   | { readonly kind: 'create-invoice' }
   | { readonly kind: 'send-payment'; readonly paymentId: Uint8Array; readonly paymentHash: Uint8Array; readonly payeeNodeId: Uint8Array; readonly routeHints?: readonly RouteHint[] }
-  | { readonly kind: 'claim-funds' | 'fail-htlc-backwards'; readonly paymentHash: Uint8Array };
+  | { readonly kind: 'claim-funds' | 'fail-htlc-backwards'; readonly paymentHash: Uint8Array }
+  /** LDK's `timer_tick_occurred` (docs/timer.md): reads the header and two index Queries, fans out per channel. */
+  | { readonly kind: 'timer-tick' };
 
 /**
  * Which channel items an input needs: `keys` one by one (GetItem; a key
@@ -109,6 +117,10 @@ export interface LoadPlan {
   readonly expiring?: boolean;
   /** Payment records by key (GetItem each; absent ones are known not to exist). */
   readonly records?: readonly RecordKey[];
+  /** The oldest `INDEX#MPP#` items, at most this many (a Query, oldest first): payments collecting parts (timer ticks). */
+  readonly mppWaiting?: number;
+  /** The funder index items (`INDEX#FUNDER#`): the ready channels we fund (timer ticks). */
+  readonly funders?: boolean;
 }
 
 export interface CreateManagerOptions {

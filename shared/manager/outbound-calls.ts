@@ -33,6 +33,7 @@ import { channelContext, log, type ManagerCore } from './manager-core.js';
 import { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
 import { buildOutboundOnion, type RecipientFields } from './outbound-onion.js';
 import {
+  PAYMENT_MEMORY_SECS,
   attemptFailed,
   attemptFulfilled,
   attemptStarted,
@@ -93,9 +94,20 @@ function paymentOf(core: ManagerCore, paymentHash: Uint8Array): OutboundPayment 
   return decoded.value;
 }
 
-/** Stores the payment and emits its events (flattened into the stored payment events). */
+/**
+ * Stores the payment and emits its events (flattened into the stored
+ * payment events). A resolved payment's two records get a TTL 24 hours
+ * after its resolution (docs/timer.md): DynamoDB deletes them some time
+ * after that, and nothing needs them then (a late one is harmless:
+ * `startPayment` treats a record resolved 24 h ago as gone).
+ */
 function record(core: ManagerCore, payment: OutboundPayment, events: readonly OutboundEvent[]): void {
-  core.cs.putRecord(outboundPaymentKey(payment.paymentHash), encodeOutboundPayment(payment));
+  if (payment.status === 'pending') core.cs.putRecord(outboundPaymentKey(payment.paymentHash), encodeOutboundPayment(payment));
+  else {
+    const forgetAt = payment.resolvedAtSecs + PAYMENT_MEMORY_SECS;
+    core.cs.putRecord(outboundPaymentKey(payment.paymentHash), encodeOutboundPayment(payment), forgetAt);
+    core.cs.putRecord(RecordKeys.paymentId(toHex(payment.paymentId)), payment.paymentHash, forgetAt);
+  }
   for (const e of events) {
     switch (e.kind) {
       case 'payment-sent':

@@ -37,8 +37,8 @@ export function managerItemWrites(
   changes: ManagerChanges,
   monitorsBefore: ReadonlyMap<string, ChannelMonitor> = new Map(),
   updatesPerSnapshot: bigint = MONITOR_UPDATES_PER_SNAPSHOT,
-): { puts: { sk: string; data: Uint8Array }[]; deletes: string[]; cleanup: string[] } {
-  const puts: { sk: string; data: Uint8Array }[] = [];
+): { puts: { sk: string; data: Uint8Array; expiresAtSec?: number }[]; deletes: string[]; cleanup: string[] } {
+  const puts: { sk: string; data: Uint8Array; expiresAtSec?: number }[] = [];
   const deletes = changes.channels.delete.map((key) => SortKey.channel(key));
   if (changes.header) puts.push({ sk: SortKey.header, data: changes.header });
   for (const [key, data] of changes.channels.put) puts.push({ sk: SortKey.channel(key), data });
@@ -49,7 +49,10 @@ export function managerItemWrites(
     deletes.push(...m.deletes);
   }
   // Payment records: their keys are sort keys (shared/manager/payment-records.ts).
-  for (const [sk, data] of changes.records?.put ?? []) puts.push({ sk, data });
+  for (const [sk, data] of changes.records?.put ?? []) {
+    const expiresAtSec = changes.records?.expiresAt?.get(sk);
+    puts.push({ sk, data, ...(expiresAtSec === undefined ? {} : { expiresAtSec }) });
+  }
   deletes.push(...(changes.records?.delete ?? []));
   puts.push(...eventItemWrites(changes.events));
   // Per-HTLC index items and records go after the commit (one cleanup item in it: docs/items.md).
@@ -74,6 +77,18 @@ export class InMemoryManagerStore {
     this.updatesPerSnapshot = updatesPerSnapshot;
   }
   readonly appliedInputs = new Set<string>();
+  /** The TTL of items written with one (seconds since 1970), by sort key: DynamoDB deletes them some time after it. */
+  readonly expiresAt = new Map<string, number>();
+
+  /** What DynamoDB's TTL does, some time after: deletes every item whose TTL is at or before `nowSecs`. Returns their keys. */
+  expire(nowSecs: number): string[] {
+    const gone = [...this.expiresAt].filter(([, at]) => at <= nowSecs).map(([sk]) => sk);
+    for (const sk of gone) {
+      this.items.delete(sk);
+      this.expiresAt.delete(sk);
+    }
+    return gone;
+  }
   /** The cost of the last `load` + `commit`. */
   last: StepCost = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
 
@@ -114,6 +129,11 @@ export class InMemoryManagerStore {
     const prefix = SortKey.channelPrefix();
     if (plan.confirming) manager.loadConfirming(this.query(SortKey.indexPrefix(IndexPrefix.confirming)).map(({ data }) => data));
     if (plan.expiring) manager.loadExpiring(this.query(SortKey.indexPrefix(IndexPrefix.expiry)).map(({ sk, data }) => ({ key: sk.slice(SortKey.index('').length), data })));
+    if (plan.mppWaiting !== undefined) {
+      const oldest = this.query(SortKey.indexPrefix(IndexPrefix.mpp)).sort((a, b) => (a.sk < b.sk ? -1 : 1)).slice(0, plan.mppWaiting);
+      manager.loadMppWaiting(oldest.map(({ sk }) => sk.slice(SortKey.index('').length)));
+    }
+    if (plan.funders) manager.loadFunders(this.query(SortKey.indexPrefix(IndexPrefix.funder)).map(({ data }) => data));
     for (const peer of plan.keysOfPeers ?? []) {
       const keys = [...this.items.keys()].filter((sk) => sk.startsWith(SortKey.channelPrefix(peer))).sort();
       this.last.itemsRead += keys.length;
@@ -158,12 +178,15 @@ export class InMemoryManagerStore {
     const writes = 2 + puts.length + deletes.length + (changes.messages.length + changes.followUps.length > 0 ? 1 : 0) + (cleanup.length > 0 ? 1 : 0);
     if (writes > MAX_TRANSACTION_ITEMS) throw new StoreError(StoreErrorCode.CommitTooLarge, `input ${inputId}: a commit of ${writes} writes exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS}`);
     this.appliedInputs.add(inputId);
-    for (const { sk, data } of puts) {
+    for (const { sk, data, expiresAtSec } of puts) {
       this.items.set(sk, Uint8Array.from(data));
+      if (expiresAtSec === undefined) this.expiresAt.delete(sk);
+      else this.expiresAt.set(sk, expiresAtSec);
       this.last.itemsWritten++;
       this.last.bytesWritten += data.length;
     }
     for (const sk of deletes) {
+      this.expiresAt.delete(sk);
       if (this.items.delete(sk)) this.last.itemsWritten++;
     }
     // After the commit, as the invocation does with the cleanup item (not counted: outside the transaction).
@@ -205,6 +228,7 @@ export class InMemoryManagerStore {
     const copy = new InMemoryManagerStore(this.updatesPerSnapshot);
     for (const [sk, data] of this.items) copy.items.set(sk, Uint8Array.from(data));
     for (const id of this.appliedInputs) copy.appliedInputs.add(id);
+    for (const [sk, at] of this.expiresAt) copy.expiresAt.set(sk, at);
     return copy;
   }
 }

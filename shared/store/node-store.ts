@@ -50,7 +50,8 @@ export interface Commit {
   readonly inputId?: string;
   /** Release the lease in the same transaction (the invocation's last write). */
   readonly release?: boolean;
-  readonly puts?: readonly { readonly sk: string; readonly data: Uint8Array }[];
+  /** `expiresAtSec`: written as the item's TTL attribute (DynamoDB deletes it some time after; docs/timer.md). */
+  readonly puts?: readonly { readonly sk: string; readonly data: Uint8Array; readonly expiresAtSec?: number }[];
   readonly deletes?: readonly string[];
   /**
    * The input's outbound messages, in sending order: written as ONE item,
@@ -402,7 +403,8 @@ export class NodeStore {
       });
     }
     for (const put of commit.puts ?? []) {
-      items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, put.sk), [Attr.data]: { B: put.data } } } });
+      const ttl = put.expiresAtSec === undefined ? {} : { [Attr.ttl]: { N: String(put.expiresAtSec) } };
+      items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, put.sk), [Attr.data]: { B: put.data }, ...ttl } } });
     }
     for (const sk of commit.deletes ?? []) {
       items.push({ Delete: { TableName: table, Key: key(lease.nodeKey, sk) } });

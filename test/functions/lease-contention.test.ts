@@ -111,7 +111,7 @@ describe('contention for the node lease', () => {
     expect(await documentedCall(handler, 'POST', '/v1/wallet/send', send)).toMatchObject({ status: 422, body: { code: 'insufficient-funds' } });
   });
 
-  it('defers a chain sync that finds the lease taken, without an ERROR, and applies it on the next run; a timer tick needs no lease', async () => {
+  it('defers a chain sync that finds the lease taken, without an ERROR, and applies it on the next run; a timer tick of a node without a header needs no lease', async () => {
     const { ctx: base } = await testNode({ dynamo: local.dynamo, sqs: local.sqs, esploraUrl: local.chain.url });
     const { logger, lines } = capturingLogger();
     const ctx: NodeContext = { ...base, leaseWaitMs: 200, logger };
@@ -119,8 +119,8 @@ describe('contention for the node lease', () => {
     const tick = createTimerHandler(ctx);
     const held = await ctx.store.acquireLease(ctx.nodeKey, 'a-slow-input', 60_000);
     expect(await sync({ id: 'sched-1' }, {} as never)).toMatchObject({ outcome: 'busy' });
-    // Keepalive moved to the gateway (docs/gateway.md): a tick takes no lease, so a held one costs it nothing.
-    expect(await tick({ id: 'tick-1' }, {} as never)).toEqual({ outcome: 'nothing-to-do' });
+    // A node without a manager header has nothing to tick (docs/timer.md): no lease asked, so a held one costs it nothing.
+    expect(await tick({ id: 'tick-1' }, {} as never)).toEqual({ tick: { outcome: 'no-node', inputId: 'timer-tick-1' } });
     expect(lines.filter((l) => l.level === 'ERROR' || l.level === 'WARN')).toEqual([]);
     expect(lines.filter((l) => l.level === 'INFO').map((l) => l.message)).toEqual(['chain sync deferred: the node lease is held by another input']);
     expect(await ctx.store.get(ctx.nodeKey, SortKey.chain)).toBeUndefined();

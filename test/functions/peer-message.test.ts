@@ -214,7 +214,7 @@ describe('peer-message handler', () => {
 });
 
 describe('timer handler', () => {
-  it('does nothing on a tick, with a connected peer: no lease, no DynamoDB request, nothing sent (pings are the gateway\'s)', async () => {
+  it('ticks with a connected peer and no channel: one small commit under the lease, nothing sent (pings are the gateway\'s)', async () => {
     const handler = createPeerMessageHandler(ctx);
     await handler(event(record(connected()), record(message(ldkInit))), {} as never);
     await drain();
@@ -230,12 +230,15 @@ describe('timer handler', () => {
     );
     try {
       const timer = createTimerHandler({ ...ctx, store: new NodeStore({ client, tableName }) });
-      expect(await timer({ id: 'tick-1' }, {} as never)).toEqual({ outcome: 'nothing-to-do' });
-      expect(await timer({ id: 'tick-2' }, {} as never)).toEqual({ outcome: 'nothing-to-do' });
+      expect(await timer({ id: 'tick-1' }, {} as never)).toMatchObject({ tick: { outcome: 'applied', report: { tick: 1, mppTimedOut: 0, feeUpdates: 0 } } });
+      expect(await timer({ id: 'tick-2' }, {} as never)).toMatchObject({ tick: { outcome: 'applied', report: { tick: 2 } } });
     } finally {
       client.destroy();
     }
-    expect(requests).toEqual([]);
+    // Per tick: the header check, the lease, the reads (header, fees, peers, two index Queries, the input record, leftovers) and one commit.
+    expect(requests.filter((r) => r === 'TransactWriteItemsCommand')).toHaveLength(2);
+    expect(requests.filter((r) => r === 'ScanCommand')).toEqual([]);
+    expect(requests.length).toBeLessThanOrEqual(2 * 12);
     expect(await drain()).toEqual([]);
     expect(await storeNodeApi(ctx).listPeers()).toHaveLength(1);
   });

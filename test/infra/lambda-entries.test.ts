@@ -165,10 +165,14 @@ describe('deployed bundles against local AWS stand-ins', () => {
     expect(await drainOutbound()).toEqual([{ kind: 'connect', peer, host: '198.51.100.1', port: 9735 }]);
   });
 
-  it('timer: a tick has nothing to do (pings are the gateway\'s): nothing sent, the seed fetched once per container', async () => {
+  it('timer: each tick is applied under the lease (the count in the header), nothing to send with no channel (pings are the gateway\'s), the seed fetched once per container', async () => {
     const before = secrets.requests.get(SEED_ARN) ?? 0;
     const run = await runBundle(files.get('timer')!, env, [{ id: 'tick-a' }, { id: 'tick-b' }]);
-    expect(run.results).toEqual([{ outcome: 'nothing-to-do' }, { outcome: 'nothing-to-do' }]);
+    const report = (tick: number) => ({ tick, mppTimedOut: 0, mppStale: 0, feeUpdates: 0 });
+    expect(run.results).toEqual([
+      { tick: { outcome: 'applied', inputId: 'timer-tick-a', report: report(1) } },
+      { tick: { outcome: 'applied', inputId: 'timer-tick-b', report: report(2) } },
+    ]);
     expect((secrets.requests.get(SEED_ARN) ?? 0) - before).toBe(1);
     expect(await drainOutbound()).toEqual([]);
   });

@@ -22,6 +22,8 @@ describe('follow-up records', () => {
     { kind: 'chain', channelId: id, events: [] },
     { kind: 'reestablish', channelId: id },
     { kind: 'peer-error', channelId: id, data: new TextEncoder().encode('bye ✓') },
+    { kind: 'update-fee', channelId: id },
+    { kind: 'fail-htlcs', channelId: id, htlcs: [{ htlcId: 3n, paymentHash: hash }], mppTimeout: true },
   ];
   it.each(cases)('round-trips a $kind record', (work) => {
     const decoded = decodeFollowUp(encodeFollowUp(work));
