@@ -135,6 +135,8 @@ export const INVOICE_ROUTES: readonly Route[] = [
     errors: ['PaymentsDisabled', 'IdempotencyKeyReused'],
     success: { status: 201, description: 'The invoice, `open`.', schema: schemaRef('Invoice') },
     async run(api, body, request): Promise<InvoiceInfo> {
+      // valibot's strictObject takes an array too (every field here is optional): a body must be an object.
+      if (Array.isArray(request.json)) throw new HttpError(HttpErrorCode.invalidRequest, 'request body must be a JSON object');
       if (body.description !== undefined && body.descriptionHash !== undefined) {
         throw new HttpError(HttpErrorCode.invalidRequest, 'description, descriptionHash: send one of them, not both');
       }

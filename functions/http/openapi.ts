@@ -201,6 +201,8 @@ function operation(route: DocumentedRoute): OperationObject {
     responses['400'] = responseRef('InvalidRequest');
     responses['413'] = responseRef('PayloadTooLarge');
   }
+  // A query string is validated too: a bad one is a 400 naming the parameter.
+  if ((route.queryParameters?.length ?? 0) > 0) responses['400'] = responseRef('InvalidRequest');
   if (route.errors?.includes('InsufficientFunds')) responses['422'] = responseRef('InsufficientFunds');
   if (route.errors?.includes('NotFound')) responses['404'] = responseRef('NotFound');
   if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');
