@@ -7,7 +7,8 @@
  * received, and `GET /v1/events` shows `payment-received` with the
  * merchant's `externalId`. Paying the paid invoice again is failed back and
  * recorded nowhere; a canceled invoice's payment is failed back and the
- * invoice stays canceled; 200 concurrent creates all answer 201.
+ * invoice stays canceled; a keysend is claimed; 200 concurrent creates all
+ * answer 201.
  */
 import { randomBytes } from 'node:crypto';
 import * as ldk from 'lightningdevkit';
@@ -125,6 +126,25 @@ describe('invoices through the embedded deployment with LDK', () => {
     const next = await env.post('/v1/invoices', { amountMsat: 1_000_000, externalId: 'order-3' });
     expect(await waitLdkOutcome(await ldkPays(next.body['bolt11'] as string))).toBeInstanceOf(ldk.Event_PaymentSent);
     await env.until(async () => (await env.api(`/v1/invoices/${next.body['paymentHash'] as string}`)).body['state'] === 'paid', 'order-3 paid');
+  }, 90_000);
+
+  it('a keysend (no invoice) is claimed too: LDK gets PaymentSent, payment-received has no externalId', async () => {
+    const paymentId = Uint8Array.from(randomBytes(32));
+    let hash = '';
+    await env.until(() => {
+      const sent = ldkNode.channelManager.send_spontaneous_payment(
+        ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+        ldk.RecipientOnionFields.constructor_spontaneous_empty(),
+        paymentId,
+        ldk.RouteParameters.constructor_from_payment_params_and_value(ldk.PaymentParameters.constructor_for_keysend(fromHex(env.node.nodeId), 40, false), 2_000_000n),
+        ldk.Retry.constructor_attempts(0),
+      );
+      if (sent instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_OK) hash = toHex(sent.res);
+      return sent.is_ok();
+    }, 'LDK to send the keysend');
+    expect(await waitLdkOutcome(paymentId)).toBeInstanceOf(ldk.Event_PaymentSent);
+    await env.until(async () => (await events()).some((e) => e['kind'] === 'payment-received' && e['paymentHash'] === hash), 'payment-received for the keysend');
+    expect((await events()).find((e) => e['kind'] === 'payment-received' && e['paymentHash'] === hash)).toMatchObject({ amountMsat: '2000000', externalId: null, purpose: 'spontaneous' });
   }, 90_000);
 
   it('200 concurrent POST /v1/invoices all answer 201', async () => {
