@@ -30,6 +30,16 @@ const api: NodeApi = {
   closeChannel: async () => {
     throw new Error('no channels in this bench');
   },
+  createInvoice: async () => {
+    throw new Error('no invoices in this bench');
+  },
+  getInvoice: async () => {
+    throw new Error('no invoices in this bench');
+  },
+  listInvoices: async () => ({ invoices: [], nextAfter: null }),
+  cancelInvoice: async () => {
+    throw new Error('no invoices in this bench');
+  },
 };
 const handler = createHttpHandler({ api, apiKeySha256: apiKeySha256(KEY), logger: new Logger({ logLevel: 'SILENT' }) });
 const postBody = JSON.stringify({ nodeId: NODE_ID, host: '127.0.0.1', port: 9735 });

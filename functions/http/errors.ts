@@ -31,6 +31,10 @@ export const HttpErrorCode = {
   idempotencyKeyRequired: 'idempotency-key-required',
   /** The `Idempotency-Key` was used before with a different request: nothing was done. */
   idempotencyKeyReused: 'idempotency-key-reused',
+  /** The invoice is paid: it cannot be canceled. */
+  invoicePaid: 'invoice-paid',
+  /** Payments (and invoices) are refused on this network: bitcoin mainnet until on-chain enforcement exists. */
+  paymentsDisabled: 'payments-disabled',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -54,6 +58,8 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   unavailable: 503,
   'idempotency-key-required': 400,
   'idempotency-key-reused': 409,
+  'invoice-paid': 409,
+  'payments-disabled': 422,
 };
 
 /** The JSON body of every error response. */

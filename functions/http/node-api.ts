@@ -5,6 +5,8 @@
  */
 
 /** What `GET /v1/node` reports. `features` is the BOLT 9 feature bitfield of our `init`, as hex. */
+import type { InvoiceApi } from './invoice-api.js';
+
 export interface NodeInfo {
   /** Our node id: the 33-byte compressed secp256k1 public key (BOLT 8 static key), as hex. */
   readonly nodeId: string;
@@ -160,13 +162,15 @@ export interface EventInfo {
   readonly purpose?: string;
   readonly claimDeadline?: number;
   readonly paymentFailedPermanently?: boolean;
+  /** `payment-received`: the invoice's `externalId`, null when it had none (or the payment had no invoice: keysend). */
+  readonly externalId?: string | null;
 }
 
 /**
  * The node, as the HTTP API sees it. Every method may reject; the API
  * answers an `HttpError` as it is and anything else as 500 `internal`.
  */
-export interface NodeApi {
+export interface NodeApi extends InvoiceApi {
   nodeInfo(): Promise<NodeInfo>;
   /** Whether the node can serve: its store answers (and, in the embedded deployment, its supervised processes run). */
   health(): Promise<HealthInfo>;

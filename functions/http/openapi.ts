@@ -101,7 +101,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'InvoicePaid' | 'PaymentsDisabled' | 'IdempotencyKeyReused')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
   /** Query string parameters and request headers (e.g. `Idempotency-Key`), each with its schema. */
@@ -164,6 +164,9 @@ const ERROR_RESPONSES = {
     ),
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
   },
+  InvoicePaid: errorResponse('`invoice-paid`: the invoice is paid; it can no longer be canceled. Nothing was changed.'),
+  PaymentsDisabled: errorResponse('`payments-disabled`: the node runs on bitcoin mainnet, where payments are refused until on-chain enforcement exists. Nothing was stored.'),
+  IdempotencyKeyReused: errorResponse('`idempotency-key-reused`: the `Idempotency-Key` came before with another request (method, path or body); nothing was done.'),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 
@@ -198,12 +201,16 @@ function operation(route: DocumentedRoute): OperationObject {
     responses['400'] = responseRef('InvalidRequest');
     responses['413'] = responseRef('PayloadTooLarge');
   }
-  if (route.queryParameters !== undefined && route.queryParameters.length > 0) responses['400'] = responseRef('InvalidRequest');
+  // A query string is validated too: a bad one is a 400 naming the parameter.
+  if ((route.queryParameters?.length ?? 0) > 0) responses['400'] = responseRef('InvalidRequest');
   if (route.errors?.includes('InsufficientFunds')) responses['422'] = responseRef('InsufficientFunds');
   if (route.errors?.includes('NotFound')) responses['404'] = responseRef('NotFound');
   if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');
   if (route.errors?.includes('NotClosable')) responses['409'] = responseRef('NotClosable');
   if (route.errors?.includes('Busy')) responses['503'] = responseRef('Busy');
+  if (route.errors?.includes('InvoicePaid')) responses['409'] = responseRef('InvoicePaid');
+  if (route.errors?.includes('IdempotencyKeyReused')) responses['409'] = responseRef('IdempotencyKeyReused');
+  if (route.errors?.includes('PaymentsDisabled')) responses['422'] = responseRef('PaymentsDisabled');
   return {
     operationId: route.operationId,
     summary: route.summary,

@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { HEALTH_COMPONENTS, type ChannelInfo } from './node-api.js';
 import { buildOpenApiDocument, schemaRef, type OpenApiDocument, type SchemaObject } from './openapi.js';
 import { bodiless, emptyBody, parseWith, withBody, type Route } from './route-kit.js';
+import { INVOICE_ROUTES, INVOICE_SCHEMAS } from './invoice-routes.js';
 
 export { describeIssues, isEmptyBody, type Route } from './route-kit.js';
 
@@ -376,7 +377,7 @@ export const SCHEMAS = {
     description: 'One event (LDK `Event`). Fields beyond `id` and `kind` depend on the kind; channel events name the `counterpartyNodeId`.',
     properties: {
       id: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'Grows by one per event: acknowledge up to it; skip ids already handled.' },
-      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message', 'payment-claimable', 'payment-claimed', 'payment-sent', 'payment-path-failed', 'payment-failed'] },
+      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message', 'payment-claimable', 'payment-received', 'payment-sent', 'payment-path-failed', 'payment-failed'] },
       counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
       channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The temporary id (the former one for `channel-pending`).' },
@@ -398,6 +399,7 @@ export const SCHEMAS = {
       purpose: { type: 'string', enum: ['invoice', 'spontaneous', 'for-hash'] },
       claimDeadline: { type: 'integer', minimum: 0, description: 'Claim before this block height (`payment-claimable`).' },
       paymentFailedPermanently: { type: 'boolean' },
+      externalId: { anyOf: [{ type: 'string' }, { type: 'null' }], description: '`payment-received`: the paid invoice\'s `externalId` (null without one, e.g. keysend).' },
     },
     required: ['id', 'kind'],
     additionalProperties: false,
@@ -426,6 +428,7 @@ export const SCHEMAS = {
     required: ['status', 'channelId'],
     additionalProperties: false,
   },
+  ...INVOICE_SCHEMAS,
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
 } as const satisfies Readonly<Record<string, SchemaObject>>;
 
@@ -709,6 +712,7 @@ export const ROUTES: readonly Route[] = [
       return { acknowledged: await api.acknowledgeEvents(BigInt(request.upTo)) };
     },
   }),
+  ...INVOICE_ROUTES,
   bodiless({
     method: 'GET',
     path: '/v1/openapi.json',

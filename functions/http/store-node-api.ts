@@ -30,6 +30,8 @@ import {
   type ChannelView,
 } from '../channels/channel-service.js';
 import { ChannelState, type NegotiatedChannelType } from '../../shared/channel/index.js';
+import { externalIdsOf } from '../invoices/invoice-service.js';
+import { storeInvoiceApi } from './store-invoice-api.js';
 
 /** Wallet refusals the client can act on, and contention for the lease (503 `busy`), as API errors; anything else stays internal. */
 function asHttpError(error: unknown, waitedMs: number): unknown {
@@ -45,12 +47,24 @@ function asHttpError(error: unknown, waitedMs: number): unknown {
 
 export const STORMCELL_VERSION = '0.1.0';
 
-/** The API's view of one stored event. */
-export function eventInfoOf({ id, event: e }: EventRecord): EventInfo {
+/** What {@link eventInfoOf} shows that the event itself does not carry (looked up by the caller). */
+export interface EventContext {
+  /** `payment-received`: the `externalId` of the invoice paid (functions/invoices/invoice-service.ts `externalIdsOf`). */
+  readonly externalId?: string;
+}
+
+/**
+ * The API's view of one stored event (also of webhook payloads): pure, so
+ * what the event does not carry comes in `context`. The core's
+ * `payment-claimed` shows as `payment-received` (emitted when the payment
+ * is claimed, not when it became claimable).
+ */
+export function eventInfoOf({ id, event: e }: EventRecord, context: EventContext = {}): EventInfo {
   const base = { id: id.toString(), kind: e.kind };
   switch (e.kind) {
-    case 'payment-claimable':
     case 'payment-claimed':
+      return { ...base, kind: 'payment-received', paymentHash: toHex(e.paymentHash), amountMsat: e.amountMsat.toString(), externalId: context.externalId ?? null, purpose: e.purpose };
+    case 'payment-claimable':
       return {
         ...base,
         paymentHash: toHex(e.paymentHash),
@@ -240,6 +254,10 @@ async function asChannelHttp<T>(ctx: NodeContext, operation: Promise<T>): Promis
   }
 }
 
+function eventContextOf(externalId: string | undefined): EventContext {
+  return externalId === undefined ? {} : { externalId };
+}
+
 export function storeNodeApi(ctx: NodeContext): NodeApi {
   async function readyPeers(): Promise<PeerState[]> {
     const items = await ctx.store.query(ctx.nodeKey, SortKey.peer(''));
@@ -251,6 +269,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     return peers;
   }
   return {
+    ...storeInvoiceApi(ctx),
     async health() {
       // One strongly consistent read of a small item: the store answers or it does not.
       try {
@@ -319,7 +338,9 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       await asChannelHttp(ctx, acceptChannel(ctx, temporaryChannelId));
     },
     async listEvents(after) {
-      return (await pendingEvents(ctx, undefined, after)).map(eventInfoOf);
+      const events = await pendingEvents(ctx, undefined, after);
+      const externalIds = await externalIdsOf(ctx.store, ctx.nodeKey, events);
+      return events.map((r) => eventInfoOf(r, r.event.kind === 'payment-claimed' ? eventContextOf(externalIds.get(toHex(r.event.paymentHash))) : {}));
     },
     async acknowledgeEvents(upTo) {
       return acknowledgeEvents(ctx, upTo);

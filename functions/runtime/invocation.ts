@@ -12,14 +12,14 @@ import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
 import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
-import { StoreError, StoreErrorCode, outboxParts, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
+import { StoreError, StoreErrorCode, outboxParts, type ItemPut, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
 import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
 
 /** The writes and messages one input produced. */
 export interface InvocationResult {
-  /** `expiresAtSec`: the item's TTL (DynamoDB deletes it some time after). */
-  readonly puts: readonly { readonly sk: string; readonly data: Uint8Array; readonly expiresAtSec?: number }[];
+  /** State writes; one with a condition (an invoice still `open` when its payment is claimed) fails the commit with `condition-failed` when it does not hold, and the input is retried. */
+  readonly puts: readonly ItemPut[];
   readonly deletes: readonly string[];
   readonly effects: readonly PeerEffect[];
   /** Transactions for the broadcast queue, sent only AFTER the commit (a funding transaction before its channel is durable could lock funds). */

@@ -37,6 +37,7 @@ import {
 } from '../../shared/wallet/index.js';
 import { decodeChainView } from '../chain/chain-record.js';
 import { decodeFeeRates } from '../chain/fee-record.js';
+import { answerClaimablePayments } from '../invoices/claim-step.js';
 import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, decodeWallet } from '../wallet/wallet-service.js';
 import type { InvocationResult } from './invocation.js';
 import type { NodeContext } from './node-context.js';
@@ -296,10 +297,14 @@ export function settleChannelFunding(wallet: WalletState, changes: ManagerChange
  */
 export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, manager: ChannelManager, reads: StepReads = new StepReads(ctx, store)): Promise<InvocationResult> {
   let changes = manager.takeChanges();
+  // Payments to us whose parts all arrived are claimed or failed back in this same commit (docs/invoices-api.md).
+  const invoicePuts = await answerClaimablePayments(ctx, store, manager, changes, ctx.managerPorts.clock.nowSecs());
+  if (invoicePuts.length > 0 || changes.events.some((r) => r.event.kind === 'payment-claimable')) changes = mergeChanges(changes, manager.takeChanges());
   const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
   // A close's script reserved from the wallet (docs/close.md): the wallet is written with the shutdown naming it.
   const reserved = reads.shutdownScripts?.reservedWallet();
-  if (requests.length === 0 && !touchesWalletFunding(changes) && reserved === undefined) return managerResult(changes, undefined, await monitorsBefore(ctx, store, changes));
+  const invoices: InvocationResult = { puts: invoicePuts, deletes: [], effects: [] };
+  if (requests.length === 0 && !touchesWalletFunding(changes) && reserved === undefined) return managerResult(changes, invoices, await monitorsBefore(ctx, store, changes));
   const walletBytes = await reads.wallet();
   const before = decodeWallet(walletBytes);
   let wallet = reserved ?? before;
@@ -327,6 +332,6 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   for (const { event } of changes.events) {
     if (event.kind === 'discard-funding') ctx.logger.info('funding transaction discarded', { txid: txidToDisplayHex(event.fundingOutpoint.txid), channelId: toHex(event.channelId) });
   }
-  const base: InvocationResult = { puts: wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }], deletes: [], effects: [] };
+  const base: InvocationResult = { puts: [...invoicePuts, ...(wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }])], deletes: [], effects: [] };
   return managerResult(changes, base, await monitorsBefore(ctx, store, changes));
 }

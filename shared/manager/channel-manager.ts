@@ -325,7 +325,7 @@ export class ChannelManager {
   }
 
   /** LDK's `create_bolt11_invoice` (load with `{ kind: 'create-invoice' }`). */
-  createBolt11Invoice(request: invoices.InboundPaymentRequest & { readonly description: string }): ApiResult<invoices.CreatedInvoice> {
+  createBolt11Invoice(request: invoices.InvoiceRequest): ApiResult<invoices.CreatedInvoice> {
     return invoices.createBolt11Invoice(this.#core, request);
   }
 

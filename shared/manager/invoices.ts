@@ -95,6 +95,9 @@ export function createInboundPaymentForHash(core: ManagerCore, paymentHash: Uint
   return guard(core, request, () => createForHash(key, paymentHash, params(core, request)));
 }
 
+/** What `createBolt11Invoice` is asked: the payment, and exactly one of `description` (BOLT 11 `d`) and `descriptionHash` (`h`, SHA-256 of a longer description). */
+export type InvoiceRequest = InboundPaymentRequest & { readonly description?: string; readonly descriptionHash?: Uint8Array };
+
 /** An invoice and the payment it asks for. */
 export interface CreatedInvoice {
   readonly invoice: string;
@@ -111,7 +114,9 @@ export interface CreatedInvoice {
  * (channel-updates.ts), so a payer that is not our peer reaches us through
  * one of them.
  */
-export function createBolt11Invoice(core: ManagerCore, request: InboundPaymentRequest & { readonly description: string }): ApiResult<CreatedInvoice> {
+export function createBolt11Invoice(core: ManagerCore, request: InvoiceRequest): ApiResult<CreatedInvoice> {
+  if ((request.description === undefined) === (request.descriptionHash === undefined)) return refused('an invoice needs exactly one of description and descriptionHash');
+  if (request.descriptionHash !== undefined && request.descriptionHash.length !== 32) return refused('a description hash is 32 bytes');
   const network = networkOf(core);
   if (network === undefined) return refused('the node chain has no BOLT 11 prefix');
   const payment = createInboundPayment(core, request);
@@ -125,7 +130,8 @@ export function createBolt11Invoice(core: ManagerCore, request: InboundPaymentRe
         timestampSec: expiresAtSecs - request.expirySecs,
         paymentHash,
         paymentSecret,
-        description: request.description,
+        ...(request.description === undefined ? {} : { description: request.description }),
+        ...(request.descriptionHash === undefined ? {} : { descriptionHash: request.descriptionHash }),
         expirySeconds: request.expirySecs,
         minFinalCltvExpiryDelta,
         routeHints: routeHints(core, request.amountMsat, (channel) => channelDetailsOf(channel, core.cs.header.bestBlock.height, true).inboundCapacityMsat),

@@ -10,6 +10,11 @@ export const StoreErrorCode = {
   CommitTooLarge: 'commit-too-large',
   /** A stored item we wrote does not decode (a broken invariant, not bad input). */
   CorruptItem: 'corrupt-item',
+  /**
+   * A put's own condition (`PutCondition`) did not hold: the item it expects
+   * absent exists, or is no longer in the state it expects. Nothing was written.
+   */
+  ConditionFailed: 'condition-failed',
   /** The transaction was refused for another reason (conflict, throttling). */
   CommitFailed: 'commit-failed',
 } as const;

@@ -25,6 +25,8 @@
  * | `BROADCAST#<txid>`      | a transaction the chain source refused for good  |
  * | `RECEIVE_INDEX`         | counter `next`: receive indexes handed out, outside the lease |
  * | `INDEX#<index key>`     | an index item: a lookup naming a channel (shared/manager/channel-indexes.ts) |
+ * | `INVOICE#<payment hash hex>` | an invoice made over HTTP (functions/invoices/invoice-record.ts), attribute `state`; written outside the lease, marked paid by the claim's commit |
+ * | `IDEMPOTENCY#<sha256 of key>` | what a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), with a TTL |
  */
 
 /** Attribute names, in one place. */
@@ -40,6 +42,8 @@ export const Attr = {
   counter: 'next',
   /** What an item under a shared prefix is: `cleanup` for a commit's deferred deletes under `OUTBOX#`. */
   kind: 'kind',
+  /** An item's state as a plain string beside its bytes (an `INVOICE#` item's `open`/`paid`/`canceled`), for put conditions. */
+  state: 'state',
   /** Of `EVENTS_ACKED`: the highest event id acknowledged (a number), only ever raised. */
   ackedUpTo: 'upTo',
   /** Of an outbox item written before one item per input (one message, `OUTBOX#<message id>`): read, never written. */
@@ -109,6 +113,9 @@ export const SortKey = {
   indexPrefix: (kindPrefix: string) => `INDEX#${kindPrefix}`,
   /** The wallet's receive-address counter: the next receive index to hand out (docs/commit-protocol.md, "Outside the lease"). */
   receiveIndex: 'RECEIVE_INDEX',
+  /** An invoice made over HTTP (functions/invoices/invoice-record.ts), by its payment hash (hex, lower case). */
+  invoice: (paymentHashHex: string) => `INVOICE#${paymentHashHex}`,
+  invoicePrefix: 'INVOICE#',
   /** What a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), by the key's SHA-256 (hex). */
   idempotency: (keySha256Hex: string) => `IDEMPOTENCY#${keySha256Hex}`,
 } as const;

@@ -37,8 +37,8 @@ export function managerItemWrites(
   changes: ManagerChanges,
   monitorsBefore: ReadonlyMap<string, ChannelMonitor> = new Map(),
   updatesPerSnapshot: bigint = MONITOR_UPDATES_PER_SNAPSHOT,
-): { puts: { sk: string; data: Uint8Array; expiresAtSec?: number }[]; deletes: string[]; cleanup: string[] } {
-  const puts: { sk: string; data: Uint8Array; expiresAtSec?: number }[] = [];
+): { puts: { sk: string; data: Uint8Array; ttlSec?: number }[]; deletes: string[]; cleanup: string[] } {
+  const puts: { sk: string; data: Uint8Array; ttlSec?: number }[] = [];
   const deletes = changes.channels.delete.map((key) => SortKey.channel(key));
   if (changes.header) puts.push({ sk: SortKey.header, data: changes.header });
   for (const [key, data] of changes.channels.put) puts.push({ sk: SortKey.channel(key), data });
@@ -50,8 +50,8 @@ export function managerItemWrites(
   }
   // Payment records: their keys are sort keys (shared/manager/payment-records.ts).
   for (const [sk, data] of changes.records?.put ?? []) {
-    const expiresAtSec = changes.records?.expiresAt?.get(sk);
-    puts.push({ sk, data, ...(expiresAtSec === undefined ? {} : { expiresAtSec }) });
+    const ttlSec = changes.records?.expiresAt?.get(sk);
+    puts.push({ sk, data, ...(ttlSec === undefined ? {} : { ttlSec }) });
   }
   deletes.push(...(changes.records?.delete ?? []));
   puts.push(...eventItemWrites(changes.events));
@@ -178,10 +178,10 @@ export class InMemoryManagerStore {
     const writes = 2 + puts.length + deletes.length + (changes.messages.length + changes.followUps.length > 0 ? 1 : 0) + (cleanup.length > 0 ? 1 : 0);
     if (writes > MAX_TRANSACTION_ITEMS) throw new StoreError(StoreErrorCode.CommitTooLarge, `input ${inputId}: a commit of ${writes} writes exceeds DynamoDB's ${MAX_TRANSACTION_ITEMS}`);
     this.appliedInputs.add(inputId);
-    for (const { sk, data, expiresAtSec } of puts) {
+    for (const { sk, data, ttlSec } of puts) {
       this.items.set(sk, Uint8Array.from(data));
-      if (expiresAtSec === undefined) this.expiresAt.delete(sk);
-      else this.expiresAt.set(sk, expiresAtSec);
+      if (ttlSec === undefined) this.expiresAt.delete(sk);
+      else this.expiresAt.set(sk, ttlSec);
       this.last.itemsWritten++;
       this.last.bytesWritten += data.length;
     }

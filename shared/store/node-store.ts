@@ -7,6 +7,7 @@ import {
   BatchWriteItemCommand,
   DeleteItemCommand,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
   TransactionCanceledException,
@@ -44,14 +45,35 @@ export interface Lease {
   readonly expiresAtMs: number;
 }
 
+/**
+ * What must hold of the item a put replaces, checked in the same write
+ * (docs/commit-protocol.md, "Conditional puts"): `absent`, no item under the
+ * key yet (never overwrite); `state`, the item exists with this `state`
+ * attribute (an invoice still `open` when its payment is claimed). When it
+ * does not hold, nothing of the write (or of its whole commit) is stored and
+ * the store throws `condition-failed`.
+ */
+export type PutCondition = { readonly kind: 'absent' } | { readonly kind: 'state'; readonly state: string };
+
+/** One item to write: its bytes, and optionally a `state` attribute beside them, an expiry (DynamoDB TTL) and a condition. */
+export interface ItemPut {
+  readonly sk: string;
+  readonly data: Uint8Array;
+  /** Stored as the `state` attribute (what a `state` condition compares). */
+  readonly state?: string;
+  /** Unix seconds after which DynamoDB's TTL may delete the item. */
+  readonly ttlSec?: number;
+  readonly condition?: PutCondition;
+}
+
 /** The writes of one invocation, committed all or nothing. */
 export interface Commit {
   /** The input's id: a replayed input fails the commit with `duplicate-input`. */
   readonly inputId?: string;
   /** Release the lease in the same transaction (the invocation's last write). */
   readonly release?: boolean;
-  /** `expiresAtSec`: written as the item's TTL attribute (DynamoDB deletes it some time after; docs/timer.md). */
-  readonly puts?: readonly { readonly sk: string; readonly data: Uint8Array; readonly expiresAtSec?: number }[];
+  /** State writes; a put with a `condition` fails the whole commit with `condition-failed` when it does not hold. */
+  readonly puts?: readonly ItemPut[];
   readonly deletes?: readonly string[];
   /**
    * The input's outbound messages, in sending order: written as ONE item,
@@ -89,6 +111,29 @@ const key = (nodeKey: string, sk: string): Record<string, AttributeValue> => ({
 
 function isConditionFailure(reason: { Code?: string | undefined } | undefined): boolean {
   return reason?.Code === 'ConditionalCheckFailed';
+}
+
+/** The DynamoDB Put of `put` in the node's partition, with its condition as a ConditionExpression. */
+function putRequest(table: string, nodeKey: string, put: ItemPut): NonNullable<TransactWriteItem['Put']> {
+  const item: Record<string, AttributeValue> = { ...key(nodeKey, put.sk), [Attr.data]: { B: put.data } };
+  if (put.state !== undefined) item[Attr.state] = { S: put.state };
+  if (put.ttlSec !== undefined) item[Attr.ttl] = { N: String(put.ttlSec) };
+  const condition = put.condition;
+  if (condition === undefined) return { TableName: table, Item: item };
+  if (condition.kind === 'absent') {
+    return { TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': Attr.pk } };
+  }
+  return {
+    TableName: table,
+    Item: item,
+    ConditionExpression: '#state = :expected',
+    ExpressionAttributeNames: { '#state': Attr.state },
+    ExpressionAttributeValues: { ':expected': { S: condition.state } },
+  };
+}
+
+function conditionText(put: ItemPut): string {
+  return put.condition?.kind === 'state' ? `${put.sk} is no longer ${put.condition.state}` : `${put.sk} exists already`;
 }
 
 export class NodeStore {
@@ -357,6 +402,75 @@ export class NodeStore {
   }
 
   /**
+   * Writes a few items outside the lease, all or nothing, each only if no
+   * item has its key yet (an invoice and its request's idempotency record):
+   * one PutItem for one item, else one TransactWriteItems. Never overwrites:
+   * when any key is taken, nothing is written and it throws
+   * `condition-failed` naming the taken keys. Only for items no commit
+   * writes unconditionally (a commit may later replace them under a `state`
+   * condition).
+   */
+  async putNew(nodeKey: string, puts: readonly Omit<ItemPut, 'condition'>[]): Promise<void> {
+    if (puts.length === 0) return;
+    if (puts.length > MAX_TRANSACTION_ITEMS) throw new StoreError(StoreErrorCode.CommitTooLarge, `${puts.length} puts exceed DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`);
+    const absent = puts.map((p) => ({ ...p, condition: { kind: 'absent' } as const }));
+    if (absent.length === 1) return this.putIf(nodeKey, absent[0]!);
+    try {
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: absent.map((p) => ({ Put: putRequest(this.tableName, nodeKey, p) })) }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        const taken = absent.filter((_, i) => isConditionFailure(reasons[i]));
+        if (taken.length > 0) throw new StoreError(StoreErrorCode.ConditionFailed, `not written: ${taken.map(conditionText).join('; ')}`);
+        throw new StoreError(StoreErrorCode.CommitFailed, `put cancelled: ${reasons.map((r) => r.Code).join(',')}`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Writes one item outside the lease if its condition holds (an open
+   * invoice canceled: `{ kind: 'state', state: 'open' }`); else throws
+   * `condition-failed` and writes nothing.
+   */
+  async putIf(nodeKey: string, put: ItemPut & { readonly condition: PutCondition }): Promise<void> {
+    try {
+      await this.client.send(new PutItemCommand(putRequest(this.tableName, nodeKey, put)));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new StoreError(StoreErrorCode.ConditionFailed, `not written: ${conditionText(put)}`);
+      throw error;
+    }
+  }
+
+  /**
+   * One page of the items under `prefix`, in sort-key order, starting after
+   * the sort key `afterSk` (exclusive; from the first when undefined): at most
+   * `limit` items, and whether more may follow.
+   */
+  async queryPage(nodeKey: string, prefix: string, limit: number, afterSk?: string): Promise<{ items: { sk: string; data: Uint8Array }[]; more: boolean }> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: afterSk === undefined ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk AND #sk BETWEEN :after AND :end',
+        ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
+        ExpressionAttributeValues: {
+          ':pk': { S: nodePartition(nodeKey) },
+          // Every key under the prefix sorts below the prefix followed by U+FFFF.
+          ...(afterSk === undefined ? { ':prefix': { S: prefix } } : { ':after': { S: afterSk }, ':end': { S: `${prefix}\uffff` } }),
+        },
+        ConsistentRead: true,
+        Limit: limit + (afterSk === undefined ? 0 : 1),
+      }),
+    );
+    const items = (result.Items ?? []).flatMap((item) => {
+      const sk = item[Attr.sk]?.S;
+      const data = item[Attr.data]?.B;
+      return sk === undefined || data === undefined || sk === afterSk ? [] : [{ sk, data }];
+    });
+    return { items: items.slice(0, limit), more: result.LastEvaluatedKey !== undefined || items.length > limit };
+  }
+
+  /**
    * Commits one invocation in a single TransactWriteItems: the lease must
    * still carry our fence (checked inside the transaction, and released
    * there when `release` is set), the input must be new, then every state
@@ -402,10 +516,8 @@ export class NodeStore {
         },
       });
     }
-    for (const put of commit.puts ?? []) {
-      const ttl = put.expiresAtSec === undefined ? {} : { [Attr.ttl]: { N: String(put.expiresAtSec) } };
-      items.push({ Put: { TableName: table, Item: { ...key(lease.nodeKey, put.sk), [Attr.data]: { B: put.data }, ...ttl } } });
-    }
+    const firstPut = items.length;
+    for (const put of commit.puts ?? []) items.push({ Put: putRequest(table, lease.nodeKey, put) });
     for (const sk of commit.deletes ?? []) {
       items.push({ Delete: { TableName: table, Key: key(lease.nodeKey, sk) } });
     }
@@ -462,6 +574,10 @@ export class NodeStore {
         }
         if (commit.inputId !== undefined && isConditionFailure(reasons[1])) {
           throw new StoreError(StoreErrorCode.DuplicateInput, `input ${commit.inputId} was already applied`);
+        }
+        const failed = (commit.puts ?? []).filter((_, i) => isConditionFailure(reasons[firstPut + i]));
+        if (failed.length > 0) {
+          throw new StoreError(StoreErrorCode.ConditionFailed, `commit cancelled, a put's condition failed: ${failed.map(conditionText).join('; ')}`);
         }
         throw new StoreError(StoreErrorCode.CommitFailed, `commit cancelled: ${reasons.map((r) => r.Code).join(',')}`);
       }

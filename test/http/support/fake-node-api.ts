@@ -14,6 +14,7 @@ import type {
 } from '../../../functions/http/node-api.js';
 
 import { HttpError, HttpErrorCode } from '../../../functions/http/errors.js';
+import type { CreateInvoiceRequest, IdempotencyRequest, InvoiceInfo, InvoicePage } from '../../../functions/http/invoice-api.js';
 
 /** What a test gives of the node: the channel totals default to 0. */
 export type FakeNodeInfo = Omit<NodeInfo, 'channelBalanceMsat' | 'inboundCapacityMsat'> & Partial<Pick<NodeInfo, 'channelBalanceMsat' | 'inboundCapacityMsat'>>;
@@ -135,5 +136,55 @@ export class FakeNodeApi implements NodeApi {
     const closing: ChannelInfo = { ...found, state: 'shutdown-sent', isUsable: false };
     this.channels = this.channels.map((c) => (c === found ? closing : c));
     return closing;
+  }
+
+  /** Invoices by payment hash, as the fake made them; `createRequests` records what each create was asked (with its idempotency). */
+  readonly invoices = new Map<string, InvoiceInfo>();
+  readonly createRequests: { request: CreateInvoiceRequest; idempotency: IdempotencyRequest | undefined }[] = [];
+
+  async createInvoice(request: CreateInvoiceRequest, idempotency?: IdempotencyRequest): Promise<InvoiceInfo> {
+    if (this.failure) throw this.failure;
+    this.createRequests.push({ request, idempotency });
+    const paymentHash = (this.invoices.size + 1).toString(16).padStart(64, '0');
+    const invoice: InvoiceInfo = {
+      paymentHash,
+      bolt11: `lnbcrt1fake${this.invoices.size}`,
+      amountMsat: request.amountMsat === undefined ? null : Number(request.amountMsat),
+      description: request.descriptionHash === undefined ? (request.description ?? '') : null,
+      descriptionHash: request.descriptionHash ?? null,
+      externalId: request.externalId ?? null,
+      state: 'open',
+      receivedMsat: null,
+      createdAt: '2026-01-01T00:00:00Z',
+      expiresAt: '2026-01-01T01:00:00Z',
+      paidAt: null,
+      canceledAt: null,
+    };
+    this.invoices.set(paymentHash, invoice);
+    return invoice;
+  }
+
+  async getInvoice(paymentHash: string): Promise<InvoiceInfo> {
+    if (this.failure) throw this.failure;
+    const found = this.invoices.get(paymentHash);
+    if (found === undefined) throw new HttpError(HttpErrorCode.notFound, `no invoice with payment hash ${paymentHash}`);
+    return found;
+  }
+
+  async listInvoices(query: { readonly state?: InvoiceInfo['state']; readonly limit: number; readonly after?: string }): Promise<InvoicePage> {
+    if (this.failure) throw this.failure;
+    const all = [...this.invoices.values()].filter((i) => (query.state === undefined || i.state === query.state) && (query.after === undefined || i.paymentHash > query.after));
+    all.sort((a, b) => (a.paymentHash < b.paymentHash ? -1 : 1));
+    const page = all.slice(0, query.limit);
+    return { invoices: page, nextAfter: all.length > query.limit ? page[page.length - 1]!.paymentHash : null };
+  }
+
+  /** Like the node: unknown is `not-found`, paid is `invoice-paid`, else `canceled`. */
+  async cancelInvoice(paymentHash: string): Promise<InvoiceInfo> {
+    const found = await this.getInvoice(paymentHash);
+    if (found.state === 'paid') throw new HttpError(HttpErrorCode.invoicePaid, `invoice ${paymentHash} is paid`);
+    const canceled: InvoiceInfo = { ...found, state: 'canceled', canceledAt: '2026-01-01T00:30:00Z' };
+    this.invoices.set(paymentHash, canceled);
+    return canceled;
   }
 }
