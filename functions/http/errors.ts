@@ -31,6 +31,18 @@ export const HttpErrorCode = {
   idempotencyKeyRequired: 'idempotency-key-required',
   /** The `Idempotency-Key` was used before with a different request: nothing was done. */
   idempotencyKeyReused: 'idempotency-key-reused',
+  /** `bolt11` is not a BOLT 11 invoice the node can read. */
+  invalidInvoice: 'invalid-invoice',
+  /** The invoice's expiry has passed. */
+  invoiceExpired: 'invoice-expired',
+  /** The invoice is for another chain than the node's. */
+  wrongNetwork: 'wrong-network',
+  /** That payment hash is pending or paid already: nothing was done. */
+  duplicatePayment: 'duplicate-payment',
+  /** No usable channel path to the payee (its channel or a route hint) within the fee limit. */
+  noRoute: 'no-route',
+  /** Our channels towards the payee cannot send that much now. */
+  insufficientBalance: 'insufficient-balance',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -54,6 +66,12 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   unavailable: 503,
   'idempotency-key-required': 400,
   'idempotency-key-reused': 409,
+  'invalid-invoice': 400,
+  'invoice-expired': 400,
+  'wrong-network': 400,
+  'duplicate-payment': 409,
+  'no-route': 422,
+  'insufficient-balance': 422,
 };
 
 /** The JSON body of every error response. */

@@ -101,7 +101,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'PaymentConflict' | 'PaymentUnroutable')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
   /** Query string parameters and request headers (e.g. `Idempotency-Key`), each with its schema. */
@@ -164,6 +164,14 @@ const ERROR_RESPONSES = {
     ),
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
   },
+  PaymentConflict: errorResponse(
+    '`duplicate-payment`: that payment hash is pending or paid already (or failed less than 24 hours ago); `idempotency-key-reused`: the ' +
+      'Idempotency-Key came with another request before. Nothing was paid.',
+  ),
+  PaymentUnroutable: errorResponse(
+    '`no-route`: no usable channel path to the payee (a channel with it, or a route hint starting at one of our peers) within the fee limit; ' +
+      '`insufficient-balance`: our channels towards the payee cannot send that much now. Nothing was stored or paid.',
+  ),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 
@@ -203,6 +211,8 @@ function operation(route: DocumentedRoute): OperationObject {
   if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');
   if (route.errors?.includes('NotClosable')) responses['409'] = responseRef('NotClosable');
   if (route.errors?.includes('Busy')) responses['503'] = responseRef('Busy');
+  if (route.errors?.includes('PaymentConflict')) responses['409'] = responseRef('PaymentConflict');
+  if (route.errors?.includes('PaymentUnroutable')) responses['422'] = responseRef('PaymentUnroutable');
   return {
     operationId: route.operationId,
     summary: route.summary,

@@ -30,6 +30,7 @@ import {
   type ChannelView,
 } from '../channels/channel-service.js';
 import type { NegotiatedChannelType } from '../../shared/channel/index.js';
+import { storePaymentApi } from './store-payment-api.js';
 
 /** Wallet refusals the client can act on, and contention for the lease (503 `busy`), as API errors; anything else stays internal. */
 function asHttpError(error: unknown, waitedMs: number): unknown {
@@ -59,7 +60,8 @@ export function eventInfoOf({ id, event: e }: EventRecord): EventInfo {
         ...(e.kind === 'payment-claimable' ? { claimDeadline: e.claimDeadline, ...(e.paymentPreimage ? { paymentPreimage: toHex(e.paymentPreimage) } : {}) } : {}),
       };
     case 'payment-sent':
-      return { ...base, paymentId: toHex(e.paymentId), paymentHash: toHex(e.paymentHash), paymentPreimage: toHex(e.paymentPreimage), feePaidMsat: e.feePaidMsat.toString() };
+      // Issue 16's names: `preimage` and `feeMsat` (no test of another area reads the old `paymentPreimage`/`feePaidMsat` of this event).
+      return { ...base, paymentId: toHex(e.paymentId), paymentHash: toHex(e.paymentHash), preimage: toHex(e.paymentPreimage), feeMsat: e.feePaidMsat.toString() };
     case 'payment-path-failed':
       return {
         ...base,
@@ -224,6 +226,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     return peers;
   }
   return {
+    ...storePaymentApi(ctx),
     async health() {
       // One strongly consistent read of a small item: the store answers or it does not.
       try {

@@ -25,6 +25,8 @@
  * | `BROADCAST#<txid>`      | a transaction the chain source refused for good  |
  * | `RECEIVE_INDEX`         | counter `next`: receive indexes handed out, outside the lease |
  * | `INDEX#<index key>`     | an index item: a lookup naming a channel (shared/manager/channel-indexes.ts) |
+ * | `PAYMENT#<payment id>`  | a payment sent over the HTTP API, as the API reports it (functions/payments/payment-record.ts) |
+ * | `PAYMENT_HASH#<payment hash>` | the payment id that last paid this hash over the API (duplicate detection, never forgotten) |
  */
 
 /** Attribute names, in one place. */
@@ -111,6 +113,11 @@ export const SortKey = {
   receiveIndex: 'RECEIVE_INDEX',
   /** What a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), by the key's SHA-256 (hex). */
   idempotency: (keySha256Hex: string) => `IDEMPOTENCY#${keySha256Hex}`,
+  /** A payment sent over the HTTP API (docs/payments-api.md); `_` in the core's `PAYMENT_OUT#`/`PAYMENT_ID#` keeps them out of this prefix. */
+  payment: (paymentIdHex: string) => `PAYMENT#${paymentIdHex}`,
+  paymentPrefix: 'PAYMENT#',
+  /** The payment id that last paid a payment hash over the HTTP API. */
+  paymentByHash: (paymentHashHex: string) => `PAYMENT_HASH#${paymentHashHex}`,
 } as const;
 
 /** How long an applied input's id is remembered for replay protection (seconds). */

@@ -322,6 +322,32 @@ export class NodeStore {
     return out;
   }
 
+  /**
+   * One page of the items under `prefix`, in sort-key order, starting after
+   * the sort key `after` (exclusive; it need not exist): at most `limit`
+   * items, and whether the Query stopped before the end of the prefix.
+   */
+  async queryPage(nodeKey: string, prefix: string, options: { readonly after?: string; readonly limit: number }): Promise<{ items: { sk: string; data: Uint8Array }[]; more: boolean }> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
+        ExpressionAttributeValues: { ':pk': { S: nodePartition(nodeKey) }, ':prefix': { S: prefix } },
+        ConsistentRead: true,
+        Limit: options.limit,
+        ...(options.after === undefined ? {} : { ExclusiveStartKey: key(nodeKey, options.after) }),
+      }),
+    );
+    const items: { sk: string; data: Uint8Array }[] = [];
+    for (const item of result.Items ?? []) {
+      const sk = item[Attr.sk]?.S;
+      const data = item[Attr.data]?.B;
+      if (sk !== undefined && data !== undefined) items.push({ sk, data });
+    }
+    return { items, more: result.LastEvaluatedKey !== undefined };
+  }
+
   /** The sort keys (only) of the items under `prefix`, in sort-key order: a keys-only Query (e.g. the channels of one peer). */
   async queryKeys(nodeKey: string, prefix: string): Promise<string[]> {
     return (await this.queryItems(nodeKey, prefix, undefined, false, true)).flatMap((item) => {
