@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { fromHex, sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice, isExpired, type Invoice, type RouteHint } from '../../shared/invoice/index.js';
-import { type ChannelManager, type ManagerInput, type SendPaymentRequest } from '../../shared/manager/index.js';
+import { type ChannelManager, type ManagerChanges, type ManagerInput, type SendPaymentRequest } from '../../shared/manager/index.js';
+import { equalBytes } from '../../shared/codec/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { connectedPeers } from '../chain/channel-consumer.js';
 import { decodeIdempotencyRecord, encodeIdempotencyRecord, idempotencySortKey, replayOf } from '../http/idempotency.js';
@@ -116,8 +117,18 @@ interface Outgoing {
   readonly routeHints?: readonly RouteHint[];
 }
 
-/** Why a payment the manager failed at once could not start: no channel can send that much, or no path. */
-function routeRefusal(manager: ChannelManager, o: Outgoing): PaymentServiceError {
+/**
+ * Why a payment the manager failed at once could not start: our channel
+ * refused the HTLC (its balance, reserve or in-flight limit: the
+ * `payment-path-failed` of an initial send), or the usable channels towards
+ * the payee cannot send that much; else there is no path (no channel with
+ * the payee or a hint's node, or none within the fee limit).
+ */
+function routeRefusal(manager: ChannelManager, o: Outgoing, events: ManagerChanges['events']): PaymentServiceError {
+  const refused = events.flatMap(({ event: e }) => (e.kind === 'payment-path-failed' && equalBytes(e.paymentHash, o.paymentHash) ? [e.failure] : []));
+  if (refused.length > 0) {
+    return new PaymentServiceError(PaymentServiceErrorCode.insufficientBalance, `our channel cannot send ${o.amountMsat} msat now: ${refused.join('; ')}`);
+  }
   const peers = new Set([toHex(o.payeeNodeId), ...(o.routeHints ?? []).flatMap((h) => h.map((hop) => toHex(hop.pubkey)))]);
   const usable = manager.listChannels().filter((c) => c.isUsable && peers.has(toHex(c.counterpartyNodeId)));
   const most = usable.reduce((m, c) => (c.outboundCapacityMsat > m ? c.outboundCapacityMsat : m), 0n);
@@ -179,7 +190,7 @@ async function start(ctx: NodeContext, identity: RequestIdentity, paymentId: Uin
     const changes = manager.takeChanges();
     // A payment that found no route fails at once in the core: refused here, nothing committed.
     if (changes.events.some(({ event: e }) => e.kind === 'payment-failed' && toHex(e.paymentId) === idHex)) {
-      refusal = routeRefusal(manager, o);
+      refusal = routeRefusal(manager, o, changes.events);
       return nothing;
     }
     const nowSecs = ctx.managerPorts.clock.nowSecs();
