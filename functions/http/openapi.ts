@@ -202,8 +202,9 @@ function operation(route: DocumentedRoute): OperationObject {
     '401': responseRef('Unauthorized'),
     '500': responseRef('Internal'),
   };
+  // A query string is validated too (400 `invalid-request`).
+  if (route.requestBody || route.queryParameters) responses['400'] = responseRef('InvalidRequest');
   if (route.requestBody) {
-    responses['400'] = responseRef('InvalidRequest');
     responses['413'] = responseRef('PayloadTooLarge');
   }
   if (route.errors?.includes('InsufficientFunds')) responses['422'] = responseRef('InsufficientFunds');
