@@ -236,7 +236,9 @@ async function replayBeforeLease(ctx: NodeContext, identity: RequestIdentity, pa
 export function invoiceToPay(ctx: Pick<NodeContext, 'network' | 'nodeKey'>, request: PayInvoiceRequest, nowSecs: number): { invoice: Invoice; amountMsat: bigint } {
   let decoded: ReturnType<typeof decodeInvoice>;
   try {
-    decoded = decodeInvoice(wasmSecp256k1, request.bolt11.trim().toLowerCase().replace(/^lightning:/, ''));
+    // Bech32 is one case or the other (QR codes carry upper case); a `lightning:` URI prefix is dropped.
+    const text = request.bolt11.replace(/^lightning:/i, '');
+    decoded = decodeInvoice(wasmSecp256k1, text === text.toUpperCase() ? text.toLowerCase() : text);
   } catch (error) {
     throw new PaymentServiceError(PaymentServiceErrorCode.invalidInvoice, `bolt11: not a BOLT 11 invoice (${(error as Error).message})`);
   }

@@ -186,5 +186,9 @@ describe('payments over the API, through the real handlers', () => {
     expect(await api.listPayments({ state: 'succeeded', limit: 10 })).toEqual({ payments: [done] });
     expect(await api.listPayments({ state: 'pending', limit: 10 })).toEqual({ payments: [] });
     expect(SortKey.payment(id)).toBe(`PAYMENT#${id}`);
+    // An invoice in upper case behind a `lightning:` prefix (as a QR code carries it) is read as the same invoice.
+    const upper = await invoiceOf(b, 6_000_000n, 'order 3');
+    const shouted = { bolt11: `LIGHTNING:${upper.bolt11.toUpperCase()}` };
+    expect(await api.payInvoice(shouted, identity('order-3', shouted))).toMatchObject({ paymentHash: upper.paymentHash, state: 'pending' });
   }, 120_000);
 });
