@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { fromHex, sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice, isExpired, type Invoice, type RouteHint } from '../../shared/invoice/index.js';
-import { type ChannelManager, type ManagerChanges, type ManagerInput, type SendPaymentRequest } from '../../shared/manager/index.js';
+import { PaymentErrorCode, type ChannelManager, type ManagerChanges, type ManagerInput, type SendPaymentRequest } from '../../shared/manager/index.js';
 import { equalBytes } from '../../shared/codec/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { connectedPeers } from '../chain/channel-consumer.js';
@@ -138,12 +138,12 @@ function routeRefusal(manager: ChannelManager, o: Outgoing, events: ManagerChang
   return new PaymentServiceError(PaymentServiceErrorCode.noRoute, `no usable channel path to ${toHex(o.payeeNodeId)} (its channel or a route hint) within the fee limit of ${o.maxFeeMsat} msat`);
 }
 
-/** A refusal of the manager's `sendPayment`, in the API's terms. */
+/** A refusal of the manager's `sendPayment` (`<PaymentErrorCode>: <message>`, or the manager's own checks), in the API's terms. */
 function sendRefusal(message: string): PaymentServiceError {
-  if (/already paid another hash|is in flight|duplicate-payment/.test(message)) {
-    return new PaymentServiceError(PaymentServiceErrorCode.duplicatePayment, `this payment hash was paid or tried recently: ${message}`);
+  if (message.startsWith(`${PaymentErrorCode.DuplicatePayment}:`) || /already paid another hash|is in flight/.test(message)) {
+    return new PaymentServiceError(PaymentServiceErrorCode.duplicatePayment, `this payment hash or payment id was paid or tried recently: ${message}`);
   }
-  if (/payment-expired|expired/.test(message)) return new PaymentServiceError(PaymentServiceErrorCode.invoiceExpired, message);
+  if (message.startsWith(`${PaymentErrorCode.PaymentExpired}:`)) return new PaymentServiceError(PaymentServiceErrorCode.invoiceExpired, message);
   return new PaymentServiceError(PaymentServiceErrorCode.invalidRequest, message);
 }
 

@@ -183,6 +183,10 @@ describe('payments over the API, through the real handlers', () => {
     // Paid: the invoice is refused under any key, the first key still replays.
     await expect(api.payInvoice({ bolt11 }, identity('order-2-later', body))).rejects.toMatchObject({ code: 'duplicate-payment' });
     expect(await api.payInvoice({ bolt11 }, identity('order-2', body))).toEqual(answer);
+    // Without the key's record (say it aged out), the payment the key names still answers, and still refuses another body.
+    await a.ctx.store.deleteItems(a.ctx.nodeKey, (await apiItems(a)).filter((sk) => sk.startsWith('IDEMPOTENCY#')));
+    expect(await api.payInvoice({ bolt11 }, identity('order-2', body))).toEqual(answer);
+    await expect(api.payInvoice({ bolt11, maxFeeMsat: 1n }, identity('order-2', { ...body, maxFeeMsat: 1 }))).rejects.toMatchObject({ code: 'idempotency-key-reused' });
     expect(await api.listPayments({ state: 'succeeded', limit: 10 })).toEqual({ payments: [done] });
     expect(await api.listPayments({ state: 'pending', limit: 10 })).toEqual({ payments: [] });
     expect(SortKey.payment(id)).toBe(`PAYMENT#${id}`);
@@ -190,5 +194,11 @@ describe('payments over the API, through the real handlers', () => {
     const upper = await invoiceOf(b, 6_000_000n, 'order 3');
     const shouted = { bolt11: `LIGHTNING:${upper.bolt11.toUpperCase()}` };
     expect(await api.payInvoice(shouted, identity('order-3', shouted))).toMatchObject({ paymentHash: upper.paymentHash, state: 'pending' });
+    await outboundCount(a);
+
+    // With every record of the API lost, the key still names the same payment id: the core refuses it, nothing leaves.
+    await a.ctx.store.deleteItems(a.ctx.nodeKey, await apiItems(a));
+    await expect(api.payInvoice({ bolt11 }, identity('order-2', body))).rejects.toMatchObject({ code: 'duplicate-payment' });
+    expect(await outboundCount(a)).toBe(0);
   }, 120_000);
 });
