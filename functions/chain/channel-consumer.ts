@@ -10,6 +10,7 @@ import { toHex } from '../../shared/crypto/index.js';
 import { decodePeerState, type ChannelManager, type ManagerChanges } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { loadManager, managerResult, monitorsBefore, settleChannelFunding } from '../runtime/manager-step.js';
+import { resolvedPaymentPuts } from '../payments/payment-record.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { StepReads } from '../runtime/step-reads.js';
 import type { ChainConsumer } from './handler.js';
@@ -48,7 +49,10 @@ function consumerOf(ctx: NodeContext, store: NodeStore, manager: ChannelManager,
   return {
     confirm: manager,
     watch: () => ({ txids: watched, outputs: [] }),
-    writes: async () => managerResult(taken(), undefined, await monitorsBefore(ctx, store, taken())),
+    writes: async () => {
+      const payments = await resolvedPaymentPuts(store, ctx.nodeKey, taken().events, ctx.managerPorts.clock.nowSecs());
+      return managerResult(taken(), { puts: payments, deletes: [], effects: [] }, await monitorsBefore(ctx, store, taken()));
+    },
     settleWallet: (wallet) => settleChannelFunding(wallet, taken()),
   };
 }

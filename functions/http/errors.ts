@@ -35,6 +35,18 @@ export const HttpErrorCode = {
   invoicePaid: 'invoice-paid',
   /** Payments (and invoices) are refused on this network: bitcoin mainnet until on-chain enforcement exists. */
   paymentsDisabled: 'payments-disabled',
+  /** `bolt11` is not a BOLT 11 invoice the node can read. */
+  invalidInvoice: 'invalid-invoice',
+  /** The invoice's expiry has passed. */
+  invoiceExpired: 'invoice-expired',
+  /** The invoice is for another chain than the node's. */
+  wrongNetwork: 'wrong-network',
+  /** That payment hash is pending or paid already: nothing was done. */
+  duplicatePayment: 'duplicate-payment',
+  /** No usable channel path to the payee (its channel or a route hint) within the fee limit. */
+  noRoute: 'no-route',
+  /** Our channels towards the payee cannot send that much now. */
+  insufficientBalance: 'insufficient-balance',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -60,6 +72,12 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'idempotency-key-reused': 409,
   'invoice-paid': 409,
   'payments-disabled': 422,
+  'invalid-invoice': 400,
+  'invoice-expired': 400,
+  'wrong-network': 400,
+  'duplicate-payment': 409,
+  'no-route': 422,
+  'insufficient-balance': 422,
 };
 
 /** The JSON body of every error response. */

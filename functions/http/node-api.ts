@@ -4,6 +4,8 @@
  * The handler parses, validates, calls this port and shapes the response.
  */
 
+import type { PaymentApi } from './payment-api.js';
+
 /** What `GET /v1/node` reports. `features` is the BOLT 9 feature bitfield of our `init`, as hex. */
 import type { InvoiceApi } from './invoice-api.js';
 
@@ -159,6 +161,10 @@ export interface EventInfo {
   readonly paymentId?: string;
   readonly amountMsat?: string;
   readonly feePaidMsat?: string;
+  /** `payment-sent`: the preimage (hex), the proof of payment. */
+  readonly preimage?: string;
+  /** `payment-sent`: the fees paid to the route (msat, decimal). */
+  readonly feeMsat?: string;
   readonly purpose?: string;
   readonly claimDeadline?: number;
   readonly paymentFailedPermanently?: boolean;
@@ -170,7 +176,7 @@ export interface EventInfo {
  * The node, as the HTTP API sees it. Every method may reject; the API
  * answers an `HttpError` as it is and anything else as 500 `internal`.
  */
-export interface NodeApi extends InvoiceApi {
+export interface NodeApi extends InvoiceApi, PaymentApi {
   nodeInfo(): Promise<NodeInfo>;
   /** Whether the node can serve: its store answers (and, in the embedded deployment, its supervised processes run). */
   health(): Promise<HealthInfo>;

@@ -101,7 +101,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'InvoicePaid' | 'PaymentsDisabled' | 'IdempotencyKeyReused')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'InvoicePaid' | 'PaymentsDisabled' | 'IdempotencyKeyReused' | 'PaymentConflict' | 'PaymentUnroutable')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
   /** Query string parameters and request headers (e.g. `Idempotency-Key`), each with its schema. */
@@ -167,6 +167,14 @@ const ERROR_RESPONSES = {
   InvoicePaid: errorResponse('`invoice-paid`: the invoice is paid; it can no longer be canceled. Nothing was changed.'),
   PaymentsDisabled: errorResponse('`payments-disabled`: the node runs on bitcoin mainnet, where payments are refused until on-chain enforcement exists. Nothing was stored.'),
   IdempotencyKeyReused: errorResponse('`idempotency-key-reused`: the `Idempotency-Key` came before with another request (method, path or body); nothing was done.'),
+  PaymentConflict: errorResponse(
+    '`duplicate-payment`: that payment hash is pending or paid already (or failed less than 24 hours ago); `idempotency-key-reused`: the ' +
+      'Idempotency-Key came with another request before. Nothing was paid.',
+  ),
+  PaymentUnroutable: errorResponse(
+    '`no-route`: no usable channel path to the payee (a channel with it, or a route hint starting at one of our peers) within the fee limit; ' +
+      '`insufficient-balance`: our channels towards the payee cannot send that much now. Nothing was stored or paid.',
+  ),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 
@@ -197,8 +205,9 @@ function operation(route: DocumentedRoute): OperationObject {
     '401': responseRef('Unauthorized'),
     '500': responseRef('Internal'),
   };
+  // A query string is validated too (400 `invalid-request`).
+  if (route.requestBody || route.queryParameters) responses['400'] = responseRef('InvalidRequest');
   if (route.requestBody) {
-    responses['400'] = responseRef('InvalidRequest');
     responses['413'] = responseRef('PayloadTooLarge');
   }
   // A query string is validated too: a bad one is a 400 naming the parameter.
@@ -211,6 +220,8 @@ function operation(route: DocumentedRoute): OperationObject {
   if (route.errors?.includes('InvoicePaid')) responses['409'] = responseRef('InvoicePaid');
   if (route.errors?.includes('IdempotencyKeyReused')) responses['409'] = responseRef('IdempotencyKeyReused');
   if (route.errors?.includes('PaymentsDisabled')) responses['422'] = responseRef('PaymentsDisabled');
+  if (route.errors?.includes('PaymentConflict')) responses['409'] = responseRef('PaymentConflict');
+  if (route.errors?.includes('PaymentUnroutable')) responses['422'] = responseRef('PaymentUnroutable');
   return {
     operationId: route.operationId,
     summary: route.summary,

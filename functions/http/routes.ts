@@ -8,6 +8,7 @@ import { HEALTH_COMPONENTS, type ChannelInfo } from './node-api.js';
 import { buildOpenApiDocument, schemaRef, type OpenApiDocument, type SchemaObject } from './openapi.js';
 import { bodiless, emptyBody, parseWith, withBody, type Route } from './route-kit.js';
 import { INVOICE_ROUTES, INVOICE_SCHEMAS } from './invoice-routes.js';
+import { PAYMENT_ROUTES, PAYMENT_SCHEMAS } from './payment-routes.js';
 
 export { describeIssues, isEmptyBody, type Route } from './route-kit.js';
 
@@ -396,6 +397,8 @@ export const SCHEMAS = {
       paymentId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       amountMsat: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'u64, decimal.' },
       feePaidMsat: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'u64, decimal.' },
+      preimage: { type: 'string', pattern: '^[0-9a-f]{64}$', description: '`payment-sent`: the proof of payment (its SHA-256 is `paymentHash`).' },
+      feeMsat: { type: 'string', pattern: EVENT_ID_PATTERN, description: '`payment-sent`: fees paid to the route, u64 decimal.' },
       purpose: { type: 'string', enum: ['invoice', 'spontaneous', 'for-hash'] },
       claimDeadline: { type: 'integer', minimum: 0, description: 'Claim before this block height (`payment-claimable`).' },
       paymentFailedPermanently: { type: 'boolean' },
@@ -430,6 +433,7 @@ export const SCHEMAS = {
   },
   ...INVOICE_SCHEMAS,
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
+  ...PAYMENT_SCHEMAS,
 } as const satisfies Readonly<Record<string, SchemaObject>>;
 
 /** A channel as JSON (amounts as numbers: every one is below 2^53; unknown funding fields left out). */
@@ -713,6 +717,7 @@ export const ROUTES: readonly Route[] = [
     },
   }),
   ...INVOICE_ROUTES,
+  ...PAYMENT_ROUTES,
   bodiless({
     method: 'GET',
     path: '/v1/openapi.json',

@@ -32,6 +32,7 @@ import {
 import { ChannelState, type NegotiatedChannelType } from '../../shared/channel/index.js';
 import { externalIdsOf } from '../invoices/invoice-service.js';
 import { storeInvoiceApi } from './store-invoice-api.js';
+import { storePaymentApi } from './store-payment-api.js';
 
 /** Wallet refusals the client can act on, and contention for the lease (503 `busy`), as API errors; anything else stays internal. */
 function asHttpError(error: unknown, waitedMs: number): unknown {
@@ -73,7 +74,8 @@ export function eventInfoOf({ id, event: e }: EventRecord, context: EventContext
         ...(e.kind === 'payment-claimable' ? { claimDeadline: e.claimDeadline, ...(e.paymentPreimage ? { paymentPreimage: toHex(e.paymentPreimage) } : {}) } : {}),
       };
     case 'payment-sent':
-      return { ...base, paymentId: toHex(e.paymentId), paymentHash: toHex(e.paymentHash), paymentPreimage: toHex(e.paymentPreimage), feePaidMsat: e.feePaidMsat.toString() };
+      // Issue 16's names: `preimage` and `feeMsat` (no test of another area reads the old `paymentPreimage`/`feePaidMsat` of this event).
+      return { ...base, paymentId: toHex(e.paymentId), paymentHash: toHex(e.paymentHash), preimage: toHex(e.paymentPreimage), feeMsat: e.feePaidMsat.toString() };
     case 'payment-path-failed':
       return {
         ...base,
@@ -270,6 +272,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
   }
   return {
     ...storeInvoiceApi(ctx),
+    ...storePaymentApi(ctx),
     async health() {
       // One strongly consistent read of a small item: the store answers or it does not.
       try {

@@ -114,7 +114,7 @@ export async function listInvoices(
   const out: InvoiceRecord[] = [];
   let cursor = query.after === undefined ? undefined : SortKey.invoice(query.after);
   for (;;) {
-    const page = await ctx.store.queryPage(ctx.nodeKey, SortKey.invoicePrefix, QUERY_PAGE, cursor);
+    const page = await ctx.store.queryPage(ctx.nodeKey, SortKey.invoicePrefix, { limit: QUERY_PAGE, ...(cursor === undefined ? {} : { after: cursor }) });
     for (const [i, { sk, data }] of page.items.entries()) {
       cursor = sk;
       const decoded = decodeInvoiceRecord(data);

@@ -36,6 +36,7 @@ import {
   type WalletState,
 } from '../../shared/wallet/index.js';
 import { decodeChainView } from '../chain/chain-record.js';
+import { resolvedPaymentPuts } from '../payments/payment-record.js';
 import { decodeFeeRates } from '../chain/fee-record.js';
 import { answerClaimablePayments } from '../invoices/claim-step.js';
 import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, decodeWallet } from '../wallet/wallet-service.js';
@@ -303,8 +304,11 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
   // A close's script reserved from the wallet (docs/close.md): the wallet is written with the shutdown naming it.
   const reserved = reads.shutdownScripts?.reservedWallet();
-  const invoices: InvocationResult = { puts: invoicePuts, deletes: [], effects: [] };
-  if (requests.length === 0 && !touchesWalletFunding(changes) && reserved === undefined) return managerResult(changes, invoices, await monitorsBefore(ctx, store, changes));
+  // A payment sent over the API resolves in the commit of its core event (docs/payments-api.md).
+  const payments = await resolvedPaymentPuts(store, ctx.nodeKey, changes.events, ctx.managerPorts.clock.nowSecs());
+  if (requests.length === 0 && !touchesWalletFunding(changes) && reserved === undefined) {
+    return managerResult(changes, { puts: [...invoicePuts, ...payments], deletes: [], effects: [] }, await monitorsBefore(ctx, store, changes));
+  }
   const walletBytes = await reads.wallet();
   const before = decodeWallet(walletBytes);
   let wallet = reserved ?? before;
@@ -332,6 +336,6 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   for (const { event } of changes.events) {
     if (event.kind === 'discard-funding') ctx.logger.info('funding transaction discarded', { txid: txidToDisplayHex(event.fundingOutpoint.txid), channelId: toHex(event.channelId) });
   }
-  const base: InvocationResult = { puts: [...invoicePuts, ...(wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }])], deletes: [], effects: [] };
+  const base: InvocationResult = { puts: [...invoicePuts, ...payments, ...(wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }])], deletes: [], effects: [] };
   return managerResult(changes, base, await monitorsBefore(ctx, store, changes));
 }

@@ -180,3 +180,4 @@ export {
   type Retry,
 } from './outbound-payment.js';
 export { decodeOutboundPayment, encodeOutboundPayment } from './outbound-payment-record.js';
+export type { SendPaymentRequest } from './outbound-calls.js';

@@ -65,6 +65,8 @@ export interface SendPaymentRequest {
   readonly retry: Retry;
   /** The invoice's expiry (seconds since 1970). */
   readonly expiresAtSecs?: number;
+  /** LDK's `max_total_routing_fee_msat`: routes with more fees are not taken (none when absent). */
+  readonly maxTotalRoutingFeeMsat?: bigint;
 }
 
 /** The payment record of `paymentHash` (`PAYMENT_OUT#`). */
@@ -175,6 +177,7 @@ function attempt(core: ManagerCore, payment: PendingPayment): { payment: Outboun
     firstHops: hops.map((h) => h.hop),
     routeHints: payment.routeHints,
     excludedShortChannelIds: payment.excludedShortChannelIds,
+    ...(payment.maxTotalRoutingFeeMsat === undefined ? {} : { maxTotalRoutingFeeMsat: payment.maxTotalRoutingFeeMsat }),
   });
   const failNow = (why: string) => {
     log(core, 'info', `payment ${toHex(payment.paymentHash)}: ${why}`);

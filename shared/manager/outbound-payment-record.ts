@@ -82,7 +82,8 @@ const routeHints: Codec<readonly RouteHint[]> = {
  * 10 final CLTV delta, 12 route hints, 14 retry (kind, value), 16 started at,
  * 18 failed attempts, 20 excluded scids, 22 attempt in flight, 24 expires at,
  * 26 payment secret, 27 payment metadata, 29 keysend preimage, 31 total msat,
- * 33 abandon reason, 34 preimage, 36 fee paid, 38 failure reason, 40 resolved at.
+ * 33 abandon reason, 34 preimage, 36 fee paid, 38 failure reason, 40 resolved at,
+ * 41 fee limit (odd: a reader that predates it may ignore it).
  */
 const paymentRecord = versionedRecord('outbound-payment', 1, {
   paymentId: tlvRecord(0, fixedBytes(32)),
@@ -107,6 +108,7 @@ const paymentRecord = versionedRecord('outbound-payment', 1, {
   feePaidMsat: tlvRecord(36, u64),
   reason: tlvRecord(38, u8),
   resolvedAtSecs: tlvRecord(40, u64),
+  maxTotalRoutingFeeMsat: tlvRecord(41, u64),
 });
 
 function encodeAttempt(a: PaymentAttempt): Parameters<typeof attemptStream.write>[1] {
@@ -151,6 +153,7 @@ export function encodeOutboundPayment(p: OutboundPayment): Uint8Array {
         ...opt('keysendPreimage', p.recipient.keysendPreimage),
         ...opt('totalMsat', p.recipient.totalMsat),
         ...opt('abandonReason', p.abandonReason === undefined ? undefined : REASONS.indexOf(p.abandonReason)),
+        ...opt('maxTotalRoutingFeeMsat', p.maxTotalRoutingFeeMsat),
       });
   }
 }
@@ -233,6 +236,7 @@ export function decodeOutboundPayment(bytes: Uint8Array): DecodeResult<OutboundP
           ...opt('inFlight', v.inFlight === undefined ? undefined : decodeAttempt(v.inFlight)),
           ...opt('expiresAtSecs', v.expiresAtSecs === undefined ? undefined : seconds(v.expiresAtSecs, 'expires at')),
           ...opt('abandonReason', v.abandonReason === undefined ? undefined : reasonOf(v.abandonReason)),
+          ...opt('maxTotalRoutingFeeMsat', v.maxTotalRoutingFeeMsat),
         };
         return pending;
       }

@@ -62,6 +62,8 @@ export interface PaymentParams {
   readonly retry: Retry;
   /** The invoice's expiry (`timestamp + x`): no attempt is started at or after it. */
   readonly expiresAtSecs?: number;
+  /** LDK's `max_total_routing_fee_msat`: no attempt (first or retry) takes a route whose fees add up to more. */
+  readonly maxTotalRoutingFeeMsat?: bigint;
 }
 
 export interface PendingPayment extends PaymentParams {

@@ -85,6 +85,8 @@ export interface RouteRequest {
   readonly maxTotalCltvExpiryDelta?: number;
   /** Channels (any scid of a first hop, or a hint's scid) not to use: failed in an earlier attempt. */
   readonly excludedShortChannelIds?: readonly bigint[];
+  /** LDK's `max_total_routing_fee_msat`: routes whose fees add up to more are refused. None when absent. */
+  readonly maxTotalRoutingFeeMsat?: bigint;
 }
 
 /** Why no route was found. */
@@ -105,6 +107,8 @@ export const RouteErrorCode = {
   CltvTooFar: 'cltv-too-far',
   /** The only candidate routes are longer than {@link MAX_ROUTE_HOPS}. */
   RouteTooLong: 'route-too-long',
+  /** Candidate routes exist but their fees exceed the payment's fee limit. */
+  FeeTooHigh: 'fee-too-high',
 } as const;
 export type RouteErrorCode = (typeof RouteErrorCode)[keyof typeof RouteErrorCode];
 
@@ -201,6 +205,7 @@ function price(c: Candidate, req: RouteRequest, maxDelta: number): { ok: true; r
   if (first.cltvExpiry - startHeight > maxDelta) return { ok: false, code: RouteErrorCode.CltvTooFar };
   if (first.amountMsat > c.firstHop.outboundCapacityMsat) return { ok: false, code: RouteErrorCode.InsufficientCapacity };
   if (first.amountMsat < c.firstHop.nextOutboundHtlcMinimumMsat) return { ok: false, code: RouteErrorCode.BelowHtlcMinimum };
+  if (req.maxTotalRoutingFeeMsat !== undefined && totalFee > req.maxTotalRoutingFeeMsat) return { ok: false, code: RouteErrorCode.FeeTooHigh };
   return {
     ok: true,
     route: {
@@ -219,6 +224,7 @@ const ERROR_ORDER: readonly RouteErrorCode[] = [
   RouteErrorCode.BelowHtlcMinimum,
   RouteErrorCode.CltvTooFar,
   RouteErrorCode.RouteTooLong,
+  RouteErrorCode.FeeTooHigh,
 ];
 
 const isBlockCount = (x: number): boolean => Number.isSafeInteger(x) && x >= 0 && x <= 0xffffffff;
@@ -277,6 +283,7 @@ export function findRoute(req: RouteRequest): RouteResult {
     [RouteErrorCode.BelowHtlcMinimum]: 'the HTLC would be below the channel minimum',
     [RouteErrorCode.CltvTooFar]: `the route locks funds for more than ${maxDelta} blocks`,
     [RouteErrorCode.RouteTooLong]: `the route has more than ${MAX_ROUTE_HOPS} hops`,
+    [RouteErrorCode.FeeTooHigh]: `every route's fees exceed the limit of ${req.maxTotalRoutingFeeMsat ?? 0n} msat`,
   };
   return fail(code, messages[code]!);
 }

@@ -27,6 +27,8 @@
  * | `INDEX#<index key>`     | an index item: a lookup naming a channel (shared/manager/channel-indexes.ts) |
  * | `INVOICE#<payment hash hex>` | an invoice made over HTTP (functions/invoices/invoice-record.ts), attribute `state`; written outside the lease, marked paid by the claim's commit |
  * | `IDEMPOTENCY#<sha256 of key>` | what a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), with a TTL |
+ * | `PAYMENT#<payment id>`  | a payment sent over the HTTP API, as the API reports it (functions/payments/payment-record.ts) |
+ * | `PAYMENT_HASH#<payment hash>` | the payment id that last paid this hash over the API (duplicate detection, never forgotten) |
  */
 
 /** Attribute names, in one place. */
@@ -118,6 +120,11 @@ export const SortKey = {
   invoicePrefix: 'INVOICE#',
   /** What a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), by the key's SHA-256 (hex). */
   idempotency: (keySha256Hex: string) => `IDEMPOTENCY#${keySha256Hex}`,
+  /** A payment sent over the HTTP API (docs/payments-api.md); `_` in the core's `PAYMENT_OUT#`/`PAYMENT_ID#` keeps them out of this prefix. */
+  payment: (paymentIdHex: string) => `PAYMENT#${paymentIdHex}`,
+  paymentPrefix: 'PAYMENT#',
+  /** The payment id that last paid a payment hash over the HTTP API. */
+  paymentByHash: (paymentHashHex: string) => `PAYMENT_HASH#${paymentHashHex}`,
 } as const;
 
 /** How long an applied input's id is remembered for replay protection (seconds). */

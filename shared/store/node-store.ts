@@ -444,31 +444,35 @@ export class NodeStore {
 
   /**
    * One page of the items under `prefix`, in sort-key order, starting after
-   * the sort key `afterSk` (exclusive; from the first when undefined): at most
-   * `limit` items, and whether more may follow.
+   * the sort key `after` (exclusive; it need not exist; from the first when
+   * undefined): at most `limit` items, and whether more follow (one item
+   * more is asked for, so `more` is exact).
    */
-  async queryPage(nodeKey: string, prefix: string, limit: number, afterSk?: string): Promise<{ items: { sk: string; data: Uint8Array }[]; more: boolean }> {
+  async queryPage(nodeKey: string, prefix: string, options: { readonly after?: string | undefined; readonly limit: number }): Promise<{ items: { sk: string; data: Uint8Array }[]; more: boolean }> {
+    const { after, limit } = options;
     const result = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: afterSk === undefined ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk AND #sk BETWEEN :after AND :end',
+        KeyConditionExpression: after === undefined ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk AND #sk BETWEEN :after AND :end',
         ExpressionAttributeNames: { '#pk': Attr.pk, '#sk': Attr.sk },
         ExpressionAttributeValues: {
           ':pk': { S: nodePartition(nodeKey) },
           // Every key under the prefix sorts below the prefix followed by U+FFFF.
-          ...(afterSk === undefined ? { ':prefix': { S: prefix } } : { ':after': { S: afterSk }, ':end': { S: `${prefix}\uffff` } }),
+          ...(after === undefined ? { ':prefix': { S: prefix } } : { ':after': { S: after }, ':end': { S: `${prefix}\uffff` } }),
         },
         ConsistentRead: true,
-        Limit: limit + (afterSk === undefined ? 0 : 1),
+        // One more than asked (two after a cursor, which may itself come back): `more` needs no second Query.
+        Limit: limit + (after === undefined ? 1 : 2),
       }),
     );
     const items = (result.Items ?? []).flatMap((item) => {
       const sk = item[Attr.sk]?.S;
       const data = item[Attr.data]?.B;
-      return sk === undefined || data === undefined || sk === afterSk ? [] : [{ sk, data }];
+      return sk === undefined || data === undefined || sk === after ? [] : [{ sk, data }];
     });
-    return { items: items.slice(0, limit), more: result.LastEvaluatedKey !== undefined || items.length > limit };
+    return { items: items.slice(0, limit), more: items.length > limit };
   }
+
 
   /**
    * Commits one invocation in a single TransactWriteItems: the lease must

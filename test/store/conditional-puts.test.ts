@@ -157,14 +157,14 @@ describe('queryPage', () => {
     const node = randomUUID();
     const keys = Array.from({ length: 7 }, (_, i) => SortKey.invoice(i.toString(16).padStart(64, '0')));
     await store().putNew(node, [...keys.map((sk) => ({ sk, data: bytes(sk) })), { sk: 'INVOICF#after-the-prefix', data: bytes('x') }, { sk: 'INVOICD#before', data: bytes('x') }]);
-    const first = await store().queryPage(node, SortKey.invoicePrefix, 3);
+    const first = await store().queryPage(node, SortKey.invoicePrefix, { limit: 3 });
     expect(first.items.map((i) => i.sk)).toEqual(keys.slice(0, 3));
     expect(first.more).toBe(true);
-    const second = await store().queryPage(node, SortKey.invoicePrefix, 3, first.items[2]!.sk);
+    const second = await store().queryPage(node, SortKey.invoicePrefix, { limit: 3, after: first.items[2]!.sk });
     expect(second.items.map((i) => i.sk)).toEqual(keys.slice(3, 6));
-    const third = await store().queryPage(node, SortKey.invoicePrefix, 3, second.items[2]!.sk);
+    const third = await store().queryPage(node, SortKey.invoicePrefix, { limit: 3, after: second.items[2]!.sk });
     expect(third.items.map((i) => i.sk)).toEqual(keys.slice(6));
     expect(third.more).toBe(false);
-    expect((await store().queryPage(node, SortKey.invoicePrefix, 3, keys[6])).items).toEqual([]);
+    expect((await store().queryPage(node, SortKey.invoicePrefix, { limit: 3, after: keys[6] })).items).toEqual([]);
   });
 });

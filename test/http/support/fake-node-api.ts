@@ -18,6 +18,7 @@ import type { CreateInvoiceRequest, IdempotencyRequest, InvoiceInfo, InvoicePage
 
 /** What a test gives of the node: the channel totals default to 0. */
 export type FakeNodeInfo = Omit<NodeInfo, 'channelBalanceMsat' | 'inboundCapacityMsat'> & Partial<Pick<NodeInfo, 'channelBalanceMsat' | 'inboundCapacityMsat'>>;
+import type { KeysendInput, PayInvoiceInput, PaymentAccepted, PaymentInfo, PaymentListQuery, PaymentRequestIdentity } from '../../../functions/http/payment-api.js';
 
 export class FakeNodeApi implements NodeApi {
   info: FakeNodeInfo;
@@ -186,5 +187,51 @@ export class FakeNodeApi implements NodeApi {
     const canceled: InvoiceInfo = { ...found, state: 'canceled', canceledAt: '2026-01-01T00:30:00Z' };
     this.invoices.set(paymentHash, canceled);
     return canceled;
+  }
+
+  /** Payment calls as the routes made them, and the payments answered; `paymentFailure` rejects the next pay call. */
+  readonly paymentCalls: { kind: 'invoice' | 'keysend'; input: PayInvoiceInput | KeysendInput; identity: PaymentRequestIdentity }[] = [];
+  readonly byKey = new Map<string, { fingerprint: string; answer: PaymentAccepted }>();
+  payments: PaymentInfo[] = [];
+  paymentFailure: Error | undefined;
+  readonly listQueries: PaymentListQuery[] = [];
+
+  /** Like the node: a key answers its first answer for the same fingerprint, 409 for another. */
+  #pay(kind: 'invoice' | 'keysend', input: PayInvoiceInput | KeysendInput, identity: PaymentRequestIdentity): PaymentAccepted {
+    if (this.failure) throw this.failure;
+    this.paymentCalls.push({ kind, input, identity });
+    const seen = this.byKey.get(identity.idempotencyKey);
+    if (seen !== undefined) {
+      if (seen.fingerprint !== identity.fingerprint) throw new HttpError(HttpErrorCode.idempotencyKeyReused, 'another request used this key');
+      return seen.answer;
+    }
+    if (this.paymentFailure) throw this.paymentFailure;
+    const n = this.byKey.size + 1;
+    const answer: PaymentAccepted = { paymentId: n.toString(16).padStart(64, '0'), paymentHash: 'ee'.repeat(31) + n.toString(16).padStart(2, '0'), state: 'pending' };
+    this.byKey.set(identity.idempotencyKey, { fingerprint: identity.fingerprint, answer });
+    return answer;
+  }
+
+  async payInvoice(input: PayInvoiceInput, identity: PaymentRequestIdentity): Promise<PaymentAccepted> {
+    return this.#pay('invoice', input, identity);
+  }
+
+  async payKeysend(input: KeysendInput, identity: PaymentRequestIdentity): Promise<PaymentAccepted> {
+    return this.#pay('keysend', input, identity);
+  }
+
+  async getPayment(paymentId: string): Promise<PaymentInfo> {
+    if (this.failure) throw this.failure;
+    const found = this.payments.find((p) => p.paymentId === paymentId);
+    if (found === undefined) throw new HttpError(HttpErrorCode.notFound, `no payment ${paymentId}`);
+    return found;
+  }
+
+  async listPayments(query: PaymentListQuery): Promise<{ payments: readonly PaymentInfo[]; nextAfter?: string }> {
+    if (this.failure) throw this.failure;
+    this.listQueries.push(query);
+    const all = this.payments.filter((p) => (query.state === undefined || p.state === query.state) && (query.after === undefined || p.paymentId > query.after));
+    const page = all.slice(0, query.limit);
+    return { payments: page, ...(all.length > query.limit ? { nextAfter: page.at(-1)!.paymentId } : {}) };
   }
 }
