@@ -15,7 +15,7 @@ import { PaymentErrorCode, type ChannelManager, type ManagerChanges, type Manage
 import { equalBytes } from '../../shared/codec/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { connectedPeers } from '../chain/channel-consumer.js';
-import { decodeIdempotencyRecord, encodeIdempotencyRecord, idempotencySortKey, replayOf } from '../http/idempotency.js';
+import { IDEMPOTENCY_RETENTION_SEC, decodeIdempotencyRecord, encodeIdempotencyRecord, idempotencySortKey, replayOf } from '../http/idempotency.js';
 import { applyInput, type InvocationResult } from '../runtime/invocation.js';
 import { loadManager, managerResult, monitorsBefore } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
@@ -210,7 +210,8 @@ async function start(ctx: NodeContext, identity: RequestIdentity, paymentId: Uin
     const puts = [
       { sk: SortKey.payment(idHex), data: encodePaymentRecord(record) },
       { sk: SortKey.paymentByHash(hashHex), data: new TextEncoder().encode(idHex) },
-      { sk: idemKey, data: encodeIdempotencyRecord({ fingerprint: identity.fingerprint, body, createdAtSecs: nowSecs }) },
+      // The key's record expires (DynamoDB TTL) after the retention the API promises; the payment's own records stay.
+      { sk: idemKey, data: encodeIdempotencyRecord({ fingerprint: identity.fingerprint, body, createdAtSecs: nowSecs }), ttlSec: nowSecs + IDEMPOTENCY_RETENTION_SEC },
     ];
     return managerResult(changes, { puts, deletes: [], effects: [] }, await monitorsBefore(ctx, store, changes));
   });
