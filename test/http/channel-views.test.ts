@@ -199,7 +199,7 @@ describe("GET /v1/node: the node's channel totals", () => {
 describe('GET /v1/events?after=', () => {
   const EVENTS: EventInfo[] = [
     { id: '7', kind: 'channel-ready', counterpartyNodeId: PEER, channelId: 'ab'.repeat(32), userChannelId: '0', shortChannelId: '110x1x0' },
-    { id: '8', kind: 'payment-claimed', paymentHash: HASH, amountMsat: '1000', purpose: 'invoice' },
+    { id: '8', kind: 'payment-received', paymentHash: HASH, amountMsat: '1000', purpose: 'invoice' },
   ];
 
   it('reads the events past an id without acknowledging any', async () => {
