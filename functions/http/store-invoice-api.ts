@@ -9,11 +9,14 @@
 import { fromHex } from '../../shared/crypto/index.js';
 import { StoreError, StoreErrorCode, type ItemPut } from '../../shared/store/index.js';
 import type { InvoiceRecord } from '../invoices/invoice-record.js';
-import { InvoiceServiceError, InvoiceServiceErrorCode, cancelInvoice, createInvoice, getInvoice, listInvoices, nowSecsOf } from '../invoices/invoice-service.js';
+import { InvoiceServiceError, InvoiceServiceErrorCode, cancelInvoice, createInvoice, getInvoice, listInvoices, nowSecsOf, type NewInvoice } from '../invoices/invoice-service.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { HttpError, HttpErrorCode } from './errors.js';
 import { IDEMPOTENCY_RETENTION_SEC, decodeIdempotencyRecord, encodeIdempotencyRecord, idempotencySortKey, replayOf } from './idempotency.js';
 import { invoiceInfoOf, type IdempotencyRequest, type InvoiceApi, type InvoiceInfo } from './invoice-api.js';
+
+/** Tries of a create under an Idempotency-Key that meets a concurrent one (its record read after each). */
+const IDEMPOTENT_CREATE_ATTEMPTS = 4;
 
 function invoiceHttpError(error: unknown): unknown {
   if (!(error instanceof InvoiceServiceError)) return error;
@@ -57,32 +60,27 @@ export function storeInvoiceApi(ctx: NodeContext): InvoiceApi {
 
   return {
     async createInvoice(request, idempotency) {
-      if (idempotency !== undefined) {
+      const made: NewInvoice = {
+        expirySecs: request.expirySecs,
+        ...(request.amountMsat === undefined ? {} : { amountMsat: request.amountMsat }),
+        ...(request.description === undefined ? {} : { description: request.description }),
+        ...(request.descriptionHash === undefined ? {} : { descriptionHash: fromHex(request.descriptionHash) }),
+        ...(request.externalId === undefined ? {} : { externalId: request.externalId }),
+      };
+      if (idempotency === undefined) return invoiceInfoOf(await asInvoiceHttp(() => createInvoice(ctx, made)), nowSecsOf(ctx));
+      for (let attempt = 1; ; attempt++) {
         const earlier = await replay(idempotency);
         if (earlier !== undefined) return earlier;
-      }
-      try {
-        const invoice = await asInvoiceHttp(() =>
-          createInvoice(
-            ctx,
-            {
-              expirySecs: request.expirySecs,
-              ...(request.amountMsat === undefined ? {} : { amountMsat: request.amountMsat }),
-              ...(request.description === undefined ? {} : { description: request.description }),
-              ...(request.descriptionHash === undefined ? {} : { descriptionHash: fromHex(request.descriptionHash) }),
-              ...(request.externalId === undefined ? {} : { externalId: request.externalId }),
-            },
-            (made) => (idempotency === undefined ? [] : [idempotencyPut(idempotency, made)]),
-          ),
-        );
-        return invoiceInfoOf(invoice, nowSecsOf(ctx));
-      } catch (error) {
-        // A concurrent request with the same key wrote its invoice and record first: answer what it answered.
-        if (idempotency !== undefined && error instanceof StoreError && error.code === StoreErrorCode.ConditionFailed) {
-          const earlier = await replay(idempotency);
-          if (earlier !== undefined) return earlier;
+        try {
+          const invoice = await asInvoiceHttp(() => createInvoice(ctx, made, (created) => [idempotencyPut(idempotency, created)]));
+          return invoiceInfoOf(invoice, nowSecsOf(ctx));
+        } catch (error) {
+          // A concurrent request with the same key wrote first (the key is taken: answer what it answered), or
+          // DynamoDB cancelled both transactions as conflicting (nothing written: try again after a short pause).
+          const contended = error instanceof StoreError && (error.code === StoreErrorCode.ConditionFailed || error.code === StoreErrorCode.CommitFailed);
+          if (!contended || attempt >= IDEMPOTENT_CREATE_ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
         }
-        throw error;
       }
     },
     async getInvoice(paymentHash) {

@@ -57,3 +57,19 @@ export async function answerClaimablePayments(ctx: Pick<NodeContext, 'nodeKey' |
   }
   return puts;
 }
+
+/**
+ * The `externalId` of each invoice `puts` mark paid, by payment hash (hex):
+ * what a `payment-claimed` event of the same commit shows as
+ * `payment-received` (`eventInfoOf(record, { externalId })`), for a caller
+ * rendering events at commit time (webhook payloads) without another read.
+ */
+export function paidExternalIds(puts: readonly ItemPut[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const put of puts) {
+    if (!put.sk.startsWith(SortKey.invoicePrefix) || put.state !== 'paid') continue;
+    const decoded = decodeInvoiceRecord(put.data);
+    if (decoded.ok && decoded.value.externalId !== undefined) out.set(put.sk.slice(SortKey.invoicePrefix.length), decoded.value.externalId);
+  }
+  return out;
+}

@@ -11,6 +11,7 @@
  * answer 201.
  */
 import { randomBytes } from 'node:crypto';
+import bolt11 from 'bolt11';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, sha256, toHex } from '../../shared/crypto/index.js';
@@ -89,6 +90,10 @@ describe('invoices through the embedded deployment with LDK', () => {
     expect(created).toMatchObject({ status: 201, body: { state: 'open', amountMsat: 25_000_000, externalId: 'order-1' } });
     paid = created.body;
     const hash = paid['paymentHash'] as string;
+    // Decoded independently: the amount, and a route hint through LDK (our channel is private), so a payer who is not our peer reaches us.
+    const decoded = bolt11.decode(paid['bolt11'] as string, { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0] });
+    expect(decoded.millisatoshis).toBe('25000000');
+    expect(decoded.tagsObject.routing_info?.map((hop) => hop.pubkey)).toEqual([toHex(ldkNode.nodeId)]);
 
     const outcome = await waitLdkOutcome(await ldkPays(paid['bolt11'] as string));
     expect(outcome).toBeInstanceOf(ldk.Event_PaymentSent);

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { answerClaimablePayments } from '../../functions/invoices/claim-step.js';
+import { answerClaimablePayments, paidExternalIds } from '../../functions/invoices/claim-step.js';
 import { cancelInvoice } from '../../functions/invoices/invoice-service.js';
 import { decodeInvoiceRecord, encodeInvoiceRecord, type InvoiceRecord } from '../../functions/invoices/invoice-record.js';
 import type { PaymentClaimable } from '../../functions/invoices/receive-policy.js';
@@ -70,6 +70,8 @@ describe('answerClaimablePayments', () => {
     expect(calls).toEqual([`claim ${open.hash}`, `fail ${canceled.hash}`, `claim ${keysend.hash}`]);
     expect(puts).toHaveLength(1);
     expect(puts[0]).toMatchObject({ sk: SortKey.invoice(open.hash), state: 'paid', condition: { kind: 'state', state: 'open' } });
+    // What a webhook rendering the commit's payment-claimed event finds without another read.
+    expect(paidExternalIds([{ sk: 'CHANNEL#x', data: new Uint8Array([1]) }, ...puts])).toEqual(new Map([[open.hash, `order-${open.hash.slice(0, 4)}`]]));
     const paid = decodeInvoiceRecord(puts[0]!.data);
     expect(paid.ok && paid.value).toMatchObject({ state: 'paid', receivedMsat: 5_000n, paidAtSecs: NOW, externalId: `order-${open.hash.slice(0, 4)}` });
   });
