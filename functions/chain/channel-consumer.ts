@@ -9,7 +9,7 @@
 import { toHex } from '../../shared/crypto/index.js';
 import { decodePeerState, type ChannelManager, type ManagerChanges } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
-import { loadManager, managerResult, monitorsBefore, settleChannelFunding } from '../runtime/manager-step.js';
+import { loadManager, managerResult, monitorsBefore, settleChannelFunding, webhooksFor } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { StepReads } from '../runtime/step-reads.js';
 import type { ChainConsumer } from './handler.js';
@@ -37,18 +37,19 @@ export function channelChainConsumers(ctx: NodeContext) {
     void reads.fees();
     if ((await reads.header()) === undefined) return [];
     const manager = await loadManager(ctx, store, { kind: 'chain' }, new Map(), reads);
-    return [consumerOf(ctx, store, manager, manager.watchedFundingTxids())];
+    return [consumerOf(ctx, store, manager, manager.watchedFundingTxids(), reads)];
   };
 }
 
-function consumerOf(ctx: NodeContext, store: NodeStore, manager: ChannelManager, watched: readonly Uint8Array[]): ChainConsumer {
+function consumerOf(ctx: NodeContext, store: NodeStore, manager: ChannelManager, watched: readonly Uint8Array[], reads: StepReads): ChainConsumer {
   let changes: ManagerChanges | undefined;
   // Taken once, after the sync: the writes and the wallet settlement see the same changes.
   const taken = () => (changes ??= manager.takeChanges());
   return {
     confirm: manager,
     watch: () => ({ txids: watched, outputs: [] }),
-    writes: async () => managerResult(taken(), undefined, await monitorsBefore(ctx, store, taken())),
+    // The events of the sync (a channel closed on chain) carry their webhook deliveries (docs/webhooks.md).
+    writes: async () => managerResult(taken(), undefined, await monitorsBefore(ctx, store, taken()), await webhooksFor(taken(), reads)),
     settleWallet: (wallet) => settleChannelFunding(wallet, taken()),
   };
 }

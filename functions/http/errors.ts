@@ -31,6 +31,8 @@ export const HttpErrorCode = {
   idempotencyKeyRequired: 'idempotency-key-required',
   /** The `Idempotency-Key` was used before with a different request: nothing was done. */
   idempotencyKeyReused: 'idempotency-key-reused',
+  /** The node has the most webhooks it keeps (10): delete one first. */
+  tooManyWebhooks: 'too-many-webhooks',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -54,6 +56,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   unavailable: 503,
   'idempotency-key-required': 400,
   'idempotency-key-reused': 409,
+  'too-many-webhooks': 409,
 };
 
 /** The JSON body of every error response. */

@@ -101,7 +101,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'TooManyWebhooks')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
   /** Query string parameters and request headers (e.g. `Idempotency-Key`), each with its schema. */
@@ -164,6 +164,7 @@ const ERROR_RESPONSES = {
     ),
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
   },
+  TooManyWebhooks: errorResponse('`too-many-webhooks`: the node keeps at most 10 webhooks; delete one first. Nothing was registered.'),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 
@@ -203,6 +204,7 @@ function operation(route: DocumentedRoute): OperationObject {
   if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');
   if (route.errors?.includes('NotClosable')) responses['409'] = responseRef('NotClosable');
   if (route.errors?.includes('Busy')) responses['503'] = responseRef('Busy');
+  if (route.errors?.includes('TooManyWebhooks')) responses['409'] = responseRef('TooManyWebhooks');
   return {
     operationId: route.operationId,
     summary: route.summary,

@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { HEALTH_COMPONENTS, type ChannelInfo } from './node-api.js';
 import { buildOpenApiDocument, schemaRef, type OpenApiDocument, type SchemaObject } from './openapi.js';
 import { bodiless, emptyBody, withBody, type Route } from './route-kit.js';
+import { WEBHOOK_ROUTES, WEBHOOK_SCHEMAS } from './webhook-routes.js';
 
 export { describeIssues, isEmptyBody, type Route } from './route-kit.js';
 
@@ -106,6 +107,7 @@ export const AcknowledgeEventsBody = v.strictObject({
 
 /** JSON Schemas of the bodies, for the OpenAPI document (`components.schemas`). */
 export const SCHEMAS = {
+  ...WEBHOOK_SCHEMAS,
   EmptyRequest: {
     type: 'object',
     description: 'This operation takes no input: send no body, or `{}`. Any other body is refused with 400.',
@@ -598,6 +600,7 @@ export const ROUTES: readonly Route[] = [
       return { acknowledged: await api.acknowledgeEvents(BigInt(request.upTo)) };
     },
   }),
+  ...WEBHOOK_ROUTES,
   bodiless({
     method: 'GET',
     path: '/v1/openapi.json',

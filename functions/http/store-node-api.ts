@@ -30,6 +30,7 @@ import {
   type ChannelView,
 } from '../channels/channel-service.js';
 import type { NegotiatedChannelType } from '../../shared/channel/index.js';
+import { storeWebhookApi } from './store-webhook-api.js';
 
 /** Wallet refusals the client can act on, and contention for the lease (503 `busy`), as API errors; anything else stays internal. */
 function asHttpError(error: unknown, waitedMs: number): unknown {
@@ -224,6 +225,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     return peers;
   }
   return {
+    ...storeWebhookApi(ctx),
     async health() {
       // One strongly consistent read of a small item: the store answers or it does not.
       try {

@@ -42,6 +42,7 @@ import type { InvocationResult } from './invocation.js';
 import type { NodeContext } from './node-context.js';
 import { StepReads } from './step-reads.js';
 import { WalletShutdownScripts, mayNeedShutdownScript } from './wallet-shutdown-scripts.js';
+import { decodeWebhooks, deliveryWrites, type WebhookRegistration } from '../webhooks/webhook-records.js';
 
 /**
  * The manager's ports for a node seed: keys from the seed, entropy from the
@@ -100,6 +101,8 @@ export async function loadManager(
 ): Promise<ChannelManager> {
   // FEES is read alongside HEADER (one more GetItem, no added round trip).
   const needsWallet = mayNeedShutdownScript(input);
+  // WEBHOOKS too (one more parallel GetItem): a commit with events writes their webhook deliveries (docs/webhooks.md).
+  void reads.webhooks();
   const [header, fees, wallet] = await Promise.all([reads.header(), reads.fees(), needsWallet ? reads.wallet() : Promise.resolve(undefined)]);
   // Shutdown scripts are fresh wallet addresses (docs/close.md): the wallet is read with HEADER when the input may need one.
   const shutdownScripts = new WalletShutdownScripts(ctx.managerPorts.signerProvider, ctx.wallet, needsWallet ? decodeWallet(wallet) : undefined);
@@ -163,8 +166,11 @@ export function managerResult(
   changes: ManagerChanges,
   base: InvocationResult = { puts: [], deletes: [], effects: [] },
   monitors: ReadonlyMap<string, ChannelMonitor> = new Map(),
+  /** The webhooks registered now: each new event's deliveries are written with it (docs/webhooks.md). */
+  webhooks: readonly WebhookRegistration[] = [],
 ): InvocationResult {
-  const { puts, deletes, cleanup } = managerItemWrites(changes, monitors);
+  const { puts: managerPuts, deletes, cleanup } = managerItemWrites(changes, monitors);
+  const puts = [...managerPuts, ...deliveryWrites(changes.events, webhooks, Date.now())];
   const effects: PeerEffect[] = changes.messages.map(({ peer, message }) => ({ kind: 'send', peer, message }));
   return {
     puts: [...base.puts, ...puts],
@@ -174,6 +180,11 @@ export function managerResult(
     followUps: [...(base.followUps ?? []), ...changes.followUps],
     ...(base.cleanup === undefined && cleanup.length === 0 ? {} : { cleanup: [...(base.cleanup ?? []), ...cleanup] }),
   };
+}
+
+/** The webhooks a commit of `changes` must write deliveries for: none (and no read) without events. */
+export async function webhooksFor(changes: ManagerChanges, reads: Pick<StepReads, 'webhooks'>): Promise<WebhookRegistration[]> {
+  return changes.events.length === 0 ? [] : decodeWebhooks(await reads.webhooks());
 }
 
 /** Two successive `takeChanges()` of one manager as one change set (the later wins per item; a later delete drops an earlier put). */
@@ -290,7 +301,10 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   const requests = changes.events.flatMap((r) => (r.event.kind === 'funding-generation-ready' ? [r.event] : []));
   // A close's script reserved from the wallet (docs/close.md): the wallet is written with the shutdown naming it.
   const reserved = reads.shutdownScripts?.reservedWallet();
-  if (requests.length === 0 && !touchesWalletFunding(changes) && reserved === undefined) return managerResult(changes, undefined, await monitorsBefore(ctx, store, changes));
+  if (requests.length === 0 && !touchesWalletFunding(changes) && reserved === undefined) {
+    const [monitors, webhooks] = await Promise.all([monitorsBefore(ctx, store, changes), webhooksFor(changes, reads)]);
+    return managerResult(changes, undefined, monitors, webhooks);
+  }
   const walletBytes = await reads.wallet();
   const before = decodeWallet(walletBytes);
   let wallet = reserved ?? before;
@@ -319,5 +333,6 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
     if (event.kind === 'discard-funding') ctx.logger.info('funding transaction discarded', { txid: txidToDisplayHex(event.fundingOutpoint.txid), channelId: toHex(event.channelId) });
   }
   const base: InvocationResult = { puts: wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }], deletes: [], effects: [] };
-  return managerResult(changes, base, await monitorsBefore(ctx, store, changes));
+  const [monitors, webhooks] = await Promise.all([monitorsBefore(ctx, store, changes), webhooksFor(changes, reads)]);
+  return managerResult(changes, base, monitors, webhooks);
 }

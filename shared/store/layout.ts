@@ -25,6 +25,9 @@
  * | `BROADCAST#<txid>`      | a transaction the chain source refused for good  |
  * | `RECEIVE_INDEX`         | counter `next`: receive indexes handed out, outside the lease |
  * | `INDEX#<index key>`     | an index item: a lookup naming a channel (shared/manager/channel-indexes.ts) |
+ * | `WEBHOOKS`              | the registered webhooks (at most 10, one item: every commit with events reads it), outside the lease (attribute `ver`) |
+ * | `WEBHOOK_DELIVERY#<first event id>` | one commit's webhook deliveries (payloads, attempts), written in that commit; updated outside the lease (attribute `ver`) |
+ * | `WEBHOOK_DUE#<due ms>#<first event id>` | when a delivery item next has an attempt due: the timer's Query, oldest first |
  */
 
 /** Attribute names, in one place. */
@@ -46,6 +49,8 @@ export const Attr = {
   legacyDestination: 'destination',
   /** Of an outbox item written before one item per input: its message's group. Read, never written. */
   legacyGroup: 'group',
+  /** An item updated outside the lease by optimistic concurrency (`WEBHOOKS`, `WEBHOOK_DELIVERY#`): its version, absent = 0. */
+  version: 'ver',
 } as const;
 
 export function nodePartition(nodeKey: string): string {
@@ -111,6 +116,14 @@ export const SortKey = {
   receiveIndex: 'RECEIVE_INDEX',
   /** What a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), by the key's SHA-256 (hex). */
   idempotency: (keySha256Hex: string) => `IDEMPOTENCY#${keySha256Hex}`,
+  /** The registered webhooks (functions/webhooks/webhook-records.ts). */
+  webhooks: 'WEBHOOKS',
+  /** One commit's webhook deliveries, by the first event id they carry. */
+  webhookDelivery: (firstEventId: bigint) => `WEBHOOK_DELIVERY#${pad(firstEventId)}`,
+  webhookDeliveryPrefix: 'WEBHOOK_DELIVERY#',
+  /** The due marker of a delivery item: sorted by due time (ms, 15 digits). */
+  webhookDue: (dueMs: number, firstEventId: bigint) => `WEBHOOK_DUE#${Math.max(0, Math.floor(dueMs)).toString().padStart(15, '0')}#${pad(firstEventId)}`,
+  webhookDuePrefix: 'WEBHOOK_DUE#',
 } as const;
 
 /** How long an applied input's id is remembered for replay protection (seconds). */

@@ -214,7 +214,7 @@ describe('peer-message handler', () => {
 });
 
 describe('timer handler', () => {
-  it('does nothing on a tick, with a connected peer: no lease, no DynamoDB request, nothing sent (pings are the gateway\'s)', async () => {
+  it('does nothing on a tick, with a connected peer: no lease, one Query for webhook attempts due, nothing sent (pings are the gateway\'s)', async () => {
     const handler = createPeerMessageHandler(ctx);
     await handler(event(record(connected()), record(message(ldkInit))), {} as never);
     await drain();
@@ -235,7 +235,7 @@ describe('timer handler', () => {
     } finally {
       client.destroy();
     }
-    expect(requests).toEqual([]);
+    expect(requests).toEqual(['QueryCommand', 'QueryCommand']);
     expect(await drain()).toEqual([]);
     expect(await storeNodeApi(ctx).listPeers()).toHaveLength(1);
   });

@@ -14,6 +14,7 @@ import type {
 } from '../../../functions/http/node-api.js';
 
 import { HttpError, HttpErrorCode } from '../../../functions/http/errors.js';
+import type { CreatedWebhookInfo, WebhookDeliveryInfo, WebhookInfo } from '../../../functions/http/webhook-api.js';
 
 export class FakeNodeApi implements NodeApi {
   info: NodeInfo;
@@ -129,5 +130,47 @@ export class FakeNodeApi implements NodeApi {
     const closing: ChannelInfo = { ...found, state: 'shutdown-sent', isUsable: false };
     this.channels = this.channels.map((c) => (c === found ? closing : c));
     return closing;
+  }
+
+  /** Registered webhooks (secrets included), in order. */
+  webhooks: CreatedWebhookInfo[] = [];
+  /** Deliveries by webhook id. */
+  deliveries = new Map<string, WebhookDeliveryInfo[]>();
+  readonly redelivered: string[] = [];
+
+  /** Like the node: a URL not https is `invalid-request`, the 11th webhook `too-many-webhooks`. */
+  async createWebhook(request: { readonly url: string; readonly events?: readonly string[] }): Promise<CreatedWebhookInfo> {
+    if (this.failure) throw this.failure;
+    if (!request.url.startsWith('https://')) throw new HttpError(HttpErrorCode.invalidRequest, 'url: must use https');
+    if (this.webhooks.length >= 10) throw new HttpError(HttpErrorCode.tooManyWebhooks, 'a node keeps at most 10 webhooks');
+    const id = `wh_${this.webhooks.length.toString(16).padStart(16, '0')}`;
+    const created: CreatedWebhookInfo = { id, url: request.url, events: request.events === undefined ? null : [...request.events], createdAt: '2026-01-01T00:00:00.000Z', secret: 'ab'.repeat(32) };
+    this.webhooks.push(created);
+    return created;
+  }
+
+  async listWebhooks(): Promise<readonly WebhookInfo[]> {
+    if (this.failure) throw this.failure;
+    return this.webhooks.map(({ secret: _secret, ...w }) => w);
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.webhooks.some((w) => w.id === id)) throw new HttpError(HttpErrorCode.notFound, `no webhook ${id}`);
+    this.webhooks = this.webhooks.filter((w) => w.id !== id);
+  }
+
+  async listWebhookDeliveries(id: string): Promise<readonly WebhookDeliveryInfo[]> {
+    if (this.failure) throw this.failure;
+    if (!this.webhooks.some((w) => w.id === id)) throw new HttpError(HttpErrorCode.notFound, `no webhook ${id}`);
+    return this.deliveries.get(id) ?? [];
+  }
+
+  async redeliverWebhook(id: string, deliveryId: string): Promise<WebhookDeliveryInfo> {
+    if (this.failure) throw this.failure;
+    const found = (this.deliveries.get(id) ?? []).find((d) => d.id === deliveryId);
+    if (found === undefined) throw new HttpError(HttpErrorCode.notFound, `no delivery ${deliveryId}`);
+    this.redelivered.push(deliveryId);
+    return { ...found, status: 'pending', nextAttemptAt: '2026-01-01T00:00:00.000Z' };
   }
 }
