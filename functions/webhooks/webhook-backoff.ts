@@ -3,8 +3,9 @@
  * exponential backoff with jitter for 24 hours after the event. The n-th
  * gap's ceiling is `BASE * 2^(n-1)`, capped at {@link MAX_GAP_MS}; the gap
  * is drawn uniformly from the upper half of [0, ceiling] ("equal jitter"),
- * so concurrent failures spread out and yet every gap is at least as long
- * as the one before (full jitter would let a later gap be shorter). Pure:
+ * so concurrent failures spread out and yet, until the cap, every gap is at
+ * least as long as the one before (full jitter would let a later gap be
+ * shorter); capped gaps fall between 30 and 60 minutes. Pure:
  * the clock and the random draw come in.
  */
 
