@@ -63,7 +63,7 @@ describe('local HTTP server with the real handler', () => {
     expect(doc.status).toBe(200);
     const json = (await doc.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(json.openapi).toBe('3.1.0');
-    expect(Object.keys(json.paths).sort()).toEqual(['/v1/channels', '/v1/channels/{id}', '/v1/channels/{id}/accept', '/v1/channels/{id}/close', '/v1/channels/{id}/reject', '/v1/events', '/v1/events/ack', '/v1/health', '/v1/node', '/v1/openapi.json', '/v1/peers', '/v1/wallet', '/v1/wallet/address', '/v1/wallet/send']);
+    expect(Object.keys(json.paths).sort()).toEqual(['/v1/channels', '/v1/channels/{id}', '/v1/channels/{id}/accept', '/v1/channels/{id}/close', '/v1/channels/{id}/reject', '/v1/events', '/v1/events/ack', '/v1/health', '/v1/node', '/v1/openapi.json', '/v1/peers', '/v1/wallet', '/v1/wallet/address', '/v1/wallet/send', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries', '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver']);
   });
 
   it('answers errors as JSON { code, message }', async () => {
