@@ -23,6 +23,9 @@ import { postWebhook } from '../../functions/webhooks/webhook-post.js';
 import { decodeDeliveryBatch } from '../../functions/webhooks/webhook-records.js';
 import { createWebhook, deleteWebhook, listDeliveries, redeliver } from '../../functions/webhooks/webhook-service.js';
 import { verifySignature } from '../../functions/webhooks/webhook-signature.js';
+import { createWebhookHandler } from '../../functions/webhooks/handler.js';
+import { decodeDispatch, encodeDispatch } from '../../functions/webhooks/queue-dispatch.js';
+import type { SQSRecord } from 'aws-lambda';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { HttpError } from '../../functions/http/errors.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
@@ -287,6 +290,39 @@ describe('delivery attempts', () => {
     } finally {
       await hook.close();
     }
+  });
+});
+
+describe('the delivery function and the timer', () => {
+  it('the timer hands due items to the dispatcher; the delivery function delivers what a queue message names', async () => {
+    const hook = await receiver([200]);
+    try {
+      await createWebhook(ctx, { url: hook.url });
+      await emitEvents(7001);
+      const dispatched: bigint[][] = [];
+      const withQueue = { ...ctx, webhooks: { allowLoopback: true, dispatch: async (ids: readonly bigint[]) => void dispatched.push([...ids]) } };
+      expect(await deliverDueWebhooks(withQueue)).toBe(1);
+      expect(hook.receipts).toEqual([]);
+      const [batch] = await deliveryItems();
+      expect(dispatched).toEqual([[BigInt(batch!.firstEventId)]]);
+      const handler = createWebhookHandler(withQueue);
+      const message = (body: string) => ({ messageId: randomUUID(), body }) as SQSRecord;
+      expect(await handler({ Records: [message(encodeDispatch(dispatched[0]!)), message('not a dispatch')] }, {} as never)).toEqual({ batchItemFailures: [] });
+      expect(hook.receipts).toHaveLength(1);
+      expect(decodeDispatch(encodeDispatch([1n, 18446744073709551615n]))).toEqual([1n, 18446744073709551615n]);
+      for (const bad of ['', '{}', '{"firstEventIds":[1]}', '{"firstEventIds":["-1"]}', JSON.stringify({ firstEventIds: Array.from({ length: 26 }, () => '1') })]) expect(decodeDispatch(bad)).toBeUndefined();
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('a commit hands its new deliveries to the dispatcher right after it', async () => {
+    const dispatched: bigint[][] = [];
+    ctx = { ...ctx, webhooks: { allowLoopback: true, dispatch: async (ids) => void dispatched.push([...ids]) } };
+    await createWebhook(ctx, { url: 'http://127.0.0.1:9/x' });
+    await emitEvents(7101, 7103);
+    const [batch] = await deliveryItems();
+    expect(dispatched).toEqual([[BigInt(batch!.firstEventId)]]);
   });
 });
 

@@ -165,7 +165,7 @@ describe('deployed bundles against local AWS stand-ins', () => {
     expect(await drainOutbound()).toEqual([{ kind: 'connect', peer, host: '198.51.100.1', port: 9735 }]);
   });
 
-  it('timer: a tick has nothing to do (pings are the gateway\'s): nothing sent, the seed fetched once per container', async () => {
+  it('timer: a tick finds no webhook attempt due (pings are the gateway\'s): nothing sent, the seed fetched once per container', async () => {
     const before = secrets.requests.get(SEED_ARN) ?? 0;
     const run = await runBundle(files.get('timer')!, env, [{ id: 'tick-a' }, { id: 'tick-b' }]);
     expect(run.results).toEqual([{ outcome: 'nothing-to-do' }, { outcome: 'nothing-to-do' }]);
@@ -188,6 +188,12 @@ describe('deployed bundles against local AWS stand-ins', () => {
   it('broadcast: a record that is no broadcast envelope is dropped, not retried', async () => {
     const record = { messageId: 'm1', receiptHandle: 'r', body: '{"v":1,"kind":"nope"}', attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' };
     const run = await runBundle(files.get('broadcast')!, { ...env, ESPLORA_URL: chain.url }, [{ Records: [record] }]);
+    expect(run.results).toEqual([{ batchItemFailures: [] }]);
+  });
+
+  it('webhooks: a record that is no dispatch is dropped, a dispatch of an item that is not there is done: neither is retried', async () => {
+    const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'r', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' });
+    const run = await runBundle(files.get('webhooks')!, env, [{ Records: [record('m1', '{"nope":1}'), record('m2', '{"firstEventIds":["12345"]}')] }]);
     expect(run.results).toEqual([{ batchItemFailures: [] }]);
   });
 
