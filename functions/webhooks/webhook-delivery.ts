@@ -28,8 +28,12 @@ import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.js';
 export const DELIVERY_RETENTION_SEC = 7 * 24 * 3600;
 /** A claimed attempt whose runner vanished is tried again no sooner than this (ms): past the attempt's own timeout. */
 export const CLAIM_HOLD_MS = 60_000;
-/** The most `WEBHOOK_DUE#` markers one run reads. */
-export const DUE_PER_RUN = 25;
+/** The most `WEBHOOK_DUE#` markers one timer run reads. */
+export const DUE_PER_RUN = 100;
+/** The most attempts of one delivery item sent at once (a commit of hundreds of events to several webhooks goes in rounds). */
+export const ATTEMPTS_PER_ROUND = 32;
+/** After this long (ms), no new round starts in the same run: the item goes back to the dispatcher (the delivery function's timeout is 30 s, an attempt's 10 s). */
+export const RUN_BUDGET_MS = 15_000;
 
 /** What tests inject: the clock, the jitter draw, the POST. */
 export interface DeliveryOptions {
@@ -98,24 +102,43 @@ function recordOutcome(d: Delivery, outcome: PostOutcome, createdAtMs: number, a
 const sameDelivery = (a: Pick<Delivery, 'eventId' | 'webhookId'>, b: Pick<Delivery, 'eventId' | 'webhookId'>) => a.eventId === b.eventId && a.webhookId === b.webhookId;
 
 /**
- * Runs the attempts due now of delivery item `firstEventId`; resolves with
- * how many were sent. Deliveries to a webhook deleted since are dropped
- * (`failed`, "webhook deleted") without a request.
+ * Runs the attempts due now of delivery item `firstEventId`, at most
+ * {@link ATTEMPTS_PER_ROUND} at a time, round after round until none is due
+ * or {@link RUN_BUDGET_MS} has passed (then the item is handed to the
+ * dispatcher again, or left to the timer); resolves with how many were
+ * sent. Deliveries to a webhook deleted since are dropped (`failed`,
+ * "webhook deleted") without a request.
  */
 export async function deliverBatch(ctx: NodeContext, firstEventId: bigint, options: DeliveryOptions = {}): Promise<number> {
-  const { now, random, post } = resolve(ctx, options);
+  const resolved = resolve(ctx, options);
+  const started = resolved.now();
+  let sent = 0;
+  for (;;) {
+    const round = await deliverRound(ctx, firstEventId, resolved);
+    sent += round.sent;
+    if (!round.moreDue) return sent;
+    if (resolved.now() - started > RUN_BUDGET_MS) {
+      await ctx.webhooks?.dispatch?.([firstEventId]).catch(() => undefined);
+      return sent;
+    }
+  }
+}
+
+/** One round of {@link deliverBatch}: claim up to {@link ATTEMPTS_PER_ROUND} due attempts, send them, record their outcomes. */
+async function deliverRound(ctx: NodeContext, firstEventId: bigint, { now, random, post }: Resolved): Promise<{ sent: number; moreDue: boolean }> {
   const { store, nodeKey } = ctx;
   const [item, hooksBytes] = await Promise.all([store.getVersioned(nodeKey, SortKey.webhookDelivery(firstEventId)), store.get(nodeKey, SortKey.webhooks)]);
-  if (item === undefined) return 0;
+  if (item === undefined) return { sent: 0, moreDue: false };
   const hooks = new Map(decodeWebhooks(hooksBytes).map((w) => [w.id, w] as const));
   const batch = decodeDeliveryBatch(item.data);
   const claimedAt = now();
-  const due = batch.deliveries.filter((d) => d.status === DeliveryStatus.pending && (d.nextAttemptAtMs ?? 0) <= claimedAt);
-  if (due.length === 0) {
-    // A marker out of step with the item (a crash between writes cannot happen: they are one transaction; an older marker can): realign it.
+  const allDue = batch.deliveries.filter((d) => d.status === DeliveryStatus.pending && (d.nextAttemptAtMs ?? 0) <= claimedAt);
+  if (allDue.length === 0) {
+    // A marker out of step with the item (its writes are one transaction, so only an older version's marker could be): realign it.
     if (batch.dueAtMs !== earliestDue(batch)) await store.writeVersioned(nodeKey, batchWrites(batch, item.version, batch.deliveries, claimedAt));
-    return 0;
+    return { sent: 0, moreDue: false };
   }
+  const due = allDue.slice(0, ATTEMPTS_PER_ROUND);
   // Claim: count the attempt and schedule the next as if it failed (at least CLAIM_HOLD_MS away, past the attempt's timeout).
   const claimed = batch.deliveries.map((d) => {
     if (!due.some((x) => sameDelivery(x, d))) return d;
@@ -127,7 +150,7 @@ export async function deliverBatch(ctx: NodeContext, firstEventId: bigint, optio
     return { ...d, attempts: d.attempts + 1, nextAttemptAtMs: Math.max(next ?? claimedAt, claimedAt + CLAIM_HOLD_MS) };
   });
   const claim = batchUpdate(batch, item.version, claimed, claimedAt);
-  if (!(await store.writeVersioned(nodeKey, claim.writes))) return 0; // another runner claimed them
+  if (!(await store.writeVersioned(nodeKey, claim.writes))) return { sent: 0, moreDue: false }; // another runner claimed them
   let version = item.version + 1;
   const sending = claimed.filter((d) => d.status === DeliveryStatus.pending && due.some((x) => sameDelivery(x, d)));
   const outcomes = await Promise.all(
@@ -140,29 +163,31 @@ export async function deliverBatch(ctx: NodeContext, firstEventId: bigint, optio
       return { d, outcome, at: claimedAt };
     }),
   );
+  const moreDue = allDue.length > due.length;
   // Record the outcomes; a concurrent change (a redelivery asked meanwhile) is read again and the outcomes applied over it.
   let current = claim.after;
-  for (let round = 0; round < 5; round++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const deliveries = current.deliveries.map((d) => {
       const o = outcomes.find((x) => sameDelivery(x.d, d));
       // Only over the attempt this runner claimed (a redelivery since has its own attempt).
       return o === undefined || d.attempts !== o.d.attempts ? d : recordOutcome(d, o.outcome, batch.createdAtMs, o.at, random());
     });
-    if (await store.writeVersioned(nodeKey, batchWrites(current, version, deliveries, now()))) return sending.length;
+    if (await store.writeVersioned(nodeKey, batchWrites(current, version, deliveries, now()))) return { sent: sending.length, moreDue };
     const again = await store.getVersioned(nodeKey, SortKey.webhookDelivery(firstEventId));
-    if (again === undefined) return sending.length;
+    if (again === undefined) return { sent: sending.length, moreDue: false };
     current = decodeDeliveryBatch(again.data);
     version = again.version;
   }
   ctx.logger.warn('webhook outcomes not recorded after 5 tries: the attempts will be repeated', { firstEventId: firstEventId.toString() });
-  return sending.length;
+  return { sent: sending.length, moreDue: false };
 }
 
 /**
  * The timer's webhook work: the delivery items with an attempt due now (the
- * first {@link DUE_PER_RUN} `WEBHOOK_DUE#` markers, oldest first), each
- * handed to the dispatcher when the deployment has one (the delivery
- * function on AWS) or delivered here. Resolves with the items found due.
+ * first {@link DUE_PER_RUN} `WEBHOOK_DUE#` markers, oldest first), handed
+ * to the dispatcher when the deployment has one (the delivery function on
+ * AWS, a background run embedded) or delivered here. Resolves with the
+ * items found due.
  */
 export async function deliverDueWebhooks(ctx: NodeContext, options: DeliveryOptions = {}): Promise<number> {
   const now = options.now ?? (() => Date.now());
@@ -176,7 +201,7 @@ export async function deliverDueWebhooks(ctx: NodeContext, options: DeliveryOpti
   }
   if (ids.length === 0) return 0;
   const dispatch = ctx.webhooks?.dispatch;
-  if (dispatch !== undefined && options.post === undefined) await dispatch(ids);
+  if (dispatch !== undefined) await dispatch(ids);
   else await deliverBatches(ctx, ids, options);
   return ids.length;
 }

@@ -264,6 +264,42 @@ describe('delivery attempts', () => {
     }
   });
 
+  it('a commit of many events is one delivery item, sent in rounds of at most 32 requests at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const ids: string[] = [];
+    const server = createServer((req, res) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () =>
+        setTimeout(() => {
+          ids.push((JSON.parse(body) as { id: string }).id);
+          inFlight--;
+          res.writeHead(200).end();
+        }, 30),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await createWebhook(ctx, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+      transactions.length = 0;
+      await emitEvents(...Array.from({ length: 40 }, (_, i) => 8001 + 2 * i));
+      expect(transactions.flat().filter((k) => k.startsWith(SortKey.webhookDeliveryPrefix))).toHaveLength(1);
+      const [batch] = await deliveryItems();
+      expect(batch!.deliveries).toHaveLength(40);
+      expect(await deliverBatch(ctx, BigInt(batch!.firstEventId))).toBe(40);
+      expect(new Set(ids).size).toBe(40);
+      expect(most).toBeLessThanOrEqual(32);
+      expect((await deliveryItems())[0]!.deliveries.every((d) => d.status === 'delivered')).toBe(true);
+      expect(await ctx.store.query(ctx.nodeKey, SortKey.webhookDuePrefix)).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('two runners never send the same attempt twice', async () => {
     const hook = await receiver([200]);
     try {
