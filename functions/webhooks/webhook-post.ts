@@ -47,7 +47,11 @@ export async function postWebhook(url: string, body: string, headers: Readonly<R
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'stormcell-webhooks/1' },
         // The checked address, whatever the resolver would answer now (TLS still verifies the host name).
-        lookup: (_host, _opts, cb) => (cb as (e: null, a: string, f: number) => void)(null, address, family),
+        lookup: (_host, opts, cb) => {
+          // Node asks for every address (`all`) when it races IPv4 and IPv6: answer the one checked, in either form.
+          if ((opts as { all?: boolean }).all === true) (cb as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
+          else (cb as (e: null, a: string, f: number) => void)(null, address, family);
+        },
       },
       (res: IncomingMessage) => {
         res.on('data', () => undefined);
