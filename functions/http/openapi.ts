@@ -164,7 +164,9 @@ const ERROR_RESPONSES = {
     ),
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
   },
-  TooManyWebhooks: errorResponse('`too-many-webhooks`: the node keeps at most 10 webhooks; delete one first. Nothing was registered.'),
+  TooManyWebhooks: errorResponse(
+    '`too-many-webhooks`: the node keeps at most 10 webhooks; delete one first. `idempotency-key-reused`: the `Idempotency-Key` was used with another request. Nothing was registered.',
+  ),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 

@@ -1,6 +1,6 @@
 /** The WebhookApi over the store (functions/webhooks/webhook-service.ts), its refusals as API errors. */
 import type { NodeContext } from '../runtime/node-context.js';
-import { WebhookError, WebhookErrorCode, createWebhook, deleteWebhook, listDeliveries, listWebhooks, redeliver, webhookView } from '../webhooks/webhook-service.js';
+import { WebhookError, WebhookErrorCode, createWebhook, deleteWebhook, listDeliveries, listWebhooks, redeliver } from '../webhooks/webhook-service.js';
 import { HttpError, HttpErrorCode, busyError } from './errors.js';
 import type { WebhookApi } from './webhook-api.js';
 
@@ -29,11 +29,7 @@ async function mapped<T>(call: () => Promise<T>): Promise<T> {
 
 export function storeWebhookApi(ctx: NodeContext): WebhookApi {
   return {
-    createWebhook: (request) =>
-      mapped(async () => {
-        const created = await createWebhook(ctx, request);
-        return { ...webhookView(created), secret: created.secret };
-      }),
+    createWebhook: (request, idempotency) => mapped(() => createWebhook(ctx, request, idempotency === undefined ? {} : { idempotency })),
     listWebhooks: () => mapped(() => listWebhooks(ctx)),
     deleteWebhook: (id) => mapped(() => deleteWebhook(ctx, id)),
     listWebhookDeliveries: (id) => mapped(() => listDeliveries(ctx, id)),

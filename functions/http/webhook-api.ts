@@ -29,8 +29,13 @@ export interface WebhookDeliveryInfo {
 }
 
 export interface WebhookApi {
-  /** Registers a webhook; rejects `invalid-request` (URL refused) or `too-many-webhooks`. */
-  createWebhook(request: { readonly url: string; readonly events?: readonly string[] }): Promise<CreatedWebhookInfo>;
+  /**
+   * Registers a webhook; rejects `invalid-request` (URL refused) or
+   * `too-many-webhooks`. With `idempotency` (the request's `Idempotency-Key`
+   * and fingerprint), the same key answers the first answer again, and
+   * rejects `idempotency-key-reused` for a different request.
+   */
+  createWebhook(request: { readonly url: string; readonly events?: readonly string[] }, idempotency?: { readonly key: string; readonly fingerprint: string }): Promise<CreatedWebhookInfo>;
   listWebhooks(): Promise<readonly WebhookInfo[]>;
   /** Rejects `not-found` for an unknown id. */
   deleteWebhook(id: string): Promise<void>;

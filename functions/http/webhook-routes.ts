@@ -5,7 +5,8 @@
  * Schemas are generated from them.
  */
 import * as v from 'valibot';
-import { bodiless, emptyBody, jsonSchemaOf, withBody, type Route } from './route-kit.js';
+import { IDEMPOTENCY_KEY_PATTERN, bodiless, emptyBody, idempotencyKeyOf, jsonSchemaOf, withBody, type Route } from './route-kit.js';
+import { requestFingerprint } from './idempotency.js';
 import { schemaRef } from './openapi.js';
 
 /** A webhook id: `wh_` and 16 hex digits. */
@@ -80,10 +81,19 @@ export const WEBHOOK_ROUTES: readonly Route[] = [
       'The URL must be https and resolve to public addresses only (no private, link-local, CGNAT, multicast or metadata address; plain http to ' +
       'loopback only in the embedded deployment). The answer carries the signing secret, shown this once. At most 10 webhooks.',
     requestBody: { description: 'The URL and event kinds.', schema: schemaRef('CreateWebhookRequest') },
+    headerParameters: [
+      {
+        name: 'Idempotency-Key',
+        description: 'Optional: the same key with the same body answers the first answer again (the same id and secret) for 48 hours; with another body, 409 `idempotency-key-reused`.',
+        schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+      },
+    ],
     errors: ['TooManyWebhooks'],
     success: { status: 201, description: 'Registered.', schema: schemaRef('CreatedWebhook') },
-    async run(api, body) {
-      return api.createWebhook({ url: body.url, ...(body.events === undefined ? {} : { events: body.events }) });
+    async run(api, body, request) {
+      const key = idempotencyKeyOf(request, false);
+      const input = { url: body.url, ...(body.events === undefined ? {} : { events: body.events }) };
+      return api.createWebhook(input, key === undefined ? undefined : { key, fingerprint: requestFingerprint('POST', '/v1/webhooks', input) });
     },
   }),
   bodiless({

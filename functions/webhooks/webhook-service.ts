@@ -7,7 +7,8 @@
  * as the registrations were when it read them.
  */
 import { randomBytes } from 'node:crypto';
-import { SortKey } from '../../shared/store/index.js';
+import { SortKey, type VersionedWrite } from '../../shared/store/index.js';
+import { IDEMPOTENCY_RETENTION_SEC, decodeIdempotencyRecord, encodeIdempotencyRecord, idempotencySortKey, replayOf } from '../http/idempotency.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { batchWrites } from './webhook-delivery.js';
 import {
@@ -106,9 +107,38 @@ async function updateWebhooks<T>(ctx: NodeContext, change: (current: WebhookRegi
   throw new WebhookError(WebhookErrorCode.contention, 'the webhooks kept changing; try again');
 }
 
-/** Registers a webhook: its URL checked (and resolved), a new secret drawn. Resolves with the registration, secret included (shown once). */
-export async function createWebhook(ctx: NodeContext, request: { readonly url: string; readonly events?: readonly string[] }, resolve?: Resolver): Promise<WebhookRegistration> {
-  const checked = await resolveWebhookUrl(request.url, ctx.webhooks?.allowLoopback ?? false, resolve);
+/** What creating a webhook answers: the webhook and its secret, shown this once (and to a replay of the same `Idempotency-Key`). */
+export interface CreatedWebhookView extends WebhookView {
+  readonly secret: string;
+}
+
+/** A request's `Idempotency-Key` and its fingerprint (functions/http/idempotency.ts). */
+export interface IdempotencyOf {
+  readonly key: string;
+  readonly fingerprint: string;
+}
+
+/**
+ * Registers a webhook: its URL checked (and resolved), a new secret drawn.
+ * With an `Idempotency-Key`, its record is written in the same transaction
+ * as the registration, and a request repeating the key answers what the
+ * first answered (a different request with it: `idempotency-key-reused`).
+ */
+export async function createWebhook(
+  ctx: NodeContext,
+  request: { readonly url: string; readonly events?: readonly string[] },
+  options: { readonly resolve?: Resolver; readonly idempotency?: IdempotencyOf } = {},
+): Promise<CreatedWebhookView> {
+  const { idempotency } = options;
+  const recordKey = idempotency === undefined ? undefined : idempotencySortKey(idempotency.key);
+  const replay = async (): Promise<CreatedWebhookView | undefined> => {
+    const stored = recordKey === undefined ? undefined : await ctx.store.get(ctx.nodeKey, recordKey);
+    const record = stored === undefined ? undefined : decodeIdempotencyRecord(stored);
+    return record === undefined ? undefined : (replayOf(record, idempotency!.fingerprint) as CreatedWebhookView);
+  };
+  const first = await replay();
+  if (first !== undefined) return first;
+  const checked = await resolveWebhookUrl(request.url, ctx.webhooks?.allowLoopback ?? false, options.resolve);
   if (!checked.ok) throw new WebhookError(WebhookErrorCode.invalidUrl, `url: ${checked.reason}`);
   const registration: WebhookRegistration = {
     id: `wh_${randomBytes(8).toString('hex')}`,
@@ -117,10 +147,23 @@ export async function createWebhook(ctx: NodeContext, request: { readonly url: s
     secret: randomBytes(32).toString('hex'),
     createdAt: new Date().toISOString(),
   };
-  return updateWebhooks(ctx, (current) => {
+  const answer: CreatedWebhookView = { ...webhookView(registration), secret: registration.secret };
+  const nowSec = Math.floor(Date.now() / 1000);
+  for (let round = 0; round < 10; round++) {
+    const item = await ctx.store.getVersioned(ctx.nodeKey, SortKey.webhooks);
+    const current = decodeWebhooks(item?.data);
     if (current.length >= MAX_WEBHOOKS) throw new WebhookError(WebhookErrorCode.tooMany, `a node keeps at most ${MAX_WEBHOOKS} webhooks; delete one first`);
-    return { next: [...current, registration], value: registration };
-  });
+    const writes: VersionedWrite[] = [{ sk: SortKey.webhooks, data: encodeWebhooks([...current, registration]), ifVersion: item?.version ?? 0 }];
+    if (recordKey !== undefined) {
+      const record = encodeIdempotencyRecord({ fingerprint: idempotency!.fingerprint, body: answer, createdAtSecs: nowSec });
+      writes.push({ sk: recordKey, data: record, ifVersion: 0, ttlSec: nowSec + IDEMPOTENCY_RETENTION_SEC });
+    }
+    if (await ctx.store.writeVersioned(ctx.nodeKey, writes)) return answer;
+    // The webhooks changed, or a concurrent request with the same key won: answer what it answered.
+    const won = await replay();
+    if (won !== undefined) return won;
+  }
+  throw new WebhookError(WebhookErrorCode.contention, 'the webhooks kept changing; try again');
 }
 
 export async function listWebhooks(ctx: NodeContext): Promise<WebhookView[]> {

@@ -380,6 +380,18 @@ describe('registrations', () => {
     expect(await api.listWebhooks()).toHaveLength(9);
   });
 
+  it('with an Idempotency-Key: the same request answers the same webhook and secret, registered once, even concurrently; another request with the key is refused', async () => {
+    const api = storeNodeApi(ctx);
+    const idempotency = { key: 'register-1', fingerprint: 'f'.repeat(64) };
+    const answers = await Promise.all([1, 2, 3].map(() => api.createWebhook({ url: 'http://127.0.0.1:9/a' }, idempotency)));
+    expect(new Set(answers.map((a) => a.id)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.secret)).size).toBe(1);
+    expect(await api.createWebhook({ url: 'http://127.0.0.1:9/a' }, idempotency)).toEqual(answers[0]);
+    expect(await api.listWebhooks()).toHaveLength(1);
+    await expect(api.createWebhook({ url: 'http://127.0.0.1:9/b' }, { key: 'register-1', fingerprint: 'e'.repeat(64) })).rejects.toMatchObject({ code: 'idempotency-key-reused', status: 409 });
+    expect(await api.listWebhooks()).toHaveLength(1);
+  });
+
   it('refuse loopback where the deployment does not allow it', async () => {
     const strict = { ...ctx, webhooks: { allowLoopback: false } };
     await expect(createWebhook(strict, { url: 'https://127.0.0.1/x' })).rejects.toMatchObject({ code: 'invalid-url' });

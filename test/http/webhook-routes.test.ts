@@ -33,6 +33,20 @@ describe('webhook routes', () => {
     expect(await call('DELETE', `/v1/webhooks/${id}`, undefined, '/v1/webhooks/{id}')).toMatchObject({ status: 404, body: { code: 'not-found' } });
   });
 
+  it('passes an Idempotency-Key on with the request\'s fingerprint; a malformed key is 400', async () => {
+    const send = (headers: Record<string, string>, body: unknown) => handler(apiEvent({ method: 'POST', path: '/v1/webhooks', headers: { ...AUTH, ...headers }, body: JSON.stringify(body) }));
+    expect((await send({ 'idempotency-key': 'order-1' }, { url: 'https://hooks.example.com/x' })).statusCode).toBe(201);
+    expect((await send({ 'idempotency-key': 'order-1' }, { url: 'https://hooks.example.com/y' })).statusCode).toBe(201);
+    expect((await send({}, { url: 'https://hooks.example.com/z' })).statusCode).toBe(201);
+    const [a, b, none] = api.webhookIdempotency;
+    expect(a?.key).toBe('order-1');
+    expect(a?.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(b?.fingerprint).not.toBe(a?.fingerprint);
+    expect(none).toBeUndefined();
+    expect((await send({ 'idempotency-key': 'bad key with spaces' }, { url: 'https://hooks.example.com/x' })).statusCode).toBe(400);
+    expect(api.webhookIdempotency).toHaveLength(3);
+  });
+
   it('refuses bad bodies with 400 naming the field, without asking the node', async () => {
     for (const body of [
       {},

@@ -139,8 +139,12 @@ export class FakeNodeApi implements NodeApi {
   readonly redelivered: string[] = [];
 
   /** Like the node: a URL not https is `invalid-request`, the 11th webhook `too-many-webhooks`. */
-  async createWebhook(request: { readonly url: string; readonly events?: readonly string[] }): Promise<CreatedWebhookInfo> {
+  /** The `Idempotency-Key` (and fingerprint) each createWebhook call came with. */
+  readonly webhookIdempotency: ({ readonly key: string; readonly fingerprint: string } | undefined)[] = [];
+
+  async createWebhook(request: { readonly url: string; readonly events?: readonly string[] }, idempotency?: { readonly key: string; readonly fingerprint: string }): Promise<CreatedWebhookInfo> {
     if (this.failure) throw this.failure;
+    this.webhookIdempotency.push(idempotency);
     if (!request.url.startsWith('https://')) throw new HttpError(HttpErrorCode.invalidRequest, 'url: must use https');
     if (this.webhooks.length >= 10) throw new HttpError(HttpErrorCode.tooManyWebhooks, 'a node keeps at most 10 webhooks');
     const id = `wh_${this.webhooks.length.toString(16).padStart(16, '0')}`;
