@@ -46,6 +46,15 @@ const api: NodeApi = {
     throw new Error('no payments in this bench');
   },
   listPayments: async () => ({ payments: [] }),
+  createWebhook: async () => {
+    throw new Error('no webhooks in this bench');
+  },
+  listWebhooks: async () => [],
+  deleteWebhook: async () => undefined,
+  listWebhookDeliveries: async () => [],
+  redeliverWebhook: async () => {
+    throw new Error('no webhooks in this bench');
+  },
 };
 const handler = createHttpHandler({ api, apiKeySha256: apiKeySha256(KEY), logger: new Logger({ logLevel: 'SILENT' }) });
 const postBody = JSON.stringify({ nodeId: NODE_ID, host: '127.0.0.1', port: 9735 });

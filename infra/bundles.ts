@@ -24,6 +24,7 @@ export const LAMBDA_ENTRIES = {
   authorizer: 'functions/authorizer/lambda.ts',
   chain: 'functions/chain/lambda.ts',
   broadcast: 'functions/broadcast/lambda.ts',
+  webhooks: 'functions/webhooks/lambda.ts',
 } as const;
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;
 

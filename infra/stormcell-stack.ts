@@ -2,7 +2,8 @@
  * The AWS deployment of one stormcell node (docs/architecture.md, "Two
  * deployments of the same handlers"): the node table, the inbound/outbound
  * FIFO queues with their DLQs and alarms, the broadcast FIFO queue (DLQ,
- * alarm) and its function, one Lambda per handler, the HTTP API behind a
+ * alarm) and its function, the webhook queue (standard, DLQ, alarm) and the
+ * delivery function, one Lambda per handler, the HTTP API behind a
  * Lambda authorizer, the one-minute timer and chain sync, the peer gateway on
  * Fargate behind an NLB on 9735, and the seed and API key in Secrets Manager
  * under a customer-managed KMS key. Every grant is stated as intent.
@@ -27,6 +28,7 @@ import { FifoQueueWithDlq } from './constructs/fifo-queue.js';
 import { NodeFunction } from './constructs/node-function.js';
 import { NodeSecrets } from './constructs/node-secrets.js';
 import { PEER_PORT, PeerGateway } from './constructs/peer-gateway.js';
+import { WebhookQueue } from './constructs/webhook-queue.js';
 
 export interface StormcellStackProps extends StackProps {
   readonly config: StackConfig;
@@ -44,6 +46,11 @@ export const BROADCAST_TIMEOUT = Duration.seconds(30);
 export const PEER_MESSAGE_TIMEOUT = Duration.seconds(30);
 /** Records per peer-message invocation. */
 export const PEER_MESSAGE_BATCH_SIZE = 10;
+/** The webhook delivery function's timeout: 10 s per attempt, every due attempt of a message in parallel, with room to record them. */
+export const WEBHOOK_TIMEOUT = Duration.seconds(30);
+/** Physical names of the webhook queue and its DLQ (standard queues), before the stage is put in. */
+export const WEBHOOK_QUEUE_NAME = 'stormcell-webhooks';
+export const WEBHOOK_DLQ_NAME = 'stormcell-webhooks-dlq';
 /** How long API Gateway caches an authorizer's answer for one key. */
 export const AUTHORIZER_CACHE_TTL = Duration.minutes(5);
 
@@ -65,8 +72,9 @@ export class StormcellStack extends Stack {
   readonly inbound: FifoQueueWithDlq;
   readonly outbound: FifoQueueWithDlq;
   readonly broadcast: FifoQueueWithDlq;
+  readonly webhooks: WebhookQueue;
   readonly secrets: NodeSecrets;
-  readonly functions: Readonly<Record<'peerMessage' | 'timer' | 'http' | 'authorizer' | 'chain' | 'broadcast', NodeFunction>>;
+  readonly functions: Readonly<Record<'peerMessage' | 'timer' | 'http' | 'authorizer' | 'chain' | 'broadcast' | 'webhooks', NodeFunction>>;
   readonly api: HttpApi;
   readonly gateway: PeerGateway;
 
@@ -113,6 +121,15 @@ export class StormcellStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // Webhooks (docs/webhooks.md): a standard queue announcing delivery items due; retries wait in the table, not here.
+    this.webhooks = new WebhookQueue(this, 'Webhooks', {
+      queueName: stageQueueName(WEBHOOK_QUEUE_NAME, config.stage),
+      dlqName: stageQueueName(WEBHOOK_DLQ_NAME, config.stage),
+      visibilityTimeout: Duration.seconds(WEBHOOK_TIMEOUT.toSeconds() * 6),
+      alarmTopic,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     this.secrets = new NodeSecrets(this, 'Secrets', { stage: config.stage, removalPolicy });
 
     const nodeEnvironment = {
@@ -126,6 +143,8 @@ export class StormcellStack extends Stack {
       // The node's channel settings, applied at every load of the ChannelManager (docs/manager.md).
       [EnvVar.anchorChannels]: String(config.channelSettings.anchors),
       [EnvVar.inboundChannels]: config.channelSettings.acceptInboundChannels,
+      // A commit's new webhook deliveries are announced here, to the delivery function (docs/webhooks.md).
+      [EnvVar.webhookQueueUrl]: this.webhooks.queue.queueUrl,
     };
     const broadcastingEnvironment = { ...nodeEnvironment, [EnvVar.broadcastQueueUrl]: this.broadcast.queue.queueUrl };
     const logRemovalPolicy = removalPolicy;
@@ -148,7 +167,7 @@ export class StormcellStack extends Stack {
 
     const timer = new NodeFunction(this, 'TimerFn', {
       name: 'timer',
-      description: "The node's timer tick (nothing to do yet: the peer gateway pings peers)",
+      description: "The node's timer tick: webhook attempts due (the peer gateway pings peers)",
       environment: nodeEnvironment,
       logRemovalPolicy,
     });
@@ -196,6 +215,18 @@ export class StormcellStack extends Stack {
     });
     broadcastFn.addEventSource(new SqsEventSource(this.broadcast.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }));
 
+    const webhookFn = new NodeFunction(this, 'WebhookFn', {
+      name: 'webhooks',
+      description: 'Delivers webhooks (signed POSTs, retried on their own schedule), never under the node lease',
+      environment: nodeEnvironment,
+      timeout: WEBHOOK_TIMEOUT,
+      logRemovalPolicy,
+    });
+    webhookFn.addEventSource(new SqsEventSource(this.webhooks.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }));
+    // It reads and updates delivery items (outside the lease) and reads the seed to build the node context; it sends no peer message.
+    this.table.grantReadWriteData(webhookFn);
+    this.secrets.seed.grantRead(webhookFn);
+
     // Grants, as intent. Every node-bound function but the authorizer changes state under the lease
     // (the API hands out wallet addresses and signs payments) and may relay the outbox.
     for (const fn of [peerMessage, timer, http, chain, broadcastFn]) {
@@ -205,9 +236,11 @@ export class StormcellStack extends Stack {
       this.secrets.seed.grantRead(fn);
     }
     for (const fn of [http, chain]) this.broadcast.queue.grantSendMessages(fn);
+    // Commits that create events (and the timer's due deliveries, and redeliveries) announce them to the delivery function.
+    for (const fn of [peerMessage, timer, http, chain]) this.webhooks.queue.grantSendMessages(fn);
     this.secrets.apiKey.grantRead(http);
     this.secrets.apiKey.grantRead(authorizerFn);
-    this.functions = { peerMessage, timer, http, authorizer: authorizerFn, chain, broadcast: broadcastFn };
+    this.functions = { peerMessage, timer, http, authorizer: authorizerFn, chain, broadcast: broadcastFn, webhooks: webhookFn };
 
     const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', authorizerFn, {
       authorizerName: 'api-key',

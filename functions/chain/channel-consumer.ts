@@ -9,7 +9,7 @@
 import { toHex } from '../../shared/crypto/index.js';
 import { decodePeerState, type ChannelManager, type ManagerChanges } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
-import { loadManager, managerResult, monitorsBefore, settleChannelFunding } from '../runtime/manager-step.js';
+import { loadManager, managerResult, monitorsBefore, settleChannelFunding, webhooksFor } from '../runtime/manager-step.js';
 import { resolvedPaymentPuts } from '../payments/payment-record.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { StepReads } from '../runtime/step-reads.js';
@@ -38,20 +38,21 @@ export function channelChainConsumers(ctx: NodeContext) {
     void reads.fees();
     if ((await reads.header()) === undefined) return [];
     const manager = await loadManager(ctx, store, { kind: 'chain' }, new Map(), reads);
-    return [consumerOf(ctx, store, manager, manager.watchedFundingTxids())];
+    return [consumerOf(ctx, store, manager, manager.watchedFundingTxids(), reads)];
   };
 }
 
-function consumerOf(ctx: NodeContext, store: NodeStore, manager: ChannelManager, watched: readonly Uint8Array[]): ChainConsumer {
+function consumerOf(ctx: NodeContext, store: NodeStore, manager: ChannelManager, watched: readonly Uint8Array[], reads: StepReads): ChainConsumer {
   let changes: ManagerChanges | undefined;
   // Taken once, after the sync: the writes and the wallet settlement see the same changes.
   const taken = () => (changes ??= manager.takeChanges());
   return {
     confirm: manager,
     watch: () => ({ txids: watched, outputs: [] }),
+    // The events of the sync (a channel closed on chain) carry their webhook deliveries (docs/webhooks.md); a payment resolved resolves its API record.
     writes: async () => {
       const payments = await resolvedPaymentPuts(store, ctx.nodeKey, taken().events, ctx.managerPorts.clock.nowSecs());
-      return managerResult(taken(), { puts: payments, deletes: [], effects: [] }, await monitorsBefore(ctx, store, taken()));
+      return managerResult(taken(), { puts: payments, deletes: [], effects: [] }, await monitorsBefore(ctx, store, taken()), await webhooksFor(taken(), reads));
     },
     settleWallet: (wallet) => settleChannelFunding(wallet, taken()),
   };

@@ -47,6 +47,8 @@ export const HttpErrorCode = {
   noRoute: 'no-route',
   /** Our channels towards the payee cannot send that much now. */
   insufficientBalance: 'insufficient-balance',
+  /** The node has the most webhooks it keeps (10): delete one first. */
+  tooManyWebhooks: 'too-many-webhooks',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -78,6 +80,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'duplicate-payment': 409,
   'no-route': 422,
   'insufficient-balance': 422,
+  'too-many-webhooks': 409,
 };
 
 /** The JSON body of every error response. */

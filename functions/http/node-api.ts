@@ -3,6 +3,7 @@
  * and nothing about how the node does it (state, queues, the gateway).
  * The handler parses, validates, calls this port and shapes the response.
  */
+import type { WebhookApi } from './webhook-api.js';
 
 import type { PaymentApi } from './payment-api.js';
 
@@ -176,7 +177,7 @@ export interface EventInfo {
  * The node, as the HTTP API sees it. Every method may reject; the API
  * answers an `HttpError` as it is and anything else as 500 `internal`.
  */
-export interface NodeApi extends InvoiceApi, PaymentApi {
+export interface NodeApi extends InvoiceApi, PaymentApi, WebhookApi {
   nodeInfo(): Promise<NodeInfo>;
   /** Whether the node can serve: its store answers (and, in the embedded deployment, its supervised processes run). */
   health(): Promise<HealthInfo>;

@@ -101,7 +101,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'InvoicePaid' | 'PaymentsDisabled' | 'IdempotencyKeyReused' | 'PaymentConflict' | 'PaymentUnroutable')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'InvoicePaid' | 'PaymentsDisabled' | 'IdempotencyKeyReused' | 'PaymentConflict' | 'PaymentUnroutable' | 'TooManyWebhooks')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
   /** Query string parameters and request headers (e.g. `Idempotency-Key`), each with its schema. */
@@ -175,6 +175,9 @@ const ERROR_RESPONSES = {
     '`no-route`: no usable channel path to the payee (a channel with it, or a route hint starting at one of our peers) within the fee limit; ' +
       '`insufficient-balance`: our channels towards the payee cannot send that much now. Nothing was stored or paid.',
   ),
+  TooManyWebhooks: errorResponse(
+    '`too-many-webhooks`: the node keeps at most 10 webhooks; delete one first. `idempotency-key-reused`: the `Idempotency-Key` was used with another request. Nothing was registered.',
+  ),
   Internal: errorResponse('`internal`: the node failed; details are in the server logs under the request id (`x-request-id`).'),
 } as const satisfies Readonly<Record<string, ResponseObject>>;
 
@@ -222,6 +225,7 @@ function operation(route: DocumentedRoute): OperationObject {
   if (route.errors?.includes('PaymentsDisabled')) responses['422'] = responseRef('PaymentsDisabled');
   if (route.errors?.includes('PaymentConflict')) responses['409'] = responseRef('PaymentConflict');
   if (route.errors?.includes('PaymentUnroutable')) responses['422'] = responseRef('PaymentUnroutable');
+  if (route.errors?.includes('TooManyWebhooks')) responses['409'] = responseRef('TooManyWebhooks');
   return {
     operationId: route.operationId,
     summary: route.summary,

@@ -9,6 +9,7 @@ import { buildOpenApiDocument, schemaRef, type OpenApiDocument, type SchemaObjec
 import { bodiless, emptyBody, parseWith, withBody, type Route } from './route-kit.js';
 import { INVOICE_ROUTES, INVOICE_SCHEMAS } from './invoice-routes.js';
 import { PAYMENT_ROUTES, PAYMENT_SCHEMAS } from './payment-routes.js';
+import { WEBHOOK_ROUTES, WEBHOOK_SCHEMAS } from './webhook-routes.js';
 
 export { describeIssues, isEmptyBody, type Route } from './route-kit.js';
 
@@ -151,6 +152,7 @@ export function pageOf<T>(items: readonly T[], keyOf: (item: T) => string, limit
 
 /** JSON Schemas of the bodies, for the OpenAPI document (`components.schemas`). */
 export const SCHEMAS = {
+  ...WEBHOOK_SCHEMAS,
   EmptyRequest: {
     type: 'object',
     description: 'This operation takes no input: send no body, or `{}`. Any other body is refused with 400.',
@@ -718,6 +720,7 @@ export const ROUTES: readonly Route[] = [
   }),
   ...INVOICE_ROUTES,
   ...PAYMENT_ROUTES,
+  ...WEBHOOK_ROUTES,
   bodiless({
     method: 'GET',
     path: '/v1/openapi.json',

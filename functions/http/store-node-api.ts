@@ -33,6 +33,7 @@ import { ChannelState, type NegotiatedChannelType } from '../../shared/channel/i
 import { externalIdsOf } from '../invoices/invoice-service.js';
 import { storeInvoiceApi } from './store-invoice-api.js';
 import { storePaymentApi } from './store-payment-api.js';
+import { storeWebhookApi } from './store-webhook-api.js';
 
 /** Wallet refusals the client can act on, and contention for the lease (503 `busy`), as API errors; anything else stays internal. */
 function asHttpError(error: unknown, waitedMs: number): unknown {
@@ -273,6 +274,7 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
   return {
     ...storeInvoiceApi(ctx),
     ...storePaymentApi(ctx),
+    ...storeWebhookApi(ctx),
     async health() {
       // One strongly consistent read of a small item: the store answers or it does not.
       try {

@@ -14,6 +14,7 @@ import { NodeStore } from '../../shared/store/index.js';
 import { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv, type Env } from './aws-env.js';
 import { createNodeContext, isNetwork, type Network, type NodeContext } from './node-context.js';
 import { readNodeChannelSettings } from './node-settings.js';
+import { sqsWebhookDispatch } from '../webhooks/queue-dispatch.js';
 import type { NodeChannelSettings } from '../../shared/manager/index.js';
 
 export { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv } from './aws-env.js';
@@ -29,6 +30,8 @@ export interface NodeEnvironment {
   readonly broadcastQueueUrl?: string;
   /** The inbound queue, where follow-up inputs go (docs/follow-ups.md). */
   readonly inboundQueueUrl?: string;
+  /** The webhook queue, where new webhook deliveries are announced (docs/webhooks.md). */
+  readonly webhookQueueUrl?: string;
   /** `ANCHOR_CHANNELS` and `INBOUND_CHANNELS`, defaults when unset. */
   readonly channelSettings: NodeChannelSettings;
 }
@@ -46,6 +49,7 @@ export function readNodeEnvironment(env: Env = process.env): NodeEnvironment {
     ...optional(env, EnvVar.esploraUrl, 'esploraUrl'),
     ...optional(env, EnvVar.broadcastQueueUrl, 'broadcastQueueUrl'),
     ...optional(env, EnvVar.inboundQueueUrl, 'inboundQueueUrl'),
+    ...optional(env, EnvVar.webhookQueueUrl, 'webhookQueueUrl'),
   };
 }
 
@@ -69,6 +73,8 @@ export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeCo
       ...(env.esploraUrl === undefined ? {} : { esploraUrl: env.esploraUrl }),
       ...(env.broadcastQueueUrl === undefined ? {} : { broadcast: new FifoQueue(sqs, env.broadcastQueueUrl) }),
       ...(env.inboundQueueUrl === undefined ? {} : { inbound: new FifoQueue(sqs, env.inboundQueueUrl) }),
+      // On AWS, loopback receivers are never allowed; without the queue the timer finds new deliveries.
+      webhooks: { allowLoopback: false, ...(env.webhookQueueUrl === undefined ? {} : { dispatch: sqsWebhookDispatch(sqs, env.webhookQueueUrl) }) },
     });
   } finally {
     secrets.destroy();

@@ -21,6 +21,8 @@ export const EnvVar = {
   anchorChannels: 'ANCHOR_CHANNELS',
   /** `all` (default) or `manual`: the inbound channel policy (functions/runtime/node-settings.ts). */
   inboundChannels: 'INBOUND_CHANNELS',
+  /** The webhook queue (standard SQS): a commit's new webhook deliveries go to the delivery function through it (docs/webhooks.md). */
+  webhookQueueUrl: 'WEBHOOK_QUEUE_URL',
 } as const;
 export type EnvVar = (typeof EnvVar)[keyof typeof EnvVar];
 

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
 import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
-import { StoreError, StoreErrorCode, outboxParts, type ItemPut, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
+import { SortKey, StoreError, StoreErrorCode, outboxParts, type ItemPut, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
 import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
 
@@ -149,6 +149,19 @@ export function outboxMessages(inputId: string, effects: readonly PeerEffect[], 
     return { id: `${inputId}#f${index.toString().padStart(4, '0')}`, destination: OutboxDestination.inbound, group: inboundGroup(nodeKey, peer), body: new TextEncoder().encode(body) };
   });
   return [...messages, ...inbound];
+}
+
+/**
+ * Hands the webhook deliveries a commit wrote (their `WEBHOOK_DUE#` markers)
+ * to the delivery function at once (docs/webhooks.md). Best effort: a
+ * failure is logged, the timer finds the markers.
+ */
+async function dispatchWebhooks(ctx: NodeContext, puts: InvocationResult['puts']): Promise<void> {
+  const dispatch = ctx.webhooks?.dispatch;
+  if (dispatch === undefined) return;
+  const ids = puts.filter((p) => p.sk.startsWith(SortKey.webhookDuePrefix)).map((p) => BigInt(p.sk.slice(p.sk.lastIndexOf('#') + 1)));
+  if (ids.length === 0) return;
+  await dispatch(ids).catch((error: unknown) => ctx.logger.warn('webhook dispatch failed: the timer delivers', { error: String(error) }));
 }
 
 /** Hands committed transactions to the broadcast queue (dedup id from the input id: a replay sends the same ids). */
@@ -323,6 +336,7 @@ export class LeaseSession {
     if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
     this.#outboxClear = true;
     await broadcastAfterCommit(this.#ctx, inputId, result.broadcasts ?? []);
+    await dispatchWebhooks(this.#ctx, result.puts);
     return 'applied';
   }
 

@@ -38,12 +38,13 @@ import {
 import { decodeChainView } from '../chain/chain-record.js';
 import { resolvedPaymentPuts } from '../payments/payment-record.js';
 import { decodeFeeRates } from '../chain/fee-record.js';
-import { answerClaimablePayments } from '../invoices/claim-step.js';
+import { answerClaimablePayments, paidExternalIds } from '../invoices/claim-step.js';
 import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, decodeWallet } from '../wallet/wallet-service.js';
 import type { InvocationResult } from './invocation.js';
 import type { NodeContext } from './node-context.js';
 import { StepReads } from './step-reads.js';
 import { WalletShutdownScripts, mayNeedShutdownScript } from './wallet-shutdown-scripts.js';
+import { decodeWebhooks, deliveryWrites, type WebhookRegistration } from '../webhooks/webhook-records.js';
 
 /**
  * The manager's ports for a node seed: keys from the seed, entropy from the
@@ -102,6 +103,8 @@ export async function loadManager(
 ): Promise<ChannelManager> {
   // FEES is read alongside HEADER (one more GetItem, no added round trip).
   const needsWallet = mayNeedShutdownScript(input);
+  // WEBHOOKS too (one more parallel GetItem): a commit with events writes their webhook deliveries (docs/webhooks.md).
+  void reads.webhooks();
   const [header, fees, wallet] = await Promise.all([reads.header(), reads.fees(), needsWallet ? reads.wallet() : Promise.resolve(undefined)]);
   // Shutdown scripts are fresh wallet addresses (docs/close.md): the wallet is read with HEADER when the input may need one.
   const shutdownScripts = new WalletShutdownScripts(ctx.managerPorts.signerProvider, ctx.wallet, needsWallet ? decodeWallet(wallet) : undefined);
@@ -170,8 +173,12 @@ export function managerResult(
   changes: ManagerChanges,
   base: InvocationResult = { puts: [], deletes: [], effects: [] },
   monitors: ReadonlyMap<string, ChannelMonitor> = new Map(),
+  /** The webhooks registered now: each new event's deliveries are written with it (docs/webhooks.md). */
+  webhooks: readonly WebhookRegistration[] = [],
 ): InvocationResult {
-  const { puts, deletes, cleanup } = managerItemWrites(changes, monitors);
+  const { puts: managerPuts, deletes, cleanup } = managerItemWrites(changes, monitors);
+  // A paid invoice's externalId rides on its `payment-received` (the invoice's put is in `base`).
+  const puts = [...managerPuts, ...deliveryWrites(changes.events, webhooks, Date.now(), paidExternalIds(base.puts))];
   const effects: PeerEffect[] = changes.messages.map(({ peer, message }) => ({ kind: 'send', peer, message }));
   return {
     puts: [...base.puts, ...puts],
@@ -181,6 +188,11 @@ export function managerResult(
     followUps: [...(base.followUps ?? []), ...changes.followUps],
     ...(base.cleanup === undefined && cleanup.length === 0 ? {} : { cleanup: [...(base.cleanup ?? []), ...cleanup] }),
   };
+}
+
+/** The webhooks a commit of `changes` must write deliveries for: none (and no read) without events. */
+export async function webhooksFor(changes: ManagerChanges, reads: Pick<StepReads, 'webhooks'>): Promise<WebhookRegistration[]> {
+  return changes.events.length === 0 ? [] : decodeWebhooks(await reads.webhooks());
 }
 
 /** Two successive `takeChanges()` of one manager as one change set (the later wins per item; a later delete drops an earlier put). */
@@ -307,7 +319,8 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   // A payment sent over the API resolves in the commit of its core event (docs/payments-api.md).
   const payments = await resolvedPaymentPuts(store, ctx.nodeKey, changes.events, ctx.managerPorts.clock.nowSecs());
   if (requests.length === 0 && !touchesWalletFunding(changes) && reserved === undefined) {
-    return managerResult(changes, { puts: [...invoicePuts, ...payments], deletes: [], effects: [] }, await monitorsBefore(ctx, store, changes));
+    const [monitors, webhooks] = await Promise.all([monitorsBefore(ctx, store, changes), webhooksFor(changes, reads)]);
+    return managerResult(changes, { puts: [...invoicePuts, ...payments], deletes: [], effects: [] }, monitors, webhooks);
   }
   const walletBytes = await reads.wallet();
   const before = decodeWallet(walletBytes);
@@ -337,5 +350,6 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
     if (event.kind === 'discard-funding') ctx.logger.info('funding transaction discarded', { txid: txidToDisplayHex(event.fundingOutpoint.txid), channelId: toHex(event.channelId) });
   }
   const base: InvocationResult = { puts: [...invoicePuts, ...payments, ...(wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }])], deletes: [], effects: [] };
-  return managerResult(changes, base, await monitorsBefore(ctx, store, changes));
+  const [monitors, webhooks] = await Promise.all([monitorsBefore(ctx, store, changes), webhooksFor(changes, reads)]);
+  return managerResult(changes, base, monitors, webhooks);
 }

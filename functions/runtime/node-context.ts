@@ -21,6 +21,7 @@ import { managerPortsFromSeed } from './manager-step.js';
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
 import type { NodeStore } from '../../shared/store/index.js';
 import { Bip84Account } from '../../shared/wallet/index.js';
+import type { WebhookSettings } from '../webhooks/webhook-settings.js';
 
 /** The embedded regtest chain's Esplora URL (`npm start`, CHAIN_PORT 3002), the chain source when none is configured. */
 export const DEFAULT_ESPLORA_URL = 'http://127.0.0.1:3002';
@@ -66,6 +67,8 @@ export interface NodeContext {
   readonly managerPorts: ManagerPorts;
   /** The node's settings (anchors, inbound policy) as the ChannelManager's configuration, given at every load (docs/manager.md). */
   readonly managerConfig: ManagerConfig;
+  /** Loopback receivers allowed, and how new deliveries reach the delivery function (docs/webhooks.md); absent: neither. */
+  readonly webhooks?: WebhookSettings;
 }
 
 export function isNetwork(value: string): value is Network {
@@ -92,6 +95,8 @@ export function createNodeContext(options: {
   readonly inbound?: FifoQueue;
   /** Anchors and the inbound policy (`ANCHOR_CHANNELS`, `INBOUND_CHANNELS`); LDK's defaults when absent. */
   readonly channelSettings?: NodeChannelSettings;
+  /** Webhook delivery settings (docs/webhooks.md). */
+  readonly webhooks?: WebhookSettings;
 }): NodeContext {
   const nodeId = nodeIdFromSeed(options.seed);
   const logger = options.logger ?? new Logger({ serviceName: 'stormcell' });
@@ -114,5 +119,6 @@ export function createNodeContext(options: {
     inbound: options.inbound,
     managerPorts: managerPortsFromSeed(options.seed),
     managerConfig,
+    ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
   };
 }

@@ -40,6 +40,11 @@ export class StepReads {
     return this.#get(SortKey.fees);
   }
 
+  /** The registered webhooks (functions/webhooks/webhook-records.ts): a commit with events writes their deliveries. */
+  webhooks(): Promise<Uint8Array | undefined> {
+    return this.#get(SortKey.webhooks);
+  }
+
   /** The on-chain wallet. */
   wallet(): Promise<Uint8Array | undefined> {
     return this.#get(SortKey.wallet);

@@ -1,11 +1,14 @@
 /**
  * The timer Lambda (EventBridge, once a minute; the embedded deployment runs
  * it on an interval): the node's `timer_tick_occurred` (docs/timer.md), one
- * call per periodic job, each answering what it did.
+ * call per periodic job, each answering what it did: the manager's tick under
+ * the lease, then the webhook attempts due (one Query, never under the lease;
+ * docs/webhooks.md).
  */
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { NodeContext } from '../runtime/node-context.js';
+import { deliverDueWebhooks } from '../webhooks/webhook-delivery.js';
 import { runTimerTick, type TimerTickOutcome } from './timer-tick.js';
 
 export interface TimerResult {
@@ -15,7 +18,11 @@ export interface TimerResult {
 
 export function createTimerHandler(ctx: NodeContext) {
   async function handle(event: Pick<ScheduledEvent, 'id'>): Promise<TimerResult> {
-    const tick = await runTimerTick(ctx, event.id);
+    // A failed delivery round must not cost the manager its tick, nor the reverse: each job on its own.
+    const [tick] = await Promise.all([
+      runTimerTick(ctx, event.id),
+      deliverDueWebhooks(ctx).catch((error: unknown) => ctx.logger.error('timer tick: webhook deliveries', { tick: event.id, error: String(error) })),
+    ]);
     return { tick };
   }
   return middy(handle);

@@ -16,6 +16,7 @@ import type { PeerLimits } from '../../functions/gateway/peer-limits.js';
 import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
 import { resetPeers } from '../../functions/peer-message/reset.js';
 import { createTimerHandler, type TimerResult } from '../../functions/timer/handler.js';
+import { deliverBatches, deliverDueWebhooks } from '../../functions/webhooks/webhook-delivery.js';
 import { createBroadcastHandler } from '../../functions/broadcast/handler.js';
 import { createChainHandler, type ChainResult } from '../../functions/chain/handler.js';
 import { createNodeContext, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
@@ -59,6 +60,8 @@ export interface EmbeddedOptions {
   readonly channelSettings?: NodeChannelSettings;
   /** What a peer connection may cost the gateway (PEER_INIT_TIMEOUT_SEC, ...; the gateway's defaults when absent). */
   readonly peerLimits?: PeerLimits;
+  /** Webhooks to loopback receivers allowed (WEBHOOK_LOOPBACK; default true: the embedded deployment runs next to its receivers). */
+  readonly webhookLoopback?: boolean;
   readonly logger?: Logger;
   /** One-line notices for the operator (a wait for a previous run's lease, a stop waiting for in-flight work); `npm start` prints them. Logged as warnings when absent. */
   readonly onNotice?: (line: string) => void;
@@ -80,6 +83,8 @@ export interface Embedded {
   readonly chain: RunningRegtestChain | undefined;
   /** Runs one timer tick now (tests; the scheduler calls the same): what it did (docs/timer.md). */
   tick(): Promise<TimerResult>;
+  /** Runs the webhook attempts due now, here and now (tests; the timer tick runs the same, and a commit's new deliveries start at once). */
+  deliverWebhooks(): Promise<void>;
   /** Runs the chain handler now, on demand (tests; the scheduler runs it with an event id). */
   syncChain(): Promise<ChainResult>;
   /**
@@ -185,6 +190,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     }
     const chainUrl = options.esploraUrl ?? chain!.url;
 
+    // Webhook deliveries run in this process, beside the handlers and never under the lease (the delivery function's work).
+    // (Called only once `ctx` exists: by a commit or a tick.)
+    const deliverNow = (ids: readonly bigint[]): Promise<void> => inFlight.run('webhook deliveries', () => deliverBatches(ctx, ids));
     const ctx = createNodeContext({
       seed: data.seed,
       network: options.network ?? 'regtest',
@@ -195,6 +203,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       esploraUrl: chainUrl,
       logger,
       ...(options.channelSettings === undefined ? {} : { channelSettings: options.channelSettings }),
+      webhooks: {
+        allowLoopback: options.webhookLoopback ?? true,
+        // Started, not awaited: a commit never waits on a receiver.
+        dispatch: async (ids) => {
+          void deliverNow(ids).catch((e: unknown) => logger.error('webhook deliveries', { error: String(e) }));
+        },
+      },
     });
 
     // No connection survives a restart of the gateway: forget the peers of the last run
@@ -308,6 +323,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       chain,
       tick,
       syncChain: () => runChain({}),
+      deliverWebhooks: async () => {
+        await inFlight.run('webhook deliveries', () => deliverDueWebhooks({ ...ctx, webhooks: { allowLoopback: ctx.webhooks?.allowLoopback ?? true } }));
+      },
       stop: stopAll,
       // Synchronous: the process exits right after. SIGTERM lets the JVM close its database cleanly.
       abandon: () => dynamoForAbandon?.abandon(),

@@ -39,6 +39,8 @@ try {
     chainPollMs: 1000 * Number(env['CHAIN_POLL_SEC'] ?? 5),
     channelSettings,
     peerLimits,
+    // Webhooks to loopback receivers (plain http allowed to them): on unless WEBHOOK_LOOPBACK=false (docs/webhooks.md).
+    webhookLoopback: env['WEBHOOK_LOOPBACK'] !== 'false',
     logger: new Logger({ serviceName: 'stormcell', logLevel: (env['LOG_LEVEL'] ?? 'WARN') as 'WARN' }),
     onNotice: (line) => console.log(line),
   });

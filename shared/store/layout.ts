@@ -29,6 +29,9 @@
  * | `IDEMPOTENCY#<sha256 of key>` | what a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), with a TTL |
  * | `PAYMENT#<payment id>`  | a payment sent over the HTTP API, as the API reports it (functions/payments/payment-record.ts) |
  * | `PAYMENT_HASH#<payment hash>` | the payment id that last paid this hash over the API (duplicate detection, never forgotten) |
+ * | `WEBHOOKS`              | the registered webhooks (at most 10, one item: every commit with events reads it), outside the lease (attribute `ver`) |
+ * | `WEBHOOK_DELIVERY#<first event id>` | one commit's webhook deliveries (payloads, attempts), written in that commit; updated outside the lease (attribute `ver`) |
+ * | `WEBHOOK_DUE#<due ms>#<first event id>` | when a delivery item next has an attempt due: the timer's Query, oldest first |
  */
 
 /** Attribute names, in one place. */
@@ -52,6 +55,8 @@ export const Attr = {
   legacyDestination: 'destination',
   /** Of an outbox item written before one item per input: its message's group. Read, never written. */
   legacyGroup: 'group',
+  /** An item updated outside the lease by optimistic concurrency (`WEBHOOKS`, `WEBHOOK_DELIVERY#`): its version, absent = 0. */
+  version: 'ver',
 } as const;
 
 export function nodePartition(nodeKey: string): string {
@@ -125,6 +130,14 @@ export const SortKey = {
   paymentPrefix: 'PAYMENT#',
   /** The payment id that last paid a payment hash over the HTTP API. */
   paymentByHash: (paymentHashHex: string) => `PAYMENT_HASH#${paymentHashHex}`,
+  /** The registered webhooks (functions/webhooks/webhook-records.ts). */
+  webhooks: 'WEBHOOKS',
+  /** One commit's webhook deliveries, by the first event id they carry. */
+  webhookDelivery: (firstEventId: bigint) => `WEBHOOK_DELIVERY#${pad(firstEventId)}`,
+  webhookDeliveryPrefix: 'WEBHOOK_DELIVERY#',
+  /** The due marker of a delivery item: sorted by due time (ms, 15 digits). */
+  webhookDue: (dueMs: number, firstEventId: bigint) => `WEBHOOK_DUE#${Math.max(0, Math.floor(dueMs)).toString().padStart(15, '0')}#${pad(firstEventId)}`,
+  webhookDuePrefix: 'WEBHOOK_DUE#',
 } as const;
 
 /** How long an applied input's id is remembered for replay protection (seconds). */

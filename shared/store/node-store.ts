@@ -36,6 +36,26 @@ const CLEANUP_SUFFIX = SortKey.cleanup('').slice(SortKey.outboxPrefix.length);
 /** DynamoDB's limit of actions in one TransactWriteItems. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
+/** An item written outside the lease under optimistic concurrency, with its version. */
+export interface VersionedItem {
+  readonly sk: string;
+  readonly data: Uint8Array;
+  readonly version: number;
+}
+
+/** One write of {@link NodeStore.writeVersioned}: a put (with `data`) or a delete. */
+export interface VersionedWrite {
+  readonly sk: string;
+  /** The item's bytes; absent: delete the item. */
+  readonly data?: Uint8Array;
+  /** Only when the item's version is this (0: absent or unversioned); unconditional when undefined. */
+  readonly ifVersion?: number;
+  /** The version a put writes (default `ifVersion + 1`, or 1). */
+  readonly version?: number;
+  /** DynamoDB TTL (unix seconds): the item expires by itself. */
+  readonly ttlSec?: number;
+}
+
 /** A lease on one node: valid while nobody else has taken it (the fence has not moved). */
 export interface Lease {
   readonly nodeKey: string;
@@ -689,6 +709,58 @@ export class NodeStore {
       return { previous: before === undefined ? undefined : BigInt(before) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** An item updated outside the lease (`WEBHOOKS`, `WEBHOOK_DELIVERY#`) with its version (attribute `ver`, 0 when absent). */
+  async getVersioned(nodeKey: string, sk: string): Promise<VersionedItem | undefined> {
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, sk), ConsistentRead: true }));
+    const item = result.Item;
+    const data = item?.[Attr.data]?.B;
+    if (item === undefined || data === undefined) return undefined;
+    return { sk, data, version: Number(item[Attr.version]?.N ?? '0') };
+  }
+
+  /** Like {@link query}, with each item's version. */
+  async queryVersioned(nodeKey: string, prefix: string, limit?: number, order: 'oldest-first' | 'newest-first' = 'oldest-first'): Promise<VersionedItem[]> {
+    return (await this.queryItems(nodeKey, prefix, limit, order === 'newest-first')).flatMap((item) => {
+      const sk = item[Attr.sk]?.S;
+      const data = item[Attr.data]?.B;
+      return sk === undefined || data === undefined ? [] : [{ sk, data, version: Number(item[Attr.version]?.N ?? '0') }];
+    });
+  }
+
+  /**
+   * Writes items outside the lease, all or nothing (one TransactWriteItems,
+   * or a single conditional write): puts and deletes, each put or delete
+   * with `ifVersion` done only when the item's version is that (0: absent,
+   * or written without a version), a put writing `ifVersion + 1` (or
+   * `version`). Resolves false, writing nothing, when a condition failed.
+   */
+  async writeVersioned(nodeKey: string, writes: readonly VersionedWrite[]): Promise<boolean> {
+    if (writes.length === 0) return true;
+    if (writes.length > MAX_TRANSACTION_ITEMS) throw new StoreError(StoreErrorCode.CommitTooLarge, `${writes.length} versioned writes exceed DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`);
+    const items: TransactWriteItem[] = writes.map((w) => {
+      const condition =
+        w.ifVersion === undefined
+          ? {}
+          : {
+              ConditionExpression: w.ifVersion === 0 ? 'attribute_not_exists(#ver) OR #ver = :ver' : '#ver = :ver',
+              ExpressionAttributeNames: { '#ver': Attr.version },
+              ExpressionAttributeValues: { ':ver': { N: String(w.ifVersion) } },
+            };
+      if (w.data === undefined) return { Delete: { TableName: this.tableName, Key: key(nodeKey, w.sk), ...condition } };
+      const version = w.version ?? (w.ifVersion ?? 0) + 1;
+      const item: Record<string, AttributeValue> = { ...key(nodeKey, w.sk), [Attr.data]: { B: w.data }, [Attr.version]: { N: String(version) } };
+      if (w.ttlSec !== undefined) item[Attr.ttl] = { N: String(w.ttlSec) };
+      return { Put: { TableName: this.tableName, Item: item, ...condition } };
+    });
+    try {
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some(isConditionFailure)) return false;
       throw error;
     }
   }

@@ -84,7 +84,7 @@ describe('the embedded node', () => {
     expect(ldkListsUs(ldk)).toBe(true);
   });
 
-  it('keeps LDK connected at no DynamoDB cost: LDK\'s pings and the gateway\'s pings make no request; a timer tick is one commit', async () => {
+  it('keeps LDK connected at no DynamoDB cost: LDK\'s pings and the gateway\'s pings make no request; a timer tick is one commit and one Query (webhook attempts due)', async () => {
     // Every request the handlers' store sends, counted on its client (as bench/pipeline.bench.ts does).
     const requests: string[] = [];
     const client = (node.context.store as unknown as { client: DynamoDBClient }).client;

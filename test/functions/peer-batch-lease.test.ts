@@ -289,7 +289,8 @@ describe('DynamoDB requests per message of a 10-record batch', () => {
     expect((await drain(b.ctx.outbound)).map(typeOf)).toEqual(records.map(() => 33));
     const perMessage = (b.store.requests.length - before) / 10;
     console.info(`DynamoDB requests per open_channel (10 in one batch): ${perMessage}`, summary(b.store.requests.slice(before)));
-    expect(perMessage).toBeLessThanOrEqual(6.2);
+    // 7.2: WEBHOOKS is read with HEADER and FEES (one more parallel GetItem per step, no added round trip: docs/webhooks.md).
+    expect(perMessage).toBeLessThanOrEqual(7.2);
   });
 });
 

@@ -214,7 +214,7 @@ describe('peer-message handler', () => {
 });
 
 describe('timer handler', () => {
-  it('ticks with a connected peer and no channel: one small commit under the lease, nothing sent (pings are the gateway\'s)', async () => {
+  it('ticks with a connected peer and no channel: one small commit under the lease, one Query for webhook attempts due, nothing sent (pings are the gateway\'s)', async () => {
     const handler = createPeerMessageHandler(ctx);
     await handler(event(record(connected()), record(message(ldkInit))), {} as never);
     await drain();
@@ -235,10 +235,10 @@ describe('timer handler', () => {
     } finally {
       client.destroy();
     }
-    // Per tick: the header check, the lease, the reads (header, fees, peers, two index Queries, the input record, leftovers) and one commit.
+    // Per tick: the header check, the lease, the reads (header, fees, peers, two index Queries, the input record, leftovers), one commit, and one Query for webhook attempts due.
     expect(requests.filter((r) => r === 'TransactWriteItemsCommand')).toHaveLength(2);
     expect(requests.filter((r) => r === 'ScanCommand')).toEqual([]);
-    expect(requests.length).toBeLessThanOrEqual(2 * 12);
+    expect(requests.length).toBeLessThanOrEqual(2 * 13);
     expect(await drain()).toEqual([]);
     expect(await storeNodeApi(ctx).listPeers()).toHaveLength(1);
   });

@@ -195,6 +195,12 @@ describe('deployed bundles against local AWS stand-ins', () => {
     expect(run.results).toEqual([{ batchItemFailures: [] }]);
   });
 
+  it('webhooks: a record that is no dispatch is dropped, a dispatch of an item that is not there is done: neither is retried', async () => {
+    const record = (messageId: string, body: string) => ({ messageId, receiptHandle: 'r', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' });
+    const run = await runBundle(files.get('webhooks')!, env, [{ Records: [record('m1', '{"nope":1}'), record('m2', '{"firstEventIds":["12345"]}')] }]);
+    expect(run.results).toEqual([{ batchItemFailures: [] }]);
+  });
+
   it('authorizer: allows the API key only', async () => {
     const event = (authorization?: string) => ({
       ...httpEvent('GET', '/v1/node', authorization),

@@ -147,6 +147,35 @@ describe('FIFO queues', () => {
     }
   });
 
+  it('webhooks: a standard queue (no FIFO: retries wait in the table) with a DLQ and an alarm, feeding the delivery function with partial batch failures; committing functions know its URL', () => {
+    const resources = dev.template.toJSON().Resources;
+    const queue = resources[dev.logicalId(dev.stack.webhooks.queue)].Properties;
+    expect(queue.QueueName).toBe('stormcell-dev-webhooks');
+    expect(queue.FifoQueue).toBeUndefined();
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: arnOf(dev.logicalId(dev.stack.webhooks.dlq)), maxReceiveCount: MAX_RECEIVE_COUNT });
+    expect(resources[dev.logicalId(dev.stack.webhooks.dlq)].Properties.FifoQueue).toBeUndefined();
+    dev.template.hasResourceProperties(
+      'AWS::CloudWatch::Alarm',
+      Match.objectLike({
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dev.logicalId(dev.stack.webhooks.dlq), 'QueueName'] } }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alarms') }],
+      }),
+    );
+    dev.template.hasResourceProperties(
+      'AWS::Lambda::EventSourceMapping',
+      Match.objectLike({
+        EventSourceArn: arnOf(dev.logicalId(dev.stack.webhooks.queue)),
+        FunctionName: refOf(dev.logicalId(dev.stack.functions.webhooks)),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      }),
+    );
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (resources[dev.logicalId(dev.stack.functions.webhooks)].Properties.Timeout as number));
+    for (const fn of [dev.stack.functions.peerMessage, dev.stack.functions.timer, dev.stack.functions.http, dev.stack.functions.chain]) {
+      expect(resources[dev.logicalId(fn)].Properties.Environment.Variables).toMatchObject({ WEBHOOK_QUEUE_URL: refOf(dev.logicalId(dev.stack.webhooks.queue)) });
+    }
+  });
+
   it('the alarm e-mail, when given, subscribes to the alarm topic', () => {
     prod.template.hasResourceProperties('AWS::SNS::Subscription', Match.objectLike({ Protocol: 'email', Endpoint: 'ops@example.com' }));
     expect(Object.keys(dev.template.findResources('AWS::SNS::Subscription'))).toEqual([]);
@@ -298,7 +327,7 @@ describe('secrets', () => {
     const roleArn = (role: IRole) => JSON.stringify(arnOf(dev.logicalId(role)));
     const f = dev.stack.functions;
     expect(decrypters.sort()).toEqual(
-      [f.peerMessage.role!, f.timer.role!, f.http.role!, f.authorizer.role!, f.chain.role!, f.broadcast.role!, dev.stack.gateway.taskRole].map(roleArn).sort(),
+      [f.peerMessage.role!, f.timer.role!, f.http.role!, f.authorizer.role!, f.chain.role!, f.broadcast.role!, f.webhooks.role!, dev.stack.gateway.taskRole].map(roleArn).sort(),
     );
   });
 
@@ -422,6 +451,7 @@ describe('IAM: each role touches only its own resources, with no wildcard action
       () => dev.stack.functions.peerMessage.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
+        [dev.logicalId(dev.stack.webhooks.queue)]: 'sqs',
         [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
@@ -440,6 +470,7 @@ describe('IAM: each role touches only its own resources, with no wildcard action
       () => dev.stack.functions.timer.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
+        [dev.logicalId(dev.stack.webhooks.queue)]: 'sqs',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
@@ -452,6 +483,7 @@ describe('IAM: each role touches only its own resources, with no wildcard action
       () => dev.stack.functions.http.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
+        [dev.logicalId(dev.stack.webhooks.queue)]: 'sqs',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.broadcast.queue)]: 'sqs',
@@ -466,6 +498,7 @@ describe('IAM: each role touches only its own resources, with no wildcard action
       () => dev.stack.functions.chain.role!,
       () => ({
         [dev.logicalId(dev.stack.table)]: 'dynamodb',
+        [dev.logicalId(dev.stack.webhooks.queue)]: 'sqs',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.broadcast.queue)]: 'sqs',
@@ -487,6 +520,24 @@ describe('IAM: each role touches only its own resources, with no wildcard action
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
       }),
     );
+  });
+
+  it('webhooks: the table (delivery items, outside the lease), consumes the webhook queue, the seed; no peer queue', () => {
+    check(
+      () => dev.stack.functions.webhooks.role!,
+      () => ({
+        [dev.logicalId(dev.stack.table)]: 'dynamodb',
+        [dev.logicalId(dev.stack.webhooks.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
+      }),
+    );
+  });
+
+  it('the functions whose commits create events only send to the webhook queue', () => {
+    for (const fn of [dev.stack.functions.peerMessage, dev.stack.functions.timer, dev.stack.functions.http, dev.stack.functions.chain]) {
+      const onWebhooks = statementsOf(dev, fn.role!).filter((st) => referencedIds(st.Resource).includes(dev.logicalId(dev.stack.webhooks.queue)));
+      expect(onWebhooks.flatMap((st) => [st.Action].flat()).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    }
   });
 
   it('only the peer-message function consumes the inbound queue; the others only send to it', () => {

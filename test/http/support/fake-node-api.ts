@@ -19,6 +19,7 @@ import type { CreateInvoiceRequest, IdempotencyRequest, InvoiceInfo, InvoicePage
 /** What a test gives of the node: the channel totals default to 0. */
 export type FakeNodeInfo = Omit<NodeInfo, 'channelBalanceMsat' | 'inboundCapacityMsat'> & Partial<Pick<NodeInfo, 'channelBalanceMsat' | 'inboundCapacityMsat'>>;
 import type { KeysendInput, PayInvoiceInput, PaymentAccepted, PaymentInfo, PaymentListQuery, PaymentRequestIdentity } from '../../../functions/http/payment-api.js';
+import type { CreatedWebhookInfo, WebhookDeliveryInfo, WebhookInfo } from '../../../functions/http/webhook-api.js';
 
 export class FakeNodeApi implements NodeApi {
   info: FakeNodeInfo;
@@ -233,5 +234,51 @@ export class FakeNodeApi implements NodeApi {
     const all = this.payments.filter((p) => (query.state === undefined || p.state === query.state) && (query.after === undefined || p.paymentId > query.after));
     const page = all.slice(0, query.limit);
     return { payments: page, ...(all.length > query.limit ? { nextAfter: page.at(-1)!.paymentId } : {}) };
+  }
+
+  /** Registered webhooks (secrets included), in order. */
+  webhooks: CreatedWebhookInfo[] = [];
+  /** Deliveries by webhook id. */
+  deliveries = new Map<string, WebhookDeliveryInfo[]>();
+  readonly redelivered: string[] = [];
+
+  /** Like the node: a URL not https is `invalid-request`, the 11th webhook `too-many-webhooks`. */
+  /** The `Idempotency-Key` (and fingerprint) each createWebhook call came with. */
+  readonly webhookIdempotency: ({ readonly key: string; readonly fingerprint: string } | undefined)[] = [];
+
+  async createWebhook(request: { readonly url: string; readonly events?: readonly string[] }, idempotency?: { readonly key: string; readonly fingerprint: string }): Promise<CreatedWebhookInfo> {
+    if (this.failure) throw this.failure;
+    this.webhookIdempotency.push(idempotency);
+    if (!request.url.startsWith('https://')) throw new HttpError(HttpErrorCode.invalidRequest, 'url: must use https');
+    if (this.webhooks.length >= 10) throw new HttpError(HttpErrorCode.tooManyWebhooks, 'a node keeps at most 10 webhooks');
+    const id = `wh_${this.webhooks.length.toString(16).padStart(16, '0')}`;
+    const created: CreatedWebhookInfo = { id, url: request.url, events: request.events === undefined ? null : [...request.events], createdAt: '2026-01-01T00:00:00.000Z', secret: 'ab'.repeat(32) };
+    this.webhooks.push(created);
+    return created;
+  }
+
+  async listWebhooks(): Promise<readonly WebhookInfo[]> {
+    if (this.failure) throw this.failure;
+    return this.webhooks.map(({ secret: _secret, ...w }) => w);
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.webhooks.some((w) => w.id === id)) throw new HttpError(HttpErrorCode.notFound, `no webhook ${id}`);
+    this.webhooks = this.webhooks.filter((w) => w.id !== id);
+  }
+
+  async listWebhookDeliveries(id: string): Promise<readonly WebhookDeliveryInfo[]> {
+    if (this.failure) throw this.failure;
+    if (!this.webhooks.some((w) => w.id === id)) throw new HttpError(HttpErrorCode.notFound, `no webhook ${id}`);
+    return this.deliveries.get(id) ?? [];
+  }
+
+  async redeliverWebhook(id: string, deliveryId: string): Promise<WebhookDeliveryInfo> {
+    if (this.failure) throw this.failure;
+    const found = (this.deliveries.get(id) ?? []).find((d) => d.id === deliveryId);
+    if (found === undefined) throw new HttpError(HttpErrorCode.notFound, `no delivery ${deliveryId}`);
+    this.redelivered.push(deliveryId);
+    return { ...found, status: 'pending', nextAttemptAt: '2026-01-01T00:00:00.000Z' };
   }
 }
