@@ -18,7 +18,7 @@
  * that calls for it, and a resolved payment's records carry a TTL
  * (outbound-calls.ts).
  */
-import { ChannelState, ConfirmationTarget, FEERATE_FLOOR_PER_KW, sendCommitmentSigned, sendUpdateFee, type ReadyChannel } from '../channel/index.js';
+import { ChannelState, ConfirmationTarget, FEERATE_FLOOR_PER_KW, canAffordFeeUpdate, sendCommitmentSigned, sendUpdateFee, type ReadyChannel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { channelKey } from './channel-entry.js';
 import { parseMppKey } from './channel-indexes.js';
@@ -144,6 +144,11 @@ export function applyUpdateFee(core: ManagerCore, peer: Uint8Array, channelId: U
   const current = channel.pendingFeeUpdate?.feeratePerKw ?? channel.feeratePerKw;
   const target = commitmentFeerateTarget(core, channel.channelType.anchors);
   if (!shouldUpdateFee(current, target)) return;
+  if (!canAffordFeeUpdate(channel, target)) {
+    // LDK: "Cannot afford to send new feerate"; the next tick tries again.
+    log(core, 'info', `channel ${toHex(channelId)}: cannot afford update_fee to ${target} sat/kW with the fee spike buffer`);
+    return;
+  }
   const ctx = channelContext(core);
   const sent = sendUpdateFee(ctx, channel, target);
   if (!sent.ok) {
