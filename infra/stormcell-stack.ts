@@ -148,7 +148,7 @@ export class StormcellStack extends Stack {
 
     const timer = new NodeFunction(this, 'TimerFn', {
       name: 'timer',
-      description: "The node's timer tick (nothing to do yet: the peer gateway pings peers)",
+      description: "The node's timer tick (LDK's timer_tick_occurred: MPP timeouts, our update_fee as funder; docs/timer.md)",
       environment: nodeEnvironment,
       logRemovalPolicy,
     });
