@@ -167,7 +167,7 @@ export class StormcellStack extends Stack {
 
     const timer = new NodeFunction(this, 'TimerFn', {
       name: 'timer',
-      description: "The node's timer tick: webhook attempts due (the peer gateway pings peers)",
+      description: "The node's timer tick (LDK's timer_tick_occurred: MPP timeouts, our update_fee as funder; docs/timer.md) and webhook attempts due",
       environment: nodeEnvironment,
       logRemovalPolicy,
     });

@@ -173,12 +173,12 @@ export function commitmentView(channel: ReadyChannel, state: CommitmentState, ow
 }
 
 /** The commitment fee and anchors the funder pays for `view` on `owner`'s commitment, in msat. */
-export function funderCostMsat(channel: ReadyChannel, owner: CommitmentOwner, view: CommitmentView): bigint {
+export function funderCostMsat(channel: ReadyChannel, owner: CommitmentOwner, view: CommitmentView, extraHtlcs = 0): bigint {
   const type = commitmentFormat(channel.channelType);
   const dust = owner === 'holder' ? channel.holder.dustLimitSatoshis : channel.counterparty.dustLimitSatoshis;
   const feerate = BigInt(view.feeratePerKw);
   const untrimmed = view.htlcs.filter((h) => !isHtlcTrimmed(type, offeredByOwner(owner, h), h.amountMsat, dust, feerate)).length;
-  return (commitmentFeeSat(type, feerate, untrimmed) + (channel.channelType.anchors ? 660n : 0n)) * 1000n;
+  return (commitmentFeeSat(type, feerate, untrimmed + extraHtlcs) + (channel.channelType.anchors ? 660n : 0n)) * 1000n;
 }
 
 /** True when the HTLC is offered by the commitment's owner. */

@@ -113,6 +113,23 @@ export function handleUpdateFee(ctx: ChannelContext, current: Channel, m: Update
   return { channel: pending, effects: [] };
 }
 
+/** LDK's `CONCURRENT_INBOUND_HTLC_FEE_BUFFER`: HTLCs more whose fee the funder must still be able to pay after its own `update_fee`. */
+export const FEE_SPIKE_BUFFER_HTLCS = 4;
+
+/**
+ * LDK's `can_send_update_fee`, checked before we propose `feeratePerKw` as
+ * funder: on the peer's next commitment, with the HTLCs it will hold and
+ * {@link FEE_SPIKE_BUFFER_HTLCS} more (the fee spike buffer: HTLCs the peer
+ * may add meanwhile), we keep at least the commitment fee (and anchors) and
+ * the reserve the peer requires of us. `sendUpdateFee` itself checks only
+ * the fee without the buffer (as the receiver does).
+ */
+export function canAffordFeeUpdate(channel: ReadyChannel, feeratePerKw: number): boolean {
+  const view = { ...commitmentView(channel, commitmentStateOf(channel), 'counterparty'), feeratePerKw };
+  const ours = channel.isOutbound ? view.toHolderMsat : view.toCounterpartyMsat;
+  return ours >= funderCostMsat(channel, 'counterparty', view, FEE_SPIKE_BUFFER_HTLCS) + channel.counterparty.channelReserveSatoshis * 1000n;
+}
+
 /**
  * Our `update_fee` as funder: `local-announced` (in their next commitment
  * only), sent now; the caller then signs (`sendCommitmentSigned`). Refused

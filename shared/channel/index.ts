@@ -128,7 +128,7 @@ export {
 export { NO_KEPT_UPDATES, handleCommitmentSigned, handleRevokeAndAck, needsCommitment, resendCommitmentSigned, sendCommitmentSigned, type KeptUpdates } from './commitment-dance.js';
 export { encodeChannel, decodeChannel } from './channel-record.js';
 export { FeeUpdateState, commitmentFeerate, feeUpdateIncludedIn, pendingFeeUpdateCodec, type PendingFeeUpdate } from './fee-update.js';
-export { UPDATE_FEE_CEILING_FLOOR_PER_KW, checkUpdateFeerate, handleUpdateFee, sendUpdateFee } from './fee-updates.js';
+export { FEE_SPIKE_BUFFER_HTLCS, UPDATE_FEE_CEILING_FLOOR_PER_KW, canAffordFeeUpdate, checkUpdateFeerate, handleUpdateFee, sendUpdateFee } from './fee-updates.js';
 export {
   HTLC_RECORD_BYTES,
   InboundHtlcState,

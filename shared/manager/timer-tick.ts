@@ -18,7 +18,7 @@
  * that calls for it, and a resolved payment's records carry a TTL
  * (outbound-calls.ts).
  */
-import { ChannelState, ConfirmationTarget, FEERATE_FLOOR_PER_KW, sendCommitmentSigned, sendUpdateFee, type ReadyChannel } from '../channel/index.js';
+import { ChannelState, ConfirmationTarget, FEERATE_FLOOR_PER_KW, canAffordFeeUpdate, sendCommitmentSigned, sendUpdateFee, type ReadyChannel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { channelKey } from './channel-entry.js';
 import { parseMppKey } from './channel-indexes.js';
@@ -36,6 +36,12 @@ import { RecordKeys, type RecordKey } from './payment-records.js';
  * at 100 items; the rest wait for the next tick, oldest first.
  */
 export const MPP_TIMEOUTS_PER_TICK = 20;
+
+/**
+ * `update-fee` follow-ups one tick makes at most (they travel in the tick's
+ * outbox item, about 200 bytes each); the others wait for the next ticks.
+ */
+export const FEE_UPDATES_PER_TICK = 1_000;
 
 /** What one tick did, for the handler's answer and tests. */
 export interface TimerTickReport {
@@ -112,14 +118,12 @@ export function timerTickOccurred(core: ManagerCore): TimerTickReport {
     failPaymentBack(core, record, true);
     mppTimedOut++;
   }
-  let feeUpdates = 0;
-  for (const f of cs.funders()) {
-    if (cs.featuresOf(f.counterpartyNodeId) === undefined) continue;
-    if (!shouldUpdateFee(f.feeratePerKw, commitmentFeerateTarget(core, f.anchors))) continue;
-    cs.followUp(f.counterpartyNodeId, { kind: 'update-fee', channelId: f.channelId });
-    feeUpdates++;
-  }
-  return { tick, mppTimedOut, mppStale, feeUpdates };
+  const due = cs.funders().filter((f) => cs.featuresOf(f.counterpartyNodeId) !== undefined && shouldUpdateFee(f.feeratePerKw, commitmentFeerateTarget(core, f.anchors)));
+  // More than a tick's share: a window that moves with the tick, so channels that cannot take one now never starve the others.
+  const start = due.length > FEE_UPDATES_PER_TICK ? (tick * FEE_UPDATES_PER_TICK) % due.length : 0;
+  const chosen = [...due.slice(start), ...due.slice(0, start)].slice(0, FEE_UPDATES_PER_TICK);
+  for (const f of chosen) cs.followUp(f.counterpartyNodeId, { kind: 'update-fee', channelId: f.channelId });
+  return { tick, mppTimedOut, mppStale, feeUpdates: chosen.length };
 }
 
 /**
@@ -144,6 +148,11 @@ export function applyUpdateFee(core: ManagerCore, peer: Uint8Array, channelId: U
   const current = channel.pendingFeeUpdate?.feeratePerKw ?? channel.feeratePerKw;
   const target = commitmentFeerateTarget(core, channel.channelType.anchors);
   if (!shouldUpdateFee(current, target)) return;
+  if (!canAffordFeeUpdate(channel, target)) {
+    // LDK: "Cannot afford to send new feerate"; the next tick tries again.
+    log(core, 'info', `channel ${toHex(channelId)}: cannot afford update_fee to ${target} sat/kW with the fee spike buffer`);
+    return;
+  }
   const ctx = channelContext(core);
   const sent = sendUpdateFee(ctx, channel, target);
   if (!sent.ok) {

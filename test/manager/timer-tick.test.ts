@@ -7,7 +7,7 @@
  * a resolved payment's records given a 24-hour TTL.
  */
 import { describe, expect, it } from 'vitest';
-import type { ReadyChannel } from '../../shared/channel/index.js';
+import { DEFAULT_CHANNEL_CONFIG, canAffordFeeUpdate, sendUpdateFee, type ChannelContext, type ReadyChannel } from '../../shared/channel/index.js';
 import { sha256, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
@@ -77,6 +77,12 @@ function payPart(net: ManagerNetwork, payer: ManagerNode, invoice: ReturnType<ty
   );
   expect(sent.ok).toBe(true);
   net.run();
+}
+
+/** A channel context with the node's ports (what the manager hands the channel). */
+function channelContextOf(node: ManagerNode): ChannelContext {
+  const p = node.ports;
+  return { secp: p.secp, signerProvider: p.signerProvider, entropy: p.entropy, feeEstimator: p.feeEstimator, chainHash: new Uint8Array(32), config: DEFAULT_CHANNEL_CONFIG };
 }
 
 /** The node's only channel as stored (what the next input loads). */
@@ -259,6 +265,22 @@ describe('timer tick: our update_fee as funder (LDK update_channel_fee)', () => 
     expect(bob.received.filter((m) => m.type === 134).at(-1)).toMatchObject({ feeratePerKw: 1_000 });
     expect(storedChannel(alice).feeratePerKw).toBe(1_000);
     expect(storedChannel(bob).feeratePerKw).toBe(1_000);
+  });
+
+  it('LDK\'s fee spike buffer: a feerate we could pay alone but not with 4 HTLCs more is not proposed', () => {
+    const { net, alice, bob } = readyPair();
+    const channel = storedChannel(alice);
+    const reserveSat = channel.counterparty.channelReserveSatoshis;
+    // Alice holds the whole funding F; at f = F − reserve sat/kW the bare commitment (724 weight) costs 0.724 (F − reserve): affordable;
+    // with 4 HTLCs more (724 + 4 × 172 = 1,412 weight) it costs 1.412 (F − reserve): not.
+    const feerate = Number(channel.fundingSatoshis - reserveSat);
+    expect(sendUpdateFee(channelContextOf(alice), channel, feerate).ok).toBe(true);
+    expect(canAffordFeeUpdate(channel, feerate)).toBe(false);
+    expect(canAffordFeeUpdate(channel, 2_000)).toBe(true);
+    alice.ports = { ...alice.ports, feeEstimator: { feeRatePerKw: () => BigInt(feerate) } };
+    expect(tick(net, alice).feeUpdates).toBe(1);
+    expect(bob.received.filter((m) => m.type === 134)).toEqual([]);
+    expect(storedChannel(alice).feeratePerKw).toBe(253);
   });
 
   it('never a feerate the funder cannot afford: the update is skipped, the channel stays as it is', () => {
