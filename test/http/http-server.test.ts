@@ -45,7 +45,7 @@ describe('local HTTP server with the real handler', () => {
     expect(node.status).toBe(200);
     expect(node.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(node.headers.get('x-request-id')).toMatch(UUID);
-    expect(await node.json()).toEqual({ nodeId: NODE_ID, network: 'regtest', peers: 1, features: '08a0' });
+    expect(await node.json()).toEqual({ nodeId: NODE_ID, network: 'regtest', peers: 1, features: '08a0', channelBalanceMsat: 0, inboundCapacityMsat: 0 });
 
     const peers = await fetch(`${server.url}/v1/peers`, { headers: AUTH });
     expect(await peers.json()).toEqual({ peers: [{ nodeId: PEER, address: '127.0.0.1:19735', inbound: false, features: '0aa0' }] });
