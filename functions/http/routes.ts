@@ -6,7 +6,8 @@
 import * as v from 'valibot';
 import { HEALTH_COMPONENTS, type ChannelInfo } from './node-api.js';
 import { buildOpenApiDocument, schemaRef, type OpenApiDocument, type SchemaObject } from './openapi.js';
-import { bodiless, emptyBody, parseWith, withBody, type Route } from './route-kit.js';
+import { ChannelResponse } from './channel-schemas.js';
+import { bodiless, emptyBody, jsonSchemaOf, parseWith, withBody, type Route } from './route-kit.js';
 import { INVOICE_ROUTES, INVOICE_SCHEMAS } from './invoice-routes.js';
 import { PAYMENT_ROUTES, PAYMENT_SCHEMAS } from './payment-routes.js';
 import { WEBHOOK_ROUTES, WEBHOOK_SCHEMAS } from './webhook-routes.js';
@@ -284,82 +285,7 @@ export const SCHEMAS = {
     required: ['channelId'],
     additionalProperties: false,
   },
-  Channel: {
-    type: 'object',
-    properties: {
-      channelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The real channel id once funded, else the temporary one.' },
-      temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-      counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
-      state: {
-        type: 'string',
-        description:
-          '`outbound-awaiting-accept`, `awaiting-funding-signed`, `awaiting-confirmation`, `awaiting-channel-ready`, `ready`, `shutdown-sent`, `negotiating-close` (a cooperative close), …, ' +
-          '`awaiting-acceptance` (an inbound request held for `POST /v1/channels/{id}/accept` or `/reject`: the node runs with `INBOUND_CHANNELS=manual`), or `closed`.',
-      },
-      channelType: {
-        type: 'string',
-        enum: ['static_remotekey', 'anchors_zero_fee_htlc_tx'],
-        description: 'The negotiated channel type (BOLT 2 `channel_type`): `anchors_zero_fee_htlc_tx` needs the node to run with `ANCHOR_CHANNELS=true`. Absent once closed.',
-      },
-      fundingTxid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Once the funding transaction is known.' },
-      fundingOutputIndex: { type: 'integer', minimum: 0 },
-      shortChannelId: { type: 'string', pattern: '^[0-9]+x[0-9]+x[0-9]+$', description: '`block`x`tx`x`output`, once confirmed.' },
-      capacitySat: { type: 'integer', minimum: 0 },
-      localBalanceMsat: {
-        type: 'integer',
-        minimum: 0,
-        description:
-          'Our output on our latest commitment, in msat: our balance with every HTLC in flight left out (they are in `pendingHtlcs`), ' +
-          'less the commitment fee and the two anchors when we opened the channel (we pay them). Before the channel is ready: the opening split. docs/balances.md.',
-      },
-      remoteBalanceMsat: { type: 'integer', minimum: 0, description: "The counterparty's output by the same rule (less the fee and anchors when it opened the channel)." },
-      balanceMsat: {
-        type: 'integer',
-        minimum: 0,
-        description: 'Deprecated alias of `localBalanceMsat` (kept for one API version; it used to be our balance before the commitment fee).',
-      },
-      pendingHtlcs: {
-        type: 'array',
-        description: 'The HTLCs in flight, both ways: counted in neither balance until settled (a fulfilled one goes to its payee, a failed one back).',
-        items: {
-          type: 'object',
-          properties: {
-            direction: { type: 'string', enum: ['offered', 'received'], description: '`offered`: ours, on its way out; `received`: offered to us.' },
-            amountMsat: { type: 'integer', minimum: 0 },
-            paymentHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-            expiryHeight: { type: 'integer', minimum: 0, description: 'Its `cltv_expiry`: the block height at which the offerer can take it back on chain.' },
-          },
-          required: ['direction', 'amountMsat', 'paymentHash', 'expiryHeight'],
-          additionalProperties: false,
-        },
-      },
-      outboundCapacityMsat: {
-        type: 'integer',
-        minimum: 0,
-        description:
-          "The largest single payment the channel can send now (LDK's `next_outbound_htlc_limit_msat`): our balance less the reserve the peer requires, " +
-          "the peer's in-flight and HTLC-count limits, and, when we pay the fee, the fee of one more HTLC output plus a buffer (twice the fee on static_remotekey channels). 0 unless `ready`.",
-      },
-      inboundCapacityMsat: { type: 'integer', minimum: 0, description: 'The largest single payment the peer can send us now: the same rules from its side. 0 unless `ready`.' },
-      confirmations: { type: 'integer', minimum: 0 },
-      confirmationsRequired: { type: 'integer', minimum: 0 },
-      isOutbound: { type: 'boolean' },
-      isChannelReady: { type: 'boolean' },
-      isUsable: { type: 'boolean', description: 'Ready and the peer connected.' },
-      isPublic: { type: 'boolean' },
-      closure: {
-        type: 'object',
-        properties: { reason: { type: 'string', examples: ['funding-not-provided', 'counterparty-error', 'cooperative-closure'] }, message: { type: 'string' } },
-        required: ['reason', 'message'],
-        additionalProperties: false,
-      },
-    },
-    required: [
-      'channelId', 'temporaryChannelId', 'counterpartyNodeId', 'state', 'capacitySat', 'localBalanceMsat', 'remoteBalanceMsat', 'balanceMsat', 'pendingHtlcs',
-      'outboundCapacityMsat', 'inboundCapacityMsat', 'confirmations', 'confirmationsRequired', 'isOutbound', 'isChannelReady', 'isUsable', 'isPublic',
-    ],
-    additionalProperties: false,
-  },
+  Channel: jsonSchemaOf(ChannelResponse),
   ChannelList: {
     type: 'object',
     properties: {
@@ -439,7 +365,7 @@ export const SCHEMAS = {
 } as const satisfies Readonly<Record<string, SchemaObject>>;
 
 /** A channel as JSON (amounts as numbers: every one is below 2^53; unknown funding fields left out). */
-function channelJson(c: ChannelInfo): Record<string, unknown> {
+export function channelJson(c: ChannelInfo): ChannelResponse {
   return {
     channelId: c.channelId,
     temporaryChannelId: c.temporaryChannelId,

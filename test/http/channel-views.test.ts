@@ -12,6 +12,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/handler.js';
 import type { ChannelInfo, EventInfo } from '../../functions/http/node-api.js';
 import * as v from 'valibot';
+import { ChannelResponse } from '../../functions/http/channel-schemas.js';
+import { jsonSchemaOf } from '../../functions/http/route-kit.js';
 import { ListChannelsQuery, ListEventsQuery, openApi } from '../../functions/http/routes.js';
 import { channelTotalsOf } from '../../functions/http/store-node-api.js';
 import type { ChannelView } from '../../functions/channels/channel-service.js';
@@ -84,6 +86,8 @@ describe('a channel as a merchant reads it', () => {
     api.channels = [READY];
     const { status, body } = await get(`/v1/channels/${READY.channelId}`, {}, '/v1/channels/{id}');
     expect(status).toBe(200);
+    // The valibot schema the document's `Channel` is generated from takes the answer as it is.
+    expect(v.parse(ChannelResponse, body)).toEqual(body);
     expect(body).toMatchObject({
       shortChannelId: '110x1x1',
       localBalanceMsat: 137_471_000,
@@ -98,8 +102,9 @@ describe('a channel as a merchant reads it', () => {
     });
   });
 
-  it('documents the new fields (required) and balanceMsat as a deprecated alias', () => {
+  it('documents the new fields (required) and balanceMsat as a deprecated alias, in the JSON Schema generated from the valibot schema', () => {
     const channel = openApi().components.schemas['Channel']!;
+    expect(channel).toEqual(jsonSchemaOf(ChannelResponse));
     for (const field of ['localBalanceMsat', 'remoteBalanceMsat', 'pendingHtlcs', 'outboundCapacityMsat', 'inboundCapacityMsat', 'balanceMsat']) expect(channel.required).toContain(field);
     expect(channel.properties!['balanceMsat']!.description).toMatch(/alias of `localBalanceMsat`/);
     expect(channel.properties!['pendingHtlcs']!.items!.required).toEqual(['direction', 'amountMsat', 'paymentHash', 'expiryHeight']);
@@ -111,6 +116,7 @@ describe('GET /v1/channels pages', () => {
     api.channels = channels(120);
     const first = await get('/v1/channels');
     expect(idsOf(first.body)).toHaveLength(50);
+    for (const c of (first.body as { channels: unknown[] }).channels) expect(v.safeParse(ChannelResponse, c).success).toBe(true);
     expect(idsOf(first.body)[0]).toBe('01'.repeat(32));
     const nextAfter = (first.body as { nextAfter: string }).nextAfter;
     expect(nextAfter).toBe((50).toString(16).repeat(32));
