@@ -111,7 +111,7 @@ describe('timer handler (DynamoDB Local)', () => {
     const { ctx, tableName } = await testNode({ dynamo: local.dynamo, sqs: local.sqs, esploraUrl: local.chain.url });
     const lease = await ctx.store.acquireLease(ctx.nodeKey, 'seed', 10_000);
     const at = Math.floor(Date.now() / 1000) + 86_400;
-    await ctx.store.commit(lease, { inputId: 'ttl', release: true, puts: [{ sk: 'PAYMENT_ID#aa', data: Uint8Array.of(1), expiresAtSec: at }, { sk: 'PAYMENT_ID#bb', data: Uint8Array.of(2) }] });
+    await ctx.store.commit(lease, { inputId: 'ttl', release: true, puts: [{ sk: 'PAYMENT_ID#aa', data: Uint8Array.of(1), ttlSec: at }, { sk: 'PAYMENT_ID#bb', data: Uint8Array.of(2) }] });
     const raw = async (sk: string) => (await local.dynamo.send(new GetItemCommand({ TableName: tableName, Key: { [Attr.pk]: { S: nodePartition(ctx.nodeKey) }, [Attr.sk]: { S: sk } } }))).Item;
     expect((await raw('PAYMENT_ID#aa'))?.[Attr.ttl]).toEqual({ N: String(at) });
     expect((await raw('PAYMENT_ID#bb'))?.[Attr.ttl]).toBeUndefined();
