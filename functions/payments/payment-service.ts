@@ -131,7 +131,8 @@ function routeRefusal(manager: ChannelManager, o: Outgoing, events: ManagerChang
   }
   const peers = new Set([toHex(o.payeeNodeId), ...(o.routeHints ?? []).flatMap((h) => h.map((hop) => toHex(hop.pubkey)))]);
   const usable = manager.listChannels().filter((c) => c.isUsable && peers.has(toHex(c.counterpartyNodeId)));
-  const most = usable.reduce((m, c) => (c.outboundCapacityMsat > m ? c.outboundCapacityMsat : m), 0n);
+  // The largest HTLC each channel can send now (LDK's next_outbound_htlc_limit_msat: reserve, in-flight limit, fee buffer).
+  const most = usable.reduce((m, c) => (c.nextOutboundHtlcLimitMsat > m ? c.nextOutboundHtlcLimitMsat : m), 0n);
   if (usable.length > 0 && most < o.amountMsat) {
     return new PaymentServiceError(PaymentServiceErrorCode.insufficientBalance, `our channels towards the payee can send at most ${most} msat now; ${o.amountMsat} msat asked`);
   }
