@@ -36,7 +36,7 @@ const api: NodeApi = {
   getInvoice: async () => {
     throw new Error('no invoices in this bench');
   },
-  listInvoices: async () => ({ invoices: [], nextAfter: null }),
+  listInvoices: async () => ({ invoices: [] }),
   cancelInvoice: async () => {
     throw new Error('no invoices in this bench');
   },

@@ -43,8 +43,8 @@ export interface IdempotencyRequest {
 
 export interface InvoicePage {
   readonly invoices: readonly InvoiceInfo[];
-  /** The `after` of the next page; null on the last. */
-  readonly nextAfter: string | null;
+  /** The `after` of the next page; absent on the last (as in every list of the API). */
+  readonly nextAfter?: string;
 }
 
 export interface InvoiceApi {

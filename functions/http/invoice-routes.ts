@@ -105,9 +105,9 @@ export const INVOICE_SCHEMAS = {
     type: 'object',
     properties: {
       invoices: { type: 'array', items: schemaRef('Invoice'), description: 'In payment-hash order.' },
-      nextAfter: nullable({ type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Pass as `after` for the next page; null on the last.' }),
+      nextAfter: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Pass as `after` for the next page; absent on the last.' },
     },
-    required: ['invoices', 'nextAfter'],
+    required: ['invoices'],
     additionalProperties: false,
   },
 } as const satisfies Readonly<Record<string, SchemaObject>>;

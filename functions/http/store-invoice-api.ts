@@ -89,7 +89,7 @@ export function storeInvoiceApi(ctx: NodeContext): InvoiceApi {
     async listInvoices(query) {
       const nowSecs = nowSecsOf(ctx);
       const page = await listInvoices(ctx, query, nowSecs);
-      return { invoices: page.invoices.map((r) => invoiceInfoOf(r, nowSecs)), nextAfter: page.nextAfter };
+      return { invoices: page.invoices.map((r) => invoiceInfoOf(r, nowSecs)), ...(page.nextAfter === null ? {} : { nextAfter: page.nextAfter }) };
     },
     async cancelInvoice(paymentHash) {
       const nowSecs = nowSecsOf(ctx);

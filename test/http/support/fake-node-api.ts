@@ -178,7 +178,7 @@ export class FakeNodeApi implements NodeApi {
     const all = [...this.invoices.values()].filter((i) => (query.state === undefined || i.state === query.state) && (query.after === undefined || i.paymentHash > query.after));
     all.sort((a, b) => (a.paymentHash < b.paymentHash ? -1 : 1));
     const page = all.slice(0, query.limit);
-    return { invoices: page, nextAfter: all.length > query.limit ? page[page.length - 1]!.paymentHash : null };
+    return { invoices: page, ...(all.length > query.limit ? { nextAfter: page[page.length - 1]!.paymentHash } : {}) };
   }
 
   /** Like the node: unknown is `not-found`, paid is `invoice-paid`, else `canceled`. */
