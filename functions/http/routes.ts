@@ -56,12 +56,13 @@ const MESSAGES = {
 
 /** The body of `POST /v1/peers`, validated (unknown fields are rejected). */
 export const ConnectPeerBody = v.strictObject({
-  nodeId: v.pipe(v.string(MESSAGES.nodeId), v.regex(new RegExp(NODE_ID_PATTERN), MESSAGES.nodeId), v.toLowerCase()),
+  nodeId: v.pipe(v.string(MESSAGES.nodeId), v.regex(new RegExp(NODE_ID_PATTERN), MESSAGES.nodeId), v.toLowerCase(), v.description('The peer node id (hex, either case).')),
   host: v.pipe(
     v.string(MESSAGES.host),
     v.minLength(1, MESSAGES.host),
     v.maxLength(HOST_MAX_LENGTH, MESSAGES.host),
     v.regex(new RegExp(HOST_PATTERN), MESSAGES.host),
+    v.examples(['127.0.0.1', 'peer.example']),
   ),
   port: v.pipe(
     v.number(MESSAGES.port),
@@ -78,19 +79,39 @@ export const SendBody = v.strictObject({
     v.minLength(1, MESSAGES.address),
     v.maxLength(ADDRESS_MAX_LENGTH, MESSAGES.address),
     v.regex(new RegExp(ADDRESS_PATTERN), MESSAGES.address),
+    v.description("Where to pay: an address of the node's network."),
   ),
-  sats: v.pipe(v.number(MESSAGES.sats), v.integer(MESSAGES.sats), v.minValue(MIN_SEND_SATS, MESSAGES.sats), v.maxValue(MAX_SEND_SATS, MESSAGES.sats)),
+  sats: v.pipe(v.number(MESSAGES.sats), v.integer(MESSAGES.sats), v.minValue(MIN_SEND_SATS, MESSAGES.sats), v.maxValue(MAX_SEND_SATS, MESSAGES.sats), v.description('The amount in sat.')),
   feerateSatPerVb: v.optional(
-    v.pipe(v.number(MESSAGES.feerate), v.minValue(FEERATE_MIN_SAT_PER_VB, MESSAGES.feerate), v.maxValue(FEERATE_MAX_SAT_PER_VB, MESSAGES.feerate)),
+    v.pipe(
+      v.number(MESSAGES.feerate),
+      v.minValue(FEERATE_MIN_SAT_PER_VB, MESSAGES.feerate),
+      v.maxValue(FEERATE_MAX_SAT_PER_VB, MESSAGES.feerate),
+      v.description("Fee rate in sat/vB; the chain source's 6-block estimate when absent."),
+    ),
   ),
 });
 
 /** The body of `POST /v1/channels`, validated (unknown fields are rejected). */
 export const OpenChannelBody = v.strictObject({
-  nodeId: v.pipe(v.string(MESSAGES.nodeId), v.regex(new RegExp(NODE_ID_PATTERN), MESSAGES.nodeId), v.toLowerCase()),
-  amountSat: v.pipe(v.number(MESSAGES.amountSat), v.integer(MESSAGES.amountSat), v.minValue(MIN_CHANNEL_SATS, MESSAGES.amountSat), v.maxValue(MAX_CHANNEL_SATS, MESSAGES.amountSat)),
-  pushMsat: v.optional(v.pipe(v.number(MESSAGES.pushMsat), v.integer(MESSAGES.pushMsat), v.minValue(0, MESSAGES.pushMsat), v.maxValue(MAX_CHANNEL_SATS * 1000, MESSAGES.pushMsat))),
-  public: v.optional(v.boolean(MESSAGES.public)),
+  nodeId: v.pipe(v.string(MESSAGES.nodeId), v.regex(new RegExp(NODE_ID_PATTERN), MESSAGES.nodeId), v.toLowerCase(), v.description('The peer (connected) to open to (hex, either case).')),
+  amountSat: v.pipe(
+    v.number(MESSAGES.amountSat),
+    v.integer(MESSAGES.amountSat),
+    v.minValue(MIN_CHANNEL_SATS, MESSAGES.amountSat),
+    v.maxValue(MAX_CHANNEL_SATS, MESSAGES.amountSat),
+    v.description("The channel's value (sat), funded by the node's wallet."),
+  ),
+  pushMsat: v.optional(
+    v.pipe(
+      v.number(MESSAGES.pushMsat),
+      v.integer(MESSAGES.pushMsat),
+      v.minValue(0, MESSAGES.pushMsat),
+      v.maxValue(MAX_CHANNEL_SATS * 1000, MESSAGES.pushMsat),
+      v.description('Given to the peer at open (msat); 0 when absent.'),
+    ),
+  ),
+  public: v.optional(v.pipe(v.boolean(MESSAGES.public), v.description('Announce the channel (BOLT 7); false when absent.'))),
 });
 
 /** An event id: a u64 as a decimal string (no leading sign, at most 20 digits). */
@@ -105,6 +126,7 @@ export const AcknowledgeEventsBody = v.strictObject({
     v.regex(new RegExp(EVENT_ID_PATTERN), EVENT_ID_MESSAGE),
     // valibot runs every action of the pipe: only a string the pattern accepted reaches BigInt.
     v.check((s) => new RegExp(EVENT_ID_PATTERN).test(s) && BigInt(s) <= MAX_EVENT_ID, EVENT_ID_MESSAGE),
+    v.description('The last event id handled (decimal).'),
   ),
 });
 
@@ -210,16 +232,7 @@ export const SCHEMAS = {
     required: ['peers'],
     additionalProperties: false,
   },
-  ConnectPeerRequest: {
-    type: 'object',
-    properties: {
-      nodeId: { type: 'string', pattern: NODE_ID_PATTERN, description: 'The peer node id (hex, either case).' },
-      host: { type: 'string', minLength: 1, maxLength: HOST_MAX_LENGTH, pattern: HOST_PATTERN, examples: ['127.0.0.1', 'peer.example'] },
-      port: { type: 'integer', minimum: PORT_MIN, maximum: PORT_MAX },
-    },
-    required: ['nodeId', 'host', 'port'],
-    additionalProperties: false,
-  },
+  ConnectPeerRequest: jsonSchemaOf(ConnectPeerBody),
   ConnectPeerAccepted: {
     type: 'object',
     properties: {
@@ -244,21 +257,7 @@ export const SCHEMAS = {
     required: ['address'],
     additionalProperties: false,
   },
-  SendRequest: {
-    type: 'object',
-    properties: {
-      address: { type: 'string', minLength: 1, maxLength: ADDRESS_MAX_LENGTH, pattern: ADDRESS_PATTERN, description: "Where to pay: an address of the node's network." },
-      sats: { type: 'integer', minimum: MIN_SEND_SATS, maximum: MAX_SEND_SATS, description: 'The amount in sat.' },
-      feerateSatPerVb: {
-        type: 'number',
-        minimum: FEERATE_MIN_SAT_PER_VB,
-        maximum: FEERATE_MAX_SAT_PER_VB,
-        description: "Fee rate in sat/vB; the chain source's 6-block estimate when absent.",
-      },
-    },
-    required: ['address', 'sats'],
-    additionalProperties: false,
-  },
+  SendRequest: jsonSchemaOf(SendBody),
   SendResult: {
     type: 'object',
     properties: {
@@ -268,17 +267,7 @@ export const SCHEMAS = {
     required: ['txid', 'feeSat'],
     additionalProperties: false,
   },
-  OpenChannelRequest: {
-    type: 'object',
-    properties: {
-      nodeId: { type: 'string', pattern: NODE_ID_PATTERN, description: 'The peer (connected) to open to (hex, either case).' },
-      amountSat: { type: 'integer', minimum: MIN_CHANNEL_SATS, maximum: MAX_CHANNEL_SATS, description: "The channel's value (sat), funded by the node's wallet." },
-      pushMsat: { type: 'integer', minimum: 0, maximum: MAX_CHANNEL_SATS * 1000, description: 'Given to the peer at open (msat); 0 when absent.' },
-      public: { type: 'boolean', description: 'Announce the channel (BOLT 7); false when absent.' },
-    },
-    required: ['nodeId', 'amountSat'],
-    additionalProperties: false,
-  },
+  OpenChannelRequest: jsonSchemaOf(OpenChannelBody),
   ChannelOpened: {
     type: 'object',
     properties: { channelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The temporary channel id; `GET /v1/channels/{id}` finds the channel by it, also once funded.' } },
@@ -341,12 +330,7 @@ export const SCHEMAS = {
     required: ['events'],
     additionalProperties: false,
   },
-  AcknowledgeEventsRequest: {
-    type: 'object',
-    properties: { upTo: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'The last event id handled (decimal).' } },
-    required: ['upTo'],
-    additionalProperties: false,
-  },
+  AcknowledgeEventsRequest: jsonSchemaOf(AcknowledgeEventsBody),
   EventsAcknowledged: {
     type: 'object',
     properties: { acknowledged: { type: 'integer', minimum: 0, description: 'How many pending events were deleted (0 on a repeat).' } },

@@ -56,8 +56,8 @@ describe('ConnectPeerRequest: the JSON Schema agrees with the valibot schema', (
   const schema = SCHEMAS.ConnectPeerRequest;
 
   it('names the same fields, all required', () => {
-    expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(ConnectPeerBody.entries).sort());
-    expect([...schema.required].sort()).toEqual(Object.keys(ConnectPeerBody.entries).sort());
+    expect(Object.keys(schema.properties!).sort()).toEqual(Object.keys(ConnectPeerBody.entries).sort());
+    expect([...schema.required!].sort()).toEqual(Object.keys(ConnectPeerBody.entries).sort());
   });
 
   it('accepts and rejects the same bodies', () => {
