@@ -24,7 +24,6 @@
  */
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import { toHex } from '../../shared/crypto/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { PaymentFailureReason, type ChannelDetails } from '../../shared/manager/index.js';
@@ -34,6 +33,7 @@ import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/r
 import type { ManagerDriver } from '../support/manager-driver.js';
 import {
   InteropChannelType,
+  weOpenToLdk,
   confirmAndCompare,
   connectToLdk,
   disconnectFromLdk,
@@ -65,19 +65,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain.stop();
 });
-
-/** We open to LDK, pushing it some balance. */
-async function weOpen(peers: ManagerLdkPeers): Promise<void> {
-  const { ldk: ldkNode, ours } = peers;
-  const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, FUNDING, PUSH_MSAT, 1n));
-  if (!created.ok) throw new Error(created.error.message);
-  await until(() => ours.events.some((e) => e.event.kind === 'funding-generation-ready'), 'FundingGenerationReady');
-  const ready = ours.events.map((e) => e.event).find((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')!;
-  const tx = faucetFunding(peers, 'balances funder', ready.outputScript, ready.channelValueSatoshis);
-  expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx)).ok).toBe(true);
-  await until(() => only(ours).state === 'awaiting-confirmation', 'funding_signed');
-  await confirmAndCompare(peers, txidToDisplayHex(only(ours).fundingOutpoint!.txid));
-}
 
 /** LDK opens to us, pushing us some balance. */
 async function ldkOpens(peers: ManagerLdkPeers): Promise<void> {
@@ -196,7 +183,7 @@ for (const { channelType, weFund, seed } of CASES) {
     it('limits, balances and HTLCs in flight agree with LDK to the msat; paying exactly our outbound capacity settles, 1 msat more is refused', async () => {
       const peers = await connectToLdk(chain, `balances-${channelType}-${weFund}`, { channelType, depth: DEPTH, ldkSeed: seed });
       try {
-        await (weFund ? weOpen(peers) : ldkOpens(peers));
+        await (weFund ? weOpenToLdk(peers, 'balances funder', FUNDING, PUSH_MSAT) : ldkOpens(peers));
         await atRest(peers, 0);
         expectAgreement(peers, channelType);
 

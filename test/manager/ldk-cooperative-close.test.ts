@@ -11,11 +11,9 @@
 import { Transaction } from 'bitcoinjs-lib';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import { toHex } from '../../shared/crypto/index.js';
-import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
-import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers } from '../support/manager-ldk.js';
+import { InteropChannelType, weOpenToLdk, connectToLdk, disconnectFromLdk, only, type ManagerLdkPeers } from '../support/manager-ldk.js';
 import { postToChain, until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -29,20 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain.stop();
 });
-
-/** We open a channel to LDK and it becomes usable on both sides; returns its id. */
-async function readyChannel(peers: ManagerLdkPeers): Promise<Uint8Array> {
-  const { ldk: ldkNode, ours } = peers;
-  const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, FUNDING, PUSH_MSAT, 21n));
-  if (!created.ok) throw new Error(created.error.message);
-  await until(() => ours.events.some((e) => e.event.kind === 'funding-generation-ready'), 'FundingGenerationReady');
-  const ready = ours.events.map((e) => e.event).find((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')!;
-  const tx = faucetFunding(peers, 'manager close funder', ready.outputScript, ready.channelValueSatoshis);
-  expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx)).ok).toBe(true);
-  await until(() => only(ours).state === 'awaiting-confirmation', 'funding_signed');
-  await confirmAndCompare(peers, txidToDisplayHex(only(ours).fundingOutpoint!.txid));
-  return only(ours).channelId;
-}
 
 /** From now on both broadcasters only record (the closing transaction goes to the chain once both sides closed: mined first, LDK would see an on-chain close). */
 function recordBroadcasts(peers: ManagerLdkPeers): { ours: Uint8Array[]; ldk: Uint8Array[] } {
@@ -89,7 +73,7 @@ for (const { channelType, seed } of CASES) {
     it('we close: shutdown, LDK answers, closing_signed until agreed, both broadcast the same closing transaction', async () => {
       const peers = await connectToLdk(chain, `mgr-close-${channelType}`, { channelType, depth: DEPTH, ldkSeed: seed });
       try {
-        const channelId = await readyChannel(peers);
+        const channelId = await weOpenToLdk(peers, 'manager close funder', FUNDING, PUSH_MSAT, 21n);
         const recorded = recordBroadcasts(peers);
         expect(close(peers, channelId)).toEqual({ ok: true, value: undefined });
         await closedOnBothSides(peers, recorded);
@@ -106,7 +90,7 @@ describe('cooperative close with real LDK across a reconnection', () => {
     const peers = await connectToLdk(chain, 'mgr-close-reconnect', { channelType: InteropChannelType.StaticRemoteKey, depth: DEPTH, ldkSeed: 124 });
     const { ldk: ldkNode, ours } = peers;
     try {
-      const channelId = await readyChannel(peers);
+      const channelId = await weOpenToLdk(peers, 'manager close funder', FUNDING, PUSH_MSAT, 21n);
       const recorded = recordBroadcasts(peers);
       // The connection goes dark: our shutdown never leaves.
       const send = ours.send.bind(ours);

@@ -14,21 +14,18 @@
  */
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FundingGenerationReady, ReadyChannel } from '../../shared/channel/index.js';
 import { toHex } from '../../shared/crypto/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { MPP_TIMEOUT_TICKS } from '../../shared/manager/index.js';
-import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
-import type { LdkNode } from '../support/ldk-node.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
 import {
   InteropChannelType,
-  confirmAndCompare,
+  ldkFeerate,
+  storedChannel,
+  weOpenToLdk,
   connectToLdk,
   disconnectFromLdk,
   eventsOf,
-  faucetFunding,
   ldkEvents,
   only,
   wePayLdk,
@@ -49,18 +46,6 @@ afterAll(async () => {
   await chain.stop();
 });
 
-function storedChannel(ours: ManagerDriver): ReadyChannel {
-  const [, bytes] = [...ours.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(bytes);
-  if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
-  return entry.value.channel as ReadyChannel;
-}
-
-function ldkFeerate(node: LdkNode): number | undefined {
-  const feerate = node.channelManager.list_channels()[0]?.get_feerate_sat_per_1000_weight();
-  return feerate instanceof ldk.Option_u32Z_Some ? feerate.some : undefined;
-}
-
 /** Our estimate for every target (the driver's fee estimator port). */
 function setOurFeerate(ours: ManagerDriver, perKw: number): void {
   Object.assign(ours.ports, { feeEstimator: { feeRatePerKw: () => BigInt(perKw) } });
@@ -68,20 +53,6 @@ function setOurFeerate(ours: ManagerDriver, perKw: number): void {
 
 function tick(ours: ManagerDriver) {
   return ours.step({ kind: 'timer-tick' }, (m) => m.timerTickOccurred());
-}
-
-/** We open a channel to LDK, pushing it some balance, confirmed on both sides. */
-async function openToLdk(peers: ManagerLdkPeers): Promise<void> {
-  const { ldk: ldkNode, ours } = peers;
-  const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, FUNDING, PUSH_MSAT, 1n));
-  if (!created.ok) throw new Error(created.error.message);
-  await until(() => ours.events.some((e) => e.event.kind === 'funding-generation-ready'), 'FundingGenerationReady');
-  const ready = ours.events.map((e) => e.event).find((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')!;
-  const tx = faucetFunding(peers, 'timer tick funder', ready.outputScript, ready.channelValueSatoshis);
-  expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx)).ok).toBe(true);
-  await until(() => only(ours).state === 'awaiting-confirmation', 'funding_signed');
-  await confirmAndCompare(peers, txidToDisplayHex(only(ours).fundingOutpoint!.txid));
-  await until(() => only(ours).isUsable && ldkNode.channelManager.list_usable_channels().length === 1, 'usable on both sides');
 }
 
 /** LDK pays our invoice; we tick past the MPP timeout while it is claimable, then claim: LDK sees it paid. */
@@ -114,7 +85,8 @@ for (const { channelType, seed } of CASES) {
       const peers = await connectToLdk(chain, `mgr-ldk-timer-tick-${channelType}`, { channelType, depth: DEPTH, ldkSeed: seed });
       const { ldk: ldkNode, ours } = peers;
       try {
-        await openToLdk(peers);
+        await weOpenToLdk(peers, 'timer tick funder', FUNDING, PUSH_MSAT);
+        await until(() => only(ours).isUsable && ldkNode.channelManager.list_usable_channels().length === 1, 'usable on both sides');
         expect(storedChannel(ours).feeratePerKw).toBe(253);
         expect(ldkFeerate(ldkNode)).toBe(253);
         // The estimate does not move: a tick sends nothing.

@@ -9,13 +9,9 @@
  */
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReadyChannel } from '../../shared/channel/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
-import type { LdkNode } from '../support/ldk-node.js';
-import type { ManagerDriver } from '../support/manager-driver.js';
-import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers, eventsOf, ldkEvents, ldkPaysOurInvoice, wePayLdk } from '../support/manager-ldk.js';
+import { InteropChannelType, ldkFeerate, storedChannel, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers, eventsOf, ldkEvents, ldkPaysOurInvoice, wePayLdk } from '../support/manager-ldk.js';
 import { until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -30,20 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain.stop();
 });
-
-/** Our stored channel (what the next handler loads). */
-function storedChannel(ours: ManagerDriver): ReadyChannel {
-  const [, bytes] = [...ours.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(bytes);
-  if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
-  return entry.value.channel as ReadyChannel;
-}
-
-/** The feerate LDK reports for its only channel. */
-function ldkFeerate(node: LdkNode): number | undefined {
-  const feerate = node.channelManager.list_channels()[0]?.get_feerate_sat_per_1000_weight();
-  return feerate instanceof ldk.Option_u32Z_Some ? feerate.some : undefined;
-}
 
 /** LDK opens a channel to us, pushing us some balance, confirmed on both sides. */
 async function ldkOpensToUs(peers: ManagerLdkPeers): Promise<void> {

@@ -8,10 +8,12 @@
  */
 import * as ldk from 'lightningdevkit';
 import { expect } from 'vitest';
-import { channelTypeBytes } from '../../shared/channel/index.js';
+import { channelTypeBytes, type FundingGenerationReady, type ReadyChannel } from '../../shared/channel/index.js';
+import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
 import { managerConfigWith, type ChannelDetails, type ManagerConfig, type ManagerEvent } from '../../shared/manager/index.js';
+import { txidToDisplayHex } from '../../shared/tx/index.js';
 import type { RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { testNode } from './channel-harness.js';
 import { startLdkNode, type LdkNode } from './ldk-node.js';
@@ -122,6 +124,38 @@ export function only(ours: ManagerDriver): ChannelDetails {
   const all = ours.channels();
   if (all.length !== 1) throw new Error(`${all.length} channels`);
   return all[0]!;
+}
+
+/** Our only channel as stored (what the next input loads). */
+export function storedChannel(ours: ManagerDriver): ReadyChannel {
+  const [, bytes] = [...ours.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
+  const entry = decodeChannelEntry(bytes);
+  if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
+  return entry.value.channel as ReadyChannel;
+}
+
+/** The feerate LDK reports for its only channel. */
+export function ldkFeerate(node: LdkNode): number | undefined {
+  const feerate = node.channelManager.list_channels()[0]?.get_feerate_sat_per_1000_weight();
+  return feerate instanceof ldk.Option_u32Z_Some ? feerate.some : undefined;
+}
+
+/**
+ * We open a channel of `fundingSat` to LDK, pushing it `pushMsat`, funded by
+ * the chain's faucet: `funding_signed`, then confirmed and compared on both
+ * sides ({@link confirmAndCompare}); returns its channel id.
+ */
+export async function weOpenToLdk(peers: ManagerLdkPeers, label: string, fundingSat: bigint, pushMsat: bigint, userChannelId = 1n): Promise<Uint8Array> {
+  const { ldk: ldkNode, ours } = peers;
+  const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, fundingSat, pushMsat, userChannelId));
+  if (!created.ok) throw new Error(created.error.message);
+  await until(() => ours.events.some((e) => e.event.kind === 'funding-generation-ready'), 'FundingGenerationReady');
+  const ready = ours.events.map((e) => e.event).find((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')!;
+  const tx = faucetFunding(peers, label, ready.outputScript, ready.channelValueSatoshis);
+  expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx)).ok).toBe(true);
+  await until(() => only(ours).state === 'awaiting-confirmation', 'funding_signed');
+  await confirmAndCompare(peers, txidToDisplayHex(only(ours).fundingOutpoint!.txid));
+  return only(ours).channelId;
 }
 
 /** The channel type LDK reports for `channel`, as the feature bytes of BOLT 2's `channel_type`. */
