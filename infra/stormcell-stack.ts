@@ -24,11 +24,10 @@ import { EnvVar } from '../functions/runtime/aws-env.js';
 import { QueueName } from '../shared/pipeline/queues.js';
 import { Attr } from '../shared/store/layout.js';
 import { isRetainedStage, type StackConfig } from './config.js';
-import { FifoQueueWithDlq } from './constructs/fifo-queue.js';
+import { QueueWithDlq } from './constructs/fifo-queue.js';
 import { NodeFunction } from './constructs/node-function.js';
 import { NodeSecrets } from './constructs/node-secrets.js';
 import { PEER_PORT, PeerGateway } from './constructs/peer-gateway.js';
-import { WebhookQueue } from './constructs/webhook-queue.js';
 
 export interface StormcellStackProps extends StackProps {
   readonly config: StackConfig;
@@ -69,10 +68,10 @@ const HTTP_METHODS: Readonly<Record<string, HttpMethod>> = {
 
 export class StormcellStack extends Stack {
   readonly table: Table;
-  readonly inbound: FifoQueueWithDlq;
-  readonly outbound: FifoQueueWithDlq;
-  readonly broadcast: FifoQueueWithDlq;
-  readonly webhooks: WebhookQueue;
+  readonly inbound: QueueWithDlq;
+  readonly outbound: QueueWithDlq;
+  readonly broadcast: QueueWithDlq;
+  readonly webhooks: QueueWithDlq;
   readonly secrets: NodeSecrets;
   readonly functions: Readonly<Record<'peerMessage' | 'timer' | 'http' | 'authorizer' | 'chain' | 'broadcast' | 'webhooks', NodeFunction>>;
   readonly api: HttpApi;
@@ -98,14 +97,14 @@ export class StormcellStack extends Stack {
     const alarmTopic = new Topic(this, 'Alarms', { displayName: `stormcell ${config.stage} alarms` });
     if (config.alarmEmail !== undefined) alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
 
-    this.inbound = new FifoQueueWithDlq(this, 'Inbound', {
+    this.inbound = new QueueWithDlq(this, 'Inbound', {
       queueName: stageQueueName(QueueName.inbound, config.stage),
       dlqName: stageQueueName(QueueName.inboundDlq, config.stage),
       visibilityTimeout: Duration.seconds(PEER_MESSAGE_TIMEOUT.toSeconds() * 6),
       alarmTopic,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.outbound = new FifoQueueWithDlq(this, 'Outbound', {
+    this.outbound = new QueueWithDlq(this, 'Outbound', {
       queueName: stageQueueName(QueueName.outbound, config.stage),
       dlqName: stageQueueName(QueueName.outboundDlq, config.stage),
       visibilityTimeout: Duration.seconds(30),
@@ -113,7 +112,7 @@ export class StormcellStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.broadcast = new FifoQueueWithDlq(this, 'Broadcast', {
+    this.broadcast = new QueueWithDlq(this, 'Broadcast', {
       queueName: stageQueueName(QueueName.broadcast, config.stage),
       dlqName: stageQueueName(QueueName.broadcastDlq, config.stage),
       visibilityTimeout: Duration.seconds(BROADCAST_TIMEOUT.toSeconds() * 6),
@@ -122,9 +121,11 @@ export class StormcellStack extends Stack {
     });
 
     // Webhooks (docs/webhooks.md): a standard queue announcing delivery items due; retries wait in the table, not here.
-    this.webhooks = new WebhookQueue(this, 'Webhooks', {
+    this.webhooks = new QueueWithDlq(this, 'Webhooks', {
       queueName: stageQueueName(WEBHOOK_QUEUE_NAME, config.stage),
       dlqName: stageQueueName(WEBHOOK_DLQ_NAME, config.stage),
+      fifo: false,
+      dlqAdvice: "webhook dispatches whose delivery items could not be read or written: inspect the function's logs; the timer still finds the items.",
       visibilityTimeout: Duration.seconds(WEBHOOK_TIMEOUT.toSeconds() * 6),
       alarmTopic,
       removalPolicy: RemovalPolicy.DESTROY,
