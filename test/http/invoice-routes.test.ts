@@ -13,8 +13,9 @@ import { createHttpHandler, type HttpHandler } from '../../functions/http/handle
 import { CreateInvoiceBody } from '../../functions/http/invoice-routes.js';
 import { requestFingerprint } from '../../functions/http/idempotency.js';
 import { openApi } from '../../functions/http/routes.js';
-import { API_KEY_SHA256, AUTH, apiEvent, jsonOf } from './support/events.js';
+import { API_KEY_SHA256, AUTH, apiEvent,} from './support/events.js';
 import { FakeNodeApi } from './support/fake-node-api.js';
+import { documentedRawCall } from './support/documented-call.js';
 import { validate } from './support/json-schema.js';
 
 let api: FakeNodeApi;
@@ -27,19 +28,10 @@ beforeEach(() => {
 
 /** Calls the handler; the status must be documented for `template` and the body must match its schema. */
 async function call(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string>; template?: string } = {}) {
-  const event = {
-    ...apiEvent({ method, path, headers: { ...AUTH, ...options.headers }, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) }),
-    ...(options.query === undefined ? {} : { queryStringParameters: options.query }),
-  };
-  const result = await handler(event);
-  const json = jsonOf(result);
-  const doc = openApi();
-  const template = options.template ?? path;
-  const response = doc.paths[template]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
-  expect(response, `${method} ${template} ${result.statusCode} documented`).toBeDefined();
-  const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
-  expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
-  return { status: result.statusCode, body: json as Record<string, unknown> };
+  const raw = options.body === undefined ? undefined : { body: JSON.stringify(options.body) };
+  const extra = { headers: options.headers ?? {}, ...(options.query === undefined ? {} : { query: options.query }) };
+  const { status, body } = await documentedRawCall(handler, method, path, raw, options.template ?? path, extra);
+  return { status, body: body as Record<string, unknown> };
 }
 
 describe('POST /v1/invoices', () => {

@@ -11,10 +11,9 @@ import { HttpError, HttpErrorCode } from '../../functions/http/errors.js';
 import { createHttpHandler, type HttpHandler } from '../../functions/http/handler.js';
 import { requestFingerprint } from '../../functions/http/idempotency.js';
 import type { PaymentInfo } from '../../functions/http/payment-api.js';
-import { openApi } from '../../functions/http/routes.js';
-import { API_KEY_SHA256, AUTH, apiEvent, jsonOf } from './support/events.js';
+import { API_KEY_SHA256 } from './support/events.js';
 import { FakeNodeApi } from './support/fake-node-api.js';
-import { validate } from './support/json-schema.js';
+import { documentedRawCall } from './support/documented-call.js';
 
 let api: FakeNodeApi;
 let handler: HttpHandler;
@@ -28,21 +27,10 @@ beforeEach(() => {
 
 /** `method path` with the API key, `headers` and `query`; the status and body must be what the OpenAPI document says for `template`. */
 async function call(method: string, path: string, options: { body?: unknown; key?: string; query?: Record<string, string>; template?: string } = {}) {
-  const event = apiEvent({
-    method,
-    path,
-    headers: { ...AUTH, ...(options.key === undefined ? {} : { 'idempotency-key': options.key }) },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  const result = await handler({ ...event, ...(options.query === undefined ? {} : { queryStringParameters: options.query }) });
-  const json = jsonOf(result);
-  const doc = openApi();
-  const template = options.template ?? path;
-  const response = doc.paths[template]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
-  expect(response, `${method} ${template} ${result.statusCode} documented`).toBeDefined();
-  const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
-  expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
-  return { status: result.statusCode, body: json as Record<string, unknown> };
+  const raw = options.body === undefined ? undefined : { body: JSON.stringify(options.body) };
+  const extra = { headers: options.key === undefined ? {} : { 'idempotency-key': options.key }, ...(options.query === undefined ? {} : { query: options.query }) };
+  const { status, body } = await documentedRawCall(handler, method, path, raw, options.template ?? path, extra);
+  return { status, body: body as Record<string, unknown> };
 }
 
 const PAID: PaymentInfo = {

@@ -22,11 +22,14 @@ export async function documentedRawCall(
   path: string,
   raw: { readonly body: string; readonly isBase64Encoded?: boolean } | undefined,
   template = path,
+  /** Request headers besides the key (e.g. `idempotency-key`), and the query string. */
+  extra: { readonly headers?: Readonly<Record<string, string>>; readonly query?: Readonly<Record<string, string>> } = {},
 ) {
-  const result = await handler(apiEvent({ method, path, headers: AUTH, ...raw }));
+  const event = apiEvent({ method, path, headers: { ...AUTH, ...extra.headers }, ...raw });
+  const result = await handler({ ...event, ...(extra.query === undefined ? {} : { queryStringParameters: { ...extra.query } }) });
   const json = jsonOf(result);
   const doc = openApi();
-  const response = doc.paths[template]?.[method.toLowerCase() as 'get' | 'post']?.responses[String(result.statusCode)];
+  const response = doc.paths[template]?.[method.toLowerCase() as 'get' | 'post' | 'delete']?.responses[String(result.statusCode)];
   expect(response, `${method} ${template} ${result.statusCode} documented`).toBeDefined();
   const resolved = '$ref' in response! ? doc.components.responses[response.$ref.split('/').pop() as 'Internal'] : response!;
   expect(validate(doc, resolved!.content!['application/json']!.schema, json)).toEqual([]);
