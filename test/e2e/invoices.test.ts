@@ -17,7 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, sha256, toHex } from '../../shared/crypto/index.js';
 import { EmbeddedWithLdk } from '../support/embedded-ldk.js';
 import type { LdkNode } from '../support/ldk-node.js';
-import { ldkEvents } from '../support/manager-ldk.js';
 
 /** Ours as fundee (the default handshake config). */
 const OUR_DEPTH = 6;
@@ -47,36 +46,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-/**
- * LDK parses `bolt11` and pays it under a fresh payment id (returned). Right
- * after a payment settles LDK may find no route for a moment (the channel's
- * commitment update still under way): it tries again until it sends.
- */
-async function ldkPays(bolt11: string): Promise<Uint8Array> {
-  const parsed = ldk.Bolt11Invoice.constructor_from_str(bolt11);
-  if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) throw new Error('LDK could not parse our invoice');
-  const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
-  if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK)) throw new Error('LDK payment parameters');
-  const paymentId = Uint8Array.from(randomBytes(32));
-  let refusal = '';
-  await env.until(() => {
-    const sent = ldkNode.channelManager.send_payment(params.res.get_a(), params.res.get_b(), paymentId, params.res.get_c(), ldk.Retry.constructor_attempts(0));
-    if (sent.is_ok()) return true;
-    refusal = sent instanceof ldk.Result_NoneRetryableSendFailureZ_Err ? ldk.RetryableSendFailure[sent.err] : 'unknown';
-    if (refusal !== 'LDKRetryableSendFailure_RouteNotFound') throw new Error(`LDK refused to send: ${refusal}`);
-    return false;
-  }, 'LDK to send the payment');
-  return paymentId;
-}
-
-const sameId = (a: Uint8Array | ldk.Option_ThirtyTwoBytesZ, b: Uint8Array) => toHex(a instanceof ldk.Option_ThirtyTwoBytesZ_Some ? a.some : (a as Uint8Array)) === toHex(b);
-
-async function waitLdkOutcome(paymentId: Uint8Array): Promise<ldk.Event_PaymentSent | ldk.Event_PaymentFailed> {
-  const outcome = () =>
-    ldkEvents(ldkNode, ldk.Event_PaymentSent).find((e) => sameId(e.payment_id, paymentId)) ?? ldkEvents(ldkNode, ldk.Event_PaymentFailed).find((e) => sameId(e.payment_id, paymentId));
-  await env.until(() => outcome() !== undefined, 'LDK PaymentSent or PaymentFailed', 30_000);
-  return outcome()!;
-}
+const ldkPays = (bolt11: string) => env.ldkPays(ldkNode, bolt11);
+const waitLdkOutcome = (paymentId: Uint8Array) => env.ldkPaymentOutcome(ldkNode, paymentId);
 
 async function events(): Promise<Json[]> {
   return (await env.api('/v1/events')).body['events'] as Json[];

@@ -4,10 +4,13 @@
  * runs on 127.0.0.1 gets the `channel-pending` event of a channel opened to
  * LDK, at once (no timer tick), signed with the secret the registration
  * showed; the delivery list shows it delivered, and acknowledging the
- * events over the pull API leaves it so.
+ * events over the pull API leaves it so. Once the channel is ready, LDK pays
+ * one of our invoices: a second webhook, subscribed to `payment-received`,
+ * gets it signed with the invoice's `externalId`.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../functions/webhooks/webhook-signature.js';
 import { toHex } from '../../shared/crypto/index.js';
@@ -51,7 +54,8 @@ describe('webhooks through the embedded deployment', () => {
 
     await env.fundWallet(500_000);
     await env.connectLdk(ldkNode);
-    const opened = await env.post('/v1/channels', { nodeId: toHex(ldkNode.nodeId), amountSat: 200_000, pushMsat: 0 });
+    // Pushing LDK a balance, so it can pay our invoice in the next test.
+    const opened = await env.post('/v1/channels', { nodeId: toHex(ldkNode.nodeId), amountSat: 200_000, pushMsat: 60_000_000 });
     expect(opened.status).toBe(202);
     await env.until(() => receipts.length > 0, 'the webhook receiver to get channel-pending');
 
@@ -75,5 +79,27 @@ describe('webhooks through the embedded deployment', () => {
     const after = (await env.api(`/v1/webhooks/${id}/deliveries`)).body['deliveries'] as { eventId: string; status: string; attempts: number; lastStatus: number }[];
     expect(after).toEqual([expect.objectContaining({ eventId: body.id, status: 'delivered', attempts: 1, lastStatus: 204 })]);
     expect(receipts).toHaveLength(1);
+  });
+
+  it('delivers payment-received, signed, with the invoice\'s externalId, once LDK pays our invoice', async () => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/payments`;
+    const created = await env.post('/v1/webhooks', { url, events: ['payment-received'] });
+    expect(created.status).toBe(201);
+    const { secret } = created.body as { secret: string };
+    const channel = (await env.channels())[0]!;
+    await env.mineAndFeed(6, channel.fundingTxid!);
+    await env.until(async () => (await env.channels())[0]!.isUsable && ldkNode.channelManager.list_usable_channels().length === 1, 'the channel usable on both sides');
+
+    const invoice = await env.post('/v1/invoices', { amountMsat: 12_345_000, description: 'webhook order', externalId: 'order-77' });
+    expect(invoice.status).toBe(201);
+    const outcome = await env.ldkPaymentOutcome(ldkNode, await env.ldkPays(ldkNode, invoice.body['bolt11'] as string));
+    expect(outcome).toBeInstanceOf(ldk.Event_PaymentSent);
+    await env.until(() => receipts.some((r) => r.body.includes('payment-received')), 'the webhook receiver to get payment-received');
+
+    const receipt = receipts.find((r) => r.body.includes('payment-received'))!;
+    const body = JSON.parse(receipt.body) as { kind: string; data: Record<string, unknown> };
+    expect(body).toMatchObject({ kind: 'payment-received', data: { paymentHash: invoice.body['paymentHash'], amountMsat: '12345000', externalId: 'order-77' } });
+    expect(verifySignature(String(receipt.headers['stormcell-signature']), receipt.body, secret, receipt.atSec)).toEqual({ ok: true });
+    expect((await env.api(`/v1/invoices/${String(invoice.body['paymentHash'])}`)).body).toMatchObject({ state: 'paid', receivedMsat: 12_345_000 });
   });
 });

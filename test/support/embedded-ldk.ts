@@ -5,6 +5,7 @@
  * API, funding our wallet, feeding the embedded chain's blocks to our chain
  * handler and to LDK.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +159,37 @@ export class EmbeddedWithLdk {
 
   async channels(): Promise<ChannelJson[]> {
     return (await this.api('/v1/channels')).body['channels'] as ChannelJson[];
+  }
+
+  /**
+   * `ldkNode` parses `bolt11` and pays it under a fresh payment id (returned).
+   * Right after a payment settles LDK may find no route for a moment (the
+   * channel's commitment update still under way): it tries again until it sends.
+   */
+  async ldkPays(ldkNode: LdkNode, bolt11: string): Promise<Uint8Array> {
+    const parsed = ldk.Bolt11Invoice.constructor_from_str(bolt11);
+    if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) throw new Error('LDK could not parse the invoice');
+    const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
+    if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK)) throw new Error('LDK payment parameters');
+    const paymentId = Uint8Array.from(randomBytes(32));
+    await this.until(() => {
+      const sent = ldkNode.channelManager.send_payment(params.res.get_a(), params.res.get_b(), paymentId, params.res.get_c(), ldk.Retry.constructor_attempts(0));
+      if (sent.is_ok()) return true;
+      const refusal = sent instanceof ldk.Result_NoneRetryableSendFailureZ_Err ? ldk.RetryableSendFailure[sent.err] : 'unknown';
+      if (refusal !== 'LDKRetryableSendFailure_RouteNotFound') throw new Error(`LDK refused to send: ${refusal}`);
+      return false;
+    }, 'LDK to send the payment');
+    return paymentId;
+  }
+
+  /** What became of `ldkNode`'s payment `paymentId`: its `PaymentSent` or `PaymentFailed`, once there. */
+  async ldkPaymentOutcome(ldkNode: LdkNode, paymentId: Uint8Array): Promise<ldk.Event_PaymentSent | ldk.Event_PaymentFailed> {
+    const same = (a: Uint8Array | ldk.Option_ThirtyTwoBytesZ) => toHex(a instanceof ldk.Option_ThirtyTwoBytesZ_Some ? a.some : (a as Uint8Array)) === toHex(paymentId);
+    const outcome = () =>
+      ldkNode.events.find((e): e is ldk.Event_PaymentSent => e instanceof ldk.Event_PaymentSent && same(e.payment_id)) ??
+      ldkNode.events.find((e): e is ldk.Event_PaymentFailed => e instanceof ldk.Event_PaymentFailed && same(e.payment_id));
+    await this.until(() => outcome() !== undefined, 'LDK PaymentSent or PaymentFailed', 30_000);
+    return outcome()!;
   }
 
   /** Pays `sats` from the chain's faucet to a fresh wallet address, mines it and syncs. */
