@@ -126,7 +126,9 @@ export {
   type ReceivedPart,
   type TimerTickResult,
 } from './claimable-payments.js';
+export { findPaymentRoutes, type PaymentRoutesResult } from './multipath-router.js';
 export {
+  DEFAULT_MAX_PATH_COUNT,
   DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA,
   MAX_ROUTE_HOPS,
   RouteErrorCode,
