@@ -151,6 +151,7 @@ export {
   type RecipientFields,
 } from './outbound-onion.js';
 export {
+  MAX_PARTS_IN_FLIGHT,
   PAYMENT_MEMORY_SECS,
   PaymentErrorCode,
   PaymentFailureReason,
@@ -161,6 +162,10 @@ export {
   attributeFailure,
   htlcAdded,
   isForgettable,
+  mayUseParts,
+  partOf,
+  remainingMsat,
+  retryStarted,
   routeNotFound,
   startPayment,
   type AttributedFailure,
