@@ -141,7 +141,7 @@ function routeRefusal(manager: ChannelManager, o: Outgoing, events: ManagerChang
   const limits = usable.map((c) => c.nextOutboundHtlcLimitMsat);
   const most = o.basicMpp === true ? limits.reduce((s, l) => s + l, 0n) : limits.reduce((m, l) => (l > m ? l : m), 0n);
   if (usable.length > 0 && most < o.amountMsat) {
-    const what = o.basicMpp === true ? 'our channels towards the payee can send at most' : 'no channel towards the payee can send more than';
+    const what = o.basicMpp === true ? 'our channels towards the payee together can send at most' : 'no channel towards the payee can send more than';
     return new PaymentServiceError(PaymentServiceErrorCode.insufficientBalance, `${what} ${most} msat now; ${o.amountMsat} msat asked`);
   }
   return new PaymentServiceError(PaymentServiceErrorCode.noRoute, `no usable channel path to ${toHex(o.payeeNodeId)} (its channel or a route hint) within the fee limit of ${o.maxFeeMsat} msat`);
