@@ -13,6 +13,7 @@ import { fromHex, sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index
 import { decodeInvoice, isExpired, type Invoice, type RouteHint } from '../../shared/invoice/index.js';
 import { PaymentErrorCode, type ChannelManager, type ManagerChanges, type ManagerInput, type SendPaymentRequest } from '../../shared/manager/index.js';
 import { equalBytes } from '../../shared/codec/index.js';
+import { isFeatureSupported } from '../../shared/wire/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { connectedPeers } from '../chain/channel-consumer.js';
 import { IDEMPOTENCY_RETENTION_SEC, decodeIdempotencyRecord, encodeIdempotencyRecord, idempotencySortKey, replayOf } from '../http/idempotency.js';
@@ -115,14 +116,18 @@ interface Outgoing {
   readonly maxFeeMsat: bigint;
   readonly send: Omit<SendPaymentRequest, 'paymentId'>;
   readonly routeHints?: readonly RouteHint[];
+  /** The invoice offers basic_mpp: the core may split the payment over several channels. */
+  readonly basicMpp?: boolean;
 }
 
 /**
  * Why a payment the manager failed at once could not start: our channel
  * refused the HTLC (its balance, reserve or in-flight limit: the
  * `payment-path-failed` of an initial send), or the usable channels towards
- * the payee cannot send that much; else there is no path (no channel with
- * the payee or a hint's node, or none within the fee limit).
+ * the payee cannot send that much (for a basic_mpp invoice, the payment
+ * may go in parts: their limits count together, their sum; otherwise the
+ * largest alone); else there is no path (no channel with the payee or a
+ * hint's node, or none within the fee limit).
  */
 function routeRefusal(manager: ChannelManager, o: Outgoing, events: ManagerChanges['events']): PaymentServiceError {
   const refused = events.flatMap(({ event: e }) => (e.kind === 'payment-path-failed' && equalBytes(e.paymentHash, o.paymentHash) ? [e.failure] : []));
@@ -131,10 +136,13 @@ function routeRefusal(manager: ChannelManager, o: Outgoing, events: ManagerChang
   }
   const peers = new Set([toHex(o.payeeNodeId), ...(o.routeHints ?? []).flatMap((h) => h.map((hop) => toHex(hop.pubkey)))]);
   const usable = manager.listChannels().filter((c) => c.isUsable && peers.has(toHex(c.counterpartyNodeId)));
-  // The largest HTLC each channel can send now (LDK's next_outbound_htlc_limit_msat: reserve, in-flight limit, fee buffer).
-  const most = usable.reduce((m, c) => (c.nextOutboundHtlcLimitMsat > m ? c.nextOutboundHtlcLimitMsat : m), 0n);
+  // The largest HTLC each channel can send now (LDK's next_outbound_htlc_limit_msat: reserve, in-flight limit, fee buffer);
+  // summed when the payment may go in parts (basic_mpp), else the largest alone.
+  const limits = usable.map((c) => c.nextOutboundHtlcLimitMsat);
+  const most = o.basicMpp === true ? limits.reduce((s, l) => s + l, 0n) : limits.reduce((m, l) => (l > m ? l : m), 0n);
   if (usable.length > 0 && most < o.amountMsat) {
-    return new PaymentServiceError(PaymentServiceErrorCode.insufficientBalance, `our channels towards the payee can send at most ${most} msat now; ${o.amountMsat} msat asked`);
+    const what = o.basicMpp === true ? 'our channels towards the payee together can send at most' : 'no channel towards the payee can send more than';
+    return new PaymentServiceError(PaymentServiceErrorCode.insufficientBalance, `${what} ${most} msat now; ${o.amountMsat} msat asked`);
   }
   return new PaymentServiceError(PaymentServiceErrorCode.noRoute, `no usable channel path to ${toHex(o.payeeNodeId)} (its channel or a route hint) within the fee limit of ${o.maxFeeMsat} msat`);
 }
@@ -272,6 +280,7 @@ export async function payInvoice(ctx: NodeContext, request: PayInvoiceRequest, i
     amountMsat,
     maxFeeMsat,
     routeHints: invoice.routeHints,
+    basicMpp: offersBasicMpp(invoice),
     send: {
       paymentHash: invoice.paymentHash,
       payeeNodeId: invoice.payeeNodeId,
@@ -282,8 +291,14 @@ export async function payInvoice(ctx: NodeContext, request: PayInvoiceRequest, i
       retry: API_PAYMENT_RETRY,
       expiresAtSecs: invoice.expiresAtSec,
       maxTotalRoutingFeeMsat: maxFeeMsat,
+      basicMpp: offersBasicMpp(invoice),
     },
   });
+}
+
+/** The invoice sets basic_mpp (BOLT 11 feature bit 16 or 17) and a payment secret (always, in a valid invoice). */
+function offersBasicMpp(invoice: Invoice): boolean {
+  return isFeatureSupported(invoice.features, 'basic_mpp');
 }
 
 /** `POST /v1/payments/keysend`: a spontaneous payment (the preimage is ours, random, in the onion). */

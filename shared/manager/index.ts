@@ -126,7 +126,9 @@ export {
   type ReceivedPart,
   type TimerTickResult,
 } from './claimable-payments.js';
+export { findPaymentRoutes, type PaymentRoutesResult } from './multipath-router.js';
 export {
+  DEFAULT_MAX_PATH_COUNT,
   DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA,
   MAX_ROUTE_HOPS,
   RouteErrorCode,
@@ -149,6 +151,7 @@ export {
   type RecipientFields,
 } from './outbound-onion.js';
 export {
+  MAX_PARTS_IN_FLIGHT,
   PAYMENT_MEMORY_SECS,
   PaymentErrorCode,
   PaymentFailureReason,
@@ -159,6 +162,10 @@ export {
   attributeFailure,
   htlcAdded,
   isForgettable,
+  mayUseParts,
+  partOf,
+  remainingMsat,
+  retryStarted,
   routeNotFound,
   startPayment,
   type AttributedFailure,

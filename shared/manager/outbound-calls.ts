@@ -39,6 +39,11 @@ import {
   attemptStarted,
   attributeFailure,
   htlcAdded,
+  MAX_PARTS_IN_FLIGHT,
+  mayUseParts,
+  partOf,
+  remainingMsat,
+  retryStarted,
   routeNotFound,
   startPayment,
   type HtlcFailure,
@@ -49,7 +54,8 @@ import {
 } from './outbound-payment.js';
 import { decodeOutboundPayment, encodeOutboundPayment } from './outbound-payment-record.js';
 import { RecordKeys } from './payment-records.js';
-import { findRoute, type FirstHop } from './router.js';
+import { findPaymentRoutes } from './multipath-router.js';
+import type { FirstHop } from './router.js';
 
 /** LDK's `send_payment` arguments (`RecipientOnionFields`, `RouteParameters`, `Retry`), with the invoice's hints. */
 export interface SendPaymentRequest {
@@ -65,8 +71,14 @@ export interface SendPaymentRequest {
   readonly retry: Retry;
   /** The invoice's expiry (seconds since 1970). */
   readonly expiresAtSecs?: number;
-  /** LDK's `max_total_routing_fee_msat`: routes with more fees are not taken (none when absent). */
+  /** LDK's `max_total_routing_fee_msat`: routes with more fees are not taken (none when absent), over all parts. */
   readonly maxTotalRoutingFeeMsat?: bigint;
+  /**
+   * The invoice offers `basic_mpp` (BOLT 11 feature bit 16 or 17): a payment
+   * no single path can carry is split in parts (only with a payment secret;
+   * a keysend is never split).
+   */
+  readonly basicMpp?: boolean;
 }
 
 /** The payment record of `paymentHash` (`PAYMENT_OUT#`). */
@@ -164,64 +176,94 @@ function firstHops(core: ManagerCore): { hop: FirstHop; key: ChannelKey; item: C
   return out;
 }
 
-/** One attempt of `payment`: a route, its onion, the HTLC offered and signed. Returns the payment after it (and its events). */
+/**
+ * One attempt of `payment`: routes for what its parts in flight do not carry
+ * yet (one, or several parts when the invoice offers `basic_mpp`), each
+ * part's onion, its HTLC offered and signed on its channel. A part our
+ * channel refuses is a path failure of that first hop (excluded), retried
+ * at once within the retry strategy. Returns the payment after it (and its
+ * events).
+ */
 function attempt(core: ManagerCore, payment: PendingPayment): { payment: OutboundPayment; events: readonly OutboundEvent[] } {
   const hops = firstHops(core);
   const now = nowSecs(core);
-  const route = findRoute({
+  const amountMsat = remainingMsat(payment);
+  if (amountMsat <= 0n) return { payment, events: [] };
+  // The fee limit is the whole payment's: what the parts in flight pay is spent already.
+  const feesInFlight = payment.parts.reduce((sum, p) => sum + p.route.totalFeeMsat, 0n);
+  const feeLeft = payment.maxTotalRoutingFeeMsat === undefined ? undefined : payment.maxTotalRoutingFeeMsat - feesInFlight;
+  const routes = findPaymentRoutes({
     ourNodeId: core.ports.nodeSigner.getNodeId(),
     payeeNodeId: payment.payeeNodeId,
-    amountMsat: payment.amountMsat,
+    amountMsat,
     finalCltvExpiryDelta: payment.finalCltvExpiryDelta,
     bestBlockHeight: core.cs.header.bestBlock.height,
     firstHops: hops.map((h) => h.hop),
     routeHints: payment.routeHints,
     excludedShortChannelIds: payment.excludedShortChannelIds,
-    ...(payment.maxTotalRoutingFeeMsat === undefined ? {} : { maxTotalRoutingFeeMsat: payment.maxTotalRoutingFeeMsat }),
+    allowMpp: mayUseParts(payment),
+    maxPathCount: MAX_PARTS_IN_FLIGHT - payment.parts.length,
+    ...(feeLeft === undefined ? {} : { maxTotalRoutingFeeMsat: feeLeft < 0n ? 0n : feeLeft }),
   });
-  const failNow = (why: string) => {
+  const noRoute = (current: PendingPayment, why: string) => {
     log(core, 'info', `payment ${toHex(payment.paymentHash)}: ${why}`);
-    const step = routeNotFound(payment, now);
+    const step = routeNotFound(current, now);
     if (!step.ok) throw new ManagerError(ManagerErrorCode.CorruptState, step.error.message);
-    return { payment: step.value.payment, events: step.value.events };
+    return step.value;
   };
-  if (!route.ok) return failNow(`no route: ${route.error.message}`);
-  const onion = buildOutboundOnion(core.ports.secp, route.route, payment.paymentHash, payment.recipient, core.ports.entropy.getSecureRandomBytes());
-  if (!onion.ok) return failNow(`no onion: ${onion.error.message}`);
-  const first = hops.find((h) => toHex(h.hop.channelId) === toHex(route.route.firstHopChannelId))!;
-  const started = attemptStarted(payment, { route: route.route, sessionKey: onion.value.sessionKey });
-  if (!started.ok) throw new ManagerError(ManagerErrorCode.CorruptState, started.error.message);
+  if (!routes.ok) return noRoute(payment, `no route: ${routes.error.message}`);
+  // Every part tells the payee the whole amount (BOLT 4 `payment_data.total_msat`).
+  const recipient = payment.recipient.paymentSecret === undefined ? payment.recipient : { ...payment.recipient, totalMsat: payment.recipient.totalMsat ?? payment.amountMsat };
   const ctx = channelContext(core);
-  const offered = offerHtlc(ctx, first.item.channel, {
-    amountMsat: onion.value.htlcAmountMsat,
-    paymentHash: payment.paymentHash,
-    cltvExpiry: onion.value.htlcCltvExpiry,
-    onionRoutingPacket: onion.value.onion,
-  });
-  if (!offered.ok) {
-    // Our channel refused it (capacity, limits): a path failure of the first hop, maybe retried on another channel.
-    const attributed = attributeFailure(core.ports.secp, started.value.inFlight!, { kind: 'initial-send', message: offered.error.message });
-    const failed = attemptFailed(started.value, attributed, now);
-    if (!failed.ok) throw new ManagerError(ManagerErrorCode.CorruptState, failed.error.message);
-    if (failed.value.retry && failed.value.payment.status === 'pending') {
-      const next = attempt(core, failed.value.payment);
-      return { payment: next.payment, events: [...failed.value.events, ...next.events] };
+  let current: OutboundPayment = payment;
+  const events: OutboundEvent[] = [];
+  let retry = false;
+  for (const route of routes.routes) {
+    if (current.status !== 'pending') break;
+    const onion = buildOutboundOnion(core.ports.secp, route, payment.paymentHash, recipient, core.ports.entropy.getSecureRandomBytes());
+    if (!onion.ok) {
+      const step = noRoute(current, `no onion: ${onion.error.message}`);
+      return { payment: step.payment, events: [...events, ...step.events] };
     }
-    return { payment: failed.value.payment, events: failed.value.events };
+    const first = hops.find((h) => toHex(h.hop.channelId) === toHex(route.firstHopChannelId))!;
+    const started = attemptStarted(current, { route, sessionKey: onion.value.sessionKey });
+    if (!started.ok) throw new ManagerError(ManagerErrorCode.CorruptState, started.error.message);
+    const offered = offerHtlc(ctx, first.item.channel, {
+      amountMsat: onion.value.htlcAmountMsat,
+      paymentHash: payment.paymentHash,
+      cltvExpiry: onion.value.htlcCltvExpiry,
+      onionRoutingPacket: onion.value.onion,
+    });
+    if (!offered.ok) {
+      // Our channel refused it (capacity, limits): a path failure of the first hop, maybe retried on another channel.
+      const part = started.value.parts[started.value.parts.length - 1]!;
+      const attributed = attributeFailure(core.ports.secp, part, { kind: 'initial-send', message: offered.error.message });
+      const failed = attemptFailed(started.value, part.sessionKey, attributed, now);
+      if (!failed.ok) throw new ManagerError(ManagerErrorCode.CorruptState, failed.error.message);
+      events.push(...failed.value.events);
+      current = failed.value.payment;
+      retry ||= failed.value.retry;
+      continue;
+    }
+    const added = htlcAdded(started.value, onion.value.sessionKey, offered.value.htlcId!);
+    if (!added.ok) throw new ManagerError(ManagerErrorCode.CorruptState, added.error.message);
+    current = added.value;
+    // Kept until the HTLC is removed: a reconnection may need its update_add_htlc again.
+    core.cs.putRecord(RecordKeys.offeredOnion(toHex(route.firstHopChannelId), offered.value.htlcId!), onion.value.onion);
+    let channel: Channel = offered.value.channel;
+    const effects = [...offered.value.effects];
+    const signed = sendCommitmentSigned(ctx, channel);
+    if (signed.ok) {
+      channel = signed.value.channel;
+      effects.push(...signed.value.effects);
+    }
+    applyStep(core, first.key, first.item, { channel, effects });
   }
-  const added = htlcAdded(started.value, offered.value.htlcId!);
-  if (!added.ok) throw new ManagerError(ManagerErrorCode.CorruptState, added.error.message);
-  // Kept until the HTLC is removed: a reconnection may need its update_add_htlc again.
-  core.cs.putRecord(RecordKeys.offeredOnion(toHex(route.route.firstHopChannelId), offered.value.htlcId!), onion.value.onion);
-  let channel: Channel = offered.value.channel;
-  const effects = [...offered.value.effects];
-  const signed = sendCommitmentSigned(ctx, channel);
-  if (signed.ok) {
-    channel = signed.value.channel;
-    effects.push(...signed.value.effects);
+  if (retry && current.status === 'pending' && current.abandonReason === undefined) {
+    const next = attempt(core, retryStarted(current));
+    return { payment: next.payment, events: [...events, ...next.events] };
   }
-  applyStep(core, first.key, first.item, { channel, effects });
-  return { payment: added.value, events: [] };
+  return { payment: current, events };
 }
 
 /**
@@ -310,13 +352,14 @@ export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Ex
     if (step.ok) record(core, step.value.payment, step.value.events);
     return;
   }
-  if (payment.status !== 'pending' || payment.inFlight?.htlcId !== work.htlcId) return;
+  const part = partOf(payment, work.channelId, work.htlcId);
+  if (payment.status !== 'pending' || part === undefined) return;
   const reasonKey = RecordKeys.failureReason(toHex(work.channelId), work.htlcId);
   const failure: HtlcFailure =
     work.malformedCode !== undefined ? { kind: 'fail-malformed', failureCode: work.malformedCode } : { kind: 'fail-htlc', reason: cs.record(reasonKey) ?? new Uint8Array(0) };
   if (work.malformedCode === undefined) cs.deleteRecord(reasonKey);
-  const attributed = attributeFailure(core.ports.secp, payment.inFlight, failure);
-  const failed = attemptFailed(payment, attributed, now);
+  const attributed = attributeFailure(core.ports.secp, part, failure);
+  const failed = attemptFailed(payment, part.sessionKey, attributed, now);
   if (!failed.ok) return;
   record(core, failed.value.payment, failed.value.events);
   const next = failed.value.payment;
@@ -326,10 +369,14 @@ export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Ex
   }
 }
 
-/** A `retry-payment` follow-up: the next attempt of a payment still pending with nothing in flight. */
+/**
+ * A `retry-payment` follow-up: the next attempt of a payment still pending
+ * for what its parts in flight do not carry (nothing to do when an earlier
+ * follow-up re-routed it already, or the payment gave up).
+ */
 export function applyRetryPayment(core: ManagerCore, paymentHash: Uint8Array): void {
   const payment = paymentOf(core, paymentHash);
-  if (payment?.status !== 'pending' || payment.inFlight !== undefined) return;
-  const next = attempt(core, payment);
+  if (payment?.status !== 'pending' || payment.abandonReason !== undefined || remainingMsat(payment) <= 0n) return;
+  const next = attempt(core, retryStarted(payment));
   record(core, next.payment, next.events);
 }

@@ -6,6 +6,8 @@
 import {
   DecodeError,
   catchDecodeError,
+  decode,
+  encode,
   fixedBytes,
   point,
   repeated,
@@ -13,6 +15,7 @@ import {
   struct,
   tlvRecord,
   tlvStream,
+  u16PrefixedBytes,
   u32,
   u64,
   u8,
@@ -22,7 +25,7 @@ import {
 } from '../codec/index.js';
 import type { RouteHint, RouteHintHop } from '../invoice/index.js';
 import type { RecipientFields } from './outbound-onion.js';
-import { PaymentFailureReason, type OutboundPayment, type PaymentAttempt, type PendingPayment, type Retry } from './outbound-payment.js';
+import { MAX_PARTS_IN_FLIGHT, PaymentFailureReason, type OutboundPayment, type PaymentAttempt, type PendingPayment, type Retry } from './outbound-payment.js';
 import type { Route, RouteHop } from './router.js';
 
 const STATUSES = ['pending', 'fulfilled', 'failed'] as const;
@@ -48,6 +51,24 @@ const attemptStream = tlvStream({
   sessionKey: tlvRecord(12, fixedBytes(32)),
   htlcId: tlvRecord(14, u64),
 });
+
+type AttemptValue = NonNullable<ReturnType<typeof attemptStream.read>>;
+
+/** Parts in flight when more than one: each attempt stream behind a u16 length. */
+const attemptList: Codec<readonly AttemptValue[]> = {
+  read: (r) => {
+    const out: AttemptValue[] = [];
+    while (!r.isAtEnd()) {
+      const one = decode(attemptStream, u16PrefixedBytes.read(r));
+      if (!one.ok) throw one.error;
+      out.push(one.value);
+    }
+    return out;
+  },
+  write: (w, parts) => {
+    for (const part of parts) u16PrefixedBytes.write(w, encode(attemptStream, part));
+  },
+};
 
 const hintHop = struct([
   ['pubkey', point],
@@ -83,7 +104,11 @@ const routeHints: Codec<readonly RouteHint[]> = {
  * 18 failed attempts, 20 excluded scids, 22 attempt in flight, 24 expires at,
  * 26 payment secret, 27 payment metadata, 29 keysend preimage, 31 total msat,
  * 33 abandon reason, 34 preimage, 36 fee paid, 38 failure reason, 40 resolved at,
- * 41 fee limit (odd: a reader that predates it may ignore it).
+ * 41 fee limit (odd: a reader that predates it may ignore it), 42 parts in
+ * flight when more than one (even: a reader that predates multi-part
+ * payments must refuse the record; one part is still written as 22),
+ * 43 retries made (odd; absent in older records: the failed attempts, each
+ * of which was retried), 45 basic_mpp offered (odd).
  */
 const paymentRecord = versionedRecord('outbound-payment', 1, {
   paymentId: tlvRecord(0, fixedBytes(32)),
@@ -109,9 +134,12 @@ const paymentRecord = versionedRecord('outbound-payment', 1, {
   reason: tlvRecord(38, u8),
   resolvedAtSecs: tlvRecord(40, u64),
   maxTotalRoutingFeeMsat: tlvRecord(41, u64),
+  parts: tlvRecord(42, attemptList),
+  retriesMade: tlvRecord(43, u32),
+  basicMpp: tlvRecord(45, u8),
 });
 
-function encodeAttempt(a: PaymentAttempt): Parameters<typeof attemptStream.write>[1] {
+function encodeAttempt(a: PaymentAttempt): AttemptValue {
   const r = a.route;
   return {
     hops: r.hops,
@@ -146,7 +174,10 @@ export function encodeOutboundPayment(p: OutboundPayment): Uint8Array {
         startedAtSecs: BigInt(p.startedAtSecs),
         failedAttempts: p.failedAttempts,
         excludedShortChannelIds: p.excludedShortChannelIds,
-        ...opt('inFlight', p.inFlight === undefined ? undefined : encodeAttempt(p.inFlight)),
+        ...opt('inFlight', p.parts.length === 1 ? encodeAttempt(p.parts[0]!) : undefined),
+        ...opt('parts', p.parts.length > 1 ? p.parts.map(encodeAttempt) : undefined),
+        retriesMade: p.retriesMade,
+        ...opt('basicMpp', p.basicMpp === undefined ? undefined : p.basicMpp ? 1 : 0),
         ...opt('expiresAtSecs', p.expiresAtSecs === undefined ? undefined : BigInt(p.expiresAtSecs)),
         ...opt('paymentSecret', p.recipient.paymentSecret),
         ...opt('paymentMetadata', p.recipient.paymentMetadata),
@@ -174,7 +205,7 @@ function reasonOf(index: number): PaymentFailureReason {
   return reason;
 }
 
-function decodeAttempt(v: NonNullable<ReturnType<typeof attemptStream.read>>): PaymentAttempt {
+function decodeAttempt(v: AttemptValue): PaymentAttempt {
   const hops = need(v.hops, 'route hops') as readonly RouteHop[];
   if (hops.length === 0) throw new DecodeError('invalid-value', 'outbound payment: a route without hops');
   const route: Route = {
@@ -232,12 +263,15 @@ export function decodeOutboundPayment(bytes: Uint8Array): DecodeResult<OutboundP
           retry,
           startedAtSecs: seconds(need(v.startedAtSecs, 'started at'), 'started at'),
           failedAttempts: need(v.failedAttempts, 'failed attempts'),
+          retriesMade: v.retriesMade ?? need(v.failedAttempts, 'failed attempts'),
+          parts: [...(v.inFlight === undefined ? [] : [decodeAttempt(v.inFlight)]), ...(v.parts ?? []).map(decodeAttempt)],
           excludedShortChannelIds: v.excludedShortChannelIds ?? [],
-          ...opt('inFlight', v.inFlight === undefined ? undefined : decodeAttempt(v.inFlight)),
           ...opt('expiresAtSecs', v.expiresAtSecs === undefined ? undefined : seconds(v.expiresAtSecs, 'expires at')),
           ...opt('abandonReason', v.abandonReason === undefined ? undefined : reasonOf(v.abandonReason)),
           ...opt('maxTotalRoutingFeeMsat', v.maxTotalRoutingFeeMsat),
+          ...(v.basicMpp === undefined ? {} : { basicMpp: v.basicMpp === 1 }),
         };
+        if (pending.parts.length > MAX_PARTS_IN_FLIGHT) throw new DecodeError('invalid-value', `outbound payment: more than ${MAX_PARTS_IN_FLIGHT} parts in flight`);
         return pending;
       }
       default:

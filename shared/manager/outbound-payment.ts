@@ -6,7 +6,10 @@
  * {@link PAYMENT_MEMORY_SECS} so that sending again under the same id is
  * refused (`DuplicatePayment`) rather than paying twice.
  *
- * One HTLC at a time (no multi-part). Every function is pure: it takes a
+ * A payment is one or more parts in flight (basic multi-part, BOLT 4: each
+ * part a route of its own, their payee amounts adding up to the total); it
+ * is sent once the first part's preimage arrives, and failed only when no
+ * part is left in flight and no retry can complete the total. Every function is pure: it takes a
  * record and returns the next record plus the events to emit; the manager
  * stores the record and routes/sends the next attempt when told to retry.
  * Failure attribution (BOLT 4 "Returning Errors") is {@link attributeFailure}.
@@ -17,6 +20,9 @@ import type { RouteHint } from '../invoice/index.js';
 import { FailureFlag, decodeFailure, hasFlag, type FailureMessage } from '../onion/index.js';
 import { attemptSharedSecrets, type RecipientFields } from './outbound-onion.js';
 import type { Route, RouteHop } from './router.js';
+
+/** The most parts a payment has in flight at once (LDK's `max_path_count`): bounds the stored record. */
+export const MAX_PARTS_IN_FLIGHT = 10;
 
 /** A resolved payment is kept (and its PaymentId refused) for at least this long: 24 hours. */
 export const PAYMENT_MEMORY_SECS = 24 * 60 * 60;
@@ -38,10 +44,15 @@ export const PaymentFailureReason = {
 } as const;
 export type PaymentFailureReason = (typeof PaymentFailureReason)[keyof typeof PaymentFailureReason];
 
-/** LDK's `Retry`: at most `attempts` retries after the first attempt, or retries while less than `timeoutSecs` have passed since the start. */
+/**
+ * LDK's `Retry`: at most `attempts` retries after the first attempt (a retry
+ * re-routes what the failed parts carried, in one or more new parts: it
+ * counts once however many parts it sends), or retries while less than
+ * `timeoutSecs` have passed since the start.
+ */
 export type Retry = { readonly attempts: number } | { readonly timeoutSecs: number };
 
-/** One HTLC sent for the payment. */
+/** One HTLC sent for the payment (a part, or the whole payment). */
 export interface PaymentAttempt {
   readonly route: Route;
   /** The onion's session key: reads the failure the route returns. */
@@ -62,20 +73,24 @@ export interface PaymentParams {
   readonly retry: Retry;
   /** The invoice's expiry (`timestamp + x`): no attempt is started at or after it. */
   readonly expiresAtSecs?: number;
-  /** LDK's `max_total_routing_fee_msat`: no attempt (first or retry) takes a route whose fees add up to more. */
+  /** LDK's `max_total_routing_fee_msat`: no attempt (first or retry) takes routes whose fees add up to more. */
   readonly maxTotalRoutingFeeMsat?: bigint;
+  /** The invoice offers `basic_mpp` (bit 16 or 17): the payment may be split in parts (only with a payment secret). */
+  readonly basicMpp?: boolean;
 }
 
 export interface PendingPayment extends PaymentParams {
   readonly status: 'pending';
   readonly startedAtSecs: number;
-  /** Attempts that have failed so far. */
+  /** Parts (HTLCs) that have failed so far. */
   readonly failedAttempts: number;
-  /** The HTLC in flight, if any. */
-  readonly inFlight?: PaymentAttempt;
+  /** Retries started so far (what `Retry.attempts` bounds). */
+  readonly retriesMade: number;
+  /** The parts in flight (at most {@link MAX_PARTS_IN_FLIGHT}); their payee amounts add up to at most `amountMsat`. */
+  readonly parts: readonly PaymentAttempt[];
   /** Channels that failed permanently for this payment: excluded from the next routes. */
   readonly excludedShortChannelIds: readonly bigint[];
-  /** Set when no retry will be made (abandoned with an HTLC in flight): the reason reported once it resolves. */
+  /** Set when no retry will be made (abandoned, a permanent failure or no route while other parts are in flight): the reason reported once the last part fails. */
   readonly abandonReason?: PaymentFailureReason;
 }
 
@@ -203,21 +218,49 @@ export function startPayment(existing: OutboundPayment | undefined, params: Paym
   if (params.amountMsat <= 0n) return err(PaymentErrorCode.InvalidParams, 'the amount must be positive');
   if (!validRetry(params.retry)) return err(PaymentErrorCode.InvalidParams, 'the retry count or timeout must be a non-negative integer');
   if (params.expiresAtSecs !== undefined && nowSecs >= params.expiresAtSecs) return err(PaymentErrorCode.PaymentExpired, 'the invoice has expired');
-  return ok({ ...params, status: 'pending', startedAtSecs: nowSecs, failedAttempts: 0, excludedShortChannelIds: [] });
+  return ok({ ...params, status: 'pending', startedAtSecs: nowSecs, failedAttempts: 0, retriesMade: 0, parts: [], excludedShortChannelIds: [] });
 }
 
-/** Records the attempt whose onion was built (before the HTLC is added to the channel). */
+/** What the parts in flight do not yet carry to the payee: what the next attempt (first or retry) routes. */
+export function remainingMsat(payment: PendingPayment): bigint {
+  return payment.amountMsat - payment.parts.reduce((sum, p) => sum + p.route.totalAmountMsat, 0n);
+}
+
+/** The part whose HTLC is `htlcId` on the channel `channelId`, if any. */
+export function partOf(payment: OutboundPayment, channelId: Uint8Array, htlcId: bigint): PaymentAttempt | undefined {
+  if (payment.status !== 'pending') return undefined;
+  return payment.parts.find((p) => p.htlcId === htlcId && equalBytes(p.route.firstHopChannelId, channelId));
+}
+
+/** True when the payment may be split in parts: the invoice offers `basic_mpp` and we send its payment secret (never a keysend, as LDK). */
+export function mayUseParts(payment: PaymentParams): boolean {
+  return payment.basicMpp === true && payment.recipient.paymentSecret !== undefined && payment.recipient.keysendPreimage === undefined;
+}
+
+/** A retry begins (the manager routes what the failed parts carried): counted against `Retry.attempts`. */
+export function retryStarted(payment: PendingPayment): PendingPayment {
+  return { ...payment, retriesMade: payment.retriesMade + 1 };
+}
+
+/**
+ * Records a part whose onion was built (before its HTLC is added to the
+ * channel). Refused once the payment gives up (abandoned), when the part
+ * would carry more than what remains (never pay more than the total), or
+ * past {@link MAX_PARTS_IN_FLIGHT}.
+ */
 export function attemptStarted(payment: OutboundPayment, attempt: Omit<PaymentAttempt, 'htlcId'>): PaymentResult<PendingPayment> {
-  if (payment.status !== 'pending' || payment.inFlight !== undefined || payment.abandonReason !== undefined) {
-    return err(PaymentErrorCode.WrongState, 'no new attempt can start now');
-  }
-  return ok({ ...payment, inFlight: { route: attempt.route, sessionKey: attempt.sessionKey } });
+  if (payment.status !== 'pending' || payment.abandonReason !== undefined) return err(PaymentErrorCode.WrongState, 'no new attempt can start now');
+  if (attempt.route.totalAmountMsat > remainingMsat(payment)) return err(PaymentErrorCode.WrongState, 'the parts in flight already carry the amount');
+  if (payment.parts.length >= MAX_PARTS_IN_FLIGHT) return err(PaymentErrorCode.WrongState, `${MAX_PARTS_IN_FLIGHT} parts are in flight already`);
+  return ok({ ...payment, parts: [...payment.parts, { route: attempt.route, sessionKey: attempt.sessionKey }] });
 }
 
-/** Records the id of the HTLC the channel accepted for the attempt in flight. */
-export function htlcAdded(payment: OutboundPayment, htlcId: bigint): PaymentResult<PendingPayment> {
-  if (payment.status !== 'pending' || payment.inFlight === undefined) return err(PaymentErrorCode.WrongState, 'no attempt in flight');
-  return ok({ ...payment, inFlight: { ...payment.inFlight, htlcId } });
+/** Records the id of the HTLC the channel accepted for the part started with `sessionKey`. */
+export function htlcAdded(payment: OutboundPayment, sessionKey: Uint8Array, htlcId: bigint): PaymentResult<PendingPayment> {
+  if (payment.status !== 'pending') return err(PaymentErrorCode.WrongState, 'no attempt in flight');
+  const i = payment.parts.findIndex((p) => p.htlcId === undefined && equalBytes(p.sessionKey, sessionKey));
+  if (i < 0) return err(PaymentErrorCode.WrongState, 'no such part waiting for its HTLC');
+  return ok({ ...payment, parts: payment.parts.map((p, j) => (j === i ? { ...p, htlcId } : p)) });
 }
 
 function failed(payment: PendingPayment, reason: PaymentFailureReason, nowSecs: number): { payment: FailedPayment; event: PaymentFailed } {
@@ -227,10 +270,16 @@ function failed(payment: PendingPayment, reason: PaymentFailureReason, nowSecs: 
   };
 }
 
-/** No route for the next attempt (first or retry): the payment fails with `RouteNotFound`. */
+/**
+ * No route for the next attempt (first or retry): the payment fails with
+ * `RouteNotFound`, at once when no part is in flight, else when the last
+ * part fails (a part's preimage still makes it sent).
+ */
 export function routeNotFound(payment: OutboundPayment, nowSecs: number): PaymentResult<PaymentStep> {
-  if (payment.status !== 'pending' || payment.inFlight !== undefined) return err(PaymentErrorCode.WrongState, 'only a pending payment without an HTLC in flight can lack a route');
-  const f = failed(payment, payment.abandonReason ?? PaymentFailureReason.RouteNotFound, nowSecs);
+  if (payment.status !== 'pending') return err(PaymentErrorCode.WrongState, 'only a pending payment can lack a route');
+  const reason = payment.abandonReason ?? PaymentFailureReason.RouteNotFound;
+  if (payment.parts.length > 0) return ok({ payment: { ...payment, abandonReason: reason }, events: [], retry: false });
+  const f = failed(payment, reason, nowSecs);
   return ok({ payment: f.payment, events: [f.event], retry: false });
 }
 
@@ -242,7 +291,7 @@ export function routeNotFound(payment: OutboundPayment, nowSecs: number): Paymen
  */
 export function abandonPayment(payment: OutboundPayment, nowSecs: number): PaymentStep {
   if (payment.status !== 'pending') return { payment, events: [], retry: false };
-  if (payment.inFlight === undefined) {
+  if (payment.parts.length === 0) {
     const f = failed(payment, PaymentFailureReason.UserAbandoned, nowSecs);
     return { payment: f.payment, events: [f.event], retry: false };
   }
@@ -250,17 +299,18 @@ export function abandonPayment(payment: OutboundPayment, nowSecs: number): Payme
 }
 
 /**
- * The attempt's HTLC was fulfilled: `PaymentSent` with the fee the route
- * paid. The preimage must hash to the payment hash. A second fulfilment of
- * a fulfilled payment is answered with no event.
+ * A part's HTLC was fulfilled: `PaymentSent`, once, with the fees of every
+ * part in flight (as LDK: the other parts are the payee's to claim with the
+ * same preimage). The preimage must hash to the payment hash. The other
+ * parts' fulfilments then find the payment fulfilled and add no event.
  */
 export function attemptFulfilled(payment: OutboundPayment, paymentPreimage: Uint8Array, nowSecs: number): PaymentResult<PaymentStep> {
   if (paymentPreimage.length !== 32 || !equalBytes(sha256(paymentPreimage), payment.paymentHash)) {
     return err(PaymentErrorCode.PreimageMismatch, 'the preimage does not hash to the payment hash');
   }
   if (payment.status === 'fulfilled') return ok({ payment, events: [], retry: false });
-  if (payment.status !== 'pending' || payment.inFlight === undefined) return err(PaymentErrorCode.WrongState, 'no attempt in flight');
-  const feePaidMsat = payment.inFlight.route.totalFeeMsat;
+  if (payment.status !== 'pending' || payment.parts.length === 0) return err(PaymentErrorCode.WrongState, 'no attempt in flight');
+  const feePaidMsat = payment.parts.reduce((sum, p) => sum + p.route.totalFeeMsat, 0n);
   const next: FulfilledPayment = { status: 'fulfilled', paymentId: payment.paymentId, paymentHash: payment.paymentHash, paymentPreimage, feePaidMsat, resolvedAtSecs: nowSecs };
   return ok({ payment: next, events: [{ kind: 'payment-sent', paymentId: payment.paymentId, paymentHash: payment.paymentHash, paymentPreimage, feePaidMsat }], retry: false });
 }
@@ -353,21 +403,27 @@ export function attributeFailure(secp: Secp256k1, attempt: PaymentAttempt, htlcF
   return { failure, paymentFailedPermanently, shortChannelId: intoScid, ...(isFinal ? {} : { excludeShortChannelId: intoScid }) };
 }
 
-function retryAllowed(payment: PendingPayment, failedAttempts: number, nowSecs: number): boolean {
+function retryAllowed(payment: PendingPayment, nowSecs: number): boolean {
   const retry = payment.retry;
-  if ('attempts' in retry) return failedAttempts - 1 < retry.attempts;
+  if ('attempts' in retry) return payment.retriesMade < retry.attempts;
   return nowSecs - payment.startedAtSecs <= retry.timeoutSecs;
 }
 
 /**
- * The attempt in flight failed: `PaymentPathFailed`, then either a retry
- * (`retry: true`: the manager asks `findRoute` again, excluding
- * `excludedShortChannelIds`) or `PaymentFailed` with, in this order:
- * the abandon reason, `RecipientRejected` (permanent), `PaymentExpired`
- * (the invoice expired), `RetriesExhausted` (the {@link Retry} allows no more).
+ * The part started with `sessionKey` failed: `PaymentPathFailed`, then
+ * either a retry (`retry: true`: the manager routes {@link remainingMsat}
+ * again, excluding `excludedShortChannelIds`) or no retry, the reason being,
+ * in this order: the abandon reason, `RecipientRejected` (permanent),
+ * `PaymentExpired` (the invoice expired), `RetriesExhausted` (the
+ * {@link Retry} allows no more). Without a retry the payment fails
+ * (`PaymentFailed`) when this was the last part in flight; otherwise it
+ * keeps the reason and waits for the other parts (one may still bring the
+ * preimage).
  */
-export function attemptFailed(payment: OutboundPayment, attributed: AttributedFailure, nowSecs: number): PaymentResult<PaymentStep> {
-  if (payment.status !== 'pending' || payment.inFlight === undefined) return err(PaymentErrorCode.WrongState, 'no attempt in flight');
+export function attemptFailed(payment: OutboundPayment, sessionKey: Uint8Array, attributed: AttributedFailure, nowSecs: number): PaymentResult<PaymentStep> {
+  if (payment.status !== 'pending') return err(PaymentErrorCode.WrongState, 'no attempt in flight');
+  const part = payment.parts.find((p) => equalBytes(p.sessionKey, sessionKey));
+  if (part === undefined) return err(PaymentErrorCode.WrongState, 'no such part in flight');
   const pathFailed: PaymentPathFailed = {
     kind: 'payment-path-failed',
     paymentId: payment.paymentId,
@@ -375,19 +431,20 @@ export function attemptFailed(payment: OutboundPayment, attributed: AttributedFa
     paymentFailedPermanently: attributed.paymentFailedPermanently,
     failure: attributed.failure,
     ...(attributed.shortChannelId === undefined ? {} : { shortChannelId: attributed.shortChannelId }),
-    path: payment.inFlight.route.hops,
+    path: part.route.hops,
   };
   const failedAttempts = payment.failedAttempts + 1;
   const exclude = attributed.excludeShortChannelId;
   const excludedShortChannelIds =
     exclude === undefined || payment.excludedShortChannelIds.includes(exclude) ? payment.excludedShortChannelIds : [...payment.excludedShortChannelIds, exclude];
-  const { inFlight: _done, ...rest } = payment;
-  const next: PendingPayment = { ...rest, failedAttempts, excludedShortChannelIds };
+  const parts = payment.parts.filter((p) => p !== part);
+  const next: PendingPayment = { ...payment, parts, failedAttempts, excludedShortChannelIds };
   let reason: PaymentFailureReason | undefined = payment.abandonReason;
   if (reason === undefined && attributed.paymentFailedPermanently) reason = PaymentFailureReason.RecipientRejected;
   if (reason === undefined && payment.expiresAtSecs !== undefined && nowSecs >= payment.expiresAtSecs) reason = PaymentFailureReason.PaymentExpired;
-  if (reason === undefined && !retryAllowed(payment, failedAttempts, nowSecs)) reason = PaymentFailureReason.RetriesExhausted;
+  if (reason === undefined && !retryAllowed(payment, nowSecs)) reason = PaymentFailureReason.RetriesExhausted;
   if (reason !== undefined) {
+    if (parts.length > 0) return ok({ payment: { ...next, abandonReason: reason }, events: [pathFailed], retry: false });
     const f = failed(next, reason, nowSecs);
     return ok({ payment: f.payment, events: [pathFailed, f.event], retry: false });
   }

@@ -19,6 +19,9 @@ export const DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA = 1008;
  */
 export const MAX_ROUTE_HOPS = 20;
 
+/** LDK's `DEFAULT_MAX_PATH_COUNT`: the most parts a multi-part payment is split into. */
+export const DEFAULT_MAX_PATH_COUNT = 10;
+
 /** One of our channels that can carry an HTLC now (LDK's `ChannelDetails` as the router reads it). */
 export interface FirstHop {
   readonly channelId: Uint8Array;
@@ -87,6 +90,13 @@ export interface RouteRequest {
   readonly excludedShortChannelIds?: readonly bigint[];
   /** LDK's `max_total_routing_fee_msat`: routes whose fees add up to more are refused. None when absent. */
   readonly maxTotalRoutingFeeMsat?: bigint;
+  /**
+   * The payee accepts a payment in several parts (the invoice's `basic_mpp`,
+   * with a payment secret): `findPaymentRoutes` may split the amount.
+   */
+  readonly allowMpp?: boolean;
+  /** LDK's `max_path_count`: at most this many parts (default {@link DEFAULT_MAX_PATH_COUNT}). */
+  readonly maxPathCount?: number;
 }
 
 /** Why no route was found. */
@@ -109,6 +119,8 @@ export const RouteErrorCode = {
   RouteTooLong: 'route-too-long',
   /** Candidate routes exist but their fees exceed the payment's fee limit. */
   FeeTooHigh: 'fee-too-high',
+  /** A multi-part payment would need more parts than `maxPathCount`. */
+  TooManyParts: 'too-many-parts',
 } as const;
 export type RouteErrorCode = (typeof RouteErrorCode)[keyof typeof RouteErrorCode];
 
@@ -133,7 +145,8 @@ interface Leg {
   readonly policy?: RouteHintHop;
 }
 
-interface Candidate {
+/** A path to the payee before amounts: our first hop, then the legs past it. */
+export interface Candidate {
   readonly firstHop: FirstHop;
   /** legs[0] is entered over the first hop's channel. */
   readonly legs: readonly Leg[];
@@ -174,8 +187,8 @@ function hintCandidates(hint: RouteHint, payee: Uint8Array, ourNodeId: Uint8Arra
   return out;
 }
 
-/** A priced route, or why this candidate does not fit. */
-function price(c: Candidate, req: RouteRequest, maxDelta: number): { ok: true; route: Route } | { ok: false; code: RouteErrorCode } {
+/** A priced route for `req.amountMsat` over `c`, or why this candidate does not fit. */
+export function priceCandidate(c: Candidate, req: RouteRequest, maxDelta: number): { ok: true; route: Route } | { ok: false; code: RouteErrorCode } {
   if (c.legs.length > MAX_ROUTE_HOPS) return { ok: false, code: RouteErrorCode.RouteTooLong };
   // The HTLC counts from the next block, the earliest it can be committed (as LDK does).
   const startHeight = req.bestBlockHeight + 1;
@@ -230,14 +243,12 @@ const ERROR_ORDER: readonly RouteErrorCode[] = [
 const isBlockCount = (x: number): boolean => Number.isSafeInteger(x) && x >= 0 && x <= 0xffffffff;
 
 /**
- * Finds a route: a channel with the payee (one hop, no fee), else through a
- * route hint entered at one of our peers (or at our own node, when the payee
- * described our channel to it). Among routes that fit, the cheapest wins,
- * then the first hop with the most outbound capacity. Returns a
- * {@link RouteError} (never throws) when none fits.
+ * The candidate paths of `req` (a channel with the payee, a hint entered at
+ * a peer or at our node), without the channels it excludes; or why there is
+ * none. Shared by {@link findRoute} and the multi-part router.
  */
-export function findRoute(req: RouteRequest): RouteResult {
-  const fail = (code: RouteErrorCode, message: string): RouteResult => ({ ok: false, error: { code, message } });
+export function routeCandidates(req: RouteRequest): { ok: true; candidates: Candidate[]; maxDelta: number } | { ok: false; error: RouteError } {
+  const fail = (code: RouteErrorCode, message: string) => ({ ok: false as const, error: { code, message } });
   const maxDelta = req.maxTotalCltvExpiryDelta ?? DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA;
   if (req.amountMsat <= 0n) return fail(RouteErrorCode.InvalidRequest, `amount ${req.amountMsat} msat is not positive`);
   if (!isBlockCount(req.finalCltvExpiryDelta) || !isBlockCount(req.bestBlockHeight) || !isBlockCount(maxDelta)) {
@@ -256,12 +267,26 @@ export function findRoute(req: RouteRequest): RouteResult {
     candidates.push(...hintCandidates(hint, req.payeeNodeId, req.ourNodeId, firstHops));
   }
   if (candidates.length === 0) return fail(RouteErrorCode.PayeeNotReachable, 'no channel with the payee and no route hint starting at one of our peers');
+  return { ok: true, candidates, maxDelta };
+}
 
+/**
+ * Finds a route: a channel with the payee (one hop, no fee), else through a
+ * route hint entered at one of our peers (or at our own node, when the payee
+ * described our channel to it). Among routes that fit, the cheapest wins,
+ * then the first hop with the most outbound capacity. Returns a
+ * {@link RouteError} (never throws) when none fits.
+ */
+export function findRoute(req: RouteRequest): RouteResult {
+  const fail = (code: RouteErrorCode, message: string): RouteResult => ({ ok: false, error: { code, message } });
+  const found = routeCandidates(req);
+  if (!found.ok) return found;
+  const { candidates, maxDelta } = found;
   let best: Route | undefined;
   let bestCapacity = 0n;
   const seen = new Set<RouteErrorCode>();
   for (const c of candidates) {
-    const priced = price(c, req, maxDelta);
+    const priced = priceCandidate(c, req, maxDelta);
     if (!priced.ok) {
       seen.add(priced.code);
       continue;
@@ -277,13 +302,24 @@ export function findRoute(req: RouteRequest): RouteResult {
     }
   }
   if (best !== undefined) return { ok: true, route: best };
-  const code = ERROR_ORDER.find((e) => seen.has(e))!;
+  const code = firstError(seen);
+  return fail(code, routeErrorMessage(code, req, maxDelta));
+}
+
+/** The most telling of the codes seen (capacity first). */
+export function firstError(seen: ReadonlySet<RouteErrorCode>): RouteErrorCode {
+  return ERROR_ORDER.find((e) => seen.has(e)) ?? RouteErrorCode.InsufficientCapacity;
+}
+
+/** The text of a pricing failure. */
+export function routeErrorMessage(code: RouteErrorCode, req: RouteRequest, maxDelta: number): string {
   const messages: Record<string, string> = {
     [RouteErrorCode.InsufficientCapacity]: 'no channel can carry the amount plus fees',
     [RouteErrorCode.BelowHtlcMinimum]: 'the HTLC would be below the channel minimum',
     [RouteErrorCode.CltvTooFar]: `the route locks funds for more than ${maxDelta} blocks`,
     [RouteErrorCode.RouteTooLong]: `the route has more than ${MAX_ROUTE_HOPS} hops`,
     [RouteErrorCode.FeeTooHigh]: `every route's fees exceed the limit of ${req.maxTotalRoutingFeeMsat ?? 0n} msat`,
+    [RouteErrorCode.TooManyParts]: `the amount needs more than ${req.maxPathCount ?? DEFAULT_MAX_PATH_COUNT} parts`,
   };
-  return fail(code, messages[code]!);
+  return messages[code] ?? code;
 }

@@ -110,6 +110,8 @@ describe('the fee limit', () => {
       retry: { attempts: 3 },
       startedAtSecs: 1_800_000_000,
       failedAttempts: 0,
+      retriesMade: 0,
+      parts: [],
       excludedShortChannelIds: [],
       maxTotalRoutingFeeMsat: 1999n,
     };

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
+import { isFeatureSupported } from '../../shared/wire/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
@@ -44,6 +45,23 @@ async function openToLdk(peers: ManagerLdkPeers, funding = FUNDING, pushMsat = P
   await until(() => only(ours).state === 'awaiting-confirmation', 'funding_signed');
   await confirmAndCompare(peers, txidToDisplayHex(only(ours).fundingOutpoint!.txid));
   await until(() => only(ours).isUsable && ldkNode.channelManager.list_usable_channels().length === 1, 'usable on both sides');
+}
+
+/** A second channel from us to LDK (LDK given {@link PUSH_MSAT} on it too), usable on both sides. */
+async function openSecondChannel(peers: ManagerLdkPeers, label: string): Promise<void> {
+  const { ldk: ldkNode, ours } = peers;
+  const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, FUNDING, PUSH_MSAT, 2n));
+  if (!created.ok) throw new Error(created.error.message);
+  await until(() => ours.events.filter((e) => e.event.kind === 'funding-generation-ready').length === 2, 'second FundingGenerationReady');
+  const ready = ours.events.map((e) => e.event).filter((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')[1]!;
+  const before = peers.broadcasts.length;
+  const tx = faucetFunding(peers, label, ready.outputScript, ready.channelValueSatoshis);
+  expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx)).ok).toBe(true);
+  await until(() => peers.broadcasts.length > before, 'second funding broadcast');
+  await Promise.all(peers.broadcasts);
+  const second = ours.channels().find((c) => c.userChannelId === 2n)!;
+  await mineAndFeed(peers, DEPTH, txidToDisplayHex(second.fundingOutpoint!.txid));
+  await until(() => ours.channels().every((c) => c.isUsable) && ldkNode.channelManager.list_usable_channels().length === 2, 'two usable channels');
 }
 
 /** Whether our channel waits for LDK's `revoke_and_ack` (a new HTLC would be refused: no holding cell yet). */
@@ -236,19 +254,7 @@ for (const { channelType, seed } of CASES) {
       const { ldk: ldkNode, ours } = peers;
       try {
         await openToLdk(peers);
-        // A second channel, LDK given 100,000 sat on it too.
-        const created = ours.step({ kind: 'create-channel' }, (m) => m.createChannel(ldkNode.nodeId, FUNDING, PUSH_MSAT, 2n));
-        if (!created.ok) throw new Error(created.error.message);
-        await until(() => ours.events.filter((e) => e.event.kind === 'funding-generation-ready').length === 2, 'second FundingGenerationReady');
-        const ready = ours.events.map((e) => e.event).filter((e): e is FundingGenerationReady => e.kind === 'funding-generation-ready')[1]!;
-        const before = peers.broadcasts.length;
-        const tx = faucetFunding(peers, 'mpp second funder', ready.outputScript, ready.channelValueSatoshis);
-        expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx)).ok).toBe(true);
-        await until(() => peers.broadcasts.length > before, 'second funding broadcast');
-        await Promise.all(peers.broadcasts);
-        const second = ours.channels().find((c) => c.userChannelId === 2n)!;
-        await mineAndFeed(peers, DEPTH, txidToDisplayHex(second.fundingOutpoint!.txid));
-        await until(() => ours.channels().every((c) => c.isUsable) && ldkNode.channelManager.list_usable_channels().length === 2, 'two usable channels');
+        await openSecondChannel(peers, 'mpp second funder');
 
         // 40,000 sat: more than one channel takes in flight (10% of 250,000 sat), so LDK splits it.
         const amountMsat = 40_000_000n;
@@ -268,6 +274,68 @@ for (const { channelType, seed } of CASES) {
         // Both channels carried a part.
         expect(ours.channels().every((c) => c.balanceMsat > FUNDING * 1000n - PUSH_MSAT)).toBe(true);
         expect(eventsOf(ours, 'payment-claimed')).toMatchObject([{ amountMsat }]);
+      } finally {
+        await disconnectFromLdk(peers);
+      }
+    }, 120_000);
+
+    it("we pay LDK's invoice over two channels (multi-part, basic_mpp): LDK claims once with both parts", async () => {
+      const peers = await connectToLdk(chain, `mpp-out-${channelType}`, { channelType, depth: DEPTH, ldkSeed: seed + 70 });
+      const { ldk: ldkNode, ours } = peers;
+      try {
+        await openToLdk(peers);
+        await openSecondChannel(peers, 'mpp-out second funder');
+        // 40,000 sat: more than either channel can add in flight (LDK takes 10% of 250,000 sat), less than both.
+        const amountMsat = 40_000_000n;
+        const limits = ours.channels().map((c) => c.nextOutboundHtlcLimitMsat);
+        expect(limits.every((l) => l < amountMsat)).toBe(true);
+        expect(limits[0]! + limits[1]!).toBeGreaterThanOrEqual(amountMsat);
+        const created = ldkNode.channelManager.create_bolt11_invoice(
+          ldk.Option_u64Z.constructor_some(amountMsat),
+          ldk.Bolt11InvoiceDescription.constructor_direct((ldk.Description.constructor_new('mpp out') as ldk.Result_DescriptionCreationErrorZ_OK).res),
+          ldk.Option_u32Z.constructor_some(600),
+          ldk.Option_u16Z.constructor_none(),
+          ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+        ) as ldk.Result_Bolt11InvoiceSignOrCreationErrorZ_OK;
+        const decoded = decodeInvoice(wasmSecp256k1, created.res.to_str());
+        if (!decoded.ok) throw decoded.error;
+        const d = decoded.value;
+        expect(isFeatureSupported(d.features, 'basic_mpp')).toBe(true);
+        const balances = () => ours.channels().map((c) => c.balanceMsat);
+        const start = balances();
+        const paymentId = new Uint8Array(32).fill(78);
+        const paid = ours.step({ kind: 'send-payment', paymentId, paymentHash: d.paymentHash, payeeNodeId: d.payeeNodeId, routeHints: d.routeHints }, (m) =>
+          m.sendPayment({
+            paymentId,
+            paymentHash: d.paymentHash,
+            payeeNodeId: d.payeeNodeId,
+            amountMsat,
+            finalCltvExpiryDelta: d.minFinalCltvExpiryDelta,
+            routeHints: d.routeHints,
+            recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat },
+            retry: { attempts: 2 },
+            expiresAtSecs: d.expiresAtSec,
+            basicMpp: true,
+          }),
+        );
+        expect(paid).toEqual({ ok: true, value: undefined });
+        await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimable).length === 1, 'LDK PaymentClaimable for the total');
+        const claimable = ldkEvents(ldkNode, ldk.Event_PaymentClaimable)[0]!;
+        expect(claimable.amount_msat).toBe(amountMsat);
+        ldkNode.channelManager.claim_funds((claimable.purpose.preimage() as ldk.Option_ThirtyTwoBytesZ_Some).some);
+        await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimed).length === 1, 'LDK PaymentClaimed');
+        const claimed = ldkEvents(ldkNode, ldk.Event_PaymentClaimed)[0]!;
+        expect(claimed.amount_msat).toBe(amountMsat);
+        // LDK claimed both parts, one per channel.
+        expect(claimed.htlcs.length).toBe(2);
+        await until(() => eventsOf(ours, 'payment-sent').length === 1, 'our PaymentSent');
+        expect(eventsOf(ours, 'payment-sent')).toEqual([expect.objectContaining({ paymentId, paymentHash: d.paymentHash, feePaidMsat: 0n })]);
+        await until(() => balances().reduce((a, b) => a + b, 0n) === start.reduce((a, b) => a + b, 0n) - amountMsat && !awaitingRevoke(ours), 'both parts settled on our side');
+        const moved = balances().map((b, i) => start[i]! - b);
+        expect(moved.every((m) => m > 0n)).toBe(true);
+        expect(eventsOf(ours, 'payment-sent')).toHaveLength(1);
+        expect(eventsOf(ours, 'payment-failed')).toEqual([]);
+        expect(eventsOf(ours, 'channel-closed')).toEqual([]);
       } finally {
         await disconnectFromLdk(peers);
       }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../shared/codec/index.js';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
+  MAX_PARTS_IN_FLIGHT,
   PaymentFailureReason,
   decodeOutboundPayment,
   encodeOutboundPayment,
@@ -38,13 +39,17 @@ const pending: PendingPayment = {
   expiresAtSecs: 1_800_003_600,
   startedAtSecs: 1_800_000_000,
   failedAttempts: 2,
+  retriesMade: 1,
   excludedShortChannelIds: [5n, 6n],
-  inFlight: {
-    route: { hops, totalAmountMsat: 2_000_000n, totalFeeMsat: 3004n, firstHopChannelId: b32(6), htlcAmountMsat: 2_007_504n, htlcCltvExpiry: 800_089 },
-    sessionKey: b32(0x42),
-    htlcId: 7n,
-  },
+  parts: [
+    {
+      route: { hops, totalAmountMsat: 2_000_000n, totalFeeMsat: 3004n, firstHopChannelId: b32(6), htlcAmountMsat: 2_007_504n, htlcCltvExpiry: 800_089 },
+      sessionKey: b32(0x42),
+      htlcId: 7n,
+    },
+  ],
   abandonReason: PaymentFailureReason.UserAbandoned,
+  basicMpp: true,
 };
 
 function roundTrip(p: OutboundPayment): OutboundPayment {
@@ -71,10 +76,36 @@ describe('round trips', () => {
       retry: { attempts: 0 },
       startedAtSecs: 0,
       failedAttempts: 0,
+      retriesMade: 0,
+      parts: [],
       excludedShortChannelIds: [],
     };
     expect(roundTrip(fresh)).toEqual(fresh);
-    expect(roundTrip({ ...fresh, inFlight: { route: pending.inFlight!.route, sessionKey: b32(5) } })).toEqual({ ...fresh, inFlight: { route: pending.inFlight!.route, sessionKey: b32(5) } });
+    const one = { ...fresh, parts: [{ route: pending.parts[0]!.route, sessionKey: b32(5) }] };
+    expect(roundTrip(one)).toEqual(one);
+  });
+
+  it('a multi-part payment: every part in flight, each with its HTLC id', () => {
+    const route = pending.parts[0]!.route;
+    const parts = [0, 1, 2].map((i) => ({ route: { ...route, totalAmountMsat: BigInt(600_000 + i), firstHopChannelId: b32(10 + i) }, sessionKey: b32(0x50 + i), htlcId: BigInt(i) }));
+    const mpp: PendingPayment = { ...pending, parts };
+    expect(roundTrip(mpp)).toEqual(mpp);
+  });
+
+  it('refuses a record with more parts than MAX_PARTS_IN_FLIGHT', () => {
+    const part = pending.parts[0]!;
+    const many: PendingPayment = { ...pending, parts: Array.from({ length: MAX_PARTS_IN_FLIGHT + 1 }, () => part) };
+    expect(decodeOutboundPayment(encodeOutboundPayment(many)).ok).toBe(false);
+  });
+
+  it('reads a record written before multi-part payments (no retries-made field: the failed attempts were each retried)', () => {
+    // The same bytes without TLV 43 (retries made) nor 45: what the previous writer produced.
+    const { retriesMade: _r, basicMpp: _b, ...older } = pending;
+    const bytes = encodeOutboundPayment({ ...older, retriesMade: 0 } as PendingPayment);
+    // TLV 43 is the last record written here: 2b 04 <u32>.
+    expect(bytes[bytes.length - 6]).toBe(43);
+    const decoded = decodeOutboundPayment(bytes.subarray(0, bytes.length - 6));
+    expect(decoded.ok && decoded.value.status === 'pending' && decoded.value.retriesMade).toBe(2);
   });
 
   it('fulfilled and failed', () => {
@@ -109,8 +140,9 @@ describe('round trips', () => {
       expiresAtSecs: opt(secs),
       startedAtSecs: secs,
       failedAttempts: u32,
+      retriesMade: u32,
       excludedShortChannelIds: fc.array(u64, { maxLength: 4 }),
-      inFlight: opt(
+      parts: fc.array(
         fc
           .record({
             route: fc.record({ hops: fc.array(routeHop, { minLength: 1, maxLength: 4 }), totalAmountMsat: u64, totalFeeMsat: u64, firstHopChannelId: bytes32, htlcAmountMsat: u64, htlcCltvExpiry: u32 }),
@@ -118,7 +150,9 @@ describe('round trips', () => {
             htlcId: opt(u64),
           })
           .map(clean),
+        { maxLength: MAX_PARTS_IN_FLIGHT },
       ),
+      basicMpp: opt(fc.boolean()),
       abandonReason: opt(reason),
     })
     .map((p) => clean({ status: 'pending' as const, ...p }) as OutboundPayment);

@@ -19,6 +19,10 @@ import {
   findRoute,
   htlcAdded,
   isForgettable,
+  mayUseParts,
+  partOf,
+  remainingMsat,
+  retryStarted,
   routeNotFound,
   startPayment,
   type AttributedFailure,
@@ -97,7 +101,7 @@ function nextAttempt(p: PendingPayment, sessionByte: number): { payment: Pending
   const o = buildOutboundOnion(secp, route, p.paymentHash, p.recipient, new Uint8Array(32).fill(sessionByte));
   if (!o.ok) throw new Error(o.error.message);
   const started = value(attemptStarted(p, { route, sessionKey: o.value.sessionKey }));
-  return { payment: value(htlcAdded(started, 0n)), onion: o.value.onion };
+  return { payment: value(htlcAdded(started, o.value.sessionKey, 0n)), onion: o.value.onion };
 }
 
 /** The `reason` of `update_fail_htlc` as our peer delivers it when hop `index` fails with `message`. */
@@ -116,8 +120,8 @@ function failurePacketFrom(onion: Uint8Array, index: number, message: FailureMes
 }
 
 function attempt(p: OutboundPayment): PaymentAttempt {
-  if (p.status !== 'pending' || p.inFlight === undefined) throw new Error('no attempt');
-  return p.inFlight;
+  if (p.status !== 'pending' || p.parts.length === 0) throw new Error('no attempt');
+  return p.parts[p.parts.length - 1]!;
 }
 
 function failAt(p: PendingPayment, onion: Uint8Array, index: number, message: FailureMessage | Uint8Array): AttributedFailure {
@@ -206,7 +210,7 @@ describe('retry or give up', () => {
   it('the payee rejected it: PaymentPathFailed (permanently) then PaymentFailed RecipientRejected, retries left or not', () => {
     const { payment, onion } = inFlight({ attempts: 5 });
     const a = failAt(payment, onion, 2, failureMessage('incorrectOrUnknownPaymentDetails', { htlcMsat: 2_000_000n, height: HEIGHT }));
-    const step = value(attemptFailed(payment, a, T0 + 1));
+    const step = value(attemptFailed(payment, attempt(payment).sessionKey, a, T0 + 1));
     expect(failed(step)).toEqual({ reason: PaymentFailureReason.RecipientRejected, events: ['payment-path-failed', 'payment-failed'] });
     expect(step.events[0]).toMatchObject({ paymentId, paymentHash, paymentFailedPermanently: true, path: attempt(payment).route.hops });
     expect(step.events[1]).toEqual({ kind: 'payment-failed', paymentId, paymentHash, reason: 'RecipientRejected' });
@@ -215,43 +219,43 @@ describe('retry or give up', () => {
 
   it('a temporary failure is retried: the manager routes again and starts the next attempt', () => {
     const { payment, onion } = inFlight({ attempts: 1 });
-    const step = value(attemptFailed(payment, failAt(payment, onion, 1, failureMessage('temporaryChannelFailure', { channelUpdate: update })), T0 + 1));
+    const step = value(attemptFailed(payment, attempt(payment).sessionKey, failAt(payment, onion, 1, failureMessage('temporaryChannelFailure', { channelUpdate: update })), T0 + 1));
     expect(step.retry).toBe(true);
     expect(step.events).toEqual([
       expect.objectContaining({ kind: 'payment-path-failed', paymentFailedPermanently: false, shortChannelId: 802n, failure: expect.objectContaining({ failingHopIndex: 1 }) }),
     ]);
     const pending = step.payment as PendingPayment;
     expect(pending).toMatchObject({ status: 'pending', failedAttempts: 1, excludedShortChannelIds: [] });
-    expect(pending.inFlight).toBeUndefined();
+    expect(pending.parts).toEqual([]);
     // The second attempt (1 retry allowed) fails too: RetriesExhausted.
-    const second = nextAttempt(pending, 0x43);
-    const again = value(attemptFailed(second.payment, failAt(second.payment, second.onion, 1, failureMessage('temporaryChannelFailure', { channelUpdate: update })), T0 + 2));
+    const second = nextAttempt(retryStarted(pending), 0x43);
+    const again = value(attemptFailed(second.payment, attempt(second.payment).sessionKey, failAt(second.payment, second.onion, 1, failureMessage('temporaryChannelFailure', { channelUpdate: update })), T0 + 2));
     expect(failed(again)).toEqual({ reason: PaymentFailureReason.RetriesExhausted, events: ['payment-path-failed', 'payment-failed'] });
   });
 
   it('{attempts: 0} means no retry at all', () => {
     const { payment, onion } = inFlight({ attempts: 0 });
-    const step = value(attemptFailed(payment, failAt(payment, onion, 0, failureMessage('temporaryNodeFailure', {})), T0));
+    const step = value(attemptFailed(payment, attempt(payment).sessionKey, failAt(payment, onion, 0, failureMessage('temporaryNodeFailure', {})), T0));
     expect(failed(step).reason).toBe(PaymentFailureReason.RetriesExhausted);
   });
 
   it('{timeoutSecs}: retried up to the timeout since the start, not after', () => {
     const { payment, onion } = inFlight({ timeoutSecs: 60 });
     const a = failAt(payment, onion, 1, failureMessage('temporaryNodeFailure', {}));
-    expect(value(attemptFailed(payment, a, T0 + 60)).retry).toBe(true);
-    expect(failed(value(attemptFailed(payment, a, T0 + 61))).reason).toBe(PaymentFailureReason.RetriesExhausted);
+    expect(value(attemptFailed(payment, attempt(payment).sessionKey, a, T0 + 60)).retry).toBe(true);
+    expect(failed(value(attemptFailed(payment, attempt(payment).sessionKey, a, T0 + 61))).reason).toBe(PaymentFailureReason.RetriesExhausted);
   });
 
   it('an invoice that expired meanwhile: PaymentExpired', () => {
     const { payment, onion } = inFlight({ attempts: 3 }, { expiresAtSecs: T0 + 10 });
     const a = failAt(payment, onion, 1, failureMessage('temporaryNodeFailure', {}));
-    expect(value(attemptFailed(payment, a, T0 + 9)).retry).toBe(true);
-    expect(failed(value(attemptFailed(payment, a, T0 + 10))).reason).toBe(PaymentFailureReason.PaymentExpired);
+    expect(value(attemptFailed(payment, attempt(payment).sessionKey, a, T0 + 9)).retry).toBe(true);
+    expect(failed(value(attemptFailed(payment, attempt(payment).sessionKey, a, T0 + 10))).reason).toBe(PaymentFailureReason.PaymentExpired);
   });
 
   it('a channel that failed permanently is excluded; with no other route the retry ends in RouteNotFound', () => {
     const { payment, onion } = inFlight({ attempts: 3 });
-    const step = value(attemptFailed(payment, failAt(payment, onion, 0, failureMessage('permanentChannelFailure', {})), T0 + 1));
+    const step = value(attemptFailed(payment, attempt(payment).sessionKey, failAt(payment, onion, 0, failureMessage('permanentChannelFailure', {})), T0 + 1));
     expect(step.retry).toBe(true);
     const pending = step.payment as PendingPayment;
     expect(pending.excludedShortChannelIds).toEqual([801n]);
@@ -263,7 +267,7 @@ describe('retry or give up', () => {
 
   it('a failure with no attempt in flight is a WrongState error', () => {
     const p = value(startPayment(undefined, params(), T0));
-    const r = attemptFailed(p, { failure: { kind: 'on-path' }, paymentFailedPermanently: false }, T0);
+    const r = attemptFailed(p, secret(9), { failure: { kind: 'on-path' }, paymentFailedPermanently: false }, T0);
     expect(!r.ok && r.error.code).toBe(PaymentErrorCode.WrongState);
   });
 });
@@ -280,8 +284,8 @@ describe('fulfilled', () => {
 
   it('after a failed attempt and a retry, only the successful route\'s fee is reported', () => {
     const { payment, onion } = inFlight({ attempts: 2 });
-    const step = value(attemptFailed(payment, failAt(payment, onion, 1, failureMessage('temporaryNodeFailure', {})), T0 + 1));
-    const second = nextAttempt(step.payment as PendingPayment, 0x44);
+    const step = value(attemptFailed(payment, attempt(payment).sessionKey, failAt(payment, onion, 1, failureMessage('temporaryNodeFailure', {})), T0 + 1));
+    const second = nextAttempt(retryStarted(step.payment as PendingPayment), 0x44);
     expect(attempt(second.payment).sessionKey).toEqual(new Uint8Array(32).fill(0x44));
     expect(value(attemptFulfilled(second.payment, preimage, T0 + 2)).events).toMatchObject([{ kind: 'payment-sent', feePaidMsat: 7504n }]);
   });
@@ -305,7 +309,7 @@ describe('abandon', () => {
     const abandoned = abandonPayment(payment, T0 + 1);
     expect(abandoned.events).toEqual([]);
     const a = failAt(payment, onion, 1, failureMessage('temporaryNodeFailure', {}));
-    expect(failed(value(attemptFailed(abandoned.payment, a, T0 + 2))).reason).toBe(PaymentFailureReason.UserAbandoned);
+    expect(failed(value(attemptFailed(abandoned.payment, attempt(abandoned.payment).sessionKey, a, T0 + 2))).reason).toBe(PaymentFailureReason.UserAbandoned);
     expect(value(attemptFulfilled(abandoned.payment, preimage, T0 + 2)).events.map((e) => e.kind)).toEqual(['payment-sent']);
     expect(attemptStarted(abandoned.payment, { route: attempt(payment).route, sessionKey: secret(9) }).ok).toBe(false);
   });
@@ -351,7 +355,80 @@ describe('start refusals', () => {
     const { payment } = inFlight();
     expect(attemptStarted(payment, { route: attempt(payment).route, sessionKey: secret(9) }).ok).toBe(false);
     const p = value(startPayment(undefined, params(), T0));
-    expect(htlcAdded(p, 1n).ok).toBe(false);
-    expect(routeNotFound(payment, T0).ok).toBe(false);
+    expect(htlcAdded(p, secret(9), 1n).ok).toBe(false);
+    // No route while a part is in flight: the payment waits for it (its preimage may still come), failing with RouteNotFound then.
+    expect(routeNotFound(payment, T0)).toMatchObject({ ok: true, value: { events: [], payment: { status: 'pending', abandonReason: PaymentFailureReason.RouteNotFound } } });
+  });
+});
+
+describe('multi-part payments (basic_mpp)', () => {
+  /** A payment of 2,000,000 msat in parts of `amounts`, each over its own channel with HTLC id 0..n-1, fee 100 msat each. */
+  function inParts(amounts: readonly bigint[], retry: Retry = { attempts: 1 }): PendingPayment {
+    let p: PendingPayment = value(startPayment(undefined, params(retry, { basicMpp: true }), T0));
+    amounts.forEach((amount, i) => {
+      const route: Route = { ...routeFor(p), totalAmountMsat: amount, totalFeeMsat: 100n, firstHopChannelId: secret(0x60 + i) };
+      p = value(attemptStarted(p, { route, sessionKey: secret(0x70 + i) }));
+      p = value(htlcAdded(p, secret(0x70 + i), BigInt(i)));
+    });
+    return p;
+  }
+  const temporary: AttributedFailure = { failure: { kind: 'on-path', failingHopIndex: 0 }, paymentFailedPermanently: false, shortChannelId: 600n };
+  const permanent: AttributedFailure = { failure: { kind: 'on-path', failingHopIndex: 2 }, paymentFailedPermanently: true };
+
+  it('tracks every part; no part may carry more than what remains', () => {
+    const p = inParts([1_200_000n, 800_000n]);
+    expect(p.parts.map((x) => x.htlcId)).toEqual([0n, 1n]);
+    expect(remainingMsat(p)).toBe(0n);
+    expect(partOf(p, secret(0x61), 1n)?.route.totalAmountMsat).toBe(800_000n);
+    expect(partOf(p, secret(0x61), 0n)).toBeUndefined();
+    const one = inParts([1_200_000n]);
+    const over: Route = { ...one.parts[0]!.route, totalAmountMsat: 800_001n };
+    expect(attemptStarted(one, { route: over, sessionKey: secret(0x7f) }).ok).toBe(false);
+    expect(mayUseParts(one)).toBe(true);
+    expect(mayUseParts({ ...one, basicMpp: false })).toBe(false);
+    expect(mayUseParts({ ...one, recipient: { keysendPreimage: preimage } })).toBe(false);
+  });
+
+  it('PaymentSent once, at the first part\'s preimage, with every part\'s fee; the other parts\' fulfils add no event', () => {
+    const p = inParts([1_200_000n, 800_000n]);
+    const first = value(attemptFulfilled(p, preimage, T0 + 1));
+    expect(first.events).toEqual([{ kind: 'payment-sent', paymentId, paymentHash, paymentPreimage: preimage, feePaidMsat: 200n }]);
+    expect(value(attemptFulfilled(first.payment, preimage, T0 + 2)).events).toEqual([]);
+  });
+
+  it('a failed part is retried for its own amount; the retry counts once against Retry.attempts', () => {
+    const p = inParts([1_200_000n, 800_000n], { attempts: 1 });
+    const step = value(attemptFailed(p, secret(0x71), temporary, T0 + 1));
+    expect(step.retry).toBe(true);
+    const after = step.payment as PendingPayment;
+    expect(remainingMsat(after)).toBe(800_000n);
+    expect(after.parts).toHaveLength(1);
+    // The retry sends the 800,000 msat in two new parts.
+    let r = retryStarted(after);
+    for (const [i, amount] of [[2, 500_000n], [3, 300_000n]] as const) {
+      const route: Route = { ...after.parts[0]!.route, totalAmountMsat: amount, firstHopChannelId: secret(0x60 + i) };
+      r = value(htlcAdded(value(attemptStarted(r, { route, sessionKey: secret(0x70 + i) })), secret(0x70 + i), 0n));
+    }
+    expect(remainingMsat(r)).toBe(0n);
+    // One of them fails: no retry left; the payment waits for the two still in flight.
+    const again = value(attemptFailed(r, secret(0x72), temporary, T0 + 2));
+    expect(again.retry).toBe(false);
+    expect(again.events.map((e) => e.kind)).toEqual(['payment-path-failed']);
+    expect(again.payment).toMatchObject({ status: 'pending', abandonReason: PaymentFailureReason.RetriesExhausted });
+    const third = value(attemptFailed(again.payment, secret(0x70), temporary, T0 + 3));
+    expect(third.events.map((e) => e.kind)).toEqual(['payment-path-failed']);
+    // The last part failing ends it: PaymentFailed once.
+    const last = value(attemptFailed(third.payment, secret(0x73), temporary, T0 + 4));
+    expect(failed(last)).toEqual({ reason: PaymentFailureReason.RetriesExhausted, events: ['payment-path-failed', 'payment-failed'] });
+  });
+
+  it('the payee refusing one part fails the payment when the other parts are back, not before; a late preimage still makes it sent', () => {
+    const p = inParts([1_200_000n, 800_000n], { attempts: 5 });
+    const step = value(attemptFailed(p, secret(0x70), permanent, T0 + 1));
+    expect(step.retry).toBe(false);
+    expect(step.payment).toMatchObject({ status: 'pending', abandonReason: PaymentFailureReason.RecipientRejected });
+    expect(attemptStarted(step.payment, { route: p.parts[0]!.route, sessionKey: secret(0x7e) }).ok).toBe(false);
+    expect(failed(value(attemptFailed(step.payment, secret(0x71), temporary, T0 + 2))).reason).toBe(PaymentFailureReason.RecipientRejected);
+    expect(value(attemptFulfilled(step.payment, preimage, T0 + 2)).events).toMatchObject([{ kind: 'payment-sent' }]);
   });
 });
