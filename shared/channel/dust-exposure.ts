@@ -157,3 +157,72 @@ export function fulfilledOutboundPendingMsat(channel: ReadyChannel): bigint {
   }
   return sum;
 }
+
+/** The dust thresholds of an HTLC we offer, in sat (LDK's `get_available_balances`): on their commitment (HTLC-success) and on ours (HTLC-timeout), at the buffer feerate. */
+function outboundDustThresholdsSat(channel: ReadyChannel): { onCounterpartySat: bigint; onHolderSat: bigint } {
+  const buffer = htlcDustFeesSat(channel, dustBufferFeerate(channel));
+  return { onCounterpartySat: channel.counterparty.dustLimitSatoshis + buffer.successSat, onHolderSat: channel.holder.dustLimitSatoshis + buffer.timeoutSat };
+}
+
+/**
+ * The dust exposure part of LDK 0.1's `get_available_balances` for what we
+ * send: given the limit `availableMsat` the other rules leave and the
+ * smallest HTLC the peer takes, the limit and minimum our dust exposure
+ * leaves. Near the limit only a non-dust HTLC still fits (the minimum rises
+ * to the dust threshold) or, when the limit is below the threshold anyway,
+ * only what remains below the exposure limit; when one more HTLC output's
+ * fee above the limiting feerate would pass it, only dust fits.
+ */
+export function outboundDustBounds(channel: ReadyChannel, limitingFeeratePerKw: number, availableMsat: bigint, minimumMsat: bigint): { limitMsat: bigint; minimumMsat: bigint } {
+  const stats = pendingHtlcStats(channel, limitingFeeratePerKw);
+  const maxMsat = maxDustHtlcExposureMsat(limitingFeeratePerKw);
+  const { onCounterpartySat, onHolderSat } = outboundDustThresholdsSat(channel);
+  let available = availableMsat;
+  let minimum = minimumMsat;
+  if (channel.feeratePerKw >= limitingFeeratePerKw) {
+    const perHtlc = perHtlcCounterpartyCommitFeeMsat(channel, channel.feeratePerKw - limitingFeeratePerKw);
+    if (stats.onCounterpartyTxDustExposureMsat + perHtlc > maxMsat) available = available < onCounterpartySat * 1000n ? available : onCounterpartySat * 1000n;
+  }
+  let remaining: bigint | undefined;
+  let dustThresholdMsat = 0n;
+  if (stats.onCounterpartyTxDustExposureMsat + onCounterpartySat * 1000n > maxMsat + 1n) {
+    remaining = maxMsat > stats.onCounterpartyTxDustExposureMsat ? maxMsat - stats.onCounterpartyTxDustExposureMsat : 0n;
+    dustThresholdMsat = onCounterpartySat * 1000n;
+  }
+  if (stats.onHolderTxDustExposureMsat + onHolderSat * 1000n - 1n > maxMsat) {
+    const left = maxMsat > stats.onHolderTxDustExposureMsat ? maxMsat - stats.onHolderTxDustExposureMsat : 0n;
+    remaining = remaining === undefined || left < remaining ? left : remaining;
+    if (onHolderSat * 1000n > dustThresholdMsat) dustThresholdMsat = onHolderSat * 1000n;
+  }
+  if (remaining !== undefined) {
+    if (available < dustThresholdMsat) available = available < remaining ? available : remaining;
+    else if (dustThresholdMsat > minimum) minimum = dustThresholdMsat;
+  }
+  return { limitMsat: available, minimumMsat: minimum };
+}
+
+/**
+ * Whether an HTLC of `amountMsat` we offer would take a commitment's dust
+ * exposure over our limit (the sending side of the admission check,
+ * htlc-admission.ts): as dust on their commitment or ours, or, when not
+ * dust on theirs, by its output's fee above the limiting feerate.
+ */
+export function offeredHtlcDustBreach(channel: ReadyChannel, estimator: FeeEstimator, amountMsat: bigint): DustExposureBreach | null {
+  const limiting = dustExposureLimitingFeerate(estimator);
+  const stats = pendingHtlcStats(channel, limiting);
+  const limitMsat = maxDustHtlcExposureMsat(limiting);
+  const { onCounterpartySat, onHolderSat } = outboundDustThresholdsSat(channel);
+  const sat = amountMsat / 1000n;
+  if (sat < onCounterpartySat) {
+    const exposureMsat = stats.onCounterpartyTxDustExposureMsat + amountMsat;
+    if (exposureMsat > limitMsat) return { commitment: 'counterparty', exposureMsat, limitMsat };
+  } else if (channel.feeratePerKw >= limiting) {
+    const exposureMsat = stats.onCounterpartyTxDustExposureMsat + perHtlcCounterpartyCommitFeeMsat(channel, channel.feeratePerKw - limiting);
+    if (exposureMsat > limitMsat) return { commitment: 'counterparty', exposureMsat, limitMsat };
+  }
+  if (sat < onHolderSat) {
+    const exposureMsat = stats.onHolderTxDustExposureMsat + amountMsat;
+    if (exposureMsat > limitMsat) return { commitment: 'holder', exposureMsat, limitMsat };
+  }
+  return null;
+}

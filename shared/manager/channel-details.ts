@@ -51,8 +51,12 @@ function nonNegative(v: bigint): bigint {
   return v > 0n ? v : 0n;
 }
 
-/** The details of `channel` at best height `bestHeight`, `connected` telling whether its peer is. */
-export function channelDetailsOf(channel: Channel, bestHeight: number, connected: boolean): ChannelDetails {
+/**
+ * The details of `channel` at best height `bestHeight`, `connected` telling
+ * whether its peer is; `dustLimitingFeeratePerKw` (our `MaximumFeeEstimate`)
+ * puts our dust exposure limit into the outbound HTLC limits, as the router sees them.
+ */
+export function channelDetailsOf(channel: Channel, bestHeight: number, connected: boolean, dustLimitingFeeratePerKw?: number): ChannelDetails {
   const valueMsat = channel.fundingSatoshis * 1000n;
   const funderMsat = valueMsat - channel.pushMsat;
   // Ready: our balance in the dance's state (HTLCs we offered out of it, settled ones in); before: the opening split.
@@ -62,7 +66,7 @@ export function channelDetailsOf(channel: Channel, bestHeight: number, connected
   // As LDK: a channel closing cooperatively stays channel-ready (both sent channel_ready), but is no longer usable.
   const closing = channel.state === ChannelState.ShutdownSent || channel.state === ChannelState.NegotiatingClose;
   const conf = channel.confirmation;
-  const balances = channelBalancesOf(channel);
+  const balances = channelBalancesOf(channel, dustLimitingFeeratePerKw);
   return {
     channelId: channel.funding?.channelId ?? channel.temporaryChannelId,
     temporaryChannelId: channel.temporaryChannelId,
