@@ -9,7 +9,7 @@
  */
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReadyChannel } from '../../shared/channel/index.js';
+import { ConfirmationTarget, type ReadyChannel } from '../../shared/channel/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
@@ -73,6 +73,8 @@ for (const { channelType, seed } of CASES) {
         expect(ldkFeerate(ldkNode)).toBe(253);
 
         ldkNode.feeratePerKw = RAISED_PER_KW;
+        // Our estimator moves too: our dust exposure limit scales with our fastest estimate (LDK's own does with its).
+        ours.node.estimates.set(ConfirmationTarget.MaximumFeeEstimate, BigInt(RAISED_PER_KW));
         ldkNode.channelManager.timer_tick_occurred();
         ldkNode.processEvents();
         // update_fee + commitment_signed from LDK; our revoke_and_ack + commitment_signed; LDK's revoke_and_ack commits it on our side.
