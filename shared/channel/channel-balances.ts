@@ -49,7 +49,7 @@ export interface ChannelBalances {
   readonly pendingHtlcs: readonly PendingHtlc[];
   /** The largest single HTLC we can offer now (LDK's `next_outbound_htlc_limit_msat`); 0 unless the channel is ready. */
   readonly nextOutboundHtlcLimitMsat: bigint;
-  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`). */
+  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`, raised near our dust exposure limit when given). */
   readonly nextOutboundHtlcMinimumMsat: bigint;
   /** The largest single HTLC the counterparty can offer us now: the same rules from its side; 0 unless the channel is ready. */
   readonly nextInboundHtlcLimitMsat: bigint;

@@ -31,7 +31,7 @@ export interface ChannelDetails {
   readonly pendingHtlcs: readonly PendingHtlc[];
   /** The largest single HTLC we can offer now (LDK's `next_outbound_htlc_limit_msat`): reserve, in-flight limit, fee spike buffer, dust. */
   readonly nextOutboundHtlcLimitMsat: bigint;
-  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`). */
+  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`, raised near our dust exposure limit). */
   readonly nextOutboundHtlcMinimumMsat: bigint;
   /** The largest single HTLC the counterparty can offer us now: the same rules from its side. */
   readonly nextInboundHtlcLimitMsat: bigint;
