@@ -14,13 +14,16 @@
  * dust special case (a dust HTLC adds no output, so it needs no fee for
  * one); when the receiver pays it, only dust HTLCs once the receiver could
  * not pay for one more output above its reserve; then the receiver's
- * `max_htlc_value_in_flight_msat` and `max_accepted_htlcs`. LDK's dust
- * exposure limit is its own configuration and is not mirrored.
+ * `max_htlc_value_in_flight_msat` and `max_accepted_htlcs`. Our own dust
+ * exposure limit bounds what we send (given the limiting feerate:
+ * dust-exposure.ts `outboundDustBounds`); the counterparty's is its own
+ * configuration and is not mirrored.
  */
 import { ANCHOR_OUTPUT_SAT, HTLC_SUCCESS_WEIGHT, HTLC_TIMEOUT_WEIGHT, commitmentFeeSat, feeForWeight } from '../tx/index.js';
 import { ChannelState, type Channel, type ChannelParameters, type ReadyChannel } from './channel-state.js';
 import { commitmentFormat } from './channel-type.js';
 import { commitmentStateOf, commitmentView, counterpartyBalanceMsat, funderCostMsat } from './commitment-state.js';
+import { outboundDustBounds } from './dust-exposure.js';
 import { OutboundHtlcState, type HtlcRecord } from './htlc.js';
 
 /** LDK's `FEE_SPIKE_BUFFER_FEE_INCREASE_MULTIPLE`: a non-anchor funder keeps room for the commitment fee at twice today's feerate. */
@@ -46,7 +49,7 @@ export interface ChannelBalances {
   readonly pendingHtlcs: readonly PendingHtlc[];
   /** The largest single HTLC we can offer now (LDK's `next_outbound_htlc_limit_msat`); 0 unless the channel is ready. */
   readonly nextOutboundHtlcLimitMsat: bigint;
-  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`). */
+  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`, raised near our dust exposure limit when given). */
   readonly nextOutboundHtlcMinimumMsat: bigint;
   /** The largest single HTLC the counterparty can offer us now: the same rules from its side; 0 unless the channel is ready. */
   readonly nextInboundHtlcLimitMsat: bigint;
@@ -147,10 +150,21 @@ function paramsOf(channel: Channel & Pick<ReadyChannel, 'counterparty'>, sender:
 
 /**
  * The largest single HTLC `sender` can offer now (LDK 0.1
- * `get_available_balances` `next_outbound_htlc_limit_msat`, without its
- * dust-exposure limit), on a ready channel.
+ * `get_available_balances` `next_outbound_htlc_limit_msat`), on a ready
+ * channel: with our dust exposure limit when `sender` is us and the
+ * limiting feerate is given.
  */
-export function nextHtlcLimitMsat(channel: ReadyChannel, sender: Side): bigint {
+export function nextHtlcLimitMsat(channel: ReadyChannel, sender: Side, dustLimitingFeeratePerKw?: number): bigint {
+  return nextHtlcBounds(channel, sender, dustLimitingFeeratePerKw).limitMsat;
+}
+
+/**
+ * The largest and smallest single HTLC `sender` can offer now. Our own
+ * dust exposure limit (dust-exposure.ts) applies to what we send when the
+ * limiting feerate is given; the counterparty's limit is its own
+ * configuration and is not mirrored.
+ */
+export function nextHtlcBounds(channel: ReadyChannel, sender: Side, dustLimitingFeeratePerKw?: number): { limitMsat: bigint; minimumMsat: bigint } {
   const anchors = channel.channelType.anchors;
   const feerate = BigInt(channel.feeratePerKw);
   const { own, limits } = paramsOf(channel, sender);
@@ -205,30 +219,38 @@ export function nextHtlcLimitMsat(channel: ReadyChannel, sender: Side): bigint {
       available = min(available, dustSuccessSat * 1000n - 1n);
     }
   }
+  let minimumMsat = limits.htlcMinimumMsat;
+  if (sender === 'holder' && dustLimitingFeeratePerKw !== undefined) {
+    const bounds = outboundDustBounds(channel, dustLimitingFeeratePerKw, available, minimumMsat);
+    available = bounds.limitMsat;
+    minimumMsat = bounds.minimumMsat;
+  }
   available = min(available, max(0n, limits.maxHtlcValueInFlightMsat - sentMsat));
   if (sent.length + 1 > limits.maxAcceptedHtlcs) available = 0n;
-  return max(0n, available);
+  return { limitMsat: max(0n, available), minimumMsat };
 }
 
 /**
  * The balances of `channel` (any state; docs/balances.md has the exact
- * definitions). Before the first commitments are signed the balances are
+ * definitions), our outbound limits under our dust exposure limit when
+ * `dustLimitingFeeratePerKw` (dust-exposure.ts `dustExposureLimitingFeerate`) is given. Before the first commitments are signed the balances are
  * the opening split; a closed channel has none. The HTLC limits are 0
  * unless the channel is ready (no HTLC can be added otherwise).
  */
-export function channelBalancesOf(channel: Channel): ChannelBalances {
+export function channelBalancesOf(channel: Channel, dustLimitingFeeratePerKw?: number): ChannelBalances {
   if (channel.state === ChannelState.Closed) {
     return { localBalanceMsat: 0n, remoteBalanceMsat: 0n, pendingHtlcs: [], nextOutboundHtlcLimitMsat: 0n, nextOutboundHtlcMinimumMsat: 0n, nextInboundHtlcLimitMsat: 0n };
   }
   const { holderMsat, counterpartyMsat } = balancesBeforeFee(channel);
   const costMsat = funderCostOnOurCommitmentMsat(channel);
   const ready = channel.state === ChannelState.Ready ? channel : undefined;
+  const outbound = ready === undefined ? undefined : nextHtlcBounds(ready, 'holder', dustLimitingFeeratePerKw);
   return {
     localBalanceMsat: max(0n, holderMsat - (channel.isOutbound ? costMsat : 0n)),
     remoteBalanceMsat: max(0n, counterpartyMsat - (channel.isOutbound ? 0n : costMsat)),
     pendingHtlcs: pendingHtlcsOf(channel.htlcs ?? []),
-    nextOutboundHtlcLimitMsat: ready === undefined ? 0n : nextHtlcLimitMsat(ready, 'holder'),
-    nextOutboundHtlcMinimumMsat: channel.counterparty?.htlcMinimumMsat ?? 0n,
+    nextOutboundHtlcLimitMsat: outbound?.limitMsat ?? 0n,
+    nextOutboundHtlcMinimumMsat: outbound?.minimumMsat ?? channel.counterparty?.htlcMinimumMsat ?? 0n,
     nextInboundHtlcLimitMsat: ready === undefined ? 0n : nextHtlcLimitMsat(ready, other('holder')),
   };
 }

@@ -57,7 +57,11 @@ const FLAG_ANYSEGWIT = 16;
  * the revoked commitment 0), 50 the pending fee update (added later,
  * shared/channel/fee-update.ts: feerate and state, written only while one
  * is pending, absent reads as none; even, so a reader without it refuses
- * rather than signing at the old feerate); cooperative close
+ * rather than signing at the old feerate), 52 the retransmission order
+ * (added later, a u8 1, written only when our last `revoke_and_ack` was
+ * sent after our last `commitment_signed`: absent reads as
+ * `revoke_and_ack` first, what every older item meant; even, so a reader
+ * without it refuses rather than resending in the wrong order); cooperative close
  * (added later, odd, states `shutdown-sent` and `negotiating-close` appended
  * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
  * `closing_signed` (fee, min, max), 67 the closing txid, 69 the
@@ -100,6 +104,7 @@ const channelRecord = versionedRecord('channel', 1, {
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
   latestHolderCommitmentTx: tlvRecord(48, restBytes),
   pendingFeeUpdate: tlvRecord(50, pendingFeeUpdateCodec),
+  resendCommitmentFirst: tlvRecord(52, u8),
   shutdownHolderScript: tlvRecord(61, restBytes),
   shutdownCounterpartyScript: tlvRecord(63, restBytes),
   closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
@@ -155,6 +160,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: c.latestHolderCommitmentTx } : {}),
     ...(c.counterpartyForwarding !== undefined ? { counterpartyForwarding: c.counterpartyForwarding } : {}),
     ...(c.pendingFeeUpdate !== undefined ? { pendingFeeUpdate: c.pendingFeeUpdate } : {}),
+    ...(c.resendCommitmentFirst === true ? { resendCommitmentFirst: 1 } : {}),
     ...(c.shutdown ? { shutdownHolderScript: c.shutdown.holderScript } : {}),
     ...(c.shutdown?.counterpartyScript ? { shutdownCounterpartyScript: c.shutdown.counterpartyScript } : {}),
     ...(c.shutdown?.sent ? { closingSent: c.shutdown.sent } : {}),
@@ -239,6 +245,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: v.latestHolderCommitmentTx } : {}),
     ...(v.counterpartyForwarding !== undefined ? { counterpartyForwarding: v.counterpartyForwarding } : {}),
     ...(v.pendingFeeUpdate !== undefined ? { pendingFeeUpdate: { ...v.pendingFeeUpdate } } : {}),
+    ...(v.resendCommitmentFirst !== undefined && v.resendCommitmentFirst !== 0 ? { resendCommitmentFirst: true as const } : {}),
     ...(v.shutdownHolderScript !== undefined
       ? {
           shutdown: {

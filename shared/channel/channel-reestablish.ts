@@ -138,12 +138,15 @@ export function handleChannelReestablish(ctx: ChannelContext, current: Channel, 
   // Before any update, next_commitment_number 1 on both sides: our channel_ready (if sent) goes again.
   if (channel.state === ChannelState.AwaitingConfirmation) return { channel, effects };
   if (d.holder === 0n && m.nextCommitmentNumber === 1n) effects.push({ kind: 'send-message', message: ourChannelReady(ctx, channel) });
-  if (m.nextRevocationNumber + 1n === d.holder) effects.push({ kind: 'send-message', message: revokeAndAckOf(ctx, channel, d.holder - 1n) });
+  // Both again: in the order they were first sent (BOLT 2; LDK's `resend_order`).
+  const revoke: ChannelEffect[] = m.nextRevocationNumber + 1n === d.holder ? [{ kind: 'send-message', message: revokeAndAckOf(ctx, channel, d.holder - 1n) }] : [];
+  const commitment: ChannelEffect[] = [];
   if (resendCommitment) {
     const resent = resendCommitmentSigned(ctx, channel as ReadyChannel, d.counterparty, kept);
     if ('failure' in resent) return closeChannel(channel, R.ReestablishMismatch, resent.failure);
-    effects.push(...resent.messages.map((message): ChannelEffect => ({ kind: 'send-message', message })));
+    commitment.push(...resent.messages.map((message): ChannelEffect => ({ kind: 'send-message', message })));
   }
+  effects.push(...(channel.resendCommitmentFirst === true ? [...commitment, ...revoke] : [...revoke, ...commitment]));
   if (channel.state === ChannelState.Ready || channel.state === ChannelState.AwaitingChannelReady) return { channel, effects };
   return resumeClose(channel, effects);
 }

@@ -120,6 +120,13 @@ export interface ChannelBase {
   readonly feeratePerKw: number;
   /** An `update_fee` not yet irrevocable (shared/channel/fee-update.ts; docs/htlcs.md "Fee updates"); absent when none. */
   readonly pendingFeeUpdate?: PendingFeeUpdate;
+  /**
+   * Set when the last of our `commitment_signed` and `revoke_and_ack` we
+   * sent was the `revoke_and_ack` (LDK's `RAACommitmentOrder::CommitmentFirst`):
+   * when both must go again after a reconnection, the `commitment_signed`
+   * goes first. Absent: `revoke_and_ack` first (LDK's `RevokeAndACKFirst`).
+   */
+  readonly resendCommitmentFirst?: true;
   readonly channelType: NegotiatedChannelType;
   readonly announceChannel: boolean;
   /** Our parameters, as sent. */

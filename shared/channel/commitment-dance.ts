@@ -55,6 +55,13 @@ export function needsCommitment(channel: ReadyChannel): boolean {
  * the monitor gets the commitment (`latest-counterparty-commitment`)
  * before `commitment_signed` leaves.
  */
+/** The channel with its retransmission order: `commitmentFirst` when our `revoke_and_ack` was sent after our `commitment_signed`. */
+export function withResendOrder<C extends ReadyChannel>(channel: C, commitmentFirst: boolean): C {
+  const { resendCommitmentFirst: _old, ...rest } = channel;
+  void _old;
+  return (commitmentFirst ? { ...rest, resendCommitmentFirst: true } : rest) as C;
+}
+
 function signCounterpartyCommitment(ctx: ChannelContext, channel: ReadyChannel, state: CommitmentState): { channel: ReadyChannel; effects: ChannelEffect[] } {
   const htlcs = (channel.htlcs ?? []).map((h): HtlcRecord => {
     if (h.direction === 'received' && h.state === InboundHtlcState.AwaitingRemoteRevokeToAnnounce) return { ...h, state: InboundHtlcState.AwaitingAnnouncedRemoteRevoke };
@@ -75,7 +82,8 @@ function signCounterpartyCommitment(ctx: ChannelContext, channel: ReadyChannel, 
   const next: CommitmentState = { ...state, counterpartyCommitmentNumber: number, awaitingRemoteRevoke: true };
   const message: CommitmentSignedMessage = { type: 132, channelId: channel.funding.channelId, signature, htlcSignatures };
   return {
-    channel: withHtlcs(advanced, htlcs, next),
+    // Our commitment_signed is now the last of the two we sent (LDK: `RevokeAndACKFirst`).
+    channel: withResendOrder(withHtlcs(advanced, htlcs, next), false),
     effects: [
       {
         kind: 'monitor-update',
@@ -155,7 +163,8 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
   const next: CommitmentState = { ...state, holderCommitmentNumber: number };
   const fee = channel.pendingFeeUpdate;
   const feeSigned = fee?.state === FeeUpdateState.RemoteAnnounced ? withPendingFee(channel, { ...fee, state: FeeUpdateState.AwaitingRemoteRevokeToAnnounce }) : channel;
-  const revoked: ReadyChannel = { ...withHtlcs(feeSigned, htlcs, next), latestHolderCommitmentTx: commitmentTx };
+  // Our revoke_and_ack is now the last of the two we sent (LDK: `CommitmentFirst`), unless a commitment_signed follows.
+  const revoked: ReadyChannel = withResendOrder({ ...withHtlcs(feeSigned, htlcs, next), latestHolderCommitmentTx: commitmentTx }, true);
   const effects: ChannelEffect[] = [
     { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures, htlcs: monitorHtlcsOf(built) }] },
     { kind: 'send-message', message: revoke },

@@ -26,6 +26,8 @@ export const ChannelFailureReason = {
   HtlcMinimumTooLarge: 'htlc-minimum-too-large',
   MaxInFlightTooSmall: 'max-in-flight-too-small',
   FunderCannotPayFee: 'funder-cannot-pay-fee',
+  /** An `update_fee` whose feerate takes the dust exposure of a commitment over our limit (LDK 0.1: closes; dust-exposure.ts). */
+  DustExposureTooHigh: 'dust-exposure-too-high',
   BalancesBelowReserve: 'balances-below-reserve',
   UnsupportedChannelType: 'unsupported-channel-type',
   MissingChannelType: 'missing-channel-type',

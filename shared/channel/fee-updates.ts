@@ -4,7 +4,8 @@
  * fails the channel with its `ChannelFailureReason`), and our own as funder
  * (`sendUpdateFee`, the same checks, refused as an `ApiError`). The update
  * then moves through the commitment dance (commitment-dance.ts) as
- * fee-update.ts describes; docs/htlcs.md "Fee updates".
+ * fee-update.ts describes; docs/htlcs.md "Fee updates". Either way a feerate
+ * that takes the dust exposure over our limit is refused (dust-exposure.ts).
  */
 import type { FeeEstimator } from '../ports/index.js';
 import type { UpdateFeeMessage } from '../wire/index.js';
@@ -15,6 +16,7 @@ import { commitmentStateOf, commitmentView, funderCostMsat, type CommitmentState
 import { ConfirmationTarget, FEERATE_FLOOR_PER_KW, type ChannelConfig } from './config.js';
 import type { ChannelEffect, ChannelFailure, ChannelStep } from './effects.js';
 import { ApiErrorCode, ChannelFailureReason, type ApiResult } from './errors.js';
+import { feerateDustExposureBreach, type DustExposureBreach } from './dust-exposure.js';
 import { FeeUpdateState, withPendingFee, type PendingFeeUpdate } from './fee-update.js';
 import type { NegotiatedChannelType } from './channel-type.js';
 
@@ -110,7 +112,13 @@ export function handleUpdateFee(ctx: ChannelContext, current: Channel, m: Update
   const pending = withPendingFee(base, { feeratePerKw: m.feeratePerKw, state: FeeUpdateState.RemoteAnnounced });
   const unaffordable = checkFunderAffords(pending, state, m.feeratePerKw, 'holder');
   if (unaffordable !== null) return closeChannel(channel, unaffordable.reason, `update_fee: ${unaffordable.message}`);
+  const breach = feerateDustExposureBreach(pending, ctx.feeEstimator);
+  if (breach !== null) return closeChannel(channel, ChannelFailureReason.DustExposureTooHigh, `update_fee feerate_per_kw ${m.feeratePerKw}: ${breachText(breach)}`);
   return { channel: pending, effects: [] };
+}
+
+function breachText(b: DustExposureBreach): string {
+  return `dust exposure on the ${b.commitment}'s commitment would be ${b.exposureMsat} msat, over the limit ${b.limitMsat} msat`;
 }
 
 /** LDK's `CONCURRENT_INBOUND_HTLC_FEE_BUFFER`: HTLCs more whose fee the funder must still be able to pay after its own `update_fee`. */
@@ -137,7 +145,7 @@ export function canAffordFeeUpdate(channel: ReadyChannel, feeratePerKw: number):
  * fees), below the relay floor, or when we could not pay it on both
  * commitments above the reserve they require.
  */
-export function sendUpdateFee(_ctx: ChannelContext, current: Channel, feeratePerKw: number): ApiResult<{ channel: ReadyChannel; effects: readonly ChannelEffect[] }> {
+export function sendUpdateFee(ctx: ChannelContext, current: Channel, feeratePerKw: number): ApiResult<{ channel: ReadyChannel; effects: readonly ChannelEffect[] }> {
   const refuse = (code: ApiErrorCode, message: string) => ({ ok: false as const, error: { code, message } });
   if (current.state !== ChannelState.Ready) return refuse(ApiErrorCode.ChannelUnavailable, `the channel is ${current.state}, not ready`);
   if (!current.isOutbound) return refuse(ApiErrorCode.ApiMisuse, 'only the funder sends update_fee');
@@ -149,6 +157,9 @@ export function sendUpdateFee(_ctx: ChannelContext, current: Channel, feeratePer
   const pending = withPendingFee(current, { feeratePerKw, state: FeeUpdateState.LocalAnnounced });
   const unaffordable = checkFunderAffords(pending, state, feeratePerKw, 'counterparty');
   if (unaffordable !== null) return refuse(ApiErrorCode.ApiMisuse, `${unaffordable.reason}: ${unaffordable.message}`);
+  // LDK's `send_update_fee`: the dust thresholds at the proposed feerate, the excess fee at it.
+  const breach = feerateDustExposureBreach(current, ctx.feeEstimator, feeratePerKw);
+  if (breach !== null) return refuse(ApiErrorCode.ApiMisuse, `${ChannelFailureReason.DustExposureTooHigh}: ${breachText(breach)}`);
   const message: UpdateFeeMessage = { type: 134, channelId: current.funding.channelId, feeratePerKw };
   return { ok: true, value: { channel: pending, effects: [{ kind: 'send-message', message }] } };
 }

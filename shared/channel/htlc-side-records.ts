@@ -10,7 +10,7 @@
  *
  * Each a versioned record (shared/codec `versionedRecord`), version 1.
  */
-import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u64, versionedRecord, type DecodeResult } from '../codec/index.js';
+import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u16, u64, versionedRecord, type DecodeResult } from '../codec/index.js';
 
 /** BOLT 4: an onion routing packet is 1,366 bytes. */
 export const ONION_PACKET_BYTES = 1366;
@@ -44,11 +44,29 @@ export function decodeHtlcSignatures(bytes: Uint8Array): DecodeResult<HtlcSignat
   return { ok: true, value: { commitmentNumber: v.commitmentNumber, commitmentSignature: v.commitmentSignature, htlcSignatures: [...(v.htlcSignatures ?? [])] } };
 }
 
-/** Version 1: 0 the onion packet (1,366 bytes). */
-const onionRecord = versionedRecord('onion', 1, { onion: tlvRecord(0, fixedBytes(ONION_PACKET_BYTES)) });
+/**
+ * Version 1: 0 the onion packet (1,366 bytes); 2 (absent in older items)
+ * the BOLT 4 failure code to fail the HTLC back with, when it was refused at
+ * admission (htlc-admission.ts).
+ */
+const onionRecord = versionedRecord('onion', 1, { onion: tlvRecord(0, fixedBytes(ONION_PACKET_BYTES)), failBackCode: tlvRecord(2, u16) });
 
-export function encodeOnionRecord(onion: Uint8Array): Uint8Array {
-  return onionRecord.encode({ onion });
+export function encodeOnionRecord(onion: Uint8Array, failBackCode?: number): Uint8Array {
+  return onionRecord.encode(failBackCode === undefined ? { onion } : { onion, failBackCode });
+}
+
+/** A received HTLC's onion and, when it was refused at admission, the failure code to fail it back with. */
+export interface OnionEntry {
+  readonly onion: Uint8Array;
+  readonly failBackCode?: number;
+}
+
+export function decodeOnionEntry(bytes: Uint8Array): DecodeResult<OnionEntry> {
+  const result = onionRecord.decode(bytes);
+  if (!result.ok) return result;
+  const { onion, failBackCode } = result.value;
+  if (onion === undefined) return { ok: false, error: new DecodeError('invalid-value', 'onion: missing packet') };
+  return { ok: true, value: failBackCode === undefined ? { onion } : { onion, failBackCode } };
 }
 
 export function decodeOnionRecord(bytes: Uint8Array): DecodeResult<Uint8Array> {

@@ -32,6 +32,7 @@ import {
   type CommitmentOwner,
   type CommitmentState,
 } from './commitment-state.js';
+import { offeredHtlcDustBreach } from './dust-exposure.js';
 import type { ChannelEffect, ChannelStep } from './effects.js';
 import { ApiErrorCode, ChannelFailureReason, type ApiResult } from './errors.js';
 import { InboundHtlcState, OutboundHtlcState, type HtlcRecord, type HtlcResolution } from './htlc.js';
@@ -131,7 +132,7 @@ function checkOffer(
 }
 
 /** Offers an HTLC: `update_add_htlc` to send, the HTLC `local-announced`, our balance less its amount. */
-export function offerHtlc(_ctx: ChannelContext, current: Channel, request: OfferHtlcRequest): ApiResult<HtlcCallResult> {
+export function offerHtlc(ctx: ChannelContext, current: Channel, request: OfferHtlcRequest): ApiResult<HtlcCallResult> {
   const ready = readyForLocalUpdate(current);
   if (!ready.ok) return ready;
   const { channel, state } = ready.value;
@@ -141,6 +142,11 @@ export function offerHtlc(_ctx: ChannelContext, current: Channel, request: Offer
   const added: HtlcRecord = { id, direction: 'offered', state: OutboundHtlcState.LocalAnnounced, amountMsat: request.amountMsat, paymentHash: request.paymentHash, cltvExpiry: request.cltvExpiry };
   const failed = checkOffer(channel, state, 'holder', added);
   if (failed !== null) return refuse(ApiErrorCode.ApiMisuse, `${failed.reason}: ${failed.message}`);
+  // Our dust exposure limit (dust-exposure.ts): the peer would take the HTLC, but we could lose it to fees.
+  const dust = offeredHtlcDustBreach(channel, ctx.feeEstimator, request.amountMsat);
+  if (dust !== null) {
+    return refuse(ApiErrorCode.ApiMisuse, `dust-exposure-too-high: dust exposure on the ${dust.commitment}'s commitment would be ${dust.exposureMsat} msat, over the limit ${dust.limitMsat} msat`);
+  }
   const next: CommitmentState = { ...state, nextHolderHtlcId: id + 1n, holderBalanceMsat: state.holderBalanceMsat - request.amountMsat };
   if (state.awaitingRemoteRevoke) {
     // The holding cell: checked as if sent now, sent with the commitment_signed after their revoke_and_ack.

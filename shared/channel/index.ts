@@ -144,11 +144,25 @@ export {
   ONION_PACKET_BYTES,
   decodeFailureReason,
   decodeHtlcSignatures,
+  decodeOnionEntry,
   decodeOnionRecord,
   encodeFailureReason,
   encodeHtlcSignatures,
   encodeOnionRecord,
   type HtlcSignatureSet,
+  type OnionEntry,
 } from './htlc-side-records.js';
+export {
+  DUST_EXPOSURE_FEERATE_MULTIPLIER,
+  dustBufferFeerate,
+  dustExposureLimitingFeerate,
+  feerateDustExposureBreach,
+  maxDustHtlcExposureMsat,
+  pendingHtlcStats,
+  perHtlcCounterpartyCommitFeeMsat,
+  type DustExposureBreach,
+  type HtlcStats,
+} from './dust-exposure.js';
+export { AdmissionRefusal, TEMPORARY_CHANNEL_FAILURE, checkIncomingHtlcAdmission, nextCounterpartyCommitFeeMsat, type Refused } from './htlc-admission.js';
 export { anysegwitNegotiated, checkCounterpartyShutdownScript, isValidShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';
 export { FEE_SPIKE_BUFFER_MULTIPLE, channelBalancesOf, nextHtlcLimitMsat, type ChannelBalances, type PendingHtlc } from './channel-balances.js';

@@ -31,7 +31,7 @@ export interface ChannelDetails {
   readonly pendingHtlcs: readonly PendingHtlc[];
   /** The largest single HTLC we can offer now (LDK's `next_outbound_htlc_limit_msat`): reserve, in-flight limit, fee spike buffer, dust. */
   readonly nextOutboundHtlcLimitMsat: bigint;
-  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`). */
+  /** The smallest HTLC we may offer (the counterparty's `htlc_minimum_msat`, raised near our dust exposure limit). */
   readonly nextOutboundHtlcMinimumMsat: bigint;
   /** The largest single HTLC the counterparty can offer us now: the same rules from its side. */
   readonly nextInboundHtlcLimitMsat: bigint;
@@ -51,8 +51,12 @@ function nonNegative(v: bigint): bigint {
   return v > 0n ? v : 0n;
 }
 
-/** The details of `channel` at best height `bestHeight`, `connected` telling whether its peer is. */
-export function channelDetailsOf(channel: Channel, bestHeight: number, connected: boolean): ChannelDetails {
+/**
+ * The details of `channel` at best height `bestHeight`, `connected` telling
+ * whether its peer is; `dustLimitingFeeratePerKw` (our `MaximumFeeEstimate`)
+ * puts our dust exposure limit into the outbound HTLC limits, as the router sees them.
+ */
+export function channelDetailsOf(channel: Channel, bestHeight: number, connected: boolean, dustLimitingFeeratePerKw?: number): ChannelDetails {
   const valueMsat = channel.fundingSatoshis * 1000n;
   const funderMsat = valueMsat - channel.pushMsat;
   // Ready: our balance in the dance's state (HTLCs we offered out of it, settled ones in); before: the opening split.
@@ -62,7 +66,7 @@ export function channelDetailsOf(channel: Channel, bestHeight: number, connected
   // As LDK: a channel closing cooperatively stays channel-ready (both sent channel_ready), but is no longer usable.
   const closing = channel.state === ChannelState.ShutdownSent || channel.state === ChannelState.NegotiatingClose;
   const conf = channel.confirmation;
-  const balances = channelBalancesOf(channel);
+  const balances = channelBalancesOf(channel, dustLimitingFeeratePerKw);
   return {
     channelId: channel.funding?.channelId ?? channel.temporaryChannelId,
     temporaryChannelId: channel.temporaryChannelId,

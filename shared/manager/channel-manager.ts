@@ -16,6 +16,7 @@
  * chain-confirm, channel-queries) over one ChangeSet (docs/manager.md,
  * "Message routing").
  */
+import { dustExposureLimitingFeerate } from '../channel/index.js';
 import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import type { AcceptChannelMessage, ChannelReadyMessage, ErrorMessage, FundingCreatedMessage, FundingSignedMessage, OpenChannelMessage } from '../wire/index.js';
 import * as chain from './chain-confirm.js';
@@ -162,7 +163,7 @@ export class ChannelManager {
 
   /** LDK's `list_channels`: every channel not closed (load with `{ kind: 'list-channels' }`). */
   listChannels(): ChannelDetails[] {
-    return queries.listChannels(this.#cs);
+    return queries.listChannels(this.#cs, dustExposureLimitingFeerate(this.#ports.feeEstimator));
   }
 
   /**
@@ -176,7 +177,7 @@ export class ChannelManager {
 
   /** LDK's `list_usable_channels`: ready, with the peer connected. */
   listUsableChannels(): ChannelDetails[] {
-    return queries.listUsableChannels(this.#cs);
+    return queries.listUsableChannels(this.#cs, dustExposureLimitingFeerate(this.#ports.feeEstimator));
   }
 
   // ---------------------------------------------------------------- user calls (open-calls.ts, channel-step.ts)

@@ -4,13 +4,17 @@ import type { ChangeSet } from './change-set.js';
 import { channelDetailsOf, type ChannelDetails } from './channel-details.js';
 import type { InboundChannelRequestDetails } from './manager-types.js';
 
-/** Every channel not closed; connected means the peer is and the channel is not waiting for its `channel_reestablish`. */
-export function listChannels(cs: ChangeSet): ChannelDetails[] {
+/**
+ * Every channel not closed; connected means the peer is and the channel is
+ * not waiting for its `channel_reestablish`; our outbound limits under our
+ * dust exposure limit when its limiting feerate is given.
+ */
+export function listChannels(cs: ChangeSet, dustLimitingFeeratePerKw?: number): ChannelDetails[] {
   const out: ChannelDetails[] = [];
   for (const [, entry] of cs.loadedEntries()) {
     if (entry.kind !== 'channel' || entry.channel.state === ChannelState.Closed) continue;
     const flags = cs.flagsOf(entry);
-    out.push(channelDetailsOf(entry.channel, cs.header.bestBlock.height, !flags.peerDisconnected && !flags.awaitingReestablish));
+    out.push(channelDetailsOf(entry.channel, cs.header.bestBlock.height, !flags.peerDisconnected && !flags.awaitingReestablish, dustLimitingFeeratePerKw));
   }
   return out;
 }
@@ -35,6 +39,6 @@ export function listInboundChannelRequests(cs: ChangeSet): InboundChannelRequest
 }
 
 /** Ready, with the peer connected. */
-export function listUsableChannels(cs: ChangeSet): ChannelDetails[] {
-  return listChannels(cs).filter((d) => d.isUsable);
+export function listUsableChannels(cs: ChangeSet, dustLimitingFeeratePerKw?: number): ChannelDetails[] {
+  return listChannels(cs, dustLimitingFeeratePerKw).filter((d) => d.isUsable);
 }

@@ -22,7 +22,9 @@
 import {
   ChannelState,
   InboundHtlcState,
+  checkIncomingHtlcAdmission,
   encodeOnionRecord,
+  decodeOnionEntry,
   decodeOnionRecord,
   failHtlc,
   failMalformedHtlc,
@@ -33,6 +35,7 @@ import {
   type HtlcCallResult,
   type HtlcRecord,
   type ReadyChannel,
+  TEMPORARY_CHANNEL_FAILURE,
 } from '../channel/index.js';
 import { equalBytes } from '../codec/index.js';
 import { sha256, toHex } from '../crypto/index.js';
@@ -58,10 +61,15 @@ import { checkReceivedHtlc, unknownPaymentDetails } from './receive-checks.js';
 
 /** The route of `update_add_htlc`: the channel's step, then the onion of an HTLC it took, written once. */
 export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: UpdateAddHtlcMessage): void {
+  const before = target.item.channel;
   const after = stepChannel(core, target, m);
   if (after === undefined || after.state !== ChannelState.Ready) return;
   const taken = (after.htlcs ?? []).some((h) => h.direction === 'received' && h.id === m.id && h.state === InboundHtlcState.RemoteAnnounced);
-  if (taken) core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), encodeOnionRecord(m.onionRoutingPacket));
+  if (!taken) return;
+  // LDK's `can_accept_incoming_htlc`, on the channel before the HTLC: a refusal is kept with the onion, the HTLC failed back once committed.
+  const refused = before.state === ChannelState.Ready ? checkIncomingHtlcAdmission(before, core.ports.feeEstimator, m.amountMsat) : null;
+  if (refused !== null) log(core, 'info', `received HTLC ${m.id} on ${toHex(m.channelId)} refused at admission (${refused.refusal}): ${refused.message}`);
+  core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), encodeOnionRecord(m.onionRoutingPacket, refused?.failureCode));
 }
 
 /** Received HTLCs a `revoke_and_ack` made irrevocable: one `received-htlcs` follow-up for the channel to decide them. */
@@ -99,7 +107,7 @@ function failWith(sharedSecret: Uint8Array, failure: FailureMessage, why: string
 }
 
 /** Peels the HTLC's onion and runs the final node's checks; a part of a payment goes into its `CLAIMABLE#` record. */
-function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onion: Uint8Array): Decision {
+function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onion: Uint8Array, failBackCode?: number): Decision {
   const { ports, cs } = core;
   const height = cs.header.bestBlock.height;
   const peeled = peelOnion(ports.secp, (point) => ports.nodeSigner.ecdh(point), onion, htlc.paymentHash);
@@ -109,6 +117,10 @@ function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onio
     return { kind: 'fail-malformed', sha256OfOnion: e.sha256OfOnion, failureCode: e.failureCode, why: `onion: ${e.reason}` };
   }
   const { sharedSecret } = peeled.value;
+  if (failBackCode === TEMPORARY_CHANNEL_FAILURE) {
+    // Refused at admission (dust exposure, fee spike buffer): LDK's `temporary_channel_failure` (we send no channel_update in it yet).
+    return failWith(sharedSecret, failureMessage('temporaryChannelFailure', { channelUpdate: new Uint8Array(0) }), 'refused at admission');
+  }
   if (paymentsRefusal(core) !== undefined) return failWith(sharedSecret, unknownPaymentDetails(htlc.amountMsat, height), 'payments are disabled on this network');
   if (peeled.value.next !== null) return failWith(sharedSecret, failureMessage('unknownNextPeer', {}), 'forwarding is not offered yet');
   const payload = decodeHopPayload(peeled.value.payload, true);
@@ -210,9 +222,9 @@ export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelI
     const parts = claimableOf(core, htlc.paymentHash)?.parts ?? [];
     if (parts.some((p) => p.htlcId === htlc.id && equalBytes(p.channelId, channelId))) return undefined;
     const onionBytes = core.cs.record(RecordKeys.onion(toHex(channelId), htlc.id));
-    const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
+    const onion = onionBytes === undefined ? undefined : decodeOnionEntry(onionBytes);
     const decision: Decision =
-      onion?.ok === true ? decide(core, channel, htlc, onion.value) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
+      onion?.ok === true ? decide(core, channel, htlc, onion.value.onion, onion.value.failBackCode) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
     if (decision.kind === 'keep') return undefined;
     log(core, 'info', `received HTLC ${htlc.id} on ${toHex(channelId)} failed back: ${decision.why}`);
     if (decision.kind === 'fail-malformed') return failMalformedHtlc(ctx, channel, htlc.id, decision.sha256OfOnion, decision.failureCode);

@@ -17,6 +17,7 @@ import {
   ChannelState,
   OutboundHtlcState,
   channelBalancesOf,
+  dustExposureLimitingFeerate,
   offerHtlc,
   sendCommitmentSigned,
   shortChannelIdOfChannel,
@@ -150,6 +151,7 @@ function record(core: ManagerCore, payment: OutboundPayment, events: readonly Ou
 /** Our usable channels among those loaded, as the router's first hops. */
 function firstHops(core: ManagerCore): { hop: FirstHop; key: ChannelKey; item: ChannelItem }[] {
   const out: { hop: FirstHop; key: ChannelKey; item: ChannelItem }[] = [];
+  const dustLimitingFeerate = dustExposureLimitingFeerate(core.ports.feeEstimator);
   for (const [key, entry] of core.cs.loadedEntries()) {
     if (entry.kind !== 'channel' || entry.channel.state !== ChannelState.Ready) continue;
     const channel = entry.channel as ReadyChannel;
@@ -159,7 +161,7 @@ function firstHops(core: ManagerCore): { hop: FirstHop; key: ChannelKey; item: C
     const scid = real ?? theirAlias ?? channel.holderAlias;
     const aliases = [real, theirAlias, channel.holderAlias].filter((s): s is bigint => s !== undefined && s !== scid);
     // LDK's first hops: the largest HTLC the channel can add now (reserve, in-flight limits, fee spike buffer, dust).
-    const limits = channelBalancesOf(channel);
+    const limits = channelBalancesOf(channel, dustLimitingFeerate);
     out.push({
       key,
       item: entry,

@@ -13,6 +13,7 @@ import {
   decodeChannel,
   decodeFailureReason,
   decodeHtlcSignatures,
+  decodeOnionEntry,
   decodeOnionRecord,
   encodeChannel,
   encodeFailureReason,
@@ -96,6 +97,10 @@ it('side records round-trip: HTLC signatures, onion, failure reason', () => {
   const onion = onionOf(3);
   expect(decodeOnionRecord(encodeOnionRecord(onion))).toEqual({ ok: true, value: onion });
   expect(() => encodeOnionRecord(onion.subarray(1))).toThrow();
+  // A refusal at admission rides with the onion (TLV 2); an item without it (older) reads as none.
+  expect(decodeOnionEntry(encodeOnionRecord(onion, 0x1007))).toEqual({ ok: true, value: { onion, failBackCode: 0x1007 } });
+  expect(decodeOnionEntry(encodeOnionRecord(onion))).toEqual({ ok: true, value: { onion } });
+  expect(decodeOnionRecord(encodeOnionRecord(onion, 0x1007))).toEqual({ ok: true, value: onion });
   const reason = new Uint8Array(292).fill(5);
   expect(decodeFailureReason(encodeFailureReason(reason))).toEqual({ ok: true, value: reason });
 });

@@ -11,6 +11,7 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
 import {
+  ConfirmationTarget,
   FeeUpdateState,
   commitmentStateOf,
   counterpartyBalanceMsat,
@@ -75,6 +76,8 @@ describe.each([
   it('raised with HTLCs in flight both ways: both commitments re-signed at the new feerate and verified, committed on both sides, then payments go on', () => {
     const pair = readyPair({ anchors });
     const { alice, bob } = pair;
+    // Both expect fees up to 2,000 sat/kW: the dust exposure limit (10,000 times that) leaves room for the raised fee (dust-exposure.ts).
+    for (const side of [alice, bob]) side.node.estimates.set(ConfirmationTarget.MaximumFeeEstimate, 2_000n);
     // HTLCs both ways, above the dust limit at either feerate, committed.
     const toBob = new Map([[offer(alice, 50_000_000n, 'a0'), 'a0'], [offer(alice, 70_000_000n, 'a1'), 'a1']]);
     const toAlice = new Map([[offer(bob, 60_000_000n, 'b0'), 'b0']]);
@@ -201,15 +204,23 @@ describe('update_fee receiver checks: each fails the channel with its reason', (
   });
 
   it('far above our estimate (LDK: above 25 sat/vbyte and 10 times our fastest estimate): feerate-too-high; anchor channels have no ceiling', () => {
+    // Bob's fastest estimate 600 sat/kW: the ceiling stays 6,250 and the dust exposure limit (6,000 sat) is not what binds.
     const plain = readyPair();
+    plain.bob.node.estimates.set(ConfirmationTarget.MaximumFeeEstimate, 600n);
     plain.bob.receive(byHand(plain.alice, 6_250));
     expect(plain.bob.failure).toBeUndefined();
     const again = readyPair();
+    again.bob.node.estimates.set(ConfirmationTarget.MaximumFeeEstimate, 600n);
     again.bob.receive(byHand(again.alice, 6_251));
     expect(again.bob.failure?.reason).toBe('feerate-too-high');
+    // Anchors: no ceiling; only the dust exposure limit (the fee above our fastest estimate counts) bounds it, as LDK 0.1.
     const anchored = readyPair({ anchors: true });
-    anchored.bob.receive(byHand(anchored.alice, 20_000));
+    anchored.bob.node.estimates.set(ConfirmationTarget.MaximumFeeEstimate, 2_000n);
+    anchored.bob.receive(byHand(anchored.alice, 19_000));
     expect(anchored.bob.failure).toBeUndefined();
+    const exposed = readyPair({ anchors: true });
+    exposed.bob.receive(byHand(exposed.alice, 6_251));
+    expect(exposed.bob.failure?.reason).toBe('dust-exposure-too-high');
   });
 
   it('a fee the funder cannot pay with the HTLCs in flight, above the reserve Bob requires: funder-cannot-pay-fee', () => {

@@ -9,6 +9,7 @@
  */
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfirmationTarget } from '../../shared/channel/index.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { InteropChannelType, ldkFeerate, storedChannel, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, only, type ManagerLdkPeers, eventsOf, ldkEvents, ldkPaysOurInvoice, wePayLdk } from '../support/manager-ldk.js';
@@ -55,6 +56,8 @@ for (const { channelType, seed } of CASES) {
         expect(ldkFeerate(ldkNode)).toBe(253);
 
         ldkNode.feeratePerKw = RAISED_PER_KW;
+        // Our estimator moves too: our dust exposure limit scales with our fastest estimate (LDK's own does with its).
+        ours.node.estimates.set(ConfirmationTarget.MaximumFeeEstimate, BigInt(RAISED_PER_KW));
         ldkNode.channelManager.timer_tick_occurred();
         ldkNode.processEvents();
         // update_fee + commitment_signed from LDK; our revoke_and_ack + commitment_signed; LDK's revoke_and_ack commits it on our side.

@@ -274,7 +274,9 @@ describe('timer tick: our update_fee as funder (LDK update_channel_fee)', () => 
     // Alice holds the whole funding F; at f = F − reserve sat/kW the bare commitment (724 weight) costs 0.724 (F − reserve): affordable;
     // with 4 HTLCs more (724 + 4 × 172 = 1,412 weight) it costs 1.412 (F − reserve): not.
     const feerate = Number(channel.fundingSatoshis - reserveSat);
-    expect(sendUpdateFee(channelContextOf(alice), channel, feerate).ok).toBe(true);
+    // (With a fastest estimate at that feerate too, so the dust exposure limit is not what refuses it.)
+    const estimating = { ...channelContextOf(alice), feeEstimator: { feeRatePerKw: () => BigInt(feerate) } };
+    expect(sendUpdateFee(estimating, channel, feerate).ok).toBe(true);
     expect(canAffordFeeUpdate(channel, feerate)).toBe(false);
     expect(canAffordFeeUpdate(channel, 2_000)).toBe(true);
     alice.ports = { ...alice.ports, feeEstimator: { feeRatePerKw: () => BigInt(feerate) } };

@@ -31,6 +31,8 @@ export interface TestNode {
   readonly keys: KeysManager;
   /** The node's static secret (BOLT 8). */
   readonly nodeSecret: Uint8Array;
+  /** Estimates that differ from the node's one feerate, by confirmation target (set by a test). */
+  readonly estimates: Map<number, bigint>;
 }
 
 /** One of our nodes: its keys from `label`, feerate `feerate` sat/kW at every target. */
@@ -39,15 +41,17 @@ export function testNode(label: string, config: Partial<{ handshake: Partial<Cha
   const entropy = counterEntropy(`${label}/entropy`);
   const seed = sha256(new TextEncoder().encode(`${label}/seed`));
   const keys = new KeysManager(secp, seed, counterEntropy(`${label}/keys`));
+  const estimates = new Map<number, bigint>();
   return {
     keys,
+    estimates,
     nodeSecret: deriveNodeSecret(secp, seed),
     nodeId: keys.getNodeId(),
     ctx: {
       secp,
       signerProvider: keys,
       entropy,
-      feeEstimator: { feeRatePerKw: () => feerate },
+      feeEstimator: { feeRatePerKw: (target) => estimates.get(target) ?? feerate },
       chainHash: REGTEST_CHAIN_HASH,
       config: {
         handshake: { ...DEFAULT_CHANNEL_CONFIG.handshake, ...config.handshake },
