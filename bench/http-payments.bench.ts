@@ -42,7 +42,9 @@ const ROUNDS = Number(process.env['BENCH_HTTP_ROUNDS'] ?? 3);
 const IN_FLIGHT = 20;
 const CHANNEL_SAT = 5_000_000;
 const PUSH_MSAT = 2_000_000_000;
-const AMOUNT_MSAT = 3_000_000;
+// Above what LDK counts as dust on its own commitment with its fee buffer (feerate + 2,530 sat/kw: about 3,011 sat at
+// 1,250 sat/kw); smaller HTLCs count against its 10,000 × feerate dust exposure limit and are refused in bulk.
+const AMOUNT_MSAT = 10_000_000;
 
 // ---- DynamoDB and SQS, counted on the clients ----
 
@@ -55,10 +57,13 @@ interface Io {
   bytesRead: number;
   wcu: number;
   rcu: number;
+  /** On-demand request units by AWS's rules, from the sizes: a write 1 per KB (2 in a transaction), a strongly consistent read 1 per 4 KB. */
+  wru: number;
+  rru: number;
   sqsMessages: number;
   sqsRequests: Map<string, number>;
 }
-const emptyIo = (): Io => ({ requests: new Map(), conditionalFailures: 0, itemsWritten: 0, bytesWritten: 0, itemsRead: 0, bytesRead: 0, wcu: 0, rcu: 0, sqsMessages: 0, sqsRequests: new Map() });
+const emptyIo = (): Io => ({ requests: new Map(), conditionalFailures: 0, itemsWritten: 0, bytesWritten: 0, itemsRead: 0, bytesRead: 0, wcu: 0, rcu: 0, wru: 0, rru: 0, sqsMessages: 0, sqsRequests: new Map() });
 let io = emptyIo();
 
 function valueSize(v: AttributeValue): number {
@@ -95,8 +100,52 @@ const sqsSpans: { start: number; end: number }[] = [];
 
 const isLease = (k?: Record<string, AttributeValue>) => k?.['sk']?.S === 'LEASE';
 
+const kb = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+const kb4 = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
+
+/**
+ * On-demand units of one request by AWS's published rules (an update billed by its key and the values it sets: a
+ * lower bound when it changes a larger item; a failed conditional write still costs its units).
+ */
+function requestUnits(command: string, input: Input, output: Output | undefined): void {
+  switch (command) {
+    case 'TransactWriteItemsCommand':
+      for (const a of input.TransactItems ?? []) {
+        const size = a.Put ? itemSize(a.Put.Item) : a.Update ? keyAndValues(a.Update.Key, a.Update.ExpressionAttributeValues) : a.Delete ? keyAndValues(a.Delete.Key) : 0;
+        io.wru += 2 * kb(size);
+      }
+      return;
+    case 'PutItemCommand':
+      io.wru += kb(itemSize(input.Item ?? {}));
+      return;
+    case 'UpdateItemCommand':
+    case 'DeleteItemCommand':
+      io.wru += kb(keyAndValues(input.Key, input.ExpressionAttributeValues));
+      return;
+    case 'BatchWriteItemCommand': {
+      const requests = Object.values((input as { RequestItems?: Record<string, { PutRequest?: { Item: Record<string, AttributeValue> }; DeleteRequest?: { Key: Record<string, AttributeValue> } }[]> }).RequestItems ?? {}).flat();
+      for (const r of requests) io.wru += kb(r.PutRequest ? itemSize(r.PutRequest.Item) : keyAndValues(r.DeleteRequest?.Key));
+      return;
+    }
+    case 'GetItemCommand':
+      io.rru += kb4(output?.Item ? itemSize(output.Item) : 0);
+      return;
+    case 'BatchGetItemCommand': {
+      const requested = Object.values((input as { RequestItems?: Record<string, { Keys?: unknown[] }> }).RequestItems ?? {}).reduce((n, r) => n + (r.Keys?.length ?? 0), 0);
+      const got = Object.values(output?.Responses ?? {}).flat();
+      io.rru += got.reduce((n, item) => n + kb4(itemSize(item)), 0) + Math.max(0, requested - got.length);
+      return;
+    }
+    case 'QueryCommand':
+      io.rru += kb4((output?.Items ?? []).reduce((n, item) => n + itemSize(item), 0));
+      return;
+    default:
+  }
+}
+
 function countDynamo(command: string, input: Input, output: Output | undefined): void {
   io.requests.set(command, (io.requests.get(command) ?? 0) + 1);
+  requestUnits(command, input, output);
   if (output === undefined) return;
   const read = [...(output.Item ? [output.Item] : []), ...(output.Items ?? []), ...Object.values(output.Responses ?? {}).flat()];
   io.itemsRead += read.length;
@@ -433,7 +482,7 @@ clearInterval(claimer);
 
 if (failures.size > 0) {
   console.error(`${failures.size} payment(s) of ours failed: ${[...new Set(failures.values())].join(', ')}; LDK's log on failures:`);
-  console.error(ldkNode.log.filter((l) => /fail/i.test(l)).slice(-10).join('\n'));
+  console.error(ldkNode.log.filter((l) => /fail|reject|refus|exceed|dust|insufficient|holding/i.test(l) && !/Enqueueing message/.test(l)).slice(-25).join('\n').slice(0, 6000));
 }
 const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
 printTable('HTTP payments through the embedded deployment (LDK the other side): latency', [
@@ -461,6 +510,9 @@ printTable('DynamoDB and SQS per payment (counted on the handlers’ clients; ev
   ['bytes read', ...phases.map((p) => per(p.io.bytesRead, p))],
   ['items written', ...phases.map((p) => per(p.io.itemsWritten, p))],
   ['bytes written', ...phases.map((p) => per(p.io.bytesWritten, p))],
+  ['write request units (on-demand, AWS rules from the sizes)', ...phases.map((p) => per(p.io.wru, p))],
+  ['read request units (on-demand, strongly consistent)', ...phases.map((p) => per(p.io.rru, p))],
+  ['DynamoDB cost per 1 M payments ($0.625 per 1 M WRU, $0.125 per 1 M RRU)', ...phases.map((p) => `$${((p.io.wru * 0.625 + p.io.rru * 0.125) / p.payments).toFixed(2)}`)],
   ['write capacity units (DynamoDB Local’s ConsumedCapacity)', ...phases.map((p) => per(p.io.wcu, p))],
   ['read capacity units (DynamoDB Local’s ConsumedCapacity)', ...phases.map((p) => per(p.io.rcu, p))],
   ['SQS messages sent', ...phases.map((p) => per(p.io.sqsMessages, p))],
