@@ -21,9 +21,9 @@ const CHANNEL_SAT = 1_000_000;
 const PUSH_MSAT = 400_000_000;
 const IN_FLIGHT = 20;
 // Each side may have 10% of the channel (100,000 sat) in flight towards the other (both nodes' default):
-// 20 × about 3,000-4,200 sat fit, each HTLC well above dust.
-const sendAmount = (i: number) => 3_000_000 + i * 10_000;
-const receiveAmount = (i: number) => 4_000_000 + i * 10_000;
+// 20 × 4,000-4,690 sat fit, each HTLC above what LDK counts as dust with its fee buffer (about 3,011 sat here).
+const sendAmount = (i: number) => 4_000_000 + i * 10_000;
+const receiveAmount = (i: number) => 4_500_000 + i * 10_000;
 
 let env: EmbeddedWithLdk;
 let ldkNode: LdkNode;
