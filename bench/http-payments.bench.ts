@@ -60,10 +60,12 @@ interface Io {
   /** On-demand request units by AWS's rules, from the sizes: a write 1 per KB (2 in a transaction), a strongly consistent read 1 per 4 KB. */
   wru: number;
   rru: number;
+  /** Write request units by the kind of item (its sort key up to the first '#'). */
+  wruByKind: Map<string, number>;
   sqsMessages: number;
   sqsRequests: Map<string, number>;
 }
-const emptyIo = (): Io => ({ requests: new Map(), conditionalFailures: 0, itemsWritten: 0, bytesWritten: 0, itemsRead: 0, bytesRead: 0, wcu: 0, rcu: 0, wru: 0, rru: 0, sqsMessages: 0, sqsRequests: new Map() });
+const emptyIo = (): Io => ({ requests: new Map(), conditionalFailures: 0, itemsWritten: 0, bytesWritten: 0, itemsRead: 0, bytesRead: 0, wcu: 0, rcu: 0, wru: 0, rru: 0, wruByKind: new Map(), sqsMessages: 0, sqsRequests: new Map() });
 let io = emptyIo();
 
 function valueSize(v: AttributeValue): number {
@@ -102,6 +104,11 @@ const isLease = (k?: Record<string, AttributeValue>) => k?.['sk']?.S === 'LEASE'
 
 const kb = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 const kb4 = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096));
+function wrote(k: Record<string, AttributeValue> | undefined, units: number): void {
+  io.wru += units;
+  const kind = (k?.['sk']?.S ?? '?').split('#')[0]!;
+  io.wruByKind.set(kind, (io.wruByKind.get(kind) ?? 0) + units);
+}
 
 /**
  * On-demand units of one request by AWS's published rules (an update billed by its key and the values it sets: a
@@ -112,19 +119,19 @@ function requestUnits(command: string, input: Input, output: Output | undefined)
     case 'TransactWriteItemsCommand':
       for (const a of input.TransactItems ?? []) {
         const size = a.Put ? itemSize(a.Put.Item) : a.Update ? keyAndValues(a.Update.Key, a.Update.ExpressionAttributeValues) : a.Delete ? keyAndValues(a.Delete.Key) : 0;
-        io.wru += 2 * kb(size);
+        wrote(a.Put?.Item ?? a.Update?.Key ?? a.Delete?.Key ?? (a.ConditionCheck as { Key?: Record<string, AttributeValue> } | undefined)?.Key, 2 * kb(size));
       }
       return;
     case 'PutItemCommand':
-      io.wru += kb(itemSize(input.Item ?? {}));
+      wrote(input.Item, kb(itemSize(input.Item ?? {})));
       return;
     case 'UpdateItemCommand':
     case 'DeleteItemCommand':
-      io.wru += kb(keyAndValues(input.Key, input.ExpressionAttributeValues));
+      wrote(input.Key, kb(keyAndValues(input.Key, input.ExpressionAttributeValues)));
       return;
     case 'BatchWriteItemCommand': {
       const requests = Object.values((input as { RequestItems?: Record<string, { PutRequest?: { Item: Record<string, AttributeValue> }; DeleteRequest?: { Key: Record<string, AttributeValue> } }[]> }).RequestItems ?? {}).flat();
-      for (const r of requests) io.wru += kb(r.PutRequest ? itemSize(r.PutRequest.Item) : keyAndValues(r.DeleteRequest?.Key));
+      for (const r of requests) wrote(r.PutRequest?.Item ?? r.DeleteRequest?.Key, kb(r.PutRequest ? itemSize(r.PutRequest.Item) : keyAndValues(r.DeleteRequest?.Key)));
       return;
     }
     case 'GetItemCommand':
@@ -518,6 +525,12 @@ printTable('DynamoDB and SQS per payment (counted on the handlers’ clients; ev
   ['SQS messages sent', ...phases.map((p) => per(p.io.sqsMessages, p))],
   ...[...new Set(phases.flatMap((p) => [...p.io.sqsRequests.keys()]))].sort().map((c) => [`SQS ${c.replace(/Command$/, '')} requests`, ...phases.map((p) => per(p.io.sqsRequests.get(c) ?? 0, p))]),
   ['stretches under the lease', ...phases.map((p) => per(p.stretches.length, p))],
+]);
+
+const kinds = [...new Set(phases.flatMap((p) => [...p.io.wruByKind.keys()]))].sort((a, b) => (phases[0]!.io.wruByKind.get(b) ?? 0) - (phases[0]!.io.wruByKind.get(a) ?? 0));
+printTable('Where the writes go: write request units per payment by item kind (sort key up to its first #)', [
+  ['item kind', ...phases.map((p) => p.name)],
+  ...kinds.map((k) => [k, ...phases.map((p) => per(p.io.wruByKind.get(k) ?? 0, p))]),
 ]);
 
 const wall = seqStretches.map((s) => s.wall);
