@@ -12,12 +12,15 @@ export interface BenchFailure {
   readonly error: string;
 }
 
-/** The `*.bench.ts` files of `dir` whose name contains one of `wanted` (all when empty), sorted. */
+/**
+ * The `*.bench.ts` files of `dir` named by `wanted` (all when empty), sorted:
+ * a name that is a bench's own (`payments` for `payments.bench.ts`) selects
+ * that bench alone, any other selects the benches whose file name contains it.
+ */
 export function benchFiles(dir: string, wanted: readonly string[]): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.bench.ts'))
-    .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
-    .sort();
+  const all = readdirSync(dir).filter((f) => f.endsWith('.bench.ts'));
+  const named = (w: string) => (all.includes(`${w}.bench.ts`) ? [`${w}.bench.ts`] : all.filter((f) => f.includes(w)));
+  return (wanted.length === 0 ? all : [...new Set(wanted.flatMap(named))]).sort();
 }
 
 function describeError(error: unknown): string {

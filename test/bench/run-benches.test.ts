@@ -30,6 +30,18 @@ describe('the bench runner', () => {
     expect(benchFiles(dir, ['last', 'first'])).toEqual(['a-first.bench.ts', 'd-last.bench.ts']);
   });
 
+  it("selects a bench alone by its own name, though others' names contain it", () => {
+    const named = mkdtempSync(join(tmpdir(), 'stormcell-benches-named-'));
+    try {
+      for (const f of ['payments.bench.ts', 'http-payments.bench.ts', 'payment-nodes.ts']) writeFileSync(join(named, f), '');
+      expect(benchFiles(named, ['payments'])).toEqual(['payments.bench.ts']);
+      expect(benchFiles(named, ['http-payments'])).toEqual(['http-payments.bench.ts']);
+      expect(benchFiles(named, ['payment'])).toEqual(['http-payments.bench.ts', 'payments.bench.ts']);
+    } finally {
+      rmSync(named, { recursive: true, force: true });
+    }
+  });
+
   it('runs every bench, reports each failure by name and error, and goes on', async () => {
     const lines: string[] = [];
     const failures = await runBenches(dir, benchFiles(dir, []), (line) => lines.push(line));
