@@ -60,9 +60,12 @@ export interface CrashPaymentsReport {
   /** LDK paid our invoices: how many, how they ended. */
   readonly received: { readonly total: number; readonly paid: number; readonly failed: number };
   readonly kills: number;
-  readonly crashes: { afterLease: number; afterCommit: number; afterSend: number };
+  /** Crashes injected at each point; `draws`: the crash points passed (sends and outbox deletes), each a chance to crash. */
+  readonly crashes: { afterLease: number; afterCommit: number; afterSend: number; draws: number };
   /** HTTP requests repeated with the same Idempotency-Key (network error, 5xx). */
   readonly retries: number;
+  /** Times LDK found the connection gone while settling and dialed again. */
+  readonly redials: number;
   /** Payment events in `GET /v1/events`, and webhook POSTs received (duplicates included). */
   readonly events: number;
   readonly webhookPosts: number;
@@ -168,13 +171,18 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
   const random = () => next() / 2 ** 32;
   // The crash draws come from their own stream: the plan stays the same whatever the timing of the handlers.
   const nextFault = rng(options.seed ^ 0x5bd1e995);
-  const faultRandom = () => nextFault() / 2 ** 32;
+  let draws = 0;
+  const faultRandom = () => {
+    draws++;
+    return nextFault() / 2 ** 32;
+  };
   const crashRate = options.crashRate ?? 0.03;
   const concurrency = options.concurrency ?? 4;
   const violations: string[] = [];
-  const crashes = { afterLease: 0, afterCommit: 0, afterSend: 0 };
+  const crashes = { afterLease: 0, afterCommit: 0, afterSend: 0, draws: 0 };
   let retries = 0;
   let kills = 0;
+  let redials = 0;
 
   const receiver = await startReceiver();
   const env = await EmbeddedWithLdk.start(options.label ?? 'crash-payments');
@@ -274,6 +282,19 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
 
     const outbound: Outbound[] = [];
     const inbound: Inbound[] = [];
+    // A payment waits for its outcome (so `concurrency` payments are really in flight while faults strike);
+    // one that does not settle within a minute stalls the run: no new payment starts, and the checks say what is stuck.
+    let stalled: string | undefined;
+    const settledWithin = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      while (!(await done())) {
+        if (Date.now() > deadline) {
+          stalled ??= `${what} did not settle within 60 s`;
+          return;
+        }
+        await sleep(50);
+      }
+    };
 
     const sendOne = async (index: number, amountMsat: number): Promise<void> => {
       const created = ldk.UtilMethods.constructor_create_invoice_from_channelmanager(
@@ -290,6 +311,11 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
         return;
       }
       record.paymentId = String(answer.body['paymentId']);
+      const paymentId = record.paymentId;
+      await settledWithin(`payment #${index}`, async () => {
+        const got = await env.api(`/v1/payments/${paymentId}`).catch(() => undefined);
+        return got?.status === 200 && got.body['state'] !== 'pending';
+      });
     };
 
     const receiveOne = async (index: number, amountMsat: number): Promise<void> => {
@@ -312,7 +338,9 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
         if (refusal !== 'LDKRetryableSendFailure_RouteNotFound' || tries > 600) throw new Error(`LDK refused to pay invoice #${index}: ${refusal}`);
         await sleep(100);
       }
-      inbound.push({ key, hash: invoice.paymentHash, amountMsat, ldkPaymentId: toHex(ldkPaymentId) });
+      const id = toHex(ldkPaymentId);
+      inbound.push({ key, hash: invoice.paymentHash, amountMsat, ldkPaymentId: id });
+      await settledWithin(`LDK's payment #${index}`, async () => ldkLedger.sent.has(id) || ldkLedger.failed.has(id));
     };
 
     // The schedule, drawn from the seed: each payment's direction and amount (3,000 to 13,000 sat, any msat),
@@ -325,8 +353,9 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
 
     const inFlight = new Set<Promise<void>>();
     const failures: string[] = [];
-    for (let i = 0; i < plan.length; i++) {
+    for (let i = 0; i < plan.length && stalled === undefined; i++) {
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      if (stalled !== undefined) break;
       await gate;
       const delay = killAt.get(i);
       if (delay !== undefined) {
@@ -345,6 +374,7 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
     await Promise.all(inFlight);
     await gate;
     violations.push(...failures);
+    if (stalled !== undefined) violations.push(`stalled: ${stalled}`);
 
     // Settle: no more faults; ticks relay what an outbox still holds and retry webhook deliveries.
     faultsOn = false;
@@ -359,8 +389,27 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       const ldkHtlcs = theirs === undefined ? 0 : theirs.get_pending_inbound_htlcs().length + theirs.get_pending_outbound_htlcs().length;
       return !paymentsPending && !ldkPending && view.pendingHtlcs.length === 0 && ldkHtlcs === 0;
     };
+    const diagnose = async (): Promise<string> => {
+      const outbox = await env.node.context.store.pendingOutbox(env.node.context.nodeKey).catch(() => []);
+      const filtered = ldkNode.log.filter((l) => !l.includes('router') && !l.includes('outbound_payment') && !l.includes('Enqueueing message ChannelUpdate'));
+      return [
+        `LDK peers ${ldkNode.peers().length}, usable channels ${ldkNode.channelManager.list_usable_channels().length}; our peers ${await env.peerCount().catch(() => -1)}; outbox items ${outbox.length}`,
+        ...filtered.slice(-40),
+      ].join('\n');
+    };
+    let lastRedial = Date.now();
     while (!(await settled().catch(() => false))) {
-      if (Date.now() > settleDeadline) break;
+      if (Date.now() > settleDeadline) {
+        log(`not settled:\n${await diagnose()}`);
+        break;
+      }
+      // A peer with a channel dials again when the connection is gone (as LDK's background reconnection does).
+      if (ldkNode.peers().length === 0 && Date.now() - lastRedial > 5_000) {
+        lastRedial = Date.now();
+        redials++;
+        log(`LDK disconnected while settling: redialing\n${await diagnose()}`);
+        await ldkNode.connect(fromHex(env.node.nodeId), '127.0.0.1', Number(env.node.peerAddress.split(':')[1])).catch(() => undefined);
+      }
       await env.node.tick().catch(() => undefined);
       await sleep(250);
     }
@@ -480,8 +529,9 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       sent: { total: outbound.length, ...sentCount },
       received: { total: inbound.length, ...receivedCount },
       kills,
-      crashes,
+      crashes: { ...crashes, draws },
       retries,
+      redials,
       events: events.length,
       webhookPosts: receiver.posts(),
       durationMs: Date.now() - started,
