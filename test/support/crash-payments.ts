@@ -380,7 +380,7 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
     faultsOn = false;
     leaseCrashArmed = false;
     log('settling');
-    const settleDeadline = Date.now() + 180_000;
+    const settleDeadline = Date.now() + 120_000;
     const settled = async (): Promise<boolean> => {
       const paymentsPending = (await listPayments(env)).some((p) => p.state === 'pending');
       const ldkPending = inbound.some((p) => !ldkLedger.sent.has(p.ldkPaymentId) && !ldkLedger.failed.has(p.ldkPaymentId));
