@@ -51,6 +51,8 @@ export interface ChannelClosed {
   readonly isOutbound: boolean;
   readonly reason: ChannelFailureReason;
   readonly message: string;
+  /** The transaction that spent (or will spend) the funding output, when known at the close: our commitment for a force close, theirs when they force-closed. */
+  readonly closingTxid?: Uint8Array;
 }
 
 /**

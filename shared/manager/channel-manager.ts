@@ -20,6 +20,7 @@ import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import type { AcceptChannelMessage, ChannelReadyMessage, ErrorMessage, FundingCreatedMessage, FundingSignedMessage, OpenChannelMessage } from '../wire/index.js';
 import * as chain from './chain-confirm.js';
 import * as close from './close-calls.js';
+import * as forceClose from './force-close.js';
 import { ChangeSet } from './change-set.js';
 import type { ChannelDetails } from './channel-details.js';
 import type { ChannelKey } from './channel-entry.js';
@@ -235,6 +236,18 @@ export class ChannelManager {
    */
   closeChannel(channelId: Uint8Array, counterpartyNodeId: Uint8Array): ApiResult<void> {
     return close.closeChannel(this.#core, channelId, counterpartyNodeId);
+  }
+
+  /**
+   * LDK's `force_close_broadcasting_latest_txn` (load with `{ kind:
+   * 'force-close-channel' }`; docs/force-close.md): the channel closes with
+   * `holder-force-closed`, our latest commitment is broadcast after the
+   * commit, the peer (connected or not) gets an `error`. Returns the
+   * commitment's txid (null for a channel not funded yet).
+   * `channel-unavailable` for an unknown channel.
+   */
+  forceCloseBroadcastingLatestTxn(channelId: Uint8Array, counterpartyNodeId: Uint8Array): ApiResult<forceClose.ForceClosed> {
+    return forceClose.forceCloseChannel(this.#core, channelId, counterpartyNodeId);
   }
 
   /**

@@ -75,6 +75,7 @@ const REASONS: readonly string[] = Object.values(ChannelFailureReason);
  * counterparty): 30 payment hash, 32 preimage, 34 payment secret, 36
  * payment id, 38 amount msat, 40 fee paid msat, 42 purpose, 44 claim
  * deadline, 47 failed permanently (1), 24 the failure reason, 25 its text.
+ * 49 the closing txid of a `channel-closed` (added with force close; odd: optional).
  */
 const eventRecord = versionedRecord('event', 1, {
   id: tlvRecord(0, u64),
@@ -103,6 +104,7 @@ const eventRecord = versionedRecord('event', 1, {
   claimDeadline: tlvRecord(44, u32),
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
   failedPermanently: tlvRecord(47, u8),
+  closingTxid: tlvRecord(49, fixedBytes(32)),
 });
 
 /** The event item's persisted bytes. */
@@ -156,6 +158,7 @@ export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
         isOutbound: e.isOutbound ? 1 : 0,
         reason: e.reason,
         message: e.message,
+        ...(e.closingTxid === undefined ? {} : { closingTxid: e.closingTxid }),
       });
     case 'discard-funding':
       return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, fundingOutpoint: e.fundingOutpoint });
@@ -279,6 +282,7 @@ export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> 
           isOutbound: v.isOutbound === 1,
           reason: reason as ChannelFailureReason,
           message: v.message ?? '',
+          ...(v.closingTxid === undefined ? {} : { closingTxid: v.closingTxid }),
         };
         break;
       }

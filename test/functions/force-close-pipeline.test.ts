@@ -1,0 +1,90 @@
+/**
+ * Force close through the real handlers on the embedded regtest chain
+ * (docs/force-close.md): two of our nodes open a channel funded by A's
+ * wallet, A pushing {@link PUSH_SAT} to B. With the peer offline, B's
+ * cooperative close is refused with `peer-not-connected`; with `force` B's
+ * latest commitment is committed for broadcast, the channel shows `closed`
+ * (`holder-force-closed`, the commitment's txid), and the chain's script
+ * validation accepts the commitment. A closes everything with close-all.
+ */
+import { Transaction } from 'bitcoinjs-lib';
+import { describe, expect, it } from 'vitest';
+import { listChannels } from '../../functions/channels/channel-service.js';
+import { pendingEvents } from '../../functions/events/event-service.js';
+import { storeNodeApi } from '../../functions/http/store-node-api.js';
+import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
+import { EsploraClient } from '../../shared/chain/index.js';
+import { useLocalServices } from '../support/local-services.js';
+import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
+
+const local = useLocalServices();
+
+const CAPACITY = 200_000n;
+const PUSH_SAT = 50_000n;
+
+/** A and B with a ready channel of {@link CAPACITY} sat, A the funder. Returns its id (hex) and the funding transaction. */
+async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode): Promise<{ channelId: string; funding: Transaction }> {
+  await net.faucet((await newReceiveAddress(a.ctx)).address, 500_000);
+  await net.mine(1);
+  await Promise.all([net.sync(a), net.sync(b)]);
+  await net.connect(a, b);
+  await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: CAPACITY, pushMsat: PUSH_SAT * 1000n, public: false });
+  await net.relay(a, b);
+  const [fundingHex] = await net.broadcasts(a);
+  const funding = Transaction.fromHex(fundingHex!);
+  await new EsploraClient(local.chain.url).broadcast(funding.toBuffer());
+  for (let i = 0; i < 8 && !(await listChannels(a.ctx)).every((c) => c.isUsable); i++) {
+    await net.mine(1);
+    for (const n of [a, b]) await net.sync(n);
+    await net.relay(a, b);
+    await Promise.all([net.broadcasts(a), net.broadcasts(b)]);
+  }
+  for (const n of [a, b]) expect((await listChannels(n.ctx)).map((c) => c.state)).toEqual(['ready']);
+  const [details] = await listChannels(a.ctx);
+  return { channelId: Buffer.from(details!.channelId).toString('hex'), funding };
+}
+
+describe('force close through the handlers, on the regtest chain', () => {
+  it('peer offline: cooperative close is 409 peer-not-connected; force broadcasts our commitment, which the chain accepts; close-all closes the rest', async () => {
+    const net = new PipelineNet(local);
+    const [a, b] = await Promise.all([net.node('a'), net.node('b')]);
+    const { channelId, funding } = await readyChannel(net, a, b);
+    await net.disconnect(a, b);
+    await expect(storeNodeApi(b.ctx).closeChannel(channelId)).rejects.toMatchObject({ code: 'peer-not-connected' });
+
+    const closed = await storeNodeApi(b.ctx).closeChannel(channelId, { force: true });
+    expect(closed).toMatchObject({ channelId, state: 'closed', closure: { reason: 'holder-force-closed' } });
+    const txid = closed.closure?.txid;
+    expect(txid).toMatch(/^[0-9a-f]{64}$/);
+    expect(await listChannels(b.ctx)).toEqual([]);
+    const events = (await pendingEvents(b.ctx)).map((r) => r.event).filter((e) => e.kind === 'channel-closed');
+    expect(events).toEqual([expect.objectContaining({ reason: 'holder-force-closed' })]);
+    expect((await storeNodeApi(b.ctx).listEvents()).filter((e) => e.kind === 'channel-closed')).toEqual([expect.objectContaining({ reason: 'holder-force-closed', closingTxid: txid })]);
+    // A second close of a closed channel is refused.
+    await expect(storeNodeApi(b.ctx).closeChannel(channelId, { force: true })).rejects.toMatchObject({ code: 'channel-not-closable' });
+
+    // The commitment queued for broadcast: B's latest, spending the funding output, B's to_local P2WSH and A's to_remote.
+    const commitment = Transaction.fromHex((await net.broadcasts(b)).at(-1)!);
+    expect(commitment.getId()).toBe(txid);
+    expect(commitment.ins).toHaveLength(1);
+    expect(Buffer.from(commitment.ins[0]!.hash).reverse().toString('hex')).toBe(funding.getId());
+    const values = commitment.outs.map((o) => BigInt(o.value)).sort((x, y) => (x < y ? -1 : 1));
+    expect(values).toHaveLength(2);
+    expect(values[0]).toBe(PUSH_SAT); // B is not the funder: its to_local carries no fee
+    expect(values[1]! < CAPACITY - PUSH_SAT && values[1]! > CAPACITY - PUSH_SAT - 5_000n).toBe(true);
+    // The chain validates its scripts (2-of-2 witness) and confirms it.
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(commitment.toBuffer());
+    await net.mine(1);
+    expect((await esplora.txStatus(txid!)).confirmed).toBe(true);
+
+    // A, still holding the channel, closes everything by force: its commitment conflicts with B's confirmed one (the chain refuses it).
+    const all = await storeNodeApi(a.ctx).closeAllChannels({ force: true });
+    expect(all).toEqual([{ channelId, channel: expect.objectContaining({ state: 'closed', closure: expect.objectContaining({ reason: 'holder-force-closed' }) }) }]);
+    expect(await listChannels(a.ctx)).toEqual([]);
+    const ours = Transaction.fromHex((await net.broadcasts(a)).at(-1)!);
+    expect(ours.getId()).not.toBe(txid);
+    await expect(esplora.broadcast(ours.toBuffer())).rejects.toMatchObject({ code: 'rejected' });
+    expect(await storeNodeApi(a.ctx).closeAllChannels({ force: true })).toEqual([]);
+  });
+});
