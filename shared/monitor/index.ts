@@ -31,3 +31,4 @@ export {
 export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
 export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
+export { classifyFundingSpend, dustLimitOf, ourOutputs, sweepOutput, type FundingSpend, type OurOutput, type Sweep } from './sweep.js';
