@@ -32,3 +32,4 @@ export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, 
 export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
 export { classifyFundingSpend, dustLimitOf, ourOutputs, sweepOutput, type FundingSpend, type OurOutput, type Sweep } from './sweep.js';
+export { decodeWatchedChannel, encodeWatchedChannel, type WatchPhase, type WatchedChannel } from './watched-channel.js';

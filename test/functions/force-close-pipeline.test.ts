@@ -12,8 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { listChannels } from '../../functions/channels/channel-service.js';
 import { pendingEvents } from '../../functions/events/event-service.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
-import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
+import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
+import { SortKey } from '../../shared/store/index.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
@@ -77,6 +78,47 @@ describe('force close through the handlers, on the regtest chain', () => {
     await esplora.broadcast(commitment.toBuffer());
     await net.mine(1);
     expect((await esplora.txStatus(txid!)).confirmed).toBe(true);
+
+    // A sees B's commitment spend the funding output: its to_remote is swept to a fresh wallet address at once (one block under anchors).
+    const aBefore = await walletBalanceOf(a.ctx);
+    let sweepA: Transaction | undefined;
+    for (let i = 0; i < 3 && sweepA === undefined; i++) {
+      await net.sync(a);
+      sweepA = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === txid));
+      if (sweepA === undefined) await net.mine(1);
+    }
+    expect(sweepA).toBeDefined();
+    const toRemote = commitment.outs[sweepA!.ins[0]!.index]!;
+    expect(BigInt(toRemote.value)).toBe(values[1]);
+    const sweptA = BigInt(sweepA!.outs[0]!.value);
+    expect(sweptA).toBeLessThan(values[1]!);
+    expect(sweptA).toBeGreaterThan(values[1]! - 2_000n);
+    await esplora.broadcast(sweepA!.toBuffer());
+    await net.mine(1);
+    await net.sync(a);
+    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + sweptA);
+    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+
+    // B's to_local waits for to_self_delay blocks after its commitment, then goes to B's wallet (minus the sweep fee).
+    await net.sync(b);
+    expect(await net.broadcasts(b)).toEqual([]);
+    let sweepB: Transaction | undefined;
+    for (let i = 0; i < 40 && sweepB === undefined; i++) {
+      await net.mine(10);
+      await net.sync(b);
+      sweepB = (await net.broadcasts(b)).map((h) => Transaction.fromHex(h)).at(-1);
+    }
+    expect(sweepB).toBeDefined();
+    expect(sweepB!.ins[0]!.sequence).toBeGreaterThan(0);
+    expect(BigInt(commitment.outs[sweepB!.ins[0]!.index]!.value)).toBe(PUSH_SAT);
+    const sweptB = BigInt(sweepB!.outs[0]!.value);
+    expect(sweptB > PUSH_SAT - 2_000n && sweptB < PUSH_SAT).toBe(true);
+    await esplora.broadcast(sweepB!.toBuffer());
+    // Re-broadcast at the next block while unconfirmed.
+    await net.mine(1);
+    await net.sync(b);
+    expect(await walletBalanceOf(b.ctx)).toEqual({ confirmedSat: sweptB, unconfirmedSat: 0n });
+    expect(await b.ctx.store.query(b.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
 
     // A, still holding the channel, closes everything by force: its commitment conflicts with B's confirmed one (the chain refuses it).
     const all = await storeNodeApi(a.ctx).closeAllChannels({ force: true });
