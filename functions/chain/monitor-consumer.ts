@@ -13,7 +13,9 @@ import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../../shared/codec/index.js';
 import { StoredFeeEstimator } from '../../shared/chain/index.js';
 import { toHex } from '../../shared/crypto/index.js';
+import { encodeFollowUp } from '../../shared/manager/index.js';
 import {
+  classifyFundingSpend,
   decodeWatchedChannel,
   encodeWatchedChannel,
   ourOutputs,
@@ -22,6 +24,7 @@ import {
 } from '../../shared/monitor/index.js';
 import { SortKey, StoreError, StoreErrorCode, monitorFromItems, MONITOR_UPDATES_PER_SNAPSHOT, type NodeStore } from '../../shared/store/index.js';
 import { Keychain } from '../../shared/wallet/index.js';
+import type { FollowUpInput } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress } from '../wallet/wallet-service.js';
 import { decodeFeeRates } from './fee-record.js';
@@ -101,6 +104,7 @@ class MonitorConsumer implements ChainConsumer {
     const puts: { sk: string; data: Uint8Array }[] = [];
     const deletes: string[] = [];
     const broadcasts: Uint8Array[] = [];
+    const followUps: FollowUpInput[] = [];
     const tip = this.#tipHeight;
     for (const [id, initial] of this.#byId) {
       let w = initial;
@@ -109,10 +113,14 @@ class MonitorConsumer implements ChainConsumer {
       if (this.#swept.has(id)) {
         this.ctx.logger.info('funds swept', { channelId: id, txid: toHex(Uint8Array.from(w.sweep!.txid).reverse()), amountSat: w.sweep!.amountSat.toString() });
         deletes.push(sk);
+        // The manager emits `funds-swept` (an event id of its own), in the channel's peer group.
+        followUps.push({ peer: w.counterpartyNodeId, work: encodeFollowUp({ kind: 'funds-swept', channelId: w.channelId, txid: w.sweep!.txid, amountSat: w.sweep!.amountSat }) });
         continue;
       }
       if (w.phase === 'spent' && w.spendableHeight === undefined) {
-        const found = await this.#ourOutput(id, w);
+        const { found, byCounterparty } = await this.#ourOutput(id, w);
+        // Their commitment: the channel, if still open in the manager, closes with `counterparty-force-closed`.
+        if (byCounterparty) followUps.push({ peer: w.counterpartyNodeId, work: encodeFollowUp({ kind: 'funding-spent', channelId: w.channelId, txid: Transaction.fromBuffer(w.spend!.tx).getHash() }) });
         if (found === undefined) {
           // A cooperative close (its output already pays the wallet), or nothing of ours on the commitment.
           deletes.push(sk);
@@ -137,7 +145,7 @@ class MonitorConsumer implements ChainConsumer {
       }
       if (changed) puts.push({ sk, data: encodeWatchedChannel(w) });
     }
-    return { puts, deletes, broadcasts };
+    return { puts, deletes, broadcasts, followUps };
   }
 
   /** The monitor of channel `id` (read now: its funding output was spent). */
@@ -151,7 +159,8 @@ class MonitorConsumer implements ChainConsumer {
   async #ourOutput(id: string, w: WatchedChannel) {
     const monitor = await this.#monitor(id);
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
-    return ourOutputs(signer, monitor, Transaction.fromBuffer(w.spend!.tx))[0];
+    const tx = Transaction.fromBuffer(w.spend!.tx);
+    return { found: ourOutputs(signer, monitor, tx)[0], byCounterparty: classifyFundingSpend(monitor, tx).kind === 'counterparty-commitment' };
   }
 
   /** Our output's sweep to a fresh receive address; undefined when it is below dust after fees (left on chain, logged). */

@@ -158,6 +158,10 @@ export interface EventInfo {
   readonly channelType?: 'static_remotekey' | 'anchors_zero_fee_htlc_tx';
   readonly reason?: string;
   readonly message?: string;
+  /** `funds-swept`: the sweep's txid (display order hex). */
+  readonly txid?: string;
+  /** `funds-swept`: what the sweep paid the wallet (sat, decimal). */
+  readonly amountSat?: string;
   /** `channel-closed`: the transaction that spent the funding output, when known (display order hex). */
   readonly closingTxid?: string;
   /** The BOLT message type a peer sent that the node cannot handle yet (`unsupported-message`). */

@@ -307,7 +307,7 @@ export const SCHEMAS = {
     description: 'One event (LDK `Event`). Fields beyond `id` and `kind` depend on the kind; channel events name the `counterpartyNodeId`.',
     properties: {
       id: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'Grows by one per event: acknowledge up to it; skip ids already handled.' },
-      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message', 'payment-claimable', 'payment-received', 'payment-sent', 'payment-path-failed', 'payment-failed'] },
+      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message', 'payment-claimable', 'payment-received', 'payment-sent', 'payment-path-failed', 'payment-failed', 'funds-swept'] },
       counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
       channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The temporary id (the former one for `channel-pending`).' },
@@ -321,6 +321,8 @@ export const SCHEMAS = {
       reason: { type: 'string', examples: ['counterparty-error', 'peer-disconnected', 'holder-force-closed', 'counterparty-force-closed'] },
       message: { type: 'string' },
       closingTxid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: '`channel-closed`: the transaction that spent the funding output, when known (our commitment after a force close).' },
+      txid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: '`funds-swept`: the transaction that brought our output of a closed channel to the wallet.' },
+      amountSat: { type: 'string', pattern: EVENT_ID_PATTERN, description: '`funds-swept`: what it paid the wallet (our output minus the fee), decimal.' },
       messageType: { type: 'integer', minimum: 0, maximum: 65535, description: 'A BOLT message type a peer sent that the node cannot handle yet (`unsupported-message`, e.g. 134 `update_fee`).' },
       paymentHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       paymentPreimage: { type: 'string', pattern: '^[0-9a-f]{64}$' },

@@ -116,6 +116,8 @@ export function eventInfoOf({ id, event: e }: EventRecord, context: EventContext
       };
     case 'unsupported-message':
       return { ...common, messageType: e.messageType, message: e.message };
+    case 'funds-swept':
+      return { ...common, channelId: toHex(e.channelId), txid: txidToDisplayHex(e.txid), amountSat: e.amountSat.toString() };
     case 'discard-funding':
       return {
         ...common,

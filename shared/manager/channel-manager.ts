@@ -301,6 +301,10 @@ export class ChannelManager {
         return applyHtlcExpiry(this.#core, peer, work.channelId, work.height);
       case 'update-fee':
         return tick.applyUpdateFee(this.#core, peer, work.channelId);
+      case 'funding-spent':
+        return forceClose.applyCounterpartyCommitment(this.#core, peer, work.channelId, work.txid);
+      case 'funds-swept':
+        return forceClose.applyFundsSwept(this.#core, peer, work);
     }
   }
 

@@ -39,6 +39,27 @@ export function forceCloseChannel(core: ManagerCore, channelId: Uint8Array, coun
   return { ok: true, value: { commitmentTxid: commitmentTxid === null ? null : new Uint8Array(commitmentTxid) } };
 }
 
+/**
+ * The chain handler saw the counterparty's commitment `txid` spend the
+ * channel's funding output (a `funding-spent` follow-up): the channel, if
+ * still open, closes with `counterparty-force-closed` and that txid; no
+ * `error` goes to the peer and nothing is broadcast (the funding output is
+ * spent). Our output on their commitment is the chain handler's to sweep.
+ */
+export function applyCounterpartyCommitment(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, txid: Uint8Array): void {
+  const { cs } = core;
+  const key = cs.keyFor(peer, channelId);
+  const item = cs.entry(key);
+  if (item?.kind !== 'channel') return;
+  const step = failChannel(item.channel, ChannelFailureReason.CounterpartyForceClosed, 'the counterparty broadcast its commitment', false);
+  applyStep(core, key, item, withClosingTxid(step, txid));
+}
+
+/** Our output of a closed channel reached the wallet (a `funds-swept` follow-up): event `funds-swept`. */
+export function applyFundsSwept(core: ManagerCore, peer: Uint8Array, work: { readonly channelId: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint }): void {
+  core.cs.emit({ kind: 'funds-swept', channelId: work.channelId, counterpartyNodeId: peer, txid: work.txid, amountSat: work.amountSat });
+}
+
 /** The step with `txid` in its `ChannelClosed` event. */
 function withClosingTxid(step: ChannelStep, txid: Uint8Array | null): ChannelStep {
   if (txid === null) return step;

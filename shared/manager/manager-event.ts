@@ -56,6 +56,7 @@ const KINDS = [
   'payment-sent',
   'payment-path-failed',
   'payment-failed',
+  'funds-swept',
 ] as const;
 const PURPOSES: readonly PaymentPurpose[] = ['invoice', 'spontaneous', 'for-hash'];
 const PAYMENT_FAILURES: readonly string[] = Object.values(PaymentFailureReason);
@@ -162,6 +163,9 @@ export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
       });
     case 'discard-funding':
       return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, fundingOutpoint: e.fundingOutpoint });
+    case 'funds-swept':
+      // 49 the sweep's txid, 10 the amount it paid the wallet.
+      return eventRecord.encode({ ...common, channelId: e.channelId, closingTxid: e.txid, valueSatoshis: e.amountSat });
     case 'unsupported-message':
       return eventRecord.encode({ ...common, messageType: e.messageType, message: e.message });
     case 'open-channel-request':
@@ -286,6 +290,9 @@ export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> 
         };
         break;
       }
+      case 'funds-swept':
+        event = { kind, counterpartyNodeId, channelId: need(v.channelId, 'channel id'), txid: need(v.closingTxid, 'txid'), amountSat: need(v.valueSatoshis, 'amount') };
+        break;
       case 'discard-funding': {
         const o = need(v.fundingOutpoint, 'outpoint');
         event = { kind, counterpartyNodeId, channelId: need(v.channelId, 'channel id'), userChannelId: need(v.userChannelId, 'user id'), fundingOutpoint: { txid: o.txid, index: o.index } };
