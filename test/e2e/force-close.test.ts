@@ -6,7 +6,10 @@
  * sees it spend the funding output, closes the channel
  * (`counterparty-force-closed`), sweeps our `to_remote` (static_remotekey:
  * spendable at once) to a fresh wallet address, and once the sweep confirms
- * `GET /v1/wallet` counts it and `funds-swept` is an event.
+ * `GET /v1/wallet` counts it and `funds-swept` is an event. Then we
+ * force-close through the API: our commitment confirms, LDK closes its side,
+ * and our `to_local` reaches the
+ * wallet once LDK's `to_self_delay` has passed (the chain checks the CSV).
  */
 import { Transaction } from 'bitcoinjs-lib';
 import * as ldk from 'lightningdevkit';
@@ -75,4 +78,37 @@ describe('force close through the embedded deployment', () => {
     expect(amountSat).toBeGreaterThan(toRemote - 2_000);
     await env.until(async () => (await wallet()).confirmedSat === before.confirmedSat + before.unconfirmedSat + amountSat, 'the wallet counts the sweep');
   }, 180_000);
+
+  it('we force-close via the API: our commitment confirms, our to_local is swept after to_self_delay, LDK sees the channel closed', async () => {
+    await env.fundWallet(1_000_000);
+    expect((await env.post('/v1/channels', { nodeId: toHex(ldkNode.nodeId), amountSat: 200_000, pushMsat: 20_000_000 })).status).toBe(202);
+    await env.until(async () => (await env.channels()).some((c) => c.state === 'awaiting-confirmation'), 'our channel funded');
+    const pending = (await env.channels()).find((c) => c.state === 'awaiting-confirmation')!;
+    await env.mineAndFeed(6, pending.fundingTxid!);
+    await env.until(async () => (await env.channels()).some((c) => c.channelId === pending.channelId && c.isUsable), 'our channel usable');
+    const channelId = pending.channelId;
+
+    const closed = await env.post(`/v1/channels/${channelId}/close`, { force: true });
+    expect(closed.status).toBe(202);
+    expect(closed.body).toMatchObject({ state: 'closed', closure: { reason: 'holder-force-closed' } });
+    const txid = (closed.body['closure'] as { txid: string }).txid;
+    // The broadcast queue hands it to the chain; a block confirms it (fed to LDK, which sees the channel closed).
+    await env.until(async () => (await fetch(`${env.node.chainUrl}/tx/${txid}/status`)).status === 200, 'our commitment in the mempool');
+    const before = await wallet();
+    await env.mineAndFeed(1, txid);
+    await env.until(() => !ldkNode.channelManager.list_channels().some((c) => toHex(c.get_channel_id().get_a()) === channelId), 'LDK closed the channel');
+
+    // to_self_delay blocks later our to_local (180,000 sat minus the commitment fee) is swept: funds-swept, and the wallet counts it.
+    let swept: Record<string, unknown> | undefined;
+    for (let i = 0; i < 40 && swept === undefined; i++) {
+      await env.mineAndFeed(10, '');
+      const events = (await env.api('/v1/events')).body['events'] as Record<string, unknown>[];
+      swept = events.find((e) => e['kind'] === 'funds-swept' && e['channelId'] === channelId);
+    }
+    expect(swept).toBeDefined();
+    const amountSat = Number(swept!['amountSat']);
+    expect(amountSat).toBeLessThan(180_000);
+    expect(amountSat).toBeGreaterThan(175_000);
+    await env.until(async () => (await wallet()).confirmedSat === before.confirmedSat + before.unconfirmedSat + amountSat, 'the wallet counts the sweep');
+  }, 300_000);
 });
