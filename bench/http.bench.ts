@@ -27,6 +27,7 @@ const api: NodeApi = {
   listEvents: async () => [],
   acknowledgeEvents: async () => 0,
   rejectChannel: async () => undefined,
+  closeAllChannels: async () => [],
   closeChannel: async () => {
     throw new Error('no channels in this bench');
   },

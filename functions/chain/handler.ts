@@ -34,6 +34,7 @@ import { EsploraPrefetch } from './esplora-prefetch.js';
 import { decodeChainView, encodeChainView } from './chain-record.js';
 import { encodeFeeRates } from './fee-record.js';
 import { channelChainConsumers } from './channel-consumer.js';
+import { monitorChainConsumers } from './monitor-consumer.js';
 
 /** What a chain consumer commits with the sync. */
 export type ConsumerWrites = Pick<InvocationResult, 'puts' | 'deletes'> & Partial<Pick<InvocationResult, 'effects' | 'broadcasts' | 'followUps' | 'cleanup'>>;
@@ -92,8 +93,15 @@ function mergeWatch(consumers: readonly ChainConsumer[]): WatchSet {
   return { txids: sets.flatMap((s) => s.txids), outputs: sets.flatMap((s) => s.outputs) };
 }
 
+/** The ChannelManager and the channel monitors' watched outputs (docs/force-close.md). */
+function defaultConsumers(ctx: NodeContext) {
+  const channels = channelChainConsumers(ctx);
+  const monitors = monitorChainConsumers(ctx);
+  return async (store: NodeStore): Promise<readonly ChainConsumer[]> => [...(await channels(store)), ...(await monitors(store))];
+}
+
 export function createChainHandler(ctx: NodeContext, options: ChainHandlerOptions = {}) {
-  const loadConsumers = options.consumers ?? channelChainConsumers(ctx);
+  const loadConsumers = options.consumers ?? defaultConsumers(ctx);
 
   /** The chain source's estimates as the FEES item's bytes; undefined (the item is kept) when it cannot answer or has none. */
   async function fetchFeeRates(esplora: EsploraClient): Promise<Uint8Array | undefined> {

@@ -121,28 +121,76 @@ export async function rejectChannel(ctx: NodeContext, temporaryChannelIdHex: str
   if (!result.ok) throw refused(result.error);
 }
 
+/** How to close: cooperatively (the default), or by broadcasting our latest commitment. */
+export interface CloseOptions {
+  readonly force?: boolean;
+}
+
 /**
- * Starts a cooperative close of the channel `idHex` (real or temporary id;
- * docs/close.md): `close_channel` under the lease, its `shutdown` paying a
- * fresh wallet address reserved in the same commit. Returns the channel as
+ * Closes the channel `idHex` (real or temporary id). Cooperatively
+ * (docs/close.md): `close_channel` under the lease, its `shutdown` paying a
+ * fresh wallet address reserved in the same commit; returns the channel as
  * it is then (`shutdown-sent`, or further when the peer answered already).
- * `unknown-channel` when there is none, `peer-not-connected`, `not-closable`
- * when the manager refuses it.
+ * With `force` (docs/force-close.md): `force_close_broadcasting_latest_txn`
+ * under the lease, whether the peer is connected or not; returns the closed
+ * channel (reason `holder-force-closed`, the commitment's txid).
+ * `unknown-channel` when there is none, `peer-not-connected` (cooperative
+ * only), `not-closable` when the manager refuses it.
  */
-export async function closeChannel(ctx: NodeContext, idHex: string): Promise<ChannelView> {
+export async function closeChannel(ctx: NodeContext, idHex: string, options: CloseOptions = {}): Promise<ChannelView> {
   const view = await getChannel(ctx, idHex);
   if (view === undefined) throw new ChannelServiceError(ChannelServiceErrorCode.unknownChannel, `no channel ${idHex}`);
   if (view.kind === 'request') throw new ChannelServiceError(ChannelServiceErrorCode.notClosable, 'a held inbound request has no channel to close: reject it instead');
   if (view.kind === 'closed') throw new ChannelServiceError(ChannelServiceErrorCode.notClosable, `the channel is already closed (${view.closed.reason})`);
+  return options.force === true ? forceClose(ctx, view.details) : closeCooperatively(ctx, view);
+}
+
+async function closeCooperatively(ctx: NodeContext, view: ChannelView & { kind: 'open' }): Promise<ChannelView> {
   const { channelId, counterpartyNodeId } = view.details;
   const peers = await connectedPeers(ctx, ctx.store);
-  if (!peers.has(toHex(counterpartyNodeId))) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, `peer ${toHex(counterpartyNodeId)} is not connected: a cooperative close needs it online`);
+  if (!peers.has(toHex(counterpartyNodeId))) {
+    throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, `peer ${toHex(counterpartyNodeId)} is not connected: a cooperative close needs it online (or close with force)`);
+  }
   const result = await underLease(ctx, { kind: 'close-channel', counterpartyNodeId, channelId }, (m) => m.closeChannel(channelId, counterpartyNodeId));
   if (!result.ok) {
     if (/not connected/.test(result.error.message)) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, result.error.message);
     throw new ChannelServiceError(ChannelServiceErrorCode.notClosable, result.error.message);
   }
   return (await getChannel(ctx, toHex(channelId))) ?? view;
+}
+
+/** One input closing one channel by force (a commit of that channel's items only). */
+async function forceClose(ctx: NodeContext, details: ChannelDetails): Promise<ChannelView> {
+  const { channelId, counterpartyNodeId } = details;
+  const result = await underLease(ctx, { kind: 'force-close-channel', counterpartyNodeId, channelId }, (m) => m.forceCloseBroadcastingLatestTxn(channelId, counterpartyNodeId));
+  if (!result.ok) throw new ChannelServiceError(ChannelServiceErrorCode.notClosable, result.error.message);
+  const closed = await getChannel(ctx, toHex(channelId));
+  if (closed === undefined) throw new Error(`the force-closed channel ${toHex(channelId)} has no ChannelClosed event`);
+  return closed;
+}
+
+/** What `closeAllChannels` did to one channel: its view afterwards, or why it was left open. */
+export type CloseAllOutcome = { readonly channelId: string; readonly view: ChannelView } | { readonly channelId: string; readonly error: ChannelServiceError };
+
+/**
+ * Closes every open channel (LDK's `force_close_all_channels_broadcasting_latest_txn`
+ * with `force`, else a cooperative close of each): one input per channel,
+ * so no commit grows with the number of channels (docs/follow-ups.md); a
+ * channel that cannot be closed is reported, the others still close.
+ */
+export async function closeAllChannels(ctx: NodeContext, options: CloseOptions = {}): Promise<CloseAllOutcome[]> {
+  const out: CloseAllOutcome[] = [];
+  for (const view of await listChannelViews(ctx)) {
+    if (view.kind !== 'open') continue;
+    const channelId = toHex(view.details.channelId);
+    try {
+      out.push({ channelId, view: options.force === true ? await forceClose(ctx, view.details) : await closeCooperatively(ctx, view) });
+    } catch (error) {
+      if (!(error instanceof ChannelServiceError)) throw error;
+      out.push({ channelId, error });
+    }
+  }
+  return out;
 }
 
 /** Every channel of the node (a Query of CHANNEL#, nothing committed). */

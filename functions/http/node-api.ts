@@ -134,8 +134,11 @@ export interface ChannelInfo {
   readonly isUsable: boolean;
   readonly isPublic: boolean;
   /** Why it closed (`closed` only). */
-  readonly closure?: { readonly reason: string; readonly message: string };
+  readonly closure?: { readonly reason: string; readonly message: string; readonly txid?: string };
 }
+
+/** What `closeAllChannels` did to one channel: the channel afterwards, or the error that left it open. */
+export type CloseAllResult = { readonly channelId: string; readonly channel: ChannelInfo } | { readonly channelId: string; readonly error: { readonly code: string; readonly message: string } };
 
 /** One event as the API reports it: ids and keys hex, txids in display order, u64 values as decimal strings. */
 export interface EventInfo {
@@ -155,6 +158,12 @@ export interface EventInfo {
   readonly channelType?: 'static_remotekey' | 'anchors_zero_fee_htlc_tx';
   readonly reason?: string;
   readonly message?: string;
+  /** `funds-swept`: the sweep's txid (display order hex). */
+  readonly txid?: string;
+  /** `funds-swept`: what the sweep paid the wallet (sat, decimal). */
+  readonly amountSat?: string;
+  /** `channel-closed`: the transaction that spent the funding output, when known (display order hex). */
+  readonly closingTxid?: string;
   /** The BOLT message type a peer sent that the node cannot handle yet (`unsupported-message`). */
   readonly messageType?: number;
   readonly paymentHash?: string;
@@ -205,7 +214,12 @@ export interface NodeApi extends InvoiceApi, PaymentApi, WebhookApi {
   /**
    * Starts a cooperative close (BOLT 2 `shutdown`); resolves with the channel
    * as it is then (`shutdown-sent`, or `negotiating-close` if the peer answered already). Rejects `not-found` (no such channel),
-   * `peer-not-connected`, `channel-not-closable` (not `ready`).
+   * `peer-not-connected`, `channel-not-closable` (not `ready`). With
+   * `force`: broadcasts our latest commitment (docs/force-close.md),
+   * resolves with the channel `closed` (`holder-force-closed`, the
+   * commitment's txid), whether the peer is connected or not.
    */
-  closeChannel(channelId: string): Promise<ChannelInfo>;
+  closeChannel(channelId: string, options?: { readonly force?: boolean }): Promise<ChannelInfo>;
+  /** Closes every open channel, each on its own (cooperatively, or with `force`); one result per channel. */
+  closeAllChannels(options?: { readonly force?: boolean }): Promise<readonly CloseAllResult[]>;
 }

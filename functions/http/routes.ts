@@ -8,6 +8,7 @@ import { HEALTH_COMPONENTS, type ChannelInfo } from './node-api.js';
 import { buildOpenApiDocument, schemaRef, type OpenApiDocument, type SchemaObject } from './openapi.js';
 import { ChannelResponse } from './channel-schemas.js';
 import { bodiless, emptyBody, jsonSchemaOf, parseWith, withBody, type Route } from './route-kit.js';
+import { CLOSE_SCHEMAS, closeRoutes } from './close-routes.js';
 import { INVOICE_ROUTES, INVOICE_SCHEMAS } from './invoice-routes.js';
 import { PAYMENT_ROUTES, PAYMENT_SCHEMAS } from './payment-routes.js';
 import { WEBHOOK_ROUTES, WEBHOOK_SCHEMAS } from './webhook-routes.js';
@@ -295,7 +296,7 @@ export const SCHEMAS = {
     description: 'One event (LDK `Event`). Fields beyond `id` and `kind` depend on the kind; channel events name the `counterpartyNodeId`.',
     properties: {
       id: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'Grows by one per event: acknowledge up to it; skip ids already handled.' },
-      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message', 'payment-claimable', 'payment-received', 'payment-sent', 'payment-path-failed', 'payment-failed'] },
+      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message', 'payment-claimable', 'payment-received', 'payment-sent', 'payment-path-failed', 'payment-failed', 'funds-swept'] },
       counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
       channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The temporary id (the former one for `channel-pending`).' },
@@ -306,8 +307,11 @@ export const SCHEMAS = {
       fundingOutputIndex: { type: 'integer', minimum: 0 },
       shortChannelId: { type: 'string', pattern: '^[0-9]+x[0-9]+x[0-9]+$' },
       channelType: { type: 'string', enum: ['static_remotekey', 'anchors_zero_fee_htlc_tx'] },
-      reason: { type: 'string', examples: ['counterparty-error', 'peer-disconnected'] },
+      reason: { type: 'string', examples: ['counterparty-error', 'peer-disconnected', 'holder-force-closed', 'counterparty-force-closed'] },
       message: { type: 'string' },
+      closingTxid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: '`channel-closed`: the transaction that spent the funding output, when known (our commitment after a force close).' },
+      txid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: '`funds-swept`: the transaction that brought our output of a closed channel to the wallet.' },
+      amountSat: { type: 'string', pattern: EVENT_ID_PATTERN, description: '`funds-swept`: what it paid the wallet (our output minus the fee), decimal.' },
       messageType: { type: 'integer', minimum: 0, maximum: 65535, description: 'A BOLT message type a peer sent that the node cannot handle yet (`unsupported-message`, e.g. 134 `update_fee`).' },
       paymentHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       paymentPreimage: { type: 'string', pattern: '^[0-9a-f]{64}$' },
@@ -344,6 +348,7 @@ export const SCHEMAS = {
     additionalProperties: false,
   },
   ...INVOICE_SCHEMAS,
+  ...CLOSE_SCHEMAS,
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
   ...PAYMENT_SCHEMAS,
 } as const satisfies Readonly<Record<string, SchemaObject>>;
@@ -372,7 +377,7 @@ export function channelJson(c: ChannelInfo): ChannelResponse {
     isChannelReady: c.isChannelReady,
     isUsable: c.isUsable,
     isPublic: c.isPublic,
-    ...(c.closure === undefined ? {} : { closure: { reason: c.closure.reason, message: c.closure.message } }),
+    ...(c.closure === undefined ? {} : { closure: { reason: c.closure.reason, message: c.closure.message, ...(c.closure.txid === undefined ? {} : { txid: c.closure.txid }) } }),
   };
 }
 
@@ -576,23 +581,7 @@ export const ROUTES: readonly Route[] = [
       return { status: 'rejected', channelId: id };
     },
   }),
-  emptyBody({
-    method: 'POST',
-    path: '/v1/channels/{id}/close',
-    operationId: 'closeChannel',
-    summary: 'Close a ready channel cooperatively (BOLT 2 `shutdown`, then `closing_signed`).',
-    description:
-      'Sends `shutdown`: the channel shows `shutdown-sent`, then `negotiating-close` while the closing fee is agreed, then `closed` ' +
-      'with reason `cooperative-closure` once both signed the closing transaction, which is broadcast (event `channel-closed`). ' +
-      'Our output pays a fresh address of the node\'s wallet, counted in `GET /v1/wallet` once the closing transaction confirms. ' +
-      'The peer must be connected; a reconnection mid-close resumes it. Force close is not offered yet.',
-    pathParameters: [CHANNEL_ID_PARAMETER],
-    errors: ['NotFound', 'NotClosable', 'Busy'],
-    success: { status: 202, description: '`shutdown` is committed and on its way; the channel as it is now: `shutdown-sent`, or `negotiating-close` when the peer answered already.', schema: schemaRef('Channel') },
-    async run(api, params) {
-      return channelJson(await api.closeChannel(params['id']!.toLowerCase()));
-    },
-  }),
+  ...closeRoutes(channelJson, CHANNEL_ID_PARAMETER),
   bodiless({
     method: 'GET',
     path: '/v1/events',

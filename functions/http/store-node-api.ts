@@ -16,12 +16,13 @@ import { WalletError, WalletErrorCode } from '../../shared/wallet/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress, sendToAddress, walletBalanceOf } from '../wallet/wallet-service.js';
 import { HttpError, HttpErrorCode, busyError } from './errors.js';
-import type { ChannelInfo, ChannelTypeName, EventInfo, NodeApi, PeerInfo, PendingHtlcInfo } from './node-api.js';
+import type { ChannelInfo, ChannelTypeName, CloseAllResult, EventInfo, NodeApi, PeerInfo, PendingHtlcInfo } from './node-api.js';
 import { acknowledgeEvents, pendingEvents } from '../events/event-service.js';
 import {
   ChannelServiceError,
   ChannelServiceErrorCode,
   acceptChannel,
+  closeAllChannels,
   closeChannel,
   getChannel,
   listChannelViews,
@@ -105,9 +106,18 @@ export function eventInfoOf({ id, event: e }: EventRecord, context: EventContext
     case 'channel-ready':
       return { ...common, channelId: toHex(e.channelId), userChannelId: e.userChannelId.toString(), shortChannelId: formatShortChannelId(e.shortChannelId) };
     case 'channel-closed':
-      return { ...common, channelId: toHex(e.channelId), userChannelId: e.userChannelId.toString(), reason: e.reason, message: e.message };
+      return {
+        ...common,
+        channelId: toHex(e.channelId),
+        userChannelId: e.userChannelId.toString(),
+        reason: e.reason,
+        message: e.message,
+        ...(e.closingTxid === undefined ? {} : { closingTxid: txidToDisplayHex(e.closingTxid) }),
+      };
     case 'unsupported-message':
       return { ...common, messageType: e.messageType, message: e.message };
+    case 'funds-swept':
+      return { ...common, channelId: toHex(e.channelId), txid: txidToDisplayHex(e.txid), amountSat: e.amountSat.toString() };
     case 'discard-funding':
       return {
         ...common,
@@ -187,7 +197,7 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
       isOutbound: c.isOutbound,
       localBalanceMsat: 0n,
       isPublic: false,
-      closure: { reason: c.reason, message: c.message },
+      closure: { reason: c.reason, message: c.message, ...(c.closingTxid === undefined ? {} : { txid: txidToDisplayHex(c.closingTxid) }) },
     };
   }
   const d = view.details;
@@ -353,8 +363,16 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     async rejectChannel(temporaryChannelId) {
       await asChannelHttp(ctx, rejectChannel(ctx, temporaryChannelId));
     },
-    async closeChannel(channelId) {
-      return channelInfoOf(await asChannelHttp(ctx, closeChannel(ctx, channelId)));
+    async closeChannel(channelId, options) {
+      return channelInfoOf(await asChannelHttp(ctx, closeChannel(ctx, channelId, options)));
+    },
+    async closeAllChannels(options) {
+      const outcomes = await asChannelHttp(ctx, closeAllChannels(ctx, options));
+      return outcomes.map((o): CloseAllResult => {
+        if ('view' in o) return { channelId: o.channelId, channel: channelInfoOf(o.view) };
+        const e = channelHttpError(o.error, ctx.leaseWaitMs);
+        return { channelId: o.channelId, error: { code: e instanceof HttpError ? e.code : 'internal', message: o.error.message } };
+      });
     },
   };
 }

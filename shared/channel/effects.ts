@@ -51,6 +51,8 @@ export interface ChannelClosed {
   readonly isOutbound: boolean;
   readonly reason: ChannelFailureReason;
   readonly message: string;
+  /** The transaction that spent (or will spend) the funding output, when known at the close: our commitment for a force close, theirs when they force-closed. */
+  readonly closingTxid?: Uint8Array;
 }
 
 /**
@@ -68,7 +70,21 @@ export interface DiscardFunding {
   readonly fundingOutpoint: Outpoint;
 }
 
-export type ChannelEvent = FundingGenerationReady | ChannelPending | ChannelReady | ChannelClosed | DiscardFunding;
+export type ChannelEvent = FundingGenerationReady | ChannelPending | ChannelReady | ChannelClosed | DiscardFunding | FundsSwept;
+
+/**
+ * Our output of a closed channel reached the wallet: its sweep confirmed
+ * (LDK's `SpendableOutputs` handled by an output sweeper; docs/force-close.md).
+ */
+export interface FundsSwept {
+  readonly kind: 'funds-swept';
+  readonly channelId: Uint8Array;
+  readonly counterpartyNodeId: Uint8Array;
+  /** The sweep's txid (internal order). */
+  readonly txid: Uint8Array;
+  /** What the sweep paid the wallet (our output minus its fee). */
+  readonly amountSat: bigint;
+}
 
 /**
  * What a new ChannelMonitor needs (LDK's `watch_channel`): the funding

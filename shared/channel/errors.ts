@@ -106,6 +106,10 @@ export const ChannelFailureReason = {
   UnexpectedRevocation: 'unexpected-revocation',
   /** `update_fee` from the fundee (BOLT 2: only the funder sets the commitment feerate). Its feerate out of bounds is `feerate-too-low` / `feerate-too-high`, unaffordable `funder-cannot-pay-fee`. */
   UpdateFeeFromFundee: 'update-fee-from-fundee',
+  /** We closed the channel by broadcasting our latest commitment (`POST /v1/channels/{id}/close` `{"force": true}`; LDK's `HolderForceClosed`). */
+  HolderForceClosed: 'holder-force-closed',
+  /** The counterparty's commitment spent the funding output: they force-closed (LDK's `CounterpartyForceClosed`). */
+  CounterpartyForceClosed: 'counterparty-force-closed',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

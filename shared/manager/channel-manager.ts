@@ -21,6 +21,7 @@ import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import type { AcceptChannelMessage, ChannelReadyMessage, ErrorMessage, FundingCreatedMessage, FundingSignedMessage, OpenChannelMessage } from '../wire/index.js';
 import * as chain from './chain-confirm.js';
 import * as close from './close-calls.js';
+import * as forceClose from './force-close.js';
 import { ChangeSet } from './change-set.js';
 import type { ChannelDetails } from './channel-details.js';
 import type { ChannelKey } from './channel-entry.js';
@@ -239,6 +240,18 @@ export class ChannelManager {
   }
 
   /**
+   * LDK's `force_close_broadcasting_latest_txn` (load with `{ kind:
+   * 'force-close-channel' }`; docs/force-close.md): the channel closes with
+   * `holder-force-closed`, our latest commitment is broadcast after the
+   * commit, the peer (connected or not) gets an `error`. Returns the
+   * commitment's txid (null for a channel not funded yet).
+   * `channel-unavailable` for an unknown channel.
+   */
+  forceCloseBroadcastingLatestTxn(channelId: Uint8Array, counterpartyNodeId: Uint8Array): ApiResult<forceClose.ForceClosed> {
+    return forceClose.forceCloseChannel(this.#core, channelId, counterpartyNodeId);
+  }
+
+  /**
    * LDK's `channel_monitor_updated`: the monitor write `updateId` of the
    * channel is durable; the messages and broadcasts held since are released.
    */
@@ -289,6 +302,10 @@ export class ChannelManager {
         return applyHtlcExpiry(this.#core, peer, work.channelId, work.height);
       case 'update-fee':
         return tick.applyUpdateFee(this.#core, peer, work.channelId);
+      case 'funding-spent':
+        return forceClose.applyCounterpartyCommitment(this.#core, peer, work.channelId, work.txid);
+      case 'funds-swept':
+        return forceClose.applyFundsSwept(this.#core, peer, work);
     }
   }
 

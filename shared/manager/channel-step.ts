@@ -29,6 +29,8 @@ import { RecordKeys, type RecordKey } from './payment-records.js';
 
 /** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
 const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
+  // The funding output is spent already (by their commitment): ours could not confirm.
+  ChannelFailureReason.CounterpartyForceClosed,
   ChannelFailureReason.FundingTimedOut,
   ChannelFailureReason.FundingTxMismatch,
   ChannelFailureReason.FundingTxCoinbase,

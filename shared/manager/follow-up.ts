@@ -68,7 +68,11 @@ export type FollowUpWork =
   /** The next attempt of a payment: routes over the channels of `peers` (the payee and the hints' nodes). */
   | { readonly kind: 'retry-payment'; readonly channelId: Uint8Array; readonly paymentHash: Uint8Array; readonly peers: readonly Uint8Array[] }
   /** A timer tick found the feerate of this channel we fund off the estimate: send `update_fee` if it still is (timer-tick.ts). */
-  | { readonly kind: 'update-fee'; readonly channelId: Uint8Array };
+  | { readonly kind: 'update-fee'; readonly channelId: Uint8Array }
+  /** The chain handler saw the counterparty's commitment spend the funding output (docs/force-close.md): the channel closes with `counterparty-force-closed`. */
+  | { readonly kind: 'funding-spent'; readonly channelId: Uint8Array; readonly txid: Uint8Array }
+  /** Our output of the closed channel reached the wallet (its sweep confirmed): event `funds-swept`. */
+  | { readonly kind: 'funds-swept'; readonly channelId: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint };
 
 /** A received HTLC a `received-htlcs` follow-up names. */
 export interface ReceivedHtlcRef {
@@ -76,7 +80,7 @@ export interface ReceivedHtlcRef {
   readonly paymentHash: Uint8Array;
 }
 
-const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry', 'update-fee'] as const;
+const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry', 'update-fee', 'funding-spent', 'funds-swept'] as const;
 
 const htlcRefCodec: Codec<ReceivedHtlcRef> = {
   read: (r) => ({ htlcId: r.u64(), paymentHash: r.bytes(32) }),
@@ -142,6 +146,8 @@ const record = versionedRecord('follow-up', 1, {
   malformedCode: tlvRecord(18, u16),
   peers: tlvRecord(20, repeated(fixedBytes(33))),
   height: tlvRecord(22, u32),
+  txid: tlvRecord(24, fixedBytes(32)),
+  amountSat: tlvRecord(26, u64),
 });
 
 export function encodeFollowUp(work: FollowUpWork): Uint8Array {
@@ -163,6 +169,8 @@ export function encodeFollowUp(work: FollowUpWork): Uint8Array {
       : {}),
     ...(work.kind === 'retry-payment' ? { paymentHash: work.paymentHash, peers: work.peers } : {}),
     ...(work.kind === 'htlc-expiry' ? { height: work.height } : {}),
+    ...(work.kind === 'funding-spent' || work.kind === 'funds-swept' ? { txid: work.txid } : {}),
+    ...(work.kind === 'funds-swept' ? { amountSat: work.amountSat } : {}),
   });
 }
 
@@ -207,5 +215,11 @@ export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
     case 'retry-payment':
       if (v.paymentHash === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a retry without its payment') };
       return { ok: true, value: { kind, channelId: v.channelId, paymentHash: v.paymentHash, peers: v.peers ?? [] } };
+    case 'funding-spent':
+      if (v.txid === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a funding spend without its txid') };
+      return { ok: true, value: { kind, channelId: v.channelId, txid: v.txid } };
+    case 'funds-swept':
+      if (v.txid === undefined || v.amountSat === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a sweep without its txid or amount') };
+      return { ok: true, value: { kind, channelId: v.channelId, txid: v.txid, amountSat: v.amountSat } };
   }
 }

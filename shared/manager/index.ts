@@ -188,3 +188,4 @@ export {
 } from './outbound-payment.js';
 export { decodeOutboundPayment, encodeOutboundPayment } from './outbound-payment-record.js';
 export type { SendPaymentRequest } from './outbound-calls.js';
+export type { ForceClosed } from './force-close.js';

@@ -82,6 +82,7 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'channel-monitor-updated':
       return plan([channelKey(input.counterpartyNodeId, input.channelId)]);
     case 'close-channel':
+    case 'force-close-channel':
       return plan([cs.keyFor(input.counterpartyNodeId, input.channelId)]);
     case 'peer-message': {
       // A channel_update names its channel by short channel id: the peer's channels are read.

@@ -56,6 +56,7 @@ const KINDS = [
   'payment-sent',
   'payment-path-failed',
   'payment-failed',
+  'funds-swept',
 ] as const;
 const PURPOSES: readonly PaymentPurpose[] = ['invoice', 'spontaneous', 'for-hash'];
 const PAYMENT_FAILURES: readonly string[] = Object.values(PaymentFailureReason);
@@ -75,6 +76,7 @@ const REASONS: readonly string[] = Object.values(ChannelFailureReason);
  * counterparty): 30 payment hash, 32 preimage, 34 payment secret, 36
  * payment id, 38 amount msat, 40 fee paid msat, 42 purpose, 44 claim
  * deadline, 47 failed permanently (1), 24 the failure reason, 25 its text.
+ * 49 the closing txid of a `channel-closed` (added with force close; odd: optional).
  */
 const eventRecord = versionedRecord('event', 1, {
   id: tlvRecord(0, u64),
@@ -103,6 +105,7 @@ const eventRecord = versionedRecord('event', 1, {
   claimDeadline: tlvRecord(44, u32),
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
   failedPermanently: tlvRecord(47, u8),
+  closingTxid: tlvRecord(49, fixedBytes(32)),
 });
 
 /** The event item's persisted bytes. */
@@ -156,9 +159,13 @@ export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
         isOutbound: e.isOutbound ? 1 : 0,
         reason: e.reason,
         message: e.message,
+        ...(e.closingTxid === undefined ? {} : { closingTxid: e.closingTxid }),
       });
     case 'discard-funding':
       return eventRecord.encode({ ...common, channelId: e.channelId, userChannelId: e.userChannelId, fundingOutpoint: e.fundingOutpoint });
+    case 'funds-swept':
+      // 49 the sweep's txid, 10 the amount it paid the wallet.
+      return eventRecord.encode({ ...common, channelId: e.channelId, closingTxid: e.txid, valueSatoshis: e.amountSat });
     case 'unsupported-message':
       return eventRecord.encode({ ...common, messageType: e.messageType, message: e.message });
     case 'open-channel-request':
@@ -279,9 +286,13 @@ export function decodeEventRecord(bytes: Uint8Array): DecodeResult<EventRecord> 
           isOutbound: v.isOutbound === 1,
           reason: reason as ChannelFailureReason,
           message: v.message ?? '',
+          ...(v.closingTxid === undefined ? {} : { closingTxid: v.closingTxid }),
         };
         break;
       }
+      case 'funds-swept':
+        event = { kind, counterpartyNodeId, channelId: need(v.channelId, 'channel id'), txid: need(v.closingTxid, 'txid'), amountSat: need(v.valueSatoshis, 'amount') };
+        break;
       case 'discard-funding': {
         const o = need(v.fundingOutpoint, 'outpoint');
         event = { kind, counterpartyNodeId, channelId: need(v.channelId, 'channel id'), userChannelId: need(v.userChannelId, 'user id'), fundingOutpoint: { txid: o.txid, index: o.index } };

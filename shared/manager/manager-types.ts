@@ -90,6 +90,7 @@ export type ManagerInput =
   | { readonly kind: 'accept-inbound-channel' | 'reject-inbound-channel'; readonly temporaryChannelId: Uint8Array; readonly counterpartyNodeId: Uint8Array }
   | { readonly kind: 'channel-monitor-updated'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'close-channel'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
+  | { readonly kind: 'force-close-channel'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'chain' }
   | { readonly kind: 'list-channels' }
   | { readonly kind: 'unsupported-message' }

@@ -102,6 +102,9 @@ export const SortKey = {
    */
   monitorHtlcs: (channelIdHex: string, commitmentNumber: bigint) => `MONITOR_HTLCS#${channelIdHex}#${commitmentNumber.toString().padStart(20, '0')}`,
   monitorHtlcsPrefix: (channelIdHex: string) => `MONITOR_HTLCS#${channelIdHex}#`,
+  /** What the chain handler watches for a channel until its funds are swept (shared/monitor/watched-channel.ts, docs/force-close.md). */
+  chainWatch: (channelIdHex: string) => `CHAIN_WATCH#${channelIdHex}`,
+  chainWatchPrefix: 'CHAIN_WATCH#',
   peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,
   /** One input's outbox item (all its messages, shared/store/outbox-record.ts). */
   outbox: (inputId: string) => `OUTBOX#${inputId}`,

@@ -38,6 +38,7 @@ import {
   encodeJusticeRecord,
   encodeMonitor,
   encodeMonitorUpdate,
+  encodeWatchedChannel,
   splitCounterpartyCommitment,
   type ChannelMonitor,
   type ChannelMonitorUpdate,
@@ -77,6 +78,14 @@ export interface MonitorItemWrites {
   readonly put: { readonly sk: string; readonly data: Uint8Array };
   readonly justice: readonly { readonly sk: string; readonly data: Uint8Array }[];
   readonly deletes: readonly string[];
+}
+
+/** The `CHAIN_WATCH#` item of a new monitor (its funding output watched). */
+function chainWatchItem(id: string, snapshot: Uint8Array): { sk: string; data: Uint8Array } {
+  const monitor = decodeMonitor(snapshot);
+  if (!monitor.ok) corrupt(monitorSnapshotKey(id, 0n), monitor.error);
+  const { channelId, counterpartyNodeId, fundingOutpoint, fundingScriptPubKey } = monitor.value;
+  return { sk: SortKey.chainWatch(id), data: encodeWatchedChannel({ channelId, counterpartyNodeId, fundingOutpoint, fundingScript: fundingScriptPubKey, phase: 'funding' }) };
 }
 
 /**
@@ -159,7 +168,8 @@ export function monitorItemWrites(
         if (!monitor.ok) corrupt(monitorSnapshotKey(id, 0n), monitor.error);
         current.set(id, monitor.value);
       }
-      out.push({ put: { sk: monitorSnapshotKey(id, 0n), data: w.bytes }, justice: [], deletes: [] });
+      // The chain handler watches the funding output from now on (docs/force-close.md), through an index item of its own.
+      out.push({ put: { sk: monitorSnapshotKey(id, 0n), data: w.bytes }, justice: [chainWatchItem(id, w.bytes)], deletes: [] });
       continue;
     }
     const sk = SortKey.monitor(id, w.updateId);

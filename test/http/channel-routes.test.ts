@@ -167,10 +167,39 @@ describe('channel routes', () => {
       throw new HttpError(HttpErrorCode.peerNotConnected, 'peer is not connected');
     };
     expect(await call('POST', `/v1/channels/${READY.channelId}/close`, undefined, template)).toEqual({ status: 409, body: { code: 'peer-not-connected', message: 'peer is not connected' } });
-    expect((await call('POST', `/v1/channels/${READY.channelId}/close`, { force: true }, template)).status).toBe(400);
+    expect(await call('POST', `/v1/channels/${READY.channelId}/close`, { force: 'yes' }, template)).toMatchObject({ status: 400, body: { code: 'invalid-request' } });
+    expect((await call('POST', `/v1/channels/${READY.channelId}/close`, { force: true, fast: true }, template)).status).toBe(400);
     expect(api.closed).toEqual([READY.channelId]);
     const doc = openApi() as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
     expect(Object.keys(doc.paths[template]!.post.responses).sort()).toEqual(['202', '400', '401', '404', '409', '413', '500', '503']);
+  });
+
+  it('POST /v1/channels/{id}/close {"force": true} answers 202 with the channel closed by us and the commitment txid, whatever the peer', async () => {
+    api.channels = [READY];
+    const closed = await call('POST', `/v1/channels/${READY.channelId}/close`, { force: true }, '/v1/channels/{id}/close');
+    expect(closed).toMatchObject({ status: 202, body: { channelId: READY.channelId, state: 'closed', closure: { reason: 'holder-force-closed', txid: 'ab'.repeat(32) } } });
+    expect(api.forceClosed).toEqual([READY.channelId]);
+    expect(api.closed).toEqual([]);
+  });
+
+  it('POST /v1/channels/close-all lists what happened to each open channel; a refusal of one leaves the others closing', async () => {
+    const confirming = { ...READY, channelId: '9a'.repeat(32), temporaryChannelId: '9b'.repeat(32), state: 'awaiting-confirmation' as const, isChannelReady: false, isUsable: false };
+    api.channels = [READY, confirming];
+    const all = await call('POST', '/v1/channels/close-all', {}, '/v1/channels/close-all');
+    expect(all).toEqual({
+      status: 200,
+      body: {
+        channels: [
+          { channelId: READY.channelId, state: 'shutdown-sent' },
+          { channelId: confirming.channelId, error: { code: 'channel-not-closable', message: 'a cooperative close starts from ready, not awaiting-confirmation' } },
+        ],
+      },
+    });
+    api.channels = [READY, confirming];
+    const forced = await call('POST', '/v1/channels/close-all', { force: true }, '/v1/channels/close-all');
+    expect(forced).toEqual({ status: 200, body: { channels: [{ channelId: READY.channelId, state: 'closed' }, { channelId: confirming.channelId, state: 'closed' }] } });
+    expect(api.forceClosed).toEqual([READY.channelId, confirming.channelId]);
+    expect((await call('POST', '/v1/channels/close-all', { force: 1 }, '/v1/channels/close-all')).status).toBe(400);
   });
 
   it('matches path parameters by their pattern only', () => {

@@ -24,6 +24,8 @@ describe('follow-up records', () => {
     { kind: 'peer-error', channelId: id, data: new TextEncoder().encode('bye ✓') },
     { kind: 'update-fee', channelId: id },
     { kind: 'fail-htlcs', channelId: id, htlcs: [{ htlcId: 3n, paymentHash: hash }], mppTimeout: true },
+    { kind: 'funding-spent', channelId: id, txid: hash },
+    { kind: 'funds-swept', channelId: id, txid: hash, amountSat: 49_862n },
   ];
   it.each(cases)('round-trips a $kind record', (work) => {
     const decoded = decodeFollowUp(encodeFollowUp(work));

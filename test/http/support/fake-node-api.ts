@@ -1,6 +1,7 @@
 /** An in-memory NodeApi for unit tests of the HTTP handler (a single module under test). */
 import type {
   ChannelInfo,
+  CloseAllResult,
   ConnectPeerRequest,
   EventInfo,
   HealthInfo,
@@ -130,14 +131,38 @@ export class FakeNodeApi implements NodeApi {
   readonly closed: string[] = [];
 
   /** Like the node: unknown is `not-found`, a channel not `ready` is `channel-not-closable`; a ready one becomes `shutdown-sent`. */
-  async closeChannel(channelId: string): Promise<ChannelInfo> {
+  async closeChannel(channelId: string, options: { readonly force?: boolean } = {}): Promise<ChannelInfo> {
     if (this.failure) throw this.failure;
     const found = await this.getChannel(channelId);
+    if (options.force === true) {
+      this.forceClosed.push(channelId);
+      const closed: ChannelInfo = { ...found, state: 'closed', isUsable: false, closure: { reason: 'holder-force-closed', message: 'force-closed by the node operator', txid: 'ab'.repeat(32) } };
+      this.channels = this.channels.map((c) => (c === found ? closed : c));
+      return closed;
+    }
     if (found.state !== 'ready') throw new HttpError(HttpErrorCode.channelNotClosable, `a cooperative close starts from ready, not ${found.state}`);
     this.closed.push(channelId);
     const closing: ChannelInfo = { ...found, state: 'shutdown-sent', isUsable: false };
     this.channels = this.channels.map((c) => (c === found ? closing : c));
     return closing;
+  }
+
+  /** Channels force-closed through the fake (`closeChannel` with `force`). */
+  readonly forceClosed: string[] = [];
+
+  /** Like the node: every channel not `closed`, each closed on its own; a failure of one is listed, the others still close. */
+  async closeAllChannels(options: { readonly force?: boolean } = {}): Promise<readonly CloseAllResult[]> {
+    if (this.failure) throw this.failure;
+    const out: CloseAllResult[] = [];
+    for (const c of this.channels.filter((ch) => ch.state !== 'closed' && ch.state !== 'awaiting-acceptance')) {
+      try {
+        out.push({ channelId: c.channelId, channel: await this.closeChannel(c.channelId, options) });
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        out.push({ channelId: c.channelId, error: { code: error.code, message: error.message } });
+      }
+    }
+    return out;
   }
 
   /** Invoices by payment hash, as the fake made them; `createRequests` records what each create was asked (with its idempotency). */

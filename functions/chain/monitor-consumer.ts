@@ -1,0 +1,184 @@
+/**
+ * The channel monitors as a chain consumer (docs/force-close.md): the
+ * funding output of every channel with a `CHAIN_WATCH#` item is watched;
+ * when a commitment spends it, the channel's monitor is read (only then)
+ * and our output on it is found (shared/monitor/sweep.ts): `to_local` on
+ * our commitment once its CSV allows, `to_remote` on theirs at once (one
+ * block under anchors). Its sweep pays a fresh receive address of the
+ * node's wallet at the stored feerate estimate, goes to the broadcast queue
+ * after the commit and again at every block until it confirms; then the
+ * item is deleted and the wallet (which scans that address) counts it.
+ */
+import { Transaction } from 'bitcoinjs-lib';
+import { equalBytes } from '../../shared/codec/index.js';
+import { StoredFeeEstimator } from '../../shared/chain/index.js';
+import { toHex } from '../../shared/crypto/index.js';
+import { encodeFollowUp } from '../../shared/manager/index.js';
+import {
+  classifyFundingSpend,
+  decodeWatchedChannel,
+  encodeWatchedChannel,
+  ourOutputs,
+  sweepOutput,
+  type WatchedChannel,
+} from '../../shared/monitor/index.js';
+import { SortKey, StoreError, StoreErrorCode, monitorFromItems, MONITOR_UPDATES_PER_SNAPSHOT, type NodeStore } from '../../shared/store/index.js';
+import { Keychain } from '../../shared/wallet/index.js';
+import type { FollowUpInput } from '../runtime/invocation.js';
+import type { NodeContext } from '../runtime/node-context.js';
+import { newReceiveAddress } from '../wallet/wallet-service.js';
+import { decodeFeeRates } from './fee-record.js';
+import type { ChainConsumer, ConsumerWrites } from './handler.js';
+
+/** The confirmation target of a sweep's feerate (blocks): nothing of ours is at risk while it waits. */
+export const SWEEP_TARGET_BLOCKS = 6;
+
+/** Loads the watched channels (one Query of `CHAIN_WATCH#`: small items, never the channels or monitors). */
+export function monitorChainConsumers(ctx: NodeContext) {
+  return async (store: NodeStore): Promise<readonly ChainConsumer[]> => {
+    const items = await store.query(ctx.nodeKey, SortKey.chainWatchPrefix);
+    if (items.length === 0) return [];
+    const watched = items.map(({ sk, data }) => {
+      const w = decodeWatchedChannel(data);
+      if (!w.ok) throw new StoreError(StoreErrorCode.CorruptItem, `${sk}: ${w.error.message}`);
+      return w.value;
+    });
+    return [new MonitorConsumer(ctx, store, watched)];
+  };
+}
+
+class MonitorConsumer implements ChainConsumer {
+  readonly #byId: Map<string, WatchedChannel>;
+  readonly #changed = new Set<string>();
+  readonly #swept = new Set<string>();
+  #tipHeight: number | undefined;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly store: NodeStore,
+    watched: readonly WatchedChannel[],
+  ) {
+    this.#byId = new Map(watched.map((w) => [toHex(w.channelId), w]));
+  }
+
+  readonly confirm = {
+    transactionsConfirmed: (_header: Uint8Array, txdata: readonly { readonly tx: Uint8Array; readonly txid: Uint8Array }[], height: number) => {
+      for (const { tx: raw, txid } of txdata) {
+        const tx = Transaction.fromBuffer(raw);
+        for (const [id, w] of this.#byId) {
+          if (w.phase === 'funding' && tx.ins.some((i) => i.index === w.fundingOutpoint.index && equalBytes(i.hash, w.fundingOutpoint.txid))) {
+            this.#byId.set(id, { ...w, phase: 'spent', spend: { tx: raw, height } });
+            this.#changed.add(id);
+          } else if (w.phase === 'sweeping' && w.sweep !== undefined && equalBytes(w.sweep.txid, txid)) {
+            this.#swept.add(id);
+          }
+        }
+      }
+    },
+    transactionUnconfirmed: (txid: Uint8Array) => {
+      // The spend left the best chain: watch the funding output again (a sweep built on it is dropped with it).
+      for (const [id, w] of this.#byId) {
+        if (w.spend !== undefined && equalBytes(Transaction.fromBuffer(w.spend.tx).getHash(), txid)) {
+          const { spend: _spend, spendableHeight: _h, sweep: _s, ...rest } = w;
+          this.#byId.set(id, { ...rest, phase: 'funding' });
+          this.#changed.add(id);
+        }
+        if (w.sweep !== undefined && equalBytes(w.sweep.txid, txid)) this.#swept.delete(id);
+      }
+    },
+    bestBlockUpdated: (_header: Uint8Array, height: number) => {
+      this.#tipHeight = height;
+    },
+    getRelevantTxids: () => [],
+  };
+
+  watch() {
+    const watching = [...this.#byId.values()];
+    return {
+      txids: watching.flatMap((w) => (w.phase === 'sweeping' && w.sweep !== undefined ? [w.sweep.txid] : [])),
+      outputs: watching.filter((w) => w.phase === 'funding').map((w) => ({ outpoint: w.fundingOutpoint, scriptPubKey: w.fundingScript })),
+    };
+  }
+
+  async writes(): Promise<ConsumerWrites> {
+    const puts: { sk: string; data: Uint8Array }[] = [];
+    const deletes: string[] = [];
+    const broadcasts: Uint8Array[] = [];
+    const followUps: FollowUpInput[] = [];
+    const tip = this.#tipHeight;
+    for (const [id, initial] of this.#byId) {
+      let w = initial;
+      let changed = this.#changed.has(id);
+      const sk = SortKey.chainWatch(id);
+      if (this.#swept.has(id)) {
+        this.ctx.logger.info('funds swept', { channelId: id, txid: toHex(Uint8Array.from(w.sweep!.txid).reverse()), amountSat: w.sweep!.amountSat.toString() });
+        deletes.push(sk);
+        // The manager emits `funds-swept` (an event id of its own), in the channel's peer group.
+        followUps.push({ peer: w.counterpartyNodeId, work: encodeFollowUp({ kind: 'funds-swept', channelId: w.channelId, txid: w.sweep!.txid, amountSat: w.sweep!.amountSat }) });
+        continue;
+      }
+      if (w.phase === 'spent' && w.spendableHeight === undefined) {
+        const { found, byCounterparty } = await this.#ourOutput(id, w);
+        // Their commitment: the channel, if still open in the manager, closes with `counterparty-force-closed`.
+        if (byCounterparty) followUps.push({ peer: w.counterpartyNodeId, work: encodeFollowUp({ kind: 'funding-spent', channelId: w.channelId, txid: Transaction.fromBuffer(w.spend!.tx).getHash() }) });
+        if (found === undefined) {
+          // A cooperative close (its output already pays the wallet), or nothing of ours on the commitment.
+          deletes.push(sk);
+          continue;
+        }
+        w = { ...w, spendableHeight: w.spend!.height + found.csvBlocks };
+        changed = true;
+      }
+      // The next block is the first the sweep can enter: its CSV counts from the commitment's block.
+      if (w.phase === 'spent' && tip !== undefined && w.spendableHeight !== undefined && tip + 1 >= w.spendableHeight) {
+        const swept = await this.#sweep(id, w);
+        if (swept === undefined) {
+          deletes.push(sk);
+          continue;
+        }
+        w = swept;
+        changed = true;
+        broadcasts.push(w.sweep!.tx);
+      } else if (w.phase === 'sweeping' && tip !== undefined && w.sweep !== undefined && !changed) {
+        // Not confirmed yet: handed to the broadcast queue again at each block.
+        broadcasts.push(w.sweep.tx);
+      }
+      if (changed) puts.push({ sk, data: encodeWatchedChannel(w) });
+    }
+    return { puts, deletes, broadcasts, followUps };
+  }
+
+  /** The monitor of channel `id` (read now: its funding output was spent). */
+  async #monitor(id: string) {
+    const items = await this.store.query(this.ctx.nodeKey, SortKey.monitorPrefix(id), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
+    const read = monitorFromItems(id, items);
+    if (read === undefined) throw new StoreError(StoreErrorCode.CorruptItem, `${SortKey.chainWatch(id)}: no monitor for a watched channel`);
+    return read.monitor;
+  }
+
+  async #ourOutput(id: string, w: WatchedChannel) {
+    const monitor = await this.#monitor(id);
+    const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
+    const tx = Transaction.fromBuffer(w.spend!.tx);
+    return { found: ourOutputs(signer, monitor, tx)[0], byCounterparty: classifyFundingSpend(monitor, tx).kind === 'counterparty-commitment' };
+  }
+
+  /** Our output's sweep to a fresh receive address; undefined when it is below dust after fees (left on chain, logged). */
+  async #sweep(id: string, w: WatchedChannel): Promise<WatchedChannel | undefined> {
+    const monitor = await this.#monitor(id);
+    const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
+    const output = ourOutputs(signer, monitor, Transaction.fromBuffer(w.spend!.tx))[0];
+    if (output === undefined) return undefined;
+    const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
+    const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);
+    const { index } = await newReceiveAddress(this.ctx);
+    const destination = this.ctx.wallet.key(Keychain.receive, index).script;
+    const sweep = sweepOutput(signer, output, destination, feerate);
+    if (sweep.kind === 'below-dust') {
+      this.ctx.logger.warn('output below dust after fees: not swept', { channelId: id, valueSat: output.valueSat.toString(), feeSat: sweep.feeSat.toString() });
+      return undefined;
+    }
+    this.ctx.logger.info('sweeping our output', { channelId: id, kind: output.kind, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
+    return { ...w, phase: 'sweeping', sweep: { tx: sweep.tx, txid: sweep.txid, amountSat: sweep.amountSat } };
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Force close through the real handlers on the embedded regtest chain
+ * (docs/force-close.md): two of our nodes open a channel funded by A's
+ * wallet, A pushing {@link PUSH_SAT} to B. With the peer offline, B's
+ * cooperative close is refused with `peer-not-connected`; with `force` B's
+ * latest commitment is committed for broadcast, the channel shows `closed`
+ * (`holder-force-closed`, the commitment's txid), and the chain's script
+ * validation accepts the commitment. Then the chain handlers' watch of the
+ * funding output: A (whose peer force-closed) closes the channel with
+ * `counterparty-force-closed` and sweeps its `to_remote` to its wallet at
+ * once; B sweeps its `to_local` once `to_self_delay` blocks have passed.
+ * Each wallet ends with its channel balance minus the commitment fee (the
+ * funder's) and its sweep's fee; event `funds-swept` on each side.
+ */
+import { Transaction } from 'bitcoinjs-lib';
+import { describe, expect, it } from 'vitest';
+import { listChannels } from '../../functions/channels/channel-service.js';
+import { pendingEvents } from '../../functions/events/event-service.js';
+import { storeNodeApi } from '../../functions/http/store-node-api.js';
+import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
+import { EsploraClient } from '../../shared/chain/index.js';
+import { SortKey } from '../../shared/store/index.js';
+import { useLocalServices } from '../support/local-services.js';
+import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
+
+const local = useLocalServices();
+
+const CAPACITY = 200_000n;
+const PUSH_SAT = 50_000n;
+
+/** A and B with a ready channel of {@link CAPACITY} sat, A the funder. Returns its id (hex) and the funding transaction. */
+async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode): Promise<{ channelId: string; funding: Transaction }> {
+  await net.faucet((await newReceiveAddress(a.ctx)).address, 500_000);
+  await net.mine(1);
+  await Promise.all([net.sync(a), net.sync(b)]);
+  await net.connect(a, b);
+  await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: CAPACITY, pushMsat: PUSH_SAT * 1000n, public: false });
+  await net.relay(a, b);
+  const [fundingHex] = await net.broadcasts(a);
+  const funding = Transaction.fromHex(fundingHex!);
+  await new EsploraClient(local.chain.url).broadcast(funding.toBuffer());
+  for (let i = 0; i < 8 && !(await listChannels(a.ctx)).every((c) => c.isUsable); i++) {
+    await net.mine(1);
+    for (const n of [a, b]) await net.sync(n);
+    await net.relay(a, b);
+    await Promise.all([net.broadcasts(a), net.broadcasts(b)]);
+  }
+  for (const n of [a, b]) expect((await listChannels(n.ctx)).map((c) => c.state)).toEqual(['ready']);
+  const [details] = await listChannels(a.ctx);
+  return { channelId: Buffer.from(details!.channelId).toString('hex'), funding };
+}
+
+describe('force close through the handlers, on the regtest chain', () => {
+  it('peer offline: cooperative close is 409; force broadcasts our commitment; their to_remote and our to_local (after to_self_delay) reach the wallets, funds-swept', async () => {
+    const net = new PipelineNet(local);
+    const [a, b] = await Promise.all([net.node('a'), net.node('b')]);
+    const { channelId, funding } = await readyChannel(net, a, b);
+    await net.disconnect(a, b);
+    await expect(storeNodeApi(b.ctx).closeChannel(channelId)).rejects.toMatchObject({ code: 'peer-not-connected' });
+
+    const closed = await storeNodeApi(b.ctx).closeChannel(channelId, { force: true });
+    expect(closed).toMatchObject({ channelId, state: 'closed', closure: { reason: 'holder-force-closed' } });
+    const txid = closed.closure?.txid;
+    expect(txid).toMatch(/^[0-9a-f]{64}$/);
+    expect(await listChannels(b.ctx)).toEqual([]);
+    const events = (await pendingEvents(b.ctx)).map((r) => r.event).filter((e) => e.kind === 'channel-closed');
+    expect(events).toEqual([expect.objectContaining({ reason: 'holder-force-closed' })]);
+    expect((await storeNodeApi(b.ctx).listEvents()).filter((e) => e.kind === 'channel-closed')).toEqual([expect.objectContaining({ reason: 'holder-force-closed', closingTxid: txid })]);
+    // A second close of a closed channel is refused.
+    await expect(storeNodeApi(b.ctx).closeChannel(channelId, { force: true })).rejects.toMatchObject({ code: 'channel-not-closable' });
+
+    // The commitment queued for broadcast: B's latest, spending the funding output, B's to_local P2WSH and A's to_remote.
+    const commitment = Transaction.fromHex((await net.broadcasts(b)).at(-1)!);
+    expect(commitment.getId()).toBe(txid);
+    expect(commitment.ins).toHaveLength(1);
+    expect(Buffer.from(commitment.ins[0]!.hash).reverse().toString('hex')).toBe(funding.getId());
+    const values = commitment.outs.map((o) => BigInt(o.value)).sort((x, y) => (x < y ? -1 : 1));
+    expect(values).toHaveLength(2);
+    expect(values[0]).toBe(PUSH_SAT); // B is not the funder: its to_local carries no fee
+    expect(values[1]! < CAPACITY - PUSH_SAT && values[1]! > CAPACITY - PUSH_SAT - 5_000n).toBe(true);
+    // The chain validates its scripts (2-of-2 witness) and confirms it.
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(commitment.toBuffer());
+    await net.mine(1);
+    expect((await esplora.txStatus(txid!)).confirmed).toBe(true);
+
+    // A sees B's commitment spend the funding output: its to_remote is swept to a fresh wallet address at once (one block under anchors).
+    const aBefore = await walletBalanceOf(a.ctx);
+    let sweepA: Transaction | undefined;
+    for (let i = 0; i < 3 && sweepA === undefined; i++) {
+      await net.sync(a);
+      sweepA = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === txid));
+      if (sweepA === undefined) await net.mine(1);
+    }
+    expect(sweepA).toBeDefined();
+    // The manager learns it (a follow-up in the peer's group): A's channel closes with counterparty-force-closed and B's commitment txid.
+    await net.relay(a, b);
+    expect(await listChannels(a.ctx)).toEqual([]);
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'counterparty-force-closed', txid } });
+    const toRemote = commitment.outs[sweepA!.ins[0]!.index]!;
+    expect(BigInt(toRemote.value)).toBe(values[1]);
+    const sweptA = BigInt(sweepA!.outs[0]!.value);
+    expect(sweptA).toBeLessThan(values[1]!);
+    expect(sweptA).toBeGreaterThan(values[1]! - 2_000n);
+    await esplora.broadcast(sweepA!.toBuffer());
+    await net.mine(1);
+    await net.sync(a);
+    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + sweptA);
+    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await net.relay(a, b);
+    expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
+      expect.objectContaining({ channelId, txid: sweepA!.getId(), amountSat: sweptA.toString() }),
+    ]);
+
+    // B's to_local waits for to_self_delay blocks after its commitment, then goes to B's wallet (minus the sweep fee).
+    await net.sync(b);
+    expect(await net.broadcasts(b)).toEqual([]);
+    let sweepB: Transaction | undefined;
+    for (let i = 0; i < 40 && sweepB === undefined; i++) {
+      await net.mine(10);
+      await net.sync(b);
+      sweepB = (await net.broadcasts(b)).map((h) => Transaction.fromHex(h)).at(-1);
+    }
+    expect(sweepB).toBeDefined();
+    expect(sweepB!.ins[0]!.sequence).toBeGreaterThan(0);
+    expect(BigInt(commitment.outs[sweepB!.ins[0]!.index]!.value)).toBe(PUSH_SAT);
+    const sweptB = BigInt(sweepB!.outs[0]!.value);
+    expect(sweptB > PUSH_SAT - 2_000n && sweptB < PUSH_SAT).toBe(true);
+    await esplora.broadcast(sweepB!.toBuffer());
+    // Re-broadcast at the next block while unconfirmed.
+    await net.mine(1);
+    await net.sync(b);
+    expect(await walletBalanceOf(b.ctx)).toEqual({ confirmedSat: sweptB, unconfirmedSat: 0n });
+    expect(await b.ctx.store.query(b.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await net.relay(a, b);
+    expect((await storeNodeApi(b.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
+      expect.objectContaining({ channelId, txid: sweepB!.getId(), amountSat: sweptB.toString() }),
+    ]);
+
+
+
+    // Nothing is left open to close.
+    expect(await storeNodeApi(a.ctx).closeAllChannels({ force: true })).toEqual([]);
+  });
+});
