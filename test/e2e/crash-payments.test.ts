@@ -2,12 +2,12 @@
  * Crash safety, the product's promise (issue 16; docs/crash-safety.md):
  * payments both ways between the embedded deployment and real LDK while the
  * handlers crash at their crash points (after the lease, after the commit,
- * between the queue send and the outbox delete) and, in the second test, the
- * whole deployment is killed and restarted at random moments; afterwards
- * every payment is final once and as LDK saw it, no HTLC is left, the
+ * between the queue send and the outbox delete); afterwards every payment is final once and as LDK saw it, no HTLC is left, the
  * balances agree with LDK's to the msat, and every payment event reached the
- * webhook receiver. Bounded runs; `npm run crash-payments -- <seed> 1000`
- * runs the full thousand. CRASH_SEED replays a printed seed.
+ * webhook receiver. A bounded run; CRASH_SEED replays a printed seed. Kills
+ * of the whole deployment are `npm run crash-payments -- <seed> <payments>
+ * <kills>` (minutes, not CI): they still find an open defect
+ * (docs/crash-safety.md, "Found"; `npm run crash-payments -- 11 24 2`).
  */
 import { describe, expect, it } from 'vitest';
 import { runCrashPayments, type CrashPaymentsOptions, type CrashPaymentsReport } from '../support/crash-payments.js';
@@ -31,16 +31,5 @@ describe('payments through crashes of the handlers', () => {
     expect(report.received.paid).toBeGreaterThan(0);
     expect(report.crashes.afterLease).toBe(1);
     expect(report.crashes.afterCommit + report.crashes.afterSend).toBeGreaterThan(0);
-  }, 600_000);
-});
-
-describe('payments through kills of the whole deployment', () => {
-  // OPEN DEFECT (docs/crash-safety.md, "Found"): with kills of the deployment, an HTLC LDK sent us ends claimed
-  // on our side (invoice `paid`, `payment-received` emitted) while LDK never gets its fulfill: the HTLC stays
-  // pending on both sides and the channel stalls. Seed 11 reproduced it in each run; `it.fails` until it is fixed.
-  it.fails('KNOWN DEFECT: a claimed HTLC is left unfulfilled after kills (seed 11): every payment once, no HTLC left', async () => {
-    const report = await run({ seed: 11, payments: 24, kills: 2, leaseCrashes: 1, crashRate: 0.05, label: 'crash-kills' });
-    expect(report.kills).toBe(2);
-    expect(report.violations, 'seed 11').toEqual([]);
   }, 600_000);
 });
