@@ -10,6 +10,7 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
 import {
+  ConfirmationTarget,
   buildCommitment,
   commitmentStateOf,
   commitmentView,
@@ -138,6 +139,8 @@ describe.each([
   it('applies every update of payments both ways (crossing commitments, HTLCs in flight across rounds), and ends with the latest commitment', () => {
     const pair = readyPair({ anchors });
     const { alice, bob } = pair;
+    // Many small HTLCs at once: a dust exposure limit (10,000 times the fastest estimate) this high lets them all through.
+    for (const side of [alice, bob]) side.node.estimates.set(ConfirmationTarget.MaximumFeeEstimate, 100_000n);
     const fa = new Fed(alice);
     const fb = new Fed(bob);
     const fed = [fa, fb];
