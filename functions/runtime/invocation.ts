@@ -15,6 +15,7 @@ import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type Outb
 import { SortKey, StoreError, StoreErrorCode, outboxParts, type ItemPut, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
 import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
+import { followUpWatchPuts } from './follow-up-watch.js';
 
 /** The writes and messages one input produced. */
 export interface InvocationResult {
@@ -36,6 +37,8 @@ export interface FollowUpInput {
   /** The peer connection the work is for, when it is for one (a follow-up for an older connection is dropped). */
   readonly connectionId?: string;
   readonly work: Uint8Array;
+  /** Watched until applied (follow-up-watch.ts): nothing else makes it again if a queue loses it. */
+  readonly watched?: true;
 }
 
 /** Where an outbox message goes: the outbound queue (to the gateway) or the inbound queue (a follow-up input). */
@@ -305,7 +308,9 @@ export class LeaseSession {
       return 'duplicate';
     }
     const outbox = outboxMessages(inputId, result.effects, result.followUps, nodeKey);
-    if (result.puts.length === 0 && result.deletes.length === 0) {
+    const followUps = outbox.filter((m) => m.destination === OutboxDestination.inbound);
+    const watched = followUpWatchPuts(inputId, followUps.filter((_, i) => result.followUps?.[i]?.watched === true), store.nowMs());
+    if (result.puts.length === 0 && result.deletes.length === 0 && watched.length === 0) {
       await send(outbox);
       this.#outboxClear = true;
       return 'no-change';
@@ -313,7 +318,7 @@ export class LeaseSession {
     const release = options.releaseWithCommit === true;
     const cleanup = result.cleanup ?? [];
     try {
-      await store.commit(lease, { inputId, puts: result.puts, deletes: result.deletes, outbox, cleanup, release });
+      await store.commit(lease, { inputId, puts: [...result.puts, ...watched], deletes: result.deletes, outbox, cleanup, release });
     } catch (error) {
       if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) {
         this.#outboxClear = true;

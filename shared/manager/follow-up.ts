@@ -74,6 +74,18 @@ export type FollowUpWork =
   /** Our output of the closed channel reached the wallet (its sweep confirmed): event `funds-swept`. */
   | { readonly kind: 'funds-swept'; readonly channelId: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint };
 
+/**
+ * Whether a lost follow-up of this kind is made again without help
+ * (docs/follow-ups.md, "Lost follow-ups"): `chain` by the next chain sync
+ * (the confirming index still lists the channel), `reestablish` by the
+ * peer's next connection, `update-fee` by the next timer tick. Every other
+ * kind is watched until applied (`FOLLOWUP#` items), as nothing else would
+ * make it again.
+ */
+export function isRederived(kind: FollowUpWork['kind']): boolean {
+  return kind === 'chain' || kind === 'reestablish' || kind === 'update-fee';
+}
+
 /** A received HTLC a `received-htlcs` follow-up names. */
 export interface ReceivedHtlcRef {
   readonly htlcId: bigint;

@@ -53,6 +53,8 @@ export interface FollowUp {
   readonly connectionId?: string;
   /** The encoded follow-up record. */
   readonly work: Uint8Array;
+  /** Watched until applied (its kind is not made again when lost: follow-up.ts `isRederived`). */
+  readonly watched?: true;
 }
 
 /**

@@ -19,6 +19,7 @@
  * | `PEER#<node id hex>`    | a connected peer and its init features           |
  * | `OUTBOX#<input id>`     | an input's outbound messages, waiting for the relay |
  * | `INPUT#<input id>`      | an input already applied (replays are no-ops)    |
+ * | `FOLLOWUP#<ms>#<input id>` | an input's follow-ups nothing else would make again, until the timer finds them applied |
  * | `WALLET`                | the on-chain wallet (shared/wallet, versioned)   |
  * | `CHAIN`                 | the chain sync's view: best block, recent hashes |
  * | `FEES`                  | the chain source's fee estimates (sat/kw by target) |
@@ -112,6 +113,14 @@ export const SortKey = {
   outboxPart: (inputId: string, n: number) => `OUTBOX#${inputId}#p${n.toString().padStart(3, '0')}`,
   outboxPrefix: 'OUTBOX#',
   input: (inputId: string) => `INPUT#${inputId}`,
+  /**
+   * A commit's follow-ups that nothing would make again if a queue lost them
+   * (functions/runtime/follow-up-watch.ts), until the timer finds each
+   * applied: keyed by the commit's time (ms, 15 digits) so the oldest come first.
+   */
+  followUpWatch: (atMs: number, inputId: string, part = 1) =>
+    `FOLLOWUP#${atMs.toString().padStart(15, '0')}#${inputId}${part === 1 ? '' : `#p${part.toString().padStart(3, '0')}`}`,
+  followUpWatchPrefix: 'FOLLOWUP#',
   wallet: 'WALLET',
   chain: 'CHAIN',
   /** The fee estimates the chain handler last fetched (functions/chain/fee-record.ts). */

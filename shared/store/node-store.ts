@@ -353,6 +353,25 @@ export class NodeStore {
     return result.Item !== undefined;
   }
 
+  /** Which of `inputIds` were committed (BatchGetItem, 100 keys per call; keys only). */
+  async appliedInputs(nodeKey: string, inputIds: readonly string[]): Promise<Set<string>> {
+    const applied = new Set<string>();
+    let pending: Record<string, AttributeValue>[] = inputIds.map((id) => key(nodeKey, SortKey.input(id)));
+    while (pending.length > 0) {
+      const batch = pending.slice(0, 100);
+      pending = pending.slice(100);
+      const result = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: batch, ConsistentRead: true, ProjectionExpression: '#sk', ExpressionAttributeNames: { '#sk': Attr.sk } } } }),
+      );
+      for (const item of result.Responses?.[this.tableName] ?? []) {
+        const sk = item[Attr.sk]?.S;
+        if (sk !== undefined) applied.add(sk.slice(SortKey.input('').length));
+      }
+      pending = pending.concat(result.UnprocessedKeys?.[this.tableName]?.Keys ?? []);
+    }
+    return applied;
+  }
+
   /** Reads several state items in one round trip; missing ones are absent from the map. */
   async getMany(nodeKey: string, sks: readonly string[]): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();

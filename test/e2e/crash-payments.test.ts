@@ -4,10 +4,10 @@
  * handlers crash at their crash points (after the lease, after the commit,
  * between the queue send and the outbox delete); afterwards every payment is final once and as LDK saw it, no HTLC is left, the
  * balances agree with LDK's to the msat, and every payment event reached the
- * webhook receiver. A bounded run; CRASH_SEED replays a printed seed. Kills
- * of the whole deployment are `npm run crash-payments -- <seed> <payments>
- * <kills>` (minutes, not CI): they still find an open defect
- * (docs/crash-safety.md, "Found"; `npm run crash-payments -- 11 24 2`).
+ * webhook receiver; and the same through kills of the whole deployment
+ * (queues lost, connections dropped). Bounded runs; CRASH_SEED replays a
+ * printed seed in the first. Longer runs: `npm run crash-payments -- <seed>
+ * <payments> <kills>`.
  */
 import { describe, expect, it } from 'vitest';
 import { runCrashPayments, type CrashPaymentsOptions, type CrashPaymentsReport } from '../support/crash-payments.js';
@@ -31,5 +31,13 @@ describe('payments through crashes of the handlers', () => {
     expect(report.received.paid).toBeGreaterThan(0);
     expect(report.crashes.afterLease).toBe(1);
     expect(report.crashes.afterCommit + report.crashes.afterSend).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('holds through kills of the whole deployment: a claim whose follow-up the lost queue held is sent again (seed 11, which found it)', async () => {
+    const report = await run({ seed: 11, payments: 24, kills: 2, leaseCrashes: 1, label: 'crash-kills' });
+    expect(report.violations, 'seed 11').toEqual([]);
+    expect(report.kills).toBe(2);
+    expect(report.sent.succeeded).toBeGreaterThan(0);
+    expect(report.received.paid).toBeGreaterThan(0);
   }, 600_000);
 });

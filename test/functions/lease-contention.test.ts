@@ -120,7 +120,7 @@ describe('contention for the node lease', () => {
     const held = await ctx.store.acquireLease(ctx.nodeKey, 'a-slow-input', 60_000);
     expect(await sync({ id: 'sched-1' }, {} as never)).toMatchObject({ outcome: 'busy' });
     // A node without a manager header has nothing to tick (docs/timer.md): no lease asked, so a held one costs it nothing.
-    expect(await tick({ id: 'tick-1' }, {} as never)).toEqual({ tick: { outcome: 'no-node', inputId: 'timer-tick-1' } });
+    expect(await tick({ id: 'tick-1' }, {} as never)).toEqual({ tick: { outcome: 'no-node', inputId: 'timer-tick-1' }, followUps: { resent: 0, settled: 0 } });
     expect(lines.filter((l) => l.level === 'ERROR' || l.level === 'WARN')).toEqual([]);
     expect(lines.filter((l) => l.level === 'INFO').map((l) => l.message)).toEqual(['chain sync deferred: the node lease is held by another input']);
     expect(await ctx.store.get(ctx.nodeKey, SortKey.chain)).toBeUndefined();

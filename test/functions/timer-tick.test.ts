@@ -45,7 +45,7 @@ const PEER = Uint8Array.from([0x02, ...new Uint8Array(32).fill(7)]);
 describe('timer handler (DynamoDB Local)', () => {
   it('a node without a manager header has nothing to tick: no lease, nothing written', async () => {
     const { ctx } = await testNode({ dynamo: local.dynamo, sqs: local.sqs, esploraUrl: local.chain.url });
-    expect(await createTimerHandler(ctx)({ id: 'e1' }, {} as never)).toEqual({ tick: { outcome: 'no-node', inputId: 'timer-e1' } });
+    expect(await createTimerHandler(ctx)({ id: 'e1' }, {} as never)).toEqual({ tick: { outcome: 'no-node', inputId: 'timer-e1' }, followUps: { resent: 0, settled: 0 } });
     expect(await ctx.store.get(ctx.nodeKey, SortKey.header)).toBeUndefined();
     expect(await ctx.store.get(ctx.nodeKey, SortKey.lease)).toBeUndefined();
   });
@@ -127,7 +127,7 @@ describe('timer handler (DynamoDB Local)', () => {
     // Another process holds the lease for longer than the tick waits: busy, nothing written, no error.
     const impatient: NodeContext = { ...ctx, leaseWaitMs: 150 };
     const held = await ctx.store.acquireLease(ctx.nodeKey, 'a-slow-input', 60_000);
-    expect(await createTimerHandler(impatient)({ id: 'busy-1' }, {} as never)).toEqual({ tick: { outcome: 'busy', inputId: 'timer-busy-1' } });
+    expect(await createTimerHandler(impatient)({ id: 'busy-1' }, {} as never)).toEqual({ tick: { outcome: 'busy', inputId: 'timer-busy-1' }, followUps: { resent: 0, settled: 0 } });
     expect(await ticksOf(ctx)).toBe(4);
     await ctx.store.releaseLease(held);
     // The next tick does the work.

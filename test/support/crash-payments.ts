@@ -29,6 +29,7 @@ import type { AddressInfo } from 'node:net';
 import * as ldk from 'lightningdevkit';
 import type { Embedded } from '../../infra/local/embedded.js';
 import { fromHex, sha256, toHex } from '../../shared/crypto/index.js';
+import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { EmbeddedWithLdk, type ApiResponse } from './embedded-ldk.js';
 import type { LdkNode } from './ldk-node.js';
 import { rng } from './seeded-random.js';
@@ -78,6 +79,8 @@ const CHANNEL_SAT = 2_000_000;
 const PUSH_MSAT = 1_000_000_000;
 const LDK_DEPTH = 3;
 const PAYMENT_EVENT_KINDS = ['payment-received', 'payment-sent', 'payment-failed'];
+/** The deployment's timer while payments run (ms). */
+const TICK_MS = 5_000;
 
 interface Outbound {
   key: string;
@@ -184,6 +187,7 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
   let kills = 0;
   let redials = 0;
 
+  let timer: NodeJS.Timeout | undefined;
   const receiver = await startReceiver();
   const env = await EmbeddedWithLdk.start(options.label ?? 'crash-payments');
   let ledger: LdkLedger | undefined;
@@ -240,6 +244,9 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       };
     };
     installFaults(env.node);
+    // The deployment's timer (the test deployment's own runs hourly): every 5 s, as a short TIMER_INTERVAL_SEC would.
+    // It sends again the follow-ups a kill lost from the queue (docs/follow-ups.md, "Lost follow-ups").
+    timer = setInterval(() => void env.node.tick().catch(() => undefined), TICK_MS);
 
     // The deployment is down while it restarts: new payments wait at this gate (requests in flight retry).
     let gate: Promise<void> = Promise.resolve();
@@ -392,8 +399,15 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
     const diagnose = async (): Promise<string> => {
       const outbox = await env.node.context.store.pendingOutbox(env.node.context.nodeKey).catch(() => []);
       const filtered = ldkNode.log.filter((l) => !l.includes('router') && !l.includes('outbound_payment') && !l.includes('Enqueueing message ChannelUpdate'));
+      const { store, nodeKey } = env.node.context;
+      const ours = await store.query(nodeKey, 'CHANNEL#').catch(() => []);
+      const htlcs = ours.flatMap(({ data }) => {
+        const entry = decodeChannelEntry(data);
+        return entry.ok && entry.value.kind === 'channel' ? (entry.value.channel.htlcs ?? []).map((h) => `${h.direction} ${h.id} ${h.state} ${h.resolution?.kind ?? 'unresolved'}`) : [];
+      });
       return [
         `LDK peers ${ldkNode.peers().length}, usable channels ${ldkNode.channelManager.list_usable_channels().length}; our peers ${await env.peerCount().catch(() => -1)}; outbox items ${outbox.length}`,
+        `our HTLCs: ${htlcs.join('; ') || 'none'}`,
         ...filtered.slice(-40),
       ].join('\n');
     };
@@ -538,6 +552,7 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       violations,
     };
   } finally {
+    clearInterval(timer);
     ledger?.stop();
     await env.stop();
     receiver.server.closeAllConnections();
