@@ -17,12 +17,25 @@ import type { ChainConsumer } from './handler.js';
 
 /** The connected peers (PEER# items with their `init` features), the manager's `connectedPeers`. */
 export async function connectedPeers(ctx: NodeContext, store: NodeStore): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
+  return (await peersNow(ctx, store)).connected;
+}
+
+/**
+ * The connected peers and the gateway connection each is on (PEER# items):
+ * what an input that may send to peers loads the manager with, so each
+ * message it makes is bound to the connection it was made for.
+ */
+export async function peersNow(ctx: NodeContext, store: NodeStore): Promise<{ connected: Map<string, Uint8Array>; connections: Map<string, string> }> {
+  const connected = new Map<string, Uint8Array>();
+  const connections = new Map<string, string>();
   for (const { data } of await store.query(ctx.nodeKey, SortKey.peer(''))) {
     const peer = decodePeerState(data);
-    if (peer.ok && peer.value.features !== undefined) out.set(toHex(peer.value.nodeId), peer.value.features);
+    if (!peer.ok || peer.value.features === undefined) continue;
+    const hex = toHex(peer.value.nodeId);
+    connected.set(hex, peer.value.features);
+    connections.set(hex, peer.value.connectionId);
   }
-  return out;
+  return { connected, connections };
 }
 
 /**

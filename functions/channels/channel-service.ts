@@ -16,7 +16,7 @@ import {
 } from '../../shared/manager/index.js';
 import type { ChannelClosed } from '../../shared/channel/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
-import { connectedPeers } from '../chain/channel-consumer.js';
+import { connectedPeers, peersNow } from '../chain/channel-consumer.js';
 import { unacknowledgedEvents } from '../events/event-service.js';
 import { applyInput } from '../runtime/invocation.js';
 import { checkFundable, loadManager, takeChangesFunded } from '../runtime/manager-step.js';
@@ -65,7 +65,8 @@ async function underLease<T>(ctx: NodeContext, input: ManagerInput, fn: (m: Chan
     const reads = new StepReads(ctx, store);
     void reads.header();
     void reads.fees();
-    const manager = await loadManager(ctx, store, input, await connectedPeers(ctx, store), reads);
+    const peers = await peersNow(ctx, store);
+    const manager = await loadManager(ctx, store, input, peers.connected, reads, peers.connections);
     out = { value: fn(manager) };
     return takeChangesFunded(ctx, store, manager, reads);
   });

@@ -397,7 +397,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** Writes one message to a peer's current connection, after the previous write drained. */
-  async function sendToPeer(peer: string, message: Uint8Array): Promise<void> {
+  async function sendToPeer(peer: string, message: Uint8Array, connectionId?: string): Promise<void> {
     let conn = current.get(peer);
     if (conn?.needsDrain) {
       const waited = conn;
@@ -412,6 +412,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       waited.needsDrain = false;
       if (timedOut) waited.connection.close({ kind: 'local', reason: 'peer is not reading (write buffer full)' });
       conn = current.get(peer);
+    }
+    if (connectionId !== undefined && conn !== undefined && conn.connection.id !== connectionId) {
+      // Made for a connection that ended: this one has not been reestablished yet, and the reestablish resends what is still due (BOLT 2).
+      logger.info('dropping an outbound message made for an earlier connection', { peer, type: messageType(message) ?? -1, connectionId, current: conn.connection.id });
+      return;
     }
     if (!conn || !conn.connection.ready) {
       // The message was for a connection that is gone; a new connection starts over with init.
@@ -429,7 +434,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function handle(envelope: OutboundEnvelope): Promise<void> {
     switch (envelope.kind) {
       case 'send':
-        return sendToPeer(envelope.peer, envelope.message);
+        return sendToPeer(envelope.peer, envelope.message, envelope.connectionId);
       case 'disconnect': {
         const conn = current.get(envelope.peer) ?? dialing.get(envelope.peer);
         if (conn) conn.connection.close({ kind: 'local', reason: envelope.reason || 'disconnect requested' });

@@ -15,7 +15,7 @@ import { PaymentErrorCode, type ChannelManager, type ManagerChanges, type Manage
 import { equalBytes } from '../../shared/codec/index.js';
 import { isFeatureSupported } from '../../shared/wire/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
-import { connectedPeers } from '../chain/channel-consumer.js';
+import { peersNow } from '../chain/channel-consumer.js';
 import { IDEMPOTENCY_RETENTION_SEC, decodeIdempotencyRecord, encodeIdempotencyRecord, idempotencySortKey, replayOf } from '../http/idempotency.js';
 import { applyInput, type InvocationResult } from '../runtime/invocation.js';
 import { loadManager, managerResult, monitorsBefore } from '../runtime/manager-step.js';
@@ -190,7 +190,8 @@ async function start(ctx: NodeContext, identity: RequestIdentity, paymentId: Uin
     void reads.header();
     void reads.fees();
     const input: ManagerInput = { kind: 'send-payment', paymentId, paymentHash: o.paymentHash, payeeNodeId: o.payeeNodeId, ...(o.routeHints === undefined ? {} : { routeHints: o.routeHints }) };
-    const manager = await loadManager(ctx, store, input, await connectedPeers(ctx, store), reads);
+    const peers = await peersNow(ctx, store);
+    const manager = await loadManager(ctx, store, input, peers.connected, reads, peers.connections);
     const sent = manager.sendPayment({ ...o.send, paymentId });
     if (!sent.ok) {
       refusal = sendRefusal(sent.error.message);

@@ -133,7 +133,7 @@ export function outboxMessages(inputId: string, effects: readonly PeerEffect[], 
   const messages = outbound.map((effect, index): OutboxMessage => {
     const envelope: OutboundEnvelope =
       effect.kind === 'send'
-        ? { kind: 'send', peer: toHex(effect.peer), message: encodeMessage(effect.message) }
+        ? { kind: 'send', peer: toHex(effect.peer), message: encodeMessage(effect.message), ...(effect.connectionId === undefined ? {} : { connectionId: effect.connectionId }) }
         : effect.kind === 'disconnect'
           ? { kind: 'disconnect', peer: toHex(effect.peer), reason: effect.reason }
           : // ...and any other channel message ends the connection, as before.

@@ -179,7 +179,7 @@ export function managerResult(
   const { puts: managerPuts, deletes, cleanup } = managerItemWrites(changes, monitors);
   // A paid invoice's externalId rides on its `payment-received` (the invoice's put is in `base`).
   const puts = [...managerPuts, ...deliveryWrites(changes.events, webhooks, Date.now(), paidExternalIds(base.puts))];
-  const effects: PeerEffect[] = changes.messages.map(({ peer, message }) => ({ kind: 'send', peer, message }));
+  const effects: PeerEffect[] = changes.messages.map(({ peer, message, connectionId }) => ({ kind: 'send', peer, message, ...(connectionId === undefined ? {} : { connectionId }) }));
   return {
     puts: [...base.puts, ...puts],
     deletes: [...base.deletes, ...deletes],

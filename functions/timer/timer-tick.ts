@@ -7,7 +7,7 @@
  */
 import { SortKey } from '../../shared/store/index.js';
 import type { ManagerInput, TimerTickReport } from '../../shared/manager/index.js';
-import { connectedPeers } from '../chain/channel-consumer.js';
+import { peersNow } from '../chain/channel-consumer.js';
 import { applyInput, isLeaseHeld, type Outcome } from '../runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
@@ -35,7 +35,8 @@ export async function runTimerTick(ctx: NodeContext, eventId: string): Promise<T
       const reads = new StepReads(ctx, store);
       void reads.header();
       void reads.fees();
-      const manager = await loadManager(ctx, store, TICK_INPUT, await connectedPeers(ctx, store), reads);
+      const peers = await peersNow(ctx, store);
+      const manager = await loadManager(ctx, store, TICK_INPUT, peers.connected, reads, peers.connections);
       report = manager.timerTickOccurred();
       return takeChangesFunded(ctx, store, manager, reads);
     });

@@ -418,7 +418,8 @@ export class ChangeSet {
   // ---------------------------------------------------------------- pending writes
 
   send(peer: Uint8Array, message: WireMessage): void {
-    this.#messages.push({ peer, message });
+    const connectionId = this.connectionOf(peer);
+    this.#messages.push({ peer, message, ...(connectionId === undefined ? {} : { connectionId }) });
   }
 
   /** Sends the `send-message` effects among `effects`. */

@@ -57,7 +57,10 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
   const peer = channel.counterpartyNodeId;
   let latestMonitorUpdateId = before?.latestMonitorUpdateId;
   const flags = before?.flags;
-  const awaitingReestablish = flags?.awaitingReestablish === true;
+  // Until the peer's channel_reestablish, or while the peer is not connected at all, only an error goes out:
+  // the reestablish retransmits the rest (BOLT 2), and a message handed to the gateway now could reach the
+  // peer's next connection before our channel_reestablish (LDK fails the channel over that).
+  const silent = flags?.awaitingReestablish === true || cs.featuresOf(peer) === undefined;
   let held: MutableHeld | undefined = before?.held ? { ...before.held, messages: [...before.held.messages], broadcasts: [...before.held.broadcasts] } : undefined;
   for (const effect of step.effects) {
     switch (effect.kind) {
@@ -83,8 +86,7 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
         break;
       }
       case 'send-message':
-        // Until the peer's channel_reestablish, only an error goes out (the reestablish retransmits the rest).
-        if (awaitingReestablish && effect.message.type !== 17) break;
+        if (silent && effect.message.type !== 17) break;
         if (held && step.failure === undefined) held.messages.push(effect.message);
         else cs.send(peer, effect.message);
         break;

@@ -37,6 +37,8 @@ export type ChannelMessage = OpenChannelMessage | ChannelUpdateMessage | Channel
 export interface OutboundMessage {
   readonly peer: Uint8Array;
   readonly message: WireMessage;
+  /** The peer's connection when the message was made, when known: the gateway drops it on any other (a newer connection has not been reestablished). */
+  readonly connectionId?: string;
 }
 
 /** A monitor item to write: the snapshot (update id 0) or one update. */

@@ -29,7 +29,8 @@ export interface NodeConfig {
 
 /** Something the handler must do after a step. */
 export type PeerEffect =
-  | { readonly kind: 'send'; readonly peer: Uint8Array; readonly message: WireMessage }
+  /** `connectionId`: the only connection it may go out on, when known (a message made for a connection that ended must not reach the next one). */
+  | { readonly kind: 'send'; readonly peer: Uint8Array; readonly message: WireMessage; readonly connectionId?: string }
   | { readonly kind: 'disconnect'; readonly peer: Uint8Array; readonly reason: string }
   /** Hand `message` to the ChannelManager (`handleChannelMessage(peer, message)`), with the peer's `init` features. */
   | { readonly kind: 'channel-message'; readonly peer: Uint8Array; readonly message: ChannelMessage }

@@ -29,7 +29,8 @@ export function inboundGroup(nodeKey: string, peerHex: string): string {
 }
 
 export type OutboundEnvelope =
-  | { readonly kind: 'send'; readonly peer: string; readonly message: Uint8Array }
+  /** `connectionId`: when set, only that connection may carry it (the gateway drops it on any other). */
+  | { readonly kind: 'send'; readonly peer: string; readonly message: Uint8Array; readonly connectionId?: string }
   | { readonly kind: 'disconnect'; readonly peer: string; readonly reason: string }
   | { readonly kind: 'connect'; readonly peer: string; readonly host: string; readonly port: number };
 
@@ -104,7 +105,7 @@ export function decodeOutbound(body: string): OutboundEnvelope {
   const peer = field(o['peer'], isPeer, 'peer');
   switch (o['kind']) {
     case 'send':
-      return { kind: 'send', peer, message: fromHex(field(o['message'], isHex, 'message')) };
+      return { kind: 'send', peer, message: fromHex(field(o['message'], isHex, 'message')), ...(isString(o['connectionId']) ? { connectionId: o['connectionId'] } : {}) };
     case 'disconnect':
       return { kind: 'disconnect', peer, reason: typeof o['reason'] === 'string' ? o['reason'] : '' };
     case 'connect':

@@ -361,6 +361,30 @@ describe('ordering and backpressure', () => {
     expect(m).toMatchObject({ seq: 0 });
     second.socket.destroy();
   });
+
+  it('drops an outbound message made for an earlier connection of the peer; one for the current connection, or for none named, goes out', async () => {
+    const secret = randomSecret();
+    const first = await rawPeer(secret);
+    const c1 = await waitInbound((e) => e.kind === 'connected' && e.peer === first.nodeId, 'first connected');
+    const second = await rawPeer(secret);
+    await first.closed;
+    const c2 = await waitInbound((e) => e.kind === 'connected' && e.peer === second.nodeId && e.connectionId !== c1.connectionId, 'second connected');
+    const received = readMessages(second);
+    const pingOf = (n: number, connectionId?: string): OutboundEnvelope => ({
+      kind: 'send',
+      peer: second.nodeId,
+      message: ping(n),
+      ...(connectionId === undefined ? {} : { connectionId }),
+    });
+    // In queue order: one made on the first connection (as a commit before the reconnection would), then the current one's, then an unbound one.
+    await putOutbound(pingOf(1, c1.connectionId));
+    await putOutbound(pingOf(2, c2.connectionId));
+    await putOutbound(pingOf(3));
+    await until(() => received.length >= 2, 'the two pings for the current connection');
+    expect(received.map((m) => (m as { numPongBytes: number }).numPongBytes)).toEqual([2, 3]);
+    expect(logs.some((l) => l.message === 'dropping an outbound message made for an earlier connection' && l.attributes['connectionId'] === c1.connectionId)).toBe(true);
+    second.socket.destroy();
+  });
 });
 
 describe('failures', () => {

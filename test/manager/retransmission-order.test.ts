@@ -85,3 +85,26 @@ it('crossed commitments, then a disconnect with commitment_signed and revoke_and
   expect(onlyChannel(net, alice).balanceMsat).toBe(before - 5_000_000n + 7_000_000n);
   expect(onlyChannel(net, bob).pendingHtlcs).toEqual([]);
 });
+
+it('a claim while the peer is disconnected hands nothing to the gateway; the reestablish sends the fulfill and its commitment_signed, and the payment completes once', () => {
+  const { net, alice, bob } = connectedPair();
+  net.mine([fund(net, alice, openChannel(net, alice, bob))]);
+  net.run();
+  startPayment(net, alice, bob, 20_000_000n, 1);
+  net.run();
+  const claimable = eventsOf(bob, 'payment-claimable')[0]!;
+  net.disconnect(alice, bob);
+  net.step(bob, { kind: 'claim-funds', paymentHash: claimable.paymentHash }, (m) => m.claimFunds(claimable.paymentPreimage!));
+  // The claim is applied (the monitor has the preimage) but no channel message left for a peer that is not there:
+  // a gateway that had its next connection already would have put them before our channel_reestablish.
+  expect(bob.sentUnconnected.map((m) => m.type)).toEqual([]);
+  expect(eventsOf(bob, 'payment-claimed')).toHaveLength(1);
+  const received = alice.received.length;
+  net.connect(alice, bob);
+  expect(alice.received.slice(received).map((m) => m.type).filter((t) => t === 130 || t === 132)).toEqual([130, 132]);
+  expect(eventsOf(alice, 'payment-sent')).toHaveLength(1);
+  for (const node of [alice, bob]) {
+    expect(eventsOf(node, 'channel-closed')).toEqual([]);
+    expect(onlyChannel(net, node).pendingHtlcs).toEqual([]);
+  }
+});

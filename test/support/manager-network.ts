@@ -43,6 +43,8 @@ export interface ManagerNode {
   /** Messages this node received (decoded by its peer layer). */
   readonly received: WireMessage[];
   readonly disconnects: string[];
+  /** Messages this node handed over for a peer it was not connected to (a gateway with no connection drops them; one with a newer connection would not). */
+  readonly sentUnconnected: WireMessage[];
   readonly costs: StepCost[];
   /** The follow-ups of each step that made some (what its outbox item carried to the inbound queue). */
   readonly followUpBatches: (readonly FollowUp[])[];
@@ -139,6 +141,7 @@ export class ManagerNetwork {
       broadcasts: [],
       received: [],
       disconnects: [],
+      sentUnconnected: [],
       costs: [],
       followUpBatches: [],
       inputs: 0,
@@ -213,7 +216,10 @@ export class ManagerNetwork {
 
   #send(from: ManagerNode, peer: Uint8Array, message: WireMessage): void {
     const to = this.node(peer);
-    if (!from.peers.has(toHex(peer))) return; // not connected: the gateway drops it
+    if (!from.peers.has(toHex(peer))) {
+      from.sentUnconnected.push(message); // not connected: the gateway drops it
+      return;
+    }
     this.queue.push({ from, to, bytes: encodeMessage(message) });
   }
 
