@@ -9,7 +9,8 @@
  *   started right after the commit that marks the payment `succeeded`);
  * - receive: from LDK's `send_payment` of one of our `POST /v1/invoices`
  *   until the `payment-received` webhook arrives;
- * one at a time, then 20 in flight each way at once (payments per second).
+ * one at a time (each starts once neither side holds an HTLC: the previous
+ * one settled), then 20 in flight each way at once (payments per second).
  * LDK runs its event processing every 5 ms and claims as soon as it sees a
  * payment claimable (polled every 2 ms): both are inside the times.
  *
@@ -96,6 +97,8 @@ interface Span {
   readonly acquire: boolean;
   readonly release: boolean;
   ok: boolean;
+  /** A commit's input id (its `INPUT#` put). */
+  readonly inputId?: string;
 }
 const spans: Span[] = [];
 const sqsSpans: { start: number; end: number }[] = [];
@@ -204,7 +207,8 @@ function instrumentDynamo(client: DynamoDBClient): void {
       const release =
         (command === 'UpdateItemCommand' && isLease(input.Key) && input.UpdateExpression === 'SET #exp = :zero') ||
         (command === 'TransactWriteItemsCommand' && (input.TransactItems ?? []).some((a) => isLease(a.Update?.Key) && a.Update?.UpdateExpression === 'SET #exp = :zero'));
-      const span: Span = { command, start: performance.now(), end: 0, acquire, release, ok: false };
+      const inputSk = command === 'TransactWriteItemsCommand' ? (input.TransactItems ?? []).map((a) => a.Put?.Item?.['sk']?.S ?? '').find((sk) => sk.startsWith('INPUT#')) : undefined;
+      const span: Span = { command, start: performance.now(), end: 0, acquire, release, ok: false, ...(inputSk === undefined ? {} : { inputId: inputSk.slice('INPUT#'.length) }) };
       spans.push(span);
       try {
         const result = await next(args);
@@ -355,7 +359,7 @@ const claimer = setInterval(() => {
 
 let keys = 0;
 /** One payment of ours: POST (503 busy retried under the same key) to the `payment-sent` webhook; the POST's own time too. */
-async function send(): Promise<{ total: number; post: number; failed: boolean }> {
+async function send(): Promise<{ total: number; post: number; failed: boolean; start: number }> {
   const created = ldk.UtilMethods.constructor_create_invoice_from_channelmanager(ldkNode.channelManager, ldk.Option_u64Z.constructor_some(BigInt(AMOUNT_MSAT)), 'bench', 3600, ldk.Option_u16Z.constructor_none());
   if (!(created instanceof ldk.Result_Bolt11InvoiceSignOrCreationErrorZ_OK)) throw new Error('LDK invoice');
   const bolt11 = created.res.to_str();
@@ -367,7 +371,7 @@ async function send(): Promise<{ total: number; post: number; failed: boolean }>
       const post = performance.now() - start;
       const id = answer.body['paymentId'] as string;
       const total = (await arrived(id)) - start;
-      return { total, post, failed: failures.has(id) };
+      return { total, post, failed: failures.has(id), start };
     }
     if (answer.status !== 503) throw new Error(`POST /v1/payments: ${answer.status} ${JSON.stringify(answer.body)}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -383,6 +387,10 @@ async function invoice(): Promise<{ bolt11: string; hash: string }> {
 
 /** LDK pays our invoice (retrying a momentary RouteNotFound while a commitment update is under way); resolves at the webhook. */
 async function receive(inv: { bolt11: string; hash: string }): Promise<number> {
+  return (await timedReceive(inv)).total;
+}
+
+async function timedReceive(inv: { bolt11: string; hash: string }): Promise<{ total: number; start: number; sendCallMs: number }> {
   const parsed = ldk.Bolt11Invoice.constructor_from_str(inv.bolt11);
   if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) throw new Error('LDK parse');
   const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
@@ -393,7 +401,28 @@ async function receive(inv: { bolt11: string; hash: string }): Promise<number> {
     if (sent.is_ok()) break;
     await new Promise((r) => setTimeout(r, 5));
   }
-  return (await arrived(inv.hash)) - start;
+  const sendCallMs = performance.now() - start;
+  return { total: (await arrived(inv.hash)) - start, start, sendCallMs };
+}
+
+/** The stretches under the lease between `from` and `to` (ms offsets from `from`), and the time outside them. */
+function timeline(from: number, to: number): string[][] {
+  const done = spans.filter((s) => s.ok && s.start >= from && s.end <= to).sort((a, b) => a.start - b.start);
+  const rows: string[][] = [];
+  let open: Span | undefined;
+  let reach = from;
+  for (const s of done) {
+    if (s.acquire) open = s;
+    else if (s.release && open !== undefined) {
+      const within = done.filter((d) => d.start >= open!.start && d.end <= s.end);
+      const inputId = within.find((d) => d.inputId !== undefined)?.inputId ?? '';
+      rows.push([ms(open.start - from), ms(s.end - open.start), String(within.length), ms(open.start - reach), inputId.length > 40 ? `…${inputId.slice(-40)}` : inputId]);
+      reach = s.end;
+      open = undefined;
+    }
+  }
+  rows.push(['end', ms(to - from), '', ms(to - reach)]);
+  return rows;
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
@@ -427,20 +456,36 @@ async function phase(name: string, payments: number, run: () => Promise<void>): 
   phases.push({ name, payments, io, wallMs, stretches: leaseStretches(firstSpan) });
 }
 
+/** Until neither side holds an HTLC: a payment "one at a time" starts alone, not behind the last one's settling. */
+async function quiet(): Promise<void> {
+  const channel = () => ldkNode.channelManager.list_channels()[0]!;
+  await env.until(() => channel().get_pending_inbound_htlcs().length === 0 && channel().get_pending_outbound_htlcs().length === 0, 'nothing in flight');
+  await new Promise((r) => setTimeout(r, 50));
+}
+
 const sendTimes: number[] = [];
 const postTimes: number[] = [];
+const lastSend = { start: 0, end: 0 };
+const lastReceive = { start: 0, end: 0, sendCallMs: 0 };
 await phase(`send, one at a time (${SEQUENTIAL})`, SEQUENTIAL, async () => {
   for (let i = 0; i < SEQUENTIAL; i++) {
+    await quiet();
     const t = await send();
     if (t.failed) continue;
     sendTimes.push(t.total);
     postTimes.push(t.post);
+    Object.assign(lastSend, { start: t.start, end: t.start + t.total });
   }
 });
 const receiveTimes: number[] = [];
 const seqInvoices = await Promise.all(Array.from({ length: SEQUENTIAL }, () => invoice()));
 await phase(`receive, one at a time (${SEQUENTIAL})`, SEQUENTIAL, async () => {
-  for (const inv of seqInvoices) receiveTimes.push(await receive(inv));
+  for (const inv of seqInvoices) {
+    await quiet();
+    const t = await timedReceive(inv);
+    receiveTimes.push(t.total);
+    Object.assign(lastReceive, { start: t.start, end: t.start + t.total, sendCallMs: t.sendCallMs });
+  }
 });
 
 const flightSend: number[] = [];
@@ -502,6 +547,13 @@ printTable('HTTP payments through the embedded deployment (LDK the other side): 
   [`receive, ${IN_FLIGHT} in flight each way`, ms(percentile(flightReceive, 0.5)), ms(percentile(flightReceive, 0.99)), String(flightReceive.length), ''],
 ]);
 const perSecond = (flightSend.length + flightReceive.length) / (flightWall / 1000);
+for (const [name, t] of [['the last send: POST /v1/payments → payment-sent webhook', lastSend], ['the last receive: LDK send_payment → payment-received webhook', lastReceive]] as const) {
+  printTable(`Step by step, ${name} (stretches under the node's lease)`, [
+    ['starts at (ms)', 'lasts (ms)', 'DynamoDB requests', 'since the previous stretch (ms)', 'input committed'],
+    ...('sendCallMs' in t ? [['0', ms(t.sendCallMs), '', 'LDK send_payment (routing, onion)']] : []),
+    ...timeline(t.start, t.end),
+  ]);
+}
 printTable(`Throughput with ${IN_FLIGHT} in flight each way`, [
   ['measure', 'value', 'target'],
   ['payments per second (both directions, settled, per round wall time)', perSecond.toFixed(1), `≥ 30: ${mark(perSecond >= 30)}`],

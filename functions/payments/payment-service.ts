@@ -169,6 +169,12 @@ async function start(ctx: NodeContext, identity: RequestIdentity, paymentId: Uin
   const nothing: InvocationResult = { puts: [], deletes: [], effects: [] };
   // The input id is the payment id: a request replayed after its commit is a duplicate input, never a second payment.
   const outcome = await applyInput(ctx, `payment-${idHex}`, async (store: NodeStore) => {
+    // Every read that does not depend on another in one round trip: the API's records, the manager's header and fees, the peers.
+    const reads = new StepReads(ctx, store);
+    void reads.header();
+    void reads.fees();
+    const peersRead = peersNow(ctx, store);
+    peersRead.catch(() => undefined);
     const found = await store.getMany(ctx.nodeKey, [idemKey, SortKey.payment(idHex), SortKey.paymentByHash(hashHex)]);
     try {
       answer = replayed(identity, found.get(idemKey), found.get(SortKey.payment(idHex)));
@@ -186,11 +192,8 @@ async function start(ctx: NodeContext, identity: RequestIdentity, paymentId: Uin
         return nothing;
       }
     }
-    const reads = new StepReads(ctx, store);
-    void reads.header();
-    void reads.fees();
     const input: ManagerInput = { kind: 'send-payment', paymentId, paymentHash: o.paymentHash, payeeNodeId: o.payeeNodeId, ...(o.routeHints === undefined ? {} : { routeHints: o.routeHints }) };
-    const peers = await peersNow(ctx, store);
+    const peers = await peersRead;
     const manager = await loadManager(ctx, store, input, peers.connected, reads, peers.connections);
     const sent = manager.sendPayment({ ...o.send, paymentId });
     if (!sent.ok) {

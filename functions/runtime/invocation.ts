@@ -332,6 +332,8 @@ export class LeaseSession {
       this.#released = true;
       this.#leave();
     }
+    // The webhook deliveries start now, beside the relay: a receiver hears of the event without waiting for it.
+    const dispatched = dispatchWebhooks(this.#ctx, result.puts);
     // The messages just committed are known: send them, then clear their one item (no read needed).
     if (outbox.length > 0) {
       await send(outbox);
@@ -341,7 +343,7 @@ export class LeaseSession {
     if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
     this.#outboxClear = true;
     await broadcastAfterCommit(this.#ctx, inputId, result.broadcasts ?? []);
-    await dispatchWebhooks(this.#ctx, result.puts);
+    await dispatched;
     return 'applied';
   }
 

@@ -337,9 +337,14 @@ export class ChangeSet {
     }
   }
 
+  /** Whether this input read (or wrote) the item under `key`: `entry` answers for it. */
+  isLoaded(key: ChannelKey): boolean {
+    return this.#allLoaded || this.#loadedKeys.has(key) || this.#loadedPeers.has(key.slice(0, key.indexOf('#'))) || this.#entries.has(key);
+  }
+
   /** The item under `key`, undefined when it does not exist; throws `not-loaded` when the plan did not load it. */
   entry(key: ChannelKey): ChannelEntry | undefined {
-    const loaded = this.#allLoaded || this.#loadedKeys.has(key) || this.#loadedPeers.has(key.slice(0, key.indexOf('#'))) || this.#entries.has(key);
+    const loaded = this.isLoaded(key);
     if (!loaded) throw new ManagerError(ManagerErrorCode.NotLoaded, `channel item ${key} was not loaded for this input`);
     return this.#entries.get(key);
   }

@@ -72,13 +72,26 @@ export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: Upd
   core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), encodeOnionRecord(m.onionRoutingPacket, refused?.failureCode));
 }
 
-/** Received HTLCs a `revoke_and_ack` made irrevocable: one `received-htlcs` follow-up for the channel to decide them. */
+/** The received HTLCs the counterparty's next `revoke_and_ack` makes irrevocable (their records are read with that input). */
+export function committedByRevoke(channel: Channel): ReceivedHtlcRef[] {
+  return (channel.htlcs ?? [])
+    .filter((h) => h.direction === 'received' && h.state === InboundHtlcState.AwaitingAnnouncedRemoteRevoke)
+    .map((h) => ({ htlcId: h.id, paymentHash: h.paymentHash }));
+}
+
+/**
+ * Received HTLCs a `revoke_and_ack` made irrevocable: decided in this
+ * input when their records were read with it (load-plan.ts
+ * `recordsAfterLoad`), else by one `received-htlcs` follow-up for the channel.
+ */
 export function receivedHtlcsOfRevoke(core: ManagerCore, target: ChannelTarget, before: Channel, after: Channel, m: RevokeAndAckMessage): void {
   const wasCommitted = new Set((before.htlcs ?? []).filter((h) => h.direction === 'received' && h.state === InboundHtlcState.Committed).map((h) => h.id));
   const committed: ReceivedHtlcRef[] = (after.htlcs ?? [])
     .filter((h) => h.direction === 'received' && h.state === InboundHtlcState.Committed && h.resolution === undefined && !wasCommitted.has(h.id))
     .map((h) => ({ htlcId: h.id, paymentHash: h.paymentHash }));
-  if (committed.length > 0) core.cs.followUp(target.peer, { kind: 'received-htlcs', channelId: m.channelId, htlcs: committed });
+  if (committed.length === 0) return;
+  if (receivedHtlcRecords(m.channelId, committed).every((key) => core.cs.hasRecord(key))) applyReceivedHtlcs(core, target.peer, m.channelId, committed);
+  else core.cs.followUp(target.peer, { kind: 'received-htlcs', channelId: m.channelId, htlcs: committed });
 }
 
 /** The records a `received-htlcs` follow-up reads: each HTLC's onion and each payment hash's parts. */
@@ -233,8 +246,8 @@ export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelI
   });
 }
 
-/** One follow-up per channel for the parts of `record`, in the channel's peer group. */
-function perChannel(core: ManagerCore, record: ClaimablePayment, work: (channelId: Uint8Array, htlcs: ReceivedHtlcRef[]) => FollowUpWork): void {
+/** The parts of `record` by channel. */
+function partsByChannel(record: ClaimablePayment): { peer: Uint8Array; channelId: Uint8Array; htlcs: ReceivedHtlcRef[] }[] {
   const byChannel = new Map<string, { peer: Uint8Array; channelId: Uint8Array; htlcs: ReceivedHtlcRef[] }>();
   for (const p of record.parts) {
     const id = `${toHex(p.counterpartyNodeId)}#${toHex(p.channelId)}`;
@@ -242,7 +255,12 @@ function perChannel(core: ManagerCore, record: ClaimablePayment, work: (channelI
     if (group === undefined) byChannel.set(id, (group = { peer: p.counterpartyNodeId, channelId: p.channelId, htlcs: [] }));
     group.htlcs.push({ htlcId: p.htlcId, paymentHash: record.paymentHash });
   }
-  for (const { peer, channelId, htlcs } of byChannel.values()) core.cs.followUp(peer, work(channelId, htlcs));
+  return [...byChannel.values()];
+}
+
+/** One follow-up per channel for the parts of `record`, in the channel's peer group. */
+function perChannel(core: ManagerCore, record: ClaimablePayment, work: (channelId: Uint8Array, htlcs: ReceivedHtlcRef[]) => FollowUpWork): void {
+  for (const { peer, channelId, htlcs } of partsByChannel(record)) core.cs.followUp(peer, work(channelId, htlcs));
 }
 
 /** The records a claim or a fail-back reads: the payment's parts. */
@@ -266,7 +284,11 @@ export function claimFunds(core: ManagerCore, paymentPreimage: Uint8Array): ApiR
   if (record === undefined || record.state === 'collecting') {
     return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message: `no claimable payment for hash ${toHex(hash)}` } };
   }
-  perChannel(core, record, (channelId, htlcs) => ({ kind: 'claim-htlcs', channelId, htlcs, paymentPreimage }));
+  for (const { peer, channelId, htlcs } of partsByChannel(record)) {
+    // A channel this input read (the revoke_and_ack that made the payment claimable) fulfills its parts now; any other in a follow-up.
+    if (cs.isLoaded(channelKey(peer, channelId))) applyClaimHtlcs(core, peer, channelId, htlcs, paymentPreimage);
+    else cs.followUp(peer, { kind: 'claim-htlcs', channelId, htlcs, paymentPreimage });
+  }
   cs.deleteRecord(claimableRecordKey(hash));
   cs.emit({ kind: 'payment-claimed', paymentHash: hash, amountMsat: receivedMsat(record), purpose: record.purpose });
   return { ok: true, value: undefined };

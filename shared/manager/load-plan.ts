@@ -9,7 +9,7 @@ import type { ChangeSet } from './change-set.js';
 import { channelKey, type ChannelKey } from './channel-entry.js';
 import type { LoadPlan, ManagerInput } from './manager-types.js';
 import type { FollowUpWork } from './follow-up.js';
-import { claimableRecordKey, onionRecords, receivedHtlcRecords } from './inbound-htlcs.js';
+import { claimableRecordKey, committedByRevoke, onionRecords, receivedHtlcRecords } from './inbound-htlcs.js';
 import { keptUpdateRecords } from './channel-step.js';
 import { expiringHtlcRecords } from './htlc-expiry.js';
 import { channelIdOf } from './message-routes.js';
@@ -99,7 +99,9 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
  * The payment records `input` needs that only its loaded channel names (a
  * second read, after the plan's): a `revoke_and_ack` sends our held updates
  * and a `channel_reestablish` may send our updates again, whose onions and
- * failure reasons are records.
+ * failure reasons are records; a `revoke_and_ack` also makes received HTLCs
+ * irrevocable, decided in the same input (their onions and payments), and
+ * an `update_fulfill_htlc` settles one of our payments (its record).
  */
 export function recordsAfterLoad(cs: ChangeSet, input: ManagerInput): RecordKey[] {
   if (input.kind === 'timer-tick') return timerTickRecords(cs);
@@ -107,9 +109,19 @@ export function recordsAfterLoad(cs: ChangeSet, input: ManagerInput): RecordKey[
     const entry = cs.entry(channelKey(input.peer, input.work.channelId));
     return entry?.kind === 'channel' ? expiringHtlcRecords(entry.channel, input.work.height) : [];
   }
-  if (input.kind !== 'peer-message' || (input.message.type !== 133 && input.message.type !== 136)) return [];
-  const id = channelIdOf(input.message);
+  if (input.kind !== 'peer-message') return [];
+  const m = input.message;
+  if (m.type !== 133 && m.type !== 136 && m.type !== 130) return [];
+  const id = channelIdOf(m);
   if (id === null || id === 'all') return [];
   const entry = cs.entry(cs.keyFor(input.peer, id));
-  return entry?.kind === 'channel' ? keptUpdateRecords(entry.channel) : [];
+  if (entry?.kind !== 'channel') return [];
+  const channel = entry.channel;
+  if (m.type === 130) {
+    const htlc = (channel.htlcs ?? []).find((h) => h.direction === 'offered' && h.id === m.id);
+    return htlc === undefined ? [] : [outboundPaymentKey(htlc.paymentHash)];
+  }
+  const kept = keptUpdateRecords(channel);
+  if (m.type === 136 || channel.funding === undefined) return kept;
+  return [...new Set([...kept, ...receivedHtlcRecords(channel.funding.channelId, committedByRevoke(channel))])];
 }

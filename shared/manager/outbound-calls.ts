@@ -305,7 +305,10 @@ export function onUpdateFulfillHtlc(core: ManagerCore, target: ChannelTarget, m:
   const htlc = (target.item.channel.htlcs ?? []).find((h) => h.direction === 'offered' && h.id === m.id);
   const after = stepChannel(core, target, m);
   if (after === undefined || htlc === undefined) return;
-  core.cs.followUp(target.peer, { kind: 'payment-result', channelId: m.channelId, htlcId: m.id, paymentHash: htlc.paymentHash, paymentPreimage: m.paymentPreimage });
+  const work: Extract<FollowUpWork, { kind: 'payment-result' }> = { kind: 'payment-result', channelId: m.channelId, htlcId: m.id, paymentHash: htlc.paymentHash, paymentPreimage: m.paymentPreimage };
+  // The payment's record was read with this input (load-plan.ts `recordsAfterLoad`): `PaymentSent` now; else a follow-up reads it.
+  if (paymentResultRecords(work).every((key) => core.cs.hasRecord(key))) applyPaymentResult(core, target.peer, work);
+  else core.cs.followUp(target.peer, work);
 }
 
 /** The route of `update_fail_htlc`: the channel's step; the reason is kept (`FAILURE#`) until the removal is irrevocable. */

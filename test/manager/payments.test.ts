@@ -74,6 +74,12 @@ describe('payments between two of our nodes, through the manager', () => {
     expect(eventsOf(alice, 'payment-sent')).toMatchObject([{ paymentId, paymentHash: invoice.paymentHash, paymentPreimage: claimable!.paymentPreimage, feePaidMsat: 0n }]);
     expect(onlyChannel(net, alice).balanceMsat).toBe(before.alice - 25_000_000n);
     expect(onlyChannel(net, bob).balanceMsat).toBe(before.bob + 25_000_000n);
+    // Decided where it became irrevocable, settled where the preimage arrived: the revoke_and_ack's input made the
+    // payment claimable, the update_fulfill_htlc's input emitted PaymentSent (no follow-up hop for either), and
+    // only the claim's fulfill is a follow-up.
+    expect(net.followUps['received-htlcs']).toBe(0);
+    expect(net.followUps['payment-result']).toBe(0);
+    expect(net.followUps['claim-htlcs']).toBe(1);
     // The same PaymentId again: refused, nothing sent.
     const again = pay(net, alice, invoice, paymentId);
     expect(again.ok).toBe(false);
