@@ -50,7 +50,7 @@ async function settled(id: string): Promise<PaymentJson> {
   await env.until(async () => (await payment(id)).state !== 'pending', `payment ${id} to settle`, 30_000);
   // `succeeded` comes with LDK's update_fulfill_htlc (as LDK's PaymentSent does); the HTLC leaves the channel a
   // commitment dance later, and until then it counts against what the channel can send.
-  await env.until(async () => (await env.channels()).every((c) => (c as { pendingHtlcs: unknown[] }).pendingHtlcs.length === 0), 'no HTLC left on our side', 30_000);
+  await env.until(async () => (await env.channels()).every((c) => c.pendingHtlcs.length === 0), 'no HTLC left on our side', 30_000);
   return payment(id);
 }
 

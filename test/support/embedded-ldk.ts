@@ -28,6 +28,8 @@ export interface ChannelJson {
   isUsable: boolean;
   isOutbound: boolean;
   fundingTxid?: string;
+  /** HTLCs in flight (docs/balances.md). */
+  pendingHtlcs: unknown[];
 }
 
 export interface ApiResponse {

@@ -37,6 +37,8 @@ export class ManagerDriver {
   peer: PeerState | undefined;
   connection: PeerConnection | null = null;
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
+  /** Called after each channel message from the peer was applied (a test may drop the connection there). */
+  onChannelMessage: (m: WireMessage) => void = () => undefined;
   #inputs = 0;
   /** Each dial is a new connection (`c1`, `c2`, …): a channel is reestablished once per connection. */
   #connections = 0;
@@ -100,6 +102,8 @@ export class ManagerDriver {
       else {
         this.received.push(effect.message);
         this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message));
+        this.onChannelMessage(effect.message);
+        if (this.peer === undefined) return; // the hook dropped the connection: nothing more of it is read
       }
     }
     const features = this.peer?.features;
