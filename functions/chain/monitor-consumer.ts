@@ -2,9 +2,12 @@
  * The channel monitors as a chain consumer (docs/force-close.md): the
  * funding output of every channel with a `CHAIN_WATCH#` item is watched;
  * when a commitment spends it, the channel's monitor is read (only then)
- * and our output on it is found (shared/monitor/sweep.ts): `to_local` on
+ * and our outputs on it are found (shared/monitor/sweep.ts): `to_local` on
  * our commitment once its CSV allows, `to_remote` on theirs at once (one
- * block under anchors). Its sweep pays a fresh receive address of the
+ * block under anchors), and on a revoked one of theirs also their
+ * `to_local` (justice), in the same transaction, at once (one block under
+ * anchors, for the `to_remote` input: still long before their
+ * `to_self_delay`). The sweep pays a fresh receive address of the
  * node's wallet at the stored feerate estimate, goes to the broadcast queue
  * after the commit and again at every block until it confirms; then the
  * item is deleted and the wallet (which scans that address) counts it.
@@ -19,7 +22,7 @@ import {
   decodeWatchedChannel,
   encodeWatchedChannel,
   ourOutputs,
-  sweepOutput,
+  sweepOutputs,
   type WatchedChannel,
 } from '../../shared/monitor/index.js';
 import { SortKey, StoreError, StoreErrorCode, monitorFromItems, MONITOR_UPDATES_PER_SNAPSHOT, type NodeStore } from '../../shared/store/index.js';
@@ -118,15 +121,16 @@ class MonitorConsumer implements ChainConsumer {
         continue;
       }
       if (w.phase === 'spent' && w.spendableHeight === undefined) {
-        const { found, byCounterparty } = await this.#ourOutput(id, w);
+        const { found, byCounterparty } = await this.#ourOutputs(id, w);
         // Their commitment: the channel, if still open in the manager, closes with `counterparty-force-closed`.
         if (byCounterparty) followUps.push({ peer: w.counterpartyNodeId, work: encodeFollowUp({ kind: 'funding-spent', channelId: w.channelId, txid: Transaction.fromBuffer(w.spend!.tx).getHash() }) });
-        if (found === undefined) {
+        if (found.length === 0) {
           // A cooperative close (its output already pays the wallet), or nothing of ours on the commitment.
           deletes.push(sk);
           continue;
         }
-        w = { ...w, spendableHeight: w.spend!.height + found.csvBlocks };
+        // One sweep spends them all: it can enter once the largest CSV among them allows.
+        w = { ...w, spendableHeight: w.spend!.height + Math.max(...found.map((o) => o.csvBlocks)) };
         changed = true;
       }
       // The next block is the first the sweep can enter: its CSV counts from the commitment's block.
@@ -156,29 +160,36 @@ class MonitorConsumer implements ChainConsumer {
     return read.monitor;
   }
 
-  async #ourOutput(id: string, w: WatchedChannel) {
+  async #ourOutputs(id: string, w: WatchedChannel) {
     const monitor = await this.#monitor(id);
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
     const tx = Transaction.fromBuffer(w.spend!.tx);
-    return { found: ourOutputs(signer, monitor, tx)[0], byCounterparty: classifyFundingSpend(monitor, tx).kind === 'counterparty-commitment' };
+    const kind = classifyFundingSpend(monitor, tx).kind;
+    return { found: ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx), byCounterparty: kind === 'counterparty-commitment' || kind === 'revoked-counterparty-commitment' };
   }
 
-  /** Our output's sweep to a fresh receive address; undefined when it is below dust after fees (left on chain, logged). */
+  /**
+   * Our outputs' sweep (one transaction: on a revoked commitment of theirs,
+   * the justice input and our `to_remote`) to a fresh receive address;
+   * undefined when it is below dust after fees (left on chain, logged).
+   */
   async #sweep(id: string, w: WatchedChannel): Promise<WatchedChannel | undefined> {
     const monitor = await this.#monitor(id);
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
-    const output = ourOutputs(signer, monitor, Transaction.fromBuffer(w.spend!.tx))[0];
-    if (output === undefined) return undefined;
+    const outputs = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, Transaction.fromBuffer(w.spend!.tx));
+    if (outputs.length === 0) return undefined;
     const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
     const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);
     const { index } = await newReceiveAddress(this.ctx);
     const destination = this.ctx.wallet.key(Keychain.receive, index).script;
-    const sweep = sweepOutput(signer, output, destination, feerate);
+    const sweep = sweepOutputs(signer, outputs, destination, feerate);
+    const valueSat = outputs.reduce((sum, o) => sum + o.valueSat, 0n);
     if (sweep.kind === 'below-dust') {
-      this.ctx.logger.warn('output below dust after fees: not swept', { channelId: id, valueSat: output.valueSat.toString(), feeSat: sweep.feeSat.toString() });
+      this.ctx.logger.warn('output below dust after fees: not swept', { channelId: id, valueSat: valueSat.toString(), feeSat: sweep.feeSat.toString() });
       return undefined;
     }
-    this.ctx.logger.info('sweeping our output', { channelId: id, kind: output.kind, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
+    const kinds = sweep.outputs.map((o) => o.kind).join('+');
+    this.ctx.logger.info(kinds.includes('revoked') ? 'justice: sweeping a revoked commitment' : 'sweeping our output', { channelId: id, kind: kinds, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
     return { ...w, phase: 'sweeping', sweep: { tx: sweep.tx, txid: sweep.txid, amountSat: sweep.amountSat } };
   }
 }

@@ -2,8 +2,8 @@
  * Our outputs of a closed channel, found on chain and swept to the wallet
  * (BOLT 5 "On-chain Transaction Handling", BOLT 3 scripts; docs/force-close.md).
  * Pure: a transaction that spent the funding output, the monitor, the
- * channel's signer; out come our outputs on it and, for each, a signed
- * sweep to a destination script at a feerate.
+ * channel's signer; out come our outputs on it and a signed sweep of them
+ * to a destination script at a feerate.
  *
  * - Our commitment (the one the monitor holds): our `to_local`, P2WSH of
  *   `OP_IF <revocationpubkey> OP_ELSE <to_self_delay> OP_CSV OP_DROP
@@ -16,17 +16,28 @@
  *   basepoint, spendable at once, witness `<sig> <pubkey>`; with anchors
  *   P2WSH of `<payment basepoint> OP_CHECKSIGVERIFY 1 OP_CSV`, spendable one
  *   block after the commitment, sequence 1, witness `<sig> <witness script>`.
+ * - A revoked commitment of theirs (we hold its per-commitment secret):
+ *   also their `to_local` (justice, BOLT 5 "Revoked Transaction Close
+ *   Handling"): the same script from their side, revocationpubkey from our
+ *   revocation basepoint and their per-commitment point, delayed by OUR
+ *   `to_self_delay` (the one we asked of them). We spend it at once through
+ *   the `OP_IF` branch: sequence 0xfffffffd, witness `<revocation_sig> 1
+ *   <witness script>`, signed with the revocation private key the signer
+ *   derives from the secret.
  *
- * HTLC outputs, a revoked commitment's `to_local` (justice) and anchors are
+ * HTLC outputs (of any commitment, revoked ones included) and anchors are
  * not claimed yet.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
-import { INITIAL_COMMITMENT_INDEX, type ChannelSigner } from '../keys/index.js';
+import { INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
+import type { Secp256k1 } from '../crypto/index.js';
 import {
+  INPUT_BYTES,
   P2WPKH_WITNESS,
   SighashType,
   TO_LOCAL_DELAYED_WITNESS,
+  TO_LOCAL_PENALTY_WITNESS,
   TO_REMOTE_ANCHORS_WITNESS,
   commitmentNumberFromTx,
   expectedSpendWeight,
@@ -40,7 +51,7 @@ import {
   witnessSignature,
   type Outpoint,
 } from '../tx/index.js';
-import type { ChannelMonitor } from './channel-monitor.js';
+import { counterpartySecretOf, type ChannelMonitor } from './channel-monitor.js';
 
 /** What spent the funding output, as the monitor tells. */
 export type FundingSpend =
@@ -48,6 +59,8 @@ export type FundingSpend =
   | { readonly kind: 'holder-commitment'; readonly commitmentNumber: bigint }
   /** A commitment that is not our latest: the counterparty's (or, never broadcast by us, an older one of ours). */
   | { readonly kind: 'counterparty-commitment'; readonly commitmentNumber: bigint }
+  /** A counterparty commitment they revoked: the monitor holds its per-commitment secret (justice takes their `to_local`). */
+  | { readonly kind: 'revoked-counterparty-commitment'; readonly commitmentNumber: bigint; readonly perCommitmentSecret: Uint8Array }
   /** Not a commitment (no BOLT 3 locktime and sequence markers): the cooperative close. */
   | { readonly kind: 'cooperative-close' }
   /** Does not spend the funding output. */
@@ -55,7 +68,8 @@ export type FundingSpend =
 
 /** One output of ours on a commitment, with what spending it takes. */
 export interface OurOutput {
-  readonly kind: 'to-local' | 'to-remote';
+  /** `revoked-to-local`: their `to_local` on a revoked commitment of theirs, ours by the revocation key. */
+  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local';
   readonly outpoint: Outpoint;
   readonly valueSat: bigint;
   /** The script the signature commits to: the P2WSH witness script, or the P2WPKH script code. */
@@ -64,15 +78,18 @@ export interface OurOutput {
   readonly csvBlocks: number;
   /** `to-local`: our per-commitment point of the commitment (the delayed key is derived from it). */
   readonly perCommitmentPoint?: Uint8Array;
+  /** `revoked-to-local`: their per-commitment secret of the commitment (the revocation key is derived from it). */
+  readonly perCommitmentSecret?: Uint8Array;
   /** `to-remote` under anchors: the P2WSH witness script goes in the witness. */
   readonly anchors?: boolean;
 }
 
-/** A sweep of one output, or why none is made. */
+/** A sweep of our outputs (one transaction, one input each), or why none is made. */
 export type Sweep =
-  | { readonly kind: 'sweep'; readonly tx: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint; readonly feeSat: bigint; readonly output: OurOutput }
-  /** The output is worth less than the sweep's fee plus the destination's dust limit: left on chain (it would cost more than it brings). */
-  | { readonly kind: 'below-dust'; readonly feeSat: bigint; readonly output: OurOutput };
+  /** `outputs`: those the transaction spends, in input order (an output worth less than its input's fee is left out). */
+  | { readonly kind: 'sweep'; readonly tx: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint; readonly feeSat: bigint; readonly outputs: readonly OurOutput[] }
+  /** The outputs are worth less than the sweep's fee plus the destination's dust limit: left on chain (it would cost more than it brings). */
+  | { readonly kind: 'below-dust'; readonly feeSat: bigint; readonly outputs: readonly OurOutput[] };
 
 /** BOLT 3 commitment markers: locktime's upper byte 0x20, the input sequence's 0x80. */
 function isCommitment(tx: Transaction): boolean {
@@ -89,16 +106,22 @@ export function classifyFundingSpend(monitor: ChannelMonitor, tx: Transaction): 
   if (!isCommitment(tx)) return { kind: 'cooperative-close' };
   const commitmentNumber = commitmentNumberFromTx(tx, monitor.obscuringFactor);
   const ours = Transaction.fromBuffer(monitor.holderCommitmentTx).getHash();
-  return equalBytes(tx.getHash(), ours) ? { kind: 'holder-commitment', commitmentNumber } : { kind: 'counterparty-commitment', commitmentNumber };
+  if (equalBytes(tx.getHash(), ours)) return { kind: 'holder-commitment', commitmentNumber };
+  // They released this commitment's secret when they revoked it (BOLT 3 index counts down from 2^48 - 1).
+  const perCommitmentSecret = counterpartySecretOf(monitor, INITIAL_COMMITMENT_INDEX - commitmentNumber);
+  return perCommitmentSecret === undefined
+    ? { kind: 'counterparty-commitment', commitmentNumber }
+    : { kind: 'revoked-counterparty-commitment', commitmentNumber, perCommitmentSecret };
 }
 
 /**
  * Our outputs on `tx`, a transaction spending the channel's funding output:
- * `to_local` on our latest commitment, `to_remote` on any other commitment.
- * None on a cooperative close (its output already pays the wallet) or an
+ * `to_local` on our latest commitment, `to_remote` on any other commitment,
+ * and first, on a revoked one of theirs, their `to_local` (justice: it must
+ * go out before their `to_self_delay` lets them take it). None on a cooperative close (its output already pays the wallet) or an
  * unrelated transaction. An output the commitment trimmed is simply absent.
  */
-export function ourOutputs(signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction): OurOutput[] {
+export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction): OurOutput[] {
   const spend = classifyFundingSpend(monitor, tx);
   const txid = new Uint8Array(tx.getHash());
   const find = (script: Uint8Array) => tx.outs.findIndex((o) => equalBytes(o.script, script));
@@ -112,17 +135,41 @@ export function ourOutputs(signer: ChannelSigner, monitor: ChannelMonitor, tx: T
     if (vout < 0) return [];
     return [{ kind: 'to-local', outpoint: { txid, index: vout }, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: toSelfDelay, perCommitmentPoint: point }];
   }
-  if (spend.kind === 'counterparty-commitment') {
-    const key = signer.publicKeys.paymentBasepoint;
-    const anchors = monitor.channelType.anchors;
-    const witnessScript = anchors ? toRemoteAnchorsScript(key) : undefined;
-    const vout = find(witnessScript !== undefined ? p2wsh(witnessScript) : p2wpkh(key));
-    if (vout < 0) return [];
-    const valueSat = BigInt(tx.outs[vout]!.value);
-    const outpoint = { txid, index: vout };
-    return [witnessScript !== undefined ? { kind: 'to-remote', outpoint, valueSat, scriptCode: witnessScript, csvBlocks: 1, anchors: true } : { kind: 'to-remote', outpoint, valueSat, scriptCode: p2wpkhScriptCode(key), csvBlocks: 0 }];
+  if (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment') {
+    const justice = spend.kind === 'revoked-counterparty-commitment' ? revokedToLocal(secp, signer, monitor, tx, spend.perCommitmentSecret) : [];
+    return [...justice, ...toRemote(signer, monitor, tx)];
   }
   return [];
+}
+
+/** Our `to_remote` on a commitment of theirs (the same script on every one of them). */
+function toRemote(signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction): OurOutput[] {
+  const key = signer.publicKeys.paymentBasepoint;
+  const witnessScript = monitor.channelType.anchors ? toRemoteAnchorsScript(key) : undefined;
+  const script = witnessScript !== undefined ? p2wsh(witnessScript) : p2wpkh(key);
+  const vout = tx.outs.findIndex((o) => equalBytes(o.script, script));
+  if (vout < 0) return [];
+  const valueSat = BigInt(tx.outs[vout]!.value);
+  const outpoint = { txid: new Uint8Array(tx.getHash()), index: vout };
+  return [witnessScript !== undefined ? { kind: 'to-remote', outpoint, valueSat, scriptCode: witnessScript, csvBlocks: 1, anchors: true } : { kind: 'to-remote', outpoint, valueSat, scriptCode: p2wpkhScriptCode(key), csvBlocks: 0 }];
+}
+
+/**
+ * Their `to_local` on a revoked commitment of theirs: BOLT 3's to_local
+ * script from their side (revocationpubkey of our revocation basepoint and
+ * their per-commitment point, our `to_self_delay`, their delayed pubkey),
+ * spendable by us at once through its revocation branch.
+ */
+function revokedToLocal(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, perCommitmentSecret: Uint8Array): OurOutput[] {
+  const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
+  const revocation = signer.counterpartyRevocationPublicKey(theirPoint);
+  const theirDelayed = derivePublicKey(secp, monitor.counterparty.pubkeys.delayedPaymentBasepoint, theirPoint);
+  const witnessScript = toLocalScript(revocation, monitor.holder.toSelfDelay, theirDelayed);
+  const script = p2wsh(witnessScript);
+  const vout = tx.outs.findIndex((o) => equalBytes(o.script, script));
+  if (vout < 0) return [];
+  const outpoint = { txid: new Uint8Array(tx.getHash()), index: vout };
+  return [{ kind: 'revoked-to-local', outpoint, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: 0, perCommitmentSecret: perCommitmentSecret.slice() }];
 }
 
 /** Bitcoin Core's dust threshold for an output paying `script` at its default 3 sat/vB dust relay fee: 294 sat for P2WPKH, 330 for P2WSH, 546 otherwise. */
@@ -135,30 +182,54 @@ export function dustLimitOf(script: Uint8Array): bigint {
 /** BIP 125 signalling sequence for an input without a relative lock. */
 const RBF_SEQUENCE = 0xfffffffd;
 
-/**
- * Sweeps `output` to `destinationScript`: version 2, one input (sequence =
- * its CSV, else RBF-signalling), one output of its value minus
- * `feeratePerKw` × the BOLT 5 expected weight, signed by the channel's
- * signer (SIGHASH_ALL). `below-dust` when what is left would be under the
- * destination's dust limit.
- */
+/** The BOLT 5 expected witness bytes of spending `output`. */
+function witnessBytesOf(output: OurOutput): number {
+  if (output.kind === 'to-local') return TO_LOCAL_DELAYED_WITNESS;
+  if (output.kind === 'revoked-to-local') return TO_LOCAL_PENALTY_WITNESS;
+  return output.anchors === true ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
+}
+
+/** Sweeps one output: `sweepOutputs` of `[output]`. */
 export function sweepOutput(signer: ChannelSigner, output: OurOutput, destinationScript: Uint8Array, feeratePerKw: bigint, locktime = 0): Sweep {
-  const witnessBytes = output.kind === 'to-local' ? TO_LOCAL_DELAYED_WITNESS : output.anchors === true ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
-  const feeSat = feeForWeight(feeratePerKw, expectedSpendWeight([witnessBytes], [destinationScript]));
-  const amountSat = output.valueSat - feeSat;
-  if (amountSat < dustLimitOf(destinationScript)) return { kind: 'below-dust', feeSat, output };
+  return sweepOutputs(signer, [output], destinationScript, feeratePerKw, locktime);
+}
+
+/**
+ * Sweeps `outputs` (of one transaction, e.g. the justice output and our
+ * `to_remote` of a revoked commitment) to `destinationScript` in one
+ * transaction: version 2, one input per output in the order given
+ * (sequence = its CSV, else RBF-signalling 0xfffffffd), one output of their
+ * value minus `feeratePerKw` × the BOLT 5 expected weight, each input signed
+ * by the channel's signer (SIGHASH_ALL). An output worth no more than the fee
+ * its own input adds is left out. `below-dust` when what is left would be
+ * under the destination's dust limit. The transaction is valid once the
+ * largest CSV among the inputs is.
+ */
+export function sweepOutputs(signer: ChannelSigner, outputs: readonly OurOutput[], destinationScript: Uint8Array, feeratePerKw: bigint, locktime = 0): Sweep {
+  const worth = outputs.filter((o) => o.valueSat > feeForWeight(feeratePerKw, BigInt(4 * INPUT_BYTES + witnessBytesOf(o))));
+  const feeSat = feeForWeight(feeratePerKw, expectedSpendWeight(worth.map(witnessBytesOf), [destinationScript]));
+  const amountSat = worth.reduce((sum, o) => sum + o.valueSat, 0n) - feeSat;
+  if (worth.length === 0 || amountSat < dustLimitOf(destinationScript)) return { kind: 'below-dust', feeSat, outputs };
   const tx = new Transaction();
   tx.version = 2;
   tx.locktime = locktime;
-  tx.addInput(output.outpoint.txid, output.outpoint.index, output.csvBlocks > 0 ? output.csvBlocks : RBF_SEQUENCE);
+  for (const output of worth) tx.addInput(output.outpoint.txid, output.outpoint.index, output.csvBlocks > 0 ? output.csvBlocks : RBF_SEQUENCE);
   tx.addOutput(destinationScript, amountSat);
-  const digest = witnessDigest(tx, 0, output.scriptCode, output.valueSat, SighashType.All);
-  if (output.kind === 'to-local') {
-    const sig = witnessSignature(signer.signWithDelayedPaymentKey(digest, output.perCommitmentPoint!));
-    tx.setWitness(0, [sig, new Uint8Array(0), output.scriptCode]);
-  } else {
-    const sig = witnessSignature(signer.signWithPaymentKey(digest));
-    tx.setWitness(0, output.anchors === true ? [sig, output.scriptCode] : [sig, signer.publicKeys.paymentBasepoint]);
+  worth.forEach((output, i) => tx.setWitness(i, witnessOf(signer, output, witnessDigest(tx, i, output.scriptCode, output.valueSat, SighashType.All))));
+  return { kind: 'sweep', tx: tx.toBuffer(), txid: new Uint8Array(tx.getHash()), amountSat, feeSat, outputs: worth };
+}
+
+/** The witness spending `output`, its signature over `digest`. */
+function witnessOf(signer: ChannelSigner, output: OurOutput, digest: Uint8Array): Uint8Array[] {
+  switch (output.kind) {
+    case 'to-local':
+      return [witnessSignature(signer.signWithDelayedPaymentKey(digest, output.perCommitmentPoint!)), new Uint8Array(0), output.scriptCode];
+    case 'revoked-to-local':
+      // `1` takes the OP_IF branch: the revocation key, no delay.
+      return [witnessSignature(signer.signWithRevocationKey(digest, output.perCommitmentSecret!)), Uint8Array.of(1), output.scriptCode];
+    case 'to-remote': {
+      const sig = witnessSignature(signer.signWithPaymentKey(digest));
+      return output.anchors === true ? [sig, output.scriptCode] : [sig, signer.publicKeys.paymentBasepoint];
+    }
   }
-  return { kind: 'sweep', tx: tx.toBuffer(), txid: new Uint8Array(tx.getHash()), amountSat, feeSat, output };
 }

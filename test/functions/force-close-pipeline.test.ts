@@ -11,15 +11,23 @@
  * once; B sweeps its `to_local` once `to_self_delay` blocks have passed.
  * Each wallet ends with its channel balance minus the commitment fee (the
  * funder's) and its sweep's fee; event `funds-swept` on each side.
+ * Justice: after a payment A → B, B's commitment 0 is revoked; B broadcasts
+ * it anyway, and A's chain handler takes B's `to_local` with the
+ * revocation key and its own `to_remote` in one transaction, at once.
  */
 import { Transaction } from 'bitcoinjs-lib';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { connectedPeers } from '../../functions/chain/channel-consumer.js';
 import { listChannels } from '../../functions/channels/channel-service.js';
 import { pendingEvents } from '../../functions/events/event-service.js';
+import { requestFingerprint } from '../../functions/http/idempotency.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
+import { applyInput } from '../../functions/runtime/invocation.js';
+import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { SortKey } from '../../shared/store/index.js';
+import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, monitorFromItems } from '../../shared/store/index.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
@@ -141,5 +149,67 @@ describe('force close through the handlers, on the regtest chain', () => {
 
     // Nothing is left open to close.
     expect(await storeNodeApi(a.ctx).closeAllChannels({ force: true })).toEqual([]);
+  });
+
+  it('justice: B broadcasts its revoked commitment 0 after a payment; A takes B\'s to_local and its own to_remote in one transaction at once', async () => {
+    const net = new PipelineNet(local);
+    const [a, b] = await Promise.all([net.node('justice-a'), net.node('justice-b')]);
+    const { channelId } = await readyChannel(net, a, b);
+    // B's commitment 0, fully signed, as B's monitor holds it before any payment.
+    const monitorItems = await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
+    const revoked = Transaction.fromBuffer(monitorFromItems(channelId, monitorItems)!.monitor.holderCommitmentTx);
+
+    // A pays B: the commitment dance revokes commitment 0 on both sides (A's monitor keeps B's secret).
+    let bolt11 = '';
+    await applyInput(b.ctx, `invoice-${randomUUID()}`, async (store) => {
+      const manager = await loadManager(b.ctx, store, { kind: 'create-invoice' }, await connectedPeers(b.ctx, store));
+      const created = manager.createBolt11Invoice({ description: 'justice', amountMsat: 7_000_000n, expirySecs: 3600 });
+      if (!created.ok) throw new Error(created.error.message);
+      bolt11 = created.value.invoice;
+      return takeChangesFunded(b.ctx, store, manager);
+    });
+    const paid = await storeNodeApi(a.ctx).payInvoice({ bolt11 }, { idempotencyKey: 'justice', fingerprint: requestFingerprint('POST', '/v1/payments', { bolt11 }) });
+    await net.relay(a, b);
+    await net.relay(a, b);
+    expect(await storeNodeApi(a.ctx).getPayment(paid.paymentId)).toMatchObject({ state: 'succeeded' });
+    await net.disconnect(a, b);
+
+    // B (the cheater) broadcasts the revoked commitment: B's to_local = PUSH_SAT, A's to_remote = the rest minus the commitment fee.
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(revoked.toBuffer());
+    await net.mine(1);
+    const txid = revoked.getId();
+    const aBefore = await walletBalanceOf(a.ctx);
+    let justice: Transaction | undefined;
+    for (let i = 0; i < 3 && justice === undefined; i++) {
+      await net.sync(a);
+      justice = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === txid));
+      if (justice === undefined) await net.mine(1);
+    }
+    expect(justice).toBeDefined();
+    // Both outputs of the commitment, in one transaction; the justice input without a CSV.
+    expect(justice!.ins).toHaveLength(2);
+    expect(justice!.ins.map((x) => Buffer.from(x.hash).reverse().toString('hex'))).toEqual([txid, txid]);
+    expect(new Set(justice!.ins.map((x) => x.index))).toEqual(new Set(revoked.outs.map((_, i) => i).filter((i) => revoked.outs[i]!.value > 330n)));
+    const justiceInput = justice!.ins[0]!;
+    expect(BigInt(revoked.outs[justiceInput.index]!.value)).toBe(PUSH_SAT);
+    expect(justiceInput.sequence).toBe(0xfffffffd);
+    expect(Uint8Array.from(justiceInput.witness[1]!)).toEqual(Uint8Array.of(1));
+    const taken = justice!.ins.reduce((sum, x) => sum + BigInt(revoked.outs[x.index]!.value), 0n);
+    const swept = BigInt(justice!.outs[0]!.value);
+    expect(swept).toBeLessThan(taken);
+    expect(swept).toBeGreaterThan(taken - 3_000n);
+    // The chain validates the revocation-key spend and confirms it, long before B's to_self_delay.
+    await esplora.broadcast(justice!.toBuffer());
+    await net.mine(1);
+    expect((await esplora.txStatus(justice!.getId())).confirmed).toBe(true);
+    await net.sync(a);
+    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + swept);
+    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await net.relay(a, b);
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'counterparty-force-closed', txid } });
+    expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
+      expect.objectContaining({ channelId, txid: justice!.getId(), amountSat: swept.toString() }),
+    ]);
   });
 });

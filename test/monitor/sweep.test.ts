@@ -5,13 +5,37 @@
  * monitor and signer and both commitments; each sweep is checked by
  * bitcore's script interpreter with the flags of the embedded regtest chain
  * (CSV included: the input's sequence must satisfy `to_self_delay`).
+ * Justice: after one commitment dance Bob's commitment 0 is revoked (Alice's
+ * monitor, fed the dance's updates, holds its secret); Alice takes Bob's
+ * `to_local` on it at once with the revocation key.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
-import { channelMonitorFrom, classifyFundingSpend, dustLimitOf, ourOutputs, sweepOutput, type ChannelMonitor } from '../../shared/monitor/index.js';
-import { feeForWeight, expectedSpendWeight, p2wpkh, p2wsh, P2WPKH_WITNESS, TO_LOCAL_DELAYED_WITNESS, TO_REMOTE_ANCHORS_WITNESS } from '../../shared/tx/index.js';
+import { wasmSecp256k1 as secp } from '../../shared/crypto/index.js';
+import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
+import {
+  applyMonitorUpdate,
+  channelMonitorFrom,
+  classifyFundingSpend,
+  dustLimitOf,
+  ourOutputs,
+  sweepOutput,
+  sweepOutputs,
+  type ChannelMonitor,
+  type OurOutput,
+} from '../../shared/monitor/index.js';
+import {
+  feeForWeight,
+  expectedSpendWeight,
+  p2wpkh,
+  p2wsh,
+  P2WPKH_WITNESS,
+  TO_LOCAL_DELAYED_WITNESS,
+  TO_LOCAL_PENALTY_WITNESS,
+  TO_REMOTE_ANCHORS_WITNESS,
+} from '../../shared/tx/index.js';
 import { verifyInput } from '../support/interpreter.js';
-import { readyPair, type Side } from '../support/ready-pair.js';
+import { commit, deliverAll, offer, readyPair, type Side } from '../support/ready-pair.js';
 
 const DESTINATION = p2wpkh(new Uint8Array(33).fill(2));
 const FEERATE = 1_000n;
@@ -28,6 +52,22 @@ function commitmentOf(side: Side): Transaction {
   return Transaction.fromBuffer(monitorOf(side).holderCommitmentTx);
 }
 
+/** `side`'s monitor fed every update its channel produced so far, one update per step (as the manager numbers them). */
+function fedMonitorOf(side: Side): ChannelMonitor {
+  let monitor = monitorOf(side);
+  for (const step of side.monitorSteps) {
+    const applied = applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: monitor.latestUpdateId + 1n, steps: [step] });
+    if (!applied.ok) throw new Error(`${side.name}: ${applied.error}`);
+    monitor = applied.monitor;
+  }
+  return monitor;
+}
+
+/** The output `tx` spends at input `index`, as the interpreter needs it. */
+function prevoutOf(commitment: Transaction, output: OurOutput) {
+  return { scriptPubKey: commitment.outs[output.outpoint.index]!.script, amountSat: output.valueSat };
+}
+
 for (const anchors of [false, true]) {
   describe(`sweeps of a closed channel (${anchors ? 'anchors' : 'static_remotekey'})`, () => {
     const pair = readyPair({ anchors, fundingSatoshis: 1_000_000n, pushMsat: 300_000_000n });
@@ -40,7 +80,7 @@ for (const anchors of [false, true]) {
       close.locktime = 0;
       close.ins[0]!.sequence = 0xffffffff;
       expect(classifyFundingSpend(monitorOf(alice), close)).toEqual({ kind: 'cooperative-close' });
-      expect(ourOutputs(signerOf(alice), monitorOf(alice), close)).toEqual([]);
+      expect(ourOutputs(secp, signerOf(alice), monitorOf(alice), close)).toEqual([]);
       const other = new Transaction();
       other.addInput(new Uint8Array(32).fill(9), 0);
       other.addOutput(DESTINATION, 1_000n);
@@ -49,7 +89,7 @@ for (const anchors of [false, true]) {
 
     it('sweeps our to_local on our commitment after to_self_delay: witness <delayedsig> <> <script>, sequence to_self_delay, the interpreter accepts it', () => {
       const commitment = commitmentOf(alice);
-      const [output, ...rest] = ourOutputs(signerOf(alice), monitorOf(alice), commitment);
+      const [output, ...rest] = ourOutputs(secp, signerOf(alice), monitorOf(alice), commitment);
       expect(rest).toEqual([]);
       expect(output).toMatchObject({ kind: 'to-local', csvBlocks: alice.channel.counterparty.toSelfDelay });
       expect(commitment.outs[output!.outpoint.index]!.script).toEqual(p2wsh(output!.scriptCode));
@@ -72,7 +112,7 @@ for (const anchors of [false, true]) {
 
     it(`sweeps our to_remote on their commitment (${anchors ? 'P2WSH, 1-block CSV' : 'P2WPKH, at once'}); the interpreter accepts it`, () => {
       const commitment = commitmentOf(alice);
-      const [output, ...rest] = ourOutputs(signerOf(bob), monitorOf(bob), commitment);
+      const [output, ...rest] = ourOutputs(secp, signerOf(bob), monitorOf(bob), commitment);
       expect(rest).toEqual([]);
       expect(output).toMatchObject({ kind: 'to-remote', csvBlocks: anchors ? 1 : 0, valueSat: 300_000n });
       const sweep = sweepOutput(signerOf(bob), output!, DESTINATION, FEERATE);
@@ -96,19 +136,108 @@ for (const anchors of [false, true]) {
     });
 
     it('finds no to_local of ours on their commitment and no to_remote on ours', () => {
-      const bobOnAlice = ourOutputs(signerOf(alice), monitorOf(alice), commitmentOf(bob));
+      const bobOnAlice = ourOutputs(secp, signerOf(alice), monitorOf(alice), commitmentOf(bob));
       expect(bobOnAlice.map((o) => o.kind)).toEqual(['to-remote']);
-      expect(ourOutputs(signerOf(bob), monitorOf(bob), commitmentOf(bob)).map((o) => o.kind)).toEqual(['to-local']);
+      expect(ourOutputs(secp, signerOf(bob), monitorOf(bob), commitmentOf(bob)).map((o) => o.kind)).toEqual(['to-local']);
     });
 
     it('leaves an output below dust after fees on chain, and says so', () => {
-      const [output] = ourOutputs(signerOf(bob), monitorOf(bob), commitmentOf(alice));
+      const [output] = ourOutputs(secp, signerOf(bob), monitorOf(bob), commitmentOf(alice));
       const feerate = (output!.valueSat * 1000n) / expectedSpendWeight([anchors ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS], [DESTINATION]);
       const sweep = sweepOutput(signerOf(bob), output!, DESTINATION, feerate);
       expect(sweep.kind).toBe('below-dust');
       expect(sweep.feeSat + dustLimitOf(DESTINATION)).toBeGreaterThan(output!.valueSat);
       expect(dustLimitOf(DESTINATION)).toBe(294n);
       expect(dustLimitOf(p2wsh(new Uint8Array(3)))).toBe(330n);
+    });
+  });
+
+  describe(`justice on a revoked counterparty commitment (${anchors ? 'anchors' : 'static_remotekey'})`, () => {
+    const pair = readyPair({ anchors, fundingSatoshis: 1_000_000n, pushMsat: 300_000_000n });
+    const { alice, bob } = pair;
+    // Bob's commitment 0, as he could still broadcast it (signed by Alice).
+    const revoked = commitmentOf(bob);
+    // One dance: Alice offers an HTLC and signs; Bob revokes commitment 0 (his secret reaches Alice's monitor) and signs back.
+    offer(alice, 5_000_000n, 'justice');
+    commit(alice);
+    deliverAll(pair);
+    const aliceMonitor = fedMonitorOf(alice);
+    const bobLatest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+    const bobSecret0 = signerOf(bob).releaseCommitmentSecret(INITIAL_COMMITMENT_INDEX);
+
+    it('tells the revoked commitment by the secret the monitor holds; the latest stays an unrevoked commitment of theirs', () => {
+      expect(alice.failure).toBeUndefined();
+      expect(bob.failure).toBeUndefined();
+      expect(classifyFundingSpend(aliceMonitor, revoked)).toEqual({ kind: 'revoked-counterparty-commitment', commitmentNumber: 0n, perCommitmentSecret: bobSecret0 });
+      expect(classifyFundingSpend(aliceMonitor, bobLatest)).toEqual({ kind: 'counterparty-commitment', commitmentNumber: 1n });
+      expect(ourOutputs(secp, signerOf(alice), aliceMonitor, bobLatest).map((o) => o.kind)).toEqual(['to-remote']);
+      // The monitor before the dance held no secret: the same transaction was an unrevoked commitment then.
+      expect(classifyFundingSpend(monitorOf(alice), revoked)).toEqual({ kind: 'counterparty-commitment', commitmentNumber: 0n });
+      expect(ourOutputs(secp, signerOf(alice), monitorOf(alice), revoked).map((o) => o.kind)).toEqual(['to-remote']);
+    });
+
+    it("sweeps Bob's to_local at once with the revocation key: sequence 0xfffffffd, witness <revocation_sig> 1 <script>, the interpreter accepts it", () => {
+      const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked);
+      expect(outputs.map((o) => o.kind)).toEqual(['revoked-to-local', 'to-remote']);
+      const justice = outputs[0]!;
+      // Bob (not the funder) has the 300,000 sat pushed to him; the funder pays the commitment fee.
+      expect(justice).toMatchObject({ valueSat: 300_000n, csvBlocks: 0 });
+      expect(revoked.outs[justice.outpoint.index]!.script).toEqual(p2wsh(justice.scriptCode));
+      const sweep = sweepOutput(signerOf(alice), justice, DESTINATION, FEERATE);
+      if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+      const tx = Transaction.fromBuffer(sweep.tx);
+      expect(tx.ins).toHaveLength(1);
+      expect(tx.ins[0]!.hash).toEqual(revoked.getHash());
+      expect(tx.ins[0]!.sequence).toBe(0xfffffffd);
+      expect(sweep.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight([TO_LOCAL_PENALTY_WITNESS], [DESTINATION])));
+      expect(sweep.amountSat).toBe(300_000n - sweep.feeSat);
+      expect(tx.outs).toEqual([expect.objectContaining({ script: DESTINATION, value: 300_000n - sweep.feeSat })]);
+      expect(tx.ins[0]!.witness.slice(1).map((w) => Uint8Array.from(w))).toEqual([Uint8Array.of(1), Uint8Array.from(justice.scriptCode)]);
+      expect(verifyInput(tx, 0, prevoutOf(revoked, justice))).toBe('');
+      expect(BigInt(tx.weight())).toBeLessThanOrEqual(expectedSpendWeight([TO_LOCAL_PENALTY_WITNESS], [DESTINATION]));
+      // Only the revealed secret makes the key: signed with the secret of Bob's next commitment, the interpreter refuses it.
+      const wrong = sweepOutput(signerOf(alice), { ...justice, perCommitmentSecret: signerOf(bob).releaseCommitmentSecret(INITIAL_COMMITMENT_INDEX - 1n) }, DESTINATION, FEERATE);
+      if (wrong.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(verifyInput(Transaction.fromBuffer(wrong.tx), 0, prevoutOf(revoked, justice))).not.toBe('');
+    });
+
+    it('still sweeps our to_remote on the revoked commitment', () => {
+      const toRemote = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked)[1]!;
+      expect(toRemote).toMatchObject({ kind: 'to-remote', csvBlocks: anchors ? 1 : 0 });
+      const sweep = sweepOutput(signerOf(alice), toRemote, DESTINATION, FEERATE);
+      if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+      const tx = Transaction.fromBuffer(sweep.tx);
+      expect(tx.ins[0]!.sequence).toBe(anchors ? 1 : 0xfffffffd);
+      expect(sweep.amountSat).toBe(toRemote.valueSat - sweep.feeSat);
+      expect(verifyInput(tx, 0, prevoutOf(revoked, toRemote))).toBe('');
+    });
+
+    it('takes both in one justice transaction (what the chain handler broadcasts): each input accepted, one output of both minus the fee', () => {
+      const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked);
+      const sweep = sweepOutputs(signerOf(alice), outputs, DESTINATION, FEERATE);
+      if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(sweep.outputs).toEqual(outputs);
+      const tx = Transaction.fromBuffer(sweep.tx);
+      expect(tx.ins.map((i) => i.index)).toEqual(outputs.map((o) => o.outpoint.index));
+      expect(tx.ins.map((i) => i.sequence)).toEqual([0xfffffffd, anchors ? 1 : 0xfffffffd]);
+      const witnesses = [TO_LOCAL_PENALTY_WITNESS, anchors ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS];
+      expect(sweep.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight(witnesses, [DESTINATION])));
+      expect(sweep.amountSat).toBe(outputs[0]!.valueSat + outputs[1]!.valueSat - sweep.feeSat);
+      expect(tx.outs).toEqual([expect.objectContaining({ script: DESTINATION, value: sweep.amountSat })]);
+      for (const [i, output] of outputs.entries()) expect(verifyInput(tx, i, prevoutOf(revoked, output)), `input ${i}`).toBe('');
+      expect(BigInt(tx.weight())).toBeLessThanOrEqual(expectedSpendWeight(witnesses, [DESTINATION]));
+    });
+
+    it('leaves out of a sweep an output worth less than the fee its input adds', () => {
+      const [justice, toRemote] = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked);
+      const marginal = feeForWeight(FEERATE, BigInt(4 * 41 + (anchors ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS)));
+      const tiny = { ...toRemote!, valueSat: marginal };
+      const sweep = sweepOutputs(signerOf(alice), [justice!, tiny], DESTINATION, FEERATE);
+      if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(sweep.outputs).toEqual([justice]);
+      expect(Transaction.fromBuffer(sweep.tx).ins).toHaveLength(1);
+      expect(sweep.amountSat).toBe(300_000n - feeForWeight(FEERATE, expectedSpendWeight([TO_LOCAL_PENALTY_WITNESS], [DESTINATION])));
+      expect(sweepOutputs(signerOf(alice), [tiny], DESTINATION, FEERATE)).toMatchObject({ kind: 'below-dust', outputs: [tiny] });
     });
   });
 }
