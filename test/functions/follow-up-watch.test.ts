@@ -6,12 +6,8 @@
  * id, and deletes the item once all of them were applied.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
-import { freePort } from '../../infra/local/free-port.js';
-import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { resendLostFollowUps } from '../../functions/runtime/follow-up-watch.js';
 import { applyInput, type FollowUpInput, type InvocationResult } from '../../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
@@ -20,36 +16,28 @@ import { encodeFollowUp, type FollowUpWork } from '../../shared/manager/follow-u
 import { decodeInbound } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, decodeOutboxRecord, ensureNodeTable, type OutboxMessage } from '../../shared/store/index.js';
+import { useLocalServices } from '../support/local-services.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, appendKeys() {} } as unknown as NodeContext['logger'];
 const PEER = fromHex('02' + '33'.repeat(32));
 const CHANNEL = new Uint8Array(32).fill(7);
 
-let dynamo: DynamoDBClient;
-let sqs: SqsLocal;
+const services = useLocalServices();
 let ctx: NodeContext;
 
-beforeAll(async () => {
-  dynamo = localDynamoClient(inject('dynamoEndpoint'));
-  sqs = await startSqsLocal({ port: await freePort(), visibilityTimeoutSec: 1 });
-});
-afterAll(async () => {
-  dynamo.destroy();
-  await sqs.stop();
-});
-
 async function fifo(): Promise<FifoQueue> {
+  const { sqs } = services;
   const created = await sqs.client.send(new CreateQueueCommand({ QueueName: `q-${randomUUID()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '1' } }));
   return new FifoQueue(sqs.client, created.QueueUrl!);
 }
 
 beforeEach(async () => {
   const tableName = `watch-${randomUUID()}`;
-  await ensureNodeTable(dynamo, tableName);
+  await ensureNodeTable(services.dynamo, tableName);
   ctx = createNodeContext({
     seed: fromHex(randomUUID().replace(/-/g, '').repeat(2)),
     network: 'regtest',
-    store: new NodeStore({ client: dynamo, tableName }),
+    store: new NodeStore({ client: services.dynamo, tableName }),
     outbound: await fifo(),
     inbound: await fifo(),
     logger: quiet,

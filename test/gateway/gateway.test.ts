@@ -152,6 +152,17 @@ afterAll(async () => {
   await sqs?.stop();
 });
 
+/** One peer connects twice: the second connection replaces the first (both `connected` envelopes seen). */
+async function replacedConnection() {
+  const secret = randomSecret();
+  const first = await rawPeer(secret);
+  const c1 = await waitInbound((e) => e.kind === 'connected' && e.peer === first.nodeId, 'first connected');
+  const second = await rawPeer(secret);
+  await first.closed;
+  const c2 = await waitInbound((e) => e.kind === 'connected' && e.peer === second.nodeId && e.connectionId !== c1.connectionId, 'second connected');
+  return { first, second, c1, c2 };
+}
+
 describe('LDK dials the gateway', () => {
   it('forwards the handshake as connected, LDK init as message 0, carries init both ways through the queues, and answers LDK pings itself', async () => {
     const ldkHex = toHex(ldk.nodeId);
@@ -343,12 +354,7 @@ describe('ordering and backpressure', () => {
   });
 
   it('a second connection from the same peer replaces the first; the first one\'s disconnected comes before the new connected', async () => {
-    const secret = randomSecret();
-    const first = await rawPeer(secret);
-    const c1 = await waitInbound((e) => e.kind === 'connected' && e.peer === first.nodeId, 'first connected');
-    const second = await rawPeer(secret);
-    await first.closed;
-    const c2 = await waitInbound((e) => e.kind === 'connected' && e.peer === second.nodeId && e.connectionId !== c1.connectionId, 'second connected');
+    const { first, second, c1, c2 } = await replacedConnection();
     await waitInbound((e) => e.kind === 'disconnected' && e.connectionId === c1.connectionId, 'first disconnected');
     expect(envelopesOf(first.nodeId).map((e) => `${e.kind}:${e.connectionId}`)).toEqual([
       `connected:${c1.connectionId}`,
@@ -363,12 +369,7 @@ describe('ordering and backpressure', () => {
   });
 
   it('drops an outbound message made for an earlier connection of the peer; one for the current connection, or for none named, goes out', async () => {
-    const secret = randomSecret();
-    const first = await rawPeer(secret);
-    const c1 = await waitInbound((e) => e.kind === 'connected' && e.peer === first.nodeId, 'first connected');
-    const second = await rawPeer(secret);
-    await first.closed;
-    const c2 = await waitInbound((e) => e.kind === 'connected' && e.peer === second.nodeId && e.connectionId !== c1.connectionId, 'second connected');
+    const { second, c1, c2 } = await replacedConnection();
     const received = readMessages(second);
     const pingOf = (n: number, connectionId?: string): OutboundEnvelope => ({
       kind: 'send',
