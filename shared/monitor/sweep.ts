@@ -24,16 +24,29 @@
  *   the `OP_IF` branch: sequence 0xfffffffd, witness `<revocation_sig> 1
  *   <witness script>`, signed with the revocation private key the signer
  *   derives from the secret.
+ * - The HTLC outputs of a revoked commitment of theirs, given its justice
+ *   record (the HTLC set the monitor kept of it, justice-record.ts): each
+ *   HTLC's BOLT 3 offered or received script from their side (revocationpubkey
+ *   as above, `local_htlcpubkey` theirs, `remote_htlcpubkey` ours, both
+ *   derived with their per-commitment point), matched against the outputs
+ *   (an HTLC the commitment trimmed is not found; two alike take two
+ *   outputs). Spent at once through the revocation branch (the anchors
+ *   variant's `1 OP_CSV` sits in the other branch): sequence 0xfffffffd,
+ *   witness `<revocation_sig> <revocationpubkey> <witness script>`.
  *
- * HTLC outputs (of any commitment, revoked ones included) and anchors are
- * not claimed yet.
+ * HTLC outputs of unrevoked commitments, the second-stage HTLC transactions
+ * of a revoked one, and anchors are not claimed yet.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
 import { INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
 import type { Secp256k1 } from '../crypto/index.js';
 import {
+  ACCEPTED_HTLC_PENALTY_WITNESS,
+  ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS,
   INPUT_BYTES,
+  OFFERED_HTLC_PENALTY_WITNESS,
+  OFFERED_HTLC_PENALTY_WITNESS_ANCHORS,
   P2WPKH_WITNESS,
   SighashType,
   TO_LOCAL_DELAYED_WITNESS,
@@ -45,6 +58,8 @@ import {
   p2wpkh,
   p2wpkhScriptCode,
   p2wsh,
+  offeredHtlcScript,
+  receivedHtlcScript,
   toLocalScript,
   toRemoteAnchorsScript,
   witnessDigest,
@@ -52,6 +67,7 @@ import {
   type Outpoint,
 } from '../tx/index.js';
 import { counterpartySecretOf, type ChannelMonitor } from './channel-monitor.js';
+import type { JusticeRecord } from './justice-record.js';
 
 /** What spent the funding output, as the monitor tells. */
 export type FundingSpend =
@@ -68,8 +84,11 @@ export type FundingSpend =
 
 /** One output of ours on a commitment, with what spending it takes. */
 export interface OurOutput {
-  /** `revoked-to-local`: their `to_local` on a revoked commitment of theirs, ours by the revocation key. */
-  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local';
+  /**
+   * `revoked-to-local`: their `to_local` on a revoked commitment of theirs, ours by the revocation key;
+   * `revoked-htlc`: an HTLC output of a revoked commitment of theirs, ours by the revocation key.
+   */
+  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local' | 'revoked-htlc';
   readonly outpoint: Outpoint;
   readonly valueSat: bigint;
   /** The script the signature commits to: the P2WSH witness script, or the P2WPKH script code. */
@@ -78,9 +97,13 @@ export interface OurOutput {
   readonly csvBlocks: number;
   /** `to-local`: our per-commitment point of the commitment (the delayed key is derived from it). */
   readonly perCommitmentPoint?: Uint8Array;
-  /** `revoked-to-local`: their per-commitment secret of the commitment (the revocation key is derived from it). */
+  /** `revoked-to-local`, `revoked-htlc`: their per-commitment secret of the commitment (the revocation key is derived from it). */
   readonly perCommitmentSecret?: Uint8Array;
-  /** `to-remote` under anchors: the P2WSH witness script goes in the witness. */
+  /** `revoked-htlc`: the revocationpubkey its witness shows (the script holds only its HASH160). */
+  readonly revocationPubkey?: Uint8Array;
+  /** `revoked-htlc`: offered by the counterparty (BOLT 3 offered HTLC script), else received by them. */
+  readonly offered?: boolean;
+  /** `to-remote`, `revoked-htlc` under anchors: the script variant (the witness script, the expected witness size). */
   readonly anchors?: boolean;
 }
 
@@ -118,10 +141,14 @@ export function classifyFundingSpend(monitor: ChannelMonitor, tx: Transaction): 
  * Our outputs on `tx`, a transaction spending the channel's funding output:
  * `to_local` on our latest commitment, `to_remote` on any other commitment,
  * and first, on a revoked one of theirs, their `to_local` (justice: it must
- * go out before their `to_self_delay` lets them take it). None on a cooperative close (its output already pays the wallet) or an
- * unrelated transaction. An output the commitment trimmed is simply absent.
+ * go out before their `to_self_delay` lets them take it), then, after
+ * `to_remote`, every HTLC output of `justice` (that commitment's justice
+ * record; ignored unless its commitment number and txid are `tx`'s), in
+ * output order. None on a cooperative close (its output already pays the
+ * wallet) or an unrelated transaction. An output the commitment trimmed is
+ * simply absent.
  */
-export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction): OurOutput[] {
+export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, justice?: JusticeRecord): OurOutput[] {
   const spend = classifyFundingSpend(monitor, tx);
   const txid = new Uint8Array(tx.getHash());
   const find = (script: Uint8Array) => tx.outs.findIndex((o) => equalBytes(o.script, script));
@@ -136,8 +163,11 @@ export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: Chan
     return [{ kind: 'to-local', outpoint: { txid, index: vout }, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: toSelfDelay, perCommitmentPoint: point }];
   }
   if (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment') {
-    const justice = spend.kind === 'revoked-counterparty-commitment' ? revokedToLocal(secp, signer, monitor, tx, spend.perCommitmentSecret) : [];
-    return [...justice, ...toRemote(signer, monitor, tx)];
+    if (spend.kind === 'counterparty-commitment') return toRemote(signer, monitor, tx);
+    const secret = spend.perCommitmentSecret;
+    const record = justice !== undefined && justice.commitmentNumber === spend.commitmentNumber && equalBytes(justice.commitmentTxid, txid) ? justice : undefined;
+    const htlcs = record === undefined ? [] : revokedHtlcs(secp, signer, monitor, tx, secret, record);
+    return [...revokedToLocal(secp, signer, monitor, tx, secret), ...toRemote(signer, monitor, tx), ...htlcs];
   }
   return [];
 }
@@ -172,6 +202,43 @@ function revokedToLocal(secp: Secp256k1, signer: ChannelSigner, monitor: Channel
   return [{ kind: 'revoked-to-local', outpoint, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: 0, perCommitmentSecret: perCommitmentSecret.slice() }];
 }
 
+/**
+ * The HTLC outputs of a revoked commitment of theirs, from its justice record:
+ * each HTLC's script from their side (their htlc key is `local_htlcpubkey`,
+ * ours `remote_htlcpubkey`), matched to an output not matched yet.
+ */
+function revokedHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, perCommitmentSecret: Uint8Array, record: JusticeRecord): OurOutput[] {
+  const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
+  const anchors = monitor.channelType.anchors;
+  const keys = {
+    revocationPubkey: signer.counterpartyRevocationPublicKey(theirPoint),
+    localHtlcPubkey: derivePublicKey(secp, monitor.counterparty.pubkeys.htlcBasepoint, theirPoint),
+    remoteHtlcPubkey: signer.htlcPublicKey(theirPoint),
+  };
+  const txid = new Uint8Array(tx.getHash());
+  const taken = new Set<number>();
+  const found: OurOutput[] = [];
+  for (const htlc of record.htlcs) {
+    const witnessScript = htlc.offered ? offeredHtlcScript(keys, htlc.paymentHash, anchors) : receivedHtlcScript(keys, htlc.paymentHash, htlc.cltvExpiry, anchors);
+    const script = p2wsh(witnessScript);
+    const vout = tx.outs.findIndex((o, i) => !taken.has(i) && equalBytes(o.script, script));
+    if (vout < 0) continue;
+    taken.add(vout);
+    found.push({
+      kind: 'revoked-htlc',
+      outpoint: { txid, index: vout },
+      valueSat: BigInt(tx.outs[vout]!.value),
+      scriptCode: witnessScript,
+      csvBlocks: 0,
+      perCommitmentSecret: perCommitmentSecret.slice(),
+      revocationPubkey: keys.revocationPubkey,
+      offered: htlc.offered,
+      anchors,
+    });
+  }
+  return found.sort((a, b) => a.outpoint.index - b.outpoint.index);
+}
+
 /** Bitcoin Core's dust threshold for an output paying `script` at its default 3 sat/vB dust relay fee: 294 sat for P2WPKH, 330 for P2WSH, 546 otherwise. */
 export function dustLimitOf(script: Uint8Array): bigint {
   if (script.length === 22 && script[0] === 0 && script[1] === 20) return 294n;
@@ -186,6 +253,10 @@ const RBF_SEQUENCE = 0xfffffffd;
 function witnessBytesOf(output: OurOutput): number {
   if (output.kind === 'to-local') return TO_LOCAL_DELAYED_WITNESS;
   if (output.kind === 'revoked-to-local') return TO_LOCAL_PENALTY_WITNESS;
+  if (output.kind === 'revoked-htlc') {
+    if (output.offered === true) return output.anchors === true ? OFFERED_HTLC_PENALTY_WITNESS_ANCHORS : OFFERED_HTLC_PENALTY_WITNESS;
+    return output.anchors === true ? ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS : ACCEPTED_HTLC_PENALTY_WITNESS;
+  }
   return output.anchors === true ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
 }
 
@@ -195,8 +266,9 @@ export function sweepOutput(signer: ChannelSigner, output: OurOutput, destinatio
 }
 
 /**
- * Sweeps `outputs` (of one transaction, e.g. the justice output and our
- * `to_remote` of a revoked commitment) to `destinationScript` in one
+ * Sweeps `outputs` (of one transaction, e.g. the justice outputs, their
+ * `to_local` and HTLC outputs, and our `to_remote` of a revoked commitment)
+ * to `destinationScript` in one
  * transaction: version 2, one input per output in the order given
  * (sequence = its CSV, else RBF-signalling 0xfffffffd), one output of their
  * value minus `feeratePerKw` × the BOLT 5 expected weight, each input signed
@@ -227,6 +299,9 @@ function witnessOf(signer: ChannelSigner, output: OurOutput, digest: Uint8Array)
     case 'revoked-to-local':
       // `1` takes the OP_IF branch: the revocation key, no delay.
       return [witnessSignature(signer.signWithRevocationKey(digest, output.perCommitmentSecret!)), Uint8Array.of(1), output.scriptCode];
+    case 'revoked-htlc':
+      // The revocationpubkey matches the script's HASH160: the OP_IF branch, a plain CHECKSIG.
+      return [witnessSignature(signer.signWithRevocationKey(digest, output.perCommitmentSecret!)), output.revocationPubkey!, output.scriptCode];
     case 'to-remote': {
       const sig = witnessSignature(signer.signWithPaymentKey(digest));
       return output.anchors === true ? [sig, output.scriptCode] : [sig, signer.publicKeys.paymentBasepoint];
