@@ -5,9 +5,10 @@
  * and our outputs on it are found (shared/monitor/sweep.ts): `to_local` on
  * our commitment once its CSV allows, `to_remote` on theirs at once (one
  * block under anchors), and on a revoked one of theirs also their
- * `to_local` (justice), in the same transaction, at once (one block under
- * anchors, for the `to_remote` input: still long before their
- * `to_self_delay`). The sweep pays a fresh receive address of the
+ * `to_local` and every HTLC output (justice; the HTLCs from that
+ * commitment's justice record, one GetItem), in the same transaction, at
+ * once (one block under anchors, for the `to_remote` input: still long
+ * before their `to_self_delay`). The sweep pays a fresh receive address of the
  * node's wallet at the stored feerate estimate, goes to the broadcast queue
  * after the commit and again at every block until it confirms; then the
  * item is deleted and the wallet (which scans that address) counts it.
@@ -23,6 +24,8 @@ import {
   encodeWatchedChannel,
   ourOutputs,
   sweepOutputs,
+  type ChannelMonitor,
+  type JusticeRecord,
   type WatchedChannel,
 } from '../../shared/monitor/index.js';
 import { SortKey, StoreError, StoreErrorCode, monitorFromItems, MONITOR_UPDATES_PER_SNAPSHOT, type NodeStore } from '../../shared/store/index.js';
@@ -165,18 +168,43 @@ class MonitorConsumer implements ChainConsumer {
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
     const tx = Transaction.fromBuffer(w.spend!.tx);
     const kind = classifyFundingSpend(monitor, tx).kind;
-    return { found: ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx), byCounterparty: kind === 'counterparty-commitment' || kind === 'revoked-counterparty-commitment' };
+    const found = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx));
+    return { found, byCounterparty: kind === 'counterparty-commitment' || kind === 'revoked-counterparty-commitment' };
+  }
+
+  /**
+   * The justice record (HTLC set) of `tx` when it is a revoked commitment of
+   * theirs: one GetItem, read outside the lease (written once, never
+   * changed). Missing (a channel older than the records) or unreadable: the
+   * justice transaction goes without the HTLC outputs (logged), rather than
+   * not at all.
+   */
+  async #justiceRecord(id: string, monitor: ChannelMonitor, tx: Transaction): Promise<JusticeRecord | undefined> {
+    const spend = classifyFundingSpend(monitor, tx);
+    if (spend.kind !== 'revoked-counterparty-commitment') return undefined;
+    const fields = { channelId: id, commitmentNumber: spend.commitmentNumber.toString() };
+    try {
+      const record = await this.store.counterpartyHtlcs(this.ctx.nodeKey, id, spend.commitmentNumber);
+      if (record === undefined) this.ctx.logger.warn('justice: no HTLC record of the revoked commitment: its HTLC outputs are not taken', fields);
+      return record;
+    } catch (e) {
+      if (!(e instanceof StoreError) || e.code !== StoreErrorCode.CorruptItem) throw e;
+      this.ctx.logger.error('justice: the HTLC record of the revoked commitment is unreadable: its HTLC outputs are not taken', { ...fields, error: e.message });
+      return undefined;
+    }
   }
 
   /**
    * Our outputs' sweep (one transaction: on a revoked commitment of theirs,
-   * the justice input and our `to_remote`) to a fresh receive address;
+   * the justice inputs, their `to_local` and HTLC outputs, and our
+   * `to_remote`) to a fresh receive address;
    * undefined when it is below dust after fees (left on chain, logged).
    */
   async #sweep(id: string, w: WatchedChannel): Promise<WatchedChannel | undefined> {
     const monitor = await this.#monitor(id);
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
-    const outputs = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, Transaction.fromBuffer(w.spend!.tx));
+    const tx = Transaction.fromBuffer(w.spend!.tx);
+    const outputs = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx));
     if (outputs.length === 0) return undefined;
     const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
     const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);

@@ -11,9 +11,11 @@
  * once; B sweeps its `to_local` once `to_self_delay` blocks have passed.
  * Each wallet ends with its channel balance minus the commitment fee (the
  * funder's) and its sweep's fee; event `funds-swept` on each side.
- * Justice: after a payment A → B, B's commitment 0 is revoked; B broadcasts
- * it anyway, and A's chain handler takes B's `to_local` with the
- * revocation key and its own `to_remote` in one transaction, at once.
+ * Justice: after a payment A → B, B's commitment that held the payment's
+ * HTLC is revoked; B broadcasts it anyway, and A's chain handler takes B's
+ * `to_local` and the HTLC output with the revocation key (the HTLC from the
+ * commitment's justice record) and its own `to_remote` in one transaction,
+ * at once.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { randomUUID } from 'node:crypto';
@@ -27,7 +29,8 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, monitorFromItems } from '../../shared/store/index.js';
+import { decodeMonitorUpdate } from '../../shared/monitor/index.js';
+import { SortKey, isMonitorSnapshotKey } from '../../shared/store/index.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
@@ -151,15 +154,12 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect(await storeNodeApi(a.ctx).closeAllChannels({ force: true })).toEqual([]);
   });
 
-  it('justice: B broadcasts its revoked commitment 0 after a payment; A takes B\'s to_local and its own to_remote in one transaction at once', async () => {
+  it('justice: B broadcasts its revoked commitment that held a payment\'s HTLC; A takes B\'s to_local, the HTLC output and its own to_remote in one transaction at once', async () => {
     const net = new PipelineNet(local);
     const [a, b] = await Promise.all([net.node('justice-a'), net.node('justice-b')]);
     const { channelId } = await readyChannel(net, a, b);
-    // B's commitment 0, fully signed, as B's monitor holds it before any payment.
-    const monitorItems = await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
-    const revoked = Transaction.fromBuffer(monitorFromItems(channelId, monitorItems)!.monitor.holderCommitmentTx);
 
-    // A pays B: the commitment dance revokes commitment 0 on both sides (A's monitor keeps B's secret).
+    // A pays B: the commitment dance gives B a commitment with the HTLC, then revokes it (A's monitor keeps B's secret).
     let bolt11 = '';
     await applyInput(b.ctx, `invoice-${randomUUID()}`, async (store) => {
       const manager = await loadManager(b.ctx, store, { kind: 'create-invoice' }, await connectedPeers(b.ctx, store));
@@ -173,8 +173,21 @@ describe('force close through the handlers, on the regtest chain', () => {
     await net.relay(a, b);
     expect(await storeNodeApi(a.ctx).getPayment(paid.paymentId)).toMatchObject({ state: 'succeeded' });
     await net.disconnect(a, b);
+    // B's commitment that held the HTLC, fully signed, from the update of B's monitor that carried it.
+    const bSteps = (await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
+      .filter((item) => !isMonitorSnapshotKey(item.sk))
+      .flatMap((item) => {
+        const update = decodeMonitorUpdate(item.data);
+        if (!update.ok) throw update.error;
+        return update.value.steps;
+      });
+    const withHtlc = bSteps.find((step) => step.kind === 'latest-holder-commitment' && (step.htlcs ?? []).some((h) => h.transactionOutputIndex !== undefined));
+    if (withHtlc?.kind !== 'latest-holder-commitment') throw new Error('no commitment of B held the HTLC');
+    const revoked = Transaction.fromBuffer(withHtlc.commitmentTx);
+    const htlcVout = withHtlc.htlcs![0]!.transactionOutputIndex!;
+    expect(BigInt(revoked.outs[htlcVout]!.value)).toBe(7_000n);
 
-    // B (the cheater) broadcasts the revoked commitment: B's to_local = PUSH_SAT, A's to_remote = the rest minus the commitment fee.
+    // B (the cheater) broadcasts the revoked commitment: B's to_local = PUSH_SAT, the HTLC 7,000 sat, A's to_remote = the rest minus the commitment fee.
     const esplora = new EsploraClient(local.chain.url);
     await esplora.broadcast(revoked.toBuffer());
     await net.mine(1);
@@ -187,14 +200,19 @@ describe('force close through the handlers, on the regtest chain', () => {
       if (justice === undefined) await net.mine(1);
     }
     expect(justice).toBeDefined();
-    // Both outputs of the commitment, in one transaction; the justice input without a CSV.
-    expect(justice!.ins).toHaveLength(2);
-    expect(justice!.ins.map((x) => Buffer.from(x.hash).reverse().toString('hex'))).toEqual([txid, txid]);
+    // The three outputs of the commitment (anchors aside), in one transaction; the justice inputs without a CSV.
+    expect(justice!.ins).toHaveLength(3);
+    expect(justice!.ins.map((x) => Buffer.from(x.hash).reverse().toString('hex'))).toEqual([txid, txid, txid]);
     expect(new Set(justice!.ins.map((x) => x.index))).toEqual(new Set(revoked.outs.map((_, i) => i).filter((i) => revoked.outs[i]!.value > 330n)));
     const justiceInput = justice!.ins[0]!;
     expect(BigInt(revoked.outs[justiceInput.index]!.value)).toBe(PUSH_SAT);
     expect(justiceInput.sequence).toBe(0xfffffffd);
     expect(Uint8Array.from(justiceInput.witness[1]!)).toEqual(Uint8Array.of(1));
+    // The HTLC input, last: <revocation_sig> <revocationpubkey> <received HTLC script>, at once.
+    const htlcInput = justice!.ins[2]!;
+    expect(htlcInput.index).toBe(htlcVout);
+    expect(htlcInput.sequence).toBe(0xfffffffd);
+    expect(htlcInput.witness.map((w) => w.length).slice(1, 2)).toEqual([33]);
     const taken = justice!.ins.reduce((sum, x) => sum + BigInt(revoked.outs[x.index]!.value), 0n);
     const swept = BigInt(justice!.outs[0]!.value);
     expect(swept).toBeLessThan(taken);
