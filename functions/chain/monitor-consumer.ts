@@ -12,6 +12,10 @@
  * node's wallet at the stored feerate estimate, goes to the broadcast queue
  * after the commit and again at every block until it confirms; then the
  * item is deleted and the wallet (which scans that address) counts it.
+ * While it waits, its inputs are watched: when another transaction spending
+ * one of them confirms (the cheater's HTLC-success or HTLC-timeout, or their
+ * `to_local` after their delay), the sweep can never confirm, so it is
+ * rebuilt without the inputs taken (its other outputs are not left behind).
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../../shared/codec/index.js';
@@ -57,6 +61,8 @@ class MonitorConsumer implements ChainConsumer {
   readonly #byId: Map<string, WatchedChannel>;
   readonly #changed = new Set<string>();
   readonly #swept = new Set<string>();
+  /** Sweeps an input of which another transaction took (confirmed): the outpoints taken, `txid:index` (internal byte order, hex). */
+  readonly #conflicts = new Map<string, Set<string>>();
   #tipHeight: number | undefined;
 
   constructor(
@@ -77,6 +83,10 @@ class MonitorConsumer implements ChainConsumer {
             this.#changed.add(id);
           } else if (w.phase === 'sweeping' && w.sweep !== undefined && equalBytes(w.sweep.txid, txid)) {
             this.#swept.add(id);
+          } else if (w.phase === 'sweeping' && w.sweep !== undefined) {
+            const ours = new Set(sweepInputs(w.sweep.tx).map(outpointKey));
+            const taken = tx.ins.map((i) => outpointKey({ txid: i.hash, index: i.index })).filter((k) => ours.has(k));
+            if (taken.length > 0) this.#conflicts.set(id, new Set([...(this.#conflicts.get(id) ?? []), ...taken]));
           }
         }
       }
@@ -102,7 +112,13 @@ class MonitorConsumer implements ChainConsumer {
     const watching = [...this.#byId.values()];
     return {
       txids: watching.flatMap((w) => (w.phase === 'sweeping' && w.sweep !== undefined ? [w.sweep.txid] : [])),
-      outputs: watching.filter((w) => w.phase === 'funding').map((w) => ({ outpoint: w.fundingOutpoint, scriptPubKey: w.fundingScript })),
+      outputs: watching.flatMap((w) => {
+        if (w.phase === 'funding') return [{ outpoint: w.fundingOutpoint, scriptPubKey: w.fundingScript }];
+        if (w.phase !== 'sweeping' || w.sweep === undefined || w.spend === undefined) return [];
+        // The sweep's inputs, all outputs of the spend: a conflicting spend of one of them is seen.
+        const spend = Transaction.fromBuffer(w.spend.tx);
+        return sweepInputs(w.sweep.tx).flatMap((o) => (spend.outs[o.index] === undefined ? [] : [{ outpoint: o, scriptPubKey: new Uint8Array(spend.outs[o.index]!.script) }]));
+      }),
     };
   }
 
@@ -139,6 +155,18 @@ class MonitorConsumer implements ChainConsumer {
       // The next block is the first the sweep can enter: its CSV counts from the commitment's block.
       if (w.phase === 'spent' && tip !== undefined && w.spendableHeight !== undefined && tip + 1 >= w.spendableHeight) {
         const swept = await this.#sweep(id, w);
+        if (swept === undefined) {
+          deletes.push(sk);
+          continue;
+        }
+        w = swept;
+        changed = true;
+        broadcasts.push(w.sweep!.tx);
+      } else if (w.phase === 'sweeping' && this.#conflicts.has(id)) {
+        const taken = this.#conflicts.get(id)!;
+        const keep = new Set(sweepInputs(w.sweep!.tx).map(outpointKey).filter((k) => !taken.has(k)));
+        this.ctx.logger.warn('sweep input taken by another transaction: rebuilding the sweep without it', { channelId: id, taken: [...taken].join(','), kept: keep.size });
+        const swept = keep.size === 0 ? undefined : await this.#sweep(id, w, keep);
         if (swept === undefined) {
           deletes.push(sk);
           continue;
@@ -197,14 +225,16 @@ class MonitorConsumer implements ChainConsumer {
   /**
    * Our outputs' sweep (one transaction: on a revoked commitment of theirs,
    * the justice inputs, their `to_local` and HTLC outputs, and our
-   * `to_remote`) to a fresh receive address;
-   * undefined when it is below dust after fees (left on chain, logged).
+   * `to_remote`) to a fresh receive address, of those in `only` when given
+   * (`txid:index` keys: a rebuild without the inputs another transaction
+   * took); undefined when it is below dust after fees (left on chain, logged).
    */
-  async #sweep(id: string, w: WatchedChannel): Promise<WatchedChannel | undefined> {
+  async #sweep(id: string, w: WatchedChannel, only?: ReadonlySet<string>): Promise<WatchedChannel | undefined> {
     const monitor = await this.#monitor(id);
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
     const tx = Transaction.fromBuffer(w.spend!.tx);
-    const outputs = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx));
+    const found = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx));
+    const outputs = only === undefined ? found : found.filter((o) => only.has(outpointKey(o.outpoint)));
     if (outputs.length === 0) return undefined;
     const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
     const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);
@@ -220,4 +250,14 @@ class MonitorConsumer implements ChainConsumer {
     this.ctx.logger.info(kinds.includes('revoked') ? 'justice: sweeping a revoked commitment' : 'sweeping our output', { channelId: id, kind: kinds, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
     return { ...w, phase: 'sweeping', sweep: { tx: sweep.tx, txid: sweep.txid, amountSat: sweep.amountSat } };
   }
+}
+
+/** An outpoint as a map key: `txid:index`, the txid in internal byte order (hex). */
+function outpointKey(o: { readonly txid: Uint8Array; readonly index: number }): string {
+  return `${toHex(o.txid)}:${o.index}`;
+}
+
+/** The outpoints a sweep spends (internal byte order). */
+function sweepInputs(sweepTx: Uint8Array): { txid: Uint8Array; index: number }[] {
+  return Transaction.fromBuffer(sweepTx).ins.map((i) => ({ txid: new Uint8Array(i.hash), index: i.index }));
 }
