@@ -34,8 +34,13 @@
  *   variant's `1 OP_CSV` sits in the other branch): sequence 0xfffffffd,
  *   witness `<revocation_sig> <revocationpubkey> <witness script>`.
  *
- * HTLC outputs of unrevoked commitments, the second-stage HTLC transactions
- * of a revoked one, and anchors are not claimed yet.
+ * - The output of their HTLC-success or HTLC-timeout transaction spending
+ *   an HTLC output of a revoked commitment (second stage): BOLT 3 gives it
+ *   the very script of that commitment's `to_local` (same revocationpubkey,
+ *   our `to_self_delay`, their delayed key), so it is taken the same way
+ *   ({@link revokedHtlcTxOutputs}).
+ *
+ * HTLC outputs of unrevoked commitments and anchors are not claimed yet.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
@@ -191,10 +196,7 @@ function toRemote(signer: ChannelSigner, monitor: ChannelMonitor, tx: Transactio
  * spendable by us at once through its revocation branch.
  */
 function revokedToLocal(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, perCommitmentSecret: Uint8Array): OurOutput[] {
-  const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
-  const revocation = signer.counterpartyRevocationPublicKey(theirPoint);
-  const theirDelayed = derivePublicKey(secp, monitor.counterparty.pubkeys.delayedPaymentBasepoint, theirPoint);
-  const witnessScript = toLocalScript(revocation, monitor.holder.toSelfDelay, theirDelayed);
+  const witnessScript = revokedToLocalScript(secp, signer, monitor, perCommitmentSecret);
   const script = p2wsh(witnessScript);
   const vout = tx.outs.findIndex((o) => equalBytes(o.script, script));
   if (vout < 0) return [];
@@ -237,6 +239,37 @@ function revokedHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMo
     });
   }
   return found.sort((a, b) => a.outpoint.index - b.outpoint.index);
+}
+
+/** BOLT 3's `to_local` script of a commitment of theirs, by its per-commitment secret (also their HTLC transactions' output script). */
+function revokedToLocalScript(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, perCommitmentSecret: Uint8Array): Uint8Array {
+  const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
+  const revocation = signer.counterpartyRevocationPublicKey(theirPoint);
+  const theirDelayed = derivePublicKey(secp, monitor.counterparty.pubkeys.delayedPaymentBasepoint, theirPoint);
+  return toLocalScript(revocation, monitor.holder.toSelfDelay, theirDelayed);
+}
+
+/**
+ * The outputs of `htlcTx` ours by the revocation key when it spends an
+ * output of `commitment`, a revoked commitment of theirs: their HTLC-success
+ * or HTLC-timeout transaction (BOLT 3) pays that commitment's `to_local`
+ * script, which we spend at once like `to_local` (`revoked-to-local`, the
+ * outpoint on `htlcTx`). None when `commitment` is not revoked or `htlcTx`
+ * does not spend it.
+ */
+export function revokedHtlcTxOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, commitment: Transaction, htlcTx: Transaction): OurOutput[] {
+  const spend = classifyFundingSpend(monitor, commitment);
+  if (spend.kind !== 'revoked-counterparty-commitment') return [];
+  const commitmentTxid = commitment.getHash();
+  if (!htlcTx.ins.some((i) => equalBytes(i.hash, commitmentTxid))) return [];
+  const witnessScript = revokedToLocalScript(secp, signer, monitor, spend.perCommitmentSecret);
+  const script = p2wsh(witnessScript);
+  const txid = new Uint8Array(htlcTx.getHash());
+  return htlcTx.outs.flatMap((o, index) =>
+    equalBytes(o.script, script)
+      ? [{ kind: 'revoked-to-local' as const, outpoint: { txid, index }, valueSat: BigInt(o.value), scriptCode: witnessScript, csvBlocks: 0, perCommitmentSecret: spend.perCommitmentSecret.slice() }]
+      : [],
+  );
 }
 
 /** Bitcoin Core's dust threshold for an output paying `script` at its default 3 sat/vB dust relay fee: 294 sat for P2WPKH, 330 for P2WSH, 546 otherwise. */

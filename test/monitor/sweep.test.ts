@@ -15,6 +15,7 @@
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
+import { buildCommitment, commitmentStateOf, commitmentView } from '../../shared/channel/index.js';
 import { wasmSecp256k1 as secp } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
 import {
@@ -24,6 +25,7 @@ import {
   classifyFundingSpend,
   dustLimitOf,
   ourOutputs,
+  revokedHtlcTxOutputs,
   sweepOutput,
   sweepOutputs,
   type ChannelMonitor,
@@ -35,6 +37,7 @@ import {
   ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS,
   OFFERED_HTLC_PENALTY_WITNESS,
   OFFERED_HTLC_PENALTY_WITNESS_ANCHORS,
+  buildHtlcTransactions,
   feeForWeight,
   expectedSpendWeight,
   p2wpkh,
@@ -275,6 +278,8 @@ for (const anchors of [false, true]) {
     // Bob's commitment holding all four, as he could still broadcast it.
     const revoked = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
     const revokedNumber = fedMonitorOf(bob).holderCommitmentNumber;
+    // Its HTLC-success and HTLC-timeout transactions, as Bob's channel builds them (unsigned: the txid is the same).
+    const bobCommitment = buildCommitment(bob.node.ctx, bob.channel, signerOf(bob), 'holder', revokedNumber, commitmentView(bob.channel, commitmentStateOf(bob.channel), 'holder'));
     // One more dance revokes it.
     offer(alice, 2_000_000n, 'later');
     commit(alice);
@@ -356,6 +361,29 @@ for (const anchors of [false, true]) {
       expect(Transaction.fromBuffer(right.tx).ins[0]!.sequence).toBe(0xfffffffd);
       // Bob's HTLC pays the hash he offered.
       expect(record.htlcs.find((h) => h.offered)!.paymentHash).toEqual(sha256(preimage('bob')));
+    });
+
+    it("takes the output of Bob's HTLC-success or HTLC-timeout transaction (second stage) at once with the revocation key: the revoked to_local script", () => {
+      expect(bobCommitment.commitment.tx.getId()).toBe(revoked.getId());
+      const htlcTxs = buildHtlcTransactions(bobCommitment.commitment);
+      expect(htlcTxs.map((h) => h.kind).sort()).toEqual(['htlc-success', 'htlc-success', 'htlc-timeout']);
+      const [justice] = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, record);
+      for (const h of htlcTxs) {
+        const outputs = revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, revoked, h.tx);
+        expect(outputs).toEqual([expect.objectContaining({ kind: 'revoked-to-local', outpoint: { txid: new Uint8Array(h.tx.getHash()), index: 0 }, csvBlocks: 0, valueSat: BigInt(h.tx.outs[0]!.value) })]);
+        expect(outputs[0]!.scriptCode).toEqual(justice!.scriptCode);
+        const sweep = sweepOutput(signerOf(alice), outputs[0]!, DESTINATION, FEERATE);
+        if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+        expect(verifyInput(Transaction.fromBuffer(sweep.tx), 0, { scriptPubKey: h.tx.outs[0]!.script, amountSat: outputs[0]!.valueSat })).toBe('');
+        expect(sweep.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight([TO_LOCAL_PENALTY_WITNESS], [DESTINATION])));
+      }
+      // Not a revoked commitment, or not spending it: nothing.
+      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+      expect(revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, latest, htlcTxs[0]!.tx)).toEqual([]);
+      expect(revokedHtlcTxOutputs(secp, signerOf(alice), monitorOf(alice), revoked, htlcTxs[0]!.tx)).toEqual([]);
+      const unrelated = htlcTxs[0]!.tx.clone();
+      unrelated.ins[0]!.hash = Buffer.alloc(32, 9);
+      expect(revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, revoked, unrelated)).toEqual([]);
     });
   });
 }
