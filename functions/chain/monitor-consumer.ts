@@ -15,7 +15,10 @@
  * While it waits, its inputs are watched: when another transaction spending
  * one of them confirms (the cheater's HTLC-success or HTLC-timeout, or their
  * `to_local` after their delay), the sweep can never confirm, so it is
- * rebuilt without the inputs taken (its other outputs are not left behind).
+ * rebuilt without the inputs taken (its other outputs are not left behind),
+ * and, on a revoked commitment, with the output of their HTLC transaction
+ * that took one (second-stage justice: the revoked `to_local` script,
+ * ours at once by the revocation key; the transaction kept in the item).
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../../shared/codec/index.js';
@@ -27,6 +30,7 @@ import {
   decodeWatchedChannel,
   encodeWatchedChannel,
   ourOutputs,
+  revokedHtlcTxOutputs,
   sweepOutputs,
   type ChannelMonitor,
   type JusticeRecord,
@@ -61,8 +65,8 @@ class MonitorConsumer implements ChainConsumer {
   readonly #byId: Map<string, WatchedChannel>;
   readonly #changed = new Set<string>();
   readonly #swept = new Set<string>();
-  /** Sweeps an input of which another transaction took (confirmed): the outpoints taken, `txid:index` (internal byte order, hex). */
-  readonly #conflicts = new Map<string, Set<string>>();
+  /** Sweeps an input of which another transaction took (confirmed): the outpoints taken, `txid:index` (internal byte order, hex), and those transactions. */
+  readonly #conflicts = new Map<string, { readonly taken: Set<string>; readonly txs: Uint8Array[] }>();
   #tipHeight: number | undefined;
 
   constructor(
@@ -86,7 +90,11 @@ class MonitorConsumer implements ChainConsumer {
           } else if (w.phase === 'sweeping' && w.sweep !== undefined) {
             const ours = new Set(sweepInputs(w.sweep.tx).map(outpointKey));
             const taken = tx.ins.map((i) => outpointKey({ txid: i.hash, index: i.index })).filter((k) => ours.has(k));
-            if (taken.length > 0) this.#conflicts.set(id, new Set([...(this.#conflicts.get(id) ?? []), ...taken]));
+            if (taken.length === 0) continue;
+            const conflict = this.#conflicts.get(id) ?? { taken: new Set<string>(), txs: [] };
+            for (const k of taken) conflict.taken.add(k);
+            conflict.txs.push(raw);
+            this.#conflicts.set(id, conflict);
           }
         }
       }
@@ -115,9 +123,12 @@ class MonitorConsumer implements ChainConsumer {
       outputs: watching.flatMap((w) => {
         if (w.phase === 'funding') return [{ outpoint: w.fundingOutpoint, scriptPubKey: w.fundingScript }];
         if (w.phase !== 'sweeping' || w.sweep === undefined || w.spend === undefined) return [];
-        // The sweep's inputs, all outputs of the spend: a conflicting spend of one of them is seen.
-        const spend = Transaction.fromBuffer(w.spend.tx);
-        return sweepInputs(w.sweep.tx).flatMap((o) => (spend.outs[o.index] === undefined ? [] : [{ outpoint: o, scriptPubKey: new Uint8Array(spend.outs[o.index]!.script) }]));
+        // The sweep's inputs (outputs of the spend or of a second-stage transaction): a conflicting spend of one of them is seen.
+        const sources = [w.spend.tx, ...(w.secondStage ?? [])].map((raw) => Transaction.fromBuffer(raw));
+        return sweepInputs(w.sweep.tx).flatMap((o) => {
+          const out = sources.find((t) => equalBytes(t.getHash(), o.txid))?.outs[o.index];
+          return out === undefined ? [] : [{ outpoint: o, scriptPubKey: new Uint8Array(out.script) }];
+        });
       }),
     };
   }
@@ -163,10 +174,18 @@ class MonitorConsumer implements ChainConsumer {
         changed = true;
         broadcasts.push(w.sweep!.tx);
       } else if (w.phase === 'sweeping' && this.#conflicts.has(id)) {
-        const taken = this.#conflicts.get(id)!;
+        const { taken, txs } = this.#conflicts.get(id)!;
         const keep = new Set(sweepInputs(w.sweep!.tx).map(outpointKey).filter((k) => !taken.has(k)));
-        this.ctx.logger.warn('sweep input taken by another transaction: rebuilding the sweep without it', { channelId: id, taken: [...taken].join(','), kept: keep.size });
-        const swept = keep.size === 0 ? undefined : await this.#sweep(id, w, keep);
+        // Those spending the commitment itself may be their HTLC transactions: their outputs are offered to the rebuild (it keeps only ours).
+        const spendTxid = Transaction.fromBuffer(w.spend!.tx).getHash();
+        const secondStage = txs.filter((raw) => Transaction.fromBuffer(raw).ins.some((i) => equalBytes(i.hash, spendTxid)));
+        for (const raw of secondStage) {
+          const t = Transaction.fromBuffer(raw);
+          t.outs.forEach((_, index) => keep.add(outpointKey({ txid: t.getHash(), index })));
+        }
+        if (secondStage.length > 0) w = { ...w, secondStage: [...(w.secondStage ?? []), ...secondStage] };
+        this.ctx.logger.warn('sweep input taken by another transaction: rebuilding the sweep without it', { channelId: id, taken: [...taken].join(','), secondStage: secondStage.length });
+        const swept = await this.#sweep(id, w, keep);
         if (swept === undefined) {
           deletes.push(sk);
           continue;
@@ -233,7 +252,11 @@ class MonitorConsumer implements ChainConsumer {
     const monitor = await this.#monitor(id);
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
     const tx = Transaction.fromBuffer(w.spend!.tx);
-    const found = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx));
+    const secp = this.ctx.managerPorts.secp;
+    const found = [
+      ...ourOutputs(secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx)),
+      ...(w.secondStage ?? []).flatMap((raw) => revokedHtlcTxOutputs(secp, signer, monitor, tx, Transaction.fromBuffer(raw))),
+    ];
     const outputs = only === undefined ? found : found.filter((o) => only.has(outpointKey(o.outpoint)));
     if (outputs.length === 0) return undefined;
     const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));

@@ -15,8 +15,9 @@
  * HTLC is revoked; B broadcasts it anyway, and A's chain handler takes B's
  * `to_local` and the HTLC output with the revocation key (the HTLC from the
  * commitment's justice record) and its own `to_remote` in one transaction,
- * at once. Raced: when another transaction takes the HTLC output first, A
- * rebuilds the justice transaction without that input.
+ * at once. Raced: when B's HTLC transaction takes the HTLC output first, A
+ * rebuilds the justice transaction without that input and with the HTLC
+ * transaction's output (second-stage justice).
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { randomUUID } from 'node:crypto';
@@ -32,7 +33,7 @@ import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/walle
 import { EsploraClient } from '../../shared/chain/index.js';
 import { classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
-import { p2wpkh } from '../../shared/tx/index.js';
+import { p2wsh } from '../../shared/tx/index.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
@@ -249,7 +250,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     ]);
   });
 
-  it('justice raced: another transaction takes the HTLC output first; A rebuilds its justice transaction without it and still takes to_local and to_remote', async () => {
+  it('justice raced: B\'s HTLC transaction takes the HTLC output first; A rebuilds its justice transaction without it, with that transaction\'s output instead (second stage)', async () => {
     const net = new PipelineNet(local);
     const { a, b, channelId, revoked, htlcVout } = await revokedWithHtlc(net, 'raced');
     const esplora = new EsploraClient(local.chain.url);
@@ -260,7 +261,8 @@ describe('force close through the handlers, on the regtest chain', () => {
     const first = await sweepOf(net, a, txid);
     expect(first.ins.map((x) => x.index)).toContain(htlcVout);
 
-    // The HTLC output is taken first (standing in for the cheater's HTLC-success: the same revocation spend, to an address not A's).
+    // The HTLC output is taken first by a transaction standing in for B's HTLC-success: it pays what BOLT 3 has an HTLC
+    // transaction pay, the revoked commitment's to_local script (here signed with the revocation key: B's needs the preimage and A's signature).
     const monitorItems = await a.ctx.store.query(a.ctx.nodeKey, SortKey.monitorPrefix(channelId), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
     const monitor = monitorFromItems(channelId, monitorItems)!.monitor;
     const signer = a.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
@@ -269,19 +271,22 @@ describe('force close through the handlers, on the regtest chain', () => {
     const record = await a.ctx.store.counterpartyHtlcs(a.ctx.nodeKey, channelId, spend.commitmentNumber);
     const htlc = ourOutputs(a.ctx.managerPorts.secp, signer, monitor, revoked, record).find((o) => o.kind === 'revoked-htlc')!;
     expect(htlc.outpoint.index).toBe(htlcVout);
-    const thief = sweepOutput(signer, htlc, p2wpkh(new Uint8Array(33).fill(2)), 1_000n);
+    const toLocalScript = ourOutputs(a.ctx.managerPorts.secp, signer, monitor, revoked, record).find((o) => o.kind === 'revoked-to-local')!.scriptCode;
+    const thief = sweepOutput(signer, htlc, p2wsh(toLocalScript), 1_000n);
     if (thief.kind !== 'sweep') throw new Error('expected a sweep');
     await esplora.broadcast(thief.tx);
     await net.mine(1);
 
-    // A sees it confirm: the justice transaction can never confirm now; it is rebuilt without the HTLC input, at once.
+    // A sees it confirm: the justice transaction can never confirm now; it is rebuilt at once without the HTLC input,
+    // with the output of B's HTLC transaction instead (the revoked to_local script: ours at once).
     await net.sync(a);
     const rebuilt = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).at(-1)!;
     expect(rebuilt.getId()).not.toBe(first.getId());
-    expect(rebuilt.ins.map((x) => x.index).sort()).toEqual(first.ins.map((x) => x.index).filter((i) => i !== htlcVout).sort());
-    expect(rebuilt.ins.map((x) => Buffer.from(x.hash).reverse().toString('hex'))).toEqual([txid, txid]);
+    const thiefId = Transaction.fromBuffer(thief.tx).getId();
+    const spent = rebuilt.ins.map((x) => `${Buffer.from(x.hash).reverse().toString('hex')}:${x.index}`).sort();
+    expect(spent).toEqual([...first.ins.map((x) => x.index).filter((i) => i !== htlcVout).map((i) => `${txid}:${i}`), `${thiefId}:0`].sort());
     const swept = BigInt(rebuilt.outs[0]!.value);
-    const taken = rebuilt.ins.reduce((sum, x) => sum + BigInt(revoked.outs[x.index]!.value), 0n);
+    const taken = rebuilt.ins.reduce((sum, x) => sum + BigInt(x.index === 0 && Buffer.from(x.hash).reverse().toString('hex') === thiefId ? thief.amountSat : revoked.outs[x.index]!.value), 0n);
     expect(swept).toBeLessThan(taken);
     expect(swept).toBeGreaterThan(taken - 3_000n);
     await esplora.broadcast(rebuilt.toBuffer());
