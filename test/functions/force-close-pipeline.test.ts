@@ -17,7 +17,9 @@
  * commitment's justice record) and its own `to_remote` in one transaction,
  * at once. Raced: when B's HTLC transaction takes the HTLC output first, A
  * rebuilds the justice transaction without that input and with the HTLC
- * transaction's output (second-stage justice).
+ * transaction's output (second-stage justice). Without the commitment's
+ * justice record (older channels), justice still takes `to_local` and
+ * `to_remote`.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { randomUUID } from 'node:crypto';
@@ -299,5 +301,25 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
       expect.objectContaining({ channelId, txid: rebuilt.getId(), amountSat: swept.toString() }),
     ]);
+  });
+
+  it('justice without the commitment\'s justice record (a channel older than the records): A still takes to_local and to_remote at once', async () => {
+    const net = new PipelineNet(local);
+    const { a, channelId, revoked, htlcVout } = await revokedWithHtlc(net, 'norecord');
+    const monitorItems = await a.ctx.store.query(a.ctx.nodeKey, SortKey.monitorPrefix(channelId), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
+    const spend = classifyFundingSpend(monitorFromItems(channelId, monitorItems)!.monitor, revoked);
+    if (spend.kind !== 'revoked-counterparty-commitment') throw new Error(`expected a revoked commitment, got ${spend.kind}`);
+    expect(await a.ctx.store.counterpartyHtlcs(a.ctx.nodeKey, channelId, spend.commitmentNumber)).toBeDefined();
+    await a.ctx.store.deleteItems(a.ctx.nodeKey, [SortKey.monitorHtlcs(channelId, spend.commitmentNumber)]);
+
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(revoked.toBuffer());
+    await net.mine(1);
+    const txid = revoked.getId();
+    const justice = await sweepOf(net, a, txid);
+    expect(justice.ins.map((x) => x.index).sort()).toEqual(revoked.outs.map((_, i) => i).filter((i) => i !== htlcVout && revoked.outs[i]!.value > 330n));
+    await esplora.broadcast(justice.toBuffer());
+    await net.mine(1);
+    expect((await esplora.txStatus(justice.getId())).confirmed).toBe(true);
   });
 });
