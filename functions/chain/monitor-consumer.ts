@@ -108,6 +108,8 @@ class MonitorConsumer implements ChainConsumer {
           this.#changed.add(id);
         }
         if (w.sweep !== undefined && equalBytes(w.sweep.txid, txid)) this.#swept.delete(id);
+        // A conflicting spend that left the best chain no longer calls for a rebuild.
+        if (this.#conflicts.get(id)?.txs.some((raw) => equalBytes(Transaction.fromBuffer(raw).getHash(), txid)) === true) this.#conflicts.delete(id);
       }
     },
     bestBlockUpdated: (_header: Uint8Array, height: number) => {
