@@ -5,12 +5,20 @@
  * and our outputs on it are found (shared/monitor/sweep.ts): `to_local` on
  * our commitment once its CSV allows, `to_remote` on theirs at once (one
  * block under anchors), and on a revoked one of theirs also their
- * `to_local` (justice), in the same transaction, at once (one block under
- * anchors, for the `to_remote` input: still long before their
- * `to_self_delay`). The sweep pays a fresh receive address of the
+ * `to_local` and every HTLC output (justice; the HTLCs from that
+ * commitment's justice record, one GetItem), in the same transaction, at
+ * once (one block under anchors, for the `to_remote` input: still long
+ * before their `to_self_delay`). The sweep pays a fresh receive address of the
  * node's wallet at the stored feerate estimate, goes to the broadcast queue
  * after the commit and again at every block until it confirms; then the
  * item is deleted and the wallet (which scans that address) counts it.
+ * While it waits, its inputs are watched: when another transaction spending
+ * one of them confirms (the cheater's HTLC-success or HTLC-timeout, or their
+ * `to_local` after their delay), the sweep can never confirm, so it is
+ * rebuilt without the inputs taken (its other outputs are not left behind),
+ * and, on a revoked commitment, with the output of their HTLC transaction
+ * that took one (second-stage justice: the revoked `to_local` script,
+ * ours at once by the revocation key; the transaction kept in the item).
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../../shared/codec/index.js';
@@ -22,7 +30,10 @@ import {
   decodeWatchedChannel,
   encodeWatchedChannel,
   ourOutputs,
+  revokedHtlcTxOutputs,
   sweepOutputs,
+  type ChannelMonitor,
+  type JusticeRecord,
   type WatchedChannel,
 } from '../../shared/monitor/index.js';
 import { SortKey, StoreError, StoreErrorCode, monitorFromItems, MONITOR_UPDATES_PER_SNAPSHOT, type NodeStore } from '../../shared/store/index.js';
@@ -54,6 +65,8 @@ class MonitorConsumer implements ChainConsumer {
   readonly #byId: Map<string, WatchedChannel>;
   readonly #changed = new Set<string>();
   readonly #swept = new Set<string>();
+  /** Sweeps an input of which another transaction took (confirmed): the outpoints taken, `txid:index` (internal byte order, hex), and those transactions. */
+  readonly #conflicts = new Map<string, { readonly taken: Set<string>; readonly txs: Uint8Array[] }>();
   #tipHeight: number | undefined;
 
   constructor(
@@ -74,6 +87,14 @@ class MonitorConsumer implements ChainConsumer {
             this.#changed.add(id);
           } else if (w.phase === 'sweeping' && w.sweep !== undefined && equalBytes(w.sweep.txid, txid)) {
             this.#swept.add(id);
+          } else if (w.phase === 'sweeping' && w.sweep !== undefined) {
+            const ours = new Set(sweepInputs(w.sweep.tx).map(outpointKey));
+            const taken = tx.ins.map((i) => outpointKey({ txid: i.hash, index: i.index })).filter((k) => ours.has(k));
+            if (taken.length === 0) continue;
+            const conflict = this.#conflicts.get(id) ?? { taken: new Set<string>(), txs: [] };
+            for (const k of taken) conflict.taken.add(k);
+            conflict.txs.push(raw);
+            this.#conflicts.set(id, conflict);
           }
         }
       }
@@ -87,6 +108,8 @@ class MonitorConsumer implements ChainConsumer {
           this.#changed.add(id);
         }
         if (w.sweep !== undefined && equalBytes(w.sweep.txid, txid)) this.#swept.delete(id);
+        // A conflicting spend that left the best chain no longer calls for a rebuild.
+        if (this.#conflicts.get(id)?.txs.some((raw) => equalBytes(Transaction.fromBuffer(raw).getHash(), txid)) === true) this.#conflicts.delete(id);
       }
     },
     bestBlockUpdated: (_header: Uint8Array, height: number) => {
@@ -99,7 +122,16 @@ class MonitorConsumer implements ChainConsumer {
     const watching = [...this.#byId.values()];
     return {
       txids: watching.flatMap((w) => (w.phase === 'sweeping' && w.sweep !== undefined ? [w.sweep.txid] : [])),
-      outputs: watching.filter((w) => w.phase === 'funding').map((w) => ({ outpoint: w.fundingOutpoint, scriptPubKey: w.fundingScript })),
+      outputs: watching.flatMap((w) => {
+        if (w.phase === 'funding') return [{ outpoint: w.fundingOutpoint, scriptPubKey: w.fundingScript }];
+        if (w.phase !== 'sweeping' || w.sweep === undefined || w.spend === undefined) return [];
+        // The sweep's inputs (outputs of the spend or of a second-stage transaction): a conflicting spend of one of them is seen.
+        const sources = [w.spend.tx, ...(w.secondStage ?? [])].map((raw) => Transaction.fromBuffer(raw));
+        return sweepInputs(w.sweep.tx).flatMap((o) => {
+          const out = sources.find((t) => equalBytes(t.getHash(), o.txid))?.outs[o.index];
+          return out === undefined ? [] : [{ outpoint: o, scriptPubKey: new Uint8Array(out.script) }];
+        });
+      }),
     };
   }
 
@@ -143,6 +175,26 @@ class MonitorConsumer implements ChainConsumer {
         w = swept;
         changed = true;
         broadcasts.push(w.sweep!.tx);
+      } else if (w.phase === 'sweeping' && this.#conflicts.has(id)) {
+        const { taken, txs } = this.#conflicts.get(id)!;
+        const keep = new Set(sweepInputs(w.sweep!.tx).map(outpointKey).filter((k) => !taken.has(k)));
+        // Those spending the commitment itself may be their HTLC transactions: their outputs are offered to the rebuild (it keeps only ours).
+        const spendTxid = Transaction.fromBuffer(w.spend!.tx).getHash();
+        const secondStage = txs.filter((raw) => Transaction.fromBuffer(raw).ins.some((i) => equalBytes(i.hash, spendTxid)));
+        for (const raw of secondStage) {
+          const t = Transaction.fromBuffer(raw);
+          t.outs.forEach((_, index) => keep.add(outpointKey({ txid: t.getHash(), index })));
+        }
+        if (secondStage.length > 0) w = { ...w, secondStage: [...(w.secondStage ?? []), ...secondStage] };
+        this.ctx.logger.warn('sweep input taken by another transaction: rebuilding the sweep without it', { channelId: id, taken: [...taken].join(','), secondStage: secondStage.length });
+        const swept = await this.#sweep(id, w, keep);
+        if (swept === undefined) {
+          deletes.push(sk);
+          continue;
+        }
+        w = swept;
+        changed = true;
+        broadcasts.push(w.sweep!.tx);
       } else if (w.phase === 'sweeping' && tip !== undefined && w.sweep !== undefined && !changed) {
         // Not confirmed yet: handed to the broadcast queue again at each block.
         broadcasts.push(w.sweep.tx);
@@ -165,18 +217,49 @@ class MonitorConsumer implements ChainConsumer {
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
     const tx = Transaction.fromBuffer(w.spend!.tx);
     const kind = classifyFundingSpend(monitor, tx).kind;
-    return { found: ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx), byCounterparty: kind === 'counterparty-commitment' || kind === 'revoked-counterparty-commitment' };
+    const found = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx));
+    return { found, byCounterparty: kind === 'counterparty-commitment' || kind === 'revoked-counterparty-commitment' };
+  }
+
+  /**
+   * The justice record (HTLC set) of `tx` when it is a revoked commitment of
+   * theirs: one GetItem, read outside the lease (written once, never
+   * changed). Missing (a channel older than the records) or unreadable: the
+   * justice transaction goes without the HTLC outputs (logged), rather than
+   * not at all.
+   */
+  async #justiceRecord(id: string, monitor: ChannelMonitor, tx: Transaction): Promise<JusticeRecord | undefined> {
+    const spend = classifyFundingSpend(monitor, tx);
+    if (spend.kind !== 'revoked-counterparty-commitment') return undefined;
+    const fields = { channelId: id, commitmentNumber: spend.commitmentNumber.toString() };
+    try {
+      const record = await this.store.counterpartyHtlcs(this.ctx.nodeKey, id, spend.commitmentNumber);
+      if (record === undefined) this.ctx.logger.warn('justice: no HTLC record of the revoked commitment: its HTLC outputs are not taken', fields);
+      return record;
+    } catch (e) {
+      if (!(e instanceof StoreError) || e.code !== StoreErrorCode.CorruptItem) throw e;
+      this.ctx.logger.error('justice: the HTLC record of the revoked commitment is unreadable: its HTLC outputs are not taken', { ...fields, error: e.message });
+      return undefined;
+    }
   }
 
   /**
    * Our outputs' sweep (one transaction: on a revoked commitment of theirs,
-   * the justice input and our `to_remote`) to a fresh receive address;
-   * undefined when it is below dust after fees (left on chain, logged).
+   * the justice inputs, their `to_local` and HTLC outputs, and our
+   * `to_remote`) to a fresh receive address, of those in `only` when given
+   * (`txid:index` keys: a rebuild without the inputs another transaction
+   * took); undefined when it is below dust after fees (left on chain, logged).
    */
-  async #sweep(id: string, w: WatchedChannel): Promise<WatchedChannel | undefined> {
+  async #sweep(id: string, w: WatchedChannel, only?: ReadonlySet<string>): Promise<WatchedChannel | undefined> {
     const monitor = await this.#monitor(id);
     const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
-    const outputs = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, Transaction.fromBuffer(w.spend!.tx));
+    const tx = Transaction.fromBuffer(w.spend!.tx);
+    const secp = this.ctx.managerPorts.secp;
+    const found = [
+      ...ourOutputs(secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx)),
+      ...(w.secondStage ?? []).flatMap((raw) => revokedHtlcTxOutputs(secp, signer, monitor, tx, Transaction.fromBuffer(raw))),
+    ];
+    const outputs = only === undefined ? found : found.filter((o) => only.has(outpointKey(o.outpoint)));
     if (outputs.length === 0) return undefined;
     const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
     const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);
@@ -192,4 +275,14 @@ class MonitorConsumer implements ChainConsumer {
     this.ctx.logger.info(kinds.includes('revoked') ? 'justice: sweeping a revoked commitment' : 'sweeping our output', { channelId: id, kind: kinds, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
     return { ...w, phase: 'sweeping', sweep: { tx: sweep.tx, txid: sweep.txid, amountSat: sweep.amountSat } };
   }
+}
+
+/** An outpoint as a map key: `txid:index`, the txid in internal byte order (hex). */
+function outpointKey(o: { readonly txid: Uint8Array; readonly index: number }): string {
+  return `${toHex(o.txid)}:${o.index}`;
+}
+
+/** The outpoints a sweep spends (internal byte order). */
+function sweepInputs(sweepTx: Uint8Array): { txid: Uint8Array; index: number }[] {
+  return Transaction.fromBuffer(sweepTx).ins.map((i) => ({ txid: new Uint8Array(i.hash), index: i.index }));
 }

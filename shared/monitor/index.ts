@@ -31,5 +31,5 @@ export {
 export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
 export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
-export { classifyFundingSpend, dustLimitOf, ourOutputs, sweepOutput, sweepOutputs, type FundingSpend, type OurOutput, type Sweep } from './sweep.js';
+export { classifyFundingSpend, dustLimitOf, ourOutputs, revokedHtlcTxOutputs, sweepOutput, sweepOutputs, type FundingSpend, type OurOutput, type Sweep } from './sweep.js';
 export { decodeWatchedChannel, encodeWatchedChannel, type WatchPhase, type WatchedChannel } from './watched-channel.js';

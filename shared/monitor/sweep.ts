@@ -24,16 +24,34 @@
  *   the `OP_IF` branch: sequence 0xfffffffd, witness `<revocation_sig> 1
  *   <witness script>`, signed with the revocation private key the signer
  *   derives from the secret.
+ * - The HTLC outputs of a revoked commitment of theirs, given its justice
+ *   record (the HTLC set the monitor kept of it, justice-record.ts): each
+ *   HTLC's BOLT 3 offered or received script from their side (revocationpubkey
+ *   as above, `local_htlcpubkey` theirs, `remote_htlcpubkey` ours, both
+ *   derived with their per-commitment point), matched against the outputs
+ *   (an HTLC the commitment trimmed is not found; two alike take two
+ *   outputs). Spent at once through the revocation branch (the anchors
+ *   variant's `1 OP_CSV` sits in the other branch): sequence 0xfffffffd,
+ *   witness `<revocation_sig> <revocationpubkey> <witness script>`.
  *
- * HTLC outputs (of any commitment, revoked ones included) and anchors are
- * not claimed yet.
+ * - The output of their HTLC-success or HTLC-timeout transaction spending
+ *   an HTLC output of a revoked commitment (second stage): BOLT 3 gives it
+ *   the very script of that commitment's `to_local` (same revocationpubkey,
+ *   our `to_self_delay`, their delayed key), so it is taken the same way
+ *   ({@link revokedHtlcTxOutputs}).
+ *
+ * HTLC outputs of unrevoked commitments and anchors are not claimed yet.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
 import { INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
 import type { Secp256k1 } from '../crypto/index.js';
 import {
+  ACCEPTED_HTLC_PENALTY_WITNESS,
+  ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS,
   INPUT_BYTES,
+  OFFERED_HTLC_PENALTY_WITNESS,
+  OFFERED_HTLC_PENALTY_WITNESS_ANCHORS,
   P2WPKH_WITNESS,
   SighashType,
   TO_LOCAL_DELAYED_WITNESS,
@@ -45,6 +63,8 @@ import {
   p2wpkh,
   p2wpkhScriptCode,
   p2wsh,
+  offeredHtlcScript,
+  receivedHtlcScript,
   toLocalScript,
   toRemoteAnchorsScript,
   witnessDigest,
@@ -52,6 +72,7 @@ import {
   type Outpoint,
 } from '../tx/index.js';
 import { counterpartySecretOf, type ChannelMonitor } from './channel-monitor.js';
+import type { JusticeRecord } from './justice-record.js';
 
 /** What spent the funding output, as the monitor tells. */
 export type FundingSpend =
@@ -68,8 +89,11 @@ export type FundingSpend =
 
 /** One output of ours on a commitment, with what spending it takes. */
 export interface OurOutput {
-  /** `revoked-to-local`: their `to_local` on a revoked commitment of theirs, ours by the revocation key. */
-  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local';
+  /**
+   * `revoked-to-local`: their `to_local` on a revoked commitment of theirs, ours by the revocation key;
+   * `revoked-htlc`: an HTLC output of a revoked commitment of theirs, ours by the revocation key.
+   */
+  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local' | 'revoked-htlc';
   readonly outpoint: Outpoint;
   readonly valueSat: bigint;
   /** The script the signature commits to: the P2WSH witness script, or the P2WPKH script code. */
@@ -78,9 +102,13 @@ export interface OurOutput {
   readonly csvBlocks: number;
   /** `to-local`: our per-commitment point of the commitment (the delayed key is derived from it). */
   readonly perCommitmentPoint?: Uint8Array;
-  /** `revoked-to-local`: their per-commitment secret of the commitment (the revocation key is derived from it). */
+  /** `revoked-to-local`, `revoked-htlc`: their per-commitment secret of the commitment (the revocation key is derived from it). */
   readonly perCommitmentSecret?: Uint8Array;
-  /** `to-remote` under anchors: the P2WSH witness script goes in the witness. */
+  /** `revoked-htlc`: the revocationpubkey its witness shows (the script holds only its HASH160). */
+  readonly revocationPubkey?: Uint8Array;
+  /** `revoked-htlc`: offered by the counterparty (BOLT 3 offered HTLC script), else received by them. */
+  readonly offered?: boolean;
+  /** `to-remote`, `revoked-htlc` under anchors: the script variant (the witness script, the expected witness size). */
   readonly anchors?: boolean;
 }
 
@@ -118,10 +146,14 @@ export function classifyFundingSpend(monitor: ChannelMonitor, tx: Transaction): 
  * Our outputs on `tx`, a transaction spending the channel's funding output:
  * `to_local` on our latest commitment, `to_remote` on any other commitment,
  * and first, on a revoked one of theirs, their `to_local` (justice: it must
- * go out before their `to_self_delay` lets them take it). None on a cooperative close (its output already pays the wallet) or an
- * unrelated transaction. An output the commitment trimmed is simply absent.
+ * go out before their `to_self_delay` lets them take it), then, after
+ * `to_remote`, every HTLC output of `justice` (that commitment's justice
+ * record; ignored unless its commitment number and txid are `tx`'s), in
+ * output order. None on a cooperative close (its output already pays the
+ * wallet) or an unrelated transaction. An output the commitment trimmed is
+ * simply absent.
  */
-export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction): OurOutput[] {
+export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, justice?: JusticeRecord): OurOutput[] {
   const spend = classifyFundingSpend(monitor, tx);
   const txid = new Uint8Array(tx.getHash());
   const find = (script: Uint8Array) => tx.outs.findIndex((o) => equalBytes(o.script, script));
@@ -136,8 +168,11 @@ export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: Chan
     return [{ kind: 'to-local', outpoint: { txid, index: vout }, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: toSelfDelay, perCommitmentPoint: point }];
   }
   if (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment') {
-    const justice = spend.kind === 'revoked-counterparty-commitment' ? revokedToLocal(secp, signer, monitor, tx, spend.perCommitmentSecret) : [];
-    return [...justice, ...toRemote(signer, monitor, tx)];
+    if (spend.kind === 'counterparty-commitment') return toRemote(signer, monitor, tx);
+    const secret = spend.perCommitmentSecret;
+    const record = justice !== undefined && justice.commitmentNumber === spend.commitmentNumber && equalBytes(justice.commitmentTxid, txid) ? justice : undefined;
+    const htlcs = record === undefined ? [] : revokedHtlcs(secp, signer, monitor, tx, secret, record);
+    return [...revokedToLocal(secp, signer, monitor, tx, secret), ...toRemote(signer, monitor, tx), ...htlcs];
   }
   return [];
 }
@@ -161,15 +196,80 @@ function toRemote(signer: ChannelSigner, monitor: ChannelMonitor, tx: Transactio
  * spendable by us at once through its revocation branch.
  */
 function revokedToLocal(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, perCommitmentSecret: Uint8Array): OurOutput[] {
-  const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
-  const revocation = signer.counterpartyRevocationPublicKey(theirPoint);
-  const theirDelayed = derivePublicKey(secp, monitor.counterparty.pubkeys.delayedPaymentBasepoint, theirPoint);
-  const witnessScript = toLocalScript(revocation, monitor.holder.toSelfDelay, theirDelayed);
+  const witnessScript = revokedToLocalScript(secp, signer, monitor, perCommitmentSecret);
   const script = p2wsh(witnessScript);
   const vout = tx.outs.findIndex((o) => equalBytes(o.script, script));
   if (vout < 0) return [];
   const outpoint = { txid: new Uint8Array(tx.getHash()), index: vout };
   return [{ kind: 'revoked-to-local', outpoint, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: 0, perCommitmentSecret: perCommitmentSecret.slice() }];
+}
+
+/**
+ * The HTLC outputs of a revoked commitment of theirs, from its justice record:
+ * each HTLC's script from their side (their htlc key is `local_htlcpubkey`,
+ * ours `remote_htlcpubkey`), matched to an output not matched yet.
+ */
+function revokedHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, perCommitmentSecret: Uint8Array, record: JusticeRecord): OurOutput[] {
+  const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
+  const anchors = monitor.channelType.anchors;
+  const keys = {
+    revocationPubkey: signer.counterpartyRevocationPublicKey(theirPoint),
+    localHtlcPubkey: derivePublicKey(secp, monitor.counterparty.pubkeys.htlcBasepoint, theirPoint),
+    remoteHtlcPubkey: signer.htlcPublicKey(theirPoint),
+  };
+  const txid = new Uint8Array(tx.getHash());
+  const taken = new Set<number>();
+  const found: OurOutput[] = [];
+  for (const htlc of record.htlcs) {
+    const witnessScript = htlc.offered ? offeredHtlcScript(keys, htlc.paymentHash, anchors) : receivedHtlcScript(keys, htlc.paymentHash, htlc.cltvExpiry, anchors);
+    const script = p2wsh(witnessScript);
+    const vout = tx.outs.findIndex((o, i) => !taken.has(i) && equalBytes(o.script, script));
+    if (vout < 0) continue;
+    taken.add(vout);
+    found.push({
+      kind: 'revoked-htlc',
+      outpoint: { txid, index: vout },
+      valueSat: BigInt(tx.outs[vout]!.value),
+      scriptCode: witnessScript,
+      csvBlocks: 0,
+      perCommitmentSecret: perCommitmentSecret.slice(),
+      revocationPubkey: keys.revocationPubkey,
+      offered: htlc.offered,
+      anchors,
+    });
+  }
+  return found.sort((a, b) => a.outpoint.index - b.outpoint.index);
+}
+
+/** BOLT 3's `to_local` script of a commitment of theirs, by its per-commitment secret (also their HTLC transactions' output script). */
+function revokedToLocalScript(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, perCommitmentSecret: Uint8Array): Uint8Array {
+  const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
+  const revocation = signer.counterpartyRevocationPublicKey(theirPoint);
+  const theirDelayed = derivePublicKey(secp, monitor.counterparty.pubkeys.delayedPaymentBasepoint, theirPoint);
+  return toLocalScript(revocation, monitor.holder.toSelfDelay, theirDelayed);
+}
+
+/**
+ * The outputs of `htlcTx` ours by the revocation key when it spends an
+ * output of `commitment`, a revoked commitment of theirs: their HTLC-success
+ * or HTLC-timeout transaction (BOLT 3) pays that commitment's `to_local`
+ * script, which we spend at once like `to_local` (`revoked-to-local`, the
+ * outpoint on `htlcTx`). None when `commitment` is not revoked or `htlcTx`
+ * does not spend it.
+ */
+export function revokedHtlcTxOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, commitment: Transaction, htlcTx: Transaction): OurOutput[] {
+  const spend = classifyFundingSpend(monitor, commitment);
+  if (spend.kind !== 'revoked-counterparty-commitment') return [];
+  const commitmentTxid = commitment.getHash();
+  if (!htlcTx.ins.some((i) => equalBytes(i.hash, commitmentTxid))) return [];
+  const witnessScript = revokedToLocalScript(secp, signer, monitor, spend.perCommitmentSecret);
+  const script = p2wsh(witnessScript);
+  const txid = new Uint8Array(htlcTx.getHash());
+  return htlcTx.outs.flatMap((o, index) =>
+    equalBytes(o.script, script)
+      ? [{ kind: 'revoked-to-local' as const, outpoint: { txid, index }, valueSat: BigInt(o.value), scriptCode: witnessScript, csvBlocks: 0, perCommitmentSecret: spend.perCommitmentSecret.slice() }]
+      : [],
+  );
 }
 
 /** Bitcoin Core's dust threshold for an output paying `script` at its default 3 sat/vB dust relay fee: 294 sat for P2WPKH, 330 for P2WSH, 546 otherwise. */
@@ -186,6 +286,10 @@ const RBF_SEQUENCE = 0xfffffffd;
 function witnessBytesOf(output: OurOutput): number {
   if (output.kind === 'to-local') return TO_LOCAL_DELAYED_WITNESS;
   if (output.kind === 'revoked-to-local') return TO_LOCAL_PENALTY_WITNESS;
+  if (output.kind === 'revoked-htlc') {
+    if (output.offered === true) return output.anchors === true ? OFFERED_HTLC_PENALTY_WITNESS_ANCHORS : OFFERED_HTLC_PENALTY_WITNESS;
+    return output.anchors === true ? ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS : ACCEPTED_HTLC_PENALTY_WITNESS;
+  }
   return output.anchors === true ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
 }
 
@@ -195,8 +299,9 @@ export function sweepOutput(signer: ChannelSigner, output: OurOutput, destinatio
 }
 
 /**
- * Sweeps `outputs` (of one transaction, e.g. the justice output and our
- * `to_remote` of a revoked commitment) to `destinationScript` in one
+ * Sweeps `outputs` (of one transaction, e.g. the justice outputs, their
+ * `to_local` and HTLC outputs, and our `to_remote` of a revoked commitment)
+ * to `destinationScript` in one
  * transaction: version 2, one input per output in the order given
  * (sequence = its CSV, else RBF-signalling 0xfffffffd), one output of their
  * value minus `feeratePerKw` × the BOLT 5 expected weight, each input signed
@@ -227,6 +332,9 @@ function witnessOf(signer: ChannelSigner, output: OurOutput, digest: Uint8Array)
     case 'revoked-to-local':
       // `1` takes the OP_IF branch: the revocation key, no delay.
       return [witnessSignature(signer.signWithRevocationKey(digest, output.perCommitmentSecret!)), Uint8Array.of(1), output.scriptCode];
+    case 'revoked-htlc':
+      // The revocationpubkey matches the script's HASH160: the OP_IF branch, a plain CHECKSIG.
+      return [witnessSignature(signer.signWithRevocationKey(digest, output.perCommitmentSecret!)), output.revocationPubkey!, output.scriptCode];
     case 'to-remote': {
       const sig = witnessSignature(signer.signWithPaymentKey(digest));
       return output.anchors === true ? [sig, output.scriptCode] : [sig, signer.publicKeys.paymentBasepoint];

@@ -10,7 +10,7 @@
  * spent it; our output waits for its CSV), `sweeping` (our sweep is
  * broadcast, and re-broadcast at every block until it confirms).
  */
-import { DecodeError, catchDecodeError, fixedBytes, point, restBytes, tlvRecord, u16, u32, u64, u8, versionedRecord, type DecodeResult } from '../codec/index.js';
+import { DecodeError, catchDecodeError, fixedBytes, point, repeated, restBytes, tlvRecord, u16, u16PrefixedBytes, u32, u64, u8, versionedRecord, type DecodeResult } from '../codec/index.js';
 import type { Outpoint } from '../tx/index.js';
 
 export type WatchPhase = 'funding' | 'spent' | 'sweeping';
@@ -29,12 +29,19 @@ export interface WatchedChannel {
   readonly spendableHeight?: number;
   /** `sweeping`: our signed sweep and what it pays the wallet. */
   readonly sweep?: { readonly tx: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint };
+  /**
+   * `sweeping`: their transactions spending the commitment whose outputs the
+   * sweep also takes (their HTLC-success or HTLC-timeout transactions on a
+   * revoked commitment: second-stage justice), so a rebuild can find them.
+   */
+  readonly secondStage?: readonly Uint8Array[];
 }
 
 /**
  * Version 1: 0 channel id, 2 counterparty node id, 4 funding txid, 6
  * funding index, 7 funding script, 8 phase, 10 spending tx, 12 its height, 14 spendable
- * height, 16 sweep tx, 18 sweep txid, 20 sweep amount (sat).
+ * height, 16 sweep tx, 18 sweep txid, 20 sweep amount (sat), 21 second-stage
+ * transactions (each u16 length + bytes; odd: optional).
  */
 const watchedRecord = versionedRecord('chain-watch', 1, {
   channelId: tlvRecord(0, fixedBytes(32)),
@@ -49,6 +56,7 @@ const watchedRecord = versionedRecord('chain-watch', 1, {
   sweepTx: tlvRecord(16, restBytes),
   sweepTxid: tlvRecord(18, fixedBytes(32)),
   sweepAmountSat: tlvRecord(20, u64),
+  secondStage: tlvRecord(21, repeated(u16PrefixedBytes)),
 });
 
 export function encodeWatchedChannel(w: WatchedChannel): Uint8Array {
@@ -62,6 +70,7 @@ export function encodeWatchedChannel(w: WatchedChannel): Uint8Array {
     ...(w.spend === undefined ? {} : { spendTx: w.spend.tx, spendHeight: w.spend.height }),
     ...(w.spendableHeight === undefined ? {} : { spendableHeight: w.spendableHeight }),
     ...(w.sweep === undefined ? {} : { sweepTx: w.sweep.tx, sweepTxid: w.sweep.txid, sweepAmountSat: w.sweep.amountSat }),
+    ...(w.secondStage === undefined || w.secondStage.length === 0 ? {} : { secondStage: w.secondStage }),
   });
 }
 
@@ -88,6 +97,7 @@ export function decodeWatchedChannel(bytes: Uint8Array): DecodeResult<WatchedCha
       ...(spend === undefined ? {} : { spend }),
       ...(v.spendableHeight === undefined ? {} : { spendableHeight: v.spendableHeight }),
       ...(sweep === undefined ? {} : { sweep }),
+      ...(v.secondStage === undefined || v.secondStage.length === 0 ? {} : { secondStage: v.secondStage }),
     };
   });
 }

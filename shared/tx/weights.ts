@@ -32,6 +32,14 @@ export const TO_LOCAL_PENALTY_WITNESS = 160;
 export const OFFERED_HTLC_PENALTY_WITNESS = 243;
 /** BOLT 5 Appendix A: `accepted_htlc` penalty witness (`<sig> <revocationpubkey> <script>`), bytes. */
 export const ACCEPTED_HTLC_PENALTY_WITNESS = 249;
+/**
+ * `offered_htlc` penalty witness under `option_anchors`: BOLT 5's count with
+ * the anchors script, 3 bytes longer (`1 OP_CHECKSEQUENCEVERIFY OP_DROP`):
+ * 1 + (1 + 73) + (1 + 33) + (1 + 136).
+ */
+export const OFFERED_HTLC_PENALTY_WITNESS_ANCHORS = OFFERED_HTLC_PENALTY_WITNESS + 3;
+/** `accepted_htlc` penalty witness under `option_anchors`: 1 + (1 + 73) + (1 + 33) + (1 + 142). */
+export const ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS = ACCEPTED_HTLC_PENALTY_WITNESS + 3;
 
 /**
  * `to_local` delayed spend `<local_delayedsig> <> <to_local_script>`: the

@@ -11,9 +11,15 @@
  * once; B sweeps its `to_local` once `to_self_delay` blocks have passed.
  * Each wallet ends with its channel balance minus the commitment fee (the
  * funder's) and its sweep's fee; event `funds-swept` on each side.
- * Justice: after a payment A → B, B's commitment 0 is revoked; B broadcasts
- * it anyway, and A's chain handler takes B's `to_local` with the
- * revocation key and its own `to_remote` in one transaction, at once.
+ * Justice: after a payment A → B, B's commitment that held the payment's
+ * HTLC is revoked; B broadcasts it anyway, and A's chain handler takes B's
+ * `to_local` and the HTLC output with the revocation key (the HTLC from the
+ * commitment's justice record) and its own `to_remote` in one transaction,
+ * at once. Raced: when B's HTLC transaction takes the HTLC output first, A
+ * rebuilds the justice transaction without that input and with the HTLC
+ * transaction's output (second-stage justice). Without the commitment's
+ * justice record (older channels), justice still takes `to_local` and
+ * `to_remote`.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { randomUUID } from 'node:crypto';
@@ -27,7 +33,9 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, monitorFromItems } from '../../shared/store/index.js';
+import { classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
+import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
+import { p2wsh } from '../../shared/tx/index.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
@@ -56,6 +64,57 @@ async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode):
   for (const n of [a, b]) expect((await listChannels(n.ctx)).map((c) => c.state)).toEqual(['ready']);
   const [details] = await listChannels(a.ctx);
   return { channelId: Buffer.from(details!.channelId).toString('hex'), funding };
+}
+
+/**
+ * A and B with a ready channel; A pays B 7,000 sat; B's commitment that held
+ * the payment's HTLC (fully signed, from the update of B's monitor that
+ * carried it), revoked by the rest of the dance, and its HTLC output.
+ */
+async function revokedWithHtlc(net: PipelineNet, label: string) {
+  const [a, b] = await Promise.all([net.node(`${label}-a`), net.node(`${label}-b`)]);
+  const { channelId } = await readyChannel(net, a, b);
+
+  // A pays B: the commitment dance gives B a commitment with the HTLC, then revokes it (A's monitor keeps B's secret).
+  let bolt11 = '';
+  await applyInput(b.ctx, `invoice-${randomUUID()}`, async (store) => {
+    const manager = await loadManager(b.ctx, store, { kind: 'create-invoice' }, await connectedPeers(b.ctx, store));
+    const created = manager.createBolt11Invoice({ description: 'justice', amountMsat: 7_000_000n, expirySecs: 3600 });
+    if (!created.ok) throw new Error(created.error.message);
+    bolt11 = created.value.invoice;
+    return takeChangesFunded(b.ctx, store, manager);
+  });
+  const paid = await storeNodeApi(a.ctx).payInvoice({ bolt11 }, { idempotencyKey: label, fingerprint: requestFingerprint('POST', '/v1/payments', { bolt11 }) });
+  await net.relay(a, b);
+  await net.relay(a, b);
+  expect(await storeNodeApi(a.ctx).getPayment(paid.paymentId)).toMatchObject({ state: 'succeeded' });
+  await net.disconnect(a, b);
+  // B's commitment that held the HTLC, fully signed, from the update of B's monitor that carried it.
+  const bSteps = (await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
+    .filter((item) => !isMonitorSnapshotKey(item.sk))
+    .flatMap((item) => {
+      const update = decodeMonitorUpdate(item.data);
+      if (!update.ok) throw update.error;
+      return update.value.steps;
+    });
+  const withHtlc = bSteps.find((step) => step.kind === 'latest-holder-commitment' && (step.htlcs ?? []).some((h) => h.transactionOutputIndex !== undefined));
+  if (withHtlc?.kind !== 'latest-holder-commitment') throw new Error('no commitment of B held the HTLC');
+  const revoked = Transaction.fromBuffer(withHtlc.commitmentTx);
+  const htlcVout = withHtlc.htlcs![0]!.transactionOutputIndex!;
+  expect(BigInt(revoked.outs[htlcVout]!.value)).toBe(7_000n);
+  return { a, b, channelId, revoked, htlcVout };
+}
+
+/** A's first broadcast spending `txid`, syncing A (and mining) until it comes. */
+async function sweepOf(net: PipelineNet, a: PipelineNode, txid: string): Promise<Transaction> {
+  let sweep: Transaction | undefined;
+  for (let i = 0; i < 3 && sweep === undefined; i++) {
+    await net.sync(a);
+    sweep = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === txid));
+    if (sweep === undefined) await net.mine(1);
+  }
+  expect(sweep).toBeDefined();
+  return sweep!;
 }
 
 describe('force close through the handlers, on the regtest chain', () => {
@@ -151,50 +210,30 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect(await storeNodeApi(a.ctx).closeAllChannels({ force: true })).toEqual([]);
   });
 
-  it('justice: B broadcasts its revoked commitment 0 after a payment; A takes B\'s to_local and its own to_remote in one transaction at once', async () => {
+  it('justice: B broadcasts its revoked commitment that held a payment\'s HTLC; A takes B\'s to_local, the HTLC output and its own to_remote in one transaction at once', async () => {
     const net = new PipelineNet(local);
-    const [a, b] = await Promise.all([net.node('justice-a'), net.node('justice-b')]);
-    const { channelId } = await readyChannel(net, a, b);
-    // B's commitment 0, fully signed, as B's monitor holds it before any payment.
-    const monitorItems = await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
-    const revoked = Transaction.fromBuffer(monitorFromItems(channelId, monitorItems)!.monitor.holderCommitmentTx);
+    const { a, b, channelId, revoked, htlcVout } = await revokedWithHtlc(net, 'justice');
 
-    // A pays B: the commitment dance revokes commitment 0 on both sides (A's monitor keeps B's secret).
-    let bolt11 = '';
-    await applyInput(b.ctx, `invoice-${randomUUID()}`, async (store) => {
-      const manager = await loadManager(b.ctx, store, { kind: 'create-invoice' }, await connectedPeers(b.ctx, store));
-      const created = manager.createBolt11Invoice({ description: 'justice', amountMsat: 7_000_000n, expirySecs: 3600 });
-      if (!created.ok) throw new Error(created.error.message);
-      bolt11 = created.value.invoice;
-      return takeChangesFunded(b.ctx, store, manager);
-    });
-    const paid = await storeNodeApi(a.ctx).payInvoice({ bolt11 }, { idempotencyKey: 'justice', fingerprint: requestFingerprint('POST', '/v1/payments', { bolt11 }) });
-    await net.relay(a, b);
-    await net.relay(a, b);
-    expect(await storeNodeApi(a.ctx).getPayment(paid.paymentId)).toMatchObject({ state: 'succeeded' });
-    await net.disconnect(a, b);
-
-    // B (the cheater) broadcasts the revoked commitment: B's to_local = PUSH_SAT, A's to_remote = the rest minus the commitment fee.
+    // B (the cheater) broadcasts the revoked commitment: B's to_local = PUSH_SAT, the HTLC 7,000 sat, A's to_remote = the rest minus the commitment fee.
     const esplora = new EsploraClient(local.chain.url);
     await esplora.broadcast(revoked.toBuffer());
     await net.mine(1);
     const txid = revoked.getId();
     const aBefore = await walletBalanceOf(a.ctx);
-    let justice: Transaction | undefined;
-    for (let i = 0; i < 3 && justice === undefined; i++) {
-      await net.sync(a);
-      justice = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === txid));
-      if (justice === undefined) await net.mine(1);
-    }
-    expect(justice).toBeDefined();
-    // Both outputs of the commitment, in one transaction; the justice input without a CSV.
-    expect(justice!.ins).toHaveLength(2);
-    expect(justice!.ins.map((x) => Buffer.from(x.hash).reverse().toString('hex'))).toEqual([txid, txid]);
+    const justice: Transaction | undefined = await sweepOf(net, a, txid);
+    // The three outputs of the commitment (anchors aside), in one transaction; the justice inputs without a CSV.
+    expect(justice!.ins).toHaveLength(3);
+    expect(justice!.ins.map((x) => Buffer.from(x.hash).reverse().toString('hex'))).toEqual([txid, txid, txid]);
     expect(new Set(justice!.ins.map((x) => x.index))).toEqual(new Set(revoked.outs.map((_, i) => i).filter((i) => revoked.outs[i]!.value > 330n)));
     const justiceInput = justice!.ins[0]!;
     expect(BigInt(revoked.outs[justiceInput.index]!.value)).toBe(PUSH_SAT);
     expect(justiceInput.sequence).toBe(0xfffffffd);
     expect(Uint8Array.from(justiceInput.witness[1]!)).toEqual(Uint8Array.of(1));
+    // The HTLC input, last: <revocation_sig> <revocationpubkey> <received HTLC script>, at once.
+    const htlcInput = justice!.ins[2]!;
+    expect(htlcInput.index).toBe(htlcVout);
+    expect(htlcInput.sequence).toBe(0xfffffffd);
+    expect(htlcInput.witness.map((w) => w.length).slice(1, 2)).toEqual([33]);
     const taken = justice!.ins.reduce((sum, x) => sum + BigInt(revoked.outs[x.index]!.value), 0n);
     const swept = BigInt(justice!.outs[0]!.value);
     expect(swept).toBeLessThan(taken);
@@ -211,5 +250,76 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
       expect.objectContaining({ channelId, txid: justice!.getId(), amountSat: swept.toString() }),
     ]);
+  });
+
+  it('justice raced: B\'s HTLC transaction takes the HTLC output first; A rebuilds its justice transaction without it, with that transaction\'s output instead (second stage)', async () => {
+    const net = new PipelineNet(local);
+    const { a, b, channelId, revoked, htlcVout } = await revokedWithHtlc(net, 'raced');
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(revoked.toBuffer());
+    await net.mine(1);
+    const txid = revoked.getId();
+    const aBefore = await walletBalanceOf(a.ctx);
+    const first = await sweepOf(net, a, txid);
+    expect(first.ins.map((x) => x.index)).toContain(htlcVout);
+
+    // The HTLC output is taken first by a transaction standing in for B's HTLC-success: it pays what BOLT 3 has an HTLC
+    // transaction pay, the revoked commitment's to_local script (here signed with the revocation key: B's needs the preimage and A's signature).
+    const monitorItems = await a.ctx.store.query(a.ctx.nodeKey, SortKey.monitorPrefix(channelId), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
+    const monitor = monitorFromItems(channelId, monitorItems)!.monitor;
+    const signer = a.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
+    const spend = classifyFundingSpend(monitor, revoked);
+    if (spend.kind !== 'revoked-counterparty-commitment') throw new Error(`expected a revoked commitment, got ${spend.kind}`);
+    const record = await a.ctx.store.counterpartyHtlcs(a.ctx.nodeKey, channelId, spend.commitmentNumber);
+    const htlc = ourOutputs(a.ctx.managerPorts.secp, signer, monitor, revoked, record).find((o) => o.kind === 'revoked-htlc')!;
+    expect(htlc.outpoint.index).toBe(htlcVout);
+    const toLocalScript = ourOutputs(a.ctx.managerPorts.secp, signer, monitor, revoked, record).find((o) => o.kind === 'revoked-to-local')!.scriptCode;
+    const thief = sweepOutput(signer, htlc, p2wsh(toLocalScript), 1_000n);
+    if (thief.kind !== 'sweep') throw new Error('expected a sweep');
+    await esplora.broadcast(thief.tx);
+    await net.mine(1);
+
+    // A sees it confirm: the justice transaction can never confirm now; it is rebuilt at once without the HTLC input,
+    // with the output of B's HTLC transaction instead (the revoked to_local script: ours at once).
+    await net.sync(a);
+    const rebuilt = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).at(-1)!;
+    expect(rebuilt.getId()).not.toBe(first.getId());
+    const thiefId = Transaction.fromBuffer(thief.tx).getId();
+    const spent = rebuilt.ins.map((x) => `${Buffer.from(x.hash).reverse().toString('hex')}:${x.index}`).sort();
+    expect(spent).toEqual([...first.ins.map((x) => x.index).filter((i) => i !== htlcVout).map((i) => `${txid}:${i}`), `${thiefId}:0`].sort());
+    const swept = BigInt(rebuilt.outs[0]!.value);
+    const taken = rebuilt.ins.reduce((sum, x) => sum + BigInt(x.index === 0 && Buffer.from(x.hash).reverse().toString('hex') === thiefId ? thief.amountSat : revoked.outs[x.index]!.value), 0n);
+    expect(swept).toBeLessThan(taken);
+    expect(swept).toBeGreaterThan(taken - 3_000n);
+    await esplora.broadcast(rebuilt.toBuffer());
+    await net.mine(1);
+    expect((await esplora.txStatus(rebuilt.getId())).confirmed).toBe(true);
+    await net.sync(a);
+    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + swept);
+    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await net.relay(a, b);
+    expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
+      expect.objectContaining({ channelId, txid: rebuilt.getId(), amountSat: swept.toString() }),
+    ]);
+  });
+
+  it('justice without the commitment\'s justice record (a channel older than the records): A still takes to_local and to_remote at once', async () => {
+    const net = new PipelineNet(local);
+    const { a, channelId, revoked, htlcVout } = await revokedWithHtlc(net, 'norecord');
+    const monitorItems = await a.ctx.store.query(a.ctx.nodeKey, SortKey.monitorPrefix(channelId), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
+    const spend = classifyFundingSpend(monitorFromItems(channelId, monitorItems)!.monitor, revoked);
+    if (spend.kind !== 'revoked-counterparty-commitment') throw new Error(`expected a revoked commitment, got ${spend.kind}`);
+    expect(await a.ctx.store.counterpartyHtlcs(a.ctx.nodeKey, channelId, spend.commitmentNumber)).toBeDefined();
+    await a.ctx.store.deleteItems(a.ctx.nodeKey, [SortKey.monitorHtlcs(channelId, spend.commitmentNumber)]);
+
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(revoked.toBuffer());
+    await net.mine(1);
+    const txid = revoked.getId();
+    const justice = await sweepOf(net, a, txid);
+    expect(justice.ins.map((x) => x.index).sort()).toEqual(revoked.outs.map((_, i) => i).filter((i) => i !== htlcVout && revoked.outs[i]!.value > 330n));
+    await esplora.broadcast(justice.toBuffer());
+    await net.mine(1);
+    expect((await esplora.txStatus(justice.getId())).confirmed).toBe(true);
   });
 });

@@ -7,24 +7,37 @@
  * (CSV included: the input's sequence must satisfy `to_self_delay`).
  * Justice: after one commitment dance Bob's commitment 0 is revoked (Alice's
  * monitor, fed the dance's updates, holds its secret); Alice takes Bob's
- * `to_local` on it at once with the revocation key.
+ * `to_local` on it at once with the revocation key. HTLC justice: a dance
+ * leaves HTLCs both ways (two alike, one trimmed) on a commitment of Bob's
+ * that then gets revoked; from its justice record (the monitor step split
+ * as the store splits it) Alice takes every HTLC output with the
+ * revocation key, in the same transaction as `to_local` and `to_remote`.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
+import { buildCommitment, commitmentStateOf, commitmentView } from '../../shared/channel/index.js';
 import { wasmSecp256k1 as secp } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
 import {
   applyMonitorUpdate,
   channelMonitorFrom,
+  splitCounterpartyCommitment,
   classifyFundingSpend,
   dustLimitOf,
   ourOutputs,
+  revokedHtlcTxOutputs,
   sweepOutput,
   sweepOutputs,
   type ChannelMonitor,
+  type JusticeRecord,
   type OurOutput,
 } from '../../shared/monitor/index.js';
 import {
+  ACCEPTED_HTLC_PENALTY_WITNESS,
+  ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS,
+  OFFERED_HTLC_PENALTY_WITNESS,
+  OFFERED_HTLC_PENALTY_WITNESS_ANCHORS,
+  buildHtlcTransactions,
   feeForWeight,
   expectedSpendWeight,
   p2wpkh,
@@ -35,7 +48,8 @@ import {
   TO_REMOTE_ANCHORS_WITNESS,
 } from '../../shared/tx/index.js';
 import { verifyInput } from '../support/interpreter.js';
-import { commit, deliverAll, offer, readyPair, type Side } from '../support/ready-pair.js';
+import { sha256 } from '../../shared/crypto/index.js';
+import { commit, deliverAll, offer, preimage, readyPair, type Side } from '../support/ready-pair.js';
 
 const DESTINATION = p2wpkh(new Uint8Array(33).fill(2));
 const FEERATE = 1_000n;
@@ -61,6 +75,13 @@ function fedMonitorOf(side: Side): ChannelMonitor {
     monitor = applied.monitor;
   }
   return monitor;
+}
+
+/** The justice record of `side`'s counterparty commitment `n`, split from the monitor step that carried it (as the store does). */
+function justiceRecordOf(side: Side, n: bigint): JusticeRecord {
+  const step = side.monitorSteps.find((s) => s.kind === 'latest-counterparty-commitment' && s.commitmentNumber === n);
+  if (step?.kind !== 'latest-counterparty-commitment') throw new Error(`${side.name}: no counterparty commitment ${n}`);
+  return splitCounterpartyCommitment(monitorOf(side).channelId, step).record;
 }
 
 /** The output `tx` spends at input `index`, as the interpreter needs it. */
@@ -238,6 +259,131 @@ for (const anchors of [false, true]) {
       expect(Transaction.fromBuffer(sweep.tx).ins).toHaveLength(1);
       expect(sweep.amountSat).toBe(300_000n - feeForWeight(FEERATE, expectedSpendWeight([TO_LOCAL_PENALTY_WITNESS], [DESTINATION])));
       expect(sweepOutputs(signerOf(alice), [tiny], DESTINATION, FEERATE)).toMatchObject({ kind: 'below-dust', outputs: [tiny] });
+    });
+  });
+
+  describe(`justice on the HTLC outputs of a revoked counterparty commitment (${anchors ? 'anchors' : 'static_remotekey'})`, () => {
+    const pair = readyPair({ anchors, fundingSatoshis: 1_000_000n, pushMsat: 300_000_000n });
+    const { alice, bob } = pair;
+    // Alice offers two alike HTLCs (same hash, amount and expiry) and one below dust; Bob offers one.
+    offer(alice, 5_000_000n, 'twin');
+    offer(alice, 5_000_000n, 'twin');
+    offer(alice, 1_000n, 'dust');
+    commit(alice);
+    deliverAll(pair);
+    offer(bob, 7_000_000n, 'bob', 710);
+    commit(bob);
+    deliverAll(pair);
+    if (alice.channel.htlcs?.length !== 4) throw new Error('expected four HTLCs');
+    // Bob's commitment holding all four, as he could still broadcast it.
+    const revoked = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+    const revokedNumber = fedMonitorOf(bob).holderCommitmentNumber;
+    // Its HTLC-success and HTLC-timeout transactions, as Bob's channel builds them (unsigned: the txid is the same).
+    const bobCommitment = buildCommitment(bob.node.ctx, bob.channel, signerOf(bob), 'holder', revokedNumber, commitmentView(bob.channel, commitmentStateOf(bob.channel), 'holder'));
+    // One more dance revokes it.
+    offer(alice, 2_000_000n, 'later');
+    commit(alice);
+    deliverAll(pair);
+    const aliceMonitor = fedMonitorOf(alice);
+    const record = justiceRecordOf(alice, revokedNumber);
+    const offeredWitness = anchors ? OFFERED_HTLC_PENALTY_WITNESS_ANCHORS : OFFERED_HTLC_PENALTY_WITNESS;
+    const acceptedWitness = anchors ? ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS : ACCEPTED_HTLC_PENALTY_WITNESS;
+
+    it('finds every untrimmed HTLC output of the revoked commitment, offered and received, each output once', () => {
+      expect(alice.failure).toBeUndefined();
+      expect(bob.failure).toBeUndefined();
+      expect(classifyFundingSpend(aliceMonitor, revoked).kind).toBe('revoked-counterparty-commitment');
+      expect(record.htlcs).toHaveLength(4);
+      const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, record);
+      expect(outputs.map((o) => o.kind)).toEqual(['revoked-to-local', 'to-remote', 'revoked-htlc', 'revoked-htlc', 'revoked-htlc']);
+      const htlcs = outputs.filter((o) => o.kind === 'revoked-htlc');
+      // On Bob's commitment Alice's HTLCs are received by him, his own offered; the dust one is trimmed.
+      expect(htlcs.map((o) => [o.valueSat, o.offered]).sort()).toEqual([[5_000n, false], [5_000n, false], [7_000n, true]].sort());
+      expect(new Set(htlcs.map((o) => o.outpoint.index)).size).toBe(3);
+      for (const o of htlcs) {
+        expect(o).toMatchObject({ csvBlocks: 0, anchors });
+        expect(revoked.outs[o.outpoint.index]!.script).toEqual(p2wsh(o.scriptCode));
+      }
+      // The HTLC outputs are all the outputs but to_local, to_remote and the anchors.
+      expect(revoked.outs.length).toBe(outputs.length + (anchors ? 2 : 0));
+      // Without the record, or with another commitment's, no HTLC output is found.
+      expect(ourOutputs(secp, signerOf(alice), aliceMonitor, revoked).map((o) => o.kind)).toEqual(['revoked-to-local', 'to-remote']);
+      const other = justiceRecordOf(alice, revokedNumber + 1n);
+      expect(ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, other).map((o) => o.kind)).toEqual(['revoked-to-local', 'to-remote']);
+      // The latest commitment of Bob's is not revoked: its HTLCs are not ours to take by revocation.
+      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+      expect(ourOutputs(secp, signerOf(alice), aliceMonitor, latest, other).map((o) => o.kind)).toEqual(['to-remote']);
+    });
+
+    it('takes to_local, to_remote and every HTLC output in one justice transaction: each input accepted, the fee of BOLT 5 penalty witnesses', () => {
+      const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, record);
+      const sweep = sweepOutputs(signerOf(alice), outputs, DESTINATION, FEERATE);
+      if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(sweep.outputs).toEqual(outputs);
+      const tx = Transaction.fromBuffer(sweep.tx);
+      expect(tx.ins.map((i) => i.index)).toEqual(outputs.map((o) => o.outpoint.index));
+      expect(tx.ins.map((i) => i.sequence)).toEqual([0xfffffffd, anchors ? 1 : 0xfffffffd, 0xfffffffd, 0xfffffffd, 0xfffffffd]);
+      const witnesses = [TO_LOCAL_PENALTY_WITNESS, anchors ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS, ...outputs.slice(2).map((o) => (o.offered ? offeredWitness : acceptedWitness))];
+      expect(sweep.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight(witnesses, [DESTINATION])));
+      const total = outputs.reduce((sum, o) => sum + o.valueSat, 0n);
+      // Bob's 300,000 sat less the 7,000 he offered; everything on the commitment but the anchors (330 sat each).
+      expect(outputs[0]!.valueSat).toBe(293_000n);
+      expect(total).toBe(revoked.outs.reduce((sum, o) => sum + BigInt(o.value), 0n) - (anchors ? 660n : 0n));
+      expect(sweep.amountSat).toBe(total - sweep.feeSat);
+      expect(tx.outs).toEqual([expect.objectContaining({ script: DESTINATION, value: sweep.amountSat })]);
+      for (const [i, output] of outputs.entries()) expect(verifyInput(tx, i, prevoutOf(revoked, output)), `input ${i} (${output.kind})`).toBe('');
+      // The HTLC witnesses: <revocation_sig> <revocationpubkey> <script>.
+      for (const i of [2, 3, 4]) {
+        const witness = tx.ins[i]!.witness.map((w) => Uint8Array.from(w));
+        expect(witness.slice(1)).toEqual([Uint8Array.from(outputs[i]!.revocationPubkey!), Uint8Array.from(outputs[i]!.scriptCode)]);
+        expect(witness[1]).toHaveLength(33);
+      }
+      expect(BigInt(tx.weight())).toBeLessThanOrEqual(expectedSpendWeight(witnesses, [DESTINATION]));
+      // BOLT 3: with anchors the HTLC scripts carry `1 OP_CSV` (3 bytes), in the branch the revocation path does not take;
+      // BOLT 5 counts a received script's expiry as 3 bytes (this one's, 700, takes 2).
+      for (const o of outputs.slice(2)) {
+        if (o.offered === true) expect(o.scriptCode.length).toBe(133 + (anchors ? 3 : 0));
+        else expect(o.scriptCode.length).toBeLessThanOrEqual(139 + (anchors ? 3 : 0));
+      }
+    });
+
+    it('signs each HTLC input with the revealed secret only: the secret of the next commitment makes a key the interpreter refuses', () => {
+      const htlc = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, record).find((o) => o.kind === 'revoked-htlc' && o.offered === true)!;
+      expect(htlc.scriptCode).toBeDefined();
+      const wrongSecret = signerOf(bob).releaseCommitmentSecret(INITIAL_COMMITMENT_INDEX - revokedNumber - 1n);
+      const wrong = sweepOutput(signerOf(alice), { ...htlc, perCommitmentSecret: wrongSecret }, DESTINATION, FEERATE);
+      if (wrong.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(verifyInput(Transaction.fromBuffer(wrong.tx), 0, prevoutOf(revoked, htlc))).not.toBe('');
+      const right = sweepOutput(signerOf(alice), htlc, DESTINATION, FEERATE);
+      if (right.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(verifyInput(Transaction.fromBuffer(right.tx), 0, prevoutOf(revoked, htlc))).toBe('');
+      expect(right.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight([offeredWitness], [DESTINATION])));
+      expect(Transaction.fromBuffer(right.tx).ins[0]!.sequence).toBe(0xfffffffd);
+      // Bob's HTLC pays the hash he offered.
+      expect(record.htlcs.find((h) => h.offered)!.paymentHash).toEqual(sha256(preimage('bob')));
+    });
+
+    it("takes the output of Bob's HTLC-success or HTLC-timeout transaction (second stage) at once with the revocation key: the revoked to_local script", () => {
+      expect(bobCommitment.commitment.tx.getId()).toBe(revoked.getId());
+      const htlcTxs = buildHtlcTransactions(bobCommitment.commitment);
+      expect(htlcTxs.map((h) => h.kind).sort()).toEqual(['htlc-success', 'htlc-success', 'htlc-timeout']);
+      const [justice] = ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, record);
+      for (const h of htlcTxs) {
+        const outputs = revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, revoked, h.tx);
+        expect(outputs).toEqual([expect.objectContaining({ kind: 'revoked-to-local', outpoint: { txid: new Uint8Array(h.tx.getHash()), index: 0 }, csvBlocks: 0, valueSat: BigInt(h.tx.outs[0]!.value) })]);
+        expect(outputs[0]!.scriptCode).toEqual(justice!.scriptCode);
+        const sweep = sweepOutput(signerOf(alice), outputs[0]!, DESTINATION, FEERATE);
+        if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+        expect(verifyInput(Transaction.fromBuffer(sweep.tx), 0, { scriptPubKey: h.tx.outs[0]!.script, amountSat: outputs[0]!.valueSat })).toBe('');
+        expect(sweep.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight([TO_LOCAL_PENALTY_WITNESS], [DESTINATION])));
+      }
+      // Not a revoked commitment, or not spending it: nothing.
+      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+      expect(revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, latest, htlcTxs[0]!.tx)).toEqual([]);
+      expect(revokedHtlcTxOutputs(secp, signerOf(alice), monitorOf(alice), revoked, htlcTxs[0]!.tx)).toEqual([]);
+      const unrelated = htlcTxs[0]!.tx.clone();
+      unrelated.ins[0]!.hash = Buffer.alloc(32, 9);
+      expect(revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, revoked, unrelated)).toEqual([]);
     });
   });
 }

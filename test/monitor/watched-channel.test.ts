@@ -15,6 +15,14 @@ describe('chain-watch records', () => {
     base,
     { ...base, phase: 'spent', spend: { tx: Uint8Array.of(2, 0, 0, 0), height: 812 }, spendableHeight: 956 },
     { ...base, phase: 'sweeping', spend: { tx: Uint8Array.of(2, 0, 0, 0), height: 812 }, spendableHeight: 956, sweep: { tx: Uint8Array.of(2, 1), txid: new Uint8Array(32).fill(9), amountSat: 49_862n } },
+    {
+      ...base,
+      phase: 'sweeping',
+      spend: { tx: Uint8Array.of(2, 0, 0, 0), height: 812 },
+      spendableHeight: 956,
+      sweep: { tx: Uint8Array.of(2, 1), txid: new Uint8Array(32).fill(9), amountSat: 49_862n },
+      secondStage: [Uint8Array.of(2, 5, 5), new Uint8Array(700).fill(6)],
+    },
   ])('round-trips a $phase record', (w) => {
     expect(decodeWatchedChannel(encodeWatchedChannel(w))).toEqual({ ok: true, value: w });
   });
