@@ -40,7 +40,22 @@
  *   our `to_self_delay`, their delayed key), so it is taken the same way
  *   ({@link revokedHtlcTxOutputs}).
  *
- * HTLC outputs of unrevoked commitments and anchors are not claimed yet.
+ * - The HTLC outputs of an unrevoked commitment of theirs that THEY offered
+ *   us and whose preimage the monitor holds (BOLT 5 "Unilateral Close
+ *   Handling: Remote Commitment Transaction": a received HTLC we know the
+ *   preimage of MUST be spent with it), given that commitment's justice
+ *   record (the same kind of record as above: every counterparty commitment
+ *   has one): BOLT 3's offered HTLC script from their side, the keys derived
+ *   with the record's per-commitment point, matched the same way. Spent
+ *   directly (no second-stage transaction on their commitment) through the
+ *   `remote_htlcpubkey` branch: witness `<remote_htlcsig> <payment_preimage>
+ *   <witness script>`, our htlc key being `remote_htlcpubkey` there; at once
+ *   (sequence 0xfffffffd), one block after the commitment under anchors (the
+ *   script's `1 OP_CSV` sits in that branch: sequence 1).
+ *
+ * Not claimed: the HTLCs WE offered on their commitment (their timeout path
+ * needs the HTLC's `cltv_expiry` as locktime), the HTLC outputs of our own
+ * commitment (second-stage transactions), and anchors.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
@@ -52,6 +67,8 @@ import {
   INPUT_BYTES,
   OFFERED_HTLC_PENALTY_WITNESS,
   OFFERED_HTLC_PENALTY_WITNESS_ANCHORS,
+  OFFERED_HTLC_PREIMAGE_WITNESS,
+  OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS,
   P2WPKH_WITNESS,
   SighashType,
   TO_LOCAL_DELAYED_WITNESS,
@@ -71,7 +88,7 @@ import {
   witnessSignature,
   type Outpoint,
 } from '../tx/index.js';
-import { counterpartySecretOf, type ChannelMonitor } from './channel-monitor.js';
+import { counterpartySecretOf, preimageOf, type ChannelMonitor } from './channel-monitor.js';
 import type { JusticeRecord } from './justice-record.js';
 
 /** What spent the funding output, as the monitor tells. */
@@ -91,16 +108,20 @@ export type FundingSpend =
 export interface OurOutput {
   /**
    * `revoked-to-local`: their `to_local` on a revoked commitment of theirs, ours by the revocation key;
-   * `revoked-htlc`: an HTLC output of a revoked commitment of theirs, ours by the revocation key.
+   * `revoked-htlc`: an HTLC output of a revoked commitment of theirs, ours by the revocation key;
+   * `htlc-preimage`: an HTLC output they offered us on an unrevoked commitment of theirs, ours by its preimage.
    */
-  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local' | 'revoked-htlc';
+  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local' | 'revoked-htlc' | 'htlc-preimage';
   readonly outpoint: Outpoint;
   readonly valueSat: bigint;
   /** The script the signature commits to: the P2WSH witness script, or the P2WPKH script code. */
   readonly scriptCode: Uint8Array;
   /** Blocks after the commitment's confirmation before it can be spent (the input's sequence); 0: at once. */
   readonly csvBlocks: number;
-  /** `to-local`: our per-commitment point of the commitment (the delayed key is derived from it). */
+  /**
+   * `to-local`: our per-commitment point of the commitment (the delayed key is derived from it);
+   * `htlc-preimage`: theirs (our htlc key on their commitment is derived from it).
+   */
   readonly perCommitmentPoint?: Uint8Array;
   /** `revoked-to-local`, `revoked-htlc`: their per-commitment secret of the commitment (the revocation key is derived from it). */
   readonly perCommitmentSecret?: Uint8Array;
@@ -108,7 +129,9 @@ export interface OurOutput {
   readonly revocationPubkey?: Uint8Array;
   /** `revoked-htlc`: offered by the counterparty (BOLT 3 offered HTLC script), else received by them. */
   readonly offered?: boolean;
-  /** `to-remote`, `revoked-htlc` under anchors: the script variant (the witness script, the expected witness size). */
+  /** `htlc-preimage`: the payment preimage its witness shows. */
+  readonly paymentPreimage?: Uint8Array;
+  /** `to-remote`, `revoked-htlc`, `htlc-preimage` under anchors: the script variant (the witness script, the expected witness size). */
   readonly anchors?: boolean;
 }
 
@@ -149,6 +172,8 @@ export function classifyFundingSpend(monitor: ChannelMonitor, tx: Transaction): 
  * go out before their `to_self_delay` lets them take it), then, after
  * `to_remote`, every HTLC output of `justice` (that commitment's justice
  * record; ignored unless its commitment number and txid are `tx`'s), in
+ * output order; on an unrevoked one of theirs, after `to_remote`, the HTLC
+ * outputs of `justice` they offered us whose preimage the monitor holds, in
  * output order. None on a cooperative close (its output already pays the
  * wallet) or an unrelated transaction. An output the commitment trimmed is
  * simply absent.
@@ -168,9 +193,11 @@ export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: Chan
     return [{ kind: 'to-local', outpoint: { txid, index: vout }, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: toSelfDelay, perCommitmentPoint: point }];
   }
   if (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment') {
-    if (spend.kind === 'counterparty-commitment') return toRemote(signer, monitor, tx);
-    const secret = spend.perCommitmentSecret;
     const record = justice !== undefined && justice.commitmentNumber === spend.commitmentNumber && equalBytes(justice.commitmentTxid, txid) ? justice : undefined;
+    if (spend.kind === 'counterparty-commitment') {
+      return [...toRemote(signer, monitor, tx), ...(record === undefined ? [] : preimageHtlcs(secp, signer, monitor, tx, record))];
+    }
+    const secret = spend.perCommitmentSecret;
     const htlcs = record === undefined ? [] : revokedHtlcs(secp, signer, monitor, tx, secret, record);
     return [...revokedToLocal(secp, signer, monitor, tx, secret), ...toRemote(signer, monitor, tx), ...htlcs];
   }
@@ -241,6 +268,47 @@ function revokedHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMo
   return found.sort((a, b) => a.outpoint.index - b.outpoint.index);
 }
 
+/**
+ * The HTLC outputs of an unrevoked commitment of theirs, from its justice
+ * record, that they offered us and whose preimage the monitor holds: BOLT 3's
+ * offered HTLC script from their side (keys from the record's per-commitment
+ * point), matched to an output not matched yet, spent with the preimage
+ * (one block after the commitment under anchors).
+ */
+function preimageHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, record: JusticeRecord): OurOutput[] {
+  const theirPoint = record.perCommitmentPoint;
+  const anchors = monitor.channelType.anchors;
+  const keys = {
+    revocationPubkey: signer.counterpartyRevocationPublicKey(theirPoint),
+    localHtlcPubkey: derivePublicKey(secp, monitor.counterparty.pubkeys.htlcBasepoint, theirPoint),
+    remoteHtlcPubkey: signer.htlcPublicKey(theirPoint),
+  };
+  const txid = new Uint8Array(tx.getHash());
+  const taken = new Set<number>();
+  const found: OurOutput[] = [];
+  for (const htlc of record.htlcs) {
+    if (!htlc.offered) continue;
+    const paymentPreimage = preimageOf(monitor, htlc.paymentHash);
+    if (paymentPreimage === undefined) continue;
+    const witnessScript = offeredHtlcScript(keys, htlc.paymentHash, anchors);
+    const script = p2wsh(witnessScript);
+    const vout = tx.outs.findIndex((o, i) => !taken.has(i) && equalBytes(o.script, script));
+    if (vout < 0) continue;
+    taken.add(vout);
+    found.push({
+      kind: 'htlc-preimage',
+      outpoint: { txid, index: vout },
+      valueSat: BigInt(tx.outs[vout]!.value),
+      scriptCode: witnessScript,
+      csvBlocks: anchors ? 1 : 0,
+      perCommitmentPoint: theirPoint.slice(),
+      paymentPreimage: paymentPreimage.slice(),
+      anchors,
+    });
+  }
+  return found.sort((a, b) => a.outpoint.index - b.outpoint.index);
+}
+
 /** BOLT 3's `to_local` script of a commitment of theirs, by its per-commitment secret (also their HTLC transactions' output script). */
 function revokedToLocalScript(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, perCommitmentSecret: Uint8Array): Uint8Array {
   const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
@@ -290,6 +358,7 @@ function witnessBytesOf(output: OurOutput): number {
     if (output.offered === true) return output.anchors === true ? OFFERED_HTLC_PENALTY_WITNESS_ANCHORS : OFFERED_HTLC_PENALTY_WITNESS;
     return output.anchors === true ? ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS : ACCEPTED_HTLC_PENALTY_WITNESS;
   }
+  if (output.kind === 'htlc-preimage') return output.anchors === true ? OFFERED_HTLC_PREIMAGE_WITNESS : OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS;
   return output.anchors === true ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
 }
 
@@ -335,6 +404,9 @@ function witnessOf(signer: ChannelSigner, output: OurOutput, digest: Uint8Array)
     case 'revoked-htlc':
       // The revocationpubkey matches the script's HASH160: the OP_IF branch, a plain CHECKSIG.
       return [witnessSignature(signer.signWithRevocationKey(digest, output.perCommitmentSecret!)), output.revocationPubkey!, output.scriptCode];
+    case 'htlc-preimage':
+      // A 32-byte element after our signature: the `remote_htlcpubkey` branch, the preimage checked against the payment hash.
+      return [witnessSignature(signer.signWithHtlcKey(digest, output.perCommitmentPoint!)), output.paymentPreimage!, output.scriptCode];
     case 'to-remote': {
       const sig = witnessSignature(signer.signWithPaymentKey(digest));
       return output.anchors === true ? [sig, output.scriptCode] : [sig, signer.publicKeys.paymentBasepoint];

@@ -55,6 +55,13 @@ export const TO_LOCAL_DELAYED_WITNESS = TO_LOCAL_PENALTY_WITNESS;
  */
 export const OFFERED_HTLC_PREIMAGE_WITNESS = 1 + 1 + 73 + 1 + 32 + 1 + 136;
 /**
+ * The same claim without anchors, the offered script being BOLT 5 Appendix
+ * A's 133 bytes (no `1 OP_CHECKSEQUENCEVERIFY OP_DROP`):
+ * 1 + (1 + 73) + (1 + 32) + (1 + 133). BOLT 5 states no size for this
+ * witness; this counts it the way it counts the penalty witnesses.
+ */
+export const OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS = 1 + 1 + 73 + 1 + 32 + 1 + 133;
+/**
  * Timeout claim of an HTLC we offered, on the counterparty's commitment,
  * `<sig> <> <accepted_htlc_script>`: 1 + (1 + 73) + 1 + (1 + 143).
  */

@@ -12,10 +12,15 @@
  * that then gets revoked; from its justice record (the monitor step split
  * as the store splits it) Alice takes every HTLC output with the
  * revocation key, in the same transaction as `to_local` and `to_remote`.
+ * HTLCs on their current commitment: Bob offers Alice HTLCs, Alice claims
+ * one (the channel's `payment-preimage` step reaches her monitor) before
+ * her fulfill reaches Bob; on Bob's current commitment Alice takes that
+ * HTLC output with the preimage, with her `to_remote`, and nothing else.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
-import { buildCommitment, commitmentStateOf, commitmentView } from '../../shared/channel/index.js';
+import { equalBytes } from '../../shared/codec/index.js';
+import { buildCommitment, commitmentStateOf, commitmentView, fulfillHtlc } from '../../shared/channel/index.js';
 import { wasmSecp256k1 as secp } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
 import {
@@ -37,6 +42,8 @@ import {
   ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS,
   OFFERED_HTLC_PENALTY_WITNESS,
   OFFERED_HTLC_PENALTY_WITNESS_ANCHORS,
+  OFFERED_HTLC_PREIMAGE_WITNESS,
+  OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS,
   buildHtlcTransactions,
   feeForWeight,
   expectedSpendWeight,
@@ -384,6 +391,92 @@ for (const anchors of [false, true]) {
       const unrelated = htlcTxs[0]!.tx.clone();
       unrelated.ins[0]!.hash = Buffer.alloc(32, 9);
       expect(revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, revoked, unrelated)).toEqual([]);
+    });
+  });
+
+  describe(`HTLCs they offered us on their current commitment, claimed with the preimage (${anchors ? 'anchors' : 'static_remotekey'})`, () => {
+    const pair = readyPair({ anchors, fundingSatoshis: 1_000_000n, pushMsat: 300_000_000n });
+    const { alice, bob } = pair;
+    // Bob offers Alice two HTLCs ('paid', whose preimage she will have, and 'unknown'); Alice offers Bob one.
+    offer(bob, 7_000_000n, 'paid', 710);
+    offer(bob, 6_000_000n, 'unknown', 720);
+    commit(bob);
+    deliverAll(pair);
+    offer(alice, 5_000_000n, 'alice', 730);
+    commit(alice);
+    deliverAll(pair);
+    // Bob's current commitment holding all three, and its justice record in Alice's monitor.
+    const current = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+    const currentNumber = fedMonitorOf(bob).holderCommitmentNumber;
+    const record = justiceRecordOf(alice, currentNumber);
+    const beforeClaim = fedMonitorOf(alice);
+    // Alice claims 'paid' (as the manager's claim does): the preimage reaches her monitor; her fulfill is never delivered.
+    const paidId = alice.channel.htlcs!.find((h) => h.direction === 'received' && equalBytes(h.paymentHash, sha256(preimage('paid'))))!.id;
+    const claimed = fulfillHtlc(alice.node.ctx, alice.channel, paidId, preimage('paid'));
+    if (!claimed.ok) throw new Error(claimed.error.message);
+    alice.apply(claimed.value);
+    const aliceMonitor = fedMonitorOf(alice);
+    const witnessBytes = anchors ? OFFERED_HTLC_PREIMAGE_WITNESS : OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS;
+    const toRemoteWitness = anchors ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
+
+    it('finds to_remote and the HTLC output Bob offered whose preimage the monitor holds; not the other HTLC of his, nor the one Alice offered', () => {
+      expect(alice.failure).toBeUndefined();
+      expect(bob.failure).toBeUndefined();
+      expect(classifyFundingSpend(aliceMonitor, current)).toEqual({ kind: 'counterparty-commitment', commitmentNumber: currentNumber });
+      expect(record.htlcs).toHaveLength(3);
+      // Three HTLC outputs on Bob's commitment (to_local, to_remote, and two anchors under anchors).
+      expect(current.outs).toHaveLength(5 + (anchors ? 2 : 0));
+      const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, current, record);
+      expect(outputs.map((o) => o.kind)).toEqual(['to-remote', 'htlc-preimage']);
+      const htlc = outputs[1]!;
+      expect(htlc).toMatchObject({ valueSat: 7_000n, csvBlocks: anchors ? 1 : 0, anchors });
+      expect(htlc.paymentPreimage).toEqual(preimage('paid'));
+      expect(current.outs[htlc.outpoint.index]!.script).toEqual(p2wsh(htlc.scriptCode));
+      expect(htlc.scriptCode.length).toBe(133 + (anchors ? 3 : 0));
+      // Without the preimage in the monitor, or without the commitment's record (or with another's), only to_remote.
+      expect(ourOutputs(secp, signerOf(alice), beforeClaim, current, record).map((o) => o.kind)).toEqual(['to-remote']);
+      expect(ourOutputs(secp, signerOf(alice), aliceMonitor, current).map((o) => o.kind)).toEqual(['to-remote']);
+      expect(ourOutputs(secp, signerOf(alice), aliceMonitor, current, justiceRecordOf(alice, currentNumber - 1n)).map((o) => o.kind)).toEqual(['to-remote']);
+    });
+
+    it('takes to_remote and the HTLC output in one transaction: witness <htlcsig> <preimage> <script>, each input accepted by the interpreter, the fee of the expected weights', () => {
+      const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, current, record);
+      const sweep = sweepOutputs(signerOf(alice), outputs, DESTINATION, FEERATE);
+      if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(sweep.outputs).toEqual(outputs);
+      const tx = Transaction.fromBuffer(sweep.tx);
+      expect(tx.ins.map((i) => i.index)).toEqual(outputs.map((o) => o.outpoint.index));
+      expect(tx.ins.map((i) => i.sequence)).toEqual(anchors ? [1, 1] : [0xfffffffd, 0xfffffffd]);
+      const witnesses = [toRemoteWitness, witnessBytes];
+      expect(sweep.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight(witnesses, [DESTINATION])));
+      expect(sweep.amountSat).toBe(outputs[0]!.valueSat + 7_000n - sweep.feeSat);
+      expect(tx.outs).toEqual([expect.objectContaining({ script: DESTINATION, value: sweep.amountSat })]);
+      for (const [i, output] of outputs.entries()) expect(verifyInput(tx, i, prevoutOf(current, output)), `input ${i} (${output.kind})`).toBe('');
+      const witness = tx.ins[1]!.witness.map((w) => Uint8Array.from(w));
+      expect(witness.slice(1)).toEqual([preimage('paid'), Uint8Array.from(outputs[1]!.scriptCode)]);
+      expect(BigInt(tx.weight())).toBeLessThanOrEqual(expectedSpendWeight(witnesses, [DESTINATION]));
+    });
+
+    it('signs the HTLC input with our htlc key for their point and the right preimage only; under anchors not before one block', () => {
+      const htlc = ourOutputs(secp, signerOf(alice), aliceMonitor, current, record)[1]!;
+      const right = sweepOutput(signerOf(alice), htlc, DESTINATION, FEERATE);
+      if (right.kind !== 'sweep') throw new Error('expected a sweep');
+      const tx = Transaction.fromBuffer(right.tx);
+      expect(verifyInput(tx, 0, prevoutOf(current, htlc))).toBe('');
+      expect(right.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight([witnessBytes], [DESTINATION])));
+      const wrongPreimage = sweepOutput(signerOf(alice), { ...htlc, paymentPreimage: preimage('unknown') }, DESTINATION, FEERATE);
+      if (wrongPreimage.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(verifyInput(Transaction.fromBuffer(wrongPreimage.tx), 0, prevoutOf(current, htlc))).not.toBe('');
+      // Our key for another commitment's point is not remote_htlcpubkey of this one.
+      const otherPoint = signerOf(bob).perCommitmentPoint(INITIAL_COMMITMENT_INDEX - currentNumber - 1n);
+      const wrongKey = sweepOutput(signerOf(alice), { ...htlc, perCommitmentPoint: otherPoint }, DESTINATION, FEERATE);
+      if (wrongKey.kind !== 'sweep') throw new Error('expected a sweep');
+      expect(verifyInput(Transaction.fromBuffer(wrongKey.tx), 0, prevoutOf(current, htlc))).not.toBe('');
+      if (anchors) {
+        const early = tx.clone();
+        early.ins[0]!.sequence = 0;
+        expect(verifyInput(early, 0, prevoutOf(current, htlc))).not.toBe('');
+      }
     });
   });
 }
