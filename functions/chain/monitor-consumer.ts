@@ -8,7 +8,10 @@
  * `to_local` and every HTLC output (justice; the HTLCs from that
  * commitment's justice record, one GetItem), in the same transaction, at
  * once (one block under anchors, for the `to_remote` input: still long
- * before their `to_self_delay`). The sweep pays a fresh receive address of the
+ * before their `to_self_delay`). On an unrevoked commitment of theirs, the
+ * HTLC outputs they offered us whose preimage the monitor holds (we claimed
+ * the payment) go in the same sweep, with the preimage (the HTLCs from that
+ * commitment's justice record too). The sweep pays a fresh receive address of the
  * node's wallet at the stored feerate estimate, goes to the broadcast queue
  * after the commit and again at every block until it confirms; then the
  * item is deleted and the wallet (which scans that address) counts it.
@@ -222,23 +225,26 @@ class MonitorConsumer implements ChainConsumer {
   }
 
   /**
-   * The justice record (HTLC set) of `tx` when it is a revoked commitment of
-   * theirs: one GetItem, read outside the lease (written once, never
-   * changed). Missing (a channel older than the records) or unreadable: the
-   * justice transaction goes without the HTLC outputs (logged), rather than
-   * not at all.
+   * The justice record (HTLC set) of `tx` when it is a commitment of theirs:
+   * revoked (every HTLC output is ours), or not while the monitor holds a
+   * preimage (the HTLCs they offered us that we claimed are ours). One
+   * GetItem, read outside the lease (written once, never changed). Missing
+   * (a channel older than the records) or unreadable: the sweep goes without
+   * the HTLC outputs (logged), rather than not at all.
    */
   async #justiceRecord(id: string, monitor: ChannelMonitor, tx: Transaction): Promise<JusticeRecord | undefined> {
     const spend = classifyFundingSpend(monitor, tx);
-    if (spend.kind !== 'revoked-counterparty-commitment') return undefined;
+    const revoked = spend.kind === 'revoked-counterparty-commitment';
+    if (!revoked && (spend.kind !== 'counterparty-commitment' || monitor.paymentPreimages.length === 0)) return undefined;
     const fields = { channelId: id, commitmentNumber: spend.commitmentNumber.toString() };
+    const what = revoked ? 'justice: the HTLC record of the revoked commitment' : 'HTLC claim: the HTLC record of their commitment';
     try {
       const record = await this.store.counterpartyHtlcs(this.ctx.nodeKey, id, spend.commitmentNumber);
-      if (record === undefined) this.ctx.logger.warn('justice: no HTLC record of the revoked commitment: its HTLC outputs are not taken', fields);
+      if (record === undefined) this.ctx.logger.warn(`${what} is missing: its HTLC outputs are not taken`, fields);
       return record;
     } catch (e) {
       if (!(e instanceof StoreError) || e.code !== StoreErrorCode.CorruptItem) throw e;
-      this.ctx.logger.error('justice: the HTLC record of the revoked commitment is unreadable: its HTLC outputs are not taken', { ...fields, error: e.message });
+      this.ctx.logger.error(`${what} is unreadable: its HTLC outputs are not taken`, { ...fields, error: e.message });
       return undefined;
     }
   }

@@ -20,6 +20,11 @@
  * transaction's output (second-stage justice). Without the commitment's
  * justice record (older channels), justice still takes `to_local` and
  * `to_remote`.
+ * HTLC claim: B pays A; A claims the payment (its monitor learns the
+ * preimage) but the connection breaks before the fulfill reaches B, and B
+ * force-closes with the HTLC still on its commitment; A's chain handler
+ * takes its `to_remote` and the HTLC output with the preimage in one
+ * transaction.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +41,7 @@ import { EsploraClient } from '../../shared/chain/index.js';
 import { classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
 import { p2wsh } from '../../shared/tx/index.js';
+import { sha256 } from '../../shared/crypto/index.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
@@ -321,5 +327,67 @@ describe('force close through the handlers, on the regtest chain', () => {
     await esplora.broadcast(justice.toBuffer());
     await net.mine(1);
     expect((await esplora.txStatus(justice.getId())).confirmed).toBe(true);
+  });
+
+  it('HTLC claim: B pays A, A claims it but the fulfill never reaches B, B force-closes with the HTLC on its commitment; A takes to_remote and the HTLC output with the preimage in one transaction', async () => {
+    const net = new PipelineNet(local);
+    const [a, b] = await Promise.all([net.node('claim-a'), net.node('claim-b')]);
+    const { channelId } = await readyChannel(net, a, b);
+    let bolt11 = '';
+    await applyInput(a.ctx, `invoice-${randomUUID()}`, async (store) => {
+      const manager = await loadManager(a.ctx, store, { kind: 'create-invoice' }, await connectedPeers(a.ctx, store));
+      const created = manager.createBolt11Invoice({ description: 'claim', amountMsat: 7_000_000n, expirySecs: 3600 });
+      if (!created.ok) throw new Error(created.error.message);
+      bolt11 = created.value.invoice;
+      return takeChangesFunded(a.ctx, store, manager);
+    });
+    await storeNodeApi(b.ctx).payInvoice({ bolt11 }, { idempotencyKey: 'claim', fingerprint: requestFingerprint('POST', '/v1/payments', { bolt11 }) });
+    // The connection breaks as A's update_fulfill_htlc (130) goes out: it and all after it are lost.
+    let broken = false;
+    await net.relay(a, b, (type) => (broken ||= type === 130));
+    await net.relay(a, b, (type) => (broken ||= type === 130));
+    expect(broken).toBe(true);
+    await net.disconnect(a, b);
+    const received = (await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'payment-received');
+    expect(received).toHaveLength(1);
+    const paymentHash = (received[0] as { paymentHash: string }).paymentHash;
+
+    // B force-closes: its latest commitment holds the HTLC it offered A (7,000 sat).
+    const closed = await storeNodeApi(b.ctx).closeChannel(channelId, { force: true });
+    const txid = closed.closure!.txid!;
+    const commitment = Transaction.fromHex((await net.broadcasts(b)).at(-1)!);
+    expect(commitment.getId()).toBe(txid);
+    const htlcVout = commitment.outs.findIndex((o) => BigInt(o.value) === 7_000n);
+    expect(htlcVout).toBeGreaterThanOrEqual(0);
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(commitment.toBuffer());
+    await net.mine(1);
+
+    const aBefore = await walletBalanceOf(a.ctx);
+    const sweep = await sweepOf(net, a, txid);
+    // to_remote and the HTLC output, in one transaction; the HTLC input's witness <htlcsig> <preimage> <script>.
+    expect(sweep.ins.map((x) => Buffer.from(x.hash).reverse().toString('hex'))).toEqual([txid, txid]);
+    const htlcInput = sweep.ins.find((x) => x.index === htlcVout)!;
+    expect(htlcInput).toBeDefined();
+    expect(htlcInput.witness).toHaveLength(3);
+    expect(Buffer.from(sha256(Uint8Array.from(htlcInput.witness[1]!))).toString('hex')).toBe(paymentHash);
+    const taken = sweep.ins.reduce((sum, x) => sum + BigInt(commitment.outs[x.index]!.value), 0n);
+    const toRemote = taken - 7_000n;
+    expect(toRemote).toBeGreaterThan(CAPACITY - PUSH_SAT - 5_000n);
+    const swept = BigInt(sweep.outs[0]!.value);
+    expect(swept).toBeLessThan(taken);
+    expect(swept).toBeGreaterThan(taken - 3_000n);
+    // The chain validates the preimage spend and confirms it; A's wallet gains both outputs minus the fee.
+    await esplora.broadcast(sweep.toBuffer());
+    await net.mine(1);
+    expect((await esplora.txStatus(sweep.getId())).confirmed).toBe(true);
+    await net.sync(a);
+    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + swept);
+    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await net.relay(a, b);
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'counterparty-force-closed', txid } });
+    expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
+      expect.objectContaining({ channelId, txid: sweep.getId(), amountSat: swept.toString() }),
+    ]);
   });
 });
