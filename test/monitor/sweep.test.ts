@@ -439,6 +439,26 @@ for (const anchors of [false, true]) {
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, current, justiceRecordOf(alice, currentNumber - 1n)).map((o) => o.kind)).toEqual(['to-remote']);
     });
 
+    it("takes every HTLC of Bob's whose preimage the monitor holds, never the one Alice offered even when her monitor knows its preimage", () => {
+      let monitor = aliceMonitor;
+      for (const label of ['unknown', 'alice']) {
+        const applied = applyMonitorUpdate(monitor, { channelId: monitor.channelId, updateId: monitor.latestUpdateId + 1n, steps: [{ kind: 'payment-preimage', paymentPreimage: preimage(label) }] });
+        if (!applied.ok) throw new Error(applied.error);
+        monitor = applied.monitor;
+      }
+      const outputs = ourOutputs(secp, signerOf(alice), monitor, current, record);
+      expect(outputs.map((o) => o.kind)).toEqual(['to-remote', 'htlc-preimage', 'htlc-preimage']);
+      expect(outputs[1]!.outpoint.index).toBeLessThan(outputs[2]!.outpoint.index);
+      expect(outputs.slice(1).map((o) => o.valueSat).sort()).toEqual([6_000n, 7_000n]);
+      expect(outputs.slice(1).map((o) => o.paymentPreimage)).toEqual(outputs.slice(1).map((o) => preimage(o.valueSat === 7_000n ? 'paid' : 'unknown')));
+      const sweep = sweepOutputs(signerOf(alice), outputs, DESTINATION, FEERATE);
+      if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
+      const tx = Transaction.fromBuffer(sweep.tx);
+      for (const [i, output] of outputs.entries()) expect(verifyInput(tx, i, prevoutOf(current, output)), `input ${i}`).toBe('');
+      // Alice's HTLC (5,000 sat) stays on chain: received by Bob, its preimage path is Bob's.
+      expect(outputs.some((o) => o.valueSat === 5_000n)).toBe(false);
+    });
+
     it('takes to_remote and the HTLC output in one transaction: witness <htlcsig> <preimage> <script>, each input accepted by the interpreter, the fee of the expected weights', () => {
       const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, current, record);
       const sweep = sweepOutputs(signerOf(alice), outputs, DESTINATION, FEERATE);
