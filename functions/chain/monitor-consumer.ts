@@ -169,15 +169,10 @@ class MonitorConsumer implements ChainConsumer {
         changed = true;
       }
       // The next block is the first the sweep can enter: its CSV counts from the commitment's block.
+      // A new sweep goes out; none (below dust after fees) ends the item.
+      let rebuild: Set<string> | undefined | false = false;
       if (w.phase === 'spent' && tip !== undefined && w.spendableHeight !== undefined && tip + 1 >= w.spendableHeight) {
-        const swept = await this.#sweep(id, w);
-        if (swept === undefined) {
-          deletes.push(sk);
-          continue;
-        }
-        w = swept;
-        changed = true;
-        broadcasts.push(w.sweep!.tx);
+        rebuild = undefined;
       } else if (w.phase === 'sweeping' && this.#conflicts.has(id)) {
         const { taken, txs } = this.#conflicts.get(id)!;
         const keep = new Set(sweepInputs(w.sweep!.tx).map(outpointKey).filter((k) => !taken.has(k)));
@@ -190,7 +185,13 @@ class MonitorConsumer implements ChainConsumer {
         }
         if (secondStage.length > 0) w = { ...w, secondStage: [...(w.secondStage ?? []), ...secondStage] };
         this.ctx.logger.warn('sweep input taken by another transaction: rebuilding the sweep without it', { channelId: id, taken: [...taken].join(','), secondStage: secondStage.length });
-        const swept = await this.#sweep(id, w, keep);
+        rebuild = keep;
+      } else if (w.phase === 'sweeping' && tip !== undefined && w.sweep !== undefined && !changed) {
+        // Not confirmed yet: handed to the broadcast queue again at each block.
+        broadcasts.push(w.sweep.tx);
+      }
+      if (rebuild !== false) {
+        const swept = await this.#sweep(id, w, rebuild);
         if (swept === undefined) {
           deletes.push(sk);
           continue;
@@ -198,9 +199,6 @@ class MonitorConsumer implements ChainConsumer {
         w = swept;
         changed = true;
         broadcasts.push(w.sweep!.tx);
-      } else if (w.phase === 'sweeping' && tip !== undefined && w.sweep !== undefined && !changed) {
-        // Not confirmed yet: handed to the broadcast queue again at each block.
-        broadcasts.push(w.sweep.tx);
       }
       if (changed) puts.push({ sk, data: encodeWatchedChannel(w) });
     }

@@ -231,13 +231,30 @@ function revokedToLocal(secp: Secp256k1, signer: ChannelSigner, monitor: Channel
   return [{ kind: 'revoked-to-local', outpoint, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: 0, perCommitmentSecret: perCommitmentSecret.slice() }];
 }
 
+/** One HTLC of a commitment of theirs found on chain: its output and the witness script it pays. */
+interface FoundHtlc {
+  readonly htlc: JusticeRecord['htlcs'][number];
+  readonly outpoint: Outpoint;
+  readonly valueSat: bigint;
+  readonly witnessScript: Uint8Array;
+}
+
 /**
- * The HTLC outputs of a revoked commitment of theirs, from its justice record:
- * each HTLC's script from their side (their htlc key is `local_htlcpubkey`,
- * ours `remote_htlcpubkey`), matched to an output not matched yet.
+ * The outputs of `tx`, a commitment of theirs for `theirPoint`, paying the
+ * HTLCs of `htlcs` that `wanted` keeps: each HTLC's BOLT 3 script from their
+ * side (their htlc key is `local_htlcpubkey`, ours `remote_htlcpubkey`),
+ * matched to an output not matched yet (two equal HTLCs take two outputs;
+ * a trimmed one is not found), in output order.
  */
-function revokedHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, perCommitmentSecret: Uint8Array, record: JusticeRecord): OurOutput[] {
-  const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
+function theirHtlcOutputs(
+  secp: Secp256k1,
+  signer: ChannelSigner,
+  monitor: ChannelMonitor,
+  tx: Transaction,
+  theirPoint: Uint8Array,
+  htlcs: JusticeRecord['htlcs'],
+  wanted: (htlc: JusticeRecord['htlcs'][number]) => boolean = () => true,
+): { revocationPubkey: Uint8Array; found: FoundHtlc[] } {
   const anchors = monitor.channelType.anchors;
   const keys = {
     revocationPubkey: signer.counterpartyRevocationPublicKey(theirPoint),
@@ -246,67 +263,57 @@ function revokedHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMo
   };
   const txid = new Uint8Array(tx.getHash());
   const taken = new Set<number>();
-  const found: OurOutput[] = [];
-  for (const htlc of record.htlcs) {
+  const found: FoundHtlc[] = [];
+  for (const htlc of htlcs) {
+    if (!wanted(htlc)) continue;
     const witnessScript = htlc.offered ? offeredHtlcScript(keys, htlc.paymentHash, anchors) : receivedHtlcScript(keys, htlc.paymentHash, htlc.cltvExpiry, anchors);
     const script = p2wsh(witnessScript);
     const vout = tx.outs.findIndex((o, i) => !taken.has(i) && equalBytes(o.script, script));
     if (vout < 0) continue;
     taken.add(vout);
-    found.push({
-      kind: 'revoked-htlc',
-      outpoint: { txid, index: vout },
-      valueSat: BigInt(tx.outs[vout]!.value),
-      scriptCode: witnessScript,
-      csvBlocks: 0,
-      perCommitmentSecret: perCommitmentSecret.slice(),
-      revocationPubkey: keys.revocationPubkey,
-      offered: htlc.offered,
-      anchors,
-    });
+    found.push({ htlc, outpoint: { txid, index: vout }, valueSat: BigInt(tx.outs[vout]!.value), witnessScript });
   }
-  return found.sort((a, b) => a.outpoint.index - b.outpoint.index);
+  return { revocationPubkey: keys.revocationPubkey, found: found.sort((a, b) => a.outpoint.index - b.outpoint.index) };
+}
+
+/** The HTLC outputs of a revoked commitment of theirs, from its justice record, spent with the revocation key. */
+function revokedHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, perCommitmentSecret: Uint8Array, record: JusticeRecord): OurOutput[] {
+  const anchors = monitor.channelType.anchors;
+  const { revocationPubkey, found } = theirHtlcOutputs(secp, signer, monitor, tx, secp.publicKeyFromSecret(perCommitmentSecret), record.htlcs);
+  return found.map((f) => ({
+    kind: 'revoked-htlc',
+    outpoint: f.outpoint,
+    valueSat: f.valueSat,
+    scriptCode: f.witnessScript,
+    csvBlocks: 0,
+    perCommitmentSecret: perCommitmentSecret.slice(),
+    revocationPubkey,
+    offered: f.htlc.offered,
+    anchors,
+  }));
 }
 
 /**
  * The HTLC outputs of an unrevoked commitment of theirs, from its justice
- * record, that they offered us and whose preimage the monitor holds: BOLT 3's
- * offered HTLC script from their side (keys from the record's per-commitment
- * point), matched to an output not matched yet, spent with the preimage
- * (one block after the commitment under anchors).
+ * record, that they offered us and whose preimage the monitor holds
+ * (BOLT 3's offered HTLC script from their side, keys from the record's
+ * per-commitment point), spent with the preimage (one block after the
+ * commitment under anchors).
  */
 function preimageHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, record: JusticeRecord): OurOutput[] {
-  const theirPoint = record.perCommitmentPoint;
   const anchors = monitor.channelType.anchors;
-  const keys = {
-    revocationPubkey: signer.counterpartyRevocationPublicKey(theirPoint),
-    localHtlcPubkey: derivePublicKey(secp, monitor.counterparty.pubkeys.htlcBasepoint, theirPoint),
-    remoteHtlcPubkey: signer.htlcPublicKey(theirPoint),
-  };
-  const txid = new Uint8Array(tx.getHash());
-  const taken = new Set<number>();
-  const found: OurOutput[] = [];
-  for (const htlc of record.htlcs) {
-    if (!htlc.offered) continue;
-    const paymentPreimage = preimageOf(monitor, htlc.paymentHash);
-    if (paymentPreimage === undefined) continue;
-    const witnessScript = offeredHtlcScript(keys, htlc.paymentHash, anchors);
-    const script = p2wsh(witnessScript);
-    const vout = tx.outs.findIndex((o, i) => !taken.has(i) && equalBytes(o.script, script));
-    if (vout < 0) continue;
-    taken.add(vout);
-    found.push({
-      kind: 'htlc-preimage',
-      outpoint: { txid, index: vout },
-      valueSat: BigInt(tx.outs[vout]!.value),
-      scriptCode: witnessScript,
-      csvBlocks: anchors ? 1 : 0,
-      perCommitmentPoint: theirPoint.slice(),
-      paymentPreimage: paymentPreimage.slice(),
-      anchors,
-    });
-  }
-  return found.sort((a, b) => a.outpoint.index - b.outpoint.index);
+  const theirPoint = record.perCommitmentPoint;
+  const { found } = theirHtlcOutputs(secp, signer, monitor, tx, theirPoint, record.htlcs, (h) => h.offered && preimageOf(monitor, h.paymentHash) !== undefined);
+  return found.map((f) => ({
+    kind: 'htlc-preimage',
+    outpoint: f.outpoint,
+    valueSat: f.valueSat,
+    scriptCode: f.witnessScript,
+    csvBlocks: anchors ? 1 : 0,
+    perCommitmentPoint: theirPoint.slice(),
+    paymentPreimage: preimageOf(monitor, f.htlc.paymentHash)!.slice(),
+    anchors,
+  }));
 }
 
 /** BOLT 3's `to_local` script of a commitment of theirs, by its per-commitment secret (also their HTLC transactions' output script). */
