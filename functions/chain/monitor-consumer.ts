@@ -1,27 +1,27 @@
 /**
  * The channel monitors as a chain consumer (docs/force-close.md): the
  * funding output of every channel with a `CHAIN_WATCH#` item is watched;
- * when a commitment spends it, the channel's monitor is read (only then)
- * and our outputs on it are found (shared/monitor/sweep.ts): `to_local` on
- * our commitment once its CSV allows, `to_remote` on theirs at once (one
- * block under anchors), and on a revoked one of theirs also their
- * `to_local` and every HTLC output (justice; the HTLCs from that
- * commitment's justice record, one GetItem), in the same transaction, at
- * once (one block under anchors, for the `to_remote` input: still long
- * before their `to_self_delay`). On an unrevoked commitment of theirs, the
- * HTLC outputs they offered us whose preimage the monitor holds (we claimed
- * the payment) go in the same sweep, with the preimage (the HTLCs from that
- * commitment's justice record too). The sweep pays a fresh receive address of the
- * node's wallet at the stored feerate estimate, goes to the broadcast queue
- * after the commit and again at every block until it confirms; then the
- * item is deleted and the wallet (which scans that address) counts it.
- * While it waits, its inputs are watched: when another transaction spending
- * one of them confirms (the cheater's HTLC-success or HTLC-timeout, or their
- * `to_local` after their delay), the sweep can never confirm, so it is
- * rebuilt without the inputs taken (its other outputs are not left behind),
- * and, on a revoked commitment, with the output of their HTLC transaction
- * that took one (second-stage justice: the revoked `to_local` script,
- * ours at once by the revocation key; the transaction kept in the item).
+ * when a transaction spends it, the channel's monitor is read (only then)
+ * and what is ours on chain is derived from it (shared/monitor: sweep.ts,
+ * htlc-claims.ts) and planned (claim-plan.ts): every output of ours ready
+ * in the next block goes in one sweep to a fresh receive address of the
+ * node's wallet at the stored feerate estimate, each of our pre-signed HTLC
+ * transactions on its own; outputs whose CSV or CLTV is still ahead wait
+ * (their earliest height kept in the item, their outpoints watched). Our
+ * claims go to the broadcast queue after the commit and again at every
+ * block until they confirm.
+ *
+ * The monitor is read again only when something of the channel moved on
+ * chain: a claim of ours confirmed (a sweep: `funds-swept`; an HTLC
+ * transaction: its output is ours after our delay), another transaction
+ * took an output of ours (their HTLC transaction or claim: a claim of ours
+ * that spent it can never confirm and is dropped, its other outputs
+ * claimed again; on a revoked commitment the output of their HTLC
+ * transaction is ours by the revocation key: second-stage justice), or the
+ * earliest waiting height came. An HTLC we offered resolved on chain (taken
+ * by our timeout claim, or by theirs with the preimage) is reported to the
+ * payment (an `htlc-resolved-on-chain` follow-up). The item is deleted once
+ * nothing of ours is left to claim.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../../shared/codec/index.js';
@@ -30,12 +30,20 @@ import { toHex } from '../../shared/crypto/index.js';
 import { encodeFollowUp } from '../../shared/manager/index.js';
 import {
   classifyFundingSpend,
+  claimableOutpoint,
   decodeWatchedChannel,
   encodeWatchedChannel,
+  inFlightOutpoints,
+  inputsOf,
   ourOutputs,
+  outpointKey,
+  planClaims,
   revokedHtlcTxOutputs,
   sweepOutputs,
+  txidOf,
   type ChannelMonitor,
+  type Claim,
+  type Claimable,
   type JusticeRecord,
   type WatchedChannel,
 } from '../../shared/monitor/index.js';
@@ -64,12 +72,21 @@ export function monitorChainConsumers(ctx: NodeContext) {
   };
 }
 
+/** What moved on chain for one watched channel during this run. */
+interface Moved {
+  /** The funding output was spent (the item entered `spent`). */
+  spent: boolean;
+  /** Our claims that confirmed. */
+  readonly confirmed: Claim[];
+  /** Transactions not ours that confirmed spending the commitment or an output of ours. */
+  readonly stages: Uint8Array[];
+  /** A transaction the item relied on left the best chain. */
+  reorged: boolean;
+}
+
 class MonitorConsumer implements ChainConsumer {
   readonly #byId: Map<string, WatchedChannel>;
-  readonly #changed = new Set<string>();
-  readonly #swept = new Set<string>();
-  /** Sweeps an input of which another transaction took (confirmed): the outpoints taken, `txid:index` (internal byte order, hex), and those transactions. */
-  readonly #conflicts = new Map<string, { readonly taken: Set<string>; readonly txs: Uint8Array[] }>();
+  readonly #moved = new Map<string, Moved>();
   #tipHeight: number | undefined;
 
   constructor(
@@ -80,39 +97,58 @@ class MonitorConsumer implements ChainConsumer {
     this.#byId = new Map(watched.map((w) => [toHex(w.channelId), w]));
   }
 
+  #movedOf(id: string): Moved {
+    let m = this.#moved.get(id);
+    if (m === undefined) this.#moved.set(id, (m = { spent: false, confirmed: [], stages: [], reorged: false }));
+    return m;
+  }
+
   readonly confirm = {
     transactionsConfirmed: (_header: Uint8Array, txdata: readonly { readonly tx: Uint8Array; readonly txid: Uint8Array }[], height: number) => {
       for (const { tx: raw, txid } of txdata) {
-        const tx = Transaction.fromBuffer(raw);
+        const spends = inputsOf(raw).map(outpointKey);
         for (const [id, w] of this.#byId) {
-          if (w.phase === 'funding' && tx.ins.some((i) => i.index === w.fundingOutpoint.index && equalBytes(i.hash, w.fundingOutpoint.txid))) {
+          if (w.phase === 'funding') {
+            if (!spends.includes(outpointKey(w.fundingOutpoint))) continue;
             this.#byId.set(id, { ...w, phase: 'spent', spend: { tx: raw, height } });
-            this.#changed.add(id);
-          } else if (w.phase === 'sweeping' && w.sweep !== undefined && equalBytes(w.sweep.txid, txid)) {
-            this.#swept.add(id);
-          } else if (w.phase === 'sweeping' && w.sweep !== undefined) {
-            const ours = new Set(sweepInputs(w.sweep.tx).map(outpointKey));
-            const taken = tx.ins.map((i) => outpointKey({ txid: i.hash, index: i.index })).filter((k) => ours.has(k));
-            if (taken.length === 0) continue;
-            const conflict = this.#conflicts.get(id) ?? { taken: new Set<string>(), txs: [] };
-            for (const k of taken) conflict.taken.add(k);
-            conflict.txs.push(raw);
-            this.#conflicts.set(id, conflict);
+            this.#movedOf(id).spent = true;
+            continue;
           }
+          const claim = (w.claims ?? []).find((c) => c.confirmedHeight === undefined && equalBytes(c.txid, txid));
+          if (claim !== undefined) {
+            const confirmed = { ...claim, confirmedHeight: height };
+            this.#byId.set(id, { ...w, claims: w.claims!.map((c) => (c === claim ? confirmed : c)) });
+            this.#movedOf(id).confirmed.push(confirmed);
+            continue;
+          }
+          // Another transaction spending the commitment or an output of ours (pending, or in one of our claims).
+          const commitment = `${toHex(txidOf(w.spend!.tx))}:`;
+          const ours = new Set([...(w.pending ?? []).map(outpointKey), ...inFlightOutpoints(w)]);
+          if (!spends.some((k) => ours.has(k) || k.startsWith(commitment))) continue;
+          this.#byId.set(id, { ...w, stages: [...(w.stages ?? []), { tx: raw, height }] });
+          this.#movedOf(id).stages.push(raw);
         }
       }
     },
     transactionUnconfirmed: (txid: Uint8Array) => {
-      // The spend left the best chain: watch the funding output again (a sweep built on it is dropped with it).
       for (const [id, w] of this.#byId) {
-        if (w.spend !== undefined && equalBytes(Transaction.fromBuffer(w.spend.tx).getHash(), txid)) {
-          const { spend: _spend, spendableHeight: _h, sweep: _s, ...rest } = w;
-          this.#byId.set(id, { ...rest, phase: 'funding' });
-          this.#changed.add(id);
+        if (w.spend === undefined) continue;
+        if (equalBytes(txidOf(w.spend.tx), txid)) {
+          // The spend left the best chain: watch the funding output again (what was built on it goes with it).
+          this.#byId.set(id, { channelId: w.channelId, counterpartyNodeId: w.counterpartyNodeId, fundingOutpoint: w.fundingOutpoint, fundingScript: w.fundingScript, phase: 'funding' });
+          this.#movedOf(id).reorged = true;
+          continue;
         }
-        if (w.sweep !== undefined && equalBytes(w.sweep.txid, txid)) this.#swept.delete(id);
-        // A conflicting spend that left the best chain no longer calls for a rebuild.
-        if (this.#conflicts.get(id)?.txs.some((raw) => equalBytes(Transaction.fromBuffer(raw).getHash(), txid)) === true) this.#conflicts.delete(id);
+        const claims = (w.claims ?? []).map((c) => {
+          if (c.confirmedHeight === undefined || !equalBytes(c.txid, txid)) return c;
+          const { confirmedHeight: _h, ...unconfirmed } = c;
+          return unconfirmed;
+        });
+        const stages = (w.stages ?? []).filter((s) => !equalBytes(txidOf(s.tx), txid));
+        if (stages.length !== (w.stages ?? []).length || claims.some((c, i) => c !== w.claims![i])) {
+          this.#byId.set(id, { ...w, claims, stages });
+          this.#movedOf(id).reorged = true;
+        }
       }
     },
     bestBlockUpdated: (_header: Uint8Array, height: number) => {
@@ -124,15 +160,15 @@ class MonitorConsumer implements ChainConsumer {
   watch() {
     const watching = [...this.#byId.values()];
     return {
-      txids: watching.flatMap((w) => (w.phase === 'sweeping' && w.sweep !== undefined ? [w.sweep.txid] : [])),
+      txids: watching.flatMap((w) => (w.claims ?? []).filter((c) => c.confirmedHeight === undefined).map((c) => c.txid)),
       outputs: watching.flatMap((w) => {
         if (w.phase === 'funding') return [{ outpoint: w.fundingOutpoint, scriptPubKey: w.fundingScript }];
-        if (w.phase !== 'sweeping' || w.sweep === undefined || w.spend === undefined) return [];
-        // The sweep's inputs (outputs of the spend or of a second-stage transaction): a conflicting spend of one of them is seen.
-        const sources = [w.spend.tx, ...(w.secondStage ?? [])].map((raw) => Transaction.fromBuffer(raw));
-        return sweepInputs(w.sweep.tx).flatMap((o) => {
-          const out = sources.find((t) => equalBytes(t.getHash(), o.txid))?.outs[o.index];
-          return out === undefined ? [] : [{ outpoint: o, scriptPubKey: new Uint8Array(out.script) }];
+        // Our outputs waiting and those our claims spend: a spend by another transaction is seen.
+        const sources = [w.spend!.tx, ...(w.stages ?? []).map((s) => s.tx), ...(w.claims ?? []).map((c) => c.tx)].map((raw) => Transaction.fromBuffer(raw));
+        const keys = new Set([...(w.pending ?? []).map(outpointKey), ...inFlightOutpoints(w)]);
+        return sources.flatMap((t) => {
+          const txid = new Uint8Array(t.getHash());
+          return t.outs.flatMap((out, index) => (keys.has(outpointKey({ txid, index })) ? [{ outpoint: { txid, index }, scriptPubKey: new Uint8Array(out.script) }] : []));
         });
       }),
     };
@@ -143,69 +179,109 @@ class MonitorConsumer implements ChainConsumer {
     const deletes: string[] = [];
     const broadcasts: Uint8Array[] = [];
     const followUps: FollowUpInput[] = [];
-    const tip = this.#tipHeight;
     for (const [id, initial] of this.#byId) {
-      let w = initial;
-      let changed = this.#changed.has(id);
       const sk = SortKey.chainWatch(id);
-      if (this.#swept.has(id)) {
-        this.ctx.logger.info('funds swept', { channelId: id, txid: toHex(Uint8Array.from(w.sweep!.txid).reverse()), amountSat: w.sweep!.amountSat.toString() });
-        deletes.push(sk);
-        // The manager emits `funds-swept` (an event id of its own), in the channel's peer group.
-        followUps.push({ peer: w.counterpartyNodeId, work: encodeFollowUp({ kind: 'funds-swept', channelId: w.channelId, txid: w.sweep!.txid, amountSat: w.sweep!.amountSat }) });
+      const moved = this.#moved.get(id);
+      if (initial.phase === 'funding') {
+        if (moved?.reorged === true) puts.push({ sk, data: encodeWatchedChannel(initial) });
         continue;
       }
-      if (w.phase === 'spent' && w.spendableHeight === undefined) {
-        const { found, byCounterparty } = await this.#ourOutputs(id, w);
-        // Their commitment: the channel, if still open in the manager, closes with `counterparty-force-closed`.
-        if (byCounterparty) followUps.push({ peer: w.counterpartyNodeId, work: encodeFollowUp({ kind: 'funding-spent', channelId: w.channelId, txid: Transaction.fromBuffer(w.spend!.tx).getHash() }) });
-        if (found.length === 0) {
-          // A cooperative close (its output already pays the wallet), or nothing of ours on the commitment.
-          deletes.push(sk);
-          continue;
-        }
-        // One sweep spends them all: it can enter once the largest CSV among them allows.
-        w = { ...w, spendableHeight: w.spend!.height + Math.max(...found.map((o) => o.csvBlocks)) };
-        changed = true;
+      const tip = this.#tipHeight ?? initial.spend!.height;
+      for (const c of moved?.confirmed ?? []) {
+        if (c.kind !== 'sweep') continue;
+        this.ctx.logger.info('funds swept', { channelId: id, txid: toHex(Uint8Array.from(c.txid).reverse()), amountSat: c.amountSat.toString() });
+        // The manager emits `funds-swept` (an event id of its own), in the channel's peer group.
+        followUps.push({ peer: initial.counterpartyNodeId, work: encodeFollowUp({ kind: 'funds-swept', channelId: initial.channelId, txid: c.txid, amountSat: c.amountSat }) });
       }
-      // The next block is the first the sweep can enter: its CSV counts from the commitment's block.
-      // A new sweep goes out; none (below dust after fees) ends the item.
-      let rebuild: Set<string> | undefined | false = false;
-      if (w.phase === 'spent' && tip !== undefined && w.spendableHeight !== undefined && tip + 1 >= w.spendableHeight) {
-        rebuild = undefined;
-      } else if (w.phase === 'sweeping' && this.#conflicts.has(id)) {
-        const { taken, txs } = this.#conflicts.get(id)!;
-        const keep = new Set(sweepInputs(w.sweep!.tx).map(outpointKey).filter((k) => !taken.has(k)));
-        // Those spending the commitment itself may be their HTLC transactions: their outputs are offered to the rebuild (it keeps only ours).
-        const spendTxid = Transaction.fromBuffer(w.spend!.tx).getHash();
-        const secondStage = txs.filter((raw) => Transaction.fromBuffer(raw).ins.some((i) => equalBytes(i.hash, spendTxid)));
-        for (const raw of secondStage) {
-          const t = Transaction.fromBuffer(raw);
-          t.outs.forEach((_, index) => keep.add(outpointKey({ txid: t.getHash(), index })));
-        }
-        if (secondStage.length > 0) w = { ...w, secondStage: [...(w.secondStage ?? []), ...secondStage] };
-        this.ctx.logger.warn('sweep input taken by another transaction: rebuilding the sweep without it', { channelId: id, taken: [...taken].join(','), secondStage: secondStage.length });
-        rebuild = keep;
-      } else if (w.phase === 'sweeping' && tip !== undefined && w.sweep !== undefined && !changed) {
-        // Not confirmed yet: handed to the broadcast queue again at each block.
-        broadcasts.push(w.sweep.tx);
+      const due = initial.spendableHeight === undefined || tip + 1 >= initial.spendableHeight;
+      if (moved === undefined && !due) {
+        // Nothing moved: our claims not confirmed yet go to the broadcast queue again at each block.
+        if (this.#tipHeight !== undefined) broadcasts.push(...(initial.claims ?? []).filter((c) => c.confirmedHeight === undefined).map((c) => c.tx));
+        continue;
       }
-      if (rebuild !== false) {
-        const swept = await this.#sweep(id, w, rebuild);
-        if (swept === undefined) {
-          deletes.push(sk);
-          continue;
-        }
-        w = swept;
-        changed = true;
-        broadcasts.push(w.sweep!.tx);
-      }
-      if (changed) puts.push({ sk, data: encodeWatchedChannel(w) });
+      const planned = await this.#plan(id, initial, moved, tip, followUps);
+      broadcasts.push(...planned.broadcasts);
+      if (planned.done) deletes.push(sk);
+      else puts.push({ sk, data: encodeWatchedChannel(planned.watched) });
     }
     return { puts, deletes, broadcasts, followUps };
   }
 
-  /** The monitor of channel `id` (read now: its funding output was spent). */
+  /**
+   * Plans the claims of channel `id` at tip `tip`: reads the monitor, derives
+   * what is ours, reports HTLCs we offered that the chain resolved, drops
+   * our claims another transaction made impossible, and builds the claims
+   * ready now. `done` when nothing of ours is left to claim.
+   */
+  async #plan(id: string, initial: WatchedChannel, moved: Moved | undefined, tip: number, followUps: FollowUpInput[]) {
+    const monitor = await this.#monitor(id);
+    const commitment = Transaction.fromBuffer(initial.spend!.tx);
+    const spend = classifyFundingSpend(monitor, commitment);
+    const peer = initial.counterpartyNodeId;
+    if (moved?.spent === true && (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment')) {
+      // Their commitment: the channel, if still open in the manager, closes with `counterparty-force-closed`.
+      followUps.push({ peer, work: encodeFollowUp({ kind: 'funding-spent', channelId: initial.channelId, txid: commitment.getHash() }) });
+    }
+    const claimables = await this.#claimables(id, monitor, initial);
+    this.#reportOfferedHtlcs(id, initial, moved, claimables, followUps);
+    // A claim of ours spending an output another transaction took can never confirm: dropped, its other outputs planned again.
+    const taken = new Set((initial.stages ?? []).flatMap((s) => inputsOf(s.tx).map(outpointKey)));
+    const kept = (initial.claims ?? []).filter((c) => c.confirmedHeight !== undefined || !inputsOf(c.tx).some((o) => taken.has(outpointKey(o))));
+    if (kept.length !== (initial.claims ?? []).length) this.ctx.logger.warn('a claim input was taken by another transaction: claiming the rest again', { channelId: id });
+    let w: WatchedChannel = { ...initial, claims: kept };
+    const plan = planClaims(w, claimables, tip);
+    const built = await this.#build(id, monitor, plan.ready);
+    const claims = [...kept, ...built];
+    const waiting = plan.waiting.map(claimableOutpoint);
+    const { spendableHeight: _h, pending: _p, ...rest } = w;
+    w = { ...rest, claims, ...(waiting.length === 0 ? {} : { pending: waiting }), ...(plan.spendableHeight === undefined ? {} : { spendableHeight: plan.spendableHeight }) };
+    const unconfirmed = claims.filter((c) => c.confirmedHeight === undefined);
+    const broadcasts = unconfirmed.map((c) => c.tx);
+    return { watched: w, broadcasts, done: unconfirmed.length === 0 && waiting.length === 0 };
+  }
+
+  /** Everything of ours on chain for this channel, whether claimed already or not (planClaims sorts them). */
+  async #claimables(id: string, monitor: ChannelMonitor, w: WatchedChannel): Promise<Claimable[]> {
+    const secp = this.ctx.managerPorts.secp;
+    const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
+    const commitment = Transaction.fromBuffer(w.spend!.tx);
+    const height = w.spend!.height;
+    const onCommitment = ourOutputs(secp, signer, monitor, commitment, await this.#justiceRecord(id, monitor, commitment)).map(
+      (output): Claimable => ({ kind: 'output', output, spendableHeight: height + output.csvBlocks }),
+    );
+    const secondStage = (w.stages ?? []).flatMap((s) =>
+      revokedHtlcTxOutputs(secp, signer, monitor, commitment, Transaction.fromBuffer(s.tx)).map((output): Claimable => ({ kind: 'output', output, spendableHeight: s.height + output.csvBlocks })),
+    );
+    return [...onCommitment, ...secondStage];
+  }
+
+  /** HTLCs we offered whose output a transaction that confirmed now took: by our claim (timed out), or by theirs (with the preimage). */
+  #reportOfferedHtlcs(_id: string, _w: WatchedChannel, _moved: Moved | undefined, _claimables: readonly Claimable[], _followUps: FollowUpInput[]): void {}
+
+  /** Our claims of `ready`: one sweep of the outputs, each pre-signed HTLC transaction on its own. */
+  async #build(id: string, monitor: ChannelMonitor, ready: readonly Claimable[]): Promise<Claim[]> {
+    const claims: Claim[] = [];
+    for (const c of ready) if (c.kind === 'htlc-tx') claims.push({ kind: 'htlc-tx', tx: c.tx, txid: c.txid, amountSat: c.amountSat });
+    const outputs = ready.flatMap((c) => (c.kind === 'output' ? [c.output] : []));
+    if (outputs.length === 0) return claims;
+    const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
+    const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
+    const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);
+    const { index } = await newReceiveAddress(this.ctx);
+    const destination = this.ctx.wallet.key(Keychain.receive, index).script;
+    const sweep = sweepOutputs(signer, outputs, destination, feerate);
+    if (sweep.kind === 'below-dust') {
+      const valueSat = outputs.reduce((sum, o) => sum + o.valueSat, 0n);
+      this.ctx.logger.warn('output below dust after fees: not swept', { channelId: id, valueSat: valueSat.toString(), feeSat: sweep.feeSat.toString() });
+      return claims;
+    }
+    const kinds = sweep.outputs.map((o) => o.kind).join('+');
+    this.ctx.logger.info(kinds.includes('revoked') ? 'justice: sweeping a revoked commitment' : 'sweeping our output', { channelId: id, kind: kinds, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
+    claims.push({ kind: 'sweep', tx: sweep.tx, txid: sweep.txid, amountSat: sweep.amountSat });
+    return claims;
+  }
+
+  /** The monitor of channel `id` (read now: something of it moved on chain). */
   async #monitor(id: string) {
     const items = await this.store.query(this.ctx.nodeKey, SortKey.monitorPrefix(id), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
     const read = monitorFromItems(id, items);
@@ -213,27 +289,19 @@ class MonitorConsumer implements ChainConsumer {
     return read.monitor;
   }
 
-  async #ourOutputs(id: string, w: WatchedChannel) {
-    const monitor = await this.#monitor(id);
-    const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
-    const tx = Transaction.fromBuffer(w.spend!.tx);
-    const kind = classifyFundingSpend(monitor, tx).kind;
-    const found = ourOutputs(this.ctx.managerPorts.secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx));
-    return { found, byCounterparty: kind === 'counterparty-commitment' || kind === 'revoked-counterparty-commitment' };
-  }
-
   /**
    * The justice record (HTLC set) of `tx` when it is a commitment of theirs:
-   * revoked (every HTLC output is ours), or not while the monitor holds a
-   * preimage (the HTLCs they offered us that we claimed are ours). One
-   * GetItem, read outside the lease (written once, never changed). Missing
-   * (a channel older than the records) or unreadable: the sweep goes without
-   * the HTLC outputs (logged), rather than not at all.
+   * on a revoked one every HTLC output is ours; on the others those they
+   * offered us whose preimage the monitor holds, and those we offered them
+   * (after their CLTV). One GetItem, read outside the lease (written once,
+   * never changed). Missing (a channel older than the records) or
+   * unreadable: the claims go without the HTLC outputs (logged), rather
+   * than not at all.
    */
   async #justiceRecord(id: string, monitor: ChannelMonitor, tx: Transaction): Promise<JusticeRecord | undefined> {
     const spend = classifyFundingSpend(monitor, tx);
     const revoked = spend.kind === 'revoked-counterparty-commitment';
-    if (!revoked && (spend.kind !== 'counterparty-commitment' || monitor.paymentPreimages.length === 0)) return undefined;
+    if (!revoked && spend.kind !== 'counterparty-commitment') return undefined;
     const fields = { channelId: id, commitmentNumber: spend.commitmentNumber.toString() };
     const what = revoked ? 'justice: the HTLC record of the revoked commitment' : 'HTLC claim: the HTLC record of their commitment';
     try {
@@ -246,47 +314,4 @@ class MonitorConsumer implements ChainConsumer {
       return undefined;
     }
   }
-
-  /**
-   * Our outputs' sweep (one transaction: on a revoked commitment of theirs,
-   * the justice inputs, their `to_local` and HTLC outputs, and our
-   * `to_remote`) to a fresh receive address, of those in `only` when given
-   * (`txid:index` keys: a rebuild without the inputs another transaction
-   * took); undefined when it is below dust after fees (left on chain, logged).
-   */
-  async #sweep(id: string, w: WatchedChannel, only?: ReadonlySet<string>): Promise<WatchedChannel | undefined> {
-    const monitor = await this.#monitor(id);
-    const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
-    const tx = Transaction.fromBuffer(w.spend!.tx);
-    const secp = this.ctx.managerPorts.secp;
-    const found = [
-      ...ourOutputs(secp, signer, monitor, tx, await this.#justiceRecord(id, monitor, tx)),
-      ...(w.secondStage ?? []).flatMap((raw) => revokedHtlcTxOutputs(secp, signer, monitor, tx, Transaction.fromBuffer(raw))),
-    ];
-    const outputs = only === undefined ? found : found.filter((o) => only.has(outpointKey(o.outpoint)));
-    if (outputs.length === 0) return undefined;
-    const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
-    const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);
-    const { index } = await newReceiveAddress(this.ctx);
-    const destination = this.ctx.wallet.key(Keychain.receive, index).script;
-    const sweep = sweepOutputs(signer, outputs, destination, feerate);
-    const valueSat = outputs.reduce((sum, o) => sum + o.valueSat, 0n);
-    if (sweep.kind === 'below-dust') {
-      this.ctx.logger.warn('output below dust after fees: not swept', { channelId: id, valueSat: valueSat.toString(), feeSat: sweep.feeSat.toString() });
-      return undefined;
-    }
-    const kinds = sweep.outputs.map((o) => o.kind).join('+');
-    this.ctx.logger.info(kinds.includes('revoked') ? 'justice: sweeping a revoked commitment' : 'sweeping our output', { channelId: id, kind: kinds, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
-    return { ...w, phase: 'sweeping', sweep: { tx: sweep.tx, txid: sweep.txid, amountSat: sweep.amountSat } };
-  }
-}
-
-/** An outpoint as a map key: `txid:index`, the txid in internal byte order (hex). */
-function outpointKey(o: { readonly txid: Uint8Array; readonly index: number }): string {
-  return `${toHex(o.txid)}:${o.index}`;
-}
-
-/** The outpoints a sweep spends (internal byte order). */
-function sweepInputs(sweepTx: Uint8Array): { txid: Uint8Array; index: number }[] {
-  return Transaction.fromBuffer(sweepTx).ins.map((i) => ({ txid: new Uint8Array(i.hash), index: i.index }));
 }

@@ -4,17 +4,60 @@
  * `CHAIN_WATCH#<channel id>`, written with the channel's first monitor
  * snapshot and deleted once nothing of ours is left on chain. The chain
  * handler reads these small items, never the channels or the monitors, at
- * every block; a monitor is read only when its funding output was spent.
+ * every block; a monitor is read only when something of the channel moved
+ * on chain or an output of ours became claimable.
  *
- * Phases: `funding` (the funding output is watched), `spent` (a commitment
- * spent it; our output waits for its CSV), `sweeping` (our sweep is
- * broadcast, and re-broadcast at every block until it confirms).
+ * Phases: `funding` (the funding output is watched), `spent` (a
+ * transaction spent it; our outputs on it, and on the transactions that
+ * spent those, are claimed as they become spendable). In `spent` the item
+ * holds what was seen and done on chain, not what is ours: the outputs of
+ * ours are derived again from the monitor whenever claims are planned
+ * (claim-plan.ts).
  */
-import { DecodeError, catchDecodeError, fixedBytes, point, repeated, restBytes, tlvRecord, u16, u16PrefixedBytes, u32, u64, u8, versionedRecord, type DecodeResult } from '../codec/index.js';
+import { Transaction } from 'bitcoinjs-lib';
+import {
+  DecodeError,
+  catchDecodeError,
+  fixedBytes,
+  point,
+  repeated,
+  restBytes,
+  struct,
+  tlvRecord,
+  u16,
+  u16PrefixedBytes,
+  u32,
+  u64,
+  u8,
+  versionedRecord,
+  type Codec,
+  type DecodeResult,
+} from '../codec/index.js';
 import type { Outpoint } from '../tx/index.js';
 
-export type WatchPhase = 'funding' | 'spent' | 'sweeping';
-const PHASES: readonly WatchPhase[] = ['funding', 'spent', 'sweeping'];
+export type WatchPhase = 'funding' | 'spent';
+
+/**
+ * A transaction of ours spending outputs of ours, broadcast (and handed to
+ * the broadcast queue again at every block) until it confirms: a `sweep`
+ * pays the wallet; an `htlc-tx` is our pre-signed HTLC-success or
+ * HTLC-timeout transaction, whose output is ours again after our delay.
+ */
+export interface Claim {
+  readonly kind: 'sweep' | 'htlc-tx';
+  readonly tx: Uint8Array;
+  readonly txid: Uint8Array;
+  /** What it pays: the wallet (a sweep), or its output (an HTLC transaction). */
+  readonly amountSat: bigint;
+  /** The height it confirmed at; absent while unconfirmed. */
+  readonly confirmedHeight?: number;
+}
+
+/** A transaction not ours that confirmed spending the channel's commitment or an output of ours (their HTLC transaction, their claim). */
+export interface Stage {
+  readonly tx: Uint8Array;
+  readonly height: number;
+}
 
 export interface WatchedChannel {
   readonly channelId: Uint8Array;
@@ -23,25 +66,58 @@ export interface WatchedChannel {
   /** The funding output's script (P2WSH of the 2-of-2), as the chain sync's watched output names it. */
   readonly fundingScript: Uint8Array;
   readonly phase: WatchPhase;
-  /** `spent` and `sweeping`: the transaction that spent the funding output, and the height it confirmed at. */
+  /** `spent`: the transaction that spent the funding output, and the height it confirmed at. */
   readonly spend?: { readonly tx: Uint8Array; readonly height: number };
-  /** `spent`: the first block height our output can be spent in (its CSV satisfied). */
-  readonly spendableHeight?: number;
-  /** `sweeping`: our signed sweep and what it pays the wallet. */
-  readonly sweep?: { readonly tx: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint };
   /**
-   * `sweeping`: their transactions spending the commitment whose outputs the
-   * sweep also takes (their HTLC-success or HTLC-timeout transactions on a
-   * revoked commitment: second-stage justice), so a rebuild can find them.
+   * `spent`: the first block height an output of ours not claimed yet can
+   * be spent in (its CSV or CLTV satisfied), when claims are planned again.
+   * Absent: plan at the next run (the spend was just seen).
    */
-  readonly secondStage?: readonly Uint8Array[];
+  readonly spendableHeight?: number;
+  /** Our claims, broadcast or confirmed. */
+  readonly claims?: readonly Claim[];
+  /** Transactions not ours that confirmed spending the commitment or an output of ours. */
+  readonly stages?: readonly Stage[];
+  /** Outputs of ours not claimed yet (waiting for their CSV or CLTV): watched so a spend by the counterparty is seen. */
+  readonly pending?: readonly Outpoint[];
 }
+
+/** A transaction's txid in internal byte order. */
+export function txidOf(tx: Uint8Array): Uint8Array {
+  return new Uint8Array(Transaction.fromBuffer(tx).getHash());
+}
+
+/** Bytes with a BigSize length (a claim can be larger than a u16 length allows). */
+const bigSizeBytes: Codec<Uint8Array> = {
+  read: (r) => r.bytes(Number(r.bigSize())),
+  write: (w, v) => void w.bigSize(BigInt(v.length)).bytes(v),
+};
+
+const CLAIM_KINDS: readonly Claim['kind'][] = ['sweep', 'htlc-tx'];
+/** A claim: kind, amount (sat), confirmed height (0: unconfirmed), the transaction. */
+const claimCodec = struct([
+  ['kind', u8],
+  ['amountSat', u64],
+  ['confirmedHeight', u32],
+  ['tx', bigSizeBytes],
+] as const);
+const stageCodec = struct([
+  ['height', u32],
+  ['tx', bigSizeBytes],
+] as const);
+const outpointCodec = struct([
+  ['txid', fixedBytes(32)],
+  ['index', u16],
+] as const);
 
 /**
  * Version 1: 0 channel id, 2 counterparty node id, 4 funding txid, 6
- * funding index, 7 funding script, 8 phase, 10 spending tx, 12 its height, 14 spendable
- * height, 16 sweep tx, 18 sweep txid, 20 sweep amount (sat), 21 second-stage
- * transactions (each u16 length + bytes; odd: optional).
+ * funding index, 7 funding script, 8 phase (0 funding, 1 spent; 2, the
+ * earlier `sweeping`, reads as spent), 10 spending tx, 12 its height, 14
+ * spendable height, then the earlier one-sweep layout, still read: 16 sweep
+ * tx, 18 sweep txid, 20 sweep amount (sat), 21 second-stage transactions
+ * (each u16 length + bytes); and now: 23 claims, 25 stages, 27 pending
+ * outpoints (odd: optional).
  */
 const watchedRecord = versionedRecord('chain-watch', 1, {
   channelId: tlvRecord(0, fixedBytes(32)),
@@ -57,20 +133,25 @@ const watchedRecord = versionedRecord('chain-watch', 1, {
   sweepTxid: tlvRecord(18, fixedBytes(32)),
   sweepAmountSat: tlvRecord(20, u64),
   secondStage: tlvRecord(21, repeated(u16PrefixedBytes)),
+  claims: tlvRecord(23, repeated(claimCodec)),
+  stages: tlvRecord(25, repeated(stageCodec)),
+  pending: tlvRecord(27, repeated(outpointCodec)),
 });
 
 export function encodeWatchedChannel(w: WatchedChannel): Uint8Array {
+  const nonEmpty = <T>(list: readonly T[] | undefined) => list !== undefined && list.length > 0;
   return watchedRecord.encode({
     channelId: w.channelId,
     counterpartyNodeId: w.counterpartyNodeId,
     fundingTxid: w.fundingOutpoint.txid,
     fundingIndex: w.fundingOutpoint.index,
     fundingScript: w.fundingScript,
-    phase: PHASES.indexOf(w.phase),
+    phase: w.phase === 'funding' ? 0 : 1,
     ...(w.spend === undefined ? {} : { spendTx: w.spend.tx, spendHeight: w.spend.height }),
     ...(w.spendableHeight === undefined ? {} : { spendableHeight: w.spendableHeight }),
-    ...(w.sweep === undefined ? {} : { sweepTx: w.sweep.tx, sweepTxid: w.sweep.txid, sweepAmountSat: w.sweep.amountSat }),
-    ...(w.secondStage === undefined || w.secondStage.length === 0 ? {} : { secondStage: w.secondStage }),
+    ...(nonEmpty(w.claims) ? { claims: w.claims!.map((c) => ({ kind: CLAIM_KINDS.indexOf(c.kind), amountSat: c.amountSat, confirmedHeight: c.confirmedHeight ?? 0, tx: c.tx })) } : {}),
+    ...(nonEmpty(w.stages) ? { stages: w.stages! } : {}),
+    ...(nonEmpty(w.pending) ? { pending: w.pending! } : {}),
   });
 }
 
@@ -82,12 +163,21 @@ export function decodeWatchedChannel(bytes: Uint8Array): DecodeResult<WatchedCha
     if (v.channelId === undefined || v.counterpartyNodeId === undefined || v.fundingTxid === undefined || v.fundingIndex === undefined || v.fundingScript === undefined || v.phase === undefined) {
       throw new DecodeError('invalid-value', 'chain-watch: a required record is missing');
     }
-    const phase = PHASES[v.phase];
-    if (phase === undefined) throw new DecodeError('invalid-value', `chain-watch: unknown phase ${v.phase}`);
+    if (v.phase > 2) throw new DecodeError('invalid-value', `chain-watch: unknown phase ${v.phase}`);
+    const phase: WatchPhase = v.phase === 0 ? 'funding' : 'spent';
     const spend = v.spendTx !== undefined && v.spendHeight !== undefined ? { tx: v.spendTx, height: v.spendHeight } : undefined;
-    const sweep = v.sweepTx !== undefined && v.sweepTxid !== undefined && v.sweepAmountSat !== undefined ? { tx: v.sweepTx, txid: v.sweepTxid, amountSat: v.sweepAmountSat } : undefined;
-    if (phase !== 'funding' && spend === undefined) throw new DecodeError('invalid-value', `chain-watch: phase ${phase} without its spend`);
-    if (phase === 'sweeping' && sweep === undefined) throw new DecodeError('invalid-value', 'chain-watch: sweeping without its sweep');
+    if (phase !== 'funding' && spend === undefined) throw new DecodeError('invalid-value', 'chain-watch: spent without its spend');
+    const claims: Claim[] = (v.claims ?? []).map((c) => {
+      const kind = CLAIM_KINDS[c.kind];
+      if (kind === undefined) throw new DecodeError('invalid-value', `chain-watch: unknown claim kind ${c.kind}`);
+      return { kind, tx: c.tx, txid: txidOf(c.tx), amountSat: c.amountSat, ...(c.confirmedHeight === 0 ? {} : { confirmedHeight: c.confirmedHeight }) };
+    });
+    // The earlier layout: one sweep, and their second-stage transactions (their heights unknown: the spend's, which only a CSV would read).
+    if (v.phase === 2) {
+      if (v.sweepTx === undefined || v.sweepAmountSat === undefined) throw new DecodeError('invalid-value', 'chain-watch: sweeping without its sweep');
+      claims.push({ kind: 'sweep', tx: v.sweepTx, txid: txidOf(v.sweepTx), amountSat: v.sweepAmountSat });
+    }
+    const stages: Stage[] = [...(v.stages ?? []), ...(v.secondStage ?? []).map((tx) => ({ tx, height: spend!.height }))];
     return {
       channelId: v.channelId,
       counterpartyNodeId: v.counterpartyNodeId,
@@ -96,8 +186,9 @@ export function decodeWatchedChannel(bytes: Uint8Array): DecodeResult<WatchedCha
       phase,
       ...(spend === undefined ? {} : { spend }),
       ...(v.spendableHeight === undefined ? {} : { spendableHeight: v.spendableHeight }),
-      ...(sweep === undefined ? {} : { sweep }),
-      ...(v.secondStage === undefined || v.secondStage.length === 0 ? {} : { secondStage: v.secondStage }),
+      ...(claims.length === 0 ? {} : { claims }),
+      ...(stages.length === 0 ? {} : { stages }),
+      ...(v.pending === undefined || v.pending.length === 0 ? {} : { pending: v.pending }),
     };
   });
 }

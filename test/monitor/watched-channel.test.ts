@@ -1,6 +1,8 @@
 /** The `CHAIN_WATCH#` record (shared/monitor/watched-channel.ts): what the chain handler keeps per watched channel. */
+import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
-import { decodeWatchedChannel, encodeWatchedChannel, type WatchedChannel } from '../../shared/monitor/index.js';
+import { fixedBytes, point, repeated, restBytes, tlvRecord, u16, u16PrefixedBytes, u32, u64, u8, versionedRecord } from '../../shared/codec/index.js';
+import { decodeWatchedChannel, encodeWatchedChannel, txidOf, type WatchedChannel } from '../../shared/monitor/index.js';
 
 const base: WatchedChannel = {
   channelId: new Uint8Array(32).fill(1),
@@ -10,28 +12,104 @@ const base: WatchedChannel = {
   phase: 'funding',
 };
 
+/** A small real transaction spending `txid:index` (the record parses claims for their txid). */
+function txSpending(fill: number, index: number, witness = false): Uint8Array {
+  const tx = new Transaction();
+  tx.version = 2;
+  tx.addInput(Buffer.alloc(32, fill), index, 0xfffffffd);
+  tx.addOutput(Buffer.from([0, 20, ...new Array<number>(20).fill(fill)]), BigInt(10_000 + fill));
+  if (witness) tx.setWitness(0, [Buffer.alloc(72, 1), Buffer.alloc(33, 2)]);
+  return new Uint8Array(tx.toBuffer());
+}
+
+const spend = { tx: txSpending(3, 1), height: 812 };
+const sweepTx = txSpending(8, 0, true);
+const htlcTx = txSpending(9, 2, true);
+
 describe('chain-watch records', () => {
-  it.each<WatchedChannel>([
-    base,
-    { ...base, phase: 'spent', spend: { tx: Uint8Array.of(2, 0, 0, 0), height: 812 }, spendableHeight: 956 },
-    { ...base, phase: 'sweeping', spend: { tx: Uint8Array.of(2, 0, 0, 0), height: 812 }, spendableHeight: 956, sweep: { tx: Uint8Array.of(2, 1), txid: new Uint8Array(32).fill(9), amountSat: 49_862n } },
-    {
-      ...base,
-      phase: 'sweeping',
-      spend: { tx: Uint8Array.of(2, 0, 0, 0), height: 812 },
-      spendableHeight: 956,
-      sweep: { tx: Uint8Array.of(2, 1), txid: new Uint8Array(32).fill(9), amountSat: 49_862n },
-      secondStage: [Uint8Array.of(2, 5, 5), new Uint8Array(700).fill(6)],
-    },
-  ])('round-trips a $phase record', (w) => {
+  it.each<[string, WatchedChannel]>([
+    ['funding', base],
+    ['spent, planned at the next run', { ...base, phase: 'spent', spend }],
+    [
+      'spent, with claims (one confirmed), stages and pending outputs',
+      {
+        ...base,
+        phase: 'spent',
+        spend,
+        spendableHeight: 956,
+        claims: [
+          { kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 49_862n },
+          { kind: 'htlc-tx', tx: htlcTx, txid: txidOf(htlcTx), amountSat: 6_500n, confirmedHeight: 815 },
+        ],
+        stages: [{ tx: new Uint8Array(70_000).fill(6), height: 813 }],
+        pending: [{ txid: new Uint8Array(32).fill(5), index: 4 }],
+      },
+    ],
+  ])('round-trips a record: %s', (_, w) => {
     expect(decodeWatchedChannel(encodeWatchedChannel(w))).toEqual({ ok: true, value: w });
   });
 
-  it('refuses a record whose phase lacks what it needs, or an unknown phase', () => {
-    const spentWithout = encodeWatchedChannel({ ...base, phase: 'spent' });
-    expect(decodeWatchedChannel(spentWithout)).toMatchObject({ ok: false });
-    const sweepingWithout = encodeWatchedChannel({ ...base, phase: 'sweeping', spend: { tx: Uint8Array.of(1), height: 1 } });
-    expect(decodeWatchedChannel(sweepingWithout)).toMatchObject({ ok: false });
+  it('txidOf is the hash of the transaction without its witness, in internal byte order', () => {
+    expect(txidOf(sweepTx)).toEqual(new Uint8Array(Transaction.fromBuffer(sweepTx).getHash()));
+    expect(txidOf(sweepTx)).toEqual(txidOf(txSpending(8, 0, false)));
+    expect(txidOf(sweepTx)).not.toEqual(txidOf(txSpending(8, 1, true)));
+  });
+
+  it('reads the earlier one-sweep layout (phase sweeping, its sweep and second-stage transactions) as claims and stages', () => {
+    // The layout written before claims existed: the same record type, fields 16..21, phase 2.
+    const earlier = versionedRecord('chain-watch', 1, {
+      channelId: tlvRecord(0, fixedBytes(32)),
+      counterpartyNodeId: tlvRecord(2, point),
+      fundingTxid: tlvRecord(4, fixedBytes(32)),
+      fundingIndex: tlvRecord(6, u16),
+      fundingScript: tlvRecord(7, restBytes),
+      phase: tlvRecord(8, u8),
+      spendTx: tlvRecord(10, restBytes),
+      spendHeight: tlvRecord(12, u32),
+      spendableHeight: tlvRecord(14, u32),
+      sweepTx: tlvRecord(16, restBytes),
+      sweepTxid: tlvRecord(18, fixedBytes(32)),
+      sweepAmountSat: tlvRecord(20, u64),
+      secondStage: tlvRecord(21, repeated(u16PrefixedBytes)),
+    });
+    const bytes = earlier.encode({
+      channelId: base.channelId,
+      counterpartyNodeId: base.counterpartyNodeId,
+      fundingTxid: base.fundingOutpoint.txid,
+      fundingIndex: 1,
+      fundingScript: base.fundingScript,
+      phase: 2,
+      spendTx: spend.tx,
+      spendHeight: 812,
+      spendableHeight: 813,
+      sweepTx,
+      sweepTxid: txidOf(sweepTx),
+      sweepAmountSat: 49_862n,
+      secondStage: [htlcTx],
+    });
+    expect(decodeWatchedChannel(bytes)).toEqual({
+      ok: true,
+      value: {
+        ...base,
+        phase: 'spent',
+        spend,
+        spendableHeight: 813,
+        claims: [{ kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 49_862n }],
+        stages: [{ tx: htlcTx, height: 812 }],
+      },
+    });
+    const { sweepTx: _s, ...withoutSweep } = earlier.decode(bytes).ok ? (earlier.decode(bytes) as { value: Record<string, unknown> }).value : {};
+    expect(decodeWatchedChannel(earlier.encode(withoutSweep as never))).toMatchObject({ ok: false });
+  });
+
+  it('refuses a record whose phase lacks what it needs, an unknown phase or claim kind, or garbage', () => {
+    expect(decodeWatchedChannel(encodeWatchedChannel({ ...base, phase: 'spent' }))).toMatchObject({ ok: false });
+    const good = encodeWatchedChannel({ ...base, phase: 'spent', spend, claims: [{ kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 1n }] });
+    const kindAt = good.length - sweepTx.length - 1 - 4 - 8 - 1;
+    expect(good[kindAt]).toBe(0);
+    const badKind = good.slice();
+    badKind[kindAt] = 7;
+    expect(decodeWatchedChannel(badKind)).toMatchObject({ ok: false });
     expect(decodeWatchedChannel(Uint8Array.of(9, 9, 9))).toMatchObject({ ok: false });
   });
 });

@@ -1,0 +1,67 @@
+/** Which of our outputs to claim now (shared/monitor/claim-plan.ts). */
+import { Transaction } from 'bitcoinjs-lib';
+import { describe, expect, it } from 'vitest';
+import { planClaims, txidOf, type Claimable, type OurOutput, type WatchedChannel } from '../../shared/monitor/index.js';
+
+/** A transaction spending `outpoints` (the plan reads only its inputs). */
+function spending(...outpoints: { txid: Uint8Array; index: number }[]): Uint8Array {
+  const tx = new Transaction();
+  tx.version = 2;
+  for (const o of outpoints) tx.addInput(Buffer.from(o.txid), o.index, 0xfffffffd);
+  tx.addOutput(Buffer.from([0, 20, ...new Array<number>(20).fill(1)]), 1_000n);
+  return new Uint8Array(tx.toBuffer());
+}
+
+const commitment = spending({ txid: new Uint8Array(32).fill(1), index: 0 });
+const commitmentTxid = txidOf(commitment);
+const at = (index: number) => ({ txid: commitmentTxid, index });
+
+function output(index: number, spendableHeight: number): Claimable {
+  const o: OurOutput = { kind: 'to-remote', outpoint: at(index), valueSat: 10_000n, scriptCode: new Uint8Array(25), csvBlocks: 0 };
+  return { kind: 'output', output: o, spendableHeight };
+}
+
+const watched: WatchedChannel = {
+  channelId: new Uint8Array(32),
+  counterpartyNodeId: Uint8Array.of(2, ...new Uint8Array(32).fill(7)),
+  fundingOutpoint: { txid: new Uint8Array(32).fill(1), index: 0 },
+  fundingScript: new Uint8Array(34),
+  phase: 'spent',
+  spend: { tx: commitment, height: 100 },
+};
+
+describe('planClaims', () => {
+  it('claims what the next block can hold, and keeps the earliest height of the rest', () => {
+    const plan = planClaims(watched, [output(0, 100), output(1, 101), output(2, 244), output(3, 150)], 100);
+    expect(plan.ready.map((c) => (c.kind === 'output' ? c.output.outpoint.index : -1))).toEqual([0, 1]);
+    expect(plan.waiting.map((c) => (c.kind === 'output' ? c.output.outpoint.index : -1))).toEqual([2, 3]);
+    expect(plan.spendableHeight).toBe(150);
+    expect(planClaims(watched, [output(0, 100)], 100).spendableHeight).toBeUndefined();
+  });
+
+  it('leaves out what a confirmed transaction spent (ours or theirs) and what an unconfirmed claim of ours spends', () => {
+    const ourConfirmed = spending(at(0));
+    const ourPending = spending(at(1));
+    const theirs = spending(at(2));
+    const w: WatchedChannel = {
+      ...watched,
+      claims: [
+        { kind: 'sweep', tx: ourConfirmed, txid: txidOf(ourConfirmed), amountSat: 9_000n, confirmedHeight: 101 },
+        { kind: 'sweep', tx: ourPending, txid: txidOf(ourPending), amountSat: 9_000n },
+      ],
+      stages: [{ tx: theirs, height: 101 }],
+    };
+    const plan = planClaims(w, [output(0, 100), output(1, 100), output(2, 100), output(3, 100), output(4, 300)], 102);
+    expect(plan.ready.map((c) => (c.kind === 'output' ? c.output.outpoint.index : -1))).toEqual([3]);
+    expect(plan.spendableHeight).toBe(300);
+  });
+
+  it('treats a pre-signed HTLC transaction like an output: by the outpoint it spends and its height', () => {
+    const htlcTx = spending(at(5));
+    const c: Claimable = { kind: 'htlc-tx', tx: htlcTx, txid: txidOf(htlcTx), spends: at(5), amountSat: 5_000n, spendableHeight: 600 };
+    expect(planClaims(watched, [c], 598)).toMatchObject({ ready: [], spendableHeight: 600 });
+    expect(planClaims(watched, [c], 599).ready).toEqual([c]);
+    const w: WatchedChannel = { ...watched, claims: [{ kind: 'htlc-tx', tx: htlcTx, txid: txidOf(htlcTx), amountSat: 5_000n }] };
+    expect(planClaims(w, [c], 700)).toEqual({ ready: [], waiting: [] });
+  });
+});
