@@ -17,6 +17,8 @@ export interface InvoicePaymentOptions {
   readonly paymentId: Uint8Array;
   /** Default: the invoice's amount (an invoice without one needs it). */
   readonly amountMsat?: bigint;
+  /** The payment's total in the onion (default: `amountMsat`); more makes this one part of a multi-part payment. */
+  readonly totalMsat?: bigint;
   /** Retries after a failed attempt (default 0). */
   readonly attempts?: number;
   /** Passed on as `sendPayment`'s `basicMpp` when given (absent otherwise). */
@@ -61,7 +63,7 @@ export function invoicePayment(invoice: Invoice, options: InvoicePaymentOptions)
         amountMsat,
         finalCltvExpiryDelta: invoice.minFinalCltvExpiryDelta,
         routeHints: invoice.routeHints,
-        recipient: { paymentSecret: invoice.paymentSecret, totalMsat: amountMsat },
+        recipient: { paymentSecret: invoice.paymentSecret, totalMsat: options.totalMsat ?? amountMsat },
         retry: { attempts: options.attempts ?? 0 },
         expiresAtSecs: invoice.expiresAtSec,
         ...(options.basicMpp === undefined ? {} : { basicMpp: options.basicMpp }),
