@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfirmationTarget, type ReadyChannel } from '../../shared/channel/index.js';
-import { sha256, wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { decodeInvoice } from '../../shared/invoice/index.js';
-import { decodeChannelEntry, encodeChannelEntry, type ChannelManager } from '../../shared/manager/index.js';
+import { sha256 } from '../../shared/crypto/index.js';
+import { decodeChannelEntry, encodeChannelEntry } from '../../shared/manager/index.js';
+import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
 import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
@@ -26,32 +26,9 @@ function fastestEstimate(node: ManagerNode, perKw: bigint): void {
   node.ports = { ...node.ports, feeEstimator: { feeRatePerKw: (target) => (target === ConfirmationTarget.MaximumFeeEstimate ? perKw : 253n) } };
 }
 
-function invoiceOf(net: ManagerNetwork, node: ManagerNode, amountMsat: bigint) {
-  const created = net.step(node, { kind: 'create-invoice' }, (m: ChannelManager) => m.createBolt11Invoice({ description: 'tea', expirySecs: 3600, amountMsat }));
-  if (!created.ok) throw new Error(created.error.message);
-  const decoded = decodeInvoice(wasmSecp256k1, created.value.invoice);
-  if (!decoded.ok) throw decoded.error;
-  return decoded.value;
-}
-
 function pay(net: ManagerNetwork, payer: ManagerNode, payee: ManagerNode, amountMsat: bigint, id: number) {
-  const d = invoiceOf(net, payee, amountMsat);
-  const paymentId = new Uint8Array(32).fill(id);
-  const input = { kind: 'send-payment', paymentId, paymentHash: d.paymentHash, payeeNodeId: d.payeeNodeId, routeHints: d.routeHints } as const;
-  const sent = net.step(payer, input, (m) =>
-    m.sendPayment({
-      paymentId,
-      paymentHash: d.paymentHash,
-      payeeNodeId: d.payeeNodeId,
-      amountMsat,
-      finalCltvExpiryDelta: d.minFinalCltvExpiryDelta,
-      routeHints: d.routeHints,
-      recipient: { paymentSecret: d.paymentSecret!, totalMsat: amountMsat },
-      retry: { attempts: 0 },
-      expiresAtSecs: d.expiresAtSec,
-    }),
-  );
-  expect(sent).toEqual({ ok: true, value: undefined });
+  const d = createInvoiceOn(net, payee, { description: 'tea', expirySecs: 3600, amountMsat }).decoded;
+  expect(payInvoice(net, payer, d, { paymentId: new Uint8Array(32).fill(id), amountMsat })).toEqual({ ok: true, value: undefined });
   net.run();
   return d.paymentHash;
 }

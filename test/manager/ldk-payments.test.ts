@@ -2,8 +2,9 @@
  * Issue 15: payments between our ChannelManager and real LDK 0.1 (npm
  * `lightningdevkit`) over TCP on 127.0.0.1, for option_static_remotekey and
  * option_anchors_zero_fee_htlc_tx: we pay LDK's invoice, LDK pays ours
- * (decoded by LDK's own invoice parser), keysend both ways, a payment LDK
- * fails back (unknown hash), and a reconnection with payments settled. Our
+ * (decoded by LDK's own invoice parser), keysend both ways, payments LDK
+ * fails back (unknown hash, amount too low, an invoice it holds expired by
+ * its latest block time), and a reconnection with payments settled. Our
  * side runs as a handler would (test/support/manager-ldk.ts): every input
  * loaded from the stored items, follow-ups applied as inputs of their own.
  * Both sides agree on the balances to the millisatoshi.
@@ -19,6 +20,7 @@ import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
 import { InteropChannelType, confirmAndCompare, connectToLdk, disconnectFromLdk, faucetFunding, mineAndFeed, only, type ManagerLdkPeers, eventsOf, ldkEvents, ldkPaysOurInvoice, wePayLdk } from '../support/manager-ldk.js';
+import { decodedInvoice, invoicePayment } from '../support/invoice-payment.js';
 import { until } from '../support/regtest-harness.js';
 
 const DEPTH = 3;
@@ -79,6 +81,36 @@ async function settledBalances(peers: ManagerLdkPeers, expectedOursMsat: bigint,
   // LDK's outbound capacity is its balance less the reserve we asked of it.
   await ldkNode.waitFor(() => ldkNode.channelManager.list_channels()[0]!.get_outbound_capacity_msat() === funding * 1000n - expectedOursMsat - (theirs.get_unspendable_punishment_reserve() as ldk.Option_u64Z_Some).some * 1000n, 'LDK agrees');
 }
+
+/** Whether any of our channels waits for LDK's `revoke_and_ack`. */
+function anyAwaitingRevoke(ours: ManagerDriver): boolean {
+  return [...ours.store.items].some(([sk, bytes]) => {
+    if (!sk.startsWith('CHANNEL#')) return false;
+    const entry = decodeChannelEntry(bytes);
+    return entry.ok && entry.value.kind === 'channel' && entry.value.channel.commitments?.awaitingRemoteRevoke === true;
+  });
+}
+
+/** Per channel (by id): our balance and capacities, and LDK's, as one comparable line each. */
+function channelBalances(peers: ManagerLdkPeers): string[] {
+  const ldkById = new Map(peers.ldk.channelManager.list_channels().map((c) => [toHex(c.get_channel_id().get_a()), c]));
+  return peers.ours.channels().map((c) => {
+    const theirs = ldkById.get(toHex(c.channelId));
+    if (theirs === undefined) throw new Error('LDK lacks one of our channels');
+    return `${toHex(c.channelId)} ours ${c.balanceMsat}/${c.outboundCapacityMsat}/${c.inboundCapacityMsat} LDK ${theirs.get_outbound_capacity_msat()}/${theirs.get_inbound_capacity_msat()}`;
+  }).sort();
+}
+
+/** Where a block header keeps its time (seconds, little-endian u32). */
+const HEADER_TIME_OFFSET = 68;
+
+/** A block header's time. */
+function headerTimeSecs(header: Uint8Array): number {
+  return new DataView(header.buffer, header.byteOffset, header.byteLength).getUint32(HEADER_TIME_OFFSET, true);
+}
+
+/** LDK 0.1 takes a payment to its invoice until this long after the invoice's expiry (by its highest block time). */
+const LDK_EXPIRY_GRACE_SECS = 7200;
 
 const CASES = [
   { channelType: InteropChannelType.StaticRemoteKey, seed: 120 },
@@ -297,27 +329,13 @@ for (const { channelType, seed } of CASES) {
           ldk.Option_u16Z.constructor_none(),
           ldk.Option_ThirtyTwoBytesZ.constructor_none(),
         ) as ldk.Result_Bolt11InvoiceSignOrCreationErrorZ_OK;
-        const decoded = decodeInvoice(wasmSecp256k1, created.res.to_str());
-        if (!decoded.ok) throw decoded.error;
-        const d = decoded.value;
+        const d = decodedInvoice(created.res.to_str());
         expect(isFeatureSupported(d.features, 'basic_mpp')).toBe(true);
         const balances = () => ours.channels().map((c) => c.balanceMsat);
         const start = balances();
         const paymentId = new Uint8Array(32).fill(78);
-        const paid = ours.step({ kind: 'send-payment', paymentId, paymentHash: d.paymentHash, payeeNodeId: d.payeeNodeId, routeHints: d.routeHints }, (m) =>
-          m.sendPayment({
-            paymentId,
-            paymentHash: d.paymentHash,
-            payeeNodeId: d.payeeNodeId,
-            amountMsat,
-            finalCltvExpiryDelta: d.minFinalCltvExpiryDelta,
-            routeHints: d.routeHints,
-            recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat },
-            retry: { attempts: 2 },
-            expiresAtSecs: d.expiresAtSec,
-            basicMpp: true,
-          }),
-        );
+        const payment = invoicePayment(d, { paymentId, attempts: 2, basicMpp: true });
+        const paid = ours.step(payment.input, payment.send);
         expect(paid).toEqual({ ok: true, value: undefined });
         await ldkNode.waitFor(() => ldkEvents(ldkNode, ldk.Event_PaymentClaimable).length === 1, 'LDK PaymentClaimable for the total');
         const claimable = ldkEvents(ldkNode, ldk.Event_PaymentClaimable)[0]!;
@@ -336,6 +354,64 @@ for (const { channelType, seed } of CASES) {
         expect(eventsOf(ours, 'payment-sent')).toHaveLength(1);
         expect(eventsOf(ours, 'payment-failed')).toEqual([]);
         expect(eventsOf(ours, 'channel-closed')).toEqual([]);
+      } finally {
+        await disconnectFromLdk(peers);
+      }
+    }, 120_000);
+
+    it("an invoice LDK holds expired (a block time past it) is failed back: the recipient rejected it, no retry over the other channel, nothing moved", async () => {
+      const peers = await connectToLdk(chain, `expired-${channelType}`, { channelType, depth: DEPTH, ldkSeed: seed + 80 });
+      const { ldk: ldkNode, ours } = peers;
+      try {
+        await openToLdk(peers);
+        await openSecondChannel(peers, 'expired second funder');
+        const before = channelBalances(peers);
+
+        // LDK's invoice, valid for ten minutes by our clock.
+        const amountMsat = 2_000_000n;
+        const expirySecs = 600;
+        const created = ldkNode.channelManager.create_bolt11_invoice(
+          ldk.Option_u64Z.constructor_some(amountMsat),
+          ldk.Bolt11InvoiceDescription.constructor_direct((ldk.Description.constructor_new('expires') as ldk.Result_DescriptionCreationErrorZ_OK).res),
+          ldk.Option_u32Z.constructor_some(expirySecs),
+          ldk.Option_u16Z.constructor_none(),
+          ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+        ) as ldk.Result_Bolt11InvoiceSignOrCreationErrorZ_OK;
+        const invoice = decodedInvoice(created.res.to_str());
+        expect(invoice.expirySeconds).toBe(expirySecs);
+        expect(invoice.expiresAtSec).toBeGreaterThan(Math.floor(Date.now() / 1000) + 60);
+
+        // LDK's clock is the highest block time it has seen, and it takes an invoice's payment until two hours past
+        // the invoice's expiry. The tip comes again with a time beyond that (a replacement at the same height, so no
+        // height changes): LDK now holds the invoice expired while our clock still has it valid for minutes.
+        const seenSecs = Math.max(...[...Array(peers.fedHeight + 1).keys()].map((h) => headerTimeSecs(peers.chain.chain.blockAt(h)!.header)));
+        const later = Uint8Array.from(peers.chain.chain.blockAt(peers.fedHeight)!.header);
+        new DataView(later.buffer).setUint32(HEADER_TIME_OFFSET, seenSecs + expirySecs + LDK_EXPIRY_GRACE_SECS + 60, true);
+        ldkNode.bestBlockUpdated(later, peers.fedHeight);
+
+        // Two attempts allowed and two channels to try: the payee's permanent refusal must not be retried.
+        const paymentId = new Uint8Array(32).fill(81);
+        const payment = invoicePayment(invoice, { paymentId, attempts: 2, basicMpp: true });
+        expect(ours.step(payment.input, payment.send)).toEqual({ ok: true, value: undefined });
+        await until(() => eventsOf(ours, 'payment-failed').some((e) => toHex(e.paymentId) === toHex(paymentId)), 'our PaymentFailed (expired)');
+        expect(eventsOf(ours, 'payment-failed')).toEqual([expect.objectContaining({ paymentId, paymentHash: invoice.paymentHash, reason: 'RecipientRejected' })]);
+        // LDK answers an expired payment as it answers an unknown hash: incorrect_or_unknown_payment_details.
+        expect(eventsOf(ours, 'payment-path-failed')).toEqual([
+          expect.objectContaining({ paymentId, paymentFailedPermanently: true, failure: expect.stringContaining('incorrectOrUnknownPaymentDetails') }),
+        ]);
+        expect(ldkNode.log.some((line) => line.includes(toHex(invoice.paymentHash)) && line.includes('expired payment'))).toBe(true);
+        const failedAtLdk = ldkEvents(ldkNode, ldk.Event_HTLCHandlingFailed).filter((e) => {
+          const destination = e.failed_next_destination;
+          return destination instanceof ldk.HTLCDestination_FailedPayment && toHex(destination.payment_hash) === toHex(invoice.paymentHash);
+        });
+        expect(failedAtLdk).toHaveLength(1);
+        expect(ldkEvents(ldkNode, ldk.Event_PaymentClaimable)).toEqual([]);
+        expect(eventsOf(ours, 'payment-sent')).toEqual([]);
+
+        // Nothing moved on either channel, on either side, and both are at rest.
+        await until(() => !anyAwaitingRevoke(ours) && JSON.stringify(channelBalances(peers)) === JSON.stringify(before), 'balances back where they were');
+        expect(eventsOf(ours, 'channel-closed')).toEqual([]);
+        expect(ldkEvents(ldkNode, ldk.Event_ChannelClosed)).toEqual([]);
       } finally {
         await disconnectFromLdk(peers);
       }

@@ -8,10 +8,10 @@
  * same payment finds no route.
  */
 import { describe, expect, it } from 'vitest';
-import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { decodeInvoice } from '../../shared/invoice/index.js';
-import { RecordKeys, type ChannelManager } from '../../shared/manager/index.js';
+import { sha256, toHex } from '../../shared/crypto/index.js';
+import { RecordKeys } from '../../shared/manager/index.js';
 import { isFeatureSupported } from '../../shared/wire/index.js';
+import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
 import { channelsOf, connectedPair, eventsOf, fund, openChannel } from './manager-fixture.js';
 
@@ -26,30 +26,11 @@ function twoChannels(): { net: ManagerNetwork; alice: ManagerNode; bob: ManagerN
 }
 
 function invoiceOf(net: ManagerNetwork, node: ManagerNode, amountMsat: bigint) {
-  const created = net.step(node, { kind: 'create-invoice' }, (m: ChannelManager) => m.createBolt11Invoice({ description: 'big coffee', expirySecs: 3600, amountMsat }));
-  if (!created.ok) throw new Error(created.error.message);
-  const decoded = decodeInvoice(wasmSecp256k1, created.value.invoice);
-  if (!decoded.ok) throw decoded.error;
-  return decoded.value;
+  return createInvoiceOn(net, node, { description: 'big coffee', expirySecs: 3600, amountMsat }).decoded;
 }
 
 function pay(net: ManagerNetwork, payer: ManagerNode, d: ReturnType<typeof invoiceOf>, paymentId: Uint8Array, attempts: number, basicMpp = isFeatureSupported(d.features, 'basic_mpp')) {
-  const amountMsat = d.amountMsat!;
-  const input = { kind: 'send-payment', paymentId, paymentHash: d.paymentHash, payeeNodeId: d.payeeNodeId, routeHints: d.routeHints } as const;
-  return net.step(payer, input, (m) =>
-    m.sendPayment({
-      paymentId,
-      paymentHash: d.paymentHash,
-      payeeNodeId: d.payeeNodeId,
-      amountMsat,
-      finalCltvExpiryDelta: d.minFinalCltvExpiryDelta,
-      routeHints: d.routeHints,
-      recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat },
-      retry: { attempts },
-      expiresAtSecs: d.expiresAtSec,
-      basicMpp,
-    }),
-  );
+  return payInvoice(net, payer, d, { paymentId, attempts, basicMpp });
 }
 
 /** More than either channel can send, less than both together. */

@@ -6,10 +6,9 @@
  * right error, a repeated PaymentId refused.
  */
 import { describe, expect, it } from 'vitest';
-import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { decodeInvoice } from '../../shared/invoice/index.js';
-import type { ChannelManager } from '../../shared/manager/index.js';
+import { sha256, toHex } from '../../shared/crypto/index.js';
 import { parseTransaction } from '../../shared/tx/index.js';
+import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
 import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
@@ -22,31 +21,11 @@ function readyPair(): { net: ManagerNetwork; alice: ManagerNode; bob: ManagerNod
 }
 
 function invoiceOf(net: ManagerNetwork, node: ManagerNode, amountMsat?: bigint) {
-  const created = net.step(node, { kind: 'create-invoice' }, (m: ChannelManager) =>
-    m.createBolt11Invoice({ description: 'coffee', expirySecs: 3600, ...(amountMsat === undefined ? {} : { amountMsat }) }),
-  );
-  if (!created.ok) throw new Error(created.error.message);
-  const decoded = decodeInvoice(wasmSecp256k1, created.value.invoice);
-  if (!decoded.ok) throw decoded.error;
-  return { ...created.value, decoded: decoded.value };
+  return createInvoiceOn(net, node, { description: 'coffee', expirySecs: 3600, ...(amountMsat === undefined ? {} : { amountMsat }) });
 }
 
 function pay(net: ManagerNetwork, payer: ManagerNode, invoice: ReturnType<typeof invoiceOf>, paymentId: Uint8Array, amountMsat = invoice.decoded.amountMsat!) {
-  const d = invoice.decoded;
-  const input = { kind: 'send-payment', paymentId, paymentHash: d.paymentHash, payeeNodeId: d.payeeNodeId, routeHints: d.routeHints } as const;
-  return net.step(payer, input, (m) =>
-    m.sendPayment({
-      paymentId,
-      paymentHash: d.paymentHash,
-      payeeNodeId: d.payeeNodeId,
-      amountMsat,
-      finalCltvExpiryDelta: d.minFinalCltvExpiryDelta,
-      routeHints: d.routeHints,
-      recipient: { paymentSecret: d.paymentSecret, totalMsat: amountMsat },
-      retry: { attempts: 0 },
-      expiresAtSecs: d.expiresAtSec,
-    }),
-  );
+  return payInvoice(net, payer, invoice.decoded, { paymentId, amountMsat });
 }
 
 function claim(net: ManagerNetwork, node: ManagerNode, preimage: Uint8Array) {

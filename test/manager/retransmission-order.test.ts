@@ -7,34 +7,13 @@
  * exactly once.
  */
 import { expect, it } from 'vitest';
-import { wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { decodeInvoice } from '../../shared/invoice/index.js';
-import type { ChannelManager } from '../../shared/manager/index.js';
+import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
 import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
 function startPayment(net: ManagerNetwork, payer: ManagerNode, payee: ManagerNode, amountMsat: bigint, id: number): void {
-  const created = net.step(payee, { kind: 'create-invoice' }, (m: ChannelManager) => m.createBolt11Invoice({ description: 'x', expirySecs: 3600, amountMsat }));
-  if (!created.ok) throw new Error(created.error.message);
-  const decoded = decodeInvoice(wasmSecp256k1, created.value.invoice);
-  if (!decoded.ok) throw decoded.error;
-  const d = decoded.value;
-  const paymentId = new Uint8Array(32).fill(id);
-  const input = { kind: 'send-payment', paymentId, paymentHash: d.paymentHash, payeeNodeId: d.payeeNodeId, routeHints: d.routeHints } as const;
-  const sent = net.step(payer, input, (m) =>
-    m.sendPayment({
-      paymentId,
-      paymentHash: d.paymentHash,
-      payeeNodeId: d.payeeNodeId,
-      amountMsat,
-      finalCltvExpiryDelta: d.minFinalCltvExpiryDelta,
-      routeHints: d.routeHints,
-      recipient: { paymentSecret: d.paymentSecret!, totalMsat: amountMsat },
-      retry: { attempts: 0 },
-      expiresAtSecs: d.expiresAtSec,
-    }),
-  );
-  expect(sent.ok).toBe(true);
+  const d = createInvoiceOn(net, payee, { description: 'x', expirySecs: 3600, amountMsat }).decoded;
+  expect(payInvoice(net, payer, d, { paymentId: new Uint8Array(32).fill(id), amountMsat }).ok).toBe(true);
 }
 
 /** Message types queued from `from`, in order. */

@@ -8,8 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHANNEL_CONFIG, canAffordFeeUpdate, sendUpdateFee, type ChannelContext, type ReadyChannel } from '../../shared/channel/index.js';
-import { sha256, wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { decodeInvoice } from '../../shared/invoice/index.js';
+import { sha256 } from '../../shared/crypto/index.js';
 import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import {
   IndexPrefix,
@@ -24,11 +23,11 @@ import {
   mppKey,
   parseMppKey,
   shouldUpdateFee,
-  type ChannelManager,
   type TimerTickReport,
 } from '../../shared/manager/index.js';
 import { PAYMENT_MEMORY_SECS } from '../../shared/manager/outbound-payment.js';
 import { SortKey } from '../../shared/store/index.js';
+import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
 import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
@@ -52,30 +51,12 @@ function tick(net: ManagerNetwork, node: ManagerNode): TimerTickReport {
 }
 
 function invoiceOf(net: ManagerNetwork, node: ManagerNode, amountMsat: bigint) {
-  const created = net.step(node, { kind: 'create-invoice' }, (m: ChannelManager) => m.createBolt11Invoice({ description: 'order 7', expirySecs: 3600, amountMsat }));
-  if (!created.ok) throw new Error(created.error.message);
-  const decoded = decodeInvoice(wasmSecp256k1, created.value.invoice);
-  if (!decoded.ok) throw decoded.error;
-  return decoded.value;
+  return createInvoiceOn(net, node, { description: 'order 7', expirySecs: 3600, amountMsat }).decoded;
 }
 
 /** One part of `amountMsat` of a payment whose total is the invoice's amount (a multi-part payment whose other parts never come). */
 function payPart(net: ManagerNetwork, payer: ManagerNode, invoice: ReturnType<typeof invoiceOf>, paymentId: Uint8Array, amountMsat: bigint) {
-  const input = { kind: 'send-payment', paymentId, paymentHash: invoice.paymentHash, payeeNodeId: invoice.payeeNodeId, routeHints: invoice.routeHints } as const;
-  const sent = net.step(payer, input, (m) =>
-    m.sendPayment({
-      paymentId,
-      paymentHash: invoice.paymentHash,
-      payeeNodeId: invoice.payeeNodeId,
-      amountMsat,
-      finalCltvExpiryDelta: invoice.minFinalCltvExpiryDelta,
-      routeHints: invoice.routeHints,
-      recipient: { paymentSecret: invoice.paymentSecret, totalMsat: invoice.amountMsat! },
-      retry: { attempts: 0 },
-      expiresAtSecs: invoice.expiresAtSec,
-    }),
-  );
-  expect(sent.ok).toBe(true);
+  expect(payInvoice(net, payer, invoice, { paymentId, amountMsat, totalMsat: invoice.amountMsat! }).ok).toBe(true);
   net.run();
 }
 
