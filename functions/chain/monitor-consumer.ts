@@ -32,6 +32,7 @@ import {
   classifyFundingSpend,
   claimableOutpoint,
   decodeWatchedChannel,
+  finalAt,
   encodeWatchedChannel,
   inFlightOutpoints,
   inputsOf,
@@ -233,11 +234,13 @@ class MonitorConsumer implements ChainConsumer {
     const built = await this.#build(id, monitor, plan.ready);
     const claims = [...kept, ...built];
     const waiting = plan.waiting.map(claimableOutpoint);
+    // Confirmed claims stay watched until final (a reorg dropping one hands it to the broadcast queue again).
+    const unsettled = claims.flatMap((c) => (c.confirmedHeight !== undefined && tip < finalAt(c.confirmedHeight) ? [finalAt(c.confirmedHeight) + 1] : []));
+    const heights = [...(plan.spendableHeight === undefined ? [] : [plan.spendableHeight]), ...unsettled];
     const { spendableHeight: _h, pending: _p, ...rest } = w;
-    w = { ...rest, claims, ...(waiting.length === 0 ? {} : { pending: waiting }), ...(plan.spendableHeight === undefined ? {} : { spendableHeight: plan.spendableHeight }) };
+    w = { ...rest, claims, ...(waiting.length === 0 ? {} : { pending: waiting }), ...(heights.length === 0 ? {} : { spendableHeight: Math.min(...heights) }) };
     const unconfirmed = claims.filter((c) => c.confirmedHeight === undefined);
-    const broadcasts = unconfirmed.map((c) => c.tx);
-    return { watched: w, broadcasts, done: unconfirmed.length === 0 && waiting.length === 0 };
+    return { watched: w, broadcasts: unconfirmed.map((c) => c.tx), done: unconfirmed.length === 0 && waiting.length === 0 && unsettled.length === 0 };
   }
 
   /** Everything of ours on chain for this channel, whether claimed already or not (planClaims sorts them). */

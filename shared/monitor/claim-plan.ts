@@ -17,6 +17,21 @@ import type { Outpoint } from '../tx/index.js';
 import type { OurOutput } from './sweep.js';
 import type { WatchedChannel } from './watched-channel.js';
 
+/**
+ * Confirmations after which a transaction is taken as final (LDK's
+ * `ANTI_REORG_DELAY`): our claims are watched, and re-broadcast if a reorg
+ * drops them, until they are this deep; an HTLC we offered that our claim
+ * timed out is reported failed only then (a reorg could still let the
+ * counterparty claim it with the preimage, and a payment reported failed
+ * may be paid again).
+ */
+export const ANTI_REORG_DELAY = 6;
+
+/** The first block height at which a transaction that confirmed at `height` has {@link ANTI_REORG_DELAY} confirmations. */
+export function finalAt(height: number): number {
+  return height + ANTI_REORG_DELAY - 1;
+}
+
 /** An HTLC we offered, as the monitor knows it: what reports its resolution on chain to the payment. */
 export interface OfferedHtlc {
   readonly paymentHash: Uint8Array;

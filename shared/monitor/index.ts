@@ -33,4 +33,4 @@ export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate 
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
 export { classifyFundingSpend, dustLimitOf, ourOutputs, revokedHtlcTxOutputs, sweepOutput, sweepOutputs, type FundingSpend, type OurOutput, type Sweep } from './sweep.js';
 export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
-export { claimableOutpoint, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
+export { ANTI_REORG_DELAY, claimableOutpoint, finalAt, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';

@@ -38,7 +38,7 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
+import { ANTI_REORG_DELAY, classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
 import { p2wsh } from '../../shared/tx/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
@@ -49,6 +49,19 @@ const local = useLocalServices();
 
 const CAPACITY = 200_000n;
 const PUSH_SAT = 50_000n;
+
+/**
+ * The node's claims confirmed: its `CHAIN_WATCH` item stays (they are watched
+ * for a reorg) until they are {@link ANTI_REORG_DELAY} deep, then is deleted
+ * and nothing more goes to the broadcast queue.
+ */
+async function expectWatchEnds(net: PipelineNet, node: PipelineNode): Promise<void> {
+  expect(await node.ctx.store.query(node.ctx.nodeKey, SortKey.chainWatchPrefix)).toHaveLength(1);
+  await net.mine(ANTI_REORG_DELAY - 1);
+  await net.sync(node);
+  expect(await node.ctx.store.query(node.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+  expect(await net.broadcasts(node)).toEqual([]);
+}
 
 /** A and B with a ready channel of {@link CAPACITY} sat, A the funder. Returns its id (hex) and the funding transaction. */
 async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode): Promise<{ channelId: string; funding: Transaction }> {
@@ -179,7 +192,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     await net.mine(1);
     await net.sync(a);
     expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + sweptA);
-    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await expectWatchEnds(net, a);
     await net.relay(a, b);
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
       expect.objectContaining({ channelId, txid: sweepA!.getId(), amountSat: sweptA.toString() }),
@@ -204,7 +217,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     await net.mine(1);
     await net.sync(b);
     expect(await walletBalanceOf(b.ctx)).toEqual({ confirmedSat: sweptB, unconfirmedSat: 0n });
-    expect(await b.ctx.store.query(b.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await expectWatchEnds(net, b);
     await net.relay(a, b);
     expect((await storeNodeApi(b.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
       expect.objectContaining({ channelId, txid: sweepB!.getId(), amountSat: sweptB.toString() }),
@@ -250,7 +263,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect((await esplora.txStatus(justice!.getId())).confirmed).toBe(true);
     await net.sync(a);
     expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + swept);
-    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await expectWatchEnds(net, a);
     await net.relay(a, b);
     expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'counterparty-force-closed', txid } });
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
@@ -302,7 +315,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect((await esplora.txStatus(rebuilt.getId())).confirmed).toBe(true);
     await net.sync(a);
     expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + swept);
-    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await expectWatchEnds(net, a);
     await net.relay(a, b);
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
       expect.objectContaining({ channelId, txid: rebuilt.getId(), amountSat: swept.toString() }),
@@ -383,7 +396,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect((await esplora.txStatus(sweep.getId())).confirmed).toBe(true);
     await net.sync(a);
     expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + swept);
-    expect(await a.ctx.store.query(a.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
+    await expectWatchEnds(net, a);
     await net.relay(a, b);
     expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'counterparty-force-closed', txid } });
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
