@@ -88,8 +88,8 @@ function prevoutOf(tx: Transaction, output: OurOutput) {
  * hold all three. Then Alice claims 'paid' (the preimage reaches her
  * monitor), her fulfill never delivered.
  */
-function threeHtlcs(anchors: boolean) {
-  const pair = readyPair({ anchors, fundingSatoshis: 1_000_000n, pushMsat: 300_000_000n });
+function threeHtlcs(anchors: boolean, feerate = COMMITMENT_FEERATE) {
+  const pair = readyPair({ anchors, fundingSatoshis: 1_000_000n, pushMsat: 300_000_000n, feerate });
   const { alice, bob } = pair;
   offer(bob, 7_000_000n, 'paid', 710);
   offer(bob, 6_000_000n, 'unpaid', 720);
@@ -296,6 +296,29 @@ describe('our HTLC transactions on our latest commitment (static_remotekey)', ()
     twice.addInput(Buffer.alloc(32, 1), 0);
     twice.ins[1]!.witness = [Buffer.from(preimage('paid'))];
     expect(preimagesRevealed(twice, hashes)).toHaveLength(1);
+  });
+});
+
+describe('our HTLC transactions on a commitment at another feerate (static_remotekey)', () => {
+  it('recovers the feerate from the commitment: the fees and txids the channel signed', () => {
+    const feerate = 2_345n;
+    const { alice, built, aliceMonitor } = threeHtlcs(false, feerate);
+    expect(alice.failure).toBeUndefined();
+    const commitment = Transaction.fromBuffer(aliceMonitor.holderCommitmentTx);
+    const htlcTxs = holderHtlcTransactions(secp, signerOf(alice), aliceMonitor, commitment);
+    expect(htlcTxs.map((h) => [h.offered, h.outputSat])).toEqual(
+      expect.arrayContaining([
+        [true, 5_000n - htlcTimeoutFeeSat(ChannelType.StaticRemoteKey, feerate)],
+        [false, 7_000n - htlcSuccessFeeSat(ChannelType.StaticRemoteKey, feerate)],
+      ]),
+    );
+    expect(htlcTxs).toHaveLength(2);
+    const signed = buildHtlcTransactions(built.commitment).map((h) => new Uint8Array(h.tx.getHash()));
+    for (const h of htlcTxs) {
+      expect(signed).toContainEqual(h.txid);
+      const prevout = commitment.outs[h.spends.index]!;
+      expect(verifyInput(Transaction.fromBuffer(h.tx), 0, { scriptPubKey: prevout.script, amountSat: BigInt(prevout.value) })).toBe('');
+    }
   });
 });
 
