@@ -2,8 +2,8 @@
  * Our outputs of a closed channel, found on chain and swept to the wallet
  * (BOLT 5 "On-chain Transaction Handling", BOLT 3 scripts; docs/force-close.md).
  * Pure: a transaction that spent the funding output, the monitor, the
- * channel's signer; out come our outputs on it and a signed sweep of them
- * to a destination script at a feerate.
+ * channel's signer; out come our outputs on it, which sweep-tx.ts spends in
+ * a signed sweep to a destination script at a feerate.
  *
  * - Our commitment (the one the monitor holds): our `to_local`, P2WSH of
  *   `OP_IF <revocationpubkey> OP_ELSE <to_self_delay> OP_CSV OP_DROP
