@@ -14,7 +14,7 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { toHex } from '../crypto/index.js';
 import type { Outpoint } from '../tx/index.js';
-import type { OurOutput } from './sweep.js';
+import type { OurOutput } from './sweep-tx.js';
 import type { WatchedChannel } from './watched-channel.js';
 
 /**

@@ -1,7 +1,8 @@
 /**
  * shared/monitor (layer 5): the ChannelMonitor record and its updates (BOLT
  * 5 state), the `chain::Watch` port the manager hands them to, and their
- * versioned serialization. On-chain enforcement comes in a later issue.
+ * versioned serialization; on chain, our outputs of a closed channel found
+ * and swept (sweep.ts, sweep-tx.ts, htlc-claims.ts).
  */
 export {
   MAX_COMMITMENT_HTLCS,
@@ -31,6 +32,8 @@ export {
 export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
 export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
-export { classifyFundingSpend, dustLimitOf, ourOutputs, revokedHtlcTxOutputs, sweepOutput, sweepOutputs, type FundingSpend, type OurOutput, type Sweep } from './sweep.js';
+export { classifyFundingSpend, ourOutputs, revokedHtlcTxOutputs, type FundingSpend } from './sweep.js';
+export { dustLimitOf, sweepOutput, sweepOutputs, type OurOutput, type Sweep } from './sweep-tx.js';
+export { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed, type HolderHtlcTx } from './htlc-claims.js';
 export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
 export { ANTI_REORG_DELAY, claimableOutpoint, finalAt, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';

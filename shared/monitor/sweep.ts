@@ -2,8 +2,8 @@
  * Our outputs of a closed channel, found on chain and swept to the wallet
  * (BOLT 5 "On-chain Transaction Handling", BOLT 3 scripts; docs/force-close.md).
  * Pure: a transaction that spent the funding output, the monitor, the
- * channel's signer; out come our outputs on it and a signed sweep of them
- * to a destination script at a feerate.
+ * channel's signer; out come our outputs on it, which sweep-tx.ts spends in
+ * a signed sweep to a destination script at a feerate.
  *
  * - Our commitment (the one the monitor holds): our `to_local`, P2WSH of
  *   `OP_IF <revocationpubkey> OP_ELSE <to_self_delay> OP_CSV OP_DROP
@@ -53,30 +53,25 @@
  *   (sequence 0xfffffffd), one block after the commitment under anchors (the
  *   script's `1 OP_CSV` sits in that branch: sequence 1).
  *
- * Not claimed: the HTLCs WE offered on their commitment (their timeout path
- * needs the HTLC's `cltv_expiry` as locktime), the HTLC outputs of our own
- * commitment (second-stage transactions), and anchors.
+ * - The HTLC outputs of an unrevoked commitment of theirs that WE offered
+ *   them (received by them: BOLT 3's received HTLC script from their side),
+ *   from the same record: ours again once the chain passed the HTLC's
+ *   `cltv_expiry`, through the `remote_htlcpubkey` branch that checks it:
+ *   witness `<remote_htlcsig> <> <witness script>` (an empty element, not
+ *   32 bytes), the transaction's nLockTime at least `cltv_expiry`
+ *   (sweep-tx.ts sets it from the input's `cltvExpiry`); sequence
+ *   0xfffffffd, 1 under anchors.
+ *
+ * The HTLC outputs of our own commitment go through our second-stage
+ * transactions (htlc-claims.ts). The transaction spending outputs is
+ * sweep-tx.ts's. Not claimed: anchors.
  */
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
 import { INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
 import type { Secp256k1 } from '../crypto/index.js';
 import {
-  ACCEPTED_HTLC_PENALTY_WITNESS,
-  ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS,
-  INPUT_BYTES,
-  OFFERED_HTLC_PENALTY_WITNESS,
-  OFFERED_HTLC_PENALTY_WITNESS_ANCHORS,
-  OFFERED_HTLC_PREIMAGE_WITNESS,
-  OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS,
-  P2WPKH_WITNESS,
-  SighashType,
-  TO_LOCAL_DELAYED_WITNESS,
-  TO_LOCAL_PENALTY_WITNESS,
-  TO_REMOTE_ANCHORS_WITNESS,
   commitmentNumberFromTx,
-  expectedSpendWeight,
-  feeForWeight,
   p2wpkh,
   p2wpkhScriptCode,
   p2wsh,
@@ -84,12 +79,11 @@ import {
   receivedHtlcScript,
   toLocalScript,
   toRemoteAnchorsScript,
-  witnessDigest,
-  witnessSignature,
   type Outpoint,
 } from '../tx/index.js';
 import { counterpartySecretOf, preimageOf, type ChannelMonitor } from './channel-monitor.js';
 import type { JusticeRecord } from './justice-record.js';
+import type { OurOutput } from './sweep-tx.js';
 
 /** What spent the funding output, as the monitor tells. */
 export type FundingSpend =
@@ -103,44 +97,6 @@ export type FundingSpend =
   | { readonly kind: 'cooperative-close' }
   /** Does not spend the funding output. */
   | { readonly kind: 'unrelated' };
-
-/** One output of ours on a commitment, with what spending it takes. */
-export interface OurOutput {
-  /**
-   * `revoked-to-local`: their `to_local` on a revoked commitment of theirs, ours by the revocation key;
-   * `revoked-htlc`: an HTLC output of a revoked commitment of theirs, ours by the revocation key;
-   * `htlc-preimage`: an HTLC output they offered us on an unrevoked commitment of theirs, ours by its preimage.
-   */
-  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local' | 'revoked-htlc' | 'htlc-preimage';
-  readonly outpoint: Outpoint;
-  readonly valueSat: bigint;
-  /** The script the signature commits to: the P2WSH witness script, or the P2WPKH script code. */
-  readonly scriptCode: Uint8Array;
-  /** Blocks after the commitment's confirmation before it can be spent (the input's sequence); 0: at once. */
-  readonly csvBlocks: number;
-  /**
-   * `to-local`: our per-commitment point of the commitment (the delayed key is derived from it);
-   * `htlc-preimage`: theirs (our htlc key on their commitment is derived from it).
-   */
-  readonly perCommitmentPoint?: Uint8Array;
-  /** `revoked-to-local`, `revoked-htlc`: their per-commitment secret of the commitment (the revocation key is derived from it). */
-  readonly perCommitmentSecret?: Uint8Array;
-  /** `revoked-htlc`: the revocationpubkey its witness shows (the script holds only its HASH160). */
-  readonly revocationPubkey?: Uint8Array;
-  /** `revoked-htlc`: offered by the counterparty (BOLT 3 offered HTLC script), else received by them. */
-  readonly offered?: boolean;
-  /** `htlc-preimage`: the payment preimage its witness shows. */
-  readonly paymentPreimage?: Uint8Array;
-  /** `to-remote`, `revoked-htlc`, `htlc-preimage` under anchors: the script variant (the witness script, the expected witness size). */
-  readonly anchors?: boolean;
-}
-
-/** A sweep of our outputs (one transaction, one input each), or why none is made. */
-export type Sweep =
-  /** `outputs`: those the transaction spends, in input order (an output worth less than its input's fee is left out). */
-  | { readonly kind: 'sweep'; readonly tx: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint; readonly feeSat: bigint; readonly outputs: readonly OurOutput[] }
-  /** The outputs are worth less than the sweep's fee plus the destination's dust limit: left on chain (it would cost more than it brings). */
-  | { readonly kind: 'below-dust'; readonly feeSat: bigint; readonly outputs: readonly OurOutput[] };
 
 /** BOLT 3 commitment markers: locktime's upper byte 0x20, the input sequence's 0x80. */
 function isCommitment(tx: Transaction): boolean {
@@ -174,7 +130,8 @@ export function classifyFundingSpend(monitor: ChannelMonitor, tx: Transaction): 
  * record; ignored unless its commitment number and txid are `tx`'s), in
  * output order; on an unrevoked one of theirs, after `to_remote`, the HTLC
  * outputs of `justice` they offered us whose preimage the monitor holds, in
- * output order. None on a cooperative close (its output already pays the
+ * output order, then those we offered them (`htlc-timeout`, spendable once
+ * the chain reached their `cltv_expiry`), in output order. None on a cooperative close (its output already pays the
  * wallet) or an unrelated transaction. An output the commitment trimmed is
  * simply absent.
  */
@@ -183,25 +140,36 @@ export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: Chan
   const txid = new Uint8Array(tx.getHash());
   const find = (script: Uint8Array) => tx.outs.findIndex((o) => equalBytes(o.script, script));
   if (spend.kind === 'holder-commitment') {
-    const index = INITIAL_COMMITMENT_INDEX - spend.commitmentNumber;
-    const point = signer.perCommitmentPoint(index);
-    const revocation = signer.holderRevocationPublicKey(monitor.counterparty.pubkeys.revocationBasepoint, index);
-    const toSelfDelay = monitor.counterparty.toSelfDelay;
-    const witnessScript = toLocalScript(revocation, toSelfDelay, signer.delayedPaymentPublicKey(point));
+    const { witnessScript, perCommitmentPoint } = holderToLocalScript(signer, monitor, spend.commitmentNumber);
     const vout = find(p2wsh(witnessScript));
     if (vout < 0) return [];
-    return [{ kind: 'to-local', outpoint: { txid, index: vout }, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: toSelfDelay, perCommitmentPoint: point }];
+    const valueSat = BigInt(tx.outs[vout]!.value);
+    return [{ kind: 'to-local', outpoint: { txid, index: vout }, valueSat, scriptCode: witnessScript, csvBlocks: monitor.counterparty.toSelfDelay, perCommitmentPoint }];
   }
   if (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment') {
     const record = justice !== undefined && justice.commitmentNumber === spend.commitmentNumber && equalBytes(justice.commitmentTxid, txid) ? justice : undefined;
     if (spend.kind === 'counterparty-commitment') {
-      return [...toRemote(signer, monitor, tx), ...(record === undefined ? [] : preimageHtlcs(secp, signer, monitor, tx, record))];
+      if (record === undefined) return toRemote(signer, monitor, tx);
+      return [...toRemote(signer, monitor, tx), ...preimageHtlcs(secp, signer, monitor, tx, record), ...timeoutHtlcs(secp, signer, monitor, tx, record)];
     }
     const secret = spend.perCommitmentSecret;
     const htlcs = record === undefined ? [] : revokedHtlcs(secp, signer, monitor, tx, secret, record);
     return [...revokedToLocal(secp, signer, monitor, tx, secret), ...toRemote(signer, monitor, tx), ...htlcs];
   }
   return [];
+}
+
+/**
+ * BOLT 3's `to_local` script of our commitment `commitmentNumber`
+ * (revocationpubkey of their revocation basepoint and our per-commitment
+ * point, their `to_self_delay`, our delayed key): our commitment's
+ * `to_local` and the output of each of our HTLC transactions spending it.
+ */
+export function holderToLocalScript(signer: ChannelSigner, monitor: ChannelMonitor, commitmentNumber: bigint): { witnessScript: Uint8Array; perCommitmentPoint: Uint8Array } {
+  const index = INITIAL_COMMITMENT_INDEX - commitmentNumber;
+  const perCommitmentPoint = signer.perCommitmentPoint(index);
+  const revocation = signer.holderRevocationPublicKey(monitor.counterparty.pubkeys.revocationBasepoint, index);
+  return { witnessScript: toLocalScript(revocation, monitor.counterparty.toSelfDelay, signer.delayedPaymentPublicKey(perCommitmentPoint)), perCommitmentPoint };
 }
 
 /** Our `to_remote` on a commitment of theirs (the same script on every one of them). */
@@ -316,6 +284,28 @@ function preimageHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelM
   }));
 }
 
+/**
+ * The HTLC outputs of an unrevoked commitment of theirs, from its justice
+ * record, that we offered them (BOLT 3's received HTLC script from their
+ * side), taken back through the timeout branch once the chain reached each
+ * one's `cltv_expiry` (one block after the commitment under anchors).
+ */
+function timeoutHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction, record: JusticeRecord): OurOutput[] {
+  const anchors = monitor.channelType.anchors;
+  const theirPoint = record.perCommitmentPoint;
+  const { found } = theirHtlcOutputs(secp, signer, monitor, tx, theirPoint, record.htlcs, (h) => !h.offered);
+  return found.map((f) => ({
+    kind: 'htlc-timeout',
+    outpoint: f.outpoint,
+    valueSat: f.valueSat,
+    scriptCode: f.witnessScript,
+    csvBlocks: anchors ? 1 : 0,
+    perCommitmentPoint: theirPoint.slice(),
+    cltvExpiry: f.htlc.cltvExpiry,
+    anchors,
+  }));
+}
+
 /** BOLT 3's `to_local` script of a commitment of theirs, by its per-commitment secret (also their HTLC transactions' output script). */
 function revokedToLocalScript(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMonitor, perCommitmentSecret: Uint8Array): Uint8Array {
   const theirPoint = secp.publicKeyFromSecret(perCommitmentSecret);
@@ -347,76 +337,3 @@ export function revokedHtlcTxOutputs(secp: Secp256k1, signer: ChannelSigner, mon
   );
 }
 
-/** Bitcoin Core's dust threshold for an output paying `script` at its default 3 sat/vB dust relay fee: 294 sat for P2WPKH, 330 for P2WSH, 546 otherwise. */
-export function dustLimitOf(script: Uint8Array): bigint {
-  if (script.length === 22 && script[0] === 0 && script[1] === 20) return 294n;
-  if (script.length === 34 && script[0] === 0 && script[1] === 32) return 330n;
-  return 546n;
-}
-
-/** BIP 125 signalling sequence for an input without a relative lock. */
-const RBF_SEQUENCE = 0xfffffffd;
-
-/** The BOLT 5 expected witness bytes of spending `output`. */
-function witnessBytesOf(output: OurOutput): number {
-  if (output.kind === 'to-local') return TO_LOCAL_DELAYED_WITNESS;
-  if (output.kind === 'revoked-to-local') return TO_LOCAL_PENALTY_WITNESS;
-  if (output.kind === 'revoked-htlc') {
-    if (output.offered === true) return output.anchors === true ? OFFERED_HTLC_PENALTY_WITNESS_ANCHORS : OFFERED_HTLC_PENALTY_WITNESS;
-    return output.anchors === true ? ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS : ACCEPTED_HTLC_PENALTY_WITNESS;
-  }
-  if (output.kind === 'htlc-preimage') return output.anchors === true ? OFFERED_HTLC_PREIMAGE_WITNESS : OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS;
-  return output.anchors === true ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
-}
-
-/** Sweeps one output: `sweepOutputs` of `[output]`. */
-export function sweepOutput(signer: ChannelSigner, output: OurOutput, destinationScript: Uint8Array, feeratePerKw: bigint, locktime = 0): Sweep {
-  return sweepOutputs(signer, [output], destinationScript, feeratePerKw, locktime);
-}
-
-/**
- * Sweeps `outputs` (of one transaction, e.g. the justice outputs, their
- * `to_local` and HTLC outputs, and our `to_remote` of a revoked commitment)
- * to `destinationScript` in one
- * transaction: version 2, one input per output in the order given
- * (sequence = its CSV, else RBF-signalling 0xfffffffd), one output of their
- * value minus `feeratePerKw` × the BOLT 5 expected weight, each input signed
- * by the channel's signer (SIGHASH_ALL). An output worth no more than the fee
- * its own input adds is left out. `below-dust` when what is left would be
- * under the destination's dust limit. The transaction is valid once the
- * largest CSV among the inputs is.
- */
-export function sweepOutputs(signer: ChannelSigner, outputs: readonly OurOutput[], destinationScript: Uint8Array, feeratePerKw: bigint, locktime = 0): Sweep {
-  const worth = outputs.filter((o) => o.valueSat > feeForWeight(feeratePerKw, BigInt(4 * INPUT_BYTES + witnessBytesOf(o))));
-  const feeSat = feeForWeight(feeratePerKw, expectedSpendWeight(worth.map(witnessBytesOf), [destinationScript]));
-  const amountSat = worth.reduce((sum, o) => sum + o.valueSat, 0n) - feeSat;
-  if (worth.length === 0 || amountSat < dustLimitOf(destinationScript)) return { kind: 'below-dust', feeSat, outputs };
-  const tx = new Transaction();
-  tx.version = 2;
-  tx.locktime = locktime;
-  for (const output of worth) tx.addInput(output.outpoint.txid, output.outpoint.index, output.csvBlocks > 0 ? output.csvBlocks : RBF_SEQUENCE);
-  tx.addOutput(destinationScript, amountSat);
-  worth.forEach((output, i) => tx.setWitness(i, witnessOf(signer, output, witnessDigest(tx, i, output.scriptCode, output.valueSat, SighashType.All))));
-  return { kind: 'sweep', tx: tx.toBuffer(), txid: new Uint8Array(tx.getHash()), amountSat, feeSat, outputs: worth };
-}
-
-/** The witness spending `output`, its signature over `digest`. */
-function witnessOf(signer: ChannelSigner, output: OurOutput, digest: Uint8Array): Uint8Array[] {
-  switch (output.kind) {
-    case 'to-local':
-      return [witnessSignature(signer.signWithDelayedPaymentKey(digest, output.perCommitmentPoint!)), new Uint8Array(0), output.scriptCode];
-    case 'revoked-to-local':
-      // `1` takes the OP_IF branch: the revocation key, no delay.
-      return [witnessSignature(signer.signWithRevocationKey(digest, output.perCommitmentSecret!)), Uint8Array.of(1), output.scriptCode];
-    case 'revoked-htlc':
-      // The revocationpubkey matches the script's HASH160: the OP_IF branch, a plain CHECKSIG.
-      return [witnessSignature(signer.signWithRevocationKey(digest, output.perCommitmentSecret!)), output.revocationPubkey!, output.scriptCode];
-    case 'htlc-preimage':
-      // A 32-byte element after our signature: the `remote_htlcpubkey` branch, the preimage checked against the payment hash.
-      return [witnessSignature(signer.signWithHtlcKey(digest, output.perCommitmentPoint!)), output.paymentPreimage!, output.scriptCode];
-    case 'to-remote': {
-      const sig = witnessSignature(signer.signWithPaymentKey(digest));
-      return output.anchors === true ? [sig, output.scriptCode] : [sig, signer.publicKeys.paymentBasepoint];
-    }
-  }
-}

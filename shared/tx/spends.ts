@@ -17,6 +17,7 @@ import { SighashType, signWitnessInput, witnessSignature } from './sign.js';
 import {
   ACCEPTED_HTLC_PENALTY_WITNESS,
   ACCEPTED_HTLC_TIMEOUT_WITNESS,
+  ACCEPTED_HTLC_TIMEOUT_WITNESS_ANCHORS,
   ANCHOR_ANYONE_WITNESS,
   ANCHOR_FUNDING_WITNESS,
   OFFERED_HTLC_PENALTY_WITNESS,
@@ -120,7 +121,7 @@ function witnessBytes(input: SpendInput): number {
     case SpendKind.HtlcPreimage:
       return OFFERED_HTLC_PREIMAGE_WITNESS;
     case SpendKind.HtlcTimeout:
-      return ACCEPTED_HTLC_TIMEOUT_WITNESS;
+      return input.anchors ? ACCEPTED_HTLC_TIMEOUT_WITNESS_ANCHORS : ACCEPTED_HTLC_TIMEOUT_WITNESS;
     case SpendKind.ToRemote:
       return input.channelType === ChannelType.Anchors ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
     case SpendKind.Anchor:

@@ -62,10 +62,17 @@ export const OFFERED_HTLC_PREIMAGE_WITNESS = 1 + 1 + 73 + 1 + 32 + 1 + 136;
  */
 export const OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS = 1 + 1 + 73 + 1 + 32 + 1 + 133;
 /**
- * Timeout claim of an HTLC we offered, on the counterparty's commitment,
- * `<sig> <> <accepted_htlc_script>`: 1 + (1 + 73) + 1 + (1 + 143).
+ * Timeout claim of an HTLC we offered, on the counterparty's commitment
+ * (received by them: BOLT 3's received HTLC script), through its
+ * `remote_htlcpubkey` branch after `cltv_expiry`: `<sig> <> <script>`,
+ * 1 + (1 + 73) + 1 + (1 + 139), the script being BOLT 5 Appendix A's
+ * `accepted_htlc_script` (139 bytes, a 3-byte `cltv_expiry`). BOLT 5 states
+ * no size for this witness; this counts it the way it counts the penalty
+ * witnesses.
  */
-export const ACCEPTED_HTLC_TIMEOUT_WITNESS = 1 + 1 + 73 + 1 + 1 + 143;
+export const ACCEPTED_HTLC_TIMEOUT_WITNESS = 1 + 1 + 73 + 1 + 1 + 139;
+/** The same under `option_anchors`: the script 3 bytes longer (`1 OP_CHECKSEQUENCEVERIFY OP_DROP`), 1 + (1 + 73) + 1 + (1 + 142). */
+export const ACCEPTED_HTLC_TIMEOUT_WITNESS_ANCHORS = ACCEPTED_HTLC_TIMEOUT_WITNESS + 3;
 /** P2WPKH `<sig> <pubkey>`: 1 + (1 + 73) + (1 + 33). */
 export const P2WPKH_WITNESS = 1 + 1 + 73 + 1 + 33;
 /**

@@ -317,9 +317,9 @@ for (const anchors of [false, true]) {
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, revoked).map((o) => o.kind)).toEqual(['revoked-to-local', 'to-remote']);
       const other = justiceRecordOf(alice, revokedNumber + 1n);
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, other).map((o) => o.kind)).toEqual(['revoked-to-local', 'to-remote']);
-      // The latest commitment of Bob's is not revoked: its HTLCs are not ours to take by revocation.
+      // The latest commitment of Bob's is not revoked: its HTLCs are not ours to take by revocation (those Alice offered are hers after their expiry).
       const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
-      expect(ourOutputs(secp, signerOf(alice), aliceMonitor, latest, other).map((o) => o.kind)).toEqual(['to-remote']);
+      expect(ourOutputs(secp, signerOf(alice), aliceMonitor, latest, other).map((o) => o.kind)).toEqual(['to-remote', 'htlc-timeout', 'htlc-timeout', 'htlc-timeout']);
     });
 
     it('takes to_local, to_remote and every HTLC output in one justice transaction: each input accepted, the fee of BOLT 5 penalty witnesses', () => {
@@ -419,7 +419,7 @@ for (const anchors of [false, true]) {
     const witnessBytes = anchors ? OFFERED_HTLC_PREIMAGE_WITNESS : OFFERED_HTLC_PREIMAGE_WITNESS_NO_ANCHORS;
     const toRemoteWitness = anchors ? TO_REMOTE_ANCHORS_WITNESS : P2WPKH_WITNESS;
 
-    it('finds to_remote and the HTLC output Bob offered whose preimage the monitor holds; not the other HTLC of his, nor the one Alice offered', () => {
+    it('finds to_remote and the HTLC output Bob offered whose preimage the monitor holds, not the other HTLC of his; the one Alice offered only by its timeout', () => {
       expect(alice.failure).toBeUndefined();
       expect(bob.failure).toBeUndefined();
       expect(classifyFundingSpend(aliceMonitor, current)).toEqual({ kind: 'counterparty-commitment', commitmentNumber: currentNumber });
@@ -427,14 +427,15 @@ for (const anchors of [false, true]) {
       // Three HTLC outputs on Bob's commitment (to_local, to_remote, and two anchors under anchors).
       expect(current.outs).toHaveLength(5 + (anchors ? 2 : 0));
       const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, current, record);
-      expect(outputs.map((o) => o.kind)).toEqual(['to-remote', 'htlc-preimage']);
+      expect(outputs.map((o) => o.kind)).toEqual(['to-remote', 'htlc-preimage', 'htlc-timeout']);
+      expect(outputs[2]).toMatchObject({ valueSat: 5_000n, cltvExpiry: 730 });
       const htlc = outputs[1]!;
       expect(htlc).toMatchObject({ valueSat: 7_000n, csvBlocks: anchors ? 1 : 0, anchors });
       expect(htlc.paymentPreimage).toEqual(preimage('paid'));
       expect(current.outs[htlc.outpoint.index]!.script).toEqual(p2wsh(htlc.scriptCode));
       expect(htlc.scriptCode.length).toBe(133 + (anchors ? 3 : 0));
       // Without the preimage in the monitor, or without the commitment's record (or with another's), only to_remote.
-      expect(ourOutputs(secp, signerOf(alice), beforeClaim, current, record).map((o) => o.kind)).toEqual(['to-remote']);
+      expect(ourOutputs(secp, signerOf(alice), beforeClaim, current, record).map((o) => o.kind)).toEqual(['to-remote', 'htlc-timeout']);
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, current).map((o) => o.kind)).toEqual(['to-remote']);
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, current, justiceRecordOf(alice, currentNumber - 1n)).map((o) => o.kind)).toEqual(['to-remote']);
     });
@@ -446,8 +447,9 @@ for (const anchors of [false, true]) {
         if (!applied.ok) throw new Error(applied.error);
         monitor = applied.monitor;
       }
-      const outputs = ourOutputs(secp, signerOf(alice), monitor, current, record);
-      expect(outputs.map((o) => o.kind)).toEqual(['to-remote', 'htlc-preimage', 'htlc-preimage']);
+      const all = ourOutputs(secp, signerOf(alice), monitor, current, record);
+      expect(all.map((o) => o.kind)).toEqual(['to-remote', 'htlc-preimage', 'htlc-preimage', 'htlc-timeout']);
+      const outputs = all.slice(0, 3);
       expect(outputs[1]!.outpoint.index).toBeLessThan(outputs[2]!.outpoint.index);
       expect(outputs.slice(1).map((o) => o.valueSat).sort()).toEqual([6_000n, 7_000n]);
       expect(outputs.slice(1).map((o) => o.paymentPreimage)).toEqual(outputs.slice(1).map((o) => preimage(o.valueSat === 7_000n ? 'paid' : 'unknown')));
@@ -455,12 +457,13 @@ for (const anchors of [false, true]) {
       if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
       const tx = Transaction.fromBuffer(sweep.tx);
       for (const [i, output] of outputs.entries()) expect(verifyInput(tx, i, prevoutOf(current, output)), `input ${i}`).toBe('');
-      // Alice's HTLC (5,000 sat) stays on chain: received by Bob, its preimage path is Bob's.
-      expect(outputs.some((o) => o.valueSat === 5_000n)).toBe(false);
+      // Alice's HTLC (5,000 sat) is not claimed by a preimage: received by Bob, its preimage path is Bob's; hers is the timeout.
+      expect(all[3]).toMatchObject({ kind: 'htlc-timeout', valueSat: 5_000n });
     });
 
     it('takes to_remote and the HTLC output in one transaction: witness <htlcsig> <preimage> <script>, each input accepted by the interpreter, the fee of the expected weights', () => {
-      const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, current, record);
+      // Without the timeout output (it would hold the sweep until its expiry).
+      const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, current, record).filter((o) => o.kind !== 'htlc-timeout');
       const sweep = sweepOutputs(signerOf(alice), outputs, DESTINATION, FEERATE);
       if (sweep.kind !== 'sweep') throw new Error('expected a sweep');
       expect(sweep.outputs).toEqual(outputs);
