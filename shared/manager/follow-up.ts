@@ -19,6 +19,7 @@
 import { DecodeError, equalBytes, fixedBytes, repeated, restBytes, tlvRecord, u16, u32, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import type { FundingSeen } from '../channel/index.js';
 import { sha256 } from '../crypto/index.js';
+import type { FollowUp } from './manager-types.js';
 
 /** What the chain told the manager about one channel, in the order it was told. */
 export type ChainEvent =
@@ -102,6 +103,17 @@ export type FollowUpWork =
  */
 export function isRederived(kind: FollowUpWork['kind']): boolean {
   return kind === 'chain' || kind === 'reestablish' || kind === 'update-fee';
+}
+
+/**
+ * `work` for `peer`'s inbound group as an outbox carries it (what the
+ * manager's change set makes, and what an input outside the manager, the
+ * chain handler, hands its commit): encoded, and marked `watched` unless
+ * its kind is made again when lost ({@link isRederived}), so the
+ * follow-up watch resends it.
+ */
+export function followUpFor(peer: Uint8Array, work: FollowUpWork, connectionId?: string): FollowUp {
+  return { peer, work: encodeFollowUp(work), ...(connectionId === undefined ? {} : { connectionId }), ...(isRederived(work.kind) ? {} : { watched: true as const }) };
 }
 
 /** What the chain shows of one HTLC we offered (an output of the commitment that confirmed, or trimmed from it). */

@@ -16,6 +16,7 @@ import {
   decodeFollowUp,
   decodeOutboundPayment,
   encodeFollowUp,
+  followUpFor,
   htlcResolvedOnChain,
   type ChannelManager,
   type FollowUpWork,
@@ -257,9 +258,14 @@ describe('the htlc-resolved-on-chain record', () => {
     expect(decodeFollowUp(encodeFollowUp(work))).toEqual({ ok: true, value: work });
   });
 
-  it('is watched until applied (not made again when lost)', async () => {
-    const { isRederived } = await import('../../shared/manager/follow-up.js');
-    expect(isRederived('htlc-resolved-on-chain')).toBe(false);
+  it('is watched until applied (nothing makes it again when lost), in the peer group of the channel', () => {
+    const peer = new Uint8Array(33).fill(2);
+    const work = htlcResolvedOnChain(channelId, { paymentHash, amountMsat: 5n })!;
+    const outbox = followUpFor(peer, work);
+    expect(outbox).toEqual({ peer, work: encodeFollowUp(work), watched: true });
+    expect(decodeFollowUp(outbox.work)).toEqual({ ok: true, value: work });
+    // A kind the next chain sync makes again is not watched.
+    expect(followUpFor(peer, { kind: 'chain', channelId, events: [] }).watched).toBeUndefined();
   });
 
   it('refuses a record without its hash or amount, truncated or garbage bytes, without throwing', () => {
