@@ -24,7 +24,7 @@ import {
   type FunderEntry,
   type IndexKey,
 } from './channel-indexes.js';
-import { encodeFollowUp, isRederived, type ChainEvent, type FollowUpWork } from './follow-up.js';
+import { followUpFor, type ChainEvent, type FollowUpWork } from './follow-up.js';
 import { reindexChannel } from './header-index.js';
 import { ManagerError, ManagerErrorCode } from './manager-errors.js';
 import type { EventRecord, ManagerEvent } from './manager-event.js';
@@ -263,7 +263,7 @@ export class ChangeSet {
 
   /** One channel's share of work that touches many, as an input of its own. */
   followUp(peer: Uint8Array, work: FollowUpWork, connectionId?: string): void {
-    this.#followUps.push({ peer, work: encodeFollowUp(work), ...(connectionId === undefined ? {} : { connectionId }), ...(isRederived(work.kind) ? {} : { watched: true as const }) });
+    this.#followUps.push(followUpFor(peer, work, connectionId));
   }
 
   /** The channel keys of `peer` (from a keys-only listing, or the loaded items); throws `not-loaded` when neither was loaded. */

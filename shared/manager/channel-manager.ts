@@ -277,8 +277,10 @@ export class ChannelManager {
   /**
    * One channel's share of an input that touched many (load with
    * `{ kind: 'follow-up', peer, work }`; docs/follow-ups.md): chain events,
-   * our `channel_reestablish` for `connectionId`, or the peer's
-   * all-channels `error`. Idempotent.
+   * our `channel_reestablish` for `connectionId`, the peer's
+   * all-channels `error`, a payment's result (off chain, or an HTLC we
+   * offered settled on chain), and the other kinds of follow-up.ts.
+   * Idempotent.
    */
   applyFollowUp(peer: Uint8Array, work: FollowUpWork, connectionId?: string): void {
     switch (work.kind) {
@@ -306,6 +308,8 @@ export class ChannelManager {
         return forceClose.applyCounterpartyCommitment(this.#core, peer, work.channelId, work.txid);
       case 'funds-swept':
         return forceClose.applyFundsSwept(this.#core, peer, work);
+      case 'htlc-resolved-on-chain':
+        return outbound.applyHtlcResolvedOnChain(this.#core, peer, work);
     }
   }
 

@@ -13,10 +13,13 @@
  * preimage of a claim or a payment result, 12 a fail-back for a
  * multi-part timeout (1), 14 an offered HTLC's id, 16 a payment hash, 18
  * the failure code of `update_fail_malformed_htlc`, 20 peers (node ids),
- * 22 a block height.
+ * 22 a block height, 24 a txid, 26 an amount (sat), 28 an HTLC's amount
+ * (msat), 30 an HTLC's `cltv_expiry`.
  */
-import { DecodeError, fixedBytes, repeated, restBytes, tlvRecord, u16, u32, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { DecodeError, equalBytes, fixedBytes, repeated, restBytes, tlvRecord, u16, u32, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import type { FundingSeen } from '../channel/index.js';
+import { sha256 } from '../crypto/index.js';
+import type { FollowUp } from './manager-types.js';
 
 /** What the chain told the manager about one channel, in the order it was told. */
 export type ChainEvent =
@@ -72,7 +75,23 @@ export type FollowUpWork =
   /** The chain handler saw the counterparty's commitment spend the funding output (docs/force-close.md): the channel closes with `counterparty-force-closed`. */
   | { readonly kind: 'funding-spent'; readonly channelId: Uint8Array; readonly txid: Uint8Array }
   /** Our output of the closed channel reached the wallet (its sweep confirmed): event `funds-swept`. */
-  | { readonly kind: 'funds-swept'; readonly channelId: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint };
+  | { readonly kind: 'funds-swept'; readonly channelId: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint }
+  /**
+   * An HTLC we offered on the channel, on the commitment that confirmed,
+   * settled by the chain (docs/force-close.md, "HTLCs we offered, resolved
+   * on chain"): the counterparty claimed it with `paymentPreimage`, or,
+   * without one, it came back to us (our timeout claim) or was trimmed as
+   * dust. Named by what the chain shows (no HTLC id): hash, amount and,
+   * when known, expiry.
+   */
+  | {
+      readonly kind: 'htlc-resolved-on-chain';
+      readonly channelId: Uint8Array;
+      readonly paymentHash: Uint8Array;
+      readonly amountMsat: bigint;
+      readonly cltvExpiry?: number;
+      readonly paymentPreimage?: Uint8Array;
+    };
 
 /**
  * Whether a lost follow-up of this kind is made again without help
@@ -86,13 +105,57 @@ export function isRederived(kind: FollowUpWork['kind']): boolean {
   return kind === 'chain' || kind === 'reestablish' || kind === 'update-fee';
 }
 
+/**
+ * `work` for `peer`'s inbound group as an outbox carries it (what the
+ * manager's change set makes, and what an input outside the manager, the
+ * chain handler, hands its commit): encoded, and marked `watched` unless
+ * its kind is made again when lost ({@link isRederived}), so the
+ * follow-up watch resends it.
+ */
+export function followUpFor(peer: Uint8Array, work: FollowUpWork, connectionId?: string): FollowUp {
+  return { peer, work: encodeFollowUp(work), ...(connectionId === undefined ? {} : { connectionId }), ...(isRederived(work.kind) ? {} : { watched: true as const }) };
+}
+
+/** What the chain shows of one HTLC we offered (an output of the commitment that confirmed, or trimmed from it). */
+export interface OnChainOfferedHtlc {
+  readonly paymentHash: Uint8Array;
+  readonly amountMsat: bigint;
+  readonly cltvExpiry?: number;
+}
+
+/**
+ * The `htlc-resolved-on-chain` follow-up for an HTLC we offered on
+ * `channelId` (what the chain handler enqueues in the channel's peer group
+ * once the chain settled it): `paymentPreimage` when the counterparty's
+ * claim revealed it, none when our timeout claim took it back or it was
+ * trimmed as dust. Refuses (`undefined`) a hash or preimage not 32 bytes,
+ * a negative amount, or a preimage that does not hash to the payment hash.
+ */
+export function htlcResolvedOnChain(
+  channelId: Uint8Array,
+  htlc: OnChainOfferedHtlc,
+  paymentPreimage?: Uint8Array,
+): Extract<FollowUpWork, { kind: 'htlc-resolved-on-chain' }> | undefined {
+  if (channelId.length !== 32 || htlc.paymentHash.length !== 32 || htlc.amountMsat < 0n) return undefined;
+  if (htlc.cltvExpiry !== undefined && (!Number.isSafeInteger(htlc.cltvExpiry) || htlc.cltvExpiry < 0 || htlc.cltvExpiry > 0xffffffff)) return undefined;
+  if (paymentPreimage !== undefined && (paymentPreimage.length !== 32 || !equalBytes(sha256(paymentPreimage), htlc.paymentHash))) return undefined;
+  return {
+    kind: 'htlc-resolved-on-chain',
+    channelId,
+    paymentHash: htlc.paymentHash,
+    amountMsat: htlc.amountMsat,
+    ...(htlc.cltvExpiry === undefined ? {} : { cltvExpiry: htlc.cltvExpiry }),
+    ...(paymentPreimage === undefined ? {} : { paymentPreimage }),
+  };
+}
+
 /** A received HTLC a `received-htlcs` follow-up names. */
 export interface ReceivedHtlcRef {
   readonly htlcId: bigint;
   readonly paymentHash: Uint8Array;
 }
 
-const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry', 'update-fee', 'funding-spent', 'funds-swept'] as const;
+const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry', 'update-fee', 'funding-spent', 'funds-swept', 'htlc-resolved-on-chain'] as const;
 
 const htlcRefCodec: Codec<ReceivedHtlcRef> = {
   read: (r) => ({ htlcId: r.u64(), paymentHash: r.bytes(32) }),
@@ -160,6 +223,8 @@ const record = versionedRecord('follow-up', 1, {
   height: tlvRecord(22, u32),
   txid: tlvRecord(24, fixedBytes(32)),
   amountSat: tlvRecord(26, u64),
+  amountMsat: tlvRecord(28, u64),
+  cltvExpiry: tlvRecord(30, u32),
 });
 
 export function encodeFollowUp(work: FollowUpWork): Uint8Array {
@@ -183,6 +248,14 @@ export function encodeFollowUp(work: FollowUpWork): Uint8Array {
     ...(work.kind === 'htlc-expiry' ? { height: work.height } : {}),
     ...(work.kind === 'funding-spent' || work.kind === 'funds-swept' ? { txid: work.txid } : {}),
     ...(work.kind === 'funds-swept' ? { amountSat: work.amountSat } : {}),
+    ...(work.kind === 'htlc-resolved-on-chain'
+      ? {
+          paymentHash: work.paymentHash,
+          amountMsat: work.amountMsat,
+          ...(work.cltvExpiry === undefined ? {} : { cltvExpiry: work.cltvExpiry }),
+          ...(work.paymentPreimage === undefined ? {} : { paymentPreimage: work.paymentPreimage }),
+        }
+      : {}),
   });
 }
 
@@ -233,5 +306,18 @@ export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
     case 'funds-swept':
       if (v.txid === undefined || v.amountSat === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a sweep without its txid or amount') };
       return { ok: true, value: { kind, channelId: v.channelId, txid: v.txid, amountSat: v.amountSat } };
+    case 'htlc-resolved-on-chain':
+      if (v.paymentHash === undefined || v.amountMsat === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: an on-chain HTLC result without its hash or amount') };
+      return {
+        ok: true,
+        value: {
+          kind,
+          channelId: v.channelId,
+          paymentHash: v.paymentHash,
+          amountMsat: v.amountMsat,
+          ...(v.cltvExpiry === undefined ? {} : { cltvExpiry: v.cltvExpiry }),
+          ...(v.paymentPreimage === undefined ? {} : { paymentPreimage: v.paymentPreimage }),
+        },
+      };
   }
 }

@@ -74,7 +74,7 @@ export {
 } from './channel-indexes.js';
 export { FEE_UPDATES_PER_TICK, MPP_TIMEOUTS_PER_TICK, commitmentFeerateTarget, shouldUpdateFee, type TimerTickReport } from './timer-tick.js';
 export { RecordKeys, type RecordKey } from './payment-records.js';
-export { decodeFollowUp, encodeFollowUp, type ChainEvent, type FollowUpWork } from './follow-up.js';
+export { decodeFollowUp, encodeFollowUp, followUpFor, htlcResolvedOnChain, type ChainEvent, type FollowUpWork, type OnChainOfferedHtlc } from './follow-up.js';
 export {
   CLTV_CLAIM_BUFFER,
   CLTV_FAR_FAR_AWAY,
@@ -164,6 +164,7 @@ export {
   isForgettable,
   mayUseParts,
   partOf,
+  partOnChainOf,
   remainingMsat,
   retryStarted,
   routeNotFound,

@@ -15,7 +15,7 @@ import { expiringHtlcRecords } from './htlc-expiry.js';
 import { channelIdOf } from './message-routes.js';
 import { MPP_TIMEOUTS_PER_TICK, timerTickRecords } from './timer-tick.js';
 import type { RecordKey } from './payment-records.js';
-import { outboundPaymentKey, paymentResultRecords, routingPeers, sendPaymentRecords } from './outbound-calls.js';
+import { htlcResolvedOnChainRecords, outboundPaymentKey, paymentResultRecords, routingPeers, sendPaymentRecords } from './outbound-calls.js';
 
 function plan(keys: ChannelKey[], peers: string[] = [], all = false): LoadPlan {
   return { keys: [...new Set(keys)], peers, all };
@@ -39,6 +39,9 @@ function followUpPlan(peer: Uint8Array, work: FollowUpWork): LoadPlan {
       return { ...plan([]), records: paymentResultRecords(work) };
     case 'retry-payment':
       return { ...plan([], work.peers.map(toHex)), records: [outboundPaymentKey(work.paymentHash)] };
+    case 'htlc-resolved-on-chain':
+      // The channel is closed (its item gone): only the payment of the hash.
+      return { ...plan([]), records: htlcResolvedOnChainRecords(work) };
     default:
       return plan(channel);
   }

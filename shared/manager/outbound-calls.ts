@@ -43,12 +43,14 @@ import {
   MAX_PARTS_IN_FLIGHT,
   mayUseParts,
   partOf,
+  partOnChainOf,
   remainingMsat,
   retryStarted,
   routeNotFound,
   startPayment,
   type HtlcFailure,
   type OutboundPayment,
+  type PaymentAttempt,
   type PaymentEvent as OutboundEvent,
   type PendingPayment,
   type Retry,
@@ -363,15 +365,56 @@ export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Ex
   const failure: HtlcFailure =
     work.malformedCode !== undefined ? { kind: 'fail-malformed', failureCode: work.malformedCode } : { kind: 'fail-htlc', reason: cs.record(reasonKey) ?? new Uint8Array(0) };
   if (work.malformedCode === undefined) cs.deleteRecord(reasonKey);
+  failPart(core, peer, work.channelId, payment, part, failure);
+}
+
+/**
+ * A part of `payment` failed (`failure`): attributed (`PaymentPathFailed`),
+ * then the payment retried (a `retry-payment` follow-up: its routes start
+ * on the channels of the payee and the hints' nodes, which its plan loads)
+ * or failed (`PaymentFailed`) once no part is left in flight.
+ */
+function failPart(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, payment: OutboundPayment, part: PaymentAttempt, failure: HtlcFailure): void {
   const attributed = attributeFailure(core.ports.secp, part, failure);
-  const failed = attemptFailed(payment, part.sessionKey, attributed, now);
+  const failed = attemptFailed(payment, part.sessionKey, attributed, nowSecs(core));
   if (!failed.ok) return;
   record(core, failed.value.payment, failed.value.events);
   const next = failed.value.payment;
   if (failed.value.retry && next.status === 'pending') {
-    // The retry routes over the channels of the payee and the hints' nodes: a follow-up whose plan loads them.
-    cs.followUp(peer, { kind: 'retry-payment', channelId: work.channelId, paymentHash: work.paymentHash, peers: routingPeers(next.payeeNodeId, next.routeHints).map(fromHex) });
+    core.cs.followUp(peer, { kind: 'retry-payment', channelId, paymentHash: next.paymentHash, peers: routingPeers(next.payeeNodeId, next.routeHints).map(fromHex) });
   }
+}
+
+/** The records an `htlc-resolved-on-chain` follow-up reads: the payment of its hash (absent: not one of ours). */
+export function htlcResolvedOnChainRecords(work: Extract<FollowUpWork, { kind: 'htlc-resolved-on-chain' }>): string[] {
+  return [outboundPaymentKey(work.paymentHash)];
+}
+
+/**
+ * An `htlc-resolved-on-chain` follow-up (docs/force-close.md, "HTLCs we
+ * offered, resolved on chain"; LDK's `MonitorEvent::HTLCEvent`): with the
+ * preimage the counterparty revealed on chain, `PaymentSent` as for
+ * `update_fulfill_htlc`; without, the part on that channel with that
+ * amount fails as our own channel's permanent failure (the channel
+ * excluded), then the payment is retried or failed as for any failed
+ * part. Idempotent: a payment already resolved, or no part left to match,
+ * changes nothing; a hash we never paid (a forward, someone else's) is
+ * ignored, as is a preimage that does not hash to it.
+ */
+export function applyHtlcResolvedOnChain(core: ManagerCore, peer: Uint8Array, work: Extract<FollowUpWork, { kind: 'htlc-resolved-on-chain' }>): void {
+  const payment = paymentOf(core, work.paymentHash);
+  if (payment === undefined) return;
+  const hash = toHex(work.paymentHash);
+  if (work.paymentPreimage !== undefined) {
+    const step = attemptFulfilled(payment, work.paymentPreimage, nowSecs(core));
+    if (step.ok) record(core, step.value.payment, step.value.events);
+    else log(core, 'warn', `payment ${hash}: on-chain preimage on ${toHex(work.channelId)} not taken: ${step.error.message}`);
+    return;
+  }
+  const part = partOnChainOf(payment, work.channelId, work.amountMsat, work.cltvExpiry);
+  if (part === undefined) return;
+  log(core, 'info', `payment ${hash}: its HTLC of ${work.amountMsat} msat on ${toHex(work.channelId)} failed on chain`);
+  failPart(core, peer, work.channelId, payment, part, { kind: 'on-chain' });
 }
 
 /**

@@ -17,7 +17,7 @@
 import { equalBytes } from '../codec/index.js';
 import { sha256, type Secp256k1 } from '../crypto/index.js';
 import type { RouteHint } from '../invoice/index.js';
-import { FailureFlag, decodeFailure, hasFlag, type FailureMessage } from '../onion/index.js';
+import { FailureFlag, decodeFailure, failureMessage, hasFlag, type FailureMessage } from '../onion/index.js';
 import { attemptSharedSecrets, type RecipientFields } from './outbound-onion.js';
 import type { Route, RouteHop } from './router.js';
 
@@ -232,6 +232,23 @@ export function partOf(payment: OutboundPayment, channelId: Uint8Array, htlcId: 
   return payment.parts.find((p) => p.htlcId === htlcId && equalBytes(p.route.firstHopChannelId, channelId));
 }
 
+/**
+ * The part whose HTLC the chain settled on channel `channelId` (docs/force-close.md,
+ * "HTLCs we offered, resolved on chain"): the chain shows no HTLC id, so the
+ * part is the first in flight on that channel whose HTLC carries
+ * `amountMsat` (and expires at `cltvExpiry`, when given).
+ */
+export function partOnChainOf(payment: OutboundPayment, channelId: Uint8Array, amountMsat: bigint, cltvExpiry?: number): PaymentAttempt | undefined {
+  if (payment.status !== 'pending') return undefined;
+  return payment.parts.find(
+    (p) =>
+      p.htlcId !== undefined &&
+      equalBytes(p.route.firstHopChannelId, channelId) &&
+      p.route.htlcAmountMsat === amountMsat &&
+      (cltvExpiry === undefined || p.route.htlcCltvExpiry === cltvExpiry),
+  );
+}
+
 /** True when the payment may be split in parts: the invoice offers `basic_mpp` and we send its payment secret (never a keysend, as LDK). */
 export function mayUseParts(payment: PaymentParams): boolean {
   return payment.basicMpp === true && payment.recipient.paymentSecret !== undefined && payment.recipient.keysendPreimage === undefined;
@@ -315,11 +332,17 @@ export function attemptFulfilled(payment: OutboundPayment, paymentPreimage: Uint
   return ok({ payment: next, events: [{ kind: 'payment-sent', paymentId: payment.paymentId, paymentHash: payment.paymentHash, paymentPreimage, feePaidMsat }], retry: false });
 }
 
-/** How the attempt's HTLC came back: `update_fail_htlc`'s `reason`, `update_fail_malformed_htlc`'s code, or refused by our channel before it left. */
+/**
+ * How the attempt's HTLC came back: `update_fail_htlc`'s `reason`,
+ * `update_fail_malformed_htlc`'s code, refused by our channel before it
+ * left, or, the channel closed, taken back on chain (our timeout claim) or
+ * trimmed as dust on the commitment that confirmed.
+ */
 export type HtlcFailure =
   | { readonly kind: 'fail-htlc'; readonly reason: Uint8Array }
   | { readonly kind: 'fail-malformed'; readonly failureCode: number }
-  | { readonly kind: 'initial-send'; readonly message: string };
+  | { readonly kind: 'initial-send'; readonly message: string }
+  | { readonly kind: 'on-chain' };
 
 /** What a failure says about the route (LDK's `DecodedOnionFailure`, reduced). */
 export interface AttributedFailure {
@@ -345,6 +368,10 @@ export interface AttributedFailure {
  * - a code BOLT 4 does not define, or no code at all from an intermediate hop: the node is blamed and excluded;
  * - no hop's HMAC matches: unattributable, permanent (as LDK: the payee may be lying).
  * `update_fail_malformed_htlc` comes from our peer: the first hop, not permanent.
+ * An HTLC failed on chain is our own channel's failure, as LDK reports it
+ * (`OnChainTimeout`, BOLT 4 code `permanent_channel_failure`): the first
+ * hop blamed and excluded from the retry, the payment not failed
+ * permanently (another channel may carry it).
  */
 export function attributeFailure(secp: Secp256k1, attempt: PaymentAttempt, htlcFailure: HtlcFailure): AttributedFailure {
   const hops = attempt.route.hops;
@@ -352,6 +379,13 @@ export function attributeFailure(secp: Secp256k1, attempt: PaymentAttempt, htlcF
   if (htlcFailure.kind === 'initial-send') {
     return {
       failure: { kind: 'initial-send', message: htlcFailure.message },
+      paymentFailedPermanently: false,
+      ...(firstScid === undefined ? {} : { shortChannelId: firstScid, excludeShortChannelId: firstScid }),
+    };
+  }
+  if (htlcFailure.kind === 'on-chain') {
+    return {
+      failure: { kind: 'on-path', failingHopIndex: 0, ...(hops[0] === undefined ? {} : { failingNodeId: hops[0].pubkey }), failureCode: ON_CHAIN_FAILURE.failureCode, message: ON_CHAIN_FAILURE },
       paymentFailedPermanently: false,
       ...(firstScid === undefined ? {} : { shortChannelId: firstScid, excludeShortChannelId: firstScid }),
     };
@@ -402,6 +436,9 @@ export function attributeFailure(secp: Secp256k1, attempt: PaymentAttempt, htlcF
   }
   return { failure, paymentFailedPermanently, shortChannelId: intoScid, ...(isFinal ? {} : { excludeShortChannelId: intoScid }) };
 }
+
+/** What an HTLC failed on chain reports (LDK's `OnChainTimeout` carries this code). */
+const ON_CHAIN_FAILURE = failureMessage('permanentChannelFailure', {});
 
 function retryAllowed(payment: PendingPayment, nowSecs: number): boolean {
   const retry = payment.retry;
