@@ -27,19 +27,20 @@ import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../../shared/codec/index.js';
 import { StoredFeeEstimator } from '../../shared/chain/index.js';
 import { toHex } from '../../shared/crypto/index.js';
-import { encodeFollowUp } from '../../shared/manager/index.js';
+import { followUpFor, htlcResolvedOnChain } from '../../shared/manager/index.js';
 import {
   classifyFundingSpend,
   claimableOutpoint,
+  claimablesOf,
   decodeWatchedChannel,
   finalAt,
   encodeWatchedChannel,
   inFlightOutpoints,
   inputsOf,
-  ourOutputs,
+  offeredHtlcOutcomes,
+  offeredOnLatestCommitments,
   outpointKey,
   planClaims,
-  revokedHtlcTxOutputs,
   sweepOutputs,
   txidOf,
   type ChannelMonitor,
@@ -192,7 +193,7 @@ class MonitorConsumer implements ChainConsumer {
         if (c.kind !== 'sweep') continue;
         this.ctx.logger.info('funds swept', { channelId: id, txid: toHex(Uint8Array.from(c.txid).reverse()), amountSat: c.amountSat.toString() });
         // The manager emits `funds-swept` (an event id of its own), in the channel's peer group.
-        followUps.push({ peer: initial.counterpartyNodeId, work: encodeFollowUp({ kind: 'funds-swept', channelId: initial.channelId, txid: c.txid, amountSat: c.amountSat }) });
+        followUps.push(followUpFor(initial.counterpartyNodeId, { kind: 'funds-swept', channelId: initial.channelId, txid: c.txid, amountSat: c.amountSat }));
       }
       const due = initial.spendableHeight === undefined || tip + 1 >= initial.spendableHeight;
       if (moved === undefined && !due) {
@@ -221,10 +222,17 @@ class MonitorConsumer implements ChainConsumer {
     const peer = initial.counterpartyNodeId;
     if (moved?.spent === true && (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment')) {
       // Their commitment: the channel, if still open in the manager, closes with `counterparty-force-closed`.
-      followUps.push({ peer, work: encodeFollowUp({ kind: 'funding-spent', channelId: initial.channelId, txid: commitment.getHash() }) });
+      followUps.push(followUpFor(peer, { kind: 'funding-spent', channelId: initial.channelId, txid: new Uint8Array(commitment.getHash()) }));
     }
-    const claimables = await this.#claimables(id, monitor, initial);
-    this.#reportOfferedHtlcs(id, initial, moved, claimables, followUps);
+    const justice = await this.#justiceRecord(id, monitor, commitment);
+    const claimables = claimablesOf(this.ctx.managerPorts.secp, this.#signer(monitor), monitor, initial, justice);
+    // HTLCs we offered, resolved on chain, reach their payment (without output on the commitment: once it is final).
+    const commitmentFinal = tip >= finalAt(initial.spend!.height);
+    const offered = commitmentFinal ? offeredOnLatestCommitments(monitor, [justice, await this.#latestCounterpartyRecord(id, monitor, justice)]) : [];
+    for (const { htlc, paymentPreimage } of offeredHtlcOutcomes(initial, claimables, moved?.stages ?? [], tip, offered)) {
+      const work = htlcResolvedOnChain(initial.channelId, htlc, paymentPreimage);
+      if (work !== undefined) followUps.push(followUpFor(peer, work));
+    }
     // A claim of ours spending an output another transaction took can never confirm: dropped, its other outputs planned again.
     const taken = new Set((initial.stages ?? []).flatMap((s) => inputsOf(s.tx).map(outpointKey)));
     const kept = (initial.claims ?? []).filter((c) => c.confirmedHeight !== undefined || !inputsOf(c.tx).some((o) => taken.has(outpointKey(o))));
@@ -234,8 +242,8 @@ class MonitorConsumer implements ChainConsumer {
     const built = await this.#build(id, monitor, plan.ready);
     const claims = [...kept, ...built];
     const waiting = plan.waiting.map(claimableOutpoint);
-    // Confirmed claims stay watched until final (a reorg dropping one hands it to the broadcast queue again).
-    const unsettled = claims.flatMap((c) => (c.confirmedHeight !== undefined && tip < finalAt(c.confirmedHeight) ? [finalAt(c.confirmedHeight) + 1] : []));
+    // So are the commitment and our confirmed claims, until final (a reorg dropping a claim hands it to the broadcast queue again).
+    const unsettled = [initial.spend!.height, ...claims.flatMap((c) => (c.confirmedHeight === undefined ? [] : [c.confirmedHeight]))].filter((h) => tip < finalAt(h)).map((h) => finalAt(h) + 1);
     const heights = [...(plan.spendableHeight === undefined ? [] : [plan.spendableHeight]), ...unsettled];
     const { spendableHeight: _h, pending: _p, ...rest } = w;
     w = { ...rest, claims, ...(waiting.length === 0 ? {} : { pending: waiting }), ...(heights.length === 0 ? {} : { spendableHeight: Math.min(...heights) }) };
@@ -243,23 +251,22 @@ class MonitorConsumer implements ChainConsumer {
     return { watched: w, broadcasts: unconfirmed.map((c) => c.tx), done: unconfirmed.length === 0 && waiting.length === 0 && unsettled.length === 0 };
   }
 
-  /** Everything of ours on chain for this channel, whether claimed already or not (planClaims sorts them). */
-  async #claimables(id: string, monitor: ChannelMonitor, w: WatchedChannel): Promise<Claimable[]> {
-    const secp = this.ctx.managerPorts.secp;
-    const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
-    const commitment = Transaction.fromBuffer(w.spend!.tx);
-    const height = w.spend!.height;
-    const onCommitment = ourOutputs(secp, signer, monitor, commitment, await this.#justiceRecord(id, monitor, commitment)).map(
-      (output): Claimable => ({ kind: 'output', output, spendableHeight: height + output.csvBlocks }),
-    );
-    const secondStage = (w.stages ?? []).flatMap((s) =>
-      revokedHtlcTxOutputs(secp, signer, monitor, commitment, Transaction.fromBuffer(s.tx)).map((output): Claimable => ({ kind: 'output', output, spendableHeight: s.height + output.csvBlocks })),
-    );
-    return [...onCommitment, ...secondStage];
+  #signer(monitor: ChannelMonitor) {
+    return this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
   }
 
-  /** HTLCs we offered whose output a transaction that confirmed now took: by our claim (timed out), or by theirs (with the preimage). */
-  #reportOfferedHtlcs(_id: string, _w: WatchedChannel, _moved: Moved | undefined, _claimables: readonly Claimable[], _followUps: FollowUpInput[]): void {}
+  /** The justice record of the counterparty's latest commitment, unless it is `confirmed`'s (read once the spend is final: HTLCs we offered that only it held failed). */
+  async #latestCounterpartyRecord(id: string, monitor: ChannelMonitor, confirmed: JusticeRecord | undefined): Promise<JusticeRecord | undefined> {
+    const latest = monitor.latestCounterpartyCommitment;
+    if (latest === undefined || latest.commitmentNumber === confirmed?.commitmentNumber) return undefined;
+    try {
+      return await this.store.counterpartyHtlcs(this.ctx.nodeKey, id, latest.commitmentNumber);
+    } catch (e) {
+      if (!(e instanceof StoreError) || e.code !== StoreErrorCode.CorruptItem) throw e;
+      this.ctx.logger.error('the HTLC record of their latest commitment is unreadable: the HTLCs only it held are not reported', { channelId: id, error: e.message });
+      return undefined;
+    }
+  }
 
   /** Our claims of `ready`: one sweep of the outputs, each pre-signed HTLC transaction on its own. */
   async #build(id: string, monitor: ChannelMonitor, ready: readonly Claimable[]): Promise<Claim[]> {
@@ -267,7 +274,7 @@ class MonitorConsumer implements ChainConsumer {
     for (const c of ready) if (c.kind === 'htlc-tx') claims.push({ kind: 'htlc-tx', tx: c.tx, txid: c.txid, amountSat: c.amountSat });
     const outputs = ready.flatMap((c) => (c.kind === 'output' ? [c.output] : []));
     if (outputs.length === 0) return claims;
-    const signer = this.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
+    const signer = this.#signer(monitor);
     const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
     const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);
     const { index } = await newReceiveAddress(this.ctx);

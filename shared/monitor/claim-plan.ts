@@ -14,6 +14,7 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { toHex } from '../crypto/index.js';
 import type { Outpoint } from '../tx/index.js';
+import type { MonitorHtlc } from './monitor-update-step.js';
 import type { OurOutput } from './sweep-tx.js';
 import type { WatchedChannel } from './watched-channel.js';
 
@@ -33,10 +34,7 @@ export function finalAt(height: number): number {
 }
 
 /** An HTLC we offered, as the monitor knows it: what reports its resolution on chain to the payment. */
-export interface OfferedHtlc {
-  readonly paymentHash: Uint8Array;
-  readonly amountMsat: bigint;
-}
+export type OfferedHtlc = Pick<MonitorHtlc, 'paymentHash' | 'amountMsat' | 'cltvExpiry'>;
 
 /** Something of ours on chain, and the first block height a claim of it can enter. */
 export type Claimable =

@@ -71,6 +71,8 @@ export interface HolderHtlcTx {
   readonly paymentHash: Uint8Array;
   /** Its one output's value: the HTLC's minus the BOLT 3 fee of the transaction. */
   readonly outputSat: bigint;
+  /** The HTLC, as the monitor knows it (what reports the resolution of one we offered). */
+  readonly htlc: MonitorHtlc;
 }
 
 /**
@@ -144,6 +146,7 @@ export function holderHtlcTransactions(secp: Secp256k1, signer: ChannelSigner, m
       offered: htlc.offered,
       paymentHash: htlc.paymentHash.slice(),
       outputSat: BigInt(signed.outs[0]!.value),
+      htlc,
     });
   });
   return result;

@@ -37,3 +37,4 @@ export { dustLimitOf, sweepOutput, sweepOutputs, type OurOutput, type Sweep } fr
 export { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed, type HolderHtlcTx } from './htlc-claims.js';
 export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
 export { ANTI_REORG_DELAY, claimableOutpoint, finalAt, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
+export { claimablesOf, offeredHtlcOutcomes, offeredOnLatestCommitments, type OfferedHtlcOutcome } from './onchain-resolution.js';

@@ -8,6 +8,7 @@
  */
 import { Transaction } from 'bitcoinjs-lib';
 import type { ChannelSigner } from '../keys/index.js';
+import type { MonitorHtlc } from './monitor-update-step.js';
 import {
   ACCEPTED_HTLC_PENALTY_WITNESS,
   ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS,
@@ -61,6 +62,8 @@ export interface OurOutput {
   readonly paymentPreimage?: Uint8Array;
   /** `htlc-timeout`: the HTLC's `cltv_expiry`, the least nLockTime of a transaction spending it. */
   readonly cltvExpiry?: number;
+  /** `htlc-timeout`, `htlc-preimage`: the HTLC, as the monitor knows it (what reports the resolution of one we offered). */
+  readonly htlc?: MonitorHtlc;
   /** `to-remote`, `revoked-htlc`, `htlc-preimage`, `htlc-timeout` under anchors: the script variant (the witness script, the expected witness size). */
   readonly anchors?: boolean;
 }

@@ -280,6 +280,7 @@ function preimageHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelM
     csvBlocks: anchors ? 1 : 0,
     perCommitmentPoint: theirPoint.slice(),
     paymentPreimage: preimageOf(monitor, f.htlc.paymentHash)!.slice(),
+    htlc: f.htlc,
     anchors,
   }));
 }
@@ -302,6 +303,7 @@ function timeoutHtlcs(secp: Secp256k1, signer: ChannelSigner, monitor: ChannelMo
     csvBlocks: anchors ? 1 : 0,
     perCommitmentPoint: theirPoint.slice(),
     cltvExpiry: f.htlc.cltvExpiry,
+    htlc: f.htlc,
     anchors,
   }));
 }
