@@ -36,54 +36,17 @@ import { requestFingerprint } from '../../functions/http/idempotency.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
-import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
+import { walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { ANTI_REORG_DELAY, classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
+import { classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
 import { p2wsh } from '../../shared/tx/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
 import { useLocalServices } from '../support/local-services.js';
+import { CAPACITY, PUSH_SAT, expectWatchEnds, readyChannel, spendOf } from '../support/force-close-nodes.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
 const local = useLocalServices();
-
-const CAPACITY = 200_000n;
-const PUSH_SAT = 50_000n;
-
-/**
- * The node's claims confirmed: its `CHAIN_WATCH` item stays (they are watched
- * for a reorg) until they are {@link ANTI_REORG_DELAY} deep, then is deleted
- * and nothing more goes to the broadcast queue.
- */
-async function expectWatchEnds(net: PipelineNet, node: PipelineNode): Promise<void> {
-  expect(await node.ctx.store.query(node.ctx.nodeKey, SortKey.chainWatchPrefix)).toHaveLength(1);
-  await net.mine(ANTI_REORG_DELAY - 1);
-  await net.sync(node);
-  expect(await node.ctx.store.query(node.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
-  expect(await net.broadcasts(node)).toEqual([]);
-}
-
-/** A and B with a ready channel of {@link CAPACITY} sat, A the funder. Returns its id (hex) and the funding transaction. */
-async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode): Promise<{ channelId: string; funding: Transaction }> {
-  await net.faucet((await newReceiveAddress(a.ctx)).address, 500_000);
-  await net.mine(1);
-  await Promise.all([net.sync(a), net.sync(b)]);
-  await net.connect(a, b);
-  await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: CAPACITY, pushMsat: PUSH_SAT * 1000n, public: false });
-  await net.relay(a, b);
-  const [fundingHex] = await net.broadcasts(a);
-  const funding = Transaction.fromHex(fundingHex!);
-  await new EsploraClient(local.chain.url).broadcast(funding.toBuffer());
-  for (let i = 0; i < 8 && !(await listChannels(a.ctx)).every((c) => c.isUsable); i++) {
-    await net.mine(1);
-    for (const n of [a, b]) await net.sync(n);
-    await net.relay(a, b);
-    await Promise.all([net.broadcasts(a), net.broadcasts(b)]);
-  }
-  for (const n of [a, b]) expect((await listChannels(n.ctx)).map((c) => c.state)).toEqual(['ready']);
-  const [details] = await listChannels(a.ctx);
-  return { channelId: Buffer.from(details!.channelId).toString('hex'), funding };
-}
 
 /**
  * A and B with a ready channel; A pays B 7,000 sat; B's commitment that held
@@ -92,7 +55,7 @@ async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode):
  */
 async function revokedWithHtlc(net: PipelineNet, label: string) {
   const [a, b] = await Promise.all([net.node(`${label}-a`), net.node(`${label}-b`)]);
-  const { channelId } = await readyChannel(net, a, b);
+  const { channelId } = await readyChannel(local, net, a, b);
 
   // A pays B: the commitment dance gives B a commitment with the HTLC, then revokes it (A's monitor keeps B's secret).
   let bolt11 = '';
@@ -125,22 +88,13 @@ async function revokedWithHtlc(net: PipelineNet, label: string) {
 }
 
 /** A's first broadcast spending `txid`, syncing A (and mining) until it comes. */
-async function sweepOf(net: PipelineNet, a: PipelineNode, txid: string): Promise<Transaction> {
-  let sweep: Transaction | undefined;
-  for (let i = 0; i < 3 && sweep === undefined; i++) {
-    await net.sync(a);
-    sweep = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === txid));
-    if (sweep === undefined) await net.mine(1);
-  }
-  expect(sweep).toBeDefined();
-  return sweep!;
-}
+const sweepOf = (net: PipelineNet, a: PipelineNode, txid: string) => spendOf(net, a, txid);
 
 describe('force close through the handlers, on the regtest chain', () => {
   it('peer offline: cooperative close is 409; force broadcasts our commitment; their to_remote and our to_local (after to_self_delay) reach the wallets, funds-swept', async () => {
     const net = new PipelineNet(local);
     const [a, b] = await Promise.all([net.node('a'), net.node('b')]);
-    const { channelId, funding } = await readyChannel(net, a, b);
+    const { channelId, funding } = await readyChannel(local, net, a, b);
     await net.disconnect(a, b);
     await expect(storeNodeApi(b.ctx).closeChannel(channelId)).rejects.toMatchObject({ code: 'peer-not-connected' });
 
@@ -345,7 +299,7 @@ describe('force close through the handlers, on the regtest chain', () => {
   it('HTLC claim: B pays A, A claims it but the fulfill never reaches B, B force-closes with the HTLC on its commitment; A takes to_remote and the HTLC output with the preimage in one transaction', async () => {
     const net = new PipelineNet(local);
     const [a, b] = await Promise.all([net.node('claim-a'), net.node('claim-b')]);
-    const { channelId } = await readyChannel(net, a, b);
+    const { channelId } = await readyChannel(local, net, a, b);
     let bolt11 = '';
     await applyInput(a.ctx, `invoice-${randomUUID()}`, async (store) => {
       const manager = await loadManager(a.ctx, store, { kind: 'create-invoice' }, await connectedPeers(a.ctx, store));
@@ -354,7 +308,7 @@ describe('force close through the handlers, on the regtest chain', () => {
       bolt11 = created.value.invoice;
       return takeChangesFunded(a.ctx, store, manager);
     });
-    await storeNodeApi(b.ctx).payInvoice({ bolt11 }, { idempotencyKey: 'claim', fingerprint: requestFingerprint('POST', '/v1/payments', { bolt11 }) });
+    const { paymentId } = await storeNodeApi(b.ctx).payInvoice({ bolt11 }, { idempotencyKey: 'claim', fingerprint: requestFingerprint('POST', '/v1/payments', { bolt11 }) });
     // The connection breaks as A's update_fulfill_htlc (130) goes out: it and all after it are lost.
     let broken = false;
     await net.relay(a, b, (type) => (broken ||= type === 130));
@@ -368,6 +322,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     // B force-closes: its latest commitment holds the HTLC it offered A (7,000 sat).
     const closed = await storeNodeApi(b.ctx).closeChannel(channelId, { force: true });
     const txid = closed.closure!.txid!;
+    expect(await storeNodeApi(b.ctx).getPayment(paymentId)).toMatchObject({ state: 'pending' });
     const commitment = Transaction.fromHex((await net.broadcasts(b)).at(-1)!);
     expect(commitment.getId()).toBe(txid);
     const htlcVout = commitment.outs.findIndex((o) => BigInt(o.value) === 7_000n);
@@ -402,5 +357,14 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
       expect.objectContaining({ channelId, txid: sweep.getId(), amountSat: swept.toString() }),
     ]);
+
+    // B's payment stayed pending through its force close; A's claim on chain shows B the preimage: succeeded, once.
+    const preimage = Buffer.from(htlcInput.witness[1]!).toString('hex');
+    await net.sync(b);
+    // (B's first run sees its commitment and plans its claims; the next sees A's claim spending the HTLC output it watches.)
+    await net.sync(b);
+    await net.relay(a, b);
+    expect(await storeNodeApi(b.ctx).getPayment(paymentId)).toMatchObject({ state: 'succeeded', preimage });
+    expect((await storeNodeApi(b.ctx).listEvents()).filter((e) => e.kind === 'payment-sent' || e.kind === 'payment-failed')).toEqual([expect.objectContaining({ kind: 'payment-sent', preimage })]);
   });
 });
