@@ -13,39 +13,19 @@ import { describe, expect, it } from 'vitest';
 import { listChannels } from '../../functions/channels/channel-service.js';
 import { pendingEvents } from '../../functions/events/event-service.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
-import { loadWallet, newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
+import { loadWallet, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { SortKey } from '../../shared/store/index.js';
 import { Keychain } from '../../shared/wallet/index.js';
 import { useLocalServices } from '../support/local-services.js';
+import { CAPACITY, PUSH_SAT, readyChannel as readyChannelOf } from '../support/force-close-nodes.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
 const local = useLocalServices();
 
-const CAPACITY = 200_000n;
-const PUSH_SAT = 50_000n;
-
 /** A and B with a ready channel of {@link CAPACITY} sat, A the funder, {@link PUSH_SAT} pushed to B. Returns its id (hex). */
 async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode): Promise<string> {
-  await net.faucet((await newReceiveAddress(a.ctx)).address, 500_000);
-  await net.mine(1);
-  await Promise.all([net.sync(a), net.sync(b)]);
-  await net.connect(a, b);
-  const opened = await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: CAPACITY, pushMsat: PUSH_SAT * 1000n, public: false });
-  await net.relay(a, b);
-  const [funding] = await net.broadcasts(a);
-  expect(funding).toBeDefined();
-  await new EsploraClient(local.chain.url).broadcast(Transaction.fromHex(funding!).toBuffer());
-  for (let i = 0; i < 8 && !(await listChannels(a.ctx)).every((c) => c.isUsable); i++) {
-    await net.mine(1);
-    for (const n of [a, b]) await net.sync(n);
-    await net.relay(a, b);
-    await Promise.all([net.broadcasts(a), net.broadcasts(b)]);
-  }
-  for (const n of [a, b]) expect((await listChannels(n.ctx)).map((c) => c.state)).toEqual(['ready']);
-  const [details] = await listChannels(a.ctx);
-  expect(opened.channelId).not.toBe('');
-  return Buffer.from(details!.channelId).toString('hex');
+  return (await readyChannelOf(local, net, a, b)).channelId;
 }
 
 /** The closing transaction both nodes queued for broadcast (the same one). */
