@@ -8,10 +8,8 @@
  * first answer and offer one HTLC; the record becomes `succeeded` in the
  * commit of the core's `payment-sent`.
  */
-import { Transaction } from 'bitcoinjs-lib';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { listChannels } from '../../functions/channels/channel-service.js';
 import { connectedPeers } from '../../functions/chain/channel-consumer.js';
 import { pendingEvents } from '../../functions/events/event-service.js';
 import type { PaymentRequestIdentity } from '../../functions/http/payment-api.js';
@@ -19,36 +17,19 @@ import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { requestFingerprint } from '../../functions/http/idempotency.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
-import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
-import { EsploraClient } from '../../shared/chain/index.js';
 import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { encodeInvoice } from '../../shared/invoice/index.js';
 import { KeysManager } from '../../shared/keys/index.js';
 import { SortKey } from '../../shared/store/index.js';
 import { useLocalServices } from '../support/local-services.js';
+import { CAPACITY, readyChannel as readyChannelOf } from '../support/force-close-nodes.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
 const local = useLocalServices();
 
-const CAPACITY = 200_000n;
-
-/** A and B with a ready channel of {@link CAPACITY} sat, A the funder. */
+/** A and B with a ready channel of {@link CAPACITY} sat, A the funder, nothing pushed. */
 async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode): Promise<void> {
-  await net.faucet((await newReceiveAddress(a.ctx)).address, 500_000);
-  await net.mine(1);
-  await Promise.all([net.sync(a), net.sync(b)]);
-  await net.connect(a, b);
-  await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: CAPACITY, pushMsat: 0n, public: false });
-  await net.relay(a, b);
-  const [funding] = await net.broadcasts(a);
-  await new EsploraClient(local.chain.url).broadcast(Transaction.fromHex(funding!).toBuffer());
-  for (let i = 0; i < 8 && !(await listChannels(a.ctx)).every((c) => c.isUsable); i++) {
-    await net.mine(1);
-    for (const n of [a, b]) await net.sync(n);
-    await net.relay(a, b);
-    await Promise.all([net.broadcasts(a), net.broadcasts(b)]);
-  }
-  for (const n of [a, b]) expect((await listChannels(n.ctx)).map((c) => c.state)).toEqual(['ready']);
+  await readyChannelOf(local, net, a, b, 0n);
 }
 
 /** An invoice B's manager writes (B knows its hash and secret). */

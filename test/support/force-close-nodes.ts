@@ -23,13 +23,13 @@ import type { PipelineNet, PipelineNode } from './pipeline-nodes.js';
 export const CAPACITY = 200_000n;
 export const PUSH_SAT = 50_000n;
 
-/** A and B with a ready channel of {@link CAPACITY} sat, A the funder, {@link PUSH_SAT} pushed to B. Returns its id (hex) and the funding transaction. */
-export async function readyChannel(local: LocalServices, net: PipelineNet, a: PipelineNode, b: PipelineNode): Promise<{ channelId: string; funding: Transaction }> {
+/** A and B with a ready channel of {@link CAPACITY} sat, A the funder, `pushSat` ({@link PUSH_SAT} by default) pushed to B. Returns its id (hex) and the funding transaction. */
+export async function readyChannel(local: LocalServices, net: PipelineNet, a: PipelineNode, b: PipelineNode, pushSat = PUSH_SAT): Promise<{ channelId: string; funding: Transaction }> {
   await net.faucet((await newReceiveAddress(a.ctx)).address, 500_000);
   await net.mine(1);
   await Promise.all([net.sync(a), net.sync(b)]);
   await net.connect(a, b);
-  await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: CAPACITY, pushMsat: PUSH_SAT * 1000n, public: false });
+  await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: CAPACITY, pushMsat: pushSat * 1000n, public: false });
   await net.relay(a, b);
   const [fundingHex] = await net.broadcasts(a);
   const funding = Transaction.fromHex(fundingHex!);
