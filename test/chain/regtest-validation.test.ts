@@ -87,15 +87,42 @@ describe('regtest mempool rules', () => {
     chain.mine(101);
   });
 
-  it('refuses a double spend, in the mempool and once confirmed', () => {
+  it('refuses a double spend of a confirmed output, and one in the mempool that does not pay more (no replacement)', () => {
     const coin = fund(chain, alice.script, 50_000n);
     const first = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: bob.script, valueSat: 49_000n }] });
-    const second = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: alice.script, valueSat: 48_000n }] });
+    const same = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: alice.script, valueSat: 49_000n }] });
+    const more = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: alice.script, valueSat: 48_000n }] });
     accepted(chain, first);
-    expect(refused(chain, second)).toMatch(/double spend.*in the mempool/);
+    expect(refused(chain, same)).toMatch(/insufficient fee: rejecting replacement .*new feerate .* <= old feerate/);
     chain.mine(1);
-    expect(refused(chain, second)).toMatch(/double spend.*confirmed/);
+    expect(refused(chain, more)).toMatch(/double spend.*confirmed/);
     expect(chain.transaction(first.getId())!.block).toBeDefined();
+  });
+
+  it("replaces a mempool transaction by one paying more (Bitcoin Core's full RBF): its descendants go with it; the rules refuse a weak one", () => {
+    const coin = fund(chain, alice.script, 50_000n);
+    const first = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: bob.script, valueSat: 49_000n }] });
+    accepted(chain, first);
+    const child = spend({ inputs: [{ ...outputTo(first, bob.script), key: bob }], outputs: [{ script: bob.script, valueSat: 48_000n }] });
+    accepted(chain, child);
+    // Rule 3: at least the fees of everything evicted (1,000 + 1,000): 1,900 is not.
+    const weak = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: alice.script, valueSat: 48_100n }] });
+    expect(refused(chain, weak)).toMatch(/less fees than conflicting txs; 1900 < 2000/);
+    // Rule 4: plus its own size at 1 sat/vB: 2,010 is not enough either.
+    const thin = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: alice.script, valueSat: 47_990n }] });
+    expect(refused(chain, thin)).toMatch(/not enough additional fees to relay; 10 < \d+/);
+    const replacement = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: alice.script, valueSat: 47_000n }] });
+    accepted(chain, replacement);
+    expect(chain.mempool().map((e) => e.txid)).toEqual(expect.not.arrayContaining([first.getId(), child.getId()]));
+    expect(chain.mempool().map((e) => e.txid)).toContain(replacement.getId());
+    // Rule 2: no new unconfirmed input: another mempool coin added to a replacement of `replacement` is refused.
+    const other = spend({ inputs: [{ ...fund(chain, alice.script, 9_000n), key: alice }], outputs: [{ script: alice.script, valueSat: 8_000n }] });
+    accepted(chain, other);
+    const widened = spend({ inputs: [{ ...coin, key: alice }, { ...outputTo(other, alice.script), key: alice }], outputs: [{ script: alice.script, valueSat: 50_000n }] });
+    expect(refused(chain, widened)).toMatch(/replacement-adds-unconfirmed/);
+    chain.mine(1);
+    expect(chain.transaction(replacement.getId())!.block).toBeDefined();
+    expect(chain.transaction(first.getId())?.block).toBeUndefined();
   });
 
   it('refuses a spend of a missing output, accepts it once the output exists', () => {

@@ -51,6 +51,13 @@ export const MEMPOOL_LIMITS = { ancestorCount: 25, ancestorSizeVbytes: 101_000, 
 /** Bitcoin Core's reject reason for a transaction past {@link MEMPOOL_LIMITS}. */
 export const TOO_LONG_MEMPOOL_CHAIN = 'too-long-mempool-chain';
 
+/**
+ * Bitcoin Core's replacement policy (full RBF, its default since 28.0; BIP
+ * 125 rules 2-6): the most transactions one replacement may evict, and the
+ * incremental relay feerate (sat/vB) its extra fee must pay for its own size.
+ */
+export const REPLACEMENT_LIMITS = { maxEvicted: 100, incrementalRelaySatPerVb: 1n } as const;
+
 /** Where a transaction is. */
 export interface TxLocation {
   readonly tx: Transaction;
@@ -324,9 +331,16 @@ export class RegtestChain {
     const pooled = this.pool.get(txid);
     if (pooled !== undefined) return { ok: true, feeSat: pooled.feeSat, prevouts: [], txid };
     if (this.confirmed.has(txid)) return { ok: false, reason: 'transaction already in block chain', txid };
-    const result = checkTransaction(tx, this.lookup, this.nextBlock());
+    const conflicts = [...new Set(tx.ins.flatMap((input) => this.poolSpends.get(outpointKey(displayHex(input.hash), input.index))?.txid ?? []))];
+    const evicted = conflicts.length === 0 ? new Set<string>() : this.descendantSet(conflicts);
+    const result = checkTransaction(tx, evicted.size === 0 ? this.lookup : this.lookupWithout(evicted), this.nextBlock());
     if (!result.ok) return { ...result, txid };
     const vsize = tx.virtualSize();
+    if (evicted.size > 0) {
+      const refused = this.replacementError(tx, result.feeSat, vsize, conflicts, evicted);
+      if (refused !== undefined) return { ok: false, reason: refused, txid };
+      for (const id of conflicts) this.evict(id);
+    }
     if (options.bypassLimits !== true) {
       const tooLong = this.chainLimitError(tx.ins.map((i) => displayHex(i.hash)), vsize);
       if (tooLong !== undefined) return { ok: false, reason: `${TOO_LONG_MEMPOOL_CHAIN}, ${tooLong}`, txid };
@@ -335,6 +349,57 @@ export class RegtestChain {
     tx.ins.forEach((input, vin) => this.poolSpends.set(outpointKey(displayHex(input.hash), input.index), { txid, vin }));
     this.remember(txid, tx);
     return { ...result, txid };
+  }
+
+  /** `txids` and every mempool transaction spending their outputs, transitively. */
+  private descendantSet(txids: readonly string[]): Set<string> {
+    const all = new Set<string>();
+    const visit = (id: string) => {
+      if (all.has(id) || !this.pool.has(id)) return;
+      all.add(id);
+      this.pool.get(id)!.tx.outs.forEach((_, vout) => {
+        const child = this.poolSpends.get(outpointKey(id, vout));
+        if (child !== undefined) visit(child.txid);
+      });
+    };
+    txids.forEach(visit);
+    return all;
+  }
+
+  /** The coin lookup as if the mempool transactions `evicted` were gone (a replacement is checked against it). */
+  private lookupWithout(evicted: ReadonlySet<string>): CoinLookup {
+    return {
+      coin: (txid, vout) => (evicted.has(txid) ? undefined : this.lookup.coin(txid, vout)),
+      spender: (txid, vout) => {
+        const spender = this.lookup.spender(txid, vout);
+        return spender !== undefined && !spender.confirmed && evicted.has(spender.txid) ? undefined : spender;
+      },
+      medianTimePast: (height) => this.lookup.medianTimePast(height),
+    };
+  }
+
+  /**
+   * Why `tx` (fee `feeSat`, `vsize` vB) may not replace the mempool
+   * transactions it conflicts with (`conflicts`; with their descendants,
+   * `evicted`), as Bitcoin Core's full-RBF policy refuses it; undefined when
+   * it may: no new unconfirmed input (rule 2), a fee at least theirs all
+   * together (3) plus the incremental relay fee of its own size (4), at most
+   * 100 evicted (5), a feerate above each conflict's (6).
+   */
+  private replacementError(tx: Transaction, feeSat: bigint, vsize: number, conflicts: readonly string[], evicted: ReadonlySet<string>): string | undefined {
+    if (evicted.size > REPLACEMENT_LIMITS.maxEvicted) return `too many potential replacements: ${evicted.size} > ${REPLACEMENT_LIMITS.maxEvicted}`;
+    const conflictInputs = new Set(conflicts.flatMap((id) => this.pool.get(id)!.tx.ins.map((i) => displayHex(i.hash))));
+    const newUnconfirmed = tx.ins.find((i) => this.pool.has(displayHex(i.hash)) && !conflictInputs.has(displayHex(i.hash)));
+    if (newUnconfirmed !== undefined) return `replacement-adds-unconfirmed: spends ${displayHex(newUnconfirmed.hash)}, in the mempool and not spent by a replaced transaction`;
+    for (const id of conflicts) {
+      const c = this.pool.get(id)!;
+      if (feeSat * BigInt(c.vsize) <= c.feeSat * BigInt(vsize)) return `insufficient fee: rejecting replacement ${tx.getId()}; new feerate ${feeSat}/${vsize} sat/vB <= old feerate ${c.feeSat}/${c.vsize} of ${id}`;
+    }
+    const replacedFee = [...evicted].reduce((sum, id) => sum + this.pool.get(id)!.feeSat, 0n);
+    if (feeSat < replacedFee) return `insufficient fee: rejecting replacement ${tx.getId()}, less fees than conflicting txs; ${feeSat} < ${replacedFee}`;
+    const needed = REPLACEMENT_LIMITS.incrementalRelaySatPerVb * BigInt(vsize);
+    if (feeSat - replacedFee < needed) return `insufficient fee: rejecting replacement ${tx.getId()}, not enough additional fees to relay; ${feeSat - replacedFee} < ${needed}`;
+    return undefined;
   }
 
   /** Removes `txid` and everything in the mempool that spends its outputs. */
