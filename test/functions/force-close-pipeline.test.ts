@@ -36,41 +36,17 @@ import { requestFingerprint } from '../../functions/http/idempotency.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
-import { newReceiveAddress, walletBalanceOf } from '../../functions/wallet/wallet-service.js';
+import { walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
 import { p2wsh } from '../../shared/tx/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
 import { useLocalServices } from '../support/local-services.js';
-import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
+import { CAPACITY, PUSH_SAT, readyChannel, sweepOf } from '../support/force-close-setup.js';
+import { PipelineNet } from '../support/pipeline-nodes.js';
 
 const local = useLocalServices();
-
-const CAPACITY = 200_000n;
-const PUSH_SAT = 50_000n;
-
-/** A and B with a ready channel of {@link CAPACITY} sat, A the funder. Returns its id (hex) and the funding transaction. */
-async function readyChannel(net: PipelineNet, a: PipelineNode, b: PipelineNode): Promise<{ channelId: string; funding: Transaction }> {
-  await net.faucet((await newReceiveAddress(a.ctx)).address, 500_000);
-  await net.mine(1);
-  await Promise.all([net.sync(a), net.sync(b)]);
-  await net.connect(a, b);
-  await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: CAPACITY, pushMsat: PUSH_SAT * 1000n, public: false });
-  await net.relay(a, b);
-  const [fundingHex] = await net.broadcasts(a);
-  const funding = Transaction.fromHex(fundingHex!);
-  await new EsploraClient(local.chain.url).broadcast(funding.toBuffer());
-  for (let i = 0; i < 8 && !(await listChannels(a.ctx)).every((c) => c.isUsable); i++) {
-    await net.mine(1);
-    for (const n of [a, b]) await net.sync(n);
-    await net.relay(a, b);
-    await Promise.all([net.broadcasts(a), net.broadcasts(b)]);
-  }
-  for (const n of [a, b]) expect((await listChannels(n.ctx)).map((c) => c.state)).toEqual(['ready']);
-  const [details] = await listChannels(a.ctx);
-  return { channelId: Buffer.from(details!.channelId).toString('hex'), funding };
-}
 
 /**
  * A and B with a ready channel; A pays B 7,000 sat; B's commitment that held
@@ -109,18 +85,6 @@ async function revokedWithHtlc(net: PipelineNet, label: string) {
   const htlcVout = withHtlc.htlcs![0]!.transactionOutputIndex!;
   expect(BigInt(revoked.outs[htlcVout]!.value)).toBe(7_000n);
   return { a, b, channelId, revoked, htlcVout };
-}
-
-/** A's first broadcast spending `txid`, syncing A (and mining) until it comes. */
-async function sweepOf(net: PipelineNet, a: PipelineNode, txid: string): Promise<Transaction> {
-  let sweep: Transaction | undefined;
-  for (let i = 0; i < 3 && sweep === undefined; i++) {
-    await net.sync(a);
-    sweep = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === txid));
-    if (sweep === undefined) await net.mine(1);
-  }
-  expect(sweep).toBeDefined();
-  return sweep!;
 }
 
 describe('force close through the handlers, on the regtest chain', () => {
