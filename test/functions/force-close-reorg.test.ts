@@ -32,6 +32,7 @@ import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { decodeWatchedChannel, type WatchedChannel } from '../../shared/monitor/index.js';
+import { REORG_SAFE_DEPTH } from '../../shared/manager/index.js';
 import { SortKey } from '../../shared/store/index.js';
 import { readyChannel, spentBy, sweepOf } from '../support/force-close-setup.js';
 import { useLocalServices } from '../support/local-services.js';
@@ -158,6 +159,8 @@ async function replacedByOwnCommitment(then: 'reorg' | 'block' | 'sweep-confirme
   await tick(net, a, 1);
   expect(chain.transaction(sweepA!.getId())?.block).toBeDefined();
   expect(await walletBalanceOf(a.ctx)).toEqual({ confirmedSat: aBefore + sweptA, unconfirmedSat: 0n });
+  // Deep enough that no reorg is expected to undo it: nothing of the channel is watched any more.
+  await tick(net, a, REORG_SAFE_DEPTH - 1);
   expect(await watchedOf(a)).toEqual([]);
   expect(await fundsSwept(net, a, b)).toEqual([expect.objectContaining({ channelId, txid: sweepA!.getId(), amountSat: sweptA.toString() })]);
   // Nothing left re-broadcasting.
@@ -201,6 +204,8 @@ async function sweepReorgedOut(commitmentToo: boolean, mempoolForgets: boolean) 
   expect(spentBy(again!)).toEqual([toRemote]);
   const sweptAgain = BigInt(again!.outs[0]!.value);
   await tick(net, a, 1);
+  expect(await walletBalanceOf(a.ctx), 'A\'s wallet at the end').toEqual({ confirmedSat: aBefore + sweptAgain, unconfirmedSat: 0n });
+  await tick(net, a, REORG_SAFE_DEPTH - 1);
   expect(await walletBalanceOf(a.ctx), 'A\'s wallet at the end').toEqual({ confirmedSat: aBefore + sweptAgain, unconfirmedSat: 0n });
   expect(await watchedOf(a), 'A\'s CHAIN_WATCH items at the end').toEqual([]);
   expect(await fundsSwept(net, a, b), 'A\'s funds-swept events').toEqual([expect.objectContaining({ channelId, txid: again!.getId(), amountSat: sweptAgain.toString() })]);
