@@ -108,6 +108,8 @@ describe('Esplora client against the embedded regtest chain', () => {
     await post(chain.url, '/regtest/mine', { blocks: 1 });
     expect((await client.outspend(coin.txid, coin.vout)).status?.confirmed).toBe(true);
     expect(await client.outspend(good.getId(), 0)).toEqual({ spent: false });
+    // As Esplora: an output of a transaction the chain does not hold is not spent (no 404).
+    expect(await client.outspend('ab'.repeat(32), 0)).toEqual({ spent: false });
     expect(outputTo(good, bob.script).valueSat).toBe(coin.valueSat - 500n);
   });
 

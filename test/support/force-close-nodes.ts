@@ -64,6 +64,11 @@ export async function payInvoiceOf(payer: PipelineNode, bolt11: string, idempote
   return paid.paymentId;
 }
 
+/** A transaction's input outpoints as `txid:index` (display-order txid). */
+export function spentBy(tx: Transaction): string[] {
+  return tx.ins.map((x) => `${Buffer.from(x.hash).reverse().toString('hex')}:${x.index}`);
+}
+
 /** The node's first broadcast spending `txid`, syncing it (and mining one block at a time, at most `blocks`) until it comes. */
 export async function spendOf(net: PipelineNet, node: PipelineNode, txid: string, blocks = 2): Promise<Transaction> {
   let found: Transaction | undefined;

@@ -402,8 +402,12 @@ export class RegtestChain {
     return undefined;
   }
 
-  /** Removes `txid` and everything in the mempool that spends its outputs. */
-  private evict(txid: string): void {
+  /**
+   * Removes `txid` and everything in the mempool that spends its outputs (a
+   * block's conflict does; a test does it to leave a transaction to its
+   * broadcaster, or to let a conflicting one confirm on a new branch).
+   */
+  evict(txid: string): void {
     const entry = this.pool.get(txid);
     if (entry === undefined) return;
     this.pool.delete(txid);

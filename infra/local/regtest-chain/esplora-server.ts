@@ -238,6 +238,14 @@ export function route(chain: RegtestChain, feeEstimates: Readonly<Record<string,
         // As Esplora: an unknown transaction is simply not confirmed.
         return json(statusJson(HASH_HEX.test(b) ? chain.transaction(b)?.block : undefined));
       }
+      const outspend = (vout: number) => {
+        const spender = chain.outspend(b, vout);
+        if (spender === undefined) return { spent: false };
+        return { spent: true, txid: spender.txid, vin: spender.vin, status: statusJson(chain.transaction(spender.txid)?.block) };
+      };
+      // As Esplora (electrs looks the spend up without the transaction): an output of an unknown transaction, or of one
+      // that left the best chain, is simply not spent.
+      if (parts.length === 4 && c === 'outspend' && d !== undefined && /^\d+$/.test(d) && HASH_HEX.test(b)) return json(outspend(Number(d)));
       const found = txOr404(chain, b);
       if (parts.length === 2) return json(txJson(chain, found.tx));
       if (parts.length === 3 && c === 'hex') return text(found.tx.toHex());
@@ -246,12 +254,6 @@ export function route(chain: RegtestChain, feeEstimates: Readonly<Record<string,
         if (found.block === undefined) throw new HttpError(404, 'Transaction not found in a block');
         return json({ block_height: found.block.height, merkle: merkleBranch(found.block.txids, found.position!), pos: found.position });
       }
-      const outspend = (vout: number) => {
-        const spender = chain.outspend(b, vout);
-        if (spender === undefined) return { spent: false };
-        return { spent: true, txid: spender.txid, vin: spender.vin, status: statusJson(chain.transaction(spender.txid)?.block) };
-      };
-      if (parts.length === 4 && c === 'outspend' && d !== undefined && /^\d+$/.test(d)) return json(outspend(Number(d)));
       if (parts.length === 3 && c === 'outspends') return json(found.tx.outs.map((_, vout) => outspend(vout)));
     }
     if ((a === 'address' || a === 'scripthash') && b !== undefined && parts.length === 3) {
