@@ -26,7 +26,7 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../../shared/codec/index.js';
 import { StoredFeeEstimator } from '../../shared/chain/index.js';
-import { toHex } from '../../shared/crypto/index.js';
+import { sha256, toHex } from '../../shared/crypto/index.js';
 import { followUpFor, htlcResolvedOnChain } from '../../shared/manager/index.js';
 import {
   classifyFundingSpend,
@@ -106,19 +106,23 @@ class MonitorConsumer implements ChainConsumer {
   }
 
   readonly confirm = {
-    transactionsConfirmed: (_header: Uint8Array, txdata: readonly { readonly tx: Uint8Array; readonly txid: Uint8Array }[], height: number) => {
+    transactionsConfirmed: (header: Uint8Array, txdata: readonly { readonly tx: Uint8Array; readonly txid: Uint8Array }[], height: number) => {
+      const blockHash = sha256(sha256(header));
       for (const { tx: raw, txid } of txdata) {
         const spends = inputsOf(raw).map(outpointKey);
         for (const [id, w] of this.#byId) {
           if (w.phase === 'funding') {
             if (!spends.includes(outpointKey(w.fundingOutpoint))) continue;
-            this.#byId.set(id, { ...w, phase: 'spent', spend: { tx: raw, height } });
+            // The same spend back after a reorg keeps our claims on it (re-broadcast, maybe still in mempools); another drops them.
+            const same = w.spend !== undefined && equalBytes(txidOf(w.spend.tx), txid);
+            const { claims: _c, ...rest } = w;
+            this.#byId.set(id, { ...(same ? w : rest), phase: 'spent', spend: { tx: raw, height, blockHash } });
             this.#movedOf(id).spent = true;
             continue;
           }
           const claim = (w.claims ?? []).find((c) => c.confirmedHeight === undefined && equalBytes(c.txid, txid));
           if (claim !== undefined) {
-            const confirmed = { ...claim, confirmedHeight: height };
+            const confirmed = { ...claim, confirmedHeight: height, blockHash };
             this.#byId.set(id, { ...w, claims: w.claims!.map((c) => (c === claim ? confirmed : c)) });
             this.#movedOf(id).confirmed.push(confirmed);
             continue;
@@ -127,7 +131,7 @@ class MonitorConsumer implements ChainConsumer {
           const commitment = `${toHex(txidOf(w.spend!.tx))}:`;
           const ours = new Set([...(w.pending ?? []).map(outpointKey), ...inFlightOutpoints(w)]);
           if (!spends.some((k) => ours.has(k) || k.startsWith(commitment))) continue;
-          this.#byId.set(id, { ...w, stages: [...(w.stages ?? []), { tx: raw, height }] });
+          this.#byId.set(id, { ...w, stages: [...(w.stages ?? []), { tx: raw, height, blockHash }] });
           this.#movedOf(id).stages.push(raw);
         }
       }
@@ -135,15 +139,18 @@ class MonitorConsumer implements ChainConsumer {
     transactionUnconfirmed: (txid: Uint8Array) => {
       for (const [id, w] of this.#byId) {
         if (w.spend === undefined) continue;
-        if (equalBytes(txidOf(w.spend.tx), txid)) {
-          // The spend left the best chain: watch the funding output again (what was built on it goes with it).
-          this.#byId.set(id, { channelId: w.channelId, counterpartyNodeId: w.counterpartyNodeId, fundingOutpoint: w.fundingOutpoint, fundingScript: w.fundingScript, phase: 'funding' });
+        if (w.phase === 'spent' && equalBytes(txidOf(w.spend.tx), txid)) {
+          // The spend left the best chain: watch the funding output again. Our claims on it are kept (unconfirmed) in
+          // case the same spend comes back (their transactions may still be in mempools); what else was seen goes.
+          const claims = (w.claims ?? []).map(({ confirmedHeight: _h, blockHash: _b, ...c }) => c);
+          const { spend } = w;
+          this.#byId.set(id, { channelId: w.channelId, counterpartyNodeId: w.counterpartyNodeId, fundingOutpoint: w.fundingOutpoint, fundingScript: w.fundingScript, phase: 'funding', spend, ...(claims.length === 0 ? {} : { claims }) });
           this.#movedOf(id).reorged = true;
           continue;
         }
         const claims = (w.claims ?? []).map((c) => {
           if (c.confirmedHeight === undefined || !equalBytes(c.txid, txid)) return c;
-          const { confirmedHeight: _h, ...unconfirmed } = c;
+          const { confirmedHeight: _h, blockHash: _b, ...unconfirmed } = c;
           return unconfirmed;
         });
         const stages = (w.stages ?? []).filter((s) => !equalBytes(txidOf(s.tx), txid));
@@ -156,7 +163,15 @@ class MonitorConsumer implements ChainConsumer {
     bestBlockUpdated: (_header: Uint8Array, height: number) => {
       this.#tipHeight = height;
     },
-    getRelevantTxids: () => [],
+    // What the items rely on being confirmed (the spend, our confirmed claims, the stages): a sync checks they still are.
+    getRelevantTxids: () =>
+      [...this.#byId.values()].flatMap((w) => {
+        if (w.phase !== 'spent') return [];
+        const spend = w.spend!;
+        const claims = (w.claims ?? []).flatMap((c) => (c.confirmedHeight === undefined ? [] : [{ txid: c.txid, height: c.confirmedHeight, blockHash: c.blockHash }]));
+        const stages = (w.stages ?? []).map((st) => ({ txid: txidOf(st.tx), height: st.height, blockHash: st.blockHash }));
+        return [{ txid: txidOf(spend.tx), height: spend.height, blockHash: spend.blockHash }, ...claims, ...stages];
+      }),
   };
 
   watch() {
@@ -189,12 +204,6 @@ class MonitorConsumer implements ChainConsumer {
         continue;
       }
       const tip = this.#tipHeight ?? initial.spend!.height;
-      for (const c of moved?.confirmed ?? []) {
-        if (c.kind !== 'sweep') continue;
-        this.ctx.logger.info('funds swept', { channelId: id, txid: toHex(Uint8Array.from(c.txid).reverse()), amountSat: c.amountSat.toString() });
-        // The manager emits `funds-swept` (an event id of its own), in the channel's peer group.
-        followUps.push(followUpFor(initial.counterpartyNodeId, { kind: 'funds-swept', channelId: initial.channelId, txid: c.txid, amountSat: c.amountSat }));
-      }
       const due = initial.spendableHeight === undefined || tip + 1 >= initial.spendableHeight;
       if (moved === undefined && !due) {
         // Nothing moved: our claims not confirmed yet go to the broadcast queue again at each block.
@@ -240,7 +249,7 @@ class MonitorConsumer implements ChainConsumer {
     let w: WatchedChannel = { ...initial, claims: kept };
     const plan = planClaims(w, claimables, tip);
     const built = await this.#build(id, monitor, plan.ready);
-    const claims = [...kept, ...built];
+    const claims = [...kept.map((c) => this.#reportIfFinal(id, initial, c, tip, followUps)), ...built];
     const waiting = plan.waiting.map(claimableOutpoint);
     // So are the commitment and our confirmed claims, until final (a reorg dropping a claim hands it to the broadcast queue again).
     const unsettled = [initial.spend!.height, ...claims.flatMap((c) => (c.confirmedHeight === undefined ? [] : [c.confirmedHeight]))].filter((h) => tip < finalAt(h)).map((h) => finalAt(h) + 1);
@@ -249,6 +258,19 @@ class MonitorConsumer implements ChainConsumer {
     w = { ...rest, claims, ...(waiting.length === 0 ? {} : { pending: waiting }), ...(heights.length === 0 ? {} : { spendableHeight: Math.min(...heights) }) };
     const unconfirmed = claims.filter((c) => c.confirmedHeight === undefined);
     return { watched: w, broadcasts: unconfirmed.map((c) => c.tx), done: unconfirmed.length === 0 && waiting.length === 0 && unsettled.length === 0 };
+  }
+
+  /**
+   * A sweep of ours final now: `funds-swept` (the manager emits the event,
+   * an event id of its own, in the channel's peer group), once (LDK reports
+   * `SpendableOutputs` at the same depth); the wallet counted it from its
+   * first confirmation (it scans the address).
+   */
+  #reportIfFinal(id: string, w: WatchedChannel, c: Claim, tip: number, followUps: FollowUpInput[]): Claim {
+    if (c.kind !== 'sweep' || c.reported === true || c.confirmedHeight === undefined || tip < finalAt(c.confirmedHeight)) return c;
+    this.ctx.logger.info('funds swept', { channelId: id, txid: toHex(Uint8Array.from(c.txid).reverse()), amountSat: c.amountSat.toString() });
+    followUps.push(followUpFor(w.counterpartyNodeId, { kind: 'funds-swept', channelId: w.channelId, txid: c.txid, amountSat: c.amountSat }));
+    return { ...c, reported: true };
   }
 
   #signer(monitor: ChannelMonitor) {

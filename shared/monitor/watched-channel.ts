@@ -51,12 +51,17 @@ export interface Claim {
   readonly amountSat: bigint;
   /** The height it confirmed at; absent while unconfirmed. */
   readonly confirmedHeight?: number;
+  /** The block it confirmed in (internal byte order), so a sync can check it still is. */
+  readonly blockHash?: Uint8Array;
+  /** A sweep reported final (`funds-swept` made once it was `ANTI_REORG_DELAY` deep, claim-plan.ts). */
+  readonly reported?: true;
 }
 
 /** A transaction not ours that confirmed spending the channel's commitment or an output of ours (their HTLC transaction, their claim). */
 export interface Stage {
   readonly tx: Uint8Array;
   readonly height: number;
+  readonly blockHash?: Uint8Array;
 }
 
 export interface WatchedChannel {
@@ -67,7 +72,7 @@ export interface WatchedChannel {
   readonly fundingScript: Uint8Array;
   readonly phase: WatchPhase;
   /** `spent`: the transaction that spent the funding output, and the height it confirmed at. */
-  readonly spend?: { readonly tx: Uint8Array; readonly height: number };
+  readonly spend?: { readonly tx: Uint8Array; readonly height: number; readonly blockHash?: Uint8Array };
   /**
    * `spent`: the first block height an output of ours not claimed yet can
    * be spent in (its CSV or CLTV satisfied), when claims are planned again.
@@ -94,15 +99,22 @@ const bigSizeBytes: Codec<Uint8Array> = {
 };
 
 const CLAIM_KINDS: readonly Claim['kind'][] = ['sweep', 'htlc-tx'];
-/** A claim: kind, amount (sat), confirmed height (0: unconfirmed), the transaction. */
+/** No block hash: all zeros. */
+const NO_HASH = new Uint8Array(32);
+const hashOrNone = (h: Uint8Array) => (h.every((b) => b === 0) ? undefined : h);
+
+/** A claim: kind, flags (1: reported), amount (sat), confirmed height (0: unconfirmed) and block hash (zeros), the transaction. */
 const claimCodec = struct([
   ['kind', u8],
+  ['flags', u8],
   ['amountSat', u64],
   ['confirmedHeight', u32],
+  ['blockHash', fixedBytes(32)],
   ['tx', bigSizeBytes],
 ] as const);
 const stageCodec = struct([
   ['height', u32],
+  ['blockHash', fixedBytes(32)],
   ['tx', bigSizeBytes],
 ] as const);
 const outpointCodec = struct([
@@ -114,7 +126,7 @@ const outpointCodec = struct([
  * Version 1: 0 channel id, 2 counterparty node id, 4 funding txid, 6
  * funding index, 7 funding script, 8 phase (0 funding, 1 spent; 2, the
  * earlier `sweeping`, reads as spent), 10 spending tx, 12 its height, 14
- * spendable height, then the earlier one-sweep layout, still read: 16 sweep
+ * spendable height, 13 the spend's block hash, then the earlier one-sweep layout, still read: 16 sweep
  * tx, 18 sweep txid, 20 sweep amount (sat), 21 second-stage transactions
  * (each u16 length + bytes); and now: 23 claims, 25 stages, 27 pending
  * outpoints (odd: optional).
@@ -128,6 +140,7 @@ const watchedRecord = versionedRecord('chain-watch', 1, {
   phase: tlvRecord(8, u8),
   spendTx: tlvRecord(10, restBytes),
   spendHeight: tlvRecord(12, u32),
+  spendBlockHash: tlvRecord(13, fixedBytes(32)),
   spendableHeight: tlvRecord(14, u32),
   sweepTx: tlvRecord(16, restBytes),
   sweepTxid: tlvRecord(18, fixedBytes(32)),
@@ -148,9 +161,10 @@ export function encodeWatchedChannel(w: WatchedChannel): Uint8Array {
     fundingScript: w.fundingScript,
     phase: w.phase === 'funding' ? 0 : 1,
     ...(w.spend === undefined ? {} : { spendTx: w.spend.tx, spendHeight: w.spend.height }),
+    ...(w.spend?.blockHash === undefined ? {} : { spendBlockHash: w.spend.blockHash }),
     ...(w.spendableHeight === undefined ? {} : { spendableHeight: w.spendableHeight }),
-    ...(nonEmpty(w.claims) ? { claims: w.claims!.map((c) => ({ kind: CLAIM_KINDS.indexOf(c.kind), amountSat: c.amountSat, confirmedHeight: c.confirmedHeight ?? 0, tx: c.tx })) } : {}),
-    ...(nonEmpty(w.stages) ? { stages: w.stages! } : {}),
+    ...(nonEmpty(w.claims) ? { claims: w.claims!.map((c) => ({ kind: CLAIM_KINDS.indexOf(c.kind), flags: c.reported === true ? 1 : 0, amountSat: c.amountSat, confirmedHeight: c.confirmedHeight ?? 0, blockHash: c.blockHash ?? NO_HASH, tx: c.tx })) } : {}),
+    ...(nonEmpty(w.stages) ? { stages: w.stages!.map((st) => ({ height: st.height, blockHash: st.blockHash ?? NO_HASH, tx: st.tx })) } : {}),
     ...(nonEmpty(w.pending) ? { pending: w.pending! } : {}),
   });
 }
@@ -165,19 +179,34 @@ export function decodeWatchedChannel(bytes: Uint8Array): DecodeResult<WatchedCha
     }
     if (v.phase > 2) throw new DecodeError('invalid-value', `chain-watch: unknown phase ${v.phase}`);
     const phase: WatchPhase = v.phase === 0 ? 'funding' : 'spent';
-    const spend = v.spendTx !== undefined && v.spendHeight !== undefined ? { tx: v.spendTx, height: v.spendHeight } : undefined;
+    const spend = v.spendTx !== undefined && v.spendHeight !== undefined ? { tx: v.spendTx, height: v.spendHeight, ...(v.spendBlockHash === undefined ? {} : { blockHash: v.spendBlockHash }) } : undefined;
     if (phase !== 'funding' && spend === undefined) throw new DecodeError('invalid-value', 'chain-watch: spent without its spend');
     const claims: Claim[] = (v.claims ?? []).map((c) => {
       const kind = CLAIM_KINDS[c.kind];
       if (kind === undefined) throw new DecodeError('invalid-value', `chain-watch: unknown claim kind ${c.kind}`);
-      return { kind, tx: c.tx, txid: txidOf(c.tx), amountSat: c.amountSat, ...(c.confirmedHeight === 0 ? {} : { confirmedHeight: c.confirmedHeight }) };
+      const blockHash = hashOrNone(c.blockHash);
+      return {
+        kind,
+        tx: c.tx,
+        txid: txidOf(c.tx),
+        amountSat: c.amountSat,
+        ...(c.confirmedHeight === 0 ? {} : { confirmedHeight: c.confirmedHeight }),
+        ...(blockHash === undefined ? {} : { blockHash }),
+        ...((c.flags & 1) !== 0 ? { reported: true as const } : {}),
+      };
     });
     // The earlier layout: one sweep, and their second-stage transactions (their heights unknown: the spend's, which only a CSV would read).
     if (v.phase === 2) {
       if (v.sweepTx === undefined || v.sweepAmountSat === undefined) throw new DecodeError('invalid-value', 'chain-watch: sweeping without its sweep');
       claims.push({ kind: 'sweep', tx: v.sweepTx, txid: txidOf(v.sweepTx), amountSat: v.sweepAmountSat });
     }
-    const stages: Stage[] = [...(v.stages ?? []), ...(v.secondStage ?? []).map((tx) => ({ tx, height: spend!.height }))];
+    const stages: Stage[] = [
+      ...(v.stages ?? []).map((st) => {
+        const blockHash = hashOrNone(st.blockHash);
+        return { tx: st.tx, height: st.height, ...(blockHash === undefined ? {} : { blockHash }) };
+      }),
+      ...(v.secondStage ?? []).map((tx) => ({ tx, height: spend!.height })),
+    ];
     return {
       channelId: v.channelId,
       counterpartyNodeId: v.counterpartyNodeId,

@@ -16,11 +16,12 @@
  * Each time A's wallet ends with what the best chain pays it, and
  * `funds-swept` is reported once per sweep confirmed on the best chain.
  *
- * Five cases fail today (`it.fails`, each with the assertion it fails at
- * and why): a reorg after A's chain handler ran again past the spend, a
- * reorg of a sweep whose first confirmation deleted the `CHAIN_WATCH` item,
- * and A's own commitment never handed to the broadcast queue again. Once
- * the product handles them, drop `.fails`.
+ * The chain handler keeps the item until the spend and its claims are
+ * `ANTI_REORG_DELAY` deep, reports them to the chain sync
+ * (`getRelevantTxids`) so a reorg of any is seen, and keeps its claims when
+ * the same spend comes back. One case fails today (`it.fails`, with the
+ * assertion it fails at and why): A's own commitment never handed to the
+ * broadcast queue again. Once the product handles it, drop `.fails`.
  *
  * The test plays the broadcast queue (what A queues reaches the chain only
  * through the test) and the other miners (`RegtestChain.reorg`; a
@@ -32,8 +33,8 @@ import { describe, expect, it } from 'vitest';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { decodeWatchedChannel, type WatchedChannel } from '../../shared/monitor/index.js';
-import { REORG_SAFE_DEPTH } from '../../shared/manager/index.js';
+import { ANTI_REORG_DELAY, decodeWatchedChannel, type WatchedChannel } from '../../shared/monitor/index.js';
+
 import { SortKey } from '../../shared/store/index.js';
 import { readyChannel, spendOf as sweepOf, spentBy } from '../support/force-close-nodes.js';
 import { useLocalServices } from '../support/local-services.js';
@@ -161,7 +162,7 @@ async function replacedByOwnCommitment(then: 'reorg' | 'block' | 'sweep-confirme
   expect(chain.transaction(sweepA!.getId())?.block).toBeDefined();
   expect(await walletBalanceOf(a.ctx)).toEqual({ confirmedSat: aBefore + sweptA, unconfirmedSat: 0n });
   // Deep enough that no reorg is expected to undo it: nothing of the channel is watched any more.
-  await tick(net, a, REORG_SAFE_DEPTH - 1);
+  await tick(net, a, ANTI_REORG_DELAY - 1);
   expect(await watchedOf(a)).toEqual([]);
   expect(await fundsSwept(net, a, b)).toEqual([expect.objectContaining({ channelId, txid: sweepA!.getId(), amountSat: sweptA.toString() })]);
   // Nothing left re-broadcasting.
@@ -206,7 +207,7 @@ async function sweepReorgedOut(commitmentToo: boolean, mempoolForgets: boolean) 
   const sweptAgain = BigInt(again!.outs[0]!.value);
   await tick(net, a, 1);
   expect(await walletBalanceOf(a.ctx), 'A\'s wallet at the end').toEqual({ confirmedSat: aBefore + sweptAgain, unconfirmedSat: 0n });
-  await tick(net, a, REORG_SAFE_DEPTH - 1);
+  await tick(net, a, ANTI_REORG_DELAY - 1);
   expect(await walletBalanceOf(a.ctx), 'A\'s wallet at the end').toEqual({ confirmedSat: aBefore + sweptAgain, unconfirmedSat: 0n });
   expect(await watchedOf(a), 'A\'s CHAIN_WATCH items at the end').toEqual([]);
   expect(await fundsSwept(net, a, b), 'A\'s funds-swept events').toEqual([expect.objectContaining({ channelId, txid: again!.getId(), amountSat: sweptAgain.toString() })]);
@@ -245,34 +246,19 @@ describe('reorgs during a force close, on the regtest chain', () => {
     await sweepReorgedOut(false, false);
   });
 
-  // PRODUCT BUG (it.fails until fixed; then drop `.fails`): fails at 'queued by A at the first block of the new branch':
-  // A keeps handing its sweep of B's commitment to the broadcast queue (refused: its input no longer exists) and never
-  // sees A's commitment, so its to_local is never swept. The chain sync keeps a confirmed record only while a consumer
-  // watches its txid or an output it spends (shared/chain/sync-plan.ts `stillWatched`) or reports it in
-  // getRelevantTxids; once the item entered `spent` the funding outpoint is no longer watched, and the monitor
-  // consumer's getRelevantTxids returns [], so the record of B's commitment is dropped at the next run and
-  // transactionUnconfirmed(B's commitment) never comes.
-  it.fails('B\'s commitment reorged out for A\'s own one block and one run of A\'s chain handler later, A\'s sweep of to_remote unconfirmed: that sweep stops, A\'s to_local is swept after to_self_delay, counted once', async () => {
+  it('B\'s commitment reorged out for A\'s own one block and one run of A\'s chain handler later, A\'s sweep of to_remote unconfirmed: that sweep stops, A\'s to_local is swept after to_self_delay, counted once', async () => {
     await replacedByOwnCommitment('block');
   });
 
-  // PRODUCT BUG (it.fails until fixed): fails at 'A\'s CHAIN_WATCH item after the reorg' (undefined): the item was deleted
-  // when the sweep confirmed (monitor-consumer.ts #plan: done = no unconfirmed claim and nothing waiting), so nothing
-  // watches the funding output any more; A's commitment and its to_local are never seen (the to_local is lost), and
-  // funds-swept was already reported for a sweep that is no longer on the best chain.
-  it.fails('B\'s commitment reorged out for A\'s own after A\'s sweep of to_remote confirmed: that sweep stops, A\'s to_local is swept after to_self_delay, counted once', async () => {
+  it('B\'s commitment reorged out for A\'s own after A\'s sweep of to_remote confirmed: that sweep stops, A\'s to_local is swept after to_self_delay, counted once', async () => {
     await replacedByOwnCommitment('sweep-confirmed');
   });
 
-  // PRODUCT BUG (it.fails until fixed): fails at 'A\'s to_remote spent again on the best chain': the item was deleted at the
-  // sweep's first confirmation, so after the reorg A neither sees B's commitment confirm again nor re-broadcasts the sweep.
-  it.fails('B\'s commitment reorged out with A\'s confirmed sweep, confirmed again two blocks higher, the sweep forgotten by the mempool: A hands it to the broadcast queue again, counted once', async () => {
+  it('B\'s commitment reorged out with A\'s confirmed sweep, confirmed again two blocks higher, the sweep forgotten by the mempool: A hands it to the broadcast queue again, counted once', async () => {
     await sweepReorgedOut(true, true);
   });
 
-  // PRODUCT BUG (it.fails until fixed): fails at 'A\'s to_remote spent again on the best chain': the item was deleted at the
-  // sweep's first confirmation, so A never hands the sweep to the broadcast queue again.
-  it.fails('A\'s confirmed sweep reorged out while B\'s commitment stays, forgotten by the mempool: A hands it to the broadcast queue again, it re-confirms, counted once', async () => {
+  it('A\'s confirmed sweep reorged out while B\'s commitment stays, forgotten by the mempool: A hands it to the broadcast queue again, it re-confirms, counted once', async () => {
     await sweepReorgedOut(false, true);
   });
 

@@ -30,6 +30,7 @@ describe('chain-watch records', () => {
   it.each<[string, WatchedChannel]>([
     ['funding', base],
     ['spent, planned at the next run', { ...base, phase: 'spent', spend }],
+    ['spent, its block known', { ...base, phase: 'spent', spend: { ...spend, blockHash: new Uint8Array(32).fill(0xaa) } }],
     [
       'spent, with claims (one confirmed), stages and pending outputs',
       {
@@ -39,9 +40,10 @@ describe('chain-watch records', () => {
         spendableHeight: 956,
         claims: [
           { kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 49_862n },
-          { kind: 'htlc-tx', tx: htlcTx, txid: txidOf(htlcTx), amountSat: 6_500n, confirmedHeight: 815 },
+          { kind: 'htlc-tx', tx: htlcTx, txid: txidOf(htlcTx), amountSat: 6_500n, confirmedHeight: 815, blockHash: new Uint8Array(32).fill(0xbb) },
+          { kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 49_862n, confirmedHeight: 816, blockHash: new Uint8Array(32).fill(0xcc), reported: true },
         ],
-        stages: [{ tx: new Uint8Array(70_000).fill(6), height: 813 }],
+        stages: [{ tx: new Uint8Array(70_000).fill(6), height: 813, blockHash: new Uint8Array(32).fill(0xdd) }, { tx: htlcTx, height: 814 }],
         pending: [{ txid: new Uint8Array(32).fill(5), index: 4 }],
       },
     ],
@@ -105,7 +107,7 @@ describe('chain-watch records', () => {
   it('refuses a record whose phase lacks what it needs, an unknown phase or claim kind, or garbage', () => {
     expect(decodeWatchedChannel(encodeWatchedChannel({ ...base, phase: 'spent' }))).toMatchObject({ ok: false });
     const good = encodeWatchedChannel({ ...base, phase: 'spent', spend, claims: [{ kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 1n }] });
-    const kindAt = good.length - sweepTx.length - 1 - 4 - 8 - 1;
+    const kindAt = good.length - sweepTx.length - 1 - 32 - 4 - 8 - 1 - 1;
     expect(good[kindAt]).toBe(0);
     const badKind = good.slice();
     badKind[kindAt] = 7;
