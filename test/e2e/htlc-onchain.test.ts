@@ -127,6 +127,16 @@ async function weForceClose(channelId: string): Promise<Transaction> {
   return env.chain.transaction(txid)!.tx;
 }
 
+/** LDK force-closes `channelId` (its `error` reaches nobody when disconnected); resolves with its commitment once it is in the mempool. */
+async function ldkForceCloses(channelId: string): Promise<Transaction> {
+  const broadcastsBefore = ldkNode.broadcasts.length;
+  expect(ldkNode.channelManager.force_close_broadcasting_latest_txn(ldk.ChannelId.constructor_new(fromHex(channelId)), fromHex(env.node.nodeId), 'test').is_ok()).toBeTruthy();
+  await env.until(() => ldkNode.broadcasts.length > broadcastsBefore, 'LDK broadcasts its commitment');
+  const commitment = Transaction.fromBuffer(ldkNode.broadcasts[broadcastsBefore]!);
+  await env.until(() => env.chain.transaction(commitment.getId())?.inMempool === true, "LDK's commitment in the mempool");
+  return commitment;
+}
+
 /** The output of `tx` worth exactly {@link HTLC_SAT}: the HTLC's. */
 function htlcVoutOf(tx: Transaction): number {
   const vout = tx.outs.findIndex((o) => o.value === BigInt(HTLC_SAT));
@@ -192,6 +202,45 @@ describe('HTLCs resolved on chain with LDK', () => {
     expect((await payment(paymentId)).state).toBe('succeeded');
   }, 300_000);
 
+  it('an HTLC we sent, on LDK\'s commitment after LDK force-closes, is claimed by its HTLC-success transaction: the preimage settles our payment', async () => {
+    await reconnect();
+    const channelId = await weOpenToLdk();
+    const { paymentId, paymentHash, preimage } = await wePayLdkWhoHolds('onchain-sent-their-commitment');
+    const before = await wallet();
+    await disconnect();
+    const commitment = await ldkForceCloses(channelId);
+    const htlcVout = htlcVoutOf(commitment);
+    await env.mineAndFeedAll(1);
+    await env.until(async () => (await env.api(`/v1/channels/${channelId}`)).body['state'] === 'closed', 'our channel closed');
+    expect((await env.api(`/v1/channels/${channelId}`)).body['closure']).toMatchObject({ reason: 'counterparty-force-closed', txid: commitment.getId() });
+
+    // Our to_remote (the channel less the HTLC and the commitment fee: we funded it) is swept at once; the HTLC output waits.
+    const toRemote = commitment.outs.map((o) => Number(o.value)).filter((_, i) => i !== htlcVout);
+    expect(toRemote).toHaveLength(1);
+    expect(toRemote[0]! + HTLC_SAT + capacityOf(commitment, CHANNEL_SAT)).toBe(CHANNEL_SAT);
+    const [swept] = await sweepsOf(channelId, 1, 1);
+    expect(swept).toBeLessThan(toRemote[0]!);
+    expect(swept).toBeGreaterThan(toRemote[0]! - 2_000);
+    expect(env.chain.outspend(commitment.getId(), htlcVout)).toBeUndefined();
+    expect((await payment(paymentId)).state).toBe('pending');
+
+    // LDK's user claims now: LDK's HTLC-success transaction (our signature from the commitment dance, its preimage) takes the output.
+    ldkNode.channelManager.claim_funds(preimage);
+    await env.until(() => env.chain.outspend(commitment.getId(), htlcVout) !== undefined, "LDK's HTLC-success in the mempool");
+    const success = env.chain.transaction(env.chain.outspend(commitment.getId(), htlcVout)!.txid)!.tx;
+    expect(success.ins.flatMap((x) => x.witness).some((w) => toHex(w) === toHex(preimage))).toBe(true);
+    await env.mineAndFeedAll(1);
+    expect(env.chain.transaction(success.getId())?.block).toBeDefined();
+    await env.until(async () => (await payment(paymentId)).state !== 'pending', 'our payment settled', 30_000);
+    expect(await payment(paymentId)).toMatchObject({ state: 'succeeded', paymentHash, preimage: toHex(preimage), failureReason: null });
+
+    // Nothing more is ours: the wallet holds the to_remote sweep, and the payment was reported once.
+    for (let i = 0; i < 3; i++) await env.mineAndFeedAll(3);
+    await env.until(async () => (await wallet()).confirmedSat === before.confirmedSat + before.unconfirmedSat + swept!, 'the wallet counts the sweep');
+    expect((await events()).filter((e) => e['kind'] === 'funds-swept' && e['channelId'] === channelId)).toHaveLength(1);
+    expect(await eventsOfPayment(paymentId)).toEqual([expect.objectContaining({ kind: 'payment-sent', paymentHash, preimage: toHex(preimage) })]);
+  }, 300_000);
+
   it('an HTLC LDK sent to us that we hold the preimage for is claimed on chain by us after LDK force-closes', async () => {
     await reconnect();
     // LDK opens and funds a channel to us (nothing pushed: all we will have is the HTLC).
@@ -218,14 +267,10 @@ describe('HTLCs resolved on chain with LDK', () => {
     expect(ldkEvents(ldkNode, ldk.Event_PaymentSent)).toHaveLength(0);
 
     // LDK force-closes (its error is lost too); its commitment, with the HTLC it offered us, confirms.
-    const broadcastsBefore = ldkNode.broadcasts.length;
-    expect(ldkNode.channelManager.force_close_broadcasting_latest_txn(ldk.ChannelId.constructor_new(fromHex(channelId)), fromHex(env.node.nodeId), 'test').is_ok()).toBeTruthy();
-    await env.until(() => ldkNode.broadcasts.length > broadcastsBefore, 'LDK broadcasts its commitment');
-    const commitment = Transaction.fromBuffer(ldkNode.broadcasts[broadcastsBefore]!);
+    const commitment = await ldkForceCloses(channelId);
     const htlcVout = htlcVoutOf(commitment);
     // Nothing else of it is ours: we had no balance but the HTLC.
     expect(commitment.outs).toHaveLength(2);
-    await env.until(() => env.chain.transaction(commitment.getId())?.inMempool === true, "LDK's commitment in the mempool");
     const before = await wallet();
     await env.mineAndFeedAll(1);
 
@@ -298,5 +343,50 @@ describe('HTLCs resolved on chain with LDK', () => {
     expect(Number(htlcTimeout!.outs[0]!.value)).toBeGreaterThan(HTLC_SAT - 2_000);
     await env.until(async () => (await wallet()).confirmedSat === before.confirmedSat + before.unconfirmedSat + total, 'the wallet counts both sweeps');
     expect((await payment(paymentId)).state).toBe('failed');
+  }, 400_000);
+
+  it('an HTLC of ours that times out on LDK\'s commitment is taken back by our timeout sweep', async () => {
+    await reconnect();
+    const channelId = await weOpenToLdk();
+    const { paymentId, paymentHash } = await wePayLdkWhoHolds('onchain-timeout-their-commitment');
+    const before = await wallet();
+    await disconnect();
+    const commitment = await ldkForceCloses(channelId);
+    const htlcVout = htlcVoutOf(commitment);
+    await env.mineAndFeedAll(1);
+
+    // Our to_remote at once; the HTLC output once the chain passed its expiry, by a sweep of its own (nLockTime = the expiry, witness <sig> <> <script>).
+    let timeoutSweep: Transaction | undefined;
+    for (let i = 0; i < 200 && timeoutSweep === undefined; i++) {
+      expect((await payment(paymentId)).state).toBe('pending');
+      await env.mineAndFeedAll(1);
+      const spender = env.chain.outspend(commitment.getId(), htlcVout);
+      if (spender !== undefined && env.chain.transaction(spender.txid)?.block !== undefined) timeoutSweep = env.chain.transaction(spender.txid)!.tx;
+    }
+    expect(timeoutSweep).toBeDefined();
+    const confirmedAt = env.chain.transaction(timeoutSweep!.getId())!.block!.height;
+    expect(timeoutSweep!.ins.map((x) => x.index)).toEqual([htlcVout]);
+    expect(timeoutSweep!.locktime).toBeGreaterThan(0);
+    expect(timeoutSweep!.locktime).toBeLessThan(confirmedAt);
+    expect(timeoutSweep!.ins[0]!.witness.map((w) => w.length)).toEqual([expect.any(Number), 0, expect.any(Number)]);
+
+    while (env.chain.tip().height < confirmedAt + ANTI_REORG_DELAY - 1) {
+      expect((await payment(paymentId)).state).toBe('pending');
+      await env.mineAndFeed(1, '');
+    }
+    await env.until(async () => (await payment(paymentId)).state !== 'pending', 'our payment settled', 30_000);
+    expect(await payment(paymentId)).toMatchObject({ state: 'failed', paymentHash, preimage: null });
+    expect(await eventsOfPayment(paymentId)).toEqual([expect.objectContaining({ kind: 'payment-failed', paymentHash })]);
+
+    // Every satoshi: to_remote and the HTLC, each less its claim's fee.
+    const toRemote = commitment.outs.map((o) => Number(o.value)).filter((_, i) => i !== htlcVout);
+    expect(toRemote).toHaveLength(1);
+    const swept = (await events()).filter((e) => e['kind'] === 'funds-swept' && e['channelId'] === channelId).map((e) => Number(e['amountSat']));
+    expect(swept).toHaveLength(2);
+    expect(swept).toContain(Number(timeoutSweep!.outs[0]!.value));
+    const total = swept.reduce((s, v) => s + v, 0);
+    expect(total).toBeLessThan(toRemote[0]! + HTLC_SAT);
+    expect(total).toBeGreaterThan(toRemote[0]! + HTLC_SAT - 3_000);
+    await env.until(async () => (await wallet()).confirmedSat === before.confirmedSat + before.unconfirmedSat + total, 'the wallet counts both sweeps');
   }, 400_000);
 });
