@@ -9,7 +9,8 @@
  *    claims the payment: its preimage spend of the HTLC output on our
  *    commitment shows our chain handler the preimage, and our payment is
  *    `succeeded` with it (one `payment-sent`); our `to_local` reaches the
- *    wallet after LDK's `to_self_delay`;
+ *    wallet after LDK's `to_self_delay`. Again with LDK force-closing: its
+ *    HTLC-success transaction on its own commitment shows the preimage;
  * 2. LDK pays our invoice, our node claims it, the network fails as our
  *    `update_fulfill_htlc` goes out; LDK force-closes: our chain handler
  *    takes the HTLC output of LDK's commitment with the preimage, the wallet
@@ -18,7 +19,8 @@
  * 3. we pay LDK, LDK never claims; we force-close: our HTLC-timeout
  *    transaction goes out at the HTLC's expiry, the payment is `failed` once
  *    it has 6 confirmations, and its output and our `to_local` reach the
- *    wallet after LDK's `to_self_delay`.
+ *    wallet after LDK's `to_self_delay`. Again with LDK force-closing: our
+ *    timeout sweep of the HTLC output of its commitment after the expiry.
  * In each, `GET /v1/wallet` ends with every satoshi the chain paid us.
  */
 import { Transaction } from 'bitcoinjs-lib';
