@@ -204,13 +204,22 @@ export class EmbeddedWithLdk {
 
   /** Mines `blocks`, runs our chain handler, and feeds every LDK node each new block (confirming `txid`, display hex, where it is). */
   async mineAndFeed(blocks: number, txid: string): Promise<void> {
+    await this.#mineAndFeedWhere(blocks, (id) => id === txid);
+  }
+
+  /** As {@link mineAndFeed}, every transaction of each new block but its coinbase fed to LDK (its claims, ours, what it must learn a preimage from). */
+  async mineAndFeedAll(blocks: number): Promise<void> {
+    await this.#mineAndFeedWhere(blocks, (_, position) => position > 0);
+  }
+
+  async #mineAndFeedWhere(blocks: number, fed: (txid: string, position: number) => boolean): Promise<void> {
     this.chain.mine(blocks);
     await this.node.syncChain();
     for (let h = this.#fedHeight + 1; h <= this.chain.tip().height; h++) {
       const block = this.chain.blockAt(h)!;
-      const position = block.txids.indexOf(txid);
+      const txs = block.txids.flatMap((id, position) => (fed(id, position) ? [[position, block.transactions[position]!.toBuffer()] as const] : []));
       for (const n of this.ldkNodes) {
-        if (position >= 0) n.transactionsConfirmed(block.header, [[position, block.transactions[position]!.toBuffer()]], h);
+        if (txs.length > 0) n.transactionsConfirmed(block.header, txs, h);
         n.bestBlockUpdated(block.header, h);
       }
       this.#fedHeight = h;

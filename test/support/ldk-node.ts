@@ -57,6 +57,14 @@ export interface LdkNode {
   readonly closedConnections: number;
   /** Called for each transaction LDK broadcasts. */
   onBroadcast: ((tx: Uint8Array) => void) | undefined;
+  /**
+   * Checked before LDK reads each incoming chunk. Once it holds, every
+   * connection open then goes dark both ways, from that chunk on: nothing
+   * more is read or written on them (a network that failed at that moment;
+   * the sockets stay open, so neither side sees a disconnection). New
+   * connections are not affected. Cleared once it fired.
+   */
+  goDarkBefore: (() => boolean) | undefined;
   /** `transactions_confirmed` on both the ChannelManager and the ChainMonitor (`txs`: position in block, serialized tx). */
   transactionsConfirmed(header: Uint8Array, txs: readonly (readonly [number, Uint8Array])[], height: number): void;
   /** `best_block_updated` on both the ChannelManager and the ChainMonitor. */
@@ -99,7 +107,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
   const fees = { feeratePerKw: 253 };
   const feeEstimator = ldk.FeeEstimator.new_impl({ get_est_sat_per_1000_weight: () => fees.feeratePerKw });
   const broadcasts: Uint8Array[] = [];
-  const node: { onBroadcast: ((tx: Uint8Array) => void) | undefined } = { onBroadcast: undefined };
+  const node: { onBroadcast: ((tx: Uint8Array) => void) | undefined; goDarkBefore: (() => boolean) | undefined } = { onBroadcast: undefined, goDarkBefore: undefined };
   const broadcaster = ldk.BroadcasterInterface.new_impl({
     broadcast_transactions(txs: Uint8Array[]) {
       for (const tx of txs) {
@@ -111,6 +119,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
   let heldMonitors = 0;
   const sockets = new Set<Socket>();
   const dark = new Set<Socket>();
+  const deaf = new Set<Socket>();
   let closedConnections = 0;
   const persister = ldk.Persist.new_impl({
     persist_new_channel: () => {
@@ -168,6 +177,15 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     });
     let closedByLdk = false;
     socket.on('data', (chunk: Uint8Array) => {
+      if (deaf.has(socket)) return;
+      if (node.goDarkBefore?.() === true) {
+        node.goDarkBefore = undefined;
+        for (const open of sockets) {
+          dark.add(open);
+          deaf.add(open);
+        }
+        return;
+      }
       const result = peerManager.read_event(descriptor, new Uint8Array(chunk));
       if (!(result instanceof ldk.Result_boolPeerHandleErrorZ_OK)) {
         closedByLdk = true;
@@ -180,6 +198,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
       closedConnections++;
       sockets.delete(socket);
       dark.delete(socket);
+      deaf.delete(socket);
       if (!closedByLdk) peerManager.socket_disconnected(descriptor);
     });
     return descriptor;
@@ -226,6 +245,12 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     },
     set onBroadcast(f) {
       node.onBroadcast = f;
+    },
+    get goDarkBefore() {
+      return node.goDarkBefore;
+    },
+    set goDarkBefore(f) {
+      node.goDarkBefore = f;
     },
     transactionsConfirmed(header, txs, height) {
       for (const confirm of [channelManager.as_Confirm(), chainMonitor.as_Confirm()]) {
