@@ -57,6 +57,8 @@ import { newReceiveAddress } from '../wallet/wallet-service.js';
 import { decodeFeeRates } from './fee-record.js';
 import type { ChainConsumer, ConsumerWrites } from './handler.js';
 
+const BROADCAST_SUFFIX = '#broadcast';
+
 /** The confirmation target of a sweep's feerate (blocks): nothing of ours is at risk while it waits. */
 export const SWEEP_TARGET_BLOCKS = 6;
 
@@ -65,12 +67,16 @@ export function monitorChainConsumers(ctx: NodeContext) {
   return async (store: NodeStore): Promise<readonly ChainConsumer[]> => {
     const items = await store.query(ctx.nodeKey, SortKey.chainWatchPrefix);
     if (items.length === 0) return [];
-    const watched = items.map(({ sk, data }) => {
-      const w = decodeWatchedChannel(data);
-      if (!w.ok) throw new StoreError(StoreErrorCode.CorruptItem, `${sk}: ${w.error.message}`);
-      return w.value;
-    });
-    return [new MonitorConsumer(ctx, store, watched)];
+    // Our transactions spending a funding output, to hand over again while it is unspent (SortKey.fundingSpendBroadcast).
+    const rebroadcast = new Map(items.filter(({ sk }) => sk.endsWith(BROADCAST_SUFFIX)).map(({ sk, data }) => [sk.slice(SortKey.chainWatchPrefix.length, -BROADCAST_SUFFIX.length), data] as const));
+    const watched = items
+      .filter(({ sk }) => !sk.endsWith(BROADCAST_SUFFIX))
+      .map(({ sk, data }) => {
+        const w = decodeWatchedChannel(data);
+        if (!w.ok) throw new StoreError(StoreErrorCode.CorruptItem, `${sk}: ${w.error.message}`);
+        return w.value;
+      });
+    return [new MonitorConsumer(ctx, store, watched, rebroadcast)];
   };
 }
 
@@ -95,6 +101,8 @@ class MonitorConsumer implements ChainConsumer {
     private readonly ctx: NodeContext,
     private readonly store: NodeStore,
     watched: readonly WatchedChannel[],
+    /** Channel id (hex) → our transaction spending its funding output, handed over again while that output is unspent. */
+    private readonly rebroadcast: ReadonlyMap<string, Uint8Array> = new Map(),
   ) {
     this.#byId = new Map(watched.map((w) => [toHex(w.channelId), w]));
   }
@@ -196,6 +204,12 @@ class MonitorConsumer implements ChainConsumer {
     const deletes: string[] = [];
     const broadcasts: Uint8Array[] = [];
     const followUps: FollowUpInput[] = [];
+    for (const [id, tx] of this.rebroadcast) {
+      // Handed over at each block while the funding output is unspent (again after a reorg took its spend out); deleted with the item.
+      const w = this.#byId.get(id);
+      if (w === undefined) deletes.push(SortKey.fundingSpendBroadcast(id));
+      else if (w.phase === 'funding' && this.#tipHeight !== undefined) broadcasts.push(tx);
+    }
     for (const [id, initial] of this.#byId) {
       const sk = SortKey.chainWatch(id);
       const moved = this.#moved.get(id);
@@ -212,7 +226,7 @@ class MonitorConsumer implements ChainConsumer {
       }
       const planned = await this.#plan(id, initial, moved, tip, followUps);
       broadcasts.push(...planned.broadcasts);
-      if (planned.done) deletes.push(sk);
+      if (planned.done) deletes.push(sk, ...(this.rebroadcast.has(id) ? [SortKey.fundingSpendBroadcast(id)] : []));
       else puts.push({ sk, data: encodeWatchedChannel(planned.watched) });
     }
     return { puts, deletes, broadcasts, followUps };

@@ -21,6 +21,8 @@ import {
   type KeptUpdates,
 } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
+import { equalBytes } from '../codec/index.js';
+import { parseTransaction, type Outpoint } from '../tx/index.js';
 import { channelMonitorFrom, encodeMonitor, encodeMonitorUpdate, MonitorUpdateStatus, type ChannelMonitorUpdate } from '../monitor/index.js';
 import type { WireMessage } from '../wire/index.js';
 import { channelKey, type ChannelItem, type ChannelKey, type HeldEffects } from './channel-entry.js';
@@ -36,6 +38,27 @@ const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
   ChannelFailureReason.FundingTxCoinbase,
   ChannelFailureReason.PeerHasNewerState,
 ]);
+
+/** Whether `tx` spends `outpoint`. */
+function spendsOutpoint(tx: Uint8Array, outpoint: Outpoint): boolean {
+  return parseTransaction(tx)?.ins.some((i) => i.index === outpoint.index && equalBytes(i.hash, outpoint.txid)) === true;
+}
+
+/**
+ * Our commitment or closing transaction (it spends the channel's funding
+ * output) is kept for the chain handler, which hands it to the broadcast
+ * queue again at every block while the funding output is unspent
+ * (docs/force-close.md "Our commitment broadcast again").
+ */
+function keepFundingSpend(core: ManagerCore, channel: Channel, tx: Uint8Array): void {
+  if (channel.funding !== undefined && spendsOutpoint(tx, channel.funding.outpoint)) core.cs.putRecord(RecordKeys.fundingSpendBroadcast(toHex(channel.funding.channelId)), tx);
+}
+
+/** Broadcasts our transaction spending the funding output, and keeps it for broadcasting again. */
+function broadcastFundingSpend(core: ManagerCore, channel: Channel, tx: Uint8Array): void {
+  core.cs.broadcast(tx);
+  keepFundingSpend(core, channel, tx);
+}
 
 interface MutableHeld {
   untilUpdateId: bigint;
@@ -93,6 +116,7 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
       case 'broadcast':
         if (held) held.broadcasts.push(effect.tx);
         else cs.broadcast(effect.tx);
+        keepFundingSpend(core, channel, effect.tx);
         break;
       case 'event':
         cs.emit(effect.event);
@@ -142,7 +166,7 @@ function forceCloseMonitor(core: ManagerCore, channel: Channel, previousUpdateId
   ports.watch.updateChannel(funding.outpoint, update);
   if (shouldBroadcast) {
     const tx = holderCommitmentTransaction(ports.secp, ports.signerProvider, channel);
-    if (tx !== null) cs.broadcast(tx);
+    if (tx !== null) broadcastFundingSpend(core, channel, tx);
   }
   return update.updateId;
 }

@@ -29,6 +29,8 @@ export const RecordKeys = {
   failureReason: (channelIdHex: string, htlcId: bigint): RecordKey => `FAILURE#${channelIdHex}#o${pad(htlcId)}`,
   ourFailureReason: (channelIdHex: string, htlcId: bigint): RecordKey => `FAILURE#${channelIdHex}#r${pad(htlcId)}`,
   offeredOnion: (channelIdHex: string, htlcId: bigint): RecordKey => `ONION_OUT#${channelIdHex}#${pad(htlcId)}`,
+  /** Our transaction spending the funding output, broadcast again by the chain handler while that output is unspent (layout.ts `fundingSpendBroadcast`). */
+  fundingSpendBroadcast: (channelIdHex: string): RecordKey => `CHAIN_WATCH#${channelIdHex}#broadcast`,
 } as const;
 
 /** The records an HTLC may have while in flight, deleted after the commit that removes it for good, in its cleanup (an offered HTLC's failure reason: by its payment result). */

@@ -106,6 +106,14 @@ export const SortKey = {
   /** What the chain handler watches for a channel until its funds are swept (shared/monitor/watched-channel.ts, docs/force-close.md). */
   chainWatch: (channelIdHex: string) => `CHAIN_WATCH#${channelIdHex}`,
   chainWatchPrefix: 'CHAIN_WATCH#',
+  /**
+   * The transaction of ours spending a channel's funding output (our
+   * commitment at a force close, the cooperative closing transaction), handed
+   * to the broadcast queue again at every block while the funding output is
+   * unspent (docs/force-close.md "Our commitment broadcast again"). Under
+   * `CHAIN_WATCH#` so the chain handler's one Query reads it too.
+   */
+  fundingSpendBroadcast: (channelIdHex: string) => `CHAIN_WATCH#${channelIdHex}#broadcast`,
   peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,
   /** One input's outbox item (all its messages, shared/store/outbox-record.ts). */
   outbox: (inputId: string) => `OUTBOX#${inputId}`,

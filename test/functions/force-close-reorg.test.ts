@@ -19,9 +19,8 @@
  * The chain handler keeps the item until the spend and its claims are
  * `ANTI_REORG_DELAY` deep, reports them to the chain sync
  * (`getRelevantTxids`) so a reorg of any is seen, and keeps its claims when
- * the same spend comes back. One case fails today (`it.fails`, with the
- * assertion it fails at and why): A's own commitment never handed to the
- * broadcast queue again. Once the product handles it, drop `.fails`.
+ * the same spend comes back; our own commitment is handed to the broadcast
+ * queue again while the funding output is unspent.
  *
  * The test plays the broadcast queue (what A queues reaches the chain only
  * through the test) and the other miners (`RegtestChain.reorg`; a
@@ -262,11 +261,7 @@ describe('reorgs during a force close, on the regtest chain', () => {
     await sweepReorgedOut(false, true);
   });
 
-  // PRODUCT GAP (it.fails until fixed): fails at 'A\'s commitment confirmed from A\'s broadcast queue': our holder
-  // commitment goes to the broadcast queue once, in the force close's commit (shared/manager/force-close.ts); nothing
-  // hands it over again (here refused while B's commitment held the funding output, then that one left the chain), so
-  // the funding output stays unspent until the counterparty re-broadcasts theirs.
-  it.fails('A force-closed too; B\'s commitment reorged out and forgotten: A hands its own commitment to the broadcast queue again and it confirms', async () => {
+  it('A force-closed too; B\'s commitment reorged out and forgotten: A hands its own commitment to the broadcast queue again and it confirms', async () => {
     await ownCommitmentRebroadcast();
   });
 });
