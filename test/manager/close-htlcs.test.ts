@@ -110,6 +110,26 @@ describe('cooperative close with a payment pending, through the manager', () => 
     expect(small).toBe((PUSH + funds) / 1000n);
   });
 
+  it('a disconnection after the claim, its fulfill lost: after channel_reestablish the fulfill and shutdowns are resent and the close completes', () => {
+    const { net, alice, bob, channelId } = readyChannel();
+    pay(net, alice, bob, AMOUNT, 6);
+    net.run();
+    expect(close(net, alice, bob, channelId).ok).toBe(true);
+    net.run();
+    expect(claim(net, bob, eventsOf(bob, 'payment-claimable')[0]!.paymentPreimage!).ok).toBe(true);
+    // Bob's update_fulfill_htlc and commitment_signed are still queued: lost with the connection.
+    net.disconnect(alice, bob);
+    for (const n of [alice, bob]) expect(onlyChannel(net, n).state).toBe('negotiating-close');
+    const received = { alice: alice.received.length, bob: bob.received.length };
+    net.connect(alice, bob);
+    expect(alice.received.slice(received.alice).map((m) => m.type).filter((t) => t !== 39)).toEqual(expect.arrayContaining([136, 130, 132, 38]));
+    expect(bob.received.slice(received.bob).map((m) => m.type)).toEqual(expect.arrayContaining([136, 38]));
+    expect(eventsOf(alice, 'payment-sent')).toHaveLength(1);
+    const { small, large, fee } = closedCooperatively(net, alice, bob);
+    expect(small).toBe((PUSH + AMOUNT) / 1000n);
+    expect(large).toBe(FUNDING - (PUSH + AMOUNT) / 1000n - fee);
+  });
+
   it('an HTLC of ours the peer leaves past its expiry force-closes a closing channel', () => {
     const { net, alice, bob, channelId } = readyChannel();
     pay(net, alice, bob, AMOUNT, 4);
