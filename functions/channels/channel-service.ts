@@ -39,7 +39,7 @@ export const ChannelServiceErrorCode = {
   unknownChannel: 'unknown-channel',
   /** The node id is this node's own. */
   ownNode: 'own-node',
-  /** The channel cannot be closed cooperatively now (not `ready`, HTLCs in flight, a held request, already closed). */
+  /** The channel cannot be closed cooperatively now (not `ready`, an update of ours not yet signed, a held request, already closed); HTLCs in flight do not prevent it. */
   notClosable: 'not-closable',
 } as const;
 export type ChannelServiceErrorCode = (typeof ChannelServiceErrorCode)[keyof typeof ChannelServiceErrorCode];

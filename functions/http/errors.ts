@@ -14,7 +14,7 @@ export const HttpErrorCode = {
   insufficientFunds: 'insufficient-funds',
   tooManyUnconfirmed: 'too-many-unconfirmed',
   peerNotConnected: 'peer-not-connected',
-  /** The channel cannot be closed cooperatively now: not `ready` (still opening, already closing or closed), HTLCs in flight, or a held request. */
+  /** The channel cannot be closed cooperatively now: not `ready` (still opening, already closing or closed), an HTLC of ours not yet signed or in the holding cell (a moment later it is), or a held request. HTLCs in flight are fine: they settle before the closing transaction. */
   channelNotClosable: 'channel-not-closable',
   internal: 'internal',
   /** The node is busy with other inputs (its lease stayed taken for the request's wait budget): retry after `Retry-After` seconds. */

@@ -20,7 +20,7 @@
  * configuration and is not mirrored.
  */
 import { ANCHOR_OUTPUT_SAT, HTLC_SUCCESS_WEIGHT, HTLC_TIMEOUT_WEIGHT, commitmentFeeSat, feeForWeight } from '../tx/index.js';
-import { ChannelState, type Channel, type ChannelParameters, type ReadyChannel } from './channel-state.js';
+import { ChannelState, type Channel, type ChannelParameters, type OperatingChannel } from './channel-state.js';
 import { commitmentFormat } from './channel-type.js';
 import { commitmentStateOf, commitmentView, counterpartyBalanceMsat, funderCostMsat } from './commitment-state.js';
 import { outboundDustBounds } from './dust-exposure.js';
@@ -70,7 +70,7 @@ function min(a: bigint, b: bigint): bigint {
 }
 
 /** Whether the channel has its commitments (funding signed, not closed). */
-function isFunded(channel: Channel): channel is Channel & Pick<ReadyChannel, 'counterparty' | 'funding'> {
+function isFunded(channel: Channel): channel is Channel & Pick<OperatingChannel, 'counterparty' | 'funding'> {
   return channel.counterparty !== undefined && channel.funding !== undefined && channel.state !== ChannelState.Closed;
 }
 
@@ -90,14 +90,14 @@ function funderCostOnOurCommitmentMsat(channel: Channel): bigint {
   if (!isFunded(channel) || channel.theirChannelReady === undefined) {
     return commitmentFeeSat(commitmentFormat(channel.channelType), BigInt(channel.feeratePerKw), 0) * 1000n + anchorsMsat;
   }
-  const ready = channel as unknown as ReadyChannel;
+  const ready = channel as unknown as OperatingChannel;
   return funderCostMsat(ready, 'holder', commitmentView(ready, commitmentStateOf(ready), 'holder'));
 }
 
 /** Both sides' balances with every HTLC in flight left out (the fee not taken yet). */
 function balancesBeforeFee(channel: Channel): { holderMsat: bigint; counterpartyMsat: bigint } {
   if (channel.theirChannelReady !== undefined && channel.counterparty !== undefined && channel.funding !== undefined) {
-    const ready = channel as unknown as ReadyChannel;
+    const ready = channel as unknown as OperatingChannel;
     const state = commitmentStateOf(ready);
     return { holderMsat: state.holderBalanceMsat, counterpartyMsat: counterpartyBalanceMsat(ready, state) };
   }
@@ -144,7 +144,7 @@ function commitFeeMsat(channel: Channel, feeratePerKw: bigint, htlcs: number): b
 }
 
 /** The sender's and the receiver's parameters: `limits` are the receiver's (what it accepts), `own` the sender's. */
-function paramsOf(channel: Channel & Pick<ReadyChannel, 'counterparty'>, sender: Side): { own: ChannelParameters; limits: ChannelParameters } {
+function paramsOf(channel: Channel & Pick<OperatingChannel, 'counterparty'>, sender: Side): { own: ChannelParameters; limits: ChannelParameters } {
   return sender === 'holder' ? { own: channel.holder, limits: channel.counterparty } : { own: channel.counterparty, limits: channel.holder };
 }
 
@@ -154,7 +154,7 @@ function paramsOf(channel: Channel & Pick<ReadyChannel, 'counterparty'>, sender:
  * channel: with our dust exposure limit when `sender` is us and the
  * limiting feerate is given.
  */
-export function nextHtlcLimitMsat(channel: ReadyChannel, sender: Side, dustLimitingFeeratePerKw?: number): bigint {
+export function nextHtlcLimitMsat(channel: OperatingChannel, sender: Side, dustLimitingFeeratePerKw?: number): bigint {
   return nextHtlcBounds(channel, sender, dustLimitingFeeratePerKw).limitMsat;
 }
 
@@ -164,7 +164,7 @@ export function nextHtlcLimitMsat(channel: ReadyChannel, sender: Side, dustLimit
  * limiting feerate is given; the counterparty's limit is its own
  * configuration and is not mirrored.
  */
-export function nextHtlcBounds(channel: ReadyChannel, sender: Side, dustLimitingFeeratePerKw?: number): { limitMsat: bigint; minimumMsat: bigint } {
+export function nextHtlcBounds(channel: OperatingChannel, sender: Side, dustLimitingFeeratePerKw?: number): { limitMsat: bigint; minimumMsat: bigint } {
   const anchors = channel.channelType.anchors;
   const feerate = BigInt(channel.feeratePerKw);
   const { own, limits } = paramsOf(channel, sender);

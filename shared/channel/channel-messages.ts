@@ -27,7 +27,7 @@ import type {
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
 import { handleChannelReestablish } from './channel-reestablish.js';
-import { handleClosingSigned, handleShutdown } from './cooperative-close.js';
+import { handleClosingSigned, handleShutdown, maybeProposeClosingSigned } from './cooperative-close.js';
 import { ChannelState, type Channel } from './channel-state.js';
 import type { ChannelStep } from './effects.js';
 import { ChannelFailureReason } from './errors.js';
@@ -95,6 +95,16 @@ const FUNDED: readonly ChannelState[] = [
   ChannelState.NegotiatingClose,
 ];
 
+/** The phases whose commitment dance runs (channel-state.ts `OperatingChannel`). */
+const OPERATING: readonly ChannelState[] = [ChannelState.Ready, ChannelState.ShutdownSent, ChannelState.NegotiatingClose];
+
+type Step<M extends ChannelLevelMessage> = ChannelMessageRow<M>['step'];
+
+/** A dance step, then the funder's first `closing_signed` if this step let the negotiation start (cooperative-close.ts). */
+function closingAware<M extends ChannelLevelMessage>(step: Step<M>): Step<M> {
+  return (ctx, channel, m, kept) => maybeProposeClosingSigned(ctx, step(ctx, channel, m, kept));
+}
+
 type Rows = { readonly [T in ChannelLevelMessage['type']]: ChannelMessageRow<Extract<ChannelLevelMessage, { type: T }>> };
 
 /** The channel-level routing table, by message type. */
@@ -122,14 +132,16 @@ export const CHANNEL_MESSAGE_ROWS: Rows = {
   },
   39: { name: 'closing_signed', accepts: [ChannelState.NegotiatingClose], otherwise: 'close', inPhase: { [ChannelState.Closed]: 'ignore' }, step: handleClosingSigned },
   136: { name: 'channel_reestablish', accepts: FUNDED, otherwise: 'close', step: handleChannelReestablish },
-  // Normal operation (docs/htlcs.md): only after both channel_ready; BOLT 2 fails the channel otherwise.
-  128: { name: 'update_add_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateAddHtlc },
-  130: { name: 'update_fulfill_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFulfillHtlc },
-  131: { name: 'update_fail_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFailHtlc },
-  132: { name: 'commitment_signed', accepts: [ChannelState.Ready], otherwise: 'close', step: handleCommitmentSigned },
-  133: { name: 'revoke_and_ack', accepts: [ChannelState.Ready], otherwise: 'close', step: handleRevokeAndAck },
-  134: { name: 'update_fee', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFee },
-  135: { name: 'update_fail_malformed_htlc', accepts: [ChannelState.Ready], otherwise: 'close', step: handleUpdateFailMalformedHtlc },
+  // Normal operation (docs/htlcs.md): only after both channel_ready; BOLT 2 fails the channel otherwise. It goes on
+  // during a cooperative close until the HTLCs in flight settle (docs/close.md); an add after their shutdown fails the
+  // channel (htlc-updates.ts), one after ours only is theirs to send (they may not have read ours yet).
+  128: { name: 'update_add_htlc', accepts: OPERATING, otherwise: 'close', step: handleUpdateAddHtlc },
+  130: { name: 'update_fulfill_htlc', accepts: OPERATING, otherwise: 'close', step: closingAware(handleUpdateFulfillHtlc) },
+  131: { name: 'update_fail_htlc', accepts: OPERATING, otherwise: 'close', step: closingAware(handleUpdateFailHtlc) },
+  132: { name: 'commitment_signed', accepts: OPERATING, otherwise: 'close', step: closingAware(handleCommitmentSigned) },
+  133: { name: 'revoke_and_ack', accepts: OPERATING, otherwise: 'close', step: closingAware(handleRevokeAndAck) },
+  134: { name: 'update_fee', accepts: OPERATING, otherwise: 'close', step: closingAware(handleUpdateFee) },
+  135: { name: 'update_fail_malformed_htlc', accepts: OPERATING, otherwise: 'close', step: closingAware(handleUpdateFailMalformedHtlc) },
 };
 
 /** The row of `type`, if a channel receives it. */

@@ -61,7 +61,11 @@ const FLAG_ANYSEGWIT = 16;
  * (added later, a u8 1, written only when our last `revoke_and_ack` was
  * sent after our last `commitment_signed`: absent reads as
  * `revoke_and_ack` first, what every older item meant; even, so a reader
- * without it refuses rather than resending in the wrong order); cooperative close
+ * without it refuses rather than resending in the wrong order), 54 the
+ * counterparty's owed `commitment_signed` (added later, a u8 1, written
+ * only while their `revoke_and_ack` acknowledged updates of ours their
+ * next `commitment_signed` brings into our commitment; even, so a reader
+ * without it refuses rather than closing too early); cooperative close
  * (added later, odd, states `shutdown-sent` and `negotiating-close` appended
  * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
  * `closing_signed` (fee, min, max), 67 the closing txid, 69 the
@@ -105,6 +109,7 @@ const channelRecord = versionedRecord('channel', 1, {
   latestHolderCommitmentTx: tlvRecord(48, restBytes),
   pendingFeeUpdate: tlvRecord(50, pendingFeeUpdateCodec),
   resendCommitmentFirst: tlvRecord(52, u8),
+  expectingCommitmentSigned: tlvRecord(54, u8),
   shutdownHolderScript: tlvRecord(61, restBytes),
   shutdownCounterpartyScript: tlvRecord(63, restBytes),
   closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
@@ -161,6 +166,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.counterpartyForwarding !== undefined ? { counterpartyForwarding: c.counterpartyForwarding } : {}),
     ...(c.pendingFeeUpdate !== undefined ? { pendingFeeUpdate: c.pendingFeeUpdate } : {}),
     ...(c.resendCommitmentFirst === true ? { resendCommitmentFirst: 1 } : {}),
+    ...(c.expectingCommitmentSigned === true ? { expectingCommitmentSigned: 1 } : {}),
     ...(c.shutdown ? { shutdownHolderScript: c.shutdown.holderScript } : {}),
     ...(c.shutdown?.counterpartyScript ? { shutdownCounterpartyScript: c.shutdown.counterpartyScript } : {}),
     ...(c.shutdown?.sent ? { closingSent: c.shutdown.sent } : {}),
@@ -246,6 +252,7 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.counterpartyForwarding !== undefined ? { counterpartyForwarding: v.counterpartyForwarding } : {}),
     ...(v.pendingFeeUpdate !== undefined ? { pendingFeeUpdate: { ...v.pendingFeeUpdate } } : {}),
     ...(v.resendCommitmentFirst !== undefined && v.resendCommitmentFirst !== 0 ? { resendCommitmentFirst: true as const } : {}),
+    ...(v.expectingCommitmentSigned !== undefined && v.expectingCommitmentSigned !== 0 ? { expectingCommitmentSigned: true as const } : {}),
     ...(v.shutdownHolderScript !== undefined
       ? {
           shutdown: {

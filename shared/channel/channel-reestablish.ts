@@ -29,6 +29,7 @@ import {
   type AwaitingConfirmation,
   type Channel,
   type NegotiatingCloseChannel,
+  type OperatingChannel,
   type ReadyChannel,
   type ShutdownSentChannel,
 } from './channel-state.js';
@@ -142,7 +143,7 @@ export function handleChannelReestablish(ctx: ChannelContext, current: Channel, 
   const revoke: ChannelEffect[] = m.nextRevocationNumber + 1n === d.holder ? [{ kind: 'send-message', message: revokeAndAckOf(ctx, channel, d.holder - 1n) }] : [];
   const commitment: ChannelEffect[] = [];
   if (resendCommitment) {
-    const resent = resendCommitmentSigned(ctx, channel as ReadyChannel, d.counterparty, kept);
+    const resent = resendCommitmentSigned(ctx, channel as OperatingChannel, d.counterparty, kept);
     if ('failure' in resent) return closeChannel(channel, R.ReestablishMismatch, resent.failure);
     commitment.push(...resent.messages.map((message): ChannelEffect => ({ kind: 'send-message', message })));
   }

@@ -127,6 +127,14 @@ export interface ChannelBase {
    * goes first. Absent: `revoke_and_ack` first (LDK's `RevokeAndACKFirst`).
    */
   readonly resendCommitmentFirst?: true;
+  /**
+   * Set when the counterparty's `revoke_and_ack` acknowledged updates of
+   * ours that our own commitment does not hold yet: their
+   * `commitment_signed` is owed (LDK's `expecting_peer_commitment_signed`);
+   * cleared when it arrives. A cooperative close waits for it
+   * (cooperative-close.ts `closingNegotiationReady`).
+   */
+  readonly expectingCommitmentSigned?: true;
   readonly channelType: NegotiatedChannelType;
   readonly announceChannel: boolean;
   /** Our parameters, as sent. */
@@ -200,6 +208,18 @@ export type ClosedChannel = With<'closed', 'closure'>;
 type Funded = 'counterparty' | 'funding' | 'counterpartySignature' | 'fundingSignedAtHeight' | 'confirmation' | 'theirChannelReady';
 export type ShutdownSentChannel = With<'shutdown-sent', Funded | 'shutdown'>;
 export type NegotiatingCloseChannel = With<'negotiating-close', Funded | 'shutdown'>;
+
+/**
+ * A channel whose commitment dance runs (BOLT 2 "Normal Operation"): ready,
+ * or closing cooperatively while HTLCs settle (BOLT 2 "Closing
+ * Initiation": updates go on after `shutdown` until no HTLC remains).
+ */
+export type OperatingChannel = ReadyChannel | ShutdownSentChannel | NegotiatingCloseChannel;
+
+/** Whether the channel's commitment dance runs: `ready`, `shutdown-sent` or `negotiating-close`. */
+export function isOperating(channel: Channel): channel is OperatingChannel {
+  return channel.state === ChannelState.Ready || channel.state === ChannelState.ShutdownSent || channel.state === ChannelState.NegotiatingClose;
+}
 
 /** A channel in any state. */
 export type Channel =

@@ -12,7 +12,7 @@ import { buildHtlcTransactions, finalizeCommitment, verifyRemoteHtlcSignature, w
 import type { CommitmentSignedMessage, RevokeAndAckMessage, WireMessage } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
-import { ChannelState, type Channel, type ReadyChannel } from './channel-state.js';
+import { isOperating, type Channel, type OperatingChannel } from './channel-state.js';
 import {
   buildCommitment,
   commitmentStateOf,
@@ -35,7 +35,7 @@ import { signCommitmentWith, verifyCounterpartySignature } from './initial-commi
  * during that time) and their updates we acknowledged; a fee update
  * counts like an HTLC update of the same side.
  */
-export function needsCommitment(channel: ReadyChannel): boolean {
+export function needsCommitment(channel: OperatingChannel): boolean {
   const fee = channel.pendingFeeUpdate?.state;
   if (fee === FeeUpdateState.AwaitingRemoteRevokeToAnnounce || fee === FeeUpdateState.LocalAnnounced) return true;
   return (channel.htlcs ?? []).some((h) =>
@@ -55,14 +55,21 @@ export function needsCommitment(channel: ReadyChannel): boolean {
  * the monitor gets the commitment (`latest-counterparty-commitment`)
  * before `commitment_signed` leaves.
  */
+/** The channel with (or without) the counterparty's owed `commitment_signed` marked (channel-state.ts `expectingCommitmentSigned`). */
+export function withExpectingCommitment<C extends OperatingChannel>(channel: C, expecting: boolean): C {
+  const { expectingCommitmentSigned: _old, ...rest } = channel;
+  void _old;
+  return (expecting ? { ...rest, expectingCommitmentSigned: true } : rest) as C;
+}
+
 /** The channel with its retransmission order: `commitmentFirst` when our `revoke_and_ack` was sent after our `commitment_signed`. */
-export function withResendOrder<C extends ReadyChannel>(channel: C, commitmentFirst: boolean): C {
+export function withResendOrder<C extends OperatingChannel>(channel: C, commitmentFirst: boolean): C {
   const { resendCommitmentFirst: _old, ...rest } = channel;
   void _old;
   return (commitmentFirst ? { ...rest, resendCommitmentFirst: true } : rest) as C;
 }
 
-function signCounterpartyCommitment(ctx: ChannelContext, channel: ReadyChannel, state: CommitmentState): { channel: ReadyChannel; effects: ChannelEffect[] } {
+function signCounterpartyCommitment(ctx: ChannelContext, channel: OperatingChannel, state: CommitmentState): { channel: OperatingChannel; effects: ChannelEffect[] } {
   const htlcs = (channel.htlcs ?? []).map((h): HtlcRecord => {
     if (h.direction === 'received' && h.state === InboundHtlcState.AwaitingRemoteRevokeToAnnounce) return { ...h, state: InboundHtlcState.AwaitingAnnouncedRemoteRevoke };
     if (h.direction === 'offered' && h.state === OutboundHtlcState.AwaitingRemoteRevokeToRemove) return { ...h, state: OutboundHtlcState.AwaitingRemovedRemoteRevoke };
@@ -111,8 +118,8 @@ function signCounterpartyCommitment(ctx: ChannelContext, channel: ReadyChannel, 
  * await their `revoke_and_ack`, or with nothing to sign (BOLT 2: MUST NOT
  * send a `commitment_signed` that includes no updates).
  */
-export function sendCommitmentSigned(ctx: ChannelContext, channel: Channel): ApiResult<{ channel: ReadyChannel; effects: readonly ChannelEffect[] }> {
-  if (channel.state !== ChannelState.Ready) return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message: `the channel is ${channel.state}, not ready` } };
+export function sendCommitmentSigned(ctx: ChannelContext, channel: Channel): ApiResult<{ channel: OperatingChannel; effects: readonly ChannelEffect[] }> {
+  if (!isOperating(channel)) return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message: `the channel is ${channel.state}, not ready or closing` } };
   const state = commitmentStateOf(channel);
   if (state.awaitingRemoteRevoke) return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message: 'waiting for the peer\'s revoke_and_ack' } };
   if (!needsCommitment(channel)) return { ok: false, error: { code: ApiErrorCode.ChannelUnavailable, message: 'no update to commit' } };
@@ -131,7 +138,7 @@ export function sendCommitmentSigned(ctx: ChannelContext, channel: Channel): Api
  * lacks changes and we may sign, send our `commitment_signed` too.
  */
 export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m: CommitmentSignedMessage): ChannelStep {
-  const channel = current as ReadyChannel;
+  const channel = current as OperatingChannel;
   const state = commitmentStateOf(channel);
   const signer = ctx.signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
   const number = state.holderCommitmentNumber + 1n;
@@ -164,7 +171,7 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
   const fee = channel.pendingFeeUpdate;
   const feeSigned = fee?.state === FeeUpdateState.RemoteAnnounced ? withPendingFee(channel, { ...fee, state: FeeUpdateState.AwaitingRemoteRevokeToAnnounce }) : channel;
   // Our revoke_and_ack is now the last of the two we sent (LDK: `CommitmentFirst`), unless a commitment_signed follows.
-  const revoked: ReadyChannel = withResendOrder({ ...withHtlcs(feeSigned, htlcs, next), latestHolderCommitmentTx: commitmentTx }, true);
+  const revoked: OperatingChannel = withResendOrder({ ...withExpectingCommitment(withHtlcs(feeSigned, htlcs, next), false), latestHolderCommitmentTx: commitmentTx }, true);
   const effects: ChannelEffect[] = [
     { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures, htlcs: monitorHtlcsOf(built) }] },
     { kind: 'send-message', message: revoke },
@@ -187,7 +194,7 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
  * updates we acknowledged meanwhile) are signed at once.
  */
 export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: RevokeAndAckMessage, kept: KeptUpdates = NO_KEPT_UPDATES): ChannelStep {
-  const channel = current as ReadyChannel;
+  const channel = current as OperatingChannel;
   const state = commitmentStateOf(channel);
   if (!state.awaitingRemoteRevoke) return closeChannel(channel, ChannelFailureReason.UnexpectedRevocation, 'revoke_and_ack without a commitment_signed of ours awaiting it');
   const revokedNumber = state.counterpartyCommitmentNumber - 1n;
@@ -212,11 +219,14 @@ export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: Rev
     return closeChannel(channel, ChannelFailureReason.InconsistentCommitmentSecret, `revoke_and_ack: secret of commitment ${revokedNumber} refused by the secret store (${provided.error})`);
   }
   let holderBalanceMsat = state.holderBalanceMsat;
+  // Our updates this revocation acknowledges reach our own commitment only with their next commitment_signed.
+  let owesCommitment = channel.pendingFeeUpdate?.state === FeeUpdateState.LocalAnnounced;
   const htlcs: HtlcRecord[] = [];
   for (const h of channel.htlcs ?? []) {
     if (h.direction === 'received') {
       if (h.state === InboundHtlcState.LocalRemoved) {
         if (h.resolution?.kind === 'fulfill') holderBalanceMsat += h.amountMsat;
+        owesCommitment = true;
         continue;
       }
       htlcs.push(h.state === InboundHtlcState.AwaitingAnnouncedRemoteRevoke ? { ...h, state: InboundHtlcState.Committed } : h);
@@ -225,6 +235,7 @@ export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: Rev
         if (h.resolution?.kind !== 'fulfill') holderBalanceMsat += h.amountMsat;
         continue;
       }
+      if (h.state === OutboundHtlcState.LocalAnnounced) owesCommitment = true;
       htlcs.push(h.state === OutboundHtlcState.LocalAnnounced ? { ...h, state: OutboundHtlcState.Committed } : h);
     }
   }
@@ -253,14 +264,14 @@ export function handleRevokeAndAck(ctx: ChannelContext, current: Channel, m: Rev
     }
     return h;
   });
-  const revoked = withHtlcs(commitFeeUpdate(channel), released, next);
+  const revoked = withHtlcs(withExpectingCommitment(commitFeeUpdate(channel), owesCommitment || channel.expectingCommitmentSigned === true), released, next);
   if (!needsCommitment(revoked)) return { channel: revoked, effects };
   const signed = signCounterpartyCommitment(ctx, revoked, next);
   return { channel: signed.channel, effects: [...effects, ...signed.effects] };
 }
 
 /** The channel with its fee update committed when their revocation made it irrevocable (in both commitments, or ours in theirs). */
-function commitFeeUpdate(channel: ReadyChannel): ReadyChannel {
+function commitFeeUpdate(channel: OperatingChannel): OperatingChannel {
   const fee: PendingFeeUpdate | undefined = channel.pendingFeeUpdate;
   if (fee === undefined || (fee.state !== FeeUpdateState.AwaitingAnnouncedRemoteRevoke && fee.state !== FeeUpdateState.LocalAnnounced)) return channel;
   return { ...withPendingFee(channel, undefined), feeratePerKw: fee.feeratePerKw };
@@ -284,7 +295,7 @@ export const NO_KEPT_UPDATES: KeptUpdates = { onions: new Map(), failureReasons:
  * in the channel record: the caller passes them (`kept`); refused when one
  * is missing.
  */
-export function resendCommitmentSigned(ctx: ChannelContext, channel: ReadyChannel, number: bigint, kept: KeptUpdates = NO_KEPT_UPDATES): { messages: WireMessage[] } | { failure: string } {
+export function resendCommitmentSigned(ctx: ChannelContext, channel: OperatingChannel, number: bigint, kept: KeptUpdates = NO_KEPT_UPDATES): { messages: WireMessage[] } | { failure: string } {
   const state = commitmentStateOf(channel);
   const messages: WireMessage[] = [];
   const channelId = channel.funding.channelId;

@@ -24,7 +24,7 @@ import {
   type CommitmentTransaction,
 } from '../tx/index.js';
 import type { ChannelContext } from './channel-context.js';
-import type { ReadyChannel } from './channel-state.js';
+import type { OperatingChannel } from './channel-state.js';
 import { commitmentFormat } from './channel-type.js';
 import type { CommitmentHtlcInfo } from './effects.js';
 import { commitmentFeerate } from './fee-update.js';
@@ -80,7 +80,7 @@ export const commitmentStateCodec: Codec<CommitmentState> = (() => {
 })();
 
 /** The state of a ready channel before any update: both commitments number 0, their points from `open`/`accept` and `channel_ready`. */
-export function initialCommitmentState(channel: ReadyChannel): CommitmentState {
+export function initialCommitmentState(channel: OperatingChannel): CommitmentState {
   const funderMsat = channel.fundingSatoshis * 1000n - channel.pushMsat;
   return {
     holderCommitmentNumber: 0n,
@@ -96,12 +96,12 @@ export function initialCommitmentState(channel: ReadyChannel): CommitmentState {
 }
 
 /** The channel's dance state. */
-export function commitmentStateOf(channel: ReadyChannel): CommitmentState {
+export function commitmentStateOf(channel: OperatingChannel): CommitmentState {
   return channel.commitments ?? initialCommitmentState(channel);
 }
 
 /** The counterparty's balance, every HTLC taken out. */
-export function counterpartyBalanceMsat(channel: ReadyChannel, state: CommitmentState = commitmentStateOf(channel)): bigint {
+export function counterpartyBalanceMsat(channel: OperatingChannel, state: CommitmentState = commitmentStateOf(channel)): bigint {
   const inHtlcs = (channel.htlcs ?? []).reduce((sum, h) => sum + h.amountMsat, 0n);
   return channel.fundingSatoshis * 1000n - state.holderBalanceMsat - inHtlcs;
 }
@@ -156,7 +156,7 @@ export interface CommitmentView {
   readonly feeratePerKw: number;
 }
 
-export function commitmentView(channel: ReadyChannel, state: CommitmentState, owner: CommitmentOwner, htlcs: readonly HtlcRecord[] = channel.htlcs ?? []): CommitmentView {
+export function commitmentView(channel: OperatingChannel, state: CommitmentState, owner: CommitmentOwner, htlcs: readonly HtlcRecord[] = channel.htlcs ?? []): CommitmentView {
   let toHolderMsat = state.holderBalanceMsat;
   let toCounterpartyMsat = channel.fundingSatoshis * 1000n - state.holderBalanceMsat - htlcs.reduce((sum, h) => sum + h.amountMsat, 0n);
   const included: HtlcRecord[] = [];
@@ -173,7 +173,7 @@ export function commitmentView(channel: ReadyChannel, state: CommitmentState, ow
 }
 
 /** The commitment fee and anchors the funder pays for `view` on `owner`'s commitment, in msat. */
-export function funderCostMsat(channel: ReadyChannel, owner: CommitmentOwner, view: CommitmentView, extraHtlcs = 0): bigint {
+export function funderCostMsat(channel: OperatingChannel, owner: CommitmentOwner, view: CommitmentView, extraHtlcs = 0): bigint {
   const type = commitmentFormat(channel.channelType);
   const dust = owner === 'holder' ? channel.holder.dustLimitSatoshis : channel.counterparty.dustLimitSatoshis;
   const feerate = BigInt(view.feeratePerKw);
@@ -199,7 +199,7 @@ export interface BuiltCommitment {
  */
 export function buildCommitment(
   ctx: ChannelContext,
-  channel: ReadyChannel,
+  channel: OperatingChannel,
   signer: ChannelSigner,
   owner: CommitmentOwner,
   number: bigint,

@@ -1,8 +1,10 @@
 /**
  * Cooperative close (BOLT 2 "Channel Close": "Closing Initiation:
- * `shutdown`" and "Legacy Closing Negotiation: `closing_signed`"), for
- * channels without HTLCs: both sides send `shutdown` with the script they
- * want to be paid to, then the funder proposes a fee with a `fee_range`,
+ * `shutdown`" and "Legacy Closing Negotiation: `closing_signed`"): both
+ * sides send `shutdown` with the script they want to be paid to; HTLCs in
+ * flight then settle through the usual commitment dance (no new ones),
+ * and once none remains and no update is outstanding either way
+ * ({@link closingNegotiationReady}) the funder proposes a fee with a `fee_range`,
  * the fundee answers inside it, and once both signed the same fee the
  * closing transaction (BOLT 3 "Closing Transaction") is broadcast and the
  * channel is `closed` with reason `cooperative-closure` (docs/channel.md
@@ -38,6 +40,8 @@ import { ConfirmationTarget, FEERATE_FLOOR_PER_KW } from './config.js';
 import type { ChannelEffect, ChannelStep } from './effects.js';
 import { ApiErrorCode, ChannelFailureReason as R, type ApiResult } from './errors.js';
 import { isValidShutdownScript } from './shutdown-script.js';
+import { needsCommitment } from './commitment-dance.js';
+import { OutboundHtlcState } from './htlc.js';
 
 /** LDK's `force_close_avoidance_max_fee_satoshis` default: as funder we offer up to our normal fee plus this. */
 export const FORCE_CLOSE_AVOIDANCE_MAX_FEE_SATOSHIS = 1_000n;
@@ -54,7 +58,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Each side's balance (msat) as the commitment dance left it (no HTLC is in
- * flight at a close): ours is the dance state's; before any payment, the
+ * flight once the negotiation starts): ours is the dance state's; before any payment, the
  * opening split (the funder has the value less `push_msat`).
  */
 export function closingBalancesMsat(channel: Channel): { readonly holderMsat: bigint; readonly counterpartyMsat: bigint } {
@@ -85,16 +89,30 @@ function shutdownMessage(channel: Channel, script: Uint8Array): ShutdownMessage 
   return { type: 38, channelId: currentChannelId(channel), scriptpubkey: script };
 }
 
+/** An `update_add_htlc` of ours waits in the holding cell: after `shutdown` it could never go out (BOLT 2). */
+function holdsAnAdd(channel: Channel): boolean {
+  return (channel.htlcs ?? []).some((h) => h.direction === 'offered' && h.state === OutboundHtlcState.Held);
+}
+
 /**
  * Starts a cooperative close (LDK's `close_channel`): our `shutdown`, paying
  * to our upfront shutdown script when we committed one (then `ourScript`,
  * if given, must be it), else `ourScript`, else the SignerProvider's
  * shutdown script; checked to be a BOLT 2 shutdown form. Only from `ready`
- * and without HTLCs (`channel-unavailable`); a bad script is `api-misuse`.
+ * (`channel-unavailable`); a bad script is `api-misuse`. HTLCs in flight do
+ * not stop it: they settle before `closing_signed`. Refused
+ * (`channel-unavailable`) only while an update of ours is not covered by a
+ * `commitment_signed` we sent (BOLT 2: no `shutdown` with updates pending
+ * on the peer's commitment; at rest every sent update is signed at once),
+ * or an `update_add_htlc` of ours waits in the holding cell (it could not
+ * be sent after `shutdown`): try again once the dance moved on.
  */
 export function closeChannelCooperatively(ctx: ChannelContext, channel: Channel, ourScript?: Uint8Array): ApiResult<ChannelStep> {
   if (channel.state !== ChannelState.Ready) return refused(ApiErrorCode.ChannelUnavailable, `a cooperative close starts from ready, not ${channel.state}`);
-  if (channel.htlcs !== undefined && channel.htlcs.length > 0) return refused(ApiErrorCode.ChannelUnavailable, 'HTLCs are in flight: closing with HTLCs is not supported yet');
+  if (holdsAnAdd(channel)) return refused(ApiErrorCode.ChannelUnavailable, 'an HTLC of ours waits for the peer\'s revoke_and_ack: try again once it is sent');
+  if (channel.commitments?.awaitingRemoteRevoke !== true && needsCommitment(channel)) {
+    return refused(ApiErrorCode.ChannelUnavailable, 'updates of ours are not signed yet: try again after our commitment_signed');
+  }
   const chosen = chooseOurScript(ctx, channel, ourScript);
   if ('error' in chosen) return refused(ApiErrorCode.ApiMisuse, chosen.error);
   const next: ShutdownSentChannel = { ...channel, state: ChannelState.ShutdownSent, shutdown: { holderScript: chosen.script } };
@@ -103,19 +121,23 @@ export function closeChannelCooperatively(ctx: ChannelContext, channel: Channel,
 
 /**
  * The peer's `shutdown` (BOLT 2 receiver requirements), in `ready` or a
- * closing phase: no HTLCs in flight (`shutdown-with-htlcs`: not supported
- * yet); a shutdown form for the negotiated features
+ * closing phase: a shutdown form for the negotiated features
  * (`invalid-shutdown-script`); equal to their upfront script when they
  * committed one, and to their earlier `shutdown` when this is a repeat
  * (`shutdown-script-mismatch`; the same script again is a retransmission,
- * ignored). We answer with our `shutdown` if not sent yet; the funder then
- * sends its first `closing_signed`.
+ * ignored). HTLCs in flight are fine (they settle first); an
+ * `update_add_htlc` of ours still in the holding cell is not
+ * (`shutdown-with-htlcs`: it could never be sent). We answer with our
+ * `shutdown` if not sent yet; the channel is `negotiating-close`, and the
+ * funder sends its first `closing_signed` at once when
+ * {@link closingNegotiationReady}, else after the step that makes it so
+ * ({@link maybeProposeClosingSigned}).
  */
 export function handleShutdown(ctx: ChannelContext, channel: Channel, m: ShutdownMessage): ChannelStep {
   if (channel.state !== ChannelState.Ready && channel.state !== ChannelState.ShutdownSent && channel.state !== ChannelState.NegotiatingClose) {
     return closeChannel(channel, R.UnexpectedMessage, `shutdown in state ${channel.state}`);
   }
-  if (channel.htlcs !== undefined && channel.htlcs.length > 0) return closeChannel(channel, R.ShutdownWithHtlcs, 'shutdown with HTLCs in flight is not supported yet');
+  if (holdsAnAdd(channel)) return closeChannel(channel, R.ShutdownWithHtlcs, 'shutdown while an update_add_htlc of ours waits in the holding cell');
   const anysegwit = channel.anysegwit === true;
   if (!isValidShutdownScript(m.scriptpubkey, anysegwit)) {
     return closeChannel(channel, R.InvalidShutdownScript, `shutdown scriptpubkey is not a P2PKH, P2SH, P2WPKH, P2WSH${anysegwit ? ' or witness v1..v16' : ''} script`);
@@ -128,8 +150,7 @@ export function handleShutdown(ctx: ChannelContext, channel: Channel, m: Shutdow
   if (previous !== undefined) {
     if (!sameBytes(previous, m.scriptpubkey)) return closeChannel(channel, R.ShutdownScriptMismatch, 'a second shutdown with a different scriptpubkey');
     // A retransmission. After a reconnection (channel-reestablish.ts) the funder has forgotten its proposal: it proposes again.
-    if (channel.state === ChannelState.NegotiatingClose && channel.isOutbound && channel.shutdown.sent === undefined) return funderProposes(ctx, channel, []);
-    return unchanged(channel);
+    return maybeProposeClosingSigned(ctx, unchanged(channel));
   }
   const effects: ChannelEffect[] = [];
   let holderScript: Uint8Array;
@@ -146,8 +167,35 @@ export function handleShutdown(ctx: ChannelContext, channel: Channel, m: Shutdow
     state: ChannelState.NegotiatingClose,
     shutdown: { holderScript, counterpartyScript: Uint8Array.from(m.scriptpubkey) },
   };
-  if (!channel.isOutbound) return { channel: negotiating, effects };
-  return funderProposes(ctx, negotiating, effects);
+  return maybeProposeClosingSigned(ctx, { channel: negotiating, effects });
+}
+
+/**
+ * Whether the `closing_signed` negotiation may start (BOLT 2: only once no
+ * HTLC remains and no update is outstanding; LDK's
+ * `closing_negotiation_ready`): both `shutdown`s exchanged, no HTLC in
+ * either direction, no fee update pending, no `revoke_and_ack` awaited,
+ * no `commitment_signed` owed by the peer (`expectingCommitmentSigned`) or
+ * by us.
+ */
+export function closingNegotiationReady(channel: Channel): channel is NegotiatingCloseChannel {
+  if (channel.state !== ChannelState.NegotiatingClose) return false;
+  if ((channel.htlcs ?? []).length > 0 || channel.pendingFeeUpdate !== undefined) return false;
+  if (channel.commitments?.awaitingRemoteRevoke === true || channel.expectingCommitmentSigned === true) return false;
+  return !needsCommitment(channel);
+}
+
+/**
+ * After a step of a closing channel: when we are the funder, have not
+ * proposed yet and the negotiation may start ({@link closingNegotiationReady}),
+ * our first `closing_signed` follows the step's effects. Any other step is
+ * returned unchanged. The channel-level routing table calls it after each
+ * step of the commitment dance (channel-messages.ts).
+ */
+export function maybeProposeClosingSigned(ctx: ChannelContext, step: ChannelStep): ChannelStep {
+  const channel = step.channel;
+  if (!closingNegotiationReady(channel) || !channel.isOutbound || channel.shutdown.sent !== undefined) return step;
+  return funderProposes(ctx, channel, [...step.effects]);
 }
 
 /** The funder's first `closing_signed`, once both shutdowns are exchanged (after `effects`): the fee at its normal target, with its range. */
@@ -303,6 +351,8 @@ function agreed(channel: NegotiatingCloseChannel, closing: ClosingTransaction, o
  */
 export function handleClosingSigned(ctx: ChannelContext, channel: Channel, m: ClosingSignedMessage): ChannelStep {
   if (channel.state !== ChannelState.NegotiatingClose) return closeChannel(channel, R.UnexpectedMessage, `closing_signed in state ${channel.state}`);
+  const inFlight = (channel.htlcs ?? []).length;
+  if (inFlight > 0) return closeChannel(channel, R.ClosingSignedWithHtlcs, `closing_signed while ${inFlight} HTLC${inFlight === 1 ? ' is' : 's are'} still in flight`);
   const fee = m.feeSatoshis;
   const theirMin = m.feeRange?.minFeeSatoshis ?? fee;
   const theirMax = m.feeRange?.maxFeeSatoshis ?? fee;

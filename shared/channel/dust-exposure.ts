@@ -17,7 +17,7 @@
  */
 import { HTLC_SUCCESS_WEIGHT, HTLC_SUCCESS_WEIGHT_ANCHORS, HTLC_TIMEOUT_WEIGHT, HTLC_OUTPUT_WEIGHT, commitmentFeeSat, feeForWeight } from '../tx/index.js';
 import type { FeeEstimator } from '../ports/index.js';
-import type { ReadyChannel } from './channel-state.js';
+import type { OperatingChannel } from './channel-state.js';
 import { commitmentFormat } from './channel-type.js';
 import { ConfirmationTarget, FEERATE_FLOOR_PER_KW } from './config.js';
 import { OutboundHtlcState } from './htlc.js';
@@ -43,7 +43,7 @@ export function maxDustHtlcExposureMsat(limitingFeeratePerKw: number, multiplier
  * highest of the channel's feerate, a pending `update_fee` and the one we
  * are about to send, plus 2,530 sat/kW or 25%, whichever is more.
  */
-export function dustBufferFeerate(channel: Pick<ReadyChannel, 'feeratePerKw' | 'pendingFeeUpdate'>, outboundFeerateUpdate?: number): number {
+export function dustBufferFeerate(channel: Pick<OperatingChannel, 'feeratePerKw' | 'pendingFeeUpdate'>, outboundFeerateUpdate?: number): number {
   let feerate = channel.feeratePerKw;
   if (channel.pendingFeeUpdate !== undefined) feerate = Math.max(feerate, channel.pendingFeeUpdate.feeratePerKw);
   if (outboundFeerateUpdate !== undefined) feerate = Math.max(feerate, outboundFeerateUpdate);
@@ -51,7 +51,7 @@ export function dustBufferFeerate(channel: Pick<ReadyChannel, 'feeratePerKw' | '
 }
 
 /** The HTLC-timeout and HTLC-success fees in sat at `feeratePerKw` as the dust thresholds count them (0 on anchor channels). */
-export function htlcDustFeesSat(channel: Pick<ReadyChannel, 'channelType'>, feeratePerKw: number): { timeoutSat: bigint; successSat: bigint } {
+export function htlcDustFeesSat(channel: Pick<OperatingChannel, 'channelType'>, feeratePerKw: number): { timeoutSat: bigint; successSat: bigint } {
   if (channel.channelType.anchors) return { timeoutSat: 0n, successSat: 0n };
   const f = BigInt(feeratePerKw);
   return { timeoutSat: feeForWeight(f, HTLC_TIMEOUT_WEIGHT), successSat: feeForWeight(f, HTLC_SUCCESS_WEIGHT) };
@@ -81,7 +81,7 @@ export interface HtlcStats {
  * counterparty's commitment also counts its fee (and, without anchors, its
  * non-dust HTLC transactions' fees) at the excess feerate.
  */
-export function pendingHtlcStats(channel: ReadyChannel, limitingFeeratePerKw: number, outboundFeerateUpdate?: number): HtlcStats {
+export function pendingHtlcStats(channel: OperatingChannel, limitingFeeratePerKw: number, outboundFeerateUpdate?: number): HtlcStats {
   const buffer = htlcDustFeesSat(channel, dustBufferFeerate(channel, outboundFeerateUpdate));
   const holderDust = channel.holder.dustLimitSatoshis;
   const counterpartyDust = channel.counterparty.dustLimitSatoshis;
@@ -124,7 +124,7 @@ export function pendingHtlcStats(channel: ReadyChannel, limitingFeeratePerKw: nu
  * also the HTLC-success weight, which LDK adds in sat to a msat sum (kept
  * as LDK computes it, so both sides agree).
  */
-export function perHtlcCounterpartyCommitFeeMsat(channel: Pick<ReadyChannel, 'channelType'>, feeratePerKw: number): bigint {
+export function perHtlcCounterpartyCommitFeeMsat(channel: Pick<OperatingChannel, 'channelType'>, feeratePerKw: number): bigint {
   const f = BigInt(feeratePerKw);
   const outputMsat = ((HTLC_OUTPUT_WEIGHT * f) / 1000n) * 1000n;
   return channel.channelType.anchors ? outputMsat + (HTLC_SUCCESS_WEIGHT_ANCHORS * f) / 1000n : outputMsat;
@@ -139,7 +139,7 @@ export type DustExposureBreach = { readonly commitment: 'holder' | 'counterparty
  * `send_update_fee`, with `outboundFeerateUpdate` the feerate we would
  * propose). Null when within it.
  */
-export function feerateDustExposureBreach(channel: ReadyChannel, estimator: FeeEstimator, outboundFeerateUpdate?: number): DustExposureBreach | null {
+export function feerateDustExposureBreach(channel: OperatingChannel, estimator: FeeEstimator, outboundFeerateUpdate?: number): DustExposureBreach | null {
   const limiting = dustExposureLimitingFeerate(estimator);
   const stats = pendingHtlcStats(channel, limiting, outboundFeerateUpdate);
   const limitMsat = maxDustHtlcExposureMsat(limiting);
@@ -149,7 +149,7 @@ export function feerateDustExposureBreach(channel: ReadyChannel, estimator: FeeE
 }
 
 /** Our offered HTLCs the counterparty has removed with a fulfill but not yet revoked away: money already theirs (LDK's `removed_outbound_total_msat`). */
-export function fulfilledOutboundPendingMsat(channel: ReadyChannel): bigint {
+export function fulfilledOutboundPendingMsat(channel: OperatingChannel): bigint {
   let sum = 0n;
   for (const h of channel.htlcs ?? []) {
     if (h.direction !== 'offered' || h.resolution?.kind !== 'fulfill') continue;
@@ -159,7 +159,7 @@ export function fulfilledOutboundPendingMsat(channel: ReadyChannel): bigint {
 }
 
 /** The dust thresholds of an HTLC we offer, in sat (LDK's `get_available_balances`): on their commitment (HTLC-success) and on ours (HTLC-timeout), at the buffer feerate. */
-function outboundDustThresholdsSat(channel: ReadyChannel): { onCounterpartySat: bigint; onHolderSat: bigint } {
+function outboundDustThresholdsSat(channel: OperatingChannel): { onCounterpartySat: bigint; onHolderSat: bigint } {
   const buffer = htlcDustFeesSat(channel, dustBufferFeerate(channel));
   return { onCounterpartySat: channel.counterparty.dustLimitSatoshis + buffer.successSat, onHolderSat: channel.holder.dustLimitSatoshis + buffer.timeoutSat };
 }
@@ -173,7 +173,7 @@ function outboundDustThresholdsSat(channel: ReadyChannel): { onCounterpartySat: 
  * only what remains below the exposure limit; when one more HTLC output's
  * fee above the limiting feerate would pass it, only dust fits.
  */
-export function outboundDustBounds(channel: ReadyChannel, limitingFeeratePerKw: number, availableMsat: bigint, minimumMsat: bigint): { limitMsat: bigint; minimumMsat: bigint } {
+export function outboundDustBounds(channel: OperatingChannel, limitingFeeratePerKw: number, availableMsat: bigint, minimumMsat: bigint): { limitMsat: bigint; minimumMsat: bigint } {
   const stats = pendingHtlcStats(channel, limitingFeeratePerKw);
   const maxMsat = maxDustHtlcExposureMsat(limitingFeeratePerKw);
   const { onCounterpartySat, onHolderSat } = outboundDustThresholdsSat(channel);
@@ -207,7 +207,7 @@ export function outboundDustBounds(channel: ReadyChannel, limitingFeeratePerKw: 
  * htlc-admission.ts): as dust on their commitment or ours, or, when not
  * dust on theirs, by its output's fee above the limiting feerate.
  */
-export function offeredHtlcDustBreach(channel: ReadyChannel, estimator: FeeEstimator, amountMsat: bigint): DustExposureBreach | null {
+export function offeredHtlcDustBreach(channel: OperatingChannel, estimator: FeeEstimator, amountMsat: bigint): DustExposureBreach | null {
   const limiting = dustExposureLimitingFeerate(estimator);
   const stats = pendingHtlcStats(channel, limiting);
   const limitMsat = maxDustHtlcExposureMsat(limiting);

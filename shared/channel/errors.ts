@@ -65,8 +65,12 @@ export const ChannelFailureReason = {
   CooperativeClosure: 'cooperative-closure',
   /** The peer's `shutdown` script differs from its upfront script or from its earlier `shutdown`. */
   ShutdownScriptMismatch: 'shutdown-script-mismatch',
-  /** `shutdown` while HTLCs are in flight (HTLCs during shutdown are not supported yet). */
+  /** The peer's `shutdown` while an `update_add_htlc` of ours waits in the holding cell (it could never be sent: BOLT 2 forbids adds after `shutdown`). */
   ShutdownWithHtlcs: 'shutdown-with-htlcs',
+  /** `update_add_htlc` after the peer's own `shutdown` (BOLT 2 "Closing Initiation": the receiver fails the channel). */
+  AddHtlcAfterShutdown: 'add-htlc-after-shutdown',
+  /** `closing_signed` while HTLCs are still in flight (BOLT 2: the negotiation starts only once none remain). */
+  ClosingSignedWithHtlcs: 'closing-signed-with-htlcs',
   /** `closing_signed` whose signature signs neither BOLT 3 variant of the closing transaction. */
   BadClosingSignature: 'bad-closing-signature',
   /** `closing_signed` with a fee outside its own `fee_range`, ours, or the funder's balance, or no overlap between the ranges. */

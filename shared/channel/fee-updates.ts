@@ -11,7 +11,7 @@ import type { FeeEstimator } from '../ports/index.js';
 import type { UpdateFeeMessage } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
-import { ChannelState, type Channel, type ReadyChannel } from './channel-state.js';
+import { ChannelState, type Channel, type OperatingChannel } from './channel-state.js';
 import { commitmentStateOf, commitmentView, funderCostMsat, type CommitmentState } from './commitment-state.js';
 import { ConfirmationTarget, FEERATE_FLOOR_PER_KW, type ChannelConfig } from './config.js';
 import type { ChannelEffect, ChannelFailure, ChannelStep } from './effects.js';
@@ -66,7 +66,7 @@ export function checkUpdateFeerate(
  * `receiver` is the side checking: `holder` for their `update_fee`,
  * `counterparty` for ours.
  */
-function checkFunderAffords(channel: ReadyChannel, state: CommitmentState, feeratePerKw: number, receiver: 'holder' | 'counterparty'): ChannelFailure | null {
+function checkFunderAffords(channel: OperatingChannel, state: CommitmentState, feeratePerKw: number, receiver: 'holder' | 'counterparty'): ChannelFailure | null {
   const reserveMsat = (receiver === 'holder' ? channel.holder : channel.counterparty).channelReserveSatoshis * 1000n;
   for (const owner of ['holder', 'counterparty'] as const) {
     const view = { ...commitmentView(channel, state, owner), feeratePerKw };
@@ -88,7 +88,7 @@ function checkFunderAffords(channel: ReadyChannel, state: CommitmentState, feera
  * channel's feerate (no later commitment goes back to the one before), the
  * later one pending on top of it.
  */
-function replacing(channel: ReadyChannel): ReadyChannel {
+function replacing(channel: OperatingChannel): OperatingChannel {
   const p: PendingFeeUpdate | undefined = channel.pendingFeeUpdate;
   if (p === undefined || p.state === FeeUpdateState.RemoteAnnounced || p.state === FeeUpdateState.LocalAnnounced) return channel;
   return { ...withPendingFee(channel, undefined), feeratePerKw: p.feeratePerKw };
@@ -103,7 +103,7 @@ function replacing(channel: ReadyChannel): ReadyChannel {
  * earlier one.
  */
 export function handleUpdateFee(ctx: ChannelContext, current: Channel, m: UpdateFeeMessage): ChannelStep {
-  const channel = current as ReadyChannel;
+  const channel = current as OperatingChannel;
   if (channel.isOutbound) return closeChannel(channel, ChannelFailureReason.UpdateFeeFromFundee, 'update_fee from the fundee: only the funder sets the feerate');
   const base = replacing(channel);
   const bad = checkUpdateFeerate(ctx.feeEstimator, ctx.config, channel.channelType, m.feeratePerKw, base.feeratePerKw);
@@ -132,7 +132,7 @@ export const FEE_SPIKE_BUFFER_HTLCS = 4;
  * the reserve the peer requires of us. `sendUpdateFee` itself checks only
  * the fee without the buffer (as the receiver does).
  */
-export function canAffordFeeUpdate(channel: ReadyChannel, feeratePerKw: number): boolean {
+export function canAffordFeeUpdate(channel: OperatingChannel, feeratePerKw: number): boolean {
   const view = { ...commitmentView(channel, commitmentStateOf(channel), 'counterparty'), feeratePerKw };
   const ours = channel.isOutbound ? view.toHolderMsat : view.toCounterpartyMsat;
   return ours >= funderCostMsat(channel, 'counterparty', view, FEE_SPIKE_BUFFER_HTLCS) + channel.counterparty.channelReserveSatoshis * 1000n;
@@ -145,7 +145,7 @@ export function canAffordFeeUpdate(channel: ReadyChannel, feeratePerKw: number):
  * fees), below the relay floor, or when we could not pay it on both
  * commitments above the reserve they require.
  */
-export function sendUpdateFee(ctx: ChannelContext, current: Channel, feeratePerKw: number): ApiResult<{ channel: ReadyChannel; effects: readonly ChannelEffect[] }> {
+export function sendUpdateFee(ctx: ChannelContext, current: Channel, feeratePerKw: number): ApiResult<{ channel: OperatingChannel; effects: readonly ChannelEffect[] }> {
   const refuse = (code: ApiErrorCode, message: string) => ({ ok: false as const, error: { code, message } });
   if (current.state !== ChannelState.Ready) return refuse(ApiErrorCode.ChannelUnavailable, `the channel is ${current.state}, not ready`);
   if (!current.isOutbound) return refuse(ApiErrorCode.ApiMisuse, 'only the funder sends update_fee');

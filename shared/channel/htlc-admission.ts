@@ -20,7 +20,7 @@
  */
 import { ANCHOR_OUTPUT_SAT, commitmentFeeSat } from '../tx/index.js';
 import type { FeeEstimator } from '../ports/index.js';
-import type { ReadyChannel } from './channel-state.js';
+import type { OperatingChannel } from './channel-state.js';
 import { commitmentFormat } from './channel-type.js';
 import { FEE_SPIKE_BUFFER_MULTIPLE } from './channel-balances.js';
 import { commitmentStateOf, counterpartyBalanceMsat } from './commitment-state.js';
@@ -37,6 +37,9 @@ import { OutboundHtlcState } from './htlc.js';
 
 /** BOLT 4 `temporary_channel_failure`: UPDATE|7, what LDK fails a refused HTLC back with. */
 export const TEMPORARY_CHANNEL_FAILURE = 0x1000 | 7;
+
+/** BOLT 4 `permanent_channel_failure` (PERM|8): what an HTLC the peer adds after our `shutdown` gets back (LDK's choice). */
+export const PERMANENT_CHANNEL_FAILURE = 0x4000 | 8;
 
 /** Why an inbound HTLC is refused at admission. */
 export const AdmissionRefusal = {
@@ -72,7 +75,7 @@ function saturatingSub(a: bigint, b: bigint): bigint {
  * while announced, committed or removed by them), the candidate when at or
  * above its threshold, and one more for the buffer.
  */
-export function nextCounterpartyCommitFeeMsat(channel: ReadyChannel, candidateMsat: bigint, withBufferHtlc: boolean): bigint {
+export function nextCounterpartyCommitFeeMsat(channel: OperatingChannel, candidateMsat: bigint, withBufferHtlc: boolean): bigint {
   const fees = htlcDustFeesSat(channel, channel.feeratePerKw);
   const dust = channel.counterparty.dustLimitSatoshis;
   const successSat = dust + fees.successSat;
@@ -94,7 +97,7 @@ export function nextCounterpartyCommitFeeMsat(channel: ReadyChannel, candidateMs
  * counterparty offers, on `channel` as it was before the HTLC: null to take
  * it through, or why it is refused (fail it back once committed).
  */
-export function checkIncomingHtlcAdmission(channel: ReadyChannel, estimator: FeeEstimator, amountMsat: bigint): Refused | null {
+export function checkIncomingHtlcAdmission(channel: OperatingChannel, estimator: FeeEstimator, amountMsat: bigint): Refused | null {
   const limiting = dustExposureLimitingFeerate(estimator);
   const stats = pendingHtlcStats(channel, limiting);
   const limitMsat = maxDustHtlcExposureMsat(limiting);

@@ -23,7 +23,7 @@ import type {
 } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
-import { ChannelState, type Channel, type ReadyChannel } from './channel-state.js';
+import { ChannelState, isOperating, type Channel, type OperatingChannel } from './channel-state.js';
 import {
   commitmentStateOf,
   commitmentView,
@@ -54,7 +54,7 @@ export interface OfferHtlcRequest {
 
 /** A channel and its effects after one of our calls. */
 export interface HtlcCallResult {
-  readonly channel: ReadyChannel;
+  readonly channel: OperatingChannel;
   readonly effects: readonly ChannelEffect[];
   /** The id of the offered HTLC (`offerHtlc`). */
   readonly htlcId?: bigint;
@@ -65,15 +65,20 @@ function refuse<T>(code: ApiErrorCode, message: string): ApiResult<T> {
 }
 
 /** The channel with a new HTLC list and dance state. */
-export function withHtlcs(channel: ReadyChannel, htlcs: readonly HtlcRecord[], state: CommitmentState): ReadyChannel {
+export function withHtlcs(channel: OperatingChannel, htlcs: readonly HtlcRecord[], state: CommitmentState): OperatingChannel {
   const { htlcs: _old, ...rest } = channel;
   void _old;
   return { ...rest, ...(htlcs.length > 0 ? { htlcs } : {}), commitments: state };
 }
 
-/** Our ready channel, for one of our updates. */
-function readyForLocalUpdate(channel: Channel): ApiResult<{ channel: ReadyChannel; state: CommitmentState }> {
-  if (channel.state !== ChannelState.Ready) return refuse(ApiErrorCode.ChannelUnavailable, `the channel is ${channel.state}, not ready`);
+/**
+ * Our channel, for one of our updates: any update while ready; only
+ * removals (fulfill, fail) once a `shutdown` was sent or received (BOLT 2:
+ * no `update_add_htlc` after `shutdown`, the HTLCs in flight settle first).
+ */
+function channelForLocalUpdate(channel: Channel, adding: boolean): ApiResult<{ channel: OperatingChannel; state: CommitmentState }> {
+  if (adding && channel.state !== ChannelState.Ready) return refuse(ApiErrorCode.ChannelUnavailable, `the channel is ${channel.state}, not ready`);
+  if (!isOperating(channel)) return refuse(ApiErrorCode.ChannelUnavailable, `the channel is ${channel.state}, not ready or closing`);
   return { ok: true, value: { channel, state: commitmentStateOf(channel) } };
 }
 
@@ -83,7 +88,7 @@ function readyForLocalUpdate(channel: Channel): ApiResult<{ channel: ReadyChanne
  * funder's fee on both commitments. Returns the failed check, or null.
  */
 function checkOffer(
-  channel: ReadyChannel,
+  channel: OperatingChannel,
   state: CommitmentState,
   sender: 'holder' | 'counterparty',
   added: HtlcRecord,
@@ -133,7 +138,7 @@ function checkOffer(
 
 /** Offers an HTLC: `update_add_htlc` to send, the HTLC `local-announced`, our balance less its amount. */
 export function offerHtlc(ctx: ChannelContext, current: Channel, request: OfferHtlcRequest): ApiResult<HtlcCallResult> {
-  const ready = readyForLocalUpdate(current);
+  const ready = channelForLocalUpdate(current, true);
   if (!ready.ok) return ready;
   const { channel, state } = ready.value;
   if (request.paymentHash.length !== 32) return refuse(ApiErrorCode.ApiMisuse, 'a payment hash is 32 bytes');
@@ -167,7 +172,11 @@ export function offerHtlc(ctx: ChannelContext, current: Channel, request: OfferH
 
 /** Their `update_add_htlc` (BOLT 2 receiver checks): the HTLC `remote-announced`. */
 export function handleUpdateAddHtlc(_ctx: ChannelContext, current: Channel, m: UpdateAddHtlcMessage): ChannelStep {
-  const channel = current as ReadyChannel;
+  const channel = current as OperatingChannel;
+  // BOLT 2 "Closing Initiation": after their shutdown the peer MUST NOT add an HTLC; a receiver fails the channel.
+  if (channel.state === ChannelState.NegotiatingClose) {
+    return closeChannel(channel, ChannelFailureReason.AddHtlcAfterShutdown, `update_add_htlc ${m.id} after the peer's shutdown`);
+  }
   const state = commitmentStateOf(channel);
   if (m.id !== state.nextCounterpartyHtlcId) {
     return closeChannel(channel, ChannelFailureReason.HtlcIdOutOfOrder, `update_add_htlc id ${m.id}, expected ${state.nextCounterpartyHtlcId}`);
@@ -180,8 +189,8 @@ export function handleUpdateAddHtlc(_ctx: ChannelContext, current: Channel, m: U
 }
 
 /** Our removal of a received HTLC, irrevocably committed, as `local-removed` with `resolution`. */
-function removeReceived(current: Channel, id: bigint, resolution: HtlcResolution, check?: (h: HtlcRecord) => string | null): ApiResult<{ channel: ReadyChannel; htlc: HtlcRecord }> {
-  const ready = readyForLocalUpdate(current);
+function removeReceived(current: Channel, id: bigint, resolution: HtlcResolution, check?: (h: HtlcRecord) => string | null): ApiResult<{ channel: OperatingChannel; htlc: HtlcRecord }> {
+  const ready = channelForLocalUpdate(current, false);
   if (!ready.ok) return ready;
   const { channel, state } = ready.value;
   const htlcs = channel.htlcs ?? [];
@@ -256,7 +265,7 @@ function handleRemoval(
   check?: (h: HtlcRecord) => { reason: ChannelFailureReason; message: string } | null,
   effects: readonly ChannelEffect[] = [],
 ): ChannelStep {
-  const channel = current as ReadyChannel;
+  const channel = current as OperatingChannel;
   const state = commitmentStateOf(channel);
   const htlcs = channel.htlcs ?? [];
   const at = htlcs.findIndex((h) => h.direction === 'offered' && h.id === id);

@@ -10,6 +10,8 @@ export type { ChannelContext } from './channel-context.js';
 export {
   ChannelState,
   currentChannelId,
+  isOperating,
+  type OperatingChannel,
   type AwaitingChannelReady,
   type AwaitingConfirmation,
   type AwaitingFundingSigned,
@@ -54,8 +56,10 @@ export {
   FORCE_CLOSE_AVOIDANCE_MAX_FEE_SATOSHIS,
   closeChannelCooperatively,
   closingBalancesMsat,
+  closingNegotiationReady,
   handleClosingSigned,
   handleShutdown,
+  maybeProposeClosingSigned,
   ourFeeRange,
   scriptDustLimitSat,
 } from './cooperative-close.js';
@@ -163,6 +167,6 @@ export {
   type DustExposureBreach,
   type HtlcStats,
 } from './dust-exposure.js';
-export { AdmissionRefusal, TEMPORARY_CHANNEL_FAILURE, checkIncomingHtlcAdmission, nextCounterpartyCommitFeeMsat, type Refused } from './htlc-admission.js';
+export { AdmissionRefusal, PERMANENT_CHANNEL_FAILURE, TEMPORARY_CHANNEL_FAILURE, checkIncomingHtlcAdmission, nextCounterpartyCommitFeeMsat, type Refused } from './htlc-admission.js';
 export { anysegwitNegotiated, checkCounterpartyShutdownScript, isValidShutdownScript, ourUpfrontShutdownScript } from './shutdown-script.js';
 export { FEE_SPIKE_BUFFER_MULTIPLE, channelBalancesOf, nextHtlcLimitMsat, type ChannelBalances, type PendingHtlc } from './channel-balances.js';

@@ -1,7 +1,7 @@
 /**
  * LDK's `ChannelDetails`: what `listChannels` tells a user about one channel.
  */
-import { ChannelState, channelBalancesOf, commitmentStateOf, shortChannelIdOfChannel, type Channel, type NegotiatedChannelType, type PendingHtlc } from '../channel/index.js';
+import { ChannelState, channelBalancesOf, commitmentStateOf, isOperating, shortChannelIdOfChannel, type Channel, type NegotiatedChannelType, type PendingHtlc } from '../channel/index.js';
 import type { Outpoint } from '../ports/index.js';
 
 export interface ChannelDetails {
@@ -59,8 +59,8 @@ function nonNegative(v: bigint): bigint {
 export function channelDetailsOf(channel: Channel, bestHeight: number, connected: boolean, dustLimitingFeeratePerKw?: number): ChannelDetails {
   const valueMsat = channel.fundingSatoshis * 1000n;
   const funderMsat = valueMsat - channel.pushMsat;
-  // Ready: our balance in the dance's state (HTLCs we offered out of it, settled ones in); before: the opening split.
-  const balanceMsat = channel.state === ChannelState.Ready ? commitmentStateOf(channel).holderBalanceMsat : channel.isOutbound ? funderMsat : channel.pushMsat;
+  // Ready or closing: our balance in the dance's state (HTLCs we offered out of it, settled ones in); before: the opening split.
+  const balanceMsat = isOperating(channel) ? commitmentStateOf(channel).holderBalanceMsat : channel.isOutbound ? funderMsat : channel.pushMsat;
   const theirReserve = channel.counterparty?.channelReserveSatoshis;
   const ready = channel.state === ChannelState.Ready;
   // As LDK: a channel closing cooperatively stays channel-ready (both sent channel_ready), but is no longer usable.

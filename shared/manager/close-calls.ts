@@ -19,7 +19,10 @@ const unavailable = (message: string): ApiResult<void> => ({ ok: false, error: {
  * `channel-unavailable` when no such channel is loaded, when the peer is not
  * connected or its `channel_reestablish` has not arrived yet on this
  * connection (the `shutdown` could not go out; LDK refuses the same way),
- * and when the channel is not `ready` or has HTLCs in flight. The script our
+ * when the channel is not `ready`, and for a moment while an update of ours
+ * is not yet signed or an HTLC of ours waits in the holding cell
+ * (`closeChannelCooperatively`). HTLCs in flight settle before the
+ * `closing_signed` negotiation (docs/close.md). The script our
  * output pays is the SignerProvider's (in the deployment, a fresh address of
  * the node's wallet), or the upfront script committed at open.
  */

@@ -16,7 +16,7 @@
  */
 import {
   ChannelFailureReason,
-  ChannelState,
+  isOperating,
   InboundHtlcState,
   OutboundHtlcState,
   closeChannel,
@@ -58,7 +58,8 @@ export function applyHtlcExpiry(core: ManagerCore, peer: Uint8Array, channelId: 
   const { cs, ports } = core;
   const key = channelKey(peer, channelId);
   const item = cs.entry(key);
-  if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
+  // Ready or closing cooperatively: an expired HTLC of ours force-closes either way, received ones are failed back either way.
+  if (item?.kind !== 'channel' || !isOperating(item.channel)) return;
   const htlcs = item.channel.htlcs ?? [];
   const expired = htlcs.find((h) => timedOut(h, height));
   if (expired !== undefined) {

@@ -22,7 +22,9 @@
 import {
   ChannelState,
   InboundHtlcState,
+  PERMANENT_CHANNEL_FAILURE,
   checkIncomingHtlcAdmission,
+  isOperating,
   encodeOnionRecord,
   decodeOnionEntry,
   decodeOnionRecord,
@@ -34,7 +36,7 @@ import {
   type ChannelEffect,
   type HtlcCallResult,
   type HtlcRecord,
-  type ReadyChannel,
+  type OperatingChannel,
   TEMPORARY_CHANNEL_FAILURE,
 } from '../channel/index.js';
 import { equalBytes } from '../codec/index.js';
@@ -63,9 +65,15 @@ import { checkReceivedHtlc, unknownPaymentDetails } from './receive-checks.js';
 export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: UpdateAddHtlcMessage): void {
   const before = target.item.channel;
   const after = stepChannel(core, target, m);
-  if (after === undefined || after.state !== ChannelState.Ready) return;
+  if (after === undefined || !isOperating(after)) return;
   const taken = (after.htlcs ?? []).some((h) => h.direction === 'received' && h.id === m.id && h.state === InboundHtlcState.RemoteAnnounced);
   if (!taken) return;
+  // After our shutdown (theirs not read yet, so the add is legal): failed back once committed, as LDK does (`permanent_channel_failure`).
+  if (before.state === ChannelState.ShutdownSent) {
+    log(core, 'info', `received HTLC ${m.id} on ${toHex(m.channelId)} after our shutdown: it will be failed back`);
+    core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), encodeOnionRecord(m.onionRoutingPacket, PERMANENT_CHANNEL_FAILURE));
+    return;
+  }
   // LDK's `can_accept_incoming_htlc`, on the channel before the HTLC: a refusal is kept with the onion, the HTLC failed back once committed.
   const refused = before.state === ChannelState.Ready ? checkIncomingHtlcAdmission(before, core.ports.feeEstimator, m.amountMsat) : null;
   if (refused !== null) log(core, 'info', `received HTLC ${m.id} on ${toHex(m.channelId)} refused at admission (${refused.refusal}): ${refused.message}`);
@@ -120,7 +128,7 @@ function failWith(sharedSecret: Uint8Array, failure: FailureMessage, why: string
 }
 
 /** Peels the HTLC's onion and runs the final node's checks; a part of a payment goes into its `CLAIMABLE#` record. */
-function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onion: Uint8Array, failBackCode?: number): Decision {
+function decide(core: ManagerCore, channel: OperatingChannel, htlc: HtlcRecord, onion: Uint8Array, failBackCode?: number): Decision {
   const { ports, cs } = core;
   const height = cs.header.bestBlock.height;
   const peeled = peelOnion(ports.secp, (point) => ports.nodeSigner.ecdh(point), onion, htlc.paymentHash);
@@ -134,6 +142,7 @@ function decide(core: ManagerCore, channel: ReadyChannel, htlc: HtlcRecord, onio
     // Refused at admission (dust exposure, fee spike buffer): LDK's `temporary_channel_failure` (we send no channel_update in it yet).
     return failWith(sharedSecret, failureMessage('temporaryChannelFailure', { channelUpdate: new Uint8Array(0) }), 'refused at admission');
   }
+  if (failBackCode === PERMANENT_CHANNEL_FAILURE) return failWith(sharedSecret, failureMessage('permanentChannelFailure', {}), 'added after our shutdown');
   if (paymentsRefusal(core) !== undefined) return failWith(sharedSecret, unknownPaymentDetails(htlc.amountMsat, height), 'payments are disabled on this network');
   if (peeled.value.next !== null) return failWith(sharedSecret, failureMessage('unknownNextPeer', {}), 'forwarding is not offered yet');
   const payload = decodeHopPayload(peeled.value.payload, true);
@@ -202,12 +211,13 @@ function removeOnChannel(
   peer: Uint8Array,
   channelId: Uint8Array,
   refs: readonly ReceivedHtlcRef[],
-  remove: (channel: ReadyChannel, htlc: HtlcRecord) => ApiResult<HtlcCallResult> | undefined,
+  remove: (channel: OperatingChannel, htlc: HtlcRecord) => ApiResult<HtlcCallResult> | undefined,
 ): void {
   const key = channelKey(peer, channelId);
   const item = core.cs.entry(key);
-  if (item?.kind !== 'channel' || item.channel.state !== ChannelState.Ready) return;
-  let channel: ReadyChannel = item.channel;
+  // Ready, or closing cooperatively: the HTLCs in flight must still be claimed or failed for the close to complete.
+  if (item?.kind !== 'channel' || !isOperating(item.channel)) return;
+  let channel: OperatingChannel = item.channel;
   const effects: ChannelEffect[] = [];
   for (const ref of refs) {
     const htlc = (channel.htlcs ?? []).find((h) => h.direction === 'received' && h.id === ref.htlcId);

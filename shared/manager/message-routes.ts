@@ -12,7 +12,7 @@
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
 import { equalBytes } from '../codec/index.js';
-import { ChannelState, currentChannelId, isFundedChannel, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
+import { currentChannelId, isFundedChannel, isOperating, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { ChannelUpdateMessage, OpenChannelMessage, RevokeAndAckMessage } from '../wire/index.js';
 import { onChannelUpdate } from './channel-updates.js';
@@ -94,7 +94,7 @@ function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevel
 function onRevokeAndAck(core: ManagerCore, target: ChannelTarget, m: RevokeAndAckMessage): void {
   const before = target.item.channel;
   const after = stepChannel(core, target, m);
-  if (after === undefined || after.state !== ChannelState.Ready) return;
+  if (after === undefined || !isOperating(after)) return;
   receivedHtlcsOfRevoke(core, target, before, after, m);
   paymentResultsOfRevoke(core, target, before, after, m);
   // HTLCs gone for good: their records go after this commit (its cleanup item).

@@ -239,13 +239,11 @@ describe('cooperative close: outputs and signature variants', () => {
 });
 
 describe('cooperative close: closeChannelCooperatively refusals', () => {
-  it('only from ready, without HTLCs', () => {
+  it('only from ready (HTLCs in flight: cooperative-close-htlcs.test.ts)', () => {
     const p = readyPair();
     const started = unwrap(closeChannelCooperatively(p.alice.ctx, p.a));
     const again = closeChannelCooperatively(p.alice.ctx, started.channel);
     expect(again.ok ? null : again.error.code).toBe('channel-unavailable');
-    const withHtlc = closeChannelCooperatively(p.alice.ctx, { ...p.a, htlcs: [{} as HtlcRecord] });
-    expect(withHtlc.ok ? null : withHtlc.error.code).toBe('channel-unavailable');
   });
 
   it('the committed upfront script is used; another script is api-misuse', () => {
@@ -309,9 +307,10 @@ describe('cooperative close: receiver checks', () => {
     expect(phaseVerdict({ ...p.b, state: ChannelState.Closed } as Channel, m)).toBe('ignore');
   });
 
-  it('shutdown with HTLCs in flight: shutdown-with-htlcs (not supported yet)', () => {
+  it('shutdown while an update_add_htlc of ours waits in the holding cell: shutdown-with-htlcs (it could never be sent)', () => {
     const p = readyPair();
-    expectFailure(handleChannelMessage(p.bob.ctx, { ...p.b, htlcs: [{} as HtlcRecord] }, shutdownTo(p.b, p.alice.keys.getShutdownScriptpubkey())), 'shutdown-with-htlcs');
+    const held = { id: 0n, direction: 'offered', state: 'held', amountMsat: 1_000_000n, paymentHash: new Uint8Array(32), cltvExpiry: 700 } as HtlcRecord;
+    expectFailure(handleChannelMessage(p.bob.ctx, { ...p.b, htlcs: [held] }, shutdownTo(p.b, p.alice.keys.getShutdownScriptpubkey())), 'shutdown-with-htlcs');
   });
 
   it('closing_signed before both shutdowns: unexpected-message; after close: ignored', () => {

@@ -3,6 +3,7 @@
  * support, built by ready-channels.ts), as a tiny network for the commitment dance: each side's effects are performed
  * (messages delivered in order, monitor updates recorded).
  */
+import type { Transaction } from 'bitcoinjs-lib';
 import {
   handleChannelMessage,
   offerHtlc,
@@ -81,6 +82,8 @@ export class Side {
 export interface ReadyPair {
   readonly alice: Side;
   readonly bob: Side;
+  /** The funding transaction (its output 0 is the channel's). */
+  readonly fundingTx: Transaction;
 }
 
 /** Alice (funder) and Bob with one ready channel (ready-channels.ts), as two sides of the dance. */
@@ -97,7 +100,7 @@ export function readyPair(options: ReadyPairOptions = {}): ReadyPair {
   const bobSide = new Side('bob', ready.bob, ready.b);
   aliceSide.initialMonitors.push(...ready.aliceMonitors);
   bobSide.initialMonitors.push(...ready.bobMonitors);
-  return { alice: aliceSide, bob: bobSide };
+  return { alice: aliceSide, bob: bobSide, fundingTx: ready.fundingTx };
 }
 
 /** Delivers queued messages both ways, in order, until both outboxes are empty (or a side failed). */
