@@ -348,6 +348,8 @@ class MonitorConsumer implements ChainConsumer {
     const spend = classifyFundingSpend(monitor, tx);
     const revoked = spend.kind === 'revoked-counterparty-commitment';
     if (!revoked && spend.kind !== 'counterparty-commitment') return undefined;
+    // Their first commitment holds no HTLC (and has no record: it came with the snapshot, not an update).
+    if (spend.commitmentNumber === 0n) return undefined;
     const fields = { channelId: id, commitmentNumber: spend.commitmentNumber.toString() };
     const what = revoked ? 'justice: the HTLC record of the revoked commitment' : 'HTLC claim: the HTLC record of their commitment';
     try {
