@@ -30,6 +30,7 @@ import { sha256, toHex } from '../../shared/crypto/index.js';
 import { followUpFor, htlcResolvedOnChain } from '../../shared/manager/index.js';
 import {
   classifyFundingSpend,
+  bumpedFeerate,
   claimableOutpoint,
   claimablesOf,
   decodeWatchedChannel,
@@ -42,6 +43,7 @@ import {
   outpointKey,
   planClaims,
   sweepOutputs,
+  targetBlocks,
   txidOf,
   type ChannelMonitor,
   type Claim,
@@ -59,8 +61,6 @@ import type { ChainConsumer, ConsumerWrites } from './handler.js';
 
 const BROADCAST_SUFFIX = '#broadcast';
 
-/** The confirmation target of a sweep's feerate (blocks): nothing of ours is at risk while it waits. */
-export const SWEEP_TARGET_BLOCKS = 6;
 
 /** Loads the watched channels (one Query of `CHAIN_WATCH#`: small items, never the channels or monitors). */
 export function monitorChainConsumers(ctx: NodeContext) {
@@ -96,6 +96,7 @@ class MonitorConsumer implements ChainConsumer {
   readonly #byId: Map<string, WatchedChannel>;
   readonly #moved = new Map<string, Moved>();
   #tipHeight: number | undefined;
+  #fees: Promise<StoredFeeEstimator> | undefined;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -128,9 +129,11 @@ class MonitorConsumer implements ChainConsumer {
             this.#movedOf(id).spent = true;
             continue;
           }
-          const claim = (w.claims ?? []).find((c) => c.confirmedHeight === undefined && equalBytes(c.txid, txid));
+          // Ours: the claim, or an earlier version of it it replaced (a bumped fee) that confirmed instead.
+          const claim = (w.claims ?? []).find((c) => c.confirmedHeight === undefined && (equalBytes(c.txid, txid) || (c.replaces ?? []).some((r) => equalBytes(r, txid))));
           if (claim !== undefined) {
-            const confirmed = { ...claim, confirmedHeight: height, blockHash };
+            const version = equalBytes(claim.txid, txid) ? {} : { tx: raw, txid, amountSat: BigInt(Transaction.fromBuffer(raw).outs[0]!.value) };
+            const confirmed = { ...claim, ...version, confirmedHeight: height, blockHash };
             this.#byId.set(id, { ...w, claims: w.claims!.map((c) => (c === claim ? confirmed : c)) });
             this.#movedOf(id).confirmed.push(confirmed);
             continue;
@@ -185,7 +188,7 @@ class MonitorConsumer implements ChainConsumer {
   watch() {
     const watching = [...this.#byId.values()];
     return {
-      txids: watching.flatMap((w) => (w.claims ?? []).filter((c) => c.confirmedHeight === undefined).map((c) => c.txid)),
+      txids: watching.flatMap((w) => (w.claims ?? []).filter((c) => c.confirmedHeight === undefined).flatMap((c) => [c.txid, ...(c.replaces ?? [])])),
       outputs: watching.flatMap((w) => {
         if (w.phase === 'funding') return [{ outpoint: w.fundingOutpoint, scriptPubKey: w.fundingScript }];
         // Our outputs waiting and those our claims spend: a spend by another transaction is seen.
@@ -219,12 +222,13 @@ class MonitorConsumer implements ChainConsumer {
       }
       const tip = this.#tipHeight ?? initial.spend!.height;
       const due = initial.spendableHeight === undefined || tip + 1 >= initial.spendableHeight;
-      if (moved === undefined && !due) {
+      const bumps = await this.#bumps(initial, tip);
+      if (moved === undefined && !due && bumps.size === 0) {
         // Nothing moved: our claims not confirmed yet go to the broadcast queue again at each block.
         if (this.#tipHeight !== undefined) broadcasts.push(...(initial.claims ?? []).filter((c) => c.confirmedHeight === undefined).map((c) => c.tx));
         continue;
       }
-      const planned = await this.#plan(id, initial, moved, tip, followUps);
+      const planned = await this.#plan(id, initial, moved, tip, followUps, bumps);
       broadcasts.push(...planned.broadcasts);
       if (planned.done) deletes.push(sk, ...(this.rebroadcast.has(id) ? [SortKey.fundingSpendBroadcast(id)] : []));
       else puts.push({ sk, data: encodeWatchedChannel(planned.watched) });
@@ -238,7 +242,7 @@ class MonitorConsumer implements ChainConsumer {
    * our claims another transaction made impossible, and builds the claims
    * ready now. `done` when nothing of ours is left to claim.
    */
-  async #plan(id: string, initial: WatchedChannel, moved: Moved | undefined, tip: number, followUps: FollowUpInput[]) {
+  async #plan(id: string, initial: WatchedChannel, moved: Moved | undefined, tip: number, followUps: FollowUpInput[], bumps: ReadonlyMap<Claim, number>) {
     const monitor = await this.#monitor(id);
     const commitment = Transaction.fromBuffer(initial.spend!.tx);
     const spend = classifyFundingSpend(monitor, commitment);
@@ -260,10 +264,23 @@ class MonitorConsumer implements ChainConsumer {
     const taken = new Set((initial.stages ?? []).flatMap((s) => inputsOf(s.tx).map(outpointKey)));
     const kept = (initial.claims ?? []).filter((c) => c.confirmedHeight !== undefined || !inputsOf(c.tx).some((o) => taken.has(outpointKey(o))));
     if (kept.length !== (initial.claims ?? []).length) this.ctx.logger.warn('a claim input was taken by another transaction: claiming the rest again', { channelId: id });
-    let w: WatchedChannel = { ...initial, claims: kept };
+    // Sweeps bumped: the same outputs to the same address at a higher feerate, replacing them (full RBF).
+    const rebuilt: Claim[] = [];
+    for (const [old, feeratePerKw] of bumps) {
+      if (!kept.includes(old)) continue;
+      const inputs = new Set(inputsOf(old.tx).map(outpointKey));
+      const outputs = claimables.filter((c) => c.kind === 'output' && inputs.has(outpointKey(c.output.outpoint)));
+      const destination = new Uint8Array(Transaction.fromBuffer(old.tx).outs[0]!.script);
+      const bumped = await this.#sweep(id, monitor, outputs, tip, { feeratePerKw, destination, replaces: [old.txid, ...(old.replaces ?? [])] });
+      if (bumped === undefined) continue;
+      this.ctx.logger.warn('claim unconfirmed: bumping its fee', { channelId: id, from: old.feeratePerKw, to: bumped.feeratePerKw, deadline: old.deadline });
+      kept.splice(kept.indexOf(old), 1);
+      rebuilt.push(bumped);
+    }
+    let w: WatchedChannel = { ...initial, claims: [...kept, ...rebuilt] };
     const plan = planClaims(w, claimables, tip);
-    const built = await this.#build(id, monitor, plan.ready);
-    const claims = [...kept.map((c) => this.#reportIfFinal(id, initial, c, tip, followUps)), ...built];
+    const built = await this.#build(id, monitor, plan.ready, tip);
+    const claims = [...kept.map((c) => this.#reportIfFinal(id, initial, c, tip, followUps)), ...rebuilt, ...built];
     const waiting = plan.waiting.map(claimableOutpoint);
     // So are the commitment and our confirmed claims, until final (a reorg dropping a claim hands it to the broadcast queue again).
     const unsettled = [initial.spend!.height, ...claims.flatMap((c) => (c.confirmedHeight === undefined ? [] : [c.confirmedHeight]))].filter((h) => tip < finalAt(h)).map((h) => finalAt(h) + 1);
@@ -305,26 +322,74 @@ class MonitorConsumer implements ChainConsumer {
   }
 
   /** Our claims of `ready`: one sweep of the outputs, each pre-signed HTLC transaction on its own. */
-  async #build(id: string, monitor: ChannelMonitor, ready: readonly Claimable[]): Promise<Claim[]> {
+  async #build(id: string, monitor: ChannelMonitor, ready: readonly Claimable[], tip: number): Promise<Claim[]> {
     const claims: Claim[] = [];
     for (const c of ready) if (c.kind === 'htlc-tx') claims.push({ kind: 'htlc-tx', tx: c.tx, txid: c.txid, amountSat: c.amountSat });
-    const outputs = ready.flatMap((c) => (c.kind === 'output' ? [c.output] : []));
-    if (outputs.length === 0) return claims;
-    const signer = this.#signer(monitor);
-    const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
-    const feerate = new StoredFeeEstimator(fees.ok ? fees.value : new Map()).feeRatePerKw(SWEEP_TARGET_BLOCKS);
-    const { index } = await newReceiveAddress(this.ctx);
-    const destination = this.ctx.wallet.key(Keychain.receive, index).script;
-    const sweep = sweepOutputs(signer, outputs, destination, feerate);
+    const sweep = await this.#sweep(id, monitor, ready, tip);
+    return sweep === undefined ? claims : [...claims, sweep];
+  }
+
+  /**
+   * One sweep of the outputs among `claimables` to a fresh receive address,
+   * at the estimate for the blocks left before the earliest deadline among
+   * them; or, bumping an earlier sweep, at `bump.feeratePerKw` to its
+   * address. Undefined when there is nothing to sweep or it would be below
+   * dust after the fee (logged).
+   */
+  async #sweep(
+    id: string,
+    monitor: ChannelMonitor,
+    claimables: readonly Claimable[],
+    tip: number,
+    bump?: { readonly feeratePerKw: number; readonly destination: Uint8Array; readonly replaces: readonly Uint8Array[] },
+  ): Promise<Claim | undefined> {
+    const outputs = claimables.flatMap((c) => (c.kind === 'output' ? [c] : []));
+    if (outputs.length === 0) return undefined;
+    const deadlines = outputs.flatMap((c) => (c.deadline === undefined ? [] : [c.deadline]));
+    const deadline = deadlines.length === 0 ? undefined : Math.min(...deadlines);
+    const feeratePerKw = bump?.feeratePerKw ?? (await this.#estimate(targetBlocks(deadline, tip)));
+    const destination = bump?.destination ?? this.ctx.wallet.key(Keychain.receive, (await newReceiveAddress(this.ctx)).index).script;
+    const sweep = sweepOutputs(this.#signer(monitor), outputs.map((c) => c.output), destination, BigInt(feeratePerKw));
     if (sweep.kind === 'below-dust') {
-      const valueSat = outputs.reduce((sum, o) => sum + o.valueSat, 0n);
-      this.ctx.logger.warn('output below dust after fees: not swept', { channelId: id, valueSat: valueSat.toString(), feeSat: sweep.feeSat.toString() });
-      return claims;
+      const valueSat = outputs.reduce((sum, c) => sum + c.output.valueSat, 0n);
+      this.ctx.logger.warn(bump === undefined ? 'output below dust after fees: not swept' : 'a bumped fee would leave the outputs below dust: not bumped', { channelId: id, valueSat: valueSat.toString(), feeSat: sweep.feeSat.toString() });
+      return undefined;
     }
     const kinds = sweep.outputs.map((o) => o.kind).join('+');
-    this.ctx.logger.info(kinds.includes('revoked') ? 'justice: sweeping a revoked commitment' : 'sweeping our output', { channelId: id, kind: kinds, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
-    claims.push({ kind: 'sweep', tx: sweep.tx, txid: sweep.txid, amountSat: sweep.amountSat });
-    return claims;
+    if (bump === undefined) this.ctx.logger.info(kinds.includes('revoked') ? 'justice: sweeping a revoked commitment' : 'sweeping our output', { channelId: id, kind: kinds, amountSat: sweep.amountSat.toString(), feeSat: sweep.feeSat.toString() });
+    return {
+      kind: 'sweep',
+      tx: sweep.tx,
+      txid: sweep.txid,
+      amountSat: sweep.amountSat,
+      feeratePerKw,
+      builtHeight: tip,
+      ...(deadline === undefined ? {} : { deadline }),
+      ...(bump === undefined ? {} : { replaces: bump.replaces }),
+    };
+  }
+
+  /** The stored estimate for `target` blocks (sat per 1,000 weight), read once per run. */
+  async #estimate(target: number): Promise<number> {
+    this.#fees ??= (async () => {
+      const fees = decodeFeeRates(await this.store.get(this.ctx.nodeKey, SortKey.fees));
+      return new StoredFeeEstimator(fees.ok ? fees.value : new Map());
+    })();
+    return Number((await this.#fees).feeRatePerKw(target));
+  }
+
+  /** Our unconfirmed sweeps of `w` to rebuild at a higher feerate now (bumpedFeerate), with that feerate. */
+  async #bumps(w: WatchedChannel, tip: number): Promise<Map<Claim, number>> {
+    const bumps = new Map<Claim, number>();
+    if (this.#tipHeight === undefined) return bumps;
+    for (const c of w.claims ?? []) {
+      if (c.kind !== 'sweep' || c.confirmedHeight !== undefined || c.feeratePerKw === undefined) continue;
+      const market = new Map<number, number>();
+      for (const target of [targetBlocks(c.deadline, tip)]) market.set(target, await this.#estimate(target));
+      const feerate = bumpedFeerate(c, tip, (target) => market.get(target)!);
+      if (feerate !== undefined) bumps.set(c, feerate);
+    }
+    return bumps;
   }
 
   /** The monitor of channel `id` (read now: something of it moved on chain). */

@@ -16,7 +16,7 @@ import { toHex } from '../crypto/index.js';
 import type { Outpoint } from '../tx/index.js';
 import type { MonitorHtlc } from './monitor-update-step.js';
 import type { OurOutput } from './sweep-tx.js';
-import type { WatchedChannel } from './watched-channel.js';
+import type { Claim, WatchedChannel } from './watched-channel.js';
 
 /**
  * Confirmations after which a transaction is taken as final (LDK's
@@ -38,8 +38,8 @@ export type OfferedHtlc = Pick<MonitorHtlc, 'paymentHash' | 'amountMsat' | 'cltv
 
 /** Something of ours on chain, and the first block height a claim of it can enter. */
 export type Claimable =
-  /** An output a sweep spends (with others ready at the same time). */
-  | { readonly kind: 'output'; readonly output: OurOutput; readonly spendableHeight: number; readonly offeredHtlc?: OfferedHtlc }
+  /** An output a sweep spends (with others ready at the same time), and the height by which its claim must confirm (absent: none). */
+  | { readonly kind: 'output'; readonly output: OurOutput; readonly spendableHeight: number; readonly deadline?: number; readonly offeredHtlc?: OfferedHtlc }
   /** Our pre-signed HTLC transaction spending one output of our commitment (its output is ours after our delay). */
   | {
       readonly kind: 'htlc-tx';
@@ -98,4 +98,32 @@ export function planClaims(w: WatchedChannel, claimables: readonly Claimable[], 
   const waiting = open.filter((c) => c.spendableHeight > tip + 1);
   const spendableHeight = waiting.length === 0 ? undefined : Math.min(...waiting.map((c) => c.spendableHeight));
   return { ready, waiting, ...(spendableHeight === undefined ? {} : { spendableHeight }) };
+}
+
+/** The confirmation target of a claim without a deadline (blocks): nothing of ours is at risk while it waits. */
+export const SWEEP_TARGET_BLOCKS = 6;
+
+/** The least feerate step of a replacement (sat per 1,000 weight): Bitcoin Core's incremental relay fee, 1 sat/vB (250), with room for rounding. */
+export const MIN_BUMP_PER_KW = 300;
+
+/** The confirmation target of a claim at `tip`: the blocks left before its deadline (at least 1), at most {@link SWEEP_TARGET_BLOCKS}. */
+export function targetBlocks(deadline: number | undefined, tip: number): number {
+  if (deadline === undefined) return SWEEP_TARGET_BLOCKS;
+  return Math.min(SWEEP_TARGET_BLOCKS, Math.max(1, deadline - tip));
+}
+
+/**
+ * The feerate to rebuild an unconfirmed sweep of ours at, at tip `tip`
+ * (LDK's `OnchainTxHandler` bumps its claims the same way), or undefined to
+ * leave it: one with a deadline is bumped at every block it stays
+ * unconfirmed, by a quarter (at least {@link MIN_BUMP_PER_KW}) or to the
+ * estimate for the blocks left if higher; one without follows the estimate
+ * up only. `estimate` gives the feerate for a target in blocks.
+ */
+export function bumpedFeerate(claim: Claim, tip: number, estimate: (targetBlocks: number) => number): number | undefined {
+  if (claim.kind !== 'sweep' || claim.confirmedHeight !== undefined || claim.feeratePerKw === undefined || claim.builtHeight === undefined || tip <= claim.builtHeight) return undefined;
+  const market = estimate(targetBlocks(claim.deadline, tip));
+  const step = claim.feeratePerKw + Math.max(MIN_BUMP_PER_KW, Math.ceil(claim.feeratePerKw / 4));
+  if (claim.deadline !== undefined) return Math.max(market, step);
+  return market > claim.feeratePerKw ? Math.max(market, step) : undefined;
 }

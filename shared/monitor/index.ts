@@ -36,5 +36,5 @@ export { classifyFundingSpend, ourOutputs, revokedHtlcTxOutputs, type FundingSpe
 export { dustLimitOf, sweepOutput, sweepOutputs, type OurOutput, type Sweep } from './sweep-tx.js';
 export { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed, type HolderHtlcTx } from './htlc-claims.js';
 export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
-export { ANTI_REORG_DELAY, claimableOutpoint, finalAt, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
+export { ANTI_REORG_DELAY, MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, claimableOutpoint, finalAt, targetBlocks, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
 export { claimablesOf, offeredHtlcOutcomes, offeredOnLatestCommitments, type OfferedHtlcOutcome } from './onchain-resolution.js';

@@ -36,9 +36,25 @@ function spendableHeightOf(output: OurOutput, height: number): number {
   return Math.max(height + output.csvBlocks, output.cltvExpiry === undefined ? 0 : output.cltvExpiry + 1);
 }
 
+/**
+ * The height by which a claim of `output` (on a transaction confirmed at
+ * `height`) must confirm, when something races it: anything revoked (justice:
+ * the cheater's HTLC transactions can take an HTLC output at once, and their
+ * `to_local` after our delay), at once; an HTLC they offered us, claimed with
+ * the preimage, before its `cltv_expiry` (then they can take it back).
+ * None for the rest (`to_local`, `to_remote`, our timeout of an HTLC we
+ * offered: only we can take them, or taking them pays us anyway).
+ */
+function deadlineOf(output: OurOutput, height: number): number | undefined {
+  if (output.kind === 'revoked-to-local' || output.kind === 'revoked-htlc') return height + 1;
+  if (output.kind === 'htlc-preimage' && output.htlc !== undefined) return output.htlc.cltvExpiry;
+  return undefined;
+}
+
 function outputClaimable(output: OurOutput, height: number): Claimable {
   const offered = output.kind === 'htlc-timeout' && output.htlc !== undefined;
-  return { kind: 'output', output, spendableHeight: spendableHeightOf(output, height), ...(offered ? { offeredHtlc: output.htlc } : {}) };
+  const deadline = deadlineOf(output, height);
+  return { kind: 'output', output, spendableHeight: spendableHeightOf(output, height), ...(deadline === undefined ? {} : { deadline }), ...(offered ? { offeredHtlc: output.htlc } : {}) };
 }
 
 /**

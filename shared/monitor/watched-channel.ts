@@ -55,6 +55,12 @@ export interface Claim {
   readonly blockHash?: Uint8Array;
   /** A sweep reported final (`funds-swept` made once it was `ANTI_REORG_DELAY` deep, claim-plan.ts). */
   readonly reported?: true;
+  /** A sweep: its feerate (sat per 1,000 weight), the tip height it was built at, and the height by which it must confirm (absent: none). */
+  readonly feeratePerKw?: number;
+  readonly builtHeight?: number;
+  readonly deadline?: number;
+  /** Earlier versions of this sweep it replaced (RBF, a higher fee): one of them may confirm instead. */
+  readonly replaces?: readonly Uint8Array[];
 }
 
 /** A transaction not ours that confirmed spending the channel's commitment or an output of ours (their HTLC transaction, their claim). */
@@ -98,18 +104,37 @@ const bigSizeBytes: Codec<Uint8Array> = {
   write: (w, v) => void w.bigSize(BigInt(v.length)).bytes(v),
 };
 
+function concat(list: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(list.length * 32);
+  list.forEach((b, i) => out.set(b, i * 32));
+  return out;
+}
+
+function split32(bytes: Uint8Array): Uint8Array[] {
+  if (bytes.length % 32 !== 0) throw new DecodeError('invalid-value', 'chain-watch: replaced txids are not 32 bytes each');
+  return Array.from({ length: bytes.length / 32 }, (_, i) => bytes.slice(i * 32, i * 32 + 32));
+}
+
 const CLAIM_KINDS: readonly Claim['kind'][] = ['sweep', 'htlc-tx'];
 /** No block hash: all zeros. */
 const NO_HASH = new Uint8Array(32);
 const hashOrNone = (h: Uint8Array) => (h.every((b) => b === 0) ? undefined : h);
 
-/** A claim: kind, flags (1: reported), amount (sat), confirmed height (0: unconfirmed) and block hash (zeros), the transaction. */
+/**
+ * A claim: kind, flags (1: reported), amount (sat), confirmed height (0:
+ * unconfirmed) and block hash (zeros), feerate, built height and deadline
+ * (0: none), the txids it replaced (concatenated), the transaction.
+ */
 const claimCodec = struct([
   ['kind', u8],
   ['flags', u8],
   ['amountSat', u64],
   ['confirmedHeight', u32],
   ['blockHash', fixedBytes(32)],
+  ['feeratePerKw', u32],
+  ['builtHeight', u32],
+  ['deadline', u32],
+  ['replaces', bigSizeBytes],
   ['tx', bigSizeBytes],
 ] as const);
 const stageCodec = struct([
@@ -163,7 +188,18 @@ export function encodeWatchedChannel(w: WatchedChannel): Uint8Array {
     ...(w.spend === undefined ? {} : { spendTx: w.spend.tx, spendHeight: w.spend.height }),
     ...(w.spend?.blockHash === undefined ? {} : { spendBlockHash: w.spend.blockHash }),
     ...(w.spendableHeight === undefined ? {} : { spendableHeight: w.spendableHeight }),
-    ...(nonEmpty(w.claims) ? { claims: w.claims!.map((c) => ({ kind: CLAIM_KINDS.indexOf(c.kind), flags: c.reported === true ? 1 : 0, amountSat: c.amountSat, confirmedHeight: c.confirmedHeight ?? 0, blockHash: c.blockHash ?? NO_HASH, tx: c.tx })) } : {}),
+    ...(nonEmpty(w.claims) ? { claims: w.claims!.map((c) => ({
+              kind: CLAIM_KINDS.indexOf(c.kind),
+              flags: c.reported === true ? 1 : 0,
+              amountSat: c.amountSat,
+              confirmedHeight: c.confirmedHeight ?? 0,
+              blockHash: c.blockHash ?? NO_HASH,
+              feeratePerKw: c.feeratePerKw ?? 0,
+              builtHeight: c.builtHeight ?? 0,
+              deadline: c.deadline ?? 0,
+              replaces: concat(c.replaces ?? []),
+              tx: c.tx,
+            })) } : {}),
     ...(nonEmpty(w.stages) ? { stages: w.stages!.map((st) => ({ height: st.height, blockHash: st.blockHash ?? NO_HASH, tx: st.tx })) } : {}),
     ...(nonEmpty(w.pending) ? { pending: w.pending! } : {}),
   });
@@ -193,6 +229,10 @@ export function decodeWatchedChannel(bytes: Uint8Array): DecodeResult<WatchedCha
         ...(c.confirmedHeight === 0 ? {} : { confirmedHeight: c.confirmedHeight }),
         ...(blockHash === undefined ? {} : { blockHash }),
         ...((c.flags & 1) !== 0 ? { reported: true as const } : {}),
+        ...(c.feeratePerKw === 0 ? {} : { feeratePerKw: c.feeratePerKw }),
+        ...(c.builtHeight === 0 ? {} : { builtHeight: c.builtHeight }),
+        ...(c.deadline === 0 ? {} : { deadline: c.deadline }),
+        ...(c.replaces.length === 0 ? {} : { replaces: split32(c.replaces) }),
       };
     });
     // The earlier layout: one sweep, and their second-stage transactions (their heights unknown: the spend's, which only a CSV would read).

@@ -225,6 +225,64 @@ describe('force close through the handlers, on the regtest chain', () => {
     ]);
   });
 
+  it('justice bumped: left unconfirmed, the justice transaction is rebuilt at a higher feerate at each block (same inputs and address); the chain replaces the first by it (full RBF); funds-swept reports the one that confirmed', async () => {
+    const net = new PipelineNet(local);
+    const { a, b, channelId, revoked } = await revokedWithHtlc(net, 'bumped');
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(revoked.toBuffer());
+    await net.mine(1);
+    const aBefore = await walletBalanceOf(a.ctx);
+    const first = await sweepOf(net, a, revoked.getId());
+    // Not broadcast (a miner that ignores it): at the next block A rebuilds it at a higher feerate, the same inputs to the same address.
+    await net.mine(1);
+    await net.sync(a);
+    const queued = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h));
+    const second = queued.find((t) => t.getId() !== first.getId() && t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === revoked.getId()));
+    expect(second, 'a bumped justice transaction').toBeDefined();
+    const key = (t: Transaction) => t.ins.map((x) => `${Buffer.from(x.hash).toString('hex')}:${x.index}`).sort();
+    expect(key(second!)).toEqual(key(first));
+    expect(second!.outs.map((o) => Buffer.from(o.script).toString('hex'))).toEqual(first.outs.map((o) => Buffer.from(o.script).toString('hex')));
+    const fee = (t: Transaction) => t.ins.reduce((sum, x) => sum + BigInt(revoked.outs[x.index]!.value), 0n) - BigInt(t.outs[0]!.value);
+    // At least the incremental relay fee more (Bitcoin Core's rule 4), a quarter more per weight unit.
+    expect(fee(second!) - fee(first)).toBeGreaterThanOrEqual(BigInt(second!.virtualSize()));
+    expect(fee(second!) * 4n).toBeGreaterThanOrEqual(fee(first) * 5n - 4n);
+    // Both reach the mempool in order: the second replaces the first.
+    await esplora.broadcast(first.toBuffer());
+    await esplora.broadcast(second!.toBuffer());
+    expect(local.chain.chain.transaction(first.getId())?.inMempool).not.toBe(true);
+    await net.mine(1);
+    expect((await esplora.txStatus(second!.getId())).confirmed).toBe(true);
+    await net.sync(a);
+    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + BigInt(second!.outs[0]!.value));
+    await expectWatchEnds(net, a);
+    await net.relay(a, b);
+    expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
+      expect.objectContaining({ channelId, txid: second!.getId(), amountSat: BigInt(second!.outs[0]!.value).toString() }),
+    ]);
+  });
+
+  it('justice bumped, the first version confirms instead: it is the claim that confirmed (funds-swept with its amount, once)', async () => {
+    const net = new PipelineNet(local);
+    const { a, b, channelId, revoked } = await revokedWithHtlc(net, 'bumped-first');
+    const esplora = new EsploraClient(local.chain.url);
+    await esplora.broadcast(revoked.toBuffer());
+    await net.mine(1);
+    const aBefore = await walletBalanceOf(a.ctx);
+    const first = await sweepOf(net, a, revoked.getId());
+    await net.mine(1);
+    await net.sync(a);
+    expect((await net.broadcasts(a)).some((h) => Transaction.fromHex(h).getId() !== first.getId())).toBe(true);
+    await esplora.broadcast(first.toBuffer());
+    await net.mine(1);
+    await net.sync(a);
+    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + BigInt(first.outs[0]!.value));
+    await expectWatchEnds(net, a);
+    await net.relay(a, b);
+    expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
+      expect.objectContaining({ channelId, txid: first.getId(), amountSat: BigInt(first.outs[0]!.value).toString() }),
+    ]);
+  });
+
   it('justice raced: B\'s HTLC transaction takes the HTLC output first; A rebuilds its justice transaction without it, with that transaction\'s output instead (second stage)', async () => {
     const net = new PipelineNet(local);
     const { a, b, channelId, revoked, htlcVout } = await revokedWithHtlc(net, 'raced');

@@ -1,7 +1,7 @@
 /** Which of our outputs to claim now (shared/monitor/claim-plan.ts). */
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
-import { planClaims, txidOf, type Claimable, type OurOutput, type WatchedChannel } from '../../shared/monitor/index.js';
+import { MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, planClaims, targetBlocks, txidOf, type Claim, type Claimable, type OurOutput, type WatchedChannel } from '../../shared/monitor/index.js';
 
 /** A transaction spending `outpoints` (the plan reads only its inputs). */
 function spending(...outpoints: { txid: Uint8Array; index: number }[]): Uint8Array {
@@ -63,5 +63,39 @@ describe('planClaims', () => {
     expect(planClaims(watched, [c], 599).ready).toEqual([c]);
     const w: WatchedChannel = { ...watched, claims: [{ kind: 'htlc-tx', tx: htlcTx, txid: txidOf(htlcTx), amountSat: 5_000n }] };
     expect(planClaims(w, [c], 700)).toEqual({ ready: [], waiting: [] });
+  });
+});
+
+describe('bumping an unconfirmed sweep (RBF)', () => {
+  const sweep = spending(at(0));
+  const claim = (over: Partial<Claim> = {}): Claim => ({ kind: 'sweep', tx: sweep, txid: txidOf(sweep), amountSat: 9_000n, feeratePerKw: 1_000, builtHeight: 100, ...over });
+  const flat = () => 1_000;
+
+  it('targets the blocks left before the deadline, from 1 to the sweep target', () => {
+    expect(targetBlocks(undefined, 100)).toBe(SWEEP_TARGET_BLOCKS);
+    expect(targetBlocks(103, 100)).toBe(3);
+    expect(targetBlocks(100, 100)).toBe(1);
+    expect(targetBlocks(90, 100)).toBe(1);
+    expect(targetBlocks(500, 100)).toBe(SWEEP_TARGET_BLOCKS);
+  });
+
+  it('with a deadline: at every block unconfirmed, by a quarter (at least the relay step), or to the estimate when higher', () => {
+    expect(bumpedFeerate(claim({ deadline: 110 }), 100, flat)).toBeUndefined();
+    expect(bumpedFeerate(claim({ deadline: 110 }), 101, flat)).toBe(1_000 + MIN_BUMP_PER_KW);
+    expect(bumpedFeerate(claim({ deadline: 110, feeratePerKw: 8_000 }), 101, flat)).toBe(10_000);
+    expect(bumpedFeerate(claim({ deadline: 110 }), 101, () => 5_000)).toBe(5_000);
+  });
+
+  it('without a deadline: only when the estimate rose past it', () => {
+    expect(bumpedFeerate(claim(), 105, flat)).toBeUndefined();
+    expect(bumpedFeerate(claim(), 105, () => 1_100)).toBe(1_000 + MIN_BUMP_PER_KW);
+    expect(bumpedFeerate(claim(), 105, () => 4_000)).toBe(4_000);
+  });
+
+  it('never a confirmed claim, an HTLC transaction, or one built before feerates were kept', () => {
+    expect(bumpedFeerate(claim({ deadline: 110, confirmedHeight: 101 }), 103, flat)).toBeUndefined();
+    expect(bumpedFeerate(claim({ kind: 'htlc-tx', deadline: 110 }), 103, flat)).toBeUndefined();
+    const { feeratePerKw: _f, ...old } = claim({ deadline: 110 });
+    expect(bumpedFeerate(old, 103, flat)).toBeUndefined();
   });
 });

@@ -39,7 +39,7 @@ describe('chain-watch records', () => {
         spend,
         spendableHeight: 956,
         claims: [
-          { kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 49_862n },
+          { kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 49_862n, feeratePerKw: 2_500, builtHeight: 813, deadline: 956, replaces: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)] },
           { kind: 'htlc-tx', tx: htlcTx, txid: txidOf(htlcTx), amountSat: 6_500n, confirmedHeight: 815, blockHash: new Uint8Array(32).fill(0xbb) },
           { kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 49_862n, confirmedHeight: 816, blockHash: new Uint8Array(32).fill(0xcc), reported: true },
         ],
@@ -107,7 +107,7 @@ describe('chain-watch records', () => {
   it('refuses a record whose phase lacks what it needs, an unknown phase or claim kind, or garbage', () => {
     expect(decodeWatchedChannel(encodeWatchedChannel({ ...base, phase: 'spent' }))).toMatchObject({ ok: false });
     const good = encodeWatchedChannel({ ...base, phase: 'spent', spend, claims: [{ kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 1n }] });
-    const kindAt = good.length - sweepTx.length - 1 - 32 - 4 - 8 - 1 - 1;
+    const kindAt = good.length - sweepTx.length - 1 - 1 - 4 - 4 - 4 - 32 - 4 - 8 - 1 - 1;
     expect(good[kindAt]).toBe(0);
     const badKind = good.slice();
     badKind[kindAt] = 7;
