@@ -189,17 +189,36 @@ async function forceCloseWithRestartAt(step: ForceStep): Promise<void> {
   expect(await wallet()).toEqual({ ...before, confirmedSat: before.confirmedSat + sweptSat });
 }
 
-type CooperativeStep = 'answered' | 'closing-broadcast';
+/**
+ * `answered`: killed right after the 202 (our `shutdown` may or may not have reached LDK);
+ * `shutdown-lost`: the same, our `shutdown` sent but lost on the way (LDK never read it);
+ * `closing-broadcast`: killed once the closing transaction is in the mempool.
+ */
+type CooperativeStep = 'answered' | 'shutdown-lost' | 'closing-broadcast';
+
+/** LDK's view of the channel's shutdown. */
+function ldkShutdownState(channelId: string): ldk.ChannelShutdownState | undefined {
+  const channel = ldkNode.channelManager.list_channels().find((c) => toHex(c.get_channel_id().get_a()) === channelId);
+  const state = channel?.get_channel_shutdown_state();
+  return state instanceof ldk.Option_ChannelShutdownStateZ_Some ? state.some : undefined;
+}
 
 /** Our cooperative close of a fresh channel with a kill and restart at `step`; checks the closure, the closing transaction and the wallet. */
 async function cooperativeCloseWithRestartAt(step: CooperativeStep): Promise<void> {
   const { channelId, fundingTxid, fundingVout, before } = await openChannel();
   const ldkClosedBefore = ldkNode.events.filter((e) => e instanceof ldk.Event_ChannelClosed).length;
 
+  // The network fails at the next bytes LDK would read (our shutdown): nothing more passes either way.
+  if (step === 'shutdown-lost') ldkNode.goDarkBefore = () => true;
   const closing = await env.post(`/v1/channels/${channelId}/close`, {});
   expect(closing.status).toBe(202);
   expect(['shutdown-sent', 'negotiating-close']).toContain(closing.body['state']);
-  if (step === 'answered') await killAndRestart();
+  if (step === 'shutdown-lost') {
+    await env.until(() => ldkNode.goDarkBefore === undefined, 'our shutdown lost on the way');
+    expect(ldkShutdownState(channelId)).toBe(ldk.ChannelShutdownState.LDKChannelShutdownState_NotShuttingDown);
+    expect(closing.body['state']).toBe('shutdown-sent');
+  }
+  if (step === 'answered' || step === 'shutdown-lost') await killAndRestart();
 
   await env.until(async () => (await env.api(`/v1/channels/${channelId}`)).body['state'] === 'closed', 'our channel closed', 30_000);
   expect((await env.api(`/v1/channels/${channelId}`)).body).toMatchObject({ state: 'closed', closure: { reason: 'cooperative-closure' } });
@@ -247,6 +266,10 @@ describe('our force close with a restart of the deployment', () => {
 describe('a cooperative close with a restart of the deployment', () => {
   it('restarted right after the API answered: the reestablishment resumes the close, the closing transaction confirms, the wallet counts our output', async () => {
     await cooperativeCloseWithRestartAt('answered');
+  }, 180_000);
+
+  it('restarted after our shutdown was sent and lost on the way (LDK never read it): the reestablishment sends it again, the close completes, the same', async () => {
+    await cooperativeCloseWithRestartAt('shutdown-lost');
   }, 180_000);
 
   it('restarted after the closing transaction went out, before it confirms (the mempool lost it): the same', async () => {
