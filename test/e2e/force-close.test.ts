@@ -88,14 +88,21 @@ describe('force close through the embedded deployment', () => {
     await env.until(async () => (await env.channels()).some((c) => c.channelId === pending.channelId && c.isUsable), 'our channel usable');
     const channelId = pending.channelId;
 
+    // LDK offline while we close: connected, it would take our `error` and broadcast its own commitment at
+    // once, which may reach the mempool first (then theirs confirms and our to_remote is swept); this case is ours.
+    ldkNode.dropConnections();
+    await env.until(async () => (await env.peerCount()) === 0, 'LDK disconnected');
     const closed = await env.post(`/v1/channels/${channelId}/close`, { force: true });
     expect(closed.status).toBe(202);
     expect(closed.body).toMatchObject({ state: 'closed', closure: { reason: 'holder-force-closed' } });
     const txid = (closed.body['closure'] as { txid: string }).txid;
     // The broadcast queue hands it to the chain; a block confirms it (fed to LDK, which sees the channel closed).
-    await env.until(async () => (await fetch(`${env.node.chainUrl}/tx/${txid}/status`)).status === 200, 'our commitment in the mempool');
+    await env.until(() => env.chain.transaction(txid)?.inMempool === true, 'our commitment in the mempool');
     const before = await wallet();
     await env.mineAndFeed(1, txid);
+    const funding = env.chain.transaction(txid)!.tx.ins[0]!;
+    expect(env.chain.outspend(Buffer.from(funding.hash).reverse().toString('hex'), funding.index)?.txid).toBe(txid);
+    await env.connectLdk(ldkNode);
     await env.until(() => !ldkNode.channelManager.list_channels().some((c) => toHex(c.get_channel_id().get_a()) === channelId), 'LDK closed the channel');
 
     // to_self_delay blocks later our to_local (180,000 sat minus the commitment fee) is swept: funds-swept, and the wallet counts it.
