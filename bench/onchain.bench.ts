@@ -43,22 +43,19 @@ import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
 import { freePort } from '../infra/local/free-port.js';
 import { startRegtestChain } from '../infra/local/regtest-chain/index.js';
 import { startSqsLocal } from '../infra/local/sqs-local.js';
-import { connectedPeers } from '../functions/chain/channel-consumer.js';
 import { createChainHandler } from '../functions/chain/handler.js';
-import { requestFingerprint } from '../functions/http/idempotency.js';
-import { storeNodeApi } from '../functions/http/store-node-api.js';
 import { applyInput } from '../functions/runtime/invocation.js';
-import { loadManager, managerResult, monitorsBefore, takeChangesFunded } from '../functions/runtime/manager-step.js';
+import { managerResult, monitorsBefore } from '../functions/runtime/manager-step.js';
 import { createNodeContext, type NodeContext } from '../functions/runtime/node-context.js';
 import { EsploraClient } from '../shared/chain/index.js';
 import { sha256, toHex } from '../shared/crypto/index.js';
 import { changesWith, type MonitorWrite } from '../shared/manager/index.js';
-import { decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate, type ChannelMonitor, type ChannelMonitorUpdate } from '../shared/monitor/index.js';
+import { encodeMonitor, encodeMonitorUpdate, type ChannelMonitor, type ChannelMonitorUpdate } from '../shared/monitor/index.js';
 import { decodeBroadcast } from '../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../shared/pipeline/queues.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, NodeStore, SortKey, ensureNodeTable, isMonitorSnapshotKey, monitorFromItems, monitorItemWrites } from '../shared/store/index.js';
 import { openedMonitor } from '../test/manager/manager-fixture.js';
-import { readyChannel } from '../test/support/force-close-nodes.js';
+import { revokedWithHtlc } from '../test/support/force-close-nodes.js';
 import type { LocalServices } from '../test/support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../test/support/pipeline-nodes.js';
 import { ms, percentile, printTable } from './measure.js';
@@ -316,40 +313,6 @@ async function queued(node: PipelineNode): Promise<Transaction[]> {
 
 const spends = (tx: Transaction, txid: string) => tx.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === txid);
 
-/**
- * test/functions/force-close-pipeline.test.ts's `revokedWithHtlc`: A and B
- * with a ready channel, A pays B 7,000 sat, and B's commitment that held the
- * HTLC (fully signed, from B's monitor update), revoked by the rest of the dance.
- */
-async function revokedWithHtlc(net: PipelineNet, label: string): Promise<{ a: PipelineNode; revoked: Transaction }> {
-  const [a, b] = await Promise.all([net.node(`${label}-a`), net.node(`${label}-b`)]);
-  const { channelId } = await readyChannel(local, net, a, b);
-  let bolt11 = '';
-  await applyInput(b.ctx, `invoice-${randomUUID()}`, async (store) => {
-    const manager = await loadManager(b.ctx, store, { kind: 'create-invoice' }, await connectedPeers(b.ctx, store));
-    const created = manager.createBolt11Invoice({ description: 'justice', amountMsat: 7_000_000n, expirySecs: 3600 });
-    if (!created.ok) throw new Error(created.error.message);
-    bolt11 = created.value.invoice;
-    return takeChangesFunded(b.ctx, store, manager);
-  });
-  const paid = await storeNodeApi(a.ctx).payInvoice({ bolt11 }, { idempotencyKey: label, fingerprint: requestFingerprint('POST', '/v1/payments', { bolt11 }) });
-  await net.relay(a, b);
-  await net.relay(a, b);
-  const payment = await storeNodeApi(a.ctx).getPayment(paid.paymentId);
-  if (payment?.state !== 'succeeded') throw new Error(`the payment is ${payment?.state}`);
-  await net.disconnect(a, b);
-  const steps = (await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
-    .filter((item) => !isMonitorSnapshotKey(item.sk))
-    .flatMap((item) => {
-      const update = decodeMonitorUpdate(item.data);
-      if (!update.ok) throw update.error;
-      return update.value.steps;
-    });
-  const withHtlc = steps.find((step) => step.kind === 'latest-holder-commitment' && (step.htlcs ?? []).some((h) => h.transactionOutputIndex !== undefined));
-  if (withHtlc?.kind !== 'latest-holder-commitment') throw new Error('no commitment of B held the HTLC');
-  return { a, revoked: Transaction.fromBuffer(withHtlc.commitmentTx) };
-}
-
 /** Part 3: from the block confirming a revoked commitment to the justice transaction in the broadcast queue. */
 async function justiceLatency(): Promise<void> {
   const net = new PipelineNet(local);
@@ -357,7 +320,7 @@ async function justiceLatency(): Promise<void> {
   const rows: string[][] = [['pair', 'chain handler ms (the run processing the block)', 'justice tx queued by that run', 'inputs taken from the revoked commitment', 'DynamoDB requests', 'items read', 'items written']];
   const times: number[] = [];
   for (let r = 0; r < JUSTICE_RUNS; r++) {
-    const { a, revoked } = await revokedWithHtlc(net, `justice${r}-${randomUUID().slice(0, 8)}`);
+    const { a, revoked } = await revokedWithHtlc(local, net, `justice${r}-${randomUUID().slice(0, 8)}`);
     const txid = revoked.getId();
     // A at the tip, nothing of A's waiting in its broadcast queue.
     await net.sync(a);

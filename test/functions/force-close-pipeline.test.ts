@@ -38,53 +38,37 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { walletBalanceOf } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { classifyFundingSpend, decodeMonitorUpdate, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
-import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
+import { classifyFundingSpend, ourOutputs, sweepOutput } from '../../shared/monitor/index.js';
+import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, monitorFromItems } from '../../shared/store/index.js';
 import { p2wsh } from '../../shared/tx/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
 import { useLocalServices } from '../support/local-services.js';
-import { CAPACITY, PUSH_SAT, expectWatchEnds, readyChannel, spendOf } from '../support/force-close-nodes.js';
+import { CAPACITY, PUSH_SAT, expectWatchEnds, readyChannel, revokedWithHtlc as revokedWithHtlcOf, spendOf } from '../support/force-close-nodes.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
 const local = useLocalServices();
 
-/**
- * A and B with a ready channel; A pays B 7,000 sat; B's commitment that held
- * the payment's HTLC (fully signed, from the update of B's monitor that
- * carried it), revoked by the rest of the dance, and its HTLC output.
- */
-async function revokedWithHtlc(net: PipelineNet, label: string) {
-  const [a, b] = await Promise.all([net.node(`${label}-a`), net.node(`${label}-b`)]);
-  const { channelId } = await readyChannel(local, net, a, b);
+const revokedWithHtlc = (net: PipelineNet, label: string) => revokedWithHtlcOf(local, net, label);
 
-  // A pays B: the commitment dance gives B a commitment with the HTLC, then revokes it (A's monitor keeps B's secret).
-  let bolt11 = '';
-  await applyInput(b.ctx, `invoice-${randomUUID()}`, async (store) => {
-    const manager = await loadManager(b.ctx, store, { kind: 'create-invoice' }, await connectedPeers(b.ctx, store));
-    const created = manager.createBolt11Invoice({ description: 'justice', amountMsat: 7_000_000n, expirySecs: 3600 });
-    if (!created.ok) throw new Error(created.error.message);
-    bolt11 = created.value.invoice;
-    return takeChangesFunded(b.ctx, store, manager);
-  });
-  const paid = await storeNodeApi(a.ctx).payInvoice({ bolt11 }, { idempotencyKey: label, fingerprint: requestFingerprint('POST', '/v1/payments', { bolt11 }) });
-  await net.relay(a, b);
-  await net.relay(a, b);
-  expect(await storeNodeApi(a.ctx).getPayment(paid.paymentId)).toMatchObject({ state: 'succeeded' });
-  await net.disconnect(a, b);
-  // B's commitment that held the HTLC, fully signed, from the update of B's monitor that carried it.
-  const bSteps = (await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
-    .filter((item) => !isMonitorSnapshotKey(item.sk))
-    .flatMap((item) => {
-      const update = decodeMonitorUpdate(item.data);
-      if (!update.ok) throw update.error;
-      return update.value.steps;
-    });
-  const withHtlc = bSteps.find((step) => step.kind === 'latest-holder-commitment' && (step.htlcs ?? []).some((h) => h.transactionOutputIndex !== undefined));
-  if (withHtlc?.kind !== 'latest-holder-commitment') throw new Error('no commitment of B held the HTLC');
-  const revoked = Transaction.fromBuffer(withHtlc.commitmentTx);
-  const htlcVout = withHtlc.htlcs![0]!.transactionOutputIndex!;
-  expect(BigInt(revoked.outs[htlcVout]!.value)).toBe(7_000n);
-  return { a, b, channelId, revoked, htlcVout };
+/**
+ * B broadcasts its revoked commitment; A's justice transaction is built
+ * (`first`) but left unconfirmed (a miner that ignores it): at the next
+ * block A rebuilds it at a higher feerate (`second`).
+ */
+async function bumpedJustice(label: string) {
+  const net = new PipelineNet(local);
+  const { a, b, channelId, revoked } = await revokedWithHtlc(net, label);
+  const esplora = new EsploraClient(local.chain.url);
+  await esplora.broadcast(revoked.toBuffer());
+  await net.mine(1);
+  const aBefore = await walletBalanceOf(a.ctx);
+  const first = await sweepOf(net, a, revoked.getId());
+  await net.mine(1);
+  await net.sync(a);
+  const queued = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h));
+  const second = queued.find((t) => t.getId() !== first.getId() && t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === revoked.getId()));
+  expect(second, 'a bumped justice transaction').toBeDefined();
+  return { net, esplora, a, b, channelId, revoked, aBefore, first, second: second! };
 }
 
 /** A's first broadcast spending `txid`, syncing A (and mining) until it comes. */
@@ -210,7 +194,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     const taken = justice!.ins.reduce((sum, x) => sum + BigInt(revoked.outs[x.index]!.value), 0n);
     const swept = BigInt(justice!.outs[0]!.value);
     expect(swept).toBeLessThan(taken);
-    expect(swept).toBeGreaterThan(taken - 3_000n);
+    expect(swept).toBeGreaterThan(taken - 10_000n);  // justice targets the next block (its deadline): a higher feerate than a sweep's
     // The chain validates the revocation-key spend and confirms it, long before B's to_self_delay.
     await esplora.broadcast(justice!.toBuffer());
     await net.mine(1);
@@ -226,52 +210,31 @@ describe('force close through the handlers, on the regtest chain', () => {
   });
 
   it('justice bumped: left unconfirmed, the justice transaction is rebuilt at a higher feerate at each block (same inputs and address); the chain replaces the first by it (full RBF); funds-swept reports the one that confirmed', async () => {
-    const net = new PipelineNet(local);
-    const { a, b, channelId, revoked } = await revokedWithHtlc(net, 'bumped');
-    const esplora = new EsploraClient(local.chain.url);
-    await esplora.broadcast(revoked.toBuffer());
-    await net.mine(1);
-    const aBefore = await walletBalanceOf(a.ctx);
-    const first = await sweepOf(net, a, revoked.getId());
-    // Not broadcast (a miner that ignores it): at the next block A rebuilds it at a higher feerate, the same inputs to the same address.
-    await net.mine(1);
-    await net.sync(a);
-    const queued = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h));
-    const second = queued.find((t) => t.getId() !== first.getId() && t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === revoked.getId()));
-    expect(second, 'a bumped justice transaction').toBeDefined();
+    const { net, esplora, a, b, channelId, revoked, aBefore, first, second } = await bumpedJustice('bumped');
     const key = (t: Transaction) => t.ins.map((x) => `${Buffer.from(x.hash).toString('hex')}:${x.index}`).sort();
-    expect(key(second!)).toEqual(key(first));
-    expect(second!.outs.map((o) => Buffer.from(o.script).toString('hex'))).toEqual(first.outs.map((o) => Buffer.from(o.script).toString('hex')));
+    expect(key(second)).toEqual(key(first));
+    expect(second.outs.map((o) => Buffer.from(o.script).toString('hex'))).toEqual(first.outs.map((o) => Buffer.from(o.script).toString('hex')));
     const fee = (t: Transaction) => t.ins.reduce((sum, x) => sum + BigInt(revoked.outs[x.index]!.value), 0n) - BigInt(t.outs[0]!.value);
     // At least the incremental relay fee more (Bitcoin Core's rule 4), a quarter more per weight unit.
-    expect(fee(second!) - fee(first)).toBeGreaterThanOrEqual(BigInt(second!.virtualSize()));
-    expect(fee(second!) * 4n).toBeGreaterThanOrEqual(fee(first) * 5n - 4n);
+    expect(fee(second) - fee(first)).toBeGreaterThanOrEqual(BigInt(second.virtualSize()));
+    expect(fee(second) * 4n).toBeGreaterThanOrEqual(fee(first) * 5n - 4n);
     // Both reach the mempool in order: the second replaces the first.
     await esplora.broadcast(first.toBuffer());
-    await esplora.broadcast(second!.toBuffer());
+    await esplora.broadcast(second.toBuffer());
     expect(local.chain.chain.transaction(first.getId())?.inMempool).not.toBe(true);
     await net.mine(1);
-    expect((await esplora.txStatus(second!.getId())).confirmed).toBe(true);
+    expect((await esplora.txStatus(second.getId())).confirmed).toBe(true);
     await net.sync(a);
-    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + BigInt(second!.outs[0]!.value));
+    expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + BigInt(second.outs[0]!.value));
     await expectWatchEnds(net, a);
     await net.relay(a, b);
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
-      expect.objectContaining({ channelId, txid: second!.getId(), amountSat: BigInt(second!.outs[0]!.value).toString() }),
+      expect.objectContaining({ channelId, txid: second.getId(), amountSat: BigInt(second.outs[0]!.value).toString() }),
     ]);
   });
 
   it('justice bumped, the first version confirms instead: it is the claim that confirmed (funds-swept with its amount, once)', async () => {
-    const net = new PipelineNet(local);
-    const { a, b, channelId, revoked } = await revokedWithHtlc(net, 'bumped-first');
-    const esplora = new EsploraClient(local.chain.url);
-    await esplora.broadcast(revoked.toBuffer());
-    await net.mine(1);
-    const aBefore = await walletBalanceOf(a.ctx);
-    const first = await sweepOf(net, a, revoked.getId());
-    await net.mine(1);
-    await net.sync(a);
-    expect((await net.broadcasts(a)).some((h) => Transaction.fromHex(h).getId() !== first.getId())).toBe(true);
+    const { net, esplora, a, b, channelId, aBefore, first } = await bumpedJustice('bumped-first');
     await esplora.broadcast(first.toBuffer());
     await net.mine(1);
     await net.sync(a);
@@ -321,7 +284,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     const swept = BigInt(rebuilt.outs[0]!.value);
     const taken = rebuilt.ins.reduce((sum, x) => sum + BigInt(x.index === 0 && Buffer.from(x.hash).reverse().toString('hex') === thiefId ? thief.amountSat : revoked.outs[x.index]!.value), 0n);
     expect(swept).toBeLessThan(taken);
-    expect(swept).toBeGreaterThan(taken - 3_000n);
+    expect(swept).toBeGreaterThan(taken - 10_000n);  // justice targets the next block (its deadline): a higher feerate than a sweep's
     await esplora.broadcast(rebuilt.toBuffer());
     await net.mine(1);
     expect((await esplora.txStatus(rebuilt.getId())).confirmed).toBe(true);

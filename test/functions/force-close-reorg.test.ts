@@ -43,7 +43,8 @@ const local = useLocalServices();
 
 /** The node's `CHAIN_WATCH#` items, decoded. */
 async function watchedOf(n: PipelineNode): Promise<WatchedChannel[]> {
-  return (await n.ctx.store.query(n.ctx.nodeKey, SortKey.chainWatchPrefix)).map((item) => {
+  // (Not our kept commitment, `CHAIN_WATCH#<id>#broadcast`: a transaction, not a record.)
+  return (await n.ctx.store.query(n.ctx.nodeKey, SortKey.chainWatchPrefix)).filter((item) => !item.sk.endsWith('#broadcast')).map((item) => {
     const w = decodeWatchedChannel(item.data);
     if (!w.ok) throw w.error;
     return w.value;

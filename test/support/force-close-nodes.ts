@@ -15,8 +15,8 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { ANTI_REORG_DELAY } from '../../shared/monitor/index.js';
-import { SortKey } from '../../shared/store/index.js';
+import { ANTI_REORG_DELAY, decodeMonitorUpdate } from '../../shared/monitor/index.js';
+import { SortKey, isMonitorSnapshotKey } from '../../shared/store/index.js';
 import type { LocalServices } from './local-services.js';
 import type { PipelineNet, PipelineNode } from './pipeline-nodes.js';
 
@@ -87,9 +87,39 @@ export async function spendOf(net: PipelineNet, node: PipelineNode, txid: string
  * and nothing more goes to the broadcast queue.
  */
 export async function expectWatchEnds(net: PipelineNet, node: PipelineNode): Promise<void> {
-  expect(await node.ctx.store.query(node.ctx.nodeKey, SortKey.chainWatchPrefix)).toHaveLength(1);
+  // (A channel we force-closed also has its commitment kept for broadcasting again: `CHAIN_WATCH#<id>#broadcast`, deleted with the item.)
+  expect((await node.ctx.store.query(node.ctx.nodeKey, SortKey.chainWatchPrefix)).filter((i) => !i.sk.endsWith('#broadcast'))).toHaveLength(1);
   await net.mine(ANTI_REORG_DELAY - 1);
   await net.sync(node);
   expect(await node.ctx.store.query(node.ctx.nodeKey, SortKey.chainWatchPrefix)).toEqual([]);
   expect(await net.broadcasts(node)).toEqual([]);
+}
+
+/**
+ * A and B with a ready channel; A pays B 7,000 sat; B's commitment that held
+ * the payment's HTLC (fully signed, from the update of B's monitor that
+ * carried it), revoked by the rest of the dance (A's monitor keeps B's
+ * secret), and its HTLC output.
+ */
+export async function revokedWithHtlc(local: LocalServices, net: PipelineNet, label: string) {
+  const [a, b] = await Promise.all([net.node(`${label}-a`), net.node(`${label}-b`)]);
+  const { channelId } = await readyChannel(local, net, a, b);
+  const paymentId = await payInvoiceOf(a, await invoiceOf(b, 7_000_000n, 'justice'), label);
+  await net.relay(a, b);
+  await net.relay(a, b);
+  expect(await storeNodeApi(a.ctx).getPayment(paymentId)).toMatchObject({ state: 'succeeded' });
+  await net.disconnect(a, b);
+  const bSteps = (await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
+    .filter((item) => !isMonitorSnapshotKey(item.sk))
+    .flatMap((item) => {
+      const update = decodeMonitorUpdate(item.data);
+      if (!update.ok) throw update.error;
+      return update.value.steps;
+    });
+  const withHtlc = bSteps.find((step) => step.kind === 'latest-holder-commitment' && (step.htlcs ?? []).some((h) => h.transactionOutputIndex !== undefined));
+  if (withHtlc?.kind !== 'latest-holder-commitment') throw new Error('no commitment of B held the HTLC');
+  const revoked = Transaction.fromBuffer(withHtlc.commitmentTx);
+  const htlcVout = withHtlc.htlcs![0]!.transactionOutputIndex!;
+  expect(BigInt(revoked.outs[htlcVout]!.value)).toBe(7_000n);
+  return { a, b, channelId, revoked, htlcVout };
 }
