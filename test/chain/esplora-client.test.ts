@@ -103,8 +103,9 @@ describe('Esplora client against the embedded regtest chain', () => {
     expect(await client.broadcast(good.toBuffer())).toBe(good.getId());
     expect(await client.broadcast(good.toBuffer())).toBe(good.getId());
     expect(await client.outspend(coin.txid, coin.vout)).toEqual({ spent: true, txid: good.getId(), vin: 0, status: { confirmed: false } });
-    const double = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: alice.script, valueSat: coin.valueSat - 900n }] });
-    await expectError(client.broadcast(double.toBuffer()), EsploraErrorCode.Rejected, /double spend/);
+    // A conflicting spend paying no more is refused (one paying more would replace it: Bitcoin Core's full RBF).
+    const double = spend({ inputs: [{ ...coin, key: alice }], outputs: [{ script: alice.script, valueSat: coin.valueSat - 400n }] });
+    await expectError(client.broadcast(double.toBuffer()), EsploraErrorCode.Rejected, /insufficient fee: rejecting replacement/);
     await post(chain.url, '/regtest/mine', { blocks: 1 });
     expect((await client.outspend(coin.txid, coin.vout)).status?.confirmed).toBe(true);
     expect(await client.outspend(good.getId(), 0)).toEqual({ spent: false });

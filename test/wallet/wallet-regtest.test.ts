@@ -220,7 +220,7 @@ describe('the wallet on the regtest chain', () => {
     await enqueueBroadcast(node.ctx, sent.txid, pending[0]!.raw, `${sent.txid}-again`);
     expect(await drainBroadcasts(node)).toHaveLength(1);
 
-    // A conflicting payment built from a stale state (same coin) is refused for good: recorded, coins released.
+    // A conflicting payment built from a stale state (same coin, no higher feerate: no replacement) is refused for good: recorded, coins released.
     const other = await testNode({ dynamo, sqs, esploraUrl: chain.url, seed: node.seed, broadcast: node.broadcast });
     const before = await loadWallet(node.ctx.store, node.ctx.nodeKey);
     const stale = { ...before, utxos: before.utxos.map(({ spentBy: _s, ...u }) => u).filter((u) => u.txid !== sent.txid), pending: [], history: [] };
@@ -228,10 +228,10 @@ describe('the wallet on the regtest chain', () => {
       release: true,
       puts: [{ sk: SortKey.wallet, data: (await import('../../shared/wallet/index.js')).encodeWalletState(stale) }],
     });
-    const conflicting = await sendToAddress(other.ctx, { address: outsider, amountSat: 30_000n, feerateSatPerVb: 2 });
+    const conflicting = await sendToAddress(other.ctx, { address: outsider, amountSat: 30_000n, feerateSatPerVb: 1 });
     await drainBroadcasts(other);
     const record = await other.ctx.store.get(other.ctx.nodeKey, SortKey.broadcast(conflicting.txid));
-    expect(JSON.parse(new TextDecoder().decode(record))).toMatchObject({ txid: conflicting.txid, reason: expect.stringContaining(`already spent by ${sent.txid}`) });
+    expect(JSON.parse(new TextDecoder().decode(record))).toMatchObject({ txid: conflicting.txid, reason: expect.stringMatching(new RegExp(`insufficient fee: rejecting replacement .* of ${sent.txid}`)) });
     const released = await loadWallet(other.ctx.store, other.ctx.nodeKey);
     expect(released.pending).toEqual([]);
     expect(released.utxos.every((u) => u.spentBy === undefined)).toBe(true);
