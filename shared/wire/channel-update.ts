@@ -3,11 +3,11 @@
  * 258: one direction's forwarding policy for a channel. A node receives its
  * peer's for a private channel right after `channel_ready` (LDK sends it):
  * the fee and CLTV delta a payer's route hint must carry for the last hop
- * to us. Gossip (public channels) is issue 18.
+ * to us. The same codec serves gossip (shared/gossip: signatures and the
+ * receiving rules of public channels).
  */
 import { u16, u32, u64, u8 } from '../codec/index.js';
-import type { UnknownTlvRecord } from '../codec/index.js';
-import { defineMessage } from './message-codec.js';
+import { defineGossipMessage } from './message-codec.js';
 import type { MessageCodec } from './message-codec.js';
 import { chainHash, signature } from './wire-types.js';
 
@@ -27,11 +27,16 @@ export interface ChannelUpdateMessage {
   readonly feeBaseMsat: number;
   readonly feeProportionalMillionths: number;
   readonly htlcMaximumMsat: bigint;
-  readonly unknownTlvs?: readonly UnknownTlvRecord[];
+  /**
+   * Bytes after the known fields, kept exactly as received (absent when
+   * none): BOLT 7 signs them too, so they are opaque here, not a TLV
+   * stream that could refuse them or write them back differently.
+   */
+  readonly excessData?: Uint8Array;
 }
 
 /** Codec of `channel_update`, declared as its BOLT 7 field table. */
-export const channelUpdateCodec: MessageCodec<ChannelUpdateMessage> = defineMessage({
+export const channelUpdateCodec: MessageCodec<ChannelUpdateMessage> = defineGossipMessage({
   type: 258,
   name: 'channel_update',
   fields: [
@@ -47,7 +52,6 @@ export const channelUpdateCodec: MessageCodec<ChannelUpdateMessage> = defineMess
     ['feeProportionalMillionths', u32],
     ['htlcMaximumMsat', u64],
   ],
-  tlvs: {},
 });
 
 /** The bytes a `channel_update`'s signature covers: the message from `chain_hash` on (BOLT 7: signed over the double-SHA256 of them). */

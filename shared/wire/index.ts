@@ -3,8 +3,8 @@
  * field-table codecs (BOLT 1 connection messages, BOLT 2 channel
  * establishment and close), and feature bits (BOLT 9). Imports codec only.
  */
-export { defineMessage } from './message-codec.js';
-export type { MessageCodec, MessageOf, MessageSpec } from './message-codec.js';
+export { defineGossipMessage, defineMessage } from './message-codec.js';
+export type { GossipMessageOf, MessageCodec, MessageOf, MessageSpec } from './message-codec.js';
 export { MAX_MESSAGE_SIZE, chainHash, channelId, sha256, signature } from './wire-types.js';
 export { initCodec, initFeatures } from './init.js';
 export type { InitMessage } from './init.js';

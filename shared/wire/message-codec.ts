@@ -70,3 +70,48 @@ export function defineMessage<const T extends number, const F extends FieldTable
       }),
   };
 }
+
+/**
+ * The record a signed gossip message decodes to (BOLT 7
+ * `channel_announcement`, `node_announcement`, `channel_update`): its fixed
+ * fields, then `excessData`, every byte after them, present only when there
+ * are some.
+ */
+export type GossipMessageOf<T extends number, F extends FieldTable> = {
+  readonly type: T;
+} & FieldsOf<F> & { readonly excessData?: Uint8Array };
+
+/**
+ * Builds the codec of a signed gossip message. BOLT 7: the signature covers
+ * the bytes after the known fields too, so they are kept verbatim as
+ * `excessData` (LDK's `excess_data`) and written back unchanged, rather than
+ * read as a TLV stream that would refuse or reorder them.
+ */
+export function defineGossipMessage<const T extends number, const F extends FieldTable>(spec: {
+  readonly type: T;
+  readonly name: string;
+  readonly fields: F;
+}): MessageCodec<GossipMessageOf<T, F>> {
+  const names = spec.fields.map(([n]) => n);
+  if (new Set(names).size !== names.length || names.includes('type') || names.includes('excessData')) {
+    throw new TypeError(`defineGossipMessage(${spec.name}): field names must be distinct and not 'type' or 'excessData'`);
+  }
+  const fixed = struct(spec.fields);
+  return {
+    type: spec.type as GossipMessageOf<T, F>['type'],
+    name: spec.name,
+    encode: (message) => {
+      const w = new ByteWriter();
+      fixed.write(w, message);
+      if (message.excessData !== undefined) w.bytes(message.excessData);
+      return w.finish();
+    },
+    decode: (payload) =>
+      catchDecodeError(() => {
+        const r = new ByteReader(payload);
+        const fields = fixed.read(r);
+        const excess = r.isAtEnd() ? {} : { excessData: r.rest() };
+        return { type: spec.type, ...fields, ...excess } as GossipMessageOf<T, F>;
+      }),
+  };
+}
