@@ -18,6 +18,9 @@ import type { ChannelAnnouncementMessage, UnsignedChannelAnnouncement } from './
 import { nodeAnnouncementCodec } from './node-announcement.js';
 import type { NodeAnnouncementMessage, UnsignedNodeAnnouncement } from './node-announcement.js';
 
+/** The node-key operations our gossip needs (a remote signer may provide only these). */
+export type GossipSigner = Pick<NodeSigner, 'getNodeId' | 'signGossipMessage'>;
+
 /** A `channel_update` before its signature. */
 export type UnsignedChannelUpdate = Omit<ChannelUpdateMessage, 'signature'>;
 
@@ -120,8 +123,8 @@ export function unsignedChannelAnnouncement(p: OurChannelAnnouncement): Unsigned
 
 /** Our `announcement_signatures` for `announcement`: signed with our node key and our funding key. */
 export function announcementSignaturesFor(
-  nodeSigner: NodeSigner,
-  channelSigner: ChannelSigner,
+  nodeSigner: Pick<NodeSigner, 'signGossipMessage'>,
+  channelSigner: Pick<ChannelSigner, 'signWithFundingKey'>,
   channelId: Uint8Array,
   announcement: UnsignedChannelAnnouncement,
 ): AnnouncementSignaturesMessage {
@@ -178,7 +181,7 @@ export function aliasBytes(alias: string): Uint8Array {
 }
 
 /** Our `node_announcement`, signed with our node key. */
-export function ourNodeAnnouncement(nodeSigner: NodeSigner, p: OurNodeAnnouncement): NodeAnnouncementMessage {
+export function ourNodeAnnouncement(nodeSigner: GossipSigner, p: OurNodeAnnouncement): NodeAnnouncementMessage {
   const unsigned: UnsignedNodeAnnouncement = {
     type: 257,
     features: p.features,
@@ -215,7 +218,7 @@ export interface OurChannelUpdate {
 }
 
 /** Our `channel_update`, its direction from the node ids and signed with our node key. */
-export function ourChannelUpdate(nodeSigner: NodeSigner, p: OurChannelUpdate): ChannelUpdateMessage {
+export function ourChannelUpdate(nodeSigner: GossipSigner, p: OurChannelUpdate): ChannelUpdateMessage {
   const direction = weAreNode1(nodeSigner.getNodeId(), p.theirNodeId) ? 0 : CHANNEL_FLAG.direction;
   const unsigned: UnsignedChannelUpdate = {
     type: 258,

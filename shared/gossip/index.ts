@@ -56,7 +56,7 @@ export {
   verifyNodeAnnouncement,
   weAreNode1,
 } from './gossip-signatures.js';
-export type { ChannelAnnouncementSignature, OurChannelAnnouncement, OurChannelUpdate, OurNodeAnnouncement, UnsignedChannelUpdate } from './gossip-signatures.js';
+export type { ChannelAnnouncementSignature, GossipSigner, OurChannelAnnouncement, OurChannelUpdate, OurNodeAnnouncement, UnsignedChannelUpdate } from './gossip-signatures.js';
 export {
   GOSSIP_REJECT_REASONS,
   MAX_FUTURE_TIMESTAMP_SEC,
