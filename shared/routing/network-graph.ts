@@ -15,7 +15,7 @@
  * 2^53 msat, about 90,000 BTC: more than any channel); the API takes and
  * returns `bigint`s. Pure: no clock, no I/O.
  */
-import { bytesToHex } from '../codec/index.js';
+import { bytesToHex, compareBytes } from '../codec/index.js';
 
 /** Size of a compressed public key (BOLT 7 `node_id`). */
 export const NODE_ID_LENGTH = 33;
@@ -217,7 +217,7 @@ function writePolicy(k: GraphColumns, d: number, u: ChannelUpdateRecord): void {
 /** What {@link buildNetworkGraph} left out, by reason. */
 export interface GraphBuildReport {
   readonly graph: NetworkGraph;
-  /** Announcements with a malformed node id, both ends the same node, or a scid already announced. */
+  /** Announcements with a malformed node id, `node_id_1` not sorting before `node_id_2` (BOLT 7), or a scid already announced. */
   readonly skippedAnnouncements: number;
   /** Updates for no announced channel, or with out-of-range fields. Stale updates are not counted. */
   readonly skippedUpdates: number;
@@ -249,7 +249,7 @@ export function buildNetworkGraph(announcements: readonly ChannelAnnouncementRec
     const ok =
       a.nodeId1.length === NODE_ID_LENGTH &&
       a.nodeId2.length === NODE_ID_LENGTH &&
-      bytesToHex(a.nodeId1) !== bytesToHex(a.nodeId2) &&
+      compareBytes(a.nodeId1, a.nodeId2) < 0 &&
       a.shortChannelId >= 0n &&
       a.shortChannelId <= 0xffffffffffffffffn &&
       !seen.has(a.shortChannelId);
