@@ -177,6 +177,12 @@ export class NetworkGraph {
     return Math.max(max[2 * channel]!, max[2 * channel + 1]!);
   }
 
+  /** The routing capacity of a channel by scid, Infinity when the graph does not know it (a private channel): what the scorer's updates take. */
+  capacityOf(shortChannelId: bigint): number {
+    const c = this.channelIndex(shortChannelId);
+    return c < 0 ? Infinity : this.effectiveCapacityMsat(c);
+  }
+
   /**
    * Applies a `channel_update` to a known channel, in place: newer
    * timestamps only (BOLT 7: an update not newer than the last is ignored).

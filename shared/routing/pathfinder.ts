@@ -214,10 +214,7 @@ class Search {
     this.bannedExtra = new Uint8Array(this.extras.length);
     if (scoring !== undefined) {
       this.scorer = scoring.scorer;
-      const learned = scoring.scorer.snapshot(scoring.nowSec, (scid) => {
-        const c = graph.channelIndex(scid);
-        return c < 0 ? Infinity : graph.effectiveCapacityMsat(c);
-      });
+      const learned = scoring.scorer.snapshot(scoring.nowSec, (scid) => graph.capacityOf(scid));
       for (const [key, bounds] of learned) {
         const c = graph.channelIndex(key >> 1n);
         if (c >= 0) this.learnedGraph.set(2 * c + Number(key & 1n), bounds);
