@@ -646,7 +646,8 @@ export function findPaymentRoutes(graph: NetworkGraph, req: RouteRequest, scorin
     left -= value;
   }
   if (left > 0n) {
-    if (routes.length >= maxParts) return fail(RouteErrorCode.TooManyParts, `the amount needs more than ${maxParts} parts`);
+    // Paths remain, but only for shares smaller than the parts allowed can cover.
+    if (routes.length >= maxParts || search.find(Number(left), 1) !== undefined) return fail(RouteErrorCode.TooManyParts, `the amount needs more than ${maxParts} parts`);
     return fail(RouteErrorCode.InsufficientCapacity, `the paths found together carry ${req.amountMsat - left} msat of ${req.amountMsat} msat`);
   }
   const totalFee = routes.reduce((s, r) => s + r.totalFeeMsat, 0n);
