@@ -86,6 +86,13 @@ export interface GraphColumns {
   readonly htlcMaximumMsat: Float64Array;
 }
 
+/** FNV-1a over the 33 bytes of a node id at `offset`. */
+function hashNodeId(bytes: Uint8Array, offset: number): number {
+  let h = 0x811c9dc5;
+  for (let i = offset; i < offset + NODE_ID_LENGTH; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 const toGraphMsat = (v: bigint): number => (v > BigInt(MAX_GRAPH_MSAT) ? MAX_GRAPH_MSAT : v < 0n ? 0 : Number(v));
 
 /** The channel graph: immutable topology, policies updated in place. */
@@ -96,7 +103,7 @@ export class NetworkGraph {
   /** Channels touching node `n`: `adjacentChannels[adjacencyOffsets[n] .. adjacencyOffsets[n + 1]]`. */
   readonly adjacencyOffsets: Uint32Array;
   readonly adjacentChannels: Uint32Array;
-  #nodeIndex: Map<string, number> | undefined;
+  #nodeTable: Int32Array | undefined;
 
   /** Wraps columns (checked by the builder or the snapshot decoder) and derives the adjacency lists. */
   constructor(columns: GraphColumns) {
@@ -122,13 +129,36 @@ export class NetworkGraph {
 
   /** The index of a node, or -1 when the graph does not know it. The lookup table is built on first use. */
   nodeIndex(nodeId: Uint8Array): number {
-    if (this.#nodeIndex === undefined) {
-      const map = new Map<string, number>();
-      const ids = this.columns.nodeIds;
-      for (let n = 0; n < this.nodeCount; n++) map.set(bytesToHex(ids.subarray(n * NODE_ID_LENGTH, (n + 1) * NODE_ID_LENGTH)), n);
-      this.#nodeIndex = map;
+    if (nodeId.length !== NODE_ID_LENGTH) return -1;
+    const table = (this.#nodeTable ??= this.#buildNodeTable());
+    const mask = table.length - 1;
+    const ids = this.columns.nodeIds;
+    for (let slot = hashNodeId(nodeId, 0) & mask; ; slot = (slot + 1) & mask) {
+      const n = table[slot]! - 1;
+      if (n < 0) return -1;
+      let same = true;
+      for (let i = 0, o = n * NODE_ID_LENGTH; i < NODE_ID_LENGTH; i++) {
+        if (ids[o + i] !== nodeId[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return n;
     }
-    return nodeId.length === NODE_ID_LENGTH ? (this.#nodeIndex.get(bytesToHex(nodeId)) ?? -1) : -1;
+  }
+
+  /** An open-addressing table of node index + 1 by hash of the id (0: empty), at most half full. */
+  #buildNodeTable(): Int32Array {
+    let size = 16;
+    while (size < 2 * this.nodeCount) size *= 2;
+    const table = new Int32Array(size);
+    const ids = this.columns.nodeIds;
+    for (let n = 0; n < this.nodeCount; n++) {
+      let slot = hashNodeId(ids, n * NODE_ID_LENGTH) & (size - 1);
+      while (table[slot] !== 0) slot = (slot + 1) & (size - 1);
+      table[slot] = n + 1;
+    }
+    return table;
   }
 
   /** The id of node `n` (a view into the graph: do not modify). */

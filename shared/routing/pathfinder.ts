@@ -147,7 +147,7 @@ class Search {
   /** Liquidity used by parts planned so far, by graph direction. */
   readonly usedGraph = new Map<number, number>();
   readonly usedExtra: Float64Array;
-  /** Extra edges not to use again (a first hop already carrying a part, an edge whose minimum no part meets). */
+  /** Edges not to use again in this computation (one whose minimum no part meets). */
   readonly bannedExtra: Uint8Array;
   readonly bannedGraph = new Set<number>();
   readonly maxDelta: number;
@@ -284,6 +284,12 @@ class Search {
     const { adjacencyOffsets, adjacentChannels } = g;
     const { node1, node2, flags } = k;
     let seen = 0;
+    // Module bindings read once: an imported binding may be an accessor under some loaders.
+    const usable = POLICY_KNOWN;
+    const usableMask = POLICY_KNOWN | POLICY_DISABLED;
+    const maxMsat = MAX_GRAPH_MSAT;
+    const maxHops = MAX_ROUTE_HOPS;
+    const learned = this.learnedGraph.size > 0 ? this.learnedGraph : undefined;
 
     cost[this.payee] = 0;
     amount[this.payee] = valueMsat;
@@ -329,7 +335,7 @@ class Search {
       const fromUs = u === payer;
       const fee = fromUs ? 0 : feeOf(feeBase, feePpm, a);
       const newAmount = a + fee;
-      if (newAmount > MAX_GRAPH_MSAT) return;
+      if (newAmount > maxMsat) return;
       if (newAmount - valueMsat > maxFee) {
         seen |= SEEN_FEE;
         return;
@@ -340,7 +346,7 @@ class Search {
         return;
       }
       const newHops = hops[v]! + 1;
-      if (newHops > MAX_ROUTE_HOPS) {
+      if (newHops > maxHops) {
         seen |= SEEN_HOPS;
         return;
       }
@@ -369,13 +375,13 @@ class Search {
           const u = node1[c] === v ? node2[c]! : node1[c]!;
           if (u === payer || done[u] === 1) continue;
           const d = 2 * c + (node1[c] === u ? 0 : 1);
-          if ((flags[d]! & (POLICY_KNOWN | POLICY_DISABLED)) !== POLICY_KNOWN) continue;
+          if ((flags[d]! & usableMask) !== usable) continue;
           if (excluded !== undefined && excluded[c] === 1) continue;
           if (this.bannedGraph.size > 0 && this.bannedGraph.has(d)) continue;
           const used = this.usedGraph.size > 0 ? (this.usedGraph.get(d) ?? 0) : 0;
           const capacity = g.effectiveCapacityMsat(c);
           const limit = Math.min(k.htlcMaximumMsat[d]!, capacity) - used;
-          relax(v, u, d, k.feeBaseMsat[d]!, k.feeProportionalMillionths[d]!, k.cltvExpiryDelta[d]!, k.htlcMinimumMsat[d]!, limit, capacity, this.learnedGraph.get(d), used);
+          relax(v, u, d, k.feeBaseMsat[d]!, k.feeProportionalMillionths[d]!, k.cltvExpiryDelta[d]!, k.htlcMinimumMsat[d]!, limit, capacity, learned?.get(d), used);
         }
       }
       const into = this.extraInto.get(v);
@@ -426,6 +432,30 @@ class Search {
     return false;
   }
 
+  /** The most the payee's usable channels can receive (each direction's room into it; a hint counts as unlimited). */
+  inboundLimitMsat(): bigint {
+    const g = this.graph;
+    const { node1, flags } = g.columns;
+    const payee = this.payee;
+    let sum = 0;
+    if (payee < this.n) {
+      for (let i = g.adjacencyOffsets[payee]!; i < g.adjacencyOffsets[payee + 1]!; i++) {
+        const c = g.adjacentChannels[i]!;
+        const d = 2 * c + (node1[c] === payee ? 1 : 0);
+        if ((flags[d]! & (POLICY_KNOWN | POLICY_DISABLED)) !== POLICY_KNOWN) continue;
+        if (this.excludedChannels !== undefined && this.excludedChannels[c] === 1) continue;
+        sum += Math.max(0, this.graphLimit(d));
+      }
+    }
+    for (const x of this.extraInto.get(payee) ?? []) sum += this.extras[x]!.htlcMaximumMsat;
+    return sum >= MAX_GRAPH_MSAT ? BigInt(MAX_GRAPH_MSAT) : BigInt(sum);
+  }
+
+  /** The most our usable channels can send now. */
+  outboundLimitMsat(): bigint {
+    return this.extras.reduce((s, e) => (e.firstHop === undefined ? s : s + e.firstHop.outboundCapacityMsat), 0n);
+  }
+
   /** What a path's edges are, in bigint for pricing. */
   edgeOf(ref: number): PricedEdge {
     if (ref < 0) {
@@ -457,14 +487,13 @@ class Search {
     };
   }
 
-  /** Counts a part's HTLC amounts as used on its edges; its first hop carries no other part. */
+  /** Counts a part's HTLC amounts as used on its edges (our first hop's outbound liquidity included, as LDK does). */
   use(path: readonly PricedEdge[], route: Route): void {
     path.forEach((e, i) => {
       const a = Number(route.hops[i]!.amountMsat);
       if (e.ref < 0) this.usedExtra[-e.ref - 1]! += a;
       else this.usedGraph.set(e.ref, (this.usedGraph.get(e.ref) ?? 0) + a);
     });
-    this.ban(path[0]!.ref);
   }
 
   ban(ref: number): void {
@@ -613,8 +642,8 @@ export function findRoute(graph: NetworkGraph, req: RouteRequest, scoring?: Scor
  * The routes for a payment: one route when one path carries it; else, when
  * `req.allowMpp`, at most `req.maxPathCount` parts (LDK's collection of
  * paths: each at least `left / parts still allowed`, as much as its tightest
- * hop allows, the liquidity of earlier parts counted as used, each of our
- * channels carrying one part). Errors: the single route's when splitting
+ * hop allows, the liquidity of earlier parts counted as used, on our own
+ * channels too: one of them may carry several parts). Errors: the single route's when splitting
  * cannot help, `insufficient-capacity` when the parts together fall short,
  * `too-many-parts`, `fee-too-high` for the parts' fees together.
  */
@@ -627,6 +656,12 @@ export function findPaymentRoutes(graph: NetworkGraph, req: RouteRequest, scorin
   if (req.allowMpp !== true || !splittable.includes(single.error.code)) return single;
 
   const maxParts = req.maxPathCount ?? DEFAULT_MAX_PATH_COUNT;
+  const into = search.inboundLimitMsat();
+  const out = search.outboundLimitMsat();
+  if (req.amountMsat > into || req.amountMsat > out) {
+    const which = into < out ? `the payee's channels can receive ${into} msat` : `our channels can send ${out} msat`;
+    return fail(RouteErrorCode.InsufficientCapacity, `${which} at most, less than ${req.amountMsat} msat`);
+  }
   const routes: Route[] = [];
   let left = req.amountMsat;
   // Each turn plans a part or bans an edge no part can use; bounded either way.

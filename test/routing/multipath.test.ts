@@ -47,7 +47,7 @@ describe('splitting a payment larger than any one channel', () => {
     expect(rs.length).toBe(3);
     expect(rs.reduce((s, r) => s + r.totalAmountMsat, 0n)).toBe(10_000_000n);
     for (const [, used] of usage(rs)) expect(used <= 4_000_000n).toBe(true);
-    // One part per channel of ours.
+    // A part over each of our channels: each 5,000,000 msat, none could carry two.
     expect(new Set(rs.map((r) => bytesToHex(r.firstHopChannelId))).size).toBe(3);
   });
 
@@ -94,6 +94,23 @@ describe('liquidity used by one part counts for the next', () => {
 
   it('one msat more than H→P holds is refused, though A→H and B→H together hold 8,000 sat', () => {
     const r = findPaymentRoutes(graph, request('P', 6_000_001n, hops, { allowMpp: true }));
+    expect(r.ok ? 'ok' : r.error.code).toBe(RouteErrorCode.InsufficientCapacity);
+  });
+});
+
+describe('several parts over one channel of ours', () => {
+  it("two parts behind our only channel, its outbound liquidity counted for both", () => {
+    const graph = graphOf([
+      { from: 'A', to: 'X', scid: 10n, capacitySat: 4_000n, forward: { feeBaseMsat: 0n, feeProportionalMillionths: 0 } },
+      { from: 'A', to: 'Y', scid: 11n, capacitySat: 4_000n, forward: { feeBaseMsat: 0n, feeProportionalMillionths: 0 } },
+      { from: 'X', to: 'P', scid: 12n, capacitySat: 4_000n, forward: { feeBaseMsat: 0n, feeProportionalMillionths: 0 } },
+      { from: 'Y', to: 'P', scid: 13n, capacitySat: 4_000n, forward: { feeBaseMsat: 0n, feeProportionalMillionths: 0 } },
+    ]);
+    const rs = routes(graph, request('P', 6_000_000n, [firstHop('A', 1n, 10_000_000n)], { allowMpp: true }));
+    expect(rs.length).toBe(2);
+    expect(rs.reduce((s, r) => s + r.htlcAmountMsat, 0n)).toBe(6_000_000n);
+    // Our channel cannot send both parts: refused, though the graph behind it could carry them.
+    const r = findPaymentRoutes(graph, request('P', 6_000_000n, [firstHop('A', 1n, 5_000_000n)], { allowMpp: true }));
     expect(r.ok ? 'ok' : r.error.code).toBe(RouteErrorCode.InsufficientCapacity);
   });
 });
