@@ -20,6 +20,7 @@ export const CORE_LAYERS = Object.freeze({
   wallet: 4,
   gossip: 4,
   monitor: 5,
+  routing: 5,
   manager: 6,
 });
 
