@@ -130,6 +130,8 @@ export class InProcessLdk {
   readonly persisted = new Map<string, Uint8Array>();
   /** Bytes serialized for persistence so far (monitors and manager). */
   persistedBytes = 0;
+  /** CPU (ms) spent serializing them so far (part of this node's CPU). */
+  persistCpuMs = 0;
   readonly log: string[] = [];
   readonly #handler: ldk.EventHandler;
   readonly #chainMonitor: ldk.ChainMonitor;
@@ -157,11 +159,11 @@ export class InProcessLdk {
     const persister = ldk.Persist.new_impl({
       persist_new_channel: (outpoint: ldk.OutPoint, monitor: ldk.ChannelMonitor) => {
         this.newMonitors++;
-        this.#persist(`monitor ${toHex(outpoint.get_txid())}:${outpoint.get_index()}`, monitor.write());
+        this.#persist(`monitor ${toHex(outpoint.get_txid())}:${outpoint.get_index()}`, () => monitor.write());
         return ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
       },
       update_persisted_channel: (outpoint: ldk.OutPoint, _update: ldk.ChannelMonitorUpdate | null, monitor: ldk.ChannelMonitor) => {
-        this.#persist(`monitor ${toHex(outpoint.get_txid())}:${outpoint.get_index()}`, monitor.write());
+        this.#persist(`monitor ${toHex(outpoint.get_txid())}:${outpoint.get_index()}`, () => monitor.write());
         return ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
       },
       archive_persisted_channel: () => undefined,
@@ -193,14 +195,18 @@ export class InProcessLdk {
     this.nodeId = this.channelManager.get_our_node_id();
   }
 
-  #persist(key: string, bytes: Uint8Array): void {
+  #persist(key: string, write: () => Uint8Array): void {
+    const start = process.cpuUsage();
+    const bytes = write();
+    const used = process.cpuUsage(start);
+    this.persistCpuMs += (used.user + used.system) / 1000;
     this.persisted.set(key, bytes);
     this.persistedBytes += bytes.length;
   }
 
   /** Serializes the ChannelManager if it changed since it was last persisted. */
   #persistManager(): void {
-    if (this.channelManager.get_and_clear_needs_persistence()) this.#persist('manager', this.channelManager.write());
+    if (this.channelManager.get_and_clear_needs_persistence()) this.#persist('manager', () => this.channelManager.write());
   }
 
   static async start(seed: Uint8Array, account: string, wire: Wire): Promise<InProcessLdk> {
