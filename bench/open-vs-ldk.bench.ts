@@ -18,6 +18,13 @@ import { ms, percentile, printTable } from './measure.js';
 
 const OPENS = Math.max(1, Number(process.env['BENCH_OPENS'] ?? 20));
 const WARMUP = Math.min(3, OPENS);
+/**
+ * Opens per side on throw-away openers before the rows (`BENCH_JIT_WARMUP`,
+ * default 20): the code both sides run gets compiled as in a node that has
+ * been running (V8 optimizes our JS, and tiers LDK's WASM up, as they run),
+ * without adding channels to the measured openers.
+ */
+const JIT_WARMUP = Math.max(0, Number(process.env['BENCH_JIT_WARMUP'] ?? 20));
 const FUNDING = 250_000n;
 
 const DEFINITION =
@@ -86,6 +93,16 @@ async function openLdk(opener: InProcessLdk, userChannelId: number): Promise<Sam
   return { wallMs, cpuMs, openerMs: meter.get(opener.account) - opener0, fundeeMs: meter.get('ldk-fundee') - fundee0, persistedBytes: opener.persistedBytes - persisted0, persistMs: opener.persistCpuMs + fundee.persistCpuMs - persist0, start, end };
 }
 
+// ---- warm-up on throw-away openers (the same code, compiled; the measured openers start as before) ----
+{
+  const warmOurs = new InProcessOurs('bench open warm-up', counted.backend, 'warm-up', wire);
+  const warmLdk = await freshLdk('warm-up');
+  for (let i = 0; i < JIT_WARMUP; i++) {
+    await openOurs(warmOurs, 5000 + i);
+    await openLdk(warmLdk, 5000 + i);
+  }
+}
+
 // ---- the timed rows, interleaved ----
 const ours = new InProcessOurs('bench open ours', counted.backend, 'ours', wire);
 const ldkOpener = await freshLdk('ldk-opener');
@@ -128,7 +145,7 @@ const rowOf = (name: string, samples: readonly Sample[]): string[] => [
 ];
 const ratio = (key: keyof Sample, q: (xs: readonly number[]) => number) => `${(q(column(oursSamples, key)) / q(column(ldkSamples, key))).toFixed(2)}×`;
 console.log(`\n${DEFINITION}`);
-printTable(`channel open, ours → LDK vs LDK → LDK (${OPENS} opens each after ${WARMUP} warm-up, interleaved; ms per open)`, [
+printTable(`channel open, ours → LDK vs LDK → LDK (${OPENS} opens each after ${WARMUP} warm-up, interleaved, ${JIT_WARMUP} opens each on throw-away openers first; ms per open)`, [
   ['opener → fundee', 'opens', 'wall p50', 'wall p90', 'CPU p50', 'CPU p90', 'opener CPU p50', 'fundee CPU p50', 'GC pause (mean)', 'opener bytes persisted (p50)', 'LDK serialization CPU p50'],
   [...rowOf('ours → LDK', oursSamples), ms(gcPerOpen(oursSamples)), String(p50(column(oursSamples, 'persistedBytes'))), ms(p50(column(oursSamples, 'persistMs')))],
   [...rowOf('LDK → LDK', ldkSamples), ms(gcPerOpen(ldkSamples)), String(p50(column(ldkSamples, 'persistedBytes'))), ms(p50(column(ldkSamples, 'persistMs')))],
