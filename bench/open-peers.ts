@@ -110,7 +110,15 @@ export function benchFundingTransaction(script: Uint8Array, valueSat: bigint, sa
 
 let descriptorIds = 0n;
 
-/** One LDK node without sockets or timers (LDK's defaults: static_remotekey, 6 confirmations). */
+/**
+ * One LDK node without sockets or timers (LDK's defaults: static_remotekey,
+ * 6 confirmations). It persists as an LDK node must before it may go on
+ * (LDK's docs on `Persist` and `ChannelManager`): each new or updated
+ * ChannelMonitor serialized (`write()`), and the ChannelManager serialized
+ * whenever `get_and_clear_needs_persistence()` says so (what LDK's
+ * background processor does), the bytes kept in memory, as our node's
+ * commits write its items into an in-memory store.
+ */
 export class InProcessLdk {
   readonly nodeId: Uint8Array;
   readonly channelManager: ldk.ChannelManager;
@@ -118,6 +126,12 @@ export class InProcessLdk {
   readonly events: ldk.Event[] = [];
   readonly broadcasts: Uint8Array[] = [];
   newMonitors = 0;
+  /** The last serialized ChannelMonitor per funding outpoint, and the ChannelManager's. */
+  readonly persisted = new Map<string, Uint8Array>();
+  /** Bytes serialized for persistence so far (monitors and manager). */
+  persistedBytes = 0;
+  /** CPU (ms) spent serializing them so far (part of this node's CPU). */
+  persistCpuMs = 0;
   readonly log: string[] = [];
   readonly #handler: ldk.EventHandler;
   readonly #chainMonitor: ldk.ChainMonitor;
@@ -143,11 +157,15 @@ export class InProcessLdk {
       },
     });
     const persister = ldk.Persist.new_impl({
-      persist_new_channel: () => {
+      persist_new_channel: (outpoint: ldk.OutPoint, monitor: ldk.ChannelMonitor) => {
         this.newMonitors++;
+        this.#persist(`monitor ${toHex(outpoint.get_txid())}:${outpoint.get_index()}`, () => monitor.write());
         return ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
       },
-      update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+      update_persisted_channel: (outpoint: ldk.OutPoint, _update: ldk.ChannelMonitorUpdate | null, monitor: ldk.ChannelMonitor) => {
+        this.#persist(`monitor ${toHex(outpoint.get_txid())}:${outpoint.get_index()}`, () => monitor.write());
+        return ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
+      },
       archive_persisted_channel: () => undefined,
     });
     this.#chainMonitor = ldk.ChainMonitor.constructor_new(ldk.Option_FilterZ.constructor_none(), broadcaster, logger, feeEstimator, persister);
@@ -177,6 +195,20 @@ export class InProcessLdk {
     this.nodeId = this.channelManager.get_our_node_id();
   }
 
+  #persist(key: string, write: () => Uint8Array): void {
+    const start = process.cpuUsage();
+    const bytes = write();
+    const used = process.cpuUsage(start);
+    this.persistCpuMs += (used.user + used.system) / 1000;
+    this.persisted.set(key, bytes);
+    this.persistedBytes += bytes.length;
+  }
+
+  /** Serializes the ChannelManager if it changed since it was last persisted. */
+  #persistManager(): void {
+    if (this.channelManager.get_and_clear_needs_persistence()) this.#persist('manager', () => this.channelManager.write());
+  }
+
   static async start(seed: Uint8Array, account: string, wire: Wire): Promise<InProcessLdk> {
     await loadLdk();
     return new InProcessLdk(seed, account, wire);
@@ -202,6 +234,7 @@ export class InProcessLdk {
       const result = this.peerManager.read_event(descriptor, bytes);
       if (!(result instanceof ldk.Result_boolPeerHandleErrorZ_OK)) throw new Error(`LDK ${this.account} dropped the connection:\n${this.log.slice(-10).join('\n')}`);
       this.peerManager.process_events();
+      this.#persistManager();
     });
   }
 
@@ -219,7 +252,10 @@ export class InProcessLdk {
         if (!this.channelManager.funding_transaction_generated(r.temporary_channel_id, r.counterparty_node_id, tx).is_ok()) throw new Error('LDK refused the funding transaction');
       });
     }
-    this.wire.meter.run(this.account, () => this.peerManager.process_events());
+    this.wire.meter.run(this.account, () => {
+      this.peerManager.process_events();
+      this.#persistManager();
+    });
     return this.events.length !== before;
   }
 
@@ -275,6 +311,8 @@ export class InProcessOurs {
   #inputs = 0;
   /** CPU (ms) of each kind of input (load, run, commit, encrypt the messages it sends), by input kind or message type. */
   readonly stepCpu = new Map<string, number>();
+  /** Item bytes its commits wrote so far. */
+  persistedBytes = 0;
 
   constructor(
     label: string,
@@ -363,6 +401,7 @@ export class InProcessOurs {
         const result = fn(manager);
         const changes = manager.takeChanges();
         this.store.commit(`input-${++this.#inputs}`, changes);
+        this.persistedBytes += this.store.last.bytesWritten;
         this.events.push(...changes.events);
         this.broadcasts.push(...changes.broadcasts);
         for (const { peer, message } of changes.messages) this.send(peer, message);

@@ -14,7 +14,7 @@ describe('the open-vs-ldk bench', () => {
   it('opens ours → LDK and LDK → LDK and prints the tables', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'open-vs-ldk'], {
       cwd: root,
-      env: { ...process.env, BENCH_OPENS: '2' },
+      env: { ...process.env, BENCH_OPENS: '2', BENCH_JIT_WARMUP: '2' },
       encoding: 'utf8',
       timeout: 120_000,
     });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import {
   aeadDecrypt,
@@ -27,6 +29,26 @@ describe('hashes', () => {
     // RFC 4231 test case 2
     expect(toHex(hmacSha256(utf8('Jefe'), utf8('what do ya want for nothing?')))).toBe(
       '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+  });
+
+  it('sha256 and hmacSha256 (Node crypto) give the bytes @noble/hashes gives, as plain Uint8Arrays of their own', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 100 }), (data, key) => {
+        const digest = sha256(data);
+        const mac = hmacSha256(key, data);
+        expect(toHex(digest)).toBe(toHex(nobleSha256(data)));
+        expect(toHex(mac)).toBe(toHex(hmac(nobleSha256, key, data)));
+        for (const out of [digest, mac]) {
+          expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+          expect(out.length).toBe(32);
+          expect(out.buffer.byteLength).toBe(32);
+        }
+        // A caller changing its digest changes nothing else.
+        const again = sha256(data);
+        digest[0] = digest[0]! ^ 0xff;
+        expect(toHex(sha256(data))).toBe(toHex(again));
+      }),
     );
   });
 
