@@ -20,6 +20,7 @@ import { sha256, type Secp256k1 } from '../crypto/index.js';
 import { compareBytes, p2wpkhScriptCode, witnessSignature } from '../tx/index.js';
 import { Keychain, type Bip84Account } from './bip84-account.js';
 import { P2WPKH_DUST_SAT, compactSizeLength, feeForWeight, outputWeight, selectCoins, type Selection, type SelectionRequest } from './coin-selection.js';
+import { anchorReserveError, isReserved, reservedCoins } from './anchor-reserve.js';
 import { WalletError, WalletErrorCode } from './errors.js';
 import { MAX_ANCESTOR_VSIZE, MAX_UNCONFIRMED_ANCESTORS, UnconfirmedChains, withinChainLimits } from './unconfirmed-chain.js';
 import { sortHistory, type WalletState, type WalletUtxo } from './wallet-state.js';
@@ -35,6 +36,8 @@ export interface SendRequest {
   readonly feeratePerKvb: bigint;
   /** The chain tip now (recorded with the pending transaction). */
   readonly tipHeight: number;
+  /** Confirmed coins worth this much are kept, not spent (the anchor reserve, anchor-reserve.ts; default none). */
+  readonly anchorReserveSat?: bigint;
 }
 
 export interface SignedSend {
@@ -73,8 +76,28 @@ const isInsufficient = (error: unknown) => error instanceof WalletError && error
  * {@link MAX_UNCONFIRMED_ANCESTORS}. `too-many-unconfirmed` when only coins
  * past the limit would pay, `insufficient-funds` when not even they would.
  */
-function selectWithinChainLimits(state: WalletState, chains: UnconfirmedChains, request: Omit<SelectionRequest<WalletUtxo>, 'coins'>): Selection<WalletUtxo> {
-  const coins = spendableCoins(state);
+function selectWithinChainLimits(
+  state: WalletState,
+  chains: UnconfirmedChains,
+  request: Omit<SelectionRequest<WalletUtxo>, 'coins'>,
+  anchorReserveSat: bigint,
+): Selection<WalletUtxo> {
+  const reserved = reservedCoins(state, anchorReserveSat);
+  if (reserved.coins.length === 0) return selectOutsideReserve(state, chains, request, spendableCoins(state));
+  try {
+    return selectOutsideReserve(state, chains, request, spendableCoins(state).filter((c) => !isReserved(reserved, c)));
+  } catch (error) {
+    if (!isInsufficient(error)) throw error;
+    try {
+      selectOutsideReserve(state, chains, request, spendableCoins(state));
+    } catch {
+      throw error;
+    }
+    throw anchorReserveError(`this would spend confirmed coins kept as the anchor reserve (${reserved.reservedSat} sat kept)`, anchorReserveSat);
+  }
+}
+
+function selectOutsideReserve(state: WalletState, chains: UnconfirmedChains, request: Omit<SelectionRequest<WalletUtxo>, 'coins'>, coins: WalletUtxo[]): Selection<WalletUtxo> {
   const confirmed = coins.filter((c) => c.height > 0);
   try {
     return selectCoins({ ...request, coins: confirmed });
@@ -222,12 +245,17 @@ function bip69Outputs<O extends { script: Uint8Array; valueSat: bigint }>(output
   return [...outputs].sort((a, b) => (a.valueSat < b.valueSat ? -1 : a.valueSat > b.valueSat ? 1 : compareBytes(a.script, b.script)));
 }
 
-/** Builds, signs and records a payment of `amountSat` to `script`. Throws `insufficient-funds`, `too-many-unconfirmed` or `invalid-amount`. */
+/**
+ * Builds, signs and records a payment of `amountSat` to `script`, leaving the
+ * coins of the anchor reserve (`anchorReserveSat`) unspent. Throws
+ * `insufficient-funds`, `too-many-unconfirmed`, `anchor-reserve-not-covered`
+ * (only the reserved coins would pay) or `invalid-amount`.
+ */
 export function buildSend(secp: Secp256k1, account: Bip84Account, state: WalletState, request: SendRequest): SignedSend {
   const { script, amountSat, feeratePerKvb } = request;
   if (amountSat < P2WPKH_DUST_SAT) throw new WalletError(WalletErrorCode.InvalidAmount, `the amount must be at least ${P2WPKH_DUST_SAT} sat`);
   const chains = new UnconfirmedChains(state);
-  const selection = selectWithinChainLimits(state, chains, { targetSat: amountSat, outputWeights: outputWeight(script.length), outputs: 1, feeratePerKvb });
+  const selection = selectWithinChainLimits(state, chains, { targetSat: amountSat, outputWeights: outputWeight(script.length), outputs: 1, feeratePerKvb }, request.anchorReserveSat ?? 0n);
   const inputs = bip69Inputs(selection.selected);
   const inputSat = inputs.reduce((sum, c) => sum + c.valueSat, 0n);
   const changeIndex = state.nextIndex[Keychain.change];

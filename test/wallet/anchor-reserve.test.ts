@@ -1,0 +1,58 @@
+/**
+ * The anchor reserve (shared/wallet/anchor-reserve.ts): which confirmed coins
+ * are kept for 25,000 sat per anchor channel, and payments that leave them
+ * unspent or are refused with `anchor-reserve-not-covered`.
+ */
+import { describe, expect, it } from 'vitest';
+import { fromHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import {
+  ANCHOR_RESERVE_PER_CHANNEL_SAT,
+  Bip84Account,
+  EMPTY_WALLET_STATE,
+  WalletErrorCode,
+  anchorReserveSat,
+  assertAnchorReserve,
+  buildSend,
+  reservedCoins,
+  type WalletState,
+  type WalletUtxo,
+} from '../../shared/wallet/index.js';
+
+const account = Bip84Account.fromSeed(wasmSecp256k1, fromHex('11'.repeat(32)), 'regtest');
+const txid = (n: number) => n.toString(16).padStart(64, '0');
+const coin = (n: number, valueSat: bigint, height = 101): WalletUtxo => ({ txid: txid(n), vout: 0, valueSat, keychain: 0, index: n % 5, height });
+const state = (utxos: WalletUtxo[]): WalletState => ({ ...EMPTY_WALLET_STATE, nextIndex: [5, 0], usedCount: [5, 0], utxos, syncedHeight: 101 });
+const dest = fromHex('0014' + '77'.repeat(20));
+const send = (s: WalletState, amountSat: bigint, reserve: bigint) =>
+  buildSend(wasmSecp256k1, account, s, { script: dest, amountSat, feeratePerKvb: 2000n, tipHeight: 101, anchorReserveSat: reserve });
+
+describe('anchor reserve', () => {
+  it('is 25,000 sat per anchor channel; a negative or fractional count is a RangeError', () => {
+    expect(ANCHOR_RESERVE_PER_CHANNEL_SAT).toBe(25_000n);
+    expect(anchorReserveSat(0)).toBe(0n);
+    expect(anchorReserveSat(3)).toBe(75_000n);
+    expect(() => anchorReserveSat(-1)).toThrow(RangeError);
+    expect(() => anchorReserveSat(1.5)).toThrow(RangeError);
+  });
+
+  it('keeps the smallest confirmed coin that covers it, else the largest ones; unconfirmed and spent coins never count', () => {
+    const s = state([coin(1, 10_000n), coin(2, 40_000n), coin(3, 30_000n), coin(4, 90_000n), coin(5, 500_000n, 0), { ...coin(6, 26_000n), spentBy: txid(9) }]);
+    expect(reservedCoins(s, 25_000n)).toMatchObject({ coins: [coin(3, 30_000n)], reservedSat: 30_000n, covered: true });
+    expect(reservedCoins(s, 100_000n)).toMatchObject({ coins: [coin(4, 90_000n), coin(2, 40_000n)], reservedSat: 130_000n, covered: true });
+    expect(reservedCoins(s, 200_000n)).toMatchObject({ reservedSat: 170_000n, covered: false });
+    expect(reservedCoins(s, 0n)).toMatchObject({ coins: [], covered: true });
+    expect(() => assertAnchorReserve(s, 6)).not.toThrow();
+    expect(() => assertAnchorReserve(s, 7)).toThrow(expect.objectContaining({ code: WalletErrorCode.AnchorReserve }));
+  });
+
+  it('a payment leaves the reserved coins unspent, and is refused when only they would pay (not for want of funds)', () => {
+    const s = state([coin(1, 30_000n), coin(2, 60_000n)]);
+    const paid = send(s, 50_000n, 25_000n);
+    expect(paid.state.utxos.find((u) => u.txid === txid(1))?.spentBy).toBeUndefined();
+    expect(paid.state.utxos.find((u) => u.txid === txid(2))?.spentBy).toBe(paid.txid);
+    expect(() => send(s, 70_000n, 25_000n)).toThrow(expect.objectContaining({ code: WalletErrorCode.AnchorReserve }));
+    // Without the reserve the same payment is made; beyond every coin it is insufficient funds.
+    expect(send(s, 70_000n, 0n).state.utxos.filter((u) => u.height > 0).every((u) => u.spentBy !== undefined)).toBe(true);
+    expect(() => send(s, 100_000n, 25_000n)).toThrow(expect.objectContaining({ code: WalletErrorCode.InsufficientFunds }));
+  });
+});
