@@ -8,9 +8,13 @@
  * anchor channel out of channel fundings and payments, as LDK Node does
  * (`AnchorChannelsConfig::per_channel_reserve_sats`, 25,000 sat).
  *
- * Which coins: the smallest single confirmed coin that covers the reserve
- * (one input for a claim is the cheapest), else the largest coins until it is
- * covered; when the confirmed coins do not cover it, all of them. Pure.
+ * A payment or a funding may spend any coin as long as what it leaves (the
+ * confirmed coins it does not spend, plus its own change, which confirms
+ * with it) covers the reserve, as LDK Node counts it (spendable balance minus
+ * the reserve); otherwise it is paid without the coins kept for the reserve
+ * ({@link reservedCoins}: the smallest single confirmed coin that covers it,
+ * one input for a claim being the cheapest, else the largest coins until it
+ * is covered; all of them when they do not cover it), or refused. Pure.
  */
 import { WalletError, WalletErrorCode } from './errors.js';
 import type { WalletState, WalletUtxo } from './wallet-state.js';

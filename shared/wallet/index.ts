@@ -59,5 +59,6 @@ export {
   reservedCoins,
   type ReservedCoins,
 } from './anchor-reserve.js';
+export { claimChangeIndex, claimFeeCoins, lockClaimInputs, type ClaimLock } from './claim-funding.js';
 export { broadcastablePending, discardFunding, holdFunding, isHeldFunding, releaseFunding } from './channel-funding.js';
 export { reserveCloseScript, type ReservedCloseScript } from './channel-close.js';

@@ -82,19 +82,30 @@ function selectWithinChainLimits(
   request: Omit<SelectionRequest<WalletUtxo>, 'coins'>,
   anchorReserveSat: bigint,
 ): Selection<WalletUtxo> {
+  const any = selectOutsideReserve(state, chains, request, spendableCoins(state));
+  if (anchorReserveSat <= 0n || leftAfter(state, any) >= anchorReserveSat) return any;
+  // The payment would leave less than the reserve: paid without the coins kept for it, or refused.
   const reserved = reservedCoins(state, anchorReserveSat);
-  if (reserved.coins.length === 0) return selectOutsideReserve(state, chains, request, spendableCoins(state));
+  let without: Selection<WalletUtxo>;
   try {
-    return selectOutsideReserve(state, chains, request, spendableCoins(state).filter((c) => !isReserved(reserved, c)));
+    without = selectOutsideReserve(state, chains, request, spendableCoins(state).filter((c) => !isReserved(reserved, c)));
   } catch (error) {
     if (!isInsufficient(error)) throw error;
-    try {
-      selectOutsideReserve(state, chains, request, spendableCoins(state));
-    } catch {
-      throw error;
-    }
-    throw anchorReserveError(`this would spend confirmed coins kept as the anchor reserve (${reserved.reservedSat} sat kept)`, anchorReserveSat);
+    throw anchorReserveError(`this would leave ${leftAfter(state, any)} sat of the anchor reserve`, anchorReserveSat);
   }
+  if (leftAfter(state, without) < anchorReserveSat) throw anchorReserveError(`this would leave ${leftAfter(state, without)} sat of the anchor reserve`, anchorReserveSat);
+  return without;
+}
+
+/**
+ * What the anchor reserve has after a payment: the confirmed coins it does
+ * not spend, and its change (it confirms with the payment; a channel's
+ * funding change confirms before the channel can close).
+ */
+function leftAfter(state: WalletState, selection: Selection<WalletUtxo>): bigint {
+  const spent = new Set(selection.selected.map((c) => `${c.txid}:${c.vout}`));
+  const kept = state.utxos.filter((u) => u.spentBy === undefined && u.height > 0 && !spent.has(`${u.txid}:${u.vout}`)).reduce((sum, u) => sum + u.valueSat, 0n);
+  return kept + (selection.changeSat ?? 0n);
 }
 
 function selectOutsideReserve(state: WalletState, chains: UnconfirmedChains, request: Omit<SelectionRequest<WalletUtxo>, 'coins'>, coins: WalletUtxo[]): Selection<WalletUtxo> {

@@ -391,14 +391,14 @@ describe('anchor reserve (issue 17): 25,000 sat of confirmed coins per anchor ch
     await applyInput(n.ctx, `fund-${randomUUID()}`, async () => ({ puts: [{ sk: SortKey.wallet, data: encodeWalletState(state) }], deletes: [], effects: [] }));
   }
 
-  it('refuses an anchor channel whose funding would take the reserve (422 anchor-reserve-not-covered); funds one that leaves it; sends cannot spend it', async () => {
+  it('refuses an anchor channel whose funding would leave less than the reserve (422 anchor-reserve-not-covered); funds one that leaves it; sends cannot spend it', async () => {
     const [a, b] = await Promise.all([node('a', undefined, anchorsOn), node('b', undefined, anchorsOn)]);
     await fundCoins(a, [100_000n]);
     await connect(a, b);
     const api = storeNodeApi(a.ctx);
     expect(await api.wallet()).toEqual({ confirmedSat: 100_000n, unconfirmedSat: 0n, anchorReserve: { anchorChannels: 0, requiredSat: 0n, reservedSat: 0n } });
-    // The only coin is what keeps the reserve of the new channel: nothing may fund it.
-    await expect(api.openChannel({ nodeId: b.ctx.nodeKey, amountSat: 50_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'anchor-reserve-not-covered', status: 422 });
+    // The only coin funds it, and its change (about 19,800 sat) would not keep the new channel's 25,000 sat.
+    await expect(api.openChannel({ nodeId: b.ctx.nodeKey, amountSat: 80_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'anchor-reserve-not-covered', status: 422 });
     expect(a.sent).toEqual([16]);
     // A coin of 30,000 sat keeps the reserve; the other funds the channel.
     await fundCoins(a, [30_000n, 200_000n]);

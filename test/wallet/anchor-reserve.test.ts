@@ -45,7 +45,14 @@ describe('anchor reserve', () => {
     expect(() => assertAnchorReserve(s, 7)).toThrow(expect.objectContaining({ code: WalletErrorCode.AnchorReserve }));
   });
 
-  it('a payment leaves the reserved coins unspent, and is refused when only they would pay (not for want of funds)', () => {
+  it('a payment leaves the reserve (coins kept, or its change), and is refused when only the kept coins would pay (not for want of funds)', () => {
+    // One coin: spent, its change keeps the reserve.
+    const one = send(state([coin(3, 100_000n)]), 50_000n, 25_000n);
+    expect(one.changeSat).toBeGreaterThanOrEqual(25_000n);
+    expect(() => send(state([coin(3, 100_000n)]), 80_000n, 25_000n)).toThrow(expect.objectContaining({ code: WalletErrorCode.AnchorReserve }));
+    // Two coins: the larger pays, the 30,000 sat coin and the change keep the reserve.
+    const two = send(state([coin(1, 30_000n), coin(2, 60_000n)]), 10_000n, 45_000n);
+    expect(two.state.utxos.find((u) => u.txid === txid(1))?.spentBy).toBeUndefined();
     const s = state([coin(1, 30_000n), coin(2, 60_000n)]);
     const paid = send(s, 50_000n, 25_000n);
     expect(paid.state.utxos.find((u) => u.txid === txid(1))?.spentBy).toBeUndefined();
