@@ -29,8 +29,12 @@ import { StoredFeeEstimator } from '../../shared/chain/index.js';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import { followUpFor, htlcResolvedOnChain } from '../../shared/manager/index.js';
 import {
+  ANCHOR_INPUT_WEIGHT,
+  buildAnchorCpfp,
   buildAnchorHtlcTx,
   classifyFundingSpend,
+  cpfpChildFee,
+  feerateOf,
   bumpedFeerate,
   claimableOutpoint,
   claimablesOf,
@@ -54,7 +58,7 @@ import {
 } from '../../shared/monitor/index.js';
 import { SortKey, StoreError, StoreErrorCode, monitorFromItems, MONITOR_UPDATES_PER_SNAPSHOT, type NodeStore } from '../../shared/store/index.js';
 import { Keychain, claimChangeIndex, claimFeeCoins, dropPending, lockClaimInputs, P2WPKH_DUST_SAT, P2WPKH_INPUT_WEIGHT, P2WPKH_OUTPUT_WEIGHT, type ClaimLock, type WalletState } from '../../shared/wallet/index.js';
-import { feeForWeight } from '../../shared/tx/index.js';
+import { ANCHOR_OUTPUT_SAT, feeForWeight } from '../../shared/tx/index.js';
 import type { FollowUpInput } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress } from '../wallet/wallet-service.js';
@@ -227,7 +231,7 @@ class MonitorConsumer implements ChainConsumer {
       // Handed over at each block while the funding output is unspent (again after a reorg took its spend out); deleted with the item.
       const w = this.#byId.get(id);
       if (w === undefined) deletes.push(SortKey.fundingSpendBroadcast(id));
-      else if (w.phase === 'funding' && this.#tipHeight !== undefined) broadcasts.push(tx);
+      else if (w.phase === 'funding' && this.#tipHeight !== undefined) broadcasts.push(tx, ...(await this.#cpfp(id, tx, this.#tipHeight)));
     }
     for (const [id, initial] of this.#byId) {
       const sk = SortKey.chainWatch(id);
@@ -420,6 +424,53 @@ class MonitorConsumer implements ChainConsumer {
     this.#locks.push(lock);
     this.ctx.logger.info('anchors: our HTLC transaction with a wallet fee input', { channelId: id, offered: c.claim.offered, feeSat: built.feeSat.toString(), feeratePerKw });
     return { kind: 'htlc-tx', tx: built.tx, txid: built.txid, amountSat: c.amountSat };
+  }
+
+  /**
+   * Under anchors, a child of our commitment `raw` (unconfirmed: the funding
+   * output is still unspent) when the commitment pays less than the estimate
+   * for the blocks left before its earliest HTLC expiry (6 without HTLCs): it
+   * spends our anchor and a confirmed wallet coin, the package at that
+   * estimate (anchor-claims.ts `buildAnchorCpfp`), the coin locked in the
+   * wallet. Once made it is handed over again after its parent at each block
+   * (the wallet's pending entry), not rebuilt at a higher feerate. The
+   * monitor is read only for a commitment with a 330 sat output.
+   */
+  async #cpfp(id: string, raw: Uint8Array, tip: number): Promise<Uint8Array[]> {
+    if (this.#wallet === undefined) return [];
+    const commitment = Transaction.fromBuffer(raw);
+    if (!commitment.outs.some((o) => BigInt(o.value) === ANCHOR_OUTPUT_SAT)) return [];
+    const parent = new Uint8Array(commitment.getHash());
+    const existing = this.#wallet.pending.find((p) => inputsOf(p.raw).some((o) => equalBytes(o.txid, parent)));
+    if (existing !== undefined) return [existing.raw];
+    const monitor = await this.#monitor(id);
+    if (!monitor.channelType.anchors) return [];
+    const feeSat = monitor.channelValueSatoshis - commitment.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
+    const weight = BigInt(commitment.weight());
+    const expiries = (monitor.holderHtlcs ?? []).map((h) => h.cltvExpiry);
+    const feeratePerKw = await this.#estimate(targetBlocks(expiries.length === 0 ? undefined : Math.min(...expiries), tip));
+    if (feerateOf(feeSat, weight) >= BigInt(feeratePerKw)) return [];
+    // A child of one anchor input, one coin and the change: its fee, plus room for the change.
+    const childWeight = BigInt((4 + 4 + 1 + 1) * 4 + 2 + ANCHOR_INPUT_WEIGHT + P2WPKH_INPUT_WEIGHT + P2WPKH_OUTPUT_WEIGHT);
+    const neededSat = cpfpChildFee(weight, feeSat, childWeight, BigInt(feeratePerKw)) + P2WPKH_DUST_SAT;
+    const changeIndex = claimChangeIndex(this.#wallet);
+    const funding = { account: this.ctx.wallet, coins: claimFeeCoins(this.#wallet, neededSat), changeScript: this.ctx.wallet.key(Keychain.change, changeIndex).script };
+    const built = buildAnchorCpfp(this.ctx.wallet.secp, this.#signer(monitor), commitment, feeSat, funding, BigInt(feeratePerKw));
+    if (built.kind !== 'signed') {
+      this.ctx.logger.error('anchors: no confirmed wallet coin pays a child of our commitment: not bumped (add confirmed funds)', { channelId: id, neededSat: neededSat.toString(), reason: built.kind });
+      return [];
+    }
+    const lock: ClaimLock = {
+      txid: toHex(Uint8Array.from(built.txid).reverse()),
+      raw: built.tx,
+      coins: built.coins,
+      ...(built.changeSat === undefined ? {} : { change: { vout: 0, valueSat: built.changeSat, index: changeIndex } }),
+      tipHeight: tip,
+    };
+    this.#wallet = lockClaimInputs(this.#wallet, lock);
+    this.#locks.push(lock);
+    this.ctx.logger.info('anchors: a child of our commitment through our anchor (CPFP)', { channelId: id, commitmentFeeratePerKw: feerateOf(feeSat, weight).toString(), targetPerKw: feeratePerKw, feeSat: built.feeSat.toString() });
+    return [built.tx];
   }
 
   /** The stored estimate for `target` blocks (sat per 1,000 weight), read once per run. */

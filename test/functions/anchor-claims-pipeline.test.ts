@@ -15,7 +15,7 @@ import { loadWallet, walletBalanceOf } from '../../functions/wallet/wallet-servi
 import { EsploraClient } from '../../shared/chain/index.js';
 import { ANTI_REORG_DELAY } from '../../shared/monitor/index.js';
 import { spendableCoins } from '../../shared/wallet/index.js';
-import { invoiceOf, payInvoiceOf, readyChannel } from '../support/force-close-nodes.js';
+import { CAPACITY, invoiceOf, payInvoiceOf, readyChannel } from '../support/force-close-nodes.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet } from '../support/pipeline-nodes.js';
 
@@ -89,5 +89,47 @@ describe('anchor channels on chain: our HTLC transaction with a wallet fee input
     await net.sync(a);
     await net.relay(a, b);
     expect(await storeNodeApi(a.ctx).getPayment(paymentId)).toMatchObject({ state: 'failed' });
+  }, 240_000);
+
+  it('a child of our commitment through our anchor and a wallet coin (CPFP) brings the package to the estimate; the chain takes both', async () => {
+    const net = new PipelineNet(local);
+    const esplora = new EsploraClient(local.chain.url);
+    const [a, b] = await Promise.all([net.node('cpfp-a', ANCHORS), net.node('cpfp-b', ANCHORS)]);
+    const { channelId } = await readyChannel(local, net, a, b);
+    await net.disconnect(a, b);
+    await storeNodeApi(a.ctx).closeChannel(channelId, { force: true });
+    const commitment = Transaction.fromHex((await net.broadcasts(a)).at(-1)!);
+    const commitmentFee = CAPACITY - commitment.outs.reduce((s, o) => s + BigInt(o.value), 0n);
+    // Not in the chain's mempool yet: the next block leaves the funding output unspent, the chain handler hands the commitment over again with its child.
+    await net.mine(1);
+    await net.sync(a);
+    const sent = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h));
+    const child = sent.find((t) => t.ins.some((x) => Buffer.from(x.hash).reverse().toString('hex') === commitment.getId()));
+    if (child === undefined) throw new Error('no child of the commitment');
+    expect(sent.findIndex((t) => t.getId() === commitment.getId())).toBeLessThan(sent.indexOf(child));
+    const anchorVout = child.ins[0]!.index;
+    expect(BigInt(commitment.outs[anchorVout]!.value)).toBe(330n);
+    expect(child.ins).toHaveLength(2);
+    const coinTxid = Buffer.from(child.ins[1]!.hash).reverse().toString('hex');
+    const coin = (await loadWallet(a.ctx.store, a.ctx.nodeKey)).utxos.find((u) => u.txid === coinTxid && u.vout === child.ins[1]!.index)!;
+    expect(coin).toMatchObject({ spentBy: child.getId() });
+    const childFee = 330n + coin.valueSat - child.outs.reduce((s, o) => s + BigInt(o.value), 0n);
+    // The regtest estimate for 6 blocks: 10 sat/vB, 2,500 sat per 1,000 weight; the commitment alone pays far less.
+    const packageRate = ((commitmentFee + childFee) * 1000n) / BigInt(commitment.weight() + child.weight());
+    expect((commitmentFee * 1000n) / BigInt(commitment.weight())).toBeLessThan(2_500n);
+    expect(packageRate).toBeGreaterThanOrEqual(2_500n);
+    expect(packageRate).toBeLessThan(2_500n + 300n);
+    // The next block: handed over again with the same child (not a second one).
+    await net.mine(1);
+    await net.sync(a);
+    const again = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h).getId());
+    expect(again).toContain(child.getId());
+    expect(new Set(again).size).toBeLessThanOrEqual(2);
+    // The chain accepts the parent and the child, and confirms them in one block.
+    await esplora.broadcast(commitment.toBuffer());
+    await esplora.broadcast(child.toBuffer());
+    await net.mine(1);
+    expect((await esplora.txStatus(child.getId())).confirmed).toBe(true);
+    expect((await esplora.txStatus(commitment.getId())).confirmed).toBe(true);
   });
 });
