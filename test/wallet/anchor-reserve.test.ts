@@ -13,7 +13,11 @@ import {
   anchorReserveSat,
   assertAnchorReserve,
   buildSend,
+  claimFeeCoins,
+  dropPending,
+  lockClaimInputs,
   reservedCoins,
+  spendableCoins,
   type WalletState,
   type WalletUtxo,
 } from '../../shared/wallet/index.js';
@@ -61,5 +65,23 @@ describe('anchor reserve', () => {
     // Without the reserve the same payment is made; beyond every coin it is insufficient funds.
     expect(send(s, 70_000n, 0n).state.utxos.filter((u) => u.height > 0).every((u) => u.spentBy !== undefined)).toBe(true);
     expect(() => send(s, 100_000n, 25_000n)).toThrow(expect.objectContaining({ code: WalletErrorCode.InsufficientFunds }));
+  });
+});
+
+describe('coins paying for an anchors claim', () => {
+  it('the smallest confirmed coin that pays; locked as a pending transaction (change counted, next change index moved); released when the claim is dropped', () => {
+    const s = state([coin(1, 10_000n), coin(2, 40_000n), coin(3, 90_000n), coin(4, 500_000n, 0)]);
+    expect(claimFeeCoins(s, 20_000n)).toEqual([coin(2, 40_000n)]);
+    expect(claimFeeCoins(s, 600_000n)).toEqual([]);
+    const locked = lockClaimInputs(s, { txid: txid(99), raw: Uint8Array.of(1), coins: [coin(2, 40_000n)], change: { vout: 1, valueSat: 39_000n, index: 0 }, tipHeight: 101 });
+    expect(locked.utxos.find((u) => u.txid === txid(2))?.spentBy).toBe(txid(99));
+    expect(spendableCoins(locked).some((u) => u.txid === txid(2))).toBe(false);
+    expect(locked.utxos.find((u) => u.txid === txid(99))).toMatchObject({ valueSat: 39_000n, keychain: 1, index: 0, height: 0 });
+    expect(locked.nextIndex).toEqual([5, 1]);
+    expect(locked.pending.map((p) => p.txid)).toEqual([txid(99)]);
+    expect(lockClaimInputs(locked, { txid: txid(99), raw: Uint8Array.of(1), coins: [], tipHeight: 102 })).toBe(locked);
+    const released = dropPending(locked, txid(99));
+    expect(released.utxos.find((u) => u.txid === txid(2))?.spentBy).toBeUndefined();
+    expect(released.utxos.some((u) => u.txid === txid(99))).toBe(false);
   });
 });
