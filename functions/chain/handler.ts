@@ -43,8 +43,11 @@ export type ConsumerWrites = Pick<InvocationResult, 'puts' | 'deletes'> & Partia
 export interface ChainConsumer {
   readonly confirm: Confirm;
   watch(): WatchSet;
-  /** The consumer's writes, and the messages and broadcasts its calls produced (committed with the sync, sent after it); may read first (a monitor to consolidate). */
-  writes(): ConsumerWrites | Promise<ConsumerWrites>;
+  /**
+   * The consumer's writes, and the messages and broadcasts its calls produced (committed with the sync, sent after it); may
+   * read first (a monitor to consolidate). `wallet`: the wallet as synced (coins for the fee of anchors claims).
+   */
+  writes(wallet: WalletState): ConsumerWrites | Promise<ConsumerWrites>;
   /** The wallet after this consumer's changes (a channel's held funding released or discarded), committed with them. */
   settleWallet?(wallet: WalletState): WalletState;
 }
@@ -177,7 +180,7 @@ export function createChainHandler(ctx: NodeContext, options: ChainHandlerOption
         const followUps: FollowUpInput[] = [];
         const cleanup: string[] = [];
         for (const c of consumers) {
-          const w = await c.writes();
+          const w = await c.writes(walletNow);
           puts.push(...w.puts);
           deletes.push(...w.deletes);
           effects.push(...(w.effects ?? []));

@@ -29,7 +29,12 @@ import { StoredFeeEstimator } from '../../shared/chain/index.js';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import { followUpFor, htlcResolvedOnChain } from '../../shared/manager/index.js';
 import {
+  ANCHOR_INPUT_WEIGHT,
+  buildAnchorCpfp,
+  buildAnchorHtlcTx,
   classifyFundingSpend,
+  cpfpChildFee,
+  feerateOf,
   bumpedFeerate,
   claimableOutpoint,
   claimablesOf,
@@ -52,7 +57,8 @@ import {
   type WatchedChannel,
 } from '../../shared/monitor/index.js';
 import { SortKey, StoreError, StoreErrorCode, monitorFromItems, MONITOR_UPDATES_PER_SNAPSHOT, type NodeStore } from '../../shared/store/index.js';
-import { Keychain } from '../../shared/wallet/index.js';
+import { Keychain, claimChangeIndex, claimFeeCoins, dropPending, lockClaimInputs, P2WPKH_DUST_SAT, P2WPKH_INPUT_WEIGHT, P2WPKH_OUTPUT_WEIGHT, type ClaimLock, type WalletState } from '../../shared/wallet/index.js';
+import { ANCHOR_OUTPUT_SAT, feeForWeight } from '../../shared/tx/index.js';
 import type { FollowUpInput } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { newReceiveAddress } from '../wallet/wallet-service.js';
@@ -97,6 +103,11 @@ class MonitorConsumer implements ChainConsumer {
   readonly #moved = new Map<string, Moved>();
   #tipHeight: number | undefined;
   #fees: Promise<StoredFeeEstimator> | undefined;
+  /** The wallet as this run sees it, with the coins our anchors claims took marked (writes() sets it). */
+  #wallet: WalletState | undefined;
+  /** Claims paid by wallet coins made this run, and dropped ones (display txids) whose coins go back: settleWallet applies them. */
+  readonly #locks: ClaimLock[] = [];
+  readonly #releases: string[] = [];
 
   constructor(
     private readonly ctx: NodeContext,
@@ -202,7 +213,16 @@ class MonitorConsumer implements ChainConsumer {
     };
   }
 
-  async writes(): Promise<ConsumerWrites> {
+  /** The wallet with our anchors claims of this run recorded (their coins marked, their change counted) and dropped ones released. */
+  settleWallet(wallet: WalletState): WalletState {
+    let out = wallet;
+    for (const txid of this.#releases) out = dropPending(out, txid);
+    for (const lock of this.#locks) out = lockClaimInputs(out, lock);
+    return out;
+  }
+
+  async writes(wallet?: WalletState): Promise<ConsumerWrites> {
+    this.#wallet = wallet;
     const puts: { sk: string; data: Uint8Array }[] = [];
     const deletes: string[] = [];
     const broadcasts: Uint8Array[] = [];
@@ -211,7 +231,7 @@ class MonitorConsumer implements ChainConsumer {
       // Handed over at each block while the funding output is unspent (again after a reorg took its spend out); deleted with the item.
       const w = this.#byId.get(id);
       if (w === undefined) deletes.push(SortKey.fundingSpendBroadcast(id));
-      else if (w.phase === 'funding' && this.#tipHeight !== undefined) broadcasts.push(tx);
+      else if (w.phase === 'funding' && this.#tipHeight !== undefined) broadcasts.push(tx, ...(await this.#cpfp(id, tx, this.#tipHeight)));
     }
     for (const [id, initial] of this.#byId) {
       const sk = SortKey.chainWatch(id);
@@ -264,6 +284,8 @@ class MonitorConsumer implements ChainConsumer {
     const taken = new Set((initial.stages ?? []).flatMap((s) => inputsOf(s.tx).map(outpointKey)));
     const kept = (initial.claims ?? []).filter((c) => c.confirmedHeight !== undefined || !inputsOf(c.tx).some((o) => taken.has(outpointKey(o))));
     if (kept.length !== (initial.claims ?? []).length) this.ctx.logger.warn('a claim input was taken by another transaction: claiming the rest again', { channelId: id });
+    // A dropped claim paid by wallet coins (an anchors HTLC transaction) gives them back.
+    for (const dropped of (initial.claims ?? []).filter((c) => !kept.includes(c))) this.#releases.push(toHex(Uint8Array.from(dropped.txid).reverse()));
     // Sweeps bumped: the same outputs to the same address at a higher feerate, replacing them (full RBF).
     const rebuilt: Claim[] = [];
     for (const [old, feeratePerKw] of bumps) {
@@ -321,10 +343,15 @@ class MonitorConsumer implements ChainConsumer {
     }
   }
 
-  /** Our claims of `ready`: one sweep of the outputs, each pre-signed HTLC transaction on its own. */
+  /** Our claims of `ready`: one sweep of the outputs, each pre-signed HTLC transaction on its own, each anchors HTLC transaction with a wallet coin. */
   async #build(id: string, monitor: ChannelMonitor, ready: readonly Claimable[], tip: number): Promise<Claim[]> {
     const claims: Claim[] = [];
     for (const c of ready) if (c.kind === 'htlc-tx') claims.push({ kind: 'htlc-tx', tx: c.tx, txid: c.txid, amountSat: c.amountSat });
+    for (const c of ready) {
+      if (c.kind !== 'anchor-htlc') continue;
+      const claim = await this.#anchorHtlcTx(id, monitor, c, tip);
+      if (claim !== undefined) claims.push(claim);
+    }
     const sweep = await this.#sweep(id, monitor, ready, tip);
     return sweep === undefined ? claims : [...claims, sweep];
   }
@@ -367,6 +394,83 @@ class MonitorConsumer implements ChainConsumer {
       ...(deadline === undefined ? {} : { deadline }),
       ...(bump === undefined ? {} : { replaces: bump.replaces }),
     };
+  }
+
+  /**
+   * Our zero-fee HTLC transaction of `c` with a confirmed wallet coin paying
+   * its fee at the estimate for the blocks left before its deadline, the
+   * change to the wallet's next change address; the coin locked for it
+   * (settleWallet). Undefined, logged, when no confirmed coin pays it.
+   */
+  async #anchorHtlcTx(id: string, monitor: ChannelMonitor, c: Extract<Claimable, { kind: 'anchor-htlc' }>, tip: number): Promise<Claim | undefined> {
+    if (this.#wallet === undefined) return undefined;
+    const feeratePerKw = await this.#estimate(targetBlocks(c.deadline, tip));
+    const neededSat = feeForWeight(BigInt(feeratePerKw), c.claim.weight + BigInt(P2WPKH_INPUT_WEIGHT + P2WPKH_OUTPUT_WEIGHT)) + P2WPKH_DUST_SAT;
+    const coins = claimFeeCoins(this.#wallet, neededSat);
+    const changeIndex = claimChangeIndex(this.#wallet);
+    const built = buildAnchorHtlcTx(this.ctx.wallet.secp, this.#signer(monitor), [c.claim], { account: this.ctx.wallet, coins, changeScript: this.ctx.wallet.key(Keychain.change, changeIndex).script }, BigInt(feeratePerKw));
+    if (built.kind !== 'signed') {
+      this.ctx.logger.error('anchors: no confirmed wallet coin pays the fee of our HTLC transaction: not claimed (add confirmed funds)', { channelId: id, neededSat: neededSat.toString(), reason: built.kind });
+      return undefined;
+    }
+    const lock: ClaimLock = {
+      txid: toHex(Uint8Array.from(built.txid).reverse()),
+      raw: built.tx,
+      coins: built.coins,
+      ...(built.changeSat === undefined ? {} : { change: { vout: 1, valueSat: built.changeSat, index: changeIndex } }),
+      tipHeight: tip,
+    };
+    this.#wallet = lockClaimInputs(this.#wallet, lock);
+    this.#locks.push(lock);
+    this.ctx.logger.info('anchors: our HTLC transaction with a wallet fee input', { channelId: id, offered: c.claim.offered, feeSat: built.feeSat.toString(), feeratePerKw });
+    return { kind: 'htlc-tx', tx: built.tx, txid: built.txid, amountSat: c.amountSat };
+  }
+
+  /**
+   * Under anchors, a child of our commitment `raw` (unconfirmed: the funding
+   * output is still unspent) when the commitment pays less than the estimate
+   * for the blocks left before its earliest HTLC expiry (6 without HTLCs): it
+   * spends our anchor and a confirmed wallet coin, the package at that
+   * estimate (anchor-claims.ts `buildAnchorCpfp`), the coin locked in the
+   * wallet. Once made it is handed over again after its parent at each block
+   * (the wallet's pending entry), not rebuilt at a higher feerate. The
+   * monitor is read only for a commitment with a 330 sat output.
+   */
+  async #cpfp(id: string, raw: Uint8Array, tip: number): Promise<Uint8Array[]> {
+    if (this.#wallet === undefined) return [];
+    const commitment = Transaction.fromBuffer(raw);
+    if (!commitment.outs.some((o) => BigInt(o.value) === ANCHOR_OUTPUT_SAT)) return [];
+    const parent = new Uint8Array(commitment.getHash());
+    const existing = this.#wallet.pending.find((p) => inputsOf(p.raw).some((o) => equalBytes(o.txid, parent)));
+    if (existing !== undefined) return [existing.raw];
+    const monitor = await this.#monitor(id);
+    if (!monitor.channelType.anchors) return [];
+    const feeSat = monitor.channelValueSatoshis - commitment.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
+    const weight = BigInt(commitment.weight());
+    const expiries = (monitor.holderHtlcs ?? []).map((h) => h.cltvExpiry);
+    const feeratePerKw = await this.#estimate(targetBlocks(expiries.length === 0 ? undefined : Math.min(...expiries), tip));
+    if (feerateOf(feeSat, weight) >= BigInt(feeratePerKw)) return [];
+    // A child of one anchor input, one coin and the change: its fee, plus room for the change.
+    const childWeight = BigInt((4 + 4 + 1 + 1) * 4 + 2 + ANCHOR_INPUT_WEIGHT + P2WPKH_INPUT_WEIGHT + P2WPKH_OUTPUT_WEIGHT);
+    const neededSat = cpfpChildFee(weight, feeSat, childWeight, BigInt(feeratePerKw)) + P2WPKH_DUST_SAT;
+    const changeIndex = claimChangeIndex(this.#wallet);
+    const funding = { account: this.ctx.wallet, coins: claimFeeCoins(this.#wallet, neededSat), changeScript: this.ctx.wallet.key(Keychain.change, changeIndex).script };
+    const built = buildAnchorCpfp(this.ctx.wallet.secp, this.#signer(monitor), commitment, feeSat, funding, BigInt(feeratePerKw));
+    if (built.kind !== 'signed') {
+      this.ctx.logger.error('anchors: no confirmed wallet coin pays a child of our commitment: not bumped (add confirmed funds)', { channelId: id, neededSat: neededSat.toString(), reason: built.kind });
+      return [];
+    }
+    const lock: ClaimLock = {
+      txid: toHex(Uint8Array.from(built.txid).reverse()),
+      raw: built.tx,
+      coins: built.coins,
+      ...(built.changeSat === undefined ? {} : { change: { vout: 0, valueSat: built.changeSat, index: changeIndex } }),
+      tipHeight: tip,
+    };
+    this.#wallet = lockClaimInputs(this.#wallet, lock);
+    this.#locks.push(lock);
+    this.ctx.logger.info('anchors: a child of our commitment through our anchor (CPFP)', { channelId: id, commitmentFeeratePerKw: feerateOf(feeSat, weight).toString(), targetPerKw: feeratePerKw, feeSat: built.feeSat.toString() });
+    return [built.tx];
   }
 
   /** The stored estimate for `target` blocks (sat per 1,000 weight), read once per run. */

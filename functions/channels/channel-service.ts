@@ -5,7 +5,10 @@
  * outbox); reads load every channel item with one Query and commit nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { equalBytes } from '../../shared/codec/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
+import { assertAnchorReserve } from '../../shared/wallet/index.js';
+import { isFeatureSupported } from '../../shared/wire/index.js';
 import {
   decodeManagerHeader,
   type ApiError,
@@ -22,6 +25,7 @@ import { applyInput } from '../runtime/invocation.js';
 import { checkFundable, loadManager, takeChangesFunded } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { StepReads } from '../runtime/step-reads.js';
+import { anchorChannelCount, loadWallet } from '../wallet/wallet-service.js';
 
 /** A channel as the API reports it: the manager's details, or what its `ChannelClosed` event said once it is gone. */
 export type ChannelView =
@@ -59,7 +63,7 @@ function refused(error: ApiError): ChannelServiceError {
 }
 
 /** Runs `fn` on the manager loaded for `input` under the lease, and commits its changes (a FundingGenerationReady answered by the wallet). */
-async function underLease<T>(ctx: NodeContext, input: ManagerInput, fn: (m: ChannelManager) => T): Promise<T> {
+async function underLease<T>(ctx: NodeContext, input: ManagerInput, fn: (m: ChannelManager, store: NodeStore) => T | Promise<T>): Promise<T> {
   let out: { value: T } | undefined;
   await applyInput(ctx, `channels-${randomUUID()}`, async (store) => {
     const reads = new StepReads(ctx, store);
@@ -67,7 +71,7 @@ async function underLease<T>(ctx: NodeContext, input: ManagerInput, fn: (m: Chan
     void reads.fees();
     const peers = await peersNow(ctx, store);
     const manager = await loadManager(ctx, store, input, peers.connected, reads, peers.connections);
-    out = { value: fn(manager) };
+    out = { value: await fn(manager, store) };
     return takeChangesFunded(ctx, store, manager, reads);
   });
   if (out === undefined) throw new Error('the channel input was not applied');
@@ -84,10 +88,18 @@ export interface OpenChannelRequest {
 /** `create_channel` to a connected peer; returns the channel's (temporary) id, hex. */
 export async function openChannel(ctx: NodeContext, request: OpenChannelRequest): Promise<string> {
   if (request.nodeId === toHex(ctx.nodeId)) throw new ChannelServiceError(ChannelServiceErrorCode.ownNode, 'a channel cannot be opened to this node itself');
-  const [peers, wallet] = await Promise.all([connectedPeers(ctx, ctx.store), ctx.store.getMany(ctx.nodeKey, [SortKey.wallet, SortKey.fees])]);
-  if (!peers.has(request.nodeId)) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, `peer ${request.nodeId} is not connected`);
-  // The wallet must cover the channel and its funding fee now (a WalletError otherwise: 422 insufficient-funds).
-  checkFundable(ctx, wallet.get(SortKey.wallet), wallet.get(SortKey.fees), request.amountSat);
+  const [peers, wallet, anchorChannels] = await Promise.all([
+    connectedPeers(ctx, ctx.store),
+    ctx.store.getMany(ctx.nodeKey, [SortKey.wallet, SortKey.fees]),
+    anchorChannelCount(ctx.store, ctx.nodeKey),
+  ]);
+  const features = peers.get(request.nodeId);
+  if (features === undefined) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, `peer ${request.nodeId} is not connected`);
+  // The channel type BOLT 2 negotiation will give (channel-type.ts): anchors when both sides want them.
+  const anchors = ctx.managerConfig.channel.handshake.negotiateAnchorsZeroFeeHtlcTx && isFeatureSupported(features, 'option_anchors_zero_fee_htlc_tx');
+  // The wallet must cover the channel and its funding fee now, keeping the anchor reserve (a WalletError otherwise: 422
+  // insufficient-funds, or anchor-reserve-not-covered).
+  checkFundable(ctx, wallet.get(SortKey.wallet), wallet.get(SortKey.fees), request.amountSat, { anchorChannels, anchors });
   const userChannelId = BigInt(`0x${randomBytes(8).toString('hex')}`);
   const result = await underLease(ctx, { kind: 'create-channel' }, (m) =>
     m.createChannel(fromHex(request.nodeId), request.amountSat, request.pushMsat, userChannelId, { announceChannel: request.announce }),
@@ -105,12 +117,24 @@ async function inboundEntry(ctx: NodeContext, temporaryChannelIdHex: string) {
   return entry;
 }
 
-/** Accepts a held inbound request (manual policy) by its temporary id. */
+/**
+ * Accepts a held inbound request (manual policy) by its temporary id. An
+ * anchor channel is refused (`anchor-reserve-not-covered`, nothing
+ * committed; the request stays held) when the wallet's confirmed coins do
+ * not cover the anchor reserve with it, as LDK Node does.
+ */
 export async function acceptChannel(ctx: NodeContext, temporaryChannelIdHex: string): Promise<void> {
   const entry = await inboundEntry(ctx, temporaryChannelIdHex);
   const userChannelId = BigInt(`0x${randomBytes(8).toString('hex')}`);
   const input: ManagerInput = { kind: 'accept-inbound-channel', temporaryChannelId: entry.temporaryChannelId, counterpartyNodeId: entry.counterpartyNodeId };
-  const result = await underLease(ctx, input, (m) => m.acceptInboundChannel(entry.temporaryChannelId, entry.counterpartyNodeId, userChannelId));
+  const result = await underLease(ctx, input, async (m, store) => {
+    const request = m.listInboundChannelRequests().find((r) => equalBytes(r.temporaryChannelId, entry.temporaryChannelId) && equalBytes(r.counterpartyNodeId, entry.counterpartyNodeId));
+    if (request?.channelType.anchors === true) {
+      const [wallet, anchorChannels] = await Promise.all([loadWallet(store, ctx.nodeKey), anchorChannelCount(store, ctx.nodeKey)]);
+      assertAnchorReserve(wallet, anchorChannels + 1);
+    }
+    return m.acceptInboundChannel(entry.temporaryChannelId, entry.counterpartyNodeId, userChannelId);
+  });
   if (!result.ok) throw refused(result.error);
 }
 

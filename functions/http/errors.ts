@@ -13,6 +13,8 @@ export const HttpErrorCode = {
   payloadTooLarge: 'payload-too-large',
   insufficientFunds: 'insufficient-funds',
   tooManyUnconfirmed: 'too-many-unconfirmed',
+  /** The payment or anchor channel would leave the anchor reserve (25,000 sat of confirmed coins per anchor channel) uncovered. */
+  anchorReserveNotCovered: 'anchor-reserve-not-covered',
   peerNotConnected: 'peer-not-connected',
   /** The channel cannot be closed cooperatively now: not `ready` (still opening, already closing or closed), an HTLC of ours not yet signed or in the holding cell (a moment later it is), or a held request. HTLCs in flight are fine: they settle before the closing transaction. */
   channelNotClosable: 'channel-not-closable',
@@ -62,6 +64,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'payload-too-large': 413,
   'insufficient-funds': 422,
   'too-many-unconfirmed': 422,
+  'anchor-reserve-not-covered': 422,
   'peer-not-connected': 409,
   'channel-not-closable': 409,
   internal: 500,

@@ -62,6 +62,8 @@ export interface WalletInfo {
   readonly confirmedSat: bigint;
   /** Unconfirmed coins (incoming, or change of our payments). */
   readonly unconfirmedSat: bigint;
+  /** The anchor reserve (docs/wallet.md): 25,000 sat of confirmed coins per anchor channel, kept from payments and channel opens. */
+  readonly anchorReserve?: { readonly anchorChannels: number; readonly requiredSat: bigint; readonly reservedSat: bigint };
 }
 
 /** A payment from the on-chain wallet. */

@@ -149,7 +149,8 @@ const ERROR_RESPONSES = {
   InsufficientFunds: errorResponse(
     '`insufficient-funds`: the wallet\'s spendable coins do not cover the amount plus the fee; `too-many-unconfirmed`: only the change of ' +
       'unconfirmed payments would, and spending it would make a chain of unconfirmed transactions longer than Bitcoin Core relays (wait for a ' +
-      'confirmation). Nothing was signed or broadcast.',
+      'confirmation); `anchor-reserve-not-covered`: only the confirmed coins kept as the anchor reserve (25,000 sat per anchor channel) would ' +
+      'pay, or an anchor channel would need more of them than the wallet has. Nothing was signed or broadcast.',
   ),
   NotFound: errorResponse('`not-found`: nothing has this id.'),
   PeerNotConnected: errorResponse('`peer-not-connected`: the peer is not connected (connect it with `POST /v1/peers` first).'),

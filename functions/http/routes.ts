@@ -248,6 +248,19 @@ export const SCHEMAS = {
     properties: {
       confirmedSat: { type: 'integer', minimum: 0, description: 'Confirmed coins not spent by one of our payments (sat).' },
       unconfirmedSat: { type: 'integer', minimum: 0, description: 'Unconfirmed coins: incoming, or the change of our payments (sat).' },
+      anchorReserve: {
+        type: 'object',
+        description:
+          'The anchor reserve: confirmed coins kept to pay for the on-chain claims of anchor channels (a fee input on their HTLC ' +
+          'transactions, a child of their commitment), 25,000 sat per anchor channel. Payments and channel opens leave them unspent.',
+        properties: {
+          anchorChannels: { type: 'integer', minimum: 0, description: 'Funded anchor channels not closed.' },
+          requiredSat: { type: 'integer', minimum: 0, description: '25,000 sat per anchor channel.' },
+          reservedSat: { type: 'integer', minimum: 0, description: 'The confirmed coins kept for it (all of them when they do not cover it).' },
+        },
+        required: ['anchorChannels', 'requiredSat', 'reservedSat'],
+        additionalProperties: false,
+      },
     },
     required: ['confirmedSat', 'unconfirmedSat'],
     additionalProperties: false,
@@ -459,7 +472,14 @@ export const ROUTES: readonly Route[] = [
     success: { status: 200, description: 'The balance.', schema: schemaRef('Wallet') },
     async run(api) {
       const w = await api.wallet();
-      return { confirmedSat: Number(w.confirmedSat), unconfirmedSat: Number(w.unconfirmedSat) };
+      const reserve = w.anchorReserve;
+      return {
+        confirmedSat: Number(w.confirmedSat),
+        unconfirmedSat: Number(w.unconfirmedSat),
+        ...(reserve === undefined
+          ? {}
+          : { anchorReserve: { anchorChannels: reserve.anchorChannels, requiredSat: Number(reserve.requiredSat), reservedSat: Number(reserve.reservedSat) } }),
+      };
     },
   }),
   emptyBody({
@@ -481,8 +501,8 @@ export const ROUTES: readonly Route[] = [
       'Selects coins (change back to the wallet), signs a transaction that signals replace-by-fee, records it and ' +
       'hands it to the broadcast path, which retries until the chain source has it. Answers 422 `insufficient-funds` ' +
       'when the spendable coins do not cover the amount plus the fee, and 422 `too-many-unconfirmed` when only the change of ' +
-      'unconfirmed payments would and the payment would exceed Bitcoin Core\'s 25 unconfirmed ancestors (wait for a confirmation); ' +
-      'nothing is broadcast then.',
+      'unconfirmed payments would and the payment would exceed Bitcoin Core\'s 25 unconfirmed ancestors (wait for a confirmation), ' +
+      'and 422 `anchor-reserve-not-covered` when only the coins kept as the anchor reserve would; nothing is broadcast then.',
     requestBody: { description: 'The payment.', schema: schemaRef('SendRequest') },
     errors: ['InsufficientFunds', 'Busy'],
     success: { status: 200, description: 'The payment is signed and queued for broadcast.', schema: schemaRef('SendResult') },

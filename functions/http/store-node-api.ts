@@ -14,7 +14,7 @@ import { encodeOutbound } from '../../shared/pipeline/envelopes.js';
 import { SortKey, StoreError, StoreErrorCode } from '../../shared/store/index.js';
 import { WalletError, WalletErrorCode } from '../../shared/wallet/index.js';
 import type { NodeContext } from '../runtime/node-context.js';
-import { newReceiveAddress, sendToAddress, walletBalanceOf } from '../wallet/wallet-service.js';
+import { newReceiveAddress, sendToAddress, walletWithReserveOf } from '../wallet/wallet-service.js';
 import { HttpError, HttpErrorCode, busyError } from './errors.js';
 import type { ChannelInfo, ChannelTypeName, CloseAllResult, EventInfo, NodeApi, PeerInfo, PendingHtlcInfo } from './node-api.js';
 import { acknowledgeEvents, pendingEvents } from '../events/event-service.js';
@@ -43,6 +43,7 @@ function asHttpError(error: unknown, waitedMs: number): unknown {
   if (!(error instanceof WalletError)) return error;
   if (error.code === WalletErrorCode.InsufficientFunds) return new HttpError(HttpErrorCode.insufficientFunds, error.message);
   if (error.code === WalletErrorCode.TooManyUnconfirmed) return new HttpError(HttpErrorCode.tooManyUnconfirmed, error.message);
+  if (error.code === WalletErrorCode.AnchorReserve) return new HttpError(HttpErrorCode.anchorReserveNotCovered, error.message);
   if (error.code === WalletErrorCode.InvalidAddress) return new HttpError(HttpErrorCode.invalidRequest, `address: ${error.message}`);
   if (error.code === WalletErrorCode.InvalidAmount) return new HttpError(HttpErrorCode.invalidRequest, `sats: ${error.message}`);
   return error;
@@ -320,7 +321,8 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
       await ctx.outbound.send({ group: request.nodeId, dedupId: `connect-${randomUUID()}`, body });
     },
     async wallet() {
-      return walletBalanceOf(ctx);
+      const w = await walletWithReserveOf(ctx);
+      return { confirmedSat: w.confirmedSat, unconfirmedSat: w.unconfirmedSat, anchorReserve: w.anchorReserve };
     },
     async newAddress() {
       return { address: (await newReceiveAddress(ctx)).address };

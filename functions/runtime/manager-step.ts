@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StoredFeeEstimator } from '../../shared/chain/index.js';
+import { equalBytes } from '../../shared/codec/index.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { KeysManager } from '../../shared/keys/index.js';
 import {
@@ -26,6 +27,8 @@ import { managerItemWrites } from '../../shared/store/manager-items.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import {
   WalletError,
+  anchorReserveSat,
+  assertAnchorReserve,
   buildSend,
   discardFunding,
   encodeWalletState,
@@ -39,7 +42,7 @@ import { decodeChainView } from '../chain/chain-record.js';
 import { resolvedPaymentPuts } from '../payments/payment-record.js';
 import { decodeFeeRates } from '../chain/fee-record.js';
 import { answerClaimablePayments, paidExternalIds } from '../invoices/claim-step.js';
-import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, decodeWallet } from '../wallet/wallet-service.js';
+import { FALLBACK_FEERATE_SAT_PER_KW, WALLET_CONFIRMATION_TARGET, anchorChannelCount, decodeWallet } from '../wallet/wallet-service.js';
 import type { InvocationResult } from './invocation.js';
 import type { NodeContext } from './node-context.js';
 import { StepReads } from './step-reads.js';
@@ -259,16 +262,33 @@ function fundingFeeratePerKvb(fees: Uint8Array | undefined): bigint {
 const P2WSH_PLACEHOLDER = Uint8Array.of(0x00, 0x20, ...new Uint8Array(32));
 
 /**
- * Throws the wallet's `WalletError` (`insufficient-funds`, ...) when the
- * wallet, as stored now, could not fund a channel of `amountSat` at the
- * funding fee rate: checked before `open_channel` is sent, so a user learns
- * it at once instead of from a channel closed later. The coins are not
- * reserved: a payment in between can still take them (the channel is then
- * abandoned with `funding-not-provided`, as before).
+ * Throws the wallet's `WalletError` (`insufficient-funds`,
+ * `anchor-reserve-not-covered`, ...) when the wallet, as stored now, could
+ * not fund a channel of `amountSat` at the funding fee rate while keeping
+ * the anchor reserve of `anchorChannels` channels (the new one included when
+ * it will have anchors: its confirmed coins must cover that reserve first):
+ * checked before `open_channel` is sent, so a user learns it at once instead
+ * of from a channel closed later. The coins are not reserved: a payment in
+ * between can still take them (the channel is then abandoned with
+ * `funding-not-provided`, as before).
  */
-export function checkFundable(ctx: NodeContext, walletBytes: Uint8Array | undefined, fees: Uint8Array | undefined, amountSat: bigint): void {
+export function checkFundable(
+  ctx: NodeContext,
+  walletBytes: Uint8Array | undefined,
+  fees: Uint8Array | undefined,
+  amountSat: bigint,
+  reserve: { readonly anchorChannels: number; readonly anchors: boolean } = { anchorChannels: 0, anchors: false },
+): void {
   const wallet = decodeWallet(walletBytes);
-  buildSend(ctx.wallet.secp, ctx.wallet, wallet, { script: P2WSH_PLACEHOLDER, amountSat, feeratePerKvb: fundingFeeratePerKvb(fees), tipHeight: wallet.syncedHeight });
+  const anchorChannels = reserve.anchorChannels + (reserve.anchors ? 1 : 0);
+  if (reserve.anchors) assertAnchorReserve(wallet, anchorChannels);
+  buildSend(ctx.wallet.secp, ctx.wallet, wallet, {
+    script: P2WSH_PLACEHOLDER,
+    amountSat,
+    feeratePerKvb: fundingFeeratePerKvb(fees),
+    tipHeight: wallet.syncedHeight,
+    anchorReserveSat: anchorReserveSat(anchorChannels),
+  });
 }
 
 /** Whether the changes move a funding transaction of the wallet on (a broadcast that may release one, or a `DiscardFunding`). */
@@ -327,10 +347,22 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   let wallet = reserved ?? before;
   if (requests.length > 0) {
     const feeratePerKvb = fundingFeeratePerKvb(await reads.fees());
+    // The anchor reserve (shared/wallet/anchor-reserve.ts): the funded anchor channels, plus each anchor channel funded here.
+    let anchorChannels = await anchorChannelCount(store, ctx.nodeKey);
+    const channels = manager.listChannels();
     for (const request of requests) {
       let funding: ReturnType<typeof buildSend> | undefined;
+      const anchors = channels.some((c) => equalBytes(c.temporaryChannelId, request.temporaryChannelId) && c.channelType.anchors);
       try {
-        funding = buildSend(ctx.wallet.secp, ctx.wallet, wallet, { script: request.outputScript, amountSat: request.channelValueSatoshis, feeratePerKvb, tipHeight: wallet.syncedHeight });
+        if (anchors) assertAnchorReserve(wallet, anchorChannels + 1);
+        funding = buildSend(ctx.wallet.secp, ctx.wallet, wallet, {
+          script: request.outputScript,
+          amountSat: request.channelValueSatoshis,
+          feeratePerKvb,
+          tipHeight: wallet.syncedHeight,
+          anchorReserveSat: anchorReserveSat(anchorChannels + (anchors ? 1 : 0)),
+        });
+        if (anchors) anchorChannels += 1;
       } catch (error) {
         if (!(error instanceof WalletError)) throw error;
         const reason = `the wallet cannot fund the channel: ${error.message}`;

@@ -9,14 +9,17 @@ import { randomUUID } from 'node:crypto';
 import { EsploraFeeEstimator } from '../../shared/chain/index.js';
 import { bytesToHex } from '../../shared/codec/index.js';
 import { encodeBroadcast } from '../../shared/pipeline/envelopes.js';
+import { IndexPrefix } from '../../shared/manager/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import {
   EMPTY_WALLET_STATE,
   Keychain,
   WalletError,
   WalletErrorCode,
+  anchorReserveSat,
   buildSend,
   decodeWalletState,
+  reservedCoins,
   encodeWalletState,
   walletBalance,
   type WalletBalance,
@@ -53,6 +56,26 @@ export async function walletBalanceOf(ctx: NodeContext): Promise<WalletBalance> 
   return walletBalance(await loadWallet(ctx.store, ctx.nodeKey));
 }
 
+/** The funded anchor channels not closed (their `INDEX#ANCHOR#` items: one key-only Query). */
+export async function anchorChannelCount(store: NodeStore, nodeKey: string): Promise<number> {
+  return (await store.queryKeys(nodeKey, SortKey.indexPrefix(IndexPrefix.anchor))).length;
+}
+
+/** The anchor reserve as `GET /v1/wallet` shows it: what it must be, and what the confirmed coins kept for it are worth. */
+export interface AnchorReserveInfo {
+  readonly anchorChannels: number;
+  /** 25,000 sat per anchor channel. */
+  readonly requiredSat: bigint;
+  /** The confirmed coins kept for it (at most all confirmed coins). */
+  readonly reservedSat: bigint;
+}
+
+export async function walletWithReserveOf(ctx: NodeContext): Promise<WalletBalance & { readonly anchorReserve: AnchorReserveInfo }> {
+  const [state, anchorChannels] = await Promise.all([loadWallet(ctx.store, ctx.nodeKey), anchorChannelCount(ctx.store, ctx.nodeKey)]);
+  const reserved = reservedCoins(state, anchorReserveSat(anchorChannels));
+  return { ...walletBalance(state), anchorReserve: { anchorChannels, requiredSat: reserved.requiredSat, reservedSat: reserved.reservedSat } };
+}
+
 /**
  * A fresh receive address, without the node's lease: the index comes from
  * the `RECEIVE_INDEX` counter (one atomic `UpdateItem ADD`), never below the
@@ -84,8 +107,10 @@ export interface SendResult {
  * it spends are marked, so a concurrent payment cannot take them), commits,
  * then enqueues the transaction for broadcast. `feerateSatPerVb` defaults to
  * the chain source's estimate for {@link WALLET_CONFIRMATION_TARGET} blocks.
- * Throws `WalletError` (`insufficient-funds`, `too-many-unconfirmed`, `invalid-address`, `invalid-amount`)
- * with nothing committed or broadcast.
+ * The coins of the anchor reserve (25,000 sat per anchor channel) are left
+ * unspent. Throws `WalletError` (`insufficient-funds`, `too-many-unconfirmed`,
+ * `anchor-reserve-not-covered`, `invalid-address`, `invalid-amount`) with
+ * nothing committed or broadcast.
  */
 export async function sendToAddress(ctx: NodeContext, request: { address: string; amountSat: bigint; feerateSatPerVb?: number }): Promise<SendResult> {
   const script = ctx.wallet.scriptOfAddress(request.address);
@@ -96,8 +121,14 @@ export async function sendToAddress(ctx: NodeContext, request: { address: string
   const tipHeight = await ctx.esplora.tipHeight().catch(() => undefined);
   let sent: ReturnType<typeof buildSend> | undefined;
   await applyInput(ctx, `wallet-send-${randomUUID()}`, async (store) => {
-    const state = await loadWallet(store, ctx.nodeKey);
-    sent = buildSend(ctx.wallet.secp, ctx.wallet, state, { script, amountSat: request.amountSat, feeratePerKvb, tipHeight: tipHeight ?? state.syncedHeight });
+    const [state, anchorChannels] = await Promise.all([loadWallet(store, ctx.nodeKey), anchorChannelCount(store, ctx.nodeKey)]);
+    sent = buildSend(ctx.wallet.secp, ctx.wallet, state, {
+      script,
+      amountSat: request.amountSat,
+      feeratePerKvb,
+      tipHeight: tipHeight ?? state.syncedHeight,
+      anchorReserveSat: anchorReserveSat(anchorChannels),
+    });
     return { puts: [{ sk: SortKey.wallet, data: encodeWalletState(sent.state) }], deletes: [], effects: [] };
   });
   if (sent === undefined) throw new Error('wallet: the payment was not built');

@@ -16,6 +16,7 @@
  * | `EXPIRY#<height, 10 digits>#<peer>#<channel id>` | peer, channel id | a block: the channels with an HTLC expiring at that height |
  * | `FUNDER#<peer>#<channel id>` | peer, channel id, feerate, anchors | a timer tick: the ready channels we fund, whose feerate may need an `update_fee` |
  * | `MPP#<tick, 10 digits>#<payment hash hex>` | payment hash | a timer tick: payments still collecting parts, oldest first (docs/timer.md) |
+ * | `ANCHOR#<peer>#<channel id>` | peer, channel id | the wallet: the funded anchor channels not closed, each keeping an anchor reserve (shared/wallet/anchor-reserve.ts) |
  *
  * Per-HTLC index items are put by the commit that adds the HTLC (one per
  * `update_add_htlc`), but never deleted in the commit that resolves it: one
@@ -43,6 +44,7 @@ export const IndexPrefix = {
   expiry: 'EXPIRY#',
   funder: 'FUNDER#',
   mpp: 'MPP#',
+  anchor: 'ANCHOR#',
 } as const;
 
 /** Index kinds with one item per HTLC (or per hash or height): deleted after the commit, never in it. */
@@ -85,6 +87,11 @@ export function mppKey(tick: number, paymentHash: Uint8Array): IndexKey {
 export function parseMppKey(key: IndexKey): { tick: number; paymentHashHex: string } | undefined {
   const m = /^MPP#(\d{10})#([0-9a-f]{64})$/.exec(key);
   return m === null ? undefined : { tick: Number(m[1]), paymentHashHex: m[2]! };
+}
+
+/** The index item of a funded anchor channel not closed (the wallet counts them for its anchor reserve). */
+export function anchorKey(ref: ChannelRef): IndexKey {
+  return `${IndexPrefix.anchor}${channelSuffix(ref)}`;
 }
 
 export function funderKey(ref: ChannelRef): IndexKey {
@@ -193,6 +200,7 @@ export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<Inde
     const confirmation = c.confirmation ? { confirmation: { height: c.confirmation.height, blockHash: c.confirmation.blockHash } } : {};
     out.set(confirmingKey(ref), encodeConfirmingIndex({ ...ref, fundingTxid: c.funding.outpoint.txid, fundingOutputIndex: c.funding.outpoint.index, ...confirmation }));
   }
+  if (c.channelType.anchors) out.set(anchorKey(ref), refBytes);
   if (c.state === ChannelState.Ready && c.isOutbound) {
     // The feerate the channel is moving to (a pending update of ours), else the committed one: what a tick compares its estimate with.
     out.set(funderKey(ref), encodeFunderEntry({ ...ref, feeratePerKw: c.pendingFeeUpdate?.feeratePerKw ?? c.feeratePerKw, anchors: c.channelType.anchors }));

@@ -62,6 +62,7 @@ export {
   encodeConfirmingIndex,
   decodeFunderEntry,
   encodeFunderEntry,
+  anchorKey,
   funderKey,
   indexEntriesOf,
   mppKey,

@@ -14,6 +14,7 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { toHex } from '../crypto/index.js';
 import type { Outpoint } from '../tx/index.js';
+import type { AnchorHtlcClaim } from './anchor-claims.js';
 import type { MonitorHtlc } from './monitor-update-step.js';
 import type { OurOutput } from './sweep-tx.js';
 import type { Claim, WatchedChannel } from './watched-channel.js';
@@ -48,6 +49,19 @@ export type Claimable =
       readonly spends: Outpoint;
       readonly amountSat: bigint;
       readonly spendableHeight: number;
+      readonly offeredHtlc?: OfferedHtlc;
+    }
+  /**
+   * Under anchors: our zero-fee HTLC transaction spending one output of our commitment, signed when it goes out with
+   * a wallet coin paying its fee (anchor-claims.ts); the height by which it must confirm (absent: none).
+   */
+  | {
+      readonly kind: 'anchor-htlc';
+      readonly claim: AnchorHtlcClaim;
+      readonly spends: Outpoint;
+      readonly amountSat: bigint;
+      readonly spendableHeight: number;
+      readonly deadline?: number;
       readonly offeredHtlc?: OfferedHtlc;
     };
 

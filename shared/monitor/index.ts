@@ -38,3 +38,15 @@ export { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed, type Ho
 export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
 export { ANTI_REORG_DELAY, MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, claimableOutpoint, finalAt, targetBlocks, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
 export { claimablesOf, offeredHtlcOutcomes, offeredOnLatestCommitments, type OfferedHtlcOutcome } from './onchain-resolution.js';
+export {
+  ANCHOR_INPUT_WEIGHT,
+  anchorHtlcClaims,
+  buildAnchorCpfp,
+  buildAnchorHtlcTx,
+  cpfpChildFee,
+  feerateOf,
+  holderAnchorOutput,
+  type AnchorHtlcClaim,
+  type FeeFunding,
+  type FeePaidTx,
+} from './anchor-claims.js';

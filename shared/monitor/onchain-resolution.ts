@@ -23,6 +23,7 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { toHex, type Secp256k1 } from '../crypto/index.js';
 import type { ChannelSigner } from '../keys/index.js';
+import { anchorHtlcClaims } from './anchor-claims.js';
 import type { ChannelMonitor } from './channel-monitor.js';
 import { claimableOutpoint, finalAt, inputsOf, outpointKey, type Claimable, type OfferedHtlc } from './claim-plan.js';
 import { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed } from './htlc-claims.js';
@@ -78,10 +79,22 @@ export function claimablesOf(secp: Secp256k1, signer: ChannelSigner, monitor: Ch
       ...(h.offered ? { offeredHtlc: h.htlc } : {}),
     }),
   );
+  // Under anchors: our zero-fee HTLC transactions, one block after the commitment (their `1 OP_CHECKSEQUENCEVERIFY`), a
+  // timeout past its expiry; an HTLC-success must confirm before the HTLC's expiry (then they can take it back).
+  const anchorHtlcs = anchorHtlcClaims(secp, signer, monitor, commitment).map(
+    (claim): Claimable => ({
+      kind: 'anchor-htlc',
+      claim,
+      spends: claim.spends,
+      amountSat: claim.amountSat,
+      spendableHeight: Math.max(height + 1, claim.offered ? claim.locktime + 1 : 0),
+      ...(claim.offered ? { offeredHtlc: claim.htlc } : { deadline: claim.htlc.cltvExpiry }),
+    }),
+  );
   const htlcTxOutputs = (w.claims ?? []).flatMap((c) =>
     c.kind === 'htlc-tx' && c.confirmedHeight !== undefined ? holderHtlcTxOutputs(signer, monitor, commitment, Transaction.fromBuffer(c.tx)).map((o) => outputClaimable(o, c.confirmedHeight!)) : [],
   );
-  return [...onCommitment, ...secondStage, ...htlcTxs, ...htlcTxOutputs];
+  return [...onCommitment, ...secondStage, ...htlcTxs, ...anchorHtlcs, ...htlcTxOutputs];
 }
 
 /** An HTLC we offered, resolved on chain: fulfilled (the preimage they showed) or failed. */

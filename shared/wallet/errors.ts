@@ -14,6 +14,12 @@ export const WalletErrorCode = {
    * ancestors, 101 kvB): wait for a confirmation.
    */
   TooManyUnconfirmed: 'too-many-unconfirmed',
+  /**
+   * The payment or channel would leave the anchor reserve uncovered: the
+   * confirmed coins kept to pay for the on-chain claims of anchor channels
+   * (shared/wallet/anchor-reserve.ts).
+   */
+  AnchorReserve: 'anchor-reserve-not-covered',
   /** The persisted wallet state does not decode. */
   InvalidState: 'invalid-state',
 } as const;

@@ -50,5 +50,15 @@ export {
   type ScriptScan,
   type WalletScanResult,
 } from './wallet-scan.js';
+export {
+  ANCHOR_RESERVE_PER_CHANNEL_SAT,
+  anchorReserveError,
+  anchorReserveSat,
+  assertAnchorReserve,
+  isReserved,
+  reservedCoins,
+  type ReservedCoins,
+} from './anchor-reserve.js';
+export { claimChangeIndex, claimFeeCoins, lockClaimInputs, type ClaimLock } from './claim-funding.js';
 export { broadcastablePending, discardFunding, holdFunding, isHeldFunding, releaseFunding } from './channel-funding.js';
 export { reserveCloseScript, type ReservedCloseScript } from './channel-close.js';

@@ -20,6 +20,7 @@ import { sha256, type Secp256k1 } from '../crypto/index.js';
 import { compareBytes, p2wpkhScriptCode, witnessSignature } from '../tx/index.js';
 import { Keychain, type Bip84Account } from './bip84-account.js';
 import { P2WPKH_DUST_SAT, compactSizeLength, feeForWeight, outputWeight, selectCoins, type Selection, type SelectionRequest } from './coin-selection.js';
+import { anchorReserveError, isReserved, reservedCoins } from './anchor-reserve.js';
 import { WalletError, WalletErrorCode } from './errors.js';
 import { MAX_ANCESTOR_VSIZE, MAX_UNCONFIRMED_ANCESTORS, UnconfirmedChains, withinChainLimits } from './unconfirmed-chain.js';
 import { sortHistory, type WalletState, type WalletUtxo } from './wallet-state.js';
@@ -35,6 +36,8 @@ export interface SendRequest {
   readonly feeratePerKvb: bigint;
   /** The chain tip now (recorded with the pending transaction). */
   readonly tipHeight: number;
+  /** Confirmed coins worth this much are kept, not spent (the anchor reserve, anchor-reserve.ts; default none). */
+  readonly anchorReserveSat?: bigint;
 }
 
 export interface SignedSend {
@@ -73,8 +76,39 @@ const isInsufficient = (error: unknown) => error instanceof WalletError && error
  * {@link MAX_UNCONFIRMED_ANCESTORS}. `too-many-unconfirmed` when only coins
  * past the limit would pay, `insufficient-funds` when not even they would.
  */
-function selectWithinChainLimits(state: WalletState, chains: UnconfirmedChains, request: Omit<SelectionRequest<WalletUtxo>, 'coins'>): Selection<WalletUtxo> {
-  const coins = spendableCoins(state);
+function selectWithinChainLimits(
+  state: WalletState,
+  chains: UnconfirmedChains,
+  request: Omit<SelectionRequest<WalletUtxo>, 'coins'>,
+  anchorReserveSat: bigint,
+): Selection<WalletUtxo> {
+  const any = selectOutsideReserve(state, chains, request, spendableCoins(state));
+  if (anchorReserveSat <= 0n || leftAfter(state, any) >= anchorReserveSat) return any;
+  // The payment would leave less than the reserve: paid without the coins kept for it, or refused.
+  const reserved = reservedCoins(state, anchorReserveSat);
+  let without: Selection<WalletUtxo>;
+  try {
+    without = selectOutsideReserve(state, chains, request, spendableCoins(state).filter((c) => !isReserved(reserved, c)));
+  } catch (error) {
+    if (!isInsufficient(error)) throw error;
+    throw anchorReserveError(`this would leave ${leftAfter(state, any)} sat of the anchor reserve`, anchorReserveSat);
+  }
+  if (leftAfter(state, without) < anchorReserveSat) throw anchorReserveError(`this would leave ${leftAfter(state, without)} sat of the anchor reserve`, anchorReserveSat);
+  return without;
+}
+
+/**
+ * What the anchor reserve has after a payment: the confirmed coins it does
+ * not spend, and its change (it confirms with the payment; a channel's
+ * funding change confirms before the channel can close).
+ */
+function leftAfter(state: WalletState, selection: Selection<WalletUtxo>): bigint {
+  const spent = new Set(selection.selected.map((c) => `${c.txid}:${c.vout}`));
+  const kept = state.utxos.filter((u) => u.spentBy === undefined && u.height > 0 && !spent.has(`${u.txid}:${u.vout}`)).reduce((sum, u) => sum + u.valueSat, 0n);
+  return kept + (selection.changeSat ?? 0n);
+}
+
+function selectOutsideReserve(state: WalletState, chains: UnconfirmedChains, request: Omit<SelectionRequest<WalletUtxo>, 'coins'>, coins: WalletUtxo[]): Selection<WalletUtxo> {
   const confirmed = coins.filter((c) => c.height > 0);
   try {
     return selectCoins({ ...request, coins: confirmed });
@@ -222,12 +256,17 @@ function bip69Outputs<O extends { script: Uint8Array; valueSat: bigint }>(output
   return [...outputs].sort((a, b) => (a.valueSat < b.valueSat ? -1 : a.valueSat > b.valueSat ? 1 : compareBytes(a.script, b.script)));
 }
 
-/** Builds, signs and records a payment of `amountSat` to `script`. Throws `insufficient-funds`, `too-many-unconfirmed` or `invalid-amount`. */
+/**
+ * Builds, signs and records a payment of `amountSat` to `script`, leaving the
+ * coins of the anchor reserve (`anchorReserveSat`) unspent. Throws
+ * `insufficient-funds`, `too-many-unconfirmed`, `anchor-reserve-not-covered`
+ * (only the reserved coins would pay) or `invalid-amount`.
+ */
 export function buildSend(secp: Secp256k1, account: Bip84Account, state: WalletState, request: SendRequest): SignedSend {
   const { script, amountSat, feeratePerKvb } = request;
   if (amountSat < P2WPKH_DUST_SAT) throw new WalletError(WalletErrorCode.InvalidAmount, `the amount must be at least ${P2WPKH_DUST_SAT} sat`);
   const chains = new UnconfirmedChains(state);
-  const selection = selectWithinChainLimits(state, chains, { targetSat: amountSat, outputWeights: outputWeight(script.length), outputs: 1, feeratePerKvb });
+  const selection = selectWithinChainLimits(state, chains, { targetSat: amountSat, outputWeights: outputWeight(script.length), outputs: 1, feeratePerKvb }, request.anchorReserveSat ?? 0n);
   const inputs = bip69Inputs(selection.selected);
   const inputSat = inputs.reduce((sum, c) => sum + c.valueSat, 0n);
   const changeIndex = state.nextIndex[Keychain.change];

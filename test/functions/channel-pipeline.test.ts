@@ -375,3 +375,81 @@ describe('channel pipeline through the peer-message handler', () => {
     expect(a.sent).toEqual([16, 32, 34]);
   });
 });
+
+describe('anchor reserve (issue 17): 25,000 sat of confirmed coins per anchor channel', () => {
+  const anchorsOn = { anchors: true, acceptInboundChannels: 'all' } as const;
+
+  /** Gives `n`'s wallet confirmed coins of these values. */
+  async function fundCoins(n: TestNode, values: readonly bigint[]): Promise<void> {
+    const state: WalletState = {
+      ...EMPTY_WALLET_STATE,
+      nextIndex: [values.length, 0],
+      usedCount: [values.length, 0],
+      utxos: values.map((valueSat, i) => ({ txid: (i + 1).toString(16).padStart(2, '0').repeat(32), vout: 0, valueSat, keychain: Keychain.receive, index: i, height: 5 })),
+      syncedHeight: 10,
+    };
+    await applyInput(n.ctx, `fund-${randomUUID()}`, async () => ({ puts: [{ sk: SortKey.wallet, data: encodeWalletState(state) }], deletes: [], effects: [] }));
+  }
+
+  it('refuses an anchor channel whose funding would leave less than the reserve (422 anchor-reserve-not-covered); funds one that leaves it; sends cannot spend it', async () => {
+    const [a, b] = await Promise.all([node('a', undefined, anchorsOn), node('b', undefined, anchorsOn)]);
+    await fundCoins(a, [100_000n]);
+    await connect(a, b);
+    const api = storeNodeApi(a.ctx);
+    expect(await api.wallet()).toEqual({ confirmedSat: 100_000n, unconfirmedSat: 0n, anchorReserve: { anchorChannels: 0, requiredSat: 0n, reservedSat: 0n } });
+    // The only coin funds it, and its change (about 19,800 sat) would not keep the new channel's 25,000 sat.
+    await expect(api.openChannel({ nodeId: b.ctx.nodeKey, amountSat: 80_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'anchor-reserve-not-covered', status: 422 });
+    expect(a.sent).toEqual([16]);
+    // A coin of 30,000 sat keeps the reserve; the other funds the channel.
+    await fundCoins(a, [30_000n, 200_000n]);
+    await api.openChannel({ nodeId: b.ctx.nodeKey, amountSat: 150_000n, pushMsat: 0n, public: false });
+    await relay(a, b);
+    expect(a.sent).toEqual([16, 32, 34]);
+    const [channel] = await api.listChannels();
+    expect(channel?.channelType).toBe('anchors_zero_fee_htlc_tx');
+    const wallet = decodeWalletState((await a.ctx.store.get(a.ctx.nodeKey, SortKey.wallet))!);
+    if (!wallet.ok) throw wallet.error;
+    expect(wallet.value.utxos.filter((u) => u.spentBy !== undefined).map((u) => u.valueSat)).toEqual([200_000n]);
+    const info = await api.wallet();
+    expect(info.anchorReserve).toEqual({ anchorChannels: 1, requiredSat: 25_000n, reservedSat: 30_000n });
+    // A payment the funding's change (about 49,800 sat, unconfirmed) cannot make alone, only with the reserved coin, is refused;
+    // nothing committed. One the change pays goes.
+    const address = (await newReceiveAddress(b.ctx)).address;
+    await expect(api.send({ address, sats: 60_000n, feerateSatPerVb: 2 })).rejects.toMatchObject({ code: 'anchor-reserve-not-covered', status: 422 });
+    const after = decodeWalletState((await a.ctx.store.get(a.ctx.nodeKey, SortKey.wallet))!);
+    expect(after.ok && after.value.utxos.find((u) => u.valueSat === 30_000n)?.spentBy).toBeUndefined();
+    await api.send({ address, sats: 10_000n, feerateSatPerVb: 2 });
+    const paid = decodeWalletState((await a.ctx.store.get(a.ctx.nodeKey, SortKey.wallet))!);
+    expect(paid.ok && paid.value.utxos.find((u) => u.valueSat === 30_000n)?.spentBy).toBeUndefined();
+    // A second anchor channel needs 50,000 sat of confirmed coins kept: the 30,000 sat coin and the change do not.
+    await expect(api.openChannel({ nodeId: b.ctx.nodeKey, amountSat: 20_000n, pushMsat: 0n, public: false })).rejects.toMatchObject({ code: 'anchor-reserve-not-covered' });
+  });
+
+  it('a static_remotekey channel keeps the reserve of the anchor channels but adds none', async () => {
+    const [a, b] = await Promise.all([node('a', undefined, { anchors: false, acceptInboundChannels: 'all' }), node('b', undefined, anchorsOn)]);
+    await fundCoins(a, [100_000n]);
+    await connect(a, b);
+    await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 50_000n, pushMsat: 0n, public: false });
+    await relay(a, b);
+    expect(a.sent).toEqual([16, 32, 34]);
+    expect((await storeNodeApi(b.ctx).wallet()).anchorReserve).toEqual({ anchorChannels: 0, requiredSat: 0n, reservedSat: 0n });
+  });
+
+  it('refuses to accept an inbound anchor channel (manual policy) the reserve cannot cover; accepts it once the wallet covers it', async () => {
+    const [a, b] = await Promise.all([node('a', undefined, anchorsOn), node('b', undefined, { anchors: true, acceptInboundChannels: 'manual' })]);
+    await fundCoins(a, [30_000n, 200_000n]);
+    await fundCoins(b, [20_000n]);
+    await connect(a, b);
+    const { channelId } = await storeNodeApi(a.ctx).openChannel({ nodeId: b.ctx.nodeKey, amountSat: 120_000n, pushMsat: 0n, public: false });
+    await relay(a, b);
+    await expect(storeNodeApi(b.ctx).acceptChannel(channelId)).rejects.toMatchObject({ code: 'anchor-reserve-not-covered', status: 422 });
+    await relay(a, b);
+    expect(b.sent).toEqual([16]);
+    expect(await storeNodeApi(b.ctx).getChannel(channelId)).toMatchObject({ state: 'awaiting-acceptance' });
+    await fundCoins(b, [20_000n, 5_000n]);
+    await storeNodeApi(b.ctx).acceptChannel(channelId);
+    await relay(a, b);
+    expect(b.sent).toEqual([16, 33, 35]);
+    expect((await storeNodeApi(b.ctx).wallet()).anchorReserve).toEqual({ anchorChannels: 1, requiredSat: 25_000n, reservedSat: 25_000n });
+  });
+});

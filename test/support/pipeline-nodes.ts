@@ -13,6 +13,7 @@ import { createChainHandler } from '../../functions/chain/handler.js';
 import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { sha256 } from '../../shared/crypto/index.js';
+import type { NodeChannelSettings } from '../../shared/manager/index.js';
 import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, ensureNodeTable } from '../../shared/store/index.js';
@@ -40,7 +41,7 @@ export class PipelineNet {
   }
 
   /** A node over a fresh table, its chain source the embedded regtest chain. */
-  async node(label: string): Promise<PipelineNode> {
+  async node(label: string, channelSettings?: NodeChannelSettings): Promise<PipelineNode> {
     const tableName = `pn-${randomUUID()}`;
     await ensureNodeTable(this.local.dynamo, tableName);
     const ctx = createNodeContext({
@@ -52,6 +53,7 @@ export class PipelineNet {
       inbound: await this.#fifo(),
       esploraUrl: this.local.chain.url,
       logger: quiet,
+      ...(channelSettings === undefined ? {} : { channelSettings }),
     });
     return { ctx, handler: createPeerMessageHandler(ctx), sent: [] };
   }
