@@ -5,6 +5,9 @@
  * current items, its answers kept: functions/chain/esplora-prefetch.ts); the
  * lease is held only to read the items again, apply the kept answers (a
  * request the prefetch did not foresee goes to the chain source) and commit.
+ * The `CHAIN_WATCH#` items are read only when their version counter moved
+ * since they were last read (functions/chain/watch-items.ts): once for a
+ * run at most, unless a write lands between the prefetch and the lease.
  * A lease that stays taken for the whole wait is contention, not a failure:
  * logged at INFO, outcome `busy`, and the next run syncs. It runs the chain sync (shared/chain/sync.ts) for the `Confirm` implementers
  * of the node, keeping its view in the `CHAIN` item, then the wallet's sync

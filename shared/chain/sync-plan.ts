@@ -121,7 +121,8 @@ function internal(displayHex: string): Uint8Array {
   return hexToBytes(displayHex).reverse();
 }
 
-interface WatchKeys {
+/** A watch set as display-hex keys with their digest (`watchKeys`): computed once per round, passed to the functions below. */
+export interface WatchKeys {
   readonly txids: ReadonlySet<string>;
   readonly outputs: ReadonlySet<string>;
   readonly digest: CheckedDigest;
@@ -159,6 +160,10 @@ export function watchKeys(watch: WatchSet): WatchKeys {
   const txids = new Set(watch.txids.map(txidToDisplayHex));
   const outputs = new Set(watch.outputs.map((o) => outpointKey(txidToDisplayHex(o.outpoint.txid), o.outpoint.index)));
   return { txids, outputs, digest: checkedDigestOf([...txids, ...outputs]) };
+}
+
+function keysOf(watch: WatchSet | WatchKeys): WatchKeys {
+  return 'digest' in watch ? watch : watchKeys(watch);
 }
 
 /** The keys of `keys` in a bucket whose digest is not the view's: not looked up yet (or sharing a bucket with one that is not). */
@@ -202,11 +207,11 @@ function stillConfirmed(record: ConfirmedRecord, view: SyncView, mode: SyncMode)
 /** The txids and outputs to look up one by one. */
 export function lookupsNeeded(
   view: SyncView,
-  watch: WatchSet,
+  watch: WatchSet | WatchKeys,
   relevant: readonly RelevantTxid[],
   mode: { readonly kind: 'scan' } | { readonly kind: 'lookup'; readonly blockInBestChain: ReadonlyMap<string, boolean> },
 ): { readonly txids: string[]; readonly outputs: string[] } {
-  const keys = watchKeys(watch);
+  const keys = keysOf(watch);
   if (mode.kind === 'scan') return { txids: notChecked(view, keys, keys.txids), outputs: notChecked(view, keys, keys.outputs) };
   const full: SyncMode = { kind: 'lookup', blockInBestChain: mode.blockInBestChain, recent: [] };
   const kept = records(view, relevant).filter((r) => stillConfirmed(r, view, full));
@@ -216,15 +221,15 @@ export function lookupsNeeded(
 }
 
 /** True when a sync has nothing to do: same tip, and every watched item already looked up. */
-export function upToDate(view: SyncView, watch: WatchSet, tipHash: string): boolean {
+export function upToDate(view: SyncView, watch: WatchSet | WatchKeys, tipHash: string): boolean {
   if (view.tip?.hash !== tipHash) return false;
-  const keys = watchKeys(watch);
+  const keys = keysOf(watch);
   return notChecked(view, keys, keys.txids).length === 0 && notChecked(view, keys, keys.outputs).length === 0;
 }
 
 /** The ordered `Confirm` calls and the next view. */
-export function planSync(view: SyncView, watch: WatchSet, relevant: readonly RelevantTxid[], answers: SyncAnswers): { readonly calls: ConfirmCall[]; readonly view: SyncView } {
-  const keys = watchKeys(watch);
+export function planSync(view: SyncView, watch: WatchSet | WatchKeys, relevant: readonly RelevantTxid[], answers: SyncAnswers): { readonly calls: ConfirmCall[]; readonly view: SyncView } {
+  const keys = keysOf(watch);
   const { mode, tip } = answers;
   const all = records(view, relevant);
   const kept = all.filter((r) => stillConfirmed(r, view, mode));
