@@ -2,7 +2,9 @@
  * The `CHAIN` item: the best block the node has processed and the chain
  * sync's view (recent best-chain hashes, confirmed records), as a versioned
  * record: TLV 0 tip height, 2 tip hash (display order hex as 32 bytes),
- * 4 the sync view as JSON (shared/chain/sync-plan.ts).
+ * 4 the sync view as JSON (shared/chain/sync-plan.ts: version 2 keeps the
+ * items looked up as a digest of fixed size; version 1, a list of them, is
+ * still read).
  */
 import { DecodeError, bytesToHex, hexToBytes, restBytes, tlvRecord, u32, versionedRecord, type DecodeResult } from '../../shared/codec/index.js';
 import { EMPTY_SYNC_VIEW, syncViewFromJson, syncViewToJson, type SyncView } from '../../shared/chain/index.js';

@@ -68,20 +68,35 @@ import type { ChainConsumer, ConsumerWrites } from './handler.js';
 const BROADCAST_SUFFIX = '#broadcast';
 
 
-/** Loads the watched channels (one Query of `CHAIN_WATCH#`: small items, never the channels or monitors). */
-export function monitorChainConsumers(ctx: NodeContext) {
+/** The `CHAIN_WATCH#` items decoded: the watched channels, and our transactions spending a funding output (by channel id hex). */
+export interface WatchedChannels {
+  readonly watched: readonly WatchedChannel[];
+  /** Our transactions spending a funding output, to hand over again while it is unspent (SortKey.fundingSpendBroadcast). */
+  readonly rebroadcast: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Decodes the items of a Query of `CHAIN_WATCH#`; one that does not decode is `corrupt-item`. */
+export function decodeWatchItems(items: readonly { readonly sk: string; readonly data: Uint8Array }[]): WatchedChannels {
+  const rebroadcast = new Map(items.filter(({ sk }) => sk.endsWith(BROADCAST_SUFFIX)).map(({ sk, data }) => [sk.slice(SortKey.chainWatchPrefix.length, -BROADCAST_SUFFIX.length), data] as const));
+  const watched = items
+    .filter(({ sk }) => !sk.endsWith(BROADCAST_SUFFIX))
+    .map(({ sk, data }) => {
+      const w = decodeWatchedChannel(data);
+      if (!w.ok) throw new StoreError(StoreErrorCode.CorruptItem, `${sk}: ${w.error.message}`);
+      return w.value;
+    });
+  return { watched, rebroadcast };
+}
+
+/**
+ * Loads the watched channels: by default one Query of `CHAIN_WATCH#` (small
+ * items, never the channels or monitors); the chain handler passes `read`,
+ * which keeps them between runs while unchanged (functions/chain/watch-items.ts).
+ */
+export function monitorChainConsumers(ctx: NodeContext, read?: (store: NodeStore) => Promise<WatchedChannels>) {
   return async (store: NodeStore): Promise<readonly ChainConsumer[]> => {
-    const items = await store.query(ctx.nodeKey, SortKey.chainWatchPrefix);
-    if (items.length === 0) return [];
-    // Our transactions spending a funding output, to hand over again while it is unspent (SortKey.fundingSpendBroadcast).
-    const rebroadcast = new Map(items.filter(({ sk }) => sk.endsWith(BROADCAST_SUFFIX)).map(({ sk, data }) => [sk.slice(SortKey.chainWatchPrefix.length, -BROADCAST_SUFFIX.length), data] as const));
-    const watched = items
-      .filter(({ sk }) => !sk.endsWith(BROADCAST_SUFFIX))
-      .map(({ sk, data }) => {
-        const w = decodeWatchedChannel(data);
-        if (!w.ok) throw new StoreError(StoreErrorCode.CorruptItem, `${sk}: ${w.error.message}`);
-        return w.value;
-      });
+    const { watched, rebroadcast } = read === undefined ? decodeWatchItems(await store.query(ctx.nodeKey, SortKey.chainWatchPrefix)) : await read(store);
+    if (watched.length === 0 && rebroadcast.size === 0) return [];
     return [new MonitorConsumer(ctx, store, watched, rebroadcast)];
   };
 }

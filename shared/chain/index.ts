@@ -6,12 +6,15 @@ export type { BlockStatus, BlockSummary, EsploraClientOptions, EsploraTx, Esplor
 export { EsploraFeeEstimator, FEERATE_FLOOR_SAT_PER_KW, StoredFeeEstimator, feeRateFromEstimates, feeRateFromTable, feeRatesPerKw } from './fee-estimator.js';
 export { blockHashOfHeader, headerMerkleRoot, headerPrevHash, merkleRoot, merkleRootFromBranch } from './merkle-proof.js';
 export {
+  CHECKED_BUCKETS,
   EMPTY_SYNC_VIEW,
   RECENT_WINDOW,
+  checkedDigestOf,
   planSync,
   syncViewFromJson,
   syncViewToJson,
   type BlockRef,
+  type CheckedDigest,
   type ConfirmCall,
   type ConfirmedRecord,
   type FoundTx,

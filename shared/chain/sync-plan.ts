@@ -24,7 +24,8 @@
  * Hashes and txids are display-order hex here (the view is persisted as
  * JSON); the calls carry internal-order bytes.
  */
-import { hexToBytes } from '../codec/hex.js';
+import { bytesToHex, hexToBytes } from '../codec/hex.js';
+import { sha256 } from '../crypto/index.js';
 import { txidToDisplayHex } from '../tx/index.js';
 import type { ConfirmedTransaction, RelevantTxid, WatchSet } from './interfaces.js';
 
@@ -43,19 +44,33 @@ export interface ConfirmedRecord {
   readonly spends: readonly string[];
 }
 
+/**
+ * Which watched items were already looked up once (from then on, found by
+ * scanning), in a size that does not grow with them: the watched keys
+ * (display-hex txids and `txid:vout` outputs) fall into
+ * {@link CHECKED_BUCKETS} buckets by their SHA-256, and each bucket keeps
+ * the XOR of its keys' 64-bit hashes (a set digest: adding or removing a
+ * key changes it). Only the non-empty buckets are listed. A bucket whose
+ * digest differs from the watch set's now holds a key not looked up yet,
+ * and all its keys are looked up again (about one in a thousand of the
+ * watched items, each lookup as a first sync makes it).
+ */
+export type CheckedDigest = ReadonlyMap<number, bigint>;
+
+/** The digest's buckets: at most this many entries of 10 bytes (20 hex digits in the view's JSON) whatever the number of watched items. */
+export const CHECKED_BUCKETS = 1024;
+
 /** What a sync keeps for the next one (persist it with `syncViewToJson`). */
 export interface SyncView {
   readonly tip: BlockRef | undefined;
   /** Best-chain blocks at the last sync, ascending and contiguous, ending at the tip (at most `RECENT_WINDOW`). */
   readonly recent: readonly BlockRef[];
   readonly confirmed: readonly ConfirmedRecord[];
-  /** Watched txids already looked up once (from then on, found by scanning). */
-  readonly checkedTxids: readonly string[];
-  /** Watched outputs (`txid:vout`) already looked up once. */
-  readonly checkedOutputs: readonly string[];
+  /** The watched txids and outputs already looked up once, as a digest of fixed size. */
+  readonly checked: CheckedDigest;
 }
 
-export const EMPTY_SYNC_VIEW: SyncView = { tip: undefined, recent: [], confirmed: [], checkedTxids: [], checkedOutputs: [] };
+export const EMPTY_SYNC_VIEW: SyncView = { tip: undefined, recent: [], confirmed: [], checked: new Map() };
 
 /** How many recent best-chain hashes the view keeps: reorgs up to this depth are found by scanning. */
 export const RECENT_WINDOW = 12;
@@ -106,12 +121,57 @@ function internal(displayHex: string): Uint8Array {
   return hexToBytes(displayHex).reverse();
 }
 
-/** The watched set as display-hex keys. */
-export function watchKeys(watch: WatchSet): { readonly txids: ReadonlySet<string>; readonly outputs: ReadonlySet<string> } {
-  return {
-    txids: new Set(watch.txids.map(txidToDisplayHex)),
-    outputs: new Set(watch.outputs.map((o) => outpointKey(txidToDisplayHex(o.outpoint.txid), o.outpoint.index))),
-  };
+/** A watch set as display-hex keys with their digest (`watchKeys`): computed once per round, passed to the functions below. */
+export interface WatchKeys {
+  readonly txids: ReadonlySet<string>;
+  readonly outputs: ReadonlySet<string>;
+  readonly digest: CheckedDigest;
+}
+
+/** A key's bucket and 64-bit hash, kept between rounds and runs (bounded: cleared when full). */
+const keyHashes = new Map<string, readonly [number, bigint]>();
+const MAX_KEY_HASHES = 200_000;
+
+function keyHash(key: string): readonly [number, bigint] {
+  let known = keyHashes.get(key);
+  if (known === undefined) {
+    const d = sha256(new TextEncoder().encode(key));
+    let h = 0n;
+    for (let i = 2; i < 10; i++) h = (h << 8n) | BigInt(d[i]!);
+    known = [((d[0]! << 8) | d[1]!) % CHECKED_BUCKETS, h] as const;
+    if (keyHashes.size >= MAX_KEY_HASHES) keyHashes.clear();
+    keyHashes.set(key, known);
+  }
+  return known;
+}
+
+/** The digest of a set of watched keys (see {@link CheckedDigest}). */
+export function checkedDigestOf(keys: Iterable<string>): CheckedDigest {
+  const digest = new Map<number, bigint>();
+  for (const key of new Set(keys)) {
+    const [bucket, h] = keyHash(key);
+    digest.set(bucket, (digest.get(bucket) ?? 0n) ^ h);
+  }
+  return digest;
+}
+
+/** The watched set as display-hex keys, with their digest. */
+export function watchKeys(watch: WatchSet): WatchKeys {
+  const txids = new Set(watch.txids.map(txidToDisplayHex));
+  const outputs = new Set(watch.outputs.map((o) => outpointKey(txidToDisplayHex(o.outpoint.txid), o.outpoint.index)));
+  return { txids, outputs, digest: checkedDigestOf([...txids, ...outputs]) };
+}
+
+function keysOf(watch: WatchSet | WatchKeys): WatchKeys {
+  return 'digest' in watch ? watch : watchKeys(watch);
+}
+
+/** The keys of `keys` in a bucket whose digest is not the view's: not looked up yet (or sharing a bucket with one that is not). */
+function notChecked(view: SyncView, keys: WatchKeys, of: ReadonlySet<string>): string[] {
+  const changed = new Set<number>();
+  for (const [bucket, h] of keys.digest) if ((view.checked.get(bucket) ?? 0n) !== h) changed.add(bucket);
+  if (changed.size === 0) return [];
+  return [...of].filter((k) => changed.has(keyHash(k)[0]));
 }
 
 /** The view's records merged with what the implementers consider confirmed (the view's record wins). */
@@ -147,16 +207,12 @@ function stillConfirmed(record: ConfirmedRecord, view: SyncView, mode: SyncMode)
 /** The txids and outputs to look up one by one. */
 export function lookupsNeeded(
   view: SyncView,
-  watch: WatchSet,
+  watch: WatchSet | WatchKeys,
   relevant: readonly RelevantTxid[],
   mode: { readonly kind: 'scan' } | { readonly kind: 'lookup'; readonly blockInBestChain: ReadonlyMap<string, boolean> },
 ): { readonly txids: string[]; readonly outputs: string[] } {
-  const keys = watchKeys(watch);
-  if (mode.kind === 'scan') {
-    const checkedTxids = new Set(view.checkedTxids);
-    const checkedOutputs = new Set(view.checkedOutputs);
-    return { txids: [...keys.txids].filter((t) => !checkedTxids.has(t)), outputs: [...keys.outputs].filter((o) => !checkedOutputs.has(o)) };
-  }
+  const keys = keysOf(watch);
+  if (mode.kind === 'scan') return { txids: notChecked(view, keys, keys.txids), outputs: notChecked(view, keys, keys.outputs) };
   const full: SyncMode = { kind: 'lookup', blockInBestChain: mode.blockInBestChain, recent: [] };
   const kept = records(view, relevant).filter((r) => stillConfirmed(r, view, full));
   const confirmedTxids = new Set(kept.map((r) => r.txid));
@@ -165,17 +221,15 @@ export function lookupsNeeded(
 }
 
 /** True when a sync has nothing to do: same tip, and every watched item already looked up. */
-export function upToDate(view: SyncView, watch: WatchSet, tipHash: string): boolean {
+export function upToDate(view: SyncView, watch: WatchSet | WatchKeys, tipHash: string): boolean {
   if (view.tip?.hash !== tipHash) return false;
-  const keys = watchKeys(watch);
-  const checkedTxids = new Set(view.checkedTxids);
-  const checkedOutputs = new Set(view.checkedOutputs);
-  return [...keys.txids].every((t) => checkedTxids.has(t)) && [...keys.outputs].every((o) => checkedOutputs.has(o));
+  const keys = keysOf(watch);
+  return notChecked(view, keys, keys.txids).length === 0 && notChecked(view, keys, keys.outputs).length === 0;
 }
 
 /** The ordered `Confirm` calls and the next view. */
-export function planSync(view: SyncView, watch: WatchSet, relevant: readonly RelevantTxid[], answers: SyncAnswers): { readonly calls: ConfirmCall[]; readonly view: SyncView } {
-  const keys = watchKeys(watch);
+export function planSync(view: SyncView, watch: WatchSet | WatchKeys, relevant: readonly RelevantTxid[], answers: SyncAnswers): { readonly calls: ConfirmCall[]; readonly view: SyncView } {
+  const keys = keysOf(watch);
   const { mode, tip } = answers;
   const all = records(view, relevant);
   const kept = all.filter((r) => stillConfirmed(r, view, mode));
@@ -227,16 +281,45 @@ export function planSync(view: SyncView, watch: WatchSet, relevant: readonly Rel
       : mode.recent.slice(-RECENT_WINDOW);
   return {
     calls,
-    view: { tip, recent, confirmed, checkedTxids: [...keys.txids], checkedOutputs: [...keys.outputs] },
+    view: { tip, recent, confirmed, checked: keys.digest },
   };
 }
 
-/** The view as JSON text (versioned). */
-export function syncViewToJson(view: SyncView): string {
-  return JSON.stringify({ v: 1, ...view });
+/** The digest as bytes: per non-empty bucket in ascending order, the bucket (u16) and its hash (u64), big-endian. */
+function digestBytes(digest: CheckedDigest): Uint8Array {
+  const entries = [...digest].filter(([, h]) => h !== 0n).sort((a, b) => a[0] - b[0]);
+  const out = new Uint8Array(entries.length * 10);
+  const dv = new DataView(out.buffer);
+  entries.forEach(([bucket, h], i) => {
+    dv.setUint16(i * 10, bucket);
+    dv.setBigUint64(i * 10 + 2, h);
+  });
+  return out;
 }
 
-/** Reads a view written by `syncViewToJson`; undefined when it is not one (start from `EMPTY_SYNC_VIEW`). */
+function digestFromBytes(bytes: Uint8Array): CheckedDigest | undefined {
+  if (bytes.length % 10 !== 0) return undefined;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const digest = new Map<number, bigint>();
+  for (let i = 0; i < bytes.length; i += 10) {
+    const bucket = dv.getUint16(i);
+    if (bucket >= CHECKED_BUCKETS || digest.has(bucket)) return undefined;
+    digest.set(bucket, dv.getBigUint64(i + 2));
+  }
+  return digest;
+}
+
+/**
+ * The view as JSON text, version 2: the checked digest as hex
+ * ({@link digestBytes}). Version 1 listed every checked txid and output
+ * (`checkedTxids`, `checkedOutputs`, about 69 bytes an output); it is still
+ * read, as the digest of those lists.
+ */
+export function syncViewToJson(view: SyncView): string {
+  return JSON.stringify({ v: 2, tip: view.tip, recent: view.recent, confirmed: view.confirmed, checked: bytesToHex(digestBytes(view.checked)) });
+}
+
+/** Reads a view written by `syncViewToJson` (version 2, or 1 from before the digest); undefined when it is not one (start from `EMPTY_SYNC_VIEW`). */
 export function syncViewFromJson(text: string): SyncView | undefined {
   let value: unknown;
   try {
@@ -246,7 +329,7 @@ export function syncViewFromJson(text: string): SyncView | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const o = value as Record<string, unknown>;
-  if (o['v'] !== 1) return undefined;
+  if (o['v'] !== 1 && o['v'] !== 2) return undefined;
   const isRef = (b: unknown): b is BlockRef => typeof b === 'object' && b !== null && typeof (b as BlockRef).height === 'number' && typeof (b as BlockRef).hash === 'string';
   const isStrings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) => typeof s === 'string');
   const isRecord = (r: unknown): r is ConfirmedRecord =>
@@ -256,6 +339,15 @@ export function syncViewFromJson(text: string): SyncView | undefined {
   if (!(tip === undefined || isRef(tip))) return undefined;
   if (!Array.isArray(o['recent']) || !o['recent'].every(isRef)) return undefined;
   if (!Array.isArray(o['confirmed']) || !o['confirmed'].every(isRecord)) return undefined;
-  if (!isStrings(o['checkedTxids']) || !isStrings(o['checkedOutputs'])) return undefined;
-  return { tip, recent: o['recent'], confirmed: o['confirmed'], checkedTxids: o['checkedTxids'], checkedOutputs: o['checkedOutputs'] };
+  let checked: CheckedDigest | undefined;
+  if (o['v'] === 1) {
+    if (!isStrings(o['checkedTxids']) || !isStrings(o['checkedOutputs'])) return undefined;
+    checked = checkedDigestOf([...o['checkedTxids'], ...o['checkedOutputs']]);
+  } else {
+    const hex = o['checked'];
+    if (typeof hex !== 'string' || !/^([0-9a-f]{20})*$/.test(hex)) return undefined;
+    checked = digestFromBytes(hexToBytes(hex));
+  }
+  if (checked === undefined) return undefined;
+  return { tip, recent: o['recent'], confirmed: o['confirmed'], checked };
 }

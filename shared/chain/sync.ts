@@ -21,6 +21,7 @@ import {
   outpointKey,
   planSync,
   upToDate,
+  watchKeys,
   type BlockRef,
   type ConfirmCall,
   type FoundTx,
@@ -155,7 +156,8 @@ export async function syncChain(
   let current = view;
   for (let round = 0; round < maxRounds; round++) {
     const tipHash = await client.tipHash();
-    const watched = watch();
+    // The watched keys once per round (upToDate, lookupsNeeded and planSync all use them).
+    const watched = watchKeys(watch());
     if (upToDate(current, watched, tipHash)) return { view: current, calls };
     const relevant: RelevantTxid[] = confirmables.flatMap((c) => c.getRelevantTxids());
     const r = new Round(client, concurrency);

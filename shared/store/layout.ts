@@ -25,6 +25,8 @@
  * | `FEES`                  | the chain source's fee estimates (sat/kw by target) |
  * | `BROADCAST#<txid>`      | a transaction the chain source refused for good  |
  * | `RECEIVE_INDEX`         | counter `next`: receive indexes handed out, outside the lease |
+ * | `CHAIN_WATCH#<channel id>` | what the chain handler watches for a channel (shared/monitor/watched-channel.ts); `#broadcast`: our transaction spending its funding output |
+ * | `WATCH_VERSION`         | counter `next`: raised by every commit writing a `CHAIN_WATCH#` item |
  * | `INDEX#<index key>`     | an index item: a lookup naming a channel (shared/manager/channel-indexes.ts) |
  * | `INVOICE#<payment hash hex>` | an invoice made over HTTP (functions/invoices/invoice-record.ts), attribute `state`; written outside the lease, marked paid by the claim's commit |
  * | `IDEMPOTENCY#<sha256 of key>` | what a request with an `Idempotency-Key` answered (functions/http/idempotency.ts), with a TTL |
@@ -114,6 +116,15 @@ export const SortKey = {
    * `CHAIN_WATCH#` so the chain handler's one Query reads it too.
    */
   fundingSpendBroadcast: (channelIdHex: string) => `CHAIN_WATCH#${channelIdHex}#broadcast`,
+  /**
+   * Counter `next` of the `CHAIN_WATCH#` items: the store adds 1 in the same
+   * transaction as any write of one (NodeStore.commit), after any delete of
+   * one outside a commit, so a reader that read it before its Query of
+   * `CHAIN_WATCH#` knows those items unchanged while it stays the same
+   * (the chain handler keeps them between runs: functions/chain/watch-items.ts).
+   * Not under `CHAIN_WATCH#` (no Query of that prefix returns it).
+   */
+  chainWatchVersion: 'WATCH_VERSION',
   peer: (nodeIdHex: string) => `PEER#${nodeIdHex}`,
   /** One input's outbox item (all its messages, shared/store/outbox-record.ts). */
   outbox: (inputId: string) => `OUTBOX#${inputId}`,

@@ -152,6 +152,14 @@ function putRequest(table: string, nodeKey: string, put: ItemPut): NonNullable<T
   };
 }
 
+/** `UpdateItem` of a counter item by one. */
+const ADD_ONE = { UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: { '#n': Attr.counter }, ExpressionAttributeValues: { ':one': { N: '1' } } } as const;
+
+/** Whether a write of these keys changes what the chain handler watches (SortKey.chainWatchVersion). */
+function touchesChainWatch(sks: readonly string[]): boolean {
+  return sks.some((sk) => sk.startsWith(SortKey.chainWatchPrefix));
+}
+
 function conditionText(put: ItemPut): string {
   return put.condition?.kind === 'state' ? `${put.sk} is no longer ${put.condition.state}` : `${put.sk} exists already`;
 }
@@ -322,6 +330,24 @@ export class NodeStore {
     return n === undefined ? 0 : Number(n);
   }
 
+  /** Several counter items' values in one round trip (strongly consistent), in the order of `sks`; 0 for an absent one. */
+  async readCounters(nodeKey: string, sks: readonly string[]): Promise<number[]> {
+    const values = new Map<string, number>();
+    let pending: Record<string, AttributeValue>[] = sks.map((sk) => key(nodeKey, sk));
+    while (pending.length > 0) {
+      const result = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending.slice(0, 100), ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[this.tableName] ?? []) {
+        const sk = item[Attr.sk]?.S;
+        const n = item[Attr.counter]?.N;
+        if (sk !== undefined && n !== undefined) values.set(sk, Number(n));
+      }
+      pending = [...pending.slice(100), ...(result.UnprocessedKeys?.[this.tableName]?.Keys ?? [])];
+    }
+    return sks.map((sk) => values.get(sk) ?? 0);
+  }
+
   /** Reads one state item (strongly consistent). */
   async get(nodeKey: string, sk: string): Promise<Uint8Array | undefined> {
     const result = await this.client.send(
@@ -452,6 +478,7 @@ export class NodeStore {
   async putNew(nodeKey: string, puts: readonly Omit<ItemPut, 'condition'>[]): Promise<void> {
     if (puts.length === 0) return;
     if (puts.length > MAX_TRANSACTION_ITEMS) throw new StoreError(StoreErrorCode.CommitTooLarge, `${puts.length} puts exceed DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`);
+    if (touchesChainWatch(puts.map((p) => p.sk))) throw new TypeError('CHAIN_WATCH# items are written in a commit (their version moves with them)');
     const absent = puts.map((p) => ({ ...p, condition: { kind: 'absent' } as const }));
     if (absent.length === 1) return this.putIf(nodeKey, absent[0]!);
     try {
@@ -473,6 +500,7 @@ export class NodeStore {
    * `condition-failed` and writes nothing.
    */
   async putIf(nodeKey: string, put: ItemPut & { readonly condition: PutCondition }): Promise<void> {
+    if (touchesChainWatch([put.sk])) throw new TypeError('CHAIN_WATCH# items are written in a commit (their version moves with them)');
     try {
       await this.client.send(new PutItemCommand(putRequest(this.tableName, nodeKey, put)));
     } catch (error) {
@@ -563,6 +591,13 @@ export class NodeStore {
     for (const put of commit.puts ?? []) items.push({ Put: putRequest(table, lease.nodeKey, put) });
     for (const sk of commit.deletes ?? []) {
       items.push({ Delete: { TableName: table, Key: key(lease.nodeKey, sk) } });
+    }
+    if (touchesChainWatch([...(commit.puts ?? []).map((p) => p.sk), ...(commit.deletes ?? [])])) {
+      // The watch version moves with the items, in the same transaction (SortKey.chainWatchVersion).
+      items.push({ Update: { TableName: table, Key: key(lease.nodeKey, SortKey.chainWatchVersion), ...ADD_ONE } });
+    }
+    if ((commit.cleanup ?? []).some((sk) => sk.startsWith(SortKey.chainWatchPrefix))) {
+      throw new TypeError('CHAIN_WATCH# items are deleted in the commit, not after it (their version moves with them)');
     }
     const outbox = commit.outbox ?? [];
     let outboxBytes = 0;
@@ -686,6 +721,8 @@ export class NodeStore {
         requests = (result.UnprocessedItems?.[this.tableName] ?? []).flatMap((r) => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
       }
     }
+    // After the deletes: a reader that saw the version before them reads the items again (SortKey.chainWatchVersion).
+    if (touchesChainWatch(sks)) await this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: key(nodeKey, SortKey.chainWatchVersion), ...ADD_ONE }));
   }
 
   /**
@@ -759,6 +796,7 @@ export class NodeStore {
    */
   async writeVersioned(nodeKey: string, writes: readonly VersionedWrite[]): Promise<boolean> {
     if (writes.length === 0) return true;
+    if (touchesChainWatch(writes.map((w) => w.sk))) throw new TypeError('CHAIN_WATCH# items are written in a commit (their version moves with them)');
     if (writes.length > MAX_TRANSACTION_ITEMS) throw new StoreError(StoreErrorCode.CommitTooLarge, `${writes.length} versioned writes exceed DynamoDB's ${MAX_TRANSACTION_ITEMS} per transaction`);
     const items: TransactWriteItem[] = writes.map((w) => {
       const condition =

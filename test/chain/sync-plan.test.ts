@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  CHECKED_BUCKETS,
   EMPTY_SYNC_VIEW,
+  checkedDigestOf,
   EsploraFeeEstimator,
   feeRateFromEstimates,
   merkleRoot,
@@ -43,8 +45,7 @@ const view10: SyncView = {
     { txid: tx(2), blockHash: h(10), height: 10, spends: [] },
     { txid: tx(3), blockHash: h(10), height: 10, spends: [`${tx(7)}:0`] },
   ],
-  checkedTxids: [tx(1), tx(2), tx(4)],
-  checkedOutputs: [`${tx(7)}:0`],
+  checked: checkedDigestOf([tx(1), tx(2), tx(4), `${tx(7)}:0`]),
 };
 const watch: WatchSet = {
   txids: [tx(1), tx(2), tx(4)].map(internal),
@@ -133,6 +134,36 @@ describe('planSync', () => {
     expect(syncViewFromJson('{"v":2}')).toBeUndefined();
     expect(syncViewFromJson('nope')).toBeUndefined();
     expect(syncViewFromJson(JSON.stringify({ v: 1, ...view10, confirmed: [{ txid: 1 }] }))).toBeUndefined();
+    // The digest: whole entries of a bucket below CHECKED_BUCKETS (u16) and a u64, each bucket once.
+    const json = (checked: string) => JSON.stringify({ v: 2, tip: view10.tip, recent: view10.recent, confirmed: view10.confirmed, checked });
+    expect(syncViewFromJson(json('0001' + '11'.repeat(8)))?.checked).toEqual(new Map([[1, 0x1111111111111111n]]));
+    expect(syncViewFromJson(json('0001' + '11'.repeat(7)))).toBeUndefined();
+    expect(syncViewFromJson(json(CHECKED_BUCKETS.toString(16).padStart(4, '0') + '11'.repeat(8)))).toBeUndefined();
+    expect(syncViewFromJson(json(('0001' + '11'.repeat(8)).repeat(2)))).toBeUndefined();
+    expect(syncViewFromJson(json('0001' + 'zz'.repeat(8)))).toBeUndefined();
+  });
+
+  it('never misses a newly watched item among thousands, and looks up few besides it', () => {
+    const many = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ outpoint: { txid: internal(tx(5000 + from + i)), index: i % 4 }, scriptPubKey: Uint8Array.of(0) }));
+    const before: WatchSet = { txids: [], outputs: many(5_000) };
+    const checked: SyncView = { ...view10, checked: planSync(view10, before, [], { tip: view10.tip!, tipHeader: header(10), mode: { kind: 'lookup', blockInBestChain: new Map(), recent: view10.recent }, txLookups: new Map(), outputLookups: new Map() }).view.checked };
+    expect(checked.checked.size).toBeLessThanOrEqual(CHECKED_BUCKETS);
+    expect(upToDate(checked, before, h(10))).toBe(true);
+    let looked = 0;
+    for (let k = 0; k < 50; k++) {
+      const added = many(1, 5_000 + k)[0]!;
+      const after: WatchSet = { txids: [], outputs: [...before.outputs, added] };
+      expect(upToDate(checked, after, h(10))).toBe(false);
+      const needed = lookupsNeeded(checked, after, [], { kind: 'scan' }).outputs;
+      expect(needed).toContain(`${tx(10_000 + k)}:0`);
+      looked += needed.length;
+    }
+    // Only the new item's bucket is looked up again: 5,000 keys over 1,024 buckets, about 5 a bucket.
+    expect(looked / 50).toBeLessThan(15);
+    // Items no longer watched: the others of their buckets are looked up once more (harmless: a lookup reports only what the view has not).
+    const fewer: WatchSet = { txids: [], outputs: before.outputs.slice(10) };
+    expect(upToDate(checked, fewer, h(10))).toBe(false);
+    expect(lookupsNeeded(checked, fewer, [], { kind: 'scan' }).outputs.length).toBeLessThan(10 * 15);
   });
 });
 
