@@ -46,6 +46,9 @@ const api: NodeApi = {
   getPayment: async () => {
     throw new Error('no payments in this bench');
   },
+  abandonPayment: async () => {
+    throw new Error('no payments in this bench');
+  },
   listPayments: async () => ({ payments: [] }),
   createWebhook: async () => {
     throw new Error('no webhooks in this bench');

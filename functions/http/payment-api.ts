@@ -68,6 +68,8 @@ export interface PaymentApi {
   payKeysend(input: KeysendInput, identity: PaymentRequestIdentity): Promise<PaymentAccepted>;
   /** A payment by id; rejects `not-found`. */
   getPayment(paymentId: string): Promise<PaymentInfo>;
+  /** Stops retrying a payment (LDK's `abandon_payment`) and answers it as it stands after; rejects `not-found`. */
+  abandonPayment(paymentId: string): Promise<PaymentInfo>;
   /** A page of payments in payment-id order; `nextAfter` when more may follow. */
   listPayments(query: PaymentListQuery): Promise<{ readonly payments: readonly PaymentInfo[]; readonly nextAfter?: string }>;
 }

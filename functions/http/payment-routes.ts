@@ -217,4 +217,22 @@ export const PAYMENT_ROUTES: readonly Route[] = [
       return paymentJson(await api.getPayment(id.toLowerCase()));
     },
   }),
+  bodiless({
+    method: 'POST',
+    path: '/v1/payments/{paymentId}/abandon',
+    operationId: 'abandonPayment',
+    summary: 'Stop retrying a pending payment.',
+    description:
+      'LDK\'s `abandon_payment`: no new attempt starts. With no HTLC in flight the payment is `failed` (`UserAbandoned`) at once; with HTLCs in ' +
+      'flight it stays `pending` until they come back, then fails, unless the payee claims one with the preimage first (then it is `succeeded`: ' +
+      'the money reached the payee). A `succeeded` or `failed` payment is answered as it is. Repeating the call is harmless.',
+    pathParameters: [{ name: 'paymentId', description: 'The id `POST /v1/payments` answered.', pattern: PAYMENT_ID_PATTERN }],
+    success: { status: 200, description: 'The payment after the call.', schema: schemaRef('Payment') },
+    errors: ['NotFound', 'Busy'],
+    async run(api, params) {
+      const id = params['paymentId'];
+      if (id === undefined) throw new HttpError(HttpErrorCode.notFound, 'no payment id');
+      return paymentJson(await api.abandonPayment(id.toLowerCase()));
+    },
+  }),
 ];

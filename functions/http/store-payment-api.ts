@@ -4,7 +4,7 @@
  * `busy` (nothing was done), records as the API reports them.
  */
 import { StoreError, StoreErrorCode } from '../../shared/store/index.js';
-import { PaymentServiceError, getPayment, listPayments, payInvoice, payKeysend } from '../payments/payment-service.js';
+import { PaymentServiceError, abandonPayment, getPayment, listPayments, payInvoice, payKeysend } from '../payments/payment-service.js';
 import type { PaymentRecord } from '../payments/payment-record.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { HttpError, busyError, type HttpErrorCode } from './errors.js';
@@ -48,6 +48,11 @@ export function storePaymentApi(ctx: NodeContext): PaymentApi {
     payKeysend: (input, identity) => http(payKeysend(ctx, input, identity)),
     async getPayment(paymentId) {
       const record = await getPayment(ctx, paymentId);
+      if (record === undefined) throw new HttpError('not-found', `no payment ${paymentId}`);
+      return paymentInfoOf(record);
+    },
+    async abandonPayment(paymentId) {
+      const record = await http(abandonPayment(ctx, paymentId));
       if (record === undefined) throw new HttpError('not-found', `no payment ${paymentId}`);
       return paymentInfoOf(record);
     },

@@ -333,6 +333,29 @@ export async function payKeysend(ctx: NodeContext, request: KeysendRequest, iden
   });
 }
 
+/**
+ * `POST /v1/payments/{id}/abandon` (LDK's `abandon_payment`): no retry
+ * follows; a payment with no HTLC in flight fails now (`UserAbandoned`),
+ * one with HTLCs in flight when they come back failed (a late preimage
+ * still makes it `succeeded`: the payee was paid). A resolved payment is
+ * answered as it stands. Undefined for an unknown id.
+ */
+export async function abandonPayment(ctx: NodeContext, paymentIdHex: string): Promise<PaymentRecord | undefined> {
+  const before = await getPayment(ctx, paymentIdHex);
+  if (before?.state !== 'pending') return before;
+  const paymentId = fromHex(paymentIdHex);
+  const input: ManagerInput = { kind: 'abandon-payment', paymentId, paymentHash: fromHex(before.paymentHash) };
+  // Abandoning is idempotent: a second request finds this input applied, or the payment resolved.
+  await applyInput(ctx, `abandon-${paymentIdHex}`, async (store: NodeStore) => {
+    // No peer is needed: abandoning sends nothing.
+    const manager = await loadManager(ctx, store, input, new Map());
+    manager.abandonPayment(paymentId);
+    const changes = manager.takeChanges();
+    return managerResult(changes, { puts: [], deletes: [], effects: [] }, await monitorsBefore(ctx, store, changes));
+  });
+  return getPayment(ctx, paymentIdHex);
+}
+
 /** A payment by id (hex), or undefined. */
 export async function getPayment(ctx: NodeContext, paymentIdHex: string): Promise<PaymentRecord | undefined> {
   const bytes = await ctx.store.get(ctx.nodeKey, SortKey.payment(paymentIdHex));

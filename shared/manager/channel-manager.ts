@@ -362,6 +362,14 @@ export class ChannelManager {
     return outbound.sendPayment(this.#core, request);
   }
 
+  /**
+   * LDK's `abandon_payment` (load with `{ kind: 'abandon-payment', paymentId, paymentHash }`):
+   * no more retries; `PaymentFailed` (`UserAbandoned`) once no part is in flight.
+   */
+  abandonPayment(paymentId: Uint8Array): void {
+    outbound.abandonPayment(this.#core, paymentId);
+  }
+
   /** LDK's `claim_funds` (load with `{ kind: 'claim-funds', paymentHash }`): after `PaymentClaimable`. */
   claimFunds(paymentPreimage: Uint8Array): ApiResult<void> {
     return inbound.claimFunds(this.#core, paymentPreimage);

@@ -72,6 +72,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'send-payment':
       // The payee's and the hints' nodes' channels: a route starts with one of them (router.ts).
       return { ...plan([], routingPeers(input.payeeNodeId, input.routeHints)), records: sendPaymentRecords(input) };
+    case 'abandon-payment':
+      return { ...plan([]), records: sendPaymentRecords(input) };
     case 'claim-funds':
     case 'fail-htlc-backwards':
       return { ...plan([]), records: [claimableRecordKey(input.paymentHash)] };

@@ -102,6 +102,8 @@ export type ManagerInput =
   | { readonly kind: 'create-invoice' }
   | { readonly kind: 'send-payment'; readonly paymentId: Uint8Array; readonly paymentHash: Uint8Array; readonly payeeNodeId: Uint8Array; readonly routeHints?: readonly RouteHint[] }
   | { readonly kind: 'claim-funds' | 'fail-htlc-backwards'; readonly paymentHash: Uint8Array }
+  /** LDK's `abandon_payment`: the payment's records (by id, and by hash when the caller knows it). */
+  | { readonly kind: 'abandon-payment'; readonly paymentId: Uint8Array; readonly paymentHash: Uint8Array }
   /** LDK's `timer_tick_occurred` (docs/timer.md): reads the header and two index Queries, fans out per channel. */
   | { readonly kind: 'timer-tick' };
 

@@ -35,6 +35,7 @@ import { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiResult } from './
 import { buildOutboundOnion, type RecipientFields } from './outbound-onion.js';
 import {
   PAYMENT_MEMORY_SECS,
+  abandonPayment as abandonStep,
   attemptFailed,
   attemptFulfilled,
   attemptStarted,
@@ -415,6 +416,20 @@ export function applyHtlcResolvedOnChain(core: ManagerCore, peer: Uint8Array, wo
   if (part === undefined) return;
   log(core, 'info', `payment ${hash}: its HTLC of ${work.amountMsat} msat on ${toHex(work.channelId)} failed on chain`);
   failPart(core, peer, work.channelId, payment, part, { kind: 'on-chain' });
+}
+
+/**
+ * LDK's `abandon_payment` (loaded with `{ kind: 'abandon-payment' }`): no
+ * retry follows; with no HTLC in flight the payment fails now
+ * (`UserAbandoned`), else when its last part fails (a late preimage still
+ * makes it sent). An unknown or resolved payment is left as it is.
+ */
+export function abandonPayment(core: ManagerCore, paymentId: Uint8Array): void {
+  const hash = core.cs.record(RecordKeys.paymentId(toHex(paymentId)));
+  const payment = hash === undefined ? undefined : paymentOf(core, hash);
+  if (payment === undefined || toHex(payment.paymentId) !== toHex(paymentId)) return;
+  const step = abandonStep(payment, nowSecs(core));
+  if (step.payment !== payment) record(core, step.payment, step.events);
 }
 
 /**

@@ -171,9 +171,38 @@ describe('payments over the API, through the real handlers', () => {
     expect(await api.payInvoice(shouted, identity('order-3', shouted))).toMatchObject({ paymentHash: upper.paymentHash, state: 'pending' });
     await outboundCount(a);
 
+    // Abandoning a succeeded payment changes nothing (the payee was paid); an unknown id is not found.
+    expect(await api.abandonPayment(id)).toEqual(done);
+    await expect(api.abandonPayment('00'.repeat(32))).rejects.toMatchObject({ code: 'not-found' });
+
     // With every record of the API lost, the key still names the same payment id: the core refuses it, nothing leaves.
     await a.ctx.store.deleteItems(a.ctx.nodeKey, await apiItems(a));
     await expect(api.payInvoice({ bolt11 }, identity('order-2', body))).rejects.toMatchObject({ code: 'duplicate-payment' });
     expect(await outboundCount(a)).toBe(0);
+  }, 120_000);
+
+  it('abandons a payment: no retry, and with its HTLC in flight it stays pending until the HTLC comes back, settled by a late preimage', async () => {
+    const net = new PipelineNet(local);
+    const [a, b] = [await net.node('pay-a3'), await net.node('pay-b3')];
+    await readyChannel(net, a, b);
+    await outboundCount(a);
+    const api = storeNodeApi(a.ctx);
+    const { bolt11, paymentHash } = await invoiceOf(b, 4_000_000n, 'order 4');
+    const { paymentId } = await api.payInvoice({ bolt11 }, identity('order-4', { bolt11 }));
+    // The HTLC left (A's outbox) but B has not seen it: the payment has a part in flight.
+    expect(await outboundCount(a)).toBe(2);
+    const abandoned = await api.abandonPayment(paymentId);
+    expect(abandoned).toMatchObject({ paymentId, state: 'pending', failureReason: null });
+    // Again: harmless, nothing new is sent.
+    expect(await api.abandonPayment(paymentId)).toMatchObject({ state: 'pending' });
+    expect(await outboundCount(a)).toBe(0);
+    // B receives the HTLC (sent again on reconnection) and claims it: the preimage makes the payment succeeded.
+    await net.disconnect(a, b);
+    await net.connect(a, b);
+    await net.relay(a, b);
+    await claim(b, paymentHash);
+    await net.relay(a, b);
+    expect(await api.getPayment(paymentId)).toMatchObject({ state: 'succeeded', failureReason: null });
+    expect((await pendingEvents(a.ctx)).filter((r) => r.event.kind === 'payment-sent')).toHaveLength(1);
   }, 120_000);
 });

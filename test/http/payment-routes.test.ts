@@ -152,6 +152,19 @@ describe('GET /v1/payments', () => {
     expect([missing.status, missing.body['code']]).toEqual([404, 'not-found']);
   });
 
+  it('abandons a payment by id (POST /v1/payments/{id}/abandon): the payment as it stands after, 404 for an unknown id', async () => {
+    const pending: PaymentInfo = { ...PAID, paymentId: 'd4'.repeat(32), state: 'pending', feeMsat: null, preimage: null, completedAtSecs: null };
+    api.payments = [PAID, pending];
+    const template = '/v1/payments/{paymentId}/abandon';
+    const abandoned = await call('POST', `/v1/payments/${pending.paymentId.toUpperCase()}/abandon`, { template });
+    expect([abandoned.status, abandoned.body['state'], abandoned.body['failureReason']]).toEqual([200, 'failed', 'UserAbandoned']);
+    // A succeeded payment stays succeeded: the payee was paid.
+    const paid = await call('POST', `/v1/payments/${PAID.paymentId}/abandon`, { template });
+    expect([paid.status, paid.body['state'], paid.body['preimage']]).toEqual([200, 'succeeded', PAID.preimage]);
+    const missing = await call('POST', `/v1/payments/${'00'.repeat(32)}/abandon`, { template });
+    expect([missing.status, missing.body['code']]).toEqual([404, 'not-found']);
+  });
+
   it('lists a page by state with a cursor', async () => {
     const failed: PaymentInfo = { ...PAID, paymentId: 'f0'.repeat(32), state: 'failed', feeMsat: null, preimage: null, failureReason: 'RecipientRejected', completedAtSecs: 1_800_000_009 };
     api.payments = [PAID, { ...PAID, paymentId: 'b0'.repeat(32) }, failed];

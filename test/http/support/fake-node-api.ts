@@ -253,6 +253,14 @@ export class FakeNodeApi implements NodeApi {
     return found;
   }
 
+  async abandonPayment(paymentId: string): Promise<PaymentInfo> {
+    const found = await this.getPayment(paymentId);
+    if (found.state !== 'pending') return found;
+    const failed: PaymentInfo = { ...found, state: 'failed', failureReason: 'UserAbandoned', completedAtSecs: found.createdAtSecs };
+    this.payments = this.payments.map((p) => (p.paymentId === paymentId ? failed : p));
+    return failed;
+  }
+
   async listPayments(query: PaymentListQuery): Promise<{ payments: readonly PaymentInfo[]; nextAfter?: string }> {
     if (this.failure) throw this.failure;
     this.listQueries.push(query);
