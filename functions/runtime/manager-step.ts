@@ -12,6 +12,7 @@ import { equalBytes } from '../../shared/codec/index.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { KeysManager } from '../../shared/keys/index.js';
 import {
+  channelItemKeys,
   ChannelManager,
   IndexPrefix,
   type BestBlock,
@@ -126,7 +127,8 @@ export async function loadManager(
   // Every read of the plan in one round trip: items by key, Queries per peer (or all), keys-only listings, the confirming index.
   const records = plan.records ?? [];
   const [byKey, recordItems, confirming, expiring, mppWaiting, funders, keysOfPeers, ...queried] = await Promise.all([
-    plan.keys.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, plan.keys.map((k) => SortKey.channel(k))),
+    // A channel's part items (docs/items.md "The channel item in parts") in the same batch.
+    plan.keys.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, plan.keys.flatMap((k) => channelItemKeys(k).map((key) => SortKey.channel(key)))),
     records.length === 0 ? Promise.resolve(new Map<string, Uint8Array>()) : store.getMany(ctx.nodeKey, [...records]),
     plan.confirming ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.confirming)) : Promise.resolve([]),
     plan.expiring ? store.query(ctx.nodeKey, SortKey.indexPrefix(IndexPrefix.expiry)) : Promise.resolve([]),
@@ -204,6 +206,9 @@ export function mergeChanges(a: ManagerChanges, b: ManagerChanges): ManagerChang
   for (const key of b.channels.delete) put.delete(key);
   for (const [key, data] of b.channels.put) put.set(key, data);
   const deleted = new Set([...a.channels.delete.filter((k) => !b.channels.put.has(k)), ...b.channels.delete]);
+  // Channel part items deleted after the commit (docs/items.md): a later put keeps one, a later deferred delete drops an earlier put.
+  for (const key of b.channels.deferredDelete ?? []) put.delete(key);
+  const partsDeferred = new Set([...(a.channels.deferredDelete ?? []).filter((k) => !b.channels.put.has(k)), ...(b.channels.deferredDelete ?? [])]);
   const indexPut = new Map(a.indexes.put);
   for (const key of b.indexes.delete) indexPut.delete(key);
   for (const [key, data] of b.indexes.put) indexPut.set(key, data);
@@ -211,7 +216,7 @@ export function mergeChanges(a: ManagerChanges, b: ManagerChanges): ManagerChang
   const header = b.header ?? a.header;
   return {
     ...(header === undefined ? {} : { header }),
-    channels: { put, delete: [...deleted] },
+    channels: { put, delete: [...deleted], ...(partsDeferred.size === 0 ? {} : { deferredDelete: [...partsDeferred] }) },
     indexes: {
       put: indexPut,
       delete: [...indexDeleted],

@@ -4,6 +4,9 @@
  * Newer fields are new TLV types; an older reader fails on a newer version.
  */
 import {
+  ByteReader,
+  ByteWriter,
+  catchDecodeError,
   DecodeError,
   fixedBytes,
   point,
@@ -267,4 +270,80 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
   const missing = REQUIRED[state].find((k) => (channel as Record<string, unknown>)[k] === undefined);
   if (missing !== undefined) return invalid(`state ${state} without ${missing}`);
   return { ok: true, value: channel as Channel };
+}
+
+/**
+ * A channel record cut in three for the store (docs/items.md, "The channel
+ * item in parts"), each part a version-1 channel record holding some of the
+ * TLV records: `moving`, what the HTLC messages change (state, feerate, best
+ * height, HTLCs, the commitment dance, the pending fee update, the
+ * retransmission flags); `holder`, our latest commitment with both
+ * signatures (TLV 48, changed once per `commitment_signed`), absent before
+ * the first dance; `fixed`, everything else (written at the open and by the
+ * rare messages that change it: funding, confirmation, channel_ready,
+ * shutdown, the counterparty's channel_update). The parts join back into the
+ * exact bytes of the whole record.
+ */
+export interface ChannelRecordParts {
+  readonly moving: Uint8Array;
+  readonly fixed: Uint8Array;
+  readonly holder?: Uint8Array;
+}
+
+/** The TLV types of the `moving` part. */
+const MOVING_TLVS: ReadonlySet<bigint> = new Set([0n, 16n, 22n, 42n, 44n, 50n, 52n, 54n]);
+/** The TLV type of the `holder` part. */
+const HOLDER_COMMITMENT_TLV = 48n;
+
+type TlvEntry = readonly [type: bigint, value: Uint8Array];
+
+/** The version byte and records of a versioned record (throws DecodeError). */
+function recordEntries(bytes: Uint8Array): { version: number; entries: TlvEntry[] } {
+  const r = new ByteReader(bytes);
+  const version = r.u8();
+  const entries: TlvEntry[] = [];
+  while (!r.isAtEnd()) {
+    const type = r.bigSize();
+    const length = r.bigSize();
+    if (length > BigInt(r.remaining)) throw new DecodeError('short-read', `channel: record ${type} longer than the bytes left`);
+    entries.push([type, r.bytes(Number(length))]);
+  }
+  return { version, entries };
+}
+
+function recordOf(version: number, entries: readonly TlvEntry[]): Uint8Array {
+  const w = new ByteWriter().u8(version);
+  for (const [type, value] of entries) w.bigSize(type).bigSize(BigInt(value.length)).bytes(value);
+  return w.finish();
+}
+
+/** The channel's persisted bytes in parts ({@link ChannelRecordParts}). */
+export function encodeChannelParts(c: Channel): ChannelRecordParts {
+  const { version, entries } = recordEntries(encodeChannel(c));
+  const moving = entries.filter(([t]) => MOVING_TLVS.has(t));
+  const holder = entries.filter(([t]) => t === HOLDER_COMMITMENT_TLV);
+  const fixed = entries.filter(([t]) => !MOVING_TLVS.has(t) && t !== HOLDER_COMMITMENT_TLV);
+  return { moving: recordOf(version, moving), fixed: recordOf(version, fixed), ...(holder.length > 0 ? { holder: recordOf(version, holder) } : {}) };
+}
+
+/**
+ * The whole record from its parts (in any order): their records merged in
+ * type order. A record in two parts, a part of another version or malformed
+ * bytes is a DecodeError; the result is then read by {@link decodeChannel}.
+ */
+export function joinChannelParts(parts: readonly Uint8Array[]): DecodeResult<Uint8Array> {
+  return catchDecodeError(() => {
+    const all: TlvEntry[] = [];
+    let version: number | undefined;
+    for (const part of parts) {
+      const read = recordEntries(part);
+      if (version !== undefined && read.version !== version) throw new DecodeError('invalid-value', 'channel: parts of different versions');
+      version = read.version;
+      all.push(...read.entries);
+    }
+    if (version === undefined) throw new DecodeError('invalid-value', 'channel: no part');
+    all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (let i = 1; i < all.length; i++) if (all[i]![0] === all[i - 1]![0]) throw new DecodeError('invalid-value', `channel: record ${all[i]![0]} in two parts`);
+    return recordOf(version, all);
+  });
 }

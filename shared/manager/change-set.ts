@@ -10,7 +10,19 @@ import { equalBytes } from '../codec/index.js';
 import { currentChannelId } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { WireMessage } from '../wire/index.js';
-import { channelKey, decodeChannelEntry, encodeChannelEntry, type ChannelEntry, type ChannelFlags, type ChannelItem, type ChannelKey } from './channel-entry.js';
+import {
+  channelKey,
+  channelPartKey,
+  decodeChannelEntry,
+  encodeChannelEntryParts,
+  parseChannelPartKey,
+  storedParts,
+  type ChannelEntry,
+  type ChannelFlags,
+  type ChannelItem,
+  type ChannelKey,
+  type ChannelPartName,
+} from './channel-entry.js';
 import {
   confirmingKey,
   decodeChannelRef,
@@ -54,6 +66,12 @@ export class ChangeSet {
   /** Channel keys of peers listed without their items (a keys-only Query), by peer hex. */
   readonly #keysOfPeers = new Map<string, ChannelKey[]>();
 
+  /**
+   * The part items of each channel as the store holds them (as loaded, then
+   * as written by `take()`): a part is written only when its bytes change
+   * (docs/items.md, "The channel item in parts").
+   */
+  readonly #storedParts = new Map<ChannelKey, Map<ChannelPartName, Uint8Array>>();
   #puts = new Map<ChannelKey, ChannelEntry>();
   #indexPuts = new Map<IndexKey, Uint8Array>();
   #indexDeletes = new Set<IndexKey>();
@@ -62,6 +80,8 @@ export class ChangeSet {
   #chainWork = new Map<IndexKey, { peer: Uint8Array; channelId: Uint8Array; events: ChainEvent[] }>();
   #followUps: FollowUp[] = [];
   #deletes = new Set<ChannelKey>();
+  /** Part items of channels gone (or parts no longer named): deleted after the commit, in its cleanup item (docs/items.md). */
+  #partsDeferred = new Set<string>();
   #monitorWrites: MonitorWrite[] = [];
   /** Payment records loaded (null: known absent) and as changed by this input. */
   readonly #records = new Map<RecordKey, Uint8Array | null>();
@@ -275,8 +295,8 @@ export class ChangeSet {
   }
 
   /** Records the keys of a peer's channels, listed without their items. */
-  loadChannelKeys(peerHex: string, keys: readonly ChannelKey[]): void {
-    this.#keysOfPeers.set(peerHex, [...keys]);
+  loadChannelKeys(peerHex: string, keys: readonly string[]): void {
+    this.#keysOfPeers.set(peerHex, keys.filter((k) => parseChannelPartKey(k) === undefined));
   }
 
   unfundedByTemporaryId(temporaryChannelId: Uint8Array, peer?: Uint8Array): UnfundedEntry[] {
@@ -325,13 +345,20 @@ export class ChangeSet {
 
   // ---------------------------------------------------------------- loaded items
 
-  /** Adds the items loaded for `plan` (absent keys are known not to exist). */
-  loadChannels(plan: LoadPlan, items: ReadonlyMap<ChannelKey, Uint8Array>): void {
+  /**
+   * Adds the items loaded for `plan` (absent keys are known not to exist):
+   * channel items and their part items (keys `<key>#<part>`, read with them).
+   */
+  loadChannels(plan: LoadPlan, items: ReadonlyMap<string, Uint8Array>): void {
     for (const key of plan.keys) this.#loadedKeys.add(key);
     for (const peer of plan.peers) this.#loadedPeers.add(peer);
     if (plan.all) this.#allLoaded = true;
+    const parts = storedParts(items);
     for (const [key, bytes] of items) {
-      const decoded = decodeChannelEntry(bytes);
+      if (parseChannelPartKey(key) !== undefined) continue;
+      const stored = parts.get(key) ?? new Map<ChannelPartName, Uint8Array>();
+      this.#storedParts.set(key, stored);
+      const decoded = decodeChannelEntry(bytes, stored);
       if (!decoded.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `channel item ${key} does not decode: ${decoded.error.message}`);
       this.#entries.set(key, decoded.value);
     }
@@ -371,6 +398,9 @@ export class ChangeSet {
     this.#entries.delete(key);
     this.#puts.delete(key);
     this.#deletes.add(key);
+    // After the commit: a part without its item is never read, and a commit removing many channels stays within 100 writes.
+    for (const part of this.#storedParts.get(key)?.keys() ?? []) this.#partsDeferred.add(channelPartKey(key, part));
+    this.#storedParts.delete(key);
     this.#loadedKeys.add(key);
   }
 
@@ -457,11 +487,23 @@ export class ChangeSet {
   /** Everything changed since the last call, then forgotten. */
   take(): ManagerChanges {
     const put = new Map<ChannelKey, Uint8Array>();
-    for (const [key, entry] of this.#puts) put.set(key, encodeChannelEntry(entry));
+    for (const [key, entry] of this.#puts) {
+      const { item, parts } = encodeChannelEntryParts(entry);
+      put.set(key, item);
+      const stored = this.#storedParts.get(key);
+      for (const [part, bytes] of parts) {
+        const before = stored?.get(part);
+        if (before !== undefined && equalBytes(before, bytes)) continue;
+        put.set(channelPartKey(key, part), bytes);
+        this.#partsDeferred.delete(channelPartKey(key, part));
+      }
+      for (const part of stored?.keys() ?? []) if (!parts.has(part)) this.#partsDeferred.add(channelPartKey(key, part));
+      this.#storedParts.set(key, new Map(parts));
+    }
     for (const { peer, channelId, events } of this.#chainWork.values()) this.followUp(peer, { kind: 'chain', channelId, events });
     const changes: ManagerChanges = {
       ...(this.#headerDirty ? { header: encodeManagerHeader(this.#header) } : {}),
-      channels: { put, delete: [...this.#deletes] },
+      channels: { put, delete: [...this.#deletes], ...(this.#partsDeferred.size === 0 ? {} : { deferredDelete: [...this.#partsDeferred] }) },
       indexes: { put: this.#indexPuts, delete: [...this.#indexDeletes], deferredDelete: [...this.#indexDeferred] },
       monitors: { put: this.#monitorWrites },
       records: {
@@ -478,6 +520,7 @@ export class ChangeSet {
     this.#headerDirty = false;
     this.#puts = new Map();
     this.#deletes = new Set();
+    this.#partsDeferred = new Set();
     this.#indexPuts = new Map();
     this.#indexDeletes = new Set();
     this.#indexDeferred = new Set();

@@ -7,7 +7,7 @@
  * temporary ids are unique per peer only.
  */
 import { DecodeError, point, repeated, restBytes, tlvRecord, u32, u64, u8, utf8Rest, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
-import { decodeChannel, encodeChannel, type Channel } from '../channel/index.js';
+import { decodeChannel, encodeChannel, encodeChannelParts, joinChannelParts, type Channel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { decodeMessage, encodeMessage, type OpenChannelMessage, type WireMessage } from '../wire/index.js';
 
@@ -97,7 +97,8 @@ const KIND_OPEN_REQUEST = 1;
  * open_channel, 14 its node id, 16 its init features, 18 height received,
  * 20 flag awaiting the peer's channel_reestablish (1), 22 flag awaiting the
  * peer's revoke_and_ack (1; even: a reader that does not know it must not
- * drop it), 25 the connection our channel_reestablish went out on (odd:
+ * drop it), 24 the channel's parts stored apart (below), 25 the
+ * connection our channel_reestablish went out on (odd:
  * an older reader resends it, which BOLT 2 allows). `peerDisconnected` is
  * derived, never written.
  */
@@ -114,11 +115,63 @@ const entryRecord = versionedRecord('channel-entry', 1, {
   receivedAtHeight: tlvRecord(18, u32),
   awaitingReestablish: tlvRecord(20, u8),
   awaitingRemoteRevoke: tlvRecord(22, u8),
+  parts: tlvRecord(24, u8),
   reestablishedOn: tlvRecord(25, utf8Rest),
 });
 
-/** The item's persisted bytes. */
+/**
+ * The parts of a channel stored in items of their own (docs/items.md, "The
+ * channel item in parts"): `fixed` under `<key>#fixed`, `holder` (our latest
+ * commitment) under `<key>#holder`. The item's TLV 2 then holds only the
+ * moving part and TLV 24 says which parts to join (bit 1 fixed, bit 2
+ * holder): even, so a reader that predates the parts refuses the item
+ * rather than reading a channel without its parameters.
+ */
+export type ChannelPartName = 'fixed' | 'holder';
+const PART_BITS: Record<ChannelPartName, number> = { fixed: 1, holder: 2 };
+const PART_NAMES = Object.keys(PART_BITS) as ChannelPartName[];
+
+/** The key of a part of the channel item `key` (a ChannelKey with a third `#` field). */
+export function channelPartKey(key: ChannelKey, part: ChannelPartName): string {
+  return `${key}#${part}`;
+}
+
+/** The keys of every item a channel may have: its item, then its parts (what a read by key asks for). */
+export function channelItemKeys(key: ChannelKey): string[] {
+  return [key, ...PART_NAMES.map((part) => channelPartKey(key, part))];
+}
+
+/** The channel key and part of a part key, undefined for a plain channel key (or an unknown part). */
+export function parseChannelPartKey(key: string): { readonly key: ChannelKey; readonly part: ChannelPartName } | undefined {
+  const at = key.lastIndexOf('#');
+  if (at < 0 || key.indexOf('#') === at) return undefined;
+  const part = key.slice(at + 1);
+  return (PART_NAMES as string[]).includes(part) ? { key: key.slice(0, at), part: part as ChannelPartName } : undefined;
+}
+
+/** A channel entry as the store keeps it: the item's bytes and, for a channel, its parts (written only when they changed). */
+export interface ChannelEntryParts {
+  readonly item: Uint8Array;
+  readonly parts: ReadonlyMap<ChannelPartName, Uint8Array>;
+}
+
+/** The item's persisted bytes, the whole channel in one item (what every item was before the parts; still read). */
 export function encodeChannelEntry(e: ChannelEntry): Uint8Array {
+  return encodeEntry(e, undefined);
+}
+
+/** The item's persisted bytes with the channel's fixed part and latest commitment apart ({@link ChannelPartName}); an open request has no part. */
+export function encodeChannelEntryParts(e: ChannelEntry): ChannelEntryParts {
+  if (e.kind === 'open-request') return { item: encodeEntry(e, undefined), parts: new Map() };
+  const split = encodeChannelParts(e.channel);
+  const parts = new Map<ChannelPartName, Uint8Array>([['fixed', split.fixed]]);
+  if (split.holder !== undefined) parts.set('holder', split.holder);
+  let bits = 0;
+  for (const name of parts.keys()) bits |= PART_BITS[name];
+  return { item: encodeEntry(e, { moving: split.moving, bits }), parts };
+}
+
+function encodeEntry(e: ChannelEntry, split: { readonly moving: Uint8Array; readonly bits: number } | undefined): Uint8Array {
   if (e.kind === 'open-request') {
     return entryRecord.encode({
       kind: KIND_OPEN_REQUEST,
@@ -130,7 +183,8 @@ export function encodeChannelEntry(e: ChannelEntry): Uint8Array {
   }
   return entryRecord.encode({
     kind: KIND_CHANNEL,
-    channel: encodeChannel(e.channel),
+    channel: split?.moving ?? encodeChannel(e.channel),
+    ...(split !== undefined ? { parts: split.bits } : {}),
     ...(e.latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId: e.latestMonitorUpdateId } : {}),
     ...(e.held
       ? { heldUntil: e.held.untilUpdateId, heldMessages: e.held.messages.map((m) => encodeMessage(m)), heldBroadcasts: e.held.broadcasts }
@@ -145,8 +199,20 @@ function invalid(message: string): { ok: false; error: DecodeError } {
   return { ok: false, error: new DecodeError('invalid-value', `channel-entry: ${message}`) };
 }
 
-/** Reads an item written by {@link encodeChannelEntry}; never throws. */
-export function decodeChannelEntry(bytes: Uint8Array): DecodeResult<ChannelEntry> {
+/** The parts an item names (TLV 24), none for an item holding its whole channel. */
+export function partsNamedBy(bytes: Uint8Array): ChannelPartName[] {
+  const result = entryRecord.decode(bytes);
+  const bits = result.ok ? (result.value.parts ?? 0) : 0;
+  return PART_NAMES.filter((name) => (bits & PART_BITS[name]) !== 0);
+}
+
+/**
+ * Reads an item written by {@link encodeChannelEntry} or
+ * {@link encodeChannelEntryParts} (then with the parts it names, read from
+ * their items); never throws. Parts an item does not name are ignored (left
+ * over from before the item was last written whole).
+ */
+export function decodeChannelEntry(bytes: Uint8Array, parts: ReadonlyMap<ChannelPartName, Uint8Array> = new Map()): DecodeResult<ChannelEntry> {
   const result = entryRecord.decode(bytes);
   if (!result.ok) return result;
   const v = result.value;
@@ -162,7 +228,18 @@ export function decodeChannelEntry(bytes: Uint8Array): DecodeResult<ChannelEntry
     };
   }
   if (v.kind !== KIND_CHANNEL || v.channel === undefined) return invalid('unknown kind or no channel');
-  const channel = decodeChannel(v.channel);
+  const bits = v.parts ?? 0;
+  if ((bits & ~(PART_BITS.fixed | PART_BITS.holder)) !== 0 || (v.parts !== undefined && (bits & PART_BITS.fixed) === 0)) return invalid('unknown parts');
+  const named: Uint8Array[] = [v.channel];
+  for (const name of PART_NAMES) {
+    if ((bits & PART_BITS[name]) === 0) continue;
+    const part = parts.get(name);
+    if (part === undefined) return invalid(`its ${name} part is missing`);
+    named.push(part);
+  }
+  const whole = named.length === 1 ? { ok: true as const, value: v.channel } : joinChannelParts(named);
+  if (!whole.ok) return whole;
+  const channel = decodeChannel(whole.value);
   if (!channel.ok) return channel;
   let held: HeldEffects | undefined;
   if (v.heldUntil !== undefined) {
@@ -184,3 +261,30 @@ export function decodeChannelEntry(bytes: Uint8Array): DecodeResult<ChannelEntry
   return { ok: true, value: withFlags(item, { awaitingReestablish: v.awaitingReestablish === 1, awaitingRemoteRevoke: v.awaitingRemoteRevoke === 1 }) };
 }
 
+
+/**
+ * The entries among stored channel items, keyed by channel key or part key
+ * (a Query's items, the `CHANNEL#` prefix removed): each item joined with
+ * its parts, by channel key. Part items without their channel item are left
+ * out. Never throws.
+ */
+export function decodeStoredChannels(items: Iterable<readonly [string, Uint8Array]>): Map<ChannelKey, DecodeResult<ChannelEntry>> {
+  const all = [...items];
+  const parts = storedParts(all);
+  const out = new Map<ChannelKey, DecodeResult<ChannelEntry>>();
+  for (const [key, bytes] of all) if (parseChannelPartKey(key) === undefined) out.set(key, decodeChannelEntry(bytes, parts.get(key)));
+  return out;
+}
+
+/** The part items among `items` (keyed as in {@link decodeStoredChannels}), by channel key. */
+export function storedParts(items: Iterable<readonly [string, Uint8Array]>): Map<ChannelKey, Map<ChannelPartName, Uint8Array>> {
+  const parts = new Map<ChannelKey, Map<ChannelPartName, Uint8Array>>();
+  for (const [itemKey, bytes] of items) {
+    const part = parseChannelPartKey(itemKey);
+    if (part === undefined) continue;
+    let of = parts.get(part.key);
+    if (of === undefined) parts.set(part.key, (of = new Map()));
+    of.set(part.part, bytes);
+  }
+  return parts;
+}

@@ -22,10 +22,18 @@ export {
 } from './channel-manager.js';
 export { channelDetailsOf, type ChannelDetails } from './channel-details.js';
 export {
+  channelItemKeys,
   channelKey,
+  channelPartKey,
   decodeChannelEntry,
+  decodeStoredChannels,
   encodeChannelEntry,
+  encodeChannelEntryParts,
+  parseChannelPartKey,
+  partsNamedBy,
   withFlags,
+  type ChannelEntryParts,
+  type ChannelPartName,
   type ChannelEntry,
   type ChannelFlags,
   type ChannelItem,

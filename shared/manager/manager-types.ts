@@ -67,7 +67,12 @@ export interface FollowUp {
  */
 export interface ManagerChanges {
   readonly header?: Uint8Array;
-  readonly channels: { readonly put: ReadonlyMap<ChannelKey, Uint8Array>; readonly delete: readonly ChannelKey[] };
+  /**
+   * Keys are channel keys and part keys (`<channel key>#fixed`, `#holder`:
+   * channel-entry.ts), each its own item; `deferredDelete`: part keys of
+   * channels gone, deleted after the commit (its cleanup item).
+   */
+  readonly channels: { readonly put: ReadonlyMap<ChannelKey, Uint8Array>; readonly delete: readonly ChannelKey[]; readonly deferredDelete?: readonly string[] };
   /** `deferredDelete`: per-HTLC index items, deleted after the commit (docs/items.md), never in it. */
   readonly indexes: { readonly put: ReadonlyMap<IndexKey, Uint8Array>; readonly delete: readonly IndexKey[]; readonly deferredDelete?: readonly IndexKey[] };
   readonly monitors: { readonly put: readonly MonitorWrite[] };
@@ -141,7 +146,7 @@ export interface CreateManagerOptions {
 export interface LoadManagerOptions {
   readonly ports: ManagerPorts;
   readonly header: Uint8Array;
-  /** The items of `plan` that exist (decoded here). */
+  /** The items of `plan` that exist (decoded here), with the part items of each channel (channel-entry.ts `channelPartKey`). */
   readonly channels?: ReadonlyMap<ChannelKey, Uint8Array>;
   /** What was loaded: without it, nothing but the header is. */
   readonly plan?: LoadPlan;

@@ -6,7 +6,10 @@
  */
 import { toHex } from '../crypto/index.js';
 import {
+  channelItemKeys,
   ChannelManager,
+  decodeStoredChannels,
+  type ChannelEntry,
   IndexPrefix,
   type ChannelKey,
   type LoadPlan,
@@ -16,6 +19,7 @@ import {
   type ManagerPorts,
 } from '../manager/index.js';
 import type { ChannelMonitor } from '../monitor/index.js';
+import type { DecodeResult } from '../codec/index.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { eventItemWrites } from './event-items.js';
 import { SortKey } from './layout.js';
@@ -56,7 +60,15 @@ export function managerItemWrites(
   deletes.push(...(changes.records?.delete ?? []));
   puts.push(...eventItemWrites(changes.events));
   // Per-HTLC index items and records go after the commit (one cleanup item in it: docs/items.md).
-  return { puts, deletes, cleanup: [...(changes.indexes.deferredDelete ?? []).map((key) => SortKey.index(key)), ...(changes.records?.deferredDelete ?? [])] };
+  return {
+    puts,
+    deletes,
+    cleanup: [
+      ...(changes.channels.deferredDelete ?? []).map((key) => SortKey.channel(key)),
+      ...(changes.indexes.deferredDelete ?? []).map((key) => SortKey.index(key)),
+      ...(changes.records?.deferredDelete ?? []),
+    ],
+  };
 }
 
 /** Item and byte counts of one step. */
@@ -139,7 +151,7 @@ export class InMemoryManagerStore {
       this.last.itemsRead += keys.length;
       manager.loadChannelKeys(peer, keys.map((sk) => sk.slice(prefix.length)));
     }
-    for (const key of plan.keys) {
+    for (const key of plan.keys.flatMap((k) => channelItemKeys(k))) {
       const data = this.#read(SortKey.channel(key));
       if (data !== undefined) channels.set(key, data);
     }
@@ -216,6 +228,20 @@ export class InMemoryManagerStore {
   /** The justice record of a counterparty commitment (docs/monitor.md), as a handler reads it: one item, counted in `last`. */
   counterpartyHtlcs(channelIdHex: string, commitmentNumber: bigint): JusticeRecord | undefined {
     return justiceRecordFromItem(channelIdHex, commitmentNumber, this.#read(SortKey.monitorHtlcs(channelIdHex, commitmentNumber)));
+  }
+
+  /** Every channel entry stored, each item joined with its parts (docs/items.md), by channel key; not counted in `last`. */
+  storedChannels(): Map<ChannelKey, DecodeResult<ChannelEntry>> {
+    const prefix = SortKey.channelPrefix();
+    return decodeStoredChannels([...this.items].filter(([sk]) => sk.startsWith(prefix)).map(([sk, data]) => [sk.slice(prefix.length), data] as const));
+  }
+
+  /** The channel entry stored under `key` (joined with its parts), undefined when there is none; not counted in `last`. */
+  storedChannel(key: ChannelKey): DecodeResult<ChannelEntry> | undefined {
+    return decodeStoredChannels(channelItemKeys(key).flatMap((k) => {
+      const data = this.items.get(SortKey.channel(k));
+      return data === undefined ? [] : [[k, data] as const];
+    })).get(key);
   }
 
   /** The monitor items of a channel, oldest first (a snapshot first). */

@@ -253,10 +253,14 @@ describe('channel pipeline through the peer-message handler', () => {
     const funding = Transaction.fromHex(txs[0]!);
     expect(funding.outs.some((o) => o.value === 200_000n || Number(o.value) === 200_000)).toBe(true);
     expect(await broadcasts(b)).toEqual([]);
-    // Both sides hold the channel under its real id, with a monitor.
-    const [item] = await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix(b.ctx.nodeKey));
+    // Both sides hold the channel under its real id (its item and fixed part: docs/items.md), with a monitor.
+    const [item, fixed] = await a.ctx.store.query(a.ctx.nodeKey, SortKey.channelPrefix(b.ctx.nodeKey));
+    expect(fixed!.sk).toBe(`${item!.sk}#fixed`);
     expect(await a.ctx.store.query(a.ctx.nodeKey, 'MONITOR#')).toHaveLength(1);
-    expect(await b.ctx.store.query(b.ctx.nodeKey, SortKey.channelPrefix(a.ctx.nodeKey))).toEqual([expect.objectContaining({ sk: item!.sk.replace(b.ctx.nodeKey, a.ctx.nodeKey) })]);
+    expect(await b.ctx.store.query(b.ctx.nodeKey, SortKey.channelPrefix(a.ctx.nodeKey))).toEqual([
+      expect.objectContaining({ sk: item!.sk.replace(b.ctx.nodeKey, a.ctx.nodeKey) }),
+      expect.objectContaining({ sk: fixed!.sk.replace(b.ctx.nodeKey, a.ctx.nodeKey) }),
+    ]);
   });
 
   it('moves the channel to ready on both sides when the chain handler sees the funding transaction deep enough', async () => {

@@ -9,9 +9,8 @@ import { expect, it } from 'vitest';
 import { ChannelState, channelIdFromOutpoint, initialCommitment, type AwaitingFundingSigned, type Channel } from '../../shared/channel/index.js';
 import { signCommitmentWith } from '../../shared/channel/initial-commitment.js';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { channelKey, decodeChannelEntry } from '../../shared/manager/index.js';
+import { channelKey } from '../../shared/manager/index.js';
 import { decodeMonitorUpdate } from '../../shared/monitor/index.js';
-import { SortKey } from '../../shared/store/index.js';
 import type { FundingCreatedMessage } from '../../shared/wire/index.js';
 import { fundingTransaction } from '../support/channel-harness.js';
 import type { ManagerNode } from '../support/manager-network.js';
@@ -60,7 +59,7 @@ it('a funder whose funding_created names a transaction paying less: the fundee c
   const ready = openChannel(net, alice, bob);
   // Alice's channel as stored, waiting for its funding transaction; she signs for a transaction paying 1 sat less.
   const key = channelKey(bob.nodeId, ready.temporaryChannelId);
-  const entry = decodeChannelEntry(alice.store.items.get(SortKey.channel(key))!);
+  const entry = alice.store.storedChannel(key)!;
   if (!entry.ok || entry.value.kind !== 'channel' || entry.value.channel.state !== ChannelState.AwaitingFundingTx) throw new Error('no channel awaiting funding');
   const channel: Channel = entry.value.channel;
   const bad = fundingTransaction(ready.outputScript, FUNDING - 1n, { index: 1 });

@@ -1,6 +1,6 @@
 /** The header's indexes as a pure function of a channel's entry (shared/manager/header-index.ts). */
 import { expect, it } from 'vitest';
-import { decodeChannelEntry, decodeManagerHeader, type ChannelItem, type ManagerHeader } from '../../shared/manager/index.js';
+import { decodeManagerHeader, type ChannelItem, type ManagerHeader } from '../../shared/manager/index.js';
 import { reindexChannel } from '../../shared/manager/header-index.js';
 import { SortKey } from '../../shared/store/index.js';
 import { ManagerNetwork, type ManagerNode } from '../support/manager-network.js';
@@ -8,8 +8,7 @@ import { fund, openChannel } from './manager-fixture.js';
 
 function state(node: ManagerNode): { header: ManagerHeader; item: ChannelItem } {
   const header = decodeManagerHeader(node.store.items.get(SortKey.header)!);
-  const [, bytes] = [...node.store.items].find(([k]) => k.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(bytes);
+  const entry = [...node.store.storedChannels().values()][0]!;
   if (!header.ok || !entry.ok || entry.value.kind !== 'channel') throw new Error('no state');
   return { header: header.value, item: entry.value };
 }

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfirmationTarget, type ReadyChannel } from '../../shared/channel/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
-import { decodeChannelEntry, encodeChannelEntry } from '../../shared/manager/index.js';
+import { encodeChannelEntry } from '../../shared/manager/index.js';
+import { SortKey } from '../../shared/store/index.js';
 import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import type { ManagerNetwork, ManagerNode } from '../support/manager-network.js';
 import { connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
@@ -77,8 +78,8 @@ describe('inbound HTLCs refused at admission, failed back with temporary_channel
     expect(onlyChannel(net, bob).nextInboundHtlcLimitMsat).toBe(realLimit);
     // A broken Alice: she believes Bob requires 1,000 sat less of her, so her router offers 200 sat past the buffer
     // (still within what BOLT 2 requires, so Bob's channel takes the HTLC).
-    const [sk, bytes] = [...alice.store.items].find(([k]) => k.startsWith('CHANNEL#'))!;
-    const entry = decodeChannelEntry(bytes);
+    const [key, entry] = [...alice.store.storedChannels()][0]!;
+    const sk = SortKey.channel(key);
     if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
     const channel = entry.value.channel as ReadyChannel;
     const broken = { ...channel, counterparty: { ...channel.counterparty, channelReserveSatoshis: channel.counterparty.channelReserveSatoshis - 1_000n } };

@@ -25,7 +25,6 @@
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../shared/crypto/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { PaymentFailureReason, type ChannelDetails } from '../../shared/manager/index.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { channelInfoOf } from '../../functions/http/store-node-api.js';
@@ -80,8 +79,7 @@ async function ldkOpens(peers: ManagerLdkPeers): Promise<void> {
 
 /** Whether our channel waits for LDK's `revoke_and_ack`. */
 function awaitingRevoke(ours: ManagerDriver): boolean {
-  const [, bytes] = [...ours.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(bytes);
+  const entry = [...ours.store.storedChannels().values()][0]!;
   return entry.ok && entry.value.kind === 'channel' && entry.value.channel.commitments?.awaitingRemoteRevoke === true;
 }
 

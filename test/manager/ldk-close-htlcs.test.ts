@@ -13,7 +13,6 @@ import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../shared/crypto/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
 import { InteropChannelType, connectToLdk, disconnectFromLdk, eventsOf, ldkEvents, only, weOpenToLdk, type ManagerLdkPeers } from '../support/manager-ldk.js';
 import { postToChain, until } from '../support/regtest-harness.js';
@@ -40,8 +39,7 @@ function recordBroadcasts(peers: ManagerLdkPeers): { ours: Uint8Array[]; ldk: Ui
 
 /** Our stored channel's HTLCs (direction:state) and whether its dance is at rest. */
 function storedDance(ours: ManagerDriver): { htlcs: string[]; atRest: boolean } {
-  const [, bytes] = [...ours.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(bytes);
+  const entry = [...ours.store.storedChannels().values()][0]!;
   if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
   const c = entry.value.channel;
   return { htlcs: (c.htlcs ?? []).map((h) => `${h.direction}:${h.state}`), atRest: c.commitments?.awaitingRemoteRevoke !== true };

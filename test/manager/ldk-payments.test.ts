@@ -15,7 +15,6 @@ import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
 import { isFeatureSupported } from '../../shared/wire/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import type { ManagerDriver } from '../support/manager-driver.js';
@@ -68,8 +67,7 @@ async function openSecondChannel(peers: ManagerLdkPeers, label: string): Promise
 
 /** Whether our channel waits for LDK's `revoke_and_ack` (a new HTLC would be refused: no holding cell yet). */
 function awaitingRevoke(ours: ManagerDriver): boolean {
-  const [, bytes] = [...ours.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(bytes);
+  const entry = [...ours.store.storedChannels().values()][0]!;
   return entry.ok && entry.value.kind === 'channel' && entry.value.channel.commitments?.awaitingRemoteRevoke === true;
 }
 
@@ -84,9 +82,7 @@ async function settledBalances(peers: ManagerLdkPeers, expectedOursMsat: bigint,
 
 /** Whether any of our channels waits for LDK's `revoke_and_ack`. */
 function anyAwaitingRevoke(ours: ManagerDriver): boolean {
-  return [...ours.store.items].some(([sk, bytes]) => {
-    if (!sk.startsWith('CHANNEL#')) return false;
-    const entry = decodeChannelEntry(bytes);
+  return [...ours.store.storedChannels().values()].some((entry) => {
     return entry.ok && entry.value.kind === 'channel' && entry.value.channel.commitments?.awaitingRemoteRevoke === true;
   });
 }

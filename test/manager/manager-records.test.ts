@@ -11,10 +11,13 @@ import {
   decodeEventItem,
   decodeManagerHeader,
   encodeChannelEntry,
+  encodeChannelEntryParts,
   encodeEventItem,
   encodeManagerHeader,
+  type ChannelEntry,
 } from '../../shared/manager/index.js';
 import { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from '../../shared/monitor/index.js';
+import { SortKey } from '../../shared/store/index.js';
 import { ManagerNetwork } from '../support/manager-network.js';
 import { fund, openChannel } from './manager-fixture.js';
 
@@ -26,9 +29,19 @@ function allItems(): Map<string, Uint8Array[]> {
   const carol = net.addNode('carol', { policy: 'manual', config: { negotiateAnchorsZeroFeeHtlcTx: true } });
   const seen = new Map<string, Uint8Array[]>();
   const snapshot = () => {
-    for (const node of net.nodes) for (const [sk, data] of node.store.items) {
-      const kind = sk.startsWith('MONITOR#') ? (sk.endsWith('#' + '0'.repeat(20)) ? 'MONITOR' : 'UPDATE') : sk.split('#')[0]!;
-      seen.set(kind, [...(seen.get(kind) ?? []), data]);
+    for (const node of net.nodes) {
+      for (const [sk, data] of node.store.items) {
+        // A channel item and its parts (docs/items.md "The channel item in parts"): below, as one whole record and as stored.
+        if (sk.startsWith('CHANNEL#')) continue;
+        const kind = sk.startsWith('MONITOR#') ? (sk.endsWith('#' + '0'.repeat(20)) ? 'MONITOR' : 'UPDATE') : sk.split('#')[0]!;
+        seen.set(kind, [...(seen.get(kind) ?? []), data]);
+      }
+      for (const [key, entry] of node.store.storedChannels()) {
+        if (!entry.ok) throw new Error(`channel item ${key} does not decode`);
+        seen.set('CHANNEL', [...(seen.get('CHANNEL') ?? []), encodeChannelEntry(entry.value)]);
+        const stored = new Map([...node.store.items].filter(([sk]) => sk.startsWith(SortKey.channel(key))).map(([sk, data]) => [sk.slice(SortKey.channel(key).length), data] as const));
+        storedParts.push({ entry: entry.value, stored });
+      }
     }
   };
   net.connect(alice, bob);
@@ -51,7 +64,18 @@ function allItems(): Map<string, Uint8Array[]> {
   return seen;
 }
 
+/** Each channel as decoded, with its items as stored: `''` its item, `#fixed` and `#holder` its parts. */
+const storedParts: { entry: ChannelEntry; stored: Map<string, Uint8Array> }[] = [];
 const items = allItems();
+
+it('CHANNEL items in parts: each re-encodes to the bytes stored, its item naming exactly the parts stored beside it', () => {
+  expect(storedParts.some(({ stored }) => stored.has('#fixed'))).toBe(true);
+  for (const { entry, stored } of storedParts) {
+    const { item, parts } = encodeChannelEntryParts(entry);
+    expect(item).toEqual(stored.get(''));
+    expect(new Map([...parts].map(([name, bytes]) => [`#${name}`, bytes]))).toEqual(new Map([...stored].filter(([k]) => k !== '')));
+  }
+});
 const codecs = {
   HEADER: { decode: decodeManagerHeader, encode: encodeManagerHeader },
   CHANNEL: { decode: decodeChannelEntry, encode: encodeChannelEntry },

@@ -145,8 +145,7 @@ describe('a message in a phase that does not accept it gets its declared treatme
   function readyChannel(): Channel {
     const { net, alice, bob } = connectedPair();
     net.mine([fund(net, alice, openChannel(net, alice, bob))]);
-    const [, data] = [...bob.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-    const entry = decodeChannelEntry(data);
+    const entry = [...bob.store.storedChannels().values()][0]!;
     if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel');
     return entry.value.channel;
   }

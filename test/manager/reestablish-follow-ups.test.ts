@@ -6,7 +6,7 @@
  * does nothing. A header of the code before follow-ups is migrated.
  */
 import { expect, it } from 'vitest';
-import { decodeChannelEntry, decodeConfirmingIndex, decodeManagerHeader } from '../../shared/manager/index.js';
+import { decodeConfirmingIndex, decodeManagerHeader } from '../../shared/manager/index.js';
 import { SortKey } from '../../shared/store/index.js';
 import { toHex } from '../../shared/crypto/index.js';
 import type { ManagerNode } from '../support/manager-network.js';
@@ -41,8 +41,7 @@ it("the peer's channel_reestablish before our follow-up: ours goes first, once; 
   net.deferFollowUps = false;
   for (const node of [alice, bob]) {
     expect(channelsOf(net, node).map((c) => c.isUsable)).toEqual([true]);
-    const [, bytes] = [...node.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-    const entry = decodeChannelEntry(bytes);
+    const entry = [...node.store.storedChannels().values()][0]!;
     expect(entry.ok && entry.value.kind === 'channel' && entry.value.flags?.awaitingReestablish).toBeFalsy();
   }
 });

@@ -8,7 +8,6 @@
  * lost data.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import type { ChannelMessage } from '../../shared/manager/index.js';
 import { toHex } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
@@ -46,8 +45,7 @@ function deliver(net: ManagerNetwork, from: ManagerNode, to: ManagerNode, messag
 
 /** `node`'s per-commitment secret of commitment number `n` for its only channel. */
 function ourSecret(node: ManagerNode, n: bigint): Uint8Array {
-  const [, data] = [...node.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(data);
+  const entry = [...node.store.storedChannels().values()][0]!;
   if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
   const c = entry.value.channel;
   return node.ports.signerProvider.deriveChannelSigner(c.fundingSatoshis, c.channelKeysId).releaseCommitmentSecret(INITIAL_COMMITMENT_INDEX - n);

@@ -5,7 +5,6 @@
  */
 import { expect, it } from 'vitest';
 import { toHex } from '../../shared/crypto/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { MonitorUpdateStatus, type Watch } from '../../shared/monitor/index.js';
 import { channelsOf, connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
@@ -43,8 +42,7 @@ it('a peer\'s shutdown starts the cooperative close (docs/close.md): the node an
   net.mine([tx]);
   const channelId = onlyChannel(net, bob).channelId;
   // Alice's shutdown to the script she committed upfront, as her node would send it.
-  const [, data] = [...bob.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(data);
+  const entry = [...bob.store.storedChannels().values()][0]!;
   if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel');
   const shutdown = { type: 38, channelId, scriptpubkey: entry.value.channel.counterparty!.upfrontShutdownScript! } as const;
   net.step(bob, { kind: 'peer-message', peer: alice.nodeId, message: shutdown }, (m) => m.handleChannelMessage(alice.nodeId, shutdown));

@@ -9,7 +9,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHANNEL_CONFIG, canAffordFeeUpdate, sendUpdateFee, type ChannelContext, type ReadyChannel } from '../../shared/channel/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import {
   IndexPrefix,
   MPP_TIMEOUT_TICKS,
@@ -68,8 +67,7 @@ function channelContextOf(node: ManagerNode): ChannelContext {
 
 /** The node's only channel as stored (what the next input loads). */
 function storedChannel(node: ManagerNode): ReadyChannel {
-  const [, bytes] = [...node.store.items].find(([sk]) => sk.startsWith(SortKey.channelPrefix()))!;
-  const entry = decodeChannelEntry(bytes);
+  const entry = [...node.store.storedChannels().values()][0]!;
   if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
   return entry.value.channel as ReadyChannel;
 }

@@ -9,7 +9,6 @@
 import * as ldk from 'lightningdevkit';
 import { expect } from 'vitest';
 import { channelTypeBytes, type FundingGenerationReady, type ReadyChannel } from '../../shared/channel/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
 import { managerConfigWith, type ChannelDetails, type ManagerConfig, type ManagerEvent } from '../../shared/manager/index.js';
@@ -128,8 +127,7 @@ export function only(ours: ManagerDriver): ChannelDetails {
 
 /** Our only channel as stored (what the next input loads). */
 export function storedChannel(ours: ManagerDriver): ReadyChannel {
-  const [, bytes] = [...ours.store.items].find(([sk]) => sk.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(bytes);
+  const entry = [...ours.store.storedChannels().values()][0]!;
   if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
   return entry.value.channel as ReadyChannel;
 }

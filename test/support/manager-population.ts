@@ -8,7 +8,7 @@
  * (docs/follow-ups.md, "Index items"), so it is the same whatever N is.
  */
 import { sha256, toHex } from '../../shared/crypto/index.js';
-import { channelKey, decodeChannelEntry, encodeChannelEntry, indexEntriesOf } from '../../shared/manager/index.js';
+import { channelKey, channelPartKey, encodeChannelEntryParts, indexEntriesOf } from '../../shared/manager/index.js';
 import { channelIdFromOutpoint } from '../../shared/channel/index.js';
 import { SortKey } from '../../shared/store/layout.js';
 import { fundingTransaction } from './channel-harness.js';
@@ -34,8 +34,7 @@ export function populate(net: ManagerNetwork, alice: ManagerNode, bob: ManagerNo
   net.step(alice, { kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, tx));
   net.run();
   net.mine([tx], options.confirming === true ? 3 : 8);
-  const [, bytes] = [...bob.store.items].find(([k]) => k.startsWith('CHANNEL#'))!;
-  const entry = decodeChannelEntry(bytes);
+  const entry = [...bob.store.storedChannels().values()][0]!;
   if (!entry.ok || entry.value.kind !== 'channel') throw new Error('no channel item');
   const template = entry.value;
   const monitor = bob.store.monitorItems(template.channel.funding!.channelId)[0]!;
@@ -47,7 +46,11 @@ export function populate(net: ManagerNetwork, alice: ManagerNode, bob: ManagerNo
     const base = { ...template.channel, counterpartyNodeId: peer, funding: { outpoint, channelId }, holderAlias: template.channel.holderAlias + BigInt(i) };
     const channel = 'confirmation' in base && base.confirmation !== undefined ? { ...base, confirmation: { ...base.confirmation, txIndex: base.confirmation.txIndex + i } } : base;
     const copy = { ...template, channel } as typeof template;
-    bob.store.items.set(SortKey.channel(channelKey(peer, channelId)), encodeChannelEntry(copy));
+    // Stored as the store writes a channel: its item and its parts (docs/items.md).
+    const key = channelKey(peer, channelId);
+    const { item, parts } = encodeChannelEntryParts(copy);
+    bob.store.items.set(SortKey.channel(key), item);
+    for (const [part, bytes] of parts) bob.store.items.set(SortKey.channel(channelPartKey(key, part)), bytes);
     bob.store.items.set(SortKey.monitor(toHex(channelId), 0n), monitor);
     for (const [key, value] of indexEntriesOf(copy)) bob.store.items.set(SortKey.index(key), value);
   }

@@ -1,0 +1,124 @@
+/**
+ * The channel item in parts (docs/items.md): the fixed part and our latest
+ * commitment stored beside the item, each written only when its bytes
+ * change; items written whole by older code (test/vectors/channel-entry-v1-whole.json,
+ * from commit 25cb707) still read, and the next write moves them to parts.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DecodeError } from '../../shared/codec/index.js';
+import { fromHex } from '../../shared/crypto/index.js';
+import { channelPartKey, decodeChannelEntry, encodeChannelEntry, encodeChannelEntryParts, partsNamedBy, type ManagerChanges } from '../../shared/manager/index.js';
+import { SortKey } from '../../shared/store/index.js';
+import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
+import type { ManagerNode } from '../support/manager-network.js';
+import { connectedPair, eventsOf, fund, openChannel } from './manager-fixture.js';
+
+interface VectorItem {
+  readonly node: string;
+  readonly key: string;
+  readonly htlcs: number;
+  readonly hex: string;
+}
+const vector = JSON.parse(readFileSync(new URL('../vectors/channel-entry-v1-whole.json', import.meta.url), 'utf8')) as { items: VectorItem[] };
+const AMOUNT_MSAT = 10_000_000n;
+
+/** The vector's network, up to bob holding alice's HTLC unclaimed. */
+function paidNotClaimed() {
+  const { net, alice, bob } = connectedPair();
+  net.mine([fund(net, alice, openChannel(net, alice, bob))], 8);
+  const invoice = createInvoiceOn(net, bob, { description: 'tea', expirySecs: 3600, amountMsat: AMOUNT_MSAT }).decoded;
+  expect(payInvoice(net, alice, invoice, { paymentId: new Uint8Array(32).fill(1), amountMsat: AMOUNT_MSAT }).ok).toBe(true);
+  net.run();
+  return { net, alice, bob };
+}
+
+/** The channel keys (and part keys) each commit of `node` puts, in order. */
+function recordPuts(node: ManagerNode): string[][] {
+  const puts: string[][] = [];
+  const commit = node.store.commit.bind(node.store);
+  node.store.commit = (inputId: string, changes: ManagerChanges) => {
+    puts.push([...changes.channels.put.keys()]);
+    return commit(inputId, changes);
+  };
+  return puts;
+}
+
+describe('channel items written whole by older code', () => {
+  it('decode, re-encode whole byte for byte, and split into parts that join back to the same channel', () => {
+    for (const item of vector.items) {
+      const bytes = fromHex(item.hex);
+      expect(partsNamedBy(bytes)).toEqual([]);
+      const decoded = decodeChannelEntry(bytes);
+      if (!decoded.ok || decoded.value.kind !== 'channel') throw new Error(`${item.node}: does not decode`);
+      expect(decoded.value.channel.htlcs).toHaveLength(item.htlcs);
+      expect(decoded.value.channel.latestHolderCommitmentTx).toBeDefined();
+      expect(encodeChannelEntry(decoded.value)).toEqual(bytes);
+      const { item: moving, parts } = encodeChannelEntryParts(decoded.value);
+      expect([...parts.keys()]).toEqual(['fixed', 'holder']);
+      expect(partsNamedBy(moving)).toEqual(['fixed', 'holder']);
+      expect(decodeChannelEntry(moving, parts)).toEqual(decoded);
+      // What the HTLC messages rewrite is the item alone: under a third of the whole.
+      expect(moving.length * 3).toBeLessThan(bytes.length);
+    }
+  });
+
+  it('a node whose item was written whole claims the payment; its first write moves the item to parts, the next ones leave the fixed part alone', () => {
+    const { net, alice, bob } = paidNotClaimed();
+    // The vector's network (its signatures differ: fresh nonces), its items now in parts.
+    const legacy = { key: [...bob.store.storedChannels().keys()][0]! };
+    const stored = bob.store.storedChannel(legacy.key);
+    if (!stored?.ok) throw new Error('no channel');
+    expect(bob.store.items.has(SortKey.channel(channelPartKey(legacy.key, 'fixed')))).toBe(true);
+    // Back to what older code stored (its encoder is encodeChannelEntry, byte for byte: above): the whole item, no part.
+    for (const part of ['fixed', 'holder'] as const) bob.store.items.delete(SortKey.channel(channelPartKey(legacy.key, part)));
+    bob.store.items.set(SortKey.channel(legacy.key), encodeChannelEntry(stored.value));
+    const puts = recordPuts(bob);
+
+    const claimable = eventsOf(bob, 'payment-claimable');
+    expect(claimable).toHaveLength(1);
+    expect(net.step(bob, { kind: 'claim-funds', paymentHash: claimable[0]!.paymentHash }, (m) => m.claimFunds(claimable[0]!.paymentPreimage!)).ok).toBe(true);
+    net.run();
+    expect(eventsOf(bob, 'payment-claimed')).toHaveLength(1);
+    expect(eventsOf(alice, 'payment-sent')).toHaveLength(1);
+
+    const written = puts.filter((keys) => keys.includes(legacy.key));
+    expect(written.length).toBeGreaterThanOrEqual(3);
+    expect(written[0]).toEqual([legacy.key, channelPartKey(legacy.key, 'fixed'), channelPartKey(legacy.key, 'holder')]);
+    // The fulfill's dance: the fixed part is never written again; our latest commitment only by the commitment_signed that replaces it.
+    expect(written.slice(1).flat().filter((k) => k === channelPartKey(legacy.key, 'fixed'))).toEqual([]);
+    expect(written.slice(1).flat().filter((k) => k === channelPartKey(legacy.key, 'holder'))).toHaveLength(1);
+    const after = bob.store.storedChannel(legacy.key);
+    expect(after?.ok && after.value.kind === 'channel' && after.value.channel.htlcs).toBeFalsy();
+  });
+});
+
+describe('an item in parts', () => {
+  const whole = decodeChannelEntry(fromHex(vector.items[0]!.hex));
+  if (!whole.ok) throw new Error('vector');
+  const { item, parts } = encodeChannelEntryParts(whole.value);
+
+  it('without a part it names is a DecodeError, never a throw', () => {
+    for (const missing of ['fixed', 'holder'] as const) {
+      const some = new Map([...parts].filter(([name]) => name !== missing));
+      expect(decodeChannelEntry(item, some)).toMatchObject({ ok: false, error: expect.any(DecodeError) });
+    }
+    expect(decodeChannelEntry(item)).toMatchObject({ ok: false, error: expect.any(DecodeError) });
+  });
+
+  it('with a record in two parts, a part of another version or garbage, is a DecodeError', () => {
+    const fixed = parts.get('fixed')!;
+    expect(decodeChannelEntry(item, new Map([['fixed', fixed], ['holder', fixed]]))).toMatchObject({ ok: false, error: expect.any(DecodeError) });
+    const newer = Uint8Array.from(parts.get('holder')!);
+    newer[0] = 2;
+    expect(decodeChannelEntry(item, new Map([['fixed', fixed], ['holder', newer]]))).toMatchObject({ ok: false, error: expect.any(DecodeError) });
+    for (const garbage of [new Uint8Array(0), Uint8Array.of(1, 0xfd), Uint8Array.of(1, 99, 5, 1)]) {
+      expect(decodeChannelEntry(item, new Map([['fixed', fixed], ['holder', garbage]]))).toMatchObject({ ok: false, error: expect.any(DecodeError) });
+    }
+  });
+
+  it('a part left over beside an item written whole is ignored', () => {
+    const bytes = fromHex(vector.items[0]!.hex);
+    expect(decodeChannelEntry(bytes, new Map([['fixed', Uint8Array.of(1, 0xff)]]))).toEqual(whole);
+  });
+});
