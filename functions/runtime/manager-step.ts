@@ -13,6 +13,9 @@ import { KeysManager } from '../../shared/keys/index.js';
 import {
   ChannelManager,
   IndexPrefix,
+  channelKey,
+  decodeChannelRef,
+  scidKey,
   type BestBlock,
   type ChannelKey,
   type ManagerChanges,
@@ -134,6 +137,15 @@ export async function loadManager(
     ...(plan.all ? [store.query(ctx.nodeKey, prefix)] : plan.peers.map((peer) => store.query(ctx.nodeKey, SortKey.channelPrefix(peer)))),
   ]);
   for (const [sk, data] of byKey) channels.set(sk.slice(prefix.length), data);
+  // A forward's next channel (docs/forwarding.md): its SCID# index item, then the channel item it names (one more round trip, only for such a follow-up).
+  if ((plan.scids ?? []).length > 0) {
+    const refs = await store.getMany(ctx.nodeKey, (plan.scids ?? []).map((scid) => SortKey.index(scidKey(scid))));
+    const keys = [...refs.values()].flatMap((bytes) => {
+      const ref = decodeChannelRef(bytes);
+      return ref.ok ? [SortKey.channel(channelKey(ref.value.counterpartyNodeId, ref.value.channelId))] : [];
+    });
+    if (keys.length > 0) for (const [sk, data] of await store.getMany(ctx.nodeKey, keys)) channels.set(sk.slice(prefix.length), data);
+  }
   for (const items of queried) for (const { sk, data } of items) channels.set(sk.slice(prefix.length), data);
   manager.loadChannels(plan, channels);
   manager.loadRecords(records, recordItems);

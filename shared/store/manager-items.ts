@@ -8,6 +8,9 @@ import { toHex } from '../crypto/index.js';
 import {
   ChannelManager,
   IndexPrefix,
+  channelKey,
+  decodeChannelRef,
+  scidKey,
   type ChannelKey,
   type LoadPlan,
   type ManagerChanges,
@@ -140,6 +143,15 @@ export class InMemoryManagerStore {
       manager.loadChannelKeys(peer, keys.map((sk) => sk.slice(prefix.length)));
     }
     for (const key of plan.keys) {
+      const data = this.#read(SortKey.channel(key));
+      if (data !== undefined) channels.set(key, data);
+    }
+    // A forward's next channel: the SCID# index item, then the channel it names.
+    for (const scid of plan.scids ?? []) {
+      const ref = this.#read(SortKey.index(scidKey(scid)));
+      const decoded = ref === undefined ? undefined : decodeChannelRef(ref);
+      if (decoded?.ok !== true) continue;
+      const key = channelKey(decoded.value.counterpartyNodeId, decoded.value.channelId);
       const data = this.#read(SortKey.channel(key));
       if (data !== undefined) channels.set(key, data);
     }
