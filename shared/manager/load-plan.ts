@@ -90,8 +90,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'force-close-channel':
       return plan([cs.keyFor(input.counterpartyNodeId, input.channelId)]);
     case 'peer-message': {
-      // A channel_update names its channel by short channel id: the peer's channels are read.
-      if (input.message.type === 258) return plan([], [toHex(input.peer)]);
+      // A channel_update names its channel by short channel id: that channel is read through the SCID# index (not every channel of the peer).
+      if (input.message.type === 258) return { ...plan([]), scids: [input.message.shortChannelId] };
       const id = channelIdOf(input.message);
       if (id === null) return plan([]);
       if (id === 'all') return everyChannelOf(cs, input.peer);
