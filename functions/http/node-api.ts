@@ -173,6 +173,9 @@ export interface EventInfo {
   readonly paymentId?: string;
   readonly amountMsat?: string;
   readonly feePaidMsat?: string;
+  /** `payment-forwarded`: the channel the HTLC came in on and the one it went out on (hex). */
+  readonly inboundChannelId?: string;
+  readonly outboundChannelId?: string;
   /** `payment-sent`: the preimage (hex), the proof of payment. */
   readonly preimage?: string;
   /** `payment-sent`: the fees paid to the route (msat, decimal). */

@@ -309,7 +309,7 @@ export const SCHEMAS = {
     description: 'One event (LDK `Event`). Fields beyond `id` and `kind` depend on the kind; channel events name the `counterpartyNodeId`.',
     properties: {
       id: { type: 'string', pattern: EVENT_ID_PATTERN, description: 'Grows by one per event: acknowledge up to it; skip ids already handled.' },
-      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message', 'payment-claimable', 'payment-received', 'payment-sent', 'payment-path-failed', 'payment-failed', 'funds-swept'] },
+      kind: { type: 'string', enum: ['funding-generation-ready', 'channel-pending', 'channel-ready', 'channel-closed', 'open-channel-request', 'discard-funding', 'unsupported-message', 'payment-claimable', 'payment-received', 'payment-sent', 'payment-path-failed', 'payment-failed', 'funds-swept', 'payment-forwarded'] },
       counterpartyNodeId: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' },
       channelId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       temporaryChannelId: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The temporary id (the former one for `channel-pending`).' },

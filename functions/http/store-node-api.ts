@@ -90,6 +90,8 @@ export function eventInfoOf({ id, event: e }: EventRecord, context: EventContext
       };
     case 'payment-failed':
       return { ...base, paymentId: toHex(e.paymentId), paymentHash: toHex(e.paymentHash), reason: e.reason };
+    case 'payment-forwarded':
+      return { ...base, amountMsat: e.amountMsat.toString(), feeMsat: e.feeMsat.toString(), inboundChannelId: toHex(e.inboundChannelId), outboundChannelId: toHex(e.outboundChannelId) };
   }
   const common = { ...base, counterpartyNodeId: toHex(e.counterpartyNodeId) };
   switch (e.kind) {

@@ -15,6 +15,9 @@ import {
   channelItemKeys,
   ChannelManager,
   IndexPrefix,
+  channelKey,
+  decodeChannelRef,
+  scidKey,
   type BestBlock,
   type ChannelKey,
   type ManagerChanges,
@@ -139,6 +142,16 @@ export async function loadManager(
     ...(plan.all ? [store.query(ctx.nodeKey, prefix)] : plan.peers.map((peer) => store.query(ctx.nodeKey, SortKey.channelPrefix(peer)))),
   ]);
   for (const [sk, data] of byKey) channels.set(sk.slice(prefix.length), data);
+  // A forward's next channel (docs/forwarding.md): its SCID# index item, then the channel item it names (one more round trip, only for such a follow-up).
+  if ((plan.scids ?? []).length > 0) {
+    const refs = await store.getMany(ctx.nodeKey, (plan.scids ?? []).map((scid) => SortKey.index(scidKey(scid))));
+    const keys = [...refs.values()].flatMap((bytes) => {
+      const ref = decodeChannelRef(bytes);
+      // With its part items (docs/items.md "The channel item in parts").
+      return ref.ok ? channelItemKeys(channelKey(ref.value.counterpartyNodeId, ref.value.channelId)).map((key) => SortKey.channel(key)) : [];
+    });
+    if (keys.length > 0) for (const [sk, data] of await store.getMany(ctx.nodeKey, keys)) channels.set(sk.slice(prefix.length), data);
+  }
   for (const items of queried) for (const { sk, data } of items) channels.set(sk.slice(prefix.length), data);
   manager.loadChannels(plan, channels);
   manager.loadRecords(records, recordItems);

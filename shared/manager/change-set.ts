@@ -52,6 +52,7 @@ export class ChangeSet {
   readonly #entries = new Map<ChannelKey, ChannelEntry>();
   readonly #loadedKeys = new Set<ChannelKey>();
   readonly #loadedPeers = new Set<string>();
+  readonly #scidsLookedUp = new Set<bigint>();
   #allLoaded: boolean;
   readonly #connected: Map<string, Uint8Array>;
   readonly #connections: Map<string, string>;
@@ -351,6 +352,7 @@ export class ChangeSet {
    */
   loadChannels(plan: LoadPlan, items: ReadonlyMap<string, Uint8Array>): void {
     for (const key of plan.keys) this.#loadedKeys.add(key);
+    for (const scid of plan.scids ?? []) this.#scidsLookedUp.add(scid);
     for (const peer of plan.peers) this.#loadedPeers.add(peer);
     if (plan.all) this.#allLoaded = true;
     const parts = storedParts(items);
@@ -362,6 +364,11 @@ export class ChangeSet {
       if (!decoded.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `channel item ${key} does not decode: ${decoded.error.message}`);
       this.#entries.set(key, decoded.value);
     }
+  }
+
+  /** Whether the channel a short channel id names was looked up for this input (or every channel loaded): its absence is then known. */
+  scidLookedUp(scid: bigint): boolean {
+    return this.#allLoaded || this.#scidsLookedUp.has(scid);
   }
 
   /** Whether this input read (or wrote) the item under `key`: `entry` answers for it. */

@@ -45,6 +45,8 @@ export interface ChannelDetails {
   /** Ready and the peer is connected. */
   readonly isUsable: boolean;
   readonly isPublic: boolean;
+  /** The peer's policy for forwarding to us over this channel, from its `channel_update` (LDK's `counterparty.forwarding_info`); absent until one arrived. */
+  readonly counterpartyForwardingInfo?: { readonly feeBaseMsat: number; readonly feeProportionalMillionths: number; readonly cltvExpiryDelta: number };
 }
 
 function nonNegative(v: bigint): bigint {
@@ -94,5 +96,14 @@ export function channelDetailsOf(channel: Channel, bestHeight: number, connected
     isChannelReady: ready || closing,
     isUsable: ready && connected,
     isPublic: channel.announceChannel,
+    ...(channel.counterpartyForwarding === undefined
+      ? {}
+      : {
+          counterpartyForwardingInfo: {
+            feeBaseMsat: channel.counterpartyForwarding.feeBaseMsat,
+            feeProportionalMillionths: channel.counterpartyForwarding.feeProportionalMillionths,
+            cltvExpiryDelta: channel.counterpartyForwarding.cltvExpiryDelta,
+          },
+        }),
   };
 }

@@ -104,7 +104,10 @@ export class ChannelManager {
     const header = decodeManagerHeader(options.header);
     if (!header.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `manager header does not decode: ${header.error.message}`);
     const configChanged = options.config !== undefined && !sameManagerConfig(options.config, header.value.config);
-    const value = configChanged ? { ...header.value, config: options.config! } : header.value;
+    // The forwarding policy is not in the header: the configuration given to load carries it, whatever else changed.
+    const forwarding = options.config?.forwarding;
+    const config = configChanged ? options.config! : forwarding === undefined ? header.value.config : { ...header.value.config, forwarding };
+    const value = config === header.value.config ? header.value : { ...header.value, config };
     const manager = new ChannelManager(options.ports, new ChangeSet(value, false, options.connectedPeers ?? new Map(), configChanged, options.connections));
     if (options.plan) manager.loadChannels(options.plan, options.channels ?? new Map());
     return manager;
@@ -310,6 +313,8 @@ export class ChannelManager {
         return forceClose.applyFundsSwept(this.#core, peer, work);
       case 'htlc-resolved-on-chain':
         return outbound.applyHtlcResolvedOnChain(this.#core, peer, work);
+      case 'fail-back':
+        return inbound.applyFailBack(this.#core, peer, work.channelId, work.htlcId, work.reason);
     }
   }
 

@@ -28,6 +28,7 @@ import type { WireMessage } from '../wire/index.js';
 import { channelKey, type ChannelItem, type ChannelKey, type HeldEffects } from './channel-entry.js';
 import { channelContext, text, type ManagerCore } from './manager-core.js';
 import { RecordKeys, type RecordKey } from './payment-records.js';
+import { sendOurChannelUpdate } from './our-channel-update.js';
 
 /** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
 const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
@@ -123,6 +124,8 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
         break;
     }
   }
+  // A channel just ready: our channel_update follows its channel_ready (the peer routes over us with it).
+  if (!silent && held === undefined && before !== null && before.channel.state !== ChannelState.Ready && channel.state === ChannelState.Ready) sendOurChannelUpdate(core, channel);
   if (step.failure !== undefined && before?.channel.counterpartySignature !== undefined) {
     latestMonitorUpdateId = forceCloseMonitor(core, before.channel, latestMonitorUpdateId ?? 0n, step.failure.reason);
   }

@@ -5,7 +5,9 @@
  * its invoices only once it has the peer's update, and so do we). Checked:
  * our chain, a channel of this peer (by its real short channel id or either
  * alias), the direction from the peer, the peer's signature, newer than
- * the one kept. Anything else is ignored (gossip is issue 18).
+ * the one kept. Anything else is ignored (gossip is issue 18). The input
+ * loads the one channel the short channel id names (the `SCID#` index: our
+ * alias or the real one), not every channel of the peer.
  */
 import { ChannelState, shortChannelIdOfChannel, type Channel } from '../channel/index.js';
 import { compareBytes, equalBytes } from '../codec/index.js';
@@ -24,7 +26,10 @@ function scidsOf(channel: Channel): bigint[] {
 export function onChannelUpdate(core: ManagerCore, peer: Uint8Array, m: ChannelUpdateMessage): void {
   const { cs, ports } = core;
   if (!equalBytes(m.chainHash, cs.header.chainHash)) return;
-  const found = cs.entriesOfPeer(peer).find(([, e]) => e.kind === 'channel' && e.channel.funding !== undefined && scidsOf(e.channel).includes(m.shortChannelId));
+  // The channel the update names was loaded through the SCID# index (load-plan.ts); it must be this peer's.
+  const found = cs
+    .loadedEntries()
+    .find(([, e]) => e.kind === 'channel' && e.channel.funding !== undefined && equalBytes(e.channel.counterpartyNodeId, peer) && scidsOf(e.channel).includes(m.shortChannelId));
   if (found === undefined || found[1].kind !== 'channel') return;
   const [key, item] = found;
   // Direction bit: 0 when the update comes from node_1, the lesser node id.

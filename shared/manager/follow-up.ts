@@ -14,7 +14,8 @@
  * multi-part timeout (1), 14 an offered HTLC's id, 16 a payment hash, 18
  * the failure code of `update_fail_malformed_htlc`, 20 peers (node ids),
  * 22 a block height, 24 a txid, 26 an amount (sat), 28 an HTLC's amount
- * (msat), 30 an HTLC's `cltv_expiry`.
+ * (msat), 30 an HTLC's `cltv_expiry`, 32 the short channel ids a
+ * forward goes to (its plan looks them up), 34 a failure's reason.
  */
 import { DecodeError, equalBytes, fixedBytes, repeated, restBytes, tlvRecord, u16, u32, u64, u8, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import type { FundingSeen } from '../channel/index.js';
@@ -48,7 +49,15 @@ export type FollowUpWork =
    * HTLCs the peer offered that are now irrevocably committed: decide each
    * (LDK's `process_pending_htlc_forwards`: a payment to us, or failed back).
    */
-  | { readonly kind: 'received-htlcs'; readonly channelId: Uint8Array; readonly htlcs: readonly ReceivedHtlcRef[] }
+  | {
+      readonly kind: 'received-htlcs';
+      readonly channelId: Uint8Array;
+      readonly htlcs: readonly ReceivedHtlcRef[];
+      /** Forwards among them: the outgoing short channel ids, whose channels the plan loads through the `SCID#` index (docs/forwarding.md). */
+      readonly scids?: readonly bigint[];
+    }
+  /** A received HTLC we forwarded failed downstream: fail it back with `reason` (the downstream failure wrapped with our shared secret). */
+  | { readonly kind: 'fail-back'; readonly channelId: Uint8Array; readonly htlcId: bigint; readonly reason: Uint8Array }
   /** Fulfill these parts of a payment the user claimed (the preimage was committed with the claim). */
   | { readonly kind: 'claim-htlcs'; readonly channelId: Uint8Array; readonly htlcs: readonly ReceivedHtlcRef[]; readonly paymentPreimage: Uint8Array }
   /** Fail these parts of a payment back (`failHtlcBackwards`, a multi-part timeout): `incorrect_or_unknown_payment_details`, or `mpp_timeout`. */
@@ -155,7 +164,7 @@ export interface ReceivedHtlcRef {
   readonly paymentHash: Uint8Array;
 }
 
-const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry', 'update-fee', 'funding-spent', 'funds-swept', 'htlc-resolved-on-chain'] as const;
+const KINDS = ['chain', 'reestablish', 'peer-error', 'received-htlcs', 'claim-htlcs', 'fail-htlcs', 'payment-result', 'retry-payment', 'htlc-expiry', 'update-fee', 'funding-spent', 'funds-swept', 'htlc-resolved-on-chain', 'fail-back'] as const;
 
 const htlcRefCodec: Codec<ReceivedHtlcRef> = {
   read: (r) => ({ htlcId: r.u64(), paymentHash: r.bytes(32) }),
@@ -225,6 +234,8 @@ const record = versionedRecord('follow-up', 1, {
   amountSat: tlvRecord(26, u64),
   amountMsat: tlvRecord(28, u64),
   cltvExpiry: tlvRecord(30, u32),
+  scids: tlvRecord(32, repeated(u64)),
+  reason: tlvRecord(34, restBytes),
 });
 
 export function encodeFollowUp(work: FollowUpWork): Uint8Array {
@@ -234,6 +245,8 @@ export function encodeFollowUp(work: FollowUpWork): Uint8Array {
     ...(work.kind === 'chain' ? { events: work.events } : {}),
     ...(work.kind === 'peer-error' ? { data: work.data } : {}),
     ...(work.kind === 'received-htlcs' || work.kind === 'claim-htlcs' || work.kind === 'fail-htlcs' ? { htlcs: work.htlcs } : {}),
+    ...(work.kind === 'received-htlcs' && work.scids !== undefined && work.scids.length > 0 ? { scids: work.scids } : {}),
+    ...(work.kind === 'fail-back' ? { htlcId: work.htlcId, reason: work.reason } : {}),
     ...(work.kind === 'claim-htlcs' ? { paymentPreimage: work.paymentPreimage } : {}),
     ...(work.kind === 'fail-htlcs' ? { mppTimeout: work.mppTimeout ? 1 : 0 } : {}),
     ...(work.kind === 'payment-result'
@@ -275,7 +288,10 @@ export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
     case 'peer-error':
       return { ok: true, value: { kind, channelId: v.channelId, data: v.data ?? new Uint8Array(0) } };
     case 'received-htlcs':
-      return { ok: true, value: { kind, channelId: v.channelId, htlcs: v.htlcs ?? [] } };
+      return { ok: true, value: { kind, channelId: v.channelId, htlcs: v.htlcs ?? [], ...(v.scids === undefined ? {} : { scids: v.scids }) } };
+    case 'fail-back':
+      if (v.htlcId === undefined || v.reason === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a fail-back without its HTLC or reason') };
+      return { ok: true, value: { kind, channelId: v.channelId, htlcId: v.htlcId, reason: v.reason } };
     case 'claim-htlcs':
       if (v.paymentPreimage === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a claim without its preimage') };
       return { ok: true, value: { kind, channelId: v.channelId, htlcs: v.htlcs ?? [], paymentPreimage: v.paymentPreimage } };

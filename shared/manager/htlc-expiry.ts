@@ -50,7 +50,9 @@ function timedOut(h: HtlcRecord, height: number): boolean {
 export function expiringHtlcRecords(channel: Channel, height: number): RecordKey[] {
   if (channel.funding === undefined) return [];
   const id = toHex(channel.funding.channelId);
-  return (channel.htlcs ?? []).filter((h) => dueForFailBack(h, height)).flatMap((h) => [RecordKeys.onion(id, h.id), RecordKeys.claimable(toHex(h.paymentHash))]);
+  return (channel.htlcs ?? [])
+    .filter((h) => dueForFailBack(h, height))
+    .flatMap((h) => [RecordKeys.onion(id, h.id), RecordKeys.claimable(toHex(h.paymentHash)), RecordKeys.forwardIn(id, h.id)]);
 }
 
 /** An `htlc-expiry` follow-up (idempotent: what was failed back or closed is not again). */
@@ -72,6 +74,9 @@ export function applyHtlcExpiry(core: ManagerCore, peer: Uint8Array, channelId: 
   const effects: ChannelEffect[] = [];
   const idHex = toHex(channelId);
   for (const h of htlcs.filter((x) => dueForFailBack(x, height))) {
+    // Forwarded: failing it back while the outgoing HTLC may still be fulfilled could lose its amount; the downstream result (or the outgoing channel's close) settles it.
+    const mark = RecordKeys.forwardIn(idHex, h.id);
+    if (cs.hasRecord(mark) && cs.record(mark) !== undefined) continue;
     const bytes = cs.record(RecordKeys.onion(idHex, h.id));
     const onion = bytes === undefined ? undefined : decodeOnionRecord(bytes);
     const peeled = onion?.ok ? peelOnion(ports.secp, (p) => ports.nodeSigner.ecdh(p), onion.value, h.paymentHash) : undefined;

@@ -12,8 +12,8 @@
  *   (collected in the `CLAIMABLE#` record until the parts add up:
  *   `PaymentClaimable`), or failed back with the BOLT 4 failure wrapped
  *   for the sender (`update_fail_htlc`; a packet we cannot read:
- *   `update_fail_malformed_htlc`). Forwarding is not offered yet
- *   (`unknown_next_peer`).
+ *   `update_fail_malformed_htlc`), or forwarded to the next channel
+ *   (forwarding.ts; docs/forwarding.md).
  * - `claimFunds(preimage)`: every part is fulfilled (the preimage goes to
  *   each channel's monitor in the same commit) and `PaymentClaimed`;
  *   `failHtlcBackwards(hash)`: every part gets
@@ -60,6 +60,7 @@ import { applyStep, stepChannel, type ChannelTarget } from './channel-step.js';
 import { paymentsRefusal } from './invoices.js';
 import { RecordKeys } from './payment-records.js';
 import { checkReceivedHtlc, unknownPaymentDetails } from './receive-checks.js';
+import { forwardHtlc } from './forwarding.js';
 
 /** The route of `update_add_htlc`: the channel's step, then the onion of an HTLC it took, written once. */
 export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: UpdateAddHtlcMessage): void {
@@ -105,7 +106,7 @@ export function receivedHtlcsOfRevoke(core: ManagerCore, target: ChannelTarget, 
 /** The records a `received-htlcs` follow-up reads: each HTLC's onion and each payment hash's parts. */
 export function receivedHtlcRecords(channelId: Uint8Array, htlcs: readonly ReceivedHtlcRef[]): string[] {
   const id = toHex(channelId);
-  return [...new Set(htlcs.flatMap((h) => [RecordKeys.onion(id, h.htlcId), RecordKeys.claimable(toHex(h.paymentHash))]))];
+  return [...new Set(htlcs.flatMap((h) => [RecordKeys.onion(id, h.htlcId), RecordKeys.claimable(toHex(h.paymentHash)), RecordKeys.forwardIn(id, h.htlcId)]))];
 }
 
 /** The parts of the payment `paymentHash` we collected, if any. */
@@ -120,6 +121,8 @@ function claimableOf(core: ManagerCore, paymentHash: Uint8Array): ClaimablePayme
 /** What to do with one received HTLC: keep it (a part of a payment), or fail it back. */
 type Decision =
   | { readonly kind: 'keep' }
+  /** A forward whose next channel this input did not load: decided again by a follow-up that loads it. */
+  | { readonly kind: 'defer'; readonly scid: bigint }
   | { readonly kind: 'fail'; readonly reason: Uint8Array; readonly why: string }
   | { readonly kind: 'fail-malformed'; readonly sha256OfOnion: Uint8Array; readonly failureCode: number; readonly why: string };
 
@@ -128,7 +131,7 @@ function failWith(sharedSecret: Uint8Array, failure: FailureMessage, why: string
 }
 
 /** Peels the HTLC's onion and runs the final node's checks; a part of a payment goes into its `CLAIMABLE#` record. */
-function decide(core: ManagerCore, channel: OperatingChannel, htlc: HtlcRecord, onion: Uint8Array, failBackCode?: number): Decision {
+function decide(core: ManagerCore, peer: Uint8Array, channel: OperatingChannel, htlc: HtlcRecord, onion: Uint8Array, failBackCode?: number): Decision {
   const { ports, cs } = core;
   const height = cs.header.bestBlock.height;
   const peeled = peelOnion(ports.secp, (point) => ports.nodeSigner.ecdh(point), onion, htlc.paymentHash);
@@ -144,7 +147,16 @@ function decide(core: ManagerCore, channel: OperatingChannel, htlc: HtlcRecord, 
   }
   if (failBackCode === PERMANENT_CHANNEL_FAILURE) return failWith(sharedSecret, failureMessage('permanentChannelFailure', {}), 'added after our shutdown');
   if (paymentsRefusal(core) !== undefined) return failWith(sharedSecret, unknownPaymentDetails(htlc.amountMsat, height), 'payments are disabled on this network');
-  if (peeled.value.next !== null) return failWith(sharedSecret, failureMessage('unknownNextPeer', {}), 'forwarding is not offered yet');
+  if (peeled.value.next !== null) {
+    const hop = decodeHopPayload(peeled.value.payload, false);
+    if (!hop.ok || hop.value.kind !== 'forward') {
+      const type = hop.ok ? 0n : (hop.error.type ?? 0n);
+      return failWith(sharedSecret, failureMessage('invalidOnionPayload', { type, offset: 0 }), hop.ok ? 'not a forwarding payload' : hop.error.message);
+    }
+    const forwarded = forwardHtlc(core, { peer, channelId: channel.funding.channelId, htlc, sharedSecret, next: peeled.value.next }, hop.value);
+    if (forwarded.kind === 'fail') return failWith(sharedSecret, forwarded.failure, forwarded.why);
+    return forwarded.kind === 'defer' ? forwarded : { kind: 'keep' };
+  }
   const payload = decodeHopPayload(peeled.value.payload, true);
   if (!payload.ok || payload.value.kind !== 'final') {
     const type = payload.ok ? 0n : (payload.error.type ?? 0n);
@@ -240,19 +252,40 @@ function removeOnChannel(
  */
 export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, refs: readonly ReceivedHtlcRef[]): void {
   const ctx = channelContext(core);
+  const deferred: { ref: ReceivedHtlcRef; scid: bigint }[] = [];
   removeOnChannel(core, peer, channelId, refs, (channel, htlc) => {
     if (htlc.state !== InboundHtlcState.Committed) return undefined;
+    // Forwarded already (its mark is read with its onion): the downstream result settles it.
+    const mark = RecordKeys.forwardIn(toHex(channelId), htlc.id);
+    if (core.cs.hasRecord(mark) && core.cs.record(mark) !== undefined) return undefined;
     const parts = claimableOf(core, htlc.paymentHash)?.parts ?? [];
     if (parts.some((p) => p.htlcId === htlc.id && equalBytes(p.channelId, channelId))) return undefined;
     const onionBytes = core.cs.record(RecordKeys.onion(toHex(channelId), htlc.id));
     const onion = onionBytes === undefined ? undefined : decodeOnionEntry(onionBytes);
     const decision: Decision =
-      onion?.ok === true ? decide(core, channel, htlc, onion.value.onion, onion.value.failBackCode) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
+      onion?.ok === true ? decide(core, peer, channel, htlc, onion.value.onion, onion.value.failBackCode) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
     if (decision.kind === 'keep') return undefined;
+    if (decision.kind === 'defer') {
+      deferred.push({ ref: { htlcId: htlc.id, paymentHash: htlc.paymentHash }, scid: decision.scid });
+      return undefined;
+    }
     log(core, 'info', `received HTLC ${htlc.id} on ${toHex(channelId)} failed back: ${decision.why}`);
     if (decision.kind === 'fail-malformed') return failMalformedHtlc(ctx, channel, htlc.id, decision.sha256OfOnion, decision.failureCode);
     keepReason(core, channelId, htlc.id, decision.reason);
     return failHtlc(ctx, channel, htlc.id, decision.reason);
+  });
+  // Forwards to channels this input did not load: one follow-up whose plan loads them by short channel id.
+  if (deferred.length > 0) {
+    core.cs.followUp(peer, { kind: 'received-htlcs', channelId, htlcs: deferred.map((d) => d.ref), scids: [...new Set(deferred.map((d) => d.scid))] });
+  }
+}
+
+/** A `fail-back` follow-up (or a downstream failure with the incoming channel loaded): the forwarded HTLC failed back with `reason` (idempotent). */
+export function applyFailBack(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, htlcId: bigint, reason: Uint8Array): void {
+  const ctx = channelContext(core);
+  removeOnChannel(core, peer, channelId, [{ htlcId, paymentHash: new Uint8Array(32) }], (channel, htlc) => {
+    keepReason(core, channelId, htlc.id, reason);
+    return failHtlc(ctx, channel, htlc.id, reason);
   });
 }
 

@@ -45,6 +45,9 @@ export { MESSAGE_ROUTES, routeOf, type ChannelRoute, type MessageRoute, type Pee
 export {
   DEFAULT_MANAGER_CONFIG,
   DEFAULT_NODE_CHANNEL_SETTINGS,
+  DEFAULT_FORWARDING_CONFIG,
+  MIN_CLTV_EXPIRY_DELTA,
+  forwardingConfigOf,
   InboundChannelPolicy,
   MAX_UNFUNDED_OUTBOUND_CHANNELS,
   MAX_UNFUNDED_CHANNELS_PER_PEER,
@@ -54,10 +57,13 @@ export {
   initFeaturesFor,
   managerConfigWith,
   sameManagerConfig,
+  type ForwardingConfig,
   type HandshakeOverride,
   type ManagerConfig,
   type NodeChannelSettings,
 } from './manager-config.js';
+export { ourChannelUpdate } from './our-channel-update.js';
+export { encodeForwardLink, decodeForwardLink, encodeForwardMark, decodeForwardMark, type ForwardLink, type ForwardMark } from './forward-link.js';
 export { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiError, type ApiResult } from './manager-errors.js';
 export { decodeEventItem, decodeEventRecord, encodeEventItem, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest, type UnsupportedMessage } from './manager-event.js';
 export { decodeManagerHeader, encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';

@@ -11,6 +11,7 @@ import type { LoadPlan, ManagerInput } from './manager-types.js';
 import type { FollowUpWork } from './follow-up.js';
 import { claimableRecordKey, committedByRevoke, onionRecords, receivedHtlcRecords } from './inbound-htlcs.js';
 import { keptUpdateRecords } from './channel-step.js';
+import { forwardLinkKey } from './forward-results.js';
 import { expiringHtlcRecords } from './htlc-expiry.js';
 import { channelIdOf } from './message-routes.js';
 import { MPP_TIMEOUTS_PER_TICK, timerTickRecords } from './timer-tick.js';
@@ -32,7 +33,8 @@ function followUpPlan(peer: Uint8Array, work: FollowUpWork): LoadPlan {
   const channel = [channelKey(peer, work.channelId)];
   switch (work.kind) {
     case 'received-htlcs':
-      return { ...plan(channel), records: receivedHtlcRecords(work.channelId, work.htlcs) };
+      // Forwards among them: their next channels, by short channel id (docs/forwarding.md).
+      return { ...plan(channel), records: receivedHtlcRecords(work.channelId, work.htlcs), ...(work.scids === undefined || work.scids.length === 0 ? {} : { scids: work.scids }) };
     case 'fail-htlcs':
       return { ...plan(channel), records: onionRecords(work.channelId, work.htlcs) };
     case 'payment-result':
@@ -90,8 +92,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'force-close-channel':
       return plan([cs.keyFor(input.counterpartyNodeId, input.channelId)]);
     case 'peer-message': {
-      // A channel_update names its channel by short channel id: the peer's channels are read.
-      if (input.message.type === 258) return plan([], [toHex(input.peer)]);
+      // A channel_update names its channel by short channel id: that channel is read through the SCID# index (not every channel of the peer).
+      if (input.message.type === 258) return { ...plan([]), scids: [input.message.shortChannelId] };
       const id = channelIdOf(input.message);
       if (id === null) return plan([]);
       if (id === 'all') return everyChannelOf(cs, input.peer);
@@ -124,7 +126,8 @@ export function recordsAfterLoad(cs: ChangeSet, input: ManagerInput): RecordKey[
   const channel = entry.channel;
   if (m.type === 130) {
     const htlc = (channel.htlcs ?? []).find((h) => h.direction === 'offered' && h.id === m.id);
-    return htlc === undefined ? [] : [outboundPaymentKey(htlc.paymentHash)];
+    // Our payment's record, or the forward's link (its preimage goes upstream in this input).
+    return htlc === undefined ? [] : [outboundPaymentKey(htlc.paymentHash), forwardLinkKey(m.channelId, m.id)];
   }
   const kept = keptUpdateRecords(channel);
   if (m.type === 136 || channel.funding === undefined) return kept;

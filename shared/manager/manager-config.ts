@@ -16,10 +16,40 @@ export const InboundChannelPolicy = {
 } as const;
 export type InboundChannelPolicy = (typeof InboundChannelPolicy)[keyof typeof InboundChannelPolicy];
 
-/** Everything the manager is configured with; kept in the manager header. */
+/**
+ * Our forwarding policy (LDK's `ChannelConfig` forwarding fields): what a
+ * payer pays us to forward over one of our channels, and the blocks we keep
+ * between the incoming and the outgoing HTLC's expiry. Advertised to each
+ * peer in our `channel_update` (docs/forwarding.md) and checked on every
+ * forward.
+ */
+export interface ForwardingConfig {
+  readonly feeBaseMsat: number;
+  readonly feeProportionalMillionths: number;
+  /** Raised to {@link MIN_CLTV_EXPIRY_DELTA} when below it, as LDK does. */
+  readonly cltvExpiryDelta: number;
+  /** The smallest HTLC we forward (the peer's own minimum applies too: the larger wins). */
+  readonly htlcMinimumMsat: bigint;
+}
+
+/** LDK's `MIN_CLTV_EXPIRY_DELTA`: fewer blocks leave no time to claim an incoming HTLC on chain after the outgoing one settles. */
+export const MIN_CLTV_EXPIRY_DELTA = 42;
+
+/** LDK 0.1's defaults: 1,000 msat base, 0 ppm, 72 blocks. */
+export const DEFAULT_FORWARDING_CONFIG: ForwardingConfig = { feeBaseMsat: 1000, feeProportionalMillionths: 0, cltvExpiryDelta: 72, htlcMinimumMsat: 1n };
+
+/** Everything the manager is configured with; kept in the manager header (all but `forwarding`, given at each load). */
 export interface ManagerConfig {
   readonly channel: ChannelConfig;
   readonly acceptInboundChannels: InboundChannelPolicy;
+  /** Absent: {@link DEFAULT_FORWARDING_CONFIG}. Not written in the header: the configuration given to `load` carries it. */
+  readonly forwarding?: ForwardingConfig;
+}
+
+/** The forwarding policy in force under `config` (defaults filled in, the CLTV delta at least {@link MIN_CLTV_EXPIRY_DELTA}). */
+export function forwardingConfigOf(config: ManagerConfig): ForwardingConfig {
+  const f = config.forwarding ?? DEFAULT_FORWARDING_CONFIG;
+  return { ...f, cltvExpiryDelta: Math.max(MIN_CLTV_EXPIRY_DELTA, f.cltvExpiryDelta) };
 }
 
 /** LDK 0.1's defaults, accepting every inbound channel that passes the checks. */
@@ -38,6 +68,8 @@ export interface NodeChannelSettings {
   readonly anchors: boolean;
   /** What happens to an inbound `open_channel` (LDK's `manually_accept_inbound_channels`). */
   readonly acceptInboundChannels: InboundChannelPolicy;
+  /** Our forwarding policy (fees, CLTV delta, minimum HTLC); LDK's defaults when absent. */
+  readonly forwarding?: ForwardingConfig;
 }
 
 /** The settings of a node that sets none: LDK 0.1's defaults (no anchors, accept all). */
@@ -48,6 +80,7 @@ export function managerConfigWith(settings: NodeChannelSettings, base: ManagerCo
   return {
     channel: { ...base.channel, handshake: { ...base.channel.handshake, negotiateAnchorsZeroFeeHtlcTx: settings.anchors } },
     acceptInboundChannels: settings.acceptInboundChannels,
+    ...(settings.forwarding === undefined ? (base.forwarding === undefined ? {} : { forwarding: base.forwarding }) : { forwarding: settings.forwarding }),
   };
 }
 

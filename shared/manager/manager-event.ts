@@ -57,6 +57,7 @@ const KINDS = [
   'payment-path-failed',
   'payment-failed',
   'funds-swept',
+  'payment-forwarded',
 ] as const;
 const PURPOSES: readonly PaymentPurpose[] = ['invoice', 'spontaneous', 'for-hash'];
 const PAYMENT_FAILURES: readonly string[] = Object.values(PaymentFailureReason);
@@ -77,6 +78,8 @@ const REASONS: readonly string[] = Object.values(ChannelFailureReason);
  * payment id, 38 amount msat, 40 fee paid msat, 42 purpose, 44 claim
  * deadline, 47 failed permanently (1), 24 the failure reason, 25 its text.
  * 49 the closing txid of a `channel-closed` (added with force close; odd: optional).
+ * `payment-forwarded`: 8 the inbound channel id, 50 the outbound one, 38 the
+ * amount forwarded, 40 our fee.
  */
 const eventRecord = versionedRecord('event', 1, {
   id: tlvRecord(0, u64),
@@ -106,6 +109,7 @@ const eventRecord = versionedRecord('event', 1, {
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
   failedPermanently: tlvRecord(47, u8),
   closingTxid: tlvRecord(49, fixedBytes(32)),
+  outboundChannelId: tlvRecord(50, fixedBytes(32)),
 });
 
 /** The event item's persisted bytes. */
@@ -140,6 +144,8 @@ export function encodeEventRecord({ id, event: e }: EventRecord): Uint8Array {
       });
     case 'payment-failed':
       return eventRecord.encode({ ...base, paymentId: e.paymentId, paymentHash: e.paymentHash, reason: e.reason });
+    case 'payment-forwarded':
+      return eventRecord.encode({ ...base, channelId: e.inboundChannelId, outboundChannelId: e.outboundChannelId, amountMsat: e.amountMsat, feePaidMsat: e.feeMsat });
   }
   const common = { ...base, counterpartyNodeId: e.counterpartyNodeId };
   switch (e.kind) {
@@ -228,6 +234,14 @@ function decodePaymentEvent(kind: (typeof KINDS)[number] | undefined, v: EventFi
       if (!PAYMENT_FAILURES.includes(reason)) throw new DecodeError('invalid-value', `event: unknown payment failure ${reason}`);
       return { kind, paymentId: need(v.paymentId, 'payment id'), paymentHash: need(v.paymentHash, 'payment hash'), reason: reason as PaymentFailureReason };
     }
+    case 'payment-forwarded':
+      return {
+        kind,
+        inboundChannelId: need(v.channelId, 'inbound channel id'),
+        outboundChannelId: need(v.outboundChannelId, 'outbound channel id'),
+        amountMsat: need(v.amountMsat, 'amount'),
+        feeMsat: need(v.feePaidMsat, 'fee'),
+      };
     default:
       return undefined;
   }

@@ -133,6 +133,12 @@ export interface LoadPlan {
   readonly mppWaiting?: number;
   /** The funder index items (`INDEX#FUNDER#`): the ready channels we fund (timer ticks). */
   readonly funders?: boolean;
+  /**
+   * Short channel ids (real or alias) whose channels to load: the loader
+   * reads each `INDEX#SCID#` item, then the channel item it names; a scid
+   * with no item names no channel of ours (a forward's next hop: docs/forwarding.md).
+   */
+  readonly scids?: readonly bigint[];
 }
 
 export interface CreateManagerOptions {

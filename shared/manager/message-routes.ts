@@ -11,6 +11,7 @@
  * Adding a BOLT message: its wire codec, one row here (and one in
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
+import { sendOurChannelUpdate } from './our-channel-update.js';
 import { equalBytes } from '../codec/index.js';
 import { currentChannelId, isFundedChannel, isOperating, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
@@ -87,7 +88,9 @@ function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevel
   }
   const resumed = withFlags(item, { awaitingReestablish: false });
   if (item.flags?.awaitingReestablish) cs.putEntry(target.key, resumed);
-  stepChannel(core, { ...target, item: resumed }, m);
+  const after = stepChannel(core, { ...target, item: resumed }, m);
+  // After the retransmissions, our channel_update again (LDK sends its own there too).
+  if (after !== undefined && m.type === 136) sendOurChannelUpdate(core, after);
 }
 
 /** `revoke_and_ack`: the channel's step, then what it made irrevocable: received HTLCs to decide, offered ones failed for good. */

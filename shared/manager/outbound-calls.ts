@@ -59,6 +59,8 @@ import {
 import { decodeOutboundPayment, encodeOutboundPayment } from './outbound-payment-record.js';
 import { RecordKeys } from './payment-records.js';
 import { findPaymentRoutes } from './multipath-router.js';
+import type { ForwardLink } from './forward-link.js';
+import { forwardFailed, forwardFulfilled, forwardLinkKey, forwardLinkOf } from './forward-results.js';
 import type { FirstHop } from './router.js';
 
 /** LDK's `send_payment` arguments (`RecipientOnionFields`, `RouteParameters`, `Retry`), with the invoice's hints. */
@@ -338,7 +340,8 @@ export function paymentResultsOfRevoke(core: ManagerCore, target: ChannelTarget,
 
 /** The records a `payment-result` follow-up reads. */
 export function paymentResultRecords(work: Extract<FollowUpWork, { kind: 'payment-result' }>): string[] {
-  const keys = [outboundPaymentKey(work.paymentHash)];
+  // The forward link too: an HTLC we offered is ours, or a forward (docs/forwarding.md).
+  const keys = [outboundPaymentKey(work.paymentHash), forwardLinkKey(work.channelId, work.htlcId)];
   if (work.paymentPreimage === undefined && work.malformedCode === undefined) keys.push(RecordKeys.failureReason(toHex(work.channelId), work.htlcId));
   return keys;
 }
@@ -352,6 +355,8 @@ export function paymentResultRecords(work: Extract<FollowUpWork, { kind: 'paymen
  */
 export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Extract<FollowUpWork, { kind: 'payment-result' }>): void {
   const { cs } = core;
+  const link = forwardLinkOf(core, work.channelId, work.htlcId);
+  if (link !== undefined) return forwardResult(core, work, link);
   const payment = paymentOf(core, work.paymentHash);
   if (payment === undefined) return;
   const now = nowSecs(core);
@@ -367,6 +372,16 @@ export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Ex
     work.malformedCode !== undefined ? { kind: 'fail-malformed', failureCode: work.malformedCode } : { kind: 'fail-htlc', reason: cs.record(reasonKey) ?? new Uint8Array(0) };
   if (work.malformedCode === undefined) cs.deleteRecord(reasonKey);
   failPart(core, peer, work.channelId, payment, part, failure);
+}
+
+/** The result of an HTLC we forwarded: upstream at once (forward-results.ts). */
+function forwardResult(core: ManagerCore, work: Extract<FollowUpWork, { kind: 'payment-result' }>, link: ForwardLink): void {
+  if (work.paymentPreimage !== undefined) return forwardFulfilled(core, work.channelId, work.htlcId, link, work.paymentPreimage);
+  if (work.malformedCode !== undefined) return forwardFailed(core, work.channelId, work.htlcId, link, { kind: 'fail-malformed', failureCode: work.malformedCode });
+  const reasonKey = RecordKeys.failureReason(toHex(work.channelId), work.htlcId);
+  const reason = core.cs.record(reasonKey) ?? new Uint8Array(0);
+  core.cs.deleteRecord(reasonKey);
+  forwardFailed(core, work.channelId, work.htlcId, link, { kind: 'fail-htlc', reason });
 }
 
 /**

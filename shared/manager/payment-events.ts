@@ -47,4 +47,16 @@ export interface PaymentPathFailed {
   readonly failure: string;
 }
 
-export type PaymentEvent = PaymentClaimable | PaymentClaimed | PaymentSent | PaymentPathFailed | PaymentFailed;
+/**
+ * An HTLC we forwarded was fulfilled downstream and claimed upstream (LDK's
+ * `PaymentForwarded`): `amountMsat` went out, `feeMsat` is what we earned.
+ */
+export interface PaymentForwarded {
+  readonly kind: 'payment-forwarded';
+  readonly amountMsat: bigint;
+  readonly feeMsat: bigint;
+  readonly inboundChannelId: Uint8Array;
+  readonly outboundChannelId: Uint8Array;
+}
+
+export type PaymentEvent = PaymentClaimable | PaymentClaimed | PaymentSent | PaymentPathFailed | PaymentFailed | PaymentForwarded;

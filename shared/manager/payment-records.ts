@@ -13,6 +13,8 @@
  * | `FAILURE#<channel id>#o<htlc id>` | the reason of an HTLC we offered that the peer failed, until its result is applied |
  * | `FAILURE#<channel id>#r<htlc id>` | the reason we failed a received HTLC with, until the removal is irrevocable (sent again after a reconnection) |
  * | `ONION_OUT#<channel id>#<htlc id>` | the onion of an HTLC we offered, until it is irrevocably committed (sent again after a reconnection) |
+ * | `FORWARD#<channel id>#o<htlc id>` | an HTLC we forwarded: the incoming HTLC it came from (forward-link.ts), until its result went upstream |
+ * | `FORWARD#<channel id>#r<htlc id>` | a received HTLC we forwarded: the outgoing HTLC, until the received HTLC is removed |
  */
 
 /** A payment record's key (the store's sort key). */
@@ -29,6 +31,10 @@ export const RecordKeys = {
   failureReason: (channelIdHex: string, htlcId: bigint): RecordKey => `FAILURE#${channelIdHex}#o${pad(htlcId)}`,
   ourFailureReason: (channelIdHex: string, htlcId: bigint): RecordKey => `FAILURE#${channelIdHex}#r${pad(htlcId)}`,
   offeredOnion: (channelIdHex: string, htlcId: bigint): RecordKey => `ONION_OUT#${channelIdHex}#${pad(htlcId)}`,
+  /** The link from an HTLC we forwarded (offered on this channel) back to the one it came in as. */
+  forwardOut: (channelIdHex: string, htlcId: bigint): RecordKey => `FORWARD#${channelIdHex}#o${pad(htlcId)}`,
+  /** The mark of a received HTLC we forwarded (a second decision must not forward it again). */
+  forwardIn: (channelIdHex: string, htlcId: bigint): RecordKey => `FORWARD#${channelIdHex}#r${pad(htlcId)}`,
   /** Our transaction spending the funding output, broadcast again by the chain handler while that output is unspent (layout.ts `fundingSpendBroadcast`). */
   fundingSpendBroadcast: (channelIdHex: string): RecordKey => `CHAIN_WATCH#${channelIdHex}#broadcast`,
 } as const;
@@ -36,6 +42,6 @@ export const RecordKeys = {
 /** The records an HTLC may have while in flight, deleted after the commit that removes it for good, in its cleanup (an offered HTLC's failure reason: by its payment result). */
 export function htlcRecordKeys(channelIdHex: string, htlc: { readonly direction: 'offered' | 'received'; readonly id: bigint }): RecordKey[] {
   return htlc.direction === 'received'
-    ? [RecordKeys.onion(channelIdHex, htlc.id), RecordKeys.ourFailureReason(channelIdHex, htlc.id)]
+    ? [RecordKeys.onion(channelIdHex, htlc.id), RecordKeys.ourFailureReason(channelIdHex, htlc.id), RecordKeys.forwardIn(channelIdHex, htlc.id)]
     : [RecordKeys.offeredOnion(channelIdHex, htlc.id)];
 }

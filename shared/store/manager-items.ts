@@ -11,6 +11,9 @@ import {
   decodeStoredChannels,
   type ChannelEntry,
   IndexPrefix,
+  channelKey,
+  decodeChannelRef,
+  scidKey,
   type ChannelKey,
   type LoadPlan,
   type ManagerChanges,
@@ -154,6 +157,16 @@ export class InMemoryManagerStore {
     for (const key of plan.keys.flatMap((k) => channelItemKeys(k))) {
       const data = this.#read(SortKey.channel(key));
       if (data !== undefined) channels.set(key, data);
+    }
+    // A forward's next channel: the SCID# index item, then the channel it names.
+    for (const scid of plan.scids ?? []) {
+      const ref = this.#read(SortKey.index(scidKey(scid)));
+      const decoded = ref === undefined ? undefined : decodeChannelRef(ref);
+      if (decoded?.ok !== true) continue;
+      for (const key of channelItemKeys(channelKey(decoded.value.counterpartyNodeId, decoded.value.channelId))) {
+        const data = this.#read(SortKey.channel(key));
+        if (data !== undefined) channels.set(key, data);
+      }
     }
     const queried = plan.all ? this.query(prefix) : plan.peers.flatMap((peer) => this.query(SortKey.channelPrefix(peer)));
     for (const { sk, data } of queried) channels.set(sk.slice(prefix.length), data);

@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { channelTypeBytes, type FundingGenerationReady, type ReadyChannel } from '../../shared/channel/index.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice } from '../../shared/invoice/index.js';
-import { managerConfigWith, type ChannelDetails, type ManagerConfig, type ManagerEvent } from '../../shared/manager/index.js';
+import { managerConfigWith, type ChannelDetails, type ForwardingConfig, type ManagerConfig, type ManagerEvent } from '../../shared/manager/index.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import type { RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { testNode } from './channel-harness.js';
@@ -35,6 +35,8 @@ export interface ManagerLdkOptions {
   readonly ldkSeed: number;
   /** LDK forwards payments to private channels (`accept_forwards_to_priv_channels`, off by default). */
   readonly ldkForwardsToPrivateChannels?: boolean;
+  /** Our forwarding policy (our `channel_update`); LDK's defaults when absent. */
+  readonly ourForwarding?: ForwardingConfig;
 }
 
 /** One of our nodes and one LDK node, connected, fed the same blocks. */
@@ -66,7 +68,8 @@ export async function connectToLdk(chain: RunningRegtestChain, label: string, op
   const tip = chain.chain.tip();
   ldkNode.bestBlockUpdated(tip.header, tip.height);
   const node = testNode(label);
-  const ours = new ManagerDriver(node, { height: tip.height, hash: fromHex(chain.chain.blockAt(tip.height)!.hash).reverse() }, ourConfigFor(options.channelType, options.depth));
+  const config = ourConfigFor(options.channelType, options.depth);
+  const ours = new ManagerDriver(node, { height: tip.height, hash: fromHex(chain.chain.blockAt(tip.height)!.hash).reverse() }, options.ourForwarding === undefined ? config : { ...config, forwarding: options.ourForwarding });
   const peers: ManagerLdkPeers = { chain, ldk: ldkNode, ours, options, fedHeight: tip.height, broadcasts: [] };
   const broadcast = (tx: Uint8Array) => peers.broadcasts.push(postToChain(chain, '/tx', toHex(tx)));
   ours.onBroadcast = broadcast;

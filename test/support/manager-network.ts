@@ -80,7 +80,7 @@ export class ManagerNetwork {
   readonly queue: { from: ManagerNode; to: ManagerNode; bytes: Uint8Array }[] = [];
   readonly blocks: Block[] = [];
   /** Follow-up inputs applied so far (docs/follow-ups.md), by kind. */
-  readonly followUps: Record<FollowUpWork['kind'], number> = { chain: 0, reestablish: 0, 'peer-error': 0, 'received-htlcs': 0, 'claim-htlcs': 0, 'fail-htlcs': 0, 'payment-result': 0, 'retry-payment': 0, 'htlc-expiry': 0, 'update-fee': 0, 'funding-spent': 0, 'funds-swept': 0, 'htlc-resolved-on-chain': 0 };
+  readonly followUps: Record<FollowUpWork['kind'], number> = { chain: 0, reestablish: 0, 'peer-error': 0, 'received-htlcs': 0, 'claim-htlcs': 0, 'fail-htlcs': 0, 'payment-result': 0, 'retry-payment': 0, 'htlc-expiry': 0, 'update-fee': 0, 'funding-spent': 0, 'funds-swept': 0, 'htlc-resolved-on-chain': 0, 'fail-back': 0 };
   /** When set, follow-ups wait in `pendingFollowUps` until `runFollowUps()` (as if the inbound queue were slow). */
   deferFollowUps = false;
   readonly pendingFollowUps: (() => void)[] = [];

@@ -1,0 +1,141 @@
+/**
+ * Test-side driver (not product code): one of our nodes with several peers,
+ * each over its own TCP PeerConnection (BOLT 8), as the gateway and the
+ * handlers run it: inbound bytes through the BOLT 1 peer layer, channel
+ * messages to a ChannelManager loaded from an InMemoryManagerStore (with
+ * every connected peer's `init`), committed back; messages out to the
+ * connection of the peer they name; follow-ups applied at once. Like
+ * manager-driver.ts, for a node in the middle (docs/forwarding.md).
+ */
+import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import {
+  ChannelManager,
+  decodeFollowUp,
+  initFeaturesFor,
+  peerConnected,
+  peerMessage,
+  type ChannelDetails,
+  type EventRecord,
+  type ManagerConfig,
+  type ManagerInput,
+  type ManagerPorts,
+  type NodeConfig,
+  type PeerState,
+} from '../../shared/manager/index.js';
+import { committedWatch } from '../../shared/monitor/index.js';
+import { PeerConnection } from '../../shared/peer/peer-connection.js';
+import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
+import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
+import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
+
+interface Link {
+  state: PeerState | undefined;
+  readonly connection: PeerConnection;
+  readonly connectionId: string;
+}
+
+export class ManagerHub {
+  readonly store = new InMemoryManagerStore();
+  readonly ports: ManagerPorts;
+  readonly events: EventRecord[] = [];
+  onBroadcast: (tx: Uint8Array) => void = () => undefined;
+  readonly #links = new Map<string, Link>();
+  readonly #nodeConfig: NodeConfig;
+  #inputs = 0;
+  #connections = 0;
+
+  constructor(
+    readonly node: TestNode,
+    bestBlock: { height: number; hash: Uint8Array },
+    readonly config: ManagerConfig,
+  ) {
+    this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(config) };
+    this.ports = {
+      secp: wasmSecp256k1,
+      nodeSigner: node.keys,
+      signerProvider: node.keys,
+      entropy: node.ctx.entropy,
+      feeEstimator: node.ctx.feeEstimator,
+      watch: committedWatch,
+      clock: { nowSecs: () => Math.floor(Date.now() / 1000) },
+    };
+    const manager = ChannelManager.create({ ports: this.ports, chainHash: REGTEST_CHAIN_HASH, bestBlock, config });
+    this.store.commit('create', manager.takeChanges());
+  }
+
+  /** Dials a peer (its node id known); our `init` goes out through the peer layer. */
+  dial(host: string, port: number, remoteNodeId: Uint8Array): void {
+    const hex = toHex(remoteNodeId);
+    const connectionId = `c${++this.#connections}`;
+    const connection = PeerConnection.dial(host, port, remoteNodeId, { secp: wasmSecp256k1, localSecret: this.node.nodeSecret }, {
+      onReady: () => {
+        const step = peerConnected(this.#nodeConfig, { nodeId: remoteNodeId, connectionId, inbound: false, address: `${host}:${port}` });
+        this.#links.get(hex)!.state = step.state ?? undefined;
+        for (const e of step.effects) if (e.kind === 'send') this.#sendTo(hex, e.message);
+      },
+      onMessage: (_c, bytes) => this.#onMessage(hex, remoteNodeId, bytes),
+    });
+    this.#links.set(hex, { state: undefined, connection, connectionId });
+  }
+
+  /** True once the peer's `init` arrived. */
+  isReady(remoteNodeId: Uint8Array): boolean {
+    return this.#links.get(toHex(remoteNodeId))?.state?.features !== undefined;
+  }
+
+  #onMessage(hex: string, remoteNodeId: Uint8Array, bytes: Uint8Array): void {
+    const link = this.#links.get(hex)!;
+    const hadFeatures = link.state?.features !== undefined;
+    const step = peerMessage(this.#nodeConfig, link.state, link.connectionId, bytes);
+    if (step.state === null) link.state = undefined;
+    else if (step.state !== undefined) link.state = step.state;
+    for (const effect of step.effects) {
+      if (effect.kind === 'send') this.#sendTo(hex, effect.message);
+      else if (effect.kind === 'channel-message') this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message));
+    }
+    const features = link.state?.features;
+    if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: remoteNodeId }, (m) => m.peerConnected(remoteNodeId, features, link.connectionId));
+  }
+
+  #connected(): { features: Map<string, Uint8Array>; connections: Map<string, string> } {
+    const features = new Map<string, Uint8Array>();
+    const connections = new Map<string, string>();
+    for (const [hex, link] of this.#links) {
+      if (link.state?.features === undefined) continue;
+      features.set(hex, link.state.features);
+      connections.set(hex, link.connectionId);
+    }
+    return { features, connections };
+  }
+
+  /** One input: load, run `fn`, commit, then send, broadcast, record, and apply its follow-ups. */
+  step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
+    const { features, connections } = this.#connected();
+    const manager = this.store.load(this.ports, input, features, this.config, connections);
+    const result = fn(manager);
+    const changes = manager.takeChanges();
+    this.store.commit(`input-${++this.#inputs}`, changes);
+    this.events.push(...changes.events);
+    for (const { peer, message } of changes.messages) this.#sendTo(toHex(peer), message);
+    for (const tx of changes.broadcasts) this.onBroadcast(tx);
+    for (const f of changes.followUps) {
+      const work = decodeFollowUp(f.work);
+      if (!work.ok) throw work.error;
+      this.step({ kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId));
+    }
+    return result;
+  }
+
+  /** Every channel (an HTTP read). */
+  channels(): ChannelDetails[] {
+    return this.store.load(this.ports, { kind: 'list-channels' }, this.#connected().features, this.config).listChannels();
+  }
+
+  #sendTo(hex: string, m: WireMessage): void {
+    this.#links.get(hex)?.connection.send(encodeMessage(m));
+  }
+
+  close(): void {
+    for (const link of this.#links.values()) link.connection.close();
+  }
+}
