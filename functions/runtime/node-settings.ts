@@ -36,7 +36,7 @@ const U16_MAX = 0xffff;
  * set (LDK's defaults), else the defaults with the ones set. A CLTV delta
  * below 42 is raised to 42 where it is used (`forwardingConfigOf`).
  */
-function readForwarding(env: Env): ForwardingConfig | undefined {
+export function readForwardingSettings(env: Env): ForwardingConfig | undefined {
   const feeBaseMsat = wholeNumber(env, EnvVar.forwardingFeeBaseMsat, U32_MAX);
   const feeProportionalMillionths = wholeNumber(env, EnvVar.forwardingFeePpm, U32_MAX);
   const cltvExpiryDelta = wholeNumber(env, EnvVar.forwardingCltvDelta, U16_MAX);
@@ -59,7 +59,7 @@ export function readNodeChannelSettings(env: Env): NodeChannelSettings {
   if (policy !== undefined && !isPolicy(policy)) {
     throw new ConfigError(`${EnvVar.inboundChannels} must be ${POLICIES.join(' or ')}, not '${policy.slice(0, 32)}'`);
   }
-  const forwarding = readForwarding(env);
+  const forwarding = readForwardingSettings(env);
   return {
     anchors: anchors === undefined ? DEFAULT_NODE_CHANNEL_SETTINGS.anchors : anchors === 'true',
     acceptInboundChannels: policy ?? DEFAULT_NODE_CHANNEL_SETTINGS.acceptInboundChannels,
