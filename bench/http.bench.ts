@@ -12,6 +12,7 @@ const KEY = 'bench-key';
 const NODE_ID = '02' + '11'.repeat(32);
 const api: NodeApi = {
   nodeInfo: async () => ({ nodeId: NODE_ID, network: 'regtest', peers: 0, features: '0a8a', channelBalanceMsat: 0n, inboundCapacityMsat: 0n }),
+  forwardingPolicy: async () => ({ feeBaseMsat: 1000, feeProportionalMillionths: 0, cltvExpiryDelta: 72, htlcMinimumMsat: 1n }),
   health: async () => ({ status: 'ok', down: [] }),
   listPeers: async () => [],
   connectPeer: async () => undefined,

@@ -4,7 +4,9 @@
  * settings. See the README's "Deploy to AWS" section and docs/deploy-aws.md.
  */
 import { isNetwork, type Network } from '../functions/runtime/node-context.js';
-import { DEFAULT_NODE_CHANNEL_SETTINGS, InboundChannelPolicy, type NodeChannelSettings } from '../shared/manager/index.js';
+import { ConfigError, EnvVar } from '../functions/runtime/aws-env.js';
+import { readForwardingSettings } from '../functions/runtime/node-settings.js';
+import { DEFAULT_NODE_CHANNEL_SETTINGS, InboundChannelPolicy, type ForwardingConfig, type NodeChannelSettings } from '../shared/manager/index.js';
 
 export interface StackConfig {
   /** Names the deployment; `dev` is disposable (no deletion protection, everything destroyed with the stack). */
@@ -14,7 +16,7 @@ export interface StackConfig {
   readonly esploraUrl: string;
   /** Where DLQ alarms are e-mailed, if anywhere. */
   readonly alarmEmail?: string;
-  /** Anchors and the inbound channel policy, given to the functions as `ANCHOR_CHANNELS` and `INBOUND_CHANNELS`. */
+  /** Anchors, the inbound channel policy and the forwarding policy, given to the functions as `ANCHOR_CHANNELS`, `INBOUND_CHANNELS` and `FORWARDING_*`. */
   readonly channelSettings: NodeChannelSettings;
 }
 
@@ -41,7 +43,18 @@ export const ContextKey = {
   anchorChannels: 'anchorChannels',
   /** `all` (default) or `manual`. */
   inboundChannels: 'inboundChannels',
+  /** Our forwarding policy (docs/forwarding.md): whole numbers, each unset keeps LDK's default. */
+  forwardingFeeBaseMsat: 'forwardingFeeBaseMsat',
+  forwardingFeePpm: 'forwardingFeePpm',
+  forwardingCltvDelta: 'forwardingCltvDelta',
 } as const;
+
+/** Each forwarding context key and the functions' variable it becomes. */
+const FORWARDING_VARIABLES = [
+  [ContextKey.forwardingFeeBaseMsat, EnvVar.forwardingFeeBaseMsat],
+  [ContextKey.forwardingFeePpm, EnvVar.forwardingFeePpm],
+  [ContextKey.forwardingCltvDelta, EnvVar.forwardingCltvDelta],
+] as const;
 
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -73,7 +86,34 @@ function channelSettingsOf(get: (key: string) => unknown): NodeChannelSettings {
   const policy = text(get(ContextKey.inboundChannels), ContextKey.inboundChannels)?.toLowerCase() ?? DEFAULT_NODE_CHANNEL_SETTINGS.acceptInboundChannels;
   const policies: readonly string[] = Object.values(InboundChannelPolicy);
   if (!policies.includes(policy)) throw new ConfigurationError(`context '${ContextKey.inboundChannels}' must be ${policies.join(' or ')}, not '${policy.slice(0, 32)}'`);
-  return { anchors, acceptInboundChannels: policy as InboundChannelPolicy };
+  return { anchors, acceptInboundChannels: policy as InboundChannelPolicy, ...forwardingOf(get) };
+}
+
+/** The functions' `FORWARDING_*` variables for `forwarding` (none when the context set none). */
+export function forwardingEnvironment(forwarding: ForwardingConfig | undefined): Record<string, string> {
+  if (forwarding === undefined) return {};
+  return {
+    [EnvVar.forwardingFeeBaseMsat]: String(forwarding.feeBaseMsat),
+    [EnvVar.forwardingFeePpm]: String(forwarding.feeProportionalMillionths),
+    [EnvVar.forwardingCltvDelta]: String(forwarding.cltvExpiryDelta),
+  };
+}
+
+/** The forwarding policy from context (a cdk.json number or a `-c` string), checked as the functions check its variables. */
+function forwardingOf(get: (key: string) => unknown): Pick<NodeChannelSettings, 'forwarding'> {
+  const env: Record<string, string | undefined> = {};
+  for (const [key, name] of FORWARDING_VARIABLES) {
+    const value = get(key);
+    env[name] = typeof value === 'number' ? String(value) : text(value, key);
+  }
+  try {
+    const forwarding = readForwardingSettings(env);
+    return forwarding === undefined ? {} : { forwarding };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const [key] = FORWARDING_VARIABLES.find(([, name]) => error.message.startsWith(name))!;
+    throw new ConfigurationError(`context '${key}'${error.message.slice(error.message.indexOf(' '))}`);
+  }
 }
 
 /** Validates the context values (`get(key)` is `node.tryGetContext`). */

@@ -23,7 +23,7 @@ import { ROUTES } from '../functions/http/routes.js';
 import { EnvVar } from '../functions/runtime/aws-env.js';
 import { QueueName } from '../shared/pipeline/queues.js';
 import { Attr } from '../shared/store/layout.js';
-import { isRetainedStage, type StackConfig } from './config.js';
+import { forwardingEnvironment, isRetainedStage, type StackConfig } from './config.js';
 import { QueueWithDlq } from './constructs/fifo-queue.js';
 import { NodeFunction } from './constructs/node-function.js';
 import { NodeSecrets } from './constructs/node-secrets.js';
@@ -144,6 +144,8 @@ export class StormcellStack extends Stack {
       // The node's channel settings, applied at every load of the ChannelManager (docs/manager.md).
       [EnvVar.anchorChannels]: String(config.channelSettings.anchors),
       [EnvVar.inboundChannels]: config.channelSettings.acceptInboundChannels,
+      // The forwarding policy, only when the context sets it (the functions default to LDK's otherwise: docs/forwarding.md).
+      ...forwardingEnvironment(config.channelSettings.forwarding),
       // A commit's new webhook deliveries are announced here, to the delivery function (docs/webhooks.md).
       [EnvVar.webhookQueueUrl]: this.webhooks.queue.queueUrl,
     };

@@ -10,6 +10,14 @@ import type { PaymentApi } from './payment-api.js';
 /** What `GET /v1/node` reports. `features` is the BOLT 9 feature bitfield of our `init`, as hex. */
 import type { InvoiceApi } from './invoice-api.js';
 
+/** Our forwarding policy (docs/forwarding.md): what a forward through us pays, and the blocks we keep. */
+export interface ForwardingPolicyInfo {
+  readonly feeBaseMsat: number;
+  readonly feeProportionalMillionths: number;
+  readonly cltvExpiryDelta: number;
+  readonly htlcMinimumMsat: bigint;
+}
+
 export interface NodeInfo {
   /** Our node id: the 33-byte compressed secp256k1 public key (BOLT 8 static key), as hex. */
   readonly nodeId: string;
@@ -193,6 +201,8 @@ export interface EventInfo {
  */
 export interface NodeApi extends InvoiceApi, PaymentApi, WebhookApi {
   nodeInfo(): Promise<NodeInfo>;
+  /** The forwarding policy in force (the node's settings, defaults filled in, the CLTV delta at least 42). */
+  forwardingPolicy(): Promise<ForwardingPolicyInfo>;
   /** Whether the node can serve: its store answers (and, in the embedded deployment, its supervised processes run). */
   health(): Promise<HealthInfo>;
   listPeers(): Promise<readonly PeerInfo[]>;

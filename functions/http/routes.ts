@@ -11,6 +11,7 @@ import { bodiless, emptyBody, jsonSchemaOf, parseWith, withBody, type Route } fr
 import { CLOSE_SCHEMAS, closeRoutes } from './close-routes.js';
 import { INVOICE_ROUTES, INVOICE_SCHEMAS } from './invoice-routes.js';
 import { PAYMENT_ROUTES, PAYMENT_SCHEMAS } from './payment-routes.js';
+import { POLICY_ROUTES, POLICY_SCHEMAS } from './policy-routes.js';
 import { WEBHOOK_ROUTES, WEBHOOK_SCHEMAS } from './webhook-routes.js';
 
 export { describeIssues, isEmptyBody, type Route } from './route-kit.js';
@@ -364,6 +365,7 @@ export const SCHEMAS = {
   ...CLOSE_SCHEMAS,
   OpenApiDocument: { type: 'object', description: 'An OpenAPI 3.1 document.' },
   ...PAYMENT_SCHEMAS,
+  ...POLICY_SCHEMAS,
 } as const satisfies Readonly<Record<string, SchemaObject>>;
 
 /** A channel as JSON (amounts as numbers: every one is below 2^53; unknown funding fields left out). */
@@ -639,6 +641,7 @@ export const ROUTES: readonly Route[] = [
   }),
   ...INVOICE_ROUTES,
   ...PAYMENT_ROUTES,
+  ...POLICY_ROUTES,
   ...WEBHOOK_ROUTES,
   bodiless({
     method: 'GET',

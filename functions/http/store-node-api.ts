@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { toHex } from '../../shared/crypto/bytes.js';
-import { decodePeerState, type EventRecord, type PeerState } from '../../shared/manager/index.js';
+import { decodePeerState, forwardingConfigOf, type EventRecord, type PeerState } from '../../shared/manager/index.js';
 import { txidToDisplayHex } from '../../shared/tx/index.js';
 import { encodeOutbound } from '../../shared/pipeline/envelopes.js';
 import { SortKey, StoreError, StoreErrorCode } from '../../shared/store/index.js';
@@ -309,6 +309,9 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
         version: STORMCELL_VERSION,
         ...totals,
       };
+    },
+    async forwardingPolicy() {
+      return forwardingConfigOf(ctx.managerConfig);
     },
     async listPeers(): Promise<PeerInfo[]> {
       return (await readyPeers()).map((p) => ({

@@ -21,6 +21,12 @@ export const EnvVar = {
   anchorChannels: 'ANCHOR_CHANNELS',
   /** `all` (default) or `manual`: the inbound channel policy (functions/runtime/node-settings.ts). */
   inboundChannels: 'INBOUND_CHANNELS',
+  /** Our forwarding fee per forward, msat (default 1,000): functions/runtime/node-settings.ts, docs/forwarding.md. */
+  forwardingFeeBaseMsat: 'FORWARDING_FEE_BASE_MSAT',
+  /** Our forwarding fee in millionths of the amount forwarded (default 0). */
+  forwardingFeePpm: 'FORWARDING_FEE_PPM',
+  /** The blocks we keep between an incoming and an outgoing HTLC's expiry (default 72, at least 42). */
+  forwardingCltvDelta: 'FORWARDING_CLTV_DELTA',
   /** The webhook queue (standard SQS): a commit's new webhook deliveries go to the delivery function through it (docs/webhooks.md). */
   webhookQueueUrl: 'WEBHOOK_QUEUE_URL',
 } as const;

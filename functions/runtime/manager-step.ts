@@ -17,6 +17,7 @@ import {
   IndexPrefix,
   channelKey,
   decodeChannelRef,
+  decodePeerState,
   scidKey,
   type BestBlock,
   type ChannelKey,
@@ -145,12 +146,24 @@ export async function loadManager(
   // A forward's next channel (docs/forwarding.md): its SCID# index item, then the channel item it names (one more round trip, only for such a follow-up).
   if ((plan.scids ?? []).length > 0) {
     const refs = await store.getMany(ctx.nodeKey, (plan.scids ?? []).map((scid) => SortKey.index(scidKey(scid))));
-    const keys = [...refs.values()].flatMap((bytes) => {
+    const named = [...refs.values()].flatMap((bytes) => {
       const ref = decodeChannelRef(bytes);
-      // With its part items (docs/items.md "The channel item in parts").
-      return ref.ok ? channelItemKeys(channelKey(ref.value.counterpartyNodeId, ref.value.channelId)).map((key) => SortKey.channel(key)) : [];
+      return ref.ok ? [ref.value] : [];
     });
-    if (keys.length > 0) for (const [sk, data] of await store.getMany(ctx.nodeKey, keys)) channels.set(sk.slice(prefix.length), data);
+    // With its part items (docs/items.md "The channel item in parts"), and its peer's PEER# item in the same batch:
+    // the next peer is not the input's, and the forward goes only to a connected one, on its current connection.
+    const keys = named.flatMap((ref) => channelItemKeys(channelKey(ref.counterpartyNodeId, ref.channelId)).map((key) => SortKey.channel(key)));
+    const peerKeys = [...new Set(named.map((ref) => toHex(ref.counterpartyNodeId)))].filter((hex) => !connectedPeers.has(hex)).map((hex) => SortKey.peer(hex));
+    if (keys.length > 0) {
+      for (const [sk, data] of await store.getMany(ctx.nodeKey, [...keys, ...peerKeys])) {
+        if (!sk.startsWith(prefix)) {
+          const peer = decodePeerState(data);
+          if (peer.ok && peer.value.features !== undefined) manager.loadConnectedPeer(peer.value.nodeId, peer.value.features, peer.value.connectionId);
+          continue;
+        }
+        channels.set(sk.slice(prefix.length), data);
+      }
+    }
   }
   for (const items of queried) for (const { sk, data } of items) channels.set(sk.slice(prefix.length), data);
   manager.loadChannels(plan, channels);

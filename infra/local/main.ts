@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { isNetwork } from '../../functions/runtime/node-context.js';
 import { readPeerLimits } from '../../functions/gateway/peer-limits.js';
 import { readNodeChannelSettings } from '../../functions/runtime/node-settings.js';
+import { forwardingConfigOf, managerConfigWith, type ForwardingConfig } from '../../shared/manager/index.js';
 import { startEmbedded } from './embedded.js';
 import { portFromEnv } from './ports.js';
 
@@ -18,6 +19,10 @@ function apiKeyLine(node: { apiKey: string; apiKeySource: 'created' | 'file' | '
   if (node.apiKeySource === 'created') return `  API key       ${node.apiKey} (new; kept in ${node.apiKeyFile}, not shown again)`;
   if (node.apiKeySource === 'file') return `  API key       in ${node.apiKeyFile}`;
   return '  API key       from STORMCELL_API_KEY';
+}
+/** The forwarding policy in force, as the banner shows it (GET /v1/node/policy answers the same). */
+function forwardingLine(policy: ForwardingConfig): string {
+  return `fee ${policy.feeBaseMsat} msat + ${policy.feeProportionalMillionths} ppm, CLTV delta ${policy.cltvExpiryDelta}`;
 }
 const started = performance.now();
 try {
@@ -51,6 +56,7 @@ try {
       `  node id       ${node.nodeId}`,
       `  network       ${network}`,
       `  channels      anchors ${channelSettings.anchors ? 'on' : 'off'}, inbound ${channelSettings.acceptInboundChannels}`,
+      `  forwarding    ${forwardingLine(forwardingConfigOf(managerConfigWith(channelSettings)))}`,
       `  HTTP API      ${node.apiUrl}`,
       `  peer address  ${node.nodeId}@${node.peerAddress}`,
       `  chain         ${node.chainUrl}${node.chain ? ' (embedded regtest: POST /regtest/mine, /regtest/faucet)' : ''}`,

@@ -133,6 +133,17 @@ export class ChannelManager {
     this.#cs.loadConfirming(items);
   }
 
+  /**
+   * A peer connected now besides those given to {@link load}, learned from
+   * what the load read (a forward's next peer, named by the channel its
+   * short channel id indexes: docs/forwarding.md). Only marks it connected,
+   * on `connectionId`: nothing is sent, no reestablish (unlike
+   * {@link peerConnected}); a peer already known connected is left as it is.
+   */
+  loadConnectedPeer(peer: Uint8Array, features: Uint8Array, connectionId?: string): void {
+    if (this.#cs.featuresOf(peer) === undefined) this.#cs.setConnected(peer, features, connectionId);
+  }
+
   /** Adds the keys of a peer's channels, listed without their items, for a plan with `keysOfPeers`. */
   loadChannelKeys(peerHex: string, keys: readonly ChannelKey[]): void {
     this.#cs.loadChannelKeys(peerHex, keys);

@@ -59,6 +59,34 @@ describe('readNodeChannelSettings', () => {
   });
 });
 
+describe('readNodeChannelSettings: the forwarding policy', () => {
+  it('leaves it out when no variable is set (LDK 0.1 defaults apply)', () => {
+    expect(readNodeChannelSettings({ FORWARDING_FEE_BASE_MSAT: ' ' }).forwarding).toBeUndefined();
+  });
+
+  it('reads each variable, the others at their defaults', () => {
+    expect(readNodeChannelSettings({ FORWARDING_FEE_BASE_MSAT: '2500', FORWARDING_FEE_PPM: ' 150 ', FORWARDING_CLTV_DELTA: '90' }).forwarding).toEqual({
+      feeBaseMsat: 2500,
+      feeProportionalMillionths: 150,
+      cltvExpiryDelta: 90,
+      htlcMinimumMsat: 1n,
+    });
+    expect(readNodeChannelSettings({ FORWARDING_FEE_PPM: '0', FORWARDING_FEE_BASE_MSAT: '0' }).forwarding).toEqual({ feeBaseMsat: 0, feeProportionalMillionths: 0, cltvExpiryDelta: 72, htlcMinimumMsat: 1n });
+    expect(readNodeChannelSettings({ FORWARDING_CLTV_DELTA: '65535', FORWARDING_FEE_BASE_MSAT: '4294967295' }).forwarding).toMatchObject({ cltvExpiryDelta: 65535, feeBaseMsat: 4294967295 });
+  });
+
+  it.each([
+    ['FORWARDING_FEE_BASE_MSAT', '-1', 4294967295],
+    ['FORWARDING_FEE_BASE_MSAT', '4294967296', 4294967295],
+    ['FORWARDING_FEE_PPM', '1.5', 4294967295],
+    ['FORWARDING_FEE_PPM', 'lots', 4294967295],
+    ['FORWARDING_CLTV_DELTA', '65536', 65535],
+    ['FORWARDING_CLTV_DELTA', '1e3', 65535],
+  ] as const)('names %s and its range for %j', (name, value, max) => {
+    expect(() => readNodeChannelSettings({ [name]: value })).toThrow(new ConfigError(`${name} must be a whole number from 0 to ${max}, not '${value}'`));
+  });
+});
+
 describe('parseSeedHex', () => {
   it('takes 64 hex characters, either case, surrounding whitespace ignored', () => {
     const seed = parseSeedHex(`  ${'aB'.repeat(32)}\n`);

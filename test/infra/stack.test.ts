@@ -603,6 +603,14 @@ describe('node channel settings', () => {
     );
     for (const fn of nodeBound(configured)) expect(variablesOf(configured, fn)).toMatchObject({ ANCHOR_CHANNELS: 'true', INBOUND_CHANNELS: 'manual' });
   });
+
+  it('sets no FORWARDING_* variable by default; context forwarding keys reach every node-bound function, the unset ones at their defaults', () => {
+    for (const fn of nodeBound(dev)) expect(Object.keys(variablesOf(dev, fn)).filter((k) => k.startsWith('FORWARDING_'))).toEqual([]);
+    const configured = synth({ forwardingFeeBaseMsat: '2500', forwardingCltvDelta: '90' });
+    for (const fn of nodeBound(configured)) {
+      expect(variablesOf(configured, fn)).toMatchObject({ FORWARDING_FEE_BASE_MSAT: '2500', FORWARDING_FEE_PPM: '0', FORWARDING_CLTV_DELTA: '90' });
+    }
+  });
 });
 
 describe('parameters', () => {
@@ -631,6 +639,11 @@ describe('parameters', () => {
     expect(readStackConfig(get({ anchorChannels: 'true', inboundChannels: 'manual' })).channelSettings).toEqual({ anchors: true, acceptInboundChannels: 'manual' });
     expect(readStackConfig(get({ anchorChannels: true, inboundChannels: 'ALL' })).channelSettings).toEqual({ anchors: true, acceptInboundChannels: 'all' });
     expect(readStackConfig(get({ anchorChannels: 'false' })).channelSettings).toEqual({ anchors: false, acceptInboundChannels: 'all' });
+    expect(readStackConfig(get({ forwardingFeePpm: 150, forwardingFeeBaseMsat: '0' })).channelSettings).toEqual({
+      anchors: false,
+      acceptInboundChannels: 'all',
+      forwarding: { feeBaseMsat: 0, feeProportionalMillionths: 150, cltvExpiryDelta: 72, htlcMinimumMsat: 1n },
+    });
   });
 
   it.each([
@@ -644,6 +657,9 @@ describe('parameters', () => {
     [{ stage: 3 }, /string/],
     [{ anchorChannels: 'yes' }, /anchorChannels' must be true or false/],
     [{ inboundChannels: 'none' }, /inboundChannels' must be all or manual/],
+    [{ forwardingFeePpm: '-5' }, /forwardingFeePpm' must be a whole number from 0 to 4294967295/],
+    [{ forwardingCltvDelta: 70000 }, /forwardingCltvDelta' must be a whole number from 0 to 65535/],
+    [{ forwardingFeeBaseMsat: true }, /forwardingFeeBaseMsat' must be a string/],
   ])('reject %j', (values, message) => {
     expect(() => readStackConfig(get(values))).toThrow(ConfigurationError);
     expect(() => readStackConfig(get(values))).toThrow(message);

@@ -4,6 +4,7 @@ import type {
   CloseAllResult,
   ConnectPeerRequest,
   EventInfo,
+  ForwardingPolicyInfo,
   HealthInfo,
   NodeApi,
   OpenChannelRequest,
@@ -37,6 +38,13 @@ export class FakeNodeApi implements NodeApi {
   async nodeInfo(): Promise<NodeInfo> {
     if (this.failure) throw this.failure;
     return { channelBalanceMsat: 0n, inboundCapacityMsat: 0n, ...this.info, peers: this.peers.length };
+  }
+
+  policy: ForwardingPolicyInfo = { feeBaseMsat: 1000, feeProportionalMillionths: 0, cltvExpiryDelta: 72, htlcMinimumMsat: 1n };
+
+  async forwardingPolicy(): Promise<ForwardingPolicyInfo> {
+    if (this.failure) throw this.failure;
+    return this.policy;
   }
 
   healthInfo: HealthInfo = { status: 'ok', down: [] };
