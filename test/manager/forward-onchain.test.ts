@@ -209,6 +209,45 @@ describe('a forward whose outgoing channel closed, settled on chain', () => {
   });
 });
 
+/** Delivers every queued message but those from `from` to `to`, which stay queued; returns how many stay. */
+function runHolding(net: ManagerNetwork, from: ManagerNode, to: ManagerNode): number {
+  const kept = (q: { from: ManagerNode; to: ManagerNode }) => q.from === from && q.to === to;
+  for (let index = net.queue.findIndex((q) => !kept(q)); index >= 0; index = net.queue.findIndex((q) => !kept(q))) {
+    net.queue.unshift(...net.queue.splice(index, 1));
+    net.deliverOne();
+  }
+  return net.queue.length;
+}
+
+describe('a forward still in the holding cell when the outgoing channel closes', () => {
+  it('is failed back at once with permanent_channel_failure (it is on no commitment); the one carol holds waits for the chain', () => {
+    const t = threeNodes();
+    const onCommitment = createInvoiceOn(t.net, t.carol, { description: 'signed', amountMsat: 2_000_000n, expirySecs: 3600 });
+    const held = createInvoiceOn(t.net, t.carol, { description: 'held', amountMsat: 3_000_000n, expirySecs: 3600 });
+    // Bob forwards the first and awaits carol's revoke_and_ack (kept from him): the second forward waits in his holding cell.
+    expect(payInvoice(t.net, t.alice, onCommitment.decoded, { paymentId: sha256(Uint8Array.of(10)) }).ok).toBe(true);
+    expect(runHolding(t.net, t.carol, t.bob)).toBeGreaterThan(0);
+    expect(payInvoice(t.net, t.alice, held.decoded, { paymentId: sha256(Uint8Array.of(11)) }).ok).toBe(true);
+    runHolding(t.net, t.carol, t.bob);
+    const outgoing = must(channelWith(t.net, t.bob, t.carol), 'bob-carol channel');
+    expect(outgoing.pendingHtlcs.map((h) => h.amountMsat).sort()).toEqual([2_000_000n, 3_000_000n]);
+    expect(channelWith(t.net, t.bob, t.alice)?.pendingHtlcs).toHaveLength(2);
+
+    const closed = t.net.step(t.bob, { kind: 'force-close-channel', channelId: outgoing.channelId, counterpartyNodeId: t.carol.nodeId }, (m) =>
+      m.forceCloseBroadcastingLatestTxn(outgoing.channelId, t.carol.nodeId),
+    );
+    expect(closed.ok).toBe(true);
+    // What carol sent bob before the close is lost with it.
+    t.net.queue.splice(0, t.net.queue.length, ...t.net.queue.filter((q) => !(q.from === t.carol && q.to === t.bob)));
+    t.net.run();
+    const failed = eventsOf(t.alice, 'payment-path-failed');
+    expect(failed).toMatchObject([{ paymentHash: held.paymentHash, failure: 'permanentChannelFailure from hop 0' }]);
+    expect(eventsOf(t.alice, 'payment-failed')).toMatchObject([{ paymentHash: held.paymentHash }]);
+    // The signed one stays for the chain's verdict.
+    expect(channelWith(t.net, t.bob, t.alice)?.pendingHtlcs).toMatchObject([{ direction: 'received', paymentHash: onCommitment.paymentHash }]);
+  });
+});
+
 describe('the expiry check and a forward', () => {
   it('the incoming HTLC is left alone while the outgoing is pending; the OUTGOING channel force-closes at its expiry', () => {
     // Bob's delta at LDK's least (42): the incoming HTLC is due for failing back (expiry - 40) before the outgoing one times out (expiry + 3).
