@@ -29,6 +29,7 @@ import { channelKey, type ChannelItem, type ChannelKey, type HeldEffects } from 
 import { channelContext, text, type ManagerCore } from './manager-core.js';
 import { RecordKeys, type RecordKey } from './payment-records.js';
 import { sendOurChannelUpdate } from './our-channel-update.js';
+import { keepOfferedForChain } from './forward-onchain.js';
 
 /** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
 const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
@@ -133,6 +134,8 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
   const ids = [channel.temporaryChannelId, currentChannelId(channel), ...(before ? [currentChannelId(before.channel)] : [])];
   if (key !== null && key !== newKey) cs.deleteKey(key);
   if (channel.state === ChannelState.Closed) {
+    // The HTLCs we offered are the chain's now: kept by the name it gives them (a forward's result goes upstream: forward-onchain.ts).
+    keepOfferedForChain(core, before?.channel ?? channel);
     cs.deleteKey(newKey);
     cs.reindex(peer, ids, null);
     cs.reindexItems(before, null);

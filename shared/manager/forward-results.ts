@@ -10,7 +10,9 @@
  * - failed downstream (`update_fail_htlc` made irrevocable): the reason
  *   wrapped once more with the incoming onion's shared secret (BOLT 4
  *   "Returning Errors"), failed back upstream; `update_fail_malformed_htlc`
- *   becomes a failure message of its own code, created with our secret.
+ *   becomes a failure message of its own code, created with our secret;
+ * - settled on chain without a preimage (forward-onchain.ts):
+ *   `permanent_channel_failure`, created with our secret.
  *
  * The link record goes in the same commit: a result goes upstream once.
  */
@@ -57,17 +59,33 @@ export function forwardFulfilled(core: ManagerCore, channelId: Uint8Array, htlcI
 }
 
 /** What downstream failed our HTLC with. */
-export type DownstreamFailure = { readonly kind: 'fail-htlc'; readonly reason: Uint8Array } | { readonly kind: 'fail-malformed'; readonly failureCode: number; readonly sha256OfOnion?: Uint8Array };
+export type DownstreamFailure =
+  | { readonly kind: 'fail-htlc'; readonly reason: Uint8Array }
+  | { readonly kind: 'fail-malformed'; readonly failureCode: number; readonly sha256OfOnion?: Uint8Array }
+  /** The outgoing channel closed and the chain took the HTLC back (or it was on no commitment): ours to report (forward-onchain.ts). */
+  | { readonly kind: 'on-chain' };
+
+/** BOLT 4 `permanent_channel_failure` (PERM|8): what LDK fails a forward back with when the chain settled its outgoing HTLC without a preimage. */
+export const PERMANENT_CHANNEL_FAILURE = 0x4008;
+
+/** The failure packet `failure` becomes for the payer: downstream's wrapped once more, else one of ours. */
+function upstreamReason(link: ForwardLink, failure: DownstreamFailure): Uint8Array {
+  switch (failure.kind) {
+    case 'fail-htlc':
+      return wrapFailurePacket(link.sharedSecret, failure.reason);
+    case 'fail-malformed':
+      return createFailurePacket(link.sharedSecret, new ByteWriter().u16(failure.failureCode).bytes(failure.sha256OfOnion ?? new Uint8Array(32)).finish());
+    case 'on-chain':
+      return createFailurePacket(link.sharedSecret, new ByteWriter().u16(PERMANENT_CHANNEL_FAILURE).finish());
+  }
+}
 
 /** Downstream failed our HTLC `htlcId` on `channelId` for good: the incoming HTLC is failed back, the failure wrapped for the payer. */
 export function forwardFailed(core: ManagerCore, channelId: Uint8Array, htlcId: bigint, link: ForwardLink, failure: DownstreamFailure): void {
   const { cs } = core;
   cs.deleteRecord(forwardLinkKey(channelId, htlcId));
-  const reason =
-    failure.kind === 'fail-htlc'
-      ? wrapFailurePacket(link.sharedSecret, failure.reason)
-      : createFailurePacket(link.sharedSecret, new ByteWriter().u16(failure.failureCode).bytes(failure.sha256OfOnion ?? new Uint8Array(32)).finish());
-  log(core, 'info', `forwarded HTLC ${htlcId} of ${toHex(channelId)} failed downstream: failing back HTLC ${link.incomingHtlcId} of ${toHex(link.incomingChannelId)}`);
+  const reason = upstreamReason(link, failure);
+  log(core, 'info', `forwarded HTLC ${htlcId} of ${toHex(channelId)} failed ${failure.kind === 'on-chain' ? 'on chain' : 'downstream'}: failing back HTLC ${link.incomingHtlcId} of ${toHex(link.incomingChannelId)}`);
   if (cs.isLoaded(channelKey(link.incomingPeer, link.incomingChannelId))) applyFailBack(core, link.incomingPeer, link.incomingChannelId, link.incomingHtlcId, reason);
   else cs.followUp(link.incomingPeer, { kind: 'fail-back', channelId: link.incomingChannelId, htlcId: link.incomingHtlcId, reason });
 }

@@ -64,6 +64,8 @@ export {
 } from './manager-config.js';
 export { ourChannelUpdate } from './our-channel-update.js';
 export { encodeForwardLink, decodeForwardLink, encodeForwardMark, decodeForwardMark, type ForwardLink, type ForwardMark } from './forward-link.js';
+export { OFFERED_ON_CHAIN_TTL_SECS, decodeOfferedIds, encodeOfferedIds, offeredOnChainKey } from './forward-onchain.js';
+export { PERMANENT_CHANNEL_FAILURE } from './forward-results.js';
 export { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiError, type ApiResult } from './manager-errors.js';
 export { decodeEventItem, decodeEventRecord, encodeEventItem, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest, type UnsupportedMessage } from './manager-event.js';
 export { decodeManagerHeader, encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';

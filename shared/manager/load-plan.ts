@@ -13,6 +13,7 @@ import { claimableRecordKey, committedByRevoke, onionRecords, receivedHtlcRecord
 import { keptUpdateRecords } from './channel-step.js';
 import { forwardLinkKey } from './forward-results.js';
 import { expiringHtlcRecords } from './htlc-expiry.js';
+import { offeredOnChainLinkRecords } from './forward-onchain.js';
 import { channelIdOf } from './message-routes.js';
 import { MPP_TIMEOUTS_PER_TICK, timerTickRecords } from './timer-tick.js';
 import type { RecordKey } from './payment-records.js';
@@ -42,7 +43,7 @@ function followUpPlan(peer: Uint8Array, work: FollowUpWork): LoadPlan {
     case 'retry-payment':
       return { ...plan([], work.peers.map(toHex)), records: [outboundPaymentKey(work.paymentHash)] };
     case 'htlc-resolved-on-chain':
-      // The channel is closed (its item gone): only the payment of the hash.
+      // The channel is closed (its item gone): the payment of the hash, the ids of the HTLCs of that name.
       return { ...plan([]), records: htlcResolvedOnChainRecords(work) };
     default:
       return plan(channel);
@@ -112,6 +113,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
  */
 export function recordsAfterLoad(cs: ChangeSet, input: ManagerInput): RecordKey[] {
   if (input.kind === 'timer-tick') return timerTickRecords(cs);
+  // The forward links of the HTLCs the chain settled, by the ids their by-name record holds (forward-onchain.ts).
+  if (input.kind === 'follow-up' && input.work.kind === 'htlc-resolved-on-chain') return offeredOnChainLinkRecords(cs, input.work);
   if (input.kind === 'follow-up' && input.work.kind === 'htlc-expiry') {
     const entry = cs.entry(channelKey(input.peer, input.work.channelId));
     return entry?.kind === 'channel' ? expiringHtlcRecords(entry.channel, input.work.height) : [];

@@ -61,6 +61,7 @@ import { RecordKeys } from './payment-records.js';
 import { findPaymentRoutes } from './multipath-router.js';
 import type { ForwardLink } from './forward-link.js';
 import { forwardFailed, forwardFulfilled, forwardLinkKey, forwardLinkOf } from './forward-results.js';
+import { forwardResolvedOnChain, offeredOnChainRecords } from './forward-onchain.js';
 import type { FirstHop } from './router.js';
 
 /** LDK's `send_payment` arguments (`RecipientOnionFields`, `RouteParameters`, `Retry`), with the invoice's hints. */
@@ -401,9 +402,13 @@ function failPart(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, pa
   }
 }
 
-/** The records an `htlc-resolved-on-chain` follow-up reads: the payment of its hash (absent: not one of ours). */
+/**
+ * The records an `htlc-resolved-on-chain` follow-up reads: the payment of
+ * its hash (absent: not one of ours) and the ids of the HTLCs of that name
+ * (forward-onchain.ts; their forward links are read after them).
+ */
 export function htlcResolvedOnChainRecords(work: Extract<FollowUpWork, { kind: 'htlc-resolved-on-chain' }>): string[] {
-  return [outboundPaymentKey(work.paymentHash)];
+  return [outboundPaymentKey(work.paymentHash), ...offeredOnChainRecords(work)];
 }
 
 /**
@@ -414,10 +419,11 @@ export function htlcResolvedOnChainRecords(work: Extract<FollowUpWork, { kind: '
  * amount fails as our own channel's permanent failure (the channel
  * excluded), then the payment is retried or failed as for any failed
  * part. Idempotent: a payment already resolved, or no part left to match,
- * changes nothing; a hash we never paid (a forward, someone else's) is
- * ignored, as is a preimage that does not hash to it.
+ * changes nothing; a hash we never paid is ignored, as is a preimage that
+ * does not hash to it. A forward goes upstream instead (forward-onchain.ts).
  */
 export function applyHtlcResolvedOnChain(core: ManagerCore, peer: Uint8Array, work: Extract<FollowUpWork, { kind: 'htlc-resolved-on-chain' }>): void {
+  if (forwardResolvedOnChain(core, work)) return;
   const payment = paymentOf(core, work.paymentHash);
   if (payment === undefined) return;
   const hash = toHex(work.paymentHash);

@@ -15,6 +15,7 @@
  * | `ONION_OUT#<channel id>#<htlc id>` | the onion of an HTLC we offered, until it is irrevocably committed (sent again after a reconnection) |
  * | `FORWARD#<channel id>#o<htlc id>` | an HTLC we forwarded: the incoming HTLC it came from (forward-link.ts), until its result went upstream |
  * | `FORWARD#<channel id>#r<htlc id>` | a received HTLC we forwarded: the outgoing HTLC, until the received HTLC is removed |
+ * | `FORWARD#<channel id>#x<hash>#<amount msat>#<cltv expiry>` | the ids of the HTLCs we offered on a channel that closed, by what the chain shows of them (forward-onchain.ts), until each is resolved (TTL) |
  */
 
 /** A payment record's key (the store's sort key). */
@@ -35,6 +36,8 @@ export const RecordKeys = {
   forwardOut: (channelIdHex: string, htlcId: bigint): RecordKey => `FORWARD#${channelIdHex}#o${pad(htlcId)}`,
   /** The mark of a received HTLC we forwarded (a second decision must not forward it again). */
   forwardIn: (channelIdHex: string, htlcId: bigint): RecordKey => `FORWARD#${channelIdHex}#r${pad(htlcId)}`,
+  /** The ids of the HTLCs we offered on a closed channel that the chain names this way (hash, amount, expiry): forward-onchain.ts. */
+  offeredOnChain: (channelIdHex: string, paymentHashHex: string, amountMsat: bigint, cltvExpiry: number): RecordKey => `FORWARD#${channelIdHex}#x${paymentHashHex}#${pad(amountMsat)}#${cltvExpiry}`,
   /** Our transaction spending the funding output, broadcast again by the chain handler while that output is unspent (layout.ts `fundingSpendBroadcast`). */
   fundingSpendBroadcast: (channelIdHex: string): RecordKey => `CHAIN_WATCH#${channelIdHex}#broadcast`,
 } as const;
