@@ -2,9 +2,13 @@
  * The graph router can stand in for the manager's direct router
  * (shared/manager/router.ts): with an empty graph, over random first hops
  * and route hints, a single route is found whenever the manager's router
- * finds one, at no higher fee (the graph router may also join two hints
- * that share a node, which the manager's router, reading each hint alone,
- * cannot). Left out: a first hop whose minimum exceeds the amount, where
+ * finds one, at no higher fee, when no two hints share a node. With hints
+ * sharing a node the graph router may join them (which the manager's
+ * router, reading each hint alone, cannot), and its one cheapest label per
+ * node may then miss a route: the cheaper branch at the shared node can push
+ * the total CLTV past 1008 where the pricier one would not (seed 1130377723;
+ * LDK's search keeps one label per node too; docs/routing.md). When both
+ * find one, the graph router's fee is never higher. Left out: a first hop whose minimum exceeds the amount, where
  * the manager's router may take a pricier hint whose fees lift the HTLC to
  * the minimum while the graph search keeps one cheapest path per node (LDK
  * pays the shortfall as extra fee instead; docs/routing.md, "Left out").
@@ -35,7 +39,7 @@ const arbHint = fc.array(
 ).map((hops) => hops.map((h) => ({ ...h, pubkey: node(h.pubkey) })));
 
 describe('the graph router with an empty graph against the manager router', () => {
-  it('finds a route whenever it does, at no higher fee', () => {
+  it('finds a route whenever it does with hints sharing no node, and never at a higher fee', () => {
     fc.assert(
       fc.property(arbFirstHops, fc.array(arbHint, { maxLength: 3 }), fc.integer({ min: 1, max: 2_500_000 }), (firstHops, routeHints, amount) => {
         // Hints whose hops repeat a node make a loop the graph search would not take; the invoices we read have none.
@@ -46,10 +50,8 @@ describe('the graph router with an empty graph against the manager router', () =
         if (firstHops.some((h) => h.nextOutboundHtlcMinimumMsat > req.amountMsat)) return;
         const old = managerFindRoute(req);
         const now = findRoute(EMPTY, req);
-        if (old.ok) {
-          expect(now.ok).toBe(true);
-          if (now.ok) expect(now.route.totalFeeMsat <= old.route.totalFeeMsat).toBe(true);
-        }
+        // Both found one: never a higher fee.
+        if (old.ok && now.ok) expect(now.route.totalFeeMsat <= old.route.totalFeeMsat).toBe(true);
         // Hints read alone (no two sharing a node): the same answer, the same fee.
         const nodes = simple.flat().map((h) => h.pubkey[1]);
         if (new Set(nodes).size === nodes.length) {
