@@ -174,6 +174,8 @@ describe('the embedded node', () => {
   });
 
   let walletBalance: Record<string, unknown> | undefined;
+  /** No anchor channel: no reserve (docs/wallet.md, "Anchor reserve"). */
+  const NO_RESERVE = { anchorChannels: 0, requiredSat: 0, reservedSat: 0 };
 
   it('runs the on-chain wallet over the HTTP API: faucet, payment with change, insufficient funds', async () => {
     const chain = async (path: string, body: unknown) => {
@@ -181,7 +183,7 @@ describe('the embedded node', () => {
       expect(response.status).toBe(200);
       return (await response.text()).trim();
     };
-    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: 0 });
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: 0, anchorReserve: NO_RESERVE });
     const first = (await api('/v1/wallet/address', { method: 'POST' })).body['address'] as string;
     const second = (await api('/v1/wallet/address', { method: 'POST' })).body['address'] as string;
     expect(first).toMatch(/^bcrt1q/);
@@ -189,10 +191,10 @@ describe('the embedded node', () => {
 
     await chain('/regtest/faucet', { address: first, sats: 300_000 });
     await node.syncChain();
-    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: 300_000 });
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: 300_000, anchorReserve: NO_RESERVE });
     await chain('/regtest/mine', { blocks: 1 });
     await node.syncChain();
-    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 300_000, unconfirmedSat: 0 });
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 300_000, unconfirmedSat: 0, anchorReserve: NO_RESERVE });
 
     // Pay an address that is not ours (the chain's own faucet would do; any regtest address works).
     const payee = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
@@ -202,10 +204,10 @@ describe('the embedded node', () => {
     // The broadcast poller hands it to the chain, whose validation accepts it into the mempool.
     await until(async () => (await fetch(`${node.chainUrl}/tx/${txid}`)).status === 200, 'the payment in the chain');
     const change = 300_000 - 100_000 - feeSat;
-    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: change });
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: 0, unconfirmedSat: change, anchorReserve: NO_RESERVE });
     await chain('/regtest/mine', { blocks: 1 });
     await node.syncChain();
-    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: change, unconfirmedSat: 0 });
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: change, unconfirmedSat: 0, anchorReserve: NO_RESERVE });
 
     const tooMuch = await api('/v1/wallet/send', { method: 'POST', body: JSON.stringify({ address: payee, sats: change }) });
     expect(tooMuch).toMatchObject({ status: 422, body: { code: 'insufficient-funds' } });
@@ -213,7 +215,7 @@ describe('the embedded node', () => {
       status: 400,
       body: { code: 'invalid-request' },
     });
-    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: change, unconfirmedSat: 0 });
+    expect((await api('/v1/wallet')).body).toEqual({ confirmedSat: change, unconfirmedSat: 0, anchorReserve: NO_RESERVE });
     walletBalance = (await api('/v1/wallet')).body;
   });
 

@@ -76,9 +76,9 @@ describe('forwarding between two real LDK nodes', () => {
       const ourTx = fundingFromFaucet(chain, 'fwd ours', ready.outputScript, ready.channelValueSatoshis);
       expect(ours.step({ kind: 'funding-transaction-generated', temporaryChannelId: ready.temporaryChannelId }, (m) => m.fundingTransactionGenerated(ready.temporaryChannelId, ourTx)).ok).toBe(true);
       await payee.waitFor(() => ours.channels().filter((c) => c.state === 'awaiting-confirmation').length === 2, 'both channels funded');
-      await until(() => chain.chain.mempool().length >= 2, 'both fundings in the mempool');
-
       const txids = [parseTransaction(payerTx)!.getId(), parseTransaction(ourTx)!.getId()];
+      // Both funding transactions by txid (the faucet's own transactions wait in the mempool too).
+      await until(() => txids.every((id) => chain.chain.mempool().some((e) => e.txid === id)), 'both fundings in the mempool');
       const from = chain.chain.tip().height + 1;
       await postToChain(chain, '/regtest/mine', JSON.stringify({ blocks: DEPTH }));
       for (let h = from; h <= chain.chain.tip().height; h++) {
