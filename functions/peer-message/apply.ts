@@ -2,7 +2,6 @@
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import { CHANNEL_MESSAGE_TYPES, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
 import type { InboundEnvelope } from '../../shared/pipeline/envelopes.js';
-import { peersNow } from '../chain/channel-consumer.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
@@ -102,12 +101,7 @@ async function applyFollowUp(
   const peer = fromHex(envelope.peer);
   const connected = new Map<string, Uint8Array>();
   const connections = new Map<string, string>();
-  // A forward decided here goes out to another peer (docs/forwarding.md): every connected peer, as an input that may send to any.
-  if (work.value.kind === 'received-htlcs' && (work.value.scids?.length ?? 0) > 0) {
-    const all = await peersNow(ctx, store);
-    for (const [hex, features] of all.connected) connected.set(hex, features);
-    for (const [hex, id] of all.connections) connections.set(hex, id);
-  }
+  // A forward's next peer is read with its channel by the load plan's scids (functions/runtime/manager-step.ts), not here.
   if (current?.features !== undefined) {
     connected.set(envelope.peer, current.features);
     connections.set(envelope.peer, current.connectionId);
