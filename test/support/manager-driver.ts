@@ -8,9 +8,8 @@
  */
 import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
-  ChannelManager,
-  decodeFollowUp,
   DEFAULT_MANAGER_CONFIG,
+  type ChannelManager,
   initFeaturesFor,
   peerConnected,
   peerMessage,
@@ -22,13 +21,13 @@ import {
   type NodeConfig,
   type PeerState,
 } from '../../shared/manager/index.js';
-import { committedWatch } from '../../shared/monitor/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
 import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
 import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
+import { createTestManager, runInput, testManagerPorts, type InputHost } from './manager-input.js';
 
-export class ManagerDriver {
+export class ManagerDriver implements InputHost {
   readonly store = new InMemoryManagerStore();
   readonly ports: ManagerPorts;
   readonly events: EventRecord[] = [];
@@ -52,17 +51,8 @@ export class ManagerDriver {
     readonly config: ManagerConfig = DEFAULT_MANAGER_CONFIG,
   ) {
     this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(config) };
-    this.ports = {
-      secp: wasmSecp256k1,
-      nodeSigner: node.keys,
-      signerProvider: node.keys,
-      entropy: node.ctx.entropy,
-      feeEstimator: node.ctx.feeEstimator,
-      watch: committedWatch,
-      clock: { nowSecs: () => Math.floor(Date.now() / 1000) },
-    };
-    const manager = ChannelManager.create({ ports: this.ports, chainHash: REGTEST_CHAIN_HASH, bestBlock, config });
-    this.store.commit('create', manager.takeChanges());
+    this.ports = testManagerPorts(node);
+    createTestManager(this.store, this.ports, bestBlock, config);
   }
 
   /** Dials `host:port` (the peer's node id known); our `init` goes out through the peer layer. */
@@ -111,35 +101,33 @@ export class ManagerDriver {
     if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: this.peerNodeId }, (m) => m.peerConnected(this.peerNodeId, features, connectionId));
   }
 
-  /** One input: load, run `fn`, commit, then send, broadcast, record. */
+  /** One input: load, run `fn`, commit, then send, broadcast, record, and apply its follow-ups. */
   step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
-    const connected = new Map<string, Uint8Array>();
+    return runInput(this, input, fn);
+  }
+
+  /** The peer's `init` features and connection, once it is connected (InputHost). */
+  connected(): { features: Map<string, Uint8Array>; connections: Map<string, string> } {
+    const features = new Map<string, Uint8Array>();
     const connections = new Map<string, string>();
     if (this.peer?.features) {
-      connected.set(toHex(this.peer.nodeId), this.peer.features);
+      features.set(toHex(this.peer.nodeId), this.peer.features);
       connections.set(toHex(this.peer.nodeId), this.peer.connectionId);
     }
-    const manager = this.store.load(this.ports, input, connected, this.config, connections);
-    const result = fn(manager);
-    const changes = manager.takeChanges();
-    this.store.commit(`input-${++this.#inputs}`, changes);
-    this.events.push(...changes.events);
-    for (const { message } of changes.messages) this.send(message);
-    for (const tx of changes.broadcasts) this.onBroadcast(tx);
-    // Follow-up inputs (docs/follow-ups.md), each an input of its own.
-    for (const f of changes.followUps) {
-      const work = decodeFollowUp(f.work);
-      if (!work.ok) throw work.error;
-      this.step({ kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId));
-    }
-    return result;
+    return { features, connections };
+  }
+
+  sendTo(_peer: Uint8Array, m: WireMessage): void {
+    this.send(m);
+  }
+
+  nextInputId(): string {
+    return `input-${++this.#inputs}`;
   }
 
   /** Every channel (an HTTP read). */
   channels(): ChannelDetails[] {
-    const connected = new Map<string, Uint8Array>();
-    if (this.peer?.features) connected.set(toHex(this.peer.nodeId), this.peer.features);
-    return this.store.load(this.ports, { kind: 'list-channels' }, connected, this.config).listChannels();
+    return this.store.load(this.ports, { kind: 'list-channels' }, this.connected().features, this.config).listChannels();
   }
 
   send(m: WireMessage): void {

@@ -9,9 +9,8 @@
  */
 import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
-  ChannelManager,
-  decodeFollowUp,
   initFeaturesFor,
+  type ChannelManager,
   peerConnected,
   peerMessage,
   type ChannelDetails,
@@ -22,11 +21,11 @@ import {
   type NodeConfig,
   type PeerState,
 } from '../../shared/manager/index.js';
-import { committedWatch } from '../../shared/monitor/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
 import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
 import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
+import { createTestManager, runInput, testManagerPorts, type InputHost } from './manager-input.js';
 
 interface Link {
   state: PeerState | undefined;
@@ -34,7 +33,7 @@ interface Link {
   readonly connectionId: string;
 }
 
-export class ManagerHub {
+export class ManagerHub implements InputHost {
   readonly store = new InMemoryManagerStore();
   readonly ports: ManagerPorts;
   readonly events: EventRecord[] = [];
@@ -50,17 +49,8 @@ export class ManagerHub {
     readonly config: ManagerConfig,
   ) {
     this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(config) };
-    this.ports = {
-      secp: wasmSecp256k1,
-      nodeSigner: node.keys,
-      signerProvider: node.keys,
-      entropy: node.ctx.entropy,
-      feeEstimator: node.ctx.feeEstimator,
-      watch: committedWatch,
-      clock: { nowSecs: () => Math.floor(Date.now() / 1000) },
-    };
-    const manager = ChannelManager.create({ ports: this.ports, chainHash: REGTEST_CHAIN_HASH, bestBlock, config });
-    this.store.commit('create', manager.takeChanges());
+    this.ports = testManagerPorts(node);
+    createTestManager(this.store, this.ports, bestBlock, config);
   }
 
   /** Dials a peer (its node id known); our `init` goes out through the peer layer. */
@@ -97,7 +87,8 @@ export class ManagerHub {
     if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: remoteNodeId }, (m) => m.peerConnected(remoteNodeId, features, link.connectionId));
   }
 
-  #connected(): { features: Map<string, Uint8Array>; connections: Map<string, string> } {
+  /** The connected peers' `init` features and connections (InputHost). */
+  connected(): { features: Map<string, Uint8Array>; connections: Map<string, string> } {
     const features = new Map<string, Uint8Array>();
     const connections = new Map<string, string>();
     for (const [hex, link] of this.#links) {
@@ -110,25 +101,20 @@ export class ManagerHub {
 
   /** One input: load, run `fn`, commit, then send, broadcast, record, and apply its follow-ups. */
   step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
-    const { features, connections } = this.#connected();
-    const manager = this.store.load(this.ports, input, features, this.config, connections);
-    const result = fn(manager);
-    const changes = manager.takeChanges();
-    this.store.commit(`input-${++this.#inputs}`, changes);
-    this.events.push(...changes.events);
-    for (const { peer, message } of changes.messages) this.#sendTo(toHex(peer), message);
-    for (const tx of changes.broadcasts) this.onBroadcast(tx);
-    for (const f of changes.followUps) {
-      const work = decodeFollowUp(f.work);
-      if (!work.ok) throw work.error;
-      this.step({ kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId));
-    }
-    return result;
+    return runInput(this, input, fn);
+  }
+
+  sendTo(peer: Uint8Array, m: WireMessage): void {
+    this.#sendTo(toHex(peer), m);
+  }
+
+  nextInputId(): string {
+    return `input-${++this.#inputs}`;
   }
 
   /** Every channel (an HTTP read). */
   channels(): ChannelDetails[] {
-    return this.store.load(this.ports, { kind: 'list-channels' }, this.#connected().features, this.config).listChannels();
+    return this.store.load(this.ports, { kind: 'list-channels' }, this.connected().features, this.config).listChannels();
   }
 
   #sendTo(hex: string, m: WireMessage): void {
