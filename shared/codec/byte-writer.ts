@@ -136,6 +136,11 @@ export class ByteWriter {
     return this.#buf.slice(0, this.#len);
   }
 
+  /** Forgets what was written (the buffer is kept for the next writes). */
+  reset(): void {
+    this.#len = 0;
+  }
+
   /** The bytes written from `start` to `end`, not copied: valid until the next write. */
   view(start: number, end: number): Uint8Array {
     return this.#buf.subarray(start, end);

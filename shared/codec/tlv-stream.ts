@@ -68,9 +68,13 @@ export function tlvStream<const S extends TlvSchema>(schema: S): Codec<TlvStream
     if (byType.has(rec.type)) throw new TypeError(`tlvStream: type ${rec.type} declared twice`);
     byType.set(rec.type, { name, codec: rec.codec });
   }
+  // Written in increasing type order: sorted once here, not at every write.
+  const ordered: SchemaEntry[] = Object.entries(schema)
+    .map(([name, rec]) => ({ name, type: rec.type, codec: rec.codec }))
+    .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   return {
     read: (r) => readStream(r, byType) as TlvStreamValue<S>,
-    write: (w, value) => writeStream(w, schema, value as Readonly<Record<string, unknown>>),
+    write: (w, value) => writeStream(w, ordered, value as Readonly<Record<string, unknown>>),
   };
 }
 
@@ -131,28 +135,44 @@ interface PendingRecord {
   readonly end: number;
 }
 
-function writeStream(w: ByteWriter, schema: TlvSchema, value: Readonly<Record<string, unknown>>): void {
+/** A known record of a schema, in the stream's type order. */
+interface SchemaEntry {
+  readonly name: string;
+  readonly type: bigint;
+  readonly codec: Codec<unknown>;
+}
+
+function writeStream(w: ByteWriter, ordered: readonly SchemaEntry[], value: Readonly<Record<string, unknown>>): void {
+  const unknown = value[UNKNOWN_TLVS] as readonly UnknownTlvRecord[] | undefined;
+  if (unknown === undefined || unknown.length === 0) {
+    // Known records only (the usual case): in schema order, each value written once into a scratch writer for its length.
+    const scratch = new ByteWriter();
+    for (const rec of ordered) {
+      const v = value[rec.name];
+      if (v === undefined) continue;
+      scratch.reset();
+      rec.codec.write(scratch, v);
+      w.bigSize(rec.type).bigSize(BigInt(scratch.length)).bytes(scratch.view(0, scratch.length));
+    }
+    return;
+  }
   // The known values are written one after the other into one scratch writer
-  // (each value's bytes are what `encode(codec, value)` gives), then copied out in type order.
+  // (each value's bytes are what `encode(codec, value)` gives), then copied out in type order with the kept unknown ones.
   const scratch = new ByteWriter();
   const records: PendingRecord[] = [];
-  for (const name in schema) {
-    const v = value[name];
+  for (const rec of ordered) {
+    const v = value[rec.name];
     if (v === undefined) continue;
-    const rec = schema[name]!;
     const start = scratch.length;
     rec.codec.write(scratch, v);
     records.push({ type: rec.type, start, end: scratch.length });
   }
-  const unknown = value[UNKNOWN_TLVS] as readonly UnknownTlvRecord[] | undefined;
-  if (unknown !== undefined && unknown.length > 0) {
-    const knownTypes = new Set(records.map((x) => x.type));
-    for (const u of unknown) {
-      if (u.type % 2n === 0n || knownTypes.has(u.type)) {
-        throw new EncodeError('invalid-tlv-stream', `kept TLV type ${u.type} is even or a known type`);
-      }
-      records.push({ type: u.type, bytes: u.value, start: 0, end: u.value.length });
+  const knownTypes = new Set(records.map((x) => x.type));
+  for (const u of unknown) {
+    if (u.type % 2n === 0n || knownTypes.has(u.type)) {
+      throw new EncodeError('invalid-tlv-stream', `kept TLV type ${u.type} is even or a known type`);
     }
+    records.push({ type: u.type, bytes: u.value, start: 0, end: u.value.length });
   }
   records.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   for (let i = 1; i < records.length; i++) {

@@ -184,10 +184,26 @@ export function decodeFunderEntry(bytes: Uint8Array): DecodeResult<FunderEntry> 
   return { ok: true, value: { ...ref, feeratePerKw: fee.feeratePerKw, anchors: fee.anchors === 1 } };
 }
 
+/**
+ * What {@link indexEntriesOf} gave for an entry: entries are immutable, and a
+ * step's `after` is the next step's `before` (each commit diffs both).
+ */
+const entriesOf = new WeakMap<ChannelEntry, ReadonlyMap<IndexKey, Uint8Array>>();
+
 /** The index items `entry` implies, by key (none for an inbound request or a channel not funded yet). */
-export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<IndexKey, Uint8Array> {
+export function indexEntriesOf(entry: ChannelEntry | null | undefined): ReadonlyMap<IndexKey, Uint8Array> {
+  if (entry === null || entry === undefined) return new Map();
+  let out = entriesOf.get(entry);
+  if (out === undefined) {
+    out = entriesImplied(entry);
+    entriesOf.set(entry, out);
+  }
+  return out;
+}
+
+function entriesImplied(entry: ChannelEntry): Map<IndexKey, Uint8Array> {
   const out = new Map<IndexKey, Uint8Array>();
-  if (entry?.kind !== 'channel') return out;
+  if (entry.kind !== 'channel') return out;
   const c: Channel = entry.channel;
   if (c.state === ChannelState.Closed || c.funding === undefined) return out;
   const ref: ChannelRef = { counterpartyNodeId: c.counterpartyNodeId, channelId: c.funding.channelId };
@@ -205,11 +221,12 @@ export function indexEntriesOf(entry: ChannelEntry | null | undefined): Map<Inde
     // The feerate the channel is moving to (a pending update of ours), else the committed one: what a tick compares its estimate with.
     out.set(funderKey(ref), encodeFunderEntry({ ...ref, feeratePerKw: c.pendingFeeUpdate?.feeratePerKw ?? c.feeratePerKw, anchors: c.channelType.anchors }));
   }
+  const suffix = channelSuffix(ref);
   for (const htlc of c.htlcs ?? []) {
     // Until it is resolved: a resolved HTLC needs no lookup by hash or expiry any more.
     if (htlc.resolution !== undefined) continue;
-    out.set(`${paymentKeyPrefix(htlc.paymentHash)}${channelSuffix(ref)}`, refBytes);
-    out.set(`${expiryKeyPrefix(htlc.cltvExpiry)}${channelSuffix(ref)}`, refBytes);
+    out.set(`${paymentKeyPrefix(htlc.paymentHash)}${suffix}`, refBytes);
+    out.set(`${expiryKeyPrefix(htlc.cltvExpiry)}${suffix}`, refBytes);
   }
   return out;
 }
