@@ -35,8 +35,8 @@ export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
 export { classifyFundingSpend, ourOutputs, revokedHtlcTxOutputs, type FundingSpend } from './sweep.js';
 export { dustLimitOf, sweepOutput, sweepOutputs, type OurOutput, type Sweep } from './sweep-tx.js';
 export { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed, type HolderHtlcTx } from './htlc-claims.js';
-export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
-export { ANTI_REORG_DELAY, MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, claimableOutpoint, finalAt, targetBlocks, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
+export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type FeeCoin, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
+export { ANTI_REORG_DELAY, INCREMENTAL_RELAY_SAT_PER_VB, MAX_BUMP_FEERATE_PER_KW, MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, replacementFloorSat, type BumpableClaim, claimableOutpoint, finalAt, targetBlocks, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
 export { claimablesOf, offeredHtlcOutcomes, offeredOnLatestCommitments, type OfferedHtlcOutcome } from './onchain-resolution.js';
 export {
   ANCHOR_INPUT_WEIGHT,
@@ -48,5 +48,7 @@ export {
   holderAnchorOutput,
   type AnchorHtlcClaim,
   type FeeFunding,
+  type FundingCoin,
+  type Replacing,
   type FeePaidTx,
 } from './anchor-claims.js';
