@@ -128,6 +128,24 @@ describe('our zero-fee HTLC transactions with a wallet fee input (anchors)', () 
     expect(holderHtlcTxOutputs(signerOf(alice), aliceMonitor, commitment, tx)).toMatchObject([{ kind: 'to-local', valueSat: 7_000n, outpoint: { index: 0 } }]);
   });
 
+  it('a bump (RBF): the same HTLC input and coin at a higher feerate; never below the replaced fee plus 1 sat/vB of its size (BIP 125)', () => {
+    const c = coin(12, 20_000n);
+    const first = buildAnchorHtlcTx(secp, signerOf(alice), [success], funding([c]), FEERATE);
+    if (first.kind !== 'signed') throw new Error(first.kind);
+    const higher = buildAnchorHtlcTx(secp, signerOf(alice), [success], funding([c]), FEERATE + 300n, { feeSat: first.feeSat });
+    if (higher.kind !== 'signed') throw new Error(higher.kind);
+    const [a, b] = [Transaction.fromBuffer(first.tx), Transaction.fromBuffer(higher.tx)];
+    expect(b.ins.map((i) => [Buffer.from(i.hash).toString('hex'), i.index])).toEqual(a.ins.map((i) => [Buffer.from(i.hash).toString('hex'), i.index]));
+    expect(higher.feeSat).toBeGreaterThanOrEqual(first.feeSat + BigInt(b.virtualSize()));
+    expect(verifyInput(b, 0, htlcPrevout(success))).toBe('');
+    expect(verifyInput(b, 1, coinPrevout(c))).toBe('');
+    // At the same feerate the floor decides: the old fee plus the new size at 1 sat/vB (rounded up on the estimated weight).
+    const same = buildAnchorHtlcTx(secp, signerOf(alice), [success], funding([c]), FEERATE, { feeSat: first.feeSat });
+    if (same.kind !== 'signed') throw new Error(same.kind);
+    expect(same.feeSat).toBeGreaterThanOrEqual(first.feeSat + BigInt(Transaction.fromBuffer(same.tx).virtualSize()));
+    expect(same.feeSat).toBeLessThan(first.feeSat + BigInt(Transaction.fromBuffer(same.tx).virtualSize()) + 5n);
+  });
+
   it('HTLC-timeout: nLockTime its cltv_expiry, two wallet coins; sequence 0 refused (the CSV of the anchors script)', () => {
     const coins = [coin(2, 600n), coin(3, 1_500n)];
     const built = buildAnchorHtlcTx(secp, signerOf(alice), [timeout], funding(coins), 1_000n);
@@ -188,6 +206,20 @@ describe('CPFP of our anchors commitment through our anchor', () => {
     const unsigned = tx.clone();
     unsigned.ins[0]!.witness = [Buffer.alloc(0), Buffer.from(anchor.witnessScript)];
     expect(verifyInput(unsigned, 0, anchorPrevout)).not.toBe('');
+  });
+
+  it('a bumped child replaces the previous one: same anchor and coin, a fee at least the old plus 1 sat/vB of its size', () => {
+    const c = coin(13, 30_000n);
+    const first = buildAnchorCpfp(secp, signerOf(alice), commitment, commitmentFee, funding([c]), 5_000n);
+    if (first.kind !== 'signed') throw new Error(first.kind);
+    const bumped = buildAnchorCpfp(secp, signerOf(alice), commitment, commitmentFee, funding([c]), 6_250n, { feeSat: first.feeSat });
+    if (bumped.kind !== 'signed') throw new Error(bumped.kind);
+    const tx = Transaction.fromBuffer(bumped.tx);
+    expect(tx.ins.map((i) => i.index)).toEqual(Transaction.fromBuffer(first.tx).ins.map((i) => i.index));
+    expect(bumped.feeSat).toBeGreaterThanOrEqual(first.feeSat + BigInt(tx.virtualSize()));
+    expect(feerateOf(commitmentFee + bumped.feeSat, BigInt(commitment.weight() + tx.weight()))).toBeGreaterThanOrEqual(6_250n);
+    expect(verifyInput(tx, 0, anchorPrevout)).toBe('');
+    expect(verifyInput(tx, 1, coinPrevout(c))).toBe('');
   });
 
   it("pays at least the target on its own when the commitment already does; Bob's anchor is Bob's; coins too small refused", () => {
