@@ -88,7 +88,10 @@ export function claimablesOf(secp: Secp256k1, signer: ChannelSigner, monitor: Ch
       spends: claim.spends,
       amountSat: claim.amountSat,
       spendableHeight: Math.max(height + 1, claim.offered ? claim.locktime + 1 : 0),
-      ...(claim.offered ? { offeredHtlc: claim.htlc } : { deadline: claim.htlc.cltvExpiry }),
+      // Both race the counterparty from their expiry on (a timeout: they may still claim it with the preimage), so both
+      // have it as their deadline: a claim past it targets the next block and is bumped at every block (as LDK does).
+      deadline: claim.htlc.cltvExpiry,
+      ...(claim.offered ? { offeredHtlc: claim.htlc } : {}),
     }),
   );
   const htlcTxOutputs = (w.claims ?? []).flatMap((c) =>
