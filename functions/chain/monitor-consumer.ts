@@ -48,6 +48,7 @@ import {
   outpointKey,
   planClaims,
   sweepOutputs,
+  withAnchorsWhenSafe,
   targetBlocks,
   txidOf,
   type ChannelMonitor,
@@ -342,7 +343,7 @@ class MonitorConsumer implements ChainConsumer {
     }
     let w: WatchedChannel = { ...initial, claims: [...kept, ...rebuilt] };
     const plan = planClaims(w, claimables, tip);
-    const built = await this.#build(id, monitor, plan.ready, tip);
+    const built = await this.#build(id, monitor, withAnchorsWhenSafe(plan.ready, initial.spend!.height, tip), tip);
     const claims = [...kept.map((c) => this.#reportIfFinal(id, initial, c, tip, followUps)), ...rebuilt, ...built];
     const waiting = plan.waiting.map(claimableOutpoint);
     // So are the commitment and our confirmed claims, until final (a reorg dropping a claim hands it to the broadcast queue again).

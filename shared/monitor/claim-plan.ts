@@ -114,6 +114,29 @@ export function planClaims(w: WatchedChannel, claimables: readonly Claimable[], 
   return { ready, waiting, ...(spendableHeight === undefined ? {} : { spendableHeight }) };
 }
 
+/** Blocks after its commitment confirmed from which anyone may spend an anchor (BOLT 3: `OP_16 OP_CHECKSEQUENCEVERIFY`). */
+export const ANCHOR_ANYONE_CAN_SPEND_BLOCKS = 16;
+
+/**
+ * The claimables `ready` at tip `tip` with our anchors (330 sat, kind
+ * `anchor`) kept only where sweeping them is safe and can pay: beside at
+ * least one other output of a sweep (alone, 330 sat less the fee of a
+ * one-input transaction is below the 294 sat dust limit at any feerate of
+ * at least 1 sat/vB), none of them with a deadline (justice or a claim
+ * racing an expiry must never be pinned by someone spending the anchor),
+ * and while only we can spend it (`tip + 1` before the commitment is
+ * {@link ANCHOR_ANYONE_CAN_SPEND_BLOCKS} deep: after that anyone may, and a
+ * conflicting spend would hold our sweep back). Whether it pays for its
+ * own input at the sweep's feerate is sweep-tx.ts's call (an input worth
+ * less than its fee is left out). An anchor left out stays on chain.
+ */
+export function withAnchorsWhenSafe(ready: readonly Claimable[], commitmentHeight: number, tip: number): Claimable[] {
+  const isAnchor = (c: Claimable) => c.kind === 'output' && c.output.kind === 'anchor';
+  const others = ready.filter((c) => c.kind === 'output' && !isAnchor(c));
+  const safe = others.length > 0 && others.every((c) => c.kind === 'output' && c.deadline === undefined) && tip + 1 < commitmentHeight + ANCHOR_ANYONE_CAN_SPEND_BLOCKS;
+  return safe ? [...ready] : ready.filter((c) => !isAnchor(c));
+}
+
 /** The confirmation target of a claim without a deadline (blocks): nothing of ours is at risk while it waits. */
 export const SWEEP_TARGET_BLOCKS = 6;
 

@@ -28,7 +28,7 @@ import type { ChannelMonitor } from './channel-monitor.js';
 import { claimableOutpoint, finalAt, inputsOf, outpointKey, type Claimable, type OfferedHtlc } from './claim-plan.js';
 import { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed } from './htlc-claims.js';
 import type { JusticeRecord } from './justice-record.js';
-import { ourOutputs, revokedHtlcTxOutputs } from './sweep.js';
+import { ourAnchorOutput, ourOutputs, revokedHtlcTxOutputs } from './sweep.js';
 import type { OurOutput } from './sweep-tx.js';
 import type { WatchedChannel } from './watched-channel.js';
 
@@ -67,6 +67,9 @@ export function claimablesOf(secp: Secp256k1, signer: ChannelSigner, monitor: Ch
   const commitment = Transaction.fromBuffer(w.spend!.tx);
   const height = w.spend!.height;
   const onCommitment = ourOutputs(secp, signer, monitor, commitment, justice).map((o) => outputClaimable(o, height));
+  // Our anchor on the commitment: it joins a sweep of other outputs only (claim-plan.ts `withAnchorsWhenSafe`).
+  const anchor = ourAnchorOutput(signer, monitor, commitment);
+  if (anchor !== undefined) onCommitment.push(outputClaimable(anchor, height));
   const secondStage = (w.stages ?? []).flatMap((s) => revokedHtlcTxOutputs(secp, signer, monitor, commitment, Transaction.fromBuffer(s.tx)).map((o) => outputClaimable(o, s.height)));
   const htlcTxs = holderHtlcTransactions(secp, signer, monitor, commitment).map(
     (h): Claimable => ({
