@@ -48,11 +48,15 @@ import {
   outpointKey,
   planClaims,
   sweepOutputs,
+  withAnchorsWhenSafe,
   targetBlocks,
   txidOf,
   type ChannelMonitor,
   type Claim,
   type Claimable,
+  type FeeCoin,
+  type FeePaidTx,
+  type FundingCoin,
   type JusticeRecord,
   type WatchedChannel,
 } from '../../shared/monitor/index.js';
@@ -66,6 +70,14 @@ import { decodeFeeRates } from './fee-record.js';
 import type { ChainConsumer, ConsumerWrites } from './handler.js';
 
 const BROADCAST_SUFFIX = '#broadcast';
+
+/** A txid (internal byte order) in display order, as the wallet names its transactions. */
+const displayTxid = (txid: Uint8Array) => toHex(Uint8Array.from(txid).reverse());
+
+/** A claim's txid and those of the earlier versions it replaced. */
+const versionsOf = (c: Claim): Uint8Array[] => [c.txid, ...(c.replaces ?? [])];
+
+const feeCoinOf = (c: FundingCoin): FeeCoin => ({ txid: c.txid, vout: c.vout, valueSat: c.valueSat, keychain: c.keychain, index: c.index });
 
 
 /** The `CHAIN_WATCH#` items decoded: the watched channels, and our transactions spending a funding output (by channel id hex). */
@@ -123,6 +135,8 @@ class MonitorConsumer implements ChainConsumer {
   /** Claims paid by wallet coins made this run, and dropped ones (display txids) whose coins go back: settleWallet applies them. */
   readonly #locks: ClaimLock[] = [];
   readonly #releases: string[] = [];
+  /** Channels whose CPFP child was made or bumped this run (their item is written). */
+  readonly #childChanged = new Set<string>();
 
   constructor(
     private readonly ctx: NodeContext,
@@ -150,8 +164,11 @@ class MonitorConsumer implements ChainConsumer {
             if (!spends.includes(outpointKey(w.fundingOutpoint))) continue;
             // The same spend back after a reorg keeps our claims on it (re-broadcast, maybe still in mempools); another drops them.
             const same = w.spend !== undefined && equalBytes(txidOf(w.spend.tx), txid);
-            const { claims: _c, ...rest } = w;
-            this.#byId.set(id, { ...(same ? w : rest), phase: 'spent', spend: { tx: raw, height, blockHash } });
+            const { claims: _c, anchorChild: _a, ...rest } = w;
+            const { anchorChild, ...kept } = w;
+            // The CPFP child is no longer needed: the version the chain took is the wallet's already; the others give their coins back.
+            if (anchorChild !== undefined) this.#releases.push(...versionsOf(anchorChild).map(displayTxid));
+            this.#byId.set(id, { ...(same ? kept : rest), phase: 'spent', spend: { tx: raw, height, blockHash } });
             this.#movedOf(id).spent = true;
             continue;
           }
@@ -160,6 +177,8 @@ class MonitorConsumer implements ChainConsumer {
           if (claim !== undefined) {
             const version = equalBytes(claim.txid, txid) ? {} : { tx: raw, txid, amountSat: BigInt(Transaction.fromBuffer(raw).outs[0]!.value) };
             const confirmed = { ...claim, ...version, confirmedHeight: height, blockHash };
+            // The other versions of a claim paid by wallet coins never confirm now: their pending entry (the newest's) goes.
+            if (claim.feeCoins !== undefined) this.#releases.push(...versionsOf(claim).filter((t) => !equalBytes(t, txid)).map(displayTxid));
             this.#byId.set(id, { ...w, claims: w.claims!.map((c) => (c === claim ? confirmed : c)) });
             this.#movedOf(id).confirmed.push(confirmed);
             continue;
@@ -252,7 +271,7 @@ class MonitorConsumer implements ChainConsumer {
       const sk = SortKey.chainWatch(id);
       const moved = this.#moved.get(id);
       if (initial.phase === 'funding') {
-        if (moved?.reorged === true) puts.push({ sk, data: encodeWatchedChannel(initial) });
+        if (moved?.reorged === true || this.#childChanged.has(id)) puts.push({ sk, data: encodeWatchedChannel(initial) });
         continue;
       }
       const tip = this.#tipHeight ?? initial.spend!.height;
@@ -301,10 +320,18 @@ class MonitorConsumer implements ChainConsumer {
     if (kept.length !== (initial.claims ?? []).length) this.ctx.logger.warn('a claim input was taken by another transaction: claiming the rest again', { channelId: id });
     // A dropped claim paid by wallet coins (an anchors HTLC transaction) gives them back.
     for (const dropped of (initial.claims ?? []).filter((c) => !kept.includes(c))) this.#releases.push(toHex(Uint8Array.from(dropped.txid).reverse()));
-    // Sweeps bumped: the same outputs to the same address at a higher feerate, replacing them (full RBF).
+    // Claims bumped: the same outputs to the same address at a higher feerate, replacing them (full RBF); an anchors HTLC
+    // transaction with the same wallet coins.
     const rebuilt: Claim[] = [];
     for (const [old, feeratePerKw] of bumps) {
       if (!kept.includes(old)) continue;
+      if (old.kind === 'htlc-tx') {
+        const bumped = await this.#bumpAnchorHtlcTx(id, monitor, old, claimables, feeratePerKw, tip);
+        if (bumped === undefined) continue;
+        kept.splice(kept.indexOf(old), 1);
+        rebuilt.push(bumped);
+        continue;
+      }
       const inputs = new Set(inputsOf(old.tx).map(outpointKey));
       const outputs = claimables.filter((c) => c.kind === 'output' && inputs.has(outpointKey(c.output.outpoint)));
       const destination = new Uint8Array(Transaction.fromBuffer(old.tx).outs[0]!.script);
@@ -316,7 +343,7 @@ class MonitorConsumer implements ChainConsumer {
     }
     let w: WatchedChannel = { ...initial, claims: [...kept, ...rebuilt] };
     const plan = planClaims(w, claimables, tip);
-    const built = await this.#build(id, monitor, plan.ready, tip);
+    const built = await this.#build(id, monitor, withAnchorsWhenSafe(plan.ready, initial.spend!.height, tip), tip);
     const claims = [...kept.map((c) => this.#reportIfFinal(id, initial, c, tip, followUps)), ...rebuilt, ...built];
     const waiting = plan.waiting.map(claimableOutpoint);
     // So are the commitment and our confirmed claims, until final (a reorg dropping a claim hands it to the broadcast queue again).
@@ -423,22 +450,90 @@ class MonitorConsumer implements ChainConsumer {
     const neededSat = feeForWeight(BigInt(feeratePerKw), c.claim.weight + BigInt(P2WPKH_INPUT_WEIGHT + P2WPKH_OUTPUT_WEIGHT)) + P2WPKH_DUST_SAT;
     const coins = claimFeeCoins(this.#wallet, neededSat);
     const changeIndex = claimChangeIndex(this.#wallet);
-    const built = buildAnchorHtlcTx(this.ctx.wallet.secp, this.#signer(monitor), [c.claim], { account: this.ctx.wallet, coins, changeScript: this.ctx.wallet.key(Keychain.change, changeIndex).script }, BigInt(feeratePerKw));
+    const build = (with_: readonly FundingCoin[]) =>
+      buildAnchorHtlcTx(this.ctx.wallet.secp, this.#signer(monitor), [c.claim], { account: this.ctx.wallet, coins: with_, changeScript: this.ctx.wallet.key(Keychain.change, changeIndex).script }, BigInt(feeratePerKw));
+    const built = build(coins);
     if (built.kind !== 'signed') {
       this.ctx.logger.error('anchors: no confirmed wallet coin pays the fee of our HTLC transaction: not claimed (add confirmed funds)', { channelId: id, neededSat: neededSat.toString(), reason: built.kind });
       return undefined;
     }
+    this.#lockFeeCoins(built, 1, changeIndex, tip);
+    this.ctx.logger.info('anchors: our HTLC transaction with a wallet fee input', { channelId: id, offered: c.claim.offered, feeSat: built.feeSat.toString(), feeratePerKw });
+    return {
+      kind: 'htlc-tx',
+      tx: built.tx,
+      txid: built.txid,
+      amountSat: c.amountSat,
+      feeratePerKw,
+      builtHeight: tip,
+      ...(c.deadline === undefined ? {} : { deadline: c.deadline }),
+      feeCoins: built.coins.map(feeCoinOf),
+    };
+  }
+
+  /**
+   * `old`, our anchors HTLC transaction still unconfirmed, rebuilt at
+   * `feeratePerKw` (RBF): the same HTLC input and output, the same wallet
+   * coins (more confirmed ones only when they no longer pay the fee), the
+   * change to the same address, a fee at least the old one plus the
+   * incremental relay fee over its size (BIP 125). The old version's
+   * pending entry goes, the new one locks the coins. Undefined (logged) to
+   * leave `old` as it is: the fee would exceed the HTLC's amount (the cap),
+   * or no coin pays it.
+   */
+  async #bumpAnchorHtlcTx(id: string, monitor: ChannelMonitor, old: Claim, claimables: readonly Claimable[], feeratePerKw: number, tip: number): Promise<Claim | undefined> {
+    if (this.#wallet === undefined || old.feeCoins === undefined) return undefined;
+    const tx = Transaction.fromBuffer(old.tx);
+    const spends = inputsOf(old.tx)[0]!;
+    const c = claimables.find((x): x is Extract<Claimable, { kind: 'anchor-htlc' }> => x.kind === 'anchor-htlc' && outpointKey(x.spends) === outpointKey(spends));
+    if (c === undefined) return undefined;
+    const oldFeeSat = c.amountSat + old.feeCoins.reduce((sum, coin) => sum + coin.valueSat, 0n) - tx.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
+    const changeOut = tx.outs.slice(1).map((o) => this.ctx.wallet.keyOfScript(new Uint8Array(o.script))).find((k) => k !== undefined);
+    const changeIndex = changeOut?.keychain === Keychain.change ? changeOut.index : claimChangeIndex(this.#wallet);
+    const funding = (coins: readonly FundingCoin[]) => ({ account: this.ctx.wallet, coins, changeScript: this.ctx.wallet.key(Keychain.change, changeIndex).script });
+    const signer = this.#signer(monitor);
+    let built = buildAnchorHtlcTx(this.ctx.wallet.secp, signer, [c.claim], funding(old.feeCoins), BigInt(feeratePerKw), { feeSat: oldFeeSat });
+    if (built.kind === 'coins-too-small') {
+      const more = claimFeeCoins(this.#wallet, built.neededSat - built.availableSat + BigInt(P2WPKH_INPUT_WEIGHT) * BigInt(feeratePerKw) / 1000n + P2WPKH_DUST_SAT);
+      if (more.length > 0) built = buildAnchorHtlcTx(this.ctx.wallet.secp, signer, [c.claim], funding([...old.feeCoins, ...more]), BigInt(feeratePerKw), { feeSat: oldFeeSat });
+    }
+    if (built.kind !== 'signed') {
+      this.ctx.logger.error('anchors: no confirmed wallet coin pays a bump of our HTLC transaction: left at its fee (add confirmed funds)', { channelId: id, feeratePerKw, reason: built.kind });
+      return undefined;
+    }
+    if (built.feeSat > c.amountSat) {
+      this.ctx.logger.warn('anchors: a bump of our HTLC transaction would pay more than the HTLC: left at its fee (the cap)', { channelId: id, feeSat: built.feeSat.toString(), amountSat: c.amountSat.toString() });
+      return undefined;
+    }
+    const oldTxid = displayTxid(old.txid);
+    this.#releases.push(oldTxid);
+    this.#wallet = dropPending(this.#wallet, oldTxid);
+    this.#lockFeeCoins(built, 1, changeIndex, tip);
+    this.ctx.logger.warn('claim unconfirmed: bumping its fee', { channelId: id, kind: 'anchor-htlc', from: old.feeratePerKw, to: feeratePerKw, feeSat: built.feeSat.toString(), deadline: old.deadline });
+    return {
+      kind: 'htlc-tx',
+      tx: built.tx,
+      txid: built.txid,
+      amountSat: c.amountSat,
+      feeratePerKw,
+      builtHeight: tip,
+      ...(old.deadline === undefined ? {} : { deadline: old.deadline }),
+      replaces: [old.txid, ...(old.replaces ?? [])],
+      feeCoins: built.coins.map(feeCoinOf),
+    };
+  }
+
+  /** Records `built` (its change at output `changeVout`, index `changeIndex`) as a pending transaction of the wallet, its coins locked (settleWallet commits it). */
+  #lockFeeCoins(built: Extract<FeePaidTx, { kind: 'signed' }>, changeVout: number, changeIndex: number, tip: number): void {
     const lock: ClaimLock = {
-      txid: toHex(Uint8Array.from(built.txid).reverse()),
+      txid: displayTxid(built.txid),
       raw: built.tx,
       coins: built.coins,
-      ...(built.changeSat === undefined ? {} : { change: { vout: 1, valueSat: built.changeSat, index: changeIndex } }),
+      ...(built.changeSat === undefined ? {} : { change: { vout: changeVout, valueSat: built.changeSat, index: changeIndex } }),
       tipHeight: tip,
     };
-    this.#wallet = lockClaimInputs(this.#wallet, lock);
+    this.#wallet = lockClaimInputs(this.#wallet!, lock);
     this.#locks.push(lock);
-    this.ctx.logger.info('anchors: our HTLC transaction with a wallet fee input', { channelId: id, offered: c.claim.offered, feeSat: built.feeSat.toString(), feeratePerKw });
-    return { kind: 'htlc-tx', tx: built.tx, txid: built.txid, amountSat: c.amountSat };
   }
 
   /**
@@ -447,45 +542,103 @@ class MonitorConsumer implements ChainConsumer {
    * for the blocks left before its earliest HTLC expiry (6 without HTLCs): it
    * spends our anchor and a confirmed wallet coin, the package at that
    * estimate (anchor-claims.ts `buildAnchorCpfp`), the coin locked in the
-   * wallet. Once made it is handed over again after its parent at each block
-   * (the wallet's pending entry), not rebuilt at a higher feerate. The
-   * monitor is read only for a commitment with a 330 sat output.
+   * wallet, the child kept in the item (`anchorChild`). At each block the
+   * commitment stays unconfirmed it is handed over again after its parent,
+   * bumped like a claim (bumpedFeerate: every block while HTLCs have a
+   * deadline; else only when the estimate rises) with the same coins,
+   * replacing the previous child. The monitor is read only for a
+   * commitment with a 330 sat output.
    */
   async #cpfp(id: string, raw: Uint8Array, tip: number): Promise<Uint8Array[]> {
     if (this.#wallet === undefined) return [];
     const commitment = Transaction.fromBuffer(raw);
     if (!commitment.outs.some((o) => BigInt(o.value) === ANCHOR_OUTPUT_SAT)) return [];
+    const w = this.#byId.get(id);
     const parent = new Uint8Array(commitment.getHash());
+    const child = w?.anchorChild;
+    if (w !== undefined && child !== undefined && inputsOf(child.tx).some((o) => equalBytes(o.txid, parent))) {
+      const feerate = bumpedFeerate(child, tip, await this.#estimates([targetBlocks(child.deadline, tip)]));
+      if (feerate === undefined) return [child.tx];
+      const bumped = await this.#buildCpfp(id, commitment, tip, feerate, child);
+      if (bumped === undefined) return [child.tx];
+      this.#byId.set(id, { ...w, anchorChild: bumped });
+      this.#childChanged.add(id);
+      return [bumped.tx];
+    }
+    // A child made before the item kept it: handed over again as it is (the wallet's pending entry).
     const existing = this.#wallet.pending.find((p) => inputsOf(p.raw).some((o) => equalBytes(o.txid, parent)));
     if (existing !== undefined) return [existing.raw];
+    const built = await this.#buildCpfp(id, commitment, tip, undefined, undefined);
+    if (built === undefined) return [];
+    if (w !== undefined) {
+      this.#byId.set(id, { ...w, anchorChild: built });
+      this.#childChanged.add(id);
+    }
+    return [built.tx];
+  }
+
+  /**
+   * The CPFP child of `commitment` at the estimate (none when the commitment
+   * pays it already), or, bumping `previous`, at `feeratePerKw` with its
+   * coins (more only when they no longer pay), its fee at least the
+   * previous one's plus the incremental relay fee (BIP 125); the coins
+   * locked, the previous version's pending entry dropped. Never above
+   * `MAX_BUMP_FEERATE_PER_KW` (bumpedFeerate caps it).
+   */
+  async #buildCpfp(id: string, commitment: Transaction, tip: number, feeratePerKw: number | undefined, previous: Claim | undefined): Promise<Claim | undefined> {
     const monitor = await this.#monitor(id);
-    if (!monitor.channelType.anchors) return [];
+    if (!monitor.channelType.anchors || this.#wallet === undefined) return undefined;
     const feeSat = monitor.channelValueSatoshis - commitment.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
     const weight = BigInt(commitment.weight());
     const expiries = (monitor.holderHtlcs ?? []).map((h) => h.cltvExpiry);
-    const feeratePerKw = await this.#estimate(targetBlocks(expiries.length === 0 ? undefined : Math.min(...expiries), tip));
-    if (feerateOf(feeSat, weight) >= BigInt(feeratePerKw)) return [];
+    const deadline = expiries.length === 0 ? undefined : Math.min(...expiries);
+    const target = feeratePerKw ?? (await this.#estimate(targetBlocks(deadline, tip)));
+    if (previous === undefined && feerateOf(feeSat, weight) >= BigInt(target)) return undefined;
     // A child of one anchor input, one coin and the change: its fee, plus room for the change.
     const childWeight = BigInt((4 + 4 + 1 + 1) * 4 + 2 + ANCHOR_INPUT_WEIGHT + P2WPKH_INPUT_WEIGHT + P2WPKH_OUTPUT_WEIGHT);
-    const neededSat = cpfpChildFee(weight, feeSat, childWeight, BigInt(feeratePerKw)) + P2WPKH_DUST_SAT;
-    const changeIndex = claimChangeIndex(this.#wallet);
-    const funding = { account: this.ctx.wallet, coins: claimFeeCoins(this.#wallet, neededSat), changeScript: this.ctx.wallet.key(Keychain.change, changeIndex).script };
-    const built = buildAnchorCpfp(this.ctx.wallet.secp, this.#signer(monitor), commitment, feeSat, funding, BigInt(feeratePerKw));
-    if (built.kind !== 'signed') {
-      this.ctx.logger.error('anchors: no confirmed wallet coin pays a child of our commitment: not bumped (add confirmed funds)', { channelId: id, neededSat: neededSat.toString(), reason: built.kind });
-      return [];
+    const neededSat = cpfpChildFee(weight, feeSat, childWeight, BigInt(target)) + P2WPKH_DUST_SAT;
+    const previousTx = previous === undefined ? undefined : Transaction.fromBuffer(previous.tx);
+    const changeOut = previousTx?.outs.map((o) => this.ctx.wallet.keyOfScript(new Uint8Array(o.script))).find((k) => k !== undefined);
+    const changeIndex = changeOut?.keychain === Keychain.change ? changeOut.index : claimChangeIndex(this.#wallet);
+    const funding = (coins: readonly FundingCoin[]) => ({ account: this.ctx.wallet, coins, changeScript: this.ctx.wallet.key(Keychain.change, changeIndex).script });
+    const replacing =
+      previous === undefined || previousTx === undefined
+        ? undefined
+        : { feeSat: ANCHOR_OUTPUT_SAT + (previous.feeCoins ?? []).reduce((sum, c) => sum + c.valueSat, 0n) - previousTx.outs.reduce((sum, o) => sum + BigInt(o.value), 0n) };
+    const signer = this.#signer(monitor);
+    const coins = previous?.feeCoins ?? claimFeeCoins(this.#wallet, neededSat);
+    let built = buildAnchorCpfp(this.ctx.wallet.secp, signer, commitment, feeSat, funding(coins), BigInt(target), replacing);
+    if (built.kind === 'coins-too-small' && previous !== undefined) {
+      const more = claimFeeCoins(this.#wallet, built.neededSat - built.availableSat + BigInt(P2WPKH_INPUT_WEIGHT) * BigInt(target) / 1000n + P2WPKH_DUST_SAT);
+      if (more.length > 0) built = buildAnchorCpfp(this.ctx.wallet.secp, signer, commitment, feeSat, funding([...coins, ...more]), BigInt(target), replacing);
     }
-    const lock: ClaimLock = {
-      txid: toHex(Uint8Array.from(built.txid).reverse()),
-      raw: built.tx,
-      coins: built.coins,
-      ...(built.changeSat === undefined ? {} : { change: { vout: 0, valueSat: built.changeSat, index: changeIndex } }),
-      tipHeight: tip,
+    if (built.kind !== 'signed') {
+      this.ctx.logger.error(`anchors: no confirmed wallet coin pays ${previous === undefined ? 'a child' : 'a bump of the child'} of our commitment (add confirmed funds)`, { channelId: id, neededSat: neededSat.toString(), reason: built.kind });
+      return undefined;
+    }
+    if (previous !== undefined) {
+      const oldTxid = displayTxid(previous.txid);
+      this.#releases.push(oldTxid);
+      this.#wallet = dropPending(this.#wallet, oldTxid);
+    }
+    this.#lockFeeCoins(built, 0, changeIndex, tip);
+    this.ctx.logger.info(previous === undefined ? 'anchors: a child of our commitment through our anchor (CPFP)' : 'anchors: the child of our commitment bumped (RBF)', {
+      channelId: id,
+      commitmentFeeratePerKw: feerateOf(feeSat, weight).toString(),
+      targetPerKw: target,
+      feeSat: built.feeSat.toString(),
+    });
+    return {
+      kind: 'anchor-child',
+      tx: built.tx,
+      txid: built.txid,
+      amountSat: built.changeSat ?? 0n,
+      feeratePerKw: target,
+      builtHeight: tip,
+      ...(deadline === undefined ? {} : { deadline }),
+      ...(previous === undefined ? {} : { replaces: [previous.txid, ...(previous.replaces ?? [])] }),
+      feeCoins: built.coins.map(feeCoinOf),
     };
-    this.#wallet = lockClaimInputs(this.#wallet, lock);
-    this.#locks.push(lock);
-    this.ctx.logger.info('anchors: a child of our commitment through our anchor (CPFP)', { channelId: id, commitmentFeeratePerKw: feerateOf(feeSat, weight).toString(), targetPerKw: feeratePerKw, feeSat: built.feeSat.toString() });
-    return [built.tx];
   }
 
   /** The stored estimate for `target` blocks (sat per 1,000 weight), read once per run. */
@@ -497,15 +650,20 @@ class MonitorConsumer implements ChainConsumer {
     return Number((await this.#fees).feeRatePerKw(target));
   }
 
-  /** Our unconfirmed sweeps of `w` to rebuild at a higher feerate now (bumpedFeerate), with that feerate. */
+  /** The stored estimates for `targets`, as the lookup bumpedFeerate takes. */
+  async #estimates(targets: readonly number[]): Promise<(target: number) => number> {
+    const market = new Map<number, number>();
+    for (const target of targets) market.set(target, await this.#estimate(target));
+    return (target) => market.get(target)!;
+  }
+
+  /** Our unconfirmed sweeps and anchors HTLC transactions of `w` to rebuild at a higher feerate now (bumpedFeerate), with that feerate. */
   async #bumps(w: WatchedChannel, tip: number): Promise<Map<Claim, number>> {
     const bumps = new Map<Claim, number>();
     if (this.#tipHeight === undefined) return bumps;
     for (const c of w.claims ?? []) {
-      if (c.kind !== 'sweep' || c.confirmedHeight !== undefined || c.feeratePerKw === undefined) continue;
-      const market = new Map<number, number>();
-      for (const target of [targetBlocks(c.deadline, tip)]) market.set(target, await this.#estimate(target));
-      const feerate = bumpedFeerate(c, tip, (target) => market.get(target)!);
+      if ((c.kind !== 'sweep' && c.feeCoins === undefined) || c.confirmedHeight !== undefined || c.feeratePerKw === undefined) continue;
+      const feerate = bumpedFeerate(c, tip, await this.#estimates([targetBlocks(c.deadline, tip)]));
       if (feerate !== undefined) bumps.set(c, feerate);
     }
     return bumps;

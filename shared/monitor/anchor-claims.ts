@@ -53,6 +53,7 @@ import {
 } from '../tx/index.js';
 import { P2WPKH_DUST_SAT, P2WPKH_INPUT_WEIGHT, P2WPKH_OUTPUT_WEIGHT, type Bip84Account, type WalletUtxo } from '../wallet/index.js';
 import { preimageOf, type ChannelMonitor } from './channel-monitor.js';
+import { replacementFloorSat } from './claim-plan.js';
 import type { MonitorHtlc } from './monitor-update-step.js';
 import { classifyFundingSpend, holderToLocalScript } from './sweep.js';
 
@@ -145,11 +146,14 @@ export function anchorHtlcClaims(secp: Secp256k1, signer: ChannelSigner, monitor
   return claims;
 }
 
+/** A wallet coin as signing it needs it. */
+export type FundingCoin = Pick<WalletUtxo, 'txid' | 'vout' | 'valueSat' | 'keychain' | 'index'>;
+
 /** Where the wallet's coins and change come from: the account that signs them and the change output's script. */
 export interface FeeFunding {
   readonly account: Bip84Account;
-  /** Confirmed wallet coins to spend (the anchor reserve's, or any). */
-  readonly coins: readonly WalletUtxo[];
+  /** Confirmed wallet coins to spend (the anchor reserve's, or any; a bump: the same ones again). */
+  readonly coins: readonly FundingCoin[];
   /** The wallet script the change goes to. */
   readonly changeScript: Uint8Array;
 }
@@ -165,7 +169,7 @@ export type FeePaidTx =
       /** The change back to the wallet (absent: below dust, given to the fee). */
       readonly changeSat?: bigint;
       /** The wallet coins it spends (to lock them until it confirms or is replaced). */
-      readonly coins: readonly WalletUtxo[];
+      readonly coins: readonly FundingCoin[];
       readonly weight: number;
     }
   /** The coins do not pay the fee the target asks (nothing signed). */
@@ -173,9 +177,9 @@ export type FeePaidTx =
   /** HTLC claims that cannot share one transaction (different locktimes), or none. */
   | { readonly kind: 'invalid-claims'; readonly reason: string };
 
-const outpointOf = (coin: WalletUtxo) => ({ hash: hexToBytes(coin.txid).reverse(), index: coin.vout });
+const outpointOf = (coin: FundingCoin) => ({ hash: hexToBytes(coin.txid).reverse(), index: coin.vout });
 
-function unsignedTx(claims: readonly AnchorHtlcClaim[], coins: readonly WalletUtxo[], change: { script: Uint8Array; valueSat: bigint } | undefined): Transaction {
+function unsignedTx(claims: readonly AnchorHtlcClaim[], coins: readonly FundingCoin[], change: { script: Uint8Array; valueSat: bigint } | undefined): Transaction {
   const tx = new Transaction();
   tx.version = 2;
   tx.locktime = claims[0]?.locktime ?? 0;
@@ -190,7 +194,7 @@ function unsignedTx(claims: readonly AnchorHtlcClaim[], coins: readonly WalletUt
 }
 
 /** Signs wallet input `inputIndex` (P2WPKH, SIGHASH_ALL). */
-function signCoin(secp: Secp256k1, account: Bip84Account, tx: Transaction, inputIndex: number, coin: WalletUtxo): void {
+function signCoin(secp: Secp256k1, account: Bip84Account, tx: Transaction, inputIndex: number, coin: FundingCoin): void {
   const key = account.key(coin.keychain, coin.index);
   const signature = secp.sign(witnessDigest(tx, inputIndex, p2wpkhScriptCode(key.publicKey), coin.valueSat, SighashType.All), key.secret);
   tx.setWitness(inputIndex, [witnessSignature(signature), key.publicKey]);
@@ -204,7 +208,7 @@ function signCoin(secp: Secp256k1, account: Bip84Account, tx: Transaction, input
  */
 function settle(
   baseWeight: bigint,
-  coins: readonly WalletUtxo[],
+  coins: readonly Pick<WalletUtxo, 'valueSat'>[],
   feeFor: (weight: bigint) => bigint,
 ): { ok: true; feeSat: bigint; changeSat: bigint | undefined } | { ok: false; neededSat: bigint; availableSat: bigint } {
   const availableSat = coins.reduce((sum, c) => sum + c.valueSat, 0n);
@@ -212,6 +216,25 @@ function settle(
   if (availableSat < feeSat) return { ok: false, neededSat: feeSat, availableSat };
   const changeSat = availableSat - feeSat;
   return changeSat >= P2WPKH_DUST_SAT ? { ok: true, feeSat, changeSat } : { ok: true, feeSat: availableSat, changeSat: undefined };
+}
+
+/**
+ * A bump: the fee of the version it replaces. The new version pays at least
+ * that plus the incremental relay fee over its own size (BIP 125 rules 3
+ * and 4, `replacementFloorSat`), whatever the feerate asks.
+ */
+export interface Replacing {
+  readonly feeSat: bigint;
+}
+
+/** The fee for `weight` at `feeratePerKw`, never below what replacing `replacing` takes. */
+function feeWithFloor(feeFor: (weight: bigint) => bigint, replacing: Replacing | undefined): (weight: bigint) => bigint {
+  return (weight) => {
+    const fee = feeFor(weight);
+    if (replacing === undefined) return fee;
+    const floor = replacementFloorSat(replacing.feeSat, weight);
+    return fee > floor ? fee : floor;
+  };
 }
 
 /**
@@ -223,13 +246,13 @@ function settle(
  * empty> <witness script>`, the counterparty's signature with its sighash
  * byte 0x83, ours SIGHASH_ALL.
  */
-export function buildAnchorHtlcTx(secp: Secp256k1, signer: ChannelSigner, claims: readonly AnchorHtlcClaim[], funding: FeeFunding, feeratePerKw: bigint): FeePaidTx {
+export function buildAnchorHtlcTx(secp: Secp256k1, signer: ChannelSigner, claims: readonly AnchorHtlcClaim[], funding: FeeFunding, feeratePerKw: bigint, replacing?: Replacing): FeePaidTx {
   if (claims.length === 0) return { kind: 'invalid-claims', reason: 'no HTLC claim' };
   if (claims.some((c) => c.locktime !== claims[0]!.locktime)) return { kind: 'invalid-claims', reason: 'HTLC claims of different locktimes (their signatures commit to it)' };
   // One HTLC transaction's weight is BOLT 3's; each more adds its input, witness and output (the weight less the fixed part).
   const fixed = BigInt((4 + 4 + 1 + 1) * 4 + 2);
   const baseWeight = fixed + claims.reduce((sum, c) => sum + c.weight - fixed, 0n);
-  const settled = settle(baseWeight, funding.coins, (w) => feeForWeight(feeratePerKw, w));
+  const settled = settle(baseWeight, funding.coins, feeWithFloor((w) => feeForWeight(feeratePerKw, w), replacing));
   if (!settled.ok) return { kind: 'coins-too-small', neededSat: settled.neededSat, availableSat: settled.availableSat };
   const tx = unsignedTx(claims, funding.coins, settled.changeSat === undefined ? undefined : { script: funding.changeScript, valueSat: settled.changeSat });
   claims.forEach((c, i) => {
@@ -246,7 +269,7 @@ export function buildAnchorHtlcTx(secp: Secp256k1, signer: ChannelSigner, claims
   return signedResult(tx, settled.feeSat, settled.changeSat, funding.coins);
 }
 
-function signedResult(tx: Transaction, feeSat: bigint, changeSat: bigint | undefined, coins: readonly WalletUtxo[]): FeePaidTx {
+function signedResult(tx: Transaction, feeSat: bigint, changeSat: bigint | undefined, coins: readonly FundingCoin[]): FeePaidTx {
   return {
     kind: 'signed',
     tx: Uint8Array.from(tx.toBuffer()),
@@ -289,14 +312,22 @@ export function cpfpChildFee(parentWeight: bigint, parentFeeSat: bigint, childWe
  * anchor's value included). `invalid-claims` when the commitment has no
  * anchor of ours.
  */
-export function buildAnchorCpfp(secp: Secp256k1, signer: ChannelSigner, commitmentTx: Transaction, commitmentFeeSat: bigint, funding: FeeFunding, feeratePerKw: bigint): FeePaidTx {
+export function buildAnchorCpfp(
+  secp: Secp256k1,
+  signer: ChannelSigner,
+  commitmentTx: Transaction,
+  commitmentFeeSat: bigint,
+  funding: FeeFunding,
+  feeratePerKw: bigint,
+  replacing?: Replacing,
+): FeePaidTx {
   const anchor = holderAnchorOutput(signer, commitmentTx);
   if (anchor === undefined) return { kind: 'invalid-claims', reason: 'the commitment has no anchor of ours' };
   const parentWeight = BigInt(commitmentTx.weight());
   const base = BigInt((4 + 4 + 1 + 1) * 4 + 2 + ANCHOR_INPUT_WEIGHT);
   // The anchor's 330 sat count as one more coin the wallet brings.
   const anchorCoin: WalletUtxo = { txid: '', vout: anchor.outpoint.index, valueSat: anchor.valueSat, keychain: 0, index: 0, height: 0 };
-  const settled = settle(base - BigInt(P2WPKH_INPUT_WEIGHT), [anchorCoin, ...funding.coins], (w) => cpfpChildFee(parentWeight, commitmentFeeSat, w, feeratePerKw));
+  const settled = settle(base - BigInt(P2WPKH_INPUT_WEIGHT), [anchorCoin, ...funding.coins], feeWithFloor((w) => cpfpChildFee(parentWeight, commitmentFeeSat, w, feeratePerKw), replacing));
   if (!settled.ok) return { kind: 'coins-too-small', neededSat: settled.neededSat, availableSat: settled.availableSat };
   const tx = new Transaction();
   tx.version = 2;

@@ -114,6 +114,29 @@ export function planClaims(w: WatchedChannel, claimables: readonly Claimable[], 
   return { ready, waiting, ...(spendableHeight === undefined ? {} : { spendableHeight }) };
 }
 
+/** Blocks after its commitment confirmed from which anyone may spend an anchor (BOLT 3: `OP_16 OP_CHECKSEQUENCEVERIFY`). */
+export const ANCHOR_ANYONE_CAN_SPEND_BLOCKS = 16;
+
+/**
+ * The claimables `ready` at tip `tip` with our anchors (330 sat, kind
+ * `anchor`) kept only where sweeping them is safe and can pay: beside at
+ * least one other output of a sweep (alone, 330 sat less the fee of a
+ * one-input transaction is below the 294 sat dust limit at any feerate of
+ * at least 1 sat/vB), none of them with a deadline (justice or a claim
+ * racing an expiry must never be pinned by someone spending the anchor),
+ * and while only we can spend it (`tip + 1` before the commitment is
+ * {@link ANCHOR_ANYONE_CAN_SPEND_BLOCKS} deep: after that anyone may, and a
+ * conflicting spend would hold our sweep back). Whether it pays for its
+ * own input at the sweep's feerate is sweep-tx.ts's call (an input worth
+ * less than its fee is left out). An anchor left out stays on chain.
+ */
+export function withAnchorsWhenSafe(ready: readonly Claimable[], commitmentHeight: number, tip: number): Claimable[] {
+  const isAnchor = (c: Claimable) => c.kind === 'output' && c.output.kind === 'anchor';
+  const others = ready.filter((c) => c.kind === 'output' && !isAnchor(c));
+  const safe = others.length > 0 && others.every((c) => c.kind === 'output' && c.deadline === undefined) && tip + 1 < commitmentHeight + ANCHOR_ANYONE_CAN_SPEND_BLOCKS;
+  return safe ? [...ready] : ready.filter((c) => !isAnchor(c));
+}
+
 /** The confirmation target of a claim without a deadline (blocks): nothing of ours is at risk while it waits. */
 export const SWEEP_TARGET_BLOCKS = 6;
 
@@ -127,17 +150,52 @@ export function targetBlocks(deadline: number | undefined, tip: number): number 
 }
 
 /**
- * The feerate to rebuild an unconfirmed sweep of ours at, at tip `tip`
- * (LDK's `OnchainTxHandler` bumps its claims the same way), or undefined to
- * leave it: one with a deadline is bumped at every block it stays
- * unconfirmed, by a quarter (at least {@link MIN_BUMP_PER_KW}) or to the
- * estimate for the blocks left if higher; one without follows the estimate
- * up only. `estimate` gives the feerate for a target in blocks.
+ * The highest feerate a claim of ours is bumped to (sat per 1,000 weight):
+ * 250,000, 1,000 sat/vB, far above any fee market seen so far. A claim at
+ * the cap stays there (re-broadcast at each block, never bumped again); an
+ * anchors HTLC transaction is also never bumped to a fee above the HTLC's
+ * amount (functions/chain/monitor-consumer.ts): past that, claiming it
+ * costs more than it is worth.
  */
-export function bumpedFeerate(claim: Claim, tip: number, estimate: (targetBlocks: number) => number): number | undefined {
-  if (claim.kind !== 'sweep' || claim.confirmedHeight !== undefined || claim.feeratePerKw === undefined || claim.builtHeight === undefined || tip <= claim.builtHeight) return undefined;
+export const MAX_BUMP_FEERATE_PER_KW = 250_000;
+
+/** Bitcoin Core's incremental relay feerate (`-incrementalrelayfee`, 1 sat/vB): what a replacement pays on top of what it evicts, for its own size (BIP 125 rule 4). */
+export const INCREMENTAL_RELAY_SAT_PER_VB = 1n;
+
+/**
+ * The least fee a replacement of weight `newWeight` must pay to evict a
+ * transaction paying `replacedFeeSat` (BIP 125 rules 3 and 4, as Bitcoin
+ * Core applies them under full RBF): at least the replaced fee, plus the
+ * incremental relay fee over its own virtual size.
+ */
+export function replacementFloorSat(replacedFeeSat: bigint, newWeight: bigint): bigint {
+  const vsize = (newWeight + 3n) / 4n;
+  return replacedFeeSat + INCREMENTAL_RELAY_SAT_PER_VB * vsize;
+}
+
+/** What {@link bumpedFeerate} reads of a claim: its state and when and at what feerate it was built. */
+export type BumpableClaim = Pick<Claim, 'kind' | 'confirmedHeight' | 'feeratePerKw' | 'builtHeight' | 'deadline' | 'feeCoins'>;
+
+/**
+ * The feerate to rebuild an unconfirmed claim of ours at, at tip `tip`
+ * (LDK's `OnchainTxHandler` bumps its claims the same way), or undefined to
+ * leave it. Bumped: our sweeps, and our anchors HTLC transactions and CPFP
+ * children (those paid by wallet coins, `feeCoins`); never our pre-signed
+ * HTLC transactions (their fee is the commitment's). One with a deadline is
+ * bumped at every block it stays unconfirmed, by a quarter (at least
+ * {@link MIN_BUMP_PER_KW}) or to the estimate for the blocks left if
+ * higher; one without follows the estimate up only. Never above
+ * {@link MAX_BUMP_FEERATE_PER_KW}: a claim already there is left.
+ * `estimate` gives the feerate for a target in blocks.
+ */
+export function bumpedFeerate(claim: BumpableClaim, tip: number, estimate: (targetBlocks: number) => number): number | undefined {
+  const paidByWallet = claim.feeCoins !== undefined && claim.feeCoins.length > 0;
+  if (claim.kind !== 'sweep' && !paidByWallet) return undefined;
+  if (claim.confirmedHeight !== undefined || claim.feeratePerKw === undefined || claim.builtHeight === undefined || tip <= claim.builtHeight) return undefined;
+  if (claim.feeratePerKw >= MAX_BUMP_FEERATE_PER_KW) return undefined;
   const market = estimate(targetBlocks(claim.deadline, tip));
   const step = claim.feeratePerKw + Math.max(MIN_BUMP_PER_KW, Math.ceil(claim.feeratePerKw / 4));
-  if (claim.deadline !== undefined) return Math.max(market, step);
-  return market > claim.feeratePerKw ? Math.max(market, step) : undefined;
+  const capped = (feerate: number) => Math.min(MAX_BUMP_FEERATE_PER_KW, feerate);
+  if (claim.deadline !== undefined) return capped(Math.max(market, step));
+  return market > claim.feeratePerKw ? capped(Math.max(market, step)) : undefined;
 }

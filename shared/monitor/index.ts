@@ -32,11 +32,11 @@ export {
 export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
 export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
-export { classifyFundingSpend, ourOutputs, revokedHtlcTxOutputs, type FundingSpend } from './sweep.js';
+export { classifyFundingSpend, ourAnchorOutput, ourOutputs, revokedHtlcTxOutputs, type FundingSpend } from './sweep.js';
 export { dustLimitOf, sweepOutput, sweepOutputs, type OurOutput, type Sweep } from './sweep-tx.js';
 export { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed, type HolderHtlcTx } from './htlc-claims.js';
-export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
-export { ANTI_REORG_DELAY, MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, claimableOutpoint, finalAt, targetBlocks, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
+export { decodeWatchedChannel, encodeWatchedChannel, txidOf, type Claim, type FeeCoin, type Stage, type WatchPhase, type WatchedChannel } from './watched-channel.js';
+export { ANCHOR_ANYONE_CAN_SPEND_BLOCKS, ANTI_REORG_DELAY, INCREMENTAL_RELAY_SAT_PER_VB, MAX_BUMP_FEERATE_PER_KW, MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, replacementFloorSat, withAnchorsWhenSafe, type BumpableClaim, claimableOutpoint, finalAt, targetBlocks, inFlightOutpoints, inputsOf, outpointKey, planClaims, spentOutpoints, type ClaimPlan, type Claimable, type OfferedHtlc } from './claim-plan.js';
 export { claimablesOf, offeredHtlcOutcomes, offeredOnLatestCommitments, type OfferedHtlcOutcome } from './onchain-resolution.js';
 export {
   ANCHOR_INPUT_WEIGHT,
@@ -48,5 +48,7 @@ export {
   holderAnchorOutput,
   type AnchorHtlcClaim,
   type FeeFunding,
+  type FundingCoin,
+  type Replacing,
   type FeePaidTx,
 } from './anchor-claims.js';

@@ -28,7 +28,7 @@ import type { ChannelMonitor } from './channel-monitor.js';
 import { claimableOutpoint, finalAt, inputsOf, outpointKey, type Claimable, type OfferedHtlc } from './claim-plan.js';
 import { holderHtlcTransactions, holderHtlcTxOutputs, preimagesRevealed } from './htlc-claims.js';
 import type { JusticeRecord } from './justice-record.js';
-import { ourOutputs, revokedHtlcTxOutputs } from './sweep.js';
+import { ourAnchorOutput, ourOutputs, revokedHtlcTxOutputs } from './sweep.js';
 import type { OurOutput } from './sweep-tx.js';
 import type { WatchedChannel } from './watched-channel.js';
 
@@ -67,6 +67,9 @@ export function claimablesOf(secp: Secp256k1, signer: ChannelSigner, monitor: Ch
   const commitment = Transaction.fromBuffer(w.spend!.tx);
   const height = w.spend!.height;
   const onCommitment = ourOutputs(secp, signer, monitor, commitment, justice).map((o) => outputClaimable(o, height));
+  // Our anchor on the commitment: it joins a sweep of other outputs only (claim-plan.ts `withAnchorsWhenSafe`).
+  const anchor = ourAnchorOutput(signer, monitor, commitment);
+  if (anchor !== undefined) onCommitment.push(outputClaimable(anchor, height));
   const secondStage = (w.stages ?? []).flatMap((s) => revokedHtlcTxOutputs(secp, signer, monitor, commitment, Transaction.fromBuffer(s.tx)).map((o) => outputClaimable(o, s.height)));
   const htlcTxs = holderHtlcTransactions(secp, signer, monitor, commitment).map(
     (h): Claimable => ({
@@ -88,7 +91,10 @@ export function claimablesOf(secp: Secp256k1, signer: ChannelSigner, monitor: Ch
       spends: claim.spends,
       amountSat: claim.amountSat,
       spendableHeight: Math.max(height + 1, claim.offered ? claim.locktime + 1 : 0),
-      ...(claim.offered ? { offeredHtlc: claim.htlc } : { deadline: claim.htlc.cltvExpiry }),
+      // Both race the counterparty from their expiry on (a timeout: they may still claim it with the preimage), so both
+      // have it as their deadline: a claim past it targets the next block and is bumped at every block (as LDK does).
+      deadline: claim.htlc.cltvExpiry,
+      ...(claim.offered ? { offeredHtlc: claim.htlc } : {}),
     }),
   );
   const htlcTxOutputs = (w.claims ?? []).flatMap((c) =>

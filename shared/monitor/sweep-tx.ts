@@ -11,6 +11,7 @@ import type { ChannelSigner } from '../keys/index.js';
 import type { MonitorHtlc } from './monitor-update-step.js';
 import {
   ACCEPTED_HTLC_PENALTY_WITNESS,
+  ANCHOR_FUNDING_WITNESS,
   ACCEPTED_HTLC_PENALTY_WITNESS_ANCHORS,
   ACCEPTED_HTLC_TIMEOUT_WITNESS,
   ACCEPTED_HTLC_TIMEOUT_WITNESS_ANCHORS,
@@ -39,8 +40,9 @@ export interface OurOutput {
    * `htlc-preimage`: an HTLC output they offered us on an unrevoked commitment of theirs, ours by its preimage;
    * `htlc-timeout`: an HTLC output we offered them on an unrevoked commitment of theirs, ours after its `cltv_expiry`.
    * `to-local` is also the output of our own HTLC transaction (the same script as our commitment's `to_local`).
+   * `anchor`: our 330 sat anchor on a commitment (ours or theirs) under anchors, spent with our funding key.
    */
-  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local' | 'revoked-htlc' | 'htlc-preimage' | 'htlc-timeout';
+  readonly kind: 'to-local' | 'to-remote' | 'revoked-to-local' | 'revoked-htlc' | 'htlc-preimage' | 'htlc-timeout' | 'anchor';
   readonly outpoint: Outpoint;
   readonly valueSat: bigint;
   /** The script the signature commits to: the P2WSH witness script, or the P2WPKH script code. */
@@ -88,6 +90,7 @@ const RBF_SEQUENCE = 0xfffffffd;
 /** The BOLT 5 expected witness bytes of spending `output`. */
 function witnessBytesOf(output: OurOutput): number {
   if (output.kind === 'to-local') return TO_LOCAL_DELAYED_WITNESS;
+  if (output.kind === 'anchor') return ANCHOR_FUNDING_WITNESS;
   if (output.kind === 'revoked-to-local') return TO_LOCAL_PENALTY_WITNESS;
   if (output.kind === 'revoked-htlc') {
     if (output.offered === true) return output.anchors === true ? OFFERED_HTLC_PENALTY_WITNESS_ANCHORS : OFFERED_HTLC_PENALTY_WITNESS;
@@ -149,6 +152,9 @@ function witnessOf(signer: ChannelSigner, output: OurOutput, digest: Uint8Array)
     case 'htlc-timeout':
       // An empty element (not 32 bytes) takes the `remote_htlcpubkey` branch that checks the locktime against `cltv_expiry`.
       return [witnessSignature(signer.signWithHtlcKey(digest, output.perCommitmentPoint!)), new Uint8Array(0), output.scriptCode];
+    case 'anchor':
+      // Our funding key's signature: the OP_CHECKSIG succeeds, OP_IFDUP OP_NOTIF skips the 16-block branch.
+      return [witnessSignature(signer.signWithFundingKey(digest)), output.scriptCode];
     case 'to-remote': {
       const sig = witnessSignature(signer.signWithPaymentKey(digest));
       return output.anchors === true ? [sig, output.scriptCode] : [sig, signer.publicKeys.paymentBasepoint];

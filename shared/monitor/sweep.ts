@@ -71,6 +71,7 @@ import { equalBytes } from '../codec/index.js';
 import { INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
 import type { Secp256k1 } from '../crypto/index.js';
 import {
+  anchorScript,
   commitmentNumberFromTx,
   p2wpkh,
   p2wpkhScriptCode,
@@ -157,6 +158,22 @@ export function ourOutputs(secp: Secp256k1, signer: ChannelSigner, monitor: Chan
     return [...revokedToLocal(secp, signer, monitor, tx, secret), ...toRemote(signer, monitor, tx), ...htlcs];
   }
   return [];
+}
+
+/**
+ * Our anchor (BOLT 3: 330 sat, P2WSH of `<local_funding_pubkey>
+ * OP_CHECKSIG OP_IFDUP OP_NOTIF OP_16 OP_CHECKSEQUENCEVERIFY OP_ENDIF` with
+ * our funding key) on a commitment of an anchors channel, ours or theirs,
+ * or undefined. Spendable by our funding key at once; by anyone after 16
+ * blocks.
+ */
+export function ourAnchorOutput(signer: ChannelSigner, monitor: ChannelMonitor, tx: Transaction): OurOutput | undefined {
+  if (!monitor.channelType.anchors) return undefined;
+  const witnessScript = anchorScript(signer.publicKeys.fundingPubkey);
+  const script = p2wsh(witnessScript);
+  const vout = tx.outs.findIndex((o) => equalBytes(o.script, script));
+  if (vout < 0) return undefined;
+  return { kind: 'anchor', outpoint: { txid: new Uint8Array(tx.getHash()), index: vout }, valueSat: BigInt(tx.outs[vout]!.value), scriptCode: witnessScript, csvBlocks: 0 };
 }
 
 /**

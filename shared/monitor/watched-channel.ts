@@ -17,7 +17,10 @@
 import { Transaction } from 'bitcoinjs-lib';
 import {
   DecodeError,
+  bytesToHex,
   catchDecodeError,
+  equalBytes,
+  hexToBytes,
   fixedBytes,
   point,
   repeated,
@@ -34,6 +37,7 @@ import {
   type DecodeResult,
 } from '../codec/index.js';
 import type { Outpoint } from '../tx/index.js';
+import type { WalletUtxo } from '../wallet/index.js';
 
 export type WatchPhase = 'funding' | 'spent';
 
@@ -44,7 +48,8 @@ export type WatchPhase = 'funding' | 'spent';
  * HTLC-timeout transaction, whose output is ours again after our delay.
  */
 export interface Claim {
-  readonly kind: 'sweep' | 'htlc-tx';
+  /** `anchor-child`: only as {@link WatchedChannel.anchorChild}, never among the claims. */
+  readonly kind: 'sweep' | 'htlc-tx' | 'anchor-child';
   readonly tx: Uint8Array;
   readonly txid: Uint8Array;
   /** What it pays: the wallet (a sweep), or its output (an HTLC transaction). */
@@ -55,13 +60,23 @@ export interface Claim {
   readonly blockHash?: Uint8Array;
   /** A sweep reported final (`funds-swept` made once it was `ANTI_REORG_DELAY` deep, claim-plan.ts). */
   readonly reported?: true;
-  /** A sweep: its feerate (sat per 1,000 weight), the tip height it was built at, and the height by which it must confirm (absent: none). */
+  /** A sweep or a claim paid by wallet coins: its feerate (sat per 1,000 weight), the tip height it was built at, and the height by which it must confirm (absent: none). */
   readonly feeratePerKw?: number;
   readonly builtHeight?: number;
   readonly deadline?: number;
-  /** Earlier versions of this sweep it replaced (RBF, a higher fee): one of them may confirm instead. */
+  /** Earlier versions of this claim it replaced (RBF, a higher fee): one of them may confirm instead. */
   readonly replaces?: readonly Uint8Array[];
+  /**
+   * Under anchors, the wallet coins paying its fee (an HTLC transaction's
+   * fee input, a CPFP child's coins): a bump spends the same coins again
+   * (the replacement conflicts with every earlier version), and they stay
+   * locked in the wallet until a version confirms or the claim is dropped.
+   */
+  readonly feeCoins?: readonly FeeCoin[];
 }
+
+/** A wallet coin paying a claim's fee: what signing it again needs. */
+export type FeeCoin = Pick<WalletUtxo, 'txid' | 'vout' | 'valueSat' | 'keychain' | 'index'>;
 
 /** A transaction not ours that confirmed spending the channel's commitment or an output of ours (their HTLC transaction, their claim). */
 export interface Stage {
@@ -91,6 +106,14 @@ export interface WatchedChannel {
   readonly stages?: readonly Stage[];
   /** Outputs of ours not claimed yet (waiting for their CSV or CLTV): watched so a spend by the counterparty is seen. */
   readonly pending?: readonly Outpoint[];
+  /**
+   * `funding`, under anchors: our CPFP child of our unconfirmed commitment
+   * (kind `anchor-child`, spending our anchor and `feeCoins`), with its
+   * feerate (the package's target), built height and deadline, bumped like
+   * a claim while the commitment stays unconfirmed; dropped when the
+   * funding output is spent.
+   */
+  readonly anchorChild?: Claim;
 }
 
 /** A transaction's txid in internal byte order. */
@@ -115,7 +138,7 @@ function split32(bytes: Uint8Array): Uint8Array[] {
   return Array.from({ length: bytes.length / 32 }, (_, i) => bytes.slice(i * 32, i * 32 + 32));
 }
 
-const CLAIM_KINDS: readonly Claim['kind'][] = ['sweep', 'htlc-tx'];
+const CLAIM_KINDS: readonly Claim['kind'][] = ['sweep', 'htlc-tx', 'anchor-child'];
 /** No block hash: all zeros. */
 const NO_HASH = new Uint8Array(32);
 const hashOrNone = (h: Uint8Array) => (h.every((b) => b === 0) ? undefined : h);
@@ -137,6 +160,15 @@ const claimCodec = struct([
   ['replaces', bigSizeBytes],
   ['tx', bigSizeBytes],
 ] as const);
+/** A fee coin of the claim whose txid (internal order) comes first: the coin's txid (display order, as bytes), vout, value, keychain, index. */
+const feeCoinCodec = struct([
+  ['claimTxid', fixedBytes(32)],
+  ['txid', fixedBytes(32)],
+  ['vout', u32],
+  ['valueSat', u64],
+  ['keychain', u8],
+  ['index', u32],
+] as const);
 const stageCodec = struct([
   ['height', u32],
   ['blockHash', fixedBytes(32)],
@@ -154,7 +186,8 @@ const outpointCodec = struct([
  * spendable height, 13 the spend's block hash, then the earlier one-sweep layout, still read: 16 sweep
  * tx, 18 sweep txid, 20 sweep amount (sat), 21 second-stage transactions
  * (each u16 length + bytes); and now: 23 claims, 25 stages, 27 pending
- * outpoints (odd: optional).
+ * outpoints, 29 the wallet coins paying claims' fees (by claim txid), 31
+ * the CPFP child of our commitment (odd: optional).
  */
 const watchedRecord = versionedRecord('chain-watch', 1, {
   channelId: tlvRecord(0, fixedBytes(32)),
@@ -174,10 +207,65 @@ const watchedRecord = versionedRecord('chain-watch', 1, {
   claims: tlvRecord(23, repeated(claimCodec)),
   stages: tlvRecord(25, repeated(stageCodec)),
   pending: tlvRecord(27, repeated(outpointCodec)),
+  feeCoins: tlvRecord(29, repeated(feeCoinCodec)),
+  anchorChild: tlvRecord(31, claimCodec),
 });
+
+function encodeClaim(c: Claim) {
+  return {
+    kind: CLAIM_KINDS.indexOf(c.kind),
+    flags: c.reported === true ? 1 : 0,
+    amountSat: c.amountSat,
+    confirmedHeight: c.confirmedHeight ?? 0,
+    blockHash: c.blockHash ?? NO_HASH,
+    feeratePerKw: c.feeratePerKw ?? 0,
+    builtHeight: c.builtHeight ?? 0,
+    deadline: c.deadline ?? 0,
+    replaces: concat(c.replaces ?? []),
+    tx: c.tx,
+  };
+}
+
+function encodeFeeCoins(claims: readonly Claim[]) {
+  return claims.flatMap((c) =>
+    (c.feeCoins ?? []).map((coin) => ({ claimTxid: c.txid, txid: hexToBytes(coin.txid), vout: coin.vout, valueSat: coin.valueSat, keychain: coin.keychain, index: coin.index })),
+  );
+}
+
+type ClaimFields = Parameters<typeof claimCodec.write>[1];
+
+function decodeClaim(c: ClaimFields, coins: readonly FeeCoinFields[]): Claim {
+  const kind = CLAIM_KINDS[c.kind];
+  if (kind === undefined) throw new DecodeError('invalid-value', `chain-watch: unknown claim kind ${c.kind}`);
+  const blockHash = hashOrNone(c.blockHash);
+  const txid = txidOf(c.tx);
+  const feeCoins: FeeCoin[] = coins
+    .filter((coin) => equalBytes(coin.claimTxid, txid))
+    .map((coin) => {
+      if (coin.keychain > 1) throw new DecodeError('invalid-value', `chain-watch: unknown keychain ${coin.keychain}`);
+      return { txid: bytesToHex(coin.txid), vout: coin.vout, valueSat: coin.valueSat, keychain: coin.keychain as FeeCoin['keychain'], index: coin.index };
+    });
+  return {
+    kind,
+    tx: c.tx,
+    txid,
+    amountSat: c.amountSat,
+    ...(c.confirmedHeight === 0 ? {} : { confirmedHeight: c.confirmedHeight }),
+    ...(blockHash === undefined ? {} : { blockHash }),
+    ...((c.flags & 1) !== 0 ? { reported: true as const } : {}),
+    ...(c.feeratePerKw === 0 ? {} : { feeratePerKw: c.feeratePerKw }),
+    ...(c.builtHeight === 0 ? {} : { builtHeight: c.builtHeight }),
+    ...(c.deadline === 0 ? {} : { deadline: c.deadline }),
+    ...(c.replaces.length === 0 ? {} : { replaces: split32(c.replaces) }),
+    ...(feeCoins.length === 0 ? {} : { feeCoins }),
+  };
+}
+
+type FeeCoinFields = Parameters<typeof feeCoinCodec.write>[1];
 
 export function encodeWatchedChannel(w: WatchedChannel): Uint8Array {
   const nonEmpty = <T>(list: readonly T[] | undefined) => list !== undefined && list.length > 0;
+  const feeCoins = encodeFeeCoins([...(w.claims ?? []), ...(w.anchorChild === undefined ? [] : [w.anchorChild])]);
   return watchedRecord.encode({
     channelId: w.channelId,
     counterpartyNodeId: w.counterpartyNodeId,
@@ -188,20 +276,11 @@ export function encodeWatchedChannel(w: WatchedChannel): Uint8Array {
     ...(w.spend === undefined ? {} : { spendTx: w.spend.tx, spendHeight: w.spend.height }),
     ...(w.spend?.blockHash === undefined ? {} : { spendBlockHash: w.spend.blockHash }),
     ...(w.spendableHeight === undefined ? {} : { spendableHeight: w.spendableHeight }),
-    ...(nonEmpty(w.claims) ? { claims: w.claims!.map((c) => ({
-              kind: CLAIM_KINDS.indexOf(c.kind),
-              flags: c.reported === true ? 1 : 0,
-              amountSat: c.amountSat,
-              confirmedHeight: c.confirmedHeight ?? 0,
-              blockHash: c.blockHash ?? NO_HASH,
-              feeratePerKw: c.feeratePerKw ?? 0,
-              builtHeight: c.builtHeight ?? 0,
-              deadline: c.deadline ?? 0,
-              replaces: concat(c.replaces ?? []),
-              tx: c.tx,
-            })) } : {}),
+    ...(nonEmpty(w.claims) ? { claims: w.claims!.map(encodeClaim) } : {}),
     ...(nonEmpty(w.stages) ? { stages: w.stages!.map((st) => ({ height: st.height, blockHash: st.blockHash ?? NO_HASH, tx: st.tx })) } : {}),
     ...(nonEmpty(w.pending) ? { pending: w.pending! } : {}),
+    ...(nonEmpty(feeCoins) ? { feeCoins } : {}),
+    ...(w.anchorChild === undefined ? {} : { anchorChild: encodeClaim(w.anchorChild) }),
   });
 }
 
@@ -217,24 +296,11 @@ export function decodeWatchedChannel(bytes: Uint8Array): DecodeResult<WatchedCha
     const phase: WatchPhase = v.phase === 0 ? 'funding' : 'spent';
     const spend = v.spendTx !== undefined && v.spendHeight !== undefined ? { tx: v.spendTx, height: v.spendHeight, ...(v.spendBlockHash === undefined ? {} : { blockHash: v.spendBlockHash }) } : undefined;
     if (phase !== 'funding' && spend === undefined) throw new DecodeError('invalid-value', 'chain-watch: spent without its spend');
-    const claims: Claim[] = (v.claims ?? []).map((c) => {
-      const kind = CLAIM_KINDS[c.kind];
-      if (kind === undefined) throw new DecodeError('invalid-value', `chain-watch: unknown claim kind ${c.kind}`);
-      const blockHash = hashOrNone(c.blockHash);
-      return {
-        kind,
-        tx: c.tx,
-        txid: txidOf(c.tx),
-        amountSat: c.amountSat,
-        ...(c.confirmedHeight === 0 ? {} : { confirmedHeight: c.confirmedHeight }),
-        ...(blockHash === undefined ? {} : { blockHash }),
-        ...((c.flags & 1) !== 0 ? { reported: true as const } : {}),
-        ...(c.feeratePerKw === 0 ? {} : { feeratePerKw: c.feeratePerKw }),
-        ...(c.builtHeight === 0 ? {} : { builtHeight: c.builtHeight }),
-        ...(c.deadline === 0 ? {} : { deadline: c.deadline }),
-        ...(c.replaces.length === 0 ? {} : { replaces: split32(c.replaces) }),
-      };
-    });
+    const coins = v.feeCoins ?? [];
+    const claims: Claim[] = (v.claims ?? []).map((c) => decodeClaim(c, coins));
+    const anchorChild = v.anchorChild === undefined ? undefined : decodeClaim(v.anchorChild, coins);
+    if (anchorChild !== undefined && anchorChild.kind !== 'anchor-child') throw new DecodeError('invalid-value', `chain-watch: the CPFP child has claim kind ${anchorChild.kind}`);
+    if (claims.some((c) => c.kind === 'anchor-child')) throw new DecodeError('invalid-value', 'chain-watch: a CPFP child among the claims');
     // The earlier layout: one sweep, and their second-stage transactions (their heights unknown: the spend's, which only a CSV would read).
     if (v.phase === 2) {
       if (v.sweepTx === undefined || v.sweepAmountSat === undefined) throw new DecodeError('invalid-value', 'chain-watch: sweeping without its sweep');
@@ -258,6 +324,7 @@ export function decodeWatchedChannel(bytes: Uint8Array): DecodeResult<WatchedCha
       ...(claims.length === 0 ? {} : { claims }),
       ...(stages.length === 0 ? {} : { stages }),
       ...(v.pending === undefined || v.pending.length === 0 ? {} : { pending: v.pending }),
+      ...(anchorChild === undefined ? {} : { anchorChild }),
     };
   });
 }

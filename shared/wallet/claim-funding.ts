@@ -32,7 +32,7 @@ export interface ClaimLock {
   /** Display-order txid. */
   readonly txid: string;
   readonly raw: Uint8Array;
-  readonly coins: readonly WalletUtxo[];
+  readonly coins: readonly Pick<WalletUtxo, 'txid' | 'vout' | 'valueSat'>[];
   /** Its change output to the wallet (index {@link claimChangeIndex} at the time it was built), if any. */
   readonly change?: { readonly vout: number; readonly valueSat: bigint; readonly index: number };
   readonly tipHeight: number;

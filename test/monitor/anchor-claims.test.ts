@@ -23,7 +23,12 @@ import {
   feerateOf,
   holderAnchorOutput,
   holderHtlcTxOutputs,
+  ourAnchorOutput,
+  ourOutputs,
+  sweepOutputs,
+  withAnchorsWhenSafe,
   type ChannelMonitor,
+  type Claimable,
   type FeeFunding,
 } from '../../shared/monitor/index.js';
 import { ANCHOR_OUTPUT_SAT, feeForWeight, p2wsh } from '../../shared/tx/index.js';
@@ -128,6 +133,24 @@ describe('our zero-fee HTLC transactions with a wallet fee input (anchors)', () 
     expect(holderHtlcTxOutputs(signerOf(alice), aliceMonitor, commitment, tx)).toMatchObject([{ kind: 'to-local', valueSat: 7_000n, outpoint: { index: 0 } }]);
   });
 
+  it('a bump (RBF): the same HTLC input and coin at a higher feerate; never below the replaced fee plus 1 sat/vB of its size (BIP 125)', () => {
+    const c = coin(12, 20_000n);
+    const first = buildAnchorHtlcTx(secp, signerOf(alice), [success], funding([c]), FEERATE);
+    if (first.kind !== 'signed') throw new Error(first.kind);
+    const higher = buildAnchorHtlcTx(secp, signerOf(alice), [success], funding([c]), FEERATE + 300n, { feeSat: first.feeSat });
+    if (higher.kind !== 'signed') throw new Error(higher.kind);
+    const [a, b] = [Transaction.fromBuffer(first.tx), Transaction.fromBuffer(higher.tx)];
+    expect(b.ins.map((i) => [Buffer.from(i.hash).toString('hex'), i.index])).toEqual(a.ins.map((i) => [Buffer.from(i.hash).toString('hex'), i.index]));
+    expect(higher.feeSat).toBeGreaterThanOrEqual(first.feeSat + BigInt(b.virtualSize()));
+    expect(verifyInput(b, 0, htlcPrevout(success))).toBe('');
+    expect(verifyInput(b, 1, coinPrevout(c))).toBe('');
+    // At the same feerate the floor decides: the old fee plus the new size at 1 sat/vB (rounded up on the estimated weight).
+    const same = buildAnchorHtlcTx(secp, signerOf(alice), [success], funding([c]), FEERATE, { feeSat: first.feeSat });
+    if (same.kind !== 'signed') throw new Error(same.kind);
+    expect(same.feeSat).toBeGreaterThanOrEqual(first.feeSat + BigInt(Transaction.fromBuffer(same.tx).virtualSize()));
+    expect(same.feeSat).toBeLessThan(first.feeSat + BigInt(Transaction.fromBuffer(same.tx).virtualSize()) + 5n);
+  });
+
   it('HTLC-timeout: nLockTime its cltv_expiry, two wallet coins; sequence 0 refused (the CSV of the anchors script)', () => {
     const coins = [coin(2, 600n), coin(3, 1_500n)];
     const built = buildAnchorHtlcTx(secp, signerOf(alice), [timeout], funding(coins), 1_000n);
@@ -190,6 +213,20 @@ describe('CPFP of our anchors commitment through our anchor', () => {
     expect(verifyInput(unsigned, 0, anchorPrevout)).not.toBe('');
   });
 
+  it('a bumped child replaces the previous one: same anchor and coin, a fee at least the old plus 1 sat/vB of its size', () => {
+    const c = coin(13, 30_000n);
+    const first = buildAnchorCpfp(secp, signerOf(alice), commitment, commitmentFee, funding([c]), 5_000n);
+    if (first.kind !== 'signed') throw new Error(first.kind);
+    const bumped = buildAnchorCpfp(secp, signerOf(alice), commitment, commitmentFee, funding([c]), 6_250n, { feeSat: first.feeSat });
+    if (bumped.kind !== 'signed') throw new Error(bumped.kind);
+    const tx = Transaction.fromBuffer(bumped.tx);
+    expect(tx.ins.map((i) => i.index)).toEqual(Transaction.fromBuffer(first.tx).ins.map((i) => i.index));
+    expect(bumped.feeSat).toBeGreaterThanOrEqual(first.feeSat + BigInt(tx.virtualSize()));
+    expect(feerateOf(commitmentFee + bumped.feeSat, BigInt(commitment.weight() + tx.weight()))).toBeGreaterThanOrEqual(6_250n);
+    expect(verifyInput(tx, 0, anchorPrevout)).toBe('');
+    expect(verifyInput(tx, 1, coinPrevout(c))).toBe('');
+  });
+
   it("pays at least the target on its own when the commitment already does; Bob's anchor is Bob's; coins too small refused", () => {
     const rich = buildAnchorCpfp(secp, signerOf(alice), commitment, 1_000_000n, funding([coin(9, 30_000n)]), 1_000n);
     if (rich.kind !== 'signed') throw new Error(rich.kind);
@@ -199,5 +236,48 @@ describe('CPFP of our anchors commitment through our anchor', () => {
     expect(buildAnchorCpfp(secp, signerOf(alice), commitment, commitmentFee, funding([coin(10, 1_000n)]), 50_000n)).toMatchObject({ kind: 'coins-too-small' });
     const plain = threeHtlcs(false);
     expect(buildAnchorCpfp(secp, signerOf(plain.alice), Transaction.fromBuffer(plain.aliceMonitor.holderCommitmentTx), 0n, funding([coin(11, 30_000n)]), 1_000n)).toMatchObject({ kind: 'invalid-claims' });
+  });
+});
+
+describe('our anchor swept back to the wallet when it pays', () => {
+  const { alice, bob, aliceMonitor, bobMonitor } = threeHtlcs(true);
+  const commitment = Transaction.fromBuffer(aliceMonitor.holderCommitmentTx);
+  const anchor = ourAnchorOutput(signerOf(alice), aliceMonitor, commitment)!;
+  const toLocal = ourOutputs(secp, signerOf(alice), aliceMonitor, commitment).find((o) => o.kind === 'to-local')!;
+  const DEST = account.key(0, 7).script;
+
+  it("finds our anchor on our commitment and on theirs (not Bob's), none on static_remotekey", () => {
+    expect(anchor).toMatchObject({ kind: 'anchor', valueSat: 330n, csvBlocks: 0 });
+    expect(anchor.outpoint.index).toBe(holderAnchorOutput(signerOf(alice), commitment)!.outpoint.index);
+    const theirs = Transaction.fromBuffer(bobMonitor.holderCommitmentTx);
+    expect(ourAnchorOutput(signerOf(alice), aliceMonitor, theirs)!.outpoint.index).not.toBe(ourAnchorOutput(signerOf(bob), bobMonitor, theirs)!.outpoint.index);
+    const plain = threeHtlcs(false);
+    expect(ourAnchorOutput(signerOf(plain.alice), plain.aliceMonitor, Transaction.fromBuffer(plain.aliceMonitor.holderCommitmentTx))).toBeUndefined();
+  });
+
+  it('joins a sweep at a low feerate (its input costs less than 330 sat), signed with our funding key; left out at a high one; alone it is below dust', () => {
+    const low = sweepOutputs(signerOf(alice), [toLocal, anchor], DEST, 253n);
+    if (low.kind !== 'sweep') throw new Error(low.kind);
+    const tx = Transaction.fromBuffer(low.tx);
+    expect(low.outputs.map((o) => o.kind)).toEqual(['to-local', 'anchor']);
+    expect(verifyInput(tx, 1, { scriptPubKey: p2wsh(anchor.scriptCode), amountSat: 330n })).toBe('');
+    const without = sweepOutputs(signerOf(alice), [toLocal], DEST, 253n);
+    if (without.kind !== 'sweep') throw new Error(without.kind);
+    expect(low.amountSat - without.amountSat).toBeGreaterThan(200n); // 330 less its input's fee (280 weight)
+    // At 10 sat/vB the anchor's input costs 700 sat: the sweep leaves it.
+    const high = sweepOutputs(signerOf(alice), [toLocal, anchor], DEST, FEERATE);
+    if (high.kind !== 'sweep') throw new Error(high.kind);
+    expect(high.outputs.map((o) => o.kind)).toEqual(['to-local']);
+    expect(sweepOutputs(signerOf(alice), [anchor], DEST, 253n)).toMatchObject({ kind: 'below-dust' });
+  });
+
+  it('only beside other outputs without a deadline, before anyone may spend it (16 blocks)', () => {
+    const out = (o: typeof anchor, deadline?: number): Claimable => ({ kind: 'output', output: o, spendableHeight: 100, ...(deadline === undefined ? {} : { deadline }) });
+    const kinds = (cs: Claimable[]) => cs.map((c) => (c.kind === 'output' ? c.output.kind : c.kind));
+    expect(kinds(withAnchorsWhenSafe([out(toLocal), out(anchor)], 100, 110))).toEqual(['to-local', 'anchor']);
+    expect(kinds(withAnchorsWhenSafe([out(anchor)], 100, 110))).toEqual([]);
+    expect(kinds(withAnchorsWhenSafe([out(toLocal, 101), out(anchor)], 100, 110))).toEqual(['to-local']);
+    expect(kinds(withAnchorsWhenSafe([out(toLocal), out(anchor)], 100, 114))).toEqual(['to-local', 'anchor']);
+    expect(kinds(withAnchorsWhenSafe([out(toLocal), out(anchor)], 100, 115))).toEqual(['to-local']);
   });
 });

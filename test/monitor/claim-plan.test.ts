@@ -1,7 +1,7 @@
 /** Which of our outputs to claim now (shared/monitor/claim-plan.ts). */
 import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
-import { MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, planClaims, targetBlocks, txidOf, type Claim, type Claimable, type OurOutput, type WatchedChannel } from '../../shared/monitor/index.js';
+import { MAX_BUMP_FEERATE_PER_KW, MIN_BUMP_PER_KW, SWEEP_TARGET_BLOCKS, bumpedFeerate, replacementFloorSat, planClaims, targetBlocks, txidOf, type Claim, type Claimable, type OurOutput, type WatchedChannel } from '../../shared/monitor/index.js';
 
 /** A transaction spending `outpoints` (the plan reads only its inputs). */
 function spending(...outpoints: { txid: Uint8Array; index: number }[]): Uint8Array {
@@ -97,5 +97,25 @@ describe('bumping an unconfirmed sweep (RBF)', () => {
     expect(bumpedFeerate(claim({ kind: 'htlc-tx', deadline: 110 }), 103, flat)).toBeUndefined();
     const { feeratePerKw: _f, ...old } = claim({ deadline: 110 });
     expect(bumpedFeerate(old, 103, flat)).toBeUndefined();
+  });
+
+  it('bumps an anchors HTLC transaction and a CPFP child (paid by wallet coins) like a sweep', () => {
+    const feeCoins = [{ txid: 'ab'.repeat(32), vout: 0, valueSat: 25_000n, keychain: 0 as const, index: 0 }];
+    expect(bumpedFeerate(claim({ kind: 'htlc-tx', deadline: 110, feeCoins }), 101, flat)).toBe(1_000 + MIN_BUMP_PER_KW);
+    expect(bumpedFeerate(claim({ kind: 'anchor-child', deadline: 110, feeCoins }), 101, flat)).toBe(1_000 + MIN_BUMP_PER_KW);
+    expect(bumpedFeerate(claim({ kind: 'anchor-child', feeCoins }), 101, flat)).toBeUndefined();
+    expect(bumpedFeerate(claim({ kind: 'htlc-tx', deadline: 110, feeCoins: [] }), 101, flat)).toBeUndefined();
+  });
+
+  it('stops at the cap: a bump never goes past it, a claim at the cap is left', () => {
+    expect(bumpedFeerate(claim({ deadline: 110, feeratePerKw: 240_000 }), 101, flat)).toBe(MAX_BUMP_FEERATE_PER_KW);
+    expect(bumpedFeerate(claim({ deadline: 110 }), 101, () => 10_000_000)).toBe(MAX_BUMP_FEERATE_PER_KW);
+    expect(bumpedFeerate(claim({ deadline: 110, feeratePerKw: MAX_BUMP_FEERATE_PER_KW }), 101, () => 10_000_000)).toBeUndefined();
+  });
+
+  it('the least fee of a replacement: the fee it evicts plus 1 sat/vB of its own size (BIP 125 rules 3 and 4)', () => {
+    expect(replacementFloorSat(1_000n, 400n)).toBe(1_100n);
+    expect(replacementFloorSat(1_000n, 401n)).toBe(1_101n); // vsize rounds up
+    expect(replacementFloorSat(0n, 4n)).toBe(1n);
   });
 });

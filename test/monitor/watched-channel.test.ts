@@ -47,6 +47,48 @@ describe('chain-watch records', () => {
         pending: [{ txid: new Uint8Array(32).fill(5), index: 4 }],
       },
     ],
+    [
+      'an anchors HTLC transaction bumped, with its wallet fee coins',
+      {
+        ...base,
+        phase: 'spent',
+        spend,
+        claims: [
+          {
+            kind: 'htlc-tx',
+            tx: htlcTx,
+            txid: txidOf(htlcTx),
+            amountSat: 9_000n,
+            feeratePerKw: 3_125,
+            builtHeight: 820,
+            deadline: 900,
+            replaces: [new Uint8Array(32).fill(9)],
+            feeCoins: [
+              { txid: 'ab'.repeat(32), vout: 3, valueSat: 25_000n, keychain: 0, index: 4 },
+              { txid: 'cd'.repeat(32), vout: 0, valueSat: 1_000n, keychain: 1, index: 2 },
+            ],
+          },
+          { kind: 'sweep', tx: sweepTx, txid: txidOf(sweepTx), amountSat: 49_862n },
+        ],
+      },
+    ],
+    [
+      'funding, with the CPFP child of our commitment (bumped once)',
+      {
+        ...base,
+        anchorChild: {
+          kind: 'anchor-child',
+          tx: sweepTx,
+          txid: txidOf(sweepTx),
+          amountSat: 24_000n,
+          feeratePerKw: 2_800,
+          builtHeight: 813,
+          deadline: 950,
+          replaces: [new Uint8Array(32).fill(4)],
+          feeCoins: [{ txid: 'ef'.repeat(32), vout: 1, valueSat: 25_000n, keychain: 1, index: 0 }],
+        },
+      },
+    ],
   ])('round-trips a record: %s', (_, w) => {
     expect(decodeWatchedChannel(encodeWatchedChannel(w))).toEqual({ ok: true, value: w });
   });
@@ -113,5 +155,9 @@ describe('chain-watch records', () => {
     badKind[kindAt] = 7;
     expect(decodeWatchedChannel(badKind)).toMatchObject({ ok: false });
     expect(decodeWatchedChannel(Uint8Array.of(9, 9, 9))).toMatchObject({ ok: false });
+    // A CPFP child among the claims, or a claim of another kind as the child: refused.
+    const child = { kind: 'anchor-child' as const, tx: sweepTx, txid: txidOf(sweepTx), amountSat: 1n };
+    expect(decodeWatchedChannel(encodeWatchedChannel({ ...base, phase: 'spent', spend, claims: [child] }))).toMatchObject({ ok: false });
+    expect(decodeWatchedChannel(encodeWatchedChannel({ ...base, anchorChild: { ...child, kind: 'sweep' } }))).toMatchObject({ ok: false });
   });
 });
