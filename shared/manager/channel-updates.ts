@@ -25,6 +25,8 @@ export function onChannelUpdate(core: ManagerCore, peer: Uint8Array, m: ChannelU
   const { cs, ports } = core;
   if (!equalBytes(m.chainHash, cs.header.chainHash)) return;
   const found = cs.entriesOfPeer(peer).find(([, e]) => e.kind === 'channel' && e.channel.funding !== undefined && scidsOf(e.channel).includes(m.shortChannelId));
+  // Not a private channel of ours: network gossip, for the graph (the GossipHandler port).
+  if (found === undefined || found[1].kind !== 'channel' || found[1].channel.announceChannel) ports.gossip?.handleGossip(peer, m);
   if (found === undefined || found[1].kind !== 'channel') return;
   const [key, item] = found;
   // Direction bit: 0 when the update comes from node_1, the lesser node id.

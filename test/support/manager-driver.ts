@@ -21,11 +21,12 @@ import {
   type ManagerPorts,
   type NodeConfig,
   type PeerState,
+  encodePeerMessage,
+  type PeerWireMessage,
 } from '../../shared/manager/index.js';
 import { committedWatch } from '../../shared/monitor/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
 import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
-import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
 
 export class ManagerDriver {
@@ -33,12 +34,12 @@ export class ManagerDriver {
   readonly ports: ManagerPorts;
   readonly events: EventRecord[] = [];
   readonly disconnects: string[] = [];
-  readonly received: WireMessage[] = [];
+  readonly received: PeerWireMessage[] = [];
   peer: PeerState | undefined;
   connection: PeerConnection | null = null;
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   /** Called after each channel message from the peer was applied (a test may drop the connection there). */
-  onChannelMessage: (m: WireMessage) => void = () => undefined;
+  onChannelMessage: (m: PeerWireMessage) => void = () => undefined;
   #inputs = 0;
   /** Each dial is a new connection (`c1`, `c2`, …): a channel is reestablished once per connection. */
   #connections = 0;
@@ -142,8 +143,8 @@ export class ManagerDriver {
     return this.store.load(this.ports, { kind: 'list-channels' }, connected, this.config).listChannels();
   }
 
-  send(m: WireMessage): void {
-    this.connection?.send(encodeMessage(m));
+  send(m: PeerWireMessage): void {
+    this.connection?.send(encodePeerMessage(m));
   }
 
   close(): void {
