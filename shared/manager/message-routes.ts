@@ -12,7 +12,7 @@
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
 import { equalBytes } from '../codec/index.js';
-import { currentChannelId, isFundedChannel, isOperating, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
+import { ChannelState, currentChannelId, isFundedChannel, isOperating, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { ChannelUpdateMessage, OpenChannelMessage, RevokeAndAckMessage } from '../wire/index.js';
 import { onChannelUpdate } from './channel-updates.js';
@@ -93,10 +93,15 @@ function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevel
   announceAfterReestablish(core, target.key);
 }
 
-/** The peer's `channel_ready`: the channel's step, then our `announcement_signatures` if the channel is public and already 6 deep. */
+/**
+ * The peer's `channel_ready`: the channel's step, then, when it made the
+ * channel ready, our `announcement_signatures` if the channel is public and already 6 deep (a retransmitted
+ * one after a reconnection changes nothing: the reestablish decided).
+ */
 function onChannelReady(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): void {
+  const wasReady = target.item.channel.state === ChannelState.Ready;
   stepChannel(core, target, m);
-  announceIfDue(core, target.key);
+  if (!wasReady) announceIfDue(core, target.key);
 }
 
 /** A BOLT 7 message for the network graph: to the `GossipHandler` port (dropped without one). */

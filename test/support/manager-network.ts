@@ -24,6 +24,7 @@ import {
   type PeerState,
   encodePeerMessage,
   type PeerWireMessage,
+  type NodeAnnouncementSettings,
 } from '../../shared/manager/index.js';
 import { committedWatch, type Watch } from '../../shared/monitor/index.js';
 import { InMemoryManagerStore, type StepCost } from '../../shared/store/manager-items.js';
@@ -53,6 +54,8 @@ export interface ManagerNode {
   inputs: number;
   /** The deployment's configuration, given at every load (wins over the header's); unset: the header's stays. */
   config?: ManagerConfig;
+  /** What the node's `node_announcement` says, given at every load; unset: none is sent. */
+  nodeAnnouncement?: NodeAnnouncementSettings;
 }
 
 export interface NodeOptions {
@@ -177,7 +180,7 @@ export class ManagerNetwork {
    * Returns `fn`'s result and whether the commit was a duplicate.
    */
   step<T>(node: ManagerNode, input: ManagerInput, fn: (m: ChannelManager) => T, inputId = `${node.label}-${++node.inputs}`): T {
-    const manager = node.store.load(node.ports, input, this.#connectedPeers(node), node.config, this.#connectionsOf(node));
+    const manager = node.store.load(node.ports, input, this.#connectedPeers(node), node.config, this.#connectionsOf(node), node.nodeAnnouncement);
     const result = fn(manager);
     const changes = manager.takeChanges();
     if (node.store.commit(inputId, changes) === 'duplicate') return result;
