@@ -23,6 +23,7 @@ import {
   type PeerState,
   encodePeerMessage,
   type PeerWireMessage,
+  type NodeAnnouncementSettings,
 } from '../../shared/manager/index.js';
 import { committedWatch } from '../../shared/monitor/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
@@ -40,6 +41,8 @@ export class ManagerDriver {
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   /** Called after each channel message from the peer was applied (a test may drop the connection there). */
   onChannelMessage: (m: PeerWireMessage) => void = () => undefined;
+  /** What our `node_announcement` says, given at every load (the node's settings); unset: none is sent. */
+  nodeAnnouncement: NodeAnnouncementSettings | undefined;
   #inputs = 0;
   /** Each dial is a new connection (`c1`, `c2`, …): a channel is reestablished once per connection. */
   #connections = 0;
@@ -120,7 +123,7 @@ export class ManagerDriver {
       connected.set(toHex(this.peer.nodeId), this.peer.features);
       connections.set(toHex(this.peer.nodeId), this.peer.connectionId);
     }
-    const manager = this.store.load(this.ports, input, connected, this.config, connections);
+    const manager = this.store.load(this.ports, input, connected, this.config, connections, this.nodeAnnouncement);
     const result = fn(manager);
     const changes = manager.takeChanges();
     this.store.commit(`input-${++this.#inputs}`, changes);

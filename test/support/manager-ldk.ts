@@ -36,6 +36,12 @@ export interface ManagerLdkOptions {
   readonly ldkSeed: number;
   /** LDK forwards payments to private channels (`accept_forwards_to_priv_channels`, off by default). */
   readonly ldkForwardsToPrivateChannels?: boolean;
+  /**
+   * Set: LDK keeps a network graph from its peers' gossip (`P2PGossipSync`);
+   * true: both sides also open and accept announced channels only (ours
+   * `announceChannel`, LDK's `announce_for_forwarding`).
+   */
+  readonly announce?: boolean;
 }
 
 /** One of our nodes and one LDK node, connected, fed the same blocks. */
@@ -51,9 +57,9 @@ export interface ManagerLdkPeers {
 }
 
 /** Our configuration for `channelType` (only anchors differ from the defaults), with `depth` as our `minimum_depth`. */
-export function ourConfigFor(channelType: InteropChannelType, depth: number): ManagerConfig {
+export function ourConfigFor(channelType: InteropChannelType, depth: number, announce = false): ManagerConfig {
   const config = managerConfigWith({ anchors: channelType === InteropChannelType.Anchors, acceptInboundChannels: 'all' });
-  return { ...config, channel: { ...config.channel, handshake: { ...config.channel.handshake, minimumDepth: depth } } };
+  return { ...config, channel: { ...config.channel, handshake: { ...config.channel.handshake, minimumDepth: depth, announceChannel: announce } } };
 }
 
 /** Starts LDK, starts our node `label`, dials LDK and waits until both sides list each other. */
@@ -62,12 +68,13 @@ export async function connectToLdk(chain: RunningRegtestChain, label: string, op
     minimumDepth: options.depth,
     anchors: options.channelType === InteropChannelType.Anchors,
     ...(options.ldkForwardsToPrivateChannels ? { acceptForwardsToPrivateChannels: true } : {}),
+    ...(options.announce === undefined ? {} : { announceChannels: options.announce, gossip: true }),
   });
   const port = await ldkNode.listen();
   const tip = chain.chain.tip();
   ldkNode.bestBlockUpdated(tip.header, tip.height);
   const node = testNode(label);
-  const ours = new ManagerDriver(node, { height: tip.height, hash: fromHex(chain.chain.blockAt(tip.height)!.hash).reverse() }, ourConfigFor(options.channelType, options.depth));
+  const ours = new ManagerDriver(node, { height: tip.height, hash: fromHex(chain.chain.blockAt(tip.height)!.hash).reverse() }, ourConfigFor(options.channelType, options.depth, options.announce === true));
   const peers: ManagerLdkPeers = { chain, ldk: ldkNode, ours, options, fedHeight: tip.height, broadcasts: [] };
   const broadcast = (tx: Uint8Array) => peers.broadcasts.push(postToChain(chain, '/tx', toHex(tx)));
   ours.onBroadcast = broadcast;
