@@ -21,6 +21,10 @@ export const EnvVar = {
   anchorChannels: 'ANCHOR_CHANNELS',
   /** `all` (default) or `manual`: the inbound channel policy (functions/runtime/node-settings.ts). */
   inboundChannels: 'INBOUND_CHANNELS',
+  /** Our `node_announcement`: alias, colour (rrggbb) and addresses (host:port, comma-separated) (functions/runtime/node-settings.ts). */
+  nodeAlias: 'NODE_ALIAS',
+  nodeColor: 'NODE_COLOR',
+  nodeAddresses: 'NODE_ADDRESSES',
   /** The webhook queue (standard SQS): a commit's new webhook deliveries go to the delivery function through it (docs/webhooks.md). */
   webhookQueueUrl: 'WEBHOOK_QUEUE_URL',
 } as const;
