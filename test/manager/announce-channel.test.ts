@@ -108,7 +108,27 @@ describe('a public channel between our nodes is announced at 6 confirmations', (
     expect(alice.received.length + bob.received.length).toBe(before);
   });
 
-  it('a private channel sends no announcement_signatures (and no gossip) at 6 confirmations', () => {
+  it("the peer's signatures before our 6th block are kept; ours then go with the announcement at once", () => {
+    const { net, alice, bob } = publicPair();
+    openFunded(net, alice, bob);
+    net.mine([], 4);
+    net.deferFollowUps = true;
+    net.mine(); // depth 6: both chain follow-ups wait
+    expect(net.pendingFollowUps).toHaveLength(2);
+    net.pendingFollowUps.shift()!(); // alice's block: her signatures go
+    net.run();
+    expect(received(bob, 259)).toHaveLength(1);
+    expect(received(alice, 259)).toEqual([]);
+    expect(storedChannel(bob).theirAnnouncementSignatures).toBeDefined(); // kept while bob's channel is 5 deep
+    expect(storedChannel(bob).announcementSignaturesSent).toBeUndefined();
+    net.pendingFollowUps.shift()!(); // bob's block: his signatures, and the announcement, since alice's are known
+    net.deferFollowUps = false;
+    net.run();
+    expect(alice.received.filter((m) => m.type >= 256 && m.type <= 259).map((m) => m.type)).toEqual([259, 256, 258, 257]);
+    expect(bob.received.filter((m) => m.type >= 256 && m.type <= 259).map((m) => m.type)).toEqual([259, 256, 258, 257]);
+  });
+
+    it('a private channel sends no announcement_signatures (and no gossip) at 6 confirmations', () => {
     const { net, alice, bob } = publicPair(false);
     openFunded(net, alice, bob);
     net.mine([], 6);
