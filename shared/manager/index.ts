@@ -3,7 +3,7 @@
  * of BOLT 1 (peer-manager) and the ChannelManager over the channel machines
  * of shared/channel (docs/manager.md).
  */
-export { CHANNEL_MESSAGE_TYPES, peerConnected, peerDisconnected, peerMessage, ourInit, type NodeConfig, type PeerEffect, type PeerStep } from './peer-manager.js';
+export { CHANNEL_MESSAGE_TYPES, encodePeerMessage, peerConnected, peerDisconnected, peerMessage, ourInit, type NodeConfig, type PeerEffect, type PeerStep } from './peer-manager.js';
 export { encodePeerState, decodePeerState, type PeerState } from './peer-state.js';
 export {
   ChannelManager,
@@ -19,7 +19,16 @@ export {
   type ManagerPorts,
   type MonitorWrite,
   type OutboundMessage,
+  type GossipHandler,
+  type GraphGossipMessage,
+  type PeerWireMessage,
 } from './channel-manager.js';
+export {
+  ANNOUNCEMENT_DEPTH,
+  MAX_NODE_ANNOUNCEMENT_ADDRESSES,
+  checkNodeAnnouncementSettings,
+  type NodeAnnouncementSettings,
+} from './channel-announcements.js';
 export { channelDetailsOf, type ChannelDetails } from './channel-details.js';
 export {
   channelItemKeys,

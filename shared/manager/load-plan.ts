@@ -95,6 +95,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'peer-message': {
       // A channel_update names its channel by short channel id: that channel is read through the SCID# index (not every channel of the peer).
       if (input.message.type === 258) return { ...plan([]), scids: [input.message.shortChannelId] };
+      // announcement_signatures names its channel by channel id (its row is a peer row: the message is not a channel machine's).
+      if (input.message.type === 259) return plan([cs.keyFor(input.peer, input.message.channelId)]);
       const id = channelIdOf(input.message);
       if (id === null) return plan([]);
       if (id === 'all') return everyChannelOf(cs, input.peer);

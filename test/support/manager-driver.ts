@@ -21,11 +21,13 @@ import {
   type ManagerPorts,
   type NodeConfig,
   type PeerState,
+  encodePeerMessage,
+  type PeerWireMessage,
+  type NodeAnnouncementSettings,
 } from '../../shared/manager/index.js';
 import { committedWatch } from '../../shared/monitor/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
 import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
-import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
 
 export class ManagerDriver {
@@ -33,12 +35,14 @@ export class ManagerDriver {
   readonly ports: ManagerPorts;
   readonly events: EventRecord[] = [];
   readonly disconnects: string[] = [];
-  readonly received: WireMessage[] = [];
+  readonly received: PeerWireMessage[] = [];
   peer: PeerState | undefined;
   connection: PeerConnection | null = null;
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   /** Called after each channel message from the peer was applied (a test may drop the connection there). */
-  onChannelMessage: (m: WireMessage) => void = () => undefined;
+  onChannelMessage: (m: PeerWireMessage) => void = () => undefined;
+  /** What our `node_announcement` says, given at every load (the node's settings); unset: none is sent. */
+  nodeAnnouncement: NodeAnnouncementSettings | undefined;
   #inputs = 0;
   /** Each dial is a new connection (`c1`, `c2`, …): a channel is reestablished once per connection. */
   #connections = 0;
@@ -119,7 +123,7 @@ export class ManagerDriver {
       connected.set(toHex(this.peer.nodeId), this.peer.features);
       connections.set(toHex(this.peer.nodeId), this.peer.connectionId);
     }
-    const manager = this.store.load(this.ports, input, connected, this.config, connections);
+    const manager = this.store.load(this.ports, input, connected, this.config, connections, this.nodeAnnouncement);
     const result = fn(manager);
     const changes = manager.takeChanges();
     this.store.commit(`input-${++this.#inputs}`, changes);
@@ -142,8 +146,8 @@ export class ManagerDriver {
     return this.store.load(this.ports, { kind: 'list-channels' }, connected, this.config).listChannels();
   }
 
-  send(m: WireMessage): void {
-    this.connection?.send(encodeMessage(m));
+  send(m: PeerWireMessage): void {
+    this.connection?.send(encodePeerMessage(m));
   }
 
   close(): void {

@@ -21,11 +21,12 @@ import {
   type ManagerPorts,
   type NodeConfig,
   type PeerState,
+  encodePeerMessage,
+  type PeerWireMessage,
 } from '../../shared/manager/index.js';
 import { committedWatch } from '../../shared/monitor/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
 import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
-import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
 
 interface Link {
@@ -131,8 +132,8 @@ export class ManagerHub {
     return this.store.load(this.ports, { kind: 'list-channels' }, this.#connected().features, this.config).listChannels();
   }
 
-  #sendTo(hex: string, m: WireMessage): void {
-    this.#links.get(hex)?.connection.send(encodeMessage(m));
+  #sendTo(hex: string, m: PeerWireMessage): void {
+    this.#links.get(hex)?.connection.send(encodePeerMessage(m));
   }
 
   close(): void {
