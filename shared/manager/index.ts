@@ -99,6 +99,7 @@ export {
   type IndexKey,
 } from './channel-indexes.js';
 export { FEE_UPDATES_PER_TICK, MPP_TIMEOUTS_PER_TICK, commitmentFeerateTarget, shouldUpdateFee, type TimerTickReport } from './timer-tick.js';
+export { DISABLE_AFTER_TICKS, DISABLES_PER_TICK, OFFLINE_PEERS_PER_TICK } from './channel-update-status.js';
 export { RecordKeys, type RecordKey } from './payment-records.js';
 export { decodeFollowUp, encodeFollowUp, followUpFor, htlcResolvedOnChain, type ChainEvent, type FollowUpWork, type OnChainOfferedHtlc } from './follow-up.js';
 export {

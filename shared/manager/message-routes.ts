@@ -11,7 +11,6 @@
  * Adding a BOLT message: its wire codec, one row here (and one in
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
-import { sendOurChannelUpdate } from './our-channel-update.js';
 import { equalBytes } from '../codec/index.js';
 import { ChannelState, currentChannelId, isFundedChannel, isOperating, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
@@ -20,6 +19,7 @@ import { onChannelUpdate } from './channel-updates.js';
 import { onUpdateAddHtlc, receivedHtlcsOfRevoke } from './inbound-htlcs.js';
 import { onUpdateFailHtlc, onUpdateFulfillHtlc, paymentResultsOfRevoke } from './outbound-calls.js';
 import { announceAfterReestablish, announceIfDue, onAnnouncementSignatures } from './channel-announcements.js';
+import { updateAfterReestablish } from './channel-update-status.js';
 import { channelKey, withFlags, type ChannelEntry, type ChannelKey } from './channel-entry.js';
 import { stepChannel, type ChannelTarget } from './channel-step.js';
 import { htlcRecordKeys } from './payment-records.js';
@@ -90,8 +90,8 @@ function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevel
   const resumed = withFlags(item, { awaitingReestablish: false });
   if (item.flags?.awaitingReestablish) cs.putEntry(target.key, resumed);
   const after = stepChannel(core, { ...target, item: resumed }, m);
-  // After the retransmissions, our channel_update again (LDK sends its own there too).
-  if (after !== undefined && m.type === 136) sendOurChannelUpdate(core, after);
+  // After the retransmissions, our channel_update again, enabled (LDK sends its own there too; channel-update-status.ts).
+  if (after !== undefined && m.type === 136) updateAfterReestablish(core, target.key, after);
   // A public channel's announcement_signatures go again on the new connection (BOLT 7; channel-announcements.ts).
   announceAfterReestablish(core, target.key);
 }

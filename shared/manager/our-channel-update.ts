@@ -85,13 +85,18 @@ export function ourChannelUpdate(core: ManagerCore, channel: Channel, options: O
   });
 }
 
-/** The update as BOLT 4 failure messages carry it: the whole message, its type first. */
-export function channelUpdateForFailure(core: ManagerCore, channel: Channel): Uint8Array {
-  const update = ourChannelUpdate(core, channel, { disabled: channel.state !== ChannelState.Ready });
+/**
+ * The update as BOLT 4 failure messages carry it: the whole message, its
+ * type first; disabled for a channel not ready or disabled by the timer
+ * (`disabledAt`: its disabled update's timestamp, channel-update-status.ts).
+ */
+export function channelUpdateForFailure(core: ManagerCore, channel: Channel, disabledAt?: number): Uint8Array {
+  const options = disabledAt !== undefined ? { disabled: true, notBefore: disabledAt } : { disabled: channel.state !== ChannelState.Ready };
+  const update = ourChannelUpdate(core, channel, options);
   return update === undefined ? new Uint8Array(0) : encodeMessage(update);
 }
 
-/** Sends our update to the peer of a ready channel (once ready, after each reestablish). */
+/** Sends our update to the peer of a channel that became ready (after each reestablish: channel-update-status.ts). */
 export function sendOurChannelUpdate(core: ManagerCore, channel: Channel): void {
   if (channel.state !== ChannelState.Ready) return;
   const update = ourChannelUpdate(core, channel);
