@@ -24,11 +24,12 @@ import {
   type ManagerPorts,
   type NodeConfig,
   type PeerState,
+  encodePeerMessage,
+  type PeerWireMessage,
 } from '../shared/manager/index.js';
 import { committedWatch } from '../shared/monitor/index.js';
 import { InMemoryManagerStore } from '../shared/store/manager-items.js';
 import { initiatorHandshake, type InitiatorHandshake, type NoiseTransport } from '../shared/transport/index.js';
-import { encodeMessage, type WireMessage } from '../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, counterEntropy } from '../test/support/channel-harness.js';
 import { loadLdk } from '../test/support/ldk-node.js';
 
@@ -413,11 +414,11 @@ export class InProcessOurs {
     }
   }
 
-  send(peerId: Uint8Array, message: WireMessage): void {
+  send(peerId: Uint8Array, message: PeerWireMessage): void {
     const hex = toHex(peerId);
     const peer = this.#peers.get(hex);
     if (!peer?.transport) throw new Error('not connected');
-    this.#write(hex, peer.transport.encryptMessage(encodeMessage(message)));
+    this.#write(hex, peer.transport.encryptMessage(encodePeerMessage(message)));
   }
 
   /** Answers our FundingGenerationReady events (the wallet's part charged to `wallet`). True when anything happened. */

@@ -24,13 +24,14 @@ import {
   type ManagerPorts,
   type NodeConfig,
   type PeerState,
+  encodePeerMessage,
+  type PeerWireMessage,
 } from '../shared/manager/index.js';
 import { committedWatch } from '../shared/monitor/index.js';
 import { PeerConnection } from '../shared/peer/peer-connection.js';
 import { InMemoryManagerStore, managerItemWrites } from '../shared/store/manager-items.js';
 import { monitorsToRead } from '../shared/store/monitor-items.js';
 import type { ChannelMonitor } from '../shared/monitor/index.js';
-import { encodeMessage, type WireMessage } from '../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, counterEntropy } from '../test/support/channel-harness.js';
 import { startLdkNode, type LdkNode } from '../test/support/ldk-node.js';
 import { countingSecp } from './counting-secp.js';
@@ -239,8 +240,8 @@ export class OurTcpNode implements PayNode {
     return bytes;
   }
 
-  #send(message: WireMessage): void {
-    this.#connection?.send(encodeMessage(message));
+  #send(message: PeerWireMessage): void {
+    this.#connection?.send(encodePeerMessage(message));
   }
 
   #connected(): Map<string, Uint8Array> {

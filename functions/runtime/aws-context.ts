@@ -13,9 +13,9 @@ import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore } from '../../shared/store/index.js';
 import { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv, type Env } from './aws-env.js';
 import { createNodeContext, isNetwork, type Network, type NodeContext } from './node-context.js';
-import { readNodeChannelSettings } from './node-settings.js';
+import { readNodeAnnouncementSettings, readNodeChannelSettings } from './node-settings.js';
 import { sqsWebhookDispatch } from '../webhooks/queue-dispatch.js';
-import type { NodeChannelSettings } from '../../shared/manager/index.js';
+import type { NodeAnnouncementSettings, NodeChannelSettings } from '../../shared/manager/index.js';
 
 export { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv } from './aws-env.js';
 
@@ -34,6 +34,8 @@ export interface NodeEnvironment {
   readonly webhookQueueUrl?: string;
   /** `ANCHOR_CHANNELS` and `INBOUND_CHANNELS`, defaults when unset. */
   readonly channelSettings: NodeChannelSettings;
+  /** `NODE_ALIAS`, `NODE_COLOR`, `NODE_ADDRESSES`: our `node_announcement`; absent when none is set. */
+  readonly nodeAnnouncement?: NodeAnnouncementSettings;
 }
 
 /** Reads what a node-bound function needs from its environment. */
@@ -46,6 +48,7 @@ export function readNodeEnvironment(env: Env = process.env): NodeEnvironment {
     network,
     seedSecretArn: requireEnv(env, EnvVar.seedSecretArn),
     channelSettings: readNodeChannelSettings(env),
+    ...nodeAnnouncementFrom(env),
     ...optional(env, EnvVar.esploraUrl, 'esploraUrl'),
     ...optional(env, EnvVar.broadcastQueueUrl, 'broadcastQueueUrl'),
     ...optional(env, EnvVar.inboundQueueUrl, 'inboundQueueUrl'),
@@ -70,6 +73,7 @@ export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeCo
       store: new NodeStore({ client: new DynamoDBClient({}), tableName: env.tableName }),
       outbound: new FifoQueue(sqs, env.outboundQueueUrl),
       channelSettings: env.channelSettings,
+      ...(env.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: env.nodeAnnouncement }),
       ...(env.esploraUrl === undefined ? {} : { esploraUrl: env.esploraUrl }),
       ...(env.broadcastQueueUrl === undefined ? {} : { broadcast: new FifoQueue(sqs, env.broadcastQueueUrl) }),
       ...(env.inboundQueueUrl === undefined ? {} : { inbound: new FifoQueue(sqs, env.inboundQueueUrl) }),
@@ -83,3 +87,8 @@ export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeCo
 
 /** The node context of this container, built at the first invocation from `process.env`. */
 export const awsNodeContext: () => Promise<NodeContext> = once(() => createAwsNodeContext(readNodeEnvironment()));
+
+function nodeAnnouncementFrom(env: Env): { nodeAnnouncement?: NodeAnnouncementSettings } {
+  const settings = readNodeAnnouncementSettings(env);
+  return settings === undefined ? {} : { nodeAnnouncement: settings };
+}

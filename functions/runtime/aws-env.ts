@@ -27,6 +27,10 @@ export const EnvVar = {
   forwardingFeePpm: 'FORWARDING_FEE_PPM',
   /** The blocks we keep between an incoming and an outgoing HTLC's expiry (default 72, at least 42). */
   forwardingCltvDelta: 'FORWARDING_CLTV_DELTA',
+  /** Our `node_announcement`: alias, colour (rrggbb) and addresses (host:port, comma-separated) (functions/runtime/node-settings.ts). */
+  nodeAlias: 'NODE_ALIAS',
+  nodeColor: 'NODE_COLOR',
+  nodeAddresses: 'NODE_ADDRESSES',
   /** The webhook queue (standard SQS): a commit's new webhook deliveries go to the delivery function through it (docs/webhooks.md). */
   webhookQueueUrl: 'WEBHOOK_QUEUE_URL',
 } as const;

@@ -10,10 +10,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
-import type { PeerEffect } from '../../shared/manager/index.js';
+import { encodePeerMessage, type PeerEffect } from '../../shared/manager/index.js';
 import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { SortKey, StoreError, StoreErrorCode, outboxParts, type ItemPut, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
-import { encodeMessage } from '../../shared/wire/index.js';
 import type { NodeContext } from './node-context.js';
 import { followUpWatchPuts } from './follow-up-watch.js';
 
@@ -133,7 +132,7 @@ export function outboxMessages(inputId: string, effects: readonly PeerEffect[], 
   const messages = outbound.map((effect, index): OutboxMessage => {
     const envelope: OutboundEnvelope =
       effect.kind === 'send'
-        ? { kind: 'send', peer: toHex(effect.peer), message: encodeMessage(effect.message), ...(effect.connectionId === undefined ? {} : { connectionId: effect.connectionId }) }
+        ? { kind: 'send', peer: toHex(effect.peer), message: encodePeerMessage(effect.message), ...(effect.connectionId === undefined ? {} : { connectionId: effect.connectionId }) }
         : effect.kind === 'disconnect'
           ? { kind: 'disconnect', peer: toHex(effect.peer), reason: effect.reason }
           : // ...and any other channel message ends the connection, as before.

@@ -24,6 +24,7 @@ import {
   type ManagerChanges,
   type ManagerInput,
   type ManagerPorts,
+  type NodeAnnouncementSettings,
   type PeerEffect,
 } from '../../shared/manager/index.js';
 import { committedWatch, type ChannelMonitor } from '../../shared/monitor/index.js';
@@ -119,12 +120,12 @@ export async function loadManager(
   reads.shutdownScripts = shutdownScripts;
   const ports = { ...withStoredFees(ctx.managerPorts, fees), signerProvider: shutdownScripts };
   if (header === undefined) {
-    const manager = ChannelManager.create({ ports, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig });
+    const manager = ChannelManager.create({ ports, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig, ...nodeAnnouncementOf(ctx) });
     for (const [peer, features] of connectedPeers) manager.peerConnected(fromHex(peer), features);
     return manager;
   }
   // The deployment's settings win over the header's (rewritten in this commit when they differ).
-  const manager = ChannelManager.load({ ports, header, connectedPeers, connections, config: ctx.managerConfig });
+  const manager = ChannelManager.load({ ports, header, connectedPeers, connections, config: ctx.managerConfig, ...nodeAnnouncementOf(ctx) });
   const plan = manager.channelKeysFor(input);
   const prefix = SortKey.channelPrefix();
   const channels = new Map<ChannelKey, Uint8Array>();
@@ -415,4 +416,9 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   const base: InvocationResult = { puts: [...invoicePuts, ...payments, ...(wallet === before ? [] : [{ sk: SortKey.wallet, data: encodeWalletState(wallet) }])], deletes: [], effects: [] };
   const [monitors, webhooks] = await Promise.all([monitorsBefore(ctx, store, changes), webhooksFor(changes, reads)]);
   return managerResult(changes, base, monitors, webhooks);
+}
+
+/** The node's `node_announcement` settings for the manager, when the deployment sets them. */
+function nodeAnnouncementOf(ctx: NodeContext): { nodeAnnouncement?: NodeAnnouncementSettings } {
+  return ctx.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: ctx.nodeAnnouncement };
 }

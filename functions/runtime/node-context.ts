@@ -14,6 +14,7 @@ import {
   managerConfigWith,
   type ManagerConfig,
   type ManagerPorts,
+  type NodeAnnouncementSettings,
   type NodeChannelSettings,
   type NodeConfig,
 } from '../../shared/manager/index.js';
@@ -67,6 +68,8 @@ export interface NodeContext {
   readonly managerPorts: ManagerPorts;
   /** The node's settings (anchors, inbound policy) as the ChannelManager's configuration, given at every load (docs/manager.md). */
   readonly managerConfig: ManagerConfig;
+  /** What our `node_announcement` says (`NODE_ALIAS`, `NODE_COLOR`, `NODE_ADDRESSES`), given at every load; absent: none is sent (docs/gossip.md). */
+  readonly nodeAnnouncement?: NodeAnnouncementSettings;
   /** Loopback receivers allowed, and how new deliveries reach the delivery function (docs/webhooks.md); absent: neither. */
   readonly webhooks?: WebhookSettings;
 }
@@ -95,6 +98,8 @@ export function createNodeContext(options: {
   readonly inbound?: FifoQueue;
   /** Anchors and the inbound policy (`ANCHOR_CHANNELS`, `INBOUND_CHANNELS`); LDK's defaults when absent. */
   readonly channelSettings?: NodeChannelSettings;
+  /** Our `node_announcement`'s alias, colour and addresses. */
+  readonly nodeAnnouncement?: NodeAnnouncementSettings;
   /** Webhook delivery settings (docs/webhooks.md). */
   readonly webhooks?: WebhookSettings;
 }): NodeContext {
@@ -119,6 +124,7 @@ export function createNodeContext(options: {
     inbound: options.inbound,
     managerPorts: managerPortsFromSeed(options.seed),
     managerConfig,
+    ...(options.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: options.nodeAnnouncement }),
     ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
   };
 }

@@ -40,7 +40,7 @@ export async function runTimerTick(ctx: NodeContext, eventId: string): Promise<T
       report = manager.timerTickOccurred();
       return takeChangesFunded(ctx, store, manager, reads);
     });
-    if (report !== undefined && (report.mppTimedOut > 0 || report.feeUpdates > 0)) ctx.logger.info('timer tick', { ...report });
+    if (report !== undefined && (report.mppTimedOut > 0 || report.feeUpdates > 0 || report.channelsDisabled > 0)) ctx.logger.info('timer tick', { ...report });
     return { outcome, inputId, ...(outcome === 'applied' && report !== undefined ? { report } : {}) };
   } catch (error) {
     if (!isLeaseHeld(error)) throw error;

@@ -22,7 +22,7 @@ import { createChainHandler, type ChainResult } from '../../functions/chain/hand
 import { createNodeContext, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { deriveNodeSecret } from '../../shared/keys/index.js';
-import type { NodeChannelSettings } from '../../shared/manager/index.js';
+import type { NodeAnnouncementSettings, NodeChannelSettings } from '../../shared/manager/index.js';
 import { NodeStore, ensureNodeTable } from '../../shared/store/index.js';
 import { openDataDir } from './data-dir.js';
 import { CHAIN_PORT_VARIABLE, startRegtestChain, type RunningRegtestChain } from './regtest-chain/index.js';
@@ -57,6 +57,8 @@ export interface EmbeddedOptions {
   /** How often the chain handler runs (CHAIN_POLL_SEC; default 5 s). */
   readonly chainPollMs?: number;
   /** Anchors and the inbound channel policy (ANCHOR_CHANNELS, INBOUND_CHANNELS; LDK's defaults when absent). */
+  /** Our `node_announcement` (`NODE_ALIAS`, `NODE_COLOR`, `NODE_ADDRESSES`); absent: none is sent. */
+  readonly nodeAnnouncement?: NodeAnnouncementSettings;
   readonly channelSettings?: NodeChannelSettings;
   /** What a peer connection may cost the gateway (PEER_INIT_TIMEOUT_SEC, ...; the gateway's defaults when absent). */
   readonly peerLimits?: PeerLimits;
@@ -203,6 +205,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       esploraUrl: chainUrl,
       logger,
       ...(options.channelSettings === undefined ? {} : { channelSettings: options.channelSettings }),
+      ...(options.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: options.nodeAnnouncement }),
       webhooks: {
         allowLoopback: options.webhookLoopback ?? true,
         // Started, not awaited: a commit never waits on a receiver.

@@ -7,7 +7,7 @@ if (!process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']) process.en
 import { Logger } from '@aws-lambda-powertools/logger';
 import { isNetwork } from '../../functions/runtime/node-context.js';
 import { readPeerLimits } from '../../functions/gateway/peer-limits.js';
-import { readNodeChannelSettings } from '../../functions/runtime/node-settings.js';
+import { readNodeAnnouncementSettings, readNodeChannelSettings } from '../../functions/runtime/node-settings.js';
 import { forwardingConfigOf, managerConfigWith, type ForwardingConfig } from '../../shared/manager/index.js';
 import { startEmbedded } from './embedded.js';
 import { portFromEnv } from './ports.js';
@@ -29,6 +29,7 @@ try {
   const network = env['NETWORK'] ?? 'regtest';
   if (!isNetwork(network)) throw new Error(`NETWORK=${network} is not one of regtest, testnet, signet, bitcoin`);
   const channelSettings = readNodeChannelSettings(env);
+  const nodeAnnouncement = readNodeAnnouncementSettings(env);
   const peerLimits = readPeerLimits(env);
   const node = await startEmbedded({
     dataDir: env['STORMCELL_DATA_DIR'] ?? '.stormcell',
@@ -43,6 +44,7 @@ try {
     ...(env['ESPLORA_URL'] ? { esploraUrl: env['ESPLORA_URL'] } : {}),
     chainPollMs: 1000 * Number(env['CHAIN_POLL_SEC'] ?? 5),
     channelSettings,
+    ...(nodeAnnouncement === undefined ? {} : { nodeAnnouncement }),
     peerLimits,
     // Webhooks to loopback receivers (plain http allowed to them): on unless WEBHOOK_LOOPBACK=false (docs/webhooks.md).
     webhookLoopback: env['WEBHOOK_LOOPBACK'] !== 'false',

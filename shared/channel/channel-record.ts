@@ -73,7 +73,10 @@ const FLAG_ANYSEGWIT = 16;
  * after `closed`): 61 our shutdown script, 63 theirs, 65 our last
  * `closing_signed` (fee, min, max), 67 the closing txid, 69 the
  * counterparty's forwarding policy toward us (its `channel_update`: fee
- * base, ppm, CLTV delta, HTLC min and max, timestamp; odd: optional); 46 the channel
+ * base, ppm, CLTV delta, HTLC min and max, timestamp; odd: optional), 71 the
+ * peer's `announcement_signatures` of an announced channel (node and bitcoin
+ * signatures, 64 bytes each; odd: optional), 73 our `announcement_signatures`
+ * sent on the current connection (a u8 1, written only when set; odd); 46 the channel
  * type (added later: shared/channel/channel-type.ts `channelTypeRecordCodec`,
  * the BOLT 9 feature bytes as in `open_channel`; even, so an older reader
  * refuses the item rather than reading it as static_remotekey). Before 46 the
@@ -128,6 +131,8 @@ const channelRecord = versionedRecord('channel', 1, {
       ['timestamp', u32],
     ] as const),
   ),
+  theirAnnouncementSignatures: tlvRecord(71, struct([['nodeSignature', fixedBytes(64)], ['bitcoinSignature', fixedBytes(64)]] as const)),
+  announcementSignaturesSent: tlvRecord(73, u8),
 });
 
 /** The channel's persisted bytes. */
@@ -167,6 +172,8 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.commitments !== undefined ? { commitments: c.commitments } : {}),
     ...(c.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: c.latestHolderCommitmentTx } : {}),
     ...(c.counterpartyForwarding !== undefined ? { counterpartyForwarding: c.counterpartyForwarding } : {}),
+    ...(c.theirAnnouncementSignatures !== undefined ? { theirAnnouncementSignatures: c.theirAnnouncementSignatures } : {}),
+    ...(c.announcementSignaturesSent === true ? { announcementSignaturesSent: 1 } : {}),
     ...(c.pendingFeeUpdate !== undefined ? { pendingFeeUpdate: c.pendingFeeUpdate } : {}),
     ...(c.resendCommitmentFirst === true ? { resendCommitmentFirst: 1 } : {}),
     ...(c.expectingCommitmentSigned === true ? { expectingCommitmentSigned: 1 } : {}),
@@ -253,6 +260,8 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.commitments !== undefined ? { commitments: v.commitments } : {}),
     ...(v.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: v.latestHolderCommitmentTx } : {}),
     ...(v.counterpartyForwarding !== undefined ? { counterpartyForwarding: v.counterpartyForwarding } : {}),
+    ...(v.theirAnnouncementSignatures !== undefined ? { theirAnnouncementSignatures: { ...v.theirAnnouncementSignatures } } : {}),
+    ...(v.announcementSignaturesSent !== undefined && v.announcementSignaturesSent !== 0 ? { announcementSignaturesSent: true as const } : {}),
     ...(v.pendingFeeUpdate !== undefined ? { pendingFeeUpdate: { ...v.pendingFeeUpdate } } : {}),
     ...(v.resendCommitmentFirst !== undefined && v.resendCommitmentFirst !== 0 ? { resendCommitmentFirst: true as const } : {}),
     ...(v.expectingCommitmentSigned !== undefined && v.expectingCommitmentSigned !== 0 ? { expectingCommitmentSigned: true as const } : {}),

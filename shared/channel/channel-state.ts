@@ -157,6 +157,18 @@ export interface ChannelBase {
   readonly latestHolderCommitmentTx?: Uint8Array;
   /** The counterparty's policy for forwarding to us over this channel (its latest valid `channel_update`): what our invoices' route hints carry. */
   readonly counterpartyForwarding?: ForwardingPolicy;
+  /** An announced channel: the peer's `announcement_signatures`, checked (BOLT 7); with ours they make the `channel_announcement`. */
+  readonly theirAnnouncementSignatures?: AnnouncementSignaturePair;
+  /** An announced channel: our `announcement_signatures` went out on the peer's current connection (cleared by its `channel_reestablish`). */
+  readonly announcementSignaturesSent?: true;
+}
+
+/** One side's two signatures of a `channel_announcement` (BOLT 7 `announcement_signatures`). */
+export interface AnnouncementSignaturePair {
+  /** By the node key. */
+  readonly nodeSignature: Uint8Array;
+  /** By the funding key (`bitcoin_key`). */
+  readonly bitcoinSignature: Uint8Array;
 }
 
 /** One direction's forwarding policy (BOLT 7 `channel_update`). */

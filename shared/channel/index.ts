@@ -18,6 +18,7 @@ export {
   type AwaitingFundingTx,
   type Channel,
   type ForwardingPolicy,
+  type AnnouncementSignaturePair,
   type ChannelBase,
   type ChannelClosure,
   type ChannelParameters,

@@ -25,6 +25,7 @@ import { sha256, toHex } from '../crypto/index.js';
 import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
 import { channelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
+import { announceIfDue } from './channel-announcements.js';
 import type { ChainEvent } from './follow-up.js';
 import { channelContext, type ManagerCore } from './manager-core.js';
 import { expireUnfunded } from './peer-lifecycle.js';
@@ -125,6 +126,8 @@ export function applyChainEvents(core: ManagerCore, peer: Uint8Array, channelId:
     }
     applyStep(core, key, item, chainStep(core, item.channel, event));
   }
+  // The block that makes a public channel 6 deep sends our announcement_signatures (channel-announcements.ts).
+  announceIfDue(core, key);
 }
 
 function chainStep(core: ManagerCore, channel: Parameters<typeof fundingTransactionUnconfirmed>[1], event: ChainEvent): ChannelStep {

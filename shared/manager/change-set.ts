@@ -8,7 +8,7 @@
  */
 import { equalBytes } from '../codec/index.js';
 import { currentChannelId } from '../channel/index.js';
-import { toHex } from '../crypto/index.js';
+import { fromHex, toHex } from '../crypto/index.js';
 import type { WireMessage } from '../wire/index.js';
 import {
   channelKey,
@@ -41,7 +41,7 @@ import { reindexChannel } from './header-index.js';
 import { ManagerError, ManagerErrorCode } from './manager-errors.js';
 import type { EventRecord, ManagerEvent } from './manager-event.js';
 import { encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';
-import type { FollowUp, LoadPlan, ManagerChanges, MonitorWrite, OutboundMessage } from './manager-types.js';
+import type { FollowUp, LoadPlan, ManagerChanges, MonitorWrite, OutboundMessage, PeerWireMessage } from './manager-types.js';
 import type { RecordKey } from './payment-records.js';
 
 const NO_FEATURES = new Uint8Array(0);
@@ -333,6 +333,11 @@ export class ChangeSet {
     if (connectionId !== undefined) this.#connections.set(hex, connectionId);
   }
 
+  /** The node ids of the connected peers. */
+  connectedPeerIds(): Uint8Array[] {
+    return [...this.#connected.keys()].map((hex) => fromHex(hex));
+  }
+
   /** The gateway connection the peer is on now, when known (docs/follow-ups.md). */
   connectionOf(peer: Uint8Array): string | undefined {
     return this.#connections.get(toHex(peer));
@@ -459,7 +464,7 @@ export class ChangeSet {
 
   // ---------------------------------------------------------------- pending writes
 
-  send(peer: Uint8Array, message: WireMessage): void {
+  send(peer: Uint8Array, message: PeerWireMessage): void {
     const connectionId = this.connectionOf(peer);
     this.#messages.push({ peer, message, ...(connectionId === undefined ? {} : { connectionId }) });
   }

@@ -42,6 +42,14 @@ export interface ChannelItem {
    * for that connection finds it done. TLV 25.
    */
   readonly reestablishedOn?: string;
+  /**
+   * Our `channel_update` in force says the channel is disabled (its peer
+   * was offline a full minute of timer ticks: channel-update-status.ts);
+   * the update's timestamp. Cleared, and an enabled update sent with a
+   * newer timestamp, when the peer's `channel_reestablish` makes the
+   * channel usable again. TLV 27.
+   */
+  readonly disabledUpdateAt?: number;
 }
 
 /**
@@ -99,8 +107,9 @@ const KIND_OPEN_REQUEST = 1;
  * peer's revoke_and_ack (1; even: a reader that does not know it must not
  * drop it), 24 the channel's parts stored apart (below), 25 the
  * connection our channel_reestablish went out on (odd:
- * an older reader resends it, which BOLT 2 allows). `peerDisconnected` is
- * derived, never written.
+ * an older reader resends it, which BOLT 2 allows), 27 the timestamp of
+ * our disabled `channel_update` in force (odd: an older reader sends an
+ * enabled one, as before). `peerDisconnected` is derived, never written.
  */
 const entryRecord = versionedRecord('channel-entry', 1, {
   kind: tlvRecord(0, u8),
@@ -117,6 +126,7 @@ const entryRecord = versionedRecord('channel-entry', 1, {
   awaitingRemoteRevoke: tlvRecord(22, u8),
   parts: tlvRecord(24, u8),
   reestablishedOn: tlvRecord(25, utf8Rest),
+  disabledUpdateAt: tlvRecord(27, u32),
 });
 
 /**
@@ -192,6 +202,7 @@ function encodeEntry(e: ChannelEntry, split: { readonly moving: Uint8Array; read
     ...(e.flags?.awaitingReestablish ? { awaitingReestablish: 1 } : {}),
     ...(e.flags?.awaitingRemoteRevoke ? { awaitingRemoteRevoke: 1 } : {}),
     ...(e.reestablishedOn !== undefined ? { reestablishedOn: e.reestablishedOn } : {}),
+    ...(e.disabledUpdateAt !== undefined ? { disabledUpdateAt: e.disabledUpdateAt } : {}),
   });
 }
 
@@ -257,6 +268,7 @@ export function decodeChannelEntry(bytes: Uint8Array, parts: ReadonlyMap<Channel
     ...(v.latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId: v.latestMonitorUpdateId } : {}),
     ...(held ? { held } : {}),
     ...(v.reestablishedOn !== undefined ? { reestablishedOn: v.reestablishedOn } : {}),
+    ...(v.disabledUpdateAt !== undefined ? { disabledUpdateAt: v.disabledUpdateAt } : {}),
   };
   return { ok: true, value: withFlags(item, { awaitingReestablish: v.awaitingReestablish === 1, awaitingRemoteRevoke: v.awaitingRemoteRevoke === 1 }) };
 }

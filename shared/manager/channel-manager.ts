@@ -18,8 +18,10 @@
  */
 import { dustExposureLimitingFeerate } from '../channel/index.js';
 import type { ConfirmedTransaction, RelevantTxid } from '../ports/index.js';
+import type { AddressDescriptor } from '../wire/index.js';
 import type { AcceptChannelMessage, ChannelReadyMessage, ErrorMessage, FundingCreatedMessage, FundingSignedMessage, OpenChannelMessage } from '../wire/index.js';
 import * as chain from './chain-confirm.js';
+import { broadcastNodeAnnouncement, checkNodeAnnouncementSettings, type NodeAnnouncementSettings } from './channel-announcements.js';
 import * as close from './close-calls.js';
 import * as forceClose from './force-close.js';
 import { ChangeSet } from './change-set.js';
@@ -69,6 +71,9 @@ export type {
   ManagerPorts,
   MonitorWrite,
   OutboundMessage,
+  GossipHandler,
+  GraphGossipMessage,
+  PeerWireMessage,
 } from './manager-types.js';
 
 /**
@@ -81,10 +86,10 @@ export class ChannelManager {
   readonly #cs: ChangeSet;
   readonly #core: ManagerCore;
 
-  private constructor(ports: ManagerPorts, cs: ChangeSet) {
+  private constructor(ports: ManagerPorts, cs: ChangeSet, nodeAnnouncement?: NodeAnnouncementSettings) {
     this.#ports = ports;
     this.#cs = cs;
-    this.#core = { cs, ports };
+    this.#core = { cs, ports, ...(nodeAnnouncement === undefined ? {} : { nodeAnnouncement: checkNodeAnnouncementSettings(nodeAnnouncement) }) };
   }
 
   /** A new node's manager (LDK's `ChannelManager::new`): no channels; the header is written at the first commit. */
@@ -96,7 +101,7 @@ export class ChannelManager {
       nextEventId: 1n,
       unfunded: [],
     };
-    return new ChannelManager(options.ports, new ChangeSet(header, true, new Map()));
+    return new ChannelManager(options.ports, new ChangeSet(header, true, new Map()), options.nodeAnnouncement);
   }
 
   /** The manager of one invocation: the header, and the channel items of `plan` (see {@link channelKeysFor}). */
@@ -108,7 +113,7 @@ export class ChannelManager {
     const forwarding = options.config?.forwarding;
     const config = configChanged ? options.config! : forwarding === undefined ? header.value.config : { ...header.value.config, forwarding };
     const value = config === header.value.config ? header.value : { ...header.value, config };
-    const manager = new ChannelManager(options.ports, new ChangeSet(value, false, options.connectedPeers ?? new Map(), configChanged, options.connections));
+    const manager = new ChannelManager(options.ports, new ChangeSet(value, false, options.connectedPeers ?? new Map(), configChanged, options.connections), options.nodeAnnouncement);
     if (options.plan) manager.loadChannels(options.plan, options.channels ?? new Map());
     return manager;
   }
@@ -274,6 +279,18 @@ export class ChannelManager {
   }
 
   // ---------------------------------------------------------------- peers (peer-lifecycle.ts)
+
+  /**
+   * LDK's `broadcast_node_announcement(rgb, alias, addresses)`: our
+   * `node_announcement` (signed, the clock's timestamp, our node features)
+   * to every connected peer, and these settings for the announcements of
+   * our public channels in this invocation (docs/gossip.md). Throws
+   * `ManagerError('invalid-node-announcement')` above 500 addresses, for an
+   * alias above 32 bytes of UTF-8 or a colour not of 3 bytes.
+   */
+  broadcastNodeAnnouncement(rgbColor: Uint8Array, alias: string, addresses: readonly AddressDescriptor[]): void {
+    broadcastNodeAnnouncement(this.#core, rgbColor, alias, addresses);
+  }
 
   /**
    * LDK's `peer_connected` (load with `{ kind: 'peer-connected' }`: the

@@ -148,6 +148,7 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
     ...(held ? { held: held satisfies HeldEffects } : {}),
     ...(flags !== undefined ? { flags } : {}),
     ...(before?.reestablishedOn !== undefined ? { reestablishedOn: before.reestablishedOn } : {}),
+    ...(before?.disabledUpdateAt !== undefined ? { disabledUpdateAt: before.disabledUpdateAt } : {}),
   };
   cs.putEntry(newKey, item);
   cs.reindex(peer, ids, item);

@@ -30,6 +30,10 @@ export function onChannelUpdate(core: ManagerCore, peer: Uint8Array, m: ChannelU
   const found = cs
     .loadedEntries()
     .find(([, e]) => e.kind === 'channel' && e.channel.funding !== undefined && equalBytes(e.channel.counterpartyNodeId, peer) && scidsOf(e.channel).includes(m.shortChannelId));
+  // Not a private channel of ours: network gossip, for the graph (the GossipHandler port); a public channel's
+  // update with dont_forward is the peer's to us alone (before the channel is announced), kept below only.
+  const forUsAlone = (m.messageFlags & 2) !== 0;
+  if (found === undefined || found[1].kind !== 'channel' || (found[1].channel.announceChannel && !forUsAlone)) ports.gossip?.handleGossip(peer, m);
   if (found === undefined || found[1].kind !== 'channel') return;
   const [key, item] = found;
   // Direction bit: 0 when the update comes from node_1, the lesser node id.

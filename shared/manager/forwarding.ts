@@ -28,6 +28,7 @@ import { encodeForwardLink, encodeForwardMark } from './forward-link.js';
 import { forwardingConfigOf } from './manager-config.js';
 import { channelContext, log, type ManagerCore } from './manager-core.js';
 import { advertisedHtlcLimits, channelUpdateForFailure } from './our-channel-update.js';
+import { isUpdateDisabled } from './channel-update-status.js';
 import { RecordKeys } from './payment-records.js';
 
 /** A received HTLC whose onion names a next hop. */
@@ -66,12 +67,20 @@ function refuse(failure: FailureMessage, why: string): ForwardDecision {
   return { kind: 'fail', failure, why };
 }
 
-/** The checks of our policy against the next channel; null when the forward may go. */
-function policyRefusal(core: ManagerCore, incoming: IncomingForward, out: Channel, usable: boolean, fwd: ForwardPayload): ForwardDecision | null {
+/**
+ * The checks of our policy against the next channel; null when the forward
+ * may go. A channel that is not usable fails the forward with
+ * `channel_disabled` once our disabled update is in force (its peer offline
+ * a full minute: channel-update-status.ts), with `temporary_channel_failure`
+ * before (LDK's `can_forward_htlc_to_outgoing_channel`).
+ */
+function policyRefusal(core: ManagerCore, incoming: IncomingForward, outItem: ChannelItem, usable: boolean, fwd: ForwardPayload): ForwardDecision | null {
+  const out = outItem.channel;
   const height = core.cs.header.bestBlock.height;
-  const channelUpdate = () => channelUpdateForFailure(core, out);
+  const channelUpdate = () => channelUpdateForFailure(core, out, outItem.disabledUpdateAt);
   const htlcMsat = incoming.htlc.amountMsat;
   const cltvExpiry = incoming.htlc.cltvExpiry;
+  if (!usable && isUpdateDisabled(outItem)) return refuse(failureMessage('channelDisabled', { disabledFlags: 0, channelUpdate: channelUpdate() }), 'the next channel is disabled (its peer offline)');
   if (!usable) return refuse(failureMessage('temporaryChannelFailure', { channelUpdate: channelUpdate() }), 'the next channel is not usable');
   const limits = advertisedHtlcLimits(core, out);
   if (fwd.amtToForward < limits.minimumMsat) {
@@ -111,7 +120,7 @@ export function forwardHtlc(core: ManagerCore, incoming: IncomingForward, fwd: F
   // Back over the channel it came in on: refused (LDK has no such route either).
   if (equalBytes(currentChannelId(out), incoming.channelId)) return refuse(failureMessage('unknownNextPeer', {}), 'the next channel is the incoming one');
   const usable = out.state === ChannelState.Ready && cs.featuresOf(out.counterpartyNodeId) !== undefined && item.flags?.awaitingReestablish !== true;
-  const refused = policyRefusal(core, incoming, out, usable, fwd);
+  const refused = policyRefusal(core, incoming, item, usable, fwd);
   if (refused !== null) return refused;
   const ctx = channelContext(core);
   const offered = offerHtlc(ctx, out, { amountMsat: fwd.amtToForward, paymentHash: incoming.htlc.paymentHash, cltvExpiry: fwd.outgoingCltvValue, onionRoutingPacket: incoming.next });

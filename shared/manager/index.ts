@@ -3,7 +3,7 @@
  * of BOLT 1 (peer-manager) and the ChannelManager over the channel machines
  * of shared/channel (docs/manager.md).
  */
-export { CHANNEL_MESSAGE_TYPES, peerConnected, peerDisconnected, peerMessage, ourInit, type NodeConfig, type PeerEffect, type PeerStep } from './peer-manager.js';
+export { CHANNEL_MESSAGE_TYPES, encodePeerMessage, peerConnected, peerDisconnected, peerMessage, ourInit, type NodeConfig, type PeerEffect, type PeerStep } from './peer-manager.js';
 export { encodePeerState, decodePeerState, type PeerState } from './peer-state.js';
 export {
   ChannelManager,
@@ -19,7 +19,16 @@ export {
   type ManagerPorts,
   type MonitorWrite,
   type OutboundMessage,
+  type GossipHandler,
+  type GraphGossipMessage,
+  type PeerWireMessage,
 } from './channel-manager.js';
+export {
+  ANNOUNCEMENT_DEPTH,
+  MAX_NODE_ANNOUNCEMENT_ADDRESSES,
+  checkNodeAnnouncementSettings,
+  type NodeAnnouncementSettings,
+} from './channel-announcements.js';
 export { channelDetailsOf, type ChannelDetails } from './channel-details.js';
 export {
   channelItemKeys,
@@ -90,6 +99,7 @@ export {
   type IndexKey,
 } from './channel-indexes.js';
 export { FEE_UPDATES_PER_TICK, MPP_TIMEOUTS_PER_TICK, commitmentFeerateTarget, shouldUpdateFee, type TimerTickReport } from './timer-tick.js';
+export { DISABLE_AFTER_TICKS, DISABLES_PER_TICK, OFFLINE_PEERS_PER_TICK } from './channel-update-status.js';
 export { RecordKeys, type RecordKey } from './payment-records.js';
 export { decodeFollowUp, encodeFollowUp, followUpFor, htlcResolvedOnChain, type ChainEvent, type FollowUpWork, type OnChainOfferedHtlc } from './follow-up.js';
 export {

@@ -16,6 +16,7 @@ import { expiringHtlcRecords } from './htlc-expiry.js';
 import { offeredOnChainLinkRecords } from './forward-onchain.js';
 import { channelIdOf } from './message-routes.js';
 import { MPP_TIMEOUTS_PER_TICK, timerTickRecords } from './timer-tick.js';
+import { dueOfflinePeers } from './channel-update-status.js';
 import type { RecordKey } from './payment-records.js';
 import { htlcResolvedOnChainRecords, outboundPaymentKey, paymentResultRecords, routingPeers, sendPaymentRecords } from './outbound-calls.js';
 
@@ -67,8 +68,9 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'follow-up':
       return followUpPlan(input.peer, input.work);
     case 'timer-tick':
-      // No channel: the oldest payments collecting parts and the channels we fund, from their index items (timer-tick.ts).
-      return { ...plan([]), mppWaiting: MPP_TIMEOUTS_PER_TICK, funders: true };
+      // The oldest payments collecting parts and the channels we fund, from their index items (timer-tick.ts); the
+      // channels of the peers offline long enough to disable them (channel-update-status.ts).
+      return { ...plan([], dueOfflinePeers(h.offlinePeers, cs.ticks + 1).map((o) => toHex(o.peer))), mppWaiting: MPP_TIMEOUTS_PER_TICK, funders: true };
     case 'create-invoice':
       // Route hints: every channel's peer policy and inbound capacity.
       return plan([], [], true);
@@ -81,7 +83,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'fail-htlc-backwards':
       return { ...plan([]), records: [claimableRecordKey(input.paymentHash)] };
     case 'peer-disconnected':
-      return plan(h.unfunded.filter((e) => equalBytes(e.counterpartyNodeId, input.peer)).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
+      // Its unfunded channels (dropped) and the keys of the others: a peer with funded channels goes on the offline list (channel-update-status.ts).
+      return everyChannelOf(cs, input.peer);
     case 'funding-transaction-generated':
       return plan(cs.unfundedByTemporaryId(input.temporaryChannelId, input.counterpartyNodeId).map((e) => channelKey(e.counterpartyNodeId, e.channelId)));
     case 'accept-inbound-channel':
@@ -95,6 +98,8 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'peer-message': {
       // A channel_update names its channel by short channel id: that channel is read through the SCID# index (not every channel of the peer).
       if (input.message.type === 258) return { ...plan([]), scids: [input.message.shortChannelId] };
+      // announcement_signatures names its channel by channel id (its row is a peer row: the message is not a channel machine's).
+      if (input.message.type === 259) return plan([cs.keyFor(input.peer, input.message.channelId)]);
       const id = channelIdOf(input.message);
       if (id === null) return plan([]);
       if (id === 'all') return everyChannelOf(cs, input.peer);

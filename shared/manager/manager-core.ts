@@ -5,12 +5,15 @@
  */
 import type { ChannelContext } from '../channel/index.js';
 import type { ChangeSet } from './change-set.js';
+import type { NodeAnnouncementSettings } from './channel-announcements.js';
 import type { HandshakeOverride } from './manager-config.js';
 import type { ManagerPorts } from './manager-types.js';
 
 export interface ManagerCore {
   readonly cs: ChangeSet;
   readonly ports: ManagerPorts;
+  /** What our `node_announcement` says (given at load, or by `broadcastNodeAnnouncement`; not persisted): without it, none is sent. */
+  nodeAnnouncement?: NodeAnnouncementSettings;
 }
 
 /** The channel machines' context: the ports and the header's chain and configuration (with a per-channel override). */

@@ -15,6 +15,8 @@ export const ManagerErrorCode = {
   NotLoaded: 'not-loaded',
   /** `fundingTransactionGenerated` twice for one channel (LDK panics). */
   FundingAlreadyProvided: 'funding-already-provided',
+  /** `broadcastNodeAnnouncement` with more than 500 addresses, an alias above 32 bytes or a colour not of 3 bytes (LDK panics). */
+  InvalidNodeAnnouncement: 'invalid-node-announcement',
 } as const;
 export type ManagerErrorCode = (typeof ManagerErrorCode)[keyof typeof ManagerErrorCode];
 

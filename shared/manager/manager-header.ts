@@ -74,6 +74,18 @@ export interface ManagerHeader {
   readonly reportedUnsupported?: readonly number[];
   /** Timer ticks so far (LDK's `timer_tick_occurred` calls, about one a minute: docs/timer.md); absent = 0. */
   readonly timerTicks?: number;
+  /**
+   * Peers that disconnected and whose ready channels a timer tick has not
+   * disabled yet, with the tick count when they went (channel-update-status.ts);
+   * a peer leaves the list when it reconnects or once its channels are disabled.
+   */
+  readonly offlinePeers?: readonly OfflinePeer[];
+}
+
+/** A disconnected peer, since the tick count `sinceTick`. */
+export interface OfflinePeer {
+  readonly peer: Uint8Array;
+  readonly sinceTick: number;
 }
 
 const bool: Codec<boolean> = {
@@ -149,7 +161,8 @@ const POLICIES: readonly InboundChannelPolicy[] = [InboundChannelPolicy.AcceptAl
  * 13 their creation heights (same order; odd, so older readers skip it; a
  * header written before it counts from its best block), 14 confirming channels
  * (read only: index items since issue 14), 15 message types already reported
- * unsupported (odd: older readers skip it), 17 timer ticks so far (odd).
+ * unsupported (odd: older readers skip it), 17 timer ticks so far (odd), 19
+ * peers offline whose channels are not disabled yet (odd).
  */
 const headerRecord = versionedRecord('manager-header', 1, {
   chainHash: tlvRecord(0, fixedBytes(32)),
@@ -163,6 +176,7 @@ const headerRecord = versionedRecord('manager-header', 1, {
   confirming: tlvRecord(14, repeated(confirmingCodec)),
   reportedUnsupported: tlvRecord(15, repeated(u16)),
   timerTicks: tlvRecord(17, u32),
+  offlinePeers: tlvRecord(19, repeated(struct([['peer', point], ['sinceTick', u32]] as const))),
 });
 
 /** The header's persisted bytes. */
@@ -178,6 +192,7 @@ export function encodeManagerHeader(h: ManagerHeader): Uint8Array {
     unfundedSince: h.unfunded.map((e) => e.sinceHeight),
     ...(h.reportedUnsupported === undefined || h.reportedUnsupported.length === 0 ? {} : { reportedUnsupported: h.reportedUnsupported }),
     ...(h.timerTicks === undefined || h.timerTicks === 0 ? {} : { timerTicks: h.timerTicks }),
+    ...(h.offlinePeers === undefined || h.offlinePeers.length === 0 ? {} : { offlinePeers: h.offlinePeers }),
   });
 }
 
@@ -202,6 +217,7 @@ export function decodeManagerHeader(bytes: Uint8Array): DecodeResult<ManagerHead
       ...(v.confirming === undefined || v.confirming.length === 0 ? {} : { legacyConfirming: v.confirming }),
       ...(v.reportedUnsupported === undefined ? {} : { reportedUnsupported: v.reportedUnsupported }),
       ...(v.timerTicks === undefined ? {} : { timerTicks: v.timerTicks }),
+      ...(v.offlinePeers === undefined || v.offlinePeers.length === 0 ? {} : { offlinePeers: v.offlinePeers }),
     },
   };
 }

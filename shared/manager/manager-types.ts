@@ -4,11 +4,13 @@
  */
 import type { ChannelLevelMessage, NegotiatedChannelType } from '../channel/index.js';
 import type { Secp256k1 } from '../crypto/index.js';
+import type { AnnouncementSignaturesMessage, GossipMessage } from '../gossip/index.js';
 import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
 import type { RouteHint } from '../invoice/index.js';
 import type { Watch } from '../monitor/index.js';
 import type { FeeEstimator, Logger } from '../ports/index.js';
 import type { ChannelUpdateMessage, OpenChannelMessage, WireMessage } from '../wire/index.js';
+import type { NodeAnnouncementSettings } from './channel-announcements.js';
 import type { ChannelKey } from './channel-entry.js';
 import type { IndexKey } from './channel-indexes.js';
 import type { FollowUpWork } from './follow-up.js';
@@ -28,15 +30,39 @@ export interface ManagerPorts {
   readonly logger?: Logger;
   /** The clock of invoice expiry and payment memory (seconds since 1970): the edge reads the system clock. */
   readonly clock: { nowSecs(): number };
+  /** Where the peers' BOLT 7 gossip goes (the network graph); absent: it is dropped. */
+  readonly gossip?: GossipHandler;
 }
 
-/** The BOLT 2 messages (and `error`) the peer layer routes to the manager: `open_channel`, and every message one channel receives. */
-export type ChannelMessage = OpenChannelMessage | ChannelUpdateMessage | ChannelLevelMessage;
+/**
+ * The network graph's side of the peers' gossip (docs/gossip.md, "Wiring it
+ * in"): every `channel_announcement`, `node_announcement`, query and reply,
+ * and each `channel_update` that is not for a private channel of ours, as
+ * decoded (nothing checked yet: the receiving rules of shared/gossip are
+ * the graph's to apply).
+ */
+export interface GossipHandler {
+  handleGossip(peer: Uint8Array, message: GossipMessage): void;
+}
+
+/** The BOLT 7 messages that only the {@link GossipHandler} reads (`channel_update` and `announcement_signatures` are the manager's). */
+export type GraphGossipMessage = Exclude<GossipMessage, ChannelUpdateMessage | AnnouncementSignaturesMessage>;
+
+/** A message for a peer: BOLT 1 and 2 (shared/wire), or BOLT 7 (shared/gossip). */
+export type PeerWireMessage = WireMessage | GossipMessage;
+
+/**
+ * The messages the peer layer routes to the manager: `open_channel`, every
+ * message one channel receives, and BOLT 7 gossip (our channels'
+ * `announcement_signatures` and `channel_update`s; the rest for the
+ * {@link GossipHandler}).
+ */
+export type ChannelMessage = OpenChannelMessage | ChannelUpdateMessage | AnnouncementSignaturesMessage | GraphGossipMessage | ChannelLevelMessage;
 
 /** A message for a peer. */
 export interface OutboundMessage {
   readonly peer: Uint8Array;
-  readonly message: WireMessage;
+  readonly message: PeerWireMessage;
   /** The peer's connection when the message was made, when known: the gateway drops it on any other (a newer connection has not been reestablished). */
   readonly connectionId?: string;
 }
@@ -147,6 +173,8 @@ export interface CreateManagerOptions {
   /** LDK's `ChainParameters.best_block`: blocks after it are notified. */
   readonly bestBlock: BestBlock;
   readonly config?: ManagerConfig;
+  /** What our `node_announcement` says (colour, alias, addresses): without it none is sent with our public channels' announcements. */
+  readonly nodeAnnouncement?: NodeAnnouncementSettings;
 }
 
 export interface LoadManagerOptions {
@@ -166,6 +194,8 @@ export interface LoadManagerOptions {
    * Without it, the header's configuration stays in force.
    */
   readonly config?: ManagerConfig;
+  /** What our `node_announcement` says (the node's settings, given at every load like `config`; not persisted). */
+  readonly nodeAnnouncement?: NodeAnnouncementSettings;
 }
 
 /** An inbound `open_channel` held for the user's decision (manual policy), as `listInboundChannelRequests` reports it. */

@@ -11,20 +11,21 @@
  * Adding a BOLT message: its wire codec, one row here (and one in
  * `CHANNEL_MESSAGE_ROWS` for a channel message), one handler.
  */
-import { sendOurChannelUpdate } from './our-channel-update.js';
 import { equalBytes } from '../codec/index.js';
-import { currentChannelId, isFundedChannel, isOperating, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
+import { ChannelState, currentChannelId, isFundedChannel, isOperating, ourChannelReestablish, type ChannelLevelMessage } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import type { ChannelUpdateMessage, OpenChannelMessage, RevokeAndAckMessage } from '../wire/index.js';
 import { onChannelUpdate } from './channel-updates.js';
 import { onUpdateAddHtlc, receivedHtlcsOfRevoke } from './inbound-htlcs.js';
 import { onUpdateFailHtlc, onUpdateFulfillHtlc, paymentResultsOfRevoke } from './outbound-calls.js';
+import { announceAfterReestablish, announceIfDue, onAnnouncementSignatures } from './channel-announcements.js';
+import { updateAfterReestablish } from './channel-update-status.js';
 import { channelKey, withFlags, type ChannelEntry, type ChannelKey } from './channel-entry.js';
 import { stepChannel, type ChannelTarget } from './channel-step.js';
 import { htlcRecordKeys } from './payment-records.js';
 export { stepChannel, type ChannelTarget } from './channel-step.js';
 import { channelContext, text, type ManagerCore } from './manager-core.js';
-import type { ChannelMessage } from './manager-types.js';
+import type { ChannelMessage, GraphGossipMessage } from './manager-types.js';
 import { handleOpenChannel } from './open-calls.js';
 import { channelIdOfKey, reportUnsupported, unfundedKeysOf } from './peer-lifecycle.js';
 
@@ -89,8 +90,26 @@ function resumeChannel(core: ManagerCore, target: ChannelTarget, m: ChannelLevel
   const resumed = withFlags(item, { awaitingReestablish: false });
   if (item.flags?.awaitingReestablish) cs.putEntry(target.key, resumed);
   const after = stepChannel(core, { ...target, item: resumed }, m);
-  // After the retransmissions, our channel_update again (LDK sends its own there too).
-  if (after !== undefined && m.type === 136) sendOurChannelUpdate(core, after);
+  // After the retransmissions, our channel_update again, enabled (LDK sends its own there too; channel-update-status.ts).
+  if (after !== undefined && m.type === 136) updateAfterReestablish(core, target.key, after);
+  // A public channel's announcement_signatures go again on the new connection (BOLT 7; channel-announcements.ts).
+  announceAfterReestablish(core, target.key);
+}
+
+/**
+ * The peer's `channel_ready`: the channel's step, then, when it made the
+ * channel ready, our `announcement_signatures` if the channel is public and already 6 deep (a retransmitted
+ * one after a reconnection changes nothing: the reestablish decided).
+ */
+function onChannelReady(core: ManagerCore, target: ChannelTarget, m: ChannelLevelMessage): void {
+  const wasReady = target.item.channel.state === ChannelState.Ready;
+  stepChannel(core, target, m);
+  if (!wasReady) announceIfDue(core, target.key);
+}
+
+/** A BOLT 7 message for the network graph: to the `GossipHandler` port (dropped without one). */
+function gossipRoute<M extends GraphGossipMessage>(name: string): PeerRoute<M> {
+  return { kind: 'peer', name, handle: (core, peer, m) => core.ports.gossip?.handleGossip(peer, m) };
 }
 
 /** `revoke_and_ack`: the channel's step, then what it made irrevocable: received HTLCs to decide, offered ones failed for good. */
@@ -125,10 +144,19 @@ export const MESSAGE_ROUTES: RouteTable = {
   32: { kind: 'peer', name: 'open_channel', handle: (core, peer, m: OpenChannelMessage) => handleOpenChannel(core, peer, m) },
   // BOLT 7: the peer's policy for a private channel (route hints); other gossip is ignored by the peer layer.
   258: { kind: 'peer', name: 'channel_update', handle: (core, peer, m: ChannelUpdateMessage) => onChannelUpdate(core, peer, m) },
+  // BOLT 7: our public channels' signatures (channel-announcements.ts); the rest of the gossip to the GossipHandler port.
+  259: { kind: 'peer', name: 'announcement_signatures', handle: onAnnouncementSignatures },
+  256: gossipRoute('channel_announcement'),
+  257: gossipRoute('node_announcement'),
+  261: gossipRoute('query_short_channel_ids'),
+  262: gossipRoute('reply_short_channel_ids_end'),
+  263: gossipRoute('query_channel_range'),
+  264: gossipRoute('reply_channel_range'),
+  265: gossipRoute('gossip_timestamp_filter'),
   33: channelRoute('accept_channel', 'temporaryChannelId'),
   34: channelRoute('funding_created', 'temporaryChannelId'),
   35: channelRoute('funding_signed', 'channelId'),
-  36: channelRoute('channel_ready', 'channelId'),
+  36: channelRoute('channel_ready', 'channelId', { handle: onChannelReady }),
   // Cooperative close (shared/channel/cooperative-close.ts, docs/close.md); our close starts in close-calls.ts.
   38: channelRoute('shutdown', 'channelId'),
   39: channelRoute('closing_signed', 'channelId'),

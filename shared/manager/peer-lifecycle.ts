@@ -4,6 +4,7 @@
  * report of a message this node cannot handle yet (the routing table's
  * handler for the unsupported types).
  */
+import { notePeerOffline, notePeerOnline } from './channel-update-status.js';
 import { equalBytes } from '../codec/index.js';
 import { ChannelFailureReason, closeChannel, errorMessage, isFundedChannel, ourChannelReestablish } from '../channel/index.js';
 import { fromHex } from '../crypto/index.js';
@@ -34,6 +35,7 @@ export function peerConnected(core: ManagerCore, counterpartyNodeId: Uint8Array,
   const unfunded = unfundedKeysOf(core, counterpartyNodeId);
   dropUnfunded(core, counterpartyNodeId);
   cs.setConnected(counterpartyNodeId, theirInitFeatures, connectionId);
+  notePeerOnline(cs, counterpartyNodeId);
   for (const key of cs.channelKeysOfPeer(counterpartyNodeId)) {
     if (!unfunded.has(key)) cs.followUp(counterpartyNodeId, { kind: 'reestablish', channelId: channelIdOfKey(key) }, connectionId);
   }
@@ -59,10 +61,16 @@ export function applyReestablish(core: ManagerCore, peer: Uint8Array, channelId:
   cs.putEntry(key, connectionId === undefined ? flagged : { ...flagged, reestablishedOn: connectionId });
 }
 
-/** LDK's `peer_disconnected`: unfunded channels are dropped (`peer-disconnected`), held requests vanish; funded channels stay. */
+/**
+ * LDK's `peer_disconnected`: unfunded channels are dropped (`peer-disconnected`), held requests vanish; funded channels stay,
+ * and a peer with some goes on the header's offline list (its channel keys were listed: load-plan.ts): a full minute of
+ * timer ticks later its channels are disabled (channel-update-status.ts).
+ */
 export function peerDisconnected(core: ManagerCore, counterpartyNodeId: Uint8Array): void {
+  const unfunded = unfundedKeysOf(core, counterpartyNodeId);
   core.cs.setConnected(counterpartyNodeId, null);
   dropUnfunded(core, counterpartyNodeId);
+  if (core.cs.channelKeysOfPeer(counterpartyNodeId).some((key) => !unfunded.has(key))) notePeerOffline(core.cs, counterpartyNodeId);
 }
 
 /**

@@ -14,8 +14,9 @@ import { checkPeerFeatures, unsupportedRequiredBits } from '../wire/features.js'
 import { initFeatures, type InitMessage } from '../wire/init.js';
 import { encodeAddressDescriptor } from '../wire/address-descriptor.js';
 import { pongFor } from '../wire/ping-pong.js';
-import { decodeMessage, type WireMessage } from '../wire/wire-message.js';
-import type { ChannelMessage } from './manager-types.js';
+import { decodeMessage, encodeMessage, type WireMessage } from '../wire/wire-message.js';
+import { decodeGossipMessage, encodeGossipMessage, isGossipMessageType, type GossipMessage } from '../gossip/index.js';
+import type { ChannelMessage, PeerWireMessage } from './manager-types.js';
 import { MANAGER_MESSAGE_TYPES, UNSUPPORTED_MESSAGE_NAMES, routeOf, unsupportedMessageText } from './message-routes.js';
 import type { PeerState } from './peer-state.js';
 
@@ -30,7 +31,7 @@ export interface NodeConfig {
 /** Something the handler must do after a step. */
 export type PeerEffect =
   /** `connectionId`: the only connection it may go out on, when known (a message made for a connection that ended must not reach the next one). */
-  | { readonly kind: 'send'; readonly peer: Uint8Array; readonly message: WireMessage; readonly connectionId?: string }
+  | { readonly kind: 'send'; readonly peer: Uint8Array; readonly message: PeerWireMessage; readonly connectionId?: string }
   | { readonly kind: 'disconnect'; readonly peer: Uint8Array; readonly reason: string }
   /** Hand `message` to the ChannelManager (`handleChannelMessage(peer, message)`), with the peer's `init` features. */
   | { readonly kind: 'channel-message'; readonly peer: Uint8Array; readonly message: ChannelMessage }
@@ -117,12 +118,25 @@ function onInit(config: NodeConfig, current: PeerState, init: InitMessage): Peer
 
 /**
  * BOLT 7 gossip message types (`channel_announcement` 256 … `gossip_timestamp_filter` 265).
- * They are part of the protocol we speak, not "unknown even" messages: until gossip is
- * handled they are ignored, as is one we cannot decode; but `channel_update` (258),
- * which the manager reads for a private channel's route hints (LDK sends it right
- * after `channel_ready`).
+ * They are part of the protocol we speak, not "unknown even" messages: each is decoded
+ * by shared/gossip (`channel_update` 258 by shared/wire, the same codec) and goes to the
+ * manager, which keeps `announcement_signatures` and our channels' updates and hands the
+ * rest to its `GossipHandler`; one we cannot decode is ignored (gossip comes from anywhere).
  */
 export const GOSSIP_MESSAGE_TYPES: ReadonlySet<number> = new Set([256, 257, 258, 259, 261, 262, 263, 264, 265]);
+
+/** The bytes of a message for a peer (`type` then payload): shared/wire's framing, or shared/gossip's for BOLT 7. */
+export function encodePeerMessage(message: PeerWireMessage): Uint8Array {
+  return message.type !== 258 && isGossipMessageType(message.type) ? encodeGossipMessage(message as GossipMessage) : encodeMessage(message as WireMessage);
+}
+
+/** A BOLT 7 message other than `channel_update` (which shared/wire decodes): decoded by shared/gossip, then to the manager. */
+function gossipMessage(current: PeerState, bytes: Uint8Array): PeerStep {
+  const decoded = decodeGossipMessage(bytes);
+  if (decoded.kind !== 'message') return NO_CHANGE;
+  if (!current.features) return disconnect(current.nodeId, `first message was type ${decoded.message.type}, not init`);
+  return { state: undefined, effects: toManager(current.nodeId, decoded.message) };
+}
 
 /**
  * BOLT 2 normal-operation messages (HTLC updates, commitments, `update_fee`)
@@ -148,16 +162,16 @@ export function peerMessage(config: NodeConfig, current: PeerState | undefined, 
   if (bytes.length >= 2) {
     const type = (bytes[0]! << 8) | bytes[1]!;
     if (routeOf(type)?.kind === 'unsupported') return type % 2 === 1 ? NO_CHANGE : unsupportedMessage(peer, type);
+    if (type !== 258 && isGossipMessageType(type)) return gossipMessage(current, bytes);
   }
   const decoded = decodeMessage(bytes);
   switch (decoded.kind) {
     case 'unknown-odd':
       return NO_CHANGE;
     case 'unknown-even':
-      if (GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
       return disconnect(peer, `unknown even message type ${decoded.type}`);
     case 'decode-error': {
-      // Gossip we cannot read is ignored as gossip we do not handle is (BOLT 7 messages come from anywhere).
+      // A channel_update we cannot read is ignored, as other gossip is (BOLT 7 messages come from anywhere).
       if (decoded.type !== null && GOSSIP_MESSAGE_TYPES.has(decoded.type)) return NO_CHANGE;
       const reason = `malformed message (type ${decoded.type ?? 'none'}): ${decoded.error.reason}`;
       const warning: WireMessage = { type: 1, channelId: ALL_CHANNELS, data: new TextEncoder().encode(reason) };
@@ -196,7 +210,7 @@ function unsupportedMessage(peer: Uint8Array, messageType: number): PeerStep {
 }
 
 /** The `channel-message` effect for a message with a routing-table row the manager handles (none without one). */
-function toManager(peer: Uint8Array, message: WireMessage): PeerEffect[] {
+function toManager(peer: Uint8Array, message: PeerWireMessage): PeerEffect[] {
   // The routing table has a manager row only for `ChannelMessage` types (message-routes.ts `RouteTable`).
   return MANAGER_MESSAGE_TYPES.has(message.type) ? [{ kind: 'channel-message', peer, message: message as ChannelMessage }] : [];
 }

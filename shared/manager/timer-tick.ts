@@ -12,7 +12,10 @@
  *   channel whose feerate the estimate moved past LDK's threshold
  *   ({@link shouldUpdateFee}) gets an `update-fee` follow-up, in its peer's
  *   group, which sends `update_fee` and `commitment_signed` when the
- *   channel can take them ({@link applyUpdateFee}).
+ *   channel can take them ({@link applyUpdateFee});
+ * - the header's offline peers: the channels of a peer gone a full minute
+ *   (two ticks) are loaded and get our disabled `channel_update`
+ *   (channel-update-status.ts).
  *
  * Outbound payments need no tick: a retry is a follow-up of the failure
  * that calls for it, and a resolved payment's records carry a TTL
@@ -21,6 +24,7 @@
 import { ChannelState, ConfirmationTarget, FEERATE_FLOOR_PER_KW, canAffordFeeUpdate, sendCommitmentSigned, sendUpdateFee, type ReadyChannel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { channelKey } from './channel-entry.js';
+import { disableOfflineChannels } from './channel-update-status.js';
 import { parseMppKey } from './channel-indexes.js';
 import { applyStep } from './channel-step.js';
 import { MPP_TIMEOUT_TICKS, decodeClaimablePayment, timerTick } from './claimable-payments.js';
@@ -53,6 +57,8 @@ export interface TimerTickReport {
   readonly mppStale: number;
   /** Channels given an `update-fee` follow-up. */
   readonly feeUpdates: number;
+  /** Channels whose peer was offline a full minute, given our disabled `channel_update` (channel-update-status.ts). */
+  readonly channelsDisabled: number;
 }
 
 /**
@@ -91,9 +97,10 @@ export function timerTickRecords(cs: ChangeSet): RecordKey[] {
 
 /**
  * One tick: the count goes up (in the header), incomplete payments past
- * their timeout are failed back, and each channel we fund whose feerate is
+ * their timeout are failed back, each channel we fund whose feerate is
  * off gets an `update-fee` follow-up (only while its peer is connected: a
- * disconnected channel cannot take one, as LDK's `is_live`).
+ * disconnected channel cannot take one, as LDK's `is_live`), and the
+ * channels of peers offline a full minute are disabled.
  */
 export function timerTickOccurred(core: ManagerCore): TimerTickReport {
   const { cs } = core;
@@ -123,7 +130,8 @@ export function timerTickOccurred(core: ManagerCore): TimerTickReport {
   const start = due.length > FEE_UPDATES_PER_TICK ? (tick * FEE_UPDATES_PER_TICK) % due.length : 0;
   const chosen = [...due.slice(start), ...due.slice(0, start)].slice(0, FEE_UPDATES_PER_TICK);
   for (const f of chosen) cs.followUp(f.counterpartyNodeId, { kind: 'update-fee', channelId: f.channelId });
-  return { tick, mppTimedOut, mppStale, feeUpdates: chosen.length };
+  const channelsDisabled = disableOfflineChannels(core, tick);
+  return { tick, mppTimedOut, mppStale, feeUpdates: chosen.length, channelsDisabled };
 }
 
 /**

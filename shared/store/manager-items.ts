@@ -20,6 +20,7 @@ import {
   type ManagerConfig,
   type ManagerInput,
   type ManagerPorts,
+  type NodeAnnouncementSettings,
 } from '../manager/index.js';
 import type { ChannelMonitor } from '../monitor/index.js';
 import type { DecodeResult } from '../codec/index.js';
@@ -134,11 +135,25 @@ export class InMemoryManagerStore {
    * load them. `create` makes the manager of a node with no header yet.
    * `config` is the node's configuration now (it wins over the header's).
    */
-  load(ports: ManagerPorts, input: ManagerInput, connectedPeers: ReadonlyMap<string, Uint8Array>, config?: ManagerConfig, connections?: ReadonlyMap<string, string>): ChannelManager {
+  load(
+    ports: ManagerPorts,
+    input: ManagerInput,
+    connectedPeers: ReadonlyMap<string, Uint8Array>,
+    config?: ManagerConfig,
+    connections?: ReadonlyMap<string, string>,
+    nodeAnnouncement?: NodeAnnouncementSettings,
+  ): ChannelManager {
     this.last = { itemsRead: 0, bytesRead: 0, itemsWritten: 0, bytesWritten: 0 };
     const header = this.#read(SortKey.header);
     if (header === undefined) throw new Error('no manager header: create the node first');
-    const manager = ChannelManager.load({ ports, header, connectedPeers, ...(config === undefined ? {} : { config }), ...(connections === undefined ? {} : { connections }) });
+    const manager = ChannelManager.load({
+      ports,
+      header,
+      connectedPeers,
+      ...(config === undefined ? {} : { config }),
+      ...(connections === undefined ? {} : { connections }),
+      ...(nodeAnnouncement === undefined ? {} : { nodeAnnouncement }),
+    });
     const plan: LoadPlan = manager.channelKeysFor(input);
     const channels = new Map<ChannelKey, Uint8Array>();
     const prefix = SortKey.channelPrefix();

@@ -1,7 +1,7 @@
 /** The Lambda cold-start helpers: environment, seed parsing, once-per-container memoisation. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, once, parseSeedHex, readNodeEnvironment, requireEnv } from '../../functions/runtime/aws-context.js';
-import { readNodeChannelSettings } from '../../functions/runtime/node-settings.js';
+import { readNodeAnnouncementSettings, readNodeChannelSettings } from '../../functions/runtime/node-settings.js';
 
 const ENV = {
   TABLE_NAME: 'node',
@@ -84,6 +84,37 @@ describe('readNodeChannelSettings: the forwarding policy', () => {
     ['FORWARDING_CLTV_DELTA', '1e3', 65535],
   ] as const)('names %s and its range for %j', (name, value, max) => {
     expect(() => readNodeChannelSettings({ [name]: value })).toThrow(new ConfigError(`${name} must be a whole number from 0 to ${max}, not '${value}'`));
+  });
+});
+
+describe('readNodeAnnouncementSettings (NODE_ALIAS, NODE_COLOR, NODE_ADDRESSES)', () => {
+  it('none set: no node_announcement; readNodeEnvironment carries them when set', () => {
+    expect(readNodeAnnouncementSettings({})).toBeUndefined();
+    expect(readNodeAnnouncementSettings({ NODE_ALIAS: ' ', NODE_COLOR: '', NODE_ADDRESSES: '' })).toBeUndefined();
+    expect(readNodeEnvironment({ ...ENV, NODE_ALIAS: 'shop' }).nodeAnnouncement).toEqual({ alias: 'shop', rgbColor: Uint8Array.of(0, 0, 0), addresses: [] });
+  });
+
+  it('reads the alias, the colour (rrggbb, # allowed) and IPv4, [IPv6] and DNS addresses', () => {
+    const settings = readNodeAnnouncementSettings({ NODE_ALIAS: 'stormcell ⚡', NODE_COLOR: '#ff8800', NODE_ADDRESSES: '203.0.113.7:9735, [2001:db8::1]:9736,node.example.com:9737' });
+    expect(settings).toEqual({
+      alias: 'stormcell ⚡',
+      rgbColor: Uint8Array.of(0xff, 0x88, 0x00),
+      addresses: [
+        { kind: 'ipv4', addr: Uint8Array.of(203, 0, 113, 7), port: 9735 },
+        { kind: 'ipv6', addr: Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), port: 9736 },
+        { kind: 'dns', hostname: 'node.example.com', port: 9737 },
+      ],
+    });
+  });
+
+  it('refuses a long alias, a bad colour, an address without a port or out of range, too many addresses', () => {
+    expect(() => readNodeAnnouncementSettings({ NODE_ALIAS: 'x'.repeat(33) })).toThrow(new ConfigError('NODE_ALIAS must be at most 32 bytes of UTF-8'));
+    expect(() => readNodeAnnouncementSettings({ NODE_COLOR: 'red' })).toThrow(new ConfigError("NODE_COLOR must be 6 hex digits (rrggbb), not 'red'"));
+    expect(() => readNodeAnnouncementSettings({ NODE_ADDRESSES: 'node.example.com' })).toThrow(ConfigError);
+    expect(() => readNodeAnnouncementSettings({ NODE_ADDRESSES: '1.2.3.4:0' })).toThrow(ConfigError);
+    expect(() => readNodeAnnouncementSettings({ NODE_ADDRESSES: '1.2.3.400:9735' })).toThrow(new ConfigError("NODE_ADDRESSES: '1.2.3.400' is not an IPv4 address"));
+    expect(() => readNodeAnnouncementSettings({ NODE_ADDRESSES: '[1::2::3]:9735' })).toThrow(ConfigError);
+    expect(() => readNodeAnnouncementSettings({ NODE_ADDRESSES: Array.from({ length: 501 }, () => '1.2.3.4:9735').join(',') })).toThrow(new ConfigError('NODE_ADDRESSES lists 501 addresses (at most 500)'));
   });
 });
 

@@ -168,7 +168,7 @@ describe('deployed bundles against local AWS stand-ins', () => {
   it('timer: each tick is applied under the lease (the count in the header), nothing to send with no channel (pings are the gateway\'s), the seed fetched once per container', async () => {
     const before = secrets.requests.get(SEED_ARN) ?? 0;
     const run = await runBundle(files.get('timer')!, env, [{ id: 'tick-a' }, { id: 'tick-b' }]);
-    const report = (tick: number) => ({ tick, mppTimedOut: 0, mppStale: 0, feeUpdates: 0 });
+    const report = (tick: number) => ({ tick, mppTimedOut: 0, mppStale: 0, feeUpdates: 0, channelsDisabled: 0 });
     expect(run.results).toEqual([
       { tick: { outcome: 'applied', inputId: 'timer-tick-a', report: report(1) }, followUps: { resent: 0, settled: 0 } },
       { tick: { outcome: 'applied', inputId: 'timer-tick-b', report: report(2) }, followUps: { resent: 0, settled: 0 } },

@@ -14,7 +14,6 @@
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../shared/crypto/index.js';
-import type { WireMessage } from '../../shared/wire/index.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { InteropChannelType, connectToLdk, disconnectFromLdk, eventsOf, ldkEvents, only, weOpenToLdk, type ManagerLdkPeers } from '../support/manager-ldk.js';
 import { until as untilAsync } from '../support/raw-peer.js';
@@ -39,7 +38,7 @@ afterAll(async () => {
 function dropAfter(peers: ManagerLdkPeers, k: number): { dropped: () => boolean } {
   let seen = 0;
   let dropped = false;
-  peers.ours.onChannelMessage = (m: WireMessage) => {
+  peers.ours.onChannelMessage = (m) => {
     if (dropped || !DANCE.has(m.type)) return;
     if (++seen === k) {
       dropped = true;

@@ -10,11 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { CHANNEL_MESSAGE_ROWS, ChannelState, handleChannelMessage, phaseVerdict, type Channel, type ChannelLevelMessage } from '../../shared/channel/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import { decodeChannelEntry, encodeChannelEntry, withFlags, type ChannelItem } from '../../shared/manager/channel-entry.js';
-import { CHANNEL_MESSAGE_TYPES, peerConnected, peerMessage, type NodeConfig } from '../../shared/manager/index.js';
+import { CHANNEL_MESSAGE_TYPES, encodePeerMessage, peerConnected, peerMessage, type NodeConfig, type PeerWireMessage } from '../../shared/manager/index.js';
 import { MESSAGE_ROUTES, routeOf, unsupportedMessageText, type MessageRoute } from '../../shared/manager/message-routes.js';
 import { UNSUPPORTED_CHANNEL_MESSAGES } from '../../shared/manager/peer-manager.js';
 import { encodeMessage, OUR_INIT_FEATURES, type WireMessage } from '../../shared/wire/index.js';
 import { VECTORS } from '../support/bolt02-vectors.js';
+import { GOSSIP_SAMPLES } from '../support/gossip-samples.js';
 import { recordValue, withRecord } from '../support/record-tlvs.js';
 import { channelsOf, connectedPair, eventsOf, fund, onlyChannel, openChannel } from './manager-fixture.js';
 
@@ -48,7 +49,8 @@ const CHANNEL_UPDATE: WireMessage = {
   feeProportionalMillionths: 0,
   htlcMaximumMsat: 1000n,
 };
-const SAMPLES: readonly WireMessage[] = [...VECTORS.map((v) => v.message), ...NORMAL_OPERATION, CHANNEL_UPDATE];
+/** A sample of every type the peer layer hands on: BOLT 2, `channel_update` and the other BOLT 7 types (decoded by shared/gossip). */
+const SAMPLES: readonly PeerWireMessage[] = [...VECTORS.map((v) => v.message), ...NORMAL_OPERATION, CHANNEL_UPDATE, ...GOSSIP_SAMPLES];
 const ERROR: WireMessage = { type: 17, channelId: new Uint8Array(32).fill(5), data: new TextEncoder().encode('bye') };
 
 /** A peer whose init arrived. */
@@ -73,8 +75,8 @@ describe('the routing table covers exactly what the peer layer hands on', () => 
       [17, encodeMessage(ERROR)],
       [18, encodeMessage({ type: 18, numPongBytes: 0, ignored: new Uint8Array(0) })],
       [1, encodeMessage({ type: 1, channelId: new Uint8Array(32), data: new Uint8Array(0) })],
-      ...SAMPLES.map((m) => [m.type, encodeMessage(m)] as [number, Uint8Array]),
-      ...[129, 134, 136 + 64, 256, 1000].map((t) => [t, raw(t)] as [number, Uint8Array]),
+      ...SAMPLES.map((m) => [m.type, encodePeerMessage(m)] as [number, Uint8Array]),
+      ...[129, 134, 136 + 64, 1000].map((t) => [t, raw(t)] as [number, Uint8Array]),
     ];
     for (const [type, bytes] of inputs) {
       const step = peerMessage(config, readyPeer(), 'c1', bytes);
@@ -107,7 +109,7 @@ describe('the routing table covers exactly what the peer layer hands on', () => 
     const { net, alice, bob } = connectedPair();
     for (const [type, route] of ROWS) {
       const vector = SAMPLES.find((m) => m.type === type);
-      const bytes = type === 17 ? encodeMessage(ERROR) : vector ? encodeMessage(vector) : raw(type);
+      const bytes = type === 17 ? encodeMessage(ERROR) : vector ? encodePeerMessage(vector) : raw(type);
       const before = alice.received.length;
       const disconnects = bob.disconnects.length;
       net.queue.push({ from: alice, to: bob, bytes });
@@ -118,9 +120,15 @@ describe('the routing table covers exactly what the peer layer hands on', () => 
         expect(eventsOf(bob, 'unsupported-message').at(-1)?.messageType).toBe(type);
         continue;
       }
-      if (route.kind === 'peer' && type === 258) {
-        // channel_update for no channel of ours: ignored, no answer.
+      if (route.kind === 'peer' && (type === 258 || (type >= 256 && type !== 259))) {
+        // channel_update for no channel of ours, and the graph's gossip: no answer (the GossipHandler port reads it).
         expect(answers, `type ${type}`).toEqual([]);
+        continue;
+      }
+      if (type === 259) {
+        // announcement_signatures for no channel of ours: a warning (which the sender's peer layer keeps).
+        expect(answers, `type ${type}`).toEqual([]);
+        expect(alice.peers.get(toHex(bob.nodeId))?.lastMessageFromPeer).toBe('warning: announcement_signatures: unknown channel');
         continue;
       }
       if (route.kind === 'peer') {

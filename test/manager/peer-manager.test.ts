@@ -4,6 +4,7 @@ import { fromHex } from '../../shared/crypto/index.js';
 import {
   CHANNEL_MESSAGE_TYPES,
   decodePeerState,
+  encodePeerMessage,
   encodePeerState,
   peerConnected,
   peerDisconnected,
@@ -12,6 +13,7 @@ import {
   type PeerState,
 } from '../../shared/manager/index.js';
 import { VECTORS } from '../support/bolt02-vectors.js';
+import { GOSSIP_SAMPLES } from '../support/gossip-samples.js';
 import { OUR_INIT_FEATURES, decodeAddressDescriptor, encodeMessage, featuresFromBits, type WireMessage } from '../../shared/wire/index.js';
 
 const REGTEST = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
@@ -107,7 +109,7 @@ describe('messages after init', () => {
     expect(step.effects).toEqual([]);
   });
 
-  it('ignores BOLT 7 gossip it cannot read (a truncated channel_update 258, announcement_signatures 259) until the gossip layer exists', () => {
+  it('ignores BOLT 7 gossip it cannot read (a truncated channel_update 258, announcement_signatures 259), without disconnecting', () => {
     expect(peerMessage(config, ready(), 'c1', fromHex('0102' + '00'.repeat(10)))).toEqual({ state: undefined, effects: [] });
     expect(peerMessage(config, ready(), 'c1', fromHex('0103' + '00'.repeat(10)))).toEqual({ state: undefined, effects: [] });
   });
@@ -202,7 +204,18 @@ describe('routing to the ChannelManager', () => {
       const routed = step.effects.some((e) => e.kind === 'channel-message');
       expect(routed, `type ${message.type}`).toBe(CHANNEL_MESSAGE_TYPES.has(message.type));
     }
-    expect([...CHANNEL_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual([17, ...VECTORS.map((v) => v.message.type), 128, 130, 131, 132, 133, 134, 135, 258].sort((a, b) => a - b));
+    expect([...CHANNEL_MESSAGE_TYPES].sort((a, b) => a - b)).toEqual(
+      [17, ...VECTORS.map((v) => v.message.type), 128, 130, 131, 132, 133, 134, 135, 256, 257, 258, 259, 261, 262, 263, 264, 265].sort((a, b) => a - b),
+    );
+  });
+
+  it('decodes every BOLT 7 message through shared/gossip and hands it to the manager, without disconnecting (LDK gossips to its channel peers)', () => {
+    for (const message of GOSSIP_SAMPLES) {
+      const step = peerMessage(config, ready(), 'c1', encodePeerMessage(message));
+      expect(step, `type ${message.type}`).toEqual({ state: undefined, effects: [{ kind: 'channel-message', peer: PEER, message }] });
+    }
+    // Before init, gossip is a first message that is not init: the peer is disconnected (BOLT 1).
+    expect(peerMessage(config, connected(), 'c1', encodePeerMessage(GOSSIP_SAMPLES[0]!)).effects).toMatchObject([{ kind: 'disconnect', reason: 'first message was type 256, not init' }]);
   });
 });
 

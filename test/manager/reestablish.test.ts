@@ -34,7 +34,7 @@ function queued(net: ManagerNetwork, from: ManagerNode, type: number): WireMessa
 }
 
 function received(node: ManagerNode, type: number): WireMessage[] {
-  return node.received.filter((m) => m.type === type);
+  return node.received.filter((m) => m.type === type) as WireMessage[];
 }
 
 /** Delivers `message` from `from` to `to` as its peer layer would. */

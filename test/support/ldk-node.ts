@@ -39,12 +39,19 @@ export interface LdkNodeOptions {
   readonly loseFundingSigned?: boolean;
   /** `accept_forwards_to_priv_channels` (off by default): forwards to a private channel's peer (a route hint through this node). */
   readonly acceptForwardsToPrivateChannels?: boolean;
+  /** `announce_for_forwarding` (off by default): opens and accepts announced (public) channels only. */
+  readonly announceChannels?: boolean;
+  /** Gossip through a `P2PGossipSync` over the node's `NetworkGraph` (by default the PeerManager ignores routing messages). */
+  readonly gossip?: boolean;
 }
 
 export interface LdkNode {
   readonly nodeId: Uint8Array;
   readonly channelManager: ldk.ChannelManager;
   readonly chainMonitor: ldk.ChainMonitor;
+  /** The node's network graph (filled by its peers' gossip with {@link LdkNodeOptions.gossip}). */
+  readonly graph: ldk.NetworkGraph;
+  readonly peerManager: ldk.PeerManager;
   /** Events from the ChannelManager and the ChainMonitor, oldest first (inbound channel requests are accepted as they come). */
   readonly events: ldk.Event[];
   /** Transactions LDK handed its BroadcasterInterface. */
@@ -147,6 +154,7 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     handshake.set_negotiate_anchors_zero_fee_htlc_tx(true);
     config.set_manually_accept_inbound_channels(true);
   }
+  if (options.announceChannels === true) handshake.set_announce_for_forwarding(true);
   config.set_channel_handshake_config(handshake);
   if (options.acceptForwardsToPrivateChannels === true) config.set_accept_forwards_to_priv_channels(true);
   const channelManager = ldk.ChannelManager.constructor_new(
@@ -154,8 +162,9 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     keys.as_EntropySource(), keys.as_NodeSigner(), keys.as_SignerProvider(), config, params, 1,
   );
   const ignorer = ldk.IgnoringMessageHandler.constructor_new();
+  const routing = options.gossip === true ? ldk.P2PGossipSync.constructor_new(graph, ldk.Option_UtxoLookupZ.constructor_none(), logger).as_RoutingMessageHandler() : ignorer.as_RoutingMessageHandler();
   const peerManager = ldk.PeerManager.constructor_new(
-    channelManager.as_ChannelMessageHandler(), ignorer.as_RoutingMessageHandler(), ignorer.as_OnionMessageHandler(),
+    channelManager.as_ChannelMessageHandler(), routing, ignorer.as_OnionMessageHandler(),
     ignorer.as_CustomMessageHandler(), 1, keys.as_EntropySource().get_secure_random_bytes(), logger, keys.as_NodeSigner(),
   );
 
@@ -228,6 +237,8 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
   return {
     nodeId: channelManager.get_our_node_id(),
     channelManager,
+    graph,
+    peerManager,
     chainMonitor,
     events,
     broadcasts,

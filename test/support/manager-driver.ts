@@ -20,10 +20,12 @@ import {
   type ManagerPorts,
   type NodeConfig,
   type PeerState,
+  encodePeerMessage,
+  type PeerWireMessage,
+  type NodeAnnouncementSettings,
 } from '../../shared/manager/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
 import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
-import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
 import { createTestManager, runInput, testManagerPorts, type InputHost } from './manager-input.js';
 
@@ -32,12 +34,14 @@ export class ManagerDriver implements InputHost {
   readonly ports: ManagerPorts;
   readonly events: EventRecord[] = [];
   readonly disconnects: string[] = [];
-  readonly received: WireMessage[] = [];
+  readonly received: PeerWireMessage[] = [];
   peer: PeerState | undefined;
   connection: PeerConnection | null = null;
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   /** Called after each channel message from the peer was applied (a test may drop the connection there). */
-  onChannelMessage: (m: WireMessage) => void = () => undefined;
+  onChannelMessage: (m: PeerWireMessage) => void = () => undefined;
+  /** What our `node_announcement` says, given at every load (the node's settings); unset: none is sent. */
+  nodeAnnouncement: NodeAnnouncementSettings | undefined;
   #inputs = 0;
   /** Each dial is a new connection (`c1`, `c2`, …): a channel is reestablished once per connection. */
   #connections = 0;
@@ -117,7 +121,7 @@ export class ManagerDriver implements InputHost {
     return { features, connections };
   }
 
-  sendTo(_peer: Uint8Array, m: WireMessage): void {
+  sendTo(_peer: Uint8Array, m: PeerWireMessage): void {
     this.send(m);
   }
 
@@ -130,8 +134,8 @@ export class ManagerDriver implements InputHost {
     return this.store.load(this.ports, { kind: 'list-channels' }, this.connected().features, this.config).listChannels();
   }
 
-  send(m: WireMessage): void {
-    this.connection?.send(encodeMessage(m));
+  send(m: PeerWireMessage): void {
+    this.connection?.send(encodePeerMessage(m));
   }
 
   close(): void {

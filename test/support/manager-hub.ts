@@ -20,10 +20,11 @@ import {
   type ManagerPorts,
   type NodeConfig,
   type PeerState,
+  encodePeerMessage,
+  type PeerWireMessage,
 } from '../../shared/manager/index.js';
 import { PeerConnection } from '../../shared/peer/peer-connection.js';
 import { InMemoryManagerStore } from '../../shared/store/manager-items.js';
-import { encodeMessage, type WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
 import { createTestManager, runInput, testManagerPorts, type InputHost } from './manager-input.js';
 
@@ -104,7 +105,7 @@ export class ManagerHub implements InputHost {
     return runInput(this, input, fn);
   }
 
-  sendTo(peer: Uint8Array, m: WireMessage): void {
+  sendTo(peer: Uint8Array, m: PeerWireMessage): void {
     this.#sendTo(toHex(peer), m);
   }
 
@@ -117,8 +118,8 @@ export class ManagerHub implements InputHost {
     return this.store.load(this.ports, { kind: 'list-channels' }, this.connected().features, this.config).listChannels();
   }
 
-  #sendTo(hex: string, m: WireMessage): void {
-    this.#links.get(hex)?.connection.send(encodeMessage(m));
+  #sendTo(hex: string, m: PeerWireMessage): void {
+    this.#links.get(hex)?.connection.send(encodePeerMessage(m));
   }
 
   close(): void {

@@ -12,10 +12,11 @@ import {
   type ManagerConfig,
   type ManagerInput,
   type ManagerPorts,
+  type NodeAnnouncementSettings,
+  type PeerWireMessage,
 } from '../../shared/manager/index.js';
 import { committedWatch } from '../../shared/monitor/index.js';
 import type { InMemoryManagerStore } from '../../shared/store/manager-items.js';
-import type { WireMessage } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, type TestNode } from './channel-harness.js';
 
 /** The ports a test node's manager runs with (the committed watch, the wall clock). */
@@ -45,7 +46,9 @@ export interface InputHost {
   readonly events: EventRecord[];
   /** The connected peers' `init` features and connection ids, by node id hex. */
   connected(): { features: Map<string, Uint8Array>; connections: Map<string, string> };
-  sendTo(peer: Uint8Array, message: WireMessage): void;
+  /** What our `node_announcement` says (the node's settings), given at every load; unset: none is sent. */
+  readonly nodeAnnouncement?: NodeAnnouncementSettings | undefined;
+  sendTo(peer: Uint8Array, message: PeerWireMessage): void;
   onBroadcast(tx: Uint8Array): void;
   /** A fresh id for the input's commit. */
   nextInputId(): string;
@@ -54,7 +57,7 @@ export interface InputHost {
 /** One input: load, run `fn`, commit, then send, broadcast, record, and apply its follow-ups (each an input of its own). */
 export function runInput<T>(host: InputHost, input: ManagerInput, fn: (m: ChannelManager) => T): T {
   const { features, connections } = host.connected();
-  const manager = host.store.load(host.ports, input, features, host.config, connections);
+  const manager = host.store.load(host.ports, input, features, host.config, connections, host.nodeAnnouncement);
   const result = fn(manager);
   const changes = manager.takeChanges();
   host.store.commit(host.nextInputId(), changes);

@@ -37,6 +37,12 @@ export interface ManagerLdkOptions {
   readonly ldkForwardsToPrivateChannels?: boolean;
   /** Our forwarding policy (our `channel_update`); LDK's defaults when absent. */
   readonly ourForwarding?: ForwardingConfig;
+  /**
+   * Set: LDK keeps a network graph from its peers' gossip (`P2PGossipSync`);
+   * true: both sides also open and accept announced channels only (ours
+   * `announceChannel`, LDK's `announce_for_forwarding`).
+   */
+  readonly announce?: boolean;
 }
 
 /** One of our nodes and one LDK node, connected, fed the same blocks. */
@@ -52,9 +58,9 @@ export interface ManagerLdkPeers {
 }
 
 /** Our configuration for `channelType` (only anchors differ from the defaults), with `depth` as our `minimum_depth`. */
-export function ourConfigFor(channelType: InteropChannelType, depth: number): ManagerConfig {
+export function ourConfigFor(channelType: InteropChannelType, depth: number, announce = false): ManagerConfig {
   const config = managerConfigWith({ anchors: channelType === InteropChannelType.Anchors, acceptInboundChannels: 'all' });
-  return { ...config, channel: { ...config.channel, handshake: { ...config.channel.handshake, minimumDepth: depth } } };
+  return { ...config, channel: { ...config.channel, handshake: { ...config.channel.handshake, minimumDepth: depth, announceChannel: announce } } };
 }
 
 /** Starts LDK, starts our node `label`, dials LDK and waits until both sides list each other. */
@@ -63,12 +69,13 @@ export async function connectToLdk(chain: RunningRegtestChain, label: string, op
     minimumDepth: options.depth,
     anchors: options.channelType === InteropChannelType.Anchors,
     ...(options.ldkForwardsToPrivateChannels ? { acceptForwardsToPrivateChannels: true } : {}),
+    ...(options.announce === undefined ? {} : { announceChannels: options.announce, gossip: true }),
   });
   const port = await ldkNode.listen();
   const tip = chain.chain.tip();
   ldkNode.bestBlockUpdated(tip.header, tip.height);
   const node = testNode(label);
-  const config = ourConfigFor(options.channelType, options.depth);
+  const config = ourConfigFor(options.channelType, options.depth, options.announce === true);
   const ours = new ManagerDriver(node, { height: tip.height, hash: fromHex(chain.chain.blockAt(tip.height)!.hash).reverse() }, options.ourForwarding === undefined ? config : { ...config, forwarding: options.ourForwarding });
   const peers: ManagerLdkPeers = { chain, ldk: ldkNode, ours, options, fedHeight: tip.height, broadcasts: [] };
   const broadcast = (tx: Uint8Array) => peers.broadcasts.push(postToChain(chain, '/tx', toHex(tx)));

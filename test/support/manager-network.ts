@@ -22,10 +22,13 @@ import {
   type ManagerPorts,
   type NodeConfig,
   type PeerState,
+  encodePeerMessage,
+  type PeerWireMessage,
+  type NodeAnnouncementSettings,
 } from '../../shared/manager/index.js';
 import { committedWatch, type Watch } from '../../shared/monitor/index.js';
 import { InMemoryManagerStore, type StepCost } from '../../shared/store/manager-items.js';
-import { OUR_INIT_FEATURES, encodeMessage, type WireMessage } from '../../shared/wire/index.js';
+import { OUR_INIT_FEATURES } from '../../shared/wire/index.js';
 import { REGTEST_CHAIN_HASH, counterEntropy } from './channel-harness.js';
 
 export interface ManagerNode {
@@ -41,16 +44,18 @@ export interface ManagerNode {
   readonly events: EventRecord[];
   readonly broadcasts: Uint8Array[];
   /** Messages this node received (decoded by its peer layer). */
-  readonly received: WireMessage[];
+  readonly received: PeerWireMessage[];
   readonly disconnects: string[];
   /** Messages this node handed over for a peer it was not connected to (a gateway with no connection drops them; one with a newer connection would not). */
-  readonly sentUnconnected: WireMessage[];
+  readonly sentUnconnected: PeerWireMessage[];
   readonly costs: StepCost[];
   /** The follow-ups of each step that made some (what its outbox item carried to the inbound queue). */
   readonly followUpBatches: (readonly FollowUp[])[];
   inputs: number;
   /** The deployment's configuration, given at every load (wins over the header's); unset: the header's stays. */
   config?: ManagerConfig;
+  /** What the node's `node_announcement` says, given at every load; unset: none is sent. */
+  nodeAnnouncement?: NodeAnnouncementSettings;
 }
 
 export interface NodeOptions {
@@ -175,7 +180,7 @@ export class ManagerNetwork {
    * Returns `fn`'s result and whether the commit was a duplicate.
    */
   step<T>(node: ManagerNode, input: ManagerInput, fn: (m: ChannelManager) => T, inputId = `${node.label}-${++node.inputs}`): T {
-    const manager = node.store.load(node.ports, input, this.#connectedPeers(node), node.config, this.#connectionsOf(node));
+    const manager = node.store.load(node.ports, input, this.#connectedPeers(node), node.config, this.#connectionsOf(node), node.nodeAnnouncement);
     const result = fn(manager);
     const changes = manager.takeChanges();
     if (node.store.commit(inputId, changes) === 'duplicate') return result;
@@ -214,13 +219,13 @@ export class ManagerNetwork {
     return found;
   }
 
-  #send(from: ManagerNode, peer: Uint8Array, message: WireMessage): void {
+  #send(from: ManagerNode, peer: Uint8Array, message: PeerWireMessage): void {
     const to = this.node(peer);
     if (!from.peers.has(toHex(peer))) {
       from.sentUnconnected.push(message); // not connected: the gateway drops it
       return;
     }
-    this.queue.push({ from, to, bytes: encodeMessage(message) });
+    this.queue.push({ from, to, bytes: encodePeerMessage(message) });
   }
 
   /**
@@ -232,7 +237,7 @@ export class ManagerNetwork {
     for (const [x, y] of [[a, b], [b, a]] as const) {
       const step = peerLayerConnected(this.#nodeConfig(x), { nodeId: y.nodeId, connectionId: `c${++this.#connections}`, inbound: x === b, address: '127.0.0.1:9735' });
       x.peers.set(toHex(y.nodeId), step.state!);
-      for (const e of step.effects) if (e.kind === 'send') this.queue.push({ from: x, to: y, bytes: encodeMessage(e.message) });
+      for (const e of step.effects) if (e.kind === 'send') this.queue.push({ from: x, to: y, bytes: encodePeerMessage(e.message) });
     }
     this.run();
     for (const [x, y] of [[a, b], [b, a]] as const) {
@@ -265,7 +270,7 @@ export class ManagerNetwork {
     if (step.state === null) to.peers.delete(peerHex);
     else if (step.state !== undefined) to.peers.set(peerHex, step.state);
     for (const effect of step.effects) {
-      if (effect.kind === 'send') this.queue.push({ from: to, to: from, bytes: encodeMessage(effect.message) });
+      if (effect.kind === 'send') this.queue.push({ from: to, to: from, bytes: encodePeerMessage(effect.message) });
       else if (effect.kind === 'disconnect') to.disconnects.push(effect.reason);
       else if (effect.kind === 'unsupported-message') this.step(to, { kind: 'unsupported-message' }, (m) => m.reportUnsupportedMessage(from.nodeId, effect.messageType, effect.message));
       else {

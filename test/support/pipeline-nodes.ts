@@ -18,6 +18,7 @@ import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } 
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, ensureNodeTable } from '../../shared/store/index.js';
 import { decodeMessage } from '../../shared/wire/index.js';
+import { isGossipMessageType } from '../../shared/gossip/index.js';
 import type { LocalServices } from './local-services.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} } as unknown as NodeContext['logger'];
@@ -40,11 +41,11 @@ export class PipelineNet {
     return new FifoQueue(this.local.sqs.client, created.QueueUrl!);
   }
 
-  /** A node over a fresh table, its chain source the embedded regtest chain. */
-  async node(label: string, channelSettings?: NodeChannelSettings): Promise<PipelineNode> {
+  /** A node over a fresh table, its chain source the embedded regtest chain (`adjust`: the deployment's settings changed, say). */
+  async node(label: string, channelSettings?: NodeChannelSettings, adjust: (ctx: NodeContext) => NodeContext = (ctx) => ctx): Promise<PipelineNode> {
     const tableName = `pn-${randomUUID()}`;
     await ensureNodeTable(this.local.dynamo, tableName);
-    const ctx = createNodeContext({
+    const ctx = adjust(createNodeContext({
       seed: sha256(new TextEncoder().encode(`${label}/${randomUUID()}`)),
       network: 'regtest',
       store: new NodeStore({ client: this.local.dynamo, tableName }),
@@ -54,7 +55,7 @@ export class PipelineNet {
       esploraUrl: this.local.chain.url,
       logger: quiet,
       ...(channelSettings === undefined ? {} : { channelSettings }),
-    });
+    }));
     return { ctx, handler: createPeerMessageHandler(ctx), sent: [] };
   }
 
@@ -100,7 +101,8 @@ export class PipelineNet {
             continue;
           }
           const decoded = decodeMessage(out.message);
-          const type = decoded.kind === 'message' ? decoded.message.type : -1;
+          const raw = out.message.length >= 2 ? (out.message[0]! << 8) | out.message[1]! : -1;
+          const type = decoded.kind === 'message' ? decoded.message.type : isGossipMessageType(raw) ? raw : -1;
           from.sent.push(type);
           moved++;
           if (drop(type)) continue;
