@@ -8,6 +8,7 @@
  * (graph-snapshot-job.ts). Failures are reported per record, and the later
  * records of the same peer fail with it (FIFO order kept).
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
 import { handleGossip, type GossipContext, type GossipOutcome } from './gossip-service.js';
@@ -17,7 +18,7 @@ export interface GossipHandlerContext extends GossipContext {
   /** Stored changes after which a snapshot is built (default {@link SNAPSHOT_EVERY_CHANGES}). */
   readonly snapshotEvery?: number;
   readonly snapshotOptions?: GraphFromStoreOptions;
-  readonly logger?: { warn(message: string, attributes?: Record<string, unknown>): void; debug(message: string, attributes?: Record<string, unknown>): void };
+  readonly logger?: Pick<Logger, 'warn' | 'debug'>;
 }
 
 /** What one batch did (the bench and tests read it; Lambda gets the failures only). */
