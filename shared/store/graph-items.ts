@@ -166,20 +166,22 @@ export class GraphStore {
     };
     const written = await this.#putIf(item, 'attribute_not_exists(sk)', {}, a.message.length + 132);
     if (!written) return false;
-    for (const nodeId of [a.nodeId1, a.nodeId2]) {
-      // Creates the node item when absent; an existing one (and its announcement) is left as it is.
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#table,
-          Key: { pk: str(this.partition(nodeShard(nodeId))), sk: str(`N#${bytesToHex(nodeId)}`) },
-          UpdateExpression: 'SET #n = if_not_exists(#n, :one)',
-          ExpressionAttributeNames: { '#n': A.count },
-          ExpressionAttributeValues: { ':one': num(1) },
-        }),
-      );
-      this.counts.items++;
-      this.counts.bytes += 110;
-    }
+    await Promise.all(
+      [a.nodeId1, a.nodeId2].map(async (nodeId) => {
+        // Creates the node item when absent; an existing one (and its announcement) is left as it is.
+        await this.#client.send(
+          new UpdateItemCommand({
+            TableName: this.#table,
+            Key: { pk: str(this.partition(nodeShard(nodeId))), sk: str(`N#${bytesToHex(nodeId)}`) },
+            UpdateExpression: 'SET #n = if_not_exists(#n, :one)',
+            ExpressionAttributeNames: { '#n': A.count },
+            ExpressionAttributeValues: { ':one': num(1) },
+          }),
+        );
+        this.counts.items++;
+        this.counts.bytes += 110;
+      }),
+    );
     return true;
   }
 
