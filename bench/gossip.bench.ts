@@ -116,13 +116,13 @@ try {
     totalMs += run.ms;
     total += phase.messages.length;
     const n = phase.messages.length;
-    rows.push([phase.name, String(n), String(run.stored), (n / (run.ms / 1000)).toFixed(0), (reads(run.requests) / n).toFixed(2), ((writes(run.requests) - 1) / n).toFixed(2)]);
+    rows.push([phase.name, String(n), String(run.stored), (n / (run.ms / 1000)).toFixed(0), (reads(run.requests) / n).toFixed(2), (writes(run.requests) / n).toFixed(2)]);
   }
   rows.push(['all, in batches of 10', String(total), '', (total / (totalMs / 1000)).toFixed(0), '', '']);
   // A second delivery of everything (a peer resending the graph): refused before any write.
   const repeat = await feed(phases[1]!.messages);
-  rows.push(['channel_update again (stale)', String(phases[1]!.messages.length), String(repeat.stored), (phases[1]!.messages.length / (repeat.ms / 1000)).toFixed(0), (reads(repeat.requests) / phases[1]!.messages.length).toFixed(2), ((writes(repeat.requests) - (repeat.stored > 0 ? 1 : 0)) / phases[1]!.messages.length).toFixed(2)]);
-  printTable(`gossip function throughput (${NODES} nodes, ${CHANNELS} channels, DynamoDB Local; writes/msg without the batch's one counter update)`, rows);
+  rows.push(['channel_update again (stale)', String(phases[1]!.messages.length), String(repeat.stored), (phases[1]!.messages.length / (repeat.ms / 1000)).toFixed(0), (reads(repeat.requests) / phases[1]!.messages.length).toFixed(2), (writes(repeat.requests) / phases[1]!.messages.length).toFixed(2)]);
+  printTable(`gossip function throughput (${NODES} nodes, ${CHANNELS} channels, DynamoDB Local; writes/msg include the one counter update per batch of 10 that stored something)`, rows);
 
   // Item sizes as DynamoDB counts them: attribute names plus values.
   const sizeOf = (item: Record<string, AttributeValue>) =>
