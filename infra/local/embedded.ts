@@ -21,7 +21,7 @@ import { createTimerHandler, type TimerResult } from '../../functions/timer/hand
 import { deliverBatches, deliverDueWebhooks } from '../../functions/webhooks/webhook-delivery.js';
 import { createBroadcastHandler } from '../../functions/broadcast/handler.js';
 import { createChainHandler, type ChainResult } from '../../functions/chain/handler.js';
-import { createNodeContext, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
+import { createNodeContext, nodeRouting, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { deriveNodeSecret } from '../../shared/keys/index.js';
 import type { NodeChannelSettings } from '../../shared/manager/index.js';
@@ -199,6 +199,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       seed: data.seed,
       network: options.network ?? 'regtest',
       store: new NodeStore({ client, tableName: TABLE_NAME }),
+      routing: nodeRouting(client, TABLE_NAME, options.network ?? 'regtest'),
       outbound: sqs.outbound,
       broadcast: sqs.broadcast,
       inbound: sqs.inbound,

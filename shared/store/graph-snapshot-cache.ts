@@ -44,6 +44,11 @@ export class GraphSnapshotCache {
     this.#nowMs = options.nowMs ?? (() => Date.now());
   }
 
+  /** The graph in memory now, without any read (the empty graph before the first load). */
+  current(): NetworkGraph {
+    return this.#graph;
+  }
+
   get lastLoad(): GraphLoad {
     return this.#lastLoad;
   }
