@@ -7,6 +7,7 @@ import type { Secp256k1 } from '../crypto/index.js';
 import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
 import type { RouteHint } from '../invoice/index.js';
 import type { Watch } from '../monitor/index.js';
+import type { NetworkGraph, ProbabilisticScorer } from '../routing/index.js';
 import type { FeeEstimator, Logger } from '../ports/index.js';
 import type { ChannelUpdateMessage, OpenChannelMessage, WireMessage } from '../wire/index.js';
 import type { ChannelKey } from './channel-entry.js';
@@ -28,6 +29,19 @@ export interface ManagerPorts {
   readonly logger?: Logger;
   /** The clock of invoice expiry and payment memory (seconds since 1970): the edge reads the system clock. */
   readonly clock: { nowSecs(): number };
+  /** The public graph and the scorer payments are routed with (docs/routing.md); absent: the empty graph, no scorer. */
+  readonly routing?: ManagerRouting;
+}
+
+/**
+ * The router's view of the network, given by the edge: the graph (the
+ * handler loads the gossip function's snapshot once per container:
+ * shared/store/graph-snapshot-cache.ts) and the scorer, which payment
+ * results teach (it lives as long as the container).
+ */
+export interface ManagerRouting {
+  graph(): NetworkGraph;
+  readonly scorer?: ProbabilisticScorer;
 }
 
 /** The BOLT 2 messages (and `error`) the peer layer routes to the manager: `open_channel`, and every message one channel receives. */
