@@ -25,6 +25,7 @@ export const LAMBDA_ENTRIES = {
   chain: 'functions/chain/lambda.ts',
   broadcast: 'functions/broadcast/lambda.ts',
   webhooks: 'functions/webhooks/lambda.ts',
+  gossip: 'functions/gossip/lambda.ts',
 } as const;
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;
 

@@ -47,6 +47,8 @@ export const PEER_MESSAGE_TIMEOUT = Duration.seconds(30);
 export const PEER_MESSAGE_BATCH_SIZE = 10;
 /** The webhook delivery function's timeout: 10 s per attempt, every due attempt of a message in parallel, with room to record them. */
 export const WEBHOOK_TIMEOUT = Duration.seconds(30);
+/** The gossip function: a batch of gossip, or one answer to a peer's timestamp filter (which reads the whole stored graph), or a snapshot build. */
+export const GOSSIP_TIMEOUT = Duration.seconds(120);
 /** Physical names of the webhook queue and its DLQ (standard queues), before the stage is put in. */
 export const WEBHOOK_QUEUE_NAME = 'stormcell-webhooks';
 export const WEBHOOK_DLQ_NAME = 'stormcell-webhooks-dlq';
@@ -72,8 +74,9 @@ export class StormcellStack extends Stack {
   readonly outbound: QueueWithDlq;
   readonly broadcast: QueueWithDlq;
   readonly webhooks: QueueWithDlq;
+  readonly gossip: QueueWithDlq;
   readonly secrets: NodeSecrets;
-  readonly functions: Readonly<Record<'peerMessage' | 'timer' | 'http' | 'authorizer' | 'chain' | 'broadcast' | 'webhooks', NodeFunction>>;
+  readonly functions: Readonly<Record<'peerMessage' | 'timer' | 'http' | 'authorizer' | 'chain' | 'broadcast' | 'webhooks' | 'gossip', NodeFunction>>;
   readonly api: HttpApi;
   readonly gateway: PeerGateway;
 
@@ -127,6 +130,15 @@ export class StormcellStack extends Stack {
       fifo: false,
       dlqAdvice: "webhook dispatches whose delivery items could not be read or written: inspect the function's logs; the timer still finds the items.",
       visibilityTimeout: Duration.seconds(WEBHOOK_TIMEOUT.toSeconds() * 6),
+      alarmTopic,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Gossip (docs/gossip.md "The graph store"): its own FIFO queue, grouped per peer, so gossip never waits behind or slows channel messages.
+    this.gossip = new QueueWithDlq(this, 'Gossip', {
+      queueName: stageQueueName(QueueName.gossip, config.stage),
+      dlqName: stageQueueName(QueueName.gossipDlq, config.stage),
+      visibilityTimeout: Duration.seconds(GOSSIP_TIMEOUT.toSeconds() * 6),
       alarmTopic,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -230,6 +242,23 @@ export class StormcellStack extends Stack {
     this.table.grantReadWriteData(webhookFn);
     this.secrets.seed.grantRead(webhookFn);
 
+    const gossipFn = new NodeFunction(this, 'GossipFn', {
+      name: 'gossip',
+      description: "Checks and stores public gossip in the graph's own partitions and answers peers' gossip queries; never under the node lease",
+      environment: {
+        [EnvVar.tableName]: this.table.tableName,
+        [EnvVar.outboundQueueUrl]: this.outbound.queue.queueUrl,
+        [EnvVar.network]: config.network,
+        [EnvVar.esploraUrl]: config.esploraUrl,
+      },
+      timeout: GOSSIP_TIMEOUT,
+      logRemovalPolicy,
+    });
+    gossipFn.addEventSource(new SqsEventSource(this.gossip.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }));
+    // It writes the graph's items (outside every node partition) and answers peers through the gateway; no seed.
+    this.table.grantReadWriteData(gossipFn);
+    this.outbound.queue.grantSendMessages(gossipFn);
+
     // Grants, as intent. Every node-bound function but the authorizer changes state under the lease
     // (the API hands out wallet addresses and signs payments) and may relay the outbox.
     for (const fn of [peerMessage, timer, http, chain, broadcastFn]) {
@@ -243,7 +272,7 @@ export class StormcellStack extends Stack {
     for (const fn of [peerMessage, timer, http, chain]) this.webhooks.queue.grantSendMessages(fn);
     this.secrets.apiKey.grantRead(http);
     this.secrets.apiKey.grantRead(authorizerFn);
-    this.functions = { peerMessage, timer, http, authorizer: authorizerFn, chain, broadcast: broadcastFn, webhooks: webhookFn };
+    this.functions = { peerMessage, timer, http, authorizer: authorizerFn, chain, broadcast: broadcastFn, webhooks: webhookFn, gossip: gossipFn };
 
     const authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', authorizerFn, {
       authorizerName: 'api-key',
@@ -267,12 +296,14 @@ export class StormcellStack extends Stack {
       environment: {
         INBOUND_QUEUE_URL: this.inbound.queue.queueUrl,
         OUTBOUND_QUEUE_URL: this.outbound.queue.queueUrl,
+        GOSSIP_QUEUE_URL: this.gossip.queue.queueUrl,
         [EnvVar.seedSecretArn]: this.secrets.seed.secretArn,
         [EnvVar.network]: config.network,
       },
       logRemovalPolicy,
     });
     this.inbound.queue.grantSendMessages(this.gateway.taskRole);
+    this.gossip.queue.grantSendMessages(this.gateway.taskRole);
     this.outbound.queue.grantConsumeMessages(this.gateway.taskRole);
     this.secrets.seed.grantRead(this.gateway.taskRole);
 

@@ -21,6 +21,7 @@ import type { FifoQueue, ReceivedMessage } from '../../shared/pipeline/queues.js
 import { PeerConnection, type CloseReason, type PeerConnectionOptions } from '../../shared/peer/peer-connection.js';
 import type { GatewayLogger } from './gateway-logger.js';
 import { keepaliveInitSent, keepaliveReceived, keepaliveTick, mayAnswer, messageType, NEW_KEEPALIVE, OUR_PING, type KeepaliveState } from './keepalive.js';
+import { isRelayedGossip } from './gossip-lane.js';
 import { DEFAULT_RETRY, InboundLanes, newLaneSource, type LaneSource, type RetryPolicy } from './inbound-lanes.js';
 
 export type { GatewayLogger } from './gateway-logger.js';
@@ -38,6 +39,12 @@ export interface GatewayOptions {
   readonly port: number;
   readonly inbound: FifoQueue;
   readonly outbound: FifoQueue;
+  /**
+   * The gossip queue (gossip-lane.ts): public gossip and gossip queries go
+   * there, to the gossip function, in their own per-peer lanes. Absent: they
+   * go to `inbound` like every other message.
+   */
+  readonly gossip?: FifoQueue;
   readonly logger?: GatewayLogger;
   /** The longest incoming message accepted (default 65535, the BOLT 8 maximum). */
   readonly maxMessageLength?: number;
@@ -247,6 +254,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.inboundRetry ?? DEFAULT_RETRY,
     logger,
   );
+  const gossipLanes =
+    options.gossip === undefined
+      ? undefined
+      : new InboundLanes(options.gossip, options.nodeKey, options.maxPendingInbound ?? 64, options.inboundRetry ?? DEFAULT_RETRY, logger);
   const waitSeconds = options.outboundWaitSeconds ?? 20;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
   const pingIntervalMs = options.pingIntervalMs ?? 30_000;
@@ -330,7 +341,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const step = keepaliveReceived(conn.keepalive, message);
       conn.keepalive = step.state;
       if (step.kind === 'forward') {
-        lanes.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq: conn.seq++, message });
+        const lane = gossipLanes !== undefined && isRelayedGossip(message) ? gossipLanes : lanes;
+        lane.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq: conn.seq++, message });
       } else if (step.kind === 'answer' && step.pong !== null) {
         conn.heldPong = step.pong;
         flushPong(conn);
@@ -435,6 +447,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     switch (envelope.kind) {
       case 'send':
         return sendToPeer(envelope.peer, envelope.message, envelope.connectionId);
+      case 'send-many':
+        for (const message of envelope.messages) await sendToPeer(envelope.peer, message, envelope.connectionId);
+        return;
       case 'disconnect': {
         const conn = current.get(envelope.peer) ?? dialing.get(envelope.peer);
         if (conn) conn.connection.close({ kind: 'local', reason: envelope.reason || 'disconnect requested' });
@@ -528,6 +543,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       for (const conn of [...conns.values()]) conn.connection.close({ kind: 'local', reason: 'gateway stopping' });
       await consumer;
       await lanes.idle();
+      await gossipLanes?.idle();
       await serverClosed;
       logger.info('gateway stopped', { port });
     },

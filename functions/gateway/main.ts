@@ -6,6 +6,7 @@
  *   PEER_HOST           listen address (default 0.0.0.0)
  *   INBOUND_QUEUE_URL   the inbound FIFO queue (gateway → peer-message handler)
  *   OUTBOUND_QUEUE_URL  the outbound FIFO queue (handlers → gateway)
+ *   GOSSIP_QUEUE_URL    the gossip FIFO queue (gateway → gossip function); unset: gossip goes to the inbound queue
  *   AWS_REGION          the queues' region
  *   NODE_SEED_SECRET_ARN the Secrets Manager secret holding the node seed (64 hex
  *                       characters): what the CDK stack sets on AWS
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
     port,
     inbound: new FifoQueue(client, required('INBOUND_QUEUE_URL')),
     outbound: new FifoQueue(client, required('OUTBOUND_QUEUE_URL')),
+    ...(process.env['GOSSIP_QUEUE_URL'] ? { gossip: new FifoQueue(client, process.env['GOSSIP_QUEUE_URL']) } : {}),
     logger,
     portVariable: 'PEER_PORT',
     ...limits,

@@ -12,7 +12,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore } from '../../shared/store/index.js';
 import { ConfigError, EnvVar, fetchSecretString, once, parseSeedHex, requireEnv, type Env } from './aws-env.js';
-import { createNodeContext, isNetwork, type Network, type NodeContext } from './node-context.js';
+import { createNodeContext, isNetwork, nodeRouting, type Network, type NodeContext } from './node-context.js';
 import { readNodeAnnouncementSettings, readNodeChannelSettings } from './node-settings.js';
 import { sqsWebhookDispatch } from '../webhooks/queue-dispatch.js';
 import type { NodeAnnouncementSettings, NodeChannelSettings } from '../../shared/manager/index.js';
@@ -67,10 +67,13 @@ export async function createAwsNodeContext(env: NodeEnvironment): Promise<NodeCo
   try {
     const seed = parseSeedHex(await fetchSecretString(secrets, env.seedSecretArn));
     const sqs = new SQSClient({});
+    const dynamo = new DynamoDBClient({});
     return createNodeContext({
       seed,
       network: env.network,
-      store: new NodeStore({ client: new DynamoDBClient({}), tableName: env.tableName }),
+      store: new NodeStore({ client: dynamo, tableName: env.tableName }),
+      // Payments route over the gossip function's graph snapshot, loaded once per container (docs/gossip.md).
+      routing: nodeRouting(dynamo, env.tableName, env.network),
       outbound: new FifoQueue(sqs, env.outboundQueueUrl),
       channelSettings: env.channelSettings,
       ...(env.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: env.nodeAnnouncement }),

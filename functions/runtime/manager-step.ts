@@ -114,11 +114,23 @@ export async function loadManager(
   const needsWallet = mayNeedShutdownScript(input);
   // WEBHOOKS too (one more parallel GetItem): a commit with events writes their webhook deliveries (docs/webhooks.md).
   void reads.webhooks();
-  const [header, fees, wallet] = await Promise.all([reads.header(), reads.fees(), needsWallet ? reads.wallet() : Promise.resolve(undefined)]);
+  // A payment (or its retry) routes over the gossip graph: the container's snapshot, loaded or refreshed now (docs/gossip.md).
+  const routes = input.kind === 'send-payment' || (input.kind === 'follow-up' && input.work.kind === 'retry-payment');
+  const [header, fees, wallet] = await Promise.all([
+    reads.header(),
+    reads.fees(),
+    needsWallet ? reads.wallet() : Promise.resolve(undefined),
+    routes ? ctx.routing?.graphs.graph() : undefined,
+  ]);
   // Shutdown scripts are fresh wallet addresses (docs/close.md): the wallet is read with HEADER when the input may need one.
   const shutdownScripts = new WalletShutdownScripts(ctx.managerPorts.signerProvider, ctx.wallet, needsWallet ? decodeWallet(wallet) : undefined);
   reads.shutdownScripts = shutdownScripts;
-  const ports = { ...withStoredFees(ctx.managerPorts, fees), signerProvider: shutdownScripts };
+  const routing = ctx.routing;
+  const ports = {
+    ...withStoredFees(ctx.managerPorts, fees),
+    signerProvider: shutdownScripts,
+    ...(routing === undefined ? {} : { routing: { graph: () => routing.graphs.current(), scorer: routing.scorer } }),
+  };
   if (header === undefined) {
     const manager = ChannelManager.create({ ports, chainHash: ctx.config.chainHash, bestBlock: await bestBlockOf(ctx, store), config: ctx.managerConfig, ...nodeAnnouncementOf(ctx) });
     for (const [peer, features] of connectedPeers) manager.peerConnected(fromHex(peer), features);

@@ -19,6 +19,10 @@ import {
   type NodeConfig,
 } from '../../shared/manager/index.js';
 import { managerPortsFromSeed } from './manager-step.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ProbabilisticScorer } from '../../shared/routing/index.js';
+import { GraphStore } from '../../shared/store/graph-items.js';
+import { GraphSnapshotCache } from '../../shared/store/graph-snapshot-cache.js';
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
 import type { NodeStore } from '../../shared/store/index.js';
 import { Bip84Account } from '../../shared/wallet/index.js';
@@ -72,6 +76,20 @@ export interface NodeContext {
   readonly nodeAnnouncement?: NodeAnnouncementSettings;
   /** Loopback receivers allowed, and how new deliveries reach the delivery function (docs/webhooks.md); absent: neither. */
   readonly webhooks?: WebhookSettings;
+  /** The public graph payments are routed over (docs/gossip.md): absent, the empty graph. */
+  readonly routing?: NodeRouting;
+}
+
+/** The gossip function's graph snapshot, cached by this container, and the scorer payment results teach. */
+export interface NodeRouting {
+  readonly graphs: GraphSnapshotCache;
+  readonly scorer: ProbabilisticScorer;
+}
+
+/** {@link NodeRouting} over the node table's graph partitions for `network`: one per container (the cache and the scorer live in memory). */
+export function nodeRouting(client: DynamoDBClient, tableName: string, network: Network): NodeRouting {
+  const chainHash = Uint8Array.from(Buffer.from(CHAIN_HASH[network], 'hex'));
+  return { graphs: new GraphSnapshotCache(new GraphStore({ client, tableName, chainHash })), scorer: new ProbabilisticScorer() };
 }
 
 export function isNetwork(value: string): value is Network {
@@ -102,6 +120,7 @@ export function createNodeContext(options: {
   readonly nodeAnnouncement?: NodeAnnouncementSettings;
   /** Webhook delivery settings (docs/webhooks.md). */
   readonly webhooks?: WebhookSettings;
+  readonly routing?: NodeRouting;
 }): NodeContext {
   const nodeId = nodeIdFromSeed(options.seed);
   const logger = options.logger ?? new Logger({ serviceName: 'stormcell' });
@@ -126,5 +145,6 @@ export function createNodeContext(options: {
     managerConfig,
     ...(options.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: options.nodeAnnouncement }),
     ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
+    ...(options.routing === undefined ? {} : { routing: options.routing }),
   };
 }

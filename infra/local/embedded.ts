@@ -13,13 +13,15 @@ import { createHttpHandler } from '../../functions/http/handler.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { startGateway, type Gateway } from '../../functions/gateway/gateway.js';
 import type { PeerLimits } from '../../functions/gateway/peer-limits.js';
+import { createGossipContext } from '../../functions/gossip/gossip-context.js';
+import { createGossipHandler } from '../../functions/gossip/handler.js';
 import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
 import { resetPeers } from '../../functions/peer-message/reset.js';
 import { createTimerHandler, type TimerResult } from '../../functions/timer/handler.js';
 import { deliverBatches, deliverDueWebhooks } from '../../functions/webhooks/webhook-delivery.js';
 import { createBroadcastHandler } from '../../functions/broadcast/handler.js';
 import { createChainHandler, type ChainResult } from '../../functions/chain/handler.js';
-import { createNodeContext, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
+import { createNodeContext, nodeRouting, type Network, type NodeContext } from '../../functions/runtime/node-context.js';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { deriveNodeSecret } from '../../shared/keys/index.js';
 import type { NodeAnnouncementSettings, NodeChannelSettings } from '../../shared/manager/index.js';
@@ -199,6 +201,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       seed: data.seed,
       network: options.network ?? 'regtest',
       store: new NodeStore({ client, tableName: TABLE_NAME }),
+      routing: nodeRouting(client, TABLE_NAME, options.network ?? 'regtest'),
       outbound: sqs.outbound,
       broadcast: sqs.broadcast,
       inbound: sqs.inbound,
@@ -226,6 +229,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       port: options.peerPort,
       inbound: sqs.inbound,
       outbound: sqs.outbound,
+      gossip: sqs.gossip,
       logger,
       portVariable: 'PEER_PORT',
       ...options.peerLimits,
@@ -240,6 +244,21 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       onError: (error) => logger.error('inbound poller', { error: String(error) }),
     });
     stops.push(() => poller.stop());
+
+    // Gossip: its own queue and function, beside the peer messages and never under the lease (docs/gossip.md).
+    const gossipHandler = createGossipHandler(
+      createGossipContext({ client, tableName: TABLE_NAME, network: ctx.network, outbound: sqs.outbound, esploraUrl: chainUrl, logger }),
+    );
+    const gossipPoller: SqsPoller = startSqsPoller({
+      queue: sqs.gossip,
+      queueArn: sqs.gossipArn,
+      handler: async (event) => {
+        const { batchItemFailures } = await inFlight.run('gossip', () => gossipHandler(event));
+        return { batchItemFailures };
+      },
+      onError: (error) => logger.error('gossip poller', { error: String(error) }),
+    });
+    stops.push(() => gossipPoller.stop());
 
     const timer = createTimerHandler(ctx);
     const tick = () => inFlight.run('timer tick', () => timer({ id: randomUUID() }, {} as never));
@@ -306,7 +325,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       inFlight.close();
       clearInterval(interval);
       clearInterval(chainInterval);
-      const pollers = Promise.all([poller.stop(), broadcastPoller.stop()]);
+      const pollers = Promise.all([poller.stop(), broadcastPoller.stop(), gossipPoller.stop()]);
       const running = inFlight.running();
       if (running.length > 0) notice(`stopping: waiting for ${running.length} invocation(s) in flight to finish (${running.join(', ')})`);
       await pollers;

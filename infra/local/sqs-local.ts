@@ -16,6 +16,10 @@ export interface SqsLocal {
   readonly outboundDlq: FifoQueue;
   readonly broadcast: FifoQueue;
   readonly broadcastDlq: FifoQueue;
+  /** Public gossip from the gateway, for the gossip function. */
+  readonly gossip: FifoQueue;
+  readonly gossipDlq: FifoQueue;
+  readonly gossipArn: string;
   readonly inboundArn: string;
   readonly broadcastArn: string;
   stop(): Promise<void>;
@@ -41,6 +45,10 @@ export async function startSqsLocal(options: { port: number; visibilityTimeoutSe
   const broadcast = server.createQueue(QueueName.broadcast, {
     attributes: { ...fifo, VisibilityTimeout: visibility, RedrivePolicy: redrive(broadcastDlq.queueArn) },
   });
+  const gossipDlq = server.createQueue(QueueName.gossipDlq, { attributes: fifo });
+  const gossip = server.createQueue(QueueName.gossip, {
+    attributes: { ...fifo, VisibilityTimeout: visibility, RedrivePolicy: redrive(gossipDlq.queueArn) },
+  });
   const endpoint = `http://127.0.0.1:${server.port}`;
   const client = new SQSClient({ ...LOCAL_AWS, endpoint });
   return {
@@ -52,6 +60,9 @@ export async function startSqsLocal(options: { port: number; visibilityTimeoutSe
     outboundDlq: new FifoQueue(client, outboundDlq.queueUrl),
     broadcast: new FifoQueue(client, broadcast.queueUrl),
     broadcastDlq: new FifoQueue(client, broadcastDlq.queueUrl),
+    gossip: new FifoQueue(client, gossip.queueUrl),
+    gossipDlq: new FifoQueue(client, gossipDlq.queueUrl),
+    gossipArn: gossip.queueArn,
     inboundArn: inbound.queueArn,
     broadcastArn: broadcast.queueArn,
     async stop() {

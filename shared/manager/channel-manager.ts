@@ -161,7 +161,7 @@ export class ChannelManager {
 
   /** The channel items `input` needs, from the header's indexes alone (load-plan.ts). */
   channelKeysFor(input: ManagerInput): LoadPlan {
-    return channelKeysFor(this.#cs, input);
+    return channelKeysFor(this.#cs, input, this.#ports.routing !== undefined);
   }
 
   // ---------------------------------------------------------------- queries (channel-queries.ts)

@@ -31,7 +31,7 @@ function everyChannelOf(cs: ChangeSet, peer: Uint8Array): LoadPlan {
 }
 
 /** What a follow-up reads: its channel, and the payment records its work names. */
-function followUpPlan(peer: Uint8Array, work: FollowUpWork): LoadPlan {
+function followUpPlan(peer: Uint8Array, work: FollowUpWork, overGraph: boolean): LoadPlan {
   const channel = [channelKey(peer, work.channelId)];
   switch (work.kind) {
     case 'received-htlcs':
@@ -42,7 +42,7 @@ function followUpPlan(peer: Uint8Array, work: FollowUpWork): LoadPlan {
     case 'payment-result':
       return { ...plan([]), records: paymentResultRecords(work) };
     case 'retry-payment':
-      return { ...plan([], work.peers.map(toHex)), records: [outboundPaymentKey(work.paymentHash)] };
+      return { ...plan([], overGraph ? [] : work.peers.map(toHex), overGraph), records: [outboundPaymentKey(work.paymentHash)] };
     case 'htlc-resolved-on-chain':
       // The channel is closed (its item gone): the payment of the hash, the ids of the HTLCs of that name.
       return { ...plan([]), records: htlcResolvedOnChainRecords(work) };
@@ -52,7 +52,7 @@ function followUpPlan(peer: Uint8Array, work: FollowUpWork): LoadPlan {
 }
 
 /** The channel items `input` needs. */
-export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
+export function channelKeysFor(cs: ChangeSet, input: ManagerInput, overGraph = false): LoadPlan {
   const h = cs.header;
   switch (input.kind) {
     case 'create-channel':
@@ -66,7 +66,7 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
     case 'peer-connected':
       return everyChannelOf(cs, input.peer);
     case 'follow-up':
-      return followUpPlan(input.peer, input.work);
+      return followUpPlan(input.peer, input.work, overGraph);
     case 'timer-tick':
       // The oldest payments collecting parts and the channels we fund, from their index items (timer-tick.ts); the
       // channels of the peers offline long enough to disable them (channel-update-status.ts).
@@ -75,7 +75,9 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput): LoadPlan {
       // Route hints: every channel's peer policy and inbound capacity.
       return plan([], [], true);
     case 'send-payment':
-      // The payee's and the hints' nodes' channels: a route starts with one of them (router.ts).
+      // Over a public graph a route may start with any of our channels: all of them (one Query).
+      if (overGraph) return { ...plan([], [], true), records: sendPaymentRecords(input) };
+      // Else the payee's and the hints' nodes' channels: a route starts with one of them.
       return { ...plan([], routingPeers(input.payeeNodeId, input.routeHints)), records: sendPaymentRecords(input) };
     case 'abandon-payment':
       return { ...plan([]), records: sendPaymentRecords(input) };

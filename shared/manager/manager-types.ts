@@ -8,6 +8,7 @@ import type { AnnouncementSignaturesMessage, GossipMessage } from '../gossip/ind
 import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
 import type { RouteHint } from '../invoice/index.js';
 import type { Watch } from '../monitor/index.js';
+import type { NetworkGraph, ProbabilisticScorer } from '../routing/index.js';
 import type { FeeEstimator, Logger } from '../ports/index.js';
 import type { ChannelUpdateMessage, OpenChannelMessage, WireMessage } from '../wire/index.js';
 import type { NodeAnnouncementSettings } from './channel-announcements.js';
@@ -32,6 +33,19 @@ export interface ManagerPorts {
   readonly clock: { nowSecs(): number };
   /** Where the peers' BOLT 7 gossip goes (the network graph); absent: it is dropped. */
   readonly gossip?: GossipHandler;
+  /** The public graph and the scorer payments are routed with (docs/routing.md); absent: the empty graph, no scorer. */
+  readonly routing?: ManagerRouting;
+}
+
+/**
+ * The router's view of the network, given by the edge: the graph (the
+ * handler loads the gossip function's snapshot once per container:
+ * shared/store/graph-snapshot-cache.ts) and the scorer, which payment
+ * results teach (it lives as long as the container).
+ */
+export interface ManagerRouting {
+  graph(): NetworkGraph;
+  readonly scorer?: ProbabilisticScorer;
 }
 
 /**

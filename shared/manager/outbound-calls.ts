@@ -58,11 +58,34 @@ import {
 } from './outbound-payment.js';
 import { decodeOutboundPayment, encodeOutboundPayment } from './outbound-payment-record.js';
 import { RecordKeys } from './payment-records.js';
-import { findPaymentRoutes } from './multipath-router.js';
+import { buildNetworkGraph, findPaymentRoutes, type NetworkGraph } from '../routing/index.js';
 import type { ForwardLink } from './forward-link.js';
 import { forwardFailed, forwardFulfilled, forwardLinkKey, forwardLinkOf } from './forward-results.js';
 import { forwardResolvedOnChain, offeredOnChainRecords } from './forward-onchain.js';
 import type { FirstHop } from './router.js';
+
+/** The graph without public channels: routes over our channels and the invoice's hints only. */
+const EMPTY_GRAPH: NetworkGraph = buildNetworkGraph([], []).graph;
+
+function routingGraph(core: ManagerCore): NetworkGraph {
+  return core.ports.routing?.graph() ?? EMPTY_GRAPH;
+}
+
+/** Teaches the scorer a failed part: the hops before the blamed channel carried their amounts, it did not. */
+function scoreFailure(core: ManagerCore, part: PaymentAttempt, blamed: bigint | undefined, nowSec: number): void {
+  const scorer = core.ports.routing?.scorer;
+  if (scorer === undefined || blamed === undefined) return;
+  const graph = routingGraph(core);
+  scorer.paymentPathFailed(part.route.hops, blamed, nowSec, (id) => graph.capacityOf(id));
+}
+
+/** Teaches the scorer a part that reached the payee. */
+function scoreSuccess(core: ManagerCore, part: PaymentAttempt | undefined, nowSec: number): void {
+  const scorer = core.ports.routing?.scorer;
+  if (scorer === undefined || part === undefined) return;
+  const graph = routingGraph(core);
+  scorer.paymentPathSuccessful(part.route.hops, nowSec, (id) => graph.capacityOf(id));
+}
 
 /** LDK's `send_payment` arguments (`RecipientOnionFields`, `RouteParameters`, `Retry`), with the invoice's hints. */
 export interface SendPaymentRequest {
@@ -200,7 +223,8 @@ function attempt(core: ManagerCore, payment: PendingPayment): { payment: Outboun
   // The fee limit is the whole payment's: what the parts in flight pay is spent already.
   const feesInFlight = payment.parts.reduce((sum, p) => sum + p.route.totalFeeMsat, 0n);
   const feeLeft = payment.maxTotalRoutingFeeMsat === undefined ? undefined : payment.maxTotalRoutingFeeMsat - feesInFlight;
-  const routes = findPaymentRoutes({
+  const scorer = core.ports.routing?.scorer;
+  const routes = findPaymentRoutes(routingGraph(core), {
     ourNodeId: core.ports.nodeSigner.getNodeId(),
     payeeNodeId: payment.payeeNodeId,
     amountMsat,
@@ -212,7 +236,7 @@ function attempt(core: ManagerCore, payment: PendingPayment): { payment: Outboun
     allowMpp: mayUseParts(payment),
     maxPathCount: MAX_PARTS_IN_FLIGHT - payment.parts.length,
     ...(feeLeft === undefined ? {} : { maxTotalRoutingFeeMsat: feeLeft < 0n ? 0n : feeLeft }),
-  });
+  }, scorer === undefined ? undefined : { scorer, nowSec: now });
   const noRoute = (current: PendingPayment, why: string) => {
     log(core, 'info', `payment ${toHex(payment.paymentHash)}: ${why}`);
     const step = routeNotFound(current, now);
@@ -246,6 +270,7 @@ function attempt(core: ManagerCore, payment: PendingPayment): { payment: Outboun
       // Our channel refused it (capacity, limits): a path failure of the first hop, maybe retried on another channel.
       const part = started.value.parts[started.value.parts.length - 1]!;
       const attributed = attributeFailure(core.ports.secp, part, { kind: 'initial-send', message: offered.error.message });
+      scoreFailure(core, part, attributed.shortChannelId, now);
       const failed = attemptFailed(started.value, part.sessionKey, attributed, now);
       if (!failed.ok) throw new ManagerError(ManagerErrorCode.CorruptState, failed.error.message);
       events.push(...failed.value.events);
@@ -363,7 +388,10 @@ export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Ex
   const now = nowSecs(core);
   if (work.paymentPreimage !== undefined) {
     const step = attemptFulfilled(payment, work.paymentPreimage, now);
-    if (step.ok) record(core, step.value.payment, step.value.events);
+    if (step.ok) {
+      scoreSuccess(core, partOf(payment, work.channelId, work.htlcId), now);
+      record(core, step.value.payment, step.value.events);
+    }
     return;
   }
   const part = partOf(payment, work.channelId, work.htlcId);
@@ -393,6 +421,7 @@ function forwardResult(core: ManagerCore, work: Extract<FollowUpWork, { kind: 'p
  */
 function failPart(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, payment: OutboundPayment, part: PaymentAttempt, failure: HtlcFailure): void {
   const attributed = attributeFailure(core.ports.secp, part, failure);
+  scoreFailure(core, part, attributed.shortChannelId, nowSecs(core));
   const failed = attemptFailed(payment, part.sessionKey, attributed, nowSecs(core));
   if (!failed.ok) return;
   record(core, failed.value.payment, failed.value.events);

@@ -31,6 +31,12 @@ export function inboundGroup(nodeKey: string, peerHex: string): string {
 export type OutboundEnvelope =
   /** `connectionId`: when set, only that connection may carry it (the gateway drops it on any other). */
   | { readonly kind: 'send'; readonly peer: string; readonly message: Uint8Array; readonly connectionId?: string }
+  /**
+   * Several messages to one peer in one queue message, written in order (the
+   * gossip function's answers: thousands of stored messages per sync would
+   * otherwise cost one SQS message each). Only to `connectionId` when set.
+   */
+  | { readonly kind: 'send-many'; readonly peer: string; readonly messages: readonly Uint8Array[]; readonly connectionId?: string }
   | { readonly kind: 'disconnect'; readonly peer: string; readonly reason: string }
   | { readonly kind: 'connect'; readonly peer: string; readonly host: string; readonly port: number };
 
@@ -97,6 +103,7 @@ export function decodeInbound(body: string): InboundEnvelope {
 }
 
 export function encodeOutbound(e: OutboundEnvelope): string {
+  if (e.kind === 'send-many') return JSON.stringify({ v: VERSION, ...e, messages: e.messages.map((m) => base64.encode(m)) });
   return JSON.stringify(e.kind === 'send' ? { v: VERSION, ...e, message: toHex(e.message) } : { v: VERSION, ...e });
 }
 
@@ -106,6 +113,11 @@ export function decodeOutbound(body: string): OutboundEnvelope {
   switch (o['kind']) {
     case 'send':
       return { kind: 'send', peer, message: fromHex(field(o['message'], isHex, 'message')), ...(isString(o['connectionId']) ? { connectionId: o['connectionId'] } : {}) };
+    case 'send-many': {
+      const messages = o['messages'];
+      if (!Array.isArray(messages) || messages.length === 0 || !messages.every(isBase64)) throw new EnvelopeError("envelope field 'messages' is missing or invalid");
+      return { kind: 'send-many', peer, messages: messages.map((m: string) => base64.decode(m)), ...(isString(o['connectionId']) ? { connectionId: o['connectionId'] } : {}) };
+    }
     case 'disconnect':
       return { kind: 'disconnect', peer, reason: typeof o['reason'] === 'string' ? o['reason'] : '' };
     case 'connect':

@@ -15,6 +15,9 @@ export const QueueName = {
   outboundDlq: 'stormcell-outbound-dlq.fifo',
   broadcast: 'stormcell-broadcast.fifo',
   broadcastDlq: 'stormcell-broadcast-dlq.fifo',
+  /** Public gossip and gossip queries from the gateway, per peer, to the gossip function (never through the node's lease). */
+  gossip: 'stormcell-gossip.fifo',
+  gossipDlq: 'stormcell-gossip-dlq.fifo',
 } as const;
 
 export interface QueueMessage {

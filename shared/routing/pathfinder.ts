@@ -132,6 +132,114 @@ class CostHeap {
   }
 }
 
+/**
+ * How many labels (paths to the payee not dominated by another) a node
+ * keeps at most. One is LDK's search; a few keep a pricier path with a
+ * smaller CLTV total, fewer hops or a larger amount beside the cheapest.
+ * When a node is full, a cheaper label takes the place of its priciest
+ * waiting one.
+ */
+export const MAX_LABELS_PER_NODE = 8;
+
+/** A label's state: in the heap, taken out (its node's path is final), or beaten by another label before it was taken out. */
+const WAITING = 0;
+const SETTLED = 1;
+const DEAD = 2;
+
+/** The labels of one search, column by column, with a list of labels per node. */
+class LabelSet {
+  cost: Float64Array;
+  amount: Float64Array;
+  carry: Float64Array;
+  cltv: Float64Array;
+  hops: Uint8Array;
+  node: Int32Array;
+  edge: Int32Array;
+  /** The label this one extends (toward the payee), -1 at the payee. */
+  next: Int32Array;
+  /** The node's next label, -1 at the end. */
+  sibling: Int32Array;
+  state: Uint8Array;
+  readonly head: Int32Array;
+  size = 0;
+
+  constructor(nodes: number) {
+    const n = Math.max(16, nodes);
+    this.cost = new Float64Array(n);
+    this.amount = new Float64Array(n);
+    this.carry = new Float64Array(n);
+    this.cltv = new Float64Array(n);
+    this.hops = new Uint8Array(n);
+    this.node = new Int32Array(n);
+    this.edge = new Int32Array(n);
+    this.next = new Int32Array(n);
+    this.sibling = new Int32Array(n);
+    this.state = new Uint8Array(n);
+    this.head = new Int32Array(nodes).fill(-1);
+  }
+
+  add(node: number, cost: number, amount: number, carry: number, cltv: number, hops: number, edge: number, next: number): number {
+    if (this.size === this.cost.length) this.#grow();
+    const l = this.size++;
+    this.cost[l] = cost;
+    this.amount[l] = amount;
+    this.carry[l] = carry;
+    this.cltv[l] = cltv;
+    this.hops[l] = hops;
+    this.node[l] = node;
+    this.edge[l] = edge;
+    this.next[l] = next;
+    this.sibling[l] = this.head[node]!;
+    this.state[l] = WAITING;
+    this.head[node] = l;
+    return l;
+  }
+
+  #grow(): void {
+    const n = this.cost.length * 2;
+    const f64 = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(n);
+      b.set(a);
+      return b;
+    };
+    this.cost = f64(this.cost);
+    this.amount = f64(this.amount);
+    this.carry = f64(this.carry);
+    this.cltv = f64(this.cltv);
+    this.hops = u8(this.hops);
+    this.node = i32(this.node);
+    this.edge = i32(this.edge);
+    this.next = i32(this.next);
+    this.sibling = i32(this.sibling);
+    this.state = u8(this.state);
+  }
+}
+
+/** The largest `htlc_minimum_msat` of a usable direction in a graph (cached per graph). */
+const largestGraphMinimum = new WeakMap<NetworkGraph, number>();
+function largestMinimumOf(graph: NetworkGraph): number {
+  let m = largestGraphMinimum.get(graph);
+  if (m === undefined) {
+    m = 0;
+    const { flags, htlcMinimumMsat } = graph.columns;
+    for (let d = 0; d < htlcMinimumMsat.length; d++) {
+      if ((flags[d]! & (POLICY_KNOWN | POLICY_DISABLED)) === POLICY_KNOWN && htlcMinimumMsat[d]! > m) m = htlcMinimumMsat[d]!;
+    }
+    largestGraphMinimum.set(graph, m);
+  }
+  return m;
+}
+
 /** One route computation: the graph plus the request's nodes and edges, and the liquidity its parts use. */
 class Search {
   readonly graph: NetworkGraph;
@@ -154,7 +262,15 @@ class Search {
   readonly scorer: ProbabilisticScorer | undefined;
   readonly learnedGraph = new Map<number, LiquidityBounds>();
   readonly learnedExtra: (LiquidityBounds | undefined)[] = [];
+  /**
+   * The largest `htlc_minimum_msat` of any edge: a label whose amount is at
+   * least this meets every minimum further on, so a larger amount no longer
+   * counts in its favour (below it, two labels of different amounts are
+   * both kept).
+   */
+  readonly largestMinimumMsat: number;
   readonly #extraIndex = new Map<string, number>();
+  #refusedExtraCost = Infinity;
   seen = 0;
 
   constructor(graph: NetworkGraph, req: RouteRequest, maxDelta: number, scoring: Scoring | undefined) {
@@ -210,6 +326,7 @@ class Search {
         });
       });
     }
+    this.largestMinimumMsat = this.extras.reduce((m, e) => Math.max(m, e.htlcMinimumMsat), largestMinimumOf(graph));
     this.usedExtra = new Float64Array(this.extras.length);
     this.bannedExtra = new Uint8Array(this.extras.length);
     if (scoring !== undefined) {
@@ -261,19 +378,47 @@ class Search {
    * references from our first hop on (`d >= 0`: graph direction `d`; `-k-1`:
    * extra edge `k`). With `minShareMsat < valueMsat` (parts), an edge that
    * carries less than the value but at least the share is taken too.
+   *
+   * First LDK's search: one label (the cheapest path to the payee) a node.
+   * When that finds nothing although some limit turned an edge away (the
+   * cheapest label there may have hidden one that fits), or finds a route
+   * while one of our channels or a hint's hop refused a cheaper label, the
+   * search runs again (in the second case for a cheaper route only) where a
+   * node keeps every label that no other label
+   * there dominates, up to {@link MAX_LABELS_PER_NODE}: a pricier path
+   * with a smaller CLTV total or fewer hops stays beside the cheapest, so
+   * that the cheapest one breaking the CLTV limit further on does not hide a
+   * route that fits. A label dominates another when it is no worse in
+   * cost, amount, CLTV total, hop count and (for parts) what it can carry,
+   * and its amount is the same or already meets every HTLC minimum (a larger
+   * amount can meet a minimum a smaller one cannot). Every limit and cost
+   * further on is monotone in these, so a dominated label never leads to a
+   * route the dominating one could not match.
    */
   find(valueMsat: number, minShareMsat: number): number[] | undefined {
+    const before = this.seen;
+    this.seen = 0;
+    const cheapest = this.#find(valueMsat, minShareMsat, 1, Infinity);
+    const refused = this.seen;
+    this.seen |= before;
+    if (refused === 0) return cheapest?.path;
+    if (cheapest === undefined) return this.#find(valueMsat, minShareMsat, MAX_LABELS_PER_NODE, Infinity)?.path;
+    // Found, but one of our channels or a hint refused a cheaper label: a cheaper route may hide behind it.
+    if (!(this.#refusedExtraCost < cheapest.cost)) return cheapest.path;
+    return (this.#find(valueMsat, minShareMsat, MAX_LABELS_PER_NODE, cheapest.cost) ?? cheapest).path;
+  }
+
+  /**
+   * The search of {@link find} with at most `maxLabels` labels a node, for a
+   * path cheaper than `belowCost`. Sets `#refusedExtraCost`: the least a
+   * path over one of our channels or a hint's hop that a CLTV, hop or
+   * HTLC-minimum limit turned away would have cost.
+   */
+  #find(valueMsat: number, minShareMsat: number, maxLabels: number, belowCost: number): { path: number[]; cost: number } | undefined {
     const g = this.graph;
     const k = g.columns;
     const total = this.n + this.extraIds.length;
-    const cost = new Float64Array(total).fill(Infinity);
-    const amount = new Float64Array(total);
-    const carry = new Float64Array(total);
-    const cltv = new Float64Array(total);
-    const hops = new Uint8Array(total);
-    const nextEdge = new Int32Array(total);
-    const nextNode = new Int32Array(total);
-    const done = new Uint8Array(total);
+    const labels = new LabelSet(total);
     const heap = new CostHeap(1024);
     const parts = minShareMsat < valueMsat;
     const maxFee = parts || this.req.maxTotalRoutingFeeMsat === undefined ? Infinity : toGraphMsat(this.req.maxTotalRoutingFeeMsat);
@@ -281,9 +426,11 @@ class Search {
     const scorer = this.scorer;
     const maxDelta = this.maxDelta;
     const excluded = this.excludedChannels;
+    const minMatters = this.largestMinimumMsat;
     const { adjacencyOffsets, adjacentChannels } = g;
     const { node1, node2, flags } = k;
     let seen = 0;
+    let refusedCost = Infinity;
     // Module bindings read once: an imported binding may be an accessor under some loaders.
     const usable = POLICY_KNOWN;
     const usableMask = POLICY_KNOWN | POLICY_DISABLED;
@@ -291,14 +438,11 @@ class Search {
     const maxHops = MAX_ROUTE_HOPS;
     const learned = this.learnedGraph.size > 0 ? this.learnedGraph : undefined;
 
-    cost[this.payee] = 0;
-    amount[this.payee] = valueMsat;
-    carry[this.payee] = valueMsat;
-    cltv[this.payee] = this.req.finalCltvExpiryDelta;
-    heap.push(0, this.payee);
+    heap.push(0, labels.add(this.payee, 0, valueMsat, valueMsat, this.req.finalCltvExpiryDelta, 0, -1, -1));
 
-    /** Tries `u` over an edge into `v`; returns nothing, records a better label. */
+    /** Tries the label `l` (at `v`) over an edge from `u`; records a label at `u` that no other there dominates. */
     const relax = (
+      l: number,
       v: number,
       u: number,
       edge: number,
@@ -311,8 +455,8 @@ class Search {
       bounds: LiquidityBounds | undefined,
       used: number,
     ): void => {
-      const a = amount[v]!;
-      let canCarry = carry[v]!;
+      const a = labels.amount[l]!;
+      let canCarry = labels.carry[l]!;
       if (limit < a) {
         if (!parts) {
           seen |= SEEN_CAPACITY;
@@ -326,10 +470,12 @@ class Search {
       }
       if (a < htlcMin && !parts) {
         seen |= SEEN_MINIMUM;
+        if (edge < 0 && labels.cost[l]! < refusedCost) refusedCost = labels.cost[l]!;
         return;
       }
       if (parts && htlcMin > canCarry) {
         seen |= SEEN_MINIMUM;
+        if (edge < 0 && labels.cost[l]! < refusedCost) refusedCost = labels.cost[l]!;
         return;
       }
       const fromUs = u === payer;
@@ -340,40 +486,66 @@ class Search {
         seen |= SEEN_FEE;
         return;
       }
-      const newCltv = cltv[v]! + (fromUs ? 0 : delta);
+      const newCltv = labels.cltv[l]! + (fromUs ? 0 : delta);
       if (newCltv > maxDelta) {
         seen |= SEEN_CLTV;
+        if (edge < 0 && labels.cost[l]! < refusedCost) refusedCost = labels.cost[l]!;
         return;
       }
-      const newHops = hops[v]! + 1;
+      const newHops = labels.hops[l]! + 1;
       if (newHops > maxHops) {
         seen |= SEEN_HOPS;
+        if (edge < 0 && labels.cost[l]! < refusedCost) refusedCost = labels.cost[l]!;
         return;
       }
       const penalty = fromUs || scorer === undefined ? 0 : scorer.penaltyMsat((a < limit ? a : limit) + used, capacity, bounds);
-      const newCost = cost[v]! + fee + penalty;
-      if (newCost < cost[u]!) {
-        cost[u] = newCost;
-        amount[u] = newAmount;
-        carry[u] = canCarry;
-        cltv[u] = newCltv;
-        hops[u] = newHops;
-        nextEdge[u] = edge;
-        nextNode[u] = v;
-        heap.push(newCost, u);
+      const newCost = labels.cost[l]! + fee + penalty;
+      if (newCost >= belowCost) return;
+      // Compare with the labels `u` holds: drop the new one if one of them is as good in every way; drop the waiting ones it beats.
+      let live = 0;
+      let priciest = -1;
+      for (let o = labels.head[u]!; o >= 0; o = labels.sibling[o]!) {
+        const state = labels.state[o]!;
+        if (state === DEAD) continue;
+        const oc = labels.cost[o]!;
+        const oa = labels.amount[o]!;
+        const ol = labels.cltv[o]!;
+        const oh = labels.hops[o]!;
+        const ok = labels.carry[o]!;
+        if (oc <= newCost && oa <= newAmount && ol <= newCltv && oh <= newHops && ok >= canCarry && (oa === newAmount || oa >= minMatters)) return;
+        if (state === WAITING && newCost <= oc && newAmount <= oa && newCltv <= ol && newHops <= oh && canCarry >= ok && (newAmount === oa || newAmount >= minMatters)) {
+          labels.state[o] = DEAD;
+          continue;
+        }
+        live++;
+        if (state === WAITING && (priciest < 0 || oc > labels.cost[priciest]!)) priciest = o;
       }
+      if (live > 0) {
+        // A second path at `u`: not one that runs through `u` already.
+        for (let p = l; p >= 0; p = labels.next[p]!) if (labels.node[p] === u) return;
+        if (live >= maxLabels) {
+          if (priciest < 0 || labels.cost[priciest]! <= newCost) return;
+          labels.state[priciest] = DEAD;
+        }
+      }
+      heap.push(newCost, labels.add(u, newCost, newAmount, canCarry, newCltv, newHops, edge, l));
     };
 
+    let found = -1;
     while (heap.size > 0) {
-      const v = heap.pop();
-      if (done[v] === 1) continue;
-      done[v] = 1;
-      if (v === payer) break;
+      const l = heap.pop();
+      if (labels.state[l] !== WAITING) continue;
+      labels.state[l] = SETTLED;
+      const v = labels.node[l]!;
+      if (v === payer) {
+        found = l;
+        break;
+      }
       if (v < this.n) {
         for (let i = adjacencyOffsets[v]!, end = adjacencyOffsets[v + 1]!; i < end; i++) {
           const c = adjacentChannels[i]!;
           const u = node1[c] === v ? node2[c]! : node1[c]!;
-          if (u === payer || done[u] === 1) continue;
+          if (u === payer) continue;
           const d = 2 * c + (node1[c] === u ? 0 : 1);
           if ((flags[d]! & usableMask) !== usable) continue;
           if (excluded !== undefined && excluded[c] === 1) continue;
@@ -381,24 +553,25 @@ class Search {
           const used = this.usedGraph.size > 0 ? (this.usedGraph.get(d) ?? 0) : 0;
           const capacity = g.effectiveCapacityMsat(c);
           const limit = Math.min(k.htlcMaximumMsat[d]!, capacity) - used;
-          relax(v, u, d, k.feeBaseMsat[d]!, k.feeProportionalMillionths[d]!, k.cltvExpiryDelta[d]!, k.htlcMinimumMsat[d]!, limit, capacity, learned?.get(d), used);
+          relax(l, v, u, d, k.feeBaseMsat[d]!, k.feeProportionalMillionths[d]!, k.cltvExpiryDelta[d]!, k.htlcMinimumMsat[d]!, limit, capacity, learned?.get(d), used);
         }
       }
       const into = this.extraInto.get(v);
       if (into !== undefined) {
         for (const x of into) {
           const e = this.extras[x]!;
-          if (done[e.from] === 1 || this.bannedExtra[x] === 1) continue;
+          if (this.bannedExtra[x] === 1) continue;
           const used = this.usedExtra[x]!;
-          relax(v, e.from, -x - 1, e.feeBaseMsat, e.feeProportionalMillionths, e.cltvExpiryDelta, e.htlcMinimumMsat, e.htlcMaximumMsat - used, Infinity, this.learnedExtra[x], used);
+          relax(l, v, e.from, -x - 1, e.feeBaseMsat, e.feeProportionalMillionths, e.cltvExpiryDelta, e.htlcMinimumMsat, e.htlcMaximumMsat - used, Infinity, this.learnedExtra[x], used);
         }
       }
     }
     this.seen |= seen;
-    if (done[payer] !== 1) return undefined;
+    this.#refusedExtraCost = refusedCost;
+    if (found < 0) return undefined;
     const path: number[] = [];
-    for (let u = payer; u !== this.payee; u = nextNode[u]!) path.push(nextEdge[u]!);
-    return path;
+    for (let l = found; labels.next[l]! >= 0; l = labels.next[l]!) path.push(labels.edge[l]!);
+    return { path, cost: labels.cost[found]! };
   }
 
   /** Whether any path joins us to the payee, amounts aside (the error when a search finds none). */

@@ -35,6 +35,9 @@
  * | `WEBHOOKS`              | the registered webhooks (at most 10, one item: every commit with events reads it), outside the lease (attribute `ver`) |
  * | `WEBHOOK_DELIVERY#<first event id>` | one commit's webhook deliveries (payloads, attempts), written in that commit; updated outside the lease (attribute `ver`) |
  * | `WEBHOOK_DUE#<due ms>#<first event id>` | when a delivery item next has an attempt due: the timer's Query, oldest first |
+ *
+ * The public channel graph is in partitions of its own, `GRAPH#<chain hash>...`,
+ * never a node's (graph-items.ts).
  */
 
 /** Attribute names, in one place. */

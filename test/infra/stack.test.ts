@@ -72,8 +72,10 @@ describe('FIFO queues', () => {
     { name: 'inbound', queue: QueueName.inbound, dlq: QueueName.inboundDlq },
     { name: 'outbound', queue: QueueName.outbound, dlq: QueueName.outboundDlq },
     { name: 'broadcast', queue: QueueName.broadcast, dlq: QueueName.broadcastDlq },
+    { name: 'gossip', queue: QueueName.gossip, dlq: QueueName.gossipDlq },
   ] as const;
-  const constructOf = (name: (typeof pairs)[number]['name']) => (name === 'inbound' ? dev.stack.inbound : name === 'outbound' ? dev.stack.outbound : dev.stack.broadcast);
+  const constructOf = (name: (typeof pairs)[number]['name']) =>
+    name === 'inbound' ? dev.stack.inbound : name === 'outbound' ? dev.stack.outbound : name === 'gossip' ? dev.stack.gossip : dev.stack.broadcast;
 
   for (const pair of pairs) {
     it(`${pair.name}: FIFO, redriven to its FIFO DLQ after ${MAX_RECEIVE_COUNT} receives`, () => {
@@ -107,6 +109,22 @@ describe('FIFO queues', () => {
       );
     });
   }
+
+  it('gossip: the gateway sends to it, the gossip function consumes it (partial batch failures) and answers on the outbound queue, with no seed', () => {
+    const resources = dev.template.toJSON().Resources;
+    const fn = dev.stack.functions.gossip;
+    dev.template.hasResourceProperties(
+      'AWS::Lambda::EventSourceMapping',
+      Match.objectLike({ EventSourceArn: arnOf(dev.logicalId(dev.stack.gossip.queue)), FunctionName: refOf(dev.logicalId(fn)), FunctionResponseTypes: ['ReportBatchItemFailures'] }),
+    );
+    const visibility = resources[dev.logicalId(dev.stack.gossip.queue)].Properties.VisibilityTimeout as number;
+    expect(visibility).toBeGreaterThanOrEqual(6 * (resources[dev.logicalId(fn)].Properties.Timeout as number));
+    const vars = resources[dev.logicalId(fn)].Properties.Environment.Variables;
+    expect(vars).toMatchObject({ OUTBOUND_QUEUE_URL: refOf(dev.logicalId(dev.stack.outbound.queue)), NETWORK: 'signet' });
+    expect(vars).not.toHaveProperty('NODE_SEED_SECRET_ARN');
+    const gatewayTask = JSON.stringify(dev.template.findResources('AWS::ECS::TaskDefinition'));
+    expect(gatewayTask).toContain('GOSSIP_QUEUE_URL');
+  });
 
   it('use the receive count of the embedded deployment', () => {
     expect(MAX_RECEIVE_COUNT).toBe(LOCAL_MAX_RECEIVE_COUNT);
@@ -554,11 +572,23 @@ describe('IAM: each role touches only its own resources, with no wildcard action
     );
   });
 
-  it('gateway task: sends inbound, consumes outbound, reads the seed', () => {
+  it('gossip: the table (graph partitions, outside every lease), consumes the gossip queue, sends to outbound; no seed', () => {
+    check(
+      () => dev.stack.functions.gossip.role!,
+      () => ({
+        [dev.logicalId(dev.stack.table)]: 'dynamodb',
+        [dev.logicalId(dev.stack.gossip.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
+      }),
+    );
+  });
+
+  it('gateway task: sends inbound and gossip, consumes outbound, reads the seed', () => {
     check(
       () => dev.stack.gateway.taskRole,
       () => ({
         [dev.logicalId(dev.stack.inbound.queue)]: 'sqs',
+        [dev.logicalId(dev.stack.gossip.queue)]: 'sqs',
         [dev.logicalId(dev.stack.outbound.queue)]: 'sqs',
         [dev.logicalId(dev.stack.secrets.seed)]: 'secretsmanager',
       }),
