@@ -165,10 +165,11 @@ describe('an item in parts', () => {
     const bare = encodeChannelEntryParts({ ...withoutDance.value, channel });
     expect(bare.parts.has('secrets')).toBe(false);
     expect(decodeChannelEntry(bare.item, bare.parts)).toMatchObject({ ok: true });
-    const stray = new Map([...bare.parts, ['secrets', parts.get('secrets')!]]);
+    const stray = new Map<ChannelPartName, Uint8Array>([...bare.parts, ['secrets', parts.get('secrets')!]]);
     const named = Uint8Array.from(bare.item);
     // TLV 24 (the parts named) is the item's last record but for 25: name the secrets too (bit 4).
-    const at = named.findLastIndex((_, i) => named[i - 2] === 24 && named[i - 1] === 1);
+    let at = named.length - 1;
+    while (at >= 2 && !(named[at - 2] === 24 && named[at - 1] === 1)) at--;
     named[at] = named[at]! | 4;
     expect(partsNamedBy(named)).toEqual(['fixed', 'holder', 'secrets']);
     expect(decodeChannelEntry(named, stray)).toMatchObject({ ok: false, error: expect.any(DecodeError) });
