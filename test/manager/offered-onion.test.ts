@@ -4,10 +4,13 @@
  * shared/manager/offered-onion.ts): a record of about 100 bytes a hop, not
  * the 1,366-byte packet. The holding cell's `update_add_htlc`, and one lost
  * with the connection (after a restart too), go out with the very packet
- * first built. Records holding the whole packet (a forward's, or written
- * before) read as they are; bad bytes are a DecodeError.
+ * first built. A received HTLC's onion is kept peeled
+ * (shared/manager/received-onion.ts). Records holding the whole packet (a
+ * forward's, or written before, by commit 932fbe4's encoders) read as
+ * they are; bad bytes are a DecodeError.
  */
 import { expect, it } from 'vitest';
+import { encodeOnionRecord } from '../../shared/channel/index.js';
 import { DecodeError } from '../../shared/codec/index.js';
 import { toHex } from '../../shared/crypto/index.js';
 import { encodeOfferedOnion, offeredOnionPacket } from '../../shared/manager/offered-onion.js';
@@ -101,4 +104,40 @@ it('a stored packet (a forward, or a record written before the keys) reads as it
   for (const bad of [new Uint8Array(0), Uint8Array.of(1), Uint8Array.of(2, 0, 0), record.subarray(0, record.length - 1), encodeOfferedOnion({ ...keys, hops: [] }), encodeOfferedOnion({ ...keys, hops: [{ ...keys.hops[0]!, payload: Uint8Array.of(1) }] })]) {
     expect(offeredOnionPacket(bad, hash)).toMatchObject({ ok: false, error: expect.any(DecodeError) });
   }
+});
+
+it('records written before (the packets as they came, as commit 932fbe4 stored them) still read: the payment completes, the lost add goes again', () => {
+  const { net, alice, bob } = readyPair();
+  startPayment(net, alice, bob, 1);
+  const [sent] = queuedAdds(net, alice);
+  // What older code stored for alice's offered HTLC: the packet itself.
+  const [offeredKey] = [...alice.store.items.keys()].filter((k) => k.startsWith('ONION_OUT#'));
+  alice.store.items.set(offeredKey!, sent!.onionRoutingPacket);
+  net.disconnect(alice, bob);
+  const before = addsReceived(bob).length;
+  // Bob gets the add again; before his revocation makes it irrevocable, his ONION# record becomes what older code stored (encodeOnionRecord of the packet).
+  net.connect(alice, bob, false);
+  for (let i = 0; i < 1000 && addsReceived(bob).length === before; i++) net.deliverOne();
+  expect(addsReceived(bob).slice(before)).toEqual([sent]);
+  const [receivedKey] = [...bob.store.items.keys()].filter((k) => k.startsWith('ONION#'));
+  expect(bob.store.items.get(receivedKey!)!.length).toBeLessThan(100);
+  bob.store.items.set(receivedKey!, encodeOnionRecord(sent!.onionRoutingPacket));
+  net.run();
+  claimAll(net, bob);
+  expect(eventsOf(alice, 'payment-sent')).toHaveLength(1);
+  expect(eventsOf(bob, 'payment-claimed')).toHaveLength(1);
+});
+
+it('a received packet of before fails back with the same error: the payee never made this hash', () => {
+  const { net, alice, bob } = readyPair();
+  const invoice = createInvoiceOn(net, bob, { description: 'tea', expirySecs: 3600, amountMsat: AMOUNT_MSAT }).decoded;
+  const unknown = { ...invoice, paymentHash: new Uint8Array(32).fill(0x42) };
+  expect(payInvoice(net, alice, unknown, { paymentId: new Uint8Array(32).fill(9), amountMsat: AMOUNT_MSAT }).ok).toBe(true);
+  const [sent] = queuedAdds(net, alice);
+  net.deliverOne(); // the add: bob keeps its onion peeled
+  const [receivedKey] = [...bob.store.items.keys()].filter((k) => k.startsWith('ONION#'));
+  bob.store.items.set(receivedKey!, encodeOnionRecord(sent!.onionRoutingPacket));
+  net.run();
+  expect(eventsOf(alice, 'payment-failed')).toHaveLength(1);
+  expect(eventsOf(alice, 'payment-path-failed')).toMatchObject([{ paymentFailedPermanently: true }]);
 });
