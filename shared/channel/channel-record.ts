@@ -79,7 +79,8 @@ const FLAG_ANYSEGWIT = 16;
  * the BOLT 9 feature bytes as in `open_channel`; even, so an older reader
  * refuses the item rather than reading it as static_remotekey). Before 46 the
  * type was flag bits 4 (anchors) and 8 (scid_alias): read when 46 is absent,
- * never written; a record with both is refused.
+ * never written; a record with both is refused. Type 56 is taken by the
+ * `secrets` part of the stored parts (below), never in a whole record.
  */
 const channelRecord = versionedRecord('channel', 1, {
   state: tlvRecord(0, u8),
