@@ -230,7 +230,7 @@ export class OurTcpNode implements PayNode {
     }
     let bytes = 0;
     for (const { sk, data } of managerItemWrites(changes, before, this.store.updatesPerSnapshot).puts) {
-      const kind = sk.split('#')[0]!;
+      const kind = kindOf(sk);
       const acc = this.bytesByKind.get(kind) ?? { items: 0, bytes: 0 };
       acc.items++;
       acc.bytes += data.length;
@@ -417,4 +417,11 @@ export class LdkTcpNode implements PayNode {
   stop(): Promise<void> {
     return this.node.stop();
   }
+}
+
+/** The item kind of a sort key: up to its first `#`, and a channel part's suffix (`CHANNEL#fixed`, `CHANNEL#holder`). */
+function kindOf(sk: string): string {
+  const parts = sk.split('#');
+  const kind = parts[0]!;
+  return kind === 'CHANNEL' && parts.length > 3 ? `${kind}#${parts.at(-1)!}` : kind;
 }

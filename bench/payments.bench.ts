@@ -293,7 +293,7 @@ const kindCell = (node: OurTcpNode, kind: string) => {
   const k = node.bytesByKind.get(kind);
   return k === undefined ? '' : `${(k.items / CLASSIFIED).toFixed(1)} / ${(k.bytes / CLASSIFIED).toFixed(0)}`;
 };
-printTable(`what our inputs write per sequential payment, by item kind (ours → ours, ${CLASSIFIED} more payments, untimed; items / bytes; the sort key up to its first #)`, [
+printTable(`what our inputs write per sequential payment, by item kind (ours → ours, ${CLASSIFIED} more payments, untimed; items / bytes; the sort key up to its first #, a channel part by its suffix)`, [
   ['item kind', 'payer', 'payee'],
   ...[...kinds].sort((a, b) => (oursA.bytesByKind.get(b)?.bytes ?? 0) - (oursA.bytesByKind.get(a)?.bytes ?? 0)).map((k) => [k, kindCell(oursA, k), kindCell(oursB, k)]),
 ]);

@@ -21,6 +21,7 @@ import {
   type DecodeResult,
   utf8Rest,
 } from '../codec/index.js';
+import { concatBytes } from '../crypto/index.js';
 import { ChannelState, type Channel } from './channel-state.js';
 import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersCodec, counterpartyToRecord } from './parameters-record.js';
 import { channelIdFromOutpoint } from './channel-id.js';
@@ -81,7 +82,8 @@ const FLAG_ANYSEGWIT = 16;
  * the BOLT 9 feature bytes as in `open_channel`; even, so an older reader
  * refuses the item rather than reading it as static_remotekey). Before 46 the
  * type was flag bits 4 (anchors) and 8 (scid_alias): read when 46 is absent,
- * never written; a record with both is refused.
+ * never written; a record with both is refused. Type 56 is taken by the
+ * `secrets` part of the stored parts (below), never in a whole record.
  */
 const channelRecord = versionedRecord('channel', 1, {
   state: tlvRecord(0, u8),
@@ -282,20 +284,24 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
 }
 
 /**
- * A channel record cut in three for the store (docs/items.md, "The channel
+ * A channel record cut in parts for the store (docs/items.md, "The channel
  * item in parts"), each part a version-1 channel record holding some of the
  * TLV records: `moving`, what the HTLC messages change (state, feerate, best
- * height, HTLCs, the commitment dance, the pending fee update, the
- * retransmission flags); `holder`, our latest commitment with both
- * signatures (TLV 48, changed once per `commitment_signed`), absent before
- * the first dance; `fixed`, everything else (written at the open and by the
- * rare messages that change it: funding, confirmation, channel_ready,
- * shutdown, the counterparty's channel_update). The parts join back into the
- * exact bytes of the whole record.
+ * height, HTLCs, the commitment dance without the released secrets, the
+ * pending fee update, the retransmission flags); `secrets`, the
+ * counterparty's released per-commitment secrets (the tail of TLV 44,
+ * changed only by a `revoke_and_ack` received), absent before the first
+ * dance; `holder`, our latest commitment with both signatures (TLV 48,
+ * changed once per `commitment_signed`), absent before the first dance;
+ * `fixed`, everything else (written at the open and by the rare messages
+ * that change it: funding, confirmation, channel_ready, shutdown, the
+ * counterparty's channel_update). The parts join back into the exact bytes
+ * of the whole record.
  */
 export interface ChannelRecordParts {
   readonly moving: Uint8Array;
   readonly fixed: Uint8Array;
+  readonly secrets?: Uint8Array;
   readonly holder?: Uint8Array;
 }
 
@@ -303,6 +309,15 @@ export interface ChannelRecordParts {
 const MOVING_TLVS: ReadonlySet<bigint> = new Set([0n, 16n, 22n, 42n, 44n, 50n, 52n, 54n]);
 /** The TLV type of the `holder` part. */
 const HOLDER_COMMITMENT_TLV = 48n;
+/** The commitment dance's record (TLV 44), whose tail is the released secrets. */
+const COMMITMENTS_TLV = 44n;
+/**
+ * The type under which the `secrets` part holds TLV 44's tail (the
+ * released secrets, `CommitmentState.counterpartySecrets`). Only parts use
+ * it: joining appends it back to TLV 44, so the whole record never holds
+ * it (and it stays free in {@link channelRecord}).
+ */
+const SECRETS_PART_TLV = 56n;
 
 type TlvEntry = readonly [type: bigint, value: Uint8Array];
 
@@ -329,15 +344,25 @@ function recordOf(version: number, entries: readonly TlvEntry[]): Uint8Array {
 /** The channel's persisted bytes in parts ({@link ChannelRecordParts}). */
 export function encodeChannelParts(c: Channel): ChannelRecordParts {
   const { version, entries } = recordEntries(encodeChannel(c));
-  const moving = entries.filter(([t]) => MOVING_TLVS.has(t));
+  const secretsLength = c.commitments?.counterpartySecrets.length ?? 0;
+  const moving = entries
+    .filter(([t]) => MOVING_TLVS.has(t))
+    .map(([t, v]): TlvEntry => (t === COMMITMENTS_TLV ? [t, v.subarray(0, v.length - secretsLength)] : [t, v]));
+  const commitments = entries.find(([t]) => t === COMMITMENTS_TLV);
   const holder = entries.filter(([t]) => t === HOLDER_COMMITMENT_TLV);
   const fixed = entries.filter(([t]) => !MOVING_TLVS.has(t) && t !== HOLDER_COMMITMENT_TLV);
-  return { moving: recordOf(version, moving), fixed: recordOf(version, fixed), ...(holder.length > 0 ? { holder: recordOf(version, holder) } : {}) };
+  return {
+    moving: recordOf(version, moving),
+    fixed: recordOf(version, fixed),
+    ...(commitments !== undefined ? { secrets: recordOf(version, [[SECRETS_PART_TLV, commitments[1].subarray(commitments[1].length - secretsLength)]]) } : {}),
+    ...(holder.length > 0 ? { holder: recordOf(version, holder) } : {}),
+  };
 }
 
 /**
  * The whole record from its parts (in any order): their records merged in
- * type order. A record in two parts, a part of another version or malformed
+ * type order, the `secrets` part's record appended to TLV 44. A record in
+ * two parts, secrets without TLV 44, a part of another version or malformed
  * bytes is a DecodeError; the result is then read by {@link decodeChannel}.
  */
 export function joinChannelParts(parts: readonly Uint8Array[]): DecodeResult<Uint8Array> {
@@ -353,6 +378,11 @@ export function joinChannelParts(parts: readonly Uint8Array[]): DecodeResult<Uin
     if (version === undefined) throw new DecodeError('invalid-value', 'channel: no part');
     all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (let i = 1; i < all.length; i++) if (all[i]![0] === all[i - 1]![0]) throw new DecodeError('invalid-value', `channel: record ${all[i]![0]} in two parts`);
-    return recordOf(version, all);
+    const secrets = all.findIndex(([t]) => t === SECRETS_PART_TLV);
+    if (secrets < 0) return recordOf(version, all);
+    const commitments = all.findIndex(([t]) => t === COMMITMENTS_TLV);
+    if (commitments < 0) throw new DecodeError('invalid-value', 'channel: released secrets without the commitment dance (TLV 44)');
+    const joined = all.map(([t, v]): TlvEntry => (t === COMMITMENTS_TLV ? [t, concatBytes(v, all[secrets]![1])] : [t, v]));
+    return recordOf(version, joined.filter(([t]) => t !== SECRETS_PART_TLV));
   });
 }

@@ -150,12 +150,13 @@ export {
   decodeFailureReason,
   decodeHtlcSignatures,
   decodeOnionEntry,
-  decodeOnionRecord,
   encodeFailureReason,
   encodeHtlcSignatures,
   encodeOnionRecord,
+  encodePeeledOnionRecord,
   type HtlcSignatureSet,
   type OnionEntry,
+  type PeeledOnionRecord,
 } from './htlc-side-records.js';
 export {
   DUST_EXPOSURE_FEERATE_MULTIPLIER,

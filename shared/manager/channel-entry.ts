@@ -132,13 +132,16 @@ const entryRecord = versionedRecord('channel-entry', 1, {
 /**
  * The parts of a channel stored in items of their own (docs/items.md, "The
  * channel item in parts"): `fixed` under `<key>#fixed`, `holder` (our latest
- * commitment) under `<key>#holder`. The item's TLV 2 then holds only the
- * moving part and TLV 24 says which parts to join (bit 1 fixed, bit 2
- * holder): even, so a reader that predates the parts refuses the item
- * rather than reading a channel without its parameters.
+ * commitment) under `<key>#holder`, `secrets` (the counterparty's released
+ * per-commitment secrets) under `<key>#secrets`. The item's TLV 2 then
+ * holds only the moving part and TLV 24 says which parts to join (bit 1
+ * fixed, bit 2 holder, bit 4 secrets): even, so a reader that predates the
+ * parts refuses the item rather than reading a channel without its
+ * parameters, and one that predates `secrets` refuses bit 4 rather than
+ * reading a channel without its secrets.
  */
-export type ChannelPartName = 'fixed' | 'holder';
-const PART_BITS: Record<ChannelPartName, number> = { fixed: 1, holder: 2 };
+export type ChannelPartName = 'fixed' | 'holder' | 'secrets';
+const PART_BITS: Record<ChannelPartName, number> = { fixed: 1, holder: 2, secrets: 4 };
 const PART_NAMES = Object.keys(PART_BITS) as ChannelPartName[];
 
 /** The key of a part of the channel item `key` (a ChannelKey with a third `#` field). */
@@ -170,12 +173,13 @@ export function encodeChannelEntry(e: ChannelEntry): Uint8Array {
   return encodeEntry(e, undefined);
 }
 
-/** The item's persisted bytes with the channel's fixed part and latest commitment apart ({@link ChannelPartName}); an open request has no part. */
+/** The item's persisted bytes with the channel's fixed part, latest commitment and released secrets apart ({@link ChannelPartName}); an open request has no part. */
 export function encodeChannelEntryParts(e: ChannelEntry): ChannelEntryParts {
   if (e.kind === 'open-request') return { item: encodeEntry(e, undefined), parts: new Map() };
   const split = encodeChannelParts(e.channel);
   const parts = new Map<ChannelPartName, Uint8Array>([['fixed', split.fixed]]);
   if (split.holder !== undefined) parts.set('holder', split.holder);
+  if (split.secrets !== undefined) parts.set('secrets', split.secrets);
   let bits = 0;
   for (const name of parts.keys()) bits |= PART_BITS[name];
   return { item: encodeEntry(e, { moving: split.moving, bits }), parts };
@@ -240,7 +244,7 @@ export function decodeChannelEntry(bytes: Uint8Array, parts: ReadonlyMap<Channel
   }
   if (v.kind !== KIND_CHANNEL || v.channel === undefined) return invalid('unknown kind or no channel');
   const bits = v.parts ?? 0;
-  if ((bits & ~(PART_BITS.fixed | PART_BITS.holder)) !== 0 || (v.parts !== undefined && (bits & PART_BITS.fixed) === 0)) return invalid('unknown parts');
+  if ((bits & ~(PART_BITS.fixed | PART_BITS.holder | PART_BITS.secrets)) !== 0 || (v.parts !== undefined && (bits & PART_BITS.fixed) === 0)) return invalid('unknown parts');
   const named: Uint8Array[] = [v.channel];
   for (const name of PART_NAMES) {
     if ((bits & PART_BITS[name]) === 0) continue;

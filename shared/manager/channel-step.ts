@@ -30,6 +30,8 @@ import { channelContext, text, type ManagerCore } from './manager-core.js';
 import { RecordKeys, type RecordKey } from './payment-records.js';
 import { sendOurChannelUpdate } from './our-channel-update.js';
 import { keepOfferedForChain } from './forward-onchain.js';
+import { offeredOnionPacket } from './offered-onion.js';
+import { ManagerError, ManagerErrorCode } from './manager-errors.js';
 
 /** Failures of a funded channel after which our commitment is not broadcast (docs/channel.md "Chain"). */
 const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
@@ -245,7 +247,15 @@ function keptUpdates(core: ManagerCore, channel: Channel): KeptUpdates {
   for (const h of channel.htlcs ?? []) {
     const key = h.direction === 'offered' ? RecordKeys.offeredOnion(id, h.id) : RecordKeys.ourFailureReason(id, h.id);
     const bytes = core.cs.hasRecord(key) ? core.cs.record(key) : undefined;
-    if (bytes !== undefined) (h.direction === 'offered' ? onions : failureReasons).set(h.id, bytes);
+    if (bytes === undefined) continue;
+    if (h.direction === 'received') {
+      failureReasons.set(h.id, bytes);
+      continue;
+    }
+    // Our payment's onion is kept as the keys that build it (offered-onion.ts); a forward's as the packet.
+    const onion = offeredOnionPacket(bytes, h.paymentHash);
+    if (!onion.ok) throw new ManagerError(ManagerErrorCode.CorruptState, `the onion of our HTLC ${h.id} on ${id} does not decode: ${onion.error.message}`);
+    onions.set(h.id, onion.value);
   }
   return { onions, failureReasons };
 }

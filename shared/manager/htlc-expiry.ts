@@ -20,16 +20,16 @@ import {
   InboundHtlcState,
   OutboundHtlcState,
   closeChannel,
-  decodeOnionRecord,
   failHtlc,
   type Channel,
   type ChannelEffect,
   type HtlcRecord,
 } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
-import { createFailurePacket, peelOnion } from '../onion/index.js';
+import { createFailurePacket } from '../onion/index.js';
 import { channelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
+import { decodeReceivedOnion, peelReceivedOnion } from './received-onion.js';
 import { HTLC_FAIL_BACK_BUFFER, LATENCY_GRACE_PERIOD_BLOCKS } from './final-cltv.js';
 import { commitRemovals } from './inbound-htlcs.js';
 import { channelContext, log, type ManagerCore } from './manager-core.js';
@@ -78,8 +78,8 @@ export function applyHtlcExpiry(core: ManagerCore, peer: Uint8Array, channelId: 
     const mark = RecordKeys.forwardIn(idHex, h.id);
     if (cs.hasRecord(mark) && cs.record(mark) !== undefined) continue;
     const bytes = cs.record(RecordKeys.onion(idHex, h.id));
-    const onion = bytes === undefined ? undefined : decodeOnionRecord(bytes);
-    const peeled = onion?.ok ? peelOnion(ports.secp, (p) => ports.nodeSigner.ecdh(p), onion.value, h.paymentHash) : undefined;
+    const onion = bytes === undefined ? undefined : decodeReceivedOnion(bytes);
+    const peeled = onion?.ok ? peelReceivedOnion(ports, onion.value, h.paymentHash) : undefined;
     if (peeled?.ok !== true) continue;
     const reason = createFailurePacket(peeled.value.sharedSecret, unknownPaymentDetails(h.amountMsat, height));
     const result = failHtlc(ctx, channel, h.id, reason);

@@ -25,9 +25,6 @@ import {
   PERMANENT_CHANNEL_FAILURE,
   checkIncomingHtlcAdmission,
   isOperating,
-  encodeOnionRecord,
-  decodeOnionEntry,
-  decodeOnionRecord,
   failHtlc,
   failMalformedHtlc,
   fulfillHtlc,
@@ -36,6 +33,7 @@ import {
   type ChannelEffect,
   type HtlcCallResult,
   type HtlcRecord,
+  type OnionEntry,
   type OperatingChannel,
   TEMPORARY_CHANNEL_FAILURE,
 } from '../channel/index.js';
@@ -45,7 +43,6 @@ import {
   createFailurePacket,
   decodeHopPayload,
   failureMessage,
-  peelOnion,
   type FailureMessage,
 } from '../onion/index.js';
 import type { UpdateAddHtlcMessage, RevokeAndAckMessage } from '../wire/index.js';
@@ -61,6 +58,7 @@ import { paymentsRefusal } from './invoices.js';
 import { RecordKeys } from './payment-records.js';
 import { checkReceivedHtlc, unknownPaymentDetails } from './receive-checks.js';
 import { forwardHtlc } from './forwarding.js';
+import { decodeReceivedOnion, peelReceivedOnion, receivedOnionRecord } from './received-onion.js';
 
 /** The route of `update_add_htlc`: the channel's step, then the onion of an HTLC it took, written once. */
 export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: UpdateAddHtlcMessage): void {
@@ -72,13 +70,13 @@ export function onUpdateAddHtlc(core: ManagerCore, target: ChannelTarget, m: Upd
   // After our shutdown (theirs not read yet, so the add is legal): failed back once committed, as LDK does (`permanent_channel_failure`).
   if (before.state === ChannelState.ShutdownSent) {
     log(core, 'info', `received HTLC ${m.id} on ${toHex(m.channelId)} after our shutdown: it will be failed back`);
-    core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), encodeOnionRecord(m.onionRoutingPacket, PERMANENT_CHANNEL_FAILURE));
+    core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), receivedOnionRecord(core.ports, m.onionRoutingPacket, m.paymentHash, PERMANENT_CHANNEL_FAILURE));
     return;
   }
   // LDK's `can_accept_incoming_htlc`, on the channel before the HTLC: a refusal is kept with the onion, the HTLC failed back once committed.
   const refused = before.state === ChannelState.Ready ? checkIncomingHtlcAdmission(before, core.ports.feeEstimator, m.amountMsat) : null;
   if (refused !== null) log(core, 'info', `received HTLC ${m.id} on ${toHex(m.channelId)} refused at admission (${refused.refusal}): ${refused.message}`);
-  core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), encodeOnionRecord(m.onionRoutingPacket, refused?.failureCode));
+  core.cs.putRecord(RecordKeys.onion(toHex(m.channelId), m.id), receivedOnionRecord(core.ports, m.onionRoutingPacket, m.paymentHash, refused?.failureCode));
 }
 
 /** The received HTLCs the counterparty's next `revoke_and_ack` makes irrevocable (their records are read with that input). */
@@ -131,10 +129,11 @@ function failWith(sharedSecret: Uint8Array, failure: FailureMessage, why: string
 }
 
 /** Peels the HTLC's onion and runs the final node's checks; a part of a payment goes into its `CLAIMABLE#` record. */
-function decide(core: ManagerCore, peer: Uint8Array, channel: OperatingChannel, htlc: HtlcRecord, onion: Uint8Array, failBackCode?: number): Decision {
+function decide(core: ManagerCore, peer: Uint8Array, channel: OperatingChannel, htlc: HtlcRecord, onion: OnionEntry): Decision {
   const { ports, cs } = core;
   const height = cs.header.bestBlock.height;
-  const peeled = peelOnion(ports.secp, (point) => ports.nodeSigner.ecdh(point), onion, htlc.paymentHash);
+  const failBackCode = onion.failBackCode;
+  const peeled = peelReceivedOnion(ports, onion, htlc.paymentHash);
   if (!peeled.ok) {
     const e = peeled.error;
     if (e.reason === 'invalid-payload') return failWith(e.sharedSecret, failureMessage('invalidOnionPayload', { type: 0n, offset: 0 }), e.message);
@@ -261,9 +260,9 @@ export function applyReceivedHtlcs(core: ManagerCore, peer: Uint8Array, channelI
     const parts = claimableOf(core, htlc.paymentHash)?.parts ?? [];
     if (parts.some((p) => p.htlcId === htlc.id && equalBytes(p.channelId, channelId))) return undefined;
     const onionBytes = core.cs.record(RecordKeys.onion(toHex(channelId), htlc.id));
-    const onion = onionBytes === undefined ? undefined : decodeOnionEntry(onionBytes);
+    const onion = onionBytes === undefined ? undefined : decodeReceivedOnion(onionBytes);
     const decision: Decision =
-      onion?.ok === true ? decide(core, peer, channel, htlc, onion.value.onion, onion.value.failBackCode) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
+      onion?.ok === true ? decide(core, peer, channel, htlc, onion.value) : { kind: 'fail-malformed', sha256OfOnion: new Uint8Array(32), failureCode: 0x8000 | 0x4000 | 5, why: 'onion record missing' };
     if (decision.kind === 'keep') return undefined;
     if (decision.kind === 'defer') {
       deferred.push({ ref: { htlcId: htlc.id, paymentHash: htlc.paymentHash }, scid: decision.scid });
@@ -371,8 +370,8 @@ export function applyFailHtlcs(core: ManagerCore, peer: Uint8Array, channelId: U
   const ctx = channelContext(core);
   removeOnChannel(core, peer, channelId, refs, (channel, htlc) => {
     const onionBytes = core.cs.record(RecordKeys.onion(toHex(channelId), htlc.id));
-    const onion = onionBytes === undefined ? undefined : decodeOnionRecord(onionBytes);
-    const peeled = onion?.ok ? peelOnion(core.ports.secp, (p) => core.ports.nodeSigner.ecdh(p), onion.value, htlc.paymentHash) : undefined;
+    const onion = onionBytes === undefined ? undefined : decodeReceivedOnion(onionBytes);
+    const peeled = onion?.ok ? peelReceivedOnion(core.ports, onion.value, htlc.paymentHash) : undefined;
     if (peeled?.ok !== true) return failMalformedHtlc(ctx, channel, htlc.id, new Uint8Array(32), 0x8000 | 0x4000 | 5);
     const failure = mppTimeout ? failureMessage('mppTimeout', {}) : unknownPaymentDetails(htlc.amountMsat, core.cs.header.bestBlock.height);
     const reason = createFailurePacket(peeled.value.sharedSecret, failure);

@@ -108,7 +108,7 @@ export interface FollowUp {
 export interface ManagerChanges {
   readonly header?: Uint8Array;
   /**
-   * Keys are channel keys and part keys (`<channel key>#fixed`, `#holder`:
+   * Keys are channel keys and part keys (`<channel key>#fixed`, `#holder`, `#secrets`:
    * channel-entry.ts), each its own item; `deferredDelete`: part keys of
    * channels gone, deleted after the commit (its cleanup item).
    */

@@ -59,6 +59,7 @@ import {
 import { decodeOutboundPayment, encodeOutboundPayment } from './outbound-payment-record.js';
 import { RecordKeys } from './payment-records.js';
 import { buildNetworkGraph, findPaymentRoutes, type NetworkGraph } from '../routing/index.js';
+import { encodeOfferedOnion } from './offered-onion.js';
 import type { ForwardLink } from './forward-link.js';
 import { forwardFailed, forwardFulfilled, forwardLinkKey, forwardLinkOf } from './forward-results.js';
 import { forwardResolvedOnChain, offeredOnChainRecords } from './forward-onchain.js';
@@ -281,8 +282,9 @@ function attempt(core: ManagerCore, payment: PendingPayment): { payment: Outboun
     const added = htlcAdded(started.value, onion.value.sessionKey, offered.value.htlcId!);
     if (!added.ok) throw new ManagerError(ManagerErrorCode.CorruptState, added.error.message);
     current = added.value;
-    // Kept until the HTLC is removed: a reconnection may need its update_add_htlc again.
-    core.cs.putRecord(RecordKeys.offeredOnion(toHex(route.firstHopChannelId), offered.value.htlcId!), onion.value.onion);
+    // Kept until the HTLC is removed: the holding cell or a reconnection may need its update_add_htlc (again).
+    // As the keys that build it (offered-onion.ts): about 100 bytes a hop rather than 1,366.
+    core.cs.putRecord(RecordKeys.offeredOnion(toHex(route.firstHopChannelId), offered.value.htlcId!), encodeOfferedOnion(onion.value));
     let channel: Channel = offered.value.channel;
     const effects = [...offered.value.effects];
     const signed = sendCommitmentSigned(ctx, channel);

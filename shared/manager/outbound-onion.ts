@@ -8,11 +8,13 @@ import { CryptoError, type Secp256k1 } from '../crypto/index.js';
 import {
   OnionError,
   OnionErrorCode,
-  createOnion,
+  deriveHopKeys,
   encodeHopPayload,
   onionSharedSecrets,
   type FinalPayload,
   type HopPayload,
+  type WrappedHop,
+  wrapOnion,
 } from '../onion/index.js';
 import type { Route } from './router.js';
 
@@ -36,6 +38,9 @@ export interface OutboundOnion {
   readonly htlcCltvExpiry: number;
   /** The hop payloads in route order (the bytes each hop peels). */
   readonly payloads: readonly Uint8Array[];
+  /** The first hop's ephemeral public key and each hop's shared secret and payload: with the session key, what builds `onion` again without a point operation. */
+  readonly ephemeralPublicKey: Uint8Array;
+  readonly hops: readonly WrappedHop[];
 }
 
 export const OutboundOnionErrorCode = {
@@ -107,13 +112,16 @@ export function buildOutboundOnion(
   try {
     const payloads = routePayloads(route, recipient).map(encodeHopPayload);
     const sessionKey = sessionRandomness.slice();
-    const onion = createOnion(
+    // createOnion in its two halves: the points (once), then the packet from the keys (again at will, see offered-onion.ts).
+    const keys = deriveHopKeys(
       secp,
       sessionKey,
-      route.hops.map((h, i) => ({ pubkey: h.pubkey, payload: payloads[i]! })),
-      paymentHash,
+      route.hops.map((h) => h.pubkey),
     );
-    return { ok: true, value: { onion, sessionKey, htlcAmountMsat: route.htlcAmountMsat, htlcCltvExpiry: route.htlcCltvExpiry, payloads } };
+    const hops = keys.map((k, i): WrappedHop => ({ sharedSecret: k.sharedSecret, payload: payloads[i]! }));
+    const ephemeralPublicKey = keys[0]!.ephemeralPublicKey;
+    const onion = wrapOnion(sessionKey, ephemeralPublicKey, hops, paymentHash);
+    return { ok: true, value: { onion, sessionKey, htlcAmountMsat: route.htlcAmountMsat, htlcCltvExpiry: route.htlcCltvExpiry, payloads, ephemeralPublicKey, hops } };
   } catch (e) {
     if (e instanceof OnionError) {
       return fail(e.code === OnionErrorCode.PayloadsTooLarge ? OutboundOnionErrorCode.PayloadsTooLarge : OutboundOnionErrorCode.InvalidRoute, e.message);

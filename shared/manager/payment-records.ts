@@ -6,13 +6,13 @@
  *
  * | key | what |
  * |---|---|
- * | `ONION#<channel id>#<htlc id>` | a received HTLC's onion, from its `update_add_htlc` until the HTLC is resolved |
+ * | `ONION#<channel id>#<htlc id>` | a received HTLC's onion, peeled when it came (received-onion.ts), from its `update_add_htlc` until the HTLC is resolved |
  * | `CLAIMABLE#<payment hash>` | the parts of a payment we receive, until claimed or failed |
  * | `PAYMENT_OUT#<payment hash>` | a payment we send, remembered 24 h after it resolves |
  * | `PAYMENT_ID#<payment id>` | the payment hash a payment id paid (a repeated id is refused) |
  * | `FAILURE#<channel id>#o<htlc id>` | the reason of an HTLC we offered that the peer failed, until its result is applied |
  * | `FAILURE#<channel id>#r<htlc id>` | the reason we failed a received HTLC with, until the removal is irrevocable (sent again after a reconnection) |
- * | `ONION_OUT#<channel id>#<htlc id>` | the onion of an HTLC we offered, until it is irrevocably committed (sent again after a reconnection) |
+ * | `ONION_OUT#<channel id>#<htlc id>` | the onion of an HTLC we offered (for our payment, the keys that build it: offered-onion.ts), until it is irrevocably committed (sent again after a reconnection) |
  * | `FORWARD#<channel id>#o<htlc id>` | an HTLC we forwarded: the incoming HTLC it came from (forward-link.ts), until its result went upstream |
  * | `FORWARD#<channel id>#r<htlc id>` | a received HTLC we forwarded: the outgoing HTLC, until the received HTLC is removed |
  * | `FORWARD#<channel id>#x<hash>#<amount msat>#<cltv expiry>` | the ids of the HTLCs we offered on a channel that closed, by what the chain shows of them (forward-onchain.ts), until each is resolved (TTL) |

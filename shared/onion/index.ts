@@ -23,6 +23,8 @@ export {
   ONION_VERSION,
   createOnion,
   peelOnion,
+  wrapOnion,
+  type WrappedHop,
   type NodeEcdh,
   type OnionHop,
   type PeeledOnion,

@@ -80,7 +80,40 @@ export function createOnion(
     sessionKey,
     hops.map((h) => h.pubkey),
   );
-  const rhoKeys = keys.map((k) => generateKey('rho', k.sharedSecret));
+  return wrapOnion(
+    sessionKey,
+    keys[0]!.ephemeralPublicKey,
+    hops.map((h, i) => ({ sharedSecret: keys[i]!.sharedSecret, payload: h.payload })),
+    associatedData,
+  );
+}
+
+/** One hop of an onion whose keys are known: its shared secret with the origin and its payload. */
+export interface WrappedHop {
+  readonly sharedSecret: Uint8Array;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * The symmetric half of {@link createOnion}: the 1,366-byte packet from the
+ * session key (the `pad` stream), the first hop's ephemeral public key and
+ * each hop's shared secret, without a point operation. So an origin that
+ * keeps these (about 100 bytes a hop) builds the very same packet again.
+ * Throws {@link OnionError} as createOnion does.
+ */
+export function wrapOnion(sessionKey: Uint8Array, ephemeralPublicKey: Uint8Array, hops: readonly WrappedHop[], associatedData: Uint8Array): Uint8Array {
+  if (hops.length === 0) throw new OnionError(OnionErrorCode.EmptyRoute, 'a route has at least one hop');
+  for (const hop of hops) {
+    if (hop.payload.length < 2) {
+      throw new OnionError(OnionErrorCode.InvalidPayloadLength, `a hop payload is at least 2 bytes, got ${hop.payload.length}`);
+    }
+  }
+  const shifts = hops.map((h) => shiftSize(h.payload));
+  const used = shifts.reduce((a, b) => a + b, 0);
+  if (used > HOP_PAYLOADS_LENGTH) {
+    throw new OnionError(OnionErrorCode.PayloadsTooLarge, `hop payloads take ${used} bytes, more than ${HOP_PAYLOADS_LENGTH}`);
+  }
+  const rhoKeys = hops.map((h) => generateKey('rho', h.sharedSecret));
   const filler = generateFiller(shifts, rhoKeys);
 
   let mixHeader: Uint8Array = pseudoRandomStream(generateKey('pad', sessionKey), HOP_PAYLOADS_LENGTH);
@@ -96,9 +129,9 @@ export function createOnion(
     shifted.set(nextHmac, lengthPrefix.length + payload.length);
     mixHeader = xorStream(rhoKeys[i]!, shifted);
     if (i === hops.length - 1) mixHeader.set(filler, HOP_PAYLOADS_LENGTH - filler.length);
-    nextHmac = hmacSha256(generateKey('mu', keys[i]!.sharedSecret), concatBytes(mixHeader, associatedData));
+    nextHmac = hmacSha256(generateKey('mu', hops[i]!.sharedSecret), concatBytes(mixHeader, associatedData));
   }
-  return concatBytes(Uint8Array.of(ONION_VERSION), keys[0]!.ephemeralPublicKey, mixHeader, nextHmac);
+  return concatBytes(Uint8Array.of(ONION_VERSION), ephemeralPublicKey, mixHeader, nextHmac);
 }
 
 /**

@@ -14,16 +14,16 @@ import {
   decodeFailureReason,
   decodeHtlcSignatures,
   decodeOnionEntry,
-  decodeOnionRecord,
   encodeChannel,
   encodeFailureReason,
   encodeHtlcSignatures,
   encodeOnionRecord,
+  encodePeeledOnionRecord,
   htlcCodec,
   type HtlcRecord,
 } from '../../shared/channel/index.js';
-import { decode, encode } from '../../shared/codec/index.js';
-import { fromHex } from '../../shared/crypto/index.js';
+import { DecodeError, decode, encode } from '../../shared/codec/index.js';
+import { concatBytes, fromHex } from '../../shared/crypto/index.js';
 import { decodeChannelEntry } from '../../shared/manager/index.js';
 import oldChannels from '../vectors/channel-record-v1-before-htlcs.json' with { type: 'json' };
 import { withRecord } from '../support/record-tlvs.js';
@@ -95,12 +95,23 @@ it('side records round-trip: HTLC signatures, onion, failure reason', () => {
   console.log(`HTLCSIGS item with 966 HTLC signatures: ${sigs.length} bytes`);
   expect(sigs.length).toBeLessThan(64 * 967 + 32);
   const onion = onionOf(3);
-  expect(decodeOnionRecord(encodeOnionRecord(onion))).toEqual({ ok: true, value: onion });
+  expect(decodeOnionEntry(encodeOnionRecord(onion))).toEqual({ ok: true, value: { onion } });
   expect(() => encodeOnionRecord(onion.subarray(1))).toThrow();
   // A refusal at admission rides with the onion (TLV 2); an item without it (older) reads as none.
   expect(decodeOnionEntry(encodeOnionRecord(onion, 0x1007))).toEqual({ ok: true, value: { onion, failBackCode: 0x1007 } });
   expect(decodeOnionEntry(encodeOnionRecord(onion))).toEqual({ ok: true, value: { onion } });
-  expect(decodeOnionRecord(encodeOnionRecord(onion, 0x1007))).toEqual({ ok: true, value: onion });
+  // Peeled when it came (docs/items.md, "Bytes per HTLC"): a final hop's record is about 100 bytes, a forward's keeps the next packet.
+  const final = { sharedSecret: new Uint8Array(32).fill(9), payload: new Uint8Array(60).fill(8), next: null };
+  const finalRecord = encodePeeledOnionRecord(final);
+  expect(finalRecord.length).toBeLessThan(110);
+  expect(decodeOnionEntry(finalRecord)).toEqual({ ok: true, value: { peeled: final } });
+  const forward = { ...final, next: onionOf(4) };
+  expect(decodeOnionEntry(encodePeeledOnionRecord(forward, 0x1007))).toEqual({ ok: true, value: { peeled: forward, failBackCode: 0x1007 } });
+  // Neither a packet nor a peeled one, or both: a DecodeError.
+  const packetAndPeel = concatBytes(encodeOnionRecord(onion), finalRecord.subarray(1));
+  for (const bad of [Uint8Array.of(1), packetAndPeel, encodePeeledOnionRecord(final).subarray(0, 36)]) {
+    expect(decodeOnionEntry(bad)).toMatchObject({ ok: false, error: expect.any(DecodeError) });
+  }
   const reason = new Uint8Array(292).fill(5);
   expect(decodeFailureReason(encodeFailureReason(reason))).toEqual({ ok: true, value: reason });
 });

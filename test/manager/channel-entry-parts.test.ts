@@ -1,14 +1,17 @@
 /**
- * The channel item in parts (docs/items.md): the fixed part and our latest
- * commitment stored beside the item, each written only when its bytes
- * change; items written whole by older code (test/vectors/channel-entry-v1-whole.json,
- * from commit 25cb707) still read, and the next write moves them to parts.
+ * The channel item in parts (docs/items.md): the fixed part, our latest
+ * commitment and the released secrets stored beside the item, each written
+ * only when its bytes change; items written whole by older code
+ * (test/vectors/channel-entry-v1-whole.json, from commit 25cb707) and items
+ * in parts written before the secrets had their own
+ * (test/vectors/channel-entry-v1-parts-before-secrets.json, from commit
+ * 932fbe4) still read, and the next write moves them to today's parts.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../shared/codec/index.js';
 import { fromHex } from '../../shared/crypto/index.js';
-import { channelPartKey, decodeChannelEntry, encodeChannelEntry, encodeChannelEntryParts, partsNamedBy, type ManagerChanges } from '../../shared/manager/index.js';
+import { channelPartKey, decodeChannelEntry, encodeChannelEntry, encodeChannelEntryParts, partsNamedBy, type ChannelPartName, type ManagerChanges } from '../../shared/manager/index.js';
 import { SortKey } from '../../shared/store/index.js';
 import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import type { ManagerNode } from '../support/manager-network.js';
@@ -21,6 +24,14 @@ interface VectorItem {
   readonly hex: string;
 }
 const vector = JSON.parse(readFileSync(new URL('../vectors/channel-entry-v1-whole.json', import.meta.url), 'utf8')) as { items: VectorItem[] };
+interface PartsVectorItem {
+  readonly node: string;
+  readonly key: string;
+  readonly htlcs: number;
+  readonly item: string;
+  readonly parts: Readonly<Record<string, string>>;
+}
+const partsVector = JSON.parse(readFileSync(new URL('../vectors/channel-entry-v1-parts-before-secrets.json', import.meta.url), 'utf8')) as { items: PartsVectorItem[] };
 const AMOUNT_MSAT = 10_000_000n;
 
 /** The vector's network, up to bob holding alice's HTLC unclaimed. */
@@ -55,8 +66,8 @@ describe('channel items written whole by older code', () => {
       expect(decoded.value.channel.latestHolderCommitmentTx).toBeDefined();
       expect(encodeChannelEntry(decoded.value)).toEqual(bytes);
       const { item: moving, parts } = encodeChannelEntryParts(decoded.value);
-      expect([...parts.keys()]).toEqual(['fixed', 'holder']);
-      expect(partsNamedBy(moving)).toEqual(['fixed', 'holder']);
+      expect([...parts.keys()]).toEqual(['fixed', 'holder', 'secrets']);
+      expect(partsNamedBy(moving)).toEqual(['fixed', 'holder', 'secrets']);
       expect(decodeChannelEntry(moving, parts)).toEqual(decoded);
       // What the HTLC messages rewrite is the item alone: under a third of the whole.
       expect(moving.length * 3).toBeLessThan(bytes.length);
@@ -71,7 +82,7 @@ describe('channel items written whole by older code', () => {
     if (!stored?.ok) throw new Error('no channel');
     expect(bob.store.items.has(SortKey.channel(channelPartKey(legacy.key, 'fixed')))).toBe(true);
     // Back to what older code stored (its encoder is encodeChannelEntry, byte for byte: above): the whole item, no part.
-    for (const part of ['fixed', 'holder'] as const) bob.store.items.delete(SortKey.channel(channelPartKey(legacy.key, part)));
+    for (const part of ['fixed', 'holder', 'secrets'] as const) bob.store.items.delete(SortKey.channel(channelPartKey(legacy.key, part)));
     bob.store.items.set(SortKey.channel(legacy.key), encodeChannelEntry(stored.value));
     const puts = recordPuts(bob);
 
@@ -84,12 +95,42 @@ describe('channel items written whole by older code', () => {
 
     const written = puts.filter((keys) => keys.includes(legacy.key));
     expect(written.length).toBeGreaterThanOrEqual(3);
-    expect(written[0]).toEqual([legacy.key, channelPartKey(legacy.key, 'fixed'), channelPartKey(legacy.key, 'holder')]);
-    // The fulfill's dance: the fixed part is never written again; our latest commitment only by the commitment_signed that replaces it.
+    expect(written[0]).toEqual([legacy.key, channelPartKey(legacy.key, 'fixed'), channelPartKey(legacy.key, 'holder'), channelPartKey(legacy.key, 'secrets')]);
+    // The fulfill's dance: the fixed part is never written again; our latest commitment only by the commitment_signed
+    // that replaces it; the released secrets only by the revoke_and_ack that brings one.
     expect(written.slice(1).flat().filter((k) => k === channelPartKey(legacy.key, 'fixed'))).toEqual([]);
     expect(written.slice(1).flat().filter((k) => k === channelPartKey(legacy.key, 'holder'))).toHaveLength(1);
+    expect(written.slice(1).flat().filter((k) => k === channelPartKey(legacy.key, 'secrets'))).toHaveLength(1);
     const after = bob.store.storedChannel(legacy.key);
     expect(after?.ok && after.value.kind === 'channel' && after.value.channel.htlcs).toBeFalsy();
+  });
+});
+
+describe('channel items in parts written before the released secrets had their own part', () => {
+  const partsOf = (item: PartsVectorItem) => new Map(Object.entries(item.parts).map(([name, hex]) => [name as ChannelPartName, fromHex(hex)]));
+
+  it('read; re-encoded, the secrets leave the item for their own part and the other parts keep their bytes', () => {
+    expect(partsVector.items).toHaveLength(2);
+    for (const old of partsVector.items) {
+      const bytes = fromHex(old.item);
+      expect(partsNamedBy(bytes)).toEqual(['fixed', 'holder']);
+      const decoded = decodeChannelEntry(bytes, partsOf(old));
+      if (!decoded.ok || decoded.value.kind !== 'channel') throw new Error(`${old.node}: does not decode`);
+      expect(decoded.value.channel.htlcs).toHaveLength(old.htlcs);
+      const secrets = decoded.value.channel.commitments!.counterpartySecrets;
+      // Three revoke_and_ack received at least: secrets stored (2 bytes of count, 40 per secret).
+      expect(secrets.length).toBeGreaterThan(2);
+      const { item, parts } = encodeChannelEntryParts(decoded.value);
+      expect(partsNamedBy(item)).toEqual(['fixed', 'holder', 'secrets']);
+      // The fixed part and our latest commitment are the bytes the older code wrote: not written again.
+      expect(parts.get('fixed')).toEqual(fromHex(old.parts['fixed']!));
+      expect(parts.get('holder')).toEqual(fromHex(old.parts['holder']!));
+      expect(item.length).toBeLessThanOrEqual(bytes.length - secrets.length);
+      expect(parts.get('secrets')!.length).toBeGreaterThan(secrets.length);
+      expect(decodeChannelEntry(item, parts)).toEqual(decoded);
+      // Whole, the channel is the record it was: the secrets back at the end of TLV 44.
+      expect(decodeChannelEntry(encodeChannelEntry(decoded.value))).toEqual(decoded);
+    }
   });
 });
 
@@ -99,7 +140,7 @@ describe('an item in parts', () => {
   const { item, parts } = encodeChannelEntryParts(whole.value);
 
   it('without a part it names is a DecodeError, never a throw', () => {
-    for (const missing of ['fixed', 'holder'] as const) {
+    for (const missing of ['fixed', 'holder', 'secrets'] as const) {
       const some = new Map([...parts].filter(([name]) => name !== missing));
       expect(decodeChannelEntry(item, some)).toMatchObject({ ok: false, error: expect.any(DecodeError) });
     }
@@ -115,6 +156,23 @@ describe('an item in parts', () => {
     for (const garbage of [new Uint8Array(0), Uint8Array.of(1, 0xfd), Uint8Array.of(1, 99, 5, 1)]) {
       expect(decodeChannelEntry(item, new Map([['fixed', fixed], ['holder', garbage]]))).toMatchObject({ ok: false, error: expect.any(DecodeError) });
     }
+  });
+
+  it('released secrets without the commitment dance they belong to is a DecodeError', () => {
+    const withoutDance = decodeChannelEntry(fromHex(vector.items[0]!.hex));
+    if (!withoutDance.ok || withoutDance.value.kind !== 'channel') throw new Error('vector');
+    const { commitments: _dance, htlcs: _htlcs, ...channel } = withoutDance.value.channel;
+    const bare = encodeChannelEntryParts({ ...withoutDance.value, channel });
+    expect(bare.parts.has('secrets')).toBe(false);
+    expect(decodeChannelEntry(bare.item, bare.parts)).toMatchObject({ ok: true });
+    const stray = new Map<ChannelPartName, Uint8Array>([...bare.parts, ['secrets', parts.get('secrets')!]]);
+    const named = Uint8Array.from(bare.item);
+    // TLV 24 (the parts named) is the item's last record but for 25: name the secrets too (bit 4).
+    let at = named.length - 1;
+    while (at >= 2 && !(named[at - 2] === 24 && named[at - 1] === 1)) at--;
+    named[at] = named[at]! | 4;
+    expect(partsNamedBy(named)).toEqual(['fixed', 'holder', 'secrets']);
+    expect(decodeChannelEntry(named, stray)).toMatchObject({ ok: false, error: expect.any(DecodeError) });
   });
 
   it('a part left over beside an item written whole is ignored', () => {
