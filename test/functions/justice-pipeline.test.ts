@@ -22,7 +22,8 @@
  * which nobody sweeps (spending one costs more than it holds). B gets
  * nothing of the channel: its wallet keeps only its own coins less the fees
  * its zero-fee HTLC transactions took from them (anchors). Events
- * `channel-closed` (the cheater's commitment as closing txid) and
+ * `channel-closed` (reason `revoked-commitment-punished`, the cheater's
+ * commitment as closing txid) and
  * `funds-swept` (the last justice transaction, its amount).
  */
 import { Transaction } from 'bitcoinjs-lib';
@@ -187,9 +188,9 @@ async function justiceBothWays(label: string, settings: NodeChannelSettings): Pr
   // A's watch ends; the manager learns the close and the sweep.
   await expectWatchEnds(net, a);
   await net.relay(a, b);
-  expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'counterparty-force-closed', txid } });
+  expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'revoked-commitment-punished', txid } });
   const events = await storeNodeApi(a.ctx).listEvents();
-  expect(events.filter((e) => e.kind === 'channel-closed')).toEqual([expect.objectContaining({ channelId, reason: 'counterparty-force-closed', closingTxid: txid })]);
+  expect(events.filter((e) => e.kind === 'channel-closed')).toEqual([expect.objectContaining({ channelId, reason: 'revoked-commitment-punished', closingTxid: txid })]);
   expect(events.filter((e) => e.kind === 'funds-swept')).toEqual([expect.objectContaining({ channelId, txid: last!.getId(), amountSat: justiceSat.toString() })]);
 }
 
