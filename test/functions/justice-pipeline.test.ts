@@ -34,7 +34,7 @@ import { EsploraClient } from '../../shared/chain/index.js';
 import type { NodeChannelSettings } from '../../shared/manager/index.js';
 import { anchorHtlcClaims, buildAnchorHtlcTx, holderHtlcTransactions, type ChannelMonitor } from '../../shared/monitor/index.js';
 import { Keychain } from '../../shared/wallet/index.js';
-import { CAPACITY, PUSH_SAT, expectWatchEnds, revokedWithHtlcsBothWays, spendOf, spentBy } from '../support/force-close-nodes.js';
+import { CAPACITY, PUSH_SAT, expectWatchEnds, revokedWithHtlcsBothWays, spentBy } from '../support/force-close-nodes.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
@@ -118,8 +118,11 @@ async function justiceBothWays(label: string, settings: NodeChannelSettings): Pr
   await confirm(net, esplora, revoked);
   const aBefore = await walletBalanceOf(a.ctx);
 
-  // A's justice, at once: every output of the commitment but the anchors, in one transaction.
-  const first = await spendOf(net, a, txid);
+  // A's justice, at once (the run for the block that confirmed the commitment): every output of the commitment but the
+  // anchors, in one transaction (under anchors its to_remote input's CSV of 1 lets it into the next block, as B's HTLC transactions).
+  await net.sync(a);
+  const first = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => spentBy(t).some((o) => o.startsWith(`${txid}:`)));
+  if (first === undefined) throw new Error('no justice transaction at the first run after the commitment confirmed');
   expect(spentBy(first).sort()).toEqual(revoked.outs.map((_, i) => `${txid}:${i}`).filter((_, i) => !anchorVouts.includes(i)).sort());
 
   // B's HTLC-success of the HTLC A offered confirms first (B was paid: it has the preimage).
