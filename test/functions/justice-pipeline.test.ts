@@ -35,6 +35,7 @@ import type { NodeChannelSettings } from '../../shared/manager/index.js';
 import { anchorHtlcClaims, buildAnchorHtlcTx, holderHtlcTransactions, type ChannelMonitor } from '../../shared/monitor/index.js';
 import { Keychain } from '../../shared/wallet/index.js';
 import { CAPACITY, PUSH_SAT, expectWatchEnds, revokedWithHtlcsBothWays, spentBy } from '../support/force-close-nodes.js';
+import { verifyScripts, type Prevout } from '../support/interpreter.js';
 import { useLocalServices } from '../support/local-services.js';
 import { PipelineNet, type PipelineNode } from '../support/pipeline-nodes.js';
 
@@ -51,11 +52,25 @@ const ANCHORS: NodeChannelSettings = { anchors: true, acceptInboundChannels: 'al
 
 const txidOfInput = (x: Transaction['ins'][number]) => Buffer.from(x.hash).reverse().toString('hex');
 
+/** The outputs `tx` spends, read from the chain. */
+async function prevoutsOf(esplora: EsploraClient, tx: Transaction): Promise<Prevout[]> {
+  const out: Prevout[] = [];
+  for (const x of tx.ins) {
+    const o = Transaction.fromBuffer(Buffer.from(await esplora.txRaw(txidOfInput(x)))).outs[x.index]!;
+    out.push({ scriptPubKey: Uint8Array.from(o.script), amountSat: BigInt(o.value) });
+  }
+  return out;
+}
+
 /** What `tx` paid in fees: the sum of the outputs it spends (read from the chain) minus its outputs. */
 async function feeOf(esplora: EsploraClient, tx: Transaction): Promise<bigint> {
-  let inputs = 0n;
-  for (const x of tx.ins) inputs += BigInt(Transaction.fromBuffer(Buffer.from(await esplora.txRaw(txidOfInput(x)))).outs[x.index]!.value);
+  const inputs = (await prevoutsOf(esplora, tx)).reduce((sum, p) => sum + p.amountSat, 0n);
   return inputs - tx.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
+}
+
+/** A justice transaction B's HTLC transactions beat to the chain (never mined): every input passes the script check the chain runs. */
+async function expectScriptsValid(esplora: EsploraClient, tx: Transaction): Promise<void> {
+  expect(verifyScripts(tx, await prevoutsOf(esplora, tx)), tx.getId()).toBeUndefined();
 }
 
 /** Submits `tx` to the chain, mines a block, and checks that block confirmed it (the chain validated every input's script). */
@@ -124,6 +139,7 @@ async function justiceBothWays(label: string, settings: NodeChannelSettings): Pr
   const first = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => spentBy(t).some((o) => o.startsWith(`${txid}:`)));
   if (first === undefined) throw new Error('no justice transaction at the first run after the commitment confirmed');
   expect(spentBy(first).sort()).toEqual(revoked.outs.map((_, i) => `${txid}:${i}`).filter((_, i) => !anchorVouts.includes(i)).sort());
+  await expectScriptsValid(esplora, first);
 
   // B's HTLC-success of the HTLC A offered confirms first (B was paid: it has the preimage).
   const success = await cheaterHtlcTx(b, bThen, revoked, false, 0);
@@ -135,6 +151,7 @@ async function justiceBothWays(label: string, settings: NodeChannelSettings): Pr
   const second = (await net.broadcasts(a)).map((h) => Transaction.fromHex(h)).find((t) => spentBy(t).includes(`${success.getId()}:0`));
   expect(second, 'justice spending the HTLC-success').toBeDefined();
   expect(spentBy(second!).sort()).toEqual([...mainVouts, offeredByBVout].map((i) => `${txid}:${i}`).concat(`${success.getId()}:0`).sort());
+  await expectScriptsValid(esplora, second!);
 
   // Past the expiry of the HTLC B offered, B's HTLC-timeout takes it (A's justice still unconfirmed; A's handler not run meanwhile).
   const timeout = await cheaterHtlcTx(b, bThen, revoked, true, 1, [success]);
