@@ -141,13 +141,15 @@ async function holderCommitmentSteps(node: PipelineNode, channelId: string): Pro
 /**
  * A and B (both with `settings`) with a ready channel, A the funder; at
  * once A pays B `aToBSat` and B pays A `bToASat` (both above dust), so one
- * commitment of B holds both HTLCs as outputs, A's signatures on their HTLC
- * transactions with it; both payments settle, which revokes it. Returns that
- * commitment, and B's monitor as it was then (its latest holder commitment
- * that one, with the preimage of the HTLC A offered, which B learnt as the
- * payee): what B's HTLC-success and HTLC-timeout are built from.
+ * commitment of the cheater (B, or A when `cheater` is `'a'`) holds both
+ * HTLCs as outputs, with the victim's signatures on their HTLC
+ * transactions; both payments settle, which revokes it. Returns the
+ * victim, the cheater, that commitment, and the cheater's monitor as it
+ * was then (its latest holder commitment that one, with the preimage of the
+ * HTLC the victim offered, which the cheater learnt as its payee): what the
+ * cheater's HTLC-success and HTLC-timeout are built from.
  */
-export async function revokedWithHtlcsBothWays(local: LocalServices, net: PipelineNet, label: string, settings: NodeChannelSettings, aToBSat: bigint, bToASat: bigint) {
+export async function revokedWithHtlcsBothWays(local: LocalServices, net: PipelineNet, label: string, settings: NodeChannelSettings, aToBSat: bigint, bToASat: bigint, cheaterName: 'a' | 'b' = 'b') {
   const [a, b] = await Promise.all([net.node(`${label}-a`, settings), net.node(`${label}-b`, settings)]);
   const { channelId } = await readyChannel(local, net, a, b);
   const [toB, toA] = await Promise.all([invoiceOf(b, aToBSat * 1000n, 'justice a to b'), invoiceOf(a, bToASat * 1000n, 'justice b to a')]);
@@ -155,18 +157,19 @@ export async function revokedWithHtlcsBothWays(local: LocalServices, net: Pipeli
   const bPayment = await payInvoiceOf(b, toA, `${label}-b-pays`);
   await net.relay(a, b);
   await net.relay(a, b);
-  const paidByA = await storeNodeApi(a.ctx).getPayment(aPayment);
+  const [paidByA, paidByB] = [await storeNodeApi(a.ctx).getPayment(aPayment), await storeNodeApi(b.ctx).getPayment(bPayment)];
   expect(paidByA).toMatchObject({ state: 'succeeded' });
-  expect(await storeNodeApi(b.ctx).getPayment(bPayment)).toMatchObject({ state: 'succeeded' });
+  expect(paidByB).toMatchObject({ state: 'succeeded' });
   await net.disconnect(a, b);
-  const both = (await holderCommitmentSteps(b, channelId)).find((s) => (s.htlcs ?? []).filter((h) => h.transactionOutputIndex !== undefined).length === 2);
-  if (both === undefined) throw new Error('no commitment of B held both HTLCs');
+  const [victim, cheater, paidByVictim] = cheaterName === 'b' ? [a, b, paidByA] : [b, a, paidByB];
+  const both = (await holderCommitmentSteps(cheater, channelId)).find((s) => (s.htlcs ?? []).filter((h) => h.transactionOutputIndex !== undefined).length === 2);
+  if (both === undefined) throw new Error('no commitment of the cheater held both HTLCs');
   const revoked = Transaction.fromBuffer(both.commitmentTx);
-  const bNow = await monitorOf(b, channelId);
-  expect(bNow.holderCommitmentNumber).toBeGreaterThan(both.commitmentNumber);
-  const preimage = Uint8Array.from(Buffer.from((paidByA as { preimage: string }).preimage, 'hex'));
-  const bThen: ChannelMonitor = {
-    ...bNow,
+  const cheaterNow = await monitorOf(cheater, channelId);
+  expect(cheaterNow.holderCommitmentNumber).toBeGreaterThan(both.commitmentNumber);
+  const preimage = Uint8Array.from(Buffer.from((paidByVictim as { preimage: string }).preimage, 'hex'));
+  const cheaterThen: ChannelMonitor = {
+    ...cheaterNow,
     holderCommitmentNumber: both.commitmentNumber,
     counterpartySignature: both.counterpartySignature,
     holderCommitmentTx: both.commitmentTx,
@@ -174,8 +177,9 @@ export async function revokedWithHtlcsBothWays(local: LocalServices, net: Pipeli
     holderHtlcs: both.htlcs!,
     paymentPreimages: [{ paymentHash: sha256(preimage), paymentPreimage: preimage }],
   };
-  const htlcVout = (offeredByB: boolean) => both.htlcs!.find((h) => h.offered === offeredByB)!.transactionOutputIndex!;
-  expect(BigInt(revoked.outs[htlcVout(false)]!.value)).toBe(aToBSat);
-  expect(BigInt(revoked.outs[htlcVout(true)]!.value)).toBe(bToASat);
-  return { a, b, channelId, revoked, bThen, offeredByAVout: htlcVout(false), offeredByBVout: htlcVout(true) };
+  const htlcVout = (offeredByCheater: boolean) => both.htlcs!.find((h) => h.offered === offeredByCheater)!.transactionOutputIndex!;
+  const [victimOffered, cheaterOffered] = cheaterName === 'b' ? [aToBSat, bToASat] : [bToASat, aToBSat];
+  expect(BigInt(revoked.outs[htlcVout(false)]!.value)).toBe(victimOffered);
+  expect(BigInt(revoked.outs[htlcVout(true)]!.value)).toBe(cheaterOffered);
+  return { a, b, victim, cheater, channelId, revoked, cheaterThen, offeredByVictimVout: htlcVout(false), offeredByCheaterVout: htlcVout(true) };
 }
