@@ -301,12 +301,14 @@ class MonitorConsumer implements ChainConsumer {
     const commitment = Transaction.fromBuffer(initial.spend!.tx);
     const spend = classifyFundingSpend(monitor, commitment);
     const peer = initial.counterpartyNodeId;
-    if (moved?.spent === true && (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment')) {
-      // Their commitment: the channel, if still open in the manager, closes with `counterparty-force-closed`.
-      followUps.push(followUpFor(peer, { kind: 'funding-spent', channelId: initial.channelId, txid: new Uint8Array(commitment.getHash()) }));
-    }
     const justice = await this.#justiceRecord(id, monitor, commitment);
     const claimables = claimablesOf(this.ctx.managerPorts.secp, this.#signer(monitor), monitor, initial, justice);
+    if (moved?.spent === true && (spend.kind === 'counterparty-commitment' || spend.kind === 'revoked-counterparty-commitment')) {
+      // Their commitment: the channel, if still open in the manager, closes with `counterparty-force-closed`, or
+      // `revoked-commitment-punished` when they had revoked it and justice has outputs of theirs to take.
+      const revoked = spend.kind === 'revoked-counterparty-commitment' && claimables.some((c) => c.kind === 'output' && (c.output.kind === 'revoked-to-local' || c.output.kind === 'revoked-htlc'));
+      followUps.push(followUpFor(peer, { kind: 'funding-spent', channelId: initial.channelId, txid: new Uint8Array(commitment.getHash()), ...(revoked ? { revoked } : {}) }));
+    }
     // HTLCs we offered, resolved on chain, reach their payment (without output on the commitment: once it is final).
     const commitmentFinal = tip >= finalAt(initial.spend!.height);
     const offered = commitmentFinal ? offeredOnLatestCommitments(monitor, [justice, await this.#latestCounterpartyRecord(id, monitor, justice)]) : [];

@@ -63,7 +63,7 @@ export const ChannelResponse = v.strictObject({
   isPublic: v.boolean(),
   closure: v.optional(
     v.strictObject({
-      reason: v.pipe(v.string(), v.examples(['funding-not-provided', 'counterparty-error', 'cooperative-closure', 'holder-force-closed', 'counterparty-force-closed'])),
+      reason: v.pipe(v.string(), v.examples(['funding-not-provided', 'counterparty-error', 'cooperative-closure', 'holder-force-closed', 'counterparty-force-closed', 'revoked-commitment-punished'])),
       message: v.string(),
       txid: v.optional(v.pipe(v.string(), v.description('The transaction that spent the funding output (display order hex), when known: our commitment after a force close.'))),
     }),

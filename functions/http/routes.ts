@@ -321,7 +321,7 @@ export const SCHEMAS = {
       fundingOutputIndex: { type: 'integer', minimum: 0 },
       shortChannelId: { type: 'string', pattern: '^[0-9]+x[0-9]+x[0-9]+$' },
       channelType: { type: 'string', enum: ['static_remotekey', 'anchors_zero_fee_htlc_tx'] },
-      reason: { type: 'string', examples: ['counterparty-error', 'peer-disconnected', 'holder-force-closed', 'counterparty-force-closed'] },
+      reason: { type: 'string', examples: ['counterparty-error', 'peer-disconnected', 'holder-force-closed', 'counterparty-force-closed', 'revoked-commitment-punished'] },
       message: { type: 'string' },
       closingTxid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: '`channel-closed`: the transaction that spent the funding output, when known (our commitment after a force close).' },
       txid: { type: 'string', pattern: '^[0-9a-f]{64}$', description: '`funds-swept`: the transaction that brought our output of a closed channel to the wallet.' },

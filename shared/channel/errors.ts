@@ -114,6 +114,13 @@ export const ChannelFailureReason = {
   HolderForceClosed: 'holder-force-closed',
   /** The counterparty's commitment spent the funding output: they force-closed (LDK's `CounterpartyForceClosed`). */
   CounterpartyForceClosed: 'counterparty-force-closed',
+  /**
+   * The counterparty's commitment that spent the funding output is one they
+   * had revoked: every output of it is ours, taken by our justice
+   * transactions (BOLT 5 "Revoked Transaction Close Handling"; LDK reports it
+   * as `CounterpartyForceClosed`, the issue names it apart).
+   */
+  RevokedCommitmentPunished: 'revoked-commitment-punished',
 } as const;
 export type ChannelFailureReason = (typeof ChannelFailureReason)[keyof typeof ChannelFailureReason];
 

@@ -336,7 +336,7 @@ export class ChannelManager {
       case 'update-fee':
         return tick.applyUpdateFee(this.#core, peer, work.channelId);
       case 'funding-spent':
-        return forceClose.applyCounterpartyCommitment(this.#core, peer, work.channelId, work.txid);
+        return forceClose.applyCounterpartyCommitment(this.#core, peer, work.channelId, work.txid, work.revoked === true);
       case 'funds-swept':
         return forceClose.applyFundsSwept(this.#core, peer, work);
       case 'htlc-resolved-on-chain':

@@ -37,6 +37,7 @@ import { ManagerError, ManagerErrorCode } from './manager-errors.js';
 const NO_COMMITMENT_BROADCAST: ReadonlySet<ChannelFailureReason> = new Set([
   // The funding output is spent already (by their commitment): ours could not confirm.
   ChannelFailureReason.CounterpartyForceClosed,
+  ChannelFailureReason.RevokedCommitmentPunished,
   ChannelFailureReason.FundingTimedOut,
   ChannelFailureReason.FundingTxMismatch,
   ChannelFailureReason.FundingTxCoinbase,

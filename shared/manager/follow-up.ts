@@ -81,8 +81,13 @@ export type FollowUpWork =
   | { readonly kind: 'retry-payment'; readonly channelId: Uint8Array; readonly paymentHash: Uint8Array; readonly peers: readonly Uint8Array[] }
   /** A timer tick found the feerate of this channel we fund off the estimate: send `update_fee` if it still is (timer-tick.ts). */
   | { readonly kind: 'update-fee'; readonly channelId: Uint8Array }
-  /** The chain handler saw the counterparty's commitment spend the funding output (docs/force-close.md): the channel closes with `counterparty-force-closed`. */
-  | { readonly kind: 'funding-spent'; readonly channelId: Uint8Array; readonly txid: Uint8Array }
+  /**
+   * The chain handler saw the counterparty's commitment spend the funding
+   * output (docs/force-close.md): the channel closes with
+   * `counterparty-force-closed`, or `revoked-commitment-punished` when
+   * `revoked` (a commitment they had revoked: justice takes its outputs).
+   */
+  | { readonly kind: 'funding-spent'; readonly channelId: Uint8Array; readonly txid: Uint8Array; readonly revoked?: boolean }
   /** Our output of the closed channel reached the wallet (its sweep confirmed): event `funds-swept`. */
   | { readonly kind: 'funds-swept'; readonly channelId: Uint8Array; readonly txid: Uint8Array; readonly amountSat: bigint }
   /**
@@ -236,6 +241,8 @@ const record = versionedRecord('follow-up', 1, {
   cltvExpiry: tlvRecord(30, u32),
   scids: tlvRecord(32, repeated(u64)),
   reason: tlvRecord(34, restBytes),
+  // Odd: a reader from before it ignores it (the channel then closes with `counterparty-force-closed`).
+  revoked: tlvRecord(37, u8),
 });
 
 export function encodeFollowUp(work: FollowUpWork): Uint8Array {
@@ -261,6 +268,7 @@ export function encodeFollowUp(work: FollowUpWork): Uint8Array {
     ...(work.kind === 'htlc-expiry' ? { height: work.height } : {}),
     ...(work.kind === 'funding-spent' || work.kind === 'funds-swept' ? { txid: work.txid } : {}),
     ...(work.kind === 'funds-swept' ? { amountSat: work.amountSat } : {}),
+    ...(work.kind === 'funding-spent' && work.revoked === true ? { revoked: 1 } : {}),
     ...(work.kind === 'htlc-resolved-on-chain'
       ? {
           paymentHash: work.paymentHash,
@@ -318,7 +326,7 @@ export function decodeFollowUp(bytes: Uint8Array): DecodeResult<FollowUpWork> {
       return { ok: true, value: { kind, channelId: v.channelId, paymentHash: v.paymentHash, peers: v.peers ?? [] } };
     case 'funding-spent':
       if (v.txid === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a funding spend without its txid') };
-      return { ok: true, value: { kind, channelId: v.channelId, txid: v.txid } };
+      return { ok: true, value: { kind, channelId: v.channelId, txid: v.txid, ...(v.revoked === 1 ? { revoked: true } : {}) } };
     case 'funds-swept':
       if (v.txid === undefined || v.amountSat === undefined) return { ok: false, error: new DecodeError('invalid-value', 'follow-up: a sweep without its txid or amount') };
       return { ok: true, value: { kind, channelId: v.channelId, txid: v.txid, amountSat: v.amountSat } };

@@ -42,16 +42,20 @@ export function forceCloseChannel(core: ManagerCore, channelId: Uint8Array, coun
 /**
  * The chain handler saw the counterparty's commitment `txid` spend the
  * channel's funding output (a `funding-spent` follow-up): the channel, if
- * still open, closes with `counterparty-force-closed` and that txid; no
- * `error` goes to the peer and nothing is broadcast (the funding output is
- * spent). Our output on their commitment is the chain handler's to sweep.
+ * still open, closes with `counterparty-force-closed` (`revoked`: with
+ * `revoked-commitment-punished`, a commitment they had revoked) and that
+ * txid; no `error` goes to the peer and nothing is broadcast (the funding
+ * output is spent). Our outputs on their commitment are the chain handler's
+ * to sweep.
  */
-export function applyCounterpartyCommitment(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, txid: Uint8Array): void {
+export function applyCounterpartyCommitment(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, txid: Uint8Array, revoked = false): void {
   const { cs } = core;
   const key = cs.keyFor(peer, channelId);
   const item = cs.entry(key);
   if (item?.kind !== 'channel') return;
-  const step = failChannel(item.channel, ChannelFailureReason.CounterpartyForceClosed, 'the counterparty broadcast its commitment', false);
+  const step = revoked
+    ? failChannel(item.channel, ChannelFailureReason.RevokedCommitmentPunished, 'the counterparty broadcast a revoked commitment: its outputs are ours (justice)', false)
+    : failChannel(item.channel, ChannelFailureReason.CounterpartyForceClosed, 'the counterparty broadcast its commitment', false);
   applyStep(core, key, item, withClosingTxid(step, txid));
 }
 

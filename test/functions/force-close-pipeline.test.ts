@@ -15,7 +15,7 @@
  * HTLC is revoked; B broadcasts it anyway, and A's chain handler takes B's
  * `to_local` and the HTLC output with the revocation key (the HTLC from the
  * commitment's justice record) and its own `to_remote` in one transaction,
- * at once. Raced: when B's HTLC transaction takes the HTLC output first, A
+ * at once; the channel closes with `revoked-commitment-punished`. Raced: when B's HTLC transaction takes the HTLC output first, A
  * rebuilds the justice transaction without that input and with the HTLC
  * transaction's output (second-stage justice). Without the commitment's
  * justice record (older channels), justice still takes `to_local` and
@@ -203,7 +203,7 @@ describe('force close through the handlers, on the regtest chain', () => {
     expect((await walletBalanceOf(a.ctx)).confirmedSat).toBe(aBefore.confirmedSat + aBefore.unconfirmedSat + swept);
     await expectWatchEnds(net, a);
     await net.relay(a, b);
-    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'counterparty-force-closed', txid } });
+    expect(await storeNodeApi(a.ctx).getChannel(channelId)).toMatchObject({ state: 'closed', closure: { reason: 'revoked-commitment-punished', txid } });
     expect((await storeNodeApi(a.ctx).listEvents()).filter((e) => e.kind === 'funds-swept')).toEqual([
       expect.objectContaining({ channelId, txid: justice!.getId(), amountSat: swept.toString() }),
     ]);

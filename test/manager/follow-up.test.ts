@@ -25,6 +25,7 @@ describe('follow-up records', () => {
     { kind: 'update-fee', channelId: id },
     { kind: 'fail-htlcs', channelId: id, htlcs: [{ htlcId: 3n, paymentHash: hash }], mppTimeout: true },
     { kind: 'funding-spent', channelId: id, txid: hash },
+    { kind: 'funding-spent', channelId: id, txid: hash, revoked: true },
     { kind: 'funds-swept', channelId: id, txid: hash, amountSat: 49_862n },
   ];
   it.each(cases)('round-trips a $kind record', (work) => {

@@ -207,13 +207,16 @@ describe('HTLCs we offered, resolved on chain', () => {
     expect(net.followUps['retry-payment']).toBe(0);
   });
 
-  it("their commitment (funding-spent) and the peer's error leave the payment pending too", () => {
-    for (const how of ['funding-spent', 'peer-error'] as const) {
+  it("their commitment (funding-spent, revoked or not) and the peer's error leave the payment pending too", () => {
+    for (const how of ['funding-spent', 'funding-spent-revoked', 'peer-error'] as const) {
       const { net, alice, bob } = readyPair();
       const { paymentHash, channel } = paymentInFlight(net, alice, bob, new Uint8Array(32).fill(24));
-      if (how === 'funding-spent') {
-        applyOnChain(net, alice, bob, { kind: 'funding-spent', channelId: channel.channelId, txid: new Uint8Array(32).fill(3) });
-        expect(eventsOf(alice, 'channel-closed')).toMatchObject([{ reason: 'counterparty-force-closed' }]);
+      if (how !== 'peer-error') {
+        const revoked = how === 'funding-spent-revoked';
+        const txid = new Uint8Array(32).fill(3);
+        applyOnChain(net, alice, bob, { kind: 'funding-spent', channelId: channel.channelId, txid, ...(revoked ? { revoked } : {}) });
+        // A revoked commitment of theirs: justice takes its outputs, the channel says so.
+        expect(eventsOf(alice, 'channel-closed'), how).toMatchObject([{ reason: revoked ? 'revoked-commitment-punished' : 'counterparty-force-closed', closingTxid: txid }]);
       } else {
         const message = { type: 17, channelId: channel.channelId, data: new TextEncoder().encode('bye') } as const;
         net.step(alice, { kind: 'peer-message', peer: bob.nodeId, message }, (m) => m.handleChannelMessage(bob.nodeId, message));

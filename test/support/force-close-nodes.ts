@@ -15,8 +15,10 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { ANTI_REORG_DELAY, decodeMonitorUpdate } from '../../shared/monitor/index.js';
-import { SortKey, isMonitorSnapshotKey } from '../../shared/store/index.js';
+import { sha256 } from '../../shared/crypto/index.js';
+import type { NodeChannelSettings } from '../../shared/manager/index.js';
+import { ANTI_REORG_DELAY, decodeMonitorUpdate, type ChannelMonitor, type HolderCommitmentStep } from '../../shared/monitor/index.js';
+import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
 import type { LocalServices } from './local-services.js';
 import type { PipelineNet, PipelineNode } from './pipeline-nodes.js';
 
@@ -109,17 +111,75 @@ export async function revokedWithHtlc(local: LocalServices, net: PipelineNet, la
   await net.relay(a, b);
   expect(await storeNodeApi(a.ctx).getPayment(paymentId)).toMatchObject({ state: 'succeeded' });
   await net.disconnect(a, b);
-  const bSteps = (await b.ctx.store.query(b.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
-    .filter((item) => !isMonitorSnapshotKey(item.sk))
-    .flatMap((item) => {
-      const update = decodeMonitorUpdate(item.data);
-      if (!update.ok) throw update.error;
-      return update.value.steps;
-    });
-  const withHtlc = bSteps.find((step) => step.kind === 'latest-holder-commitment' && (step.htlcs ?? []).some((h) => h.transactionOutputIndex !== undefined));
-  if (withHtlc?.kind !== 'latest-holder-commitment') throw new Error('no commitment of B held the HTLC');
+  const withHtlc = (await holderCommitmentSteps(b, channelId)).find((step) => (step.htlcs ?? []).some((h) => h.transactionOutputIndex !== undefined));
+  if (withHtlc === undefined) throw new Error('no commitment of B held the HTLC');
   const revoked = Transaction.fromBuffer(withHtlc.commitmentTx);
   const htlcVout = withHtlc.htlcs![0]!.transactionOutputIndex!;
   expect(BigInt(revoked.outs[htlcVout]!.value)).toBe(7_000n);
   return { a, b, channelId, revoked, htlcVout };
+}
+
+/** The node's channel monitor as its store holds it now (snapshot and updates). */
+export async function monitorOf(node: PipelineNode, channelId: string): Promise<ChannelMonitor> {
+  const items = await node.ctx.store.query(node.ctx.nodeKey, SortKey.monitorPrefix(channelId), Number(MONITOR_UPDATES_PER_SNAPSHOT) + 1, 'newest-first');
+  const loaded = monitorFromItems(channelId, items);
+  if (loaded === undefined) throw new Error(`no monitor for ${channelId}`);
+  return loaded.monitor;
+}
+
+/** Every `latest-holder-commitment` step the node's monitor updates of the channel carried, in update order. */
+async function holderCommitmentSteps(node: PipelineNode, channelId: string): Promise<HolderCommitmentStep[]> {
+  return (await node.ctx.store.query(node.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
+    .filter((item) => !isMonitorSnapshotKey(item.sk))
+    .flatMap((item) => {
+      const update = decodeMonitorUpdate(item.data);
+      if (!update.ok) throw update.error;
+      return update.value.steps.filter((s): s is HolderCommitmentStep => s.kind === 'latest-holder-commitment');
+    });
+}
+
+/**
+ * A and B (both with `settings`) with a ready channel, A the funder; at
+ * once A pays B `aToBSat` and B pays A `bToASat` (both above dust), so one
+ * commitment of the cheater (B, or A when `cheater` is `'a'`) holds both
+ * HTLCs as outputs, with the victim's signatures on their HTLC
+ * transactions; both payments settle, which revokes it. Returns the
+ * victim, the cheater, that commitment, and the cheater's monitor as it
+ * was then (its latest holder commitment that one, with the preimage of the
+ * HTLC the victim offered, which the cheater learnt as its payee): what the
+ * cheater's HTLC-success and HTLC-timeout are built from.
+ */
+export async function revokedWithHtlcsBothWays(local: LocalServices, net: PipelineNet, label: string, settings: NodeChannelSettings, aToBSat: bigint, bToASat: bigint, cheaterName: 'a' | 'b' = 'b') {
+  const [a, b] = await Promise.all([net.node(`${label}-a`, settings), net.node(`${label}-b`, settings)]);
+  const { channelId } = await readyChannel(local, net, a, b);
+  const [toB, toA] = await Promise.all([invoiceOf(b, aToBSat * 1000n, 'justice a to b'), invoiceOf(a, bToASat * 1000n, 'justice b to a')]);
+  const aPayment = await payInvoiceOf(a, toB, `${label}-a-pays`);
+  const bPayment = await payInvoiceOf(b, toA, `${label}-b-pays`);
+  await net.relay(a, b);
+  await net.relay(a, b);
+  const [paidByA, paidByB] = [await storeNodeApi(a.ctx).getPayment(aPayment), await storeNodeApi(b.ctx).getPayment(bPayment)];
+  expect(paidByA).toMatchObject({ state: 'succeeded' });
+  expect(paidByB).toMatchObject({ state: 'succeeded' });
+  await net.disconnect(a, b);
+  const [victim, cheater, paidByVictim] = cheaterName === 'b' ? [a, b, paidByA] : [b, a, paidByB];
+  const both = (await holderCommitmentSteps(cheater, channelId)).find((s) => (s.htlcs ?? []).filter((h) => h.transactionOutputIndex !== undefined).length === 2);
+  if (both === undefined) throw new Error('no commitment of the cheater held both HTLCs');
+  const revoked = Transaction.fromBuffer(both.commitmentTx);
+  const cheaterNow = await monitorOf(cheater, channelId);
+  expect(cheaterNow.holderCommitmentNumber).toBeGreaterThan(both.commitmentNumber);
+  const preimage = Uint8Array.from(Buffer.from((paidByVictim as { preimage: string }).preimage, 'hex'));
+  const cheaterThen: ChannelMonitor = {
+    ...cheaterNow,
+    holderCommitmentNumber: both.commitmentNumber,
+    counterpartySignature: both.counterpartySignature,
+    holderCommitmentTx: both.commitmentTx,
+    holderHtlcSignatures: both.htlcSignatures,
+    holderHtlcs: both.htlcs!,
+    paymentPreimages: [{ paymentHash: sha256(preimage), paymentPreimage: preimage }],
+  };
+  const htlcVout = (offeredByCheater: boolean) => both.htlcs!.find((h) => h.offered === offeredByCheater)!.transactionOutputIndex!;
+  const [victimOffered, cheaterOffered] = cheaterName === 'b' ? [aToBSat, bToASat] : [bToASat, aToBSat];
+  expect(BigInt(revoked.outs[htlcVout(false)]!.value)).toBe(victimOffered);
+  expect(BigInt(revoked.outs[htlcVout(true)]!.value)).toBe(cheaterOffered);
+  return { a, b, victim, cheater, channelId, revoked, cheaterThen, offeredByVictimVout: htlcVout(false), offeredByCheaterVout: htlcVout(true) };
 }
