@@ -206,7 +206,7 @@ function instrumentDynamo(client: DynamoDBClient): void {
       const acquire = command === 'UpdateItemCommand' && isLease(input.Key) && (input.UpdateExpression ?? '').includes('if_not_exists(#fence');
       const release =
         (command === 'UpdateItemCommand' && isLease(input.Key) && input.UpdateExpression === 'SET #exp = :zero') ||
-        (command === 'TransactWriteItemsCommand' && (input.TransactItems ?? []).some((a) => isLease(a.Update?.Key) && a.Update?.UpdateExpression === 'SET #exp = :zero'));
+        (command === 'TransactWriteItemsCommand' && (input.TransactItems ?? []).some((a) => isLease(a.Update?.Key) && (a.Update?.UpdateExpression ?? '').startsWith('SET #exp = :zero')));
       const inputSk = command === 'TransactWriteItemsCommand' ? (input.TransactItems ?? []).map((a) => a.Put?.Item?.['sk']?.S ?? '').find((sk) => sk.startsWith('INPUT#')) : undefined;
       const span: Span = { command, start: performance.now(), end: 0, acquire, release, ok: false, ...(inputSk === undefined ? {} : { inputId: inputSk.slice('INPUT#'.length) }) };
       spans.push(span);
@@ -265,16 +265,32 @@ function covered(intervals: readonly { start: number; end: number }[], from: num
   return total;
 }
 
+/**
+ * Round trips among `within`: the groups of requests that overlap in time (requests sent together, as a
+ * Promise.all sends them, overlap whatever the machine's load), counted as the union's separate intervals.
+ */
+function roundTrips(within: readonly { start: number; end: number }[]): number {
+  let trips = 0;
+  let reach = -Infinity;
+  for (const s of [...within].sort((a, b) => a.start - b.start)) {
+    if (s.start > reach) trips++;
+    reach = Math.max(reach, s.end);
+  }
+  return trips;
+}
+
 /** The stretches under the lease among `spans[from..]`: from a successful take to the end of the release or releasing commit. */
-function leaseStretches(from: number): { wall: number; dynamo: number; sqs: number; requests: number }[] {
-  const out: { wall: number; dynamo: number; sqs: number; requests: number }[] = [];
+function leaseStretches(from: number): { wall: number; dynamo: number; sqs: number; requests: number; trips: number }[] {
+  const out: { wall: number; dynamo: number; sqs: number; requests: number; trips: number }[] = [];
   const done = spans.slice(from).filter((s) => s.ok);
   let open: Span | undefined;
   for (const s of done.sort((a, b) => a.start - b.start)) {
     if (s.acquire) open = s;
     else if (s.release && open !== undefined) {
       const within = done.filter((d) => d.start >= open!.start && d.end <= s.end);
-      out.push({ wall: s.end - open.start, dynamo: covered(within, open.start, s.end), sqs: covered(sqsSpans, open.start, s.end), requests: within.length });
+      // A read sent beside the take (its snapshot) counts with it, even when its request started a hair earlier.
+      const beside = done.filter((d) => d.start < open!.start && d.end > open!.start && d.command === 'TransactGetItemsCommand');
+      out.push({ wall: s.end - open.start, dynamo: covered(within, open.start, s.end), sqs: covered(sqsSpans, open.start, s.end), requests: within.length + beside.length, trips: roundTrips([...beside, ...within]) });
       open = undefined;
     }
   }
@@ -577,6 +593,7 @@ printTable('DynamoDB and SQS per payment (counted on the handlers’ clients; ev
   ['SQS messages sent', ...phases.map((p) => per(p.io.sqsMessages, p))],
   ...[...new Set(phases.flatMap((p) => [...p.io.sqsRequests.keys()]))].sort().map((c) => [`SQS ${c.replace(/Command$/, '')} requests`, ...phases.map((p) => per(p.io.sqsRequests.get(c) ?? 0, p))]),
   ['stretches under the lease', ...phases.map((p) => per(p.stretches.length, p))],
+  ['DynamoDB round trips under the lease (overlapping requests count once)', ...phases.map((p) => per(p.stretches.reduce((n, x) => n + x.trips, 0), p))],
 ]);
 
 const kinds = [...new Set(phases.flatMap((p) => [...p.io.wruByKind.keys()]))].sort((a, b) => (phases[0]!.io.wruByKind.get(b) ?? 0) - (phases[0]!.io.wruByKind.get(a) ?? 0));
@@ -598,6 +615,7 @@ printTable(`Per message under the lease, one at a time (${seqStretches.length} s
   ['  in SQS sends', ms(percentile(sqs, 0.5)), ms(percentile(sqs, 0.99))],
   ['  the rest (handler CPU, awaits)', ms(percentile(other, 0.5)), ms(percentile(other, 0.99))],
   ['DynamoDB requests per stretch', percentile(seqStretches.map((s) => s.requests), 0.5).toFixed(0), percentile(seqStretches.map((s) => s.requests), 0.99).toFixed(0)],
+  ['DynamoDB round trips per stretch (mean)', (seqStretches.reduce((n, s) => n + s.trips, 0) / Math.max(1, seqStretches.length)).toFixed(2), percentile(seqStretches.map((s) => s.trips), 0.99).toFixed(0)],
   [`bare calls it needs: take a lease, one GetItem, one TransactWriteItems of ${perStretchItems} × ${perItemBytes} B (50 runs)`, ms(bare), ms(percentile(bareTimes, 0.99))],
   ['overhead: stretch p50 ÷ bare p50', `${ratio.toFixed(2)}×`, `target ≤ 3×: ${mark(ratio <= 3)}`],
 ]);
