@@ -270,13 +270,19 @@ function covered(intervals: readonly { start: number; end: number }[], from: num
  * Promise.all sends them, overlap whatever the machine's load), counted as the union's separate intervals.
  */
 function roundTrips(within: readonly { start: number; end: number }[]): number {
-  let trips = 0;
+  return tripGroups(within.map((s) => ({ ...s, command: '' }))).length;
+}
+
+/** The requests of each round trip (see {@link roundTrips}), in order. */
+function tripGroups(within: readonly { start: number; end: number; command: string }[]): string[][] {
+  const groups: string[][] = [];
   let reach = -Infinity;
   for (const s of [...within].sort((a, b) => a.start - b.start)) {
-    if (s.start > reach) trips++;
+    if (s.start > reach) groups.push([]);
+    groups.at(-1)!.push(s.command.replace(/Command$/, '').replace(/Item(s?)$/, '$1'));
     reach = Math.max(reach, s.end);
   }
-  return trips;
+  return groups;
 }
 
 /** The stretches under the lease among `spans[from..]`: from a successful take to the end of the release or releasing commit. */
@@ -431,8 +437,10 @@ function timeline(from: number, to: number): string[][] {
     if (s.acquire) open = s;
     else if (s.release && open !== undefined) {
       const within = done.filter((d) => d.start >= open!.start && d.end <= s.end);
+      const beside = done.filter((d) => d.start < open!.start && d.end > open!.start && d.command === 'TransactGetItemsCommand');
       const inputId = within.find((d) => d.inputId !== undefined)?.inputId ?? '';
-      rows.push([ms(open.start - from), ms(s.end - open.start), String(within.length), ms(open.start - reach), inputId.length > 40 ? `…${inputId.slice(-40)}` : inputId]);
+      const trips = tripGroups([...beside, ...within]).map((g) => g.join('+')).join(' → ');
+      rows.push([ms(open.start - from), ms(s.end - open.start), String(within.length + beside.length), ms(open.start - reach), inputId.length > 40 ? `…${inputId.slice(-40)}` : inputId, trips]);
       reach = s.end;
       open = undefined;
     }
@@ -565,7 +573,7 @@ printTable('HTTP payments through the embedded deployment (LDK the other side): 
 const perSecond = (flightSend.length + flightReceive.length) / (flightWall / 1000);
 for (const [name, t] of [['the last send: POST /v1/payments → payment-sent webhook', lastSend], ['the last receive: LDK send_payment → payment-received webhook', lastReceive]] as const) {
   printTable(`Step by step, ${name} (stretches under the node's lease)`, [
-    ['starts at (ms)', 'lasts (ms)', 'DynamoDB requests', 'since the previous stretch (ms)', 'input committed'],
+    ['starts at (ms)', 'lasts (ms)', 'DynamoDB requests', 'since the previous stretch (ms)', 'input committed', 'round trips (requests sent together joined by +)'],
     ...('sendCallMs' in t ? [['0', ms(t.sendCallMs), '', 'LDK send_payment (routing, onion)']] : []),
     ...timeline(t.start, t.end),
   ]);
