@@ -21,6 +21,8 @@ import {
   type ItemPut,
   type Lease,
   type NodeStore,
+  type CleanupItem,
+  type OutboxItem,
   type OutboxMessage,
   type OutboxSender,
   type StoreSnapshot,
@@ -129,6 +131,43 @@ function leaseQueueOf(store: NodeStore, nodeKey: string): LeaseQueue {
   let queue = byNode.get(nodeKey);
   if (queue === undefined) byNode.set(nodeKey, (queue = new LeaseQueue()));
   return queue;
+}
+
+/**
+ * The relays this process runs after a commit that released the lease (its
+ * messages sent, its outbox and cleanup items deleted), by input id: the
+ * next input of this process that finds those items among the leftovers
+ * waits for them instead of relaying them a second time (the same messages
+ * sent again, the same deletes), and relays them itself only if one failed.
+ */
+const relaysInFlight = new WeakMap<NodeStore, Map<string, Map<string, Promise<void>>>>();
+
+function relaysOf(store: NodeStore, nodeKey: string): Map<string, Promise<void>> {
+  let byNode = relaysInFlight.get(store);
+  if (byNode === undefined) relaysInFlight.set(store, (byNode = new Map()));
+  let relays = byNode.get(nodeKey);
+  if (relays === undefined) byNode.set(nodeKey, (relays = new Map()));
+  return relays;
+}
+
+/**
+ * Finishes what earlier commits left (docs/commit-protocol.md, step 2):
+ * items this process is relaying already are waited for; every other item,
+ * and one whose relay failed, is relayed here (its messages sent, then the
+ * item deleted), in sort-key order, and then the cleanup items finished.
+ */
+async function finishLeftovers(store: NodeStore, nodeKey: string, left: { outbox: readonly OutboxItem[]; cleanup: readonly CleanupItem[] }, send: OutboxSender): Promise<void> {
+  const relays = relaysOf(store, nodeKey);
+  const theirs = [...new Set([...left.outbox, ...left.cleanup].map((item) => item.inputId))].filter((id) => relays.has(id));
+  const settled = await Promise.allSettled(theirs.map((id) => relays.get(id)!));
+  const done = new Set(theirs.filter((_, i) => settled[i]!.status === 'fulfilled'));
+  for (const item of left.outbox) {
+    if (done.has(item.inputId)) continue;
+    await send(item.messages);
+    await store.deleteOutbox(nodeKey, item.inputId);
+  }
+  // A predecessor's deferred deletes, finished as its outbox is relayed (the keys name items no commit writes again).
+  for (const item of left.cleanup) if (!done.has(item.inputId)) await store.finishCleanup(nodeKey, item);
 }
 
 /** True for the store's `lease-held`: another invocation holds the node's lease (contention, not a failure). */
@@ -341,12 +380,7 @@ export class LeaseSession {
       reads.hasInput(nodeKey, inputId),
       step(reads),
     ]);
-    for (const item of left.outbox) {
-      await send(item.messages);
-      await store.deleteOutbox(nodeKey, item.inputId);
-    }
-    // A predecessor's deferred deletes, finished as its outbox is relayed (the keys name items no commit writes again).
-    for (const item of left.cleanup) await store.finishCleanup(nodeKey, item);
+    await finishLeftovers(store, nodeKey, left, send);
     if (seen) {
       this.#outboxClear = true;
       return 'duplicate';
@@ -371,20 +405,34 @@ export class LeaseSession {
       if (endsTheLease(error)) this.#ended = error;
       throw error;
     }
+    // The messages just committed are known: send them, then clear their one item (no read needed);
+    // then its deferred deletes, and their one item (known too: no read).
+    const relay = async (): Promise<void> => {
+      if (outbox.length > 0) {
+        await send(outbox);
+        await store.deleteOutbox(nodeKey, inputId, outboxParts(outbox).length);
+      }
+      if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
+    };
+    let relayed: Promise<void> | undefined;
+    if (release && (outbox.length > 0 || cleanup.length > 0)) {
+      // Known to this process's next input, which may find the items before they are gone (it waits for this relay).
+      const relays = relaysOf(store, nodeKey);
+      relayed = relay();
+      relays.set(inputId, relayed);
+      void relayed.then(
+        () => relays.delete(inputId),
+        () => relays.delete(inputId),
+      );
+    }
     if (release) {
-      // The lease went with the commit: the next input may start (it relays this outbox item first if it finds it).
+      // The lease went with the commit: the next input may start (it waits for this relay, or relays the items itself, if it finds them).
       this.#released = true;
       this.#leave();
     }
     // The webhook deliveries start now, beside the relay: a receiver hears of the event without waiting for it.
     const dispatched = dispatchWebhooks(this.#ctx, result.puts);
-    // The messages just committed are known: send them, then clear their one item (no read needed).
-    if (outbox.length > 0) {
-      await send(outbox);
-      await store.deleteOutbox(nodeKey, inputId, outboxParts(outbox).length);
-    }
-    // Then its deferred deletes, and their one item (known too: no read).
-    if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
+    await (relayed ?? relay());
     this.#outboxClear = true;
     await broadcastAfterCommit(this.#ctx, inputId, result.broadcasts ?? []);
     await dispatched;

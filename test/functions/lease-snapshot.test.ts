@@ -115,3 +115,64 @@ describe('an input taking the lease reads its first items beside it', () => {
     expect(store.requests).not.toContain('TransactGetItemsCommand');
   });
 });
+
+describe("the next input of this process and the relay of the one before", () => {
+  /** An outbound queue whose sends wait for `open()` and can be made to fail; records each message's dedup id. */
+  function gatedQueue() {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const sent: string[] = [];
+    const queue = {
+      failNext: false,
+      gated: true,
+      async sendBatch(entries: readonly { dedupId: string }[]): Promise<void> {
+        if (queue.gated) await gate;
+        if (queue.failNext) {
+          queue.failNext = false;
+          throw new Error('SQS refused the batch');
+        }
+        sent.push(...entries.map((e) => e.dedupId));
+      },
+    };
+    return { queue, sent, open: () => open() };
+  }
+  const disconnecting = (reason: string) => async (): Promise<InvocationResult> => ({
+    puts: [{ sk: `STATE#${reason}`, data: bytes(reason) }],
+    deletes: [],
+    effects: [{ kind: 'disconnect', peer: new Uint8Array(33).fill(2), reason }],
+  });
+
+  it('waits for it instead of relaying the same item again: each message sent once, in order, each item deleted once', async () => {
+    const nodeKey = randomUUID();
+    const store = new WatchedStore({ client, tableName });
+    const { queue, sent, open } = gatedQueue();
+    const ctx = { ...context(store, nodeKey), outbound: queue } as unknown as NodeContext;
+    const a = applyInput(ctx, 'in-a', disconnecting('a'));
+    // B takes the lease once A's commit released it, and finds A's outbox item while A's relay waits on SQS.
+    while (!store.requests.includes('TransactWriteItemsCommand')) await new Promise((r) => setTimeout(r, 5));
+    const b = applyInput(ctx, 'in-b', disconnecting('b'));
+    while (store.requests.filter((r) => r === 'QueryCommand').length < 2) await new Promise((r) => setTimeout(r, 5));
+    open();
+    expect(await Promise.all([a, b])).toEqual(['applied', 'applied']);
+    expect(sent).toEqual(['in-a#000', 'in-b#000']);
+    expect(store.requests.filter((r) => r === 'DeleteItemCommand')).toHaveLength(2);
+    expect(await new NodeStore({ client, tableName }).pendingOutbox(nodeKey)).toEqual([]);
+  });
+
+  it('relays the item itself, before its own messages, when that relay failed', async () => {
+    const nodeKey = randomUUID();
+    const store = new WatchedStore({ client, tableName });
+    const { queue, sent, open } = gatedQueue();
+    queue.failNext = true;
+    const ctx = { ...context(store, nodeKey), outbound: queue } as unknown as NodeContext;
+    const a = applyInput(ctx, 'in-a', disconnecting('a'));
+    while (!store.requests.includes('TransactWriteItemsCommand')) await new Promise((r) => setTimeout(r, 5));
+    const b = applyInput(ctx, 'in-b', disconnecting('b'));
+    while (store.requests.filter((r) => r === 'QueryCommand').length < 2) await new Promise((r) => setTimeout(r, 5));
+    open();
+    await expect(a).rejects.toThrow('SQS refused the batch');
+    expect(await b).toBe('applied');
+    expect(sent).toEqual(['in-a#000', 'in-b#000']);
+    expect(await new NodeStore({ client, tableName }).pendingOutbox(nodeKey)).toEqual([]);
+  });
+});
