@@ -149,15 +149,25 @@ function requestUnits(command: string, input: Input, output: Output | undefined)
     case 'QueryCommand':
       io.rru += kb4((output?.Items ?? []).reduce((n, item) => n + itemSize(item), 0));
       return;
+    case 'TransactGetItemsCommand':
+      // Transactional reads: 2 RRU per 4 KB of each item asked for (an absent one too: 2).
+      io.rru += transactGot(output).reduce((n, item) => n + 2 * kb4(item === undefined ? 0 : itemSize(item)), 0);
+      return;
     default:
   }
+}
+
+/** The items of a TransactGetItems answer, in the order asked (undefined: absent). */
+function transactGot(output: Output | undefined): (Record<string, AttributeValue> | undefined)[] {
+  return ((output?.Responses ?? []) as unknown as { Item?: Record<string, AttributeValue> }[]).map((r) => r.Item);
 }
 
 function countDynamo(command: string, input: Input, output: Output | undefined): void {
   io.requests.set(command, (io.requests.get(command) ?? 0) + 1);
   requestUnits(command, input, output);
   if (output === undefined) return;
-  const read = [...(output.Item ? [output.Item] : []), ...(output.Items ?? []), ...Object.values(output.Responses ?? {}).flat()];
+  const responses = command === 'TransactGetItemsCommand' ? transactGot(output).flatMap((item) => (item === undefined ? [] : [item])) : Object.values(output.Responses ?? {}).flat();
+  const read = [...(output.Item ? [output.Item] : []), ...(output.Items ?? []), ...responses];
   io.itemsRead += read.length;
   io.bytesRead += read.reduce((n, item) => n + itemSize(item), 0);
   if (command === 'TransactWriteItemsCommand') {
