@@ -149,15 +149,25 @@ function requestUnits(command: string, input: Input, output: Output | undefined)
     case 'QueryCommand':
       io.rru += kb4((output?.Items ?? []).reduce((n, item) => n + itemSize(item), 0));
       return;
+    case 'TransactGetItemsCommand':
+      // Transactional reads: 2 RRU per 4 KB of each item asked for (an absent one too: 2).
+      io.rru += transactGot(output).reduce((n, item) => n + 2 * kb4(item === undefined ? 0 : itemSize(item)), 0);
+      return;
     default:
   }
+}
+
+/** The items of a TransactGetItems answer, in the order asked (undefined: absent). */
+function transactGot(output: Output | undefined): (Record<string, AttributeValue> | undefined)[] {
+  return ((output?.Responses ?? []) as unknown as { Item?: Record<string, AttributeValue> }[]).map((r) => r.Item);
 }
 
 function countDynamo(command: string, input: Input, output: Output | undefined): void {
   io.requests.set(command, (io.requests.get(command) ?? 0) + 1);
   requestUnits(command, input, output);
   if (output === undefined) return;
-  const read = [...(output.Item ? [output.Item] : []), ...(output.Items ?? []), ...Object.values(output.Responses ?? {}).flat()];
+  const responses = command === 'TransactGetItemsCommand' ? transactGot(output).flatMap((item) => (item === undefined ? [] : [item])) : Object.values(output.Responses ?? {}).flat();
+  const read = [...(output.Item ? [output.Item] : []), ...(output.Items ?? []), ...responses];
   io.itemsRead += read.length;
   io.bytesRead += read.reduce((n, item) => n + itemSize(item), 0);
   if (command === 'TransactWriteItemsCommand') {
@@ -206,7 +216,7 @@ function instrumentDynamo(client: DynamoDBClient): void {
       const acquire = command === 'UpdateItemCommand' && isLease(input.Key) && (input.UpdateExpression ?? '').includes('if_not_exists(#fence');
       const release =
         (command === 'UpdateItemCommand' && isLease(input.Key) && input.UpdateExpression === 'SET #exp = :zero') ||
-        (command === 'TransactWriteItemsCommand' && (input.TransactItems ?? []).some((a) => isLease(a.Update?.Key) && a.Update?.UpdateExpression === 'SET #exp = :zero'));
+        (command === 'TransactWriteItemsCommand' && (input.TransactItems ?? []).some((a) => isLease(a.Update?.Key) && (a.Update?.UpdateExpression ?? '').startsWith('SET #exp = :zero')));
       const inputSk = command === 'TransactWriteItemsCommand' ? (input.TransactItems ?? []).map((a) => a.Put?.Item?.['sk']?.S ?? '').find((sk) => sk.startsWith('INPUT#')) : undefined;
       const span: Span = { command, start: performance.now(), end: 0, acquire, release, ok: false, ...(inputSk === undefined ? {} : { inputId: inputSk.slice('INPUT#'.length) }) };
       spans.push(span);
@@ -265,16 +275,48 @@ function covered(intervals: readonly { start: number; end: number }[], from: num
   return total;
 }
 
+/**
+ * Sequential round trips among `within`: the longest chain of requests each sent after the one before had
+ * answered (the most intervals that do not overlap; requests sent together, as a Promise.all sends them,
+ * overlap whatever the machine's load). A request that waits for another's answer always follows it, so
+ * this is the stretch's critical path in DynamoDB round trips.
+ */
+function roundTrips(within: readonly { start: number; end: number }[]): number {
+  let trips = 0;
+  let free = -Infinity;
+  for (const s of [...within].sort((a, b) => a.end - b.end)) {
+    if (s.start >= free) {
+      trips++;
+      free = s.end;
+    }
+  }
+  return trips;
+}
+
+/** The requests grouped by overlap (a union of intervals each): what was in flight together, in order. */
+function tripGroups(within: readonly { start: number; end: number; command: string }[]): string[][] {
+  const groups: string[][] = [];
+  let reach = -Infinity;
+  for (const s of [...within].sort((a, b) => a.start - b.start)) {
+    if (s.start > reach) groups.push([]);
+    groups.at(-1)!.push(s.command.replace(/Command$/, '').replace(/Item(s?)$/, '$1'));
+    reach = Math.max(reach, s.end);
+  }
+  return groups;
+}
+
 /** The stretches under the lease among `spans[from..]`: from a successful take to the end of the release or releasing commit. */
-function leaseStretches(from: number): { wall: number; dynamo: number; sqs: number; requests: number }[] {
-  const out: { wall: number; dynamo: number; sqs: number; requests: number }[] = [];
+function leaseStretches(from: number): { wall: number; dynamo: number; sqs: number; requests: number; trips: number }[] {
+  const out: { wall: number; dynamo: number; sqs: number; requests: number; trips: number }[] = [];
   const done = spans.slice(from).filter((s) => s.ok);
   let open: Span | undefined;
   for (const s of done.sort((a, b) => a.start - b.start)) {
     if (s.acquire) open = s;
     else if (s.release && open !== undefined) {
       const within = done.filter((d) => d.start >= open!.start && d.end <= s.end);
-      out.push({ wall: s.end - open.start, dynamo: covered(within, open.start, s.end), sqs: covered(sqsSpans, open.start, s.end), requests: within.length });
+      // A read sent beside the take (its snapshot) counts with it, even when its request started a hair earlier.
+      const beside = done.filter((d) => d.start < open!.start && d.end > open!.start && d.command === 'TransactGetItemsCommand');
+      out.push({ wall: s.end - open.start, dynamo: covered(within, open.start, s.end), sqs: covered(sqsSpans, open.start, s.end), requests: within.length + beside.length, trips: roundTrips([...beside, ...within]) });
       open = undefined;
     }
   }
@@ -415,8 +457,10 @@ function timeline(from: number, to: number): string[][] {
     if (s.acquire) open = s;
     else if (s.release && open !== undefined) {
       const within = done.filter((d) => d.start >= open!.start && d.end <= s.end);
+      const beside = done.filter((d) => d.start < open!.start && d.end > open!.start && d.command === 'TransactGetItemsCommand');
       const inputId = within.find((d) => d.inputId !== undefined)?.inputId ?? '';
-      rows.push([ms(open.start - from), ms(s.end - open.start), String(within.length), ms(open.start - reach), inputId.length > 40 ? `…${inputId.slice(-40)}` : inputId]);
+      const groups = tripGroups([...beside, ...within]).map((g) => g.join('+')).join(' → ');
+      rows.push([ms(open.start - from), ms(s.end - open.start), String(within.length + beside.length), ms(open.start - reach), inputId.length > 40 ? `…${inputId.slice(-40)}` : inputId, String(roundTrips([...beside, ...within])), groups]);
       reach = s.end;
       open = undefined;
     }
@@ -549,7 +593,7 @@ printTable('HTTP payments through the embedded deployment (LDK the other side): 
 const perSecond = (flightSend.length + flightReceive.length) / (flightWall / 1000);
 for (const [name, t] of [['the last send: POST /v1/payments → payment-sent webhook', lastSend], ['the last receive: LDK send_payment → payment-received webhook', lastReceive]] as const) {
   printTable(`Step by step, ${name} (stretches under the node's lease)`, [
-    ['starts at (ms)', 'lasts (ms)', 'DynamoDB requests', 'since the previous stretch (ms)', 'input committed'],
+    ['starts at (ms)', 'lasts (ms)', 'DynamoDB requests', 'since the previous stretch (ms)', 'input committed', 'sequential round trips', 'requests in flight together (joined by +)'],
     ...('sendCallMs' in t ? [['0', ms(t.sendCallMs), '', 'LDK send_payment (routing, onion)']] : []),
     ...timeline(t.start, t.end),
   ]);
@@ -577,6 +621,7 @@ printTable('DynamoDB and SQS per payment (counted on the handlers’ clients; ev
   ['SQS messages sent', ...phases.map((p) => per(p.io.sqsMessages, p))],
   ...[...new Set(phases.flatMap((p) => [...p.io.sqsRequests.keys()]))].sort().map((c) => [`SQS ${c.replace(/Command$/, '')} requests`, ...phases.map((p) => per(p.io.sqsRequests.get(c) ?? 0, p))]),
   ['stretches under the lease', ...phases.map((p) => per(p.stretches.length, p))],
+  ['sequential DynamoDB round trips under the lease (the longest chain of requests one after another)', ...phases.map((p) => per(p.stretches.reduce((n, x) => n + x.trips, 0), p))],
 ]);
 
 const kinds = [...new Set(phases.flatMap((p) => [...p.io.wruByKind.keys()]))].sort((a, b) => (phases[0]!.io.wruByKind.get(b) ?? 0) - (phases[0]!.io.wruByKind.get(a) ?? 0));
@@ -598,6 +643,7 @@ printTable(`Per message under the lease, one at a time (${seqStretches.length} s
   ['  in SQS sends', ms(percentile(sqs, 0.5)), ms(percentile(sqs, 0.99))],
   ['  the rest (handler CPU, awaits)', ms(percentile(other, 0.5)), ms(percentile(other, 0.99))],
   ['DynamoDB requests per stretch', percentile(seqStretches.map((s) => s.requests), 0.5).toFixed(0), percentile(seqStretches.map((s) => s.requests), 0.99).toFixed(0)],
+  ['sequential DynamoDB round trips per stretch (mean)', (seqStretches.reduce((n, s) => n + s.trips, 0) / Math.max(1, seqStretches.length)).toFixed(2), percentile(seqStretches.map((s) => s.trips), 0.99).toFixed(0)],
   [`bare calls it needs: take a lease, one GetItem, one TransactWriteItems of ${perStretchItems} × ${perItemBytes} B (50 runs)`, ms(bare), ms(percentile(bareTimes, 0.99))],
   ['overhead: stretch p50 ÷ bare p50', `${ratio.toFixed(2)}×`, `target ≤ 3×: ${mark(ratio <= 3)}`],
 ]);

@@ -11,11 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import { fromHex, sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { decodeInvoice, isExpired, type Invoice, type RouteHint } from '../../shared/invoice/index.js';
-import { PaymentErrorCode, type ChannelManager, type ManagerChanges, type ManagerInput, type SendPaymentRequest } from '../../shared/manager/index.js';
+import { PaymentErrorCode, decodePeerState, type ChannelManager, type ManagerChanges, type ManagerInput, type SendPaymentRequest } from '../../shared/manager/index.js';
 import { equalBytes } from '../../shared/codec/index.js';
 import { isFeatureSupported } from '../../shared/wire/index.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
-import { peersNow } from '../chain/channel-consumer.js';
 import { IDEMPOTENCY_RETENTION_SEC, decodeIdempotencyRecord, encodeIdempotencyRecord, idempotencySortKey, replayOf } from '../http/idempotency.js';
 import { applyInput, type InvocationResult } from '../runtime/invocation.js';
 import { loadManager, managerResult, monitorsBefore } from '../runtime/manager-step.js';
@@ -156,6 +155,24 @@ function sendRefusal(message: string): PaymentServiceError {
   return new PaymentServiceError(PaymentServiceErrorCode.invalidRequest, message);
 }
 
+/** The peers a route of `o` may start with: the payee and every node of its hints (the peers whose channels the core loads for a send). */
+function routingPeersOf(o: Outgoing): string[] {
+  return [...new Set([toHex(o.payeeNodeId), ...(o.routeHints ?? []).flatMap((hint) => hint.map((hop) => toHex(hop.pubkey)))])];
+}
+
+/** Which of `peers` are connected now, and on which gateway connection (their PEER# items: keys, so they can be read beside the lease). */
+async function connectedAmong(ctx: NodeContext, store: NodeStore, peers: readonly string[]): Promise<{ connected: Map<string, Uint8Array>; connections: Map<string, string> }> {
+  const connected = new Map<string, Uint8Array>();
+  const connections = new Map<string, string>();
+  for (const data of (await store.getMany(ctx.nodeKey, peers.map((hex) => SortKey.peer(hex)))).values()) {
+    const peer = decodePeerState(data);
+    if (!peer.ok || peer.value.features === undefined) continue;
+    connected.set(toHex(peer.value.nodeId), peer.value.features);
+    connections.set(toHex(peer.value.nodeId), peer.value.connectionId);
+  }
+  return { connected, connections };
+}
+
 /**
  * Starts `o` under the node's lease and commits it with the API's records;
  * or answers the first request's answer when the key was committed already.
@@ -167,13 +184,17 @@ async function start(ctx: NodeContext, identity: RequestIdentity, paymentId: Uin
   let answer: PaymentStarted | undefined;
   let refusal: PaymentServiceError | undefined;
   const nothing: InvocationResult = { puts: [], deletes: [], effects: [] };
+  const routing = routingPeersOf(o);
+  // The first reads, all by key: read beside the lease (docs/commit-protocol.md, "Reads beside the lease").
+  const prefetch = [idemKey, SortKey.payment(idHex), SortKey.paymentByHash(hashHex), SortKey.header, SortKey.fees, ...routing.map((hex) => SortKey.peer(hex))];
   // The input id is the payment id: a request replayed after its commit is a duplicate input, never a second payment.
   const outcome = await applyInput(ctx, `payment-${idHex}`, async (store: NodeStore) => {
-    // Every read that does not depend on another in one round trip: the API's records, the manager's header and fees, the peers.
+    // Every read that does not depend on another in one round trip: the API's records, the manager's header and fees,
+    // and the peers a route may start with (only their channels are loaded: whether the others are connected changes nothing).
     const reads = new StepReads(ctx, store);
     void reads.header();
     void reads.fees();
-    const peersRead = peersNow(ctx, store);
+    const peersRead = connectedAmong(ctx, store, routing);
     peersRead.catch(() => undefined);
     const found = await store.getMany(ctx.nodeKey, [idemKey, SortKey.payment(idHex), SortKey.paymentByHash(hashHex)]);
     try {
@@ -227,7 +248,7 @@ async function start(ctx: NodeContext, identity: RequestIdentity, paymentId: Uin
       { sk: idemKey, data: encodeIdempotencyRecord({ fingerprint: identity.fingerprint, body, createdAtSecs: nowSecs }), ttlSec: nowSecs + IDEMPOTENCY_RETENTION_SEC },
     ];
     return managerResult(changes, { puts, deletes: [], effects: [] }, await monitorsBefore(ctx, store, changes));
-  });
+  }, { prefetch });
   if (refusal !== undefined) throw refusal;
   if (outcome === 'duplicate') {
     // Committed by an earlier delivery of this very request: its records answer.

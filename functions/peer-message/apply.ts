@@ -117,6 +117,19 @@ function messageType(bytes: Uint8Array): number | null {
 }
 
 
+/**
+ * The items {@link applyInbound} reads first for `envelope`: the peer's item,
+ * and for a channel message or a follow-up the manager's HEADER and FEES and
+ * WEBHOOKS (and WALLET where the step funds or closes). Read beside the
+ * lease when the input takes it (functions/runtime/invocation.ts, `prefetch`).
+ */
+export function inboundPrefetch(envelope: InboundEnvelope): string[] {
+  const type = envelope.kind === 'message' ? messageType(envelope.message) : null;
+  const manager = envelope.kind === 'follow-up' || (type !== null && CHANNEL_MESSAGE_TYPES.has(type));
+  if (!manager) return [SortKey.peer(envelope.peer)];
+  return [SortKey.peer(envelope.peer), SortKey.header, SortKey.fees, SortKey.webhooks, ...(type === 33 || type === 35 || type === 38 ? [SortKey.wallet] : [])];
+}
+
 export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundEnvelope): Promise<InvocationResult> {
   const reads = new StepReads(ctx, store);
   const type = envelope.kind === 'message' ? messageType(envelope.message) : null;

@@ -13,7 +13,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
 import { LeaseSession } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
-import { applyInbound } from './apply.js';
+import { applyInbound, inboundPrefetch } from './apply.js';
 
 export function createPeerMessageHandler(ctx: NodeContext) {
   async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -48,7 +48,8 @@ export function createPeerMessageHandler(ctx: NodeContext) {
       try {
         // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
         const last = index === event.Records.length - 1;
-        const outcome = await session.apply(inputId, (store) => applyInbound(ctx, store, envelope), { releaseWithCommit: last });
+        // Its first reads go beside the lease when this record takes it (the batch's first).
+        const outcome = await session.apply(inputId, (store) => applyInbound(ctx, store, envelope), { releaseWithCommit: last, prefetch: inboundPrefetch(envelope) });
         ctx.logger.debug('applied', { inputId, kind: envelope.kind, peer: envelope.peer, outcome });
       } catch (error) {
         ctx.logger.warn('inbound record failed; will be retried', { inputId, error: (error as Error).message });

@@ -12,7 +12,21 @@ import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import { encodePeerMessage, type PeerEffect } from '../../shared/manager/index.js';
 import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
-import { SortKey, StoreError, StoreErrorCode, outboxParts, type ItemPut, type Lease, type NodeStore, type OutboxMessage, type OutboxSender } from '../../shared/store/index.js';
+import {
+  MAX_SNAPSHOT_KEYS,
+  SortKey,
+  StoreError,
+  StoreErrorCode,
+  outboxParts,
+  type ItemPut,
+  type Lease,
+  type NodeStore,
+  type CleanupItem,
+  type OutboxItem,
+  type OutboxMessage,
+  type OutboxSender,
+  type StoreSnapshot,
+} from '../../shared/store/index.js';
 import type { NodeContext } from './node-context.js';
 import { followUpWatchPuts } from './follow-up-watch.js';
 
@@ -118,6 +132,43 @@ function leaseQueueOf(store: NodeStore, nodeKey: string): LeaseQueue {
   return queue;
 }
 
+/**
+ * The relays this process runs after a commit that released the lease (its
+ * messages sent, its outbox and cleanup items deleted), by input id: the
+ * next input of this process that finds those items among the leftovers
+ * waits for them instead of relaying them a second time (the same messages
+ * sent again, the same deletes), and relays them itself only if one failed.
+ */
+const relaysInFlight = new WeakMap<NodeStore, Map<string, Map<string, Promise<void>>>>();
+
+function relaysOf(store: NodeStore, nodeKey: string): Map<string, Promise<void>> {
+  let byNode = relaysInFlight.get(store);
+  if (byNode === undefined) relaysInFlight.set(store, (byNode = new Map()));
+  let relays = byNode.get(nodeKey);
+  if (relays === undefined) byNode.set(nodeKey, (relays = new Map()));
+  return relays;
+}
+
+/**
+ * Finishes what earlier commits left (docs/commit-protocol.md, step 2):
+ * items this process is relaying already are waited for; every other item,
+ * and one whose relay failed, is relayed here (its messages sent, then the
+ * item deleted), in sort-key order, and then the cleanup items finished.
+ */
+async function finishLeftovers(store: NodeStore, nodeKey: string, left: { outbox: readonly OutboxItem[]; cleanup: readonly CleanupItem[] }, send: OutboxSender): Promise<void> {
+  const relays = relaysOf(store, nodeKey);
+  const theirs = [...new Set([...left.outbox, ...left.cleanup].map((item) => item.inputId))].filter((id) => relays.has(id));
+  const settled = await Promise.allSettled(theirs.map((id) => relays.get(id)!));
+  const done = new Set(theirs.filter((_, i) => settled[i]!.status === 'fulfilled'));
+  for (const item of left.outbox) {
+    if (done.has(item.inputId)) continue;
+    await send(item.messages);
+    await store.deleteOutbox(nodeKey, item.inputId);
+  }
+  // A predecessor's deferred deletes, finished as its outbox is relayed (the keys name items no commit writes again).
+  for (const item of left.cleanup) if (!done.has(item.inputId)) await store.finishCleanup(nodeKey, item);
+}
+
 /** True for the store's `lease-held`: another invocation holds the node's lease (contention, not a failure). */
 export function isLeaseHeld(error: unknown): error is StoreError {
   return error instanceof StoreError && error.code === StoreErrorCode.LeaseHeld;
@@ -196,6 +247,23 @@ export function sendOutbound(ctx: NodeContext): OutboxSender {
 export interface ApplyOptions {
   /** How long to wait for the lease while another invocation holds it (ms); the context's `leaseWaitMs` by default. */
   readonly leaseWaitMs?: number;
+  /** Keys the step will read first: read beside the lease's acquisition ({@link LeaseSession.apply}, `prefetch`). */
+  readonly prefetch?: readonly string[];
+}
+
+/** How {@link LeaseSession.apply} runs one input. */
+export interface InputOptions {
+  /** The session's last input: its commit releases the lease in the same transaction. */
+  readonly releaseWithCommit?: boolean;
+  /**
+   * Keys the step reads before anything else (HEADER, FEES, the peer's
+   * item...), only items that commits under the lease write (or that may be
+   * read a moment early, as `WEBHOOKS`). When this input takes the lease,
+   * they are read with its `INPUT#` item in one snapshot beside the
+   * acquisition, and served from it when the lease shows no commit since
+   * (docs/commit-protocol.md, "Reads beside the lease"): one round trip less.
+   */
+  readonly prefetch?: readonly string[];
 }
 
 /** True for the errors after which the session's lease is of no more use: it could not be had, or was taken over. */
@@ -237,12 +305,20 @@ export class LeaseSession {
     this.#waitMs = options.leaseWaitMs ?? ctx.leaseWaitMs;
   }
 
-  /** The lease, taken on first use and extended when under half its TTL is left. */
-  async #held(): Promise<Lease> {
+  /**
+   * The lease, taken on first use and extended when under half its TTL is
+   * left. Taking it, `prefetch` (when given) is read beside the acquisition
+   * in one snapshot with `LEASE`; the snapshot comes back only when it saw
+   * the commit count the acquisition saw: no commit fell between the two, and
+   * none can follow under an older fence, so it is what a read after the
+   * acquisition would have found.
+   */
+  async #held(prefetch?: readonly string[]): Promise<{ lease: Lease; snapshot?: StoreSnapshot }> {
     if (this.#ended !== undefined) throw this.#ended;
     if (this.#closed || this.#released) throw new Error('the lease session is closed');
     const { store, nodeKey, leaseTtlMs } = this.#ctx;
     try {
+      let snapshot: StoreSnapshot | undefined;
       if (this.#lease === undefined) {
         const deadline = Date.now() + this.#waitMs;
         // Inputs of this process queue here first, so only the first of them asks DynamoDB for the lease.
@@ -251,7 +327,12 @@ export class LeaseSession {
           throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey}: other inputs of this process held or awaited the lease for ${this.#waitMs} ms`);
         }
         try {
-          this.#lease = await acquireLease(store, nodeKey, randomUUID(), leaseTtlMs, deadline - Date.now());
+          const acquiring = acquireLease(store, nodeKey, randomUUID(), leaseTtlMs, deadline - Date.now());
+          // Speculative: any failure of the snapshot only means the step reads as usual.
+          const reading = prefetch === undefined || prefetch.length === 0 || prefetch.length > MAX_SNAPSHOT_KEYS ? undefined : store.readSnapshot(nodeKey, prefetch).catch(() => undefined);
+          this.#lease = await acquiring;
+          const read = await reading;
+          if (read !== undefined && this.#lease.commits !== undefined && read.commits === this.#lease.commits) snapshot = read;
         } catch (error) {
           queue.leave();
           throw error;
@@ -260,7 +341,7 @@ export class LeaseSession {
       } else if (this.#lease.expiresAtMs - store.nowMs() < leaseTtlMs / 2) {
         this.#lease = await store.extendLease(this.#lease, leaseTtlMs);
       }
-      return this.#lease;
+      return snapshot === undefined ? { lease: this.#lease } : { lease: this.#lease, snapshot };
     } catch (error) {
       if (endsTheLease(error)) this.#ended = error;
       throw error;
@@ -282,9 +363,11 @@ export class LeaseSession {
    * throws `lease-held` when the lease could not be had within the wait and
    * `lease-lost` when it was taken over (nothing of the input committed).
    */
-  async apply(inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: { readonly releaseWithCommit?: boolean } = {}): Promise<Outcome> {
-    const lease = await this.#held();
+  async apply(inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: InputOptions = {}): Promise<Outcome> {
+    const { lease, snapshot } = await this.#held(options.prefetch === undefined ? undefined : [SortKey.input(inputId), ...options.prefetch]);
     const { store, nodeKey } = this.#ctx;
+    // The step's first reads (and the replay check) from the snapshot taken beside the lease, when it holds.
+    const reads = snapshot === undefined ? store : store.withSnapshot(snapshot);
     const send = sendOutbound(this.#ctx);
     const clear = this.#outboxClear;
     this.#outboxClear = false;
@@ -293,15 +376,10 @@ export class LeaseSession {
     // the step's own loads (a step only reads before it computes, so running it early is safe).
     const [left, seen, result] = await Promise.all([
       clear ? { outbox: [], cleanup: [] } : store.leftovers(nodeKey),
-      store.hasInput(nodeKey, inputId),
-      step(store),
+      reads.hasInput(nodeKey, inputId),
+      step(reads),
     ]);
-    for (const item of left.outbox) {
-      await send(item.messages);
-      await store.deleteOutbox(nodeKey, item.inputId);
-    }
-    // A predecessor's deferred deletes, finished as its outbox is relayed (the keys name items no commit writes again).
-    for (const item of left.cleanup) await store.finishCleanup(nodeKey, item);
+    await finishLeftovers(store, nodeKey, left, send);
     if (seen) {
       this.#outboxClear = true;
       return 'duplicate';
@@ -326,20 +404,34 @@ export class LeaseSession {
       if (endsTheLease(error)) this.#ended = error;
       throw error;
     }
+    // The messages just committed are known: send them, then clear their one item (no read needed);
+    // then its deferred deletes, and their one item (known too: no read).
+    const relay = async (): Promise<void> => {
+      if (outbox.length > 0) {
+        await send(outbox);
+        await store.deleteOutbox(nodeKey, inputId, outboxParts(outbox).length);
+      }
+      if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
+    };
+    let relayed: Promise<void> | undefined;
+    if (release && (outbox.length > 0 || cleanup.length > 0)) {
+      // Known to this process's next input, which may find the items before they are gone (it waits for this relay).
+      const relays = relaysOf(store, nodeKey);
+      relayed = relay();
+      relays.set(inputId, relayed);
+      void relayed.then(
+        () => relays.delete(inputId),
+        () => relays.delete(inputId),
+      );
+    }
     if (release) {
-      // The lease went with the commit: the next input may start (it relays this outbox item first if it finds it).
+      // The lease went with the commit: the next input may start (it waits for this relay, or relays the items itself, if it finds them).
       this.#released = true;
       this.#leave();
     }
     // The webhook deliveries start now, beside the relay: a receiver hears of the event without waiting for it.
     const dispatched = dispatchWebhooks(this.#ctx, result.puts);
-    // The messages just committed are known: send them, then clear their one item (no read needed).
-    if (outbox.length > 0) {
-      await send(outbox);
-      await store.deleteOutbox(nodeKey, inputId, outboxParts(outbox).length);
-    }
-    // Then its deferred deletes, and their one item (known too: no read).
-    if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
+    await (relayed ?? relay());
     this.#outboxClear = true;
     await broadcastAfterCommit(this.#ctx, inputId, result.broadcasts ?? []);
     await dispatched;
@@ -369,7 +461,7 @@ export async function applyInput(
 ): Promise<Outcome> {
   const session = new LeaseSession(ctx, options);
   try {
-    return await session.apply(inputId, step, { releaseWithCommit: true });
+    return await session.apply(inputId, step, { releaseWithCommit: true, ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }) });
   } finally {
     await session.close();
   }

@@ -4,7 +4,7 @@
  *
  * | sk                      | item                                             |
  * |-------------------------|--------------------------------------------------|
- * | `LEASE`                 | the node's lease: owner, expiry, fencing token   |
+ * | `LEASE`                 | the node's lease: owner, expiry, fencing token, commit count |
  * | `HEADER`                | the manager header (versioned bytes)             |
  * | `CHANNEL#<peer>#<id>`   | one channel, or an inbound request (hex ids)     |
  * | `MONITOR#<id>#<seq>`    | a monitor snapshot (seq 0) or update (seq 1..)   |
@@ -48,6 +48,8 @@ export const Attr = {
   owner: 'owner',
   expiresAtMs: 'expiresAtMs',
   fence: 'fence',
+  /** Of `LEASE`: how many commits the node has had (every fenced commit raises it by one): a read taken beside the lease holds when it saw the same count. */
+  commits: 'commits',
   ttl: 'ttl',
   /** A counter item's number (`RECEIVE_INDEX`): changed with `UpdateItem ADD`, outside the lease. */
   counter: 'next',

@@ -9,6 +9,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   TransactionCanceledException,
   ConditionalCheckFailedException,
@@ -63,6 +64,27 @@ export interface Lease {
   /** Grows by one at every acquisition; a commit is fenced by it. */
   readonly fence: bigint;
   readonly expiresAtMs: number;
+  /** The node's commit count when the lease was taken (`LEASE`'s `commits`; absent on leases made by hand: no snapshot is then trusted). */
+  readonly commits?: bigint;
+}
+
+/**
+ * Items read in one serializable `TransactGetItems` together with `LEASE`
+ * (NodeStore.readSnapshot): the state as of `commits` commits. Read beside
+ * the lease's acquisition, it is the state the new holder would read after
+ * it when the lease shows the same count (every commit raises the count, and
+ * none can land under an older fence once the lease is taken).
+ */
+export interface StoreSnapshot {
+  readonly nodeKey: string;
+  /** `LEASE`'s commit count in the same read (0 when absent). */
+  readonly commits: bigint;
+  /** Every key read, present or not. */
+  readonly keys: ReadonlySet<string>;
+  /** The keys that had an item. */
+  readonly present: ReadonlySet<string>;
+  /** The `data` of the items that had one. */
+  readonly data: ReadonlyMap<string, Uint8Array>;
 }
 
 /**
@@ -124,6 +146,9 @@ export interface NodeStoreOptions {
   readonly now?: () => number;
 }
 
+/** The most keys {@link NodeStore.readSnapshot} reads besides `LEASE` (DynamoDB's 100 per TransactGetItems). */
+export const MAX_SNAPSHOT_KEYS = 99;
+
 const key = (nodeKey: string, sk: string): Record<string, AttributeValue> => ({
   [Attr.pk]: { S: nodePartition(nodeKey) },
   [Attr.sk]: { S: sk },
@@ -168,11 +193,62 @@ export class NodeStore {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private readonly now: () => number;
+  /** Reads of its keys are answered from it, not DynamoDB (set only on a {@link withSnapshot} view). */
+  private readonly snapshot: StoreSnapshot | undefined = undefined;
 
   constructor(options: NodeStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.now = options.now ?? (() => Date.now());
+  }
+
+  /**
+   * This store, with reads of the snapshot's keys (`get`, `getMany`,
+   * `hasInput`) answered from it instead of DynamoDB; every other call goes
+   * to the table. Only for a holder of the lease whose acquisition showed the
+   * snapshot's commit count (LeaseSession): nobody else commits meanwhile.
+   */
+  withSnapshot(snapshot: StoreSnapshot): NodeStore {
+    // The same store (a subclass's overrides included) with its own snapshot.
+    const view = Object.create(this) as NodeStore;
+    Object.defineProperty(view, 'snapshot', { value: snapshot });
+    return view;
+  }
+
+  /** Whether the snapshot answers a read of `sk` in `nodeKey`'s partition. */
+  private knows(nodeKey: string, sk: string): boolean {
+    return this.snapshot !== undefined && this.snapshot.nodeKey === nodeKey && this.snapshot.keys.has(sk);
+  }
+
+  /**
+   * Reads `LEASE` and `sks` in ONE serializable TransactGetItems
+   * (strongly consistent; 2 RRU per 4 KB of each item). Undefined when
+   * DynamoDB cancels it (a transaction on one of the items in progress):
+   * the caller reads as usual.
+   */
+  async readSnapshot(nodeKey: string, sks: readonly string[]): Promise<StoreSnapshot | undefined> {
+    const keys = [...new Set(sks)].filter((sk) => sk !== SortKey.lease);
+    if (keys.length > MAX_SNAPSHOT_KEYS) throw new RangeError(`a snapshot reads at most ${MAX_SNAPSHOT_KEYS} keys besides LEASE (${keys.length} asked)`);
+    let result;
+    try {
+      result = await this.client.send(
+        new TransactGetItemsCommand({ TransactItems: [SortKey.lease, ...keys].map((sk) => ({ Get: { TableName: this.tableName, Key: key(nodeKey, sk) } })) }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) return undefined;
+      throw error;
+    }
+    const responses = result.Responses ?? [];
+    const present = new Set<string>();
+    const data = new Map<string, Uint8Array>();
+    keys.forEach((sk, i) => {
+      const item = responses[i + 1]?.Item;
+      if (item === undefined) return;
+      present.add(sk);
+      const bytes = item[Attr.data]?.B;
+      if (bytes !== undefined) data.set(sk, bytes);
+    });
+    return { nodeKey, commits: BigInt(responses[0]?.Item?.[Attr.commits]?.N ?? '0'), keys: new Set(keys), present, data };
   }
 
   /**
@@ -202,7 +278,7 @@ export class NodeStore {
       );
       const fence = result.Attributes?.[Attr.fence]?.N;
       if (fence === undefined) throw new StoreError(StoreErrorCode.CommitFailed, 'lease update returned no fence');
-      return { nodeKey, owner, fence: BigInt(fence), expiresAtMs };
+      return { nodeKey, owner, fence: BigInt(fence), expiresAtMs, commits: BigInt(result.Attributes?.[Attr.commits]?.N ?? '0') };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey} is leased by another invocation`);
@@ -350,6 +426,7 @@ export class NodeStore {
 
   /** Reads one state item (strongly consistent). */
   async get(nodeKey: string, sk: string): Promise<Uint8Array | undefined> {
+    if (this.knows(nodeKey, sk)) return this.snapshot!.data.get(sk);
     const result = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, sk), ConsistentRead: true }),
     );
@@ -367,6 +444,7 @@ export class NodeStore {
 
   /** True when an input with this id was already committed (replay protection before any effect). */
   async hasInput(nodeKey: string, inputId: string): Promise<boolean> {
+    if (this.knows(nodeKey, SortKey.input(inputId))) return this.snapshot!.present.has(SortKey.input(inputId));
     const result = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
@@ -401,7 +479,11 @@ export class NodeStore {
   /** Reads several state items in one round trip; missing ones are absent from the map. */
   async getMany(nodeKey: string, sks: readonly string[]): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
-    let pending: Record<string, AttributeValue>[] = sks.map((sk) => key(nodeKey, sk));
+    for (const sk of sks) {
+      const known = this.knows(nodeKey, sk) ? this.snapshot!.data.get(sk) : undefined;
+      if (known !== undefined) out.set(sk, known);
+    }
+    let pending: Record<string, AttributeValue>[] = sks.filter((sk) => !this.knows(nodeKey, sk)).map((sk) => key(nodeKey, sk));
     while (pending.length > 0) {
       const batch = pending.slice(0, 100);
       pending = pending.slice(100);
@@ -556,23 +638,16 @@ export class NodeStore {
       ConditionExpression: '#fence = :fence AND #owner = :owner',
     };
     const fenceValues = { ':fence': { N: lease.fence.toString() }, ':owner': { S: lease.owner } };
+    // The fenced lease write also counts the commit (a snapshot read beside a later acquisition is checked against the count).
     const items: TransactWriteItem[] = [
-      commit.release
-        ? {
-            Update: {
-              ...fenced,
-              UpdateExpression: 'SET #exp = :zero',
-              ExpressionAttributeNames: { '#fence': Attr.fence, '#owner': Attr.owner, '#exp': Attr.expiresAtMs },
-              ExpressionAttributeValues: { ...fenceValues, ':zero': { N: '0' } },
-            },
-          }
-        : {
-            ConditionCheck: {
-              ...fenced,
-              ExpressionAttributeNames: { '#fence': Attr.fence, '#owner': Attr.owner },
-              ExpressionAttributeValues: fenceValues,
-            },
-          },
+      {
+        Update: {
+          ...fenced,
+          UpdateExpression: commit.release ? 'SET #exp = :zero ADD #commits :one' : 'ADD #commits :one',
+          ExpressionAttributeNames: { '#fence': Attr.fence, '#owner': Attr.owner, '#commits': Attr.commits, ...(commit.release ? { '#exp': Attr.expiresAtMs } : {}) },
+          ExpressionAttributeValues: { ...fenceValues, ':one': { N: '1' }, ...(commit.release ? { ':zero': { N: '0' } } : {}) },
+        },
+      },
     ];
     if (commit.inputId !== undefined) {
       items.push({

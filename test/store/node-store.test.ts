@@ -341,3 +341,90 @@ describe('cleanup items (deferred deletes, docs/items.md)', () => {
     await expectStoreError(store().pendingCleanup(node), StoreErrorCode.CorruptItem);
   });
 });
+
+describe('snapshot beside the lease (docs/commit-protocol.md, "Reads beside the lease")', () => {
+  /** A store whose DynamoDB requests are counted by command name. */
+  function counted(): { store: NodeStore; requests: string[] } {
+    const requests: string[] = [];
+    const send = client.send.bind(client) as (command: object) => Promise<unknown>;
+    const wrapped = Object.create(client) as DynamoDBClient;
+    wrapped.send = ((command: object) => {
+      requests.push(command.constructor.name);
+      return send(command);
+    }) as DynamoDBClient['send'];
+    return { store: new NodeStore({ client: wrapped, tableName, now: () => clock }), requests };
+  }
+
+  it('counts every commit on LEASE (releasing or not) and shows the count to the next taker', async () => {
+    const node = randomUUID();
+    const a = await store().acquireLease(node, 'a', 30_000);
+    expect(a.commits).toBe(0n);
+    await store().commit(a, { inputId: 'one', puts: [{ sk: SortKey.header, data: bytes('v1') }] });
+    await store().commit(a, { inputId: 'two', puts: [{ sk: SortKey.header, data: bytes('v2') }], release: true });
+    const b = await store().acquireLease(node, 'b', 30_000);
+    expect(b.commits).toBe(2n);
+    // A refused commit (a replayed input) counts nothing.
+    await expectStoreError(store().commit(b, { inputId: 'one', puts: [{ sk: SortKey.header, data: bytes('v3') }] }), StoreErrorCode.DuplicateInput);
+    await store().releaseLease(b);
+    expect((await store().acquireLease(node, 'c', 30_000)).commits).toBe(2n);
+  });
+
+  it('reads LEASE and the keys in one TransactGetItems: data, presence (an INPUT# item has no data), absence, and the commit count', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    await store().commit(lease, { inputId: 'seen', puts: [{ sk: SortKey.header, data: bytes('h') }, { sk: SortKey.peer('02aa'), data: bytes('p') }], release: true });
+    const { store: s, requests } = counted();
+    const snapshot = await s.readSnapshot(node, [SortKey.header, SortKey.peer('02aa'), SortKey.fees, SortKey.input('seen'), SortKey.input('new'), SortKey.header]);
+    expect(requests).toEqual(['TransactGetItemsCommand']);
+    expect(snapshot).toBeDefined();
+    expect(snapshot!.commits).toBe(1n);
+    expect([...snapshot!.keys].sort()).toEqual([SortKey.fees, SortKey.header, SortKey.input('new'), SortKey.input('seen'), SortKey.peer('02aa')].sort());
+    expect([...snapshot!.present].sort()).toEqual([SortKey.header, SortKey.input('seen'), SortKey.peer('02aa')].sort());
+    expect(text(snapshot!.data.get(SortKey.header))).toBe('h');
+    expect(snapshot!.data.has(SortKey.input('seen'))).toBe(false);
+    // A node never leased reads as count 0.
+    expect((await s.readSnapshot(randomUUID(), [SortKey.header]))?.commits).toBe(0n);
+    await expect(s.readSnapshot(node, Array.from({ length: 100 }, (_, i) => `K#${i}`))).rejects.toThrow(RangeError);
+  });
+
+  it('a view answers get, getMany and hasInput for the snapshot keys without DynamoDB, and reads everything else as usual', async () => {
+    const node = randomUUID();
+    const lease = await store().acquireLease(node, 'a', 30_000);
+    await store().commit(lease, { inputId: 'seen', puts: [{ sk: SortKey.header, data: bytes('h') }, { sk: SortKey.wallet, data: bytes('w') }], release: true });
+    const { store: s, requests } = counted();
+    const snapshot = (await s.readSnapshot(node, [SortKey.header, SortKey.fees, SortKey.input('seen'), SortKey.input('new')]))!;
+    const view = s.withSnapshot(snapshot);
+    requests.length = 0;
+    expect(text(await view.get(node, SortKey.header))).toBe('h');
+    expect(await view.get(node, SortKey.fees)).toBeUndefined();
+    expect(await view.hasInput(node, 'seen')).toBe(true);
+    expect(await view.hasInput(node, 'new')).toBe(false);
+    expect(requests).toEqual([]);
+    // A key outside the snapshot, another node's partition, and the store itself: read from the table.
+    expect(text(await view.get(node, SortKey.wallet))).toBe('w');
+    expect(await view.get(randomUUID(), SortKey.header)).toBeUndefined();
+    expect(requests).toEqual(['GetItemCommand', 'GetItemCommand']);
+    const many = await view.getMany(node, [SortKey.header, SortKey.fees, SortKey.wallet]);
+    expect([...many].map(([k, v]) => [k, text(v)])).toEqual([
+      [SortKey.header, 'h'],
+      [SortKey.wallet, 'w'],
+    ]);
+    expect(requests).toEqual(['GetItemCommand', 'GetItemCommand', 'BatchGetItemCommand']);
+    expect(await s.hasInput(node, 'seen')).toBe(true);
+    expect(requests.at(-1)).toBe('GetItemCommand');
+  });
+
+  it('a commit between the snapshot and the next acquisition shows as a different count (the snapshot is then not to be used)', async () => {
+    const node = randomUUID();
+    const a = await store().acquireLease(node, 'a', 30_000);
+    await store().commit(a, { inputId: 'first', puts: [{ sk: SortKey.header, data: bytes('v1') }] });
+    const snapshot = (await store().readSnapshot(node, [SortKey.header]))!;
+    // The holder commits after the snapshot was read, then its lease expires.
+    await store().commit(a, { inputId: 'second', puts: [{ sk: SortKey.header, data: bytes('v2') }] });
+    clock += 31_000;
+    const b = await store().acquireLease(node, 'b', 30_000);
+    expect(snapshot.commits).toBe(1n);
+    expect(b.commits).toBe(2n);
+    expect(text(snapshot.data.get(SortKey.header))).toBe('v1');
+  });
+});
