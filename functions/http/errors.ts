@@ -35,8 +35,6 @@ export const HttpErrorCode = {
   idempotencyKeyReused: 'idempotency-key-reused',
   /** The invoice is paid: it cannot be canceled. */
   invoicePaid: 'invoice-paid',
-  /** Payments (and invoices) are refused on this network: bitcoin mainnet until on-chain enforcement exists. */
-  paymentsDisabled: 'payments-disabled',
   /** `bolt11` is not a BOLT 11 invoice the node can read. */
   invalidInvoice: 'invalid-invoice',
   /** The invoice's expiry has passed. */
@@ -76,7 +74,6 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'idempotency-key-required': 400,
   'idempotency-key-reused': 409,
   'invoice-paid': 409,
-  'payments-disabled': 422,
   'invalid-invoice': 400,
   'invoice-expired': 400,
   'wrong-network': 400,

@@ -51,8 +51,7 @@ export interface InvoiceApi {
   /**
    * Makes and stores an invoice (no lease taken). With an Idempotency-Key, the
    * same request again answers the first invoice; another request under the
-   * key rejects `idempotency-key-reused`. Rejects `payments-disabled` on
-   * bitcoin mainnet.
+   * key rejects `idempotency-key-reused`.
    */
   createInvoice(request: CreateInvoiceRequest, idempotency?: IdempotencyRequest): Promise<InvoiceInfo>;
   /** Rejects `not-found` for a hash no invoice has. */

@@ -132,7 +132,7 @@ export const INVOICE_ROUTES: readonly Route[] = [
       'before `expiresAt`, the node claims it and the invoice becomes `paid` (event `payment-received`).',
     requestBody: { description: 'The invoice.', schema: schemaRef('CreateInvoiceRequest') },
     headerParameters: [IDEMPOTENCY_HEADER],
-    errors: ['PaymentsDisabled', 'IdempotencyKeyReused'],
+    errors: ['IdempotencyKeyReused'],
     success: { status: 201, description: 'The invoice, `open`.', schema: schemaRef('Invoice') },
     async run(api, body, request): Promise<InvoiceInfo> {
       // valibot's strictObject takes an array too (every field here is optional): a body must be an object.

@@ -101,7 +101,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'InvoicePaid' | 'PaymentsDisabled' | 'IdempotencyKeyReused' | 'PaymentConflict' | 'PaymentUnroutable' | 'TooManyWebhooks')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'InvoicePaid' | 'IdempotencyKeyReused' | 'PaymentConflict' | 'PaymentUnroutable' | 'TooManyWebhooks')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
   /** Query string parameters and request headers (e.g. `Idempotency-Key`), each with its schema. */
@@ -166,7 +166,6 @@ const ERROR_RESPONSES = {
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
   },
   InvoicePaid: errorResponse('`invoice-paid`: the invoice is paid; it can no longer be canceled. Nothing was changed.'),
-  PaymentsDisabled: errorResponse('`payments-disabled`: the node runs on bitcoin mainnet, where payments are refused until on-chain enforcement exists. Nothing was stored.'),
   IdempotencyKeyReused: errorResponse('`idempotency-key-reused`: the `Idempotency-Key` came before with another request (method, path or body); nothing was done.'),
   PaymentConflict: errorResponse(
     '`duplicate-payment`: that payment hash is pending or paid already (or failed less than 24 hours ago); `idempotency-key-reused`: the ' +
@@ -223,7 +222,6 @@ function operation(route: DocumentedRoute): OperationObject {
   if (route.errors?.includes('Busy')) responses['503'] = responseRef('Busy');
   if (route.errors?.includes('InvoicePaid')) responses['409'] = responseRef('InvoicePaid');
   if (route.errors?.includes('IdempotencyKeyReused')) responses['409'] = responseRef('IdempotencyKeyReused');
-  if (route.errors?.includes('PaymentsDisabled')) responses['422'] = responseRef('PaymentsDisabled');
   if (route.errors?.includes('PaymentConflict')) responses['409'] = responseRef('PaymentConflict');
   if (route.errors?.includes('PaymentUnroutable')) responses['422'] = responseRef('PaymentUnroutable');
   if (route.errors?.includes('TooManyWebhooks')) responses['409'] = responseRef('TooManyWebhooks');

@@ -21,8 +21,6 @@ const IDEMPOTENT_CREATE_ATTEMPTS = 4;
 function invoiceHttpError(error: unknown): unknown {
   if (!(error instanceof InvoiceServiceError)) return error;
   switch (error.code) {
-    case InvoiceServiceErrorCode.paymentsDisabled:
-      return new HttpError(HttpErrorCode.paymentsDisabled, error.message);
     case InvoiceServiceErrorCode.unknownInvoice:
       return new HttpError(HttpErrorCode.notFound, error.message);
     case InvoiceServiceErrorCode.alreadyPaid:

@@ -17,8 +17,6 @@ import { invoicesByHash } from './claim-step.js';
 import { canceledInvoice, decodeInvoiceRecord, encodeInvoiceRecord, invoiceStateAt, type InvoiceRecord, type InvoiceState } from './invoice-record.js';
 
 export const InvoiceServiceErrorCode = {
-  /** Payments are refused on this network (bitcoin mainnet until on-chain enforcement exists: shared/manager/invoices.ts). */
-  paymentsDisabled: 'payments-disabled',
   /** The core refused the invoice's parameters. */
   refused: 'refused',
   /** No invoice has this payment hash. */
@@ -62,9 +60,6 @@ export function nowSecsOf(ctx: Pick<NodeContext, 'managerPorts'>): number {
  * `condition-failed` when one does (an idempotency key taken meanwhile).
  */
 export async function createInvoice(ctx: NodeContext, request: NewInvoice, alongside: (invoice: InvoiceRecord) => readonly ItemPut[] = () => []): Promise<InvoiceRecord> {
-  if (ctx.network === 'bitcoin') {
-    throw new InvoiceServiceError(InvoiceServiceErrorCode.paymentsDisabled, 'payments are disabled on bitcoin mainnet until on-chain enforcement (HTLC claims, justice) is built');
-  }
   const manager = await loadManager(ctx, ctx.store, { kind: 'create-invoice' }, await connectedPeers(ctx, ctx.store));
   const description = request.descriptionHash === undefined ? { description: request.description ?? '' } : { descriptionHash: request.descriptionHash };
   const created = manager.createBolt11Invoice({
@@ -72,10 +67,7 @@ export async function createInvoice(ctx: NodeContext, request: NewInvoice, along
     expirySecs: request.expirySecs,
     ...(request.amountMsat === undefined ? {} : { amountMsat: request.amountMsat }),
   });
-  if (!created.ok) {
-    const disabled = /disabled on bitcoin/.test(created.error.message);
-    throw new InvoiceServiceError(disabled ? InvoiceServiceErrorCode.paymentsDisabled : InvoiceServiceErrorCode.refused, created.error.message);
-  }
+  if (!created.ok) throw new InvoiceServiceError(InvoiceServiceErrorCode.refused, created.error.message);
   const { invoice, paymentHash, expiresAtSecs } = created.value;
   const record: InvoiceRecord = {
     paymentHash,

@@ -390,8 +390,6 @@ export class ChannelManager {
    * `PaymentFailed` (after `PaymentPathFailed` per failed attempt).
    */
   sendPayment(request: outbound.SendPaymentRequest): ApiResult<void> {
-    const refusal = invoices.paymentsRefusal(this.#core);
-    if (refusal !== undefined) return { ok: false, error: { code: 'api-misuse', message: refusal } };
     return outbound.sendPayment(this.#core, request);
   }
 

@@ -54,7 +54,6 @@ import { expandInboundPaymentKey } from './inbound-payment.js';
 import { channelContext, log, type ManagerCore } from './manager-core.js';
 import { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
 import { applyStep, stepChannel, type ChannelTarget } from './channel-step.js';
-import { paymentsRefusal } from './invoices.js';
 import { RecordKeys } from './payment-records.js';
 import { checkReceivedHtlc, unknownPaymentDetails } from './receive-checks.js';
 import { forwardHtlc } from './forwarding.js';
@@ -145,7 +144,6 @@ function decide(core: ManagerCore, peer: Uint8Array, channel: OperatingChannel, 
     return failWith(sharedSecret, failureMessage('temporaryChannelFailure', { channelUpdate: new Uint8Array(0) }), 'refused at admission');
   }
   if (failBackCode === PERMANENT_CHANNEL_FAILURE) return failWith(sharedSecret, failureMessage('permanentChannelFailure', {}), 'added after our shutdown');
-  if (paymentsRefusal(core) !== undefined) return failWith(sharedSecret, unknownPaymentDetails(htlc.amountMsat, height), 'payments are disabled on this network');
   if (peeled.value.next !== null) {
     const hop = decodeHopPayload(peeled.value.payload, false);
     if (!hop.ok || hop.value.kind !== 'forward') {

@@ -33,15 +33,6 @@ export function networkOf(core: ManagerCore): Network | undefined {
   return (Object.keys(CHAIN_HASHES) as Network[]).find((n) => CHAIN_HASHES[n] === hex);
 }
 
-/**
- * Payments are refused on mainnet until on-chain enforcement exists
- * (issue 17): an HTLC is not protected on chain yet, so nobody may lose
- * real money to a revoked commitment in the meantime.
- */
-export function paymentsRefusal(core: ManagerCore): string | undefined {
-  return networkOf(core) === 'bitcoin' ? 'payments are disabled on bitcoin mainnet until on-chain enforcement (HTLC claims, justice) is built' : undefined;
-}
-
 function refused<T>(message: string): ApiResult<T> {
   return { ok: false, error: { code: ApiErrorCode.ApiMisuse, message } };
 }
@@ -61,8 +52,6 @@ export interface InboundPaymentRequest {
 }
 
 function guard<T>(core: ManagerCore, request: InboundPaymentRequest, make: () => T): ApiResult<T> {
-  const refusal = paymentsRefusal(core);
-  if (refusal !== undefined) return refused(refusal);
   if (!Number.isSafeInteger(request.expirySecs) || request.expirySecs <= 0 || request.expirySecs > MAX_INBOUND_EXPIRY_SECS) {
     return refused(`the expiry must be 1 to ${MAX_INBOUND_EXPIRY_SECS} seconds`);
   }

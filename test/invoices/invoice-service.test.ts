@@ -5,7 +5,7 @@
  * without the node's lease ever being taken; Idempotency-Key replays (also
  * concurrent ones) answer the first invoice and store one; expiry computed
  * at read time; pages with a cursor; cancel (409 for a paid invoice); the
- * refusal on bitcoin mainnet; `payment-claimed` shown as `payment-received`.
+ * a mainnet invoice on bitcoin; `payment-claimed` shown as `payment-received`.
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -129,10 +129,12 @@ describe('POST /v1/invoices through the store', () => {
     expect(await n.ctx.store.query(n.ctx.nodeKey, SortKey.invoicePrefix)).toHaveLength(1);
   });
 
-  it('on bitcoin mainnet the node refuses with 422 payments-disabled and stores nothing', async () => {
+  it('on bitcoin mainnet (on-chain enforcement in place: docs/force-close.md) a mainnet invoice is made and stored', async () => {
     const n = await node('bitcoin');
-    expect(await call(n, 'POST', '/v1/invoices', { body: { amountMsat: 1000 } })).toMatchObject({ status: 422, body: { code: 'payments-disabled' } });
-    expect(await n.ctx.store.query(n.ctx.nodeKey, SortKey.invoicePrefix)).toEqual([]);
+    const made = await call(n, 'POST', '/v1/invoices', { body: { amountMsat: 1000 } });
+    expect(made).toMatchObject({ status: 201, body: { amountMsat: 1000, state: 'open' } });
+    expect((made.body as { bolt11: string }).bolt11.startsWith('lnbc10n1')).toBe(true);
+    expect(await n.ctx.store.query(n.ctx.nodeKey, SortKey.invoicePrefix)).toHaveLength(1);
   });
 });
 
