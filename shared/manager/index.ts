@@ -153,21 +153,19 @@ export {
   type ReceivedPart,
   type TimerTickResult,
 } from './claimable-payments.js';
-export { findPaymentRoutes, type PaymentRoutesResult } from './multipath-router.js';
 export {
   DEFAULT_MAX_PATH_COUNT,
   DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA,
   MAX_ROUTE_HOPS,
   RouteErrorCode,
-  findRoute,
-  forwardingFeeMsat,
   type FirstHop,
+  type PaymentRoutesResult,
   type Route,
   type RouteError,
   type RouteHop,
   type RouteRequest,
   type RouteResult,
-} from './router.js';
+} from '../routing/index.js';
 export {
   OutboundOnionErrorCode,
   attemptSharedSecrets,

@@ -63,7 +63,7 @@ import { encodeOfferedOnion } from './offered-onion.js';
 import type { ForwardLink } from './forward-link.js';
 import { forwardFailed, forwardFulfilled, forwardLinkKey, forwardLinkOf } from './forward-results.js';
 import { forwardResolvedOnChain, offeredOnChainRecords } from './forward-onchain.js';
-import type { FirstHop } from './router.js';
+import type { FirstHop } from '../routing/index.js';
 
 /** The graph without public channels: routes over our channels and the invoice's hints only. */
 const EMPTY_GRAPH: NetworkGraph = buildNetworkGraph([], []).graph;

@@ -16,7 +16,7 @@ import {
   type WrappedHop,
   wrapOnion,
 } from '../onion/index.js';
-import type { Route } from './router.js';
+import type { Route } from '../routing/index.js';
 
 /** What the payee reads in its payload (LDK's `RecipientOnionFields`, plus the keysend preimage). */
 export interface RecipientFields {

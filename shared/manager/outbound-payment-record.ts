@@ -26,7 +26,7 @@ import {
 import type { RouteHint, RouteHintHop } from '../invoice/index.js';
 import type { RecipientFields } from './outbound-onion.js';
 import { MAX_PARTS_IN_FLIGHT, PaymentFailureReason, type OutboundPayment, type PaymentAttempt, type PendingPayment, type Retry } from './outbound-payment.js';
-import type { Route, RouteHop } from './router.js';
+import type { Route, RouteHop } from '../routing/index.js';
 
 const STATUSES = ['pending', 'fulfilled', 'failed'] as const;
 const REASONS: readonly PaymentFailureReason[] = Object.values(PaymentFailureReason);

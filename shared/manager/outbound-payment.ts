@@ -19,7 +19,7 @@ import { sha256, type Secp256k1 } from '../crypto/index.js';
 import type { RouteHint } from '../invoice/index.js';
 import { FailureFlag, decodeFailure, failureMessage, hasFlag, type FailureMessage } from '../onion/index.js';
 import { attemptSharedSecrets, type RecipientFields } from './outbound-onion.js';
-import type { Route, RouteHop } from './router.js';
+import type { Route, RouteHop } from '../routing/index.js';
 
 /** The most parts a payment has in flight at once (LDK's `max_path_count`): bounds the stored record. */
 export const MAX_PARTS_IN_FLIGHT = 10;

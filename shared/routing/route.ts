@@ -1,7 +1,6 @@
 /**
- * What the router is asked and what it answers: the same shapes as the
- * manager's direct router (shared/manager/router.ts), so that the manager
- * can swap one for the other. A route is a list of hops from our first peer
+ * What the router is asked and what it answers (the manager's payment
+ * records and onions are built from these shapes). A route is a list of hops from our first peer
  * to the payee; fees follow BOLT 7 (`fee_base_msat + amount_to_forward ×
  * fee_proportional_millionths / 1,000,000`, rounded down) and CLTV deltas add
  * up from the payee back to us (BOLT 4 "Payload for the Last Node", BOLT 7

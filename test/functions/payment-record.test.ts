@@ -13,10 +13,10 @@ import {
   RouteErrorCode,
   decodeOutboundPayment,
   encodeOutboundPayment,
-  findRoute,
   type EventRecord,
   type PendingPayment,
 } from '../../shared/manager/index.js';
+import { findRoute } from '../support/reference-router.js';
 import { SortKey } from '../../shared/store/index.js';
 
 const b32 = (n: number): Uint8Array => new Uint8Array(32).fill(n);

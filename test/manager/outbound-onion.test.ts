@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sha256, wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { findRoute, buildOutboundOnion, OutboundOnionErrorCode, attemptSharedSecrets, type OutboundOnion, type Route } from '../../shared/manager/index.js';
+import { buildOutboundOnion, OutboundOnionErrorCode, attemptSharedSecrets, type OutboundOnion, type Route } from '../../shared/manager/index.js';
+import { findRoute } from '../support/reference-router.js';
 import { decodeHopPayload, peelOnion, ONION_PACKET_LENGTH, type HopPayload } from '../../shared/onion/index.js';
 
 const secp = wasmSecp256k1;

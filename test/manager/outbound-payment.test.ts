@@ -16,7 +16,6 @@ import {
   attemptStarted,
   attributeFailure,
   buildOutboundOnion,
-  findRoute,
   htlcAdded,
   isForgettable,
   mayUseParts,
@@ -36,6 +35,7 @@ import {
   type Retry,
   type Route,
 } from '../../shared/manager/index.js';
+import { findRoute } from '../support/reference-router.js';
 import { FAILURE_CODES, createFailurePacket, failureMessage, peelOnion, wrapFailurePacket, type FailureMessage } from '../../shared/onion/index.js';
 
 const secp = wasmSecp256k1;

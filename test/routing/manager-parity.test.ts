@@ -1,6 +1,6 @@
 /**
- * The graph router can stand in for the manager's direct router
- * (shared/manager/router.ts): with an empty graph, over random first hops
+ * The graph router stands in for the direct router payments used before it
+ * (test/support/reference-router.ts): with an empty graph, over random first hops
  * and route hints, a single route is found whenever the manager's router
  * finds one, at no higher fee. With hints sharing no node both give the same
  * answer at the same fee. With hints sharing a node the graph router may
@@ -14,7 +14,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RouteHint } from '../../shared/invoice/index.js';
-import { findRoute as managerFindRoute } from '../../shared/manager/index.js';
+
+import { findRoute as managerFindRoute } from '../support/reference-router.js';
 import { buildNetworkGraph, findRoute, type FirstHop } from '../../shared/routing/index.js';
 import { HEIGHT, US, firstHop, node } from './graph-fixture.js';
 

@@ -1,5 +1,6 @@
 /**
- * Routes for a whole payment, split in parts when one path cannot carry it
+ * The multi-part side of the reference router (test support, see
+ * reference-router.ts). Routes for a whole payment, split in parts when one path cannot carry it
  * (BOLT 4 "basic multi-part payments", LDK's router with `max_path_count`):
  * first the single route {@link findRoute} would take; failing that for
  * capacity, and only for a payee that accepts parts (the invoice's
@@ -14,21 +15,10 @@
  * sum of the parts' fees; each first-hop channel carries at most one new
  * part. Pure: no clock, no randomness.
  */
-import {
-  DEFAULT_MAX_PATH_COUNT,
-  RouteErrorCode,
-  findRoute,
-  priceCandidate,
-  routeCandidates,
-  routeErrorMessage,
-  type Candidate,
-  type Route,
-  type RouteError,
-  type RouteRequest,
-} from './router.js';
-import { toHex } from '../crypto/index.js';
+import { toHex } from '../../shared/crypto/index.js';
+import { DEFAULT_MAX_PATH_COUNT, RouteErrorCode, type PaymentRoutesResult, type Route, type RouteRequest } from '../../shared/routing/index.js';
+import { findRoute, priceCandidate, routeCandidates, routeErrorMessage, type Candidate } from './reference-router.js';
 
-export type PaymentRoutesResult = { readonly ok: true; readonly routes: readonly Route[] } | { readonly ok: false; readonly error: RouteError };
 
 /** One candidate path with the range of payee amounts it can carry. */
 interface Lane {

@@ -1,135 +1,30 @@
 /**
- * A route from us to a payee without a gossip graph (LDK's `find_route`
- * reduced to what we know): our own usable channels (the first hops) and
- * the invoice's private route hints (BOLT 11 `r`). Fees follow BOLT 7
- * (`fee_base_msat + amount_to_forward * fee_proportional_millionths /
- * 1,000,000`, rounded down) and CLTV deltas add up from the payee back to us
- * (BOLT 4 "Payload for the Last Node", BOLT 7 "Recommendations for Routing").
- * Pure: no clock, no randomness.
+ * The router payments used before the graph router (test support since
+ * session 10, not product code): a route from us to a payee without a
+ * gossip graph (LDK's `find_route` reduced to what we know): our own usable
+ * channels (the first hops) and the invoice's private route hints (BOLT 11
+ * `r`). Fees follow BOLT 7 (`fee_base_msat + amount_to_forward *
+ * fee_proportional_millionths / 1,000,000`, rounded down) and CLTV deltas add
+ * up from the payee back to us (BOLT 4 "Payload for the Last Node", BOLT 7
+ * "Recommendations for Routing"). It is the oracle of the parity test
+ * (test/routing/manager-parity.test.ts: shared/routing finds whatever this
+ * finds, never at a higher fee) and builds routes for tests of the onion and
+ * the payment records. Types and limits are shared/routing's. Pure.
  */
-import { equalBytes } from '../codec/index.js';
-import type { RouteHint, RouteHintHop } from '../invoice/index.js';
-
-/** LDK's `DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA`: the most blocks our funds may be locked by one HTLC (one week). */
-export const DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA = 1008;
-
-/**
- * BOLT 4 caps a route at 20 hops of the legacy size; with TLV payloads fewer
- * fit in 1,300 bytes. A longer hint chain is refused before the onion is built.
- */
-export const MAX_ROUTE_HOPS = 20;
-
-/** LDK's `DEFAULT_MAX_PATH_COUNT`: the most parts a multi-part payment is split into. */
-export const DEFAULT_MAX_PATH_COUNT = 10;
-
-/** One of our channels that can carry an HTLC now (LDK's `ChannelDetails` as the router reads it). */
-export interface FirstHop {
-  readonly channelId: Uint8Array;
-  readonly counterpartyNodeId: Uint8Array;
-  /**
-   * The scid to put in the onion and to name the channel by: the real one, or
-   * the alias the peer gave us (LDK's `get_outbound_payment_scid`).
-   */
-  readonly shortChannelId: bigint;
-  /**
-   * Other scids that name this same channel (the real scid, our own inbound
-   * alias): how a route hint written by the payee about our channel is
-   * recognised.
-   */
-  readonly shortChannelIdAliases?: readonly bigint[];
-  /** The largest HTLC we can add now (LDK's `next_outbound_htlc_limit_msat`). */
-  readonly outboundCapacityMsat: bigint;
-  /** The smallest HTLC the peer accepts (LDK's `next_outbound_htlc_minimum_msat`). */
-  readonly nextOutboundHtlcMinimumMsat: bigint;
-}
-
-/**
- * One hop of a route: the node reached over `shortChannelId`, the HTLC that
- * arrives at it, and what it charges to forward onwards.
- */
-export interface RouteHop {
-  /** The node at the end of the channel. */
-  readonly pubkey: Uint8Array;
-  /** The channel over which the HTLC reaches `pubkey`. */
-  readonly shortChannelId: bigint;
-  /** Fee `pubkey` keeps for forwarding to the next hop (0 at the payee). */
-  readonly feeMsat: bigint;
-  /** Blocks `pubkey` keeps between its incoming and outgoing HTLC (at the payee: the final delta). */
-  readonly cltvExpiryDelta: number;
-  /** Amount of the HTLC arriving at `pubkey` (the previous hop's `amt_to_forward`). */
-  readonly amountMsat: bigint;
-  /** Absolute expiry of the HTLC arriving at `pubkey` (the previous hop's `outgoing_cltv_value`). */
-  readonly cltvExpiry: number;
-}
-
-/** A route to the payee: the HTLC we add to the first hop's channel carries `htlcAmountMsat` until `htlcCltvExpiry`. */
-export interface Route {
-  readonly hops: readonly RouteHop[];
-  /** What the payee receives. */
-  readonly totalAmountMsat: bigint;
-  /** Sum of the intermediate nodes' fees. */
-  readonly totalFeeMsat: bigint;
-  readonly firstHopChannelId: Uint8Array;
-  readonly htlcAmountMsat: bigint;
-  readonly htlcCltvExpiry: number;
-}
-
-/** What a route is asked for. */
-export interface RouteRequest {
-  readonly ourNodeId: Uint8Array;
-  readonly payeeNodeId: Uint8Array;
-  readonly amountMsat: bigint;
-  /** The invoice's `min_final_cltv_expiry_delta` (`c`). */
-  readonly finalCltvExpiryDelta: number;
-  readonly bestBlockHeight: number;
-  readonly firstHops: readonly FirstHop[];
-  readonly routeHints?: readonly RouteHint[];
-  /** Defaults to {@link DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA}. */
-  readonly maxTotalCltvExpiryDelta?: number;
-  /** Channels (any scid of a first hop, or a hint's scid) not to use: failed in an earlier attempt. */
-  readonly excludedShortChannelIds?: readonly bigint[];
-  /** LDK's `max_total_routing_fee_msat`: routes whose fees add up to more are refused. None when absent. */
-  readonly maxTotalRoutingFeeMsat?: bigint;
-  /**
-   * The payee accepts a payment in several parts (the invoice's `basic_mpp`,
-   * with a payment secret): `findPaymentRoutes` may split the amount.
-   */
-  readonly allowMpp?: boolean;
-  /** LDK's `max_path_count`: at most this many parts (default {@link DEFAULT_MAX_PATH_COUNT}). */
-  readonly maxPathCount?: number;
-}
-
-/** Why no route was found. */
-export const RouteErrorCode = {
-  /** The amount is not positive, or a delta or height is not a valid block count. */
-  InvalidRequest: 'invalid-request',
-  /** We are the payee. */
-  PayeeIsSelf: 'payee-is-self',
-  /** No usable channel at all. */
-  NoChannels: 'no-channels',
-  /** Neither a channel with the payee nor a hint whose entry node is our peer (or us). */
-  PayeeNotReachable: 'payee-not-reachable',
-  /** Candidate routes exist but no channel can carry the HTLC (amount plus fees). */
-  InsufficientCapacity: 'insufficient-capacity',
-  /** Candidate routes exist but the HTLC would be below the peer's minimum. */
-  BelowHtlcMinimum: 'below-htlc-minimum',
-  /** Candidate routes exist but lock funds for more blocks than allowed. */
-  CltvTooFar: 'cltv-too-far',
-  /** The only candidate routes are longer than {@link MAX_ROUTE_HOPS}. */
-  RouteTooLong: 'route-too-long',
-  /** Candidate routes exist but their fees exceed the payment's fee limit. */
-  FeeTooHigh: 'fee-too-high',
-  /** A multi-part payment would need more parts than `maxPathCount`. */
-  TooManyParts: 'too-many-parts',
-} as const;
-export type RouteErrorCode = (typeof RouteErrorCode)[keyof typeof RouteErrorCode];
-
-export interface RouteError {
-  readonly code: RouteErrorCode;
-  readonly message: string;
-}
-
-export type RouteResult = { readonly ok: true; readonly route: Route } | { readonly ok: false; readonly error: RouteError };
+import { equalBytes } from '../../shared/codec/index.js';
+import type { RouteHint, RouteHintHop } from '../../shared/invoice/index.js';
+import {
+  DEFAULT_MAX_PATH_COUNT,
+  DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA,
+  MAX_ROUTE_HOPS,
+  RouteErrorCode,
+  type FirstHop,
+  type Route,
+  type RouteError,
+  type RouteHop,
+  type RouteRequest,
+  type RouteResult,
+} from '../../shared/routing/index.js';
 
 /** BOLT 7 fee for forwarding `amountToForwardMsat` under a channel's policy (integer division, rounded down). */
 export function forwardingFeeMsat(policy: Pick<RouteHintHop, 'feeBaseMsat' | 'feeProportionalMillionths'>, amountToForwardMsat: bigint): bigint {

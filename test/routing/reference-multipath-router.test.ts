@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { wasmSecp256k1 } from '../../shared/crypto/index.js';
 import type { RouteHintHop } from '../../shared/invoice/index.js';
-import { DEFAULT_MAX_PATH_COUNT, RouteErrorCode, findPaymentRoutes, type FirstHop, type Route, type RouteRequest } from '../../shared/manager/index.js';
+import { DEFAULT_MAX_PATH_COUNT, RouteErrorCode, type FirstHop, type Route, type RouteRequest } from '../../shared/manager/index.js';
+import { findPaymentRoutes } from '../support/reference-multipath-router.js';
 
 const secp = wasmSecp256k1;
 const nodeId = (n: number): Uint8Array => secp.publicKeyFromSecret(new Uint8Array(32).fill(n));

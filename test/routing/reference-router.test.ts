@@ -1,5 +1,5 @@
 /**
- * The router without a gossip graph: a channel with the payee, a route hint
+ * The reference router (test/support/reference-router.ts, the parity oracle) without a gossip graph: a channel with the payee, a route hint
  * entered at one of our peers (fees and CLTV deltas by BOLT 7's formula,
  * worked by hand here), a hint naming our own node, a multi-hop hint chain,
  * and every typed refusal.
@@ -12,12 +12,11 @@ import type { RouteHintHop } from '../../shared/invoice/index.js';
 import {
   DEFAULT_MAX_TOTAL_CLTV_EXPIRY_DELTA,
   RouteErrorCode,
-  findRoute,
-  forwardingFeeMsat,
   type FirstHop,
   type Route,
   type RouteRequest,
 } from '../../shared/manager/index.js';
+import { findRoute, forwardingFeeMsat } from '../support/reference-router.js';
 
 const secp = wasmSecp256k1;
 const nodeId = (n: number): Uint8Array => secp.publicKeyFromSecret(new Uint8Array(32).fill(n));
