@@ -4,21 +4,12 @@
  * header's size is the same whatever the number of channels, ready or
  * confirming (index items, docs/follow-ups.md). Its timings gate nothing.
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { runBench } from '../support/bench-run.js';
 
 describe('the channel-manager bench', () => {
   it('prints the header size with N channels, the cost of one input, and the 1 vs N ratio', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'channel-manager'], {
-      cwd: root,
-      env: { ...process.env, BENCH_MANAGER_COUNTS: '1,10', BENCH_RUNS: '3' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const run = runBench('channel-manager', { BENCH_MANAGER_COUNTS: '1,10', BENCH_RUNS: '3' }, 120_000);
     expect(run.stderr).not.toMatch(/failed/);
     expect(run.status).toBe(0);
     const header = run.stdout.split('## The manager header with N channels stored')[1]?.split('##')[0] ?? '';

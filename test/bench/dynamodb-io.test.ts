@@ -5,12 +5,8 @@
  * saves (they are counts, not timings: one lease per batch instead of one
  * per message).
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { runBench } from '../support/bench-run.js';
 
 /** The cells of the table row starting with `stream | mode`. */
 function row(stdout: string, stream: string, mode: string): string[] {
@@ -21,12 +17,7 @@ function row(stdout: string, stream: string, mode: string): string[] {
 
 describe('the dynamodb-io bench', () => {
   it('counts DynamoDB requests, items and bytes per peer message, a lease per message and per batch', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'dynamodb-io'], {
-      cwd: root,
-      env: { ...process.env, BENCH_IO_CHANNELS: '2', BENCH_IO_PINGS: '10' },
-      encoding: 'utf8',
-      timeout: 150_000,
-    });
+    const run = runBench('dynamodb-io', { BENCH_IO_CHANNELS: '2', BENCH_IO_PINGS: '10' }, 150_000);
     expect(run.stderr).not.toMatch(/failed/);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('DynamoDB requests per peer message, by kind');

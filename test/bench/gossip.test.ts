@@ -5,42 +5,24 @@
  * item, and the cold loads read the pointer and one chunk. Timing is
  * printed, never asserted.
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function row(stdout: string, table: string, first: string): string[] {
-  const lines = stdout.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('## ') && l.includes(table));
-  if (start < 0) throw new Error(`no table ${table}`);
-  const line = lines.slice(start).find((l) => l.startsWith(`| ${first} `));
-  if (line === undefined) throw new Error(`no row ${first} in ${table}`);
-  return line.split('|').slice(1, -1).map((c) => c.trim());
-}
+import { runBench, tableRow } from '../support/bench-run.js';
 
 describe('the gossip bench', () => {
   it('measures throughput, items per message and the snapshot cold load', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'gossip'], {
-      cwd: root,
-      env: { ...process.env, BENCH_GOSSIP_NODES: '40', BENCH_GOSSIP_CHANNELS: '80', BENCH_GOSSIP_BIG_CHANNELS: '2000' },
-      encoding: 'utf8',
-      timeout: 240_000,
-    });
+    const run = runBench('gossip', { BENCH_GOSSIP_NODES: '40', BENCH_GOSSIP_CHANNELS: '80', BENCH_GOSSIP_BIG_CHANNELS: '2000' }, 240_000);
     expect(run.stderr).not.toMatch(/failed/);
     expect(run.status).toBe(0);
     // Columns: message, count, stored, msgs/s, reads/msg, writes/msg.
-    expect(row(run.stdout, 'gossip function throughput', 'channel_announcement').slice(1, 3)).toEqual(['80', '80']);
-    const updates = row(run.stdout, 'gossip function throughput', 'channel_update');
+    expect(tableRow(run.stdout, 'gossip function throughput', 'channel_announcement').slice(1, 3)).toEqual(['80', '80']);
+    const updates = tableRow(run.stdout, 'gossip function throughput', 'channel_update');
     expect(updates.slice(1, 3)).toEqual(['160', '160']);
     expect(Number(updates[4])).toBe(1);
-    expect(row(run.stdout, 'gossip function throughput', 'channel_update again (stale)')[2]).toBe('0');
-    expect(row(run.stdout, 'gossip function throughput', 'channel_update again (stale)')[5]).toBe('0.00');
-    const perMessage = row(run.stdout, 'stored items', 'all, per gossip message stored');
+    expect(tableRow(run.stdout, 'gossip function throughput', 'channel_update again (stale)')[2]).toBe('0');
+    expect(tableRow(run.stdout, 'gossip function throughput', 'channel_update again (stale)')[5]).toBe('0.00');
+    const perMessage = tableRow(run.stdout, 'stored items', 'all, per gossip message stored');
     expect(Number(perMessage[1])).toBeLessThanOrEqual(1.2);
-    expect(Number(row(run.stdout, 'graph snapshot', 'channels loaded')[1])).toBe(80);
-    expect(row(run.stdout, 'graph snapshot', 'its cold load: DynamoDB reads')[1]).toBe('2');
+    expect(Number(tableRow(run.stdout, 'graph snapshot', 'channels loaded')[1])).toBe(80);
+    expect(tableRow(run.stdout, 'graph snapshot', 'its cold load: DynamoDB reads')[1]).toBe('2');
   });
 });

@@ -4,21 +4,12 @@
  * entry point. Checks that it runs and prints its tables with the targets;
  * its timings gate nothing.
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { runBench } from '../support/bench-run.js';
 
 describe('the HTTP payments bench', () => {
   it('sends and receives through the embedded deployment and prints latency, throughput, cost and overhead', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'http-payments'], {
-      cwd: root,
-      env: { ...process.env, BENCH_HTTP_PAYMENTS: '2', BENCH_HTTP_ROUNDS: '1' },
-      encoding: 'utf8',
-      timeout: 240_000,
-    });
+    const run = runBench('http-payments', { BENCH_HTTP_PAYMENTS: '2', BENCH_HTTP_ROUNDS: '1' }, 240_000);
     expect(run.stderr).not.toMatch(/bench .* failed/);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('| send: POST /v1/payments → payment-sent webhook, one at a time');

@@ -10,37 +10,18 @@
  * justice transaction is queued by the chain handler run that processes the
  * revoked commitment's block.
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The cells of the table row whose first cell is `first`, in the table whose title contains `table`. */
-function row(stdout: string, table: string, first: string): string[] {
-  const lines = stdout.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('## ') && l.includes(table));
-  if (start < 0) throw new Error(`no table ${table}`);
-  const line = lines.slice(start).find((l) => l.startsWith(`| ${first} `));
-  if (line === undefined) throw new Error(`no row ${first} in ${table}`);
-  return line.split('|').slice(1, -1).map((c) => c.trim());
-}
+import { runBench, tableRow } from '../support/bench-run.js';
 
 describe('the onchain bench', () => {
   it('measures a block with N watched channels, the monitor after N updates, and justice by the run processing the block', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'onchain'], {
-      cwd: root,
-      env: { ...process.env, BENCH_ONCHAIN_CHANNELS: '1,10', BENCH_ONCHAIN_RUNS: '3', BENCH_MONITOR_UPDATES: '1,250', BENCH_JUSTICE_RUNS: '1' },
-      encoding: 'utf8',
-      timeout: 240_000,
-    });
+    const run = runBench('onchain', { BENCH_ONCHAIN_CHANNELS: '1,10', BENCH_ONCHAIN_RUNS: '3', BENCH_MONITOR_UPDATES: '1,250', BENCH_JUSTICE_RUNS: '1' }, 240_000);
     expect(run.stderr).not.toMatch(/failed/);
     expect(run.status).toBe(0);
 
     // Columns: channels, ms, ratio, requests, items read, CHAIN_WATCH# items, bytes read, items written.
-    const one = row(run.stdout, 'Chain handler, one new block', '1');
-    const ten = row(run.stdout, 'Chain handler, one new block', '10');
+    const one = tableRow(run.stdout, 'Chain handler, one new block', '1');
+    const ten = tableRow(run.stdout, 'Chain handler, one new block', '10');
     expect(ten[3]).toBe(one[3]); // the same requests
     expect(ten[7]).toBe(one[7]); // the same items written: nothing of the channels
     // The CHAIN_WATCH# items are not read at all (kept from the first sync while unchanged): the items read are the same.
@@ -51,9 +32,9 @@ describe('the onchain bench', () => {
     expect(Number(ten[9]!.replace(/,/g, '')) - Number(one[9]!.replace(/,/g, ''))).toBeLessThanOrEqual(9 * 20);
 
     // Columns: updates, items, bytes, largest, items returned, items used, latest update, ms.
-    const first = row(run.stdout, "One channel's monitor after N updates", '1');
+    const first = tableRow(run.stdout, "One channel's monitor after N updates", '1');
     expect(first.slice(1, 2)).toEqual(['2']); // the snapshot and update 1
-    const later = row(run.stdout, "One channel's monitor after N updates", '250');
+    const later = tableRow(run.stdout, "One channel's monitor after N updates", '250');
     // After 250: updates 151..199, the snapshot at 200, updates 201..250 (the snapshot at 100 and 101..150 deleted by 201..250).
     expect(later[1]).toBe('100');
     // The reader's Query (Limit N + 1) returns them all; the monitor is built from the newest snapshot and the 50 updates after it.

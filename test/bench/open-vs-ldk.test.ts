@@ -3,21 +3,12 @@
  * `npm run bench`'s entry point. Checks that it runs and prints its tables
  * (both rows, the ratio, the profile); its timings gate nothing.
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { runBench } from '../support/bench-run.js';
 
 describe('the open-vs-ldk bench', () => {
   it('opens ours → LDK and LDK → LDK and prints the tables', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/index.ts', 'open-vs-ldk'], {
-      cwd: root,
-      env: { ...process.env, BENCH_OPENS: '2', BENCH_JIT_WARMUP: '2' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const run = runBench('open-vs-ldk', { BENCH_OPENS: '2', BENCH_JIT_WARMUP: '2' }, 120_000);
     expect(run.stderr).not.toMatch(/failed/);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('open = create_channel');
