@@ -63,8 +63,9 @@ function channelByScid(core: ManagerCore, scid: bigint): { key: ChannelKey; item
   return core.cs.scidLookedUp(scid) ? 'absent' : 'not-loaded';
 }
 
+/** A refusal; `why` (logged) starts with the BOLT 4 failure's name, e.g. `feeInsufficient: ...`. */
 function refuse(failure: FailureMessage, why: string): ForwardDecision {
-  return { kind: 'fail', failure, why };
+  return { kind: 'fail', failure, why: `${failure.name ?? `failure ${failure.failureCode}`}: ${why}` };
 }
 
 /**

@@ -38,6 +38,8 @@ export class ManagerHub implements InputHost {
   readonly store = new InMemoryManagerStore();
   readonly ports: ManagerPorts;
   readonly events: EventRecord[] = [];
+  /** The manager's log lines (`level: message`), oldest first. */
+  readonly logs: string[] = [];
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   readonly #links = new Map<string, Link>();
   readonly #nodeConfig: NodeConfig;
@@ -47,10 +49,11 @@ export class ManagerHub implements InputHost {
   constructor(
     readonly node: TestNode,
     bestBlock: { height: number; hash: Uint8Array },
-    readonly config: ManagerConfig,
+    /** Given at every load: a new forwarding policy here is in force from the next input on (as a redeployed setting). */
+    public config: ManagerConfig,
   ) {
     this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(config) };
-    this.ports = testManagerPorts(node);
+    this.ports = { ...testManagerPorts(node), logger: { log: (level, message) => this.logs.push(`${level}: ${message}`) } };
     createTestManager(this.store, this.ports, bestBlock, config);
   }
 
@@ -67,6 +70,15 @@ export class ManagerHub implements InputHost {
       onMessage: (_c, bytes) => this.#onMessage(hex, remoteNodeId, bytes),
     });
     this.#links.set(hex, { state: undefined, connection, connectionId });
+  }
+
+  /** The connection to the peer ends (as the gateway reports it): closed, the peer layer forgets it, the manager gets `peerDisconnected`; `dial` again to reconnect. */
+  disconnect(remoteNodeId: Uint8Array): void {
+    const link = this.#links.get(toHex(remoteNodeId));
+    if (link === undefined) throw new Error('no such peer');
+    this.#links.delete(toHex(remoteNodeId));
+    link.connection.close();
+    this.step({ kind: 'peer-disconnected', peer: remoteNodeId }, (m) => m.peerDisconnected(remoteNodeId));
   }
 
   /** True once the peer's `init` arrived. */
