@@ -8,7 +8,9 @@
  */
 import * as ldk from 'lightningdevkit';
 import { expect } from 'vitest';
+import { equalBytes } from '../../shared/codec/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
+import type { UpdateAddHtlcMessage, UpdateFailHtlcMessage } from '../../shared/wire/index.js';
 import type { FundingGenerationReady } from '../../shared/channel/index.js';
 import type { ForwardingConfig } from '../../shared/manager/index.js';
 import { parseTransaction } from '../../shared/tx/index.js';
@@ -16,6 +18,7 @@ import type { RunningRegtestChain } from '../../infra/local/regtest-chain/index.
 import { testNode } from './channel-harness.js';
 import { startLdkNode, type LdkNode } from './ldk-node.js';
 import { ManagerHub } from './manager-hub.js';
+import { readOurFailure, type OurFailure } from './onion-failure.js';
 import { InteropChannelType, concatBlock, ldkEvents, ourConfigFor } from './manager-ldk.js';
 import { fundingFromFaucet, postToChain, until } from './regtest-harness.js';
 
@@ -133,7 +136,8 @@ export function invoiceOf(payee: LdkNode, amountMsat: bigint): ldk.Bolt11Invoice
 /** The payer pays `invoice` (payment id: 32 bytes of `id`), retrying up to `attempts` more times on failure. */
 export function payInvoice(payer: LdkNode, invoice: ldk.Bolt11Invoice, id: number, attempts = 0): void {
   const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(invoice) as ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK;
-  expect(payer.channelManager.send_payment(params.res.get_a(), params.res.get_b(), new Uint8Array(32).fill(id), params.res.get_c(), ldk.Retry.constructor_attempts(attempts)).is_ok()).toBeTruthy();
+  const sent = payer.channelManager.send_payment(params.res.get_a(), params.res.get_b(), new Uint8Array(32).fill(id), params.res.get_c(), ldk.Retry.constructor_attempts(attempts));
+  expect(sent.is_ok()).toBeTruthy();
 }
 
 /** LDK's end of its only channel, msat: what it could send plus the reserve it must keep (exact once its balance is above the reserve). */
@@ -190,4 +194,17 @@ export async function reconnectPayee(hub: LdkHub, policy: ForwardingConfig): Pro
     );
   }, 'the payee to hold our new policy');
   await until(() => ours.channels().every((c) => c.isUsable), 'ours usable again');
+}
+
+/**
+ * The failure we sent back for the payer's HTLC of `paymentHash`: its
+ * `update_add_htlc` from the wire and our `update_fail_htlc` for it, read
+ * as the payer reads it (test/support/onion-failure.ts).
+ */
+export function ourFailureFor(hub: LdkHub, paymentHash: Uint8Array): OurFailure {
+  const add = hub.ours.received.map((r) => r.message).find((m): m is UpdateAddHtlcMessage => m.type === 128 && equalBytes(m.paymentHash, paymentHash));
+  if (add === undefined) throw new Error('no update_add_htlc for this payment');
+  const fail = hub.ours.sent.map((s) => s.message).find((m): m is UpdateFailHtlcMessage => m.type === 131 && equalBytes(m.channelId, add.channelId) && m.id === add.id);
+  if (fail === undefined) throw new Error('no update_fail_htlc for this HTLC');
+  return readOurFailure(hub.ours.ports.nodeSigner, add, fail);
 }

@@ -7,7 +7,7 @@
  * connection of the peer they name; follow-ups applied at once. Like
  * manager-driver.ts, for a node in the middle (docs/forwarding.md).
  */
-import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
   initFeaturesFor,
   type ChannelManager,
@@ -16,6 +16,7 @@ import {
   type ChannelDetails,
   type EventRecord,
   type ManagerConfig,
+  type ManagerEvent,
   type ManagerInput,
   type ManagerPorts,
   type NodeConfig,
@@ -38,6 +39,9 @@ export class ManagerHub implements InputHost {
   readonly store = new InMemoryManagerStore();
   readonly ports: ManagerPorts;
   readonly events: EventRecord[] = [];
+  /** Messages from peers to the manager, and ours to peers, oldest first (what the test reads of the wire). */
+  readonly received: { peer: Uint8Array; message: PeerWireMessage }[] = [];
+  readonly sent: { peer: Uint8Array; message: PeerWireMessage }[] = [];
   /** The manager's log lines (`level: message`), oldest first. */
   readonly logs: string[] = [];
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
@@ -94,7 +98,7 @@ export class ManagerHub implements InputHost {
     else if (step.state !== undefined) link.state = step.state;
     for (const effect of step.effects) {
       if (effect.kind === 'send') this.#sendTo(hex, effect.message);
-      else if (effect.kind === 'channel-message') this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message));
+      else if (effect.kind === 'channel-message') this.#received(effect.peer, effect.message, () => this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message)));
     }
     const features = link.state?.features;
     if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: remoteNodeId }, (m) => m.peerConnected(remoteNodeId, features, link.connectionId));
@@ -125,12 +129,23 @@ export class ManagerHub implements InputHost {
     return `input-${++this.#inputs}`;
   }
 
+  /** Our events of `kind`, oldest first. */
+  eventsOf<K extends ManagerEvent['kind']>(kind: K): Extract<ManagerEvent, { kind: K }>[] {
+    return this.events.map((e) => e.event).filter((e): e is Extract<ManagerEvent, { kind: K }> => e.kind === kind);
+  }
+
   /** Every channel (an HTTP read). */
   channels(): ChannelDetails[] {
     return this.store.load(this.ports, { kind: 'list-channels' }, this.connected().features, this.config).listChannels();
   }
 
+  #received(peer: Uint8Array, message: PeerWireMessage, handle: () => void): void {
+    this.received.push({ peer, message });
+    handle();
+  }
+
   #sendTo(hex: string, m: PeerWireMessage): void {
+    this.sent.push({ peer: fromHex(hex), message: m });
     this.#links.get(hex)?.connection.send(encodePeerMessage(m));
   }
 
