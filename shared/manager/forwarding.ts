@@ -12,7 +12,8 @@
  * 2. our policy (forwarding config): the next channel usable, the amount
  *    within its HTLC limits, the fee paid, the CLTV delta kept, the
  *    expiries not too soon nor too far; a refusal is the BOLT 4 failure
- *    with our `channel_update` where BOLT 4 asks for one;
+ *    with our `channel_update` where BOLT 4 asks for one (naming a private
+ *    channel by the short channel id the onion named);
  * 3. `update_add_htlc` on the next channel with the peeled onion (signed
  *    at once, or in the holding cell), the onion kept for retransmission,
  *    and the forward's two link records (forward-link.ts) in the same commit.
@@ -63,8 +64,9 @@ function channelByScid(core: ManagerCore, scid: bigint): { key: ChannelKey; item
   return core.cs.scidLookedUp(scid) ? 'absent' : 'not-loaded';
 }
 
+/** A refusal; `why` (logged) starts with the BOLT 4 failure's name, e.g. `feeInsufficient: ...`. */
 function refuse(failure: FailureMessage, why: string): ForwardDecision {
-  return { kind: 'fail', failure, why };
+  return { kind: 'fail', failure, why: `${failure.name ?? `failure ${failure.failureCode}`}: ${why}` };
 }
 
 /**
@@ -77,7 +79,7 @@ function refuse(failure: FailureMessage, why: string): ForwardDecision {
 function policyRefusal(core: ManagerCore, incoming: IncomingForward, outItem: ChannelItem, usable: boolean, fwd: ForwardPayload): ForwardDecision | null {
   const out = outItem.channel;
   const height = core.cs.header.bestBlock.height;
-  const channelUpdate = () => channelUpdateForFailure(core, out, outItem.disabledUpdateAt);
+  const channelUpdate = () => channelUpdateForFailure(core, out, outItem.disabledUpdateAt, fwd.shortChannelId);
   const htlcMsat = incoming.htlc.amountMsat;
   const cltvExpiry = incoming.htlc.cltvExpiry;
   if (!usable && isUpdateDisabled(outItem)) return refuse(failureMessage('channelDisabled', { disabledFlags: 0, channelUpdate: channelUpdate() }), 'the next channel is disabled (its peer offline)');
@@ -126,7 +128,7 @@ export function forwardHtlc(core: ManagerCore, incoming: IncomingForward, fwd: F
   const offered = offerHtlc(ctx, out, { amountMsat: fwd.amtToForward, paymentHash: incoming.htlc.paymentHash, cltvExpiry: fwd.outgoingCltvValue, onionRoutingPacket: incoming.next });
   if (!offered.ok || offered.value.htlcId === undefined) {
     const why = offered.ok ? 'no HTLC id' : offered.error.message;
-    return refuse(failureMessage('temporaryChannelFailure', { channelUpdate: channelUpdateForFailure(core, out) }), `the next channel refused it: ${why}`);
+    return refuse(failureMessage('temporaryChannelFailure', { channelUpdate: channelUpdateForFailure(core, out, undefined, fwd.shortChannelId) }), `the next channel refused it: ${why}`);
   }
   const outId = currentChannelId(out);
   const outHtlcId = offered.value.htlcId;

@@ -55,6 +55,12 @@ export interface OurUpdateOptions {
   readonly disabled?: boolean;
   /** The timestamp is at least this (one past an update already sent: BOLT 7 keeps only a strictly newer one). */
   readonly notBefore?: number;
+  /**
+   * For a channel not announced: the short channel id to name instead of
+   * the one the peer knows (a failure's update names the channel as the
+   * payer's onion did: the alias in the payee's route hint).
+   */
+  readonly shortChannelId?: bigint;
 }
 
 /**
@@ -65,7 +71,7 @@ export interface OurUpdateOptions {
 export function ourChannelUpdate(core: ManagerCore, channel: Channel, options: OurUpdateOptions = {}): ChannelUpdateMessage | undefined {
   const { ports, cs } = core;
   const announced = isPublicNow(channel);
-  const scid = announced ? shortChannelIdOfChannel(channel) : scidForPeer(channel);
+  const scid = announced ? shortChannelIdOfChannel(channel) : (options.shortChannelId ?? scidForPeer(channel));
   if (scid === null || channel.funding === undefined) return undefined;
   const policy = forwardingConfigOf(cs.header.config);
   const limits = advertisedHtlcLimits(core, channel);
@@ -88,11 +94,14 @@ export function ourChannelUpdate(core: ManagerCore, channel: Channel, options: O
 /**
  * The update as BOLT 4 failure messages carry it: the whole message, its
  * type first; disabled for a channel not ready or disabled by the timer
- * (`disabledAt`: its disabled update's timestamp, channel-update-status.ts).
+ * (`disabledAt`: its disabled update's timestamp, channel-update-status.ts);
+ * a channel not announced named by `onionScid`, the short channel id the
+ * failed HTLC's onion named it by, when given (the payer knows it by that
+ * one, not by the alias the peer gave us).
  */
-export function channelUpdateForFailure(core: ManagerCore, channel: Channel, disabledAt?: number): Uint8Array {
-  const options = disabledAt !== undefined ? { disabled: true, notBefore: disabledAt } : { disabled: channel.state !== ChannelState.Ready };
-  const update = ourChannelUpdate(core, channel, options);
+export function channelUpdateForFailure(core: ManagerCore, channel: Channel, disabledAt?: number, onionScid?: bigint): Uint8Array {
+  const state = disabledAt !== undefined ? { disabled: true, notBefore: disabledAt } : { disabled: channel.state !== ChannelState.Ready };
+  const update = ourChannelUpdate(core, channel, onionScid === undefined ? state : { ...state, shortChannelId: onionScid });
   return update === undefined ? new Uint8Array(0) : encodeMessage(update);
 }
 

@@ -10,8 +10,10 @@
 import { describe, expect, it } from 'vitest';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import type { ChannelDetails, ForwardingConfig } from '../../shared/manager/index.js';
+import { decodeMessage, type UpdateAddHtlcMessage, type UpdateFailHtlcMessage } from '../../shared/wire/index.js';
 import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import { ManagerNetwork, type ManagerNode } from '../support/manager-network.js';
+import { readOurFailure } from '../support/onion-failure.js';
 import { channelsOf, eventsOf, fund, openChannel } from './manager-fixture.js';
 
 interface Three {
@@ -123,6 +125,32 @@ describe('forwarding through bob', () => {
     expect(eventsOf(t.carol, 'payment-claimable')).toHaveLength(0);
     expect(eventsOf(t.bob, 'payment-forwarded')).toHaveLength(0);
     expect(balances(t)).toEqual(before);
+  });
+
+  it("the channel_update in a refusal names the next channel as the payer's onion did (the alias in carol's hint), with bob's policy, signed by bob", () => {
+    const t = threeNodes(1_000_000n, { feeBaseMsat: 700, feeProportionalMillionths: 10, cltvExpiryDelta: 50, htlcMinimumMsat: 1n });
+    const invoice = createInvoiceOn(t.net, t.carol, { description: 'through bob', amountMsat: 2_000_000n, expirySecs: 3600 });
+    const hint = invoice.decoded.routeHints[0]![0]!;
+    // The alias bob gave carol: not the one carol gave bob (what bob's updates to carol name).
+    expect(hint.shortChannelId).toBe(channelWith(t.net, t.bob, t.carol).inboundScidAlias);
+    const decoded = { ...invoice.decoded, routeHints: [[{ ...hint, feeBaseMsat: 0n }]] };
+    expect(payInvoice(t.net, t.alice, decoded, { paymentId: sha256(Uint8Array.of(9)) }).ok).toBe(true);
+    // Delivered one by one, alice's update_add_htlc and bob's update_fail_htlc read off the wire.
+    let add: UpdateAddHtlcMessage | undefined;
+    let fail: UpdateFailHtlcMessage | undefined;
+    while (t.net.queue.length > 0) {
+      const { from, bytes } = t.net.queue[0]!;
+      const read = decodeMessage(bytes);
+      if (read.kind === 'message' && from === t.alice && read.message.type === 128) add = read.message;
+      if (read.kind === 'message' && from === t.bob && read.message.type === 131) fail = read.message;
+      t.net.deliverOne();
+    }
+    const ours = readOurFailure(t.bob.ports.nodeSigner, add!, fail!);
+    expect(ours.failure.name).toBe('feeInsufficient');
+    expect(ours.update).toMatchObject({ shortChannelId: hint.shortChannelId, feeBaseMsat: 700, feeProportionalMillionths: 10, cltvExpiryDelta: 50 });
+    expect(ours.update!.channelFlags & 2).toBe(0);
+    expect(ours.updateSignedByUs).toBe(true);
+    expect(eventsOf(t.alice, 'payment-path-failed')[0]?.failure).toMatch(/feeInsufficient from hop 0/);
   });
 
   it('a CLTV delta below ours: incorrect_cltv_expiry', () => {

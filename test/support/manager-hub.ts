@@ -7,7 +7,7 @@
  * connection of the peer they name; follow-ups applied at once. Like
  * manager-driver.ts, for a node in the middle (docs/forwarding.md).
  */
-import { toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
+import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
   initFeaturesFor,
   type ChannelManager,
@@ -16,6 +16,7 @@ import {
   type ChannelDetails,
   type EventRecord,
   type ManagerConfig,
+  type ManagerEvent,
   type ManagerInput,
   type ManagerPorts,
   type NodeConfig,
@@ -38,6 +39,11 @@ export class ManagerHub implements InputHost {
   readonly store = new InMemoryManagerStore();
   readonly ports: ManagerPorts;
   readonly events: EventRecord[] = [];
+  /** Messages from peers to the manager, and ours to peers, oldest first (what the test reads of the wire). */
+  readonly received: { peer: Uint8Array; message: PeerWireMessage }[] = [];
+  readonly sent: { peer: Uint8Array; message: PeerWireMessage }[] = [];
+  /** The manager's log lines (`level: message`), oldest first. */
+  readonly logs: string[] = [];
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   readonly #links = new Map<string, Link>();
   readonly #nodeConfig: NodeConfig;
@@ -47,10 +53,11 @@ export class ManagerHub implements InputHost {
   constructor(
     readonly node: TestNode,
     bestBlock: { height: number; hash: Uint8Array },
-    readonly config: ManagerConfig,
+    /** Given at every load: a new forwarding policy here is in force from the next input on (as a redeployed setting). */
+    public config: ManagerConfig,
   ) {
     this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(config) };
-    this.ports = testManagerPorts(node);
+    this.ports = { ...testManagerPorts(node), logger: { log: (level, message) => this.logs.push(`${level}: ${message}`) } };
     createTestManager(this.store, this.ports, bestBlock, config);
   }
 
@@ -69,6 +76,15 @@ export class ManagerHub implements InputHost {
     this.#links.set(hex, { state: undefined, connection, connectionId });
   }
 
+  /** The connection to the peer ends (as the gateway reports it): closed, the peer layer forgets it, the manager gets `peerDisconnected`; `dial` again to reconnect. */
+  disconnect(remoteNodeId: Uint8Array): void {
+    const link = this.#links.get(toHex(remoteNodeId));
+    if (link === undefined) throw new Error('no such peer');
+    this.#links.delete(toHex(remoteNodeId));
+    link.connection.close();
+    this.step({ kind: 'peer-disconnected', peer: remoteNodeId }, (m) => m.peerDisconnected(remoteNodeId));
+  }
+
   /** True once the peer's `init` arrived. */
   isReady(remoteNodeId: Uint8Array): boolean {
     return this.#links.get(toHex(remoteNodeId))?.state?.features !== undefined;
@@ -82,7 +98,7 @@ export class ManagerHub implements InputHost {
     else if (step.state !== undefined) link.state = step.state;
     for (const effect of step.effects) {
       if (effect.kind === 'send') this.#sendTo(hex, effect.message);
-      else if (effect.kind === 'channel-message') this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message));
+      else if (effect.kind === 'channel-message') this.#received(effect.peer, effect.message, () => this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message)));
     }
     const features = link.state?.features;
     if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: remoteNodeId }, (m) => m.peerConnected(remoteNodeId, features, link.connectionId));
@@ -113,12 +129,23 @@ export class ManagerHub implements InputHost {
     return `input-${++this.#inputs}`;
   }
 
+  /** Our events of `kind`, oldest first. */
+  eventsOf<K extends ManagerEvent['kind']>(kind: K): Extract<ManagerEvent, { kind: K }>[] {
+    return this.events.map((e) => e.event).filter((e): e is Extract<ManagerEvent, { kind: K }> => e.kind === kind);
+  }
+
   /** Every channel (an HTTP read). */
   channels(): ChannelDetails[] {
     return this.store.load(this.ports, { kind: 'list-channels' }, this.connected().features, this.config).listChannels();
   }
 
+  #received(peer: Uint8Array, message: PeerWireMessage, handle: () => void): void {
+    this.received.push({ peer, message });
+    handle();
+  }
+
   #sendTo(hex: string, m: PeerWireMessage): void {
+    this.sent.push({ peer: fromHex(hex), message: m });
     this.#links.get(hex)?.connection.send(encodePeerMessage(m));
   }
 
