@@ -50,3 +50,28 @@ export function esploraFundingOutput(esplora: EsploraClient): (shortChannelId: b
     }
   };
 }
+
+/**
+ * A `fundingSpent` port for the pruner (graph-upkeep.ts), over `esplora`:
+ * whether the output a short channel id names is spent now. The funding
+ * transaction's id is kept per short channel id (it never changes); the
+ * spend is read fresh each time (`/tx/:txid/outspend/:vout`). Undefined when
+ * the id names nothing on chain.
+ */
+export function esploraFundingSpent(esplora: EsploraClient): (shortChannelId: bigint) => Promise<boolean | undefined> {
+  const txids = new Map<bigint, string | undefined>();
+  return async (shortChannelId) => {
+    const height = Number(shortChannelId >> 40n);
+    const txIndex = Number((shortChannelId >> 16n) & 0xffffffn);
+    const vout = Number(shortChannelId & 0xffffn);
+    try {
+      let txid = txids.get(shortChannelId);
+      if (!txids.has(shortChannelId)) txid = remember(txids, shortChannelId, (await esplora.blockTxids(await esplora.blockHashAt(height)))[txIndex], CACHE_ENTRIES);
+      if (txid === undefined) return undefined;
+      return (await esplora.outspend(txid, vout)).spent;
+    } catch (error) {
+      if (error instanceof EsploraError && error.code === EsploraErrorCode.NotFound) return undefined;
+      throw error;
+    }
+  };
+}

@@ -135,6 +135,8 @@ async function channelAnnouncement(ctx: GossipContext, m: Extract<GossipMessage,
     bitcoinKey1: m.bitcoinKey1,
     bitcoinKey2: m.bitcoinKey2,
     ...(capacitySat === undefined ? {} : { capacitySat }),
+    // The pruner's clock for a channel that never gets an update (graph-upkeep.ts).
+    receivedAtSec: ctx.nowSec(),
   });
   return { kind: written ? 'stored' : 'unchanged', type: m.type };
 }

@@ -3,12 +3,13 @@
  * builds shared/routing's `NetworkGraph` and stores `encodeGraphSnapshot` of it
  * in chunks beside the graph, for the payment paths to load in a few reads
  * (shared/store/graph-snapshot-cache.ts). The gossip function runs it once
- * {@link SNAPSHOT_EVERY_CHANGES} changes were stored since the last one;
- * `refreshGraphSnapshot` can also be run by a timer.
+ * {@link SNAPSHOT_EVERY_CHANGES} changes were stored since the last one; the
+ * timer runs it for fewer changes once the snapshot is old enough, and after
+ * pruning (graph-upkeep.ts).
  */
 import { decodeGossipMessage } from '../../shared/gossip/index.js';
 import { buildNetworkGraph, encodeGraphSnapshot, type ChannelAnnouncementRecord, type ChannelUpdateRecord, type GraphBuildReport } from '../../shared/routing/index.js';
-import type { GraphStore } from '../../shared/store/graph-items.js';
+import type { GraphStore, StoredChannel } from '../../shared/store/graph-items.js';
 
 /** Stored changes (announcements, updates, node announcements) after which the gossip function builds a new snapshot. */
 export const SNAPSHOT_EVERY_CHANGES = 500;
@@ -20,14 +21,27 @@ export interface GraphFromStoreOptions {
    * cannot check them must not route through them, so false by default.
    */
   readonly includeUnchecked?: boolean;
+  /**
+   * Leave out updates older than this (unix seconds): LDK forgets a
+   * direction's update after two weeks without a newer one, so the router
+   * does not use a policy its owner stopped refreshing.
+   */
+  readonly updatedSinceSec?: number;
 }
 
 /** The graph as the store holds it now (every channel and update read, shard by shard). */
 export async function graphFromStore(store: GraphStore, options: GraphFromStoreOptions = {}): Promise<GraphBuildReport & { readonly unchecked: number }> {
+  const channels: StoredChannel[] = [];
+  for await (const c of store.channels()) channels.push(c);
+  return graphOfChannels(channels, options);
+}
+
+/** The graph of stored channels (read by {@link graphFromStore} or by the pruner). */
+export function graphOfChannels(channels: Iterable<StoredChannel>, options: GraphFromStoreOptions = {}): GraphBuildReport & { readonly unchecked: number } {
   const announcements: ChannelAnnouncementRecord[] = [];
   const updates: ChannelUpdateRecord[] = [];
   let unchecked = 0;
-  for await (const c of store.channels()) {
+  for (const c of channels) {
     const a = c.announcement;
     if (a === undefined) continue;
     if (a.capacitySat === undefined) {
@@ -36,7 +50,7 @@ export async function graphFromStore(store: GraphStore, options: GraphFromStoreO
     }
     announcements.push({ shortChannelId: c.shortChannelId, nodeId1: a.nodeId1, nodeId2: a.nodeId2, ...(a.capacitySat === undefined ? {} : { capacitySat: a.capacitySat }) });
     for (const [direction, u] of c.updates.entries()) {
-      if (u === undefined) continue;
+      if (u === undefined || u.timestamp < (options.updatedSinceSec ?? 0)) continue;
       const decoded = decodeGossipMessage(u.message);
       if (decoded.kind !== 'message' || decoded.message.type !== 258) continue;
       const m = decoded.message;
@@ -70,12 +84,20 @@ export interface SnapshotRun {
  * Builds and stores a snapshot now. `id` must sort after the current one's
  * (the caller's clock: milliseconds, zero-padded); `changes` is what the
  * counter held when the run was decided, taken off it once stored.
+ * `channels`, when given, are the channels just read (the pruner's pass):
+ * the store is not read again.
  */
-export async function refreshGraphSnapshot(store: GraphStore, id: string, changes = 0, options: GraphFromStoreOptions = {}): Promise<SnapshotRun> {
+export async function refreshGraphSnapshot(
+  store: GraphStore,
+  id: string,
+  changes = 0,
+  options: GraphFromStoreOptions = {},
+  channels?: readonly StoredChannel[],
+): Promise<SnapshotRun> {
   const previous = await store.snapshotPointer();
   // Ids only grow: a clock that did not move (or went back) still names a new snapshot.
   if (previous !== undefined && !(id > previous.id) && /^[0-9]+$/.test(previous.id)) id = (BigInt(previous.id) + 1n).toString().padStart(previous.id.length, '0');
-  const { graph } = await graphFromStore(store, options);
+  const { graph } = channels === undefined ? await graphFromStore(store, options) : graphOfChannels(channels, options);
   const bytes = encodeGraphSnapshot(graph);
   const written = await store.writeSnapshot(id, bytes, previous, changes);
   return { written, id, bytes: bytes.length, channels: graph.channelCount, nodes: graph.nodeCount };

@@ -80,16 +80,19 @@ export interface NodeContext {
   readonly routing?: NodeRouting;
 }
 
-/** The gossip function's graph snapshot, cached by this container, and the scorer payment results teach. */
+/** The gossip function's graph snapshot, cached by this container, the scorer payment results teach, and the graph store the timer keeps fresh. */
 export interface NodeRouting {
   readonly graphs: GraphSnapshotCache;
+  /** The graph's partitions: the timer rebuilds the snapshot and prunes (functions/gossip/graph-upkeep.ts). */
+  readonly store: GraphStore;
   readonly scorer: ProbabilisticScorer;
 }
 
 /** {@link NodeRouting} over the node table's graph partitions for `network`: one per container (the cache and the scorer live in memory). */
 export function nodeRouting(client: DynamoDBClient, tableName: string, network: Network): NodeRouting {
   const chainHash = Uint8Array.from(Buffer.from(CHAIN_HASH[network], 'hex'));
-  return { graphs: new GraphSnapshotCache(new GraphStore({ client, tableName, chainHash })), scorer: new ProbabilisticScorer() };
+  const store = new GraphStore({ client, tableName, chainHash });
+  return { graphs: new GraphSnapshotCache(store), store, scorer: new ProbabilisticScorer() };
 }
 
 export function isNetwork(value: string): value is Network {

@@ -8,12 +8,13 @@
  *
  * | pk | sk | item |
  * |---|---|---|
- * | `GRAPH#<chain>#<shard>` | `C#<scid, 20 digits>` | `channel_announcement` (`d`), its node ids (`n1`, `n2`), funding keys (`k1`, `k2`), capacity in sat (`cap`) when the funding output was read |
+ * | `GRAPH#<chain>#<shard>` | `C#<scid, 20 digits>` | `channel_announcement` (`d`), its node ids (`n1`, `n2`), funding keys (`k1`, `k2`), capacity in sat (`cap`) when the funding output was read, when we stored it (`rcv`, seconds) |
  * | `GRAPH#<chain>#<shard>` | `C#<scid>#<0 or 1>` | the newest `channel_update` of that direction (`d`), its timestamp (`ts`) |
  * | `GRAPH#<chain>#<shard>` | `N#<node id hex>` | a node with an announced channel; its newest `node_announcement` (`d`, `ts`) once one came |
  * | `GRAPH#<chain>` | `SNAPSHOT` | the current graph snapshot: id, chunk count, bytes |
  * | `GRAPH#<chain>` | `SNAP#<id>#<chunk, 4 digits>` | one chunk of a snapshot (at most {@link SNAPSHOT_CHUNK_BYTES}) |
  * | `GRAPH#<chain>` | `CHANGES` | counter: stored gossip changes since the last snapshot |
+ * | `GRAPH#<chain>` | `UPKEEP` | when the graph was last pruned (`pruned`, ms) |
  *
  * Channels are spread over {@link GRAPH_SHARDS} partitions by short channel
  * id (nodes by their id's last byte), so that a gossip burst is not held to
@@ -42,7 +43,7 @@ export const GRAPH_SHARDS = 8;
 /** Largest snapshot chunk: under DynamoDB's 400 KB item with room for the keys. */
 export const SNAPSHOT_CHUNK_BYTES = 350 * 1024;
 
-const A = { data: 'd', ts: 'ts', node1: 'n1', node2: 'n2', key1: 'k1', key2: 'k2', capacity: 'cap', id: 'id', chunks: 'chunks', bytes: 'bytes', count: 'n', built: 'built' } as const;
+const A = { data: 'd', ts: 'ts', node1: 'n1', node2: 'n2', key1: 'k1', key2: 'k2', capacity: 'cap', received: 'rcv', id: 'id', chunks: 'chunks', bytes: 'bytes', count: 'n', built: 'built', pruned: 'pruned' } as const;
 
 const pad20 = (n: bigint): string => n.toString().padStart(20, '0');
 const pad4 = (n: number): string => n.toString().padStart(4, '0');
@@ -73,6 +74,8 @@ export interface StoredAnnouncement {
   readonly bitcoinKey2: Uint8Array;
   /** The funding output's value, when it was read from the chain. */
   readonly capacitySat?: bigint;
+  /** When we stored it (unix seconds, our clock); absent on items written before it was kept. */
+  readonly receivedAtSec?: number;
 }
 
 export interface StoredUpdate {
@@ -163,6 +166,7 @@ export class GraphStore {
       [A.key1]: bin(a.bitcoinKey1),
       [A.key2]: bin(a.bitcoinKey2),
       ...(a.capacitySat === undefined ? {} : { [A.capacity]: num(a.capacitySat) }),
+      ...(a.receivedAtSec === undefined ? {} : { [A.received]: num(a.receivedAtSec) }),
     };
     const written = await this.#putIf(item, 'attribute_not_exists(sk)', {}, a.message.length + 132);
     if (!written) return false;
@@ -260,6 +264,70 @@ export class GraphStore {
       }),
     );
     return Number(result.Attributes?.[A.count]?.N ?? '0');
+  }
+
+  /** The changes stored since the last snapshot (one GetItem; 0 before any). */
+  async changes(): Promise<number> {
+    this.counts.reads++;
+    const result = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: { pk: str(this.partition()), sk: str('CHANGES') } }));
+    return Number(result.Item?.[A.count]?.N ?? '0');
+  }
+
+  /** When the graph was last pruned (ms, the pruner's clock), or undefined before the first time (one GetItem). */
+  async prunedAt(): Promise<number | undefined> {
+    this.counts.reads++;
+    const result = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: { pk: str(this.partition()), sk: str('UPKEEP') } }));
+    return result.Item === undefined ? undefined : numberOf(result.Item, A.pruned);
+  }
+
+  /** Records a finished pruning pass. */
+  async setPrunedAt(atMs: number): Promise<void> {
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: { pk: str(this.partition()), sk: str('UPKEEP') },
+        UpdateExpression: 'SET #p = :p',
+        ExpressionAttributeNames: { '#p': A.pruned },
+        ExpressionAttributeValues: { ':p': num(atMs) },
+      }),
+    );
+  }
+
+  /**
+   * Removes a channel: first its updates, each only if still older than
+   * `updatedBeforeSec` (an update that came meanwhile keeps the channel),
+   * then its announcement. Answers false, with the announcement kept, when
+   * a newer update won.
+   */
+  async removeChannel(shortChannelId: bigint, updatedBeforeSec: number): Promise<boolean> {
+    const pk = str(this.partition(channelShard(shortChannelId)));
+    const kept = await Promise.all(
+      [0, 1].map(async (direction) => {
+        try {
+          await this.#client.send(
+            new DeleteItemCommand({
+              TableName: this.#table,
+              Key: { pk, sk: str(`C#${pad20(shortChannelId)}#${direction}`) },
+              ConditionExpression: 'attribute_not_exists(#ts) OR #ts < :before',
+              ExpressionAttributeNames: { '#ts': A.ts },
+              ExpressionAttributeValues: { ':before': num(updatedBeforeSec) },
+            }),
+          );
+          return false;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) return true;
+          throw error;
+        }
+      }),
+    );
+    if (kept.some((k) => k)) return false;
+    await this.#client.send(new DeleteItemCommand({ TableName: this.#table, Key: { pk, sk: str(`C#${pad20(shortChannelId)}`) } }));
+    return true;
+  }
+
+  /** Removes a node item (and its announcement): for a node left without any channel. */
+  async removeNode(nodeId: Uint8Array): Promise<void> {
+    await this.#client.send(new DeleteItemCommand({ TableName: this.#table, Key: { pk: str(this.partition(nodeShard(nodeId))), sk: str(`N#${bytesToHex(nodeId)}`) } }));
   }
 
   /** The current snapshot's pointer (one GetItem), or undefined before the first. */
@@ -391,6 +459,7 @@ function channelsOf(items: readonly Record<string, AttributeValue>[]): StoredCha
     }
     if (sk.length === 22) {
       const capacity = item[A.capacity]?.N;
+      const received = numberOf(item, A.received);
       current.announcement = {
         message: bytesOf(item, A.data),
         nodeId1: bytesOf(item, A.node1),
@@ -398,6 +467,7 @@ function channelsOf(items: readonly Record<string, AttributeValue>[]): StoredCha
         bitcoinKey1: bytesOf(item, A.key1),
         bitcoinKey2: bytesOf(item, A.key2),
         ...(capacity === undefined ? {} : { capacitySat: BigInt(capacity) }),
+        ...(received === undefined ? {} : { receivedAtSec: received }),
       };
     } else {
       const direction = sk.endsWith('#1') ? 1 : 0;
