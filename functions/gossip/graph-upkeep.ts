@@ -126,7 +126,14 @@ async function prune(
   for (const c of channels) if (isStaleChannel(c, staleBeforeSec)) doomed.set(c.shortChannelId, 'stale');
   if (options.fundingSpent !== undefined) {
     for (const scid of spentCandidates(channels, doomed, lastPassMs, options.spentChecksPerRun ?? SPENT_CHECKS_PER_RUN)) {
-      if ((await options.fundingSpent(scid)) === true) doomed.set(scid, 'closed');
+      let spent: boolean | undefined;
+      try {
+        spent = await options.fundingSpent(scid);
+      } catch {
+        // The chain source is unavailable: the pass goes on without it (stale channels still go); the next pass checks again.
+        break;
+      }
+      if (spent === true) doomed.set(scid, 'closed');
     }
   }
   let removedChannels = 0;

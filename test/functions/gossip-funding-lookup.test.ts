@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EsploraError, EsploraErrorCode, type EsploraClient } from '../../shared/chain/index.js';
-import { esploraFundingOutput } from '../../functions/gossip/funding-lookup.js';
+import { esploraFundingOutput, esploraFundingSpent } from '../../functions/gossip/funding-lookup.js';
 
 const scid = (height: number, tx: number, vout: number) => (BigInt(height) << 40n) | (BigInt(tx) << 16n) | BigInt(vout);
 const SCRIPT = Uint8Array.of(0, 32, ...new Uint8Array(32).fill(7));
 
-function fakeEsplora(options: { down?: boolean } = {}) {
+function fakeEsplora(options: { down?: boolean; spent?: Set<string> } = {}) {
   const calls: string[] = [];
   const esplora = {
     blockHashAt: async (h: number) => {
@@ -31,7 +31,7 @@ function fakeEsplora(options: { down?: boolean } = {}) {
     },
     outspend: async (txid: string, vout: number) => {
       calls.push(`outspend ${txid}:${vout}`);
-      return { spent: txid === 'tx2' };
+      return { spent: txid === 'tx2' || (options.spent?.has(`${txid}:${vout}`) ?? false) };
     },
   };
   return { esplora: esplora as unknown as EsploraClient, calls };
@@ -59,5 +59,21 @@ describe('funding outputs over Esplora', () => {
   it('an unavailable chain source is an error (the record is retried), not a missing output', async () => {
     const lookup = esploraFundingOutput(fakeEsplora({ down: true }).esplora);
     await expect(lookup(scid(700, 1, 0))).rejects.toThrow('down');
+  });
+});
+
+describe('spent funding outputs for the pruner', () => {
+  it('reads the spend fresh each time and the funding txid once; nothing there is undefined; an unavailable source throws', async () => {
+    const spent = new Set<string>();
+    const { esplora, calls } = fakeEsplora({ spent });
+    const isSpent = esploraFundingSpent(esplora);
+    expect(await isSpent(scid(700, 1, 0))).toBe(false);
+    spent.add('tx1:0');
+    expect(await isSpent(scid(700, 1, 0))).toBe(true);
+    expect(calls.filter((c) => c.startsWith('txids'))).toHaveLength(1);
+    expect(calls.filter((c) => c.startsWith('outspend'))).toHaveLength(2);
+    expect(await isSpent(scid(700, 9, 0))).toBeUndefined();
+    expect(await isSpent(scid(900, 1, 0))).toBeUndefined();
+    await expect(esploraFundingSpent(fakeEsplora({ down: true }).esplora)(scid(700, 1, 0))).rejects.toThrow('down');
   });
 });

@@ -218,4 +218,21 @@ describe('pruning', () => {
     expect(await store.removeChannel(net.channels[0]!.shortChannelId, LATER)).toBe(true);
     expect((await store.channel(net.channels[0]!.shortChannelId)).announcement).toBeUndefined();
   });
+
+  it('a chain source that fails does not stop the pass: stale channels still go, the checked one stays', async () => {
+    const { store, feed } = await setup(net);
+    await feed(net.channels.flatMap((c) => c.messages));
+    await feed([updateFrom(net, 0, 0, 1, LATER - 60)], LATER);
+    const asked: bigint[] = [];
+    const run = await upkeepGraph(store, {
+      nowMs: LATER * 1000,
+      fundingSpent: async (s) => {
+        asked.push(s);
+        throw new Error('esplora down');
+      },
+    });
+    expect(asked).toEqual([net.channels[0]!.shortChannelId]);
+    expect(run.pruned).toEqual({ channels: 3, closed: 0, nodes: 3, more: false });
+    expect(run.snapshot).toMatchObject({ channels: 1, nodes: 2 });
+  });
 });
