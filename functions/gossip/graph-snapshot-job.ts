@@ -31,30 +31,41 @@ export interface GraphFromStoreOptions {
 
 /** The graph as the store holds it now (every channel and update read, shard by shard). */
 export async function graphFromStore(store: GraphStore, options: GraphFromStoreOptions = {}): Promise<GraphBuildReport & { readonly unchecked: number }> {
-  const channels: StoredChannel[] = [];
-  for await (const c of store.channels()) channels.push(c);
-  return graphOfChannels(channels, options);
+  // Channel by channel as the shards are read: only the records are kept, not the stored bytes.
+  const records = new GraphRecords(options);
+  for await (const c of store.channels()) records.add(c);
+  return records.build();
 }
 
-/** The graph of stored channels (read by {@link graphFromStore} or by the pruner). */
+/** The graph of stored channels already in memory (the pruner's pass). */
 export function graphOfChannels(channels: Iterable<StoredChannel>, options: GraphFromStoreOptions = {}): GraphBuildReport & { readonly unchecked: number } {
-  const announcements: ChannelAnnouncementRecord[] = [];
-  const updates: ChannelUpdateRecord[] = [];
-  let unchecked = 0;
-  for (const c of channels) {
+  const records = new GraphRecords(options);
+  for (const c of channels) records.add(c);
+  return records.build();
+}
+
+/** shared/routing's records of stored channels, gathered one channel at a time. */
+class GraphRecords {
+  readonly #announcements: ChannelAnnouncementRecord[] = [];
+  readonly #updates: ChannelUpdateRecord[] = [];
+  #unchecked = 0;
+
+  constructor(private readonly options: GraphFromStoreOptions) {}
+
+  add(c: StoredChannel): void {
     const a = c.announcement;
-    if (a === undefined) continue;
+    if (a === undefined) return;
     if (a.capacitySat === undefined) {
-      unchecked++;
-      if (options.includeUnchecked !== true) continue;
+      this.#unchecked++;
+      if (this.options.includeUnchecked !== true) return;
     }
-    announcements.push({ shortChannelId: c.shortChannelId, nodeId1: a.nodeId1, nodeId2: a.nodeId2, ...(a.capacitySat === undefined ? {} : { capacitySat: a.capacitySat }) });
+    this.#announcements.push({ shortChannelId: c.shortChannelId, nodeId1: a.nodeId1, nodeId2: a.nodeId2, ...(a.capacitySat === undefined ? {} : { capacitySat: a.capacitySat }) });
     for (const [direction, u] of c.updates.entries()) {
-      if (u === undefined || u.timestamp < (options.updatedSinceSec ?? 0)) continue;
+      if (u === undefined || u.timestamp < (this.options.updatedSinceSec ?? 0)) continue;
       const decoded = decodeGossipMessage(u.message);
       if (decoded.kind !== 'message' || decoded.message.type !== 258) continue;
       const m = decoded.message;
-      updates.push({
+      this.#updates.push({
         shortChannelId: c.shortChannelId,
         direction: direction === 0 ? 0 : 1,
         timestamp: m.timestamp,
@@ -67,7 +78,10 @@ export function graphOfChannels(channels: Iterable<StoredChannel>, options: Grap
       });
     }
   }
-  return { ...buildNetworkGraph(announcements, updates), unchecked };
+
+  build(): GraphBuildReport & { readonly unchecked: number } {
+    return { ...buildNetworkGraph(this.#announcements, this.#updates), unchecked: this.#unchecked };
+  }
 }
 
 /** What one snapshot run did. */
