@@ -21,7 +21,7 @@ import type { FifoQueue, ReceivedMessage } from '../../shared/pipeline/queues.js
 import { PeerConnection, type CloseReason, type PeerConnectionOptions } from '../../shared/peer/peer-connection.js';
 import type { GatewayLogger } from './gateway-logger.js';
 import { keepaliveInitSent, keepaliveReceived, keepaliveTick, mayAnswer, messageType, NEW_KEEPALIVE, OUR_PING, type KeepaliveState } from './keepalive.js';
-import { isRelayedGossip } from './gossip-lane.js';
+import { inboundRoute } from './gossip-lane.js';
 import { DEFAULT_RETRY, InboundLanes, newLaneSource, type LaneSource, type RetryPolicy } from './inbound-lanes.js';
 
 export type { GatewayLogger } from './gateway-logger.js';
@@ -341,8 +341,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const step = keepaliveReceived(conn.keepalive, message);
       conn.keepalive = step.state;
       if (step.kind === 'forward') {
-        const lane = gossipLanes !== undefined && isRelayedGossip(message) ? gossipLanes : lanes;
-        lane.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq: conn.seq++, message });
+        const route = gossipLanes === undefined ? 'inbound' : inboundRoute(message, connection.remoteNodeId!, options.secp);
+        const seq = conn.seq++;
+        if (route !== 'gossip') lanes.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq, message });
+        if (route !== 'inbound') gossipLanes?.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq, message });
       } else if (step.kind === 'answer' && step.pong !== null) {
         conn.heldPong = step.pong;
         flushPong(conn);
