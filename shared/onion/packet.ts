@@ -49,6 +49,22 @@ function generateFiller(shifts: readonly number[], rhoKeys: readonly Uint8Array[
   return filler;
 }
 
+/** Each hop's share of the 1,300 payload bytes; throws {@link OnionError} for no hop, a payload under 2 bytes, or payloads that do not fit. */
+function checkedShifts(hops: readonly { readonly payload: Uint8Array }[]): number[] {
+  if (hops.length === 0) throw new OnionError(OnionErrorCode.EmptyRoute, 'a route has at least one hop');
+  for (const hop of hops) {
+    if (hop.payload.length < 2) {
+      throw new OnionError(OnionErrorCode.InvalidPayloadLength, `a hop payload is at least 2 bytes, got ${hop.payload.length}`);
+    }
+  }
+  const shifts = hops.map((h) => shiftSize(h.payload));
+  const used = shifts.reduce((a, b) => a + b, 0);
+  if (used > HOP_PAYLOADS_LENGTH) {
+    throw new OnionError(OnionErrorCode.PayloadsTooLarge, `hop payloads take ${used} bytes, more than ${HOP_PAYLOADS_LENGTH}`);
+  }
+  return shifts;
+}
+
 /**
  * Builds the 1,366-byte onion for `hops` (first hop first), committing to
  * `associatedData` (the payment hash for `update_add_htlc`). The session key
@@ -64,17 +80,8 @@ export function createOnion(
   hops: readonly OnionHop[],
   associatedData: Uint8Array,
 ): Uint8Array {
-  if (hops.length === 0) throw new OnionError(OnionErrorCode.EmptyRoute, 'a route has at least one hop');
-  for (const hop of hops) {
-    if (hop.payload.length < 2) {
-      throw new OnionError(OnionErrorCode.InvalidPayloadLength, `a hop payload is at least 2 bytes, got ${hop.payload.length}`);
-    }
-  }
-  const shifts = hops.map((h) => shiftSize(h.payload));
-  const used = shifts.reduce((a, b) => a + b, 0);
-  if (used > HOP_PAYLOADS_LENGTH) {
-    throw new OnionError(OnionErrorCode.PayloadsTooLarge, `hop payloads take ${used} bytes, more than ${HOP_PAYLOADS_LENGTH}`);
-  }
+  // Refused before any point operation (wrapOnion checks the same).
+  checkedShifts(hops);
   const keys = deriveHopKeys(
     secp,
     sessionKey,
@@ -102,17 +109,7 @@ export interface WrappedHop {
  * Throws {@link OnionError} as createOnion does.
  */
 export function wrapOnion(sessionKey: Uint8Array, ephemeralPublicKey: Uint8Array, hops: readonly WrappedHop[], associatedData: Uint8Array): Uint8Array {
-  if (hops.length === 0) throw new OnionError(OnionErrorCode.EmptyRoute, 'a route has at least one hop');
-  for (const hop of hops) {
-    if (hop.payload.length < 2) {
-      throw new OnionError(OnionErrorCode.InvalidPayloadLength, `a hop payload is at least 2 bytes, got ${hop.payload.length}`);
-    }
-  }
-  const shifts = hops.map((h) => shiftSize(h.payload));
-  const used = shifts.reduce((a, b) => a + b, 0);
-  if (used > HOP_PAYLOADS_LENGTH) {
-    throw new OnionError(OnionErrorCode.PayloadsTooLarge, `hop payloads take ${used} bytes, more than ${HOP_PAYLOADS_LENGTH}`);
-  }
+  const shifts = checkedShifts(hops);
   const rhoKeys = hops.map((h) => generateKey('rho', h.sharedSecret));
   const filler = generateFiller(shifts, rhoKeys);
 
