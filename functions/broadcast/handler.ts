@@ -18,6 +18,7 @@ import { SortKey } from '../../shared/store/index.js';
 import { dropPending, encodeWalletState } from '../../shared/wallet/index.js';
 import { applyInput } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
+import { processFifoBatch } from '../runtime/sqs-batch.js';
 import { loadWallet } from '../wallet/wallet-service.js';
 
 export const BroadcastOutcome = {
@@ -87,17 +88,16 @@ export function createBroadcastHandler(ctx: NodeContext) {
   }
 
   async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
+    // One transaction after the other, in the queue's order (a parent before its child); a transient failure fails the rest of the group too, to come back in order.
+    return processFifoBatch(event, async (record) => {
       try {
         const outcome = await broadcastOne(record);
         ctx.logger.info('broadcast', { messageId: record.messageId, outcome });
       } catch (error) {
         ctx.logger.warn('broadcast failed; the queue will deliver it again', { messageId: record.messageId, error: String(error) });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
+        throw error;
       }
-    }
-    return { batchItemFailures };
+    });
   }
   return middy(handle);
 }

@@ -6,11 +6,12 @@
  * gossip-service.ts. After a batch that stored something, the changes are
  * counted; past {@link SNAPSHOT_EVERY_CHANGES} a new graph snapshot is built
  * (graph-snapshot-job.ts). Failures are reported per record, and the later
- * records of the same peer fail with it (FIFO order kept).
+ * records of the same peer fail with it (FIFO order kept: runtime/sqs-batch.ts).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
+import { processFifoBatch } from '../runtime/sqs-batch.js';
 import { handleGossip, type GossipContext, type GossipOutcome } from './gossip-service.js';
 import { SNAPSHOT_EVERY_CHANGES, refreshGraphSnapshot, snapshotId, type GraphFromStoreOptions, type SnapshotRun } from './graph-snapshot-job.js';
 
@@ -29,41 +30,12 @@ export interface GossipBatchResult extends SQSBatchResponse {
 
 export function createGossipHandler(ctx: GossipHandlerContext) {
   return async function handle(event: SQSEvent): Promise<GossipBatchResult> {
-    const failures: { itemIdentifier: string }[] = [];
-    const failedGroups = new Set<string>();
     const outcomes: GossipOutcome[] = [];
-    let stored = 0;
-    for (const record of event.Records) {
-      const group = record.attributes.MessageGroupId ?? '';
-      if (failedGroups.has(group)) {
-        failures.push({ itemIdentifier: record.messageId });
-        continue;
-      }
-      let envelope;
-      try {
-        envelope = decodeInbound(record.body);
-      } catch (error) {
-        ctx.logger?.warn('dropping malformed gossip record', { messageId: record.messageId, error: (error as EnvelopeError).message });
-        continue;
-      }
-      // Connection events and follow-ups are the peer-message function's; none should come here.
-      if (envelope.kind !== 'message') continue;
-      try {
-        const outcome = await handleGossip(ctx, {
-          peer: envelope.peer,
-          connectionId: envelope.connectionId,
-          inputId: record.attributes.MessageDeduplicationId ?? record.messageId,
-          message: envelope.message,
-        });
-        outcomes.push(outcome);
-        if (outcome.kind === 'stored') stored++;
-        if (outcome.kind === 'rejected' || outcome.kind === 'undecodable') ctx.logger?.debug('gossip refused', { peer: envelope.peer, ...outcome });
-      } catch (error) {
-        ctx.logger?.warn('gossip record failed; will be retried', { messageId: record.messageId, error: (error as Error).message });
-        failures.push({ itemIdentifier: record.messageId });
-        failedGroups.add(group);
-      }
-    }
+    const { batchItemFailures } = await processFifoBatch(event, async (record) => {
+      const outcome = await gossipOf(record);
+      if (outcome !== undefined) outcomes.push(outcome);
+    });
+    const stored = outcomes.filter((outcome) => outcome.kind === 'stored').length;
     let snapshot: SnapshotRun | undefined;
     if (stored > 0) {
       const changes = await ctx.graph.addChanges(stored);
@@ -71,6 +43,32 @@ export function createGossipHandler(ctx: GossipHandlerContext) {
         snapshot = await refreshGraphSnapshot(ctx.graph, snapshotId(ctx.nowSec() * 1000), changes, ctx.snapshotOptions);
       }
     }
-    return { batchItemFailures: failures, outcomes, ...(snapshot === undefined ? {} : { snapshot }) };
+    return { batchItemFailures, outcomes, ...(snapshot === undefined ? {} : { snapshot }) };
   };
+
+  /** One record checked and stored or answered; undefined for a record that is not gossip (dropped). */
+  async function gossipOf(record: SQSRecord): Promise<GossipOutcome | undefined> {
+    let envelope;
+    try {
+      envelope = decodeInbound(record.body);
+    } catch (error) {
+      ctx.logger?.warn('dropping malformed gossip record', { messageId: record.messageId, error: (error as EnvelopeError).message });
+      return undefined;
+    }
+    // Connection events and follow-ups are the peer-message function's; none should come here.
+    if (envelope.kind !== 'message') return undefined;
+    try {
+      const outcome = await handleGossip(ctx, {
+        peer: envelope.peer,
+        connectionId: envelope.connectionId,
+        inputId: record.attributes.MessageDeduplicationId ?? record.messageId,
+        message: envelope.message,
+      });
+      if (outcome.kind === 'rejected' || outcome.kind === 'undecodable') ctx.logger?.debug('gossip refused', { peer: envelope.peer, ...outcome });
+      return outcome;
+    } catch (error) {
+      ctx.logger?.warn('gossip record failed; will be retried', { messageId: record.messageId, error: (error as Error).message });
+      throw error;
+    }
+  }
 }

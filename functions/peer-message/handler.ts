@@ -4,58 +4,47 @@
  * (taken at the first record, released once at the end, also on failure),
  * each applied as its own input with its own fenced commit
  * (docs/commit-protocol.md, "A batch shares the lease"). Failures are
- * reported per record; in a FIFO batch the records after a failure of the
- * same group are failed too, so a peer's messages are never reordered; once
- * the lease is lost (or could not be had), every record left is failed.
+ * reported per record (runtime/sqs-batch.ts): the records after a failure
+ * of the same group fail too, so a peer's messages are never reordered;
+ * once the lease is lost (or could not be had), every record left fails.
  */
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
 import { LeaseSession } from '../runtime/invocation.js';
+import { processFifoBatch } from '../runtime/sqs-batch.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { applyInbound, inboundPrefetch } from './apply.js';
 
 export function createPeerMessageHandler(ctx: NodeContext) {
   async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
-    const failures: { itemIdentifier: string }[] = [];
-    const failedGroups = new Set<string>();
     const session = new LeaseSession(ctx);
     try {
-      await applyRecords(event, session, failures, failedGroups);
+      return await processFifoBatch(event, (record, index) => applyRecord(session, record, index === event.Records.length - 1));
     } finally {
       await session.close();
     }
-    return { batchItemFailures: failures };
   }
 
-  async function applyRecords(event: SQSEvent, session: LeaseSession, failures: { itemIdentifier: string }[], failedGroups: Set<string>): Promise<void> {
-    for (const [index, record] of event.Records.entries()) {
-      const group = record.attributes.MessageGroupId ?? '';
-      if (failedGroups.has(group)) {
-        failures.push({ itemIdentifier: record.messageId });
-        continue;
-      }
-      let envelope;
-      try {
-        envelope = decodeInbound(record.body);
-      } catch (error) {
-        // A body that can never be applied is dropped (and logged), not retried forever.
-        ctx.logger.error('dropping malformed inbound record', { messageId: record.messageId, error: (error as EnvelopeError).message });
-        continue;
-      }
-      // The gateway's dedup id names the connection and sequence number: the same input id on a replay.
-      const inputId = record.attributes.MessageDeduplicationId ?? record.messageId;
-      try {
-        // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
-        const last = index === event.Records.length - 1;
-        // Its first reads go beside the lease when this record takes it (the batch's first).
-        const outcome = await session.apply(inputId, (store) => applyInbound(ctx, store, envelope), { releaseWithCommit: last, prefetch: inboundPrefetch(envelope) });
-        ctx.logger.debug('applied', { inputId, kind: envelope.kind, peer: envelope.peer, outcome });
-      } catch (error) {
-        ctx.logger.warn('inbound record failed; will be retried', { inputId, error: (error as Error).message });
-        failures.push({ itemIdentifier: record.messageId });
-        failedGroups.add(group);
-      }
+  async function applyRecord(session: LeaseSession, record: SQSRecord, last: boolean): Promise<void> {
+    let envelope;
+    try {
+      envelope = decodeInbound(record.body);
+    } catch (error) {
+      // A body that can never be applied is dropped (and logged), not retried forever.
+      ctx.logger.error('dropping malformed inbound record', { messageId: record.messageId, error: (error as EnvelopeError).message });
+      return;
+    }
+    // The gateway's dedup id names the connection and sequence number: the same input id on a replay.
+    const inputId = record.attributes.MessageDeduplicationId ?? record.messageId;
+    try {
+      // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
+      // Its first reads go beside the lease when this record takes it (the batch's first).
+      const outcome = await session.apply(inputId, (store) => applyInbound(ctx, store, envelope), { releaseWithCommit: last, prefetch: inboundPrefetch(envelope) });
+      ctx.logger.debug('applied', { inputId, kind: envelope.kind, peer: envelope.peer, outcome });
+    } catch (error) {
+      ctx.logger.warn('inbound record failed; will be retried', { inputId, error: (error as Error).message });
+      throw error;
     }
   }
   return middy(handle);

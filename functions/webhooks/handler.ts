@@ -9,28 +9,25 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { NodeContext } from '../runtime/node-context.js';
+import { processStandardBatch } from '../runtime/sqs-batch.js';
 import { deliverBatch, type DeliveryOptions } from './webhook-delivery.js';
 import { decodeDispatch } from './queue-dispatch.js';
 
 export function createWebhookHandler(ctx: NodeContext, options: DeliveryOptions = {}) {
   async function handle(event: Pick<SQSEvent, 'Records'>): Promise<SQSBatchResponse> {
-    const failures: { itemIdentifier: string }[] = [];
-    await Promise.all(
-      event.Records.map(async (record) => {
-        const ids = decodeDispatch(record.body);
-        if (ids === undefined) {
-          ctx.logger.error('dropping a webhook queue message that is not a dispatch', { messageId: record.messageId });
-          return;
-        }
-        try {
-          await Promise.all(ids.map((id) => deliverBatch(ctx, id, options)));
-        } catch (error) {
-          ctx.logger.error('webhook delivery failed; the message comes back', { messageId: record.messageId, error: String(error) });
-          failures.push({ itemIdentifier: record.messageId });
-        }
-      }),
-    );
-    return { batchItemFailures: failures };
+    return processStandardBatch(event, async (record) => {
+      const ids = decodeDispatch(record.body);
+      if (ids === undefined) {
+        ctx.logger.error('dropping a webhook queue message that is not a dispatch', { messageId: record.messageId });
+        return;
+      }
+      try {
+        await Promise.all(ids.map((id) => deliverBatch(ctx, id, options)));
+      } catch (error) {
+        ctx.logger.error('webhook delivery failed; the message comes back', { messageId: record.messageId, error: String(error) });
+        throw error;
+      }
+    });
   }
   return middy(handle);
 }
