@@ -461,16 +461,7 @@ class MonitorConsumer implements ChainConsumer {
     }
     this.#lockFeeCoins(built, 1, changeIndex, tip);
     this.ctx.logger.info('anchors: our HTLC transaction with a wallet fee input', { channelId: id, offered: c.claim.offered, feeSat: built.feeSat.toString(), feeratePerKw });
-    return {
-      kind: 'htlc-tx',
-      tx: built.tx,
-      txid: built.txid,
-      amountSat: c.amountSat,
-      feeratePerKw,
-      builtHeight: tip,
-      ...(c.deadline === undefined ? {} : { deadline: c.deadline }),
-      feeCoins: built.coins.map(feeCoinOf),
-    };
+    return anchorHtlcClaim(built, c.amountSat, feeratePerKw, tip, c.deadline);
   }
 
   /**
@@ -512,17 +503,7 @@ class MonitorConsumer implements ChainConsumer {
     this.#wallet = dropPending(this.#wallet, oldTxid);
     this.#lockFeeCoins(built, 1, changeIndex, tip);
     this.ctx.logger.warn('claim unconfirmed: bumping its fee', { channelId: id, kind: 'anchor-htlc', from: old.feeratePerKw, to: feeratePerKw, feeSat: built.feeSat.toString(), deadline: old.deadline });
-    return {
-      kind: 'htlc-tx',
-      tx: built.tx,
-      txid: built.txid,
-      amountSat: c.amountSat,
-      feeratePerKw,
-      builtHeight: tip,
-      ...(old.deadline === undefined ? {} : { deadline: old.deadline }),
-      replaces: [old.txid, ...(old.replaces ?? [])],
-      feeCoins: built.coins.map(feeCoinOf),
-    };
+    return { ...anchorHtlcClaim(built, c.amountSat, feeratePerKw, tip, old.deadline), replaces: [old.txid, ...(old.replaces ?? [])] };
   }
 
   /** Records `built` (its change at output `changeVout`, index `changeIndex`) as a pending transaction of the wallet, its coins locked (settleWallet commits it). */
@@ -706,4 +687,18 @@ class MonitorConsumer implements ChainConsumer {
       return undefined;
     }
   }
+}
+
+/** The claim of our anchors HTLC transaction `built` (its fee coins kept for a later bump), spending an HTLC of `amountSat`. */
+function anchorHtlcClaim(built: Extract<FeePaidTx, { kind: 'signed' }>, amountSat: bigint, feeratePerKw: number, tip: number, deadline: number | undefined): Claim {
+  return {
+    kind: 'htlc-tx',
+    tx: built.tx,
+    txid: built.txid,
+    amountSat,
+    feeratePerKw,
+    builtHeight: tip,
+    ...(deadline === undefined ? {} : { deadline }),
+    feeCoins: built.coins.map(feeCoinOf),
+  };
 }
