@@ -32,6 +32,9 @@ const api: NodeApi = {
   closeChannel: async () => {
     throw new Error('no channels in this bench');
   },
+  updateChannelPolicy: async () => {
+    throw new Error('no channels in this bench');
+  },
   createInvoice: async () => {
     throw new Error('no invoices in this bench');
   },

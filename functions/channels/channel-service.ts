@@ -13,6 +13,7 @@ import {
   decodeManagerHeader,
   type ApiError,
   type ChannelDetails,
+  type ChannelForwarding,
   type ChannelManager,
   type InboundChannelRequestDetails,
   type ManagerInput,
@@ -45,6 +46,8 @@ export const ChannelServiceErrorCode = {
   ownNode: 'own-node',
   /** The channel cannot be closed cooperatively now (not `ready`, an update of ours not yet signed, a held request, already closed); HTLCs in flight do not prevent it. */
   notClosable: 'not-closable',
+  /** The channel's forwarding policy cannot be set: closed, closing, or a held request. */
+  notConfigurable: 'not-configurable',
 } as const;
 export type ChannelServiceErrorCode = (typeof ChannelServiceErrorCode)[keyof typeof ChannelServiceErrorCode];
 
@@ -181,6 +184,22 @@ async function closeCooperatively(ctx: NodeContext, view: ChannelView & { kind: 
     if (/not connected/.test(result.error.message)) throw new ChannelServiceError(ChannelServiceErrorCode.peerNotConnected, result.error.message);
     throw new ChannelServiceError(ChannelServiceErrorCode.notClosable, result.error.message);
   }
+  return (await getChannel(ctx, toHex(channelId))) ?? view;
+}
+
+/**
+ * Sets one channel's forwarding fee and CLTV delta (LDK's
+ * `update_channel_config`; docs/forwarding.md, "Per-channel policy"): one
+ * input under the lease, its `channel_update` leaving with the commit.
+ */
+export async function updateChannelPolicy(ctx: NodeContext, idHex: string, change: Partial<ChannelForwarding>): Promise<ChannelView> {
+  const view = await getChannel(ctx, idHex);
+  if (view === undefined) throw new ChannelServiceError(ChannelServiceErrorCode.unknownChannel, `no channel ${idHex}`);
+  if (view.kind === 'request') throw new ChannelServiceError(ChannelServiceErrorCode.notConfigurable, 'a held inbound request has no policy yet: accept it first');
+  if (view.kind === 'closed') throw new ChannelServiceError(ChannelServiceErrorCode.notConfigurable, `the channel is closed (${view.closed.reason})`);
+  const { channelId, counterpartyNodeId } = view.details;
+  const result = await underLease(ctx, { kind: 'update-channel-config', counterpartyNodeId, channelId }, (m) => m.updateChannelConfig(channelId, counterpartyNodeId, change));
+  if (!result.ok) throw new ChannelServiceError(result.error.code === 'api-misuse' ? ChannelServiceErrorCode.apiMisuse : ChannelServiceErrorCode.notConfigurable, result.error.message);
   return (await getChannel(ctx, toHex(channelId))) ?? view;
 }
 

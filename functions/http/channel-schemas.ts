@@ -61,6 +61,12 @@ export const ChannelResponse = v.strictObject({
   isChannelReady: v.boolean(),
   isUsable: v.pipe(v.boolean(), v.description('Ready and the peer connected.')),
   isPublic: v.boolean(),
+  forwardingPolicy: v.optional(
+    v.pipe(
+      v.strictObject({ feeBaseMsat: count(), feeProportionalMillionths: count(), cltvExpiryDelta: count() }),
+      v.description("Our policy for forwarding over this channel, as our `channel_update` carries it: the node's default (`GET /v1/node/policy`) or the channel's own (`PATCH /v1/channels/{id}`). Open channels only."),
+    ),
+  ),
   closure: v.optional(
     v.strictObject({
       reason: v.pipe(v.string(), v.examples(['funding-not-provided', 'counterparty-error', 'cooperative-closure', 'holder-force-closed', 'counterparty-force-closed', 'revoked-commitment-punished'])),

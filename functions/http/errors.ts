@@ -18,6 +18,8 @@ export const HttpErrorCode = {
   peerNotConnected: 'peer-not-connected',
   /** The channel cannot be closed cooperatively now: not `ready` (still opening, already closing or closed), an HTLC of ours not yet signed or in the holding cell (a moment later it is), or a held request. HTLCs in flight are fine: they settle before the closing transaction. */
   channelNotClosable: 'channel-not-closable',
+  /** The channel's forwarding policy cannot be set: it is closed, closing, or a held request. */
+  channelNotConfigurable: 'channel-not-configurable',
   internal: 'internal',
   /** The node is busy with other inputs (its lease stayed taken for the request's wait budget): retry after `Retry-After` seconds. */
   busy: 'busy',
@@ -65,6 +67,7 @@ export const HTTP_ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   'anchor-reserve-not-covered': 422,
   'peer-not-connected': 409,
   'channel-not-closable': 409,
+  'channel-not-configurable': 409,
   internal: 500,
   busy: 503,
   'bad-request': 400,

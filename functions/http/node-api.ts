@@ -143,6 +143,8 @@ export interface ChannelInfo {
   /** Ready, and the peer is connected. */
   readonly isUsable: boolean;
   readonly isPublic: boolean;
+  /** Our forwarding policy on this channel, as our `channel_update` carries it (open channels only). */
+  readonly forwardingPolicy?: { readonly feeBaseMsat: number; readonly feeProportionalMillionths: number; readonly cltvExpiryDelta: number };
   /** Why it closed (`closed` only). */
   readonly closure?: { readonly reason: string; readonly message: string; readonly txid?: string };
 }
@@ -235,6 +237,8 @@ export interface NodeApi extends InvoiceApi, PaymentApi, WebhookApi {
    * commitment's txid), whether the peer is connected or not.
    */
   closeChannel(channelId: string, options?: { readonly force?: boolean }): Promise<ChannelInfo>;
+  /** Sets the channel's own forwarding fee and CLTV delta (the fields given); its new `channel_update` goes to the peer. */
+  updateChannelPolicy(channelId: string, change: { readonly feeBaseMsat?: number; readonly feeProportionalMillionths?: number; readonly cltvExpiryDelta?: number }): Promise<ChannelInfo>;
   /** Closes every open channel, each on its own (cooperatively, or with `force`); one result per channel. */
   closeAllChannels(options?: { readonly force?: boolean }): Promise<readonly CloseAllResult[]>;
 }

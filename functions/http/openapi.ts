@@ -92,7 +92,7 @@ export interface OpenApiDocument {
 
 /** What openapi.ts needs to know of a route (routes.ts has the rest). */
 export interface DocumentedRoute {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
@@ -101,7 +101,7 @@ export interface DocumentedRoute {
   /** The request body; `required: false` for one that may be left out (default: required). */
   readonly requestBody?: { readonly description: string; readonly schema: SchemaObject; readonly required?: boolean };
   /** Error responses besides the ones every route has. */
-  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'Busy' | 'InvoicePaid' | 'IdempotencyKeyReused' | 'PaymentConflict' | 'PaymentUnroutable' | 'TooManyWebhooks')[];
+  readonly errors?: readonly ('InsufficientFunds' | 'NotFound' | 'PeerNotConnected' | 'NotClosable' | 'NotConfigurable' | 'Busy' | 'InvoicePaid' | 'IdempotencyKeyReused' | 'PaymentConflict' | 'PaymentUnroutable' | 'TooManyWebhooks')[];
   /** Path parameters (`{name}` segments of `path`), each a string matching `pattern`. */
   readonly pathParameters?: readonly { readonly name: string; readonly description: string; readonly pattern: string }[];
   /** Query string parameters and request headers (e.g. `Idempotency-Key`), each with its schema. */
@@ -158,6 +158,7 @@ const ERROR_RESPONSES = {
     '`peer-not-connected`: a cooperative close needs the peer online (connect it with `POST /v1/peers`); ' +
       '`channel-not-closable`: the channel is not `ready` (still opening, already closing, or a held request: reject it instead). Nothing was sent.',
   ),
+  NotConfigurable: errorResponse('`channel-not-configurable`: the channel is closed, closing, or a held request (accept it first); nothing was changed.'),
   Busy: {
     ...errorResponse(
       '`busy`: the step needs the node\'s lease and other inputs held it for the whole wait (a few seconds); nothing was done. ' +
@@ -219,6 +220,7 @@ function operation(route: DocumentedRoute): OperationObject {
   if (route.errors?.includes('NotFound')) responses['404'] = responseRef('NotFound');
   if (route.errors?.includes('PeerNotConnected')) responses['409'] = responseRef('PeerNotConnected');
   if (route.errors?.includes('NotClosable')) responses['409'] = responseRef('NotClosable');
+  if (route.errors?.includes('NotConfigurable')) responses['409'] = responseRef('NotConfigurable');
   if (route.errors?.includes('Busy')) responses['503'] = responseRef('Busy');
   if (route.errors?.includes('InvoicePaid')) responses['409'] = responseRef('InvoicePaid');
   if (route.errors?.includes('IdempotencyKeyReused')) responses['409'] = responseRef('IdempotencyKeyReused');
@@ -253,10 +255,10 @@ export function buildOpenApiDocument(
   schemas: Readonly<Record<string, SchemaObject>>,
   version: string,
 ): OpenApiDocument {
-  const paths: Record<string, Partial<Record<'get' | 'post' | 'delete', OperationObject>>> = {};
+  const paths: Record<string, Partial<Record<'get' | 'post' | 'patch' | 'delete', OperationObject>>> = {};
   for (const route of routes) {
     const item = (paths[route.path] ??= {});
-    item[route.method === 'GET' ? 'get' : route.method === 'DELETE' ? 'delete' : 'post'] = operation(route);
+    item[route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'] = operation(route);
   }
   return {
     openapi: '3.1.0',

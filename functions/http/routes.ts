@@ -11,7 +11,7 @@ import { bodiless, emptyBody, jsonSchemaOf, parseWith, withBody, type Route } fr
 import { CLOSE_SCHEMAS, closeRoutes } from './close-routes.js';
 import { INVOICE_ROUTES, INVOICE_SCHEMAS } from './invoice-routes.js';
 import { PAYMENT_ROUTES, PAYMENT_SCHEMAS } from './payment-routes.js';
-import { POLICY_ROUTES, POLICY_SCHEMAS } from './policy-routes.js';
+import { channelPolicyRoutes, POLICY_ROUTES, POLICY_SCHEMAS } from './policy-routes.js';
 import { WEBHOOK_ROUTES, WEBHOOK_SCHEMAS } from './webhook-routes.js';
 
 export { describeIssues, isEmptyBody, type Route } from './route-kit.js';
@@ -392,6 +392,7 @@ export function channelJson(c: ChannelInfo): ChannelResponse {
     isChannelReady: c.isChannelReady,
     isUsable: c.isUsable,
     isPublic: c.isPublic,
+    ...(c.forwardingPolicy === undefined ? {} : { forwardingPolicy: { ...c.forwardingPolicy } }),
     ...(c.closure === undefined ? {} : { closure: { reason: c.closure.reason, message: c.closure.message, ...(c.closure.txid === undefined ? {} : { txid: c.closure.txid }) } }),
   };
 }
@@ -604,6 +605,7 @@ export const ROUTES: readonly Route[] = [
     },
   }),
   ...closeRoutes(channelJson, CHANNEL_ID_PARAMETER),
+  ...channelPolicyRoutes(channelJson, CHANNEL_ID_PARAMETER),
   bodiless({
     method: 'GET',
     path: '/v1/events',

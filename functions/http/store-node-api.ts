@@ -24,6 +24,7 @@ import {
   acceptChannel,
   closeAllChannels,
   closeChannel,
+  updateChannelPolicy,
   getChannel,
   listChannelViews,
   openChannel,
@@ -227,6 +228,7 @@ export function channelInfoOf(view: ChannelView): ChannelInfo {
     isChannelReady: d.isChannelReady,
     isUsable: d.isUsable,
     isPublic: d.isPublic,
+    ...(d.forwardingPolicy === undefined ? {} : { forwardingPolicy: d.forwardingPolicy }),
   };
 }
 
@@ -258,6 +260,7 @@ function channelHttpError(error: unknown, waitedMs: number): unknown {
   if (error.code === ChannelServiceErrorCode.unknownChannel) return new HttpError(HttpErrorCode.notFound, error.message);
   if (error.code === ChannelServiceErrorCode.ownNode) return new HttpError(HttpErrorCode.invalidRequest, `nodeId: ${error.message}`);
   if (error.code === ChannelServiceErrorCode.notClosable) return new HttpError(HttpErrorCode.channelNotClosable, error.message);
+  if (error.code === ChannelServiceErrorCode.notConfigurable) return new HttpError(HttpErrorCode.channelNotConfigurable, error.message);
   return new HttpError(HttpErrorCode.invalidRequest, error.message);
 }
 
@@ -369,6 +372,9 @@ export function storeNodeApi(ctx: NodeContext): NodeApi {
     },
     async rejectChannel(temporaryChannelId) {
       await asChannelHttp(ctx, rejectChannel(ctx, temporaryChannelId));
+    },
+    async updateChannelPolicy(channelId, change) {
+      return channelInfoOf(await asChannelHttp(ctx, updateChannelPolicy(ctx, channelId, change)));
     },
     async closeChannel(channelId, options) {
       return channelInfoOf(await asChannelHttp(ctx, closeChannel(ctx, channelId, options)));

@@ -47,6 +47,8 @@ export interface ChannelDetails {
   readonly isPublic: boolean;
   /** The peer's policy for forwarding to us over this channel, from its `channel_update` (LDK's `counterparty.forwarding_info`); absent until one arrived. */
   readonly counterpartyForwardingInfo?: { readonly feeBaseMsat: number; readonly feeProportionalMillionths: number; readonly cltvExpiryDelta: number };
+  /** Our policy for forwarding over this channel, the one our `channel_update` carries (LDK's `ChannelDetails::config`); set by `listChannels`. */
+  readonly forwardingPolicy?: { readonly feeBaseMsat: number; readonly feeProportionalMillionths: number; readonly cltvExpiryDelta: number };
 }
 
 function nonNegative(v: bigint): bigint {

@@ -6,10 +6,11 @@
  * under the manual acceptance policy. Keyed by peer then channel id: BOLT 2
  * temporary ids are unique per peer only.
  */
-import { DecodeError, point, repeated, restBytes, tlvRecord, u32, u64, u8, utf8Rest, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
+import { DecodeError, point, repeated, restBytes, struct, tlvRecord, u16, u32, u64, u8, utf8Rest, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import { decodeChannel, encodeChannel, encodeChannelParts, joinChannelParts, type Channel } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { decodeMessage, encodeMessage, type OpenChannelMessage, type WireMessage } from '../wire/index.js';
+import type { ChannelForwarding } from './manager-config.js';
 
 /** The key of a channel item: `<peer node id hex>#<channel id hex>` (the channel's current id). */
 export type ChannelKey = string;
@@ -50,6 +51,14 @@ export interface ChannelItem {
    * channel usable again. TLV 27.
    */
   readonly disabledUpdateAt?: number;
+  /** This channel's own forwarding fee and delta (channel-config.ts); absent: the node's. TLV 29. */
+  readonly forwarding?: ChannelForwarding;
+  /**
+   * The policy in force before the last change, still honoured for forwards
+   * until `untilSec` (payers may not have our new update yet; LDK keeps its
+   * previous `ChannelConfig` for a few timer ticks). TLV 31.
+   */
+  readonly previousForwarding?: { readonly policy: ChannelForwarding; readonly untilSec: number };
 }
 
 /**
@@ -96,6 +105,12 @@ const lengthPrefixed: Codec<Uint8Array> = {
   write: (w, v) => void w.u32(v.length).bytes(v),
 };
 
+const forwardingCodec = struct([
+  ['feeBaseMsat', u32],
+  ['feeProportionalMillionths', u32],
+  ['cltvExpiryDelta', u16],
+] as const);
+
 const KIND_CHANNEL = 0;
 const KIND_OPEN_REQUEST = 1;
 
@@ -109,7 +124,10 @@ const KIND_OPEN_REQUEST = 1;
  * connection our channel_reestablish went out on (odd:
  * an older reader resends it, which BOLT 2 allows), 27 the timestamp of
  * our disabled `channel_update` in force (odd: an older reader sends an
- * enabled one, as before). `peerDisconnected` is derived, never written.
+ * enabled one, as before), 29 the channel's own forwarding policy (even: a
+ * reader that does not know it would forward at the node's fee), 31 the
+ * previous policy and until when it is honoured (odd: dropping it only
+ * refuses a late payer sooner). `peerDisconnected` is derived, never written.
  */
 const entryRecord = versionedRecord('channel-entry', 1, {
   kind: tlvRecord(0, u8),
@@ -127,6 +145,8 @@ const entryRecord = versionedRecord('channel-entry', 1, {
   parts: tlvRecord(24, u8),
   reestablishedOn: tlvRecord(25, utf8Rest),
   disabledUpdateAt: tlvRecord(27, u32),
+  forwarding: tlvRecord(29, forwardingCodec),
+  previousForwarding: tlvRecord(31, struct([['policy', forwardingCodec], ['untilSec', u32]] as const)),
 });
 
 /**
@@ -207,6 +227,8 @@ function encodeEntry(e: ChannelEntry, split: { readonly moving: Uint8Array; read
     ...(e.flags?.awaitingRemoteRevoke ? { awaitingRemoteRevoke: 1 } : {}),
     ...(e.reestablishedOn !== undefined ? { reestablishedOn: e.reestablishedOn } : {}),
     ...(e.disabledUpdateAt !== undefined ? { disabledUpdateAt: e.disabledUpdateAt } : {}),
+    ...(e.forwarding !== undefined ? { forwarding: e.forwarding } : {}),
+    ...(e.previousForwarding !== undefined ? { previousForwarding: e.previousForwarding } : {}),
   });
 }
 
@@ -273,6 +295,8 @@ export function decodeChannelEntry(bytes: Uint8Array, parts: ReadonlyMap<Channel
     ...(held ? { held } : {}),
     ...(v.reestablishedOn !== undefined ? { reestablishedOn: v.reestablishedOn } : {}),
     ...(v.disabledUpdateAt !== undefined ? { disabledUpdateAt: v.disabledUpdateAt } : {}),
+    ...(v.forwarding !== undefined ? { forwarding: v.forwarding } : {}),
+    ...(v.previousForwarding !== undefined ? { previousForwarding: v.previousForwarding } : {}),
   };
   return { ok: true, value: withFlags(item, { awaitingReestablish: v.awaitingReestablish === 1, awaitingRemoteRevoke: v.awaitingRemoteRevoke === 1 }) };
 }

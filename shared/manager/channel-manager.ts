@@ -22,6 +22,7 @@ import type { AddressDescriptor } from '../wire/index.js';
 import type { AcceptChannelMessage, ChannelReadyMessage, ErrorMessage, FundingCreatedMessage, FundingSignedMessage, OpenChannelMessage } from '../wire/index.js';
 import * as chain from './chain-confirm.js';
 import { broadcastNodeAnnouncement, checkNodeAnnouncementSettings, type NodeAnnouncementSettings } from './channel-announcements.js';
+import * as channelConfig from './channel-config.js';
 import * as close from './close-calls.js';
 import * as forceClose from './force-close.js';
 import { ChangeSet } from './change-set.js';
@@ -30,7 +31,7 @@ import type { ChannelKey } from './channel-entry.js';
 import * as queries from './channel-queries.js';
 import { channelMonitorUpdated } from './channel-step.js';
 import { channelKeysFor, recordsAfterLoad } from './load-plan.js';
-import { DEFAULT_MANAGER_CONFIG, sameManagerConfig, type HandshakeOverride, type ManagerConfig } from './manager-config.js';
+import { DEFAULT_MANAGER_CONFIG, sameManagerConfig, type ChannelForwarding, type HandshakeOverride, type ManagerConfig } from './manager-config.js';
 import type { ManagerCore } from './manager-core.js';
 import { ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
 import { decodeManagerHeader, type BestBlock, type ManagerHeader } from './manager-header.js';
@@ -256,6 +257,19 @@ export class ChannelManager {
    */
   closeChannel(channelId: Uint8Array, counterpartyNodeId: Uint8Array): ApiResult<void> {
     return close.closeChannel(this.#core, channelId, counterpartyNodeId);
+  }
+
+  /**
+   * LDK's `update_channel_config` (load with `{ kind:
+   * 'update-channel-config' }`; channel-config.ts): the channel's own
+   * forwarding fee and CLTV delta from now on, the previous policy honoured
+   * for forwards a few minutes more, our new `channel_update` sent in the
+   * same commit. Returns the policy in force. `api-misuse` for a CLTV delta
+   * below 42 or a field too large for a `channel_update`;
+   * `channel-unavailable` for an unknown, unfunded or closing channel.
+   */
+  updateChannelConfig(channelId: Uint8Array, counterpartyNodeId: Uint8Array, change: Partial<ChannelForwarding>): ApiResult<ChannelForwarding> {
+    return channelConfig.updateChannelConfig(this.#core, channelId, counterpartyNodeId, change);
   }
 
   /**

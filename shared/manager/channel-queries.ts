@@ -2,6 +2,7 @@
 import { ChannelState, parseChannelType } from '../channel/index.js';
 import type { ChangeSet } from './change-set.js';
 import { channelDetailsOf, type ChannelDetails } from './channel-details.js';
+import { forwardingPolicyOf } from './channel-forwarding.js';
 import type { InboundChannelRequestDetails } from './manager-types.js';
 
 /**
@@ -14,7 +15,9 @@ export function listChannels(cs: ChangeSet, dustLimitingFeeratePerKw?: number): 
   for (const [, entry] of cs.loadedEntries()) {
     if (entry.kind !== 'channel' || entry.channel.state === ChannelState.Closed) continue;
     const flags = cs.flagsOf(entry);
-    out.push(channelDetailsOf(entry.channel, cs.header.bestBlock.height, !flags.peerDisconnected && !flags.awaitingReestablish, dustLimitingFeeratePerKw));
+    const details = channelDetailsOf(entry.channel, cs.header.bestBlock.height, !flags.peerDisconnected && !flags.awaitingReestablish, dustLimitingFeeratePerKw);
+    const { feeBaseMsat, feeProportionalMillionths, cltvExpiryDelta } = forwardingPolicyOf(cs, entry);
+    out.push({ ...details, forwardingPolicy: { feeBaseMsat, feeProportionalMillionths, cltvExpiryDelta } });
   }
   return out;
 }

@@ -144,14 +144,14 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
     cs.reindexItems(before, null);
     return;
   }
+  // What the step does not decide (the reestablish connection, our disabled update, the channel's own policy) carries over.
+  const { channel: _was, latestMonitorUpdateId: _id, held: _held, flags: _flags, ...kept } = before ?? { kind: 'channel' as const };
   const item: ChannelItem = {
-    kind: 'channel',
+    ...kept,
     channel,
     ...(latestMonitorUpdateId !== undefined ? { latestMonitorUpdateId } : {}),
     ...(held ? { held: held satisfies HeldEffects } : {}),
     ...(flags !== undefined ? { flags } : {}),
-    ...(before?.reestablishedOn !== undefined ? { reestablishedOn: before.reestablishedOn } : {}),
-    ...(before?.disabledUpdateAt !== undefined ? { disabledUpdateAt: before.disabledUpdateAt } : {}),
   };
   cs.putEntry(newKey, item);
   cs.reindex(peer, ids, item);

@@ -76,7 +76,7 @@ export function isUpdateDisabled(item: ChannelItem): boolean {
 }
 
 /** Sends `update` of a public channel to every connected peer but `except` (the channel's own peer). */
-function toOtherPeers(core: ManagerCore, except: Uint8Array, update: NonNullable<ReturnType<typeof ourChannelUpdate>>): number {
+export function toOtherPeers(core: ManagerCore, except: Uint8Array, update: NonNullable<ReturnType<typeof ourChannelUpdate>>): number {
   let sent = 0;
   for (const peer of core.cs.connectedPeerIds()) {
     if (equalBytes(peer, except)) continue;

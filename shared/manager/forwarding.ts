@@ -26,7 +26,8 @@ import type { ChannelItem, ChannelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
 import { CLTV_FAR_FAR_AWAY, HTLC_FAIL_BACK_BUFFER, LATENCY_GRACE_PERIOD_BLOCKS } from './final-cltv.js';
 import { encodeForwardLink, encodeForwardMark } from './forward-link.js';
-import { forwardingConfigOf } from './manager-config.js';
+import { forwardingFeeMsat, honouredPolicies } from './channel-forwarding.js';
+import type { ForwardingConfig } from './manager-config.js';
 import { channelContext, log, type ManagerCore } from './manager-core.js';
 import { advertisedHtlcLimits, channelUpdateForFailure } from './our-channel-update.js';
 import { isUpdateDisabled } from './channel-update-status.js';
@@ -48,12 +49,6 @@ export type ForwardDecision =
   | { readonly kind: 'forwarded' }
   | { readonly kind: 'defer'; readonly scid: bigint }
   | { readonly kind: 'fail'; readonly failure: FailureMessage; readonly why: string };
-
-/** What a forward pays us on `amountMsat` out under our policy: base + proportional (rounded down, as LDK). */
-export function forwardingFeeMsat(core: ManagerCore, amountMsat: bigint): bigint {
-  const policy = forwardingConfigOf(core.cs.header.config);
-  return BigInt(policy.feeBaseMsat) + (amountMsat * BigInt(policy.feeProportionalMillionths)) / 1_000_000n;
-}
 
 /** The loaded channel `scid` names (its real short channel id, or the alias we gave the peer); `absent` once looked up and not found. */
 function channelByScid(core: ManagerCore, scid: bigint): { key: ChannelKey; item: ChannelItem } | 'absent' | 'not-loaded' {
@@ -88,14 +83,20 @@ function policyRefusal(core: ManagerCore, incoming: IncomingForward, outItem: Ch
   if (fwd.amtToForward < limits.minimumMsat) {
     return refuse(failureMessage('amountBelowMinimum', { htlcMsat, channelUpdate: channelUpdate() }), `${fwd.amtToForward} msat below the minimum ${limits.minimumMsat}`);
   }
-  const fee = forwardingFeeMsat(core, fwd.amtToForward);
-  if (htlcMsat < fwd.amtToForward + fee) {
-    return refuse(failureMessage('feeInsufficient', { htlcMsat, channelUpdate: channelUpdate() }), `${htlcMsat} msat in for ${fwd.amtToForward} out, our fee is ${fee}`);
-  }
-  const delta = forwardingConfigOf(core.cs.header.config).cltvExpiryDelta;
-  if (cltvExpiry < fwd.outgoingCltvValue + delta) {
-    return refuse(failureMessage('incorrectCltvExpiry', { cltvExpiry, channelUpdate: channelUpdate() }), `expiry ${cltvExpiry} in, ${fwd.outgoingCltvValue} out: less than our delta ${delta}`);
-  }
+  // Our fee and delta: the policy in force, or the previous one while payers may not have our new update yet (LDK's prev_config).
+  const [current, ...older] = honouredPolicies(core.cs, outItem, core.ports.clock.nowSecs());
+  const missed = (policy: ForwardingConfig): ForwardDecision | null => {
+    const fee = forwardingFeeMsat(policy, fwd.amtToForward);
+    if (htlcMsat < fwd.amtToForward + fee) {
+      return refuse(failureMessage('feeInsufficient', { htlcMsat, channelUpdate: channelUpdate() }), `${htlcMsat} msat in for ${fwd.amtToForward} out, our fee is ${fee}`);
+    }
+    if (cltvExpiry < fwd.outgoingCltvValue + policy.cltvExpiryDelta) {
+      return refuse(failureMessage('incorrectCltvExpiry', { cltvExpiry, channelUpdate: channelUpdate() }), `expiry ${cltvExpiry} in, ${fwd.outgoingCltvValue} out: less than our delta ${policy.cltvExpiryDelta}`);
+    }
+    return null;
+  };
+  const refusal = missed(current!);
+  if (refusal !== null && older.every((policy) => missed(policy) !== null)) return refusal;
   if (cltvExpiry <= height + HTLC_FAIL_BACK_BUFFER) return refuse(failureMessage('expiryTooSoon', { channelUpdate: channelUpdate() }), `incoming expiry ${cltvExpiry} too close at height ${height}`);
   if (cltvExpiry > height + CLTV_FAR_FAR_AWAY) return refuse(failureMessage('expiryTooFar', {}), `incoming expiry ${cltvExpiry} too far at height ${height}`);
   if (fwd.outgoingCltvValue <= height + LATENCY_GRACE_PERIOD_BLOCKS) {

@@ -66,12 +66,14 @@ export {
   initFeaturesFor,
   managerConfigWith,
   sameManagerConfig,
+  type ChannelForwarding,
   type ForwardingConfig,
   type HandshakeOverride,
   type ManagerConfig,
   type NodeChannelSettings,
 } from './manager-config.js';
 export { ourChannelUpdate } from './our-channel-update.js';
+export { PREVIOUS_POLICY_GRACE_SECS } from './channel-forwarding.js';
 export { encodeForwardLink, decodeForwardLink, encodeForwardMark, decodeForwardMark, type ForwardLink, type ForwardMark } from './forward-link.js';
 export { OFFERED_ON_CHAIN_TTL_SECS, decodeOfferedIds, encodeOfferedIds, offeredOnChainKey } from './forward-onchain.js';
 export { PERMANENT_CHANNEL_FAILURE } from './forward-results.js';

@@ -32,6 +32,13 @@ export interface ForwardingConfig {
   readonly htlcMinimumMsat: bigint;
 }
 
+/**
+ * The part of the policy a channel may set for itself (LDK's
+ * `ChannelConfigUpdate` forwarding fields, `update_channel_config`): a
+ * channel with its own fee and delta no longer follows the node's default.
+ */
+export type ChannelForwarding = Pick<ForwardingConfig, 'feeBaseMsat' | 'feeProportionalMillionths' | 'cltvExpiryDelta'>;
+
 /** LDK's `MIN_CLTV_EXPIRY_DELTA`: fewer blocks leave no time to claim an incoming HTLC on chain after the outgoing one settles. */
 export const MIN_CLTV_EXPIRY_DELTA = 42;
 

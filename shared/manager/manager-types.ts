@@ -140,6 +140,7 @@ export type ManagerInput =
   | { readonly kind: 'channel-monitor-updated'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'close-channel'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'force-close-channel'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
+  | { readonly kind: 'update-channel-config'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'chain' }
   | { readonly kind: 'list-channels' }
   | { readonly kind: 'unsupported-message' }

@@ -20,7 +20,7 @@ import { ChannelState, fundingDepth, shortChannelIdOfChannel, type Channel } fro
 import { ourChannelUpdate as signedChannelUpdate } from '../gossip/index.js';
 import type { ChannelUpdateMessage } from '../wire/index.js';
 import { encodeMessage } from '../wire/index.js';
-import { forwardingConfigOf } from './manager-config.js';
+import { forwardingPolicyOfChannel } from './channel-forwarding.js';
 import type { ManagerCore } from './manager-core.js';
 
 /** BOLT 7: `announcement_signatures` only once the funding transaction has this many confirmations (LDK: the same 6). */
@@ -33,7 +33,7 @@ export function isPublicNow(channel: Channel): boolean {
 
 /** What our update says for `channel`: the smallest and largest HTLC we send over it. */
 export function advertisedHtlcLimits(core: ManagerCore, channel: Channel): { minimumMsat: bigint; maximumMsat: bigint } {
-  const policy = forwardingConfigOf(core.cs.header.config);
+  const policy = forwardingPolicyOfChannel(core.cs, channel);
   const theirMinimum = channel.counterparty?.htlcMinimumMsat ?? 0n;
   const valueMsat = channel.fundingSatoshis * 1000n;
   const inFlight = channel.counterparty?.maxHtlcValueInFlightMsat ?? valueMsat;
@@ -73,7 +73,7 @@ export function ourChannelUpdate(core: ManagerCore, channel: Channel, options: O
   const announced = isPublicNow(channel);
   const scid = announced ? shortChannelIdOfChannel(channel) : (options.shortChannelId ?? scidForPeer(channel));
   if (scid === null || channel.funding === undefined) return undefined;
-  const policy = forwardingConfigOf(cs.header.config);
+  const policy = forwardingPolicyOfChannel(core.cs, channel);
   const limits = advertisedHtlcLimits(core, channel);
   const now = ports.clock.nowSecs();
   return signedChannelUpdate(ports.nodeSigner, {

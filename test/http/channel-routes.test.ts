@@ -202,11 +202,26 @@ describe('channel routes', () => {
     expect((await call('POST', '/v1/channels/close-all', { force: 1 }, '/v1/channels/close-all')).status).toBe(400);
   });
 
+  it('PATCH /v1/channels/{id} sets the fields given and answers the channel with its policy; 400 for no field, a delta below 42, a wrong type or an unknown field; 404 unknown; 409 closed', async () => {
+    api.channels = [READY, { ...READY, channelId: '9a'.repeat(32), state: 'closed', closure: { reason: 'cooperative-closure', message: 'closed' } }];
+    const template = '/v1/channels/{id}';
+    const patched = await call('PATCH', `/v1/channels/${READY.channelId.toUpperCase()}`, { feeBaseMsat: 2_500, cltvExpiryDelta: 90 }, template);
+    expect(patched).toMatchObject({ status: 200, body: { channelId: READY.channelId, forwardingPolicy: { feeBaseMsat: 2_500, feeProportionalMillionths: 0, cltvExpiryDelta: 90 } } });
+    const again = await call('PATCH', `/v1/channels/${READY.channelId}`, { feeProportionalMillionths: 150 }, template);
+    expect(again.body).toMatchObject({ forwardingPolicy: { feeBaseMsat: 2_500, feeProportionalMillionths: 150, cltvExpiryDelta: 90 } });
+    for (const body of [{}, undefined, { cltvExpiryDelta: 41 }, { feeBaseMsat: -1 }, { feeBaseMsat: 1.5 }, { feeBaseMsat: '100' }, { feeProportionalMillionths: 2 ** 32 }, { cltvExpiryDelta: 65_536 }, { feeBaseMsat: 1, htlcMinimumMsat: 5 }]) {
+      expect(await call('PATCH', `/v1/channels/${READY.channelId}`, body, template)).toMatchObject({ status: 400, body: { code: 'invalid-request' } });
+    }
+    expect(await call('PATCH', `/v1/channels/${'00'.repeat(32)}`, { feeBaseMsat: 1 }, template)).toEqual({ status: 404, body: { code: 'not-found', message: `no channel ${'00'.repeat(32)}` } });
+    expect(await call('PATCH', `/v1/channels/${'9a'.repeat(32)}`, { feeBaseMsat: 1 }, template)).toMatchObject({ status: 409, body: { code: 'channel-not-configurable' } });
+    expect(api.channels[0]!.forwardingPolicy).toEqual({ feeBaseMsat: 2_500, feeProportionalMillionths: 150, cltvExpiryDelta: 90 });
+  });
+
   it('matches path parameters by their pattern only', () => {
     expect(matchRoute('GET', `/v1/channels/${'ab'.repeat(32)}`)).toMatchObject({ kind: 'found', params: { id: 'ab'.repeat(32) } });
     expect(matchRoute('GET', '/v1/channels/xyz')).toEqual({ kind: 'not-found' });
     expect(matchRoute('GET', `/v1/channels/${'ab'.repeat(32)}/extra`)).toEqual({ kind: 'not-found' });
-    expect(matchRoute('DELETE', `/v1/channels/${'ab'.repeat(32)}`)).toEqual({ kind: 'method-not-allowed', allow: ['GET'] });
+    expect(matchRoute('DELETE', `/v1/channels/${'ab'.repeat(32)}`)).toEqual({ kind: 'method-not-allowed', allow: ['GET', 'PATCH'] });
     expect(matchRoute('GET', `/v1/channels/${'ab'.repeat(32)}/accept`)).toEqual({ kind: 'method-not-allowed', allow: ['POST'] });
   });
 

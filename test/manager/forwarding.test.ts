@@ -7,9 +7,9 @@
  * who keeps his fee; each policy refusal comes back to alice as the BOLT 4
  * failure it should be; a failure downstream comes back through bob.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sha256, toHex } from '../../shared/crypto/index.js';
-import type { ChannelDetails, ForwardingConfig } from '../../shared/manager/index.js';
+import { PREVIOUS_POLICY_GRACE_SECS, type ChannelDetails, type ChannelForwarding, type ForwardingConfig } from '../../shared/manager/index.js';
 import { decodeMessage, type UpdateAddHtlcMessage, type UpdateFailHtlcMessage } from '../../shared/wire/index.js';
 import { createInvoiceOn, payInvoice } from '../support/invoice-payment.js';
 import { ManagerNetwork, type ManagerNode } from '../support/manager-network.js';
@@ -221,5 +221,63 @@ describe('forwarding through bob', () => {
     expect(eventsOf(t.alice, 'payment-sent')).toHaveLength(1);
     expect(eventsOf(t.bob, 'payment-forwarded')).toMatchObject([{ feeMsat: 1000n }]);
     expect(balances(t)).toEqual([before[0]! - 1_501_000n, before[1]! + 1_501_000n, before[2]! - 1_500_000n, before[3]! + 1_500_000n]);
+  });
+});
+
+describe("one channel's own policy (LDK's update_channel_config)", () => {
+  const ORIGINAL_FEE = 1000n;
+
+  function setPolicy(t: Three, change: Partial<ChannelForwarding>) {
+    const bc = channelWith(t.net, t.bob, t.carol);
+    return t.net.step(t.bob, { kind: 'update-channel-config', counterpartyNodeId: t.carol.nodeId, channelId: bc.channelId }, (m) => m.updateChannelConfig(bc.channelId, t.carol.nodeId, change));
+  }
+
+  it('goes to the peer at once in a newer channel_update, is stored, forwards pay it, and the old fee is honoured 5 minutes only', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const t = threeNodes();
+      const updatesBefore = t.carol.received.filter((m) => m.type === 258).length;
+      // A second later than the channel_ready's update (BOLT 7: a peer keeps only a strictly newer timestamp).
+      vi.setSystemTime(Date.now() + 1000);
+      const set = setPolicy(t, { feeBaseMsat: 5000, cltvExpiryDelta: 90 });
+      expect(set).toEqual({ ok: true, value: { feeBaseMsat: 5000, feeProportionalMillionths: 0, cltvExpiryDelta: 90 } });
+      t.net.run();
+      // Carol holds the new policy without a reconnection; alice's channel keeps bob's default.
+      expect(t.carol.received.filter((m) => m.type === 258).length).toBe(updatesBefore + 1);
+      expect(channelWith(t.net, t.carol, t.bob).counterpartyForwardingInfo).toEqual({ feeBaseMsat: 5000, feeProportionalMillionths: 0, cltvExpiryDelta: 90 });
+      expect(channelWith(t.net, t.bob, t.carol).forwardingPolicy).toEqual({ feeBaseMsat: 5000, feeProportionalMillionths: 0, cltvExpiryDelta: 90 });
+      expect(channelWith(t.net, t.bob, t.alice).forwardingPolicy).toEqual({ feeBaseMsat: 1000, feeProportionalMillionths: 0, cltvExpiryDelta: 72 });
+      // Stored: a restart of bob keeps it.
+      t.net.restart(t.bob);
+      expect(channelWith(t.net, t.bob, t.carol).forwardingPolicy).toEqual({ feeBaseMsat: 5000, feeProportionalMillionths: 0, cltvExpiryDelta: 90 });
+
+      // A payer with bob's older update (fee 1,000 msat, delta 72) is still served during the grace period.
+      const before = balances(t);
+      pay(t, 1_000_000n, 31, { hint: { feeBaseMsat: ORIGINAL_FEE, cltvExpiryDelta: 72 } });
+      expect(eventsOf(t.bob, 'payment-forwarded')).toMatchObject([{ feeMsat: ORIGINAL_FEE }]);
+      expect(balances(t)).toEqual([before[0]! - 1_001_000n, before[1]! + 1_001_000n, before[2]! - 1_000_000n, before[3]! + 1_000_000n]);
+      // The channel's steps (the forward's dance) keep its policy.
+      expect(channelWith(t.net, t.bob, t.carol).forwardingPolicy).toEqual({ feeBaseMsat: 5000, feeProportionalMillionths: 0, cltvExpiryDelta: 90 });
+
+      // Past five minutes the old fee is refused, with bob's new update; carol's hint (the new policy) pays.
+      vi.setSystemTime(Date.now() + (PREVIOUS_POLICY_GRACE_SECS + 1) * 1000);
+      pay(t, 1_000_000n, 32, { hint: { feeBaseMsat: ORIGINAL_FEE, cltvExpiryDelta: 72 } });
+      expect(eventsOf(t.alice, 'payment-path-failed').at(-1)?.failure).toMatch(/feeInsufficient from hop 0/);
+      pay(t, 1_000_000n, 33);
+      expect(eventsOf(t.bob, 'payment-forwarded').map((e) => e.feeMsat)).toEqual([ORIGINAL_FEE, 5000n]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refuses a CLTV delta below 42 or a fee that does not fit a channel_update, and changes nothing', () => {
+    const t = threeNodes();
+    const updatesBefore = t.carol.received.filter((m) => m.type === 258).length;
+    expect(setPolicy(t, { cltvExpiryDelta: 41 })).toMatchObject({ ok: false, error: { code: 'api-misuse' } });
+    expect(setPolicy(t, { feeBaseMsat: 2 ** 32 })).toMatchObject({ ok: false, error: { code: 'api-misuse' } });
+    expect(setPolicy(t, { feeProportionalMillionths: -1 })).toMatchObject({ ok: false, error: { code: 'api-misuse' } });
+    t.net.run();
+    expect(t.carol.received.filter((m) => m.type === 258).length).toBe(updatesBefore);
+    expect(channelWith(t.net, t.bob, t.carol).forwardingPolicy).toEqual({ feeBaseMsat: 1000, feeProportionalMillionths: 0, cltvExpiryDelta: 72 });
   });
 });

@@ -3,7 +3,8 @@
  * private channel (signed by our node key, its direction by node id order)
  * and takes our policy: its ChannelDetails shows it as the counterparty's
  * forwarding info, and LDK's invoices then carry a route hint through us
- * with our fee and CLTV delta; after a reconnection it gets it again.
+ * with our fee and CLTV delta; a channel's own policy set later
+ * (`updateChannelConfig`) reaches LDK at once.
  */
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,15 @@ describe('our channel_update, as LDK takes it', () => {
       expect(decoded.value.routeHints[0]![0]).toMatchObject({ pubkey: ours.node.keys.getNodeId(), feeBaseMsat: 2_500n, feeProportionalMillionths: 150, cltvExpiryDelta: 90 });
       // The hint names the alias we sent LDK in channel_ready: what our forwarding looks the channel up by.
       expect(decoded.value.routeHints[0]![0]!.shortChannelId).toBe(only(ours).inboundScidAlias);
+
+      // One channel's own policy (PATCH /v1/channels/{id}): LDK takes our new update at once, no reconnection.
+      const { channelId, counterpartyNodeId } = only(ours);
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // a second past the update LDK holds: BOLT 7 keeps only a newer timestamp
+      const set = ours.step({ kind: 'update-channel-config', counterpartyNodeId, channelId }, (m) => m.updateChannelConfig(channelId, counterpartyNodeId, { feeBaseMsat: 7_000, cltvExpiryDelta: 144 }));
+      expect(set).toEqual({ ok: true, value: { feeBaseMsat: 7_000, feeProportionalMillionths: 150, cltvExpiryDelta: 144 } });
+      await until(() => forwardingInfo(node)?.get_fee_base_msat() === 7_000, 'LDK to take our new channel_update');
+      expect(forwardingInfo(node)!.get_cltv_expiry_delta()).toBe(144);
+      expect(forwardingInfo(node)!.get_fee_proportional_millionths()).toBe(150);
     } finally {
       await disconnectFromLdk(peers);
     }

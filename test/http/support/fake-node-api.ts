@@ -139,6 +139,16 @@ export class FakeNodeApi implements NodeApi {
   readonly closed: string[] = [];
 
   /** Like the node: unknown is `not-found`, a channel not `ready` is `channel-not-closable`; a ready one becomes `shutdown-sent`. */
+  /** Like the node: the given fields replace the channel's policy; a closed channel refuses. */
+  async updateChannelPolicy(channelId: string, change: { readonly feeBaseMsat?: number; readonly feeProportionalMillionths?: number; readonly cltvExpiryDelta?: number }): Promise<ChannelInfo> {
+    if (this.failure) throw this.failure;
+    const found = await this.getChannel(channelId);
+    if (found.state === 'closed') throw new HttpError(HttpErrorCode.channelNotConfigurable, 'the channel is closed');
+    const updated: ChannelInfo = { ...found, forwardingPolicy: { feeBaseMsat: 1000, feeProportionalMillionths: 0, cltvExpiryDelta: 72, ...found.forwardingPolicy, ...change } };
+    this.channels = this.channels.map((c) => (c === found ? updated : c));
+    return updated;
+  }
+
   async closeChannel(channelId: string, options: { readonly force?: boolean } = {}): Promise<ChannelInfo> {
     if (this.failure) throw this.failure;
     const found = await this.getChannel(channelId);
