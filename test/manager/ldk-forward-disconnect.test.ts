@@ -6,7 +6,9 @@
  * payee, the payee's `update_fulfill_htlc` and its dance, our fulfill to the
  * payer and its dance. A position is the k-th dance message our node
  * received (the fault right after it was applied) or sent (the fault right
- * before it leaves: the message is lost). The fault is either
+ * before it leaves: the message is lost); in a third run, the k-th message
+ * received, as it arrives (lost: the fault comes before our node applies
+ * it). The fault is either
  *
  * - a disconnect of that peer (the manager hears `peer-disconnected`), or
  * - a restart of our node: both connections end without the manager
@@ -31,7 +33,7 @@ import { forwardingConfigOf, type PeerWireMessage } from '../../shared/manager/i
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { afterForward, expectLdkAgrees, fourEnds, invoiceOf, ourChannelWith, payInvoice, redial, startLdkHub, stopLdkHub, type LdkHub } from '../support/ldk-hub.js';
 import type { LdkNode } from '../support/ldk-node.js';
-import type { MessageDirection } from '../support/manager-hub.js';
+import type { MessageMoment } from '../support/manager-hub.js';
 import { ldkEvents } from '../support/manager-ldk.js';
 import { until } from '../support/raw-peer.js';
 
@@ -48,6 +50,11 @@ const DANCE: ReadonlyMap<number, string> = new Map([
 ]);
 
 type Fault = 'disconnect' | 'restart';
+
+/** The positions a run counts: after each message in was applied and before each one out leaves, or as each one in arrives (lost). */
+const APPLIED_OR_LEAVING: ReadonlySet<MessageMoment> = new Set(['applied', 'leaving']);
+const ARRIVING: ReadonlySet<MessageMoment> = new Set(['arriving']);
+const LABEL: Record<MessageMoment, string> = { applied: 'from', leaving: 'to', arriving: 'lost from' };
 
 let chain: RunningRegtestChain;
 let hub: LdkHub;
@@ -79,13 +86,13 @@ function nameOf(node: Uint8Array): string {
   return equalBytes(node, hub.payer.nodeId) ? 'payer' : 'payee';
 }
 
-/** Arms `fault` at the k-th dance message our node receives or sends from now on (into `armed`, a new one when absent). */
-function arm(k: number, fault: Fault, armed: Armed = { position: undefined, redial: [] }): Armed {
+/** Arms `fault` at the k-th dance message at one of `moments` from now on (into `armed`, a new one when absent). */
+function arm(k: number, fault: Fault, moments: ReadonlySet<MessageMoment>, armed: Armed = { position: undefined, redial: [] }): Armed {
   let seen = 0;
-  hub.ours.onChannelMessage = (peer: Uint8Array, message: PeerWireMessage, direction: MessageDirection) => {
+  hub.ours.onChannelMessage = (peer: Uint8Array, message: PeerWireMessage, moment: MessageMoment) => {
     const name = DANCE.get(message.type);
-    if (armed.position !== undefined || name === undefined || ++seen !== k) return;
-    armed.position = `${direction === 'in' ? 'from' : 'to'} the ${nameOf(peer)}: ${name}`;
+    if (armed.position !== undefined || name === undefined || !moments.has(moment) || ++seen !== k) return;
+    armed.position = `${LABEL[moment]} the ${nameOf(peer)}: ${name}`;
     if (fault === 'disconnect') {
       hub.ours.disconnect(peer);
       armed.redial.push(equalBytes(peer, hub.payer.nodeId) ? hub.payer : hub.payee);
@@ -139,7 +146,7 @@ function expectNoClose(): void {
  * message, until a forward's dance ends before its k-th message; returns
  * the positions where a fault fired.
  */
-async function forwardsWithFaults(fault: Fault, firstId: number): Promise<string[]> {
+async function forwardsWithFaults(fault: Fault, moments: ReadonlySet<MessageMoment>, firstId: number): Promise<string[]> {
   const { ours, payer, payee } = hub;
   const policy = forwardingConfigOf(ours.config);
   const feeMsat = BigInt(policy.feeBaseMsat) + (AMOUNT_MSAT * BigInt(policy.feeProportionalMillionths)) / 1_000_000n;
@@ -151,7 +158,7 @@ async function forwardsWithFaults(fault: Fault, firstId: number): Promise<string
     const hash = invoice.payment_hash();
     const ofHash = <T extends { payment_hash: Uint8Array }>(events: T[]) => events.filter((e) => equalBytes(e.payment_hash, hash));
     let preimage: Uint8Array | undefined;
-    const armed = arm(k, fault);
+    const armed = arm(k, fault, moments);
     payInvoice(payer, invoice, firstId + k);
     try {
       await settle(
@@ -206,16 +213,23 @@ const FORWARD_POSITIONS = [
 
 describe('a forward between two real LDK nodes with a fault at each message of both dances', () => {
   it('a disconnect of that peer at each position: every forward completes once, our fee exactly, four ends to the msat', async () => {
-    const positions = await forwardsWithFaults('disconnect', 0);
+    const positions = await forwardsWithFaults('disconnect', APPLIED_OR_LEAVING, 0);
     // Ten messages in, ten out: each was a fault point once.
     expect(positions).toHaveLength(20);
     for (const p of FORWARD_POSITIONS) expect(positions).toContain(p);
   }, 180_000);
 
   it('a restart of our node at each position: every forward completes once, our fee exactly, four ends to the msat', async () => {
-    const positions = await forwardsWithFaults('restart', 100);
+    const positions = await forwardsWithFaults('restart', APPLIED_OR_LEAVING, 100);
     expect(positions).toHaveLength(20);
     for (const p of FORWARD_POSITIONS) expect(positions).toContain(p);
+  }, 180_000);
+
+  it('a disconnect as each message of a peer arrives, before our node applies it (lost with the connection): every forward completes once, four ends to the msat', async () => {
+    const positions = await forwardsWithFaults('disconnect', ARRIVING, 40);
+    // The ten messages in.
+    expect(positions).toHaveLength(10);
+    for (const p of FORWARD_POSITIONS.filter((p) => p.startsWith('from '))) expect(positions).toContain(`lost ${p}`);
   }, 180_000);
 
   it.each([
@@ -237,7 +251,7 @@ describe('a forward between two real LDK nodes with a fault at each message of b
         hash,
         () => {
           // Counted from the payee's fail: the positions of the fail-back.
-          arm(k, fault, armed);
+          arm(k, fault, APPLIED_OR_LEAVING, armed);
           payee.channelManager.fail_htlc_backwards(hash);
         },
         () => ldkEvents(payer, ldk.Event_PaymentFailed).some((e) => equalBytes(e.payment_id, paymentId)),

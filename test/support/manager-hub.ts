@@ -36,8 +36,12 @@ interface Link {
   readonly connectionId: string;
 }
 
-/** Which way a channel message went: from a peer to us (`in`), or ours to a peer (`out`). */
-export type MessageDirection = 'in' | 'out';
+/**
+ * Where a channel message is when the test hears of it: a peer's as it
+ * arrives, before our node applies it (`arriving`), and once applied
+ * (`applied`); ours just before it leaves (`leaving`).
+ */
+export type MessageMoment = 'arriving' | 'applied' | 'leaving';
 
 export class ManagerHub implements InputHost {
   /** Our stored items (read back into a new store by {@link restart}). */
@@ -51,12 +55,12 @@ export class ManagerHub implements InputHost {
   readonly logs: string[] = [];
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
   /**
-   * Called after each channel message from a peer was applied (`in`), and
-   * before each channel message of ours goes out (`out`): a test may drop a
-   * connection or restart the node there. An `out` message whose peer's
-   * connection is gone once this returns is lost with it.
+   * Called for each channel message from a peer as it arrives and once it
+   * was applied, and for each of ours before it leaves: a test may drop a
+   * connection or restart the node there. A message whose connection is
+   * gone once this returns (`arriving`, `leaving`) is lost with it.
    */
-  onChannelMessage: (peer: Uint8Array, message: PeerWireMessage, direction: MessageDirection) => void = () => undefined;
+  onChannelMessage: (peer: Uint8Array, message: PeerWireMessage, moment: MessageMoment) => void = () => undefined;
   readonly #links = new Map<string, Link>();
   readonly #nodeConfig: NodeConfig;
   #inputs = 0;
@@ -131,8 +135,10 @@ export class ManagerHub implements InputHost {
       if (this.#links.get(hex) !== link) return;
       if (effect.kind === 'send') this.#sendTo(hex, effect.message);
       else if (effect.kind === 'channel-message') {
+        this.onChannelMessage(effect.peer, effect.message, 'arriving');
+        if (this.#links.get(hex) !== link) return;
         this.#received(effect.peer, effect.message, () => this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message)));
-        this.onChannelMessage(effect.peer, effect.message, 'in');
+        this.onChannelMessage(effect.peer, effect.message, 'applied');
       }
     }
     if (this.#links.get(hex) !== link) return;
@@ -183,7 +189,7 @@ export class ManagerHub implements InputHost {
   #sendTo(hex: string, m: PeerWireMessage): void {
     const peer = fromHex(hex);
     this.sent.push({ peer, message: m });
-    if (CHANNEL_MESSAGE_TYPES.has(m.type)) this.onChannelMessage(peer, m, 'out');
+    if (CHANNEL_MESSAGE_TYPES.has(m.type)) this.onChannelMessage(peer, m, 'leaving');
     this.#links.get(hex)?.connection.send(encodePeerMessage(m));
   }
 
