@@ -12,7 +12,7 @@ import { equalBytes } from '../../shared/codec/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import type { UpdateAddHtlcMessage, UpdateFailHtlcMessage } from '../../shared/wire/index.js';
 import type { FundingGenerationReady } from '../../shared/channel/index.js';
-import type { ForwardingConfig } from '../../shared/manager/index.js';
+import type { ChannelDetails, ForwardingConfig } from '../../shared/manager/index.js';
 import { parseTransaction } from '../../shared/tx/index.js';
 import type { RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { testNode } from './channel-harness.js';
@@ -46,7 +46,8 @@ export interface LdkHub {
   readonly payer: LdkNode;
   readonly payee: LdkNode;
   readonly ourId: Uint8Array;
-  /** The payee's listening port (to dial it again). */
+  /** The payer's and the payee's listening ports (to dial them again). */
+  readonly payerPort: number;
   readonly payeePort: number;
 }
 
@@ -63,7 +64,7 @@ export async function startLdkHub(chain: RunningRegtestChain, options: LdkHubOpt
   const post = (tx: Uint8Array) => void postToChain(chain, '/tx', toHex(tx));
   ours.onBroadcast = post;
   payer.onBroadcast = post;
-  const hub = { ours, payer, payee, ourId: ours.node.keys.getNodeId(), payeePort: await payee.listen(0) };
+  const hub = { ours, payer, payee, ourId: ours.node.keys.getNodeId(), payerPort: await payer.listen(0), payeePort: await payee.listen(0) };
   try {
     await openBoth(chain, hub, options);
   } catch (e) {
@@ -77,7 +78,7 @@ export async function startLdkHub(chain: RunningRegtestChain, options: LdkHubOpt
 async function openBoth(chain: RunningRegtestChain, hub: LdkHub, options: LdkHubOptions): Promise<void> {
   const { ours, payer, payee, ourId } = hub;
   const { depth } = options;
-  ours.dial('127.0.0.1', await payer.listen(0), payer.nodeId);
+  ours.dial('127.0.0.1', hub.payerPort, payer.nodeId);
   ours.dial('127.0.0.1', hub.payeePort, payee.nodeId);
   await until(() => ours.isReady(payer.nodeId) && ours.isReady(payee.nodeId), 'both LDK inits');
 
@@ -177,11 +178,9 @@ export function afterForward(before: FourEnds, amountMsat: bigint, feeMsat: bigi
  * holds `policy` and both sides list the channel usable again.
  */
 export async function reconnectPayee(hub: LdkHub, policy: ForwardingConfig): Promise<void> {
-  const { ours, payee, ourId } = hub;
+  const { ours, payee } = hub;
   ours.disconnect(payee.nodeId);
-  await payee.waitFor(() => !payee.peers().some((p) => toHex(p.nodeId) === toHex(ourId)), 'the payee to drop us');
-  ours.dial('127.0.0.1', hub.payeePort, payee.nodeId);
-  await until(() => ours.isReady(payee.nodeId), 'the payee init again');
+  await redial(hub, payee);
   await payee.waitFor(() => {
     const channel = payee.channelManager.list_usable_channels()[0];
     const info = channel?.get_counterparty().get_forwarding_info();
@@ -194,6 +193,40 @@ export async function reconnectPayee(hub: LdkHub, policy: ForwardingConfig): Pro
     );
   }, 'the payee to hold our new policy');
   await until(() => ours.channels().every((c) => c.isUsable), 'ours usable again');
+}
+
+/** Once `node` (the payer or the payee) has seen our connection gone, we dial it again; resolves when its `init` arrived. */
+export async function redial(hub: LdkHub, node: LdkNode): Promise<void> {
+  const { ours, ourId } = hub;
+  await node.waitFor(() => !node.peers().some((p) => toHex(p.nodeId) === toHex(ourId)), 'LDK to see us gone');
+  ours.dial('127.0.0.1', node === hub.payer ? hub.payerPort : hub.payeePort, node.nodeId);
+  await until(() => ours.isReady(node.nodeId), 'LDK init again');
+}
+
+/** Our view of the channel with `node` (the payer or the payee). */
+export function ourChannelWith(hub: LdkHub, node: LdkNode): ChannelDetails {
+  const found = hub.ours.channels().find((c) => equalBytes(c.counterpartyNodeId, node.nodeId));
+  if (found === undefined) throw new Error('no channel with this peer');
+  return found;
+}
+
+/**
+ * Both ends of the channel with `node` agree to the msat, seen from LDK's
+ * `ChannelDetails` and from ours (docs/balances.md): the largest HTLC LDK
+ * can send us is our next inbound limit; LDK's inbound capacity is our
+ * balance before the commitment fee (when we pay it) less the reserve LDK
+ * requires of us (none below it); the HTLCs in flight are the same (amount, hash).
+ */
+export function expectLdkAgrees(hub: LdkHub, node: LdkNode): void {
+  const mine = ourChannelWith(hub, node);
+  const theirs = node.channelManager.list_channels()[0]!;
+  expect(mine.nextInboundHtlcLimitMsat).toBe(theirs.get_next_outbound_htlc_limit_msat());
+  const inFlightMsat = mine.pendingHtlcs.reduce((s, h) => s + h.amountMsat, 0n);
+  const feeMsat = mine.channelValueSatoshis * 1000n - mine.localBalanceMsat - mine.remoteBalanceMsat - inFlightMsat;
+  const aboveReserveMsat = mine.localBalanceMsat + (mine.isOutbound ? feeMsat : 0n) - mine.unspendablePunishmentReserveSatoshis! * 1000n;
+  expect(theirs.get_inbound_capacity_msat()).toBe(aboveReserveMsat > 0n ? aboveReserveMsat : 0n);
+  const ldkHtlcs = [...theirs.get_pending_outbound_htlcs(), ...theirs.get_pending_inbound_htlcs()].map((h) => `${h.get_amount_msat()}:${toHex(h.get_payment_hash())}`);
+  expect(mine.pendingHtlcs.map((h) => `${h.amountMsat}:${toHex(h.paymentHash)}`).sort()).toEqual(ldkHtlcs.sort());
 }
 
 /**

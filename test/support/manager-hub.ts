@@ -9,6 +9,7 @@
  */
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
+  CHANNEL_MESSAGE_TYPES,
   initFeaturesFor,
   type ChannelManager,
   peerConnected,
@@ -35,9 +36,17 @@ interface Link {
   readonly connectionId: string;
 }
 
+/**
+ * Where a channel message is when the test hears of it: a peer's as it
+ * arrives, before our node applies it (`arriving`), and once applied
+ * (`applied`); ours just before it leaves (`leaving`).
+ */
+export type MessageMoment = 'arriving' | 'applied' | 'leaving';
+
 export class ManagerHub implements InputHost {
-  readonly store = new InMemoryManagerStore();
-  readonly ports: ManagerPorts;
+  /** Our stored items (read back into a new store by {@link restart}). */
+  store = new InMemoryManagerStore();
+  ports: ManagerPorts;
   readonly events: EventRecord[] = [];
   /** Messages from peers to the manager, and ours to peers, oldest first (what the test reads of the wire). */
   readonly received: { peer: Uint8Array; message: PeerWireMessage }[] = [];
@@ -45,6 +54,13 @@ export class ManagerHub implements InputHost {
   /** The manager's log lines (`level: message`), oldest first. */
   readonly logs: string[] = [];
   onBroadcast: (tx: Uint8Array) => void = () => undefined;
+  /**
+   * Called for each channel message from a peer as it arrives and once it
+   * was applied, and for each of ours before it leaves: a test may drop a
+   * connection or restart the node there. A message whose connection is
+   * gone once this returns (`arriving`, `leaving`) is lost with it.
+   */
+  onChannelMessage: (peer: Uint8Array, message: PeerWireMessage, moment: MessageMoment) => void = () => undefined;
   readonly #links = new Map<string, Link>();
   readonly #nodeConfig: NodeConfig;
   #inputs = 0;
@@ -57,7 +73,7 @@ export class ManagerHub implements InputHost {
     public config: ManagerConfig,
   ) {
     this.#nodeConfig = { chainHash: REGTEST_CHAIN_HASH, features: initFeaturesFor(config) };
-    this.ports = { ...testManagerPorts(node), logger: { log: (level, message) => this.logs.push(`${level}: ${message}`) } };
+    this.ports = this.#portsOf(node);
     createTestManager(this.store, this.ports, bestBlock, config);
   }
 
@@ -85,6 +101,24 @@ export class ManagerHub implements InputHost {
     this.step({ kind: 'peer-disconnected', peer: remoteNodeId }, (m) => m.peerDisconnected(remoteNodeId));
   }
 
+  /**
+   * The node restarts (a crash): every connection ends without the manager
+   * hearing of it, and the stored items are read back into new objects
+   * (a new store, new ports): nothing in memory survives. The peers' links
+   * are gone; `dial` them again.
+   */
+  restart(): void {
+    const links = [...this.#links.values()];
+    this.#links.clear();
+    for (const link of links) link.connection.close();
+    this.store = this.store.clone();
+    this.ports = this.#portsOf(this.node);
+  }
+
+  #portsOf(node: TestNode): ManagerPorts {
+    return { ...testManagerPorts(node), logger: { log: (level, message) => this.logs.push(`${level}: ${message}`) } };
+  }
+
   /** True once the peer's `init` arrived. */
   isReady(remoteNodeId: Uint8Array): boolean {
     return this.#links.get(toHex(remoteNodeId))?.state?.features !== undefined;
@@ -97,9 +131,17 @@ export class ManagerHub implements InputHost {
     if (step.state === null) link.state = undefined;
     else if (step.state !== undefined) link.state = step.state;
     for (const effect of step.effects) {
+      // The rest of the chunk is lost when the test dropped this connection (or restarted) on an earlier message of it.
+      if (this.#links.get(hex) !== link) return;
       if (effect.kind === 'send') this.#sendTo(hex, effect.message);
-      else if (effect.kind === 'channel-message') this.#received(effect.peer, effect.message, () => this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message)));
+      else if (effect.kind === 'channel-message') {
+        this.onChannelMessage(effect.peer, effect.message, 'arriving');
+        if (this.#links.get(hex) !== link) return;
+        this.#received(effect.peer, effect.message, () => this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message)));
+        this.onChannelMessage(effect.peer, effect.message, 'applied');
+      }
     }
+    if (this.#links.get(hex) !== link) return;
     const features = link.state?.features;
     if (!hadFeatures && features) this.step({ kind: 'peer-connected', peer: remoteNodeId }, (m) => m.peerConnected(remoteNodeId, features, link.connectionId));
   }
@@ -145,7 +187,9 @@ export class ManagerHub implements InputHost {
   }
 
   #sendTo(hex: string, m: PeerWireMessage): void {
-    this.sent.push({ peer: fromHex(hex), message: m });
+    const peer = fromHex(hex);
+    this.sent.push({ peer, message: m });
+    if (CHANNEL_MESSAGE_TYPES.has(m.type)) this.onChannelMessage(peer, m, 'leaving');
     this.#links.get(hex)?.connection.send(encodePeerMessage(m));
   }
 
