@@ -5,12 +5,15 @@
  * node partition: each record is checked and stored, or answered, by
  * gossip-service.ts. After a batch that stored something, the changes are
  * counted; past {@link SNAPSHOT_EVERY_CHANGES} a new graph snapshot is built
- * (graph-snapshot-job.ts). Failures are reported per record, and the later
- * records of the same peer fail with it (FIFO order kept).
+ * (graph-snapshot-job.ts), and what it stored is relayed to the peers whose
+ * `gossip_timestamp_filter` asks for it (gossip-relay.ts). Failures are
+ * reported per record, and the later records of the same peer fail with it
+ * (FIFO order kept).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
+import { MAX_RELAY_FILTERS, relayEnvelopes, type StoredGossip } from './gossip-relay.js';
 import { handleGossip, type GossipContext, type GossipOutcome } from './gossip-service.js';
 import { SNAPSHOT_EVERY_CHANGES, refreshGraphSnapshot, snapshotId, type GraphFromStoreOptions, type SnapshotRun } from './graph-snapshot-job.js';
 
@@ -24,6 +27,8 @@ export interface GossipHandlerContext extends GossipContext {
 /** What one batch did (the bench and tests read it; Lambda gets the failures only). */
 export interface GossipBatchResult extends SQSBatchResponse {
   readonly outcomes: readonly GossipOutcome[];
+  /** Queue messages that relayed what this batch stored to the peers' filters (gossip-relay.ts). */
+  readonly relayEnvelopes: number;
   readonly snapshot?: SnapshotRun;
 }
 
@@ -32,6 +37,7 @@ export function createGossipHandler(ctx: GossipHandlerContext) {
     const failures: { itemIdentifier: string }[] = [];
     const failedGroups = new Set<string>();
     const outcomes: GossipOutcome[] = [];
+    const relay: StoredGossip[] = [];
     let stored = 0;
     for (const record of event.Records) {
       const group = record.attributes.MessageGroupId ?? '';
@@ -46,15 +52,24 @@ export function createGossipHandler(ctx: GossipHandlerContext) {
         ctx.logger?.warn('dropping malformed gossip record', { messageId: record.messageId, error: (error as EnvelopeError).message });
         continue;
       }
-      // Connection events and follow-ups are the peer-message function's; none should come here.
-      if (envelope.kind !== 'message') continue;
+      // The end of a connection that sent a filter (the gateway sends no other): its filter goes.
+      // Other connection events and follow-ups are the peer-message function's; none should come here.
+      if (envelope.kind !== 'message' && envelope.kind !== 'disconnected') continue;
       try {
-        const outcome = await handleGossip(ctx, {
-          peer: envelope.peer,
-          connectionId: envelope.connectionId,
-          inputId: record.attributes.MessageDeduplicationId ?? record.messageId,
-          message: envelope.message,
-        });
+        if (envelope.kind === 'disconnected') {
+          await ctx.graph.deleteRelayFilter(envelope.connectionId);
+          continue;
+        }
+        const outcome = await handleGossip(
+          ctx,
+          {
+            peer: envelope.peer,
+            connectionId: envelope.connectionId,
+            inputId: record.attributes.MessageDeduplicationId ?? record.messageId,
+            message: envelope.message,
+          },
+          relay,
+        );
         outcomes.push(outcome);
         if (outcome.kind === 'stored') stored++;
         if (outcome.kind === 'rejected' || outcome.kind === 'undecodable') ctx.logger?.debug('gossip refused', { peer: envelope.peer, ...outcome });
@@ -64,6 +79,15 @@ export function createGossipHandler(ctx: GossipHandlerContext) {
         failedGroups.add(group);
       }
     }
+    let relayed = 0;
+    if (relay.length > 0) {
+      // New gossip to the peers whose filters ask for it (gossip-relay.ts): one Query, then a few envelopes.
+      const filters = await ctx.graph.relayFilters(ctx.nowSec(), MAX_RELAY_FILTERS);
+      const first = event.Records[0]!;
+      const envelopes = relayEnvelopes(relay, filters, first.attributes.MessageDeduplicationId ?? first.messageId);
+      if (envelopes.length > 0) await ctx.outbound.sendBatch(envelopes);
+      relayed = envelopes.length;
+    }
     let snapshot: SnapshotRun | undefined;
     if (stored > 0) {
       const changes = await ctx.graph.addChanges(stored);
@@ -71,6 +95,6 @@ export function createGossipHandler(ctx: GossipHandlerContext) {
         snapshot = await refreshGraphSnapshot(ctx.graph, snapshotId(ctx.nowSec() * 1000), changes, ctx.snapshotOptions);
       }
     }
-    return { batchItemFailures: failures, outcomes, ...(snapshot === undefined ? {} : { snapshot }) };
+    return { batchItemFailures: failures, outcomes, relayEnvelopes: relayed, ...(snapshot === undefined ? {} : { snapshot }) };
   };
 }
