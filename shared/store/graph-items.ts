@@ -293,6 +293,7 @@ export class GraphStore {
 
   /** The filters in force at `nowSec` (one Query, at most `limit` items read; expired ones left out, as DynamoDB deletes them late). */
   async relayFilters(nowSec: number, limit: number): Promise<RelayFilter[]> {
+    if (limit < 1) return [];
     this.counts.reads++;
     const page = await this.#client.send(
       new QueryCommand({

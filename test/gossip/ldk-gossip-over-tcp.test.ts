@@ -12,7 +12,11 @@
  * puts it on the gossip queue, the gossip function checks it (the funding
  * output read from our chain's Esplora) and stores it in the graph
  * partitions; a timer tick builds the snapshot, which lists LDK's channel
- * with both policies and LDK's node.
+ * with both policies and LDK's node. A second LDK node connected before
+ * sent us its own `gossip_timestamp_filter` (LDK's P2PGossipSync does, as
+ * we signal `gossip_queries`): what the first one's sync stored is relayed
+ * to it (functions/gossip/gossip-relay.ts), and its `NetworkGraph` lists the
+ * channel.
  */
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,10 +32,13 @@ const CAPACITY_SAT = 1_500_000n;
 
 let env: EmbeddedWithLdk;
 let ldkNode: LdkNode;
+/** A second LDK node, connected first: it sends us its own filter, and gets LDK's gossip relayed by our node. */
+let listener: LdkNode;
 
 beforeAll(async () => {
   env = await EmbeddedWithLdk.start('gossip-tcp');
   ldkNode = await env.startLdk(91, { gossip: true });
+  listener = await env.startLdk(92, { gossip: true });
 }, 120_000);
 
 afterAll(async () => {
@@ -100,12 +107,16 @@ async function ldkChannelInGraph(graph: ldk.NetworkGraph, nowSec: number) {
 }
 
 describe("LDK's gossip reaches our graph over TCP", () => {
-  it('after our gossip_timestamp_filter, LDK sends its graph through the gateway; the gossip function stores it and the snapshot lists the channel with its policies', async () => {
+  it('after our gossip_timestamp_filter, LDK sends its graph through the gateway; the gossip function stores it, the snapshot lists the channel with its policies, and it is relayed to another LDK node that sent us a filter', async () => {
     const nowSec = Math.floor(Date.now() / 1000);
     const ldkChannel = await ldkChannelInGraph(ldkNode.graph, nowSec);
     const routing = env.node.context.routing!;
     const store = routing.store;
     expect((await store.channel(ldkChannel.scid)).announcement).toBeUndefined();
+
+    // The listener connects first; its filter is kept for its connection.
+    await env.connectLdk(listener);
+    await env.until(async () => (await store.relayFilters(Math.floor(Date.now() / 1000), 50)).some((f) => f.peer === toHex(listener.nodeId)), "the listener's gossip_timestamp_filter kept");
 
     await env.connectLdk(ldkNode);
     // LDK signals gossip_queries and sees ours: only our filter starts its sync.
@@ -136,5 +147,16 @@ describe("LDK's gossip reaches our graph over TCP", () => {
     expect(graph.capacityOf(ldkChannel.scid)).toBe(Number(CAPACITY_SAT) * 1000);
     expect(graph.policy(ldkChannel.scid, 0)).toMatchObject({ enabled: true, cltvExpiryDelta: 48, feeBaseMsat: 7n, feeProportionalMillionths: 30, htlcMinimumMsat: 1_000n, htlcMaximumMsat: 1_000_000_000n });
     expect(graph.policy(ldkChannel.scid, 1)).toMatchObject({ enabled: true, cltvExpiryDelta: 80, feeBaseMsat: 900n, feeProportionalMillionths: 250 });
+
+    // Relayed to the listener: the channel, both directions and node 1's announcement in its NetworkGraph.
+    await env.until(() => {
+      const copy = ldk.NetworkGraph.constructor_read(listener.graph.write(), ldk.Logger.new_impl({ log: () => undefined }));
+      if (!(copy instanceof ldk.Result_NetworkGraphDecodeErrorZ_OK)) return false;
+      const view = copy.res.read_only();
+      if (!view.list_channels().includes(ldkChannel.scid)) return false;
+      const channel = view.channel(ldkChannel.scid);
+      const node = view.node(ldk.NodeId.constructor_from_pubkey(ldkChannel.node1));
+      return channel?.get_one_to_two() !== null && channel?.get_two_to_one() !== null && node?.get_announcement_info() instanceof ldk.Option_NodeAnnouncementInfoZ_Some;
+    }, "LDK's channel relayed into the listener's NetworkGraph", 30_000);
   });
 });
