@@ -21,7 +21,7 @@ import type { FifoQueue, ReceivedMessage } from '../../shared/pipeline/queues.js
 import { PeerConnection, type CloseReason, type PeerConnectionOptions } from '../../shared/peer/peer-connection.js';
 import type { GatewayLogger } from './gateway-logger.js';
 import { keepaliveInitSent, keepaliveReceived, keepaliveTick, mayAnswer, messageType, NEW_KEEPALIVE, OUR_PING, type KeepaliveState } from './keepalive.js';
-import { inboundRoute } from './gossip-lane.js';
+import { inboundRoute, isGossipTimestampFilter } from './gossip-lane.js';
 import { DEFAULT_RETRY, InboundLanes, newLaneSource, type LaneSource, type RetryPolicy } from './inbound-lanes.js';
 
 export type { GatewayLogger } from './gateway-logger.js';
@@ -104,6 +104,8 @@ interface Conn extends LaneSource {
   peer: string | null;
   /** Set when `connected` was enqueued: from then on `disconnected` follows the close. */
   announced: boolean;
+  /** The peer sent a `gossip_timestamp_filter` to the gossip queue: its `disconnected` goes there too (the filter's end: functions/gossip/gossip-relay.ts). */
+  sentGossipFilter?: boolean;
   seq: number;
   /** The last write returned false: wait for the socket to drain before the next one. */
   needsDrain: boolean;
@@ -345,6 +347,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const seq = conn.seq++;
         if (route !== 'gossip') lanes.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq, message });
         if (route !== 'inbound') gossipLanes?.enqueue(conn, { kind: 'message', peer: conn.peer, connectionId: connection.id, seq, message });
+        if (route === 'gossip' && isGossipTimestampFilter(message)) conn.sentGossipFilter = true;
       } else if (step.kind === 'answer' && step.pong !== null) {
         conn.heldPong = step.pong;
         flushPong(conn);
@@ -363,6 +366,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         const described = describeClose(reason);
         logger.info('peer disconnected', { peer, connectionId: connection.id, messages: conn.seq, ...described });
         lanes.enqueue(conn, { kind: 'disconnected', peer, connectionId: connection.id, reason: described.reason });
+        if (conn.sentGossipFilter === true) gossipLanes?.enqueue(conn, { kind: 'disconnected', peer, connectionId: connection.id, reason: described.reason });
       } else {
         logger.info('connection closed before the handshake completed', {
           ...(peer !== null ? { peer } : {}),

@@ -52,3 +52,8 @@ function signedBy(message: Uint8Array, sender: Uint8Array, secp: Secp256k1): boo
     return false;
   }
 }
+
+/** True for a `gossip_timestamp_filter` (265): the gateway then tells the gossip queue when the connection ends (the filter's end). */
+export function isGossipTimestampFilter(message: Uint8Array): boolean {
+  return message.length >= 2 && ((message[0]! << 8) | message[1]!) === 265;
+}

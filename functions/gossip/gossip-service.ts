@@ -7,7 +7,9 @@
  * (shared/store/graph-items.ts); a peer's `gossip_timestamp_filter`,
  * `query_short_channel_ids` and `query_channel_range` are answered from the
  * store, in `send-many` envelopes (many messages per queue message) on the
- * outbound queue to the gateway. See docs/gossip.md "The graph store".
+ * outbound queue to the gateway; the filter is also kept, and what is
+ * stored later relayed to it (gossip-relay.ts). See docs/gossip.md "The
+ * graph store".
  */
 import type { Secp256k1 } from '../../shared/crypto/index.js';
 import {
@@ -28,6 +30,7 @@ import {
 import { encodeOutbound } from '../../shared/pipeline/envelopes.js';
 import type { QueueMessage } from '../../shared/pipeline/queues.js';
 import type { GraphStore, StoredChannel } from '../../shared/store/graph-items.js';
+import { RELAY_FILTER_TTL_SEC, type StoredGossip } from './gossip-relay.js';
 
 /** What the gossip function needs. */
 export interface GossipContext {
@@ -76,22 +79,38 @@ export const ANSWER_ENVELOPE_BYTES = 150 * 1024;
 /** Short channel ids in one `reply_channel_range` (8 bytes each, within BOLT 1's 65,535-byte message). */
 export const MAX_REPLY_IDS = 8000;
 
-/** Handles one message. Never throws for bad input; store and queue errors propagate (the record is retried). */
-export async function handleGossip(ctx: GossipContext, input: GossipInput): Promise<GossipOutcome> {
+/**
+ * Handles one message. Never throws for bad input; store and queue errors
+ * propagate (the record is retried). A message stored is added to `stored`
+ * when given (what the handler relays: gossip-relay.ts); a peer's
+ * `gossip_timestamp_filter` is kept for its connection before it is answered.
+ */
+export async function handleGossip(ctx: GossipContext, input: GossipInput, stored?: StoredGossip[]): Promise<GossipOutcome> {
   const decoded = decodeGossipMessage(input.message);
   if (decoded.kind === 'not-gossip') return { kind: 'undecodable', type: decoded.type, detail: 'not a gossip message' };
   if (decoded.kind === 'decode-error') return { kind: 'undecodable', type: decoded.type, detail: decoded.error.message };
   const m = decoded.message;
+  const keep = (outcome: GossipOutcome, timestamp: number): GossipOutcome => {
+    if (outcome.kind === 'stored') stored?.push({ message: input.message, fromPeer: input.peer, timestamp });
+    return outcome;
+  };
   switch (m.type) {
     case 256:
-      return channelAnnouncement(ctx, m, input.message);
+      return keep(await channelAnnouncement(ctx, m, input.message), ctx.nowSec());
     case 257:
-      return nodeAnnouncement(ctx, m, input.message);
+      return keep(await nodeAnnouncement(ctx, m, input.message), m.timestamp);
     case 258:
-      return channelUpdate(ctx, m, input.message);
+      return keep(await channelUpdate(ctx, m, input.message), m.timestamp);
     case 265: {
       const verdict = checkGossipTimestampFilter(m, ctx.chainHash);
       if (!verdict.ok) return rejected(m.type, verdict);
+      await ctx.graph.putRelayFilter({
+        peer: input.peer,
+        connectionId: input.connectionId,
+        firstTimestamp: m.firstTimestamp,
+        timestampRange: m.timestampRange,
+        expiresAtSec: ctx.nowSec() + RELAY_FILTER_TTL_SEC,
+      });
       return answer(ctx, input, m.type, await messagesInTimeRange(ctx.graph, m.firstTimestamp, m.timestampRange));
     }
     case 261: {

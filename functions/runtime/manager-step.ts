@@ -24,6 +24,7 @@ import {
   type ManagerChanges,
   type ManagerInput,
   type ManagerPorts,
+  type GossipSyncSettings,
   type NodeAnnouncementSettings,
   type PeerEffect,
 } from '../../shared/manager/index.js';
@@ -430,7 +431,10 @@ export async function takeChangesFunded(ctx: NodeContext, store: NodeStore, mana
   return managerResult(changes, base, monitors, webhooks);
 }
 
-/** The node's `node_announcement` settings for the manager, when the deployment sets them. */
-function nodeAnnouncementOf(ctx: NodeContext): { nodeAnnouncement?: NodeAnnouncementSettings } {
-  return ctx.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: ctx.nodeAnnouncement };
+/** The node's `node_announcement` settings and its gossip sync for the manager, when the deployment sets them. */
+function nodeAnnouncementOf(ctx: NodeContext): { nodeAnnouncement?: NodeAnnouncementSettings; gossipSync?: GossipSyncSettings } {
+  return {
+    ...(ctx.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: ctx.nodeAnnouncement }),
+    ...(ctx.gossipSync === undefined ? {} : { gossipSync: ctx.gossipSync }),
+  };
 }

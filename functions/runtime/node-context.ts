@@ -14,6 +14,7 @@ import {
   managerConfigWith,
   type ManagerConfig,
   type ManagerPorts,
+  type GossipSyncSettings,
   type NodeAnnouncementSettings,
   type NodeChannelSettings,
   type NodeConfig,
@@ -78,6 +79,12 @@ export interface NodeContext {
   readonly webhooks?: WebhookSettings;
   /** The public graph payments are routed over (docs/gossip.md): absent, the empty graph. */
   readonly routing?: NodeRouting;
+  /**
+   * Set when the node keeps a graph (`routing`): our `init` signals
+   * `gossip_queries` and the manager asks such peers for their gossip
+   * (shared/manager/gossip-sync.ts; docs/gossip.md, "Asking peers for gossip").
+   */
+  readonly gossipSync?: GossipSyncSettings;
 }
 
 /** The gossip function's graph snapshot, cached by this container, the scorer payment results teach, and the graph store the timer keeps fresh. */
@@ -134,7 +141,7 @@ export function createNodeContext(options: {
     nodeKey: toHex(nodeId),
     nodeId,
     network: options.network,
-    config: { chainHash, features: initFeaturesFor(managerConfig) },
+    config: { chainHash, features: initFeaturesFor(managerConfig, { gossipQueries: options.routing !== undefined }) },
     store: options.store,
     outbound: options.outbound,
     logger,
@@ -148,6 +155,6 @@ export function createNodeContext(options: {
     managerConfig,
     ...(options.nodeAnnouncement === undefined ? {} : { nodeAnnouncement: options.nodeAnnouncement }),
     ...(options.webhooks === undefined ? {} : { webhooks: options.webhooks }),
-    ...(options.routing === undefined ? {} : { routing: options.routing }),
+    ...(options.routing === undefined ? {} : { routing: options.routing, gossipSync: {} }),
   };
 }

@@ -23,6 +23,7 @@ import type { AcceptChannelMessage, ChannelReadyMessage, ErrorMessage, FundingCr
 import * as chain from './chain-confirm.js';
 import { broadcastNodeAnnouncement, checkNodeAnnouncementSettings, type NodeAnnouncementSettings } from './channel-announcements.js';
 import * as channelConfig from './channel-config.js';
+import type { GossipSyncSettings } from './gossip-sync.js';
 import * as close from './close-calls.js';
 import * as forceClose from './force-close.js';
 import { ChangeSet } from './change-set.js';
@@ -87,10 +88,16 @@ export class ChannelManager {
   readonly #cs: ChangeSet;
   readonly #core: ManagerCore;
 
-  private constructor(ports: ManagerPorts, cs: ChangeSet, nodeAnnouncement?: NodeAnnouncementSettings) {
+  private constructor(ports: ManagerPorts, cs: ChangeSet, settings: { readonly nodeAnnouncement?: NodeAnnouncementSettings; readonly gossipSync?: GossipSyncSettings }) {
     this.#ports = ports;
     this.#cs = cs;
-    this.#core = { cs, ports, ...(nodeAnnouncement === undefined ? {} : { nodeAnnouncement: checkNodeAnnouncementSettings(nodeAnnouncement) }) };
+    const { nodeAnnouncement, gossipSync } = settings;
+    this.#core = {
+      cs,
+      ports,
+      ...(nodeAnnouncement === undefined ? {} : { nodeAnnouncement: checkNodeAnnouncementSettings(nodeAnnouncement) }),
+      ...(gossipSync === undefined ? {} : { gossipSync }),
+    };
   }
 
   /** A new node's manager (LDK's `ChannelManager::new`): no channels; the header is written at the first commit. */
@@ -102,7 +109,7 @@ export class ChannelManager {
       nextEventId: 1n,
       unfunded: [],
     };
-    return new ChannelManager(options.ports, new ChangeSet(header, true, new Map()), options.nodeAnnouncement);
+    return new ChannelManager(options.ports, new ChangeSet(header, true, new Map()), options);
   }
 
   /** The manager of one invocation: the header, and the channel items of `plan` (see {@link channelKeysFor}). */
@@ -114,7 +121,7 @@ export class ChannelManager {
     const forwarding = options.config?.forwarding;
     const config = configChanged ? options.config! : forwarding === undefined ? header.value.config : { ...header.value.config, forwarding };
     const value = config === header.value.config ? header.value : { ...header.value, config };
-    const manager = new ChannelManager(options.ports, new ChangeSet(value, false, options.connectedPeers ?? new Map(), configChanged, options.connections), options.nodeAnnouncement);
+    const manager = new ChannelManager(options.ports, new ChangeSet(value, false, options.connectedPeers ?? new Map(), configChanged, options.connections), options);
     if (options.plan) manager.loadChannels(options.plan, options.channels ?? new Map());
     return manager;
   }
@@ -313,7 +320,9 @@ export class ChannelManager {
    * disconnection (the previous connection may have ended unseen); every
    * funded channel gets a `reestablish` follow-up, which sends its
    * `channel_reestablish` and nothing else until the peer's arrives (BOLT 2,
-   * "Message Retransmission"; docs/follow-ups.md).
+   * "Message Retransmission"; docs/follow-ups.md). With `gossipSync`, a
+   * peer signalling `gossip_queries` gets our `gossip_timestamp_filter`
+   * (LDK's `P2PGossipSync::peer_connected`; gossip-sync.ts).
    */
   peerConnected(counterpartyNodeId: Uint8Array, theirInitFeatures: Uint8Array, connectionId?: string): void {
     peers.peerConnected(this.#core, counterpartyNodeId, theirInitFeatures, connectionId);

@@ -29,6 +29,15 @@ export {
   checkNodeAnnouncementSettings,
   type NodeAnnouncementSettings,
 } from './channel-announcements.js';
+export {
+  FULL_SYNC_LOOKBACK_SEC,
+  FULL_SYNC_PEERS,
+  FULL_SYNC_WINDOW_SEC,
+  OPEN_TIMESTAMP_RANGE,
+  RECENT_LOOKBACK_SEC,
+  ourGossipTimestampFilter,
+  type GossipSyncSettings,
+} from './gossip-sync.js';
 export { channelDetailsOf, type ChannelDetails } from './channel-details.js';
 export {
   channelItemKeys,

@@ -105,11 +105,13 @@ export function sameManagerConfig(a: ManagerConfig, b: ManagerConfig): boolean {
  * Our `init` features under `config` (BOLT 9; LDK's `provided_init_features`):
  * `option_anchors_zero_fee_htlc_tx` is offered only when anchors are
  * negotiated, so a peer never proposes a channel type we would refuse.
+ * `gossipQueries`: `gossip_queries` offered too (a node that keeps a graph
+ * and asks its peers for gossip: gossip-sync.ts).
  */
-export function initFeaturesFor(config: ManagerConfig): Uint8Array {
+export function initFeaturesFor(config: ManagerConfig, options: { readonly gossipQueries?: boolean } = {}): Uint8Array {
   const anchors = featureBit('option_anchors_zero_fee_htlc_tx', 'optional');
   const bits = config.channel.handshake.negotiateAnchorsZeroFeeHtlcTx ? OUR_INIT_FEATURE_BITS : OUR_INIT_FEATURE_BITS.filter((b) => b !== anchors);
-  return featuresFromBits(bits);
+  return featuresFromBits(options.gossipQueries === true ? [...bits, featureBit('gossip_queries', 'optional')] : bits);
 }
 
 /** Per-call changes to the handshake settings (LDK's `override_config` of `create_channel`). */

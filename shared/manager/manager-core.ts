@@ -6,6 +6,7 @@
 import type { ChannelContext } from '../channel/index.js';
 import type { ChangeSet } from './change-set.js';
 import type { NodeAnnouncementSettings } from './channel-announcements.js';
+import type { GossipSyncSettings } from './gossip-sync.js';
 import type { HandshakeOverride } from './manager-config.js';
 import type { ManagerPorts } from './manager-types.js';
 
@@ -14,6 +15,8 @@ export interface ManagerCore {
   readonly ports: ManagerPorts;
   /** What our `node_announcement` says (given at load, or by `broadcastNodeAnnouncement`; not persisted): without it, none is sent. */
   nodeAnnouncement?: NodeAnnouncementSettings;
+  /** Whether our peers are asked for gossip (given at load; not persisted): absent, none is asked (gossip-sync.ts). */
+  readonly gossipSync?: GossipSyncSettings;
 }
 
 /** The channel machines' context: the ports and the header's chain and configuration (with a per-channel override). */

@@ -80,6 +80,17 @@ export interface ManagerHeader {
    * a peer leaves the list when it reconnects or once its channels are disabled.
    */
   readonly offlinePeers?: readonly OfflinePeer[];
+  /**
+   * The peers asked for a full gossip sync lately, with when (seconds):
+   * at most `FULL_SYNC_PEERS` within `FULL_SYNC_WINDOW_SEC` (gossip-sync.ts).
+   */
+  readonly gossipSyncs?: readonly GossipSyncRequest[];
+}
+
+/** A full gossip sync asked of `peer` at `atSec` (our `gossip_timestamp_filter` from two weeks back). */
+export interface GossipSyncRequest {
+  readonly peer: Uint8Array;
+  readonly atSec: number;
 }
 
 /** A disconnected peer, since the tick count `sinceTick`. */
@@ -162,7 +173,8 @@ const POLICIES: readonly InboundChannelPolicy[] = [InboundChannelPolicy.AcceptAl
  * header written before it counts from its best block), 14 confirming channels
  * (read only: index items since issue 14), 15 message types already reported
  * unsupported (odd: older readers skip it), 17 timer ticks so far (odd), 19
- * peers offline whose channels are not disabled yet (odd).
+ * peers offline whose channels are not disabled yet (odd), 21 peers asked
+ * for a full gossip sync lately (odd).
  */
 const headerRecord = versionedRecord('manager-header', 1, {
   chainHash: tlvRecord(0, fixedBytes(32)),
@@ -177,6 +189,7 @@ const headerRecord = versionedRecord('manager-header', 1, {
   reportedUnsupported: tlvRecord(15, repeated(u16)),
   timerTicks: tlvRecord(17, u32),
   offlinePeers: tlvRecord(19, repeated(struct([['peer', point], ['sinceTick', u32]] as const))),
+  gossipSyncs: tlvRecord(21, repeated(struct([['peer', point], ['atSec', u32]] as const))),
 });
 
 /** The header's persisted bytes. */
@@ -193,6 +206,7 @@ export function encodeManagerHeader(h: ManagerHeader): Uint8Array {
     ...(h.reportedUnsupported === undefined || h.reportedUnsupported.length === 0 ? {} : { reportedUnsupported: h.reportedUnsupported }),
     ...(h.timerTicks === undefined || h.timerTicks === 0 ? {} : { timerTicks: h.timerTicks }),
     ...(h.offlinePeers === undefined || h.offlinePeers.length === 0 ? {} : { offlinePeers: h.offlinePeers }),
+    ...(h.gossipSyncs === undefined || h.gossipSyncs.length === 0 ? {} : { gossipSyncs: h.gossipSyncs }),
   });
 }
 
@@ -218,6 +232,7 @@ export function decodeManagerHeader(bytes: Uint8Array): DecodeResult<ManagerHead
       ...(v.reportedUnsupported === undefined ? {} : { reportedUnsupported: v.reportedUnsupported }),
       ...(v.timerTicks === undefined ? {} : { timerTicks: v.timerTicks }),
       ...(v.offlinePeers === undefined || v.offlinePeers.length === 0 ? {} : { offlinePeers: v.offlinePeers }),
+      ...(v.gossipSyncs === undefined || v.gossipSyncs.length === 0 ? {} : { gossipSyncs: v.gossipSyncs }),
     },
   };
 }

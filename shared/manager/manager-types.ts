@@ -12,6 +12,7 @@ import type { NetworkGraph, ProbabilisticScorer } from '../routing/index.js';
 import type { FeeEstimator, Logger } from '../ports/index.js';
 import type { ChannelUpdateMessage, OpenChannelMessage, WireMessage } from '../wire/index.js';
 import type { NodeAnnouncementSettings } from './channel-announcements.js';
+import type { GossipSyncSettings } from './gossip-sync.js';
 import type { ChannelKey } from './channel-entry.js';
 import type { IndexKey } from './channel-indexes.js';
 import type { FollowUpWork } from './follow-up.js';
@@ -190,6 +191,8 @@ export interface CreateManagerOptions {
   readonly config?: ManagerConfig;
   /** What our `node_announcement` says (colour, alias, addresses): without it none is sent with our public channels' announcements. */
   readonly nodeAnnouncement?: NodeAnnouncementSettings;
+  /** Ask peers that signal `gossip_queries` for their gossip (gossip-sync.ts); the node must signal it in `init` too. Absent: nothing asked. */
+  readonly gossipSync?: GossipSyncSettings;
 }
 
 export interface LoadManagerOptions {
@@ -211,6 +214,8 @@ export interface LoadManagerOptions {
   readonly config?: ManagerConfig;
   /** What our `node_announcement` says (the node's settings, given at every load like `config`; not persisted). */
   readonly nodeAnnouncement?: NodeAnnouncementSettings;
+  /** Ask peers that signal `gossip_queries` for their gossip (gossip-sync.ts; given at every load, not persisted); the node must signal it in `init` too. */
+  readonly gossipSync?: GossipSyncSettings;
 }
 
 /** An inbound `open_channel` held for the user's decision (manual policy), as `listInboundChannelRequests` reports it. */

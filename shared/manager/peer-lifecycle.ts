@@ -5,6 +5,7 @@
  * handler for the unsupported types).
  */
 import { notePeerOffline, notePeerOnline } from './channel-update-status.js';
+import { askForGossip } from './gossip-sync.js';
 import { equalBytes } from '../codec/index.js';
 import { ChannelFailureReason, closeChannel, errorMessage, isFundedChannel, ourChannelReestablish } from '../channel/index.js';
 import { fromHex } from '../crypto/index.js';
@@ -28,7 +29,8 @@ export function unfundedKeysOf(core: ManagerCore, peer: Uint8Array): Set<Channel
  * connection); unfunded channels are dropped as on a disconnection; every
  * other channel of the peer gets a `reestablish` follow-up for this
  * connection (docs/follow-ups.md): however many channels the peer has, this
- * input writes a bounded number of items.
+ * input writes a bounded number of items. A peer signalling
+ * `gossip_queries` is asked for its gossip (gossip-sync.ts).
  */
 export function peerConnected(core: ManagerCore, counterpartyNodeId: Uint8Array, theirInitFeatures: Uint8Array, connectionId?: string): void {
   const { cs } = core;
@@ -39,6 +41,7 @@ export function peerConnected(core: ManagerCore, counterpartyNodeId: Uint8Array,
   for (const key of cs.channelKeysOfPeer(counterpartyNodeId)) {
     if (!unfunded.has(key)) cs.followUp(counterpartyNodeId, { kind: 'reestablish', channelId: channelIdOfKey(key) }, connectionId);
   }
+  askForGossip(core, counterpartyNodeId, theirInitFeatures);
 }
 
 /**

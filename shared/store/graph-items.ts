@@ -15,6 +15,7 @@
  * | `GRAPH#<chain>` | `SNAP#<id>#<chunk, 4 digits>` | one chunk of a snapshot (at most {@link SNAPSHOT_CHUNK_BYTES}) |
  * | `GRAPH#<chain>` | `CHANGES` | counter: stored gossip changes since the last snapshot |
  * | `GRAPH#<chain>` | `UPKEEP` | when the graph was last pruned (`pruned`, ms) |
+ * | `GRAPH#<chain>` | `FILTER#<connection id>` | a peer's `gossip_timestamp_filter` on that connection (`p` peer, `first`, `range`), expiring (`ttl`) |
  *
  * Channels are spread over {@link GRAPH_SHARDS} partitions by short channel
  * id (nodes by their id's last byte), so that a gossip burst is not held to
@@ -43,7 +44,7 @@ export const GRAPH_SHARDS = 8;
 /** Largest snapshot chunk: under DynamoDB's 400 KB item with room for the keys. */
 export const SNAPSHOT_CHUNK_BYTES = 350 * 1024;
 
-const A = { data: 'd', ts: 'ts', node1: 'n1', node2: 'n2', key1: 'k1', key2: 'k2', capacity: 'cap', received: 'rcv', id: 'id', chunks: 'chunks', bytes: 'bytes', count: 'n', built: 'built', pruned: 'pruned' } as const;
+const A = { data: 'd', ts: 'ts', node1: 'n1', node2: 'n2', key1: 'k1', key2: 'k2', capacity: 'cap', received: 'rcv', id: 'id', chunks: 'chunks', bytes: 'bytes', count: 'n', built: 'built', pruned: 'pruned', peer: 'p', first: 'first', range: 'range' } as const;
 
 const pad20 = (n: bigint): string => n.toString().padStart(20, '0');
 const pad4 = (n: number): string => n.toString().padStart(4, '0');
@@ -102,6 +103,21 @@ export interface GraphStoreOptions {
   readonly tableName: string;
   /** The chain the graph is of (BOLT 7 `chain_hash`): its partitions are its own. */
   readonly chainHash: Uint8Array;
+}
+
+/**
+ * A peer's `gossip_timestamp_filter` on one connection: new gossip in
+ * `[firstTimestamp, firstTimestamp + timestampRange)` is relayed to it
+ * (functions/gossip/gossip-relay.ts).
+ */
+export interface RelayFilter {
+  /** The peer's node id, hex. */
+  readonly peer: string;
+  readonly connectionId: string;
+  readonly firstTimestamp: number;
+  readonly timestampRange: number;
+  /** When the item expires (seconds; DynamoDB's `ttl`): read as gone from then on. */
+  readonly expiresAtSec: number;
 }
 
 /** What a write cost, for the bench: items and bytes written. */
@@ -249,6 +265,50 @@ export class GraphStore {
         yield ts === undefined ? { nodeId } : { nodeId, announcement: { timestamp: ts, message: bytesOf(item, A.data) } };
       }
     }
+  }
+
+  /** Keeps a peer's filter for its connection (a later filter on the same connection replaces it). */
+  async putRelayFilter(f: RelayFilter): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: {
+          pk: str(this.partition()),
+          sk: str(`FILTER#${f.connectionId}`),
+          [A.peer]: str(f.peer),
+          [A.first]: num(f.firstTimestamp),
+          [A.range]: num(f.timestampRange),
+          ttl: num(f.expiresAtSec),
+        },
+      }),
+    );
+    this.counts.items++;
+    this.counts.bytes += 120;
+  }
+
+  /** Forgets the filter of a connection that ended (nothing when it had none). */
+  async deleteRelayFilter(connectionId: string): Promise<void> {
+    await this.#client.send(new DeleteItemCommand({ TableName: this.#table, Key: { pk: str(this.partition()), sk: str(`FILTER#${connectionId}`) } }));
+  }
+
+  /** The filters in force at `nowSec` (one Query, at most `limit` items read; expired ones left out, as DynamoDB deletes them late). */
+  async relayFilters(nowSec: number, limit: number): Promise<RelayFilter[]> {
+    if (limit < 1) return [];
+    this.counts.reads++;
+    const page = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': str(this.partition()), ':p': str('FILTER#') },
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).flatMap((item) => {
+      const expiresAtSec = numberOf(item, 'ttl') ?? 0;
+      const peer = item[A.peer]?.S;
+      if (expiresAtSec <= nowSec || peer === undefined) return [];
+      return [{ peer, connectionId: (item['sk']?.S ?? '').slice('FILTER#'.length), firstTimestamp: numberOf(item, A.first) ?? 0, timestampRange: numberOf(item, A.range) ?? 0, expiresAtSec }];
+    });
   }
 
   /** Adds `n` to the changes since the last snapshot; answers the new total. */

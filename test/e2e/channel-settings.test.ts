@@ -45,7 +45,8 @@ function anchorsOnLdk(channel: ldk.ChannelDetails): boolean {
 describe('embedded deployment with ANCHOR_CHANNELS=true, INBOUND_CHANNELS=manual', () => {
   it('advertises anchors in init', async () => {
     const features = (await env.api('/v1/node')).body['features'] as string;
-    expect(features).toBe('a000088a5121'); // OUR_INIT_FEATURES with anchors (bit 23) and upfront_shutdown_script (bit 5)
+    // OUR_INIT_FEATURES with anchors (bit 23) and upfront_shutdown_script (bit 5), and gossip_queries (bit 7): the embedded node keeps a graph (docs/gossip.md).
+    expect(features).toBe('a000088a51a1');
   });
 
   it('holds an anchors channel LDK opens until POST /v1/channels/{id}/accept; then it is usable with channel type anchors on both sides', async () => {

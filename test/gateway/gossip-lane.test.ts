@@ -3,7 +3,9 @@
  * and real TCP: public gossip and gossip queries from a peer go to the gossip
  * queue, per peer, in order; channel messages, `announcement_signatures` and
  * a private channel's update (`dont_forward`) stay on the inbound queue;
- * the gossip function's `send-many` answers reach the peer in order.
+ * the gossip function's `send-many` answers reach the peer in order; the
+ * end of a connection that sent a `gossip_timestamp_filter` reaches the
+ * gossip queue too (its filter is deleted there).
  */
 import { randomBytes } from 'node:crypto';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
@@ -106,6 +108,15 @@ describe('the gateway with a gossip queue', () => {
       expect(received.map(typeOf)).toEqual([16, 256, 258, 257]);
       expect(toHex(received[1]!)).toBe(toHex(announcement));
       peer.socket.destroy();
+      // The peer sent a gossip_timestamp_filter: its connection's end goes to the gossip queue too (the filter is forgotten there).
+      await until(async () => {
+        await take(gossip, onGossip);
+        await take(inbound, onInbound);
+        return onGossip.length >= 4 && onInbound.length >= 5;
+      }, 'the disconnection on both queues');
+      expect(types(onGossip)).toEqual([256, 258, 265, 'disconnected']);
+      expect(onGossip[3]!.envelope.connectionId).toBe(onGossip[2]!.envelope.connectionId);
+      expect(types(onInbound).at(-1)).toBe('disconnected');
     } finally {
       await gateway.stop();
     }
