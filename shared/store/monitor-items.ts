@@ -25,6 +25,12 @@
  * point) instead. Justice records are never superseded: they are the part
  * of a monitor that grows with history (as in LDK), read one at a time by
  * commitment number ({@link justiceRecordFromItem}), never by a monitor read.
+ *
+ * Our commitments: a `latest-holder-commitment` step is kept as a
+ * `latest-holder-commitment-summary` (number, txid, HTLC signatures and
+ * HTLCs): the transaction a force close broadcasts is the channel's (its
+ * `#holder` part), so a monitor read from these items knows our latest
+ * commitment by its txid (docs/items.md "Bytes per HTLC").
  * Pure: no I/O.
  */
 import type { DecodeError } from '../codec/index.js';
@@ -40,6 +46,7 @@ import {
   encodeMonitorUpdate,
   encodeWatchedChannel,
   splitCounterpartyCommitment,
+  summarizeHolderCommitment,
   type ChannelMonitor,
   type ChannelMonitorUpdate,
   type JusticeRecord,
@@ -90,17 +97,21 @@ function chainWatchItem(id: string, snapshot: Uint8Array): { sk: string; data: U
 
 /**
  * An update as the store keeps it: each `latest-counterparty-commitment`
- * step replaced by its summary, the rest as justice records. `bytes` (the
- * update as the manager wrote it) is kept unchanged when there is none.
+ * step replaced by its summary, the rest as justice records, and each
+ * `latest-holder-commitment` step by its summary (the txid instead of the
+ * transaction: the channel's `#holder` part, written in the same commit,
+ * holds it; docs/items.md "Bytes per HTLC"). `bytes` (the update as the
+ * manager wrote it) is kept unchanged when there is no such step.
  */
 function keptUpdate(
   channelIdHex: string,
   update: ChannelMonitorUpdate,
   bytes: Uint8Array,
 ): { readonly data: Uint8Array; readonly justice: { readonly sk: string; readonly data: Uint8Array }[] } {
-  if (!update.steps.some((s) => s.kind === 'latest-counterparty-commitment')) return { data: bytes, justice: [] };
+  if (!update.steps.some((s) => s.kind === 'latest-counterparty-commitment' || s.kind === 'latest-holder-commitment')) return { data: bytes, justice: [] };
   const justice: { sk: string; data: Uint8Array }[] = [];
   const steps: MonitorUpdateStep[] = update.steps.map((step) => {
+    if (step.kind === 'latest-holder-commitment') return summarizeHolderCommitment(step) ?? step;
     if (step.kind !== 'latest-counterparty-commitment') return step;
     const { summary, record } = splitCounterpartyCommitment(update.channelId, step);
     justice.push({ sk: SortKey.monitorHtlcs(channelIdHex, step.commitmentNumber), data: encodeJusticeRecord(record) });
