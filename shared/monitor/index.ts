@@ -33,7 +33,7 @@ export {
   type MonitorUpdateStep,
 } from './monitor-update-step.js';
 export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
-export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
+export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate, encodeStoredMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
 export { classifyFundingSpend, ourAnchorOutput, ourOutputs, revokedHtlcTxOutputs, type FundingSpend } from './sweep.js';
 export { dustLimitOf, sweepOutput, sweepOutputs, type OurOutput, type Sweep } from './sweep-tx.js';

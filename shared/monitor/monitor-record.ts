@@ -146,7 +146,7 @@ export function encodeMonitor(m: ChannelMonitor): Uint8Array {
     ...optional('holderHtlcs', htlcsRecord(m.holderCommitmentNumber, m.holderHtlcs)),
     ...(m.previousHolderCommitment ? { previousHolderCommitmentNumber: m.previousHolderCommitment.commitmentNumber } : {}),
     ...(m.previousHolderCommitment ? optional('previousHolderHtlcs', htlcsRecord(m.previousHolderCommitment.commitmentNumber, m.previousHolderCommitment.htlcs)) : {}),
-    ...(equalSecrets(m.counterpartyCommitmentSecrets, NO_SECRETS) ? {} : { counterpartyCommitmentSecrets: m.counterpartyCommitmentSecrets }),
+    ...(sameBytes(m.counterpartyCommitmentSecrets, NO_SECRETS) ? {} : { counterpartyCommitmentSecrets: m.counterpartyCommitmentSecrets }),
     ...(m.paymentPreimages.length > 0 ? { paymentPreimages: m.paymentPreimages.map((p) => p.paymentPreimage) } : {}),
     channelType: m.channelType,
   });
@@ -156,7 +156,7 @@ function optional<K extends string, T>(key: K, value: T | undefined): { readonly
   return (value === undefined ? {} : { [key]: value }) as { readonly [k in K]?: T };
 }
 
-function equalSecrets(a: Uint8Array, b: Uint8Array): boolean {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
@@ -275,6 +275,16 @@ export function encodeMonitorUpdate(update: ChannelMonitorUpdate): Uint8Array {
   return updateRecord.encode({ channelId: update.channelId, updateId: update.updateId, steps: update.steps });
 }
 
+/**
+ * An update's bytes as the store keeps them in its item: without the
+ * channel id (TLV 0), which the item's key names (`MONITOR#<channel id>#…`;
+ * docs/items.md "Bytes per HTLC"). Read back with {@link decodeMonitorUpdate}
+ * given that id; a reader that predates it refuses the item (TLV 0 missing).
+ */
+export function encodeStoredMonitorUpdate(update: ChannelMonitorUpdate): Uint8Array {
+  return updateRecord.encode({ updateId: update.updateId, steps: update.steps });
+}
+
 function legacySteps(pairs: Uint8Array): DecodeResult<MonitorUpdateStep[]> {
   const steps: MonitorUpdateStep[] = [];
   for (let i = 0; i < pairs.length; i += 2) {
@@ -288,20 +298,27 @@ function legacySteps(pairs: Uint8Array): DecodeResult<MonitorUpdateStep[]> {
   return { ok: true, value: steps };
 }
 
-/** Reads an update written by {@link encodeMonitorUpdate}, or by version 1 of it; never throws. */
-export function decodeMonitorUpdate(bytes: Uint8Array): DecodeResult<ChannelMonitorUpdate> {
+/**
+ * Reads an update written by {@link encodeMonitorUpdate}, or by version 1
+ * of it, or by {@link encodeStoredMonitorUpdate} when `channelId` (the one
+ * its item's key names) is given; never throws. A channel id in the bytes
+ * other than `channelId` is refused.
+ */
+export function decodeMonitorUpdate(bytes: Uint8Array, keyChannelId?: Uint8Array): DecodeResult<ChannelMonitorUpdate> {
   const result = updateRecord.decode(bytes);
   if (!result.ok) return result;
   const v = result.value;
-  if (v.channelId === undefined || v.updateId === undefined) return missing('monitor-update');
+  const channelId = v.channelId ?? keyChannelId;
+  if (channelId === undefined || v.updateId === undefined) return missing('monitor-update');
+  if (keyChannelId !== undefined && !sameBytes(channelId, keyChannelId)) return invalid('monitor-update: of another channel than its key names');
   // Each version has exactly its own steps record.
   const version = bytes[0];
   if (version === 1) {
     if (v.steps !== undefined || v.legacySteps === undefined) return missing('monitor-update v1 steps');
     const steps = legacySteps(v.legacySteps);
     if (!steps.ok) return steps;
-    return { ok: true, value: { channelId: v.channelId, updateId: v.updateId, steps: steps.value } };
+    return { ok: true, value: { channelId, updateId: v.updateId, steps: steps.value } };
   }
   if (v.legacySteps !== undefined || v.steps === undefined) return missing('monitor-update steps');
-  return { ok: true, value: { channelId: v.channelId, updateId: v.updateId, steps: v.steps } };
+  return { ok: true, value: { channelId, updateId: v.updateId, steps: v.steps } };
 }

@@ -43,7 +43,7 @@ import {
   decodeMonitorUpdate,
   encodeJusticeRecord,
   encodeMonitor,
-  encodeMonitorUpdate,
+  encodeStoredMonitorUpdate,
   encodeWatchedChannel,
   splitCounterpartyCommitment,
   summarizeHolderCommitment,
@@ -100,15 +100,13 @@ function chainWatchItem(id: string, snapshot: Uint8Array): { sk: string; data: U
  * step replaced by its summary, the rest as justice records, and each
  * `latest-holder-commitment` step by its summary (the txid instead of the
  * transaction: the channel's `#holder` part, written in the same commit,
- * holds it; docs/items.md "Bytes per HTLC"). `bytes` (the update as the
- * manager wrote it) is kept unchanged when there is no such step.
+ * holds it; docs/items.md "Bytes per HTLC"); written without the channel
+ * id, which the item's key names (`encodeStoredMonitorUpdate`).
  */
 function keptUpdate(
   channelIdHex: string,
   update: ChannelMonitorUpdate,
-  bytes: Uint8Array,
 ): { readonly data: Uint8Array; readonly justice: { readonly sk: string; readonly data: Uint8Array }[] } {
-  if (!update.steps.some((s) => s.kind === 'latest-counterparty-commitment' || s.kind === 'latest-holder-commitment')) return { data: bytes, justice: [] };
   const justice: { sk: string; data: Uint8Array }[] = [];
   const steps: MonitorUpdateStep[] = update.steps.map((step) => {
     if (step.kind === 'latest-holder-commitment') return summarizeHolderCommitment(step) ?? step;
@@ -117,7 +115,7 @@ function keptUpdate(
     justice.push({ sk: SortKey.monitorHtlcs(channelIdHex, step.commitmentNumber), data: encodeJusticeRecord(record) });
     return summary;
   });
-  return { data: encodeMonitorUpdate({ ...update, steps }), justice };
+  return { data: encodeStoredMonitorUpdate({ ...update, steps }), justice };
 }
 
 /**
@@ -186,7 +184,7 @@ export function monitorItemWrites(
     const sk = SortKey.monitor(id, w.updateId);
     const update = decodeMonitorUpdate(w.bytes);
     if (!update.ok) corrupt(sk, update.error);
-    const kept = keptUpdate(id, update.value, w.bytes);
+    const kept = keptUpdate(id, update.value);
     for (const j of kept.justice) {
       // Two records of one commitment in a commit: DynamoDB would refuse the transaction, and the monitor the second one.
       if (justiceKeys.has(j.sk)) corrupt(j.sk, 'a counterparty commitment given twice in one commit');
@@ -231,7 +229,7 @@ export function monitorFromItems(
     let monitor = snapshot.value;
     if (toHex(monitor.channelId) !== channelIdHex) corrupt(item.sk, 'the snapshot is of another channel');
     for (const u of updates.reverse()) {
-      const update = decodeMonitorUpdate(u.data);
+      const update = decodeMonitorUpdate(u.data, monitor.channelId);
       if (!update.ok) corrupt(u.sk, update.error);
       const applied = applyMonitorUpdate(monitor, update.value);
       if (!applied.ok) corrupt(u.sk, `does not apply: ${applied.error}`);

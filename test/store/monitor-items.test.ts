@@ -17,6 +17,7 @@ import {
   encodeJusticeRecord,
   encodeMonitor,
   encodeMonitorUpdate,
+  encodeStoredMonitorUpdate,
   type ChannelMonitor,
   type CounterpartyCommitmentStep,
   type MonitorHtlc,
@@ -244,7 +245,7 @@ describe('justice records', () => {
   it('writes the HTLC set to its own item and a summary in the update, in the same writes', () => {
     const [w] = monitorItemWrites([justiceWrite(3n)]);
     expect(w!.put.sk).toBe(SortKey.monitor(ID, 3n));
-    const kept = decodeMonitorUpdate(w!.put.data);
+    const kept = decodeMonitorUpdate(w!.put.data, initial.channelId);
     const { kind: _kind, htlcs: _htlcs, feeratePerKw: _f, toBroadcasterValueSat: _b, toCountersignatoryValueSat: _c, ...ref } = commitmentStep(3n);
     expect(kept).toEqual({ ok: true, value: { channelId: initial.channelId, updateId: 3n, steps: [{ kind: 'latest-counterparty-commitment-summary', ...ref }] } });
     expect(w!.put.data.length).toBeLessThan(200); // 30 HTLCs are about 1,800 bytes: not here
@@ -254,9 +255,16 @@ describe('justice records', () => {
     expect(justiceRecordFromItem(ID, 3n, w!.justice[0]!.data)).toEqual({ channelId: initial.channelId, ...detail });
     // managerItemWrites puts both.
     expect(managerItemWrites(changesOf([justiceWrite(3n)])).puts.map((p) => p.sk)).toEqual([SortKey.monitor(ID, 3n), SortKey.monitorHtlcs(ID, 3n)]);
-    // An update without a counterparty commitment is stored as it came, with no record.
+    // An update without a counterparty commitment is stored as it came but for the channel id (its key names it), with no record.
     const [plain] = monitorItemWrites([updateWrite(5n)]);
-    expect(plain).toEqual({ put: { sk: SortKey.monitor(ID, 5n), data: encodeMonitorUpdate(updateOf(5n)) }, justice: [], deletes: [] });
+    expect(plain).toEqual({ put: { sk: SortKey.monitor(ID, 5n), data: encodeStoredMonitorUpdate(updateOf(5n)) }, justice: [], deletes: [] });
+    expect(plain!.put.data.length).toBe(encodeMonitorUpdate(updateOf(5n)).length - 34);
+    expect(decodeMonitorUpdate(plain!.put.data)).toMatchObject({ ok: false });
+    expect(decodeMonitorUpdate(plain!.put.data, initial.channelId)).toEqual({ ok: true, value: updateOf(5n) });
+    expect(decodeMonitorUpdate(plain!.put.data, new Uint8Array(32).fill(1))).toEqual({ ok: true, value: { ...updateOf(5n), channelId: new Uint8Array(32).fill(1) } });
+    // An update item written with its channel id (before) reads as before; one naming another channel than its key is refused.
+    expect(decodeMonitorUpdate(encodeMonitorUpdate(updateOf(5n)), initial.channelId)).toEqual({ ok: true, value: updateOf(5n) });
+    expect(decodeMonitorUpdate(encodeMonitorUpdate(updateOf(5n)), new Uint8Array(32).fill(1))).toMatchObject({ ok: false });
   });
 
   it('writes the record of an update at a snapshot point too, and the snapshot keeps only the latest two commitments', () => {
