@@ -32,7 +32,7 @@ export {
   type MonitorHtlc,
   type MonitorUpdateStep,
 } from './monitor-update-step.js';
-export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
+export { decodeJusticeRecord, encodeJusticeRecord, encodeStoredJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
 export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate, encodeStoredMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
 export { classifyFundingSpend, ourAnchorOutput, ourOutputs, revokedHtlcTxOutputs, type FundingSpend } from './sweep.js';

@@ -20,7 +20,8 @@
  *
  * Justice records (docs/monitor.md): a `latest-counterparty-commitment`
  * step's HTLC set (and feerate, amounts) goes to an item of its own,
- * `MONITOR_HTLCS#<id>#<commitment number>`, in the same commit; the update
+ * `MONITOR_HTLCS#<id>#<commitment number>` (written without the channel id
+ * and the number its key names), in the same commit; the update
  * item keeps a `latest-counterparty-commitment-summary` step (number, txid,
  * point) instead. Justice records are never superseded: they are the part
  * of a monitor that grows with history (as in LDK), read one at a time by
@@ -34,14 +35,14 @@
  * Pure: no I/O.
  */
 import type { DecodeError } from '../codec/index.js';
-import { toHex } from '../crypto/index.js';
+import { fromHex, toHex } from '../crypto/index.js';
 import type { MonitorWrite } from '../manager/index.js';
 import {
   applyMonitorUpdate,
   decodeJusticeRecord,
   decodeMonitor,
   decodeMonitorUpdate,
-  encodeJusticeRecord,
+  encodeStoredJusticeRecord,
   encodeMonitor,
   encodeStoredMonitorUpdate,
   encodeWatchedChannel,
@@ -112,7 +113,7 @@ function keptUpdate(
     if (step.kind === 'latest-holder-commitment') return summarizeHolderCommitment(step) ?? step;
     if (step.kind !== 'latest-counterparty-commitment') return step;
     const { summary, record } = splitCounterpartyCommitment(update.channelId, step);
-    justice.push({ sk: SortKey.monitorHtlcs(channelIdHex, step.commitmentNumber), data: encodeJusticeRecord(record) });
+    justice.push({ sk: SortKey.monitorHtlcs(channelIdHex, step.commitmentNumber), data: encodeStoredJusticeRecord(record) });
     return summary;
   });
   return { data: encodeStoredMonitorUpdate({ ...update, steps }), justice };
@@ -252,7 +253,8 @@ export function monitorFromItems(
 export function justiceRecordFromItem(channelIdHex: string, commitmentNumber: bigint, data: Uint8Array | undefined): JusticeRecord | undefined {
   if (data === undefined) return undefined;
   const sk = SortKey.monitorHtlcs(channelIdHex, commitmentNumber);
-  const record = decodeJusticeRecord(data);
+  // Written without the channel id and the number (the key names them), or with them (before): decodeJusticeRecord checks they are the key's.
+  const record = decodeJusticeRecord(data, { channelId: fromHex(channelIdHex), commitmentNumber });
   if (!record.ok) corrupt(sk, record.error);
   if (toHex(record.value.channelId) !== channelIdHex) corrupt(sk, 'the record is of another channel');
   if (record.value.commitmentNumber !== commitmentNumber) corrupt(sk, `the record is of commitment ${record.value.commitmentNumber}`);

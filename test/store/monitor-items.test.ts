@@ -18,6 +18,7 @@ import {
   encodeMonitor,
   encodeMonitorUpdate,
   encodeStoredMonitorUpdate,
+  encodeStoredJusticeRecord,
   type ChannelMonitor,
   type CounterpartyCommitmentStep,
   type MonitorHtlc,
@@ -251,8 +252,13 @@ describe('justice records', () => {
     expect(w!.put.data.length).toBeLessThan(200); // 30 HTLCs are about 1,800 bytes: not here
     expect(w!.justice.map((j) => j.sk)).toEqual([SortKey.monitorHtlcs(ID, 3n)]);
     const { kind: _k, ...detail } = commitmentStep(3n);
-    expect(decodeJusticeRecord(w!.justice[0]!.data)).toEqual({ ok: true, value: { channelId: initial.channelId, ...detail } });
+    expect(decodeJusticeRecord(w!.justice[0]!.data, { channelId: initial.channelId, commitmentNumber: 3n })).toEqual({ ok: true, value: { channelId: initial.channelId, ...detail } });
     expect(justiceRecordFromItem(ID, 3n, w!.justice[0]!.data)).toEqual({ channelId: initial.channelId, ...detail });
+    // Stored without the channel id and the number (the key names them): 44 bytes fewer than the record written whole (before), which reads the same.
+    const whole = encodeJusticeRecord({ channelId: initial.channelId, ...detail });
+    expect(w!.justice[0]!.data.length).toBe(whole.length - 44);
+    expect(justiceRecordFromItem(ID, 3n, whole)).toEqual({ channelId: initial.channelId, ...detail });
+    expect(decodeJusticeRecord(w!.justice[0]!.data)).toMatchObject({ ok: false });
     // managerItemWrites puts both.
     expect(managerItemWrites(changesOf([justiceWrite(3n)])).puts.map((p) => p.sk)).toEqual([SortKey.monitor(ID, 3n), SortKey.monitorHtlcs(ID, 3n)]);
     // An update without a counterparty commitment is stored as it came but for the channel id (its key names it), with no record.
@@ -289,6 +295,8 @@ describe('justice records', () => {
     const data = encodeJusticeRecord({ channelId: initial.channelId, ...commitmentStep(4n) });
     expect(() => justiceRecordFromItem(ID, 5n, data)).toThrow(StoreError);
     expect(() => justiceRecordFromItem('00'.repeat(32), 4n, data)).toThrow(/another channel/);
+    const stored = encodeStoredJusticeRecord({ channelId: initial.channelId, ...commitmentStep(4n) });
+    expect(justiceRecordFromItem('00'.repeat(32), 5n, stored)).toMatchObject({ channelId: new Uint8Array(32), commitmentNumber: 5n });
     expect(() => justiceRecordFromItem(ID, 4n, Uint8Array.of(1, 0))).toThrow(StoreError);
     expect(justiceRecordFromItem(ID, 4n, undefined)).toBeUndefined();
   });
