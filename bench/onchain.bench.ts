@@ -262,7 +262,7 @@ async function monitorGrowth(template: ChannelMonitor): Promise<void> {
   const updateOf = (u: bigint): ChannelMonitorUpdate => ({
     channelId: monitor.channelId,
     updateId: u,
-    steps: [{ kind: 'latest-holder-commitment', commitmentNumber: u, counterpartySignature: new Uint8Array(64).fill(Number(u % 251n)), commitmentTx: monitor.holderCommitmentTx, htlcSignatures: [], htlcs: [] }],
+    steps: [{ kind: 'latest-holder-commitment', commitmentNumber: u, counterpartySignature: new Uint8Array(64).fill(Number(u % 251n)), commitmentTx: monitor.holderCommitmentTx!, htlcSignatures: [], htlcs: [] }],
   });
   const lease = await store.acquireLease(ctx.nodeKey, 'bench-monitor', 3_600_000);
   const commit = async (writes: MonitorWrite[]) => {

@@ -10,7 +10,8 @@
  * (lightning/src/ln/channel.rs): each direction has its own enum, and the
  * record keeps one state code whose meaning depends on the direction.
  */
-import { DecodeError, type Codec } from '../codec/index.js';
+import { DecodeError, equalBytes, type Codec } from '../codec/index.js';
+import { sha256 } from '../crypto/index.js';
 
 /** BOLT 2: at most 483 HTLCs offered by each side. */
 export const MAX_HTLCS_PER_DIRECTION = 483;
@@ -94,6 +95,8 @@ const RESOLUTION_FULFILL = 1;
 const RESOLUTION_FAIL = 2;
 const RESOLUTION_FAIL_WITH_REASON = 3;
 const RESOLUTION_FAIL_MALFORMED = 4;
+/** Compact form only: a fulfill whose preimage does not hash to the payment hash (both kept). */
+const RESOLUTION_FULFILL_WITH_HASH = 5;
 
 /**
  * The encoded size of one record: id u64, direction u8 (0 received, 1
@@ -173,6 +176,99 @@ export const htlcListCodec: Codec<readonly HtlcRecord[]> = {
   read(r) {
     const out: HtlcRecord[] = [];
     while (!r.isAtEnd()) out.push(htlcCodec.read(r));
+    return out;
+  },
+};
+
+/**
+ * One HTLC record, compact (the channel record's TLV 58, docs/items.md
+ * "Bytes per HTLC"): a header byte (bit 0 the direction, 1 offered; bits
+ * 1-3 the state; bits 4-6 the resolution kind, as in {@link htlcCodec}),
+ * the id and the amount as BigSize, the cltv u32, then the payment hash
+ * (32), except for a fulfilled HTLC, whose preimage (32) stands for both
+ * (the hash is its SHA-256; kind 5, a preimage that is not the hash's, is
+ * kept after the hash); a malformed fail adds the onion's SHA-256 and its
+ * code u16. 43 bytes for a 10,000 sat HTLC, pending or fulfilled,
+ * against {@link HTLC_RECORD_BYTES}.
+ */
+export const compactHtlcCodec: Codec<HtlcRecord> = {
+  write(w, h) {
+    const states: readonly string[] = h.direction === 'received' ? INBOUND_STATES : OUTBOUND_STATES;
+    const state = states.indexOf(h.state);
+    if (state < 0) throw new TypeError(`htlc: state ${h.state} is not a ${h.direction} HTLC state`);
+    const r = h.resolution;
+    // A preimage that hashes to the payment hash stands for both; any other (never stored by the channel, which checks it) is kept beside the hash.
+    const preimageIsHash = r?.kind === 'fulfill' && equalBytes(sha256(need32(r.preimage, 'preimage')), h.paymentHash);
+    const kind =
+      r === undefined
+        ? RESOLUTION_NONE
+        : r.kind === 'fulfill'
+          ? preimageIsHash ? RESOLUTION_FULFILL : RESOLUTION_FULFILL_WITH_HASH
+          : r.kind === 'fail' ? (r.hasReason ? RESOLUTION_FAIL_WITH_REASON : RESOLUTION_FAIL) : RESOLUTION_FAIL_MALFORMED;
+    w.u8((h.direction === 'offered' ? 1 : 0) | (state << 1) | (kind << 4)).bigSize(h.id).bigSize(h.amountMsat).u32(h.cltvExpiry);
+    if (kind !== RESOLUTION_FULFILL) w.bytes(need32(h.paymentHash, 'payment hash'));
+    if (r?.kind === 'fulfill') w.bytes(r.preimage);
+    if (r?.kind === 'fail-malformed') w.bytes(need32(r.sha256OfOnion, 'sha256 of onion')).u16(r.failureCode);
+  },
+  read(r) {
+    const header = r.u8();
+    if (header >> 7 !== 0) throw new DecodeError('invalid-value', `htlc: unknown header bits ${header}`);
+    const direction = header & 1;
+    const stateCode = (header >> 1) & 7;
+    const kind = header >> 4;
+    const id = r.bigSize();
+    const amountMsat = r.bigSize();
+    const cltvExpiry = r.u32();
+    let resolution: HtlcResolution | undefined;
+    let paymentHash: Uint8Array;
+    switch (kind) {
+      case RESOLUTION_NONE:
+        paymentHash = r.bytes(32);
+        break;
+      case RESOLUTION_FULFILL: {
+        const preimage = r.bytes(32);
+        paymentHash = sha256(preimage);
+        resolution = { kind: 'fulfill', preimage };
+        break;
+      }
+      case RESOLUTION_FULFILL_WITH_HASH:
+        paymentHash = r.bytes(32);
+        resolution = { kind: 'fulfill', preimage: r.bytes(32) };
+        break;
+      case RESOLUTION_FAIL:
+      case RESOLUTION_FAIL_WITH_REASON:
+        paymentHash = r.bytes(32);
+        resolution = { kind: 'fail', hasReason: kind === RESOLUTION_FAIL_WITH_REASON };
+        break;
+      case RESOLUTION_FAIL_MALFORMED: {
+        paymentHash = r.bytes(32);
+        const sha256OfOnion = r.bytes(32);
+        resolution = { kind: 'fail-malformed', failureCode: r.u16(), sha256OfOnion };
+        break;
+      }
+      default:
+        throw new DecodeError('invalid-value', `htlc: unknown resolution kind ${kind}`);
+    }
+    const common = { id, amountMsat, paymentHash, cltvExpiry, ...(resolution === undefined ? {} : { resolution }) };
+    if (direction === 0) {
+      const state = INBOUND_STATES[stateCode];
+      if (state === undefined) throw new DecodeError('invalid-value', `htlc: unknown inbound state ${stateCode}`);
+      return { ...common, direction: 'received', state };
+    }
+    const state = OUTBOUND_STATES[stateCode];
+    if (state === undefined) throw new DecodeError('invalid-value', `htlc: unknown outbound state ${stateCode}`);
+    return { ...common, direction: 'offered', state };
+  },
+};
+
+/** Every HTLC of a channel in the compact form ({@link compactHtlcCodec}), back to back (a TLV value: read to its end). */
+export const compactHtlcListCodec: Codec<readonly HtlcRecord[]> = {
+  write(w, list) {
+    for (const h of list) compactHtlcCodec.write(w, h);
+  },
+  read(r) {
+    const out: HtlcRecord[] = [];
+    while (!r.isAtEnd()) out.push(compactHtlcCodec.read(r));
     return out;
   },
 };

@@ -141,6 +141,8 @@ export {
   OutboundHtlcState,
   htlcCodec,
   htlcListCodec,
+  compactHtlcCodec,
+  compactHtlcListCodec,
   type HtlcDirection,
   type HtlcRecord,
   type HtlcResolution,

@@ -16,7 +16,8 @@
 import type { InitialMonitor } from '../channel/index.js';
 import { sha256, toHex } from '../crypto/index.js';
 import { CounterpartyCommitmentSecrets } from '../keys/index.js';
-import type { CounterpartyCommitmentRef, HolderCommitmentStep, MonitorHtlc, MonitorUpdateStep } from './monitor-update-step.js';
+import { txidOf } from './watched-channel.js';
+import type { CounterpartyCommitmentRef, HolderCommitmentStep, HolderCommitmentSummaryStep, MonitorHtlc, MonitorUpdateStep } from './monitor-update-step.js';
 
 /**
  * The most HTLCs one commitment holds: BOLT 2 caps `max_accepted_htlcs` at
@@ -57,9 +58,21 @@ export interface PreviousHolderCommitment {
  * updates applied since. It starts as the channel's {@link InitialMonitor}
  * (the same fields), with the commitment number free to grow.
  */
-export interface ChannelMonitor extends Omit<InitialMonitor, 'commitmentNumber'> {
-  /** Number of our latest commitment (0 until payments exist); the signature and transactions above are of that commitment. */
+export interface ChannelMonitor extends Omit<InitialMonitor, 'commitmentNumber' | 'counterpartySignature' | 'holderCommitmentTx'> {
+  /** Number of our latest commitment (0 until payments exist); the signature, transaction and txid below are of that commitment. */
   readonly holderCommitmentNumber: bigint;
+  /**
+   * Our latest commitment with both signatures, and the counterparty's
+   * signature on it. Absent when the commitment came in the form the store
+   * keeps (a `latest-holder-commitment-summary` step: its txid only; the
+   * transaction a force close broadcasts is then the channel's, docs/items.md
+   * "Bytes per HTLC"); then `holderCommitmentTxid` is there instead
+   * ({@link holderCommitmentTxidOf} reads either).
+   */
+  readonly holderCommitmentTx?: Uint8Array;
+  readonly counterpartySignature?: Uint8Array;
+  /** The txid (internal byte order) of our latest commitment, when the monitor knows it by its txid only. */
+  readonly holderCommitmentTxid?: Uint8Array;
   /** The id of the last update applied: 0 for the snapshot made at `watchChannel`. */
   readonly latestUpdateId: bigint;
   /** Set once a `channel-force-closed` update is applied: the channel takes no more off-chain updates. */
@@ -164,7 +177,8 @@ export function applyMonitorUpdate(
     switch (step.kind) {
       case 'channel-force-closed':
         next = { ...next, forceClosed: { shouldBroadcast: step.shouldBroadcast } };
-        if (step.shouldBroadcast) broadcasts.push(next.holderCommitmentTx);
+        // A monitor read from the store knows our commitment by its txid only: the manager broadcasts the channel's.
+        if (step.shouldBroadcast && next.holderCommitmentTx !== undefined) broadcasts.push(next.holderCommitmentTx);
         break;
       case 'unknown-odd':
         break;
@@ -177,7 +191,8 @@ export function applyMonitorUpdate(
         next = { ...next, latestCounterpartyCommitment: ref, ...(latest === undefined ? {} : { previousCounterpartyCommitment: latest }) };
         break;
       }
-      case 'latest-holder-commitment': {
+      case 'latest-holder-commitment':
+      case 'latest-holder-commitment-summary': {
         const applied = withHolderCommitment(next, step);
         if (typeof applied === 'string') return { ok: false, error: applied };
         next = applied;
@@ -213,7 +228,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * set), and the preimages whose hash is in neither go (docs/monitor.md
  * "Payment steps": why that is safe).
  */
-function withHolderCommitment(monitor: ChannelMonitor, step: HolderCommitmentStep): ChannelMonitor | MonitorUpdateError {
+function withHolderCommitment(monitor: ChannelMonitor, step: HolderCommitmentStep | HolderCommitmentSummaryStep): ChannelMonitor | MonitorUpdateError {
   if (monitor.forceClosed !== undefined) return 'channel-closed';
   if (step.commitmentNumber <= monitor.holderCommitmentNumber) return 'stale-commitment';
   if (step.htlcSignatures.length > MAX_COMMITMENT_HTLCS) return 'bad-holder-commitment';
@@ -225,12 +240,15 @@ function withHolderCommitment(monitor: ChannelMonitor, step: HolderCommitmentSte
     commitmentNumber: monitor.holderCommitmentNumber,
     ...(monitor.holderHtlcs === undefined ? {} : { htlcs: monitor.holderHtlcs }),
   };
-  const { holderHtlcs: _dropped, ...rest } = monitor;
+  const { holderHtlcs: _dropped, holderCommitmentTx: _tx, counterpartySignature: _signature, holderCommitmentTxid: _txid, ...rest } = monitor;
+  const commitment =
+    step.kind === 'latest-holder-commitment'
+      ? { holderCommitmentTx: step.commitmentTx, counterpartySignature: step.counterpartySignature }
+      : { holderCommitmentTxid: step.commitmentTxid };
   return {
     ...rest,
     holderCommitmentNumber: step.commitmentNumber,
-    counterpartySignature: step.counterpartySignature,
-    holderCommitmentTx: step.commitmentTx,
+    ...commitment,
     holderHtlcSignatures: step.htlcSignatures,
     ...(step.htlcs === undefined ? {} : { holderHtlcs: step.htlcs }),
     previousHolderCommitment: previous,
@@ -256,6 +274,17 @@ function withSecret(serialized: Uint8Array, index: bigint, secret: Uint8Array): 
   if (!loaded.ok) throw new Error(`channel monitor: unreadable counterparty secrets (${loaded.error})`);
   if (secret.length !== 32) return undefined;
   return loaded.value.provide(index, secret).ok ? loaded.value.serialize() : undefined;
+}
+
+/**
+ * The txid (internal byte order) of our latest commitment: the one the
+ * monitor keeps, or its transaction's. Throws when the monitor holds a
+ * transaction that does not parse (a broken invariant: we built it).
+ */
+export function holderCommitmentTxidOf(monitor: ChannelMonitor): Uint8Array {
+  if (monitor.holderCommitmentTx !== undefined) return txidOf(monitor.holderCommitmentTx);
+  if (monitor.holderCommitmentTxid === undefined) throw new TypeError('channel monitor: neither our commitment nor its txid');
+  return monitor.holderCommitmentTxid;
 }
 
 /** The counterparty's per-commitment secret for BOLT 3 index `index`, if revealed (justice reads it). */

@@ -10,6 +10,7 @@ export {
   applyMonitorUpdate,
   channelMonitorFrom,
   counterpartySecretOf,
+  holderCommitmentTxidOf,
   preimageOf,
   type ChannelMonitor,
   type ChannelMonitorUpdate,
@@ -21,16 +22,18 @@ export {
   MonitorStepType,
   monitorHtlcList,
   monitorUpdateSteps,
+  summarizeHolderCommitment,
   type CounterpartyCommitmentDetail,
   type CounterpartyCommitmentRef,
   type CounterpartyCommitmentStep,
   type HolderCommitmentStep,
+  type HolderCommitmentSummaryStep,
   type KnownMonitorUpdateStep,
   type MonitorHtlc,
   type MonitorUpdateStep,
 } from './monitor-update-step.js';
-export { decodeJusticeRecord, encodeJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
-export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate } from './monitor-record.js';
+export { decodeJusticeRecord, encodeJusticeRecord, encodeStoredJusticeRecord, splitCounterpartyCommitment, type JusticeRecord } from './justice-record.js';
+export { decodeMonitor, decodeMonitorUpdate, encodeMonitor, encodeMonitorUpdate, encodeStoredMonitorUpdate } from './monitor-record.js';
 export { MonitorUpdateStatus, committedWatch, type Watch } from './watch.js';
 export { classifyFundingSpend, ourAnchorOutput, ourOutputs, revokedHtlcTxOutputs, type FundingSpend } from './sweep.js';
 export { dustLimitOf, sweepOutput, sweepOutputs, type OurOutput, type Sweep } from './sweep-tx.js';

@@ -15,7 +15,7 @@
  * not read as a commitment without HTLCs.
  * Pure.
  */
-import { DecodeError, catchDecodeError, fixedBytes, point, tlvRecord, u32, u64, versionedRecord, type DecodeResult } from '../codec/index.js';
+import { DecodeError, catchDecodeError, equalBytes, fixedBytes, point, tlvRecord, u32, u64, versionedRecord, type DecodeResult } from '../codec/index.js';
 import {
   monitorHtlcList,
   optionalDetail,
@@ -54,19 +54,45 @@ export function encodeJusticeRecord(r: JusticeRecord): Uint8Array {
   });
 }
 
-/** Reads a record written by {@link encodeJusticeRecord}; never throws. */
-export function decodeJusticeRecord(bytes: Uint8Array): DecodeResult<JusticeRecord> {
+/**
+ * A record's bytes as the store keeps them in its item: without the channel
+ * id and the commitment number (TLVs 0 and 2), which the item's key names
+ * (`MONITOR_HTLCS#<channel id>#<number>`; docs/items.md "Bytes per HTLC").
+ * Read back with {@link decodeJusticeRecord} given both; a reader that
+ * predates it refuses the item (required records missing).
+ */
+export function encodeStoredJusticeRecord(r: JusticeRecord): Uint8Array {
+  return justiceRecord.encode({
+    commitmentTxid: r.commitmentTxid,
+    perCommitmentPoint: r.perCommitmentPoint,
+    htlcs: r.htlcs,
+    ...optionalDetail(r),
+  });
+}
+
+/**
+ * Reads a record written by {@link encodeJusticeRecord}, or by
+ * {@link encodeStoredJusticeRecord} when `key` (what its item's key names)
+ * is given; never throws. A channel id or number in the bytes other than
+ * the key's is refused.
+ */
+export function decodeJusticeRecord(bytes: Uint8Array, key?: { readonly channelId: Uint8Array; readonly commitmentNumber: bigint }): DecodeResult<JusticeRecord> {
   const result = justiceRecord.decode(bytes);
   if (!result.ok) return result;
   const v = result.value;
   return catchDecodeError(() => {
-    if (v.channelId === undefined || v.commitmentNumber === undefined || v.commitmentTxid === undefined || v.perCommitmentPoint === undefined || v.htlcs === undefined) {
+    const channelId = v.channelId ?? key?.channelId;
+    const commitmentNumber = v.commitmentNumber ?? key?.commitmentNumber;
+    if (channelId === undefined || commitmentNumber === undefined || v.commitmentTxid === undefined || v.perCommitmentPoint === undefined || v.htlcs === undefined) {
       throw new DecodeError('invalid-value', 'monitor-htlcs: a required record is missing');
     }
-    if (v.commitmentNumber > MAX_COMMITMENT_NUMBER) throw new DecodeError('invalid-value', `monitor-htlcs: commitment number ${v.commitmentNumber} exceeds 48 bits`);
+    if (key !== undefined && (commitmentNumber !== key.commitmentNumber || !equalBytes(channelId, key.channelId))) {
+      throw new DecodeError('invalid-value', 'monitor-htlcs: of another channel or commitment than its key names');
+    }
+    if (commitmentNumber > MAX_COMMITMENT_NUMBER) throw new DecodeError('invalid-value', `monitor-htlcs: commitment number ${commitmentNumber} exceeds 48 bits`);
     return {
-      channelId: v.channelId,
-      commitmentNumber: v.commitmentNumber,
+      channelId,
+      commitmentNumber,
       commitmentTxid: v.commitmentTxid,
       perCommitmentPoint: v.perCommitmentPoint,
       htlcs: v.htlcs,

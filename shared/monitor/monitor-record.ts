@@ -59,6 +59,11 @@ const FLAG_SHOULD_BROADCAST = 16;
  * static_remotekey). Before 46 the type was flag bits 2 (anchors) and 4
  * (scid_alias): read when 46 is absent, never written; a record with both
  * is refused.
+ * 48 the txid of our latest commitment, written instead of 22 and 24 when
+ * the monitor knows that commitment by its txid only (it came in a
+ * `latest-holder-commitment-summary` step, the form the store keeps:
+ * docs/items.md "Bytes per HTLC"); a record has either 22 and 24 or 48.
+ * Even: an older reader refuses the snapshot (it lacks 22 and 24 anyway).
  */
 const counterpartyCommitmentRef = struct([
   ['commitmentNumber', u64],
@@ -92,6 +97,7 @@ const monitorRecord = versionedRecord('monitor', 1, {
   counterpartyCommitmentSecrets: tlvRecord(42, restBytes),
   paymentPreimages: tlvRecord(44, repeated(fixedBytes(32))),
   channelType: tlvRecord(CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec),
+  holderCommitmentTxid: tlvRecord(48, fixedBytes(32)),
 });
 
 const NO_SECRETS = CounterpartyCommitmentSecrets.empty().serialize();
@@ -131,8 +137,7 @@ export function encodeMonitor(m: ChannelMonitor): Uint8Array {
     ...(cp.upfrontShutdownScript ? { upfrontShutdownScript: cp.upfrontShutdownScript } : {}),
     obscuringFactor: m.obscuringFactor,
     holderCommitmentNumber: m.holderCommitmentNumber,
-    counterpartySignature: m.counterpartySignature,
-    holderCommitmentTx: m.holderCommitmentTx,
+    ...holderCommitmentRecords(m),
     counterpartyCommitmentTxid: m.counterpartyCommitmentTxid,
     latestUpdateId: m.latestUpdateId,
     ...(m.latestCounterpartyCommitment ? { latestCounterpartyCommitment: m.latestCounterpartyCommitment } : {}),
@@ -141,7 +146,7 @@ export function encodeMonitor(m: ChannelMonitor): Uint8Array {
     ...optional('holderHtlcs', htlcsRecord(m.holderCommitmentNumber, m.holderHtlcs)),
     ...(m.previousHolderCommitment ? { previousHolderCommitmentNumber: m.previousHolderCommitment.commitmentNumber } : {}),
     ...(m.previousHolderCommitment ? optional('previousHolderHtlcs', htlcsRecord(m.previousHolderCommitment.commitmentNumber, m.previousHolderCommitment.htlcs)) : {}),
-    ...(equalSecrets(m.counterpartyCommitmentSecrets, NO_SECRETS) ? {} : { counterpartyCommitmentSecrets: m.counterpartyCommitmentSecrets }),
+    ...(sameBytes(m.counterpartyCommitmentSecrets, NO_SECRETS) ? {} : { counterpartyCommitmentSecrets: m.counterpartyCommitmentSecrets }),
     ...(m.paymentPreimages.length > 0 ? { paymentPreimages: m.paymentPreimages.map((p) => p.paymentPreimage) } : {}),
     channelType: m.channelType,
   });
@@ -151,7 +156,7 @@ function optional<K extends string, T>(key: K, value: T | undefined): { readonly
   return (value === undefined ? {} : { [key]: value }) as { readonly [k in K]?: T };
 }
 
-function equalSecrets(a: Uint8Array, b: Uint8Array): boolean {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
@@ -175,11 +180,12 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
     v.channelId === undefined || v.fundingOutpoint === undefined || v.fundingScriptPubKey === undefined || v.channelValueSatoshis === undefined ||
     v.channelKeysId === undefined || v.flags === undefined || v.counterpartyNodeId === undefined || v.holder === undefined ||
     v.counterparty === undefined || v.obscuringFactor === undefined || v.holderCommitmentNumber === undefined ||
-    v.counterpartySignature === undefined || v.holderCommitmentTx === undefined || v.counterpartyCommitmentTxid === undefined ||
-    v.latestUpdateId === undefined
+    v.counterpartyCommitmentTxid === undefined || v.latestUpdateId === undefined
   ) {
     return missing('monitor');
   }
+  const holderCommitment = holderCommitmentOf(v.counterpartySignature, v.holderCommitmentTx, v.holderCommitmentTxid);
+  if (typeof holderCommitment === 'string') return invalid(holderCommitment);
   const channelType = channelTypeOf(v.channelType, v.flags);
   if (channelType === undefined) return { ok: false, error: new DecodeError('invalid-value', 'monitor: channel type both in TLV 46 and in the legacy flags') };
   const x = v.counterparty;
@@ -208,8 +214,7 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
       counterparty: counterpartyFromRecord(x, v.upfrontShutdownScript),
       obscuringFactor: v.obscuringFactor,
       holderCommitmentNumber: v.holderCommitmentNumber,
-      counterpartySignature: v.counterpartySignature,
-      holderCommitmentTx: v.holderCommitmentTx,
+      ...holderCommitment,
       counterpartyCommitmentTxid: v.counterpartyCommitmentTxid,
       latestUpdateId: v.latestUpdateId,
       ...((v.flags & FLAG_FORCE_CLOSED) !== 0 ? { forceClosed: { shouldBroadcast: (v.flags & FLAG_SHOULD_BROADCAST) !== 0 } } : {}),
@@ -222,6 +227,26 @@ export function decodeMonitor(bytes: Uint8Array): DecodeResult<ChannelMonitor> {
       paymentPreimages: preimages.map((paymentPreimage) => ({ paymentHash: sha256(paymentPreimage), paymentPreimage })),
     },
   };
+}
+
+/** Our latest commitment as written: 22 and 24 when the monitor holds the transaction, else 48. */
+function holderCommitmentRecords(m: ChannelMonitor): { counterpartySignature?: Uint8Array; holderCommitmentTx?: Uint8Array; holderCommitmentTxid?: Uint8Array } {
+  if (m.holderCommitmentTx !== undefined && m.counterpartySignature !== undefined) return { counterpartySignature: m.counterpartySignature, holderCommitmentTx: m.holderCommitmentTx };
+  if (m.holderCommitmentTxid === undefined) throw new TypeError('channel monitor: neither our commitment nor its txid');
+  return { holderCommitmentTxid: m.holderCommitmentTxid };
+}
+
+/** Our latest commitment as a record holds it: 22 and 24, or 48 alone; otherwise why not. */
+function holderCommitmentOf(
+  counterpartySignature: Uint8Array | undefined,
+  holderCommitmentTx: Uint8Array | undefined,
+  holderCommitmentTxid: Uint8Array | undefined,
+): Pick<ChannelMonitor, 'holderCommitmentTxid' | 'holderCommitmentTx' | 'counterpartySignature'> | string {
+  if (holderCommitmentTxid !== undefined) {
+    return counterpartySignature === undefined && holderCommitmentTx === undefined ? { holderCommitmentTxid } : 'monitor: our commitment both as a transaction and as a txid';
+  }
+  if (counterpartySignature === undefined || holderCommitmentTx === undefined) return 'monitor: a required record is missing';
+  return { holderCommitmentTx, counterpartySignature };
 }
 
 function invalid(message: string): { ok: false; error: DecodeError } {
@@ -250,6 +275,16 @@ export function encodeMonitorUpdate(update: ChannelMonitorUpdate): Uint8Array {
   return updateRecord.encode({ channelId: update.channelId, updateId: update.updateId, steps: update.steps });
 }
 
+/**
+ * An update's bytes as the store keeps them in its item: without the
+ * channel id (TLV 0), which the item's key names (`MONITOR#<channel id>#…`;
+ * docs/items.md "Bytes per HTLC"). Read back with {@link decodeMonitorUpdate}
+ * given that id; a reader that predates it refuses the item (TLV 0 missing).
+ */
+export function encodeStoredMonitorUpdate(update: ChannelMonitorUpdate): Uint8Array {
+  return updateRecord.encode({ updateId: update.updateId, steps: update.steps });
+}
+
 function legacySteps(pairs: Uint8Array): DecodeResult<MonitorUpdateStep[]> {
   const steps: MonitorUpdateStep[] = [];
   for (let i = 0; i < pairs.length; i += 2) {
@@ -263,20 +298,27 @@ function legacySteps(pairs: Uint8Array): DecodeResult<MonitorUpdateStep[]> {
   return { ok: true, value: steps };
 }
 
-/** Reads an update written by {@link encodeMonitorUpdate}, or by version 1 of it; never throws. */
-export function decodeMonitorUpdate(bytes: Uint8Array): DecodeResult<ChannelMonitorUpdate> {
+/**
+ * Reads an update written by {@link encodeMonitorUpdate}, or by version 1
+ * of it, or by {@link encodeStoredMonitorUpdate} when `channelId` (the one
+ * its item's key names) is given; never throws. A channel id in the bytes
+ * other than `channelId` is refused.
+ */
+export function decodeMonitorUpdate(bytes: Uint8Array, keyChannelId?: Uint8Array): DecodeResult<ChannelMonitorUpdate> {
   const result = updateRecord.decode(bytes);
   if (!result.ok) return result;
   const v = result.value;
-  if (v.channelId === undefined || v.updateId === undefined) return missing('monitor-update');
+  const channelId = v.channelId ?? keyChannelId;
+  if (channelId === undefined || v.updateId === undefined) return missing('monitor-update');
+  if (keyChannelId !== undefined && !sameBytes(channelId, keyChannelId)) return invalid('monitor-update: of another channel than its key names');
   // Each version has exactly its own steps record.
   const version = bytes[0];
   if (version === 1) {
     if (v.steps !== undefined || v.legacySteps === undefined) return missing('monitor-update v1 steps');
     const steps = legacySteps(v.legacySteps);
     if (!steps.ok) return steps;
-    return { ok: true, value: { channelId: v.channelId, updateId: v.updateId, steps: steps.value } };
+    return { ok: true, value: { channelId, updateId: v.updateId, steps: steps.value } };
   }
   if (v.legacySteps !== undefined || v.steps === undefined) return missing('monitor-update steps');
-  return { ok: true, value: { channelId: v.channelId, updateId: v.updateId, steps: v.steps } };
+  return { ok: true, value: { channelId, updateId: v.updateId, steps: v.steps } };
 }

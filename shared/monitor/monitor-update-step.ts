@@ -17,18 +17,27 @@
  * | 6 | `commitment-secret` | 0 index, 2 secret |
  * | 8 | `payment-preimage` | 0 preimage |
  * | 10 | `latest-counterparty-commitment-summary` | 0 commitment number, 2 txid, 4 per-commitment point |
+ * | 12 | `latest-holder-commitment-summary` | 0 commitment number, 2 txid, 6 HTLC signatures, 8 HTLCs (optional) |
  *
  * Type 10 is what the store keeps of a type 4 step in the update item: the
  * rest (the HTLC set, feerate and amounts) goes to the commitment's justice
  * record, an item of its own (shared/store/monitor-items.ts, docs/monitor.md
  * "Justice records"), so that no update or snapshot grows with history.
  *
+ * Type 12 is what the store keeps of a type 2 step in the update item: the
+ * commitment's txid instead of the transaction and the counterparty's
+ * signature on it. The transaction a force close broadcasts is the
+ * channel's (its `#holder` part, written in the same commit), so the
+ * update item need not hold it a second time (docs/items.md "Bytes per
+ * HTLC"); the monitor needs only its txid (to know our commitment on chain)
+ * and its HTLC signatures and HTLCs (to claim its HTLC outputs).
+ *
  * Every kind so far is even: each changes what the monitor would claim or
  * punish on chain, so a reader that does not know it must not go on. Odd
  * types are for steps a reader may safely skip.
  */
-import type {
-  ByteReader} from '../codec/index.js';
+import type { ByteReader } from '../codec/index.js';
+import { parseTransaction } from '../tx/index.js';
 import {
   ByteWriter,
   DecodeError,
@@ -102,11 +111,23 @@ export interface HolderCommitmentStep {
   readonly htlcs?: readonly MonitorHtlc[];
 }
 
+/**
+ * What the store keeps of a {@link HolderCommitmentStep} (type 12): the
+ * same but the transaction, replaced by its txid (internal byte order), and
+ * the counterparty's signature on it.
+ */
+export interface HolderCommitmentSummaryStep extends Omit<HolderCommitmentStep, 'kind' | 'commitmentTx' | 'counterpartySignature'> {
+  readonly kind: 'latest-holder-commitment-summary';
+  readonly commitmentTxid: Uint8Array;
+}
+
 /** One change to a monitor (LDK's `ChannelMonitorUpdateStep`). */
 export type MonitorUpdateStep =
   /** The manager failed the channel: stop accepting updates; broadcast our commitment when `shouldBroadcast`. */
   | { readonly kind: 'channel-force-closed'; readonly shouldBroadcast: boolean }
   | HolderCommitmentStep
+  /** What the store keeps of a `latest-holder-commitment` step in the update item: its txid, not the transaction. */
+  | HolderCommitmentSummaryStep
   /** The counterparty's new commitment (BOLT 2 `commitment_signed` sent; LDK's `LatestCounterpartyCommitmentTXInfo`): what to watch for and claim from. */
   | CounterpartyCommitmentStep
   /** What the store keeps of a `latest-counterparty-commitment` step in the update item: the rest is in the commitment's justice record. */
@@ -129,6 +150,7 @@ export const MonitorStepType = {
   'commitment-secret': 6n,
   'payment-preimage': 8n,
   'latest-counterparty-commitment-summary': 10n,
+  'latest-holder-commitment-summary': 12n,
 } as const satisfies Record<KnownMonitorUpdateStep['kind'], bigint>;
 
 /** The largest BOLT 3 commitment number / secret index (48 bits). */
@@ -212,6 +234,12 @@ const holderCommitmentFields = tlvStream({
   htlcSignatures: tlvRecord(6, repeated(fixedBytes(64))),
   htlcs: tlvRecord(8, monitorHtlcList),
 });
+const holderSummaryFields = tlvStream({
+  commitmentNumber: tlvRecord(0, u64),
+  commitmentTxid: tlvRecord(2, fixedBytes(32)),
+  htlcSignatures: tlvRecord(6, repeated(fixedBytes(64))),
+  htlcs: tlvRecord(8, monitorHtlcList),
+});
 const counterpartyCommitmentFields = tlvStream({
   commitmentNumber: tlvRecord(0, u64),
   commitmentTxid: tlvRecord(2, fixedBytes(32)),
@@ -228,6 +256,23 @@ const counterpartySummaryFields = tlvStream({
 });
 const commitmentSecretFields = tlvStream({ index: tlvRecord(0, u64), secret: tlvRecord(2, fixedBytes(32)) });
 const paymentPreimageFields = tlvStream({ paymentPreimage: tlvRecord(0, fixedBytes(32)) });
+
+/**
+ * What the store keeps of our new commitment's step (type 12): its txid
+ * instead of the transaction and the counterparty's signature. Undefined
+ * when the step's bytes hold no transaction (then the step is kept whole).
+ */
+export function summarizeHolderCommitment(step: HolderCommitmentStep): HolderCommitmentSummaryStep | undefined {
+  const tx = parseTransaction(step.commitmentTx);
+  if (tx === null) return undefined;
+  return {
+    kind: 'latest-holder-commitment-summary',
+    commitmentNumber: step.commitmentNumber,
+    commitmentTxid: new Uint8Array(tx.getHash()),
+    htlcSignatures: step.htlcSignatures,
+    ...(step.htlcs === undefined ? {} : { htlcs: step.htlcs }),
+  };
+}
 
 /** The optional detail fields present in `d` (absent ones stay absent, so a round trip is exact). */
 export function optionalDetail(d: Omit<CounterpartyCommitmentDetail, 'htlcs'>): Omit<CounterpartyCommitmentDetail, 'htlcs'> {
@@ -248,6 +293,13 @@ function writeStepValue(w: ByteWriter, step: KnownMonitorUpdateStep): void {
         commitmentNumber: step.commitmentNumber,
         counterpartySignature: step.counterpartySignature,
         commitmentTx: step.commitmentTx,
+        htlcSignatures: step.htlcSignatures,
+        ...(step.htlcs === undefined ? {} : { htlcs: step.htlcs }),
+      });
+    case 'latest-holder-commitment-summary':
+      return holderSummaryFields.write(w, {
+        commitmentNumber: step.commitmentNumber,
+        commitmentTxid: step.commitmentTxid,
         htlcSignatures: step.htlcSignatures,
         ...(step.htlcs === undefined ? {} : { htlcs: step.htlcs }),
       });
@@ -286,6 +338,16 @@ function readStepValue(type: bigint, r: ByteReader): KnownMonitorUpdateStep | un
         commitmentNumber: index48(v.commitmentNumber, 'commitment number'),
         counterpartySignature: required(v.counterpartySignature, 'counterparty signature'),
         commitmentTx: required(v.commitmentTx, 'commitment tx'),
+        htlcSignatures: v.htlcSignatures ?? [],
+        ...(v.htlcs === undefined ? {} : { htlcs: v.htlcs }),
+      };
+    }
+    case MonitorStepType['latest-holder-commitment-summary']: {
+      const v = holderSummaryFields.read(r);
+      return {
+        kind: 'latest-holder-commitment-summary',
+        commitmentNumber: index48(v.commitmentNumber, 'commitment number'),
+        commitmentTxid: required(v.commitmentTxid, 'commitment txid'),
         htlcSignatures: v.htlcSignatures ?? [],
         ...(v.htlcs === undefined ? {} : { htlcs: v.htlcs }),
       };

@@ -66,7 +66,7 @@
  * transactions (htlc-claims.ts). The transaction spending outputs is
  * sweep-tx.ts's. Not claimed: anchors.
  */
-import { Transaction } from 'bitcoinjs-lib';
+import type { Transaction } from 'bitcoinjs-lib';
 import { equalBytes } from '../codec/index.js';
 import { INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
 import type { Secp256k1 } from '../crypto/index.js';
@@ -82,7 +82,7 @@ import {
   toRemoteAnchorsScript,
   type Outpoint,
 } from '../tx/index.js';
-import { counterpartySecretOf, preimageOf, type ChannelMonitor } from './channel-monitor.js';
+import { counterpartySecretOf, holderCommitmentTxidOf, preimageOf, type ChannelMonitor } from './channel-monitor.js';
 import type { JusticeRecord } from './justice-record.js';
 import type { OurOutput } from './sweep-tx.js';
 
@@ -113,7 +113,7 @@ export function classifyFundingSpend(monitor: ChannelMonitor, tx: Transaction): 
   if (!spendsFunding(tx, monitor.fundingOutpoint)) return { kind: 'unrelated' };
   if (!isCommitment(tx)) return { kind: 'cooperative-close' };
   const commitmentNumber = commitmentNumberFromTx(tx, monitor.obscuringFactor);
-  const ours = Transaction.fromBuffer(monitor.holderCommitmentTx).getHash();
+  const ours = holderCommitmentTxidOf(monitor);
   if (equalBytes(tx.getHash(), ours)) return { kind: 'holder-commitment', commitmentNumber };
   // They released this commitment's secret when they revoked it (BOLT 3 index counts down from 2^48 - 1).
   const perCommitmentSecret = counterpartySecretOf(monitor, INITIAL_COMMITMENT_INDEX - commitmentNumber);

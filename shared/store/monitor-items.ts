@@ -20,26 +20,34 @@
  *
  * Justice records (docs/monitor.md): a `latest-counterparty-commitment`
  * step's HTLC set (and feerate, amounts) goes to an item of its own,
- * `MONITOR_HTLCS#<id>#<commitment number>`, in the same commit; the update
+ * `MONITOR_HTLCS#<id>#<commitment number>` (written without the channel id
+ * and the number its key names), in the same commit; the update
  * item keeps a `latest-counterparty-commitment-summary` step (number, txid,
  * point) instead. Justice records are never superseded: they are the part
  * of a monitor that grows with history (as in LDK), read one at a time by
  * commitment number ({@link justiceRecordFromItem}), never by a monitor read.
+ *
+ * Our commitments: a `latest-holder-commitment` step is kept as a
+ * `latest-holder-commitment-summary` (number, txid, HTLC signatures and
+ * HTLCs): the transaction a force close broadcasts is the channel's (its
+ * `#holder` part), so a monitor read from these items knows our latest
+ * commitment by its txid (docs/items.md "Bytes per HTLC").
  * Pure: no I/O.
  */
 import type { DecodeError } from '../codec/index.js';
-import { toHex } from '../crypto/index.js';
+import { fromHex, toHex } from '../crypto/index.js';
 import type { MonitorWrite } from '../manager/index.js';
 import {
   applyMonitorUpdate,
   decodeJusticeRecord,
   decodeMonitor,
   decodeMonitorUpdate,
-  encodeJusticeRecord,
+  encodeStoredJusticeRecord,
   encodeMonitor,
-  encodeMonitorUpdate,
+  encodeStoredMonitorUpdate,
   encodeWatchedChannel,
   splitCounterpartyCommitment,
+  summarizeHolderCommitment,
   type ChannelMonitor,
   type ChannelMonitorUpdate,
   type JusticeRecord,
@@ -90,23 +98,25 @@ function chainWatchItem(id: string, snapshot: Uint8Array): { sk: string; data: U
 
 /**
  * An update as the store keeps it: each `latest-counterparty-commitment`
- * step replaced by its summary, the rest as justice records. `bytes` (the
- * update as the manager wrote it) is kept unchanged when there is none.
+ * step replaced by its summary, the rest as justice records, and each
+ * `latest-holder-commitment` step by its summary (the txid instead of the
+ * transaction: the channel's `#holder` part, written in the same commit,
+ * holds it; docs/items.md "Bytes per HTLC"); written without the channel
+ * id, which the item's key names (`encodeStoredMonitorUpdate`).
  */
 function keptUpdate(
   channelIdHex: string,
   update: ChannelMonitorUpdate,
-  bytes: Uint8Array,
 ): { readonly data: Uint8Array; readonly justice: { readonly sk: string; readonly data: Uint8Array }[] } {
-  if (!update.steps.some((s) => s.kind === 'latest-counterparty-commitment')) return { data: bytes, justice: [] };
   const justice: { sk: string; data: Uint8Array }[] = [];
   const steps: MonitorUpdateStep[] = update.steps.map((step) => {
+    if (step.kind === 'latest-holder-commitment') return summarizeHolderCommitment(step) ?? step;
     if (step.kind !== 'latest-counterparty-commitment') return step;
     const { summary, record } = splitCounterpartyCommitment(update.channelId, step);
-    justice.push({ sk: SortKey.monitorHtlcs(channelIdHex, step.commitmentNumber), data: encodeJusticeRecord(record) });
+    justice.push({ sk: SortKey.monitorHtlcs(channelIdHex, step.commitmentNumber), data: encodeStoredJusticeRecord(record) });
     return summary;
   });
-  return { data: encodeMonitorUpdate({ ...update, steps }), justice };
+  return { data: encodeStoredMonitorUpdate({ ...update, steps }), justice };
 }
 
 /**
@@ -175,7 +185,7 @@ export function monitorItemWrites(
     const sk = SortKey.monitor(id, w.updateId);
     const update = decodeMonitorUpdate(w.bytes);
     if (!update.ok) corrupt(sk, update.error);
-    const kept = keptUpdate(id, update.value, w.bytes);
+    const kept = keptUpdate(id, update.value);
     for (const j of kept.justice) {
       // Two records of one commitment in a commit: DynamoDB would refuse the transaction, and the monitor the second one.
       if (justiceKeys.has(j.sk)) corrupt(j.sk, 'a counterparty commitment given twice in one commit');
@@ -220,7 +230,7 @@ export function monitorFromItems(
     let monitor = snapshot.value;
     if (toHex(monitor.channelId) !== channelIdHex) corrupt(item.sk, 'the snapshot is of another channel');
     for (const u of updates.reverse()) {
-      const update = decodeMonitorUpdate(u.data);
+      const update = decodeMonitorUpdate(u.data, monitor.channelId);
       if (!update.ok) corrupt(u.sk, update.error);
       const applied = applyMonitorUpdate(monitor, update.value);
       if (!applied.ok) corrupt(u.sk, `does not apply: ${applied.error}`);
@@ -243,7 +253,8 @@ export function monitorFromItems(
 export function justiceRecordFromItem(channelIdHex: string, commitmentNumber: bigint, data: Uint8Array | undefined): JusticeRecord | undefined {
   if (data === undefined) return undefined;
   const sk = SortKey.monitorHtlcs(channelIdHex, commitmentNumber);
-  const record = decodeJusticeRecord(data);
+  // Written without the channel id and the number (the key names them), or with them (before): decodeJusticeRecord checks they are the key's.
+  const record = decodeJusticeRecord(data, { channelId: fromHex(channelIdHex), commitmentNumber });
   if (!record.ok) corrupt(sk, record.error);
   if (toHex(record.value.channelId) !== channelIdHex) corrupt(sk, 'the record is of another channel');
   if (record.value.commitmentNumber !== commitmentNumber) corrupt(sk, `the record is of commitment ${record.value.commitmentNumber}`);

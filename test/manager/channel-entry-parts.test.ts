@@ -64,7 +64,11 @@ describe('channel items written whole by older code', () => {
       if (!decoded.ok || decoded.value.kind !== 'channel') throw new Error(`${item.node}: does not decode`);
       expect(decoded.value.channel.htlcs).toHaveLength(item.htlcs);
       expect(decoded.value.channel.latestHolderCommitmentTx).toBeDefined();
-      expect(encodeChannelEntry(decoded.value)).toEqual(bytes);
+      // Byte for byte but for the HTLCs, written back as TLV 58 (the compact records) instead of 42: the same channel, fewer bytes.
+      const again = encodeChannelEntry(decoded.value);
+      if (item.htlcs === 0) expect(again).toEqual(bytes);
+      else expect(again.length).toBeLessThan(bytes.length);
+      expect(decodeChannelEntry(again)).toEqual(decoded);
       const { item: moving, parts } = encodeChannelEntryParts(decoded.value);
       expect([...parts.keys()]).toEqual(['fixed', 'holder', 'secrets']);
       expect(partsNamedBy(moving)).toEqual(['fixed', 'holder', 'secrets']);

@@ -22,7 +22,7 @@ function expectForceClosedWithoutBroadcast(node: ManagerNode, channelId: Uint8Ar
   expect(eventsOf(node, 'channel-closed')).toMatchObject([{ reason, channelId }]);
   const monitors = node.store.monitorItems(channelId);
   expect(monitors).toHaveLength(2);
-  expect(decodeMonitorUpdate(monitors[1]!)).toMatchObject({ ok: true, value: { updateId: 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: false }] } });
+  expect(decodeMonitorUpdate(monitors[1]!, channelId)).toMatchObject({ ok: true, value: { updateId: 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: false }] } });
 }
 
 it('a correct funding transaction confirms through the chain feed and both sides become ready', () => {

@@ -50,7 +50,7 @@ it('a reorg after channel_ready closes the channel: ChannelClosed, a force-close
     expect(net.read(node, (m) => m.listChannels())).toEqual([]);
     const monitors = node.store.monitorItems(channelId);
     expect(monitors).toHaveLength(2);
-    expect(decodeMonitorUpdate(monitors[1]!)).toMatchObject({ ok: true, value: { updateId: 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: true }] } });
+    expect(decodeMonitorUpdate(monitors[1]!, channelId)).toMatchObject({ ok: true, value: { updateId: 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: true }] } });
   }
   expect(alice.broadcasts).toHaveLength(2); // the funding tx, then our commitment
   expect(bob.broadcasts).toHaveLength(1);

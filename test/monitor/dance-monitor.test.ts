@@ -120,7 +120,7 @@ function checkHolderCommitment(f: Fed, peer: Fed): void {
   expect(m.holderCommitmentNumber).toBe(state.holderCommitmentNumber);
   const signer = f.side.node.ctx.signerProvider.deriveChannelSigner(ch.fundingSatoshis, ch.channelKeysId);
   const built = buildCommitment(f.side.node.ctx, ch, signer, 'holder', state.holderCommitmentNumber, commitmentView(ch, state, 'holder'));
-  const tx = Transaction.fromBuffer(Buffer.from(m.holderCommitmentTx));
+  const tx = Transaction.fromBuffer(Buffer.from(m.holderCommitmentTx!));
   expect(tx.getId()).toBe(built.commitment.tx.getId());
   // The peer's monitor names the same transaction as its latest counterparty commitment.
   expect(peer.monitor.latestCounterpartyCommitment?.commitmentNumber).toBe(state.holderCommitmentNumber);
@@ -185,7 +185,7 @@ describe.each([
     // A force close now broadcasts the latest commitment, the one the peer signed last.
     const closed = applyMonitorUpdate(fa.monitor, { channelId: fa.monitor.channelId, updateId: fa.monitor.latestUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: true }] });
     if (!closed.ok) throw new Error(closed.error);
-    expect(closed.broadcasts.map(toHex)).toEqual([toHex(fa.monitor.holderCommitmentTx)]);
-    expect(toHex(fa.monitor.holderCommitmentTx)).not.toBe(toHex(alice.initialMonitors[0]!.holderCommitmentTx));
+    expect(closed.broadcasts.map(toHex)).toEqual([toHex(fa.monitor.holderCommitmentTx!)]);
+    expect(toHex(fa.monitor.holderCommitmentTx!)).not.toBe(toHex(alice.initialMonitors[0]!.holderCommitmentTx));
   });
 });

@@ -36,7 +36,7 @@ it('updates apply in order only; a force close with broadcast yields our commitm
   expect(applyMonitorUpdate(monitor, { ...update, channelId: new Uint8Array(32) })).toEqual({ ok: false, error: 'wrong-channel' });
   const applied = applyMonitorUpdate(monitor, update);
   if (!applied.ok) throw new Error(applied.error);
-  expect(applied.broadcasts.map(toHex)).toEqual([toHex(monitor.holderCommitmentTx)]);
+  expect(applied.broadcasts.map(toHex)).toEqual([toHex(monitor.holderCommitmentTx!)]);
   expect(decodeMonitor(encodeMonitor(applied.monitor))).toEqual({ ok: true, value: applied.monitor });
 });
 

@@ -138,7 +138,7 @@ describe('version 1 (fixed pairs) is still read', () => {
 
 describe('unknown kinds', () => {
   it('refuses an unknown even kind', () => {
-    const r = decodeMonitorUpdate(hexToBytes(v2('0c0100')));
+    const r = decodeMonitorUpdate(hexToBytes(v2('0e0100')));
     expect(r).toMatchObject({ ok: false, error: { reason: 'unknown-even-type' } });
   });
 

@@ -153,7 +153,7 @@ describe('latest-holder-commitment', () => {
     const r = applyMonitorUpdate(m, { channelId: m.channelId, updateId: m.latestUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: true }] });
     if (!r.ok) throw new Error(r.error);
     expect(r.broadcasts.map(toHex)).toEqual([toHex(holder(2n).commitmentTx)]);
-    expect(r.broadcasts.map(toHex)).not.toContain(toHex(base.holderCommitmentTx));
+    expect(r.broadcasts.map(toHex)).not.toContain(toHex(base.holderCommitmentTx!));
     // No commitment of ours after the force close: it would replace the one broadcast.
     expect(refused(r.monitor, holder(3n))).toBe('channel-closed');
   });

@@ -70,7 +70,7 @@ function signerOf(side: Side) {
 }
 
 function commitmentOf(side: Side): Transaction {
-  return Transaction.fromBuffer(monitorOf(side).holderCommitmentTx);
+  return Transaction.fromBuffer(monitorOf(side).holderCommitmentTx!);
 }
 
 /** `side`'s monitor fed every update its channel produced so far, one update per step (as the manager numbers them). */
@@ -190,7 +190,7 @@ for (const anchors of [false, true]) {
     commit(alice);
     deliverAll(pair);
     const aliceMonitor = fedMonitorOf(alice);
-    const bobLatest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+    const bobLatest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
     const bobSecret0 = signerOf(bob).releaseCommitmentSecret(INITIAL_COMMITMENT_INDEX);
 
     it('tells the revoked commitment by the secret the monitor holds; the latest stays an unrevoked commitment of theirs', () => {
@@ -283,7 +283,7 @@ for (const anchors of [false, true]) {
     deliverAll(pair);
     if (alice.channel.htlcs?.length !== 4) throw new Error('expected four HTLCs');
     // Bob's commitment holding all four, as he could still broadcast it.
-    const revoked = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+    const revoked = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
     const revokedNumber = fedMonitorOf(bob).holderCommitmentNumber;
     // Its HTLC-success and HTLC-timeout transactions, as Bob's channel builds them (unsigned: the txid is the same).
     const bobCommitment = buildCommitment(bob.node.ctx, bob.channel, signerOf(bob), 'holder', revokedNumber, commitmentView(bob.channel, commitmentStateOf(bob.channel), 'holder'));
@@ -318,7 +318,7 @@ for (const anchors of [false, true]) {
       const other = justiceRecordOf(alice, revokedNumber + 1n);
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, other).map((o) => o.kind)).toEqual(['revoked-to-local', 'to-remote']);
       // The latest commitment of Bob's is not revoked: its HTLCs are not ours to take by revocation (those Alice offered are hers after their expiry).
-      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, latest, other).map((o) => o.kind)).toEqual(['to-remote', 'htlc-timeout', 'htlc-timeout', 'htlc-timeout']);
     });
 
@@ -385,7 +385,7 @@ for (const anchors of [false, true]) {
         expect(sweep.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight([TO_LOCAL_PENALTY_WITNESS], [DESTINATION])));
       }
       // Not a revoked commitment, or not spending it: nothing.
-      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
       expect(revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, latest, htlcTxs[0]!.tx)).toEqual([]);
       expect(revokedHtlcTxOutputs(secp, signerOf(alice), monitorOf(alice), revoked, htlcTxs[0]!.tx)).toEqual([]);
       const unrelated = htlcTxs[0]!.tx.clone();
@@ -406,7 +406,7 @@ for (const anchors of [false, true]) {
     commit(alice);
     deliverAll(pair);
     // Bob's current commitment holding all three, and its justice record in Alice's monitor.
-    const current = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx);
+    const current = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
     const currentNumber = fedMonitorOf(bob).holderCommitmentNumber;
     const record = justiceRecordOf(alice, currentNumber);
     const beforeClaim = fedMonitorOf(alice);

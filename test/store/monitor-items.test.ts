@@ -17,6 +17,8 @@ import {
   encodeJusticeRecord,
   encodeMonitor,
   encodeMonitorUpdate,
+  encodeStoredMonitorUpdate,
+  encodeStoredJusticeRecord,
   type ChannelMonitor,
   type CounterpartyCommitmentStep,
   type MonitorHtlc,
@@ -244,19 +246,31 @@ describe('justice records', () => {
   it('writes the HTLC set to its own item and a summary in the update, in the same writes', () => {
     const [w] = monitorItemWrites([justiceWrite(3n)]);
     expect(w!.put.sk).toBe(SortKey.monitor(ID, 3n));
-    const kept = decodeMonitorUpdate(w!.put.data);
+    const kept = decodeMonitorUpdate(w!.put.data, initial.channelId);
     const { kind: _kind, htlcs: _htlcs, feeratePerKw: _f, toBroadcasterValueSat: _b, toCountersignatoryValueSat: _c, ...ref } = commitmentStep(3n);
     expect(kept).toEqual({ ok: true, value: { channelId: initial.channelId, updateId: 3n, steps: [{ kind: 'latest-counterparty-commitment-summary', ...ref }] } });
     expect(w!.put.data.length).toBeLessThan(200); // 30 HTLCs are about 1,800 bytes: not here
     expect(w!.justice.map((j) => j.sk)).toEqual([SortKey.monitorHtlcs(ID, 3n)]);
     const { kind: _k, ...detail } = commitmentStep(3n);
-    expect(decodeJusticeRecord(w!.justice[0]!.data)).toEqual({ ok: true, value: { channelId: initial.channelId, ...detail } });
+    expect(decodeJusticeRecord(w!.justice[0]!.data, { channelId: initial.channelId, commitmentNumber: 3n })).toEqual({ ok: true, value: { channelId: initial.channelId, ...detail } });
     expect(justiceRecordFromItem(ID, 3n, w!.justice[0]!.data)).toEqual({ channelId: initial.channelId, ...detail });
+    // Stored without the channel id and the number (the key names them): 44 bytes fewer than the record written whole (before), which reads the same.
+    const whole = encodeJusticeRecord({ channelId: initial.channelId, ...detail });
+    expect(w!.justice[0]!.data.length).toBe(whole.length - 44);
+    expect(justiceRecordFromItem(ID, 3n, whole)).toEqual({ channelId: initial.channelId, ...detail });
+    expect(decodeJusticeRecord(w!.justice[0]!.data)).toMatchObject({ ok: false });
     // managerItemWrites puts both.
     expect(managerItemWrites(changesOf([justiceWrite(3n)])).puts.map((p) => p.sk)).toEqual([SortKey.monitor(ID, 3n), SortKey.monitorHtlcs(ID, 3n)]);
-    // An update without a counterparty commitment is stored as it came, with no record.
+    // An update without a counterparty commitment is stored as it came but for the channel id (its key names it), with no record.
     const [plain] = monitorItemWrites([updateWrite(5n)]);
-    expect(plain).toEqual({ put: { sk: SortKey.monitor(ID, 5n), data: encodeMonitorUpdate(updateOf(5n)) }, justice: [], deletes: [] });
+    expect(plain).toEqual({ put: { sk: SortKey.monitor(ID, 5n), data: encodeStoredMonitorUpdate(updateOf(5n)) }, justice: [], deletes: [] });
+    expect(plain!.put.data.length).toBe(encodeMonitorUpdate(updateOf(5n)).length - 34);
+    expect(decodeMonitorUpdate(plain!.put.data)).toMatchObject({ ok: false });
+    expect(decodeMonitorUpdate(plain!.put.data, initial.channelId)).toEqual({ ok: true, value: updateOf(5n) });
+    expect(decodeMonitorUpdate(plain!.put.data, new Uint8Array(32).fill(1))).toEqual({ ok: true, value: { ...updateOf(5n), channelId: new Uint8Array(32).fill(1) } });
+    // An update item written with its channel id (before) reads as before; one naming another channel than its key is refused.
+    expect(decodeMonitorUpdate(encodeMonitorUpdate(updateOf(5n)), initial.channelId)).toEqual({ ok: true, value: updateOf(5n) });
+    expect(decodeMonitorUpdate(encodeMonitorUpdate(updateOf(5n)), new Uint8Array(32).fill(1))).toMatchObject({ ok: false });
   });
 
   it('writes the record of an update at a snapshot point too, and the snapshot keeps only the latest two commitments', () => {
@@ -281,6 +295,8 @@ describe('justice records', () => {
     const data = encodeJusticeRecord({ channelId: initial.channelId, ...commitmentStep(4n) });
     expect(() => justiceRecordFromItem(ID, 5n, data)).toThrow(StoreError);
     expect(() => justiceRecordFromItem('00'.repeat(32), 4n, data)).toThrow(/another channel/);
+    const stored = encodeStoredJusticeRecord({ channelId: initial.channelId, ...commitmentStep(4n) });
+    expect(justiceRecordFromItem('00'.repeat(32), 5n, stored)).toMatchObject({ channelId: new Uint8Array(32), commitmentNumber: 5n });
     expect(() => justiceRecordFromItem(ID, 4n, Uint8Array.of(1, 0))).toThrow(StoreError);
     expect(justiceRecordFromItem(ID, 4n, undefined)).toBeUndefined();
   });

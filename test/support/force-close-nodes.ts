@@ -15,12 +15,13 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
-import { sha256 } from '../../shared/crypto/index.js';
+import { restBytes, tlvRecord, versionedRecord } from '../../shared/codec/index.js';
+import { fromHex, sha256, toHex } from '../../shared/crypto/index.js';
 import type { NodeChannelSettings } from '../../shared/manager/index.js';
 import { ANTI_REORG_DELAY, decodeMonitorUpdate, type ChannelMonitor, type HolderCommitmentStep } from '../../shared/monitor/index.js';
 import { MONITOR_UPDATES_PER_SNAPSHOT, SortKey, isMonitorSnapshotKey, monitorFromItems } from '../../shared/store/index.js';
 import type { LocalServices } from './local-services.js';
-import type { PipelineNet, PipelineNode } from './pipeline-nodes.js';
+import { RecordingNodeStore, type PipelineNet, type PipelineNode } from './pipeline-nodes.js';
 
 export const CAPACITY = 200_000n;
 export const PUSH_SAT = 50_000n;
@@ -127,14 +128,35 @@ export async function monitorOf(node: PipelineNode, channelId: string): Promise<
   return loaded.monitor;
 }
 
-/** Every `latest-holder-commitment` step the node's monitor updates of the channel carried, in update order. */
-async function holderCommitmentSteps(node: PipelineNode, channelId: string): Promise<HolderCommitmentStep[]> {
+/** What a `#holder` channel part holds: TLV 48, our commitment with both signatures. */
+const holderPart = versionedRecord('channel', 1, { commitmentTx: tlvRecord(48, restBytes) });
+
+/**
+ * Every commitment of ours the node's monitor updates of the channel named,
+ * in update order, with its transaction: from the update (written whole,
+ * before the store kept only a summary) or from the `#holder` parts the
+ * node committed (the summary's txid names it; RecordingNodeStore).
+ */
+async function holderCommitmentSteps(node: PipelineNode, channelId: string): Promise<Omit<HolderCommitmentStep, 'counterpartySignature'>[]> {
+  const recorded = node.ctx.store instanceof RecordingNodeStore ? node.ctx.store.holderParts : [];
+  const byTxid = new Map<string, Uint8Array>();
+  for (const part of recorded) {
+    const decoded = holderPart.decode(part);
+    if (!decoded.ok || decoded.value.commitmentTx === undefined) continue;
+    byTxid.set(toHex(Transaction.fromBuffer(decoded.value.commitmentTx as Buffer).getHash()), decoded.value.commitmentTx);
+  }
   return (await node.ctx.store.query(node.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
     .filter((item) => !isMonitorSnapshotKey(item.sk))
     .flatMap((item) => {
-      const update = decodeMonitorUpdate(item.data);
+      const update = decodeMonitorUpdate(item.data, fromHex(channelId));
       if (!update.ok) throw update.error;
-      return update.value.steps.filter((s): s is HolderCommitmentStep => s.kind === 'latest-holder-commitment');
+      return update.value.steps.flatMap((s) => {
+        if (s.kind === 'latest-holder-commitment') return [s];
+        if (s.kind !== 'latest-holder-commitment-summary') return [];
+        const commitmentTx = byTxid.get(toHex(s.commitmentTxid));
+        if (commitmentTx === undefined) throw new Error(`our commitment ${s.commitmentNumber}: no #holder part committed with its txid`);
+        return [{ kind: 'latest-holder-commitment' as const, commitmentNumber: s.commitmentNumber, commitmentTx, htlcSignatures: s.htlcSignatures, ...(s.htlcs === undefined ? {} : { htlcs: s.htlcs }) }];
+      });
     });
 }
 
@@ -171,7 +193,6 @@ export async function revokedWithHtlcsBothWays(local: LocalServices, net: Pipeli
   const cheaterThen: ChannelMonitor = {
     ...cheaterNow,
     holderCommitmentNumber: both.commitmentNumber,
-    counterpartySignature: both.counterpartySignature,
     holderCommitmentTx: both.commitmentTx,
     holderHtlcSignatures: both.htlcSignatures,
     holderHtlcs: both.htlcs!,

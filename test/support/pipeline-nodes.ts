@@ -16,12 +16,27 @@ import { sha256 } from '../../shared/crypto/index.js';
 import type { NodeChannelSettings } from '../../shared/manager/index.js';
 import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
-import { NodeStore, ensureNodeTable } from '../../shared/store/index.js';
+import { NodeStore, ensureNodeTable, type Commit, type Lease } from '../../shared/store/index.js';
 import { decodeMessage } from '../../shared/wire/index.js';
 import { isGossipMessageType } from '../../shared/gossip/index.js';
 import type { LocalServices } from './local-services.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} } as unknown as NodeContext['logger'];
+
+/**
+ * A NodeStore that remembers every channel `#holder` part it committed (our
+ * latest commitment with both signatures, docs/items.md), in commit order:
+ * the store keeps only the latest, and the monitor items only its txid, so a
+ * test that broadcasts a revoked commitment of ours finds it here.
+ */
+export class RecordingNodeStore extends NodeStore {
+  readonly holderParts: Uint8Array[] = [];
+
+  override async commit(lease: Lease, commit: Commit): Promise<void> {
+    await super.commit(lease, commit);
+    for (const put of commit.puts ?? []) if (put.sk.endsWith('#holder')) this.holderParts.push(Uint8Array.from(put.data));
+  }
+}
 
 export interface PipelineNode {
   readonly ctx: NodeContext;
@@ -48,7 +63,7 @@ export class PipelineNet {
     const ctx = adjust(createNodeContext({
       seed: sha256(new TextEncoder().encode(`${label}/${randomUUID()}`)),
       network: 'regtest',
-      store: new NodeStore({ client: this.local.dynamo, tableName }),
+      store: new RecordingNodeStore({ client: this.local.dynamo, tableName }),
       outbound: await this.#fifo(),
       broadcast: await this.#fifo(),
       inbound: await this.#fifo(),
