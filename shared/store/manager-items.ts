@@ -83,9 +83,55 @@ export interface StepCost {
   bytesWritten: number;
 }
 
+/** The first index of sorted `keys` whose key is not below `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The items of a partition by sort key, the keys also kept in order: a
+ * Query reads the range of its prefix, as DynamoDB's key condition does,
+ * rather than every item of the node (the double's cost must not grow with
+ * the history the bench leaves behind). Tests may set and delete items
+ * directly: the order follows.
+ */
+export class SortedItems extends Map<string, Uint8Array> {
+  readonly #keys: string[] = [];
+
+  override set(sk: string, data: Uint8Array): this {
+    if (!super.has(sk)) this.#keys.splice(lowerBound(this.#keys, sk), 0, sk);
+    return super.set(sk, data);
+  }
+
+  override delete(sk: string): boolean {
+    if (!super.delete(sk)) return false;
+    this.#keys.splice(lowerBound(this.#keys, sk), 1);
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.#keys.length = 0;
+  }
+
+  /** The keys starting with `prefix`, in ascending order (a Query's order). */
+  keysWithPrefix(prefix: string): string[] {
+    const out: string[] = [];
+    for (let i = lowerBound(this.#keys, prefix); i < this.#keys.length && this.#keys[i]!.startsWith(prefix); i++) out.push(this.#keys[i]!);
+    return out;
+  }
+}
+
 /** One node's items in memory. */
 export class InMemoryManagerStore {
-  readonly items = new Map<string, Uint8Array>();
+  readonly items = new SortedItems();
   /** Updates between two monitor snapshots (monitor-items.ts); smaller in tests. */
   readonly updatesPerSnapshot: bigint;
 
@@ -117,11 +163,11 @@ export class InMemoryManagerStore {
     return data;
   }
 
-  /** Every item under `prefix` (a Query), counted. */
+  /** Every item under `prefix` (a Query: in sort key order), counted. */
   query(prefix: string): { sk: string; data: Uint8Array }[] {
     const out: { sk: string; data: Uint8Array }[] = [];
-    for (const [sk, data] of this.items) {
-      if (!sk.startsWith(prefix)) continue;
+    for (const sk of this.items.keysWithPrefix(prefix)) {
+      const data = this.items.get(sk)!;
       this.last.itemsRead++;
       this.last.bytesRead += data.length;
       out.push({ sk, data });
@@ -165,7 +211,7 @@ export class InMemoryManagerStore {
     }
     if (plan.funders) manager.loadFunders(this.query(SortKey.indexPrefix(IndexPrefix.funder)).map(({ data }) => data));
     for (const peer of plan.keysOfPeers ?? []) {
-      const keys = [...this.items.keys()].filter((sk) => sk.startsWith(SortKey.channelPrefix(peer))).sort();
+      const keys = this.items.keysWithPrefix(SortKey.channelPrefix(peer));
       this.last.itemsRead += keys.length;
       manager.loadChannelKeys(peer, keys.map((sk) => sk.slice(prefix.length)));
     }
@@ -242,7 +288,7 @@ export class InMemoryManagerStore {
   readMonitor(channelId: string | Uint8Array): ChannelMonitor | undefined {
     const id = typeof channelId === 'string' ? channelId : toHex(channelId);
     const prefix = SortKey.monitorPrefix(id);
-    const keys = [...this.items.keys()].filter((sk) => sk.startsWith(prefix)).sort((a, b) => (a < b ? 1 : -1));
+    const keys = this.items.keysWithPrefix(prefix).reverse();
     const read = (sk: string): Uint8Array | undefined => this.#read(sk);
     function* newestFirst(): Generator<{ sk: string; data: Uint8Array }> {
       for (const sk of keys) {
@@ -274,7 +320,7 @@ export class InMemoryManagerStore {
 
   /** The monitor items of a channel, oldest first (a snapshot first). */
   monitorItems(channelId: Uint8Array): Uint8Array[] {
-    return [...this.items].filter(([sk]) => sk.startsWith(SortKey.monitorPrefix(toHex(channelId)))).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
+    return this.items.keysWithPrefix(SortKey.monitorPrefix(toHex(channelId))).map((sk) => this.items.get(sk)!);
   }
 
   /** A copy holding the same bytes (a restart reads them back). */
