@@ -112,6 +112,13 @@ export class ByteReader {
     return this.#copy(n, SIZED_BYTES);
   }
 
+  /** Passes over `n` bytes (a `short-read` when fewer are left); undefined, for a caller that reads a field only in some cases. */
+  skip(n: number): undefined {
+    this.#need(n, SIZED_BYTES);
+    this.#pos += n;
+    return undefined;
+  }
+
   /** Every byte left, copied. */
   rest(): Uint8Array {
     return this.#copy(this.remaining, 'rest');
