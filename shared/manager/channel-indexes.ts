@@ -222,7 +222,12 @@ function indexedChannel(entry: ChannelEntry | null | undefined): (Channel & { re
   return c.state === ChannelState.Closed || c.funding === undefined ? undefined : (c as Channel & { readonly funding: NonNullable<Channel['funding']> });
 }
 
-/** The index items of a funded channel but its per-HTLC ones (in {@link indexEntriesOf}'s order), and the reference they all hold. */
+/**
+ * The index items of a funded channel but its per-HTLC ones (in
+ * {@link indexEntriesOf}'s order), and the reference they all hold. Every
+ * field read here (and by `isStillConfirming`, `shortChannelIdOfChannel`)
+ * is compared by {@link sameChannelLevel}.
+ */
 function channelLevelEntries(c: Channel & { readonly funding: NonNullable<Channel['funding']> }): { out: Map<IndexKey, Uint8Array>; ref: ChannelRef; refBytes: Uint8Array } {
   const out = new Map<IndexKey, Uint8Array>();
   const ref: ChannelRef = { counterpartyNodeId: c.counterpartyNodeId, channelId: c.funding.channelId };
@@ -261,9 +266,8 @@ export function channelIndexChanges(
   if (b === undefined || a === undefined || !equalBytes(b.counterpartyNodeId, a.counterpartyNodeId) || !equalBytes(b.funding.channelId, a.funding.channelId)) {
     return indexChanges(indexEntriesOf(before), indexEntriesOf(after));
   }
-  const beforeLevel = keptChannelLevel(b);
   const afterLevel = keptChannelLevel(a);
-  const changes = indexChanges(beforeLevel.out, afterLevel.out);
+  const changes = sameChannelLevel(b, a) ? { put: new Map<IndexKey, Uint8Array>(), delete: [], deferred: [] } : indexChanges(keptChannelLevel(b).out, afterLevel.out);
   const held = (c: Channel) => (c.htlcs ?? []).filter((h) => h.resolution === undefined);
   const beforeHtlcs = held(b);
   const afterHtlcs = held(a);
@@ -272,6 +276,25 @@ export function channelIndexChanges(
   for (const key of perHtlcKeysOnlyIn(afterHtlcs, beforeHtlcs, suffix)) changes.put.set(key, afterLevel.refBytes);
   changes.deferred.push(...vanished);
   return changes;
+}
+
+/** Whether two versions of one funded channel (the same peer and channel id) imply the same {@link channelLevelEntries}: the fields it reads are equal. */
+function sameChannelLevel(b: Channel & { readonly funding: NonNullable<Channel['funding']> }, a: Channel & { readonly funding: NonNullable<Channel['funding']> }): boolean {
+  const bc = b.confirmation;
+  const ac = a.confirmation;
+  return (
+    b.state === a.state &&
+    b.isOutbound === a.isOutbound &&
+    b.holderAlias === a.holderAlias &&
+    b.bestHeight === a.bestHeight &&
+    b.minimumDepth === a.minimumDepth &&
+    b.feeratePerKw === a.feeratePerKw &&
+    b.pendingFeeUpdate?.feeratePerKw === a.pendingFeeUpdate?.feeratePerKw &&
+    b.channelType.anchors === a.channelType.anchors &&
+    b.funding.outpoint.index === a.funding.outpoint.index &&
+    equalBytes(b.funding.outpoint.txid, a.funding.outpoint.txid) &&
+    (bc === ac || (bc !== undefined && ac !== undefined && bc.height === ac.height && bc.txIndex === ac.txIndex && equalBytes(bc.blockHash, ac.blockHash)))
+  );
 }
 
 /** {@link channelLevelEntries} of each channel diffed (a step's `after` is the next step's `before`); read only. */

@@ -85,6 +85,36 @@ describe('the index writes of one step, computed from the HTLCs that changed', (
     );
   });
 
+  it('are the general diff when the channel itself changes too (state, depth, fee, alias, confirmation, type)', () => {
+    const conf = c.confirmation!;
+    const variants: ((x: Channel) => Channel)[] = [
+      (x) => x,
+      (x) => ({ ...x, state: ChannelState.ShutdownSent }) as Channel,
+      (x) => ({ ...x, state: ChannelState.AwaitingChannelReady }) as Channel,
+      (x) => ({ ...x, bestHeight: conf.height + 1 }) as Channel,
+      (x) => ({ ...x, bestHeight: conf.height + 500 }) as Channel,
+      (x) => ({ ...x, minimumDepth: 1000 }) as Channel,
+      (x) => ({ ...x, feeratePerKw: x.feeratePerKw + 7 }) as Channel,
+      (x) => ({ ...x, pendingFeeUpdate: { feeratePerKw: 9999, state: 'local-announced' } }) as unknown as Channel,
+      (x) => ({ ...x, holderAlias: x.holderAlias + 1n }) as Channel,
+      (x) => ({ ...x, isOutbound: !x.isOutbound }) as Channel,
+      (x) => ({ ...x, channelType: { ...x.channelType, anchors: !x.channelType.anchors } }) as Channel,
+      (x) => ({ ...x, confirmation: { ...conf, txIndex: conf.txIndex + 1 } }) as Channel,
+      (x) => ({ ...x, confirmation: { ...conf, blockHash: conf.blockHash.map((b) => b ^ 1) } }) as Channel,
+      (x) => ({ ...x, funding: { ...x.funding!, outpoint: { ...x.funding!.outpoint, txid: x.funding!.outpoint.txid.slice() } } }) as Channel,
+    ];
+    for (const isOutbound of [false, true]) {
+      const base = { ...c, isOutbound, htlcs: htlcsEachWay(2) } as Channel;
+      for (const [i, f] of variants.entries()) {
+        for (const [j, g] of variants.entries()) {
+          const before = item(f(base));
+          const after = item(g({ ...base, htlcs: [...base.htlcs!.slice(1), htlc('received', 9)] } as Channel));
+          expect({ isOutbound, i, j, ...shape(channelIndexChanges(before, after)) }).toEqual({ isOutbound, i, j, ...shape(general(before, after)) });
+        }
+      }
+    }
+  });
+
   it('fall back to the general diff for a channel appearing, closing or going away', () => {
     const open = item({ ...c, htlcs: htlcsEachWay(3) } as Channel);
     const closed = item({ ...c, state: ChannelState.Closed, htlcs: htlcsEachWay(3) } as Channel);
