@@ -95,43 +95,55 @@ function lowerBound(keys: readonly string[], key: string): number {
   return lo;
 }
 
-/**
- * The items of a partition by sort key, the keys also kept in order: a
- * Query reads the range of its prefix, as DynamoDB's key condition does,
- * rather than every item of the node (the double's cost must not grow with
- * the history the bench leaves behind). Tests may set and delete items
- * directly: the order follows.
- */
-export class SortedItems extends Map<string, Uint8Array> {
-  readonly #keys: string[] = [];
-
-  override set(sk: string, data: Uint8Array): this {
-    if (!super.has(sk)) this.#keys.splice(lowerBound(this.#keys, sk), 0, sk);
-    return super.set(sk, data);
-  }
-
-  override delete(sk: string): boolean {
-    if (!super.delete(sk)) return false;
-    this.#keys.splice(lowerBound(this.#keys, sk), 1);
-    return true;
-  }
-
-  override clear(): void {
-    super.clear();
-    this.#keys.length = 0;
-  }
-
+/** The items of a partition by sort key, with a Query's listing of the keys under a prefix (in order). */
+export type SortedItems = Map<string, Uint8Array> & {
   /** The keys starting with `prefix`, in ascending order (a Query's order). */
-  keysWithPrefix(prefix: string): string[] {
-    const out: string[] = [];
-    for (let i = lowerBound(this.#keys, prefix); i < this.#keys.length && this.#keys[i]!.startsWith(prefix); i++) out.push(this.#keys[i]!);
-    return out;
-  }
+  keysWithPrefix(prefix: string): string[];
+};
+
+/**
+ * A Map of items whose sort keys are also kept in order: a Query reads the
+ * range of its prefix, as DynamoDB's key condition does, rather than every
+ * item of the node (the double's cost must not grow with the history a
+ * bench leaves behind). Tests set and delete items directly: the order
+ * follows. Still a plain Map to anyone comparing it with another (its
+ * constructor is Map's; the methods that keep the order are its own,
+ * not enumerable).
+ */
+export function sortedItems(): SortedItems {
+  const map = new Map<string, Uint8Array>();
+  const keys: string[] = [];
+  const set = map.set.bind(map);
+  const remove = map.delete.bind(map);
+  const clear = map.clear.bind(map);
+  const own = (value: unknown) => ({ value, enumerable: false, writable: false, configurable: false });
+  Object.defineProperties(map, {
+    set: own((sk: string, data: Uint8Array) => {
+      if (!map.has(sk)) keys.splice(lowerBound(keys, sk), 0, sk);
+      set(sk, data);
+      return map;
+    }),
+    delete: own((sk: string) => {
+      if (!remove(sk)) return false;
+      keys.splice(lowerBound(keys, sk), 1);
+      return true;
+    }),
+    clear: own(() => {
+      clear();
+      keys.length = 0;
+    }),
+    keysWithPrefix: own((prefix: string) => {
+      const out: string[] = [];
+      for (let i = lowerBound(keys, prefix); i < keys.length && keys[i]!.startsWith(prefix); i++) out.push(keys[i]!);
+      return out;
+    }),
+  });
+  return map as SortedItems;
 }
 
 /** One node's items in memory. */
 export class InMemoryManagerStore {
-  readonly items = new SortedItems();
+  readonly items = sortedItems();
   /** Updates between two monitor snapshots (monitor-items.ts); smaller in tests. */
   readonly updatesPerSnapshot: bigint;
 

@@ -1,18 +1,18 @@
 /**
- * The in-memory store's items (shared/store/manager-items.ts `SortedItems`):
+ * The in-memory store's items (shared/store/manager-items.ts `sortedItems`):
  * a Query by prefix reads its range in sort key order, as DynamoDB's key
  * condition does, however the items were set or deleted (tests set them
  * directly too).
  */
 import { describe, expect, it } from 'vitest';
 import { InMemoryManagerStore } from '../../shared/store/index.js';
-import { SortedItems } from '../../shared/store/manager-items.js';
+import { sortedItems } from '../../shared/store/manager-items.js';
 
 const bytes = (n: number) => Uint8Array.of(n);
 
-describe('SortedItems', () => {
+describe('sortedItems', () => {
   it('lists the keys of a prefix in ascending order after sets, overwrites and deletes', () => {
-    const items = new SortedItems();
+    const items = sortedItems();
     for (const [i, sk] of ['INDEX#b', 'CHANNEL#02#aa', 'INDEX#a', 'CHANNEL#03#00', 'CHANNEL#02#aa#fixed', 'CHANNEL#02#01', 'INDEX#'].entries()) items.set(sk, bytes(i));
     items.set('CHANNEL#02#aa', bytes(9));
     expect(items.keysWithPrefix('CHANNEL#02#')).toEqual(['CHANNEL#02#01', 'CHANNEL#02#aa', 'CHANNEL#02#aa#fixed']);
@@ -30,7 +30,7 @@ describe('SortedItems', () => {
   });
 
   it('agrees with a full scan on random keys', () => {
-    const items = new SortedItems();
+    const items = sortedItems();
     const plain = new Map<string, Uint8Array>();
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
@@ -46,6 +46,15 @@ describe('SortedItems', () => {
     for (const prefix of ['', 'P0#', 'P1#1', 'P3#', 'Q']) {
       expect(items.keysWithPrefix(prefix)).toEqual([...plain.keys()].filter((k) => k.startsWith(prefix)).sort());
     }
+  });
+
+  it('still equals a plain Map of the same items (tests compare them)', () => {
+    const items = sortedItems();
+    items.set('B', bytes(2)).set('A', bytes(1));
+    expect(items).toEqual(new Map([['A', bytes(1)], ['B', bytes(2)]]));
+    expect(new Map(items)).toEqual(items);
+    expect(items).not.toEqual(new Map([['A', bytes(1)]]));
+    expect(Object.keys(items)).toEqual([]);
   });
 
   it('is what the store queries, counting what it reads', () => {
