@@ -300,16 +300,16 @@ printTable(`what our inputs write per sequential payment, by item kind (ours →
 
 const ourOurs = directions[0]!;
 const methods = new Set<string>();
-for (const side of ['payer', 'payee']) for (const k of ourOurs.ours.get(`sequential/${side}`)?.secp.keys() ?? []) methods.add(k);
-printTable('our secp256k1 calls per sequential payment by method (ours → ours)', [
-  ['method', 'payer', 'payee'],
+for (const key of ['sequential/payer', 'sequential/payee', 'in flight/payer', 'in flight/payee']) for (const k of ourOurs.ours.get(key)?.secp.keys() ?? []) methods.add(k);
+printTable('our secp256k1 calls per payment by method (ours → ours)', [
+  ['method', 'sequential payer', 'sequential payee', 'in flight payer', 'in flight payee'],
   ...[...methods].map((k) => {
-    const of = (side: string) => {
-      const acc = ourOurs.ours.get(`sequential/${side}`)!;
-      return ((acc.secp.get(k) ?? 0) / acc.payments).toFixed(1);
+    const of = (key: string) => {
+      const acc = ourOurs.ours.get(key);
+      return acc === undefined ? '' : ((acc.secp.get(k) ?? 0) / acc.payments).toFixed(1);
     };
-    return [NOT_EC.has(k) ? `${k} (not EC)` : k, of('payer'), of('payee')];
-  }).filter((r) => r[1] !== '0.0' || r[2] !== '0.0'),
+    return [NOT_EC.has(k) ? `${k} (not EC)` : k, of('sequential/payer'), of('sequential/payee'), of('in flight/payer'), of('in flight/payee')];
+  }).filter((r) => r.slice(1).some((c) => c !== '0.0' && c !== '')),
 ]);
 console.log(
   `\nThe protocol's minimum for one payment alone over one direct channel (static_remotekey, an HTLC above the dust), per side, ` +

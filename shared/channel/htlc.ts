@@ -134,37 +134,36 @@ export const htlcCodec: Codec<HtlcRecord> = {
     const paymentHash = r.bytes(32);
     const cltvExpiry = r.u32();
     const kind = r.u8();
-    const payload = r.bytes(32);
+    // The 32 resolution bytes are copied only when the resolution holds them (zeros otherwise).
+    const payload = kind === RESOLUTION_FULFILL || kind === RESOLUTION_FAIL_MALFORMED ? r.bytes(32) : r.skip(32);
     const code = r.u16();
     let resolution: HtlcResolution | undefined;
     switch (kind) {
       case RESOLUTION_NONE:
         break;
       case RESOLUTION_FULFILL:
-        resolution = { kind: 'fulfill', preimage: payload };
+        resolution = { kind: 'fulfill', preimage: payload! };
         break;
       case RESOLUTION_FAIL:
       case RESOLUTION_FAIL_WITH_REASON:
         resolution = { kind: 'fail', hasReason: kind === RESOLUTION_FAIL_WITH_REASON };
         break;
       case RESOLUTION_FAIL_MALFORMED:
-        resolution = { kind: 'fail-malformed', failureCode: code, sha256OfOnion: payload };
+        resolution = { kind: 'fail-malformed', failureCode: code, sha256OfOnion: payload! };
         break;
       default:
         throw new DecodeError('invalid-value', `htlc: unknown resolution kind ${kind}`);
     }
-    const common = { id, amountMsat, paymentHash, cltvExpiry, ...(resolution === undefined ? {} : { resolution }) };
-    if (direction === 0) {
-      const state = INBOUND_STATES[stateCode];
-      if (state === undefined) throw new DecodeError('invalid-value', `htlc: unknown inbound state ${stateCode}`);
-      return { ...common, direction: 'received', state };
-    }
-    if (direction === 1) {
-      const state = OUTBOUND_STATES[stateCode];
-      if (state === undefined) throw new DecodeError('invalid-value', `htlc: unknown outbound state ${stateCode}`);
-      return { ...common, direction: 'offered', state };
-    }
-    throw new DecodeError('invalid-value', `htlc: unknown direction ${direction}`);
+    const states: readonly string[] | undefined = direction === 0 ? INBOUND_STATES : direction === 1 ? OUTBOUND_STATES : undefined;
+    if (states === undefined) throw new DecodeError('invalid-value', `htlc: unknown direction ${direction}`);
+    const state = states[stateCode];
+    if (state === undefined) throw new DecodeError('invalid-value', `htlc: unknown ${direction === 0 ? 'inbound' : 'outbound'} state ${stateCode}`);
+    // One literal per shape (no spreads): the same fields in the same order as before.
+    const record =
+      resolution === undefined
+        ? { id, amountMsat, paymentHash, cltvExpiry, direction: direction === 0 ? 'received' : 'offered', state }
+        : { id, amountMsat, paymentHash, cltvExpiry, resolution, direction: direction === 0 ? 'received' : 'offered', state };
+    return record as HtlcRecord;
   },
 };
 

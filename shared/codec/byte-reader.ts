@@ -10,6 +10,8 @@ import { DecodeError } from './decode-error.js';
 /** Labels of reads whose error names their size (`${n} bytes`, `${n}-byte value`): the text is built only for an error. */
 const SIZED_BYTES = '\u0000bytes';
 const SIZED_VALUE = '\u0000value';
+/** The one-byte bigsizes as bigints (TLV types and lengths): made once, not at every read. */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 0xfd }, (_, i) => BigInt(i));
 
 export class ByteReader {
   readonly #bytes: Uint8Array;
@@ -41,52 +43,85 @@ export class ByteReader {
     }
   }
 
-  #take(n: number, what: string): Uint8Array {
-    if (n > this.remaining) {
+  /** Throws the `short-read` of `n` bytes (`what` names them) unless they are left. */
+  #need(n: number, what: string): void {
+    if (n > this.#bytes.length - this.#pos) {
       const named = what === SIZED_BYTES ? `${n} bytes` : what === SIZED_VALUE ? `${n}-byte value` : what;
       throw new DecodeError(
         'short-read',
         `${named}: needs ${n} byte(s) at offset ${this.#pos}, ${this.remaining} left`,
       );
     }
+  }
+
+  #take(n: number, what: string): Uint8Array {
+    this.#need(n, what);
     const view = this.#bytes.subarray(this.#pos, this.#pos + n);
     this.#pos += n;
     return view;
   }
 
+  /** A copy of the next `n` bytes (sliced from the input, no view made first). */
+  #copy(n: number, what: string): Uint8Array {
+    this.#need(n, what);
+    const start = this.#pos;
+    this.#pos += n;
+    return this.#bytes.slice(start, start + n);
+  }
+
+  /** The big-endian u32 at `at` (checked by the caller). */
+  #u32At(at: number): number {
+    const b = this.#bytes;
+    return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  }
+
   /** `byte` / `u8`. */
   u8(): number {
-    return this.#take(1, 'u8')[0]!;
+    // Integers are read in place, without a view per value: the hot path of every record decoded.
+    this.#need(1, 'u8');
+    return this.#bytes[this.#pos++]!;
   }
 
   /** `u16`, big-endian. */
   u16(): number {
-    const b = this.#take(2, 'u16');
-    return (b[0]! << 8) | b[1]!;
+    this.#need(2, 'u16');
+    const at = this.#pos;
+    this.#pos = at + 2;
+    return (this.#bytes[at]! << 8) | this.#bytes[at + 1]!;
   }
 
   /** `u32`, big-endian. */
   u32(): number {
-    const b = this.#take(4, 'u32');
-    return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+    this.#need(4, 'u32');
+    const value = this.#u32At(this.#pos);
+    this.#pos += 4;
+    return value;
   }
 
   /** `u64`, big-endian, as a bigint. */
   u64(): bigint {
-    const b = this.#take(8, 'u64');
-    const high = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-    const low = ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0;
+    this.#need(8, 'u64');
+    const high = this.#u32At(this.#pos);
+    const low = this.#u32At(this.#pos + 4);
+    this.#pos += 8;
     return high === 0 ? BigInt(low) : (BigInt(high) << 32n) | BigInt(low);
   }
 
   /** Exactly `n` bytes, copied (the result never aliases the input). */
   bytes(n: number): Uint8Array {
-    return this.#take(n, SIZED_BYTES).slice();
+    return this.#copy(n, SIZED_BYTES);
+  }
+
+  /** Passes over `n` bytes (a `short-read` when fewer are left); undefined, for a caller that reads a field only in some cases. */
+  skip(n: number): undefined {
+    this.#need(n, SIZED_BYTES);
+    this.#pos += n;
+    return undefined;
   }
 
   /** Every byte left, copied. */
   rest(): Uint8Array {
-    return this.#take(this.remaining, 'rest').slice();
+    return this.#copy(this.remaining, 'rest');
   }
 
   /**
@@ -103,7 +138,7 @@ export class ByteReader {
    */
   bigSize(): bigint {
     const first = this.u8();
-    if (first < 0xfd) return BigInt(first);
+    if (first < 0xfd) return SMALL_BIGINTS[first]!;
     if (first === 0xfd) {
       const v = this.#uintN(2, 'bigsize');
       if (v < 0xfdn) throw new DecodeError('non-minimal-encoding', `bigsize 0x${v.toString(16)} in 3 bytes`);

@@ -7,8 +7,9 @@ import { EncodeError } from './encode-error.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 
-function checkUint(value: number, bits: 8 | 16 | 32, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value > 2 ** bits - 1) {
+/** Throws unless `value` is an integer in [0, `max`] (`max` = 2^bits − 1 of u8, u16 or u32). */
+function checkUint(value: number, max: 0xff | 0xffff | 0xffff_ffff, what: string): void {
+  if (!(value >= 0 && value <= max && Number.isInteger(value))) {
     throw new EncodeError('value-out-of-range', `${what} out of range: ${value}`);
   }
 }
@@ -67,13 +68,15 @@ export class ByteWriter {
   /** The low `n` ≤ 4 bytes of `value` (an integer below 2^32), big-endian. */
   #smallUint(value: number, n: number): this {
     const at = this.#reserve(n);
-    for (let i = n - 1, v = value; i >= 0; i--, v = Math.floor(v / 256)) this.#buf[at + i] = v % 256;
+    const buf = this.#buf;
+    // `>>>` reads the value as an unsigned 32-bit integer: exact below 2^32.
+    for (let i = n - 1, v = value >>> 0; i >= 0; i--, v >>>= 8) buf[at + i] = v & 0xff;
     return this;
   }
 
   /** `byte` / `u8`. */
   u8(value: number): this {
-    checkUint(value, 8, 'u8');
+    checkUint(value, 0xff, 'u8');
     const at = this.#reserve(1);
     this.#buf[at] = value;
     return this;
@@ -81,13 +84,13 @@ export class ByteWriter {
 
   /** `u16`, big-endian. */
   u16(value: number): this {
-    checkUint(value, 16, 'u16');
+    checkUint(value, 0xffff, 'u16');
     return this.#smallUint(value, 2);
   }
 
   /** `u32`, big-endian. */
   u32(value: number): this {
-    checkUint(value, 32, 'u32');
+    checkUint(value, 0xffff_ffff, 'u32');
     return this.#smallUint(value, 4);
   }
 
@@ -107,7 +110,11 @@ export class ByteWriter {
   /** `bigsize` (BOLT 1, "BigSize"), always in its minimal form. */
   bigSize(value: bigint): this {
     checkU64(value, 'bigsize');
-    if (value < 0xfdn) return this.u8(Number(value));
+    if (value < 0xfdn) {
+      const at = this.#reserve(1);
+      this.#buf[at] = Number(value);
+      return this;
+    }
     if (value <= 0xffffn) return this.u8(0xfd).#uintN(value, 2);
     if (value <= 0xffff_ffffn) return this.u8(0xfe).#uintN(value, 4);
     return this.u8(0xff).#uintN(value, 8);
@@ -115,13 +122,13 @@ export class ByteWriter {
 
   /** `tu16`: the minimal big-endian bytes of `value` (none for 0). */
   tu16(value: number): this {
-    checkUint(value, 16, 'tu16');
+    checkUint(value, 0xffff, 'tu16');
     return this.#smallUint(value, minimalNumberLength(value));
   }
 
   /** `tu32`: the minimal big-endian bytes of `value` (none for 0). */
   tu32(value: number): this {
-    checkUint(value, 32, 'tu32');
+    checkUint(value, 0xffff_ffff, 'tu32');
     return this.#smallUint(value, minimalNumberLength(value));
   }
 

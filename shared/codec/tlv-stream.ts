@@ -142,11 +142,30 @@ interface SchemaEntry {
   readonly codec: Codec<unknown>;
 }
 
+/**
+ * Scratch writers of the streams being written, by nesting depth (a value
+ * may itself hold a stream): each keeps its buffer, so a stream's values
+ * are not written into a fresh 64-byte writer grown again at every call.
+ * Writing is synchronous: a depth's writer is free once its stream is done.
+ */
+const scratchWriters: ByteWriter[] = [];
+let scratchDepth = 0;
+
 function writeStream(w: ByteWriter, ordered: readonly SchemaEntry[], value: Readonly<Record<string, unknown>>): void {
+  const scratch = (scratchWriters[scratchDepth] ??= new ByteWriter());
+  scratch.reset();
+  scratchDepth++;
+  try {
+    writeRecords(w, scratch, ordered, value);
+  } finally {
+    scratchDepth--;
+  }
+}
+
+function writeRecords(w: ByteWriter, scratch: ByteWriter, ordered: readonly SchemaEntry[], value: Readonly<Record<string, unknown>>): void {
   const unknown = value[UNKNOWN_TLVS] as readonly UnknownTlvRecord[] | undefined;
   if (unknown === undefined || unknown.length === 0) {
     // Known records only (the usual case): in schema order, each value written once into a scratch writer for its length.
-    const scratch = new ByteWriter();
     for (const rec of ordered) {
       const v = value[rec.name];
       if (v === undefined) continue;
@@ -158,7 +177,6 @@ function writeStream(w: ByteWriter, ordered: readonly SchemaEntry[], value: Read
   }
   // The known values are written one after the other into one scratch writer
   // (each value's bytes are what `encode(codec, value)` gives), then copied out in type order with the kept unknown ones.
-  const scratch = new ByteWriter();
   const records: PendingRecord[] = [];
   for (const rec of ordered) {
     const v = value[rec.name];

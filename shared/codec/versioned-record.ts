@@ -17,6 +17,15 @@ export interface VersionedRecordCodec<S extends TlvSchema> {
   decode(bytes: Uint8Array): DecodeResult<TlvStreamValue<S>>;
 }
 
+/**
+ * The writers of the records being encoded, by nesting depth (a field's
+ * codec may encode a record of its own): each keeps its grown buffer, and
+ * `finish` copies the record out, so a record is not written into a fresh
+ * 64-byte writer doubled again and again. Encoding is synchronous.
+ */
+const recordWriters: ByteWriter[] = [];
+let recordDepth = 0;
+
 /** Declares a persisted record: its name (for errors), current version (1..255) and TLV schema. */
 export function versionedRecord<const S extends TlvSchema>(name: string, version: number, schema: S): VersionedRecordCodec<S> {
   if (!Number.isInteger(version) || version < 1 || version > 255) throw new TypeError('version must be 1..255');
@@ -25,9 +34,15 @@ export function versionedRecord<const S extends TlvSchema>(name: string, version
     name,
     version,
     encode(value) {
-      const w = new ByteWriter().u8(version);
-      body.write(w, value);
-      return w.finish();
+      const w = (recordWriters[recordDepth] ??= new ByteWriter());
+      w.reset();
+      recordDepth++;
+      try {
+        body.write(w.u8(version), value);
+        return w.finish();
+      } finally {
+        recordDepth--;
+      }
     },
     decode(bytes) {
       return catchDecodeError(() => {

@@ -92,8 +92,18 @@ export function deriveRevocationPublicKeyWithSecret(
  */
 export function derivePrivateKey(secp: Secp256k1, baseSecret: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
   assertLength(baseSecret, 32, 'basepoint secret');
+  return derivePrivateKeyWithBasepoint(secp, baseSecret, secp.publicKeyFromSecret(baseSecret), perCommitmentPoint);
+}
+
+/**
+ * `derivePrivateKey` for a caller that already holds the basepoint (the
+ * signer keeps its public keys): no multiplication, one scalar addition.
+ * For the signer only: `basepoint` must be `baseSecret`'s public key.
+ */
+export function derivePrivateKeyWithBasepoint(secp: Secp256k1, baseSecret: Uint8Array, basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
+  assertLength(baseSecret, 32, 'basepoint secret');
+  assertLength(basepoint, 33, 'basepoint');
   assertLength(perCommitmentPoint, 33, 'per-commitment point');
-  const basepoint = secp.publicKeyFromSecret(baseSecret);
   return secp.secretKeyTweakAdd(baseSecret, sha256(concatBytes(perCommitmentPoint, basepoint)));
 }
 

@@ -3,6 +3,7 @@ export { KeysError, KeysErrorCode } from './errors.js';
 export {
   derivePublicKey,
   derivePrivateKey,
+  derivePrivateKeyWithBasepoint,
   deriveRevocationPublicKey,
   deriveRevocationPrivateKey,
 } from './derivation.js';

@@ -53,6 +53,7 @@ export class KeysManager implements NodeSigner, SignerProvider {
   readonly #node: InMemoryNodeSigner;
   readonly #signers = new BoundedCache<ChannelSigner>(SIGNER_CAPACITY);
   #shutdownScript: Uint8Array | undefined;
+  #inboundPaymentKey: Uint8Array | undefined;
 
   constructor(secp: Secp256k1, seed: Uint8Array, entropy: EntropySource) {
     assertLength(seed, 32, 'seed');
@@ -115,6 +116,7 @@ export class KeysManager implements NodeSigner, SignerProvider {
    * seed, so a payment secret made before a restart still verifies after it.
    */
   inboundPaymentKey(): Uint8Array {
-    return deriveInboundPaymentKey(this.#seed);
+    this.#inboundPaymentKey ??= deriveInboundPaymentKey(this.#seed);
+    return this.#inboundPaymentKey.slice();
   }
 }

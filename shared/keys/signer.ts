@@ -3,9 +3,9 @@
  * from its private keys, behind an interface that never hands out a key, so a
  * remote or KMS-backed signer can replace the in-memory one.
  */
-import { BoundedCache, type Secp256k1 } from '../crypto/index.js';
+import { BoundedCache, toHex, type Secp256k1 } from '../crypto/index.js';
 import type { ChannelKeys, ChannelPublicKeys } from './channel-keys.js';
-import { derivePrivateKey, derivePublicKeyWithSecret, deriveRevocationPrivateKey, deriveRevocationPublicKeyWithSecret } from './derivation.js';
+import { derivePrivateKeyWithBasepoint, derivePublicKeyWithSecret, deriveRevocationPrivateKey, deriveRevocationPublicKeyWithSecret } from './derivation.js';
 import { KeysError, KeysErrorCode, assertLength } from './errors.js';
 import { assertCommitmentIndex, perCommitmentPoint, perCommitmentSecret } from './per-commitment-secret.js';
 
@@ -71,6 +71,12 @@ export class InMemoryChannelSigner implements ChannelSigner {
   readonly #keys: ChannelKeys;
   readonly #points = new BoundedCache<Uint8Array>(POINT_CAPACITY);
   readonly #secrets = new BoundedCache<Uint8Array>(POINT_CAPACITY);
+  /**
+   * Our htlc and delayed payment secrets by per-commitment point: a
+   * commitment with n HTLCs signs n HTLC transactions with one key, and the
+   * point was checked when its key was first derived.
+   */
+  readonly #derivedSecrets = new BoundedCache<Uint8Array>(POINT_CAPACITY);
   readonly channelKeysId: Uint8Array;
   readonly channelValueSatoshis: bigint;
   readonly publicKeys: ChannelPublicKeys;
@@ -134,13 +140,20 @@ export class InMemoryChannelSigner implements ChannelSigner {
   }
 
   signWithHtlcKey(digest: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
-    this.#checkPoint(perCommitmentPoint);
-    return this.#sign(digest, derivePrivateKey(this.#secp, this.#keys.htlcBaseSecret, perCommitmentPoint));
+    return this.#sign(digest, this.#derivedSecret('h', this.#keys.htlcBaseSecret, this.publicKeys.htlcBasepoint, perCommitmentPoint));
   }
 
   signWithDelayedPaymentKey(digest: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
-    this.#checkPoint(perCommitmentPoint);
-    return this.#sign(digest, derivePrivateKey(this.#secp, this.#keys.delayedPaymentBaseSecret, perCommitmentPoint));
+    return this.#sign(digest, this.#derivedSecret('d', this.#keys.delayedPaymentBaseSecret, this.publicKeys.delayedPaymentBasepoint, perCommitmentPoint));
+  }
+
+  /** BOLT 3 `privkey = basepoint_secret + SHA256(per_commitment_point || basepoint)`, kept by point (checked on the curve once). */
+  #derivedSecret(tag: 'h' | 'd', baseSecret: Uint8Array, basepoint: Uint8Array, perCommitmentPoint: Uint8Array): Uint8Array {
+    assertLength(perCommitmentPoint, 33, 'per-commitment point');
+    return this.#derivedSecrets.getOrSet(`${tag}${toHex(perCommitmentPoint)}`, () => {
+      this.#checkPoint(perCommitmentPoint);
+      return derivePrivateKeyWithBasepoint(this.#secp, baseSecret, basepoint, perCommitmentPoint);
+    });
   }
 
   signWithPaymentKey(digest: Uint8Array): Uint8Array {

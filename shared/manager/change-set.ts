@@ -28,7 +28,7 @@ import {
   decodeChannelRef,
   decodeFunderEntry,
   encodeConfirmingIndex,
-  indexChanges,
+  channelIndexChanges,
   indexEntriesOf,
   decodeConfirmingIndex,
   IndexPrefix,
@@ -186,7 +186,7 @@ export class ChangeSet {
 
   /** Writes the index items that take a channel from what `before` implied to what `after` does (no read needed). */
   reindexItems(before: ChannelEntry | null | undefined, after: ChannelEntry | null | undefined): void {
-    const changes = indexChanges(indexEntriesOf(before), indexEntriesOf(after));
+    const changes = channelIndexChanges(before, after);
     for (const key of changes.delete) this.#deleteIndex(key);
     for (const key of changes.deferred) {
       this.#indexPuts.delete(key);

@@ -26,7 +26,7 @@
  * its channel finds no such HTLC there, and moves on. Pure.
  */
 import { DecodeError, fixedBytes, point, struct, u32, u8, versionedRecord, tlvRecord, type DecodeResult } from '../codec/index.js';
-import { ChannelState, shortChannelIdOfChannel, type Channel } from '../channel/index.js';
+import { ChannelState, shortChannelIdOfChannel, type Channel, type HtlcRecord } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
 import { equalBytes } from '../codec/index.js';
 import type { ChannelEntry } from './channel-entry.js';
@@ -202,10 +202,34 @@ export function indexEntriesOf(entry: ChannelEntry | null | undefined): Readonly
 }
 
 function entriesImplied(entry: ChannelEntry): Map<IndexKey, Uint8Array> {
+  const c = indexedChannel(entry);
+  if (c === undefined) return new Map();
+  const { out, ref, refBytes } = channelLevelEntries(c);
+  const suffix = channelSuffix(ref);
+  for (const htlc of c.htlcs ?? []) {
+    // Until it is resolved: a resolved HTLC needs no lookup by hash or expiry any more.
+    if (htlc.resolution !== undefined) continue;
+    out.set(`${paymentKeyPrefix(htlc.paymentHash)}${suffix}`, refBytes);
+    out.set(`${expiryKeyPrefix(htlc.cltvExpiry)}${suffix}`, refBytes);
+  }
+  return out;
+}
+
+/** The channel of `entry` when it implies index items (funded, not closed). */
+function indexedChannel(entry: ChannelEntry | null | undefined): (Channel & { readonly funding: NonNullable<Channel['funding']> }) | undefined {
+  if (entry === null || entry === undefined || entry.kind !== 'channel') return undefined;
+  const c = entry.channel;
+  return c.state === ChannelState.Closed || c.funding === undefined ? undefined : (c as Channel & { readonly funding: NonNullable<Channel['funding']> });
+}
+
+/**
+ * The index items of a funded channel but its per-HTLC ones (in
+ * {@link indexEntriesOf}'s order), and the reference they all hold. Every
+ * field read here (and by `isStillConfirming`, `shortChannelIdOfChannel`)
+ * is compared by {@link sameChannelLevel}.
+ */
+function channelLevelEntries(c: Channel & { readonly funding: NonNullable<Channel['funding']> }): { out: Map<IndexKey, Uint8Array>; ref: ChannelRef; refBytes: Uint8Array } {
   const out = new Map<IndexKey, Uint8Array>();
-  if (entry.kind !== 'channel') return out;
-  const c: Channel = entry.channel;
-  if (c.state === ChannelState.Closed || c.funding === undefined) return out;
   const ref: ChannelRef = { counterpartyNodeId: c.counterpartyNodeId, channelId: c.funding.channelId };
   const refBytes = encodeChannelRef(ref);
   out.set(outpointKey(c.funding.outpoint.txid, c.funding.outpoint.index), refBytes);
@@ -221,14 +245,81 @@ function entriesImplied(entry: ChannelEntry): Map<IndexKey, Uint8Array> {
     // The feerate the channel is moving to (a pending update of ours), else the committed one: what a tick compares its estimate with.
     out.set(funderKey(ref), encodeFunderEntry({ ...ref, feeratePerKw: c.pendingFeeUpdate?.feeratePerKw ?? c.feeratePerKw, anchors: c.channelType.anchors }));
   }
-  const suffix = channelSuffix(ref);
-  for (const htlc of c.htlcs ?? []) {
-    // Until it is resolved: a resolved HTLC needs no lookup by hash or expiry any more.
-    if (htlc.resolution !== undefined) continue;
-    out.set(`${paymentKeyPrefix(htlc.paymentHash)}${suffix}`, refBytes);
-    out.set(`${expiryKeyPrefix(htlc.cltvExpiry)}${suffix}`, refBytes);
+  return { out, ref, refBytes };
+}
+
+/**
+ * `indexChanges(indexEntriesOf(before), indexEntriesOf(after))`, the same
+ * writes in the same order, without building the per-HTLC keys of the
+ * HTLCs both versions hold alike (a step changes a few of a channel's
+ * HTLCs; each key is two hex strings): a key of an HTLC only one version
+ * holds is kept when an HTLC of the other version implies it too (the
+ * same hash, or the same expiry height). The general diff when the two are
+ * not the same funded channel.
+ */
+export function channelIndexChanges(
+  before: ChannelEntry | null | undefined,
+  after: ChannelEntry | null | undefined,
+): { put: Map<IndexKey, Uint8Array>; delete: IndexKey[]; deferred: IndexKey[] } {
+  const b = indexedChannel(before);
+  const a = indexedChannel(after);
+  if (b === undefined || a === undefined || !equalBytes(b.counterpartyNodeId, a.counterpartyNodeId) || !equalBytes(b.funding.channelId, a.funding.channelId)) {
+    return indexChanges(indexEntriesOf(before), indexEntriesOf(after));
   }
-  return out;
+  const afterLevel = keptChannelLevel(a);
+  const changes = sameChannelLevel(b, a) ? { put: new Map<IndexKey, Uint8Array>(), delete: [], deferred: [] } : indexChanges(keptChannelLevel(b).out, afterLevel.out);
+  const held = (c: Channel) => (c.htlcs ?? []).filter((h) => h.resolution === undefined);
+  const beforeHtlcs = held(b);
+  const afterHtlcs = held(a);
+  const suffix = channelSuffix(afterLevel.ref);
+  const vanished = perHtlcKeysOnlyIn(beforeHtlcs, afterHtlcs, suffix);
+  for (const key of perHtlcKeysOnlyIn(afterHtlcs, beforeHtlcs, suffix)) changes.put.set(key, afterLevel.refBytes);
+  changes.deferred.push(...vanished);
+  return changes;
+}
+
+/** Whether two versions of one funded channel (the same peer and channel id) imply the same {@link channelLevelEntries}: the fields it reads are equal. */
+function sameChannelLevel(b: Channel & { readonly funding: NonNullable<Channel['funding']> }, a: Channel & { readonly funding: NonNullable<Channel['funding']> }): boolean {
+  const bc = b.confirmation;
+  const ac = a.confirmation;
+  return (
+    b.state === a.state &&
+    b.isOutbound === a.isOutbound &&
+    b.holderAlias === a.holderAlias &&
+    b.bestHeight === a.bestHeight &&
+    b.minimumDepth === a.minimumDepth &&
+    b.feeratePerKw === a.feeratePerKw &&
+    b.pendingFeeUpdate?.feeratePerKw === a.pendingFeeUpdate?.feeratePerKw &&
+    b.channelType.anchors === a.channelType.anchors &&
+    b.funding.outpoint.index === a.funding.outpoint.index &&
+    equalBytes(b.funding.outpoint.txid, a.funding.outpoint.txid) &&
+    (bc === ac || (bc !== undefined && ac !== undefined && bc.height === ac.height && bc.txIndex === ac.txIndex && equalBytes(bc.blockHash, ac.blockHash)))
+  );
+}
+
+/** {@link channelLevelEntries} of each channel diffed (a step's `after` is the next step's `before`); read only. */
+const channelLevelOf = new WeakMap<Channel, ReturnType<typeof channelLevelEntries>>();
+
+function keptChannelLevel(c: Channel & { readonly funding: NonNullable<Channel['funding']> }): ReturnType<typeof channelLevelEntries> {
+  let level = channelLevelOf.get(c);
+  if (level === undefined) {
+    level = channelLevelEntries(c);
+    channelLevelOf.set(c, level);
+  }
+  return level;
+}
+
+/** The per-HTLC keys the HTLCs `ours` imply and the HTLCs `theirs` do not, in `ours`' order, once each. */
+function perHtlcKeysOnlyIn(ours: readonly HtlcRecord[], theirs: readonly HtlcRecord[], suffix: string): IndexKey[] {
+  const same = new Set<HtlcRecord>(theirs);
+  const heights = new Set<number>(theirs.map((h) => h.cltvExpiry));
+  const keys = new Set<IndexKey>();
+  for (const h of ours) {
+    if (same.has(h)) continue;
+    if (!theirs.some((t) => equalBytes(t.paymentHash, h.paymentHash))) keys.add(`${paymentKeyPrefix(h.paymentHash)}${suffix}`);
+    if (!heights.has(h.cltvExpiry)) keys.add(`${expiryKeyPrefix(h.cltvExpiry)}${suffix}`);
+  }
+  return [...keys];
 }
 
 /**

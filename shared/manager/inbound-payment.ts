@@ -126,10 +126,17 @@ function fail(code: InboundPaymentErrorCode, message: string): never {
   throw new InboundPaymentError(code, message);
 }
 
-/** Expands the 32-byte key material into the three keys (HKDF-SHA256). Keep the result: it is the same every time. */
+/** The last key material expanded and its 96 bytes of keys: a node asks for its one key material at every payment. */
+let lastExpansion: { readonly material: Uint8Array; readonly okm: Uint8Array } | undefined;
+
+/** Expands the 32-byte key material into the three keys (HKDF-SHA256): the same every time (the last expansion is kept; fresh copies handed out). */
 export function expandInboundPaymentKey(keyMaterial: Uint8Array): ExpandedKey {
   if (keyMaterial.length !== 32) fail(InboundPaymentErrorCode.InvalidLength, `key material of ${keyMaterial.length} bytes, expected 32`);
-  const okm = hkdfSha256(EXPANSION_SALT, keyMaterial, 96);
+  let okm = lastExpansion !== undefined && equalConstantTime(lastExpansion.material, keyMaterial) ? lastExpansion.okm : undefined;
+  if (okm === undefined) {
+    okm = hkdfSha256(EXPANSION_SALT, keyMaterial, 96);
+    lastExpansion = { material: keyMaterial.slice(), okm };
+  }
   return { infoKey: okm.slice(0, 32), preimageKey: okm.slice(32, 64), forHashKey: okm.slice(64, 96) };
 }
 

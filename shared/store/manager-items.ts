@@ -83,9 +83,67 @@ export interface StepCost {
   bytesWritten: number;
 }
 
+/** The first index of sorted `keys` whose key is not below `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The items of a partition by sort key, with a Query's listing of the keys under a prefix (in order). */
+export type SortedItems = Map<string, Uint8Array> & {
+  /** The keys starting with `prefix`, in ascending order (a Query's order). */
+  keysWithPrefix(prefix: string): string[];
+};
+
+/**
+ * A Map of items whose sort keys are also kept in order: a Query reads the
+ * range of its prefix, as DynamoDB's key condition does, rather than every
+ * item of the node (the double's cost must not grow with the history a
+ * bench leaves behind). Tests set and delete items directly: the order
+ * follows. Still a plain Map to anyone comparing it with another (its
+ * constructor is Map's; the methods that keep the order are its own,
+ * not enumerable).
+ */
+export function sortedItems(): SortedItems {
+  const map = new Map<string, Uint8Array>();
+  const keys: string[] = [];
+  const set = map.set.bind(map);
+  const remove = map.delete.bind(map);
+  const clear = map.clear.bind(map);
+  const own = (value: unknown) => ({ value, enumerable: false, writable: false, configurable: false });
+  Object.defineProperties(map, {
+    set: own((sk: string, data: Uint8Array) => {
+      if (!map.has(sk)) keys.splice(lowerBound(keys, sk), 0, sk);
+      set(sk, data);
+      return map;
+    }),
+    delete: own((sk: string) => {
+      if (!remove(sk)) return false;
+      keys.splice(lowerBound(keys, sk), 1);
+      return true;
+    }),
+    clear: own(() => {
+      clear();
+      keys.length = 0;
+    }),
+    keysWithPrefix: own((prefix: string) => {
+      const out: string[] = [];
+      for (let i = lowerBound(keys, prefix); i < keys.length && keys[i]!.startsWith(prefix); i++) out.push(keys[i]!);
+      return out;
+    }),
+  });
+  return map as SortedItems;
+}
+
 /** One node's items in memory. */
 export class InMemoryManagerStore {
-  readonly items = new Map<string, Uint8Array>();
+  readonly items = sortedItems();
   /** Updates between two monitor snapshots (monitor-items.ts); smaller in tests. */
   readonly updatesPerSnapshot: bigint;
 
@@ -117,11 +175,11 @@ export class InMemoryManagerStore {
     return data;
   }
 
-  /** Every item under `prefix` (a Query), counted. */
+  /** Every item under `prefix` (a Query: in sort key order), counted. */
   query(prefix: string): { sk: string; data: Uint8Array }[] {
     const out: { sk: string; data: Uint8Array }[] = [];
-    for (const [sk, data] of this.items) {
-      if (!sk.startsWith(prefix)) continue;
+    for (const sk of this.items.keysWithPrefix(prefix)) {
+      const data = this.items.get(sk)!;
       this.last.itemsRead++;
       this.last.bytesRead += data.length;
       out.push({ sk, data });
@@ -165,7 +223,7 @@ export class InMemoryManagerStore {
     }
     if (plan.funders) manager.loadFunders(this.query(SortKey.indexPrefix(IndexPrefix.funder)).map(({ data }) => data));
     for (const peer of plan.keysOfPeers ?? []) {
-      const keys = [...this.items.keys()].filter((sk) => sk.startsWith(SortKey.channelPrefix(peer))).sort();
+      const keys = this.items.keysWithPrefix(SortKey.channelPrefix(peer));
       this.last.itemsRead += keys.length;
       manager.loadChannelKeys(peer, keys.map((sk) => sk.slice(prefix.length)));
     }
@@ -242,7 +300,7 @@ export class InMemoryManagerStore {
   readMonitor(channelId: string | Uint8Array): ChannelMonitor | undefined {
     const id = typeof channelId === 'string' ? channelId : toHex(channelId);
     const prefix = SortKey.monitorPrefix(id);
-    const keys = [...this.items.keys()].filter((sk) => sk.startsWith(prefix)).sort((a, b) => (a < b ? 1 : -1));
+    const keys = this.items.keysWithPrefix(prefix).reverse();
     const read = (sk: string): Uint8Array | undefined => this.#read(sk);
     function* newestFirst(): Generator<{ sk: string; data: Uint8Array }> {
       for (const sk of keys) {
@@ -274,7 +332,7 @@ export class InMemoryManagerStore {
 
   /** The monitor items of a channel, oldest first (a snapshot first). */
   monitorItems(channelId: Uint8Array): Uint8Array[] {
-    return [...this.items].filter(([sk]) => sk.startsWith(SortKey.monitorPrefix(toHex(channelId)))).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
+    return this.items.keysWithPrefix(SortKey.monitorPrefix(toHex(channelId))).map((sk) => this.items.get(sk)!);
   }
 
   /** A copy holding the same bytes (a restart reads them back). */

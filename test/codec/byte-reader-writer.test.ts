@@ -45,6 +45,17 @@ describe('ByteWriter / ByteReader examples (big-endian)', () => {
     }
   });
 
+  it('skips bytes it does not copy, with the same short-read past the end', () => {
+    const r = new ByteReader(hexToBytes('0102030405'));
+    expect(r.skip(2)).toBeUndefined();
+    expect(r.offset).toBe(2);
+    expect(() => r.skip(4)).toThrow(expect.objectContaining({ reason: 'short-read', message: expect.stringContaining('4 bytes') }));
+    expect(r.offset).toBe(2);
+    expect(r.u8()).toBe(3);
+    r.skip(2);
+    expect(r.isAtEnd()).toBe(true);
+  });
+
   it('truncated integers take the rest of their reader and must be minimal', () => {
     expect(new ByteReader(hexToBytes('')).tu64()).toBe(0n);
     expect(new ByteReader(hexToBytes('0100')).tu16()).toBe(256);

@@ -9,6 +9,7 @@ import {
   INITIAL_COMMITMENT_INDEX,
   KeysManager,
   deriveChannelKeys,
+  derivePrivateKey,
   deriveChannelSeed,
   derivePublicKey,
   deriveRevocationPublicKey,
@@ -138,6 +139,41 @@ describe("the signer's derivations with our secrets", () => {
     // The public derivation only hashes the per-commitment point: the same answer as the signer's.
     expect(toHex(derivePublicKey(wasmSecp256k1, signer.publicKeys.htlcBasepoint, bad))).toBe(toHex(derivePublicKey(nobleSecp256k1, signer.publicKeys.htlcBasepoint, bad)));
     expect(() => deriveRevocationPublicKey(wasmSecp256k1, signer.publicKeys.revocationBasepoint, bad)).toThrow(expect.objectContaining({ code: CryptoErrorCode.InvalidPublicKey }));
+  });
+});
+
+describe("the signer's htlc and delayed keys per per-commitment point", () => {
+  const seed = sha256(new TextEncoder().encode('signer htlc keys'));
+  const entropy = { getSecureRandomBytes: () => new Uint8Array(32).fill(5) };
+  const id = sha256(Uint8Array.of(7));
+
+  it('sign n HTLC transactions of one commitment with one derivation: the signatures of the BOLT 3 key', () => {
+    const { backend, calls } = counting(wasmSecp256k1);
+    const signer = new KeysManager(backend, seed, entropy).deriveChannelSigner(100_000n, id);
+    const keys = deriveChannelKeys(wasmSecp256k1, deriveChannelSeed(seed, id));
+    const theirPoint = wasmSecp256k1.publicKeyFromSecret(sha256(Uint8Array.of(1)));
+    const digests = [1, 2, 3, 4].map((i) => sha256(Uint8Array.of(i, 9)));
+    const htlcSecret = derivePrivateKey(wasmSecp256k1, keys.htlcBaseSecret, theirPoint);
+    const delayedSecret = derivePrivateKey(wasmSecp256k1, keys.delayedPaymentBaseSecret, theirPoint);
+    expect(signer.signWithHtlcKey(digests[0]!, theirPoint)).toEqual(wasmSecp256k1.sign(digests[0]!, htlcSecret));
+    const afterFirst = calls();
+    for (const digest of digests.slice(1)) expect(signer.signWithHtlcKey(digest, theirPoint)).toEqual(wasmSecp256k1.sign(digest, htlcSecret));
+    // One sign call each, nothing derived or checked again.
+    expect(calls() - afterFirst).toBe(digests.length - 1);
+    expect(signer.signWithDelayedPaymentKey(digests[0]!, theirPoint)).toEqual(wasmSecp256k1.sign(digests[0]!, delayedSecret));
+    const other = wasmSecp256k1.publicKeyFromSecret(sha256(Uint8Array.of(2)));
+    expect(signer.signWithHtlcKey(digests[0]!, other)).toEqual(wasmSecp256k1.sign(digests[0]!, derivePrivateKey(wasmSecp256k1, keys.htlcBaseSecret, other)));
+  });
+
+  it('still refuse a point off the curve, asked for again', () => {
+    const signer = new KeysManager(wasmSecp256k1, seed, entropy).deriveChannelSigner(100_000n, id);
+    const bad = new Uint8Array(33).fill(0xff);
+    bad[0] = 2;
+    const digest = sha256(Uint8Array.of(3));
+    for (let i = 0; i < 2; i++) {
+      expect(() => signer.signWithHtlcKey(digest, bad)).toThrow();
+      expect(() => signer.signWithDelayedPaymentKey(digest, bad)).toThrow();
+    }
   });
 });
 

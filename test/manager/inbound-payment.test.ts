@@ -114,6 +114,18 @@ describe('createInboundPayment / verifyInboundPayment (our hash, preimage derive
     expect(thrown(() => createInboundPayment(key, bad, new Uint8Array(32))).code).toBe(code);
   });
 
+  it('expands each key material to its own keys, asked in any order (the kept expansion is never another material\'s, nor shared)', () => {
+    const material = keys.inboundPaymentKey();
+    const other = new KeysManager(secp, seed.map((b) => b ^ 1), entropy).inboundPaymentKey();
+    for (const [m, expected] of [[material, key], [other, otherKey], [material, key], [material, key], [other, otherKey]] as const) {
+      const got = expandInboundPaymentKey(m);
+      expect(got).toEqual(expected);
+      got.infoKey.fill(0);
+    }
+    expect(expandInboundPaymentKey(material)).toEqual(key);
+    expect(toHex(key.infoKey)).not.toBe(toHex(otherKey.infoKey));
+  });
+
   it('refuses randomness, key material and hashes of the wrong length', () => {
     expect(thrown(() => createInboundPayment(key, params, new Uint8Array(16))).code).toBe(InboundPaymentErrorCode.InvalidLength);
     expect(thrown(() => expandInboundPaymentKey(new Uint8Array(31))).code).toBe(InboundPaymentErrorCode.InvalidLength);
