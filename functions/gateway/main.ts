@@ -57,7 +57,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PEER_PORT must be a TCP port number');
   const nodeSecret = deriveNodeSecret(wasmSecp256k1, seed);
   const client = new SQSClient({ region: required('AWS_REGION') });
-  const gateway = await startGateway({
+  // The signal handlers go in before the gateway starts: it says `gateway listening` as it starts, and a
+  // SIGTERM right after that line must stop it cleanly, not kill the process (as Node's default does).
+  const starting = startGateway({
     nodeSecret,
     secp: wasmSecp256k1,
     nodeKey: toHex(wasmSecp256k1.publicKeyFromSecret(nodeSecret)),
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
-    gateway.stop().then(
+    starting.then((gateway) => gateway.stop()).then(
       () => {
         client.destroy();
         process.exitCode = 0;
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  await starting;
 }
 
 main().catch((error: unknown) => {
