@@ -9,23 +9,41 @@
  * the lease is lost (or could not be had), every record left is failed.
  */
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SortKey } from '../../shared/store/index.js';
 import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
 import { LeaseSession } from '../runtime/invocation.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { applyInbound, inboundPrefetch } from './apply.js';
 
+/** The gateway's dedup id names the connection and sequence number: the same input id on a replay. */
+function inputIdOf(record: SQSRecord): string {
+  return record.attributes.MessageDeduplicationId ?? record.messageId;
+}
+
 export function createPeerMessageHandler(ctx: NodeContext) {
   async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
     const failures: { itemIdentifier: string }[] = [];
     const failedGroups = new Set<string>();
-    const session = new LeaseSession(ctx);
+    // The snapshot beside the lease reads the other records' first items too (their replay checks, their peers' items).
+    const session = new LeaseSession(ctx, { laterPrefetch: event.Records.flatMap(laterReads) });
     try {
       await applyRecords(event, session, failures, failedGroups);
     } finally {
       await session.close();
     }
     return { batchItemFailures: failures };
+  }
+
+  /** What a record's input reads first (its `INPUT#` and its prefetch), for the batch's snapshot; nothing for a body that does not decode. */
+  function laterReads(record: SQSRecord): string[] {
+    let envelope;
+    try {
+      envelope = decodeInbound(record.body);
+    } catch {
+      return [];
+    }
+    return [SortKey.input(inputIdOf(record)), ...inboundPrefetch(envelope)];
   }
 
   async function applyRecords(event: SQSEvent, session: LeaseSession, failures: { itemIdentifier: string }[], failedGroups: Set<string>): Promise<void> {
@@ -43,8 +61,7 @@ export function createPeerMessageHandler(ctx: NodeContext) {
         ctx.logger.error('dropping malformed inbound record', { messageId: record.messageId, error: (error as EnvelopeError).message });
         continue;
       }
-      // The gateway's dedup id names the connection and sequence number: the same input id on a replay.
-      const inputId = record.attributes.MessageDeduplicationId ?? record.messageId;
+      const inputId = inputIdOf(record);
       try {
         // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
         const last = index === event.Records.length - 1;

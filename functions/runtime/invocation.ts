@@ -13,8 +13,10 @@ import { sha256, toHex } from '../../shared/crypto/index.js';
 import { encodePeerMessage, type PeerEffect } from '../../shared/manager/index.js';
 import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import {
+  KnownItems,
   MAX_SNAPSHOT_KEYS,
   SortKey,
+  knownFromSnapshot,
   StoreError,
   StoreErrorCode,
   outboxParts,
@@ -25,7 +27,6 @@ import {
   type OutboxItem,
   type OutboxMessage,
   type OutboxSender,
-  type StoreSnapshot,
 } from '../../shared/store/index.js';
 import type { NodeContext } from './node-context.js';
 import { followUpWatchPuts } from './follow-up-watch.js';
@@ -249,6 +250,14 @@ export interface ApplyOptions {
   readonly leaseWaitMs?: number;
   /** Keys the step will read first: read beside the lease's acquisition ({@link LeaseSession.apply}, `prefetch`). */
   readonly prefetch?: readonly string[];
+  /**
+   * Keys the session's later inputs will read first (a batch's other
+   * records: their `INPUT#` replay checks, their peers' items): read in the
+   * same snapshot beside the lease, after the taking input's own `prefetch`,
+   * as far as the snapshot has room; what the session then knows serves them
+   * (docs/commit-protocol.md, "What a session knows").
+   */
+  readonly laterPrefetch?: readonly string[];
 }
 
 /** How {@link LeaseSession.apply} runs one input. */
@@ -264,6 +273,11 @@ export interface InputOptions {
    * (docs/commit-protocol.md, "Reads beside the lease"): one round trip less.
    */
   readonly prefetch?: readonly string[];
+}
+
+/** The keys of the snapshot beside the lease: the taking input's, then the later inputs' as far as there is room (distinct, at most MAX_SNAPSHOT_KEYS). */
+function snapshotKeys(first: readonly string[], later: readonly string[]): string[] {
+  return [...new Set([...first, ...later])].filter((sk) => sk !== SortKey.lease).slice(0, MAX_SNAPSHOT_KEYS);
 }
 
 /** True for the errors after which the session's lease is of no more use: it could not be had, or was taken over. */
@@ -286,6 +300,7 @@ function endsTheLease(error: unknown): error is StoreError {
 export class LeaseSession {
   readonly #ctx: NodeContext;
   readonly #waitMs: number;
+  readonly #laterPrefetch: readonly string[];
   #lease: Lease | undefined;
   #queue: LeaseQueue | undefined;
   #ended: StoreError | undefined;
@@ -299,10 +314,19 @@ export class LeaseSession {
    * midway, the next one looks again.
    */
   #outboxClear = false;
+  /**
+   * What the session knows of the node's items (shared/store/known-items.ts):
+   * what its inputs read and what their commits wrote, of the items only
+   * fenced commits write; served to the next input instead of read again.
+   * Seeded by the snapshot read beside the lease; started again empty after
+   * any commit that failed.
+   */
+  #known: KnownItems | undefined;
 
   constructor(ctx: NodeContext, options: ApplyOptions = {}) {
     this.#ctx = ctx;
     this.#waitMs = options.leaseWaitMs ?? ctx.leaseWaitMs;
+    this.#laterPrefetch = options.laterPrefetch ?? [];
   }
 
   /**
@@ -313,12 +337,11 @@ export class LeaseSession {
    * none can follow under an older fence, so it is what a read after the
    * acquisition would have found.
    */
-  async #held(prefetch?: readonly string[]): Promise<{ lease: Lease; snapshot?: StoreSnapshot }> {
+  async #held(prefetch?: readonly string[]): Promise<{ lease: Lease; known: KnownItems }> {
     if (this.#ended !== undefined) throw this.#ended;
     if (this.#closed || this.#released) throw new Error('the lease session is closed');
     const { store, nodeKey, leaseTtlMs } = this.#ctx;
     try {
-      let snapshot: StoreSnapshot | undefined;
       if (this.#lease === undefined) {
         const deadline = Date.now() + this.#waitMs;
         // Inputs of this process queue here first, so only the first of them asks DynamoDB for the lease.
@@ -329,10 +352,11 @@ export class LeaseSession {
         try {
           const acquiring = acquireLease(store, nodeKey, randomUUID(), leaseTtlMs, deadline - Date.now());
           // Speculative: any failure of the snapshot only means the step reads as usual.
-          const reading = prefetch === undefined || prefetch.length === 0 || prefetch.length > MAX_SNAPSHOT_KEYS ? undefined : store.readSnapshot(nodeKey, prefetch).catch(() => undefined);
+          const reading = prefetch === undefined || prefetch.length === 0 || prefetch.length > MAX_SNAPSHOT_KEYS ? undefined : store.readSnapshot(nodeKey, snapshotKeys(prefetch, this.#laterPrefetch)).catch(() => undefined);
           this.#lease = await acquiring;
           const read = await reading;
-          if (read !== undefined && this.#lease.commits !== undefined && read.commits === this.#lease.commits) snapshot = read;
+          // The snapshot is what this holder knows to start with, when it saw the count the acquisition saw.
+          this.#known = read !== undefined && this.#lease.commits !== undefined && read.commits === this.#lease.commits ? knownFromSnapshot(read) : new KnownItems(nodeKey);
         } catch (error) {
           queue.leave();
           throw error;
@@ -341,7 +365,8 @@ export class LeaseSession {
       } else if (this.#lease.expiresAtMs - store.nowMs() < leaseTtlMs / 2) {
         this.#lease = await store.extendLease(this.#lease, leaseTtlMs);
       }
-      return snapshot === undefined ? { lease: this.#lease } : { lease: this.#lease, snapshot };
+      this.#known ??= new KnownItems(nodeKey);
+      return { lease: this.#lease, known: this.#known };
     } catch (error) {
       if (endsTheLease(error)) this.#ended = error;
       throw error;
@@ -364,10 +389,19 @@ export class LeaseSession {
    * `lease-lost` when it was taken over (nothing of the input committed).
    */
   async apply(inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: InputOptions = {}): Promise<Outcome> {
-    const { lease, snapshot } = await this.#held(options.prefetch === undefined ? undefined : [SortKey.input(inputId), ...options.prefetch]);
+    const { lease, known } = await this.#held(options.prefetch === undefined ? undefined : [SortKey.input(inputId), ...options.prefetch]);
+    try {
+      return await this.#applyHeld(lease, known, inputId, step, options);
+    } finally {
+      // The snapshot's items that others write were good for the input that took it only.
+      known.endInput();
+    }
+  }
+
+  async #applyHeld(lease: Lease, known: KnownItems, inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: InputOptions): Promise<Outcome> {
     const { store, nodeKey } = this.#ctx;
-    // The step's first reads (and the replay check) from the snapshot taken beside the lease, when it holds.
-    const reads = snapshot === undefined ? store : store.withSnapshot(snapshot);
+    // Reads served from what the session knows (the snapshot beside the lease, earlier inputs' reads and commits), the rest from DynamoDB.
+    const reads = store.withKnown(known);
     const send = sendOutbound(this.#ctx);
     const clear = this.#outboxClear;
     this.#outboxClear = false;
@@ -380,6 +414,7 @@ export class LeaseSession {
       step(reads),
     ]);
     await finishLeftovers(store, nodeKey, left, send);
+    known.noteDeleted(left.cleanup.flatMap((item) => item.keys));
     if (seen) {
       this.#outboxClear = true;
       return 'duplicate';
@@ -394,9 +429,12 @@ export class LeaseSession {
     }
     const release = options.releaseWithCommit === true;
     const cleanup = result.cleanup ?? [];
+    const puts = [...result.puts, ...watched];
     try {
-      await store.commit(lease, { inputId, puts: [...result.puts, ...watched], deletes: result.deletes, outbox, cleanup, release });
+      await store.commit(lease, { inputId, puts, deletes: result.deletes, outbox, cleanup, release });
     } catch (error) {
+      // After a failed commit nothing known is trusted: the next input reads again.
+      this.#known = new KnownItems(nodeKey);
       if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) {
         this.#outboxClear = true;
         return 'duplicate';
@@ -404,6 +442,7 @@ export class LeaseSession {
       if (endsTheLease(error)) this.#ended = error;
       throw error;
     }
+    known.noteCommit({ inputId, puts, deletes: result.deletes, cleanup });
     // The messages just committed are known: send them, then clear their one item (no read needed);
     // then its deferred deletes, and their one item (known too: no read).
     const relay = async (): Promise<void> => {
