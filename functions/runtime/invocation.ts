@@ -322,6 +322,16 @@ export class LeaseSession {
    * any commit that failed.
    */
   #known: KnownItems | undefined;
+  /**
+   * The items committed by this session whose relay has not finished, in
+   * commit order (docs/commit-protocol.md, "The relay beside the next
+   * input"): an input that leaves the lease held returns once committed, and
+   * its messages leave while the next input reads and commits; the next
+   * messages to leave (an input's replies, the last commit's relay) wait for
+   * them, so a peer's messages keep their order.
+   */
+  readonly #unrelayed: { readonly inputId: string; readonly outbox: readonly OutboxMessage[]; readonly cleanup: readonly string[] }[] = [];
+  #draining: Promise<void> | undefined;
 
   constructor(ctx: NodeContext, options: ApplyOptions = {}) {
     this.#ctx = ctx;
@@ -423,6 +433,8 @@ export class LeaseSession {
     const followUps = outbox.filter((m) => m.destination === OutboxDestination.inbound);
     const watched = followUpWatchPuts(inputId, followUps.filter((_, i) => result.followUps?.[i]?.watched === true), store.nowMs());
     if (result.puts.length === 0 && result.deletes.length === 0 && watched.length === 0) {
+      // After the messages of the inputs before (their relay may still be under way).
+      await this.#flush();
       await send(outbox);
       this.#outboxClear = true;
       return 'no-change';
@@ -445,42 +457,93 @@ export class LeaseSession {
     known.noteCommit({ inputId, puts, deletes: result.deletes, cleanup });
     // The messages just committed are known: send them, then clear their one item (no read needed);
     // then its deferred deletes, and their one item (known too: no read).
-    const relay = async (): Promise<void> => {
-      if (outbox.length > 0) {
-        await send(outbox);
-        await store.deleteOutbox(nodeKey, inputId, outboxParts(outbox).length);
-      }
-      if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
-    };
-    let relayed: Promise<void> | undefined;
-    if (release && (outbox.length > 0 || cleanup.length > 0)) {
-      // Known to this process's next input, which may find the items before they are gone (it waits for this relay).
-      const relays = relaysOf(store, nodeKey);
-      relayed = relay();
-      relays.set(inputId, relayed);
-      void relayed.then(
-        () => relays.delete(inputId),
-        () => relays.delete(inputId),
-      );
+    this.#unrelayed.push({ inputId, outbox, cleanup });
+    const broadcasts = result.broadcasts ?? [];
+    if (!release && broadcasts.length === 0) {
+      // Relayed while the next input reads and commits (its own messages leave only after these: `#flush`).
+      this.#relayInBackground();
+      this.#outboxClear = true;
+      await dispatchWebhooks(this.#ctx, result.puts);
+      return 'applied';
     }
+    const relays = relaysOf(store, nodeKey);
+    const relayed = this.#flush();
     if (release) {
+      // Known to this process's next input, which may find the items before they are gone (it waits for this relay).
+      for (const id of new Set([inputId, ...this.#unrelayed.map((item) => item.inputId)])) {
+        relays.set(id, relayed);
+        void relayed.then(
+          () => relays.delete(id),
+          () => relays.delete(id),
+        );
+      }
       // The lease went with the commit: the next input may start (it waits for this relay, or relays the items itself, if it finds them).
       this.#released = true;
       this.#leave();
     }
     // The webhook deliveries start now, beside the relay: a receiver hears of the event without waiting for it.
     const dispatched = dispatchWebhooks(this.#ctx, result.puts);
-    await (relayed ?? relay());
+    await relayed;
     this.#outboxClear = true;
-    await broadcastAfterCommit(this.#ctx, inputId, result.broadcasts ?? []);
+    await broadcastAfterCommit(this.#ctx, inputId, broadcasts);
     await dispatched;
     return 'applied';
+  }
+
+  /** Relays the committed items not yet relayed, in commit order, one after the other (each: its messages, its item's delete, its deferred deletes). */
+  #drain(): Promise<void> {
+    this.#draining ??= (async () => {
+      const { store, nodeKey } = this.#ctx;
+      const send = sendOutbound(this.#ctx);
+      try {
+        for (let item = this.#unrelayed[0]; item !== undefined; item = this.#unrelayed[0]) {
+          if (item.outbox.length > 0) {
+            await send(item.outbox);
+            await store.deleteOutbox(nodeKey, item.inputId, outboxParts(item.outbox).length);
+          }
+          if (item.cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId: item.inputId, keys: item.cleanup });
+          this.#unrelayed.shift();
+        }
+      } finally {
+        this.#draining = undefined;
+      }
+    })();
+    return this.#draining;
+  }
+
+  /** Starts the relay without waiting for it; a failure is left to {@link flush} (the next input that sends, or `close`). */
+  #relayInBackground(): void {
+    this.#drain().catch(() => undefined);
+  }
+
+  /**
+   * Every committed item of the session relayed, in commit order: waits for
+   * the relay under way, and tries once more from the first item a failed
+   * relay left. When that fails too, the items are left to the leftovers
+   * (the next input looks for them in the table, as after a crash) and the
+   * error is thrown.
+   */
+  async #flush(): Promise<void> {
+    try {
+      await this.#draining;
+    } catch {
+      // Tried again just below, from the item that failed.
+    }
+    try {
+      await this.#drain();
+    } catch (error) {
+      this.#unrelayed.length = 0;
+      this.#outboxClear = false;
+      throw error;
+    }
   }
 
   /** Releases the lease if it is still held (a lease lost is left to its new holder) and lets this process's next input go. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // The relays still under way finish under the lease; one that fails is left to the leftovers of the next input.
+    await this.#flush().catch((error: unknown) => this.#ctx.logger.warn('outbox relay failed: the next input relays it', { error: String(error) }));
     if (this.#lease !== undefined && !this.#released && this.#ended === undefined) {
       await this.#ctx.store.releaseLease(this.#lease).catch(() => undefined);
     }
