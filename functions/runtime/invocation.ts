@@ -170,6 +170,37 @@ async function finishLeftovers(store: NodeStore, nodeKey: string, left: { outbox
   for (const item of left.cleanup) if (!done.has(item.inputId)) await store.finishCleanup(nodeKey, item);
 }
 
+/**
+ * What a session of this process knew of a node's items when it gave the
+ * lease up, and the commit count it left on `LEASE` (docs/commit-protocol.md,
+ * "Handed to the next session"): the next session of this process starts
+ * from it when its acquisition shows that same count (no commit since, and
+ * none can land under an older fence), as it would from a snapshot.
+ */
+interface Carried {
+  readonly known: KnownItems;
+  readonly commits: bigint;
+}
+
+/** The most items a session hands to the next (beyond it the next starts afresh: memory stays bounded in a long-lived process). */
+export const MAX_CARRIED_ITEMS = 10_000;
+
+const carriedKnowledge = new WeakMap<NodeStore, Map<string, Carried>>();
+
+/** Takes (and forgets) what the last session of this process handed over for `nodeKey`. */
+function takeCarried(store: NodeStore, nodeKey: string): Carried | undefined {
+  const byNode = carriedKnowledge.get(store);
+  const carried = byNode?.get(nodeKey);
+  byNode?.delete(nodeKey);
+  return carried;
+}
+
+function handOver(store: NodeStore, nodeKey: string, carried: Carried): void {
+  let byNode = carriedKnowledge.get(store);
+  if (byNode === undefined) carriedKnowledge.set(store, (byNode = new Map()));
+  byNode.set(nodeKey, carried);
+}
+
 /** True for the store's `lease-held`: another invocation holds the node's lease (contention, not a failure). */
 export function isLeaseHeld(error: unknown): error is StoreError {
   return error instanceof StoreError && error.code === StoreErrorCode.LeaseHeld;
@@ -322,6 +353,8 @@ export class LeaseSession {
    * any commit that failed.
    */
   #known: KnownItems | undefined;
+  /** `LEASE`'s commit count as our commits leave it (the acquisition's, plus one per commit of ours); undefined when not known (a lease made by hand, a commit that failed). */
+  #commits: bigint | undefined;
   /**
    * The items committed by this session whose relay has not finished, in
    * commit order (docs/commit-protocol.md, "The relay beside the next
@@ -331,7 +364,8 @@ export class LeaseSession {
    * them, so a peer's messages keep their order.
    */
   readonly #unrelayed: { readonly inputId: string; readonly outbox: readonly OutboxMessage[]; readonly cleanup: readonly string[] }[] = [];
-  #draining: Promise<void> | undefined;
+  /** The last relay pass started (each pass runs after the one before). */
+  #relayChain: Promise<void> = Promise.resolve();
 
   constructor(ctx: NodeContext, options: ApplyOptions = {}) {
     this.#ctx = ctx;
@@ -359,21 +393,28 @@ export class LeaseSession {
         if (!(await queue.enter(deadline))) {
           throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey}: other inputs of this process held or awaited the lease for ${this.#waitMs} ms`);
         }
+        // What the last session of this process knew: good when the lease shows the count it left.
+        const carried = takeCarried(store, nodeKey);
         try {
           const acquiring = acquireLease(store, nodeKey, randomUUID(), leaseTtlMs, deadline - Date.now());
           // Speculative: any failure of the snapshot only means the step reads as usual.
           const reading = prefetch === undefined || prefetch.length === 0 || prefetch.length > MAX_SNAPSHOT_KEYS ? undefined : store.readSnapshot(nodeKey, snapshotKeys(prefetch, this.#laterPrefetch)).catch(() => undefined);
           this.#lease = await acquiring;
           const read = await reading;
-          // The snapshot is what this holder knows to start with, when it saw the count the acquisition saw.
-          this.#known = read !== undefined && this.#lease.commits !== undefined && read.commits === this.#lease.commits ? knownFromSnapshot(read) : new KnownItems(nodeKey);
+          const commits = this.#lease.commits;
+          // What the last session knew, and the snapshot on top, each when it saw the count the acquisition saw.
+          const known = carried !== undefined && commits !== undefined && carried.commits === commits ? carried.known : new KnownItems(nodeKey);
+          this.#known = read !== undefined && commits !== undefined && read.commits === commits ? knownFromSnapshot(read, known) : known;
+          this.#commits = commits;
         } catch (error) {
           queue.leave();
           throw error;
         }
         this.#queue = queue;
-      } else if (this.#lease.expiresAtMs - store.nowMs() < leaseTtlMs / 2) {
-        this.#lease = await store.extendLease(this.#lease, leaseTtlMs);
+      } else {
+        // The snapshot's items that others write were good for the input that took it only.
+        this.#known?.endInput();
+        if (this.#lease.expiresAtMs - store.nowMs() < leaseTtlMs / 2) this.#lease = await store.extendLease(this.#lease, leaseTtlMs);
       }
       this.#known ??= new KnownItems(nodeKey);
       return { lease: this.#lease, known: this.#known };
@@ -400,12 +441,15 @@ export class LeaseSession {
    */
   async apply(inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: InputOptions = {}): Promise<Outcome> {
     const { lease, known } = await this.#held(options.prefetch === undefined ? undefined : [SortKey.input(inputId), ...options.prefetch]);
-    try {
-      return await this.#applyHeld(lease, known, inputId, step, options);
-    } finally {
-      // The snapshot's items that others write were good for the input that took it only.
-      known.endInput();
-    }
+    return this.#applyHeld(lease, known, inputId, step, options);
+  }
+
+  /** Hands what the session knows to this process's next session (before it may start), unless a failure made it unsure. */
+  #handOver(): void {
+    const known = this.#known;
+    if (known === undefined || this.#commits === undefined || this.#ended !== undefined || known.size > MAX_CARRIED_ITEMS) return;
+    known.endInput();
+    handOver(this.#ctx.store, this.#ctx.nodeKey, { known, commits: this.#commits });
   }
 
   async #applyHeld(lease: Lease, known: KnownItems, inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: InputOptions): Promise<Outcome> {
@@ -445,8 +489,9 @@ export class LeaseSession {
     try {
       await store.commit(lease, { inputId, puts, deletes: result.deletes, outbox, cleanup, release });
     } catch (error) {
-      // After a failed commit nothing known is trusted: the next input reads again.
+      // After a failed commit nothing known is trusted (nor the commit count): the next input reads again.
       this.#known = new KnownItems(nodeKey);
+      this.#commits = undefined;
       if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) {
         this.#outboxClear = true;
         return 'duplicate';
@@ -455,6 +500,7 @@ export class LeaseSession {
       throw error;
     }
     known.noteCommit({ inputId, puts, deletes: result.deletes, cleanup });
+    if (this.#commits !== undefined) this.#commits += 1n;
     // The messages just committed are known: send them, then clear their one item (no read needed);
     // then its deferred deletes, and their one item (known too: no read).
     this.#unrelayed.push({ inputId, outbox, cleanup });
@@ -479,6 +525,7 @@ export class LeaseSession {
       }
       // The lease went with the commit: the next input may start (it waits for this relay, or relays the items itself, if it finds them).
       this.#released = true;
+      this.#handOver();
       this.#leave();
     }
     // The webhook deliveries start now, beside the relay: a receiver hears of the event without waiting for it.
@@ -490,25 +537,29 @@ export class LeaseSession {
     return 'applied';
   }
 
-  /** Relays the committed items not yet relayed, in commit order, one after the other (each: its messages, its item's delete, its deferred deletes). */
+  /**
+   * A pass relaying the committed items not yet relayed, in commit order,
+   * one after the other (each: its messages, its item's delete, its
+   * deferred deletes), after the passes before it (a pass after one that
+   * failed starts again from the item that failed).
+   */
   #drain(): Promise<void> {
-    this.#draining ??= (async () => {
-      const { store, nodeKey } = this.#ctx;
-      const send = sendOutbound(this.#ctx);
-      try {
-        for (let item = this.#unrelayed[0]; item !== undefined; item = this.#unrelayed[0]) {
-          if (item.outbox.length > 0) {
-            await send(item.outbox);
-            await store.deleteOutbox(nodeKey, item.inputId, outboxParts(item.outbox).length);
-          }
-          if (item.cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId: item.inputId, keys: item.cleanup });
-          this.#unrelayed.shift();
-        }
-      } finally {
-        this.#draining = undefined;
+    const pass = this.#relayChain.catch(() => undefined).then(() => this.#relayPending());
+    this.#relayChain = pass;
+    return pass;
+  }
+
+  async #relayPending(): Promise<void> {
+    const { store, nodeKey } = this.#ctx;
+    const send = sendOutbound(this.#ctx);
+    for (let item = this.#unrelayed[0]; item !== undefined; item = this.#unrelayed[0]) {
+      if (item.outbox.length > 0) {
+        await send(item.outbox);
+        await store.deleteOutbox(nodeKey, item.inputId, outboxParts(item.outbox).length);
       }
-    })();
-    return this.#draining;
+      if (item.cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId: item.inputId, keys: item.cleanup });
+      this.#unrelayed.shift();
+    }
   }
 
   /** Starts the relay without waiting for it; a failure is left to {@link flush} (the next input that sends, or `close`). */
@@ -525,11 +576,7 @@ export class LeaseSession {
    */
   async #flush(): Promise<void> {
     try {
-      await this.#draining;
-    } catch {
-      // Tried again just below, from the item that failed.
-    }
-    try {
+      // After the pass under way (a failed one is tried again by this pass, from the item that failed).
       await this.#drain();
     } catch (error) {
       this.#unrelayed.length = 0;
@@ -546,6 +593,7 @@ export class LeaseSession {
     await this.#flush().catch((error: unknown) => this.#ctx.logger.warn('outbox relay failed: the next input relays it', { error: String(error) }));
     if (this.#lease !== undefined && !this.#released && this.#ended === undefined) {
       await this.#ctx.store.releaseLease(this.#lease).catch(() => undefined);
+      this.#handOver();
     }
     this.#leave();
   }

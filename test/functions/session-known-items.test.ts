@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
-import { LeaseSession, type InvocationResult } from '../../functions/runtime/invocation.js';
+import { LeaseSession, applyInput, type InvocationResult } from '../../functions/runtime/invocation.js';
 import type { NodeContext } from '../../functions/runtime/node-context.js';
 import { KnownItems, NodeStore, SortKey, StoreError, StoreErrorCode, ensureNodeTable, writtenOnlyUnderLease, type NodeStoreOptions } from '../../shared/store/index.js';
 
@@ -209,6 +209,40 @@ describe('a session knows what its inputs read and committed', () => {
     } finally {
       await session.close();
     }
+  });
+
+  it("the next session of this process starts from what the last one knew when the lease shows no commit since; another process's commit, or an invoice, is read", async () => {
+    const nodeKey = randomUUID();
+    const plain = await seeded(nodeKey);
+    const store = new RecordingStore({ client, tableName });
+    const ctx = context(store, nodeKey);
+    const first: Seen = {};
+    expect(await applyInput(ctx, 's-1', reader(nodeKey, first, { puts: [{ sk: CHANNEL_A, data: bytes('a2') }], deletes: [] }))).toBe('applied');
+    expect(first.a).toBe('a1');
+
+    // A session of its own (an HTTP request, a new batch): it reads only its replay check and the invoice.
+    await plain.putNew(nodeKey, [{ sk: INVOICE, data: bytes('open invoice'), state: 'open' }]);
+    let before = store.requests.length;
+    const second: Seen = {};
+    expect(await applyInput(ctx, 's-2', reader(nodeKey, second, { puts: [{ sk: SortKey.header, data: bytes('h2') }], deletes: [] }))).toBe('applied');
+    expect(second).toEqual({ header: 'h1', peer: 'peer', a: 'a2', b: 'b1', gone: 'onion', invoice: 'open invoice' });
+    expect(store.readSince(before).filter((sk) => !sk.endsWith('*')).sort()).toEqual([SortKey.input('s-2'), INVOICE].sort());
+
+    // Another process commits between two sessions: the count moved, everything is read again and its write seen.
+    const other = await plain.acquireLease(nodeKey, 'other', 30_000);
+    await plain.commit(other, { inputId: `other-${randomUUID()}`, puts: [{ sk: CHANNEL_B, data: bytes('b-other') }], release: true });
+    before = store.requests.length;
+    const third: Seen = {};
+    expect(await applyInput(ctx, 's-3', reader(nodeKey, third, { puts: [], deletes: [] }))).toBe('no-change');
+    expect(third).toEqual({ header: 'h2', peer: 'peer', a: 'a2', b: 'b-other', gone: 'onion', invoice: 'open invoice' });
+    expect(store.readSince(before)).toEqual(expect.arrayContaining([SortKey.header, SortKey.peer('02aa'), CHANNEL_A, CHANNEL_B, GONE]));
+
+    // A session that ends without a commit (s-3 answered only) hands over too: the next one reads nothing again.
+    before = store.requests.length;
+    const fourth: Seen = {};
+    expect(await applyInput(ctx, 's-4', reader(nodeKey, fourth, { puts: [], deletes: [] }))).toBe('no-change');
+    expect(fourth).toEqual(third);
+    expect(store.readSince(before).filter((sk) => !sk.endsWith('*')).sort()).toEqual([SortKey.input('s-4'), INVOICE].sort());
   });
 
   it('keeps only the kinds of item that fenced commits alone write', () => {
