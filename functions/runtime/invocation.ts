@@ -180,6 +180,40 @@ async function finishLeftovers(store: NodeStore, nodeKey: string, left: { outbox
 interface Carried {
   readonly known: KnownItems;
   readonly commits: bigint;
+  /** No outbox or cleanup item was left in the table by then, besides those whose relay this process has under way (`relaysInFlight`). */
+  readonly outboxClear: boolean;
+}
+
+/**
+ * The nodes for which a relay of this process failed and left items in the
+ * table since the last leftovers Query began: a session handed a clear
+ * outbox must then look (the Query) after all.
+ */
+const outboxDirty = new WeakMap<NodeStore, Set<string>>();
+
+function markOutboxDirty(store: NodeStore, nodeKey: string): void {
+  let nodes = outboxDirty.get(store);
+  if (nodes === undefined) outboxDirty.set(store, (nodes = new Set()));
+  nodes.add(nodeKey);
+}
+
+const EMPTY_LEFTOVERS: { outbox: OutboxItem[]; cleanup: CleanupItem[] } = { outbox: [], cleanup: [] };
+
+/** The leftovers Query (docs/commit-protocol.md, step 2); a relay failing after it began marks the node again. */
+function queryLeftovers(store: NodeStore, nodeKey: string): Promise<{ outbox: OutboxItem[]; cleanup: CleanupItem[] }> {
+  outboxDirty.get(store)?.delete(nodeKey);
+  return store.leftovers(nodeKey);
+}
+
+/**
+ * The leftovers of a session handed a clear outbox: none, once every relay
+ * this process has under way has succeeded; the Query after all when one
+ * failed, or failed since the last Query.
+ */
+async function leftoversAfterRelays(store: NodeStore, nodeKey: string): Promise<{ outbox: OutboxItem[]; cleanup: CleanupItem[] }> {
+  const settled = await Promise.allSettled([...relaysOf(store, nodeKey).values()]);
+  if (settled.some((r) => r.status === 'rejected') || outboxDirty.get(store)?.has(nodeKey) === true) return queryLeftovers(store, nodeKey);
+  return EMPTY_LEFTOVERS;
 }
 
 /** The most items a session hands to the next (beyond it the next starts afresh: memory stays bounded in a long-lived process). */
@@ -355,6 +389,10 @@ export class LeaseSession {
   #known: KnownItems | undefined;
   /** `LEASE`'s commit count as our commits leave it (the acquisition's, plus one per commit of ours); undefined when not known (a lease made by hand, a commit that failed). */
   #commits: bigint | undefined;
+  /** Handed a clear outbox by the last session (its count held): the first input waits for this process's relays under way instead of the leftovers Query. */
+  #carriedClear = false;
+  /** No item is left in the table to relay, besides those this session or process tracks (set once an input's leftovers are finished; cleared by a relay that failed). */
+  #tableClear = false;
   /**
    * The items committed by this session whose relay has not finished, in
    * commit order (docs/commit-protocol.md, "The relay beside the next
@@ -403,7 +441,9 @@ export class LeaseSession {
           const read = await reading;
           const commits = this.#lease.commits;
           // What the last session knew, and the snapshot on top, each when it saw the count the acquisition saw.
-          const known = carried !== undefined && commits !== undefined && carried.commits === commits ? carried.known : new KnownItems(nodeKey);
+          const held = carried !== undefined && commits !== undefined && carried.commits === commits;
+          const known = held ? carried.known : new KnownItems(nodeKey);
+          this.#carriedClear = held && carried.outboxClear;
           this.#known = read !== undefined && commits !== undefined && read.commits === commits ? knownFromSnapshot(read, known) : known;
           this.#commits = commits;
         } catch (error) {
@@ -449,7 +489,7 @@ export class LeaseSession {
     const known = this.#known;
     if (known === undefined || this.#commits === undefined || this.#ended !== undefined || known.size > MAX_CARRIED_ITEMS) return;
     known.endInput();
-    handOver(this.#ctx.store, this.#ctx.nodeKey, { known, commits: this.#commits });
+    handOver(this.#ctx.store, this.#ctx.nodeKey, { known, commits: this.#commits, outboxClear: this.#tableClear });
   }
 
   async #applyHeld(lease: Lease, known: KnownItems, inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: InputOptions): Promise<Outcome> {
@@ -459,15 +499,18 @@ export class LeaseSession {
     const send = sendOutbound(this.#ctx);
     const clear = this.#outboxClear;
     this.#outboxClear = false;
+    const carriedClear = this.#carriedClear;
+    this.#carriedClear = false;
     // Independent reads in one round trip: leftovers of a crashed predecessor (only
     // until they are known to be gone), whether this input was already applied, and
     // the step's own loads (a step only reads before it computes, so running it early is safe).
     const [left, seen, result] = await Promise.all([
-      clear ? { outbox: [], cleanup: [] } : store.leftovers(nodeKey),
+      clear ? EMPTY_LEFTOVERS : carriedClear ? leftoversAfterRelays(store, nodeKey) : queryLeftovers(store, nodeKey),
       reads.hasInput(nodeKey, inputId),
       step(reads),
     ]);
     await finishLeftovers(store, nodeKey, left, send);
+    this.#tableClear = true;
     known.noteDeleted(left.cleanup.flatMap((item) => item.keys));
     if (seen) {
       this.#outboxClear = true;
@@ -520,7 +563,11 @@ export class LeaseSession {
         relays.set(id, relayed);
         void relayed.then(
           () => relays.delete(id),
-          () => relays.delete(id),
+          () => {
+            relays.delete(id);
+            // Its items stay in the table: the next session of this process looks for them.
+            markOutboxDirty(store, nodeKey);
+          },
         );
       }
       // The lease went with the commit: the next input may start (it waits for this relay, or relays the items itself, if it finds them).
@@ -581,6 +628,8 @@ export class LeaseSession {
     } catch (error) {
       this.#unrelayed.length = 0;
       this.#outboxClear = false;
+      this.#tableClear = false;
+      markOutboxDirty(this.#ctx.store, this.#ctx.nodeKey);
       throw error;
     }
   }
