@@ -27,7 +27,9 @@ const ABSENT: KnownItem = { present: false };
  * only fenced commits write, and whose deletes happen in a commit or after
  * it as the commit's deferred deletes (keys no commit writes again). A
  * kind not listed here is read fresh by every input: a new kind is safe
- * until someone checks its writers and adds it.
+ * until someone checks its writers and adds it. `MONITOR_HTLCS#` (a justice
+ * record, read once per revoked commitment seen on chain) is left out: rare
+ * reads, and an older channel has none, a state tests make by deleting it.
  */
 const WRITTEN_ONLY_UNDER_LEASE: ReadonlySet<string> = new Set([
   SortKey.header,
@@ -43,7 +45,6 @@ const WRITTEN_ONLY_UNDER_LEASE: ReadonlySet<string> = new Set([
   'FAILURE',
   'FORWARD',
   'HTLCSIGS',
-  'MONITOR_HTLCS',
   'CLAIMABLE',
   'PAYMENT',
   'PAYMENT_OUT',

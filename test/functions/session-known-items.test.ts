@@ -265,6 +265,7 @@ describe('a session knows what its inputs read and committed', () => {
       SortKey.outbox('x'),
       SortKey.lease,
       SortKey.monitor('00', 1n),
+      SortKey.monitorHtlcs('00', 1n),
     ]) {
       expect(writtenOnlyUnderLease(sk), sk).toBe(false);
     }
