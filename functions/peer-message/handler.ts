@@ -10,20 +10,38 @@
  */
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SortKey } from '../../shared/store/index.js';
 import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
 import { LeaseSession } from '../runtime/invocation.js';
 import { processFifoBatch } from '../runtime/sqs-batch.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { applyInbound, inboundPrefetch } from './apply.js';
 
+/** The gateway's dedup id names the connection and sequence number: the same input id on a replay. */
+function inputIdOf(record: SQSRecord): string {
+  return record.attributes.MessageDeduplicationId ?? record.messageId;
+}
+
 export function createPeerMessageHandler(ctx: NodeContext) {
   async function handle(event: SQSEvent): Promise<SQSBatchResponse> {
-    const session = new LeaseSession(ctx);
+    // The snapshot beside the lease reads the other records' first items too (their replay checks, their peers' items).
+    const session = new LeaseSession(ctx, { laterPrefetch: event.Records.flatMap(laterReads) });
     try {
       return await processFifoBatch(event, (record, index) => applyRecord(session, record, index === event.Records.length - 1));
     } finally {
       await session.close();
     }
+  }
+
+  /** What a record's input reads first (its `INPUT#` and its prefetch), for the batch's snapshot; nothing for a body that does not decode. */
+  function laterReads(record: SQSRecord): string[] {
+    let envelope;
+    try {
+      envelope = decodeInbound(record.body);
+    } catch {
+      return [];
+    }
+    return [SortKey.input(inputIdOf(record)), ...inboundPrefetch(envelope)];
   }
 
   async function applyRecord(session: LeaseSession, record: SQSRecord, last: boolean): Promise<void> {
@@ -35,8 +53,7 @@ export function createPeerMessageHandler(ctx: NodeContext) {
       ctx.logger.error('dropping malformed inbound record', { messageId: record.messageId, error: (error as EnvelopeError).message });
       return;
     }
-    // The gateway's dedup id names the connection and sequence number: the same input id on a replay.
-    const inputId = record.attributes.MessageDeduplicationId ?? record.messageId;
+    const inputId = inputIdOf(record);
     try {
       // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
       // Its first reads go beside the lease when this record takes it (the batch's first).

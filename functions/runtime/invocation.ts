@@ -13,8 +13,10 @@ import { sha256, toHex } from '../../shared/crypto/index.js';
 import { encodePeerMessage, type PeerEffect } from '../../shared/manager/index.js';
 import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import {
+  KnownItems,
   MAX_SNAPSHOT_KEYS,
   SortKey,
+  knownFromSnapshot,
   StoreError,
   StoreErrorCode,
   outboxParts,
@@ -25,7 +27,6 @@ import {
   type OutboxItem,
   type OutboxMessage,
   type OutboxSender,
-  type StoreSnapshot,
 } from '../../shared/store/index.js';
 import type { NodeContext } from './node-context.js';
 import { followUpWatchPuts } from './follow-up-watch.js';
@@ -169,6 +170,71 @@ async function finishLeftovers(store: NodeStore, nodeKey: string, left: { outbox
   for (const item of left.cleanup) if (!done.has(item.inputId)) await store.finishCleanup(nodeKey, item);
 }
 
+/**
+ * What a session of this process knew of a node's items when it gave the
+ * lease up, and the commit count it left on `LEASE` (docs/commit-protocol.md,
+ * "Handed to the next session"): the next session of this process starts
+ * from it when its acquisition shows that same count (no commit since, and
+ * none can land under an older fence), as it would from a snapshot.
+ */
+interface Carried {
+  readonly known: KnownItems;
+  readonly commits: bigint;
+  /** No outbox or cleanup item was left in the table by then, besides those whose relay this process has under way (`relaysInFlight`). */
+  readonly outboxClear: boolean;
+}
+
+/**
+ * The nodes for which a relay of this process failed and left items in the
+ * table since the last leftovers Query began: a session handed a clear
+ * outbox must then look (the Query) after all.
+ */
+const outboxDirty = new WeakMap<NodeStore, Set<string>>();
+
+function markOutboxDirty(store: NodeStore, nodeKey: string): void {
+  let nodes = outboxDirty.get(store);
+  if (nodes === undefined) outboxDirty.set(store, (nodes = new Set()));
+  nodes.add(nodeKey);
+}
+
+const EMPTY_LEFTOVERS: { outbox: OutboxItem[]; cleanup: CleanupItem[] } = { outbox: [], cleanup: [] };
+
+/** The leftovers Query (docs/commit-protocol.md, step 2); a relay failing after it began marks the node again. */
+function queryLeftovers(store: NodeStore, nodeKey: string): Promise<{ outbox: OutboxItem[]; cleanup: CleanupItem[] }> {
+  outboxDirty.get(store)?.delete(nodeKey);
+  return store.leftovers(nodeKey);
+}
+
+/**
+ * The leftovers of a session handed a clear outbox: none, once every relay
+ * this process has under way has succeeded; the Query after all when one
+ * failed, or failed since the last Query.
+ */
+async function leftoversAfterRelays(store: NodeStore, nodeKey: string): Promise<{ outbox: OutboxItem[]; cleanup: CleanupItem[] }> {
+  const settled = await Promise.allSettled([...relaysOf(store, nodeKey).values()]);
+  if (settled.some((r) => r.status === 'rejected') || outboxDirty.get(store)?.has(nodeKey) === true) return queryLeftovers(store, nodeKey);
+  return EMPTY_LEFTOVERS;
+}
+
+/** The most items a session hands to the next (beyond it the next starts afresh: memory stays bounded in a long-lived process). */
+export const MAX_CARRIED_ITEMS = 10_000;
+
+const carriedKnowledge = new WeakMap<NodeStore, Map<string, Carried>>();
+
+/** Takes (and forgets) what the last session of this process handed over for `nodeKey`. */
+function takeCarried(store: NodeStore, nodeKey: string): Carried | undefined {
+  const byNode = carriedKnowledge.get(store);
+  const carried = byNode?.get(nodeKey);
+  byNode?.delete(nodeKey);
+  return carried;
+}
+
+function handOver(store: NodeStore, nodeKey: string, carried: Carried): void {
+  let byNode = carriedKnowledge.get(store);
+  if (byNode === undefined) carriedKnowledge.set(store, (byNode = new Map()));
+  byNode.set(nodeKey, carried);
+}
+
 /** True for the store's `lease-held`: another invocation holds the node's lease (contention, not a failure). */
 export function isLeaseHeld(error: unknown): error is StoreError {
   return error instanceof StoreError && error.code === StoreErrorCode.LeaseHeld;
@@ -249,6 +315,14 @@ export interface ApplyOptions {
   readonly leaseWaitMs?: number;
   /** Keys the step will read first: read beside the lease's acquisition ({@link LeaseSession.apply}, `prefetch`). */
   readonly prefetch?: readonly string[];
+  /**
+   * Keys the session's later inputs will read first (a batch's other
+   * records: their `INPUT#` replay checks, their peers' items): read in the
+   * same snapshot beside the lease, after the taking input's own `prefetch`,
+   * as far as the snapshot has room; what the session then knows serves them
+   * (docs/commit-protocol.md, "What a session knows").
+   */
+  readonly laterPrefetch?: readonly string[];
 }
 
 /** How {@link LeaseSession.apply} runs one input. */
@@ -264,6 +338,11 @@ export interface InputOptions {
    * (docs/commit-protocol.md, "Reads beside the lease"): one round trip less.
    */
   readonly prefetch?: readonly string[];
+}
+
+/** The keys of the snapshot beside the lease: the taking input's, then the later inputs' as far as there is room (distinct, at most MAX_SNAPSHOT_KEYS). */
+function snapshotKeys(first: readonly string[], later: readonly string[]): string[] {
+  return [...new Set([...first, ...later])].filter((sk) => sk !== SortKey.lease).slice(0, MAX_SNAPSHOT_KEYS);
 }
 
 /** True for the errors after which the session's lease is of no more use: it could not be had, or was taken over. */
@@ -286,6 +365,7 @@ function endsTheLease(error: unknown): error is StoreError {
 export class LeaseSession {
   readonly #ctx: NodeContext;
   readonly #waitMs: number;
+  readonly #laterPrefetch: readonly string[];
   #lease: Lease | undefined;
   #queue: LeaseQueue | undefined;
   #ended: StoreError | undefined;
@@ -299,10 +379,36 @@ export class LeaseSession {
    * midway, the next one looks again.
    */
   #outboxClear = false;
+  /**
+   * What the session knows of the node's items (shared/store/known-items.ts):
+   * what its inputs read and what their commits wrote, of the items only
+   * fenced commits write; served to the next input instead of read again.
+   * Seeded by the snapshot read beside the lease; started again empty after
+   * any commit that failed.
+   */
+  #known: KnownItems | undefined;
+  /** `LEASE`'s commit count as our commits leave it (the acquisition's, plus one per commit of ours); undefined when not known (a lease made by hand, a commit that failed). */
+  #commits: bigint | undefined;
+  /** Handed a clear outbox by the last session (its count held): the first input waits for this process's relays under way instead of the leftovers Query. */
+  #carriedClear = false;
+  /** No item is left in the table to relay, besides those this session or process tracks (set once an input's leftovers are finished; cleared by a relay that failed). */
+  #tableClear = false;
+  /**
+   * The items committed by this session whose relay has not finished, in
+   * commit order (docs/commit-protocol.md, "The relay beside the next
+   * input"): an input that leaves the lease held returns once committed, and
+   * its messages leave while the next input reads and commits; the next
+   * messages to leave (an input's replies, the last commit's relay) wait for
+   * them, so a peer's messages keep their order.
+   */
+  readonly #unrelayed: { readonly inputId: string; readonly outbox: readonly OutboxMessage[]; readonly cleanup: readonly string[] }[] = [];
+  /** The last relay pass started (each pass runs after the one before). */
+  #relayChain: Promise<void> = Promise.resolve();
 
   constructor(ctx: NodeContext, options: ApplyOptions = {}) {
     this.#ctx = ctx;
     this.#waitMs = options.leaseWaitMs ?? ctx.leaseWaitMs;
+    this.#laterPrefetch = options.laterPrefetch ?? [];
   }
 
   /**
@@ -313,12 +419,11 @@ export class LeaseSession {
    * none can follow under an older fence, so it is what a read after the
    * acquisition would have found.
    */
-  async #held(prefetch?: readonly string[]): Promise<{ lease: Lease; snapshot?: StoreSnapshot }> {
+  async #held(prefetch?: readonly string[]): Promise<{ lease: Lease; known: KnownItems }> {
     if (this.#ended !== undefined) throw this.#ended;
     if (this.#closed || this.#released) throw new Error('the lease session is closed');
     const { store, nodeKey, leaseTtlMs } = this.#ctx;
     try {
-      let snapshot: StoreSnapshot | undefined;
       if (this.#lease === undefined) {
         const deadline = Date.now() + this.#waitMs;
         // Inputs of this process queue here first, so only the first of them asks DynamoDB for the lease.
@@ -326,22 +431,33 @@ export class LeaseSession {
         if (!(await queue.enter(deadline))) {
           throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey}: other inputs of this process held or awaited the lease for ${this.#waitMs} ms`);
         }
+        // What the last session of this process knew: good when the lease shows the count it left.
+        const carried = takeCarried(store, nodeKey);
         try {
           const acquiring = acquireLease(store, nodeKey, randomUUID(), leaseTtlMs, deadline - Date.now());
           // Speculative: any failure of the snapshot only means the step reads as usual.
-          const reading = prefetch === undefined || prefetch.length === 0 || prefetch.length > MAX_SNAPSHOT_KEYS ? undefined : store.readSnapshot(nodeKey, prefetch).catch(() => undefined);
+          const reading = prefetch === undefined || prefetch.length === 0 || prefetch.length > MAX_SNAPSHOT_KEYS ? undefined : store.readSnapshot(nodeKey, snapshotKeys(prefetch, this.#laterPrefetch)).catch(() => undefined);
           this.#lease = await acquiring;
           const read = await reading;
-          if (read !== undefined && this.#lease.commits !== undefined && read.commits === this.#lease.commits) snapshot = read;
+          const commits = this.#lease.commits;
+          // What the last session knew, and the snapshot on top, each when it saw the count the acquisition saw.
+          const held = carried !== undefined && commits !== undefined && carried.commits === commits;
+          const known = held ? carried.known : new KnownItems(nodeKey);
+          this.#carriedClear = held && carried.outboxClear;
+          this.#known = read !== undefined && commits !== undefined && read.commits === commits ? knownFromSnapshot(read, known) : known;
+          this.#commits = commits;
         } catch (error) {
           queue.leave();
           throw error;
         }
         this.#queue = queue;
-      } else if (this.#lease.expiresAtMs - store.nowMs() < leaseTtlMs / 2) {
-        this.#lease = await store.extendLease(this.#lease, leaseTtlMs);
+      } else {
+        // The snapshot's items that others write were good for the input that took it only.
+        this.#known?.endInput();
+        if (this.#lease.expiresAtMs - store.nowMs() < leaseTtlMs / 2) this.#lease = await store.extendLease(this.#lease, leaseTtlMs);
       }
-      return snapshot === undefined ? { lease: this.#lease } : { lease: this.#lease, snapshot };
+      this.#known ??= new KnownItems(nodeKey);
+      return { lease: this.#lease, known: this.#known };
     } catch (error) {
       if (endsTheLease(error)) this.#ended = error;
       throw error;
@@ -364,22 +480,38 @@ export class LeaseSession {
    * `lease-lost` when it was taken over (nothing of the input committed).
    */
   async apply(inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: InputOptions = {}): Promise<Outcome> {
-    const { lease, snapshot } = await this.#held(options.prefetch === undefined ? undefined : [SortKey.input(inputId), ...options.prefetch]);
+    const { lease, known } = await this.#held(options.prefetch === undefined ? undefined : [SortKey.input(inputId), ...options.prefetch]);
+    return this.#applyHeld(lease, known, inputId, step, options);
+  }
+
+  /** Hands what the session knows to this process's next session (before it may start), unless a failure made it unsure. */
+  #handOver(): void {
+    const known = this.#known;
+    if (known === undefined || this.#commits === undefined || this.#ended !== undefined || known.size > MAX_CARRIED_ITEMS) return;
+    known.endInput();
+    handOver(this.#ctx.store, this.#ctx.nodeKey, { known, commits: this.#commits, outboxClear: this.#tableClear });
+  }
+
+  async #applyHeld(lease: Lease, known: KnownItems, inputId: string, step: (store: NodeStore) => Promise<InvocationResult>, options: InputOptions): Promise<Outcome> {
     const { store, nodeKey } = this.#ctx;
-    // The step's first reads (and the replay check) from the snapshot taken beside the lease, when it holds.
-    const reads = snapshot === undefined ? store : store.withSnapshot(snapshot);
+    // Reads served from what the session knows (the snapshot beside the lease, earlier inputs' reads and commits), the rest from DynamoDB.
+    const reads = store.withKnown(known);
     const send = sendOutbound(this.#ctx);
     const clear = this.#outboxClear;
     this.#outboxClear = false;
+    const carriedClear = this.#carriedClear;
+    this.#carriedClear = false;
     // Independent reads in one round trip: leftovers of a crashed predecessor (only
     // until they are known to be gone), whether this input was already applied, and
     // the step's own loads (a step only reads before it computes, so running it early is safe).
     const [left, seen, result] = await Promise.all([
-      clear ? { outbox: [], cleanup: [] } : store.leftovers(nodeKey),
+      clear ? EMPTY_LEFTOVERS : carriedClear ? leftoversAfterRelays(store, nodeKey) : queryLeftovers(store, nodeKey),
       reads.hasInput(nodeKey, inputId),
       step(reads),
     ]);
     await finishLeftovers(store, nodeKey, left, send);
+    this.#tableClear = true;
+    known.noteDeleted(left.cleanup.flatMap((item) => item.keys));
     if (seen) {
       this.#outboxClear = true;
       return 'duplicate';
@@ -388,15 +520,21 @@ export class LeaseSession {
     const followUps = outbox.filter((m) => m.destination === OutboxDestination.inbound);
     const watched = followUpWatchPuts(inputId, followUps.filter((_, i) => result.followUps?.[i]?.watched === true), store.nowMs());
     if (result.puts.length === 0 && result.deletes.length === 0 && watched.length === 0) {
+      // After the messages of the inputs before (their relay may still be under way).
+      await this.#flush();
       await send(outbox);
       this.#outboxClear = true;
       return 'no-change';
     }
     const release = options.releaseWithCommit === true;
     const cleanup = result.cleanup ?? [];
+    const puts = [...result.puts, ...watched];
     try {
-      await store.commit(lease, { inputId, puts: [...result.puts, ...watched], deletes: result.deletes, outbox, cleanup, release });
+      await store.commit(lease, { inputId, puts, deletes: result.deletes, outbox, cleanup, release });
     } catch (error) {
+      // After a failed commit nothing known is trusted (nor the commit count): the next input reads again.
+      this.#known = new KnownItems(nodeKey);
+      this.#commits = undefined;
       if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) {
         this.#outboxClear = true;
         return 'duplicate';
@@ -404,46 +542,107 @@ export class LeaseSession {
       if (endsTheLease(error)) this.#ended = error;
       throw error;
     }
+    known.noteCommit({ inputId, puts, deletes: result.deletes, cleanup });
+    if (this.#commits !== undefined) this.#commits += 1n;
     // The messages just committed are known: send them, then clear their one item (no read needed);
     // then its deferred deletes, and their one item (known too: no read).
-    const relay = async (): Promise<void> => {
-      if (outbox.length > 0) {
-        await send(outbox);
-        await store.deleteOutbox(nodeKey, inputId, outboxParts(outbox).length);
-      }
-      if (cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId, keys: cleanup });
-    };
-    let relayed: Promise<void> | undefined;
-    if (release && (outbox.length > 0 || cleanup.length > 0)) {
-      // Known to this process's next input, which may find the items before they are gone (it waits for this relay).
-      const relays = relaysOf(store, nodeKey);
-      relayed = relay();
-      relays.set(inputId, relayed);
-      void relayed.then(
-        () => relays.delete(inputId),
-        () => relays.delete(inputId),
-      );
+    this.#unrelayed.push({ inputId, outbox, cleanup });
+    const broadcasts = result.broadcasts ?? [];
+    if (!release && broadcasts.length === 0) {
+      // Relayed while the next input reads and commits (its own messages leave only after these: `#flush`).
+      this.#relayInBackground();
+      this.#outboxClear = true;
+      await dispatchWebhooks(this.#ctx, result.puts);
+      return 'applied';
     }
+    const relays = relaysOf(store, nodeKey);
+    const relayed = this.#flush();
     if (release) {
+      // Known to this process's next input, which may find the items before they are gone (it waits for this relay).
+      for (const id of new Set([inputId, ...this.#unrelayed.map((item) => item.inputId)])) {
+        relays.set(id, relayed);
+        void relayed.then(
+          () => relays.delete(id),
+          () => {
+            relays.delete(id);
+            // Its items stay in the table: the next session of this process looks for them.
+            markOutboxDirty(store, nodeKey);
+          },
+        );
+      }
       // The lease went with the commit: the next input may start (it waits for this relay, or relays the items itself, if it finds them).
       this.#released = true;
+      this.#handOver();
       this.#leave();
     }
     // The webhook deliveries start now, beside the relay: a receiver hears of the event without waiting for it.
     const dispatched = dispatchWebhooks(this.#ctx, result.puts);
-    await (relayed ?? relay());
+    await relayed;
     this.#outboxClear = true;
-    await broadcastAfterCommit(this.#ctx, inputId, result.broadcasts ?? []);
+    await broadcastAfterCommit(this.#ctx, inputId, broadcasts);
     await dispatched;
     return 'applied';
+  }
+
+  /**
+   * A pass relaying the committed items not yet relayed, in commit order,
+   * one after the other (each: its messages, its item's delete, its
+   * deferred deletes), after the passes before it (a pass after one that
+   * failed starts again from the item that failed).
+   */
+  #drain(): Promise<void> {
+    const pass = this.#relayChain.catch(() => undefined).then(() => this.#relayPending());
+    this.#relayChain = pass;
+    return pass;
+  }
+
+  async #relayPending(): Promise<void> {
+    const { store, nodeKey } = this.#ctx;
+    const send = sendOutbound(this.#ctx);
+    for (let item = this.#unrelayed[0]; item !== undefined; item = this.#unrelayed[0]) {
+      if (item.outbox.length > 0) {
+        await send(item.outbox);
+        await store.deleteOutbox(nodeKey, item.inputId, outboxParts(item.outbox).length);
+      }
+      if (item.cleanup.length > 0) await store.finishCleanup(nodeKey, { inputId: item.inputId, keys: item.cleanup });
+      this.#unrelayed.shift();
+    }
+  }
+
+  /** Starts the relay without waiting for it; a failure is left to {@link flush} (the next input that sends, or `close`). */
+  #relayInBackground(): void {
+    this.#drain().catch(() => undefined);
+  }
+
+  /**
+   * Every committed item of the session relayed, in commit order: waits for
+   * the relay under way, and tries once more from the first item a failed
+   * relay left. When that fails too, the items are left to the leftovers
+   * (the next input looks for them in the table, as after a crash) and the
+   * error is thrown.
+   */
+  async #flush(): Promise<void> {
+    try {
+      // After the pass under way (a failed one is tried again by this pass, from the item that failed).
+      await this.#drain();
+    } catch (error) {
+      this.#unrelayed.length = 0;
+      this.#outboxClear = false;
+      this.#tableClear = false;
+      markOutboxDirty(this.#ctx.store, this.#ctx.nodeKey);
+      throw error;
+    }
   }
 
   /** Releases the lease if it is still held (a lease lost is left to its new holder) and lets this process's next input go. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // The relays still under way finish under the lease; one that fails is left to the leftovers of the next input.
+    await this.#flush().catch((error: unknown) => this.#ctx.logger.warn('outbox relay failed: the next input relays it', { error: String(error) }));
     if (this.#lease !== undefined && !this.#released && this.#ended === undefined) {
       await this.#ctx.store.releaseLease(this.#lease).catch(() => undefined);
+      this.#handOver();
     }
     this.#leave();
   }

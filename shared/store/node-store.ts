@@ -24,6 +24,7 @@ import type { JusticeRecord } from '../monitor/index.js';
 import { justiceRecordFromItem } from './monitor-items.js';
 import { MAX_CLEANUP_ITEM_BYTES, decodeCleanupRecord, encodeCleanupRecord } from './cleanup-record.js';
 import { decodeOutboxRecord, encodeOutboxRecord, outboxParts, type OutboxItem, type OutboxMessage } from './outbox-record.js';
+import { KnownItems, type KnownItem } from './known-items.js';
 
 /** The outbox bytes one commit may hold: DynamoDB's 4 MB per transaction, less room for the input's other items. */
 export const MAX_OUTBOX_BYTES_PER_COMMIT = 3 * 1024 * 1024;
@@ -85,6 +86,19 @@ export interface StoreSnapshot {
   readonly present: ReadonlySet<string>;
   /** The `data` of the items that had one. */
   readonly data: ReadonlyMap<string, Uint8Array>;
+}
+
+/**
+ * A snapshot as what its holder knows (shared/store/known-items.ts): its
+ * items only fenced commits write for the whole session, the others
+ * (`WEBHOOKS`, an `IDEMPOTENCY#` record) for the input it was read for only.
+ */
+export function knownFromSnapshot(snapshot: StoreSnapshot, known = new KnownItems(snapshot.nodeKey)): KnownItems {
+  for (const sk of snapshot.keys) {
+    const data = snapshot.data.get(sk);
+    known.noteRead(sk, !snapshot.present.has(sk) ? { present: false } : data === undefined ? { present: true } : { present: true, data }, true);
+  }
+  return known;
 }
 
 /**
@@ -193,8 +207,8 @@ export class NodeStore {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private readonly now: () => number;
-  /** Reads of its keys are answered from it, not DynamoDB (set only on a {@link withSnapshot} view). */
-  private readonly snapshot: StoreSnapshot | undefined = undefined;
+  /** What this view's reads are answered from, and where they are noted (set only on a {@link withKnown} view). */
+  private readonly known: KnownItems | undefined = undefined;
 
   constructor(options: NodeStoreOptions) {
     this.client = options.client;
@@ -203,21 +217,38 @@ export class NodeStore {
   }
 
   /**
-   * This store, with reads of the snapshot's keys (`get`, `getMany`,
-   * `hasInput`) answered from it instead of DynamoDB; every other call goes
-   * to the table. Only for a holder of the lease whose acquisition showed the
-   * snapshot's commit count (LeaseSession): nobody else commits meanwhile.
+   * This store, with reads of the node's items (`get`, `getMany`,
+   * `hasInput`, `query`) answered from `known` when it knows them, and what
+   * they read from DynamoDB noted in it (only what `known` keeps: items only
+   * fenced commits write); every other call goes to the table. Only for the
+   * holder of the node's lease (LeaseSession): nobody else commits meanwhile.
    */
-  withSnapshot(snapshot: StoreSnapshot): NodeStore {
-    // The same store (a subclass's overrides included) with its own snapshot.
+  withKnown(known: KnownItems): NodeStore {
+    // The same store (a subclass's overrides included) with its own knowledge.
     const view = Object.create(this) as NodeStore;
-    Object.defineProperty(view, 'snapshot', { value: snapshot });
+    Object.defineProperty(view, 'known', { value: known });
     return view;
   }
 
-  /** Whether the snapshot answers a read of `sk` in `nodeKey`'s partition. */
-  private knows(nodeKey: string, sk: string): boolean {
-    return this.snapshot !== undefined && this.snapshot.nodeKey === nodeKey && this.snapshot.keys.has(sk);
+  /**
+   * This store, with reads of the snapshot's keys answered from it (a view
+   * over {@link KnownItems} seeded by {@link knownFromSnapshot}). Only for a
+   * holder of the lease whose acquisition showed the snapshot's commit count.
+   */
+  withSnapshot(snapshot: StoreSnapshot): NodeStore {
+    return this.withKnown(knownFromSnapshot(snapshot));
+  }
+
+  /** What this view knows of `sk` in `nodeKey`'s partition, or undefined when it must read it. */
+  private knownItem(nodeKey: string, sk: string): KnownItem | undefined {
+    return this.known !== undefined && this.known.nodeKey === nodeKey ? this.known.lookup(sk) : undefined;
+  }
+
+  /** Notes what a read of `nodeKey`'s partition found (undefined: no item) in this view's knowledge, when it has one for that node. */
+  private noteRead(nodeKey: string, sk: string, item: Record<string, AttributeValue> | undefined): void {
+    if (this.known === undefined || this.known.nodeKey !== nodeKey) return;
+    const data = item?.[Attr.data]?.B;
+    this.known.noteRead(sk, item === undefined ? { present: false } : data === undefined ? { present: true } : { present: true, data });
   }
 
   /**
@@ -426,10 +457,13 @@ export class NodeStore {
 
   /** Reads one state item (strongly consistent). */
   async get(nodeKey: string, sk: string): Promise<Uint8Array | undefined> {
-    if (this.knows(nodeKey, sk)) return this.snapshot!.data.get(sk);
+    const known = this.knownItem(nodeKey, sk);
+    // A copy: the caller may change the bytes it is given, as it may a read's.
+    if (known !== undefined) return known.data?.slice();
     const result = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, sk), ConsistentRead: true }),
     );
+    this.noteRead(nodeKey, sk, result.Item);
     return result.Item?.[Attr.data]?.B;
   }
 
@@ -444,7 +478,8 @@ export class NodeStore {
 
   /** True when an input with this id was already committed (replay protection before any effect). */
   async hasInput(nodeKey: string, inputId: string): Promise<boolean> {
-    if (this.knows(nodeKey, SortKey.input(inputId))) return this.snapshot!.present.has(SortKey.input(inputId));
+    const known = this.knownItem(nodeKey, SortKey.input(inputId));
+    if (known !== undefined) return known.present;
     const result = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
@@ -454,6 +489,7 @@ export class NodeStore {
         ExpressionAttributeNames: { '#pk': Attr.pk },
       }),
     );
+    this.noteRead(nodeKey, SortKey.input(inputId), result.Item);
     return result.Item !== undefined;
   }
 
@@ -479,11 +515,14 @@ export class NodeStore {
   /** Reads several state items in one round trip; missing ones are absent from the map. */
   async getMany(nodeKey: string, sks: readonly string[]): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
-    for (const sk of sks) {
-      const known = this.knows(nodeKey, sk) ? this.snapshot!.data.get(sk) : undefined;
-      if (known !== undefined) out.set(sk, known);
+    const unknown: string[] = [];
+    for (const sk of new Set(sks)) {
+      const known = this.knownItem(nodeKey, sk);
+      if (known === undefined) unknown.push(sk);
+      else if (known.data !== undefined) out.set(sk, known.data.slice());
     }
-    let pending: Record<string, AttributeValue>[] = sks.filter((sk) => !this.knows(nodeKey, sk)).map((sk) => key(nodeKey, sk));
+    const found = new Map<string, Record<string, AttributeValue>>();
+    let pending: Record<string, AttributeValue>[] = unknown.map((sk) => key(nodeKey, sk));
     while (pending.length > 0) {
       const batch = pending.slice(0, 100);
       pending = pending.slice(100);
@@ -493,11 +532,14 @@ export class NodeStore {
       for (const item of result.Responses?.[this.tableName] ?? []) {
         const sk = item[Attr.sk]?.S;
         const data = item[Attr.data]?.B;
+        if (sk !== undefined) found.set(sk, item);
         if (sk !== undefined && data !== undefined) out.set(sk, data);
       }
       const unprocessed = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       pending = pending.concat(unprocessed);
     }
+    // Every key asked was answered (unprocessed ones asked again): one not found has no item.
+    for (const sk of unknown) this.noteRead(nodeKey, sk, found.get(sk));
     return out;
   }
 
@@ -511,6 +553,8 @@ export class NodeStore {
       const sk = item[Attr.sk]?.S;
       const data = item[Attr.data]?.B;
       if (sk !== undefined && data !== undefined) out.push({ sk, data });
+      // Each item found is known (a key under the prefix not found is not: the Query may stop at `limit`).
+      if (sk !== undefined) this.noteRead(nodeKey, sk, item);
     }
     return out;
   }

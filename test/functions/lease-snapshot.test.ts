@@ -148,10 +148,11 @@ describe("the next input of this process and the relay of the one before", () =>
     const { queue, sent, open } = gatedQueue();
     const ctx = { ...context(store, nodeKey), outbound: queue } as unknown as NodeContext;
     const a = applyInput(ctx, 'in-a', disconnecting('a'));
-    // B takes the lease once A's commit released it, and finds A's outbox item while A's relay waits on SQS.
+    // B takes the lease once A's commit released it (and with it what A knew, its outbox relayed by this process:
+    // B waits for that relay instead of looking for leftovers), while A's relay waits on SQS.
     while (!store.requests.includes('TransactWriteItemsCommand')) await new Promise((r) => setTimeout(r, 5));
     const b = applyInput(ctx, 'in-b', disconnecting('b'));
-    while (store.requests.filter((r) => r === 'QueryCommand').length < 2) await new Promise((r) => setTimeout(r, 5));
+    while (store.requests.filter((r) => r === 'UpdateItemCommand').length < 2) await new Promise((r) => setTimeout(r, 5));
     open();
     expect(await Promise.all([a, b])).toEqual(['applied', 'applied']);
     expect(sent).toEqual(['in-a#000', 'in-b#000']);
@@ -168,7 +169,8 @@ describe("the next input of this process and the relay of the one before", () =>
     const a = applyInput(ctx, 'in-a', disconnecting('a'));
     while (!store.requests.includes('TransactWriteItemsCommand')) await new Promise((r) => setTimeout(r, 5));
     const b = applyInput(ctx, 'in-b', disconnecting('b'));
-    while (store.requests.filter((r) => r === 'QueryCommand').length < 2) await new Promise((r) => setTimeout(r, 5));
+    // B waits for A's relay, which fails: B then looks for the leftovers and relays A's item first.
+    while (store.requests.filter((r) => r === 'UpdateItemCommand').length < 2) await new Promise((r) => setTimeout(r, 5));
     open();
     await expect(a).rejects.toThrow('SQS refused the batch');
     expect(await b).toBe('applied');

@@ -209,7 +209,10 @@ describe('peer-message handler', () => {
     const r1 = record(connected());
     const r2 = record(message(ldkInit));
     const res = await handler(event(r1, r2), {} as never);
-    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([r1.messageId, r2.messageId]);
+    // r1 committed (its relay runs beside r2, docs/commit-protocol.md "The relay beside the next input"); r2's messages
+    // must follow r1's, whose relay fails again: r2 fails, and r1's item stays for the next input to relay first.
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([r2.messageId]);
+    expect((await ctx.store.pendingOutbox(ctx.nodeKey)).map((item) => item.inputId)).toEqual([r1.attributes.MessageDeduplicationId ?? r1.messageId]);
   });
 });
 
