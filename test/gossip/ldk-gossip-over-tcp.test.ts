@@ -25,6 +25,7 @@ import { fromHex, toHex } from '../../shared/crypto/index.js';
 import { decodeGossipMessage } from '../../shared/gossip/index.js';
 import { fundingOutputScript } from '../../shared/tx/index.js';
 import { EmbeddedWithLdk } from '../support/embedded-ldk.js';
+import { ldkSignedGossip } from '../support/ldk-gossip.js';
 import type { LdkNode } from '../support/ldk-node.js';
 import { outputTo } from '../support/regtest-wallet.js';
 
@@ -45,11 +46,6 @@ afterAll(async () => {
   await env?.stop();
 });
 
-function okValue<T>(r: unknown): T {
-  if (typeof r !== 'object' || r === null || !('res' in r)) throw new Error('LDK refused');
-  return (r as { res: T }).res;
-}
-
 /** Framed as it crosses the wire: type, then LDK's serialisation. */
 const framed = (type: number, payload: Uint8Array): string => bytesToHex(Uint8Array.of(type >> 8, type & 0xff, ...payload));
 
@@ -60,48 +56,33 @@ const framed = (type: number, payload: Uint8Array): string => bytesToHex(Uint8Ar
  * mined on our chain first, so its short channel id is real.
  */
 async function ldkChannelInGraph(graph: ldk.NetworkGraph, nowSec: number) {
-  const signers = [0x61, 0x62, 0x63, 0x64].map((b) => ldk.KeysManager.constructor_new(new Uint8Array(32).fill(b), 1n, 1).as_NodeSigner());
-  const idOf = (s: ldk.NodeSigner): Uint8Array => okValue(s.get_node_id(ldk.Recipient.LDKRecipient_Node));
-  const sign = (s: ldk.NodeSigner, m: ldk.UnsignedGossipMessage): Uint8Array => okValue(s.sign_gossip_message(m));
-  const [n1, n2] = [signers[0]!, signers[1]!].sort((x, y) => (toHex(idOf(x)) < toHex(idOf(y)) ? -1 : 1)) as [ldk.NodeSigner, ldk.NodeSigner];
-  const [btc1, btc2] = [signers[2]!, signers[3]!];
-
-  const script = fundingOutputScript(idOf(btc1), idOf(btc2));
-  const txid = env.chain.faucet(script, CAPACITY_SAT);
-  await env.mineAndFeed(6, txid);
-  const at = env.chain.transaction(txid)!;
-  const scid = (BigInt(at.block!.height) << 40n) | (BigInt(at.position!) << 16n) | BigInt(outputTo(at.tx, script).vout);
-
-  const chainHash = fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f');
-  const nodeId = (s: ldk.NodeSigner) => ldk.NodeId.constructor_from_pubkey(idOf(s));
-  const unsigned = ldk.UnsignedChannelAnnouncement.constructor_new(ldk.ChannelFeatures.constructor_empty(), chainHash, scid, nodeId(n1), nodeId(n2), nodeId(btc1), nodeId(btc2), new Uint8Array(0));
-  const m = ldk.UnsignedGossipMessage.constructor_channel_announcement(unsigned);
-  const announcement = ldk.ChannelAnnouncement.constructor_new(sign(n1, m), sign(n2, m), sign(btc1, m), sign(btc2, m), unsigned);
-  // Direction 0 (node 1 forwards): 7 msat + 30 ppm, delta 48; direction 1: 900 msat + 250 ppm, delta 80.
-  const update = (signer: ldk.NodeSigner, flags: number, delta: number, base: number, ppm: number): ldk.ChannelUpdate => {
-    const u = ldk.UnsignedChannelUpdate.constructor_new(chainHash, scid, nowSec - 60, 1, flags, delta, 1_000n, 1_000_000_000n, base, ppm, new Uint8Array(0));
-    return ldk.ChannelUpdate.constructor_new(sign(signer, ldk.UnsignedGossipMessage.constructor_channel_update(u)), u);
-  };
-  const updates = [update(n1, 0, 48, 7, 30), update(n2, 1, 80, 900, 250)];
-  const unsignedNode = ldk.UnsignedNodeAnnouncement.constructor_new(
-    ldk.NodeFeatures.constructor_empty(),
-    nowSec - 30,
-    nodeId(n1),
-    Uint8Array.of(0x12, 0x34, 0x56),
-    ldk.NodeAlias.constructor_new(new Uint8Array(32).fill(0x47)),
-    [ldk.SocketAddress.constructor_tcp_ip_v4(Uint8Array.of(127, 0, 0, 9), 9735)],
-    new Uint8Array(0),
-    new Uint8Array(0),
-  );
-  const nodeAnnouncement = ldk.NodeAnnouncement.constructor_new(sign(n1, ldk.UnsignedGossipMessage.constructor_node_announcement(unsignedNode)), unsignedNode);
+  const { scid, node1, node2, announcement, updates, nodeAnnouncement } = await ldkSignedGossip({
+    seeds: [0x61, 0x62, 0x63, 0x64],
+    chainHash: fromHex('06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f'),
+    async shortChannelId(btc1, btc2) {
+      const script = fundingOutputScript(btc1, btc2);
+      const txid = env.chain.faucet(script, CAPACITY_SAT);
+      await env.mineAndFeed(6, txid);
+      const at = env.chain.transaction(txid)!;
+      return (BigInt(at.block!.height) << 40n) | (BigInt(at.position!) << 16n) | BigInt(outputTo(at.tx, script).vout);
+    },
+    nowSec,
+    htlcMaximumMsat: 1_000_000_000n,
+    // Direction 0 (node 1 forwards): 7 msat + 30 ppm, delta 48; direction 1: 900 msat + 250 ppm, delta 80.
+    updates: [
+      { flags: 0, cltvExpiryDelta: 48, feeBaseMsat: 7, feeProportionalMillionths: 30 },
+      { flags: 1, cltvExpiryDelta: 80, feeBaseMsat: 900, feeProportionalMillionths: 250 },
+    ],
+    node: { rgb: Uint8Array.of(0x12, 0x34, 0x56), aliasByte: 0x47, ipv4: Uint8Array.of(127, 0, 0, 9) },
+  });
 
   expect(graph.update_channel_from_announcement_no_lookup(announcement).is_ok()).toBeTruthy();
   for (const u of updates) expect(graph.update_channel(u).is_ok()).toBeTruthy();
   expect(graph.update_node_from_announcement(nodeAnnouncement).is_ok()).toBeTruthy();
   return {
     scid,
-    node1: idOf(n1),
-    node2: idOf(n2),
+    node1,
+    node2,
     wire: { announcement: framed(256, announcement.write()), updates: updates.map((u) => framed(258, u.write())), node: framed(257, nodeAnnouncement.write()) },
   };
 }

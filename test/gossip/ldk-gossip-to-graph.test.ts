@@ -24,6 +24,7 @@ import { bytesToHex, hexToBytes } from '../../shared/codec/index.js';
 import { wasmSecp256k1 as secp } from '../../shared/crypto/index.js';
 import { decodeGossipMessage } from '../../shared/gossip/index.js';
 import { findRoute } from '../../shared/routing/index.js';
+import { ldkSignedGossip } from '../support/ldk-gossip.js';
 import { GraphStore } from '../../shared/store/graph-items.js';
 import { GraphSnapshotCache } from '../../shared/store/graph-snapshot-cache.js';
 import { ensureNodeTable } from '../../shared/store/index.js';
@@ -47,39 +48,21 @@ beforeAll(async () => {
 });
 afterAll(() => client?.destroy());
 
-function okValue<T>(r: unknown): T {
-  if (typeof r !== 'object' || r === null || !('res' in r)) throw new Error(`LDK refused: ${String((r as { constructor: { name: string } }).constructor.name)}`);
-  return (r as { res: T }).res;
-}
-
 /** LDK's graph holding a public channel between two LDK nodes, every message signed by LDK's NodeSigner. */
-function ldkGossip() {
-  const signers = [0x51, 0x52, 0x53, 0x54].map((b) => ldk.KeysManager.constructor_new(new Uint8Array(32).fill(b), 1n, 1).as_NodeSigner());
-  const idOf = (s: ldk.NodeSigner): Uint8Array => okValue(s.get_node_id(ldk.Recipient.LDKRecipient_Node));
-  const sign = (s: ldk.NodeSigner, m: ldk.UnsignedGossipMessage): Uint8Array => okValue(s.sign_gossip_message(m));
-  const [n1, n2] = [signers[0]!, signers[1]!].sort((x, y) => (bytesToHex(idOf(x)) < bytesToHex(idOf(y)) ? -1 : 1)) as [ldk.NodeSigner, ldk.NodeSigner];
-  const [btc1, btc2] = [signers[2]!, signers[3]!];
-  const nodeId = (s: ldk.NodeSigner) => ldk.NodeId.constructor_from_pubkey(idOf(s));
-  const unsigned = ldk.UnsignedChannelAnnouncement.constructor_new(ldk.ChannelFeatures.constructor_empty(), REGTEST, SCID, nodeId(n1), nodeId(n2), nodeId(btc1), nodeId(btc2), new Uint8Array(0));
-  const m = ldk.UnsignedGossipMessage.constructor_channel_announcement(unsigned);
-  const announcement = ldk.ChannelAnnouncement.constructor_new(sign(n1, m), sign(n2, m), sign(btc1, m), sign(btc2, m), unsigned);
-  // Direction 0 (n1 forwards): 10 msat + 20 ppm, delta 40; direction 1: 1,000 msat + 100 ppm, delta 144.
-  const update = (signer: ldk.NodeSigner, flags: number, delta: number, base: number, ppm: number): ldk.ChannelUpdate => {
-    const u = ldk.UnsignedChannelUpdate.constructor_new(REGTEST, SCID, NOW - 60, 1, flags, delta, 1_000n, 1_500_000_000n, base, ppm, new Uint8Array(0));
-    return ldk.ChannelUpdate.constructor_new(sign(signer, ldk.UnsignedGossipMessage.constructor_channel_update(u)), u);
-  };
-  const updates = [update(n1, 0, 40, 10, 20), update(n2, 1, 144, 1000, 100)];
-  const unsignedNode = ldk.UnsignedNodeAnnouncement.constructor_new(
-    ldk.NodeFeatures.constructor_empty(),
-    NOW - 30,
-    nodeId(n1),
-    Uint8Array.of(0xff, 0x80, 0),
-    ldk.NodeAlias.constructor_new(new Uint8Array(32).fill(0x4c)),
-    [ldk.SocketAddress.constructor_tcp_ip_v4(Uint8Array.of(10, 0, 0, 7), 9735)],
-    new Uint8Array(0),
-    new Uint8Array(0),
-  );
-  const nodeAnnouncement = ldk.NodeAnnouncement.constructor_new(sign(n1, ldk.UnsignedGossipMessage.constructor_node_announcement(unsignedNode)), unsignedNode);
+async function ldkGossip() {
+  const { node1, node2, btc1, btc2, announcement, updates, nodeAnnouncement } = await ldkSignedGossip({
+    seeds: [0x51, 0x52, 0x53, 0x54],
+    chainHash: REGTEST,
+    shortChannelId: () => SCID,
+    nowSec: NOW,
+    htlcMaximumMsat: 1_500_000_000n,
+    // Direction 0 (node 1 forwards): 10 msat + 20 ppm, delta 40; direction 1: 1,000 msat + 100 ppm, delta 144.
+    updates: [
+      { flags: 0, cltvExpiryDelta: 40, feeBaseMsat: 10, feeProportionalMillionths: 20 },
+      { flags: 1, cltvExpiryDelta: 144, feeBaseMsat: 1000, feeProportionalMillionths: 100 },
+    ],
+    node: { rgb: Uint8Array.of(0xff, 0x80, 0), aliasByte: 0x4c, ipv4: Uint8Array.of(10, 0, 0, 7) },
+  });
 
   const logger = ldk.Logger.new_impl({ log: () => undefined });
   const graph = ldk.NetworkGraph.constructor_new(ldk.Network.LDKNetwork_Regtest, logger);
@@ -87,7 +70,7 @@ function ldkGossip() {
   expect(handler.handle_channel_announcement(null, announcement)).toBeInstanceOf(ldk.Result_boolLightningErrorZ_OK);
   for (const u of updates) expect(handler.handle_channel_update(null, u)).toBeInstanceOf(ldk.Result_boolLightningErrorZ_OK);
   expect(handler.handle_node_announcement(null, nodeAnnouncement)).toBeInstanceOf(ldk.Result_boolLightningErrorZ_OK);
-  return { handler, node1: idOf(n1), node2: idOf(n2), btc1: idOf(btc1), btc2: idOf(btc2) };
+  return { handler, node1, node2, btc1, btc2 };
 }
 
 /** A framed message: type, then LDK's serialisation. */
@@ -95,7 +78,7 @@ const framed = (type: number, payload: Uint8Array): Uint8Array => Uint8Array.of(
 
 describe("LDK's gossip reaches our graph", () => {
   it("LDK's channel_announcement, channel_updates and node_announcement are stored, in the snapshot, and routed over", async () => {
-    const { handler, node1, node2, btc1, btc2 } = ldkGossip();
+    const { handler, node1, node2, btc1, btc2 } = await ldkGossip();
     // What LDK's gossip sync sends a peer that asked for its graph.
     const next = handler.get_next_channel_announcement(0n);
     if (!(next instanceof ldk.Option_C3Tuple_ChannelAnnouncementChannelUpdateChannelUpdateZZ_Some)) throw new Error('LDK has no channel to hand out');
