@@ -2,7 +2,7 @@
  * What each Lambda costs at cold start that we control: the minified bundle's
  * size, and its module initialisation (read, compile, evaluate the bundle)
  * in a fresh Node process, median of 11 processes. Targets (issue 9): each
- * bundle <= 1.1 MB (MAX_BUNDLE_BYTES), module init <= 150 ms. Bundled with the deployed settings
+ * bundle <= 1.4 MB (MAX_BUNDLE_BYTES), module init <= 150 ms. Bundled with the deployed settings
  * (infra/bundles.ts), into a directory outside the repository.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CURVE_ORDER,
   CryptoError,
+  CryptoErrorCode,
   fromHex,
   isLowS,
   nobleSecp256k1,
@@ -27,6 +28,17 @@ const bolt8 = {
   rsPub: '028d7500dd4c12685d1f568b4c2b5048e8534b873319f3a8daa612b469132ec7f7',
   ss: '1e2fb3c8fe8fb9f262f649f64d26ecf0f2c0a805a767cf02dc2d77a6ef1fdcc3',
 };
+
+/** The typed error's code `fn` throws (fails the test if it throws anything else or nothing). */
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof CryptoError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a CryptoError');
+}
 
 const secretArb = fc
   .uint8Array({ minLength: 32, maxLength: 32 })
@@ -123,6 +135,25 @@ describe.each([nobleSecp256k1, wasmSecp256k1])('secp256k1 backend $name', (backe
     const minusOne = fromHex((CURVE_ORDER - 1n).toString(16));
     expect(() => backend.publicKeyTweakAdd(fromHex(G), minusOne)).toThrow(CryptoError);
     expect(() => backend.secretKeyTweakAdd(ONE, minusOne)).toThrow(CryptoError);
+    expect(codeOf(() => backend.publicKeyTweakAdd(fromHex(G), minusOne))).toBe(CryptoErrorCode.PointAtInfinity);
+    // G + (-G), -G being G with the other parity
+    expect(codeOf(() => backend.publicKeyAdd(fromHex(G), fromHex('03' + G.slice(2))))).toBe(CryptoErrorCode.PointAtInfinity);
+    expect(codeOf(() => backend.publicKeyTweakMul(fromHex(G), new Uint8Array(32)))).toBe(CryptoErrorCode.PointAtInfinity);
+  });
+
+  it('a point off the curve or of the wrong length is an invalid public key in every operation', () => {
+    const offCurve = fromHex('02' + 'ff'.repeat(32));
+    const uncompressedLength = new Uint8Array(65);
+    for (const bad of [offCurve, uncompressedLength, fromHex(G).subarray(1)]) {
+      expect(codeOf(() => backend.ecdh(ONE, bad))).toBe(CryptoErrorCode.InvalidPublicKey);
+      expect(codeOf(() => backend.publicKeyAdd(fromHex(G), bad))).toBe(CryptoErrorCode.InvalidPublicKey);
+      expect(codeOf(() => backend.publicKeyAdd(bad, fromHex(G)))).toBe(CryptoErrorCode.InvalidPublicKey);
+      expect(codeOf(() => backend.publicKeyTweakAdd(bad, ONE))).toBe(CryptoErrorCode.InvalidPublicKey);
+      expect(codeOf(() => backend.publicKeyTweakMul(bad, ONE))).toBe(CryptoErrorCode.InvalidPublicKey);
+      expect(backend.verify(backend.sign(new Uint8Array(32), ONE), new Uint8Array(32), bad)).toBe(false);
+    }
+    expect(codeOf(() => backend.sign(new Uint8Array(32), new Uint8Array(32)))).toBe(CryptoErrorCode.InvalidSecretKey);
+    expect(codeOf(() => backend.ecdh(ORDER_BYTES, fromHex(G)))).toBe(CryptoErrorCode.InvalidSecretKey);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Each Lambda entry bundled with the deployed esbuild settings
- * (infra/bundles.ts): at most 1.1 MB minified, self-contained (loaded from a
+ * (infra/bundles.ts): at most 1.4 MB minified, self-contained (loaded from a
  * directory outside the repository, so no node_modules can help), and its
  * module initialisation works in a fresh Node process with only the
  * environment the stack sets, without calling AWS.

@@ -1,7 +1,7 @@
 /**
  * The peer gateway as its image runs it: `functions/gateway/main.ts` bundled
  * with the deployed settings (infra/gateway/bundle.ts does the same inside
- * infra/gateway/Dockerfile), at most MAX_BUNDLE_BYTES (1.1 MB), started in a fresh Node process
+ * infra/gateway/Dockerfile), at most MAX_BUNDLE_BYTES (1.4 MB), started in a fresh Node process
  * with the environment the CDK stack gives the Fargate task. The seed comes
  * from the Secrets Manager stand-in; the queues are fauxqs.
  */
