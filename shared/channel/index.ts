@@ -106,6 +106,8 @@ export { holderCommitmentTransaction, initialCommitment } from './initial-commit
 export {
   buildCommitment,
   commitmentStateCodec,
+  commitmentCountersCodec,
+  counterpartyRevocationsCodec,
   commitmentStateOf,
   commitmentView,
   counterpartyBalanceMsat,
