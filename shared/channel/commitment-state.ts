@@ -87,8 +87,8 @@ export type CounterpartyRevocations = Pick<CommitmentState, 'counterpartyCurrent
 /**
  * The persisted counters (TLV 60, written instead of TLV 44's fixed fields
  * since session 12): BigSize commitment numbers, the awaiting-revoke flag
- * (u8 0 or 1), BigSize next HTLC ids and balance. 12 to 50 bytes, about 18
- * on a channel of a few hundred updates, against TLV 44's 41.
+ * (u8 0 or 1), BigSize next HTLC ids and balance: 6 to 46 bytes, 10 to
+ * 18 on a channel of up to thousands of updates, against TLV 44's 41.
  */
 export const commitmentCountersCodec: Codec<CommitmentCounters> = (() => {
   const fields = struct([
