@@ -66,6 +66,15 @@ describe('commitment counters (TLV 60)', () => {
   });
 });
 
+describe('their points and released secrets (TLV 62)', () => {
+  it('round-trip, 66 bytes of points then the secrets, and refuse points cut short', () => {
+    const bytes = encode(counterpartyRevocationsCodec, dance);
+    expect(bytes).toHaveLength(66 + 1);
+    expect(decode(counterpartyRevocationsCodec, bytes)).toEqual({ ok: true, value: { counterpartyCurrentPoint: dance.counterpartyCurrentPoint, counterpartyNextPoint: dance.counterpartyNextPoint, counterpartySecrets: dance.counterpartySecrets } });
+    for (let n = 0; n < 66; n++) expect(decode(counterpartyRevocationsCodec, bytes.subarray(0, n))).toMatchObject({ ok: false });
+  });
+});
+
 describe('the channel record', () => {
   it('writes the dance as TLVs 60 and 62, never 44, and reads it back', () => {
     const bytes = encodeChannel(channel);
