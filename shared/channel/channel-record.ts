@@ -27,8 +27,9 @@ import { channelParametersCodec, counterpartyFromRecord, counterpartyParametersC
 import { channelIdFromOutpoint } from './channel-id.js';
 import { ChannelFailureReason } from './errors.js';
 import { compactHtlcListCodec, htlcListCodec } from './htlc.js';
-import { commitmentStateCodec } from './commitment-state.js';
+import { commitmentCountersCodec, commitmentStateCodec, counterpartyRevocationsCodec } from './commitment-state.js';
 import { pendingFeeUpdateCodec } from './fee-update.js';
+import { latestHolderCommitmentCodec } from './latest-holder-commitment.js';
 import { CHANNEL_TYPE_RECORD_TLV, channelTypeRecordCodec, type NegotiatedChannelType } from './channel-type.js';
 
 const STATES = Object.values(ChannelState);
@@ -89,6 +90,21 @@ const FLAG_ANYSEGWIT = 16;
  * HTLC"), written instead of 42, which is read, never written since; a
  * record with both is refused; even, so a reader without it refuses the
  * channel rather than dropping its HTLCs.
+ * 60 and 62 the commitment dance (added in session 12, written instead of
+ * 44, which is read, never written since; a record with 44 and either, or
+ * one without the other, is refused; even, so an older reader refuses the
+ * channel rather than reading it as a channel before its first update): 60
+ * its counters and flag (shared/channel/commitment-state.ts
+ * `commitmentCountersCodec`: BigSize numbers, about 18 bytes against 44's
+ * 41), what every update changes; 62 what only a `revoke_and_ack` received
+ * changes, the counterparty's two points and released secrets
+ * (`counterpartyRevocationsCodec`), stored in the `secrets` part (below),
+ * so the item every update rewrites no longer carries the 66 bytes of
+ * points (docs/items.md "Bytes per sequential payment"). 64 our latest
+ * commitment without its witness and the counterparty's signature (added
+ * in session 12, shared/channel/latest-holder-commitment.ts: written
+ * instead of 48, which is read, never written since; a record with both is
+ * refused; even for 48's reason), stored in the `holder` part.
  */
 const channelRecord = versionedRecord('channel', 1, {
   state: tlvRecord(0, u8),
@@ -124,6 +140,9 @@ const channelRecord = versionedRecord('channel', 1, {
   resendCommitmentFirst: tlvRecord(52, u8),
   expectingCommitmentSigned: tlvRecord(54, u8),
   compactHtlcs: tlvRecord(58, compactHtlcListCodec),
+  commitmentCounters: tlvRecord(60, commitmentCountersCodec),
+  counterpartyRevocations: tlvRecord(62, counterpartyRevocationsCodec),
+  latestHolderCommitment: tlvRecord(64, latestHolderCommitmentCodec),
   shutdownHolderScript: tlvRecord(61, restBytes),
   shutdownCounterpartyScript: tlvRecord(63, restBytes),
   closingSent: tlvRecord(65, struct([['feeSatoshis', u64], ['minFeeSatoshis', u64], ['maxFeeSatoshis', u64]] as const)),
@@ -177,8 +196,9 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: c.fundingSignedAtHeight } : {}),
     ...(c.closure ? { closureReason: c.closure.reason, closureMessage: c.closure.message } : {}),
     ...(c.htlcs !== undefined && c.htlcs.length > 0 ? { compactHtlcs: c.htlcs } : {}),
-    ...(c.commitments !== undefined ? { commitments: c.commitments } : {}),
+    ...(c.commitments !== undefined ? { commitmentCounters: c.commitments, counterpartyRevocations: c.commitments } : {}),
     ...(c.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: c.latestHolderCommitmentTx } : {}),
+    ...(c.latestHolderCommitment !== undefined ? { latestHolderCommitment: c.latestHolderCommitment } : {}),
     ...(c.counterpartyForwarding !== undefined ? { counterpartyForwarding: c.counterpartyForwarding } : {}),
     ...(c.theirAnnouncementSignatures !== undefined ? { theirAnnouncementSignatures: c.theirAnnouncementSignatures } : {}),
     ...(c.announcementSignaturesSent === true ? { announcementSignaturesSent: 1 } : {}),
@@ -237,6 +257,11 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
   if (channelType === undefined) return invalid('channel type both in TLV 46 and in the legacy flags');
   if (v.htlcs !== undefined && v.compactHtlcs !== undefined) return invalid('HTLCs both in TLV 42 and in TLV 58');
   const htlcs = v.compactHtlcs ?? v.htlcs;
+  if (v.commitments !== undefined && (v.commitmentCounters !== undefined || v.counterpartyRevocations !== undefined)) return invalid('the commitment dance both in TLV 44 and in TLVs 60 and 62');
+  if ((v.commitmentCounters === undefined) !== (v.counterpartyRevocations === undefined)) return invalid('the commitment dance in one of TLVs 60 and 62 only');
+  const commitments =
+    v.commitmentCounters !== undefined && v.counterpartyRevocations !== undefined ? { ...v.commitmentCounters, ...v.counterpartyRevocations } : v.commitments;
+  if (v.latestHolderCommitmentTx !== undefined && v.latestHolderCommitment !== undefined) return invalid('our latest commitment both in TLV 48 and in TLV 64');
   const outpoint = v.fundingOutpoint;
   const channel = {
     state,
@@ -267,8 +292,9 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
     ...(v.fundingSignedAtHeight !== undefined ? { fundingSignedAtHeight: v.fundingSignedAtHeight } : {}),
     ...(v.closureReason !== undefined ? { closure: { reason: v.closureReason as ChannelFailureReason, message: v.closureMessage ?? '' } } : {}),
     ...(htlcs !== undefined && htlcs.length > 0 ? { htlcs } : {}),
-    ...(v.commitments !== undefined ? { commitments: v.commitments } : {}),
+    ...(commitments !== undefined ? { commitments } : {}),
     ...(v.latestHolderCommitmentTx !== undefined ? { latestHolderCommitmentTx: v.latestHolderCommitmentTx } : {}),
+    ...(v.latestHolderCommitment !== undefined ? { latestHolderCommitment: v.latestHolderCommitment } : {}),
     ...(v.counterpartyForwarding !== undefined ? { counterpartyForwarding: v.counterpartyForwarding } : {}),
     ...(v.theirAnnouncementSignatures !== undefined ? { theirAnnouncementSignatures: { ...v.theirAnnouncementSignatures } } : {}),
     ...(v.announcementSignaturesSent !== undefined && v.announcementSignaturesSent !== 0 ? { announcementSignaturesSent: true as const } : {}),
@@ -295,12 +321,14 @@ export function decodeChannel(bytes: Uint8Array): DecodeResult<Channel> {
  * A channel record cut in parts for the store (docs/items.md, "The channel
  * item in parts"), each part a version-1 channel record holding some of the
  * TLV records: `moving`, what the HTLC messages change (state, feerate, best
- * height, HTLCs, the commitment dance without the released secrets, the
- * pending fee update, the retransmission flags); `secrets`, the
- * counterparty's released per-commitment secrets (the tail of TLV 44,
- * changed only by a `revoke_and_ack` received), absent before the first
- * dance; `holder`, our latest commitment with both signatures (TLV 48,
- * changed once per `commitment_signed`), absent before the first dance;
+ * height, HTLCs, the commitment dance's counters, the pending fee update,
+ * the retransmission flags); `secrets`, the
+ * counterparty's points and released per-commitment secrets (TLV 62,
+ * changed only by a `revoke_and_ack` received; in parts written before
+ * TLV 62, the secrets alone: TLV 44's tail under type 56), absent before
+ * the first dance; `holder`, our latest commitment (TLV 64, or with both
+ * signatures in TLV 48 before session 12; changed once per
+ * `commitment_signed`), absent before the first dance;
  * `fixed`, everything else (written at the open and by the rare messages
  * that change it: funding, confirmation, channel_ready, shutdown, the
  * counterparty's channel_update). The parts join back into the exact bytes
@@ -314,16 +342,19 @@ export interface ChannelRecordParts {
 }
 
 /** The TLV types of the `moving` part. */
-const MOVING_TLVS: ReadonlySet<bigint> = new Set([0n, 16n, 22n, 42n, 44n, 50n, 52n, 54n, 58n]);
-/** The TLV type of the `holder` part. */
-const HOLDER_COMMITMENT_TLV = 48n;
+const MOVING_TLVS: ReadonlySet<bigint> = new Set([0n, 16n, 22n, 42n, 44n, 50n, 52n, 54n, 58n, 60n]);
+/** The TLV type of the `secrets` part: the counterparty's points and released secrets. */
+const REVOCATIONS_TLV = 62n;
+/** The TLV types of the `holder` part: our latest commitment (64; 48 in records written before session 12). */
+const HOLDER_TLVS: ReadonlySet<bigint> = new Set([48n, 64n]);
 /** The commitment dance's record (TLV 44), whose tail is the released secrets. */
 const COMMITMENTS_TLV = 44n;
 /**
- * The type under which the `secrets` part holds TLV 44's tail (the
- * released secrets, `CommitmentState.counterpartySecrets`). Only parts use
- * it: joining appends it back to TLV 44, so the whole record never holds
- * it (and it stays free in {@link channelRecord}).
+ * The type under which a `secrets` part written before TLV 62 holds TLV
+ * 44's tail (the released secrets, `CommitmentState.counterpartySecrets`).
+ * Only those parts use it: joining appends it back to TLV 44, so the whole
+ * record never holds it (and it stays free in {@link channelRecord}).
+ * Read, never written (TLV 44 is no longer written).
  */
 const SECRETS_PART_TLV = 56n;
 
@@ -352,17 +383,14 @@ function recordOf(version: number, entries: readonly TlvEntry[]): Uint8Array {
 /** The channel's persisted bytes in parts ({@link ChannelRecordParts}). */
 export function encodeChannelParts(c: Channel): ChannelRecordParts {
   const { version, entries } = recordEntries(encodeChannel(c));
-  const secretsLength = c.commitments?.counterpartySecrets.length ?? 0;
-  const moving = entries
-    .filter(([t]) => MOVING_TLVS.has(t))
-    .map(([t, v]): TlvEntry => (t === COMMITMENTS_TLV ? [t, v.subarray(0, v.length - secretsLength)] : [t, v]));
-  const commitments = entries.find(([t]) => t === COMMITMENTS_TLV);
-  const holder = entries.filter(([t]) => t === HOLDER_COMMITMENT_TLV);
-  const fixed = entries.filter(([t]) => !MOVING_TLVS.has(t) && t !== HOLDER_COMMITMENT_TLV);
+  const moving = entries.filter(([t]) => MOVING_TLVS.has(t));
+  const secrets = entries.filter(([t]) => t === REVOCATIONS_TLV);
+  const holder = entries.filter(([t]) => HOLDER_TLVS.has(t));
+  const fixed = entries.filter(([t]) => !MOVING_TLVS.has(t) && !HOLDER_TLVS.has(t) && t !== REVOCATIONS_TLV);
   return {
     moving: recordOf(version, moving),
     fixed: recordOf(version, fixed),
-    ...(commitments !== undefined ? { secrets: recordOf(version, [[SECRETS_PART_TLV, commitments[1].subarray(commitments[1].length - secretsLength)]]) } : {}),
+    ...(secrets.length > 0 ? { secrets: recordOf(version, secrets) } : {}),
     ...(holder.length > 0 ? { holder: recordOf(version, holder) } : {}),
   };
 }

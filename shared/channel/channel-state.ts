@@ -3,6 +3,7 @@
  * record per state. Transitions (establishment.ts, funding-confirmation.ts)
  * take a record and return a new one with the effects to perform.
  */
+import type { LatestHolderCommitment } from './latest-holder-commitment.js';
 import type { ChannelPublicKeys } from '../keys/index.js';
 import type { Outpoint } from '../ports/index.js';
 import type { NegotiatedChannelType } from './channel-type.js';
@@ -153,7 +154,14 @@ export interface ChannelBase {
   readonly htlcs?: readonly HtlcRecord[];
   /** The commitment dance's state (shared/channel/commitment-state.ts; docs/htlcs.md); absent until the first HTLC update. */
   readonly commitments?: CommitmentState;
-  /** Our latest commitment with both signatures, once past commitment 0 (what a force close broadcasts; commitment 0 is rebuilt). */
+  /**
+   * Our latest commitment once past commitment 0 (what a force close
+   * broadcasts; commitment 0 is rebuilt): without its witness, with the
+   * counterparty's signature (latest-holder-commitment.ts; ours is made
+   * again at the broadcast). Since session 12.
+   */
+  readonly latestHolderCommitment?: LatestHolderCommitment;
+  /** The same with both signatures, as channels stored it before session 12 (TLV 48): read, replaced by the next `commitment_signed`. */
   readonly latestHolderCommitmentTx?: Uint8Array;
   /** The counterparty's policy for forwarding to us over this channel (its latest valid `channel_update`): what our invoices' route hints carry. */
   readonly counterpartyForwarding?: ForwardingPolicy;

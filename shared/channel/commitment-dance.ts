@@ -171,7 +171,10 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
   const fee = channel.pendingFeeUpdate;
   const feeSigned = fee?.state === FeeUpdateState.RemoteAnnounced ? withPendingFee(channel, { ...fee, state: FeeUpdateState.AwaitingRemoteRevokeToAnnounce }) : channel;
   // Our revoke_and_ack is now the last of the two we sent (LDK: `CommitmentFirst`), unless a commitment_signed follows.
-  const revoked: OperatingChannel = withResendOrder({ ...withExpectingCommitment(withHtlcs(feeSigned, htlcs, next), false), latestHolderCommitmentTx: commitmentTx }, true);
+  // Stored without the witness (latest-holder-commitment.ts), replacing the signed form older records held.
+  const { latestHolderCommitmentTx: _signedBefore, ...advanced } = withExpectingCommitment(withHtlcs(feeSigned, htlcs, next), false);
+  const latestHolderCommitment = { unsignedTx: new Uint8Array(built.commitment.tx.toBuffer()), counterpartySignature: m.signature };
+  const revoked: OperatingChannel = withResendOrder({ ...advanced, latestHolderCommitment }, true);
   const effects: ChannelEffect[] = [
     { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures, htlcs: monitorHtlcsOf(built) }] },
     { kind: 'send-message', message: revoke },

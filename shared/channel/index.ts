@@ -103,9 +103,12 @@ export {
   type WrongPhase,
 } from './channel-messages.js';
 export { holderCommitmentTransaction, initialCommitment } from './initial-commitment.js';
+export { latestHolderCommitmentCodec, signedLatestHolderCommitment, type LatestHolderCommitment } from './latest-holder-commitment.js';
 export {
   buildCommitment,
   commitmentStateCodec,
+  commitmentCountersCodec,
+  counterpartyRevocationsCodec,
   commitmentStateOf,
   commitmentView,
   counterpartyBalanceMsat,

@@ -17,6 +17,7 @@ import {
 } from '../tx/index.js';
 import type { ChannelBase, CounterpartyParameters, FundingInfo } from './channel-state.js';
 import { commitmentFormat } from './channel-type.js';
+import { signedLatestHolderCommitment } from './latest-holder-commitment.js';
 
 /** A channel that knows both sides and its funding output. */
 export type FundedChannel = ChannelBase & { readonly counterparty: CounterpartyParameters; readonly funding: FundingInfo };
@@ -111,6 +112,10 @@ export function holderCommitmentTransaction(
   // After the commitment dance, the latest one (commitment 0 is revoked: broadcasting it would hand the peer our funds).
   if (channel.latestHolderCommitmentTx !== undefined) return channel.latestHolderCommitmentTx;
   const { counterparty, funding, counterpartySignature } = channel;
+  if (channel.latestHolderCommitment !== undefined && counterparty !== undefined) {
+    const signer = signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);
+    return signedLatestHolderCommitment(signer, counterparty.pubkeys.fundingPubkey, channel.fundingSatoshis, channel.latestHolderCommitment);
+  }
   if (counterparty === undefined || funding === undefined || counterpartySignature === undefined) return null;
   const funded: FundedChannel = { ...channel, counterparty, funding };
   const signer = signerProvider.deriveChannelSigner(channel.fundingSatoshis, channel.channelKeysId);

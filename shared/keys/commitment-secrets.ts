@@ -33,12 +33,17 @@ export type DeserializeResult =
   | { readonly ok: true; readonly value: CounterpartyCommitmentSecrets }
   | { readonly ok: false; readonly error: CommitmentSecretsDecodeError };
 
-/** The version byte `serialize` writes. */
-export const COMMITMENT_SECRETS_VERSION = 1;
+/** The version byte `serialize` writes (2: the slots without their indexes; 1, with them, is read). */
+export const COMMITMENT_SECRETS_VERSION = 2;
+/** The version of before: a count, then each slot's u64 index and secret (read, never written). */
+export const COMMITMENT_SECRETS_VERSION_WITH_INDEXES = 1;
 
 const SLOT_COUNT = COMMITMENT_INDEX_BITS + 1;
 const INDEX_BYTES = 8;
 const ENTRY_BYTES = INDEX_BYTES + 32;
+/** Version 2 writes the last index in 6 bytes (indexes are below 2^48). */
+const LAST_INDEX_BYTES = 6;
+const STORE_SPAN = 1n << BigInt(COMMITMENT_INDEX_BITS);
 
 interface Slot {
   readonly index: bigint;
@@ -51,6 +56,26 @@ function slotOf(index: bigint): number {
     if ((index >> BigInt(bit)) & 1n) return bit;
   }
   return COMMITMENT_INDEX_BITS;
+}
+
+/**
+ * The slots a store holds once every index from 2^48 - 1 down to `last`
+ * was received, and the index each holds. The received indexes
+ * [last, 2^48) split into aligned blocks of distinct power-of-two sizes,
+ * the set bits of 2^48 - last; the block of size 2^b starts at the index
+ * slot b holds (the latest received with b trailing zeros), whose secret
+ * derives the whole block. Lowest slot first.
+ */
+function slotsHeldAfter(last: bigint): { position: number; index: bigint }[] {
+  const held: { position: number; index: bigint }[] = [];
+  const span = STORE_SPAN - last;
+  let start = last;
+  for (let b = 0; b <= COMMITMENT_INDEX_BITS; b++) {
+    if (((span >> BigInt(b)) & 1n) === 0n) continue;
+    held.push({ position: b, index: start });
+    start += 1n << BigInt(b);
+  }
+  return held;
 }
 
 /**
@@ -102,6 +127,13 @@ export class CounterpartyCommitmentSecrets {
       }
     }
     this.#slots[position] = { index, secret: secret.slice() };
+    // The lower slots hold secrets it derives (just checked): BOLT 3 keeps
+    // them until overwritten, we drop them, so the store holds exactly the
+    // slots `slotsHeldAfter(index)` names (what version 2 writes). `get`
+    // finds their indexes through this slot, and the next secrets of each
+    // lower slot are checked against what is kept as before (every lower
+    // slot is filled again before the next insert above it).
+    for (let b = 0; b < position; b++) this.#slots[b] = undefined;
     return { ok: true };
   }
 
@@ -117,46 +149,89 @@ export class CounterpartyCommitmentSecrets {
   }
 
   /**
-   * Persisted form: the version byte (1), a count byte, then per filled slot
-   * (lowest slot first) the u64 big-endian index and the 32-byte secret. A
-   * slot's position is the number of trailing zeros of its index.
+   * Persisted form, version 2: the version byte, then, once a secret was
+   * received, the last index received (6 bytes, big-endian) and the secret of
+   * each slot it implies (`slotsHeldAfter`: the set bits of 2^48 - last,
+   * lowest slot first), 32 bytes each. A slot's index is not written: it
+   * follows from the last index (at most 7 + 32 × 48 bytes, about
+   * 7 + 32 × log2(secrets received) / 2).
    */
   serialize(): Uint8Array {
-    const filled = this.#slots.filter((s): s is Slot => s !== undefined);
-    const out = new Uint8Array(2 + filled.length * ENTRY_BYTES);
+    const last = this.lastIndex;
+    if (last === undefined) return Uint8Array.of(COMMITMENT_SECRETS_VERSION);
+    const held = slotsHeldAfter(last);
+    const out = new Uint8Array(1 + LAST_INDEX_BYTES + held.length * 32);
     out[0] = COMMITMENT_SECRETS_VERSION;
-    out[1] = filled.length;
-    let offset = 2;
-    for (const slot of filled) {
-      const view = new DataView(out.buffer, out.byteOffset + offset, INDEX_BYTES);
-      view.setBigUint64(0, slot.index);
-      out.set(slot.secret, offset + INDEX_BYTES);
-      offset += ENTRY_BYTES;
-    }
+    for (let i = 0; i < LAST_INDEX_BYTES; i++) out[1 + i] = Number((last >> BigInt(8 * (LAST_INDEX_BYTES - 1 - i))) & 0xffn);
+    held.forEach(({ position }, i) => {
+      const slot = this.#slots[position];
+      // provide() and deserialize() keep exactly these slots filled.
+      if (slot === undefined) throw new Error(`commitment secrets: slot ${position} empty after index ${last}`);
+      out.set(slot.secret, 1 + LAST_INDEX_BYTES + i * 32);
+    });
     return out;
   }
 
-  /** Reads `serialize` output back; a closed set of errors, never an exception. */
+  /** Reads `serialize` output back (version 2, or version 1 of before); a closed set of errors, never an exception. */
   static deserialize(bytes: Uint8Array): DeserializeResult {
     if (bytes.length < 1) return { ok: false, error: CommitmentSecretsDecodeError.ShortRead };
+    if (bytes[0] === COMMITMENT_SECRETS_VERSION_WITH_INDEXES) {
+      const slots = slotsWithIndexes(bytes);
+      return Array.isArray(slots) ? { ok: true, value: new CounterpartyCommitmentSecrets(slots) } : { ok: false, error: slots };
+    }
     if (bytes[0] !== COMMITMENT_SECRETS_VERSION) return { ok: false, error: CommitmentSecretsDecodeError.UnknownVersion };
-    if (bytes.length < 2) return { ok: false, error: CommitmentSecretsDecodeError.ShortRead };
-    const count = bytes[1]!;
-    if (count > SLOT_COUNT) return { ok: false, error: CommitmentSecretsDecodeError.InvalidValue };
-    const expectedLength = 2 + count * ENTRY_BYTES;
+    const slots = new Array<Slot | undefined>(SLOT_COUNT).fill(undefined);
+    if (bytes.length === 1) return { ok: true, value: new CounterpartyCommitmentSecrets(slots) };
+    if (bytes.length < 1 + LAST_INDEX_BYTES) return { ok: false, error: CommitmentSecretsDecodeError.ShortRead };
+    let last = 0n;
+    for (let i = 0; i < LAST_INDEX_BYTES; i++) last = (last << 8n) | BigInt(bytes[1 + i]!);
+    const held = slotsHeldAfter(last);
+    const expectedLength = 1 + LAST_INDEX_BYTES + held.length * 32;
     if (bytes.length < expectedLength) return { ok: false, error: CommitmentSecretsDecodeError.ShortRead };
     if (bytes.length > expectedLength) return { ok: false, error: CommitmentSecretsDecodeError.TrailingBytes };
-    const slots = new Array<Slot | undefined>(SLOT_COUNT).fill(undefined);
-    let previousSlot = -1;
-    for (let i = 0; i < count; i++) {
-      const offset = 2 + i * ENTRY_BYTES;
-      const index = new DataView(bytes.buffer, bytes.byteOffset + offset, INDEX_BYTES).getBigUint64(0);
-      if (index > INITIAL_COMMITMENT_INDEX) return { ok: false, error: CommitmentSecretsDecodeError.InvalidValue };
-      const position = slotOf(index);
-      if (position <= previousSlot) return { ok: false, error: CommitmentSecretsDecodeError.InvalidValue };
-      previousSlot = position;
-      slots[position] = { index, secret: bytes.slice(offset + INDEX_BYTES, offset + ENTRY_BYTES) };
-    }
+    held.forEach(({ position, index }, i) => {
+      const offset = 1 + LAST_INDEX_BYTES + i * 32;
+      slots[position] = { index, secret: bytes.slice(offset, offset + 32) };
+    });
     return { ok: true, value: new CounterpartyCommitmentSecrets(slots) };
   }
+}
+
+/**
+ * Version 1 (written before version 2): a count byte, then per filled slot
+ * (lowest slot first) the u64 big-endian index and the 32-byte secret; it
+ * also kept the lower slots BOLT 3 leaves filled. Read into the slots
+ * version 2 keeps: each must be there with the index the last one implies
+ * (a store `provide` built always has them); the others, derivable from
+ * them, are dropped.
+ */
+function slotsWithIndexes(bytes: Uint8Array): (Slot | undefined)[] | CommitmentSecretsDecodeError {
+  if (bytes.length < 2) return CommitmentSecretsDecodeError.ShortRead;
+  const count = bytes[1]!;
+  if (count > SLOT_COUNT) return CommitmentSecretsDecodeError.InvalidValue;
+  const expectedLength = 2 + count * ENTRY_BYTES;
+  if (bytes.length < expectedLength) return CommitmentSecretsDecodeError.ShortRead;
+  if (bytes.length > expectedLength) return CommitmentSecretsDecodeError.TrailingBytes;
+  const read = new Array<Slot | undefined>(SLOT_COUNT).fill(undefined);
+  let previousSlot = -1;
+  let last: bigint | undefined;
+  for (let i = 0; i < count; i++) {
+    const offset = 2 + i * ENTRY_BYTES;
+    const index = new DataView(bytes.buffer, bytes.byteOffset + offset, INDEX_BYTES).getBigUint64(0);
+    if (index > INITIAL_COMMITMENT_INDEX) return CommitmentSecretsDecodeError.InvalidValue;
+    const position = slotOf(index);
+    if (position <= previousSlot) return CommitmentSecretsDecodeError.InvalidValue;
+    previousSlot = position;
+    read[position] = { index, secret: bytes.slice(offset + INDEX_BYTES, offset + ENTRY_BYTES) };
+    if (last === undefined || index < last) last = index;
+  }
+  const slots = new Array<Slot | undefined>(SLOT_COUNT).fill(undefined);
+  if (last !== undefined) {
+    for (const { position, index } of slotsHeldAfter(last)) {
+      const slot = read[position];
+      if (slot?.index !== index) return CommitmentSecretsDecodeError.InvalidValue;
+      slots[position] = slot;
+    }
+  }
+  return slots;
 }

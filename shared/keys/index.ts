@@ -18,6 +18,7 @@ export {
   CommitmentSecretsError,
   CommitmentSecretsDecodeError,
   COMMITMENT_SECRETS_VERSION,
+  COMMITMENT_SECRETS_VERSION_WITH_INDEXES,
   type ProvideResult,
   type DeserializeResult,
 } from './commitment-secrets.js';

@@ -17,6 +17,7 @@ import {
   encodeChannel,
   fulfillHtlc,
   failHtlc,
+  holderCommitmentTransaction,
   failMalformedHtlc,
   type ChannelMonitorStep,
   type HtlcRecord,
@@ -55,6 +56,9 @@ function checkHolderCommitmentOnChain(side: Side, preimages: Map<string, Uint8Ar
   const built = buildCommitment(side.node.ctx, ch, signer, 'holder', state.holderCommitmentNumber, commitmentView(ch, state, 'holder'));
   const tx = Transaction.fromBuffer(Buffer.from(step.commitmentTx));
   expect(tx.getId()).toBe(built.commitment.tx.getId());
+  // What the channel keeps (no witness, their signature) signs again into the very transaction (what a force close broadcasts).
+  expect(ch.latestHolderCommitmentTx).toBeUndefined();
+  expect(holderCommitmentTransaction(side.node.ctx.secp, side.node.ctx.signerProvider, ch)).toEqual(step.commitmentTx);
   const fundingPrevout = { scriptPubKey: p2wsh(built.commitment.fundingScript), amountSat: ch.fundingSatoshis };
   expect(verifyInput(tx, 0, fundingPrevout), `${side.name} commitment ${step.commitmentNumber}`).toBe('');
   const htlcTxs = buildHtlcTransactions(built.commitment);

@@ -32,6 +32,7 @@ interface PartsVectorItem {
   readonly parts: Readonly<Record<string, string>>;
 }
 const partsVector = JSON.parse(readFileSync(new URL('../vectors/channel-entry-v1-parts-before-secrets.json', import.meta.url), 'utf8')) as { items: PartsVectorItem[] };
+const session11Vector = JSON.parse(readFileSync(new URL('../vectors/channel-entry-v1-parts-session11.json', import.meta.url), 'utf8')) as { items: PartsVectorItem[] };
 const AMOUNT_MSAT = 10_000_000n;
 
 /** The vector's network, up to bob holding alice's HTLC unclaimed. */
@@ -133,6 +134,34 @@ describe('channel items in parts written before the released secrets had their o
       expect(parts.get('secrets')!.length).toBeGreaterThan(secrets.length);
       expect(decodeChannelEntry(item, parts)).toEqual(decoded);
       // Whole, the channel is the record it was: the secrets back at the end of TLV 44.
+      expect(decodeChannelEntry(encodeChannelEntry(decoded.value))).toEqual(decoded);
+    }
+  });
+});
+
+describe('channel items in parts written before session 12 (TLV 44 in the item, version-1 secrets under type 56)', () => {
+  const partsOf = (item: PartsVectorItem) => new Map(Object.entries(item.parts).map(([name, hex]) => [name as ChannelPartName, fromHex(hex)]));
+
+  it('read; re-encoded, the dance is TLVs 60 (item) and 62 (#secrets, with the points), the fixed part keeps its bytes', () => {
+    expect(session11Vector.items).toHaveLength(2);
+    for (const old of session11Vector.items) {
+      const bytes = fromHex(old.item);
+      expect(partsNamedBy(bytes)).toEqual(['fixed', 'holder', 'secrets']);
+      const decoded = decodeChannelEntry(bytes, partsOf(old));
+      if (!decoded.ok || decoded.value.kind !== 'channel') throw new Error(`${old.node}: does not decode`);
+      expect(decoded.value.channel.htlcs).toHaveLength(old.htlcs);
+      const dance = decoded.value.channel.commitments!;
+      // Seven revoke_and_ack received (three payments claimed, one added): version-1 secrets, kept as read until the next one.
+      expect(dance.counterpartySecrets[0]).toBe(1);
+      expect(dance.holderCommitmentNumber).toBe(7n);
+      expect(dance.counterpartyCommitmentNumber).toBe(7n);
+      const { item, parts } = encodeChannelEntryParts(decoded.value);
+      expect(partsNamedBy(item)).toEqual(['fixed', 'holder', 'secrets']);
+      expect(parts.get('fixed')).toEqual(fromHex(old.parts['fixed']!));
+      // The item loses the points (66 bytes) and 31 bytes of counters (41 fixed, 10 in BigSize); the #secrets part gains the points.
+      expect(item.length).toBe(bytes.length - 66 - 31);
+      expect(parts.get('secrets')!.length).toBe(fromHex(old.parts['secrets']!).length + 66);
+      expect(decodeChannelEntry(item, parts)).toEqual(decoded);
       expect(decodeChannelEntry(encodeChannelEntry(decoded.value))).toEqual(decoded);
     }
   });

@@ -226,11 +226,15 @@ describe('commitment-secret', () => {
   it('a snapshot whose secrets do not read is a DecodeError, not a crash', () => {
     const m = apply(base, secretStep(0n));
     const bytes = encodeMonitor(m);
-    // The secrets record (type 42) comes last but for the channel type (4 bytes): its count byte claims 2 entries for the 1 written.
-    const at = bytes.length - 4 - 40 - 1;
-    expect(bytes[at]).toBe(1);
+    // The secrets record (type 42) comes last but for the channel type (4 bytes): version 2, the last index (6 bytes), one secret.
+    const at = bytes.length - 4 - 32 - 6 - 1;
+    expect(bytes[at]).toBe(2);
     const bad = Uint8Array.from(bytes);
-    bad[at] = 2;
+    // The last index 2^48 - 1 implies one secret (slot 0); 2^48 - 3 implies two (slots 0 and 1): 32 bytes missing.
+    bad[at + 6] = 0xfd;
+    expect(decodeMonitor(bad).ok).toBe(false);
+    bad[at + 6] = 0xff;
+    bad[at] = 3;
     expect(decodeMonitor(bad).ok).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
+import { latestHolderCommitmentCodec, signedLatestHolderCommitment } from '../../shared/channel/index.js';
 import { restBytes, tlvRecord, versionedRecord } from '../../shared/codec/index.js';
 import { fromHex, sha256, toHex } from '../../shared/crypto/index.js';
 import type { NodeChannelSettings } from '../../shared/manager/index.js';
@@ -128,8 +129,12 @@ export async function monitorOf(node: PipelineNode, channelId: string): Promise<
   return loaded.monitor;
 }
 
-/** What a `#holder` channel part holds: TLV 48, our commitment with both signatures. */
-const holderPart = versionedRecord('channel', 1, { commitmentTx: tlvRecord(48, restBytes) });
+/**
+ * What a `#holder` channel part holds: TLV 64, our commitment without its
+ * witness and the counterparty's signature (docs/items.md, session 12), or
+ * TLV 48, the commitment with both signatures, in parts written before.
+ */
+const holderPart = versionedRecord('channel', 1, { commitmentTx: tlvRecord(48, restBytes), latest: tlvRecord(64, latestHolderCommitmentCodec) });
 
 /**
  * Every commitment of ours the node's monitor updates of the channel named,
@@ -140,10 +145,16 @@ const holderPart = versionedRecord('channel', 1, { commitmentTx: tlvRecord(48, r
 async function holderCommitmentSteps(node: PipelineNode, channelId: string): Promise<Omit<HolderCommitmentStep, 'counterpartySignature'>[]> {
   const recorded = node.ctx.store instanceof RecordingNodeStore ? node.ctx.store.holderParts : [];
   const byTxid = new Map<string, Uint8Array>();
+  const monitor = recorded.length > 0 ? await monitorOf(node, channelId) : undefined;
   for (const part of recorded) {
     const decoded = holderPart.decode(part);
-    if (!decoded.ok || decoded.value.commitmentTx === undefined) continue;
-    byTxid.set(toHex(Transaction.fromBuffer(decoded.value.commitmentTx as Buffer).getHash()), decoded.value.commitmentTx);
+    if (!decoded.ok || monitor === undefined) continue;
+    const { commitmentTx, latest } = decoded.value;
+    // As a force close does (shared/channel holderCommitmentTransaction): our signature made again, the witness assembled.
+    const signer = node.ctx.managerPorts.signerProvider.deriveChannelSigner(monitor.channelValueSatoshis, monitor.channelKeysId);
+    const signed = commitmentTx ?? (latest === undefined ? undefined : signedLatestHolderCommitment(signer, monitor.counterparty.pubkeys.fundingPubkey, monitor.channelValueSatoshis, latest));
+    if (signed === undefined) continue;
+    byTxid.set(toHex(Transaction.fromBuffer(Buffer.from(signed)).getHash()), signed);
   }
   return (await node.ctx.store.query(node.ctx.nodeKey, SortKey.monitorPrefix(channelId)))
     .filter((item) => !isMonitorSnapshotKey(item.sk))
