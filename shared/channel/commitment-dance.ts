@@ -8,7 +8,7 @@
  */
 import { equalConstantTime } from '../crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX, CounterpartyCommitmentSecrets, perCommitmentPoint } from '../keys/index.js';
-import { buildHtlcTransactions, finalizeCommitment, verifyRemoteHtlcSignature, witnessDigest } from '../tx/index.js';
+import { buildHtlcTransactions, verifyRemoteHtlcSignature, witnessDigest } from '../tx/index.js';
 import type { CommitmentSignedMessage, RevokeAndAckMessage, WireMessage } from '../wire/index.js';
 import { closeChannel } from './channel-close.js';
 import type { ChannelContext } from './channel-context.js';
@@ -166,7 +166,6 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
     perCommitmentSecret: signer.releaseCommitmentSecret(revokedIndex),
     nextPerCommitmentPoint: signer.perCommitmentPoint(revokedIndex - 2n),
   };
-  const commitmentTx = finalizeCommitment(built.commitment, signCommitmentWith(signer, built.commitment), m.signature).toBuffer();
   const next: CommitmentState = { ...state, holderCommitmentNumber: number };
   const fee = channel.pendingFeeUpdate;
   const feeSigned = fee?.state === FeeUpdateState.RemoteAnnounced ? withPendingFee(channel, { ...fee, state: FeeUpdateState.AwaitingRemoteRevokeToAnnounce }) : channel;
@@ -176,7 +175,8 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
   const latestHolderCommitment = { unsignedTx: new Uint8Array(built.commitment.tx.toBuffer()), counterpartySignature: m.signature };
   const revoked: OperatingChannel = withResendOrder({ ...advanced, latestHolderCommitment }, true);
   const effects: ChannelEffect[] = [
-    { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment', commitmentNumber: number, counterpartySignature: m.signature, commitmentTx, htlcSignatures: m.htlcSignatures, htlcs: monitorHtlcsOf(built) }] },
+    // By its txid: our signature is made only if this commitment is ever broadcast (holderCommitmentTransaction), not at every commitment_signed.
+    { kind: 'monitor-update', steps: [{ kind: 'latest-holder-commitment-summary', commitmentNumber: number, commitmentTxid: new Uint8Array(built.commitment.tx.getHash()), htlcSignatures: m.htlcSignatures, htlcs: monitorHtlcsOf(built) }] },
     { kind: 'send-message', message: revoke },
   ];
   if (next.awaitingRemoteRevoke || !needsCommitment(revoked)) return { channel: revoked, effects };

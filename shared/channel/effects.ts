@@ -134,12 +134,19 @@ export interface CommitmentHtlcInfo {
  * kinds and fields, so the manager passes them on unchanged, numbered).
  */
 export type ChannelMonitorStep =
+  /**
+   * Our new commitment (BOLT 2 `commitment_signed` received), by its txid:
+   * the transaction and the counterparty's signature are the channel's
+   * (`latestHolderCommitment`, latest-holder-commitment.ts), and our
+   * signature is made only when it is broadcast (holderCommitmentTransaction),
+   * as LDK signs its holder commitment only then. The monitor needs the txid
+   * (to know our commitment on chain), the HTLC signatures and the HTLCs.
+   */
   | {
-      readonly kind: 'latest-holder-commitment';
+      readonly kind: 'latest-holder-commitment-summary';
       readonly commitmentNumber: bigint;
-      readonly counterpartySignature: Uint8Array;
-      /** Our new commitment with both signatures (what a force close broadcasts). */
-      readonly commitmentTx: Uint8Array;
+      /** Internal byte order. */
+      readonly commitmentTxid: Uint8Array;
       readonly htlcSignatures: readonly Uint8Array[];
       /** Its HTLCs (`offered`: offered by us), so the monitor knows which preimages it still needs. */
       readonly htlcs: readonly CommitmentHtlcInfo[];

@@ -63,10 +63,14 @@ export interface ChannelMonitor extends Omit<InitialMonitor, 'commitmentNumber' 
   readonly holderCommitmentNumber: bigint;
   /**
    * Our latest commitment with both signatures, and the counterparty's
-   * signature on it. Absent when the commitment came in the form the store
-   * keeps (a `latest-holder-commitment-summary` step: its txid only; the
-   * transaction a force close broadcasts is then the channel's, docs/items.md
-   * "Bytes per HTLC"); then `holderCommitmentTxid` is there instead
+   * signature on it: commitment 0 (signed at open), or one given by a
+   * `latest-holder-commitment` step (written before session 12). Absent
+   * when the commitment came as a `latest-holder-commitment-summary` step,
+   * its txid only: what the dance gives since session 12 (our signature is
+   * made only if it is broadcast, docs/payments.md "Holder commitment signed
+   * at broadcast") and what the store keeps; the transaction a force close
+   * broadcasts is then the channel's, signed at that moment (docs/items.md
+   * "Bytes per HTLC"), and `holderCommitmentTxid` is there instead
    * ({@link holderCommitmentTxidOf} reads either).
    */
   readonly holderCommitmentTx?: Uint8Array;
@@ -177,7 +181,8 @@ export function applyMonitorUpdate(
     switch (step.kind) {
       case 'channel-force-closed':
         next = { ...next, forceClosed: { shouldBroadcast: step.shouldBroadcast } };
-        // A monitor read from the store knows our commitment by its txid only: the manager broadcasts the channel's.
+        // A monitor that knows our commitment by its txid only (every one past commitment 0 since session 12) broadcasts
+        // nothing itself: the manager broadcasts the channel's, our signature made then (channel-step.ts forceCloseMonitor).
         if (step.shouldBroadcast && next.holderCommitmentTx !== undefined) broadcasts.push(next.holderCommitmentTx);
         break;
       case 'unknown-odd':

@@ -26,7 +26,11 @@
  *
  * Type 12 is what the store keeps of a type 2 step in the update item: the
  * commitment's txid instead of the transaction and the counterparty's
- * signature on it. The transaction a force close broadcasts is the
+ * signature on it. Since session 12 the commitment dance gives type 12
+ * itself (docs/payments.md "Holder commitment signed at broadcast"): a
+ * type 2 step needs our signature on the commitment, which LDK, and now
+ * we, make only when it is broadcast; type 2 is still read (older items).
+ * The transaction a force close broadcasts is the
  * channel's (its `#holder` part, written in the same commit), so the
  * update item need not hold it a second time (docs/items.md "Bytes per
  * HTLC"); the monitor needs only its txid (to know our commitment on chain)

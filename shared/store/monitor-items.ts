@@ -101,7 +101,9 @@ function chainWatchItem(id: string, snapshot: Uint8Array): { sk: string; data: U
  * step replaced by its summary, the rest as justice records, and each
  * `latest-holder-commitment` step by its summary (the txid instead of the
  * transaction: the channel's `#holder` part, written in the same commit,
- * holds it; docs/items.md "Bytes per HTLC"); written without the channel
+ * holds it; docs/items.md "Bytes per HTLC"; the dance gives the summary
+ * itself since session 12, so only a caller still writing the whole step
+ * meets this); written without the channel
  * id, which the item's key names (`encodeStoredMonitorUpdate`).
  */
 function keptUpdate(

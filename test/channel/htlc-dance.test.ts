@@ -24,7 +24,7 @@ import {
 } from '../../shared/channel/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX } from '../../shared/keys/index.js';
-import { HtlcTransactionKind, SighashType, buildHtlcTransactions, finalizeHtlcTransaction, p2wsh, witnessDigest } from '../../shared/tx/index.js';
+import { HtlcTransactionKind, SighashType, buildHtlcTransactions, finalizeCommitment, finalizeHtlcTransaction, p2wsh, witnessDigest } from '../../shared/tx/index.js';
 import { decodeMonitorUpdate, encodeMonitorUpdate, type MonitorUpdateStep } from '../../shared/monitor/index.js';
 import { verifyInput } from '../support/interpreter.js';
 import { ONION, commit, deliverAll, offer, preimage, readyPair, type ReadyPair, type Side } from '../support/ready-pair.js';
@@ -41,24 +41,32 @@ function balances(side: Side): { ours: bigint; theirs: bigint } {
 }
 
 /**
- * `side`'s latest holder commitment (from its `latest-holder-commitment`
- * monitor step, signed by the other side) checked by bitcore-lib: the
- * commitment spending the funding output, and each HTLC transaction with the
- * counterparty's signature from `commitment_signed` and ours (an
- * HTLC-success one when `preimages` knows its hash).
+ * `side`'s latest holder commitment as a force close broadcasts it (the
+ * channel's, our signature made then: holderCommitmentTransaction; its
+ * `latest-holder-commitment-summary` monitor step names it by txid) checked
+ * by bitcore-lib: the commitment spending the funding output, byte for byte
+ * the one `commitment_signed` used to sign at once (before session 12), and
+ * each HTLC transaction with the counterparty's signature from
+ * `commitment_signed` and ours (an HTLC-success one when `preimages` knows
+ * its hash).
  */
 function checkHolderCommitmentOnChain(side: Side, preimages: Map<string, Uint8Array>): { htlcTxs: number; verified: number } {
-  const step = lastStep(side, 'latest-holder-commitment');
+  const step = lastStep(side, 'latest-holder-commitment-summary');
   const ch = side.channel;
   const state = commitmentStateOf(ch);
   expect(step.commitmentNumber).toBe(state.holderCommitmentNumber);
   const signer = side.node.ctx.signerProvider.deriveChannelSigner(ch.fundingSatoshis, ch.channelKeysId);
   const built = buildCommitment(side.node.ctx, ch, signer, 'holder', state.holderCommitmentNumber, commitmentView(ch, state, 'holder'));
-  const tx = Transaction.fromBuffer(Buffer.from(step.commitmentTx));
-  expect(tx.getId()).toBe(built.commitment.tx.getId());
-  // What the channel keeps (no witness, their signature) signs again into the very transaction (what a force close broadcasts).
+  // What the channel keeps (no witness, their signature) signs into the transaction a force close broadcasts.
   expect(ch.latestHolderCommitmentTx).toBeUndefined();
-  expect(holderCommitmentTransaction(side.node.ctx.secp, side.node.ctx.signerProvider, ch)).toEqual(step.commitmentTx);
+  const broadcast = holderCommitmentTransaction(side.node.ctx.secp, side.node.ctx.signerProvider, ch);
+  if (broadcast === null) throw new Error(`${side.name}: no commitment to broadcast`);
+  // The old path: our signature made at commitment_signed, the witness assembled then (the same bytes: RFC 6979).
+  const oldPath = finalizeCommitment(built.commitment, signer.signWithFundingKey(witnessDigest(built.commitment.tx, 0, built.commitment.fundingScript, ch.fundingSatoshis, SighashType.All)), ch.latestHolderCommitment!.counterpartySignature);
+  expect(Buffer.from(broadcast).toString('hex')).toBe(oldPath.toHex());
+  const tx = Transaction.fromBuffer(Buffer.from(broadcast));
+  expect(tx.getId()).toBe(built.commitment.tx.getId());
+  expect(Buffer.from(step.commitmentTxid).toString('hex')).toBe(Buffer.from(tx.getHash()).toString('hex'));
   const fundingPrevout = { scriptPubKey: p2wsh(built.commitment.fundingScript), amountSat: ch.fundingSatoshis };
   expect(verifyInput(tx, 0, fundingPrevout), `${side.name} commitment ${step.commitmentNumber}`).toBe('');
   const htlcTxs = buildHtlcTransactions(built.commitment);
@@ -233,7 +241,7 @@ describe('483 HTLCs each way (BOLT 2 maximum), then all settled', () => {
       expect(side.channel.htlcs).toHaveLength(966);
       expect(side.channel.htlcs!.every((h) => h.state === 'committed')).toBe(true);
     }
-    const holder = lastStep(alice, 'latest-holder-commitment');
+    const holder = lastStep(alice, 'latest-holder-commitment-summary');
     expect(holder.htlcSignatures).toHaveLength(2 * 242);
     // A sample of the HTLC transactions through the interpreter (all of them were verified by the channel itself).
     const preimages = new Map(Array.from({ length: 8 }, (_, i) => [Buffer.from(sha256(preimage(`b${2 * i}`))).toString('hex'), preimage(`b${2 * i}`)] as const));
@@ -300,9 +308,9 @@ describe('what the dance asks of the monitor', () => {
     expect(alice.monitorSteps.map((s) => s.kind)).toEqual([
       'latest-counterparty-commitment', // her commitment_signed (add)
       'commitment-secret', // Bob's revoke_and_ack
-      'latest-holder-commitment', // Bob's commitment_signed
+      'latest-holder-commitment-summary', // Bob's commitment_signed
       'payment-preimage', // Bob's update_fulfill_htlc
-      'latest-holder-commitment', // Bob's commitment_signed (fulfill)
+      'latest-holder-commitment-summary', // Bob's commitment_signed (fulfill)
       'latest-counterparty-commitment', // her commitment_signed, sent with her revoke_and_ack
       'commitment-secret', // Bob's revoke_and_ack
     ]);

@@ -53,9 +53,10 @@ function updateFee(side: Side, feeratePerKw: number): void {
   side.apply(result.value);
 }
 
-/** The fee the latest holder commitment of `side` pays (funding value less its outputs). */
+/** The fee the latest holder commitment of `side` pays (funding value less its outputs): the channel's, the one its last monitor step names. */
 function holderCommitmentFeeSat(side: Side): bigint {
-  const tx = Transaction.fromBuffer(Buffer.from(lastStep(side, 'latest-holder-commitment').commitmentTx));
+  const tx = Transaction.fromBuffer(Buffer.from(side.channel.latestHolderCommitment!.unsignedTx));
+  expect(Buffer.from(tx.getHash()).toString('hex')).toBe(Buffer.from(lastStep(side, 'latest-holder-commitment-summary').commitmentTxid).toString('hex'));
   return side.channel.fundingSatoshis - tx.outs.reduce((sum, o) => sum + BigInt(o.value), 0n);
 }
 

@@ -34,7 +34,7 @@ import {
 import { ANCHOR_OUTPUT_SAT, feeForWeight, p2wsh } from '../../shared/tx/index.js';
 import { Bip84Account, type WalletUtxo } from '../../shared/wallet/index.js';
 import { verifyInput } from '../support/interpreter.js';
-import { commit, deliverAll, offer, preimage, readyPair, type Side } from '../support/ready-pair.js';
+import { broadcastCommitment, commit, deliverAll, offer, preimage, readyPair, type Side } from '../support/ready-pair.js';
 
 const FEERATE = 2_500n; // sat per 1000 weight (10 sat/vB)
 const account = Bip84Account.fromSeed(secp, fromHex('22'.repeat(32)), 'regtest');
@@ -76,8 +76,8 @@ function threeHtlcs(anchors: boolean) {
 }
 
 describe('our zero-fee HTLC transactions with a wallet fee input (anchors)', () => {
-  const { alice, bob, aliceMonitor, bobMonitor } = threeHtlcs(true);
-  const commitment = Transaction.fromBuffer(aliceMonitor.holderCommitmentTx!);
+  const { alice, bob, aliceMonitor } = threeHtlcs(true);
+  const commitment = broadcastCommitment(alice);
   const claims = anchorHtlcClaims(secp, signerOf(alice), aliceMonitor, commitment);
   const success = claims.find((c) => !c.offered)!;
   const timeout = claims.find((c) => c.offered)!;
@@ -94,9 +94,9 @@ describe('our zero-fee HTLC transactions with a wallet fee input (anchors)', () 
     );
     expect(claims).toHaveLength(2);
     expect(success.preimage).toEqual(preimage('paid'));
-    expect(anchorHtlcClaims(secp, signerOf(alice), aliceMonitor, Transaction.fromBuffer(bobMonitor.holderCommitmentTx!))).toEqual([]);
+    expect(anchorHtlcClaims(secp, signerOf(alice), aliceMonitor, broadcastCommitment(bob))).toEqual([]);
     const plain = threeHtlcs(false);
-    expect(anchorHtlcClaims(secp, signerOf(plain.alice), plain.aliceMonitor, Transaction.fromBuffer(plain.aliceMonitor.holderCommitmentTx!))).toEqual([]);
+    expect(anchorHtlcClaims(secp, signerOf(plain.alice), plain.aliceMonitor, broadcastCommitment(plain.alice))).toEqual([]);
     // Counterparty signatures paired wrongly: nothing, never a transaction the chain refuses.
     const swapped = [...aliceMonitor.holderHtlcSignatures].reverse();
     expect(anchorHtlcClaims(secp, signerOf(alice), { ...aliceMonitor, holderHtlcSignatures: swapped }, commitment).length).toBeLessThan(2);
@@ -182,7 +182,7 @@ describe('our zero-fee HTLC transactions with a wallet fee input (anchors)', () 
 
 describe('CPFP of our anchors commitment through our anchor', () => {
   const { alice, bob, aliceMonitor } = threeHtlcs(true);
-  const commitment = Transaction.fromBuffer(aliceMonitor.holderCommitmentTx!);
+  const commitment = broadcastCommitment(alice);
   const commitmentFee = aliceMonitor.channelValueSatoshis - commitment.outs.reduce((s, o) => s + BigInt(o.value), 0n);
   const anchor = holderAnchorOutput(signerOf(alice), commitment)!;
   const anchorPrevout = { scriptPubKey: p2wsh(anchor.witnessScript), amountSat: anchor.valueSat };
@@ -235,13 +235,13 @@ describe('CPFP of our anchors commitment through our anchor', () => {
     expect(bobAnchor.outpoint.index).not.toBe(anchor.outpoint.index);
     expect(buildAnchorCpfp(secp, signerOf(alice), commitment, commitmentFee, funding([coin(10, 1_000n)]), 50_000n)).toMatchObject({ kind: 'coins-too-small' });
     const plain = threeHtlcs(false);
-    expect(buildAnchorCpfp(secp, signerOf(plain.alice), Transaction.fromBuffer(plain.aliceMonitor.holderCommitmentTx!), 0n, funding([coin(11, 30_000n)]), 1_000n)).toMatchObject({ kind: 'invalid-claims' });
+    expect(buildAnchorCpfp(secp, signerOf(plain.alice), broadcastCommitment(plain.alice), 0n, funding([coin(11, 30_000n)]), 1_000n)).toMatchObject({ kind: 'invalid-claims' });
   });
 });
 
 describe('our anchor swept back to the wallet when it pays', () => {
   const { alice, bob, aliceMonitor, bobMonitor } = threeHtlcs(true);
-  const commitment = Transaction.fromBuffer(aliceMonitor.holderCommitmentTx!);
+  const commitment = broadcastCommitment(alice);
   const anchor = ourAnchorOutput(signerOf(alice), aliceMonitor, commitment)!;
   const toLocal = ourOutputs(secp, signerOf(alice), aliceMonitor, commitment).find((o) => o.kind === 'to-local')!;
   const DEST = account.key(0, 7).script;
@@ -249,10 +249,10 @@ describe('our anchor swept back to the wallet when it pays', () => {
   it("finds our anchor on our commitment and on theirs (not Bob's), none on static_remotekey", () => {
     expect(anchor).toMatchObject({ kind: 'anchor', valueSat: 330n, csvBlocks: 0 });
     expect(anchor.outpoint.index).toBe(holderAnchorOutput(signerOf(alice), commitment)!.outpoint.index);
-    const theirs = Transaction.fromBuffer(bobMonitor.holderCommitmentTx!);
+    const theirs = broadcastCommitment(bob);
     expect(ourAnchorOutput(signerOf(alice), aliceMonitor, theirs)!.outpoint.index).not.toBe(ourAnchorOutput(signerOf(bob), bobMonitor, theirs)!.outpoint.index);
     const plain = threeHtlcs(false);
-    expect(ourAnchorOutput(signerOf(plain.alice), plain.aliceMonitor, Transaction.fromBuffer(plain.aliceMonitor.holderCommitmentTx!))).toBeUndefined();
+    expect(ourAnchorOutput(signerOf(plain.alice), plain.aliceMonitor, broadcastCommitment(plain.alice))).toBeUndefined();
   });
 
   it('joins a sweep at a low feerate (its input costs less than 330 sat), signed with our funding key; left out at a high one; alone it is below dust', () => {

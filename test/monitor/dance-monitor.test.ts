@@ -7,7 +7,6 @@
  * the channel's secret storage, and every preimage an unrevoked commitment
  * may still need (docs/monitor.md "Payment steps").
  */
-import { Transaction } from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
 import {
   ConfirmationTarget,
@@ -28,13 +27,14 @@ import {
   decodeMonitorUpdate,
   encodeMonitor,
   encodeMonitorUpdate,
+  holderCommitmentTxidOf,
   preimageOf,
   type ChannelMonitor,
   type MonitorHtlc,
 } from '../../shared/monitor/index.js';
 import { p2wsh } from '../../shared/tx/index.js';
 import { verifyInput } from '../support/interpreter.js';
-import { commit, offer, preimage, readyPair, type ReadyPair, type Side } from '../support/ready-pair.js';
+import { broadcastCommitment, commit, offer, preimage, readyPair, type ReadyPair, type Side } from '../support/ready-pair.js';
 
 /** One side's monitor, fed its side's monitor steps as they come, one update each. */
 class Fed {
@@ -112,7 +112,12 @@ function settle(side: Side, id: bigint, label: string, fulfill: boolean): void {
   side.apply(r.value);
 }
 
-/** The monitor holds the commitment the channel holds: same number, the transaction the peer signed, valid on chain. */
+/**
+ * The monitor names the commitment the channel holds: same number, the
+ * txid of the transaction the peer signed; that transaction, as a force
+ * close broadcasts it (the channel's, our signature made then), is valid on
+ * chain.
+ */
 function checkHolderCommitment(f: Fed, peer: Fed): void {
   const ch = f.side.channel;
   const state = commitmentStateOf(ch);
@@ -120,8 +125,9 @@ function checkHolderCommitment(f: Fed, peer: Fed): void {
   expect(m.holderCommitmentNumber).toBe(state.holderCommitmentNumber);
   const signer = f.side.node.ctx.signerProvider.deriveChannelSigner(ch.fundingSatoshis, ch.channelKeysId);
   const built = buildCommitment(f.side.node.ctx, ch, signer, 'holder', state.holderCommitmentNumber, commitmentView(ch, state, 'holder'));
-  const tx = Transaction.fromBuffer(Buffer.from(m.holderCommitmentTx!));
+  const tx = broadcastCommitment(f.side);
   expect(tx.getId()).toBe(built.commitment.tx.getId());
+  expect(toHex(holderCommitmentTxidOf(m))).toBe(toHex(tx.getHash()));
   // The peer's monitor names the same transaction as its latest counterparty commitment.
   expect(peer.monitor.latestCounterpartyCommitment?.commitmentNumber).toBe(state.holderCommitmentNumber);
   expect(toHex(peer.monitor.latestCounterpartyCommitment!.commitmentTxid)).toBe(toHex(tx.getHash()));
@@ -182,10 +188,13 @@ describe.each([
       expect(stillHeld.length, f.side.name).toBeGreaterThan(0);
       expect(f.monitor.paymentPreimages.map((p) => toHex(p.paymentHash)).sort(), f.side.name).toEqual(stillHeld.sort());
     }
-    // A force close now broadcasts the latest commitment, the one the peer signed last.
+    // The monitor knows the latest commitment by its txid only (as one read from the store): a force close broadcasts
+    // nothing of its own, never the commitment at open; the manager broadcasts the channel's (checkHolderCommitment).
     const closed = applyMonitorUpdate(fa.monitor, { channelId: fa.monitor.channelId, updateId: fa.monitor.latestUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast: true }] });
     if (!closed.ok) throw new Error(closed.error);
-    expect(closed.broadcasts.map(toHex)).toEqual([toHex(fa.monitor.holderCommitmentTx!)]);
-    expect(toHex(fa.monitor.holderCommitmentTx!)).not.toBe(toHex(alice.initialMonitors[0]!.holderCommitmentTx));
+    expect(closed.broadcasts).toEqual([]);
+    expect(fa.monitor.holderCommitmentTx).toBeUndefined();
+    expect(toHex(holderCommitmentTxidOf(fa.monitor))).toBe(toHex(broadcastCommitment(alice).getHash()));
+    expect(toHex(broadcastCommitment(alice).toBuffer())).not.toBe(toHex(alice.initialMonitors[0]!.holderCommitmentTx));
   });
 });

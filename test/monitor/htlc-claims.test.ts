@@ -49,7 +49,7 @@ import {
   p2wsh,
 } from '../../shared/tx/index.js';
 import { verifyInput } from '../support/interpreter.js';
-import { commit, deliverAll, offer, preimage, readyPair, type Side } from '../support/ready-pair.js';
+import { broadcastCommitment, commit, deliverAll, offer, preimage, readyPair, type Side } from '../support/ready-pair.js';
 
 const DESTINATION = p2wpkh(new Uint8Array(33).fill(2));
 const FEERATE = 1_000n;
@@ -111,7 +111,7 @@ function threeHtlcs(anchors: boolean, feerate = COMMITMENT_FEERATE) {
 for (const anchors of [false, true]) {
   describe(`HTLC-timeout of an HTLC we offered, on their current commitment (${anchors ? 'anchors' : 'static_remotekey'})`, () => {
     const { alice, bob, aliceMonitor, bobMonitor } = threeHtlcs(anchors);
-    const current = Transaction.fromBuffer(bobMonitor.holderCommitmentTx!);
+    const current = broadcastCommitment(bob);
     const record = justiceRecordOf(alice, bobMonitor.holderCommitmentNumber);
     // Alice holds the preimage of 'paid' only: 'unpaid' (Bob's) is not hers; 'alice' (hers) is hers after 730.
     const outputs = ourOutputs(secp, signerOf(alice), aliceMonitor, current, record);
@@ -129,7 +129,7 @@ for (const anchors of [false, true]) {
       expect(timeout.scriptCode.length).toBe(138 + (anchors ? 3 : 0));
       // Without the preimage: to_remote and the timeout output only.
       const early = threeHtlcs(anchors);
-      const bobCurrent = Transaction.fromBuffer(early.bobMonitor.holderCommitmentTx!);
+      const bobCurrent = broadcastCommitment(early.bob);
       const rec = justiceRecordOf(early.alice, early.bobMonitor.holderCommitmentNumber);
       expect(ourOutputs(secp, signerOf(early.alice), early.beforeClaim, bobCurrent, rec).map((o) => o.kind)).toEqual(['to-remote', 'htlc-timeout']);
     });
@@ -188,8 +188,8 @@ for (const anchors of [false, true]) {
 }
 
 describe('our HTLC transactions on our latest commitment (static_remotekey)', () => {
-  const { alice, bob, built, aliceMonitor, beforeClaim, bobMonitor } = threeHtlcs(false);
-  const commitment = Transaction.fromBuffer(aliceMonitor.holderCommitmentTx!);
+  const { alice, bob, built, aliceMonitor, beforeClaim } = threeHtlcs(false);
+  const commitment = broadcastCommitment(alice);
   const htlcTxs = holderHtlcTransactions(secp, signerOf(alice), aliceMonitor, commitment);
   const channelHtlcTxs = buildHtlcTransactions(built.commitment);
   const timeout = htlcTxs.find((h) => h.offered);
@@ -256,7 +256,7 @@ describe('our HTLC transactions on our latest commitment (static_remotekey)', ()
   });
 
   it('makes none for a commitment that is not our latest', () => {
-    expect(holderHtlcTransactions(secp, signerOf(alice), aliceMonitor, Transaction.fromBuffer(bobMonitor.holderCommitmentTx!))).toEqual([]);
+    expect(holderHtlcTransactions(secp, signerOf(alice), aliceMonitor, broadcastCommitment(bob))).toEqual([]);
     expect(holderHtlcTransactions(secp, signerOf(alice), aliceMonitor, Transaction.fromBuffer(alice.initialMonitors[0]!.holderCommitmentTx))).toEqual([]);
   });
 
@@ -282,7 +282,7 @@ describe('our HTLC transactions on our latest commitment (static_remotekey)', ()
     const unrelated = Transaction.fromBuffer(htlcTxs[0]!.tx);
     unrelated.ins[0]!.hash = Buffer.alloc(32, 9);
     expect(holderHtlcTxOutputs(signerOf(alice), aliceMonitor, commitment, unrelated)).toEqual([]);
-    expect(holderHtlcTxOutputs(signerOf(alice), aliceMonitor, Transaction.fromBuffer(bobMonitor.holderCommitmentTx!), Transaction.fromBuffer(htlcTxs[0]!.tx))).toEqual([]);
+    expect(holderHtlcTxOutputs(signerOf(alice), aliceMonitor, broadcastCommitment(bob), Transaction.fromBuffer(htlcTxs[0]!.tx))).toEqual([]);
   });
 
   it('finds the preimage in the HTLC-success witness, nothing in the HTLC-timeout one, each hash once', () => {
@@ -304,7 +304,7 @@ describe('our HTLC transactions on a commitment at another feerate (static_remot
     const feerate = 2_345n;
     const { alice, built, aliceMonitor } = threeHtlcs(false, feerate);
     expect(alice.failure).toBeUndefined();
-    const commitment = Transaction.fromBuffer(aliceMonitor.holderCommitmentTx!);
+    const commitment = broadcastCommitment(alice);
     const htlcTxs = holderHtlcTransactions(secp, signerOf(alice), aliceMonitor, commitment);
     expect(htlcTxs.map((h) => [h.offered, h.outputSat])).toEqual(
       expect.arrayContaining([
@@ -327,6 +327,6 @@ describe('our HTLC transactions on our latest commitment (anchors)', () => {
     const { alice, aliceMonitor } = threeHtlcs(true);
     expect(alice.failure).toBeUndefined();
     expect(aliceMonitor.holderHtlcSignatures).toHaveLength(3);
-    expect(holderHtlcTransactions(secp, signerOf(alice), aliceMonitor, Transaction.fromBuffer(aliceMonitor.holderCommitmentTx!))).toEqual([]);
+    expect(holderHtlcTransactions(secp, signerOf(alice), aliceMonitor, broadcastCommitment(alice))).toEqual([]);
   });
 });

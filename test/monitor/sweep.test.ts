@@ -56,7 +56,7 @@ import {
 } from '../../shared/tx/index.js';
 import { verifyInput } from '../support/interpreter.js';
 import { sha256 } from '../../shared/crypto/index.js';
-import { commit, deliverAll, offer, preimage, readyPair, type Side } from '../support/ready-pair.js';
+import { broadcastCommitment, commit, deliverAll, offer, preimage, readyPair, type Side } from '../support/ready-pair.js';
 
 const DESTINATION = p2wpkh(new Uint8Array(33).fill(2));
 const FEERATE = 1_000n;
@@ -190,7 +190,7 @@ for (const anchors of [false, true]) {
     commit(alice);
     deliverAll(pair);
     const aliceMonitor = fedMonitorOf(alice);
-    const bobLatest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
+    const bobLatest = broadcastCommitment(bob);
     const bobSecret0 = signerOf(bob).releaseCommitmentSecret(INITIAL_COMMITMENT_INDEX);
 
     it('tells the revoked commitment by the secret the monitor holds; the latest stays an unrevoked commitment of theirs', () => {
@@ -283,7 +283,7 @@ for (const anchors of [false, true]) {
     deliverAll(pair);
     if (alice.channel.htlcs?.length !== 4) throw new Error('expected four HTLCs');
     // Bob's commitment holding all four, as he could still broadcast it.
-    const revoked = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
+    const revoked = broadcastCommitment(bob);
     const revokedNumber = fedMonitorOf(bob).holderCommitmentNumber;
     // Its HTLC-success and HTLC-timeout transactions, as Bob's channel builds them (unsigned: the txid is the same).
     const bobCommitment = buildCommitment(bob.node.ctx, bob.channel, signerOf(bob), 'holder', revokedNumber, commitmentView(bob.channel, commitmentStateOf(bob.channel), 'holder'));
@@ -318,7 +318,7 @@ for (const anchors of [false, true]) {
       const other = justiceRecordOf(alice, revokedNumber + 1n);
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, revoked, other).map((o) => o.kind)).toEqual(['revoked-to-local', 'to-remote']);
       // The latest commitment of Bob's is not revoked: its HTLCs are not ours to take by revocation (those Alice offered are hers after their expiry).
-      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
+      const latest = broadcastCommitment(bob);
       expect(ourOutputs(secp, signerOf(alice), aliceMonitor, latest, other).map((o) => o.kind)).toEqual(['to-remote', 'htlc-timeout', 'htlc-timeout', 'htlc-timeout']);
     });
 
@@ -385,7 +385,7 @@ for (const anchors of [false, true]) {
         expect(sweep.feeSat).toBe(feeForWeight(FEERATE, expectedSpendWeight([TO_LOCAL_PENALTY_WITNESS], [DESTINATION])));
       }
       // Not a revoked commitment, or not spending it: nothing.
-      const latest = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
+      const latest = broadcastCommitment(bob);
       expect(revokedHtlcTxOutputs(secp, signerOf(alice), aliceMonitor, latest, htlcTxs[0]!.tx)).toEqual([]);
       expect(revokedHtlcTxOutputs(secp, signerOf(alice), monitorOf(alice), revoked, htlcTxs[0]!.tx)).toEqual([]);
       const unrelated = htlcTxs[0]!.tx.clone();
@@ -406,7 +406,7 @@ for (const anchors of [false, true]) {
     commit(alice);
     deliverAll(pair);
     // Bob's current commitment holding all three, and its justice record in Alice's monitor.
-    const current = Transaction.fromBuffer(fedMonitorOf(bob).holderCommitmentTx!);
+    const current = broadcastCommitment(bob);
     const currentNumber = fedMonitorOf(bob).holderCommitmentNumber;
     const record = justiceRecordOf(alice, currentNumber);
     const beforeClaim = fedMonitorOf(alice);

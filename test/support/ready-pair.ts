@@ -3,9 +3,10 @@
  * support, built by ready-channels.ts), as a tiny network for the commitment dance: each side's effects are performed
  * (messages delivered in order, monitor updates recorded).
  */
-import type { Transaction } from 'bitcoinjs-lib';
+import { Transaction } from 'bitcoinjs-lib';
 import {
   handleChannelMessage,
+  holderCommitmentTransaction,
   offerHtlc,
   sendCommitmentSigned,
   type Channel,
@@ -137,4 +138,20 @@ export function commit(side: Side): void {
   const result = sendCommitmentSigned(side.node.ctx, side.channel);
   if (!result.ok) throw new Error(result.error.message);
   side.apply(result.value);
+}
+
+/**
+ * `side`'s latest commitment as a force close broadcasts it: the channel's
+ * (holderCommitmentTransaction: its stored transaction and the
+ * counterparty's signature, ours made now), the one its last
+ * `latest-holder-commitment-summary` monitor step names (commitment 0
+ * before any).
+ */
+export function broadcastCommitment(side: Side): Transaction {
+  const bytes = holderCommitmentTransaction(side.node.ctx.secp, side.node.ctx.signerProvider, side.channel);
+  if (bytes === null) throw new Error(`${side.name}: no commitment to broadcast`);
+  const tx = Transaction.fromBuffer(bytes);
+  const named = side.monitorSteps.filter((s) => s.kind === 'latest-holder-commitment-summary').at(-1);
+  if (named !== undefined && !Buffer.from(named.commitmentTxid).equals(Buffer.from(tx.getHash()))) throw new Error(`${side.name}: the channel's commitment is not the one its monitor names`);
+  return tx;
 }
