@@ -100,6 +100,8 @@ export class OurTcpNode implements PayNode {
    */
   classifyWrites = false;
   readonly bytesByKind = new Map<string, { items: number; bytes: number }>();
+  /** Called with each Lightning message's type as it arrives (`in`) or is written to the socket (`out`): the payment timeline (bench/payment-timeline.ts). */
+  onWire: ((direction: 'in' | 'out', type: number) => void) | undefined;
   readonly #nodeSecret: Uint8Array;
   readonly #nodeConfig: NodeConfig;
   #connection: PeerConnection | null = null;
@@ -176,6 +178,7 @@ export class OurTcpNode implements PayNode {
   }
 
   #onMessage(bytes: Uint8Array): void {
+    this.onWire?.('in', (bytes[0]! << 8) | bytes[1]!);
     const hadFeatures = this.#peer?.features !== undefined;
     const step = peerMessage(this.#nodeConfig, this.#peer, this.#connectionId, bytes);
     if (step.state === null) this.#peer = undefined;
@@ -241,7 +244,9 @@ export class OurTcpNode implements PayNode {
   }
 
   #send(message: PeerWireMessage): void {
-    this.#connection?.send(encodePeerMessage(message));
+    const bytes = encodePeerMessage(message);
+    this.onWire?.('out', (bytes[0]! << 8) | bytes[1]!);
+    this.#connection?.send(bytes);
   }
 
   #connected(): Map<string, Uint8Array> {
