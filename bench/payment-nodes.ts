@@ -102,6 +102,8 @@ export class OurTcpNode implements PayNode {
   readonly bytesByKind = new Map<string, { items: number; bytes: number }>();
   /** Called with each Lightning message's type as it arrives (`in`) or is written to the socket (`out`): the payment timeline (bench/payment-timeline.ts). */
   onWire: ((direction: 'in' | 'out', type: number) => void) | undefined;
+  /** Called as each input starts and as it ends (after its messages were written; its follow-ups are inputs of their own). */
+  onInput: ((input: ManagerInput, end: boolean) => void) | undefined;
   readonly #nodeSecret: Uint8Array;
   readonly #nodeConfig: NodeConfig;
   #connection: PeerConnection | null = null;
@@ -204,6 +206,7 @@ export class OurTcpNode implements PayNode {
       connected.set(toHex(this.#peer.nodeId), this.#peer.features);
       connections.set(toHex(this.#peer.nodeId), this.#peer.connectionId);
     }
+    this.onInput?.(input, false);
     const manager = this.store.load(this.ports, input, connected, this.config, connections);
     const result = fn(manager);
     const changes = manager.takeChanges();
@@ -216,6 +219,7 @@ export class OurTcpNode implements PayNode {
     this.events.push(...changes.events);
     for (const { message } of changes.messages) this.#send(message);
     this.broadcasts.push(...changes.broadcasts);
+    this.onInput?.(input, true);
     for (const f of changes.followUps) {
       const work = decodeFollowUp(f.work);
       if (!work.ok) throw work.error;

@@ -1,9 +1,10 @@
 /**
  * Where a sequential payment's time goes (session 12, "LDK → ours"): the
  * nodes of bench/payments.bench.ts, one payment at a time in each direction,
- * with every TCP write and read of every node's socket timestamped (which
- * node, how many bytes, and on our side the BOLT message types), LDK's log
- * lines as they are written and the events each side reports. Not a bench
+ * each starting as soon as the one before ended (as the bench does), with
+ * every TCP write and read of every node's socket timestamped (which node,
+ * how many bytes, and on our side the BOLT message types), LDK's log lines
+ * as they are written and the events each side reports. Not a bench
  * (prints no table, gates nothing):
  * `node --import tsx bench/payment-timeline.ts` (`TIMELINE_PAYMENTS`, default 3 per direction).
  */
@@ -26,7 +27,8 @@ const NAMES: Record<number, string> = {
 
 let t0 = performance.now();
 let recording = false;
-const lines: { t: number; who: string; what: string }[] = [];
+/** The current payment's lines, from its start to the next payment's start. */
+let lines: { t: number; who: string; what: string }[] = [];
 const note = (who: string, what: string) => {
   if (recording) lines.push({ t: performance.now() - t0, who, what });
 };
@@ -58,6 +60,10 @@ const ldkE = await LdkTcpNode.start('LDK E', 152, DEPTH, bestBlock);
 const ldkF = await LdkTcpNode.start('LDK F', 153, DEPTH, bestBlock);
 const nodes: PayNode[] = [ours, ldkD, ldkE, ldkF];
 ours.onWire = (direction, type) => note(ours.name, `${direction === 'in' ? '<-' : '->'} ${NAMES[type] ?? type}`);
+ours.onInput = (input, end) => {
+  const detail = input.kind === 'follow-up' ? ` ${input.work.kind}` : input.kind === 'peer-message' ? ` ${NAMES[input.message.type] ?? input.message.type}` : '';
+  note(ours.name, `  input ${input.kind}${detail} ${end ? 'done' : 'starts'}`);
+};
 for (const n of [ldkD, ldkE, ldkF]) {
   const log = n.node.log;
   const push = log.push.bind(log);
@@ -111,10 +117,14 @@ await waitFor(() => nodes.every((n) => n.usableChannels() === 1), 'every channel
 
 let ids = 0;
 const nextId = () => sha256(Uint8Array.of(0x16, ids >> 8, ids++ & 0xff));
+/** One payment; its wall time from `pay` (the lines' times also count from there: the invoice's come first, below zero). */
 async function pay(payer: PayNode, payee: PayNode): Promise<number> {
+  t0 = performance.now();
   const request = payee.request(10_000_000n);
   const hash = toHex(request.paymentHash);
-  t0 = performance.now();
+  const invoiceMs = performance.now() - t0;
+  t0 += invoiceMs;
+  for (const l of lines) l.t -= invoiceMs;
   note('driver', 'pay');
   payer.pay(request, nextId());
   let sentAt = -1;
@@ -133,25 +143,39 @@ async function pay(payer: PayNode, payee: PayNode): Promise<number> {
   return performance.now() - t0;
 }
 
+async function settle(millis: number): Promise<void> {
+  const end = performance.now() + millis;
+  await waitFor(() => performance.now() > end, 'settle');
+}
+
 const directions: [string, PayNode, PayNode][] = [
   ['LDK → ours', ldkD, ours],
   ['ours → LDK', ours, ldkD],
   ['LDK → LDK', ldkE, ldkF],
 ];
-for (const [, payer, payee] of directions) for (let i = 0; i < 3; i++) await pay(payer, payee);
-const quiet = /peer_handler: (Received message|Enqueueing message)|channelmanager: (Handling|Generating)|channel: |Finished|Sending|Received/;
+for (const [, payer, payee] of directions) {
+  for (let i = 0; i < 3; i++) await pay(payer, payee);
+  await settle(100);
+}
+/** LDK's log lines shown (all with TIMELINE_ALL_LOGS): the messages it handles and sends, its events. */
+const shown = /peer_handler: (Received message|Enqueueing message)|channelmanager: Handling event/;
 for (const [name, payer, payee] of directions) {
+  // As in bench/payments.bench.ts: each payment starts as soon as the one before ended (sent and claimed).
+  const payments: { wall: number; lines: typeof lines }[] = [];
+  recording = true;
   for (let i = 0; i < PAYMENTS; i++) {
-    lines.length = 0;
-    recording = true;
+    lines = [];
     const wall = await pay(payer, payee);
-    // Let the last messages of the dance arrive (their times still show).
-    const end = performance.now() + 60;
-    await waitFor(() => performance.now() > end, 'settle');
-    recording = false;
-    console.log(`\n## ${name} #${i + 1}: ${wall.toFixed(1)} ms`);
-    for (const l of lines) if (!l.what.startsWith('ldk ') || quiet.test(l.what) || process.env['TIMELINE_ALL_LOGS']) console.log(`${l.t.toFixed(2).padStart(8)} ${l.who.padEnd(16)} ${l.what}`);
+    payments.push({ wall, lines });
   }
+  // The last dance's last messages (their times still show).
+  await settle(100);
+  recording = false;
+  payments.forEach(({ wall, lines }, i) => {
+    console.log(`\n## ${name} #${i + 1}: ${wall.toFixed(1)} ms (lines until the next payment's start)`);
+    for (const l of lines) if (!l.what.startsWith('ldk ') || shown.test(l.what) || process.env['TIMELINE_ALL_LOGS']) console.log(`${l.t.toFixed(2).padStart(8)} ${l.who.padEnd(16)} ${l.what}`);
+  });
+  await settle(100);
 }
 for (const n of nodes) await n.stop();
 await chain.stop();
