@@ -100,6 +100,10 @@ export class OurTcpNode implements PayNode {
    */
   classifyWrites = false;
   readonly bytesByKind = new Map<string, { items: number; bytes: number }>();
+  /** Called with each Lightning message's type as it arrives (`in`) or is written to the socket (`out`): the payment timeline (bench/payment-timeline.ts). */
+  onWire: ((direction: 'in' | 'out', type: number) => void) | undefined;
+  /** Called as each input starts and as it ends (after its messages were written; its follow-ups are inputs of their own). */
+  onInput: ((input: ManagerInput, end: boolean) => void) | undefined;
   readonly #nodeSecret: Uint8Array;
   readonly #nodeConfig: NodeConfig;
   #connection: PeerConnection | null = null;
@@ -176,6 +180,7 @@ export class OurTcpNode implements PayNode {
   }
 
   #onMessage(bytes: Uint8Array): void {
+    this.onWire?.('in', (bytes[0]! << 8) | bytes[1]!);
     const hadFeatures = this.#peer?.features !== undefined;
     const step = peerMessage(this.#nodeConfig, this.#peer, this.#connectionId, bytes);
     if (step.state === null) this.#peer = undefined;
@@ -201,6 +206,7 @@ export class OurTcpNode implements PayNode {
       connected.set(toHex(this.#peer.nodeId), this.#peer.features);
       connections.set(toHex(this.#peer.nodeId), this.#peer.connectionId);
     }
+    this.onInput?.(input, false);
     const manager = this.store.load(this.ports, input, connected, this.config, connections);
     const result = fn(manager);
     const changes = manager.takeChanges();
@@ -213,6 +219,7 @@ export class OurTcpNode implements PayNode {
     this.events.push(...changes.events);
     for (const { message } of changes.messages) this.#send(message);
     this.broadcasts.push(...changes.broadcasts);
+    this.onInput?.(input, true);
     for (const f of changes.followUps) {
       const work = decodeFollowUp(f.work);
       if (!work.ok) throw work.error;
@@ -241,7 +248,9 @@ export class OurTcpNode implements PayNode {
   }
 
   #send(message: PeerWireMessage): void {
-    this.#connection?.send(encodePeerMessage(message));
+    const bytes = encodePeerMessage(message);
+    this.onWire?.('out', (bytes[0]! << 8) | bytes[1]!);
+    this.#connection?.send(bytes);
   }
 
   #connected(): Map<string, Uint8Array> {

@@ -9,6 +9,18 @@
  * inputs write (the InMemoryManagerStore's `last` cost summed; target ≤ 4 KB
  * per HTLC). The channels are real: funded from the embedded regtest chain's
  * faucet and confirmed on it. Timing never gates anything.
+ *
+ * The same driver rules for every node: each reads its socket as bytes
+ * arrive and answers at once (our PeerConnection; LDK's `read_event` then
+ * `process_events`), every socket sends without Nagle's algorithm
+ * (TCP_NODELAY: our PeerConnection, and test/support/ldk-node.ts since
+ * session 12), every node is polled about once a millisecond and each LDK
+ * node is also pumped every 5 ms. Before session 12 LDK's sockets kept
+ * Nagle: LDK writes each message on its own, so its commitment_signed after
+ * an update_add_htlc or revoke_and_ack waited for the peer's delayed ACK of
+ * the first write (40 ms on Linux), which made LDK → ours (two such waits on
+ * the path) 97 ms against 18 ms ours → ours (docs/payments.md, "LDK → ours
+ * sequential (session 12)"; bench/payment-timeline.ts prints the timeline).
  * `BENCH_PAYMENTS` (default 30) sets the sequential payments per direction,
  * `BENCH_ROUNDS` (default 5) the rounds of 20 in flight.
  */

@@ -2,11 +2,13 @@
  * Interop with real LDK (npm `lightningdevkit`, LDK 0.1 in WASM) over real TCP
  * on 127.0.0.1: the BOLT 8 handshake in both directions, `init` with features
  * LDK accepts, ping/pong both ways; and bad connections refused with typed
- * errors while the LDK connection on the same listener stays up.
+ * errors while the LDK connection on the same listener stays up. Both
+ * sides' sockets send without Nagle's delay, so a test or bench timing them
+ * treats them alike.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Socket, connect, createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { PeerConnection, type CloseReason } from '../../shared/peer/peer-connection.js';
 import { TransportErrorCode, initiatorHandshake, ACT_ONE_SIZE } from '../../shared/transport/index.js';
@@ -126,6 +128,39 @@ describe('we dial LDK', () => {
       connection.close();
     } finally {
       await other.stop();
+    }
+  });
+});
+
+describe('socket options, alike on both sides', () => {
+  it("LDK's sockets, dialled and accepted, disable Nagle's algorithm as our PeerConnection does", async () => {
+    // LDK writes each message on its own (update_add_htlc, then commitment_signed):
+    // with Nagle the second waits for the peer's delayed ACK of the first (40 ms on Linux).
+    const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    const other = await startLdkNode(new Uint8Array(32).fill(9));
+    const plainSockets: Socket[] = [];
+    const plain = createServer((s) => plainSockets.push(s.on('error', () => undefined)));
+    try {
+      const port = await other.listen();
+      const peers: OurPeer[] = [];
+      const connection = PeerConnection.dial('127.0.0.1', port, other.nodeId, { secp, localSecret: ourSecret }, behave(peers));
+      peers.push({ connection, received: [] });
+      await until(() => peers[0]!.received.some((m) => m.type === 16), 'LDK init');
+      // LDK dials a listener that only accepts: its socket is set up on connect.
+      await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+      const address = plain.address();
+      const plainPort = typeof address === 'object' && address ? address.port : 0;
+      await other.connect(ourNodeId, '127.0.0.1', plainPort);
+      const withoutNagle = noDelay.mock.calls.flatMap((args, i) => (args[0] ?? true ? [noDelay.mock.contexts[i] as Socket] : []));
+      expect(withoutNagle.some((s) => s.remotePort === port)).toBe(true); // ours, dialling LDK
+      expect(withoutNagle.some((s) => s.localPort === port)).toBe(true); // LDK's, accepted
+      expect(withoutNagle.some((s) => s.remotePort === plainPort)).toBe(true); // LDK's, dialled
+      connection.close();
+    } finally {
+      noDelay.mockRestore();
+      await other.stop();
+      for (const s of plainSockets) s.destroy();
+      await new Promise((r) => plain.close(r));
     }
   });
 });

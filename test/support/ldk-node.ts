@@ -173,6 +173,12 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
   function attach(socket: Socket): ldk.SocketDescriptor {
     const id = ++descriptorIds;
     sockets.add(socket);
+    // LDK's PeerManager hands each message to send_data on its own (a
+    // commitment_signed right after its update_add_htlc or revoke_and_ack):
+    // with Nagle's algorithm the second write waits for the peer's delayed
+    // ACK of the first (40 ms on Linux). Our PeerConnection disables Nagle;
+    // so does every node's socket here, alike.
+    socket.setNoDelay(true);
     const descriptor = ldk.SocketDescriptor.new_impl({
       send_data(data: Uint8Array) {
         if (!socket.destroyed && !dark.has(socket)) socket.write(data);
