@@ -9,7 +9,7 @@ import { runBench } from '../support/bench-run.js';
 
 describe('the HTTP payments bench', () => {
   it('sends and receives through the embedded deployment and prints latency, throughput, cost and overhead', () => {
-    const run = runBench('http-payments', { BENCH_HTTP_PAYMENTS: '2', BENCH_HTTP_ROUNDS: '1' }, 240_000);
+    const run = runBench('http-payments', { BENCH_HTTP_PAYMENTS: '2', BENCH_HTTP_ROUNDS: '1', BENCH_HTTP_WARMUP_ROUNDS: '0' }, 240_000);
     expect(run.stderr).not.toMatch(/bench .* failed/);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('| send: POST /v1/payments → payment-sent webhook, one at a time');
