@@ -434,3 +434,26 @@ function kindOf(sk: string): string {
   const kind = parts[0]!;
   return kind === 'CHANNEL' && parts.length > 3 ? `${kind}#${parts.at(-1)!}` : kind;
 }
+
+/**
+ * Connects `opener` to `fundee` over TCP (the fundee listens), opens a
+ * channel funded by `fund` and hands the funding transaction to the chain
+ * (`broadcast`); `waitFor` polls the driver's nodes. Resolves to the
+ * fundee's port once the funding transaction is out.
+ */
+export async function openChannelBetween(
+  opener: PayNode,
+  fundee: PayNode,
+  channel: { readonly fundingSat: bigint; readonly pushMsat: bigint; readonly fund: Fund },
+  broadcast: (tx: Uint8Array) => Promise<unknown>,
+  waitFor: (predicate: () => boolean, what: string) => Promise<void>,
+): Promise<number> {
+  const port = await fundee.listen();
+  await opener.dial(fundee.nodeId, port);
+  await waitFor(() => opener.connectedTo(fundee.nodeId) && fundee.connectedTo(opener.nodeId), `${opener.name} and ${fundee.name} connected`);
+  const before = opener.broadcasts.length;
+  opener.openChannel(fundee.nodeId, channel.fundingSat, channel.pushMsat, channel.fund);
+  await waitFor(() => opener.broadcasts.length > before, `${opener.name}'s funding transaction`);
+  await broadcast(opener.broadcasts.at(-1)!);
+  return port;
+}

@@ -13,7 +13,7 @@ import { fromHex, sha256, toHex } from '../shared/crypto/index.js';
 import { startRegtestChain } from '../infra/local/regtest-chain/index.js';
 import { concatBlock } from '../test/support/manager-ldk.js';
 import { fundingFromFaucet, postToChain } from '../test/support/regtest-harness.js';
-import { LdkTcpNode, OurTcpNode, type PayNode } from './payment-nodes.js';
+import { LdkTcpNode, OurTcpNode, openChannelBetween, type PayNode } from './payment-nodes.js';
 
 const PAYMENTS = Math.max(1, Number(process.env['TIMELINE_PAYMENTS'] ?? 3));
 const DEPTH = 3;
@@ -88,13 +88,7 @@ const channels: [PayNode, PayNode][] = [
   [ldkE, ldkF],
 ];
 for (const [opener, fundee] of channels) {
-  const port = await fundee.listen();
-  await opener.dial(fundee.nodeId, port);
-  await waitFor(() => opener.connectedTo(fundee.nodeId) && fundee.connectedTo(opener.nodeId), `${opener.name} and ${fundee.name} connected`);
-  const before = opener.broadcasts.length;
-  opener.openChannel(fundee.nodeId, 3_000_000n, 1_000_000_000n, fund);
-  await waitFor(() => opener.broadcasts.length > before, `${opener.name}'s funding transaction`);
-  await postToChain(chain, '/tx', toHex(opener.broadcasts.at(-1)!));
+  const port = await openChannelBetween(opener, fundee, { fundingSat: 3_000_000n, pushMsat: 1_000_000_000n, fund }, (tx) => postToChain(chain, '/tx', toHex(tx)), waitFor);
   labelSockets(port, opener.name, fundee.name);
 }
 /** Names the two sockets of the connection to `port`: found among the process's open handles. */

@@ -29,7 +29,7 @@ import { startRegtestChain } from '../infra/local/regtest-chain/index.js';
 import { concatBlock } from '../test/support/manager-ldk.js';
 import { fundingFromFaucet, postToChain } from '../test/support/regtest-harness.js';
 import { ms, percentile, printTable } from './measure.js';
-import { LdkTcpNode, OurTcpNode, type PayNode } from './payment-nodes.js';
+import { LdkTcpNode, OurTcpNode, openChannelBetween, type PayNode } from './payment-nodes.js';
 
 const SEQUENTIAL = Math.max(3, Number(process.env['BENCH_PAYMENTS'] ?? 30));
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
@@ -105,13 +105,7 @@ const channels: [PayNode, PayNode][] = [
   [ldkE, ldkF],
 ];
 for (const [opener, fundee] of channels) {
-  const port = await fundee.listen();
-  await opener.dial(fundee.nodeId, port);
-  await waitFor(() => opener.connectedTo(fundee.nodeId) && fundee.connectedTo(opener.nodeId), `${opener.name} and ${fundee.name} connected`);
-  const before = opener.broadcasts.length;
-  opener.openChannel(fundee.nodeId, FUNDING, PUSH_MSAT, fund);
-  await waitFor(() => opener.broadcasts.length > before, `${opener.name}'s funding transaction`);
-  await postToChain(chain, '/tx', toHex(opener.broadcasts.at(-1)!));
+  await openChannelBetween(opener, fundee, { fundingSat: FUNDING, pushMsat: PUSH_MSAT, fund }, (tx) => postToChain(chain, '/tx', toHex(tx)), waitFor);
 }
 chain.chain.mine(DEPTH);
 for (let h = tip.height + 1; h <= chain.chain.tip().height; h++) {
