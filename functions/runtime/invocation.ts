@@ -85,31 +85,6 @@ export async function acquireLease(store: NodeStore, nodeKey: string, owner: str
 }
 
 /**
- * A lease one session of this process hands straight to the next input of
- * the process waiting for the same node, instead of releasing it
- * (docs/commit-protocol.md, "Handed on, held"): the next input skips the
- * acquisition and its snapshot, and what the session knew is exact (nobody
- * can commit in between: the lease never left this process).
- */
-export interface HandedLease {
-  readonly lease: Lease;
-  readonly carried: Carried;
-  /** When this process took the lease from DynamoDB, and how many inputs since have been handed it. */
-  readonly takenAtMs: number;
-  readonly handOffs: number;
-}
-
-/** The most inputs one lease is handed across before it is released (the other processes of the node get their turn). */
-export const MAX_LEASE_HAND_OFFS = 32;
-/** The longest one lease is kept by handing it on (ms), for the same reason. */
-export const MAX_LEASE_HAND_OFF_MS = 2_000;
-
-/** A turn in the queue: with a lease handed on by the input before, or to take the lease from DynamoDB. */
-export interface LeaseTurn {
-  readonly handed?: HandedLease;
-}
-
-/**
  * The inputs of this process waiting for one node's lease, first come first
  * served: only the one at the head asks DynamoDB (the others would only add
  * refused conditional writes to the table the holder is using). One process
@@ -118,18 +93,18 @@ export interface LeaseTurn {
  */
 export class LeaseQueue {
   #busy = false;
-  readonly #waiting: ((turn: LeaseTurn) => void)[] = [];
+  readonly #waiting: (() => void)[] = [];
 
-  /** Resolves to the caller's turn, or false at `deadlineMs` (then it no longer waits). Every turn must be followed by one `leave()` or `handOn()`. */
-  enter(deadlineMs: number): Promise<LeaseTurn | false> {
+  /** Resolves true when it is the caller's turn, false at `deadlineMs` (then it no longer waits). Every true must be followed by one `leave()`. */
+  enter(deadlineMs: number): Promise<boolean> {
     if (!this.#busy) {
       this.#busy = true;
-      return Promise.resolve({});
+      return Promise.resolve(true);
     }
-    return new Promise<LeaseTurn | false>((resolve) => {
-      const wake = (turn: LeaseTurn) => {
+    return new Promise<boolean>((resolve) => {
+      const wake = () => {
         clearTimeout(timer);
-        resolve(turn);
+        resolve(true);
       };
       const timer = setTimeout(() => {
         const at = this.#waiting.indexOf(wake);
@@ -140,24 +115,11 @@ export class LeaseQueue {
     });
   }
 
-  /** True while another input of this process waits for its turn. */
-  get hasWaiting(): boolean {
-    return this.#waiting.length > 0;
-  }
-
   /** Hands the turn to the next waiter, if any. */
   leave(): void {
     const next = this.#waiting.shift();
     if (next === undefined) this.#busy = false;
-    else next({});
-  }
-
-  /** Hands the turn and `handed` (a lease still held) to the next waiter; false when nobody waits any more (the caller still holds the lease and the turn). */
-  handOn(handed: HandedLease): boolean {
-    const next = this.#waiting.shift();
-    if (next === undefined) return false;
-    next({ handed });
-    return true;
+    else next();
   }
 }
 
@@ -215,7 +177,7 @@ async function finishLeftovers(store: NodeStore, nodeKey: string, left: { outbox
  * from it when its acquisition shows that same count (no commit since, and
  * none can land under an older fence), as it would from a snapshot.
  */
-export interface Carried {
+interface Carried {
   readonly known: KnownItems;
   readonly commits: bigint;
   /** No outbox or cleanup item was left in the table by then, besides those whose relay this process has under way (`relaysInFlight`). */
@@ -442,9 +404,6 @@ export class LeaseSession {
   readonly #unrelayed: { readonly inputId: string; readonly outbox: readonly OutboxMessage[]; readonly cleanup: readonly string[] }[] = [];
   /** The last relay pass started (each pass runs after the one before). */
   #relayChain: Promise<void> = Promise.resolve();
-  /** When this process took the lease from DynamoDB (ms, the store's clock), and how many inputs it has been handed across since. */
-  #takenAtMs = 0;
-  #handOffs = 0;
 
   constructor(ctx: NodeContext, options: ApplyOptions = {}) {
     this.#ctx = ctx;
@@ -469,11 +428,9 @@ export class LeaseSession {
         const deadline = Date.now() + this.#waitMs;
         // Inputs of this process queue here first, so only the first of them asks DynamoDB for the lease.
         const queue = leaseQueueOf(store, nodeKey);
-        const turn = await queue.enter(deadline);
-        if (turn === false) {
+        if (!(await queue.enter(deadline))) {
           throw new StoreError(StoreErrorCode.LeaseHeld, `node ${nodeKey}: other inputs of this process held or awaited the lease for ${this.#waitMs} ms`);
         }
-        if (turn.handed !== undefined) return await this.#takeHanded(queue, turn.handed);
         // What the last session of this process knew: good when the lease shows the count it left.
         const carried = takeCarried(store, nodeKey);
         try {
@@ -489,7 +446,6 @@ export class LeaseSession {
           this.#carriedClear = held && carried.outboxClear;
           this.#known = read !== undefined && commits !== undefined && read.commits === commits ? knownFromSnapshot(read, known) : known;
           this.#commits = commits;
-          this.#takenAtMs = store.nowMs();
         } catch (error) {
           queue.leave();
           throw error;
@@ -508,72 +464,10 @@ export class LeaseSession {
     }
   }
 
-  /**
-   * Starts the session on a lease the input before handed on (still held:
-   * no acquisition, no snapshot; what it knew is exact, as nobody could
-   * commit in between), extended first when under half its TTL is left.
-   */
-  async #takeHanded(queue: LeaseQueue, handed: HandedLease): Promise<{ lease: Lease; known: KnownItems }> {
-    const { store, leaseTtlMs } = this.#ctx;
-    this.#queue = queue;
-    this.#takenAtMs = handed.takenAtMs;
-    this.#handOffs = handed.handOffs;
-    this.#known = handed.carried.known;
-    this.#commits = handed.carried.commits;
-    this.#carriedClear = handed.carried.outboxClear;
-    try {
-      const lease = handed.lease;
-      this.#lease = lease.expiresAtMs - store.nowMs() < leaseTtlMs / 2 ? await store.extendLease(lease, leaseTtlMs) : lease;
-    } catch (error) {
-      // The lease is gone (taken over after expiring): the next input of this process takes it afresh.
-      this.#known = undefined;
-      this.#leave();
-      throw error;
-    }
-    return { lease: this.#lease, known: this.#known };
-  }
-
   /** Lets this process's next input ask for the lease (once). */
   #leave(): void {
     this.#queue?.leave();
     this.#queue = undefined;
-  }
-
-  /**
-   * True when the session may hand its lease straight to the next input of
-   * this process instead of releasing it: one waits, what the session knows
-   * is sure (no failed commit, the count known), and the lease has not yet
-   * been handed on {@link MAX_LEASE_HAND_OFFS} times or kept
-   * {@link MAX_LEASE_HAND_OFF_MS} (the node's other processes, which cannot
-   * see this queue, get their turn).
-   */
-  #mayHandOn(): boolean {
-    const known = this.#known;
-    return (
-      this.#queue?.hasWaiting === true &&
-      this.#lease !== undefined &&
-      this.#ended === undefined &&
-      this.#commits !== undefined &&
-      known !== undefined &&
-      known.size <= MAX_CARRIED_ITEMS &&
-      this.#handOffs < MAX_LEASE_HAND_OFFS &&
-      this.#ctx.store.nowMs() - this.#takenAtMs < MAX_LEASE_HAND_OFF_MS
-    );
-  }
-
-  /** Hands the held lease to the next input of this process; releases it (and hands over what is known, as a releasing commit does) when nobody waits any more. */
-  async #handOnOrRelease(): Promise<void> {
-    const lease = this.#lease!;
-    const known = this.#known!;
-    known.endInput();
-    const handed: HandedLease = { lease, carried: { known, commits: this.#commits!, outboxClear: this.#tableClear }, takenAtMs: this.#takenAtMs, handOffs: this.#handOffs + 1 };
-    if (this.#queue?.handOn(handed) === true) {
-      this.#queue = undefined;
-      return;
-    }
-    await this.#ctx.store.releaseLease(lease).catch(() => undefined);
-    this.#handOver();
-    this.#leave();
   }
 
   /**
@@ -633,12 +527,10 @@ export class LeaseSession {
       return 'no-change';
     }
     const release = options.releaseWithCommit === true;
-    // The session's last input keeps the lease for the next input of this process when one waits (handed on below).
-    const handOn = release && this.#mayHandOn();
     const cleanup = result.cleanup ?? [];
     const puts = [...result.puts, ...watched];
     try {
-      await store.commit(lease, { inputId, puts, deletes: result.deletes, outbox, cleanup, release: release && !handOn });
+      await store.commit(lease, { inputId, puts, deletes: result.deletes, outbox, cleanup, release });
     } catch (error) {
       // After a failed commit nothing known is trusted (nor the commit count): the next input reads again.
       this.#known = new KnownItems(nodeKey);
@@ -678,14 +570,10 @@ export class LeaseSession {
           },
         );
       }
-      // The lease went with the commit, or goes on to the next input of this process: the next input may start
-      // (it waits for this relay, or relays the items itself, if it finds them).
+      // The lease went with the commit: the next input may start (it waits for this relay, or relays the items itself, if it finds them).
       this.#released = true;
-      if (handOn) await this.#handOnOrRelease();
-      else {
-        this.#handOver();
-        this.#leave();
-      }
+      this.#handOver();
+      this.#leave();
     }
     // The webhook deliveries start now, beside the relay: a receiver hears of the event without waiting for it.
     const dispatched = dispatchWebhooks(this.#ctx, result.puts);
@@ -753,12 +641,8 @@ export class LeaseSession {
     // The relays still under way finish under the lease; one that fails is left to the leftovers of the next input.
     await this.#flush().catch((error: unknown) => this.#ctx.logger.warn('outbox relay failed: the next input relays it', { error: String(error) }));
     if (this.#lease !== undefined && !this.#released && this.#ended === undefined) {
-      this.#released = true;
-      if (this.#mayHandOn()) await this.#handOnOrRelease();
-      else {
-        await this.#ctx.store.releaseLease(this.#lease).catch(() => undefined);
-        this.#handOver();
-      }
+      await this.#ctx.store.releaseLease(this.#lease).catch(() => undefined);
+      this.#handOver();
     }
     this.#leave();
   }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
-import { LeaseSession, MAX_LEASE_HAND_OFFS, applyInput, type InvocationResult } from '../../functions/runtime/invocation.js';
+import { LeaseSession, applyInput, type InvocationResult } from '../../functions/runtime/invocation.js';
 import type { NodeContext } from '../../functions/runtime/node-context.js';
 import { KnownItems, NodeStore, SortKey, StoreError, StoreErrorCode, ensureNodeTable, writtenOnlyUnderLease, type NodeStoreOptions } from '../../shared/store/index.js';
 
@@ -274,48 +274,5 @@ describe('a session knows what its inputs read and committed', () => {
     known.noteData(SortKey.header, bytes('h'));
     expect(known.lookup(INVOICE)).toBeUndefined();
     expect(text(known.lookup(SortKey.header)?.data)).toBe('h');
-  });
-});
-
-describe('a lease handed on to the next input of this process', () => {
-  /** The TransactWriteItems requests that released the lease, and the lease acquisitions, since request `from`. */
-  function leaseTraffic(store: RecordingStore, from: number) {
-    const commands = store.requests.slice(from).map((r) => r.command);
-    return { acquisitions: commands.filter((c) => c === 'UpdateItemCommand').length, snapshots: commands.filter((c) => c === 'TransactGetItemsCommand').length };
-  }
-
-  it('inputs waiting in this process get the lease straight from the one before: one acquisition, every input committed, the lease free at the end', async () => {
-    const nodeKey = randomUUID();
-    const plain = await seeded(nodeKey);
-    const store = new RecordingStore({ client, tableName });
-    const ctx = context(store, nodeKey);
-    const before = store.requests.length;
-    const seen: Seen[] = [{}, {}, {}, {}];
-    const outcomes = await Promise.all(
-      seen.map((s, i) => applyInput(ctx, `h-${i}`, reader(nodeKey, s, { puts: [{ sk: CHANNEL_A, data: bytes(`a-${i}`) }], deletes: [] }), { prefetch: [SortKey.header] })),
-    );
-    expect(outcomes).toEqual(['applied', 'applied', 'applied', 'applied']);
-    // Each input saw the one before it (first come, first served) and nothing was read twice.
-    expect(seen.map((s) => s.a)).toEqual(['a1', 'a-0', 'a-1', 'a-2']);
-    // One acquisition (an UpdateItem) with its snapshot; the three inputs after it neither take the lease nor read a snapshot.
-    expect(leaseTraffic(store, before)).toEqual({ acquisitions: 1, snapshots: 1 });
-    expect(text(await plain.get(nodeKey, CHANNEL_A))).toBe('a-3');
-    // The last commit released it: another process takes it at once.
-    const other = await plain.acquireLease(nodeKey, 'other', 30_000);
-    await plain.releaseLease(other);
-  });
-
-  it(`is handed on at most ${MAX_LEASE_HAND_OFFS} times, then released and taken again`, async () => {
-    const nodeKey = randomUUID();
-    await seeded(nodeKey);
-    const store = new RecordingStore({ client, tableName });
-    const ctx = context(store, nodeKey);
-    const before = store.requests.length;
-    const inputs = MAX_LEASE_HAND_OFFS + 3;
-    const outcomes = await Promise.all(Array.from({ length: inputs }, (_, i) => applyInput(ctx, `m-${i}`, reader(nodeKey, {}, { puts: [{ sk: CHANNEL_B, data: bytes(`b-${i}`) }], deletes: [] }))));
-    expect(outcomes.every((o) => o === 'applied')).toBe(true);
-    // The first acquisition serves 1 + MAX_LEASE_HAND_OFFS inputs; its last commit releases the lease, and the next input
-    // takes it again (a release in the commit, so no UpdateItem of its own).
-    expect(leaseTraffic(store, before).acquisitions).toBe(2);
   });
 });
