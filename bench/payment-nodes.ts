@@ -34,6 +34,7 @@ import { monitorsToRead } from '../shared/store/monitor-items.js';
 import type { ChannelMonitor } from '../shared/monitor/index.js';
 import { REGTEST_CHAIN_HASH, counterEntropy } from '../test/support/channel-harness.js';
 import { startLdkNode, type LdkNode } from '../test/support/ldk-node.js';
+import { concatBlock } from '../test/support/manager-ldk.js';
 import { countingSecp } from './counting-secp.js';
 
 /** What a payer needs to pay (an invoice's fields). */
@@ -456,4 +457,18 @@ export async function openChannelBetween(
   await waitFor(() => opener.broadcasts.length > before, `${opener.name}'s funding transaction`);
   await broadcast(opener.broadcasts.at(-1)!);
   return port;
+}
+
+/** Hands every block of `chain` from `fromHeight` to its tip to each of `nodes`, in order. */
+export function connectBlocks(
+  chain: { tip(): { height: number }; blockAt(height: number): { header: Uint8Array; transactions: readonly { toBuffer(): Uint8Array }[] } | undefined },
+  fromHeight: number,
+  nodes: readonly PayNode[],
+): void {
+  for (let h = fromHeight; h <= chain.tip().height; h++) {
+    const block = chain.blockAt(h)!;
+    const txs = block.transactions.map((t) => t.toBuffer());
+    const raw = concatBlock(block.header, txs);
+    for (const n of nodes) n.blockConnected(block.header, txs, raw, h);
+  }
 }

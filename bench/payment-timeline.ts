@@ -11,9 +11,8 @@
 import { Socket } from 'node:net';
 import { fromHex, sha256, toHex } from '../shared/crypto/index.js';
 import { startRegtestChain } from '../infra/local/regtest-chain/index.js';
-import { concatBlock } from '../test/support/manager-ldk.js';
 import { fundingFromFaucet, postToChain } from '../test/support/regtest-harness.js';
-import { LdkTcpNode, OurTcpNode, openChannelBetween, type PayNode } from './payment-nodes.js';
+import { LdkTcpNode, OurTcpNode, connectBlocks, openChannelBetween, type PayNode } from './payment-nodes.js';
 
 const PAYMENTS = Math.max(1, Number(process.env['TIMELINE_PAYMENTS'] ?? 3));
 const DEPTH = 3;
@@ -101,12 +100,7 @@ function labelSockets(port: number, opener: string, fundee: string): void {
   }
 }
 chain.chain.mine(DEPTH);
-for (let h = tip.height + 1; h <= chain.chain.tip().height; h++) {
-  const block = chain.chain.blockAt(h)!;
-  const txs = block.transactions.map((t) => t.toBuffer());
-  const raw = concatBlock(block.header, txs);
-  for (const n of nodes) n.blockConnected(block.header, txs, raw, h);
-}
+connectBlocks(chain.chain, tip.height + 1, nodes);
 await waitFor(() => nodes.every((n) => n.usableChannels() === 1), 'every channel usable');
 
 let ids = 0;

@@ -26,10 +26,9 @@
  */
 import { fromHex, sha256, toHex } from '../shared/crypto/index.js';
 import { startRegtestChain } from '../infra/local/regtest-chain/index.js';
-import { concatBlock } from '../test/support/manager-ldk.js';
 import { fundingFromFaucet, postToChain } from '../test/support/regtest-harness.js';
 import { ms, percentile, printTable } from './measure.js';
-import { LdkTcpNode, OurTcpNode, openChannelBetween, type PayNode } from './payment-nodes.js';
+import { LdkTcpNode, OurTcpNode, connectBlocks, openChannelBetween, type PayNode } from './payment-nodes.js';
 
 const SEQUENTIAL = Math.max(3, Number(process.env['BENCH_PAYMENTS'] ?? 30));
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
@@ -108,12 +107,7 @@ for (const [opener, fundee] of channels) {
   await openChannelBetween(opener, fundee, { fundingSat: FUNDING, pushMsat: PUSH_MSAT, fund }, (tx) => postToChain(chain, '/tx', toHex(tx)), waitFor);
 }
 chain.chain.mine(DEPTH);
-for (let h = tip.height + 1; h <= chain.chain.tip().height; h++) {
-  const block = chain.chain.blockAt(h)!;
-  const txs = block.transactions.map((t) => t.toBuffer());
-  const raw = concatBlock(block.header, txs);
-  for (const n of nodes) n.blockConnected(block.header, txs, raw, h);
-}
+connectBlocks(chain.chain, tip.height + 1, nodes);
 await waitFor(() => nodes.every((n) => n.usableChannels() === 1), 'every channel usable on both sides');
 
 // ---- the directions ----
