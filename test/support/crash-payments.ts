@@ -29,10 +29,11 @@ import type { AddressInfo } from 'node:net';
 import * as ldk from 'lightningdevkit';
 import type { Embedded } from '../../infra/local/embedded.js';
 import { fromHex, sha256, toHex } from '../../shared/crypto/index.js';
-import { decodeChannelEntry } from '../../shared/manager/channel-entry.js';
+import { decodeChannelEntry, decodeStoredChannels, type ChannelEntry } from '../../shared/manager/channel-entry.js';
 import { EmbeddedWithLdk, type ApiResponse } from './embedded-ldk.js';
 import type { LdkNode } from './ldk-node.js';
 import { rng } from './seeded-random.js';
+import type { DecodeResult } from '../../shared/codec/index.js';
 
 export interface CrashPaymentsOptions {
   /** Seeds every random choice of the run (directions, amounts, crash draws, kill moments). */
@@ -220,8 +221,37 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
     // The fault points, on the running deployment's adapters (again after each restart).
     let leaseCrashArmed = false;
     let faultsOn = true;
+    /** Diagnostic (docs/crash-safety.md, "Session 12"): our channel's commitment numbers at each commit and after each restart, printed when a reconnect fails. */
+    const traceLines: string[] = [];
+    const partsSeen = new Map<string, Uint8Array>();
+    const trace = (line: string): void => {
+      traceLines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+      if (traceLines.length > 2000) traceLines.splice(0, 1000);
+    };
+    const storedNumbers = async (): Promise<string> => {
+      const { store, nodeKey } = env.node.context;
+      const items = await store.query(nodeKey, 'CHANNEL#').catch((e: unknown) => [{ sk: `query failed ${String(e)}`, data: new Uint8Array() }]);
+      for (const i of items) partsSeen.set(i.sk.slice('CHANNEL#'.length), i.data);
+      return [...decodeStoredChannels(items.map((i) => [i.sk.slice('CHANNEL#'.length), i.data] as const))].map(([key, entry]) => `${key.slice(-8)} ${commitmentNumbers(entry)}`).join(', ');
+    };
     const installFaults = (node: Embedded): void => {
       const { store, outbound } = node.context;
+      const commit = store.commit.bind(store);
+      store.commit = async (lease, what) => {
+        const written = (what.puts ?? []).filter((p) => p.sk.startsWith('CHANNEL#'));
+        const seen = new Map(partsSeen);
+        for (const p of written) seen.set(p.sk.slice('CHANNEL#'.length), p.data);
+        const decoded = decodeStoredChannels(seen);
+        const channels = written.filter((p) => decoded.has(p.sk.slice('CHANNEL#'.length))).map((p) => `${p.sk.slice(-8)} ${commitmentNumbers(decoded.get(p.sk.slice('CHANNEL#'.length))!)}`);
+        try {
+          await commit(lease, what);
+          for (const p of written) partsSeen.set(p.sk.slice('CHANNEL#'.length), p.data);
+          if (channels.length > 0) trace(`commit ${what.inputId ?? '-'} fence ${lease.fence}: ${channels.join(', ')}`);
+        } catch (error) {
+          if (channels.length > 0) trace(`commit FAILED ${what.inputId ?? '-'}: ${channels.join(', ')}: ${String(error).slice(0, 120)}`);
+          throw error;
+        }
+      };
       const acquire = store.acquireLease.bind(store);
       store.acquireLease = async (...args) => {
         const lease = await acquire(...args);
@@ -250,6 +280,7 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       };
     };
     installFaults(env.node);
+    trace(`started: stored ${await storedNumbers()}`);
     // The deployment's timer (the test deployment's own runs hourly): every 5 s, as a short TIMER_INTERVAL_SEC would.
     // It sends again the follow-ups a kill lost from the queue (docs/follow-ups.md, "Lost follow-ups").
     timer = setInterval(() => void env.node.tick().catch(() => undefined), TICK_MS);
@@ -261,6 +292,7 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       await env.until(async () => (await env.peerCount()) === 1, 'our node to list LDK again', 60_000);
       const mark = ldkNode.log.length;
       await env.until(() => ldkNode.channelManager.list_usable_channels().length === 1, 'LDK: the channel usable again', 60_000).catch(async (e: unknown) => {
+        console.log(`commit trace (last 80):\n${traceLines.slice(-80).join('\n')}\nstored now: ${await storedNumbers()}`);
         log(ldkNode.log.slice(Math.max(0, mark - 200)).filter((l) => !l.includes('router') && !l.includes('outbound_payment')).join('\n'));
         log(JSON.stringify(await env.channels()));
         throw e;
@@ -269,8 +301,11 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
     const kill = async (): Promise<void> => {
       kills++;
       log(`kill ${kills}: DynamoDB Local killed under the invocations in flight, the deployment stopped`);
+      trace(`kill ${kills}`);
       env.node.abandon();
       await env.restart();
+      trace(`restarted: stored ${await storedNumbers()}`);
+      log(`kill ${kills}: before it ${traceLines.at(-3) ?? ''}; after it ${traceLines.at(-1) ?? ''}`);
       installFaults(env.node);
       await reconnect();
       log(`kill ${kills}: restarted and reconnected`);
@@ -600,4 +635,12 @@ async function allEvents(env: EmbeddedWithLdk): Promise<(Record<string, unknown>
     if (page.length === 0) return all;
     all.push(...page);
   }
+}
+
+/** `holder/counterparty awaiting` of a stored channel item (the diagnostic trace). */
+function commitmentNumbers(entry: DecodeResult<ChannelEntry>): string {
+  if (!entry.ok) return `undecodable (${entry.error})`;
+  const text = JSON.stringify(entry.value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? undefined : v));
+  const field = (name: string) => new RegExp(`"${name}":"?([^,"}]+)`).exec(text)?.[1] ?? '?';
+  return `holder ${field('holderCommitmentNumber')} counterparty ${field('counterpartyCommitmentNumber')} awaiting ${field('awaitingRemoteRevoke')}`;
 }
