@@ -2,7 +2,7 @@
  * BOLT 3 "Per-commitment Secret Requirements": the 2^48 per-commitment secrets
  * of one channel side, all derived from a 32-byte seed by `generate_from_seed`.
  */
-import { sha256, type Secp256k1 } from '../crypto/index.js';
+import { BoundedCache, sha256, toHex, type Secp256k1 } from '../crypto/index.js';
 import { KeysError, KeysErrorCode, assertLength } from './errors.js';
 
 /** Number of index bits: commitment indexes lie in [0, 2^48). */
@@ -54,8 +54,22 @@ export function deriveSecretFromBase(base: Uint8Array, bits: number, index: bigi
 export function perCommitmentSecret(seed32: Uint8Array, index: bigint): Uint8Array {
   assertLength(seed32, 32, 'per-commitment seed');
   assertCommitmentIndex(index);
-  return deriveSecretFromBase(seed32, COMMITMENT_INDEX_BITS, index);
+  // The hashes of the high bits depend on them alone: derived once per run of 2^LOW_BITS indexes, then at most LOW_BITS hashes.
+  const high = index >> BigInt(LOW_BITS);
+  const prefix = prefixes.getOrSet(`${toHex(seed32)}${high.toString(16)}`, () => deriveSecretFromBase(seed32, COMMITMENT_INDEX_BITS, high << BigInt(LOW_BITS)));
+  return deriveSecretFromBase(prefix, LOW_BITS, index);
 }
+
+/**
+ * The derivation's value after the index's bits above the low LOW_BITS (the
+ * same for 2^LOW_BITS consecutive commitments), by seed and those bits: a
+ * channel's next secrets cost at most LOW_BITS hashes instead of up to 48
+ * (the first indexes have nearly every bit set). It can derive those
+ * commitments' secrets, as the seed it comes from can: it stays in this
+ * process's memory beside the seed.
+ */
+const LOW_BITS = 8;
+const prefixes = new BoundedCache<Uint8Array>(1024);
 
 /** The per-commitment point `per_commitment_secret·G` (BOLT 3 "Key Derivation"). */
 export function perCommitmentPoint(secp: Secp256k1, secret: Uint8Array): Uint8Array {

@@ -16,6 +16,7 @@ import {
   perCommitmentPoint,
   perCommitmentSecret,
 } from '../../shared/keys/index.js';
+import { deriveSecretFromBase } from '../../shared/keys/per-commitment-secret.js';
 
 /** Wraps a backend to count its calls. */
 function counting(secp: Secp256k1): { backend: Secp256k1; calls: () => number } {
@@ -190,5 +191,37 @@ describe('BoundedCache', () => {
     expect(cache.getOrSet('d', () => 4)).toBe(4);
     expect(cache.size).toBe(2);
     expect(() => new BoundedCache(0)).toThrow(RangeError);
+  });
+});
+
+describe('per-commitment secrets from the cached high bits', () => {
+  it('equal generate_from_seed over every bit for indexes sharing and crossing a prefix, in any order', () => {
+    const seed = sha256(Uint8Array.of(7));
+    // Consecutive commitments from the first, across the 256-index boundaries, then back (the cache already holds prefixes), and far indexes.
+    const indexes = [
+      ...Array.from({ length: 600 }, (_, i) => INITIAL_COMMITMENT_INDEX - BigInt(i)),
+      INITIAL_COMMITMENT_INDEX,
+      INITIAL_COMMITMENT_INDEX - 255n,
+      INITIAL_COMMITMENT_INDEX - 256n,
+      0n,
+      1n,
+      255n,
+      256n,
+      0xaaaaaaaaaaaan,
+      0x555555555555n,
+    ];
+    for (const index of indexes) expect(toHex(perCommitmentSecret(seed, index)), `index ${index}`).toBe(toHex(deriveSecretFromBase(seed, 48, index)));
+    // Another seed with the same high bits gets its own prefix.
+    const other = sha256(Uint8Array.of(8));
+    expect(toHex(perCommitmentSecret(other, INITIAL_COMMITMENT_INDEX))).toBe(toHex(deriveSecretFromBase(other, 48, INITIAL_COMMITMENT_INDEX)));
+    expect(toHex(perCommitmentSecret(other, INITIAL_COMMITMENT_INDEX))).not.toBe(toHex(perCommitmentSecret(seed, INITIAL_COMMITMENT_INDEX)));
+  });
+
+  it('does not let a caller change a cached prefix through the secret it was handed', () => {
+    const seed = sha256(Uint8Array.of(9));
+    // Low bits all zero: the secret is the cached prefix's value itself.
+    const first = perCommitmentSecret(seed, 512n);
+    first.fill(0);
+    expect(toHex(perCommitmentSecret(seed, 512n))).toBe(toHex(deriveSecretFromBase(seed, 48, 512n)));
   });
 });
