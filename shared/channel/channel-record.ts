@@ -380,6 +380,17 @@ function recordOf(version: number, entries: readonly TlvEntry[]): Uint8Array {
   return w.finish();
 }
 
+/**
+ * The channel as decoding its record gives it back (what the record leaves
+ * out when empty, left out here too): a process that keeps a channel it
+ * encoded in place of decoding it again keeps this form.
+ */
+export function canonicalChannel(c: Channel): Channel {
+  if (c.htlcs === undefined || c.htlcs.length > 0) return c;
+  const { htlcs: _empty, ...rest } = c;
+  return rest;
+}
+
 /** The channel's persisted bytes in parts ({@link ChannelRecordParts}). */
 export function encodeChannelParts(c: Channel): ChannelRecordParts {
   const { version, entries } = recordEntries(encodeChannel(c));

@@ -134,7 +134,7 @@ export {
   type OfferHtlcRequest,
 } from './htlc-updates.js';
 export { NO_KEPT_UPDATES, handleCommitmentSigned, handleRevokeAndAck, needsCommitment, resendCommitmentSigned, sendCommitmentSigned, type KeptUpdates } from './commitment-dance.js';
-export { encodeChannel, decodeChannel, encodeChannelParts, joinChannelParts, type ChannelRecordParts } from './channel-record.js';
+export { encodeChannel, decodeChannel, encodeChannelParts, joinChannelParts, canonicalChannel, type ChannelRecordParts } from './channel-record.js';
 export { FeeUpdateState, commitmentFeerate, feeUpdateIncludedIn, pendingFeeUpdateCodec, type PendingFeeUpdate } from './fee-update.js';
 export { FEE_SPIKE_BUFFER_HTLCS, UPDATE_FEE_CEILING_FLOOR_PER_KW, canAffordFeeUpdate, checkUpdateFeerate, handleUpdateFee, sendUpdateFee } from './fee-updates.js';
 export {

@@ -7,8 +7,8 @@
  * temporary ids are unique per peer only.
  */
 import { DecodeError, point, repeated, restBytes, struct, tlvRecord, u16, u32, u64, u8, utf8Rest, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
-import { decodeChannel, encodeChannel, encodeChannelParts, joinChannelParts, type Channel } from '../channel/index.js';
-import { toHex } from '../crypto/index.js';
+import { canonicalChannel, decodeChannel, encodeChannel, encodeChannelParts, joinChannelParts, type Channel } from '../channel/index.js';
+import { BoundedCache, sha256, toHex } from '../crypto/index.js';
 import { decodeMessage, encodeMessage, type OpenChannelMessage, type WireMessage } from '../wire/index.js';
 import type { ChannelForwarding } from './manager-config.js';
 
@@ -202,7 +202,43 @@ export function encodeChannelEntryParts(e: ChannelEntry): ChannelEntryParts {
   if (split.secrets !== undefined) parts.set('secrets', split.secrets);
   let bits = 0;
   for (const name of parts.keys()) bits |= PART_BITS[name];
-  return { item: encodeEntry(e, { moving: split.moving, bits }), parts };
+  const item = encodeEntry(e, { moving: split.moving, bits });
+  const channel = canonicalChannel(e.channel);
+  decodedChannels.set(storedDigest(item, parts), channel === e.channel ? e : { ...e, channel });
+  return { item, parts };
+}
+
+/**
+ * Channels this process encoded, by the digest of their stored bytes (the
+ * item and its parts): the next input that loads those same bytes (the
+ * session's next input, or a later invocation of this container reading
+ * them back) gets the channel without parsing it (docs/payments.md, "A
+ * decoded channel kept"). Sound because decoding what was encoded gives the
+ * same channel, field for field: tests decode every hit again and compare
+ * ({@link CHECK_DECODED_CHANNELS}). Entries are immutable values.
+ */
+const decodedChannels = new BoundedCache<ChannelEntry>(64);
+
+/** Set (`STORMCELL_CHECK_DECODED_CHANNELS=1`, as the tests run) to decode every cache hit as well and throw if it differs. */
+const CHECK_DECODED_CHANNELS = typeof process !== 'undefined' && process.env['STORMCELL_CHECK_DECODED_CHANNELS'] === '1';
+
+/** The digest of an item's bytes and the parts given with it (each part tagged with its bit and length-prefixed, in part order). */
+function storedDigest(item: Uint8Array, parts: ReadonlyMap<ChannelPartName, Uint8Array>): string {
+  const chunks: [number, Uint8Array][] = [[0, item]];
+  for (const name of PART_NAMES) {
+    const part = parts.get(name);
+    if (part !== undefined) chunks.push([PART_BITS[name], part]);
+  }
+  const all = new Uint8Array(chunks.reduce((n, [, c]) => n + 5 + c.length, 0));
+  const view = new DataView(all.buffer);
+  let at = 0;
+  for (const [tag, chunk] of chunks) {
+    all[at] = tag;
+    view.setUint32(at + 1, chunk.length);
+    all.set(chunk, at + 5);
+    at += 5 + chunk.length;
+  }
+  return toHex(sha256(all));
 }
 
 function encodeEntry(e: ChannelEntry, split: { readonly moving: Uint8Array; readonly bits: number } | undefined): Uint8Array {
@@ -250,6 +286,53 @@ export function partsNamedBy(bytes: Uint8Array): ChannelPartName[] {
  * over from before the item was last written whole).
  */
 export function decodeChannelEntry(bytes: Uint8Array, parts: ReadonlyMap<ChannelPartName, Uint8Array> = new Map()): DecodeResult<ChannelEntry> {
+  const kept = decodedChannels.get(storedDigest(bytes, parts));
+  if (kept === undefined) return decodeStoredEntry(bytes, parts);
+  if (CHECK_DECODED_CHANNELS) {
+    const decoded = decodeStoredEntry(bytes, parts);
+    const differs = decoded.ok ? firstDifference(kept, decoded.value, 'entry') : 'the bytes do not decode';
+    if (differs !== undefined) throw new Error(`a kept decoded channel differs from decoding its bytes at ${differs}`);
+  }
+  return { ok: true, value: kept };
+}
+
+/**
+ * Where `a` and `b` differ as values (bigints, bytes, arrays, plain objects;
+ * a key holding undefined counts as absent), undefined when they do not.
+ */
+export function firstDifference(a: unknown, b: unknown, path: string): string | undefined {
+  if (a === b) return undefined;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]) ? undefined : path;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return `${path} (length)`;
+    for (let i = 0; i < a.length; i++) {
+      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return path;
+  if (a instanceof Map || b instanceof Map) {
+    if (!(a instanceof Map) || !(b instanceof Map) || a.size !== b.size) return `${path} (map size)`;
+    for (const [key, value] of a) {
+      const d = b.has(key) ? firstDifference(value, b.get(key), `${path}<${String(key)}>`) : `${path}<${String(key)}> (missing)`;
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${path} (kind)`;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(ao), ...Object.keys(bo)])) {
+    const d = firstDifference(ao[key], bo[key], `${path}.${key}`);
+    if (d !== undefined) return d;
+  }
+  return undefined;
+}
+
+function decodeStoredEntry(bytes: Uint8Array, parts: ReadonlyMap<ChannelPartName, Uint8Array>): DecodeResult<ChannelEntry> {
   const result = entryRecord.decode(bytes);
   if (!result.ok) return result;
   const v = result.value;
