@@ -62,6 +62,9 @@ function sameEntries(a: readonly UnfundedEntry[], b: readonly UnfundedEntry[]): 
  * acceptance. Returns `header` itself when nothing changed.
  */
 export function reindexChannel(header: ManagerHeader, peer: Uint8Array, ids: readonly Uint8Array[], entry: ChannelEntry | null): ManagerHeader {
+  // The common case, a funded channel's step with no unfunded channel listed: nothing to look at (every message of the dance comes here).
+  const isUnfundedEntry = entry?.kind === 'open-request' || (entry?.kind === 'channel' && isUnfunded(entry.channel));
+  if (header.unfunded.length === 0 && !isUnfundedEntry) return header;
   const known = (id: Uint8Array) => ids.some((x) => equalBytes(x, id));
   const isThis = (e: UnfundedEntry) => equalBytes(e.counterpartyNodeId, peer) && (known(e.temporaryChannelId) || known(e.channelId));
   const sinceHeight = header.unfunded.find(isThis)?.sinceHeight ?? header.bestBlock.height;
