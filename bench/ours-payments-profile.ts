@@ -1,0 +1,65 @@
+/**
+ * Ours → ours payments alone (the payments bench's driver, two of our nodes
+ * over TCP on 127.0.0.1, no LDK node polled beside them), to compare two
+ * versions of our code on the same machine and to profile our payments
+ * without the bench's start-up: `N=100 node --import tsx
+ * bench/ours-payments-profile.ts` prints the process CPU and wall time per
+ * payment; `INFLIGHT=10` starts that many at once; `PROF=file.cpuprofile`
+ * writes a CPU profile of the payments only (the inspector started after
+ * the channel is usable). Not a target's bench: `npm run bench -- payments`
+ * is, with LDK side by side.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { fromHex, sha256, toHex } from '../shared/crypto/index.js';
+import { startRegtestChain } from '../infra/local/regtest-chain/index.js';
+import { fundingFromFaucet, postToChain } from '../test/support/regtest-harness.js';
+import { OurTcpNode, connectBlocks, openChannelBetween, type PayNode } from './payment-nodes.js';
+const chain = await startRegtestChain({ port: 0, dataDir: undefined });
+let funded = 0;
+const fund = (script: Uint8Array, valueSat: bigint) => fundingFromFaucet(chain, `p ${funded++}`, script, valueSat);
+const t = chain.chain.tip();
+const tip = { header: t.header, height: t.height, hash: fromHex(chain.chain.blockAt(t.height)!.hash).reverse() };
+const a = new OurTcpNode('A', tip, 3);
+const b = new OurTcpNode('B', tip, 3);
+const nodes: PayNode[] = [a, b];
+async function waitFor(p: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    for (const n of nodes) n.poll();
+    if (p()) return;
+    if (performance.now() > deadline) throw new Error(`timed out ${what}`);
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+await openChannelBetween(a, b, { fundingSat: 3_000_000n, pushMsat: 1_000_000_000n, fund }, (tx) => postToChain(chain, '/tx', toHex(tx)), waitFor);
+chain.chain.mine(3);
+connectBlocks(chain.chain, tip.height + 1, nodes);
+await waitFor(() => nodes.every((n) => n.usableChannels() === 1), 'usable');
+let ids = 0;
+const nextId = () => sha256(Uint8Array.of(0x15, ids >> 16, (ids >> 8) & 0xff, ids++ & 0xff));
+const N = Number(process.env['N'] ?? 200);
+const INF = Number(process.env['INFLIGHT'] ?? 1);
+const session = new Session();
+const profile = process.env['PROF'];
+if (profile !== undefined) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+}
+const cpu0 = process.cpuUsage();
+const w0 = performance.now();
+for (let i = 0; i < N / INF; i++) {
+  const hashes: string[] = [];
+  for (let j = 0; j < INF; j++) {
+    const r = b.request(10_000_000n);
+    a.pay(r, nextId());
+    hashes.push(toHex(r.paymentHash));
+  }
+  await waitFor(() => hashes.every((h) => a.sent.has(h) && b.claimed.has(h)), 'pay');
+}
+const c = process.cpuUsage(cpu0);
+console.log(`${N} payments (${INF} in flight): cpu/payment ${((c.user + c.system) / 1000 / N).toFixed(2)} ms, wall/payment ${((performance.now() - w0) / N).toFixed(2)} ms`);
+if (profile !== undefined) writeFileSync(profile, JSON.stringify((await session.post('Profiler.stop')).profile));
+process.exit(0);
