@@ -302,10 +302,11 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       kills++;
       log(`kill ${kills}: DynamoDB Local killed under the invocations in flight, the deployment stopped`);
       trace(`kill ${kills}`);
+      const lastCommit = [...traceLines].reverse().find((line) => line.includes(' commit ')) ?? 'no commit traced';
       env.node.abandon();
       await env.restart();
       trace(`restarted: stored ${await storedNumbers()}`);
-      log(`kill ${kills}: before it ${traceLines.at(-3) ?? ''}; after it ${traceLines.at(-1) ?? ''}`);
+      log(`kill ${kills}: the last commit before it ${lastCommit}; after it ${traceLines.at(-1) ?? ''}`);
       installFaults(env.node);
       await reconnect();
       log(`kill ${kills}: restarted and reconnected`);
