@@ -59,6 +59,15 @@ async function until(predicate: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
+/** Our PeerConnection dials LDK listening on `port`; resolves once LDK's init arrived. */
+async function dialLdk(ldk: LdkNode, port: number): Promise<{ connection: PeerConnection; peers: OurPeer[] }> {
+  const peers: OurPeer[] = [];
+  const connection = PeerConnection.dial('127.0.0.1', port, ldk.nodeId, { secp, localSecret: ourSecret }, behave(peers));
+  peers.push({ connection, received: [] });
+  await until(() => peers[0]!.received.some((m) => m.type === 16), 'LDK init');
+  return { connection, peers };
+}
+
 const ldkSawPongFromUs = (ldk: LdkNode) => ldk.log.filter((l) => l.includes('Received message Pong') && l.includes(toHex(ourNodeId))).length;
 
 let ldk: LdkNode;
@@ -111,10 +120,7 @@ describe('we dial LDK', () => {
     const other = await startLdkNode(new Uint8Array(32).fill(8));
     try {
       const port = await other.listen();
-      const peers: OurPeer[] = [];
-      const connection = PeerConnection.dial('127.0.0.1', port, other.nodeId, { secp, localSecret: ourSecret }, behave(peers));
-      peers.push({ connection, received: [] });
-      await until(() => peers[0]!.received.some((m) => m.type === 16), 'LDK init');
+      const { connection, peers } = await dialLdk(other, port);
       await other.waitFor(() => other.peers().some((p) => toHex(p.nodeId) === toHex(ourNodeId)), 'LDK to list us');
       connection.send(encodeMessage({ type: 18, numPongBytes: 12, ignored: new Uint8Array(4) }));
       await until(() => peers[0]!.received.some((m) => m.type === 19), 'pong');
@@ -142,10 +148,7 @@ describe('socket options, alike on both sides', () => {
     const plain = createServer((s) => plainSockets.push(s.on('error', () => undefined)));
     try {
       const port = await other.listen();
-      const peers: OurPeer[] = [];
-      const connection = PeerConnection.dial('127.0.0.1', port, other.nodeId, { secp, localSecret: ourSecret }, behave(peers));
-      peers.push({ connection, received: [] });
-      await until(() => peers[0]!.received.some((m) => m.type === 16), 'LDK init');
+      const { connection } = await dialLdk(other, port);
       // LDK dials a listener that only accepts: its socket is set up on connect.
       await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
       const address = plain.address();
