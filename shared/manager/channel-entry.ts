@@ -212,8 +212,8 @@ export function encodeChannelEntryParts(e: ChannelEntry): ChannelEntryParts {
  * Channels this process encoded, by the digest of their stored bytes (the
  * item and its parts): the next input that loads those same bytes (the
  * session's next input, or a later invocation of this container reading
- * them back) gets the channel without parsing it (docs/payments.md, "A
- * decoded channel kept"). Sound because decoding what was encoded gives the
+ * them back) gets the channel without parsing it (docs/payments.md, "Session
+ * 13"). Sound because decoding what was encoded gives the
  * same channel, field for field: tests decode every hit again and compare
  * ({@link CHECK_DECODED_CHANNELS}). Entries are immutable values.
  */
