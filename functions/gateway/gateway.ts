@@ -255,6 +255,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options.maxPendingInbound ?? 64,
     options.inboundRetry ?? DEFAULT_RETRY,
     logger,
+    true,
   );
   const gossipLanes =
     options.gossip === undefined

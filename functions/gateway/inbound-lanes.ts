@@ -4,10 +4,14 @@
  * time, so a peer's envelopes (across its successive connections) reach the
  * queue in the order the gateway produced them. Each connection counts its
  * unsent envelopes: above a threshold its socket stops being read, and reads
- * resume once the lane has caught up to half of it.
+ * resume once the lane has caught up to half of it. With `coalesce`, the
+ * messages of one connection waiting in a lane while the send before them
+ * runs leave together, as one `messages` envelope (one queue message, one
+ * record for the node to apply under one lease: docs/commit-protocol.md,
+ * "Messages in a row").
  */
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
-import { encodeInbound, inboundGroup, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { encodeInbound, inboundGroup, MAX_MESSAGES_PER_ENVELOPE, messageInputId, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import type { GatewayLogger } from './gateway-logger.js';
 
 /** What a lane needs to know of a connection (a `PeerConnection` fits). */
@@ -60,10 +64,20 @@ export function newLaneSource(connection: LaneConnection): LaneSource {
 /** What the gateway puts on the inbound queue (follow-ups come from the node's own commits). */
 export type GatewayEnvelope = Exclude<InboundEnvelope, { readonly kind: 'follow-up' }>;
 
-/** The deduplication id of an inbound envelope: the connection and the sequence number (or the event). */
+/** The deduplication id of an inbound envelope: the connection and the sequence number(s) (or the event). */
 export function inboundDedupId(envelope: GatewayEnvelope): string {
-  return envelope.kind === 'message' ? `${envelope.connectionId}:${envelope.seq}` : `${envelope.connectionId}:${envelope.kind}`;
+  switch (envelope.kind) {
+    case 'message':
+      return messageInputId(envelope.connectionId, envelope.seq);
+    case 'messages':
+      return `${messageInputId(envelope.connectionId, envelope.firstSeq)}-${envelope.firstSeq + envelope.messages.length - 1}`;
+    default:
+      return `${envelope.connectionId}:${envelope.kind}`;
+  }
 }
+
+/** The most message bytes one `messages` envelope carries (base64 in JSON: under SQS's 256 KiB with room). */
+export const MAX_COALESCED_BYTES = 128 * 1024;
 
 /**
  * The per-peer lanes in front of the inbound queue: `enqueue` never blocks;
@@ -80,6 +94,8 @@ export class InboundLanes {
     private readonly maxPending: number,
     private readonly retry: RetryPolicy,
     private readonly logger: GatewayLogger,
+    /** Sends a connection's messages waiting together as one `messages` envelope (the peer-message queue; not the gossip queue). */
+    private readonly coalesce = false,
   ) {}
 
   /** Appends an envelope to its peer's lane; pauses the connection's reads when too much is pending. */
@@ -108,16 +124,18 @@ export class InboundLanes {
   private async run(peer: string, lane: Lane): Promise<void> {
     lane.running = true;
     let dropped = 0;
-    for (let item = lane.items.shift(); item; item = lane.items.shift()) {
+    for (let first = lane.items.shift(); first; first = lane.items.shift()) {
+      const taken = this.coalesce ? this.takeFollowing(first, lane) : 1;
+      const item = taken === 1 ? first : this.coalesced(first, lane.items.splice(0, taken - 1));
       const { source, envelope } = item;
-      if (source.failed && envelope.kind === 'message') {
+      if (source.failed && (envelope.kind === 'message' || envelope.kind === 'messages')) {
         // The connection is already closed for this; its peer will see the disconnect.
-        dropped++;
-        this.settle(source, peer);
+        dropped += taken;
+        for (let i = 0; i < taken; i++) this.settle(source, peer);
         continue;
       }
       const sent = await this.sendWithRetry(item);
-      this.settle(source, peer);
+      for (let i = 0; i < taken; i++) this.settle(source, peer);
       if (!sent && !source.failed) {
         source.failed = true;
         this.logger.error('inbound queue refused an envelope; closing the connection', {
@@ -137,6 +155,28 @@ export class InboundLanes {
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /** How many items leave with `first` (itself included): the messages of its connection right behind it, within the envelope's limits. */
+  private takeFollowing(first: LaneItem, lane: Lane): number {
+    if (first.envelope.kind !== 'message') return 1;
+    const { seq } = first.envelope;
+    let taken = 1;
+    let bytes = first.envelope.message.length;
+    for (const { source, envelope } of lane.items) {
+      if (taken >= MAX_MESSAGES_PER_ENVELOPE || source !== first.source || envelope.kind !== 'message' || envelope.seq !== seq + taken) break;
+      if (bytes + envelope.message.length > MAX_COALESCED_BYTES) break;
+      bytes += envelope.message.length;
+      taken++;
+    }
+    return taken;
+  }
+
+  /** One `messages` envelope of `first` and the messages behind it (as {@link takeFollowing} chose them). */
+  private coalesced(first: LaneItem, rest: readonly LaneItem[]): LaneItem {
+    const messages = [first, ...rest].flatMap(({ envelope }) => (envelope.kind === 'message' ? [envelope] : []));
+    const envelope: GatewayEnvelope = { kind: 'messages', peer: messages[0]!.peer, connectionId: messages[0]!.connectionId, firstSeq: messages[0]!.seq, messages: messages.map((m) => m.message) };
+    return { source: first.source, envelope, dedupId: inboundDedupId(envelope) };
   }
 
   private settle(source: LaneSource, peer: string): void {

@@ -1,7 +1,7 @@
 /** Applies one inbound envelope (from the peer gateway) to the node's BOLT 1 core. */
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import { CHANNEL_MESSAGE_TYPES, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
-import type { InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import type { InboundPart } from '../../shared/pipeline/envelopes.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
@@ -89,7 +89,7 @@ async function applyFollowUp(
   ctx: NodeContext,
   store: NodeStore,
   current: PeerState | undefined,
-  envelope: Extract<InboundEnvelope, { kind: 'follow-up' }>,
+  envelope: Extract<InboundPart, { kind: 'follow-up' }>,
   reads: StepReads,
 ): Promise<InvocationResult> {
   const work = decodeFollowUp(envelope.work);
@@ -123,14 +123,14 @@ function messageType(bytes: Uint8Array): number | null {
  * WEBHOOKS (and WALLET where the step funds or closes). Read beside the
  * lease when the input takes it (functions/runtime/invocation.ts, `prefetch`).
  */
-export function inboundPrefetch(envelope: InboundEnvelope): string[] {
+export function inboundPrefetch(envelope: InboundPart): string[] {
   const type = envelope.kind === 'message' ? messageType(envelope.message) : null;
   const manager = envelope.kind === 'follow-up' || (type !== null && CHANNEL_MESSAGE_TYPES.has(type));
   if (!manager) return [SortKey.peer(envelope.peer)];
   return [SortKey.peer(envelope.peer), SortKey.header, SortKey.fees, SortKey.webhooks, ...(type === 33 || type === 35 || type === 38 ? [SortKey.wallet] : [])];
 }
 
-export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundEnvelope): Promise<InvocationResult> {
+export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundPart): Promise<InvocationResult> {
   const reads = new StepReads(ctx, store);
   const type = envelope.kind === 'message' ? messageType(envelope.message) : null;
   if (type !== null && CHANNEL_MESSAGE_TYPES.has(type)) {

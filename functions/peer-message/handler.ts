@@ -1,8 +1,9 @@
 /**
  * The peer-message Lambda: an SQS FIFO consumer. Each record is one inbound
- * envelope from the peer gateway. The records of one batch share one lease
- * (taken at the first record, released once at the end, also on failure),
- * each applied as its own input with its own fenced commit
+ * envelope from the peer gateway (a `messages` envelope is several of a
+ * peer's messages in a row, each its own input). The records of one batch
+ * share one lease (taken at the first record, released once at the end, also
+ * on failure), each input applied with its own fenced commit
  * (docs/commit-protocol.md, "A batch shares the lease"). Failures are
  * reported per record (runtime/sqs-batch.ts): the records after a failure
  * of the same group fail too, so a peer's messages are never reordered;
@@ -11,15 +12,20 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SortKey } from '../../shared/store/index.js';
-import { decodeInbound, type EnvelopeError } from '../../shared/pipeline/envelopes.js';
+import { decodeInbound, inboundParts, messageInputId, type EnvelopeError, type InboundPart } from '../../shared/pipeline/envelopes.js';
 import { LeaseSession } from '../runtime/invocation.js';
 import { processFifoBatch } from '../runtime/sqs-batch.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { applyInbound, inboundPrefetch } from './apply.js';
 
-/** The gateway's dedup id names the connection and sequence number: the same input id on a replay. */
-function inputIdOf(record: SQSRecord): string {
-  return record.attributes.MessageDeduplicationId ?? record.messageId;
+/**
+ * The input id of each part of a record: a message's is its connection and
+ * sequence number (what the gateway's dedup id names for a record of one),
+ * the same whichever record carried it; another record's is its dedup id.
+ */
+function inputIdsOf(record: SQSRecord, parts: readonly InboundPart[]): string[] {
+  const recordId = record.attributes.MessageDeduplicationId ?? record.messageId;
+  return parts.length === 1 ? [recordId] : parts.map((part) => (part.kind === 'message' ? messageInputId(part.connectionId, part.seq) : recordId));
 }
 
 export function createPeerMessageHandler(ctx: NodeContext) {
@@ -33,35 +39,41 @@ export function createPeerMessageHandler(ctx: NodeContext) {
     }
   }
 
-  /** What a record's input reads first (its `INPUT#` and its prefetch), for the batch's snapshot; nothing for a body that does not decode. */
+  /** What a record's inputs read first (their `INPUT#` and their prefetch), for the batch's snapshot; nothing for a body that does not decode. */
   function laterReads(record: SQSRecord): string[] {
-    let envelope;
+    let parts;
     try {
-      envelope = decodeInbound(record.body);
+      parts = inboundParts(decodeInbound(record.body));
     } catch {
       return [];
     }
-    return [SortKey.input(inputIdOf(record)), ...inboundPrefetch(envelope)];
+    const ids = inputIdsOf(record, parts);
+    return parts.flatMap((part, i) => [SortKey.input(ids[i]!), ...inboundPrefetch(part)]);
   }
 
   async function applyRecord(session: LeaseSession, record: SQSRecord, last: boolean): Promise<void> {
-    let envelope;
+    let parts;
     try {
-      envelope = decodeInbound(record.body);
+      parts = inboundParts(decodeInbound(record.body));
     } catch (error) {
       // A body that can never be applied is dropped (and logged), not retried forever.
       ctx.logger.error('dropping malformed inbound record', { messageId: record.messageId, error: (error as EnvelopeError).message });
       return;
     }
-    const inputId = inputIdOf(record);
-    try {
-      // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
-      // Its first reads go beside the lease when this record takes it (the batch's first).
-      const outcome = await session.apply(inputId, (store) => applyInbound(ctx, store, envelope), { releaseWithCommit: last, prefetch: inboundPrefetch(envelope) });
-      ctx.logger.debug('applied', { inputId, kind: envelope.kind, peer: envelope.peer, outcome });
-    } catch (error) {
-      ctx.logger.warn('inbound record failed; will be retried', { inputId, error: (error as Error).message });
-      throw error;
+    const ids = inputIdsOf(record, parts);
+    for (const [i, part] of parts.entries()) {
+      const inputId = ids[i]!;
+      try {
+        // The batch's last input releases the lease in its commit (if it commits; else `close` releases it).
+        // Its first reads go beside the lease when this input takes it (the batch's first).
+        const releaseWithCommit = last && i === parts.length - 1;
+        const outcome = await session.apply(inputId, (store) => applyInbound(ctx, store, part), { releaseWithCommit, prefetch: inboundPrefetch(part) });
+        ctx.logger.debug('applied', { inputId, kind: part.kind, peer: part.peer, outcome });
+      } catch (error) {
+        // The record comes back whole: the inputs before this one are found applied and skipped.
+        ctx.logger.warn('inbound record failed; will be retried', { inputId, error: (error as Error).message });
+        throw error;
+      }
     }
   }
   return middy(handle);

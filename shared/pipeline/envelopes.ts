@@ -3,7 +3,8 @@
  * handlers, as versioned JSON (SQS bodies are text). Bytes are hex.
  *
  * Inbound (gateway → peer-message handler), group = node + peer:
- *   connected | message | disconnected, each naming the connection; and
+ *   connected | message | messages (several in a row, read while the one
+ *   before was being queued) | disconnected, each naming the connection; and
  *   follow-up: one channel's share of an input that touched many channels,
  *   enqueued by that input's commit (docs/follow-ups.md), in the peer's group
  *   so it stays ordered with the peer's messages.
@@ -18,10 +19,29 @@ import { fromHex, toHex } from '../crypto/bytes.js';
 export type InboundEnvelope =
   | { readonly kind: 'connected'; readonly peer: string; readonly connectionId: string; readonly inbound: boolean; readonly address: string }
   | { readonly kind: 'message'; readonly peer: string; readonly connectionId: string; readonly seq: number; readonly message: Uint8Array }
+  /** Messages `firstSeq`, `firstSeq + 1`, ... of one connection in one queue message: each still its own input (`inboundParts`). */
+  | { readonly kind: 'messages'; readonly peer: string; readonly connectionId: string; readonly firstSeq: number; readonly messages: readonly Uint8Array[] }
   /** `reason`: why the gateway saw the connection end (`remote-closed`, `pong-timeout`, ...), for the logs; absent from older gateways. */
   | { readonly kind: 'disconnected'; readonly peer: string; readonly connectionId: string; readonly reason?: string }
   /** `work`: the manager's follow-up record (shared/manager/follow-up.ts); `connectionId`: the connection it was made for, when it is for one. */
   | { readonly kind: 'follow-up'; readonly peer: string; readonly connectionId?: string; readonly work: Uint8Array };
+
+/** The most messages one `messages` envelope carries. */
+export const MAX_MESSAGES_PER_ENVELOPE = 50;
+
+/** The input id of a peer's message: its connection and sequence number (the same whichever envelope carried it). */
+export function messageInputId(connectionId: string, seq: number): string {
+  return `${connectionId}:${seq}`;
+}
+
+/** What one input applies: any inbound envelope but `messages`, which carries several. */
+export type InboundPart = Exclude<InboundEnvelope, { readonly kind: 'messages' }>;
+
+/** One input per part: a `messages` envelope is its messages, each a `message`; any other envelope is itself. */
+export function inboundParts(e: InboundEnvelope): InboundPart[] {
+  if (e.kind !== 'messages') return [e];
+  return e.messages.map((message, i) => ({ kind: 'message', peer: e.peer, connectionId: e.connectionId, seq: e.firstSeq + i, message }));
+}
 
 /** The message group of a peer's inbound envelopes: node + peer, so one node's peers are applied in parallel. */
 export function inboundGroup(nodeKey: string, peerHex: string): string {
@@ -77,6 +97,7 @@ function parseObject(body: string): Record<string, unknown> {
 
 export function encodeInbound(e: InboundEnvelope): string {
   if (e.kind === 'message') return JSON.stringify({ v: VERSION, ...e, message: toHex(e.message) });
+  if (e.kind === 'messages') return JSON.stringify({ v: VERSION, ...e, messages: e.messages.map((m) => base64.encode(m)) });
   // base64, not hex: a block's follow-ups share one outbox item (docs/follow-ups.md), a third smaller each.
   if (e.kind === 'follow-up') return JSON.stringify({ v: VERSION, ...e, work: base64.encode(e.work) });
   return JSON.stringify({ v: VERSION, ...e });
@@ -95,6 +116,13 @@ export function decodeInbound(body: string): InboundEnvelope {
       return { kind: 'connected', peer, connectionId, inbound: field(o['inbound'], isBool, 'inbound'), address: field(o['address'], isString, 'address') };
     case 'message':
       return { kind: 'message', peer, connectionId, seq: field(o['seq'], isCount, 'seq'), message: fromHex(field(o['message'], isHex, 'message')) };
+    case 'messages': {
+      const messages = o['messages'];
+      if (!Array.isArray(messages) || messages.length === 0 || messages.length > MAX_MESSAGES_PER_ENVELOPE || !messages.every(isBase64)) {
+        throw new EnvelopeError("envelope field 'messages' is missing or invalid");
+      }
+      return { kind: 'messages', peer, connectionId, firstSeq: field(o['firstSeq'], isCount, 'firstSeq'), messages: messages.map((m: string) => base64.decode(m)) };
+    }
     case 'disconnected':
       return { kind: 'disconnected', peer, connectionId, ...(isString(o['reason']) ? { reason: o['reason'] } : {}) };
     default:

@@ -17,7 +17,7 @@ import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { fromHex, sha256 } from '../../shared/crypto/index.js';
-import { decodeOutbound, encodeInbound, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { decodeOutbound, encodeInbound, messageInputId, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, StoreError, StoreErrorCode, ensureNodeTable, type Commit, type Lease, type NodeStoreOptions } from '../../shared/store/index.js';
 import { EMPTY_WALLET_STATE, Keychain, encodeWalletState } from '../../shared/wallet/index.js';
@@ -253,6 +253,44 @@ describe('a peer-message batch shares the lease', () => {
     // Renewed before every record but the first (each found under half of the lease's 10 s left).
     expect({ acquired: n.store.acquired, extended: n.store.extended, released: n.store.released }).toEqual({ acquired: 1, extended: 9, released: 1 });
     expect(await recorded(n, records)).toEqual(records.map(() => true));
+  });
+});
+
+describe('a record of several messages in a row (the gateway coalesced them)', () => {
+  it('applies each message as its own input; failing midway, the record comes back whole and the messages applied are skipped', async () => {
+    const b = await node();
+    const { from, messages } = await opener(b, 4);
+    const peer = from.ctx.nodeKey;
+    const firstSeq = seq;
+    seq += messages.length;
+    const ids = messages.map((_, i) => messageInputId('c', firstSeq + i));
+    const coalesced = record(b.ctx, { kind: 'messages', peer, connectionId: 'c', firstSeq, messages });
+    const handler = createPeerMessageHandler(b.ctx);
+    const leases = () => ({ acquired: b.store.acquired - acquiredBefore, released: b.store.released - releasedBefore });
+    const [acquiredBefore, releasedBefore] = [b.store.acquired, b.store.released];
+    const applied = () => Promise.all(ids.map((id) => b.plain.hasInput(b.ctx.nodeKey, id)));
+    const channelKeys = async () => (await b.plain.queryKeys(b.ctx.nodeKey, SortKey.channelPrefix(peer))).length;
+
+    // The third open_channel cannot be loaded: the first two stay committed (each under its own input id), the record fails.
+    let reads = 0;
+    b.store.beforeGet = async (sk) => {
+      if (sk === SortKey.peer(peer) && ++reads === 3) throw new Error('the third message cannot be loaded');
+    };
+    const failed = await handler(batch([coalesced]), {} as never);
+    expect(failed.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([coalesced.messageId]);
+    expect(await applied()).toEqual([true, true, false, false]);
+    const twoChannels = await channelKeys();
+    expect(twoChannels).toBeGreaterThan(0);
+    expect((await drain(b.ctx.outbound)).map(typeOf)).toEqual([33, 33]);
+    expect(leases()).toEqual({ acquired: 1, released: 1 });
+
+    // SQS delivers the record again: the two applied are duplicates (nothing sent twice), the other two apply, in order.
+    b.store.beforeGet = undefined;
+    expect(await handler(batch([{ ...coalesced, messageId: randomUUID() }]), {} as never)).toEqual({ batchItemFailures: [] });
+    expect(await applied()).toEqual([true, true, true, true]);
+    expect(await channelKeys()).toBe(2 * twoChannels);
+    expect((await drain(b.ctx.outbound)).map(typeOf)).toEqual([33, 33]);
+    expect(leases()).toEqual({ acquired: 2, released: 2 });
   });
 });
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.js';
 import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { fromHex, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
-import { decodeInbound, encodeOutbound, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { decodeInbound, encodeOutbound, inboundParts, MAX_MESSAGES_PER_ENVELOPE, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { ACT_ONE_SIZE, initiatorHandshake } from '../../shared/transport/index.js';
 import { OUR_INIT_FEATURES, decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/index.js';
@@ -32,9 +32,14 @@ const logs: LogLine[] = [];
 
 /** Everything read off the inbound queue so far (received, then deleted), in queue order. */
 const seen: { group: string; envelope: InboundEnvelope }[] = [];
+/** How many peer messages each queue message carried, per peer, in queue order. */
+const carried = new Map<string, number[]>();
 async function pumpInbound(): Promise<void> {
   for (const m of await sqs.inbound.receive(10, 0)) {
-    seen.push({ group: m.group, envelope: decodeInbound(m.body) });
+    const parts = inboundParts(decodeInbound(m.body));
+    if (parts[0]?.kind === 'message') carried.set(parts[0].peer, [...(carried.get(parts[0].peer) ?? []), parts.length]);
+    // A `messages` envelope is read as its messages (what the node applies, one input each).
+    seen.push(...parts.map((envelope) => ({ group: m.group, envelope })));
     await sqs.inbound.delete(m.receiptHandle);
   }
 }
@@ -97,7 +102,7 @@ async function freshQueues(): Promise<{ inbound: FifoQueue; outbound: FifoQueue 
 async function takeAll(queue: FifoQueue): Promise<InboundEnvelope[]> {
   const out: InboundEnvelope[] = [];
   for (const m of await queue.receive(10, 0)) {
-    out.push(decodeInbound(m.body));
+    out.push(...inboundParts(decodeInbound(m.body)));
     await queue.delete(m.receiptHandle);
   }
   return out;
@@ -318,6 +323,11 @@ describe('ordering and backpressure', () => {
     expect(messages.map((m) => m.seq)).toEqual([...Array(200).keys()]);
     expect(messages.map((m) => { const d = decoded(m); return d.type === 18 ? d.numPongBytes : -1; })).toEqual([...Array(200).keys()]);
     expect(new Set(messages.map((m) => m.connectionId)).size).toBe(1);
+    // Messages read while the lane was sending left together: far fewer queue messages than peer messages.
+    const perQueueMessage = carried.get(peer.nodeId) ?? [];
+    expect(perQueueMessage.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(perQueueMessage.length).toBeLessThan(100);
+    expect(Math.max(...perQueueMessage)).toBeLessThanOrEqual(MAX_MESSAGES_PER_ENVELOPE);
     expect(envelopesOf(peer.nodeId)[0]!.kind).toBe('connected');
     expect(logs.some((l) => l.message === 'inbound backpressure: resumed reading' && l.attributes['peer'] === peer.nodeId)).toBe(true);
     peer.socket.destroy();

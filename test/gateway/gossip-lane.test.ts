@@ -14,7 +14,7 @@ import { freePort } from '../../infra/local/free-port.js';
 import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { fromHex, toHex, wasmSecp256k1 as secp } from '../../shared/crypto/index.js';
 import { encodeGossipMessage, ourChannelUpdate } from '../../shared/gossip/index.js';
-import { decodeInbound, decodeOutbound, encodeOutbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { decodeInbound, decodeOutbound, encodeOutbound, inboundParts, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { OUR_INIT_FEATURES, encodeMessage } from '../../shared/wire/index.js';
 import { startGateway } from '../../functions/gateway/gateway.js';
@@ -85,7 +85,7 @@ describe('the gateway with a gossip queue', () => {
       for (const m of [init(), announcement, announcementSignatures, update0, privateUpdate, filter]) peer.socket.write(peer.transport.encryptMessage(m));
       const take = async (queue: FifoQueue, into: { group: string; envelope: InboundEnvelope }[]) => {
         for (const m of await queue.receive(10, 0)) {
-          into.push({ group: m.group, envelope: decodeInbound(m.body) });
+          into.push(...inboundParts(decodeInbound(m.body)).map((envelope) => ({ group: m.group, envelope })));
           await queue.delete(m.receiptHandle);
         }
       };

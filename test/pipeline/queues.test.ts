@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/free-port.js';
 import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
-import { decodeInbound, decodeOutbound, encodeInbound, encodeOutbound, EnvelopeError } from '../../shared/pipeline/envelopes.js';
+import { decodeInbound, decodeOutbound, encodeInbound, encodeOutbound, EnvelopeError, inboundParts, MAX_MESSAGES_PER_ENVELOPE, messageInputId } from '../../shared/pipeline/envelopes.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, batchesOf, type QueueMessage } from '../../shared/pipeline/queues.js';
 
 const PEER = '02' + 'ab'.repeat(32);
@@ -79,6 +79,7 @@ describe('envelopes', () => {
     const inbound = [
       { kind: 'connected', peer: PEER, connectionId: 'c1', inbound: true, address: '127.0.0.1:5000' },
       { kind: 'message', peer: PEER, connectionId: 'c1', seq: 7, message: new Uint8Array([0, 18, 0, 1, 0, 0]) },
+      { kind: 'messages', peer: PEER, connectionId: 'c1', firstSeq: 8, messages: [new Uint8Array([0, 128, 1]), new Uint8Array([0, 132])] },
       { kind: 'disconnected', peer: PEER, connectionId: 'c1' },
       { kind: 'disconnected', peer: PEER, connectionId: 'c1', reason: 'pong-timeout' },
       { kind: 'follow-up', peer: PEER, connectionId: 'c1', work: new Uint8Array([1, 0, 1, 1]) },
@@ -98,9 +99,22 @@ describe('envelopes', () => {
       `{"v":1,"kind":"message","peer":"zz","connectionId":"c","seq":1,"message":""}`,
       `{"v":1,"kind":"message","peer":"${PEER}","connectionId":"c","seq":1,"message":"abc"}`,
       `{"v":1,"kind":"other","peer":"${PEER}","connectionId":"c"}`,
-      `{"v":1,"kind":"follow-up","peer":"${PEER}","work":"0g"}`]) {
+      `{"v":1,"kind":"follow-up","peer":"${PEER}","work":"0g"}`,
+      `{"v":1,"kind":"messages","peer":"${PEER}","connectionId":"c","firstSeq":1,"messages":[]}`,
+      `{"v":1,"kind":"messages","peer":"${PEER}","connectionId":"c","firstSeq":1,"messages":["!!"]}`,
+      `{"v":1,"kind":"messages","peer":"${PEER}","connectionId":"c","messages":["AAE="]}`,
+      `{"v":1,"kind":"messages","peer":"${PEER}","connectionId":"c","firstSeq":1,"messages":${JSON.stringify(Array(MAX_MESSAGES_PER_ENVELOPE + 1).fill('AAE='))}}`]) {
       expect(() => decodeInbound(body)).toThrow(EnvelopeError);
     }
     expect(() => decodeOutbound(`{"v":1,"kind":"connect","peer":"${PEER}","host":"h","port":70000}`)).toThrow(EnvelopeError);
+  });
+
+  it('read a `messages` envelope as its messages, each with its sequence number and input id', () => {
+    const messages = [new Uint8Array([0, 128]), new Uint8Array([0, 130]), new Uint8Array([0, 132])];
+    const parts = inboundParts({ kind: 'messages', peer: PEER, connectionId: 'c9', firstSeq: 41, messages });
+    expect(parts).toEqual(messages.map((message, i) => ({ kind: 'message', peer: PEER, connectionId: 'c9', seq: 41 + i, message })));
+    expect(parts.map((p) => (p.kind === 'message' ? messageInputId(p.connectionId, p.seq) : ''))).toEqual(['c9:41', 'c9:42', 'c9:43']);
+    const single = { kind: 'disconnected', peer: PEER, connectionId: 'c9' } as const;
+    expect(inboundParts(single)).toEqual([single]);
   });
 });
