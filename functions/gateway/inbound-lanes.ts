@@ -8,7 +8,7 @@
  * messages of one connection waiting in a lane while the send before them
  * runs leave together, as one `messages` envelope (one queue message, one
  * record for the node to apply under one lease: docs/commit-protocol.md,
- * "Messages in a row").
+ * "One commit for messages in a row").
  */
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
 import { encodeInbound, inboundGroup, MAX_MESSAGES_PER_ENVELOPE, messageInputId, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';

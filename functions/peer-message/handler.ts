@@ -1,9 +1,9 @@
 /**
  * The peer-message Lambda: an SQS FIFO consumer. Each record is one inbound
  * envelope from the peer gateway (a `messages` envelope is several of a
- * peer's messages in a row, each its own input). The records of one batch
- * share one lease (taken at the first record, released once at the end, also
- * on failure), each input applied with its own fenced commit
+ * peer's messages in a row, each its own input, committed together). The
+ * records of one batch share one lease (taken at the first record, released
+ * once at the end, also on failure), each record with its own fenced commit
  * (docs/commit-protocol.md, "A batch shares the lease"). Failures are
  * reported per record (runtime/sqs-batch.ts): the records after a failure
  * of the same group fail too, so a peer's messages are never reordered;
@@ -11,7 +11,7 @@
  */
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { SortKey } from '../../shared/store/index.js';
+import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import { decodeInbound, inboundParts, messageInputId, type EnvelopeError, type InboundPart } from '../../shared/pipeline/envelopes.js';
 import { LeaseSession } from '../runtime/invocation.js';
 import { processFifoBatch } from '../runtime/sqs-batch.js';
@@ -61,19 +61,21 @@ export function createPeerMessageHandler(ctx: NodeContext) {
       return;
     }
     const ids = inputIdsOf(record, parts);
-    for (const [i, part] of parts.entries()) {
-      const inputId = ids[i]!;
-      try {
-        // The batch's last input releases the lease in its commit (if it commits; else `close` releases it).
-        // Its first reads go beside the lease when this input takes it (the batch's first).
-        const releaseWithCommit = last && i === parts.length - 1;
-        const outcome = await session.apply(inputId, (store) => applyInbound(ctx, store, part), { releaseWithCommit, prefetch: inboundPrefetch(part) });
-        ctx.logger.debug('applied', { inputId, kind: part.kind, peer: part.peer, outcome });
-      } catch (error) {
-        // The record comes back whole: the inputs before this one are found applied and skipped.
-        ctx.logger.warn('inbound record failed; will be retried', { inputId, error: (error as Error).message });
-        throw error;
+    try {
+      // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
+      // Its first reads go beside the lease when this record takes it (the batch's first).
+      if (parts.length === 1) {
+        const outcome = await session.apply(ids[0]!, (store) => applyInbound(ctx, store, parts[0]!), { releaseWithCommit: last, prefetch: inboundPrefetch(parts[0]!) });
+        ctx.logger.debug('applied', { inputId: ids[0], kind: parts[0]!.kind, peer: parts[0]!.peer, outcome });
+        return;
       }
+      // Messages in a row: applied one after another, committed together (docs/commit-protocol.md, "One commit for messages in a row").
+      const inputs = parts.map((part, i) => ({ inputId: ids[i]!, step: (store: NodeStore) => applyInbound(ctx, store, part), prefetch: inboundPrefetch(part) }));
+      const outcomes = await session.applyGroup(inputs, { releaseWithCommit: last });
+      ctx.logger.debug('applied', { inputIds: ids, peer: parts[0]!.peer, outcomes });
+    } catch (error) {
+      ctx.logger.warn('inbound record failed; will be retried', { inputIds: ids, error: (error as Error).message });
+      throw error;
     }
   }
   return middy(handle);

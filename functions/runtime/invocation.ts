@@ -15,11 +15,13 @@ import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type Outb
 import {
   KnownItems,
   MAX_SNAPSHOT_KEYS,
+  PendingWrites,
   SortKey,
   knownFromSnapshot,
   StoreError,
   StoreErrorCode,
   outboxParts,
+  type Commit,
   type ItemPut,
   type Lease,
   type NodeStore,
@@ -345,6 +347,39 @@ function snapshotKeys(first: readonly string[], later: readonly string[]): strin
   return [...new Set([...first, ...later])].filter((sk) => sk !== SortKey.lease).slice(0, MAX_SNAPSHOT_KEYS);
 }
 
+/** One input of {@link LeaseSession.applyGroup}. */
+export interface GroupInput {
+  readonly inputId: string;
+  readonly step: (store: NodeStore) => Promise<InvocationResult>;
+  /** As {@link InputOptions.prefetch}: read beside the lease when the group takes it. */
+  readonly prefetch?: readonly string[];
+}
+
+/** What one input's commit writes and what follows it. */
+interface InputWrites {
+  readonly inputId: string;
+  /** The step's puts and the watches of its follow-ups. */
+  readonly puts: readonly ItemPut[];
+  readonly deletes: readonly string[];
+  readonly cleanup: readonly string[];
+  readonly outbox: readonly OutboxMessage[];
+  readonly broadcasts: readonly Uint8Array[];
+  /** The step's own puts, where the webhook deliveries to start are found. */
+  readonly events: InvocationResult['puts'];
+}
+
+function inputWrites(inputId: string, result: InvocationResult, nodeKey: string, nowMs: number): InputWrites {
+  const outbox = outboxMessages(inputId, result.effects, result.followUps, nodeKey);
+  const followUps = outbox.filter((m) => m.destination === OutboxDestination.inbound);
+  const watched = followUpWatchPuts(inputId, followUps.filter((_, i) => result.followUps?.[i]?.watched === true), nowMs);
+  return { inputId, puts: [...result.puts, ...watched], deletes: result.deletes, cleanup: result.cleanup ?? [], outbox, broadcasts: result.broadcasts ?? [], events: result.puts };
+}
+
+/** True when the input changed state (else only its messages, if any, leave: no commit). */
+function changesState(writes: InputWrites): boolean {
+  return writes.puts.length > 0 || writes.deletes.length > 0;
+}
+
 /** True for the errors after which the session's lease is of no more use: it could not be had, or was taken over. */
 function endsTheLease(error: unknown): error is StoreError {
   return error instanceof StoreError && (error.code === StoreErrorCode.LeaseHeld || error.code === StoreErrorCode.LeaseLost);
@@ -496,64 +531,161 @@ export class LeaseSession {
     const { store, nodeKey } = this.#ctx;
     // Reads served from what the session knows (the snapshot beside the lease, earlier inputs' reads and commits), the rest from DynamoDB.
     const reads = store.withKnown(known);
-    const send = sendOutbound(this.#ctx);
-    const clear = this.#outboxClear;
-    this.#outboxClear = false;
-    const carriedClear = this.#carriedClear;
-    this.#carriedClear = false;
     // Independent reads in one round trip: leftovers of a crashed predecessor (only
     // until they are known to be gone), whether this input was already applied, and
     // the step's own loads (a step only reads before it computes, so running it early is safe).
-    const [left, seen, result] = await Promise.all([
-      clear ? EMPTY_LEFTOVERS : carriedClear ? leftoversAfterRelays(store, nodeKey) : queryLeftovers(store, nodeKey),
-      reads.hasInput(nodeKey, inputId),
-      step(reads),
-    ]);
-    await finishLeftovers(store, nodeKey, left, send);
-    this.#tableClear = true;
-    known.noteDeleted(left.cleanup.flatMap((item) => item.keys));
+    const [left, seen, result] = await Promise.all([this.#leftovers(), reads.hasInput(nodeKey, inputId), step(reads)]);
+    await this.#finishLeftovers(known, left);
     if (seen) {
       this.#outboxClear = true;
       return 'duplicate';
     }
-    const outbox = outboxMessages(inputId, result.effects, result.followUps, nodeKey);
-    const followUps = outbox.filter((m) => m.destination === OutboxDestination.inbound);
-    const watched = followUpWatchPuts(inputId, followUps.filter((_, i) => result.followUps?.[i]?.watched === true), store.nowMs());
-    if (result.puts.length === 0 && result.deletes.length === 0 && watched.length === 0) {
+    return this.#commitInput(lease, known, inputWrites(inputId, result, nodeKey, store.nowMs()), options.releaseWithCommit === true);
+  }
+
+  /** What earlier commits may have left to relay: nothing once known to be gone, else this process's relays or the Query (docs/commit-protocol.md, step 2). */
+  #leftovers(): Promise<{ outbox: OutboxItem[]; cleanup: CleanupItem[] }> {
+    const { store, nodeKey } = this.#ctx;
+    const clear = this.#outboxClear;
+    this.#outboxClear = false;
+    const carriedClear = this.#carriedClear;
+    this.#carriedClear = false;
+    return clear ? Promise.resolve(EMPTY_LEFTOVERS) : carriedClear ? leftoversAfterRelays(store, nodeKey) : queryLeftovers(store, nodeKey);
+  }
+
+  /** Relays and finishes the leftovers; the keys their cleanup deleted are known absent. */
+  async #finishLeftovers(known: KnownItems, left: { outbox: readonly OutboxItem[]; cleanup: readonly CleanupItem[] }): Promise<void> {
+    await finishLeftovers(this.#ctx.store, this.#ctx.nodeKey, left, sendOutbound(this.#ctx));
+    this.#tableClear = true;
+    known.noteDeleted(left.cleanup.flatMap((item) => item.keys));
+  }
+
+  /** One input's writes committed on their own (or, with none, its messages sent after those before). */
+  async #commitInput(lease: Lease, known: KnownItems, writes: InputWrites, release: boolean): Promise<Outcome> {
+    if (!changesState(writes)) {
       // After the messages of the inputs before (their relay may still be under way).
       await this.#flush();
-      await send(outbox);
+      await sendOutbound(this.#ctx)(writes.outbox);
       this.#outboxClear = true;
       return 'no-change';
     }
-    const release = options.releaseWithCommit === true;
-    const cleanup = result.cleanup ?? [];
-    const puts = [...result.puts, ...watched];
+    const { inputId, puts, deletes, outbox, cleanup } = writes;
+    if ((await this.#commit(lease, known, { inputId, puts, deletes, outbox, cleanup, release })) === 'duplicate') return 'duplicate';
+    await this.#afterCommit(inputId, outbox, cleanup, release, writes.broadcasts, writes.events);
+    return 'applied';
+  }
+
+  /**
+   * Applies several inputs of one record (a peer's messages in a row) under
+   * the session's lease, one after another, and commits them in ONE
+   * transaction (docs/commit-protocol.md, "One commit for messages in a
+   * row"): each input's step reads through the writes of the inputs before
+   * it (`NodeStore.withPending`), each keeps its `INPUT#` record, their
+   * messages leave in order after the commit. All or nothing: an input that
+   * throws fails the group with nothing of it committed. A read that cannot
+   * see the group's writes (`group-read`) commits the inputs before it first;
+   * a group too large for one transaction commits input by input, in order.
+   * Returns each input's outcome.
+   */
+  async applyGroup(inputs: readonly GroupInput[], options: Pick<InputOptions, 'releaseWithCommit'> = {}): Promise<Outcome[]> {
+    const ids = inputs.map((input) => input.inputId);
+    const { lease, known } = await this.#held([...ids.map((id) => SortKey.input(id)), ...new Set(inputs.flatMap((input) => input.prefetch ?? []))]);
+    const { store, nodeKey } = this.#ctx;
+    const reads = store.withKnown(known);
+    const [left, seen] = await Promise.all([this.#leftovers(), Promise.all(ids.map((id) => reads.hasInput(nodeKey, id)))]);
+    await this.#finishLeftovers(known, left);
+    const outcomes: Outcome[] = ids.map((_, i) => (seen[i] ? 'duplicate' : 'no-change'));
+    let group: InputWrites[] = [];
+    let pending = new PendingWrites();
+    for (const [i, input] of inputs.entries()) {
+      if (seen[i]) continue;
+      // A snapshot's items that others write were good for the first input only.
+      if (group.length > 0) known.endInput();
+      let result: InvocationResult;
+      try {
+        result = await input.step(reads.withPending(nodeKey, pending));
+      } catch (error) {
+        if (!(error instanceof StoreError && error.code === StoreErrorCode.GroupRead)) throw error;
+        // The inputs before it committed first; then it reads the table as it stands.
+        await this.#commitGroup(lease, known, group, pending, false);
+        [group, pending] = [[], new PendingWrites()];
+        result = await input.step(reads);
+      }
+      const writes = inputWrites(input.inputId, result, nodeKey, store.nowMs());
+      pending.add(writes);
+      group.push(writes);
+      outcomes[i] = changesState(writes) ? 'applied' : 'no-change';
+    }
+    await this.#commitGroup(lease, known, group, pending, options.releaseWithCommit === true);
+    this.#outboxClear = true;
+    return outcomes;
+  }
+
+  /** Commits a group's inputs in one transaction (their writes folded in `pending`), or input by input when one transaction cannot hold them. */
+  async #commitGroup(lease: Lease, known: KnownItems, group: readonly InputWrites[], pending: PendingWrites, release: boolean): Promise<void> {
+    const last = group.at(-1);
+    if (last === undefined) return;
+    if (group.length === 1 || !group.some(changesState)) {
+      for (const [i, writes] of group.entries()) await this.#commitInput(lease, known, writes, release && i === group.length - 1);
+      return;
+    }
+    const { puts, deletes, cleanup } = pending.merged();
+    const outbox = group.flatMap((writes) => writes.outbox);
+    const groupedBefore = group.slice(0, -1).map((writes) => writes.inputId);
     try {
-      await store.commit(lease, { inputId, puts, deletes: result.deletes, outbox, cleanup, release });
+      await this.#commit(lease, known, { inputId: last.inputId, groupedBefore, puts, deletes, outbox, cleanup, release });
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === StoreErrorCode.CommitTooLarge)) throw error;
+      // Refused before any request: each input on its own, in order (each read what those before it wrote, and they commit first).
+      for (const [i, writes] of group.entries()) await this.#commitInput(lease, this.#known!, writes, release && i === group.length - 1);
+      return;
+    }
+    await this.#afterCommit(last.inputId, outbox, cleanup, release, group.flatMap((writes) => writes.broadcasts), group.flatMap((writes) => writes.events));
+  }
+
+  /**
+   * One fenced commit of the session: what it wrote becomes known (and the
+   * commit count moves); after a failed one nothing known is trusted. An
+   * input found applied already is `duplicate` (nothing committed).
+   */
+  async #commit(lease: Lease, known: KnownItems, commit: Commit & { readonly inputId: string; readonly puts: readonly ItemPut[]; readonly deletes: readonly string[]; readonly cleanup: readonly string[] }): Promise<'committed' | 'duplicate'> {
+    const { store, nodeKey } = this.#ctx;
+    try {
+      await store.commit(lease, commit);
     } catch (error) {
       // After a failed commit nothing known is trusted (nor the commit count): the next input reads again.
       this.#known = new KnownItems(nodeKey);
       this.#commits = undefined;
-      if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput) {
+      if (error instanceof StoreError && error.code === StoreErrorCode.DuplicateInput && (commit.groupedBefore ?? []).length === 0) {
         this.#outboxClear = true;
         return 'duplicate';
       }
       if (endsTheLease(error)) this.#ended = error;
       throw error;
     }
-    known.noteCommit({ inputId, puts, deletes: result.deletes, cleanup });
+    for (const inputId of commit.groupedBefore ?? []) known.noteRead(SortKey.input(inputId), { present: true });
+    known.noteCommit(commit);
     if (this.#commits !== undefined) this.#commits += 1n;
+    return 'committed';
+  }
+
+  /**
+   * After a commit: its messages relayed (beside the next input, or now
+   * when it released the lease or has transactions to broadcast), its
+   * transactions handed to the broadcast queue, its webhook deliveries
+   * started.
+   */
+  async #afterCommit(inputId: string, outbox: readonly OutboxMessage[], cleanup: readonly string[], release: boolean, broadcasts: readonly Uint8Array[], puts: InvocationResult['puts']): Promise<void> {
+    const { store, nodeKey } = this.#ctx;
     // The messages just committed are known: send them, then clear their one item (no read needed);
     // then its deferred deletes, and their one item (known too: no read).
     this.#unrelayed.push({ inputId, outbox, cleanup });
-    const broadcasts = result.broadcasts ?? [];
     if (!release && broadcasts.length === 0) {
       // Relayed while the next input reads and commits (its own messages leave only after these: `#flush`).
       this.#relayInBackground();
       this.#outboxClear = true;
-      await dispatchWebhooks(this.#ctx, result.puts);
-      return 'applied';
+      await dispatchWebhooks(this.#ctx, puts);
+      return;
     }
     const relays = relaysOf(store, nodeKey);
     const relayed = this.#flush();
@@ -576,12 +708,11 @@ export class LeaseSession {
       this.#leave();
     }
     // The webhook deliveries start now, beside the relay: a receiver hears of the event without waiting for it.
-    const dispatched = dispatchWebhooks(this.#ctx, result.puts);
+    const dispatched = dispatchWebhooks(this.#ctx, puts);
     await relayed;
     this.#outboxClear = true;
     await broadcastAfterCommit(this.#ctx, inputId, broadcasts);
     await dispatched;
-    return 'applied';
   }
 
   /**

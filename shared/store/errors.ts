@@ -17,6 +17,8 @@ export const StoreErrorCode = {
   ConditionFailed: 'condition-failed',
   /** The transaction was refused for another reason (conflict, throttling). */
   CommitFailed: 'commit-failed',
+  /** A read of a grouped input (`NodeStore.withPending`) that cannot see what the inputs before it wrote: the group is committed first and the input applied again. */
+  GroupRead: 'group-read',
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 

@@ -1,6 +1,7 @@
 /** shared/store: the node's state in DynamoDB, its lease, the fenced commit and the outbox. */
 export { MAX_SNAPSHOT_KEYS, MAX_TRANSACTION_ITEMS, NodeStore, knownFromSnapshot, type CleanupItem, type Lease, type StoreSnapshot, type Commit, type ItemPut, type NodeStoreOptions, type PutCondition, type VersionedItem, type VersionedWrite } from './node-store.js';
 export { KnownItems, writtenOnlyUnderLease, type CommittedWrites, type KnownItem } from './known-items.js';
+export { PendingWrites } from './pending-writes.js';
 export { MAX_CLEANUP_ITEM_BYTES, decodeCleanupRecord, encodeCleanupRecord } from './cleanup-record.js';
 export { planChannelWrites, type ChannelChanges, type PlannedWrites } from './channel-writes.js';
 export { MAX_EVENT_ITEM_BYTES, eventItemWrites } from './event-items.js';

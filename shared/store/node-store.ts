@@ -25,6 +25,7 @@ import { justiceRecordFromItem } from './monitor-items.js';
 import { MAX_CLEANUP_ITEM_BYTES, decodeCleanupRecord, encodeCleanupRecord } from './cleanup-record.js';
 import { decodeOutboxRecord, encodeOutboxRecord, outboxParts, type OutboxItem, type OutboxMessage } from './outbox-record.js';
 import { KnownItems, type KnownItem } from './known-items.js';
+import type { PendingWrites } from './pending-writes.js';
 
 /** The outbox bytes one commit may hold: DynamoDB's 4 MB per transaction, less room for the input's other items. */
 export const MAX_OUTBOX_BYTES_PER_COMMIT = 3 * 1024 * 1024;
@@ -126,6 +127,8 @@ export interface ItemPut {
 export interface Commit {
   /** The input's id: a replayed input fails the commit with `duplicate-input`. */
   readonly inputId?: string;
+  /** The inputs committed with this one, before it (a group: docs/commit-protocol.md, "One commit for messages in a row"): each gets its `INPUT#` record too. */
+  readonly groupedBefore?: readonly string[];
   /** Release the lease in the same transaction (the invocation's last write). */
   readonly release?: boolean;
   /** State writes; a put with a `condition` fails the whole commit with `condition-failed` when it does not hold. */
@@ -209,6 +212,8 @@ export class NodeStore {
   private readonly now: () => number;
   /** What this view's reads are answered from, and where they are noted (set only on a {@link withKnown} view). */
   private readonly known: KnownItems | undefined = undefined;
+  /** Writes of the inputs before this one in a group, not yet committed, read before anything else (set only on a {@link withPending} view). */
+  private readonly pending: { readonly nodeKey: string; readonly writes: PendingWrites } | undefined = undefined;
 
   constructor(options: NodeStoreOptions) {
     this.client = options.client;
@@ -228,6 +233,37 @@ export class NodeStore {
     const view = Object.create(this) as NodeStore;
     Object.defineProperty(view, 'known', { value: known });
     return view;
+  }
+
+  /**
+   * This store (a {@link withKnown} view, as a rule), with reads of
+   * `nodeKey`'s items answered first from `writes`: what the inputs before
+   * this one in a group wrote and have not committed yet (LeaseSession's
+   * group commit). `get`, `getMany`, `query` and `queryKeys` see them; a
+   * read that cannot (a versioned read or a page of a key the group wrote)
+   * throws `group-read` rather than answer from the table.
+   */
+  withPending(nodeKey: string, writes: PendingWrites): NodeStore {
+    const view = Object.create(this) as NodeStore;
+    Object.defineProperty(view, 'pending', { value: { nodeKey, writes } });
+    return view;
+  }
+
+  /** What the group before this input wrote of `sk`: bytes, `null` when gone, undefined when untouched (or no group). */
+  private pendingItem(nodeKey: string, sk: string): Uint8Array | null | undefined {
+    return this.pending !== undefined && this.pending.nodeKey === nodeKey ? this.pending.writes.lookup(sk) : undefined;
+  }
+
+  /** The keys under `prefix` the group before this input wrote (none without a group). */
+  private pendingKeysUnder(nodeKey: string, prefix: string): string[] {
+    return this.pending !== undefined && this.pending.nodeKey === nodeKey ? this.pending.writes.keysUnder(prefix) : [];
+  }
+
+  /** Throws `group-read` when a read that cannot see the group's writes would meet one of them. */
+  private refuseGroupRead(nodeKey: string, prefixOrKey: string, what: string): void {
+    if (this.pendingKeysUnder(nodeKey, prefixOrKey).length > 0) {
+      throw new StoreError(StoreErrorCode.GroupRead, `${what} of ${prefixOrKey} cannot see the writes of the inputs before it in the group`);
+    }
   }
 
   /**
@@ -457,6 +493,8 @@ export class NodeStore {
 
   /** Reads one state item (strongly consistent). */
   async get(nodeKey: string, sk: string): Promise<Uint8Array | undefined> {
+    const pending = this.pendingItem(nodeKey, sk);
+    if (pending !== undefined) return pending?.slice();
     const known = this.knownItem(nodeKey, sk);
     // A copy: the caller may change the bytes it is given, as it may a read's.
     if (known !== undefined) return known.data?.slice();
@@ -517,6 +555,11 @@ export class NodeStore {
     const out = new Map<string, Uint8Array>();
     const unknown: string[] = [];
     for (const sk of new Set(sks)) {
+      const pending = this.pendingItem(nodeKey, sk);
+      if (pending !== undefined) {
+        if (pending !== null) out.set(sk, pending.slice());
+        continue;
+      }
       const known = this.knownItem(nodeKey, sk);
       if (known === undefined) unknown.push(sk);
       else if (known.data !== undefined) out.set(sk, known.data.slice());
@@ -548,6 +591,20 @@ export class NodeStore {
    * (`newest-first`: descending), the first `limit` only when given.
    */
   async query(nodeKey: string, prefix: string, limit?: number, order: 'oldest-first' | 'newest-first' = 'oldest-first'): Promise<{ sk: string; data: Uint8Array }[]> {
+    const touched = this.pendingKeysUnder(nodeKey, prefix);
+    if (touched.length > 0) {
+      // The table's items (as many more as the group may have removed or replaced), the group's writes over them.
+      const stored = await this.withoutPending().query(nodeKey, prefix, limit === undefined ? undefined : limit + touched.length, order);
+      const rows = new Map(stored.map((row) => [row.sk, row.data]));
+      for (const sk of touched) {
+        const data = this.pendingItem(nodeKey, sk);
+        if (data === null || data === undefined) rows.delete(sk);
+        else rows.set(sk, data.slice());
+      }
+      const sorted = [...rows.keys()].sort();
+      if (order === 'newest-first') sorted.reverse();
+      return sorted.slice(0, limit).map((sk) => ({ sk, data: rows.get(sk)! }));
+    }
     const out: { sk: string; data: Uint8Array }[] = [];
     for (const item of await this.queryItems(nodeKey, prefix, limit, order === 'newest-first')) {
       const sk = item[Attr.sk]?.S;
@@ -561,10 +618,26 @@ export class NodeStore {
 
   /** The sort keys (only) of the items under `prefix`, in sort-key order: a keys-only Query (e.g. the channels of one peer). */
   async queryKeys(nodeKey: string, prefix: string): Promise<string[]> {
-    return (await this.queryItems(nodeKey, prefix, undefined, false, true)).flatMap((item) => {
+    const stored = (await this.queryItems(nodeKey, prefix, undefined, false, true)).flatMap((item) => {
       const sk = item[Attr.sk]?.S;
       return sk === undefined ? [] : [sk];
     });
+    const touched = this.pendingKeysUnder(nodeKey, prefix);
+    if (touched.length === 0) return stored;
+    const keys = new Set(stored);
+    for (const sk of touched) {
+      if (this.pendingItem(nodeKey, sk) === null) keys.delete(sk);
+      else keys.add(sk);
+    }
+    return [...keys].sort();
+  }
+
+  /** This view without the group's writes (what the table and `known` say). */
+  private withoutPending(): NodeStore {
+    if (this.pending === undefined) return this;
+    const view = Object.create(this) as NodeStore;
+    Object.defineProperty(view, 'pending', { value: undefined });
+    return view;
   }
 
   /** The raw items of the node's partition under a sort-key prefix, all pages (only their keys with `keysOnly`). */
@@ -642,6 +715,7 @@ export class NodeStore {
    * more is asked for, so `more` is exact).
    */
   async queryPage(nodeKey: string, prefix: string, options: { readonly after?: string | undefined; readonly limit: number }): Promise<{ items: { sk: string; data: Uint8Array }[]; more: boolean }> {
+    this.refuseGroupRead(nodeKey, prefix, 'a page');
     const { after, limit } = options;
     const result = await this.client.send(
       new QueryCommand({
@@ -693,12 +767,13 @@ export class NodeStore {
         },
       },
     ];
-    if (commit.inputId !== undefined) {
+    const inputs = commit.inputId === undefined ? [] : [...(commit.groupedBefore ?? []), commit.inputId];
+    for (const inputId of inputs) {
       items.push({
         Put: {
           TableName: table,
           Item: {
-            ...key(lease.nodeKey, SortKey.input(commit.inputId)),
+            ...key(lease.nodeKey, SortKey.input(inputId)),
             [Attr.ttl]: { N: String(Math.floor(this.now() / 1000) + INPUT_RETENTION_SEC) },
           },
           ConditionExpression: 'attribute_not_exists(#pk)',
@@ -769,8 +844,9 @@ export class NodeStore {
         if (isConditionFailure(reasons[0])) {
           throw new StoreError(StoreErrorCode.LeaseLost, `lease on ${lease.nodeKey} lost (fence ${lease.fence})`);
         }
-        if (commit.inputId !== undefined && isConditionFailure(reasons[1])) {
-          throw new StoreError(StoreErrorCode.DuplicateInput, `input ${commit.inputId} was already applied`);
+        const replayed = inputs.filter((_, i) => isConditionFailure(reasons[1 + i]));
+        if (replayed.length > 0) {
+          throw new StoreError(StoreErrorCode.DuplicateInput, `input ${replayed.join(', ')} was already applied`);
         }
         const failed = (commit.puts ?? []).filter((_, i) => isConditionFailure(reasons[firstPut + i]));
         if (failed.length > 0) {
@@ -890,6 +966,7 @@ export class NodeStore {
 
   /** An item updated outside the lease (`WEBHOOKS`, `WEBHOOK_DELIVERY#`) with its version (attribute `ver`, 0 when absent). */
   async getVersioned(nodeKey: string, sk: string): Promise<VersionedItem | undefined> {
+    this.refuseGroupRead(nodeKey, sk, 'a versioned read');
     const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(nodeKey, sk), ConsistentRead: true }));
     const item = result.Item;
     const data = item?.[Attr.data]?.B;
@@ -899,6 +976,7 @@ export class NodeStore {
 
   /** Like {@link query}, with each item's version. */
   async queryVersioned(nodeKey: string, prefix: string, limit?: number, order: 'oldest-first' | 'newest-first' = 'oldest-first'): Promise<VersionedItem[]> {
+    this.refuseGroupRead(nodeKey, prefix, 'a versioned query');
     return (await this.queryItems(nodeKey, prefix, limit, order === 'newest-first')).flatMap((item) => {
       const sk = item[Attr.sk]?.S;
       const data = item[Attr.data]?.B;

@@ -16,7 +16,7 @@ import { createPeerMessageHandler } from '../../functions/peer-message/handler.j
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
-import { fromHex, sha256 } from '../../shared/crypto/index.js';
+import { fromHex, sha256, toHex } from '../../shared/crypto/index.js';
 import { decodeOutbound, encodeInbound, messageInputId, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, StoreError, StoreErrorCode, ensureNodeTable, type Commit, type Lease, type NodeStoreOptions } from '../../shared/store/index.js';
@@ -257,7 +257,7 @@ describe('a peer-message batch shares the lease', () => {
 });
 
 describe('a record of several messages in a row (the gateway coalesced them)', () => {
-  it('applies each message as its own input; failing midway, the record comes back whole and the messages applied are skipped', async () => {
+  it('applies each message as its own input and commits them in ONE transaction; failing midway, nothing of it is committed', async () => {
     const b = await node();
     const { from, messages } = await opener(b, 4);
     const peer = from.ctx.nodeKey;
@@ -266,31 +266,62 @@ describe('a record of several messages in a row (the gateway coalesced them)', (
     const ids = messages.map((_, i) => messageInputId('c', firstSeq + i));
     const coalesced = record(b.ctx, { kind: 'messages', peer, connectionId: 'c', firstSeq, messages });
     const handler = createPeerMessageHandler(b.ctx);
-    const leases = () => ({ acquired: b.store.acquired - acquiredBefore, released: b.store.released - releasedBefore });
     const [acquiredBefore, releasedBefore] = [b.store.acquired, b.store.released];
+    const leases = () => ({ acquired: b.store.acquired - acquiredBefore, released: b.store.released - releasedBefore });
     const applied = () => Promise.all(ids.map((id) => b.plain.hasInput(b.ctx.nodeKey, id)));
     const channelKeys = async () => (await b.plain.queryKeys(b.ctx.nodeKey, SortKey.channelPrefix(peer))).length;
 
-    // The third open_channel cannot be loaded: the first two stay committed (each under its own input id), the record fails.
+    // The third open_channel cannot be loaded: the record fails, and the two before it are not committed either.
     let reads = 0;
     b.store.beforeGet = async (sk) => {
       if (sk === SortKey.peer(peer) && ++reads === 3) throw new Error('the third message cannot be loaded');
     };
+    const writesBefore = b.store.count('TransactWriteItemsCommand');
     const failed = await handler(batch([coalesced]), {} as never);
     expect(failed.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([coalesced.messageId]);
-    expect(await applied()).toEqual([true, true, false, false]);
-    const twoChannels = await channelKeys();
-    expect(twoChannels).toBeGreaterThan(0);
-    expect((await drain(b.ctx.outbound)).map(typeOf)).toEqual([33, 33]);
+    expect(await applied()).toEqual([false, false, false, false]);
+    expect(await channelKeys()).toBe(0);
+    expect(await drain(b.ctx.outbound)).toEqual([]);
+    expect(b.store.count('TransactWriteItemsCommand')).toBe(writesBefore);
     expect(leases()).toEqual({ acquired: 1, released: 1 });
 
-    // SQS delivers the record again: the two applied are duplicates (nothing sent twice), the other two apply, in order.
+    // SQS delivers the record again: the four apply, each reading what the ones before it wrote (four channels, four
+    // accept_channel in order), in one commit that writes each message's input record.
     b.store.beforeGet = undefined;
     expect(await handler(batch([{ ...coalesced, messageId: randomUUID() }]), {} as never)).toEqual({ batchItemFailures: [] });
+    expect(b.store.count('TransactWriteItemsCommand') - writesBefore).toBe(1);
     expect(await applied()).toEqual([true, true, true, true]);
-    expect(await channelKeys()).toBe(2 * twoChannels);
-    expect((await drain(b.ctx.outbound)).map(typeOf)).toEqual([33, 33]);
+    const accepted = (await drain(b.ctx.outbound)).flatMap((e) => (e.kind === 'send' ? [decodeMessage(e.message)] : []));
+    expect(accepted.map((d) => (d.kind === 'message' ? d.message.type : -1))).toEqual([33, 33, 33, 33]);
+    const temporaryIds = accepted.map((d) => (d.kind === 'message' && d.message.type === 33 ? toHex(d.message.temporaryChannelId) : ''));
+    expect(temporaryIds).toEqual(messages.map((m) => { const d = decodeMessage(m); return d.kind === 'message' && d.message.type === 32 ? toHex(d.message.temporaryChannelId) : '?'; }));
+    const fourChannels = await channelKeys();
+    expect(fourChannels).toBeGreaterThan(0);
     expect(leases()).toEqual({ acquired: 2, released: 2 });
+
+    // Once more: every message a duplicate, nothing written or sent.
+    expect(await handler(batch([{ ...coalesced, messageId: randomUUID() }]), {} as never)).toEqual({ batchItemFailures: [] });
+    expect(b.store.count('TransactWriteItemsCommand') - writesBefore).toBe(1);
+    expect(await drain(b.ctx.outbound)).toEqual([]);
+    expect(await channelKeys()).toBe(fourChannels);
+  });
+
+  it('skips the messages of a record found applied already and commits the rest together', async () => {
+    const b = await node();
+    const { from, messages } = await opener(b, 4);
+    const peer = from.ctx.nodeKey;
+    const firstSeq = seq;
+    seq += messages.length;
+    const handler = createPeerMessageHandler(b.ctx);
+    // The first two alone (as an earlier record would have carried them), then a record of all four.
+    expect(await handler(batch([record(b.ctx, { kind: 'messages', peer, connectionId: 'c', firstSeq, messages: messages.slice(0, 2) })]), {} as never)).toEqual({ batchItemFailures: [] });
+    expect((await drain(b.ctx.outbound)).map(typeOf)).toEqual([33, 33]);
+    const writesBefore = b.store.count('TransactWriteItemsCommand');
+    expect(await handler(batch([record(b.ctx, { kind: 'messages', peer, connectionId: 'c', firstSeq, messages })]), {} as never)).toEqual({ batchItemFailures: [] });
+    expect(b.store.count('TransactWriteItemsCommand') - writesBefore).toBe(1);
+    expect((await drain(b.ctx.outbound)).map(typeOf)).toEqual([33, 33]);
+    const ids = messages.map((_, i) => messageInputId('c', firstSeq + i));
+    expect(await Promise.all(ids.map((id) => b.plain.hasInput(b.ctx.nodeKey, id)))).toEqual([true, true, true, true]);
   });
 });
 
