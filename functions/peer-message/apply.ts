@@ -1,6 +1,6 @@
 /** Applies one inbound envelope (from the peer gateway) to the node's BOLT 1 core. */
 import { fromHex, toHex } from '../../shared/crypto/index.js';
-import { CHANNEL_MESSAGE_TYPES, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
+import { CHANNEL_MESSAGE_TYPES, RecordKeys, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
 import type { InboundPart } from '../../shared/pipeline/envelopes.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
@@ -127,7 +127,22 @@ export function inboundPrefetch(envelope: InboundPart): string[] {
   const type = envelope.kind === 'message' ? messageType(envelope.message) : null;
   const manager = envelope.kind === 'follow-up' || (type !== null && CHANNEL_MESSAGE_TYPES.has(type));
   if (!manager) return [SortKey.peer(envelope.peer)];
-  return [SortKey.peer(envelope.peer), SortKey.header, SortKey.fees, SortKey.webhooks, ...(type === 33 || type === 35 || type === 38 ? [SortKey.wallet] : [])];
+  const forward = envelope.kind === 'message' ? forwardOfRemoval(envelope.message) : undefined;
+  return [SortKey.peer(envelope.peer), SortKey.header, SortKey.fees, SortKey.webhooks, ...(type === 33 || type === 35 || type === 38 ? [SortKey.wallet] : []), ...(forward === undefined ? [] : [forward])];
+}
+
+/**
+ * The record the manager reads when an HTLC we offered is removed
+ * (`update_fulfill_htlc`, `update_fail_htlc`, `update_fail_malformed_htlc`,
+ * each `channel_id` then `id` after the type): whether we forwarded it
+ * (`FORWARD#<channel>#o<id>`, shared/manager/payment-records.ts), read
+ * beside the lease with the rest.
+ */
+function forwardOfRemoval(message: Uint8Array): string | undefined {
+  const type = messageType(message);
+  if ((type !== 130 && type !== 131 && type !== 135) || message.length < 42) return undefined;
+  const id = new DataView(message.buffer, message.byteOffset + 34, 8).getBigUint64(0);
+  return RecordKeys.forwardOut(toHex(message.subarray(2, 34)), id);
 }
 
 export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope: InboundPart): Promise<InvocationResult> {

@@ -598,9 +598,8 @@ export class LeaseSession {
     let group: InputWrites[] = [];
     let pending = new PendingWrites();
     for (const [i, input] of inputs.entries()) {
+      // The snapshot's items that others write (WEBHOOKS) serve every input of the group, as they would one input: one commit, one moment.
       if (seen[i]) continue;
-      // A snapshot's items that others write were good for the first input only.
-      if (group.length > 0) known.endInput();
       let result: InvocationResult;
       try {
         result = await input.step(reads.withPending(nodeKey, pending));
