@@ -16,7 +16,7 @@ import { createPeerMessageHandler } from '../functions/peer-message/handler.js';
 import { applyInput } from '../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../functions/runtime/node-context.js';
 import { sha256 } from '../shared/crypto/index.js';
-import { decodeOutbound, encodeInbound, type InboundEnvelope } from '../shared/pipeline/envelopes.js';
+import { decodeOutbound, outboundParts, encodeInbound, type InboundEnvelope } from '../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../shared/pipeline/queues.js';
 import { NodeStore, SortKey, encodeOutboxRecord, ensureNodeTable } from '../shared/store/index.js';
 import { EMPTY_WALLET_STATE, Keychain, encodeWalletState } from '../shared/wallet/index.js';
@@ -106,9 +106,9 @@ async function relay(a: Node, b: Node): Promise<void> {
   for (let idle = 0; idle < 2; ) {
     let moved = 0;
     for (const [from, to] of [[a, b], [b, a]] as const) {
-      for (const m of await from.ctx.outbound.receive(10, 0)) {
-        await from.ctx.outbound.delete(m.receiptHandle);
-        const out = decodeOutbound(m.body);
+      const received = await from.ctx.outbound.receive(10, 0);
+      for (const m of received) await from.ctx.outbound.delete(m.receiptHandle);
+      for (const out of received.flatMap((m) => outboundParts(decodeOutbound(m.body)))) {
         if (out.kind !== 'send') continue;
         const decoded = decodeMessage(out.message);
         const type = decoded.kind === 'message' ? decoded.message.type : -1;

@@ -45,7 +45,7 @@ import { createNodeContext, type NodeContext } from '../functions/runtime/node-c
 import { storeNodeApi } from '../functions/http/store-node-api.js';
 import { sha256 } from '../shared/crypto/index.js';
 import { MAX_UNFUNDED_CHANNELS_PER_PEER } from '../shared/manager/manager-config.js';
-import { decodeOutbound, encodeInbound } from '../shared/pipeline/envelopes.js';
+import { decodeOutbound, outboundParts, encodeInbound } from '../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../shared/pipeline/queues.js';
 import { NodeStore, SortKey, ensureNodeTable } from '../shared/store/index.js';
 import { EMPTY_WALLET_STATE, Keychain, encodeWalletState } from '../shared/wallet/index.js';
@@ -230,8 +230,7 @@ async function deliver(from: Node, to: Node, messages: readonly Uint8Array[], ba
 /** The peer messages `n` queued for its peer, in order. */
 async function sent(n: Node): Promise<Uint8Array[]> {
   return (await drain(n.ctx.outbound)).flatMap((body) => {
-    const out = decodeOutbound(body);
-    return out.kind === 'send' ? [out.message] : [];
+    return outboundParts(decodeOutbound(body)).flatMap((out) => (out.kind === 'send' ? [out.message] : []));
   });
 }
 

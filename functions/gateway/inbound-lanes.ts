@@ -11,7 +11,7 @@
  * "One commit for messages in a row").
  */
 import type { FifoQueue } from '../../shared/pipeline/queues.js';
-import { encodeInbound, inboundGroup, MAX_MESSAGES_PER_ENVELOPE, messageInputId, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { encodeInbound, inboundGroup, MAX_COALESCED_BYTES, MAX_MESSAGES_PER_ENVELOPE, messageInputId, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import type { GatewayLogger } from './gateway-logger.js';
 
 /** What a lane needs to know of a connection (a `PeerConnection` fits). */
@@ -75,9 +75,6 @@ export function inboundDedupId(envelope: GatewayEnvelope): string {
       return `${envelope.connectionId}:${envelope.kind}`;
   }
 }
-
-/** The most message bytes one `messages` envelope carries (base64 in JSON: under SQS's 256 KiB with room). */
-export const MAX_COALESCED_BYTES = 128 * 1024;
 
 /**
  * The per-peer lanes in front of the inbound queue: `enqueue` never blocks;

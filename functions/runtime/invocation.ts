@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import { encodePeerMessage, type PeerEffect } from '../../shared/manager/index.js';
-import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, MAX_COALESCED_BYTES, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import {
   KnownItems,
   MAX_SNAPSHOT_KEYS,
@@ -248,21 +248,24 @@ export function outboxMessages(inputId: string, effects: readonly PeerEffect[], 
   // one that still arrives here (a handler without the manager) is an `error` to drop or ends the connection.
   // An unsupported message is reported to the user there too; only its disconnect travels.
   const outbound = effects.flatMap((e) => (e.kind === 'unsupported-message' || (e.kind === 'channel-message' && e.message.type === 17) ? [] : [e]));
-  const messages = outbound.map((effect, index): OutboxMessage => {
-    const envelope: OutboundEnvelope =
+  const envelopes = coalesceSends(
+    outbound.map((effect): OutboundEnvelope =>
       effect.kind === 'send'
         ? { kind: 'send', peer: toHex(effect.peer), message: encodePeerMessage(effect.message), ...(effect.connectionId === undefined ? {} : { connectionId: effect.connectionId }) }
         : effect.kind === 'disconnect'
           ? { kind: 'disconnect', peer: toHex(effect.peer), reason: effect.reason }
           : // ...and any other channel message ends the connection, as before.
-            { kind: 'disconnect', peer: toHex(effect.peer), reason: `channel message type ${effect.message.type} is not handled yet` };
-    return {
+            { kind: 'disconnect', peer: toHex(effect.peer), reason: `channel message type ${effect.message.type} is not handled yet` },
+    ),
+  );
+  const messages = envelopes.map(
+    (envelope, index): OutboxMessage => ({
       id: `${inputId}#${index.toString().padStart(3, '0')}`,
       destination: OutboxDestination.outbound,
       group: envelope.peer,
       body: new TextEncoder().encode(encodeOutbound(envelope)),
-    };
-  });
+    }),
+  );
   const inbound = followUps.map((f, index): OutboxMessage => {
     const peer = toHex(f.peer);
     const body = encodeInbound({ kind: 'follow-up', peer, work: f.work, ...(f.connectionId === undefined ? {} : { connectionId: f.connectionId }) });
@@ -270,6 +273,35 @@ export function outboxMessages(inputId: string, effects: readonly PeerEffect[], 
     return { id: `${inputId}#f${index.toString().padStart(4, '0')}`, destination: OutboxDestination.inbound, group: inboundGroup(nodeKey, peer), body: new TextEncoder().encode(body) };
   });
   return [...messages, ...inbound];
+}
+
+/**
+ * An input's messages in a row to one peer (and connection) as one
+ * `send-many` (one queue message, one receive and delete at the gateway),
+ * within {@link MAX_COALESCED_BYTES}; a lone message stays a `send`.
+ */
+function coalesceSends(envelopes: readonly OutboundEnvelope[]): OutboundEnvelope[] {
+  const out: OutboundEnvelope[] = [];
+  let run: { peer: string; connectionId: string | undefined; messages: Uint8Array[]; bytes: number } | undefined;
+  const close = () => {
+    if (run === undefined) return;
+    const where = { peer: run.peer, ...(run.connectionId === undefined ? {} : { connectionId: run.connectionId }) };
+    out.push(run.messages.length === 1 ? { kind: 'send', ...where, message: run.messages[0]! } : { kind: 'send-many', ...where, messages: run.messages });
+    run = undefined;
+  };
+  for (const e of envelopes) {
+    if (e.kind !== 'send') {
+      close();
+      out.push(e);
+      continue;
+    }
+    if (run !== undefined && (run.peer !== e.peer || run.connectionId !== e.connectionId || run.bytes + e.message.length > MAX_COALESCED_BYTES)) close();
+    run ??= { peer: e.peer, connectionId: e.connectionId, messages: [], bytes: 0 };
+    run.messages.push(e.message);
+    run.bytes += e.message.length;
+  }
+  close();
+  return out;
 }
 
 /**

@@ -29,6 +29,9 @@ export type InboundEnvelope =
 /** The most messages one `messages` envelope carries. */
 export const MAX_MESSAGES_PER_ENVELOPE = 50;
 
+/** The most message bytes one `messages` or `send-many` envelope made by coalescing carries (base64 in JSON: under SQS's 256 KiB with room). */
+export const MAX_COALESCED_BYTES = 128 * 1024;
+
 /** The input id of a peer's message: its connection and sequence number (the same whichever envelope carried it). */
 export function messageInputId(connectionId: string, seq: number): string {
   return `${connectionId}:${seq}`;
@@ -54,11 +57,18 @@ export type OutboundEnvelope =
   /**
    * Several messages to one peer in one queue message, written in order (the
    * gossip function's answers: thousands of stored messages per sync would
-   * otherwise cost one SQS message each). Only to `connectionId` when set.
+   * otherwise cost one SQS message each; an input's messages in a row to one
+   * peer). Only to `connectionId` when set.
    */
   | { readonly kind: 'send-many'; readonly peer: string; readonly messages: readonly Uint8Array[]; readonly connectionId?: string }
   | { readonly kind: 'disconnect'; readonly peer: string; readonly reason: string }
   | { readonly kind: 'connect'; readonly peer: string; readonly host: string; readonly port: number };
+
+/** Each message an outbound envelope writes, as a `send` of its own (a `send-many` is its messages); any other envelope is itself. */
+export function outboundParts(e: OutboundEnvelope): Exclude<OutboundEnvelope, { readonly kind: 'send-many' }>[] {
+  if (e.kind !== 'send-many') return [e];
+  return e.messages.map((message) => ({ kind: 'send', peer: e.peer, message, ...(e.connectionId === undefined ? {} : { connectionId: e.connectionId }) }));
+}
 
 const VERSION = 1;
 const HEX_33 = /^(02|03)[0-9a-f]{64}$/;

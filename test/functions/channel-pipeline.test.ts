@@ -22,7 +22,7 @@ import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { sha256, toHex } from '../../shared/crypto/index.js';
 import { type NodeChannelSettings } from '../../shared/manager/index.js';
-import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { decodeBroadcast, decodeOutbound, outboundParts, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
 import { EMPTY_WALLET_STATE, Keychain, decodeWalletState, encodeWalletState, type WalletState } from '../../shared/wallet/index.js';
@@ -135,9 +135,8 @@ async function relay(a: TestNode, b: TestNode, hold: (type: number) => boolean =
     }
     for (const [from, to] of [[a, b], [b, a]] as const) {
       const batch = await from.ctx.outbound.receive(10, 0);
-      for (const m of batch) {
-        await from.ctx.outbound.delete(m.receiptHandle);
-        const out = decodeOutbound(m.body);
+      for (const m of batch) await from.ctx.outbound.delete(m.receiptHandle);
+      for (const out of batch.flatMap((m) => outboundParts(decodeOutbound(m.body)))) {
         if (out.kind !== 'send') {
           from.sent.push(out.kind);
           continue;

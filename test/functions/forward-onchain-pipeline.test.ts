@@ -15,7 +15,7 @@ import { listChannels } from '../../functions/channels/channel-service.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { EsploraClient } from '../../shared/chain/index.js';
 import { sha256 } from '../../shared/crypto/index.js';
-import { decodeOutbound } from '../../shared/pipeline/envelopes.js';
+import { decodeOutbound, outboundParts } from '../../shared/pipeline/envelopes.js';
 import { decodeMessage } from '../../shared/wire/index.js';
 import { newReceiveAddress } from '../../functions/wallet/wallet-service.js';
 import { CAPACITY, invoiceOf, payInvoiceOf, readyChannel, spendOf } from '../support/force-close-nodes.js';
@@ -47,9 +47,9 @@ async function relayAll(net: PipelineNet, nodes: readonly PipelineNode[], connec
       }
     }
     for (const from of nodes) {
-      for (const m of await from.ctx.outbound.receive(10, 0)) {
-        await from.ctx.outbound.delete(m.receiptHandle);
-        const out = decodeOutbound(m.body);
+      const received = await from.ctx.outbound.receive(10, 0);
+      for (const m of received) await from.ctx.outbound.delete(m.receiptHandle);
+      for (const out of received.flatMap((m) => outboundParts(decodeOutbound(m.body)))) {
         moved++;
         if (out.kind !== 'send') continue;
         const to = nodes.find((n) => n.ctx.nodeKey === out.peer);

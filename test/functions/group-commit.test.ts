@@ -12,7 +12,7 @@ import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { LeaseSession, type GroupInput, type InvocationResult } from '../../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { fromHex, sha256 } from '../../shared/crypto/index.js';
-import { decodeOutbound } from '../../shared/pipeline/envelopes.js';
+import { decodeOutbound, outboundParts } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, ensureNodeTable, type Commit, type Lease } from '../../shared/store/index.js';
 import { useLocalServices } from '../support/local-services.js';
@@ -67,8 +67,7 @@ async function sent(ctx: NodeContext): Promise<number[]> {
     const got = await ctx.outbound.receive(10, 0);
     if (got.length === 0) empty++;
     for (const m of got) {
-      const e = decodeOutbound(m.body);
-      if (e.kind === 'send') out.push((e.message[2]! << 8) | e.message[3]!);
+      for (const e of outboundParts(decodeOutbound(m.body))) if (e.kind === 'send') out.push((e.message[2]! << 8) | e.message[3]!);
       await ctx.outbound.delete(m.receiptHandle);
     }
   }

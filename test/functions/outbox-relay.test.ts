@@ -12,11 +12,11 @@ import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.js';
 import { freePort } from '../../infra/local/free-port.js';
 import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
-import { applyInput, type InvocationResult } from '../../functions/runtime/invocation.js';
+import { applyInput, outboxMessages, type InvocationResult } from '../../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { fromHex } from '../../shared/crypto/index.js';
 import type { PeerEffect } from '../../shared/manager/index.js';
-import { decodeOutbound } from '../../shared/pipeline/envelopes.js';
+import { decodeOutbound, MAX_COALESCED_BYTES, outboundParts } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
 import { decodeMessage } from '../../shared/wire/index.js';
@@ -61,13 +61,19 @@ beforeEach(async () => {
   });
 });
 
-/** An input whose step writes one state item and sends `count` pings to the peer, ping i asking for i pong bytes. */
+/**
+ * An input whose step writes one state item and sends `count` pings to the
+ * peer, ping i asking for i pong bytes; each names a connection of its own,
+ * so each is a queue message of its own (messages in a row to one connection
+ * would leave together, as one `send-many`).
+ */
 function manyPings(count: number, marker: string) {
   return async (): Promise<InvocationResult> => {
     const effects: PeerEffect[] = Array.from({ length: count }, (_, i) => ({
       kind: 'send',
       peer: fromHex(PEER),
       message: { type: 18, numPongBytes: i, ignored: new Uint8Array(0) },
+      connectionId: `c${i}`,
     }));
     return { puts: [{ sk: SortKey.peer(PEER), data: new TextEncoder().encode(marker) }], deletes: [], effects };
   };
@@ -145,5 +151,34 @@ describe('one outbox item per input', () => {
     expect(await applyInput(ctx, inputId, manyPings(150, 'v1'))).toBe('duplicate');
     expect(await drain()).toEqual(expected(inputId, 150));
     expect(await ctx.store.pendingOutbox(ctx.nodeKey)).toEqual([]);
+  });
+});
+
+describe('an input\'s messages in a row to one peer', () => {
+  const OTHER = '03' + '44'.repeat(32);
+  const ping = (n: number, peer = PEER, connectionId?: string): PeerEffect => ({
+    kind: 'send',
+    peer: fromHex(peer),
+    message: { type: 18, numPongBytes: n, ignored: n < 1000 ? new Uint8Array(0) : new Uint8Array(60_000) },
+    ...(connectionId === undefined ? {} : { connectionId }),
+  });
+  const shape = (effects: PeerEffect[]) =>
+    outboxMessages('in', effects).map((m) => {
+      const e = decodeOutbound(new TextDecoder().decode(m.body));
+      const n = (bytes: Uint8Array) => (bytes[2]! << 8) | bytes[3]!;
+      return [m.id, e.kind, ...outboundParts(e).map((p) => (p.kind === 'send' ? `${p.peer.slice(0, 4)}:${p.connectionId ?? '-'}:${n(p.message)}` : p.kind))];
+    });
+
+  it('leave as one send-many, split where the peer or connection changes, at a disconnect, or past the byte budget', () => {
+    expect(shape([ping(1, PEER, 'a'), ping(2, PEER, 'a'), ping(3, PEER, 'b'), ping(4, OTHER), ping(5, OTHER), { kind: 'disconnect', peer: fromHex(OTHER), reason: 'bye' }, ping(6, OTHER)])).toEqual([
+      ['in#000', 'send-many', `${PEER.slice(0, 4)}:a:1`, `${PEER.slice(0, 4)}:a:2`],
+      ['in#001', 'send', `${PEER.slice(0, 4)}:b:3`],
+      ['in#002', 'send-many', `${OTHER.slice(0, 4)}:-:4`, `${OTHER.slice(0, 4)}:-:5`],
+      ['in#003', 'disconnect', 'disconnect'],
+      ['in#004', 'send', `${OTHER.slice(0, 4)}:-:6`],
+    ]);
+    // Three 60 KB pings: two fit the 128 KiB budget, the third leaves on its own.
+    expect(shape([ping(1001), ping(1002), ping(1003)]).map((row) => row.slice(1).length - 1)).toEqual([2, 1]);
+    expect(MAX_COALESCED_BYTES).toBe(128 * 1024);
   });
 });

@@ -20,6 +20,7 @@ import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-
 import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { encodeInvoice } from '../../shared/invoice/index.js';
 import { KeysManager } from '../../shared/keys/index.js';
+import { decodeOutbound, outboundParts } from '../../shared/pipeline/envelopes.js';
 import { SortKey } from '../../shared/store/index.js';
 import { useLocalServices } from '../support/local-services.js';
 import { CAPACITY, readyChannel as readyChannelOf } from '../support/force-close-nodes.js';
@@ -83,7 +84,7 @@ async function apiItems(a: PipelineNode): Promise<string[]> {
 async function outboundCount(a: PipelineNode): Promise<number> {
   let n = 0;
   for (let batch = await a.ctx.outbound.receive(10, 0); batch.length > 0; batch = await a.ctx.outbound.receive(10, 0)) {
-    n += batch.length;
+    n += batch.reduce((sum, m) => sum + outboundParts(decodeOutbound(m.body)).length, 0);
     for (const m of batch) await a.ctx.outbound.delete(m.receiptHandle);
   }
   return n;

@@ -17,7 +17,7 @@ import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { fromHex, sha256, toHex } from '../../shared/crypto/index.js';
-import { decodeOutbound, encodeInbound, messageInputId, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { decodeOutbound, outboundParts, encodeInbound, messageInputId, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, StoreError, StoreErrorCode, ensureNodeTable, type Commit, type Lease, type NodeStoreOptions } from '../../shared/store/index.js';
 import { EMPTY_WALLET_STATE, Keychain, encodeWalletState } from '../../shared/wallet/index.js';
@@ -140,7 +140,7 @@ async function drain(queue: FifoQueue): Promise<OutboundEnvelope[]> {
     const got = await queue.receive(10, 0);
     if (got.length === 0) empty++;
     for (const m of got) {
-      out.push(decodeOutbound(m.body));
+      out.push(...outboundParts(decodeOutbound(m.body)));
       await queue.delete(m.receiptHandle);
     }
   }

@@ -14,7 +14,7 @@ import { createTimerHandler } from '../../functions/timer/handler.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
-import { decodeOutbound, encodeInbound, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { decodeOutbound, outboundParts, encodeInbound, type InboundEnvelope, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, SortKey, ensureNodeTable } from '../../shared/store/index.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/index.js';
@@ -82,7 +82,7 @@ async function drain(): Promise<OutboundEnvelope[]> {
     const batch = await outbound.receive(10, 0);
     if (batch.length === 0) empty++;
     for (const m of batch) {
-      out.push(decodeOutbound(m.body));
+      out.push(...outboundParts(decodeOutbound(m.body)));
       await outbound.delete(m.receiptHandle);
     }
   }

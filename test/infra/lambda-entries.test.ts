@@ -21,7 +21,7 @@ import { freePort } from '../../infra/local/free-port.js';
 import { startSqsLocal, type SqsLocal } from '../../infra/local/sqs-local.js';
 import { startRegtestChain, type RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
-import { decodeOutbound, encodeInbound } from '../../shared/pipeline/envelopes.js';
+import { decodeOutbound, outboundParts, encodeInbound } from '../../shared/pipeline/envelopes.js';
 import { ensureNodeTable } from '../../shared/store/index.js';
 import { runBundle } from './support/fresh-node.js';
 import { startSecretsStub, type SecretsStub } from './support/secrets-stub.js';
@@ -85,7 +85,7 @@ async function drainOutbound() {
     const received = await sqs.outbound.receive(10, round === 0 ? 1 : 0);
     if (received.length === 0) break;
     for (const m of received) {
-      drained.push(decodeOutbound(m.body));
+      drained.push(...outboundParts(decodeOutbound(m.body)));
       await sqs.outbound.delete(m.receiptHandle);
     }
   }

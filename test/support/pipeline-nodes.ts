@@ -14,7 +14,7 @@ import { createPeerMessageHandler } from '../../functions/peer-message/handler.j
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { sha256 } from '../../shared/crypto/index.js';
 import type { NodeChannelSettings } from '../../shared/manager/index.js';
-import { decodeBroadcast, decodeOutbound, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
+import { decodeBroadcast, decodeOutbound, outboundParts, encodeInbound, type InboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import { FifoQueue } from '../../shared/pipeline/queues.js';
 import { NodeStore, ensureNodeTable, type Commit, type Lease } from '../../shared/store/index.js';
 import { decodeMessage } from '../../shared/wire/index.js';
@@ -108,9 +108,9 @@ export class PipelineNet {
         }
       }
       for (const [from, to] of [[a, b], [b, a]] as const) {
-        for (const m of await from.ctx.outbound.receive(10, 0)) {
-          await from.ctx.outbound.delete(m.receiptHandle);
-          const out = decodeOutbound(m.body);
+        const received = await from.ctx.outbound.receive(10, 0);
+        for (const m of received) await from.ctx.outbound.delete(m.receiptHandle);
+        for (const out of received.flatMap((m) => outboundParts(decodeOutbound(m.body)))) {
           if (out.kind !== 'send') {
             from.sent.push(out.kind);
             continue;
