@@ -257,12 +257,17 @@ describe('a peer-message batch shares the lease', () => {
 });
 
 describe('a record of several messages in a row (the gateway coalesced them)', () => {
-  it('applies each message as its own input and commits them in ONE transaction; failing midway, nothing of it is committed', async () => {
+  /** A node, a peer's four open_channel to it (not delivered), and the sequence number the first of them gets. */
+  async function fourOpens() {
     const b = await node();
     const { from, messages } = await opener(b, 4);
-    const peer = from.ctx.nodeKey;
     const firstSeq = seq;
     seq += messages.length;
+    return { b, peer: from.ctx.nodeKey, messages, firstSeq };
+  }
+
+  it('applies each message as its own input and commits them in ONE transaction; failing midway, nothing of it is committed', async () => {
+    const { b, peer, messages, firstSeq } = await fourOpens();
     const ids = messages.map((_, i) => messageInputId('c', firstSeq + i));
     const coalesced = record(b.ctx, { kind: 'messages', peer, connectionId: 'c', firstSeq, messages });
     const handler = createPeerMessageHandler(b.ctx);
@@ -307,11 +312,7 @@ describe('a record of several messages in a row (the gateway coalesced them)', (
   });
 
   it('skips the messages of a record found applied already and commits the rest together', async () => {
-    const b = await node();
-    const { from, messages } = await opener(b, 4);
-    const peer = from.ctx.nodeKey;
-    const firstSeq = seq;
-    seq += messages.length;
+    const { b, peer, messages, firstSeq } = await fourOpens();
     const handler = createPeerMessageHandler(b.ctx);
     // The first two alone (as an earlier record would have carried them), then a record of all four.
     expect(await handler(batch([record(b.ctx, { kind: 'messages', peer, connectionId: 'c', firstSeq, messages: messages.slice(0, 2) })]), {} as never)).toEqual({ batchItemFailures: [] });
