@@ -19,13 +19,16 @@ import type { NodeContext } from '../runtime/node-context.js';
 import { applyInbound, inboundPrefetch } from './apply.js';
 
 /**
- * The input id of each part of a record: a message's is its connection and
- * sequence number (what the gateway's dedup id names for a record of one),
- * the same whichever record carried it; another record's is its dedup id.
+ * A record's inputs and their ids: a message's id is its connection and
+ * sequence number, the same whichever record carried it (alone, the
+ * gateway's dedup id names exactly that); any other record is one input
+ * under its dedup id.
  */
-function inputIdsOf(record: SQSRecord, parts: readonly InboundPart[]): string[] {
+function inputsOf(record: SQSRecord): { readonly parts: InboundPart[]; readonly ids: string[] } {
+  const envelope = decodeInbound(record.body);
+  const parts = inboundParts(envelope);
   const recordId = record.attributes.MessageDeduplicationId ?? record.messageId;
-  return parts.length === 1 ? [recordId] : parts.map((part) => (part.kind === 'message' ? messageInputId(part.connectionId, part.seq) : recordId));
+  return { parts, ids: envelope.kind === 'messages' ? parts.map((part) => (part.kind === 'message' ? messageInputId(part.connectionId, part.seq) : recordId)) : [recordId] };
 }
 
 export function createPeerMessageHandler(ctx: NodeContext) {
@@ -41,26 +44,26 @@ export function createPeerMessageHandler(ctx: NodeContext) {
 
   /** What a record's inputs read first (their `INPUT#` and their prefetch), for the batch's snapshot; nothing for a body that does not decode. */
   function laterReads(record: SQSRecord): string[] {
-    let parts;
+    let inputs;
     try {
-      parts = inboundParts(decodeInbound(record.body));
+      inputs = inputsOf(record);
     } catch {
       return [];
     }
-    const ids = inputIdsOf(record, parts);
+    const { parts, ids } = inputs;
     return parts.flatMap((part, i) => [SortKey.input(ids[i]!), ...inboundPrefetch(part)]);
   }
 
   async function applyRecord(session: LeaseSession, record: SQSRecord, last: boolean): Promise<void> {
-    let parts;
+    let inputs;
     try {
-      parts = inboundParts(decodeInbound(record.body));
+      inputs = inputsOf(record);
     } catch (error) {
       // A body that can never be applied is dropped (and logged), not retried forever.
       ctx.logger.error('dropping malformed inbound record', { messageId: record.messageId, error: (error as EnvelopeError).message });
       return;
     }
-    const ids = inputIdsOf(record, parts);
+    const { parts, ids } = inputs;
     try {
       // The batch's last record releases the lease in its commit (if it commits; else `close` releases it).
       // Its first reads go beside the lease when this record takes it (the batch's first).
@@ -70,8 +73,8 @@ export function createPeerMessageHandler(ctx: NodeContext) {
         return;
       }
       // Messages in a row: applied one after another, committed together (docs/commit-protocol.md, "One commit for messages in a row").
-      const inputs = parts.map((part, i) => ({ inputId: ids[i]!, step: (store: NodeStore) => applyInbound(ctx, store, part), prefetch: inboundPrefetch(part) }));
-      const outcomes = await session.applyGroup(inputs, { releaseWithCommit: last });
+      const group = parts.map((part, i) => ({ inputId: ids[i]!, step: (store: NodeStore) => applyInbound(ctx, store, part), prefetch: inboundPrefetch(part) }));
+      const outcomes = await session.applyGroup(group, { releaseWithCommit: last });
       ctx.logger.debug('applied', { inputIds: ids, peer: parts[0]!.peer, outcomes });
     } catch (error) {
       ctx.logger.warn('inbound record failed; will be retried', { inputIds: ids, error: (error as Error).message });
