@@ -204,7 +204,8 @@ function keepReason(core: ManagerCore, channelId: Uint8Array, htlcId: bigint, re
 
 /** Applies removals of ours to the channel, then signs them when we may (else they wait for the peer's `revoke_and_ack`). */
 export function commitRemovals(core: ManagerCore, key: ChannelKey, item: ChannelItem, channel: Channel, effects: ChannelEffect[]): void {
-  if (effects.length === 0) return;
+  // A fail held in the holding cell has no effect yet, but the channel changed (its HTLC waits as `removal-held`).
+  if (effects.length === 0 && channel === item.channel) return;
   const signed = sendCommitmentSigned(channelContext(core), channel);
   if (signed.ok) applyStep(core, key, item, { channel: signed.value.channel, effects: [...effects, ...signed.value.effects] });
   else applyStep(core, key, item, { channel, effects });

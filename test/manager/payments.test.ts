@@ -114,6 +114,26 @@ describe('payments between two of our nodes, through the manager', () => {
     expect(onlyChannel(net, alice).balanceMsat).toBe(before);
   });
 
+  it('a fail-back while our commitment_signed awaits its revoke_and_ack waits in the holding cell, then leaves', () => {
+    const { net, alice, bob } = readyPair();
+    const before = onlyChannel(net, alice).balanceMsat;
+    const kept = invoiceOf(net, bob, 5_000_000n);
+    const refused = invoiceOf(net, bob, 5_001_000n);
+    expect(pay(net, alice, kept, new Uint8Array(32).fill(21)).ok).toBe(true);
+    expect(pay(net, alice, refused, new Uint8Array(32).fill(22)).ok).toBe(true);
+    net.run();
+    const [first, second] = eventsOf(bob, 'payment-claimable');
+    // The claim's fulfill and commitment_signed leave; before alice answers, bob fails the second payment back.
+    expect(claim(net, bob, first!.paymentPreimage!).ok).toBe(true);
+    net.step(bob, { kind: 'fail-htlc-backwards', paymentHash: second!.paymentHash }, (m) => m.failHtlcBackwards(second!.paymentHash));
+    net.run();
+    expect(eventsOf(alice, 'payment-sent').map((e) => toHex(e.paymentHash))).toEqual([toHex(kept.paymentHash)]);
+    expect(eventsOf(alice, 'payment-failed')).toMatchObject([{ paymentHash: refused.paymentHash, reason: 'RecipientRejected' }]);
+    expect(onlyChannel(net, alice).pendingHtlcs).toEqual([]);
+    expect(onlyChannel(net, bob).pendingHtlcs).toEqual([]);
+    expect(onlyChannel(net, alice).balanceMsat).toBe(before - 5_000_000n);
+  });
+
   it('a force close after payments broadcasts our latest commitment (commitment 0 is revoked), paying the balances the payments left', () => {
     const { net, alice, bob } = readyPair();
     const invoice = invoiceOf(net, bob, 25_000_000n);
