@@ -4,7 +4,8 @@
  * versions of our code on the same machine and to profile our payments
  * without the bench's start-up: `N=100 node --import tsx
  * bench/ours-payments-profile.ts` prints the process CPU and wall time per
- * payment; `INFLIGHT=10` starts that many at once; `PROF=file.cpuprofile`
+ * payment, and our inputs and commits per payment; `INFLIGHT=10` starts
+ * that many at once; `AMOUNT_MSAT` sets the amount; `PROF=file.cpuprofile`
  * writes a CPU profile of the payments only (the inspector started after
  * the channel is usable). Not a target's bench: `npm run bench -- payments`
  * is, with LDK side by side.
@@ -38,8 +39,20 @@ connectBlocks(chain.chain, tip.height + 1, nodes);
 await waitFor(() => nodes.every((n) => n.usableChannels() === 1), 'usable');
 let ids = 0;
 const nextId = () => sha256(Uint8Array.of(0x15, ids >> 16, (ids >> 8) & 0xff, ids++ & 0xff));
+/** Our inputs by kind (a peer message by its type, a follow-up by its work), per node. */
+const kinds = new Map<string, number>();
+for (const [n, tag] of [[a, 'A (payer)'], [b, 'B (payee)']] as const) {
+  n.onInput = (input, end) => {
+    if (end) return;
+    const detail = input.kind === 'peer-message' ? ` ${input.message.type}` : input.kind === 'follow-up' ? ` ${input.work.kind}` : '';
+    const key = `${tag} ${input.kind}${detail}`;
+    kinds.set(key, (kinds.get(key) ?? 0) + 1);
+  };
+}
 const N = Number(process.env['N'] ?? 200);
 const INF = Number(process.env['INFLIGHT'] ?? 1);
+/** The channel holds about 1,000,000 sat on the payer's side: N × the amount must fit (3,000,000 msat lets N = 300). */
+const AMOUNT_MSAT = BigInt(process.env['AMOUNT_MSAT'] ?? 10_000_000);
 const session = new Session();
 const profile = process.env['PROF'];
 if (profile !== undefined) {
@@ -53,7 +66,7 @@ const w0 = performance.now();
 for (let i = 0; i < N / INF; i++) {
   const hashes: string[] = [];
   for (let j = 0; j < INF; j++) {
-    const r = b.request(10_000_000n);
+    const r = b.request(AMOUNT_MSAT);
     a.pay(r, nextId());
     hashes.push(toHex(r.paymentHash));
   }
@@ -61,5 +74,7 @@ for (let i = 0; i < N / INF; i++) {
 }
 const c = process.cpuUsage(cpu0);
 console.log(`${N} payments (${INF} in flight): cpu/payment ${((c.user + c.system) / 1000 / N).toFixed(2)} ms, wall/payment ${((performance.now() - w0) / N).toFixed(2)} ms`);
+console.log([...kinds].sort().map(([k, v]) => `  ${k}: ${(v / N).toFixed(2)} per payment`).join('\n'));
+for (const [n, tag] of [[a, 'A'], [b, 'B']] as const) console.log(`  ${tag}: ${(n.totals.inputs / N).toFixed(2)} inputs, ${(n.totals.commits / N).toFixed(2)} commits, ${(n.totals.bytesWritten / N).toFixed(0)} bytes written per payment`);
 if (profile !== undefined) writeFileSync(profile, JSON.stringify((await session.post('Profiler.stop')).profile));
 process.exit(0);

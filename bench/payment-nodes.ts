@@ -4,8 +4,10 @@
  * TCP sockets on 127.0.0.1, so one driver opens a channel between any two and
  * pays across it. Our node runs as a handler would (every input loaded from
  * an InMemoryManagerStore, committed, follow-ups applied as inputs of their
- * own) and keeps the DynamoDB-equivalent cost of its commits and its
- * secp256k1 calls.
+ * own; the dance's messages of one socket read as bursts, docs/manager.md
+ * "Bursts"; a claimable payment claimed in the input that made it so, as
+ * functions/invoices/claim-step.ts does) and keeps the DynamoDB-equivalent
+ * cost of its commits and its secp256k1 calls.
  */
 import { createServer, type Server } from 'node:net';
 import * as ldk from 'lightningdevkit';
@@ -36,6 +38,7 @@ import { REGTEST_CHAIN_HASH, counterEntropy } from '../test/support/channel-harn
 import { startLdkNode, type LdkNode } from '../test/support/ldk-node.js';
 import { concatBlock } from '../test/support/manager-ldk.js';
 import { countingSecp } from './counting-secp.js';
+import { mergeChanges } from '../functions/runtime/manager-step.js';
 
 /** What a payer needs to pay (an invoice's fields). */
 export interface PaymentRequest {
@@ -77,8 +80,16 @@ export interface PayNode {
 /** Totals our node keeps: the DynamoDB-equivalent writes of its commits and its inputs. */
 export interface StoreTotals {
   inputs: number;
+  /** Commits: one per input, one per burst of messages (docs/manager.md, "Bursts"). */
+  commits: number;
   itemsWritten: number;
   bytesWritten: number;
+}
+
+/** A manager loaded for an input, and the inputs run on it since (one commit). */
+interface Burst {
+  readonly manager: ChannelManager;
+  readonly inputs: ManagerInput[];
 }
 
 /** One of our nodes over TCP (one peer at a time, dialled or accepted). */
@@ -90,7 +101,7 @@ export class OurTcpNode implements PayNode {
   readonly sent = new Set<string>();
   readonly claimed = new Set<string>();
   readonly events: EventRecord[] = [];
-  readonly totals: StoreTotals = { inputs: 0, itemsWritten: 0, bytesWritten: 0 };
+  readonly totals: StoreTotals = { inputs: 0, commits: 0, itemsWritten: 0, bytesWritten: 0 };
   /** secp256k1 calls of this node's inputs, by method (not BOLT 8's handshake). */
   readonly secpCounts: Map<string, number>;
   readonly config: ManagerConfig;
@@ -115,6 +126,8 @@ export class OurTcpNode implements PayNode {
   #seenEvents = 0;
   #fund: Fund | null = null;
   #inputs = 0;
+  /** The messages of the socket's last read, not applied yet. */
+  #arrived: Uint8Array[] = [];
 
   constructor(
     readonly name: string,
@@ -180,53 +193,111 @@ export class OurTcpNode implements PayNode {
     return this.#peer?.features !== undefined && toHex(this.#peer.nodeId) === toHex(remoteNodeId);
   }
 
+  /**
+   * Messages arrive as the socket's bytes do: those of one read are applied
+   * once it was read (a microtask later), as one burst where they can be,
+   * as the gateway hands a peer's messages in a row to one invocation
+   * (functions/gateway/inbound-lanes.ts).
+   */
   #onMessage(bytes: Uint8Array): void {
-    this.onWire?.('in', (bytes[0]! << 8) | bytes[1]!);
-    const hadFeatures = this.#peer?.features !== undefined;
-    const step = peerMessage(this.#nodeConfig, this.#peer, this.#connectionId, bytes);
-    if (step.state === null) this.#peer = undefined;
-    else if (step.state !== undefined) this.#peer = step.state;
-    for (const effect of step.effects) {
-      if (effect.kind === 'send') this.#send(effect.message);
-      else if (effect.kind === 'disconnect') throw new Error(`${this.name} disconnected: ${effect.reason}`);
-      else if (effect.kind === 'unsupported-message') this.step({ kind: 'unsupported-message' }, (m) => m.reportUnsupportedMessage(effect.peer, effect.messageType, effect.message));
-      else this.step({ kind: 'peer-message', peer: effect.peer, message: effect.message }, (m) => m.handleChannelMessage(effect.peer, effect.message));
+    this.#arrived.push(bytes);
+    if (this.#arrived.length === 1) queueMicrotask(() => this.#applyArrived());
+  }
+
+  /**
+   * The messages of one read, in order: the channel messages in a row run
+   * on one load of the manager and one commit (docs/manager.md, "Bursts";
+   * what `LeaseSession.applyGroup` commits for a messages envelope), the
+   * others as inputs of their own.
+   */
+  #applyArrived(): void {
+    const arrived = this.#arrived;
+    this.#arrived = [];
+    let burst: Burst | undefined;
+    const endBurst = () => {
+      if (burst !== undefined) this.#finish(burst);
+      burst = undefined;
+    };
+    for (const bytes of arrived) {
+      this.onWire?.('in', (bytes[0]! << 8) | bytes[1]!);
+      const hadFeatures = this.#peer?.features !== undefined;
+      const step = peerMessage(this.#nodeConfig, this.#peer, this.#connectionId, bytes);
+      if (step.state === null) this.#peer = undefined;
+      else if (step.state !== undefined) this.#peer = step.state;
+      for (const effect of step.effects) {
+        if (effect.kind === 'channel-message') {
+          const input: ManagerInput = { kind: 'peer-message', peer: effect.peer, message: effect.message };
+          this.onInput?.(input, false);
+          if (burst === undefined || !this.store.extend(burst.manager, input)) {
+            endBurst();
+            burst = this.#begin(input);
+          } else burst.inputs.push(input);
+          burst.manager.handleChannelMessage(effect.peer, effect.message);
+          continue;
+        }
+        endBurst();
+        if (effect.kind === 'send') this.#send(effect.message);
+        else if (effect.kind === 'disconnect') throw new Error(`${this.name} disconnected: ${effect.reason}`);
+        else if (effect.kind === 'unsupported-message') this.step({ kind: 'unsupported-message' }, (m) => m.reportUnsupportedMessage(effect.peer, effect.messageType, effect.message));
+      }
+      const peer = this.#peer;
+      if (!hadFeatures && peer?.features) {
+        endBurst();
+        const features = peer.features;
+        this.step({ kind: 'peer-connected', peer: peer.nodeId }, (m) => m.peerConnected(peer.nodeId, features, peer.connectionId));
+      }
     }
-    const peer = this.#peer;
-    if (!hadFeatures && peer?.features) {
-      const features = peer.features;
-      this.step({ kind: 'peer-connected', peer: peer.nodeId }, (m) => m.peerConnected(peer.nodeId, features, peer.connectionId));
-    }
+    endBurst();
   }
 
   /** One input: load, run `fn`, commit (its writes added to {@link totals}), then send, broadcast, record, follow-ups. */
   step<T>(input: ManagerInput, fn: (m: ChannelManager) => T): T {
+    this.onInput?.(input, false);
+    const burst = this.#begin(input);
+    const result = fn(burst.manager);
+    this.#finish(burst);
+    return result;
+  }
+
+  /** The manager loaded for `input`, the first of a burst. */
+  #begin(input: ManagerInput): Burst {
     const connected = new Map<string, Uint8Array>();
     const connections = new Map<string, string>();
     if (this.#peer?.features) {
       connected.set(toHex(this.#peer.nodeId), this.#peer.features);
       connections.set(toHex(this.#peer.nodeId), this.#peer.connectionId);
     }
-    this.onInput?.(input, false);
-    const manager = this.store.load(this.ports, input, connected, this.config, connections);
-    const result = fn(manager);
-    const changes = manager.takeChanges();
+    return { manager: this.store.load(this.ports, input, connected, this.config, connections), inputs: [input] };
+  }
+
+  /** Commits what the burst's inputs changed as one commit, then sends, broadcasts, records and runs the follow-ups (inputs of their own). */
+  #finish({ manager, inputs }: Burst): void {
+    let changes = manager.takeChanges();
+    // As the deployed node does (functions/invoices/claim-step.ts): a payment made claimable is claimed on the same
+    // manager, so the claim, PaymentClaimed and the fulfill of a part on a channel this input holds are one commit.
+    const claimable = changes.events.flatMap((r) => (r.event.kind === 'payment-claimable' ? [r.event] : []));
+    for (const event of claimable) {
+      if (event.paymentPreimage === undefined) throw new Error(`${this.name}: a claimable payment without its preimage`);
+      const claimed = manager.claimFunds(event.paymentPreimage);
+      if (!claimed.ok) throw new Error(`${this.name} claim: ${claimed.error.message}`);
+    }
+    if (claimable.length > 0) changes = mergeChanges(changes, manager.takeChanges());
     const classified = this.classifyWrites ? this.#classify(changes) : 0;
     this.store.commit(`input-${++this.#inputs}`, changes);
     if (this.classifyWrites && classified !== this.store.last.bytesWritten) throw new Error(`${this.name}: classified ${classified} bytes, the store wrote ${this.store.last.bytesWritten}`);
-    this.totals.inputs++;
+    this.totals.inputs += inputs.length;
+    this.totals.commits++;
     this.totals.itemsWritten += this.store.last.itemsWritten;
     this.totals.bytesWritten += this.store.last.bytesWritten;
     this.events.push(...changes.events);
     for (const { message } of changes.messages) this.#send(message);
     this.broadcasts.push(...changes.broadcasts);
-    this.onInput?.(input, true);
+    for (const input of inputs) this.onInput?.(input, true);
     for (const f of changes.followUps) {
       const work = decodeFollowUp(f.work);
       if (!work.ok) throw work.error;
       this.step({ kind: 'follow-up', peer: f.peer, work: work.value }, (m) => m.applyFollowUp(f.peer, work.value, f.connectionId));
     }
-    return result;
   }
 
   /** Adds the puts `changes` will make to {@link bytesByKind}; their bytes. */
@@ -300,13 +371,6 @@ export class OurTcpNode implements PayNode {
     while (this.#seenEvents < this.events.length) {
       const event = this.events[this.#seenEvents++]!.event;
       switch (event.kind) {
-        case 'payment-claimable': {
-          const preimage = event.paymentPreimage;
-          if (preimage === undefined) throw new Error(`${this.name}: a claimable payment without its preimage`);
-          const claimed = this.step({ kind: 'claim-funds', paymentHash: event.paymentHash }, (m) => m.claimFunds(preimage));
-          if (!claimed.ok) throw new Error(`${this.name} claim: ${claimed.error.message}`);
-          break;
-        }
         case 'payment-sent':
           this.sent.add(toHex(event.paymentHash));
           break;

@@ -53,7 +53,10 @@ const DEFINITION =
   '(our sendPayment, LDK send_payment; one direct channel, static_remotekey), the payee claims it on PaymentClaimable, until the payer has ' +
   'PaymentSent and the payee PaymentClaimed. Both nodes in this process, each on its own TCP socket on 127.0.0.1 (BOLT 8 on both sides). ' +
   'The driver polls every node about once a millisecond (setTimeout 0): LDK needs process_pending_htlc_forwards and its event processing ' +
-  'called (test/support/ldk-node.ts also pumps each LDK node every 5 ms), and every node claims from its poll.';
+  'called (test/support/ldk-node.ts also pumps each LDK node every 5 ms). LDK claims from its poll (claim_funds on Event::PaymentClaimable); ' +
+  'ours claims as the deployed node does, on the manager of the input that made the payment claimable, in its commit (functions/invoices/claim-step.ts). ' +
+  'Our node runs as its handler does: the messages of one socket read that the gateway would hand to one invocation run as bursts ' +
+  '(docs/manager.md, "Bursts": one load, one commit), the others and every call as inputs of their own.';
 
 /** The minimum EC operations of one payment alone on one side (see printMinimum). */
 const MINIMUM = { payer: 32, payee: 31 };
@@ -122,7 +125,7 @@ interface Direction {
   readonly roundWallMs: number[];
   readonly roundCpuMs: number[];
   /** Our side's totals over the measured payments, by phase. */
-  readonly ours: Map<string, { payments: number; secp: Map<string, number>; inputs: number; items: number; bytes: number }>;
+  readonly ours: Map<string, { payments: number; secp: Map<string, number>; inputs: number; commits: number; items: number; bytes: number }>;
 }
 const direction = (name: string, payer: PayNode, payee: PayNode): Direction => ({ name, payer, payee, wallMs: [], cpuMs: [], roundWallMs: [], roundCpuMs: [], ours: new Map() });
 const directions = [
@@ -163,10 +166,11 @@ async function counted(d: Direction, phase: string, payments: number, body: () =
   await settle();
   for (const o of ours) {
     const key = `${phase}/${o.side}`;
-    const acc = d.ours.get(key) ?? { payments: 0, secp: new Map<string, number>(), inputs: 0, items: 0, bytes: 0 };
+    const acc = d.ours.get(key) ?? { payments: 0, secp: new Map<string, number>(), inputs: 0, commits: 0, items: 0, bytes: 0 };
     acc.payments += payments;
     for (const [k, v] of o.node.secpCounts) acc.secp.set(k, (acc.secp.get(k) ?? 0) + v - (o.secp.get(k) ?? 0));
     acc.inputs += o.node.totals.inputs - o.totals.inputs;
+    acc.commits += o.node.totals.commits - o.totals.commits;
     acc.items += o.node.totals.itemsWritten - o.totals.itemsWritten;
     acc.bytes += o.node.totals.bytesWritten - o.totals.bytesWritten;
     d.ours.set(key, acc);
@@ -272,6 +276,7 @@ for (const d of directions) {
         phase === 'sequential' ? `${MINIMUM[side]} (${(calls / MINIMUM[side]).toFixed(2)}×)` : '',
         (sum(acc.secp, false) / acc.payments).toFixed(1),
         (acc.inputs / acc.payments).toFixed(1),
+        (acc.commits / acc.payments).toFixed(1),
         (acc.items / acc.payments).toFixed(1),
         (acc.bytes / acc.payments).toFixed(0),
       ]);
@@ -279,7 +284,7 @@ for (const d of directions) {
   }
 }
 printTable('our side per payment (one HTLC each): EC operations (every secp256k1 call but scalar arithmetic and key-encoding checks, the "other" column), and the DynamoDB-equivalent writes of its inputs (InMemoryManagerStore `last`, summed, with the settling after)', [
-  ['payer → payee', 'mode', 'side', 'EC operations', 'minimum (×)', 'other secp256k1 calls', 'inputs', 'items written', 'bytes written (target ≤ 4,096)'],
+  ['payer → payee', 'mode', 'side', 'EC operations', 'minimum (×)', 'other secp256k1 calls', 'inputs', 'commits (bursts)', 'items written', 'bytes written (target ≤ 4,096)'],
   ...rows,
 ]);
 console.log(

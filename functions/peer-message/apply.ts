@@ -1,10 +1,10 @@
 /** Applies one inbound envelope (from the peer gateway) to the node's BOLT 1 core. */
 import { fromHex, toHex } from '../../shared/crypto/index.js';
-import { CHANNEL_MESSAGE_TYPES, RecordKeys, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
+import { BURST_MESSAGE_TYPES, CHANNEL_MESSAGE_TYPES, RecordKeys, type ChannelManager, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
 import type { InboundPart } from '../../shared/pipeline/envelopes.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
-import { loadManager, takeChangesFunded } from '../runtime/manager-step.js';
+import { extendManager, loadManager, takeChangesFunded } from '../runtime/manager-step.js';
 import type { NodeContext } from '../runtime/node-context.js';
 import { StepReads } from '../runtime/step-reads.js';
 
@@ -179,4 +179,49 @@ export async function applyInbound(ctx: NodeContext, store: NodeStore, envelope:
   }
   const base = peerWrites(envelope.peer, { ...step, effects: step.effects.filter((e) => e.kind !== 'channel-message') });
   return withManager(ctx, store, current, step, base, reads);
+}
+
+/** Whether `part` may run in a burst with the messages around it: a message of the commitment dance (`BURST_MESSAGE_TYPES`). */
+export function joinable(part: InboundPart): boolean {
+  if (part.kind !== 'message') return false;
+  const type = messageType(part.message);
+  return type !== null && BURST_MESSAGE_TYPES.has(type);
+}
+
+/**
+ * A peer's messages in a row (`joinable`, of one connection) on ONE load of
+ * the manager (docs/manager.md, "Bursts"): the first loads it as
+ * {@link applyInbound} would, each next one reads only what the manager
+ * does not hold yet (`extendManager`), and the changes are taken once. It
+ * stops before a message that needs a load of its own or that the peer
+ * layer does not hand on as one channel message alone (each then runs as
+ * an input of its own). Returns how many of `parts` it ran (at least the
+ * first) and their result, for one commit with all their input records.
+ */
+export async function applyInboundBurst(ctx: NodeContext, store: NodeStore, parts: readonly InboundPart[]): Promise<{ readonly count: number; readonly result: InvocationResult }> {
+  const first = parts[0]!;
+  const reads = new StepReads(ctx, store);
+  void reads.header();
+  void reads.fees();
+  const current = await loadPeer(ctx, store, first.peer);
+  const alone = async () => ({ count: 1, result: await applyInbound(ctx, store, first) });
+  if (current?.features === undefined) return alone();
+  const peer = current.nodeId;
+  const connected = new Map([[first.peer, current.features]]);
+  const connections = new Map([[first.peer, current.connectionId]]);
+  let manager: ChannelManager | undefined;
+  let count = 0;
+  for (const part of parts) {
+    if (part.kind !== 'message' || part.peer !== first.peer) break;
+    const step = peerMessage(ctx.config, current, part.connectionId, part.message);
+    const effect = step.effects[0];
+    if (step.state !== undefined || step.effects.length !== 1 || effect?.kind !== 'channel-message') break;
+    const input: ManagerInput = { kind: 'peer-message', peer, message: effect.message };
+    if (manager === undefined) manager = await loadManager(ctx, store, input, connected, reads, connections);
+    else if (!(await extendManager(ctx, store, manager, input))) break;
+    manager.handleChannelMessage(peer, effect.message);
+    count++;
+  }
+  if (manager === undefined) return alone();
+  return { count, result: await takeChangesFunded(ctx, store, manager, reads) };
 }

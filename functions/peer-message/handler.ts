@@ -16,7 +16,7 @@ import { decodeInbound, inboundParts, messageInputId, type EnvelopeError, type I
 import { LeaseSession } from '../runtime/invocation.js';
 import { processFifoBatch } from '../runtime/sqs-batch.js';
 import type { NodeContext } from '../runtime/node-context.js';
-import { applyInbound, inboundPrefetch } from './apply.js';
+import { applyInbound, applyInboundBurst, inboundPrefetch, joinable } from './apply.js';
 
 /**
  * A record's inputs and their ids: a message's id is its connection and
@@ -73,8 +73,10 @@ export function createPeerMessageHandler(ctx: NodeContext) {
         return;
       }
       // Messages in a row: applied one after another, committed together (docs/commit-protocol.md, "One commit for messages in a row").
-      const group = parts.map((part, i) => ({ inputId: ids[i]!, step: (store: NodeStore) => applyInbound(ctx, store, part), prefetch: inboundPrefetch(part) }));
-      const outcomes = await session.applyGroup(group, { releaseWithCommit: last });
+      // The messages of the commitment dance among them run as bursts, each on one load of the manager (docs/manager.md, "Bursts").
+      const group = parts.map((part, i) => ({ inputId: ids[i]!, step: (store: NodeStore) => applyInbound(ctx, store, part), prefetch: inboundPrefetch(part), joinable: joinable(part) }));
+      const burst = (store: NodeStore, indices: readonly number[]) => applyInboundBurst(ctx, store, indices.map((i) => parts[i]!));
+      const outcomes = await session.applyGroup(group, { releaseWithCommit: last, burst });
       ctx.logger.debug('applied', { inputIds: ids, peer: parts[0]!.peer, outcomes });
     } catch (error) {
       ctx.logger.warn('inbound record failed; will be retried', { inputIds: ids, error: (error as Error).message });

@@ -385,11 +385,29 @@ export interface GroupInput {
   readonly step: (store: NodeStore) => Promise<InvocationResult>;
   /** As {@link InputOptions.prefetch}: read beside the lease when the group takes it. */
   readonly prefetch?: readonly string[];
+  /** May run in one step with the joinable inputs next to it ({@link GroupOptions.burst}). */
+  readonly joinable?: boolean;
+}
+
+/** How {@link LeaseSession.applyGroup} runs and commits a group. */
+export interface GroupOptions extends Pick<InputOptions, 'releaseWithCommit'> {
+  /**
+   * Runs the inputs at `indices` (joinable, in a row, none applied yet) as
+   * ONE step, on one load (a burst: docs/manager.md, "Bursts"): as many of
+   * them from the first as can run so, at least the first. Returns how many
+   * ran and their one result; without it each input runs on its own.
+   */
+  readonly burst?: (store: NodeStore, indices: readonly number[]) => Promise<{ readonly count: number; readonly result: InvocationResult }>;
 }
 
 /** What one input's commit writes and what follows it. */
 interface InputWrites {
+  /** The last input of the step (its messages' outbox item is keyed by it). */
   readonly inputId: string;
+  /** The inputs before it that ran in the same step (a burst), in order: their `INPUT#` records are written with it. */
+  readonly groupedBefore: readonly string[];
+  /** The inputs of a burst, each to run on its own when their writes are too many for one transaction. */
+  readonly inputs: readonly GroupInput[];
   /** The step's puts and the watches of its follow-ups. */
   readonly puts: readonly ItemPut[];
   readonly deletes: readonly string[];
@@ -400,11 +418,12 @@ interface InputWrites {
   readonly events: InvocationResult['puts'];
 }
 
-function inputWrites(inputId: string, result: InvocationResult, nodeKey: string, nowMs: number): InputWrites {
+function inputWrites(inputId: string, result: InvocationResult, nodeKey: string, nowMs: number, burst: readonly GroupInput[] = []): InputWrites {
   const outbox = outboxMessages(inputId, result.effects, result.followUps, nodeKey);
   const followUps = outbox.filter((m) => m.destination === OutboxDestination.inbound);
   const watched = followUpWatchPuts(inputId, followUps.filter((_, i) => result.followUps?.[i]?.watched === true), nowMs);
-  return { inputId, puts: [...result.puts, ...watched], deletes: result.deletes, cleanup: result.cleanup ?? [], outbox, broadcasts: result.broadcasts ?? [], events: result.puts };
+  const groupedBefore = burst.slice(0, -1).map((input) => input.inputId);
+  return { inputId, groupedBefore, inputs: burst, puts: [...result.puts, ...watched], deletes: result.deletes, cleanup: result.cleanup ?? [], outbox, broadcasts: result.broadcasts ?? [], events: result.puts };
 }
 
 /** True when the input changed state (else only its messages, if any, leave: no commit). */
@@ -601,8 +620,8 @@ export class LeaseSession {
       this.#outboxClear = true;
       return 'no-change';
     }
-    const { inputId, puts, deletes, outbox, cleanup } = writes;
-    if ((await this.#commit(lease, known, { inputId, puts, deletes, outbox, cleanup, release })) === 'duplicate') return 'duplicate';
+    const { inputId, groupedBefore, puts, deletes, outbox, cleanup } = writes;
+    if ((await this.#commit(lease, known, { inputId, ...(groupedBefore.length === 0 ? {} : { groupedBefore }), puts, deletes, outbox, cleanup, release })) === 'duplicate') return 'duplicate';
     await this.#afterCommit(inputId, outbox, cleanup, release, writes.broadcasts, writes.events);
     return 'applied';
   }
@@ -619,7 +638,7 @@ export class LeaseSession {
    * a group too large for one transaction commits input by input, in order.
    * Returns each input's outcome.
    */
-  async applyGroup(inputs: readonly GroupInput[], options: Pick<InputOptions, 'releaseWithCommit'> = {}): Promise<Outcome[]> {
+  async applyGroup(inputs: readonly GroupInput[], options: GroupOptions = {}): Promise<Outcome[]> {
     const ids = inputs.map((input) => input.inputId);
     const { lease, known } = await this.#held([...ids.map((id) => SortKey.input(id)), ...new Set(inputs.flatMap((input) => input.prefetch ?? []))]);
     const { store, nodeKey } = this.#ctx;
@@ -629,27 +648,46 @@ export class LeaseSession {
     const outcomes: Outcome[] = ids.map((_, i) => (seen[i] ? 'duplicate' : 'no-change'));
     let group: InputWrites[] = [];
     let pending = new PendingWrites();
-    for (const [i, input] of inputs.entries()) {
+    for (let i = 0; i < inputs.length; ) {
       // The snapshot's items that others write (WEBHOOKS) serve every input of the group, as they would one input: one commit, one moment.
-      if (seen[i]) continue;
-      let result: InvocationResult;
+      if (seen[i]) {
+        i++;
+        continue;
+      }
+      const run = this.#burstFrom(inputs, seen, i, options);
+      let ran: { readonly count: number; readonly result: InvocationResult };
       try {
-        result = await input.step(reads.withPending(nodeKey, pending));
+        ran = await run(reads.withPending(nodeKey, pending));
       } catch (error) {
         if (!(error instanceof StoreError && error.code === StoreErrorCode.GroupRead)) throw error;
         // The inputs before it committed first; then it reads the table as it stands.
         await this.#commitGroup(lease, known, group, pending, false);
         [group, pending] = [[], new PendingWrites()];
-        result = await input.step(reads);
+        ran = await run(reads);
       }
-      const writes = inputWrites(input.inputId, result, nodeKey, store.nowMs());
+      const burst = ran.count > 1 ? inputs.slice(i, i + ran.count) : [];
+      const writes = inputWrites(ids[i + ran.count - 1]!, ran.result, nodeKey, store.nowMs(), burst);
       pending.add(writes);
       group.push(writes);
-      outcomes[i] = changesState(writes) ? 'applied' : 'no-change';
+      for (let k = i; k < i + ran.count; k++) outcomes[k] = changesState(writes) ? 'applied' : 'no-change';
+      i += ran.count;
     }
     await this.#commitGroup(lease, known, group, pending, options.releaseWithCommit === true);
     this.#outboxClear = true;
     return outcomes;
+  }
+
+  /** The step at input `i`: a burst of it and the joinable inputs not applied after it, or the input alone. */
+  #burstFrom(inputs: readonly GroupInput[], seen: readonly boolean[], i: number, options: GroupOptions): (store: NodeStore) => Promise<{ readonly count: number; readonly result: InvocationResult }> {
+    const indices: number[] = [];
+    for (let k = i; k < inputs.length && inputs[k]!.joinable === true && !seen[k]; k++) indices.push(k);
+    const burst = options.burst;
+    if (burst === undefined || indices.length < 2) return async (store) => ({ count: 1, result: await inputs[i]!.step(store) });
+    return async (store) => {
+      const ran = await burst(store, indices);
+      if (ran.count < 1 || ran.count > indices.length) throw new Error(`a burst ran ${ran.count} of ${indices.length} inputs`);
+      return ran;
+    };
   }
 
   /** Commits a group's inputs in one transaction (their writes folded in `pending`), or input by input when one transaction cannot hold them. */
@@ -657,21 +695,39 @@ export class LeaseSession {
     const last = group.at(-1);
     if (last === undefined) return;
     if (group.length === 1 || !group.some(changesState)) {
-      for (const [i, writes] of group.entries()) await this.#commitInput(lease, known, writes, release && i === group.length - 1);
+      for (const [i, writes] of group.entries()) await this.#commitAlone(lease, known, writes, release && i === group.length - 1);
       return;
     }
     const { puts, deletes, cleanup } = pending.merged();
     const outbox = group.flatMap((writes) => writes.outbox);
-    const groupedBefore = group.slice(0, -1).map((writes) => writes.inputId);
+    const groupedBefore = group.flatMap((writes) => [...writes.groupedBefore, writes.inputId]).slice(0, -1);
     try {
       await this.#commit(lease, known, { inputId: last.inputId, groupedBefore, puts, deletes, outbox, cleanup, release });
     } catch (error) {
       if (!(error instanceof StoreError && error.code === StoreErrorCode.CommitTooLarge)) throw error;
-      // Refused before any request: each input on its own, in order (each read what those before it wrote, and they commit first).
-      for (const [i, writes] of group.entries()) await this.#commitInput(lease, this.#known!, writes, release && i === group.length - 1);
+      // Refused before any request: each step on its own, in order (each read what those before it wrote, and they commit first).
+      for (const [i, writes] of group.entries()) await this.#commitAlone(lease, this.#known!, writes, release && i === group.length - 1);
       return;
     }
     await this.#afterCommit(last.inputId, outbox, cleanup, release, group.flatMap((writes) => writes.broadcasts), group.flatMap((writes) => writes.events));
+  }
+
+  /**
+   * One step's writes committed on their own; a burst too large for one
+   * transaction (refused before any request) runs again input by input, on
+   * the table as the steps before it left it, each committed on its own.
+   */
+  async #commitAlone(lease: Lease, known: KnownItems, writes: InputWrites, release: boolean): Promise<void> {
+    try {
+      await this.#commitInput(lease, known, writes, release);
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === StoreErrorCode.CommitTooLarge) || writes.inputs.length === 0) throw error;
+      const { store, nodeKey } = this.#ctx;
+      for (const [i, input] of writes.inputs.entries()) {
+        const result = await input.step(store.withKnown(this.#known!));
+        await this.#commitInput(lease, this.#known!, inputWrites(input.inputId, result, nodeKey, store.nowMs()), release && i === writes.inputs.length - 1);
+      }
+    }
   }
 
   /**

@@ -194,6 +194,29 @@ export async function loadManager(
 }
 
 /**
+ * Reads what `input` needs on top of what `manager` holds, to run it after
+ * the inputs `manager` ran (a burst: docs/manager.md, "Bursts"): the channel
+ * items (with their parts) and records not held yet, in one round trip, then
+ * the records only its channel names. False, reading nothing, when the
+ * input needs a load of its own.
+ */
+export async function extendManager(ctx: Pick<NodeContext, 'nodeKey'>, store: NodeStore, manager: ChannelManager, input: ManagerInput): Promise<boolean> {
+  const plan = manager.burstPlan(input);
+  if (plan === undefined) return false;
+  const none = Promise.resolve(new Map<string, Uint8Array>());
+  const [items, records] = await Promise.all([
+    plan.keys.length === 0 ? none : store.getMany(ctx.nodeKey, plan.keys.flatMap((k) => channelItemKeys(k).map((key) => SortKey.channel(key)))),
+    plan.records.length === 0 ? none : store.getMany(ctx.nodeKey, [...plan.records]),
+  ]);
+  const prefix = SortKey.channelPrefix();
+  manager.loadChannels({ keys: plan.keys, peers: [], all: false }, new Map([...items].map(([sk, data]) => [sk.slice(prefix.length), data] as const)));
+  manager.loadRecords(plan.records, records);
+  const more = manager.recordsAfterLoad(input).filter((key) => !manager.holdsRecord(key));
+  if (more.length > 0) manager.loadRecords(more, await store.getMany(ctx.nodeKey, more));
+  return true;
+}
+
+/**
  * The monitors the commit of `changes` needs first: those with an update at
  * a snapshot point (shared/store/monitor-items.ts), each read newest first
  * down to its newest snapshot (one Query of at most N + 1 items). Usually

@@ -31,7 +31,7 @@ import type { ChannelDetails } from './channel-details.js';
 import type { ChannelKey } from './channel-entry.js';
 import * as queries from './channel-queries.js';
 import { channelMonitorUpdated } from './channel-step.js';
-import { channelKeysFor, recordsAfterLoad } from './load-plan.js';
+import { burstPlan, channelKeysFor, recordsAfterLoad, type BurstPlan } from './load-plan.js';
 import { DEFAULT_MANAGER_CONFIG, sameManagerConfig, type ChannelForwarding, type HandshakeOverride, type ManagerConfig } from './manager-config.js';
 import type { ManagerCore } from './manager-core.js';
 import { ManagerError, ManagerErrorCode, type ApiResult } from './manager-errors.js';
@@ -61,6 +61,7 @@ import * as peers from './peer-lifecycle.js';
 import * as tick from './timer-tick.js';
 
 export { changesWith } from './manager-types.js';
+export { BURST_MESSAGE_TYPES, type BurstPlan } from './load-plan.js';
 export type {
   ChannelMessage,
   CreateManagerOptions,
@@ -165,6 +166,21 @@ export class ChannelManager {
   /** The payment records `input` needs that its loaded channels name (read after the plan's items; usually none). */
   recordsAfterLoad(input: ManagerInput): RecordKey[] {
     return recordsAfterLoad(this.#cs, input);
+  }
+
+  /**
+   * What `input` reads on top of what this manager holds to run after the
+   * inputs it ran (a burst: docs/manager.md, "Bursts"); undefined when it
+   * needs a load of its own. Load `keys` with {@link loadChannels}, `records`
+   * with {@link loadRecords}, then {@link recordsAfterLoad}'s not yet held.
+   */
+  burstPlan(input: ManagerInput): BurstPlan | undefined {
+    return burstPlan(this.#cs, input);
+  }
+
+  /** Whether this manager holds the record `key` (read or written): a burst's later input reads only those it does not. */
+  holdsRecord(key: RecordKey): boolean {
+    return this.#cs.hasRecord(key);
   }
 
   /** The channel items `input` needs, from the header's indexes alone (load-plan.ts). */

@@ -13,6 +13,8 @@ export {
   type FollowUp,
   type LoadManagerOptions,
   type LoadPlan,
+  type BurstPlan,
+  BURST_MESSAGE_TYPES,
   type ManagerChanges,
   type ManagerInput,
   type InboundChannelRequestDetails,

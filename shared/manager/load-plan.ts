@@ -144,3 +144,36 @@ export function recordsAfterLoad(cs: ChangeSet, input: ManagerInput): RecordKey[
   if (m.type === 136 || channel.funding === undefined) return kept;
   return [...new Set([...kept, ...receivedHtlcRecords(channel.funding.channelId, committedByRevoke(channel))])];
 }
+
+/**
+ * The messages of the commitment dance (`update_add_htlc`,
+ * `update_fulfill_htlc`, `update_fail_htlc`, `commitment_signed`,
+ * `revoke_and_ack`, `update_fee`, `update_fail_malformed_htlc`): a peer's
+ * messages of these types in a row run as one burst (docs/manager.md, "Bursts").
+ */
+export const BURST_MESSAGE_TYPES: ReadonlySet<number> = new Set([128, 130, 131, 132, 133, 134, 135]);
+
+/** What a later input of a burst reads on top of what the manager holds (docs/manager.md, "Bursts"). */
+export interface BurstPlan {
+  /** Channel items (with their parts) not loaded yet. */
+  readonly keys: readonly ChannelKey[];
+  /** Payment records not loaded (nor written) yet. */
+  readonly records: readonly RecordKey[];
+}
+
+/**
+ * What `input` needs on top of what the manager already holds, when it can
+ * run on the manager that ran the inputs before it (a peer's messages in a
+ * row, applied on one load and committed together: docs/manager.md,
+ * "Bursts"): a message of the dance whose plan is channel items and records only.
+ * Undefined when the input needs a load of its own (every channel of a peer,
+ * all channels, an index, a short channel id not looked up yet). The items
+ * the burst already holds are never read again: the manager's copy is newer.
+ */
+export function burstPlan(cs: ChangeSet, input: ManagerInput): BurstPlan | undefined {
+  if (input.kind !== 'peer-message' || !BURST_MESSAGE_TYPES.has(input.message.type)) return undefined;
+  const p = channelKeysFor(cs, input);
+  const beyond = p.peers.length > 0 || p.all || (p.keysOfPeers?.length ?? 0) > 0 || p.confirming === true || p.expiring === true || p.mppWaiting !== undefined || p.funders === true;
+  if (beyond || (p.scids ?? []).some((scid) => !cs.scidLookedUp(scid))) return undefined;
+  return { keys: p.keys.filter((key) => !cs.isLoaded(key)), records: (p.records ?? []).filter((key) => !cs.hasRecord(key)) };
+}

@@ -20,6 +20,7 @@ import {
   type ManagerConfig,
   type ManagerInput,
   type ManagerPorts,
+  type RecordKey,
   type NodeAnnouncementSettings,
 } from '../manager/index.js';
 import type { ChannelMonitor } from '../monitor/index.js';
@@ -258,6 +259,35 @@ export class InMemoryManagerStore {
     }
     if (more.length > 0) manager.loadRecords(more, moreItems);
     return manager;
+  }
+
+  /**
+   * Loads what `input` needs on top of what `manager` holds, to run it after
+   * the inputs `manager` ran (a burst: docs/manager.md, "Bursts"); false,
+   * reading nothing, when it needs a load of its own. Counted in `last`.
+   */
+  extend(manager: ChannelManager, input: ManagerInput): boolean {
+    const plan = manager.burstPlan(input);
+    if (plan === undefined) return false;
+    const channels = new Map<ChannelKey, Uint8Array>();
+    for (const key of plan.keys.flatMap((k) => channelItemKeys(k))) {
+      const data = this.#read(SortKey.channel(key));
+      if (data !== undefined) channels.set(key, data);
+    }
+    manager.loadChannels({ keys: plan.keys, peers: [], all: false }, channels);
+    this.#loadRecords(manager, plan.records);
+    this.#loadRecords(manager, manager.recordsAfterLoad(input).filter((key) => !manager.holdsRecord(key)));
+    return true;
+  }
+
+  #loadRecords(manager: ChannelManager, keys: readonly RecordKey[]): void {
+    if (keys.length === 0) return;
+    const items = new Map<string, Uint8Array>();
+    for (const key of keys) {
+      const data = this.#read(key);
+      if (data !== undefined) items.set(key, data);
+    }
+    manager.loadRecords(keys, items);
   }
 
   /**

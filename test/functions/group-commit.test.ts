@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import { LeaseSession, type GroupInput, type InvocationResult } from '../../functions/runtime/invocation.js';
+import { LeaseSession, type GroupInput, type GroupOptions, type InvocationResult } from '../../functions/runtime/invocation.js';
 import { createNodeContext, type NodeContext } from '../../functions/runtime/node-context.js';
 import { fromHex, sha256 } from '../../shared/crypto/index.js';
 import { decodeOutbound, outboundParts } from '../../shared/pipeline/envelopes.js';
@@ -74,10 +74,26 @@ async function sent(ctx: NodeContext): Promise<number[]> {
   return out;
 }
 
-async function group(ctx: NodeContext, inputs: readonly GroupInput[]) {
+/**
+ * A burst of counter inputs (`GroupOptions.burst`): ONE read of `COUNTER`
+ * for all of them, their items and pings in one result; runs at most `take`
+ * of the indices it is given, and notes each call's indices in `calls`.
+ */
+function counterBurst(ctx: NodeContext, numbers: readonly number[], calls: number[][], take = Infinity, more = 0): NonNullable<GroupOptions['burst']> {
+  return async (store, indices) => {
+    calls.push([...indices]);
+    const ran = indices.slice(0, take).map((i) => numbers[i]!);
+    const count = Number(text(await store.get(ctx.nodeKey, 'COUNTER')) ?? '0');
+    const puts = ran.flatMap((n, k) => [{ sk: `ITEM#${n}`, data: bytes(`after ${count + k}`) }, ...Array.from({ length: more }, (_, i) => ({ sk: `ITEM#${n}#${i}`, data: bytes('x') }))]);
+    const effects = ran.map((n) => ({ kind: 'send' as const, peer: fromHex(PEER), message: { type: 18 as const, numPongBytes: n, ignored: new Uint8Array(0) } }));
+    return { count: ran.length, result: { puts: [{ sk: 'COUNTER', data: bytes(String(count + ran.length)) }, ...puts], deletes: [], effects } };
+  };
+}
+
+async function group(ctx: NodeContext, inputs: readonly GroupInput[], burst?: GroupOptions['burst']) {
   const session = new LeaseSession(ctx);
   try {
-    return await session.applyGroup(inputs, { releaseWithCommit: true });
+    return await session.applyGroup(inputs, { releaseWithCommit: true, ...(burst === undefined ? {} : { burst }) });
   } finally {
     await session.close();
   }
@@ -125,5 +141,53 @@ describe('LeaseSession.applyGroup', () => {
     expect(store.commits).toEqual([]);
     expect(await store.get(ctx.nodeKey, 'ITEM#1')).toBeUndefined();
     expect(await sent(ctx)).toEqual([]);
+  });
+
+  it('runs joinable inputs in a row as one step (a burst): one read, one transaction with every input record; others and applied ones split the runs', async () => {
+    const { ctx, store } = await node();
+    const numbers = [1, 2, 3, 4, 5];
+    const inputs = numbers.map((n) => ({ ...counterInput(ctx, n), joinable: n !== 3 }));
+    const calls: number[][] = [];
+    expect(await group(ctx, inputs, counterBurst(ctx, numbers, calls))).toEqual(['applied', 'applied', 'applied', 'applied', 'applied']);
+    // 1-2 as a burst, 3 alone, 4-5 as a burst: all in one transaction, in order.
+    expect(calls).toEqual([[0, 1], [3, 4]]);
+    expect(store.commits.map((c) => c.inputs)).toEqual([['in-1', 'in-2', 'in-3', 'in-4', 'in-5']]);
+    expect(await Promise.all(numbers.map(async (n) => text(await store.get(ctx.nodeKey, `ITEM#${n}`))))).toEqual(['after 0', 'after 1', 'after 2', 'after 3', 'after 4']);
+    expect(text(await store.get(ctx.nodeKey, 'COUNTER'))).toBe('5');
+    expect(await sent(ctx)).toEqual([1, 2, 3, 4, 5]);
+
+    // Redelivered with two more: the applied ones are skipped, wherever they sit; the new ones run as a burst.
+    const again = [1, 2, 3, 4, 5, 6, 7];
+    calls.length = 0;
+    const outcomes = await group(ctx, again.map((n) => ({ ...counterInput(ctx, n), joinable: true })), counterBurst(ctx, again, calls));
+    expect(outcomes).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate', 'applied', 'applied']);
+    expect(calls).toEqual([[5, 6]]);
+    expect(store.commits.at(-1)!.inputs).toEqual(['in-6', 'in-7']);
+    expect(text(await store.get(ctx.nodeKey, 'COUNTER'))).toBe('7');
+  });
+
+  it('goes on after a burst that ran fewer inputs than it was given', async () => {
+    const { ctx, store } = await node();
+    const numbers = [1, 2, 3];
+    const calls: number[][] = [];
+    expect(await group(ctx, numbers.map((n) => ({ ...counterInput(ctx, n), joinable: true })), counterBurst(ctx, numbers, calls, 1))).toEqual(['applied', 'applied', 'applied']);
+    // Each call ran only its first: the next starts after it (two left, then one: alone, no burst).
+    expect(calls).toEqual([[0, 1, 2], [1, 2]]);
+    expect(store.commits.map((c) => c.inputs)).toEqual([['in-1', 'in-2', 'in-3']]);
+    expect(text(await store.get(ctx.nodeKey, 'COUNTER'))).toBe('3');
+    expect(await sent(ctx)).toEqual([1, 2, 3]);
+  });
+
+  it('runs a burst too large for one transaction again input by input, each committed on its own', async () => {
+    const { ctx, store } = await node();
+    const numbers = [1, 2, 3];
+    const calls: number[][] = [];
+    // 3 × 41 puts in one burst: more than 100 writes; each input alone fits.
+    const inputs = numbers.map((n) => ({ ...counterInput(ctx, n, undefined, 40), joinable: true }));
+    expect(await group(ctx, inputs, counterBurst(ctx, numbers, calls, Infinity, 40))).toEqual(['applied', 'applied', 'applied']);
+    expect(calls).toEqual([[0, 1, 2]]);
+    expect(store.commits.map((c) => c.inputs)).toEqual([['in-1'], ['in-2'], ['in-3']]);
+    expect(await Promise.all(numbers.map(async (n) => text(await store.get(ctx.nodeKey, `ITEM#${n}`))))).toEqual(['after 0', 'after 1', 'after 2']);
+    expect(await sent(ctx)).toEqual([1, 2, 3]);
   });
 });

@@ -89,6 +89,10 @@ export class ManagerNetwork {
   /** When set, follow-ups wait in `pendingFollowUps` until `runFollowUps()` (as if the inbound queue were slow). */
   deferFollowUps = false;
   readonly pendingFollowUps: (() => void)[] = [];
+  /** When set, `run()` delivers a node's queued messages in a row as bursts ({@link deliverBurst}). */
+  burstDelivery = false;
+  /** How many channel messages each burst ran on one load, in delivery order. */
+  readonly bursts: number[] = [];
   #generation = 0;
   #connections = 0;
 
@@ -180,10 +184,20 @@ export class ManagerNetwork {
    * Returns `fn`'s result and whether the commit was a duplicate.
    */
   step<T>(node: ManagerNode, input: ManagerInput, fn: (m: ChannelManager) => T, inputId = `${node.label}-${++node.inputs}`): T {
-    const manager = node.store.load(node.ports, input, this.#connectedPeers(node), node.config, this.#connectionsOf(node), node.nodeAnnouncement);
+    const manager = this.#load(node, input);
     const result = fn(manager);
+    this.#commit(node, manager, inputId);
+    return result;
+  }
+
+  #load(node: ManagerNode, input: ManagerInput): ChannelManager {
+    return node.store.load(node.ports, input, this.#connectedPeers(node), node.config, this.#connectionsOf(node), node.nodeAnnouncement);
+  }
+
+  /** Commits what `manager` changed under `inputId`, then queues its messages, records its events and broadcasts and applies its follow-ups. */
+  #commit(node: ManagerNode, manager: ChannelManager, inputId: string): void {
     const changes = manager.takeChanges();
-    if (node.store.commit(inputId, changes) === 'duplicate') return result;
+    if (node.store.commit(inputId, changes) === 'duplicate') return;
     node.costs.push({ ...node.store.last });
     node.events.push(...changes.events);
     node.broadcasts.push(...changes.broadcasts);
@@ -200,7 +214,6 @@ export class ManagerNetwork {
       if (this.deferFollowUps) this.pendingFollowUps.push(apply);
       else apply();
     });
-    return result;
   }
 
   /** Applies the deferred follow-ups, oldest first. */
@@ -263,6 +276,54 @@ export class ManagerNetwork {
   deliverOne(): boolean {
     const next = this.queue.shift();
     if (!next) return false;
+    this.#deliver(next);
+    return true;
+  }
+
+  /**
+   * Delivers the queued messages from one node to another that lead the
+   * queue, in a row, as the gateway hands a peer's messages in a row to one
+   * invocation: the channel messages among them that can run on one load
+   * (`InMemoryManagerStore.extend`, docs/manager.md "Bursts") as one input,
+   * committed once; the others each on its own.
+   */
+  deliverBurst(): boolean {
+    const head = this.queue[0];
+    if (!head) return false;
+    let n = 1;
+    while (n < this.queue.length && this.queue[n]!.from === head.from && this.queue[n]!.to === head.to) n++;
+    const row = this.queue.splice(0, n);
+    const { from, to } = head;
+    let burst: { manager: ChannelManager; inputs: number } | undefined;
+    const end = () => {
+      if (burst === undefined) return;
+      this.#commit(to, burst.manager, `${to.label}-${++to.inputs}`);
+      this.bursts.push(burst.inputs);
+      burst = undefined;
+    };
+    for (const next of row) {
+      const state = to.peers.get(toHex(from.nodeId));
+      const step = peerLayerMessage(this.#nodeConfig(to), state, state?.connectionId ?? 'none', next.bytes);
+      const effect = step.effects[0];
+      if (step.state !== undefined || step.effects.length !== 1 || effect?.kind !== 'channel-message') {
+        end();
+        this.#deliver(next);
+        continue;
+      }
+      to.received.push(effect.message);
+      const input: ManagerInput = { kind: 'peer-message', peer: from.nodeId, message: effect.message };
+      if (burst === undefined || !to.store.extend(burst.manager, input)) {
+        end();
+        burst = { manager: this.#load(to, input), inputs: 0 };
+      }
+      burst.manager.handleChannelMessage(from.nodeId, effect.message);
+      burst.inputs++;
+    }
+    end();
+    return true;
+  }
+
+  #deliver(next: { from: ManagerNode; to: ManagerNode; bytes: Uint8Array }): void {
     const { from, to, bytes } = next;
     const peerHex = toHex(from.nodeId);
     const state = to.peers.get(peerHex);
@@ -278,12 +339,11 @@ export class ManagerNetwork {
         this.step(to, { kind: 'peer-message', peer: from.nodeId, message: effect.message }, (m) => m.handleChannelMessage(from.nodeId, effect.message));
       }
     }
-    return true;
   }
 
-  /** Delivers until nothing is queued. */
+  /** Delivers until nothing is queued (with {@link burstDelivery}, a node's messages in a row at a time). */
   run(limit = 100_000): void {
-    for (let i = 0; i < limit && this.deliverOne(); i++);
+    for (let i = 0; i < limit && (this.burstDelivery ? this.deliverBurst() : this.deliverOne()); i++);
     if (this.queue.length > 0) throw new Error('messages still queued');
   }
 
