@@ -3,8 +3,7 @@
  * ephemeral key from hop to hop, the keys derived from a shared secret
  * (`rho`, `mu`, `um`, `pad`, `ammag`) and the ChaCha20 pseudo-random stream.
  */
-import { chacha20 } from '@noble/ciphers/chacha.js';
-import { concatBytes, hmacSha256, sha256, type Secp256k1 } from '../crypto/index.js';
+import { chacha20Xor, concatBytes, hmacSha256, sha256, type Secp256k1 } from '../crypto/index.js';
 
 /**
  * The key types of BOLT 4 "Key Generation" (and `ammag` of "Returning
@@ -32,12 +31,12 @@ const ZERO_NONCE = new Uint8Array(12);
  * `length` zero bytes.
  */
 export function pseudoRandomStream(key: Uint8Array, length: number): Uint8Array {
-  return chacha20(key, ZERO_NONCE, new Uint8Array(length));
+  return chacha20Xor(key, ZERO_NONCE, new Uint8Array(length));
 }
 
 /** `data` XOR the pseudo-random stream of `key` (a new array; `data` is left as is). */
 export function xorStream(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return chacha20(key, ZERO_NONCE, data);
+  return chacha20Xor(key, ZERO_NONCE, data);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
@@ -8,6 +8,7 @@ import {
   aeadDecryptInto,
   aeadEncrypt,
   aeadEncryptInto,
+  chacha20Xor,
   equalConstantTime,
   fromHex,
   hash160,
@@ -162,6 +163,45 @@ describe('chacha20-poly1305 small-input path', () => {
     );
     // The keystream part is the same for a prefix; the small path must agree on it.
     expect(toHex(aeadEncrypt(k, n, ad, plaintext.subarray(0, 64)).subarray(0, 64))).toBe(toHex(sealed.subarray(0, 64)));
+  });
+});
+
+describe('chacha20-poly1305 and chacha20 through Node crypto (inputs above 64 bytes)', () => {
+  const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+
+  it('give the bytes of @noble/ciphers for messages up to BOLT 8 sizes, and refuse any flipped bit', () => {
+    fc.assert(
+      fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 100 }), fc.uint8Array({ minLength: 65, maxLength: 3000 }), fc.nat(), (k, n, ad, plaintext, at) => {
+        const reference = chacha20poly1305(k, n, ad).encrypt(plaintext);
+        expect(toHex(aeadEncrypt(k, n, ad, plaintext))).toBe(toHex(reference));
+        const into = new Uint8Array(plaintext.length + 16);
+        aeadEncryptInto(k, n, ad, plaintext, into);
+        expect(toHex(into)).toBe(toHex(reference));
+        expect(toHex(aeadDecrypt(k, n, ad, reference)!)).toBe(toHex(plaintext));
+        const opened = new Uint8Array(plaintext.length);
+        expect(aeadDecryptInto(k, n, ad, reference, opened)).toBe(true);
+        expect(toHex(opened)).toBe(toHex(plaintext));
+        const bad = reference.slice();
+        bad[at % bad.length] = bad[at % bad.length]! ^ (1 << at % 8);
+        expect(aeadDecrypt(k, n, ad, bad)).toBeNull();
+        const untouched = new Uint8Array(plaintext.length);
+        expect(aeadDecryptInto(k, n, ad, bad, untouched)).toBe(false);
+        expect(untouched.every((b) => b === 0)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('chacha20Xor is the RFC 8439 stream from block 0 at every length, leaving its input as is', () => {
+    fc.assert(
+      fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 2000 }), (k, n, data) => {
+        const copy = data.slice();
+        expect(toHex(chacha20Xor(k, n, data))).toBe(toHex(chacha20(k, n, data)));
+        expect(toHex(data)).toBe(toHex(copy));
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => chacha20Xor(new Uint8Array(31), new Uint8Array(12), new Uint8Array(100))).toThrow(/key/);
   });
 });
 
