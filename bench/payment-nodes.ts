@@ -290,7 +290,8 @@ export class OurTcpNode implements PayNode {
     this.totals.itemsWritten += this.store.last.itemsWritten;
     this.totals.bytesWritten += this.store.last.bytesWritten;
     this.events.push(...changes.events);
-    for (const { message } of changes.messages) this.#send(message);
+    // A commit's messages leave in one socket write, as the gateway writes a `send-many` (functions/gateway/gateway.ts).
+    this.#sendAll(changes.messages.map((m) => m.message));
     this.broadcasts.push(...changes.broadcasts);
     for (const input of inputs) this.onInput?.(input, true);
     for (const f of changes.followUps) {
@@ -320,9 +321,14 @@ export class OurTcpNode implements PayNode {
   }
 
   #send(message: PeerWireMessage): void {
-    const bytes = encodePeerMessage(message);
-    this.onWire?.('out', (bytes[0]! << 8) | bytes[1]!);
-    this.#connection?.send(bytes);
+    this.#sendAll([message]);
+  }
+
+  #sendAll(messages: readonly PeerWireMessage[]): void {
+    if (messages.length === 0) return;
+    const encoded = messages.map((message) => encodePeerMessage(message));
+    for (const bytes of encoded) this.onWire?.('out', (bytes[0]! << 8) | bytes[1]!);
+    this.#connection?.sendMany(encoded);
   }
 
   #connected(): Map<string, Uint8Array> {

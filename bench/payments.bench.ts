@@ -37,8 +37,13 @@ const WARMUP = 3;
 /** Sequential payments run in chunks, the directions taking turns chunk by chunk (a change of load hits all alike). */
 const CHUNKS = 3;
 const DEPTH = 3;
-/** LDK as fundee allows 10% of the channel in flight: 20 × the amount must fit. */
-const FUNDING = 3_000_000n;
+/**
+ * LDK as fundee allows 10% of the channel in flight: 20 × the amount must
+ * fit. Just below the 2^24 sat cap without `option_support_large_channel`:
+ * each payer (A, C, E) can pay about 1,500 payments one way, so
+ * `BENCH_PAYMENTS` and `BENCH_ROUNDS` can be raised for steadier medians.
+ */
+const FUNDING = 16_000_000n;
 const PUSH_MSAT = 1_000_000_000n;
 /**
  * Above the dust and HTLC-transaction thresholds at 253 sat/kW (every payment

@@ -415,8 +415,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger.info('dialling peer', { peer: nodeId, connectionId: connection.id, address: `${host}:${peerPort}` });
   }
 
-  /** Writes one message to a peer's current connection, after the previous write drained. */
-  async function sendToPeer(peer: string, message: Uint8Array, connectionId?: string): Promise<void> {
+  /** Writes messages to a peer's current connection, in order and in one socket write, after the previous write drained. */
+  async function sendToPeer(peer: string, messages: readonly Uint8Array[], connectionId?: string): Promise<void> {
+    const message = messages[0];
+    if (message === undefined) return;
     let conn = current.get(peer);
     if (conn?.needsDrain) {
       const waited = conn;
@@ -434,16 +436,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (connectionId !== undefined && conn !== undefined && conn.connection.id !== connectionId) {
       // Made for a connection that ended: this one has not been reestablished yet, and the reestablish resends what is still due (BOLT 2).
-      logger.info('dropping an outbound message made for an earlier connection', { peer, type: messageType(message) ?? -1, connectionId, current: conn.connection.id });
+      logger.info('dropping an outbound message made for an earlier connection', { peer, type: messageType(message) ?? -1, messages: messages.length, connectionId, current: conn.connection.id });
       return;
     }
     if (!conn || !conn.connection.ready) {
       // The message was for a connection that is gone; a new connection starts over with init.
-      logger.info('dropping an outbound message: peer not connected', { peer, type: messageType(message) ?? -1 });
+      logger.info('dropping an outbound message: peer not connected', { peer, type: messageType(message) ?? -1, messages: messages.length });
       return;
     }
-    write(conn, message);
-    if (messageType(message) === 16) {
+    if (!conn.connection.sendMany(messages)) conn.needsDrain = true;
+    if (messages.some((m) => messageType(m) === 16)) {
       // Our init went out: from now on the connection may carry pings and pongs (one held for it goes next).
       conn.keepalive = keepaliveInitSent(conn.keepalive);
       flushPong(conn);
@@ -453,10 +455,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function handle(envelope: OutboundEnvelope): Promise<void> {
     switch (envelope.kind) {
       case 'send':
-        return sendToPeer(envelope.peer, envelope.message, envelope.connectionId);
+        return sendToPeer(envelope.peer, [envelope.message], envelope.connectionId);
       case 'send-many':
-        for (const message of envelope.messages) await sendToPeer(envelope.peer, message, envelope.connectionId);
-        return;
+        return sendToPeer(envelope.peer, envelope.messages, envelope.connectionId);
       case 'disconnect': {
         const conn = current.get(envelope.peer) ?? dialing.get(envelope.peer);
         if (conn) conn.connection.close({ kind: 'local', reason: envelope.reason || 'disconnect requested' });

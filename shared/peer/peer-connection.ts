@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
-import type { Secp256k1 } from '../crypto/index.js';
+import { concatBytes, type Secp256k1 } from '../crypto/index.js';
 import {
   initiatorHandshake,
   responderHandshake,
@@ -177,6 +177,18 @@ export class PeerConnection {
   send(message: Uint8Array): boolean {
     if (!this.transport || this.closed) throw new Error('peer connection is not ready');
     return this.socket.write(this.transport.encryptMessage(message));
+  }
+
+  /**
+   * Encrypts several messages and writes them in ONE socket write, in order
+   * (one system call instead of one each; the peer reads them together).
+   * Returns and throws as {@link send}.
+   */
+  sendMany(messages: readonly Uint8Array[]): boolean {
+    if (!this.transport || this.closed) throw new Error('peer connection is not ready');
+    if (messages.length === 1) return this.send(messages[0]!);
+    const transport = this.transport;
+    return this.socket.write(concatBytes(...messages.map((m) => transport.encryptMessage(m))));
   }
 
   /** The socket's write buffer is full: a further write should wait for `drained()`. */

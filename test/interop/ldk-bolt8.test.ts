@@ -138,6 +138,27 @@ describe('we dial LDK', () => {
   });
 });
 
+describe('several messages in one write', () => {
+  it('sendMany writes its messages in one socket write, in order; LDK reads each (a pong for every ping, by its length)', async () => {
+    const other = await startLdkNode(new Uint8Array(32).fill(9));
+    try {
+      const port = await other.listen();
+      const { connection, peers } = await dialLdk(other, port);
+      await other.waitFor(() => other.peers().some((p) => toHex(p.nodeId) === toHex(ourNodeId)), 'LDK to list us');
+      const socket = (connection as unknown as { socket: Socket }).socket;
+      const write = vi.spyOn(socket, 'write');
+      const lengths = [3, 5, 7, 11];
+      connection.sendMany(lengths.map((n) => encodeMessage({ type: 18, numPongBytes: n, ignored: new Uint8Array(0) })));
+      expect(write).toHaveBeenCalledTimes(1);
+      await until(() => peers[0]!.received.filter((m) => m.type === 19).length === lengths.length, 'four pongs');
+      expect(peers[0]!.received.flatMap((m) => (m.type === 19 ? [m.ignored.length] : []))).toEqual(lengths);
+      connection.close();
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe('socket options, alike on both sides', () => {
   it("LDK's sockets, dialled and accepted, disable Nagle's algorithm as our PeerConnection does", async () => {
     // LDK writes each message on its own (update_add_htlc, then commitment_signed):
