@@ -105,7 +105,7 @@ export function applyStep(core: ManagerCore, key: ChannelKey | null, before: Cha
         // One numbered update per effect, durable in this commit before the messages after it leave.
         const funding = channel.funding!;
         const update: ChannelMonitorUpdate = { channelId: funding.channelId, updateId: (latestMonitorUpdateId ?? 0n) + 1n, steps: effect.steps };
-        cs.writeMonitor({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update) });
+        cs.writeMonitor({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update), update });
         latestMonitorUpdateId = update.updateId;
         if (ports.watch.updateChannel(funding.outpoint, update) === MonitorUpdateStatus.InProgress) {
           held = held ?? { untilUpdateId: update.updateId, messages: [], broadcasts: [] };
@@ -172,7 +172,7 @@ function forceCloseMonitor(core: ManagerCore, channel: Channel, previousUpdateId
   // nor when the peer proved we lost data (our commitment may be revoked).
   const shouldBroadcast = !NO_COMMITMENT_BROADCAST.has(reason);
   const update: ChannelMonitorUpdate = { channelId: funding.channelId, updateId: previousUpdateId + 1n, steps: [{ kind: 'channel-force-closed', shouldBroadcast }] };
-  cs.writeMonitor({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update) });
+  cs.writeMonitor({ channelIdHex: toHex(funding.channelId), updateId: update.updateId, bytes: encodeMonitorUpdate(update), update });
   ports.watch.updateChannel(funding.outpoint, update);
   if (shouldBroadcast) {
     const tx = holderCommitmentTransaction(ports.secp, ports.signerProvider, channel);

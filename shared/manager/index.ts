@@ -89,7 +89,7 @@ export { encodeForwardLink, decodeForwardLink, encodeForwardMark, decodeForwardM
 export { OFFERED_ON_CHAIN_TTL_SECS, decodeOfferedIds, encodeOfferedIds, offeredOnChainKey } from './forward-onchain.js';
 export { PERMANENT_CHANNEL_FAILURE } from './forward-results.js';
 export { ApiErrorCode, ManagerError, ManagerErrorCode, type ApiError, type ApiResult } from './manager-errors.js';
-export { decodeEventItem, decodeEventRecord, encodeEventItem, encodeEventRecord, type EventRecord, type ManagerEvent, type OpenChannelRequest, type UnsupportedMessage } from './manager-event.js';
+export { decodeEventItem, decodeEventRecord, encodeEventItem, encodeEventRecord, eventItemOf, type EventRecord, type ManagerEvent, type OpenChannelRequest, type UnsupportedMessage } from './manager-event.js';
 export { decodeManagerHeader, encodeManagerHeader, type BestBlock, type ConfirmingEntry, type ManagerHeader, type UnfundedEntry } from './manager-header.js';
 export {
   IndexPrefix,

@@ -352,8 +352,13 @@ export function encodeEventItem(records: readonly EventRecord[]): Uint8Array {
   records.forEach((r, i) => {
     if (i > 0 && r.id !== records[i - 1]!.id + 1n) throw new TypeError('the events of one item have consecutive ids');
   });
-  if (records.length === 1) return encodeEventRecord(records[0]!);
-  const bodies = records.map(encodeEventRecord);
+  return eventItemOf(records.map(encodeEventRecord));
+}
+
+/** {@link encodeEventItem} of events already encoded one by one (`encodeEventRecord`, consecutive ids): each is encoded once. */
+export function eventItemOf(bodies: readonly Uint8Array[]): Uint8Array {
+  if (bodies.length === 0) throw new TypeError('an event item holds at least one event');
+  if (bodies.length === 1) return bodies[0]!;
   const w = new ByteWriter().u8(EVENT_BATCH_VERSION);
   const inner = new ByteWriter();
   for (const b of bodies) inner.bigSize(BigInt(b.length)).bytes(b);

@@ -7,7 +7,7 @@ import type { Secp256k1 } from '../crypto/index.js';
 import type { AnnouncementSignaturesMessage, GossipMessage } from '../gossip/index.js';
 import type { EntropySource, NodeSigner, SignerProvider } from '../keys/index.js';
 import type { RouteHint } from '../invoice/index.js';
-import type { Watch } from '../monitor/index.js';
+import type { ChannelMonitorUpdate, Watch } from '../monitor/index.js';
 import type { NetworkGraph, ProbabilisticScorer } from '../routing/index.js';
 import type { FeeEstimator, Logger } from '../ports/index.js';
 import type { ChannelUpdateMessage, OpenChannelMessage, WireMessage } from '../wire/index.js';
@@ -87,6 +87,8 @@ export interface MonitorWrite {
   readonly channelIdHex: string;
   readonly updateId: bigint;
   readonly bytes: Uint8Array;
+  /** The update `bytes` encode (an update, not the snapshot of update 0), so the store need not decode it again. */
+  readonly update?: ChannelMonitorUpdate;
 }
 
 /** One channel's share of work that touched many (follow-up.ts), for the inbound queue in the peer's group. */

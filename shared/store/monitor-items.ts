@@ -185,7 +185,7 @@ export function monitorItemWrites(
       continue;
     }
     const sk = SortKey.monitor(id, w.updateId);
-    const update = decodeMonitorUpdate(w.bytes);
+    const update = w.update === undefined ? decodeMonitorUpdate(w.bytes) : { ok: true as const, value: w.update };
     if (!update.ok) corrupt(sk, update.error);
     const kept = keptUpdate(id, update.value);
     for (const j of kept.justice) {
