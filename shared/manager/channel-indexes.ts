@@ -266,8 +266,11 @@ export function channelIndexChanges(
   if (b === undefined || a === undefined || !equalBytes(b.counterpartyNodeId, a.counterpartyNodeId) || !equalBytes(b.funding.channelId, a.funding.channelId)) {
     return indexChanges(indexEntriesOf(before), indexEntriesOf(after));
   }
-  const afterLevel = keptChannelLevel(a);
-  const changes = sameChannelLevel(b, a) ? { put: new Map<IndexKey, Uint8Array>(), delete: [], deferred: [] } : indexChanges(keptChannelLevel(b).out, afterLevel.out);
+  // The same channel-level fields imply the same entries: `a` shares `b`'s (computed once per loaded channel, not per step).
+  const same = sameChannelLevel(b, a);
+  const afterLevel = same ? keptChannelLevel(b) : keptChannelLevel(a);
+  if (same) channelLevelOf.set(a, afterLevel);
+  const changes = same ? { put: new Map<IndexKey, Uint8Array>(), delete: [], deferred: [] } : indexChanges(keptChannelLevel(b).out, afterLevel.out);
   const held = (c: Channel) => (c.htlcs ?? []).filter((h) => h.resolution === undefined);
   const beforeHtlcs = held(b);
   const afterHtlcs = held(a);
