@@ -374,8 +374,13 @@ function recordEntries(bytes: Uint8Array): { version: number; entries: TlvEntry[
   return { version, entries };
 }
 
+/** The writer of {@link recordOf}: its grown buffer kept (encoding is synchronous), so a part is not written into a fresh 64-byte writer doubled again and again. */
+const partWriter = new ByteWriter();
+
 function recordOf(version: number, entries: readonly TlvEntry[]): Uint8Array {
-  const w = new ByteWriter().u8(version);
+  const w = partWriter;
+  w.reset();
+  w.u8(version);
   for (const [type, value] of entries) w.bigSize(type).bigSize(BigInt(value.length)).bytes(value);
   return w.finish();
 }
