@@ -419,8 +419,9 @@ export class LdkTcpNode implements PayNode {
     readonly node: LdkNode,
   ) {}
 
-  static async start(name: string, seed: number, depth: number, tip: { header: Uint8Array; height: number }): Promise<LdkTcpNode> {
-    const node = await startLdkNode(new Uint8Array(32).fill(seed), { minimumDepth: depth });
+  /** `persist`: the node serializes what a deployed LDK node writes (test/support/ldk-node.ts `persist`; counted in `node.persisted`). */
+  static async start(name: string, seed: number, depth: number, tip: { header: Uint8Array; height: number }, options: { readonly persist?: boolean } = {}): Promise<LdkTcpNode> {
+    const node = await startLdkNode(new Uint8Array(32).fill(seed), { minimumDepth: depth, ...(options.persist === true ? { persist: true } : {}) });
     node.bestBlockUpdated(tip.header, tip.height);
     return new LdkTcpNode(name, node);
   }

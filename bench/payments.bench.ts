@@ -34,8 +34,12 @@ const SEQUENTIAL = Math.max(3, Number(process.env['BENCH_PAYMENTS'] ?? 30));
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
 const IN_FLIGHT = 20;
 const WARMUP = 3;
-/** Sequential payments run in chunks, the directions taking turns chunk by chunk (a change of load hits all alike). */
-const CHUNKS = 3;
+/**
+ * Sequential payments run in chunks, the directions taking turns chunk by
+ * chunk (a change of load hits all alike): ten chunks (three payments each
+ * by default), as this machine's speed drifts within seconds.
+ */
+const CHUNKS = Math.min(10, SEQUENTIAL);
 const DEPTH = 3;
 /**
  * LDK as fundee allows 10% of the channel in flight: 20 × the amount must
@@ -81,14 +85,28 @@ const oursC = new OurTcpNode('bench payments ours C', tip, DEPTH);
 const ldkD = await LdkTcpNode.start('LDK D', 151, DEPTH, tip);
 const ldkE = await LdkTcpNode.start('LDK E', 152, DEPTH, tip);
 const ldkF = await LdkTcpNode.start('LDK F', 153, DEPTH, tip);
-const nodes: PayNode[] = [oursA, oursB, oursC, ldkD, ldkE, ldkF];
+// LDK → LDK again, each node serializing what a deployed LDK node writes (ldk-node's way): for reading the others' CPU against, not a target.
+const ldkG = await LdkTcpNode.start('LDK G', 154, DEPTH, tip, { persist: true });
+const ldkH = await LdkTcpNode.start('LDK H', 155, DEPTH, tip, { persist: true });
+const nodes: PayNode[] = [oursA, oursB, oursC, ldkD, ldkE, ldkF, ldkG, ldkH];
+/**
+ * The persisting pair is polled and pumped only while its own direction
+ * runs (and before the measurements): the other directions pay for the
+ * same idle LDK nodes as before it was added (D, E and F).
+ */
+let persistingQuiet = false;
+function quietPersisting(quiet: boolean): void {
+  persistingQuiet = quiet;
+  for (const n of [ldkG, ldkH]) n.node.setPumping(!quiet);
+}
+const polled = () => (persistingQuiet ? nodes.filter((n) => n !== ldkG && n !== ldkH) : nodes);
 
 /** Polls every node until `predicate` holds (about once a millisecond). */
 async function waitFor(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     try {
-      for (const n of nodes) n.poll();
+      for (const n of polled()) n.poll();
     } catch (e) {
       const logs = nodes.flatMap((n) => (n instanceof LdkTcpNode ? [`${n.name}:`, ...n.node.log.filter((l) => /attempt|dust|spike|exposure|Failing|cannot|can.t|unable|invalid|expir|cltv/i.test(l)).slice(-8)] : []));
       throw new Error(`${(e as Error).message}\n${logs.join('\n')}`);
@@ -110,6 +128,7 @@ const channels: [PayNode, PayNode][] = [
   [oursA, oursB],
   [oursC, ldkD],
   [ldkE, ldkF],
+  [ldkG, ldkH],
 ];
 for (const [opener, fundee] of channels) {
   await openChannelBetween(opener, fundee, { fundingSat: FUNDING, pushMsat: PUSH_MSAT, fund }, (tx) => postToChain(chain, '/tx', toHex(tx)), waitFor);
@@ -131,13 +150,16 @@ interface Direction {
   readonly roundCpuMs: number[];
   /** Our side's totals over the measured payments, by phase. */
   readonly ours: Map<string, { payments: number; secp: Map<string, number>; inputs: number; commits: number; items: number; bytes: number }>;
+  /** A persisting LDK pair's serialized writes over the measured payments (both nodes), by phase. */
+  readonly persisted: Map<string, { payments: number; monitorWrites: number; monitorBytes: number; managerWrites: number; managerBytes: number }>;
 }
-const direction = (name: string, payer: PayNode, payee: PayNode): Direction => ({ name, payer, payee, wallMs: [], cpuMs: [], roundWallMs: [], roundCpuMs: [], ours: new Map() });
+const direction = (name: string, payer: PayNode, payee: PayNode): Direction => ({ name, payer, payee, wallMs: [], cpuMs: [], roundWallMs: [], roundCpuMs: [], ours: new Map(), persisted: new Map() });
 const directions = [
   direction('ours → ours', oursA, oursB),
   direction('ours → LDK', oursC, ldkD),
   direction('LDK → ours', ldkD, oursC),
   direction('LDK → LDK', ldkE, ldkF),
+  direction('LDK → LDK, persisting', ldkG, ldkH),
 ];
 const oursOf = (d: Direction): { side: 'payer' | 'payee'; node: OurTcpNode }[] =>
   [
@@ -166,9 +188,24 @@ const cpuNow = () => {
 
 /** Runs `body` (`payments` payments of `d`), adding our side's secp256k1 calls and store writes meanwhile (and in the settling after) to `phase`. */
 async function counted(d: Direction, phase: string, payments: number, body: () => Promise<void>): Promise<void> {
+  quietPersisting(d.payer !== ldkG);
   const ours = oursOf(d).map(({ side, node }) => ({ side, node, secp: new Map(node.secpCounts), totals: { ...node.totals } }));
+  const persisting = [d.payer, d.payee].flatMap((n) => (n instanceof LdkTcpNode && n.node.persisted.monitorWrites > 0 ? [n.node.persisted] : []));
+  const persistedBefore = persisting.map((p) => ({ ...p }));
   await body();
   await settle();
+  if (persisting.length > 0) {
+    const acc = d.persisted.get(phase) ?? { payments: 0, monitorWrites: 0, monitorBytes: 0, managerWrites: 0, managerBytes: 0 };
+    acc.payments += payments;
+    persisting.forEach((p, i) => {
+      const b = persistedBefore[i]!;
+      acc.monitorWrites += p.monitorWrites - b.monitorWrites;
+      acc.monitorBytes += p.monitorBytes - b.monitorBytes;
+      acc.managerWrites += p.managerWrites - b.managerWrites;
+      acc.managerBytes += p.managerBytes - b.managerBytes;
+    });
+    d.persisted.set(phase, acc);
+  }
   for (const o of ours) {
     const key = `${phase}/${o.side}`;
     const acc = d.ours.get(key) ?? { payments: 0, secp: new Map<string, number>(), inputs: 0, commits: 0, items: 0, bytes: 0 };
@@ -190,40 +227,55 @@ for (const d of directions) {
 }
 
 // Idle: what the polling and LDK's 5 ms pumps cost with nothing to do.
+quietPersisting(true);
 const idleCpu0 = cpuNow();
 const idleWall0 = performance.now();
 await settle(500);
 const idleCpuPerMs = (cpuNow() - idleCpu0) / (performance.now() - idleWall0);
 
+/** `n` sequential payments of `d`, each timed. */
+async function sequentialChunk(d: Direction, n: number): Promise<void> {
+  await counted(d, 'sequential', n, async () => {
+    for (let i = 0; i < n; i++) {
+      const cpu = cpuNow();
+      const start = performance.now();
+      await payAll(d, 1);
+      d.wallMs.push(performance.now() - start);
+      d.cpuMs.push(cpuNow() - cpu);
+    }
+  });
+}
+
+/** One round of `IN_FLIGHT` payments of `d` started at once, timed. */
+async function inFlightRound(d: Direction): Promise<void> {
+  await counted(d, 'in flight', IN_FLIGHT, async () => {
+    const cpu = cpuNow();
+    const start = performance.now();
+    await payAll(d, IN_FLIGHT);
+    d.roundWallMs.push(performance.now() - start);
+    d.roundCpuMs.push(cpuNow() - cpu);
+  });
+}
+
+// The four directions of the targets take turns; the persisting pair runs after them, on its own (the garbage its
+// ChannelManager writes leaves would otherwise be collected in the next direction's time).
+const rotated = directions.slice(0, 4);
+const persistingDirection = directions[4]!;
 const perChunk = Math.ceil(SEQUENTIAL / CHUNKS);
 for (let c = 0; c < CHUNKS; c++) {
-  const order = directions.map((_, i) => directions[(i + c) % directions.length]!);
+  const order = rotated.map((_, i) => rotated[(i + c) % rotated.length]!);
   for (const d of order) {
     const n = Math.min(perChunk, SEQUENTIAL - c * perChunk);
-    if (n <= 0) continue;
-    await counted(d, 'sequential', n, async () => {
-      for (let i = 0; i < n; i++) {
-        const cpu = cpuNow();
-        const start = performance.now();
-        await payAll(d, 1);
-        d.wallMs.push(performance.now() - start);
-        d.cpuMs.push(cpuNow() - cpu);
-      }
-    });
+    if (n > 0) await sequentialChunk(d, n);
   }
 }
 for (let r = 0; r < ROUNDS; r++) {
-  const order = directions.map((_, i) => directions[(i + r) % directions.length]!);
-  for (const d of order) {
-    await counted(d, 'in flight', IN_FLIGHT, async () => {
-      const cpu = cpuNow();
-      const start = performance.now();
-      await payAll(d, IN_FLIGHT);
-      d.roundWallMs.push(performance.now() - start);
-      d.roundCpuMs.push(cpuNow() - cpu);
-    });
-  }
+  const order = rotated.map((_, i) => rotated[(i + r) % rotated.length]!);
+  for (const d of order) await inFlightRound(d);
 }
+await sequentialChunk(persistingDirection, SEQUENTIAL);
+for (let r = 0; r < ROUNDS; r++) await inFlightRound(persistingDirection);
+quietPersisting(true);
 // Untimed: which items our inputs write, ours → ours, sequential.
 const CLASSIFIED = 5;
 for (const node of [oursA, oursB]) node.classifyWrites = true;
@@ -260,7 +312,10 @@ printTable(`payments per direction (sequential: ${SEQUENTIAL} one after another,
 console.log(
   `\n(CPU = process.cpuUsage over the payment: both nodes, the driver's polling, every idle LDK node's 5 ms pump and V8's background threads. ` +
     `Idle, with nothing to pay, the process uses ${idleCpuPerMs.toFixed(3)} ms of CPU per ms of wall time; ` +
-    `a sequential payment's wall time is mostly waiting for the next poll or socket read.)`,
+    `a sequential payment's wall time is mostly waiting for the next poll or socket read. ` +
+    `The ratios are to LDK → LDK, whose nodes persist nothing (their Persist answers Completed), the issue's bar; ` +
+    `LDK → LDK, persisting, serializes what a deployed LDK node writes (each monitor update, the ChannelManager when it needs persisting), as ours writes every commit: ` +
+    `not a target, the same work for reading our CPU against; measured after the four others, on its own.)`,
 );
 
 /** Calls that are no EC operation: scalar arithmetic mod n and validity checks of a key's encoding. */
@@ -291,6 +346,16 @@ for (const d of directions) {
 printTable('our side per payment (one HTLC each): EC operations (every secp256k1 call but scalar arithmetic and key-encoding checks, the "other" column), and the DynamoDB-equivalent writes of its inputs (InMemoryManagerStore `last`, summed, with the settling after)', [
   ['payer → payee', 'mode', 'side', 'EC operations', 'minimum (×)', 'other secp256k1 calls', 'inputs', 'commits (bursts)', 'items written', 'bytes written (target ≤ 4,096)'],
   ...rows,
+]);
+printTable('what the persisting LDK pair serialized per payment (LDK → LDK, persisting; both nodes together, as ldk-node writes: each ChannelMonitorUpdate, the ChannelManager when it needs persisting)', [
+  ['mode', 'monitor writes', 'monitor bytes', 'ChannelManager writes', 'ChannelManager bytes'],
+  ...[...persistingDirection.persisted].map(([phase, acc]) => [
+    phase,
+    (acc.monitorWrites / acc.payments).toFixed(1),
+    (acc.monitorBytes / acc.payments).toFixed(0),
+    (acc.managerWrites / acc.payments).toFixed(1),
+    (acc.managerBytes / acc.payments).toFixed(0),
+  ]),
 ]);
 console.log(
   '\n(Items and bytes: the header, channel, index, monitor, justice, payment-record and event items each commit puts, as NodeStore.commit would ' +

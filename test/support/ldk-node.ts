@@ -43,6 +43,15 @@ export interface LdkNodeOptions {
   readonly announceChannels?: boolean;
   /** Gossip through a `P2PGossipSync` over the node's `NetworkGraph` (by default the PeerManager ignores routing messages). */
   readonly gossip?: boolean;
+  /**
+   * Serializes what a deployed LDK node writes, as ldk-node does (the bytes
+   * are counted in `persisted`, not kept): each `ChannelMonitorUpdate` (a
+   * new or whole monitor when there is no update: LDK's
+   * `MonitorUpdatingPersister`), and the `ChannelManager` whenever
+   * `get_and_clear_needs_persistence()` says so (its background processor).
+   * Off by default: the node then persists nothing.
+   */
+  readonly persist?: boolean;
 }
 
 export interface LdkNode {
@@ -58,6 +67,8 @@ export interface LdkNode {
   readonly broadcasts: Uint8Array[];
   /** New channel monitors after which the connections went dark ({@link LdkNodeOptions.loseFundingSigned}): `funding_created` arrived, `funding_signed` never leaves. */
   readonly heldMonitors: number;
+  /** What {@link LdkNodeOptions.persist} serialized: writes and bytes, monitors (and their updates) and the ChannelManager apart. */
+  readonly persisted: { monitorWrites: number; monitorBytes: number; managerWrites: number; managerBytes: number };
   /** Closes every TCP connection of the node, as a peer dropping off the network would. */
   dropConnections(): void;
   /** TCP connections of the node that have closed so far (either side). */
@@ -78,6 +89,8 @@ export interface LdkNode {
   bestBlockUpdated(header: Uint8Array, height: number): void;
   /** Runs LDK's message and event processing once. */
   processEvents(): void;
+  /** Starts or stops the 5 ms pump of {@link processEvents} (on from the start; a bench keeps a node it does not measure quiet). */
+  setPumping(on: boolean): void;
   /**
    * What LDK's FeeEstimator answers for every confirmation target, sat per
    * 1000 weight (253 unless set). Raised, then `channelManager.timer_tick_occurred()`:
@@ -128,15 +141,25 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
   const dark = new Set<Socket>();
   const deaf = new Set<Socket>();
   let closedConnections = 0;
+  const persisted = { monitorWrites: 0, monitorBytes: 0, managerWrites: 0, managerBytes: 0 };
+  const persistMonitor = (bytes: () => Uint8Array) => {
+    if (options.persist !== true) return;
+    persisted.monitorWrites++;
+    persisted.monitorBytes += bytes().length;
+  };
   const persister = ldk.Persist.new_impl({
-    persist_new_channel: () => {
+    persist_new_channel: (_outpoint, monitor) => {
+      persistMonitor(() => monitor.write());
       if (options.loseFundingSigned === true) {
         heldMonitors++;
         for (const socket of sockets) dark.add(socket);
       }
       return ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
     },
-    update_persisted_channel: () => ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed,
+    update_persisted_channel: (_outpoint, update, monitor) => {
+      persistMonitor(() => (update === null ? monitor.write() : update.write()));
+      return ldk.ChannelMonitorUpdateStatus.LDKChannelMonitorUpdateStatus_Completed;
+    },
     archive_persisted_channel: () => undefined,
   });
   const chainMonitor = ldk.ChainMonitor.constructor_new(ldk.Option_FilterZ.constructor_none(), broadcaster, logger, feeEstimator, persister);
@@ -236,12 +259,17 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
     channelManager.as_EventsProvider().process_pending_events(eventHandler);
     chainMonitor.as_EventsProvider().process_pending_events(eventHandler);
     peerManager.process_events();
+    if (options.persist === true && channelManager.get_and_clear_needs_persistence()) {
+      persisted.managerWrites++;
+      persisted.managerBytes += channelManager.write().length;
+    }
   }
 
-  const pump = setInterval(processEvents, 5);
+  let pump: NodeJS.Timeout | undefined = setInterval(processEvents, 5);
 
   return {
     nodeId: channelManager.get_our_node_id(),
+    persisted,
     channelManager,
     graph,
     peerManager,
@@ -280,6 +308,13 @@ export async function startLdkNode(seed: Uint8Array, options: LdkNodeOptions = {
       processEvents();
     },
     processEvents,
+    setPumping(on: boolean) {
+      if (on && pump === undefined) pump = setInterval(processEvents, 5);
+      if (!on && pump !== undefined) {
+        clearInterval(pump);
+        pump = undefined;
+      }
+    },
     get feeratePerKw() {
       return fees.feeratePerKw;
     },
