@@ -107,21 +107,27 @@ describe('chacha20-poly1305', () => {
   });
 });
 
+/** Every AEAD call gives the bytes of @noble/ciphers' chacha20poly1305 for these inputs (sealed and opened, new and into a buffer); returns the sealed bytes. */
+function expectNobleBytes(k: Uint8Array, n: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const reference = chacha20poly1305(k, n, ad).encrypt(plaintext);
+  expect(toHex(aeadEncrypt(k, n, ad, plaintext))).toBe(toHex(reference));
+  const into = new Uint8Array(plaintext.length + 16);
+  aeadEncryptInto(k, n, ad, plaintext, into);
+  expect(toHex(into)).toBe(toHex(reference));
+  expect(toHex(aeadDecrypt(k, n, ad, reference)!)).toBe(toHex(plaintext));
+  const opened = new Uint8Array(plaintext.length);
+  expect(aeadDecryptInto(k, n, ad, reference, opened)).toBe(true);
+  expect(toHex(opened)).toBe(toHex(plaintext));
+  return reference;
+}
+
 describe('chacha20-poly1305 small-input path', () => {
   const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 
   it('gives the bytes of the general AEAD for every AD and plaintext length across the 64-byte threshold', () => {
     fc.assert(
       fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 80 }), (k, n, ad, plaintext) => {
-        const reference = chacha20poly1305(k, n, ad).encrypt(plaintext);
-        expect(toHex(aeadEncrypt(k, n, ad, plaintext))).toBe(toHex(reference));
-        const into = new Uint8Array(plaintext.length + 16);
-        aeadEncryptInto(k, n, ad, plaintext, into);
-        expect(toHex(into)).toBe(toHex(reference));
-        expect(toHex(aeadDecrypt(k, n, ad, reference)!)).toBe(toHex(plaintext));
-        const opened = new Uint8Array(plaintext.length);
-        expect(aeadDecryptInto(k, n, ad, reference, opened)).toBe(true);
-        expect(toHex(opened)).toBe(toHex(plaintext));
+        expectNobleBytes(k, n, ad, plaintext);
       }),
       { numRuns: 300 },
     );
@@ -172,15 +178,7 @@ describe('chacha20-poly1305 and chacha20 through Node crypto (inputs above 64 by
   it('give the bytes of @noble/ciphers for messages up to BOLT 8 sizes, and refuse any flipped bit', () => {
     fc.assert(
       fc.property(bytes(32), bytes(12), fc.uint8Array({ maxLength: 100 }), fc.uint8Array({ minLength: 65, maxLength: 3000 }), fc.nat(), (k, n, ad, plaintext, at) => {
-        const reference = chacha20poly1305(k, n, ad).encrypt(plaintext);
-        expect(toHex(aeadEncrypt(k, n, ad, plaintext))).toBe(toHex(reference));
-        const into = new Uint8Array(plaintext.length + 16);
-        aeadEncryptInto(k, n, ad, plaintext, into);
-        expect(toHex(into)).toBe(toHex(reference));
-        expect(toHex(aeadDecrypt(k, n, ad, reference)!)).toBe(toHex(plaintext));
-        const opened = new Uint8Array(plaintext.length);
-        expect(aeadDecryptInto(k, n, ad, reference, opened)).toBe(true);
-        expect(toHex(opened)).toBe(toHex(plaintext));
+        const reference = expectNobleBytes(k, n, ad, plaintext);
         const bad = reference.slice();
         bad[at % bad.length] = bad[at % bad.length]! ^ (1 << at % 8);
         expect(aeadDecrypt(k, n, ad, bad)).toBeNull();
