@@ -1,6 +1,6 @@
 /** Applies one inbound envelope (from the peer gateway) to the node's BOLT 1 core. */
 import { fromHex, toHex } from '../../shared/crypto/index.js';
-import { BURST_MESSAGE_TYPES, CHANNEL_MESSAGE_TYPES, RecordKeys, type ChannelManager, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
+import { BURST_MESSAGE_TYPES, CHANNEL_MESSAGE_TYPES, RecordKeys, type ChannelManager, decodeFollowUp, decodePeerState, encodePeerState, peerConnected, peerDisconnected, peerMessage, soleChannelMessage, type ManagerInput, type PeerState, type PeerStep } from '../../shared/manager/index.js';
 import type { InboundPart } from '../../shared/pipeline/envelopes.js';
 import { SortKey, type NodeStore } from '../../shared/store/index.js';
 import type { InvocationResult } from '../runtime/invocation.js';
@@ -213,13 +213,12 @@ export async function applyInboundBurst(ctx: NodeContext, store: NodeStore, part
   let count = 0;
   for (const part of parts) {
     if (part.kind !== 'message' || part.peer !== first.peer) break;
-    const step = peerMessage(ctx.config, current, part.connectionId, part.message);
-    const effect = step.effects[0];
-    if (step.state !== undefined || step.effects.length !== 1 || effect?.kind !== 'channel-message') break;
-    const input: ManagerInput = { kind: 'peer-message', peer, message: effect.message };
+    const message = soleChannelMessage(peerMessage(ctx.config, current, part.connectionId, part.message));
+    if (message === undefined) break;
+    const input: ManagerInput = { kind: 'peer-message', peer, message };
     if (manager === undefined) manager = await loadManager(ctx, store, input, connected, reads, connections);
     else if (!(await extendManager(ctx, store, manager, input))) break;
-    manager.handleChannelMessage(peer, effect.message);
+    manager.handleChannelMessage(peer, message);
     count++;
   }
   if (manager === undefined) return alone();

@@ -3,7 +3,7 @@
  * of BOLT 1 (peer-manager) and the ChannelManager over the channel machines
  * of shared/channel (docs/manager.md).
  */
-export { CHANNEL_MESSAGE_TYPES, encodePeerMessage, peerConnected, peerDisconnected, peerMessage, ourInit, type NodeConfig, type PeerEffect, type PeerStep } from './peer-manager.js';
+export { CHANNEL_MESSAGE_TYPES, encodePeerMessage, peerConnected, peerDisconnected, peerMessage, ourInit, soleChannelMessage, type NodeConfig, type PeerEffect, type PeerStep } from './peer-manager.js';
 export { encodePeerState, decodePeerState, type PeerState } from './peer-state.js';
 export {
   ChannelManager,

@@ -153,6 +153,15 @@ export const UNSUPPORTED_CHANNEL_MESSAGES: ReadonlyMap<number, string> = UNSUPPO
  */
 export const CHANNEL_MESSAGE_TYPES: ReadonlySet<number> = MANAGER_MESSAGE_TYPES;
 
+/**
+ * The channel message `step` hands on when that is all it does (no state
+ * change, no other effect): what may join a burst (docs/manager.md, "Bursts").
+ */
+export function soleChannelMessage(step: PeerStep): ChannelMessage | undefined {
+  const effect = step.effects[0];
+  return step.state === undefined && step.effects.length === 1 && effect?.kind === 'channel-message' ? effect.message : undefined;
+}
+
 /** One decrypted message from the peer (BOLT 1 receiver rules). */
 export function peerMessage(config: NodeConfig, current: PeerState | undefined, connectionId: string, bytes: Uint8Array): PeerStep {
   if (!current || current.connectionId !== connectionId) return NO_CHANGE; // from a connection already replaced or gone

@@ -16,6 +16,7 @@ import {
   type FollowUpWork,
   peerConnected as peerLayerConnected,
   peerMessage as peerLayerMessage,
+  soleChannelMessage,
   type EventRecord,
   type ManagerConfig,
   type ManagerInput,
@@ -303,20 +304,19 @@ export class ManagerNetwork {
     };
     for (const next of row) {
       const state = to.peers.get(toHex(from.nodeId));
-      const step = peerLayerMessage(this.#nodeConfig(to), state, state?.connectionId ?? 'none', next.bytes);
-      const effect = step.effects[0];
-      if (step.state !== undefined || step.effects.length !== 1 || effect?.kind !== 'channel-message') {
+      const message = soleChannelMessage(peerLayerMessage(this.#nodeConfig(to), state, state?.connectionId ?? 'none', next.bytes));
+      if (message === undefined) {
         end();
         this.#deliver(next);
         continue;
       }
-      to.received.push(effect.message);
-      const input: ManagerInput = { kind: 'peer-message', peer: from.nodeId, message: effect.message };
+      to.received.push(message);
+      const input: ManagerInput = { kind: 'peer-message', peer: from.nodeId, message };
       if (burst === undefined || !to.store.extend(burst.manager, input)) {
         end();
         burst = { manager: this.#load(to, input), inputs: 0 };
       }
-      burst.manager.handleChannelMessage(from.nodeId, effect.message);
+      burst.manager.handleChannelMessage(from.nodeId, message);
       burst.inputs++;
     }
     end();
