@@ -1,7 +1,8 @@
 /**
  * Cost of each secp256k1 operation on both backends (issue 7), and on
- * tiny-secp256k1's WASM build of libsecp256k1, the hot path until session
- * 12 (docs/crypto.md): the reason the `wasm` backend uses libauth's build.
+ * tiny-secp256k1's WASM build of libsecp256k1 (the hot path until session
+ * 12, the regtest chain's script checks still): our own build
+ * (native/libsecp256k1, docs/crypto.md) against a packaged one.
  */
 import * as tiny from 'tiny-secp256k1';
 import { fromHex, nobleSecp256k1, sha256, wasmSecp256k1 } from '../shared/crypto/index.js';

@@ -6,10 +6,10 @@
  *
  * One minified ESM file per entry with every dependency inside it, the AWS
  * SDK included (the versions in our lockfile, not whatever the runtime
- * ships). tiny-secp256k1 reads `secp256k1.wasm` from beside its module at
- * load time, so that file is copied next to each bundle.
+ * ships). The bundle is the one file deployed: the secp256k1 WASM is
+ * embedded in it as base64 (shared/crypto/libsecp256k1-wasm.ts).
  */
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,9 +41,6 @@ export const ESM_REQUIRE_BANNER = "import { createRequire as __stormcellCreateRe
 /** Prefer packages' ESM builds (tree-shaken better) and fall back to CommonJS. */
 export const MAIN_FIELDS = ['module', 'main'] as const;
 
-/** Files that must sit beside every bundle, relative to {@link REPO_ROOT}. */
-export const FILES_BESIDE_BUNDLE = ['node_modules/tiny-secp256k1/lib/secp256k1.wasm'] as const;
-
 /** The bundle file name inside its directory (what `NodejsFunction` writes for ESM). */
 export const BUNDLE_FILE = 'index.mjs';
 
@@ -56,14 +53,11 @@ export const BUNDLE_FILE = 'index.mjs';
  * 1,338,672 bytes; module initialisation 61 → 74 ms, once per container,
  * against EC operations 1.4-2× faster for the container's whole life:
  * docs/crypto.md). Module initialisation is what `npm run bench
- * lambda-bundles` times against 150 ms.
+ * lambda-bundles` times against 150 ms. Since session 16 our own build of
+ * libsecp256k1 (148 KB, 198 KB as base64) replaces libauth's and
+ * tiny-secp256k1's.
  */
 export const MAX_BUNDLE_BYTES = 1_400_000;
-
-/** Shell commands copying {@link FILES_BESIDE_BUNDLE} from `inputDir` (the repo) to `outputDir`. */
-export function copyBesideCommands(inputDir: string, outputDir: string): string[] {
-  return FILES_BESIDE_BUNDLE.map((file) => `cp "${join(inputDir, file)}" "${outputDir}/"`);
-}
 
 export interface BundleResult {
   /** Absolute path of the bundle. */
@@ -74,7 +68,7 @@ export interface BundleResult {
 
 /**
  * Bundles `entry` (relative to the repo) into `outDir/index.mjs` with the
- * deployed settings and copies the files it needs beside it.
+ * deployed settings.
  */
 export async function bundleEntry(entry: string, outDir: string): Promise<BundleResult> {
   const { build } = await import('esbuild');
@@ -92,8 +86,5 @@ export async function bundleEntry(entry: string, outDir: string): Promise<Bundle
     banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'warning',
   });
-  for (const extra of FILES_BESIDE_BUNDLE) {
-    copyFileSync(join(REPO_ROOT, extra), join(outDir, extra.split('/').pop()!));
-  }
   return { file, bytes: statSync(file).size };
 }

@@ -12,7 +12,6 @@ import type { Construct } from 'constructs';
 import { join } from 'node:path';
 import {
   BUNDLE_TARGET,
-  copyBesideCommands,
   ESM_REQUIRE_BANNER,
   LAMBDA_ENTRIES,
   MAIN_FIELDS,
@@ -75,11 +74,6 @@ export class NodeFunction extends NodejsFunction {
         banner: ESM_REQUIRE_BANNER,
         // Bundle the AWS SDK too: the lockfile's versions, measured by the bundle-size test.
         externalModules: [],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir, outputDir) => copyBesideCommands(inputDir, outputDir),
-        },
       },
     });
   }

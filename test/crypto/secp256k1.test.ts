@@ -1,3 +1,4 @@
+import { base64 } from '@scure/base';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,7 @@ import {
   wasmSecp256k1,
   type Secp256k1,
 } from '../../shared/crypto/index.js';
+import { LIBSECP256K1_WASM_BASE64, LIBSECP256K1_WASM_SHA256 } from '../../shared/crypto/libsecp256k1-wasm.js';
 
 const G = '0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798';
 const ONE = fromHex('00'.repeat(31) + '01');
@@ -172,8 +174,21 @@ describe('secp256k1 backends agree (cross-check)', () => {
         expect(toHex(wasmSecp256k1.publicKeyTweakMul(pubA, b))).toBe(toHex(nobleSecp256k1.publicKeyTweakMul(pubA, b)));
         expect(toHex(wasmSecp256k1.publicKeyAdd(pubA, pubB))).toBe(toHex(nobleSecp256k1.publicKeyAdd(pubA, pubB)));
       }),
-      { numRuns: 10 },
+      { numRuns: 200 },
     );
+  });
+});
+
+describe('the embedded libsecp256k1 build (native/libsecp256k1/build.sh)', () => {
+  const bytes = base64.decode(LIBSECP256K1_WASM_BASE64);
+
+  it('is the module its header records, byte for byte', () => {
+    expect(toHex(sha256(bytes))).toBe(LIBSECP256K1_WASM_SHA256);
+  });
+
+  it('imports nothing: no file, clock, randomness or allocator of the host', () => {
+    const wasm = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): unknown[] } } }).WebAssembly;
+    expect(wasm.Module.imports(new wasm.Module(bytes))).toEqual([]);
   });
 });
 

@@ -1,11 +1,12 @@
 /**
  * Each Lambda entry bundled with the deployed esbuild settings
- * (infra/bundles.ts): at most 1.4 MB minified, self-contained (loaded from a
- * directory outside the repository, so no node_modules can help), and its
+ * (infra/bundles.ts): at most 1.4 MB minified, self-contained (one file,
+ * loaded from a directory outside the repository, so no node_modules or
+ * file beside it can help: the secp256k1 WASM is inside it), and its
  * module initialisation works in a fresh Node process with only the
  * environment the stack sets, without calling AWS.
  */
-import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,22 +43,13 @@ describe.each(names)('%s bundle', (name) => {
     expect(bundle.bytes).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
   });
 
-  it('carries secp256k1.wasm beside it', () => {
-    expect(existsSync(join(outRoot, name, 'secp256k1.wasm'))).toBe(true);
+  it('is one file: nothing has to sit beside it', () => {
+    expect(readdirSync(join(outRoot, name))).toEqual(['index.mjs']);
   });
 
   it('loads in a fresh Node process and exports its handler, without calling AWS', async () => {
     const run = await runBundle(bundles.get(name)!.file, STUB_ENV);
     expect(run.exports).toEqual(['handler']);
     expect(run.initMs).toBeGreaterThan(0);
-  });
-});
-
-describe('the WASM beside the bundle', () => {
-  it('is needed: a node-bound bundle without it fails to load (ENOENT)', async () => {
-    const dir = join(outRoot, 'without-wasm');
-    const bundle = await bundleEntry(LAMBDA_ENTRIES.timer, dir);
-    unlinkSync(join(dir, 'secp256k1.wasm'));
-    await expect(runBundle(bundle.file, STUB_ENV)).rejects.toThrow(/ENOENT|secp256k1\.wasm/);
   });
 });
