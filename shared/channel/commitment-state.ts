@@ -13,8 +13,7 @@
  * commitments, and its amount then settles into the balance it went to.
  */
 import { DecodeError, bigSize, bytesToHex, point, restBytes, struct, u64, u8, type Codec } from '../codec/index.js';
-import type { Secp256k1 } from '../crypto/index.js';
-import { CounterpartyCommitmentSecrets, INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
+import { CounterpartyCommitmentSecrets, INITIAL_COMMITMENT_INDEX, type ChannelSigner } from '../keys/index.js';
 import {
   CommitmentOutputKind,
   buildCommitmentTransaction,
@@ -29,6 +28,7 @@ import { commitmentFormat } from './channel-type.js';
 import type { CommitmentHtlcInfo } from './effects.js';
 import { commitmentFeerate } from './fee-update.js';
 import { InboundHtlcState, OutboundHtlcState, type HtlcRecord } from './htlc.js';
+import { commitmentKeys } from './commitment-keys.js';
 import { obscuringFactorOf } from './initial-commitment.js';
 
 /** The commitment dance's state, kept in the channel record (absent until the first update: {@link initialCommitmentState}). */
@@ -243,8 +243,6 @@ export function buildCommitment(
   view: CommitmentView,
   theirPoint?: Uint8Array,
 ): BuiltCommitment {
-  const secp: Secp256k1 = ctx.secp;
-  const ours = signer.publicKeys;
   const theirs = channel.counterparty.pubkeys;
   const holderOwns = owner === 'holder';
   const index = INITIAL_COMMITMENT_INDEX - number;
@@ -264,25 +262,7 @@ export function buildCommitment(
     feeratePerKw: BigInt(view.feeratePerKw),
     dustLimitSat: holderOwns ? channel.holder.dustLimitSatoshis : channel.counterparty.dustLimitSatoshis,
     toSelfDelay: holderOwns ? channel.counterparty.toSelfDelay : channel.holder.toSelfDelay,
-    keys: holderOwns
-      ? {
-          localFundingPubkey: ours.fundingPubkey,
-          remoteFundingPubkey: theirs.fundingPubkey,
-          revocationPubkey: signer.holderRevocationPublicKey(theirs.revocationBasepoint, index),
-          localDelayedPubkey: signer.delayedPaymentPublicKey(pointOf),
-          localHtlcPubkey: signer.htlcPublicKey(pointOf),
-          remoteHtlcPubkey: derivePublicKey(secp, theirs.htlcBasepoint, pointOf),
-          remotePaymentPubkey: theirs.paymentBasepoint,
-        }
-      : {
-          localFundingPubkey: theirs.fundingPubkey,
-          remoteFundingPubkey: ours.fundingPubkey,
-          revocationPubkey: signer.counterpartyRevocationPublicKey(pointOf),
-          localDelayedPubkey: derivePublicKey(secp, theirs.delayedPaymentBasepoint, pointOf),
-          localHtlcPubkey: derivePublicKey(secp, theirs.htlcBasepoint, pointOf),
-          remoteHtlcPubkey: signer.htlcPublicKey(pointOf),
-          remotePaymentPubkey: ours.paymentBasepoint,
-        },
+    keys: commitmentKeys(ctx.secp, signer, theirs, owner, pointOf, index),
     htlcs,
   });
   return { commitment, htlcs: view.htlcs, perCommitmentPoint: pointOf };

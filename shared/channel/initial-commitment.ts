@@ -5,7 +5,7 @@
  * per-commitment point, signed with our funding key through the signer.
  */
 import type { Secp256k1 } from '../crypto/index.js';
-import { INITIAL_COMMITMENT_INDEX, derivePublicKey, type ChannelSigner } from '../keys/index.js';
+import { INITIAL_COMMITMENT_INDEX, type ChannelSigner } from '../keys/index.js';
 import {
   SighashType,
   buildCommitmentTransaction,
@@ -17,6 +17,7 @@ import {
 } from '../tx/index.js';
 import type { ChannelBase, CounterpartyParameters, FundingInfo } from './channel-state.js';
 import { commitmentFormat } from './channel-type.js';
+import { commitmentKeys } from './commitment-keys.js';
 import { signedLatestHolderCommitment } from './latest-holder-commitment.js';
 
 /** A channel that knows both sides and its funding output. */
@@ -39,12 +40,8 @@ export function initialCommitment(
   signer: ChannelSigner,
   owner: 'holder' | 'counterparty',
 ): CommitmentTransaction {
-  const ours = signer.publicKeys;
-  const theirs = channel.counterparty.pubkeys;
   const holderOwns = owner === 'holder';
   const point = holderOwns ? signer.perCommitmentPoint(INITIAL_COMMITMENT_INDEX) : channel.counterparty.firstPerCommitmentPoint;
-  const local = holderOwns ? ours : theirs;
-  const remote = holderOwns ? theirs : ours;
   const funderMsat = channel.fundingSatoshis * 1000n - channel.pushMsat;
   const localIsOpener = holderOwns ? channel.isOutbound : !channel.isOutbound;
   return buildCommitmentTransaction({
@@ -59,26 +56,7 @@ export function initialCommitment(
     feeratePerKw: BigInt(channel.feeratePerKw),
     dustLimitSat: holderOwns ? channel.holder.dustLimitSatoshis : channel.counterparty.dustLimitSatoshis,
     toSelfDelay: holderOwns ? channel.counterparty.toSelfDelay : channel.holder.toSelfDelay,
-    // Keys on our side come from the signer (it holds their secrets: cheaper EC work), the others from their basepoints.
-    keys: holderOwns
-      ? {
-          localFundingPubkey: local.fundingPubkey,
-          remoteFundingPubkey: remote.fundingPubkey,
-          revocationPubkey: signer.holderRevocationPublicKey(remote.revocationBasepoint, INITIAL_COMMITMENT_INDEX),
-          localDelayedPubkey: signer.delayedPaymentPublicKey(point),
-          localHtlcPubkey: signer.htlcPublicKey(point),
-          remoteHtlcPubkey: derivePublicKey(secp, remote.htlcBasepoint, point),
-          remotePaymentPubkey: remote.paymentBasepoint,
-        }
-      : {
-          localFundingPubkey: local.fundingPubkey,
-          remoteFundingPubkey: remote.fundingPubkey,
-          revocationPubkey: signer.counterpartyRevocationPublicKey(point),
-          localDelayedPubkey: derivePublicKey(secp, local.delayedPaymentBasepoint, point),
-          localHtlcPubkey: derivePublicKey(secp, local.htlcBasepoint, point),
-          remoteHtlcPubkey: signer.htlcPublicKey(point),
-          remotePaymentPubkey: remote.paymentBasepoint,
-        },
+    keys: commitmentKeys(secp, signer, channel.counterparty.pubkeys, owner, point, INITIAL_COMMITMENT_INDEX),
     htlcs: [],
   });
 }

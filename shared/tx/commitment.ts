@@ -22,6 +22,7 @@ import {
   receivedHtlcScript,
   toLocalScript,
   toRemoteAnchorsScript,
+  type HtlcScriptKeys,
 } from './scripts.js';
 import { SighashType, signWitnessInput, verifyWitnessInput } from './sign.js';
 import { fundingWitness } from './funding.js';
@@ -180,9 +181,8 @@ function validate(p: CommitmentParams): void {
   assertPublicKey(k.remoteFundingPubkey, 'remote funding pubkey');
   assertPublicKey(k.revocationPubkey, 'revocation pubkey');
   assertPublicKey(k.localDelayedPubkey, 'local delayed pubkey');
-  assertPublicKey(k.localHtlcPubkey, 'local htlc pubkey');
-  assertPublicKey(k.remoteHtlcPubkey, 'remote htlc pubkey');
   assertPublicKey(k.remotePaymentPubkey, 'remote payment pubkey');
+  // The HTLC keys are checked by the HTLC scripts, which only a commitment with an HTLC output builds.
   let offered = 0;
   let received = 0;
   let total = p.toLocalMsat + p.toRemoteMsat;
@@ -230,9 +230,11 @@ export function buildCommitmentTransaction(params: CommitmentParams): Commitment
   else toRemoteMsat = openerAfter;
 
   const outputs: CommitmentOutput[] = [];
-  const htlcKeys = { revocationPubkey: k.revocationPubkey, localHtlcPubkey: k.localHtlcPubkey, remoteHtlcPubkey: k.remoteHtlcPubkey };
+  // Read on the first HTLC output: a commitment without one never reads its HTLC keys, which may be derived on demand.
+  let htlcKeys: HtlcScriptKeys | undefined;
   for (const i of untrimmed) {
     const h = p.htlcs[i]!;
+    htlcKeys ??= { revocationPubkey: k.revocationPubkey, localHtlcPubkey: k.localHtlcPubkey, remoteHtlcPubkey: k.remoteHtlcPubkey };
     const witnessScript = h.offered
       ? offeredHtlcScript(htlcKeys, h.paymentHash, anchors)
       : receivedHtlcScript(htlcKeys, h.paymentHash, h.cltvExpiry, anchors);
