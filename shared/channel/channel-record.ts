@@ -8,6 +8,7 @@ import {
   ByteWriter,
   catchDecodeError,
   DecodeError,
+  equalBytes,
   fixedBytes,
   point,
   restBytes,
@@ -106,7 +107,8 @@ const FLAG_ANYSEGWIT = 16;
  * instead of 48, which is read, never written since; a record with both is
  * refused; even for 48's reason), stored in the `holder` part.
  */
-const channelRecord = versionedRecord('channel', 1, {
+/** The channel record's TLV records by field name. */
+const CHANNEL_SCHEMA = {
   state: tlvRecord(0, u8),
   flags: tlvRecord(2, u8),
   counterpartyNodeId: tlvRecord(4, point),
@@ -160,16 +162,35 @@ const channelRecord = versionedRecord('channel', 1, {
   ),
   theirAnnouncementSignatures: tlvRecord(71, struct([['nodeSignature', fixedBytes(64)], ['bitcoinSignature', fixedBytes(64)]] as const)),
   announcementSignaturesSent: tlvRecord(73, u8),
-});
+} as const;
+const channelRecord = versionedRecord('channel', 1, CHANNEL_SCHEMA);
+type ChannelRecordFields = Parameters<typeof channelRecord.encode>[0];
 
 /** The channel's persisted bytes. */
 export function encodeChannel(c: Channel): Uint8Array {
+  return channelRecord.encode(recordFields(c));
+}
+
+/** The counterparty's parameters as their record, one object per parameters object (so a fixed part can be reused: {@link fixedPartBytes}). */
+const counterpartyRecords = new WeakMap<object, ReturnType<typeof counterpartyToRecord>>();
+
+function counterpartyRecordOf(cp: NonNullable<Channel['counterparty']>): ReturnType<typeof counterpartyToRecord> {
+  let record = counterpartyRecords.get(cp);
+  if (record === undefined) {
+    record = counterpartyToRecord(cp);
+    counterpartyRecords.set(cp, record);
+  }
+  return record;
+}
+
+/** The channel's record fields, as {@link encodeChannel} writes them. */
+function recordFields(c: Channel): ChannelRecordFields {
   const flags =
     (c.isOutbound ? FLAG_OUTBOUND : 0) |
     (c.announceChannel ? FLAG_ANNOUNCE : 0) |
     (c.anysegwit === true ? FLAG_ANYSEGWIT : 0);
   const cp = c.counterparty;
-  return channelRecord.encode({
+  return {
     state: STATES.indexOf(c.state),
     flags,
     counterpartyNodeId: c.counterpartyNodeId,
@@ -185,7 +206,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     holder: c.holder,
     channelType: c.channelType,
     ...(c.holderShutdownScript !== undefined ? { holderShutdownScript: c.holderShutdownScript } : {}),
-    ...(cp ? { counterparty: counterpartyToRecord(cp) } : {}),
+    ...(cp ? { counterparty: counterpartyRecordOf(cp) } : {}),
     ...(cp?.upfrontShutdownScript ? { upfrontShutdownScript: cp.upfrontShutdownScript } : {}),
     ...(c.funding ? { fundingOutpoint: c.funding.outpoint } : {}),
     ...(c.fundingTx ? { fundingTx: c.fundingTx } : {}),
@@ -209,7 +230,7 @@ export function encodeChannel(c: Channel): Uint8Array {
     ...(c.shutdown?.counterpartyScript ? { shutdownCounterpartyScript: c.shutdown.counterpartyScript } : {}),
     ...(c.shutdown?.sent ? { closingSent: c.shutdown.sent } : {}),
     ...(c.closingTxid ? { closingTxid: c.closingTxid } : {}),
-  });
+  };
 }
 
 function invalid(what: string): { ok: false; error: DecodeError } {
@@ -396,19 +417,63 @@ export function canonicalChannel(c: Channel): Channel {
   return rest;
 }
 
-/** The channel's persisted bytes in parts ({@link ChannelRecordParts}). */
+/** The channel's persisted bytes in parts ({@link ChannelRecordParts}): each part's fields encoded as a record of their own, the same bytes as cutting the whole record. */
 export function encodeChannelParts(c: Channel): ChannelRecordParts {
-  const { version, entries } = recordEntries(encodeChannel(c));
-  const moving = entries.filter(([t]) => MOVING_TLVS.has(t));
-  const secrets = entries.filter(([t]) => t === REVOCATIONS_TLV);
-  const holder = entries.filter(([t]) => HOLDER_TLVS.has(t));
-  const fixed = entries.filter(([t]) => !MOVING_TLVS.has(t) && !HOLDER_TLVS.has(t) && t !== REVOCATIONS_TLV);
+  const moving: Record<string, unknown> = {};
+  const fixed: Record<string, unknown> = {};
+  const secrets: Record<string, unknown> = {};
+  const holder: Record<string, unknown> = {};
+  let hasSecrets = false;
+  let hasHolder = false;
+  for (const [name, value] of Object.entries(recordFields(c))) {
+    if (value === undefined) continue;
+    const type = CHANNEL_SCHEMA[name as keyof typeof CHANNEL_SCHEMA].type;
+    if (MOVING_TLVS.has(type)) moving[name] = value;
+    else if (type === REVOCATIONS_TLV) {
+      secrets[name] = value;
+      hasSecrets = true;
+    } else if (HOLDER_TLVS.has(type)) {
+      holder[name] = value;
+      hasHolder = true;
+    } else fixed[name] = value;
+  }
   return {
-    moving: recordOf(version, moving),
-    fixed: recordOf(version, fixed),
-    ...(secrets.length > 0 ? { secrets: recordOf(version, secrets) } : {}),
-    ...(holder.length > 0 ? { holder: recordOf(version, holder) } : {}),
+    moving: channelRecord.encode(moving),
+    fixed: fixedPartBytes(c, fixed),
+    ...(hasSecrets ? { secrets: channelRecord.encode(secrets) } : {}),
+    ...(hasHolder ? { holder: channelRecord.encode(holder) } : {}),
   };
+}
+
+/**
+ * The `fixed` part of each channel last encoded, by its parameters object
+ * (kept by every step that does not change them, as a channel's values are
+ * immutable), with the field values it was encoded from: a commit that
+ * changed none of them (every HTLC message) reuses the bytes instead of
+ * encoding the part again (docs/payments.md, "Session 16").
+ */
+const fixedParts = new WeakMap<object, { readonly fields: Readonly<Record<string, unknown>>; readonly bytes: Uint8Array }>();
+
+/** Set (`STORMCELL_CHECK_DECODED_CHANNELS=1`, as the tests run) to encode every reused part again and throw if it differs. */
+const CHECK_REUSED_PARTS = typeof process !== 'undefined' && process.env['STORMCELL_CHECK_DECODED_CHANNELS'] === '1';
+
+function fixedPartBytes(c: Channel, fields: Record<string, unknown>): Uint8Array {
+  const last = fixedParts.get(c.holder);
+  if (last !== undefined && sameFieldValues(last.fields, fields)) {
+    if (CHECK_REUSED_PARTS && !equalBytes(last.bytes, channelRecord.encode(fields))) throw new Error('channel record: a reused fixed part differs from its encoding');
+    return last.bytes;
+  }
+  const bytes = channelRecord.encode(fields);
+  fixedParts.set(c.holder, { fields, bytes });
+  return bytes;
+}
+
+/** The same fields with the same values (the same objects, for objects). */
+function sameFieldValues(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const names = Object.keys(a);
+  if (names.length !== Object.keys(b).length) return false;
+  for (const name of names) if (a[name] !== b[name]) return false;
+  return true;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { encodeChannel, encodeChannelParts, joinChannelParts } from '../../shared/channel/index.js';
 import { DecodeError } from '../../shared/codec/index.js';
 import { fromHex } from '../../shared/crypto/index.js';
 import { channelPartKey, decodeChannelEntry, encodeChannelEntry, encodeChannelEntryParts, partsNamedBy, type ChannelPartName, type ManagerChanges } from '../../shared/manager/index.js';
@@ -108,6 +109,29 @@ describe('channel items written whole by older code', () => {
     expect(written.slice(1).flat().filter((k) => k === channelPartKey(legacy.key, 'secrets'))).toHaveLength(1);
     const after = bob.store.storedChannel(legacy.key);
     expect(after?.ok && after.value.kind === 'channel' && after.value.channel.htlcs).toBeFalsy();
+  });
+});
+
+describe('a channel record in parts', () => {
+  it('each part encoded on its own joins into the whole record byte for byte; the fixed part is reused until one of its fields changes', () => {
+    const { bob } = paidNotClaimed();
+    const channels = [...vector.items.map((item) => decodeChannelEntry(fromHex(item.hex))), ...[...bob.store.storedChannels().keys()].map((key) => bob.store.storedChannel(key)!)];
+    for (const decoded of channels) {
+      if (!decoded.ok || decoded.value.kind !== 'channel') throw new Error('does not decode');
+      const channel = decoded.value.channel;
+      const parts = encodeChannelParts(channel);
+      const joined = joinChannelParts([parts.moving, parts.fixed, ...(parts.holder ? [parts.holder] : []), ...(parts.secrets ? [parts.secrets] : [])]);
+      expect(joined.ok && joined.value).toEqual(encodeChannel(channel));
+      // A step that changes what the HTLC messages change (a new channel object, the same parameters) reuses the fixed part's bytes.
+      const next = { ...channel, bestHeight: channel.bestHeight + 1 };
+      expect(encodeChannelParts(next).fixed).toBe(parts.fixed);
+      // One that changes a fixed field encodes it again.
+      const closed = { ...channel, closingTxid: new Uint8Array(32).fill(9) };
+      const changed = encodeChannelParts(closed);
+      expect(changed.fixed).not.toEqual(parts.fixed);
+      const again = joinChannelParts([changed.moving, changed.fixed, ...(changed.holder ? [changed.holder] : []), ...(changed.secrets ? [changed.secrets] : [])]);
+      expect(again.ok && again.value).toEqual(encodeChannel(closed));
+    }
   });
 });
 
