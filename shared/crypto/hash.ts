@@ -5,7 +5,7 @@
  * almost no JS garbage (noble builds a hasher object per call); the others
  * from @noble/hashes.
  */
-import { createHmac, hash as nodeHash } from 'node:crypto';
+import { createHash, createHmac, hash as nodeHash } from 'node:crypto';
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
 import { ripemd160 as nobleRipemd160 } from '@noble/hashes/legacy.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -23,6 +23,13 @@ function plain(digest: Uint8Array): Uint8Array {
 
 export function sha256(data: Uint8Array): Uint8Array {
   return plain(nodeHash('sha256', data, 'buffer'));
+}
+
+/** SHA-256 of the chunks one after the other, without joining them into one buffer first. */
+export function sha256Chunks(chunks: readonly Uint8Array[]): Uint8Array {
+  const hash = createHash('sha256');
+  for (const chunk of chunks) hash.update(chunk);
+  return plain(hash.digest());
 }
 
 export function ripemd160(data: Uint8Array): Uint8Array {

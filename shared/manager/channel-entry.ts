@@ -8,7 +8,7 @@
  */
 import { DecodeError, point, repeated, restBytes, struct, tlvRecord, u16, u32, u64, u8, utf8Rest, versionedRecord, type Codec, type DecodeResult } from '../codec/index.js';
 import { canonicalChannel, decodeChannel, encodeChannel, encodeChannelParts, joinChannelParts, type Channel } from '../channel/index.js';
-import { BoundedCache, sha256, toHex } from '../crypto/index.js';
+import { BoundedCache, sha256Chunks, toHex } from '../crypto/index.js';
 import { decodeMessage, encodeMessage, type OpenChannelMessage, type WireMessage } from '../wire/index.js';
 import type { ChannelForwarding } from './manager-config.js';
 
@@ -224,21 +224,18 @@ const CHECK_DECODED_CHANNELS = typeof process !== 'undefined' && process.env['ST
 
 /** The digest of an item's bytes and the parts given with it (each part tagged with its bit and length-prefixed, in part order). */
 function storedDigest(item: Uint8Array, parts: ReadonlyMap<ChannelPartName, Uint8Array>): string {
-  const chunks: [number, Uint8Array][] = [[0, item]];
+  const chunks: Uint8Array[] = [taggedLength(0, item), item];
   for (const name of PART_NAMES) {
     const part = parts.get(name);
-    if (part !== undefined) chunks.push([PART_BITS[name], part]);
+    if (part !== undefined) chunks.push(taggedLength(PART_BITS[name], part), part);
   }
-  const all = new Uint8Array(chunks.reduce((n, [, c]) => n + 5 + c.length, 0));
-  const view = new DataView(all.buffer);
-  let at = 0;
-  for (const [tag, chunk] of chunks) {
-    all[at] = tag;
-    view.setUint32(at + 1, chunk.length);
-    all.set(chunk, at + 5);
-    at += 5 + chunk.length;
-  }
-  return toHex(sha256(all));
+  return toHex(sha256Chunks(chunks));
+}
+
+/** A chunk's 5-byte header in {@link storedDigest}: its tag, then its length (u32, big-endian). */
+function taggedLength(tag: number, chunk: Uint8Array): Uint8Array {
+  const n = chunk.length;
+  return Uint8Array.of(tag, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
 function encodeEntry(e: ChannelEntry, split: { readonly moving: Uint8Array; readonly bits: number } | undefined): Uint8Array {

@@ -15,12 +15,27 @@ import {
   hkdfSha256,
   hmacSha256,
   sha256,
+  sha256Chunks,
   toHex,
 } from '../../shared/crypto/index.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 describe('hashes', () => {
+  it('sha256Chunks hashes its chunks as one buffer', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 6 }), (chunks) => {
+        const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const c of chunks) {
+          joined.set(c, at);
+          at += c.length;
+        }
+        expect(toHex(sha256Chunks(chunks))).toBe(toHex(nobleSha256(joined)));
+      }),
+    );
+  });
+
   it('sha256, hash160 and HMAC-SHA256 match published vectors', () => {
     expect(toHex(sha256(utf8('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     // hash160 of the generator point (the P2WPKH program of secret key 1)
