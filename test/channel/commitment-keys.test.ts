@@ -6,26 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { commitmentKeys } from '../../shared/channel/commitment-keys.js';
-import { fromHex, sha256, toHex, wasmSecp256k1, type Secp256k1 } from '../../shared/crypto/index.js';
+import { fromHex, sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import { INITIAL_COMMITMENT_INDEX, KeysManager, derivePublicKey, deriveRevocationPublicKey, perCommitmentPoint, perCommitmentSecret } from '../../shared/keys/index.js';
+import { counting } from '../support/counting-secp.js';
 
 const entropy = { getSecureRandomBytes: () => new Uint8Array(32).fill(7) };
-
-/** A backend counting its calls, with its own derivation cache (the cache is per backend object). */
-function counting(secp: Secp256k1): { backend: Secp256k1; calls: () => number } {
-  let calls = 0;
-  const backend = new Proxy(secp, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { backend, calls: () => calls };
-}
 
 describe('commitment keys', () => {
   const index = INITIAL_COMMITMENT_INDEX - 5n;

@@ -4,7 +4,7 @@
  * answer is the one a fresh derivation gives, handed out as a copy.
  */
 import { describe, expect, it } from 'vitest';
-import { BoundedCache, CryptoErrorCode, fromHex, nobleSecp256k1, sha256, toHex, wasmSecp256k1, type Secp256k1 } from '../../shared/crypto/index.js';
+import { BoundedCache, CryptoErrorCode, fromHex, nobleSecp256k1, sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
 import {
   INITIAL_COMMITMENT_INDEX,
   KeysManager,
@@ -17,22 +17,7 @@ import {
   perCommitmentSecret,
 } from '../../shared/keys/index.js';
 import { deriveSecretFromBase } from '../../shared/keys/per-commitment-secret.js';
-
-/** Wraps a backend to count its calls. */
-function counting(secp: Secp256k1): { backend: Secp256k1; calls: () => number } {
-  let calls = 0;
-  const backend = new Proxy(secp, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls++;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { backend, calls: () => calls };
-}
+import { counting } from '../support/counting-secp.js';
 
 // BOLT 3 Appendix E.
 const basepoint = fromHex('036d6caac248af96f6afa7f904f550253a0f3ef3f5aa2fe6838a95b216691468e2');
