@@ -30,11 +30,13 @@ trap 'rm -rf "$OUT"' EXIT
 # 10x26 field is 2-3x faster there); a 10-bit window for the verifier's
 # precomputed multiples of G (148 KB in all; 15 bits, the native default,
 # makes 1.1 MB for 3% faster verification); the ECDH module; errors on
-# misuse trap instead of printing (no stdio: the module imports nothing).
+# misuse trap instead of printing (no stdio: the module imports nothing);
+# the 64 KB stack sits below the data (--stack-first), so overflowing it
+# traps instead of overwriting the precomputed tables.
 clang --target=wasm32-wasi --sysroot=/usr -I/usr/include/wasm32-wasi -O3 \
   -DUSE_FORCE_WIDEMUL_INT64=1 -DECMULT_WINDOW_SIZE=10 -DENABLE_MODULE_ECDH=1 -DUSE_EXTERNAL_DEFAULT_CALLBACKS=1 \
   -I"$SRC/include" -I"$SRC/src" \
-  -nostartfiles -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=65536 \
+  -nostartfiles -Wl,--no-entry -Wl,--strip-all -Wl,-z,stack-size=65536 -Wl,--stack-first \
   -o "$OUT/secp256k1.wasm" \
   "$HERE/shim.c" "$SRC/src/secp256k1.c" "$SRC/src/precomputed_ecmult.c" "$SRC/src/precomputed_ecmult_gen.c" 2> >(grep -v 'pragma message\|^ *[0-9]* |\|^ *|\|In file included\|note: \|^ *\^' >&2 || true)
 
