@@ -237,6 +237,25 @@ export async function closeAllChannels(ctx: NodeContext, options: CloseOptions =
   return out;
 }
 
+/**
+ * The channel whose item is keyed by `idHex` (its current id: the real one
+ * once funded), read alone: a keys-only Query of CHANNEL# finds its peer,
+ * then only its items are read and decoded, not every channel's. Undefined
+ * when no item has that id (a temporary id of a funded channel, a held
+ * request, a closed channel: {@link getChannel} then looks further).
+ */
+async function readChannelByKey(ctx: NodeContext, idHex: string): Promise<ChannelView | undefined> {
+  if (!/^[0-9a-f]{64}$/.test(idHex) || (await ctx.store.get(ctx.nodeKey, SortKey.header)) === undefined) return undefined;
+  const prefix = SortKey.channelPrefix();
+  const suffix = `#${idHex}`;
+  const key = (await ctx.store.queryKeys(ctx.nodeKey, prefix)).map((sk) => sk.slice(prefix.length)).find((k) => k.endsWith(suffix) && k.indexOf('#') === k.length - suffix.length);
+  if (key === undefined) return undefined;
+  const input = { kind: 'read-channel', counterpartyNodeId: fromHex(key.slice(0, -suffix.length)), channelId: fromHex(idHex) } as const;
+  const manager = await loadManager(ctx, ctx.store, input, await connectedPeers(ctx, ctx.store));
+  const details = manager.listChannels().find((d) => toHex(d.channelId) === idHex || toHex(d.temporaryChannelId) === idHex);
+  return details === undefined ? undefined : { kind: 'open', details };
+}
+
 /** Every channel of the node (a Query of CHANNEL#, nothing committed). */
 export async function listChannels(ctx: NodeContext, store: NodeStore = ctx.store): Promise<ChannelDetails[]> {
   return (await listChannelViews(ctx, store)).flatMap((v) => (v.kind === 'open' ? [v.details] : []));
@@ -254,6 +273,8 @@ export async function listChannelViews(ctx: NodeContext, store: NodeStore = ctx.
 
 /** One channel by its id (real or temporary): its details or held request, else its `ChannelClosed` event, else undefined. */
 export async function getChannel(ctx: NodeContext, idHex: string): Promise<ChannelView | undefined> {
+  const alone = await readChannelByKey(ctx, idHex);
+  if (alone !== undefined) return alone;
   const found = (await listChannelViews(ctx)).find((v) => {
     if (v.kind === 'open') return toHex(v.details.channelId) === idHex || toHex(v.details.temporaryChannelId) === idHex;
     return v.kind === 'request' && toHex(v.request.temporaryChannelId) === idHex;

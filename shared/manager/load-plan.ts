@@ -97,6 +97,7 @@ export function channelKeysFor(cs: ChangeSet, input: ManagerInput, overGraph = f
     case 'close-channel':
     case 'force-close-channel':
     case 'update-channel-config':
+    case 'read-channel':
       return plan([cs.keyFor(input.counterpartyNodeId, input.channelId)]);
     case 'peer-message': {
       // A channel_update names its channel by short channel id: that channel is read through the SCID# index (not every channel of the peer).

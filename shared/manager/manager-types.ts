@@ -146,6 +146,8 @@ export type ManagerInput =
   | { readonly kind: 'update-channel-config'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'chain' }
   | { readonly kind: 'list-channels' }
+  /** A read of one channel (nothing committed): its items alone. */
+  | { readonly kind: 'read-channel'; readonly counterpartyNodeId: Uint8Array; readonly channelId: Uint8Array }
   | { readonly kind: 'unsupported-message' }
   | { readonly kind: 'follow-up'; readonly peer: Uint8Array; readonly work: FollowUpWork }
   | { readonly kind: 'create-invoice' }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { createPeerMessageHandler } from '../../functions/peer-message/handler.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
@@ -260,6 +260,12 @@ describe('channel pipeline through the peer-message handler', () => {
       expect.objectContaining({ sk: item!.sk.replace(b.ctx.nodeKey, a.ctx.nodeKey) }),
       expect.objectContaining({ sk: fixed!.sk.replace(b.ctx.nodeKey, a.ctx.nodeKey) }),
     ]);
+    // GET /v1/channels/{id} by the real id reads that channel's items alone (keys first), not every channel: the same answer as the list's.
+    const [listed] = await storeNodeApi(a.ctx).listChannels();
+    const query = vi.spyOn(a.ctx.store, 'query');
+    expect(await storeNodeApi(a.ctx).getChannel(listed!.channelId)).toEqual(listed);
+    expect(query.mock.calls.filter(([, prefix]) => prefix === SortKey.channelPrefix())).toEqual([]);
+    query.mockRestore();
   });
 
   it('moves the channel to ready on both sides when the chain handler sees the funding transaction deep enough', async () => {
