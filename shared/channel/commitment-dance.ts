@@ -150,8 +150,9 @@ export function handleCommitmentSigned(ctx: ChannelContext, current: Channel, m:
   if (m.htlcSignatures.length !== htlcTxs.length) {
     return closeChannel(channel, ChannelFailureReason.BadHtlcSignature, `commitment_signed: ${m.htlcSignatures.length} HTLC signatures for ${htlcTxs.length} HTLC outputs`);
   }
-  const remoteHtlcPubkey = built.commitment.params.keys.remoteHtlcPubkey;
-  const bad = htlcTxs.findIndex((htlcTx, i) => !verifyRemoteHtlcSignature(ctx.secp, htlcTx, m.htlcSignatures[i]!, remoteHtlcPubkey));
+  // Read (so derived: commitmentKeys) only for a commitment with HTLC outputs.
+  const keys = built.commitment.params.keys;
+  const bad = htlcTxs.findIndex((htlcTx, i) => !verifyRemoteHtlcSignature(ctx.secp, htlcTx, m.htlcSignatures[i]!, keys.remoteHtlcPubkey));
   if (bad >= 0) return closeChannel(channel, ChannelFailureReason.BadHtlcSignature, `commitment_signed: bad signature on HTLC output ${htlcTxs[bad]!.commitmentOutputIndex}`);
 
   const htlcs = (channel.htlcs ?? []).map((h): HtlcRecord => {
