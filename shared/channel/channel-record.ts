@@ -106,8 +106,10 @@ const FLAG_ANYSEGWIT = 16;
  * in session 12, shared/channel/latest-holder-commitment.ts: written
  * instead of 48, which is read, never written since; a record with both is
  * refused; even for 48's reason), stored in the `holder` part.
+ *
+ * The schema names each record's field; {@link encodeChannelParts} sorts
+ * the fields into parts by these types.
  */
-/** The channel record's TLV records by field name. */
 const CHANNEL_SCHEMA = {
   state: tlvRecord(0, u8),
   flags: tlvRecord(2, u8),
