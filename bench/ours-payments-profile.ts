@@ -4,8 +4,10 @@
  * versions of our code on the same machine and to profile our payments
  * without the bench's start-up: `N=100 node --import tsx
  * bench/ours-payments-profile.ts` prints the process CPU and wall time per
- * payment, and our inputs and commits per payment; `INFLIGHT=10` starts
- * that many at once; `AMOUNT_MSAT` sets the amount; `PROF=file.cpuprofile`
+ * payment (and the CPU so far every 100 payments: V8 is still optimizing
+ * our larger functions a thousand payments in), and our inputs and commits
+ * per payment; `INFLIGHT=10` starts that many at once; `AMOUNT_MSAT` sets
+ * the amount; `WARMUP=1000` pays that many first, unmeasured; `PROF=file.cpuprofile`
  * writes a CPU profile of the payments only (the inspector started after
  * the channel is usable). Not a target's bench: `npm run bench -- payments`
  * is, with LDK side by side.
@@ -33,7 +35,7 @@ async function waitFor(p: () => boolean, what: string, timeoutMs = 30_000): Prom
     await new Promise((r) => setTimeout(r, 0));
   }
 }
-await openChannelBetween(a, b, { fundingSat: 3_000_000n, pushMsat: 1_000_000_000n, fund }, (tx) => postToChain(chain, '/tx', toHex(tx)), waitFor);
+await openChannelBetween(a, b, { fundingSat: 10_000_000n, pushMsat: 1_000_000_000n, fund }, (tx) => postToChain(chain, '/tx', toHex(tx)), waitFor);
 chain.chain.mine(3);
 connectBlocks(chain.chain, tip.height + 1, nodes);
 await waitFor(() => nodes.every((n) => n.usableChannels() === 1), 'usable');
@@ -51,8 +53,28 @@ for (const [n, tag] of [[a, 'A (payer)'], [b, 'B (payee)']] as const) {
 }
 const N = Number(process.env['N'] ?? 200);
 const INF = Number(process.env['INFLIGHT'] ?? 1);
-/** The channel holds about 1,000,000 sat on the payer's side: N × the amount must fit (3,000,000 msat lets N = 300). */
+/** The channel holds about 9,000,000 sat on the payer's side: N × the amount must fit (3,000,000 msat lets N = 2,900). */
 const AMOUNT_MSAT = BigInt(process.env['AMOUNT_MSAT'] ?? 10_000_000);
+/** Payments made before anything is measured or profiled (`WARMUP`, default 0): V8 optimizes our larger functions only after a few hundred. */
+const WARMUP = Number(process.env['WARMUP'] ?? 0);
+async function payRounds(payments: number, report: boolean, cpu0?: NodeJS.CpuUsage): Promise<void> {
+  for (let i = 0; i < payments / INF; i++) {
+    const hashes: string[] = [];
+    for (let j = 0; j < INF; j++) {
+      const r = b.request(AMOUNT_MSAT);
+      a.pay(r, nextId());
+      hashes.push(toHex(r.paymentHash));
+    }
+    await waitFor(() => hashes.every((h) => a.sent.has(h) && b.claimed.has(h)), 'pay');
+    if (report && ((i + 1) * INF) % 100 === 0) {
+      const cc = process.cpuUsage(cpu0);
+      console.log(`### ${(i + 1) * INF} payments: ${((cc.user + cc.system) / 1000).toFixed(0)} ms CPU so far`);
+    }
+  }
+}
+await payRounds(WARMUP, false);
+const totals0 = new Map([a, b].map((n) => [n, { ...n.totals }]));
+kinds.clear();
 const session = new Session();
 const profile = process.env['PROF'];
 if (profile !== undefined) {
@@ -63,18 +85,13 @@ if (profile !== undefined) {
 }
 const cpu0 = process.cpuUsage();
 const w0 = performance.now();
-for (let i = 0; i < N / INF; i++) {
-  const hashes: string[] = [];
-  for (let j = 0; j < INF; j++) {
-    const r = b.request(AMOUNT_MSAT);
-    a.pay(r, nextId());
-    hashes.push(toHex(r.paymentHash));
-  }
-  await waitFor(() => hashes.every((h) => a.sent.has(h) && b.claimed.has(h)), 'pay');
-}
+await payRounds(N, true, cpu0);
 const c = process.cpuUsage(cpu0);
 console.log(`${N} payments (${INF} in flight): cpu/payment ${((c.user + c.system) / 1000 / N).toFixed(2)} ms, wall/payment ${((performance.now() - w0) / N).toFixed(2)} ms`);
 console.log([...kinds].sort().map(([k, v]) => `  ${k}: ${(v / N).toFixed(2)} per payment`).join('\n'));
-for (const [n, tag] of [[a, 'A'], [b, 'B']] as const) console.log(`  ${tag}: ${(n.totals.inputs / N).toFixed(2)} inputs, ${(n.totals.commits / N).toFixed(2)} commits, ${(n.totals.bytesWritten / N).toFixed(0)} bytes written per payment`);
+for (const [n, tag] of [[a, 'A'], [b, 'B']] as const) {
+  const t0 = totals0.get(n)!;
+  console.log(`  ${tag}: ${((n.totals.inputs - t0.inputs) / N).toFixed(2)} inputs, ${((n.totals.commits - t0.commits) / N).toFixed(2)} commits, ${((n.totals.bytesWritten - t0.bytesWritten) / N).toFixed(0)} bytes written per payment`);
+}
 if (profile !== undefined) writeFileSync(profile, JSON.stringify((await session.post('Profiler.stop')).profile));
 process.exit(0);

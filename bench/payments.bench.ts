@@ -35,6 +35,18 @@ const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
 const IN_FLIGHT = 20;
 const WARMUP = 3;
 /**
+ * Rounds of 20 in flight per direction before anything is measured, the
+ * directions taking turns: V8 optimizes a function of ours only after it
+ * has run a while, the larger ones (a burst's decode, the monitor's item
+ * writes) after a few hundred payments, and a fresh process's CPU per
+ * payment falls by about a quarter over its first thousand payments
+ * through our code (`bench/ours-payments-profile.ts` prints it per 100);
+ * LDK's Rust is WASM, compiled up front. `BENCH_WARMUP_ROUNDS` (default 15,
+ * 300 payments per direction, about 900 through our code) sets it; the
+ * warm-up's own CPU per payment is printed beside the steady state's.
+ */
+const WARMUP_ROUNDS = Math.max(1, Number(process.env['BENCH_WARMUP_ROUNDS'] ?? 15));
+/**
  * Sequential payments run in chunks, the directions taking turns chunk by
  * chunk (a change of load hits all alike): ten chunks (three payments each
  * by default), as this machine's speed drifts within seconds.
@@ -219,12 +231,17 @@ async function counted(d: Direction, phase: string, payments: number, body: () =
   }
 }
 
-// Warm-up: a few payments each way, and one round in flight (not measured).
-for (const d of directions) {
-  for (let i = 0; i < WARMUP; i++) await payAll(d, 1);
-  await payAll(d, IN_FLIGHT);
-  await settle();
+// Warm-up: a few payments each way, then rounds in flight, the directions taking turns (timed apart from the steady state).
+const warmupCpuMs = new Map<Direction, number[]>(directions.map((d) => [d, []]));
+for (const d of directions) for (let i = 0; i < WARMUP; i++) await payAll(d, 1);
+for (let r = 0; r < WARMUP_ROUNDS; r++) {
+  for (const d of directions) {
+    const cpu = cpuNow();
+    await payAll(d, IN_FLIGHT);
+    warmupCpuMs.get(d)!.push((cpuNow() - cpu) / IN_FLIGHT);
+  }
 }
+await settle();
 
 // Idle: what the polling and LDK's 5 ms pumps cost with nothing to do.
 quietPersisting(true);
@@ -289,7 +306,7 @@ await chain.stop();
 const p50 = (xs: readonly number[]) => percentile(xs, 0.5);
 const ldkLdk = directions[3]!;
 console.log(`\n${DEFINITION}`);
-printTable(`payments per direction (sequential: ${SEQUENTIAL} one after another, medians; in flight: ${ROUNDS} rounds of ${IN_FLIGHT} started at once, medians of the rounds ÷ ${IN_FLIGHT}; ${WARMUP} + one round of warm-up)`, [
+printTable(`payments per direction (sequential: ${SEQUENTIAL} one after another, medians; in flight: ${ROUNDS} rounds of ${IN_FLIGHT} started at once, medians of the rounds ÷ ${IN_FLIGHT}; ${WARMUP} + ${WARMUP_ROUNDS} rounds of warm-up)`, [
   ['payer → payee', 'seq wall ms p50', 'seq wall p90', 'seq payments/s', 'seq CPU ms p50', 'seq CPU / LDK→LDK', `${IN_FLIGHT} in flight: wall ms per payment`, 'payments/s', 'CPU ms per payment', 'CPU / LDK→LDK'],
   ...directions.map((d) => {
     const seqWall = p50(d.wallMs);
@@ -307,6 +324,15 @@ printTable(`payments per direction (sequential: ${SEQUENTIAL} one after another,
       ms(roundCpu),
       `${(roundCpu / (p50(ldkLdk.roundCpuMs) / IN_FLIGHT)).toFixed(2)}×`,
     ];
+  }),
+]);
+const mean = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+const warmupLdk = warmupCpuMs.get(ldkLdk)!;
+printTable(`warm-up before the measurements above: ${WARMUP_ROUNDS} rounds of ${IN_FLIGHT} in flight per direction, the directions taking turns (CPU ms per payment; our nodes share their code, so the first direction's first round warms it for the others)`, [
+  ['payer → payee', 'first round', `mean of ${WARMUP_ROUNDS} rounds`, 'mean / LDK→LDK', 'last round'],
+  ...directions.map((d) => {
+    const w = warmupCpuMs.get(d)!;
+    return [d.name, ms(w[0]!), ms(mean(w)), `${(mean(w) / mean(warmupLdk)).toFixed(2)}×`, ms(w[w.length - 1]!)];
   }),
 ]);
 console.log(
