@@ -7,7 +7,9 @@
  * payment (and the CPU so far every 100 payments: V8 is still optimizing
  * our larger functions a thousand payments in), and our inputs and commits
  * per payment; `INFLIGHT=10` starts that many at once; `AMOUNT_MSAT` sets
- * the amount; `WARMUP=1000` pays that many first, unmeasured; `PROF=file.cpuprofile`
+ * the amount; `WARMUP=1000` pays that many first, unmeasured;
+ * `ALLOC=file.heapprofile` writes a sampling profile of what the payments
+ * allocate (garbage included); `PROF=file.cpuprofile`
  * writes a CPU profile of the payments only (the inspector started after
  * the channel is usable). Not a target's bench: `npm run bench -- payments`
  * is, with LDK side by side.
@@ -43,11 +45,22 @@ let ids = 0;
 const nextId = () => sha256(Uint8Array.of(0x15, ids >> 16, (ids >> 8) & 0xff, ids++ & 0xff));
 /** Our inputs by kind (a peer message by its type, a follow-up by its work), per node. */
 const kinds = new Map<string, number>();
+/**
+ * Main-thread time of each commit (load, the inputs, commit and sends; its follow-ups apart), by its first input's kind:
+ * a commit runs synchronously, so its wall time is its main-thread time (V8's helper threads not counted).
+ */
+const commitMs = new Map<string, number>();
 for (const [n, tag] of [[a, 'A (payer)'], [b, 'B (payee)']] as const) {
+  let open: { key: string; start: number } | undefined;
   n.onInput = (input, end) => {
-    if (end) return;
     const detail = input.kind === 'peer-message' ? ` ${input.message.type}` : input.kind === 'follow-up' ? ` ${input.work.kind}` : '';
     const key = `${tag} ${input.kind}${detail}`;
+    if (end) {
+      if (open !== undefined) commitMs.set(open.key, (commitMs.get(open.key) ?? 0) + performance.now() - open.start);
+      open = undefined;
+      return;
+    }
+    open ??= { key, start: performance.now() };
     kinds.set(key, (kinds.get(key) ?? 0) + 1);
   };
 }
@@ -75,6 +88,7 @@ async function payRounds(payments: number, report: boolean, cpu0?: NodeJS.CpuUsa
 await payRounds(WARMUP, false);
 const totals0 = new Map([a, b].map((n) => [n, { ...n.totals }]));
 kinds.clear();
+commitMs.clear();
 const session = new Session();
 const profile = process.env['PROF'];
 if (profile !== undefined) {
@@ -83,15 +97,24 @@ if (profile !== undefined) {
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   await session.post('Profiler.start');
 }
+/** `ALLOC=file.heapprofile`: a sampling profile of what the payments allocate, the garbage included. */
+const allocations = process.env['ALLOC'];
+if (allocations !== undefined) {
+  if (profile === undefined) session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 const cpu0 = process.cpuUsage();
 const w0 = performance.now();
 await payRounds(N, true, cpu0);
 const c = process.cpuUsage(cpu0);
 console.log(`${N} payments (${INF} in flight): cpu/payment ${((c.user + c.system) / 1000 / N).toFixed(2)} ms, wall/payment ${((performance.now() - w0) / N).toFixed(2)} ms`);
-console.log([...kinds].sort().map(([k, v]) => `  ${k}: ${(v / N).toFixed(2)} per payment`).join('\n'));
+console.log([...kinds].sort().map(([k, v]) => `  ${k}: ${(v / N).toFixed(2)} per payment, ${((commitMs.get(k) ?? 0) / N).toFixed(3)} ms per payment in commits it starts`).join('\n'));
+for (const tag of ['A (payer)', 'B (payee)']) console.log(`  ${tag}: ${([...commitMs].filter(([k]) => k.startsWith(tag)).reduce((t, [, v]) => t + v, 0) / N).toFixed(3)} ms per payment in commits`);
 for (const [n, tag] of [[a, 'A'], [b, 'B']] as const) {
   const t0 = totals0.get(n)!;
   console.log(`  ${tag}: ${((n.totals.inputs - t0.inputs) / N).toFixed(2)} inputs, ${((n.totals.commits - t0.commits) / N).toFixed(2)} commits, ${((n.totals.bytesWritten - t0.bytesWritten) / N).toFixed(0)} bytes written per payment`);
 }
 if (profile !== undefined) writeFileSync(profile, JSON.stringify((await session.post('Profiler.stop')).profile));
+if (allocations !== undefined) writeFileSync(allocations, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile));
 process.exit(0);
