@@ -1,0 +1,90 @@
+/**
+ * `npm run peer` (scripts/ldk-peer.ts) as the README's "Try a payment" uses
+ * it: a child process beside the embedded deployment, driven line by line
+ * on its stdin. It opens a channel to our node funded from the faucet, pays
+ * an invoice of ours (`GET /v1/invoices/{hash}` says paid), writes an
+ * invoice our node pays (`POST /v1/payments` succeeds, the peer claims it),
+ * answers a bad command with an error and keeps going, and quits cleanly.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedWithLdk } from '../support/embedded-ldk.js';
+
+const root = resolve(import.meta.dirname, '../..');
+let env: EmbeddedWithLdk;
+let peer: ChildProcessWithoutNullStreams;
+let output = '';
+
+/** Resolves with the first line of the peer's output (from `from` on) matching `pattern`. */
+async function line(pattern: RegExp, from: number, what: string): Promise<RegExpMatchArray> {
+  let found: RegExpMatchArray | null = null;
+  await env.until(() => (found = output.slice(from).match(pattern)) !== null, `the peer to print ${what}; it printed:\n${output}`, 60_000);
+  return found!;
+}
+
+function command(text: string): number {
+  const from = output.length;
+  peer.stdin.write(`${text}\n`);
+  return from;
+}
+
+beforeAll(async () => {
+  env = await EmbeddedWithLdk.start('peer', { chainPollMs: 200 });
+  const { port, peerPort, chainPort } = env.options;
+  peer = spawn(process.execPath, ['--import', 'tsx', 'scripts/ldk-peer.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), PEER_PORT: String(peerPort), CHAIN_PORT: String(chainPort), STORMCELL_API_KEY: env.node.apiKey, LDK_PEER_PORT: '0' },
+  });
+  peer.stdout.on('data', (c: Uint8Array) => (output += new TextDecoder().decode(c)));
+  peer.stderr.on('data', (c: Uint8Array) => (output += new TextDecoder().decode(c)));
+  await line(/^ready: LDK node ([0-9a-f]{66})/m, 0, 'ready');
+}, 120_000);
+
+afterAll(async () => {
+  peer?.kill();
+  await env?.stop();
+});
+
+describe('npm run peer beside the embedded deployment', () => {
+  it('opens a channel to our node, funded from the faucet, ready on both sides', async () => {
+    const ready = await line(/^ready: LDK node ([0-9a-f]{66})/m, 0, 'ready');
+    await env.until(async () => (await env.peerCount()) === 1, 'our node to list the peer');
+    expect((await env.api('/v1/peers')).body['peers']).toEqual([expect.objectContaining({ nodeId: ready[1] })]);
+    const from = command('open 200000 50000000');
+    const channelId = (await line(/^channel-ready ([0-9a-f]{64})$/m, from, 'channel-ready'))[1]!;
+    await env.until(async () => (await env.channels()).some((c) => c.channelId === channelId && c.isUsable), 'our node to list the channel usable', 60_000);
+    const ours = (await env.channels()).find((c) => c.channelId === channelId)!;
+    expect(ours).toMatchObject({ capacitySat: 200_000, isOutbound: false, state: 'ready' });
+    expect((ours as unknown as { localBalanceMsat: number }).localBalanceMsat).toBe(50_000_000);
+  }, 120_000);
+
+  it('pays an invoice of our node', async () => {
+    const created = await env.post('/v1/invoices', { amountMsat: 5_000_000, description: 'order 42' });
+    expect(created.status).toBe(201);
+    const from = command(`pay ${String(created.body['bolt11'])}`);
+    await line(new RegExp(`^payment-sent ${String(created.body['paymentHash'])} fee 0 msat$`, 'm'), from, 'payment-sent');
+    await env.until(async () => (await env.api(`/v1/invoices/${String(created.body['paymentHash'])}`)).body['state'] === 'paid', 'the invoice paid', 30_000);
+    expect((await env.api(`/v1/invoices/${String(created.body['paymentHash'])}`)).body).toMatchObject({ state: 'paid', receivedMsat: 5_000_000 });
+  }, 60_000);
+
+  it('writes an invoice our node pays, and claims it', async () => {
+    const from = command('invoice 3000000 coffee');
+    const bolt11 = (await line(/^invoice (lnbcrt\S+)$/m, from, 'an invoice'))[1]!;
+    const sent = await env.api('/v1/payments', { method: 'POST', body: JSON.stringify({ bolt11 }), headers: { 'content-type': 'application/json', 'idempotency-key': 'peer-coffee' } });
+    expect(sent.status).toBe(202);
+    await line(new RegExp(`^payment-claimed ${String(sent.body['paymentHash'])} 3000000 msat$`, 'm'), from, 'payment-claimed');
+    await env.until(async () => (await env.api(`/v1/payments/${String(sent.body['paymentId'])}`)).body['state'] === 'succeeded', 'our payment to succeed', 30_000);
+  }, 60_000);
+
+  it('answers a bad command with an error, lists its channel, and quits', async () => {
+    let from = command('pay not-an-invoice');
+    await line(/^error: not a BOLT 11 invoice$/m, from, 'the error');
+    from = command('channels');
+    // Our side holds 50,000 sat pushed + 5,000 received − 3,000 paid; the peer can receive that less the 1 % reserve it asks of us.
+    await line(/^channel [0-9a-f]{64} 200000 sat, usable, can send \d+ msat, can receive 50000000 msat$/m, from, 'its channel');
+    command('quit');
+    const code = await new Promise<number | null>((done) => (peer.exitCode !== null ? done(peer.exitCode) : peer.once('exit', done)));
+    expect(code).toBe(0);
+  }, 60_000);
+});
