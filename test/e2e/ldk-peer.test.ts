@@ -4,6 +4,7 @@
  * on its stdin. It opens a channel to our node funded from the faucet, pays
  * an invoice of ours (`GET /v1/invoices/{hash}` says paid), writes an
  * invoice our node pays (`POST /v1/payments` succeeds, the peer claims it),
+ * dials our node again after a restart of the deployment and pays again,
  * answers a bad command with an error and keeps going, and quits cleanly.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -15,12 +16,19 @@ const root = resolve(import.meta.dirname, '../..');
 let env: EmbeddedWithLdk;
 let peer: ChildProcessWithoutNullStreams;
 let output = '';
+/** What the peer could send right after the channel opened (its `channels` line). */
+let canSendAtOpen = 0n;
+const CHANNEL_LINE = /^channel [0-9a-f]{64} 200000 sat, usable, can send (\d+) msat, can receive (\d+) msat$/m;
 
-/** Resolves with the first line of the peer's output (from `from` on) matching `pattern`. */
+/** Resolves with the first match of `pattern` in the peer's output from `from` on; fails with everything it printed after 40 s. */
 async function line(pattern: RegExp, from: number, what: string): Promise<RegExpMatchArray> {
-  let found: RegExpMatchArray | null = null;
-  await env.until(() => (found = output.slice(from).match(pattern)) !== null, `the peer to print ${what}; it printed:\n${output}`, 60_000);
-  return found!;
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const found = output.slice(from).match(pattern);
+    if (found !== null) return found;
+    if (Date.now() > deadline) throw new Error(`the peer did not print ${what}; it printed:\n${output}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 function command(text: string): number {
@@ -57,6 +65,7 @@ describe('npm run peer beside the embedded deployment', () => {
     const ours = (await env.channels()).find((c) => c.channelId === channelId)!;
     expect(ours).toMatchObject({ capacitySat: 200_000, isOutbound: false, state: 'ready' });
     expect((ours as unknown as { localBalanceMsat: number }).localBalanceMsat).toBe(50_000_000);
+    canSendAtOpen = BigInt((await line(CHANNEL_LINE, command('channels'), 'its channel'))[1]!);
   }, 120_000);
 
   it('pays an invoice of our node', async () => {
@@ -77,12 +86,23 @@ describe('npm run peer beside the embedded deployment', () => {
     await env.until(async () => (await env.api(`/v1/payments/${String(sent.body['paymentId'])}`)).body['state'] === 'succeeded', 'our payment to succeed', 30_000);
   }, 60_000);
 
+  it('dials our node again after it restarts, and pays over the channel again', async () => {
+    const from = output.length;
+    await env.restart();
+    await line(/^reconnected to [0-9a-f]{66}$/m, from, 'reconnected');
+    await env.until(async () => (await env.channels()).some((c) => c.isUsable), 'the channel usable again (reestablished)', 60_000);
+    const created = await env.post('/v1/invoices', { amountMsat: 2_000_000, description: 'after the restart' });
+    const paid = command(`pay ${String(created.body['bolt11'])}`);
+    await line(new RegExp(`^payment-sent ${String(created.body['paymentHash'])} fee 0 msat$`, 'm'), paid, 'payment-sent');
+    await env.until(async () => (await env.api(`/v1/invoices/${String(created.body['paymentHash'])}`)).body['state'] === 'paid', 'the invoice paid', 30_000);
+  }, 120_000);
+
   it('answers a bad command with an error, lists its channel, and quits', async () => {
     let from = command('pay not-an-invoice');
     await line(/^error: not a BOLT 11 invoice$/m, from, 'the error');
     from = command('channels');
-    // Our side holds 50,000 sat pushed + 5,000 received − 3,000 paid; the peer can receive that less the 1 % reserve it asks of us.
-    await line(/^channel [0-9a-f]{64} 200000 sat, usable, can send \d+ msat, can receive 50000000 msat$/m, from, 'its channel');
+    // Since the open, the peer paid 5,000 and 2,000 sat and received 3,000: it can send 4,000 sat less (its reserve and the commitment's fee unchanged).
+    expect(canSendAtOpen - BigInt((await line(CHANNEL_LINE, from, 'its channel'))[1]!)).toBe(4_000_000n);
     command('quit');
     const code = await new Promise<number | null>((done) => (peer.exitCode !== null ? done(peer.exitCode) : peer.once('exit', done)));
     expect(code).toBe(0);

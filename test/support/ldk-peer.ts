@@ -45,6 +45,9 @@ export class LdkPeer {
   #cursor = 0;
   #following: Promise<void> | undefined;
   #timer: NodeJS.Timeout;
+  #redial: NodeJS.Timeout;
+  #dialing = false;
+  #chainDown = false;
   #funded = 0;
   readonly #pending = new Map<string, string>();
 
@@ -61,9 +64,33 @@ export class LdkPeer {
     this.#timer = setInterval(() => {
       this.#scanEvents();
       this.#following ??= this.#follow()
-        .catch((e: unknown) => options.print(`error: chain: ${(e as Error).message}`))
+        .then(() => {
+          if (this.#chainDown) options.print('chain reachable again');
+          this.#chainDown = false;
+        })
+        .catch((e: unknown) => {
+          // Once per outage (npm start stopped or restarting), not every 50 ms.
+          if (!this.#chainDown) options.print(`error: chain unreachable (${(e as Error).message}); trying again`);
+          this.#chainDown = true;
+        })
         .finally(() => (this.#following = undefined));
     }, 50);
+    // As a node keeps its channel peers connected: our node restarted (npm start stopped and started again) is dialled again.
+    this.#redial = setInterval(() => void this.#reconnect(), 2_000);
+  }
+
+  async #reconnect(): Promise<void> {
+    if (this.#dialing || this.node.peers().some((p) => toHex(p.nodeId) === this.ourNodeId)) return;
+    this.#dialing = true;
+    try {
+      await this.node.connect(fromHex(this.ourNodeId), '127.0.0.1', this.options.peerPort);
+      await this.node.waitFor(() => this.node.peers().some((p) => toHex(p.nodeId) === this.ourNodeId), 'the handshake with the node');
+      this.options.print(`reconnected to ${this.ourNodeId}`);
+    } catch {
+      // Not up yet: the next round tries again.
+    } finally {
+      this.#dialing = false;
+    }
   }
 
   /** Starts the LDK node (a fresh random seed), syncs it to the chain's tip and connects it to our node. */
@@ -131,6 +158,7 @@ export class LdkPeer {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#redial);
     await this.#following;
     await this.node.stop();
   }
