@@ -5,7 +5,9 @@
  * an invoice of ours (`GET /v1/invoices/{hash}` says paid), writes an
  * invoice our node pays (`POST /v1/payments` succeeds, the peer claims it),
  * dials our node again after a restart of the deployment and pays again,
- * answers a bad command with an error and keeps going, and quits cleanly.
+ * answers a bad command with an error and keeps going, and quits cleanly;
+ * beside a node that holds inbound channels, `open` says the channel waits
+ * for acceptance and goes on to ready once it is accepted.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -13,44 +15,61 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedWithLdk } from '../support/embedded-ldk.js';
 
 const root = resolve(import.meta.dirname, '../..');
-let env: EmbeddedWithLdk;
-let peer: ChildProcessWithoutNullStreams;
-let output = '';
-/** What the peer could send right after the channel opened (its `channels` line). */
-let canSendAtOpen = 0n;
-const CHANNEL_LINE = /^channel [0-9a-f]{64} 200000 sat, usable, can send (\d+) msat, can receive (\d+) msat$/m;
 
-/** Resolves with the first match of `pattern` in the peer's output from `from` on; fails with everything it printed after 40 s. */
-async function line(pattern: RegExp, from: number, what: string): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const found = output.slice(from).match(pattern);
-    if (found !== null) return found;
-    if (Date.now() > deadline) throw new Error(`the peer did not print ${what}; it printed:\n${output}`);
-    await new Promise((r) => setTimeout(r, 25));
+/** `npm run peer` as a child process beside `env`'s deployment, its output collected, driven on its stdin. */
+class PeerProcess {
+  output = '';
+  readonly child: ChildProcessWithoutNullStreams;
+
+  constructor(env: EmbeddedWithLdk) {
+    const { port, peerPort, chainPort } = env.options;
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'scripts/ldk-peer.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), PEER_PORT: String(peerPort), CHAIN_PORT: String(chainPort), STORMCELL_API_KEY: env.node.apiKey, LDK_PEER_PORT: '0' },
+    });
+    this.child.stdout.on('data', (c: Uint8Array) => (this.output += new TextDecoder().decode(c)));
+    this.child.stderr.on('data', (c: Uint8Array) => (this.output += new TextDecoder().decode(c)));
+  }
+
+  /** Resolves with the first match of `pattern` in the output from `from` on; fails with everything printed after 40 s. */
+  async line(pattern: RegExp, from: number, what: string): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      const found = this.output.slice(from).match(pattern);
+      if (found !== null) return found;
+      if (Date.now() > deadline) throw new Error(`the peer did not print ${what}; it printed:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Writes one command line; returns where its output starts. */
+  command(text: string): number {
+    const from = this.output.length;
+    this.child.stdin.write(`${text}\n`);
+    return from;
+  }
+
+  exited(): Promise<number | null> {
+    return new Promise((done) => (this.child.exitCode !== null ? done(this.child.exitCode) : this.child.once('exit', done)));
   }
 }
 
-function command(text: string): number {
-  const from = output.length;
-  peer.stdin.write(`${text}\n`);
-  return from;
-}
+let env: EmbeddedWithLdk;
+let peer: PeerProcess;
+/** What the peer could send right after the channel opened (its `channels` line). */
+let canSendAtOpen = 0n;
+const CHANNEL_LINE = /^channel [0-9a-f]{64} 200000 sat, usable, can send (\d+) msat, can receive (\d+) msat$/m;
+const line = (pattern: RegExp, from: number, what: string) => peer.line(pattern, from, what);
+const command = (text: string) => peer.command(text);
 
 beforeAll(async () => {
   env = await EmbeddedWithLdk.start('peer', { chainPollMs: 200 });
-  const { port, peerPort, chainPort } = env.options;
-  peer = spawn(process.execPath, ['--import', 'tsx', 'scripts/ldk-peer.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), PEER_PORT: String(peerPort), CHAIN_PORT: String(chainPort), STORMCELL_API_KEY: env.node.apiKey, LDK_PEER_PORT: '0' },
-  });
-  peer.stdout.on('data', (c: Uint8Array) => (output += new TextDecoder().decode(c)));
-  peer.stderr.on('data', (c: Uint8Array) => (output += new TextDecoder().decode(c)));
+  peer = new PeerProcess(env);
   await line(/^ready: LDK node ([0-9a-f]{66})/m, 0, 'ready');
 }, 120_000);
 
 afterAll(async () => {
-  peer?.kill();
+  peer?.child.kill();
   await env?.stop();
 });
 
@@ -87,7 +106,7 @@ describe('npm run peer beside the embedded deployment', () => {
   }, 60_000);
 
   it('dials our node again after it restarts, and pays over the channel again', async () => {
-    const from = output.length;
+    const from = peer.output.length;
     await env.restart();
     await line(/^reconnected to [0-9a-f]{66}$/m, from, 'reconnected');
     await env.until(async () => (await env.channels()).some((c) => c.isUsable), 'the channel usable again (reestablished)', 60_000);
@@ -104,7 +123,31 @@ describe('npm run peer beside the embedded deployment', () => {
     // Since the open, the peer paid 5,000 and 2,000 sat and received 3,000: it can send 4,000 sat less (its reserve and the commitment's fee unchanged).
     expect(canSendAtOpen - BigInt((await line(CHANNEL_LINE, from, 'its channel'))[1]!)).toBe(4_000_000n);
     command('quit');
-    const code = await new Promise<number | null>((done) => (peer.exitCode !== null ? done(peer.exitCode) : peer.once('exit', done)));
-    expect(code).toBe(0);
+    expect(await peer.exited()).toBe(0);
   }, 60_000);
+});
+
+describe('npm run peer and a node that holds inbound channels (INBOUND_CHANNELS=manual)', () => {
+  let held: EmbeddedWithLdk;
+  let heldPeer: PeerProcess;
+
+  beforeAll(async () => {
+    held = await EmbeddedWithLdk.start('peer-manual', { chainPollMs: 200, channelSettings: { anchors: false, acceptInboundChannels: 'manual' } });
+    heldPeer = new PeerProcess(held);
+    await heldPeer.line(/^ready: LDK node/m, 0, 'ready');
+  }, 120_000);
+
+  afterAll(async () => {
+    heldPeer?.child.kill();
+    await held?.stop();
+  });
+
+  it('says the channel waits for acceptance, and goes on to ready once it is accepted', async () => {
+    const from = heldPeer.command('open 150000');
+    const temporary = (await heldPeer.line(/^channel-waiting ([0-9a-f]{64}): the node has not accepted it yet/m, from, 'channel-waiting'))[1]!;
+    expect((await held.channels()).find((c) => c.temporaryChannelId === temporary)).toMatchObject({ state: 'awaiting-acceptance' });
+    expect((await held.post(`/v1/channels/${temporary}/accept`, {})).status).toBe(200);
+    const channelId = (await heldPeer.line(/^channel-ready ([0-9a-f]{64})$/m, from, 'channel-ready'))[1]!;
+    await held.until(async () => (await held.channels()).some((c) => c.channelId === channelId && c.isUsable), 'our node to list the channel usable', 60_000);
+  }, 120_000);
 });

@@ -168,8 +168,20 @@ export class LdkPeer {
     if (!(opened instanceof ldk.Result_ChannelIdAPIErrorZ_OK)) throw new Error(`LDK refused to open the channel: ${apiError(opened)}`);
     const temporary = toHex(opened.res.get_a());
     this.options.print(`channel-opening ${temporary} ${sat} sat`);
-    // The funding transaction: made on FundingGenerationReady (#scanEvents), broadcast by LDK once the node signed.
-    await this.node.waitFor(() => this.#pending.has(temporary), 'the funding transaction to be broadcast', 30_000);
+    // The funding transaction: made on FundingGenerationReady (#scanEvents) once the node accepted, broadcast by LDK once it signed.
+    const confirmed = this.#confirmOpen(temporary);
+    if (await this.#within(10_000, () => Promise.resolve(this.#pending.has(temporary)))) {
+      await confirmed;
+      return;
+    }
+    // INBOUND_CHANNELS=manual holds it for POST /v1/channels/{id}/accept; the rest happens then. A refusal prints channel-closed.
+    this.options.print(`channel-waiting ${temporary}: the node has not accepted it yet (INBOUND_CHANNELS=manual: POST /v1/channels/${temporary}/accept); it goes on once accepted`);
+    void confirmed.catch((e: unknown) => this.options.print(`error: ${(e as Error).message}`));
+  }
+
+  /** Once the funding transaction of `temporary` is in the mempool (LDK broadcast it: the node signed), mines 6 blocks. */
+  async #confirmOpen(temporary: string): Promise<void> {
+    await this.#until(() => Promise.resolve(this.#pending.has(temporary)), `channel ${temporary} to be accepted`, 600_000);
     const txid = this.#pending.get(temporary)!;
     await this.#until(async () => (await fetch(`${this.options.chainUrl}/tx/${txid}`)).ok, `funding transaction ${txid} in the mempool`);
     await this.mine(6);
@@ -264,11 +276,17 @@ export class LdkPeer {
   }
 
   async #until(predicate: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    if (!(await this.#within(timeoutMs, predicate))) throw new Error(`timed out waiting for ${what}`);
+  }
+
+  /** Whether `predicate` came to hold within `timeoutMs` (polled every 100 ms). */
+  async #within(timeoutMs: number, predicate: () => Promise<boolean>): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!(await predicate())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 100));
     }
+    return true;
   }
 
   async #post(path: string, body: string): Promise<string> {
