@@ -5,7 +5,8 @@
  * an invoice of ours (`GET /v1/invoices/{hash}` says paid), writes an
  * invoice our node pays (`POST /v1/payments` succeeds, the peer claims it),
  * dials our node again after a restart of the deployment and pays again,
- * answers a bad command with an error and keeps going, and quits cleanly;
+ * answers a bad command with an error and keeps going, closes the channel
+ * cooperatively (our share confirmed in our wallet), and quits cleanly;
  * beside a node that holds inbound channels, `open` says the channel waits
  * for acceptance and goes on to ready once it is accepted.
  */
@@ -116,15 +117,30 @@ describe('npm run peer beside the embedded deployment', () => {
     await env.until(async () => (await env.api(`/v1/invoices/${String(created.body['paymentHash'])}`)).body['state'] === 'paid', 'the invoice paid', 30_000);
   }, 120_000);
 
-  it('answers a bad command with an error, lists its channel, and quits', async () => {
+  it('answers a bad command with an error and lists its channel', async () => {
     let from = command('pay not-an-invoice');
     await line(/^error: not a BOLT 11 invoice$/m, from, 'the error');
     from = command('channels');
     // Since the open, the peer paid 5,000 and 2,000 sat and received 3,000: it can send 4,000 sat less (its reserve and the commitment's fee unchanged).
     expect(canSendAtOpen - BigInt((await line(CHANNEL_LINE, from, 'its channel'))[1]!)).toBe(4_000_000n);
+  }, 60_000);
+
+  it('closes the channel cooperatively: our share reaches our wallet once the close confirms', async () => {
+    const channel = (await env.channels()).find((c) => c.isUsable)!;
+    const ourShareSat = (channel as unknown as { localBalanceMsat: number }).localBalanceMsat / 1000;
+    // 50,000 sat pushed + 5,000 and 2,000 received − 3,000 paid.
+    expect(ourShareSat).toBe(54_000);
+    const from = command(`close ${channel.channelId}`);
+    await line(new RegExp(`^channel-closed ${channel.channelId} LocallyInitiatedCooperativeClosure$`, 'm'), from, 'channel-closed');
+    command('mine 1');
+    // The funder (the peer) pays the closing fee: our output is our whole share.
+    await env.until(async () => (await env.api('/v1/wallet')).body['confirmedSat'] === ourShareSat, 'our share in the wallet, confirmed', 30_000);
+  }, 60_000);
+
+  it('quits cleanly', async () => {
     command('quit');
     expect(await peer.exited()).toBe(0);
-  }, 60_000);
+  }, 30_000);
 });
 
 describe('npm run peer and a node that holds inbound channels (INBOUND_CHANNELS=manual)', () => {

@@ -33,6 +33,7 @@ export const PEER_HELP = [
   '  invoice <msat> [text]     a BOLT 11 invoice of this peer, for the node to pay (POST /v1/invoices makes one of the node\'s)',
   '  pay <bolt11>              pay an invoice (the node\'s, from POST /v1/invoices)',
   '  channels                  this peer\'s channels and balances',
+  '  close <channel id>        close a channel cooperatively (then mine 1: the node counts its share in its wallet)',
   '  mine [blocks]             mine blocks on the embedded chain (default 1)',
   '  info                      this peer\'s node id, address and chain height',
   '  quit                      disconnect and exit (the channels stay open on the node\'s side)',
@@ -136,6 +137,9 @@ export class LdkPeer {
         case 'channels':
           this.#channels();
           return undefined;
+        case 'close':
+          this.#close(args[0] ?? '');
+          return undefined;
         case 'mine':
           await this.mine(args[0] === undefined ? 1 : Number(wholeArg(args[0], 'blocks')));
           return undefined;
@@ -216,6 +220,13 @@ export class LdkPeer {
     }
   }
 
+  #close(channelIdHex: string): void {
+    if (!/^[0-9a-f]{64}$/.test(channelIdHex)) throw new Error('close takes a channel id (64 hex digits; channels lists them)');
+    const closing = this.node.channelManager.close_channel(ldk.ChannelId.constructor_new(fromHex(channelIdHex)), fromHex(this.ourNodeId));
+    if (!closing.is_ok()) throw new Error(`LDK refused to close it: ${closing instanceof ldk.Result_NoneAPIErrorZ_Err ? closing.err.constructor.name.replace(/^APIError_/, '') : 'unknown'}`);
+    this.options.print(`closing ${channelIdHex}`);
+  }
+
   /** Answers LDK's events: funds its channels, claims what it is paid, and reports each outcome. */
   #scanEvents(): void {
     this.node.processEvents();
@@ -224,7 +235,7 @@ export class LdkPeer {
       const e = events[this.#cursor]!;
       if (e instanceof ldk.Event_FundingGenerationReady) void this.#fund(e).catch((err: unknown) => this.options.print(`error: funding: ${(err as Error).message}`));
       else if (e instanceof ldk.Event_ChannelReady) this.options.print(`channel-ready ${toHex(e.channel_id.get_a())}`);
-      else if (e instanceof ldk.Event_ChannelClosed) this.options.print(`channel-closed ${toHex(e.channel_id.get_a())}`);
+      else if (e instanceof ldk.Event_ChannelClosed) this.options.print(`channel-closed ${toHex(e.channel_id.get_a())} ${e.reason.constructor.name.replace(/^ClosureReason_/, '')}`);
       else if (e instanceof ldk.Event_PaymentClaimable) {
         const preimage = e.purpose.preimage();
         if (preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some) this.node.channelManager.claim_funds(preimage.some);
