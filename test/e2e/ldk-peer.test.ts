@@ -4,6 +4,7 @@
  * on its stdin. It opens a channel to our node funded from the faucet, pays
  * an invoice of ours (`GET /v1/invoices/{hash}` says paid), writes an
  * invoice our node pays (`POST /v1/payments` succeeds, the peer claims it),
+ * pays our node by keysend (our `payment-received` event),
  * dials our node again after a restart of the deployment and pays again,
  * answers a bad command with an error and keeps going, closes the channel
  * cooperatively (our share confirmed in our wallet), and quits cleanly;
@@ -106,6 +107,16 @@ describe('npm run peer beside the embedded deployment', () => {
     await env.until(async () => (await env.api(`/v1/payments/${String(sent.body['paymentId'])}`)).body['state'] === 'succeeded', 'our payment to succeed', 30_000);
   }, 60_000);
 
+  it('pays our node without an invoice (keysend): our node reports it received', async () => {
+    const from = command('keysend 1000000');
+    const hash = (await line(/^paying ([0-9a-f]{64})$/m, from, 'paying'))[1]!;
+    await line(new RegExp(`^payment-sent ${hash} fee 0 msat$`, 'm'), from, 'payment-sent');
+    type EventJson = { kind: string; paymentHash?: string; purpose?: string; amountMsat?: string };
+    const claimed = async () => ((await env.api('/v1/events')).body['events'] as EventJson[]).find((e) => e.kind === 'payment-received' && e.paymentHash === hash);
+    await env.until(async () => (await claimed()) !== undefined, 'our payment-received event', 30_000);
+    expect(await claimed()).toMatchObject({ purpose: 'spontaneous', amountMsat: '1000000' });
+  }, 60_000);
+
   it('dials our node again after it restarts, and pays over the channel again', async () => {
     const from = peer.output.length;
     await env.restart();
@@ -121,15 +132,15 @@ describe('npm run peer beside the embedded deployment', () => {
     let from = command('pay not-an-invoice');
     await line(/^error: not a BOLT 11 invoice$/m, from, 'the error');
     from = command('channels');
-    // Since the open, the peer paid 5,000 and 2,000 sat and received 3,000: it can send 4,000 sat less (its reserve and the commitment's fee unchanged).
-    expect(canSendAtOpen - BigInt((await line(CHANNEL_LINE, from, 'its channel'))[1]!)).toBe(4_000_000n);
+    // Since the open, the peer paid 5,000, 1,000 (keysend) and 2,000 sat and received 3,000: it can send 5,000 sat less (its reserve and the commitment's fee unchanged).
+    expect(canSendAtOpen - BigInt((await line(CHANNEL_LINE, from, 'its channel'))[1]!)).toBe(5_000_000n);
   }, 60_000);
 
   it('closes the channel cooperatively: our share reaches our wallet once the close confirms', async () => {
     const channel = (await env.channels()).find((c) => c.isUsable)!;
     const ourShareSat = (channel as unknown as { localBalanceMsat: number }).localBalanceMsat / 1000;
-    // 50,000 sat pushed + 5,000 and 2,000 received − 3,000 paid.
-    expect(ourShareSat).toBe(54_000);
+    // 50,000 sat pushed + 5,000, 1,000 and 2,000 received − 3,000 paid.
+    expect(ourShareSat).toBe(55_000);
     const from = command(`close ${channel.channelId}`);
     await line(new RegExp(`^channel-closed ${channel.channelId} LocallyInitiatedCooperativeClosure$`, 'm'), from, 'channel-closed');
     command('mine 1');

@@ -32,6 +32,7 @@ export const PEER_HELP = [
   '  open <sat> [push_msat]    open a channel to the node, funded from the faucet, and mine 6 blocks',
   '  invoice <msat> [text]     a BOLT 11 invoice of this peer, for the node to pay (POST /v1/invoices makes one of the node\'s)',
   '  pay <bolt11>              pay an invoice (the node\'s, from POST /v1/invoices)',
+  '  keysend <msat>            pay the node without an invoice (its payment-received event says spontaneous)',
   '  channels                  this peer\'s channels and balances',
   '  close <channel id>        close a channel cooperatively (then mine 1: the node counts its share in its wallet)',
   '  mine [blocks]             mine blocks on the embedded chain (default 1)',
@@ -134,6 +135,9 @@ export class LdkPeer {
         case 'pay':
           await this.#pay(args[0] ?? '');
           return undefined;
+        case 'keysend':
+          this.#keysend(wholeArg(args[0], 'msat'));
+          return undefined;
         case 'channels':
           this.#channels();
           return undefined;
@@ -206,6 +210,19 @@ export class LdkPeer {
     const sent = this.node.channelManager.send_payment(params.res.get_a(), params.res.get_b(), paymentId, params.res.get_c(), ldk.Retry.constructor_attempts(3));
     if (!sent.is_ok()) throw new Error(`LDK refused to send: ${sent instanceof ldk.Result_NoneRetryableSendFailureZ_Err ? ldk.RetryableSendFailure[sent.err] : 'unknown'}`);
     this.options.print(`paying ${toHex(params.res.get_a())}`);
+  }
+
+  #keysend(amountMsat: bigint): void {
+    const params = ldk.PaymentParameters.constructor_for_keysend(fromHex(this.ourNodeId), 40, false);
+    const sent = this.node.channelManager.send_spontaneous_payment(
+      ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+      ldk.RecipientOnionFields.constructor_spontaneous_empty(),
+      Uint8Array.from(randomBytes(32)),
+      ldk.RouteParameters.constructor_from_payment_params_and_value(params, amountMsat),
+      ldk.Retry.constructor_attempts(3),
+    );
+    if (!(sent instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_OK)) throw new Error(`LDK refused to send: ${sent instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_Err ? ldk.RetryableSendFailure[sent.err] : 'unknown'}`);
+    this.options.print(`paying ${toHex(sent.res)}`);
   }
 
   #channels(): void {
