@@ -9,7 +9,8 @@
  * answers a bad command with an error and keeps going, closes the channel
  * cooperatively (our share confirmed in our wallet), and quits cleanly;
  * beside a node that holds inbound channels, `open` says the channel waits
- * for acceptance and goes on to ready once it is accepted.
+ * for acceptance and goes on to ready once it is accepted, or reports the
+ * rejection.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -176,5 +177,13 @@ describe('npm run peer and a node that holds inbound channels (INBOUND_CHANNELS=
     expect((await held.post(`/v1/channels/${temporary}/accept`, {})).status).toBe(200);
     const channelId = (await heldPeer.line(/^channel-ready ([0-9a-f]{64})$/m, from, 'channel-ready'))[1]!;
     await held.until(async () => (await held.channels()).some((c) => c.channelId === channelId && c.isUsable), 'our node to list the channel usable', 60_000);
+  }, 120_000);
+
+  it('reports a channel the node rejects, and stops waiting for it', async () => {
+    const from = heldPeer.command('open 120000');
+    const temporary = (await heldPeer.line(/^channel-waiting ([0-9a-f]{64})/m, from, 'channel-waiting'))[1]!;
+    expect((await held.post(`/v1/channels/${temporary}/reject`, {})).status).toBe(200);
+    await heldPeer.line(new RegExp(`^channel-closed ${temporary} \\w+$`, 'm'), from, 'channel-closed');
+    await heldPeer.line(new RegExp(`^error: the node refused channel ${temporary}$`, 'm'), from, 'the refusal');
   }, 120_000);
 });

@@ -52,6 +52,8 @@ export class LdkPeer {
   #chainDown = false;
   #funded = 0;
   readonly #pending = new Map<string, string>();
+  /** Channels LDK reported closed, by id (a temporary id for one that never got funded). */
+  readonly #closed = new Set<string>();
 
   private constructor(
     readonly node: LdkNode,
@@ -136,7 +138,7 @@ export class LdkPeer {
           await this.#pay(args[0] ?? '');
           return undefined;
         case 'keysend':
-          this.#keysend(wholeArg(args[0], 'msat'));
+          await this.#keysend(wholeArg(args[0], 'msat'));
           return undefined;
         case 'channels':
           this.#channels();
@@ -182,14 +184,15 @@ export class LdkPeer {
       await confirmed;
       return;
     }
-    // INBOUND_CHANNELS=manual holds it for POST /v1/channels/{id}/accept; the rest happens then. A refusal prints channel-closed.
+    // INBOUND_CHANNELS=manual holds it for POST /v1/channels/{id}/accept; the rest happens then. A refusal prints channel-closed and an error.
     this.options.print(`channel-waiting ${temporary}: the node has not accepted it yet (INBOUND_CHANNELS=manual: POST /v1/channels/${temporary}/accept); it goes on once accepted`);
     void confirmed.catch((e: unknown) => this.options.print(`error: ${(e as Error).message}`));
   }
 
   /** Once the funding transaction of `temporary` is in the mempool (LDK broadcast it: the node signed), mines 6 blocks. */
   async #confirmOpen(temporary: string): Promise<void> {
-    await this.#until(() => Promise.resolve(this.#pending.has(temporary)), `channel ${temporary} to be accepted`, 600_000);
+    await this.#until(() => Promise.resolve(this.#pending.has(temporary) || this.#closed.has(temporary)), `channel ${temporary} to be accepted`, 600_000);
+    if (!this.#pending.has(temporary)) throw new Error(`the node refused channel ${temporary}`);
     const txid = this.#pending.get(temporary)!;
     await this.#until(async () => (await fetch(`${this.options.chainUrl}/tx/${txid}`)).ok, `funding transaction ${txid} in the mempool`);
     await this.mine(6);
@@ -207,22 +210,44 @@ export class LdkPeer {
     const params = ldk.UtilMethods.constructor_payment_parameters_from_invoice(parsed.res);
     if (!(params instanceof ldk.Result_C3Tuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZNoneZ_OK)) throw new Error('an invoice without an amount (LDK pays those with an amount of its own, not offered here)');
     const paymentId = Uint8Array.from(randomBytes(32));
-    const sent = this.node.channelManager.send_payment(params.res.get_a(), params.res.get_b(), paymentId, params.res.get_c(), ldk.Retry.constructor_attempts(3));
-    if (!sent.is_ok()) throw new Error(`LDK refused to send: ${sent instanceof ldk.Result_NoneRetryableSendFailureZ_Err ? ldk.RetryableSendFailure[sent.err] : 'unknown'}`);
+    await this.#sending(() => {
+      const sent = this.node.channelManager.send_payment(params.res.get_a(), params.res.get_b(), paymentId, params.res.get_c(), ldk.Retry.constructor_attempts(3));
+      return sent instanceof ldk.Result_NoneRetryableSendFailureZ_Err ? sent.err : undefined;
+    });
     this.options.print(`paying ${toHex(params.res.get_a())}`);
   }
 
-  #keysend(amountMsat: bigint): void {
+  async #keysend(amountMsat: bigint): Promise<void> {
     const params = ldk.PaymentParameters.constructor_for_keysend(fromHex(this.ourNodeId), 40, false);
-    const sent = this.node.channelManager.send_spontaneous_payment(
-      ldk.Option_ThirtyTwoBytesZ.constructor_none(),
-      ldk.RecipientOnionFields.constructor_spontaneous_empty(),
-      Uint8Array.from(randomBytes(32)),
-      ldk.RouteParameters.constructor_from_payment_params_and_value(params, amountMsat),
-      ldk.Retry.constructor_attempts(3),
-    );
-    if (!(sent instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_OK)) throw new Error(`LDK refused to send: ${sent instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_Err ? ldk.RetryableSendFailure[sent.err] : 'unknown'}`);
-    this.options.print(`paying ${toHex(sent.res)}`);
+    const paymentId = Uint8Array.from(randomBytes(32));
+    let hash: Uint8Array = new Uint8Array(0);
+    await this.#sending(() => {
+      const sent = this.node.channelManager.send_spontaneous_payment(
+        ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+        ldk.RecipientOnionFields.constructor_spontaneous_empty(),
+        paymentId,
+        ldk.RouteParameters.constructor_from_payment_params_and_value(params, amountMsat),
+        ldk.Retry.constructor_attempts(3),
+      );
+      if (sent instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_OK) hash = sent.res;
+      return sent instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_Err ? sent.err : undefined;
+    });
+    this.options.print(`paying ${toHex(hash)}`);
+  }
+
+  /**
+   * Runs `send` until LDK takes the payment. For 10 s a missing route is tried again: right after a
+   * reconnection (the channel reestablishing) or a payment (its commitment dance still under way) LDK
+   * has none for a moment. Any other refusal throws.
+   */
+  async #sending(send: () => ldk.RetryableSendFailure | undefined): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const refused = send();
+      if (refused === undefined) return;
+      if (refused !== ldk.RetryableSendFailure.LDKRetryableSendFailure_RouteNotFound || Date.now() > deadline) throw new Error(`LDK refused to send: ${ldk.RetryableSendFailure[refused]}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   #channels(): void {
@@ -252,7 +277,10 @@ export class LdkPeer {
       const e = events[this.#cursor]!;
       if (e instanceof ldk.Event_FundingGenerationReady) void this.#fund(e).catch((err: unknown) => this.options.print(`error: funding: ${(err as Error).message}`));
       else if (e instanceof ldk.Event_ChannelReady) this.options.print(`channel-ready ${toHex(e.channel_id.get_a())}`);
-      else if (e instanceof ldk.Event_ChannelClosed) this.options.print(`channel-closed ${toHex(e.channel_id.get_a())} ${e.reason.constructor.name.replace(/^ClosureReason_/, '')}`);
+      else if (e instanceof ldk.Event_ChannelClosed) {
+        this.#closed.add(toHex(e.channel_id.get_a()));
+        this.options.print(`channel-closed ${toHex(e.channel_id.get_a())} ${e.reason.constructor.name.replace(/^ClosureReason_/, '')}`);
+      }
       else if (e instanceof ldk.Event_PaymentClaimable) {
         const preimage = e.purpose.preimage();
         if (preimage instanceof ldk.Option_ThirtyTwoBytesZ_Some) this.node.channelManager.claim_funds(preimage.some);
