@@ -9,8 +9,9 @@
  * commit, and release it once at the end.
  */
 import { randomUUID } from 'node:crypto';
-import { sha256, toHex } from '../../shared/crypto/index.js';
+import { toHex } from '../../shared/crypto/index.js';
 import { encodePeerMessage, type PeerEffect } from '../../shared/manager/index.js';
+import { txidOf } from '../../shared/tx/index.js';
 import { encodeBroadcast, encodeInbound, encodeOutbound, inboundGroup, MAX_COALESCED_BYTES, type OutboundEnvelope } from '../../shared/pipeline/envelopes.js';
 import {
   KnownItems,
@@ -322,7 +323,8 @@ async function broadcastAfterCommit(ctx: NodeContext, inputId: string, txs: read
   if (txs.length === 0) return;
   if (ctx.broadcast === undefined) throw new Error('this process has no broadcast queue but committed a transaction to broadcast');
   for (const [index, raw] of txs.entries()) {
-    const txid = toHex(sha256(sha256(raw)).reverse());
+    // The txid, not the hash of the bytes: for a segwit transaction that is its wtxid, which the chain source knows nothing by.
+    const txid = txidOf(raw);
     await ctx.broadcast.send({ group: ctx.nodeKey, dedupId: `tx-${inputId}#${index}`, body: encodeBroadcast({ txid, hex: toHex(raw) }) });
   }
 }

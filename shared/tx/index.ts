@@ -86,4 +86,4 @@ export {
   type SpendParams,
   type SpendTransaction,
 } from './spends.js';
-export { parseTransaction } from './parse.js';
+export { parseTransaction, txidOf } from './parse.js';

@@ -67,11 +67,14 @@ async function openChannel(from: TestNode, to: TestNode, valueSat: bigint): Prom
   expect(outcome).toBe('applied');
 }
 
+/** The transactions `n` handed the broadcast queue (hex), each envelope checked to name its transaction by its txid (never the wtxid). */
 async function broadcasts(n: TestNode): Promise<string[]> {
   const out: string[] = [];
   for (let batch = await n.ctx.broadcast!.receive(10, 0); batch.length > 0; batch = await n.ctx.broadcast!.receive(10, 0)) {
     for (const m of batch) {
-      out.push(decodeBroadcast(m.body).hex);
+      const envelope = decodeBroadcast(m.body);
+      expect(envelope.txid).toBe(Transaction.fromHex(envelope.hex).getId());
+      out.push(envelope.hex);
       await n.ctx.broadcast!.delete(m.receiptHandle);
     }
   }
