@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Block, Transaction, networks, payments } from 'bitcoinjs-lib';
 import * as ldk from 'lightningdevkit';
+import { EsploraClient, EsploraError, EsploraErrorCode } from '../../shared/chain/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import { startLdkNode, type LdkNode } from './ldk-node.js';
 import { outputTo, spend, testKey } from './regtest-wallet.js';
@@ -52,6 +53,8 @@ export class LdkPeer {
   #chainDown = false;
   #funded = 0;
   readonly #pending = new Map<string, string>();
+  /** The embedded chain's Esplora API; its regtest routes (mine, faucet) are posted to directly ({@link #regtest}). */
+  readonly #chain: EsploraClient;
   /** Channels LDK reported closed, by id (a temporary id for one that never got funded). */
   readonly #closed = new Set<string>();
 
@@ -62,8 +65,9 @@ export class LdkPeer {
     readonly ourNodeId: string,
     private readonly options: LdkPeerOptions,
   ) {
+    this.#chain = new EsploraClient(options.chainUrl);
     node.onBroadcast = (tx) => {
-      void this.#post('/tx', toHex(tx)).catch((e: unknown) => options.print(`error: broadcast refused: ${(e as Error).message}`));
+      void this.#chain.broadcast(tx).catch((e: unknown) => options.print(`error: broadcast refused: ${(e as Error).message}`));
     };
     this.#timer = setInterval(() => {
       this.#scanEvents();
@@ -161,7 +165,7 @@ export class LdkPeer {
 
   /** Mines `blocks` on the embedded chain and waits until this node has seen them. */
   async mine(blocks: number): Promise<void> {
-    await this.#post('/regtest/mine', JSON.stringify({ blocks }));
+    await this.#regtest('mine', JSON.stringify({ blocks }));
     await this.#settleChain();
     this.options.print(`mined ${blocks}: chain height ${this.#height}`);
   }
@@ -194,7 +198,7 @@ export class LdkPeer {
     await this.#until(() => Promise.resolve(this.#pending.has(temporary) || this.#closed.has(temporary)), `channel ${temporary} to be accepted`, 600_000);
     if (!this.#pending.has(temporary)) throw new Error(`the node refused channel ${temporary}`);
     const txid = this.#pending.get(temporary)!;
-    await this.#until(async () => (await fetch(`${this.options.chainUrl}/tx/${txid}`)).ok, `funding transaction ${txid} in the mempool`);
+    await this.#until(() => this.#chainKnows(txid), `funding transaction ${txid} in the mempool`);
     await this.mine(6);
   }
 
@@ -298,8 +302,8 @@ export class LdkPeer {
   async #fund(ready: ldk.Event_FundingGenerationReady): Promise<void> {
     const key = testKey(`ldk peer ${this.nodeId} ${this.#funded}`);
     const address = payments.p2wpkh({ pubkey: Buffer.from(key.pubkey), network: networks.regtest }).address!;
-    const txid = await this.#post('/regtest/faucet', JSON.stringify({ address, sats: Number(ready.channel_value_satoshis + 10_000n) }));
-    const coin = outputTo(Transaction.fromHex(await fetchText(`${this.options.chainUrl}/tx/${txid}/hex`)), key.script);
+    const txid = await this.#regtest('faucet', JSON.stringify({ address, sats: Number(ready.channel_value_satoshis + 10_000n) }));
+    const coin = outputTo(Transaction.fromBuffer(Buffer.from(await this.#chain.txRaw(txid))), key.script);
     const funding = spend({
       inputs: [{ txid: coin.txid, vout: coin.vout, valueSat: coin.valueSat, key }],
       outputs: [
@@ -313,11 +317,10 @@ export class LdkPeer {
 
   /** Feeds LDK each block past the last one it saw (every transaction of it; LDK keeps what concerns it). */
   async #follow(): Promise<void> {
-    const tip = Number(await fetchText(`${this.options.chainUrl}/blocks/tip/height`));
+    const tip = await this.#chain.tipHeight();
     if (this.#height < 0) this.#height = tip - 1;
     for (let h = this.#height + 1; h <= tip; h++) {
-      const hash = await fetchText(`${this.options.chainUrl}/block-height/${h}`);
-      const block = Block.fromBuffer(Buffer.from(await (await fetch(`${this.options.chainUrl}/block/${hash}/raw`)).arrayBuffer()));
+      const block = Block.fromBuffer(Buffer.from(await this.#chain.blockRaw(await this.#chain.blockHashAt(h))));
       const header = Uint8Array.from(block.toBuffer(true));
       const txs = (block.transactions ?? []).map((tx, i) => [i, Uint8Array.from(tx.toBuffer())] as const);
       this.node.transactionsConfirmed(header, txs, h);
@@ -327,7 +330,7 @@ export class LdkPeer {
   }
 
   async #settleChain(): Promise<void> {
-    const tip = Number(await fetchText(`${this.options.chainUrl}/blocks/tip/height`));
+    const tip = await this.#chain.tipHeight();
     await this.#until(() => Promise.resolve(this.#height >= tip), `block ${tip}`);
   }
 
@@ -345,10 +348,22 @@ export class LdkPeer {
     return true;
   }
 
-  async #post(path: string, body: string): Promise<string> {
-    const response = await fetch(`${this.options.chainUrl}${path}`, { method: 'POST', body });
+  /** Whether the chain has `txid`, in a block or the mempool. */
+  async #chainKnows(txid: string): Promise<boolean> {
+    try {
+      await this.#chain.tx(txid);
+      return true;
+    } catch (e) {
+      if (e instanceof EsploraError && e.code === EsploraErrorCode.NotFound) return false;
+      throw e;
+    }
+  }
+
+  /** POSTs to the embedded chain's `/regtest/<route>` (not Esplora's: mine, faucet); answers the response text. */
+  async #regtest(route: 'mine' | 'faucet', body: string): Promise<string> {
+    const response = await fetch(`${this.options.chainUrl}/regtest/${route}`, { method: 'POST', body });
     const text = await response.text();
-    if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${text}`);
+    if (!response.ok) throw new Error(`POST /regtest/${route}: ${response.status} ${text}`);
     return text;
   }
 }
@@ -360,13 +375,6 @@ function wholeArg(value: string | undefined, name: string): bigint {
 
 function apiError(result: ldk.Result_ChannelIdAPIErrorZ): string {
   return result instanceof ldk.Result_ChannelIdAPIErrorZ_Err ? result.err.constructor.name.replace(/^APIError_/, '') : 'unknown';
-}
-
-async function fetchText(url: string): Promise<string> {
-  const response = await fetch(url);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${text}`);
-  return text.trim();
 }
 
 async function fetchJson(url: string, init: RequestInit): Promise<Record<string, unknown>> {
