@@ -65,7 +65,7 @@ describe('embedded deployment with ANCHOR_CHANNELS=true, INBOUND_CHANNELS=manual
     expect(await env.post(`/v1/channels/${held!.channelId}/accept`, {})).toMatchObject({ status: 200, body: { status: 'accepted', channelId: held!.channelId } });
     await env.until(() => fundingReady(anchorsLdk, eventsBefore) !== undefined, 'LDK FundingGenerationReady');
     const txid = env.fundLdkChannel(anchorsLdk, fundingReady(anchorsLdk, eventsBefore)!, 'ldk-anchors-funder');
-    await env.until(() => env.chain.mempool().some((e) => e.txid === txid), "LDK's funding transaction in the mempool");
+    await env.inMempool(txid, "LDK's funding transaction in the mempool");
     await env.until(async () => (await env.channels()).some((c) => c.fundingTxid === txid), 'our inbound channel funded');
     await env.mineAndFeed(OUR_DEPTH, txid);
     await env.until(async () => (await env.channels()).find((c) => c.fundingTxid === txid)?.isUsable === true, 'our inbound channel usable');
@@ -84,7 +84,7 @@ describe('embedded deployment with ANCHOR_CHANNELS=true, INBOUND_CHANNELS=manual
     const temporaryId = opened.body['channelId'] as string;
     await env.until(async () => (await env.channels()).some((c) => c.temporaryChannelId === temporaryId && c.fundingTxid !== undefined), 'our funding transaction');
     const ours = (await env.channels()).find((c) => c.temporaryChannelId === temporaryId)!;
-    await env.until(() => env.chain.mempool().some((e) => e.txid === ours.fundingTxid), 'the funding transaction in the mempool');
+    await env.inMempool(ours.fundingTxid!, 'the funding transaction in the mempool');
     await env.mineAndFeed(LDK_DEPTH, ours.fundingTxid!);
     await env.until(async () => (await env.channels()).find((c) => c.temporaryChannelId === temporaryId)?.isUsable === true, 'our channel usable');
     await env.until(() => anchorsLdk.channelManager.list_usable_channels().length === 2, 'LDK: both channels usable');

@@ -70,6 +70,7 @@ describe('channel views through the embedded deployment', () => {
     await env.until(() => ldkNode.events.some((e) => e instanceof ldk.Event_FundingGenerationReady), 'LDK FundingGenerationReady');
     const ready = ldkNode.events.find((e): e is ldk.Event_FundingGenerationReady => e instanceof ldk.Event_FundingGenerationReady)!;
     const txid = env.fundLdkChannel(ldkNode, ready, 'views-ldk-funder');
+    await env.inMempool(txid, "LDK's funding transaction in the mempool");
     await env.until(async () => (await env.channels()).some((c) => c.fundingTxid === txid), 'our inbound channel');
     await env.mineAndFeed(OUR_DEPTH, txid);
     // (Through the gateway and the queues both ways: slow when the whole suite loads the machine; no timing is asserted.)

@@ -99,7 +99,7 @@ describe('channels through the embedded deployment', () => {
     await env.until(() => ldkNode.events.some((e) => e instanceof ldk.Event_FundingGenerationReady), 'LDK FundingGenerationReady');
     const ready = ldkNode.events.find((e): e is ldk.Event_FundingGenerationReady => e instanceof ldk.Event_FundingGenerationReady)!;
     const txid = env.fundLdkChannel(ldkNode, ready, 'ldk-funder');
-    await env.until(() => env.chain.mempool().some((e) => e.txid === txid), "LDK's funding transaction in the mempool");
+    await env.inMempool(txid, "LDK's funding transaction in the mempool");
     await env.until(async () => (await env.channels()).some((c) => c.fundingTxid === txid), 'our inbound channel');
     await env.mineAndFeed(OUR_DEPTH, txid);
     await env.until(async () => (await env.channels()).find((c) => c.fundingTxid === txid)?.isUsable === true, 'our inbound channel usable');
@@ -117,7 +117,7 @@ describe('channels through the embedded deployment', () => {
     const pending = async () => (await env.channels()).find((c) => c.temporaryChannelId === channelId);
     await env.until(async () => (await pending())?.state === 'awaiting-confirmation', 'the new channel funded and broadcast');
     const fundingTxid = (await pending())!.fundingTxid!;
-    await env.until(() => env.chain.mempool().some((e) => e.txid === fundingTxid), 'the funding transaction in the mempool');
+    await env.inMempool(fundingTxid, 'the funding transaction in the mempool');
     recordFundingFee(fundingTxid);
 
     // Stop everything (gateway, handlers, DynamoDB Local, queues, chain) and start again on the same data.

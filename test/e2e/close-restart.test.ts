@@ -78,7 +78,7 @@ async function openChannel(): Promise<{ channelId: string; fundingTxid: string; 
   await env.until(async () => (await env.channels()).some((c) => !known.has(c.channelId) && c.state === 'awaiting-confirmation'), 'our channel funded');
   const pending = (await env.channels()).find((c) => !known.has(c.channelId))!;
   const fundingTxid = pending.fundingTxid!;
-  await env.until(() => env.chain.mempool().some((e) => e.txid === fundingTxid), 'the funding transaction in the mempool');
+  await env.inMempool(fundingTxid, 'the funding transaction in the mempool');
   await env.mineAndFeed(6, fundingTxid);
   await env.until(async () => (await env.channels()).some((c) => c.channelId === pending.channelId && c.isUsable), 'our channel usable');
   await env.until(() => ldkNode.channelManager.list_usable_channels().some((c) => toHex(c.get_channel_id().get_a()) === pending.channelId), 'LDK: the channel usable');

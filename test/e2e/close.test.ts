@@ -91,7 +91,7 @@ describe('cooperative close through the embedded deployment', () => {
     await env.until(() => ldkNode.events.some((e) => e instanceof ldk.Event_FundingGenerationReady), 'LDK FundingGenerationReady');
     const ready = ldkNode.events.find((e): e is ldk.Event_FundingGenerationReady => e instanceof ldk.Event_FundingGenerationReady)!;
     const txid = env.fundLdkChannel(ldkNode, ready, 'ldk-close-funder');
-    await env.until(() => env.chain.mempool().some((e) => e.txid === txid), "LDK's funding transaction in the mempool");
+    await env.inMempool(txid, "LDK's funding transaction in the mempool");
     await env.mineAndFeed(OUR_DEPTH, txid);
     await env.until(async () => (await env.channels()).find((c) => c.fundingTxid === txid)?.isUsable === true, 'our inbound channel usable');
     await env.until(() => ldkNode.channelManager.list_usable_channels().length === 1, 'LDK usable channel');

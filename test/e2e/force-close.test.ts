@@ -97,7 +97,7 @@ describe('force close through the embedded deployment', () => {
     expect(closed.body).toMatchObject({ state: 'closed', closure: { reason: 'holder-force-closed' } });
     const txid = (closed.body['closure'] as { txid: string }).txid;
     // The broadcast queue hands it to the chain; a block confirms it (fed to LDK, which sees the channel closed).
-    await env.until(() => env.chain.transaction(txid)?.inMempool === true, 'our commitment in the mempool');
+    await env.inMempool(txid, 'our commitment in the mempool');
     const before = await wallet();
     await env.mineAndFeed(1, txid);
     const funding = env.chain.transaction(txid)!.tx.ins[0]!;

@@ -65,6 +65,7 @@ beforeAll(async () => {
   await env.until(() => payer.events.some((e) => e instanceof ldk.Event_FundingGenerationReady), 'payer FundingGenerationReady');
   const ready = payer.events.find((e): e is ldk.Event_FundingGenerationReady => e instanceof ldk.Event_FundingGenerationReady)!;
   const payerTxid = env.fundLdkChannel(payer, ready, 'forwarding-payer');
+  await env.inMempool(payerTxid, "the payer's funding transaction in the mempool");
   await env.until(async () => (await env.channels()).some((c) => c.fundingTxid === payerTxid), 'our inbound channel');
 
   // Us -> the payee: 300,000 sat, we fund.

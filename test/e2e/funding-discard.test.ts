@@ -71,7 +71,7 @@ async function expectDiscarded(fundingTxid: string, before: number): Promise<voi
   const sent = await env.post('/v1/wallet/send', { address: body['address'], sats: before - 20_000 });
   expect(sent.status).toBe(200);
   const paymentTxid = sent.body['txid'] as string;
-  await env.until(() => env.chain.mempool().some((e) => e.txid === paymentTxid), 'the payment in the mempool');
+  await env.inMempool(paymentTxid, 'the payment in the mempool');
   expect(env.chain.mempool().map((e) => e.txid)).not.toContain(fundingTxid);
   await env.mineAndFeed(1, paymentTxid);
   expect(env.chain.transaction(fundingTxid)).toBeUndefined();

@@ -88,7 +88,7 @@ async function weOpenToLdk(): Promise<string> {
   expect((await env.post('/v1/channels', { nodeId: toHex(ldkNode.nodeId), amountSat: CHANNEL_SAT })).status).toBe(202);
   await env.until(async () => (await env.channels()).some((c) => !before.has(c.channelId) && c.state === 'awaiting-confirmation'), 'our channel funded');
   const pending = (await env.channels()).find((c) => !before.has(c.channelId))!;
-  await env.until(() => env.chain.mempool().some((e) => e.txid === pending.fundingTxid), 'the funding transaction in the mempool');
+  await env.inMempool(pending.fundingTxid!, 'the funding transaction in the mempool');
   await env.mineAndFeed(LDK_DEPTH, pending.fundingTxid!);
   await env.until(async () => (await env.channels()).find((c) => c.channelId === pending.channelId)?.isUsable === true, 'our channel usable');
   await env.until(() => ldkNode.channelManager.list_usable_channels().some((c) => toHex(c.get_channel_id().get_a()) === pending.channelId), 'LDK: the channel usable');
@@ -125,7 +125,7 @@ async function weForceClose(channelId: string): Promise<Transaction> {
   expect(closed.status).toBe(202);
   expect(closed.body).toMatchObject({ state: 'closed', closure: { reason: 'holder-force-closed' } });
   const txid = (closed.body['closure'] as { txid: string }).txid;
-  await env.until(() => env.chain.transaction(txid)?.inMempool === true, 'our commitment in the mempool');
+  await env.inMempool(txid, 'our commitment in the mempool');
   return env.chain.transaction(txid)!.tx;
 }
 
@@ -135,7 +135,7 @@ async function ldkForceCloses(channelId: string): Promise<Transaction> {
   expect(ldkNode.channelManager.force_close_broadcasting_latest_txn(ldk.ChannelId.constructor_new(fromHex(channelId)), fromHex(env.node.nodeId), 'test').is_ok()).toBeTruthy();
   await env.until(() => ldkNode.broadcasts.length > broadcastsBefore, 'LDK broadcasts its commitment');
   const commitment = Transaction.fromBuffer(ldkNode.broadcasts[broadcastsBefore]!);
-  await env.until(() => env.chain.transaction(commitment.getId())?.inMempool === true, "LDK's commitment in the mempool");
+  await env.inMempool(commitment.getId(), "LDK's commitment in the mempool");
   return commitment;
 }
 
@@ -192,7 +192,7 @@ describe('HTLCs resolved on chain with LDK', () => {
     await env.until(() => ldkNode.broadcasts.some((b) => spentBy(Transaction.fromBuffer(b), commitment.getId(), htlcVout)), "LDK's preimage claim");
     const claim = Transaction.fromBuffer(ldkNode.broadcasts.find((b) => spentBy(Transaction.fromBuffer(b), commitment.getId(), htlcVout))!);
     expect(claim.ins.flatMap((x) => x.witness).some((w) => toHex(w) === toHex(preimage))).toBe(true);
-    await env.until(() => env.chain.transaction(claim.getId())?.inMempool === true, "LDK's claim in the mempool");
+    await env.inMempool(claim.getId(), "LDK's claim in the mempool");
     await env.mineAndFeedAll(1);
     expect(env.chain.transaction(claim.getId())?.block).toBeDefined();
 
@@ -262,7 +262,7 @@ describe('HTLCs resolved on chain with LDK', () => {
     expect(ldkNode.channelManager.create_channel(fromHex(env.node.nodeId), BigInt(CHANNEL_SAT), 0n, 2n, null, null).is_ok()).toBeTruthy();
     await env.until(() => ldkEvents(ldkNode, ldk.Event_FundingGenerationReady).length > readyBefore, 'LDK FundingGenerationReady');
     const fundingTxid = env.fundLdkChannel(ldkNode, ldkEvents(ldkNode, ldk.Event_FundingGenerationReady).at(-1)!, 'htlc-onchain-funder');
-    await env.until(() => env.chain.transaction(fundingTxid)?.inMempool === true, "LDK's funding transaction in the mempool");
+    await env.inMempool(fundingTxid, "LDK's funding transaction in the mempool");
     await env.until(async () => (await env.channels()).some((c) => c.fundingTxid === fundingTxid), 'our inbound channel');
     await env.mineAndFeed(OUR_DEPTH, fundingTxid);
     await env.until(async () => (await env.channels()).find((c) => c.fundingTxid === fundingTxid)?.isUsable === true, 'our inbound channel usable');

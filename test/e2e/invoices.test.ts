@@ -38,7 +38,7 @@ beforeAll(async () => {
   await env.until(() => ldkNode.events.some((e) => e instanceof ldk.Event_FundingGenerationReady), 'LDK FundingGenerationReady');
   const ready = ldkNode.events.find((e): e is ldk.Event_FundingGenerationReady => e instanceof ldk.Event_FundingGenerationReady)!;
   const txid = env.fundLdkChannel(ldkNode, ready, 'invoices-funder');
-  await env.until(() => env.chain.mempool().some((e) => e.txid === txid), "LDK's funding transaction in the mempool");
+  await env.inMempool(txid, "LDK's funding transaction in the mempool");
   await env.until(async () => (await env.channels()).some((c) => c.fundingTxid === txid), 'our inbound channel');
   await env.mineAndFeed(OUR_DEPTH, txid);
   await env.until(async () => (await env.channels()).find((c) => c.fundingTxid === txid)?.isUsable === true, 'our inbound channel usable');

@@ -148,6 +148,15 @@ export class EmbeddedWithLdk {
     }
   }
 
+  /**
+   * Waits until transaction `txid` (display hex) is in our chain's mempool:
+   * mine only then. LDK broadcasts the funding transaction of a channel it
+   * opens once our funding_signed reached it, after our node lists the channel.
+   */
+  async inMempool(txid: string, what = 'the transaction in the mempool'): Promise<void> {
+    await this.until(() => this.chain.transaction(txid)?.inMempool === true, what);
+  }
+
   async api(path: string, init: RequestInit = {}): Promise<ApiResponse> {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${this.node.apiKey}`);
