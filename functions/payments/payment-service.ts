@@ -249,13 +249,15 @@ async function start(ctx: NodeContext, identity: RequestIdentity, paymentId: Uin
     ];
     return managerResult(changes, { puts, deletes: [], effects: [] }, await monitorsBefore(ctx, store, changes));
   }, { prefetch });
-  if (refusal !== undefined) throw refusal;
   if (outcome === 'duplicate') {
-    // Committed by an earlier delivery of this very request: its records answer.
+    // Committed by an earlier delivery of this very request: its records answer. What the step computed beside the
+    // replay check was never committed and answers nothing; with the records gone, only its refusal holds.
     const found = await ctx.store.getMany(ctx.nodeKey, [idemKey, SortKey.payment(idHex)]);
     const again = replayed(identity, found.get(idemKey), found.get(SortKey.payment(idHex)));
     if (again !== undefined) return again;
+    throw refusal ?? new Error(`payment input ${idHex} is recorded as applied but its records are missing`);
   }
+  if (refusal !== undefined) throw refusal;
   if (answer === undefined) throw new Error('the payment input was not applied');
   return answer;
 }

@@ -15,6 +15,7 @@ import { pendingEvents } from '../../functions/events/event-service.js';
 import type { PaymentRequestIdentity } from '../../functions/http/payment-api.js';
 import { storeNodeApi } from '../../functions/http/store-node-api.js';
 import { requestFingerprint } from '../../functions/http/idempotency.js';
+import { paymentIdOf } from '../../functions/payments/payment-record.js';
 import { applyInput } from '../../functions/runtime/invocation.js';
 import { loadManager, takeChangesFunded } from '../../functions/runtime/manager-step.js';
 import { sha256, toHex, wasmSecp256k1 } from '../../shared/crypto/index.js';
@@ -180,6 +181,15 @@ describe('payments over the API, through the real handlers', () => {
     await a.ctx.store.deleteItems(a.ctx.nodeKey, await apiItems(a));
     await expect(api.payInvoice({ bolt11 }, identity('order-2', body))).rejects.toMatchObject({ code: 'duplicate-payment' });
     expect(await outboundCount(a)).toBe(0);
+
+    // A request whose input reads as applied while nothing of it is stored (no record, no payment in the core) is never
+    // answered as started: what its step computed beside the replay check was not committed.
+    const fresh = await invoiceOf(b, 5_000_000n, 'order 5');
+    const planted = toHex(paymentIdOf(a.ctx.nodeId, 'order-5'));
+    await a.ctx.store.putNew(a.ctx.nodeKey, [{ sk: SortKey.input(`payment-${planted}`), data: new Uint8Array() }]);
+    await expect(api.payInvoice({ bolt11: fresh.bolt11 }, identity('order-5', { bolt11: fresh.bolt11 }))).rejects.toThrow(/recorded as applied but its records are missing/);
+    expect(await outboundCount(a)).toBe(0);
+    expect((await apiItems(a)).filter((sk) => sk.includes(planted) || sk.includes(fresh.paymentHash))).toEqual([]);
   }, 120_000);
 
   it('abandons a payment: no retry, and with its HTLC in flight it stays pending until the HTLC comes back, settled by a late preimage', async () => {

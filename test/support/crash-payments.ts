@@ -33,6 +33,7 @@ import { decodeChannelEntry, decodeStoredChannels, type ChannelEntry } from '../
 import { EmbeddedWithLdk, type ApiResponse } from './embedded-ldk.js';
 import type { LdkNode } from './ldk-node.js';
 import { rng } from './seeded-random.js';
+import { SortKey } from '../../shared/store/index.js';
 import type { DecodeResult } from '../../shared/codec/index.js';
 
 export interface CrashPaymentsOptions {
@@ -312,19 +313,25 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       log(`kill ${kills}: restarted and reconnected`);
     };
 
-    /** A request the merchant repeats, same key and body, until it gets an answer that is not 5xx (or the network fails no more). */
-    const retried = async (what: string, request: () => Promise<ApiResponse>): Promise<ApiResponse> => {
+    /**
+     * A request the merchant repeats, same key and body, until it gets an answer that is not 5xx (or the network fails no more).
+     * `attempts`, when given, gets each try's time and outcome (printed when the request's payment stalls).
+     */
+    const retried = async (what: string, request: () => Promise<ApiResponse>, attempts?: string[]): Promise<ApiResponse> => {
       for (let attempt = 0; ; attempt++) {
         if (attempt > 0) {
           retries++;
           await sleep(Math.min(2_000, 100 * attempt));
         }
         if (attempt > 200) throw new Error(`${what}: no answer after 200 tries`);
+        const at = new Date().toISOString().slice(11, 23);
         try {
           const answer = await request();
+          attempts?.push(`${at} ${answer.status} ${answer.status < 300 ? '' : String(answer.body['code'] ?? '')}`.trim());
           if (answer.status < 500) return answer;
-        } catch {
+        } catch (error) {
           // Connection refused or reset: the deployment is down or restarting.
+          attempts?.push(`${at} ${String(error).slice(0, 60)}`);
         }
       }
     };
@@ -334,11 +341,11 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
     // A payment waits for its outcome (so `concurrency` payments are really in flight while faults strike);
     // one that does not settle within a minute stalls the run: no new payment starts, and the checks say what is stuck.
     let stalled: string | undefined;
-    const settledWithin = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+    const settledWithin = async (what: string, done: () => Promise<boolean>, diagnose?: () => Promise<string>): Promise<void> => {
       const deadline = Date.now() + 60_000;
       while (!(await done())) {
         if (Date.now() > deadline) {
-          stalled ??= `${what} did not settle within 60 s`;
+          stalled ??= `${what} did not settle within 60 s${diagnose === undefined ? '' : `: ${await diagnose()}`}`;
           return;
         }
         await sleep(50);
@@ -354,16 +361,28 @@ export async function runCrashPayments(options: CrashPaymentsOptions): Promise<C
       const record: Outbound = { key: `crash-${options.seed}-${index}`, hash: toHex(created.res.payment_hash()), amountMsat };
       outbound.push(record);
       const headers = { 'content-type': 'application/json', 'idempotency-key': record.key };
-      const answer = await retried(`POST /v1/payments #${index}`, () => env.api('/v1/payments', { method: 'POST', body: JSON.stringify({ bolt11 }), headers }));
+      const attempts: string[] = [];
+      const answer = await retried(`POST /v1/payments #${index}`, () => env.api('/v1/payments', { method: 'POST', body: JSON.stringify({ bolt11 }), headers }), attempts);
       if (answer.status !== 202) {
         record.refusal = `${answer.status} ${String(answer.body['code'])}`;
         return;
       }
       record.paymentId = String(answer.body['paymentId']);
       const paymentId = record.paymentId;
+      let last: ApiResponse | undefined;
       await settledWithin(`payment #${index}`, async () => {
-        const got = await env.api(`/v1/payments/${paymentId}`).catch(() => undefined);
-        return got?.status === 200 && got.body['state'] !== 'pending';
+        last = await env.api(`/v1/payments/${paymentId}`).catch(() => undefined);
+        return last?.status === 200 && last.body['state'] !== 'pending';
+      }, async () => {
+        // What the store holds of it: the records its commit writes together (docs/payments-api.md).
+        const { store, nodeKey } = env.node.context;
+        const held = [
+          `input ${await store.hasInput(nodeKey, `payment-${paymentId}`).catch(String)}`,
+          ...(await Promise.all(
+            [SortKey.payment(paymentId), SortKey.paymentByHash(record.hash)].map(async (sk) => `${sk} ${(await store.get(nodeKey, sk).catch(() => undefined)) !== undefined}`),
+          )),
+        ];
+        return `POST tries [${attempts.join(', ')}]; GET ${last?.status} ${JSON.stringify(last?.body['state'] ?? last?.body['code'])}; stored: ${held.join(', ')}; commit trace (last 30):\n${traceLines.slice(-30).join('\n')}`;
       });
     };
 
