@@ -170,6 +170,29 @@ export function offerHtlc(ctx: ChannelContext, current: Channel, request: OfferH
   return { ok: true, value: { channel: withHtlcs(channel, [...(channel.htlcs ?? []), added], next), effects: [{ kind: 'send-message', message }], htlcId: id } };
 }
 
+/**
+ * Takes back our held `update_add_htlc`s from id `fromId` on (LDK drops a
+ * holding-cell HTLC about to expire in `best_block_updated`): never sent,
+ * they are in no commitment, so they go without a message; their amounts
+ * return to our balance and the next HTLC we offer takes id `fromId` again
+ * (ids go out in order, and the held HTLCs are the last ones). Refused when
+ * an HTLC from `fromId` on is not held (it was sent).
+ */
+export function withdrawHeldHtlcs(current: Channel, fromId: bigint): ApiResult<{ channel: OperatingChannel; withdrawn: HtlcRecord[] }> {
+  if (!isOperating(current)) return refuse(ApiErrorCode.ChannelUnavailable, `the channel is ${current.state}`);
+  const channel = current as OperatingChannel;
+  const state = commitmentStateOf(channel);
+  const htlcs = channel.htlcs ?? [];
+  const withdrawn = htlcs.filter((h) => h.direction === 'offered' && h.id >= fromId);
+  const sent = withdrawn.find((h) => h.state !== OutboundHtlcState.Held);
+  if (sent !== undefined) return refuse(ApiErrorCode.ApiMisuse, `${htlcName(sent)} is ${sent.state}: only held HTLCs can be withdrawn`);
+  if (withdrawn.length === 0) return { ok: true, value: { channel, withdrawn } };
+  const returned = withdrawn.reduce((sum, h) => sum + h.amountMsat, 0n);
+  const next: CommitmentState = { ...state, nextHolderHtlcId: fromId, holderBalanceMsat: state.holderBalanceMsat + returned };
+  const kept = htlcs.filter((h) => !(h.direction === 'offered' && h.id >= fromId));
+  return { ok: true, value: { channel: withHtlcs(channel, kept, next), withdrawn } };
+}
+
 /** Their `update_add_htlc` (BOLT 2 receiver checks): the HTLC `remote-announced`. */
 export function handleUpdateAddHtlc(_ctx: ChannelContext, current: Channel, m: UpdateAddHtlcMessage): ChannelStep {
   const channel = current as OperatingChannel;

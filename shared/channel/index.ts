@@ -130,6 +130,7 @@ export {
   handleUpdateFailMalformedHtlc,
   handleUpdateFulfillHtlc,
   offerHtlc,
+  withdrawHeldHtlcs,
   type HtlcCallResult,
   type OfferHtlcRequest,
 } from './htlc-updates.js';

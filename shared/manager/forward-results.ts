@@ -63,7 +63,9 @@ export type DownstreamFailure =
   | { readonly kind: 'fail-htlc'; readonly reason: Uint8Array }
   | { readonly kind: 'fail-malformed'; readonly failureCode: number; readonly sha256OfOnion?: Uint8Array }
   /** The outgoing channel closed and the chain took the HTLC back (or it was on no commitment): ours to report (forward-onchain.ts). */
-  | { readonly kind: 'on-chain' };
+  | { readonly kind: 'on-chain' }
+  /** We took the HTLC back before it was sent (htlc-expiry.ts): `message`, our BOLT 4 failure message, for the payer. */
+  | { readonly kind: 'withdrawn'; readonly message: Uint8Array };
 
 /** BOLT 4 `permanent_channel_failure` (PERM|8): what LDK fails a forward back with when the chain settled its outgoing HTLC without a preimage. */
 export const PERMANENT_CHANNEL_FAILURE = 0x4008;
@@ -77,6 +79,8 @@ function upstreamReason(link: ForwardLink, failure: DownstreamFailure): Uint8Arr
       return createFailurePacket(link.sharedSecret, new ByteWriter().u16(failure.failureCode).bytes(failure.sha256OfOnion ?? new Uint8Array(32)).finish());
     case 'on-chain':
       return createFailurePacket(link.sharedSecret, new ByteWriter().u16(PERMANENT_CHANNEL_FAILURE).finish());
+    case 'withdrawn':
+      return createFailurePacket(link.sharedSecret, failure.message);
   }
 }
 
@@ -85,7 +89,7 @@ export function forwardFailed(core: ManagerCore, channelId: Uint8Array, htlcId: 
   const { cs } = core;
   cs.deleteRecord(forwardLinkKey(channelId, htlcId));
   const reason = upstreamReason(link, failure);
-  log(core, 'info', `forwarded HTLC ${htlcId} of ${toHex(channelId)} failed ${failure.kind === 'on-chain' ? 'on chain' : 'downstream'}: failing back HTLC ${link.incomingHtlcId} of ${toHex(link.incomingChannelId)}`);
+  log(core, 'info', `forwarded HTLC ${htlcId} of ${toHex(channelId)} failed ${failure.kind === 'on-chain' ? 'on chain' : failure.kind === 'withdrawn' ? 'before it was sent' : 'downstream'}: failing back HTLC ${link.incomingHtlcId} of ${toHex(link.incomingChannelId)}`);
   if (cs.isLoaded(channelKey(link.incomingPeer, link.incomingChannelId))) applyFailBack(core, link.incomingPeer, link.incomingChannelId, link.incomingHtlcId, reason);
   else cs.followUp(link.incomingPeer, { kind: 'fail-back', channelId: link.incomingChannelId, htlcId: link.incomingHtlcId, reason });
 }

@@ -12,7 +12,15 @@
  * - closes the channel when an HTLC we offered is past `cltv_expiry +
  *   LATENCY_GRACE_PERIOD_BLOCKS` and the peer has not removed it: our latest
  *   commitment goes on chain (LDK's `HTLCsTimedOut`; claiming the HTLC
- *   output back is the on-chain issue's).
+ *   output back is the on-chain issue's);
+ * - takes back an HTLC we offered that still waits in the holding cell
+ *   (the peer has not revoked for all that time) once `cltv_expiry <= height
+ *   + LATENCY_GRACE_PERIOD_BLOCKS`, with every held HTLC after it (ids go
+ *   out in order): never sent, it could only be sent expired, and a peer
+ *   that stalled until the incoming HTLC timed out upstream could then
+ *   claim it from us. A forward fails back with `expiry_too_soon` and our
+ *   `channel_update`, a part of our payment fails at its first hop (LDK's
+ *   holding-cell timeouts in `best_block_updated`).
  */
 import {
   ChannelFailureReason,
@@ -21,17 +29,20 @@ import {
   OutboundHtlcState,
   closeChannel,
   failHtlc,
+  withdrawHeldHtlcs,
   type Channel,
   type ChannelEffect,
   type HtlcRecord,
 } from '../channel/index.js';
 import { toHex } from '../crypto/index.js';
-import { createFailurePacket } from '../onion/index.js';
+import { createFailurePacket, encodeFailureMessage, failureMessage } from '../onion/index.js';
 import { channelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
 import { decodeReceivedOnion, peelReceivedOnion } from './received-onion.js';
 import { HTLC_FAIL_BACK_BUFFER, LATENCY_GRACE_PERIOD_BLOCKS } from './final-cltv.js';
 import { commitRemovals } from './inbound-htlcs.js';
+import { heldHtlcWithdrawn, withdrawnHtlcRecords } from './outbound-calls.js';
+import { channelUpdateForFailure } from './our-channel-update.js';
 import { channelContext, log, type ManagerCore } from './manager-core.js';
 import { RecordKeys, type RecordKey } from './payment-records.js';
 import { unknownPaymentDetails } from './receive-checks.js';
@@ -46,13 +57,22 @@ function timedOut(h: HtlcRecord, height: number): boolean {
   return h.direction === 'offered' && h.state !== OutboundHtlcState.Held && h.cltvExpiry + LATENCY_GRACE_PERIOD_BLOCKS <= height;
 }
 
-/** The records an `htlc-expiry` follow-up reads after its channel: the onions and payments of the HTLCs to fail back. */
+/** The held HTLCs we offered to take back at `height`: from the first whose expiry is that close on, every held one (in id order). */
+function heldToWithdraw(channel: Channel, height: number): HtlcRecord[] {
+  const held = (channel.htlcs ?? []).filter((h) => h.direction === 'offered' && h.state === OutboundHtlcState.Held).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const first = held.findIndex((h) => h.cltvExpiry <= height + LATENCY_GRACE_PERIOD_BLOCKS);
+  return first < 0 ? [] : held.slice(first);
+}
+
+/** The records an `htlc-expiry` follow-up reads after its channel: the onions and payments of the HTLCs to fail back, and what the held ones to take back belong to. */
 export function expiringHtlcRecords(channel: Channel, height: number): RecordKey[] {
   if (channel.funding === undefined) return [];
-  const id = toHex(channel.funding.channelId);
-  return (channel.htlcs ?? [])
-    .filter((h) => dueForFailBack(h, height))
-    .flatMap((h) => [RecordKeys.onion(id, h.id), RecordKeys.claimable(toHex(h.paymentHash)), RecordKeys.forwardIn(id, h.id)]);
+  const { channelId } = channel.funding;
+  const id = toHex(channelId);
+  return [
+    ...(channel.htlcs ?? []).filter((h) => dueForFailBack(h, height)).flatMap((h) => [RecordKeys.onion(id, h.id), RecordKeys.claimable(toHex(h.paymentHash)), RecordKeys.forwardIn(id, h.id)]),
+    ...heldToWithdraw(channel, height).flatMap((h) => withdrawnHtlcRecords(channelId, h)),
+  ];
 }
 
 /** An `htlc-expiry` follow-up (idempotent: what was failed back or closed is not again). */
@@ -73,6 +93,13 @@ export function applyHtlcExpiry(core: ManagerCore, peer: Uint8Array, channelId: 
   let channel = item.channel;
   const effects: ChannelEffect[] = [];
   const idHex = toHex(channelId);
+  const held = heldToWithdraw(channel, height);
+  const withdrawn = held.length === 0 ? undefined : withdrawHeldHtlcs(channel, held[0]!.id);
+  if (withdrawn?.ok === true) {
+    channel = withdrawn.value.channel;
+    for (const h of withdrawn.value.withdrawn) cs.deleteRecord(RecordKeys.offeredOnion(idHex, h.id));
+    log(core, 'warn', `held HTLCs ${withdrawn.value.withdrawn.map((h) => h.id).join(', ')} on ${idHex} taken back unsent: the peer has not revoked, and HTLC ${held[0]!.id} expires at ${held[0]!.cltvExpiry} (height ${height})`);
+  }
   for (const h of htlcs.filter((x) => dueForFailBack(x, height))) {
     // Forwarded: failing it back while the outgoing HTLC may still be fulfilled could lose its amount; the downstream result (or the outgoing channel's close) settles it.
     const mark = RecordKeys.forwardIn(idHex, h.id);
@@ -92,4 +119,10 @@ export function applyHtlcExpiry(core: ManagerCore, peer: Uint8Array, channelId: 
     effects.push(...result.value.effects);
   }
   commitRemovals(core, key, item, channel, effects);
+  if (withdrawn?.ok !== true) return;
+  // Upstream after the channel's step: the payer learns why from us, `expiry_too_soon` with our channel_update (LDK's failure here).
+  const expiryTooSoon = encodeFailureMessage(failureMessage('expiryTooSoon', { channelUpdate: channelUpdateForFailure(core, channel, item.disabledUpdateAt) }));
+  for (const h of withdrawn.value.withdrawn) {
+    heldHtlcWithdrawn(core, peer, channelId, h, expiryTooSoon, `HTLC ${h.id} waited in the holding cell until its expiry ${h.cltvExpiry} was ${LATENCY_GRACE_PERIOD_BLOCKS} blocks away: taken back unsent`);
+  }
 }

@@ -22,6 +22,7 @@ import {
   sendCommitmentSigned,
   shortChannelIdOfChannel,
   type Channel,
+  type HtlcRecord,
   type ReadyChannel,
 } from '../channel/index.js';
 import { fromHex, toHex } from '../crypto/index.js';
@@ -403,6 +404,27 @@ export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Ex
     work.malformedCode !== undefined ? { kind: 'fail-malformed', failureCode: work.malformedCode } : { kind: 'fail-htlc', reason: cs.record(reasonKey) ?? new Uint8Array(0) };
   if (work.malformedCode === undefined) cs.deleteRecord(reasonKey);
   failPart(core, peer, work.channelId, payment, part, failure);
+}
+
+/** The records {@link heldHtlcWithdrawn} reads: the payment of the HTLC's hash, and its forward link (an HTLC we offered is ours, or a forward). */
+export function withdrawnHtlcRecords(channelId: Uint8Array, htlc: Pick<HtlcRecord, 'id' | 'paymentHash'>): string[] {
+  return [outboundPaymentKey(htlc.paymentHash), forwardLinkKey(channelId, htlc.id)];
+}
+
+/**
+ * An HTLC we offered, taken back before it was sent (htlc-expiry.ts: held
+ * too near its expiry): a forward fails back upstream with `forwardFailure`
+ * (our BOLT 4 message for the payer); a part of one of our payments fails
+ * at its first hop as a send that did not go (retried, or the payment
+ * failed), as LDK fails its holding-cell timeouts.
+ */
+export function heldHtlcWithdrawn(core: ManagerCore, peer: Uint8Array, channelId: Uint8Array, htlc: Pick<HtlcRecord, 'id' | 'paymentHash'>, forwardFailure: Uint8Array, why: string): void {
+  const link = forwardLinkOf(core, channelId, htlc.id);
+  if (link !== undefined) return forwardFailed(core, channelId, htlc.id, link, { kind: 'withdrawn', message: forwardFailure });
+  const payment = paymentOf(core, htlc.paymentHash);
+  const part = payment === undefined ? undefined : partOf(payment, channelId, htlc.id);
+  if (payment?.status !== 'pending' || part === undefined) return;
+  failPart(core, peer, channelId, payment, part, { kind: 'initial-send', message: why });
 }
 
 /** The result of an HTLC we forwarded: upstream at once (forward-results.ts). */

@@ -279,3 +279,70 @@ describe('the expiry check and a forward', () => {
     expect(channelWith(t.net, t.bob, t.alice)).toMatchObject({ isUsable: true, pendingHtlcs: [] });
   });
 });
+
+describe('a forward held in the holding cell near its expiry (LDK: best_block_updated)', () => {
+  it('is taken back unsent 3 blocks before its expiry and failed upstream with expiry_too_soon; the next HTLC reuses its id', () => {
+    const t = threeNodes();
+    const onCommitment = createInvoiceOn(t.net, t.carol, { description: 'signed', amountMsat: 2_000_000n, expirySecs: 3600 });
+    const held = createInvoiceOn(t.net, t.carol, { description: 'held', amountMsat: 3_000_000n, expirySecs: 3600 });
+    // Bob forwards the first and awaits carol's revoke_and_ack (kept from him); carol goes offline: the second forward stays held.
+    expect(payInvoice(t.net, t.alice, onCommitment.decoded, { paymentId: sha256(Uint8Array.of(30)) }).ok).toBe(true);
+    expect(runHolding(t.net, t.carol, t.bob)).toBeGreaterThan(0);
+    expect(payInvoice(t.net, t.alice, held.decoded, { paymentId: sha256(Uint8Array.of(31)) }).ok).toBe(true);
+    runHolding(t.net, t.carol, t.bob);
+    t.net.disconnect(t.bob, t.carol);
+    const outgoing = must(channelWith(t.net, t.bob, t.carol), 'bob-carol channel');
+    const heldHtlc = must(outgoing.pendingHtlcs.find((h) => toHex(h.paymentHash) === toHex(held.paymentHash)), 'the held HTLC');
+    const signedHtlc = must(outgoing.pendingHtlcs.find((h) => toHex(h.paymentHash) === toHex(onCommitment.paymentHash)), 'the signed HTLC');
+    const bobBalance = outgoing.balanceMsat;
+
+    // Four blocks before its expiry: still held.
+    t.net.mine([], heldHtlc.expiryHeight - 4 - t.net.height);
+    expect(must(channelWith(t.net, t.bob, t.carol), 'bob-carol channel').pendingHtlcs).toHaveLength(2);
+    expect(eventsOf(t.alice, 'payment-path-failed')).toEqual([]);
+
+    // Three: taken back (carol never saw it), alice's HTLC failed back with bob's expiry_too_soon; the signed one stays, the channel open.
+    t.net.mine([], 1);
+    const after = must(channelWith(t.net, t.bob, t.carol), 'bob-carol channel');
+    expect(after.pendingHtlcs).toMatchObject([{ direction: 'offered', paymentHash: onCommitment.paymentHash }]);
+    expect(after.balanceMsat).toBe(bobBalance + heldHtlc.amountMsat);
+    expect(eventsOf(t.bob, 'channel-closed')).toEqual([]);
+    expect(eventsOf(t.alice, 'payment-path-failed')).toMatchObject([{ paymentHash: held.paymentHash, failure: 'expiryTooSoon from hop 0' }]);
+    expect(channelWith(t.net, t.bob, t.alice)?.pendingHtlcs).toMatchObject([{ direction: 'received', paymentHash: onCommitment.paymentHash }]);
+    // Only the signed forward's link (out) and mark (in) are left.
+    expect(forwardKeys(t.bob).map((k) => k.slice(-21))).toEqual(['o00000000000000000000', 'r00000000000000000000']);
+    expect(signedHtlc.expiryHeight).toBeGreaterThan(t.net.height);
+
+    // Carol back: the dance completes without the withdrawn HTLC, and the next forward takes its id (carol checks the sequence).
+    t.net.connect(t.bob, t.carol);
+    t.net.run();
+    const next = createInvoiceOn(t.net, t.carol, { description: 'after', amountMsat: 1_000_000n, expirySecs: 3600 });
+    expect(payInvoice(t.net, t.alice, next.decoded, { paymentId: sha256(Uint8Array.of(32)) }).ok).toBe(true);
+    t.net.run();
+    expect(eventsOf(t.carol, 'payment-claimable').map((e) => toHex(e.paymentHash))).toContain(toHex(next.paymentHash));
+    expect(channelWith(t.net, t.carol, t.bob)?.isUsable).toBe(true);
+    expect(eventsOf(t.carol, 'channel-closed')).toEqual([]);
+  });
+});
+
+describe('a part of our own payment held in the holding cell near its expiry', () => {
+  it('is taken back unsent and fails at its first hop: the payment fails (its peer offline, no other route)', () => {
+    const t = threeNodes();
+    const first = createInvoiceOn(t.net, t.bob, { description: 'signed', amountMsat: 2_000_000n, expirySecs: 3600 });
+    const second = createInvoiceOn(t.net, t.bob, { description: 'held', amountMsat: 3_000_000n, expirySecs: 3600 });
+    expect(payInvoice(t.net, t.alice, first.decoded, { paymentId: sha256(Uint8Array.of(40)) }).ok).toBe(true);
+    expect(runHolding(t.net, t.bob, t.alice)).toBeGreaterThan(0);
+    expect(payInvoice(t.net, t.alice, second.decoded, { paymentId: sha256(Uint8Array.of(41)) }).ok).toBe(true);
+    runHolding(t.net, t.bob, t.alice);
+    t.net.disconnect(t.alice, t.bob);
+    const heldHtlc = must(must(channelWith(t.net, t.alice, t.bob), 'alice-bob channel').pendingHtlcs.find((h) => toHex(h.paymentHash) === toHex(second.paymentHash)), 'the held HTLC');
+
+    t.net.mine([], heldHtlc.expiryHeight - 3 - t.net.height);
+    expect(must(channelWith(t.net, t.alice, t.bob), 'alice-bob channel').pendingHtlcs).toMatchObject([{ paymentHash: first.paymentHash }]);
+    const [failed] = eventsOf(t.alice, 'payment-path-failed');
+    expect(failed).toMatchObject({ paymentHash: second.paymentHash });
+    expect(failed?.failure).toMatch(/waited in the holding cell until its expiry/);
+    expect(eventsOf(t.alice, 'payment-failed')).toMatchObject([{ paymentHash: second.paymentHash }]);
+    expect(eventsOf(t.alice, 'channel-closed')).toEqual([]);
+  });
+});
