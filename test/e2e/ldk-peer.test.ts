@@ -139,7 +139,11 @@ describe('npm run peer beside the embedded deployment', () => {
 
   it('closes the channel cooperatively: our share reaches our wallet once the close confirms', async () => {
     const channel = (await env.channels()).find((c) => c.isUsable)!;
-    const ourShareSat = (channel as unknown as { localBalanceMsat: number }).localBalanceMsat / 1000;
+    // The last payment's commitment dance may still run (the peer reports payment-sent at our fulfill): once no HTLC is left.
+    type View = { localBalanceMsat: number; pendingHtlcs: unknown[] };
+    const view = async () => (await env.api(`/v1/channels/${channel.channelId}`)).body as unknown as View;
+    await env.until(async () => (await view()).pendingHtlcs.length === 0, 'no HTLC left on our channel');
+    const ourShareSat = (await view()).localBalanceMsat / 1000;
     // 50,000 sat pushed + 5,000, 1,000 and 2,000 received − 3,000 paid.
     expect(ourShareSat).toBe(55_000);
     const from = command(`close ${channel.channelId}`);
