@@ -15,7 +15,7 @@ import { freePort } from '../../infra/local/free-port.js';
 import type { RegtestChain } from '../../infra/local/regtest-chain/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import { startLdkNode, type LdkNode, type LdkNodeOptions } from './ldk-node.js';
-import { outputTo, spend, testKey } from './regtest-wallet.js';
+import { payFromCoin, testKey } from './regtest-wallet.js';
 
 /** A channel as `GET /v1/channels` lists it. */
 export interface ChannelJson {
@@ -238,14 +238,7 @@ export class EmbeddedWithLdk {
   /** LDK's funding transaction for its FundingGenerationReady, paid from the chain's faucet and handed to LDK; returns its txid. */
   fundLdkChannel(ldkNode: LdkNode, ready: ldk.Event_FundingGenerationReady, label: string): string {
     const key = testKey(label);
-    const coin = outputTo(this.chain.transaction(this.chain.faucet(key.script, ready.channel_value_satoshis + 50_000n))!.tx, key.script);
-    const tx = spend({
-      inputs: [{ txid: coin.txid, vout: coin.vout, valueSat: coin.valueSat, key }],
-      outputs: [
-        { script: ready.output_script, valueSat: ready.channel_value_satoshis },
-        { script: key.script, valueSat: coin.valueSat - ready.channel_value_satoshis - 1_000n },
-      ],
-    });
+    const tx = payFromCoin(this.chain.transaction(this.chain.faucet(key.script, ready.channel_value_satoshis + 50_000n))!.tx, key, ready.output_script, ready.channel_value_satoshis);
     if (!ldkNode.channelManager.funding_transaction_generated(ready.temporary_channel_id, ready.counterparty_node_id, tx.toBuffer()).is_ok()) {
       throw new Error('LDK refused the funding transaction');
     }

@@ -12,7 +12,7 @@ import * as ldk from 'lightningdevkit';
 import { EsploraClient, EsploraError, EsploraErrorCode } from '../../shared/chain/index.js';
 import { fromHex, toHex } from '../../shared/crypto/index.js';
 import { startLdkNode, type LdkNode } from './ldk-node.js';
-import { outputTo, spend, testKey } from './regtest-wallet.js';
+import { payFromCoin, testKey } from './regtest-wallet.js';
 
 export interface LdkPeerOptions {
   /** Our node's HTTP API (`http://127.0.0.1:8080`) and its key. */
@@ -303,14 +303,7 @@ export class LdkPeer {
     const key = testKey(`ldk peer ${this.nodeId} ${this.#funded}`);
     const address = payments.p2wpkh({ pubkey: Buffer.from(key.pubkey), network: networks.regtest }).address!;
     const txid = await this.#regtest('faucet', JSON.stringify({ address, sats: Number(ready.channel_value_satoshis + 10_000n) }));
-    const coin = outputTo(Transaction.fromBuffer(Buffer.from(await this.#chain.txRaw(txid))), key.script);
-    const funding = spend({
-      inputs: [{ txid: coin.txid, vout: coin.vout, valueSat: coin.valueSat, key }],
-      outputs: [
-        { script: ready.output_script, valueSat: ready.channel_value_satoshis },
-        { script: key.script, valueSat: coin.valueSat - ready.channel_value_satoshis - 1_000n },
-      ],
-    });
+    const funding = payFromCoin(Transaction.fromBuffer(Buffer.from(await this.#chain.txRaw(txid))), key, ready.output_script, ready.channel_value_satoshis);
     if (!this.node.channelManager.funding_transaction_generated(ready.temporary_channel_id, ready.counterparty_node_id, funding.toBuffer()).is_ok()) throw new Error('LDK refused the funding transaction');
     this.#pending.set(toHex(ready.temporary_channel_id.get_a()), funding.getId());
   }

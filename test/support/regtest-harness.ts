@@ -1,6 +1,6 @@
 /** What the LDK interop tests share around the embedded regtest chain. */
 import type { RunningRegtestChain } from '../../infra/local/regtest-chain/index.js';
-import { outputTo, spend, testKey } from './regtest-wallet.js';
+import { payFromCoin, testKey } from './regtest-wallet.js';
 
 /** Polls `predicate` every 10 ms until it holds, or fails naming `what`. */
 export async function until(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
@@ -22,12 +22,5 @@ export async function postToChain(chain: RunningRegtestChain, path: string, body
 /** A signed segwit funding transaction paying `script` exactly `valueSat`, from a faucet coin of the key named `label`. */
 export function fundingFromFaucet(chain: RunningRegtestChain, label: string, script: Uint8Array, valueSat: bigint): Uint8Array {
   const key = testKey(label);
-  const coin = outputTo(chain.chain.transaction(chain.chain.faucet(key.script, valueSat + 20_000n))!.tx, key.script);
-  return spend({
-    inputs: [{ txid: coin.txid, vout: coin.vout, valueSat: coin.valueSat, key }],
-    outputs: [
-      { script, valueSat },
-      { script: key.script, valueSat: coin.valueSat - valueSat - 1_000n },
-    ],
-  }).toBuffer();
+  return payFromCoin(chain.chain.transaction(chain.chain.faucet(key.script, valueSat + 20_000n))!.tx, key, script, valueSat).toBuffer();
 }

@@ -72,3 +72,19 @@ export function outputTo(tx: Transaction, outScript: Uint8Array): { readonly txi
   if (vout < 0) throw new Error('no output to that script');
   return { txid: tx.getId(), vout, valueSat: tx.outs[vout]!.value };
 }
+
+/**
+ * Spends `key`'s output of `coinTx` (a faucet payment, as a rule): `valueSat`
+ * to `outScript`, the rest back to `key` less a 1,000 sat fee. How test
+ * funders build a channel's funding transaction.
+ */
+export function payFromCoin(coinTx: Transaction, key: TestKey, outScript: Uint8Array, valueSat: bigint): Transaction {
+  const coin = outputTo(coinTx, key.script);
+  return spend({
+    inputs: [{ ...coin, key }],
+    outputs: [
+      { script: outScript, valueSat },
+      { script: key.script, valueSat: coin.valueSat - valueSat - 1_000n },
+    ],
+  });
+}
