@@ -280,17 +280,30 @@ describe('the expiry check and a forward', () => {
   });
 });
 
+type Created = ReturnType<typeof createInvoiceOn>;
+
+/**
+ * Alice pays two invoices of `payee`'s (2,000 then 3,000 sat): `holder`
+ * (alice or bob) sends the first and awaits the payee's revoke_and_ack, kept
+ * from it; then the payee goes offline, the second HTLC held in `holder`'s
+ * holding cell.
+ */
+function secondHeld(t: Three, holder: ManagerNode, payee: ManagerNode, firstId: number): { onCommitment: Created; held: Created } {
+  const onCommitment = createInvoiceOn(t.net, payee, { description: 'signed', amountMsat: 2_000_000n, expirySecs: 3600 });
+  const held = createInvoiceOn(t.net, payee, { description: 'held', amountMsat: 3_000_000n, expirySecs: 3600 });
+  expect(payInvoice(t.net, t.alice, onCommitment.decoded, { paymentId: sha256(Uint8Array.of(firstId)) }).ok).toBe(true);
+  expect(runHolding(t.net, payee, holder)).toBeGreaterThan(0);
+  expect(payInvoice(t.net, t.alice, held.decoded, { paymentId: sha256(Uint8Array.of(firstId + 1)) }).ok).toBe(true);
+  runHolding(t.net, payee, holder);
+  t.net.disconnect(holder, payee);
+  return { onCommitment, held };
+}
+
 describe('a forward held in the holding cell near its expiry (LDK: best_block_updated)', () => {
   it('is taken back unsent 3 blocks before its expiry and failed upstream with expiry_too_soon; the next HTLC reuses its id', () => {
     const t = threeNodes();
-    const onCommitment = createInvoiceOn(t.net, t.carol, { description: 'signed', amountMsat: 2_000_000n, expirySecs: 3600 });
-    const held = createInvoiceOn(t.net, t.carol, { description: 'held', amountMsat: 3_000_000n, expirySecs: 3600 });
-    // Bob forwards the first and awaits carol's revoke_and_ack (kept from him); carol goes offline: the second forward stays held.
-    expect(payInvoice(t.net, t.alice, onCommitment.decoded, { paymentId: sha256(Uint8Array.of(30)) }).ok).toBe(true);
-    expect(runHolding(t.net, t.carol, t.bob)).toBeGreaterThan(0);
-    expect(payInvoice(t.net, t.alice, held.decoded, { paymentId: sha256(Uint8Array.of(31)) }).ok).toBe(true);
-    runHolding(t.net, t.carol, t.bob);
-    t.net.disconnect(t.bob, t.carol);
+    // Bob forwards the first and awaits carol's revoke_and_ack; carol goes offline: the second forward stays held.
+    const { onCommitment, held } = secondHeld(t, t.bob, t.carol, 30);
     const outgoing = must(channelWith(t.net, t.bob, t.carol), 'bob-carol channel');
     const heldHtlc = must(outgoing.pendingHtlcs.find((h) => toHex(h.paymentHash) === toHex(held.paymentHash)), 'the held HTLC');
     const signedHtlc = must(outgoing.pendingHtlcs.find((h) => toHex(h.paymentHash) === toHex(onCommitment.paymentHash)), 'the signed HTLC');
@@ -328,13 +341,7 @@ describe('a forward held in the holding cell near its expiry (LDK: best_block_up
 describe('a part of our own payment held in the holding cell near its expiry', () => {
   it('is taken back unsent and fails at its first hop: the payment fails (its peer offline, no other route)', () => {
     const t = threeNodes();
-    const first = createInvoiceOn(t.net, t.bob, { description: 'signed', amountMsat: 2_000_000n, expirySecs: 3600 });
-    const second = createInvoiceOn(t.net, t.bob, { description: 'held', amountMsat: 3_000_000n, expirySecs: 3600 });
-    expect(payInvoice(t.net, t.alice, first.decoded, { paymentId: sha256(Uint8Array.of(40)) }).ok).toBe(true);
-    expect(runHolding(t.net, t.bob, t.alice)).toBeGreaterThan(0);
-    expect(payInvoice(t.net, t.alice, second.decoded, { paymentId: sha256(Uint8Array.of(41)) }).ok).toBe(true);
-    runHolding(t.net, t.bob, t.alice);
-    t.net.disconnect(t.alice, t.bob);
+    const { onCommitment: first, held: second } = secondHeld(t, t.alice, t.bob, 40);
     const heldHtlc = must(must(channelWith(t.net, t.alice, t.bob), 'alice-bob channel').pendingHtlcs.find((h) => toHex(h.paymentHash) === toHex(second.paymentHash)), 'the held HTLC');
 
     t.net.mine([], heldHtlc.expiryHeight - 3 - t.net.height);
