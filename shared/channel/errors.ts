@@ -90,7 +90,10 @@ export const ChannelFailureReason = {
   HtlcSenderCannotAfford: 'htlc-sender-cannot-afford',
   /** `update_add_htlc` whose `id` is not the sender's next one. */
   HtlcIdOutOfOrder: 'htlc-id-out-of-order',
-  /** An HTLC we offered is past its expiry (plus a grace period) and the peer has not removed it: our commitment goes on chain (LDK's `HTLCsTimedOut`). */
+  /**
+   * An HTLC we offered is past its expiry (plus a grace period), or one we fulfilled is within CLTV_CLAIM_BUFFER
+   * of its expiry, and the peer has not removed it: our commitment goes on chain (LDK's `HTLCsTimedOut`).
+   */
   HtlcsTimedOut: 'htlcs-timed-out',
   /** `update_add_htlc` with `cltv_expiry` of 500,000,000 or more (a time, not a height). */
   CltvExpiryTooLarge: 'cltv-expiry-too-large',

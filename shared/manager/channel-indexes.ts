@@ -207,12 +207,25 @@ function entriesImplied(entry: ChannelEntry): Map<IndexKey, Uint8Array> {
   const { out, ref, refBytes } = channelLevelEntries(c);
   const suffix = channelSuffix(ref);
   for (const htlc of c.htlcs ?? []) {
-    // Until it is resolved: a resolved HTLC needs no lookup by hash or expiry any more.
-    if (htlc.resolution !== undefined) continue;
-    out.set(`${paymentKeyPrefix(htlc.paymentHash)}${suffix}`, refBytes);
-    out.set(`${expiryKeyPrefix(htlc.cltvExpiry)}${suffix}`, refBytes);
+    if (hashIndexed(htlc)) out.set(`${paymentKeyPrefix(htlc.paymentHash)}${suffix}`, refBytes);
+    if (expiryIndexed(htlc)) out.set(`${expiryKeyPrefix(htlc.cltvExpiry)}${suffix}`, refBytes);
   }
   return out;
+}
+
+/** Until it is resolved, an HTLC is found by its payment hash (a resolved one needs no lookup by hash any more). */
+function hashIndexed(h: HtlcRecord): boolean {
+  return h.resolution === undefined;
+}
+
+/**
+ * Until it is resolved, an HTLC is found by its expiry height; so is a
+ * received one we fulfilled, until it is gone: the preimage is out, and
+ * only the chain still gets it for us if the peer does not remove it before
+ * its expiry (htlc-expiry.ts).
+ */
+function expiryIndexed(h: HtlcRecord): boolean {
+  return h.resolution === undefined || (h.direction === 'received' && h.resolution.kind === 'fulfill');
 }
 
 /** The channel of `entry` when it implies index items (funded, not closed). */
@@ -271,10 +284,9 @@ export function channelIndexChanges(
   const afterLevel = same ? keptChannelLevel(b) : keptChannelLevel(a);
   if (same) channelLevelOf.set(a, afterLevel);
   const changes = same ? { put: new Map<IndexKey, Uint8Array>(), delete: [], deferred: [] } : indexChanges(keptChannelLevel(b).out, afterLevel.out);
-  const held = (c: Channel) => (c.htlcs ?? []).filter((h) => h.resolution === undefined);
-  const beforeHtlcs = held(b);
-  const afterHtlcs = held(a);
   const suffix = channelSuffix(afterLevel.ref);
+  const beforeHtlcs = b.htlcs ?? [];
+  const afterHtlcs = a.htlcs ?? [];
   const vanished = perHtlcKeysOnlyIn(beforeHtlcs, afterHtlcs, suffix);
   for (const key of perHtlcKeysOnlyIn(afterHtlcs, beforeHtlcs, suffix)) changes.put.set(key, afterLevel.refBytes);
   changes.deferred.push(...vanished);
@@ -315,12 +327,14 @@ function keptChannelLevel(c: Channel & { readonly funding: NonNullable<Channel['
 /** The per-HTLC keys the HTLCs `ours` imply and the HTLCs `theirs` do not, in `ours`' order, once each. */
 function perHtlcKeysOnlyIn(ours: readonly HtlcRecord[], theirs: readonly HtlcRecord[], suffix: string): IndexKey[] {
   const same = new Set<HtlcRecord>(theirs);
-  const heights = new Set<number>(theirs.map((h) => h.cltvExpiry));
+  const hashes = new Set<string>(theirs.filter(hashIndexed).map((h) => paymentKeyPrefix(h.paymentHash)));
+  const heights = new Set<number>(theirs.filter(expiryIndexed).map((h) => h.cltvExpiry));
   const keys = new Set<IndexKey>();
   for (const h of ours) {
+    // The same record implies the same keys, which `theirs` holds.
     if (same.has(h)) continue;
-    if (!theirs.some((t) => equalBytes(t.paymentHash, h.paymentHash))) keys.add(`${paymentKeyPrefix(h.paymentHash)}${suffix}`);
-    if (!heights.has(h.cltvExpiry)) keys.add(`${expiryKeyPrefix(h.cltvExpiry)}${suffix}`);
+    if (hashIndexed(h) && !hashes.has(paymentKeyPrefix(h.paymentHash))) keys.add(`${paymentKeyPrefix(h.paymentHash)}${suffix}`);
+    if (expiryIndexed(h) && !heights.has(h.cltvExpiry)) keys.add(`${expiryKeyPrefix(h.cltvExpiry)}${suffix}`);
   }
   return [...keys];
 }

@@ -13,6 +13,10 @@
  *   LATENCY_GRACE_PERIOD_BLOCKS` and the peer has not removed it: our latest
  *   commitment goes on chain (LDK's `HTLCsTimedOut`; claiming the HTLC
  *   output back is the on-chain issue's);
+ * - closes it too when an HTLC offered to us that we fulfilled is still not
+ *   removed once `cltv_expiry <= height + CLTV_CLAIM_BUFFER`: the monitor
+ *   claims it on chain with the preimage while there is time (the expiry
+ *   index keeps such an HTLC until it is gone: channel-indexes.ts);
  * - takes back an HTLC we offered that still waits in the holding cell
  *   (the peer has not revoked for all that time) once `cltv_expiry <= height
  *   + LATENCY_GRACE_PERIOD_BLOCKS`, with every held HTLC after it (ids go
@@ -39,7 +43,7 @@ import { createFailurePacket, encodeFailureMessage, failureMessage } from '../on
 import { channelKey } from './channel-entry.js';
 import { applyStep } from './channel-step.js';
 import { decodeReceivedOnion, peelReceivedOnion } from './received-onion.js';
-import { HTLC_FAIL_BACK_BUFFER, LATENCY_GRACE_PERIOD_BLOCKS } from './final-cltv.js';
+import { CLTV_CLAIM_BUFFER, HTLC_FAIL_BACK_BUFFER, LATENCY_GRACE_PERIOD_BLOCKS } from './final-cltv.js';
 import { commitRemovals } from './inbound-htlcs.js';
 import { heldHtlcWithdrawn, withdrawnHtlcRecords } from './outbound-calls.js';
 import { channelUpdateForFailure } from './our-channel-update.js';
@@ -55,6 +59,16 @@ function dueForFailBack(h: HtlcRecord, height: number): boolean {
 /** An HTLC we offered the peer left past its expiry and the grace period. */
 function timedOut(h: HtlcRecord, height: number): boolean {
   return h.direction === 'offered' && h.state !== OutboundHtlcState.Held && h.cltvExpiry + LATENCY_GRACE_PERIOD_BLOCKS <= height;
+}
+
+/**
+ * A received HTLC we fulfilled (the preimage is out) that the peer has not
+ * removed, its expiry within CLTV_CLAIM_BUFFER: only the chain can still
+ * get it for us before the peer can time it out (BOLT 2's fulfillment
+ * deadline; LDK's `should_broadcast_holder_commitment_txn`).
+ */
+function claimDue(h: HtlcRecord, height: number): boolean {
+  return h.direction === 'received' && h.resolution?.kind === 'fulfill' && h.cltvExpiry <= height + CLTV_CLAIM_BUFFER;
 }
 
 /** The held HTLCs we offered to take back at `height`: from the first whose expiry is that close on, every held one (in id order). */
@@ -87,6 +101,17 @@ export function applyHtlcExpiry(core: ManagerCore, peer: Uint8Array, channelId: 
   if (expired !== undefined) {
     log(core, 'warn', `offered HTLC ${expired.id} on ${toHex(channelId)} expired at ${expired.cltvExpiry}: closing the channel`);
     applyStep(core, key, item, closeChannel(item.channel, ChannelFailureReason.HtlcsTimedOut, `our HTLC ${expired.id} expired at height ${expired.cltvExpiry} and the peer did not remove it`));
+    return;
+  }
+  const unclaimed = htlcs.find((h) => claimDue(h, height));
+  if (unclaimed !== undefined) {
+    log(core, 'warn', `received HTLC ${unclaimed.id} on ${toHex(channelId)} fulfilled but not removed, expiring at ${unclaimed.cltvExpiry}: closing the channel to claim it on chain`);
+    applyStep(
+      core,
+      key,
+      item,
+      closeChannel(item.channel, ChannelFailureReason.HtlcsTimedOut, `HTLC ${unclaimed.id} we fulfilled expires at height ${unclaimed.cltvExpiry} and the peer did not remove it: claiming it on chain`),
+    );
     return;
   }
   const ctx = channelContext(core);

@@ -145,3 +145,29 @@ describe('cooperative close with a payment pending, through the manager', () => 
     expect(alice.broadcasts.length).toBe(broadcasts + 1);
   });
 });
+
+describe('an HTLC we fulfilled that the peer never removes (BOLT 2: the fulfillment deadline)', () => {
+  it('force-closes the channel 36 blocks before its expiry (CLTV_CLAIM_BUFFER), not one block earlier: the chain claims it with the preimage', () => {
+    const { net, alice, bob } = readyChannel();
+    // Above the dust of bob's commitment (an HTLC-success fee plus the dust limit): an output of its own.
+    const amountMsat = 20_000_000n;
+    pay(net, alice, bob, amountMsat, 7);
+    net.run();
+    const [claimable] = eventsOf(bob, 'payment-claimable');
+    const expiry = onlyChannel(net, bob).pendingHtlcs[0]!.expiryHeight;
+    // Bob claims; his update_fulfill_htlc is lost with the connection, and alice never comes back.
+    expect(claim(net, bob, claimable!.paymentPreimage!).ok).toBe(true);
+    net.disconnect(alice, bob);
+    expect(onlyChannel(net, bob).pendingHtlcs).toMatchObject([{ direction: 'received', expiryHeight: expiry }]);
+    const broadcasts = bob.broadcasts.length;
+
+    net.mine([], expiry - 36 - 1 - net.height);
+    expect(eventsOf(bob, 'channel-closed')).toEqual([]);
+    net.mine([], 1);
+    expect(eventsOf(bob, 'channel-closed')).toMatchObject([{ reason: 'htlcs-timed-out' }]);
+    // Bob's commitment, holding the HTLC, goes on chain: his monitor claims the HTLC output with the preimage from it.
+    expect(bob.broadcasts.length).toBe(broadcasts + 1);
+    const commitment = Transaction.fromBuffer(Buffer.from(bob.broadcasts.at(-1)!));
+    expect(commitment.outs.map((o) => o.value)).toContain(amountMsat / 1000n);
+  });
+});
