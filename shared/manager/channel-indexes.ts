@@ -327,13 +327,12 @@ function keptChannelLevel(c: Channel & { readonly funding: NonNullable<Channel['
 /** The per-HTLC keys the HTLCs `ours` imply and the HTLCs `theirs` do not, in `ours`' order, once each. */
 function perHtlcKeysOnlyIn(ours: readonly HtlcRecord[], theirs: readonly HtlcRecord[], suffix: string): IndexKey[] {
   const same = new Set<HtlcRecord>(theirs);
-  const hashes = new Set<string>(theirs.filter(hashIndexed).map((h) => paymentKeyPrefix(h.paymentHash)));
   const heights = new Set<number>(theirs.filter(expiryIndexed).map((h) => h.cltvExpiry));
   const keys = new Set<IndexKey>();
   for (const h of ours) {
     // The same record implies the same keys, which `theirs` holds.
     if (same.has(h)) continue;
-    if (hashIndexed(h) && !hashes.has(paymentKeyPrefix(h.paymentHash))) keys.add(`${paymentKeyPrefix(h.paymentHash)}${suffix}`);
+    if (hashIndexed(h) && !theirs.some((t) => hashIndexed(t) && equalBytes(t.paymentHash, h.paymentHash))) keys.add(`${paymentKeyPrefix(h.paymentHash)}${suffix}`);
     if (expiryIndexed(h) && !heights.has(h.cltvExpiry)) keys.add(`${expiryKeyPrefix(h.cltvExpiry)}${suffix}`);
   }
   return [...keys];

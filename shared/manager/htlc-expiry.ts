@@ -45,7 +45,7 @@ import { applyStep } from './channel-step.js';
 import { decodeReceivedOnion, peelReceivedOnion } from './received-onion.js';
 import { CLTV_CLAIM_BUFFER, HTLC_FAIL_BACK_BUFFER, LATENCY_GRACE_PERIOD_BLOCKS } from './final-cltv.js';
 import { commitRemovals } from './inbound-htlcs.js';
-import { heldHtlcWithdrawn, withdrawnHtlcRecords } from './outbound-calls.js';
+import { heldHtlcWithdrawn, offeredHtlcRecords } from './outbound-calls.js';
 import { channelUpdateForFailure } from './our-channel-update.js';
 import { channelContext, log, type ManagerCore } from './manager-core.js';
 import { RecordKeys, type RecordKey } from './payment-records.js';
@@ -85,7 +85,7 @@ export function expiringHtlcRecords(channel: Channel, height: number): RecordKey
   const id = toHex(channelId);
   return [
     ...(channel.htlcs ?? []).filter((h) => dueForFailBack(h, height)).flatMap((h) => [RecordKeys.onion(id, h.id), RecordKeys.claimable(toHex(h.paymentHash)), RecordKeys.forwardIn(id, h.id)]),
-    ...heldToWithdraw(channel, height).flatMap((h) => withdrawnHtlcRecords(channelId, h)),
+    ...heldToWithdraw(channel, height).flatMap((h) => offeredHtlcRecords(channelId, h)),
   ];
 }
 
@@ -97,21 +97,15 @@ export function applyHtlcExpiry(core: ManagerCore, peer: Uint8Array, channelId: 
   // Ready or closing cooperatively: an expired HTLC of ours force-closes either way, received ones are failed back either way.
   if (item?.kind !== 'channel' || !isOperating(item.channel)) return;
   const htlcs = item.channel.htlcs ?? [];
-  const expired = htlcs.find((h) => timedOut(h, height));
+  // An HTLC we offered left past its expiry, or one we fulfilled left too near it: our commitment goes on chain.
+  const expired = htlcs.find((h) => timedOut(h, height) || claimDue(h, height));
   if (expired !== undefined) {
-    log(core, 'warn', `offered HTLC ${expired.id} on ${toHex(channelId)} expired at ${expired.cltvExpiry}: closing the channel`);
-    applyStep(core, key, item, closeChannel(item.channel, ChannelFailureReason.HtlcsTimedOut, `our HTLC ${expired.id} expired at height ${expired.cltvExpiry} and the peer did not remove it`));
-    return;
-  }
-  const unclaimed = htlcs.find((h) => claimDue(h, height));
-  if (unclaimed !== undefined) {
-    log(core, 'warn', `received HTLC ${unclaimed.id} on ${toHex(channelId)} fulfilled but not removed, expiring at ${unclaimed.cltvExpiry}: closing the channel to claim it on chain`);
-    applyStep(
-      core,
-      key,
-      item,
-      closeChannel(item.channel, ChannelFailureReason.HtlcsTimedOut, `HTLC ${unclaimed.id} we fulfilled expires at height ${unclaimed.cltvExpiry} and the peer did not remove it: claiming it on chain`),
-    );
+    const why =
+      expired.direction === 'offered'
+        ? `our HTLC ${expired.id} expired at height ${expired.cltvExpiry} and the peer did not remove it`
+        : `HTLC ${expired.id} we fulfilled expires at height ${expired.cltvExpiry} and the peer did not remove it: claiming it on chain`;
+    log(core, 'warn', `${why} (${toHex(channelId)}): closing the channel`);
+    applyStep(core, key, item, closeChannel(item.channel, ChannelFailureReason.HtlcsTimedOut, why));
     return;
   }
   const ctx = channelContext(core);

@@ -369,8 +369,7 @@ export function paymentResultsOfRevoke(core: ManagerCore, target: ChannelTarget,
 
 /** The records a `payment-result` follow-up reads. */
 export function paymentResultRecords(work: Extract<FollowUpWork, { kind: 'payment-result' }>): string[] {
-  // The forward link too: an HTLC we offered is ours, or a forward (docs/forwarding.md).
-  const keys = [outboundPaymentKey(work.paymentHash), forwardLinkKey(work.channelId, work.htlcId)];
+  const keys = offeredHtlcRecords(work.channelId, { id: work.htlcId, paymentHash: work.paymentHash });
   if (work.paymentPreimage === undefined && work.malformedCode === undefined) keys.push(RecordKeys.failureReason(toHex(work.channelId), work.htlcId));
   return keys;
 }
@@ -406,8 +405,12 @@ export function applyPaymentResult(core: ManagerCore, peer: Uint8Array, work: Ex
   failPart(core, peer, work.channelId, payment, part, failure);
 }
 
-/** The records {@link heldHtlcWithdrawn} reads: the payment of the HTLC's hash, and its forward link (an HTLC we offered is ours, or a forward). */
-export function withdrawnHtlcRecords(channelId: Uint8Array, htlc: Pick<HtlcRecord, 'id' | 'paymentHash'>): string[] {
+/**
+ * What an outcome of an HTLC we offered reads ({@link applyPaymentResult},
+ * {@link heldHtlcWithdrawn}): the payment of its hash, and its forward link
+ * (an HTLC we offered is ours, or a forward: docs/forwarding.md).
+ */
+export function offeredHtlcRecords(channelId: Uint8Array, htlc: Pick<HtlcRecord, 'id' | 'paymentHash'>): string[] {
   return [outboundPaymentKey(htlc.paymentHash), forwardLinkKey(channelId, htlc.id)];
 }
 
